@@ -2,7 +2,7 @@
 // client sends it: used by tests, the benchmark load generator and the peer
 // suites. Field numbers follow prometheus/prompb/remote.proto and types.proto.
 
-import { compressSync } from '@napi-rs/snappy';
+import snappy from '@napi-rs/snappy';
 import { ProtoWriter } from './protobuf-writer.js';
 
 /** Labels is an ordered list of label pairs, as sent on the wire. */
@@ -43,7 +43,7 @@ export function encodeWriteRequest(series: TimeSeriesInput[], metadata: Metadata
 
 /** encodeWriteRequestSnappy returns the body a Prometheus remote-write client posts. */
 export function encodeWriteRequestSnappy(series: TimeSeriesInput[], metadata: MetadataInput[] = []): Buffer {
-  return compressSync(encodeWriteRequest(series, metadata));
+  return snappy.compressSync(encodeWriteRequest(series, metadata));
 }
 
 /** REMOTE_WRITE_HEADERS are the headers Prometheus sends with a 1.0 request. */

@@ -115,13 +115,27 @@ export interface SeriesQuerier {
   labelValues(tenant: string, name: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string[];
 }
 
+/** HeadStatsSource is what /metrics and the status pages need from storage. */
+export interface HeadStatsSource {
+  headStats(): HeadStats[];
+}
+
+/** REQUIRED_EXPORTS are the binding functions the server cannot run without. */
+export const REQUIRED_EXPORTS = ['ingestWriteRequest', 'seriesJson', 'labelNames', 'labelValues', 'headStats'] as const;
+
+/** missingNativeExports lists REQUIRED_EXPORTS the loaded binding lacks (empty when complete). */
+export function missingNativeExports(b: Partial<NativeBinding> = loadNative()): string[] {
+  return REQUIRED_EXPORTS.filter((name) => typeof b[name] !== 'function');
+}
+
 /** nativeStorage adapts the binding to the component interfaces. */
-export function nativeStorage(): Appender & SeriesQuerier {
+export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
   const b = loadNative();
   return {
     ingest: (tenant, body, limits) => b.ingestWriteRequest(tenant, body, limits),
     seriesJson: (...a) => b.seriesJson(...a),
     labelNames: (...a) => b.labelNames(...a),
     labelValues: (...a) => b.labelValues(...a),
+    headStats: () => b.headStats(),
   };
 }

@@ -1,1 +1,15 @@
-pub fn version() -> &'static str { "0.1.0" }
+//! tsdb-core is the pure-Rust storage engine behind the napi binding:
+//! XOR chunks (`chunkenc`), the postings index (`index`), remote-write
+//! decoding and validation (`remote`), the in-memory per-tenant head
+//! (`head`) and the write path tying them together (`ingest`).
+
+pub mod chunkenc;
+pub mod head;
+pub mod index;
+pub mod ingest;
+pub mod remote;
+
+/// version is the crate version reported by `coreVersion()`.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

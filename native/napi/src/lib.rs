@@ -1,6 +1,311 @@
+//! tsdb-napi is the thin N-API layer over `tsdb-core`: argument conversion
+//! and nothing else. The TSDB state lives in `tsdb_core::head::db()`, one
+//! per process, shared by the main thread and every worker thread that
+//! loads this module. The TypeScript contract is `src/storage/native.ts`.
+
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Float64Array, Uint8Array};
+use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 
+use tsdb_core::head::{self, build_matcher_sets, DEFAULT_CHUNK_RANGE};
+use tsdb_core::index::Matcher;
+use tsdb_core::ingest;
+
+/// LabelMatcher is one `name op "value"` term of a series selector; `type`
+/// follows Prometheus's MatchType (0 `=`, 1 `!=`, 2 `=~`, 3 `!~`).
+#[napi(object)]
+pub struct LabelMatcher {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub kind: u32,
+    pub value: String,
+}
+
+/// IngestLimits are the per-tenant validation limits applied while ingesting.
+#[napi(object)]
+pub struct IngestLimits {
+    /// -validation.max-label-names-per-series (default 30).
+    pub max_label_names_per_series: u32,
+    /// -validation.max-length-label-name (default 1024).
+    pub max_label_name_length: u32,
+    /// -validation.max-length-label-value (default 2048).
+    pub max_label_value_length: u32,
+    /// -validation.create-grace-period in ms (default 10m).
+    pub creation_grace_period_ms: f64,
+    /// -validation.past-grace-period in ms, 0 disables (default 0).
+    pub past_grace_period_ms: f64,
+    /// Wall clock used for the grace periods, unix ms.
+    pub now_ms: f64,
+}
+
+/// IngestResult summarises one decoded WriteRequest after it was appended.
+#[napi(object)]
+pub struct IngestResult {
+    /// Number of time series in the request.
+    pub series: u32,
+    /// Number of float samples in the request.
+    pub samples: u32,
+    /// Number of exemplars in the request.
+    pub exemplars: u32,
+    /// Number of metadata entries in the request.
+    pub metadata: u32,
+    /// Samples appended to the head.
+    pub accepted_samples: u32,
+    /// Series that were new to the head.
+    pub created_series: u32,
+    /// Discarded samples by Mimir reason label, as flat [reason, count, ...].
+    pub discarded: Vec<Either<String, f64>>,
+    /// Status of the first error: 400 for bad data, absent when everything was accepted.
+    pub error_status: Option<u32>,
+    /// Message of the first error, worded as Mimir's distributor/ingester.
+    pub error_message: Option<String>,
+}
+
+/// HeadStats are the figures /metrics and the status pages show for a tenant.
+#[napi(object)]
+pub struct HeadStats {
+    pub tenant: String,
+    pub series: f64,
+    pub samples: f64,
+    pub chunks: f64,
+    /// Smallest sample time (ms), 0 while the head is empty.
+    pub min_time: f64,
+    /// Largest sample time (ms), 0 while the head is empty.
+    pub max_time: f64,
+}
+
+/// DecodedChunk holds the samples of one XOR chunk.
+#[napi(object)]
+pub struct DecodedChunk {
+    pub timestamps: Float64Array,
+    pub values: Float64Array,
+}
+
+/// ms converts a JS number of milliseconds to i64 (saturating; NaN -> 0,
+/// so ±Infinity work as open bounds).
+fn ms(x: f64) -> i64 {
+    x as i64
+}
+
+/// to_limit converts a JS limit (0 or negative = none).
+fn to_limit(x: f64) -> usize {
+    if x.is_finite() && x > 0.0 {
+        x as usize
+    } else {
+        0
+    }
+}
+
+fn matchers(sets: &[Vec<LabelMatcher>]) -> Result<Vec<Vec<Matcher>>> {
+    build_matcher_sets(sets.iter().map(|set| {
+        set.iter()
+            .map(|m| (m.kind, m.name.as_str(), m.value.as_str()))
+    }))
+    .map_err(|e| Error::new(Status::InvalidArg, e))
+}
+
+/// core_version is the version of the Rust core.
 #[napi]
 pub fn core_version() -> String {
     tsdb_core::version().to_string()
+}
+
+fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
+    ingest::IngestLimits {
+        max_label_names_per_series: limits.max_label_names_per_series,
+        max_label_name_length: limits.max_label_name_length,
+        max_label_value_length: limits.max_label_value_length,
+        creation_grace_period_ms: ms(limits.creation_grace_period_ms),
+        past_grace_period_ms: ms(limits.past_grace_period_ms),
+        now_ms: ms(limits.now_ms),
+    }
+}
+
+fn js_result(r: ingest::IngestResult) -> IngestResult {
+    let mut discarded = Vec::with_capacity(r.discarded.len() * 2);
+    for (reason, n) in r.discarded {
+        discarded.push(Either::A(reason.to_string()));
+        discarded.push(Either::B(n as f64));
+    }
+    IngestResult {
+        series: r.series,
+        samples: r.samples,
+        exemplars: r.exemplars,
+        metadata: r.metadata,
+        accepted_samples: r.accepted_samples,
+        created_series: r.created_series,
+        discarded,
+        error_status: r.error_status.map(u32::from),
+        error_message: r.error_message,
+    }
+}
+
+/// ingest_write_request decodes an uncompressed remote-write 1.0 protobuf
+/// body, validates it and appends it to the tenant's head. Throws only on
+/// internal failure; bad input is reported in the result.
+#[napi]
+pub fn ingest_write_request(
+    tenant: String,
+    body: Uint8Array,
+    limits: IngestLimits,
+) -> IngestResult {
+    let head = head::db().head(&tenant);
+    js_result(ingest::ingest_write_request(
+        &head,
+        &body,
+        &core_limits(&limits),
+    ))
+}
+
+/// IngestTask runs `ingestWriteRequestAsync` on the libuv thread pool.
+pub struct IngestTask {
+    tenant: String,
+    body: Uint8Array,
+    limits: ingest::IngestLimits,
+}
+
+impl Task for IngestTask {
+    type Output = ingest::IngestResult;
+    type JsValue = IngestResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let head = head::db().head(&self.tenant);
+        Ok(ingest::ingest_write_request(
+            &head,
+            &self.body,
+            &self.limits,
+        ))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(js_result(output))
+    }
+}
+
+/// ingest_write_request_async is `ingestWriteRequest` computed off the
+/// calling thread (for callers on the main thread). The body must not be
+/// modified until the promise settles.
+#[napi(ts_return_type = "Promise<IngestResult>")]
+pub fn ingest_write_request_async(
+    tenant: String,
+    body: Uint8Array,
+    limits: IngestLimits,
+) -> AsyncTask<IngestTask> {
+    AsyncTask::new(IngestTask {
+        tenant,
+        body,
+        limits: core_limits(&limits),
+    })
+}
+
+/// series_json answers /api/v1/series: a JSON array of label objects for
+/// series matching any of the sets (all series when there are none) and
+/// overlapping [mint, maxt], sorted; limit 0 = no limit. Throws on an
+/// invalid regexp.
+#[napi]
+pub fn series_json(
+    tenant: String,
+    matcher_sets: Vec<Vec<LabelMatcher>>,
+    mint: f64,
+    maxt: f64,
+    limit: f64,
+) -> Result<String> {
+    let sets = matchers(&matcher_sets)?;
+    Ok(match head::db().get(&tenant) {
+        Some(h) => h.series_json(&sets, ms(mint), ms(maxt), to_limit(limit)),
+        None => "[]".to_string(),
+    })
+}
+
+/// label_names answers /api/v1/labels (sorted). An empty matcherSets means
+/// all series. Throws on an invalid regexp.
+#[napi]
+pub fn label_names(
+    tenant: String,
+    matcher_sets: Vec<Vec<LabelMatcher>>,
+    mint: f64,
+    maxt: f64,
+    limit: f64,
+) -> Result<Vec<String>> {
+    let sets = matchers(&matcher_sets)?;
+    Ok(match head::db().get(&tenant) {
+        Some(h) => h.label_names(&sets, ms(mint), ms(maxt), to_limit(limit)),
+        None => Vec::new(),
+    })
+}
+
+/// label_values answers /api/v1/label/{name}/values (sorted). Throws on an
+/// invalid regexp.
+#[napi]
+pub fn label_values(
+    tenant: String,
+    name: String,
+    matcher_sets: Vec<Vec<LabelMatcher>>,
+    mint: f64,
+    maxt: f64,
+    limit: f64,
+) -> Result<Vec<String>> {
+    let sets = matchers(&matcher_sets)?;
+    Ok(match head::db().get(&tenant) {
+        Some(h) => h.label_values(&name, &sets, ms(mint), ms(maxt), to_limit(limit)),
+        None => Vec::new(),
+    })
+}
+
+/// head_stats lists every tenant's head figures (sorted by tenant).
+#[napi]
+pub fn head_stats() -> Vec<HeadStats> {
+    head::db()
+        .stats()
+        .into_iter()
+        .map(|s| HeadStats {
+            tenant: s.tenant,
+            series: s.series as f64,
+            samples: s.samples as f64,
+            chunks: s.chunks as f64,
+            min_time: s.min_time as f64,
+            max_time: s.max_time as f64,
+        })
+        .collect()
+}
+
+/// encode_xor_chunks encodes samples as Prometheus's head would cut them
+/// into XOR chunks (120 samples, 2h range boundaries); returns each chunk's
+/// raw bytes (without the encoding byte). Samples not after their
+/// predecessor are dropped, as the head drops them.
+#[napi]
+pub fn encode_xor_chunks(timestamps_ms: Float64Array, values: Float64Array) -> Result<Vec<Buffer>> {
+    if timestamps_ms.len() != values.len() {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "encodeXorChunks: {} timestamps but {} values",
+                timestamps_ms.len(),
+                values.len()
+            ),
+        ));
+    }
+    let ts: Vec<i64> = timestamps_ms.iter().map(|&t| ms(t)).collect();
+    Ok(head::encode_chunks(&ts, &values, DEFAULT_CHUNK_RANGE)
+        .into_iter()
+        .map(Buffer::from)
+        .collect())
+}
+
+/// decode_xor_chunk decodes one raw XOR chunk into timestamps (ms) and
+/// values. Throws on a truncated or corrupt chunk.
+#[napi]
+pub fn decode_xor_chunk(chunk: Uint8Array) -> Result<DecodedChunk> {
+    let (ts, vs) = tsdb_core::chunkenc::decode_all(&chunk)
+        .map_err(|e| Error::new(Status::InvalidArg, e.to_string()))?;
+    Ok(DecodedChunk {
+        timestamps: Float64Array::new(ts.into_iter().map(|t| t as f64).collect()),
+        values: Float64Array::new(vs),
+    })
+}
+
+/// reset_tenant drops a tenant's head (tests and tenant deletion).
+#[napi]
+pub fn reset_tenant(tenant: String) {
+    head::db().reset(&tenant);
 }

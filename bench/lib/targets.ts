@@ -1,0 +1,121 @@
+// targets.ts starts the two systems under test as fresh child processes: our
+// server (`node dist/src/main.js` with Mimir flags, multitenancy off) and
+// Prometheus with its remote-write receiver, and knows how each reports its
+// number of in-memory series and its CPU time.
+
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
+import { startPrometheus } from '../../test/peer/lib/prometheus.js';
+import { freePort, makeTempDir, scrapeMetric, startServer, type ServerProcess } from '../../test/peer/lib/server-process.js';
+import type { PushTarget } from './load.js';
+
+/** REPO_ROOT is the checkout root (this file runs from dist/bench/lib). */
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** TargetName names a system under test. */
+export type TargetName = 'ours' | 'prometheus';
+
+/** RunningTarget is a started system under test. */
+export interface RunningTarget {
+  name: TargetName;
+  proc: ServerProcess;
+  push: PushTarget;
+  /** headSeries asks the target how many series its head holds (undefined if it cannot tell). */
+  headSeries(): Promise<number | undefined>;
+  /** appendedSamples asks the target how many samples it appended (undefined if it cannot tell). */
+  appendedSamples(): Promise<number | undefined>;
+  /** instantQuery runs a PromQL instant query and sums the result vector (undefined on any failure). */
+  instantQuery(query: string, timeMs: number): Promise<number | undefined>;
+}
+
+/** firstMetric returns the first of the named metrics present in /metrics. */
+async function firstMetric(baseUrl: string, names: string[]): Promise<number | undefined> {
+  const metrics = await getText(`${baseUrl}/metrics`);
+  if (metrics === undefined) return undefined;
+  for (const n of names) {
+    const v = scrapeMetric(metrics, n);
+    if (v !== undefined) return v;
+  }
+  return undefined;
+}
+
+/** instantQuerySum runs GET <apiBase>/query and sums a vector or scalar result. */
+async function instantQuerySum(apiBase: string, query: string, timeMs: number): Promise<number | undefined> {
+  const text = await getText(`${apiBase}/query?query=${encodeURIComponent(query)}&time=${timeMs / 1000}`);
+  if (text === undefined) return undefined;
+  try {
+    const body = JSON.parse(text) as { status: string; data?: { resultType: string; result: unknown } };
+    if (body.status !== 'success' || !body.data) return undefined;
+    if (body.data.resultType === 'scalar') return Number((body.data.result as [number, string])[1]);
+    if (body.data.resultType !== 'vector') return undefined;
+    return (body.data.result as Array<{ value: [number, string] }>).reduce((n, r) => n + Number(r.value[1]), 0);
+  } catch {
+    return undefined;
+  }
+}
+
+async function getText(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(60_000) });
+    const text = await res.text();
+    return res.ok ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** startOurs starts `node [nodeArgs] dist/src/main.js` on a free port with a fresh TSDB dir. */
+export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = []): Promise<RunningTarget> {
+  const dir = await makeTempDir('bench-ours-');
+  const port = await freePort();
+  const proc = await startServer({
+    name: 'ours',
+    command: process.execPath,
+    args: [
+      ...nodeArgs,
+      join(REPO_ROOT, 'dist/src/main.js'),
+      `-server.http-listen-port=${port}`,
+      '-auth.multitenancy-enabled=false',
+      `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`,
+      ...extraArgs,
+    ],
+    cwd: REPO_ROOT,
+    port,
+    readyPath: '/ready',
+    readyTimeoutMs: 60_000,
+    cleanup: [dir],
+  });
+  return {
+    name: 'ours',
+    proc,
+    push: { url: new URL(`${proc.baseUrl}/api/v1/push`), headers: { ...REMOTE_WRITE_HEADERS } },
+    headSeries: () => firstMetric(proc.baseUrl, ['cortex_ingester_memory_series']),
+    appendedSamples: () =>
+      firstMetric(proc.baseUrl, ['cortex_ingester_ingested_samples_total', 'cortex_distributor_received_samples_total']),
+    instantQuery: (q, t) => instantQuerySum(`${proc.baseUrl}/prometheus/api/v1`, q, t),
+  };
+}
+
+/** startReference starts Prometheus as the reference receiver. */
+export async function startReference(): Promise<RunningTarget> {
+  const proc = await startPrometheus();
+  return {
+    name: 'prometheus',
+    proc,
+    push: { url: new URL(proc.writeUrl), headers: { ...REMOTE_WRITE_HEADERS } },
+    headSeries: () => firstMetric(proc.baseUrl, ['prometheus_tsdb_head_series']),
+    appendedSamples: () => firstMetric(proc.baseUrl, ['prometheus_tsdb_head_samples_appended_total']),
+    instantQuery: (q, t) => instantQuerySum(`${proc.baseUrl}/api/v1`, q, t),
+  };
+}
+
+/** cpuSeconds returns user+system CPU time of a process (all its threads) from /proc/<pid>/stat. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(rest[11]) + Number(rest[12]);
+  return ticks / 100; // USER_HZ is 100 on Linux
+}

@@ -1,0 +1,300 @@
+//! Bit streams used by the XOR chunk codec.
+//!
+//! Bits are written most significant first into bytes, exactly as
+//! Prometheus's `tsdb/chunkenc/bstream.go` lays them out, so a chunk we write
+//! is byte-for-byte the chunk Prometheus writes for the same samples.
+
+/// BitWriter appends bits to a growable byte buffer with the exact byte
+/// behaviour of Prometheus's `bstream`.
+///
+/// `free` counts the unused bits of the last byte, 0..=8. Bit writes leave
+/// it at 0..=7, but a whole-byte write that starts on a byte boundary
+/// leaves a trailing all-zero byte behind (`free == 8`), as Prometheus's
+/// `writeByte` does. That byte is part of the chunk: Prometheus stores and
+/// sends it, so we keep it to stay byte-identical. Unused bits are zero.
+#[derive(Debug, Clone, Default)]
+pub struct BitWriter {
+    buf: Vec<u8>,
+    free: u32,
+}
+
+impl BitWriter {
+    /// with_header creates a writer whose buffer starts with `header` zero
+    /// bytes (the XOR chunk's sample count) and has room for `cap` bytes.
+    pub fn with_header(header: usize, cap: usize) -> Self {
+        let mut buf = Vec::with_capacity(cap.max(header));
+        buf.resize(header, 0);
+        BitWriter { buf, free: 0 }
+    }
+
+    /// bytes returns everything written so far, the last byte zero-padded.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// bytes_mut gives access to already written bytes (used to patch the
+    /// sample count header in place).
+    #[inline]
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+
+    /// into_bytes hands over the buffer.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// write_bit appends one bit.
+    #[inline]
+    pub fn write_bit(&mut self, bit: bool) {
+        if self.free == 0 {
+            self.buf.push(0);
+            self.free = 8;
+        }
+        self.free -= 1;
+        if bit {
+            // The buffer is non-empty: a byte was pushed above or earlier.
+            let last = self.buf.len() - 1;
+            self.buf[last] |= 1 << self.free;
+        }
+    }
+
+    /// write_byte appends 8 bits. The last byte's free bits take the high
+    /// bits of `b`; a new byte takes the rest, so `free` is unchanged (and
+    /// stays 8, an empty trailing byte, when the write was aligned).
+    #[inline]
+    pub fn write_byte(&mut self, b: u8) {
+        if self.free == 0 {
+            self.buf.push(0);
+            self.free = 8;
+        }
+        let last = self.buf.len() - 1;
+        self.buf[last] |= ((u16::from(b)) >> (8 - self.free)) as u8;
+        self.buf.push(((u16::from(b) << self.free) & 0xff) as u8);
+    }
+
+    /// write_bits appends the `nbits` low bits of `value`, most significant
+    /// first: whole bytes through `write_byte`, the remainder bit by bit, as
+    /// Prometheus's `writeBits`. Higher bits of `value` are ignored (so a
+    /// negative number cast to u64 is written in two's complement).
+    #[inline]
+    pub fn write_bits(&mut self, value: u64, nbits: u32) {
+        debug_assert!(nbits <= 64);
+        let mut left = nbits;
+        while left >= 8 {
+            left -= 8;
+            self.write_byte((value >> left) as u8);
+        }
+        // Remaining 0..=7 bits: same effect as that many write_bit calls.
+        while left > 0 {
+            if self.free == 0 {
+                self.buf.push(0);
+                self.free = 8;
+            }
+            let take = left.min(self.free);
+            left -= take;
+            let part = ((value >> left) & ((1u64 << take) - 1)) as u8;
+            self.free -= take;
+            let last = self.buf.len() - 1;
+            self.buf[last] |= part << self.free;
+        }
+    }
+
+    /// shrink releases spare capacity (done once a chunk is closed).
+    pub fn shrink(&mut self) {
+        self.buf.shrink_to_fit();
+    }
+}
+
+/// BitReader reads bits back from a byte slice, most significant first.
+#[derive(Debug, Clone, Copy)]
+pub struct BitReader<'a> {
+    data: &'a [u8],
+    /// Position of the next bit to read, counted from the start of `data`.
+    pos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    /// new starts reading at byte offset `start`.
+    pub fn new(data: &'a [u8], start: usize) -> Self {
+        BitReader {
+            data,
+            pos: start * 8,
+        }
+    }
+
+    #[inline]
+    fn bits_left(&self) -> usize {
+        self.data.len() * 8 - self.pos
+    }
+
+    /// read_bit reads one bit; None at the end of the data.
+    #[inline]
+    pub fn read_bit(&mut self) -> Option<bool> {
+        if self.pos >= self.data.len() * 8 {
+            return None;
+        }
+        let byte = self.data[self.pos >> 3];
+        let bit = (byte >> (7 - (self.pos & 7))) & 1;
+        self.pos += 1;
+        Some(bit == 1)
+    }
+
+    /// read_bits reads `nbits` (0..=64) bits as the low bits of a u64.
+    #[inline]
+    pub fn read_bits(&mut self, nbits: u32) -> Option<u64> {
+        debug_assert!(nbits <= 64);
+        if (nbits as usize) > self.bits_left() {
+            return None;
+        }
+        let mut out = 0u64;
+        let mut left = nbits;
+        while left > 0 {
+            let byte = self.data[self.pos >> 3];
+            let used = (self.pos & 7) as u32;
+            let avail = 8 - used;
+            let take = left.min(avail);
+            let part = (byte >> (avail - take)) & (((1u16 << take) - 1) as u8);
+            out = (out << take) | u64::from(part);
+            self.pos += take as usize;
+            left -= take;
+        }
+        Some(out)
+    }
+
+    /// read_byte reads 8 bits.
+    #[inline]
+    pub fn read_byte(&mut self) -> Option<u8> {
+        self.read_bits(8).map(|b| b as u8)
+    }
+
+    /// read_uvarint reads an unsigned LEB128 varint as Go's
+    /// `binary.ReadUvarint` does (at most 10 bytes, no overflow).
+    pub fn read_uvarint(&mut self) -> Option<u64> {
+        let mut x = 0u64;
+        let mut shift = 0u32;
+        for i in 0..10 {
+            let b = self.read_byte()?;
+            if b < 0x80 {
+                if i == 9 && b > 1 {
+                    return None;
+                }
+                return Some(x | (u64::from(b) << shift));
+            }
+            x |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+        }
+        None
+    }
+
+    /// read_varint reads a zig-zag signed varint (Go's `binary.ReadVarint`).
+    pub fn read_varint(&mut self) -> Option<i64> {
+        let ux = self.read_uvarint()?;
+        let mut x = (ux >> 1) as i64;
+        if ux & 1 != 0 {
+            x = !x;
+        }
+        Some(x)
+    }
+}
+
+/// put_uvarint writes `x` as an unsigned LEB128 varint (Go's `binary.PutUvarint`).
+#[inline]
+pub fn put_uvarint(w: &mut BitWriter, mut x: u64) {
+    while x >= 0x80 {
+        w.write_byte((x as u8) | 0x80);
+        x >>= 7;
+    }
+    w.write_byte(x as u8);
+}
+
+/// put_varint writes `x` zig-zag encoded (Go's `binary.PutVarint`).
+#[inline]
+pub fn put_varint(w: &mut BitWriter, x: i64) {
+    let mut ux = (x as u64) << 1;
+    if x < 0 {
+        ux = !ux;
+    }
+    put_uvarint(w, ux);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bits_round_trip() {
+        let mut w = BitWriter::with_header(0, 16);
+        w.write_bit(true);
+        w.write_bits(0b101, 3);
+        w.write_bits(u64::MAX, 64);
+        w.write_bits(0x1234, 14);
+        w.write_byte(0xAB);
+        w.write_bit(false);
+        w.write_bits(0, 0);
+        let bytes = w.into_bytes();
+        let mut r = BitReader::new(&bytes, 0);
+        assert_eq!(r.read_bit(), Some(true));
+        assert_eq!(r.read_bits(3), Some(0b101));
+        assert_eq!(r.read_bits(64), Some(u64::MAX));
+        assert_eq!(r.read_bits(14), Some(0x1234 & 0x3fff));
+        assert_eq!(r.read_byte(), Some(0xAB));
+        assert_eq!(r.read_bit(), Some(false));
+    }
+
+    #[test]
+    fn msb_first_layout() {
+        let mut w = BitWriter::with_header(0, 4);
+        w.write_bits(0b10, 2);
+        w.write_bits(0b1, 1);
+        assert_eq!(w.bytes(), &[0b1010_0000]);
+    }
+
+    #[test]
+    fn aligned_byte_writes_leave_an_empty_byte() {
+        // Prometheus's writeByte on a byte boundary appends a zero byte.
+        let mut w = BitWriter::with_header(2, 8);
+        w.write_byte(0xAB);
+        assert_eq!(w.bytes(), &[0, 0, 0xAB, 0]);
+        w.write_bit(true);
+        assert_eq!(w.bytes(), &[0, 0, 0xAB, 0x80]);
+        let mut w = BitWriter::with_header(0, 8);
+        w.write_bit(true);
+        w.write_bits(0xFFFF, 16);
+        assert_eq!(w.bytes(), &[0xFF, 0xFF, 0x80]);
+        let mut w = BitWriter::with_header(0, 8);
+        w.write_bits(0x3FFF, 14);
+        assert_eq!(w.bytes(), &[0xFF, 0xFC]);
+    }
+
+    #[test]
+    fn varints_match_go() {
+        // Go: binary.PutVarint(buf, -1) == [0x01]; PutVarint(1) == [0x02];
+        // PutUvarint(300) == [0xac, 0x02].
+        let cases: &[(i64, &[u8])] = &[
+            (0, &[0]),
+            (-1, &[1]),
+            (1, &[2]),
+            (-64, &[0x7f]),
+            (64, &[0x80, 0x01]),
+        ];
+        for (v, want) in cases {
+            let mut w = BitWriter::with_header(0, 10);
+            put_varint(&mut w, *v);
+            // Aligned byte writes end with Prometheus's empty trailing byte.
+            assert_eq!(&w.bytes()[..want.len()], *want, "varint {v}");
+            assert_eq!(w.bytes().len(), want.len() + 1);
+            let mut r = BitReader::new(w.bytes(), 0);
+            assert_eq!(r.read_varint(), Some(*v));
+        }
+        let mut w = BitWriter::with_header(0, 10);
+        put_uvarint(&mut w, 300);
+        assert_eq!(w.bytes(), &[0xac, 0x02, 0]);
+        for v in [i64::MIN, i64::MAX, 1_700_000_000_000] {
+            let mut w = BitWriter::with_header(0, 10);
+            put_varint(&mut w, v);
+            assert_eq!(BitReader::new(w.bytes(), 0).read_varint(), Some(v));
+        }
+    }
+}

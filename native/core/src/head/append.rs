@@ -1,0 +1,297 @@
+//! The head's append path: Prometheus's `memSeries.appendable` checks with
+//! out-of-order ingestion disabled, reported with Mimir's ingester reasons
+//! and messages.
+//!
+//! Per sample, in this order (one request = one batch = one appender):
+//! 1. `t` < min valid time (max(head floor, head maxT − range/2), fixed at
+//!    the batch's first sample) → `sample-out-of-bounds`,
+//!    err-mimir-sample-timestamp-too-old;
+//! 2. against the series as it was before the batch: `t` == last time with
+//!    other value bits → `new-value-for-timestamp`,
+//!    err-mimir-sample-duplicate-timestamp; same bits → accepted, not stored;
+//!    `t` < last time → `sample-out-of-order`, err-mimir-sample-out-of-order;
+//! 3. otherwise appended; a sample not after the previous one of the same
+//!    batch is dropped without an error (Prometheus's commit does that).
+
+use std::fmt::Write;
+
+use super::chunks::AppendOutcome;
+use super::series::MemSeries;
+use super::Head;
+
+/// AppendErrorKind is why the head refused a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendErrorKind {
+    /// Older than the head's minimum valid time (`storage.ErrOutOfBounds`).
+    OutOfBounds,
+    /// Older than the series' newest sample (`storage.ErrOutOfOrderSample`).
+    OutOfOrder,
+    /// Same time as the newest sample, other value
+    /// (`storage.ErrDuplicateSampleForTimestamp`).
+    DuplicateTimestamp,
+}
+
+impl AppendErrorKind {
+    /// reason is the `reason` label Mimir's ingester uses for
+    /// `cortex_discarded_samples_total`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            AppendErrorKind::OutOfBounds => "sample-out-of-bounds",
+            AppendErrorKind::OutOfOrder => "sample-out-of-order",
+            AppendErrorKind::DuplicateTimestamp => "new-value-for-timestamp",
+        }
+    }
+
+    /// message is Mimir's ingester text for the error, naming the sample's
+    /// time (RFC 3339, UTC) and series (printed like Mimir's
+    /// `FromLabelAdaptersToString`: `metric{a="b"}`).
+    pub fn message(self, t: i64, labels: &[(String, String)]) -> String {
+        let (what, id) = match self {
+            AppendErrorKind::OutOfBounds => {
+                ("the sample has been rejected because its timestamp is too old", "sample-timestamp-too-old")
+            }
+            AppendErrorKind::OutOfOrder => (
+                "the sample has been rejected because another sample with a more recent timestamp has already been ingested and out-of-order samples are not allowed",
+                "sample-out-of-order",
+            ),
+            AppendErrorKind::DuplicateTimestamp => (
+                "the sample has been rejected because another sample with the same timestamp, but a different value, has already been ingested",
+                "sample-duplicate-timestamp",
+            ),
+        };
+        let mut out = String::with_capacity(what.len() + 128);
+        let _ = write!(
+            out,
+            "{what} (err-mimir-{id}). The affected sample has timestamp "
+        );
+        format_rfc3339_nano(&mut out, t);
+        out.push_str(" and is from series ");
+        let borrowed: Vec<(&str, &str)> = labels
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        out.push_str(&crate::remote::format_labels(&borrowed));
+        out
+    }
+}
+
+/// SeriesAppendResult counts what happened to one series' samples.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeriesAppendResult {
+    /// Samples written to chunks.
+    pub appended: u32,
+    /// Exact duplicates of the newest sample (accepted, not stored again).
+    pub deduplicated: u32,
+    /// Samples that passed the checks but were not after the previous
+    /// sample of the same batch: dropped without an error, as Prometheus's
+    /// commit drops them.
+    pub dropped_unordered: u32,
+    pub out_of_bounds: u32,
+    pub out_of_order: u32,
+    pub duplicate_timestamp: u32,
+    /// First refused sample: why and its time.
+    pub first_error: Option<(AppendErrorKind, i64)>,
+}
+
+impl SeriesAppendResult {
+    /// rejected counts refused samples.
+    pub fn rejected(&self) -> u32 {
+        self.out_of_bounds + self.out_of_order + self.duplicate_timestamp
+    }
+
+    fn reject(&mut self, kind: AppendErrorKind, t: i64) {
+        match kind {
+            AppendErrorKind::OutOfBounds => self.out_of_bounds += 1,
+            AppendErrorKind::OutOfOrder => self.out_of_order += 1,
+            AppendErrorKind::DuplicateTimestamp => self.duplicate_timestamp += 1,
+        }
+        if self.first_error.is_none() {
+            self.first_error = Some((kind, t));
+        }
+    }
+}
+
+/// HeadAppender appends one request's samples to a head. Its minimum valid
+/// time is fixed at the first sample, as a Prometheus head appender's is at
+/// creation; `commit` publishes the time range of what was appended.
+#[derive(Debug)]
+pub struct HeadAppender<'h> {
+    head: &'h Head,
+    min_valid_time: Option<i64>,
+    mint: i64,
+    maxt: i64,
+    samples: u64,
+    chunks: u64,
+}
+
+impl<'h> HeadAppender<'h> {
+    pub(super) fn new(head: &'h Head) -> Self {
+        HeadAppender {
+            head,
+            min_valid_time: None,
+            mint: i64::MAX,
+            maxt: i64::MIN,
+            samples: 0,
+            chunks: 0,
+        }
+    }
+
+    /// min_valid_time is the time below which samples are refused, when
+    /// known: fixed by this appender's first sample, else the head's
+    /// current bound; None while the head is empty.
+    pub fn min_valid_time(&self) -> Option<i64> {
+        self.min_valid_time
+            .or_else(|| self.head.current_min_valid_time())
+    }
+
+    /// append_series appends samples (in request order) to one series.
+    /// Refused samples are counted; they never stop the others. This is the
+    /// place to hook the WAL: every sample that reaches `chunks.append`.
+    pub fn append_series<I>(&mut self, series: &MemSeries, samples: I) -> SeriesAppendResult
+    where
+        I: IntoIterator<Item = (i64, f64)>,
+    {
+        let mut res = SeriesAppendResult::default();
+        let range = self.head.chunk_range;
+        let mut st = series.state.lock();
+        // Prometheus checks each sample against the series as it was before
+        // the batch (`appendable` on committed state) and only then, at
+        // commit, appends in order, silently dropping samples of the batch
+        // that are not after the previous one. Mimir reports nothing for
+        // those, so neither do we.
+        let had_samples = st.chunks.head.is_some();
+        let (base_t, base_bits) = (st.last_t, st.last_v_bits);
+        for (t, v) in samples {
+            let min_valid = match self.min_valid_time {
+                Some(m) => m,
+                None => *self
+                    .min_valid_time
+                    .insert(self.head.appendable_min_valid_time(t)),
+            };
+            let bits = v.to_bits();
+            if t < min_valid {
+                res.reject(AppendErrorKind::OutOfBounds, t);
+                continue;
+            }
+            if had_samples {
+                if t == base_t {
+                    if bits != base_bits {
+                        res.reject(AppendErrorKind::DuplicateTimestamp, t);
+                    } else {
+                        res.deduplicated += 1;
+                    }
+                    continue;
+                }
+                if t < base_t {
+                    res.reject(AppendErrorKind::OutOfOrder, t);
+                    continue;
+                }
+            }
+            match st.chunks.append(t, v, range) {
+                AppendOutcome::OutOfOrder => {
+                    res.dropped_unordered += 1;
+                    continue;
+                }
+                AppendOutcome::ChunkCreated => self.chunks += 1,
+                AppendOutcome::Appended => {}
+            }
+            st.last_t = t;
+            st.last_v_bits = bits;
+            res.appended += 1;
+            self.mint = self.mint.min(t);
+            self.maxt = self.maxt.max(t);
+        }
+        self.samples += u64::from(res.appended);
+        res
+    }
+
+    /// commit publishes the appended samples' time range and counters.
+    pub fn commit(self) {
+        use std::sync::atomic::Ordering;
+        self.head.update_min_max(self.mint, self.maxt);
+        self.head
+            .num_samples
+            .fetch_add(self.samples, Ordering::Relaxed);
+        self.head
+            .num_chunks
+            .fetch_add(self.chunks, Ordering::Relaxed);
+    }
+}
+
+/// format_rfc3339_nano writes a unix-ms time as Go's
+/// `time.Time.UTC().Format(time.RFC3339Nano)`: fractional seconds without
+/// trailing zeros, none at all on a whole second, and a `Z` suffix.
+pub fn format_rfc3339_nano(out: &mut String, ms: i64) {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
+    if millis != 0 {
+        let mut frac = format!("{millis:03}");
+        while frac.ends_with('0') {
+            frac.pop();
+        }
+        out.push('.');
+        out.push_str(&frac);
+    }
+    out.push('Z');
+}
+
+/// civil_from_days converts days since 1970-01-01 to (year, month, day)
+/// in the proleptic Gregorian calendar.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fmt(ms: i64) -> String {
+        let mut s = String::new();
+        format_rfc3339_nano(&mut s, ms);
+        s
+    }
+
+    #[test]
+    fn rfc3339_like_go() {
+        assert_eq!(fmt(1_595_043_969), "1970-01-19T11:04:03.969Z");
+        assert_eq!(fmt(0), "1970-01-01T00:00:00Z");
+        assert_eq!(fmt(1_500), "1970-01-01T00:00:01.5Z");
+        assert_eq!(fmt(1_700_000_000_010), "2023-11-14T22:13:20.01Z");
+        assert_eq!(fmt(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(fmt(951_782_400_000), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn messages_like_mimir() {
+        let l = vec![("__name__".to_string(), "test".to_string())];
+        assert_eq!(
+            AppendErrorKind::OutOfOrder.message(1_595_043_969, &l),
+            "the sample has been rejected because another sample with a more recent timestamp has already been ingested and out-of-order samples are not allowed (err-mimir-sample-out-of-order). The affected sample has timestamp 1970-01-19T11:04:03.969Z and is from series test"
+        );
+        assert!(AppendErrorKind::OutOfBounds
+            .message(0, &l)
+            .starts_with("the sample has been rejected because its timestamp is too old (err-mimir-sample-timestamp-too-old). The affected sample has timestamp 1970-01-01T00:00:00Z"));
+        assert!(AppendErrorKind::DuplicateTimestamp
+            .message(0, &l)
+            .contains("(err-mimir-sample-duplicate-timestamp)"));
+    }
+}

@@ -1,0 +1,62 @@
+//! MemSeries: one series of the head, its labels and chunks.
+
+use parking_lot::Mutex;
+
+use super::chunks::SeriesChunks;
+
+/// Labels is a sorted label set (name, value), no empty values.
+pub type Labels = Box<[(String, String)]>;
+
+/// MemSeries is a series held in memory.
+///
+/// `labels` and `series_ref` never change after creation and are read
+/// without locking; everything that changes with appends is in `state`,
+/// behind the per-series mutex (innermost lock, see `head/mod.rs`).
+#[derive(Debug)]
+pub struct MemSeries {
+    pub series_ref: u32,
+    pub labels: Labels,
+    pub state: Mutex<SeriesState>,
+}
+
+/// SeriesState is the mutable part of a series.
+#[derive(Debug, Default)]
+pub struct SeriesState {
+    pub chunks: SeriesChunks,
+    /// Time of the newest sample, i64::MIN when the series has none.
+    pub last_t: i64,
+    /// Bits of the newest sample's value (compared for duplicates).
+    pub last_v_bits: u64,
+}
+
+impl MemSeries {
+    pub fn new(series_ref: u32, labels: Labels) -> Self {
+        MemSeries {
+            series_ref,
+            labels,
+            state: Mutex::new(SeriesState {
+                chunks: SeriesChunks::default(),
+                last_t: i64::MIN,
+                last_v_bits: 0,
+            }),
+        }
+    }
+
+    /// time_range is (min, max) sample time, None while the series is empty.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let st = self.state.lock();
+        Some((st.chunks.min_time()?, st.chunks.max_time()?))
+    }
+
+    /// overlaps reports whether one of the series' chunks intersects
+    /// [mint, maxt] (Prometheus's head querier skips a series whose chunks
+    /// all miss the range, even when the range falls in a gap between them).
+    pub fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+        let st = self.state.lock();
+        let hit = st
+            .chunks
+            .chunk_bytes()
+            .any(|(a, b, _)| a <= maxt && b >= mint);
+        hit
+    }
+}

@@ -1,0 +1,273 @@
+//! Head tests: series identity, append semantics, reads.
+
+use super::*;
+use crate::index::{MatchType, Matcher};
+
+fn l<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    pairs.to_vec()
+}
+
+#[test]
+fn series_identity_and_refs() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let (a, ca) = h.get_or_create(&l(&[("__name__", "up"), ("job", "a")]));
+    let (b, cb) = h.get_or_create(&l(&[("__name__", "up"), ("job", "b")]));
+    let (a2, ca2) = h.get_or_create(&l(&[("__name__", "up"), ("job", "a")]));
+    assert!(ca && cb && !ca2);
+    assert_eq!((a.series_ref, b.series_ref, a2.series_ref), (1, 2, 1));
+    assert_eq!(h.num_series(), 2);
+    assert_eq!(h.series_by_ref(2).unwrap().labels[1].1, "b");
+}
+
+#[test]
+fn hash_collisions_are_resolved_by_labels() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    // Force a collision by inserting two series under one hash by hand.
+    let (a, _) = h.get_or_create(&l(&[("a", "1")]));
+    {
+        let mut idx = h.index.write();
+        let hash = hash_labels(&[("a", "1")]);
+        let owned: series::Labels = vec![("a".to_string(), "2".to_string())].into_boxed_slice();
+        idx.series.push(Arc::new(MemSeries::new(2, owned)));
+        idx.by_hash.insert(hash, Candidates::Many(vec![1, 2]));
+    }
+    let idx = h.index.read();
+    let hash = hash_labels(&[("a", "1")]);
+    assert_eq!(idx.find(hash, &[("a", "2")]).unwrap().series_ref, 2);
+    assert_eq!(
+        idx.find(hash, &[("a", "1")]).unwrap().series_ref,
+        a.series_ref
+    );
+    assert!(idx.find(hash, &[("a", "3")]).is_none());
+}
+
+fn append(h: &Head, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> SeriesAppendResult {
+    let (s, _) = h.get_or_create(labels);
+    let mut app = h.appender();
+    let r = app.append_series(&s, samples.iter().copied());
+    app.commit();
+    r
+}
+
+#[test]
+fn append_semantics_like_mimir() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let s = [("__name__", "m")];
+    let r = append(&h, &s, &[(1000, 1.0), (2000, 2.0)]);
+    assert_eq!(r.appended, 2);
+    // Duplicate with another value, exact duplicate, out of order, fine.
+    let r = append(
+        &h,
+        &s,
+        &[(2000, 3.0), (2000, 2.0), (1500, 1.0), (3000, 3.0)],
+    );
+    assert_eq!(
+        (
+            r.appended,
+            r.duplicate_timestamp,
+            r.deduplicated,
+            r.out_of_order
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(
+        r.first_error,
+        Some((AppendErrorKind::DuplicateTimestamp, 2000))
+    );
+    // Stale NaN vs NaN differ by bits: duplicate error, same bits dedup.
+    let stale = f64::from_bits(crate::chunkenc::STALE_NAN_BITS);
+    let r = append(&h, &s, &[(4000, stale)]);
+    assert_eq!(r.appended, 1);
+    let r = append(&h, &s, &[(4000, f64::NAN), (4000, stale)]);
+    assert_eq!(
+        (r.appended, r.duplicate_timestamp, r.deduplicated),
+        (0, 1, 1)
+    );
+    let st = h.stats();
+    assert_eq!(
+        (st.series, st.samples, st.chunks, st.min_time, st.max_time),
+        (1, 4, 1, 1000, 4000)
+    );
+}
+
+#[test]
+fn too_old_relative_to_head_max() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let hour = 3_600_000;
+    append(&h, &[("__name__", "a")], &[(10 * hour, 1.0)]);
+    // New series: min valid time = 10h - 1h.
+    let r = append(
+        &h,
+        &[("__name__", "b")],
+        &[(9 * hour - 1, 1.0), (9 * hour, 2.0)],
+    );
+    assert_eq!((r.out_of_bounds, r.appended), (1, 1));
+    assert_eq!(r.first_error.unwrap().0.reason(), "sample-out-of-bounds");
+    // Too old wins over out of order.
+    let r = append(&h, &[("__name__", "a")], &[(hour, 1.0)]);
+    assert_eq!(r.out_of_bounds, 1);
+}
+
+#[test]
+fn empty_head_min_valid_time_from_first_sample() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let hour = 3_600_000;
+    let (s, _) = h.get_or_create(&[("__name__", "a")]);
+    let mut app = h.appender();
+    let r = app.append_series(&s, [(10 * hour, 1.0)]);
+    assert_eq!(r.appended, 1);
+    let (s2, _) = h.get_or_create(&[("__name__", "b")]);
+    let r = app.append_series(&s2, [(9 * hour - 1, 1.0)]);
+    assert_eq!(r.out_of_bounds, 1);
+    app.commit();
+}
+
+fn eq(n: &str, v: &str) -> Matcher {
+    Matcher::new(MatchType::Equal, n, v).unwrap()
+}
+
+fn re(n: &str, v: &str) -> Matcher {
+    Matcher::new(MatchType::Regexp, n, v).unwrap()
+}
+
+#[test]
+fn reads_sorted_filtered_limited() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    append(&h, &[("__name__", "up"), ("job", "z")], &[(100, 1.0)]);
+    append(
+        &h,
+        &[("__name__", "up"), ("instance", "i<1>"), ("job", "a")],
+        &[(200, 1.0)],
+    );
+    append(&h, &[("__name__", "down"), ("job", "a")], &[(300, 1.0)]);
+    h.get_or_create(&[("__name__", "empty")]);
+
+    let all = h.series_json(&[], 0, 1000, 0);
+    assert_eq!(
+        all,
+        r#"[{"__name__":"down","job":"a"},{"__name__":"up","instance":"i\u003c1\u003e","job":"a"},{"__name__":"up","job":"z"}]"#
+    );
+    assert_eq!(
+        h.series_json(&[], 0, 1000, 1),
+        r#"[{"__name__":"down","job":"a"}]"#
+    );
+    assert_eq!(
+        h.series_json(&[], 150, 250, 0),
+        r#"[{"__name__":"up","instance":"i\u003c1\u003e","job":"a"}]"#
+    );
+    assert_eq!(h.series_json(&[], 2000, 3000, 0), "[]");
+
+    let sets = vec![
+        vec![eq("__name__", "up"), eq("job", "z")],
+        vec![re("__name__", "do.*")],
+    ];
+    assert_eq!(
+        h.series_json(&sets, 0, 1000, 0),
+        r#"[{"__name__":"down","job":"a"},{"__name__":"up","job":"z"}]"#
+    );
+
+    assert_eq!(
+        h.label_names(&[], 0, 1000, 0),
+        ["__name__", "instance", "job"]
+    );
+    assert_eq!(
+        h.label_names(&[vec![eq("job", "z")]], 0, 1000, 0),
+        ["__name__", "job"]
+    );
+    assert_eq!(h.label_names(&[], 0, 1000, 2), ["__name__", "instance"]);
+    assert_eq!(h.label_values("job", &[], 0, 1000, 0), ["a", "z"]);
+    assert_eq!(
+        h.label_values("__name__", &[vec![eq("job", "a")]], 0, 1000, 0),
+        ["down", "up"]
+    );
+    assert_eq!(
+        h.label_values("__name__", &[vec![eq("job", "a")]], 250, 1000, 0),
+        ["down"]
+    );
+    assert!(h.label_values("nope", &[], 0, 1000, 0).is_empty());
+}
+
+#[test]
+fn series_in_a_gap_between_chunks_is_not_selected() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let hour = 3_600_000;
+    append(
+        &h,
+        &[("__name__", "gap")],
+        &[(0, 1.0), (1000, 1.0), (3 * hour, 1.0)],
+    );
+    assert_eq!(h.series_json(&[], 2000, hour, 0), "[]");
+    assert_eq!(
+        h.series_json(&[], 2000, 3 * hour, 0),
+        r#"[{"__name__":"gap"}]"#
+    );
+}
+
+#[test]
+fn matcher_sets_from_triples() {
+    assert!(build_matcher_sets([[(2u32, "a", "(")]]).is_err());
+    assert!(build_matcher_sets([[(9u32, "a", "b")]]).is_err());
+    assert_eq!(
+        build_matcher_sets([[(0u32, "a", "b")], [(3u32, "c", "d.*")]])
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn db_registry() {
+    let db = Db::new();
+    let h = db.head("a");
+    append(&h, &[("__name__", "x")], &[(1, 1.0)]);
+    db.head("b");
+    let st = db.stats();
+    assert_eq!(
+        st.iter().map(|s| s.tenant.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(st[0].samples, 1);
+    assert!(db.reset("a"));
+    assert!(!db.reset("a"));
+    assert_eq!(db.head("a").num_series(), 0);
+}
+
+#[test]
+fn concurrent_appends_from_threads() {
+    let h = Arc::new(Head::new("t", DEFAULT_CHUNK_RANGE));
+    let threads: Vec<_> = (0..4)
+        .map(|k| {
+            let h = Arc::clone(&h);
+            std::thread::spawn(move || {
+                for i in 0..200i64 {
+                    let job = format!("j{}", i % 10);
+                    let (s, _) = h.get_or_create(&[("__name__", "m"), ("job", job.as_str())]);
+                    let mut app = h.appender();
+                    app.append_series(&s, [(i * 1000 + k, 1.0)]);
+                    app.commit();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(h.num_series(), 10);
+}
+
+#[test]
+fn disorder_within_one_batch_is_dropped_silently() {
+    // Checks run against the series before the batch; the in-order append
+    // then drops what is not after its predecessor, without an error.
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let s = [("__name__", "m")];
+    append(&h, &s, &[(1000, 1.0)]);
+    let r = append(
+        &h,
+        &s,
+        &[(3000, 1.0), (2000, 2.0), (3000, 5.0), (4000, 1.0)],
+    );
+    assert_eq!((r.appended, r.dropped_unordered, r.rejected()), (2, 2, 0));
+    assert_eq!(r.first_error, None);
+    assert_eq!(h.stats().samples, 3);
+}

@@ -1,0 +1,317 @@
+//! ingest is the write path: decode a remote-write 1.0 request, validate
+//! each series as Mimir's distributor does, and append the survivors to a
+//! tenant's head with Mimir ingester semantics. Bad data never fails the
+//! whole request: each refused series or sample is counted by reason and
+//! the first error is reported, as Mimir reports it (HTTP 400).
+
+use crate::head::{Head, SeriesAppendResult};
+use crate::remote::{self, ValidationLimits};
+
+/// IngestLimits are the per-tenant limits for one ingest call (mirrors the
+/// TypeScript `IngestLimits`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestLimits {
+    pub max_label_names_per_series: u32,
+    pub max_label_name_length: u32,
+    pub max_label_value_length: u32,
+    pub creation_grace_period_ms: i64,
+    pub past_grace_period_ms: i64,
+    pub now_ms: i64,
+}
+
+impl Default for IngestLimits {
+    /// default is Mimir's defaults, at time 0.
+    fn default() -> Self {
+        IngestLimits {
+            max_label_names_per_series: 30,
+            max_label_name_length: 1024,
+            max_label_value_length: 2048,
+            creation_grace_period_ms: 10 * 60 * 1000,
+            past_grace_period_ms: 0,
+            now_ms: 0,
+        }
+    }
+}
+
+impl IngestLimits {
+    fn validation(&self) -> ValidationLimits {
+        ValidationLimits {
+            max_label_names_per_series: self.max_label_names_per_series as usize,
+            max_label_name_length: self.max_label_name_length as usize,
+            max_label_value_length: self.max_label_value_length as usize,
+            creation_grace_period_ms: self.creation_grace_period_ms,
+            past_grace_period_ms: self.past_grace_period_ms,
+            ..ValidationLimits::default()
+        }
+    }
+}
+
+/// IngestResult summarises one request (mirrors the TypeScript `IngestResult`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngestResult {
+    pub series: u32,
+    pub samples: u32,
+    pub exemplars: u32,
+    pub metadata: u32,
+    pub accepted_samples: u32,
+    pub created_series: u32,
+    /// Discarded samples by Mimir reason, in order of first occurrence.
+    pub discarded: Vec<(&'static str, u64)>,
+    pub error_status: Option<u16>,
+    pub error_message: Option<String>,
+}
+
+impl IngestResult {
+    fn discard(&mut self, reason: &'static str, n: u64) {
+        if n == 0 {
+            return;
+        }
+        match self.discarded.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, c)) => *c += n,
+            None => self.discarded.push((reason, n)),
+        }
+    }
+}
+
+/// ingest_write_request decodes `body` (uncompressed protobuf), validates
+/// and appends it to `head`.
+pub fn ingest_write_request(head: &Head, body: &[u8], limits: &IngestLimits) -> IngestResult {
+    let mut res = IngestResult::default();
+    let mut req = match remote::decode_write_request(body) {
+        Ok(r) => r,
+        Err(e) => {
+            res.error_status = Some(400);
+            res.error_message = Some(e.message().to_string());
+            return res;
+        }
+    };
+    res.series = req.series.len() as u32;
+    res.samples = req.total_samples() as u32;
+    res.exemplars = req.total_exemplars() as u32;
+    res.metadata = req.metadata.len() as u32;
+    // Mimir's prePushSortAndFilterMiddleware: drop empty label values and
+    // series left without labels (silently), sort labels by name.
+    req.sort_and_filter_labels();
+
+    let vlimits = limits.validation();
+    let mut validation_error: Option<String> = None;
+    let mut append_error: Option<String> = None;
+    let mut app = head.appender();
+    let mut scratch: Vec<(&str, &str)> = Vec::new();
+
+    for i in 0..req.series.len() {
+        let dups = req.dedupe_sample_timestamps(i);
+        res.discard(remote::reason::SAMPLE_DUPLICATE_TIMESTAMP, dups as u64);
+        let s = req.series(i);
+        if let Err(e) = remote::validate_series(&s, &vlimits, limits.now_ms) {
+            res.discard(e.reason, s.samples.len() as u64);
+            if validation_error.is_none() {
+                validation_error = Some(e.message);
+            }
+            continue;
+        }
+        if s.samples.is_empty() {
+            continue;
+        }
+        let labels = normalized_labels(s.labels, &mut scratch);
+        // Mimir's fast path: a series whose samples are all too old is
+        // refused without being created.
+        if let Some(min_valid) = app.min_valid_time() {
+            if s.samples.iter().all(|x| x.timestamp_ms < min_valid) {
+                let kind = crate::head::AppendErrorKind::OutOfBounds;
+                res.discard(kind.reason(), s.samples.len() as u64);
+                if append_error.is_none() {
+                    let owned: Vec<(String, String)> = labels
+                        .iter()
+                        .map(|(n, v)| (n.to_string(), v.to_string()))
+                        .collect();
+                    append_error = Some(kind.message(s.samples[0].timestamp_ms, &owned));
+                }
+                continue;
+            }
+        }
+        let (series, created) = head.get_or_create(labels);
+        if created {
+            res.created_series += 1;
+        }
+        let r: SeriesAppendResult =
+            app.append_series(&series, s.samples.iter().map(|x| (x.timestamp_ms, x.value)));
+        res.accepted_samples += r.appended;
+        if r.rejected() > 0 {
+            use crate::head::AppendErrorKind as K;
+            res.discard(K::OutOfBounds.reason(), u64::from(r.out_of_bounds));
+            res.discard(K::OutOfOrder.reason(), u64::from(r.out_of_order));
+            res.discard(
+                K::DuplicateTimestamp.reason(),
+                u64::from(r.duplicate_timestamp),
+            );
+            if append_error.is_none() {
+                if let Some((kind, t)) = r.first_error {
+                    append_error = Some(kind.message(t, &series.labels));
+                }
+            }
+        }
+    }
+    app.commit();
+
+    // Mimir's distributor returns the ingester's error before its own
+    // validation error (both are 400s).
+    if let Some(msg) = append_error.or(validation_error) {
+        res.error_status = Some(400);
+        res.error_message = Some(msg);
+    }
+    res
+}
+
+/// normalized_labels returns the labels sorted by name with empty values
+/// dropped, borrowing `labels` when it already is (the common case).
+fn normalized_labels<'s, 'a: 's>(
+    labels: &'s [(&'a str, &'a str)],
+    scratch: &'s mut Vec<(&'a str, &'a str)>,
+) -> &'s [(&'a str, &'a str)] {
+    let clean =
+        labels.windows(2).all(|w| w[0].0 < w[1].0) && labels.iter().all(|(_, v)| !v.is_empty());
+    if clean {
+        return labels;
+    }
+    scratch.clear();
+    scratch.extend(labels.iter().filter(|(_, v)| !v.is_empty()).copied());
+    scratch.sort_by(|a, b| a.0.cmp(b.0));
+    scratch
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::head::DEFAULT_CHUNK_RANGE;
+
+    fn varint(out: &mut Vec<u8>, mut x: u64) {
+        while x >= 0x80 {
+            out.push((x as u8) | 0x80);
+            x >>= 7;
+        }
+        out.push(x as u8);
+    }
+
+    fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
+        varint(out, field << 3 | 2);
+        varint(out, b.len() as u64);
+        out.extend_from_slice(b);
+    }
+
+    type TestSeries<'a> = (&'a [(&'a str, &'a str)], &'a [(i64, f64)]);
+
+    /// body encodes a WriteRequest with the given series.
+    fn body(series: &[TestSeries<'_>]) -> Vec<u8> {
+        let mut req = Vec::new();
+        for (labels, samples) in series {
+            let mut ts = Vec::new();
+            for (n, v) in labels.iter() {
+                let mut l = Vec::new();
+                bytes_field(&mut l, 1, n.as_bytes());
+                bytes_field(&mut l, 2, v.as_bytes());
+                bytes_field(&mut ts, 1, &l);
+            }
+            for (t, v) in samples.iter() {
+                let mut s = vec![0x09];
+                s.extend_from_slice(&v.to_le_bytes());
+                s.push(0x10);
+                varint(&mut s, *t as u64);
+                bytes_field(&mut ts, 2, &s);
+            }
+            bytes_field(&mut req, 1, &ts);
+        }
+        req
+    }
+
+    fn limits(now: i64) -> IngestLimits {
+        IngestLimits {
+            now_ms: now,
+            ..IngestLimits::default()
+        }
+    }
+
+    #[test]
+    fn ingest_counts_and_errors() {
+        let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+        let now = 1_700_000_000_000;
+        let up: &[(&str, &str)] = &[("__name__", "up"), ("job", "a")];
+        let r = ingest_write_request(
+            &h,
+            &body(&[(up, &[(now - 1000, 1.0), (now, 2.0)])]),
+            &limits(now),
+        );
+        assert_eq!(
+            (r.series, r.samples, r.accepted_samples, r.created_series),
+            (1, 2, 2, 1)
+        );
+        assert_eq!(r.error_status, None);
+
+        // Unsorted labels and an empty value map to the same series.
+        let same: &[(&str, &str)] = &[("job", "a"), ("x", ""), ("__name__", "up")];
+        let no_name: &[(&str, &str)] = &[("job", "b")];
+        let r = ingest_write_request(
+            &h,
+            &body(&[
+                (same, &[(now - 500, 1.0), (now + 1000, 3.0)]),
+                (no_name, &[(now, 1.0), (now + 1, 1.0)]),
+            ]),
+            &limits(now),
+        );
+        assert_eq!((r.accepted_samples, r.created_series), (1, 0));
+        assert_eq!(
+            r.discarded,
+            vec![("sample-out-of-order", 1), ("missing_metric_name", 2)]
+        );
+        assert_eq!(r.error_status, Some(400));
+        let msg = r.error_message.unwrap();
+        assert!(msg.contains("(err-mimir-sample-out-of-order)"), "{msg}");
+        assert!(msg.ends_with("is from series up{job=\"a\"}"), "{msg}");
+        assert_eq!(h.stats().samples, 3);
+    }
+
+    #[test]
+    fn too_old_series_is_not_created() {
+        let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+        let now = 1_700_000_000_000;
+        let hour = 3_600_000;
+        let a: &[(&str, &str)] = &[("__name__", "a")];
+        let b: &[(&str, &str)] = &[("__name__", "b")];
+        ingest_write_request(&h, &body(&[(a, &[(now, 1.0)])]), &limits(now));
+        let r = ingest_write_request(
+            &h,
+            &body(&[(b, &[(now - 2 * hour, 1.0), (now - 3 * hour, 1.0)])]),
+            &limits(now),
+        );
+        assert_eq!((r.created_series, r.accepted_samples), (0, 0));
+        assert_eq!(r.discarded, vec![("sample-out-of-bounds", 2)]);
+        assert!(r
+            .error_message
+            .unwrap()
+            .contains("(err-mimir-sample-timestamp-too-old)"));
+        assert_eq!(h.num_series(), 1);
+    }
+
+    #[test]
+    fn ingest_bad_protobuf() {
+        let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+        let r = ingest_write_request(&h, &[0x0a, 0x05, 0x01], &limits(0));
+        assert_eq!(r.error_status, Some(400));
+        assert!(r.error_message.is_some());
+        assert_eq!(h.num_series(), 0);
+    }
+
+    #[test]
+    fn ingest_duplicate_timestamps_in_request() {
+        let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+        let now = 1_700_000_000_000;
+        let up: &[(&str, &str)] = &[("__name__", "up")];
+        let r = ingest_write_request(
+            &h,
+            &body(&[(up, &[(now, 1.0), (now, 2.0), (now + 1, 3.0)])]),
+            &limits(now),
+        );
+        assert_eq!(r.accepted_samples, 2);
+        assert_eq!(r.discarded, vec![("sample_duplicate_timestamp", 1)]);
+    }
+}

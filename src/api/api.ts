@@ -1,0 +1,81 @@
+// api.ts registers every HTTP route of the process, one function per
+// component, with the cross-cutting pieces (tenant auth, body limits, error
+// format) attached here and nowhere else.
+
+import type { Config } from '../config/config.js';
+import type { Distributor } from '../distributor/distributor.js';
+import type { OpsApi } from '../ops/ops.js';
+import type { IndexLink } from '../ops/pages.js';
+import type { MetadataApi } from '../querier/metadata.js';
+import type { HttpServer, Request, RouteOptions } from '../server/http.js';
+import { ORG_ID_HEADER, singleTenant } from '../tenant/tenant.js';
+
+/** Api is the set of components whose routes get registered. */
+export interface Api {
+  config: Config;
+  server: HttpServer;
+  distributor?: Distributor;
+  metadata?: MetadataApi;
+  ops: OpsApi;
+}
+
+/** authSingleTenant is the auth middleware: it resolves the tenant or answers 401. */
+function authSingleTenant(config: Config): (req: Request) => void {
+  return (req) => {
+    req.tenant = singleTenant(req.headers.get(ORG_ID_HEADER), config);
+  };
+}
+
+/** registerRoutes registers every route and returns the links for the index page. */
+export function registerRoutes(api: Api): IndexLink[] {
+  const links: IndexLink[] = [];
+  registerOps(api, links);
+  if (api.distributor !== undefined) registerDistributor(api, api.distributor, links);
+  if (api.metadata !== undefined) registerQuerier(api, api.metadata, links);
+  api.server.notFound();
+  return links;
+}
+
+function registerOps(api: Api, links: IndexLink[]): void {
+  const { server, ops, config } = api;
+  const prefix = config.prometheusHttpPrefix;
+  server.route('GET', '/', ops.index);
+  server.route('GET', '/ready', ops.ready);
+  server.route('GET', '/metrics', ops.metrics);
+  server.route('GET', '/config', ops.configYaml);
+  server.route('GET', '/services', ops.servicesPage);
+  server.route('GET', '/api/v1/status/buildinfo', ops.buildinfo, { errors: 'json' });
+  server.route('GET', `${prefix}/api/v1/status/buildinfo`, ops.buildinfo, { errors: 'json' });
+  links.push(
+    { section: 'Admin endpoints', href: '/config', title: 'Current config' },
+    { section: 'Admin endpoints', href: '/config?mode=diff', title: 'Current config (including only values that differ from the defaults)' },
+    { section: 'Admin endpoints', href: '/config?mode=defaults', title: 'Default config' },
+    { section: 'Admin endpoints', href: '/services', title: 'Services status' },
+    { section: 'Admin endpoints', href: '/ready', title: 'Readiness' },
+    { section: 'Admin endpoints', href: '/metrics', title: 'Metrics' },
+    { section: 'Admin endpoints', href: '/api/v1/status/buildinfo', title: 'Build information' },
+  );
+}
+
+function registerDistributor(api: Api, distributor: Distributor, links: IndexLink[]): void {
+  const opts: RouteOptions = {
+    before: authSingleTenant(api.config),
+    maxBodyBytes: api.config.maxRecvMsgSize,
+    tooLarge: distributor.tooLarge,
+    errors: 'text',
+  };
+  api.server.route('POST', '/api/v1/push', distributor.handlePush, opts);
+  api.server.route('POST', '/api/prom/push', distributor.handlePush, opts);
+  links.push({ section: 'Distributor', href: '/api/v1/push', title: 'Remote write endpoint (POST)' });
+}
+
+function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): void {
+  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'json' };
+  // Mimir serves the Prometheus API under the prefix and, for compatibility, without it.
+  for (const base of [api.config.prometheusHttpPrefix, '']) {
+    api.server.route(['GET', 'POST'], `${base}/api/v1/series`, metadata.series, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/labels`, metadata.labels, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/label/:name/values`, metadata.labelValues, opts);
+  }
+  links.push({ section: 'Querier', href: `${api.config.prometheusHttpPrefix}/api/v1/labels`, title: 'Label names (needs X-Scope-OrgID)' });
+}

@@ -1,0 +1,108 @@
+// distributor.ts answers remote-write pushes (`/api/v1/push`, legacy
+// `/api/prom/push`): the tenant and body size were checked by the route
+// options before the body was read; here the body goes to the push executor
+// (a Piscina worker), and the IngestResult comes back to update the metrics
+// and choose the status: 200 with an empty body, or the first error as
+// plain text (400 for bad data; the valid series were stored anyway).
+// Pushes run in the Piscina pool (production: CPU work off the main thread,
+// body transferred, not copied) or inline against a given Appender (tests
+// with a fake storage, which lives in one thread).
+
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Piscina } from 'piscina';
+import type { Config } from '../config/config.js';
+import { ingestLimits } from '../config/config.js';
+import { ApiError } from '../errors.js';
+import { log } from '../log.js';
+import type { Request } from '../server/http.js';
+import type { Response } from '../server/response.js';
+import type { Appender } from '../storage/native.js';
+import { decodeAndIngest, type PushOutcome, type PushTask } from './push.js';
+import type { DistributorMetrics } from './metrics.js';
+
+/** maxWriteMessageSizeMessage is Mimir's distributorMaxWriteMessageSizeErr text. */
+export function maxWriteMessageSizeMessage(limit: number, actual?: number, uncompressed = false): string {
+  const size = actual === undefined ? '' : ` of ${actual} bytes${uncompressed ? ' (uncompressed)' : ''}`;
+  return (
+    `the incoming push request has been rejected because its message size${size} is larger than the allowed limit of ${limit} bytes ` +
+    '(err-mimir-distributor-max-write-message-size). To adjust the related limit, configure -distributor.max-recv-msg-size, or contact your service administrator.'
+  );
+}
+
+/** standaloneArrayBuffer returns an ArrayBuffer holding exactly buf's bytes, safe to transfer. */
+function standaloneArrayBuffer(buf: Buffer): ArrayBuffer {
+  if (buf.length > 0 && buf.byteOffset === 0 && buf.buffer.byteLength === buf.length && buf.buffer instanceof ArrayBuffer) return buf.buffer;
+  const out = new ArrayBuffer(buf.length);
+  new Uint8Array(out).set(buf);
+  return out;
+}
+
+/** Distributor handles pushes for every tenant. */
+export class Distributor {
+  private readonly logger = log.with({ component: 'distributor' });
+
+  constructor(
+    private readonly config: Config,
+    private readonly executor: PushExecutor,
+    private readonly metrics: DistributorMetrics,
+  ) {}
+
+  /** tooLarge words the 413 for the HTTP layer's body limit. */
+  readonly tooLarge = (limit: number, actual?: number): string => maxWriteMessageSizeMessage(limit, actual);
+
+  /** handlePush is the route handler. */
+  readonly handlePush = async (req: Request, res: Response): Promise<void> => {
+    const tenant = req.tenant;
+    this.metrics.requestsIn.inc({ user: tenant });
+    const outcome = await this.executor.run({
+      tenant,
+      body: standaloneArrayBuffer(req.body),
+      limits: ingestLimits(this.config.limits, Date.now()),
+      maxRecvMsgSize: this.config.maxRecvMsgSize,
+    });
+    switch (outcome.kind) {
+      case 'bad_snappy':
+        throw new ApiError('bad_data', outcome.message);
+      case 'too_large':
+        throw new ApiError('too_large', maxWriteMessageSizeMessage(this.config.maxRecvMsgSize, outcome.uncompressedSize, true));
+      case 'ingested': {
+        const r = outcome.result;
+        this.metrics.observe(tenant, r);
+        if (r.errorMessage !== undefined && r.errorMessage !== '') {
+          const status = r.errorStatus ?? 400;
+          this.logger.debug('push rejected', { user: tenant, status, err: r.errorMessage });
+          res.text(status, r.errorMessage + '\n');
+          return;
+        }
+        res.empty(200);
+      }
+    }
+  };
+}
+
+/** PushExecutor runs one push task. */
+export interface PushExecutor {
+  run(task: PushTask): Promise<PushOutcome>;
+  close(): Promise<void>;
+}
+
+/** inlineExecutor runs pushes on the calling thread. */
+export function inlineExecutor(appender: Appender): PushExecutor {
+  return {
+    run: async (task) => decodeAndIngest(appender, task),
+    close: async () => {},
+  };
+}
+
+/** PUSH_WORKER is the compiled worker entrypoint (dist/workers/push.js). */
+export const PUSH_WORKER = fileURLToPath(new URL('../../workers/push.js', import.meta.url));
+
+/** poolExecutor runs pushes in a Piscina pool of worker threads. */
+export function poolExecutor(threads = Math.max(1, Math.min(4, availableParallelism() - 1))): PushExecutor {
+  const pool = new Piscina({ filename: PUSH_WORKER, minThreads: 1, maxThreads: threads, idleTimeout: 60_000 });
+  return {
+    run: (task) => pool.run(task, { transferList: [task.body] }) as Promise<PushOutcome>,
+    close: () => pool.destroy(),
+  };
+}

@@ -1,0 +1,77 @@
+// metrics.ts holds the distributor's Prometheus metrics, named as Mimir's,
+// and folds one IngestResult into them (on the main thread: workers return
+// the result, they do not touch prom-client).
+
+import { Counter, type Registry } from 'prom-client';
+import type { IngestResult } from '../storage/native.js';
+
+/** INGESTER_REASONS are discard reasons decided by the head rather than distributor validation. */
+const INGESTER_REASONS: ReadonlySet<string> = new Set([
+  'sample-out-of-order',
+  'sample_out_of_order',
+  'sample-too-old',
+  'sample-out-of-bounds',
+  'new-value-for-timestamp',
+  'sample_duplicate_timestamp',
+  'duplicate-sample',
+  'per_user_series_limit',
+  'per_metric_series_limit',
+]);
+
+/** DistributorMetrics are the push-path counters. */
+export class DistributorMetrics {
+  readonly receivedSamples: Counter<'user'>;
+  readonly samplesIn: Counter<'user'>;
+  readonly requestsIn: Counter<'user'>;
+  readonly discardedSamples: Counter<'reason' | 'user'>;
+  readonly ingestedSamples: Counter<'user'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.receivedSamples = new Counter({
+      name: 'cortex_distributor_received_samples_total',
+      help: 'The total number of received samples, excluding rejected and deduped samples.',
+      labelNames: ['user'],
+      registers,
+    });
+    this.samplesIn = new Counter({
+      name: 'cortex_distributor_samples_in_total',
+      help: 'The total number of samples that have come in to the distributor, including rejected or deduped samples.',
+      labelNames: ['user'],
+      registers,
+    });
+    this.requestsIn = new Counter({
+      name: 'cortex_distributor_requests_in_total',
+      help: 'The total number of requests that have come in to the distributor, including rejected or deduped requests.',
+      labelNames: ['user'],
+      registers,
+    });
+    this.discardedSamples = new Counter({
+      name: 'cortex_discarded_samples_total',
+      help: 'The total number of samples that were discarded.',
+      labelNames: ['reason', 'user'],
+      registers,
+    });
+    this.ingestedSamples = new Counter({
+      name: 'cortex_ingester_ingested_samples_total',
+      help: 'The total number of samples ingested per user.',
+      labelNames: ['user'],
+      registers,
+    });
+  }
+
+  /** observe folds one push's result into the counters. */
+  observe(user: string, r: IngestResult): void {
+    this.samplesIn.inc({ user }, r.samples);
+    let distributorDiscards = 0;
+    for (let i = 0; i + 1 < r.discarded.length; i += 2) {
+      const reason = String(r.discarded[i]);
+      const count = Number(r.discarded[i + 1]);
+      if (count <= 0) continue;
+      this.discardedSamples.inc({ reason, user }, count);
+      if (!INGESTER_REASONS.has(reason)) distributorDiscards += count;
+    }
+    this.receivedSamples.inc({ user }, Math.max(0, r.samples - distributorDiscards));
+    this.ingestedSamples.inc({ user }, r.acceptedSamples);
+  }
+}

@@ -1,0 +1,60 @@
+// main.ts is the process entrypoint (`npm start`): parse flags and the
+// config file, start the server, and shut down gracefully on SIGTERM/SIGINT
+// (stop listening, finish in-flight requests, exit 0).
+
+import { startServer } from './app.js';
+import { loadConfig } from './config/config.js';
+import { FLAGS } from './config/flags.js';
+import { ConfigError, HelpRequested } from './config/parse.js';
+import { formatDuration } from './config/duration.js';
+import { log } from './log.js';
+
+function usage(): string {
+  let out = 'Usage of mimir:\n';
+  for (const f of FLAGS) {
+    const def = f.type === 'duration' ? formatDuration(f.default as number) : String(f.default);
+    out += `  -${f.name} ${f.type === 'bool' ? '' : f.type}\n    \t${f.help}${def === '' ? '' : ` (default ${JSON.stringify(def)})`}\n`;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(usage());
+      process.exit(0);
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const server = await startServer(config);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info('received signal, shutting down', { signal });
+    server.close().then(
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  log.error('failed to start', { err });
+  process.exit(1);
+});

@@ -1,0 +1,274 @@
+// http.ts is the HTTP layer over uWebSockets.js: routes with `:name` params,
+// request bodies read up to a hard limit (413 as soon as Content-Length or the
+// streamed bytes exceed it), query and form parsing, error rendering, and a
+// graceful close that stops listening and waits for in-flight requests.
+
+import uWS from 'uWebSockets.js';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { ApiError, errorEnvelope, toApiError } from '../errors.js';
+import { log } from '../log.js';
+import { Params, isFormContentType, parseQuery, unescapeComponent } from './params.js';
+import { CONTENT_TYPE, Response } from './response.js';
+
+/** Method is an HTTP method a route can be registered for. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
+
+/** Request is everything a handler may read; it outlives the uWS callback. */
+export interface Request {
+  method: string;
+  /** path is the URL path without the query. */
+  path: string;
+  /** route is the registered pattern, used as the metrics route label. */
+  route: string;
+  headers: Map<string, string>;
+  /** params are the decoded `:name` path parameters. */
+  params: Record<string, string>;
+  /** query holds the query string values. */
+  query: Params;
+  /** form holds form body values then query values (Go's r.Form); equals query for non-form requests. */
+  form: Params;
+  /** body is the raw request body (empty for bodiless requests). */
+  body: Buffer;
+  /** tenant is set by the auth step of routes that need one ('' otherwise). */
+  tenant: string;
+}
+
+/** Handler answers a request; a thrown ApiError becomes an error response. */
+export type Handler = (req: Request, res: Response) => void | Promise<void>;
+
+/** RouteOptions tune one route. */
+export interface RouteOptions {
+  /** maxBodyBytes is the body limit for this route (default 10 MiB). */
+  maxBodyBytes?: number;
+  /** tooLarge words the 413 message; actual is known when Content-Length was sent. */
+  tooLarge?: (limit: number, actual?: number) => string;
+  /** errors selects how thrown errors are rendered: the Prometheus JSON envelope or plain text. */
+  errors?: 'json' | 'text';
+  /** before runs ahead of reading the body (auth): a thrown ApiError answers without reading it. */
+  before?: (req: Request) => void;
+}
+
+/** RequestObserver sees every finished request (metrics, logs). */
+export type RequestObserver = (method: string, route: string, status: number, seconds: number) => void;
+
+const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
+
+/** HttpServer owns one uWS App. */
+export class HttpServer {
+  private readonly app: TemplatedApp = uWS.App();
+  private listenSocket: us_listen_socket | undefined;
+  private inflight = 0;
+  private drained: Array<() => void> = [];
+  private observers: RequestObserver[] = [];
+  private notFoundRegistered = false;
+  /** patterns remembers each route's methods so a wrong method answers 405 rather than 404. */
+  private readonly patterns: Array<{ re: RegExp; methods: Set<string> }> = [];
+
+  /** observe registers a callback run when each request completes. */
+  onRequest(fn: RequestObserver): void {
+    this.observers.push(fn);
+  }
+
+  /** route registers handler for the given methods and pattern (`/api/v1/label/:name/values`). */
+  route(methods: Method | Method[], pattern: string, handler: Handler, opts: RouteOptions = {}): void {
+    const paramNames = pattern.split('/').filter((p) => p.startsWith(':')).map((p) => p.slice(1));
+    const cb = (res: HttpResponse, req: HttpRequest): void => this.dispatch(res, req, pattern, paramNames, handler, opts);
+    const re = new RegExp('^' + pattern.split('/').map((p) => (p.startsWith(':') ? '[^/]+' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/') + '$');
+    this.patterns.push({ re, methods: new Set(Array.isArray(methods) ? methods : [methods]) });
+    for (const m of Array.isArray(methods) ? methods : [methods]) {
+      switch (m) {
+        case 'GET':
+          this.app.get(pattern, cb);
+          break;
+        case 'POST':
+          this.app.post(pattern, cb);
+          break;
+        case 'PUT':
+          this.app.put(pattern, cb);
+          break;
+        case 'DELETE':
+          this.app.del(pattern, cb);
+          break;
+        case 'PATCH':
+          this.app.patch(pattern, cb);
+          break;
+        case 'HEAD':
+          this.app.head(pattern, cb);
+          break;
+      }
+    }
+  }
+
+  /**
+   * notFound registers the catch-all: 405 when the path exists for another
+   * method (as gorilla/mux), else 404 worded as Go's http.NotFound.
+   */
+  notFound(): void {
+    if (this.notFoundRegistered) return;
+    this.notFoundRegistered = true;
+    this.app.any('/*', (res, req) => {
+      const r = new Response(res);
+      const start = process.hrtime.bigint();
+      const method = req.getMethod().toUpperCase();
+      const path = req.getUrl();
+      this.track(r, method, 'notfound', start);
+      const allowed = this.patterns.filter((p) => p.re.test(path)).flatMap((p) => [...p.methods]);
+      if (allowed.length > 0) r.send(405, '', CONTENT_TYPE.text, { Allow: [...new Set(allowed)].join(', ') });
+      else r.text(404, '404 page not found\n');
+    });
+  }
+
+  private track(r: Response, method: string, route: string, start: bigint): void {
+    this.inflight++;
+    r.whenDone(() => {
+      this.inflight--;
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      for (const fn of this.observers) fn(method, route, r.aborted && r.status === 0 ? 499 : r.status, seconds);
+      if (this.inflight === 0) for (const fn of this.drained.splice(0)) fn();
+    });
+  }
+
+  private dispatch(res: HttpResponse, req: HttpRequest, route: string, paramNames: string[], handler: Handler, opts: RouteOptions): void {
+    const start = process.hrtime.bigint();
+    const r = new Response(res);
+    const method = req.getMethod().toUpperCase();
+    this.track(r, method, route, start);
+    const errors = opts.errors ?? 'text';
+    const fail = (err: unknown): void => this.sendError(r, toApiError(err), errors);
+    let request: Request;
+    try {
+      const headers = new Map<string, string>();
+      req.forEach((k, v) => headers.set(k, v));
+      const params: Record<string, string> = {};
+      paramNames.forEach((name, i) => {
+        params[name] = unescapeComponent(req.getParameter(i));
+      });
+      const query = parseQuery(req.getQuery() ?? '');
+      request = { method, path: req.getUrl(), route, headers, params, query, form: query, body: EMPTY, tenant: '' };
+      opts.before?.(request);
+    } catch (err) {
+      // The body (if any) is left unread, so the connection cannot be reused.
+      const e = toApiError(err);
+      if (method === 'GET' || method === 'HEAD') this.sendError(r, e, errors);
+      else this.sendError(r, e, errors, true);
+      return;
+    }
+    const run = (): void => {
+      try {
+        const p = handler(request, r);
+        if (p !== undefined) p.catch(fail);
+      } catch (err) {
+        fail(err);
+      }
+    };
+    if (method === 'GET' || method === 'HEAD') {
+      run();
+      return;
+    }
+    const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    const tooLarge = opts.tooLarge ?? ((l: number) => `request body too large: limit is ${l} bytes`);
+    const lengthHeader = request.headers.get('content-length');
+    const declared = lengthHeader === undefined || lengthHeader === '' ? undefined : Number(lengthHeader);
+    if (declared !== undefined && declared > limit) {
+      r.send(413, tooLarge(limit, declared), CONTENT_TYPE.text, {}, true);
+      return;
+    }
+    readBody(res, r, limit, declared, (body) => {
+      if (body === undefined) {
+        r.send(413, tooLarge(limit), CONTENT_TYPE.text, {}, true);
+        return;
+      }
+      request.body = body;
+      try {
+        if (body.length > 0 && isFormContentType(request.headers.get('content-type') ?? '')) {
+          const form = parseQuery(body.toString('utf8'));
+          form.merge(request.query);
+          request.form = form;
+        }
+      } catch (err) {
+        fail(err);
+        return;
+      }
+      run();
+    });
+  }
+
+  private sendError(r: Response, err: ApiError, format: 'json' | 'text', closeConnection = false): void {
+    if (err.kind === 'internal') log.error('request failed', { err: err.message });
+    // Auth failures come from the middleware in front of every API, which answers in plain text (as Mimir's).
+    if (format === 'json' && err.kind !== 'unauthorized') r.send(err.status, errorEnvelope(err), CONTENT_TYPE.json, {}, closeConnection);
+    else r.send(err.status, err.message + '\n', CONTENT_TYPE.text, {}, closeConnection);
+  }
+
+  /** listen binds host:port (port 0 = ephemeral) and returns the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    this.notFound();
+    return new Promise((resolve, reject) => {
+      const cb = (socket: us_listen_socket | false): void => {
+        if (socket === false) {
+          reject(new Error(`failed to listen on ${host}:${port}`));
+          return;
+        }
+        this.listenSocket = socket;
+        resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
+      };
+      if (host === '') this.app.listen(port, cb);
+      else this.app.listen(host, port, cb);
+    });
+  }
+
+  /** close stops listening, waits for in-flight requests (up to timeoutMs), then closes every connection. */
+  async close(timeoutMs = 30_000): Promise<void> {
+    if (this.listenSocket !== undefined) {
+      uWS.us_listen_socket_close(this.listenSocket);
+      this.listenSocket = undefined;
+    }
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.drained.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    (this.app as unknown as { close(): void }).close();
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * readBody collects the request body into one standalone buffer (its
+ * ArrayBuffer can be transferred to a worker). It calls done(undefined) as
+ * soon as more than limit bytes arrived. uWS neuters each chunk after the
+ * callback, so chunks are copied.
+ */
+function readBody(res: HttpResponse, r: Response, limit: number, declared: number | undefined, done: (body: Buffer | undefined) => void): void {
+  let buf = Buffer.allocUnsafeSlow(declared !== undefined && declared > 0 ? declared : 0);
+  let len = 0;
+  let over = false;
+  res.onData((chunk, isLast) => {
+    if (over || r.aborted) return;
+    const bytes = new Uint8Array(chunk);
+    if (len + bytes.length > limit) {
+      over = true;
+      done(undefined);
+      return;
+    }
+    if (len + bytes.length > buf.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(len + bytes.length, buf.length * 2));
+      buf.copy(next, 0, 0, len);
+      buf = next;
+    }
+    buf.set(bytes, len);
+    len += bytes.length;
+    if (isLast) done(len === buf.length ? buf : copyExact(buf, len));
+  });
+}
+
+function copyExact(buf: Buffer, len: number): Buffer {
+  const out = Buffer.allocUnsafeSlow(len);
+  buf.copy(out, 0, 0, len);
+  return out;
+}

@@ -1,0 +1,44 @@
+// tenant.test.ts checks tenant ID validation and header parsing against
+// dskit's rules and texts.
+
+import t from 'tap';
+import { ApiError } from '../errors.js';
+import { singleTenant, tenantIds, validateTenantId } from './tenant.js';
+
+const on = { multitenancyEnabled: true, noAuthTenant: 'anonymous' };
+
+t.test('valid IDs', async (t) => {
+  for (const id of ['team-a', 'A_b.c', "x!-_.*'()", '1', 'a'.repeat(150), 'a.b', '...']) t.equal(validateTenantId(id), undefined, id);
+});
+
+t.test('invalid IDs with dskit texts', async (t) => {
+  t.equal(validateTenantId('a/b'), "tenant ID 'a/b' contains unsupported character '/'");
+  t.equal(validateTenantId('a b'), "tenant ID 'a b' contains unsupported character ' '");
+  t.equal(validateTenantId('ü'), "tenant ID 'ü' contains unsupported character 'ü'");
+  t.equal(validateTenantId('a'.repeat(151)), 'tenant ID is too long: max 150 characters');
+  t.equal(validateTenantId('.'), "tenant ID is '.' or '..'");
+  t.equal(validateTenantId('..'), "tenant ID is '.' or '..'");
+  t.match(validateTenantId('__mimir_cluster'), '__mimir_cluster');
+});
+
+t.test('header parsing', async (t) => {
+  t.same(tenantIds('b|a|b', on), ['a', 'b'], 'sorted and de-duplicated');
+  t.equal(singleTenant('team', on), 'team');
+  const unauthorized = (header: string | undefined, message: string): void => {
+    try {
+      tenantIds(header, on);
+      t.fail(`accepted ${header}`);
+    } catch (err) {
+      t.ok(err instanceof ApiError);
+      t.equal((err as ApiError).status, 401);
+      t.match((err as ApiError).message, message);
+    }
+  };
+  unauthorized(undefined, 'no org id');
+  unauthorized('', 'no org id');
+  unauthorized('a||b', 'no org id');
+  unauthorized('a|b/c', "tenant ID 'b/c' contains unsupported character '/'");
+  t.throws(() => singleTenant('a|b', on), ApiError);
+  t.equal(singleTenant(undefined, { multitenancyEnabled: false, noAuthTenant: 'anonymous' }), 'anonymous');
+  t.equal(singleTenant('ignored', { multitenancyEnabled: false, noAuthTenant: 'anonymous' }), 'anonymous');
+});

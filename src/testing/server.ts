@@ -1,0 +1,35 @@
+// server.ts starts a real server for tests: ephemeral port, temp data dir,
+// quiet logs.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer, type ServerDeps } from '../app.js';
+import { defaultConfig } from '../config/config.js';
+
+/** TestServer is a started server and its temp directory. */
+export interface TestServer extends RunningServer {
+  dir: string;
+}
+
+/** startTestServer starts a server on 127.0.0.1:0 with flag overrides. */
+export async function startTestServer(overrides: Record<string, string | number | boolean> = {}, deps: ServerDeps = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'mimir-test-'));
+  const config = defaultConfig({
+    'server.http-listen-address': '127.0.0.1',
+    'server.http-listen-port': 0,
+    'blocks-storage.tsdb.dir': join(dir, 'tsdb'),
+    'blocks-storage.filesystem.dir': join(dir, 'blocks'),
+    'log.level': 'warn',
+    ...overrides,
+  });
+  const server = await startServer(config, deps);
+  return {
+    ...server,
+    dir,
+    close: async () => {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,60 @@
+// prometheus.ts starts a real Prometheus (the Debian 2.42 package by default)
+// as a remote-write receiver with no scrape jobs, for the peer suites and the
+// ingestion benchmark.
+
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
+
+/** PROMETHEUS_BIN is the binary used, overridable with PROMETHEUS_BIN. */
+export const PROMETHEUS_BIN = process.env['PROMETHEUS_BIN'] ?? '/usr/bin/prometheus';
+
+/** prometheusAvailable reports whether the Prometheus binary exists. */
+export function prometheusAvailable(): boolean {
+  return existsSync(PROMETHEUS_BIN);
+}
+
+/** PrometheusProcess is a running Prometheus with its data directory. */
+export interface PrometheusProcess extends ServerProcess {
+  readonly dataDir: string;
+  /** writeUrl is the remote-write receiver endpoint. */
+  readonly writeUrl: string;
+  /** readUrl is the remote-read endpoint. */
+  readonly readUrl: string;
+}
+
+/** MINIMAL_CONFIG has no scrape jobs, so the head holds only what is remote-written. */
+const MINIMAL_CONFIG = ['global:', '  scrape_interval: 15s', '  evaluation_interval: 15s', 'scrape_configs: []', ''].join('\n');
+
+/** startPrometheus starts Prometheus with the remote-write receiver on a free port. */
+export async function startPrometheus(extraArgs: string[] = []): Promise<PrometheusProcess> {
+  const dir = await makeTempDir('peer-prometheus-');
+  const dataDir = join(dir, 'data');
+  const configFile = join(dir, 'prometheus.yml');
+  await writeFile(configFile, MINIMAL_CONFIG);
+  const port = await freePort();
+  const proc = await startServer({
+    name: 'prometheus',
+    command: PROMETHEUS_BIN,
+    args: [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+      '--log.level=warn',
+      ...extraArgs,
+    ],
+    port,
+    readyPath: '/-/ready',
+    cleanup: [dir],
+  });
+  return {
+    ...proc,
+    stop: proc.stop,
+    output: proc.output,
+    dataDir,
+    writeUrl: `${proc.baseUrl}/api/v1/write`,
+    readUrl: `${proc.baseUrl}/api/v1/read`,
+  };
+}
