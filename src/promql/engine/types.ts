@@ -1,0 +1,116 @@
+// types.ts holds the engine's value representation and the narrow interface
+// to the native selection and range kernels.
+//
+// The engine evaluates a query over all steps at once (as Prometheus's range
+// evaluation does): an instant-vector node yields, per series, one value per
+// step with a presence mask; scalars yield one value per step. Instant queries
+// are range queries with a single step. No JavaScript object per sample:
+// per-series typed arrays only.
+
+import type { LabelMatcher } from '../../storage/native.js';
+
+/** Labels is a series' label set, keys sorted, `__name__` included when present. */
+export type Labels = Record<string, string>;
+
+/** StepGrid is the set of evaluation timestamps: startMs + i*stepMs for i < n. */
+export interface StepGrid {
+  startMs: number;
+  stepMs: number;
+  n: number;
+}
+
+/** StepSeries is one series of an instant vector over all steps. */
+export interface StepSeries {
+  labels: Labels;
+  /** values[i] is the value at step i; meaningful only where present[i] === 1. */
+  values: Float64Array;
+  present: Uint8Array;
+  // Native histograms (a later issue) add an optional per-step histogram column here.
+}
+
+/** SelectedSeries are raw samples of the series a selector matched, flat. */
+export interface SelectedSeries {
+  labels: Labels[];
+  /** offsets has labels.length + 1 entries: series i owns samples [offsets[i], offsets[i+1]). */
+  offsets: Uint32Array;
+  /** timestamps in ms, ascending per series. */
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+/** KernelResult is a kernel's output: nSeries * nSteps values, row-major by series. */
+export interface KernelResult {
+  values: Float64Array;
+  present: Uint8Array;
+}
+
+/**
+ * RangeFunction names the range-vector functions computed natively.
+ * Extra float parameters (quantile's q, predict_linear's t, holt_winters' sf/tf)
+ * go in params.
+ */
+export type RangeFunction =
+  | 'rate' | 'irate' | 'increase' | 'delta' | 'idelta' | 'deriv' | 'predict_linear' | 'resets' | 'changes'
+  | 'avg_over_time' | 'sum_over_time' | 'count_over_time' | 'min_over_time' | 'max_over_time'
+  | 'stddev_over_time' | 'stdvar_over_time' | 'last_over_time' | 'first_over_time' | 'present_over_time'
+  | 'quantile_over_time' | 'mad_over_time' | 'absent_over_time' | 'double_exponential_smoothing'
+  | 'ts_of_min_over_time' | 'ts_of_max_over_time' | 'ts_of_last_over_time' | 'ts_of_first_over_time';
+
+/** Kernels is what the engine needs from the native core. */
+export interface Kernels {
+  /**
+   * select returns the raw samples of every series matching all matchers with
+   * samples in [mintMs, maxtMs]. Throws on invalid regexps.
+   */
+  select(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedSeries;
+  /**
+   * instant evaluates an instant selector: for each series and each time t of
+   * evalTimesMs, the newest sample in (t - lookbackMs, t], absent if that
+   * sample is a staleness marker or none exists.
+   */
+  instant(data: SelectedSeries, evalTimesMs: Float64Array, lookbackMs: number): KernelResult;
+  /**
+   * range evaluates fn over the left-open window (t - rangeMs, t] for each t
+   * of evalTimesMs (staleness markers dropped), with Prometheus 3.x semantics
+   * (extrapolation for rate/increase/delta).
+   */
+  range(fn: RangeFunction, data: SelectedSeries, evalTimesMs: Float64Array, rangeMs: number, params: Float64Array): KernelResult;
+}
+
+/** QueryOptions are the evaluation settings of one query. */
+export interface QueryOptions {
+  tenant: string;
+  /** lookbackDeltaMs is -querier.lookback-delta (default 5m). */
+  lookbackDeltaMs: number;
+  /** maxSamples is -querier.max-samples. */
+  maxSamples: number;
+  /** deadline is the wall-clock ms after which evaluation stops with a timeout. */
+  deadline: number;
+  /** signal aborts evaluation when the HTTP request is cancelled. */
+  signal?: AbortSignal;
+}
+
+/** QueryValue is an evaluated query result as the HTTP API encodes it. */
+export type QueryValue =
+  | { resultType: 'matrix'; series: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array }> }
+  | { resultType: 'vector'; timestampMs: number; series: Array<{ labels: Labels; value: number }> }
+  | { resultType: 'scalar'; timestampMs: number; value: number }
+  | { resultType: 'string'; timestampMs: number; value: string };
+
+/** QueryResult is a result with its annotations. */
+export interface QueryResult {
+  value: QueryValue;
+  warnings: string[];
+  infos: string[];
+}
+
+/** EngineError kinds map to the API's errorType: bad_data, execution, timeout, canceled. */
+export class EngineError extends Error {
+  constructor(
+    readonly kind: 'bad_data' | 'execution' | 'timeout' | 'canceled',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}

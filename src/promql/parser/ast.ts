@@ -1,0 +1,146 @@
+// ast.ts defines the PromQL syntax tree, after Prometheus's promql/parser/ast.go.
+// The parser (parser.ts) builds it, the engine (../engine/) evaluates it and
+// printer.ts renders it back (format_query). Positions are byte offsets into
+// the query, for error messages.
+
+import type { LabelMatcher } from '../../storage/native.js';
+
+/** ValueType is the type an expression evaluates to. */
+export type ValueType = 'scalar' | 'vector' | 'matrix' | 'string';
+
+/** PosRange is the byte range [start, end) of a node in the query. */
+export interface PosRange {
+  start: number;
+  end: number;
+}
+
+/** BinaryOp lists the binary operators, written as in PromQL. */
+export type BinaryOp =
+  | '+' | '-' | '*' | '/' | '%' | '^' | 'atan2'
+  | '==' | '!=' | '>' | '<' | '>=' | '<='
+  | 'and' | 'or' | 'unless';
+
+/** AggregateOp lists the aggregation operators. */
+export type AggregateOp =
+  | 'sum' | 'avg' | 'count' | 'min' | 'max' | 'group' | 'stddev' | 'stdvar'
+  | 'topk' | 'bottomk' | 'count_values' | 'quantile' | 'limitk' | 'limit_ratio';
+
+/** AtModifier is an `@` modifier: a fixed time (ms) or start()/end() of the query. */
+export type AtModifier = { kind: 'timestamp'; ms: number } | { kind: 'start' } | { kind: 'end' };
+
+/** NumberLiteral is a float literal (durations used as numbers become seconds). */
+export interface NumberLiteral {
+  type: 'NumberLiteral';
+  val: number;
+  pos: PosRange;
+}
+
+/** StringLiteral is a string literal (already unquoted). */
+export interface StringLiteral {
+  type: 'StringLiteral';
+  val: string;
+  pos: PosRange;
+}
+
+/** VectorSelector is an instant vector selector. name is the metric name when given outside braces. */
+export interface VectorSelector {
+  type: 'VectorSelector';
+  name: string;
+  /** matchers includes the `__name__` matcher for the metric name, as Prometheus does. */
+  matchers: LabelMatcher[];
+  /** offsetMs is the offset modifier (negative allowed), 0 when absent. */
+  offsetMs: number;
+  at?: AtModifier;
+  pos: PosRange;
+}
+
+/** MatrixSelector is a range vector selector `vs[range]`; offset and @ live on vs. */
+export interface MatrixSelector {
+  type: 'MatrixSelector';
+  vs: VectorSelector;
+  rangeMs: number;
+  pos: PosRange;
+}
+
+/** SubqueryExpr is `expr[range:step]`; stepMs 0 means the default evaluation interval. */
+export interface SubqueryExpr {
+  type: 'SubqueryExpr';
+  expr: Expr;
+  rangeMs: number;
+  stepMs: number;
+  offsetMs: number;
+  at?: AtModifier;
+  pos: PosRange;
+}
+
+/** ParenExpr is a parenthesised expression. */
+export interface ParenExpr {
+  type: 'ParenExpr';
+  expr: Expr;
+  pos: PosRange;
+}
+
+/** UnaryExpr is unary minus or plus. */
+export interface UnaryExpr {
+  type: 'UnaryExpr';
+  op: '+' | '-';
+  expr: Expr;
+  pos: PosRange;
+}
+
+/** Cardinality of a vector match. */
+export type MatchCardinality = 'one-to-one' | 'many-to-one' | 'one-to-many' | 'many-to-many';
+
+/** VectorMatching describes on/ignoring and group_left/group_right of a binary expression. */
+export interface VectorMatching {
+  card: MatchCardinality;
+  /** on is true for `on(...)`, false for `ignoring(...)` or no clause. */
+  on: boolean;
+  /** labels are the on/ignoring label names. */
+  labels: string[];
+  /** include are the extra labels of group_left/group_right. */
+  include: string[];
+}
+
+/** BinaryExpr is `lhs op rhs`. matching is set when both sides are vectors. */
+export interface BinaryExpr {
+  type: 'BinaryExpr';
+  op: BinaryOp;
+  lhs: Expr;
+  rhs: Expr;
+  returnBool: boolean;
+  matching?: VectorMatching;
+  pos: PosRange;
+}
+
+/** AggregateExpr is an aggregation; param is the k/quantile/label argument. */
+export interface AggregateExpr {
+  type: 'AggregateExpr';
+  op: AggregateOp;
+  expr: Expr;
+  param?: Expr;
+  grouping: string[];
+  without: boolean;
+  pos: PosRange;
+}
+
+/** Call is a function call; func names an entry of FUNCTIONS (functions.ts). */
+export interface Call {
+  type: 'Call';
+  func: string;
+  args: Expr[];
+  pos: PosRange;
+}
+
+/** Expr is any PromQL expression. */
+export type Expr =
+  | NumberLiteral
+  | StringLiteral
+  | VectorSelector
+  | MatrixSelector
+  | SubqueryExpr
+  | ParenExpr
+  | UnaryExpr
+  | BinaryExpr
+  | AggregateExpr
+  | Call;
