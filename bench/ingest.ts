@@ -142,6 +142,7 @@ interface TargetResult {
   cpuTimedS: number;
   cpuWarmupS: number;
   rssIdle: number;
+  rssWarm: number;
   rssAfter: number;
   headSeries: number | undefined;
   appendedSamples: number | undefined;
@@ -162,6 +163,7 @@ async function runTarget(name: TargetName, o: Options, w: Workload): Promise<Tar
     const cpu0 = await cpuSeconds(pid);
     const warmup = await runShards(target.push, w.warmup);
     const cpu1 = await cpuSeconds(pid);
+    const rssWarm = await readRssBytes(pid);
     process.stderr.write(`[${name}] warm-up ${(warmup.wallMs / 1000).toFixed(1)} s, ${warmup.errors} errors ${warmup.firstError ?? ''}\n`);
 
     process.stderr.write(`[${name}] ${o.rounds} timed rounds\n`);
@@ -185,6 +187,7 @@ async function runTarget(name: TargetName, o: Options, w: Workload): Promise<Tar
       cpuWarmupS: cpu1 - cpu0,
       cpuTimedS: cpu2 - cpu1,
       rssIdle,
+      rssWarm,
       rssAfter,
       headSeries,
       appendedSamples,
@@ -232,9 +235,9 @@ function report(o: Options, w: Workload, results: TargetResult[], machine: strin
   );
   lines.push('');
   lines.push(
-    '| target | samples/s | p50 ms | p99 ms | errors | warm-up samples/s (series creation) | server CPU s / 1M samples | RSS idle MiB | RSS after MiB | gross B/series | net B/series | check: head series / appended samples / PromQL count |',
+    '| target | samples/s | p50 ms | p99 ms | errors | warm-up samples/s (series creation) | server CPU s / 1M samples | RSS idle MiB | RSS after warm-up MiB | RSS after MiB | gross B/series | net B/series | check: head series / appended samples / PromQL count |',
   );
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   const derived = new Map<TargetName, Derived>();
   for (const r of results) {
     const d = derive(r, o.series);
@@ -249,7 +252,7 @@ function report(o: Options, w: Workload, results: TargetResult[], machine: strin
     ].join(' / ');
     lines.push(
       `| ${r.name} | ${fmtInt(d.samplesPerSec)} | ${fmt(d.p50)} | ${fmt(d.p99)} | ${errors} | ` +
-        `${fmtInt(r.warmupSamples / (r.warmup.wallMs / 1000))} | ${fmt(d.cpuPerMillion, 2)} | ${mib(r.rssIdle)} | ${mib(r.rssAfter)} | ` +
+        `${fmtInt(r.warmupSamples / (r.warmup.wallMs / 1000))} | ${fmt(d.cpuPerMillion, 2)} | ${mib(r.rssIdle)} | ${mib(r.rssWarm)} | ${mib(r.rssAfter)} | ` +
         `${fmtInt(d.grossPerSeries)} | ${fmtInt(d.netPerSeries)} | ${check} |`,
     );
   }

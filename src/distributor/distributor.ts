@@ -98,9 +98,16 @@ export function inlineExecutor(appender: Appender): PushExecutor {
 /** PUSH_WORKER is the compiled worker entrypoint (dist/workers/push.js). */
 export const PUSH_WORKER = fileURLToPath(new URL('../../workers/push.js', import.meta.url));
 
-/** poolExecutor runs pushes in a Piscina pool of worker threads. */
-export function poolExecutor(threads = Math.max(1, Math.min(4, availableParallelism() - 1))): PushExecutor {
-  const pool = new Piscina({ filename: PUSH_WORKER, minThreads: 1, maxThreads: threads, idleTimeout: 60_000 });
+/**
+ * poolExecutor runs pushes in a Piscina pool of worker threads, one per core:
+ * the main thread only moves bytes, the workers do the decoding and appending.
+ * Atomics are disabled so that idle workers return to their event loop, where
+ * the finalizers of native buffers (snappy output) run; with Piscina's default
+ * `atomics: 'sync'` a parked worker never frees them and RSS grows by about one
+ * request body per push.
+ */
+export function poolExecutor(threads = Math.max(1, availableParallelism())): PushExecutor {
+  const pool = new Piscina({ filename: PUSH_WORKER, minThreads: 1, maxThreads: threads, idleTimeout: 60_000, atomics: 'disabled' });
   return {
     run: (task) => pool.run(task, { transferList: [task.body] }) as Promise<PushOutcome>,
     close: () => pool.destroy(),
