@@ -13,6 +13,8 @@ import { log, setLogLevel } from './log.js';
 import { OpsApi } from './ops/ops.js';
 import type { IndexLink } from './ops/pages.js';
 import { MetadataApi } from './querier/metadata.js';
+import { QueryApi } from './querier/query.js';
+import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
@@ -25,6 +27,8 @@ export type Storage = Appender & SeriesQuerier & HeadStatsSource;
 export interface ServerDeps {
   /** storage, when given, is used in-process instead of the native binding, and pushes run inline. */
   storage?: Storage;
+  /** queryExecutor, when given, evaluates PromQL queries instead of the worker pool. */
+  queryExecutor?: QueryExecutor;
 }
 
 /** RunningServer is a started process. */
@@ -69,12 +73,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const ops = new OpsApi(config, registry, services, () => links);
   const runsDistributor = modules.includes('distributor');
   const runsQuerier = modules.includes('querier');
+  const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
   links = registerRoutes({
     config,
     server,
     ops,
     distributor: runsDistributor ? new Distributor(config, executor, new DistributorMetrics(registry)) : undefined,
     metadata: runsQuerier ? new MetadataApi(storage) : undefined,
+    query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -90,6 +96,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         await server.close(config.gracefulShutdownTimeoutMs);
         await executor.close();
+        await queryExecutor.close();
         services.setAll('Terminated');
       })();
       return closing;

@@ -7,6 +7,7 @@ import type { Distributor } from '../distributor/distributor.js';
 import type { OpsApi } from '../ops/ops.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { MetadataApi } from '../querier/metadata.js';
+import type { QueryApi } from '../querier/query.js';
 import type { HttpServer, Request, RouteOptions } from '../server/http.js';
 import { ORG_ID_HEADER, singleTenant } from '../tenant/tenant.js';
 
@@ -16,6 +17,7 @@ export interface Api {
   server: HttpServer;
   distributor?: Distributor;
   metadata?: MetadataApi;
+  query?: QueryApi;
   ops: OpsApi;
 }
 
@@ -32,6 +34,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   registerOps(api, links);
   if (api.distributor !== undefined) registerDistributor(api, api.distributor, links);
   if (api.metadata !== undefined) registerQuerier(api, api.metadata, links);
+  if (api.query !== undefined) registerPromQL(api, api.query, links);
   api.server.notFound();
   return links;
 }
@@ -78,4 +81,14 @@ function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): v
     api.server.route(['GET', 'POST'], `${base}/api/v1/label/:name/values`, metadata.labelValues, opts);
   }
   links.push({ section: 'Querier', href: `${api.config.prometheusHttpPrefix}/api/v1/labels`, title: 'Label names (needs X-Scope-OrgID)' });
+}
+
+function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
+  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'json' };
+  for (const base of [api.config.prometheusHttpPrefix, '']) {
+    api.server.route(['GET', 'POST'], `${base}/api/v1/query`, query.query, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/query_range`, query.queryRange, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/format_query`, query.formatQuery, opts);
+  }
+  links.push({ section: 'Querier', href: `${api.config.prometheusHttpPrefix}/api/v1/query`, title: 'PromQL instant query (needs X-Scope-OrgID)' });
 }

@@ -74,6 +74,30 @@ export interface HeadStats {
   maxTime: number;
 }
 
+/** SelectedSamples are the raw samples of the series a selector matched, flat (see selectSamples). */
+export interface SelectedSamples {
+  /** JSON array of label objects (keys sorted), series sorted by labels. */
+  labelsJson: string;
+  /** One more entry than series, starting at 0: series i owns samples [offsets[i], offsets[i+1]). */
+  offsets: Uint32Array;
+  /** Sample times in ms, ascending within a series. */
+  timestamps: Float64Array;
+  /** Sample values; staleness markers included with their exact bits. */
+  values: Float64Array;
+}
+
+/** NativeKernelResult is a kernel's output, row-major: cell series * nSteps + step. */
+export interface NativeKernelResult {
+  /** Meaningful where present is 1. */
+  values: Float64Array;
+  present: Uint8Array;
+  /** instantKernel with withSampleTimes: each present cell's sample time (ms). */
+  sampleTimes?: Float64Array;
+}
+
+/** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */
+export const TOO_MANY_SAMPLES_MESSAGE = 'query processing would load too many samples into memory in query execution';
+
 /** NativeBinding is the shape of native/napi's exports. */
 export interface NativeBinding {
   coreVersion(): string;
@@ -93,6 +117,45 @@ export interface NativeBinding {
   decodeXorChunk(chunk: Uint8Array): { timestamps: Float64Array; values: Float64Array };
   /** resetTenant drops a tenant's head (tests and tenant deletion). */
   resetTenant(tenant: string): void;
+  /**
+   * selectSamples returns the samples with mintMs <= t <= maxtMs of every series matching all
+   * matchers (every series for none), series sorted by labels, series without such samples left
+   * out. Throws on an invalid regexp, and with TOO_MANY_SAMPLES_MESSAGE when more than
+   * maxSamples (if given and > 0) samples would be loaded.
+   */
+  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number): SelectedSamples;
+  /**
+   * instantKernel: for each series and each t of evalTimes (ms), the newest sample in
+   * (t - lookbackMs, t], absent when none or a staleness marker.
+   */
+  instantKernel(
+    offsets: Uint32Array,
+    timestamps: Float64Array,
+    values: Float64Array,
+    evalTimes: Float64Array,
+    lookbackMs: number,
+    withSampleTimes?: boolean,
+  ): NativeKernelResult;
+  /**
+   * rangeKernel evaluates a range-vector function over (t - rangeMs, t] for each t of evalTimes
+   * (ms), staleness markers dropped. params: quantile_over_time [q], predict_linear [seconds],
+   * double_exponential_smoothing [sf, tf]; once for all steps or once per step (step-major).
+   */
+  rangeKernel(
+    func: string,
+    offsets: Uint32Array,
+    timestamps: Float64Array,
+    values: Float64Array,
+    evalTimes: Float64Array,
+    rangeMs: number,
+    params: Float64Array,
+  ): NativeKernelResult;
+  /**
+   * appendSamplesUnchecked appends samples to one series (labels as flat [name, value, ...], any
+   * order) without validation or the too-old check; samples not after the series' newest one are
+   * dropped. Returns the number appended. For the PromQL test runner.
+   */
+  appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): number;
 }
 
 let binding: NativeBinding | undefined;

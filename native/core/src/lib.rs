@@ -1,12 +1,14 @@
 //! tsdb-core is the pure-Rust storage engine behind the napi binding:
 //! XOR chunks (`chunkenc`), the postings index (`index`), remote-write
 //! decoding and validation (`remote`), the in-memory per-tenant head
-//! (`head`) and the write path tying them together (`ingest`).
+//! (`head`), the write path tying them together (`ingest`) and the PromQL
+//! evaluation kernels over selected samples (`promql`).
 
 pub mod chunkenc;
 pub mod head;
 pub mod index;
 pub mod ingest;
+pub mod promql;
 pub mod remote;
 
 /// version is the crate version reported by `coreVersion()`.

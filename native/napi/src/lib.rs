@@ -3,13 +3,14 @@
 //! per process, shared by the main thread and every worker thread that
 //! loads this module. The TypeScript contract is `src/storage/native.ts`.
 
-use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Float64Array, Uint8Array};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Either, Float64Array, Uint32Array, Uint8Array};
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 
 use tsdb_core::head::{self, build_matcher_sets, DEFAULT_CHUNK_RANGE};
 use tsdb_core::index::Matcher;
 use tsdb_core::ingest;
+use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
 /// follows Prometheus's MatchType (0 `=`, 1 `!=`, 2 `=~`, 3 `!~`).
@@ -308,4 +309,177 @@ pub fn decode_xor_chunk(chunk: Uint8Array) -> Result<DecodedChunk> {
 #[napi]
 pub fn reset_tenant(tenant: String) {
     head::db().reset(&tenant);
+}
+
+/// SelectedSamples are the raw samples of the series a selector matched,
+/// flat: series i (labels i of labelsJson) owns samples
+/// [offsets[i], offsets[i+1]). Staleness markers are included, bit-exact.
+#[napi(object)]
+pub struct SelectedSamples {
+    /// JSON array of label objects (keys sorted), series sorted by labels.
+    pub labels_json: String,
+    /// One more entry than series, starting at 0.
+    pub offsets: Uint32Array,
+    /// Sample times in ms, ascending within a series.
+    pub timestamps: Float64Array,
+    pub values: Float64Array,
+}
+
+/// select_samples returns the samples with mintMs <= t <= maxtMs of every
+/// series matching all matchers (every series for none). Series without
+/// such samples are left out. Throws on an invalid regexp, and with the
+/// message `query processing would load too many samples into memory in
+/// query execution` when more than maxSamples (if given and > 0) samples
+/// would be loaded.
+#[napi]
+pub fn select_samples(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    max_samples: Option<f64>,
+) -> Result<SelectedSamples> {
+    let sets = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        self::matchers(std::slice::from_ref(&matchers))?
+    };
+    let limit = to_limit(max_samples.unwrap_or(0.0));
+    let sel = match head::db().get(&tenant) {
+        Some(h) => h
+            .select_samples(&sets, ms(mint_ms), ms(maxt_ms), limit)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?,
+        None => head::SelectedSamples {
+            labels_json: "[]".to_string(),
+            offsets: vec![0],
+            ..Default::default()
+        },
+    };
+    Ok(SelectedSamples {
+        labels_json: sel.labels_json,
+        offsets: Uint32Array::new(sel.offsets),
+        timestamps: Float64Array::new(sel.timestamps),
+        values: Float64Array::new(sel.values),
+    })
+}
+
+/// KernelResult is a kernel's output, row-major: cell series * nSteps + step.
+#[napi(object)]
+pub struct KernelResult {
+    /// Meaningful where present is 1.
+    pub values: Float64Array,
+    pub present: Uint8Array,
+    /// instantKernel with withSampleTimes: each present cell's sample time (ms).
+    pub sample_times: Option<Float64Array>,
+}
+
+fn series_set<'a>(
+    offsets: &'a [u32],
+    timestamps: &'a [f64],
+    values: &'a [f64],
+) -> Result<SeriesSet<'a>> {
+    SeriesSet::new(offsets, timestamps, values).map_err(|e| Error::new(Status::InvalidArg, e.0))
+}
+
+/// instant_kernel evaluates an instant selector over selected samples: for
+/// each series and each time t of evalTimes (ms), the newest sample in
+/// (t - lookbackMs, t], absent when none or when it is a staleness marker.
+/// With withSampleTimes, also returns each present cell's sample time.
+#[napi]
+pub fn instant_kernel(
+    offsets: &[u32],
+    timestamps: &[f64],
+    values: &[f64],
+    eval_times: &[f64],
+    lookback_ms: f64,
+    with_sample_times: Option<bool>,
+) -> Result<KernelResult> {
+    let data = series_set(offsets, timestamps, values)?;
+    let mut times = Vec::new();
+    let want = with_sample_times.unwrap_or(false);
+    let out = promql::instant_kernel(&data, eval_times, lookback_ms, want.then_some(&mut times));
+    Ok(KernelResult {
+        values: Float64Array::new(out.values),
+        present: Uint8Array::new(out.present),
+        sample_times: want.then(|| Float64Array::new(times)),
+    })
+}
+
+/// range_kernel evaluates a range-vector function (a RangeFunction name)
+/// over the left-open window (t - rangeMs, t] of every series for each t
+/// of evalTimes (ms), staleness markers dropped, Prometheus 3.x semantics.
+/// params: quantile_over_time [q], predict_linear [seconds],
+/// double_exponential_smoothing [sf, tf]; either once for all steps or
+/// once per step (step-major). Throws on an unknown function or a wrong
+/// parameter count.
+#[napi]
+pub fn range_kernel(
+    func: String,
+    offsets: &[u32],
+    timestamps: &[f64],
+    values: &[f64],
+    eval_times: &[f64],
+    range_ms: f64,
+    params: &[f64],
+) -> Result<KernelResult> {
+    let f = RangeFn::from_name(&func).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("rangeKernel: unknown function {func:?}"),
+        )
+    })?;
+    let data = series_set(offsets, timestamps, values)?;
+    let out = promql::range_kernel(f, &data, eval_times, range_ms, params)
+        .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+    Ok(KernelResult {
+        values: Float64Array::new(out.values),
+        present: Uint8Array::new(out.present),
+        sample_times: None,
+    })
+}
+
+/// append_samples_unchecked appends samples to one series of the tenant's
+/// head (labels as flat [name, value, ...] in any order; empty values are
+/// dropped) without validation or the too-old check, through the same
+/// chunk code as pushed data. Samples not after the series' newest one
+/// are dropped. Returns the number appended. For the PromQL test runner.
+#[napi]
+pub fn append_samples_unchecked(
+    tenant: String,
+    labels: Vec<String>,
+    timestamps: &[f64],
+    values: &[f64],
+) -> Result<u32> {
+    if !labels.len().is_multiple_of(2) {
+        return Err(Error::new(
+            Status::InvalidArg,
+            "appendSamplesUnchecked: labels must be name, value pairs",
+        ));
+    }
+    if timestamps.len() != values.len() {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "appendSamplesUnchecked: {} timestamps but {} values",
+                timestamps.len(),
+                values.len()
+            ),
+        ));
+    }
+    let mut pairs: Vec<(&str, &str)> = labels
+        .chunks_exact(2)
+        .map(|p| (p[0].as_str(), p[1].as_str()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup_by(|a, b| a.0 == b.0);
+    let head = head::db().head(&tenant);
+    let (series, _) = head.get_or_create(&pairs);
+    let mut app = head.appender();
+    let n = app.append_series_unchecked(
+        &series,
+        timestamps.iter().zip(values).map(|(&t, &v)| (ms(t), v)),
+    );
+    app.commit();
+    Ok(n)
 }

@@ -32,6 +32,8 @@ export type AtModifier = { kind: 'timestamp'; ms: number } | { kind: 'start' } |
 export interface NumberLiteral {
   type: 'NumberLiteral';
   val: number;
+  /** duration is set when the literal was written as a duration (1m): it prints back as one. */
+  duration?: boolean;
   pos: PosRange;
 }
 
@@ -100,6 +102,12 @@ export interface VectorMatching {
   labels: string[];
   /** include are the extra labels of group_left/group_right. */
   include: string[];
+  /**
+   * fill holds the fill(v) / fill_left(v) / fill_right(v) modifiers: the value
+   * an unmatched side takes (lhs: for rhs series without a match, rhs: for lhs
+   * series without a match). Absent means no filling.
+   */
+  fill?: { lhs?: number; rhs?: number };
 }
 
 /** BinaryExpr is `lhs op rhs`. matching is set when both sides are vectors. */

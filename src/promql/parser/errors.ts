@@ -19,6 +19,7 @@ export class ParseError extends Error {
 
 /** formatParseError renders Prometheus's ParseErr text. */
 export function formatParseError(query: string, pos: number, detail: string): string {
+  if (query === '') return `unknown position: parse error: ${detail}`;
   const bytes = Buffer.from(query, 'utf8');
   if (pos < 0 || pos > bytes.length) return `invalid position: parse error: ${detail}`;
   let line = 1;

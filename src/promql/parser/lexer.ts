@@ -5,6 +5,8 @@
 // matching (identifiers, strings, = != =~ !~). A lexing failure is an ERROR
 // token whose value is the message; the parser turns it into a ParseError.
 
+import { goStrconvQuote } from './unquote.js';
+
 /** TokenType names a token kind after Prometheus's ItemType. */
 export type TokenType =
   | 'EOF'
@@ -77,7 +79,7 @@ export type KeywordType = (typeof KEYWORDS)[keyof typeof KEYWORDS];
 
 const KEYWORD_TYPES: ReadonlySet<string> = new Set(Object.values(KEYWORDS));
 const AGGREGATORS: ReadonlySet<string> = new Set(['SUM', 'AVG', 'COUNT', 'MIN', 'MAX', 'GROUP', 'STDDEV', 'STDVAR', 'TOPK', 'BOTTOMK', 'COUNT_VALUES', 'QUANTILE', 'LIMITK', 'LIMIT_RATIO']);
-const OPERATORS: ReadonlySet<string> = new Set(['LAND', 'LOR', 'LUNLESS', 'ATAN2', 'EQLC', 'NEQ', 'LSS', 'LTE', 'GTR', 'GTE', 'ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'POW']);
+const OPERATORS: ReadonlySet<string> = new Set(['AT', 'LAND', 'LOR', 'LUNLESS', 'ATAN2', 'EQLC', 'NEQ', 'LSS', 'LTE', 'GTR', 'GTE', 'ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'POW']);
 
 /** Token is one lexed item; pos is the byte offset of its first byte in the query. */
 export interface Token {
@@ -117,8 +119,6 @@ const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\n' ||
 const isDigit = (c: string): boolean => c >= '0' && c <= '9';
 const isAlpha = (c: string): boolean => c === '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 const isAlnum = (c: string): boolean => isAlpha(c) || isDigit(c);
-const isHex = (c: string): boolean => /^[0-9a-fA-F]$/.test(c);
-const DURATION_UNITS = ['ms', 's', 'm', 'h', 'd', 'w', 'y'];
 
 /**
  * Lexer produces tokens one at a time. Positions are byte offsets in the
@@ -131,6 +131,9 @@ export class Lexer {
   private braceOpen = false;
   private parenDepth = 0;
   private bracketOpen = false;
+  /** gotColon and gotDuration track a bracket's range[:step] for lexDurationExpr. */
+  private gotColon = false;
+  private gotDuration = false;
   private done = false;
 
   constructor(private readonly input: string) {}
@@ -172,7 +175,7 @@ export class Lexer {
     if (this.done) return { type: 'EOF', value: '', pos: this.byte, end: this.byte };
     for (;;) {
       const c = this.peek();
-      if (c === '#') {
+      if (c === '#' && !this.bracketOpen) {
         while (this.peek() !== '' && this.peek() !== '\n') this.advance();
         continue;
       }
@@ -185,6 +188,7 @@ export class Lexer {
     const startI = this.i;
     const start = this.byte;
     const c = this.peek();
+    if (this.bracketOpen) return this.lexDurationExpr(c, startI, start);
     if (c === '') {
       if (this.braceOpen) return this.error('unexpected end of input inside braces', start);
       if (this.parenDepth > 0) return this.error('unclosed left parenthesis', start);
@@ -232,11 +236,6 @@ export class Lexer {
 
   private lexStatement(c: string, startI: number, start: number): Token {
     if (isDigit(c) || (c === '.' && isDigit(this.peek(1)))) return this.lexNumberOrDuration(startI, start);
-    if (c === ':' && this.bracketOpen) {
-      // Inside a subquery's brackets a colon separates range and step.
-      this.advance();
-      return this.token('COLON', startI, start);
-    }
     if (isAlpha(c) || c === ':') {
       while (isAlnum(this.peek()) || this.peek() === ':') this.advance();
       const word = this.input.slice(startI, this.i);
@@ -259,17 +258,19 @@ export class Lexer {
         this.braceOpen = true;
         return this.token('LEFT_BRACE', startI, start);
       case '}':
-        return this.error(`unexpected right brace '}'`, start);
+        return this.error(`unexpected character: '}'`, start);
       case '(':
         this.parenDepth++;
         return this.token('LEFT_PAREN', startI, start);
       case ')':
-        if (this.parenDepth === 0) return this.error(`unexpected right parenthesis ')'`, start);
+        // Prometheus emits the parenthesis first, so the error sits after it.
+        if (this.parenDepth === 0) return this.error(`unexpected right parenthesis ')'`, this.byte);
         this.parenDepth--;
         return this.token('RIGHT_PAREN', startI, start);
       case '[':
-        if (this.bracketOpen) return this.error(`unexpected left bracket '['`, start);
         this.bracketOpen = true;
+        this.gotColon = false;
+        this.gotDuration = false;
         return this.token('LEFT_BRACKET', startI, start);
       case ']':
         if (!this.bracketOpen) return this.error(`unexpected right bracket ']'`, start);
@@ -309,42 +310,136 @@ export class Lexer {
     }
   }
 
+  /**
+   * lexDurationExpr lexes inside [range] and [range:step], as Prometheus's
+   * lexDurationExpr: numbers and durations, a colon, parentheses and
+   * arithmetic operators (duration expressions, which the parser rejects as
+   * an experimental feature), and the step()/range()/min()/max() keywords
+   * as identifiers. Anything else is an error.
+   */
+  private lexDurationExpr(c: string, startI: number, start: number): Token {
+    if (c === '') return this.error('unexpected end of input in duration expression', start);
+    if (isDigit(c) || (c === '.' && isDigit(this.peek(1)))) {
+      this.gotDuration = true;
+      return this.lexNumberOrDuration(startI, start);
+    }
+    const word = /^(step|range|min|max)\s*\(/i.exec(this.input.slice(this.i));
+    if (word !== null) {
+      for (let k = 0; k < word[1]!.length; k++) this.advance();
+      return this.token('IDENTIFIER', startI, start);
+    }
+    this.advance();
+    const simple: Record<string, TokenType> = { '+': 'ADD', '-': 'SUB', '*': 'MUL', '/': 'DIV', '%': 'MOD', '^': 'POW', ',': 'COMMA', '(': 'LEFT_PAREN' };
+    const type = simple[c];
+    if (type !== undefined) {
+      if (c === '(') this.parenDepth++;
+      return this.token(type, startI, start);
+    }
+    switch (c) {
+      case ']':
+        this.bracketOpen = false;
+        return this.token('RIGHT_BRACKET', startI, start);
+      case ':':
+        // Prometheus emits the colon first, so these errors sit after it.
+        if (!this.gotDuration) return this.error('unexpected colon before duration in duration expression', this.byte);
+        if (this.gotColon) return this.error('unexpected repeated colon in duration expression', this.byte);
+        this.gotColon = true;
+        return this.token('COLON', startI, start);
+      case ')':
+        if (this.parenDepth === 0) return this.error(`unexpected right parenthesis ')'`, this.byte);
+        this.parenDepth--;
+        return this.token('RIGHT_PAREN', startI, start);
+      default:
+        if (this.gotDuration && !this.gotColon && isAlpha(c)) return this.error(`unexpected character: ${goQuoteRune(c)}, expected ':'`, start);
+        return this.error(`unexpected character in duration expression: ${goQuoteRune(c)}`, start);
+    }
+  }
+
+  /**
+   * lexNumberOrDuration follows Prometheus's scanNumber and
+   * acceptRemainingDuration: a number is [.][d][d._eE]* not followed by an
+   * alphanumeric; otherwise the scan continues as a duration (units and
+   * digits) from where the number stopped; otherwise the consumed text is a
+   * "bad number or duration syntax".
+   */
   private lexNumberOrDuration(startI: number, start: number): Token {
-    const digits = (accept: (c: string) => boolean): void => {
-      while (accept(this.peek()) || (this.peek() === '_' && accept(this.peek(1)))) this.advance();
-    };
-    if (this.peek() === '0' && (this.peek(1) === 'x' || this.peek(1) === 'X') && isHex(this.peek(2))) {
+    if (this.scanNumber()) return this.token('NUMBER', startI, start);
+    if (this.acceptRemainingDuration()) return this.token('DURATION', startI, start);
+    return this.error(`bad number or duration syntax: ${JSON.stringify(this.input.slice(startI, this.i))}`, start);
+  }
+
+  private accept(chars: string): boolean {
+    const c = this.peek();
+    if (c !== '' && chars.includes(c)) {
+      this.advance();
+      return true;
+    }
+    return false;
+  }
+
+  private scanNumber(): boolean {
+    const startI = this.i;
+    let digits = '0123456789';
+    if (this.peek() === '0' && (this.peek(1) === 'x' || this.peek(1) === 'X')) {
       this.advance();
       this.advance();
-      digits(isHex);
-      return this.token('NUMBER', startI, start);
+      this.accept('_');
+      digits = '0123456789abcdefABCDEF';
     }
-    digits(isDigit);
-    let isDuration = false;
-    for (;;) {
-      const unit = DURATION_UNITS.find((u) => this.input.startsWith(u, this.i) && !isAlnum(this.input[this.i + u.length] ?? '') ) ??
-        DURATION_UNITS.find((u) => this.input.startsWith(u, this.i) && isDigit(this.input[this.i + u.length] ?? ''));
-      if (unit === undefined) break;
-      isDuration = true;
-      for (let k = 0; k < unit.length; k++) this.advance();
-      if (!isDigit(this.peek())) break;
-      digits(isDigit);
+    this.accept('.');
+    this.accept(digits);
+    let dot = false;
+    let exp = false;
+    const all = digits + '._eE';
+    while (this.peek() !== '' && all.includes(this.peek())) {
+      const c = this.peek();
+      if (c === '.' && dot) {
+        this.advance();
+        return false;
+      }
+      if ((c === 'e' || c === 'E') && exp && digits.length === 10) {
+        this.advance();
+        return false;
+      }
+      if (c === '.') {
+        this.advance();
+        dot = true;
+        if (this.accept('_.')) return false;
+        if (digits.length > 10) return false;
+        continue;
+      }
+      if ((c === 'e' || c === 'E') && digits.length === 10) {
+        this.advance();
+        exp = true;
+        this.accept('+-');
+        if (this.accept('._eE') || this.peek() === '') return false;
+        continue;
+      }
+      if (c === '_') {
+        this.advance();
+        if (this.accept('._eE') || this.peek() === '') return false;
+        continue;
+      }
+      while (this.peek() !== '' && digits.includes(this.peek())) this.advance();
     }
-    if (isDuration) return this.token('DURATION', startI, start);
-    if (this.peek() === '.') {
-      this.advance();
-      digits(isDigit);
+    if (this.i === startI) return false;
+    return !isAlnum(this.peek());
+  }
+
+  private acceptRemainingDuration(): boolean {
+    if (!this.accept('smhdwy')) return false;
+    this.accept('s');
+    while (this.accept('0123456789')) {
+      while (this.accept('0123456789'));
+      if (!this.accept('smhdwy')) return false;
+      this.accept('s');
     }
-    if ((this.peek() === 'e' || this.peek() === 'E') && (isDigit(this.peek(1)) || ((this.peek(1) === '+' || this.peek(1) === '-') && isDigit(this.peek(2))))) {
-      this.advance();
-      if (this.peek() === '+' || this.peek() === '-') this.advance();
-      digits(isDigit);
-    }
+    // Prometheus reads one more rune here and backs up on success.
     if (isAlnum(this.peek())) {
       this.advance();
-      return this.error(`bad number or duration syntax: ${JSON.stringify(this.input.slice(startI, this.i))}`, start);
+      return false;
     }
-    return this.token('NUMBER', startI, start);
+    return true;
   }
 
   private lexString(quote: string, startI: number, start: number): Token {
@@ -400,8 +495,8 @@ export class Lexer {
 function goQuoteRune(c: string): string {
   if (c === '') return "'\\x00'";
   if (c === "'") return "'\\''";
-  const json = JSON.stringify(c);
-  return `'${json.slice(1, -1)}'`;
+  if (c === '"') return `'"'`;
+  return `'${goStrconvQuote(c).slice(1, -1)}'`;
 }
 
 /** goRuneU renders a character as Go's %#U does: U+0071 'q'. */

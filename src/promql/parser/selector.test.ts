@@ -61,7 +61,7 @@ t.test('errors with positions', async (t) => {
   fails('foo{a@"b"}', "1:6: parse error: unexpected character inside braces: '@'");
   fails('foo bar', '1:5: parse error: unexpected identifier "bar"');
   fails('{ü="b"}', "1:2: parse error: unexpected character inside braces: 'ü'");
-  fails('foo}', "1:4: parse error: unexpected right brace '}'");
+  fails('foo}', "1:4: parse error: unexpected character: '}'");
   fails('foo{"bar"}', '1:1: parse error: metric name must not be set twice: "foo" or "bar"');
   fails('{"a", "b"}', '1:7: parse error: metric name must not be set twice: "a" or "b"');
   fails('foo{\na="b",\nc}', '3:2: parse error: unexpected "}" in label matching, expected label matching operator');

@@ -135,7 +135,8 @@ function anchored(value: string): RegExp | undefined {
   }
 }
 
-function checkRegexp(query: string, tok: Token, value: string): void {
+/** checkRegexp rejects a matcher regexp that cannot compile, as labels.NewMatcher does. */
+export function checkRegexp(query: string, tok: Token, value: string): void {
   if (anchored(value) === undefined) {
     // JavaScript and RE2 differ at the edges; accept what RE2 may accept (the
     // native core compiles the real regexp) but reject the plainly broken.

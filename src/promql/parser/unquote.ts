@@ -1,7 +1,8 @@
 // unquote.ts turns a PromQL string token into its value: double- and
 // single-quoted strings take Go escapes (\n, \x41, \101, \u00e9,
 // \U0001F600, \" or \' for the string's own quote); back-quoted strings are
-// raw. The lexer has already rejected malformed escapes.
+// raw. The lexer has already rejected malformed escapes. goStrconvQuote is
+// the way back, as Go's strconv.Quote (and %q) writes strings.
 
 const SIMPLE_ESCAPES: Record<string, string> = {
   a: '\x07',
@@ -53,4 +54,49 @@ export function unquoteString(text: string): string {
     }
   }
   return Buffer.from(bytes).toString('utf8');
+}
+
+/** goStrconvQuote quotes a string as Go's strconv.Quote does. */
+export function goStrconvQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    switch (ch) {
+      case '"':
+        out += '\\"';
+        continue;
+      case '\\':
+        out += '\\\\';
+        continue;
+      case '\x07':
+        out += '\\a';
+        continue;
+      case '\b':
+        out += '\\b';
+        continue;
+      case '\f':
+        out += '\\f';
+        continue;
+      case '\n':
+        out += '\\n';
+        continue;
+      case '\r':
+        out += '\\r';
+        continue;
+      case '\t':
+        out += '\\t';
+        continue;
+      case '\v':
+        out += '\\v';
+        continue;
+      default:
+        break;
+    }
+    if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c === 0xfffd && ch !== '\ufffd') out += '\\ufffd';
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xad || (c >= 0x2028 && c <= 0x2029) || (c >= 0xd800 && c < 0xe000)) {
+      out += c > 0xffff ? `\\U${c.toString(16).padStart(8, '0')}` : `\\u${c.toString(16).padStart(4, '0')}`;
+    } else out += ch;
+  }
+  return `${out}"`;
 }

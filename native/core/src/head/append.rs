@@ -205,6 +205,34 @@ impl<'h> HeadAppender<'h> {
         res
     }
 
+    /// append_series_unchecked appends samples to one series without the
+    /// minimum-valid-time and duplicate checks (the PromQL test runner's
+    /// `load`): samples go through the same chunk cutting as pushed data,
+    /// and a sample not after the series' newest one is dropped. Returns
+    /// the number appended.
+    pub fn append_series_unchecked<I>(&mut self, series: &MemSeries, samples: I) -> u32
+    where
+        I: IntoIterator<Item = (i64, f64)>,
+    {
+        let range = self.head.chunk_range;
+        let mut st = series.state.lock();
+        let mut appended = 0u32;
+        for (t, v) in samples {
+            match st.chunks.append(t, v, range) {
+                AppendOutcome::OutOfOrder => continue,
+                AppendOutcome::ChunkCreated => self.chunks += 1,
+                AppendOutcome::Appended => {}
+            }
+            st.last_t = t;
+            st.last_v_bits = v.to_bits();
+            appended += 1;
+            self.mint = self.mint.min(t);
+            self.maxt = self.maxt.max(t);
+        }
+        self.samples += u64::from(appended);
+        appended
+    }
+
     /// commit publishes the appended samples' time range and counters.
     pub fn commit(self) {
         use std::sync::atomic::Ordering;

@@ -38,7 +38,7 @@ use crate::index::MemPostings;
 pub use append::{AppendErrorKind, HeadAppender, SeriesAppendResult};
 pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
-pub use read::build_matcher_sets;
+pub use read::{build_matcher_sets, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE};
 pub use series::MemSeries;
 
 /// Candidates are the series sharing one label-set hash (collisions are

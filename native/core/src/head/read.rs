@@ -1,9 +1,12 @@
-//! The head's read path for the metadata endpoints: series, label names and
-//! label values, each for a union of matcher sets and a time range.
+//! The head's read path: series, label names and label values for the
+//! metadata endpoints, and raw samples for PromQL selectors, each for a
+//! union of matcher sets and a time range.
 
 use std::collections::BTreeSet;
+use std::fmt;
 use std::sync::Arc;
 
+use crate::chunkenc::XorIterator;
 use crate::index::{postings_for_matchers, MatchType, Matcher};
 
 use super::json::write_json_string;
@@ -38,7 +41,119 @@ where
         .collect()
 }
 
+/// TOO_MANY_SAMPLES_MESSAGE is Prometheus's `ErrTooManySamples` text for a
+/// query that exceeds `-querier.max-samples`.
+pub const TOO_MANY_SAMPLES_MESSAGE: &str =
+    "query processing would load too many samples into memory in query execution";
+
+/// TooManySamples is the error of a selection that would load more samples
+/// than the limit allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooManySamples;
+
+impl fmt::Display for TooManySamples {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(TOO_MANY_SAMPLES_MESSAGE)
+    }
+}
+
+impl std::error::Error for TooManySamples {}
+
+/// SelectedSamples are the raw samples of the selected series, flat: series
+/// `i` (labels `i` of the JSON array) owns samples
+/// `offsets[i]..offsets[i + 1]`. Staleness markers are kept as stored.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SelectedSamples {
+    /// JSON array of label objects (keys sorted), one per series.
+    pub labels_json: String,
+    /// One more entry than series, starting at 0.
+    pub offsets: Vec<u32>,
+    /// Sample times in ms, ascending within a series.
+    pub timestamps: Vec<f64>,
+    pub values: Vec<f64>,
+}
+
+/// write_labels_json appends one label set as a JSON object.
+fn write_labels_json(out: &mut String, labels: &[(String, String)]) {
+    out.push('{');
+    for (j, (name, value)) in labels.iter().enumerate() {
+        if j > 0 {
+            out.push(',');
+        }
+        write_json_string(out, name);
+        out.push(':');
+        write_json_string(out, value);
+    }
+    out.push('}');
+}
+
 impl Head {
+    /// select_samples decodes the samples with `mint <= t <= maxt` of every
+    /// series matching any of the sets (all series when there are none),
+    /// series sorted by labels; series without such samples are left out.
+    /// `max_samples` (0 = no limit) bounds the samples loaded in total.
+    pub fn select_samples(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        max_samples: usize,
+    ) -> Result<SelectedSamples, TooManySamples> {
+        let series = self.select_series(sets, mint, maxt);
+        let mut out = SelectedSamples {
+            labels_json: String::with_capacity(2 + series.len() * 64),
+            offsets: Vec::with_capacity(series.len() + 1),
+            timestamps: Vec::new(),
+            values: Vec::new(),
+        };
+        out.labels_json.push('[');
+        out.offsets.push(0);
+        for s in &series {
+            let before = out.timestamps.len();
+            {
+                let st = s.state.lock();
+                for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
+                    if cmin > maxt || cmax < mint {
+                        continue;
+                    }
+                    let mut it = XorIterator::new(bytes);
+                    let n = usize::from(it.num_samples());
+                    out.timestamps.reserve(n);
+                    out.values.reserve(n);
+                    if !it.seek(mint) {
+                        continue;
+                    }
+                    loop {
+                        let (t, bits) = it.at_bits();
+                        if t > maxt {
+                            break;
+                        }
+                        out.timestamps.push(t as f64);
+                        out.values.push(f64::from_bits(bits));
+                        if !it.next() {
+                            break;
+                        }
+                    }
+                    if max_samples > 0 && out.timestamps.len() > max_samples {
+                        return Err(TooManySamples);
+                    }
+                }
+            }
+            if out.timestamps.len() == before {
+                continue;
+            }
+            if out.offsets.len() > 1 {
+                out.labels_json.push(',');
+            }
+            write_labels_json(&mut out.labels_json, &s.labels);
+            // More than u32::MAX samples can only exceed any sane limit.
+            let end = u32::try_from(out.timestamps.len()).map_err(|_| TooManySamples)?;
+            out.offsets.push(end);
+        }
+        out.labels_json.push(']');
+        Ok(out)
+    }
+
     /// overlaps reports whether the head holds samples within [mint, maxt].
     fn overlaps(&self, mint: i64, maxt: i64) -> bool {
         match (self.min_time(), self.max_time()) {
@@ -96,16 +211,7 @@ impl Head {
             if i > 0 {
                 out.push(',');
             }
-            out.push('{');
-            for (j, (name, value)) in s.labels.iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                write_json_string(&mut out, name);
-                out.push(':');
-                write_json_string(&mut out, value);
-            }
-            out.push('}');
+            write_labels_json(&mut out, &s.labels);
         }
         out.push(']');
         out

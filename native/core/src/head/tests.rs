@@ -271,3 +271,87 @@ fn disorder_within_one_batch_is_dropped_silently() {
     assert_eq!(r.first_error, None);
     assert_eq!(h.stats().samples, 3);
 }
+
+#[test]
+fn select_samples_decodes_overlapping_chunks() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    // 300 samples 15s apart: three chunks (120, 120, 60 samples).
+    let a: Vec<(i64, f64)> = (0..300).map(|i| (i * 15_000, i as f64)).collect();
+    append(&h, &[("__name__", "m"), ("job", "b")], &a);
+    let stale = f64::from_bits(crate::chunkenc::STALE_NAN_BITS);
+    append(
+        &h,
+        &[("__name__", "m"), ("job", "a")],
+        &[(4_000_000, 1.0), (4_001_000, stale), (4_002_000, 3.0)],
+    );
+    append(&h, &[("__name__", "other")], &[(4_000_000, 1.0)]);
+    assert_eq!(
+        h.series_by_ref(1).unwrap().state.lock().chunks.num_chunks(),
+        3
+    );
+
+    let sets = vec![vec![eq("__name__", "m")]];
+    // Bounds are inclusive; the range spans the first chunk boundary.
+    let sel = h.select_samples(&sets, 1_785_000, 1_815_000, 0).unwrap();
+    assert_eq!(sel.labels_json, r#"[{"__name__":"m","job":"b"}]"#);
+    assert_eq!(sel.offsets, vec![0, 3]);
+    assert_eq!(sel.timestamps, vec![1_785_000.0, 1_800_000.0, 1_815_000.0]);
+    assert_eq!(sel.values, vec![119.0, 120.0, 121.0]);
+
+    // Everything: sorted by labels, the marker's bits intact.
+    let sel = h.select_samples(&sets, i64::MIN, i64::MAX, 0).unwrap();
+    assert_eq!(
+        sel.labels_json,
+        r#"[{"__name__":"m","job":"a"},{"__name__":"m","job":"b"}]"#
+    );
+    assert_eq!(sel.offsets, vec![0, 3, 303]);
+    assert_eq!(sel.values[1].to_bits(), crate::chunkenc::STALE_NAN_BITS);
+    assert_eq!(sel.timestamps[302], 299.0 * 15_000.0);
+
+    // A series with chunks around but no sample inside is left out.
+    // (The first chunk of job="b" overlaps [3.5s, 14s], its samples do not.)
+    let sel = h.select_samples(&sets, 3_500, 14_000, 0).unwrap();
+    assert_eq!(sel.labels_json, "[]");
+    assert_eq!(sel.offsets, vec![0]);
+    let none = h
+        .select_samples(&[vec![eq("__name__", "x")]], 0, 10, 0)
+        .unwrap();
+    assert_eq!(
+        (none.labels_json.as_str(), none.offsets.as_slice()),
+        ("[]", &[0u32][..])
+    );
+    // No matcher sets: every series.
+    assert_eq!(
+        h.select_samples(&[], 3_990_000, 4_000_000, 0)
+            .unwrap()
+            .offsets,
+        vec![0, 1, 2, 3]
+    );
+
+    // The sample limit.
+    assert!(h.select_samples(&sets, 0, 30_000, 3).is_ok());
+    let err = h.select_samples(&sets, 0, 30_000, 2).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "query processing would load too many samples into memory in query execution"
+    );
+}
+
+#[test]
+fn unchecked_appends_skip_validation_but_keep_order() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    append(&h, &[("__name__", "m")], &[(100 * 3_600_000, 1.0)]);
+    let (s, _) = h.get_or_create(&[("__name__", "old")]);
+    let mut app = h.appender();
+    // Far below maxT - range/2, and a duplicate / out-of-order pair.
+    let n = app.append_series_unchecked(&s, [(0, 1.0), (10, 2.0), (10, 3.0), (5, 4.0), (20, 5.0)]);
+    app.commit();
+    assert_eq!(n, 3);
+    assert_eq!(h.min_time(), Some(0));
+    let sel = h
+        .select_samples(&[vec![eq("__name__", "old")]], 0, 100, 0)
+        .unwrap();
+    assert_eq!(sel.timestamps, vec![0.0, 10.0, 20.0]);
+    assert_eq!(sel.values, vec![1.0, 2.0, 5.0]);
+    assert_eq!(h.stats().samples, 4);
+}

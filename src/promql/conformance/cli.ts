@@ -1,0 +1,86 @@
+// cli.ts is `npm run conformance -- <dir> [--file <substring>] [--verbose]
+// [--lookback-delta <dur>]`:
+// it runs every *.test script of dir against the native storage and engine,
+// prints `<file>: passed/total` per file and ends with
+// `conformance: P/T evals passed`. It reports and never gates: exit 0 unless
+// the arguments are wrong.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { nativeKernels } from '../engine/kernels.js';
+import { loadNative } from '../../storage/native.js';
+import { atVariants } from './at-modifier.js';
+import { runScript, type SampleLoader } from './runner.js';
+import { parseDurationMs } from './script.js';
+
+interface CliArgs {
+  dir: string;
+  file?: string;
+  verbose: boolean;
+  lookbackDeltaMs: number;
+}
+
+function parseArgs(argv: string[]): CliArgs {
+  let dir: string | undefined;
+  let file: string | undefined;
+  let verbose = false;
+  let lookbackDeltaMs = 300_000;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--verbose' || a === '-v') verbose = true;
+    else if (a === '--file') file = argv[++i];
+    else if (a.startsWith('--file=')) file = a.slice('--file='.length);
+    else if (a === '--lookback-delta') lookbackDeltaMs = parseDurationMs(argv[++i] ?? '');
+    else if (dir === undefined) dir = a;
+    else throw new Error(`unexpected argument ${a}`);
+  }
+  if (dir === undefined) throw new Error('usage: conformance <dir> [--file <name>] [--lookback-delta <dur>] [--verbose]');
+  return { dir, file, verbose, lookbackDeltaMs };
+}
+
+/** nativeLoader adapts the binding's unchecked append to the runner. */
+function nativeLoader(): SampleLoader {
+  const b = loadNative() as unknown as Partial<SampleLoader>;
+  if (typeof b.appendSamplesUnchecked !== 'function' || typeof b.resetTenant !== 'function') {
+    throw new Error('native binding has no appendSamplesUnchecked (build it with npm run build:native)');
+  }
+  return { appendSamplesUnchecked: b.appendSamplesUnchecked.bind(b), resetTenant: b.resetTenant.bind(b) };
+}
+
+function main(): void {
+  if (process.argv.length <= 2) {
+    // No arguments (including being loaded as a file by a test runner): print the usage only.
+    process.stdout.write('usage: conformance <dir> [--file <name>] [--lookback-delta <dur>] [--verbose]\n');
+    return;
+  }
+  let args: CliArgs;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const files = readdirSync(args.dir)
+    .filter((f) => f.endsWith('.test'))
+    .filter((f) => args.file === undefined || f.includes(args.file))
+    .sort();
+  const deps = { kernels: nativeKernels(), loader: nativeLoader(), atVariants, lookbackDeltaMs: args.lookbackDeltaMs };
+  let passed = 0;
+  let total = 0;
+  let unsupported = 0;
+  for (const f of files) {
+    const report = runScript(readFileSync(join(args.dir, f), 'utf8'), deps);
+    passed += report.passed;
+    total += report.total;
+    unsupported += report.unsupported;
+    process.stdout.write(`${basename(f)}: ${report.passed}/${report.total}\n`);
+    if (args.verbose) {
+      for (const fail of report.failures) process.stdout.write(`  FAIL line ${fail.line}: ${fail.expr}\n    ${fail.message}\n`);
+    }
+  }
+  if (unsupported > 0) process.stdout.write(`(${unsupported} failing evals expect native histograms, not supported yet)\n`);
+  process.stdout.write(`conformance: ${passed}/${total} evals passed\n`);
+}
+
+main();

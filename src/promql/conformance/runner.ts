@@ -1,0 +1,267 @@
+// runner.ts runs a promqltest script against our storage and engine. Each
+// `load` appends to the current tenant through the binding's unchecked append
+// (no validation: the scripts' samples sit near the unix epoch), `clear` moves
+// to a fresh tenant. Each eval runs through the querier's executeQuery, the
+// function the HTTP API's worker runs, and its JSON body is decoded and
+// compared, so a pass here means the API answers the same. As promqltest,
+// instant evals are re-run with `@` pinned at several times and in range
+// mode (the middle step of a 3-step range query must agree).
+
+import { executeQuery, type QueryFailure } from '../../querier/execute.js';
+import type { QueryTask } from '../../querier/query-params.js';
+import type { Kernels } from '../engine/types.js';
+import { checkAnnotations, checkExpectedFailure, compareLabelSets, compareResult, decodeBody, type Decoded } from './compare.js';
+import { isFail, isOrdered, parseScript, ScriptError, type Command, type EvalCmd } from './script.js';
+import { STALE_NAN_HI, STALE_NAN_LO } from './series.js';
+
+/** SampleLoader is what the runner needs from the native binding. */
+export interface SampleLoader {
+  /** appendSamplesUnchecked appends one series' samples; labels are flat name/value pairs. */
+  appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): void;
+  resetTenant(tenant: string): void;
+}
+
+/** AtVariant is an instant query re-written with `@` pinned, and its evaluation time. */
+export interface AtVariant {
+  expr: string;
+  evalMs: number;
+}
+
+/** RunnerDeps are the engine-side pieces the runner drives. */
+export interface RunnerDeps {
+  kernels: Kernels;
+  loader: SampleLoader;
+  /** atVariants returns promqltest's `@` re-writes of an instant query (empty when none apply). */
+  atVariants?: (expr: string, evalMs: number) => AtVariant[];
+  /** lookbackDeltaMs defaults to 5m. */
+  lookbackDeltaMs?: number;
+  /** evalTimeoutMs bounds each query (default 30s). */
+  evalTimeoutMs?: number;
+}
+
+/** EvalFailure is one eval that did not pass. */
+export interface EvalFailure {
+  line: number;
+  expr: string;
+  message: string;
+}
+
+/** FileReport is the outcome of one script. */
+export interface FileReport {
+  passed: number;
+  total: number;
+  failures: EvalFailure[];
+  /** unsupported counts evals that need native histograms. */
+  unsupported: number;
+}
+
+let tenantSeq = 0;
+
+function newTenant(): string {
+  tenantSeq++;
+  return `conformance-${process.pid}-${tenantSeq}`;
+}
+
+/** staleValues returns a Float64Array holding v, with Prometheus's StaleNaN bit pattern where stale[i]. */
+function valuesArray(values: number[], stale: boolean[]): Float64Array {
+  const out = new Float64Array(values.length);
+  const words = new Uint32Array(out.buffer);
+  for (let i = 0; i < values.length; i++) {
+    if (stale[i]) {
+      // Little-endian: low word first.
+      words[2 * i] = STALE_NAN_LO;
+      words[2 * i + 1] = STALE_NAN_HI;
+    } else {
+      out[i] = values[i]!;
+    }
+  }
+  return out;
+}
+
+/** QUERY_CONTEXT_FUNCS matches calls whose value depends on the query's range (no range-mode check). */
+const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
+
+class ScriptRun {
+  private tenant = newTenant();
+  private readonly used = new Set<string>();
+
+  constructor(private readonly deps: RunnerDeps) {}
+
+  load(cmd: Extract<Command, { type: 'load' }>): number {
+    let histograms = 0;
+    for (const s of cmd.series) {
+      const ts: number[] = [];
+      const vs: number[] = [];
+      const stale: boolean[] = [];
+      s.values.forEach((v, i) => {
+        if (v.kind === 'omitted') return;
+        if (v.kind === 'histogram') {
+          histograms++;
+          return;
+        }
+        ts.push(i * cmd.intervalMs);
+        vs.push(v.value);
+        stale.push(v.stale === true);
+      });
+      if (ts.length === 0) continue;
+      const flat: string[] = [];
+      for (const [k, v] of Object.entries(s.labels)) flat.push(k, v);
+      this.deps.loader.appendSamplesUnchecked(this.tenant, flat, Float64Array.from(ts), valuesArray(vs, stale));
+      this.used.add(this.tenant);
+    }
+    return histograms;
+  }
+
+  clear(): void {
+    this.release();
+    this.tenant = newTenant();
+  }
+
+  release(): void {
+    for (const t of this.used) this.deps.loader.resetTenant(t);
+    this.used.clear();
+  }
+
+  private task(expr: string, kind: 'instant' | 'range', startMs: number, endMs: number, stepMs: number): QueryTask {
+    return {
+      tenant: this.tenant,
+      query: expr,
+      kind,
+      startMs,
+      endMs,
+      stepMs,
+      limit: 0,
+      lookbackDeltaMs: this.deps.lookbackDeltaMs ?? 300_000,
+      maxSamples: 50_000_000,
+      deadline: Date.now() + (this.deps.evalTimeoutMs ?? 30_000),
+    };
+  }
+
+  /** query runs one task through the API's path and decodes the answer. */
+  private query(task: QueryTask): { ok: true; data: Decoded; warnings: string[]; infos: string[] } | QueryFailure {
+    const outcome = executeQuery(this.deps.kernels, task);
+    if (!outcome.ok) return outcome;
+    return { ok: true, ...decodeBody(outcome.body) };
+  }
+
+  /** eval returns undefined when the eval passes, else the first failure. */
+  eval(cmd: EvalCmd): string | undefined {
+    if (cmd.isRange) return this.evalRange(cmd);
+    // The query as written first, so its own error (if any) is the one reported.
+    const first = this.evalInstant(cmd, { expr: cmd.expr, evalMs: cmd.startMs });
+    if (first !== undefined || this.deps.atVariants === undefined) return first;
+    let variants: AtVariant[];
+    try {
+      variants = this.deps.atVariants(cmd.expr, cmd.startMs);
+    } catch (err) {
+      return `error preparing @ variants of ${JSON.stringify(cmd.expr)}: ${(err as Error).message}`;
+    }
+    for (const v of variants) {
+      const err = this.evalInstant(cmd, v);
+      if (err !== undefined) return err;
+    }
+    return undefined;
+  }
+
+  private evalRange(cmd: EvalCmd): string | undefined {
+    const res = this.query(this.task(cmd.expr, 'range', cmd.startMs, cmd.endMs, cmd.stepMs));
+    if (!res.ok) {
+      if (isFail(cmd)) return checkExpectedFailure(cmd, res.message);
+      return `error evaluating query ${JSON.stringify(cmd.expr)} (line ${cmd.line}): ${res.message}`;
+    }
+    if (isFail(cmd)) return `expected error evaluating query ${JSON.stringify(cmd.expr)} (line ${cmd.line}) but got none`;
+    const anno = checkAnnotations(cmd, cmd.expr, res.warnings, res.infos);
+    if (anno !== undefined) return anno;
+    const diff = compareResult(cmd, res.data);
+    return diff === undefined ? undefined : `error in eval ${cmd.expr} (line ${cmd.line}): ${diff}`;
+  }
+
+  private evalInstant(cmd: EvalCmd, v: AtVariant): string | undefined {
+    const res = this.query(this.task(v.expr, 'instant', v.evalMs, v.evalMs, 0));
+    if (!res.ok) {
+      if (isFail(cmd)) return checkExpectedFailure(cmd, res.message);
+      return `error evaluating query ${JSON.stringify(v.expr)} (line ${cmd.line}): ${res.message}`;
+    }
+    if (isFail(cmd)) return `expected error evaluating query ${JSON.stringify(v.expr)} (line ${cmd.line}) but got none`;
+    const anno = checkAnnotations(cmd, v.expr, res.warnings, res.infos);
+    if (anno !== undefined) return anno;
+    const diff = compareResult(cmd, res.data);
+    if (diff !== undefined) return `error in eval ${v.expr} (line ${cmd.line}): ${diff}`;
+    if (cmd.excludeFromRangeQuery || QUERY_CONTEXT_FUNCS.test(v.expr)) return undefined;
+
+    // Range mode: the same query over [t-1m, t+1m] must give the same answer at t.
+    const rng = this.query(this.task(v.expr, 'range', v.evalMs - 60_000, v.evalMs + 60_000, 60_000));
+    if (!rng.ok) return `error evaluating query ${JSON.stringify(v.expr)} (line ${cmd.line}) in range mode: ${rng.message}`;
+    if (isOrdered(cmd)) return undefined;
+    if (rng.data.resultType !== 'matrix') return `range mode of ${JSON.stringify(v.expr)} returned a ${rng.data.resultType}`;
+    const series = rng.data.series;
+    for (let i = 0; i + 1 < series.length; i++) {
+      if (compareLabelSets(series[i]!.labels, series[i + 1]!.labels) > 0) return `error in eval ${v.expr} (line ${cmd.line}) range mode: matrix results should always be sorted by labels`;
+    }
+    const atT = series.flatMap((s) => s.points.filter(([t]) => t === v.evalMs).map(([, value]) => ({ labels: s.labels, value })));
+    let asInstant: Decoded;
+    if (res.data.resultType === 'scalar') {
+      if (atT.length === 0) return `error in eval ${v.expr} (line ${cmd.line}) range mode: no value at the evaluation time`;
+      asInstant = { resultType: 'scalar', timestampMs: v.evalMs, value: atT[0]!.value };
+    } else {
+      asInstant = { resultType: 'vector', timestampMs: v.evalMs, series: atT };
+    }
+    const rdiff = compareResult(cmd, asInstant);
+    return rdiff === undefined ? undefined : `error in eval ${v.expr} (line ${cmd.line}) range mode: ${rdiff}`;
+  }
+}
+
+/** countEvals counts eval commands by their first word, for scripts we cannot parse. */
+export function countEvals(text: string): number {
+  return text.split('\n').filter((l) => /^\s*eval/.test(l)).length;
+}
+
+/** expectsHistogram reports whether an eval's expected results hold native histograms. */
+function expectsHistogram(cmd: EvalCmd): boolean {
+  return cmd.series.some((s) => s.values.some((v) => v.kind === 'histogram'));
+}
+
+/** runScript runs every command of a script and reports per-eval outcomes. */
+export function runScript(text: string, deps: RunnerDeps): FileReport {
+  let cmds: Command[];
+  try {
+    cmds = parseScript(text);
+  } catch (err) {
+    const line = err instanceof ScriptError ? err.line : 0;
+    const total = countEvals(text);
+    return { passed: 0, total, unsupported: 0, failures: [{ line, expr: '', message: `script not parsed: ${(err as Error).message}` }] };
+  }
+  const run = new ScriptRun(deps);
+  const report: FileReport = { passed: 0, total: 0, failures: [], unsupported: 0 };
+  try {
+    for (const cmd of cmds) {
+      switch (cmd.type) {
+        case 'load':
+          run.load(cmd);
+          break;
+        case 'clear':
+          run.clear();
+          break;
+        case 'eval': {
+          report.total++;
+          let message: string | undefined;
+          try {
+            message = run.eval(cmd);
+          } catch (err) {
+            message = `runner error: ${err instanceof Error ? err.message : String(err)}`;
+          }
+          if (message === undefined) {
+            report.passed++;
+          } else {
+            if (expectsHistogram(cmd)) report.unsupported++;
+            report.failures.push({ line: cmd.line, expr: cmd.expr, message });
+          }
+          break;
+        }
+      }
+    }
+  } finally {
+    run.release();
+  }
+  return report;
+}

@@ -1,0 +1,346 @@
+// binary.ts evaluates binary operators: scalar/scalar, vector/scalar and
+// vector/vector with one-to-one, many-to-one and one-to-many matching, the set
+// operators and/or/unless, with Prometheus's result labels and errors.
+
+import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
+import type { Evaluator } from './engine.js';
+import { compareLabels, labelsKey, labelsString, matchLabels, METRIC_NAME, signatureFn } from './labels.js';
+import { EngineError, type Labels, type StepGrid } from './types.js';
+import { Collector, type Series, type Value } from './value.js';
+
+const COMPARISON = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
+const ARITHMETIC = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
+const SET_OPS = new Set<BinaryOp>(['and', 'or', 'unless']);
+
+/** isComparison reports whether op is a comparison operator. */
+export function isComparison(op: BinaryOp): boolean {
+  return COMPARISON.has(op);
+}
+
+/** goPow is math.Pow with Go's special cases where they differ from JavaScript. */
+export function goPow(x: number, y: number): number {
+  if (y === 0) return 1;
+  if (x === 1) return 1;
+  if ((x === -1) && !Number.isFinite(y) && !Number.isNaN(y)) return 1;
+  return Math.pow(x, y);
+}
+
+/** arith applies an arithmetic operator. */
+export function arith(op: BinaryOp, l: number, r: number): number {
+  switch (op) {
+    case '+':
+      return l + r;
+    case '-':
+      return l - r;
+    case '*':
+      return l * r;
+    case '/':
+      return l / r;
+    case '%':
+      return l % r;
+    case '^':
+      return goPow(l, r);
+    case 'atan2':
+      return Math.atan2(l, r);
+    default:
+      throw new EngineError('execution', `operator "${op}" not allowed for arithmetic`);
+  }
+}
+
+/** compare applies a comparison operator. */
+export function compare(op: BinaryOp, l: number, r: number): boolean {
+  switch (op) {
+    case '==':
+      return l === r;
+    case '!=':
+      return l !== r;
+    case '>':
+      return l > r;
+    case '<':
+      return l < r;
+    case '>=':
+      return l >= r;
+    case '<=':
+      return l <= r;
+    default:
+      throw new EngineError('execution', `operator "${op}" is not a comparison`);
+  }
+}
+
+/** elemBinop evaluates op on two floats: the value and whether a filtering comparison keeps it. */
+function elemBinop(op: BinaryOp, l: number, r: number): [number, boolean] {
+  if (COMPARISON.has(op)) return [l, compare(op, l, r)];
+  return [arith(op, l, r), true];
+}
+
+function scalarBinop(op: BinaryOp, l: number, r: number): number {
+  if (COMPARISON.has(op)) return compare(op, l, r) ? 1 : 0;
+  return arith(op, l, r);
+}
+
+/** evalBinary evaluates a binary expression over the grid. */
+export function evalBinary(ev: Evaluator, e: BinaryExpr, grid: StepGrid): Value {
+  const lhs = ev.eval(e.lhs, grid);
+  const rhs = ev.eval(e.rhs, grid);
+  if (lhs.type === 'scalar' && rhs.type === 'scalar') {
+    const out = new Float64Array(grid.n);
+    for (let i = 0; i < grid.n; i++) out[i] = scalarBinop(e.op, lhs.values[i], rhs.values[i]);
+    return { type: 'scalar', values: out };
+  }
+  if (lhs.type === 'vector' && rhs.type === 'scalar') {
+    return { type: 'vector', series: vectorScalar(e.op, lhs.series, rhs.values, false, e.returnBool) };
+  }
+  if (lhs.type === 'scalar' && rhs.type === 'vector') {
+    return { type: 'vector', series: vectorScalar(e.op, rhs.series, lhs.values, true, e.returnBool) };
+  }
+  if (lhs.type !== 'vector' || rhs.type !== 'vector') {
+    throw new EngineError('execution', `binary expression must contain only scalar and instant vector types`);
+  }
+  const matching: VectorMatching = e.matching ?? {
+    card: SET_OPS.has(e.op) ? 'many-to-many' : 'one-to-one',
+    on: false,
+    labels: [],
+    include: [],
+  };
+  switch (e.op) {
+    case 'and':
+    case 'unless':
+      return { type: 'vector', series: andUnless(e.op, lhs.series, rhs.series, matching, grid.n) };
+    case 'or':
+      return { type: 'vector', series: or(lhs.series, rhs.series, matching, grid.n) };
+    default:
+      return { type: 'vector', series: vectorVector(e.op, lhs.series, rhs.series, matching, e.returnBool, grid.n) };
+  }
+}
+
+function vectorScalar(op: BinaryOp, vec: Series[], scalar: Float64Array, swap: boolean, returnBool: boolean): Series[] {
+  const out: Series[] = [];
+  const comparison = COMPARISON.has(op);
+  for (const s of vec) {
+    const n = s.values.length;
+    const values = new Float64Array(n);
+    const present = new Uint8Array(n);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if (!s.present[i]) continue;
+      const lf = swap ? scalar[i] : s.values[i];
+      const rf = swap ? s.values[i] : scalar[i];
+      let [v, keep] = elemBinop(op, lf, rf);
+      if (comparison && swap) v = rf;
+      if (returnBool) {
+        v = keep ? 1 : 0;
+        keep = true;
+      }
+      if (!keep) continue;
+      values[i] = v;
+      present[i] = 1;
+      any = true;
+    }
+    if (!any) continue;
+    out.push({ labels: s.labels, values, present, dropName: s.dropName || ARITHMETIC.has(op) || returnBool });
+  }
+  return out;
+}
+
+function signatures(series: Series[], matching: VectorMatching): string[] {
+  const sig = signatureFn(matching.on, matching.labels);
+  return series.map((s) => sig(s.labels));
+}
+
+function andUnless(op: 'and' | 'unless', lhs: Series[], rhs: Series[], matching: VectorMatching, n: number): Series[] {
+  const ls = signatures(lhs, matching);
+  const rs = signatures(rhs, matching);
+  // For every signature, the steps at which some rhs series is present.
+  const rhsPresent = new Map<string, Uint8Array>();
+  rhs.forEach((s, j) => {
+    let m = rhsPresent.get(rs[j]);
+    if (!m) rhsPresent.set(rs[j], (m = new Uint8Array(n)));
+    for (let i = 0; i < n; i++) m[i] |= s.present[i];
+  });
+  const out: Series[] = [];
+  lhs.forEach((s, j) => {
+    const m = rhsPresent.get(ls[j]);
+    const present = new Uint8Array(n);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const has = m ? m[i] === 1 : false;
+      if (s.present[i] && (op === 'and' ? has : !has)) {
+        present[i] = 1;
+        any = true;
+      }
+    }
+    if (any) out.push({ labels: s.labels, values: s.values, present, dropName: s.dropName });
+  });
+  return out;
+}
+
+function or(lhs: Series[], rhs: Series[], matching: VectorMatching, n: number): Series[] {
+  const ls = signatures(lhs, matching);
+  const rs = signatures(rhs, matching);
+  const lhsPresent = new Map<string, Uint8Array>();
+  lhs.forEach((s, j) => {
+    let m = lhsPresent.get(ls[j]);
+    if (!m) lhsPresent.set(ls[j], (m = new Uint8Array(n)));
+    for (let i = 0; i < n; i++) m[i] |= s.present[i];
+  });
+  const byKey = new Map<string, Series>();
+  const out: Series[] = [];
+  const put = (s: Series): void => {
+    const key = labelsKey(s.labels);
+    const prev = byKey.get(key);
+    if (!prev) {
+      byKey.set(key, s);
+      out.push(s);
+      return;
+    }
+    const values = prev.values.slice();
+    const present = prev.present.slice();
+    for (let i = 0; i < n; i++) {
+      if (!s.present[i]) continue;
+      values[i] = s.values[i];
+      present[i] = 1;
+    }
+    prev.values = values;
+    prev.present = present;
+  };
+  for (const s of lhs) put({ ...s });
+  rhs.forEach((s, j) => {
+    const m = lhsPresent.get(rs[j]);
+    const present = new Uint8Array(n);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if (s.present[i] && !(m && m[i])) {
+        present[i] = 1;
+        any = true;
+      }
+    }
+    if (any) put({ labels: s.labels, values: s.values, present, dropName: s.dropName });
+  });
+  return out;
+}
+
+function resultLabels(op: BinaryOp, l: Labels, r: Labels, matching: VectorMatching): Labels {
+  const out: Labels = { ...l };
+  if (ARITHMETIC.has(op)) {
+    delete out[METRIC_NAME];
+    delete out.__type__;
+    delete out.__unit__;
+  }
+  if (matching.card === 'one-to-one') {
+    if (matching.on) {
+      const keep = new Set(matching.labels);
+      for (const k of Object.keys(out)) if (!keep.has(k)) delete out[k];
+    } else {
+      for (const k of matching.labels) delete out[k];
+    }
+  }
+  for (const name of matching.include) {
+    const v = r[name];
+    if (v !== undefined && v !== '') out[name] = v;
+    else delete out[name];
+  }
+  const sorted: Labels = {};
+  for (const k of Object.keys(out).sort()) sorted[k] = out[k];
+  return sorted;
+}
+
+function vectorVector(
+  op: BinaryOp,
+  lhsIn: Series[],
+  rhsIn: Series[],
+  matching: VectorMatching,
+  returnBool: boolean,
+  n: number,
+): Series[] {
+  if (matching.card === 'many-to-many') throw new EngineError('execution', 'many-to-many only allowed for set operators');
+  const swapped = matching.card === 'one-to-many';
+  const lhs = swapped ? rhsIn : lhsIn;
+  const rhs = swapped ? lhsIn : rhsIn;
+  const ls = signatures(lhs, matching);
+  const rs = signatures(rhs, matching);
+  const col = new Collector(n);
+  const metricCache = new Map<string, { labels: Labels; key: string }>();
+  const rightSigs = new Map<string, number>();
+  const matched = new Map<string, Set<string> | null>();
+  const fillL = matching.fill?.lhs;
+  const fillR = matching.fill?.rhs;
+  const filling = fillL !== undefined || fillR !== undefined;
+  let step = 0;
+
+  // doBinOp combines one lhs and one rhs sample (either may be a fill) of join signature sig.
+  const doBinOp = (lLabels: Labels, lv: number, rLabels: Labels, rv: number, sig: string, cacheKey: string | undefined): void => {
+    let fl = lv;
+    let fr = rv;
+    if (swapped) [fl, fr] = [fr, fl];
+    let [v, keep] = elemBinop(op, fl, fr);
+    if (returnBool) v = keep ? 1 : 0;
+    let metric = cacheKey === undefined ? undefined : metricCache.get(cacheKey);
+    if (!metric) {
+      const labels = resultLabels(op, lLabels, rLabels, matching);
+      metric = { labels, key: labelsKey(labels) };
+      if (cacheKey !== undefined) metricCache.set(cacheKey, metric);
+    }
+    if (matching.card === 'one-to-one') {
+      if (matched.has(sig)) {
+        throw new EngineError('execution', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      }
+      matched.set(sig, null);
+    } else {
+      let set = matched.get(sig);
+      if (!set) matched.set(sig, (set = new Set()));
+      else if (set.has(metric.key)) {
+        throw new EngineError('execution', 'multiple matches for labels: grouping labels must ensure unique matches');
+      }
+      set.add(metric.key);
+    }
+    if (!keep && !returnBool) return;
+    col.add(metric.labels, returnBool, step, v, metric.key);
+  };
+
+  for (let i = 0; i < n; i++) {
+    step = i;
+    let anyL = false;
+    for (const s of lhs) if (s.present[i]) { anyL = true; break; }
+    let anyR = false;
+    for (const s of rhs) if (s.present[i]) { anyR = true; break; }
+    if (!anyL && !anyR) continue;
+    if ((!anyL || !anyR) && !filling) continue;
+    rightSigs.clear();
+    for (let j = 0; j < rhs.length; j++) {
+      if (!rhs[j].present[i]) continue;
+      const dup = rightSigs.get(rs[j]);
+      if (dup !== undefined) {
+        const oneSide = swapped ? 'left' : 'right';
+        const group = labelsString(matchLabels(rhs[j].labels, matching.on, matching.labels));
+        const pair = [rhs[j].labels, rhs[dup].labels].sort(compareLabels).map(labelsString);
+        throw new EngineError(
+          'execution',
+          `found duplicate series for the match group ${group} on the ${oneSide} hand-side of the operation: [${pair[0]}, ${pair[1]}]` +
+            ';many-to-many matching not allowed: matching labels must be unique on one side',
+        );
+      }
+      rightSigs.set(rs[j], j);
+    }
+    matched.clear();
+    for (let j = 0; j < lhs.length; j++) {
+      const l = lhs[j];
+      if (!l.present[i]) continue;
+      const sig = ls[j];
+      const k = rightSigs.get(sig);
+      if (k === undefined) {
+        if (fillR === undefined) continue;
+        doBinOp(l.labels, l.values[i], matchLabels(l.labels, matching.on, matching.labels), fillR, sig, undefined);
+        continue;
+      }
+      doBinOp(l.labels, l.values[i], rhs[k].labels, rhs[k].values[i], sig, `${j}\x00${k}`);
+    }
+    if (fillL !== undefined) {
+      for (const [sig, k] of rightSigs) {
+        if (matched.has(sig)) continue;
+        const r = rhs[k];
+        doBinOp(matchLabels(r.labels, matching.on, matching.labels), fillL, r.labels, r.values[i], sig, undefined);
+      }
+    }
+  }
+  return col.series();
+}

@@ -1,0 +1,414 @@
+// engine.ts is the PromQL engine's entry (instantQuery, rangeQuery) and the
+// node dispatch. Every node is evaluated over a whole step grid at once:
+// instant vectors as per-step series, scalars as one value per step (see
+// value.ts). Selectors go through the Kernels interface (types.ts);
+// aggregations, binary operators and functions live in their own files.
+
+import type { AtModifier, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
+import { evalAggregate } from './aggregate.js';
+import { Annotations } from './annotations.js';
+import { evalBinary } from './binary.js';
+import { evalCall } from './functions.js';
+import { compareLabels, dropMetricName, labelsKey } from './labels.js';
+import {
+  EngineError,
+  type Kernels,
+  type Labels,
+  type QueryOptions,
+  type QueryResult,
+  type SelectedSeries,
+  type StepGrid,
+} from './types.js';
+import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
+import { isStaleAt } from './kernels-reference.js';
+
+/** EngineQueryOptions are QueryOptions plus engine-only settings. */
+export interface EngineQueryOptions extends QueryOptions {
+  /** defaultSubqueryStepMs is the step of `[range:]` subqueries (Prometheus: the global evaluation interval; promqltest: 1m). */
+  defaultSubqueryStepMs?: number;
+}
+
+/** ParseFn turns a query text into a syntax tree; set by setParser once the parser module is loaded. */
+export type ParseFn = (query: string) => Expr;
+
+let parseFn: ParseFn | undefined;
+
+/** setParser installs the parser used when queries are given as text. */
+export function setParser(fn: ParseFn): void {
+  parseFn = fn;
+}
+
+async function loadParser(): Promise<void> {
+  try {
+    const mod = (await import('../parser/parser.js' as string)) as { parseExpr?: ParseFn };
+    if (mod.parseExpr && !parseFn) parseFn = mod.parseExpr;
+  } catch {
+    // The parser has not landed yet: callers pass syntax trees.
+  }
+}
+await loadParser();
+
+/** RangeData is a range-vector argument ready for a range kernel. */
+export interface RangeData {
+  data: SelectedSeries;
+  /** evalTimes are the window end times per step (offset and @ applied). */
+  evalTimes: Float64Array;
+  rangeMs: number;
+}
+
+/** Evaluator evaluates the nodes of one query. */
+export class Evaluator {
+  readonly ann: Annotations;
+  private samples = 0;
+
+  constructor(
+    readonly kernels: Kernels,
+    readonly opts: EngineQueryOptions,
+    readonly query: string,
+    readonly queryStartMs: number,
+    readonly queryEndMs: number,
+    readonly isRangeQuery: boolean,
+    readonly queryStepMs = 0,
+  ) {
+    this.ann = new Annotations(query);
+  }
+
+  /** checkLimits raises timeout / cancellation errors. */
+  checkLimits(): void {
+    if (this.opts.signal?.aborted) throw new EngineError('canceled', 'query was canceled in expression evaluation');
+    if (this.opts.deadline && Date.now() > this.opts.deadline) {
+      throw new EngineError('timeout', 'query timed out in expression evaluation');
+    }
+  }
+
+  /** addSamples accounts loaded samples against -querier.max-samples. */
+  addSamples(n: number): void {
+    this.samples += n;
+    if (this.opts.maxSamples > 0 && this.samples > this.opts.maxSamples) {
+      throw new EngineError('execution', 'query processing would load too many samples into memory in query execution');
+    }
+  }
+
+  /** atMs resolves an @ modifier to a timestamp. */
+  atMs(at: AtModifier | undefined): number | undefined {
+    if (!at) return undefined;
+    if (at.kind === 'start') return this.queryStartMs;
+    if (at.kind === 'end') return this.queryEndMs;
+    return at.ms;
+  }
+
+  /** shiftedTimes returns per-step times with @ and offset applied. */
+  shiftedTimes(grid: StepGrid, at: AtModifier | undefined, offsetMs: number): Float64Array {
+    const fixed = this.atMs(at);
+    const out = new Float64Array(grid.n);
+    for (let i = 0; i < grid.n; i++) out[i] = (fixed ?? grid.startMs + i * grid.stepMs) - offsetMs;
+    return out;
+  }
+
+  eval(e: Expr, grid: StepGrid): Value {
+    this.checkLimits();
+    switch (e.type) {
+      case 'NumberLiteral':
+        return { type: 'scalar', values: new Float64Array(grid.n).fill(e.val) };
+      case 'StringLiteral':
+        return { type: 'string', value: e.val };
+      case 'ParenExpr':
+        return this.eval(e.expr, grid);
+      case 'UnaryExpr': {
+        const v = this.eval(e.expr, grid);
+        if (e.op === '+') return v;
+        if (v.type === 'scalar') return { type: 'scalar', values: v.values.map((x) => -x) };
+        if (v.type !== 'vector') throw new EngineError('execution', `unary minus on ${v.type}`);
+        return {
+          type: 'vector',
+          series: v.series.map((s) => ({ labels: s.labels, values: s.values.map((x) => -x), present: s.present, dropName: true })),
+        };
+      }
+      case 'VectorSelector':
+        return { type: 'vector', series: this.evalVectorSelector(e, grid) };
+      case 'MatrixSelector':
+        return this.evalMatrixResult(e, grid);
+      case 'SubqueryExpr':
+        return this.evalSubqueryResult(e, grid);
+      case 'BinaryExpr':
+        return evalBinary(this, e, grid);
+      case 'AggregateExpr':
+        return evalAggregate(this, e, grid);
+      case 'Call':
+        return evalCall(this, e, grid);
+    }
+  }
+
+  /** selectFor selects the raw samples a selector needs for the given window ends and lookback/range. */
+  selectFor(vs: VectorSelector, evalTimes: Float64Array, windowMs: number): SelectedSeries {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const t of evalTimes) {
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    if (evalTimes.length === 0) return { labels: [], offsets: new Uint32Array(1), timestamps: new Float64Array(0), values: new Float64Array(0) };
+    return this.kernels.select(this.opts.tenant, vs.matchers, min - windowMs + 1, max);
+  }
+
+  evalVectorSelector(vs: VectorSelector, grid: StepGrid): Series[] {
+    const times = this.shiftedTimes(grid, vs.at, vs.offsetMs);
+    const lookback = this.opts.lookbackDeltaMs;
+    const data = this.selectFor(vs, times, lookback);
+    const res = this.kernels.instant(data, times, lookback);
+    const out: Series[] = [];
+    const n = grid.n;
+    let loaded = 0;
+    for (let s = 0; s < data.labels.length; s++) {
+      const present = res.present.subarray(s * n, (s + 1) * n);
+      let any = 0;
+      for (let i = 0; i < n; i++) any += present[i];
+      if (any === 0) continue;
+      loaded += any;
+      out.push({ labels: data.labels[s], values: res.values.slice(s * n, (s + 1) * n), present: present.slice(), dropName: false });
+    }
+    this.addSamples(loaded);
+    return out;
+  }
+
+  /** rangeData prepares a matrix selector or subquery argument for a range kernel. */
+  rangeData(arg: MatrixSelector | SubqueryExpr, grid: StepGrid): RangeData {
+    if (arg.type === 'MatrixSelector') {
+      const vs = arg.vs;
+      const evalTimes = this.shiftedTimes(grid, vs.at, vs.offsetMs);
+      const data = this.selectFor(vs, evalTimes, arg.rangeMs);
+      this.addSamples(data.values.length);
+      return { data, evalTimes, rangeMs: arg.rangeMs };
+    }
+    const evalTimes = this.shiftedTimes(grid, arg.at, arg.offsetMs);
+    const { series, times } = this.evalSubqueryInner(arg, evalTimes);
+    const labels: Labels[] = [];
+    const offsets: number[] = [0];
+    const ts: number[] = [];
+    const vals: number[] = [];
+    for (const s of series) {
+      let any = false;
+      for (let i = 0; i < times.length; i++) {
+        if (!s.present[i]) continue;
+        ts.push(times[i]);
+        vals.push(s.values[i]);
+        any = true;
+      }
+      if (!any) continue;
+      labels.push(s.dropName ? dropMetricName(s.labels) : s.labels);
+      offsets.push(ts.length);
+    }
+    return {
+      data: { labels, offsets: Uint32Array.from(offsets), timestamps: Float64Array.from(ts), values: Float64Array.from(vals) },
+      evalTimes,
+      rangeMs: arg.rangeMs,
+    };
+  }
+
+  /** evalSubqueryInner evaluates a subquery's expression on its own grid, aligned to absolute multiples of its step. */
+  evalSubqueryInner(e: SubqueryExpr, evalTimes: Float64Array): { series: Series[]; times: Float64Array } {
+    const step = e.stepMs > 0 ? e.stepMs : (this.opts.defaultSubqueryStepMs ?? 60_000);
+    if (evalTimes.length === 0) return { series: [], times: new Float64Array(0) };
+    let min = Infinity;
+    let max = -Infinity;
+    for (const t of evalTimes) {
+      if (t < min) min = t;
+      if (t > max) max = t;
+    }
+    const lowest = min - e.rangeMs;
+    let start = step * Math.trunc(lowest / step);
+    if (start <= lowest) start += step;
+    const grid = makeGrid(start, max, step);
+    if (grid.n === 0) return { series: [], times: new Float64Array(0) };
+    const v = this.eval(e.expr, grid);
+    if (v.type !== 'vector') throw new EngineError('execution', `subquery is only allowed on instant vector, got ${v.type}`);
+    return { series: v.series, times: gridTimes(grid) };
+  }
+
+  /** evalMatrixResult evaluates a matrix selector as a query result (instant queries only). */
+  evalMatrixResult(ms: MatrixSelector, grid: StepGrid): Value {
+    if (grid.n !== 1) throw new EngineError('execution', 'cannot do range evaluation of matrix selector');
+    const { data, evalTimes, rangeMs } = this.rangeData(ms, grid);
+    const t = evalTimes[0];
+    const series: RangeSeries[] = [];
+    for (let s = 0; s < data.labels.length; s++) {
+      const r: RangeSeries = { labels: data.labels[s], dropName: false, timestamps: [], values: [] };
+      for (let i = data.offsets[s]; i < data.offsets[s + 1]; i++) {
+        const ts = data.timestamps[i];
+        if (ts > t - rangeMs && ts <= t && !isStaleAt(data.values, i)) {
+          r.timestamps.push(ts);
+          r.values.push(data.values[i]);
+        }
+      }
+      if (r.timestamps.length > 0) series.push(r);
+    }
+    return { type: 'matrix', series };
+  }
+
+  /** evalSubqueryResult evaluates a subquery as a query result (instant queries only). */
+  evalSubqueryResult(e: SubqueryExpr, grid: StepGrid): Value {
+    if (grid.n !== 1) throw new EngineError('execution', 'cannot do range evaluation of subquery');
+    const evalTimes = this.shiftedTimes(grid, e.at, e.offsetMs);
+    const { series, times } = this.evalSubqueryInner(e, evalTimes);
+    const out: RangeSeries[] = [];
+    for (const s of series) {
+      const r: RangeSeries = { labels: s.labels, dropName: s.dropName, timestamps: [], values: [] };
+      for (let i = 0; i < times.length; i++) {
+        if (s.present[i]) {
+          r.timestamps.push(times[i]);
+          r.values.push(s.values[i]);
+        }
+      }
+      if (r.timestamps.length > 0) out.push(r);
+    }
+    return { type: 'matrix', series: out };
+  }
+}
+
+function resolve(query: string | Expr): { expr: Expr; text: string } {
+  if (typeof query !== 'string') return { expr: query, text: '' };
+  if (!parseFn) throw new EngineError('bad_data', 'PromQL parser is not available');
+  return { expr: parseFn(query), text: query };
+}
+
+function finish(ev: Evaluator, value: QueryResult['value']): QueryResult {
+  return { value, warnings: [...ev.ann.warnings], infos: [...ev.ann.infos] };
+}
+
+/** cleanupNames applies delayed name removal to vector series and merges series whose label sets now coincide. */
+export function cleanupNames(series: Series[]): Series[] {
+  const byKey = new Map<string, Series>();
+  const out: Series[] = [];
+  for (const s of series) {
+    const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
+    const key = labelsKey(labels);
+    const prev = byKey.get(key);
+    if (!prev) {
+      const ns = { ...s, labels, dropName: false };
+      byKey.set(key, ns);
+      out.push(ns);
+      continue;
+    }
+    const values = prev.values.slice();
+    const present = prev.present.slice();
+    for (let i = 0; i < s.present.length; i++) {
+      if (!s.present[i]) continue;
+      if (present[i]) throw new EngineError('execution', DUPLICATE_LABELSET);
+      present[i] = 1;
+      values[i] = s.values[i];
+    }
+    prev.values = values;
+    prev.present = present;
+  }
+  return out;
+}
+
+/** instantQuery evaluates query at one time. */
+export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: number, opts: EngineQueryOptions): QueryResult {
+  const { expr, text } = resolve(query);
+  const ev = new Evaluator(kernels, opts, text, timeMs, timeMs, false);
+  const grid: StepGrid = { startMs: timeMs, stepMs: 1, n: 1 };
+  const v = ev.eval(expr, grid);
+  switch (v.type) {
+    case 'scalar':
+      return finish(ev, { resultType: 'scalar', timestampMs: timeMs, value: v.values[0] });
+    case 'string':
+      return finish(ev, { resultType: 'string', timestampMs: timeMs, value: v.value });
+    case 'vector': {
+      const series: Array<{ labels: Labels; value: number }> = [];
+      const seen = new Set<string>();
+      for (const s of v.series) {
+        if (!s.present[0]) continue;
+        const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
+        const key = labelsKey(labels);
+        if (seen.has(key)) throw new EngineError('execution', DUPLICATE_LABELSET);
+        seen.add(key);
+        series.push({ labels, value: s.values[0] });
+      }
+      return finish(ev, { resultType: 'vector', timestampMs: timeMs, series });
+    }
+    case 'matrix': {
+      const merged = mergeRangeSeries(v.series);
+      merged.sort((a, b) => compareLabels(a.labels, b.labels));
+      return finish(ev, {
+        resultType: 'matrix',
+        series: merged.map((s) => ({ labels: s.labels, timestamps: Float64Array.from(s.timestamps), values: Float64Array.from(s.values) })),
+      });
+    }
+  }
+}
+
+function mergeRangeSeries(series: RangeSeries[]): RangeSeries[] {
+  const byKey = new Map<string, RangeSeries>();
+  for (const s of series) {
+    const labels = s.dropName ? dropMetricName(s.labels) : s.labels;
+    const key = labelsKey(labels);
+    const prev = byKey.get(key);
+    if (!prev) {
+      byKey.set(key, { ...s, labels, dropName: false });
+      continue;
+    }
+    const pts = prev.timestamps.map((t, i) => [t, prev.values[i]] as [number, number]);
+    s.timestamps.forEach((t, i) => pts.push([t, s.values[i]]));
+    pts.sort((a, b) => a[0] - b[0]);
+    for (let i = 1; i < pts.length; i++) if (pts[i][0] === pts[i - 1][0]) throw new EngineError('execution', DUPLICATE_LABELSET);
+    prev.timestamps = pts.map((p) => p[0]);
+    prev.values = pts.map((p) => p[1]);
+  }
+  return [...byKey.values()];
+}
+
+/** rangeQuery evaluates query at start, start+step, ... end. */
+export function rangeQuery(
+  kernels: Kernels,
+  query: string | Expr,
+  startMs: number,
+  endMs: number,
+  stepMs: number,
+  opts: EngineQueryOptions,
+): QueryResult {
+  const { expr, text } = resolve(query);
+  if (stepMs <= 0) throw new EngineError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+  let top = expr;
+  while (top.type === 'ParenExpr') top = top.expr;
+  if (top.type === 'StringLiteral') {
+    throw new EngineError('bad_data', 'invalid expression type "string" for range query, must be Scalar or instant Vector');
+  }
+  if (top.type === 'MatrixSelector' || top.type === 'SubqueryExpr') {
+    throw new EngineError('bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
+  }
+  const ev = new Evaluator(kernels, opts, text, startMs, endMs, true, stepMs);
+  const grid = makeGrid(startMs, endMs, stepMs);
+  const times = gridTimes(grid);
+  const v = ev.eval(expr, grid);
+  if (v.type === 'string' || v.type === 'matrix') {
+    throw new EngineError('bad_data', `invalid expression type "${v.type === 'string' ? 'string' : 'range vector'}" for range query, must be Scalar or instant Vector`);
+  }
+  let series: Series[];
+  if (v.type === 'scalar') {
+    const s = newSeries({}, grid.n, false);
+    s.values.set(v.values);
+    s.present.fill(1);
+    series = [s];
+  } else {
+    series = cleanupNames(v.series);
+  }
+  const out: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array }> = [];
+  for (const s of series) {
+    let count = 0;
+    for (let i = 0; i < grid.n; i++) count += s.present[i];
+    if (count === 0) continue;
+    const ts = new Float64Array(count);
+    const vs = new Float64Array(count);
+    let j = 0;
+    for (let i = 0; i < grid.n; i++) {
+      if (!s.present[i]) continue;
+      ts[j] = times[i];
+      vs[j] = s.values[i];
+      j++;
+    }
+    out.push({ labels: s.labels, timestamps: ts, values: vs });
+  }
+  out.sort((a, b) => compareLabels(a.labels, b.labels));
+  return finish(ev, { resultType: 'matrix', series: out });
+}

@@ -1,0 +1,65 @@
+// kernels.ts implements the engine's Kernels interface over the native
+// binding: selection decodes XOR chunks straight into flat typed arrays, and
+// the instant/range kernels run in Rust over those arrays, which pass through
+// untouched (so staleness-marker NaN bits survive the round trip).
+
+import { loadNative, TOO_MANY_SAMPLES_MESSAGE, type LabelMatcher, type NativeBinding } from '../../storage/native.js';
+import { EngineError, type KernelResult, type Kernels, type Labels, type RangeFunction, type SelectedSeries } from './types.js';
+
+/** NativeKernelsOptions configure nativeKernels. */
+export interface NativeKernelsOptions {
+  /** maxSamples is the default -querier.max-samples for select (0 = no limit). */
+  maxSamples?: number;
+  /** binding replaces the loaded native module (tests). */
+  binding?: NativeBinding;
+}
+
+/** NativeKernels are Kernels plus what only the native side offers. */
+export interface NativeKernels extends Kernels {
+  /**
+   * select takes an optional per-call sample limit (overriding the default); exceeding it throws
+   * EngineError('execution', TOO_MANY_SAMPLES_MESSAGE).
+   */
+  select(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number): SelectedSeries;
+  /** instantWithSampleTimes is instant plus each present cell's sample time in ms (for timestamp()). */
+  instantWithSampleTimes(data: SelectedSeries, evalTimesMs: Float64Array, lookbackMs: number): KernelResult & { sampleTimes: Float64Array };
+}
+
+const NO_PARAMS = new Float64Array(0);
+
+/** nativeKernels returns the Kernels the engine runs on in production. */
+export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
+  const b = opts.binding ?? loadNative();
+  const defaultMax = opts.maxSamples ?? 0;
+  return {
+    select(tenant, matchers, mintMs, maxtMs, maxSamples = defaultMax) {
+      let sel;
+      try {
+        sel = b.selectSamples(tenant, matchers, mintMs, maxtMs, maxSamples);
+      } catch (err) {
+        if (err instanceof Error && err.message === TOO_MANY_SAMPLES_MESSAGE) {
+          throw new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE);
+        }
+        throw err;
+      }
+      return {
+        labels: JSON.parse(sel.labelsJson) as Labels[],
+        offsets: sel.offsets,
+        timestamps: sel.timestamps,
+        values: sel.values,
+      };
+    },
+    instant(data, evalTimesMs, lookbackMs) {
+      const r = b.instantKernel(data.offsets, data.timestamps, data.values, evalTimesMs, lookbackMs);
+      return { values: r.values, present: r.present };
+    },
+    instantWithSampleTimes(data, evalTimesMs, lookbackMs) {
+      const r = b.instantKernel(data.offsets, data.timestamps, data.values, evalTimesMs, lookbackMs, true);
+      return { values: r.values, present: r.present, sampleTimes: r.sampleTimes ?? new Float64Array(r.values.length) };
+    },
+    range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {
+      const r = b.rangeKernel(fn, data.offsets, data.timestamps, data.values, evalTimesMs, rangeMs, params ?? NO_PARAMS);
+      return { values: r.values, present: r.present };
+    },
+  };
+}

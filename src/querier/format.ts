@@ -1,0 +1,134 @@
+// format.ts encodes PromQL results as the Prometheus HTTP API writes them
+// (web/api/v1 json codec and util/jsonutil): sample values as strings in the
+// shortest form that round-trips (Go's FormatFloat 'f', switching to 'e' when
+// |v| < 1e-6 or |v| >= 1e21), "NaN"/"+Inf"/"-Inf", and timestamps as unix
+// seconds written from integer milliseconds with the fraction kept to three
+// digits ("1435781451.781", "1.500", "-0.500", "7"). The API worker and the
+// conformance runner both encode through here.
+
+import type { Labels, QueryResult, QueryValue } from '../promql/engine/types.js';
+
+/**
+ * formatFloat renders v as Prometheus's jsonutil.MarshalFloat does (without
+ * the quotes). JavaScript's shortest round-trip digits and its switch to
+ * exponent form are the same as Go's here; only the exponent is padded to two
+ * digits (Go writes 1e-07) and negative zero keeps its sign.
+ */
+export function formatFloat(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  const s = String(v);
+  const e = s.indexOf('e');
+  if (e < 0) return s;
+  // "1.5e-7" -> "1.5e-07"; "1e+21" stays.
+  const digits = s.slice(e + 2);
+  return digits.length === 1 ? `${s.slice(0, e + 2)}0${digits}` : s;
+}
+
+/**
+ * formatTimestamp renders integer milliseconds as Prometheus's
+ * jsonutil.MarshalTimestamp: seconds, then '.' and exactly three fraction
+ * digits when the fraction is not zero.
+ */
+export function formatTimestamp(ms: number): string {
+  let t = Math.trunc(ms);
+  let sign = '';
+  if (t < 0) {
+    sign = '-';
+    t = -t;
+  }
+  const secs = Math.floor(t / 1000);
+  const frac = t - secs * 1000;
+  if (frac === 0) return `${sign}${secs}`;
+  return `${sign}${secs}.${String(frac).padStart(3, '0')}`;
+}
+
+/**
+ * jsonString encodes s as Go's encoding/json does: JSON.stringify, plus the
+ * HTML-safe escapes of <, > and & and the escapes of U+2028 and U+2029.
+ */
+export function jsonString(s: string): string {
+  const out = JSON.stringify(s);
+  if (!/[<>&\u2028\u2029]/.test(out)) return out;
+  return out.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** compareNames orders label names by their UTF-8 bytes, as Prometheus sorts labels. */
+function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+/** encodeLabels renders a label set as a JSON object with names in Prometheus's order. */
+export function encodeLabels(labels: Labels): string {
+  const names = Object.keys(labels);
+  let sorted = true;
+  for (let i = 1; i < names.length && sorted; i++) {
+    if (names[i - 1]! >= names[i]!) sorted = false;
+  }
+  if (!sorted) names.sort(compareNames);
+  let out = '{';
+  for (let i = 0; i < names.length; i++) {
+    if (i > 0) out += ',';
+    out += jsonString(names[i]!) + ':' + jsonString(labels[names[i]!]!);
+  }
+  return out + '}';
+}
+
+/** encodePoint renders `[<seconds>,"<value>"]`. */
+function encodePoint(ms: number, v: number): string {
+  return `[${formatTimestamp(ms)},"${formatFloat(v)}"]`;
+}
+
+/**
+ * encodeQueryData renders the `data` member of a query response:
+ * `{"resultType":"...","result":...}`. Series are written in the order given.
+ */
+export function encodeQueryData(value: QueryValue): string {
+  const parts: string[] = [];
+  switch (value.resultType) {
+    case 'matrix':
+      for (const s of value.series) {
+        const points: string[] = new Array<string>(s.timestamps.length);
+        for (let i = 0; i < s.timestamps.length; i++) points[i] = encodePoint(s.timestamps[i]!, s.values[i]!);
+        parts.push(`{"metric":${encodeLabels(s.labels)},"values":[${points.join(',')}]}`);
+      }
+      return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
+    case 'vector':
+      for (const s of value.series) parts.push(`{"metric":${encodeLabels(s.labels)},"value":${encodePoint(value.timestampMs, s.value)}}`);
+      return `{"resultType":"vector","result":[${parts.join(',')}]}`;
+    case 'scalar':
+      return `{"resultType":"scalar","result":${encodePoint(value.timestampMs, value.value)}}`;
+    case 'string':
+      return `{"resultType":"string","result":[${formatTimestamp(value.timestampMs)},${jsonString(value.value)}]}`;
+  }
+}
+
+/** encodeQuerySuccess renders a whole success body: data, then warnings and infos when non-empty. */
+export function encodeQuerySuccess(result: QueryResult): string {
+  let out = '{"status":"success","data":' + encodeQueryData(result.value);
+  if (result.warnings.length > 0) out += ',"warnings":[' + result.warnings.map(jsonString).join(',') + ']';
+  if (result.infos.length > 0) out += ',"infos":[' + result.infos.map(jsonString).join(',') + ']';
+  return out + '}';
+}
+
+/** parseFloatValue reads a value string back ("NaN", "+Inf", "1e-07"). */
+export function parseFloatValue(s: string): number {
+  switch (s) {
+    case 'NaN':
+      return NaN;
+    case '+Inf':
+      return Infinity;
+    case '-Inf':
+      return -Infinity;
+    default:
+      return Number(s);
+  }
+}
+
+/** parseTimestampValue reads an encoded timestamp back to integer milliseconds. */
+export function parseTimestampValue(seconds: number): number {
+  return Math.round(seconds * 1000);
+}
