@@ -88,6 +88,30 @@ export async function runShards(target: PushTarget, shards: Buffer[][]): Promise
   return stats;
 }
 
+/**
+ * runWaves runs each wave with runShards, one after the other, and merges the
+ * stats. A wave ends when its slowest shard is done, so shards never drift
+ * apart by more than one wave: used to push a day of samples in time order
+ * without any shard racing past the head's appendable window.
+ */
+export async function runWaves(target: PushTarget, waves: Buffer[][][]): Promise<PushStats> {
+  const parts: PushStats[] = [];
+  for (const wave of waves) parts.push(await runShards(target, wave));
+  const total = parts.reduce((n, p) => n + p.requests, 0);
+  const latencies = new Float64Array(total);
+  const merged: PushStats = { requests: total, latenciesMs: latencies, wallMs: 0, errors: 0, statusCounts: new Map() };
+  let at = 0;
+  for (const p of parts) {
+    latencies.set(p.latenciesMs, at);
+    at += p.requests;
+    merged.wallMs += p.wallMs;
+    merged.errors += p.errors;
+    merged.firstError ??= p.firstError;
+    for (const [s, n] of p.statusCounts) merged.statusCounts.set(s, (merged.statusCounts.get(s) ?? 0) + n);
+  }
+  return merged;
+}
+
 /** percentile returns the p-th percentile (0..100) of values by nearest rank. */
 export function percentile(values: Float64Array, p: number): number {
   if (values.length === 0) return NaN;

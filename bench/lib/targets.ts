@@ -22,6 +22,8 @@ export interface RunningTarget {
   name: TargetName;
   proc: ServerProcess;
   push: PushTarget;
+  /** queryApi is the base of the Prometheus HTTP API (`.../api/v1`). */
+  queryApi: string;
   /** headSeries asks the target how many series its head holds (undefined if it cannot tell). */
   headSeries(): Promise<number | undefined>;
   /** appendedSamples asks the target how many samples it appended (undefined if it cannot tell). */
@@ -31,7 +33,7 @@ export interface RunningTarget {
 }
 
 /** firstMetric returns the first of the named metrics present in /metrics. */
-async function firstMetric(baseUrl: string, names: string[]): Promise<number | undefined> {
+export async function firstMetric(baseUrl: string, names: string[]): Promise<number | undefined> {
   const metrics = await getText(`${baseUrl}/metrics`);
   if (metrics === undefined) return undefined;
   for (const n of names) {
@@ -91,6 +93,7 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
     name: 'ours',
     proc,
     push: { url: new URL(`${proc.baseUrl}/api/v1/push`), headers: { ...REMOTE_WRITE_HEADERS } },
+    queryApi: `${proc.baseUrl}/prometheus/api/v1`,
     headSeries: () => firstMetric(proc.baseUrl, ['cortex_ingester_memory_series']),
     appendedSamples: () =>
       firstMetric(proc.baseUrl, ['cortex_ingester_ingested_samples_total', 'cortex_distributor_received_samples_total']),
@@ -105,6 +108,7 @@ export async function startReference(): Promise<RunningTarget> {
     name: 'prometheus',
     proc,
     push: { url: new URL(proc.writeUrl), headers: { ...REMOTE_WRITE_HEADERS } },
+    queryApi: `${proc.baseUrl}/api/v1`,
     headSeries: () => firstMetric(proc.baseUrl, ['prometheus_tsdb_head_series']),
     appendedSamples: () => firstMetric(proc.baseUrl, ['prometheus_tsdb_head_samples_appended_total']),
     instantQuery: (q, t) => instantQuerySum(`${proc.baseUrl}/api/v1`, q, t),

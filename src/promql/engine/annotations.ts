@@ -38,14 +38,15 @@ export class Annotations {
 
   constructor(private readonly query: string) {}
 
-  /** pos renders a position range as ` (line:col)`, or nothing without a query text. */
+  /** pos renders a position range (byte offsets) as ` (line:col)`, columns in bytes as Go counts them, or nothing without a query text. */
   pos(p: PosRange | undefined): string {
     if (!p || !this.query) return '';
+    const bytes = Buffer.from(this.query, 'utf8');
     let line = 1;
     let col = 1;
-    const upto = Math.min(p.start, this.query.length);
+    const upto = Math.min(p.start, bytes.length);
     for (let i = 0; i < upto; i++) {
-      if (this.query[i] === '\n') {
+      if (bytes[i] === 0x0a) {
         line++;
         col = 1;
       } else col++;

@@ -8,6 +8,8 @@ import type { AtModifier, Expr, MatrixSelector, SubqueryExpr, VectorSelector } f
 import { evalAggregate } from './aggregate.js';
 import { Annotations } from './annotations.js';
 import { evalBinary } from './binary.js';
+import { resolveDurations } from './durations.js';
+import { evalExtendedRange, evalSmoothedSelector, extendedMatrixResult } from './extended.js';
 import { evalCall } from './functions.js';
 import { compareLabels, dropMetricName, labelsKey } from './labels.js';
 import {
@@ -73,6 +75,11 @@ export class Evaluator {
     this.ann = new Annotations(query);
   }
 
+  /** lookbackMs is the lookback delta (-querier.lookback-delta; 5m when unset). */
+  get lookbackMs(): number {
+    return this.opts.lookbackDeltaMs > 0 ? this.opts.lookbackDeltaMs : 300_000;
+  }
+
   /** checkLimits raises timeout / cancellation errors. */
   checkLimits(): void {
     if (this.opts.signal?.aborted) throw new EngineError('canceled', 'query was canceled in expression evaluation');
@@ -125,7 +132,7 @@ export class Evaluator {
         };
       }
       case 'VectorSelector':
-        return { type: 'vector', series: this.evalVectorSelector(e, grid) };
+        return { type: 'vector', series: e.smoothed ? evalSmoothedSelector(this, e, grid) : this.evalVectorSelector(e, grid) };
       case 'MatrixSelector':
         return this.evalMatrixResult(e, grid);
       case 'SubqueryExpr':
@@ -153,7 +160,7 @@ export class Evaluator {
 
   evalVectorSelector(vs: VectorSelector, grid: StepGrid): Series[] {
     const times = this.shiftedTimes(grid, vs.at, vs.offsetMs);
-    const lookback = this.opts.lookbackDeltaMs;
+    const lookback = this.lookbackMs;
     const data = this.selectFor(vs, times, lookback);
     const res = this.kernels.instant(data, times, lookback);
     const out: Series[] = [];
@@ -198,6 +205,7 @@ export class Evaluator {
       labels.push(s.dropName ? dropMetricName(s.labels) : s.labels);
       offsets.push(ts.length);
     }
+    this.addSamples(ts.length);
     return {
       data: { labels, offsets: Uint32Array.from(offsets), timestamps: Float64Array.from(ts), values: Float64Array.from(vals) },
       evalTimes,
@@ -228,6 +236,7 @@ export class Evaluator {
   /** evalMatrixResult evaluates a matrix selector as a query result (instant queries only). */
   evalMatrixResult(ms: MatrixSelector, grid: StepGrid): Value {
     if (grid.n !== 1) throw new EngineError('execution', 'cannot do range evaluation of matrix selector');
+    if (ms.vs.anchored || ms.vs.smoothed) return { type: 'matrix', series: extendedMatrixResult(this, ms, grid.startMs) };
     const { data, evalTimes, rangeMs } = this.rangeData(ms, grid);
     const t = evalTimes[0];
     const series: RangeSeries[] = [];
@@ -305,7 +314,8 @@ export function cleanupNames(series: Series[]): Series[] {
 
 /** instantQuery evaluates query at one time. */
 export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: number, opts: EngineQueryOptions): QueryResult {
-  const { expr, text } = resolve(query);
+  const { expr: parsed, text } = resolve(query);
+  const expr = resolveDurations(parsed, 0, 0);
   const ev = new Evaluator(kernels, opts, text, timeMs, timeMs, false);
   const grid: StepGrid = { startMs: timeMs, stepMs: 1, n: 1 };
   const v = ev.eval(expr, grid);
@@ -367,7 +377,8 @@ export function rangeQuery(
   stepMs: number,
   opts: EngineQueryOptions,
 ): QueryResult {
-  const { expr, text } = resolve(query);
+  const { expr: parsed, text } = resolve(query);
+  const expr = resolveDurations(parsed, stepMs, endMs - startMs);
   if (stepMs <= 0) throw new EngineError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
   let top = expr;
   while (top.type === 'ParenExpr') top = top.expr;

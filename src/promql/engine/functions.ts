@@ -6,6 +6,7 @@ import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '.
 import { MatchType } from '../../storage/native.js';
 import { formatFloatF } from './annotations.js';
 import type { Evaluator } from './engine.js';
+import { checkModifier, evalExtendedRange } from './extended.js';
 import { evalInfo } from './info.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
 import { compareLabels, compileAnchored, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
@@ -237,7 +238,7 @@ function evalTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
   if (arg.type === 'VectorSelector') {
     const vs: VectorSelector = arg;
     const times = ev.shiftedTimes(grid, vs.at, vs.offsetMs);
-    const lookback = ev.opts.lookbackDeltaMs;
+    const lookback = ev.lookbackMs;
     const data = ev.selectFor(vs, times, lookback);
     const inst = ev.kernels.instant(data, times, lookback);
     const ts = ev.kernels.range('ts_of_last_over_time', data, times, lookback, new Float64Array(0));
@@ -296,6 +297,10 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
     if (i !== rangeIdx) scalars.push(scalarOf(ev.eval(a, grid), name));
   });
   const arg = args[rangeIdx] as MatrixSelector | SubqueryExpr;
+  if (arg.type === 'MatrixSelector' && (arg.vs.anchored || arg.vs.smoothed)) {
+    checkModifier(name, arg.vs);
+    return { type: 'vector', series: evalExtendedRange(ev, name, arg, grid) };
+  }
   const rd = ev.rangeData(arg, grid);
   const n = grid.n;
   const nS = rd.data.labels.length;

@@ -60,7 +60,7 @@ export function evalInfo(ev: Evaluator, args: Expr[], grid: StepGrid): Value {
 
   const n = grid.n;
   const refs = refTimes(ev, args[0], gridTimes(grid));
-  const lookback = ev.opts.lookbackDeltaMs;
+  const lookback = ev.lookbackMs;
   let min = Infinity;
   let max = -Infinity;
   for (const t of refs) {

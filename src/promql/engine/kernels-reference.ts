@@ -3,7 +3,7 @@
 // on it, and it is the oracle the native kernels are compared with.
 
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
-import { compileAnchored } from './labels.js';
+import { compareLabels, compileAnchored } from './labels.js';
 import type { KernelResult, Kernels, Labels, RangeFunction, SelectedSeries } from './types.js';
 
 /** STALE_NAN is Prometheus's staleness marker (a NaN with a distinct payload). */
@@ -72,7 +72,7 @@ export class ReferenceKernels implements Kernels {
     const idx: Array<[Float64Array, number]> = [];
     const chosen = this.series
       .filter((s) => preds.every((p) => p.test(s.labels[p.name] ?? '')))
-      .sort((a, b) => (keyOf(a.labels) < keyOf(b.labels) ? -1 : 1));
+      .sort((a, b) => compareLabels(a.labels, b.labels));
     for (const s of chosen) {
       let n = 0;
       for (let i = 0; i < s.ts.length; i++) {

@@ -36,3 +36,13 @@ t.test('subquery results for instant queries and in range queries', async (t) =>
   });
   t.same(vec(instantQuery(k, call('avg_over_time', ms(sel('metric'), s(30))), s(100), OPTS)), { '{}': 9 });
 });
+
+t.test('duration expressions resolved per query', async (t) => {
+  const k = load(s(10), { metric1_total: '0+1x100' });
+  const e = call('count_over_time', ms(sel('metric1_total'), 1));
+  if (e.args[0].type === 'MatrixSelector') e.args[0].rangeExpr = call('step');
+  t.same(mat(rangeQuery(k, e, s(50), s(60), s(10), OPTS)), { '{}': [[50, 1], [60, 1]] });
+  const off = sel('metric1_total');
+  off.offsetExpr = call('range');
+  t.same(mat(rangeQuery(k, off, s(50), s(60), s(5), OPTS)), { '{__name__="metric1_total"}': [[50, 4], [55, 4], [60, 5]] });
+});

@@ -52,7 +52,13 @@ export interface VectorSelector {
   matchers: LabelMatcher[];
   /** offsetMs is the offset modifier (negative allowed), 0 when absent. */
   offsetMs: number;
+  /** offsetExpr is an offset duration expression depending on step()/range() (seconds); the engine resolves it into offsetMs. */
+  offsetExpr?: Expr;
   at?: AtModifier;
+  /** anchored is the `anchored` modifier (range selectors of rate/increase/delta/changes/resets). */
+  anchored?: boolean;
+  /** smoothed is the `smoothed` modifier (interpolated instant selectors; rate/increase/delta ranges). */
+  smoothed?: boolean;
   pos: PosRange;
 }
 
@@ -61,6 +67,8 @@ export interface MatrixSelector {
   type: 'MatrixSelector';
   vs: VectorSelector;
   rangeMs: number;
+  /** rangeExpr is a range duration expression depending on step()/range() (seconds); the engine resolves it into rangeMs. */
+  rangeExpr?: Expr;
   pos: PosRange;
 }
 
@@ -71,6 +79,10 @@ export interface SubqueryExpr {
   rangeMs: number;
   stepMs: number;
   offsetMs: number;
+  /** rangeExpr, stepExpr, offsetExpr are duration expressions depending on step()/range() (seconds), resolved by the engine. */
+  rangeExpr?: Expr;
+  stepExpr?: Expr;
+  offsetExpr?: Expr;
   at?: AtModifier;
   pos: PosRange;
 }

@@ -138,6 +138,10 @@ const VALID: Array<[query: string, printed: string]> = [
   ['step{offset="1s"}[5m]', ''],
   ['foo{a="\\n\\t\\"q\\""}', 'foo{a="\\n\\t\\"q\\""}'],
   ['foo{a=`x\\d+`}', 'foo{a="x\\\\d+"}'],
+  ['foo{a=~"(?i)foo"}', ''],
+  ['foo{a=~"(?i:foo)bar|[(?]"}', ''],
+  ['{a=~"(?P<x>a)"}', ''],
+  ['{a=~"\\\\pL+"}', ''],
   // Matrix selectors.
   ['test[1000ms]', 'test[1s]'],
   ['test[1001ms]', 'test[1s1ms]'],
@@ -239,6 +243,32 @@ const VALID: Array<[query: string, printed: string]> = [
   ['foo unless on(end) bar', 'foo unless on (end) bar'],
   ['foo offset 5s-8', 'foo offset 5s - 8'],
   ['foo offset -1^1', 'foo offset -1s ^ 1'],
+  // Duration expressions (promql-duration-expr), from duration_expression.test.
+  ['changes(http_requests[26m+4m])', 'changes(http_requests[26m + 4m])'],
+  ['changes(http_requests[60*30])', 'changes(http_requests[60 * 30])'],
+  ['changes(http_requests[2m*(10+5)])', 'changes(http_requests[2m * (10 + 5)])'],
+  ['changes(http_requests[24m+((1.5*2m)+2m)])', 'changes(http_requests[24m + ((1.5 * 2m) + 2m)])'],
+  ['changes(http_requests[-5m+35m])', 'changes(http_requests[-5m + 35m])'],
+  ['changes(http_requests[1h30m % 1h])', ''],
+  ['sum_over_time(metric1_total[29s+1s:((((8 - 2) / 3) * 7s) % 4) + 8000ms])', 'sum_over_time(metric1_total[29s + 1s:((((8 - 2) / 3) * 7s) % 4) + 8s])'],
+  ['sum_over_time(metric1_total[29s+1s:20*500ms] offset -(20*(((((8 - 2) / 3) * 7s) % 4) + 8000ms)))', 'sum_over_time(metric1_total[29s + 1s:20 * 500ms] offset -(20 * (((((8 - 2) / 3) * 7s) % 4) + 8s)))'],
+  ['metric1_total offset (100 + 2)', ''],
+  ['metric1_total offset 100 + 2', 'metric1_total offset 1m40s + 2'],
+  ['metric1_total offset -2 ^ 2', 'metric1_total offset -2s ^ 2'],
+  ['count_over_time(metric1_total[step()])', ''],
+  ['count_over_time(metric1_total[1+(STep()-5)*2])', 'count_over_time(metric1_total[1 + (step() - 5) * 2])'],
+  ['count_over_time(metric1_total[((max(min((step()+1),((1h))),1ms)))])', 'count_over_time(metric1_total[((max(min((step() + 1), ((1h))), 1ms)))])'],
+  ['metric1_total offset STEP()', 'metric1_total offset step()'],
+  ['metric1_total offset -step()*2', 'metric1_total offset -step() * 2'],
+  ['metric1_total offset +min(step(), 1s)^0', 'metric1_total offset min(step(), 1s) ^ 0'],
+  ['metric1_total offset -(min(step(), 2s)-5)+8000', 'metric1_total offset -(min(step(), 2s) - 5) + 8000'],
+  ['metric1_total offset max(3s,min(step(), 1s))+8000', 'metric1_total offset max(3s, min(step(), 1s)) + 8000'],
+  ['count_over_time(metric1_total[range()])', ''],
+  ['metric1_total offset min(range(), 8s)', ''],
+  ['foo[11s+10s-5*2^2]', 'foo[11s + 10s - 5 * 2 ^ 2]'],
+  ['foo[-2^2]', 'foo[-2 ^ 2]'],
+  ['foo[  -  step  (  )  ]', 'foo[-step()]'],
+  ['foo[4s+4s:1s*2] offset (5s-8)', 'foo[4s + 4s:1s * 2] offset (5s - 8)'],
   ['(sum(foo))', ''],
   ['(sum(foo) )', '(sum(foo))'],
   ['(sum(foo) by (bar))', '(sum by (bar) (foo))'],
@@ -317,6 +347,10 @@ const INVALID: Array<[query: string, error: string]> = [
   ['foo{__name__ == "bar"}', '1:15: parse error: unexpected "=" in label matching, expected string'],
   ['foo{__name__="bar" lol}', '1:20: parse error: unexpected identifier "lol" in label matching, expected "," or "}"'],
   ['foo{"a"=}', '1:9: parse error: unexpected "}" in label matching, expected string'],
+  ['{a=~"(?i).*"}', '1:1: parse error: vector selector must contain at least one non-empty matcher'],
+  ['foo{a=~"(?=x)"}', '1:5: parse error: error parsing regexp: invalid or unsupported Perl syntax: `(?=`'],
+  ['foo{a=~"a)"}', '1:5: parse error: error parsing regexp: unexpected ): `a)`'],
+  ['foo{a=~"x**"}', '1:5: parse error: error parsing regexp: invalid nested repetition operator: `**`'],
   ['foo{a=~"("}', '1:5: parse error: error parsing regexp: missing closing ): `(`'],
   ['foo[5mm]', '1:5: parse error: bad number or duration syntax: "5mm"'],
   ['foo[5m1]', '1:5: parse error: bad number or duration syntax: "5m1"'],
@@ -397,9 +431,12 @@ const INVALID: Array<[query: string, error: string]> = [
   ['foo[5s x 5s]', "1:8: parse error: unexpected character: 'x', expected ':'"],
   ['foo[5s s 5s]', "1:8: parse error: unexpected character: 's', expected ':'"],
   ['rate(foo[$__rate_interval])', "1:10: parse error: unexpected character in duration expression: '$'"],
-  ['foo[5m+1m]', '1:5: parse error: experimental duration expression is not enabled'],
-  ['foo[step()]', '1:5: parse error: experimental duration expression is not enabled'],
-  ['foo[5m:1m*2]', '1:8: parse error: experimental duration expression is not enabled'],
+  ['foo[step()/0d]', '1:11: parse error: division by zero'],
+  ['foo[5s/0d]', '1:7: parse error: division by zero'],
+  ['foo offset (4d/0)', '1:15: parse error: division by zero'],
+  ['foo[5s%0d]', '1:7: parse error: modulo by zero'],
+  ['foo[step]', `1:5: parse error: unexpected character in duration expression: 's'`],
+  ['foo[min(1s)]', '1:11: parse error: unexpected ")" in duration expression, expected ","'],
   ['foo[5m', '1:7: parse error: unexpected end of input in duration expression'],
   ['sum(x) offset 5m', '1:1: parse error: offset modifier must be preceded by an instant vector selector or range vector selector or a subquery'],
   ['foo offset', '1:11: parse error: unexpected end of input in offset, expected number, duration, step(), or range()'],
@@ -562,6 +599,41 @@ t.test('experimental functions can be switched off', async (t) => {
     message: '1:1: parse error: limitk() is experimental and must be enabled with --enable-feature=promql-experimental-functions',
   });
   t.doesNotThrow(() => parseExpr('rate(x[5m])', off));
+});
+
+t.test('duration expressions can be switched off', async (t) => {
+  const off = { durationExpressions: false };
+  const cases: Array<[string, string]> = [
+    ['foo[5m+1m]', '1:5: parse error: experimental duration expression is not enabled'],
+    ['foo[step()]', '1:5: parse error: experimental duration expression is not enabled'],
+    ['foo[5m:1m*2]', '1:8: parse error: experimental duration expression is not enabled'],
+    ['foo[-5m+10m]', '1:5: parse error: experimental duration expression is not enabled'],
+    ['foo offset (5m)', '1:12: parse error: experimental duration expression is not enabled'],
+    ['foo offset step()', '1:12: parse error: experimental duration expression is not enabled'],
+  ];
+  for (const [q, message] of cases) t.throws(() => parseExpr(q, off), { message }, q);
+  t.equal(formatExpr(parseExpr('foo[5m:1m] offset -1m', off)), 'foo[5m:1m] offset -1m');
+});
+
+t.test('duration expression trees', async (t) => {
+  const m = (parseExpr('count_over_time(x[step()+1ms])') as Call).args[0] as MatrixSelector;
+  t.equal(m.rangeMs, 0, 'resolved per query by the engine');
+  t.same(m.rangeExpr, {
+    type: 'BinaryExpr',
+    op: '+',
+    lhs: { type: 'Call', func: 'step', args: [], pos: { start: 18, end: 24 } },
+    rhs: { type: 'NumberLiteral', val: 0.001, duration: true, pos: { start: 25, end: 28 } },
+    returnBool: false,
+    pos: { start: 18, end: 28 },
+  });
+  const folded = parseExpr('x[29s+1s:20*500ms] offset (1m)') as SubqueryExpr;
+  t.equal(folded.rangeMs, 30000, 'constant range folded');
+  t.equal(folded.stepMs, 10000, 'constant step folded');
+  t.equal(folded.offsetMs, 60000, 'constant offset folded');
+  t.ok(folded.rangeExpr && folded.stepExpr && folded.offsetExpr, 'expressions kept for printing');
+  const minOf = parseExpr('x offset min(range(), 8s)') as VectorSelector;
+  t.equal(minOf.offsetExpr?.type === 'Call' ? minOf.offsetExpr.func : '', 'min_of');
+  t.equal((parseExpr('x offset -7m') as VectorSelector).offsetExpr, undefined, 'plain offsets have no expression');
 });
 
 t.test('functions table', async (t) => {

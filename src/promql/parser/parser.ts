@@ -1,7 +1,7 @@
 // parser.ts is the PromQL parser: parseExpr turns a query into the syntax
 // tree of ast.ts, with Prometheus 3.x's grammar (promql/parser/
 // generated_parser.y), precedence, error texts and error positions, then
-// type-checks it as Prometheus's checkAST does. Prometheus collects errors
+// type-checks it (check.ts, Prometheus's checkAST). Prometheus collects errors
 // and reports the first; this parser stops at the first instead, which gives
 // the same message wherever the order of detection matches.
 //
@@ -19,19 +19,23 @@ import type {
   BinaryOp,
   Call,
   Expr,
-  MatchCardinality,
   MatrixSelector,
+  NumberLiteral,
   PosRange,
   SubqueryExpr,
-  ValueType,
   VectorMatching,
   VectorSelector,
 } from './ast.js';
+import { Checker, documentedType, exprType } from './check.js';
 import { ParseError } from './errors.js';
 import { EXPERIMENTAL_AGGREGATIONS, getFunction } from './functions.js';
 import { Lexer, describeToken, KEYWORDS, type Token, type TokenType } from './lexer.js';
-import { METRIC_NAME_LABEL, matchesEmpty } from './selector.js';
+import { constantSeconds, goFloatF, parseDuration, parseNumber, roundHalfAway, secondsToMs } from './literals.js';
+import { regexpError } from './regexp.js';
+import { METRIC_NAME_LABEL } from './selector.js';
 import { goStrconvQuote, unquoteString } from './unquote.js';
+
+export { constantSeconds, documentedType, exprType, parseDuration, parseNumber };
 
 /** ParseOptions tunes parseExpr. */
 export interface ParseOptions {
@@ -41,12 +45,17 @@ export interface ParseOptions {
    * Default true: Mimir enables them in the parser and gates them per tenant.
    */
   experimentalFunctions?: boolean;
+  /**
+   * durationExpressions allows arithmetic, step() and range() in ranges,
+   * steps and offsets (Prometheus's promql-duration-expr). Default true.
+   */
+  durationExpressions?: boolean;
 }
 
 /** parseExpr parses and type-checks a PromQL expression, or throws ParseError. */
 export function parseExpr(query: string, options: ParseOptions = {}): Expr {
   try {
-    const parser = new Parser(query, options.experimentalFunctions ?? true);
+    const parser = new Parser(query, options.experimentalFunctions ?? true, options.durationExpressions ?? true);
     const expr = parser.parseQuery();
     new Checker(query).check(expr);
     return expr;
@@ -57,55 +66,6 @@ export function parseExpr(query: string, options: ParseOptions = {}): Expr {
     throw err;
   }
 }
-
-/** TYPES caches expression types; chains of binary operators would otherwise be walked once per level. */
-const TYPES = new WeakMap<Expr, ValueType>();
-
-/** exprType is the type an expression evaluates to, as Prometheus's Expr.Type(). */
-export function exprType(e: Expr): ValueType {
-  const cached = TYPES.get(e);
-  if (cached !== undefined) return cached;
-  let typ: ValueType;
-  switch (e.type) {
-    case 'NumberLiteral':
-      return 'scalar';
-    case 'StringLiteral':
-      return 'string';
-    case 'VectorSelector':
-    case 'AggregateExpr':
-      return 'vector';
-    case 'MatrixSelector':
-    case 'SubqueryExpr':
-      return 'matrix';
-    case 'ParenExpr':
-    case 'UnaryExpr':
-      typ = exprType(e.expr);
-      break;
-    case 'BinaryExpr': {
-      // Scalar only when every operand along the (left-deep) chain is.
-      let scalar = true;
-      let n: Expr = e;
-      while (scalar && n.type === 'BinaryExpr') {
-        scalar = exprType(n.rhs) === 'scalar';
-        n = n.lhs;
-      }
-      typ = scalar && exprType(n) === 'scalar' ? 'scalar' : 'vector';
-      break;
-    }
-    case 'Call':
-      return getFunction(e.func)?.returnType ?? 'vector';
-  }
-  TYPES.set(e, typ);
-  return typ;
-}
-
-/** documentedType words a type as Prometheus's DocumentedType does. */
-export function documentedType(t: ValueType): string {
-  if (t === 'vector') return 'instant vector';
-  if (t === 'matrix') return 'range vector';
-  return t;
-}
-
 
 // ---------------------------------------------------------------------------
 // Token classes.
@@ -177,111 +137,20 @@ const CLOSING_TOKENS: ReadonlySet<TokenType> = new Set<TokenType>(['RIGHT_BRACE'
 
 const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-// ---------------------------------------------------------------------------
-// Numbers and durations.
+/** Operators allowed in duration expressions. */
+const DURATION_OPERATORS: ReadonlySet<TokenType> = new Set<TokenType>(['ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'POW']);
+/** Functions of duration expressions (min and max become min_of and max_of in the tree). */
+const DURATION_FUNCTIONS: ReadonlySet<string> = new Set(['step', 'range', 'min', 'max']);
 
-/** parseNumber reads a NUMBER token as Prometheus does: strconv.ParseInt(s, 0, 64), else ParseFloat. */
-export function parseNumber(text: string): number | { error: string } {
-  const s = text.replace(/_/g, '');
-  const lower = s.toLowerCase();
-  if (/^[+-]?(inf|infinity)$/.test(lower)) return lower.startsWith('-') ? -Infinity : Infinity;
-  if (/^[+-]?nan$/.test(lower)) return NaN;
-  let v: number;
-  if (/^0[xX][0-9a-fA-F]+$/.test(s)) v = parseInt(s.slice(2), 16);
-  else if (/^0[0-7]+$/.test(s)) v = parseInt(s.slice(1), 8);
-  else v = Number(s);
-  if (Number.isNaN(v)) return { error: `strconv.ParseFloat: parsing ${goStrconvQuote(text)}: invalid syntax` };
-  if (!Number.isFinite(v)) return { error: `strconv.ParseFloat: parsing ${goStrconvQuote(text)}: value out of range` };
-  return v;
-}
-
-const DURATION_UNITS: Record<string, { ms: number; order: number }> = {
-  y: { ms: 365 * 24 * 3600 * 1000, order: 1 },
-  w: { ms: 7 * 24 * 3600 * 1000, order: 2 },
-  d: { ms: 24 * 3600 * 1000, order: 3 },
-  h: { ms: 3600 * 1000, order: 4 },
-  m: { ms: 60 * 1000, order: 5 },
-  s: { ms: 1000, order: 6 },
-  ms: { ms: 1, order: 7 },
-};
-
-/** MAX_DURATION_MS is the largest Go time.Duration in milliseconds. */
-const MAX_DURATION_MS = 9223372036854.775;
-
-/** parseDuration reads a duration as Prometheus's model.ParseDuration does; returns milliseconds. */
-export function parseDuration(text: string): number | { error: string } {
-  if (text === '0') return 0;
-  if (text === '') return { error: 'empty duration string' };
-  const invalid = { error: `not a valid duration string: ${goStrconvQuote(text)}` };
-  let rest = text;
-  let total = 0;
-  let lastOrder = 0;
-  while (rest !== '') {
-    const digits = /^[0-9]+/.exec(rest);
-    if (digits === null) return invalid;
-    rest = rest.slice(digits[0].length);
-    const unitText = /^[^0-9]+/.exec(rest);
-    if (unitText === null) return invalid;
-    rest = rest.slice(unitText[0].length);
-    const unit = DURATION_UNITS[unitText[0]];
-    if (unit === undefined) return { error: `unknown unit ${goStrconvQuote(unitText[0])} in duration ${goStrconvQuote(text)}` };
-    if (unit.order <= lastOrder) return invalid;
-    lastOrder = unit.order;
-    const v = Number(digits[0]);
-    if (v > MAX_DURATION_MS / unit.ms) return { error: 'duration out of range' };
-    total += v * unit.ms;
-    if (total > MAX_DURATION_MS) return { error: 'duration out of range' };
+/** foldSign applies a unary sign: folded into a number literal, as the grammar does, else a UnaryExpr. */
+function foldSign(sign: Token, operand: Expr): Expr {
+  if (operand.type === 'NumberLiteral') {
+    if (sign.type === 'SUB') operand.val = -operand.val;
+    operand.pos = { start: sign.pos, end: operand.pos.end };
+    return operand;
   }
-  return total;
+  return { type: 'UnaryExpr', op: sign.type === 'ADD' ? '+' : '-', expr: operand, pos: { start: sign.pos, end: operand.pos.end } };
 }
-
-/** secondsToMs converts float seconds to whole milliseconds as Prometheus does (round to ns, truncate to ms). */
-function secondsToMs(seconds: number): number {
-  const ms = Math.trunc(Math.round(seconds * 1e9) / 1e6);
-  return ms === 0 ? 0 : ms;
-}
-
-/** roundHalfAway is Go's math.Round. */
-function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
-}
-
-/** goFloatF renders a float as Go's %f does. */
-function goFloatF(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  // toFixed switches to exponent form from 1e21; such floats are integers.
-  if (Math.abs(x) >= 1e21) return `${BigInt(x).toString()}.000000`;
-  return x.toFixed(6);
-}
-
-/**
- * regexpError reports why a matcher regexp cannot compile, worded as Go's
- * regexp/syntax errors for the common cases (JavaScript approximates RE2).
- */
-export function regexpError(value: string): string | undefined {
-  const perl = /\(\?[=!]|\(\?<[=!]|\\[1-9]/.exec(value);
-  if (perl !== null) return `error parsing regexp: invalid or unsupported Perl syntax: \`${perl[0]}\``;
-  try {
-    new RegExp(`^(?:${value})$`, 'su');
-    return undefined;
-  } catch {
-    try {
-      new RegExp(value, 's');
-      return undefined;
-    } catch (err) {
-      const msg = (err as Error).message;
-      if (/Unterminated group/.test(msg)) return `error parsing regexp: missing closing ): \`${value}\``;
-      if (/Unmatched '\)'/.test(msg)) return `error parsing regexp: unexpected ): \`${value}\``;
-      if (/Unterminated character class/.test(msg)) return `error parsing regexp: missing closing ]: \`${value.slice(value.lastIndexOf('['))}\``;
-      const rep = /Nothing to repeat/.test(msg) ? /(^|[(|])([*+?]|\{\d)/.exec(value) : null;
-      if (rep !== null) return `error parsing regexp: missing argument to repetition operator: \`${rep[2]}\``;
-      return `error parsing regexp: ${msg}`;
-    }
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Parser.
 
@@ -301,6 +170,7 @@ class Parser {
   constructor(
     private readonly query: string,
     private readonly experimental: boolean,
+    private readonly durationExprs: boolean,
   ) {
     this.lexer = new Lexer(query);
   }
@@ -398,13 +268,7 @@ class Parser {
     if (t.type !== 'ADD' && t.type !== 'SUB') return this.parsePostfix(this.parsePrimary());
     this.next();
     // unary_op expr %prec MUL: only ^ and the postfix modifiers bind tighter.
-    const operand = this.parseBinary(POW_PRECEDENCE);
-    if (operand.type === 'NumberLiteral') {
-      if (t.type === 'SUB') operand.val = -operand.val;
-      operand.pos = { start: t.pos, end: operand.pos.end };
-      return operand;
-    }
-    return { type: 'UnaryExpr', op: t.type === 'ADD' ? '+' : '-', expr: operand, pos: { start: t.pos, end: operand.pos.end } };
+    return foldSign(t, this.parseBinary(POW_PRECEDENCE));
   }
 
   private parsePrimary(): Expr {
@@ -622,8 +486,9 @@ class Parser {
   }
 
   /**
-   * parseDurationArg reads a (signed) number or duration inside brackets or
-   * after offset, as seconds; positive demands a value above zero.
+   * parseDurationArg reads a plain (signed) number or duration inside
+   * brackets or after offset, as seconds; positive demands a value above
+   * zero. This is the grammar without duration expressions.
    */
   private parseDurationArg(context: string, expected: string, positive: boolean, allowPlus: boolean): number {
     const first = this.peek();
@@ -633,82 +498,183 @@ class Parser {
       if (first.type === 'SUB') sign = -1;
     }
     const t = this.peek();
-    let seconds: number;
-    if (t.type === 'NUMBER') {
-      const v = parseNumber(t.value);
-      if (typeof v !== 'number') this.fail(t.pos, `error parsing number: ${v.error}`);
-      if (Math.abs(v) * 1e9 >= 2 ** 63) this.fail(t.pos, 'duration out of range');
-      seconds = v;
-    } else if (t.type === 'DURATION') {
-      const ms = parseDuration(t.value);
-      if (typeof ms !== 'number') this.fail(t.pos, ms.error);
-      seconds = ms / 1000;
-    } else {
-      this.unexpected(context, expected);
-    }
-    this.next();
-    seconds *= sign;
+    if (t.type !== 'NUMBER' && t.type !== 'DURATION') this.unexpected(context, expected);
+    const seconds = (this.parseDurationLiteral().val as number) * sign;
     if (positive) this.rejectDurationExpr(first.pos, true);
     if (positive && !(seconds > 0)) this.fail(first.pos, 'duration must be greater than 0');
     return seconds;
   }
 
+  /** parseDurationLiteral reads a NUMBER (seconds) or DURATION token as a number literal. */
+  private parseDurationLiteral(): NumberLiteral {
+    const t = this.next();
+    const pos = { start: t.pos, end: t.end };
+    if (t.type === 'DURATION') {
+      const ms = parseDuration(t.value);
+      if (typeof ms !== 'number') this.fail(t.pos, ms.error);
+      return { type: 'NumberLiteral', val: ms / 1000, duration: true, pos };
+    }
+    const v = parseNumber(t.value);
+    if (typeof v !== 'number') this.fail(t.pos, `error parsing number: ${v.error}`);
+    if (Math.abs(v) * 1e9 >= 2 ** 63) this.fail(t.pos, 'duration out of range');
+    return { type: 'NumberLiteral', val: v, pos };
+  }
+
   /**
-   * rejectDurationExpr fails on arithmetic, parentheses or step()/range()
-   * inside brackets: Prometheus's duration expressions, which sit behind
-   * --enable-feature=promql-duration-expr.
+   * rejectDurationExpr fails, with duration expressions switched off, on
+   * arithmetic, parentheses or step()/range() inside brackets.
    */
   private rejectDurationExpr(start: number, afterValue: boolean): void {
     const t = this.peek();
-    const opening = t.type === 'LEFT_PAREN' || (t.type === 'IDENTIFIER' && /^(step|range|min|max)$/i.test(t.value));
-    const arithmetic = t.type === 'ADD' || t.type === 'SUB' || t.type === 'MUL' || t.type === 'DIV' || t.type === 'MOD' || t.type === 'POW';
+    const opening = t.type === 'LEFT_PAREN' || t.type === 'MIN' || t.type === 'MAX' || (t.type === 'IDENTIFIER' && DURATION_FUNCTIONS.has(t.value.toLowerCase()));
+    const arithmetic = DURATION_OPERATORS.has(t.type);
     if ((afterValue && arithmetic) || (!afterValue && opening)) this.fail(start, 'experimental duration expression is not enabled');
+  }
+
+  // --- Duration expressions (promql-duration-expr) ------------------------
+  //
+  // Inside brackets: arithmetic (+ - * / % ^, unary signs, parentheses) over
+  // numbers (seconds), durations, step(), range(), min(a, b) and max(a, b).
+  // After offset: one signed operand, or a parenthesised expression. The
+  // tree uses ordinary nodes; min and max are Calls of min_of and max_of.
+
+  /** parseDurationExpr reads a duration expression by precedence climbing. */
+  private parseDurationExpr(minPrec: number, context: string, expected: string): Expr {
+    let lhs = this.parseDurationUnary(context, expected);
+    for (;;) {
+      const opTok = this.peek();
+      const prec = BINARY_PRECEDENCE[opTok.type];
+      if (!DURATION_OPERATORS.has(opTok.type) || prec === undefined || prec < minPrec) return lhs;
+      this.next();
+      const rhs = this.parseDurationExpr(prec === POW_PRECEDENCE ? prec : prec + 1, context, expected);
+      const op = BINARY_OPS[opTok.type]!;
+      if ((op === '/' || op === '%') && constantSeconds(rhs) === 0) this.fail(opTok.pos, op === '/' ? 'division by zero' : 'modulo by zero');
+      lhs = { type: 'BinaryExpr', op, lhs, rhs, returnBool: false, pos: { start: lhs.pos.start, end: rhs.pos.end } };
+    }
+  }
+
+  private parseDurationUnary(context: string, expected: string): Expr {
+    const t = this.peek();
+    if (t.type !== 'ADD' && t.type !== 'SUB') return this.parseDurationPrimary(context, expected);
+    this.next();
+    return foldSign(t, this.parseDurationExpr(POW_PRECEDENCE, context, expected));
+  }
+
+  private parseDurationPrimary(context: string, expected: string): Expr {
+    const t = this.peek();
+    if (t.type === 'NUMBER' || t.type === 'DURATION') return this.parseDurationLiteral();
+    if (t.type === 'LEFT_PAREN') {
+      this.next();
+      const inner = this.parseDurationExpr(1, context, expected);
+      if (this.kind() !== 'RIGHT_PAREN') this.unexpected('duration expression', '")"');
+      return { type: 'ParenExpr', expr: inner, pos: { start: t.pos, end: this.next().end } };
+    }
+    const name = t.type === 'MIN' || t.type === 'MAX' || t.type === 'IDENTIFIER' ? t.value.toLowerCase() : '';
+    if (DURATION_FUNCTIONS.has(name) && this.kind(1) === 'LEFT_PAREN') {
+      this.next();
+      this.next();
+      const args: Expr[] = [];
+      if (name === 'min' || name === 'max') {
+        args.push(this.parseDurationExpr(1, context, expected));
+        if (this.kind() !== 'COMMA') this.unexpected('duration expression', '","');
+        this.next();
+        args.push(this.parseDurationExpr(1, context, expected));
+      }
+      if (this.kind() !== 'RIGHT_PAREN') this.unexpected('duration expression', '")"');
+      const close = this.next();
+      return { type: 'Call', func: name === 'min' || name === 'max' ? `${name}_of` : name, args, pos: { start: t.pos, end: close.end } };
+    }
+    this.unexpected(context, expected);
+  }
+
+  /**
+   * parseBracketDuration reads a range or step. A plain literal gives
+   * milliseconds only (and must be positive); an expression is kept for
+   * printing and for the engine (step() and range() resolve per query),
+   * with its value folded in when it is constant.
+   */
+  private parseBracketDuration(context: string, expected: string): { ms: number; expr?: Expr } {
+    const start = this.peek().pos;
+    if (!this.durationExprs) {
+      this.rejectDurationExpr(start, false);
+      return { ms: secondsToMs(this.parseDurationArg(context, expected, true, true)) };
+    }
+    const e = this.parseDurationExpr(1, context, expected);
+    if (e.type === 'NumberLiteral') {
+      if (!(e.val > 0)) this.fail(e.pos.start, 'duration must be greater than 0');
+      return { ms: secondsToMs(e.val) };
+    }
+    // The engine resolves the expression per query (and rejects a range that
+    // is not positive); a constant one is folded in already.
+    const seconds = constantSeconds(e);
+    return { ms: seconds === undefined ? 0 : secondsToMs(seconds), expr: e };
   }
 
   private parseRangeOrSubquery(e: Expr): Expr {
     const open = this.next();
-    const rangeStart = this.peek().pos;
-    this.rejectDurationExpr(rangeStart, false);
-    const range = this.parseDurationArg('subquery or range selector', 'number, duration, step(), or range()', true, true);
+    const range = this.parseBracketDuration('subquery or range selector', 'number, duration, step(), or range()');
     if (this.kind() === 'RIGHT_BRACKET') {
       const close = this.next();
       let problem = '';
       if (e.type !== 'VectorSelector') problem = 'ranges only allowed for vector selectors';
-      else if (e.offsetMs !== 0) problem = 'no offset modifiers allowed before range';
+      else if (e.offsetMs !== 0 || e.offsetExpr !== undefined) problem = 'no offset modifiers allowed before range';
       else if (e.at !== undefined) problem = 'no @ modifiers allowed before range';
       if (problem !== '') this.fail(open.pos, problem);
       const vs = e as VectorSelector;
-      const m: MatrixSelector = { type: 'MatrixSelector', vs, rangeMs: secondsToMs(range), pos: { start: vs.pos.start, end: close.end } };
+      const m: MatrixSelector = { type: 'MatrixSelector', vs, rangeMs: range.ms, pos: { start: vs.pos.start, end: close.end } };
+      if (range.expr !== undefined) m.rangeExpr = range.expr;
       return m;
     }
     if (this.kind() !== 'COLON') this.unexpected('subquery or range', '":" or "]"');
     this.next();
-    let step = 0;
+    let step: { ms: number; expr?: Expr } = { ms: 0 };
     if (this.kind() !== 'RIGHT_BRACKET') {
-      const stepStart = this.peek().pos;
-      this.rejectDurationExpr(stepStart, false);
-      step = this.parseDurationArg('subquery selector', 'number, duration, step(), range(), or "]"', true, true);
+      step = this.parseBracketDuration('subquery selector', 'number, duration, step(), range(), or "]"');
       if (this.kind() !== 'RIGHT_BRACKET') this.unexpected('subquery selector', '"]"');
     }
     const close = this.next();
     const sq: SubqueryExpr = {
       type: 'SubqueryExpr',
       expr: e,
-      rangeMs: secondsToMs(range),
-      stepMs: secondsToMs(step),
+      rangeMs: range.ms,
+      stepMs: step.ms,
       offsetMs: 0,
       pos: { start: e.pos.start, end: close.end },
     };
+    if (range.expr !== undefined) sq.rangeExpr = range.expr;
+    if (step.expr !== undefined) sq.stepExpr = step.expr;
     return sq;
+  }
+
+  /** parseOffsetValue reads what follows offset: milliseconds, and the expression when it is one. */
+  private parseOffsetValue(): { ms: number; expr?: Expr } {
+    const context = 'offset';
+    const expected = 'number, duration, step(), or range()';
+    if (!this.durationExprs) {
+      this.rejectDurationExpr(this.peek().pos, false);
+      return { ms: secondsToMs(this.parseDurationArg(context, expected, false, false)) };
+    }
+    const sign = this.peek();
+    if (sign.type === 'ADD' || sign.type === 'SUB') this.next();
+    const t = this.peek();
+    let operand: Expr;
+    if (t.type === 'NUMBER' || t.type === 'DURATION' || t.type === 'LEFT_PAREN') operand = this.parseDurationPrimary(context, expected);
+    else if ((t.type === 'MIN' || t.type === 'MAX' || t.type === 'IDENTIFIER') && DURATION_FUNCTIONS.has(t.value.toLowerCase()) && this.kind(1) === 'LEFT_PAREN') {
+      operand = this.parseDurationPrimary(context, expected);
+    } else this.unexpected(context, expected);
+    const e = sign.type === 'ADD' || sign.type === 'SUB' ? foldSign(sign, operand) : operand;
+    if (e.type === 'NumberLiteral') return { ms: secondsToMs(e.val) };
+    const seconds = constantSeconds(e);
+    return seconds === undefined ? { ms: 0, expr: e } : { ms: secondsToMs(seconds), expr: e };
   }
 
   private parseOffset(e: Expr): void {
     this.next();
-    const seconds = this.parseDurationArg('offset', 'number, duration, step(), or range()', false, false);
-    const offsetMs = secondsToMs(seconds);
+    const offset = this.parseOffsetValue();
     const target = this.modifierTarget(e, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
-    if (target.offsetMs !== 0) this.fail(e.pos.start, 'offset may not be set multiple times');
-    target.offsetMs = offsetMs;
+    if (target.offsetMs !== 0 || target.offsetExpr !== undefined) this.fail(e.pos.start, 'offset may not be set multiple times');
+    target.offsetMs = offset.ms;
+    if (offset.expr !== undefined) target.offsetExpr = offset.expr;
     e.pos.end = this.lastClosing;
   }
 
@@ -760,169 +726,5 @@ class Parser {
     if (e.type === 'VectorSelector' || e.type === 'SubqueryExpr') return e;
     if (e.type === 'MatrixSelector') return e.vs;
     this.fail(e.pos.start, problem);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Type checking, after Prometheus's checkAST.
-
-class Checker {
-  /** bypass holds the label-only selectors of info()'s second argument. */
-  private readonly bypass = new WeakSet<VectorSelector>();
-
-  constructor(private readonly query: string) {}
-
-  private fail(pos: number, detail: string): never {
-    throw new ParseError(this.query, pos, detail);
-  }
-
-  /** opStart is where a binary expression's operator starts (after the lhs and any blanks). */
-  private opStart(n: BinaryExpr): number {
-    const bytes = Buffer.from(this.query, 'utf8');
-    let i = n.lhs.pos.end;
-    while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x09 || bytes[i] === 0x0a || bytes[i] === 0x0d)) i++;
-    return i;
-  }
-
-  private expectType(e: Expr, want: ValueType, context: string): void {
-    const t = this.check(e);
-    if (t !== want) this.fail(e.pos.start, `expected type ${documentedType(want)} in ${context}, got ${documentedType(t)}`);
-  }
-
-  check(e: Expr): ValueType {
-    const typ = exprType(e);
-    switch (e.type) {
-      case 'AggregateExpr':
-        this.expectType(e.expr, 'vector', 'aggregation expression');
-        if (e.op === 'topk' || e.op === 'bottomk' || e.op === 'quantile' || e.op === 'limitk' || e.op === 'limit_ratio') {
-          this.expectType(e.param!, 'scalar', 'aggregation parameter');
-        }
-        if (e.op === 'count_values') this.expectType(e.param!, 'string', 'aggregation parameter');
-        break;
-      case 'BinaryExpr':
-        return this.checkBinaryChain(e);
-      case 'Call':
-        this.checkCall(e);
-        break;
-      case 'ParenExpr':
-        this.check(e.expr);
-        break;
-      case 'UnaryExpr': {
-        const t = this.check(e.expr);
-        if (t !== 'scalar' && t !== 'vector') {
-          this.fail(e.pos.start, `unary expression only allowed on expressions of type scalar or instant vector, got ${goStrconvQuote(documentedType(t))}`);
-        }
-        break;
-      }
-      case 'SubqueryExpr': {
-        const t = this.check(e.expr);
-        if (t !== 'vector') this.fail(e.pos.start, `subquery is only allowed on instant vector, got ${t} instead`);
-        break;
-      }
-      case 'MatrixSelector':
-        this.check(e.vs);
-        break;
-      case 'VectorSelector':
-        this.checkSelector(e);
-        break;
-      case 'NumberLiteral':
-      case 'StringLiteral':
-        break;
-    }
-    return typ;
-  }
-
-  /**
-   * checkBinaryChain checks a left-deep chain of binary expressions (a + b +
-   * c ...) bottom-up without recursing down the chain, in checkAST's order:
-   * each node's lhs, then its rhs, then the node itself.
-   */
-  private checkBinaryChain(top: BinaryExpr): ValueType {
-    const spine: BinaryExpr[] = [];
-    let n: Expr = top;
-    while (n.type === 'BinaryExpr') {
-      spine.push(n);
-      n = n.lhs;
-    }
-    let lt = this.check(n);
-    for (let i = spine.length - 1; i >= 0; i--) {
-      const b = spine[i]!;
-      const rt = this.check(b.rhs);
-      this.checkBinary(b, lt, rt);
-      lt = lt === 'scalar' && rt === 'scalar' ? 'scalar' : 'vector';
-      TYPES.set(b, lt);
-    }
-    return lt;
-  }
-
-  private checkBinary(n: BinaryExpr, lt: ValueType, rt: ValueType): void {
-    const comparison = n.op === '==' || n.op === '!=' || n.op === '<' || n.op === '<=' || n.op === '>' || n.op === '>=';
-    const setOp = n.op === 'and' || n.op === 'or' || n.op === 'unless';
-    const m = n.matching!;
-    if (n.returnBool && !comparison) this.fail(this.opStart(n), 'bool modifier can only be used on comparison operators');
-    if (comparison && !n.returnBool && lt === 'scalar' && rt === 'scalar') {
-      this.fail(this.opStart(n), 'comparisons between scalars must use BOOL modifier');
-    }
-    if (setOp && m.card === 'one-to-one') m.card = 'many-to-many';
-    if (m.on) {
-      for (const l of m.labels) {
-        if (m.include.includes(l)) this.fail(this.opStart(n), `label ${goStrconvQuote(l)} must not occur in ON and GROUP clause at once`);
-      }
-    }
-    if (lt !== 'scalar' && lt !== 'vector') this.fail(n.lhs.pos.start, 'binary expression must contain only scalar and instant vector types');
-    if (rt !== 'scalar' && rt !== 'vector') this.fail(n.rhs.pos.start, 'binary expression must contain only scalar and instant vector types');
-    if (lt !== 'vector' || rt !== 'vector') {
-      if (m.labels.length > 0) this.fail(n.pos.start, 'vector matching only allowed between instant vectors');
-      delete n.matching;
-    } else if (setOp) {
-      if (m.card === 'one-to-many' || m.card === 'many-to-one') this.fail(n.pos.start, `no grouping allowed for ${goStrconvQuote(n.op)} operation`);
-      if ((m.card as MatchCardinality) !== 'many-to-many') this.fail(n.pos.start, 'set operations must always be many-to-many');
-    }
-    if ((lt === 'scalar' || rt === 'scalar') && setOp) {
-      this.fail(n.pos.start, `set operator ${goStrconvQuote(n.op)} not allowed in binary scalar expression`);
-    }
-  }
-
-  private checkCall(n: Call): void {
-    const fn = getFunction(n.func)!;
-    const nargs = fn.argTypes.length;
-    if (fn.variadic === 0) {
-      if (nargs !== n.args.length) this.fail(n.pos.start, `expected ${nargs} argument(s) in call to ${goStrconvQuote(fn.name)}, got ${n.args.length}`);
-    } else {
-      const na = nargs - 1;
-      if (na > n.args.length) {
-        this.fail(n.pos.start, `expected at least ${na} argument(s) in call to ${goStrconvQuote(fn.name)}, got ${n.args.length}`);
-      } else if (fn.variadic > 0 && na + fn.variadic < n.args.length) {
-        this.fail(n.pos.start, `expected at most ${na + fn.variadic} argument(s) in call to ${goStrconvQuote(fn.name)}, got ${n.args.length}`);
-      }
-    }
-    if (fn.name === 'info' && n.args.length > 1) {
-      const labels = n.args[1]!;
-      const t = exprType(labels);
-      if (t !== 'vector') this.fail(n.pos.start, `expected type instant vector in call to function "info", got ${documentedType(t)}`);
-      if (labels.type === 'VectorSelector') {
-        if (labels.name !== '') this.fail(labels.pos.start, 'expected label selectors only, got vector selector instead');
-        this.bypass.add(labels);
-      } else {
-        this.fail(labels.pos.start, 'expected label selectors only');
-      }
-    }
-    n.args.forEach((arg, i) => {
-      if (i >= nargs && fn.variadic === 0) return;
-      const want = fn.argTypes[Math.min(i, nargs - 1)]!;
-      const t = this.check(arg);
-      if (t !== want) this.fail(arg.pos.start, `expected type ${documentedType(want)} in call to function ${goStrconvQuote(fn.name)}, got ${documentedType(t)}`);
-    });
-  }
-
-  private checkSelector(n: VectorSelector): void {
-    if (n.name !== '') {
-      for (const m of n.matchers.slice(0, -1)) {
-        if (m.name === METRIC_NAME_LABEL) this.fail(n.pos.start, `metric name must not be set twice: ${goStrconvQuote(n.name)} or ${goStrconvQuote(m.value)}`);
-      }
-      return;
-    }
-    if (this.bypass.has(n)) return;
-    if (!n.matchers.some((m) => !matchesEmpty(m))) this.fail(n.pos.start, 'vector selector must contain at least one non-empty matcher');
   }
 }

@@ -24,8 +24,10 @@ export function formatExpr(e: Expr): string {
       return goStrconvQuote(e.val);
     case 'VectorSelector':
       return formatSelector(e, true);
-    case 'MatrixSelector':
-      return `${formatSelector(e.vs, false)}[${formatDuration(e.rangeMs)}]${atSuffix(e.vs.at)}${offsetSuffix(e.vs.offsetMs)}`;
+    case 'MatrixSelector': {
+      const range = e.rangeExpr !== undefined ? formatDurationExpr(e.rangeExpr) : formatDuration(e.rangeMs);
+      return `${formatSelector(e.vs, false)}[${range}]${atSuffix(e.vs.at)}${offsetSuffix(e.vs.offsetMs, e.vs.offsetExpr)}`;
+    }
     case 'SubqueryExpr':
       return formatExpr(e.expr) + subquerySuffix(e);
     case 'ParenExpr':
@@ -157,7 +159,7 @@ function formatSelector(vs: VectorSelector, withModifiers: boolean): string {
   }
   let s = vs.name;
   if (labels.length > 0) s += `{${labels.sort(compareBytes).join(',')}}`;
-  if (withModifiers) s += atSuffix(vs.at) + offsetSuffix(vs.offsetMs);
+  if (withModifiers) s += atSuffix(vs.at) + offsetSuffix(vs.offsetMs, vs.offsetExpr);
   return s;
 }
 
@@ -173,15 +175,38 @@ function atSuffix(at: AtModifier | undefined): string {
   return ` @ ${(at.ms / 1000).toFixed(3)}`;
 }
 
-function offsetSuffix(offsetMs: number): string {
+function offsetSuffix(offsetMs: number, offsetExpr?: Expr): string {
+  if (offsetExpr !== undefined) return ` offset ${formatDurationExpr(offsetExpr)}`;
   if (offsetMs > 0) return ` offset ${formatDuration(offsetMs)}`;
   if (offsetMs < 0) return ` offset -${formatDuration(-offsetMs)}`;
   return '';
 }
 
 function subquerySuffix(e: SubqueryExpr): string {
-  const step = e.stepMs !== 0 ? formatDuration(e.stepMs) : '';
-  return `[${formatDuration(e.rangeMs)}:${step}]${atSuffix(e.at)}${offsetSuffix(e.offsetMs)}`;
+  const range = e.rangeExpr !== undefined ? formatDurationExpr(e.rangeExpr) : formatDuration(e.rangeMs);
+  const step = e.stepExpr !== undefined ? formatDurationExpr(e.stepExpr) : e.stepMs !== 0 ? formatDuration(e.stepMs) : '';
+  return `[${range}:${step}]${atSuffix(e.at)}${offsetSuffix(e.offsetMs, e.offsetExpr)}`;
+}
+
+/**
+ * formatDurationExpr renders a duration expression as Prometheus's
+ * DurationExpr.String(): step(), range(), min(a, b), max(a, b), and a unary
+ * plus dropped.
+ */
+export function formatDurationExpr(e: Expr): string {
+  switch (e.type) {
+    case 'Call':
+      if (e.func === 'min_of' || e.func === 'max_of') return `${e.func.slice(0, 3)}(${e.args.map(formatDurationExpr).join(', ')})`;
+      return `${e.func}()`;
+    case 'ParenExpr':
+      return `(${formatDurationExpr(e.expr)})`;
+    case 'UnaryExpr':
+      return e.op === '-' ? `-${formatDurationExpr(e.expr)}` : formatDurationExpr(e.expr);
+    case 'BinaryExpr':
+      return `${formatDurationExpr(e.lhs)} ${e.op} ${formatDurationExpr(e.rhs)}`;
+    default:
+      return formatExpr(e);
+  }
 }
 
 const DURATION_STEPS: Array<[unit: string, ms: number, exact: boolean]> = [

@@ -5,6 +5,7 @@
 
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import { ParseError } from './errors.js';
+import { compileRE2, regexpError } from './regexp.js';
 import { Lexer, describeToken, type Token, type TokenType } from './lexer.js';
 import { unquoteString } from './unquote.js';
 
@@ -128,24 +129,13 @@ class SelectorParser {
 }
 
 function anchored(value: string): RegExp | undefined {
-  try {
-    return new RegExp(`^(?:${value})$`, 'su');
-  } catch {
-    return undefined;
-  }
+  return compileRE2(value);
 }
 
 /** checkRegexp rejects a matcher regexp that cannot compile, as labels.NewMatcher does. */
 export function checkRegexp(query: string, tok: Token, value: string): void {
-  if (anchored(value) === undefined) {
-    // JavaScript and RE2 differ at the edges; accept what RE2 may accept (the
-    // native core compiles the real regexp) but reject the plainly broken.
-    try {
-      new RegExp(value);
-    } catch (err) {
-      throw new ParseError(query, tok.pos, `error parsing regexp: ${(err as Error).message}`);
-    }
-  }
+  const problem = regexpError(value);
+  if (problem !== undefined) throw new ParseError(query, tok.pos, problem);
 }
 
 /** matchesEmpty reports whether a matcher matches the empty label value. */
