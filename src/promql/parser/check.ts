@@ -166,10 +166,12 @@ export class Checker {
     if (rt !== 'scalar' && rt !== 'vector') this.fail(n.rhs.pos.start, 'binary expression must contain only scalar and instant vector types');
     if (lt !== 'vector' || rt !== 'vector') {
       if (m.labels.length > 0) this.fail(n.pos.start, 'vector matching only allowed between instant vectors');
+      if (m.fill !== undefined) this.fail(n.pos.start, 'filling in missing series only allowed between instant vectors');
       delete n.matching;
     } else if (setOp) {
       if (m.card === 'one-to-many' || m.card === 'many-to-one') this.fail(n.pos.start, `no grouping allowed for ${goStrconvQuote(n.op)} operation`);
       if ((m.card as MatchCardinality) !== 'many-to-many') this.fail(n.pos.start, 'set operations must always be many-to-many');
+      if (m.fill !== undefined) this.fail(n.pos.start, 'filling in missing series not allowed for set operators');
     }
     if ((lt === 'scalar' || rt === 'scalar') && setOp) {
       this.fail(n.pos.start, `set operator ${goStrconvQuote(n.op)} not allowed in binary scalar expression`);

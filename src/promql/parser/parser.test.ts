@@ -269,6 +269,21 @@ const VALID: Array<[query: string, printed: string]> = [
   ['foo[-2^2]', 'foo[-2 ^ 2]'],
   ['foo[  -  step  (  )  ]', 'foo[-step()]'],
   ['foo[4s+4s:1s*2] offset (5s-8)', 'foo[4s + 4s:1s * 2] offset (5s - 8)'],
+  // Fill modifiers (promql-binop-fill-modifiers).
+  ['sum(foo) / on(label) fill_left(0) bar', 'sum(foo) / on (label) fill_left (0) bar'],
+  ['foo / on(label) fill_right(0) bar', 'foo / on (label) fill_right (0) bar'],
+  ['foo + fill(1) bar', 'foo + fill (1) bar'],
+  ['foo + ignoring(a) group_left(b) fill_right(-1) fill_left(2) bar', 'foo + ignoring (a) group_left (b) fill_left (2) fill_right (-1) bar'],
+  ['fill + fill', ''],
+  // Extended range selectors (promql-extended-range-selectors).
+  ['rate(foo[5m] anchored)', ''],
+  ['increase(foo[5m] smoothed offset 1m)', ''],
+  ['rate(foo[5m] anchored @ 100 offset 1m)', 'rate(foo[5m] anchored @ 100.000 offset 1m)'],
+  ['rate(foo[5m] @ 100 ANCHORED)', 'rate(foo[5m] anchored @ 100.000)'],
+  ['foo smoothed', ''],
+  ['foo offset 1m smoothed', 'foo smoothed offset 1m'],
+  ['anchored{job="test"}', ''],
+  ['sum by (anchored, smoothed) (x)', ''],
   ['(sum(foo))', ''],
   ['(sum(foo) )', '(sum(foo))'],
   ['(sum(foo) by (bar))', '(sum by (bar) (foo))'],
@@ -431,6 +446,11 @@ const INVALID: Array<[query: string, error: string]> = [
   ['foo[5s x 5s]', "1:8: parse error: unexpected character: 'x', expected ':'"],
   ['foo[5s s 5s]', "1:8: parse error: unexpected character: 's', expected ':'"],
   ['rate(foo[$__rate_interval])', "1:10: parse error: unexpected character in duration expression: '$'"],
+  ['foo + fill(0) 1', '1:1: parse error: filling in missing series only allowed between instant vectors'],
+  ['foo and fill(0) bar', '1:1: parse error: filling in missing series not allowed for set operators'],
+  ['foo[5m] anchored smoothed', '1:1: parse error: anchored and smoothed modifiers cannot be used together'],
+  ['foo[5m:] anchored', '1:1: parse error: anchored modifier is not supported for subqueries'],
+  ['sum(foo) smoothed', '1:1: parse error: smoothed modifier not implemented'],
   ['foo[step()/0d]', '1:11: parse error: division by zero'],
   ['foo[5s/0d]', '1:7: parse error: division by zero'],
   ['foo offset (4d/0)', '1:15: parse error: division by zero'],
@@ -613,6 +633,19 @@ t.test('duration expressions can be switched off', async (t) => {
   ];
   for (const [q, message] of cases) t.throws(() => parseExpr(q, off), { message }, q);
   t.equal(formatExpr(parseExpr('foo[5m:1m] offset -1m', off)), 'foo[5m:1m] offset -1m');
+});
+
+t.test('fill modifiers', async (t) => {
+  const b = parseExpr('foo / on(label) fill_left(0) fill_right(1m) bar') as BinaryExpr;
+  t.same(b.matching, { card: 'one-to-one', on: true, labels: ['label'], include: [], fill: { lhs: 0, rhs: 60 } });
+  t.throws(() => parseExpr('foo + fill(0) bar', { binopFillModifiers: false }), { message: '1:1: parse error: binop fill modifiers are experimental and not enabled' });
+});
+
+t.test('extended range selectors can be switched off', async (t) => {
+  t.throws(() => parseExpr('rate(foo[5m] anchored)', { extendedRangeSelectors: false }), { message: '1:6: parse error: anchored modifier is experimental and not enabled' });
+  const vs = (parseExpr('rate(foo[5m] anchored)') as Call).args[0] as MatrixSelector;
+  t.equal(vs.vs.anchored, true);
+  t.equal((parseExpr('foo smoothed') as VectorSelector).smoothed, true);
 });
 
 t.test('duration expression trees', async (t) => {

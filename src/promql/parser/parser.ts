@@ -7,8 +7,8 @@
 //
 // Precedence, loosest first: or; and unless; == != <= < >= >; + -;
 // * / % atan2; ^ (right-associative). Unary minus binds like *, so -1^2 is
-// -(1^2). The postfix modifiers [range], [range:step], offset and @ bind to
-// the closest primary expression.
+// -(1^2). The postfix modifiers [range], [range:step], offset, @, anchored
+// and smoothed bind to the closest primary expression.
 
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import type {
@@ -50,12 +50,27 @@ export interface ParseOptions {
    * steps and offsets (Prometheus's promql-duration-expr). Default true.
    */
   durationExpressions?: boolean;
+  /**
+   * extendedRangeSelectors allows the anchored and smoothed selector
+   * modifiers (Prometheus's promql-extended-range-selectors). Default true.
+   */
+  extendedRangeSelectors?: boolean;
+  /**
+   * binopFillModifiers allows fill(v), fill_left(v) and fill_right(v) after
+   * a binary operator (Prometheus's promql-binop-fill-modifiers). Default true.
+   */
+  binopFillModifiers?: boolean;
 }
 
 /** parseExpr parses and type-checks a PromQL expression, or throws ParseError. */
 export function parseExpr(query: string, options: ParseOptions = {}): Expr {
   try {
-    const parser = new Parser(query, options.experimentalFunctions ?? true, options.durationExpressions ?? true);
+    const parser = new Parser(query, {
+      experimental: options.experimentalFunctions ?? true,
+      durationExprs: options.durationExpressions ?? true,
+      extendedSelectors: options.extendedRangeSelectors ?? true,
+      fillModifiers: options.binopFillModifiers ?? true,
+    });
     const expr = parser.parseQuery();
     new Checker(query).check(expr);
     return expr;
@@ -164,15 +179,22 @@ interface Modifiers {
 class Parser {
   private readonly lexer: Lexer;
   private readonly buf: Token[] = [];
+  private readonly experimental: boolean;
+  private readonly durationExprs: boolean;
+  private readonly extendedSelectors: boolean;
+  private readonly fillModifiers: boolean;
   /** lastClosing is the end of the last consumed ) } ] number or duration, as Prometheus tracks it. */
   private lastClosing = 0;
 
   constructor(
     private readonly query: string,
-    private readonly experimental: boolean,
-    private readonly durationExprs: boolean,
+    features: { experimental: boolean; durationExprs: boolean; extendedSelectors: boolean; fillModifiers: boolean },
   ) {
     this.lexer = new Lexer(query);
+    this.experimental = features.experimental;
+    this.durationExprs = features.durationExprs;
+    this.extendedSelectors = features.extendedSelectors;
+    this.fillModifiers = features.fillModifiers;
   }
 
   // --- Tokens --------------------------------------------------------------
@@ -229,6 +251,7 @@ class Parser {
       this.next();
       const mods = this.parseBinModifiers();
       const rhs = this.parseBinary(prec === POW_PRECEDENCE ? prec : prec + 1);
+      if (mods.matching.fill !== undefined && !this.fillModifiers) this.fail(lhs.pos.start, 'binop fill modifiers are experimental and not enabled');
       const node: BinaryExpr = {
         type: 'BinaryExpr',
         op: BINARY_OPS[opTok.type]!,
@@ -260,7 +283,53 @@ class Parser {
         if (this.kind() === 'LEFT_PAREN') mods.matching.include = this.parseGroupingLabels();
       }
     }
+    this.parseFillModifiers(mods.matching);
     return mods;
+  }
+
+  /** fillKeyword is fill, fill_left or fill_right when the next tokens open a fill modifier. */
+  private fillKeyword(): string | undefined {
+    const t = this.peek();
+    if (t.type !== 'IDENTIFIER' || this.kind(1) !== 'LEFT_PAREN') return undefined;
+    const word = t.value.toLowerCase();
+    return word === 'fill' || word === 'fill_left' || word === 'fill_right' ? word : undefined;
+  }
+
+  /**
+   * parseFillModifiers reads fill(v), or fill_left(v) and/or fill_right(v)
+   * in either order (Prometheus's promql-binop-fill-modifiers).
+   */
+  private parseFillModifiers(m: VectorMatching): void {
+    const first = this.fillKeyword();
+    if (first === undefined) return;
+    const fill: { lhs?: number; rhs?: number } = {};
+    this.next();
+    const v = this.parseFillValue();
+    if (first === 'fill') {
+      fill.lhs = v;
+      fill.rhs = v;
+    } else {
+      fill[first === 'fill_left' ? 'lhs' : 'rhs'] = v;
+      const second = this.fillKeyword();
+      if (second !== undefined && second !== 'fill' && second !== first) {
+        this.next();
+        fill[second === 'fill_left' ? 'lhs' : 'rhs'] = this.parseFillValue();
+      }
+    }
+    m.fill = fill;
+  }
+
+  /** parseFillValue reads "(" [sign] number-or-duration ")". */
+  private parseFillValue(): number {
+    this.next(); // (
+    const sign = this.peek();
+    if (sign.type === 'ADD' || sign.type === 'SUB') this.next();
+    const t = this.peek();
+    if (t.type !== 'NUMBER' && t.type !== 'DURATION') this.unexpected('fill modifier', 'number or duration');
+    const v = this.parseDurationLiteral().val * (sign.type === 'SUB' ? -1 : 1);
+    if (this.kind() !== 'RIGHT_PAREN') this.unexpected('fill modifier', '")"');
+    this.next();
+    return v;
   }
 
   private parseUnary(): Expr {
@@ -479,6 +548,13 @@ class Parser {
         case 'AT':
           this.parseAt(e);
           break;
+        case 'IDENTIFIER': {
+          const word = this.peek().value.toLowerCase();
+          if (word !== 'anchored' && word !== 'smoothed') return e;
+          this.next();
+          this.setExtendedModifier(e, word);
+          break;
+        }
         default:
           return e;
       }
@@ -719,6 +795,19 @@ class Parser {
     if (target.at !== undefined) this.fail(e.pos.start, '@ <timestamp> may not be set multiple times');
     target.at = at;
     e.pos.end = this.lastClosing;
+  }
+
+  /**
+   * setExtendedModifier applies `anchored` or `smoothed` (Prometheus's
+   * promql-extended-range-selectors) to an instant or range selector.
+   */
+  private setExtendedModifier(e: Expr, word: 'anchored' | 'smoothed'): void {
+    if (!this.extendedSelectors) this.fail(e.pos.start, `${word} modifier is experimental and not enabled`);
+    if (e.type === 'SubqueryExpr') this.fail(e.pos.start, `${word} modifier is not supported for subqueries`);
+    if (e.type !== 'VectorSelector' && e.type !== 'MatrixSelector') this.fail(e.pos.start, `${word} modifier not implemented`);
+    const vs = e.type === 'MatrixSelector' ? e.vs : e;
+    vs[word] = true;
+    if (vs.anchored === true && vs.smoothed === true) this.fail(e.pos.start, 'anchored and smoothed modifiers cannot be used together');
   }
 
   /** modifierTarget is the node that holds offset and @ for e: the selector, or the subquery. */

@@ -26,7 +26,7 @@ export function formatExpr(e: Expr): string {
       return formatSelector(e, true);
     case 'MatrixSelector': {
       const range = e.rangeExpr !== undefined ? formatDurationExpr(e.rangeExpr) : formatDuration(e.rangeMs);
-      return `${formatSelector(e.vs, false)}[${range}]${atSuffix(e.vs.at)}${offsetSuffix(e.vs.offsetMs, e.vs.offsetExpr)}`;
+      return `${formatSelector(e.vs, false)}[${range}]${extendedSuffix(e.vs)}${atSuffix(e.vs.at)}${offsetSuffix(e.vs.offsetMs, e.vs.offsetExpr)}`;
     }
     case 'SubqueryExpr':
       return formatExpr(e.expr) + subquerySuffix(e);
@@ -130,10 +130,21 @@ function formatLabelList(labels: string[]): string {
 
 function matchingString(e: BinaryExpr): string {
   const m = e.matching;
-  if (m === undefined || (m.labels.length === 0 && !m.on)) return '';
-  let s = ` ${m.on ? 'on' : 'ignoring'} (${m.labels.join(', ')})`;
-  if (m.card === 'many-to-one' || m.card === 'one-to-many') {
-    s += ` group_${m.card === 'many-to-one' ? 'left' : 'right'} (${m.include.join(', ')})`;
+  if (m === undefined) return '';
+  let s = '';
+  if (m.labels.length > 0 || m.on) {
+    s = ` ${m.on ? 'on' : 'ignoring'} (${m.labels.join(', ')})`;
+    if (m.card === 'many-to-one' || m.card === 'one-to-many') {
+      s += ` group_${m.card === 'many-to-one' ? 'left' : 'right'} (${m.include.join(', ')})`;
+    }
+  }
+  const fill = m.fill;
+  if (fill !== undefined) {
+    if (fill.lhs !== undefined && fill.rhs !== undefined && Object.is(fill.lhs, fill.rhs)) s += ` fill (${formatFloat(fill.lhs)})`;
+    else {
+      if (fill.lhs !== undefined) s += ` fill_left (${formatFloat(fill.lhs)})`;
+      if (fill.rhs !== undefined) s += ` fill_right (${formatFloat(fill.rhs)})`;
+    }
   }
   return s;
 }
@@ -159,13 +170,19 @@ function formatSelector(vs: VectorSelector, withModifiers: boolean): string {
   }
   let s = vs.name;
   if (labels.length > 0) s += `{${labels.sort(compareBytes).join(',')}}`;
-  if (withModifiers) s += atSuffix(vs.at) + offsetSuffix(vs.offsetMs, vs.offsetExpr);
+  if (withModifiers) s += atSuffix(vs.at) + extendedSuffix(vs) + offsetSuffix(vs.offsetMs, vs.offsetExpr);
   return s;
 }
 
 /** compareBytes orders strings as Go's sort.Strings does (by UTF-8 bytes). */
 function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function extendedSuffix(vs: VectorSelector): string {
+  if (vs.anchored === true) return ' anchored';
+  if (vs.smoothed === true) return ' smoothed';
+  return '';
 }
 
 function atSuffix(at: AtModifier | undefined): string {
