@@ -262,23 +262,50 @@ function scannedSamples(w: Workload, rq: RangeQuery): number {
   return perSeries * w.counterSeries;
 }
 
+/** pct is the percentile of the runs that completed. */
+const pct = (ms: Float64Array, p: number): number => percentile(ms.filter((x) => !Number.isNaN(x)), p);
+
+/** exitNote describes a target's process if it has exited, with the end of its output. */
+function exitNote(t: RunningTarget): string | undefined {
+  const c = t.proc.child;
+  if (c.exitCode === null && c.signalCode === null) return undefined;
+  return `${t.name} exited (code ${c.exitCode}, signal ${c.signalCode}); last output: ${t.proc.output().slice(-600).replaceAll('\n', ' ⏎ ')}`;
+}
+
 async function measure(t: RunningTarget, client: QueryClient, rq: RangeQuery, repeat: number): Promise<Sampled> {
+  const latenciesMs = new Float64Array(repeat).fill(NaN);
+  const failed = (e: unknown): Sampled => ({
+    latenciesMs,
+    cpuS: NaN,
+    errors: repeat,
+    result: { ok: false, error: `${(e as Error).message}${exitNote(t) ? `; ${exitNote(t)}` : ''}` },
+  });
+  const dead = exitNote(t);
+  if (dead) return failed(new Error('not run'));
   // The warm-up run's answer is the one checked; Prometheus's adds its own sample count.
-  const warm = await client.queryRange(rq, t.name === 'prometheus' ? { stats: 'all' } : {});
-  const result = parseMatrix(warm);
-  const latenciesMs = new Float64Array(repeat);
+  let result: Matrix;
+  try {
+    result = parseMatrix(await client.queryRange(rq, t.name === 'prometheus' ? { stats: 'all' } : {}));
+  } catch (e) {
+    return failed(e);
+  }
   let errors = 0;
   const cpu0 = await cpuSeconds(t.proc.pid);
   for (let i = 0; i < repeat; i++) {
-    const a = await client.queryRange(rq);
-    latenciesMs[i] = a.ms;
-    if (a.status !== 200) errors++;
+    try {
+      const a = await client.queryRange(rq);
+      latenciesMs[i] = a.ms;
+      if (a.status !== 200) errors++;
+    } catch (e) {
+      errors++;
+      if (exitNote(t)) return failed(e);
+    }
   }
   const cpuS = (await cpuSeconds(t.proc.pid)) - cpu0;
   return { latenciesMs, cpuS, errors, result };
 }
 
-async function runQueries(targets: RunningTarget[], o: Options, w: Workload): Promise<Measured[]> {
+async function runQueries(targets: RunningTarget[], o: Options, w: Workload, retries: Map<TargetName, number>): Promise<Measured[]> {
   const clients = new Map(targets.map((t) => [t.name, new QueryClient(t.queryApi)] as const));
   const out: Measured[] = [];
   try {
@@ -299,7 +326,7 @@ async function runQueries(targets: RunningTarget[], o: Options, w: Workload): Pr
           const s = await measure(t, clients.get(t.name)!, rq, o.repeat);
           m.byTarget.set(t.name, s);
           process.stderr.write(
-            `[${t.name}] ${range.label} ${query}: median ${percentile(s.latenciesMs, 50).toFixed(1)} ms` +
+            `[${t.name}] ${range.label} ${query}: median ${pct(s.latenciesMs, 50).toFixed(1)} ms` +
               `${s.result.ok ? '' : ` ERROR ${s.result.error.slice(0, 200)}`}\n`,
           );
         }
@@ -314,7 +341,10 @@ async function runQueries(targets: RunningTarget[], o: Options, w: Workload): Pr
       }
     }
   } finally {
-    for (const c of clients.values()) c.close();
+    for (const [name, c] of clients) {
+      retries.set(name, c.retries);
+      c.close();
+    }
   }
   return out;
 }
@@ -358,6 +388,8 @@ interface RunInfo {
   command: string;
   loadEnd: number[];
   wallS: number;
+  /** Queries re-sent after the server closed a kept-alive connection. */
+  retries: Map<TargetName, number>;
 }
 
 function report(o: Options, w: Workload, ingests: Map<TargetName, IngestResult>, ms: Measured[], info: RunInfo): string {
@@ -397,8 +429,8 @@ function report(o: Options, w: Workload, ingests: Map<TargetName, IngestResult>,
   for (const m of ms) {
     const ours = m.byTarget.get('ours');
     const ref = m.byTarget.get('prometheus');
-    const med = (s: Sampled | undefined): number => (s ? percentile(s.latenciesMs, 50) : NaN);
-    const p99 = (s: Sampled | undefined): number => (s ? percentile(s.latenciesMs, 99) : NaN);
+    const med = (s: Sampled | undefined): number => (s ? pct(s.latenciesMs, 50) : NaN);
+    const p99 = (s: Sampled | undefined): number => (s ? pct(s.latenciesMs, 99) : NaN);
     const errs = (s: Sampled | undefined): string => (s && s.errors > 0 ? ` (${s.errors} errors)` : '');
     L.push(
       `| \`${m.query}\` | ${m.range.label}, ${m.range.stepMs / 1000}s | ${fmt(med(ours))}${errs(ours)} | ${fmt(p99(ours))} | ${fmt(med(ref))}${errs(ref)} | ${fmt(p99(ref))} | ` +
@@ -417,7 +449,7 @@ function report(o: Options, w: Workload, ingests: Map<TargetName, IngestResult>,
   for (const m of ms.filter((x) => x.query === THROUGHPUT_QUERY)) {
     const ours = m.byTarget.get('ours');
     const ref = m.byTarget.get('prometheus');
-    const wall = (s: Sampled | undefined): number => (s && s.result.ok ? m.scanned / (percentile(s.latenciesMs, 50) / 1000) : NaN);
+    const wall = (s: Sampled | undefined): number => (s && s.result.ok ? m.scanned / (pct(s.latenciesMs, 50) / 1000) : NaN);
     const perCpu = (s: Sampled | undefined): number => (s && s.result.ok && s.cpuS > 0 ? (m.scanned * o.repeat) / s.cpuS : NaN);
     const stats = ref?.result.ok ? ref.result.totalQueriedSamples : undefined;
     L.push(
@@ -428,6 +460,7 @@ function report(o: Options, w: Workload, ingests: Map<TargetName, IngestResult>,
   const cpuTotal = (n: TargetName): number => ms.reduce((s, m) => s + (m.byTarget.get(n)?.cpuS ?? 0), 0);
   L.push('');
   L.push(`Server CPU over all timed query runs: ${o.targets.map((n) => `${n} ${fmt(cpuTotal(n), 1)} s`).join(', ')}.`);
+  L.push(`Queries re-sent on a fresh connection because the server had closed the idle kept-alive one: ${o.targets.map((n) => `${n} ${info.retries.get(n) ?? 0}`).join(', ')}.`);
   const problems = ms.filter((m) => checkCell(m).startsWith('✗'));
   if (problems.length > 0) {
     L.push('');
@@ -464,8 +497,9 @@ async function main(): Promise<void> {
       ingests.set(name, await ingest(t, o, w));
     }
     w.waves = []; // let the encoded day go before querying
-    const measured = await runQueries(targets, o, w);
-    const text = report(o, w, ingests, measured, { machine, command, loadEnd: os.loadavg(), wallS: (Date.now() - started) / 1000 });
+    const retries = new Map<TargetName, number>();
+    const measured = await runQueries(targets, o, w, retries);
+    const text = report(o, w, ingests, measured, { machine, command, loadEnd: os.loadavg(), wallS: (Date.now() - started) / 1000, retries });
     process.stdout.write(text);
     if (o.out) await appendFile(o.out, text + '\n');
     if (o.hold) {

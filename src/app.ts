@@ -18,7 +18,8 @@ import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
-import { missingNativeExports, nativeStorage, type Appender, type HeadStatsSource, type SeriesQuerier } from './storage/native.js';
+import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
+import { replayWal } from './ingester/wal.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -29,6 +30,8 @@ export interface ServerDeps {
   storage?: Storage;
   /** queryExecutor, when given, evaluates PromQL queries instead of the worker pool. */
   queryExecutor?: QueryExecutor;
+  /** wal, when given, is the WAL replayed at start and closed at shutdown (with a fake storage too). */
+  wal?: WalStore;
 }
 
 /** RunningServer is a started process. */
@@ -56,6 +59,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const services = new ServiceManager();
   const modules = modulesForTarget(config.target);
+  // The WAL: opened before listening (a bad directory or flag fails the start), replayed after
+  // (so /ready answers 503 meanwhile). Pushes are refused until replay is done and once
+  // shutdown has begun.
+  let wal: WalStore | undefined;
+  let walTenants: WalTenant[] = [];
+  if (modules.includes('ingester') && (deps.wal !== undefined || deps.storage === undefined)) {
+    wal = deps.wal ?? nativeWalStore();
+    walTenants = wal.openStorage({ dir: config.tsdbDir, walSegmentSize: config.walSegmentSizeBytes, syncMode: config.walSyncMode });
+  }
+  let writeState: 'Starting' | 'Running' | 'Stopping' = 'Starting';
+  const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
   for (const m of modules) services.add(m);
   services.setAll('Starting');
 
@@ -78,14 +92,19 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     config,
     server,
     ops,
-    distributor: runsDistributor ? new Distributor(config, executor, new DistributorMetrics(registry)) : undefined,
+    distributor: runsDistributor ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate) : undefined,
     metadata: runsQuerier ? new MetadataApi(storage) : undefined,
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
-  services.setAll('Running');
+  for (const m of modules) if (m !== 'ingester' || wal === undefined) services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
+  if (wal !== undefined) {
+    await replayWal(wal, walTenants, log.with({ component: 'ingester' }));
+    services.set('ingester', 'Running');
+  }
+  writeState = 'Running';
 
   let closing: Promise<void> | undefined;
   return {
@@ -94,9 +113,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     close: () => {
       closing ??= (async () => {
         services.setAll('Stopping');
+        writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
         await executor.close();
         await queryExecutor.close();
+        if (wal !== undefined) {
+          try {
+            wal.closeStorage();
+          } catch (err) {
+            log.error('closing the WAL failed', { err });
+          }
+        }
         services.setAll('Terminated');
       })();
       return closing;

@@ -1,8 +1,9 @@
 // main.ts is the process entrypoint (`npm start`): parse flags and the
-// config file, start the server, and shut down gracefully on SIGTERM/SIGINT
-// (stop listening, finish in-flight requests, exit 0).
+// config file, start the server (which replays the WAL), and shut down
+// gracefully on SIGTERM/SIGINT (refuse new pushes, finish in-flight
+// requests, fsync and close the WAL, exit 0).
 
-import { startServer } from './app.js';
+import { startServer, type RunningServer } from './app.js';
 import { loadConfig } from './config/config.js';
 import { FLAGS } from './config/flags.js';
 import { ConfigError, HelpRequested } from './config/parse.js';
@@ -33,12 +34,19 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const server = await startServer(config);
+  // Signals are handled from the start: during start-up (WAL replay) nothing has been
+  // acknowledged yet and the WAL is only read, so the process just exits.
+  let server: RunningServer | undefined;
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info('received signal, shutting down', { signal });
+    if (server === undefined) {
+      log.info('shutdown complete (during start-up)');
+      process.exit(0);
+    }
+    // close() refuses new pushes (503), waits for in-flight requests, then fsyncs and closes the WAL.
     server.close().then(
       () => {
         log.info('shutdown complete');
@@ -52,6 +60,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  server = await startServer(config);
 }
 
 main().catch((err: unknown) => {

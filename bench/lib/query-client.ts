@@ -28,8 +28,14 @@ export class QueryClient {
     this.base = new URL(apiBase);
   }
 
+  /**
+   * retries counts requests sent again because the server had closed the
+   * kept-alive connection just as it was reused (as browsers and Grafana do).
+   */
+  retries = 0;
+
   /** queryRange runs q; extra are additional URL parameters (e.g. stats=all). */
-  queryRange(q: RangeQuery, extra: Record<string, string> = {}): Promise<RangeAnswer> {
+  async queryRange(q: RangeQuery, extra: Record<string, string> = {}): Promise<RangeAnswer> {
     const params = new URLSearchParams({
       query: q.query,
       start: String(q.startMs / 1000),
@@ -37,26 +43,29 @@ export class QueryClient {
       step: String(q.stepMs / 1000),
       ...extra,
     });
+    const path = `${this.base.pathname}/query_range?${params}`;
+    try {
+      return await this.get(path);
+    } catch (e) {
+      if (!(e as { reusedSocket?: boolean }).reusedSocket) throw e;
+      this.retries++;
+      return this.get(path);
+    }
+  }
+
+  private get(path: string): Promise<RangeAnswer> {
     return new Promise((resolve, reject) => {
       const t0 = process.hrtime.bigint();
-      const req = http.get(
-        {
-          host: this.base.hostname,
-          port: this.base.port,
-          path: `${this.base.pathname}/query_range?${params}`,
-          agent: this.agent,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: res.statusCode ?? 0, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
+      const req = http.get({ host: this.base.hostname, port: this.base.port, path, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, status: res.statusCode ?? 0, body: Buffer.concat(chunks) }),
+        );
+        res.on('error', reject);
+      });
       req.setTimeout(300_000, () => req.destroy(new Error('query timed out after 300 s')));
-      req.on('error', reject);
+      req.on('error', (e) => reject(Object.assign(e, { reusedSocket: req.reusedSocket })));
     });
   }
 

@@ -38,6 +38,10 @@ export interface Config {
   prometheusHttpPrefix: string;
   blocksStorageBackend: string;
   tsdbDir: string;
+  /** walSegmentSizeBytes is -blocks-storage.tsdb.wal-segment-size-bytes. */
+  walSegmentSizeBytes: number;
+  /** walSyncMode is -blocks-storage.tsdb.wal-sync-mode: 'none' or 'always'. */
+  walSyncMode: string;
   filesystemDir: string;
   maxRecvMsgSize: number;
   querierMaxSamples: number;
@@ -65,6 +69,8 @@ export function buildConfig(values: ConfigValues): Config {
     prometheusHttpPrefix: get(values, 'http.prometheus-http-prefix'),
     blocksStorageBackend: get(values, 'blocks-storage.backend'),
     tsdbDir: get(values, 'blocks-storage.tsdb.dir'),
+    walSegmentSizeBytes: get(values, 'blocks-storage.tsdb.wal-segment-size-bytes'),
+    walSyncMode: get(values, 'blocks-storage.tsdb.wal-sync-mode'),
     filesystemDir: get(values, 'blocks-storage.filesystem.dir'),
     maxRecvMsgSize: get(values, 'distributor.max-recv-msg-size'),
     querierMaxSamples: get(values, 'querier.max-samples'),

@@ -67,6 +67,21 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'blocks-storage.s3.secret-access-key', yaml: 'blocks_storage.s3.secret_access_key', type: 'string', default: '', secret: true, help: 'Secret key of the S3 credentials (masked in /config).' },
   { name: 'blocks-storage.tsdb.dir', yaml: 'blocks_storage.tsdb.dir', type: 'string', default: './tsdb/', help: 'Local directory of the per-tenant TSDBs and their write-ahead logs.' },
   {
+    name: 'blocks-storage.tsdb.wal-segment-size-bytes',
+    yaml: 'blocks_storage.tsdb.wal_segment_size_bytes',
+    type: 'int',
+    default: 134217728,
+    help: 'Size at which a write-ahead log segment is closed and the next one started (a multiple of 32768 bytes).',
+  },
+  {
+    name: 'blocks-storage.tsdb.wal-sync-mode',
+    yaml: 'blocks_storage.tsdb.wal_sync_mode',
+    type: 'string',
+    default: 'none',
+    choices: ['none', 'always'],
+    help: 'When a push is acknowledged: none = once its samples are written to the write-ahead log (kept by the OS if the process dies), always = once the log is fsynced (kept on power loss; concurrent pushes share one fsync).',
+  },
+  {
     name: 'distributor.max-recv-msg-size',
     yaml: 'distributor.max_recv_msg_size',
     type: 'int',

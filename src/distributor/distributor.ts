@@ -42,10 +42,15 @@ function standaloneArrayBuffer(buf: Buffer): ArrayBuffer {
 export class Distributor {
   private readonly logger = log.with({ component: 'distributor' });
 
+  /**
+   * The gate, when given, names why writes are refused right now (the ingester is replaying its
+   * WAL or shutting down): pushes then get a 503 with that text.
+   */
   constructor(
     private readonly config: Config,
     private readonly executor: PushExecutor,
     private readonly metrics: DistributorMetrics,
+    private readonly gate: () => string | undefined = () => undefined,
   ) {}
 
   /** tooLarge words the 413 for the HTTP layer's body limit. */
@@ -55,6 +60,8 @@ export class Distributor {
   readonly handlePush = async (req: Request, res: Response): Promise<void> => {
     const tenant = req.tenant;
     this.metrics.requestsIn.inc({ user: tenant });
+    const closed = this.gate();
+    if (closed !== undefined) throw new ApiError('unavailable', closed);
     const outcome = await this.executor.run({
       tenant,
       body: standaloneArrayBuffer(req.body),

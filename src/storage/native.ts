@@ -86,6 +86,35 @@ export interface SelectedSamples {
   values: Float64Array;
 }
 
+/** WrittenBlock describes a block cut by writeBlock (see docs/format/block.md). */
+export interface WrittenBlock {
+  /** The block's ULID, also its directory name. */
+  ulid: string;
+  numSeries: number;
+  numSamples: number;
+  numChunks: number;
+  /** meta.json minTime (inclusive, ms). */
+  minTime: number;
+  /** meta.json maxTime (exclusive, ms). */
+  maxTime: number;
+}
+
+/**
+ * SelectedChunks are the raw chunks of the series a block selector matched, flat: series i
+ * (labels i of labelsJson) owns chunks [seriesOffsets[i], seriesOffsets[i+1]); chunk j is
+ * data[dataOffsets[j], dataOffsets[j+1]) with encoding encodings[j] (1 = XOR) and samples from
+ * minTimes[j] to maxTimes[j] (ms).
+ */
+export interface SelectedChunks {
+  labelsJson: string;
+  seriesOffsets: Uint32Array;
+  minTimes: Float64Array;
+  maxTimes: Float64Array;
+  encodings: Uint8Array;
+  dataOffsets: Uint32Array;
+  data: Buffer;
+}
+
 /** NativeKernelResult is a kernel's output, row-major: cell series * nSteps + step. */
 export interface NativeKernelResult {
   /** Meaningful where present is 1. */
@@ -93,6 +122,42 @@ export interface NativeKernelResult {
   present: Uint8Array;
   /** instantKernel with withSampleTimes: each present cell's sample time (ms). */
   sampleTimes?: Float64Array;
+}
+
+/** StorageOptions configure the on-disk storage (openStorage). */
+export interface StorageOptions {
+  /** -blocks-storage.tsdb.dir: each tenant's WAL is in `<dir>/<tenant>/wal`. */
+  dir: string;
+  /** -blocks-storage.tsdb.wal-segment-size-bytes (a multiple of 32768). */
+  walSegmentSize: number;
+  /** -blocks-storage.tsdb.wal-sync-mode: 'none' or 'always'. */
+  syncMode: string;
+}
+
+/** WalTenant is a tenant whose WAL has segments to replay. */
+export interface WalTenant {
+  tenant: string;
+  /** Segment indexes, ascending. */
+  segments: number[];
+}
+
+/** WalReplayResult are one WAL segment's replay figures. */
+export interface WalReplayResult {
+  records: number;
+  series: number;
+  samples: number;
+  /** Samples whose series record was never seen (lost to corruption). */
+  unknownRefs: number;
+  /** Samples not after their series' newest one (dropped). */
+  dropped: number;
+  /** Bytes of the segment replayed. */
+  bytes: number;
+  /** Why the segment stopped making sense, when it did. */
+  corruption?: string;
+  /** Offset of the corrupt data in the segment. */
+  corruptionOffset?: number;
+  /** Bytes cut off the end of the last segment (a torn tail). */
+  truncatedBytes: number;
 }
 
 /** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */
@@ -117,6 +182,22 @@ export interface NativeBinding {
   decodeXorChunk(chunk: Uint8Array): { timestamps: Float64Array; values: Float64Array };
   /** resetTenant drops a tenant's head (tests and tenant deletion). */
   resetTenant(tenant: string): void;
+  /**
+   * openStorage configures the on-disk WAL of every tenant (from then on a push is logged before
+   * it is acknowledged) and lists the tenants with segments to replay. Throws on I/O errors and an
+   * invalid segment size or sync mode. Without it, heads live in memory only.
+   */
+  openStorage?(opts: StorageOptions): WalTenant[];
+  /**
+   * replayWalSegment replays one segment (as listed by openStorage, in order) into the tenant's
+   * head, off the calling thread. A corrupt end of the last segment is truncated at the last good
+   * record; corruption is reported in the result, never thrown. Rejects on I/O errors.
+   */
+  replayWalSegment?(tenant: string, segment: number): Promise<WalReplayResult>;
+  /** finishWalReplay ends a tenant's replay; true when its series were logged again (refs remapped). */
+  finishWalReplay?(tenant: string): boolean;
+  /** closeStorage fsyncs and closes every WAL (shutdown); pushes fail afterwards. */
+  closeStorage?(): void;
   /**
    * selectSamples returns the samples with mintMs <= t <= maxtMs of every series matching all
    * matchers (every series for none), series sorted by labels, series without such samples left
@@ -156,6 +237,28 @@ export interface NativeBinding {
    * dropped. Returns the number appended. For the PromQL test runner.
    */
   appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): number;
+  /**
+   * writeBlock cuts the tenant head's samples with mintMs <= t < maxtMs into a Prometheus TSDB
+   * block `<dir>/<ULID>/` (written as `<ULID>.tmp`, fsynced, renamed). Null when the range holds
+   * no samples. Throws on I/O errors or an empty range.
+   */
+  writeBlock(tenant: string, dir: string, mintMs: number, maxtMs: number): WrittenBlock | null;
+  /** writeBlockAsync is writeBlock computed on the libuv thread pool. */
+  writeBlockAsync(tenant: string, dir: string, mintMs: number, maxtMs: number): Promise<WrittenBlock | null>;
+  /**
+   * blockSelectSamples reads the block in blockDir and returns the samples with
+   * mintMs <= t <= maxtMs of every series matching all matchers (every series for none), in the
+   * shape of selectSamples. Throws on an invalid regexp, on a missing or corrupt block (naming the
+   * file), and with TOO_MANY_SAMPLES_MESSAGE when more than maxSamples (if given and > 0) would
+   * be loaded.
+   */
+  blockSelectSamples(blockDir: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number): SelectedSamples;
+  /**
+   * blockSelectChunks reads the block in blockDir and returns, whole and as stored (CRC checked),
+   * the chunks overlapping [mintMs, maxtMs] of every series matching all matchers (every series
+   * for none), series sorted by labels. Throws on an invalid regexp and on a missing or corrupt block.
+   */
+  blockSelectChunks(blockDir: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
 }
 
 let binding: NativeBinding | undefined;
@@ -200,5 +303,28 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
     labelNames: (...a) => b.labelNames(...a),
     labelValues: (...a) => b.labelValues(...a),
     headStats: () => b.headStats(),
+  };
+}
+
+/** WalStore is what start-up replay and shutdown need from the WAL. */
+export interface WalStore {
+  openStorage(opts: StorageOptions): WalTenant[];
+  replayWalSegment(tenant: string, segment: number): Promise<WalReplayResult>;
+  finishWalReplay(tenant: string): boolean;
+  closeStorage(): void;
+}
+
+/** nativeWalStore adapts the binding's WAL exports (throws when the binding predates them). */
+export function nativeWalStore(): WalStore {
+  const b = loadNative();
+  const { openStorage, replayWalSegment, finishWalReplay, closeStorage } = b;
+  if (openStorage === undefined || replayWalSegment === undefined || finishWalReplay === undefined || closeStorage === undefined) {
+    throw new Error('native binding has no WAL exports (build it with npm run build:native)');
+  }
+  return {
+    openStorage: (opts) => openStorage.call(b, opts),
+    replayWalSegment: (tenant, segment) => replayWalSegment.call(b, tenant, segment),
+    finishWalReplay: (tenant) => finishWalReplay.call(b, tenant),
+    closeStorage: () => closeStorage.call(b),
   };
 }

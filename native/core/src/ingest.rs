@@ -6,6 +6,8 @@
 
 use crate::head::{Head, SeriesAppendResult};
 use crate::remote::{self, ValidationLimits};
+use crate::wal::record::SeriesEncoder;
+use crate::wal::TenantWal;
 
 /// IngestLimits are the per-tenant limits for one ingest call (mirrors the
 /// TypeScript `IngestLimits`).
@@ -74,8 +76,22 @@ impl IngestResult {
 }
 
 /// ingest_write_request decodes `body` (uncompressed protobuf), validates
-/// and appends it to `head`.
+/// and appends it to `head` (in memory only).
 pub fn ingest_write_request(head: &Head, body: &[u8], limits: &IngestLimits) -> IngestResult {
+    ingest_write_request_logged(head, None, body, limits)
+}
+
+/// ingest_write_request_logged is `ingest_write_request` that also logs
+/// what it appended to the tenant's WAL, when there is one: the series it
+/// created and the samples that reached the head, one write per request,
+/// made durable as the WAL's sync mode asks before returning. When the WAL
+/// cannot be written, the result is a 500 (the client retries).
+pub fn ingest_write_request_logged(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    body: &[u8],
+    limits: &IngestLimits,
+) -> IngestResult {
     let mut res = IngestResult::default();
     let mut req = match remote::decode_write_request(body) {
         Ok(r) => r,
@@ -96,7 +112,14 @@ pub fn ingest_write_request(head: &Head, body: &[u8], limits: &IngestLimits) -> 
     let vlimits = limits.validation();
     let mut validation_error: Option<String> = None;
     let mut append_error: Option<String> = None;
+    // The WAL writer mutex is held from the first append to the write, so
+    // the log order is the append order (see `crate::wal`).
+    let mut writer = wal.map(TenantWal::lock_writer);
     let mut app = head.appender();
+    let mut created_log = SeriesEncoder::default();
+    if writer.is_some() {
+        app.log_samples();
+    }
     let mut scratch: Vec<(&str, &str)> = Vec::new();
 
     for i in 0..req.series.len() {
@@ -133,6 +156,9 @@ pub fn ingest_write_request(head: &Head, body: &[u8], limits: &IngestLimits) -> 
         let (series, created) = head.get_or_create(labels);
         if created {
             res.created_series += 1;
+            if writer.is_some() {
+                created_log.add(u64::from(series.series_ref), &series.labels);
+            }
         }
         let r: SeriesAppendResult =
             app.append_series(&series, s.samples.iter().map(|x| (x.timestamp_ms, x.value)));
@@ -152,7 +178,22 @@ pub fn ingest_write_request(head: &Head, body: &[u8], limits: &IngestLimits) -> 
             }
         }
     }
+    let mut records = created_log.finish();
+    records.extend(app.take_sample_log());
     app.commit();
+    if let (Some(w), Some(wal)) = (writer.as_mut(), wal) {
+        let logged = w.log(&records);
+        writer = None;
+        if let Err(e) = logged.and_then(|seq| wal.commit(seq)) {
+            res.error_status = Some(500);
+            res.error_message = Some(format!(
+                "failed to write to the WAL of tenant {}: {e}",
+                head.tenant()
+            ));
+            return res;
+        }
+    }
+    drop(writer);
 
     // Mimir's distributor returns the ingester's error before its own
     // validation error (both are 400s).

@@ -4,12 +4,14 @@
 //! (`head`), the write path tying them together (`ingest`) and the PromQL
 //! evaluation kernels over selected samples (`promql`).
 
+pub mod block;
 pub mod chunkenc;
 pub mod head;
 pub mod index;
 pub mod ingest;
 pub mod promql;
 pub mod remote;
+pub mod wal;
 
 /// version is the crate version reported by `coreVersion()`.
 pub fn version() -> &'static str {

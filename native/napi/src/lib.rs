@@ -12,6 +12,8 @@ use tsdb_core::index::Matcher;
 use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
+pub mod wal;
+
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
 /// follows Prometheus's MatchType (0 `=`, 1 `!=`, 2 `=~`, 3 `!~`).
 #[napi(object)]
@@ -151,11 +153,7 @@ pub fn ingest_write_request(
     limits: IngestLimits,
 ) -> IngestResult {
     let head = head::db().head(&tenant);
-    js_result(ingest::ingest_write_request(
-        &head,
-        &body,
-        &core_limits(&limits),
-    ))
+    js_result(wal::ingest(&tenant, &head, &body, &core_limits(&limits)))
 }
 
 /// IngestTask runs `ingestWriteRequestAsync` on the libuv thread pool.
@@ -171,11 +169,7 @@ impl Task for IngestTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let head = head::db().head(&self.tenant);
-        Ok(ingest::ingest_write_request(
-            &head,
-            &self.body,
-            &self.limits,
-        ))
+        Ok(wal::ingest(&self.tenant, &head, &self.body, &self.limits))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -305,10 +299,17 @@ pub fn decode_xor_chunk(chunk: Uint8Array) -> Result<DecodedChunk> {
     })
 }
 
-/// reset_tenant drops a tenant's head (tests and tenant deletion).
+/// reset_tenant drops a tenant's head (tests and tenant deletion), and its
+/// WAL when storage is open (so that the log never outlives its head).
 #[napi]
-pub fn reset_tenant(tenant: String) {
+pub fn reset_tenant(tenant: String) -> Result<()> {
     head::db().reset(&tenant);
+    tsdb_core::wal::storage().forget(&tenant).map_err(|e| {
+        Error::new(
+            Status::GenericFailure,
+            format!("delete WAL of {tenant}: {e}"),
+        )
+    })
 }
 
 /// SelectedSamples are the raw samples of the series a selector matched,
@@ -473,13 +474,204 @@ pub fn append_samples_unchecked(
         .collect();
     pairs.sort_unstable();
     pairs.dedup_by(|a, b| a.0 == b.0);
-    let head = head::db().head(&tenant);
-    let (series, _) = head.get_or_create(&pairs);
-    let mut app = head.appender();
-    let n = app.append_series_unchecked(
-        &series,
+    wal::append_unchecked(
+        &tenant,
+        &pairs,
         timestamps.iter().zip(values).map(|(&t, &v)| (ms(t), v)),
-    );
-    app.commit();
-    Ok(n)
+    )
+}
+
+// ---- Blocks (Prometheus TSDB block format) --------------------------------
+
+/// WrittenBlock describes a block cut by `writeBlock`.
+#[napi(object)]
+pub struct WrittenBlock {
+    /// The block's ULID, also its directory name under `dir`.
+    pub ulid: String,
+    pub num_series: f64,
+    pub num_samples: f64,
+    pub num_chunks: f64,
+    /// meta.json's minTime (inclusive, ms).
+    pub min_time: f64,
+    /// meta.json's maxTime (exclusive, ms).
+    pub max_time: f64,
+}
+
+fn block_error(e: tsdb_core::block::BlockError) -> Error {
+    let status = match e {
+        tsdb_core::block::BlockError::InvalidArgument(_) => Status::InvalidArg,
+        _ => Status::GenericFailure,
+    };
+    Error::new(status, e.to_string())
+}
+
+fn write_block_core(
+    tenant: &str,
+    dir: &str,
+    mint: i64,
+    maxt: i64,
+) -> Result<Option<tsdb_core::block::BlockMeta>> {
+    let Some(h) = head::db().get(tenant) else {
+        return Ok(None);
+    };
+    tsdb_core::block::write_block(
+        &h,
+        std::path::Path::new(dir),
+        mint,
+        maxt,
+        &tsdb_core::block::BlockWriteOptions::default(),
+    )
+    .map_err(block_error)
+}
+
+fn written_block(m: tsdb_core::block::BlockMeta) -> WrittenBlock {
+    WrittenBlock {
+        ulid: m.ulid.to_string(),
+        num_series: m.stats.num_series as f64,
+        num_samples: m.stats.num_samples as f64,
+        num_chunks: m.stats.num_chunks as f64,
+        min_time: m.min_time as f64,
+        max_time: m.max_time as f64,
+    }
+}
+
+/// write_block cuts the tenant head's samples with mintMs <= t < maxtMs into
+/// a Prometheus TSDB block `<dir>/<ULID>/` (meta.json, index, chunks/,
+/// tombstones), written under `<ULID>.tmp`, fsynced and renamed. Returns
+/// null when the range holds no samples. Throws on I/O errors or an empty
+/// range.
+#[napi]
+pub fn write_block(
+    tenant: String,
+    dir: String,
+    mint_ms: f64,
+    maxt_ms: f64,
+) -> Result<Option<WrittenBlock>> {
+    Ok(write_block_core(&tenant, &dir, ms(mint_ms), ms(maxt_ms))?.map(written_block))
+}
+
+/// WriteBlockTask runs `writeBlockAsync` on the libuv thread pool.
+pub struct WriteBlockTask {
+    tenant: String,
+    dir: String,
+    mint: i64,
+    maxt: i64,
+}
+
+impl Task for WriteBlockTask {
+    type Output = Option<tsdb_core::block::BlockMeta>;
+    type JsValue = Option<WrittenBlock>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        write_block_core(&self.tenant, &self.dir, self.mint, self.maxt)
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.map(written_block))
+    }
+}
+
+/// write_block_async is `writeBlock` computed off the calling thread.
+#[napi(ts_return_type = "Promise<WrittenBlock | null>")]
+pub fn write_block_async(
+    tenant: String,
+    dir: String,
+    mint_ms: f64,
+    maxt_ms: f64,
+) -> AsyncTask<WriteBlockTask> {
+    AsyncTask::new(WriteBlockTask {
+        tenant,
+        dir,
+        mint: ms(mint_ms),
+        maxt: ms(maxt_ms),
+    })
+}
+
+/// block_select_samples opens the block directory `blockDir` and returns the
+/// samples with mintMs <= t <= maxtMs of every series matching all matchers
+/// (every series for none), in the shape of `selectSamples`. Throws on an
+/// invalid regexp, on a missing or corrupt block (CRC mismatch, truncated
+/// chunk file), naming the file, and with selectSamples' too-many-samples
+/// message when more than maxSamples (if given and > 0) would be loaded.
+#[napi]
+pub fn block_select_samples(
+    block_dir: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    max_samples: Option<f64>,
+) -> Result<SelectedSamples> {
+    let set = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        self::matchers(std::slice::from_ref(&matchers))?
+            .pop()
+            .unwrap_or_default()
+    };
+    let b = tsdb_core::block::Block::open(std::path::Path::new(&block_dir)).map_err(block_error)?;
+    let sel = b
+        .select_samples(
+            &set,
+            ms(mint_ms),
+            ms(maxt_ms),
+            to_limit(max_samples.unwrap_or(0.0)),
+        )
+        .map_err(block_error)?;
+    Ok(SelectedSamples {
+        labels_json: sel.labels_json,
+        offsets: Uint32Array::new(sel.offsets),
+        timestamps: Float64Array::new(sel.timestamps),
+        values: Float64Array::new(sel.values),
+    })
+}
+
+/// SelectedChunks are the raw chunks of the series a selector matched, flat:
+/// series i (labels i of labelsJson) owns chunks [seriesOffsets[i],
+/// seriesOffsets[i+1]); chunk j is data[dataOffsets[j], dataOffsets[j+1])
+/// with encoding encodings[j] (1 = XOR) and samples from minTimes[j] to
+/// maxTimes[j] (ms).
+#[napi(object)]
+pub struct SelectedChunks {
+    pub labels_json: String,
+    pub series_offsets: Uint32Array,
+    pub min_times: Float64Array,
+    pub max_times: Float64Array,
+    pub encodings: Uint8Array,
+    pub data_offsets: Uint32Array,
+    pub data: Buffer,
+}
+
+/// block_select_chunks opens the block directory `blockDir` and returns,
+/// whole and as stored (CRC checked), the chunks overlapping [mintMs,
+/// maxtMs] of every series matching all matchers (every series for none),
+/// series sorted by labels. For remote read's streamed chunks and block
+/// comparisons. Throws on an invalid regexp and on a missing or corrupt
+/// block, naming the file.
+#[napi]
+pub fn block_select_chunks(
+    block_dir: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+) -> Result<SelectedChunks> {
+    let set = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        self::matchers(std::slice::from_ref(&matchers))?
+            .pop()
+            .unwrap_or_default()
+    };
+    let b = tsdb_core::block::Block::open(std::path::Path::new(&block_dir)).map_err(block_error)?;
+    let sel = b
+        .select_chunks(&set, ms(mint_ms), ms(maxt_ms))
+        .map_err(block_error)?;
+    Ok(SelectedChunks {
+        labels_json: sel.labels_json,
+        series_offsets: Uint32Array::new(sel.series_offsets),
+        min_times: Float64Array::new(sel.min_times),
+        max_times: Float64Array::new(sel.max_times),
+        encodings: Uint8Array::new(sel.encodings),
+        data_offsets: Uint32Array::new(sel.data_offsets),
+        data: Buffer::from(sel.data),
+    })
 }

@@ -25,3 +25,9 @@ t.test('times around zero and selectors already pinned', async (t) => {
 t.test('time-dependent functions skip the re-writes', async (t) => {
   for (const q of ['time()', 'hour(a)', 'timestamp(a)', 'predict_linear(a[5m], 60)', 'a + day_of_week()']) t.same(atVariants(q, 60_000), [], q);
 });
+
+t.test('start() and end() are the evaluation time of an instant query: no re-writes', async (t) => {
+  for (const q of ['start()', 'vector(end())', 'end() - start()', 'a @ start() + start()']) t.same(atVariants(q, 100_000), [], q);
+  // step() and range() are 0 in every instant query, so they keep their variants.
+  t.equal(atVariants('step() + range()', 100_000).length, 5);
+});

@@ -15,6 +15,14 @@ export const AT_MODIFIER_UNSAFE_FUNCTIONS: ReadonlySet<string> = new Set([
   'days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'hour', 'minute', 'month', 'year', 'predict_linear', 'time', 'timestamp',
 ]);
 
+/**
+ * QUERY_TIME_FUNCTIONS return the query's start or end time, which for an
+ * instant query is its evaluation time: like time(), re-evaluating them at
+ * other times changes the answer, so their queries get no `@` variants
+ * (functions.test expects `start()` at 100s to be 100 on every run).
+ */
+const QUERY_TIME_FUNCTIONS: ReadonlySet<string> = new Set(['start', 'end']);
+
 /** pin sets `@ ms` on the unpinned selectors and subqueries of expr; returns false when an unsafe function is used. */
 function pin(expr: Expr, ms: number): boolean {
   let safe = true;
@@ -43,7 +51,7 @@ function pin(expr: Expr, ms: number): boolean {
         visit(e.expr, underPinnedSubquery);
         return;
       case 'Call':
-        if (AT_MODIFIER_UNSAFE_FUNCTIONS.has(e.func)) safe = false;
+        if (AT_MODIFIER_UNSAFE_FUNCTIONS.has(e.func) || QUERY_TIME_FUNCTIONS.has(e.func)) safe = false;
         for (const a of e.args) visit(a, underPinnedSubquery);
         return;
       default:

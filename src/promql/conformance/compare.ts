@@ -84,9 +84,19 @@ export function decodeBody(body: string): DecodedAnswer {
   return { data, warnings: raw.warnings ?? [], infos: raw.infos ?? [] };
 }
 
-/** labelsKey identifies a label set independent of key order. */
+/**
+ * labelsKey identifies a label set independent of key order. A label with an
+ * empty value is no label at all: our storage does not keep empty-valued
+ * labels (as Prometheus's scrape and remote-write paths drop them), so an
+ * expected `{__unit__="", a="b"}` is the series `{a="b"}`.
+ */
 export function labelsKey(labels: Labels): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .filter((k) => labels[k] !== '')
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 }
 
 /** labelsString renders labels as Prometheus does in messages: {__name__="a", b="c"} (name outside). */

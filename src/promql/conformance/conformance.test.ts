@@ -15,6 +15,7 @@ const TESTDATA = fileURLToPath(new URL('../../../../src/promql/conformance/testd
 const SCRIPTS: Array<[file: string, lookbackDeltaMs: number]> = [
   ['staleness_and_encoding.test', 300_000],
   ['lookback_1m.test', 60_000],
+  ['upstream_regressions.test', 300_000],
 ];
 
 const binding = loadNative() as unknown as Partial<SampleLoader>;

@@ -10,9 +10,10 @@
 import { executeQuery, type QueryFailure } from '../../querier/execute.js';
 import type { QueryTask } from '../../querier/query-params.js';
 import type { Kernels } from '../engine/types.js';
-import { checkAnnotations, checkExpectedFailure, compareLabelSets, compareResult, decodeBody, type Decoded } from './compare.js';
+import { checkAnnotations, checkExpectedFailure, compareLabelSets, compareResult, decodeBody, labelsKey, type Decoded } from './compare.js';
 import { isFail, isOrdered, parseScript, ScriptError, type Command, type EvalCmd } from './script.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from './series.js';
+import { HistogramSeries, nhcbBaseLabels } from './native-histograms.js';
 
 /** SampleLoader is what the runner needs from the native binding. */
 export interface SampleLoader {
@@ -44,6 +45,8 @@ export interface EvalFailure {
   line: number;
   expr: string;
   message: string;
+  /** nativeHistograms is set when the eval needs native histograms (see native-histograms.ts). */
+  nativeHistograms?: boolean;
 }
 
 /** FileReport is the outcome of one script. */
@@ -51,7 +54,7 @@ export interface FileReport {
   passed: number;
   total: number;
   failures: EvalFailure[];
-  /** unsupported counts evals that need native histograms. */
+  /** unsupported counts the failed evals that need native histograms (see native-histograms.ts). */
   unsupported: number;
 }
 
@@ -84,12 +87,22 @@ const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
 class ScriptRun {
   private tenant = newTenant();
   private readonly used = new Set<string>();
+  /** histogramSeries are the series loaded with native histogram samples since the last clear. */
+  private readonly histogramSeries = new HistogramSeries();
 
   constructor(private readonly deps: RunnerDeps) {}
 
   load(cmd: Extract<Command, { type: 'load' }>): number {
-    let histograms = 0;
+    // As promqltest, a series defined twice in one load command keeps only its last definition
+    // (labelsKey ignores empty-valued labels, which the storage drops).
+    const defs = new Map<string, (typeof cmd.series)[number]>();
     for (const s of cmd.series) {
+      const key = labelsKey(s.labels);
+      defs.delete(key);
+      defs.set(key, s);
+    }
+    let histograms = 0;
+    for (const s of defs.values()) {
       const ts: number[] = [];
       const vs: number[] = [];
       const stale: boolean[] = [];
@@ -103,6 +116,11 @@ class ScriptRun {
         vs.push(v.value);
         stale.push(v.stale === true);
       });
+      if (s.values.some((v) => v.kind === 'histogram')) this.histogramSeries.add(s.labels);
+      if (cmd.withNhcb) {
+        const base = nhcbBaseLabels(s.labels);
+        if (base !== undefined) this.histogramSeries.add(base);
+      }
       if (ts.length === 0) continue;
       const flat: string[] = [];
       for (const [k, v] of Object.entries(s.labels)) flat.push(k, v);
@@ -112,8 +130,14 @@ class ScriptRun {
     return histograms;
   }
 
+  /** needsNativeHistograms reports whether an eval expects or reads native histogram samples. */
+  needsNativeHistograms(cmd: EvalCmd): boolean {
+    return expectsHistogram(cmd) || this.histogramSeries.readBy(cmd.expr);
+  }
+
   clear(): void {
     this.release();
+    this.histogramSeries.clear();
     this.tenant = newTenant();
   }
 
@@ -253,8 +277,12 @@ export function runScript(text: string, deps: RunnerDeps): FileReport {
           if (message === undefined) {
             report.passed++;
           } else {
-            if (expectsHistogram(cmd)) report.unsupported++;
-            report.failures.push({ line: cmd.line, expr: cmd.expr, message });
+            const failure: EvalFailure = { line: cmd.line, expr: cmd.expr, message };
+            if (run.needsNativeHistograms(cmd)) {
+              report.unsupported++;
+              failure.nativeHistograms = true;
+            }
+            report.failures.push(failure);
           }
           break;
         }

@@ -4,6 +4,7 @@
 
 import type { AggregateExpr, Expr } from '../parser/ast.js';
 import { formatFloatF } from './annotations.js';
+import { goStrconvQuote } from '../parser/unquote.js';
 import type { Evaluator } from './engine.js';
 import { kahanSumInc, quantileOf } from './kernels-reference.js';
 import { compareStrings, keyWith, keyWithout, labelsHash, labelsKey, METRIC_NAME } from './labels.js';
@@ -332,7 +333,10 @@ function countValues(ev: Evaluator, e: AggregateExpr, grouping: string[], grid: 
   const param = e.param ? unwrap(e.param) : undefined;
   if (!param || param.type !== 'StringLiteral') throw new EngineError('execution', 'count_values needs a string parameter');
   const label = param.val;
-  if (label === '' || label.includes('\ufffd')) throw new EngineError('execution', `invalid label name ${JSON.stringify(label)}`);
+  // Prometheus checks model.LabelName(label).IsValid(): any non-empty valid UTF-8 under UTF-8 names.
+  if (label === '' || param.invalidUtf8 !== undefined) {
+    throw new EngineError('execution', `invalid label name ${param.invalidUtf8 ?? goStrconvQuote(label)}`);
+  }
   const groupBy = e.without ? grouping : [...grouping, label].sort(compareStrings);
   const keyOf = groupingKeyFn(groupBy, e.without);
   const input = vectorOf(ev.eval(e.expr, grid), 'count_values');

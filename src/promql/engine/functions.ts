@@ -8,6 +8,7 @@ import { formatFloatF } from './annotations.js';
 import type { Evaluator } from './engine.js';
 import { checkModifier, evalExtendedRange } from './extended.js';
 import { evalInfo } from './info.js';
+import { goStrconvQuote } from '../parser/unquote.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
 import { compareLabels, compileAnchored, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type RangeFunction, type StepGrid } from './types.js';
@@ -622,12 +623,14 @@ function quantileLabel(q: number): string {
 function evalHistogramQuantiles(ev: Evaluator, args: Expr[], grid: StepGrid): Value {
   const input = vectorOf(ev.eval(args[0], grid), 'histogram_quantiles');
   const label = stringArg(args[1], 'histogram_quantiles');
-  if (!isValidLabelName(label)) throw new EngineError('execution', `invalid label name ${JSON.stringify(label)}`);
+  const lit = unwrap(args[1]);
+  const invalidUtf8 = lit.type === 'StringLiteral' ? lit.invalidUtf8 : undefined;
+  if (invalidUtf8 !== undefined || !isValidLabelName(label)) throw new EngineError('execution', `invalid label name ${invalidUtf8 ?? goStrconvQuote(label)}`);
   const qs = args.slice(2).map((a) => scalarOf(ev.eval(a, grid), 'histogram_quantiles'));
   for (const q of qs) for (const x of q) if (Number.isNaN(x) || x < 0 || x > 1) ev.ann.invalidQuantile(x, args[2 + qs.indexOf(q)].pos);
   const col = new Collector(grid.n);
   for (const g of bucketGroups(ev, input, args[0].pos)) {
-    if (label in g.labels) throw new EngineError('execution', `label ${JSON.stringify(label)} already exists in the input of histogram_quantiles`);
+    if (label in g.labels) throw new EngineError('execution', `label ${goStrconvQuote(label)} already exists in the input of histogram_quantiles`);
     for (let i = 0; i < grid.n; i++) {
       const b = bucketsAt(g, i);
       if (b.length === 0) continue;

@@ -41,6 +41,12 @@ export interface NumberLiteral {
 export interface StringLiteral {
   type: 'StringLiteral';
   val: string;
+  /**
+   * invalidUtf8 is set when the literal's bytes are not valid UTF-8 (byte
+   * escapes such as "a\xc5z"): Go's %q of those bytes, as Prometheus prints
+   * them. val holds U+FFFD in place of the invalid bytes.
+   */
+  invalidUtf8?: string;
   pos: PosRange;
 }
 

@@ -314,7 +314,8 @@ export class Lexer {
    * lexDurationExpr lexes inside [range] and [range:step], as Prometheus's
    * lexDurationExpr: numbers and durations, a colon, parentheses and
    * arithmetic operators (duration expressions, which the parser rejects as
-   * an experimental feature), and the step()/range()/min()/max() keywords
+   * an experimental feature), and the step()/range()/min_of()/max_of()
+   * (or min()/max()) keywords
    * as identifiers. Anything else is an error.
    */
   private lexDurationExpr(c: string, startI: number, start: number): Token {
@@ -323,7 +324,7 @@ export class Lexer {
       this.gotDuration = true;
       return this.lexNumberOrDuration(startI, start);
     }
-    const word = /^(step|range|min|max)\s*\(/i.exec(this.input.slice(this.i));
+    const word = /^(step|range|min_of|max_of|min|max)\s*\(/i.exec(this.input.slice(this.i));
     if (word !== null) {
       for (let k = 0; k < word[1]!.length; k++) this.advance();
       return this.token('IDENTIFIER', startI, start);

@@ -288,6 +288,26 @@ const VALID: Array<[query: string, printed: string]> = [
   ['(sum(foo) )', '(sum(foo))'],
   ['(sum(foo) by (bar))', '(sum by (bar) (foo))'],
   ['sum by (job)(rate(http_requests_total[30m]))', 'sum by (job) (rate(http_requests_total[30m]))'],
+  // Query-context and scalar functions of newer Prometheus (functions.test); start and end stay metric names.
+  ['start()', ''],
+  ['end() - start()', ''],
+  ['vector(end())', ''],
+  ['step() * range()', ''],
+  ['start @ end()', ''],
+  ['start{a="b"} + end', ''],
+  ['min_of(3, 5)', ''],
+  ['max_of(NaN, 1)', ''],
+  ['histogram_quantiles(x, "q", 0.5, 0.9)', ''],
+  // min_of/max_of in duration expressions (duration_expression.test); printed as min/max.
+  ['count_over_time(x[min_of(step()+1,1h)])', 'count_over_time(x[min(step() + 1, 1h)])'],
+  ['x offset max_of(3s, min_of(step(), 1s))', 'x offset max(3s, min(step(), 1s))'],
+  ['x offset -min_of(step(), 1s) + 8000', 'x offset -min(step(), 1s) + 8000'],
+  // fill() takes any float (fill-modifier.test).
+  ['foo + fill(Inf) bar', 'foo + fill (+Inf) bar'],
+  ['foo + fill(-Inf) bar', 'foo + fill (-Inf) bar'],
+  ['foo + fill(NaN) bar', 'foo + fill (NaN) bar'],
+  // A string that is not valid UTF-8 prints back with its byte escapes.
+  ['count_values("a\\xc5z", x)', ''],
 ];
 
 /** INVALID lists queries that fail, with Prometheus's error text. */
@@ -430,8 +450,9 @@ const INVALID: Array<[query: string, error: string]> = [
   ['rate(food[1m])[1h] offset 1h', '1:15: parse error: ranges only allowed for vector selectors'],
   ['rate(food[1m])[1h] @ 100', '1:15: parse error: ranges only allowed for vector selectors'],
   ['1[5m:]', '1:1: parse error: subquery is only allowed on instant vector, got scalar instead'],
-  ['start()', '1:6: parse error: unexpected "("'],
-  ['end()', '1:4: parse error: unexpected "("'],
+  ['start(1)', '1:1: parse error: expected 0 argument(s) in call to "start", got 1'],
+  ['min_of(1)', '1:1: parse error: expected 2 argument(s) in call to "min_of", got 1'],
+  ['histogram_quantiles(x, "q")', '1:1: parse error: expected at least 3 argument(s) in call to "histogram_quantiles", got 2'],
   ['info(rate(http_request_counter_total{}[5m]), target_info{foo="bar"})', '1:46: parse error: expected label selectors only, got vector selector instead'],
   ['info(http_request_counter_total{namespace="zzz"}, {foo="bar"} == 1)', '1:51: parse error: expected label selectors only'],
   ['sum(', '1:5: parse error: unclosed left parenthesis'],
@@ -669,12 +690,22 @@ t.test('duration expression trees', async (t) => {
   t.equal((parseExpr('x offset -7m') as VectorSelector).offsetExpr, undefined, 'plain offsets have no expression');
 });
 
+t.test('string literals that are not valid UTF-8', async (t) => {
+  const lit = (q: string): Expr => (parseExpr(q) as AggregateExpr).param!;
+  t.match(lit('count_values("a\\xc5z", x)'), { type: 'StringLiteral', val: 'a\ufffdz', invalidUtf8: '"a\\xc5z"' });
+  t.match(lit("count_values('\\xff\\xfe', x)"), { val: '\ufffd\ufffd', invalidUtf8: '"\\xff\\xfe"' });
+  t.equal((lit('count_values("\\xc3\\xa9", x)') as { invalidUtf8?: string }).invalidUtf8, undefined, 'valid UTF-8 from byte escapes');
+  t.equal((lit('count_values("\\ufffd", x)') as { invalidUtf8?: string }).invalidUtf8, undefined, 'a real U+FFFD is valid');
+});
+
 t.test('functions table', async (t) => {
   t.equal(FUNCTIONS.holt_winters, undefined, 'holt_winters is gone in Prometheus 3');
   t.same(FUNCTIONS.round, { name: 'round', argTypes: ['vector', 'scalar'], variadic: 1, returnType: 'vector', experimental: false });
   t.same(FUNCTIONS.label_join?.variadic, -1);
   t.equal(FUNCTIONS.info?.experimental, true);
   t.equal(FUNCTIONS.time?.returnType, 'scalar');
+  for (const name of ['step', 'range', 'start', 'end', 'min_of', 'max_of', 'histogram_quantiles']) t.ok(FUNCTIONS[name], name);
+  t.equal(FUNCTIONS.start?.returnType, 'scalar');
   for (const name of ['histogram_avg', 'histogram_count', 'histogram_sum', 'histogram_stddev', 'histogram_stdvar', 'histogram_fraction', 'histogram_quantile', 'sort_by_label_desc', 'double_exponential_smoothing', 'ts_of_min_over_time', 'ts_of_last_over_time', 'present_over_time', 'day_of_year']) {
     t.ok(FUNCTIONS[name], name);
   }

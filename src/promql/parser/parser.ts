@@ -22,6 +22,7 @@ import type {
   MatrixSelector,
   NumberLiteral,
   PosRange,
+  StringLiteral,
   SubqueryExpr,
   VectorMatching,
   VectorSelector,
@@ -33,7 +34,7 @@ import { Lexer, describeToken, KEYWORDS, type Token, type TokenType } from './le
 import { constantSeconds, goFloatF, parseDuration, parseNumber, roundHalfAway, secondsToMs } from './literals.js';
 import { regexpError } from './regexp.js';
 import { METRIC_NAME_LABEL } from './selector.js';
-import { goStrconvQuote, unquoteString } from './unquote.js';
+import { goQuoteBytes, goStrconvQuote, isValidUtf8, unquoteString, unquoteStringBytes } from './unquote.js';
 
 export { constantSeconds, documentedType, exprType, parseDuration, parseNumber };
 
@@ -154,8 +155,12 @@ const LABEL_NAME_RE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
 /** Operators allowed in duration expressions. */
 const DURATION_OPERATORS: ReadonlySet<TokenType> = new Set<TokenType>(['ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'POW']);
-/** Functions of duration expressions (min and max become min_of and max_of in the tree). */
-const DURATION_FUNCTIONS: ReadonlySet<string> = new Set(['step', 'range', 'min', 'max']);
+/**
+ * Functions of duration expressions: min_of and max_of, also spelled min and
+ * max (which become min_of and max_of in the tree).
+ */
+const DURATION_FUNCTIONS: ReadonlySet<string> = new Set(['step', 'range', 'min', 'max', 'min_of', 'max_of']);
+const DURATION_BINARY_FUNCTIONS: ReadonlySet<string> = new Set(['min', 'max', 'min_of', 'max_of']);
 
 /** foldSign applies a unary sign: folded into a number literal, as the grammar does, else a UnaryExpr. */
 function foldSign(sign: Token, operand: Expr): Expr {
@@ -326,7 +331,17 @@ class Parser {
     if (sign.type === 'ADD' || sign.type === 'SUB') this.next();
     const t = this.peek();
     if (t.type !== 'NUMBER' && t.type !== 'DURATION') this.unexpected('fill modifier', 'number or duration');
-    const v = this.parseDurationLiteral().val * (sign.type === 'SUB' ? -1 : 1);
+    // Any float (Inf and NaN too) or a duration in seconds: no duration range check here.
+    let v: number;
+    if (t.type === 'NUMBER') {
+      this.next();
+      const n = parseNumber(t.value);
+      if (typeof n !== 'number') this.fail(t.pos, `error parsing number: ${n.error}`);
+      v = n;
+    } else {
+      v = this.parseDurationLiteral().val;
+    }
+    if (sign.type === 'SUB') v = -v;
     if (this.kind() !== 'RIGHT_PAREN') this.unexpected('fill modifier', '")"');
     this.next();
     return v;
@@ -355,9 +370,15 @@ class Parser {
         if (typeof ms !== 'number') this.fail(t.pos, ms.error);
         return { type: 'NumberLiteral', val: ms / 1000, duration: true, pos: { start: t.pos, end: t.end } };
       }
-      case 'STRING':
+      case 'STRING': {
         this.next();
-        return { type: 'StringLiteral', val: unquoteString(t.value), pos: { start: t.pos, end: t.end } };
+        const lit: StringLiteral = { type: 'StringLiteral', val: unquoteString(t.value), pos: { start: t.pos, end: t.end } };
+        if (lit.val.includes('\ufffd')) {
+          const bytes = unquoteStringBytes(t.value);
+          if (!isValidUtf8(bytes)) lit.invalidUtf8 = goQuoteBytes(bytes);
+        }
+        return lit;
+      }
       case 'LEFT_PAREN': {
         this.next();
         const inner = this.parseBinary(1);
@@ -368,6 +389,11 @@ class Parser {
       case 'LEFT_BRACE':
         return this.parseVectorSelector(undefined);
       case 'IDENTIFIER':
+        if (this.kind(1) === 'LEFT_PAREN') return this.parseCall();
+        return this.parseVectorSelector(this.next());
+      case 'START':
+      case 'END':
+        // start() and end() are functions; bare start/end are metric names (and `@ start()` is a modifier).
         if (this.kind(1) === 'LEFT_PAREN') return this.parseCall();
         return this.parseVectorSelector(this.next());
       default:
@@ -610,7 +636,8 @@ class Parser {
   // --- Duration expressions (promql-duration-expr) ------------------------
   //
   // Inside brackets: arithmetic (+ - * / % ^, unary signs, parentheses) over
-  // numbers (seconds), durations, step(), range(), min(a, b) and max(a, b).
+  // numbers (seconds), durations, step(), range(), min_of(a, b) and
+  // max_of(a, b) (or min(a, b) and max(a, b)).
   // After offset: one signed operand, or a parenthesised expression. The
   // tree uses ordinary nodes; min and max are Calls of min_of and max_of.
 
@@ -650,7 +677,7 @@ class Parser {
       this.next();
       this.next();
       const args: Expr[] = [];
-      if (name === 'min' || name === 'max') {
+      if (DURATION_BINARY_FUNCTIONS.has(name)) {
         args.push(this.parseDurationExpr(1, context, expected));
         if (this.kind() !== 'COMMA') this.unexpected('duration expression', '","');
         this.next();

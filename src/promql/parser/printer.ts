@@ -21,7 +21,7 @@ export function formatExpr(e: Expr): string {
       if (e.duration === true) return e.val < 0 ? `-${formatDuration(secondsToDurationMs(-e.val))}` : formatDuration(secondsToDurationMs(e.val));
       return formatFloat(e.val);
     case 'StringLiteral':
-      return goStrconvQuote(e.val);
+      return e.invalidUtf8 ?? goStrconvQuote(e.val);
     case 'VectorSelector':
       return formatSelector(e, true);
     case 'MatrixSelector': {

@@ -18,6 +18,7 @@ use std::fmt::Write;
 use super::chunks::AppendOutcome;
 use super::series::MemSeries;
 use super::Head;
+use crate::wal::record::SamplesEncoder;
 
 /// AppendErrorKind is why the head refused a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +123,8 @@ pub struct HeadAppender<'h> {
     maxt: i64,
     samples: u64,
     chunks: u64,
+    /// WAL hook: every sample written to a chunk, when logging is on.
+    wal_log: Option<SamplesEncoder>,
 }
 
 impl<'h> HeadAppender<'h> {
@@ -133,7 +136,23 @@ impl<'h> HeadAppender<'h> {
             maxt: i64::MIN,
             samples: 0,
             chunks: 0,
+            wal_log: None,
         }
+    }
+
+    /// log_samples turns on the WAL hook: from now on every sample that
+    /// reaches a chunk is also encoded as a WAL Samples record.
+    pub fn log_samples(&mut self) {
+        self.wal_log.get_or_insert_with(SamplesEncoder::default);
+    }
+
+    /// take_sample_log returns the Samples records of what was appended
+    /// since `log_samples` (empty when logging is off).
+    pub fn take_sample_log(&mut self) -> Vec<Vec<u8>> {
+        self.wal_log
+            .take()
+            .map(SamplesEncoder::finish)
+            .unwrap_or_default()
     }
 
     /// min_valid_time is the time below which samples are refused, when
@@ -145,8 +164,8 @@ impl<'h> HeadAppender<'h> {
     }
 
     /// append_series appends samples (in request order) to one series.
-    /// Refused samples are counted; they never stop the others. This is the
-    /// place to hook the WAL: every sample that reaches `chunks.append`.
+    /// Refused samples are counted; they never stop the others. Every
+    /// sample that reaches `chunks.append` goes to the WAL hook.
     pub fn append_series<I>(&mut self, series: &MemSeries, samples: I) -> SeriesAppendResult
     where
         I: IntoIterator<Item = (i64, f64)>,
@@ -197,6 +216,9 @@ impl<'h> HeadAppender<'h> {
             }
             st.last_t = t;
             st.last_v_bits = bits;
+            if let Some(log) = &mut self.wal_log {
+                log.push(u64::from(series.series_ref), t, v);
+            }
             res.appended += 1;
             self.mint = self.mint.min(t);
             self.maxt = self.maxt.max(t);
@@ -225,6 +247,9 @@ impl<'h> HeadAppender<'h> {
             }
             st.last_t = t;
             st.last_v_bits = v.to_bits();
+            if let Some(log) = &mut self.wal_log {
+                log.push(u64::from(series.series_ref), t, v);
+            }
             appended += 1;
             self.mint = self.mint.min(t);
             self.maxt = self.maxt.max(t);

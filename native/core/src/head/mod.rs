@@ -16,9 +16,11 @@
 //! series. Readers take (2) shared to resolve postings into series, release
 //! it, then lock each series briefly. Head-wide figures are atomics.
 //!
-//! A WAL hooks in at `HeadAppender::append_series` (samples that passed
-//! every check) and at series creation; blocks are cut from the closed
-//! chunks, which keep their min/max times.
+//! The WAL (`crate::wal`) hooks in at `HeadAppender::append_series` (see
+//! `HeadAppender::log_samples`: samples that passed every check) and at
+//! series creation (in `ingest`); a tenant's WAL writer mutex is taken
+//! before (2). Blocks are cut from the closed chunks, which keep their
+//! min/max times.
 
 mod append;
 pub mod chunks;

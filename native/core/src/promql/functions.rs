@@ -273,8 +273,12 @@ pub(crate) fn quantile_over_time(vs: &[f64], q: f64, scratch: &mut Vec<f64>) -> 
     quantile(q, scratch)
 }
 
-/// mad_over_time is the median absolute deviation from the median.
+/// mad_over_time is the median absolute deviation from the median; a NaN
+/// anywhere in the window makes it NaN (rather than being sorted aside).
 pub(crate) fn mad_over_time(vs: &[f64], scratch: &mut Vec<f64>) -> f64 {
+    if vs.iter().any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
     scratch.clear();
     scratch.extend_from_slice(vs);
     let median = quantile(0.5, scratch);

@@ -563,6 +563,9 @@ fn quantile_and_mad_over_time() {
         &m.at("mad_over_time", 10 * S, 20 * S, &[]),
         &[Some(1.0), Some(1.5)],
     );
+    // A NaN in the window makes mad NaN (functions.test: metric_nan 1 2 NaN 4 → NaN).
+    let n = Input::load(10 * S, &[vec![1.0, 2.0, f64::NAN, 4.0]]);
+    check(&n.at("mad_over_time", 30 * S, 40 * S, &[]), &[Some(f64::NAN)]);
 }
 
 #[test]

@@ -1,0 +1,253 @@
+//! Opening a block directory and reading samples from it.
+//!
+//! [`Block::open`] reads `meta.json`, the index and the tombstones into
+//! memory and opens the chunk segments (chunks are read on demand),
+//! checking magic numbers, versions, the TOC and the symbol and postings
+//! offset tables up front; series entries, postings lists and chunks are
+//! checked (CRC, bounds) when they are read. Damage
+//! is reported as [`BlockError::Corrupt`] naming the file and what was
+//! wrong, never as a panic.
+
+use std::path::{Path, PathBuf};
+
+use super::chunks::ChunkReader;
+use super::index_reader::BlockIndex;
+use super::meta::BlockMeta;
+use super::tombstones::{decode_tombstones, Tombstones};
+use super::BlockError;
+use crate::chunkenc::{XorIterator, ENCODING_XOR};
+use crate::head::{write_json_string, SelectedSamples};
+use crate::index::{postings, select_postings, Matcher};
+
+/// write_labels_json appends one label set as a JSON object.
+fn write_labels_json(out: &mut String, labels: &[(String, String)]) {
+    out.push('{');
+    for (j, (n, v)) in labels.iter().enumerate() {
+        if j > 0 {
+            out.push(',');
+        }
+        write_json_string(out, n);
+        out.push(':');
+        write_json_string(out, v);
+    }
+    out.push('}');
+}
+
+/// SelectedChunks are the raw chunks of the selected series, flat: series
+/// `i` (labels `i` of the JSON array) owns chunks
+/// `series_offsets[i]..series_offsets[i + 1]`, and chunk `j` is
+/// `data[data_offsets[j]..data_offsets[j + 1]]` with encoding
+/// `encodings[j]` and sample times `min_times[j]..=max_times[j]`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SelectedChunks {
+    pub labels_json: String,
+    pub series_offsets: Vec<u32>,
+    pub min_times: Vec<f64>,
+    pub max_times: Vec<f64>,
+    pub encodings: Vec<u8>,
+    pub data_offsets: Vec<u32>,
+    pub data: Vec<u8>,
+}
+
+/// Block is an opened, read-only block.
+#[derive(Debug)]
+pub struct Block {
+    dir: PathBuf,
+    meta: BlockMeta,
+    index: BlockIndex,
+    chunks: ChunkReader,
+    tombstones: Tombstones,
+}
+
+impl Block {
+    /// open loads the block in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, BlockError> {
+        let meta = BlockMeta::read(dir)?;
+        let index_path = dir.join("index");
+        let data =
+            std::fs::read(&index_path).map_err(|e| BlockError::io("read", &index_path, e))?;
+        let index = BlockIndex::parse(data).map_err(|e| e.in_file(&index_path))?;
+        let chunks_dir = dir.join("chunks");
+        let chunks = ChunkReader::open(&chunks_dir).map_err(|e| e.in_file(&chunks_dir))?;
+        let ts_path = dir.join("tombstones");
+        let tombstones = match std::fs::read(&ts_path) {
+            Ok(b) => decode_tombstones(&b).map_err(|e| e.in_file(&ts_path))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Tombstones::new(),
+            Err(e) => return Err(BlockError::io("read", &ts_path, e)),
+        };
+        Ok(Block {
+            dir: dir.to_path_buf(),
+            meta,
+            index,
+            chunks,
+            tombstones,
+        })
+    }
+
+    /// meta is the block's meta.json.
+    pub fn meta(&self) -> &BlockMeta {
+        &self.meta
+    }
+
+    /// index is the block's index, an `IndexReader` for series selection.
+    pub fn index(&self) -> &BlockIndex {
+        &self.index
+    }
+
+    /// chunks reads the block's chunk data.
+    pub fn chunks(&self) -> &ChunkReader {
+        &self.chunks
+    }
+
+    /// select_series returns the ids of the series matching every matcher
+    /// (all series for none), in label order.
+    pub fn select_series(&self, matchers: &[Matcher]) -> Result<Vec<u32>, BlockError> {
+        let mut p = if matchers.is_empty() {
+            crate::index::IndexReader::all_postings(&self.index)
+        } else {
+            select_postings(&self.index, matchers)
+        };
+        let ids = postings::expand(&mut *p);
+        if let Some(e) = p.err() {
+            return Err(BlockError::Corrupt(format!(
+                "{}: {e}",
+                self.dir.join("index").display()
+            )));
+        }
+        Ok(ids)
+    }
+
+    /// select_chunks returns, whole and as stored, the chunks overlapping
+    /// [mint, maxt] of every series matching all matchers (all series for
+    /// none), series in label order, series without such chunks left out
+    /// (what remote read's streamed chunks and a compactor need). Each
+    /// chunk's CRC is checked. Tombstones are not applied.
+    pub fn select_chunks(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<SelectedChunks, BlockError> {
+        let mut out = SelectedChunks {
+            labels_json: String::from("["),
+            series_offsets: vec![0],
+            data_offsets: vec![0],
+            ..Default::default()
+        };
+        let index_err = |e: BlockError| e.in_file(&self.dir.join("index"));
+        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
+        let too_big =
+            || BlockError::InvalidArgument("more than 4GiB of chunks selected".to_string());
+        for id in self.select_series(matchers)? {
+            let s = self.index.series(id).map_err(index_err)?;
+            let before = out.encodings.len();
+            for c in s
+                .chunks
+                .iter()
+                .filter(|c| c.max_t >= mint && c.min_t <= maxt)
+            {
+                let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
+                out.min_times.push(c.min_t as f64);
+                out.max_times.push(c.max_t as f64);
+                out.encodings.push(enc);
+                out.data.extend_from_slice(&data);
+                out.data_offsets
+                    .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
+            }
+            if out.encodings.len() == before {
+                continue;
+            }
+            if out.series_offsets.len() > 1 {
+                out.labels_json.push(',');
+            }
+            write_labels_json(&mut out.labels_json, &s.labels);
+            out.series_offsets.push(out.encodings.len() as u32);
+        }
+        out.labels_json.push(']');
+        Ok(out)
+    }
+
+    /// select_samples returns the samples with `mint <= t <= maxt` of every
+    /// series matching all matchers (all series for none), in the shape of
+    /// the head's `select_samples`: series sorted by labels, series without
+    /// samples in range left out, deleted ranges (tombstones) skipped.
+    /// `max_samples` (0 = no limit) bounds the samples loaded, as the head's.
+    pub fn select_samples(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+        max_samples: usize,
+    ) -> Result<SelectedSamples, BlockError> {
+        let mut out = SelectedSamples {
+            labels_json: String::from("["),
+            offsets: vec![0],
+            timestamps: Vec::new(),
+            values: Vec::new(),
+        };
+        if mint > maxt || self.meta.max_time <= mint || self.meta.min_time > maxt {
+            out.labels_json.push(']');
+            return Ok(out);
+        }
+        let index_err = |e: BlockError| e.in_file(&self.dir.join("index"));
+        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
+        for id in self.select_series(matchers)? {
+            let s = self.index.series(id).map_err(index_err)?;
+            let deleted = self.tombstones.get(&id);
+            let before = out.timestamps.len();
+            for c in s
+                .chunks
+                .iter()
+                .filter(|c| c.max_t >= mint && c.min_t <= maxt)
+            {
+                let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
+                if enc != ENCODING_XOR {
+                    return Err(BlockError::Unsupported(format!(
+                        "{}: chunk encoding {enc} (only XOR float chunks are read)",
+                        self.dir.display()
+                    )));
+                }
+                let mut it = XorIterator::new(&data);
+                if it.seek(mint) {
+                    loop {
+                        let (t, bits) = it.at_bits();
+                        if t > maxt {
+                            break;
+                        }
+                        let gone =
+                            deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
+                        if !gone {
+                            out.timestamps.push(t as f64);
+                            out.values.push(f64::from_bits(bits));
+                        }
+                        if !it.next() {
+                            break;
+                        }
+                    }
+                }
+                if let Some(e) = it.err() {
+                    return Err(chunks_err(BlockError::Corrupt(format!(
+                        "chunk ref {:#x}: {e}",
+                        c.chunk_ref
+                    ))));
+                }
+                if max_samples > 0 && out.timestamps.len() > max_samples {
+                    return Err(BlockError::TooManySamples);
+                }
+            }
+            if out.timestamps.len() == before {
+                continue;
+            }
+            if out.offsets.len() > 1 {
+                out.labels_json.push(',');
+            }
+            write_labels_json(&mut out.labels_json, &s.labels);
+            let end = u32::try_from(out.timestamps.len()).map_err(|_| {
+                BlockError::InvalidArgument("more than 2^32 samples selected".to_string())
+            })?;
+            out.offsets.push(end);
+        }
+        out.labels_json.push(']');
+        Ok(out)
+    }
+}

@@ -1,0 +1,378 @@
+//! wal is the write-ahead log of each tenant's head, in Prometheus's WAL
+//! format (`tsdb/wlog` segments and pages, `tsdb/record` payloads; byte
+//! layout in `docs/format/wal.md`): `<dir>/<tenant>/wal/00000000`, ...
+//!
+//! - [`record`]: Series and Samples record codecs;
+//! - [`writer`]: pages, fragments and segments on the write side;
+//! - [`reader`]: the streaming reader that spots torn and corrupt data;
+//! - [`replay`]: rebuilding a head from its segments.
+//!
+//! # Write path and locks
+//!
+//! A request's ingestion holds its tenant's [`TenantWal::writer`] mutex
+//! from its first append to the head until its records are written (one
+//! `write` per request). This makes the log order the append order, so the
+//! Series record of a series always precedes its samples, and one series'
+//! samples are logged in the order the head took them, and replay rebuilds
+//! the same series refs. The mutex is taken before any head lock
+//! (`Db::tenants` < `TenantWal::writer` < `Head::index` < `MemSeries::state`).
+//!
+//! With [`SyncMode::Always`], the request then waits in [`TenantWal::sync_to`]
+//! for an fsync that covers its batch: one thread fsyncs for everyone who
+//! wrote before it started (group commit), outside the writer mutex.
+
+pub mod reader;
+pub mod record;
+pub mod replay;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
+
+pub use reader::{Corruption, Next, SegmentReader};
+pub use replay::{ReplayState, ReplayStats};
+pub use writer::SegmentWriter;
+
+/// PAGE_SIZE is the size of a WAL page.
+pub const PAGE_SIZE: usize = 32 * 1024;
+/// HEADER_SIZE is the size of a fragment header: type, u16 length, CRC32.
+pub const HEADER_SIZE: usize = 7;
+/// DEFAULT_SEGMENT_SIZE is Prometheus's (and Mimir's) 128 MiB.
+pub const DEFAULT_SEGMENT_SIZE: u64 = 128 * 1024 * 1024;
+
+/// Fragment types (the low three bits of a fragment's first byte; 0 is
+/// page padding).
+pub const FULL: u8 = 1;
+pub const FIRST: u8 = 2;
+pub const MIDDLE: u8 = 3;
+pub const LAST: u8 = 4;
+
+/// SyncMode is `-blocks-storage.tsdb.wal-sync-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    /// Written to the kernel before the answer: survives the process.
+    None,
+    /// fsynced before the answer (group commit): survives power loss.
+    Always,
+}
+
+impl SyncMode {
+    pub fn parse(s: &str) -> Option<SyncMode> {
+        match s {
+            "none" => Some(SyncMode::None),
+            "always" => Some(SyncMode::Always),
+            _ => None,
+        }
+    }
+}
+
+/// WalOptions configure every tenant's WAL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalOptions {
+    /// `-blocks-storage.tsdb.dir`: tenant WALs are in `<dir>/<tenant>/wal`.
+    pub dir: PathBuf,
+    /// `-blocks-storage.tsdb.wal-segment-size-bytes`, a multiple of 32 KiB.
+    pub segment_size: u64,
+    pub sync_mode: SyncMode,
+}
+
+/// segment_name is a segment's file name: its index in 8 digits.
+pub fn segment_name(index: u64) -> String {
+    format!("{index:08}")
+}
+
+/// segment_path is `dir/segment_name(index)`.
+pub fn segment_path(dir: &Path, index: u64) -> PathBuf {
+    dir.join(segment_name(index))
+}
+
+/// list_segments returns the indexes of the segments in a WAL directory,
+/// ascending (an absent directory has none). Other files are ignored.
+pub fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.len() >= 8 && name.bytes().all(|b| b.is_ascii_digit()) && e.file_type()?.is_file() {
+            if let Ok(i) = name.parse::<u64>() {
+                out.push(i);
+            }
+        }
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// SyncState is the group-commit bookkeeping behind `TenantWal::sync`.
+#[derive(Debug, Default)]
+struct SyncState {
+    /// Every batch up to this sequence is on stable storage.
+    synced_seq: u64,
+    /// A thread is fsyncing (others wait for it, then maybe go themselves).
+    in_progress: bool,
+}
+
+/// TenantWal is one tenant's WAL: its directory, writer, group commit and,
+/// during start-up, its replay state.
+#[derive(Debug)]
+pub struct TenantWal {
+    dir: PathBuf,
+    sync_mode: SyncMode,
+    /// The open end; held by a request from its first append to its write.
+    writer: Mutex<SegmentWriter>,
+    /// Group commit state; never held while taking `writer` for long.
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+    /// Replay bookkeeping between `replay_segment` calls.
+    replay: Mutex<Option<ReplayState>>,
+    /// Segments found at open (replay reads these; writes go after them).
+    existing: Vec<u64>,
+}
+
+impl TenantWal {
+    /// open prepares a tenant's WAL in `dir` (created on the first write).
+    pub fn open(dir: PathBuf, opts: &WalOptions) -> io::Result<TenantWal> {
+        let existing = list_segments(&dir)?;
+        let next = existing.last().map_or(0, |l| l + 1);
+        Ok(TenantWal {
+            writer: Mutex::new(SegmentWriter::new(
+                &dir,
+                opts.segment_size,
+                opts.sync_mode == SyncMode::Always,
+                next,
+            )),
+            dir,
+            sync_mode: opts.sync_mode,
+            sync: Mutex::new(SyncState::default()),
+            synced: Condvar::new(),
+            replay: Mutex::new(None),
+            existing,
+        })
+    }
+
+    /// dir is the WAL directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// existing_segments are the segments found when the WAL was opened.
+    pub fn existing_segments(&self) -> &[u64] {
+        &self.existing
+    }
+
+    /// sync_mode is the fsync policy.
+    pub fn sync_mode(&self) -> SyncMode {
+        self.sync_mode
+    }
+
+    /// lock_writer takes the writer mutex (see the module docs).
+    pub fn lock_writer(&self) -> MutexGuard<'_, SegmentWriter> {
+        self.writer.lock()
+    }
+
+    /// commit makes a written batch as durable as the sync mode asks.
+    pub fn commit(&self, seq: u64) -> io::Result<()> {
+        match self.sync_mode {
+            SyncMode::None => Ok(()),
+            SyncMode::Always => self.sync_to(seq),
+        }
+    }
+
+    /// sync_to returns once batch `seq` is on stable storage, fsyncing the
+    /// open segment unless another thread's fsync already covers it.
+    pub fn sync_to(&self, seq: u64) -> io::Result<()> {
+        let mut st = self.sync.lock();
+        loop {
+            if st.synced_seq >= seq {
+                return Ok(());
+            }
+            if !st.in_progress {
+                break;
+            }
+            self.synced.wait(&mut st);
+        }
+        st.in_progress = true;
+        drop(st);
+        // Segments closed before this point were fsynced when closed, so
+        // the open one is all that can hold batches up to `target`.
+        let (file, target) = self.writer.lock().current();
+        let res = match file {
+            Some(f) => f.sync_data(),
+            None => Ok(()),
+        };
+        let mut st = self.sync.lock();
+        st.in_progress = false;
+        if res.is_ok() {
+            st.synced_seq = st.synced_seq.max(target);
+        }
+        self.synced.notify_all();
+        res
+    }
+
+    /// close fsyncs and closes the open segment.
+    pub fn close(&self) -> io::Result<()> {
+        self.writer.lock().close_segment()
+    }
+}
+
+/// WalStorage is the process-wide set of tenant WALs, configured once by
+/// `open` (the binding's `openStorage`). Until then, heads live in memory
+/// only (unit tests).
+#[derive(Debug, Default)]
+pub struct WalStorage {
+    opts: RwLock<Option<WalOptions>>,
+    tenants: RwLock<HashMap<String, Arc<TenantWal>>>,
+    closed: RwLock<bool>,
+}
+
+static STORAGE: LazyLock<WalStorage> = LazyLock::new(WalStorage::default);
+
+/// storage is the process-wide WAL registry used by the binding.
+pub fn storage() -> &'static WalStorage {
+    &STORAGE
+}
+
+/// TenantSegments lists a tenant's WAL segments found at open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantSegments {
+    pub tenant: String,
+    pub segments: Vec<u64>,
+}
+
+/// WalError is why a WAL operation failed.
+#[derive(Debug)]
+pub enum WalError {
+    Closed,
+    Io(io::Error),
+}
+
+impl std::fmt::Display for WalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WalError::Closed => f.write_str("the WAL is closed (shutting down)"),
+            WalError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl WalStorage {
+    /// new creates an empty registry (tests; the binding uses [`storage`]).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// open configures the WALs under `opts.dir` and lists the tenants
+    /// that have segments, sorted. Opening again closes the tenant WALs
+    /// opened before (one process, one storage directory at a time).
+    pub fn open(&self, opts: WalOptions) -> io::Result<Vec<TenantSegments>> {
+        if opts.segment_size == 0 || !opts.segment_size.is_multiple_of(PAGE_SIZE as u64) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "invalid WAL segment size {}: must be a positive multiple of {PAGE_SIZE}",
+                    opts.segment_size
+                ),
+            ));
+        }
+        std::fs::create_dir_all(&opts.dir)?;
+        let mut found = Vec::new();
+        for e in std::fs::read_dir(&opts.dir)? {
+            let e = e?;
+            if !e.file_type()?.is_dir() {
+                continue;
+            }
+            let Some(tenant) = e.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            let segments = list_segments(&e.path().join("wal"))?;
+            if !segments.is_empty() {
+                found.push(TenantSegments { tenant, segments });
+            }
+        }
+        found.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+        let old: Vec<Arc<TenantWal>> = self.tenants.write().drain().map(|(_, w)| w).collect();
+        for w in old {
+            w.close()?;
+        }
+        *self.opts.write() = Some(opts);
+        *self.closed.write() = false;
+        Ok(found)
+    }
+
+    /// is_open reports whether `open` was called (and `close` not since).
+    pub fn is_open(&self) -> bool {
+        self.opts.read().is_some() && !*self.closed.read()
+    }
+
+    /// tenant returns the tenant's WAL, opening it on first use; None when
+    /// storage was never opened (in-memory heads).
+    pub fn tenant(&self, tenant: &str) -> Result<Option<Arc<TenantWal>>, WalError> {
+        if *self.closed.read() {
+            return Err(WalError::Closed);
+        }
+        if let Some(w) = self.tenants.read().get(tenant) {
+            return Ok(Some(Arc::clone(w)));
+        }
+        let Some(opts) = self.opts.read().clone() else {
+            return Ok(None);
+        };
+        let mut m = self.tenants.write();
+        if let Some(w) = m.get(tenant) {
+            return Ok(Some(Arc::clone(w)));
+        }
+        let dir = opts.dir.join(tenant).join("wal");
+        let w = Arc::new(TenantWal::open(dir, &opts).map_err(WalError::Io)?);
+        m.insert(tenant.to_string(), Arc::clone(&w));
+        Ok(Some(w))
+    }
+
+    /// close fsyncs and closes every tenant's WAL; writes fail afterwards.
+    pub fn close(&self) -> io::Result<()> {
+        *self.closed.write() = true;
+        let wals: Vec<Arc<TenantWal>> = self.tenants.read().values().cloned().collect();
+        let mut first_err = None;
+        for w in wals {
+            if let Err(e) = w.close() {
+                first_err.get_or_insert(e);
+            }
+        }
+        match first_err {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// forget drops a tenant's WAL from the registry and deletes its
+    /// directory (tenant deletion: the head is being dropped too).
+    pub fn forget(&self, tenant: &str) -> io::Result<()> {
+        let w = self.tenants.write().remove(tenant);
+        if let Some(w) = w {
+            let mut wr = w.lock_writer();
+            wr.close_segment()?;
+            match std::fs::remove_dir_all(w.dir()) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// sync_dir fsyncs a directory (after creating or truncating files in it).
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,268 @@
+//! replay rebuilds a head from its WAL, one segment per call: Series
+//! records recreate series (in log order, so they get the refs they had),
+//! Samples records go through the head's unchecked append (the same chunk
+//! cutting as pushed data). Records are decoded straight from the
+//! reader's buffer; nothing else of a segment is held in memory.
+//!
+//! A log ref normally equals the ref the series gets again. Where it does
+//! not (a record was lost to corruption, or the log holds series from an
+//! older head), the ref is remapped and the replay is not "clean": the
+//! writer then logs every series again before new samples, so that later
+//! replays find each ref declared with its current meaning.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::reader::{Corruption, Next, SegmentReader};
+use super::record::{self, SeriesEncoder};
+use super::{segment_path, TenantWal};
+use crate::head::{Head, MemSeries};
+
+/// ReplayState carries the ref mapping from one segment to the next.
+#[derive(Debug)]
+pub struct ReplayState {
+    /// Bit r is set when log ref r is declared and means head ref r.
+    identity: Vec<u64>,
+    /// Log refs that mean another head ref.
+    remap: HashMap<u64, u32>,
+    /// No remapping and no unknown refs so far.
+    clean: bool,
+}
+
+impl Default for ReplayState {
+    fn default() -> Self {
+        ReplayState {
+            identity: Vec::new(),
+            remap: HashMap::new(),
+            clean: true,
+        }
+    }
+}
+
+impl ReplayState {
+    /// is_clean reports whether every log ref meant the same head ref.
+    pub fn is_clean(&self) -> bool {
+        self.clean
+    }
+
+    fn set_identity(&mut self, r: u64, on: bool) {
+        let (w, b) = ((r / 64) as usize, r % 64);
+        if on {
+            if self.identity.len() <= w {
+                self.identity.resize(w + 1, 0);
+            }
+            self.identity[w] |= 1 << b;
+        } else if let Some(x) = self.identity.get_mut(w) {
+            *x &= !(1 << b);
+        }
+    }
+
+    fn declare(&mut self, log_ref: u64, head_ref: u32) {
+        if log_ref == u64::from(head_ref) {
+            self.remap.remove(&log_ref);
+            self.set_identity(log_ref, true);
+        } else {
+            self.clean = false;
+            self.set_identity(log_ref, false);
+            self.remap.insert(log_ref, head_ref);
+        }
+    }
+
+    fn resolve(&self, log_ref: u64) -> Option<u32> {
+        if let Some(&h) = self.remap.get(&log_ref) {
+            return Some(h);
+        }
+        let (w, b) = ((log_ref / 64) as usize, log_ref % 64);
+        let hit = self.identity.get(w).is_some_and(|x| x & (1 << b) != 0);
+        hit.then_some(log_ref as u32)
+    }
+}
+
+/// ReplayStats are one segment's figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReplayStats {
+    pub records: u64,
+    pub series: u64,
+    pub samples: u64,
+    /// Samples whose series was never declared (their Series record lost).
+    pub unknown_refs: u64,
+    /// Samples not after their series' newest sample.
+    pub dropped: u64,
+    /// Segment bytes read up to the end or the corruption.
+    pub bytes: u64,
+    /// Where the segment stopped making sense, if it did.
+    pub corruption: Option<Corruption>,
+    /// Bytes cut off the end of the segment (the last one only).
+    pub truncated_bytes: u64,
+}
+
+/// replay_reader applies every record `r` yields to `head`.
+pub fn replay_reader<R: io::Read>(
+    head: &Head,
+    st: &mut ReplayState,
+    r: R,
+) -> io::Result<ReplayStats> {
+    let mut stats = ReplayStats::default();
+    let mut rd = SegmentReader::new(r);
+    let mut run: Vec<(i64, f64)> = Vec::new();
+    loop {
+        let rec = match rd.next_record()? {
+            Next::Record(rec) => rec,
+            Next::End => break,
+            Next::Corrupt(c) => {
+                stats.corruption = Some(c);
+                break;
+            }
+        };
+        stats.records += 1;
+        let res = match rec.first() {
+            Some(&record::SERIES) => {
+                let mut scratch: Vec<(&str, &str)> = Vec::new();
+                record::decode_series(rec, |log_ref, labels| {
+                    let labels = normalize(labels, &mut scratch);
+                    let (s, _) = head.get_or_create(labels);
+                    st.declare(log_ref, s.series_ref);
+                    stats.series += 1;
+                })
+                .map(|_| ())
+            }
+            Some(&record::SAMPLES) => apply_samples(head, st, rec, &mut run, &mut stats),
+            // Other record types (tombstones, exemplars, metadata,
+            // histograms) are not written by this store; skip them.
+            _ => Ok(()),
+        };
+        if let Err(e) = res {
+            let good = rd.good_offset();
+            stats.corruption = Some(Corruption {
+                good_offset: good,
+                offset: good,
+                reason: format!("undecodable record: {e}"),
+            });
+            break;
+        }
+    }
+    stats.bytes = rd.good_offset();
+    Ok(stats)
+}
+
+/// normalize returns labels sorted by name without empty values (as the
+/// head keys them), borrowing them when they already are.
+fn normalize<'s, 'a: 's>(
+    labels: &'s [(&'a str, &'a str)],
+    scratch: &'s mut Vec<(&'a str, &'a str)>,
+) -> &'s [(&'a str, &'a str)] {
+    if labels.windows(2).all(|w| w[0].0 < w[1].0) && labels.iter().all(|(_, v)| !v.is_empty()) {
+        return labels;
+    }
+    scratch.clear();
+    scratch.extend(labels.iter().filter(|(_, v)| !v.is_empty()).copied());
+    scratch.sort_by(|a, b| a.0.cmp(b.0));
+    scratch.dedup_by(|a, b| a.0 == b.0);
+    scratch
+}
+
+/// apply_samples appends a Samples record, one run of consecutive samples
+/// of the same series at a time.
+fn apply_samples(
+    head: &Head,
+    st: &ReplayState,
+    rec: &[u8],
+    run: &mut Vec<(i64, f64)>,
+    stats: &mut ReplayStats,
+) -> Result<(), record::DecodeError> {
+    let mut app = head.appender();
+    let mut cur: Option<u64> = None;
+    let mut flush = |log_ref: u64, run: &mut Vec<(i64, f64)>, stats: &mut ReplayStats| {
+        if run.is_empty() {
+            return;
+        }
+        let series: Option<Arc<MemSeries>> =
+            st.resolve(log_ref).and_then(|h| head.series_by_ref(h));
+        match series {
+            Some(s) => {
+                let n = app.append_series_unchecked(&s, run.iter().copied());
+                stats.samples += u64::from(n);
+                stats.dropped += run.len() as u64 - u64::from(n);
+            }
+            None => stats.unknown_refs += run.len() as u64,
+        }
+        run.clear();
+    };
+    let res = record::decode_samples(rec, |r, t, v| {
+        if cur != Some(r) {
+            if let Some(prev) = cur {
+                flush(prev, run, stats);
+            }
+            cur = Some(r);
+        }
+        run.push((t, v));
+    });
+    if let Some(prev) = cur {
+        flush(prev, run, stats);
+    }
+    app.commit();
+    res.map(|_| ())
+}
+
+impl TenantWal {
+    /// replay_segment replays one of the segments found at open into
+    /// `head`. A corrupt end of the last segment is cut off (the records
+    /// before it are kept); a corrupt middle segment is left as it is and
+    /// reported, and replay goes on with the next one.
+    pub fn replay_segment(&self, head: &Head, index: u64) -> io::Result<ReplayStats> {
+        let mut guard = self.replay.lock();
+        let st = guard.get_or_insert_with(ReplayState::default);
+        let path = segment_path(self.dir(), index);
+        let f = File::open(&path)?;
+        let size = f.metadata()?.len();
+        let mut stats = replay_reader(head, st, f)?;
+        let last = self.existing_segments().last() == Some(&index);
+        if last {
+            if let Some(c) = &stats.corruption {
+                let f = OpenOptions::new().write(true).open(&path)?;
+                f.set_len(c.good_offset)?;
+                f.sync_all()?;
+                stats.truncated_bytes = size - c.good_offset.min(size);
+            } else {
+                // Written by a process that may not have fsynced it.
+                File::open(&path)?.sync_all()?;
+            }
+        }
+        if stats.unknown_refs > 0 {
+            st.clean = false;
+        }
+        Ok(stats)
+    }
+
+    /// finish_replay ends the replay. When refs were remapped, every series
+    /// of the head is logged again at the start of a new segment, so that
+    /// later samples (logged with the new refs) resolve. Returns whether
+    /// it did.
+    pub fn finish_replay(&self, head: &Head) -> io::Result<bool> {
+        let st = self.replay.lock().take();
+        let clean = st.as_ref().is_none_or(ReplayState::is_clean);
+        if clean {
+            return Ok(false);
+        }
+        let mut w = self.lock_writer();
+        let mut enc = SeriesEncoder::default();
+        for r in 1..=head.num_series() {
+            if let Some(s) = head.series_by_ref(r as u32) {
+                enc.add(u64::from(s.series_ref), &s.labels);
+            }
+        }
+        let recs = enc.finish();
+        let seq = w.log(&recs)?;
+        drop(w);
+        self.sync_to(seq)?;
+        Ok(true)
+    }
+}
+
+/// replay_file replays a whole segment file into `head` (tests, tools).
+pub fn replay_file(head: &Head, st: &mut ReplayState, path: &Path) -> io::Result<ReplayStats> {
+    replay_reader(head, st, File::open(path)?)
+}

@@ -1,0 +1,636 @@
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use super::reader::{Next, SegmentReader};
+use super::record::{self, SamplesEncoder, SeriesEncoder};
+use super::replay::{replay_file, ReplayState};
+use super::*;
+use crate::head::{Head, DEFAULT_CHUNK_RANGE};
+use crate::ingest::{ingest_write_request_logged, IngestLimits};
+
+/// TempDir is a directory removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "wal-test-{name}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// rng is a small fixed-seed xorshift generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn record_of(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) | 1)
+        .collect()
+}
+
+/// read_all reads every record of a segment file; also returns the
+/// corruption, if any.
+fn read_all(path: &Path) -> (Vec<Vec<u8>>, Option<Corruption>) {
+    let mut r = SegmentReader::new(fs::File::open(path).unwrap());
+    let mut out = Vec::new();
+    loop {
+        match r.next_record().unwrap() {
+            Next::Record(rec) => out.push(rec.to_vec()),
+            Next::End => return (out, None),
+            Next::Corrupt(c) => return (out, Some(c)),
+        }
+    }
+}
+
+fn read_dir_records(dir: &Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for i in list_segments(dir).unwrap() {
+        let (recs, c) = read_all(&segment_path(dir, i));
+        assert_eq!(c, None, "segment {i}");
+        out.extend(recs);
+    }
+    out
+}
+
+#[test]
+fn varints_like_go() {
+    let mut b = Vec::new();
+    record::put_varint(&mut b, -1);
+    record::put_varint(&mut b, 1);
+    record::put_varint(&mut b, i64::MIN);
+    record::put_uvarint(&mut b, 300);
+    assert_eq!(&b[..2], &[0x01, 0x02]);
+    let mut d = record::Decbuf::new(&b);
+    assert_eq!(d.varint().unwrap(), -1);
+    assert_eq!(d.varint().unwrap(), 1);
+    assert_eq!(d.varint().unwrap(), i64::MIN);
+    assert_eq!(d.uvarint().unwrap(), 300);
+    assert!(d.is_empty());
+}
+
+#[test]
+fn series_record_round_trip() {
+    let mut enc = SeriesEncoder::default();
+    let a: Vec<(String, String)> = vec![
+        ("__name__".into(), "up".into()),
+        ("job".into(), "a\u{e9}".into()),
+    ];
+    enc.add(1, &a);
+    enc.add(u64::MAX, &[("x", "")]);
+    enc.add(7, &Vec::<(String, String)>::new());
+    let recs = enc.finish();
+    assert_eq!(recs.len(), 1);
+    // Layout: type, BE ref, uvarint count, uvarint-prefixed strings.
+    assert_eq!(&recs[0][..11], &[1, 0, 0, 0, 0, 0, 0, 0, 1, 2, 8]);
+    let mut got = Vec::new();
+    let n = record::decode_series(&recs[0], |r, l| {
+        got.push((
+            r,
+            l.iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect::<Vec<_>>(),
+        ))
+    })
+    .unwrap();
+    assert_eq!(n, 3);
+    assert_eq!(got[0], (1, a));
+    assert_eq!(got[1], (u64::MAX, vec![("x".to_string(), String::new())]));
+    assert_eq!(got[2], (7, vec![]));
+    assert!(record::decode_series(&recs[0][..recs[0].len() - 1], |_, _| {}).is_err());
+}
+
+#[test]
+fn samples_record_round_trip() {
+    let mut rng = Rng(0x5eed);
+    let mut want = Vec::new();
+    let mut enc = SamplesEncoder::default();
+    let specials = [
+        f64::NAN,
+        f64::INFINITY,
+        -0.0,
+        f64::from_bits(0x7ff0_0000_0000_0002),
+    ];
+    for i in 0..(record::MAX_SAMPLES_PER_RECORD * 2 + 17) {
+        let r = 1 + rng.below(1000);
+        let t = 1_700_000_000_000 + rng.below(7_200_000) as i64 - 3_600_000;
+        let v = if i % 97 == 0 {
+            specials[i % specials.len()]
+        } else {
+            f64::from_bits(rng.next())
+        };
+        enc.push(r, t, v);
+        want.push((r, t, v.to_bits()));
+    }
+    let recs = enc.finish();
+    assert_eq!(recs.len(), 3);
+    // The first sample's ref and time, big-endian, after the type byte.
+    assert_eq!(recs[0][0], record::SAMPLES);
+    assert_eq!(
+        u64::from_be_bytes(recs[0][1..9].try_into().unwrap()),
+        want[0].0
+    );
+    assert_eq!(
+        i64::from_be_bytes(recs[0][9..17].try_into().unwrap()),
+        want[0].1
+    );
+    let mut got = Vec::new();
+    for rec in &recs {
+        record::decode_samples(rec, |r, t, v| got.push((r, t, v.to_bits()))).unwrap();
+    }
+    assert_eq!(got, want);
+    assert_eq!(
+        record::decode_samples(&[record::SAMPLES], |_, _, _| {}),
+        Ok(0)
+    );
+}
+
+/// A writer with `pages`-page segments logging records of awkward sizes:
+/// every record comes back, in order, and none crosses a segment.
+#[test]
+fn fragmentation_across_pages_and_segments() {
+    let tmp = TempDir::new("frag");
+    let dir = tmp.0.join("wal");
+    let pages = 3u64;
+    let mut w = SegmentWriter::new(&dir, pages * PAGE_SIZE as u64, false, 0);
+    let room = PAGE_SIZE - HEADER_SIZE;
+    let sizes = [
+        1,
+        room,
+        room - 1,
+        room + 1,
+        PAGE_SIZE,
+        2 * room,
+        2 * room + 5,
+        100,
+        room - 8,
+        1,
+        3 * room,
+        10,
+        17,
+        room - 7,
+        5000,
+    ];
+    let mut want = Vec::new();
+    for (i, &n) in sizes.iter().enumerate() {
+        let rec = record_of(n, i as u8);
+        want.push(rec.clone());
+        w.log(&[rec]).unwrap();
+    }
+    // A batch of several records in one write.
+    let batch: Vec<Vec<u8>> = (0..40).map(|i| record_of(1000 + i * 37, i as u8)).collect();
+    want.extend(batch.iter().cloned());
+    w.log(&batch).unwrap();
+    w.close_segment().unwrap();
+
+    let segs = list_segments(&dir).unwrap();
+    assert!(segs.len() > 3, "{segs:?}");
+    for &i in &segs {
+        let len = fs::metadata(segment_path(&dir, i)).unwrap().len();
+        // Only a record larger than a segment may overflow one.
+        assert!(len <= pages * PAGE_SIZE as u64, "segment {i}: {len}");
+        let (recs, c) = read_all(&segment_path(&dir, i));
+        assert_eq!(c, None);
+        assert!(!recs.is_empty());
+    }
+    assert_eq!(read_dir_records(&dir), want);
+    assert_eq!(segment_name(7), "00000007");
+}
+
+#[test]
+fn fragment_types_and_padding() {
+    let tmp = TempDir::new("types");
+    let dir = tmp.0.join("wal");
+    let mut w = SegmentWriter::new(&dir, DEFAULT_SEGMENT_SIZE, false, 0);
+    // Leaves 6 bytes in the first page: they are padded.
+    let first = PAGE_SIZE - HEADER_SIZE - 6;
+    w.log(&[record_of(first, 1)]).unwrap();
+    w.log(&[record_of(PAGE_SIZE, 2)]).unwrap();
+    w.close_segment().unwrap();
+    let b = fs::read(segment_path(&dir, 0)).unwrap();
+    assert_eq!(b[0], FULL);
+    let pad = HEADER_SIZE + first;
+    assert_eq!(&b[pad..PAGE_SIZE], &[0u8; 6]);
+    // The second record: a FIRST fragment filling page 2, LAST in page 3.
+    assert_eq!(b[PAGE_SIZE], FIRST);
+    assert_eq!(
+        u16::from_be_bytes([b[PAGE_SIZE + 1], b[PAGE_SIZE + 2]]) as usize,
+        PAGE_SIZE - HEADER_SIZE
+    );
+    assert_eq!(b[2 * PAGE_SIZE], LAST);
+    assert_eq!(b.len(), 2 * PAGE_SIZE + HEADER_SIZE * 2);
+    let crc = u32::from_be_bytes(b[3..7].try_into().unwrap());
+    assert_eq!(crc, crc32c::crc32c(&b[7..7 + first]));
+}
+
+/// read_bytes reads every record of an in-memory segment.
+fn read_bytes(b: &[u8]) -> (Vec<Vec<u8>>, Option<Corruption>) {
+    let mut r = SegmentReader::new(b);
+    let mut out = Vec::new();
+    loop {
+        match r.next_record().unwrap() {
+            Next::Record(rec) => out.push(rec.to_vec()),
+            Next::End => return (out, None),
+            Next::Corrupt(c) => return (out, Some(c)),
+        }
+    }
+}
+
+/// Cutting the segment at every byte offset inside the last record keeps
+/// exactly the records before it; so does flipping any of its bytes.
+#[test]
+fn corrupt_tail_is_cut_at_the_last_good_record() {
+    let tmp = TempDir::new("tail");
+    let dir = tmp.0.join("wal");
+    let mut w = SegmentWriter::new(&dir, DEFAULT_SEGMENT_SIZE, false, 0);
+    // Records that leave 1000 bytes in the first page, so that the last
+    // record starts in the middle of a page and spans its end.
+    let want = vec![
+        record_of(500, 1),
+        record_of(PAGE_SIZE - (HEADER_SIZE + 500) - HEADER_SIZE - 1000, 2),
+    ];
+    for rec in &want {
+        w.log(&[rec]).unwrap();
+    }
+    let start = w.segment().unwrap().1;
+    assert_eq!(start, PAGE_SIZE as u64 - 1000);
+    w.log(&[record_of(2500, 99)]).unwrap();
+    let end = w.segment().unwrap().1;
+    w.close_segment().unwrap();
+    let full = fs::read(segment_path(&dir, 0)).unwrap();
+    assert_eq!(full.len() as u64, end);
+
+    let (all, c) = read_bytes(&full);
+    assert_eq!(c, None);
+    assert_eq!(all.len(), 3);
+
+    for cut in start..end {
+        let (recs, c) = read_bytes(&full[..cut as usize]);
+        assert_eq!(recs, want, "cut at {cut}");
+        if cut == start {
+            assert_eq!(c, None);
+        } else {
+            assert_eq!(c.expect("corruption").good_offset, start, "cut at {cut}");
+        }
+    }
+    let mut bad = full.clone();
+    for at in start..end {
+        bad[at as usize] ^= 0x40;
+        let (recs, c) = read_bytes(&bad);
+        assert_eq!(recs, want, "flip at {at}");
+        assert_eq!(c.expect("corruption").good_offset, start, "flip at {at}");
+        bad[at as usize] ^= 0x40;
+    }
+    // Garbage after good records; zeros to the end of a page are fine.
+    let mut garbage = full.clone();
+    garbage.extend_from_slice(b"\x01\xff\xffgarbage");
+    let (recs, c) = read_bytes(&garbage);
+    assert_eq!(recs.len(), 3);
+    assert_eq!(c.unwrap().good_offset, end);
+    let mut zeros = full.clone();
+    zeros.resize(zeros.len() + 100, 0);
+    assert_eq!(read_bytes(&zeros), (all, None));
+}
+
+fn varint(out: &mut Vec<u8>, mut x: u64) {
+    while x >= 0x80 {
+        out.push((x as u8) | 0x80);
+        x >>= 7;
+    }
+    out.push(x as u8);
+}
+
+fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
+    varint(out, field << 3 | 2);
+    varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// body encodes a remote-write WriteRequest.
+/// TestSeries is one series of a test request: labels and samples.
+type TestSeries<'a> = (Vec<(&'a str, String)>, Vec<(i64, f64)>);
+
+fn body(series: &[TestSeries<'_>]) -> Vec<u8> {
+    let mut req = Vec::new();
+    for (labels, samples) in series {
+        let mut ts = Vec::new();
+        for (n, v) in labels {
+            let mut l = Vec::new();
+            bytes_field(&mut l, 1, n.as_bytes());
+            bytes_field(&mut l, 2, v.as_bytes());
+            bytes_field(&mut ts, 1, &l);
+        }
+        for (t, v) in samples {
+            let mut s = vec![0x09];
+            s.extend_from_slice(&v.to_le_bytes());
+            s.push(0x10);
+            varint(&mut s, *t as u64);
+            bytes_field(&mut ts, 2, &s);
+        }
+        bytes_field(&mut req, 1, &ts);
+    }
+    req
+}
+
+/// Dump is every series' labels and (time, value bits) samples, by ref.
+type Dump = Vec<(Vec<(String, String)>, Vec<(i64, u64)>)>;
+
+fn dump(head: &Head) -> Dump {
+    let mut out = Vec::new();
+    for r in 1..=head.num_series() {
+        let s = head.series_by_ref(r as u32).unwrap();
+        let st = s.state.lock();
+        let mut samples = Vec::new();
+        for (_, _, bytes) in st.chunks.chunk_bytes() {
+            let (ts, vs) = crate::chunkenc::decode_all(bytes).unwrap();
+            samples.extend(ts.into_iter().zip(vs.into_iter().map(f64::to_bits)));
+        }
+        out.push((s.labels.to_vec(), samples));
+    }
+    out
+}
+
+const NOW: i64 = 1_700_000_000_000;
+
+fn limits() -> IngestLimits {
+    IngestLimits {
+        now_ms: NOW,
+        ..IngestLimits::default()
+    }
+}
+
+fn opts(dir: &Path, segment_size: u64, sync_mode: SyncMode) -> WalOptions {
+    WalOptions {
+        dir: dir.to_path_buf(),
+        segment_size,
+        sync_mode,
+    }
+}
+
+/// replay_all replays every segment of a tenant into a new head.
+fn replay_all(storage: &WalStorage, tenant: &str) -> (Head, Vec<ReplayStats>) {
+    let wal = storage.tenant(tenant).unwrap().unwrap();
+    let head = Head::new(tenant, DEFAULT_CHUNK_RANGE);
+    let stats = wal
+        .existing_segments()
+        .to_vec()
+        .into_iter()
+        .map(|i| wal.replay_segment(&head, i).unwrap())
+        .collect();
+    wal.finish_replay(&head).unwrap();
+    (head, stats)
+}
+
+/// Pushes through the ingest path, logged, then replayed into a fresh head,
+/// give the same series (same refs) and samples; rejected samples were not
+/// logged.
+#[test]
+fn ingest_then_replay_rebuilds_the_head() {
+    let tmp = TempDir::new("replay");
+    let storage = WalStorage::new();
+    assert!(storage
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap()
+        .is_empty());
+    let head = Head::new("t1", DEFAULT_CHUNK_RANGE);
+    let wal = storage.tenant("t1").unwrap().unwrap();
+    let mut rng = Rng(42);
+    let mut accepted = 0u64;
+    for round in 0..60i64 {
+        let mut series = Vec::new();
+        for s in 0..(1 + rng.below(20)) {
+            let labels = vec![
+                ("__name__", format!("m{}", s % 3)),
+                ("i", format!("{}", rng.below(50))),
+            ];
+            let samples = (0..rng.below(30))
+                .map(|k| {
+                    (
+                        NOW - 100_000 + round * 1000 + k as i64,
+                        rng.below(1000) as f64,
+                    )
+                })
+                .collect();
+            series.push((labels, samples));
+        }
+        let r = ingest_write_request_logged(&head, Some(&wal), &body(&series), &limits());
+        assert!(r.error_status.is_none() || r.error_status == Some(400));
+        accepted += u64::from(r.accepted_samples);
+    }
+    // Rejected (too old) samples are not in the log.
+    let old = vec![(
+        vec![("__name__", "m0".to_string()), ("i", "1".to_string())],
+        vec![(1, 1.0)],
+    )];
+    let r = ingest_write_request_logged(&head, Some(&wal), &body(&old), &limits());
+    assert_eq!(r.accepted_samples, 0);
+    assert_eq!(head.stats().samples, accepted);
+    wal.close().unwrap();
+    let dir = tmp.0.join("t1").join("wal");
+    assert!(list_segments(&dir).unwrap().len() > 2);
+
+    let storage2 = WalStorage::new();
+    let found = storage2
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].tenant, "t1");
+    let (replayed, stats) = replay_all(&storage2, "t1");
+    assert_eq!(stats.iter().map(|s| s.samples).sum::<u64>(), accepted);
+    assert!(stats
+        .iter()
+        .all(|s| s.corruption.is_none() && s.unknown_refs == 0 && s.dropped == 0));
+    assert_eq!(dump(&replayed), dump(&head));
+
+    // Pushes after the replay land in a new segment and replay again.
+    let wal2 = storage2.tenant("t1").unwrap().unwrap();
+    let more = vec![(vec![("__name__", "new".to_string())], vec![(NOW, 5.0)])];
+    let r = ingest_write_request_logged(&replayed, Some(&wal2), &body(&more), &limits());
+    assert_eq!(r.accepted_samples, 1);
+    wal2.close().unwrap();
+    let storage3 = WalStorage::new();
+    storage3
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let (again, _) = replay_all(&storage3, "t1");
+    assert_eq!(dump(&again), dump(&replayed));
+}
+
+/// A torn last segment is truncated at its last good record during replay;
+/// a corrupt middle segment is reported and replay goes on.
+#[test]
+fn replay_truncates_a_torn_tail_and_skips_a_corrupt_middle() {
+    let tmp = TempDir::new("torn");
+    let storage = WalStorage::new();
+    storage
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let head = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let wal = storage.tenant("t").unwrap().unwrap();
+    for i in 0..1500i64 {
+        let b = body(&[(
+            vec![("__name__", format!("s{}", i % 7))],
+            vec![(NOW + i, i as f64)],
+        )]);
+        assert_eq!(
+            ingest_write_request_logged(&head, Some(&wal), &b, &limits()).accepted_samples,
+            1
+        );
+    }
+    wal.close().unwrap();
+    let dir = tmp.0.join("t").join("wal");
+    let segs = list_segments(&dir).unwrap();
+    assert!(segs.len() >= 2);
+    let last = segment_path(&dir, *segs.last().unwrap());
+    let len = fs::metadata(&last).unwrap().len();
+    let mut f = fs::OpenOptions::new().append(true).open(&last).unwrap();
+    std::io::Write::write_all(&mut f, b"\x02\x00\x20torn").unwrap();
+    drop(f);
+
+    let s2 = WalStorage::new();
+    s2.open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let (h2, stats) = replay_all(&s2, "t");
+    let tail = stats.last().unwrap();
+    assert!(tail.corruption.is_some());
+    assert_eq!(tail.truncated_bytes, 7);
+    assert_eq!(fs::metadata(&last).unwrap().len(), len);
+    assert_eq!(dump(&h2), dump(&head));
+
+    // Flip a byte in the middle of the first segment.
+    let first = segment_path(&dir, segs[0]);
+    let mut b = fs::read(&first).unwrap();
+    b[1000] ^= 0xff;
+    fs::write(&first, &b).unwrap();
+    let s3 = WalStorage::new();
+    s3.open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let (h3, stats) = replay_all(&s3, "t");
+    assert!(stats[0].corruption.is_some());
+    assert_eq!(stats[0].truncated_bytes, 0);
+    assert!(stats[1..].iter().all(|s| s.corruption.is_none()));
+    let total: u64 = stats.iter().map(|s| s.samples).sum();
+    assert!(total > 500 && total < 1500, "{total}");
+    assert_eq!(h3.num_series(), 7);
+    // Refs matched (every series was declared in segment 0's first page).
+    assert_eq!(dump(&h3)[0].0, dump(&head)[0].0);
+}
+
+/// When replay had to remap refs, the series are logged again so that the
+/// next replay resolves samples logged afterwards with the new refs.
+#[test]
+fn remapped_refs_are_logged_again() {
+    let tmp = TempDir::new("remap");
+    let dir = tmp.0.join("t").join("wal");
+    // A log whose refs do not start at 1 (as if older series were lost).
+    let mut w = SegmentWriter::new(&dir, DEFAULT_SEGMENT_SIZE, false, 0);
+    let mut se = SeriesEncoder::default();
+    se.add(10, &[("__name__", "a")]);
+    se.add(11, &[("__name__", "b")]);
+    let mut sa = SamplesEncoder::default();
+    sa.push(10, NOW, 1.0);
+    sa.push(11, NOW, 2.0);
+    sa.push(12, NOW, 3.0);
+    let mut recs = se.finish();
+    recs.extend(sa.finish());
+    w.log(&recs).unwrap();
+    w.close_segment().unwrap();
+
+    let s = WalStorage::new();
+    s.open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
+        .unwrap();
+    let (h, stats) = replay_all(&s, "t");
+    assert_eq!(stats[0].samples, 2);
+    assert_eq!(stats[0].unknown_refs, 1);
+    assert_eq!(list_segments(&dir).unwrap(), vec![0, 1]);
+    // New samples for "a" are logged with head ref 1.
+    let wal = s.tenant("t").unwrap().unwrap();
+    let b = body(&[(vec![("__name__", "a".to_string())], vec![(NOW + 1, 4.0)])]);
+    assert_eq!(
+        ingest_write_request_logged(&h, Some(&wal), &b, &limits()).accepted_samples,
+        1
+    );
+    wal.close().unwrap();
+
+    let s2 = WalStorage::new();
+    s2.open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
+        .unwrap();
+    let (h2, _) = replay_all(&s2, "t");
+    assert_eq!(dump(&h2), dump(&h));
+    let mut st = ReplayState::default();
+    let h3 = Head::new("t", DEFAULT_CHUNK_RANGE);
+    replay_file(&h3, &mut st, &segment_path(&dir, 1)).unwrap();
+    assert_eq!(h3.num_series(), 2);
+}
+
+/// Concurrent pushes with sync mode `always` share fsyncs and all land.
+#[test]
+fn group_commit_under_concurrency() {
+    let tmp = TempDir::new("group");
+    let storage = Arc::new(WalStorage::new());
+    storage
+        .open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::Always))
+        .unwrap();
+    let head = Arc::new(Head::new("g", DEFAULT_CHUNK_RANGE));
+    let threads: Vec<_> = (0..4)
+        .map(|k| {
+            let (storage, head) = (Arc::clone(&storage), Arc::clone(&head));
+            std::thread::spawn(move || {
+                let wal = storage.tenant("g").unwrap().unwrap();
+                for i in 0..50i64 {
+                    let b = body(&[(
+                        vec![("__name__", format!("t{k}"))],
+                        vec![(NOW + i, i as f64)],
+                    )]);
+                    let r = ingest_write_request_logged(&head, Some(&wal), &b, &limits());
+                    assert_eq!(r.accepted_samples, 1);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    storage.close().unwrap();
+    assert!(storage.tenant("g").is_err());
+    let s2 = WalStorage::new();
+    s2.open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let (h2, _) = replay_all(&s2, "g");
+    assert_eq!(dump(&h2), dump(&head));
+    assert_eq!(h2.stats().samples, 200);
+}
+
+#[test]
+fn bad_segment_size_is_refused() {
+    let tmp = TempDir::new("size");
+    let s = WalStorage::new();
+    assert!(s.open(opts(&tmp.0, 1000, SyncMode::None)).is_err());
+    assert_eq!(SyncMode::parse("always"), Some(SyncMode::Always));
+    assert_eq!(SyncMode::parse("sometimes"), None);
+}

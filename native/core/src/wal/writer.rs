@@ -1,0 +1,210 @@
+//! writer: appends records to numbered segments in 32 KiB pages, split into
+//! fragments as Prometheus's `wlog` does (layout in `docs/format/wal.md`).
+//!
+//! A batch (one request) is laid out in memory and handed to the kernel
+//! with one `write`: after it returns the bytes are in the page cache and
+//! survive the death of the process. Pages are not padded until they are
+//! full, so the last page of the open segment is usually partial on disk,
+//! which readers accept. A record never spans two segments: when it does
+//! not fit in what is left of the segment, the current page is padded with
+//! zeros and the record starts a new segment.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::{segment_path, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE};
+
+/// SegmentWriter is the open end of one tenant's WAL.
+#[derive(Debug)]
+pub struct SegmentWriter {
+    dir: PathBuf,
+    segment_size: u64,
+    /// fsync the directory after creating a segment (sync mode `always`).
+    sync_dir: bool,
+    /// The segment being written, None until the first write.
+    file: Option<Arc<File>>,
+    /// Index of `file`.
+    index: u64,
+    /// Bytes written to `file`.
+    offset: u64,
+    /// Index of the next segment to create.
+    next_index: u64,
+    /// Batches written so far (the group-commit sequence).
+    written_seq: u64,
+    /// Scratch for one batch.
+    buf: Vec<u8>,
+}
+
+impl SegmentWriter {
+    /// new prepares a writer whose first segment will be `next_index`
+    /// (segments are created on the first write, never appended to after a
+    /// restart).
+    pub fn new(dir: &Path, segment_size: u64, sync_dir: bool, next_index: u64) -> Self {
+        SegmentWriter {
+            dir: dir.to_path_buf(),
+            segment_size,
+            sync_dir,
+            file: None,
+            index: 0,
+            offset: 0,
+            next_index,
+            written_seq: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// written_seq counts the batches written.
+    pub fn written_seq(&self) -> u64 {
+        self.written_seq
+    }
+
+    /// current returns the open segment's file and the batch sequence it
+    /// holds up to (for group commit).
+    pub fn current(&self) -> (Option<Arc<File>>, u64) {
+        (self.file.clone(), self.written_seq)
+    }
+
+    /// segment is the index and size of the open segment.
+    pub fn segment(&self) -> Option<(u64, u64)> {
+        self.file.as_ref().map(|_| (self.index, self.offset))
+    }
+
+    fn pages_per_segment(&self) -> u64 {
+        (self.segment_size / PAGE_SIZE as u64).max(1)
+    }
+
+    /// fits reports whether a record of `len` bytes fits in the open
+    /// segment starting at `off` (Prometheus's rule: what is left of the
+    /// current page and of every later page, each less one header).
+    fn fits(&self, off: u64, len: usize) -> bool {
+        let page = PAGE_SIZE as u64;
+        let hdr = HEADER_SIZE as u64;
+        let cur_page = off / page;
+        let pages = self.pages_per_segment();
+        if cur_page >= pages {
+            return false;
+        }
+        let left = (page - off % page).saturating_sub(hdr) + (page - hdr) * (pages - cur_page - 1);
+        len as u64 <= left
+    }
+
+    fn open_next(&mut self) -> io::Result<()> {
+        let path = segment_path(&self.dir, self.next_index);
+        std::fs::create_dir_all(&self.dir)?;
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("create {}: {e}", path.display())))?;
+        if self.sync_dir {
+            // The new name, and the directories when they were just made.
+            for d in self.dir.ancestors().take(3) {
+                File::open(d)?.sync_all()?;
+            }
+        }
+        self.file = Some(Arc::new(f));
+        self.index = self.next_index;
+        self.next_index += 1;
+        self.offset = 0;
+        Ok(())
+    }
+
+    /// close_segment fsyncs and closes the open segment.
+    pub fn close_segment(&mut self) -> io::Result<()> {
+        if let Some(f) = self.file.take() {
+            f.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// write_buf hands `buf` to the open segment. On failure the segment is
+    /// cut back to where the batch started (or abandoned when that fails
+    /// too), so a failed batch never leaves half a record before later ones.
+    fn write_buf(&mut self, start: u64) -> io::Result<()> {
+        let Some(f) = self.file.clone() else {
+            return Ok(());
+        };
+        let res = (&*f).write_all(&self.buf);
+        self.buf.clear();
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                if f.set_len(start).is_err() {
+                    self.file = None;
+                }
+                self.offset = start;
+                Err(e)
+            }
+        }
+    }
+
+    /// log writes a batch of records and returns its sequence number.
+    pub fn log<R: AsRef<[u8]>>(&mut self, records: &[R]) -> io::Result<u64> {
+        if records.is_empty() {
+            return Ok(self.written_seq);
+        }
+        if self.file.is_none() {
+            self.open_next()?;
+        }
+        let page = PAGE_SIZE as u64;
+        let mut start = self.offset;
+        self.buf.clear();
+        for rec in records {
+            let rec = rec.as_ref();
+            if self.offset > 0 && !self.fits(self.offset, rec.len()) {
+                // Pad the current page, finish this segment, start the next.
+                let rem = self.offset % page;
+                if rem != 0 {
+                    self.buf.resize(self.buf.len() + (page - rem) as usize, 0);
+                    self.offset += page - rem;
+                }
+                self.write_buf(start)?;
+                self.close_segment()?;
+                self.open_next()?;
+                start = 0;
+            }
+            self.fragment(rec);
+        }
+        self.write_buf(start)?;
+        self.written_seq += 1;
+        Ok(self.written_seq)
+    }
+
+    /// fragment lays one record out as fragments in `buf`, padding a page
+    /// when fewer than a header's bytes are left in it.
+    fn fragment(&mut self, rec: &[u8]) {
+        let page = PAGE_SIZE as u64;
+        let mut rest = rec;
+        let mut first = true;
+        loop {
+            let room = (page - self.offset % page) as usize - HEADER_SIZE;
+            let n = rest.len().min(room);
+            let last = n == rest.len();
+            let typ = match (first, last) {
+                (true, true) => FULL,
+                (true, false) => FIRST,
+                (false, false) => MIDDLE,
+                (false, true) => LAST,
+            };
+            let (part, tail) = rest.split_at(n);
+            self.buf.push(typ);
+            self.buf.extend_from_slice(&(n as u16).to_be_bytes());
+            self.buf
+                .extend_from_slice(&crc32c::crc32c(part).to_be_bytes());
+            self.buf.extend_from_slice(part);
+            self.offset += (HEADER_SIZE + n) as u64;
+            let rem = self.offset % page;
+            if rem != 0 && page - rem < HEADER_SIZE as u64 {
+                self.buf.resize(self.buf.len() + (page - rem) as usize, 0);
+                self.offset += page - rem;
+            }
+            rest = tail;
+            first = false;
+            if last {
+                return;
+            }
+        }
+    }
+}
