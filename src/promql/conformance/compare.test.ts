@@ -33,6 +33,12 @@ t.test('vectors', async (t) => {
   t.equal(compareResult(ordered, vec([{ labels: { __name__: 'x', a: '1' }, value: 1 }, { labels: { __name__: 'x', a: '2' }, value: 2 }])), undefined);
   t.match(compareResult(ordered, vec([{ labels: { __name__: 'x', a: '2' }, value: 2 }, { labels: { __name__: 'x', a: '1' }, value: 1 }])), /at position 2 but was at 1/);
   t.equal(compareResult(evalOf('eval instant at 0 nothing\n'), vec([])), undefined, 'empty result expected and got');
+
+  // An empty-valued label is no label (type_and_unit.test expects __unit__="").
+  const empty = evalOf('eval instant at 0 x\n  x{__unit__="", a="1"} 1\n');
+  t.equal(compareResult(empty, vec([{ labels: { __name__: 'x', a: '1' }, value: 1 }])), undefined, 'expected empty label, none returned');
+  t.equal(compareResult(empty, vec([{ labels: { __name__: 'x', __unit__: '', a: '1' }, value: 1 }])), undefined, 'both with the empty label');
+  t.match(compareResult(empty, vec([{ labels: { __name__: 'x', __unit__: 'b', a: '1' }, value: 1 }])), /unexpected metric/, 'a non-empty value still counts');
 });
 
 t.test('scalars and strings', async (t) => {

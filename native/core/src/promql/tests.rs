@@ -565,7 +565,10 @@ fn quantile_and_mad_over_time() {
     );
     // A NaN in the window makes mad NaN (functions.test: metric_nan 1 2 NaN 4 → NaN).
     let n = Input::load(10 * S, &[vec![1.0, 2.0, f64::NAN, 4.0]]);
-    check(&n.at("mad_over_time", 30 * S, 40 * S, &[]), &[Some(f64::NAN)]);
+    check(
+        &n.at("mad_over_time", 30 * S, 40 * S, &[]),
+        &[Some(f64::NAN)],
+    );
 }
 
 #[test]
