@@ -9,12 +9,16 @@ import type { Config } from './config/config.js';
 import { Distributor, inlineExecutor, poolExecutor, type PushExecutor } from './distributor/distributor.js';
 import { DistributorMetrics } from './distributor/metrics.js';
 import { registerIngesterMetrics } from './ingester/metrics.js';
+import { LimitsApi } from './limits/limits-api.js';
+import { RuntimeConfigManager, runtimeConfigFiles } from './limits/runtime-config.js';
 import { log, setLogLevel } from './log.js';
 import { OpsApi } from './ops/ops.js';
 import type { IndexLink } from './ops/pages.js';
 import { MetadataApi } from './querier/metadata.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
+import { federatedSeriesQuerier } from './querier/tenant-federation.js';
+import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
@@ -45,6 +49,12 @@ export interface RunningServer {
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   setLogLevel(config.logLevel);
   mkdirSync(config.tsdbDir, { recursive: true });
+  // Per-tenant limits: a bad runtime configuration file fails the start.
+  const runtimeConfig = new RuntimeConfigManager(config, {
+    files: runtimeConfigFiles(String(config.values.get('runtime-config.file') ?? '')),
+    reloadPeriodMs: Number(config.values.get('runtime-config.reload-period') ?? 10_000),
+  });
+  runtimeConfig.start();
   let storage: Storage;
   let executor: PushExecutor;
   if (deps.storage !== undefined) {
@@ -89,12 +99,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const runsQuerier = modules.includes('querier');
   const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
   links = registerRoutes({
+    limits: new LimitsApi(runtimeConfig),
     config,
     server,
     ops,
-    distributor: runsDistributor ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate) : undefined,
-    metadata: runsQuerier ? new MetadataApi(storage) : undefined,
+    distributor: runsDistributor ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t)) : undefined,
+    // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
+    metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage)) : undefined,
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
+    rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -115,6 +128,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
+        runtimeConfig.stop();
         await executor.close();
         await queryExecutor.close();
         if (wal !== undefined) {

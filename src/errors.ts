@@ -14,6 +14,7 @@ export type ErrorKind =
   | 'not_acceptable'
   | 'unavailable'
   | 'unauthorized'
+  | 'too_many_tenants'
   | 'too_large'
   | 'too_many_requests'
   | 'method_not_allowed';
@@ -31,10 +32,15 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, { status: number; errorType
   // The kinds below come from the auth and limits middleware; Prometheus has no
   // errorType for them, so the envelope (when one is sent) says bad_data.
   unauthorized: { status: 401, errorType: 'bad_data' },
+  // More tenants in X-Scope-OrgID than tenant federation allows (Mimir's tenant validation middleware).
+  too_many_tenants: { status: 422, errorType: 'bad_data' },
   too_large: { status: 413, errorType: 'bad_data' },
   too_many_requests: { status: 429, errorType: 'bad_data' },
   method_not_allowed: { status: 405, errorType: 'bad_data' },
 };
+
+/** AUTH_ERROR_KINDS come from the auth middleware in front of every API, which answers in plain text (as Mimir's). */
+export const AUTH_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['unauthorized', 'too_many_tenants']);
 
 /** ApiError is a failure with a kind; its message is what the client reads. */
 export class ApiError extends Error {

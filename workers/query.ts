@@ -7,6 +7,7 @@ import { move } from 'piscina';
 import { nativeKernels } from '../src/promql/engine/kernels.js';
 import type { Kernels } from '../src/promql/engine/types.js';
 import { executeQuery } from '../src/querier/execute.js';
+import { federatedKernels } from '../src/querier/tenant-federation.js';
 import type { WorkerAnswer } from '../src/querier/query-executor.js';
 import type { QueryTask } from '../src/querier/query-params.js';
 
@@ -15,7 +16,8 @@ const encoder = new TextEncoder();
 
 /** query handles one QueryTask. */
 export default function query(task: QueryTask): WorkerAnswer {
-  kernels ??= nativeKernels();
+  // Federated tasks (tenants joined by |) reach the worker only with -tenant-federation.enabled.
+  kernels ??= federatedKernels(nativeKernels());
   const outcome = executeQuery(kernels, task);
   if (!outcome.ok) return outcome;
   // TextEncoder gives a buffer of its own (never Node's shared pool), safe to transfer.

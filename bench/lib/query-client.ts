@@ -147,55 +147,75 @@ export interface Comparison {
   /** Points (same series, same timestamp) whose values differ. */
   valueDiffs: number;
   maxRelDiff: number;
+  /** Points only one side has but whose value ties the other side's lowest at that step (topk). */
+  ties: number;
   /** A human-readable first difference. */
   example?: string;
 }
 
-/** compareMatrices compares got against want (the reference). */
-export function compareMatrices(got: Map<string, MatrixSeries>, want: Map<string, MatrixSeries>): Comparison {
-  const c: Comparison = { equal: true, missing: 0, extra: 0, timestampDiffs: 0, valueDiffs: 0, maxRelDiff: 0 };
+/** minPerStep returns, per timestamp, the lowest value any series has there. */
+function minPerStep(m: Map<string, MatrixSeries>): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const s of m.values()) {
+    s.timestamps.forEach((t, i) => {
+      const cur = out.get(t);
+      if (cur === undefined || Number(s.values[i]) < Number(cur)) out.set(t, s.values[i]!);
+    });
+  }
+  return out;
+}
+
+/**
+ * compareMatrices compares got against want (the reference). With
+ * topkTies, a point that only one side has is accepted when its value equals
+ * the lowest value the other side selected at that step: topk's choice
+ * among series tied for the k-th place is unspecified.
+ */
+export function compareMatrices(got: Map<string, MatrixSeries>, want: Map<string, MatrixSeries>, topkTies = false): Comparison {
+  const c: Comparison = { equal: true, missing: 0, extra: 0, timestampDiffs: 0, valueDiffs: 0, maxRelDiff: 0, ties: 0 };
   const note = (s: string): void => {
     c.equal = false;
     c.example ??= s;
   };
-  for (const [key, w] of want) {
-    const g = got.get(key);
-    if (!g) {
-      c.missing++;
-      note(`missing series ${key}`);
-      continue;
-    }
-    const tsEqual = g.timestamps.length === w.timestamps.length && g.timestamps.every((t, i) => t === w.timestamps[i]);
-    if (!tsEqual) {
-      c.timestampDiffs++;
-      const inW = new Set(w.timestamps);
-      const inG = new Set(g.timestamps);
-      const onlyG = g.timestamps.findIndex((t) => !inW.has(t));
-      const onlyW = w.timestamps.findIndex((t) => !inG.has(t));
-      note(
-        `${key}: ${g.timestamps.length} points, want ${w.timestamps.length}` +
-          (onlyG >= 0 ? `; first extra point @${g.timestamps[onlyG]}: ${g.values[onlyG]}` : '') +
-          (onlyW >= 0 ? `; first missing point @${w.timestamps[onlyW]}: ${w.values[onlyW]}` : ''),
-      );
-    }
-    // Compare the values at the timestamps both have.
-    const at = new Map<number, string>();
-    w.timestamps.forEach((t, i) => at.set(t, w.values[i]!));
-    g.timestamps.forEach((t, i) => {
-      const wv = at.get(t);
-      const gv = g.values[i]!;
-      if (wv === undefined || sameValue(gv, wv)) return;
+  const gotMin = topkTies ? minPerStep(got) : new Map<number, string>();
+  const wantMin = topkTies ? minPerStep(want) : new Map<number, string>();
+  const empty: MatrixSeries = { key: '', timestamps: new Float64Array(0), values: [] };
+  for (const key of new Set([...want.keys(), ...got.keys()])) {
+    const w = want.get(key) ?? empty;
+    const g = got.get(key) ?? empty;
+    const wAt = new Map<number, string>();
+    w.timestamps.forEach((t, i) => wAt.set(t, w.values[i]!));
+    const gAt = new Map<number, string>();
+    g.timestamps.forEach((t, i) => gAt.set(t, g.values[i]!));
+    let onlyOne = 0;
+    let firstOnly = '';
+    const oneSided = (t: number, v: string, otherMin: Map<number, string>, side: string): void => {
+      const m = otherMin.get(t);
+      if (topkTies && m !== undefined && sameValue(v, m)) {
+        c.ties++;
+        return;
+      }
+      onlyOne++;
+      firstOnly ||= `${side} point @${t}: ${v}`;
+    };
+    for (const [t, gv] of gAt) {
+      const wv = wAt.get(t);
+      if (wv === undefined) {
+        oneSided(t, gv, wantMin, 'first extra');
+        continue;
+      }
+      if (sameValue(gv, wv)) continue;
       c.valueDiffs++;
       const rel = Math.abs(Number(gv) - Number(wv)) / Math.max(Math.abs(Number(gv)), Math.abs(Number(wv)));
       if (!(rel <= c.maxRelDiff)) c.maxRelDiff = rel;
       note(`${key} @${t}: ${gv}, want ${wv}`);
-    });
-  }
-  for (const key of got.keys()) {
-    if (!want.has(key)) {
-      c.extra++;
-      note(`unexpected series ${key}`);
     }
+    for (const [t, wv] of wAt) if (!gAt.has(t)) oneSided(t, wv, gotMin, 'first missing');
+    if (onlyOne === 0) continue;
+    if (!got.has(key)) c.missing++;
+    else if (!want.has(key)) c.extra++;
+    else c.timestampDiffs++;
+    note(`${key}: ${g.timestamps.length} points, want ${w.timestamps.length}; ${firstOnly}`);
   }
   return c;
 }

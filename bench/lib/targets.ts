@@ -81,6 +81,10 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
       `-server.http-listen-port=${port}`,
       '-auth.multitenancy-enabled=false',
       `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`,
+      // The benchmark measures raw ingestion: no per-tenant rate or series limit in the way.
+      '-distributor.ingestion-rate-limit=1000000000000',
+      '-distributor.ingestion-burst-size=1000000000000',
+      '-ingester.max-global-series-per-user=0',
       ...extraArgs,
     ],
     cwd: REPO_ROOT,

@@ -4,12 +4,14 @@
 
 import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
+import type { LimitsApi } from '../limits/limits-api.js';
 import type { OpsApi } from '../ops/ops.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { MetadataApi } from '../querier/metadata.js';
 import type { QueryApi } from '../querier/query.js';
+import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
 import type { HttpServer, Request, RouteOptions } from '../server/http.js';
-import { ORG_ID_HEADER, singleTenant } from '../tenant/tenant.js';
+import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant } from '../tenant/tenant.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -18,13 +20,25 @@ export interface Api {
   distributor?: Distributor;
   metadata?: MetadataApi;
   query?: QueryApi;
+  rules?: PrometheusRulesApi;
   ops: OpsApi;
+  limits?: LimitsApi;
 }
 
-/** authSingleTenant is the auth middleware: it resolves the tenant or answers 401. */
+/** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
 function authSingleTenant(config: Config): (req: Request) => void {
   return (req) => {
     req.tenant = singleTenant(req.headers.get(ORG_ID_HEADER), config);
+  };
+}
+
+/**
+ * authTenants is the auth middleware of reads: one tenant, or several joined
+ * by `|` when -tenant-federation.enabled is set (401 or 422 otherwise).
+ */
+function authTenants(config: Config): (req: Request) => void {
+  return (req) => {
+    req.tenant = joinTenants(requestTenants(req.headers.get(ORG_ID_HEADER), config));
   };
 }
 
@@ -32,9 +46,11 @@ function authSingleTenant(config: Config): (req: Request) => void {
 export function registerRoutes(api: Api): IndexLink[] {
   const links: IndexLink[] = [];
   registerOps(api, links);
+  if (api.limits !== undefined) registerLimits(api, api.limits, links);
   if (api.distributor !== undefined) registerDistributor(api, api.distributor, links);
   if (api.metadata !== undefined) registerQuerier(api, api.metadata, links);
   if (api.query !== undefined) registerPromQL(api, api.query, links);
+  if (api.rules !== undefined) registerRuler(api, api.rules, links);
   api.server.notFound();
   return links;
 }
@@ -49,6 +65,10 @@ function registerOps(api: Api, links: IndexLink[]): void {
   server.route('GET', '/services', ops.servicesPage);
   server.route('GET', '/api/v1/status/buildinfo', ops.buildinfo, { errors: 'json' });
   server.route('GET', `${prefix}/api/v1/status/buildinfo`, ops.buildinfo, { errors: 'json' });
+  server.route('GET', '/api/v1/status/config', ops.statusConfig, { errors: 'json' });
+  server.route('GET', `${prefix}/api/v1/status/config`, ops.statusConfig, { errors: 'json' });
+  // Only at the root, as Mimir: Grafana takes a data source (<prefix>) that answers status/flags for Thanos.
+  server.route('GET', '/api/v1/status/flags', ops.statusFlags, { errors: 'json' });
   links.push(
     { section: 'Admin endpoints', href: '/config', title: 'Current config' },
     { section: 'Admin endpoints', href: '/config?mode=diff', title: 'Current config (including only values that differ from the defaults)' },
@@ -57,6 +77,17 @@ function registerOps(api: Api, links: IndexLink[]): void {
     { section: 'Admin endpoints', href: '/ready', title: 'Readiness' },
     { section: 'Admin endpoints', href: '/metrics', title: 'Metrics' },
     { section: 'Admin endpoints', href: '/api/v1/status/buildinfo', title: 'Build information' },
+    { section: 'Admin endpoints', href: '/api/v1/status/config', title: 'Current config (Prometheus API)' },
+    { section: 'Admin endpoints', href: '/api/v1/status/flags', title: 'Flags (Prometheus API)' },
+  );
+}
+
+function registerLimits(api: Api, limits: LimitsApi, links: IndexLink[]): void {
+  api.server.route('GET', '/runtime_config', limits.runtimeConfig);
+  api.server.route('GET', '/api/v1/user_limits', limits.userLimits, { before: authSingleTenant(api.config), errors: 'text' });
+  links.push(
+    { section: 'Admin endpoints', href: '/runtime_config', title: 'Runtime config' },
+    { section: 'Admin endpoints', href: '/runtime_config?mode=diff', title: 'Runtime config (including only values that differ from the defaults)' },
   );
 }
 
@@ -73,7 +104,7 @@ function registerDistributor(api: Api, distributor: Distributor, links: IndexLin
 }
 
 function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): void {
-  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'json' };
+  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
   // Mimir serves the Prometheus API under the prefix and, for compatibility, without it.
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/series`, metadata.series, opts);
@@ -84,11 +115,21 @@ function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): v
 }
 
 function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
-  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'json' };
+  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/query`, query.query, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/query_range`, query.queryRange, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/format_query`, query.formatQuery, opts);
   }
   links.push({ section: 'Querier', href: `${api.config.prometheusHttpPrefix}/api/v1/query`, title: 'PromQL instant query (needs X-Scope-OrgID)' });
+}
+
+function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]): void {
+  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
+  const prefix = api.config.prometheusHttpPrefix;
+  // Only under the prefix: the unprefixed /api/v1/rules and /api/v1/alerts are the
+  // ruler's and Alertmanager's configuration APIs.
+  api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
+  api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
+  links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
 }

@@ -47,6 +47,10 @@ export interface Config {
   querierMaxSamples: number;
   querierTimeoutMs: number;
   lookbackDeltaMs: number;
+  /** tenantFederationEnabled is -tenant-federation.enabled: reads may name several tenants. */
+  tenantFederationEnabled: boolean;
+  /** tenantFederationMaxTenants is -tenant-federation.max-tenants (0 = no limit). */
+  tenantFederationMaxTenants: number;
   limits: Limits;
 }
 
@@ -76,6 +80,8 @@ export function buildConfig(values: ConfigValues): Config {
     querierMaxSamples: get(values, 'querier.max-samples'),
     querierTimeoutMs: get(values, 'querier.timeout'),
     lookbackDeltaMs: get(values, 'querier.lookback-delta'),
+    tenantFederationEnabled: get(values, 'tenant-federation.enabled'),
+    tenantFederationMaxTenants: get(values, 'tenant-federation.max-tenants'),
     limits: {
       maxLabelNamesPerSeries: get(values, 'validation.max-label-names-per-series'),
       maxLabelNameLength: get(values, 'validation.max-length-label-name'),
@@ -115,6 +121,10 @@ export function ingestLimits(limits: Limits, nowMs: number): IngestLimits {
     creationGracePeriodMs: limits.creationGracePeriodMs,
     pastGracePeriodMs: limits.pastGracePeriodMs,
     nowMs,
+    ingestionRate: limits.ingestionRate,
+    ingestionBurstSize: limits.ingestionBurstSize,
+    maxGlobalSeriesPerUser: limits.maxGlobalSeriesPerUser,
+    maxGlobalSeriesPerMetric: limits.maxGlobalSeriesPerMetric,
   };
 }
 
@@ -128,6 +138,17 @@ function yamlScalar(def: FlagDef, v: FlagValue): FlagValue {
   if (def.secret === true && v !== '') return SECRET_MASK;
   if (def.type === 'duration') return formatDuration(v as number);
   return v;
+}
+
+/**
+ * flagStrings maps every flag name to its effective value as text, the way
+ * Prometheus's /api/v1/status/flags shows them (durations formatted, secrets
+ * masked).
+ */
+export function flagStrings(values: ConfigValues): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const def of FLAGS) out[def.name] = String(yamlScalar(def, values.get(def.name) ?? def.default));
+  return out;
 }
 
 /** configTree nests the values by YAML path. */

@@ -1,6 +1,6 @@
 // flags.ts is the flag table: the single source of truth for every setting's
 // Mimir flag name, YAML path, type, default and help. The parser, /config
-// (mode=defaults|diff) and, later, /api/v1/status/flags all read it.
+// (mode=defaults|diff) and /api/v1/status/flags all read it.
 
 /** FlagType is how a flag's text is parsed and its YAML value checked. */
 export type FlagType = 'string' | 'int' | 'float' | 'bool' | 'duration';
@@ -108,11 +108,57 @@ export const FLAGS: readonly FlagDef[] = [
     default: 0,
     help: 'How far behind the wall clock a sample may be and still be accepted; 0 accepts any age.',
   },
-  { name: 'distributor.ingestion-rate-limit', yaml: 'limits.ingestion_rate', type: 'float', default: 10000, help: 'Samples per second each tenant may push (configuration only: not enforced yet).' },
-  { name: 'distributor.ingestion-burst-size', yaml: 'limits.ingestion_burst_size', type: 'int', default: 200000, help: 'Samples a tenant may push at once above its rate (configuration only: not enforced yet).' },
-  { name: 'ingester.max-global-series-per-user', yaml: 'limits.max_global_series_per_user', type: 'int', default: 150000, help: 'Most active series per tenant, 0 for no limit (configuration only: not enforced yet).' },
-  { name: 'ingester.max-global-series-per-metric', yaml: 'limits.max_global_series_per_metric', type: 'int', default: 0, help: 'Most active series per metric name, 0 for no limit (configuration only: not enforced yet).' },
+  {
+    name: 'distributor.ingestion-rate-limit',
+    yaml: 'limits.ingestion_rate',
+    type: 'float',
+    default: 10000,
+    help: 'Samples, exemplars and metadata per second each tenant may push (a token bucket refilled at this rate); pushes above it get 429.',
+  },
+  {
+    name: 'distributor.ingestion-burst-size',
+    yaml: 'limits.ingestion_burst_size',
+    type: 'int',
+    default: 200000,
+    help: 'Size of each tenant\'s token bucket: the most items (samples, exemplars, metadata) one push, or a burst of pushes, may carry.',
+  },
+  {
+    name: 'ingester.max-global-series-per-user',
+    yaml: 'limits.max_global_series_per_user',
+    type: 'int',
+    default: 150000,
+    help: 'Most in-memory series per tenant, 0 for no limit; samples of further new series are refused with 400, existing series keep accepting.',
+  },
+  {
+    name: 'ingester.max-global-series-per-metric',
+    yaml: 'limits.max_global_series_per_metric',
+    type: 'int',
+    default: 0,
+    help: 'Most in-memory series per metric name and tenant, 0 for no limit; samples of further new series are refused with 400.',
+  },
   { name: 'querier.max-fetched-series-per-query', yaml: 'limits.max_fetched_series_per_query', type: 'int', default: 0, help: 'Most series one query may fetch, 0 for no limit (configuration only: not enforced yet).' },
+  { name: 'runtime-config.file', yaml: 'runtime_config.file', type: 'string', default: '', help: 'Comma-separated YAML files with per-tenant limits under overrides: (tenant -> limits fields); re-read periodically.' },
+  {
+    name: 'runtime-config.reload-period',
+    yaml: 'runtime_config.period',
+    type: 'duration',
+    default: 10_000,
+    help: 'How often the runtime configuration files are re-read; a file that fails to load keeps the previous configuration.',
+  },
+  {
+    name: 'tenant-federation.enabled',
+    yaml: 'tenant_federation.enabled',
+    type: 'bool',
+    default: false,
+    help: 'Let reads name several tenants joined by | in X-Scope-OrgID; results carry a __tenant_id__ label. When off, such a header is refused with 422.',
+  },
+  {
+    name: 'tenant-federation.max-tenants',
+    yaml: 'tenant_federation.max_tenants',
+    type: 'int',
+    default: 0,
+    help: 'Most tenants one federated read may name, 0 for no limit.',
+  },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { Config } from '../config/config.js';
+import type { Config, Limits } from '../config/config.js';
 import { ingestLimits } from '../config/config.js';
 import { ApiError } from '../errors.js';
 import { log } from '../log.js';
@@ -44,13 +44,15 @@ export class Distributor {
 
   /**
    * The gate, when given, names why writes are refused right now (the ingester is replaying its
-   * WAL or shutting down): pushes then get a 503 with that text.
+   * WAL or shutting down): pushes then get a 503 with that text. limitsFor gives a tenant's
+   * current limits (its runtime overrides on top of the defaults).
    */
   constructor(
     private readonly config: Config,
     private readonly executor: PushExecutor,
     private readonly metrics: DistributorMetrics,
     private readonly gate: () => string | undefined = () => undefined,
+    private readonly limitsFor: (tenant: string) => Limits = () => config.limits,
   ) {}
 
   /** tooLarge words the 413 for the HTTP layer's body limit. */
@@ -65,7 +67,7 @@ export class Distributor {
     const outcome = await this.executor.run({
       tenant,
       body: standaloneArrayBuffer(req.body),
-      limits: ingestLimits(this.config.limits, Date.now()),
+      limits: ingestLimits(this.limitsFor(tenant), Date.now()),
       maxRecvMsgSize: this.config.maxRecvMsgSize,
     });
     switch (outcome.kind) {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
-import { renderConfigYaml, type RenderMode } from '../config/config.js';
+import { flagStrings, renderConfigYaml, type RenderMode } from '../config/config.js';
 import { badData, successEnvelope } from '../errors.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
@@ -55,6 +55,16 @@ export class OpsApi {
     res.send(200, servicesPage(this.services.list()), CONTENT_TYPE.html);
   };
 
+  /** statusConfig answers /api/v1/status/config in Prometheus's shape: the effective configuration as YAML, secrets masked. */
+  readonly statusConfig = (_req: Request, res: Response): void => {
+    res.json(200, successEnvelope({ yaml: renderConfigYaml(this.config.values, 'values') }));
+  };
+
+  /** statusFlags answers /api/v1/status/flags in Prometheus's shape: every flag's effective value as a string. */
+  readonly statusFlags = (_req: Request, res: Response): void => {
+    res.json(200, successEnvelope(flagStrings(this.config.values)));
+  };
+
   /** buildinfo answers /api/v1/status/buildinfo as Mimir does. */
   readonly buildinfo = (_req: Request, res: Response): void => {
     res.json(200, successEnvelope(buildInfo()));
@@ -100,11 +110,27 @@ function packageVersion(): string {
   }
 }
 
+/** SEMVER matches a semantic version (2.0.0), which Grafana parses data.version as. */
+const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+
+/** isSemver tells whether s is a valid semantic version. */
+export function isSemver(s: string): boolean {
+  return SEMVER.test(s);
+}
+
+/** buildVersion is BUILD_VERSION (a leading v dropped) when it is semver, else package.json's version. */
+function buildVersion(): string {
+  const env = process.env.BUILD_VERSION?.replace(/^v/, '');
+  if (env !== undefined && isSemver(env)) return env;
+  const pkg = packageVersion();
+  return isSemver(pkg) ? pkg : '0.0.0';
+}
+
 /** buildInfo returns the process's build information (environment overrides for packaging). */
 export function buildInfo(): BuildInfo {
   cached ??= {
     application: 'Grafana Mimir',
-    version: process.env.BUILD_VERSION ?? packageVersion(),
+    version: buildVersion(),
     revision: process.env.BUILD_REVISION ?? 'unknown',
     branch: process.env.BUILD_BRANCH ?? 'unknown',
     goVersion: `node${process.versions.node}`,

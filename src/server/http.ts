@@ -5,7 +5,7 @@
 
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import { ApiError, errorEnvelope, toApiError } from '../errors.js';
+import { AUTH_ERROR_KINDS, ApiError, errorEnvelope, toApiError } from '../errors.js';
 import { log } from '../log.js';
 import { Params, isFormContentType, parseQuery, unescapeComponent } from './params.js';
 import { CONTENT_TYPE, Response } from './response.js';
@@ -29,7 +29,7 @@ export interface Request {
   form: Params;
   /** body is the raw request body (empty for bodiless requests). */
   body: Buffer;
-  /** tenant is set by the auth step of routes that need one ('' otherwise). */
+  /** tenant is set by the auth step of routes that need one ('' otherwise); a federated read's tenants are joined by `|`. */
   tenant: string;
 }
 
@@ -195,8 +195,7 @@ export class HttpServer {
 
   private sendError(r: Response, err: ApiError, format: 'json' | 'text', closeConnection = false): void {
     if (err.kind === 'internal') log.error('request failed', { err: err.message });
-    // Auth failures come from the middleware in front of every API, which answers in plain text (as Mimir's).
-    if (format === 'json' && err.kind !== 'unauthorized') r.send(err.status, errorEnvelope(err), CONTENT_TYPE.json, {}, closeConnection);
+    if (format === 'json' && !AUTH_ERROR_KINDS.has(err.kind)) r.send(err.status, errorEnvelope(err), CONTENT_TYPE.json, {}, closeConnection);
     else r.send(err.status, err.message + '\n', CONTENT_TYPE.text, {}, closeConnection);
   }
 

@@ -37,6 +37,14 @@ export interface IngestLimits {
   pastGracePeriodMs: number;
   /** Wall clock used for the grace periods, unix ms. */
   nowMs: number;
+  /** -distributor.ingestion-rate-limit (items/s, per tenant, shared by all threads); absent: no rate limit. */
+  ingestionRate?: number;
+  /** -distributor.ingestion-burst-size, used with ingestionRate. */
+  ingestionBurstSize?: number;
+  /** -ingester.max-global-series-per-user; 0 or absent: no limit. */
+  maxGlobalSeriesPerUser?: number;
+  /** -ingester.max-global-series-per-metric; 0 or absent: no limit. */
+  maxGlobalSeriesPerMetric?: number;
 }
 
 /** IngestResult summarises one decoded WriteRequest after it was appended. */
@@ -58,7 +66,11 @@ export interface IngestResult {
    * `sample_out_of_order`), as flat [reason, count, reason, count, ...].
    */
   discarded: Array<string | number>;
-  /** Status of the first error: 400 for bad data, absent when everything was accepted. */
+  /**
+   * Status of the first error: 400 for bad data (series limits included), 429 when the tenant's
+   * ingestion rate limit refused the whole request (nothing stored), 500 when the WAL failed;
+   * absent when everything was accepted.
+   */
   errorStatus?: number;
   /** Message of the first error, worded as Mimir's distributor/ingester. */
   errorMessage?: string;

@@ -3,7 +3,7 @@
 
 import t from 'tap';
 import { ApiError } from '../errors.js';
-import { singleTenant, tenantIds, validateTenantId } from './tenant.js';
+import { joinTenants, requestTenants, singleTenant, splitTenants, tenantIds, validateTenantId } from './tenant.js';
 
 const on = { multitenancyEnabled: true, noAuthTenant: 'anonymous' };
 
@@ -41,4 +41,24 @@ t.test('header parsing', async (t) => {
   t.throws(() => singleTenant('a|b', on), ApiError);
   t.equal(singleTenant(undefined, { multitenancyEnabled: false, noAuthTenant: 'anonymous' }), 'anonymous');
   t.equal(singleTenant('ignored', { multitenancyEnabled: false, noAuthTenant: 'anonymous' }), 'anonymous');
+});
+
+t.test('tenant count as Mimir\'s validation middleware', async (t) => {
+  const status = (fn: () => unknown): [number, string] => {
+    try {
+      fn();
+    } catch (err) {
+      return [(err as ApiError).status, (err as ApiError).message];
+    }
+    return [200, ''];
+  };
+  t.same(status(() => requestTenants('a|b', on)), [422, 'too many tenant IDs present in the request. max: 1 actual: 2'], 'federation off');
+  t.same(requestTenants('b|a', { ...on, tenantFederationEnabled: true }), ['a', 'b']);
+  t.same(status(() => requestTenants('a|b|c', { ...on, tenantFederationEnabled: true, tenantFederationMaxTenants: 2 })), [422, 'too many tenant IDs present in the request. max: 2 actual: 3']);
+  t.same(status(() => singleTenant('a|b', on)), [422, 'too many tenant IDs present in the request. max: 1 actual: 2']);
+  t.same(status(() => singleTenant('a|b', { ...on, tenantFederationEnabled: true })), [400, 'multiple org IDs present'], 'writes take one tenant');
+  t.same(status(() => requestTenants('a|', { ...on, tenantFederationEnabled: true })), [401, 'no org id']);
+  t.equal(joinTenants(['a', 'b']), 'a|b');
+  t.same(splitTenants('a|b'), ['a', 'b']);
+  t.same(splitTenants('a'), ['a']);
 });

@@ -36,6 +36,18 @@ export function validateTenantId(id: string): string | undefined {
 export interface TenantOptions {
   multitenancyEnabled: boolean;
   noAuthTenant: string;
+  /** tenantFederationEnabled is -tenant-federation.enabled (absent: off). */
+  tenantFederationEnabled?: boolean;
+  /** tenantFederationMaxTenants is -tenant-federation.max-tenants (absent or 0: no limit). */
+  tenantFederationMaxTenants?: number;
+}
+
+/** MULTIPLE_ORG_IDS is dskit's ErrTooManyOrgIDs text, for endpoints that take exactly one tenant. */
+export const MULTIPLE_ORG_IDS = 'multiple org IDs present';
+
+/** tooManyTenants is Mimir's tenant validation middleware's 422 answer. */
+export function tooManyTenants(max: number, actual: number): ApiError {
+  return new ApiError('too_many_tenants', `too many tenant IDs present in the request. max: ${max} actual: ${actual}`);
 }
 
 /**
@@ -54,9 +66,43 @@ export function tenantIds(header: string | undefined, opts: TenantOptions): stri
   return ids;
 }
 
-/** singleTenant is for endpoints (push, metadata reads for now) that take exactly one tenant. */
-export function singleTenant(header: string | undefined, opts: TenantOptions): string {
+/**
+ * requestTenants is the auth middleware in front of every tenant API, as
+ * Mimir's: the header parsed (401 when missing or invalid), then at most one
+ * tenant unless tenant federation is on, and at most
+ * -tenant-federation.max-tenants when it is (422 otherwise).
+ */
+export function requestTenants(header: string | undefined, opts: TenantOptions): string[] {
   const ids = tenantIds(header, opts);
-  if (ids.length > 1) throw new ApiError('unauthorized', 'multiple org IDs present');
+  const federation = opts.tenantFederationEnabled === true;
+  if (!federation && ids.length > 1) throw tooManyTenants(1, ids.length);
+  const max = opts.tenantFederationMaxTenants ?? 0;
+  if (federation && max > 0 && ids.length > max) throw tooManyTenants(max, ids.length);
+  return ids;
+}
+
+/**
+ * joinTenants is the canonical text of a tenant list (sorted IDs joined by
+ * `|`), which is what Request.tenant and QueryTask.tenant carry: one ID, or
+ * several for a federated read. splitTenants undoes it (IDs never contain `|`).
+ */
+export function joinTenants(ids: readonly string[]): string {
+  return ids.join(TENANT_SEPARATOR);
+}
+
+/** splitTenants returns the IDs of a joined tenant text. */
+export function splitTenants(tenant: string): string[] {
+  return tenant.split(TENANT_SEPARATOR);
+}
+
+/**
+ * singleTenant is for endpoints that take exactly one tenant (push): past
+ * the middleware's checks, several tenants (federation on) are refused with
+ * dskit's text. Mimir answers a federated push with a 5xx, which remote-write
+ * clients retry forever; we answer 400, which they drop.
+ */
+export function singleTenant(header: string | undefined, opts: TenantOptions): string {
+  const ids = requestTenants(header, opts);
+  if (ids.length > 1) throw new ApiError('bad_data', MULTIPLE_ORG_IDS);
   return ids[0]!;
 }

@@ -2,16 +2,20 @@
 //! each series as Mimir's distributor does, and append the survivors to a
 //! tenant's head with Mimir ingester semantics. Bad data never fails the
 //! whole request: each refused series or sample is counted by reason and
-//! the first error is reported, as Mimir reports it (HTTP 400).
+//! the first error is reported, as Mimir reports it (HTTP 400). The
+//! exception is the tenant's ingestion rate limit (`crate::limits`), checked
+//! after validation and before any append: over it, nothing is stored (429).
+//! New series beyond the tenant's series limits are refused one by one (400).
 
 use crate::head::{Head, SeriesAppendResult};
-use crate::remote::{self, ValidationLimits};
+use crate::limits::{self, RateLimit, SeriesLimits};
+use crate::remote::{self, ValidationLimits, WriteRequestView};
 use crate::wal::record::SeriesEncoder;
 use crate::wal::TenantWal;
 
 /// IngestLimits are the per-tenant limits for one ingest call (mirrors the
 /// TypeScript `IngestLimits`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct IngestLimits {
     pub max_label_names_per_series: u32,
     pub max_label_name_length: u32,
@@ -19,6 +23,10 @@ pub struct IngestLimits {
     pub creation_grace_period_ms: i64,
     pub past_grace_period_ms: i64,
     pub now_ms: i64,
+    /// The tenant's ingestion rate limit; None applies none.
+    pub ingestion_rate: Option<RateLimit>,
+    /// The tenant's max global series per user / per metric (0 = none).
+    pub series: SeriesLimits,
 }
 
 impl Default for IngestLimits {
@@ -31,6 +39,8 @@ impl Default for IngestLimits {
             creation_grace_period_ms: 10 * 60 * 1000,
             past_grace_period_ms: 0,
             now_ms: 0,
+            ingestion_rate: None,
+            series: SeriesLimits::default(),
         }
     }
 }
@@ -111,6 +121,27 @@ pub fn ingest_write_request_logged(
 
     let vlimits = limits.validation();
     let mut validation_error: Option<String> = None;
+    // The distributor's part comes first for the whole request (validation,
+    // then the rate limiter), so that a rate-limited request stores nothing.
+    let valid = validate_all(
+        &mut req,
+        &vlimits,
+        limits.now_ms,
+        &mut res,
+        &mut validation_error,
+    );
+    if let Some(limit) = limits.ingestion_rate {
+        let now = limits::monotonic_ms();
+        if let Err(msg) = check_rate(head.tenant(), &req, &valid, limit, now, &mut res) {
+            res.error_status = Some(429);
+            res.error_message = Some(msg);
+            return res;
+        }
+    }
+    let gate = limits
+        .series
+        .enabled()
+        .then(|| limits::series_gate(head.tenant()));
     let mut append_error: Option<String> = None;
     // The WAL writer mutex is held from the first append to the write, so
     // the log order is the append order (see `crate::wal`).
@@ -122,17 +153,11 @@ pub fn ingest_write_request_logged(
     }
     let mut scratch: Vec<(&str, &str)> = Vec::new();
 
-    for i in 0..req.series.len() {
-        let dups = req.dedupe_sample_timestamps(i);
-        res.discard(remote::reason::SAMPLE_DUPLICATE_TIMESTAMP, dups as u64);
-        let s = req.series(i);
-        if let Err(e) = remote::validate_series(&s, &vlimits, limits.now_ms) {
-            res.discard(e.reason, s.samples.len() as u64);
-            if validation_error.is_none() {
-                validation_error = Some(e.message);
-            }
+    for (i, ok) in valid.iter().enumerate() {
+        if !ok {
             continue;
         }
+        let s = req.series(i);
         if s.samples.is_empty() {
             continue;
         }
@@ -144,16 +169,24 @@ pub fn ingest_write_request_logged(
                 let kind = crate::head::AppendErrorKind::OutOfBounds;
                 res.discard(kind.reason(), s.samples.len() as u64);
                 if append_error.is_none() {
-                    let owned: Vec<(String, String)> = labels
-                        .iter()
-                        .map(|(n, v)| (n.to_string(), v.to_string()))
-                        .collect();
-                    append_error = Some(kind.message(s.samples[0].timestamp_ms, &owned));
+                    append_error = Some(kind.message(s.samples[0].timestamp_ms, labels));
                 }
                 continue;
             }
         }
-        let (series, created) = head.get_or_create(labels);
+        let (series, created) = match &gate {
+            None => head.get_or_create(labels),
+            Some(g) => match g.get_or_create(head, labels, &limits.series) {
+                Ok(x) => x,
+                Err(refusal) => {
+                    res.discard(refusal.reason(), s.samples.len() as u64);
+                    if append_error.is_none() {
+                        append_error = Some(refusal.message(&limits.series, labels));
+                    }
+                    continue;
+                }
+            },
+        };
         if created {
             res.created_series += 1;
             if writer.is_some() {
@@ -202,6 +235,65 @@ pub fn ingest_write_request_logged(
         res.error_message = Some(msg);
     }
     res
+}
+
+/// validate_all removes duplicate sample timestamps and validates every
+/// series as Mimir's distributor does, counting what it refuses and keeping
+/// the first error; the result marks the series to append.
+fn validate_all(
+    req: &mut WriteRequestView<'_>,
+    vlimits: &ValidationLimits,
+    now_ms: i64,
+    res: &mut IngestResult,
+    first_error: &mut Option<String>,
+) -> Vec<bool> {
+    let mut valid = Vec::with_capacity(req.series.len());
+    for i in 0..req.series.len() {
+        let dups = req.dedupe_sample_timestamps(i);
+        res.discard(remote::reason::SAMPLE_DUPLICATE_TIMESTAMP, dups as u64);
+        let s = req.series(i);
+        match remote::validate_series(&s, vlimits, now_ms) {
+            Ok(()) => valid.push(true),
+            Err(e) => {
+                res.discard(e.reason, s.samples.len() as u64);
+                if first_error.is_none() {
+                    *first_error = Some(e.message);
+                }
+                valid.push(false);
+            }
+        }
+    }
+    valid
+}
+
+/// check_rate takes the request's validated samples, exemplars and
+/// metadata from the tenant's ingestion rate limiter (as Mimir's
+/// distributor, only when some samples or metadata are left); Err is the
+/// 429 text, the refused samples counted as `rate_limited`.
+fn check_rate(
+    tenant: &str,
+    req: &WriteRequestView<'_>,
+    valid: &[bool],
+    limit: RateLimit,
+    now_ms: i64,
+    res: &mut IngestResult,
+) -> Result<(), String> {
+    let (mut samples, mut exemplars) = (0u64, 0u64);
+    for (s, _) in req.iter_series().zip(valid).filter(|(_, ok)| **ok) {
+        // Native histogram samples count as samples, as in Mimir.
+        samples += (s.samples.len() + s.histograms) as u64;
+        exemplars += s.exemplars as u64;
+    }
+    let metadata = req.metadata.len() as u64;
+    if samples == 0 && metadata == 0 {
+        return Ok(());
+    }
+    let items = samples + exemplars + metadata;
+    if limits::allow_ingestion(tenant, limit, items, now_ms) {
+        return Ok(());
+    }
+    res.discard(limits::REASON_RATE_LIMITED, samples);
+    Err(limits::rate_limited_message(limit, items))
 }
 
 /// normalized_labels returns the labels sorted by name with empty values
@@ -302,7 +394,8 @@ mod tests {
         assert_eq!((r.accepted_samples, r.created_series), (1, 0));
         assert_eq!(
             r.discarded,
-            vec![("sample-out-of-order", 1), ("missing_metric_name", 2)]
+            // Validation runs over the whole request before the appends.
+            vec![("missing_metric_name", 2), ("sample-out-of-order", 1)]
         );
         assert_eq!(r.error_status, Some(400));
         let msg = r.error_message.unwrap();
@@ -340,6 +433,83 @@ mod tests {
         assert_eq!(r.error_status, Some(400));
         assert!(r.error_message.is_some());
         assert_eq!(h.num_series(), 0);
+    }
+
+    #[test]
+    fn rate_limited_request_stores_nothing() {
+        let h = Head::new("ingest-rate-test", DEFAULT_CHUNK_RANGE);
+        crate::limits::reset_rate_limiter("ingest-rate-test");
+        let now = 1_700_000_000_000;
+        let lim = IngestLimits {
+            ingestion_rate: Some(RateLimit {
+                rate: 10.0,
+                burst: 2,
+            }),
+            ..limits(now)
+        };
+        let a: &[(&str, &str)] = &[("__name__", "a")];
+        let bad: &[(&str, &str)] = &[("job", "no-name")];
+        // The invalid series is not counted against the limit.
+        let r = ingest_write_request(
+            &h,
+            &body(&[(a, &[(now - 1, 1.0), (now, 1.0)]), (bad, &[(now, 1.0)])]),
+            &lim,
+        );
+        assert_eq!((r.accepted_samples, r.error_status), (1 + 1, Some(400)));
+        let b: &[(&str, &str)] = &[("__name__", "b")];
+        let r = ingest_write_request(&h, &body(&[(b, &[(now, 1.0)])]), &lim);
+        assert_eq!(r.error_status, Some(429));
+        assert_eq!(r.discarded, vec![("rate_limited", 1)]);
+        assert!(r
+            .error_message
+            .unwrap()
+            .contains("set to 10 items/s with a maximum allowed burst of 2."));
+        assert_eq!(h.num_series(), 1, "nothing of the refused request stored");
+        // 10/s: a token is back after 100ms.
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        let r = ingest_write_request(
+            &h,
+            &body(&[(b, &[(now + 1000, 1.0)])]),
+            &IngestLimits {
+                now_ms: now + 1000,
+                ..lim
+            },
+        );
+        assert_eq!((r.error_status, r.accepted_samples), (None, 1));
+    }
+
+    #[test]
+    fn series_limits_refuse_new_series_only() {
+        let h = Head::new("ingest-series-test", DEFAULT_CHUNK_RANGE);
+        let now = 1_700_000_000_000;
+        let lim = IngestLimits {
+            series: SeriesLimits {
+                per_user: 2,
+                per_metric: 0,
+            },
+            ..limits(now)
+        };
+        let a: &[(&str, &str)] = &[("__name__", "a")];
+        let b: &[(&str, &str)] = &[("__name__", "b")];
+        let c: &[(&str, &str)] = &[("__name__", "c")];
+        let r = ingest_write_request(&h, &body(&[(a, &[(now, 1.0)]), (b, &[(now, 1.0)])]), &lim);
+        assert_eq!(r.error_status, None);
+        let r = ingest_write_request(
+            &h,
+            &body(&[
+                (c, &[(now + 1, 1.0), (now + 2, 1.0)]),
+                (a, &[(now + 1, 2.0)]),
+            ]),
+            &lim,
+        );
+        assert_eq!(r.error_status, Some(400));
+        assert_eq!(r.accepted_samples, 1);
+        assert_eq!(r.discarded, vec![("per_user_series_limit", 2)]);
+        assert!(r
+            .error_message
+            .unwrap()
+            .starts_with("per-user series limit of 2 exceeded (err-mimir-max-series-per-user)."));
+        assert_eq!(h.num_series(), 2);
     }
 
     #[test]

@@ -2,13 +2,16 @@
 //! XOR chunks (`chunkenc`), the postings index (`index`), remote-write
 //! decoding and validation (`remote`), the in-memory per-tenant head
 //! (`head`), the write path tying them together (`ingest`) and the PromQL
-//! evaluation kernels over selected samples (`promql`).
+//! evaluation kernels over selected samples (`promql`); `labels` is the
+//! compact label set the head keeps per series.
 
 pub mod block;
 pub mod chunkenc;
 pub mod head;
 pub mod index;
 pub mod ingest;
+pub mod labels;
+pub mod limits;
 pub mod promql;
 pub mod remote;
 pub mod wal;

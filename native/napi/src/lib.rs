@@ -39,6 +39,14 @@ pub struct IngestLimits {
     pub past_grace_period_ms: f64,
     /// Wall clock used for the grace periods, unix ms.
     pub now_ms: f64,
+    /// -distributor.ingestion-rate-limit (items/s); no rate limit when absent.
+    pub ingestion_rate: Option<f64>,
+    /// -distributor.ingestion-burst-size; used with ingestionRate.
+    pub ingestion_burst_size: Option<f64>,
+    /// -ingester.max-global-series-per-user, 0 or absent for none.
+    pub max_global_series_per_user: Option<f64>,
+    /// -ingester.max-global-series-per-metric, 0 or absent for none.
+    pub max_global_series_per_metric: Option<f64>,
 }
 
 /// IngestResult summarises one decoded WriteRequest after it was appended.
@@ -121,6 +129,14 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
         creation_grace_period_ms: ms(limits.creation_grace_period_ms),
         past_grace_period_ms: ms(limits.past_grace_period_ms),
         now_ms: ms(limits.now_ms),
+        ingestion_rate: limits.ingestion_rate.map(|rate| tsdb_core::limits::RateLimit {
+            rate,
+            burst: to_limit(limits.ingestion_burst_size.unwrap_or(0.0)) as u64,
+        }),
+        series: tsdb_core::limits::SeriesLimits {
+            per_user: to_limit(limits.max_global_series_per_user.unwrap_or(0.0)) as u64,
+            per_metric: to_limit(limits.max_global_series_per_metric.unwrap_or(0.0)) as u64,
+        },
     }
 }
 
@@ -304,6 +320,7 @@ pub fn decode_xor_chunk(chunk: Uint8Array) -> Result<DecodedChunk> {
 #[napi]
 pub fn reset_tenant(tenant: String) -> Result<()> {
     head::db().reset(&tenant);
+    tsdb_core::limits::reset_rate_limiter(&tenant);
     tsdb_core::wal::storage().forget(&tenant).map_err(|e| {
         Error::new(
             Status::GenericFailure,

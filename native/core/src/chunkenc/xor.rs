@@ -64,6 +64,12 @@ impl XorAppender {
         self.num
     }
 
+    /// last is the newest sample (time, value bits), None while empty.
+    #[inline]
+    pub fn last(&self) -> Option<(i64, u64)> {
+        (self.num > 0).then_some((self.t, self.v_bits))
+    }
+
     /// bytes is the chunk as it stands (a complete, readable chunk).
     #[inline]
     pub fn bytes(&self) -> &[u8] {

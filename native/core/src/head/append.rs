@@ -18,6 +18,7 @@ use std::fmt::Write;
 use super::chunks::AppendOutcome;
 use super::series::MemSeries;
 use super::Head;
+use crate::labels::LabelPair;
 use crate::wal::record::SamplesEncoder;
 
 /// AppendErrorKind is why the head refused a sample.
@@ -46,7 +47,11 @@ impl AppendErrorKind {
     /// message is Mimir's ingester text for the error, naming the sample's
     /// time (RFC 3339, UTC) and series (printed like Mimir's
     /// `FromLabelAdaptersToString`: `metric{a="b"}`).
-    pub fn message(self, t: i64, labels: &[(String, String)]) -> String {
+    pub fn message<I>(self, t: i64, labels: I) -> String
+    where
+        I: IntoIterator,
+        I::Item: LabelPair,
+    {
         let (what, id) = match self {
             AppendErrorKind::OutOfBounds => {
                 ("the sample has been rejected because its timestamp is too old", "sample-timestamp-too-old")
@@ -67,10 +72,8 @@ impl AppendErrorKind {
         );
         format_rfc3339_nano(&mut out, t);
         out.push_str(" and is from series ");
-        let borrowed: Vec<(&str, &str)> = labels
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect();
+        let pairs: Vec<I::Item> = labels.into_iter().collect();
+        let borrowed: Vec<(&str, &str)> = pairs.iter().map(|p| (p.name(), p.value())).collect();
         out.push_str(&crate::remote::format_labels(&borrowed));
         out
     }
@@ -178,8 +181,7 @@ impl<'h> HeadAppender<'h> {
         // commit, appends in order, silently dropping samples of the batch
         // that are not after the previous one. Mimir reports nothing for
         // those, so neither do we.
-        let had_samples = st.chunks.head.is_some();
-        let (base_t, base_bits) = (st.last_t, st.last_v_bits);
+        let base = st.chunks.last_sample();
         for (t, v) in samples {
             let min_valid = match self.min_valid_time {
                 Some(m) => m,
@@ -192,7 +194,7 @@ impl<'h> HeadAppender<'h> {
                 res.reject(AppendErrorKind::OutOfBounds, t);
                 continue;
             }
-            if had_samples {
+            if let Some((base_t, base_bits)) = base {
                 if t == base_t {
                     if bits != base_bits {
                         res.reject(AppendErrorKind::DuplicateTimestamp, t);
@@ -214,8 +216,6 @@ impl<'h> HeadAppender<'h> {
                 AppendOutcome::ChunkCreated => self.chunks += 1,
                 AppendOutcome::Appended => {}
             }
-            st.last_t = t;
-            st.last_v_bits = bits;
             if let Some(log) = &mut self.wal_log {
                 log.push(u64::from(series.series_ref), t, v);
             }
@@ -245,8 +245,6 @@ impl<'h> HeadAppender<'h> {
                 AppendOutcome::ChunkCreated => self.chunks += 1,
                 AppendOutcome::Appended => {}
             }
-            st.last_t = t;
-            st.last_v_bits = v.to_bits();
             if let Some(log) = &mut self.wal_log {
                 log.push(u64::from(series.series_ref), t, v);
             }

@@ -20,13 +20,21 @@ pub struct ClosedChunk {
     pub data: Box<[u8]>,
 }
 
-/// HeadChunk is the chunk currently appended to.
+/// HeadChunk is the chunk currently appended to. Its max time is the
+/// appender's newest sample (not stored twice: see [`HeadChunk::max_t`]).
 #[derive(Debug, Clone)]
 pub struct HeadChunk {
     pub min_t: i64,
-    /// i64::MIN until the first sample lands, as in Prometheus.
-    pub max_t: i64,
     pub app: XorAppender,
+}
+
+impl HeadChunk {
+    /// max_t is the newest sample's time; i64::MIN until the first sample
+    /// lands, as in Prometheus.
+    #[inline]
+    pub fn max_t(&self) -> i64 {
+        self.app.last().map_or(i64::MIN, |(t, _)| t)
+    }
 }
 
 /// SeriesChunks holds a series' chunks and the cutting state.
@@ -82,7 +90,8 @@ impl SeriesChunks {
         }
         // Checked above: the head chunk exists.
         let c = self.head.as_mut().expect("head chunk");
-        if c.max_t >= t {
+        let max_t = c.max_t();
+        if max_t >= t {
             return AppendOutcome::OutOfOrder;
         }
         let n = c.app.num_samples();
@@ -91,8 +100,8 @@ impl SeriesChunks {
             self.next_at = range_for_timestamp(t, chunk_range);
         }
         if n == SAMPLES_PER_CHUNK / 4 {
-            // c.max_t is the previous sample's time here, as in Prometheus.
-            self.next_at = compute_chunk_end_time(c.min_t, c.max_t, self.next_at);
+            // max_t is the previous sample's time here, as in Prometheus.
+            self.next_at = compute_chunk_end_time(c.min_t, max_t, self.next_at);
         }
         if t >= self.next_at || n >= SAMPLES_PER_CHUNK * 2 {
             self.cut(t, chunk_range);
@@ -100,7 +109,6 @@ impl SeriesChunks {
         }
         let c = self.head.as_mut().expect("head chunk");
         c.app.append(t, v);
-        c.max_t = t;
         if created {
             AppendOutcome::ChunkCreated
         } else {
@@ -114,14 +122,13 @@ impl SeriesChunks {
             if old.app.num_samples() > 0 {
                 self.closed.push(ClosedChunk {
                     min_t: old.min_t,
-                    max_t: old.max_t,
+                    max_t: old.max_t(),
                     data: old.app.finish().into_boxed_slice(),
                 });
             }
         }
         self.head = Some(HeadChunk {
             min_t,
-            max_t: i64::MIN,
             app: XorAppender::new(),
         });
         self.next_at = range_for_timestamp(min_t, chunk_range);
@@ -146,9 +153,17 @@ impl SeriesChunks {
     /// max_time is the last sample's time (None without samples).
     pub fn max_time(&self) -> Option<i64> {
         match &self.head {
-            Some(h) if h.app.num_samples() > 0 => Some(h.max_t),
+            Some(h) if h.app.num_samples() > 0 => Some(h.max_t()),
             _ => self.closed.last().map(|c| c.max_t),
         }
+    }
+
+    /// last_sample is the series' newest sample (time, value bits), None
+    /// while it has none. It is always in the head chunk: a head chunk is
+    /// only cut to take a sample at once.
+    #[inline]
+    pub fn last_sample(&self) -> Option<(i64, u64)> {
+        self.head.as_ref().and_then(|h| h.app.last())
     }
 
     /// chunk_bytes lists every chunk's bytes, oldest first (head chunk last).
@@ -160,7 +175,7 @@ impl SeriesChunks {
                 self.head
                     .iter()
                     .filter(|h| h.app.num_samples() > 0)
-                    .map(|h| (h.min_t, h.max_t, h.app.bytes())),
+                    .map(|h| (h.min_t, h.max_t(), h.app.bytes())),
             )
     }
 }

@@ -43,18 +43,16 @@ pub use json::write_json_string;
 pub use read::{build_matcher_sets, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE};
 pub use series::MemSeries;
 
-/// Candidates are the series sharing one label-set hash (collisions are
-/// resolved by comparing full label sets).
-#[derive(Debug)]
-enum Candidates {
-    One(u32),
-    Many(Vec<u32>),
-}
-
 /// HeadIndex is everything behind `Head::index`.
 #[derive(Debug, Default)]
 struct HeadIndex {
-    by_hash: HashMap<u64, Candidates, ahash::RandomState>,
+    /// The first series created with each label-set hash (16 bytes a
+    /// series, no per-hash allocation).
+    by_hash: HashMap<u64, u32, ahash::RandomState>,
+    /// Series created later under an already used hash (a 64-bit hash
+    /// collision: practically always empty). Collisions are resolved by
+    /// comparing full label sets.
+    collisions: HashMap<u64, Vec<u32>, ahash::RandomState>,
     /// Series by ref: ref r lives at `series[r - 1]` (refs start at 1).
     series: Vec<Arc<MemSeries>>,
     postings: MemPostings,
@@ -62,21 +60,19 @@ struct HeadIndex {
 
 impl HeadIndex {
     fn find(&self, hash: u64, labels: &[(&str, &str)]) -> Option<&Arc<MemSeries>> {
-        let same = |r: &u32| {
-            let s = &self.series[*r as usize - 1];
-            s.labels.len() == labels.len()
-                && s.labels
-                    .iter()
-                    .zip(labels)
-                    .all(|((a, b), (c, d))| a == c && b == d)
-        };
-        match self.by_hash.get(&hash)? {
-            Candidates::One(r) => same(r).then(|| &self.series[*r as usize - 1]),
-            Candidates::Many(rs) => rs
-                .iter()
-                .find(|r| same(r))
-                .map(|r| &self.series[*r as usize - 1]),
+        let same = |r: &u32| self.series[*r as usize - 1].labels.eq_pairs(labels);
+        let first = self.by_hash.get(&hash)?;
+        if same(first) {
+            return Some(&self.series[*first as usize - 1]);
         }
+        if self.collisions.is_empty() {
+            return None;
+        }
+        self.collisions
+            .get(&hash)?
+            .iter()
+            .find(|r| same(r))
+            .map(|r| &self.series[*r as usize - 1])
     }
 
     fn get(&self, series_ref: u32) -> Option<&Arc<MemSeries>> {
@@ -211,26 +207,25 @@ impl Head {
         }
         let series_ref =
             u32::try_from(idx.series.len() + 1).expect("more than u32::MAX series in one head");
-        let owned: series::Labels = labels
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
-        idx.postings.add(series_ref, &owned);
+        let owned = series::Labels::from_pairs(labels);
+        idx.postings.add(series_ref, labels);
         let s = Arc::new(MemSeries::new(series_ref, owned));
         idx.series.push(Arc::clone(&s));
         match idx.by_hash.entry(hash) {
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(Candidates::One(series_ref));
+                e.insert(series_ref);
             }
-            std::collections::hash_map::Entry::Occupied(mut e) => {
-                let c = e.get_mut();
-                match c {
-                    Candidates::One(r) => *c = Candidates::Many(vec![*r, series_ref]),
-                    Candidates::Many(rs) => rs.push(series_ref),
-                }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                idx.collisions.entry(hash).or_default().push(series_ref);
             }
         }
         (s, true)
+    }
+
+    /// lookup finds the series with exactly these labels (sorted by name,
+    /// no empty values) without creating it (used by `crate::limits`).
+    pub fn lookup(&self, labels: &[(&str, &str)]) -> Option<Arc<MemSeries>> {
+        self.index.read().find(hash_labels(labels), labels).cloned()
     }
 
     /// appender starts a batch of appends (one per request), like a

@@ -10,7 +10,7 @@ use crate::chunkenc::XorIterator;
 use crate::index::{postings_for_matchers, MatchType, Matcher};
 
 use super::json::write_json_string;
-use super::series::MemSeries;
+use super::series::{Labels, MemSeries};
 use super::Head;
 
 /// build_matcher_sets turns `(type, name, value)` triples (type as
@@ -74,7 +74,7 @@ pub struct SelectedSamples {
 }
 
 /// write_labels_json appends one label set as a JSON object.
-fn write_labels_json(out: &mut String, labels: &[(String, String)]) {
+fn write_labels_json(out: &mut String, labels: &Labels) {
     out.push('{');
     for (j, (name, value)) in labels.iter().enumerate() {
         if j > 0 {
@@ -240,8 +240,8 @@ impl Head {
             let mut set = BTreeSet::new();
             for s in self.select_series(sets, mint, maxt) {
                 for (n, _) in s.labels.iter() {
-                    if !set.contains(n.as_str()) {
-                        set.insert(n.clone());
+                    if !set.contains(n) {
+                        set.insert(n.to_string());
                     }
                 }
             }
@@ -279,9 +279,9 @@ impl Head {
         } else {
             let mut set = BTreeSet::new();
             for s in self.select_series(sets, mint, maxt) {
-                if let Some((_, v)) = s.labels.iter().find(|(n, _)| n == name) {
-                    if !set.contains(v.as_str()) {
-                        set.insert(v.clone());
+                if let Some(v) = s.labels.get(name) {
+                    if !set.contains(v) {
+                        set.insert(v.to_string());
                     }
                 }
             }

@@ -4,8 +4,9 @@ use parking_lot::Mutex;
 
 use super::chunks::SeriesChunks;
 
-/// Labels is a sorted label set (name, value), no empty values.
-pub type Labels = Box<[(String, String)]>;
+/// Labels is a sorted label set (name, value), no empty values, in one
+/// allocation (see [`crate::labels`]).
+pub use crate::labels::Labels;
 
 /// MemSeries is a series held in memory.
 ///
@@ -19,14 +20,12 @@ pub struct MemSeries {
     pub state: Mutex<SeriesState>,
 }
 
-/// SeriesState is the mutable part of a series.
+/// SeriesState is the mutable part of a series. The newest sample (time
+/// and value bits, compared for duplicates) is the head chunk appender's:
+/// `chunks.last_sample()`.
 #[derive(Debug, Default)]
 pub struct SeriesState {
     pub chunks: SeriesChunks,
-    /// Time of the newest sample, i64::MIN when the series has none.
-    pub last_t: i64,
-    /// Bits of the newest sample's value (compared for duplicates).
-    pub last_v_bits: u64,
 }
 
 impl MemSeries {
@@ -36,8 +35,6 @@ impl MemSeries {
             labels,
             state: Mutex::new(SeriesState {
                 chunks: SeriesChunks::default(),
-                last_t: i64::MIN,
-                last_v_bits: 0,
             }),
         }
     }

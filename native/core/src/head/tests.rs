@@ -16,7 +16,9 @@ fn series_identity_and_refs() {
     assert!(ca && cb && !ca2);
     assert_eq!((a.series_ref, b.series_ref, a2.series_ref), (1, 2, 1));
     assert_eq!(h.num_series(), 2);
-    assert_eq!(h.series_by_ref(2).unwrap().labels[1].1, "b");
+    assert_eq!(h.series_by_ref(2).unwrap().labels.get("job"), Some("b"));
+    let a = h.series_by_ref(1).unwrap();
+    assert!(a.labels.eq_pairs(&[("__name__", "up"), ("job", "a")]));
 }
 
 #[test]
@@ -27,9 +29,9 @@ fn hash_collisions_are_resolved_by_labels() {
     {
         let mut idx = h.index.write();
         let hash = hash_labels(&[("a", "1")]);
-        let owned: series::Labels = vec![("a".to_string(), "2".to_string())].into_boxed_slice();
+        let owned = series::Labels::from_pairs(&[("a", "2")]);
         idx.series.push(Arc::new(MemSeries::new(2, owned)));
-        idx.by_hash.insert(hash, Candidates::Many(vec![1, 2]));
+        idx.collisions.insert(hash, vec![2]);
     }
     let idx = h.index.read();
     let hash = hash_labels(&[("a", "1")]);
@@ -39,6 +41,23 @@ fn hash_collisions_are_resolved_by_labels() {
         a.series_ref
     );
     assert!(idx.find(hash, &[("a", "3")]).is_none());
+}
+
+#[test]
+fn colliding_series_are_created_and_found() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let (a, _) = h.get_or_create(&[("a", "1")]);
+    // Pretend {a="2"} hashes like {a="1"}: its hash already names series 1.
+    let hash2 = hash_labels(&[("a", "2")]);
+    h.index.write().by_hash.insert(hash2, a.series_ref);
+    let (b, created) = h.get_or_create(&[("a", "2")]);
+    assert!(created);
+    assert_eq!(b.series_ref, 2);
+    assert_eq!(h.index.read().collisions.get(&hash2), Some(&vec![2]));
+    let (b2, again) = h.get_or_create(&[("a", "2")]);
+    assert!(!again);
+    assert_eq!(b2.series_ref, 2);
+    assert_eq!(h.num_series(), 2);
 }
 
 fn append(h: &Head, labels: &[(&str, &str)], samples: &[(i64, f64)]) -> SeriesAppendResult {
@@ -354,4 +373,26 @@ fn unchecked_appends_skip_validation_but_keep_order() {
     assert_eq!(sel.timestamps, vec![0.0, 10.0, 20.0]);
     assert_eq!(sel.values, vec![1.0, 2.0, 5.0]);
     assert_eq!(h.stats().samples, 4);
+}
+
+/// Prints (run with `--nocapture`) and bounds the fixed per-series sizes:
+/// what a series costs before its labels and chunk bytes.
+#[test]
+fn per_series_struct_sizes() {
+    use std::mem::size_of;
+    let sizes = [
+        ("MemSeries", size_of::<MemSeries>()),
+        ("SeriesState", size_of::<series::SeriesState>()),
+        ("SeriesChunks", size_of::<chunks::SeriesChunks>()),
+        ("HeadChunk", size_of::<chunks::HeadChunk>()),
+        ("Option<HeadChunk>", size_of::<Option<chunks::HeadChunk>>()),
+        ("ClosedChunk", size_of::<chunks::ClosedChunk>()),
+        ("Labels", size_of::<series::Labels>()),
+        ("by_hash entry", size_of::<(u64, u32)>()),
+    ];
+    for (name, n) in sizes {
+        println!("size_of::<{name}>() = {n}");
+    }
+    assert_eq!(size_of::<series::Labels>(), 16);
+    assert!(size_of::<MemSeries>() <= 136, "{sizes:?}");
 }

@@ -6,6 +6,7 @@ use ahash::AHashMap;
 
 use super::postings::{self, BoxPostings, ListPostings, VecPostings};
 use super::select::IndexReader;
+use crate::labels::LabelPair;
 
 /// MemPostings maps every `(label name, label value)` pair to the sorted list
 /// of series references carrying it, plus the list of all series.
@@ -28,18 +29,25 @@ impl MemPostings {
     /// an empty value are skipped: in Prometheus an empty value means "label
     /// absent". References normally arrive increasing (an O(1) append);
     /// out-of-order and repeated adds are still placed correctly.
-    pub fn add(&mut self, series_ref: u32, labels: &[(String, String)]) {
-        for (name, value) in labels {
+    /// `labels` is any sequence of pairs: a head series'
+    /// [`Labels`](crate::labels::Labels), borrowed or owned pairs.
+    pub fn add<I>(&mut self, series_ref: u32, labels: I)
+    where
+        I: IntoIterator,
+        I::Item: LabelPair,
+    {
+        for p in labels {
+            let (name, value) = (p.name(), p.value());
             if value.is_empty() {
                 continue;
             }
-            let values = match self.by_name.get_mut(name.as_str()) {
+            let values = match self.by_name.get_mut(name) {
                 Some(v) => v,
-                None => self.by_name.entry(name.clone()).or_default(),
+                None => self.by_name.entry(name.to_string()).or_default(),
             };
-            let list = match values.get_mut(value.as_str()) {
+            let list = match values.get_mut(value) {
                 Some(l) => l,
-                None => values.entry(value.clone()).or_default(),
+                None => values.entry(value.to_string()).or_default(),
             };
             postings::insert_sorted(list, series_ref);
         }
@@ -67,21 +75,26 @@ impl MemPostings {
     }
 
     /// delete_series removes one series, touching only its own lists.
-    pub fn delete_series(&mut self, series_ref: u32, labels: &[(String, String)]) {
-        for (name, value) in labels {
-            let Some(values) = self.by_name.get_mut(name.as_str()) else {
+    pub fn delete_series<I>(&mut self, series_ref: u32, labels: I)
+    where
+        I: IntoIterator,
+        I::Item: LabelPair,
+    {
+        for p in labels {
+            let (name, value) = (p.name(), p.value());
+            let Some(values) = self.by_name.get_mut(name) else {
                 continue;
             };
-            if let Some(list) = values.get_mut(value.as_str()) {
+            if let Some(list) = values.get_mut(value) {
                 if let Ok(i) = list.binary_search(&series_ref) {
                     list.remove(i);
                 }
                 if list.is_empty() {
-                    values.remove(value.as_str());
+                    values.remove(value);
                 }
             }
             if values.is_empty() {
-                self.by_name.remove(name.as_str());
+                self.by_name.remove(name);
             }
         }
         if let Ok(i) = self.all.binary_search(&series_ref) {

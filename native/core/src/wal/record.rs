@@ -12,6 +12,8 @@
 //! The encoders cap the size of one record so that replay never holds a
 //! large record in memory: a request's samples may span several records.
 
+use crate::labels::LabelPair;
+
 /// SERIES is the type byte of a Series record.
 pub const SERIES: u8 = 1;
 /// SAMPLES is the type byte of a (v1) Samples record.
@@ -122,15 +124,22 @@ pub struct SeriesEncoder {
 }
 
 impl SeriesEncoder {
-    /// add appends one series (labels sorted by name).
-    pub fn add<N: AsRef<str>, V: AsRef<str>>(&mut self, series_ref: u64, labels: &[(N, V)]) {
+    /// add appends one series (labels sorted by name): a head series'
+    /// `Labels`, or borrowed or owned pairs.
+    pub fn add<I>(&mut self, series_ref: u64, labels: I)
+    where
+        I: IntoIterator,
+        I::IntoIter: Clone,
+        I::Item: LabelPair,
+    {
         if self.cur.is_empty() {
             self.cur.push(SERIES);
         }
         self.cur.extend_from_slice(&series_ref.to_be_bytes());
-        put_uvarint(&mut self.cur, labels.len() as u64);
-        for (n, v) in labels {
-            for s in [n.as_ref(), v.as_ref()] {
+        let labels = labels.into_iter();
+        put_uvarint(&mut self.cur, labels.clone().count() as u64);
+        for p in labels {
+            for s in [p.name(), p.value()] {
                 put_uvarint(&mut self.cur, s.len() as u64);
                 self.cur.extend_from_slice(s.as_bytes());
             }
