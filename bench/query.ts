@@ -16,7 +16,10 @@
 // markdown report), --hold (keep both servers up afterwards), --ours-arg FLAG, --ours-node-arg ARG (repeatable, e.g.
 // --ours-node-arg=--cpu-prof).
 
+import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { COUNTER_NAME, HISTOGRAM_NAME, HISTOGRAM_SERIES, generateAppFamilies, stepAppFamilies } from './lib/app-series.js';
@@ -25,7 +28,7 @@ import { describeMachine, machineInfo } from './lib/machine.js';
 import { generateFleet, stepFleet } from './lib/node-exporter.js';
 import { Rng } from './lib/prng.js';
 import { compareMatrices, parseMatrix, QueryClient, REL_TOLERANCE, type Comparison, type Matrix, type RangeQuery } from './lib/query-client.js';
-import { cpuSeconds, firstMetric, startOurs, startReference, type RunningTarget, type TargetName } from './lib/targets.js';
+import { cpuSeconds, firstMetric, REPO_ROOT, startOurs, startReference, type RunningTarget, type TargetName } from './lib/targets.js';
 import { compress, encodeBatch, encodeLabelsBlob, selfCheck } from './lib/write-encoder.js';
 import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
 
@@ -487,11 +490,34 @@ function report(o: Options, w: Workload, ingests: Map<TargetName, IngestResult>,
   return L.join('\n');
 }
 
+/**
+ * buildInfo names the build under test: the checkout's commit, whether the
+ * tree has local changes, and when dist/ and the native addon were built
+ * (others may rebuild a shared tree while a run is going).
+ */
+function buildInfo(): string {
+  const mtime = (p: string): string => {
+    try {
+      return statSync(join(REPO_ROOT, p)).mtime.toISOString();
+    } catch {
+      return 'missing';
+    }
+  };
+  let commit = 'unknown';
+  try {
+    const git = (args: string[]): string => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    commit = `${git(['rev-parse', '--short', 'HEAD'])}${git(['status', '--porcelain', '--untracked-files=no']) === '' ? '' : ' + local changes'}`;
+  } catch {
+    // not a git checkout
+  }
+  return `- build: ${commit}; dist/src/main.js built ${mtime('dist/src/main.js')}, native addon built ${mtime('native/napi/tsdb.linux-x64-gnu.node')}`;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const o = parseOptions();
   const command = `node dist/bench/query.js ${process.argv.slice(2).join(' ')}`.trim();
-  const machine = describeMachine(machineInfo(PROMETHEUS_BIN));
+  const machine = `${describeMachine(machineInfo(PROMETHEUS_BIN))}\n${buildInfo()}`;
   // The last scrape is just before now, so both systems take the day as recent.
   const lastTs = Math.floor(Date.now() / SCRAPE_INTERVAL_MS) * SCRAPE_INTERVAL_MS - SCRAPE_INTERVAL_MS + SCRAPE_OFFSET_MS;
   process.stderr.write(`encoding ${o.hours} h of ${o.series} series...\n`);
