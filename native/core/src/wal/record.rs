@@ -25,19 +25,8 @@ pub const MAX_SAMPLES_PER_RECORD: usize = 5_000;
 /// and the next series starts a new one.
 pub const MAX_SERIES_RECORD_BYTES: usize = 256 * 1024;
 
-/// put_uvarint appends x as an unsigned LEB128 varint (Go's PutUvarint).
-pub fn put_uvarint(out: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        out.push((x as u8) | 0x80);
-        x >>= 7;
-    }
-    out.push(x as u8);
-}
-
-/// put_varint appends x zig-zag encoded (Go's PutVarint).
-pub fn put_varint(out: &mut Vec<u8>, x: i64) {
-    put_uvarint(out, ((x << 1) ^ (x >> 63)) as u64);
-}
+// The varint writers are the block format's (Go's PutUvarint / PutVarint).
+pub use crate::block::encoding::{put_uvarint, put_varint};
 
 /// DecodeError says why a record could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
