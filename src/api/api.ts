@@ -121,7 +121,7 @@ function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
     api.server.route(['GET', 'POST'], `${base}/api/v1/query_range`, query.queryRange, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/format_query`, query.formatQuery, opts);
   }
-  links.push({ section: 'Querier', href: `${api.config.prometheusHttpPrefix}/api/v1/query`, title: 'PromQL instant query (needs X-Scope-OrgID)' });
+  links.push({ section: 'Querier', href: `${api.config.prometheusHttpPrefix}/api/v1/query?query=vector(1)`, title: 'PromQL instant query, e.g. vector(1) (needs X-Scope-OrgID)' });
 }
 
 function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]): void {
