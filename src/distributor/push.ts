@@ -46,6 +46,12 @@ export function decodeAndIngest(appender: Appender, task: PushTask): PushOutcome
   const size = snappyUncompressedLength(compressed);
   if (size === undefined) return { kind: 'bad_snappy', message: SNAPPY_CORRUPT };
   if (size > task.maxRecvMsgSize) return { kind: 'too_large', uncompressedSize: size };
+  if (appender.ingestSnappy !== undefined) {
+    // The native path uncompresses into a reused per-thread buffer: no
+    // uncompressed copy lives on as JavaScript external memory.
+    const result = appender.ingestSnappy(task.tenant, compressed, task.limits);
+    return result === undefined ? { kind: 'bad_snappy', message: SNAPPY_CORRUPT } : { kind: 'ingested', result };
+  }
   let raw: Uint8Array;
   try {
     raw = snappy.uncompressSync(compressed);

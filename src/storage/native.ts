@@ -180,6 +180,8 @@ export interface NativeBinding {
   coreVersion(): string;
   /** ingestWriteRequest decodes an uncompressed remote-write 1.0 protobuf body, validates it and appends it to the tenant's head. Throws only on internal failure; bad input is reported in the result. */
   ingestWriteRequest(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
+  /** ingestSnappyWriteRequest is ingestWriteRequest for the snappy body as posted, uncompressed in Rust into a per-thread buffer; null when the snappy data is corrupt. */
+  ingestSnappyWriteRequest(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | null;
   /** seriesJson answers /api/v1/series: a JSON array of label objects for series matching any of the sets and overlapping [mint, maxt]. Throws on an invalid regexp. */
   seriesJson(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string;
   /** labelNames answers /api/v1/labels (sorted). An empty matcherSets means all series. */
@@ -284,6 +286,8 @@ export function loadNative(): NativeBinding {
 /** Appender is what the distributor needs from storage. */
 export interface Appender {
   ingest(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
+  /** ingestSnappy, when present, takes the snappy body as posted; undefined means corrupt snappy. */
+  ingestSnappy?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | undefined;
 }
 
 /** SeriesQuerier is what the metadata read endpoints need from storage. */
@@ -299,7 +303,7 @@ export interface HeadStatsSource {
 }
 
 /** REQUIRED_EXPORTS are the binding functions the server cannot run without. */
-export const REQUIRED_EXPORTS = ['ingestWriteRequest', 'seriesJson', 'labelNames', 'labelValues', 'headStats'] as const;
+export const REQUIRED_EXPORTS = ['ingestWriteRequest', 'ingestSnappyWriteRequest', 'seriesJson', 'labelNames', 'labelValues', 'headStats'] as const;
 
 /** missingNativeExports lists REQUIRED_EXPORTS the loaded binding lacks (empty when complete). */
 export function missingNativeExports(b: Partial<NativeBinding> = loadNative()): string[] {
@@ -311,6 +315,7 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
   const b = loadNative();
   return {
     ingest: (tenant, body, limits) => b.ingestWriteRequest(tenant, body, limits),
+    ingestSnappy: (tenant, compressed, limits) => b.ingestSnappyWriteRequest(tenant, compressed, limits) ?? undefined,
     seriesJson: (...a) => b.seriesJson(...a),
     labelNames: (...a) => b.labelNames(...a),
     labelValues: (...a) => b.labelValues(...a),

@@ -172,6 +172,38 @@ pub fn ingest_write_request(
     js_result(wal::ingest(&tenant, &head, &body, &core_limits(&limits)))
 }
 
+thread_local! {
+    /// SNAPPY_SCRATCH is each thread's reusable buffer for uncompressed
+    /// push bodies, so a push allocates nothing per request (a JS Buffer per
+    /// body would sit as external memory until V8 collects it).
+    static SNAPPY_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// ingest_snappy_write_request is `ingestWriteRequest` for the body as
+/// posted: raw (block) snappy is uncompressed into a per-thread buffer first.
+/// Returns null when the snappy data is corrupt; the caller checks the
+/// uncompressed length against its size limit beforehand.
+#[napi]
+pub fn ingest_snappy_write_request(
+    tenant: String,
+    compressed: Uint8Array,
+    limits: IngestLimits,
+) -> Option<IngestResult> {
+    SNAPPY_SCRATCH.with(|scratch| {
+        let mut buf = scratch.borrow_mut();
+        let len = snap::raw::decompress_len(&compressed).ok()?;
+        buf.resize(len, 0);
+        let n = snap::raw::Decoder::new().decompress(&compressed, &mut buf).ok()?;
+        let head = head::db().head(&tenant);
+        let result = wal::ingest(&tenant, &head, &buf[..n], &core_limits(&limits));
+        // Keep the buffer for the next request unless one huge body grew it.
+        if buf.capacity() > 64 << 20 {
+            *buf = Vec::new();
+        }
+        Some(js_result(result))
+    })
+}
+
 /// IngestTask runs `ingestWriteRequestAsync` on the libuv thread pool.
 pub struct IngestTask {
     tenant: String,
