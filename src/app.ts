@@ -15,6 +15,7 @@ import { log, setLogLevel } from './log.js';
 import { OpsApi } from './ops/ops.js';
 import type { IndexLink } from './ops/pages.js';
 import { MetadataApi } from './querier/metadata.js';
+import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
@@ -107,6 +108,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage)) : undefined,
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
+    remoteRead: runsQuerier ? new RemoteReadApi() : undefined,
     rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
   });
 

@@ -9,6 +9,7 @@ import type { OpsApi } from '../ops/ops.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { MetadataApi } from '../querier/metadata.js';
 import type { QueryApi } from '../querier/query.js';
+import type { RemoteReadApi } from '../remote/read-handler.js';
 import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
 import type { HttpServer, Request, RouteOptions } from '../server/http.js';
 import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant } from '../tenant/tenant.js';
@@ -20,6 +21,7 @@ export interface Api {
   distributor?: Distributor;
   metadata?: MetadataApi;
   query?: QueryApi;
+  remoteRead?: RemoteReadApi;
   rules?: PrometheusRulesApi;
   ops: OpsApi;
   limits?: LimitsApi;
@@ -50,6 +52,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.distributor !== undefined) registerDistributor(api, api.distributor, links);
   if (api.metadata !== undefined) registerQuerier(api, api.metadata, links);
   if (api.query !== undefined) registerPromQL(api, api.query, links);
+  if (api.remoteRead !== undefined) registerRemoteRead(api, api.remoteRead);
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
   api.server.notFound();
   return links;
@@ -122,6 +125,14 @@ function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
     api.server.route(['GET', 'POST'], `${base}/api/v1/format_query`, query.formatQuery, opts);
   }
   links.push({ section: 'Querier', href: `${api.config.prometheusHttpPrefix}/api/v1/query?query=vector(1)`, title: 'PromQL instant query, e.g. vector(1) (needs X-Scope-OrgID)' });
+}
+
+function registerRemoteRead(api: Api, remoteRead: RemoteReadApi): void {
+  // Errors in plain text, as Prometheus's remote-read handler (http.Error).
+  const opts: RouteOptions = { before: authTenants(api.config), maxBodyBytes: api.config.maxRecvMsgSize, errors: 'text' };
+  for (const base of [api.config.prometheusHttpPrefix, '']) {
+    api.server.route('POST', `${base}/api/v1/read`, remoteRead.read, opts);
+  }
 }
 
 function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]): void {

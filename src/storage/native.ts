@@ -273,6 +273,12 @@ export interface NativeBinding {
    * for none), series sorted by labels. Throws on an invalid regexp and on a missing or corrupt block.
    */
   blockSelectChunks(blockDir: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
+  /**
+   * selectChunks returns, whole and as stored, the head's XOR chunks overlapping [mintMs, maxtMs]
+   * of every series matching all matchers (every series for none), series sorted by labels, the
+   * open head chunk with its current bytes (remote read's streamed chunks). Throws on an invalid regexp.
+   */
+  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
 }
 
 let binding: NativeBinding | undefined;

@@ -724,3 +724,42 @@ pub fn block_select_chunks(
         data: Buffer::from(sel.data),
     })
 }
+
+/// select_chunks returns, whole and as stored, the head's XOR chunks
+/// overlapping [mintMs, maxtMs] of every series matching all matchers (every
+/// series for none), series sorted by labels, the open head chunk with its
+/// current bytes. For remote read's streamed chunks. Throws on an invalid
+/// regexp.
+#[napi]
+pub fn select_chunks(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+) -> Result<SelectedChunks> {
+    let sets = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        self::matchers(std::slice::from_ref(&matchers))?
+    };
+    let sel = match head::db().get(&tenant) {
+        Some(h) => h
+            .select_chunks(&sets, ms(mint_ms), ms(maxt_ms))
+            .map_err(|e| Error::new(Status::GenericFailure, e))?,
+        None => tsdb_core::block::SelectedChunks {
+            labels_json: "[]".to_string(),
+            series_offsets: vec![0],
+            data_offsets: vec![0],
+            ..Default::default()
+        },
+    };
+    Ok(SelectedChunks {
+        labels_json: sel.labels_json,
+        series_offsets: Uint32Array::new(sel.series_offsets),
+        min_times: Float64Array::new(sel.min_times),
+        max_times: Float64Array::new(sel.max_times),
+        encodings: Uint8Array::new(sel.encodings),
+        data_offsets: Uint32Array::new(sel.data_offsets),
+        data: Buffer::from(sel.data),
+    })
+}

@@ -6,8 +6,8 @@
 
 import snappy from '@napi-rs/snappy';
 import { ProtoWriter } from '../../../src/remote/protobuf-writer.js';
-import { crc32c } from './crc32c.js';
-import { ProtoReader, WireType } from './proto-reader.js';
+import { crc32c } from '../../../src/remote/crc32c.js';
+import { ProtoReader, WireType } from '../../../src/remote/proto-reader.js';
 
 /** ReadMatchType is prompb.LabelMatcher.Type. */
 export const enum ReadMatchType {

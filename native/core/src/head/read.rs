@@ -154,6 +154,54 @@ impl Head {
         Ok(out)
     }
 
+    /// select_chunks returns, whole and as stored, the XOR chunks
+    /// overlapping [mint, maxt] of every series matching any of the sets
+    /// (all series when there are none), series sorted by labels; the open
+    /// head chunk is included with its current bytes. For remote read's
+    /// streamed chunks. Errors when more than 4GiB of chunks are selected.
+    pub fn select_chunks(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<crate::block::SelectedChunks, String> {
+        let mut out = crate::block::SelectedChunks {
+            labels_json: String::from("["),
+            series_offsets: vec![0],
+            data_offsets: vec![0],
+            ..Default::default()
+        };
+        let too_big = || "more than 4GiB of chunks selected".to_string();
+        for s in self.select_series(sets, mint, maxt) {
+            let before = out.encodings.len();
+            {
+                let st = s.state.lock();
+                for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
+                    if cmin > maxt || cmax < mint {
+                        continue;
+                    }
+                    out.min_times.push(cmin as f64);
+                    out.max_times.push(cmax as f64);
+                    out.encodings.push(1);
+                    out.data.extend_from_slice(bytes);
+                    out.data_offsets
+                        .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
+                }
+            }
+            if out.encodings.len() == before {
+                continue;
+            }
+            if out.series_offsets.len() > 1 {
+                out.labels_json.push(',');
+            }
+            write_labels_json(&mut out.labels_json, &s.labels);
+            out.series_offsets
+                .push(u32::try_from(out.encodings.len()).map_err(|_| too_big())?);
+        }
+        out.labels_json.push(']');
+        Ok(out)
+    }
+
     /// overlaps reports whether the head holds samples within [mint, maxt].
     fn overlaps(&self, mint: i64, maxt: i64) -> bool {
         match (self.min_time(), self.max_time()) {

@@ -396,3 +396,58 @@ fn per_series_struct_sizes() {
     assert_eq!(size_of::<series::Labels>(), 16);
     assert!(size_of::<MemSeries>() <= 136, "{sizes:?}");
 }
+
+#[test]
+fn select_chunks_returns_stored_chunks_and_the_open_one() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    // 300 samples 15s apart: two closed chunks of 120 and the open one of 60.
+    let a: Vec<(i64, f64)> = (0..300).map(|i| (i * 15_000, i as f64)).collect();
+    append(&h, &[("__name__", "m"), ("job", "b")], &a);
+    append(&h, &[("__name__", "m"), ("job", "a")], &[(4_000_000, 1.0)]);
+    let sets = vec![vec![eq("__name__", "m")]];
+
+    let sel = h.select_chunks(&sets, i64::MIN, i64::MAX).unwrap();
+    assert_eq!(
+        sel.labels_json,
+        r#"[{"__name__":"m","job":"a"},{"__name__":"m","job":"b"}]"#
+    );
+    assert_eq!(sel.series_offsets, vec![0, 1, 4]);
+    assert_eq!(sel.encodings, vec![1, 1, 1, 1]);
+    assert_eq!(
+        sel.min_times,
+        vec![4_000_000.0, 0.0, 1_800_000.0, 3_600_000.0]
+    );
+    assert_eq!(
+        sel.max_times,
+        vec![4_000_000.0, 1_785_000.0, 3_585_000.0, 4_485_000.0]
+    );
+    // Each chunk is stored XOR data: it decodes to its own samples.
+    let mut n = 0;
+    for j in 1..4 {
+        let data = &sel.data[sel.data_offsets[j] as usize..sel.data_offsets[j + 1] as usize];
+        let mut it = crate::chunkenc::XorIterator::new(data);
+        assert_eq!(it.num_samples(), if j == 3 { 60 } else { 120 });
+        assert!(it.seek(i64::MIN));
+        loop {
+            let (t, bits) = it.at_bits();
+            assert_eq!((t, f64::from_bits(bits)), a[n]);
+            n += 1;
+            if !it.next() {
+                break;
+            }
+        }
+    }
+    assert_eq!(n, 300);
+
+    // Whole chunks overlapping the range; series without one are left out.
+    let sel = h.select_chunks(&sets, 1_785_000, 1_800_000).unwrap();
+    assert_eq!(sel.labels_json, r#"[{"__name__":"m","job":"b"}]"#);
+    assert_eq!(sel.min_times, vec![0.0, 1_800_000.0]);
+    let sel = h
+        .select_chunks(&[vec![eq("__name__", "x")]], 0, 10)
+        .unwrap();
+    assert_eq!(
+        (sel.labels_json.as_str(), sel.series_offsets.as_slice()),
+        ("[]", &[0u32][..])
+    );
+}

@@ -1,5 +1,6 @@
 // crc32c.ts computes CRC-32C (Castagnoli, reflected polynomial 0x82F63B78),
-// the checksum Prometheus puts in front of every streamed remote-read frame.
+// the checksum in front of every streamed remote-read frame (written by the
+// remote-read handler, checked by the tests and peer suites).
 
 const CASTAGNOLI_REFLECTED = 0x82f63b78;
 

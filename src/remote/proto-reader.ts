@@ -1,6 +1,7 @@
-// proto-reader.ts is a small protobuf wire-format reader for the peer suites:
-// enough to walk remote-read responses field by field. It is a test helper,
-// not the server's decode path (that one is in Rust).
+// proto-reader.ts is a small protobuf wire-format reader for small messages:
+// the remote-read handler decodes ReadRequest with it, and the tests and
+// peer suites walk remote-read responses field by field. The remote-write
+// decode path is in Rust.
 
 /** WireType is the 3-bit wire type of a protobuf tag. */
 export const enum WireType {
