@@ -264,19 +264,65 @@ function aggregateK(ev: Evaluator, e: AggregateExpr, params: Float64Array, input
     if (max >= MAX_INT64) throw new EngineError('execution', `Scalar value ${max} overflows int64`);
   }
 
-  const outSeries: Array<Series | undefined> = new Array(input.length);
+  const N = input.length;
+  const outSeries: Array<Series | undefined> = new Array(N);
   const instantOrder: number[] = [];
   const offsets = e.op === 'limit_ratio' ? input.map((s) => ratioOffset(s.labels)) : [];
-  const members: number[][] = Array.from({ length: G }, () => []);
-  input.forEach((_, si) => members[seriesGroup[si]].push(si));
+  // Members of each group, ascending by input index: memberList[memberStart[g] .. memberStart[g+1]).
+  const memberStart = new Int32Array(G + 1);
+  for (let si = 0; si < N; si++) memberStart[seriesGroup[si] + 1]++;
+  for (let g = 0; g < G; g++) memberStart[g + 1] += memberStart[g];
+  const memberList = new Int32Array(N);
+  const fill = memberStart.slice(0, G);
+  for (let si = 0; si < N; si++) memberList[fill[seriesGroup[si]]++] = si;
 
-  const byValueDesc = (vals: Float64Array) => (a: number, b: number) => {
-    const va = vals[a];
-    const vb = vals[b];
-    const na = Number.isNaN(va);
-    const nb = Number.isNaN(vb);
-    if (na || nb) return na === nb ? 0 : na ? 1 : -1;
-    return vb - va;
+  // topk/bottomk keep, per group and step, a bounded heap of the k best candidates with the worst at
+  // the root; the buffers are reused across groups and steps. The order is that of a stable sort of
+  // the group's members by value (descending for topk, ascending for bottomk) with NaN last: ties go
+  // to the lower input index.
+  const sel = e.op === 'topk' || e.op === 'bottomk';
+  const neg = e.op === 'bottomk';
+  const kCap = sel ? Math.min(N, Math.trunc(max)) : 0;
+  const heapI = new Int32Array(kCap);
+  const heapV = new Float64Array(kCap);
+  // worse reports whether heap slot a ranks after heap slot b.
+  const worse = (a: number, b: number): boolean => {
+    const va = heapV[a];
+    const vb = heapV[b];
+    if (va !== va) return vb === vb || heapI[a] > heapI[b];
+    if (vb !== vb) return false;
+    if (va !== vb) return va < vb;
+    return heapI[a] > heapI[b];
+  };
+  const swap = (a: number, b: number): void => {
+    const ti = heapI[a];
+    heapI[a] = heapI[b];
+    heapI[b] = ti;
+    const tv = heapV[a];
+    heapV[a] = heapV[b];
+    heapV[b] = tv;
+  };
+  const siftDown = (root: number, size: number): void => {
+    for (;;) {
+      const l = 2 * root + 1;
+      if (l >= size) return;
+      let w = l;
+      if (l + 1 < size && worse(l + 1, l)) w = l + 1;
+      if (!worse(w, root)) return;
+      swap(w, root);
+      root = w;
+    }
+  };
+
+  const emit = (si: number, i: number): void => {
+    let o = outSeries[si];
+    if (!o) {
+      o = newSeries(input[si].labels, n, input[si].dropName);
+      outSeries[si] = o;
+    }
+    o.values[i] = input[si].values[i];
+    o.present[i] = 1;
+    if (n === 1) instantOrder.push(si);
   };
 
   for (let i = 0; i < n; i++) {
@@ -287,42 +333,70 @@ function aggregateK(ev: Evaluator, e: AggregateExpr, params: Float64Array, input
       if (p === 0) continue;
       r = p < -1 ? -1 : p > 1 ? 1 : p;
     } else {
-      k = Math.min(Math.trunc(p), input.length);
+      k = Math.min(Math.trunc(p), N);
       if (k < 1) continue;
     }
     for (let g = 0; g < G; g++) {
-      const cand = members[g].filter((si) => input[si].present[i]);
-      if (cand.length === 0) continue;
-      let chosen: number[];
-      switch (e.op) {
-        case 'topk': {
-          const vals = new Float64Array(input.length);
-          for (const si of cand) vals[si] = input[si].values[i];
-          chosen = [...cand].sort(byValueDesc(vals)).slice(0, k);
-          break;
+      const from = memberStart[g];
+      const to = memberStart[g + 1];
+      if (!sel) {
+        if (e.op === 'limitk') {
+          let taken = 0;
+          for (let m = from; m < to && taken < k; m++) {
+            const si = memberList[m];
+            if (!input[si].present[i]) continue;
+            emit(si, i);
+            taken++;
+          }
+        } else {
+          for (let m = from; m < to; m++) {
+            const si = memberList[m];
+            if (input[si].present[i] && addRatioSample(r, offsets[si])) emit(si, i);
+          }
         }
-        case 'bottomk': {
-          const vals = new Float64Array(input.length);
-          for (const si of cand) vals[si] = -input[si].values[i];
-          chosen = [...cand].sort(byValueDesc(vals)).slice(0, k);
-          break;
-        }
-        case 'limitk':
-          chosen = cand.slice(0, k);
-          break;
-        default:
-          chosen = cand.filter((si) => addRatioSample(r, offsets[si]));
+        continue;
       }
-      for (const si of chosen) {
-        let o = outSeries[si];
-        if (!o) {
-          o = newSeries(input[si].labels, n, input[si].dropName);
-          outSeries[si] = o;
+      if (n > 1 && k >= to - from) {
+        // Every candidate is chosen, and the order of a range result does not depend on the rank.
+        for (let m = from; m < to; m++) {
+          const si = memberList[m];
+          if (input[si].present[i]) emit(si, i);
         }
-        o.values[i] = input[si].values[i];
-        o.present[i] = 1;
-        if (n === 1) instantOrder.push(si);
+        continue;
       }
+      let size = 0;
+      for (let m = from; m < to; m++) {
+        const si = memberList[m];
+        const s = input[si];
+        if (!s.present[i]) continue;
+        const v = neg ? -s.values[i] : s.values[i];
+        if (size < k) {
+          let c = size++;
+          heapI[c] = si;
+          heapV[c] = v;
+          while (c > 0) {
+            const parent = (c - 1) >> 1;
+            if (!worse(c, parent)) break;
+            swap(parent, c);
+            c = parent;
+          }
+        } else {
+          // Candidates come in ascending index, so one only beats the root with a strictly better value.
+          const root = heapV[0];
+          if (v !== v || !(root !== root || v > root)) continue;
+          heapI[0] = si;
+          heapV[0] = v;
+          siftDown(0, size);
+        }
+      }
+      if (n === 1) {
+        // Instant results list a group's series best first: pop the worst to the back.
+        for (let end = size - 1; end > 0; end--) {
+          swap(0, end);
+          siftDown(0, end);
+        }
+      }
+      for (let h = 0; h < size; h++) emit(heapI[h], i);
     }
   }
   if (n === 1) return instantOrder.map((si) => outSeries[si]!);
@@ -340,16 +414,26 @@ function countValues(ev: Evaluator, e: AggregateExpr, grouping: string[], grid: 
   const groupBy = e.without ? grouping : [...grouping, label].sort(compareStrings);
   const keyOf = groupingKeyFn(groupBy, e.without);
   const input = vectorOf(ev.eval(e.expr, grid), 'count_values');
+  // A series' group key is that of its labels without the count label (computed once), plus the
+  // formatted value when the grouping keeps the count label: formatted values hold no NUL.
+  const keepsLabel = e.without ? label !== METRIC_NAME && !grouping.includes(label) : true;
+  const baseKeys = input.map((s) => {
+    const ls: Labels = { ...s.labels };
+    delete ls[label];
+    return keyOf(ls);
+  });
   const col = new Collector(grid.n);
+  const counts = new Map<string, { labels: Labels; count: number }>();
   for (let i = 0; i < grid.n; i++) {
-    const counts = new Map<string, { labels: Labels; count: number }>();
-    for (const s of input) {
+    counts.clear();
+    for (let si = 0; si < input.length; si++) {
+      const s = input[si];
       if (!s.present[i]) continue;
-      const ls: Labels = { ...s.labels, [label]: formatFloatF(s.values[i]) };
-      const key = keyOf(ls);
+      const str = formatFloatF(s.values[i]);
+      const key = keepsLabel ? `${baseKeys[si]}\u0000${str}` : baseKeys[si];
       const g = counts.get(key);
       if (g) g.count++;
-      else counts.set(key, { labels: groupLabels(ls, groupBy, e.without), count: 1 });
+      else counts.set(key, { labels: groupLabels({ ...s.labels, [label]: str }, groupBy, e.without), count: 1 });
     }
     for (const g of counts.values()) col.add(g.labels, false, i, g.count, labelsKey(g.labels));
   }
