@@ -129,10 +129,12 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
         creation_grace_period_ms: ms(limits.creation_grace_period_ms),
         past_grace_period_ms: ms(limits.past_grace_period_ms),
         now_ms: ms(limits.now_ms),
-        ingestion_rate: limits.ingestion_rate.map(|rate| tsdb_core::limits::RateLimit {
-            rate,
-            burst: to_limit(limits.ingestion_burst_size.unwrap_or(0.0)) as u64,
-        }),
+        ingestion_rate: limits
+            .ingestion_rate
+            .map(|rate| tsdb_core::limits::RateLimit {
+                rate,
+                burst: to_limit(limits.ingestion_burst_size.unwrap_or(0.0)) as u64,
+            }),
         series: tsdb_core::limits::SeriesLimits {
             per_user: to_limit(limits.max_global_series_per_user.unwrap_or(0.0)) as u64,
             per_metric: to_limit(limits.max_global_series_per_metric.unwrap_or(0.0)) as u64,
@@ -193,7 +195,9 @@ pub fn ingest_snappy_write_request(
         let mut buf = scratch.borrow_mut();
         let len = snap::raw::decompress_len(&compressed).ok()?;
         buf.resize(len, 0);
-        let n = snap::raw::Decoder::new().decompress(&compressed, &mut buf).ok()?;
+        let n = snap::raw::Decoder::new()
+            .decompress(&compressed, &mut buf)
+            .ok()?;
         let head = head::db().head(&tenant);
         let result = wal::ingest(&tenant, &head, &buf[..n], &core_limits(&limits));
         // Keep the buffer for the next request unless one huge body grew it.

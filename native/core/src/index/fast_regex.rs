@@ -225,7 +225,9 @@ impl Glob {
     }
 
     fn matches(&self, s: &str) -> bool {
-        if s.len() < self.prefix.len() + self.suffix.len() || !s.starts_with(&self.prefix) || !s.ends_with(&self.suffix)
+        if s.len() < self.prefix.len() + self.suffix.len()
+            || !s.starts_with(&self.prefix)
+            || !s.ends_with(&self.suffix)
         {
             return false;
         }
@@ -297,7 +299,11 @@ impl StringMatcher {
             n if n < SET_MAP_THRESHOLD => Some(StringMatcher::SmallSet(literals.clone())),
             _ => Some(StringMatcher::Set(literals.iter().cloned().collect())),
         };
-        let set_matches = if others.is_empty() { literals } else { Vec::new() };
+        let set_matches = if others.is_empty() {
+            literals
+        } else {
+            Vec::new()
+        };
         let mut all: Vec<StringMatcher> = set.into_iter().chain(others).collect();
         let m = if all.len() == 1 {
             all.pop().expect("one")
@@ -315,7 +321,9 @@ impl StringMatcher {
             StringMatcher::Glob(g) => g.prefix.clone(),
             StringMatcher::SmallSet(vs) => common_prefix(vs),
             StringMatcher::Set(vs) => common_prefix(&vs.iter().cloned().collect::<Vec<_>>()),
-            StringMatcher::Or(ms) => common_prefix(&ms.iter().map(|m| m.prefix()).collect::<Vec<_>>()),
+            StringMatcher::Or(ms) => {
+                common_prefix(&ms.iter().map(|m| m.prefix()).collect::<Vec<_>>())
+            }
         }
     }
 }
@@ -346,10 +354,15 @@ fn regex_literal_prefix(pattern: &str) -> String {
     if pattern.contains('|') {
         return String::new();
     }
-    const META: &[char] = &['\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$'];
+    const META: &[char] = &[
+        '\\', '.', '+', '*', '?', '(', ')', '|', '[', ']', '{', '}', '^', '$',
+    ];
     let end = pattern.find(META).unwrap_or(pattern.len());
     let mut prefix = &pattern[..end];
-    if matches!(pattern[end..].chars().next(), Some('*' | '+' | '?' | '{' | '(')) {
+    if matches!(
+        pattern[end..].chars().next(),
+        Some('*' | '+' | '?' | '{' | '(')
+    ) {
         // A repetition applies to the last literal character, also across a
         // flag group: `ab(?i)*` is `ab*`.
         prefix = match prefix.char_indices().last() {
@@ -448,7 +461,12 @@ fn rust_error(pattern: &str, e: regex::Error) -> String {
         regex::Error::CompiledTooBig(_) => re2::parse_error("expression too large", pattern),
         other => {
             let msg = other.to_string();
-            let last = msg.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+            let last = msg
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim();
             let last = last.strip_prefix("error: ").unwrap_or(last);
             re2::parse_error(last, pattern)
         }
@@ -466,7 +484,10 @@ mod tests {
 
     #[test]
     fn fast_path_kinds() {
-        assert!(matches!(fast("a|b|c").fast, Some(StringMatcher::SmallSet(_))));
+        assert!(matches!(
+            fast("a|b|c").fast,
+            Some(StringMatcher::SmallSet(_))
+        ));
         assert_eq!(fast("a|b|c").set_matches(), &["a", "b", "c"]);
         assert_eq!(fast("foo").set_matches(), &["foo"]);
         assert_eq!(fast("(a|b)(c|d)").set_matches(), &["ac", "ad", "bc", "bd"]);
@@ -491,7 +512,9 @@ mod tests {
 
     #[test]
     fn anchoring_and_newlines() {
-        for p in ["foo", "(?:foo)", "^foo$", "fo[o]", "f(o)+", "fo.*|x", "f.+|x"] {
+        for p in [
+            "foo", "(?:foo)", "^foo$", "fo[o]", "f(o)+", "fo.*|x", "f.+|x",
+        ] {
             let m = fast(p);
             assert!(m.matches("foo"), "{p}");
             assert!(!m.matches("xfoo"), "{p}");
@@ -610,7 +633,11 @@ mod tests {
             }
             if !f.set_matches().is_empty() {
                 for s in &inputs {
-                    assert_eq!(f.set_matches().iter().any(|m| m == s), r.matches(s), "set {p:?} {s:?}");
+                    assert_eq!(
+                        f.set_matches().iter().any(|m| m == s),
+                        r.matches(s),
+                        "set {p:?} {s:?}"
+                    );
                 }
             }
         }
@@ -629,7 +656,10 @@ mod tests {
                 .map(|_| PIECES[rng.below(PIECES.len() as u64) as usize])
                 .collect();
             let Ok(r) = FastRegexMatcher::new_regex(&p) else {
-                assert!(FastRegexMatcher::new(&p).is_err(), "{p:?} accepted by fast path only");
+                assert!(
+                    FastRegexMatcher::new(&p).is_err(),
+                    "{p:?} accepted by fast path only"
+                );
                 continue;
             };
             tried += 1;
@@ -647,7 +677,10 @@ mod tests {
         assert_eq!(skip_chars("hé", 0, 3), None);
         assert_eq!(skip_chars("", 0, 0), Some(0));
         assert_eq!(skip_chars("", 0, 1), None);
-        assert_eq!(common_prefix(&["foobar".into(), "foobaz".into(), "fooé".into()]), "foo");
+        assert_eq!(
+            common_prefix(&["foobar".into(), "foobaz".into(), "fooé".into()]),
+            "foo"
+        );
         assert_eq!(common_prefix(&["é1".into(), "é2".into()]), "é");
     }
 }

@@ -78,7 +78,9 @@ impl Matcher {
     /// `.` matching newlines, and fail with Go's parse error text.
     pub fn new(match_type: MatchType, name: &str, value: &str) -> Result<Matcher, String> {
         let re = match match_type {
-            MatchType::Regexp | MatchType::NotRegexp => Some(Arc::new(FastRegexMatcher::new(value)?)),
+            MatchType::Regexp | MatchType::NotRegexp => {
+                Some(Arc::new(FastRegexMatcher::new(value)?))
+            }
             MatchType::Equal | MatchType::NotEqual => None,
         };
         Ok(Matcher {
@@ -97,7 +99,9 @@ impl Matcher {
             (MatchType::NotEqual, _) => v != self.value,
             (MatchType::Regexp, Some(re)) => re.matches(v),
             (MatchType::NotRegexp, Some(re)) => !re.matches(v),
-            (MatchType::Regexp | MatchType::NotRegexp, None) => unreachable!("regex matcher without regex"),
+            (MatchType::Regexp | MatchType::NotRegexp, None) => {
+                unreachable!("regex matcher without regex")
+            }
         }
     }
 
@@ -237,7 +241,12 @@ mod tests {
         ];
         for &(t, v, s, want) in cases {
             assert_eq!(m(t, v).matches(s), want, "{} on {s:?}", m(t, v));
-            assert_eq!(m(t, v).inverse().matches(s), !want, "inverse of {} on {s:?}", m(t, v));
+            assert_eq!(
+                m(t, v).inverse().matches(s),
+                !want,
+                "inverse of {} on {s:?}",
+                m(t, v)
+            );
         }
     }
 
@@ -254,7 +263,9 @@ mod tests {
             .set_matches()
             .is_empty());
         assert_eq!(
-            Matcher::new(MatchType::Regexp, "a", "foo.*").unwrap().regex_prefix(),
+            Matcher::new(MatchType::Regexp, "a", "foo.*")
+                .unwrap()
+                .regex_prefix(),
             "foo"
         );
     }

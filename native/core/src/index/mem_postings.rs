@@ -146,11 +146,19 @@ impl MemPostings {
 
     /// for_each_value calls `f(value, refs)` for the values of `name` that
     /// start with `prefix`, in sorted order.
-    pub fn for_each_value<'a>(&'a self, name: &str, prefix: &str, mut f: impl FnMut(&'a str, &'a [u32])) {
+    pub fn for_each_value<'a>(
+        &'a self,
+        name: &str,
+        prefix: &str,
+        mut f: impl FnMut(&'a str, &'a [u32]),
+    ) {
         let Some(values) = self.by_name.get(name) else {
             return;
         };
-        let range = values.range::<str, _>((std::ops::Bound::Included(prefix), std::ops::Bound::Unbounded));
+        let range = values.range::<str, _>((
+            std::ops::Bound::Included(prefix),
+            std::ops::Bound::Unbounded,
+        ));
         for (v, list) in range {
             if !v.starts_with(prefix) {
                 break;
@@ -184,7 +192,12 @@ impl IndexReader for MemPostings {
         MemPostings::label_names(self)
     }
 
-    fn postings_for_label_matching(&self, name: &str, prefix: &str, pred: &dyn Fn(&str) -> bool) -> BoxPostings<'_> {
+    fn postings_for_label_matching(
+        &self,
+        name: &str,
+        prefix: &str,
+        pred: &dyn Fn(&str) -> bool,
+    ) -> BoxPostings<'_> {
         let mut lists: Vec<&[u32]> = Vec::new();
         self.for_each_value(name, prefix, |v, list| {
             if pred(v) {
@@ -204,7 +217,10 @@ mod tests {
     use super::*;
 
     fn ls(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub use fast_regex::FastRegexMatcher;
 pub use matcher::{MatchType, Matcher};
 pub use mem_postings::MemPostings;
 pub use postings::{
-    expand, intersect, intersect_sorted, merge, merge_sorted, without, without_sorted, BoxPostings, EmptyPostings,
-    ListPostings, Postings, VecPostings,
+    expand, intersect, intersect_sorted, merge, merge_sorted, without, without_sorted, BoxPostings,
+    EmptyPostings, ListPostings, Postings, VecPostings,
 };
 pub use select::{postings_for_matchers, select_postings, IndexReader};

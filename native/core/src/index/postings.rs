@@ -103,7 +103,10 @@ pub struct ListPostings<'a> {
 impl<'a> ListPostings<'a> {
     /// new iterates `list`, which must be sorted ascending without duplicates.
     pub fn new(list: &'a [u32]) -> Self {
-        ListPostings { rest: list, cur: None }
+        ListPostings {
+            rest: list,
+            cur: None,
+        }
     }
 }
 
@@ -515,8 +518,11 @@ pub fn merge_sorted(lists: &[&[u32]]) -> Vec<u32> {
             let total: usize = lists.iter().map(|l| l.len()).sum();
             let mut out = Vec::with_capacity(total);
             let mut pos = vec![0usize; k];
-            let mut heap: BinaryHeap<Reverse<(u32, usize)>> =
-                lists.iter().enumerate().map(|(i, l)| Reverse((l[0], i))).collect();
+            let mut heap: BinaryHeap<Reverse<(u32, usize)>> = lists
+                .iter()
+                .enumerate()
+                .map(|(i, l)| Reverse((l[0], i)))
+                .collect();
             while let Some(mut top) = heap.peek_mut() {
                 let Reverse((v, i)) = *top;
                 if out.last() != Some(&v) {
@@ -625,7 +631,9 @@ mod tests {
     }
 
     fn random_list(rng: &mut Rng, max: u32, density: u32) -> Vec<u32> {
-        (0..max).filter(|_| rng.below(100) < density as u64).collect()
+        (0..max)
+            .filter(|_| rng.below(100) < density as u64)
+            .collect()
     }
 
     #[test]
@@ -682,7 +690,10 @@ mod tests {
         let a = [1, 2, 3, 5, 8, 13];
         let b = [2, 3, 5, 7, 11, 13];
         let c = [3, 13, 21];
-        assert_eq!(expand(&mut *intersect(vec![lp(&a), lp(&b), lp(&c)])), vec![3, 13]);
+        assert_eq!(
+            expand(&mut *intersect(vec![lp(&a), lp(&b), lp(&c)])),
+            vec![3, 13]
+        );
         assert_eq!(
             expand(&mut *merge(vec![lp(&a), lp(&b), lp(&c)])),
             vec![1, 2, 3, 5, 7, 8, 11, 13, 21]
@@ -692,7 +703,10 @@ mod tests {
         assert_eq!(expand(&mut *merge(vec![])), Vec::<u32>::new());
         assert_eq!(expand(&mut *without(lp(&a), empty())), a.to_vec());
         assert_eq!(intersect_sorted(&[&a, &b, &c]), vec![3, 13]);
-        assert_eq!(merge_sorted(&[&a, &b, &c]), vec![1, 2, 3, 5, 7, 8, 11, 13, 21]);
+        assert_eq!(
+            merge_sorted(&[&a, &b, &c]),
+            vec![1, 2, 3, 5, 7, 8, 11, 13, 21]
+        );
         assert_eq!(without_sorted(&a, &b), vec![1, 8]);
         assert!(intersect_sorted(&[]).is_empty());
     }

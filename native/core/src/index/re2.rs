@@ -95,7 +95,8 @@ impl Translator<'_> {
         while i < n {
             let mut this_repeat = None;
             let ch = self.c[i];
-            let repeat_here = matches!(ch, '*' | '+' | '?') || (ch == '{' && self.repeat_braces(i).is_some());
+            let repeat_here =
+                matches!(ch, '*' | '+' | '?') || (ch == '{' && self.repeat_braces(i).is_some());
             let flag_group_here = ch == '(' && self.at(i + 1) == Some('?');
             if !repeat_here && !flag_group_here {
                 self.out.push_str(&std::mem::take(&mut pending_flags));
@@ -166,7 +167,10 @@ impl Translator<'_> {
                     self.check_repeat(start, j, can_repeat, last_repeat)?;
                     if let Some((lo, hi, end)) = bounds {
                         if lo > MAX_REPEAT || hi.is_some_and(|h| h > MAX_REPEAT || h < lo) {
-                            return Err(parse_error("invalid repeat count", &text(&self.c[start..end])));
+                            return Err(parse_error(
+                                "invalid repeat count",
+                                &text(&self.c[start..end]),
+                            ));
                         }
                     }
                     if item_repeated {
@@ -279,8 +283,15 @@ impl Translator<'_> {
                 return Err(parse_error("invalid named capture", &text(rest)));
             };
             let name = text(&self.c[name_start..end]);
-            if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_') {
-                return Err(parse_error("invalid named capture", &text(&self.c[i..=end])));
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+            {
+                return Err(parse_error(
+                    "invalid named capture",
+                    &text(&self.c[i..=end]),
+                ));
             }
             // Names do not affect matching, and Rust's rules are stricter
             // (no leading digits, no duplicates), so the group goes unnamed.
@@ -318,7 +329,12 @@ impl Translator<'_> {
                     return Ok((j + 1, end == ':'));
                 }
                 Some(_) => return Err(unsupported(j)),
-                None => return Err(parse_error("invalid or unsupported Perl syntax", &text(&self.c[i..]))),
+                None => {
+                    return Err(parse_error(
+                        "invalid or unsupported Perl syntax",
+                        &text(&self.c[i..]),
+                    ))
+                }
             }
             j += 1;
         }
@@ -372,11 +388,17 @@ impl Translator<'_> {
                 let close = self.c[i + 2..].iter().position(|&ch| ch == '}');
                 match close {
                     Some(p) => Ok((text(&self.c[i..i + 3 + p]), i + 3 + p)),
-                    None => Err(parse_error("invalid character class range", &text(&self.c[i..]))),
+                    None => Err(parse_error(
+                        "invalid character class range",
+                        &text(&self.c[i..]),
+                    )),
                 }
             }
             Some(_) => Ok((text(&self.c[i..i + 3]), i + 3)),
-            None => Err(parse_error("invalid character class range", &text(&self.c[i..]))),
+            None => Err(parse_error(
+                "invalid character class range",
+                &text(&self.c[i..]),
+            )),
         }
     }
 
@@ -388,7 +410,9 @@ impl Translator<'_> {
         };
         let invalid = || parse_error("invalid escape sequence", &text(&self.c[i..i + 2]));
         Ok(match e {
-            '1'..='7' if !self.at(i + 2).is_some_and(|d| ('0'..='7').contains(&d)) => return Err(invalid()),
+            '1'..='7' if !self.at(i + 2).is_some_and(|d| ('0'..='7').contains(&d)) => {
+                return Err(invalid())
+            }
             '0'..='7' => {
                 let (v, j) = self.octal(i + 1);
                 (Some(ClassItem::Char(v)), j)
@@ -404,7 +428,9 @@ impl Translator<'_> {
             't' => (Some(ClassItem::Char(9)), i + 2),
             'v' => (Some(ClassItem::Char(11)), i + 2),
             'd' | 'D' | 's' | 'S' | 'w' | 'W' => (
-                Some(ClassItem::Class(ascii_class(e).expect("perl class").to_string())),
+                Some(ClassItem::Class(
+                    ascii_class(e).expect("perl class").to_string(),
+                )),
                 i + 2,
             ),
             'p' | 'P' => {
@@ -412,7 +438,9 @@ impl Translator<'_> {
                 (Some(ClassItem::Class(s)), j)
             }
             'A' | 'z' | 'b' | 'B' | 'Q' if !in_class => (None, i + 2),
-            ch if (ch as u32) < 0x80 && !ch.is_ascii_alphanumeric() => (Some(ClassItem::Char(ch as u32)), i + 2),
+            ch if (ch as u32) < 0x80 && !ch.is_ascii_alphanumeric() => {
+                (Some(ClassItem::Char(ch as u32)), i + 2)
+            }
             _ => return Err(invalid()),
         })
     }
@@ -472,7 +500,8 @@ impl Translator<'_> {
             }
             first = false;
             if ch == '[' && self.at(j + 1) == Some(':') {
-                let close = (j + 2..n.saturating_sub(1)).find(|&k| self.c[k] == ':' && self.c[k + 1] == ']');
+                let close = (j + 2..n.saturating_sub(1))
+                    .find(|&k| self.c[k] == ':' && self.c[k + 1] == ']');
                 if let Some(k) = close {
                     self.out.push_str(&text(&self.c[j..k + 2]));
                     j = k + 2;
@@ -492,10 +521,16 @@ impl Translator<'_> {
                         let ClassItem::Char(hi) = hi else {
                             // Go reads a range end as one character: `\d` there
                             // is an unknown escape.
-                            return Err(parse_error("invalid escape sequence", &text(&self.c[j + 1..j + 3])));
+                            return Err(parse_error(
+                                "invalid escape sequence",
+                                &text(&self.c[j + 1..j + 3]),
+                            ));
                         };
                         if hi < lo {
-                            return Err(parse_error("invalid character class range", &range_text()));
+                            return Err(parse_error(
+                                "invalid character class range",
+                                &range_text(),
+                            ));
                         }
                         push_char(&mut self.out, lo);
                         self.out.push('-');
@@ -513,7 +548,10 @@ impl Translator<'_> {
         match self.at(j) {
             Some('\\') => match self.escape_item(j, true)? {
                 (Some(item), next) => Ok((item, next)),
-                (None, _) => Err(parse_error("invalid escape sequence", &text(&self.c[j..j + 2]))),
+                (None, _) => Err(parse_error(
+                    "invalid escape sequence",
+                    &text(&self.c[j..j + 2]),
+                )),
             },
             Some(ch) => Ok((ClassItem::Char(ch as u32), j + 1)),
             None => Err(parse_error("missing closing ]", "")),
@@ -540,27 +578,54 @@ mod tests {
                 "*a",
                 "error parsing regexp: missing argument to repetition operator: `*`",
             ),
-            ("a**", "error parsing regexp: invalid nested repetition operator: `**`"),
-            ("a+*", "error parsing regexp: invalid nested repetition operator: `+*`"),
+            (
+                "a**",
+                "error parsing regexp: invalid nested repetition operator: `**`",
+            ),
+            (
+                "a+*",
+                "error parsing regexp: invalid nested repetition operator: `+*`",
+            ),
             (
                 "a\\",
                 "error parsing regexp: trailing backslash at end of expression: ``",
             ),
-            ("\\q", "error parsing regexp: invalid escape sequence: `\\q`"),
-            ("[z-a]", "error parsing regexp: invalid character class range: `z-a`"),
-            ("[a--b]", "error parsing regexp: invalid character class range: `a--`"),
-            ("a{1001}", "error parsing regexp: invalid repeat count: `{1001}`"),
-            ("a{3,2}", "error parsing regexp: invalid repeat count: `{3,2}`"),
+            (
+                "\\q",
+                "error parsing regexp: invalid escape sequence: `\\q`",
+            ),
+            (
+                "[z-a]",
+                "error parsing regexp: invalid character class range: `z-a`",
+            ),
+            (
+                "[a--b]",
+                "error parsing regexp: invalid character class range: `a--`",
+            ),
+            (
+                "a{1001}",
+                "error parsing regexp: invalid repeat count: `{1001}`",
+            ),
+            (
+                "a{3,2}",
+                "error parsing regexp: invalid repeat count: `{3,2}`",
+            ),
             (
                 "(?x)a",
                 "error parsing regexp: invalid or unsupported Perl syntax: `(?x`",
             ),
-            ("(?P<>a)", "error parsing regexp: invalid named capture: `(?P<>`"),
+            (
+                "(?P<>a)",
+                "error parsing regexp: invalid named capture: `(?P<>`",
+            ),
             (
                 "(?i-)a",
                 "error parsing regexp: invalid or unsupported Perl syntax: `(?i-)`",
             ),
-            ("(?i", "error parsing regexp: invalid or unsupported Perl syntax: `(?i`"),
+            (
+                "(?i",
+                "error parsing regexp: invalid or unsupported Perl syntax: `(?i`",
+            ),
             (
                 "(?i)*",
                 "error parsing regexp: missing argument to repetition operator: `*`",

@@ -29,7 +29,12 @@ pub trait IndexReader {
     /// postings_for_label_matching returns the series whose value of `name`
     /// satisfies `pred`. Every value satisfying `pred` starts with `prefix`
     /// (possibly ""), so values without it may be skipped unseen.
-    fn postings_for_label_matching(&self, name: &str, prefix: &str, pred: &dyn Fn(&str) -> bool) -> BoxPostings<'_> {
+    fn postings_for_label_matching(
+        &self,
+        name: &str,
+        prefix: &str,
+        pred: &dyn Fn(&str) -> bool,
+    ) -> BoxPostings<'_> {
         let values: Vec<&str> = self
             .label_values(name)
             .into_iter()
@@ -62,7 +67,10 @@ pub fn postings_for_matchers<R: IndexReader + ?Sized>(ix: &R, matchers: &[Matche
 /// a required label may not take) are answered by subtracting the series
 /// they reject. With nothing to intersect, subtraction starts from all
 /// series.
-pub fn select_postings<'a, R: IndexReader + ?Sized>(ix: &'a R, matchers: &[Matcher]) -> BoxPostings<'a> {
+pub fn select_postings<'a, R: IndexReader + ?Sized>(
+    ix: &'a R,
+    matchers: &[Matcher],
+) -> BoxPostings<'a> {
     if matchers.is_empty() {
         return postings::empty();
     }
@@ -73,8 +81,14 @@ pub fn select_postings<'a, R: IndexReader + ?Sized>(ix: &'a R, matchers: &[Match
         }
     }
     // Labels that must be set: some matcher rejects the empty value.
-    let must_be_set: AHashSet<&str> = matchers.iter().filter(|m| !m.matches("")).map(|m| m.name()).collect();
-    let subtracting = |m: &Matcher| !must_be_set.contains(m.name()) || (m.match_type().is_negative() && m.matches(""));
+    let must_be_set: AHashSet<&str> = matchers
+        .iter()
+        .filter(|m| !m.matches(""))
+        .map(|m| m.name())
+        .collect();
+    let subtracting = |m: &Matcher| {
+        !must_be_set.contains(m.name()) || (m.match_type().is_negative() && m.matches(""))
+    };
 
     let mut its: Vec<BoxPostings<'a>> = Vec::new();
     let mut not_its: Vec<BoxPostings<'a>> = Vec::new();
@@ -98,7 +112,9 @@ pub fn select_postings<'a, R: IndexReader + ?Sized>(ix: &'a R, matchers: &[Match
                 }
                 its.push(it);
             }
-            (MatchType::NotRegexp, ".+") => not_its.push(ix.postings_for_all_label_values(m.name())),
+            (MatchType::NotRegexp, ".+") => {
+                not_its.push(ix.postings_for_all_label_values(m.name()))
+            }
             _ if must_be_set.contains(m.name()) => {
                 let matches_empty = m.matches("");
                 let is_not = m.match_type().is_negative();
@@ -136,7 +152,11 @@ pub fn select_postings<'a, R: IndexReader + ?Sized>(ix: &'a R, matchers: &[Match
 
 /// non_empty drops "": no series carries a label with an empty value.
 fn non_empty(values: &[String]) -> Vec<&str> {
-    values.iter().map(|s| s.as_str()).filter(|s| !s.is_empty()).collect()
+    values
+        .iter()
+        .map(|s| s.as_str())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 /// postings_for_matcher returns the series that have label `m.name()` with
@@ -145,25 +165,42 @@ fn postings_for_matcher<'a, R: IndexReader + ?Sized>(ix: &'a R, m: &Matcher) -> 
     match m.match_type() {
         MatchType::Equal if m.value().is_empty() => postings::empty(),
         MatchType::Equal => ix.postings(m.name(), &[m.value()]),
-        MatchType::Regexp if !m.set_matches().is_empty() => ix.postings(m.name(), &non_empty(m.set_matches())),
-        MatchType::Regexp => ix.postings_for_label_matching(m.name(), m.regex_prefix(), &|v| m.matches(v)),
-        MatchType::NotEqual | MatchType::NotRegexp => ix.postings_for_label_matching(m.name(), "", &|v| m.matches(v)),
+        MatchType::Regexp if !m.set_matches().is_empty() => {
+            ix.postings(m.name(), &non_empty(m.set_matches()))
+        }
+        MatchType::Regexp => {
+            ix.postings_for_label_matching(m.name(), m.regex_prefix(), &|v| m.matches(v))
+        }
+        MatchType::NotEqual | MatchType::NotRegexp => {
+            ix.postings_for_label_matching(m.name(), "", &|v| m.matches(v))
+        }
     }
 }
 
 /// inverse_postings_for_matcher returns the series that have label
 /// `m.name()` with a value `m` rejects.
-fn inverse_postings_for_matcher<'a, R: IndexReader + ?Sized>(ix: &'a R, m: &Matcher) -> BoxPostings<'a> {
+fn inverse_postings_for_matcher<'a, R: IndexReader + ?Sized>(
+    ix: &'a R,
+    m: &Matcher,
+) -> BoxPostings<'a> {
     match m.match_type() {
         // Double negation: the values a `!~set` rejects are the set.
-        MatchType::NotRegexp if !m.set_matches().is_empty() => ix.postings(m.name(), &non_empty(m.set_matches())),
+        MatchType::NotRegexp if !m.set_matches().is_empty() => {
+            ix.postings(m.name(), &non_empty(m.set_matches()))
+        }
         MatchType::NotEqual if m.value().is_empty() => postings::empty(),
         MatchType::NotEqual => ix.postings(m.name(), &[m.value()]),
         // `=""` and `=~""` reject every non-empty value.
-        MatchType::Equal | MatchType::Regexp if m.value().is_empty() => ix.postings_for_all_label_values(m.name()),
+        MatchType::Equal | MatchType::Regexp if m.value().is_empty() => {
+            ix.postings_for_all_label_values(m.name())
+        }
         // What `!~re` rejects, `re` accepts: it shares re's prefix.
-        MatchType::NotRegexp => ix.postings_for_label_matching(m.name(), m.regex_prefix(), &|v| !m.matches(v)),
-        MatchType::Equal | MatchType::Regexp => ix.postings_for_label_matching(m.name(), "", &|v| !m.matches(v)),
+        MatchType::NotRegexp => {
+            ix.postings_for_label_matching(m.name(), m.regex_prefix(), &|v| !m.matches(v))
+        }
+        MatchType::Equal | MatchType::Regexp => {
+            ix.postings_for_label_matching(m.name(), "", &|v| !m.matches(v))
+        }
     }
 }
 
@@ -188,7 +225,10 @@ mod tests {
             .iter()
             .filter(|(_, ls)| {
                 ms.iter().all(|m| {
-                    let v = ls.iter().find(|(n, _)| n == m.name()).map_or("", |(_, v)| v.as_str());
+                    let v = ls
+                        .iter()
+                        .find(|(n, _)| n == m.name())
+                        .map_or("", |(_, v)| v.as_str());
                     m.matches(v)
                 })
             })
@@ -207,7 +247,9 @@ mod tests {
         fn postings(&self, name: &str, values: &[&str]) -> BoxPostings<'_> {
             let its = values
                 .iter()
-                .map(|v| Box::new(postings::ListPostings::new(self.0.get(name, v))) as BoxPostings<'_>)
+                .map(|v| {
+                    Box::new(postings::ListPostings::new(self.0.get(name, v))) as BoxPostings<'_>
+                })
                 .collect();
             postings::merge(its)
         }
@@ -227,7 +269,10 @@ mod tests {
     }
 
     fn ls(pairs: &[(&str, &str)]) -> Series {
-        pairs.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -259,7 +304,10 @@ mod tests {
             (vec![m(Regexp, "n", "2.*")], vec![4, 5]),
             (vec![m(Regexp, "n", "1|2")], vec![1, 2, 3, 4]),
             (vec![m(NotRegexp, "n", "1|2.*")], vec![]),
-            (vec![m(Regexp, "n", "1"), m(NotRegexp, "i", "^a$")], vec![1, 3]),
+            (
+                vec![m(Regexp, "n", "1"), m(NotRegexp, "i", "^a$")],
+                vec![1, 3],
+            ),
             (vec![m(Regexp, "i", "."), m(NotEqual, "i", "a")], vec![3]),
             (vec![m(Equal, "missing", "")], vec![1, 2, 3, 4, 5]),
             (vec![m(Equal, "missing", "x")], vec![]),
@@ -270,7 +318,11 @@ mod tests {
         for (ms, want) in cases {
             let names: Vec<String> = ms.iter().map(|m| m.to_string()).collect();
             assert_eq!(postings_for_matchers(&ix, &ms), want, "{names:?}");
-            assert_eq!(postings_for_matchers(&Plain(&ix), &ms), want, "plain {names:?}");
+            assert_eq!(
+                postings_for_matchers(&Plain(&ix), &ms),
+                want,
+                "plain {names:?}"
+            );
         }
     }
 
@@ -330,7 +382,11 @@ mod tests {
     }
 
     fn random_matcher(rng: &mut Rng) -> Matcher {
-        let name = if rng.below(12) == 0 { "e" } else { rng.pick(NAMES) };
+        let name = if rng.below(12) == 0 {
+            "e"
+        } else {
+            rng.pick(NAMES)
+        };
         let t = MatchType::from_u32(rng.below(4) as u32).unwrap();
         let value = match t {
             MatchType::Equal | MatchType::NotEqual => rng.pick(PLAIN_VALUES),
@@ -351,7 +407,11 @@ mod tests {
                 let ms: Vec<Matcher> = (0..k).map(|_| random_matcher(&mut rng)).collect();
                 let want = brute_force(&series, &ms);
                 let names: Vec<String> = ms.iter().map(|m| m.to_string()).collect();
-                assert_eq!(postings_for_matchers(&ix, &ms), want, "round {round} {names:?}");
+                assert_eq!(
+                    postings_for_matchers(&ix, &ms),
+                    want,
+                    "round {round} {names:?}"
+                );
                 assert_eq!(
                     postings_for_matchers(&Plain(&ix), &ms),
                     want,
@@ -366,7 +426,11 @@ mod tests {
         let mut rng = Rng::new(5);
         let mut series = random_series(&mut rng, 300);
         let mut ix = build(&series);
-        let doomed: Vec<u32> = series.iter().map(|(r, _)| *r).filter(|r| r % 5 == 0).collect();
+        let doomed: Vec<u32> = series
+            .iter()
+            .map(|(r, _)| *r)
+            .filter(|r| r % 5 == 0)
+            .collect();
         ix.delete(&doomed);
         series.retain(|(r, _)| r % 5 != 0);
         let (first, rest) = series.split_at(10);
@@ -378,7 +442,11 @@ mod tests {
             let k = 1 + rng.below(3) as usize;
             let ms: Vec<Matcher> = (0..k).map(|_| random_matcher(&mut rng)).collect();
             let names: Vec<String> = ms.iter().map(|m| m.to_string()).collect();
-            assert_eq!(postings_for_matchers(&ix, &ms), brute_force(&series, &ms), "{names:?}");
+            assert_eq!(
+                postings_for_matchers(&ix, &ms),
+                brute_force(&series, &ms),
+                "{names:?}"
+            );
         }
     }
 }
