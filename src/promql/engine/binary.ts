@@ -6,7 +6,7 @@ import type { BinaryExpr, BinaryOp, VectorMatching } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
 import { compareLabels, labelsKey, labelsString, matchLabels, METRIC_NAME, signatureFn } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';
-import { Collector, type Series, type Value } from './value.js';
+import { DUPLICATE_LABELSET, newSeries, type Series, type Value } from './value.js';
 
 const COMPARISON = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
 const ARITHMETIC = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
@@ -244,6 +244,13 @@ function resultLabels(op: BinaryOp, l: Labels, r: Labels, matching: VectorMatchi
   return sorted;
 }
 
+interface PairOut {
+  labels: Labels;
+  key: string;
+  keyId: number;
+  slot: Series | undefined;
+}
+
 function vectorVector(
   op: BinaryOp,
   lhsIn: Series[],
@@ -254,93 +261,194 @@ function vectorVector(
 ): Series[] {
   if (matching.card === 'many-to-many') throw new EngineError('execution', 'many-to-many only allowed for set operators');
   const swapped = matching.card === 'one-to-many';
+  const oneToOne = matching.card === 'one-to-one';
+  const comparison = COMPARISON.has(op);
   const lhs = swapped ? rhsIn : lhsIn;
   const rhs = swapped ? lhsIn : rhsIn;
   const ls = signatures(lhs, matching);
   const rs = signatures(rhs, matching);
-  const col = new Collector(n);
-  const metricCache = new Map<string, { labels: Labels; key: string }>();
-  const rightSigs = new Map<string, number>();
-  const matched = new Map<string, Set<string> | null>();
+  // The pairing structure is computed once: signatures become small integers.
+  const sigIds = new Map<string, number>();
+  const intern = (sig: string): number => {
+    let id = sigIds.get(sig);
+    if (id === undefined) sigIds.set(sig, (id = sigIds.size));
+    return id;
+  };
+  const lId = new Int32Array(lhs.length);
+  for (let j = 0; j < lhs.length; j++) lId[j] = intern(ls[j]);
+  const rId = new Int32Array(rhs.length);
+  for (let k = 0; k < rhs.length; k++) rId[k] = intern(rs[k]);
+  const nSig = sigIds.size;
+  // Signatures with more than one lhs series are the only ones where a step can see duplicate matches.
+  const lhsCount = new Int32Array(nSig);
+  for (let j = 0; j < lhs.length; j++) lhsCount[lId[j]]++;
+  // Per-step state, stamped with step+1 so it never needs clearing.
+  const rightStamp = new Int32Array(nSig);
+  const rightAt = new Int32Array(nSig);
+  const matchedStamp = new Int32Array(nSig);
+  const keyIds = new Map<string, number>();
+  let keyStamp = new Int32Array(16);
+  const byKey = new Map<string, Series>();
   const fillL = matching.fill?.lhs;
   const fillR = matching.fill?.rhs;
   const filling = fillL !== undefined || fillR !== undefined;
-  let step = 0;
+  const nR = rhs.length;
+  // Output labels per (lhs, rhs) pair, cached once; lastK/lastOut memoise the pair each lhs series used last.
+  const pairCache = new Map<number, PairOut>();
+  const lastK = new Int32Array(lhs.length).fill(-2);
+  const lastOut: (PairOut | undefined)[] = new Array(lhs.length);
+  const fillLCache: (PairOut | undefined)[] = new Array(rhs.length);
 
-  // doBinOp combines one lhs and one rhs sample (either may be a fill) of join signature sig.
-  const doBinOp = (lLabels: Labels, lv: number, rLabels: Labels, rv: number, sig: string, cacheKey: string | undefined): void => {
-    let fl = lv;
-    let fr = rv;
-    if (swapped) [fl, fr] = [fr, fl];
-    let [v, keep] = elemBinop(op, fl, fr);
-    if (returnBool) v = keep ? 1 : 0;
-    let metric = cacheKey === undefined ? undefined : metricCache.get(cacheKey);
-    if (!metric) {
-      const labels = resultLabels(op, lLabels, rLabels, matching);
-      metric = { labels, key: labelsKey(labels) };
-      if (cacheKey !== undefined) metricCache.set(cacheKey, metric);
-    }
-    if (matching.card === 'one-to-one') {
-      if (matched.has(sig)) {
-        throw new EngineError('execution', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+  const makeOut = (lLabels: Labels, rLabels: Labels, sigId: number): PairOut => {
+    const labels = resultLabels(op, lLabels, rLabels, matching);
+    const key = labelsKey(labels);
+    const scoped = `${sigId}\x00${key}`;
+    let keyId = keyIds.get(scoped);
+    if (keyId === undefined) {
+      keyIds.set(scoped, (keyId = keyIds.size));
+      if (keyId >= keyStamp.length) {
+        const grown = new Int32Array(keyStamp.length * 2);
+        grown.set(keyStamp);
+        keyStamp = grown;
       }
-      matched.set(sig, null);
-    } else {
-      let set = matched.get(sig);
-      if (!set) matched.set(sig, (set = new Set()));
-      else if (set.has(metric.key)) {
-        throw new EngineError('execution', 'multiple matches for labels: grouping labels must ensure unique matches');
-      }
-      set.add(metric.key);
     }
-    if (!keep && !returnBool) return;
-    col.add(metric.labels, returnBool, step, v, metric.key);
+    return { labels, key, keyId, slot: undefined };
   };
 
+
   for (let i = 0; i < n; i++) {
-    step = i;
+    const stamp = i + 1;
     let anyL = false;
     for (const s of lhs) if (s.present[i]) { anyL = true; break; }
     let anyR = false;
     for (const s of rhs) if (s.present[i]) { anyR = true; break; }
     if (!anyL && !anyR) continue;
     if ((!anyL || !anyR) && !filling) continue;
-    rightSigs.clear();
-    for (let j = 0; j < rhs.length; j++) {
-      if (!rhs[j].present[i]) continue;
-      const dup = rightSigs.get(rs[j]);
-      if (dup !== undefined) {
+    for (let k = 0; k < nR; k++) {
+      if (!rhs[k].present[i]) continue;
+      const sid = rId[k];
+      if (rightStamp[sid] === stamp) {
+        const dup = rightAt[sid];
         const oneSide = swapped ? 'left' : 'right';
-        const group = labelsString(matchLabels(rhs[j].labels, matching.on, matching.labels));
-        const pair = [rhs[j].labels, rhs[dup].labels].sort(compareLabels).map(labelsString);
+        const group = labelsString(matchLabels(rhs[k].labels, matching.on, matching.labels));
+        const pair = [rhs[k].labels, rhs[dup].labels].sort(compareLabels).map(labelsString);
         throw new EngineError(
           'execution',
           `found duplicate series for the match group ${group} on the ${oneSide} hand-side of the operation: [${pair[0]}, ${pair[1]}]` +
             ';many-to-many matching not allowed: matching labels must be unique on one side',
         );
       }
-      rightSigs.set(rs[j], j);
+      rightStamp[sid] = stamp;
+      rightAt[sid] = k;
     }
-    matched.clear();
     for (let j = 0; j < lhs.length; j++) {
       const l = lhs[j];
       if (!l.present[i]) continue;
-      const sig = ls[j];
-      const k = rightSigs.get(sig);
-      if (k === undefined) {
+      const sid = lId[j];
+      let k = -1;
+      let rv: number;
+      if (rightStamp[sid] === stamp) {
+        k = rightAt[sid];
+        rv = rhs[k].values[i];
+      } else {
         if (fillR === undefined) continue;
-        doBinOp(l.labels, l.values[i], matchLabels(l.labels, matching.on, matching.labels), fillR, sig, undefined);
-        continue;
+        rv = fillR;
       }
-      doBinOp(l.labels, l.values[i], rhs[k].labels, rhs[k].values[i], sig, `${j}\x00${k}`);
+      let out: PairOut | undefined;
+      if (lastK[j] === k) out = lastOut[j];
+      if (out === undefined) {
+        const ck = j * (nR + 1) + (k + 1);
+        out = pairCache.get(ck);
+        if (out === undefined) {
+          out =
+            k < 0
+              ? makeOut(l.labels, matchLabels(l.labels, matching.on, matching.labels), sid)
+              : makeOut(l.labels, rhs[k].labels, sid);
+          pairCache.set(ck, out);
+        }
+        lastK[j] = k;
+        lastOut[j] = out;
+      }
+      const lv = l.values[i];
+      let fl = lv;
+      let fr = rv;
+      if (swapped) {
+        fl = rv;
+        fr = lv;
+      }
+      let v: number;
+      let keep: boolean;
+      if (comparison) {
+        v = fl;
+        keep = compare(op, fl, fr);
+      } else {
+        v = arith(op, fl, fr);
+        keep = true;
+      }
+      if (returnBool) v = keep ? 1 : 0;
+      if (oneToOne) {
+        if (matchedStamp[sid] === stamp) {
+          throw new EngineError('execution', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+        }
+      } else if (lhsCount[sid] > 1) {
+        if (keyStamp[out.keyId] === stamp) {
+          throw new EngineError('execution', 'multiple matches for labels: grouping labels must ensure unique matches');
+        }
+        keyStamp[out.keyId] = stamp;
+      }
+      matchedStamp[sid] = stamp;
+      if (!keep && !returnBool) continue;
+      add(out, i, v);
     }
     if (fillL !== undefined) {
-      for (const [sig, k] of rightSigs) {
-        if (matched.has(sig)) continue;
+      for (let k = 0; k < nR; k++) {
         const r = rhs[k];
-        doBinOp(matchLabels(r.labels, matching.on, matching.labels), fillL, r.labels, r.values[i], sig, undefined);
+        if (!r.present[i]) continue;
+        const sid = rId[k];
+        if (matchedStamp[sid] === stamp) continue;
+        matchedStamp[sid] = stamp;
+        let out = fillLCache[k];
+        if (out === undefined) {
+          out = makeOut(matchLabels(r.labels, matching.on, matching.labels), r.labels, sid);
+          fillLCache[k] = out;
+        }
+        const rv = r.values[i];
+        let fl = fillL;
+        let fr = rv;
+        if (swapped) {
+          fl = rv;
+          fr = fillL;
+        }
+        let v: number;
+        let keep: boolean;
+        if (comparison) {
+          v = fl;
+          keep = compare(op, fl, fr);
+        } else {
+          v = arith(op, fl, fr);
+          keep = true;
+        }
+        if (returnBool) v = keep ? 1 : 0;
+        if (!keep && !returnBool) continue;
+        add(out, i, v);
       }
     }
   }
-  return col.series();
+  return [...byKey.values()];
+
+  // add is Collector.add with the output series resolved once per pair.
+  function add(out: PairOut, step: number, value: number): void {
+    let s = out.slot;
+    if (s === undefined) {
+      s = byKey.get(out.key);
+      if (!s) {
+        s = newSeries(out.labels, n, returnBool);
+        byKey.set(out.key, s);
+      }
+      out.slot = s;
+    }
+    if (s.present[step]) throw new EngineError('execution', DUPLICATE_LABELSET);
+    s.values[step] = value;
+    s.present[step] = 1;
+  }
 }
