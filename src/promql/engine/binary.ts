@@ -299,6 +299,18 @@ function vectorVector(
   const lastOut: (PairOut | undefined)[] = new Array(lhs.length);
   const fillLCache: (PairOut | undefined)[] = new Array(rhs.length);
 
+  // pointValue applies op to one matched pair given as (lhs side, rhs side) of
+  // the loop (swapped back to the query's order); undefined when a filtering
+  // comparison drops the point.
+  const pointValue = (a: number, b: number): number | undefined => {
+    const fl = swapped ? b : a;
+    const fr = swapped ? a : b;
+    if (!comparison) return returnBool ? 1 : arith(op, fl, fr);
+    const keep = compare(op, fl, fr);
+    if (returnBool) return keep ? 1 : 0;
+    return keep ? fl : undefined;
+  };
+
   const makeOut = (lLabels: Labels, rLabels: Labels, sigId: number): PairOut => {
     const labels = resultLabels(op, lLabels, rLabels, matching);
     const key = labelsKey(labels);
@@ -369,23 +381,6 @@ function vectorVector(
         lastK[j] = k;
         lastOut[j] = out;
       }
-      const lv = l.values[i];
-      let fl = lv;
-      let fr = rv;
-      if (swapped) {
-        fl = rv;
-        fr = lv;
-      }
-      let v: number;
-      let keep: boolean;
-      if (comparison) {
-        v = fl;
-        keep = compare(op, fl, fr);
-      } else {
-        v = arith(op, fl, fr);
-        keep = true;
-      }
-      if (returnBool) v = keep ? 1 : 0;
       if (oneToOne) {
         if (matchedStamp[sid] === stamp) {
           throw new EngineError('execution', 'multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
@@ -397,8 +392,8 @@ function vectorVector(
         keyStamp[out.keyId] = stamp;
       }
       matchedStamp[sid] = stamp;
-      if (!keep && !returnBool) continue;
-      add(out, i, v);
+      const v = pointValue(l.values[i], rv);
+      if (v !== undefined) add(out, i, v);
     }
     if (fillL !== undefined) {
       for (let k = 0; k < nR; k++) {
@@ -412,25 +407,8 @@ function vectorVector(
           out = makeOut(matchLabels(r.labels, matching.on, matching.labels), r.labels, sid);
           fillLCache[k] = out;
         }
-        const rv = r.values[i];
-        let fl = fillL;
-        let fr = rv;
-        if (swapped) {
-          fl = rv;
-          fr = fillL;
-        }
-        let v: number;
-        let keep: boolean;
-        if (comparison) {
-          v = fl;
-          keep = compare(op, fl, fr);
-        } else {
-          v = arith(op, fl, fr);
-          keep = true;
-        }
-        if (returnBool) v = keep ? 1 : 0;
-        if (!keep && !returnBool) continue;
-        add(out, i, v);
+        const v = pointValue(fillL, r.values[i]);
+        if (v !== undefined) add(out, i, v);
       }
     }
   }
