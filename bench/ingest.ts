@@ -22,6 +22,7 @@ import { cpuSeconds, startOurs, startReference, type RunningTarget, type TargetN
 import { compress, encodeBatch, encodeLabelsBlob, selfCheck } from './lib/write-encoder.js';
 import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
 import { readRssBytes } from '../test/peer/lib/server-process.js';
+import { intOption, targetsOption } from './lib/cli.js';
 
 const SCRAPE_INTERVAL_MS = 15_000;
 /** SPOT_METRIC is the metric whose samples are counted through PromQL after ingestion. */
@@ -54,22 +55,13 @@ function parseOptions(): Options {
     },
     strict: true,
   });
-  const int = (name: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
-  const target = values.target ?? 'both';
-  if (target !== 'ours' && target !== 'prometheus' && target !== 'both') {
-    throw new Error(`--target must be ours, prometheus or both, got ${target}`);
-  }
   return {
-    series: int('series', values.series, 1),
-    rounds: int('rounds', values.rounds, 1),
-    concurrency: int('concurrency', values.concurrency, 1),
-    batch: int('batch', values.batch, 1),
-    targets: target === 'both' ? ['ours', 'prometheus'] : [target],
-    seed: int('seed', values.seed, 0),
+    series: intOption('series', values.series, 1),
+    rounds: intOption('rounds', values.rounds, 1),
+    concurrency: intOption('concurrency', values.concurrency, 1),
+    batch: intOption('batch', values.batch, 1),
+    targets: targetsOption(values.target),
+    seed: intOption('seed', values.seed, 0),
     out: values.out,
     oursArgs: values['ours-arg'] ?? [],
     oursNodeArgs: values['ours-node-arg'] ?? [],

@@ -31,6 +31,7 @@ import { compareMatrices, parseMatrix, QueryClient, REL_TOLERANCE, type Comparis
 import { cpuSeconds, firstMetric, REPO_ROOT, startOurs, startReference, type RunningTarget, type TargetName } from './lib/targets.js';
 import { compress, encodeBatch, encodeLabelsBlob, selfCheck } from './lib/write-encoder.js';
 import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
+import { intOption, targetsOption } from './lib/cli.js';
 
 const SCRAPE_INTERVAL_MS = 15_000;
 /**
@@ -101,24 +102,15 @@ function parseOptions(): Options {
     },
     strict: true,
   });
-  const int = (name: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
-  const target = values.target ?? 'both';
-  if (target !== 'ours' && target !== 'prometheus' && target !== 'both') {
-    throw new Error(`--target must be ours, prometheus or both, got ${target}`);
-  }
   return {
-    series: int('series', values.series, 100),
-    hours: int('hours', values.hours, 1),
-    repeat: int('repeat', values.repeat, 1),
-    concurrency: int('concurrency', values.concurrency, 1),
-    batch: int('batch', values.batch, 1),
-    wave: int('wave', values.wave, 1),
-    targets: target === 'both' ? ['ours', 'prometheus'] : [target],
-    seed: int('seed', values.seed, 0),
+    series: intOption('series', values.series, 100),
+    hours: intOption('hours', values.hours, 1),
+    repeat: intOption('repeat', values.repeat, 1),
+    concurrency: intOption('concurrency', values.concurrency, 1),
+    batch: intOption('batch', values.batch, 1),
+    wave: intOption('wave', values.wave, 1),
+    targets: targetsOption(values.target),
+    seed: intOption('seed', values.seed, 0),
     out: values.out,
     hold: values.hold ?? false,
     oursArgs: values['ours-arg'] ?? [],
