@@ -29,7 +29,10 @@ const skip = missing.length > 0 ? `native binding is missing ${missing.join(', '
 
 const run = Date.now().toString(36);
 const TENANT = `rr-${run}`;
-const base = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+// base sits 10 minutes into a 2h chunk range that ended at least an hour ago, so the 50 minutes of
+// samples never straddle a range boundary (where the head would cut an extra chunk) whatever the clock says.
+const CHUNK_RANGE_MS = 7_200_000;
+const base = Math.floor((Date.now() - 3 * 3_600_000) / CHUNK_RANGE_MS) * CHUNK_RANGE_MS + 600_000;
 const STALE_BITS = 0x7ff0000000000002n;
 const bitsOf = (v: number): bigint => new BigUint64Array(new Float64Array([v]).buffer)[0]!;
 /** bitsOfArray reads values' bits from their memory: a signalling NaN read into a JS number may be quieted. */
