@@ -121,6 +121,8 @@ impl SeriesAppendResult {
 #[derive(Debug)]
 pub struct HeadAppender<'h> {
     head: &'h Head,
+    /// Keeps `Head::truncate` from removing series until commit.
+    _guard: parking_lot::RwLockReadGuard<'h, ()>,
     min_valid_time: Option<i64>,
     mint: i64,
     maxt: i64,
@@ -131,9 +133,10 @@ pub struct HeadAppender<'h> {
 }
 
 impl<'h> HeadAppender<'h> {
-    pub(super) fn new(head: &'h Head) -> Self {
+    pub(super) fn new(head: &'h Head, guard: parking_lot::RwLockReadGuard<'h, ()>) -> Self {
         HeadAppender {
             head,
+            _guard: guard,
             min_valid_time: None,
             mint: i64::MAX,
             maxt: i64::MIN,

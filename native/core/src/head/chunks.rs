@@ -134,6 +134,30 @@ impl SeriesChunks {
         self.next_at = range_for_timestamp(min_t, chunk_range);
     }
 
+    /// truncate_before drops the chunks whose samples are all before
+    /// `mint` (the head chunk too, when its newest sample is); returns the
+    /// chunks and samples dropped.
+    pub fn truncate_before(&mut self, mint: i64) -> (u64, u64) {
+        let (mut chunks, mut samples) = (0u64, 0u64);
+        self.closed.retain(|c| {
+            let keep = c.max_t >= mint;
+            if !keep {
+                chunks += 1;
+                samples += u64::from(u16::from_be_bytes([c.data[0], c.data[1]]));
+            }
+            keep
+        });
+        if self.head.as_ref().is_some_and(|h| h.max_t() < mint) {
+            let h = self.head.take().expect("head chunk");
+            let n = h.app.num_samples();
+            if n > 0 {
+                chunks += 1;
+                samples += u64::from(n);
+            }
+        }
+        (chunks, samples)
+    }
+
     /// num_chunks counts closed chunks plus a non-empty head chunk.
     pub fn num_chunks(&self) -> usize {
         self.closed.len() + usize::from(self.head.as_ref().is_some_and(|h| h.app.num_samples() > 0))

@@ -53,17 +53,21 @@ struct HeadIndex {
     /// collision: practically always empty). Collisions are resolved by
     /// comparing full label sets.
     collisions: HashMap<u64, Vec<u32>, ahash::RandomState>,
-    /// Series by ref: ref r lives at `series[r - 1]` (refs start at 1).
-    series: Vec<Arc<MemSeries>>,
+    /// Series by ref: ref r lives at `series[r - 1]` (refs start at 1);
+    /// None once the series was garbage-collected by `Head::truncate`
+    /// (refs are never reused, so the WAL's refs keep their meaning).
+    series: Vec<Option<Arc<MemSeries>>>,
+    /// Series present (the `Some` slots).
+    live: usize,
     postings: MemPostings,
 }
 
 impl HeadIndex {
     fn find(&self, hash: u64, labels: &[(&str, &str)]) -> Option<&Arc<MemSeries>> {
-        let same = |r: &u32| self.series[*r as usize - 1].labels.eq_pairs(labels);
+        let same = |r: &u32| self.get(*r).is_some_and(|s| s.labels.eq_pairs(labels));
         let first = self.by_hash.get(&hash)?;
         if same(first) {
-            return Some(&self.series[*first as usize - 1]);
+            return self.get(*first);
         }
         if self.collisions.is_empty() {
             return None;
@@ -72,12 +76,78 @@ impl HeadIndex {
             .get(&hash)?
             .iter()
             .find(|r| same(r))
-            .map(|r| &self.series[*r as usize - 1])
+            .and_then(|r| self.get(*r))
     }
 
     fn get(&self, series_ref: u32) -> Option<&Arc<MemSeries>> {
-        self.series.get((series_ref as usize).wrapping_sub(1))
+        self.series
+            .get((series_ref as usize).wrapping_sub(1))
+            .and_then(Option::as_ref)
     }
+
+    /// all returns every series present, by ref.
+    fn all(&self) -> Vec<Arc<MemSeries>> {
+        self.series.iter().flatten().cloned().collect()
+    }
+
+    /// insert adds a new series under `series_ref` (at least the next free
+    /// ref; skipped refs stay empty).
+    fn insert(&mut self, hash: u64, series_ref: u32, labels: &[(&str, &str)]) -> Arc<MemSeries> {
+        let owned = series::Labels::from_pairs(labels);
+        self.postings.add(series_ref, labels);
+        let s = Arc::new(MemSeries::new(series_ref, owned));
+        let slot = series_ref as usize - 1;
+        if self.series.len() <= slot {
+            self.series.resize(slot + 1, None);
+        }
+        self.series[slot] = Some(Arc::clone(&s));
+        self.live += 1;
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(series_ref);
+            }
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collisions.entry(hash).or_default().push(series_ref);
+            }
+        }
+        s
+    }
+
+    /// remove drops a series from every structure.
+    fn remove(&mut self, series_ref: u32) {
+        let Some(s) = self.get(series_ref).cloned() else {
+            return;
+        };
+        let pairs: Vec<(&str, &str)> = s.labels.iter().collect();
+        let hash = hash_labels(&pairs);
+        self.postings.delete_series(series_ref, pairs.iter().copied());
+        if self.by_hash.get(&hash) == Some(&series_ref) {
+            // Promote a colliding series, if any, to the first slot.
+            match self.collisions.get_mut(&hash).and_then(|v| v.pop()) {
+                Some(other) => {
+                    self.by_hash.insert(hash, other);
+                }
+                None => {
+                    self.by_hash.remove(&hash);
+                }
+            }
+        } else if let Some(v) = self.collisions.get_mut(&hash) {
+            v.retain(|r| *r != series_ref);
+        }
+        if self.collisions.get(&hash).is_some_and(Vec::is_empty) {
+            self.collisions.remove(&hash);
+        }
+        self.series[series_ref as usize - 1] = None;
+        self.live -= 1;
+    }
+}
+
+/// TruncateStats are what `Head::truncate` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TruncateStats {
+    pub chunks_removed: u64,
+    pub samples_removed: u64,
+    pub series_removed: u64,
 }
 
 /// Head is one tenant's in-memory TSDB head.
@@ -95,6 +165,11 @@ pub struct Head {
     min_valid_time: AtomicI64,
     num_samples: AtomicU64,
     num_chunks: AtomicU64,
+    /// Held shared by every appender (from before its first series lookup
+    /// to its commit) and exclusively by `truncate` while it removes
+    /// series, so no request appends to a series being dropped. Taken
+    /// after the WAL writer mutex and before `index`.
+    append_lock: RwLock<()>,
 }
 
 /// HeadStats are a head's figures for `headStats()`.
@@ -146,6 +221,7 @@ impl Head {
             min_valid_time: AtomicI64::new(i64::MIN),
             num_samples: AtomicU64::new(0),
             num_chunks: AtomicU64::new(0),
+            append_lock: RwLock::new(()),
         }
     }
 
@@ -173,7 +249,23 @@ impl Head {
 
     /// num_series is the number of series in the head.
     pub fn num_series(&self) -> usize {
-        self.index.read().series.len()
+        self.index.read().live
+    }
+
+    /// next_ref is the ref the next created series gets.
+    pub fn next_ref(&self) -> u32 {
+        self.index.read().series.len() as u32 + 1
+    }
+
+    /// all_series returns every series, by ref.
+    pub fn all_series(&self) -> Vec<Arc<MemSeries>> {
+        self.index.read().all()
+    }
+
+    /// min_valid_time is the time below which appends are refused (raised
+    /// when the head is truncated), i64::MIN at first.
+    pub fn min_valid_time(&self) -> i64 {
+        self.min_valid_time.load(Ordering::Acquire)
     }
 
     /// stats gathers the head's figures.
@@ -207,19 +299,80 @@ impl Head {
         }
         let series_ref =
             u32::try_from(idx.series.len() + 1).expect("more than u32::MAX series in one head");
-        let owned = series::Labels::from_pairs(labels);
-        idx.postings.add(series_ref, labels);
-        let s = Arc::new(MemSeries::new(series_ref, owned));
-        idx.series.push(Arc::clone(&s));
-        match idx.by_hash.entry(hash) {
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(series_ref);
-            }
-            std::collections::hash_map::Entry::Occupied(_) => {
-                idx.collisions.entry(hash).or_default().push(series_ref);
+        (idx.insert(hash, series_ref, labels), true)
+    }
+
+    /// get_or_create_at is `get_or_create` for WAL replay: a new series
+    /// gets `want_ref` when that ref is still free and not behind the refs
+    /// handed out, so a log whose refs have gaps (series dropped by
+    /// truncation, then checkpointed) replays without remapping.
+    pub fn get_or_create_at(&self, labels: &[(&str, &str)], want_ref: u64) -> (Arc<MemSeries>, bool) {
+        let hash = hash_labels(labels);
+        if let Some(s) = self.index.read().find(hash, labels) {
+            return (Arc::clone(s), false);
+        }
+        let mut idx = self.index.write();
+        if let Some(s) = idx.find(hash, labels) {
+            return (Arc::clone(s), false);
+        }
+        let next = idx.series.len() as u64 + 1;
+        let series_ref = if want_ref >= next && want_ref <= u64::from(u32::MAX) {
+            want_ref as u32
+        } else {
+            u32::try_from(next).expect("more than u32::MAX series in one head")
+        };
+        (idx.insert(hash, series_ref, labels), true)
+    }
+
+    /// truncate drops every sample before `mint` (already written to a
+    /// block): chunks ending before it are released, series left without
+    /// chunks are removed, and appends before `mint` are refused from now
+    /// on. Runs beside appends: only the removal of series excludes them.
+    pub fn truncate(&self, mint: i64) -> TruncateStats {
+        self.min_valid_time.fetch_max(mint, Ordering::AcqRel);
+        let mut stats = TruncateStats::default();
+        let mut empty: Vec<u32> = Vec::new();
+        let mut new_min = i64::MAX;
+        for s in self.all_series() {
+            let mut st = s.state.lock();
+            let (chunks, samples) = st.chunks.truncate_before(mint);
+            stats.chunks_removed += chunks;
+            stats.samples_removed += samples;
+            match st.chunks.min_time() {
+                Some(t) => new_min = new_min.min(t),
+                None => empty.push(s.series_ref),
             }
         }
-        (s, true)
+        if !empty.is_empty() {
+            let _excl = self.append_lock.write();
+            let mut idx = self.index.write();
+            for r in empty {
+                // Re-checked: a sample may have arrived since.
+                let still_empty = idx.get(r).is_some_and(|s| s.state.lock().chunks.min_time().is_none());
+                if still_empty {
+                    idx.remove(r);
+                    stats.series_removed += 1;
+                }
+            }
+        }
+        self.num_chunks.fetch_sub(
+            stats.chunks_removed.min(self.num_chunks.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
+        self.num_samples.fetch_sub(
+            stats.samples_removed.min(self.num_samples.load(Ordering::Relaxed)),
+            Ordering::Relaxed,
+        );
+        // The head's range now starts at its oldest sample left (or at the
+        // cut when everything went).
+        let floor = if new_min == i64::MAX { mint } else { new_min.max(mint) };
+        let cur = self.min_time.load(Ordering::Acquire);
+        if cur != i64::MAX && cur < floor {
+            let _ = self
+                .min_time
+                .compare_exchange(cur, floor, Ordering::AcqRel, Ordering::Acquire);
+        }
+        stats
     }
 
     /// lookup finds the series with exactly these labels (sorted by name,
@@ -232,7 +385,7 @@ impl Head {
     /// Prometheus head appender: the minimum valid time is fixed when the
     /// first sample arrives.
     pub fn appender(&self) -> HeadAppender<'_> {
-        HeadAppender::new(self)
+        HeadAppender::new(self, self.append_lock.read())
     }
 
     /// appendable_min_valid_time is max(min valid time, maxT - range/2),

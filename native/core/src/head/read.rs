@@ -225,7 +225,7 @@ impl Head {
         let candidates: Vec<Arc<MemSeries>> = {
             let idx = self.index.read();
             if sets.is_empty() {
-                idx.series.clone()
+                idx.all()
             } else {
                 let mut refs: Vec<u32> = Vec::new();
                 for set in sets {

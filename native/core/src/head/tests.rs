@@ -30,7 +30,7 @@ fn hash_collisions_are_resolved_by_labels() {
         let mut idx = h.index.write();
         let hash = hash_labels(&[("a", "1")]);
         let owned = series::Labels::from_pairs(&[("a", "2")]);
-        idx.series.push(Arc::new(MemSeries::new(2, owned)));
+        idx.series.push(Some(Arc::new(MemSeries::new(2, owned))));
         idx.collisions.insert(hash, vec![2]);
     }
     let idx = h.index.read();
@@ -450,4 +450,35 @@ fn select_chunks_returns_stored_chunks_and_the_open_one() {
         (sel.labels_json.as_str(), sel.series_offsets.as_slice()),
         ("[]", &[0u32][..])
     );
+}
+
+/// truncate drops chunks before the cut and series left empty (their refs
+/// not reused), keeps the rest, and refuses appends before the cut.
+#[test]
+fn truncate_drops_old_chunks_and_empty_series() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let r = DEFAULT_CHUNK_RANGE;
+    let (old, _) = h.get_or_create(&l(&[("__name__", "old")]));
+    let (live, _) = h.get_or_create(&l(&[("__name__", "live")]));
+    let mut app = h.appender();
+    app.append_series(&old, (0..100).map(|i| (i * 60_000, 1.0)));
+    app.append_series(&live, (0..300).map(|i| (i * 60_000, 2.0)));
+    app.commit();
+    let st = h.truncate(r);
+    assert_eq!(st.series_removed, 1);
+    assert_eq!(st.samples_removed, 100 + 120);
+    assert_eq!(h.num_series(), 1);
+    assert!(h.lookup(&[("__name__", "old")]).is_none());
+    assert_eq!(h.min_time(), Some(r));
+    assert_eq!(h.stats().samples, 180);
+    assert!(h.select_series(&[], 0, r - 1).is_empty());
+    // A new "old" series gets a new ref.
+    let (again, created) = h.get_or_create(&l(&[("__name__", "old")]));
+    assert!(created);
+    assert_eq!(again.series_ref, 3);
+    let mut app = h.appender();
+    let res = app.append_series(&again, [(r - 1, 1.0), (300 * 60_000, 1.0)]);
+    app.commit();
+    assert_eq!((res.appended, res.out_of_bounds), (1, 1));
+    assert_eq!(h.all_series().len(), 2);
 }

@@ -21,6 +21,7 @@
 //! for an fsync that covers its batch: one thread fsyncs for everyone who
 //! wrote before it started (group commit), outside the writer mutex.
 
+pub mod checkpoint;
 pub mod reader;
 pub mod record;
 pub mod replay;
@@ -136,15 +137,26 @@ pub struct TenantWal {
     synced: Condvar,
     /// Replay bookkeeping between `replay_segment` calls.
     replay: Mutex<Option<ReplayState>>,
-    /// Segments found at open (replay reads these; writes go after them).
+    /// Segments found at open after the checkpoint (replay reads these;
+    /// writes go after them).
     existing: Vec<u64>,
+    /// The newest checkpoint found at open (replayed before `existing`).
+    checkpoint: Option<u64>,
+    /// -blocks-storage.tsdb.wal-segment-size-bytes (checkpoints use it too).
+    segment_size: u64,
+    /// One checkpoint at a time.
+    checkpoint_lock: Mutex<()>,
 }
 
 impl TenantWal {
     /// open prepares a tenant's WAL in `dir` (created on the first write).
     pub fn open(dir: PathBuf, opts: &WalOptions) -> io::Result<TenantWal> {
+        let checkpoint = checkpoint::clean_wal_dir(&dir)?;
         let existing = list_segments(&dir)?;
-        let next = existing.last().map_or(0, |l| l + 1);
+        let next = existing
+            .last()
+            .map_or(0, |l| l + 1)
+            .max(checkpoint.map_or(0, |c| c + 1));
         Ok(TenantWal {
             writer: Mutex::new(SegmentWriter::new(
                 &dir,
@@ -158,6 +170,9 @@ impl TenantWal {
             synced: Condvar::new(),
             replay: Mutex::new(None),
             existing,
+            checkpoint,
+            segment_size: opts.segment_size,
+            checkpoint_lock: Mutex::new(()),
         })
     }
 
@@ -169,6 +184,11 @@ impl TenantWal {
     /// existing_segments are the segments found when the WAL was opened.
     pub fn existing_segments(&self) -> &[u64] {
         &self.existing
+    }
+
+    /// checkpoint_found is the checkpoint found at open, replayed first.
+    pub fn checkpoint_found(&self) -> Option<u64> {
+        self.checkpoint
     }
 
     /// sync_mode is the fsync policy.
@@ -247,7 +267,10 @@ pub fn storage() -> &'static WalStorage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TenantSegments {
     pub tenant: String,
+    /// Segments after the checkpoint.
     pub segments: Vec<u64>,
+    /// The newest complete checkpoint, replayed before the segments.
+    pub checkpoint: Option<u64>,
 }
 
 /// WalError is why a WAL operation failed.
@@ -295,9 +318,15 @@ impl WalStorage {
             let Some(tenant) = e.file_name().to_str().map(str::to_string) else {
                 continue;
             };
-            let segments = list_segments(&e.path().join("wal"))?;
-            if !segments.is_empty() {
-                found.push(TenantSegments { tenant, segments });
+            let wal_dir = e.path().join("wal");
+            let checkpoint = checkpoint::clean_wal_dir(&wal_dir)?;
+            let segments = list_segments(&wal_dir)?;
+            if !segments.is_empty() || checkpoint.is_some() {
+                found.push(TenantSegments {
+                    tenant,
+                    segments,
+                    checkpoint,
+                });
             }
         }
         found.sort_by(|a, b| a.tenant.cmp(&b.tenant));

@@ -123,7 +123,7 @@ pub fn replay_reader<R: io::Read>(
                 let mut scratch: Vec<(&str, &str)> = Vec::new();
                 record::decode_series(rec, |log_ref, labels| {
                     let labels = normalize(labels, &mut scratch);
-                    let (s, _) = head.get_or_create(labels);
+                    let (s, _) = head.get_or_create_at(labels, log_ref);
                     st.declare(log_ref, s.series_ref);
                     stats.series += 1;
                 })
@@ -237,6 +237,36 @@ impl TenantWal {
         Ok(stats)
     }
 
+    /// replay_checkpoint replays the checkpoint found at open (all of its
+    /// segments) into `head`; call it before the segments. None when
+    /// there is none. A corrupt checkpoint is reported, not truncated.
+    pub fn replay_checkpoint(&self, head: &Head) -> io::Result<Option<ReplayStats>> {
+        let Some(n) = self.checkpoint_found() else {
+            return Ok(None);
+        };
+        let mut guard = self.replay.lock();
+        let st = guard.get_or_insert_with(ReplayState::default);
+        let dir = self.dir().join(super::checkpoint::checkpoint_name(n));
+        let mut total = ReplayStats::default();
+        for s in super::list_segments(&dir)? {
+            let part = replay_reader(head, st, File::open(segment_path(&dir, s))?)?;
+            total.records += part.records;
+            total.series += part.series;
+            total.samples += part.samples;
+            total.unknown_refs += part.unknown_refs;
+            total.dropped += part.dropped;
+            total.bytes += part.bytes;
+            if part.corruption.is_some() {
+                total.corruption = part.corruption;
+                break;
+            }
+        }
+        if total.unknown_refs > 0 {
+            st.clean = false;
+        }
+        Ok(Some(total))
+    }
+
     /// finish_replay ends the replay. When refs were remapped, every series
     /// of the head is logged again at the start of a new segment, so that
     /// later samples (logged with the new refs) resolve. Returns whether
@@ -249,10 +279,8 @@ impl TenantWal {
         }
         let mut w = self.lock_writer();
         let mut enc = SeriesEncoder::default();
-        for r in 1..=head.num_series() {
-            if let Some(s) = head.series_by_ref(r as u32) {
-                enc.add(u64::from(s.series_ref), &s.labels);
-            }
+        for s in head.all_series() {
+            enc.add(u64::from(s.series_ref), &s.labels);
         }
         let recs = enc.finish();
         let seq = w.log(&recs)?;

@@ -362,8 +362,7 @@ type Dump = Vec<(Vec<(String, String)>, Vec<(i64, u64)>)>;
 
 fn dump(head: &Head) -> Dump {
     let mut out = Vec::new();
-    for r in 1..=head.num_series() {
-        let s = head.series_by_ref(r as u32).unwrap();
+    for s in head.all_series() {
         let st = s.state.lock();
         let mut samples = Vec::new();
         for (_, _, bytes) in st.chunks.chunk_bytes() {
@@ -396,12 +395,12 @@ fn opts(dir: &Path, segment_size: u64, sync_mode: SyncMode) -> WalOptions {
 fn replay_all(storage: &WalStorage, tenant: &str) -> (Head, Vec<ReplayStats>) {
     let wal = storage.tenant(tenant).unwrap().unwrap();
     let head = Head::new(tenant, DEFAULT_CHUNK_RANGE);
-    let stats = wal
+    let mut stats: Vec<ReplayStats> = wal.replay_checkpoint(&head).unwrap().into_iter().collect();
+    stats.extend(wal
         .existing_segments()
         .to_vec()
         .into_iter()
-        .map(|i| wal.replay_segment(&head, i).unwrap())
-        .collect();
+        .map(|i| wal.replay_segment(&head, i).unwrap()));
     wal.finish_replay(&head).unwrap();
     (head, stats)
 }
@@ -633,4 +632,81 @@ fn bad_segment_size_is_refused() {
     assert!(s.open(opts(&tmp.0, 1000, SyncMode::None)).is_err());
     assert_eq!(SyncMode::parse("always"), Some(SyncMode::Always));
     assert_eq!(SyncMode::parse("sometimes"), None);
+}
+
+/// A head truncated after a block cut is checkpointed: the old segments
+/// go, the checkpoint plus the later segments replay to the same head
+/// (same refs, gaps included), and a checkpoint's leftovers are cleaned.
+#[test]
+fn checkpoint_replaces_old_segments() {
+    let tmp = TempDir::new("checkpoint");
+    let storage = WalStorage::new();
+    storage
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let head = Head::new("t1", DEFAULT_CHUNK_RANGE);
+    let wal = storage.tenant("t1").unwrap().unwrap();
+    let hour = 3_600_000i64;
+    let base = (NOW / DEFAULT_CHUNK_RANGE) * DEFAULT_CHUNK_RANGE;
+    let lim = IngestLimits {
+        now_ms: base + 10 * hour,
+        ..IngestLimits::default()
+    };
+    // "old" only has samples in the first 2h; "live" goes on for 4h.
+    for step in 0..(4 * 60) {
+        let t = base + step * 60_000;
+        let mut series = vec![(
+            vec![("__name__", "live".to_string()), ("i", "1".to_string())],
+            vec![(t, step as f64)],
+        )];
+        if t < base + DEFAULT_CHUNK_RANGE {
+            series.push((vec![("__name__", "old".to_string())], vec![(t, 1.0)]));
+        }
+        let r = ingest_write_request_logged(&head, Some(&wal), &body(&series), &lim);
+        assert_eq!(r.error_status, None, "{:?}", r.error_message);
+    }
+    let dir = tmp.0.join("t1").join("wal");
+    let before = list_segments(&dir).unwrap();
+    assert!(!before.is_empty());
+    let cut = base + DEFAULT_CHUNK_RANGE;
+    let t = head.truncate(cut);
+    assert_eq!(t.series_removed, 1);
+    assert_eq!(head.num_series(), 1);
+    assert_eq!(head.min_valid_time(), cut);
+    let cp = wal.checkpoint(&head).unwrap().unwrap();
+    assert_eq!(cp.series, 1);
+    assert_eq!(cp.samples, 120);
+    assert_eq!(cp.index, *before.last().unwrap());
+    assert!(list_segments(&dir).unwrap().is_empty());
+    assert!(dir.join(checkpoint::checkpoint_name(cp.index)).is_dir());
+    // Too old now: refused; new samples land after the checkpoint.
+    let late = vec![(vec![("__name__", "old".to_string())], vec![(cut - 1, 1.0)])];
+    let r = ingest_write_request_logged(&head, Some(&wal), &body(&late), &lim);
+    assert_eq!(r.accepted_samples, 0);
+    let more = vec![
+        (vec![("__name__", "new".to_string())], vec![(base + 5 * hour, 2.0)]),
+        (
+            vec![("__name__", "live".to_string()), ("i", "1".to_string())],
+            vec![(base + 5 * hour, 3.0)],
+        ),
+    ];
+    let r = ingest_write_request_logged(&head, Some(&wal), &body(&more), &lim);
+    assert_eq!(r.accepted_samples, 2);
+    wal.close().unwrap();
+    // Leftovers of an interrupted later checkpoint are removed at open.
+    fs::create_dir_all(dir.join("checkpoint.00000099.tmp")).unwrap();
+
+    let storage2 = WalStorage::new();
+    let found = storage2
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    assert_eq!(found[0].checkpoint, Some(cp.index));
+    assert!(found[0].segments.iter().all(|s| *s > cp.index));
+    assert!(!dir.join("checkpoint.00000099.tmp").exists());
+    let (replayed, stats) = replay_all(&storage2, "t1");
+    assert!(stats.iter().all(|s| s.unknown_refs == 0 && s.corruption.is_none()));
+    assert_eq!(dump(&replayed), dump(&head));
+    let refs: Vec<u32> = replayed.all_series().iter().map(|s| s.series_ref).collect();
+    let want: Vec<u32> = head.all_series().iter().map(|s| s.series_ref).collect();
+    assert_eq!(refs, want);
 }

@@ -111,6 +111,14 @@ impl SegmentWriter {
         Ok(())
     }
 
+    /// roll closes the open segment (fsynced) so that later records go to
+    /// a new one, and returns that new segment's index: every record
+    /// logged before lives in segments below it.
+    pub fn roll(&mut self) -> io::Result<u64> {
+        self.close_segment()?;
+        Ok(self.next_index)
+    }
+
     /// close_segment fsyncs and closes the open segment.
     pub fn close_segment(&mut self) -> io::Result<()> {
         if let Some(f) = self.file.take() {

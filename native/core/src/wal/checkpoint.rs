@@ -1,0 +1,189 @@
+//! checkpoint replaces the WAL segments that only describe truncated data
+//! with one checkpoint, as Prometheus's `wlog.Checkpoint` does: a
+//! directory `checkpoint.NNNNNNNN` (N = the last segment it covers) of
+//! ordinary segments holding Series and Samples records. Replay reads the
+//! newest checkpoint, then the segments after N.
+//!
+//! Ours is written from the head itself rather than by filtering the old
+//! segments: after `Head::truncate`, the head holds exactly what those
+//! segments still contribute. The steps keep every acknowledged sample in
+//! the log at every moment:
+//!
+//! 1. roll: under the writer mutex, close the open segment; later
+//!    requests log into segments numbered from K, the checkpoint is K-1;
+//! 2. write every series and every sample of the head into
+//!    `checkpoint.K-1.tmp` (series by series, so a sample logged in
+//!    segment K or later may also be in the checkpoint: replay drops such
+//!    repeats, which are the same sample);
+//! 3. fsync, rename to `checkpoint.K-1`, fsync the directory;
+//! 4. delete segments below K and older checkpoints.
+//!
+//! A crash before (3) leaves a `.tmp` directory, removed at open; a crash
+//! after it leaves segments the checkpoint covers, also removed at open.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::record::{SamplesEncoder, SeriesEncoder};
+use super::{list_segments, segment_path, sync_dir, SegmentWriter, TenantWal};
+use crate::chunkenc::XorIterator;
+use crate::head::Head;
+
+/// Series per Series-record batch, and samples per write, while writing.
+const SERIES_BATCH: usize = 10_000;
+const SAMPLES_BATCH: usize = 1 << 20;
+
+/// checkpoint_name is `checkpoint.` and the last covered segment, 8 digits.
+pub fn checkpoint_name(index: u64) -> String {
+    format!("checkpoint.{index:08}")
+}
+
+/// CheckpointStats describe one checkpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckpointStats {
+    /// Last segment covered (the checkpoint's number).
+    pub index: u64,
+    pub series: u64,
+    pub samples: u64,
+    pub bytes: u64,
+    pub segments_deleted: u64,
+}
+
+/// last_checkpoint finds the newest complete checkpoint in a WAL
+/// directory: its number and path.
+pub fn last_checkpoint(dir: &Path) -> io::Result<Option<(u64, PathBuf)>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut best: Option<(u64, PathBuf)> = None;
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(num) = name.strip_prefix("checkpoint.") else {
+            continue;
+        };
+        if !e.file_type()?.is_dir() || !num.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(n) = num.parse::<u64>() else { continue };
+        if best.as_ref().is_none_or(|(b, _)| n > *b) {
+            best = Some((n, e.path()));
+        }
+    }
+    Ok(best)
+}
+
+/// clean_wal_dir removes unfinished checkpoints, checkpoints older than the
+/// newest and the segments it covers (leftovers of an interrupted
+/// checkpoint). Returns the newest checkpoint.
+pub fn clean_wal_dir(dir: &Path) -> io::Result<Option<u64>> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let last = last_checkpoint(dir)?.map(|(n, _)| n);
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if let Some(rest) = name.strip_prefix("checkpoint.") {
+            let stale = rest.ends_with(".tmp")
+                || rest.parse::<u64>().is_ok_and(|n| Some(n) != last);
+            if stale {
+                fs::remove_dir_all(e.path())?;
+            }
+        }
+    }
+    if let Some(n) = last {
+        for s in list_segments(dir)? {
+            if s <= n {
+                fs::remove_file(segment_path(dir, s))?;
+            }
+        }
+    }
+    Ok(last)
+}
+
+impl TenantWal {
+    /// checkpoint logs the head's whole state as a checkpoint and deletes
+    /// the segments before it (see the module docs). Call it after
+    /// `Head::truncate`; it runs beside appends, blocking them only while
+    /// the open segment is closed. None when nothing was ever logged.
+    pub fn checkpoint(&self, head: &Head) -> io::Result<Option<CheckpointStats>> {
+        let _one = self.checkpoint_lock.lock();
+        let first_kept = self.lock_writer().roll()?;
+        if first_kept == 0 {
+            return Ok(None);
+        }
+        let index = first_kept - 1;
+        let dir = self.dir().to_path_buf();
+        let final_dir = dir.join(checkpoint_name(index));
+        let tmp = dir.join(format!("{}.tmp", checkpoint_name(index)));
+        match fs::remove_dir_all(&tmp) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        let mut stats = CheckpointStats {
+            index,
+            ..CheckpointStats::default()
+        };
+        let mut w = SegmentWriter::new(&tmp, self.segment_size, false, 0);
+        let series = head.all_series();
+        for batch in series.chunks(SERIES_BATCH) {
+            let mut enc = SeriesEncoder::default();
+            for s in batch {
+                enc.add(u64::from(s.series_ref), &s.labels);
+            }
+            w.log(&enc.finish())?;
+            stats.series += batch.len() as u64;
+        }
+        let mut enc = SamplesEncoder::default();
+        let mut pending = 0usize;
+        for s in &series {
+            {
+                let st = s.state.lock();
+                for (_, _, bytes) in st.chunks.chunk_bytes() {
+                    let mut it = XorIterator::new(bytes);
+                    while it.next() {
+                        let (t, bits) = it.at_bits();
+                        enc.push(u64::from(s.series_ref), t, f64::from_bits(bits));
+                        pending += 1;
+                    }
+                }
+            }
+            if pending >= SAMPLES_BATCH {
+                w.log(&std::mem::take(&mut enc).finish())?;
+                stats.samples += pending as u64;
+                pending = 0;
+            }
+        }
+        if pending > 0 {
+            w.log(&enc.finish())?;
+            stats.samples += pending as u64;
+        }
+        if w.segment().is_none() && stats.series == 0 {
+            // An empty head: an empty checkpoint directory says so.
+            fs::create_dir_all(&tmp)?;
+        }
+        w.close_segment()?;
+        for s in list_segments(&tmp)? {
+            stats.bytes += fs::metadata(segment_path(&tmp, s))?.len();
+        }
+        sync_dir(&tmp)?;
+        fs::rename(&tmp, &final_dir)?;
+        sync_dir(&dir)?;
+        for s in list_segments(&dir)? {
+            if s < first_kept {
+                fs::remove_file(segment_path(&dir, s))?;
+                stats.segments_deleted += 1;
+            }
+        }
+        clean_wal_dir(&dir)?;
+        Ok(Some(stats))
+    }
+}
