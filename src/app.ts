@@ -25,6 +25,14 @@ import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
+import { IngesterBlocks } from './ingester/blocks.js';
+import { IngesterApi } from './ingester/ingester-api.js';
+import { FilesystemBucket } from './storage/bucket/filesystem.js';
+import type { Bucket } from './storage/bucket/bucket.js';
+import { nativeBlockStore } from './storage/native.js';
+import { QueryableBlocks } from './storage/queryable-blocks.js';
+import { BucketStores } from './storegateway/bucket-stores.js';
+import { StoreGatewayApi } from './storegateway/storegateway-api.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -79,6 +87,30 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     wal = deps.wal ?? nativeWalStore();
     walTenants = wal.openStorage({ dir: config.tsdbDir, walSegmentSize: config.walSegmentSizeBytes, syncMode: config.walSyncMode });
   }
+  // Blocks: cut from the heads, shipped to the bucket and served back by the store-gateway
+  // (only over the native storage).
+  const runsBlocks = deps.storage === undefined;
+  let bucket: Bucket | undefined;
+  let queryable: QueryableBlocks | undefined;
+  let ingesterBlocks: IngesterBlocks | undefined;
+  let bucketStores: BucketStores | undefined;
+  if (runsBlocks && (modules.includes('ingester') || modules.includes('store-gateway'))) {
+    bucket = createBucket(config);
+    const blockStore = nativeBlockStore();
+    queryable = new QueryableBlocks(blockStore.setTenantBlocks, log.with({ component: 'blocks' }));
+    if (modules.includes('store-gateway')) {
+      bucketStores = new BucketStores({ bucket, syncDir: config.blocks.syncDir, syncIntervalMs: config.blocks.syncIntervalMs }, queryable, log.with({ component: 'store-gateway' }));
+    }
+    if (modules.includes('ingester')) {
+      const stores = bucketStores;
+      ingesterBlocks = new IngesterBlocks(
+        { tsdbDir: config.tsdbDir, blocks: config.blocks, bucket, ...(stores !== undefined ? { servedFromBucket: (t: string, id: string) => stores.serves(t, id) } : {}) },
+        blockStore,
+        queryable,
+        log.with({ component: 'ingester' }),
+      );
+    }
+  }
   let writeState: 'Starting' | 'Running' | 'Stopping' = 'Starting';
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
   for (const m of modules) services.add(m);
@@ -99,6 +131,21 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const runsDistributor = modules.includes('distributor');
   const runsQuerier = modules.includes('querier');
   const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
+  const ingesterApi =
+    ingesterBlocks !== undefined
+      ? new IngesterApi(
+          ingesterBlocks,
+          {
+            stopIngester: () => {
+              writeState = 'Stopping';
+              services.set('ingester', 'Stopping');
+            },
+            headStats: () => storage.headStats(),
+          },
+          config.blocks.unregisterOnShutdown,
+          config.blocks.flushOnShutdown,
+        )
+      : undefined;
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -110,16 +157,30 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi() : undefined,
     rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
+    ingester: ingesterApi,
+    storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
-  for (const m of modules) if (m !== 'ingester' || wal === undefined) services.set(m, 'Running');
+  for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined)) services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
   if (wal !== undefined) {
     await replayWal(wal, walTenants, log.with({ component: 'ingester' }));
-    services.set('ingester', 'Running');
   }
+  // Local blocks join the queried set before writes open (they hold what the WAL no longer does).
+  if (ingesterBlocks !== undefined) await ingesterBlocks.start();
+  if (wal !== undefined) services.set('ingester', 'Running');
   writeState = 'Running';
+  if (bucketStores !== undefined) {
+    const stores = bucketStores;
+    void stores.start().then(
+      () => services.set('store-gateway', 'Running'),
+      (err: unknown) => {
+        log.error('store-gateway failed to start', { err });
+        services.set('store-gateway', 'Failed');
+      },
+    );
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -133,6 +194,18 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         runtimeConfig.stop();
         await executor.close();
         await queryExecutor.close();
+        if (ingesterBlocks !== undefined) {
+          await ingesterBlocks.stop();
+          if (ingesterApi?.flushOnShutdown() === true) {
+            try {
+              await ingesterBlocks.flush();
+            } catch (err) {
+              log.error('flushing blocks on shutdown failed', { err });
+            }
+          }
+        }
+        await bucketStores?.stop();
+        await bucket?.close();
         if (wal !== undefined) {
           try {
             wal.closeStorage();
@@ -145,4 +218,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       return closing;
     },
   };
+}
+
+/** createBucket opens the bucket of -blocks-storage.backend. */
+function createBucket(config: Config): Bucket {
+  if (config.blocksStorageBackend === 'filesystem') return new FilesystemBucket(config.filesystemDir);
+  throw new Error(`blocks storage backend ${config.blocksStorageBackend} is not available in this build`);
 }

@@ -81,6 +81,8 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
       `-server.http-listen-port=${port}`,
       '-auth.multitenancy-enabled=false',
       `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`,
+      `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
+      `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
       // The benchmark measures raw ingestion: no per-tenant rate or series limit in the way.
       '-distributor.ingestion-rate-limit=1000000000000',
       '-distributor.ingestion-burst-size=1000000000000',

@@ -4,6 +4,8 @@
 
 import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
+import type { IngesterApi } from '../ingester/ingester-api.js';
+import type { StoreGatewayApi } from '../storegateway/storegateway-api.js';
 import type { LimitsApi } from '../limits/limits-api.js';
 import type { OpsApi } from '../ops/ops.js';
 import type { IndexLink } from '../ops/pages.js';
@@ -25,6 +27,8 @@ export interface Api {
   rules?: PrometheusRulesApi;
   ops: OpsApi;
   limits?: LimitsApi;
+  ingester?: IngesterApi;
+  storeGateway?: StoreGatewayApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -54,6 +58,8 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.query !== undefined) registerPromQL(api, api.query, links);
   if (api.remoteRead !== undefined) registerRemoteRead(api, api.remoteRead);
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
+  if (api.ingester !== undefined) registerIngester(api, api.ingester, links);
+  if (api.storeGateway !== undefined) registerStoreGateway(api, api.storeGateway, links);
   api.server.notFound();
   return links;
 }
@@ -143,4 +149,28 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
   api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
   api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
   links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
+}
+
+function registerIngester(api: Api, ingester: IngesterApi, links: IndexLink[]): void {
+  const { server } = api;
+  server.route(['GET', 'POST'], '/ingester/flush', ingester.flush, { errors: 'text' });
+  server.route('POST', '/ingester/shutdown', ingester.shutdown, { errors: 'text' });
+  server.route(['GET', 'POST', 'DELETE'], '/ingester/prepare-shutdown', ingester.prepareShutdown, { errors: 'text' });
+  server.route(['GET', 'PUT', 'DELETE'], '/ingester/unregister-on-shutdown', ingester.unregisterOnShutdown, { errors: 'text' });
+  server.route('GET', '/ingester/tsdb_metrics', ingester.tsdbMetrics, { before: authSingleTenant(api.config), errors: 'text' });
+  server.route('GET', '/ingester/tenants', ingester.tenantsPage, { errors: 'text' });
+  server.route('GET', '/ingester/tsdb/:tenant', ingester.tenantPage, { errors: 'text' });
+  links.push(
+    { section: 'Ingester', href: '/ingester/tenants', title: 'Ingester tenants' },
+    { section: 'Ingester', href: '/ingester/flush', title: 'Trigger a flush of the in-memory time series data to long-term storage' },
+    { section: 'Ingester', href: '/ingester/prepare-shutdown', title: 'Prepare for shutdown (GET status, POST set, DELETE unset)' },
+  );
+}
+
+function registerStoreGateway(api: Api, sg: StoreGatewayApi, links: IndexLink[]): void {
+  const { server } = api;
+  server.route('GET', '/store-gateway/tenants', sg.tenantsPage, { errors: 'text' });
+  server.route('GET', '/store-gateway/tenant/:tenant/blocks', sg.blocksPage, { errors: 'text' });
+  server.route(['GET', 'POST', 'DELETE'], '/store-gateway/prepare-shutdown', sg.prepareShutdown, { errors: 'text' });
+  links.push({ section: 'Store-gateway', href: '/store-gateway/tenants', title: 'Tenants' });
 }

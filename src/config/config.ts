@@ -24,6 +24,19 @@ export interface Limits {
   maxFetchedSeriesPerQuery: number;
 }
 
+/** BlocksConfig configures blocks (durations in ms). */
+export interface BlocksConfig {
+  blockRangeMs: number;
+  headCompactionIntervalMs: number;
+  headCompactionIdleTimeoutMs: number;
+  shipIntervalMs: number;
+  retentionPeriodMs: number;
+  flushOnShutdown: boolean;
+  syncDir: string;
+  syncIntervalMs: number;
+  unregisterOnShutdown: boolean;
+}
+
 /** Config is the effective configuration of one process. */
 export interface Config {
   /** values keeps every flag's effective value, for /config. */
@@ -43,6 +56,8 @@ export interface Config {
   /** walSyncMode is -blocks-storage.tsdb.wal-sync-mode: 'none' or 'always'. */
   walSyncMode: string;
   filesystemDir: string;
+  /** blocks is the block lifecycle: cutting, shipping, local retention and the store-gateway's sync. */
+  blocks: BlocksConfig;
   maxRecvMsgSize: number;
   querierMaxSamples: number;
   querierTimeoutMs: number;
@@ -76,6 +91,17 @@ export function buildConfig(values: ConfigValues): Config {
     walSegmentSizeBytes: get(values, 'blocks-storage.tsdb.wal-segment-size-bytes'),
     walSyncMode: get(values, 'blocks-storage.tsdb.wal-sync-mode'),
     filesystemDir: get(values, 'blocks-storage.filesystem.dir'),
+    blocks: {
+      blockRangeMs: get(values, 'blocks-storage.tsdb.block-ranges-period'),
+      headCompactionIntervalMs: get(values, 'blocks-storage.tsdb.head-compaction-interval'),
+      headCompactionIdleTimeoutMs: get(values, 'blocks-storage.tsdb.head-compaction-idle-timeout'),
+      shipIntervalMs: get(values, 'blocks-storage.tsdb.ship-interval'),
+      retentionPeriodMs: get(values, 'blocks-storage.tsdb.retention-period'),
+      flushOnShutdown: get(values, 'blocks-storage.tsdb.flush-blocks-on-shutdown'),
+      syncDir: get(values, 'blocks-storage.bucket-store.sync-dir'),
+      syncIntervalMs: get(values, 'blocks-storage.bucket-store.sync-interval'),
+      unregisterOnShutdown: get(values, 'ingester.ring.unregister-on-shutdown'),
+    },
     maxRecvMsgSize: get(values, 'distributor.max-recv-msg-size'),
     querierMaxSamples: get(values, 'querier.max-samples'),
     querierTimeoutMs: get(values, 'querier.timeout'),

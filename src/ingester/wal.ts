@@ -33,7 +33,23 @@ export async function replayWal(store: WalStore, tenants: WalTenant[], logger: L
   const started = process.hrtime.bigint();
   const sum: ReplaySummary = { tenants: tenants.length, segments: 0, series: 0, samples: 0, corruptSegments: 0, failedSegments: 0 };
   if (tenants.length > 0) logger.info('WAL replay starting', { tenants: tenants.length, segments: tenants.reduce((n, t) => n + t.segments.length, 0) });
-  for (const { tenant, segments } of tenants) {
+  for (const { tenant, segments, checkpoint } of tenants) {
+    if (checkpoint !== undefined && checkpoint !== null && store.replayWalCheckpoint !== undefined) {
+      const name = `checkpoint.${segmentName(checkpoint)}`;
+      try {
+        const r = await store.replayWalCheckpoint(tenant);
+        sum.series += r.series;
+        sum.samples += r.samples;
+        logger.info('WAL checkpoint replayed', { tenant, checkpoint: name, series: r.series, samples: r.samples, bytes: r.bytes });
+        if (r.corruption !== undefined && r.corruption !== null) {
+          sum.corruptSegments++;
+          logger.error('WAL checkpoint is corrupt, records after the corruption are lost', { tenant, checkpoint: name, offset: r.corruptionOffset, reason: r.corruption });
+        }
+      } catch (err) {
+        sum.failedSegments++;
+        logger.error('WAL checkpoint could not be read, skipping it', { tenant, checkpoint: name, err });
+      }
+    }
     const n = segments.length;
     for (let i = 0; i < n; i++) {
       const segment = segments[i]!;

@@ -39,10 +39,11 @@ export class ServiceManager {
 export function modulesForTarget(target: string): string[] {
   switch (target) {
     case 'all':
-      return ['server', 'distributor', 'ingester', 'querier'];
+      return ['server', 'distributor', 'ingester', 'querier', 'store-gateway'];
     case 'distributor':
     case 'ingester':
     case 'querier':
+    case 'store-gateway':
       return ['server', target];
     default:
       return ['server', target];

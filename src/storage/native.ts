@@ -149,8 +149,42 @@ export interface StorageOptions {
 /** WalTenant is a tenant whose WAL has segments to replay. */
 export interface WalTenant {
   tenant: string;
-  /** Segment indexes, ascending. */
+  /** Segment indexes after the checkpoint, ascending. */
   segments: number[];
+  /** The newest checkpoint (last segment it covers), replayed first with replayWalCheckpoint. */
+  checkpoint?: number | null;
+}
+
+/** HeadInfo is one tenant head's state for the block lifecycle. */
+export interface HeadInfo {
+  series: number;
+  /** Oldest and newest sample (ms), absent while empty. */
+  minTime?: number | null;
+  maxTime?: number | null;
+  /** Appends before this (ms) are refused; absent before any truncation. */
+  minValidTime?: number | null;
+}
+
+/** HeadTruncation are what truncateHead dropped. */
+export interface HeadTruncation {
+  chunksRemoved: number;
+  samplesRemoved: number;
+  seriesRemoved: number;
+}
+
+/** WalCheckpoint describes a checkpoint written by checkpointWal. */
+export interface WalCheckpoint {
+  index: number;
+  series: number;
+  samples: number;
+  bytes: number;
+  segmentsDeleted: number;
+}
+
+/** BlockOpenFailure is a block directory setTenantBlocks could not open. */
+export interface BlockOpenFailure {
+  dir: string;
+  error: string;
 }
 
 /** WalReplayResult are one WAL segment's replay figures. */
@@ -208,6 +242,18 @@ export interface NativeBinding {
    * record; corruption is reported in the result, never thrown. Rejects on I/O errors.
    */
   replayWalSegment?(tenant: string, segment: number): Promise<WalReplayResult>;
+  /** replayWalCheckpoint replays the tenant's checkpoint (listed by openStorage) before its segments. */
+  replayWalCheckpoint?(tenant: string): Promise<WalReplayResult>;
+  /** setTenantBlocks makes dirs the tenant's queryable blocks (read with its head, overlaps deduplicated); returns those that failed to open. */
+  setTenantBlocks?(tenant: string, dirs: string[]): BlockOpenFailure[];
+  /** tenantBlockDirs lists the tenant's queryable block directories. */
+  tenantBlockDirs?(tenant: string): string[];
+  /** truncateHead drops the head's samples before mintMs and the series left empty; later appends before mintMs are refused. */
+  truncateHead?(tenant: string, mintMs: number): HeadTruncation;
+  /** headInfo returns a tenant head's state, null without a head. */
+  headInfo?(tenant: string): HeadInfo | null;
+  /** checkpointWal writes the head's state as a WAL checkpoint and deletes the segments it replaces. */
+  checkpointWal?(tenant: string): Promise<WalCheckpoint | null>;
   /** finishWalReplay ends a tenant's replay; true when its series were logged again (refs remapped). */
   finishWalReplay?(tenant: string): boolean;
   /** closeStorage fsyncs and closes every WAL (shutdown); pushes fail afterwards. */
@@ -333,6 +379,8 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
 export interface WalStore {
   openStorage(opts: StorageOptions): WalTenant[];
   replayWalSegment(tenant: string, segment: number): Promise<WalReplayResult>;
+  /** replayWalCheckpoint, when present, replays a tenant's checkpoint before its segments. */
+  replayWalCheckpoint?(tenant: string): Promise<WalReplayResult>;
   finishWalReplay(tenant: string): boolean;
   closeStorage(): void;
 }
@@ -347,7 +395,35 @@ export function nativeWalStore(): WalStore {
   return {
     openStorage: (opts) => openStorage.call(b, opts),
     replayWalSegment: (tenant, segment) => replayWalSegment.call(b, tenant, segment),
+    ...(b.replayWalCheckpoint !== undefined ? { replayWalCheckpoint: (tenant: string) => b.replayWalCheckpoint!.call(b, tenant) } : {}),
     finishWalReplay: (tenant) => finishWalReplay.call(b, tenant),
     closeStorage: () => closeStorage.call(b),
+  };
+}
+
+/** BlockLifecycleStore is what the ingester's block cutting and the store-gateway need from storage. */
+export interface BlockLifecycleStore {
+  headStats(): HeadStats[];
+  headInfo(tenant: string): HeadInfo | null;
+  writeBlockAsync(tenant: string, dir: string, mintMs: number, maxtMs: number): Promise<WrittenBlock | null>;
+  truncateHead(tenant: string, mintMs: number): HeadTruncation;
+  checkpointWal(tenant: string): Promise<WalCheckpoint | null>;
+  setTenantBlocks(tenant: string, dirs: string[]): BlockOpenFailure[];
+}
+
+/** nativeBlockStore adapts the binding's block lifecycle exports (throws when the binding predates them). */
+export function nativeBlockStore(): BlockLifecycleStore {
+  const b = loadNative();
+  const { headInfo, truncateHead, checkpointWal, setTenantBlocks } = b;
+  if (headInfo === undefined || truncateHead === undefined || checkpointWal === undefined || setTenantBlocks === undefined) {
+    throw new Error('native binding has no block lifecycle exports (build it with npm run build:native)');
+  }
+  return {
+    headStats: () => b.headStats(),
+    headInfo: (tenant) => headInfo.call(b, tenant),
+    writeBlockAsync: (tenant, dir, mint, maxt) => b.writeBlockAsync(tenant, dir, mint, maxt),
+    truncateHead: (tenant, mint) => truncateHead.call(b, tenant, mint),
+    checkpointWal: (tenant) => checkpointWal.call(b, tenant),
+    setTenantBlocks: (tenant, dirs) => setTenantBlocks.call(b, tenant, dirs),
   };
 }

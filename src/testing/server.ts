@@ -20,6 +20,7 @@ export async function startTestServer(overrides: Record<string, string | number 
     'server.http-listen-port': 0,
     'blocks-storage.tsdb.dir': join(dir, 'tsdb'),
     'blocks-storage.filesystem.dir': join(dir, 'blocks'),
+    'blocks-storage.bucket-store.sync-dir': join(dir, 'tsdb-sync'),
     'log.level': 'warn',
     ...overrides,
   });

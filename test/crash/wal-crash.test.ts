@@ -54,6 +54,8 @@ async function start(): Promise<Server> {
       '-server.http-listen-address=127.0.0.1',
       '-server.http-listen-port=0',
       `-blocks-storage.tsdb.dir=${tsdbDir}`,
+      `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
+      `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
       // Small segments, so that the rounds cross segment boundaries.
       '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
     ],

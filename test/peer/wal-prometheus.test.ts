@@ -34,6 +34,8 @@ t.test('Prometheus 2.42 replays our WAL', { skip: prometheusAvailable() ? false 
       '-server.http-listen-address=127.0.0.1',
       `-server.http-listen-port=${port}`,
       `-blocks-storage.tsdb.dir=${tsdbDir}`,
+      `-blocks-storage.filesystem.dir=${tsdbDir}-bucket`,
+      `-blocks-storage.bucket-store.sync-dir=${tsdbDir}-sync`,
       '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
     ],
     port,

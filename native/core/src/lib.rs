@@ -14,6 +14,7 @@ pub mod labels;
 pub mod limits;
 pub mod promql;
 pub mod remote;
+pub mod store;
 pub mod wal;
 
 /// version is the crate version reported by `coreVersion()`.

@@ -12,6 +12,7 @@ use tsdb_core::index::Matcher;
 use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
+pub mod store;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
@@ -258,10 +259,8 @@ pub fn series_json(
     limit: f64,
 ) -> Result<String> {
     let sets = matchers(&matcher_sets)?;
-    Ok(match head::db().get(&tenant) {
-        Some(h) => h.series_json(&sets, ms(mint), ms(maxt), to_limit(limit)),
-        None => "[]".to_string(),
-    })
+    tsdb_core::store::series_json(&tenant, &sets, ms(mint), ms(maxt), to_limit(limit))
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
 /// label_names answers /api/v1/labels (sorted). An empty matcherSets means
@@ -275,10 +274,8 @@ pub fn label_names(
     limit: f64,
 ) -> Result<Vec<String>> {
     let sets = matchers(&matcher_sets)?;
-    Ok(match head::db().get(&tenant) {
-        Some(h) => h.label_names(&sets, ms(mint), ms(maxt), to_limit(limit)),
-        None => Vec::new(),
-    })
+    tsdb_core::store::label_names(&tenant, &sets, ms(mint), ms(maxt), to_limit(limit))
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
 /// label_values answers /api/v1/label/{name}/values (sorted). Throws on an
@@ -293,10 +290,8 @@ pub fn label_values(
     limit: f64,
 ) -> Result<Vec<String>> {
     let sets = matchers(&matcher_sets)?;
-    Ok(match head::db().get(&tenant) {
-        Some(h) => h.label_values(&name, &sets, ms(mint), ms(maxt), to_limit(limit)),
-        None => Vec::new(),
-    })
+    tsdb_core::store::label_values(&tenant, &name, &sets, ms(mint), ms(maxt), to_limit(limit))
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
 /// head_stats lists every tenant's head figures (sorted by tenant).
@@ -399,16 +394,8 @@ pub fn select_samples(
         self::matchers(std::slice::from_ref(&matchers))?
     };
     let limit = to_limit(max_samples.unwrap_or(0.0));
-    let sel = match head::db().get(&tenant) {
-        Some(h) => h
-            .select_samples(&sets, ms(mint_ms), ms(maxt_ms), limit)
-            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?,
-        None => head::SelectedSamples {
-            labels_json: "[]".to_string(),
-            offsets: vec![0],
-            ..Default::default()
-        },
-    };
+    let sel = tsdb_core::store::select_samples(&tenant, &sets, ms(mint_ms), ms(maxt_ms), limit)
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
     Ok(SelectedSamples {
         labels_json: sel.labels_json,
         offsets: Uint32Array::new(sel.offsets),

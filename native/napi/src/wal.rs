@@ -25,8 +25,11 @@ pub struct StorageOptions {
 #[napi(object)]
 pub struct WalTenant {
     pub tenant: String,
-    /// Segment indexes, ascending.
+    /// Segment indexes after the checkpoint, ascending.
     pub segments: Vec<u32>,
+    /// The newest checkpoint (the last segment it covers), replayed first
+    /// with replayWalCheckpoint.
+    pub checkpoint: Option<u32>,
 }
 
 /// WalReplayResult are one segment's replay figures.
@@ -79,6 +82,7 @@ pub fn open_storage(opts: StorageOptions) -> Result<Vec<WalTenant>> {
         .map(|t| WalTenant {
             tenant: t.tenant,
             segments: t.segments.into_iter().map(|s| s as u32).collect(),
+            checkpoint: t.checkpoint.map(|c| c as u32),
         })
         .collect())
 }
@@ -116,6 +120,9 @@ impl Task for ReplayTask {
     type JsValue = WalReplayResult;
 
     fn compute(&mut self) -> Result<Self::Output> {
+        if self.segment == u32::MAX {
+            return replay_checkpoint(&self.tenant);
+        }
         replay(&self.tenant, self.segment)
     }
 
@@ -141,6 +148,28 @@ impl Task for ReplayTask {
 #[napi(ts_return_type = "Promise<WalReplayResult>")]
 pub fn replay_wal_segment(tenant: String, segment: u32) -> AsyncTask<ReplayTask> {
     AsyncTask::new(ReplayTask { tenant, segment })
+}
+
+fn replay_checkpoint(tenant: &str) -> Result<ReplayStats> {
+    let w = wal::storage()
+        .tenant(tenant)
+        .map_err(|e| io_err("replay", e))?
+        .ok_or_else(|| Error::new(Status::GenericFailure, "replayWalCheckpoint: storage is not open"))?;
+    let head = head::db().head(tenant);
+    w.replay_checkpoint(&head)
+        .map_err(|e| io_err(&format!("replay checkpoint of tenant {tenant}"), e))
+        .map(Option::unwrap_or_default)
+}
+
+/// replay_wal_checkpoint replays a tenant's WAL checkpoint (as listed by
+/// openStorage) into its head, off the calling thread; call it before the
+/// segments. A corrupt checkpoint is reported in the result.
+#[napi(ts_return_type = "Promise<WalReplayResult>")]
+pub fn replay_wal_checkpoint(tenant: String) -> AsyncTask<ReplayTask> {
+    AsyncTask::new(ReplayTask {
+        tenant,
+        segment: u32::MAX,
+    })
 }
 
 /// finish_wal_replay ends a tenant's replay; returns whether its series
@@ -197,8 +226,9 @@ pub fn append_unchecked(
         .tenant(tenant)
         .map_err(|e| io_err("append", e))?;
     let mut writer = w.as_ref().map(|w| w.lock_writer());
-    let (series, created) = head.get_or_create(labels);
+    // The appender first: it keeps head truncation from dropping the series.
     let mut app = head.appender();
+    let (series, created) = head.get_or_create(labels);
     if writer.is_some() {
         app.log_samples();
     }

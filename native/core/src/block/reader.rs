@@ -167,6 +167,64 @@ impl Block {
         Ok(out)
     }
 
+    /// read_series appends to `ts`/`vs` the samples with `mint <= t <= maxt`
+    /// of series `id` (deleted ranges skipped) and returns its labels.
+    pub fn read_series(
+        &self,
+        id: u32,
+        mint: i64,
+        maxt: i64,
+        ts: &mut Vec<f64>,
+        vs: &mut Vec<f64>,
+    ) -> Result<Vec<(String, String)>, BlockError> {
+        let index_err = |e: BlockError| e.in_file(&self.dir.join("index"));
+        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
+        let s = self.index.series(id).map_err(index_err)?;
+        let deleted = self.tombstones.get(&id);
+        for c in s
+            .chunks
+            .iter()
+            .filter(|c| c.max_t >= mint && c.min_t <= maxt)
+        {
+            let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
+            if enc != ENCODING_XOR {
+                return Err(BlockError::Unsupported(format!(
+                    "{}: chunk encoding {enc} (only XOR float chunks are read)",
+                    self.dir.display()
+                )));
+            }
+            let mut it = XorIterator::new(&data);
+            if it.seek(mint) {
+                loop {
+                    let (t, bits) = it.at_bits();
+                    if t > maxt {
+                        break;
+                    }
+                    let gone = deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
+                    if !gone {
+                        ts.push(t as f64);
+                        vs.push(f64::from_bits(bits));
+                    }
+                    if !it.next() {
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = it.err() {
+                return Err(chunks_err(BlockError::Corrupt(format!(
+                    "chunk ref {:#x}: {e}",
+                    c.chunk_ref
+                ))));
+            }
+        }
+        Ok(s.labels)
+    }
+
+    /// dir is the block's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// select_samples returns the samples with `mint <= t <= maxt` of every
     /// series matching all matchers (all series for none), in the shape of
     /// the head's `select_samples`: series sorted by labels, series without
@@ -189,51 +247,11 @@ impl Block {
             out.labels_json.push(']');
             return Ok(out);
         }
-        let index_err = |e: BlockError| e.in_file(&self.dir.join("index"));
-        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
         for id in self.select_series(matchers)? {
-            let s = self.index.series(id).map_err(index_err)?;
-            let deleted = self.tombstones.get(&id);
             let before = out.timestamps.len();
-            for c in s
-                .chunks
-                .iter()
-                .filter(|c| c.max_t >= mint && c.min_t <= maxt)
-            {
-                let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
-                if enc != ENCODING_XOR {
-                    return Err(BlockError::Unsupported(format!(
-                        "{}: chunk encoding {enc} (only XOR float chunks are read)",
-                        self.dir.display()
-                    )));
-                }
-                let mut it = XorIterator::new(&data);
-                if it.seek(mint) {
-                    loop {
-                        let (t, bits) = it.at_bits();
-                        if t > maxt {
-                            break;
-                        }
-                        let gone =
-                            deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
-                        if !gone {
-                            out.timestamps.push(t as f64);
-                            out.values.push(f64::from_bits(bits));
-                        }
-                        if !it.next() {
-                            break;
-                        }
-                    }
-                }
-                if let Some(e) = it.err() {
-                    return Err(chunks_err(BlockError::Corrupt(format!(
-                        "chunk ref {:#x}: {e}",
-                        c.chunk_ref
-                    ))));
-                }
-                if max_samples > 0 && out.timestamps.len() > max_samples {
-                    return Err(BlockError::TooManySamples);
-                }
+            let labels = self.read_series(id, mint, maxt, &mut out.timestamps, &mut out.values)?;
+            if max_samples > 0 && out.timestamps.len() > max_samples {
+                return Err(BlockError::TooManySamples);
             }
             if out.timestamps.len() == before {
                 continue;
@@ -241,7 +259,7 @@ impl Block {
             if out.offsets.len() > 1 {
                 out.labels_json.push(',');
             }
-            write_labels_json(&mut out.labels_json, &s.labels);
+            write_labels_json(&mut out.labels_json, &labels);
             let end = u32::try_from(out.timestamps.len()).map_err(|_| {
                 BlockError::InvalidArgument("more than 2^32 samples selected".to_string())
             })?;

@@ -87,6 +87,37 @@ fn write_labels_json(out: &mut String, labels: &Labels) {
     out.push('}');
 }
 
+impl MemSeries {
+    /// read_samples appends to `ts`/`vs` the samples with
+    /// `mint <= t <= maxt`, in time order.
+    pub fn read_samples(&self, mint: i64, maxt: i64, ts: &mut Vec<f64>, vs: &mut Vec<f64>) {
+        let st = self.state.lock();
+        for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
+            if cmin > maxt || cmax < mint {
+                continue;
+            }
+            let mut it = XorIterator::new(bytes);
+            let n = usize::from(it.num_samples());
+            ts.reserve(n);
+            vs.reserve(n);
+            if !it.seek(mint) {
+                continue;
+            }
+            loop {
+                let (t, bits) = it.at_bits();
+                if t > maxt {
+                    break;
+                }
+                ts.push(t as f64);
+                vs.push(f64::from_bits(bits));
+                if !it.next() {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 impl Head {
     /// select_samples decodes the samples with `mint <= t <= maxt` of every
     /// series matching any of the sets (all series when there are none),
@@ -110,34 +141,9 @@ impl Head {
         out.offsets.push(0);
         for s in &series {
             let before = out.timestamps.len();
-            {
-                let st = s.state.lock();
-                for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
-                    if cmin > maxt || cmax < mint {
-                        continue;
-                    }
-                    let mut it = XorIterator::new(bytes);
-                    let n = usize::from(it.num_samples());
-                    out.timestamps.reserve(n);
-                    out.values.reserve(n);
-                    if !it.seek(mint) {
-                        continue;
-                    }
-                    loop {
-                        let (t, bits) = it.at_bits();
-                        if t > maxt {
-                            break;
-                        }
-                        out.timestamps.push(t as f64);
-                        out.values.push(f64::from_bits(bits));
-                        if !it.next() {
-                            break;
-                        }
-                    }
-                    if max_samples > 0 && out.timestamps.len() > max_samples {
-                        return Err(TooManySamples);
-                    }
-                }
+            s.read_samples(mint, maxt, &mut out.timestamps, &mut out.values);
+            if max_samples > 0 && out.timestamps.len() > max_samples {
+                return Err(TooManySamples);
             }
             if out.timestamps.len() == before {
                 continue;

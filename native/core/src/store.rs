@@ -1,0 +1,448 @@
+//! store is what a tenant's reads see: its head plus its queryable blocks
+//! (the ingester's local blocks and the blocks the store-gateway synced
+//! from the bucket), merged series by series with samples deduplicated by
+//! timestamp, as Mimir's querier merges ingesters and store-gateways.
+//!
+//! The TypeScript side decides which block directories are queryable
+//! ([`BlockRegistry::set`], after cutting, shipping, syncing and
+//! compaction); the registry keeps each block open across queries (the
+//! open-block cache) and drops it when it leaves the set. Reads that touch
+//! no block take the head's own paths unchanged.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
+
+use parking_lot::RwLock;
+
+use crate::block::{Block, BlockError};
+use crate::head::{self, write_json_string, Head, SelectedSamples, TooManySamples};
+use crate::index::Matcher;
+
+/// BlockRegistry maps each tenant to its open queryable blocks.
+#[derive(Debug, Default)]
+pub struct BlockRegistry {
+    tenants: RwLock<HashMap<String, Vec<Arc<Block>>>>,
+}
+
+static REGISTRY: LazyLock<BlockRegistry> = LazyLock::new(BlockRegistry::default);
+
+/// registry is the process-wide registry used by the binding.
+pub fn registry() -> &'static BlockRegistry {
+    &REGISTRY
+}
+
+/// OpenFailure is a block directory that could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenFailure {
+    pub dir: String,
+    pub error: String,
+}
+
+impl BlockRegistry {
+    /// set makes `dirs` the tenant's queryable blocks: blocks already open
+    /// stay open, new ones are opened, the others are dropped (closed when
+    /// the last query using them ends). Blocks that fail to open are left
+    /// out and reported; the rest are served.
+    pub fn set(&self, tenant: &str, dirs: &[PathBuf]) -> Vec<OpenFailure> {
+        let open: HashMap<PathBuf, Arc<Block>> = self
+            .get(tenant)
+            .into_iter()
+            .map(|b| (b.dir().to_path_buf(), b))
+            .collect();
+        let mut blocks = Vec::with_capacity(dirs.len());
+        let mut failures = Vec::new();
+        for d in dirs {
+            if let Some(b) = open.get(d) {
+                blocks.push(Arc::clone(b));
+                continue;
+            }
+            match Block::open(d) {
+                Ok(b) => blocks.push(Arc::new(b)),
+                Err(e) => failures.push(OpenFailure {
+                    dir: d.display().to_string(),
+                    error: e.to_string(),
+                }),
+            }
+        }
+        blocks.sort_by_key(|b| (b.meta().min_time, b.meta().max_time));
+        let mut m = self.tenants.write();
+        if blocks.is_empty() {
+            m.remove(tenant);
+        } else {
+            m.insert(tenant.to_string(), blocks);
+        }
+        failures
+    }
+
+    /// get returns the tenant's queryable blocks, oldest first.
+    pub fn get(&self, tenant: &str) -> Vec<Arc<Block>> {
+        self.tenants.read().get(tenant).cloned().unwrap_or_default()
+    }
+
+    /// overlapping returns the tenant's blocks with samples in [mint, maxt].
+    pub fn overlapping(&self, tenant: &str, mint: i64, maxt: i64) -> Vec<Arc<Block>> {
+        let m = self.tenants.read();
+        m.get(tenant)
+            .map(|bs| {
+                bs.iter()
+                    .filter(|b| b.meta().min_time <= maxt && b.meta().max_time > mint)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// dirs lists the tenant's queryable block directories.
+    pub fn dirs(&self, tenant: &str) -> Vec<PathBuf> {
+        self.get(tenant).iter().map(|b| b.dir().to_path_buf()).collect()
+    }
+}
+
+/// SelectError is why a merged read failed.
+#[derive(Debug)]
+pub enum SelectError {
+    TooManySamples,
+    Block(BlockError),
+}
+
+impl std::fmt::Display for SelectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SelectError::TooManySamples => f.write_str(head::TOO_MANY_SAMPLES_MESSAGE),
+            SelectError::Block(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<BlockError> for SelectError {
+    fn from(e: BlockError) -> Self {
+        match e {
+            BlockError::TooManySamples => SelectError::TooManySamples,
+            other => SelectError::Block(other),
+        }
+    }
+}
+
+impl From<TooManySamples> for SelectError {
+    fn from(_: TooManySamples) -> Self {
+        SelectError::TooManySamples
+    }
+}
+
+type OwnedLabels = Vec<(String, String)>;
+
+/// block_series returns the ids of a block's series matching any set (all
+/// for none), ascending.
+fn block_series(b: &Block, sets: &[Vec<Matcher>]) -> Result<Vec<u32>, BlockError> {
+    if sets.is_empty() {
+        return b.select_series(&[]);
+    }
+    let mut ids = Vec::new();
+    for set in sets {
+        ids.extend(b.select_series(set)?);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+fn write_labels(out: &mut String, labels: &[(String, String)]) {
+    out.push('{');
+    for (j, (n, v)) in labels.iter().enumerate() {
+        if j > 0 {
+            out.push(',');
+        }
+        write_json_string(out, n);
+        out.push(':');
+        write_json_string(out, v);
+    }
+    out.push('}');
+}
+
+/// Parts are one series' samples from each source that had some.
+type Parts = Vec<(Vec<f64>, Vec<f64>)>;
+
+/// select_samples is `Head::select_samples` over the tenant's head and
+/// blocks: series sorted by labels, each with its samples from every
+/// source in time order, one sample per timestamp (the block's, when a
+/// block and the head both hold one).
+pub fn select_samples(
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    max_samples: usize,
+) -> Result<SelectedSamples, SelectError> {
+    let head = head::db().get(tenant);
+    let blocks = registry().overlapping(tenant, mint, maxt);
+    if blocks.is_empty() {
+        return match head {
+            Some(h) => Ok(h.select_samples(sets, mint, maxt, max_samples)?),
+            None => Ok(SelectedSamples {
+                labels_json: "[]".to_string(),
+                offsets: vec![0],
+                ..SelectedSamples::default()
+            }),
+        };
+    }
+    let mut series: BTreeMap<OwnedLabels, Parts> = BTreeMap::new();
+    let mut loaded = 0usize;
+    let mut check = |n: usize| -> Result<(), SelectError> {
+        loaded += n;
+        if max_samples > 0 && loaded > max_samples {
+            return Err(SelectError::TooManySamples);
+        }
+        Ok(())
+    };
+    for b in &blocks {
+        for id in block_series(b, sets)? {
+            let (mut ts, mut vs) = (Vec::new(), Vec::new());
+            let labels = b.read_series(id, mint, maxt, &mut ts, &mut vs)?;
+            if ts.is_empty() {
+                continue;
+            }
+            check(ts.len())?;
+            series.entry(labels).or_default().push((ts, vs));
+        }
+    }
+    if let Some(h) = &head {
+        for s in h.select_series(sets, mint, maxt) {
+            let (mut ts, mut vs) = (Vec::new(), Vec::new());
+            s.read_samples(mint, maxt, &mut ts, &mut vs);
+            if ts.is_empty() {
+                continue;
+            }
+            check(ts.len())?;
+            series.entry(s.labels.to_vec()).or_default().push((ts, vs));
+        }
+    }
+    let mut out = SelectedSamples {
+        labels_json: String::with_capacity(2 + series.len() * 64),
+        offsets: Vec::with_capacity(series.len() + 1),
+        timestamps: Vec::with_capacity(loaded),
+        values: Vec::with_capacity(loaded),
+    };
+    out.labels_json.push('[');
+    out.offsets.push(0);
+    for (labels, parts) in series {
+        merge_parts(parts, &mut out.timestamps, &mut out.values);
+        if out.offsets.len() > 1 {
+            out.labels_json.push(',');
+        }
+        write_labels(&mut out.labels_json, &labels);
+        let end = u32::try_from(out.timestamps.len()).map_err(|_| SelectError::TooManySamples)?;
+        out.offsets.push(end);
+    }
+    out.labels_json.push(']');
+    Ok(out)
+}
+
+/// merge_parts appends the union of sorted sample runs, one sample per
+/// timestamp (the earliest part's), in time order.
+fn merge_parts(mut parts: Parts, ts: &mut Vec<f64>, vs: &mut Vec<f64>) {
+    if parts.len() == 1 {
+        let (t, v) = parts.pop().expect("one part");
+        ts.extend_from_slice(&t);
+        vs.extend_from_slice(&v);
+        return;
+    }
+    let mut all: Vec<(f64, usize, f64)> = Vec::new();
+    for (p, (t, v)) in parts.iter().enumerate() {
+        all.extend(t.iter().zip(v).map(|(t, v)| (*t, p, *v)));
+    }
+    all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut last = f64::NAN;
+    for (t, _, v) in all {
+        if t == last {
+            continue;
+        }
+        ts.push(t);
+        vs.push(v);
+        last = t;
+    }
+}
+
+/// series_labels collects the label sets of the tenant's series with
+/// samples in [mint, maxt] from the head and its blocks, sorted, unique.
+fn series_labels(
+    head: Option<&Head>,
+    blocks: &[Arc<Block>],
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+) -> Result<BTreeSet<OwnedLabels>, SelectError> {
+    let mut out = BTreeSet::new();
+    for b in blocks {
+        for id in block_series(b, sets)? {
+            let s = b.index().series(id)?;
+            if s.chunks.iter().any(|c| c.max_t >= mint && c.min_t <= maxt) {
+                out.insert(s.labels);
+            }
+        }
+    }
+    if let Some(h) = head {
+        for s in h.select_series(sets, mint, maxt) {
+            out.insert(s.labels.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// series_json is `Head::series_json` over the head and blocks.
+pub fn series_json(
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+) -> Result<String, SelectError> {
+    let head = head::db().get(tenant);
+    let blocks = registry().overlapping(tenant, mint, maxt);
+    if blocks.is_empty() {
+        return Ok(head.map_or_else(|| "[]".to_string(), |h| h.series_json(sets, mint, maxt, limit)));
+    }
+    let all = series_labels(head.as_deref(), &blocks, sets, mint, maxt)?;
+    let mut out = String::from("[");
+    for (i, labels) in all.iter().enumerate() {
+        if limit > 0 && i == limit {
+            break;
+        }
+        if i > 0 {
+            out.push(',');
+        }
+        write_labels(&mut out, labels);
+    }
+    out.push(']');
+    Ok(out)
+}
+
+/// label_names is `Head::label_names` over the head and blocks.
+pub fn label_names(
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+) -> Result<Vec<String>, SelectError> {
+    let head = head::db().get(tenant);
+    let blocks = registry().overlapping(tenant, mint, maxt);
+    let mut names: BTreeSet<String> = head
+        .as_ref()
+        .map(|h| h.label_names(sets, mint, maxt, 0).into_iter().collect())
+        .unwrap_or_default();
+    for b in &blocks {
+        if sets.is_empty() {
+            names.extend(
+                crate::index::IndexReader::label_names(b.index())
+                    .into_iter()
+                    .map(str::to_string),
+            );
+        } else {
+            for labels in series_labels(None, std::slice::from_ref(b), sets, mint, maxt)? {
+                names.extend(labels.into_iter().map(|(n, _)| n));
+            }
+        }
+    }
+    let mut out: Vec<String> = names.into_iter().filter(|n| !n.is_empty()).collect();
+    if limit > 0 {
+        out.truncate(limit);
+    }
+    Ok(out)
+}
+
+/// label_values is `Head::label_values` over the head and blocks.
+pub fn label_values(
+    tenant: &str,
+    name: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+) -> Result<Vec<String>, SelectError> {
+    let head = head::db().get(tenant);
+    let blocks = registry().overlapping(tenant, mint, maxt);
+    let mut values: BTreeSet<String> = head
+        .as_ref()
+        .map(|h| h.label_values(name, sets, mint, maxt, 0).into_iter().collect())
+        .unwrap_or_default();
+    for b in &blocks {
+        if sets.is_empty() {
+            values.extend(
+                crate::index::IndexReader::label_values(b.index(), name)
+                    .into_iter()
+                    .map(str::to_string),
+            );
+        } else {
+            for labels in series_labels(None, std::slice::from_ref(b), sets, mint, maxt)? {
+                values.extend(labels.into_iter().filter(|(n, _)| n == name).map(|(_, v)| v));
+            }
+        }
+    }
+    let mut out: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+    if limit > 0 {
+        out.truncate(limit);
+    }
+    Ok(out)
+}
+
+/// is_block_dir reports whether `dir` looks like a block (has meta.json).
+pub fn is_block_dir(dir: &Path) -> bool {
+    dir.join("meta.json").is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::block::{write_block, BlockWriteOptions};
+    use crate::head::DEFAULT_CHUNK_RANGE;
+    use crate::index::MatchType;
+
+    /// A head cut into a block and truncated reads back whole through the
+    /// store: block and head samples merged, repeats dropped, the series
+    /// only in the block still listed.
+    #[test]
+    fn head_and_blocks_merge() {
+        let tenant = "store-test-merge";
+        let dir = std::env::temp_dir().join(format!("store-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let head = head::db().head(tenant);
+        let r = DEFAULT_CHUNK_RANGE;
+        let (a, _) = head.get_or_create(&[("__name__", "a")]);
+        let (old, _) = head.get_or_create(&[("__name__", "old")]);
+        let mut app = head.appender();
+        app.append_series(&a, (0..240).map(|i| (i * 60_000, i as f64)));
+        app.append_series(&old, (0..10).map(|i| (i * 60_000, 1.0)));
+        app.commit();
+        let meta = write_block(&head, &dir, 0, r, &BlockWriteOptions::default())
+            .unwrap()
+            .unwrap();
+        let block_dir = dir.join(meta.ulid.to_string());
+        // Before truncation the head and the block overlap: no repeats.
+        assert!(registry().set(tenant, std::slice::from_ref(&block_dir)).is_empty());
+        let all = select_samples(tenant, &[], 0, 10 * r, 0).unwrap();
+        assert_eq!(all.timestamps.len(), 250);
+        head.truncate(r);
+        let sel = select_samples(tenant, &[], 0, 10 * r, 0).unwrap();
+        assert_eq!(sel, all);
+        assert_eq!(sel.labels_json, r#"[{"__name__":"a"},{"__name__":"old"}]"#);
+        let want: Vec<f64> = (0..240).map(|i| (i * 60_000) as f64).collect();
+        assert_eq!(sel.timestamps[..240], want[..]);
+        let m = vec![vec![Matcher::new(MatchType::Equal, "__name__", "old").unwrap()]];
+        assert_eq!(series_json(tenant, &m, 0, r, 0).unwrap(), r#"[{"__name__":"old"}]"#);
+        assert_eq!(label_values(tenant, "__name__", &[], 0, 10 * r, 0).unwrap(), ["a", "old"]);
+        assert!(matches!(
+            select_samples(tenant, &[], 0, 10 * r, 100),
+            Err(SelectError::TooManySamples)
+        ));
+        // Unopenable blocks are reported and left out.
+        let bad = dir.join("missing");
+        let fails = registry().set(tenant, &[block_dir.clone(), bad]);
+        assert_eq!(fails.len(), 1);
+        assert_eq!(registry().dirs(tenant), vec![block_dir]);
+        registry().set(tenant, &[]);
+        assert_eq!(select_samples(tenant, &[], 0, 10 * r, 0).unwrap().timestamps.len(), 120);
+        head::db().reset(tenant);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
