@@ -25,6 +25,9 @@ import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
+import { BlockUploadApi, uploadLimitsFromValues, type BlockVerifier } from './compactor/block-upload.js';
+import { createBucket } from './storage/bucket/index.js';
+import { nativeBlockVerifier } from './storage/native.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -37,6 +40,8 @@ export interface ServerDeps {
   queryExecutor?: QueryExecutor;
   /** wal, when given, is the WAL replayed at start and closed at shutdown (with a fake storage too). */
   wal?: WalStore;
+  /** blockVerifier, when given, checks uploaded blocks instead of the native verifyBlock (tests hold validations with it). */
+  blockVerifier?: BlockVerifier;
 }
 
 /** RunningServer is a started process. */
@@ -99,6 +104,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const runsDistributor = modules.includes('distributor');
   const runsQuerier = modules.includes('querier');
   const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
+  // The compactor's block upload API (Mimir's monolithic mode runs the compactor too).
+  const bucket = modules.includes('compactor') || config.target === 'all' ? createBucket(config) : undefined;
+  const blockUpload =
+    bucket === undefined
+      ? undefined
+      : new BlockUploadApi(bucket, {
+          limits: (t) => uploadLimitsFromValues(runtimeConfig.values(t)),
+          dataDir: String(config.values.get('compactor.data-dir')),
+          maxValidationConcurrency: Number(config.values.get('compactor.max-block-upload-validation-concurrency')),
+          verify: deps.blockVerifier ?? ((...a) => nativeBlockVerifier()(...a)),
+        });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -110,6 +126,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi() : undefined,
     rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
+    blockUpload,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -133,6 +150,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         runtimeConfig.stop();
         await executor.close();
         await queryExecutor.close();
+        await blockUpload?.close();
+        await bucket?.close();
         if (wal !== undefined) {
           try {
             wal.closeStorage();

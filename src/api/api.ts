@@ -2,6 +2,7 @@
 // component, with the cross-cutting pieces (tenant auth, body limits, error
 // format) attached here and nowhere else.
 
+import { MAX_META_BYTES, type BlockUploadApi } from '../compactor/block-upload.js';
 import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
 import type { LimitsApi } from '../limits/limits-api.js';
@@ -25,6 +26,7 @@ export interface Api {
   rules?: PrometheusRulesApi;
   ops: OpsApi;
   limits?: LimitsApi;
+  blockUpload?: BlockUploadApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -54,6 +56,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.query !== undefined) registerPromQL(api, api.query, links);
   if (api.remoteRead !== undefined) registerRemoteRead(api, api.remoteRead);
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
+  if (api.blockUpload !== undefined) registerBlockUpload(api, api.blockUpload);
   api.server.notFound();
   return links;
 }
@@ -143,4 +146,20 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
   api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
   api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
   links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
+}
+
+function registerBlockUpload(api: Api, upload: BlockUploadApi): void {
+  const auth = authSingleTenant(api.config);
+  const base = '/api/v1/upload/block/:block';
+  // Errors in plain text (http.Error), as Mimir's compactor. Block files are held in memory
+  // while they are stored, up to 2 GiB each (Prometheus cuts chunk segments at 512 MiB).
+  api.server.route('POST', `${base}/start`, upload.start, {
+    before: auth,
+    errors: 'text',
+    maxBodyBytes: MAX_META_BYTES,
+    tooLarge: (limit) => `The block metadata was too large (maximum size allowed is ${limit} bytes)`,
+  });
+  api.server.route('POST', `${base}/files`, upload.files, { before: auth, errors: 'text', maxBodyBytes: 2 * 1024 ** 3 });
+  api.server.route('POST', `${base}/finish`, upload.finish, { before: auth, errors: 'text' });
+  api.server.route('GET', `${base}/check`, upload.check, { before: auth, errors: 'text' });
 }
