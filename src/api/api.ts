@@ -157,7 +157,7 @@ function registerBlockUpload(api: Api, upload: BlockUploadApi): void {
     before: auth,
     errors: 'text',
     maxBodyBytes: MAX_META_BYTES,
-    tooLarge: (limit) => `The block metadata was too large (maximum size allowed is ${limit} bytes)`,
+    tooLarge: (limit) => `The block metadata was too large (maximum size allowed is ${limit} bytes)\n`,
   });
   api.server.route('POST', `${base}/files`, upload.files, { before: auth, errors: 'text', maxBodyBytes: 2 * 1024 ** 3 });
   api.server.route('POST', `${base}/finish`, upload.finish, { before: auth, errors: 'text' });
