@@ -12,8 +12,8 @@ use tsdb_core::index::Matcher;
 use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
-pub mod wal;
 pub mod block_verify;
+pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
 /// follows Prometheus's MatchType (0 `=`, 1 `!=`, 2 `=~`, 3 `!~`).

@@ -7,6 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
+// The SDK's Node-version notice is noise here (the lock pins a release that supports Node 20).
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+
 /** MOTO_SERVER_BIN is the moto_server command, overridable with MOTO_SERVER_BIN. */
 export const MOTO_SERVER_BIN = process.env['MOTO_SERVER_BIN'] ?? 'moto_server';
 

@@ -216,8 +216,8 @@ mod tests {
 
     /// two_series_block writes a block over [0, 10000) with two series of two chunks each.
     fn two_series_block(parent: &Path) -> PathBuf {
-        let mut w = BlockWriter::create(parent, "t", 0, 10_000, &BlockWriteOptions::default())
-            .unwrap();
+        let mut w =
+            BlockWriter::create(parent, "t", 0, 10_000, &BlockWriteOptions::default()).unwrap();
         for name in ["a", "b"] {
             let c1 = chunk(0, 10, 100);
             let c2 = chunk(5_000, 20, 100);
