@@ -149,7 +149,11 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
 }
 
 function registerBlockUpload(api: Api, upload: BlockUploadApi): void {
-  const auth = authSingleTenant(api.config);
+  const tenant = authSingleTenant(api.config);
+  const auth = (req: Request): void => {
+    tenant(req);
+    upload.precheck(req);
+  };
   const base = '/api/v1/upload/block/:block';
   // Errors in plain text (http.Error), as Mimir's compactor. Block files are held in memory
   // while they are stored, up to 2 GiB each (Prometheus cuts chunk segments at 512 MiB).

@@ -16,6 +16,7 @@ import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ConfigValues } from '../config/parse.js';
 import { formatDuration } from '../config/duration.js';
+import { ApiError } from '../errors.js';
 import { log, type Logger } from '../log.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
@@ -171,6 +172,19 @@ export class BlockUploadApi {
     if (!limits.enabled) throw new HttpError(400, 'block upload is disabled');
     return { block, tenant: req.tenant, limits };
   }
+
+  /**
+   * precheck runs ahead of reading the body (route `before` hook, after auth): a bad block ID or
+   * a tenant without uploads is refused before a large file body is buffered.
+   */
+  precheck = (req: Request): void => {
+    try {
+      this.params(req);
+    } catch (err) {
+      if (err instanceof HttpError) throw new ApiError('bad_data', err.message);
+      throw err;
+    }
+  };
 
   private key(tenant: string, block: string, name: string): string {
     return `${tenant}/${block}/${name}`;
