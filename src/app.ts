@@ -27,12 +27,14 @@ import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, typ
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
 import { IngesterApi } from './ingester/ingester-api.js';
-import { FilesystemBucket } from './storage/bucket/filesystem.js';
 import type { Bucket } from './storage/bucket/bucket.js';
 import { nativeBlockStore } from './storage/native.js';
 import { QueryableBlocks } from './storage/queryable-blocks.js';
 import { BucketStores } from './storegateway/bucket-stores.js';
 import { StoreGatewayApi } from './storegateway/storegateway-api.js';
+import { BlockUploadApi, uploadLimitsFromValues, type BlockVerifier } from './compactor/block-upload.js';
+import { createBucket } from './storage/bucket/index.js';
+import { nativeBlockVerifier } from './storage/native.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -45,6 +47,8 @@ export interface ServerDeps {
   queryExecutor?: QueryExecutor;
   /** wal, when given, is the WAL replayed at start and closed at shutdown (with a fake storage too). */
   wal?: WalStore;
+  /** blockVerifier, when given, checks uploaded blocks instead of the native verifyBlock (tests hold validations with it). */
+  blockVerifier?: BlockVerifier;
 }
 
 /** RunningServer is a started process. */
@@ -146,6 +150,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           config.blocks.flushOnShutdown,
         )
       : undefined;
+  // The compactor's block upload API (Mimir's monolithic mode runs the compactor too).
+  if (bucket === undefined && (modules.includes('compactor') || config.target === 'all')) bucket = createBucket(config);
+  const blockUpload =
+    bucket === undefined
+      ? undefined
+      : new BlockUploadApi(bucket, {
+          limits: (t) => uploadLimitsFromValues(runtimeConfig.values(t)),
+          dataDir: String(config.values.get('compactor.data-dir')),
+          maxValidationConcurrency: Number(config.values.get('compactor.max-block-upload-validation-concurrency')),
+          verify: deps.blockVerifier ?? ((...a) => nativeBlockVerifier()(...a)),
+        });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -159,6 +174,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
     ingester: ingesterApi,
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
+    blockUpload,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -205,6 +221,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           }
         }
         await bucketStores?.stop();
+        await blockUpload?.close();
         await bucket?.close();
         if (wal !== undefined) {
           try {
@@ -220,8 +237,3 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   };
 }
 
-/** createBucket opens the bucket of -blocks-storage.backend. */
-function createBucket(config: Config): Bucket {
-  if (config.blocksStorageBackend === 'filesystem') return new FilesystemBucket(config.filesystemDir);
-  throw new Error(`blocks storage backend ${config.blocksStorageBackend} is not available in this build`);
-}

@@ -2,6 +2,7 @@
 // component, with the cross-cutting pieces (tenant auth, body limits, error
 // format) attached here and nowhere else.
 
+import { MAX_META_BYTES, type BlockUploadApi } from '../compactor/block-upload.js';
 import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
 import type { IngesterApi } from '../ingester/ingester-api.js';
@@ -29,6 +30,7 @@ export interface Api {
   limits?: LimitsApi;
   ingester?: IngesterApi;
   storeGateway?: StoreGatewayApi;
+  blockUpload?: BlockUploadApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -60,6 +62,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
   if (api.ingester !== undefined) registerIngester(api, api.ingester, links);
   if (api.storeGateway !== undefined) registerStoreGateway(api, api.storeGateway, links);
+  if (api.blockUpload !== undefined) registerBlockUpload(api, api.blockUpload);
   api.server.notFound();
   return links;
 }
@@ -173,4 +176,24 @@ function registerStoreGateway(api: Api, sg: StoreGatewayApi, links: IndexLink[])
   server.route('GET', '/store-gateway/tenant/:tenant/blocks', sg.blocksPage, { errors: 'text' });
   server.route(['GET', 'POST', 'DELETE'], '/store-gateway/prepare-shutdown', sg.prepareShutdown, { errors: 'text' });
   links.push({ section: 'Store-gateway', href: '/store-gateway/tenants', title: 'Tenants' });
+}
+
+function registerBlockUpload(api: Api, upload: BlockUploadApi): void {
+  const tenant = authSingleTenant(api.config);
+  const auth = (req: Request): void => {
+    tenant(req);
+    upload.precheck(req);
+  };
+  const base = '/api/v1/upload/block/:block';
+  // Errors in plain text (http.Error), as Mimir's compactor. Block files are held in memory
+  // while they are stored, up to 2 GiB each (Prometheus cuts chunk segments at 512 MiB).
+  api.server.route('POST', `${base}/start`, upload.start, {
+    before: auth,
+    errors: 'text',
+    maxBodyBytes: MAX_META_BYTES,
+    tooLarge: (limit) => `The block metadata was too large (maximum size allowed is ${limit} bytes)\n`,
+  });
+  api.server.route('POST', `${base}/files`, upload.files, { before: auth, errors: 'text', maxBodyBytes: 2 * 1024 ** 3 });
+  api.server.route('POST', `${base}/finish`, upload.finish, { before: auth, errors: 'text' });
+  api.server.route('GET', `${base}/check`, upload.check, { before: auth, errors: 'text' });
 }

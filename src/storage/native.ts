@@ -325,6 +325,12 @@ export interface NativeBinding {
    * open head chunk with its current bytes (remote read's streamed chunks). Throws on an invalid regexp.
    */
   selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
+  /**
+   * verifyBlock checks the block in blockDir against its declared time range, off the calling
+   * thread: index and series decode, series and chunks are ordered and inside [minTime, maxTime],
+   * and with checkChunks every chunk's CRC and samples. Rejects with the first problem.
+   */
+  verifyBlock?(blockDir: string, minTime: number, maxTime: number, checkChunks: boolean): Promise<BlockVerifyStats>;
 }
 
 let binding: NativeBinding | undefined;
@@ -426,4 +432,20 @@ export function nativeBlockStore(): BlockLifecycleStore {
     checkpointWal: (tenant) => checkpointWal.call(b, tenant),
     setTenantBlocks: (tenant, dirs) => setTenantBlocks.call(b, tenant, dirs),
   };
+}
+
+/** BlockVerifyStats are the totals verifyBlock found. */
+export interface BlockVerifyStats {
+  series: number;
+  chunks: number;
+  /** Samples decoded (0 unless chunks were checked). */
+  samples: number;
+}
+
+/** nativeBlockVerifier adapts the binding's verifyBlock (throws when the binding predates it). */
+export function nativeBlockVerifier(): (dir: string, minTime: number, maxTime: number, checkChunks: boolean) => Promise<BlockVerifyStats> {
+  const b = loadNative();
+  const verify = b.verifyBlock;
+  if (verify === undefined) throw new Error('native binding has no verifyBlock (build it with npm run build:native)');
+  return (dir, minTime, maxTime, checkChunks) => verify.call(b, dir, minTime, maxTime, checkChunks);
 }

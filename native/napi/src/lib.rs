@@ -13,6 +13,7 @@ use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
 pub mod store;
+pub mod block_verify;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { isNotFound } from './bucket.js';
+import { bucketContract } from './contract.js';
 import { FilesystemBucket } from './filesystem.js';
 
 t.test('filesystem bucket stores, lists and deletes objects', async (t) => {
@@ -32,4 +33,10 @@ t.test('filesystem bucket stores, lists and deletes objects', async (t) => {
   await b.delete('team-a/01ABC/meta.json');
   t.same(await b.list('team-a/'), ['team-a/bucket-index.json.gz']);
   t.same(await b.list('other/'), []);
+});
+
+t.test('filesystem bucket passes the shared Bucket contract', async (t) => {
+  const root = await mkdtemp(join(tmpdir(), 'bucket-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  await bucketContract(t, new FilesystemBucket(root), { largeBytes: 3 * 1024 * 1024 + 7, manyKeys: 1003 });
 });

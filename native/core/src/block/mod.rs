@@ -20,6 +20,7 @@ pub mod meta;
 pub mod reader;
 pub mod tombstones;
 pub mod ulid;
+pub mod verify;
 pub mod writer;
 
 #[cfg(test)]

@@ -1,0 +1,47 @@
+// index.ts picks the bucket backend from -blocks-storage.backend and builds
+// it from the flags: the one place that knows every backend.
+
+import type { Config } from '../../config/config.js';
+import type { Bucket } from './bucket.js';
+import { FilesystemBucket } from './filesystem.js';
+import { S3Bucket, type S3Config } from './s3.js';
+
+export type { Bucket, ObjectAttributes } from './bucket.js';
+export { NotFoundError, isNotFound } from './bucket.js';
+
+function flag<T extends string | number | boolean>(config: Config, name: string): T {
+  const v = config.values.get(name);
+  if (v === undefined) throw new Error(`config: no flag ${name}`);
+  return v as T;
+}
+
+/** s3ConfigFromFlags reads the -blocks-storage.s3.* flags. */
+export function s3ConfigFromFlags(config: Config): S3Config {
+  return {
+    endpoint: flag(config, 'blocks-storage.s3.endpoint'),
+    bucketName: flag(config, 'blocks-storage.s3.bucket-name'),
+    region: flag(config, 'blocks-storage.s3.region'),
+    accessKeyId: flag(config, 'blocks-storage.s3.access-key-id'),
+    secretAccessKey: flag(config, 'blocks-storage.s3.secret-access-key'),
+    sessionToken: flag(config, 'blocks-storage.s3.session-token'),
+    insecure: flag(config, 'blocks-storage.s3.insecure'),
+    bucketLookupType: flag(config, 'blocks-storage.s3.bucket-lookup-type'),
+    nativeAwsAuthEnabled: flag(config, 'blocks-storage.s3.native-aws-auth-enabled'),
+    partSize: flag(config, 'blocks-storage.s3.part-size'),
+    storageClass: flag(config, 'blocks-storage.s3.storage-class'),
+    insecureSkipVerify: flag(config, 'blocks-storage.s3.http.insecure-skip-verify'),
+    maxRetries: flag(config, 'blocks-storage.s3.max-retries'),
+  };
+}
+
+/** createBucket builds the bucket -blocks-storage.backend names; throws on a bad configuration. */
+export function createBucket(config: Config): Bucket {
+  switch (config.blocksStorageBackend) {
+    case 'filesystem':
+      return new FilesystemBucket(config.filesystemDir);
+    case 's3':
+      return new S3Bucket(s3ConfigFromFlags(config));
+    default:
+      throw new Error(`unsupported storage backend: ${config.blocksStorageBackend}`);
+  }
+}

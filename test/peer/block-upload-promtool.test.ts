@@ -1,0 +1,115 @@
+// block-upload-promtool.test.ts (peer suite): a block written by Prometheus's
+// own tooling (`promtool tsdb create-blocks-from openmetrics`) is uploaded
+// through the block upload API, as mimirtool backfill does, into the S3
+// backend talking to a real S3-compatible server (moto) on loopback. It must
+// validate and complete, and then sit in the bucket as the store-gateway
+// reads blocks: `<tenant>/<ULID>/{meta.json,index,chunks/000001}`, markers
+// gone, meta.json sanitized by Mimir's rules, every sample readable.
+
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { defaultConfig } from '../../src/config/config.js';
+import { createBucket } from '../../src/storage/bucket/index.js';
+import { loadNative } from '../../src/storage/native.js';
+import { BlockUploadClient } from '../../src/testing/block-upload-client.js';
+import { startTestServer } from '../../src/testing/server.js';
+import { makeTempDir } from './lib/server-process.js';
+import { S3_ACCESS_KEY, S3_SECRET_KEY, s3SkipReason, startS3Server } from './lib/s3-server.js';
+
+const run = promisify(execFile);
+const PROMTOOL = process.env['PROMTOOL_BIN'] ?? '/usr/bin/promtool';
+const HOUR = 3600_000;
+
+function skipReason(): string | false {
+  if (!existsSync(PROMTOOL)) return `${PROMTOOL} not installed`;
+  return s3SkipReason();
+}
+
+t.test('a promtool block uploads through the API into S3 and completes', { skip: skipReason() }, async (t) => {
+  const dir = await makeTempDir('block-upload-peer-');
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const s3 = await startS3Server('uploads');
+  t.teardown(() => s3.stop());
+  const flags = {
+    'blocks-storage.backend': 's3',
+    'blocks-storage.s3.endpoint': s3.endpoint,
+    'blocks-storage.s3.bucket-name': s3.bucket,
+    'blocks-storage.s3.access-key-id': S3_ACCESS_KEY,
+    'blocks-storage.s3.secret-access-key': S3_SECRET_KEY,
+    'blocks-storage.s3.insecure': true,
+    'compactor.block-upload-enabled': true,
+    'compactor.data-dir': join(dir, 'compactor'),
+  };
+  const srv = await startTestServer(flags);
+  t.teardown(() => srv.close());
+
+  // One hour of 15s samples of two series, inside one 2h window a few hours ago.
+  const base = Math.floor((Date.now() - 8 * HOUR) / (2 * HOUR)) * 2 * HOUR;
+  const lines: string[] = [];
+  const want = new Map<string, number[]>([
+    ['x', []],
+    ['y', []],
+  ]);
+  for (let k = 0; k < 240; k++) {
+    const ts = base + k * 15_000;
+    lines.push(`backfill_gauge{job="x"} ${k * 0.5} ${ts / 1000}`);
+    lines.push(`backfill_gauge{job="y"} ${-k} ${ts / 1000}`);
+    want.get('x')!.push(k * 0.5);
+    want.get('y')!.push(-k);
+  }
+  lines.push('# EOF', '');
+  await writeFile(join(dir, 'input.om'), lines.join('\n'));
+  const out = join(dir, 'blocks');
+  await mkdir(out);
+  await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'input.om'), out]);
+  const ulids = (await readdir(out)).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+  t.equal(ulids.length, 1, 'promtool wrote one block');
+  const ulid = ulids[0]!;
+
+  const client = new BlockUploadClient(srv.port, 'backfill-tenant');
+  t.same(await client.upload(ulid, join(out, ulid)), { result: 'complete' });
+
+  const bucket = createBucket(defaultConfig(flags));
+  t.teardown(() => bucket.close());
+  t.same(await bucket.list('backfill-tenant/'), [`backfill-tenant/${ulid}/`]);
+  t.same(await bucket.list(`backfill-tenant/${ulid}/`, { recursive: true }), [
+    `backfill-tenant/${ulid}/chunks/000001`,
+    `backfill-tenant/${ulid}/index`,
+    `backfill-tenant/${ulid}/meta.json`,
+  ]);
+  const meta = JSON.parse((await bucket.get(`backfill-tenant/${ulid}/meta.json`)).toString('utf8')) as Record<string, any>;
+  t.equal(meta['ulid'], ulid);
+  t.equal(meta['version'], 1);
+  t.equal(meta['minTime'], base);
+  t.equal(meta['maxTime'], base + 239 * 15_000 + 1, "promtool's range kept");
+  t.same(meta['stats'], { numSamples: 480, numSeries: 2, numChunks: 4 }, "promtool's stats kept");
+  t.same(meta['compaction'], { level: 1, sources: [ulid] });
+  t.same(meta['thanos']['labels'], {});
+  t.equal(meta['thanos']['source'], 'upload');
+  t.same(
+    meta['thanos']['files'].map((f: { rel_path: string }) => f.rel_path),
+    ['chunks/000001', 'index', 'meta.json'],
+  );
+
+  // What the store-gateway will do: fetch the block and read it.
+  const local = join(dir, 'fetched', ulid);
+  for (const key of await bucket.list(`backfill-tenant/${ulid}/`, { recursive: true })) {
+    await bucket.download(key, join(local, key.slice(`backfill-tenant/${ulid}/`.length)));
+  }
+  const got = loadNative().blockSelectSamples(local, [], -Infinity, Infinity);
+  const labels = JSON.parse(got.labelsJson) as Array<Record<string, string>>;
+  t.same(
+    labels.map((l) => l['job']),
+    ['x', 'y'],
+  );
+  for (let i = 0; i < labels.length; i++) {
+    const values = Array.from(got.values.subarray(got.offsets[i]!, got.offsets[i + 1]!));
+    t.same(values, want.get(labels[i]!['job']!), `every sample of job ${labels[i]!['job']}`);
+  }
+
+  t.equal((await client.start(ulid, {})).status, 409, 'a second upload of the block is refused');
+});
