@@ -203,7 +203,7 @@ impl<'a> LabelRefs<'a> {
     ) -> Result<(), DecodeError> {
         let mut one = |r: u64, this: &mut Self| -> Result<(), DecodeError> {
             let s = symbols.get(r, invalid)?;
-            if this.count % 2 == 0 {
+            if this.count.is_multiple_of(2) {
                 this.name = s;
             } else {
                 push(this.name, s);
@@ -230,7 +230,7 @@ impl<'a> LabelRefs<'a> {
     }
 
     fn is_odd(&self) -> bool {
-        self.count % 2 == 1
+        !self.count.is_multiple_of(2)
     }
 }
 
