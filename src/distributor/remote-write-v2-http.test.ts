@@ -9,6 +9,7 @@ import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../remote/write-
 import { encodeWriteRequestV2Snappy, MetricType, REMOTE_WRITE_V2_HEADERS, type TimeSeriesV2Input } from '../remote/write-request-v2.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
+import { FakeStorage } from '../testing/fake-storage.js';
 import { loadNative, missingNativeExports } from '../storage/native.js';
 
 const missing = missingNativeExports();
@@ -141,4 +142,18 @@ t.test('remote write 2.0 through the server', { skip: missing.length > 0 ? `nati
     t.equal(res.status, 200, 'no Content-Type and no Content-Encoding: 1.0, snappy');
     t.same(await series('rw2_v1'), [{ __name__: 'rw2_v1', job: 'api' }]);
   });
+});
+
+t.test('a storage without the 2.0 decoder refuses 2.0 with 415 and keeps taking 1.0', async (t) => {
+  const storage = new FakeStorage();
+  const srv = await startTestServer({ 'auth.multitenancy-enabled': false }, { storage });
+  t.teardown(() => srv.close());
+  const series = [{ labels: [['__name__', 'x']] as Array<[string, string]>, samples: [[1000, 1]] as Array<[number, number]> }];
+  let res = await httpRequest(srv.port, '/api/v1/push', { body: encodeWriteRequestV2Snappy(series), headers: REMOTE_WRITE_V2_HEADERS });
+  t.equal(res.status, 415);
+  t.equal(res.body, 'io.prometheus.write.v2.Request protobuf message is not accepted by this server; accepted [prometheus.WriteRequest]\n');
+  t.equal(storage.ingests.length, 0);
+  res = await httpRequest(srv.port, '/api/v1/push', { body: encodeWriteRequestSnappy(series), headers: REMOTE_WRITE_HEADERS });
+  t.equal(res.status, 200);
+  t.equal(storage.ingests.length, 1);
 });
