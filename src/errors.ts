@@ -17,7 +17,8 @@ export type ErrorKind =
   | 'too_many_tenants'
   | 'too_large'
   | 'too_many_requests'
-  | 'method_not_allowed';
+  | 'method_not_allowed'
+  | 'unsupported_media_type';
 
 /** ERROR_KINDS maps each kind to its HTTP status and Prometheus errorType. */
 export const ERROR_KINDS: Readonly<Record<ErrorKind, { status: number; errorType: string }>> = {
@@ -37,6 +38,8 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, { status: number; errorType
   too_large: { status: 413, errorType: 'bad_data' },
   too_many_requests: { status: 429, errorType: 'bad_data' },
   method_not_allowed: { status: 405, errorType: 'bad_data' },
+  // A remote-write push whose Content-Type or Content-Encoding the receiver does not take.
+  unsupported_media_type: { status: 415, errorType: 'bad_data' },
 };
 
 /** AUTH_ERROR_KINDS come from the auth middleware in front of every API, which answers in plain text (as Mimir's). */

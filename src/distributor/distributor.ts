@@ -4,6 +4,9 @@
 // (a Piscina worker), and the IngestResult comes back to update the metrics
 // and choose the status: 200 with an empty body, or the first error as
 // plain text (400 for bad data; the valid series were stored anyway).
+// Remote write 2.0 bodies (by Content-Type, see remote-write-v2.ts) take the
+// same path through the 2.0 decoder and are answered 204 with the counts of
+// what was written in the X-Prometheus-Remote-Write-*-Written headers.
 // Pushes run in the Piscina pool (production: CPU work off the main thread,
 // body transferred, not copied) or inline against a given Appender (tests
 // with a fake storage, which lives in one thread).
@@ -16,10 +19,11 @@ import { ingestLimits } from '../config/config.js';
 import { ApiError } from '../errors.js';
 import { log } from '../log.js';
 import type { Request } from '../server/http.js';
-import type { Response } from '../server/response.js';
+import { CONTENT_TYPE, type Response } from '../server/response.js';
 import type { Appender } from '../storage/native.js';
 import { decodeAndIngest, type PushOutcome, type PushTask } from './push.js';
 import type { DistributorMetrics } from './metrics.js';
+import { negotiateRemoteWrite, writtenHeaders } from './remote-write-v2.js';
 
 /** maxWriteMessageSizeMessage is Mimir's distributorMaxWriteMessageSizeErr text. */
 export function maxWriteMessageSizeMessage(limit: number, actual?: number, uncompressed = false): string {
@@ -64,13 +68,19 @@ export class Distributor {
     this.metrics.requestsIn.inc({ user: tenant });
     const closed = this.gate();
     if (closed !== undefined) throw new ApiError('unavailable', closed);
+    const negotiated = negotiateRemoteWrite(req.headers.get('content-type'), req.headers.get('content-encoding'));
+    if (!negotiated.ok) throw new ApiError('unsupported_media_type', negotiated.message);
+    const protocol = negotiated.protocol;
     const outcome = await this.executor.run({
       tenant,
       body: standaloneArrayBuffer(req.body),
       limits: ingestLimits(this.limitsFor(tenant), Date.now()),
       maxRecvMsgSize: this.config.maxRecvMsgSize,
+      ...(protocol === 2 ? { protocol } : {}),
     });
     switch (outcome.kind) {
+      case 'unsupported':
+        throw new ApiError('unsupported_media_type', outcome.message);
       case 'bad_snappy':
         throw new ApiError('bad_data', outcome.message);
       case 'too_large':
@@ -78,13 +88,16 @@ export class Distributor {
       case 'ingested': {
         const r = outcome.result;
         this.metrics.observe(tenant, r);
+        const headers = protocol === 2 ? writtenHeaders(r) : {};
         if (r.errorMessage !== undefined && r.errorMessage !== '') {
           const status = r.errorStatus ?? 400;
           this.logger.debug('push rejected', { user: tenant, status, err: r.errorMessage });
-          res.text(status, r.errorMessage + '\n');
+          res.send(status, r.errorMessage + '\n', CONTENT_TYPE.text, headers);
           return;
         }
-        res.empty(200);
+        // 1.0: Mimir's 200 with an empty body; 2.0: the spec's 204 with the written counts.
+        if (protocol === 2) res.send(204, '', CONTENT_TYPE.text, headers);
+        else res.empty(200);
       }
     }
   };

@@ -5,6 +5,7 @@
 
 import snappy from '@napi-rs/snappy';
 import type { Appender, IngestLimits, IngestResult } from '../storage/native.js';
+import { PROTO_MSG_V1, PROTO_MSG_V2, type RemoteWriteProtocol } from './remote-write-v2.js';
 
 /** PushTask is what crosses to a worker; body's ArrayBuffer is transferred. */
 export interface PushTask {
@@ -13,13 +14,17 @@ export interface PushTask {
   limits: IngestLimits;
   /** maxRecvMsgSize bounds the uncompressed size too (-distributor.max-recv-msg-size). */
   maxRecvMsgSize: number;
+  /** protocol is the negotiated remote-write version (absent: 1.0). */
+  protocol?: RemoteWriteProtocol;
 }
 
 /** PushOutcome is the worker's answer. */
 export type PushOutcome =
   | { kind: 'ingested'; result: IngestResult }
   | { kind: 'bad_snappy'; message: string }
-  | { kind: 'too_large'; uncompressedSize: number };
+  | { kind: 'too_large'; uncompressedSize: number }
+  /** The storage cannot decode this protocol (415). */
+  | { kind: 'unsupported'; message: string };
 
 /**
  * snappyUncompressedLength reads the uvarint that starts a raw snappy block;
@@ -46,6 +51,7 @@ export function decodeAndIngest(appender: Appender, task: PushTask): PushOutcome
   const size = snappyUncompressedLength(compressed);
   if (size === undefined) return { kind: 'bad_snappy', message: SNAPPY_CORRUPT };
   if (size > task.maxRecvMsgSize) return { kind: 'too_large', uncompressedSize: size };
+  if (task.protocol === 2) return ingestV2(appender, task, compressed);
   if (appender.ingestSnappy !== undefined) {
     // The native path uncompresses into a reused per-thread buffer: no
     // uncompressed copy lives on as JavaScript external memory.
@@ -59,4 +65,23 @@ export function decodeAndIngest(appender: Appender, task: PushTask): PushOutcome
     return { kind: 'bad_snappy', message: SNAPPY_CORRUPT };
   }
   return { kind: 'ingested', result: appender.ingest(task.tenant, raw, task.limits) };
+}
+
+/** ingestV2 is decodeAndIngest's remote write 2.0 path: the same, through the 2.0 decoder. */
+function ingestV2(appender: Appender, task: PushTask, compressed: Buffer): PushOutcome {
+  if (appender.ingestSnappyV2 !== undefined) {
+    const result = appender.ingestSnappyV2(task.tenant, compressed, task.limits);
+    return result === undefined ? { kind: 'bad_snappy', message: SNAPPY_CORRUPT } : { kind: 'ingested', result };
+  }
+  if (appender.ingestV2 === undefined) {
+    // Prometheus's text for a message the receiver was not configured to accept.
+    return { kind: 'unsupported', message: `${PROTO_MSG_V2} protobuf message is not accepted by this server; accepted [${PROTO_MSG_V1}]` };
+  }
+  let raw: Uint8Array;
+  try {
+    raw = snappy.uncompressSync(compressed);
+  } catch {
+    return { kind: 'bad_snappy', message: SNAPPY_CORRUPT };
+  }
+  return { kind: 'ingested', result: appender.ingestV2(task.tenant, raw, task.limits) };
 }

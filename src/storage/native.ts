@@ -57,6 +57,8 @@ export interface IngestResult {
   exemplars: number;
   /** Number of metadata entries in the request. */
   metadata: number;
+  /** Number of native histogram samples in the request (counted, not stored yet). */
+  histograms?: number;
   /** Samples appended to the head. */
   acceptedSamples: number;
   /** Series that were new to the head. */
@@ -216,6 +218,10 @@ export interface NativeBinding {
   ingestWriteRequest(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
   /** ingestSnappyWriteRequest is ingestWriteRequest for the snappy body as posted, uncompressed in Rust into a per-thread buffer; null when the snappy data is corrupt. */
   ingestSnappyWriteRequest(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | null;
+  /** ingestWriteRequestV2 is ingestWriteRequest for a remote-write 2.0 body (io.prometheus.write.v2.Request). */
+  ingestWriteRequestV2?(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
+  /** ingestSnappyWriteRequestV2 is ingestSnappyWriteRequest for a remote-write 2.0 body; null when the snappy data is corrupt. */
+  ingestSnappyWriteRequestV2?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | null;
   /** seriesJson answers /api/v1/series: a JSON array of label objects for series matching any of the sets and overlapping [mint, maxt]. Throws on an invalid regexp. */
   seriesJson(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string;
   /** labelNames answers /api/v1/labels (sorted). An empty matcherSets means all series. */
@@ -346,6 +352,10 @@ export interface Appender {
   ingest(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
   /** ingestSnappy, when present, takes the snappy body as posted; undefined means corrupt snappy. */
   ingestSnappy?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | undefined;
+  /** ingestV2, when present, takes an uncompressed remote-write 2.0 body. */
+  ingestV2?(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
+  /** ingestSnappyV2, when present, takes the snappy remote-write 2.0 body as posted; undefined means corrupt snappy. */
+  ingestSnappyV2?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | undefined;
 }
 
 /** SeriesQuerier is what the metadata read endpoints need from storage. */
@@ -374,10 +384,21 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
   return {
     ingest: (tenant, body, limits) => b.ingestWriteRequest(tenant, body, limits),
     ingestSnappy: (tenant, compressed, limits) => b.ingestSnappyWriteRequest(tenant, compressed, limits) ?? undefined,
+    ...rw2Appender(b),
     seriesJson: (...a) => b.seriesJson(...a),
     labelNames: (...a) => b.labelNames(...a),
     labelValues: (...a) => b.labelValues(...a),
     headStats: () => b.headStats(),
+  };
+}
+
+/** rw2Appender adapts the remote-write 2.0 exports, when the loaded binding has them. */
+function rw2Appender(b: NativeBinding): Pick<Appender, 'ingestV2' | 'ingestSnappyV2'> {
+  const { ingestWriteRequestV2: plain, ingestSnappyWriteRequestV2: compressed } = b;
+  if (plain === undefined || compressed === undefined) return {};
+  return {
+    ingestV2: (tenant, body, limits) => plain(tenant, body, limits),
+    ingestSnappyV2: (tenant, body, limits) => compressed(tenant, body, limits) ?? undefined,
   };
 }
 

@@ -9,7 +9,7 @@
 
 use crate::head::{Head, SeriesAppendResult};
 use crate::limits::{self, RateLimit, SeriesLimits};
-use crate::remote::{self, ValidationLimits, WriteRequestView};
+use crate::remote::{self, CreatedTimestamps, ValidationLimits, WriteRequestView};
 use crate::wal::record::SeriesEncoder;
 use crate::wal::TenantWal;
 
@@ -65,6 +65,8 @@ pub struct IngestResult {
     pub samples: u32,
     pub exemplars: u32,
     pub metadata: u32,
+    /// Native histogram samples in the request (not stored yet).
+    pub histograms: u32,
     pub accepted_samples: u32,
     pub created_series: u32,
     /// Discarded samples by Mimir reason, in order of first occurrence.
@@ -74,6 +76,15 @@ pub struct IngestResult {
 }
 
 impl IngestResult {
+    /// decode_error is the result for an undecodable body (HTTP 400).
+    fn decode_error(message: &str) -> Self {
+        IngestResult {
+            error_status: Some(400),
+            error_message: Some(message.to_string()),
+            ..IngestResult::default()
+        }
+    }
+
     fn discard(&mut self, reason: &'static str, n: u64) {
         if n == 0 {
             return;
@@ -102,19 +113,31 @@ pub fn ingest_write_request_logged(
     body: &[u8],
     limits: &IngestLimits,
 ) -> IngestResult {
-    let mut res = IngestResult::default();
-    let mut req = match remote::decode_write_request(body) {
-        Ok(r) => r,
-        Err(e) => {
-            res.error_status = Some(400);
-            res.error_message = Some(e.message().to_string());
-            return res;
-        }
+    match remote::decode_write_request(body) {
+        Ok(req) => ingest_decoded(head, wal, req, &CreatedTimestamps::default(), limits),
+        Err(e) => IngestResult::decode_error(e.message()),
+    }
+}
+
+/// ingest_decoded validates and appends a decoded request (either protocol)
+/// as `ingest_write_request_logged` describes; `created_timestamps` are the series'
+/// created timestamps (remote write 2.0), each appended as a zero sample
+/// before the series' samples when it can be (see `append_created_zero`).
+pub fn ingest_decoded(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    mut req: WriteRequestView<'_>,
+    created_timestamps: &CreatedTimestamps,
+    limits: &IngestLimits,
+) -> IngestResult {
+    let mut res = IngestResult {
+        series: req.series.len() as u32,
+        samples: req.total_samples() as u32,
+        histograms: req.total_histograms() as u32,
+        exemplars: req.total_exemplars() as u32,
+        metadata: req.metadata.len() as u32,
+        ..IngestResult::default()
     };
-    res.series = req.series.len() as u32;
-    res.samples = req.total_samples() as u32;
-    res.exemplars = req.total_exemplars() as u32;
-    res.metadata = req.metadata.len() as u32;
     // Mimir's prePushSortAndFilterMiddleware: drop empty label values and
     // series left without labels (silently), sort labels by name.
     req.sort_and_filter_labels();
@@ -193,6 +216,16 @@ pub fn ingest_write_request_logged(
                 created_log.add(u64::from(series.series_ref), &series.labels);
             }
         }
+        if let Some(ct) = created_timestamps.get(req.series[i].samples_start) {
+            append_created_zero(
+                &mut app,
+                &series,
+                ct,
+                s.samples[0].timestamp_ms,
+                head.chunk_range(),
+                limits,
+            );
+        }
         let r: SeriesAppendResult =
             app.append_series(&series, s.samples.iter().map(|x| (x.timestamp_ms, x.value)));
         res.accepted_samples += r.appended;
@@ -235,6 +268,53 @@ pub fn ingest_write_request_logged(
         res.error_message = Some(msg);
     }
     res
+}
+
+/// ingest_write_request_v2_logged is `ingest_write_request_logged` for a
+/// remote write 2.0 body (`io.prometheus.write.v2.Request`).
+pub fn ingest_write_request_v2_logged(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    body: &[u8],
+    limits: &IngestLimits,
+) -> IngestResult {
+    match remote::decode_write_request_v2(body) {
+        Ok(r) => ingest_decoded(head, wal, r.request, &r.created_timestamps, limits),
+        Err(e) => IngestResult::decode_error(e.message()),
+    }
+}
+
+/// append_created_zero appends the zero sample a created timestamp stands
+/// for (the counter started from 0 at `ct`), as Mimir and Prometheus do for
+/// remote write 2.0: only before the series' first sample of the request,
+/// not in the future nor before `-validation.past-grace-period`, and when
+/// the head refuses it (out of order, too old, a different sample already
+/// at `ct`) it is dropped without an error. It is not counted as written.
+fn append_created_zero(
+    app: &mut crate::head::HeadAppender<'_>,
+    series: &crate::head::MemSeries,
+    ct: i64,
+    first_sample_ms: i64,
+    head_chunk_range: i64,
+    limits: &IngestLimits,
+) {
+    let future = limits
+        .now_ms
+        .saturating_add(limits.creation_grace_period_ms);
+    let past = limits.now_ms.saturating_sub(limits.past_grace_period_ms);
+    if ct >= first_sample_ms || ct > future || (limits.past_grace_period_ms > 0 && ct < past) {
+        return;
+    }
+    // Too old for the head: checked here rather than left to the append so
+    // that a created timestamp can never be the sample that opens an empty
+    // head's time range (it would stretch it back to when the counter started).
+    let min_valid = app
+        .min_valid_time()
+        .unwrap_or(first_sample_ms.saturating_sub(head_chunk_range / 2));
+    if ct < min_valid {
+        return;
+    }
+    app.append_series(series, std::iter::once((ct, 0.0)));
 }
 
 /// validate_all removes duplicate sample timestamps and validates every

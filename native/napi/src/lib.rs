@@ -14,6 +14,7 @@ use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
 pub mod store;
 pub mod block_verify;
+pub mod rw2;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
@@ -62,6 +63,8 @@ pub struct IngestResult {
     pub exemplars: u32,
     /// Number of metadata entries in the request.
     pub metadata: u32,
+    /// Number of native histogram samples in the request (not stored yet).
+    pub histograms: u32,
     /// Samples appended to the head.
     pub accepted_samples: u32,
     /// Series that were new to the head.
@@ -155,6 +158,7 @@ fn js_result(r: ingest::IngestResult) -> IngestResult {
         samples: r.samples,
         exemplars: r.exemplars,
         metadata: r.metadata,
+        histograms: r.histograms,
         accepted_samples: r.accepted_samples,
         created_series: r.created_series,
         discarded,

@@ -44,15 +44,19 @@
 //! as `label_value_invalid`); histogram bodies are not parsed yet.
 
 mod proto;
+mod v2;
 mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod v2_tests;
 
 pub use proto::{
     decode_write_request, decode_write_request_with, DecodeError, DecodeScratch, Label,
     MetadataView, Sample, SeriesEntry, SeriesView, WriteRequestView,
 };
+pub use v2::{decode_write_request_v2, metric_family_name, CreatedTimestamps, WriteRequestV2};
 pub use validate::{
     check_labels_sorted, is_valid_label_name, is_valid_metric_name, metric_name, reason,
     validate_labels, validate_sample, validate_series, ValidationError, ValidationLimits,

@@ -180,11 +180,11 @@ impl DecodeError {
         &self.message
     }
 
-    fn new(message: String) -> Self {
+    pub(super) fn new(message: String) -> Self {
         DecodeError { message }
     }
 
-    fn eof() -> Self {
+    pub(super) fn eof() -> Self {
         Self::new("unexpected EOF".to_string())
     }
 
@@ -196,13 +196,13 @@ impl DecodeError {
         Self::new("proto: negative length found during unmarshaling".to_string())
     }
 
-    fn wrong_wire_type(wire_type: u8, field: &str) -> Self {
+    pub(super) fn wrong_wire_type(wire_type: u8, field: &str) -> Self {
         Self::new(format!(
             "proto: wrong wireType = {wire_type} for field {field}"
         ))
     }
 
-    fn invalid_utf8(message: &str, field: &str) -> Self {
+    pub(super) fn invalid_utf8(message: &str, field: &str) -> Self {
         Self::new(format!("proto: {message}: invalid UTF-8 in field {field}"))
     }
 }
@@ -215,9 +215,9 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-const WT_VARINT: u8 = 0;
-const WT_FIXED64: u8 = 1;
-const WT_LEN: u8 = 2;
+pub(super) const WT_VARINT: u8 = 0;
+pub(super) const WT_FIXED64: u8 = 1;
+pub(super) const WT_LEN: u8 = 2;
 const WT_START_GROUP: u8 = 3;
 const WT_END_GROUP: u8 = 4;
 const WT_FIXED32: u8 = 5;
@@ -355,7 +355,7 @@ fn decode_label_bytes(buf: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
     Ok((name, value))
 }
 
-fn decode_sample(buf: &[u8]) -> Result<Sample, DecodeError> {
+pub(super) fn decode_sample(buf: &[u8]) -> Result<Sample, DecodeError> {
     const MSG: &str = "Sample";
     let mut s = Sample::default();
     let mut pos = 0;
@@ -436,7 +436,7 @@ fn decode_metadata(buf: &[u8]) -> Result<MetadataView<'_>, DecodeError> {
 /// read_varint reads a base-128 varint. Like gogo it accepts up to ten
 /// bytes (excess high bits are dropped) and reports an eleventh as overflow.
 #[inline]
-fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
+pub(super) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
     let mut x: u64 = 0;
     let mut shift = 0u32;
     loop {
@@ -455,7 +455,11 @@ fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
 
 /// read_tag reads a field key, with gogo's checks and texts.
 #[inline]
-fn read_tag(buf: &[u8], pos: &mut usize, message: &str) -> Result<(u32, u8), DecodeError> {
+pub(super) fn read_tag(
+    buf: &[u8],
+    pos: &mut usize,
+    message: &str,
+) -> Result<(u32, u8), DecodeError> {
     let key = read_varint(buf, pos)?;
     // Go: fieldNum := int32(wire >> 3), a truncating conversion.
     let field = (key >> 3) as i32;
@@ -474,7 +478,7 @@ fn read_tag(buf: &[u8], pos: &mut usize, message: &str) -> Result<(u32, u8), Dec
 }
 
 #[inline]
-fn expect_wire_type(got: u8, want: u8, field: &str) -> Result<(), DecodeError> {
+pub(super) fn expect_wire_type(got: u8, want: u8, field: &str) -> Result<(), DecodeError> {
     if got == want {
         Ok(())
     } else {
@@ -495,7 +499,10 @@ fn read_length(buf: &[u8], pos: &mut usize) -> Result<usize, DecodeError> {
 }
 
 #[inline]
-fn read_len_delimited<'a>(buf: &'a [u8], pos: &mut usize) -> Result<&'a [u8], DecodeError> {
+pub(super) fn read_len_delimited<'a>(
+    buf: &'a [u8],
+    pos: &mut usize,
+) -> Result<&'a [u8], DecodeError> {
     let end = read_length(buf, pos)?;
     if end > buf.len() {
         return Err(DecodeError::eof());
@@ -517,7 +524,7 @@ fn read_str<'a>(
 }
 
 #[inline]
-fn read_f64(buf: &[u8], pos: &mut usize) -> Result<f64, DecodeError> {
+pub(super) fn read_f64(buf: &[u8], pos: &mut usize) -> Result<f64, DecodeError> {
     let end = pos.checked_add(8).ok_or_else(DecodeError::eof)?;
     let bytes: [u8; 8] = buf
         .get(*pos..end)
@@ -530,7 +537,7 @@ fn read_f64(buf: &[u8], pos: &mut usize) -> Result<f64, DecodeError> {
 /// skip_field skips the unknown field whose key starts at `start` and
 /// returns the offset after it. It follows gogo's `skip`: groups are
 /// skipped by depth, an end-group without a start is an error.
-fn skip_field(buf: &[u8], start: usize) -> Result<usize, DecodeError> {
+pub(super) fn skip_field(buf: &[u8], start: usize) -> Result<usize, DecodeError> {
     let mut pos = start;
     let mut depth = 0usize;
     while pos < buf.len() {

@@ -1,0 +1,69 @@
+//! rw2: the N-API entry points for Prometheus remote write 2.0 pushes
+//! (`io.prometheus.write.v2.Request`), the twins of `ingestWriteRequest`
+//! and `ingestSnappyWriteRequest` in `lib.rs`: same limits, same result,
+//! same WAL, only the decoder differs (`tsdb_core::remote::v2`).
+
+use napi::bindgen_prelude::Uint8Array;
+use napi_derive::napi;
+
+use tsdb_core::head::{self, Head};
+use tsdb_core::ingest;
+use tsdb_core::wal;
+
+use crate::{core_limits, js_result, IngestLimits, IngestResult, SNAPPY_SCRATCH};
+
+/// ingest_v2 is `wal::ingest` for a 2.0 body: logged to the tenant's WAL
+/// when storage is open.
+fn ingest_v2(
+    tenant: &str,
+    head: &Head,
+    body: &[u8],
+    limits: &ingest::IngestLimits,
+) -> ingest::IngestResult {
+    match wal::storage().tenant(tenant) {
+        Ok(w) => ingest::ingest_write_request_v2_logged(head, w.as_deref(), body, limits),
+        Err(e) => ingest::IngestResult {
+            error_status: Some(503),
+            error_message: Some(e.to_string()),
+            ..Default::default()
+        },
+    }
+}
+
+/// ingest_write_request_v2 decodes an uncompressed remote-write 2.0
+/// protobuf body (`io.prometheus.write.v2.Request`), validates it and
+/// appends it to the tenant's head. Bad input is reported in the result.
+#[napi]
+pub fn ingest_write_request_v2(
+    tenant: String,
+    body: Uint8Array,
+    limits: IngestLimits,
+) -> IngestResult {
+    let head = head::db().head(&tenant);
+    js_result(ingest_v2(&tenant, &head, &body, &core_limits(&limits)))
+}
+
+/// ingest_snappy_write_request_v2 is `ingestWriteRequestV2` for the body as
+/// posted (raw snappy), uncompressed into the per-thread buffer. Returns
+/// null when the snappy data is corrupt.
+#[napi]
+pub fn ingest_snappy_write_request_v2(
+    tenant: String,
+    compressed: Uint8Array,
+    limits: IngestLimits,
+) -> Option<IngestResult> {
+    SNAPPY_SCRATCH.with(|scratch| {
+        let mut buf = scratch.borrow_mut();
+        let len = snap::raw::decompress_len(&compressed).ok()?;
+        buf.resize(len, 0);
+        let n = snap::raw::Decoder::new()
+            .decompress(&compressed, &mut buf)
+            .ok()?;
+        let head = head::db().head(&tenant);
+        let result = ingest_v2(&tenant, &head, &buf[..n], &core_limits(&limits));
+        if buf.capacity() > 64 << 20 {
+            *buf = Vec::new();
+        }
+        Some(js_result(result))
+    })
+}
