@@ -71,6 +71,10 @@ pub struct IngestResult {
     pub discarded: Vec<(&'static str, u64)>,
     pub error_status: Option<u16>,
     pub error_message: Option<String>,
+    /// Whether the error came from the head (the ingester: out of order,
+    /// out of bounds, duplicates, series limits) rather than validation;
+    /// OTLP answers those as a partial success.
+    pub ingester_error: bool,
 }
 
 impl IngestResult {
@@ -103,7 +107,7 @@ pub fn ingest_write_request_logged(
     limits: &IngestLimits,
 ) -> IngestResult {
     let mut res = IngestResult::default();
-    let mut req = match remote::decode_write_request(body) {
+    let req = match remote::decode_write_request(body) {
         Ok(r) => r,
         Err(e) => {
             res.error_status = Some(400);
@@ -111,6 +115,19 @@ pub fn ingest_write_request_logged(
             return res;
         }
     };
+    ingest_request_logged(head, wal, req, limits)
+}
+
+/// ingest_request_logged is `ingest_write_request_logged` for a request
+/// that is already decoded (or built by another protocol's translator,
+/// such as OTLP), borrowing its labels from wherever they live.
+pub fn ingest_request_logged(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    mut req: WriteRequestView<'_>,
+    limits: &IngestLimits,
+) -> IngestResult {
+    let mut res = IngestResult::default();
     res.series = req.series.len() as u32;
     res.samples = req.total_samples() as u32;
     res.exemplars = req.total_exemplars() as u32;
@@ -230,6 +247,7 @@ pub fn ingest_write_request_logged(
 
     // Mimir's distributor returns the ingester's error before its own
     // validation error (both are 400s).
+    res.ingester_error = append_error.is_some();
     if let Some(msg) = append_error.or(validation_error) {
         res.error_status = Some(400);
         res.error_message = Some(msg);
