@@ -6,6 +6,7 @@ import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
 import type { LimitsApi } from '../limits/limits-api.js';
 import type { OpsApi } from '../ops/ops.js';
+import { OTLP_PATH, type OtlpApi } from '../distributor/otlp.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { MetadataApi } from '../querier/metadata.js';
 import type { QueryApi } from '../querier/query.js';
@@ -25,6 +26,7 @@ export interface Api {
   rules?: PrometheusRulesApi;
   ops: OpsApi;
   limits?: LimitsApi;
+  otlp?: OtlpApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -54,6 +56,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.query !== undefined) registerPromQL(api, api.query, links);
   if (api.remoteRead !== undefined) registerRemoteRead(api, api.remoteRead);
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
+  if (api.otlp !== undefined) registerOtlp(api, api.otlp, links);
   api.server.notFound();
   return links;
 }
@@ -143,4 +146,17 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
   api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
   api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
   links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
+}
+
+function registerOtlp(api: Api, otlp: OtlpApi, links: IndexLink[]): void {
+  // Errors are google.rpc.Status messages in the request's encoding (the handler and the 413 render
+  // them); auth errors stay plain text, as Mimir's auth middleware answers them.
+  api.server.route('POST', OTLP_PATH, otlp.handle, {
+    before: authSingleTenant(api.config),
+    maxBodyBytes: otlp.maxRequestSize,
+    tooLarge: otlp.tooLarge,
+    tooLargeResponse: otlp.tooLargeResponse,
+    errors: 'text',
+  });
+  links.push({ section: 'Distributor', href: OTLP_PATH, title: 'OTLP metrics endpoint (POST)' });
 }

@@ -20,6 +20,7 @@ import type { Response } from '../server/response.js';
 import type { Appender } from '../storage/native.js';
 import { decodeAndIngest, type PushOutcome, type PushTask } from './push.js';
 import type { DistributorMetrics } from './metrics.js';
+import { ingestOtlpTask, type OtlpOutcome, type OtlpTask } from './otlp-push.js';
 
 /** maxWriteMessageSizeMessage is Mimir's distributorMaxWriteMessageSizeErr text. */
 export function maxWriteMessageSizeMessage(limit: number, actual?: number, uncompressed = false): string {
@@ -93,6 +94,8 @@ export class Distributor {
 /** PushExecutor runs one push task. */
 export interface PushExecutor {
   run(task: PushTask): Promise<PushOutcome>;
+  /** runOtlp runs one OTLP push (absent: the executor cannot). */
+  runOtlp?(task: OtlpTask): Promise<OtlpOutcome>;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,7 @@ export interface PushExecutor {
 export function inlineExecutor(appender: Appender): PushExecutor {
   return {
     run: async (task) => decodeAndIngest(appender, task),
+    runOtlp: async (task) => ingestOtlpTask(appender, task),
     close: async () => {},
   };
 }
@@ -119,6 +123,7 @@ export function poolExecutor(threads = Math.max(1, availableParallelism())): Pus
   const pool = new Piscina({ filename: PUSH_WORKER, minThreads: 1, maxThreads: threads, idleTimeout: 60_000, atomics: 'disabled' });
   return {
     run: (task) => pool.run(task, { transferList: [task.body] }) as Promise<PushOutcome>,
+    runOtlp: (task) => pool.run(task, { name: 'otlp', transferList: [task.body] }) as Promise<OtlpOutcome>,
     close: () => pool.destroy(),
   };
 }
