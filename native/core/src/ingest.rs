@@ -127,11 +127,13 @@ pub fn ingest_request_logged(
     mut req: WriteRequestView<'_>,
     limits: &IngestLimits,
 ) -> IngestResult {
-    let mut res = IngestResult::default();
-    res.series = req.series.len() as u32;
-    res.samples = req.total_samples() as u32;
-    res.exemplars = req.total_exemplars() as u32;
-    res.metadata = req.metadata.len() as u32;
+    let mut res = IngestResult {
+        series: req.series.len() as u32,
+        samples: req.total_samples() as u32,
+        exemplars: req.total_exemplars() as u32,
+        metadata: req.metadata.len() as u32,
+        ..IngestResult::default()
+    };
     // Mimir's prePushSortAndFilterMiddleware: drop empty label values and
     // series left without labels (silently), sort labels by name.
     req.sort_and_filter_labels();

@@ -105,36 +105,35 @@ impl OtlpResult {
     }
 }
 
-/// decompress returns the body as protobuf/JSON bytes, or the error result.
-fn decompress<'a>(req: &OtlpRequest<'a>, scratch: &'a mut Vec<u8>) -> Result<&'a [u8], OtlpResult> {
+/// decompress returns the body as protobuf/JSON bytes, or the HTTP status
+/// (also the Status code, as Mimir's httpgrpc errors) and message of the
+/// refusal (413 without message: the caller words it).
+fn decompress<'a>(
+    req: &OtlpRequest<'a>,
+    scratch: &'a mut Vec<u8>,
+) -> Result<&'a [u8], (u16, String)> {
     match req.compression {
         Compression::None => {
             if req.body.len() > req.max_size {
-                return Err(OtlpResult::error(413, 413, String::new()));
+                return Err((413, String::new()));
             }
             Ok(req.body)
         }
         Compression::Gzip => {
             if req.body.len() < 10 || req.body[0] != 0x1f || req.body[1] != 0x8b || req.body[2] != 8
             {
-                return Err(OtlpResult::error(
-                    400,
-                    400,
-                    "gzip: invalid header".to_string(),
-                ));
+                return Err((400, "gzip: invalid header".to_string()));
             }
             scratch.clear();
             let limit = req.max_size as u64 + 1;
             let mut dec = flate2::read::MultiGzDecoder::new(req.body).take(limit);
             match dec.read_to_end(scratch) {
-                Ok(_) if scratch.len() as u64 >= limit => {
-                    Err(OtlpResult::error(413, 413, String::new()))
-                }
+                Ok(_) if scratch.len() as u64 >= limit => Err((413, String::new())),
                 Ok(_) => Ok(&scratch[..]),
                 Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    Err(OtlpResult::error(400, 400, "unexpected EOF".to_string()))
+                    Err((400, "unexpected EOF".to_string()))
                 }
-                Err(e) => Err(OtlpResult::error(400, 400, format!("gzip: {e}"))),
+                Err(e) => Err((400, format!("gzip: {e}"))),
             }
         }
     }
@@ -152,7 +151,7 @@ pub fn ingest_otlp(
     let mut scratch = Vec::new();
     let body = match decompress(req, &mut scratch) {
         Ok(b) => b,
-        Err(r) => return r,
+        Err((status, message)) => return OtlpResult::error(status, u32::from(status), message),
     };
     let uncompressed_size = body.len() as u64;
     let decoded = match req.encoding {
