@@ -8,6 +8,7 @@ import { registerRoutes } from './api/api.js';
 import type { Config } from './config/config.js';
 import { Distributor, inlineExecutor, poolExecutor, type PushExecutor } from './distributor/distributor.js';
 import { DistributorMetrics } from './distributor/metrics.js';
+import { OtlpApi } from './distributor/otlp.js';
 import { registerIngesterMetrics } from './ingester/metrics.js';
 import { LimitsApi } from './limits/limits-api.js';
 import { RuntimeConfigManager, runtimeConfigFiles } from './limits/runtime-config.js';
@@ -175,6 +176,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     ingester: ingesterApi,
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
     blockUpload,
+    otlp: runsDistributor ? new OtlpApi(config, executor, registry, writeGate, runtimeConfig) : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);

@@ -4,6 +4,7 @@
 
 import { decodeAndIngest, type PushOutcome, type PushTask } from '../src/distributor/push.js';
 import { nativeStorage, type Appender } from '../src/storage/native.js';
+import { ingestOtlpTask, type OtlpOutcome, type OtlpTask } from '../src/distributor/otlp-push.js';
 
 let appender: Appender | undefined;
 
@@ -11,4 +12,10 @@ let appender: Appender | undefined;
 export default function push(task: PushTask): PushOutcome {
   appender ??= nativeStorage();
   return decodeAndIngest(appender, task);
+}
+
+/** otlp handles one OtlpTask (Piscina's named task `otlp`). */
+export function otlp(task: OtlpTask): OtlpOutcome {
+  appender ??= nativeStorage();
+  return ingestOtlpTask(appender, task);
 }

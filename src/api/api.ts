@@ -9,6 +9,7 @@ import type { IngesterApi } from '../ingester/ingester-api.js';
 import type { StoreGatewayApi } from '../storegateway/storegateway-api.js';
 import type { LimitsApi } from '../limits/limits-api.js';
 import type { OpsApi } from '../ops/ops.js';
+import { OTLP_PATH, type OtlpApi } from '../distributor/otlp.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { MetadataApi } from '../querier/metadata.js';
 import type { QueryApi } from '../querier/query.js';
@@ -31,6 +32,7 @@ export interface Api {
   ingester?: IngesterApi;
   storeGateway?: StoreGatewayApi;
   blockUpload?: BlockUploadApi;
+  otlp?: OtlpApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -63,6 +65,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.ingester !== undefined) registerIngester(api, api.ingester, links);
   if (api.storeGateway !== undefined) registerStoreGateway(api, api.storeGateway, links);
   if (api.blockUpload !== undefined) registerBlockUpload(api, api.blockUpload);
+  if (api.otlp !== undefined) registerOtlp(api, api.otlp, links);
   api.server.notFound();
   return links;
 }
@@ -196,4 +199,17 @@ function registerBlockUpload(api: Api, upload: BlockUploadApi): void {
   api.server.route('POST', `${base}/files`, upload.files, { before: auth, errors: 'text', maxBodyBytes: 2 * 1024 ** 3 });
   api.server.route('POST', `${base}/finish`, upload.finish, { before: auth, errors: 'text' });
   api.server.route('GET', `${base}/check`, upload.check, { before: auth, errors: 'text' });
+}
+
+function registerOtlp(api: Api, otlp: OtlpApi, links: IndexLink[]): void {
+  // Errors are google.rpc.Status messages in the request's encoding (the handler and the 413 render
+  // them); auth errors stay plain text, as Mimir's auth middleware answers them.
+  api.server.route('POST', OTLP_PATH, otlp.handle, {
+    before: authSingleTenant(api.config),
+    maxBodyBytes: otlp.maxRequestSize,
+    tooLarge: otlp.tooLarge,
+    tooLargeResponse: otlp.tooLargeResponse,
+    errors: 'text',
+  });
+  links.push({ section: 'Distributor', href: OTLP_PATH, title: 'OTLP metrics endpoint (POST)' });
 }

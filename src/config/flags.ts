@@ -277,6 +277,41 @@ export const FLAGS: readonly FlagDef[] = [
     default: 0,
     help: 'Age after which the tenant\'s blocks are deleted, 0 to keep them; uploads of blocks already older are refused with 422.',
   },
+  {
+    name: 'distributor.max-otlp-request-size',
+    yaml: 'distributor.max_otlp_request_size',
+    type: 'int',
+    default: 104857600,
+    help: 'Largest OTLP metrics body in bytes, before and after decompression; larger requests get 413.',
+  },
+  {
+    name: 'distributor.otel-metric-suffixes-enabled',
+    yaml: 'limits.otel_metric_suffixes_enabled',
+    type: 'bool',
+    default: false,
+    help: 'Give OTLP metric names Prometheus suffixes: the unit (e.g. _seconds), _total for counters, _ratio for gauges of unit 1.',
+  },
+  {
+    name: 'distributor.otel-promote-resource-attributes',
+    yaml: 'limits.promote_otel_resource_attributes',
+    type: 'string',
+    default: '',
+    help: 'Comma-separated OTel resource attributes copied as labels onto every series of the resource (they stay on target_info too).',
+  },
+  {
+    name: 'distributor.otel-keep-identifying-resource-attributes',
+    yaml: 'limits.otel_keep_identifying_resource_attributes',
+    type: 'bool',
+    default: false,
+    help: 'Keep service.name, service.namespace and service.instance.id as labels of target_info, besides the job and instance labels made from them.',
+  },
+  {
+    name: 'distributor.otel-promote-scope-metadata',
+    yaml: 'limits.otel_promote_scope_metadata',
+    type: 'bool',
+    default: false,
+    help: 'Label OTLP series with their instrumentation scope: otel_scope_name, otel_scope_version, otel_scope_schema_url and otel_scope_<attribute>.',
+  },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

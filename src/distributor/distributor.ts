@@ -24,6 +24,7 @@ import type { Appender } from '../storage/native.js';
 import { decodeAndIngest, type PushOutcome, type PushTask } from './push.js';
 import type { DistributorMetrics } from './metrics.js';
 import { negotiateRemoteWrite, writtenHeaders } from './remote-write-v2.js';
+import { ingestOtlpTask, type OtlpOutcome, type OtlpTask } from './otlp-push.js';
 
 /** maxWriteMessageSizeMessage is Mimir's distributorMaxWriteMessageSizeErr text. */
 export function maxWriteMessageSizeMessage(limit: number, actual?: number, uncompressed = false): string {
@@ -106,6 +107,8 @@ export class Distributor {
 /** PushExecutor runs one push task. */
 export interface PushExecutor {
   run(task: PushTask): Promise<PushOutcome>;
+  /** runOtlp runs one OTLP push (absent: the executor cannot). */
+  runOtlp?(task: OtlpTask): Promise<OtlpOutcome>;
   close(): Promise<void>;
 }
 
@@ -113,6 +116,7 @@ export interface PushExecutor {
 export function inlineExecutor(appender: Appender): PushExecutor {
   return {
     run: async (task) => decodeAndIngest(appender, task),
+    runOtlp: async (task) => ingestOtlpTask(appender, task),
     close: async () => {},
   };
 }
@@ -132,6 +136,7 @@ export function poolExecutor(threads = Math.max(1, availableParallelism())): Pus
   const pool = new Piscina({ filename: PUSH_WORKER, minThreads: 1, maxThreads: threads, idleTimeout: 60_000, atomics: 'disabled' });
   return {
     run: (task) => pool.run(task, { transferList: [task.body] }) as Promise<PushOutcome>,
+    runOtlp: (task) => pool.run(task, { name: 'otlp', transferList: [task.body] }) as Promise<OtlpOutcome>,
     close: () => pool.destroy(),
   };
 }

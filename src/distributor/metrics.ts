@@ -18,8 +18,16 @@ const INGESTER_REASONS: ReadonlySet<string> = new Set([
   'per_metric_series_limit',
 ]);
 
+/** BY_REGISTRY finds the DistributorMetrics already registered in a registry (see of). */
+const BY_REGISTRY = new WeakMap<Registry, DistributorMetrics>();
+
 /** DistributorMetrics are the push-path counters. */
 export class DistributorMetrics {
+  /** of returns the DistributorMetrics of registry, registering them when none exist yet. */
+  static of(registry: Registry): DistributorMetrics {
+    return BY_REGISTRY.get(registry) ?? new DistributorMetrics(registry);
+  }
+
   readonly receivedSamples: Counter<'user'>;
   readonly samplesIn: Counter<'user'>;
   readonly requestsIn: Counter<'user'>;
@@ -27,6 +35,7 @@ export class DistributorMetrics {
   readonly ingestedSamples: Counter<'user'>;
 
   constructor(registry: Registry) {
+    BY_REGISTRY.set(registry, this);
     const registers = [registry];
     this.receivedSamples = new Counter({
       name: 'cortex_distributor_received_samples_total',

@@ -58,6 +58,15 @@ export class ProtoWriter {
     return this;
   }
 
+  /** fixed64Field writes a fixed64 (or sfixed64, two's complement) field. */
+  fixed64Field(field: number, v: bigint): this {
+    this.tag(field, 1);
+    this.ensure(8);
+    this.buf.writeBigUInt64LE(BigInt.asUintN(64, v), this.pos);
+    this.pos += 8;
+    return this;
+  }
+
   /** int64Field writes a varint int64 field. */
   int64Field(field: number, v: number): this {
     return this.tag(field, 0).int64(v);

@@ -46,6 +46,11 @@ export interface RouteOptions {
   errors?: 'json' | 'text';
   /** before runs ahead of reading the body (auth): a thrown ApiError answers without reading it. */
   before?: (req: Request) => void;
+  /**
+   * tooLargeResponse, when set, renders the 413 instead of plain text (and may answer with another
+   * status, e.g. OTLP's 415 for an unsupported content type, checked first as Mimir does).
+   */
+  tooLargeResponse?: (req: Request, message: string) => { status: number; body: string | Buffer; contentType: string };
 }
 
 /** RequestObserver sees every finished request (metrics, logs). */
@@ -169,13 +174,19 @@ export class HttpServer {
     const tooLarge = opts.tooLarge ?? ((l: number) => `request body too large: limit is ${l} bytes`);
     const lengthHeader = request.headers.get('content-length');
     const declared = lengthHeader === undefined || lengthHeader === '' ? undefined : Number(lengthHeader);
+    const sendTooLarge = (actual?: number): void => {
+      const message = tooLarge(limit, actual);
+      const custom = opts.tooLargeResponse?.(request, message);
+      if (custom !== undefined) r.send(custom.status, custom.body, custom.contentType, {}, true);
+      else r.send(413, message, CONTENT_TYPE.text, {}, true);
+    };
     if (declared !== undefined && declared > limit) {
-      r.send(413, tooLarge(limit, declared), CONTENT_TYPE.text, {}, true);
+      sendTooLarge(declared);
       return;
     }
     readBody(res, r, limit, declared, (body) => {
       if (body === undefined) {
-        r.send(413, tooLarge(limit), CONTENT_TYPE.text, {}, true);
+        sendTooLarge();
         return;
       }
       request.body = body;

@@ -208,6 +208,42 @@ export interface WalReplayResult {
   truncatedBytes: number;
 }
 
+/** OtlpOptions say how to read an OTLP body and translate it (ingestOtlp). */
+export interface OtlpOptions {
+  /** json is true for application/json, false for application/x-protobuf. */
+  json: boolean;
+  /** gzip is true for Content-Encoding: gzip. */
+  gzip: boolean;
+  /** maxSize is -distributor.max-otlp-request-size, the limit of the decompressed body. */
+  maxSize: number;
+  /** addSuffixes is -distributor.otel-metric-suffixes-enabled. */
+  addSuffixes: boolean;
+  /** promoteResourceAttributes is -distributor.otel-promote-resource-attributes. */
+  promoteResourceAttributes: string[];
+  /** keepIdentifyingResourceAttributes is -distributor.otel-keep-identifying-resource-attributes. */
+  keepIdentifyingResourceAttributes: boolean;
+  /** promoteScopeMetadata is -distributor.otel-promote-scope-metadata. */
+  promoteScopeMetadata: boolean;
+}
+
+/** OtlpIngestResult is the outcome of one OTLP push and the answer to give. */
+export interface OtlpIngestResult {
+  /** ingest is what the ingest path did (its errors are in status and message instead). */
+  ingest: IngestResult;
+  /** status is the HTTP status to answer (413: the caller words the message). */
+  status: number;
+  /** grpcCode is the google.rpc.Status code of an error answer. */
+  grpcCode: number;
+  /** message is the error or partial-success message ('' on success). */
+  message: string;
+  /** partialSuccess marks a 200 that carries partial_success. */
+  partialSuccess: boolean;
+  /** droppedNativeHistograms counts exponential histogram points dropped (native histograms are not stored yet). */
+  droppedNativeHistograms: number;
+  /** uncompressedSize is the size of the decompressed body. */
+  uncompressedSize: number;
+}
+
 /** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */
 export const TOO_MANY_SAMPLES_MESSAGE = 'query processing would load too many samples into memory in query execution';
 
@@ -337,6 +373,12 @@ export interface NativeBinding {
    * and with checkChunks every chunk's CRC and samples. Rejects with the first problem.
    */
   verifyBlock?(blockDir: string, minTime: number, maxTime: number, checkChunks: boolean): Promise<BlockVerifyStats>;
+  /**
+   * ingestOtlp decompresses, decodes and translates an OTLP/HTTP metrics body into Prometheus
+   * series and ingests them for the tenant as a remote-write push (validation, limits, WAL, head);
+   * bad input is reported in the result, never thrown.
+   */
+  ingestOtlp?(tenant: string, body: Uint8Array, limits: IngestLimits, opts: OtlpOptions): OtlpIngestResult;
 }
 
 let binding: NativeBinding | undefined;
@@ -356,6 +398,8 @@ export interface Appender {
   ingestV2?(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
   /** ingestSnappyV2, when present, takes the snappy remote-write 2.0 body as posted; undefined means corrupt snappy. */
   ingestSnappyV2?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | undefined;
+  /** ingestOtlp, when present, ingests an OTLP/HTTP metrics body (see NativeBinding.ingestOtlp). */
+  ingestOtlp?(tenant: string, body: Uint8Array, limits: IngestLimits, opts: OtlpOptions): OtlpIngestResult;
 }
 
 /** SeriesQuerier is what the metadata read endpoints need from storage. */
@@ -389,6 +433,7 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
     labelNames: (...a) => b.labelNames(...a),
     labelValues: (...a) => b.labelValues(...a),
     headStats: () => b.headStats(),
+    ingestOtlp: b.ingestOtlp === undefined ? undefined : (tenant, body, limits, opts) => b.ingestOtlp!(tenant, body, limits, opts),
   };
 }
 

@@ -9,6 +9,8 @@ export interface ClientResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** raw is the body's bytes (binary answers: protobuf). */
+  raw: Buffer;
 }
 
 /** RequestOptions for one request. */
@@ -31,7 +33,10 @@ export function httpRequest(port: number, path: string, opts: ClientRequestOptio
       gotResponse = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: raw.toString('utf8'), raw });
+      });
       res.on('error', reject);
     });
     // The server may answer and close before the whole body is written: that

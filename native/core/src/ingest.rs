@@ -73,6 +73,10 @@ pub struct IngestResult {
     pub discarded: Vec<(&'static str, u64)>,
     pub error_status: Option<u16>,
     pub error_message: Option<String>,
+    /// Whether the error came from the head (the ingester: out of order,
+    /// out of bounds, duplicates, series limits) rather than validation;
+    /// OTLP answers those as a partial success.
+    pub ingester_error: bool,
 }
 
 impl IngestResult {
@@ -117,6 +121,17 @@ pub fn ingest_write_request_logged(
         Ok(req) => ingest_decoded(head, wal, req, &CreatedTimestamps::default(), limits),
         Err(e) => IngestResult::decode_error(e.message()),
     }
+}
+
+/// ingest_request_logged is `ingest_decoded` without created timestamps:
+/// for requests built by another protocol's translator (OTLP).
+pub fn ingest_request_logged(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    req: WriteRequestView<'_>,
+    limits: &IngestLimits,
+) -> IngestResult {
+    ingest_decoded(head, wal, req, &CreatedTimestamps::default(), limits)
 }
 
 /// ingest_decoded validates and appends a decoded request (either protocol)
@@ -263,6 +278,7 @@ pub fn ingest_decoded(
 
     // Mimir's distributor returns the ingester's error before its own
     // validation error (both are 400s).
+    res.ingester_error = append_error.is_some();
     if let Some(msg) = append_error.or(validation_error) {
         res.error_status = Some(400);
         res.error_message = Some(msg);

@@ -12,6 +12,7 @@ pub mod index;
 pub mod ingest;
 pub mod labels;
 pub mod limits;
+pub mod otlp;
 pub mod promql;
 pub mod remote;
 pub mod store;

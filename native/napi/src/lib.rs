@@ -15,6 +15,7 @@ use tsdb_core::promql::{self, RangeFn, SeriesSet};
 pub mod store;
 pub mod block_verify;
 pub mod rw2;
+pub mod otlp;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`

@@ -1,0 +1,790 @@
+//! Tests of the OTLP decoders, the translation and the answers, on
+//! hand-encoded protobuf requests.
+
+use super::names::*;
+use super::*;
+use crate::head::DEFAULT_CHUNK_RANGE;
+
+// --- a tiny protobuf encoder -------------------------------------------
+
+fn varint(out: &mut Vec<u8>, mut x: u64) {
+    while x >= 0x80 {
+        out.push((x as u8) | 0x80);
+        x >>= 7;
+    }
+    out.push(x as u8);
+}
+
+fn len_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
+    varint(out, field << 3 | 2);
+    varint(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+fn fixed64_field(out: &mut Vec<u8>, field: u64, x: u64) {
+    varint(out, field << 3 | 1);
+    out.extend_from_slice(&x.to_le_bytes());
+}
+
+fn varint_field(out: &mut Vec<u8>, field: u64, x: u64) {
+    varint(out, field << 3);
+    varint(out, x);
+}
+
+fn kv(key: &str, value: &str) -> Vec<u8> {
+    let mut any = Vec::new();
+    len_field(&mut any, 1, value.as_bytes());
+    let mut out = Vec::new();
+    len_field(&mut out, 1, key.as_bytes());
+    len_field(&mut out, 2, &any);
+    out
+}
+
+fn kv_int(key: &str, value: i64) -> Vec<u8> {
+    let mut any = Vec::new();
+    varint_field(&mut any, 3, value as u64);
+    let mut out = Vec::new();
+    len_field(&mut out, 1, key.as_bytes());
+    len_field(&mut out, 2, &any);
+    out
+}
+
+/// number_point encodes a NumberDataPoint with a double value.
+fn number_point(attrs: &[Vec<u8>], t_ns: u64, v: f64, flags: u32) -> Vec<u8> {
+    let mut p = Vec::new();
+    for a in attrs {
+        len_field(&mut p, 7, a);
+    }
+    fixed64_field(&mut p, 3, t_ns);
+    fixed64_field(&mut p, 4, v.to_bits());
+    if flags != 0 {
+        varint_field(&mut p, 8, u64::from(flags));
+    }
+    p
+}
+
+fn metric(name: &str, unit: &str, data_field: u64, data: &[u8]) -> Vec<u8> {
+    let mut m = Vec::new();
+    len_field(&mut m, 1, name.as_bytes());
+    len_field(&mut m, 3, unit.as_bytes());
+    len_field(&mut m, data_field, data);
+    m
+}
+
+fn gauge(points: &[Vec<u8>]) -> Vec<u8> {
+    let mut g = Vec::new();
+    for p in points {
+        len_field(&mut g, 1, p);
+    }
+    g
+}
+
+fn sum(points: &[Vec<u8>], temporality: u64, monotonic: bool) -> Vec<u8> {
+    let mut s = gauge(points);
+    varint_field(&mut s, 2, temporality);
+    varint_field(&mut s, 3, u64::from(monotonic));
+    s
+}
+
+/// request encodes one resource with one scope holding `metrics`.
+fn request(resource: &[Vec<u8>], scope: Option<(&str, &str)>, metrics: &[Vec<u8>]) -> Vec<u8> {
+    let mut res = Vec::new();
+    for a in resource {
+        len_field(&mut res, 1, a);
+    }
+    let mut sm = Vec::new();
+    if let Some((name, version)) = scope {
+        let mut s = Vec::new();
+        len_field(&mut s, 1, name.as_bytes());
+        len_field(&mut s, 2, version.as_bytes());
+        len_field(&mut sm, 1, &s);
+    }
+    for m in metrics {
+        len_field(&mut sm, 2, m);
+    }
+    let mut rm = Vec::new();
+    len_field(&mut rm, 1, &res);
+    len_field(&mut rm, 2, &sm);
+    let mut out = Vec::new();
+    len_field(&mut out, 1, &rm);
+    out
+}
+
+const T0: u64 = 1_700_000_000_000_000_000; // ns
+
+fn series_of(t: &Translation) -> Vec<(String, Vec<(i64, u64)>)> {
+    let mut out: Vec<(String, Vec<(i64, u64)>)> = (0..t.num_series())
+        .map(|i| {
+            let mut l = t.series_labels(i);
+            l.retain(|(_, v)| !v.is_empty());
+            l.sort();
+            (
+                crate::remote::format_labels(&l),
+                t.series_samples(i)
+                    .iter()
+                    .map(|s| (s.timestamp_ms, s.value.to_bits()))
+                    .collect(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn tr(body: &[u8], settings: &Settings) -> Translation {
+    translate(&proto::decode_export_request(body).unwrap(), settings)
+}
+
+// --- names ---------------------------------------------------------------
+
+#[test]
+fn metric_names_without_suffixes() {
+    let n = |name: &str| metric_name(name, "s", MetricKind::MonotonicSum, false);
+    assert_eq!(n("http.server.duration"), "http_server_duration");
+    assert_eq!(n("..a..b__c.."), "a_b__c");
+    assert_eq!(n("2xx-count"), "_2xx_count");
+    assert_eq!(n("ns:metric"), "ns:metric");
+    assert_eq!(n("ünïcode"), "n_code");
+}
+
+#[test]
+fn metric_names_with_suffixes() {
+    let n = |name: &str, unit: &str, kind| metric_name(name, unit, kind, true);
+    assert_eq!(
+        n("http.server.duration", "s", MetricKind::Histogram),
+        "http_server_duration_seconds"
+    );
+    assert_eq!(
+        n("requests", "1", MetricKind::MonotonicSum),
+        "requests_total"
+    );
+    assert_eq!(
+        n("requests_total", "{req}", MetricKind::MonotonicSum),
+        "requests_total"
+    );
+    assert_eq!(
+        n("total_requests", "", MetricKind::MonotonicSum),
+        "requests_total"
+    );
+    assert_eq!(
+        n("cpu.utilization", "1", MetricKind::Gauge),
+        "cpu_utilization_ratio"
+    );
+    assert_eq!(
+        n("throughput", "By/s", MetricKind::Gauge),
+        "throughput_bytes_per_second"
+    );
+    assert_eq!(
+        n("size_bytes", "By", MetricKind::NonMonotonicSum),
+        "size_bytes"
+    );
+    assert_eq!(n("a__b", "ms", MetricKind::Gauge), "a_b_milliseconds");
+    assert_eq!(n("temp", "Cel", MetricKind::Gauge), "temp_celsius");
+    assert_eq!(
+        n("x", "widgets/min", MetricKind::Gauge),
+        "x_widgets_per_min"
+    );
+}
+
+#[test]
+fn label_names() {
+    assert_eq!(label_name("http.method"), "http_method");
+    assert_eq!(label_name("0day"), "key_0day");
+    assert_eq!(label_name("_private"), "key_private");
+    assert_eq!(label_name("__reserved"), "__reserved");
+    assert_eq!(label_name("ä-b"), "__b");
+    assert_eq!(label_name(""), "");
+}
+
+#[test]
+fn attribute_values_as_strings() {
+    use super::model::{AnyValue, KeyValue};
+    use std::borrow::Cow;
+    assert_eq!(any_value_string(&AnyValue::Double(1.5)), "1.5");
+    assert_eq!(any_value_string(&AnyValue::Double(1e21)), "1e+21");
+    assert_eq!(any_value_string(&AnyValue::Double(1.5e-7)), "1.5e-7");
+    assert_eq!(any_value_string(&AnyValue::Double(100.0)), "100");
+    assert_eq!(any_value_string(&AnyValue::Int(-3)), "-3");
+    assert_eq!(any_value_string(&AnyValue::Bool(true)), "true");
+    assert_eq!(
+        any_value_string(&AnyValue::Bytes(Cow::Borrowed(b"hi!?"))),
+        "aGkhPw=="
+    );
+    let arr = AnyValue::Array(vec![AnyValue::Int(1), AnyValue::String("<a>".into())]);
+    assert_eq!(any_value_string(&arr), "[1,\"\\u003ca\\u003e\"]");
+    let map = AnyValue::KvList(vec![
+        KeyValue {
+            key: "z".into(),
+            value: AnyValue::Bool(false),
+        },
+        KeyValue {
+            key: "a".into(),
+            value: AnyValue::Double(0.5),
+        },
+    ]);
+    assert_eq!(any_value_string(&map), "{\"a\":0.5,\"z\":false}");
+    assert_eq!(format_float(0.1), "0.1");
+    assert_eq!(format_float(1e21), "1000000000000000000000");
+    assert_eq!(format_float(f64::INFINITY), "+Inf");
+}
+
+// --- translation ---------------------------------------------------------
+
+#[test]
+fn gauge_and_sums_with_resource_labels_and_target_info() {
+    let body = request(
+        &[
+            kv("service.name", "api"),
+            kv("service.namespace", "shop"),
+            kv("service.instance.id", "i-1"),
+            kv("host.name", "h1"),
+            kv_int("k8s.pod.count", 3),
+        ],
+        Some(("lib", "1.0")),
+        &[
+            metric(
+                "process.cpu",
+                "1",
+                5,
+                &gauge(&[number_point(
+                    &[kv("cpu", "0"), kv("cpu.state", "user")],
+                    T0,
+                    0.25,
+                    0,
+                )]),
+            ),
+            metric(
+                "requests",
+                "{req}",
+                7,
+                &sum(
+                    &[number_point(&[kv("http.method", "GET")], T0, 7.0, 0)],
+                    2,
+                    true,
+                ),
+            ),
+            metric(
+                "queue",
+                "",
+                7,
+                &sum(&[number_point(&[], T0 + 1_500_000, 3.0, 1)], 2, false),
+            ),
+        ],
+    );
+    let t = tr(&body, &Settings::default());
+    assert!(t.errors.is_empty(), "{:?}", t.errors);
+    let ms = (T0 / 1_000_000) as i64;
+    assert_eq!(
+        series_of(&t),
+        vec![
+            ("process_cpu{cpu=\"0\", cpu_state=\"user\", instance=\"i-1\", job=\"shop/api\"}".to_string(), vec![(ms, 0.25f64.to_bits())]),
+            ("queue{instance=\"i-1\", job=\"shop/api\"}".to_string(), vec![(ms + 1, STALE_NAN)]),
+            ("requests{http_method=\"GET\", instance=\"i-1\", job=\"shop/api\"}".to_string(), vec![(ms, 7f64.to_bits())]),
+            ("target_info{host_name=\"h1\", instance=\"i-1\", job=\"shop/api\", k8s_pod_count=\"3\"}".to_string(), vec![(ms, 1f64.to_bits()), (ms + 1, 1f64.to_bits())]),
+        ]
+    );
+
+    let with_suffixes = Settings {
+        add_suffixes: true,
+        ..Settings::default()
+    };
+    let names: Vec<String> = series_of(&tr(&body, &with_suffixes))
+        .into_iter()
+        .map(|(s, _)| s.split('{').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            "process_cpu_ratio",
+            "queue",
+            "requests_total",
+            "target_info"
+        ]
+    );
+}
+
+#[test]
+fn target_info_spans_the_points_every_150s_and_skips_service_only_resources() {
+    let body = request(
+        &[kv("service.name", "api"), kv("region", "eu")],
+        None,
+        &[metric(
+            "g",
+            "",
+            5,
+            &gauge(&[
+                number_point(&[], T0, 1.0, 0),
+                number_point(&[kv("a", "b")], T0 + 400_000_000_000, 2.0, 0),
+            ]),
+        )],
+    );
+    let t = tr(&body, &Settings::default());
+    let ms = (T0 / 1_000_000) as i64;
+    let info = series_of(&t)
+        .into_iter()
+        .find(|(s, _)| s.starts_with("target_info"))
+        .unwrap();
+    assert_eq!(info.0, "target_info{job=\"api\", region=\"eu\"}");
+    let times: Vec<i64> = info.1.iter().map(|x| x.0).collect();
+    assert_eq!(times, vec![ms, ms + 150_000, ms + 300_000, ms + 400_000]);
+
+    let only_service = request(
+        &[kv("service.name", "api"), kv("service.instance.id", "x")],
+        None,
+        &[metric("g", "", 5, &gauge(&[number_point(&[], T0, 1.0, 0)]))],
+    );
+    assert!(series_of(&tr(&only_service, &Settings::default()))
+        .iter()
+        .all(|(s, _)| !s.starts_with("target_info")));
+    // Without job or instance there is no target_info either.
+    let no_identity = request(
+        &[kv("region", "eu")],
+        None,
+        &[metric("g", "", 5, &gauge(&[number_point(&[], T0, 1.0, 0)]))],
+    );
+    assert_eq!(series_of(&tr(&no_identity, &Settings::default())).len(), 1);
+    // Kept identifying attributes show on target_info.
+    let keep = Settings {
+        keep_identifying_resource_attributes: true,
+        ..Settings::default()
+    };
+    let info = series_of(&tr(&body, &keep))
+        .into_iter()
+        .find(|(s, _)| s.starts_with("target_info"))
+        .unwrap();
+    assert_eq!(
+        info.0,
+        "target_info{job=\"api\", region=\"eu\", service_name=\"api\"}"
+    );
+}
+
+#[test]
+fn promoted_resource_attributes_scope_labels_and_collisions() {
+    let body = request(
+        &[
+            kv("service.name", "api"),
+            kv("deployment.environment", "prod"),
+            kv("host.name", "h1"),
+        ],
+        Some(("io.opentelemetry.runtime", "2.1")),
+        &[metric(
+            "g",
+            "",
+            5,
+            &gauge(&[number_point(
+                &[kv("a.b", "1"), kv("a_b", "2"), kv("host.name", "mine")],
+                T0,
+                1.0,
+                0,
+            )]),
+        )],
+    );
+    let settings = Settings {
+        promote_resource_attributes: vec![
+            "deployment.environment".to_string(),
+            "host.name".to_string(),
+        ],
+        promote_scope_metadata: true,
+        ..Settings::default()
+    };
+    let s = series_of(&tr(&body, &settings));
+    assert_eq!(
+        s[0].0,
+        "g{a_b=\"1;2\", deployment_environment=\"prod\", host_name=\"mine\", job=\"api\", otel_scope_name=\"io.opentelemetry.runtime\", otel_scope_version=\"2.1\"}"
+    );
+}
+
+#[test]
+fn histogram_and_summary() {
+    // HistogramDataPoint: count 10, sum 12.5, bounds [0.1, 1], counts [2, 5, 3].
+    let mut hp = Vec::new();
+    len_field(&mut hp, 9, &kv("route", "/x"));
+    fixed64_field(&mut hp, 3, T0);
+    fixed64_field(&mut hp, 4, 10);
+    fixed64_field(&mut hp, 5, 12.5f64.to_bits());
+    let mut counts = Vec::new();
+    for c in [2u64, 5, 3] {
+        counts.extend_from_slice(&c.to_le_bytes());
+    }
+    len_field(&mut hp, 6, &counts);
+    let mut bounds = Vec::new();
+    for b in [0.1f64, 1.0] {
+        bounds.extend_from_slice(&b.to_bits().to_le_bytes());
+    }
+    len_field(&mut hp, 7, &bounds);
+    let mut h = Vec::new();
+    len_field(&mut h, 1, &hp);
+    varint_field(&mut h, 2, 2);
+
+    // SummaryDataPoint: count 4, sum 2, quantiles 0.5 -> 0.4, 0.99 -> 0.9.
+    let mut sp = Vec::new();
+    fixed64_field(&mut sp, 3, T0);
+    fixed64_field(&mut sp, 4, 4);
+    fixed64_field(&mut sp, 5, 2f64.to_bits());
+    for (q, v) in [(0.5f64, 0.4f64), (0.99, 0.9)] {
+        let mut qv = Vec::new();
+        fixed64_field(&mut qv, 1, q.to_bits());
+        fixed64_field(&mut qv, 2, v.to_bits());
+        len_field(&mut sp, 6, &qv);
+    }
+    let mut s = Vec::new();
+    len_field(&mut s, 1, &sp);
+
+    let body = request(
+        &[],
+        None,
+        &[metric("latency", "s", 9, &h), metric("rpc", "ms", 11, &s)],
+    );
+    let t = tr(
+        &body,
+        &Settings {
+            add_suffixes: true,
+            ..Settings::default()
+        },
+    );
+    let ms = (T0 / 1_000_000) as i64;
+    let got: Vec<(String, f64)> = series_of(&t)
+        .into_iter()
+        .map(|(n, v)| (n, f64::from_bits(v[0].1)))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "latency_seconds_bucket{le=\"+Inf\", route=\"/x\"}".to_string(),
+                10.0
+            ),
+            (
+                "latency_seconds_bucket{le=\"0.1\", route=\"/x\"}".to_string(),
+                2.0
+            ),
+            (
+                "latency_seconds_bucket{le=\"1\", route=\"/x\"}".to_string(),
+                7.0
+            ),
+            ("latency_seconds_count{route=\"/x\"}".to_string(), 10.0),
+            ("latency_seconds_sum{route=\"/x\"}".to_string(), 12.5),
+            ("rpc_milliseconds_count".to_string(), 4.0),
+            ("rpc_milliseconds_sum".to_string(), 2.0),
+            ("rpc_milliseconds{quantile=\"0.5\"}".to_string(), 0.4),
+            ("rpc_milliseconds{quantile=\"0.99\"}".to_string(), 0.9),
+        ]
+    );
+    assert!(series_of(&t).iter().all(|(_, v)| v[0].0 == ms));
+}
+
+#[test]
+fn dropped_metrics_and_their_errors() {
+    // Delta sum, empty gauge, metric without data, exponential histogram.
+    let delta = metric(
+        "d.sum",
+        "",
+        7,
+        &sum(&[number_point(&[], T0, 1.0, 0)], 1, true),
+    );
+    let empty = metric("empty", "", 5, &gauge(&[]));
+    let mut no_data = Vec::new();
+    len_field(&mut no_data, 1, b"nodata");
+    let mut eh_point = Vec::new();
+    fixed64_field(&mut eh_point, 3, T0);
+    let mut eh = Vec::new();
+    len_field(&mut eh, 1, &eh_point);
+    len_field(&mut eh, 1, &eh_point);
+    varint_field(&mut eh, 2, 2);
+    let exp = metric("exp", "", 10, &eh);
+    let ok = metric("ok", "", 5, &gauge(&[number_point(&[], T0, 1.0, 0)]));
+    let t = tr(
+        &request(&[], None, &[delta, empty, no_data, exp, ok]),
+        &Settings::default(),
+    );
+    assert_eq!(
+        t.error_text().unwrap(),
+        "invalid temporality and type combination for metric \"d.sum\"; empty data points. empty is dropped; could not get aggregation temporality for nodata as it has unsupported metric type Empty"
+    );
+    assert_eq!(t.dropped_native_histograms, 2);
+    assert_eq!(t.num_series(), 1);
+}
+
+#[test]
+fn identical_label_sets_share_a_series() {
+    let body = request(
+        &[],
+        None,
+        &[
+            metric(
+                "g",
+                "",
+                5,
+                &gauge(&[number_point(&[kv("a", "1")], T0, 1.0, 0)]),
+            ),
+            metric(
+                "g",
+                "",
+                5,
+                &gauge(&[number_point(&[kv("a", "1")], T0 + 1_000_000_000, 2.0, 0)]),
+            ),
+        ],
+    );
+    let t = tr(&body, &Settings::default());
+    assert_eq!(t.num_series(), 1);
+    assert_eq!(t.series_samples(0).len(), 2);
+}
+
+// --- decoding ------------------------------------------------------------
+
+#[test]
+fn json_decodes_like_protobuf() {
+    let json = br#"{"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"api"}},{"key":"n","value":{"intValue":"5"}}]},
+      "scopeMetrics":[{"scope":{"name":"lib"},"metrics":[
+        {"name":"g","gauge":{"dataPoints":[{"attributes":[{"key":"a","value":{"boolValue":true}}],"timeUnixNano":"1700000000000000000","asDouble":1.5}]}},
+        {"name":"c","sum":{"aggregationTemporality":"AGGREGATION_TEMPORALITY_CUMULATIVE","isMonotonic":true,"dataPoints":[{"timeUnixNano":"1700000000000000000","asInt":"7","flags":1}]}},
+        {"name":"h","histogram":{"aggregationTemporality":2,"dataPoints":[{"timeUnixNano":"1700000000000000000","count":"3","sum":1,"bucketCounts":["1","2"],"explicitBounds":[0.5]}]}},
+        {"name":"s","summary":{"dataPoints":[{"timeUnixNano":"1700000000000000000","count":"2","sum":3,"quantileValues":[{"quantile":0.5,"value":1}]}]}}
+      ]}]}]}"#;
+    let req = json::decode_export_request_json(json).unwrap();
+    let t = translate(&req, &Settings::default());
+    let ms = (T0 / 1_000_000) as i64;
+    let s = series_of(&t);
+    let names: Vec<&str> = s.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "c{job=\"api\"}",
+            "g{a=\"true\", job=\"api\"}",
+            "h_bucket{job=\"api\", le=\"+Inf\"}",
+            "h_bucket{job=\"api\", le=\"0.5\"}",
+            "h_count{job=\"api\"}",
+            "h_sum{job=\"api\"}",
+            "s_count{job=\"api\"}",
+            "s_sum{job=\"api\"}",
+            "s{job=\"api\", quantile=\"0.5\"}",
+            "target_info{job=\"api\", n=\"5\"}",
+        ]
+    );
+    assert_eq!(s[0].1, vec![(ms, STALE_NAN)]);
+    assert_eq!(s[1].1, vec![(ms, 1.5f64.to_bits())]);
+    assert!(json::decode_export_request_json(b"{").is_err());
+    assert!(json::decode_export_request_json(br#"{"resourceMetrics":{}}"#).is_err());
+}
+
+#[test]
+fn protobuf_errors() {
+    assert_eq!(
+        proto::decode_export_request(&[0x0a, 0x05, 0x01])
+            .unwrap_err()
+            .0,
+        "unexpected EOF"
+    );
+    assert_eq!(
+        proto::decode_export_request(&[0x08, 0x01]).unwrap_err().0,
+        "proto: wrong wireType = 0 for field ResourceMetrics"
+    );
+    assert_eq!(
+        proto::decode_export_request(&[0x0c]).unwrap_err().0,
+        "proto: ExportMetricsServiceRequest: wiretype end group for non-group"
+    );
+    // Unknown fields are skipped.
+    let mut body = Vec::new();
+    varint_field(&mut body, 9, 1);
+    len_field(&mut body, 10, b"xyz");
+    assert!(proto::decode_export_request(&body)
+        .unwrap()
+        .resource_metrics
+        .is_empty());
+}
+
+// --- the whole push --------------------------------------------------------
+
+fn limits(now_ms: i64) -> IngestLimits {
+    IngestLimits {
+        now_ms,
+        ..IngestLimits::default()
+    }
+}
+
+fn push(head: &Head, body: &[u8], compression: Compression, lim: &IngestLimits) -> OtlpResult {
+    let req = OtlpRequest {
+        body,
+        encoding: Encoding::Protobuf,
+        compression,
+        max_size: 1 << 20,
+    };
+    ingest_otlp(head, None, &req, &Settings::default(), lim)
+}
+
+#[test]
+fn ingest_gzip_and_plain() {
+    use std::io::Write;
+    let head = Head::new("otlp-t1", DEFAULT_CHUNK_RANGE);
+    let now = (T0 / 1_000_000) as i64;
+    let body = request(
+        &[kv("service.name", "api")],
+        None,
+        &[metric("g", "", 5, &gauge(&[number_point(&[], T0, 1.0, 0)]))],
+    );
+    let r = push(&head, &body, Compression::None, &limits(now));
+    assert_eq!(
+        (r.status, r.ingest.accepted_samples, r.ingest.created_series),
+        (200, 1, 1)
+    );
+
+    let body2 = request(
+        &[kv("service.name", "api")],
+        None,
+        &[metric(
+            "g",
+            "",
+            5,
+            &gauge(&[number_point(&[], T0 + 1_000_000_000, 2.0, 0)]),
+        )],
+    );
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&body2).unwrap();
+    let gz = enc.finish().unwrap();
+    let r = push(&head, &gz, Compression::Gzip, &limits(now));
+    assert_eq!(
+        (r.status, r.ingest.accepted_samples, r.uncompressed_size),
+        (200, 1, body2.len() as u64)
+    );
+    assert_eq!(head.num_series(), 1);
+
+    let r = push(&head, b"not gzip at all", Compression::Gzip, &limits(now));
+    assert_eq!(
+        (r.status, r.grpc_code, r.message.as_str()),
+        (400, 400, "gzip: invalid header")
+    );
+    let r = push(&head, &gz[..gz.len() / 2], Compression::Gzip, &limits(now));
+    assert_eq!(r.status, 400);
+    let small = OtlpRequest {
+        body: &gz,
+        encoding: Encoding::Protobuf,
+        compression: Compression::Gzip,
+        max_size: 10,
+    };
+    let r = ingest_otlp(&head, None, &small, &Settings::default(), &limits(now));
+    assert_eq!((r.status, r.grpc_code), (413, 413));
+}
+
+#[test]
+fn answers_as_mimir() {
+    let head = Head::new("otlp-t2", DEFAULT_CHUNK_RANGE);
+    let now = (T0 / 1_000_000) as i64;
+    let g = |v: f64, t: u64| {
+        request(
+            &[],
+            None,
+            &[metric("g", "", 5, &gauge(&[number_point(&[], t, v, 0)]))],
+        )
+    };
+    assert_eq!(
+        push(&head, &g(1.0, T0), Compression::None, &limits(now)).status,
+        200
+    );
+    // An older sample: the head refuses it, which is a partial success.
+    let r = push(
+        &head,
+        &g(2.0, T0 - 1_000_000_000),
+        Compression::None,
+        &limits(now),
+    );
+    assert_eq!((r.status, r.partial_success), (200, true));
+    assert!(
+        r.message.contains("(err-mimir-sample-out-of-order)"),
+        "{}",
+        r.message
+    );
+
+    // Translator errors after storing the rest: 400 "otlp parse error".
+    let mixed = request(
+        &[],
+        None,
+        &[
+            metric("d", "", 7, &sum(&[number_point(&[], T0, 1.0, 0)], 1, true)),
+            metric("g2", "", 5, &gauge(&[number_point(&[], T0, 1.0, 0)])),
+        ],
+    );
+    let r = push(&head, &mixed, Compression::None, &limits(now));
+    assert_eq!(
+        (r.status, r.grpc_code, r.ingest.accepted_samples),
+        (400, 400, 1)
+    );
+    assert_eq!(
+        r.message,
+        "otlp parse error: invalid temporality and type combination for metric \"d\""
+    );
+    assert!(r.ingest.discarded.contains(&("otlp_parse_error", 1)));
+    // Only dropped metrics: nothing to push.
+    let only = request(
+        &[],
+        None,
+        &[metric(
+            "d",
+            "",
+            7,
+            &sum(&[number_point(&[], T0, 1.0, 0)], 1, true),
+        )],
+    );
+    let r = push(&head, &only, Compression::None, &limits(now));
+    assert_eq!((r.status, r.grpc_code, r.ingest.series), (400, 400, 0));
+
+    // A too long attribute value is worded in OTel terms.
+    let long = request(
+        &[],
+        None,
+        &[metric(
+            "foo",
+            "",
+            5,
+            &gauge(&[number_point(&[kv("too_long", "huge value")], T0, 1.0, 0)]),
+        )],
+    );
+    let lim = IngestLimits {
+        max_label_value_length: 9,
+        ..limits(now)
+    };
+    let r = push(&head, &long, Compression::None, &lim);
+    assert_eq!((r.status, r.grpc_code), (400, grpc::INVALID_ARGUMENT));
+    assert_eq!(
+        r.message,
+        "received a metric whose attribute value length of 10 exceeds the limit of 9, attribute: 'too_long', value: 'huge value' (truncated) metric: 'foo{too_long=\"huge value\"}'. See: https://grafana.com/docs/grafana-cloud/send-data/otlp/otlp-format-considerations/#metrics-ingestion-limits"
+    );
+    // Other validation errors keep Mimir's text.
+    let far = push(
+        &head,
+        &g(1.0, T0 + 3_600_000_000_000),
+        Compression::None,
+        &limits(now),
+    );
+    assert_eq!((far.status, far.grpc_code), (400, grpc::INVALID_ARGUMENT));
+    assert!(
+        far.message.contains("(err-mimir-too-far-in-future)"),
+        "{}",
+        far.message
+    );
+
+    // Rate limited: 429, ResourceExhausted, nothing stored.
+    crate::limits::reset_rate_limiter("otlp-t2");
+    let lim = IngestLimits {
+        ingestion_rate: Some(crate::limits::RateLimit {
+            rate: 1.0,
+            burst: 1,
+        }),
+        ..limits(now)
+    };
+    let two = request(
+        &[],
+        None,
+        &[metric(
+            "new",
+            "",
+            5,
+            &gauge(&[
+                number_point(&[], T0, 1.0, 0),
+                number_point(&[kv("a", "b")], T0, 1.0, 0),
+            ]),
+        )],
+    );
+    let r = push(&head, &two, Compression::None, &lim);
+    assert_eq!((r.status, r.grpc_code), (429, grpc::RESOURCE_EXHAUSTED));
+    assert_eq!(r.ingest.accepted_samples, 0);
+}

@@ -1,0 +1,536 @@
+//! Translation of a decoded OTLP request into Prometheus series, as the
+//! Prometheus OTLP translator (`prometheusremotewrite.FromMetrics`) does it
+//! for Mimir:
+//!
+//! * labels of a data point: its attributes (keys sanitised, values of
+//!   keys that collide once sanitised joined with `;` in key order), then
+//!   the promoted resource attributes, the scope labels
+//!   (`otel_scope_name`, `otel_scope_version`, `otel_scope_schema_url`,
+//!   `otel_scope_<attr>`, when scope promotion is on and the scope has a
+//!   name), `job` = `service.namespace/service.name` (or `service.name`),
+//!   `instance` = `service.instance.id`, and `__name__`;
+//! * gauges and non-monotonic sums: one sample per point; monotonic sums:
+//!   the same under a `_total` name when suffixes are on; histograms:
+//!   `_bucket{le}` (cumulative, `+Inf` = count), `_sum` (when sent),
+//!   `_count`; summaries: `{quantile}`, `_sum`, `_count`;
+//! * a point flagged "no recorded value" becomes a staleness marker;
+//!   times go from nanoseconds to milliseconds;
+//! * every resource with attributes other than the service ones gets a
+//!   `target_info` series over the span of its points (a sample every
+//!   2.5 minutes, half the default lookback delta, and one at the end);
+//! * metrics with delta or unspecified temporality, without data points
+//!   or without data are dropped with the translator's error texts.
+//!   Exponential histograms (native histograms, which this store does not
+//!   hold yet) are dropped and counted.
+//!
+//! Points with identical label sets land in one series, so the ingest path
+//! sees one series per label set as with remote write.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use crate::remote::{Sample, SeriesEntry, WriteRequestView};
+
+use super::model::*;
+use super::names::{any_value_string, format_float, label_name, metric_name, MetricKind};
+
+/// STALE_NAN is Prometheus's staleness marker.
+pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
+
+/// TARGET_INFO_INTERVAL_MS is half of the default 5m lookback delta.
+const TARGET_INFO_INTERVAL_MS: i64 = 150_000;
+
+const IDENTIFYING_ATTRS: [&str; 3] = ["service.namespace", "service.name", "service.instance.id"];
+
+/// Settings are the per-tenant translation options (Mimir's
+/// `-distributor.otel-*` limits).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// -distributor.otel-metric-suffixes-enabled.
+    pub add_suffixes: bool,
+    /// -distributor.otel-promote-resource-attributes.
+    pub promote_resource_attributes: Vec<String>,
+    /// -distributor.otel-keep-identifying-resource-attributes.
+    pub keep_identifying_resource_attributes: bool,
+    /// -distributor.otel-promote-scope-metadata.
+    pub promote_scope_metadata: bool,
+}
+
+/// Translation is the series made from one request. Label strings live in
+/// one arena; [`Translation::view`] lends them to the ingest path.
+#[derive(Debug, Default)]
+pub struct Translation {
+    arena: String,
+    /// Label (name, value) spans into the arena, series after series.
+    labels: Vec<((usize, usize), (usize, usize))>,
+    /// Each series' label range and samples.
+    series: Vec<(usize, usize, Vec<Sample>)>,
+    index: HashMap<u64, Vec<usize>>,
+    hasher: ahash::RandomState,
+    /// The translator's errors (metrics dropped), in request order.
+    pub errors: Vec<String>,
+    /// Exponential histogram points dropped (native histograms).
+    pub dropped_native_histograms: u64,
+}
+
+impl Translation {
+    /// num_series is the number of distinct label sets.
+    pub fn num_series(&self) -> usize {
+        self.series.len()
+    }
+
+    /// num_samples counts the samples of all series.
+    pub fn num_samples(&self) -> usize {
+        self.series.iter().map(|s| s.2.len()).sum()
+    }
+
+    /// series_labels returns series `i`'s labels in creation order.
+    pub fn series_labels(&self, i: usize) -> Vec<(&str, &str)> {
+        let (a, b, _) = &self.series[i];
+        self.labels[*a..*b]
+            .iter()
+            .map(|(n, v)| (&self.arena[n.0..n.1], &self.arena[v.0..v.1]))
+            .collect()
+    }
+
+    /// series_samples returns series `i`'s samples.
+    pub fn series_samples(&self, i: usize) -> &[Sample] {
+        &self.series[i].2
+    }
+
+    /// view is the translation as a decoded remote-write request.
+    pub fn view(&self) -> WriteRequestView<'_> {
+        let mut v = WriteRequestView {
+            labels: self
+                .labels
+                .iter()
+                .map(|(n, val)| (&self.arena[n.0..n.1], &self.arena[val.0..val.1]))
+                .collect(),
+            ..WriteRequestView::default()
+        };
+        v.samples.reserve(self.num_samples());
+        for (a, b, samples) in &self.series {
+            let start = v.samples.len();
+            v.samples.extend_from_slice(samples);
+            v.series.push(SeriesEntry {
+                labels_start: *a,
+                labels_end: *b,
+                samples_start: start,
+                samples_end: v.samples.len(),
+                exemplars: 0,
+                histograms: 0,
+            });
+        }
+        v
+    }
+
+    /// error_text joins the errors as Go's multierr does ("a; b").
+    pub fn error_text(&self) -> Option<String> {
+        (!self.errors.is_empty()).then(|| self.errors.join("; "))
+    }
+
+    /// add appends a sample to the series of `labels` (sorted here),
+    /// creating it when new.
+    fn add(&mut self, labels: &mut [(String, String)], sample: Sample) {
+        labels.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut h = self.hasher.build_hasher();
+        for (n, v) in labels.iter() {
+            n.hash(&mut h);
+            v.hash(&mut h);
+        }
+        let key = h.finish();
+        if let Some(candidates) = self.index.get(&key) {
+            for &i in candidates {
+                let (a, b, _) = &self.series[i];
+                let same = b - a == labels.len()
+                    && self.labels[*a..*b].iter().zip(labels.iter()).all(|(x, y)| {
+                        self.arena[x.0 .0..x.0 .1] == y.0 && self.arena[x.1 .0..x.1 .1] == y.1
+                    });
+                if same {
+                    self.series[i].2.push(sample);
+                    return;
+                }
+            }
+        }
+        let start = self.labels.len();
+        for (n, v) in labels.iter() {
+            let ns = self.arena.len();
+            self.arena.push_str(n);
+            let vs = self.arena.len();
+            self.arena.push_str(v);
+            self.labels.push(((ns, vs), (vs, self.arena.len())));
+        }
+        self.series.push((start, self.labels.len(), vec![sample]));
+        self.index
+            .entry(key)
+            .or_default()
+            .push(self.series.len() - 1);
+    }
+}
+
+/// LabelMap is a small ordered map of labels (a handful per series).
+#[derive(Default)]
+struct LabelMap(Vec<(String, String)>);
+
+impl LabelMap {
+    fn position(&self, k: &str) -> Option<usize> {
+        self.0.iter().position(|(n, _)| n == k)
+    }
+
+    fn set(&mut self, k: String, v: String) {
+        match self.position(&k) {
+            Some(i) => self.0[i].1 = v,
+            None => self.0.push((k, v)),
+        }
+    }
+
+    fn set_if_absent(&mut self, k: String, v: String) {
+        if self.position(&k).is_none() {
+            self.0.push((k, v));
+        }
+    }
+
+    fn join(&mut self, k: String, v: String) {
+        match self.position(&k) {
+            Some(i) => {
+                self.0[i].1.push(';');
+                self.0[i].1.push_str(&v);
+            }
+            None => self.0.push((k, v)),
+        }
+    }
+}
+
+/// ResourceLabels are the labels every point of a resource gets.
+struct ResourceLabels {
+    job: Option<String>,
+    instance: Option<String>,
+    promoted: Vec<(String, String)>,
+}
+
+fn attr<'x>(attrs: &'x [KeyValue<'_>], key: &str) -> Option<&'x AnyValue<'x>> {
+    attrs.iter().find(|kv| kv.key == key).map(|kv| &kv.value)
+}
+
+impl ResourceLabels {
+    fn new(resource: &[KeyValue<'_>], promote: &[String]) -> Self {
+        let job = attr(resource, "service.name").map(|name| {
+            let name = any_value_string(name);
+            match attr(resource, "service.namespace") {
+                Some(ns) => format!("{}/{}", any_value_string(ns), name),
+                None => name,
+            }
+        });
+        let instance = attr(resource, "service.instance.id").map(any_value_string);
+        let mut promoted: Vec<(&str, String)> = resource
+            .iter()
+            .filter(|kv| promote.iter().any(|p| *p == kv.key))
+            .map(|kv| (kv.key.as_ref(), any_value_string(&kv.value)))
+            .collect();
+        promoted.sort_by(|a, b| a.0.cmp(b.0));
+        ResourceLabels {
+            job,
+            instance,
+            promoted: promoted
+                .into_iter()
+                .map(|(k, v)| (label_name(k), v))
+                .collect(),
+        }
+    }
+}
+
+/// ScopeLabels are the scope's labels when scope promotion applies.
+fn scope_labels(sm: &ScopeMetrics<'_>, settings: &Settings) -> Vec<(String, String)> {
+    if !settings.promote_scope_metadata || sm.scope_name.is_empty() {
+        return Vec::new();
+    }
+    let mut out = vec![
+        ("otel_scope_name".to_string(), sm.scope_name.to_string()),
+        (
+            "otel_scope_version".to_string(),
+            sm.scope_version.to_string(),
+        ),
+        (
+            "otel_scope_schema_url".to_string(),
+            sm.schema_url.to_string(),
+        ),
+    ];
+    for kv in &sm.scope_attributes {
+        out.push((
+            label_name(&format!("otel_scope_{}", kv.key)),
+            any_value_string(&kv.value),
+        ));
+    }
+    out
+}
+
+/// base_labels is the translator's `createAttributes` without extras.
+fn base_labels(
+    attrs: &[KeyValue<'_>],
+    res: &ResourceLabels,
+    scope: &[(String, String)],
+    ignore: &[&str],
+) -> LabelMap {
+    let mut raw: Vec<(&str, String)> = attrs
+        .iter()
+        .filter(|kv| !ignore.contains(&kv.key.as_ref()))
+        .map(|kv| (kv.key.as_ref(), any_value_string(&kv.value)))
+        .collect();
+    raw.sort_by(|a, b| a.0.cmp(b.0));
+    let mut l = LabelMap(Vec::with_capacity(raw.len() + res.promoted.len() + 3));
+    for (k, v) in raw {
+        l.join(label_name(k), v);
+    }
+    for (k, v) in &res.promoted {
+        l.set_if_absent(k.clone(), v.clone());
+    }
+    for (k, v) in scope {
+        l.set(k.clone(), v.clone());
+    }
+    if let Some(job) = &res.job {
+        l.set("job".to_string(), job.clone());
+    }
+    if let Some(instance) = &res.instance {
+        l.set("instance".to_string(), instance.clone());
+    }
+    l
+}
+
+/// ms converts OTLP nanoseconds to milliseconds as the translator does
+/// (the u64 read as i64, division truncating).
+fn ms(t: u64) -> i64 {
+    (t as i64) / 1_000_000
+}
+
+fn value(v: f64, flags: u32) -> f64 {
+    if flags & FLAG_NO_RECORDED_VALUE != 0 {
+        f64::from_bits(STALE_NAN)
+    } else {
+        v
+    }
+}
+
+/// go_quote is Go's `%q` for the names in error texts.
+fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// translate turns a decoded request into series.
+pub fn translate(req: &ExportRequest<'_>, settings: &Settings) -> Translation {
+    let mut out = Translation::default();
+    for rm in &req.resource_metrics {
+        let res = ResourceLabels::new(&rm.resource, &settings.promote_resource_attributes);
+        let (mut earliest, mut latest) = (u64::MAX, 0u64);
+        for sm in &rm.scope_metrics {
+            let scope = scope_labels(sm, settings);
+            for m in &sm.metrics {
+                for t in m.data.point_times() {
+                    earliest = earliest.min(t);
+                    latest = latest.max(t);
+                }
+                translate_metric(&mut out, m, &res, &scope, settings);
+            }
+        }
+        if earliest < u64::MAX {
+            add_target_info(&mut out, &rm.resource, settings, earliest, latest);
+        }
+    }
+    out
+}
+
+fn translate_metric(
+    out: &mut Translation,
+    m: &Metric<'_>,
+    res: &ResourceLabels,
+    scope: &[(String, String)],
+    settings: &Settings,
+) {
+    let temporality = match &m.data {
+        MetricData::Empty => {
+            out.errors.push(format!(
+                "could not get aggregation temporality for {} as it has unsupported metric type Empty",
+                m.name
+            ));
+            return;
+        }
+        MetricData::Sum { temporality, .. }
+        | MetricData::Histogram { temporality, .. }
+        | MetricData::ExponentialHistogram { temporality, .. } => Some(*temporality),
+        MetricData::Gauge(_) | MetricData::Summary(_) => None,
+    };
+    if temporality.is_some_and(|t| t != TEMPORALITY_CUMULATIVE) {
+        out.errors.push(format!(
+            "invalid temporality and type combination for metric {}",
+            go_quote(&m.name)
+        ));
+        return;
+    }
+    let kind = match &m.data {
+        MetricData::Empty => MetricKind::Empty,
+        MetricData::Gauge(_) => MetricKind::Gauge,
+        MetricData::Sum {
+            monotonic: true, ..
+        } => MetricKind::MonotonicSum,
+        MetricData::Sum { .. } => MetricKind::NonMonotonicSum,
+        MetricData::Histogram { .. } => MetricKind::Histogram,
+        MetricData::ExponentialHistogram { .. } => MetricKind::ExponentialHistogram,
+        MetricData::Summary(_) => MetricKind::Summary,
+    };
+    let name = metric_name(&m.name, &m.unit, kind, settings.add_suffixes);
+    let empty = match &m.data {
+        MetricData::Gauge(p) | MetricData::Sum { points: p, .. } => p.is_empty(),
+        MetricData::Histogram { points, .. } => points.is_empty(),
+        MetricData::ExponentialHistogram { times, .. } => times.is_empty(),
+        MetricData::Summary(p) => p.is_empty(),
+        MetricData::Empty => true,
+    };
+    if empty {
+        out.errors
+            .push(format!("empty data points. {} is dropped", m.name));
+        return;
+    }
+    match &m.data {
+        MetricData::Gauge(points) | MetricData::Sum { points, .. } => {
+            for p in points {
+                let mut l = base_labels(&p.attributes, res, scope, &[]);
+                l.set("__name__".to_string(), name.clone());
+                let s = Sample {
+                    timestamp_ms: ms(p.time_unix_nano),
+                    value: value(p.value, p.flags),
+                };
+                out.add(&mut l.0, s);
+            }
+        }
+        MetricData::Histogram { points, .. } => {
+            for p in points {
+                let base = base_labels(&p.attributes, res, scope, &[]).0;
+                let t = ms(p.time_unix_nano);
+                let mut emit = |suffix: &str, extra: Option<(&str, String)>, v: f64| {
+                    let mut l = base.clone();
+                    if let Some((k, val)) = extra {
+                        l.push((k.to_string(), val));
+                    }
+                    l.push(("__name__".to_string(), format!("{name}{suffix}")));
+                    out.add(
+                        &mut l,
+                        Sample {
+                            timestamp_ms: t,
+                            value: value(v, p.flags),
+                        },
+                    );
+                };
+                if let Some(sum) = p.sum {
+                    emit("_sum", None, sum);
+                }
+                emit("_count", None, p.count as f64);
+                let mut cumulative = 0u64;
+                for (bound, count) in p.explicit_bounds.iter().zip(&p.bucket_counts) {
+                    cumulative = cumulative.wrapping_add(*count);
+                    emit(
+                        "_bucket",
+                        Some(("le", format_float(*bound))),
+                        cumulative as f64,
+                    );
+                }
+                emit("_bucket", Some(("le", "+Inf".to_string())), p.count as f64);
+            }
+        }
+        MetricData::Summary(points) => {
+            for p in points {
+                let base = base_labels(&p.attributes, res, scope, &[]).0;
+                let t = ms(p.time_unix_nano);
+                let mut emit = |suffix: &str, extra: Option<(&str, String)>, v: f64| {
+                    let mut l = base.clone();
+                    if let Some((k, val)) = extra {
+                        l.push((k.to_string(), val));
+                    }
+                    l.push(("__name__".to_string(), format!("{name}{suffix}")));
+                    out.add(
+                        &mut l,
+                        Sample {
+                            timestamp_ms: t,
+                            value: value(v, p.flags),
+                        },
+                    );
+                };
+                emit("_sum", None, p.sum);
+                emit("_count", None, p.count as f64);
+                for (q, v) in &p.quantiles {
+                    emit("", Some(("quantile", format_float(*q))), *v);
+                }
+            }
+        }
+        MetricData::ExponentialHistogram { times, .. } => {
+            out.dropped_native_histograms += times.len() as u64;
+        }
+        MetricData::Empty => {}
+    }
+}
+
+/// add_target_info adds the resource's `target_info` series over
+/// [earliest, latest] (nanoseconds).
+fn add_target_info(
+    out: &mut Translation,
+    resource: &[KeyValue<'_>],
+    settings: &Settings,
+    earliest: u64,
+    latest: u64,
+) {
+    let identifying = resource
+        .iter()
+        .filter(|kv| IDENTIFYING_ATTRS.contains(&kv.key.as_ref()))
+        .count();
+    if resource.len() == identifying {
+        return;
+    }
+    let res = ResourceLabels::new(resource, &[]);
+    let ignore: &[&str] = if settings.keep_identifying_resource_attributes {
+        &[]
+    } else {
+        &IDENTIFYING_ATTRS
+    };
+    let mut l = base_labels(resource, &res, &[], ignore);
+    if l.position("job").is_none() && l.position("instance").is_none() {
+        return;
+    }
+    l.set("__name__".to_string(), "target_info".to_string());
+    let to_ms = |t: u64| (t as i64).div_euclid(1_000_000);
+    let (first, last) = (to_ms(earliest), to_ms(latest));
+    let (first_ns, last_ns) = (earliest as i64, latest as i64);
+    let mut times = Vec::new();
+    let mut t = first_ns;
+    while t < last_ns {
+        times.push(t.div_euclid(1_000_000));
+        t = t.saturating_add(TARGET_INFO_INTERVAL_MS * 1_000_000);
+    }
+    if times.last().is_none_or(|x| *x < last) {
+        times.push(last);
+    }
+    debug_assert!(times[0] >= first);
+    for t in times {
+        let mut labels = l.0.clone();
+        out.add(
+            &mut labels,
+            Sample {
+                timestamp_ms: t,
+                value: 1.0,
+            },
+        );
+    }
+}
