@@ -6,82 +6,33 @@
 // a corrupt middle segment: the server still starts and serves.
 
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { httpRequest } from '../../src/testing/http-client.js';
+import { Rng, sleep, startProcess, waitReady, type ServerProcess } from './lib/process.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const TENANT = 'crash-test';
 const PUSHERS = 3;
 const SERIES_PER_PUSHER = 4;
 const ROUNDS = 6;
 const START = Date.now() - 30 * 60_000;
 
-/** Rng is a fixed-seed xorshift32. */
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    return (this.s >>> 0) / 4294967296;
-  }
-}
-
-interface Server {
-  child: ChildProcess;
-  port: number;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'mimir-crash-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const tsdbDir = join(dir, 'tsdb');
 const walDir = join(tsdbDir, TENANT, 'wal');
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** start spawns the server and resolves once it listens (it may still be replaying). */
-async function start(): Promise<Server> {
-  const child = spawn(
-    process.execPath,
-    [
-      MAIN,
-      '-server.http-listen-address=127.0.0.1',
-      '-server.http-listen-port=0',
-      `-blocks-storage.tsdb.dir=${tsdbDir}`,
-      `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
-      `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
-      // Small segments, so that the rounds cross segment boundaries.
-      '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /msg="server listening" addr=127\.0\.0\.1:(\d+)/.exec(stderr);
-      if (m) resolve(Number(m[1]));
-    });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${stderr}`)));
-  });
-  return { child, port, stderr: () => stderr, exited };
-}
-
-/** waitReady polls /ready until 200. */
-async function waitReady(s: Server): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    const res = await httpRequest(s.port, '/ready').catch(() => undefined);
-    if (res?.status === 200) return;
-    await sleep(25);
-  }
-  throw new Error(`not ready: ${s.stderr()}`);
+function start(): Promise<ServerProcess> {
+  return startProcess([
+    `-blocks-storage.tsdb.dir=${tsdbDir}`,
+    `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
+    `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
+    // Small segments, so that the rounds cross segment boundaries.
+    '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
+  ]);
 }
 
 /** acked[series] lists the [t, v] pairs answered with 200, in push order. */
@@ -90,7 +41,7 @@ const acked: Array<Array<[number, number]>> = Array.from({ length: PUSHERS * SER
 const next: number[] = acked.map(() => 0);
 
 /** pushUntilDead runs one pusher until its requests fail (the server died). */
-async function pushUntilDead(s: Server, pusher: number, rng: Rng): Promise<void> {
+async function pushUntilDead(s: ServerProcess, pusher: number, rng: Rng): Promise<void> {
   for (;;) {
     const series = [];
     const batch: Array<[number, number, number]> = [];
@@ -125,7 +76,7 @@ async function pushUntilDead(s: Server, pusher: number, rng: Rng): Promise<void>
 }
 
 /** stored returns every sample of crash_test per series id, as the query API returns them. */
-async function stored(s: Server): Promise<Map<number, Map<number, number>>> {
+async function stored(s: ServerProcess): Promise<Map<number, Map<number, number>>> {
   const lastT = START + Math.max(...next) * 100;
   const evalAt = (lastT + 1) / 1000;
   const query = encodeURIComponent('crash_test[2h]');
