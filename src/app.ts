@@ -15,6 +15,7 @@ import { log, setLogLevel } from './log.js';
 import { OpsApi } from './ops/ops.js';
 import type { IndexLink } from './ops/pages.js';
 import { MetadataApi } from './querier/metadata.js';
+import { MetricMetadataApi } from './querier/exemplars.js';
 import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
@@ -25,6 +26,7 @@ import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
+import { nativeMetricMetadataReader, setExemplarLimit } from './storage/native.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -110,12 +112,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi() : undefined,
     rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
+    metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   for (const m of modules) if (m !== 'ingester' || wal === undefined) services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
   if (wal !== undefined) {
+    // Exemplars are restored only into tenants that keep them (as sized by their limit).
+    if (deps.wal === undefined) for (const t of walTenants) setExemplarLimit(t.tenant, runtimeConfig.limits(t.tenant).maxGlobalExemplarsPerUser);
     await replayWal(wal, walTenants, log.with({ component: 'ingester' }));
     services.set('ingester', 'Running');
   }

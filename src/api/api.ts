@@ -8,6 +8,7 @@ import type { LimitsApi } from '../limits/limits-api.js';
 import type { OpsApi } from '../ops/ops.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { MetadataApi } from '../querier/metadata.js';
+import type { MetricMetadataApi } from '../querier/exemplars.js';
 import type { QueryApi } from '../querier/query.js';
 import type { RemoteReadApi } from '../remote/read-handler.js';
 import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
@@ -25,6 +26,7 @@ export interface Api {
   rules?: PrometheusRulesApi;
   ops: OpsApi;
   limits?: LimitsApi;
+  metricMetadata?: MetricMetadataApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -54,6 +56,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.query !== undefined) registerPromQL(api, api.query, links);
   if (api.remoteRead !== undefined) registerRemoteRead(api, api.remoteRead);
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
+  if (api.metricMetadata !== undefined) registerMetricMetadata(api, api.metricMetadata);
   api.server.notFound();
   return links;
 }
@@ -143,4 +146,12 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
   api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
   api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
   links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
+}
+
+function registerMetricMetadata(api: Api, m: MetricMetadataApi): void {
+  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
+  for (const base of [api.config.prometheusHttpPrefix, '']) {
+    api.server.route(['GET', 'POST'], `${base}/api/v1/metadata`, m.metadata, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/query_exemplars`, m.queryExemplars, opts);
+  }
 }

@@ -78,6 +78,8 @@ export class Distributor {
       case 'ingested': {
         const r = outcome.result;
         this.metrics.observe(tenant, r);
+        // Metadata over the limits does not fail the push; Mimir's ingester logs it.
+        if (r.metadataWarning !== undefined) this.logger.warn('failed to ingest some metadata', { user: tenant, err: r.metadataWarning });
         if (r.errorMessage !== undefined && r.errorMessage !== '') {
           const status = r.errorStatus ?? 400;
           this.logger.debug('push rejected', { user: tenant, status, err: r.errorMessage });

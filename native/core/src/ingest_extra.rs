@@ -639,4 +639,75 @@ mod tests {
         assert_eq!((r.error_status, r.accepted_metadata), (None, 0));
         assert_eq!(r.discarded_metadata, vec![("per_user_metadata_limit", 1)]);
     }
+
+    #[test]
+    fn wal_replay_restores_exemplars_and_metadata() {
+        use crate::ingest::ingest_write_request_logged;
+        use crate::wal::{SyncMode, WalOptions, WalStorage};
+        let tenant = "ix-wal";
+        let dir = std::env::temp_dir().join(format!("ix-wal-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let opts = WalOptions {
+            dir: dir.clone(),
+            segment_size: 4 * 32 * 1024,
+            sync_mode: SyncMode::None,
+        };
+        exemplars::store().reset(tenant);
+        metadata::store().reset(tenant);
+        let storage = WalStorage::new();
+        storage.open(opts.clone()).unwrap();
+        let head = Head::new(tenant, DEFAULT_CHUNK_RANGE);
+        let wal = storage.tenant(tenant).unwrap().unwrap();
+        let up: &[(&str, &str)] = &[("__name__", "up"), ("job", "a")];
+        let r = ingest_write_request_logged(
+            &head,
+            Some(&wal),
+            &body(
+                &[Series {
+                    labels: up,
+                    samples: &[(NOW, 1.0)],
+                    exemplars: &[
+                        (&[("trace_id", "t1"), ("span", "")], 0.5, NOW - 10),
+                        (&[("trace_id", "t2")], 1.5, NOW),
+                    ],
+                }],
+                &[(1, "up", "Up or not.", ""), (2, "g", "G", "bytes")],
+            ),
+            &limits(10),
+        );
+        assert_eq!(
+            (r.error_status, r.accepted_exemplars, r.accepted_metadata),
+            (None, 2, 2)
+        );
+        wal.close().unwrap();
+        let all = MetadataQuery {
+            limit: -1,
+            limit_per_metric: -1,
+            metric: "",
+        };
+        let exemplars_before = query(tenant, &head);
+        let metadata_before = metadata_json(metadata::store(), &[tenant], &all, 0, NOW);
+        assert!(exemplars_before.contains("\"t2\""), "{exemplars_before}");
+
+        exemplars::store().reset(tenant);
+        metadata::store().reset(tenant);
+        let storage2 = WalStorage::new();
+        let found = storage2.open(opts).unwrap();
+        let head2 = Head::new(tenant, DEFAULT_CHUNK_RANGE);
+        exemplars::store().ring(tenant, 10);
+        let w2 = storage2.tenant(tenant).unwrap().unwrap();
+        let mut restored = (0, 0);
+        for seg in &found[0].segments {
+            let st = w2.replay_segment(&head2, *seg).unwrap();
+            restored.0 += st.exemplars;
+            restored.1 += st.metadata;
+        }
+        assert_eq!(restored, (2, 2));
+        assert_eq!(query(tenant, &head2), exemplars_before);
+        assert_eq!(
+            metadata_json(metadata::store(), &[tenant], &all, 0, NOW),
+            metadata_before
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
