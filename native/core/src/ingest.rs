@@ -6,6 +6,7 @@
 //! exception is the tenant's ingestion rate limit (`crate::limits`), checked
 //! after validation and before any append: over it, nothing is stored (429).
 //! New series beyond the tenant's series limits are refused one by one (400).
+//! Exemplars and metric metadata go through `crate::ingest_extra`.
 
 use crate::head::{Head, SeriesAppendResult};
 use crate::limits::{self, RateLimit, SeriesLimits};

@@ -41,8 +41,8 @@
 //! * [`format_labels`] prints a series as Mimir does in messages:
 //!   `metric{a="b", c="d"}`.
 //!
-//! Departures from Mimir: label names/values and metadata strings must be
-//! valid UTF-8 (else a [`DecodeError`] "proto: LabelPair: invalid UTF-8 in
+//! Departures from Mimir: label names/values (of series and exemplars) and
+//! metadata strings must be valid UTF-8 (else a [`DecodeError`] "proto: LabelPair: invalid UTF-8 in
 //! field Value", where Mimir accepts the bytes and later rejects the series
 //! as `label_value_invalid`); histogram bodies are not parsed yet.
 
