@@ -16,6 +16,7 @@ import { log, setLogLevel } from './log.js';
 import { OpsApi } from './ops/ops.js';
 import type { IndexLink } from './ops/pages.js';
 import { MetadataApi } from './querier/metadata.js';
+import { MetricMetadataApi } from './querier/exemplars.js';
 import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
@@ -36,6 +37,7 @@ import { StoreGatewayApi } from './storegateway/storegateway-api.js';
 import { BlockUploadApi, uploadLimitsFromValues, type BlockVerifier } from './compactor/block-upload.js';
 import { createBucket } from './storage/bucket/index.js';
 import { nativeBlockVerifier } from './storage/native.js';
+import { nativeMetricMetadataReader, setExemplarLimit } from './storage/native.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -177,12 +179,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
     blockUpload,
     otlp: runsDistributor ? new OtlpApi(config, executor, registry, writeGate, runtimeConfig) : undefined,
+    metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined)) services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
   if (wal !== undefined) {
+    // Exemplars are restored only into tenants that keep them (as sized by their limit).
+    if (deps.wal === undefined) for (const t of walTenants) setExemplarLimit(t.tenant, runtimeConfig.limits(t.tenant).maxGlobalExemplarsPerUser);
     await replayWal(wal, walTenants, log.with({ component: 'ingester' }));
   }
   // Local blocks join the queried set before writes open (they hold what the WAL no longer does).

@@ -12,6 +12,7 @@ import type { OpsApi } from '../ops/ops.js';
 import { OTLP_PATH, type OtlpApi } from '../distributor/otlp.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { MetadataApi } from '../querier/metadata.js';
+import type { MetricMetadataApi } from '../querier/exemplars.js';
 import type { QueryApi } from '../querier/query.js';
 import type { RemoteReadApi } from '../remote/read-handler.js';
 import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
@@ -33,6 +34,7 @@ export interface Api {
   storeGateway?: StoreGatewayApi;
   blockUpload?: BlockUploadApi;
   otlp?: OtlpApi;
+  metricMetadata?: MetricMetadataApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -66,6 +68,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.storeGateway !== undefined) registerStoreGateway(api, api.storeGateway, links);
   if (api.blockUpload !== undefined) registerBlockUpload(api, api.blockUpload);
   if (api.otlp !== undefined) registerOtlp(api, api.otlp, links);
+  if (api.metricMetadata !== undefined) registerMetricMetadata(api, api.metricMetadata);
   api.server.notFound();
   return links;
 }
@@ -212,4 +215,12 @@ function registerOtlp(api: Api, otlp: OtlpApi, links: IndexLink[]): void {
     errors: 'text',
   });
   links.push({ section: 'Distributor', href: OTLP_PATH, title: 'OTLP metrics endpoint (POST)' });
+}
+
+function registerMetricMetadata(api: Api, m: MetricMetadataApi): void {
+  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
+  for (const base of [api.config.prometheusHttpPrefix, '']) {
+    api.server.route(['GET', 'POST'], `${base}/api/v1/metadata`, m.metadata, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/query_exemplars`, m.queryExemplars, opts);
+  }
 }

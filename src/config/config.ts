@@ -22,6 +22,11 @@ export interface Limits {
   maxGlobalSeriesPerUser: number;
   maxGlobalSeriesPerMetric: number;
   maxFetchedSeriesPerQuery: number;
+  maxGlobalExemplarsPerUser: number;
+  maxGlobalMetadataPerUser: number;
+  maxGlobalMetadataPerMetric: number;
+  maxMetadataLength: number;
+  enforceMetadataMetricName: boolean;
 }
 
 /** BlocksConfig configures blocks (durations in ms). */
@@ -67,6 +72,8 @@ export interface Config {
   /** tenantFederationMaxTenants is -tenant-federation.max-tenants (0 = no limit). */
   tenantFederationMaxTenants: number;
   limits: Limits;
+  /** metadataRetainPeriodMs is -ingester.metadata-retain-period. */
+  metadataRetainPeriodMs: number;
 }
 
 function get<T>(values: ConfigValues, name: string): T {
@@ -119,7 +126,13 @@ export function buildConfig(values: ConfigValues): Config {
       maxGlobalSeriesPerUser: get(values, 'ingester.max-global-series-per-user'),
       maxGlobalSeriesPerMetric: get(values, 'ingester.max-global-series-per-metric'),
       maxFetchedSeriesPerQuery: get(values, 'querier.max-fetched-series-per-query'),
+      maxGlobalExemplarsPerUser: get(values, 'ingester.max-global-exemplars-per-user'),
+      maxGlobalMetadataPerUser: get(values, 'ingester.max-global-metadata-per-user'),
+      maxGlobalMetadataPerMetric: get(values, 'ingester.max-global-metadata-per-metric'),
+      maxMetadataLength: get(values, 'validation.max-metadata-length'),
+      enforceMetadataMetricName: get(values, 'validation.enforce-metadata-metric-name'),
     },
+    metadataRetainPeriodMs: get(values, 'ingester.metadata-retain-period'),
   };
 }
 
@@ -151,6 +164,11 @@ export function ingestLimits(limits: Limits, nowMs: number): IngestLimits {
     ingestionBurstSize: limits.ingestionBurstSize,
     maxGlobalSeriesPerUser: limits.maxGlobalSeriesPerUser,
     maxGlobalSeriesPerMetric: limits.maxGlobalSeriesPerMetric,
+    maxGlobalExemplarsPerUser: limits.maxGlobalExemplarsPerUser,
+    maxGlobalMetadataPerUser: limits.maxGlobalMetadataPerUser,
+    maxGlobalMetadataPerMetric: limits.maxGlobalMetadataPerMetric,
+    maxMetadataLength: limits.maxMetadataLength,
+    enforceMetadataMetricName: limits.enforceMetadataMetricName,
   };
 }
 

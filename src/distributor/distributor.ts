@@ -89,6 +89,8 @@ export class Distributor {
       case 'ingested': {
         const r = outcome.result;
         this.metrics.observe(tenant, r);
+        // Metadata over the limits does not fail the push; Mimir's ingester logs it.
+        if (r.metadataWarning !== undefined) this.logger.warn('failed to ingest some metadata', { user: tenant, err: r.metadataWarning });
         const headers = protocol === 2 ? writtenHeaders(r) : {};
         if (r.errorMessage !== undefined && r.errorMessage !== '') {
           const status = r.errorStatus ?? 400;

@@ -33,6 +33,8 @@ export class DistributorMetrics {
   readonly requestsIn: Counter<'user'>;
   readonly discardedSamples: Counter<'reason' | 'user'>;
   readonly ingestedSamples: Counter<'user'>;
+  readonly discardedExemplars: Counter<'reason' | 'user'>;
+  readonly discardedMetadata: Counter<'reason' | 'user'>;
 
   constructor(registry: Registry) {
     BY_REGISTRY.set(registry, this);
@@ -67,6 +69,18 @@ export class DistributorMetrics {
       labelNames: ['user'],
       registers,
     });
+    this.discardedExemplars = new Counter({
+      name: 'cortex_discarded_exemplars_total',
+      help: 'The total number of exemplars that were discarded.',
+      labelNames: ['reason', 'user'],
+      registers,
+    });
+    this.discardedMetadata = new Counter({
+      name: 'cortex_discarded_metadata_total',
+      help: 'The total number of metadata that were discarded.',
+      labelNames: ['reason', 'user'],
+      registers,
+    });
   }
 
   /** observe folds one push's result into the counters. */
@@ -82,5 +96,16 @@ export class DistributorMetrics {
     }
     this.receivedSamples.inc({ user }, Math.max(0, r.samples - distributorDiscards));
     this.ingestedSamples.inc({ user }, r.acceptedSamples);
+    countByReason(this.discardedExemplars, user, r.discardedExemplars);
+    countByReason(this.discardedMetadata, user, r.discardedMetadata);
+  }
+}
+
+/** countByReason adds flat [reason, count, ...] pairs to a counter. */
+function countByReason(counter: Counter<'reason' | 'user'>, user: string, flat: Array<string | number> | undefined): void {
+  if (flat === undefined) return;
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const count = Number(flat[i + 1]);
+    if (count > 0) counter.inc({ reason: String(flat[i]), user }, count);
   }
 }

@@ -8,10 +8,18 @@ import { ProtoWriter } from './protobuf-writer.js';
 /** Labels is an ordered list of label pairs, as sent on the wire. */
 export type Labels = Array<[string, string]>;
 
+/** ExemplarInput is one Exemplar of a series (timestampMs 0 leaves the field out, as an unset timestamp). */
+export interface ExemplarInput {
+  labels: Labels;
+  value: number;
+  timestampMs: number;
+}
+
 /** TimeSeriesInput is one series of a WriteRequest. */
 export interface TimeSeriesInput {
   labels: Labels;
   samples: Array<[timestampMs: number, value: number]>;
+  exemplars?: ExemplarInput[];
 }
 
 /** MetadataInput is one MetricMetadata entry (type as the prompb enum number). */
@@ -32,6 +40,13 @@ export function encodeWriteRequest(series: TimeSeriesInput[], metadata: Metadata
       }
       for (const [t, v] of ts.samples) {
         s.message(2, (m) => m.double(1, v).int64Field(2, t));
+      }
+      for (const ex of ts.exemplars ?? []) {
+        s.message(3, (e) => {
+          for (const [name, value] of ex.labels) e.message(1, (l) => l.string(1, name).string(2, value));
+          e.double(2, ex.value);
+          if (ex.timestampMs !== 0) e.int64Field(3, ex.timestampMs);
+        });
       }
     });
   }

@@ -45,6 +45,18 @@ export interface IngestLimits {
   maxGlobalSeriesPerUser?: number;
   /** -ingester.max-global-series-per-metric; 0 or absent: no limit. */
   maxGlobalSeriesPerMetric?: number;
+  /** -ingester.max-global-exemplars-per-user: size of the tenant's exemplar ring; 0 or absent drops exemplars. */
+  maxGlobalExemplarsPerUser?: number;
+  /** -ingester.max-global-metadata-per-user; 0 or absent: no limit. */
+  maxGlobalMetadataPerUser?: number;
+  /** -ingester.max-global-metadata-per-metric; 0 or absent: no limit. */
+  maxGlobalMetadataPerMetric?: number;
+  /** -validation.max-metadata-length (default 1024). */
+  maxMetadataLength?: number;
+  /** -validation.enforce-metadata-metric-name (default true). */
+  enforceMetadataMetricName?: boolean;
+  /** -ingester.metadata-retain-period in ms (default 10m). */
+  metadataRetainPeriodMs?: number;
 }
 
 /** IngestResult summarises one decoded WriteRequest after it was appended. */
@@ -76,6 +88,18 @@ export interface IngestResult {
   errorStatus?: number;
   /** Message of the first error, worded as Mimir's distributor/ingester. */
   errorMessage?: string;
+  /** Exemplars stored (exact repeats of a series' newest included). */
+  acceptedExemplars?: number;
+  /** Exemplars the ingester could not store (series missing, out of order). */
+  failedExemplars?: number;
+  /** Exemplars dropped by validation, as flat [reason, count, ...]. */
+  discardedExemplars?: Array<string | number>;
+  /** Metadata entries stored or refreshed. */
+  acceptedMetadata?: number;
+  /** Metadata dropped (invalid, over the limits, rate limited), as flat [reason, count, ...]. */
+  discardedMetadata?: Array<string | number>;
+  /** The first metadata limit refusal: logged as a warning, the push succeeds (as Mimir). */
+  metadataWarning?: string;
 }
 
 /** HeadStats are the figures /metrics and the status pages show for a tenant. */
@@ -379,6 +403,15 @@ export interface NativeBinding {
    * bad input is reported in the result, never thrown.
    */
   ingestOtlp?(tenant: string, body: Uint8Array, limits: IngestLimits, opts: OtlpOptions): OtlpIngestResult;
+  /**
+   * metadataJson answers /api/v1/metadata: the `data` object for the tenants (merged), at most limit
+   * families (negative: all), limitPerMetric entries each (<= 0: all), only metric when not empty.
+   */
+  metadataJson?(tenants: string[], limit: number, limitPerMetric: number, metric: string, retainPeriodMs: number, nowMs: number): string;
+  /** exemplarsJson answers /api/v1/query_exemplars for one tenant: the `data` array. Throws on an invalid regexp. */
+  exemplarsJson?(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number): string;
+  /** setExemplarLimit sizes the tenant's exemplar storage (0 drops it), before the WAL replay. */
+  setExemplarLimit?(tenant: string, maxExemplars: number): void;
 }
 
 let binding: NativeBinding | undefined;
@@ -514,4 +547,23 @@ export function nativeBlockVerifier(): (dir: string, minTime: number, maxTime: n
   const verify = b.verifyBlock;
   if (verify === undefined) throw new Error('native binding has no verifyBlock (build it with npm run build:native)');
   return (dir, minTime, maxTime, checkChunks) => verify.call(b, dir, minTime, maxTime, checkChunks);
+}
+
+/** MetricMetadataReader is what /api/v1/metadata and /api/v1/query_exemplars need from storage. */
+export interface MetricMetadataReader {
+  metadataJson(tenants: string[], limit: number, limitPerMetric: number, metric: string, retainPeriodMs: number, nowMs: number): string;
+  exemplarsJson(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number): string;
+}
+
+/** nativeMetricMetadataReader adapts the binding's metadata and exemplar exports (empty answers when it predates them). */
+export function nativeMetricMetadataReader(): MetricMetadataReader {
+  return {
+    metadataJson: (...a) => loadNative().metadataJson?.(...a) ?? '{}',
+    exemplarsJson: (...a) => loadNative().exemplarsJson?.(...a) ?? '[]',
+  };
+}
+
+/** setExemplarLimit sizes a tenant's exemplar storage in the native core (no-op when the binding predates it). */
+export function setExemplarLimit(tenant: string, maxExemplars: number): void {
+  loadNative().setExemplarLimit?.(tenant, maxExemplars);
 }

@@ -6,10 +6,14 @@
 //! exception is the tenant's ingestion rate limit (`crate::limits`), checked
 //! after validation and before any append: over it, nothing is stored (429).
 //! New series beyond the tenant's series limits are refused one by one (400).
+//! Exemplars and metric metadata go through `crate::ingest_extra`.
 
 use crate::head::{Head, SeriesAppendResult};
 use crate::limits::{self, RateLimit, SeriesLimits};
-use crate::remote::{self, CreatedTimestamps, ValidationLimits, WriteRequestView};
+use crate::metadata::MetadataLimits;
+use crate::remote::{
+    self, CreatedTimestamps, MetadataValidationLimits, ValidationLimits, WriteRequestView,
+};
 use crate::wal::record::SeriesEncoder;
 use crate::wal::TenantWal;
 
@@ -27,6 +31,13 @@ pub struct IngestLimits {
     pub ingestion_rate: Option<RateLimit>,
     /// The tenant's max global series per user / per metric (0 = none).
     pub series: SeriesLimits,
+    /// -ingester.max-global-exemplars-per-user: the size of the tenant's
+    /// exemplar ring; 0 (Mimir's default) drops every exemplar.
+    pub max_exemplars: u64,
+    /// The tenant's metadata limits (stored metadata, see `crate::metadata`).
+    pub metadata: MetadataLimits,
+    /// -validation.enforce-metadata-metric-name, -validation.max-metadata-length.
+    pub metadata_validation: MetadataValidationLimits,
 }
 
 impl Default for IngestLimits {
@@ -41,6 +52,9 @@ impl Default for IngestLimits {
             now_ms: 0,
             ingestion_rate: None,
             series: SeriesLimits::default(),
+            max_exemplars: 0,
+            metadata: MetadataLimits::default(),
+            metadata_validation: MetadataValidationLimits::default(),
         }
     }
 }
@@ -77,6 +91,31 @@ pub struct IngestResult {
     /// out of bounds, duplicates, series limits) rather than validation;
     /// OTLP answers those as a partial success.
     pub ingester_error: bool,
+    /// Exemplars stored (or already stored: exact repeats).
+    pub accepted_exemplars: u32,
+    /// Exemplars the ingester could not store (series missing, out of order).
+    pub failed_exemplars: u32,
+    /// Exemplars dropped by validation, by Mimir reason (`cortex_discarded_exemplars_total`).
+    pub discarded_exemplars: Vec<(&'static str, u64)>,
+    /// Metadata entries stored or refreshed.
+    pub accepted_metadata: u32,
+    /// Metadata dropped, by Mimir reason (`cortex_discarded_metadata_total`).
+    pub discarded_metadata: Vec<(&'static str, u64)>,
+    /// The first metadata limit refusal: Mimir logs it as a warning and
+    /// answers the push as if the metadata had been stored.
+    pub metadata_warning: Option<String>,
+}
+
+
+/// add_count adds n under reason to a list of counts by reason.
+fn add_count(list: &mut Vec<(&'static str, u64)>, reason: &'static str, n: u64) {
+    if n == 0 {
+        return;
+    }
+    match list.iter_mut().find(|(r, _)| *r == reason) {
+        Some((_, c)) => *c += n,
+        None => list.push((reason, n)),
+    }
 }
 
 impl IngestResult {
@@ -89,14 +128,16 @@ impl IngestResult {
         }
     }
 
+    pub(crate) fn discard_exemplars(&mut self, reason: &'static str, n: u64) {
+        add_count(&mut self.discarded_exemplars, reason, n);
+    }
+
+    pub(crate) fn discard_metadata(&mut self, reason: &'static str, n: u64) {
+        add_count(&mut self.discarded_metadata, reason, n);
+    }
+
     fn discard(&mut self, reason: &'static str, n: u64) {
-        if n == 0 {
-            return;
-        }
-        match self.discarded.iter_mut().find(|(r, _)| *r == reason) {
-            Some((_, c)) => *c += n,
-            None => self.discarded.push((reason, n)),
-        }
+        add_count(&mut self.discarded, reason, n);
     }
 }
 
@@ -168,9 +209,33 @@ pub fn ingest_decoded(
         &mut res,
         &mut validation_error,
     );
+    let exemplars = crate::ingest_extra::validate_exemplars(&mut req, &valid, limits, &mut res);
+    let metadata_ok = crate::ingest_extra::validate_metadata_all(
+        &mut req,
+        limits,
+        &mut res,
+        &mut validation_error,
+    );
+    // Mimir's distributor sends nothing on when no sample and no metadata
+    // is left (exemplars alone are not enough).
+    let any_samples = req
+        .iter_series()
+        .zip(&valid)
+        .any(|(s, ok)| *ok && (!s.samples.is_empty() || s.histograms > 0));
+    if !any_samples && !metadata_ok.iter().any(|ok| *ok) {
+        if let Some(msg) = validation_error {
+            res.error_status = Some(400);
+            res.error_message = Some(msg);
+        }
+        return res;
+    }
     if let Some(limit) = limits.ingestion_rate {
         let now = limits::monotonic_ms();
-        if let Err(msg) = check_rate(head.tenant(), &req, &valid, limit, now, &mut res) {
+        let counts = ItemCounts {
+            exemplars: exemplars.kept_count(),
+            metadata: metadata_ok.iter().filter(|ok| **ok).count() as u64,
+        };
+        if let Err(msg) = check_rate(head.tenant(), &req, &valid, counts, limit, now, &mut res) {
             res.error_status = Some(429);
             res.error_message = Some(msg);
             return res;
@@ -190,13 +255,39 @@ pub fn ingest_decoded(
         app.log_samples();
     }
     let mut scratch: Vec<(&str, &str)> = Vec::new();
+    // Metadata first, as Mimir's ingester: refusals never fail the push.
+    let mut ex_app =
+        crate::ingest_extra::ExemplarAppender::new(head.tenant(), limits, writer.is_some());
+    let metadata_records = crate::ingest_extra::store_metadata(
+        head.tenant(),
+        &req,
+        &metadata_ok,
+        limits,
+        &mut res,
+        writer.is_some(),
+    );
 
     for (i, ok) in valid.iter().enumerate() {
         if !ok {
             continue;
         }
         let s = req.series(i);
+        let with_exemplars = ex_app.enabled() && exemplars.any_kept(&req, i);
         if s.samples.is_empty() {
+            if with_exemplars {
+                // Exemplars alone go to an existing series only.
+                let labels = normalized_labels(s.labels, &mut scratch);
+                let series = head.lookup(labels);
+                ex_app.append(
+                    &req,
+                    i,
+                    &exemplars,
+                    series.as_deref(),
+                    labels,
+                    &mut res,
+                    &mut append_error,
+                );
+            }
             continue;
         }
         let labels = normalized_labels(s.labels, &mut scratch);
@@ -220,6 +311,17 @@ pub fn ingest_decoded(
                     res.discard(refusal.reason(), s.samples.len() as u64);
                     if append_error.is_none() {
                         append_error = Some(refusal.message(&limits.series, labels));
+                    }
+                    if with_exemplars {
+                        ex_app.append(
+                            &req,
+                            i,
+                            &exemplars,
+                            None,
+                            labels,
+                            &mut res,
+                            &mut append_error,
+                        );
                     }
                     continue;
                 }
@@ -258,9 +360,22 @@ pub fn ingest_decoded(
                 }
             }
         }
+        if with_exemplars {
+            ex_app.append(
+                &req,
+                i,
+                &exemplars,
+                Some(&series),
+                labels,
+                &mut res,
+                &mut append_error,
+            );
+        }
     }
     let mut records = created_log.finish();
     records.extend(app.take_sample_log());
+    records.extend(ex_app.take_log());
+    records.extend(metadata_records);
     app.commit();
     if let (Some(w), Some(wal)) = (writer.as_mut(), wal) {
         let logged = w.log(&records);
@@ -362,25 +477,35 @@ fn validate_all(
     valid
 }
 
+/// ItemCounts are the validated exemplars and metadata of a request.
+#[derive(Debug, Clone, Copy)]
+struct ItemCounts {
+    exemplars: u64,
+    metadata: u64,
+}
+
 /// check_rate takes the request's validated samples, exemplars and
 /// metadata from the tenant's ingestion rate limiter (as Mimir's
 /// distributor, only when some samples or metadata are left); Err is the
-/// 429 text, the refused samples counted as `rate_limited`.
+/// 429 text, the refused items counted as `rate_limited`.
 fn check_rate(
     tenant: &str,
     req: &WriteRequestView<'_>,
     valid: &[bool],
+    counts: ItemCounts,
     limit: RateLimit,
     now_ms: i64,
     res: &mut IngestResult,
 ) -> Result<(), String> {
-    let (mut samples, mut exemplars) = (0u64, 0u64);
+    let mut samples = 0u64;
     for (s, _) in req.iter_series().zip(valid).filter(|(_, ok)| **ok) {
         // Native histogram samples count as samples, as in Mimir.
         samples += (s.samples.len() + s.histograms) as u64;
-        exemplars += s.exemplars as u64;
     }
-    let metadata = req.metadata.len() as u64;
+    let ItemCounts {
+        exemplars,
+        metadata,
+    } = counts;
     if samples == 0 && metadata == 0 {
         return Ok(());
     }
@@ -389,6 +514,16 @@ fn check_rate(
         return Ok(());
     }
     res.discard(limits::REASON_RATE_LIMITED, samples);
+    add_count(
+        &mut res.discarded_exemplars,
+        limits::REASON_RATE_LIMITED,
+        exemplars,
+    );
+    add_count(
+        &mut res.discarded_metadata,
+        limits::REASON_RATE_LIMITED,
+        metadata,
+    );
     Err(limits::rate_limited_message(limit, items))
 }
 

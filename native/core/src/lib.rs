@@ -7,12 +7,15 @@
 
 pub mod block;
 pub mod chunkenc;
+pub mod exemplars;
 pub mod head;
 pub mod index;
 pub mod ingest;
+pub mod ingest_extra;
 pub mod labels;
 pub mod limits;
 pub mod otlp;
+pub mod metadata;
 pub mod promql;
 pub mod remote;
 pub mod store;

@@ -16,6 +16,7 @@ pub mod store;
 pub mod block_verify;
 pub mod rw2;
 pub mod otlp;
+pub mod exemplars;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
@@ -51,6 +52,18 @@ pub struct IngestLimits {
     pub max_global_series_per_user: Option<f64>,
     /// -ingester.max-global-series-per-metric, 0 or absent for none.
     pub max_global_series_per_metric: Option<f64>,
+    /// -ingester.max-global-exemplars-per-user, 0 or absent: exemplars are dropped.
+    pub max_global_exemplars_per_user: Option<f64>,
+    /// -ingester.max-global-metadata-per-user, 0 or absent for none.
+    pub max_global_metadata_per_user: Option<f64>,
+    /// -ingester.max-global-metadata-per-metric, 0 or absent for none.
+    pub max_global_metadata_per_metric: Option<f64>,
+    /// -validation.max-metadata-length (default 1024).
+    pub max_metadata_length: Option<f64>,
+    /// -validation.enforce-metadata-metric-name (default true).
+    pub enforce_metadata_metric_name: Option<bool>,
+    /// -ingester.metadata-retain-period in ms (default 10m, 0 keeps metadata forever).
+    pub metadata_retain_period_ms: Option<f64>,
 }
 
 /// IngestResult summarises one decoded WriteRequest after it was appended.
@@ -76,6 +89,18 @@ pub struct IngestResult {
     pub error_status: Option<u32>,
     /// Message of the first error, worded as Mimir's distributor/ingester.
     pub error_message: Option<String>,
+    /// Exemplars stored (exact repeats of a series' newest included).
+    pub accepted_exemplars: Option<u32>,
+    /// Exemplars the ingester could not store (series missing, out of order).
+    pub failed_exemplars: Option<u32>,
+    /// Exemplars dropped by validation, as flat [reason, count, ...].
+    pub discarded_exemplars: Option<Vec<Either<String, f64>>>,
+    /// Metadata entries stored or refreshed.
+    pub accepted_metadata: Option<u32>,
+    /// Metadata dropped, as flat [reason, count, ...].
+    pub discarded_metadata: Option<Vec<Either<String, f64>>>,
+    /// The first metadata limit refusal (Mimir logs it; the push succeeds).
+    pub metadata_warning: Option<String>,
 }
 
 /// HeadStats are the figures /metrics and the status pages show for a tenant.
@@ -145,7 +170,31 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
             per_user: to_limit(limits.max_global_series_per_user.unwrap_or(0.0)) as u64,
             per_metric: to_limit(limits.max_global_series_per_metric.unwrap_or(0.0)) as u64,
         },
+        max_exemplars: to_limit(limits.max_global_exemplars_per_user.unwrap_or(0.0)) as u64,
+        metadata: tsdb_core::metadata::MetadataLimits {
+            per_user: to_limit(limits.max_global_metadata_per_user.unwrap_or(0.0)) as u64,
+            per_metric: to_limit(limits.max_global_metadata_per_metric.unwrap_or(0.0)) as u64,
+            retain_period_ms: limits
+                .metadata_retain_period_ms
+                .map_or(tsdb_core::metadata::DEFAULT_RETAIN_PERIOD_MS, ms),
+        },
+        metadata_validation: tsdb_core::remote::MetadataValidationLimits {
+            enforce_metric_name: limits.enforce_metadata_metric_name.unwrap_or(true),
+            max_length: limits
+                .max_metadata_length
+                .map_or(1024, |x| x.max(0.0) as usize),
+        },
     }
+}
+
+/// flat_counts turns counts by reason into [reason, count, ...].
+fn flat_counts(counts: Vec<(&'static str, u64)>) -> Vec<Either<String, f64>> {
+    let mut out = Vec::with_capacity(counts.len() * 2);
+    for (reason, n) in counts {
+        out.push(Either::A(reason.to_string()));
+        out.push(Either::B(n as f64));
+    }
+    out
 }
 
 fn js_result(r: ingest::IngestResult) -> IngestResult {
@@ -165,6 +214,12 @@ fn js_result(r: ingest::IngestResult) -> IngestResult {
         discarded,
         error_status: r.error_status.map(u32::from),
         error_message: r.error_message,
+        accepted_exemplars: Some(r.accepted_exemplars),
+        failed_exemplars: Some(r.failed_exemplars),
+        discarded_exemplars: Some(flat_counts(r.discarded_exemplars)),
+        accepted_metadata: Some(r.accepted_metadata),
+        discarded_metadata: Some(flat_counts(r.discarded_metadata)),
+        metadata_warning: r.metadata_warning,
     }
 }
 
@@ -358,6 +413,8 @@ pub fn decode_xor_chunk(chunk: Uint8Array) -> Result<DecodedChunk> {
 pub fn reset_tenant(tenant: String) -> Result<()> {
     head::db().reset(&tenant);
     tsdb_core::limits::reset_rate_limiter(&tenant);
+    tsdb_core::exemplars::store().reset(&tenant);
+    tsdb_core::metadata::store().reset(&tenant);
     tsdb_core::wal::storage().forget(&tenant).map_err(|e| {
         Error::new(
             Status::GenericFailure,

@@ -26,6 +26,7 @@ mod append;
 pub mod chunks;
 mod json;
 mod read;
+mod refs;
 pub mod series;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use parking_lot::RwLock;
 
 use crate::index::MemPostings;
 
+pub use append::format_rfc3339_nano;
 pub use append::{AppendErrorKind, HeadAppender, SeriesAppendResult};
 pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;

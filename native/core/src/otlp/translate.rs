@@ -118,6 +118,7 @@ impl Translation {
                 samples_start: start,
                 samples_end: v.samples.len(),
                 exemplars: 0,
+                exemplars_start: 0,
                 histograms: 0,
             });
         }

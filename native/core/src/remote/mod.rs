@@ -32,17 +32,22 @@
 //! * [`decode_write_request`] / [`decode_write_request_with`] (reuses a
 //!   [`DecodeScratch`]): labels and metadata are `&str` into the buffer; the
 //!   samples of all series are one flat `Vec<Sample>`, series hold ranges.
-//!   Exemplars and native histograms are counted per series, not kept.
+//!   Exemplars are kept the same way (flat lists, per-series ranges: see
+//!   `proto`'s docs); native histograms are counted per series, not kept.
+//! * [`validate_exemplar`] / [`validate_metadata`]: Mimir's exemplar and
+//!   metadata checks (dropped entries, reasons and texts).
 //! * [`validate_series`] = [`validate_labels`] + [`validate_sample`] per
 //!   sample; [`ValidationError`] has Mimir's `reason` label and message.
 //! * [`format_labels`] prints a series as Mimir does in messages:
 //!   `metric{a="b", c="d"}`.
 //!
-//! Departures from Mimir: label names/values and metadata strings must be
-//! valid UTF-8 (else a [`DecodeError`] "proto: LabelPair: invalid UTF-8 in
+//! Departures from Mimir: label names/values (of series and exemplars) and
+//! metadata strings must be valid UTF-8 (else a [`DecodeError`] "proto: LabelPair: invalid UTF-8 in
 //! field Value", where Mimir accepts the bytes and later rejects the series
 //! as `label_value_invalid`); histogram bodies are not parsed yet.
 
+mod exemplar;
+mod metadata;
 mod proto;
 mod v2;
 mod validate;
@@ -52,9 +57,14 @@ mod tests;
 #[cfg(test)]
 mod v2_tests;
 
+pub use exemplar::{
+    exemplar_reason, exemplar_time_reason, validate_exemplar, EXEMPLAR_MAX_LABEL_SET_LENGTH,
+    MIN_EXEMPLAR_AGE_MS,
+};
+pub use metadata::{metadata_reason, validate_metadata, MetadataValidationLimits};
 pub use proto::{
-    decode_write_request, decode_write_request_with, DecodeError, DecodeScratch, Label,
-    MetadataView, Sample, SeriesEntry, SeriesView, WriteRequestView,
+    decode_write_request, decode_write_request_with, DecodeError, DecodeScratch, ExemplarView,
+    Label, MetadataView, Sample, SeriesEntry, SeriesView, WriteRequestView,
 };
 pub use v2::{decode_write_request_v2, metric_family_name, CreatedTimestamps, WriteRequestV2};
 pub use validate::{

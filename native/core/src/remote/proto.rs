@@ -14,6 +14,19 @@
 //! MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5 }
 //! ```
 //!
+//! # Exemplars
+//!
+//! Exemplars are decoded zero-copy like samples: all exemplars of a request
+//! are one flat `WriteRequestView::exemplars` list (request order), their
+//! labels one flat `WriteRequestView::exemplar_labels` list. Series `i` owns
+//! `exemplars[e.exemplars_start..e.exemplars_start + e.exemplars]` (`e` its
+//! [`SeriesEntry`]) and exemplar `x` owns
+//! `exemplar_labels[x.labels_start..x.labels_end]`. Another decoder (remote
+//! write 2.0) fills the same lists: per series, set `exemplars_start` to
+//! `exemplars.len()`, push each exemplar (its labels first, to get the
+//! range) and count them in `exemplars`. A decoder that only counts (leaves
+//! the list empty) yields series whose exemplar slice is empty.
+//!
 //! Errors carry the texts of the gogo-protobuf generated unmarshalers that
 //! Mimir runs (`unexpected EOF`, `proto: integer overflow`, ...), because
 //! Mimir answers an undecodable push with HTTP 400 and that text as body.
@@ -41,10 +54,24 @@ pub struct SeriesEntry {
     pub labels_end: usize,
     pub samples_start: usize,
     pub samples_end: usize,
-    /// Number of exemplars sent with the series (decoded for well-formedness, not kept).
+    /// Number of exemplars sent with the series: they are
+    /// `exemplars[exemplars_start..exemplars_start + exemplars]` of the view.
     pub exemplars: usize,
     /// Number of native histogram samples sent with the series (kept opaque for now).
     pub histograms: usize,
+    /// Index of the series' first exemplar in [`WriteRequestView::exemplars`].
+    pub exemplars_start: usize,
+}
+
+/// ExemplarView is one exemplar of a series: its labels are
+/// `exemplar_labels[labels_start..labels_end]` of the [`WriteRequestView`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ExemplarView {
+    pub labels_start: usize,
+    pub labels_end: usize,
+    pub value: f64,
+    /// 0 when the client sent none (Mimir rejects those).
+    pub timestamp_ms: i64,
 }
 
 /// SeriesView is one series of a decoded request: its labels (in wire
@@ -53,8 +80,11 @@ pub struct SeriesEntry {
 pub struct SeriesView<'v, 'a> {
     pub labels: &'v [Label<'a>],
     pub samples: &'v [Sample],
+    /// Number of exemplars sent with the series.
     pub exemplars: usize,
     pub histograms: usize,
+    /// The series' exemplars (labels via [`WriteRequestView::exemplar_labels_of`]).
+    pub exemplar_list: &'v [ExemplarView],
 }
 
 /// MetadataView is one `MetricMetadata` entry, strings borrowed from the buffer.
@@ -94,9 +124,32 @@ pub struct WriteRequestView<'a> {
     pub labels: Vec<Label<'a>>,
     pub samples: Vec<Sample>,
     pub metadata: Vec<MetadataView<'a>>,
+    /// Every exemplar of the request, series by series (see the module docs).
+    pub exemplars: Vec<ExemplarView>,
+    /// The labels of every exemplar, exemplar by exemplar.
+    pub exemplar_labels: Vec<Label<'a>>,
 }
 
 impl<'a> WriteRequestView<'a> {
+    /// exemplar_labels_of returns the labels of an exemplar of this view.
+    pub fn exemplar_labels_of(&self, e: &ExemplarView) -> &[Label<'a>] {
+        self.exemplar_labels
+            .get(e.labels_start..e.labels_end)
+            .unwrap_or(&[])
+    }
+
+    /// exemplar_range is the range of series `i`'s exemplars in
+    /// `exemplars` (empty when a decoder only counted them).
+    pub fn exemplar_range(&self, i: usize) -> std::ops::Range<usize> {
+        let e = &self.series[i];
+        let end = e.exemplars_start + e.exemplars;
+        if end <= self.exemplars.len() {
+            e.exemplars_start..end
+        } else {
+            0..0
+        }
+    }
+
     /// series returns the view of series `i`. Panics if `i` is out of range.
     pub fn series(&self, i: usize) -> SeriesView<'_, 'a> {
         self.view(&self.series[i])
@@ -108,11 +161,13 @@ impl<'a> WriteRequestView<'a> {
     }
 
     fn view(&self, e: &SeriesEntry) -> SeriesView<'_, 'a> {
+        let end = e.exemplars_start + e.exemplars;
         SeriesView {
             labels: &self.labels[e.labels_start..e.labels_end],
             samples: &self.samples[e.samples_start..e.samples_end],
             exemplars: e.exemplars,
             histograms: e.histograms,
+            exemplar_list: self.exemplars.get(e.exemplars_start..end).unwrap_or(&[]),
         }
     }
 
@@ -141,6 +196,8 @@ impl<'a> WriteRequestView<'a> {
             labels: recycle(self.labels),
             samples: self.samples,
             metadata: recycle(self.metadata),
+            exemplars: self.exemplars,
+            exemplar_labels: recycle(self.exemplar_labels),
         }
     }
 }
@@ -153,6 +210,8 @@ pub struct DecodeScratch {
     labels: Vec<Label<'static>>,
     samples: Vec<Sample>,
     metadata: Vec<MetadataView<'static>>,
+    exemplars: Vec<ExemplarView>,
+    exemplar_labels: Vec<Label<'static>>,
 }
 
 /// recycle empties a vector and re-types it to another lifetime of the same
@@ -242,9 +301,12 @@ pub fn decode_write_request_with<'a>(
         labels: recycle(s.labels),
         samples: s.samples,
         metadata: recycle(s.metadata),
+        exemplars: s.exemplars,
+        exemplar_labels: recycle(s.exemplar_labels),
     };
     out.series.clear();
     out.samples.clear();
+    out.exemplars.clear();
     match decode_into(buf, &mut out) {
         Ok(()) => Ok(out),
         Err(e) => {
@@ -290,6 +352,7 @@ fn decode_timeseries<'a>(buf: &'a [u8], out: &mut WriteRequestView<'a>) -> Resul
     let mut entry = SeriesEntry {
         labels_start: out.labels.len(),
         samples_start: out.samples.len(),
+        exemplars_start: out.exemplars.len(),
         ..SeriesEntry::default()
     };
     let mut pos = 0;
@@ -315,7 +378,8 @@ fn decode_timeseries<'a>(buf: &'a [u8], out: &mut WriteRequestView<'a>) -> Resul
             3 => {
                 expect_wire_type(wt, WT_LEN, "Exemplars")?;
                 let msg = read_len_delimited(buf, &mut pos)?;
-                check_exemplar(msg)?;
+                let ex = decode_exemplar(msg, &mut out.exemplar_labels)?;
+                out.exemplars.push(ex);
                 entry.exemplars += 1;
             }
             4 => {
@@ -377,9 +441,16 @@ pub(super) fn decode_sample(buf: &[u8]) -> Result<Sample, DecodeError> {
     Ok(s)
 }
 
-/// check_exemplar walks an `Exemplar` so that malformed ones fail as in Mimir.
-fn check_exemplar(buf: &[u8]) -> Result<(), DecodeError> {
+/// decode_exemplar decodes an `Exemplar`, pushing its labels to `labels`.
+fn decode_exemplar<'a>(
+    buf: &'a [u8],
+    labels: &mut Vec<Label<'a>>,
+) -> Result<ExemplarView, DecodeError> {
     const MSG: &str = "Exemplar";
+    let mut ex = ExemplarView {
+        labels_start: labels.len(),
+        ..ExemplarView::default()
+    };
     let mut pos = 0;
     while pos < buf.len() {
         let start = pos;
@@ -387,20 +458,26 @@ fn check_exemplar(buf: &[u8]) -> Result<(), DecodeError> {
         match field {
             1 => {
                 expect_wire_type(wt, WT_LEN, "Labels")?;
-                decode_label_bytes(read_len_delimited(buf, &mut pos)?)?;
+                let (name, value) = decode_label_bytes(read_len_delimited(buf, &mut pos)?)?;
+                let name = std::str::from_utf8(name)
+                    .map_err(|_| DecodeError::invalid_utf8("LabelPair", "Name"))?;
+                let value = std::str::from_utf8(value)
+                    .map_err(|_| DecodeError::invalid_utf8("LabelPair", "Value"))?;
+                labels.push((name, value));
             }
             2 => {
                 expect_wire_type(wt, WT_FIXED64, "Value")?;
-                read_f64(buf, &mut pos)?;
+                ex.value = read_f64(buf, &mut pos)?;
             }
             3 => {
                 expect_wire_type(wt, WT_VARINT, "TimestampMs")?;
-                read_varint(buf, &mut pos)?;
+                ex.timestamp_ms = read_varint(buf, &mut pos)? as i64;
             }
             _ => pos = skip_field(buf, start)?,
         }
     }
-    Ok(())
+    ex.labels_end = labels.len();
+    Ok(ex)
 }
 
 fn decode_metadata(buf: &[u8]) -> Result<MetadataView<'_>, DecodeError> {

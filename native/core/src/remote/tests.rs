@@ -169,7 +169,15 @@ fn decodes_rich_request() {
         ]
     );
     assert_eq!((s.exemplars, s.histograms), (2, 1));
+    assert_eq!(s.exemplar_list.len(), 2);
+    for ex in s.exemplar_list {
+        assert_eq!((ex.value, ex.timestamp_ms), (9.0, 1500));
+        assert_eq!(req.exemplar_labels_of(ex), &[("trace_id", "abc")]);
+    }
+    assert_eq!(req.exemplar_range(0), 0..2);
+    assert_eq!(req.exemplar_range(1), 2..2);
     let s = req.series(1);
+    assert!(s.exemplar_list.is_empty());
     assert_eq!(s.labels, &[("__name__", "x"), ("a", "é")]);
     assert_eq!(s.samples.len(), 1);
     assert!(s.samples[0].value.is_nan());
@@ -536,6 +544,7 @@ fn check(
         samples: &samples,
         exemplars: 0,
         histograms: 0,
+        exemplar_list: &[],
     };
     validate_series(&view, limits, NOW)
 }

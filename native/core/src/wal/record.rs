@@ -248,3 +248,248 @@ where
     }
     Ok(n)
 }
+
+/// EXEMPLARS is the type byte of an Exemplars record.
+pub const EXEMPLARS: u8 = 4;
+/// METADATA is the type byte of a Metadata record.
+pub const METADATA: u8 = 6;
+
+/// MAX_EXEMPLARS_PER_RECORD bounds one Exemplars record.
+pub const MAX_EXEMPLARS_PER_RECORD: usize = 5_000;
+
+/// ExemplarsEncoder collects Exemplars records (Prometheus's layout): the
+/// first exemplar's ref and time as big-endian u64s, then per exemplar the
+/// ref and time as signed varint deltas from them, the value's bits as a
+/// big-endian u64 and the labels (uvarint count, then each name and value
+/// as uvarint-length strings).
+#[derive(Debug, Default)]
+pub struct ExemplarsEncoder {
+    records: Vec<Vec<u8>>,
+    cur: Vec<u8>,
+    base_ref: u64,
+    base_t: i64,
+    count: usize,
+}
+
+impl ExemplarsEncoder {
+    /// push appends one exemplar (labels as stored: sorted, no empty values).
+    pub fn push(&mut self, series_ref: u64, t: i64, v: f64, labels: &[(&str, &str)]) {
+        if self.count == 0 {
+            self.cur.push(EXEMPLARS);
+            self.cur.extend_from_slice(&series_ref.to_be_bytes());
+            self.cur.extend_from_slice(&t.to_be_bytes());
+            self.base_ref = series_ref;
+            self.base_t = t;
+        }
+        put_varint(
+            &mut self.cur,
+            (series_ref as i64).wrapping_sub(self.base_ref as i64),
+        );
+        put_varint(&mut self.cur, t.wrapping_sub(self.base_t));
+        self.cur.extend_from_slice(&v.to_bits().to_be_bytes());
+        put_uvarint(&mut self.cur, labels.len() as u64);
+        for (n, v) in labels {
+            for s in [n, v] {
+                put_uvarint(&mut self.cur, s.len() as u64);
+                self.cur.extend_from_slice(s.as_bytes());
+            }
+        }
+        self.count += 1;
+        if self.count == MAX_EXEMPLARS_PER_RECORD {
+            self.records.push(std::mem::take(&mut self.cur));
+            self.count = 0;
+        }
+    }
+
+    /// finish returns the records, in order.
+    pub fn finish(mut self) -> Vec<Vec<u8>> {
+        if self.count > 0 {
+            self.records.push(std::mem::take(&mut self.cur));
+        }
+        self.records
+    }
+}
+
+/// decode_exemplars calls `f(ref, t, v, labels)` for every exemplar of an
+/// Exemplars record (type byte included), in record order.
+pub fn decode_exemplars<'a, F>(rec: &'a [u8], mut f: F) -> Result<usize, DecodeError>
+where
+    F: FnMut(u64, i64, f64, &[(&'a str, &'a str)]),
+{
+    let mut d = Decbuf::new(rec);
+    if d.byte()? != EXEMPLARS {
+        return Err(DecodeError("not an Exemplars record".into()));
+    }
+    if d.is_empty() {
+        return Ok(0);
+    }
+    let base_ref = d.be64()? as i64;
+    let base_t = d.be64()? as i64;
+    let mut labels: Vec<(&'a str, &'a str)> = Vec::new();
+    let mut n = 0;
+    while !d.is_empty() {
+        let dr = d.varint()?;
+        let dt = d.varint()?;
+        let v = f64::from_bits(d.be64()?);
+        let count = d.uvarint()?;
+        labels.clear();
+        for _ in 0..count {
+            let name = d.uvarint_str()?;
+            let value = d.uvarint_str()?;
+            labels.push((name, value));
+        }
+        f(
+            base_ref.wrapping_add(dr) as u64,
+            base_t.wrapping_add(dt),
+            v,
+            &labels,
+        );
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// METRIC_FAMILY_FIELD names the extra field of our Metadata records that
+/// carries the metric family name (remote-write metadata belongs to a
+/// family, not a series): Prometheus's decoder skips fields it does not
+/// know, so the records stay readable by it (ref 0: no series).
+pub const METRIC_FAMILY_FIELD: &str = "METRIC_FAMILY";
+
+/// MetadataEntry is one entry of a Metadata record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetadataEntry<'a> {
+    pub series_ref: u64,
+    pub metric_type: u8,
+    pub unit: &'a str,
+    pub help: &'a str,
+    /// The metric family name, when the record carries one.
+    pub family: Option<&'a str>,
+}
+
+/// encode_metadata encodes one Metadata record (Prometheus's layout: per
+/// entry the ref as a uvarint, the type byte, the number of fields, then
+/// each field as name and value strings: UNIT, HELP and ours,
+/// METRIC_FAMILY).
+pub fn encode_metadata(entries: &[MetadataEntry<'_>]) -> Vec<u8> {
+    let mut b = vec![METADATA];
+    for m in entries {
+        put_uvarint(&mut b, m.series_ref);
+        b.push(m.metric_type);
+        let mut fields: Vec<(&str, &str)> = vec![("UNIT", m.unit), ("HELP", m.help)];
+        if let Some(f) = m.family {
+            fields.push((METRIC_FAMILY_FIELD, f));
+        }
+        put_uvarint(&mut b, fields.len() as u64);
+        for (n, v) in fields {
+            for s in [n, v] {
+                put_uvarint(&mut b, s.len() as u64);
+                b.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+    b
+}
+
+/// decode_metadata calls `f` for every entry of a Metadata record (type
+/// byte included); unknown fields are skipped as Prometheus skips them.
+pub fn decode_metadata<'a, F>(rec: &'a [u8], mut f: F) -> Result<usize, DecodeError>
+where
+    F: FnMut(MetadataEntry<'a>),
+{
+    let mut d = Decbuf::new(rec);
+    if d.byte()? != METADATA {
+        return Err(DecodeError("not a Metadata record".into()));
+    }
+    let mut n = 0;
+    while !d.is_empty() {
+        let series_ref = d.uvarint()?;
+        let metric_type = d.byte()?;
+        let fields = d.uvarint()?;
+        let mut m = MetadataEntry {
+            series_ref,
+            metric_type,
+            unit: "",
+            help: "",
+            family: None,
+        };
+        for _ in 0..fields {
+            let name = d.uvarint_str()?;
+            let value = d.uvarint_str()?;
+            match name {
+                "UNIT" => m.unit = value,
+                "HELP" => m.help = value,
+                METRIC_FAMILY_FIELD => m.family = Some(value),
+                _ => {}
+            }
+        }
+        f(m);
+        n += 1;
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod exemplar_metadata_tests {
+    use super::*;
+
+    #[test]
+    fn exemplars_round_trip() {
+        let mut enc = ExemplarsEncoder::default();
+        enc.push(7, 1000, 1.5, &[("trace_id", "abc")]);
+        enc.push(3, 900, f64::NAN, &[]);
+        let recs = enc.finish();
+        assert_eq!(recs.len(), 1);
+        // Byte layout of the first exemplar: type, BE ref, BE time, deltas 0 0, value, labels.
+        let mut want = vec![4];
+        want.extend_from_slice(&7u64.to_be_bytes());
+        want.extend_from_slice(&1000i64.to_be_bytes());
+        want.extend_from_slice(&[0, 0]);
+        want.extend_from_slice(&1.5f64.to_bits().to_be_bytes());
+        want.extend_from_slice(&[1, 8]);
+        want.extend_from_slice(b"trace_id");
+        want.push(3);
+        want.extend_from_slice(b"abc");
+        assert_eq!(&recs[0][..want.len()], &want[..]);
+        let mut got = Vec::new();
+        decode_exemplars(&recs[0], |r, t, v, l| {
+            got.push((r, t, v.to_bits(), l.to_vec()))
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (7, 1000, 1.5f64.to_bits(), vec![("trace_id", "abc")]),
+                (3, 900, f64::NAN.to_bits(), vec![]),
+            ]
+        );
+    }
+
+    #[test]
+    fn metadata_round_trip_and_unknown_fields() {
+        let entries = [MetadataEntry {
+            series_ref: 0,
+            metric_type: 1,
+            unit: "seconds",
+            help: "Total time.",
+            family: Some("t_total"),
+        }];
+        let rec = encode_metadata(&entries);
+        let mut got = Vec::new();
+        decode_metadata(&rec, |m| got.push(m)).unwrap();
+        assert_eq!(got, entries.to_vec());
+        // A Prometheus record: two fields only.
+        let mut p = vec![6, 5, 2, 2];
+        for s in ["UNIT", "", "HELP", "h"] {
+            p.push(s.len() as u8);
+            p.extend_from_slice(s.as_bytes());
+        }
+        let mut got = Vec::new();
+        decode_metadata(&p, |m| got.push(m)).unwrap();
+        assert_eq!(got[0].series_ref, 5);
+        assert_eq!(
+            (got[0].metric_type, got[0].help, got[0].family),
+            (2, "h", None)
+        );
+        assert!(decode_metadata(&p[..p.len() - 1], |_| {}).is_err());
+    }
+}

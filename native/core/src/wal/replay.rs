@@ -91,6 +91,10 @@ pub struct ReplayStats {
     pub unknown_refs: u64,
     /// Samples not after their series' newest sample.
     pub dropped: u64,
+    /// Exemplars restored into the tenant's exemplar ring.
+    pub exemplars: u64,
+    /// Metadata entries restored.
+    pub metadata: u64,
     /// Segment bytes read up to the end or the corruption.
     pub bytes: u64,
     /// Where the segment stopped making sense, if it did.
@@ -130,8 +134,10 @@ pub fn replay_reader<R: io::Read>(
                 .map(|_| ())
             }
             Some(&record::SAMPLES) => apply_samples(head, st, rec, &mut run, &mut stats),
-            // Other record types (tombstones, exemplars, metadata,
-            // histograms) are not written by this store; skip them.
+            Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, &mut stats),
+            Some(&record::METADATA) => apply_metadata(head, st, rec, &mut stats),
+            // Other record types (tombstones, histograms) are not written
+            // by this store; skip them.
             _ => Ok(()),
         };
         if let Err(e) = res {
@@ -146,6 +152,74 @@ pub fn replay_reader<R: io::Read>(
     }
     stats.bytes = rd.good_offset();
     Ok(stats)
+}
+
+/// apply_exemplars adds an Exemplars record to the tenant's exemplar ring,
+/// when the tenant stores exemplars (see `crate::exemplars::ExemplarStore::ring`,
+/// sized before replay); otherwise the exemplars are skipped.
+fn apply_exemplars(
+    head: &Head,
+    st: &ReplayState,
+    rec: &[u8],
+    stats: &mut ReplayStats,
+) -> Result<(), record::DecodeError> {
+    let ring = crate::exemplars::store().get(head.tenant());
+    let mut guard = ring.as_ref().map(|r| r.lock());
+    record::decode_exemplars(rec, |r, t, v, labels| {
+        let Some(ring) = guard.as_mut() else { return };
+        match st.resolve(r) {
+            // Out-of-order and repeated exemplars are dropped, as on push.
+            Some(h) => {
+                if let Ok(crate::exemplars::Added::Stored) = ring.add(h, labels, t, v) {
+                    stats.exemplars += 1;
+                }
+            }
+            None => stats.unknown_refs += 1,
+        }
+    })
+    .map(|_| ())
+}
+
+/// apply_metadata restores a Metadata record into the tenant's metadata,
+/// stamped with the wall clock (it was within the limits when logged).
+/// Entries without our metric family field name the family by their
+/// series' metric name.
+fn apply_metadata(
+    head: &Head,
+    st: &ReplayState,
+    rec: &[u8],
+    stats: &mut ReplayStats,
+) -> Result<(), record::DecodeError> {
+    let store = crate::metadata::store().tenant(head.tenant());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let unlimited = crate::metadata::MetadataLimits {
+        per_user: 0,
+        per_metric: 0,
+        retain_period_ms: 0,
+    };
+    record::decode_metadata(rec, |m| {
+        let series = match m.family {
+            Some(_) => None,
+            None => st.resolve(m.series_ref).and_then(|h| head.series_by_ref(h)),
+        };
+        let family = match (m.family, &series) {
+            (Some(f), _) => f,
+            (None, Some(s)) => s.labels.get("__name__").unwrap_or(""),
+            (None, None) => return,
+        };
+        let view = crate::remote::MetadataView {
+            metric_type: i32::from(m.metric_type),
+            metric_family_name: family,
+            help: m.help,
+            unit: m.unit,
+        };
+        if !family.is_empty() && store.add(&view, &unlimited, now).is_ok() {
+            stats.metadata += 1;
+        }
+    })
+    .map(|_| ())
 }
 
 /// normalize returns labels sorted by name without empty values (as the
