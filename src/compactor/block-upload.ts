@@ -365,8 +365,10 @@ export class BlockUploadApi {
 
   /** validateAndComplete is the background half of finish: heartbeat, validate, then complete or record the error. */
   private async validateAndComplete(tenant: string, block: string, meta: BlockMeta, limits: TenantUploadLimits): Promise<void> {
+    // The heartbeat in flight is awaited before the marker is removed, so it cannot come back.
+    let beating: Promise<void> = Promise.resolve();
     const heartbeat = setInterval(() => {
-      this.writeValidation(tenant, block, '').catch((err: unknown) => {
+      beating = this.writeValidation(tenant, block, '').catch((err: unknown) => {
         this.logger.warn('error during periodic update of validation file', { user: tenant, block, err: (err as Error).message });
       });
     }, this.opts.heartbeatIntervalMs ?? VALIDATION_HEARTBEAT_INTERVAL_MS);
@@ -378,6 +380,7 @@ export class BlockUploadApi {
       failure = (err as Error).message;
     } finally {
       clearInterval(heartbeat);
+      await beating;
     }
     try {
       if (failure !== undefined) {
@@ -385,8 +388,10 @@ export class BlockUploadApi {
         await this.writeValidation(tenant, block, failure);
         return;
       }
-      await this.markComplete(tenant, block, meta);
+      // The marker goes first: once meta.json exists the block is complete and nothing else may
+      // remain (a crash in between leaves the upload to be finished again).
       await this.bucket.delete(this.key(tenant, block, VALIDATION_FILENAME));
+      await this.markComplete(tenant, block, meta);
       this.logger.info('successfully completed block upload', { user: tenant, block });
     } catch (err) {
       this.logger.error('error updating block upload state after validation', { user: tenant, block, err: (err as Error).message });
