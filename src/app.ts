@@ -25,6 +25,10 @@ import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
+import { HaTracker, haTrackerConfig, validateHaTrackerConfig } from './distributor/ha-tracker.js';
+import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
+import { CardinalityApi } from './querier/cardinality.js';
+import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -37,6 +41,8 @@ export interface ServerDeps {
   queryExecutor?: QueryExecutor;
   /** wal, when given, is the WAL replayed at start and closed at shutdown (with a fake storage too). */
   wal?: WalStore;
+  /** haClock, when given, is the HA tracker's clock (unix ms) instead of Date.now. */
+  haClock?: () => number;
 }
 
 /** RunningServer is a started process. */
@@ -49,6 +55,8 @@ export interface RunningServer {
 /** startServer starts every module of config.target and listens. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   setLogLevel(config.logLevel);
+  const haConfig = haTrackerConfig(config);
+  validateHaTrackerConfig(haConfig);
   mkdirSync(config.tsdbDir, { recursive: true });
   // Per-tenant limits: a bad runtime configuration file fails the start.
   const runtimeConfig = new RuntimeConfigManager(config, {
@@ -99,12 +107,26 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const runsDistributor = modules.includes('distributor');
   const runsQuerier = modules.includes('querier');
   const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
+  // HA tracker (state in Rust, shared by the push workers), tenant ingestion rates and cardinality.
+  const native = deps.storage === undefined;
+  const haTracker = new HaTracker(haConfig, native ? nativeHaTracker() : undefined, deps.haClock);
+  const ingestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
+  ingestionRates.start();
+  const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
     server,
     ops,
-    distributor: runsDistributor ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t)) : undefined,
+    distributor: runsDistributor
+      ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t), { ha: haTracker, onIngested })
+      : undefined,
+    haTracker: runsDistributor ? haTracker : undefined,
+    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage) : undefined,
+    cardinality:
+      runsQuerier && native
+        ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
+        : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage)) : undefined,
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
@@ -131,6 +153,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
         runtimeConfig.stop();
+        ingestionRates.stop();
         await executor.close();
         await queryExecutor.close();
         if (wal !== undefined) {

@@ -22,6 +22,14 @@ export interface Limits {
   maxGlobalSeriesPerUser: number;
   maxGlobalSeriesPerMetric: number;
   maxFetchedSeriesPerQuery: number;
+  /** acceptHaSamples is accept_ha_samples (-distributor.ha-tracker.enable-for-all-users). */
+  acceptHaSamples: boolean;
+  haClusterLabel: string;
+  haReplicaLabel: string;
+  haMaxClusters: number;
+  cardinalityAnalysisEnabled: boolean;
+  labelNamesAndValuesResultsMaxSizeBytes: number;
+  labelValuesMaxCardinalityLabelNamesPerRequest: number;
 }
 
 /** Config is the effective configuration of one process. */
@@ -93,6 +101,13 @@ export function buildConfig(values: ConfigValues): Config {
       maxGlobalSeriesPerUser: get(values, 'ingester.max-global-series-per-user'),
       maxGlobalSeriesPerMetric: get(values, 'ingester.max-global-series-per-metric'),
       maxFetchedSeriesPerQuery: get(values, 'querier.max-fetched-series-per-query'),
+      acceptHaSamples: get(values, 'distributor.ha-tracker.enable-for-all-users'),
+      haClusterLabel: get(values, 'distributor.ha-tracker.cluster'),
+      haReplicaLabel: get(values, 'distributor.ha-tracker.replica'),
+      haMaxClusters: get(values, 'distributor.ha-tracker.max-clusters'),
+      cardinalityAnalysisEnabled: get(values, 'querier.cardinality-analysis-enabled'),
+      labelNamesAndValuesResultsMaxSizeBytes: get(values, 'querier.label-names-and-values-results-max-size-bytes'),
+      labelValuesMaxCardinalityLabelNamesPerRequest: get(values, 'querier.label-values-max-cardinality-label-names-per-request'),
     },
   };
 }

@@ -17,9 +17,18 @@ import { ApiError } from '../errors.js';
 import { log } from '../log.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
-import type { Appender } from '../storage/native.js';
+import type { Appender, IngestResult } from '../storage/native.js';
 import { decodeAndIngest, type PushOutcome, type PushTask } from './push.js';
 import type { DistributorMetrics } from './metrics.js';
+import type { HaTracker } from './ha-tracker.js';
+
+/** DistributorExtras are the optional parts of the push path. */
+export interface DistributorExtras {
+  /** ha, when given, adds each tenant's HA tracker settings to its pushes. */
+  ha?: HaTracker;
+  /** onIngested sees every push's result (the per-tenant ingestion rates). */
+  onIngested?: (tenant: string, result: IngestResult) => void;
+}
 
 /** maxWriteMessageSizeMessage is Mimir's distributorMaxWriteMessageSizeErr text. */
 export function maxWriteMessageSizeMessage(limit: number, actual?: number, uncompressed = false): string {
@@ -53,6 +62,7 @@ export class Distributor {
     private readonly metrics: DistributorMetrics,
     private readonly gate: () => string | undefined = () => undefined,
     private readonly limitsFor: (tenant: string) => Limits = () => config.limits,
+    private readonly extras: DistributorExtras = {},
   ) {}
 
   /** tooLarge words the 413 for the HTTP layer's body limit. */
@@ -64,10 +74,13 @@ export class Distributor {
     this.metrics.requestsIn.inc({ user: tenant });
     const closed = this.gate();
     if (closed !== undefined) throw new ApiError('unavailable', closed);
+    const tenantLimits = this.limitsFor(tenant);
+    const limits = ingestLimits(tenantLimits, Date.now());
+    if (this.extras.ha !== undefined) Object.assign(limits, this.extras.ha.pushLimits(tenantLimits));
     const outcome = await this.executor.run({
       tenant,
       body: standaloneArrayBuffer(req.body),
-      limits: ingestLimits(this.limitsFor(tenant), Date.now()),
+      limits,
       maxRecvMsgSize: this.config.maxRecvMsgSize,
     });
     switch (outcome.kind) {
@@ -78,6 +91,7 @@ export class Distributor {
       case 'ingested': {
         const r = outcome.result;
         this.metrics.observe(tenant, r);
+        this.extras.onIngested?.(tenant, r);
         if (r.errorMessage !== undefined && r.errorMessage !== '') {
           const status = r.errorStatus ?? 400;
           this.logger.debug('push rejected', { user: tenant, status, err: r.errorMessage });

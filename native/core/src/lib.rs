@@ -7,6 +7,7 @@
 
 pub mod block;
 pub mod chunkenc;
+pub mod ha_tracker;
 pub mod head;
 pub mod index;
 pub mod ingest;

@@ -12,6 +12,8 @@ use tsdb_core::index::Matcher;
 use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
+pub mod cardinality;
+pub mod ha_tracker;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
@@ -47,6 +49,22 @@ pub struct IngestLimits {
     pub max_global_series_per_user: Option<f64>,
     /// -ingester.max-global-series-per-metric, 0 or absent for none.
     pub max_global_series_per_metric: Option<f64>,
+    /// accept_ha_samples (-distributor.ha-tracker.enable-for-all-users): HA deduplication for the tenant.
+    pub accept_ha_samples: Option<bool>,
+    /// -distributor.ha-tracker.enable: elect replicas (else HA pushes only lose the replica label).
+    pub ha_tracker_enabled: Option<bool>,
+    /// ha_cluster_label (default `cluster`).
+    pub ha_cluster_label: Option<String>,
+    /// ha_replica_label (default `__replica__`).
+    pub ha_replica_label: Option<String>,
+    /// ha_max_clusters, 0 or absent for none.
+    pub ha_max_clusters: Option<f64>,
+    /// -distributor.ha-tracker.update-timeout with jitter, ms.
+    pub ha_update_timeout_ms: Option<f64>,
+    /// -distributor.ha-tracker.failover-timeout, ms.
+    pub ha_failover_timeout_ms: Option<f64>,
+    /// The HA tracker's clock, unix ms (default nowMs).
+    pub ha_now_ms: Option<f64>,
 }
 
 /// IngestResult summarises one decoded WriteRequest after it was appended.
@@ -70,6 +88,12 @@ pub struct IngestResult {
     pub error_status: Option<u32>,
     /// Message of the first error, worded as Mimir's distributor/ingester.
     pub error_message: Option<String>,
+    /// The HA cluster of the request, when it carried the HA labels.
+    pub ha_cluster: Option<String>,
+    /// Samples dropped because their replica is not the elected one (202).
+    pub deduped_samples: u32,
+    /// Samples of an HA-enabled tenant whose request lacked the HA labels.
+    pub non_ha_samples: u32,
 }
 
 /// HeadStats are the figures /metrics and the status pages show for a tenant.
@@ -139,6 +163,7 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
             per_user: to_limit(limits.max_global_series_per_user.unwrap_or(0.0)) as u64,
             per_metric: to_limit(limits.max_global_series_per_metric.unwrap_or(0.0)) as u64,
         },
+        ha: ha_tracker::ha_settings(limits),
     }
 }
 
@@ -158,6 +183,9 @@ fn js_result(r: ingest::IngestResult) -> IngestResult {
         discarded,
         error_status: r.error_status.map(u32::from),
         error_message: r.error_message,
+        ha_cluster: r.ha_cluster,
+        deduped_samples: r.deduped_samples,
+        non_ha_samples: r.non_ha_samples,
     }
 }
 
