@@ -14,7 +14,7 @@ import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } 
 import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
-import { formatGoDuration, formatGoTime, goRfc3339Nano } from './ha-tracker.js';
+import { formatGoDuration, formatGoTime, formatTableTime, goRfc3339Nano } from './ha-tracker.js';
 
 t.test('Go-style time and duration formatting', async (t) => {
   t.equal(formatGoDuration(0), '0s');
@@ -25,6 +25,7 @@ t.test('Go-style time and duration formatting', async (t) => {
   t.equal(formatGoDuration(3_600_000 + 1000), '1h0m1s');
   t.equal(formatGoTime(Date.UTC(2024, 0, 2, 3, 4, 5, 120)), '2024-01-02 03:04:05.12 +0000 UTC');
   t.equal(goRfc3339Nano(Date.UTC(2024, 0, 2, 3, 4, 5)), '2024-01-02T03:04:05Z');
+  t.equal(formatTableTime(Date.UTC(2024, 0, 2, 3, 4, 5, 999)), '2024-01-02 03:04:05 UTC');
 });
 
 t.test('failover timeout shorter than update timeout + jitter + 1s is refused at start', async (t) => {
@@ -150,7 +151,7 @@ async function run(): Promise<void> {
     t.match(res.body, '<title>HA Tracker Status</title>');
     t.match(res.body, `<td>${tenant}</td><td>other</td><td>x</td>`);
     // b was elected at (failover) and last seen at the same fake time; clock has moved on by 1s since.
-    t.match(res.body, `<td>${tenant}</td><td>prom</td><td>b</td><td>${formatGoTime(clock - 1000)}</td><td>${formatGoTime(clock - 1000)}</td><td>14s</td><td>29s</td>`);
+    t.match(res.body, `<td>${tenant}</td><td>prom</td><td>b</td><td>${formatTableTime(clock - 1000)}</td><td>${formatTableTime(clock - 1000)}</td><td>14s</td><td>29s</td>`);
     res = await httpRequest(srv.port, '/distributor/ha_tracker', { headers: { Accept: 'application/json' } });
     t.equal(res.status, 200);
     t.match(res.headers['content-type'], 'application/json');

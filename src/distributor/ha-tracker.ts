@@ -67,6 +67,12 @@ export function formatGoTime(ms: number): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${frac} +0000 UTC`;
 }
 
+/** formatTableTime prints unix ms to the second, for the status table ("2006-01-02 15:04:05 UTC"). */
+export function formatTableTime(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`;
+}
+
 /** goRfc3339Nano prints unix ms as Go's JSON encoding of a time.Time in UTC. */
 export function goRfc3339Nano(ms: number): string {
   const iso = new Date(ms).toISOString();
@@ -141,10 +147,10 @@ export function haTrackerPage(elected: ElectedReplica[], now: number, cfg: HaTra
       e.tenant,
       e.cluster,
       e.replica,
-      formatGoTime(e.electedAtMs),
-      formatGoTime(e.receivedAtMs),
-      formatGoDuration(e.receivedAtMs + cfg.updateTimeoutMs - now),
-      formatGoDuration(e.receivedAtMs + cfg.failoverTimeoutMs - now),
+      formatTableTime(e.electedAtMs),
+      formatTableTime(e.receivedAtMs),
+      formatGoDuration(roundToSecond(e.receivedAtMs + cfg.updateTimeoutMs - now)),
+      formatGoDuration(roundToSecond(e.receivedAtMs + cfg.failoverTimeoutMs - now)),
     ];
     rows += `<tr>${cells.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>\n`;
   }
@@ -156,5 +162,10 @@ export function haTrackerPage(elected: ElectedReplica[], now: number, cfg: HaTra
       ? '<p>No HA cluster has been seen yet.</p>\n'
       : '<table>\n<thead><tr><th>User ID</th><th>Cluster</th><th>Replica</th><th>Elected at</th><th>Elected last seen</th><th>Time until update</th><th>Time until failover</th></tr></thead>\n' +
         `<tbody>\n${rows}</tbody>\n</table>\n`;
-  return page('HA Tracker Status', `<h1>HA Tracker Status</h1>\n<p>Current time: ${escapeHtml(formatGoTime(now))}</p>\n${state}${table}`);
+  return page('HA Tracker Status', `<h1>HA Tracker Status</h1>\n<p>Current time: ${escapeHtml(formatGoTime(now))}</p>\n${state}${table}`, true);
+}
+
+/** roundToSecond rounds a duration in ms to whole seconds (the table's precision). */
+function roundToSecond(ms: number): number {
+  return Math.round(ms / 1000) * 1000;
 }

@@ -6,6 +6,7 @@
 // (alpha 0.2, recomputed every -ingester.rate-update-period).
 
 import { escapeHtml, page } from '../ops/pages.js';
+import { formatGoTime } from './ha-tracker.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
 import type { HeadStatsSource } from '../storage/native.js';
@@ -158,7 +159,7 @@ export function allUserStatsPage(stats: UserIdStats[], now: number): string {
   return page(
     'Ingester Stats',
     '<h1>Ingester Stats</h1>\n' +
-      `<p>Current time: ${escapeHtml(new Date(now).toISOString())}</p>\n` +
+      `<p>Current time: ${escapeHtml(formatGoTime(now))}</p>\n` +
       '<p>Rates are samples per second. Stats do not account for replication factor, which is currently set to 1.</p>\n' +
       table,
   );
