@@ -348,7 +348,7 @@ mod tests {
         let m = Matcher::new(MatchType::Equal, "__name__", "up").unwrap();
         let got = h.label_values_cardinality(
             &["job"],
-            &[m.clone()],
+            std::slice::from_ref(&m),
             CountMethod::Active { since_ms: 2000 },
             20,
         );
