@@ -25,7 +25,7 @@ import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
-import { HaTracker, haTrackerConfig, validateHaTrackerConfig } from './distributor/ha-tracker.js';
+import { HaTracker, haTrackerConfig, registerHaTrackerMetrics, validateHaTrackerConfig } from './distributor/ha-tracker.js';
 import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker } from './storage/native.js';
@@ -109,7 +109,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
   // HA tracker (state in Rust, shared by the push workers), tenant ingestion rates and cardinality.
   const native = deps.storage === undefined;
-  const haTracker = new HaTracker(haConfig, native ? nativeHaTracker() : undefined, deps.haClock);
+  const haState = native ? nativeHaTracker() : undefined;
+  const haTracker = new HaTracker(haConfig, haState, deps.haClock);
+  if (haState !== undefined && runsDistributor) registerHaTrackerMetrics(registry, haState);
   const ingestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);

@@ -142,6 +142,9 @@ async function run(): Promise<void> {
     t.match(m, `cortex_distributor_deduped_samples_total{user="${tenant}",cluster="prom"} 4`);
     t.match(m, `cortex_discarded_samples_total{reason="too_many_ha_clusters",user="${tenant}"} 2`);
     t.match(m, `cortex_distributor_non_ha_samples_received_total{user="${tenant}"} 2`);
+    t.match(m, `cortex_ha_tracker_reelections_total{user="${tenant}",cluster="prom"} 1`);
+    t.match(m, `cortex_ha_tracker_reelections_total{user="${tenant}",cluster="other"} 0`);
+    t.match(m, `cortex_ha_tracker_last_election_timestamp_seconds{user="${tenant}",cluster="prom"} ${Math.floor((clock - 1000) / 1000)}`);
   });
 
   await t.test('/distributor/ha_tracker lists the elected replicas', async (t) => {

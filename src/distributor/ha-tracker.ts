@@ -5,6 +5,7 @@
 // /distributor/ha_tracker status page (HTML, or JSON for Accept:
 // application/json, as Mimir's).
 
+import { Gauge, type Registry } from 'prom-client';
 import type { Config, Limits } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
 import { ConfigError } from '../config/parse.js';
@@ -168,4 +169,26 @@ export function haTrackerPage(elected: ElectedReplica[], now: number, cfg: HaTra
 /** roundToSecond rounds a duration in ms to whole seconds (the table's precision). */
 function roundToSecond(ms: number): number {
   return Math.round(ms / 1000) * 1000;
+}
+
+/**
+ * registerHaTrackerMetrics adds Mimir's HA tracker gauges, read from the election state at each
+ * scrape: the elected replica's last-seen and election times and the re-elections per cluster.
+ */
+export function registerHaTrackerMetrics(registry: Registry, state: HaTrackerState): void {
+  const gauge = (name: string, help: string, value: (e: ElectedReplica) => number): void => {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['user', 'cluster'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const e of state.haTrackerStatus()) this.set({ user: e.tenant, cluster: e.cluster }, value(e));
+      },
+    });
+  };
+  gauge('cortex_ha_tracker_elected_replica_timestamp_seconds', 'The timestamp stored for the currently elected replica, from the KVStore.', (e) => Math.floor(e.receivedAtMs / 1000));
+  gauge('cortex_ha_tracker_last_election_timestamp_seconds', 'The timestamp stored for the most recent election, from the KVStore.', (e) => Math.floor(e.electedAtMs / 1000));
+  gauge('cortex_ha_tracker_reelections_total', 'The total number of reelections for a user ID/cluster, from the KVStore.', (e) => e.electedChanges);
 }
