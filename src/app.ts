@@ -38,6 +38,10 @@ import { BlockUploadApi, uploadLimitsFromValues, type BlockVerifier } from './co
 import { createBucket } from './storage/bucket/index.js';
 import { nativeBlockVerifier } from './storage/native.js';
 import { nativeMetricMetadataReader, setExemplarLimit } from './storage/native.js';
+import { HaTracker, haTrackerConfig, registerHaTrackerMetrics, validateHaTrackerConfig } from './distributor/ha-tracker.js';
+import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
+import { CardinalityApi } from './querier/cardinality.js';
+import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -52,6 +56,8 @@ export interface ServerDeps {
   wal?: WalStore;
   /** blockVerifier, when given, checks uploaded blocks instead of the native verifyBlock (tests hold validations with it). */
   blockVerifier?: BlockVerifier;
+  /** haClock, when given, is the HA tracker's clock (unix ms) instead of Date.now. */
+  haClock?: () => number;
 }
 
 /** RunningServer is a started process. */
@@ -64,6 +70,8 @@ export interface RunningServer {
 /** startServer starts every module of config.target and listens. */
 export async function startServer(config: Config, deps: ServerDeps = {}): Promise<RunningServer> {
   setLogLevel(config.logLevel);
+  const haConfig = haTrackerConfig(config);
+  validateHaTrackerConfig(haConfig);
   mkdirSync(config.tsdbDir, { recursive: true });
   // Per-tenant limits: a bad runtime configuration file fails the start.
   const runtimeConfig = new RuntimeConfigManager(config, {
@@ -164,12 +172,28 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           maxValidationConcurrency: Number(config.values.get('compactor.max-block-upload-validation-concurrency')),
           verify: deps.blockVerifier ?? ((...a) => nativeBlockVerifier()(...a)),
         });
+  // HA tracker (state in Rust, shared by the push workers), tenant ingestion rates and cardinality.
+  const native = deps.storage === undefined;
+  const haState = native ? nativeHaTracker() : undefined;
+  const haTracker = new HaTracker(haConfig, haState, deps.haClock);
+  if (haState !== undefined && runsDistributor) registerHaTrackerMetrics(registry, haState);
+  const ingestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
+  ingestionRates.start();
+  const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
     server,
     ops,
-    distributor: runsDistributor ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t)) : undefined,
+    distributor: runsDistributor
+      ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t), { ha: haTracker, onIngested })
+      : undefined,
+    haTracker: runsDistributor ? haTracker : undefined,
+    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage) : undefined,
+    cardinality:
+      runsQuerier && native
+        ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
+        : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage)) : undefined,
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
@@ -215,6 +239,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
         runtimeConfig.stop();
+        ingestionRates.stop();
         await executor.close();
         await queryExecutor.close();
         if (ingesterBlocks !== undefined) {

@@ -7,10 +7,13 @@ import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
 import type { IngesterApi } from '../ingester/ingester-api.js';
 import type { StoreGatewayApi } from '../storegateway/storegateway-api.js';
+import type { HaTracker } from '../distributor/ha-tracker.js';
+import type { UserStatsApi } from '../distributor/user-stats.js';
 import type { LimitsApi } from '../limits/limits-api.js';
 import type { OpsApi } from '../ops/ops.js';
 import { OTLP_PATH, type OtlpApi } from '../distributor/otlp.js';
 import type { IndexLink } from '../ops/pages.js';
+import type { CardinalityApi } from '../querier/cardinality.js';
 import type { MetadataApi } from '../querier/metadata.js';
 import type { MetricMetadataApi } from '../querier/exemplars.js';
 import type { QueryApi } from '../querier/query.js';
@@ -35,6 +38,9 @@ export interface Api {
   blockUpload?: BlockUploadApi;
   otlp?: OtlpApi;
   metricMetadata?: MetricMetadataApi;
+  haTracker?: HaTracker;
+  userStats?: UserStatsApi;
+  cardinality?: CardinalityApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -69,6 +75,9 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.blockUpload !== undefined) registerBlockUpload(api, api.blockUpload);
   if (api.otlp !== undefined) registerOtlp(api, api.otlp, links);
   if (api.metricMetadata !== undefined) registerMetricMetadata(api, api.metricMetadata);
+  if (api.haTracker !== undefined) registerHaTracker(api, api.haTracker, links);
+  if (api.userStats !== undefined) registerUserStats(api, api.userStats, links);
+  if (api.cardinality !== undefined) registerCardinality(api, api.cardinality, links);
   api.server.notFound();
   return links;
 }
@@ -222,5 +231,29 @@ function registerMetricMetadata(api: Api, m: MetricMetadataApi): void {
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/metadata`, m.metadata, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/query_exemplars`, m.queryExemplars, opts);
+  }
+}
+
+function registerHaTracker(api: Api, ha: HaTracker, links: IndexLink[]): void {
+  api.server.route('GET', '/distributor/ha_tracker', ha.status);
+  links.push({ section: 'Distributor', href: '/distributor/ha_tracker', title: 'HA tracker status' });
+}
+
+function registerUserStats(api: Api, stats: UserStatsApi, links: IndexLink[]): void {
+  api.server.route('GET', '/distributor/all_user_stats', stats.allUserStats);
+  api.server.route('GET', '/api/v1/user_stats', stats.userStats, { before: authSingleTenant(api.config), errors: 'text' });
+  links.push(
+    { section: 'Distributor', href: '/distributor/all_user_stats', title: 'Usage statistics' },
+    { section: 'Querier', href: '/api/v1/user_stats', title: 'Tenant ingestion stats (needs X-Scope-OrgID)' },
+  );
+}
+
+function registerCardinality(api: Api, cardinality: CardinalityApi, links: IndexLink[]): void {
+  // Errors in plain text, as Mimir's cardinality handlers (http.Error); one tenant only.
+  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'text' };
+  for (const base of [api.config.prometheusHttpPrefix, '']) {
+    api.server.route(['GET', 'POST'], `${base}/api/v1/cardinality/label_names`, cardinality.labelNames, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/cardinality/label_values`, cardinality.labelValues, opts);
+    api.server.route(['GET', 'POST'], `${base}/api/v1/cardinality/active_series`, cardinality.activeSeries, opts);
   }
 }

@@ -27,6 +27,14 @@ export interface Limits {
   maxGlobalMetadataPerMetric: number;
   maxMetadataLength: number;
   enforceMetadataMetricName: boolean;
+  /** acceptHaSamples is accept_ha_samples (-distributor.ha-tracker.enable-for-all-users). */
+  acceptHaSamples: boolean;
+  haClusterLabel: string;
+  haReplicaLabel: string;
+  haMaxClusters: number;
+  cardinalityAnalysisEnabled: boolean;
+  labelNamesAndValuesResultsMaxSizeBytes: number;
+  labelValuesMaxCardinalityLabelNamesPerRequest: number;
 }
 
 /** BlocksConfig configures blocks (durations in ms). */
@@ -131,6 +139,13 @@ export function buildConfig(values: ConfigValues): Config {
       maxGlobalMetadataPerMetric: get(values, 'ingester.max-global-metadata-per-metric'),
       maxMetadataLength: get(values, 'validation.max-metadata-length'),
       enforceMetadataMetricName: get(values, 'validation.enforce-metadata-metric-name'),
+      acceptHaSamples: get(values, 'distributor.ha-tracker.enable-for-all-users'),
+      haClusterLabel: get(values, 'distributor.ha-tracker.cluster'),
+      haReplicaLabel: get(values, 'distributor.ha-tracker.replica'),
+      haMaxClusters: get(values, 'distributor.ha-tracker.max-clusters'),
+      cardinalityAnalysisEnabled: get(values, 'querier.cardinality-analysis-enabled'),
+      labelNamesAndValuesResultsMaxSizeBytes: get(values, 'querier.label-names-and-values-results-max-size-bytes'),
+      labelValuesMaxCardinalityLabelNamesPerRequest: get(values, 'querier.label-values-max-cardinality-label-names-per-request'),
     },
     metadataRetainPeriodMs: get(values, 'ingester.metadata-retain-period'),
   };

@@ -20,11 +20,20 @@ import { ApiError } from '../errors.js';
 import { log } from '../log.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
-import type { Appender } from '../storage/native.js';
+import type { Appender, IngestResult } from '../storage/native.js';
 import { decodeAndIngest, type PushOutcome, type PushTask } from './push.js';
 import type { DistributorMetrics } from './metrics.js';
 import { negotiateRemoteWrite, writtenHeaders } from './remote-write-v2.js';
 import { ingestOtlpTask, type OtlpOutcome, type OtlpTask } from './otlp-push.js';
+import type { HaTracker } from './ha-tracker.js';
+
+/** DistributorExtras are the optional parts of the push path. */
+export interface DistributorExtras {
+  /** ha, when given, adds each tenant's HA tracker settings to its pushes. */
+  ha?: HaTracker;
+  /** onIngested sees every push's result (the per-tenant ingestion rates). */
+  onIngested?: (tenant: string, result: IngestResult) => void;
+}
 
 /** maxWriteMessageSizeMessage is Mimir's distributorMaxWriteMessageSizeErr text. */
 export function maxWriteMessageSizeMessage(limit: number, actual?: number, uncompressed = false): string {
@@ -58,6 +67,7 @@ export class Distributor {
     private readonly metrics: DistributorMetrics,
     private readonly gate: () => string | undefined = () => undefined,
     private readonly limitsFor: (tenant: string) => Limits = () => config.limits,
+    private readonly extras: DistributorExtras = {},
   ) {}
 
   /** tooLarge words the 413 for the HTTP layer's body limit. */
@@ -72,10 +82,13 @@ export class Distributor {
     const negotiated = negotiateRemoteWrite(req.headers.get('content-type'), req.headers.get('content-encoding'));
     if (!negotiated.ok) throw new ApiError('unsupported_media_type', negotiated.message);
     const protocol = negotiated.protocol;
+    const tenantLimits = this.limitsFor(tenant);
+    const limits = ingestLimits(tenantLimits, Date.now());
+    if (this.extras.ha !== undefined) Object.assign(limits, this.extras.ha.pushLimits(tenantLimits));
     const outcome = await this.executor.run({
       tenant,
       body: standaloneArrayBuffer(req.body),
-      limits: ingestLimits(this.limitsFor(tenant), Date.now()),
+      limits,
       maxRecvMsgSize: this.config.maxRecvMsgSize,
       ...(protocol === 2 ? { protocol } : {}),
     });
@@ -92,6 +105,7 @@ export class Distributor {
         // Metadata over the limits does not fail the push; Mimir's ingester logs it.
         if (r.metadataWarning !== undefined) this.logger.warn('failed to ingest some metadata', { user: tenant, err: r.metadataWarning });
         const headers = protocol === 2 ? writtenHeaders(r) : {};
+        this.extras.onIngested?.(tenant, r);
         if (r.errorMessage !== undefined && r.errorMessage !== '') {
           const status = r.errorStatus ?? 400;
           this.logger.debug('push rejected', { user: tenant, status, err: r.errorMessage });

@@ -35,6 +35,8 @@ export class DistributorMetrics {
   readonly ingestedSamples: Counter<'user'>;
   readonly discardedExemplars: Counter<'reason' | 'user'>;
   readonly discardedMetadata: Counter<'reason' | 'user'>;
+  readonly dedupedSamples: Counter<'user' | 'cluster'>;
+  readonly nonHaSamples: Counter<'user'>;
 
   constructor(registry: Registry) {
     BY_REGISTRY.set(registry, this);
@@ -81,6 +83,18 @@ export class DistributorMetrics {
       labelNames: ['reason', 'user'],
       registers,
     });
+    this.dedupedSamples = new Counter({
+      name: 'cortex_distributor_deduped_samples_total',
+      help: 'The total number of deduplicated samples.',
+      labelNames: ['user', 'cluster'],
+      registers,
+    });
+    this.nonHaSamples = new Counter({
+      name: 'cortex_distributor_non_ha_samples_received_total',
+      help: "The total number of received samples for a user that has HA tracking turned on, but the sample didn't contain both HA labels.",
+      labelNames: ['user'],
+      registers,
+    });
   }
 
   /** observe folds one push's result into the counters. */
@@ -94,7 +108,10 @@ export class DistributorMetrics {
       this.discardedSamples.inc({ reason, user }, count);
       if (!INGESTER_REASONS.has(reason)) distributorDiscards += count;
     }
-    this.receivedSamples.inc({ user }, Math.max(0, r.samples - distributorDiscards));
+    const deduped = r.dedupedSamples ?? 0;
+    if (deduped > 0) this.dedupedSamples.inc({ user, cluster: r.haCluster ?? '' }, deduped);
+    if ((r.nonHaSamples ?? 0) > 0) this.nonHaSamples.inc({ user }, r.nonHaSamples);
+    this.receivedSamples.inc({ user }, Math.max(0, r.samples - distributorDiscards - deduped));
     this.ingestedSamples.inc({ user }, r.acceptedSamples);
     countByReason(this.discardedExemplars, user, r.discardedExemplars);
     countByReason(this.discardedMetadata, user, r.discardedMetadata);

@@ -14,7 +14,8 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-export function page(title: string, body: string): string {
+/** page wraps body in the HTML document every page shares; wide pages hold wide tables. */
+export function page(title: string, body: string, wide = false): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -26,9 +27,11 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 48rem; 
 h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 1.5rem; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: .25rem .75rem; text-align: left; }
 a { color: #0b57d0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+body.wide { max-width: 72rem; } body.wide td { white-space: nowrap; }
 </style>
 </head>
-<body>
+<body${wide ? ' class="wide"' : ''}>
 ${body}
 </body>
 </html>

@@ -57,6 +57,22 @@ export interface IngestLimits {
   enforceMetadataMetricName?: boolean;
   /** -ingester.metadata-retain-period in ms (default 10m). */
   metadataRetainPeriodMs?: number;
+  /** accept_ha_samples: HA deduplication for the tenant (the fields below apply only with it). */
+  acceptHaSamples?: boolean;
+  /** -distributor.ha-tracker.enable: elect one replica per cluster (else HA pushes only lose the replica label). */
+  haTrackerEnabled?: boolean;
+  /** ha_cluster_label (default `cluster`). */
+  haClusterLabel?: string;
+  /** ha_replica_label (default `__replica__`). */
+  haReplicaLabel?: string;
+  /** ha_max_clusters; 0 or absent: no limit. */
+  haMaxClusters?: number;
+  /** -distributor.ha-tracker.update-timeout with this process's jitter, ms. */
+  haUpdateTimeoutMs?: number;
+  /** -distributor.ha-tracker.failover-timeout, ms. */
+  haFailoverTimeoutMs?: number;
+  /** The HA tracker's clock, unix ms (default nowMs). */
+  haNowMs?: number;
 }
 
 /** IngestResult summarises one decoded WriteRequest after it was appended. */
@@ -100,6 +116,30 @@ export interface IngestResult {
   discardedMetadata?: Array<string | number>;
   /** The first metadata limit refusal: logged as a warning, the push succeeds (as Mimir). */
   metadataWarning?: string;
+  /** The HA cluster of the request, when it carried the HA labels. */
+  haCluster?: string;
+  /** Samples dropped because their replica is not the elected one (status 202). */
+  dedupedSamples?: number;
+  /** Samples of an HA-enabled tenant whose request lacked the HA labels. */
+  nonHaSamples?: number;
+}
+
+/** ElectedReplica is one tenant's cluster in the HA tracker. */
+export interface ElectedReplica {
+  tenant: string;
+  cluster: string;
+  replica: string;
+  /** When the replica was elected (unix ms). */
+  electedAtMs: number;
+  /** When it was last recorded as seen (unix ms). */
+  receivedAtMs: number;
+  electedChanges: number;
+}
+
+/** CardinalityAnswer is a JSON answer, or Mimir's error when distinct label names and values are too large. */
+export interface CardinalityAnswer {
+  json?: string;
+  sizeError?: string;
 }
 
 /** HeadStats are the figures /metrics and the status pages show for a tenant. */
@@ -412,6 +452,18 @@ export interface NativeBinding {
   exemplarsJson?(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number): string;
   /** setExemplarLimit sizes the tenant's exemplar storage (0 drops it), before the WAL replay. */
   setExemplarLimit?(tenant: string, maxExemplars: number): void;
+  /** haTrackerStatus lists every elected HA replica, sorted by tenant then cluster. */
+  haTrackerStatus?(): ElectedReplica[];
+  /**
+   * labelNamesCardinality answers /api/v1/cardinality/label_names (Mimir's JSON) for the series
+   * matching all matchers; activeSinceMs (when not null) counts only series with a sample since.
+   * Throws on an invalid regexp.
+   */
+  labelNamesCardinality?(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number): CardinalityAnswer;
+  /** labelValuesCardinality answers /api/v1/cardinality/label_values (Mimir's JSON). Throws on an invalid regexp. */
+  labelValuesCardinality?(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number): string;
+  /** activeSeries answers /api/v1/cardinality/active_series: `{"data":[...]}`. Throws on an invalid regexp. */
+  activeSeries?(tenant: string, matchers: LabelMatcher[], sinceMs: number): string;
 }
 
 let binding: NativeBinding | undefined;
@@ -566,4 +618,38 @@ export function nativeMetricMetadataReader(): MetricMetadataReader {
 /** setExemplarLimit sizes a tenant's exemplar storage in the native core (no-op when the binding predates it). */
 export function setExemplarLimit(tenant: string, maxExemplars: number): void {
   loadNative().setExemplarLimit?.(tenant, maxExemplars);
+}
+
+/** HaTrackerState is what the HA tracker page needs from storage. */
+export interface HaTrackerState {
+  haTrackerStatus(): ElectedReplica[];
+}
+
+/** CardinalitySource is what the cardinality endpoints need from storage. */
+export interface CardinalitySource {
+  labelNamesCardinality(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number): CardinalityAnswer;
+  labelValuesCardinality(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number): string;
+  activeSeries(tenant: string, matchers: LabelMatcher[], sinceMs: number): string;
+}
+
+/** nativeHaTracker adapts the binding's HA tracker export (throws when the binding predates it). */
+export function nativeHaTracker(): HaTrackerState {
+  const b = loadNative();
+  const { haTrackerStatus } = b;
+  if (haTrackerStatus === undefined) throw new Error('native binding has no HA tracker exports (build it with npm run build:native)');
+  return { haTrackerStatus: () => haTrackerStatus.call(b) };
+}
+
+/** nativeCardinality adapts the binding's cardinality exports (throws when the binding predates them). */
+export function nativeCardinality(): CardinalitySource {
+  const b = loadNative();
+  const { labelNamesCardinality, labelValuesCardinality, activeSeries } = b;
+  if (labelNamesCardinality === undefined || labelValuesCardinality === undefined || activeSeries === undefined) {
+    throw new Error('native binding has no cardinality exports (build it with npm run build:native)');
+  }
+  return {
+    labelNamesCardinality: (...a) => labelNamesCardinality.call(b, ...a),
+    labelValuesCardinality: (...a) => labelValuesCardinality.call(b, ...a),
+    activeSeries: (...a) => activeSeries.call(b, ...a),
+  };
 }

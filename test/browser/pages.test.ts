@@ -58,4 +58,14 @@ t.test('HTML pages render in headless Chromium', { skip: existsSync(CHROMIUM) ? 
   t.match(services, /<title>[^<]+<\/title>/, 'services page has a title');
   t.match(services, /<table/, 'services page shows a table');
   t.match(services, /Running/, 'services page shows running services');
+
+  // The distributor's status pages.
+  t.ok(hrefs.includes('/distributor/ha_tracker'), 'index links the HA tracker page');
+  t.ok(hrefs.includes('/distributor/all_user_stats'), 'index links the tenant stats page');
+  const ha = await renderDom(`${base}/distributor/ha_tracker`);
+  t.match(ha, /<title>HA Tracker Status<\/title>/, 'HA tracker page has a title');
+  t.match(ha, /<h1>HA Tracker Status<\/h1>/, 'HA tracker page has a heading');
+  const stats = await renderDom(`${base}/distributor/all_user_stats`);
+  t.match(stats, /<title>Ingester Stats<\/title>/, 'tenant stats page has a title');
+  t.match(stats, /<h1>Ingester Stats<\/h1>/, 'tenant stats page has a heading');
 });

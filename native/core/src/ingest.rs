@@ -8,6 +8,7 @@
 //! New series beyond the tenant's series limits are refused one by one (400).
 //! Exemplars and metric metadata go through `crate::ingest_extra`.
 
+use crate::ha_tracker::{self, HaOutcome, HaSettings};
 use crate::head::{Head, SeriesAppendResult};
 use crate::limits::{self, RateLimit, SeriesLimits};
 use crate::metadata::MetadataLimits;
@@ -19,7 +20,7 @@ use crate::wal::TenantWal;
 
 /// IngestLimits are the per-tenant limits for one ingest call (mirrors the
 /// TypeScript `IngestLimits`).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IngestLimits {
     pub max_label_names_per_series: u32,
     pub max_label_name_length: u32,
@@ -38,6 +39,9 @@ pub struct IngestLimits {
     pub metadata: MetadataLimits,
     /// -validation.enforce-metadata-metric-name, -validation.max-metadata-length.
     pub metadata_validation: MetadataValidationLimits,
+    /// The tenant's HA tracker settings when it accepts HA samples
+    /// (`accept_ha_samples`); None leaves pushes untouched.
+    pub ha: Option<HaSettings>,
 }
 
 impl Default for IngestLimits {
@@ -55,6 +59,7 @@ impl Default for IngestLimits {
             max_exemplars: 0,
             metadata: MetadataLimits::default(),
             metadata_validation: MetadataValidationLimits::default(),
+            ha: None,
         }
     }
 }
@@ -104,6 +109,12 @@ pub struct IngestResult {
     /// The first metadata limit refusal: Mimir logs it as a warning and
     /// answers the push as if the metadata had been stored.
     pub metadata_warning: Option<String>,
+    /// The HA cluster of the request, when it carried the HA labels.
+    pub ha_cluster: Option<String>,
+    /// Samples dropped because their replica is not the elected one.
+    pub deduped_samples: u32,
+    /// Samples of a tenant with HA deduplication whose request lacked the HA labels.
+    pub non_ha_samples: u32,
 }
 
 
@@ -194,6 +205,12 @@ pub fn ingest_decoded(
         metadata: req.metadata.len() as u32,
         ..IngestResult::default()
     };
+    // Mimir's prePushHaDedupeMiddleware runs first, on the labels as sent.
+    if let Some(ha) = &limits.ha {
+        if let Some(refused) = dedupe_ha(head.tenant(), &mut req, ha, &mut res) {
+            return refused;
+        }
+    }
     // Mimir's prePushSortAndFilterMiddleware: drop empty label values and
     // series left without labels (silently), sort labels by name.
     req.sort_and_filter_labels();
@@ -446,6 +463,36 @@ fn append_created_zero(
         return;
     }
     app.append_series(series, std::iter::once((ct, 0.0)));
+}
+
+/// dedupe_ha runs the HA tracker over the request (see `crate::ha_tracker`);
+/// Some is the finished result of a refused request (202 for a replica
+/// that is not elected, 400 beyond the tenant's clusters limit).
+fn dedupe_ha(
+    tenant: &str,
+    req: &mut WriteRequestView<'_>,
+    ha: &HaSettings,
+    res: &mut IngestResult,
+) -> Option<IngestResult> {
+    let samples = (req.total_samples() + req.total_histograms()) as u32;
+    match ha_tracker::dedupe(ha_tracker::kv(), tenant, req, ha) {
+        HaOutcome::NotHa => res.non_ha_samples = samples,
+        HaOutcome::Accepted { cluster } => res.ha_cluster = Some(cluster),
+        HaOutcome::Refused { cluster, refusal } => {
+            let mut out = std::mem::take(res);
+            match refusal {
+                ha_tracker::HaRefusal::NotElected { .. } => out.deduped_samples = samples,
+                ha_tracker::HaRefusal::TooManyClusters { .. } => {
+                    out.discard(ha_tracker::REASON_TOO_MANY_HA_CLUSTERS, u64::from(samples))
+                }
+            }
+            out.error_status = Some(refusal.status());
+            out.error_message = Some(refusal.message());
+            out.ha_cluster = Some(cluster);
+            return Some(out);
+        }
+    }
+    None
 }
 
 /// validate_all removes duplicate sample timestamps and validates every
@@ -755,5 +802,53 @@ mod tests {
         );
         assert_eq!(r.accepted_samples, 2);
         assert_eq!(r.discarded, vec![("sample_duplicate_timestamp", 1)]);
+    }
+
+    #[test]
+    fn ha_dedupe_keeps_the_elected_replica_only() {
+        let tenant = "ingest-ha-test";
+        crate::ha_tracker::kv().delete_tenant(tenant);
+        let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
+        let now = 1_700_000_000_000;
+        let ha = |clock: i64| IngestLimits {
+            ha: Some(HaSettings {
+                tracker_enabled: true,
+                cluster_label: "cluster".into(),
+                replica_label: "__replica__".into(),
+                max_clusters: 0,
+                update_timeout_ms: 15_000,
+                failover_timeout_ms: 30_000,
+                max_label_value_length: 2048,
+                now_ms: clock,
+            }),
+            ..limits(now)
+        };
+        let a: &[(&str, &str)] = &[("__name__", "up"), ("__replica__", "a"), ("cluster", "c")];
+        let b: &[(&str, &str)] = &[("__replica__", "b"), ("cluster", "c"), ("__name__", "up")];
+        let r = ingest_write_request(&h, &body(&[(a, &[(now, 1.0)])]), &ha(0));
+        assert_eq!((r.error_status, r.accepted_samples), (None, 1));
+        assert_eq!(r.ha_cluster.as_deref(), Some("c"));
+        let r = ingest_write_request(&h, &body(&[(b, &[(now + 1, 2.0)])]), &ha(1000));
+        assert_eq!(
+            (r.error_status, r.accepted_samples, r.deduped_samples),
+            (Some(202), 0, 1)
+        );
+        assert_eq!(
+            r.error_message.as_deref(),
+            Some("replicas did not match, rejecting sample: replica=b, elected=a")
+        );
+        // The stored series has no replica label; b takes over after the failover timeout.
+        let r = ingest_write_request(&h, &body(&[(b, &[(now + 2, 3.0)])]), &ha(30_000));
+        assert_eq!((r.error_status, r.accepted_samples), (None, 1));
+        assert_eq!(h.num_series(), 1);
+        assert!(h.lookup(&[("__name__", "up"), ("cluster", "c")]).is_some());
+        // Without both labels the request is not HA and is stored as sent.
+        let plain: &[(&str, &str)] = &[("__name__", "up"), ("__replica__", "z")];
+        let r = ingest_write_request(&h, &body(&[(plain, &[(now, 1.0)])]), &ha(30_001));
+        assert_eq!(
+            (r.error_status, r.non_ha_samples, r.accepted_samples),
+            (None, 1, 1)
+        );
+        assert_eq!(h.num_series(), 2);
     }
 }

@@ -8,6 +8,7 @@
 pub mod block;
 pub mod chunkenc;
 pub mod exemplars;
+pub mod ha_tracker;
 pub mod head;
 pub mod index;
 pub mod ingest;

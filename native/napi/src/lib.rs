@@ -17,6 +17,8 @@ pub mod block_verify;
 pub mod rw2;
 pub mod otlp;
 pub mod exemplars;
+pub mod cardinality;
+pub mod ha_tracker;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
@@ -64,6 +66,22 @@ pub struct IngestLimits {
     pub enforce_metadata_metric_name: Option<bool>,
     /// -ingester.metadata-retain-period in ms (default 10m, 0 keeps metadata forever).
     pub metadata_retain_period_ms: Option<f64>,
+    /// accept_ha_samples (-distributor.ha-tracker.enable-for-all-users): HA deduplication for the tenant.
+    pub accept_ha_samples: Option<bool>,
+    /// -distributor.ha-tracker.enable: elect replicas (else HA pushes only lose the replica label).
+    pub ha_tracker_enabled: Option<bool>,
+    /// ha_cluster_label (default `cluster`).
+    pub ha_cluster_label: Option<String>,
+    /// ha_replica_label (default `__replica__`).
+    pub ha_replica_label: Option<String>,
+    /// ha_max_clusters, 0 or absent for none.
+    pub ha_max_clusters: Option<f64>,
+    /// -distributor.ha-tracker.update-timeout with jitter, ms.
+    pub ha_update_timeout_ms: Option<f64>,
+    /// -distributor.ha-tracker.failover-timeout, ms.
+    pub ha_failover_timeout_ms: Option<f64>,
+    /// The HA tracker's clock, unix ms (default nowMs).
+    pub ha_now_ms: Option<f64>,
 }
 
 /// IngestResult summarises one decoded WriteRequest after it was appended.
@@ -101,6 +119,12 @@ pub struct IngestResult {
     pub discarded_metadata: Option<Vec<Either<String, f64>>>,
     /// The first metadata limit refusal (Mimir logs it; the push succeeds).
     pub metadata_warning: Option<String>,
+    /// The HA cluster of the request, when it carried the HA labels.
+    pub ha_cluster: Option<String>,
+    /// Samples dropped because their replica is not the elected one (202).
+    pub deduped_samples: u32,
+    /// Samples of an HA-enabled tenant whose request lacked the HA labels.
+    pub non_ha_samples: u32,
 }
 
 /// HeadStats are the figures /metrics and the status pages show for a tenant.
@@ -184,6 +208,7 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
                 .max_metadata_length
                 .map_or(1024, |x| x.max(0.0) as usize),
         },
+        ha: ha_tracker::ha_settings(limits),
     }
 }
 
@@ -220,6 +245,9 @@ fn js_result(r: ingest::IngestResult) -> IngestResult {
         accepted_metadata: Some(r.accepted_metadata),
         discarded_metadata: Some(flat_counts(r.discarded_metadata)),
         metadata_warning: r.metadata_warning,
+        ha_cluster: r.ha_cluster,
+        deduped_samples: r.deduped_samples,
+        non_ha_samples: r.non_ha_samples,
     }
 }
 

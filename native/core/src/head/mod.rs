@@ -23,6 +23,7 @@
 //! min/max times.
 
 mod append;
+pub mod cardinality;
 pub mod chunks;
 mod json;
 mod read;

@@ -11,7 +11,7 @@ impl Head {
     pub fn series_refs_matching(&self, sets: &[Vec<Matcher>]) -> Vec<u32> {
         let idx = self.index.read();
         if sets.is_empty() {
-            return (1..=idx.series.len() as u32).collect();
+            return idx.postings.all().to_vec();
         }
         let mut refs: Vec<u32> = Vec::new();
         for set in sets {
