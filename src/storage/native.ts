@@ -426,7 +426,7 @@ export interface NativeBinding {
    */
   blockSelectChunks(blockDir: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
   /**
-   * selectChunks returns, whole and as stored, the head's XOR chunks overlapping [mintMs, maxtMs]
+   * selectChunks returns, whole and as stored, the XOR chunks of the head and the queried blocks overlapping [mintMs, maxtMs]
    * of every series matching all matchers (every series for none), series sorted by labels, the
    * open head chunk with its current bytes (remote read's streamed chunks). Throws on an invalid regexp.
    */

@@ -117,7 +117,6 @@ pub struct IngestResult {
     pub non_ha_samples: u32,
 }
 
-
 /// add_count adds n under reason to a list of counts by reason.
 fn add_count(list: &mut Vec<(&'static str, u64)>, reason: &'static str, n: u64) {
     if n == 0 {

@@ -95,7 +95,10 @@ impl BlockRegistry {
 
     /// dirs lists the tenant's queryable block directories.
     pub fn dirs(&self, tenant: &str) -> Vec<PathBuf> {
-        self.get(tenant).iter().map(|b| b.dir().to_path_buf()).collect()
+        self.get(tenant)
+            .iter()
+            .map(|b| b.dir().to_path_buf())
+            .collect()
     }
 }
 
@@ -300,7 +303,10 @@ pub fn series_json(
     let head = head::db().get(tenant);
     let blocks = registry().overlapping(tenant, mint, maxt);
     if blocks.is_empty() {
-        return Ok(head.map_or_else(|| "[]".to_string(), |h| h.series_json(sets, mint, maxt, limit)));
+        return Ok(head.map_or_else(
+            || "[]".to_string(),
+            |h| h.series_json(sets, mint, maxt, limit),
+        ));
     }
     let all = series_labels(head.as_deref(), &blocks, sets, mint, maxt)?;
     let mut out = String::from("[");
@@ -364,7 +370,11 @@ pub fn label_values(
     let blocks = registry().overlapping(tenant, mint, maxt);
     let mut values: BTreeSet<String> = head
         .as_ref()
-        .map(|h| h.label_values(name, sets, mint, maxt, 0).into_iter().collect())
+        .map(|h| {
+            h.label_values(name, sets, mint, maxt, 0)
+                .into_iter()
+                .collect()
+        })
         .unwrap_or_default();
     for b in &blocks {
         if sets.is_empty() {
@@ -375,7 +385,12 @@ pub fn label_values(
             );
         } else {
             for labels in series_labels(None, std::slice::from_ref(b), sets, mint, maxt)? {
-                values.extend(labels.into_iter().filter(|(n, _)| n == name).map(|(_, v)| v));
+                values.extend(
+                    labels
+                        .into_iter()
+                        .filter(|(n, _)| n == name)
+                        .map(|(_, v)| v),
+                );
             }
         }
     }
@@ -383,6 +398,104 @@ pub fn label_values(
     if limit > 0 {
         out.truncate(limit);
     }
+    Ok(out)
+}
+
+/// OwnedChunk is one chunk of a merged series: min and max time,
+/// encoding and bytes as stored.
+type OwnedChunk = (i64, i64, u8, Vec<u8>);
+
+/// select_chunks is `Head::select_chunks` over the head and blocks (remote
+/// read's streamed chunks): each series' chunks from every source, in time
+/// order, a chunk held by two sources (a block cut from the head before the
+/// head was truncated) sent once.
+pub fn select_chunks(
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+) -> Result<crate::block::SelectedChunks, SelectError> {
+    let head = head::db().get(tenant);
+    let blocks = registry().overlapping(tenant, mint, maxt);
+    let too_big = || {
+        SelectError::Block(BlockError::InvalidArgument(
+            "more than 4GiB of chunks selected".to_string(),
+        ))
+    };
+    if blocks.is_empty() {
+        return match head {
+            Some(h) => h
+                .select_chunks(sets, mint, maxt)
+                .map_err(|e| SelectError::Block(BlockError::InvalidArgument(e))),
+            None => Ok(crate::block::SelectedChunks {
+                labels_json: "[]".to_string(),
+                series_offsets: vec![0],
+                data_offsets: vec![0],
+                ..Default::default()
+            }),
+        };
+    }
+    let mut series: BTreeMap<OwnedLabels, Vec<OwnedChunk>> = BTreeMap::new();
+    for b in &blocks {
+        for id in block_series(b, sets)? {
+            let s = b.index().series(id)?;
+            let mut chunks = Vec::new();
+            for c in s
+                .chunks
+                .iter()
+                .filter(|c| c.max_t >= mint && c.min_t <= maxt)
+            {
+                let (enc, data) = b
+                    .chunks()
+                    .chunk(c.chunk_ref)
+                    .map_err(|e| e.in_file(&b.dir().join("chunks")))?;
+                chunks.push((c.min_t, c.max_t, enc, data.into_owned()));
+            }
+            if !chunks.is_empty() {
+                series.entry(s.labels).or_default().extend(chunks);
+            }
+        }
+    }
+    if let Some(h) = &head {
+        for s in h.select_series(sets, mint, maxt) {
+            let chunks: Vec<OwnedChunk> = {
+                let st = s.state.lock();
+                st.chunks
+                    .chunk_bytes()
+                    .filter(|(a, b, _)| *a <= maxt && *b >= mint)
+                    .map(|(a, b, d)| (a, b, crate::chunkenc::ENCODING_XOR, d.to_vec()))
+                    .collect()
+            };
+            if !chunks.is_empty() {
+                series.entry(s.labels.to_vec()).or_default().extend(chunks);
+            }
+        }
+    }
+    let mut out = crate::block::SelectedChunks {
+        labels_json: String::from("["),
+        series_offsets: vec![0],
+        data_offsets: vec![0],
+        ..Default::default()
+    };
+    for (labels, mut chunks) in series {
+        chunks.sort_by_key(|c| (c.0, c.1));
+        chunks.dedup();
+        for (a, b, enc, data) in chunks {
+            out.min_times.push(a as f64);
+            out.max_times.push(b as f64);
+            out.encodings.push(enc);
+            out.data.extend_from_slice(&data);
+            out.data_offsets
+                .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
+        }
+        if out.series_offsets.len() > 1 {
+            out.labels_json.push(',');
+        }
+        write_labels(&mut out.labels_json, &labels);
+        out.series_offsets
+            .push(u32::try_from(out.encodings.len()).map_err(|_| too_big())?);
+    }
+    out.labels_json.push(']');
     Ok(out)
 }
 
@@ -419,7 +532,9 @@ mod tests {
             .unwrap();
         let block_dir = dir.join(meta.ulid.to_string());
         // Before truncation the head and the block overlap: no repeats.
-        assert!(registry().set(tenant, std::slice::from_ref(&block_dir)).is_empty());
+        assert!(registry()
+            .set(tenant, std::slice::from_ref(&block_dir))
+            .is_empty());
         let all = select_samples(tenant, &[], 0, 10 * r, 0).unwrap();
         assert_eq!(all.timestamps.len(), 250);
         head.truncate(r);
@@ -428,9 +543,25 @@ mod tests {
         assert_eq!(sel.labels_json, r#"[{"__name__":"a"},{"__name__":"old"}]"#);
         let want: Vec<f64> = (0..240).map(|i| (i * 60_000) as f64).collect();
         assert_eq!(sel.timestamps[..240], want[..]);
-        let m = vec![vec![Matcher::new(MatchType::Equal, "__name__", "old").unwrap()]];
-        assert_eq!(series_json(tenant, &m, 0, r, 0).unwrap(), r#"[{"__name__":"old"}]"#);
-        assert_eq!(label_values(tenant, "__name__", &[], 0, 10 * r, 0).unwrap(), ["a", "old"]);
+        let ch = select_chunks(tenant, &[], 0, 10 * r).unwrap();
+        let n: usize = (0..ch.encodings.len())
+            .map(|j| {
+                let d = &ch.data[ch.data_offsets[j] as usize..ch.data_offsets[j + 1] as usize];
+                usize::from(u16::from_be_bytes([d[0], d[1]]))
+            })
+            .sum();
+        assert_eq!(n, 250, "every sample in exactly one chunk");
+        let m = vec![vec![
+            Matcher::new(MatchType::Equal, "__name__", "old").unwrap()
+        ]];
+        assert_eq!(
+            series_json(tenant, &m, 0, r, 0).unwrap(),
+            r#"[{"__name__":"old"}]"#
+        );
+        assert_eq!(
+            label_values(tenant, "__name__", &[], 0, 10 * r, 0).unwrap(),
+            ["a", "old"]
+        );
         assert!(matches!(
             select_samples(tenant, &[], 0, 10 * r, 100),
             Err(SelectError::TooManySamples)
@@ -441,7 +572,13 @@ mod tests {
         assert_eq!(fails.len(), 1);
         assert_eq!(registry().dirs(tenant), vec![block_dir]);
         registry().set(tenant, &[]);
-        assert_eq!(select_samples(tenant, &[], 0, 10 * r, 0).unwrap().timestamps.len(), 120);
+        assert_eq!(
+            select_samples(tenant, &[], 0, 10 * r, 0)
+                .unwrap()
+                .timestamps
+                .len(),
+            120
+        );
         head::db().reset(tenant);
         let _ = std::fs::remove_dir_all(&dir);
     }

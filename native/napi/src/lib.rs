@@ -12,13 +12,13 @@ use tsdb_core::index::Matcher;
 use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
-pub mod store;
 pub mod block_verify;
-pub mod rw2;
-pub mod otlp;
-pub mod exemplars;
 pub mod cardinality;
+pub mod exemplars;
 pub mod ha_tracker;
+pub mod otlp;
+pub mod rw2;
+pub mod store;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
@@ -824,17 +824,8 @@ pub fn select_chunks(
     } else {
         self::matchers(std::slice::from_ref(&matchers))?
     };
-    let sel = match head::db().get(&tenant) {
-        Some(h) => h
-            .select_chunks(&sets, ms(mint_ms), ms(maxt_ms))
-            .map_err(|e| Error::new(Status::GenericFailure, e))?,
-        None => tsdb_core::block::SelectedChunks {
-            labels_json: "[]".to_string(),
-            series_offsets: vec![0],
-            data_offsets: vec![0],
-            ..Default::default()
-        },
-    };
+    let sel = tsdb_core::store::select_chunks(&tenant, &sets, ms(mint_ms), ms(maxt_ms))
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
     Ok(SelectedChunks {
         labels_json: sel.labels_json,
         series_offsets: Uint32Array::new(sel.series_offsets),

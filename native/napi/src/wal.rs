@@ -154,7 +154,12 @@ fn replay_checkpoint(tenant: &str) -> Result<ReplayStats> {
     let w = wal::storage()
         .tenant(tenant)
         .map_err(|e| io_err("replay", e))?
-        .ok_or_else(|| Error::new(Status::GenericFailure, "replayWalCheckpoint: storage is not open"))?;
+        .ok_or_else(|| {
+            Error::new(
+                Status::GenericFailure,
+                "replayWalCheckpoint: storage is not open",
+            )
+        })?;
     let head = head::db().head(tenant);
     w.replay_checkpoint(&head)
         .map_err(|e| io_err(&format!("replay checkpoint of tenant {tenant}"), e))

@@ -123,7 +123,8 @@ impl HeadIndex {
         };
         let pairs: Vec<(&str, &str)> = s.labels.iter().collect();
         let hash = hash_labels(&pairs);
-        self.postings.delete_series(series_ref, pairs.iter().copied());
+        self.postings
+            .delete_series(series_ref, pairs.iter().copied());
         if self.by_hash.get(&hash) == Some(&series_ref) {
             // Promote a colliding series, if any, to the first slot.
             match self.collisions.get_mut(&hash).and_then(|v| v.pop()) {
@@ -309,7 +310,11 @@ impl Head {
     /// gets `want_ref` when that ref is still free and not behind the refs
     /// handed out, so a log whose refs have gaps (series dropped by
     /// truncation, then checkpointed) replays without remapping.
-    pub fn get_or_create_at(&self, labels: &[(&str, &str)], want_ref: u64) -> (Arc<MemSeries>, bool) {
+    pub fn get_or_create_at(
+        &self,
+        labels: &[(&str, &str)],
+        want_ref: u64,
+    ) -> (Arc<MemSeries>, bool) {
         let hash = hash_labels(labels);
         if let Some(s) = self.index.read().find(hash, labels) {
             return (Arc::clone(s), false);
@@ -351,7 +356,9 @@ impl Head {
             let mut idx = self.index.write();
             for r in empty {
                 // Re-checked: a sample may have arrived since.
-                let still_empty = idx.get(r).is_some_and(|s| s.state.lock().chunks.min_time().is_none());
+                let still_empty = idx
+                    .get(r)
+                    .is_some_and(|s| s.state.lock().chunks.min_time().is_none());
                 if still_empty {
                     idx.remove(r);
                     stats.series_removed += 1;
@@ -359,16 +366,24 @@ impl Head {
             }
         }
         self.num_chunks.fetch_sub(
-            stats.chunks_removed.min(self.num_chunks.load(Ordering::Relaxed)),
+            stats
+                .chunks_removed
+                .min(self.num_chunks.load(Ordering::Relaxed)),
             Ordering::Relaxed,
         );
         self.num_samples.fetch_sub(
-            stats.samples_removed.min(self.num_samples.load(Ordering::Relaxed)),
+            stats
+                .samples_removed
+                .min(self.num_samples.load(Ordering::Relaxed)),
             Ordering::Relaxed,
         );
         // The head's range now starts at its oldest sample left (or at the
         // cut when everything went).
-        let floor = if new_min == i64::MAX { mint } else { new_min.max(mint) };
+        let floor = if new_min == i64::MAX {
+            mint
+        } else {
+            new_min.max(mint)
+        };
         let cur = self.min_time.load(Ordering::Acquire);
         if cur != i64::MAX && cur < floor {
             let _ = self

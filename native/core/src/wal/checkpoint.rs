@@ -92,8 +92,8 @@ pub fn clean_wal_dir(dir: &Path) -> io::Result<Option<u64>> {
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
         if let Some(rest) = name.strip_prefix("checkpoint.") {
-            let stale = rest.ends_with(".tmp")
-                || rest.parse::<u64>().is_ok_and(|n| Some(n) != last);
+            let stale =
+                rest.ends_with(".tmp") || rest.parse::<u64>().is_ok_and(|n| Some(n) != last);
             if stale {
                 fs::remove_dir_all(e.path())?;
             }

@@ -396,11 +396,12 @@ fn replay_all(storage: &WalStorage, tenant: &str) -> (Head, Vec<ReplayStats>) {
     let wal = storage.tenant(tenant).unwrap().unwrap();
     let head = Head::new(tenant, DEFAULT_CHUNK_RANGE);
     let mut stats: Vec<ReplayStats> = wal.replay_checkpoint(&head).unwrap().into_iter().collect();
-    stats.extend(wal
-        .existing_segments()
-        .to_vec()
-        .into_iter()
-        .map(|i| wal.replay_segment(&head, i).unwrap()));
+    stats.extend(
+        wal.existing_segments()
+            .to_vec()
+            .into_iter()
+            .map(|i| wal.replay_segment(&head, i).unwrap()),
+    );
     wal.finish_replay(&head).unwrap();
     (head, stats)
 }
@@ -684,7 +685,10 @@ fn checkpoint_replaces_old_segments() {
     let r = ingest_write_request_logged(&head, Some(&wal), &body(&late), &lim);
     assert_eq!(r.accepted_samples, 0);
     let more = vec![
-        (vec![("__name__", "new".to_string())], vec![(base + 5 * hour, 2.0)]),
+        (
+            vec![("__name__", "new".to_string())],
+            vec![(base + 5 * hour, 2.0)],
+        ),
         (
             vec![("__name__", "live".to_string()), ("i", "1".to_string())],
             vec![(base + 5 * hour, 3.0)],
@@ -704,7 +708,9 @@ fn checkpoint_replaces_old_segments() {
     assert!(found[0].segments.iter().all(|s| *s > cp.index));
     assert!(!dir.join("checkpoint.00000099.tmp").exists());
     let (replayed, stats) = replay_all(&storage2, "t1");
-    assert!(stats.iter().all(|s| s.unknown_refs == 0 && s.corruption.is_none()));
+    assert!(stats
+        .iter()
+        .all(|s| s.unknown_refs == 0 && s.corruption.is_none()));
     assert_eq!(dump(&replayed), dump(&head));
     let refs: Vec<u32> = replayed.all_series().iter().map(|s| s.series_ref).collect();
     let want: Vec<u32> = head.all_series().iter().map(|s| s.series_ref).collect();
