@@ -16,6 +16,7 @@ import { defaultConfig } from '../../src/config/config.js';
 import { createBucket } from '../../src/storage/bucket/index.js';
 import { loadNative } from '../../src/storage/native.js';
 import { BlockUploadClient } from '../../src/testing/block-upload-client.js';
+import { httpRequest } from '../../src/testing/http-client.js';
 import { startTestServer } from '../../src/testing/server.js';
 import { makeTempDir } from './lib/server-process.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, s3SkipReason, startS3Server } from './lib/s3-server.js';
@@ -43,6 +44,8 @@ t.test('a promtool block uploads through the API into S3 and completes', { skip:
     'blocks-storage.s3.insecure': true,
     'compactor.block-upload-enabled': true,
     'compactor.data-dir': join(dir, 'compactor'),
+    // The store-gateway picks the uploaded block up quickly.
+    'blocks-storage.bucket-store.sync-interval': 100,
   };
   const srv = await startTestServer(flags);
   t.teardown(() => srv.close());
@@ -110,6 +113,24 @@ t.test('a promtool block uploads through the API into S3 and completes', { skip:
     const values = Array.from(got.values.subarray(got.offsets[i]!, got.offsets[i + 1]!));
     t.same(values, want.get(labels[i]!['job']!), `every sample of job ${labels[i]!['job']}`);
   }
+
+  // Then it is queryable through the query API (served by the store-gateway).
+  const q = new URLSearchParams({ query: 'backfill_gauge', start: String(base / 1000), end: String((base + 239 * 15_000) / 1000), step: '15' });
+  let result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> = [];
+  for (let i = 0; i < 100 && result.length < 2; i++) {
+    const res = await httpRequest(srv.port, `/prometheus/api/v1/query_range?${q}`, { headers: { 'X-Scope-OrgID': 'backfill-tenant' } });
+    t.equal(res.status, 200, res.body);
+    result = (JSON.parse(res.body) as { data: { result: typeof result } }).data.result;
+    if (result.length < 2) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.same(
+    result.map((r) => [r.metric['job'], r.values.map(([, v]) => Number(v))]),
+    [
+      ['x', want.get('x')],
+      ['y', want.get('y')],
+    ],
+    'the uploaded block answers queries',
+  );
 
   t.equal((await client.start(ulid, {})).status, 409, 'a second upload of the block is refused');
 });
