@@ -26,7 +26,7 @@ interface VectorSample {
 }
 
 t.test('remote write 2.0 through the server', { skip: missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false }, async (t) => {
-  const srv = await startTestServer();
+  const srv = await startTestServer({ 'ingester.max-global-exemplars-per-user': 100 });
   t.teardown(() => srv.close());
   const tenant = `rw2-${Date.now().toString(36)}`;
   // Whole seconds, a minute ago: query times print exactly.
@@ -63,7 +63,14 @@ t.test('remote write 2.0 through the server', { skip: missing.length > 0 ? `nati
     ]);
     t.equal(res.status, 204, res.body);
     t.equal(res.body, '');
-    t.same(written(res), ['3', '0', '0'], 'the created-timestamp zero sample is not counted as written');
+    t.same(written(res), ['3', '0', '1'], 'the created-timestamp zero sample is not counted as written');
+    // The exemplar and the metadata of 2.0 series are stored as 1.0's.
+    const ex = await get<Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }> }>>(
+      `/prometheus/api/v1/query_exemplars?query=rw2_requests_total&start=${(base - 60_000) / 1000}&end=${(base + 60_000) / 1000}`,
+    );
+    t.same(ex, [{ seriesLabels: { __name__: 'rw2_requests_total', code: '200', job: 'api' }, exemplars: [{ labels: { trace_id: 'abc123' }, value: '1', timestamp: base / 1000 }] }]);
+    const md = await get<Record<string, Array<{ type: string; help: string; unit: string }>>>('/prometheus/api/v1/metadata?metric=rw2_requests_total');
+    t.same(md, { rw2_requests_total: [{ type: 'counter', help: 'Requests served.', unit: 'requests' }] });
 
     t.same(await series('{__name__=~"rw2_.*"}'), [
       { __name__: 'rw2_requests_total', code: '200', job: 'api' },

@@ -45,6 +45,8 @@
 
 use std::collections::HashSet;
 
+use super::ExemplarView;
+
 use super::proto::{
     decode_sample, expect_wire_type, read_f64, read_len_delimited, read_tag, read_varint,
     skip_field, DecodeError, MetadataView, SeriesEntry, WriteRequestView, WT_FIXED64, WT_LEN,
@@ -253,6 +255,7 @@ fn decode_timeseries<'a>(
     let mut entry = SeriesEntry {
         labels_start: req.labels.len(),
         samples_start: req.samples.len(),
+        exemplars_start: req.exemplars.len(),
         ..SeriesEntry::default()
     };
     let mut refs = LabelRefs::new();
@@ -288,11 +291,7 @@ fn decode_timeseries<'a>(
             4 => {
                 expect_wire_type(wt, WT_LEN, "Exemplars")?;
                 let msg = read_len_delimited(buf, &mut pos)?;
-                check_exemplar(msg, symbols)?;
-                // EXEMPLARS: this is where a decoded exemplar (its labels
-                // resolved from `symbols`, value and timestamp) would be
-                // attached to the series once the view keeps exemplars;
-                // until then it is counted like the 1.0 path counts them.
+                decode_exemplar(msg, symbols, req)?;
                 entry.exemplars += 1;
             }
             5 => {
@@ -341,29 +340,40 @@ fn decode_timeseries<'a>(
 }
 
 /// check_exemplar walks an `Exemplar`, checking its label references.
-fn check_exemplar(buf: &[u8], symbols: Symbols<'_, '_>) -> Result<(), DecodeError> {
+/// decode_exemplar appends one exemplar (labels resolved from `symbols`)
+/// to the request's flat exemplar lists (see `proto`'s module docs).
+fn decode_exemplar<'a>(
+    buf: &[u8],
+    symbols: Symbols<'_, 'a>,
+    req: &mut WriteRequestView<'a>,
+) -> Result<(), DecodeError> {
     const MSG: &str = "ExemplarRW2";
     let mut refs = LabelRefs::new();
+    let labels_start = req.exemplar_labels.len();
+    let (mut value, mut timestamp_ms) = (0.0, 0i64);
     let mut pos = 0;
     while pos < buf.len() {
         let start = pos;
         let (field, wt) = read_tag(buf, &mut pos, MSG)?;
         match field {
-            1 => refs.add(
-                buf,
-                &mut pos,
-                wt,
-                symbols,
-                "invalid exemplar label reference",
-                |_, _| {},
-            )?,
+            1 => {
+                let labels = &mut req.exemplar_labels;
+                refs.add(
+                    buf,
+                    &mut pos,
+                    wt,
+                    symbols,
+                    "invalid exemplar label reference",
+                    |n, v| labels.push((n, v)),
+                )?
+            }
             2 => {
                 expect_wire_type(wt, WT_FIXED64, "Value")?;
-                read_f64(buf, &mut pos)?;
+                value = read_f64(buf, &mut pos)?;
             }
             3 => {
                 expect_wire_type(wt, WT_VARINT, "Timestamp")?;
-                read_varint(buf, &mut pos)?;
+                timestamp_ms = read_varint(buf, &mut pos)? as i64;
             }
             _ => pos = skip_field(buf, start)?,
         }
@@ -371,6 +381,12 @@ fn check_exemplar(buf: &[u8], symbols: Symbols<'_, '_>) -> Result<(), DecodeErro
     if refs.is_odd() {
         return Err(rw2_error("odd number of exemplar label references"));
     }
+    req.exemplars.push(ExemplarView {
+        labels_start,
+        labels_end: req.exemplar_labels.len(),
+        value,
+        timestamp_ms,
+    });
     Ok(())
 }
 
