@@ -12,6 +12,7 @@ use tsdb_core::index::Matcher;
 use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
+pub mod compact;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
