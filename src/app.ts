@@ -25,6 +25,8 @@ import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
+import type { Bucket } from './storage/bucket/bucket.js';
+import { newCompactorModule, openCompactorBucket, type CompactorModule } from './compactor/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -37,6 +39,8 @@ export interface ServerDeps {
   queryExecutor?: QueryExecutor;
   /** wal, when given, is the WAL replayed at start and closed at shutdown (with a fake storage too). */
   wal?: WalStore;
+  /** bucket, when given, is the object storage the compactor works on instead of the configured one. */
+  bucket?: Bucket;
 }
 
 /** RunningServer is a started process. */
@@ -81,6 +85,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   }
   let writeState: 'Starting' | 'Running' | 'Stopping' = 'Starting';
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
+  // The compactor runs in the monolithic process too.
+  if (config.target === 'all' && !modules.includes('compactor')) modules.push('compactor');
+  let compactor: CompactorModule | undefined;
+  if (modules.includes('compactor')) {
+    const bucket = deps.bucket ?? openCompactorBucket(config);
+    if (bucket === undefined) log.warn('compactor not started: no bucket client for this backend here', { backend: config.blocksStorageBackend });
+    else compactor = newCompactorModule(config, bucket, runtimeConfig);
+  }
   for (const m of modules) services.add(m);
   services.setAll('Starting');
 
@@ -110,6 +122,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi() : undefined,
     rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
+    compactor: compactor?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -120,6 +133,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     services.set('ingester', 'Running');
   }
   writeState = 'Running';
+  compactor?.compactor.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -130,6 +144,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
+        await compactor?.compactor.stop();
         runtimeConfig.stop();
         await executor.close();
         await queryExecutor.close();

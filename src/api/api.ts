@@ -2,6 +2,7 @@
 // component, with the cross-cutting pieces (tenant auth, body limits, error
 // format) attached here and nowhere else.
 
+import type { CompactorApi } from '../compactor/http.js';
 import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
 import type { LimitsApi } from '../limits/limits-api.js';
@@ -25,6 +26,7 @@ export interface Api {
   rules?: PrometheusRulesApi;
   ops: OpsApi;
   limits?: LimitsApi;
+  compactor?: CompactorApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -54,6 +56,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.query !== undefined) registerPromQL(api, api.query, links);
   if (api.remoteRead !== undefined) registerRemoteRead(api, api.remoteRead);
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
+  if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
   api.server.notFound();
   return links;
 }
@@ -143,4 +146,16 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
   api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
   api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
   links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
+}
+
+function registerCompactor(api: Api, compactor: CompactorApi, links: IndexLink[]): void {
+  // Tenant deletion: plain-text errors, as Mimir's handlers (http.Error); /purger/* are the older paths.
+  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'text' };
+  for (const base of ['/compactor', '/purger']) {
+    api.server.route('POST', `${base}/delete_tenant`, compactor.deleteTenant, opts);
+    api.server.route('GET', `${base}/delete_tenant_status`, compactor.deleteTenantStatus, opts);
+  }
+  api.server.route('GET', '/compactor/tenants', compactor.tenants);
+  api.server.route('GET', '/compactor/tenant/:tenant/planned_jobs', compactor.plannedJobs);
+  links.push({ section: 'Compactor', href: '/compactor/tenants', title: 'Tenants & compaction jobs' });
 }
