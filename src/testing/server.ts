@@ -21,6 +21,7 @@ export async function startTestServer(overrides: Record<string, string | number 
     'blocks-storage.tsdb.dir': join(dir, 'tsdb'),
     'blocks-storage.filesystem.dir': join(dir, 'blocks'),
     'log.level': 'warn',
+    'compactor.data-dir': join(dir, 'compactor'),
     ...overrides,
   });
   const server = await startServer(config, deps);
