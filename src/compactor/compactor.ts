@@ -52,6 +52,13 @@ export interface CompactorOptions {
   logger?: Logger;
   /** now is the clock (tests). */
   now?: () => number;
+  /**
+   * fault is called at the points where a crash matters (crash tests kill the process there):
+   * `upload-before-meta` (some files of the new block uploaded, meta.json not), `after-upload`
+   * (new block complete, sources not marked), `between-marks` (one source marked),
+   * `mid-delete` (a block's meta.json deleted, its other files not).
+   */
+  fault?: (point: string) => void;
 }
 
 /** TenantMetas are a tenant's complete blocks and which of them are marked for deletion. */
@@ -274,12 +281,17 @@ export class Compactor {
       if (result !== null) {
         const blockDir = join(outDir, result.ulid);
         const files = (await listFiles(blockDir)).filter((f) => f !== META_FILE).sort();
-        for (const f of files) await bucket.upload(`${tenant}/${result.ulid}/${f}`, join(blockDir, ...f.split('/')));
+        for (const f of files) {
+          await bucket.upload(`${tenant}/${result.ulid}/${f}`, join(blockDir, ...f.split('/')));
+          this.opts.fault?.('upload-before-meta');
+        }
         // meta.json last: from here on the new block is complete.
         await bucket.upload(metaKey(tenant, result.ulid), join(blockDir, META_FILE));
+        this.opts.fault?.('after-upload');
       }
       for (const id of ids) {
         await markForDeletion(bucket, tenant, id, result === null ? 'compacted into no samples' : `source of compacted block ${result.ulid}`, this.now());
+        this.opts.fault?.('between-marks');
       }
       logger.info('compaction job succeeded', {
         job: job.key,
@@ -348,7 +360,7 @@ export class Compactor {
     let deleted = 0;
     for (const m of index.block_deletion_marks) {
       if (now - m.deletion_time * 1000 <= this.opts.deletionDelayMs) continue;
-      await deleteBlock(bucket, tenant, m.block_id);
+      await deleteBlock(bucket, tenant, m.block_id, () => this.opts.fault?.('mid-delete'));
       deleted++;
       logger.info('deleted block marked for deletion', { block: m.block_id });
     }

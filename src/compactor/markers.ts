@@ -51,10 +51,14 @@ export async function markForDeletion(bucket: Bucket, tenant: string, id: string
   return true;
 }
 
-/** deleteBlock removes every object of a block, meta.json first and the deletion marks last. */
-export async function deleteBlock(bucket: Bucket, tenant: string, id: string): Promise<void> {
+/**
+ * deleteBlock removes every object of a block, meta.json first and the deletion marks last;
+ * afterMeta runs once meta.json is gone (crash tests).
+ */
+export async function deleteBlock(bucket: Bucket, tenant: string, id: string, afterMeta?: () => void): Promise<void> {
   const prefix = `${tenant}/${id}/`;
   await bucket.delete(`${prefix}${META_FILE}`);
+  afterMeta?.();
   for (const key of await bucket.list(prefix, { recursive: true })) {
     if (key === `${prefix}${DELETION_MARK_FILE}`) continue;
     await bucket.delete(key);

@@ -35,6 +35,23 @@ export function openCompactorBucket(config: Config): Bucket | undefined {
   return undefined;
 }
 
+/**
+ * CRASH_ENV names the crash point at which a crash test wants the process killed (see
+ * CompactorOptions.fault); unset in production.
+ */
+export const CRASH_ENV = 'MIMIR_COMPACTOR_CRASH_AT';
+
+/** faultFromEnv kills the process with SIGKILL at the crash point CRASH_ENV names. */
+function faultFromEnv(): { fault?: (point: string) => void } {
+  const at = process.env[CRASH_ENV];
+  if (at === undefined || at === '') return {};
+  return {
+    fault: (point) => {
+      if (point === at) process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
 /** newCompactorModule configures the compactor over bucket with the process's limits. */
 export function newCompactorModule(config: Config, bucket: Bucket, limits: LimitsSource, logger?: Logger, blockCompactor?: BlockCompactor): CompactorModule {
   const v = config.values;
@@ -54,6 +71,7 @@ export function newCompactorModule(config: Config, bucket: Bucket, limits: Limit
     retentionMs: (tenant) => num(limits.values(tenant), 'compactor.blocks-retention-period'),
     partialDeletionDelayMs: (tenant) => num(limits.values(tenant), 'compactor.partial-block-deletion-delay'),
     ...(logger !== undefined ? { logger } : {}),
+    ...faultFromEnv(),
   });
   return { compactor, api: new CompactorApi(compactor), bucket };
 }
