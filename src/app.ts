@@ -87,11 +87,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
   // The compactor runs in the monolithic process too.
   if (config.target === 'all' && !modules.includes('compactor')) modules.push('compactor');
-  let compactor: CompactorModule | undefined;
-  if (modules.includes('compactor')) {
-    const bucket = deps.bucket ?? openCompactorBucket(config);
-    if (bucket === undefined) log.warn('compactor not started: no bucket client for this backend here', { backend: config.blocksStorageBackend });
-    else compactor = newCompactorModule(config, bucket, runtimeConfig);
+  const compactorBucket = modules.includes('compactor') ? (deps.bucket ?? openCompactorBucket(config)) : undefined;
+  if (modules.includes('compactor') && compactorBucket === undefined) {
+    log.warn('compactor not started: no bucket client for this backend here', { backend: config.blocksStorageBackend });
+    modules.splice(modules.indexOf('compactor'), 1);
   }
   for (const m of modules) services.add(m);
   services.setAll('Starting');
@@ -106,6 +105,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
+  const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
   const runsDistributor = modules.includes('distributor');

@@ -25,6 +25,7 @@ import { log, type Logger } from '../log.js';
 import { type BucketIndex, type PartialBlock, listBlockIds, readBucketIndex, updateBucketIndex, deleteBucketIndex, writeBucketIndex } from './bucket-index.js';
 import { deleteBlock, hasBlocks, listTenants, markForDeletion, readTenantDeletionMark, writeTenantDeletionMark } from './markers.js';
 import { type BlockMeta, DELETION_MARK_FILE, MARKERS_DIR, META_FILE, MetaError, isUlid, metaKey, parseGlobalDeletionMark, parseMeta } from './meta.js';
+import type { CompactorMetrics } from './metrics.js';
 import { type Job, findDuplicates, planCompaction } from './planner.js';
 
 /** CompactorOptions configure a Compactor. */
@@ -59,6 +60,8 @@ export interface CompactorOptions {
    * `mid-delete` (a block's meta.json deleted, its other files not).
    */
   fault?: (point: string) => void;
+  /** metrics, when given, are updated as Mimir's compactor and cleaner do. */
+  metrics?: CompactorMetrics;
 }
 
 /** TenantMetas are a tenant's complete blocks and which of them are marked for deletion. */
@@ -130,6 +133,8 @@ export class Compactor {
 
   private async compactAll(): Promise<void> {
     const start = this.now();
+    const m = this.opts.metrics;
+    m?.runsStarted.inc();
     this.logger.info('discovering tenants for compaction');
     let failed = 0;
     for (const tenant of await this.tenants()) {
@@ -144,6 +149,12 @@ export class Compactor {
       }
     }
     this.runs++;
+    if (failed === 0) {
+      m?.runsCompleted.inc();
+      m?.lastSuccessfulRun.set(this.now() / 1000);
+    } else {
+      m?.runsFailed.inc();
+    }
     this.logger.info(failed === 0 ? 'compaction run completed' : 'compaction run completed with failures', {
       duration: `${this.now() - start}ms`,
       failed_tenants: failed,
@@ -207,7 +218,7 @@ export class Compactor {
     const dups = findDuplicates(live);
     for (const id of dups) {
       logger.info('marking block covered by another block for deletion', { block: id });
-      await markForDeletion(this.opts.bucket, tenant, id, 'source of a compacted block', this.now());
+      if (await markForDeletion(this.opts.bucket, tenant, id, 'source of a compacted block', this.now())) this.opts.metrics?.blocksMarkedForDeletion.inc({ reason: 'compaction' });
       tm.marked.add(id);
     }
     return live.filter((m) => !dups.has(m.ulid));
@@ -290,9 +301,12 @@ export class Compactor {
         this.opts.fault?.('after-upload');
       }
       for (const id of ids) {
-        await markForDeletion(bucket, tenant, id, result === null ? 'compacted into no samples' : `source of compacted block ${result.ulid}`, this.now());
+        if (await markForDeletion(bucket, tenant, id, result === null ? 'compacted into no samples' : `source of compacted block ${result.ulid}`, this.now())) {
+          this.opts.metrics?.blocksMarkedForDeletion.inc({ reason: 'compaction' });
+        }
         this.opts.fault?.('between-marks');
       }
+      this.opts.metrics?.jobsCompleted.inc();
       logger.info('compaction job succeeded', {
         job: job.key,
         blocks: ids.length,
@@ -303,6 +317,7 @@ export class Compactor {
         duration: `${this.now() - start}ms`,
       });
     } catch (err) {
+      this.opts.metrics?.jobsFailed.inc();
       logger.error('compaction job failed', { job: job.key, blocks: ids.length, err: (err as Error).message, duration: `${this.now() - start}ms` });
       throw err;
     } finally {
@@ -352,6 +367,7 @@ export class Compactor {
         if (marked.has(b.block_id) || Math.floor(b.max_time / 1000) * 1000 >= now - retention) continue;
         logger.info('applied retention: marking block for deletion', { block: b.block_id, maxTime: b.max_time });
         await markForDeletion(bucket, tenant, b.block_id, `block exceeding retention of ${retention}ms`, now);
+        this.opts.metrics?.blocksMarkedForDeletion.inc({ reason: 'retention' });
         n++;
       }
       if (n > 0) ({ index, partials } = await updateBucketIndex(bucket, tenant, index, (id) => this.cachedMeta(tenant, id), logger, now));
@@ -362,11 +378,17 @@ export class Compactor {
       if (now - m.deletion_time * 1000 <= this.opts.deletionDelayMs) continue;
       await deleteBlock(bucket, tenant, m.block_id, () => this.opts.fault?.('mid-delete'));
       deleted++;
+      this.opts.metrics?.blocksCleaned.inc();
       logger.info('deleted block marked for deletion', { block: m.block_id });
     }
     if (deleted > 0) ({ index, partials } = await updateBucketIndex(bucket, tenant, index, (id) => this.cachedMeta(tenant, id), logger, now));
     await this.cleanPartials(tenant, partials, logger);
     await writeBucketIndex(bucket, tenant, index);
+    const m = this.opts.metrics;
+    m?.tenantBlocks.set({ user: tenant }, index.blocks.length);
+    m?.tenantMarkedBlocks.set({ user: tenant }, index.block_deletion_marks.length);
+    m?.tenantPartialBlocks.set({ user: tenant }, partials.length);
+    m?.bucketIndexLastUpdate.set({ user: tenant }, index.updated_at);
     logger.info('completed blocks cleanup and maintenance', {
       blocks: index.blocks.length,
       marked: index.block_deletion_marks.length,
@@ -388,6 +410,7 @@ export class Compactor {
       const keys = await bucket.list(`${tenant}/${p.id}/`, { recursive: true });
       if (keys.includes(`${tenant}/${p.id}/${DELETION_MARK_FILE}`)) {
         await deleteBlock(bucket, tenant, p.id);
+        this.opts.metrics?.blocksCleaned.inc();
         logger.info('deleted partial block marked for deletion', { block: p.id });
         continue;
       }
@@ -397,6 +420,7 @@ export class Compactor {
       if (newest < this.now() - delay) {
         logger.info('stale partial block found: marking block for deletion', { block: p.id, last_modified: new Date(newest).toISOString() });
         await markForDeletion(bucket, tenant, p.id, 'stale partial block', this.now());
+        this.opts.metrics?.blocksMarkedForDeletion.inc({ reason: 'partial' });
       }
     }
   }
@@ -410,9 +434,11 @@ export class Compactor {
     for (const id of await listBlockIds(bucket, tenant)) {
       await deleteBlock(bucket, tenant, id);
       deleted++;
+      this.opts.metrics?.blocksCleaned.inc();
       logger.info('deleted block', { block: id });
     }
     if (deleted > 0) logger.info('deleted blocks for tenant marked for deletion', { deletedBlocks: deleted });
+    for (const g of [this.opts.metrics?.tenantBlocks, this.opts.metrics?.tenantMarkedBlocks, this.opts.metrics?.tenantPartialBlocks, this.opts.metrics?.bucketIndexLastUpdate]) g?.remove({ user: tenant });
     if (deleted > 0 || mark.finished_time === undefined || mark.finished_time === 0) {
       await writeTenantDeletionMark(bucket, tenant, { ...mark, finished_time: Math.floor(this.now() / 1000) });
       return;

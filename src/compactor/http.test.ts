@@ -88,4 +88,7 @@ t.test('compactor pages and tenant deletion through the server', async (t) => {
   // The index page links the tenants page; /services lists the compactor.
   t.match((await httpRequest(s.port, '/')).body, 'href="/compactor/tenants"');
   t.match((await httpRequest(s.port, '/services', { headers: { Accept: 'text/plain' } })).body, 'compactor: Running');
+  const metrics = (await httpRequest(s.port, '/metrics')).body;
+  t.match(metrics, /^cortex_compactor_runs_completed_total [1-9]/m, 'compaction runs are counted');
+  t.match(metrics, /^cortex_compactor_blocks_cleaned_total 2$/m, 'the deleted tenant\'s two blocks are counted');
 });

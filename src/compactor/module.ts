@@ -5,12 +5,13 @@
 import type { Config } from '../config/config.js';
 import { parseDuration } from '../config/duration.js';
 import type { LimitsSource } from '../limits/runtime-config.js';
-import type { Logger } from '../log.js';
+import type { Registry } from 'prom-client';
 import type { Bucket } from '../storage/bucket/bucket.js';
 import { FilesystemBucket } from '../storage/bucket/filesystem.js';
 import { nativeBlockCompactor, type BlockCompactor } from '../storage/native.js';
 import { Compactor } from './compactor.js';
 import { CompactorApi } from './http.js';
+import { CompactorMetrics } from './metrics.js';
 import { parseBlockRanges } from './planner.js';
 
 /** CompactorModule is a configured compactor and its HTTP handlers. */
@@ -53,7 +54,7 @@ function faultFromEnv(): { fault?: (point: string) => void } {
 }
 
 /** newCompactorModule configures the compactor over bucket with the process's limits. */
-export function newCompactorModule(config: Config, bucket: Bucket, limits: LimitsSource, logger?: Logger, blockCompactor?: BlockCompactor): CompactorModule {
+export function newCompactorModule(config: Config, bucket: Bucket, limits: LimitsSource, registry?: Registry, blockCompactor?: BlockCompactor): CompactorModule {
   const v = config.values;
   const blockRanges = parseBlockRanges(String(v.get('compactor.block-ranges') ?? ''), parseDuration);
   if (blockRanges.length === 0) throw new Error('invalid value for flag -compactor.block-ranges: at least one range is needed');
@@ -70,7 +71,7 @@ export function newCompactorModule(config: Config, bucket: Bucket, limits: Limit
     firstLevelWaitMs: num(v, 'compactor.first-level-compaction-wait-period'),
     retentionMs: (tenant) => num(limits.values(tenant), 'compactor.blocks-retention-period'),
     partialDeletionDelayMs: (tenant) => num(limits.values(tenant), 'compactor.partial-block-deletion-delay'),
-    ...(logger !== undefined ? { logger } : {}),
+    ...(registry !== undefined ? { metrics: new CompactorMetrics(registry) } : {}),
     ...faultFromEnv(),
   });
   return { compactor, api: new CompactorApi(compactor), bucket };
