@@ -1,13 +1,12 @@
 // compactor.ts is the compactor: every -compactor.compaction-interval, for
 // each tenant of the bucket, it syncs the block metas into
-// -compactor.data-dir, marks duplicates (blocks another block covers) for
-// deletion, plans merge jobs (planner.ts), and runs each job: download the
-// source blocks, merge them in Rust off the main thread, upload the result
-// (files first, meta.json last), then mark the sources for deletion. Every
-// -compactor.cleanup-interval (and after each compaction) the cleaner
-// applies retention, deletes blocks marked longer ago than
-// -compactor.deletion-delay and stale partial blocks, carries out tenant
-// deletions, and writes the tenant's bucket index.
+// -compactor.data-dir (meta-syncer.ts), marks duplicates (blocks another
+// block covers) for deletion, plans merge jobs (planner.ts), and runs each
+// job: download the source blocks, merge them in Rust off the main thread,
+// upload the result (files first, meta.json last), then mark the sources for
+// deletion. Every -compactor.cleanup-interval (and after each compaction) the
+// blocks cleaner (cleaner.ts) applies retention and the deletion delays,
+// carries out tenant deletions and writes the tenant's bucket index.
 //
 // Crash safety: until meta.json of the new block is uploaded, the new block
 // is partial and invisible, and the sources are untouched; after it, the
@@ -17,16 +16,18 @@
 // never makes a sample visible twice to a reader that skips marked and
 // covered blocks.
 
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { type Bucket, NotFoundError, isNotFound } from '../storage/bucket/bucket.js';
+import type { Bucket } from '../storage/bucket/bucket.js';
 import type { BlockCompactor } from '../storage/native.js';
 import { log, type Logger } from '../log.js';
-import { type BucketIndex, type PartialBlock, listBlockIds, readBucketIndex, updateBucketIndex, deleteBucketIndex, writeBucketIndex } from './bucket-index.js';
-import { deleteBlock, hasBlocks, listTenants, markForDeletion, readTenantDeletionMark, writeTenantDeletionMark } from './markers.js';
-import { type BlockMeta, DELETION_MARK_FILE, MARKERS_DIR, META_FILE, MetaError, isUlid, metaKey, parseGlobalDeletionMark, parseMeta } from './meta.js';
+import { type BucketIndex, readBucketIndex } from './bucket-index.js';
+import { BlocksCleaner } from './cleaner.js';
+import { hasBlocks, listTenants, markForDeletion, readTenantDeletionMark, writeTenantDeletionMark } from './markers.js';
+import { DELETION_MARK_FILE, META_FILE, metaKey } from './meta.js';
+import { MetaSyncer } from './meta-syncer.js';
 import type { CompactorMetrics } from './metrics.js';
-import { type Job, findDuplicates, planCompaction } from './planner.js';
+import { type Job, planCompaction } from './planner.js';
 
 /** CompactorOptions configure a Compactor. */
 export interface CompactorOptions {
@@ -64,16 +65,12 @@ export interface CompactorOptions {
   metrics?: CompactorMetrics;
 }
 
-/** TenantMetas are a tenant's complete blocks and which of them are marked for deletion. */
-interface TenantMetas {
-  metas: Map<string, BlockMeta>;
-  marked: Set<string>;
-}
-
 /** Compactor compacts and cleans every tenant of one bucket. */
 export class Compactor {
   private readonly logger: Logger;
   private readonly now: () => number;
+  private readonly syncer: MetaSyncer;
+  private readonly cleaner: BlocksCleaner;
   private timers: NodeJS.Timeout[] = [];
   /** queue serialises runs: compaction and cleanup never overlap. */
   private queue: Promise<void> = Promise.resolve();
@@ -84,10 +81,24 @@ export class Compactor {
   constructor(private readonly opts: CompactorOptions) {
     this.logger = opts.logger ?? log.with({ component: 'compactor' });
     this.now = opts.now ?? Date.now;
+    this.syncer = new MetaSyncer(opts.bucket, opts.dataDir, this.now, opts.metrics);
+    this.cleaner = new BlocksCleaner({
+      bucket: opts.bucket,
+      syncer: this.syncer,
+      deletionDelayMs: opts.deletionDelayMs,
+      tenantCleanupDelayMs: opts.tenantCleanupDelayMs,
+      retentionMs: opts.retentionMs,
+      partialDeletionDelayMs: opts.partialDeletionDelayMs,
+      now: this.now,
+      ...(opts.fault !== undefined ? { fault: opts.fault } : {}),
+      ...(opts.metrics !== undefined ? { metrics: opts.metrics } : {}),
+    });
   }
 
   /** start runs a cleanup and a compaction now, then on their intervals. */
   start(): void {
+    // Job workspaces left by a process that died mid-job.
+    void this.enqueue(() => rm(join(this.opts.dataDir, 'compact'), { recursive: true, force: true }));
     void this.enqueue(() => this.cleanupAll());
     void this.enqueue(() => this.compactAll());
     this.timers.push(setInterval(() => void this.enqueue(() => this.compactAll()), this.opts.compactionIntervalMs));
@@ -116,7 +127,7 @@ export class Compactor {
     return this.queue;
   }
 
-  /** runOnce runs a compaction then a cleanup of every tenant (tests, and the interval). */
+  /** runOnce runs a compaction then a cleanup of every tenant, after any run in progress (tests). */
   runOnce(): Promise<void> {
     return this.enqueue(async () => {
       await this.compactAll();
@@ -142,7 +153,7 @@ export class Compactor {
       try {
         if ((await readTenantDeletionMark(this.opts.bucket, tenant)) !== undefined) continue;
         await this.compactTenant(tenant);
-        await this.cleanTenant(tenant);
+        await this.cleaner.cleanTenant(tenant, this.logger.with({ tenant }));
       } catch (err) {
         failed++;
         this.logger.error('failed to compact tenant', { tenant, err: (err as Error).message });
@@ -161,69 +172,6 @@ export class Compactor {
     });
   }
 
-  /**
-   * syncMetas reads the metas of the tenant's complete blocks, through the local cache in
-   * data-dir (metas never change), and the set marked for deletion (global markers).
-   */
-  private async syncMetas(tenant: string): Promise<TenantMetas> {
-    const { bucket } = this.opts;
-    const cacheDir = join(this.opts.dataDir, 'meta-syncer', tenant);
-    await mkdir(cacheDir, { recursive: true });
-    const ids = await listBlockIds(bucket, tenant);
-    const metas = new Map<string, BlockMeta>();
-    for (const id of ids) {
-      const meta = await this.cachedMeta(tenant, id).catch((err: unknown) => {
-        if (isNotFound(err) || err instanceof MetaError) return undefined; // partial or corrupt: the cleaner's business
-        throw err;
-      });
-      if (meta !== undefined) metas.set(id, meta);
-    }
-    // Drop cache entries of blocks gone from the bucket.
-    for (const f of await readdir(cacheDir)) {
-      if (f.endsWith('.json') && !metas.has(f.slice(0, -5))) await rm(join(cacheDir, f), { force: true });
-    }
-    const marked = new Set<string>();
-    for (const key of await bucket.list(`${tenant}/${MARKERS_DIR}/`)) {
-      const id = parseGlobalDeletionMark(key.slice(key.lastIndexOf('/') + 1));
-      if (id !== undefined) marked.add(id);
-    }
-    return { metas, marked };
-  }
-
-  /**
-   * cachedMeta reads a block's meta from the local cache, or from the bucket into the cache.
-   * meta.json must still exist in the bucket (a block being deleted loses it first): rejects with
-   * NotFoundError otherwise.
-   */
-  private async cachedMeta(tenant: string, id: string): Promise<BlockMeta> {
-    const path = join(this.opts.dataDir, 'meta-syncer', tenant, `${id}.json`);
-    if (!(await this.opts.bucket.exists(metaKey(tenant, id)))) throw new NotFoundError(metaKey(tenant, id));
-    try {
-      return parseMeta(await readFile(path, 'utf8'));
-    } catch {
-      const text = (await this.opts.bucket.get(metaKey(tenant, id))).toString('utf8');
-      const meta = parseMeta(text);
-      await mkdir(join(this.opts.dataDir, 'meta-syncer', tenant), { recursive: true });
-      await writeFile(path, text);
-      return meta;
-    }
-  }
-
-  /**
-   * collectGarbage marks the unmarked blocks whose sources another unmarked block covers; returns
-   * the live metas (neither marked nor covered).
-   */
-  private async collectGarbage(tenant: string, tm: TenantMetas, logger: Logger): Promise<BlockMeta[]> {
-    const live = [...tm.metas.values()].filter((m) => !tm.marked.has(m.ulid));
-    const dups = findDuplicates(live);
-    for (const id of dups) {
-      logger.info('marking block covered by another block for deletion', { block: id });
-      if (await markForDeletion(this.opts.bucket, tenant, id, 'source of a compacted block', this.now())) this.opts.metrics?.blocksMarkedForDeletion.inc({ reason: 'compaction' });
-      tm.marked.add(id);
-    }
-    return live.filter((m) => !dups.has(m.ulid));
-  }
-
   /** blockRanges are -compactor.block-ranges in ms. */
   get blockRanges(): readonly number[] {
     return this.opts.blockRanges;
@@ -239,8 +187,8 @@ export class Compactor {
     const logger = this.logger.with({ tenant });
     const tried = new Set<string>();
     for (let round = 0; round < 64 && !this.stopping; round++) {
-      const tm = await this.syncMetas(tenant);
-      const live = await this.collectGarbage(tenant, tm, logger);
+      const tm = await this.syncer.sync(tenant);
+      const live = await this.syncer.collectGarbage(tenant, tm, logger);
       const jobs = planCompaction(live, this.opts.blockRanges).filter((j) => !tried.has(jobId(j)));
       let ran = 0;
       for (const job of jobs) {
@@ -325,128 +273,15 @@ export class Compactor {
     }
   }
 
-  // ---- Cleanup -------------------------------------------------------------
-
   private async cleanupAll(): Promise<void> {
     for (const tenant of await this.tenants()) {
       if (this.stopping) return;
       try {
-        await this.cleanTenant(tenant);
+        await this.cleaner.cleanTenant(tenant, this.logger.with({ tenant }));
       } catch (err) {
         this.logger.error('failed blocks cleanup and maintenance', { tenant, err: (err as Error).message });
       }
     }
-  }
-
-  /** cleanTenant applies retention and deletion delays, deletes tenants, and writes the bucket index. */
-  async cleanTenant(tenant: string): Promise<void> {
-    const { bucket } = this.opts;
-    const logger = this.logger.with({ tenant });
-    const mark = await readTenantDeletionMark(bucket, tenant);
-    if (mark !== undefined) {
-      await this.deleteTenantBlocks(tenant, mark, logger);
-      return;
-    }
-    const start = this.now();
-    const now = this.now();
-    // Duplicates first, so the index never lists a block and its covered sources unmarked.
-    await this.collectGarbage(tenant, await this.syncMetas(tenant), logger);
-    let old: BucketIndex | undefined;
-    try {
-      old = await readBucketIndex(bucket, tenant);
-    } catch (err) {
-      logger.warn('found a corrupted bucket index, recreating it', { err: (err as Error).message });
-    }
-    // Retention: mark blocks wholly older than now - retention.
-    const retention = this.opts.retentionMs(tenant);
-    let { index, partials } = await updateBucketIndex(bucket, tenant, old, (id) => this.cachedMeta(tenant, id), logger, now);
-    if (retention > 0) {
-      const marked = new Set(index.block_deletion_marks.map((m) => m.block_id));
-      let n = 0;
-      for (const b of index.blocks) {
-        if (marked.has(b.block_id) || Math.floor(b.max_time / 1000) * 1000 >= now - retention) continue;
-        logger.info('applied retention: marking block for deletion', { block: b.block_id, maxTime: b.max_time });
-        await markForDeletion(bucket, tenant, b.block_id, `block exceeding retention of ${retention}ms`, now);
-        this.opts.metrics?.blocksMarkedForDeletion.inc({ reason: 'retention' });
-        n++;
-      }
-      if (n > 0) ({ index, partials } = await updateBucketIndex(bucket, tenant, index, (id) => this.cachedMeta(tenant, id), logger, now));
-    }
-    // Blocks marked longer ago than the deletion delay.
-    let deleted = 0;
-    for (const m of index.block_deletion_marks) {
-      if (now - m.deletion_time * 1000 <= this.opts.deletionDelayMs) continue;
-      await deleteBlock(bucket, tenant, m.block_id, () => this.opts.fault?.('mid-delete'));
-      deleted++;
-      this.opts.metrics?.blocksCleaned.inc();
-      logger.info('deleted block marked for deletion', { block: m.block_id });
-    }
-    if (deleted > 0) ({ index, partials } = await updateBucketIndex(bucket, tenant, index, (id) => this.cachedMeta(tenant, id), logger, now));
-    await this.cleanPartials(tenant, partials, logger);
-    await writeBucketIndex(bucket, tenant, index);
-    const m = this.opts.metrics;
-    m?.tenantBlocks.set({ user: tenant }, index.blocks.length);
-    m?.tenantMarkedBlocks.set({ user: tenant }, index.block_deletion_marks.length);
-    m?.tenantPartialBlocks.set({ user: tenant }, partials.length);
-    m?.bucketIndexLastUpdate.set({ user: tenant }, index.updated_at);
-    logger.info('completed blocks cleanup and maintenance', {
-      blocks: index.blocks.length,
-      marked: index.block_deletion_marks.length,
-      partials: partials.length,
-      deleted,
-      duration: `${this.now() - start}ms`,
-    });
-  }
-
-  /**
-   * cleanPartials deletes partial blocks carrying a deletion mark now, and marks partial blocks
-   * untouched for longer than the tenant's partial block deletion delay.
-   */
-  private async cleanPartials(tenant: string, partials: PartialBlock[], logger: Logger): Promise<void> {
-    const { bucket } = this.opts;
-    const delay = this.opts.partialDeletionDelayMs(tenant);
-    for (const p of partials) {
-      if (p.reason !== 'no-meta') continue;
-      const keys = await bucket.list(`${tenant}/${p.id}/`, { recursive: true });
-      if (keys.includes(`${tenant}/${p.id}/${DELETION_MARK_FILE}`)) {
-        await deleteBlock(bucket, tenant, p.id);
-        this.opts.metrics?.blocksCleaned.inc();
-        logger.info('deleted partial block marked for deletion', { block: p.id });
-        continue;
-      }
-      if (delay <= 0) continue;
-      let newest = 0;
-      for (const k of keys) newest = Math.max(newest, (await bucket.attributes(k)).lastModified);
-      if (newest < this.now() - delay) {
-        logger.info('stale partial block found: marking block for deletion', { block: p.id, last_modified: new Date(newest).toISOString() });
-        await markForDeletion(bucket, tenant, p.id, 'stale partial block', this.now());
-        this.opts.metrics?.blocksMarkedForDeletion.inc({ reason: 'partial' });
-      }
-    }
-  }
-
-  /** deleteTenantBlocks carries out a tenant deletion: index first, then every block, then (later) the markers. */
-  private async deleteTenantBlocks(tenant: string, mark: { deletion_time: number; finished_time?: number }, logger: Logger): Promise<void> {
-    const { bucket } = this.opts;
-    logger.info('deleting blocks for tenant marked for deletion');
-    await deleteBucketIndex(bucket, tenant);
-    let deleted = 0;
-    for (const id of await listBlockIds(bucket, tenant)) {
-      await deleteBlock(bucket, tenant, id);
-      deleted++;
-      this.opts.metrics?.blocksCleaned.inc();
-      logger.info('deleted block', { block: id });
-    }
-    if (deleted > 0) logger.info('deleted blocks for tenant marked for deletion', { deletedBlocks: deleted });
-    for (const g of [this.opts.metrics?.tenantBlocks, this.opts.metrics?.tenantMarkedBlocks, this.opts.metrics?.tenantPartialBlocks, this.opts.metrics?.bucketIndexLastUpdate]) g?.remove({ user: tenant });
-    if (deleted > 0 || mark.finished_time === undefined || mark.finished_time === 0) {
-      await writeTenantDeletionMark(bucket, tenant, { ...mark, finished_time: Math.floor(this.now() / 1000) });
-      return;
-    }
-    if (this.now() - mark.finished_time * 1000 < this.opts.tenantCleanupDelayMs) return;
-    logger.info('cleaning up remaining blocks data for tenant marked for deletion');
-    for (const key of await bucket.list(`${tenant}/${MARKERS_DIR}/`, { recursive: true })) await bucket.delete(key);
-    await rm(join(this.opts.dataDir, 'meta-syncer', tenant), { recursive: true, force: true });
   }
 
   // ---- Tenant deletion API ---------------------------------------------------
@@ -484,6 +319,3 @@ async function listFiles(dir: string): Promise<string[]> {
   await walk(dir);
   return out;
 }
-
-/** isBlockId re-exports the ULID check for the HTTP layer. */
-export { isUlid as isBlockId };

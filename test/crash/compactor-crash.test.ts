@@ -22,6 +22,8 @@ const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const H = 3_600_000;
 const TENANT = 'crash-tenant';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** deadline resolves after ms without keeping the process alive. */
+const deadline = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 /** Rng is a fixed-seed xorshift32. */
 class Rng {
@@ -117,7 +119,7 @@ t.test('kill -9 in the middle of compactions loses and duplicates nothing', asyn
   let killedAt = 0;
   for (const point of points) {
     const p = start(point);
-    const res = await Promise.race([p.exited, sleep(60_000).then(() => undefined)]);
+    const res = await Promise.race([p.exited, deadline(60_000).then(() => undefined)]);
     if (res === undefined) {
       p.child.kill('SIGKILL');
       await p.exited;
