@@ -163,9 +163,19 @@ export function parseBlockRanges(text: string, parseDuration: (s: string) => num
     .filter((s) => s !== '')
     .map((s) => parseDuration(s));
   for (let i = 1; i < out.length; i++) {
-    if (out[i]! % out[i - 1]! !== 0) throw new Error(`compactor block range ${out[i]}ms is not divisible by the previous one (${out[i - 1]}ms)`);
+    if (out[i]! % out[i - 1]! !== 0) throw new Error(`compactor block range period ${goDuration(out[i]!)} is not divisible by previous one ${goDuration(out[i - 1]!)}`);
   }
   return out;
+}
+
+/** goDuration renders whole seconds as Go's time.Duration does ("2h0m0s", "30m0s", "45s"). */
+function goDuration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h}h${m}m${s % 60}s`;
+  if (m > 0) return `${m}m${s % 60}s`;
+  return `${s}s`;
 }
 
 /**

@@ -21,6 +21,8 @@ export interface FlagDef {
   secret?: boolean;
   /** choices restricts a string flag to these values. */
   choices?: readonly string[];
+  /** list marks a string flag holding a comma-separated list: a YAML sequence in the config file and in /config. */
+  list?: boolean;
 }
 
 /** TARGETS are the -target values (modules). */
@@ -164,6 +166,7 @@ export const FLAGS: readonly FlagDef[] = [
     yaml: 'compactor.block_ranges',
     type: 'string',
     default: '2h0m0s,12h0m0s,24h0m0s',
+    list: true,
     help: 'Comma-separated time ranges blocks are compacted into, smallest first, each a multiple of the one before.',
   },
   { name: 'compactor.data-dir', yaml: 'compactor.data_dir', type: 'string', default: './data-compactor/', help: 'Local directory of the compactor: cached block metas and the blocks of the job in progress.' },
