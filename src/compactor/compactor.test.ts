@@ -179,6 +179,23 @@ t.test('blocks left covered by a crashed compaction are marked, never merged twi
   t.same((await readVisibleSamples(e.root, TENANT)).samples, expectedSamples([...s1, ...s2]));
 });
 
+t.test('a deletion mark only in the block directory is copied to markers/ and honoured', async (t) => {
+  const e = env(t);
+  const ids: string[] = [];
+  for (const r of [0, 1]) ids.push(await uploadBlock(e.bucket, TENANT, makeBlock(e.scratch, [series('a', 0, 2 * H, 60_000, r * 30_000)], 0, 2 * H)));
+  const when = Math.floor(e.clock.now / 1000) - 60;
+  await e.bucket.put(`${TENANT}/${ids[0]}/deletion-mark.json`, Buffer.from(JSON.stringify({ id: ids[0], deletion_time: when, version: 1 })));
+  await e.compactor().runOnce();
+  t.ok(existsSync(join(e.root, TENANT, 'markers', `${ids[0]}-deletion-mark.json`)), 'migrated to the global location');
+  const idx = await readBucketIndex(e.bucket, TENANT);
+  t.same(idx!.block_deletion_marks, [{ block_id: ids[0], deletion_time: when }], 'with its original deletion time');
+  t.same(
+    (await readVisibleSamples(e.root, TENANT)).blocks.map((b) => b.id),
+    [ids[1]],
+    'the marked block was not compacted',
+  );
+});
+
 t.test('partial blocks: left out of the index, deleted once stale', async (t) => {
   const e = env(t);
   const s = [series('a', 0, 2 * H, 60_000)];

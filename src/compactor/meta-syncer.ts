@@ -10,7 +10,7 @@ import { type Bucket, NotFoundError, isNotFound } from '../storage/bucket/bucket
 import type { Logger } from '../log.js';
 import { listBlockIds } from './bucket-index.js';
 import { markForDeletion } from './markers.js';
-import { type BlockMeta, MARKERS_DIR, MetaError, metaKey, parseGlobalDeletionMark, parseMeta } from './meta.js';
+import { type BlockMeta, MARKERS_DIR, MetaError, deletionMarkKey, metaKey, parseGlobalDeletionMark, parseMeta } from './meta.js';
 import type { CompactorMetrics } from './metrics.js';
 import { findDuplicates } from './planner.js';
 
@@ -31,7 +31,7 @@ export class MetaSyncer {
 
   /**
    * sync reads the metas of the tenant's complete blocks, through the local cache in
-   * data-dir (metas never change), and the set marked for deletion (global markers).
+   * data-dir (metas never change), and the set marked for deletion.
    */
   async sync(tenant: string): Promise<TenantMetas> {
     const bucket = this.bucket;
@@ -54,6 +54,13 @@ export class MetaSyncer {
     for (const key of await bucket.list(`${tenant}/${MARKERS_DIR}/`)) {
       const id = parseGlobalDeletionMark(key.slice(key.lastIndexOf('/') + 1));
       if (id !== undefined) marked.add(id);
+    }
+    // A mark only in the block's directory (written by another tool, or a crash between the two
+    // writes) is copied to the global location, as Mimir migrates them.
+    for (const id of metas.keys()) {
+      if (marked.has(id) || !(await bucket.exists(deletionMarkKey(tenant, id)))) continue;
+      await markForDeletion(bucket, tenant, id, '', this.now());
+      marked.add(id);
     }
     return { metas, marked };
   }
