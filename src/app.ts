@@ -42,6 +42,7 @@ import { HaTracker, haTrackerConfig, registerHaTrackerMetrics, validateHaTracker
 import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker } from './storage/native.js';
+import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -58,6 +59,8 @@ export interface ServerDeps {
   blockVerifier?: BlockVerifier;
   /** haClock, when given, is the HA tracker's clock (unix ms) instead of Date.now. */
   haClock?: () => number;
+  /** bucket, when given, is the object storage the compactor works on instead of the configured one. */
+  bucket?: Bucket;
 }
 
 /** RunningServer is a started process. */
@@ -128,6 +131,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   }
   let writeState: 'Starting' | 'Running' | 'Stopping' = 'Starting';
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
+  // The compactor runs in the monolithic process too.
+  if (config.target === 'all' && !modules.includes('compactor')) modules.push('compactor');
+  // One bucket client for the ingester's shipper, the store-gateway, the compactor and block uploads.
+  const compactorBucket = modules.includes('compactor') ? (deps.bucket ?? bucket ?? createBucket(config)) : undefined;
+  bucket ??= compactorBucket;
   for (const m of modules) services.add(m);
   services.setAll('Starting');
 
@@ -141,6 +149,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
+  const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
   const runsDistributor = modules.includes('distributor');
@@ -204,6 +213,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     blockUpload,
     otlp: runsDistributor ? new OtlpApi(config, executor, registry, writeGate, runtimeConfig) : undefined,
     metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
+    compactor: compactor?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -228,6 +238,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       },
     );
   }
+  compactor?.compactor.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -238,6 +249,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
+        await compactor?.compactor.stop();
         runtimeConfig.stop();
         ingestionRates.stop();
         await executor.close();

@@ -3,6 +3,7 @@
 // format) attached here and nowhere else.
 
 import { MAX_META_BYTES, type BlockUploadApi } from '../compactor/block-upload.js';
+import type { CompactorApi } from '../compactor/http.js';
 import type { Config } from '../config/config.js';
 import type { Distributor } from '../distributor/distributor.js';
 import type { IngesterApi } from '../ingester/ingester-api.js';
@@ -41,6 +42,7 @@ export interface Api {
   haTracker?: HaTracker;
   userStats?: UserStatsApi;
   cardinality?: CardinalityApi;
+  compactor?: CompactorApi;
 }
 
 /** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
@@ -78,6 +80,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.haTracker !== undefined) registerHaTracker(api, api.haTracker, links);
   if (api.userStats !== undefined) registerUserStats(api, api.userStats, links);
   if (api.cardinality !== undefined) registerCardinality(api, api.cardinality, links);
+  if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
   api.server.notFound();
   return links;
 }
@@ -256,4 +259,16 @@ function registerCardinality(api: Api, cardinality: CardinalityApi, links: Index
     api.server.route(['GET', 'POST'], `${base}/api/v1/cardinality/label_values`, cardinality.labelValues, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/cardinality/active_series`, cardinality.activeSeries, opts);
   }
+}
+
+function registerCompactor(api: Api, compactor: CompactorApi, links: IndexLink[]): void {
+  // Tenant deletion: plain-text errors, as Mimir's handlers (http.Error); /purger/* are the older paths.
+  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'text' };
+  for (const base of ['/compactor', '/purger']) {
+    api.server.route('POST', `${base}/delete_tenant`, compactor.deleteTenant, opts);
+    api.server.route('GET', `${base}/delete_tenant_status`, compactor.deleteTenantStatus, opts);
+  }
+  api.server.route('GET', '/compactor/tenants', compactor.tenants);
+  api.server.route('GET', '/compactor/tenant/:tenant/planned_jobs', compactor.plannedJobs);
+  links.push({ section: 'Compactor', href: '/compactor/tenants', title: 'Tenants & compaction jobs' });
 }

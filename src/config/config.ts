@@ -193,8 +193,9 @@ export const SECRET_MASK = '********';
 /** RenderMode selects what /config shows. */
 export type RenderMode = 'values' | 'diff' | 'defaults';
 
-function yamlScalar(def: FlagDef, v: FlagValue): FlagValue {
+function yamlScalar(def: FlagDef, v: FlagValue): FlagValue | string[] {
   if (def.secret === true && v !== '') return SECRET_MASK;
+  if (def.list === true) return String(v).split(',').filter((s) => s !== '');
   if (def.type === 'duration') return formatDuration(v as number);
   return v;
 }

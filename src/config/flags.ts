@@ -21,6 +21,8 @@ export interface FlagDef {
   secret?: boolean;
   /** choices restricts a string flag to these values. */
   choices?: readonly string[];
+  /** list marks a string flag holding a comma-separated list: a YAML sequence in the config file and in /config. */
+  list?: boolean;
 }
 
 /** TARGETS are the -target values (modules). */
@@ -426,6 +428,58 @@ export const FLAGS: readonly FlagDef[] = [
     type: 'duration',
     default: 15_000,
     help: 'How often the per-tenant ingestion rates of /api/v1/user_stats are recomputed.',
+  },
+  {
+    name: 'compactor.block-ranges',
+    yaml: 'compactor.block_ranges',
+    type: 'string',
+    default: '2h0m0s,12h0m0s,24h0m0s',
+    list: true,
+    help: 'Comma-separated time ranges blocks are compacted into, smallest first, each a multiple of the one before.',
+  },
+  { name: 'compactor.data-dir', yaml: 'compactor.data_dir', type: 'string', default: './data-compactor/', help: 'Local directory of the compactor: cached block metas and the blocks of the job in progress.' },
+  { name: 'compactor.compaction-interval', yaml: 'compactor.compaction_interval', type: 'duration', default: 3_600_000, help: 'How often the compactor looks for blocks to compact.' },
+  {
+    name: 'compactor.cleanup-interval',
+    yaml: 'compactor.cleanup_interval',
+    type: 'duration',
+    default: 900_000,
+    help: 'How often the compactor applies retention, deletes marked blocks and rewrites each tenant\'s bucket index.',
+  },
+  {
+    name: 'compactor.deletion-delay',
+    yaml: 'compactor.deletion_delay',
+    type: 'duration',
+    default: 43_200_000,
+    help: 'How long a block marked for deletion stays in the bucket, so readers that still list it can finish with it.',
+  },
+  {
+    name: 'compactor.tenant-cleanup-delay',
+    yaml: 'compactor.tenant_cleanup_delay',
+    type: 'duration',
+    default: 21_600_000,
+    help: 'After a deleted tenant\'s blocks are gone, how long its markers stay before they are removed too.',
+  },
+  {
+    name: 'compactor.first-level-compaction-wait-period',
+    yaml: 'compactor.first_level_compaction_wait_period',
+    type: 'duration',
+    default: 1_500_000,
+    help: 'Blocks fresh from the ingesters are compacted only once every block of the job was uploaded at least this long ago.',
+  },
+  {
+    name: 'compactor.blocks-retention-period',
+    yaml: 'limits.compactor_blocks_retention_period',
+    type: 'duration',
+    default: 0,
+    help: 'Blocks whose newest sample is older than this are deleted from the bucket; 0 keeps them forever. Per tenant in the runtime configuration.',
+  },
+  {
+    name: 'compactor.partial-block-deletion-delay',
+    yaml: 'limits.compactor_partial_block_deletion_delay',
+    type: 'duration',
+    default: 86_400_000,
+    help: 'A block left incomplete (no meta.json) and untouched for this long is deleted; 0 never deletes them.',
   },
 ];
 

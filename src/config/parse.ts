@@ -175,6 +175,10 @@ function tagOf(v: unknown): string {
 
 /** yamlValue checks a YAML value against the flag type; a string starting with NUL is an error text. */
 function yamlValue(def: FlagDef, node: unknown): FlagValue {
+  // A list flag takes a sequence of scalars (Mimir's DurationList, StringSliceCSV...).
+  if (def.list === true && isSeq(node) && node.items.every((i) => isScalar(i))) {
+    return node.items.map((i) => String((i as { value: unknown }).value)).join(',');
+  }
   if (!isScalar(node)) return `\0cannot unmarshal ${describe(node)} into ${def.yaml} (${def.type})`;
   const v = node.value;
   const bad = `\0cannot unmarshal ${describe(node)} into ${def.yaml} (${def.type})`;

@@ -653,3 +653,39 @@ export function nativeCardinality(): CardinalitySource {
     activeSeries: (...a) => activeSeries.call(b, ...a),
   };
 }
+
+/** CompactedBlock describes the block compactBlocks wrote (see native/napi/src/compact.rs). */
+export interface CompactedBlock {
+  /** The new block's ULID, also its directory name under outDir. */
+  ulid: string;
+  /** meta.json minTime (inclusive, ms). */
+  minTime: number;
+  /** meta.json maxTime (exclusive, ms). */
+  maxTime: number;
+  numSeries: number;
+  numSamples: number;
+  numChunks: number;
+  /** compaction.level: the highest source level + 1. */
+  level: number;
+  /** compaction.sources: every level-1 block merged into it. */
+  sources: string[];
+}
+
+/** BlockCompactor merges blocks: what the compactor needs from the native core. */
+export interface BlockCompactor {
+  /**
+   * compactBlocks merges the block directories into one new block `<outDir>/<ULID>/` (written as
+   * `<ULID>.tmp` and renamed), off the main thread. Null when tombstones left no sample.
+   */
+  compactBlocks(sourceDirs: string[], outDir: string, tenant: string): Promise<CompactedBlock | null>;
+}
+
+/** nativeBlockCompactor adapts the binding's compaction export (throws when the binding predates it). */
+export function nativeBlockCompactor(): BlockCompactor {
+  const b = loadNative() as NativeBinding & {
+    compactBlocksAsync?: (sourceDirs: string[], outDir: string, tenant: string) => Promise<CompactedBlock | null>;
+  };
+  const fn = b.compactBlocksAsync;
+  if (fn === undefined) throw new Error('native binding has no compaction export (build it with npm run build:native)');
+  return { compactBlocks: (sourceDirs, outDir, tenant) => fn.call(b, sourceDirs, outDir, tenant) };
+}

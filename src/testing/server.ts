@@ -22,6 +22,7 @@ export async function startTestServer(overrides: Record<string, string | number 
     'blocks-storage.filesystem.dir': join(dir, 'blocks'),
     'blocks-storage.bucket-store.sync-dir': join(dir, 'tsdb-sync'),
     'log.level': 'warn',
+    'compactor.data-dir': join(dir, 'compactor'),
     ...overrides,
   });
   const server = await startServer(config, deps);

@@ -19,6 +19,7 @@ pub mod ha_tracker;
 pub mod otlp;
 pub mod rw2;
 pub mod store;
+pub mod compact;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`

@@ -30,6 +30,14 @@ pub struct BlockFile {
     pub size_bytes: Option<u64>,
 }
 
+/// BlockDesc names a parent of a compacted block (`compaction.parents`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockDesc {
+    pub ulid: Ulid,
+    pub min_time: i64,
+    pub max_time: i64,
+}
+
 /// BlockMeta is the content of meta.json.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlockMeta {
@@ -41,6 +49,9 @@ pub struct BlockMeta {
     pub stats: BlockStats,
     pub compaction_level: u64,
     pub compaction_sources: Vec<Ulid>,
+    /// `compaction.parents`: the blocks a compacted block was made from
+    /// (empty for blocks cut from a head; left out of the JSON then).
+    pub compaction_parents: Vec<BlockDesc>,
     /// `thanos.labels`, sorted by name (`__org_id__` for Mimir).
     pub thanos_labels: Vec<(String, String)>,
     /// `thanos.source` (`ingester`, `compactor`, ...).
@@ -78,7 +89,19 @@ impl BlockMeta {
         if !self.compaction_sources.is_empty() {
             o.push_str("\n\t\t");
         }
-        o.push_str("]\n\t},\n");
+        o.push(']');
+        if !self.compaction_parents.is_empty() {
+            o.push_str(",\n\t\t\"parents\": [");
+            for (i, p) in self.compaction_parents.iter().enumerate() {
+                o.push_str(if i == 0 { "\n" } else { ",\n" });
+                o.push_str(&format!(
+                    "\t\t\t{{\n\t\t\t\t\"ulid\": \"{}\",\n\t\t\t\t\"minTime\": {},\n\t\t\t\t\"maxTime\": {}\n\t\t\t}}",
+                    p.ulid, p.min_time, p.max_time
+                ));
+            }
+            o.push_str("\n\t\t]");
+        }
+        o.push_str("\n\t},\n");
         o.push_str(&format!("\t\"version\": {META_VERSION},\n"));
         o.push_str("\t\"thanos\": {\n\t\t\"labels\": {");
         for (i, (n, v)) in self.thanos_labels.iter().enumerate() {
@@ -156,6 +179,24 @@ impl BlockMeta {
                     .collect()
             })
             .unwrap_or_default();
+        let compaction_parents = comp
+            .get("parents")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| {
+                        Some(BlockDesc {
+                            ulid: p
+                                .get("ulid")
+                                .and_then(Value::as_str)
+                                .and_then(Ulid::parse)?,
+                            min_time: int(p, "minTime")?,
+                            max_time: int(p, "maxTime")?,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         let th = v.get("thanos").cloned().unwrap_or(Value::Null);
         let mut thanos_labels: Vec<(String, String)> = th
             .get("labels")
@@ -188,6 +229,7 @@ impl BlockMeta {
             stats,
             compaction_level,
             compaction_sources,
+            compaction_parents,
             thanos_labels,
             thanos_source: th
                 .get("source")

@@ -10,9 +10,12 @@
 //!   shared postings code and sample reads with CRC checks.
 //! - [`index_writer`] / [`index_reader`]: the index file (format v2).
 //! - [`chunks`]: chunk segment files.
+//! - [`compact`]: merging blocks into one (the compactor's vertical and
+//!   horizontal compaction).
 //! - [`meta`], [`tombstones`], [`ulid`]: the small files and block names.
 
 pub mod chunks;
+pub mod compact;
 pub mod encoding;
 pub mod index_reader;
 pub mod index_writer;
@@ -24,14 +27,17 @@ pub mod verify;
 pub mod writer;
 
 #[cfg(test)]
+mod compact_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;
 use std::path::Path;
 
+pub use compact::{compact_blocks, CompactOptions};
 pub use index_reader::{BlockIndex, SeriesEntry};
 pub use index_writer::{ChunkMeta, IndexSeries};
-pub use meta::{BlockMeta, BlockStats};
+pub use meta::{BlockDesc, BlockMeta, BlockStats};
 pub use reader::{Block, SelectedChunks};
 pub use ulid::Ulid;
 pub use writer::{write_block, BlockWriteOptions, BlockWriter};

@@ -94,6 +94,16 @@ impl Block {
         &self.index
     }
 
+    /// dir is the block's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// tombstones are the block's deleted ranges by series id.
+    pub fn tombstones(&self) -> &Tombstones {
+        &self.tombstones
+    }
+
     /// chunks reads the block's chunk data.
     pub fn chunks(&self) -> &ChunkReader {
         &self.chunks
@@ -218,11 +228,6 @@ impl Block {
             }
         }
         Ok(s.labels)
-    }
-
-    /// dir is the block's directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// select_samples returns the samples with `mint <= t <= maxt` of every

@@ -507,6 +507,7 @@ fn meta_json_round_trips() {
         },
         compaction_level: 1,
         compaction_sources: vec![u],
+        compaction_parents: Vec::new(),
         thanos_labels: vec![("__org_id__".into(), "team \"a\"".into())],
         thanos_source: "ingester".into(),
         downsample_resolution: 0,

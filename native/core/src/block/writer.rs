@@ -166,7 +166,17 @@ impl BlockWriter {
 
     /// finish writes index, tombstones and meta.json, fsyncs everything and
     /// renames the directory into place. Returns the block's metadata.
-    pub fn finish(mut self) -> Result<BlockMeta, BlockError> {
+    pub fn finish(self) -> Result<BlockMeta, BlockError> {
+        self.finish_with(|_| {})
+    }
+
+    /// finish_with is `finish` with a last say on meta.json before it is
+    /// written (the compactor sets the compaction level, sources, parents
+    /// and external labels there).
+    pub fn finish_with(
+        mut self,
+        adjust: impl FnOnce(&mut BlockMeta),
+    ) -> Result<BlockMeta, BlockError> {
         let segments = self
             .chunks
             .take()
@@ -202,18 +212,20 @@ impl BlockWriter {
             rel_path: "meta.json".to_string(),
             size_bytes: None,
         });
-        let meta = BlockMeta {
+        let mut meta = BlockMeta {
             ulid: self.ulid,
             min_time: self.mint,
             max_time: self.maxt,
             stats: self.stats,
             compaction_level: 1,
             compaction_sources: vec![self.ulid],
+            compaction_parents: Vec::new(),
             thanos_labels: vec![("__org_id__".to_string(), self.tenant.clone())],
             thanos_source: self.source.clone(),
             downsample_resolution: 0,
             files,
         };
+        adjust(&mut meta);
         write_synced(&self.tmp.join("meta.json"), meta.to_json().as_bytes())?;
         sync_dir(&self.tmp)?;
         let dest = self.parent.join(self.ulid.to_string());

@@ -1,0 +1,328 @@
+//! Compaction: merging N source blocks into one block covering their union,
+//! as Prometheus's `LeveledCompactor` and Mimir's compactor do.
+//!
+//! Series are merged by label set across the sources, walking every
+//! source's series in label order at once, so only one series' chunks are
+//! held in memory at a time (plus each source's index). Per series, the
+//! chunks of all sources are sorted by time and cut into runs that overlap
+//! each other: a chunk overlapping nothing (and untouched by tombstones) is
+//! copied as raw bytes; an overlapping run is decoded, merged with samples
+//! deduplicated by timestamp (the first source in argument order wins a
+//! tie, as Prometheus's chained merge), and re-encoded into XOR chunks of at
+//! most 120 samples, Prometheus's target chunk size. Deleted ranges
+//! (tombstones) of a source are dropped from its chunks on the way.
+//!
+//! The new block's meta.json has `compaction.level` = the highest source
+//! level plus one, `sources` = the union of the sources' sources, `parents`
+//! = the source blocks, the first source's external labels with
+//! `__org_id__` set to the tenant, its downsampling resolution, and
+//! `thanos.source` = `compactor`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::chunks::DEFAULT_SEGMENT_SIZE;
+use super::index_writer::ChunkMeta;
+use super::meta::{BlockDesc, BlockMeta};
+use super::reader::Block;
+use super::writer::{BlockWriteOptions, BlockWriter};
+use super::BlockError;
+use crate::chunkenc::{XorAppender, XorIterator, ENCODING_XOR};
+
+/// SAMPLES_PER_CHUNK is the size Prometheus cuts re-encoded chunks at.
+pub const SAMPLES_PER_CHUNK: usize = 120;
+
+/// CompactOptions tune a compaction.
+#[derive(Debug, Clone)]
+pub struct CompactOptions {
+    /// tenant becomes the `__org_id__` external label of the new block.
+    pub tenant: String,
+    /// Maximum size of a chunk segment file (512MiB in Prometheus).
+    pub segment_size: u64,
+}
+
+impl Default for CompactOptions {
+    fn default() -> Self {
+        CompactOptions {
+            tenant: String::new(),
+            segment_size: DEFAULT_SEGMENT_SIZE,
+        }
+    }
+}
+
+/// CurrentSeries is a decoded series of a source: its id, labels and chunks.
+type CurrentSeries = (u32, Vec<(String, String)>, Vec<ChunkMeta>);
+
+/// Cursor walks one source block's series in label order.
+struct Cursor {
+    block: Block,
+    ids: Vec<u32>,
+    pos: usize,
+    /// The series at `pos`: its id, labels and chunks.
+    cur: Option<CurrentSeries>,
+}
+
+impl Cursor {
+    fn open(dir: &Path) -> Result<Self, BlockError> {
+        let block = Block::open(dir)?;
+        let ids = block.select_series(&[])?;
+        let mut c = Cursor {
+            block,
+            ids,
+            pos: 0,
+            cur: None,
+        };
+        c.load()?;
+        Ok(c)
+    }
+
+    /// load decodes the series at `pos` (None past the end).
+    fn load(&mut self) -> Result<(), BlockError> {
+        self.cur = match self.ids.get(self.pos) {
+            None => None,
+            Some(&id) => {
+                let s = self
+                    .block
+                    .index()
+                    .series(id)
+                    .map_err(|e| e.in_file(&self.block_dir().join("index")))?;
+                Some((id, s.labels, s.chunks))
+            }
+        };
+        Ok(())
+    }
+
+    fn advance(&mut self) -> Result<(), BlockError> {
+        self.pos += 1;
+        self.load()
+    }
+
+    fn block_dir(&self) -> &Path {
+        self.block.dir()
+    }
+}
+
+/// SourceChunk is one chunk of the series being merged: which source it
+/// comes from, its time range, reference and the deleted intervals that
+/// touch it.
+struct SourceChunk {
+    source: usize,
+    meta: ChunkMeta,
+    deleted: Vec<(i64, i64)>,
+}
+
+/// OutChunk is a chunk of the merged series, ready to write.
+type OutChunk = (i64, i64, Vec<u8>);
+
+/// read_chunk returns the XOR bytes of a source chunk, refusing other
+/// encodings (native histograms are not compacted yet).
+fn read_chunk(cursors: &[Cursor], c: &SourceChunk) -> Result<Vec<u8>, BlockError> {
+    let cur = &cursors[c.source];
+    let (enc, data) = cur
+        .block
+        .chunks()
+        .chunk(c.meta.chunk_ref)
+        .map_err(|e| e.in_file(&cur.block_dir().join("chunks")))?;
+    if enc != ENCODING_XOR {
+        return Err(BlockError::Unsupported(format!(
+            "block {}: chunk encoding {enc} (only XOR float chunks are compacted)",
+            cur.block.meta().ulid
+        )));
+    }
+    Ok(data.into_owned())
+}
+
+/// decode_into appends the samples of one chunk outside its deleted
+/// intervals to `out` as (time, value bits, source).
+fn decode_into(
+    data: &[u8],
+    c: &SourceChunk,
+    out: &mut Vec<(i64, u64, usize)>,
+) -> Result<(), BlockError> {
+    let mut it = XorIterator::new(data);
+    while it.next() {
+        let (t, bits) = it.at_bits();
+        if c.deleted.iter().any(|&(a, b)| a <= t && t <= b) {
+            continue;
+        }
+        out.push((t, bits, c.source));
+    }
+    if let Some(e) = it.err() {
+        return Err(BlockError::corrupt(format!(
+            "chunk ref {:#x} of source {}: {e}",
+            c.meta.chunk_ref, c.source
+        )));
+    }
+    Ok(())
+}
+
+/// encode_samples cuts sorted, deduplicated samples into XOR chunks of at
+/// most SAMPLES_PER_CHUNK samples.
+fn encode_samples(samples: &[(i64, u64, usize)], out: &mut Vec<OutChunk>) {
+    for part in samples.chunks(SAMPLES_PER_CHUNK) {
+        let mut app = XorAppender::new();
+        for &(t, bits, _) in part {
+            app.append(t, f64::from_bits(bits));
+        }
+        let first = part[0].0;
+        let last = part[part.len() - 1].0;
+        out.push((first, last, app.finish()));
+    }
+}
+
+/// merge_series turns the chunks of one series from every source into the
+/// merged series' chunks.
+fn merge_series(
+    cursors: &[Cursor],
+    mut chunks: Vec<SourceChunk>,
+) -> Result<Vec<OutChunk>, BlockError> {
+    chunks.sort_by_key(|c| (c.meta.min_t, c.meta.max_t, c.source));
+    let mut out: Vec<OutChunk> = Vec::with_capacity(chunks.len());
+    let mut i = 0;
+    while i < chunks.len() {
+        // The run of chunks overlapping each other, starting at i.
+        let mut end = i + 1;
+        let mut run_max = chunks[i].meta.max_t;
+        while end < chunks.len() && chunks[end].meta.min_t <= run_max {
+            run_max = run_max.max(chunks[end].meta.max_t);
+            end += 1;
+        }
+        let run = &chunks[i..end];
+        if run.len() == 1 && run[0].deleted.is_empty() {
+            let c = &run[0];
+            out.push((c.meta.min_t, c.meta.max_t, read_chunk(cursors, c)?));
+        } else {
+            let mut samples: Vec<(i64, u64, usize)> = Vec::new();
+            for c in run {
+                let data = read_chunk(cursors, c)?;
+                decode_into(&data, c, &mut samples)?;
+            }
+            // Stable by time then source: the first source wins a tie.
+            samples.sort_by_key(|&(t, _, source)| (t, source));
+            samples.dedup_by_key(|s| s.0);
+            if !samples.is_empty() {
+                encode_samples(&samples, &mut out);
+            }
+        }
+        i = end;
+    }
+    Ok(out)
+}
+
+/// compact_blocks merges the blocks in `sources` (block directories) into
+/// one new block under `dest`, written as `<ULID>.tmp` and renamed into
+/// place once complete. Returns its meta, or None (and writes nothing) when
+/// the sources hold no samples once tombstones are applied.
+pub fn compact_blocks(
+    sources: &[PathBuf],
+    dest: &Path,
+    opts: &CompactOptions,
+) -> Result<Option<BlockMeta>, BlockError> {
+    if sources.is_empty() {
+        return Err(BlockError::InvalidArgument(
+            "compaction needs at least one source block".to_string(),
+        ));
+    }
+    let mut cursors = sources
+        .iter()
+        .map(|d| Cursor::open(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let metas: Vec<BlockMeta> = cursors.iter().map(|c| c.block.meta().clone()).collect();
+    let mint = metas.iter().map(|m| m.min_time).min().unwrap_or(0);
+    let maxt = metas.iter().map(|m| m.max_time).max().unwrap_or(0);
+    let level = metas.iter().map(|m| m.compaction_level).max().unwrap_or(0) + 1;
+    let all_sources: BTreeSet<_> = metas
+        .iter()
+        .flat_map(|m| {
+            if m.compaction_sources.is_empty() {
+                vec![m.ulid]
+            } else {
+                m.compaction_sources.clone()
+            }
+        })
+        .collect();
+    let mut parents: Vec<BlockDesc> = metas
+        .iter()
+        .map(|m| BlockDesc {
+            ulid: m.ulid,
+            min_time: m.min_time,
+            max_time: m.max_time,
+        })
+        .collect();
+    parents.sort_by_key(|p| p.ulid);
+    let mut labels = metas[0].thanos_labels.clone();
+    labels.retain(|(n, _)| n != "__org_id__");
+    if !opts.tenant.is_empty() {
+        labels.push(("__org_id__".to_string(), opts.tenant.clone()));
+    }
+    labels.sort();
+    let write_opts = BlockWriteOptions {
+        segment_size: opts.segment_size,
+        source: "compactor".to_string(),
+    };
+    let mut writer: Option<BlockWriter> = None;
+
+    // Each round takes the smallest label set among the cursors' current series.
+    while let Some(next) = cursors
+        .iter()
+        .filter_map(|c| c.cur.as_ref().map(|(_, l, _)| l))
+        .min()
+        .cloned()
+    {
+        let mut chunks: Vec<SourceChunk> = Vec::new();
+        for (source, c) in cursors.iter_mut().enumerate() {
+            let Some((id, l, metas)) = c.cur.as_ref() else {
+                continue;
+            };
+            if *l != next {
+                continue;
+            }
+            let stones = c.block.tombstones().get(id);
+            for m in metas {
+                let deleted: Vec<(i64, i64)> = stones
+                    .map(|iv| {
+                        iv.iter()
+                            .filter(|&&(a, b)| a <= m.max_t && b >= m.min_t)
+                            .copied()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                chunks.push(SourceChunk {
+                    source,
+                    meta: *m,
+                    deleted,
+                });
+            }
+            c.advance()?;
+        }
+        let merged = merge_series(&cursors, chunks)?;
+        if merged.is_empty() {
+            continue;
+        }
+        let w = match writer.as_mut() {
+            Some(w) => w,
+            None => writer.insert(BlockWriter::create(
+                dest,
+                &opts.tenant,
+                mint,
+                maxt,
+                &write_opts,
+            )?),
+        };
+        let refs: Vec<(i64, i64, &[u8])> =
+            merged.iter().map(|(a, b, d)| (*a, *b, &d[..])).collect();
+        w.add_series(next, &refs)?;
+    }
+    let Some(w) = writer else {
+        return Ok(None);
+    };
+    let downsample = metas[0].downsample_resolution;
+    w.finish_with(|m| {
+        m.compaction_level = level;
+        m.compaction_sources = all_sources.into_iter().collect();
+        m.compaction_parents = parents;
+        m.thanos_labels = labels;
+        m.downsample_resolution = downsample;
+    })
+    .map(Some)
+}
