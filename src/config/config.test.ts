@@ -3,6 +3,7 @@
 // a bad flag.
 
 import t from 'tap';
+import { FLAGS } from './flags.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -178,4 +179,11 @@ t.test('main exits non-zero naming the bad flag', async (t) => {
   r = spawnSync(process.execPath, [main, '-h'], { encoding: 'utf8', timeout: 20_000 });
   t.equal(r.status, 0);
   t.match(r.stdout, '-server.http-listen-port');
+});
+
+t.test('every flag is defined once, under one YAML path', async (t) => {
+  const names = FLAGS.map((f) => f.name);
+  t.same(names.filter((n, i) => names.indexOf(n) !== i), [], 'no flag name twice');
+  const yamls = FLAGS.map((f) => f.yaml);
+  t.same(yamls.filter((y, i) => yamls.indexOf(y) !== i), [], 'no YAML path twice');
 });

@@ -290,7 +290,6 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Attempts per S3 request on throttling and server errors before it fails.',
   },
   // Block upload API (compactor, issue 4).
-  { name: 'compactor.data-dir', yaml: 'compactor.data_dir', type: 'string', default: './data-compactor/', help: 'Local directory where the compactor downloads blocks (uploaded blocks are validated there).' },
   {
     name: 'compactor.max-block-upload-validation-concurrency',
     yaml: 'compactor.max_block_upload_validation_concurrency',
@@ -313,13 +312,6 @@ export const FLAGS: readonly FlagDef[] = [
     type: 'int',
     default: 0,
     help: 'Largest block (sum of its files) the tenant may upload, in bytes; 0 for no limit.',
-  },
-  {
-    name: 'compactor.blocks-retention-period',
-    yaml: 'limits.compactor_blocks_retention_period',
-    type: 'duration',
-    default: 0,
-    help: 'Age after which the tenant\'s blocks are deleted, 0 to keep them; uploads of blocks already older are refused with 422.',
   },
   {
     name: 'distributor.max-otlp-request-size',
@@ -437,7 +429,7 @@ export const FLAGS: readonly FlagDef[] = [
     list: true,
     help: 'Comma-separated time ranges blocks are compacted into, smallest first, each a multiple of the one before.',
   },
-  { name: 'compactor.data-dir', yaml: 'compactor.data_dir', type: 'string', default: './data-compactor/', help: 'Local directory of the compactor: cached block metas and the blocks of the job in progress.' },
+  { name: 'compactor.data-dir', yaml: 'compactor.data_dir', type: 'string', default: './data-compactor/', help: 'Local directory of the compactor: cached block metas, the blocks of the job in progress and uploaded blocks being validated.' },
   { name: 'compactor.compaction-interval', yaml: 'compactor.compaction_interval', type: 'duration', default: 3_600_000, help: 'How often the compactor looks for blocks to compact.' },
   {
     name: 'compactor.cleanup-interval',
@@ -472,7 +464,7 @@ export const FLAGS: readonly FlagDef[] = [
     yaml: 'limits.compactor_blocks_retention_period',
     type: 'duration',
     default: 0,
-    help: 'Blocks whose newest sample is older than this are deleted from the bucket; 0 keeps them forever. Per tenant in the runtime configuration.',
+    help: 'Blocks whose newest sample is older than this are deleted from the bucket, and uploads of such blocks refused with 422; 0 keeps them forever. Per tenant in the runtime configuration.',
   },
   {
     name: 'compactor.partial-block-deletion-delay',
