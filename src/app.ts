@@ -205,8 +205,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage)) : undefined,
-    query: runsQuerier ? new QueryApi(config, queryExecutor) : undefined,
-    remoteRead: runsQuerier ? new RemoteReadApi() : undefined,
+    query: runsQuerier ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
+    remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
     ingester: ingesterApi,
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,

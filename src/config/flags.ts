@@ -219,7 +219,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: 600_000,
     help: 'How long metric metadata is kept after it was last received.',
   },
-  { name: 'querier.max-fetched-series-per-query', yaml: 'limits.max_fetched_series_per_query', type: 'int', default: 0, help: 'Most series one query may fetch, 0 for no limit (configuration only: not enforced yet).' },
+  { name: 'querier.max-fetched-series-per-query', yaml: 'limits.max_fetched_series_per_query', type: 'int', default: 0, help: 'Most distinct series one query (PromQL or remote read) may fetch, 0 for no limit; over it the query fails.' },
   { name: 'runtime-config.file', yaml: 'runtime_config.file', type: 'string', default: '', help: 'Comma-separated YAML files with per-tenant limits under overrides: (tenant -> limits fields); re-read periodically.' },
   {
     name: 'runtime-config.reload-period',
@@ -472,6 +472,41 @@ export const FLAGS: readonly FlagDef[] = [
     type: 'duration',
     default: 86_400_000,
     help: 'A block left incomplete (no meta.json) and untouched for this long is deleted; 0 never deletes them.',
+  },
+  {
+    name: 'querier.max-partial-query-length',
+    yaml: 'limits.max_partial_query_length',
+    type: 'duration',
+    default: 0,
+    help: 'Longest time range one selection of a query may read (its range and lookback included), 0 for no limit; longer ones fail with 422.',
+  },
+  {
+    name: 'query-frontend.max-total-query-length',
+    yaml: 'limits.max_total_query_length',
+    type: 'duration',
+    default: 0,
+    help: 'Longest end - start of a range query, 0 for no limit; longer ones are refused with 400 before they run.',
+  },
+  {
+    name: 'distributor.retry-after-header.enabled',
+    yaml: 'distributor.retry_after_header.enabled',
+    type: 'bool',
+    default: true,
+    help: 'Answer pushes refused with 429 or 5xx with a Retry-After header telling the client how long to back off.',
+  },
+  {
+    name: 'distributor.retry-after-header.min-backoff',
+    yaml: 'distributor.retry_after_header.min_backoff',
+    type: 'duration',
+    default: 6_000,
+    help: 'Retry-After for a first attempt; it doubles with each Retry-Attempt, with 50% jitter either way (at least 1s).',
+  },
+  {
+    name: 'distributor.retry-after-header.max-backoff',
+    yaml: 'distributor.retry_after_header.max_backoff',
+    type: 'duration',
+    default: 96_000,
+    help: 'Largest Retry-After sent, whatever the Retry-Attempt (at least 1s).',
   },
 ];
 

@@ -26,6 +26,7 @@ import type { DistributorMetrics } from './metrics.js';
 import { negotiateRemoteWrite, writtenHeaders } from './remote-write-v2.js';
 import { ingestOtlpTask, type OtlpOutcome, type OtlpTask } from './otlp-push.js';
 import type { HaTracker } from './ha-tracker.js';
+import { retryAfterHeaders } from './retry-after.js';
 
 /** DistributorExtras are the optional parts of the push path. */
 export interface DistributorExtras {
@@ -78,7 +79,11 @@ export class Distributor {
     const tenant = req.tenant;
     this.metrics.requestsIn.inc({ user: tenant });
     const closed = this.gate();
-    if (closed !== undefined) throw new ApiError('unavailable', closed);
+    if (closed !== undefined) {
+      // As the thrown ApiError would answer, with Retry-After (a 5xx the client should retry).
+      res.send(503, closed + '\n', CONTENT_TYPE.text, retryAfterHeaders(this.config.values, 503, req.headers.get('retry-attempt')));
+      return;
+    }
     const negotiated = negotiateRemoteWrite(req.headers.get('content-type'), req.headers.get('content-encoding'));
     if (!negotiated.ok) throw new ApiError('unsupported_media_type', negotiated.message);
     const protocol = negotiated.protocol;
@@ -109,7 +114,7 @@ export class Distributor {
         if (r.errorMessage !== undefined && r.errorMessage !== '') {
           const status = r.errorStatus ?? 400;
           this.logger.debug('push rejected', { user: tenant, status, err: r.errorMessage });
-          res.send(status, r.errorMessage + '\n', CONTENT_TYPE.text, headers);
+          res.send(status, r.errorMessage + '\n', CONTENT_TYPE.text, { ...headers, ...retryAfterHeaders(this.config.values, status, req.headers.get('retry-attempt')) });
           return;
         }
         // 1.0: Mimir's 200 with an empty body; 2.0: the spec's 204 with the written counts.

@@ -19,6 +19,7 @@ import type { OtlpIngestResult, OtlpOptions } from '../storage/native.js';
 import type { PushExecutor } from './distributor.js';
 import { DistributorMetrics } from './metrics.js';
 import { OTLP_JSON, OTLP_PROTOBUF } from './otlp-request.js';
+import { retryAfterHeaders } from './retry-after.js';
 
 /** OTLP_PATH is the route of OTLP/HTTP metrics. */
 export const OTLP_PATH = '/otlp/v1/metrics';
@@ -144,7 +145,7 @@ export class OtlpApi {
         err: message,
         ...(status < 500 ? { insight: true } : {}),
       });
-      res.send(status, encodeStatus(type, code, message), type, { 'X-Content-Type-Options': 'nosniff' });
+      res.send(status, encodeStatus(type, code, message), type, { 'X-Content-Type-Options': 'nosniff', ...retryAfterHeaders(this.config.values, status, req.headers.get('retry-attempt')) });
     };
     this.metrics.requestsIn.inc({ user: tenant });
     const unsupported = unsupportedMediaType(contentType, req.headers.get('content-encoding') ?? '');

@@ -10,6 +10,7 @@ import { documentedType, exprType, parseExpr } from '../promql/parser/parser.js'
 import { instantQuery, rangeQuery, type EngineQueryOptions } from '../promql/engine/engine.js';
 import { EngineError, type Kernels, type QueryResult } from '../promql/engine/types.js';
 import { encodeQuerySuccess } from './format.js';
+import { limitedKernels } from './query-limits.js';
 import type { QueryTask } from './query-params.js';
 
 /** TRUNCATED_BY_LIMIT is Prometheus's warning when `limit` dropped series. */
@@ -70,8 +71,10 @@ export function evaluateTask(kernels: Kernels, task: QueryTask, signal?: AbortSi
     defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS,
   };
   if (signal !== undefined) opts.signal = signal;
-  if (task.kind === 'instant') return instantQuery(kernels, task.query, task.startMs, opts);
-  return rangeQuery(kernels, task.query, task.startMs, task.endMs, task.stepMs, opts);
+  // One limiter per query: the partial query length and the distinct series over every selection.
+  const limited = limitedKernels(kernels, { maxPartialQueryLengthMs: task.maxPartialQueryLengthMs ?? 0, maxFetchedSeriesPerQuery: task.maxFetchedSeriesPerQuery ?? 0 });
+  if (task.kind === 'instant') return instantQuery(limited, task.query, task.startMs, opts);
+  return rangeQuery(limited, task.query, task.startMs, task.endMs, task.stepMs, opts);
 }
 
 /** applyLimit keeps the first limit series of a vector or matrix, adding Prometheus's warning when any were dropped. */

@@ -30,6 +30,10 @@ export interface QueryTask {
   maxSamples: number;
   /** deadline is the wall-clock ms at which evaluation gives up with a timeout. */
   deadline: number;
+  /** maxPartialQueryLengthMs is the tenant's -querier.max-partial-query-length (absent or 0: none). */
+  maxPartialQueryLengthMs?: number;
+  /** maxFetchedSeriesPerQuery is the tenant's -querier.max-fetched-series-per-query (absent or 0: none). */
+  maxFetchedSeriesPerQuery?: number;
 }
 
 /** QueryRequestParams is what the handlers read before applying server defaults. */

@@ -13,6 +13,7 @@ import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
 import type { QueryFailure } from './execute.js';
 import type { QueryExecutor } from './query-executor.js';
+import { queryLimitsFor, totalQueryLengthError, type QueryLimitsSource } from './query-limits.js';
 import { parseInstantQueryParams, parseRangeQueryParams, type QueryRequestParams, type QueryTask } from './query-params.js';
 
 /** Formatter parses and pretty-prints a query for format_query (parser + printer). */
@@ -45,6 +46,7 @@ export class QueryApi {
     private readonly executor: QueryExecutor,
     private formatter?: Formatter,
     private readonly now: () => number = Date.now,
+    private readonly limits?: QueryLimitsSource,
   ) {}
 
   /** query answers /api/v1/query. */
@@ -81,10 +83,23 @@ export class QueryApi {
       lookbackDeltaMs: p.lookbackDeltaMs !== undefined && p.lookbackDeltaMs > 0 ? p.lookbackDeltaMs : this.config.lookbackDeltaMs,
       maxSamples: this.config.querierMaxSamples,
       deadline: nowMs + timeoutMs,
+      ...this.querierLimits(tenant),
     };
   }
 
+  /** querierLimits are the tenant's limits the worker enforces while selecting. */
+  private querierLimits(tenant: string): Pick<QueryTask, 'maxPartialQueryLengthMs' | 'maxFetchedSeriesPerQuery'> {
+    if (this.limits === undefined) return {};
+    const l = queryLimitsFor(this.limits, tenant);
+    return { maxPartialQueryLengthMs: l.maxPartialQueryLengthMs, maxFetchedSeriesPerQuery: l.maxFetchedSeriesPerQuery };
+  }
+
   private async run(req: Request, res: Response, params: QueryRequestParams): Promise<void> {
+    if (params.kind === 'range' && this.limits !== undefined) {
+      // The query-frontend's check, before anything runs.
+      const tooLong = totalQueryLengthError(params.startMs, params.endMs, queryLimitsFor(this.limits, req.tenant).maxTotalQueryLengthMs);
+      if (tooLong !== undefined) throw new ApiError('bad_data', tooLong);
+    }
     const task = this.task(req.tenant, params, Date.now());
     const abort = new AbortController();
     res.whenDone(() => {

@@ -176,11 +176,3 @@ t.test('remote read', { skip }, async (t) => {
     t.equal(unprefixed.status, 200, 'unprefixed route');
   });
 });
-
-t.test('tenant federation is refused', { skip }, async (t) => {
-  const srv = await startTestServer({ 'tenant-federation.enabled': true });
-  t.teardown(() => srv.close());
-  const res = await postRemoteRead(`http://127.0.0.1:${srv.port}/prometheus/api/v1/read`, [{ startMs: 0, endMs: 1, matchers: [] }], [], { 'X-Scope-OrgID': 'a|b' });
-  t.equal(res.status, 400);
-  t.match(Buffer.from(res.body).toString(), /tenant federation/);
-});

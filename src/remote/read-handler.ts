@@ -4,14 +4,20 @@
 // frames holding the head's XOR chunks as stored (STREAMED_XOR_CHUNKS), the
 // first type of accepted_response_types we support winning (none = SAMPLES).
 // Responses are encoded straight from the binding's typed arrays: no object
-// per sample or chunk. One tenant only: tenant federation is refused with 400.
+// per sample or chunk. A federated tenant text (`a|b`) reads every tenant,
+// labelled with `__tenant_id__` (read-federation.ts). The tenant's
+// -querier.max-partial-query-length and -querier.max-fetched-series-per-query
+// apply, answered with 400 in plain text as Mimir's remote read answers limit
+// errors.
 
 import snappy from '@napi-rs/snappy';
 import { ApiError, badData } from '../errors.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
 import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
+import { NO_QUERY_LIMITS, queryLimitsFor, SeriesLimiter, type QueryLimitsSource } from '../querier/query-limits.js';
 import { crc32c } from './crc32c.js';
+import { federatedReadStorage } from './read-federation.js';
 import { ProtoReader, WireType } from './proto-reader.js';
 
 /** RemoteReadStorage is what remote read needs from the head. */
@@ -298,12 +304,17 @@ export function encodeChunkedFrames(sel: SelectedChunks, queryIndex: number, max
 
 /** RemoteReadApi serves POST /api/v1/read for one tenant. */
 export class RemoteReadApi {
-  constructor(private readonly storage: RemoteReadStorage = remoteReadStorage()) {}
+  private readonly storage: RemoteReadStorage;
+
+  /** limits, when given, are each tenant's query limits (its runtime overrides on top of the defaults). */
+  constructor(
+    storage: RemoteReadStorage = remoteReadStorage(),
+    private readonly limits?: QueryLimitsSource,
+  ) {
+    this.storage = federatedReadStorage(storage);
+  }
 
   readonly read = (req: Request, res: Response): void => {
-    if (req.tenant.includes('|')) {
-      throw badData('remote read does not support tenant federation: send a single tenant in X-Scope-OrgID');
-    }
     let request: ReadRequest;
     try {
       request = decodeReadRequest(snappy.uncompressSync(req.body) as Buffer);
@@ -315,17 +326,23 @@ export class RemoteReadApi {
     if (type === undefined) {
       throw badData(`unsupported response types ${request.acceptedResponseTypes.join(', ')}; supported: SAMPLES, STREAMED_XOR_CHUNKS`);
     }
-    const select = <T>(fn: () => T): T => {
+    // One limiter for the whole request, as Mimir's per-request query limiter.
+    const limiter = new SeriesLimiter(this.limits === undefined ? NO_QUERY_LIMITS : queryLimitsFor(this.limits, req.tenant));
+    const select = <T extends { labelsJson: string }>(q: ReadQuery, fn: () => T): T => {
+      let sel: T;
       try {
-        return fn();
+        limiter.checkLength(q.endMs - q.startMs);
+        sel = fn();
+        if (limiter.countsSeries) limiter.addSeries(JSON.parse(sel.labelsJson) as Array<Record<string, string>>);
       } catch (err) {
-        // The binding throws only for a bad matcher (regexp or type).
+        // Limit errors, or the binding's only failure: a bad matcher (regexp or type).
         throw badData(err instanceof Error ? err.message : String(err));
       }
+      return sel;
     };
     if (type === RESPONSE_SAMPLES) {
       const results = request.queries.map((q) =>
-        encodeQueryResult(select(() => this.storage.selectSamples(req.tenant, q.matchers, q.startMs, q.endMs))),
+        encodeQueryResult(select(q, () => this.storage.selectSamples(req.tenant, q.matchers, q.startMs, q.endMs))),
       );
       const body = snappy.compressSync(encodeReadResponse(results));
       res.send(200, body, 'application/x-protobuf', { 'Content-Encoding': 'snappy' });
@@ -333,7 +350,7 @@ export class RemoteReadApi {
     }
     const frames: Buffer[] = [];
     request.queries.forEach((q, i) => {
-      const sel = select(() => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs));
+      const sel = select(q, () => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs));
       frames.push(...encodeChunkedFrames(sel, i));
     });
     res.send(200, Buffer.concat(frames), STREAMED_CONTENT_TYPE);

@@ -11,16 +11,15 @@
 
 import snappy from '@napi-rs/snappy';
 import t from 'tap';
-import http from 'node:http';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeReadRequest, negotiateResponseType } from '../../src/remote/read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
-import { loadNative } from '../../src/storage/native.js';
 import { startTestServer } from '../../src/testing/server.js';
 import { prometheusAvailable, PROMETHEUS_BIN, startPrometheus } from './lib/prometheus.js';
-import { decodeSamplesBody, mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, STREAMED_CONTENT_TYPE } from './lib/remote-read.js';
+import { chunkedSamplesInRange, decodeSamplesBody, mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, STREAMED_CONTENT_TYPE } from './lib/remote-read.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
+import { startTenantProxy } from './lib/tenant-proxy.js';
 
 const TENANT = 'rr-peer';
 const skip = prometheusAvailable() ? false : `no ${PROMETHEUS_BIN}`;
@@ -53,34 +52,10 @@ t.test('Prometheus 2.42 remote_read against us', { skip }, async (t) => {
   t.teardown(() => ours.close());
   await push(`http://127.0.0.1:${ours.port}/api/v1/push`, TENANT);
 
-  // A recording proxy between Prometheus and us (it also sets X-Scope-OrgID): the accepted types
-  // asked, the content type answered.
-  const seen: Array<{ tenantSent: string | string[] | undefined; accepted: number[]; contentType: string; status: number }> = [];
-  const proxy = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const accepted = decodeReadRequest(snappy.uncompressSync(body) as Buffer).acceptedResponseTypes;
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length') headers[k] = v;
-      // Prometheus 2.42 does not send remote_read `headers` (seen here), so the proxy sets the tenant
-      // as an auth gateway in front of Mimir would.
-      headers['x-scope-orgid'] = TENANT;
-      void fetch(`http://127.0.0.1:${ours.port}${req.url ?? ''}`, { method: 'POST', headers, body: new Uint8Array(body) }).then(async (r) => {
-        const out = Buffer.from(await r.arrayBuffer());
-        seen.push({ tenantSent: req.headers['x-scope-orgid'], accepted, contentType: r.headers.get('content-type') ?? '', status: r.status });
-        const h: Record<string, string> = { 'Content-Type': r.headers.get('content-type') ?? '' };
-        const enc = r.headers.get('content-encoding');
-        if (enc !== null) h['Content-Encoding'] = enc;
-        res.writeHead(r.status, h);
-        res.end(out);
-      });
-    });
-  });
-  const proxyPort = await freePort();
-  await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+  // The tenant proxy between Prometheus and us records the accepted types asked and the content
+  // type answered; it sets X-Scope-OrgID, which Prometheus 2.42 leaves out (see lib/tenant-proxy.ts).
+  const proxy = await startTenantProxy(`http://127.0.0.1:${ours.port}`, TENANT);
+  t.teardown(() => proxy.close());
 
   const dir = await makeTempDir('rr-peer-');
   const config = [
@@ -88,7 +63,7 @@ t.test('Prometheus 2.42 remote_read against us', { skip }, async (t) => {
     '  scrape_interval: 15s',
     'scrape_configs: []',
     'remote_read:',
-    `  - url: http://127.0.0.1:${proxyPort}/prometheus/api/v1/read`,
+    `  - url: ${proxy.url}/prometheus/api/v1/read`,
     '    read_recent: true',
     '    headers:',
     `      X-Scope-OrgID: ${TENANT}`,
@@ -124,6 +99,12 @@ t.test('Prometheus 2.42 remote_read against us', { skip }, async (t) => {
   const sum = await fetch(`${prom.baseUrl}/api/v1/query?query=${encodeURIComponent('count(rr_peer{s=~"[0-2]"})')}&time=${end}`);
   t.same(((await sum.json()) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]!.value[1], '3', 'matchers pushed down');
 
+  const seen = proxy.exchanges.map((x) => ({
+    tenantSent: x.requestHeaders['x-scope-orgid'],
+    accepted: decodeReadRequest(snappy.uncompressSync(x.requestBody) as Buffer).acceptedResponseTypes,
+    contentType: x.contentType,
+    status: x.status,
+  }));
   t.ok(seen.length > 0, 'Prometheus called our remote read');
   for (const s of seen) {
     t.equal(s.status, 200);
@@ -168,22 +149,7 @@ t.test('our remote read answers as Prometheus 2.42 does for the same samples', {
   t.same(mergeChunkedSeries(ourFrames, 0), mergeChunkedSeries(theirFrames, 0), 'STREAMED_XOR_CHUNKS, whole chunks: same series and chunk bytes');
   // Query 1 cuts chunks: Prometheus 2.42 re-encodes the chunks at the edges trimmed to the range,
   // we send them whole (clients filter by time); the samples within the range are the same.
-  const inRange = (frames: typeof ourFrames): Array<[string, number[], bigint[]]> =>
-    mergeChunkedSeries(frames, 1).map((s) => {
-      const ts: number[] = [];
-      const bits: bigint[] = [];
-      for (const c of s.chunks) {
-        const dec = loadNative().decodeXorChunk(c.data);
-        const raw = new BigUint64Array(dec.values.buffer, dec.values.byteOffset, dec.values.length);
-        dec.timestamps.forEach((x, i) => {
-          if (x < queries[1]!.startMs || x > queries[1]!.endMs) return;
-          ts.push(x);
-          bits.push(raw[i]!);
-        });
-      }
-      return [JSON.stringify(s.labels), ts, bits];
-    });
-  const ours1 = inRange(ourFrames);
+  const ours1 = chunkedSamplesInRange(ourFrames, 1, queries[1]!.startMs, queries[1]!.endMs);
   t.equal(ours1.length, 2, 'query 1 selects two series');
-  t.same(ours1, inRange(theirFrames), 'STREAMED_XOR_CHUNKS, partial range: same series and samples');
+  t.same(ours1, chunkedSamplesInRange(theirFrames, 1, queries[1]!.startMs, queries[1]!.endMs), 'STREAMED_XOR_CHUNKS, partial range: same series and samples');
 });

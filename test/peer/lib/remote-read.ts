@@ -8,6 +8,7 @@ import snappy from '@napi-rs/snappy';
 import { ProtoWriter } from '../../../src/remote/protobuf-writer.js';
 import { crc32c } from '../../../src/remote/crc32c.js';
 import { ProtoReader, WireType } from '../../../src/remote/proto-reader.js';
+import { loadNative } from '../../../src/storage/native.js';
 
 /** ReadMatchType is prompb.LabelMatcher.Type. */
 export const enum ReadMatchType {
@@ -325,4 +326,26 @@ export async function postRemoteRead(
 export function decodeSamplesBody(body: Uint8Array): ReadTimeSeries[][] {
   // uncompressSync is not a detectable named export of the CJS module, hence the default import.
   return decodeReadResponse(snappy.uncompressSync(Buffer.from(body)));
+}
+
+/**
+ * chunkedSamplesInRange decodes the XOR chunks of one query's series and keeps the samples in
+ * [minT, maxT] as [labels JSON, timestamps, value bits]: the way to compare streamed answers when
+ * one side trims the chunks at the edges of the range (Prometheus) and the other does not (us).
+ */
+export function chunkedSamplesInRange(frames: ChunkedReadResponse[], queryIndex: number, minT: number, maxT: number): Array<[string, number[], bigint[]]> {
+  return mergeChunkedSeries(frames, queryIndex).map((s) => {
+    const ts: number[] = [];
+    const bits: bigint[] = [];
+    for (const c of s.chunks) {
+      const dec = loadNative().decodeXorChunk(c.data);
+      const raw = new BigUint64Array(dec.values.buffer, dec.values.byteOffset, dec.values.length);
+      dec.timestamps.forEach((x, i) => {
+        if (x < minT || x > maxT || (ts.length > 0 && x <= ts[ts.length - 1]!)) return;
+        ts.push(x);
+        bits.push(raw[i]!);
+      });
+    }
+    return [JSON.stringify(s.labels), ts, bits];
+  });
 }
