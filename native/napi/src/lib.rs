@@ -767,3 +767,4 @@ pub fn select_chunks(
         data: Buffer::from(sel.data),
     })
 }
+pub mod query_native;

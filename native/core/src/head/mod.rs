@@ -26,6 +26,7 @@ mod append;
 pub mod chunks;
 mod json;
 mod read;
+mod select_range;
 pub mod series;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
 pub use read::{build_matcher_sets, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE};
 pub use series::MemSeries;
+pub use select_range::SelectedRange;
 
 /// HeadIndex is everything behind `Head::index`.
 #[derive(Debug, Default)]

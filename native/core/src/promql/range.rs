@@ -172,13 +172,7 @@ pub fn range_kernel(
     params: &[f64],
 ) -> Result<KernelOutput, KernelError> {
     let n_steps = eval_times.len();
-    let params = Params::new(func, params, n_steps)?;
-    let range = ms(range_ms);
-    let ctx_base = Ctx {
-        range_start: 0,
-        range_end: 0,
-        range_s: f::duration_seconds(range),
-    };
+    let ev = RangeEval::new(func, params, n_steps, range_ms)?;
     let mut out = KernelOutput::with_cells(data.len() * n_steps);
     // Reused across series: the series' samples without staleness markers,
     // and room for quantile-like functions to sort.
@@ -195,36 +189,94 @@ pub fn range_kernel(
                 vs.push(v);
             }
         }
-        let row = s * n_steps;
+        let row = s * n_steps..(s + 1) * n_steps;
+        ev.eval_series(
+            &ts,
+            &vs,
+            eval_times,
+            &mut out.values[row.clone()],
+            &mut out.present[row],
+            &mut scratch,
+        );
+    }
+    Ok(out)
+}
+
+/// RangeEval is a range function ready to run over one series at a time
+/// (the range kernel's per-series step, shared with the head's fused
+/// select-and-evaluate path).
+pub struct RangeEval<'a> {
+    func: RangeFn,
+    params: Params<'a>,
+    range: i64,
+    ctx_base: Ctx,
+}
+
+impl<'a> RangeEval<'a> {
+    /// new checks the parameters (see range_kernel) for n_steps steps.
+    pub fn new(
+        func: RangeFn,
+        params: &'a [f64],
+        n_steps: usize,
+        range_ms: f64,
+    ) -> Result<Self, KernelError> {
+        let params = Params::new(func, params, n_steps)?;
+        let range = ms(range_ms);
+        Ok(RangeEval {
+            func,
+            params,
+            range,
+            ctx_base: Ctx {
+                range_start: 0,
+                range_end: 0,
+                range_s: f::duration_seconds(range),
+            },
+        })
+    }
+
+    /// eval_series evaluates one series, given without staleness markers
+    /// (`ts` ascending, ms), at every time of `eval_times`, into one output
+    /// row (`values`/`present`, one cell per step, left untouched where
+    /// the function has no value).
+    pub fn eval_series(
+        &self,
+        ts: &[i64],
+        vs: &[f64],
+        eval_times: &[f64],
+        values: &mut [f64],
+        present: &mut [u8],
+        scratch: &mut Vec<f64>,
+    ) {
+        let func = self.func;
         let mut w = Window::new();
         for (k, &et) in eval_times.iter().enumerate() {
             let end = ms(et);
-            let start = end.saturating_sub(range);
-            let (lo, hi) = w.bounds(&ts, start, end);
-            let ctx = Ctx {
-                range_start: start,
-                range_end: end,
-                ..ctx_base
-            };
+            let start = end.saturating_sub(self.range);
+            let (lo, hi) = w.bounds(ts, start, end);
             let r = if lo == hi {
                 (func == RangeFn::AbsentOverTime).then_some(1.0)
             } else {
+                let ctx = Ctx {
+                    range_start: start,
+                    range_end: end,
+                    ..self.ctx_base
+                };
                 eval_window(
                     func,
                     &ts[lo..hi],
                     &vs[lo..hi],
                     &ctx,
-                    &params,
+                    &self.params,
                     k,
-                    &mut scratch,
+                    scratch,
                 )
             };
             if let Some(v) = r {
-                out.set(row + k, v);
+                values[k] = v;
+                present[k] = 1;
             }
         }
     }
-    Ok(out)
 }
 
 /// eval_window applies `func` to one non-empty window.

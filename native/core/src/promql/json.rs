@@ -1,0 +1,263 @@
+//! JSON encoding of query results' sample points, as Prometheus's HTTP API
+//! writes them (`util/jsonutil`): a point is `[<seconds>,"<value>"]`, the
+//! timestamp as unix seconds from integer milliseconds with the fraction
+//! kept to three digits ("1435781451.781", "-0.500", "7"), the value in the
+//! shortest form that reads back to the same float, Go's `FormatFloat`
+//! 'f' layout, switching to 'e' (two-digit exponent at least) when
+//! |v| < 1e-6 or |v| >= 1e21; "NaN", "+Inf", "-Inf".
+//!
+//! `write_matrix` writes a whole `{"resultType":"matrix","result":[...]}`
+//! from flat arrays, so large answers never become one string per point.
+
+/// write_float appends `v` as Prometheus's `jsonutil.MarshalFloat` does,
+/// without the quotes.
+pub fn write_float(out: &mut Vec<u8>, v: f64) {
+    if v.is_nan() {
+        out.extend_from_slice(b"NaN");
+        return;
+    }
+    if v.is_infinite() {
+        out.extend_from_slice(if v > 0.0 { b"+Inf" } else { b"-Inf" });
+        return;
+    }
+    if v == 0.0 {
+        out.extend_from_slice(if v.is_sign_negative() { b"-0" } else { b"0" });
+        return;
+    }
+    if v.is_sign_negative() {
+        out.push(b'-');
+    }
+    let abs = v.abs();
+    let mut buf = ryu::Buffer::new();
+    let shortest = buf.format_finite(abs).as_bytes();
+    // Read ryu's digits and exponent, whatever layout it chose:
+    // digits d1 d2 ... dn with the decimal point after `point` of them.
+    let (mant, exp) = match shortest.iter().position(|&c| c == b'e') {
+        Some(e) => (&shortest[..e], parse_exp(&shortest[e + 1..])),
+        None => (shortest, 0),
+    };
+    let mut digits = [0u8; 32];
+    let mut n = 0;
+    let mut point: i32 = -1;
+    for &c in mant {
+        if c == b'.' {
+            point = n as i32;
+        } else {
+            digits[n] = c;
+            n += 1;
+        }
+    }
+    if point < 0 {
+        point = n as i32;
+    }
+    point += exp;
+    let mut first = 0;
+    while first < n && digits[first] == b'0' {
+        first += 1;
+        point -= 1;
+    }
+    while n > first && digits[n - 1] == b'0' {
+        n -= 1;
+    }
+    let d = &digits[first..n];
+    if !(1e-6..1e21).contains(&abs) {
+        // 'e': d.ddde±XX
+        out.push(d[0]);
+        if d.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&d[1..]);
+        }
+        out.push(b'e');
+        let mut x = point - 1;
+        if x < 0 {
+            out.push(b'-');
+            x = -x;
+        } else {
+            out.push(b'+');
+        }
+        if x < 10 {
+            out.push(b'0');
+        }
+        let mut ib = itoa::Buffer::new();
+        out.extend_from_slice(ib.format(x).as_bytes());
+        return;
+    }
+    let len = d.len() as i32;
+    if point <= 0 {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', (-point) as usize));
+        out.extend_from_slice(d);
+    } else if point >= len {
+        out.extend_from_slice(d);
+        out.extend(std::iter::repeat_n(b'0', (point - len) as usize));
+    } else {
+        out.extend_from_slice(&d[..point as usize]);
+        out.push(b'.');
+        out.extend_from_slice(&d[point as usize..]);
+    }
+}
+
+fn parse_exp(s: &[u8]) -> i32 {
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut x: i32 = 0;
+    for &c in digits {
+        x = x * 10 + i32::from(c - b'0');
+    }
+    if neg {
+        -x
+    } else {
+        x
+    }
+}
+
+/// write_timestamp appends integer milliseconds as unix seconds, with
+/// '.' and exactly three fraction digits when the fraction is not zero.
+pub fn write_timestamp(out: &mut Vec<u8>, ms: f64) {
+    let t = ms.trunc() as i64;
+    let abs = t.unsigned_abs();
+    if t < 0 {
+        out.push(b'-');
+    }
+    let secs = abs / 1000;
+    let frac = (abs % 1000) as u32;
+    let mut ib = itoa::Buffer::new();
+    out.extend_from_slice(ib.format(secs).as_bytes());
+    if frac != 0 {
+        out.push(b'.');
+        out.push(b'0' + (frac / 100) as u8);
+        out.push(b'0' + (frac / 10 % 10) as u8);
+        out.push(b'0' + (frac % 10) as u8);
+    }
+}
+
+/// write_point appends `[<seconds>,"<value>"]`.
+#[inline]
+pub fn write_point(out: &mut Vec<u8>, ms: f64, v: f64) {
+    out.push(b'[');
+    write_timestamp(out, ms);
+    out.extend_from_slice(b",\"");
+    write_float(out, v);
+    out.extend_from_slice(b"\"]");
+}
+
+/// write_matrix appends a matrix result: series `i` has the label object
+/// `metrics[i]` (already JSON) and the points `offsets[i]..offsets[i+1]`
+/// of `timestamps`/`values`. Errors when the arrays disagree.
+pub fn write_matrix(
+    out: &mut Vec<u8>,
+    metrics: &[&str],
+    offsets: &[u32],
+    timestamps: &[f64],
+    values: &[f64],
+) -> Result<(), String> {
+    if offsets.len() != metrics.len() + 1
+        || timestamps.len() != values.len()
+        || offsets.first().copied().unwrap_or(0) != 0
+        || offsets.last().map(|&x| x as usize) != Some(timestamps.len())
+        || offsets.windows(2).any(|w| w[0] > w[1])
+    {
+        return Err(format!(
+            "matrix layout: {} metrics, {} offsets, {} timestamps, {} values",
+            metrics.len(),
+            offsets.len(),
+            timestamps.len(),
+            values.len()
+        ));
+    }
+    // About 30 bytes a point.
+    out.reserve(32 + timestamps.len() * 30 + metrics.iter().map(|m| m.len() + 24).sum::<usize>());
+    out.extend_from_slice(b"{\"resultType\":\"matrix\",\"result\":[");
+    for (i, m) in metrics.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"metric\":");
+        out.extend_from_slice(m.as_bytes());
+        out.extend_from_slice(b",\"values\":[");
+        let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
+        for j in from..to {
+            if j > from {
+                out.push(b',');
+            }
+            write_point(out, timestamps[j], values[j]);
+        }
+        out.extend_from_slice(b"]}");
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn float(v: f64) -> String {
+        let mut out = Vec::new();
+        write_float(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn ts(ms: f64) -> String {
+        let mut out = Vec::new();
+        write_timestamp(&mut out, ms);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn floats_as_go_writes_them() {
+        let cases: &[(f64, &str)] = &[
+            (1.0, "1"),
+            (-2.5, "-2.5"),
+            (0.1, "0.1"),
+            (123456.0, "123456"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e21, "1.5e+21"),
+            (1e-6, "0.000001"),
+            (1.5e-6, "0.0000015"),
+            (9.99e-7, "9.99e-07"),
+            (1e-7, "1e-07"),
+            (-1.5e-7, "-1.5e-07"),
+            (1e100, "1e+100"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (123456789012345680.0, "123456789012345680"),
+            (1e16, "10000000000000000"),
+            (0.000123, "0.000123"),
+        ];
+        for &(v, want) in cases {
+            assert_eq!(float(v), want, "{v:e}");
+        }
+    }
+
+    #[test]
+    fn timestamps_in_seconds() {
+        assert_eq!(ts(1_435_781_451_781.0), "1435781451.781");
+        assert_eq!(ts(1500.0), "1.500");
+        assert_eq!(ts(-500.0), "-0.500");
+        assert_eq!(ts(7000.0), "7");
+        assert_eq!(ts(5.0), "0.005");
+        assert_eq!(ts(0.0), "0");
+    }
+
+    #[test]
+    fn matrix_layout() {
+        let mut out = Vec::new();
+        write_matrix(&mut out, &["{\"a\":\"b\"}", "{}"], &[0, 2, 3], &[1000.0, 2000.0, 3500.0], &[1.0, f64::NAN, 0.25]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"1"],[2,"NaN"]]},{"metric":{},"values":[[3.500,"0.25"]]}]}"#
+        );
+        assert!(write_matrix(&mut Vec::new(), &["{}"], &[0, 2], &[1.0], &[1.0]).is_err());
+    }
+}
