@@ -113,6 +113,31 @@ function aggregateFloat(
   for (let si = 0; si < input.length; si++) {
     const s = input[si];
     const base = seriesGroup[si] * n;
+    if (op === 'sum') {
+      // sum's loop on its own: Kahan–Neumaier inline (kahanSumInc), no per-sample switch.
+      const sp = s.present;
+      const sv = s.values;
+      const dn = s.dropName ? 1 : 0;
+      for (let i = 0; i < n; i++) {
+        if (!sp[i]) continue;
+        const f = sv[i];
+        const x = base + i;
+        if (!seen[x]) {
+          seen[x] = 1;
+          value[x] = f;
+          dropName[x] = dn;
+          continue;
+        }
+        if (dn) dropName[x] = 1;
+        const sum = value[x];
+        const t = sum + f;
+        if (t === Infinity || t === -Infinity) comp[x] = 0;
+        else if (Math.abs(sum) >= Math.abs(f)) comp[x] += sum - t + f;
+        else comp[x] += f - t + sum;
+        value[x] = t;
+      }
+      continue;
+    }
     for (let i = 0; i < n; i++) {
       if (!s.present[i]) continue;
       const f = s.values[i];
@@ -139,9 +164,6 @@ function aggregateFloat(
       }
       if (s.dropName) dropName[x] = 1;
       switch (op) {
-        case 'sum':
-          [value[x], comp[x]] = kahanSumInc(f, value[x], comp[x]);
-          break;
         case 'avg': {
           count[x]++;
           const c = count[x];

@@ -228,25 +228,31 @@ export class Evaluator {
     }
     const evalTimes = this.shiftedTimes(grid, arg.at, arg.offsetMs);
     const { series, times } = this.evalSubqueryInner(arg, evalTimes);
+    // The inner series' present steps, flat, sized by a first counting pass.
+    let total = 0;
+    for (const s of series) for (let i = 0; i < times.length; i++) total += s.present[i];
     const labels: Labels[] = [];
-    const offsets: number[] = [0];
-    const ts: number[] = [];
-    const vals: number[] = [];
+    const offsets = new Uint32Array(series.length + 1);
+    const ts = new Float64Array(total);
+    const vals = new Float64Array(total);
+    let at = 0;
     for (const s of series) {
-      let any = false;
+      const from = at;
+      const present = s.present;
+      const values = s.values;
       for (let i = 0; i < times.length; i++) {
-        if (!s.present[i]) continue;
-        ts.push(times[i]);
-        vals.push(s.values[i]);
-        any = true;
+        if (!present[i]) continue;
+        ts[at] = times[i];
+        vals[at] = values[i];
+        at++;
       }
-      if (!any) continue;
+      if (at === from) continue;
       labels.push(s.dropName ? dropMetricName(s.labels) : s.labels);
-      offsets.push(ts.length);
+      offsets[labels.length] = at;
     }
-    this.addSamples(ts.length);
+    this.addSamples(total);
     return {
-      data: { labels, offsets: Uint32Array.from(offsets), timestamps: Float64Array.from(ts), values: Float64Array.from(vals) },
+      data: { labels, offsets: offsets.subarray(0, labels.length + 1), timestamps: ts, values: vals },
       evalTimes,
       rangeMs: arg.rangeMs,
     };

@@ -30,6 +30,12 @@ pub fn write_float(out: &mut Vec<u8>, v: f64) {
     let abs = v.abs();
     let mut buf = ryu::Buffer::new();
     let shortest = buf.format_finite(abs).as_bytes();
+    if (1e-6..1e21).contains(&abs) && !shortest.contains(&b'e') {
+        // ryu wrote the shortest digits in fixed notation already; whole
+        // numbers get a ".0" Go does not write.
+        out.extend_from_slice(shortest.strip_suffix(b".0").unwrap_or(shortest));
+        return;
+    }
     // Read ryu's digits and exponent, whatever layout it chose:
     // digits d1 d2 ... dn with the decimal point after `point` of them.
     let (mant, exp) = match shortest.iter().position(|&c| c == b'e') {
@@ -144,6 +150,43 @@ pub fn write_point(out: &mut Vec<u8>, ms: f64, v: f64) {
     out.extend_from_slice(b"\"]");
 }
 
+/// TimestampCache remembers the text of recently written timestamps
+/// (direct-mapped by a hash of the time): every series of a range result
+/// repeats the same step times.
+struct TimestampCache {
+    slots: Vec<(i64, u8, [u8; 23])>,
+}
+
+impl TimestampCache {
+    const BITS: u32 = 12;
+
+    fn new() -> Self {
+        // A key no timestamp written from an f64 has (the slot's text is empty).
+        TimestampCache {
+            slots: vec![(i64::MIN, 0, [0; 23]); 1 << Self::BITS],
+        }
+    }
+
+    #[inline]
+    fn write(&mut self, out: &mut Vec<u8>, ms: f64) {
+        let t = ms.trunc() as i64;
+        let slot = ((t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)) as usize;
+        let e = &mut self.slots[slot];
+        if e.0 != t || e.1 == 0 {
+            let mut tmp = Vec::with_capacity(24);
+            write_timestamp(&mut tmp, ms);
+            if tmp.len() > e.2.len() {
+                out.extend_from_slice(&tmp);
+                return;
+            }
+            e.0 = t;
+            e.1 = tmp.len() as u8;
+            e.2[..tmp.len()].copy_from_slice(&tmp);
+        }
+        out.extend_from_slice(&e.2[..e.1 as usize]);
+    }
+}
+
 /// write_matrix appends a matrix result: series `i` has the label object
 /// `metrics[i]` (already JSON) and the points `offsets[i]..offsets[i+1]`
 /// of `timestamps`/`values`. Errors when the arrays disagree.
@@ -171,6 +214,7 @@ pub fn write_matrix(
     // About 30 bytes a point.
     out.reserve(32 + timestamps.len() * 30 + metrics.iter().map(|m| m.len() + 24).sum::<usize>());
     out.extend_from_slice(b"{\"resultType\":\"matrix\",\"result\":[");
+    let mut times = TimestampCache::new();
     for (i, m) in metrics.iter().enumerate() {
         if i > 0 {
             out.push(b',');
@@ -183,7 +227,11 @@ pub fn write_matrix(
             if j > from {
                 out.push(b',');
             }
-            write_point(out, timestamps[j], values[j]);
+            out.push(b'[');
+            times.write(out, timestamps[j]);
+            out.extend_from_slice(b",\"");
+            write_float(out, values[j]);
+            out.extend_from_slice(b"\"]");
         }
         out.extend_from_slice(b"]}");
     }
@@ -248,6 +296,32 @@ mod tests {
         assert_eq!(ts(7000.0), "7");
         assert_eq!(ts(5.0), "0.005");
         assert_eq!(ts(0.0), "0");
+    }
+
+    #[test]
+    fn matrix_points_equal_write_point() {
+        // Repeated and colliding times (the timestamp cache), negative ones, fractions.
+        let n = 5000;
+        let ts: Vec<f64> = (0..3 * n).map(|i| ((i % n) as f64 - 100.0) * 1537.0).collect();
+        let vs: Vec<f64> = (0..3 * n).map(|i| (i as f64 * 0.37).sin() * 10f64.powi(i as i32 % 40 - 20)).collect();
+        let mut got = Vec::new();
+        write_matrix(&mut got, &["{}", "{}", "{}"], &[0, n as u32, 2 * n as u32, 3 * n as u32], &ts, &vs).unwrap();
+        let mut want = b"{\"resultType\":\"matrix\",\"result\":[".to_vec();
+        for s in 0..3 {
+            if s > 0 {
+                want.push(b',');
+            }
+            want.extend_from_slice(b"{\"metric\":{},\"values\":[");
+            for j in s * n..(s + 1) * n {
+                if j > s * n {
+                    want.push(b',');
+                }
+                write_point(&mut want, ts[j], vs[j]);
+            }
+            want.extend_from_slice(b"]}");
+        }
+        want.extend_from_slice(b"]}");
+        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
     }
 
     #[test]
