@@ -10,7 +10,7 @@ use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint8Array};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use tsdb_core::head;
-use tsdb_core::promql::json::write_matrix;
+use tsdb_core::promql::json::write_matrix_threads;
 use tsdb_core::promql::RangeFn;
 
 use crate::LabelMatcher;
@@ -103,7 +103,8 @@ pub fn encode_matrix_json<'env>(
         let mut out = cell.borrow_mut();
         out.clear();
         out.extend_from_slice(prefix.as_bytes());
-        write_matrix(&mut out, &list, offsets, timestamps, values)
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        write_matrix_threads(&mut out, &list, offsets, timestamps, values, threads)
             .map_err(|e| Error::new(Status::InvalidArg, e))?;
         out.extend_from_slice(suffix.as_bytes());
         let buf = BufferSlice::copy_from(env, &*out);

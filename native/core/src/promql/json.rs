@@ -189,13 +189,29 @@ impl TimestampCache {
 
 /// write_matrix appends a matrix result: series `i` has the label object
 /// `metrics[i]` (already JSON) and the points `offsets[i]..offsets[i+1]`
-/// of `timestamps`/`values`. Errors when the arrays disagree.
+/// of `timestamps`/`values`. Errors when the arrays disagree. Large
+/// answers are encoded in parts on up to `threads` threads.
 pub fn write_matrix(
     out: &mut Vec<u8>,
     metrics: &[&str],
     offsets: &[u32],
     timestamps: &[f64],
     values: &[f64],
+) -> Result<(), String> {
+    write_matrix_threads(out, metrics, offsets, timestamps, values, 1)
+}
+
+/// Points below which an answer is not split over threads.
+const POINTS_PER_THREAD: usize = 50_000;
+
+/// write_matrix_threads is write_matrix using up to `threads` threads.
+pub fn write_matrix_threads(
+    out: &mut Vec<u8>,
+    metrics: &[&str],
+    offsets: &[u32],
+    timestamps: &[f64],
+    values: &[f64],
+    threads: usize,
 ) -> Result<(), String> {
     if offsets.len() != metrics.len() + 1
         || timestamps.len() != values.len()
@@ -211,20 +227,71 @@ pub fn write_matrix(
             values.len()
         ));
     }
-    // About 30 bytes a point.
-    out.reserve(32 + timestamps.len() * 30 + metrics.iter().map(|m| m.len() + 24).sum::<usize>());
     out.extend_from_slice(b"{\"resultType\":\"matrix\",\"result\":[");
+    let points = timestamps.len();
+    let parts = threads.min(points / POINTS_PER_THREAD).max(1);
+    if parts == 1 {
+        write_series(out, metrics, offsets, timestamps, values, 0, metrics.len());
+    } else {
+        // Cut the series into runs of about the same number of points.
+        let mut cuts = vec![0];
+        for p in 1..parts {
+            let target = (points * p / parts) as u32;
+            let at = offsets.partition_point(|&o| o < target).min(metrics.len());
+            cuts.push(at.max(*cuts.last().unwrap_or(&0)));
+        }
+        cuts.push(metrics.len());
+        let mut rest: Vec<Vec<u8>> = Vec::new();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = cuts[1..]
+                .windows(2)
+                .map(|w| {
+                    let (from, to) = (w[0], w[1]);
+                    scope.spawn(move || {
+                        let mut part = Vec::new();
+                        write_series(&mut part, metrics, offsets, timestamps, values, from, to);
+                        part
+                    })
+                })
+                .collect();
+            write_series(out, metrics, offsets, timestamps, values, 0, cuts[1]);
+            for h in handles {
+                rest.push(h.join().unwrap_or_default());
+            }
+        });
+        for part in rest {
+            out.extend_from_slice(&part);
+        }
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
+/// write_series appends series `from..to`, each preceded by a comma unless
+/// it is the very first.
+fn write_series(
+    out: &mut Vec<u8>,
+    metrics: &[&str],
+    offsets: &[u32],
+    timestamps: &[f64],
+    values: &[f64],
+    from: usize,
+    to: usize,
+) {
+    let (a, b) = (offsets[from] as usize, offsets[to] as usize);
+    // About 30 bytes a point.
+    out.reserve((b - a) * 30 + metrics[from..to].iter().map(|m| m.len() + 24).sum::<usize>());
     let mut times = TimestampCache::new();
-    for (i, m) in metrics.iter().enumerate() {
+    for i in from..to {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"metric\":");
-        out.extend_from_slice(m.as_bytes());
+        out.extend_from_slice(metrics[i].as_bytes());
         out.extend_from_slice(b",\"values\":[");
-        let (from, to) = (offsets[i] as usize, offsets[i + 1] as usize);
-        for j in from..to {
-            if j > from {
+        let (p, q) = (offsets[i] as usize, offsets[i + 1] as usize);
+        for j in p..q {
+            if j > p {
                 out.push(b',');
             }
             out.push(b'[');
@@ -235,8 +302,6 @@ pub fn write_matrix(
         }
         out.extend_from_slice(b"]}");
     }
-    out.extend_from_slice(b"]}");
-    Ok(())
 }
 
 #[cfg(test)]
@@ -322,6 +387,24 @@ mod tests {
         }
         want.extend_from_slice(b"]}");
         assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+    }
+
+    #[test]
+    fn matrix_in_parts_equals_one_part() {
+        let n = 300;
+        let series = 1000;
+        let ts: Vec<f64> = (0..n * series).map(|i| ((i % n) * 15_000) as f64).collect();
+        let vs: Vec<f64> = (0..n * series).map(|i| i as f64 / 3.0).collect();
+        let offsets: Vec<u32> = (0..=series).map(|i| (i * n) as u32).collect();
+        let names: Vec<String> = (0..series).map(|i| format!("{{\"i\":\"{i}\"}}")).collect();
+        let metrics: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        let mut one = Vec::new();
+        write_matrix_threads(&mut one, &metrics, &offsets, &ts, &vs, 1).unwrap();
+        for threads in [2, 3, 4] {
+            let mut many = Vec::new();
+            write_matrix_threads(&mut many, &metrics, &offsets, &ts, &vs, threads).unwrap();
+            assert!(many == one, "{threads} threads");
+        }
     }
 
     #[test]

@@ -174,13 +174,55 @@ pub fn range_kernel(
     let n_steps = eval_times.len();
     let ev = RangeEval::new(func, params, n_steps, range_ms)?;
     let mut out = KernelOutput::with_cells(data.len() * n_steps);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get().min(4))
+        .min(data.len() / 64)
+        .max(1);
+    if threads == 1 || n_steps == 0 {
+        eval_rows(&ev, data, 0, eval_times, &mut out.values, &mut out.present);
+        return Ok(out);
+    }
+    let per = data.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut parts = out
+            .values
+            .chunks_mut(per * n_steps)
+            .zip(out.present.chunks_mut(per * n_steps))
+            .enumerate();
+        let first = parts.next();
+        for (p, (vals, pres)) in parts {
+            let ev = &ev;
+            scope.spawn(move || eval_rows(ev, data, p * per, eval_times, vals, pres));
+        }
+        if let Some((_, (vals, pres))) = first {
+            eval_rows(&ev, data, 0, eval_times, vals, pres);
+        }
+    });
+    Ok(out)
+}
+
+/// eval_rows evaluates the series from `first` on into the rows of
+/// `values`/`present` (as many series as they have rows).
+fn eval_rows(
+    ev: &RangeEval<'_>,
+    data: &SeriesSet<'_>,
+    first: usize,
+    eval_times: &[f64],
+    values: &mut [f64],
+    present: &mut [u8],
+) {
+    let n_steps = eval_times.len();
     // Reused across series: the series' samples without staleness markers,
     // and room for quantile-like functions to sort.
     let mut ts: Vec<i64> = Vec::new();
     let mut vs: Vec<f64> = Vec::new();
     let mut scratch: Vec<f64> = Vec::new();
-    for s in 0..data.len() {
-        let (raw_ts, raw_vs) = data.series(s);
+    for (r, (vals, pres)) in values
+        .chunks_mut(n_steps)
+        .zip(present.chunks_mut(n_steps))
+        .enumerate()
+    {
+        let (raw_ts, raw_vs) = data.series(first + r);
         ts.clear();
         vs.clear();
         for (&t, &v) in raw_ts.iter().zip(raw_vs) {
@@ -189,17 +231,8 @@ pub fn range_kernel(
                 vs.push(v);
             }
         }
-        let row = s * n_steps..(s + 1) * n_steps;
-        ev.eval_series(
-            &ts,
-            &vs,
-            eval_times,
-            &mut out.values[row.clone()],
-            &mut out.present[row],
-            &mut scratch,
-        );
+        ev.eval_series(&ts, &vs, eval_times, vals, pres, &mut scratch);
     }
-    Ok(out)
 }
 
 /// RangeEval is a range function ready to run over one series at a time
@@ -248,6 +281,12 @@ impl<'a> RangeEval<'a> {
         scratch: &mut Vec<f64>,
     ) {
         let func = self.func;
+        if matches!(func, RangeFn::MaxOverTime | RangeFn::MinOverTime)
+            && eval_times.windows(2).all(|p| p[0] <= p[1])
+        {
+            self.extreme_series(ts, vs, eval_times, values, present, func == RangeFn::MaxOverTime);
+            return;
+        }
         let mut w = Window::new();
         for (k, &et) in eval_times.iter().enumerate() {
             let end = ms(et);
@@ -275,6 +314,68 @@ impl<'a> RangeEval<'a> {
                 values[k] = v;
                 present[k] = 1;
             }
+        }
+    }
+}
+
+impl RangeEval<'_> {
+    /// extreme_series is max_over_time / min_over_time over ascending
+    /// evaluation times with a monotonic queue: each sample enters and
+    /// leaves once, however many windows hold it (a `[1h:1m]` subquery
+    /// evaluated every 15s puts each point in 240 windows). Same answer
+    /// as `extreme_over_time` on every window: the first of the largest
+    /// (smallest) non-NaN values, and when all are NaN the last sample.
+    fn extreme_series(
+        &self,
+        ts: &[i64],
+        vs: &[f64],
+        eval_times: &[f64],
+        values: &mut [f64],
+        present: &mut [u8],
+        max: bool,
+    ) {
+        // Indexes of candidate samples, values strictly decreasing (max) or
+        // increasing (min) from the front; `head` is the queue's front.
+        let mut queue: Vec<usize> = Vec::new();
+        let mut head = 0;
+        let mut next = 0;
+        let mut w = Window::new();
+        for (k, &et) in eval_times.iter().enumerate() {
+            let end = ms(et);
+            let start = end.saturating_sub(self.range);
+            let (lo, hi) = w.bounds(ts, start, end);
+            if lo == hi {
+                continue;
+            }
+            next = next.max(lo);
+            while next < hi {
+                let v = vs[next];
+                if !v.is_nan() {
+                    while queue.len() > head {
+                        let b = vs[queue[queue.len() - 1]];
+                        if (max && b < v) || (!max && b > v) {
+                            queue.pop();
+                        } else {
+                            break;
+                        }
+                    }
+                    queue.push(next);
+                }
+                next += 1;
+            }
+            while head < queue.len() && queue[head] < lo {
+                head += 1;
+            }
+            if head > 1024 && head * 2 > queue.len() {
+                queue.drain(..head);
+                head = 0;
+            }
+            values[k] = if head < queue.len() {
+                vs[queue[head]]
+            } else {
+                vs[hi - 1]
+            };
+            present[k] = 1;
         }
     }
 }

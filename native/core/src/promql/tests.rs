@@ -621,3 +621,54 @@ fn any_step_order_matches_ascending() {
         }
     }
 }
+
+#[test]
+fn min_max_over_time_queue_equals_window_scan() {
+    use super::functions::{extreme_over_time, Extreme};
+    // Values with NaNs, all-NaN stretches, signed zeros and ties; steps
+    // shorter and longer than the range; a gap in the samples.
+    let mut x: u64 = 12345;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut ts = Vec::new();
+    let mut vs = Vec::new();
+    for i in 0..2000i64 {
+        if (700..760).contains(&i) {
+            continue;
+        }
+        ts.push((i * 15_000 + (next() % 5_000) as i64) as f64);
+        let v = match next() % 10 {
+            0 => f64::NAN,
+            1 => 0.0,
+            2 => -0.0,
+            3 => 5.0,
+            _ => (next() % 1000) as f64 / 7.0 - 50.0,
+        };
+        vs.push(if (1500..1530).contains(&i) { f64::NAN } else { v });
+    }
+    let offsets = [0, ts.len() as u32];
+    let data = SeriesSet::new(&offsets, &ts, &vs).unwrap();
+    for (range, step) in [(300_000.0, 15_000.0), (3_600_000.0, 15_000.0), (60_000.0, 300_000.0), (600_000.0, 60_000.0)] {
+        let eval: Vec<f64> = (0..(30_000_000.0 / step) as usize).map(|k| 100_000.0 + k as f64 * step).collect();
+        for (func, which) in [(RangeFn::MaxOverTime, Extreme::Max), (RangeFn::MinOverTime, Extreme::Min)] {
+            let got = range_kernel(func, &data, &eval, range, &[]).unwrap();
+            let t: Vec<i64> = ts.iter().map(|&t| t as i64).collect();
+            for (k, &et) in eval.iter().enumerate() {
+                let (end, start) = (et as i64, et as i64 - range as i64);
+                let lo = t.partition_point(|&x| x <= start);
+                let hi = t.partition_point(|&x| x <= end);
+                if lo == hi {
+                    assert_eq!(got.present[k], 0);
+                    continue;
+                }
+                let want = extreme_over_time(&t[lo..hi], &vs[lo..hi], which);
+                assert_eq!(got.present[k], 1);
+                assert_eq!(got.values[k].to_bits(), want.to_bits(), "{func:?} range {range} step {k}");
+            }
+        }
+    }
+}
