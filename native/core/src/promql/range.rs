@@ -287,6 +287,10 @@ impl<'a> RangeEval<'a> {
             self.extreme_series(ts, vs, eval_times, values, present, func == RangeFn::MaxOverTime);
             return;
         }
+        if matches!(func, RangeFn::Rate | RangeFn::Increase) {
+            self.counter_series(ts, vs, eval_times, values, present, scratch);
+            return;
+        }
         let mut w = Window::new();
         for (k, &et) in eval_times.iter().enumerate() {
             let end = ms(et);
@@ -376,6 +380,52 @@ impl RangeEval<'_> {
                 vs[hi - 1]
             };
             present[k] = 1;
+        }
+    }
+}
+
+impl RangeEval<'_> {
+    /// counter_series is rate / increase with the counter resets counted
+    /// once per series (a running count): a window without any skips the
+    /// scan for them, which otherwise reads every sample of every window.
+    fn counter_series(
+        &self,
+        ts: &[i64],
+        vs: &[f64],
+        eval_times: &[f64],
+        values: &mut [f64],
+        present: &mut [u8],
+        resets: &mut Vec<f64>,
+    ) {
+        // resets[i] counts the drops among samples 0..=i (small integers, exact in f64).
+        resets.clear();
+        resets.push(0.0);
+        let mut count = 0.0;
+        for w in vs.windows(2) {
+            if w[1] < w[0] {
+                count += 1.0;
+            }
+            resets.push(count);
+        }
+        let is_rate = self.func == RangeFn::Rate;
+        let mut w = Window::new();
+        for (k, &et) in eval_times.iter().enumerate() {
+            let end = ms(et);
+            let start = end.saturating_sub(self.range);
+            let (lo, hi) = w.bounds(ts, start, end);
+            if hi - lo < 2 {
+                continue;
+            }
+            let ctx = Ctx {
+                range_start: start,
+                range_end: end,
+                ..self.ctx_base
+            };
+            let scan = resets[hi - 1] != resets[lo];
+            if let Some(v) = f::extrapolated_rate_scan(&ts[lo..hi], &vs[lo..hi], &ctx, true, is_rate, scan) {
+                values[k] = v;
+                present[k] = 1;
+            }
         }
     }
 }
