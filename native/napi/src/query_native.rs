@@ -60,7 +60,15 @@ pub fn select_range(
     };
     let sel = match head::db().get(&tenant) {
         Some(h) => h
-            .select_range(&sets, crate::ms(mint_ms), crate::ms(maxt_ms), f, eval_times, range_ms, params)
+            .select_range(
+                &sets,
+                crate::ms(mint_ms),
+                crate::ms(maxt_ms),
+                f,
+                eval_times,
+                range_ms,
+                params,
+            )
             .map_err(|e| Error::new(Status::InvalidArg, e.0))?,
         None => head::SelectedRange {
             labels_json: "[]".to_string(),

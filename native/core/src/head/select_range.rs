@@ -79,7 +79,16 @@ impl Head {
         let mut samples = vec![0u64; series.len()];
         let t = threads().min(series.len() / SERIES_PER_THREAD).max(1);
         if t == 1 || n_steps == 0 {
-            eval_part(&series, mint, maxt, &ev, eval_times, &mut values, &mut present, &mut samples);
+            eval_part(
+                &series,
+                mint,
+                maxt,
+                &ev,
+                eval_times,
+                &mut values,
+                &mut present,
+                &mut samples,
+            );
         } else {
             let per = series.len().div_ceil(t);
             std::thread::scope(|scope| {
@@ -96,7 +105,9 @@ impl Head {
                         first = Some((ss, vals, pres, counts));
                         continue;
                     }
-                    scope.spawn(move || eval_part(ss, mint, maxt, ev, eval_times, vals, pres, counts));
+                    scope.spawn(move || {
+                        eval_part(ss, mint, maxt, ev, eval_times, vals, pres, counts)
+                    });
                 }
                 if let Some((ss, vals, pres, counts)) = first {
                     eval_part(ss, mint, maxt, &ev, eval_times, vals, pres, counts);

@@ -464,7 +464,11 @@ fn select_range_equals_select_then_range_kernel() {
         let samples: Vec<(i64, f64)> = (0..400i64)
             .filter(|i| s % 7 != 0 || !(100..200).contains(i))
             .map(|i| {
-                let v = if i == 250 && s % 5 == 0 { stale } else { ((i * (s + 1)) % 997) as f64 };
+                let v = if i == 250 && s % 5 == 0 {
+                    stale
+                } else {
+                    ((i * (s + 1)) % 997) as f64
+                };
                 (i * 15_000 + s, v)
             })
             .collect();
@@ -472,7 +476,11 @@ fn select_range_equals_select_then_range_kernel() {
     }
     append(&h, &[("__name__", "m"), ("job", "old")], &[(1_000, 1.0)]);
     // Selected, but rate has no value for it anywhere (one sample).
-    append(&h, &[("__name__", "m"), ("job", "single")], &[(5_000_000, 1.0)]);
+    append(
+        &h,
+        &[("__name__", "m"), ("job", "single")],
+        &[(5_000_000, 1.0)],
+    );
     let sets = vec![vec![eq("__name__", "m")]];
     let eval: Vec<f64> = (0..100).map(|k| 400_000.0 + k as f64 * 60_000.0).collect();
     for (func, params, range) in [
@@ -486,7 +494,9 @@ fn select_range_equals_select_then_range_kernel() {
         let sel = h.select_samples(&sets, mint, maxt, 0).unwrap();
         let data = SeriesSet::new(&sel.offsets, &sel.timestamps, &sel.values).unwrap();
         let want = range_kernel(func, &data, &eval, range, &params).unwrap();
-        let got = h.select_range(&sets, mint, maxt, func, &eval, range, &params).unwrap();
+        let got = h
+            .select_range(&sets, mint, maxt, func, &eval, range, &params)
+            .unwrap();
         assert_eq!(got.samples, sel.values.len() as u64);
         // The two-step answer without its series that have no value anywhere.
         let n = eval.len();
@@ -500,13 +510,26 @@ fn select_range_equals_select_then_range_kernel() {
                 present.extend_from_slice(&want.present[row]);
             }
         }
-        assert!(kept.len() > 250, "{func:?}: {} of {}", kept.len(), labels.len());
+        assert!(
+            kept.len() > 250,
+            "{func:?}: {} of {}",
+            kept.len(),
+            labels.len()
+        );
         if func == RangeFn::Rate {
             assert_eq!(kept.len() + 1, labels.len());
         }
-        assert_eq!(serde_json::from_str::<Vec<serde_json::Value>>(&got.labels_json).unwrap(), kept);
+        assert_eq!(
+            serde_json::from_str::<Vec<serde_json::Value>>(&got.labels_json).unwrap(),
+            kept
+        );
         assert_eq!(got.present, present, "{func:?}");
-        let same = got.values.iter().zip(&values).zip(&got.present).all(|((a, b), &p)| p == 0 || a.to_bits() == b.to_bits());
+        let same = got
+            .values
+            .iter()
+            .zip(&values)
+            .zip(&got.present)
+            .all(|((a, b), &p)| p == 0 || a.to_bits() == b.to_bits());
         assert!(same, "{func:?}");
     }
 }

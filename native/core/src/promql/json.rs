@@ -280,7 +280,13 @@ fn write_series(
 ) {
     let (a, b) = (offsets[from] as usize, offsets[to] as usize);
     // About 30 bytes a point.
-    out.reserve((b - a) * 30 + metrics[from..to].iter().map(|m| m.len() + 24).sum::<usize>());
+    out.reserve(
+        (b - a) * 30
+            + metrics[from..to]
+                .iter()
+                .map(|m| m.len() + 24)
+                .sum::<usize>(),
+    );
     let mut times = TimestampCache::new();
     for i in from..to {
         if i > 0 {
@@ -367,10 +373,21 @@ mod tests {
     fn matrix_points_equal_write_point() {
         // Repeated and colliding times (the timestamp cache), negative ones, fractions.
         let n = 5000;
-        let ts: Vec<f64> = (0..3 * n).map(|i| ((i % n) as f64 - 100.0) * 1537.0).collect();
-        let vs: Vec<f64> = (0..3 * n).map(|i| (i as f64 * 0.37).sin() * 10f64.powi(i as i32 % 40 - 20)).collect();
+        let ts: Vec<f64> = (0..3 * n)
+            .map(|i| ((i % n) as f64 - 100.0) * 1537.0)
+            .collect();
+        let vs: Vec<f64> = (0..3 * n)
+            .map(|i| (i as f64 * 0.37).sin() * 10f64.powi(i as i32 % 40 - 20))
+            .collect();
         let mut got = Vec::new();
-        write_matrix(&mut got, &["{}", "{}", "{}"], &[0, n as u32, 2 * n as u32, 3 * n as u32], &ts, &vs).unwrap();
+        write_matrix(
+            &mut got,
+            &["{}", "{}", "{}"],
+            &[0, n as u32, 2 * n as u32, 3 * n as u32],
+            &ts,
+            &vs,
+        )
+        .unwrap();
         let mut want = b"{\"resultType\":\"matrix\",\"result\":[".to_vec();
         for s in 0..3 {
             if s > 0 {
@@ -386,7 +403,10 @@ mod tests {
             want.extend_from_slice(b"]}");
         }
         want.extend_from_slice(b"]}");
-        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(want).unwrap());
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            String::from_utf8(want).unwrap()
+        );
     }
 
     #[test]
@@ -410,7 +430,14 @@ mod tests {
     #[test]
     fn matrix_layout() {
         let mut out = Vec::new();
-        write_matrix(&mut out, &["{\"a\":\"b\"}", "{}"], &[0, 2, 3], &[1000.0, 2000.0, 3500.0], &[1.0, f64::NAN, 0.25]).unwrap();
+        write_matrix(
+            &mut out,
+            &["{\"a\":\"b\"}", "{}"],
+            &[0, 2, 3],
+            &[1000.0, 2000.0, 3500.0],
+            &[1.0, f64::NAN, 0.25],
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"1"],[2,"NaN"]]},{"metric":{},"values":[[3.500,"0.25"]]}]}"#

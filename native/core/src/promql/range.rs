@@ -284,7 +284,14 @@ impl<'a> RangeEval<'a> {
         if matches!(func, RangeFn::MaxOverTime | RangeFn::MinOverTime)
             && eval_times.windows(2).all(|p| p[0] <= p[1])
         {
-            self.extreme_series(ts, vs, eval_times, values, present, func == RangeFn::MaxOverTime);
+            self.extreme_series(
+                ts,
+                vs,
+                eval_times,
+                values,
+                present,
+                func == RangeFn::MaxOverTime,
+            );
             return;
         }
         if matches!(func, RangeFn::Rate | RangeFn::Increase) {
@@ -422,7 +429,9 @@ impl RangeEval<'_> {
                 ..self.ctx_base
             };
             let scan = resets[hi - 1] != resets[lo];
-            if let Some(v) = f::extrapolated_rate_scan(&ts[lo..hi], &vs[lo..hi], &ctx, true, is_rate, scan) {
+            if let Some(v) =
+                f::extrapolated_rate_scan(&ts[lo..hi], &vs[lo..hi], &ctx, true, is_rate, scan)
+            {
                 values[k] = v;
                 present[k] = 1;
             }
