@@ -256,7 +256,8 @@ pub fn write_matrix_threads(
                 .collect();
             write_series(out, metrics, offsets, timestamps, values, 0, cuts[1]);
             for h in handles {
-                rest.push(h.join().unwrap_or_default());
+                // A part that panicked panics here too, rather than leaving a hole.
+                rest.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
             }
         });
         for part in rest {
