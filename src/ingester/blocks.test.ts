@@ -57,7 +57,14 @@ async function queryAll(port: number): Promise<Map<string, number[]>> {
   const res = await get(port, `/prometheus/api/v1/query_range?${q}`);
   if (res.status !== 200) throw new Error(`query_range ${res.status}: ${res.body}`);
   const data = JSON.parse(res.body) as { data: { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> } };
-  return new Map(data.data.result.map((r) => [r.metric.__name__ ?? '', r.values.map(([, v]) => Number(v))]));
+  const out = new Map(data.data.result.map((r) => [r.metric.__name__ ?? '', r.values.map(([, v]) => Number(v))]));
+  // A range function too: the fused head-only path before a cut, head and blocks merged after.
+  q.set('query', 'rate(up[5m])');
+  const rate = await get(port, `/prometheus/api/v1/query_range?${q}`);
+  if (rate.status !== 200) throw new Error(`query_range ${rate.status}: ${rate.body}`);
+  const rr = JSON.parse(rate.body) as { data: { result: Array<{ values: Array<[number, string]> }> } };
+  out.set('rate(up[5m])', rr.data.result[0]?.values.map(([, v]) => Number(v)) ?? []);
+  return out;
 }
 
 function localBlocks(): string[] {

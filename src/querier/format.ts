@@ -108,7 +108,15 @@ export function encodeQueryData(value: QueryValue): string {
 
 /** encodeQuerySuccess renders a whole success body: data, then warnings and infos when non-empty. */
 export function encodeQuerySuccess(result: QueryResult): string {
-  let out = '{"status":"success","data":' + encodeQueryData(result.value);
+  return SUCCESS_PREFIX + encodeQueryData(result.value) + encodeSuccessEnd(result);
+}
+
+/** SUCCESS_PREFIX opens a success body, up to the `data` member's value. */
+export const SUCCESS_PREFIX = '{"status":"success","data":';
+
+/** encodeSuccessEnd renders what follows `data` in a success body: warnings and infos when non-empty, and the closing brace. */
+export function encodeSuccessEnd(result: QueryResult): string {
+  let out = '';
   if (result.warnings.length > 0) out += ',"warnings":[' + result.warnings.map(jsonString).join(',') + ']';
   if (result.infos.length > 0) out += ',"infos":[' + result.infos.map(jsonString).join(',') + ']';
   return out + '}';

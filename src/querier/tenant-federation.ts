@@ -188,5 +188,10 @@ export function federatedKernels(inner: Kernels): Kernels {
     },
     instant: (data, evalTimesMs, lookbackMs) => inner.instant(data, evalTimesMs, lookbackMs),
     range: (fn, data, evalTimesMs, rangeMs, params) => inner.range(fn, data, evalTimesMs, rangeMs, params),
+    // One tenant: the inner fused path; several: select (which adds __tenant_id__) then range.
+    selectRange: (tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params) =>
+      inner.selectRange && splitTenants(tenant).length === 1
+        ? inner.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params)
+        : undefined,
   };
 }

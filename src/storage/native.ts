@@ -464,6 +464,28 @@ export interface NativeBinding {
   labelValuesCardinality?(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number): string;
   /** activeSeries answers /api/v1/cardinality/active_series: `{"data":[...]}`. Throws on an invalid regexp. */
   activeSeries?(tenant: string, matchers: LabelMatcher[], sinceMs: number): string;
+  /**
+   * selectRange is selectSamples then rangeKernel in one pass over the head (no flat copy of the
+   * samples), without the series that have no value at any step; samples is what selectSamples
+   * would have loaded. Null when queried blocks overlap the range (the fused path reads the head
+   * only). Throws on an invalid regexp, an unknown function or a wrong parameter count.
+   */
+  selectRange(
+    tenant: string,
+    matchers: LabelMatcher[],
+    mintMs: number,
+    maxtMs: number,
+    fn: string,
+    evalTimes: Float64Array,
+    rangeMs: number,
+    params: Float64Array,
+  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number } | null;
+  /**
+   * encodeMatrixJson returns prefix + `{"resultType":"matrix","result":[...]}` + suffix as bytes:
+   * metrics are the series' label objects as JSON joined by newlines, series i owns points
+   * offsets[i]..offsets[i+1] of timestamps (ms) and values (encoded as Prometheus's API does).
+   */
+  encodeMatrixJson(prefix: string, metrics: string, offsets: Uint32Array, timestamps: Float64Array, values: Float64Array, suffix: string): Buffer;
 }
 
 let binding: NativeBinding | undefined;

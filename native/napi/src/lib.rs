@@ -14,12 +14,12 @@ use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
 pub mod block_verify;
 pub mod cardinality;
+pub mod compact;
 pub mod exemplars;
 pub mod ha_tracker;
 pub mod otlp;
 pub mod rw2;
 pub mod store;
-pub mod compact;
 pub mod wal;
 
 /// LabelMatcher is one `name op "value"` term of a series selector; `type`
@@ -837,3 +837,4 @@ pub fn select_chunks(
         data: Buffer::from(sel.data),
     })
 }
+pub mod query_native;

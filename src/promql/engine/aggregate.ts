@@ -113,6 +113,31 @@ function aggregateFloat(
   for (let si = 0; si < input.length; si++) {
     const s = input[si];
     const base = seriesGroup[si] * n;
+    if (op === 'sum') {
+      // sum's loop on its own: Kahan–Neumaier inline (kahanSumInc), no per-sample switch.
+      const sp = s.present;
+      const sv = s.values;
+      const dn = s.dropName ? 1 : 0;
+      for (let i = 0; i < n; i++) {
+        if (!sp[i]) continue;
+        const f = sv[i];
+        const x = base + i;
+        if (!seen[x]) {
+          seen[x] = 1;
+          value[x] = f;
+          dropName[x] = dn;
+          continue;
+        }
+        if (dn) dropName[x] = 1;
+        const sum = value[x];
+        const t = sum + f;
+        if (t === Infinity || t === -Infinity) comp[x] = 0;
+        else if (Math.abs(sum) >= Math.abs(f)) comp[x] += sum - t + f;
+        else comp[x] += f - t + sum;
+        value[x] = t;
+      }
+      continue;
+    }
     for (let i = 0; i < n; i++) {
       if (!s.present[i]) continue;
       const f = s.values[i];
@@ -139,9 +164,6 @@ function aggregateFloat(
       }
       if (s.dropName) dropName[x] = 1;
       switch (op) {
-        case 'sum':
-          [value[x], comp[x]] = kahanSumInc(f, value[x], comp[x]);
-          break;
         case 'avg': {
           count[x]++;
           const c = count[x];
@@ -325,6 +347,11 @@ function aggregateK(ev: Evaluator, e: AggregateExpr, params: Float64Array, input
     if (n === 1) instantOrder.push(si);
   };
 
+  if (sel && n > 1) {
+    topkSeriesMajor();
+    return outSeries.filter((s): s is Series => s !== undefined);
+  }
+
   for (let i = 0; i < n; i++) {
     const p = params[i];
     let k = 0;
@@ -401,6 +428,95 @@ function aggregateK(ev: Evaluator, e: AggregateExpr, params: Float64Array, input
   }
   if (n === 1) return instantOrder.map((si) => outSeries[si]!);
   return outSeries.filter((s): s is Series => s !== undefined);
+
+  // topkSeriesMajor is topk/bottomk of a range query with the loops turned round: a group's members
+  // one after the other (each series' arrays read in order, not one element of every series per
+  // step), into one bounded heap per step. Members still reach each step's heap in ascending index,
+  // so the heaps and the answer are those of the step-by-step loop.
+  function topkSeriesMajor(): void {
+    const ks = new Int32Array(n);
+    let kMax = 0;
+    for (let i = 0; i < n; i++) {
+      const k = Math.min(Math.trunc(params[i]), N);
+      ks[i] = k < 1 ? 0 : k;
+      if (ks[i] > kMax) kMax = ks[i];
+    }
+    const hI = new Int32Array(n * kMax);
+    const hV = new Float64Array(n * kMax);
+    const sizes = new Int32Array(n);
+    // worseAt reports whether heap slot a ranks after heap slot b (absolute slots).
+    const worseAt = (a: number, b: number): boolean => {
+      const va = hV[a];
+      const vb = hV[b];
+      if (va !== va) return vb === vb || hI[a] > hI[b];
+      if (vb !== vb) return false;
+      if (va !== vb) return va < vb;
+      return hI[a] > hI[b];
+    };
+    const swapAt = (a: number, b: number): void => {
+      const ti = hI[a];
+      hI[a] = hI[b];
+      hI[b] = ti;
+      const tv = hV[a];
+      hV[a] = hV[b];
+      hV[b] = tv;
+    };
+    for (let g = 0; g < G; g++) {
+      const from = memberStart[g];
+      const to = memberStart[g + 1];
+      const members = to - from;
+      sizes.fill(0);
+      for (let m = from; m < to; m++) {
+        const si = memberList[m];
+        const sp = input[si].present;
+        const sv = input[si].values;
+        for (let i = 0; i < n; i++) {
+          const k = ks[i];
+          if (k === 0 || !sp[i]) continue;
+          if (k >= members) {
+            // Every candidate is chosen, and the order of a range result does not depend on the rank.
+            emit(si, i);
+            continue;
+          }
+          const v = neg ? -sv[i] : sv[i];
+          const base = i * kMax;
+          const size = sizes[i];
+          if (size < k) {
+            let c = size;
+            sizes[i] = size + 1;
+            hI[base + c] = si;
+            hV[base + c] = v;
+            while (c > 0) {
+              const parent = (c - 1) >> 1;
+              if (!worseAt(base + c, base + parent)) break;
+              swapAt(base + parent, base + c);
+              c = parent;
+            }
+            continue;
+          }
+          // Candidates come in ascending index, so one only beats the root with a strictly better value.
+          const root = hV[base];
+          if (v !== v || !(root !== root || v > root)) continue;
+          hI[base] = si;
+          hV[base] = v;
+          let r = 0;
+          for (;;) {
+            const l = 2 * r + 1;
+            if (l >= size) break;
+            let w = l;
+            if (l + 1 < size && worseAt(base + l + 1, base + l)) w = l + 1;
+            if (!worseAt(base + w, base + r)) break;
+            swapAt(base + w, base + r);
+            r = w;
+          }
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const base = i * kMax;
+        for (let h = 0; h < sizes[i]; h++) emit(hI[base + h], i);
+      }
+    }
+  }
 }
 
 function countValues(ev: Evaluator, e: AggregateExpr, grouping: string[], grid: StepGrid): Value {

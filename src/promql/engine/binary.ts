@@ -327,6 +327,10 @@ function vectorVector(
     return { labels, key, keyId, slot: undefined };
   };
 
+  if (!filling) {
+    const fast = fixedPairs();
+    if (fast) return fast;
+  }
 
   for (let i = 0; i < n; i++) {
     const stamp = i + 1;
@@ -413,6 +417,62 @@ function vectorVector(
     }
   }
   return [...byKey.values()];
+
+  // fixedPairs is the common case computed series by series instead of step by step: every
+  // signature has at most one series on the "one" side, so each series of the other side always
+  // pairs with the same one, and the pairs' output label sets are all different (and, one-to-one,
+  // no two lhs series share a signature), so no step can raise a matching error. Undefined when
+  // that does not hold (the step loop then decides, errors included). The series come in the
+  // step loop's order: by the first step with a value, then by lhs index.
+  function fixedPairs(): Series[] | undefined {
+    const rhsOfSig = new Int32Array(nSig).fill(-1);
+    for (let k = 0; k < nR; k++) {
+      if (rhsOfSig[rId[k]] >= 0) return undefined;
+      rhsOfSig[rId[k]] = k;
+    }
+    const outs: (PairOut | undefined)[] = new Array(lhs.length);
+    const keys = new Set<string>();
+    const sigTaken = new Uint8Array(nSig);
+    for (let j = 0; j < lhs.length; j++) {
+      const k = rhsOfSig[lId[j]];
+      if (k < 0) continue;
+      if (oneToOne) {
+        if (sigTaken[lId[j]]) return undefined;
+        sigTaken[lId[j]] = 1;
+      }
+      const out = makeOut(lhs[j].labels, rhs[k].labels, lId[j]);
+      if (keys.has(out.key)) return undefined;
+      keys.add(out.key);
+      outs[j] = out;
+    }
+    const res: Array<{ s: Series; first: number; j: number }> = [];
+    for (let j = 0; j < lhs.length; j++) {
+      const out = outs[j];
+      if (out === undefined) continue;
+      const l = lhs[j];
+      const r = rhs[rhsOfSig[lId[j]]];
+      const lp = l.present;
+      const rp = r.present;
+      const lv = l.values;
+      const rv = r.values;
+      let s: Series | undefined;
+      let first = 0;
+      for (let i = 0; i < n; i++) {
+        if (!lp[i] || !rp[i]) continue;
+        const v = pointValue(lv[i], rv[i]);
+        if (v === undefined) continue;
+        if (s === undefined) {
+          s = newSeries(out.labels, n, returnBool);
+          first = i;
+        }
+        s.values[i] = v;
+        s.present[i] = 1;
+      }
+      if (s !== undefined) res.push({ s, first, j });
+    }
+    res.sort((a, b) => a.first - b.first || a.j - b.j);
+    return res.map((x) => x.s);
+  }
 
   // add is Collector.add with the output series resolved once per pair.
   function add(out: PairOut, step: number, value: number): void {

@@ -18,11 +18,14 @@ import {
   type Labels,
   type QueryOptions,
   type QueryResult,
+  type RangeFunction,
   type SelectedSeries,
   type StepGrid,
 } from './types.js';
 import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
 import { isStaleAt } from './kernels-reference.js';
+
+const NO_PARAMS = new Float64Array(0);
 
 /** EngineQueryOptions are QueryOptions plus engine-only settings. */
 export interface EngineQueryOptions extends QueryOptions {
@@ -62,6 +65,8 @@ export interface RangeData {
 export class Evaluator {
   readonly ann: Annotations;
   private samples = 0;
+  /** fused range-function results of this query by function, selector and grid (see fusedRange). */
+  private readonly rangeCache = new Map<string, { series: Series[]; samples: number }>();
 
   constructor(
     readonly kernels: Kernels,
@@ -178,6 +183,40 @@ export class Evaluator {
     return out;
   }
 
+  /**
+   * fusedRange evaluates a parameterless range function over a matrix selector with the kernels'
+   * selectRange (selection and kernel in one native pass), once per distinct function, selector
+   * and grid in a query: `rate(x[5m]) / sum(rate(x[5m]))` reads x once. The series are what
+   * evalRangeCall builds from select and range; repeated uses get their own series objects over
+   * the same arrays (no node changes its inputs' arrays). Undefined when the kernels cannot answer.
+   */
+  fusedRange(fn: RangeFunction, ms: MatrixSelector, grid: StepGrid, dropName: boolean): Series[] | undefined {
+    if (!this.kernels.selectRange || grid.n === 0) return undefined;
+    const vs = ms.vs;
+    const key = JSON.stringify([fn, vs.matchers, vs.offsetMs, this.atMs(vs.at) ?? null, ms.rangeMs, grid.startMs, grid.stepMs, grid.n]);
+    let hit = this.rangeCache.get(key);
+    if (!hit) {
+      const evalTimes = this.shiftedTimes(grid, vs.at, vs.offsetMs);
+      let min = Infinity;
+      let max = -Infinity;
+      for (const t of evalTimes) {
+        if (t < min) min = t;
+        if (t > max) max = t;
+      }
+      const r = this.kernels.selectRange(this.opts.tenant, vs.matchers, min - ms.rangeMs + 1, max, fn, evalTimes, ms.rangeMs, NO_PARAMS);
+      if (!r) return undefined;
+      const n = grid.n;
+      const series: Series[] = new Array<Series>(r.labels.length);
+      for (let k = 0; k < r.labels.length; k++) {
+        series[k] = { labels: r.labels[k], values: r.values.subarray(k * n, (k + 1) * n), present: r.present.subarray(k * n, (k + 1) * n), dropName };
+      }
+      hit = { series, samples: r.samples };
+      this.rangeCache.set(key, hit);
+    }
+    this.addSamples(hit.samples);
+    return hit.series.map((s) => ({ ...s }));
+  }
+
   /** rangeData prepares a matrix selector or subquery argument for a range kernel. */
   rangeData(arg: MatrixSelector | SubqueryExpr, grid: StepGrid): RangeData {
     if (arg.type === 'MatrixSelector') {
@@ -189,25 +228,31 @@ export class Evaluator {
     }
     const evalTimes = this.shiftedTimes(grid, arg.at, arg.offsetMs);
     const { series, times } = this.evalSubqueryInner(arg, evalTimes);
+    // The inner series' present steps, flat, sized by a first counting pass.
+    let total = 0;
+    for (const s of series) for (let i = 0; i < times.length; i++) total += s.present[i];
     const labels: Labels[] = [];
-    const offsets: number[] = [0];
-    const ts: number[] = [];
-    const vals: number[] = [];
+    const offsets = new Uint32Array(series.length + 1);
+    const ts = new Float64Array(total);
+    const vals = new Float64Array(total);
+    let at = 0;
     for (const s of series) {
-      let any = false;
+      const from = at;
+      const present = s.present;
+      const values = s.values;
       for (let i = 0; i < times.length; i++) {
-        if (!s.present[i]) continue;
-        ts.push(times[i]);
-        vals.push(s.values[i]);
-        any = true;
+        if (!present[i]) continue;
+        ts[at] = times[i];
+        vals[at] = values[i];
+        at++;
       }
-      if (!any) continue;
+      if (at === from) continue;
       labels.push(s.dropName ? dropMetricName(s.labels) : s.labels);
-      offsets.push(ts.length);
+      offsets[labels.length] = at;
     }
-    this.addSamples(ts.length);
+    this.addSamples(total);
     return {
-      data: { labels, offsets: Uint32Array.from(offsets), timestamps: Float64Array.from(ts), values: Float64Array.from(vals) },
+      data: { labels, offsets: offsets.subarray(0, labels.length + 1), timestamps: ts, values: vals },
       evalTimes,
       rangeMs: arg.rangeMs,
     };

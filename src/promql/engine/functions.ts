@@ -302,6 +302,18 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
     checkModifier(name, arg.vs);
     return { type: 'vector', series: evalExtendedRange(ev, name, arg, grid) };
   }
+  if (arg.type === 'MatrixSelector' && scalars.length === 0 && name !== 'absent_over_time') {
+    const fused = ev.fusedRange(name, arg, grid, !NO_NAME_DROP.has(name));
+    if (fused) {
+      if (name === 'rate' || name === 'increase') {
+        for (const s of fused) {
+          const metric = s.labels[METRIC_NAME];
+          if (metric && !/(_total|_sum|_count|_bucket)$/.test(metric)) ev.ann.possibleNonCounter(metric, e.args[rangeIdx].pos);
+        }
+      }
+      return { type: 'vector', series: fused };
+    }
+  }
   const rd = ev.rangeData(arg, grid);
   const n = grid.n;
   const nS = rd.data.labels.length;

@@ -16,6 +16,7 @@ export interface NativeKernelsOptions {
 
 /** NativeKernels are Kernels plus what only the native side offers. */
 export interface NativeKernels extends Kernels {
+  selectRange: NonNullable<Kernels['selectRange']>;
   /**
    * select takes an optional per-call sample limit (overriding the default); exceeding it throws
    * EngineError('execution', TOO_MANY_SAMPLES_MESSAGE).
@@ -56,6 +57,14 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
     instantWithSampleTimes(data, evalTimesMs, lookbackMs) {
       const r = b.instantKernel(data.offsets, data.timestamps, data.values, evalTimesMs, lookbackMs, true);
       return { values: r.values, present: r.present, sampleTimes: r.sampleTimes ?? new Float64Array(r.values.length) };
+    },
+    selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params) {
+      // A stand-in binding (tests) may not have the fused path.
+      if (typeof b.selectRange !== 'function') return undefined;
+      const r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params);
+      // Null when blocks overlap the range: the caller selects head and blocks together.
+      if (r === null) return undefined;
+      return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples };
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {
       const r = b.rangeKernel(fn, data.offsets, data.timestamps, data.values, evalTimesMs, rangeMs, params ?? NO_PARAMS);

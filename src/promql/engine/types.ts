@@ -75,6 +75,29 @@ export interface Kernels {
    * (extrapolation for rate/increase/delta).
    */
   range(fn: RangeFunction, data: SelectedSeries, evalTimesMs: Float64Array, rangeMs: number, params: Float64Array): KernelResult;
+  /**
+   * selectRange, where offered, is select then range in one pass over the storage (no flat copy of
+   * the samples): the answer of range(fn, select(tenant, matchers, mintMs, maxtMs), ...) without
+   * the series that have no value at any step, plus how many samples select would have loaded.
+   * Undefined when it cannot answer this call (the engine then selects and runs range).
+   */
+  selectRange?(
+    tenant: string,
+    matchers: LabelMatcher[],
+    mintMs: number,
+    maxtMs: number,
+    fn: RangeFunction,
+    evalTimesMs: Float64Array,
+    rangeMs: number,
+    params: Float64Array,
+  ): RangeSelection | undefined;
+}
+
+/** RangeSelection is selectRange's answer: series i has the cells i * nSteps + step (row-major). */
+export interface RangeSelection extends KernelResult {
+  labels: Labels[];
+  /** samples is what select would have loaded (for -querier.max-samples). */
+  samples: number;
 }
 
 /** QueryOptions are the evaluation settings of one query. */

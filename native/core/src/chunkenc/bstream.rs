@@ -148,6 +148,22 @@ impl<'a> BitReader<'a> {
         if (nbits as usize) > self.bits_left() {
             return None;
         }
+        if nbits == 0 {
+            return Some(0);
+        }
+        let byte = self.pos >> 3;
+        let used = (self.pos & 7) as u32;
+        if nbits + used <= 64 {
+            if let Some(word) = self.data.get(byte..byte + 8) {
+                // One big-endian load holds all the bits: drop those already
+                // read, keep the next nbits.
+                let mut w = [0u8; 8];
+                w.copy_from_slice(word);
+                let out = (u64::from_be_bytes(w) << used) >> (64 - nbits);
+                self.pos += nbits as usize;
+                return Some(out);
+            }
+        }
         let mut out = 0u64;
         let mut left = nbits;
         while left > 0 {

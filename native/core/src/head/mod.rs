@@ -28,6 +28,7 @@ pub mod chunks;
 mod json;
 mod read;
 mod refs;
+mod select_range;
 pub mod series;
 
 use std::collections::HashMap;
@@ -44,6 +45,7 @@ pub use append::{AppendErrorKind, HeadAppender, SeriesAppendResult};
 pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
 pub use read::{build_matcher_sets, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE};
+pub use select_range::SelectedRange;
 pub use series::MemSeries;
 
 /// HeadIndex is everything behind `Head::index`.

@@ -74,7 +74,7 @@ pub struct SelectedSamples {
 }
 
 /// write_labels_json appends one label set as a JSON object.
-fn write_labels_json(out: &mut String, labels: &Labels) {
+pub(super) fn write_labels_json(out: &mut String, labels: &Labels) {
     out.push('{');
     for (j, (name, value)) in labels.iter().enumerate() {
         if j > 0 {

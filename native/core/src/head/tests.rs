@@ -482,3 +482,85 @@ fn truncate_drops_old_chunks_and_empty_series() {
     assert_eq!((res.appended, res.out_of_bounds), (1, 1));
     assert_eq!(h.all_series().len(), 2);
 }
+
+#[test]
+fn select_range_equals_select_then_range_kernel() {
+    use crate::promql::{range_kernel, RangeFn, SeriesSet};
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let stale = f64::from_bits(crate::chunkenc::STALE_NAN_BITS);
+    // 300 series (enough to be split over threads), 400 samples each, some
+    // with resets, a staleness marker, gaps; one series only outside the steps' windows.
+    for s in 0..300i64 {
+        let job = format!("j{s:03}");
+        let samples: Vec<(i64, f64)> = (0..400i64)
+            .filter(|i| s % 7 != 0 || !(100..200).contains(i))
+            .map(|i| {
+                let v = if i == 250 && s % 5 == 0 {
+                    stale
+                } else {
+                    ((i * (s + 1)) % 997) as f64
+                };
+                (i * 15_000 + s, v)
+            })
+            .collect();
+        append(&h, &[("__name__", "m"), ("job", &job)], &samples);
+    }
+    append(&h, &[("__name__", "m"), ("job", "old")], &[(1_000, 1.0)]);
+    // Selected, but rate has no value for it anywhere (one sample).
+    append(
+        &h,
+        &[("__name__", "m"), ("job", "single")],
+        &[(5_000_000, 1.0)],
+    );
+    let sets = vec![vec![eq("__name__", "m")]];
+    let eval: Vec<f64> = (0..100).map(|k| 400_000.0 + k as f64 * 60_000.0).collect();
+    for (func, params, range) in [
+        (RangeFn::Rate, vec![], 300_000.0),
+        (RangeFn::MaxOverTime, vec![], 3_600_000.0),
+        (RangeFn::QuantileOverTime, vec![0.9], 600_000.0),
+        (RangeFn::CountOverTime, vec![], 60_000.0),
+    ] {
+        let mint = eval[0] as i64 - range as i64 + 1;
+        let maxt = *eval.last().unwrap() as i64;
+        let sel = h.select_samples(&sets, mint, maxt, 0).unwrap();
+        let data = SeriesSet::new(&sel.offsets, &sel.timestamps, &sel.values).unwrap();
+        let want = range_kernel(func, &data, &eval, range, &params).unwrap();
+        let got = h
+            .select_range(&sets, mint, maxt, func, &eval, range, &params)
+            .unwrap();
+        assert_eq!(got.samples, sel.values.len() as u64);
+        // The two-step answer without its series that have no value anywhere.
+        let n = eval.len();
+        let labels: Vec<serde_json::Value> = serde_json::from_str(&sel.labels_json).unwrap();
+        let (mut kept, mut values, mut present) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, l) in labels.iter().enumerate() {
+            let row = i * n..(i + 1) * n;
+            if want.present[row.clone()].contains(&1) {
+                kept.push(l.clone());
+                values.extend_from_slice(&want.values[row.clone()]);
+                present.extend_from_slice(&want.present[row]);
+            }
+        }
+        assert!(
+            kept.len() > 250,
+            "{func:?}: {} of {}",
+            kept.len(),
+            labels.len()
+        );
+        if func == RangeFn::Rate {
+            assert_eq!(kept.len() + 1, labels.len());
+        }
+        assert_eq!(
+            serde_json::from_str::<Vec<serde_json::Value>>(&got.labels_json).unwrap(),
+            kept
+        );
+        assert_eq!(got.present, present, "{func:?}");
+        let same = got
+            .values
+            .iter()
+            .zip(&values)
+            .zip(&got.present)
+            .all(|((a, b), &p)| p == 0 || a.to_bits() == b.to_bits());
+        assert!(same, "{func:?}");
+    }
+}

@@ -38,13 +38,27 @@ pub(crate) fn extrapolated_rate(
     is_counter: bool,
     is_rate: bool,
 ) -> Option<f64> {
+    extrapolated_rate_scan(ts, vs, ctx, is_counter, is_rate, true)
+}
+
+/// extrapolated_rate_scan is extrapolated_rate that skips the scan for
+/// counter resets when `scan_resets` is false: the caller knows the window
+/// has none (the scan would add nothing).
+pub(crate) fn extrapolated_rate_scan(
+    ts: &[i64],
+    vs: &[f64],
+    ctx: &Ctx,
+    is_counter: bool,
+    is_rate: bool,
+    scan_resets: bool,
+) -> Option<f64> {
     let n = ts.len();
     if n < 2 {
         return None;
     }
     let (first_t, last_t) = (ts[0], ts[n - 1]);
     let mut result = vs[n - 1] - vs[0];
-    if is_counter {
+    if is_counter && scan_resets {
         for w in vs.windows(2) {
             if w[1] < w[0] {
                 result += w[0];

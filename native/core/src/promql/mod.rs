@@ -16,6 +16,7 @@
 
 mod functions;
 mod instant;
+pub mod json;
 mod kahan;
 mod range;
 mod series;
@@ -25,5 +26,5 @@ mod window;
 mod tests;
 
 pub use instant::instant_kernel;
-pub use range::{range_kernel, RangeFn};
+pub use range::{range_kernel, RangeEval, RangeFn};
 pub use series::{is_stale, KernelError, KernelOutput, SeriesSet};

@@ -172,21 +172,57 @@ pub fn range_kernel(
     params: &[f64],
 ) -> Result<KernelOutput, KernelError> {
     let n_steps = eval_times.len();
-    let params = Params::new(func, params, n_steps)?;
-    let range = ms(range_ms);
-    let ctx_base = Ctx {
-        range_start: 0,
-        range_end: 0,
-        range_s: f::duration_seconds(range),
-    };
+    let ev = RangeEval::new(func, params, n_steps, range_ms)?;
     let mut out = KernelOutput::with_cells(data.len() * n_steps);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get().min(4))
+        .min(data.len() / 64)
+        .max(1);
+    if threads == 1 || n_steps == 0 {
+        eval_rows(&ev, data, 0, eval_times, &mut out.values, &mut out.present);
+        return Ok(out);
+    }
+    let per = data.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut parts = out
+            .values
+            .chunks_mut(per * n_steps)
+            .zip(out.present.chunks_mut(per * n_steps))
+            .enumerate();
+        let first = parts.next();
+        for (p, (vals, pres)) in parts {
+            let ev = &ev;
+            scope.spawn(move || eval_rows(ev, data, p * per, eval_times, vals, pres));
+        }
+        if let Some((_, (vals, pres))) = first {
+            eval_rows(&ev, data, 0, eval_times, vals, pres);
+        }
+    });
+    Ok(out)
+}
+
+/// eval_rows evaluates the series from `first` on into the rows of
+/// `values`/`present` (as many series as they have rows).
+fn eval_rows(
+    ev: &RangeEval<'_>,
+    data: &SeriesSet<'_>,
+    first: usize,
+    eval_times: &[f64],
+    values: &mut [f64],
+    present: &mut [u8],
+) {
+    let n_steps = eval_times.len();
     // Reused across series: the series' samples without staleness markers,
     // and room for quantile-like functions to sort.
     let mut ts: Vec<i64> = Vec::new();
     let mut vs: Vec<f64> = Vec::new();
     let mut scratch: Vec<f64> = Vec::new();
-    for s in 0..data.len() {
-        let (raw_ts, raw_vs) = data.series(s);
+    for (r, (vals, pres)) in values
+        .chunks_mut(n_steps)
+        .zip(present.chunks_mut(n_steps))
+        .enumerate()
+    {
+        let (raw_ts, raw_vs) = data.series(first + r);
         ts.clear();
         vs.clear();
         for (&t, &v) in raw_ts.iter().zip(raw_vs) {
@@ -195,36 +231,212 @@ pub fn range_kernel(
                 vs.push(v);
             }
         }
-        let row = s * n_steps;
+        ev.eval_series(&ts, &vs, eval_times, vals, pres, &mut scratch);
+    }
+}
+
+/// RangeEval is a range function ready to run over one series at a time
+/// (the range kernel's per-series step, shared with the head's fused
+/// select-and-evaluate path).
+pub struct RangeEval<'a> {
+    func: RangeFn,
+    params: Params<'a>,
+    range: i64,
+    ctx_base: Ctx,
+}
+
+impl<'a> RangeEval<'a> {
+    /// new checks the parameters (see range_kernel) for n_steps steps.
+    pub fn new(
+        func: RangeFn,
+        params: &'a [f64],
+        n_steps: usize,
+        range_ms: f64,
+    ) -> Result<Self, KernelError> {
+        let params = Params::new(func, params, n_steps)?;
+        let range = ms(range_ms);
+        Ok(RangeEval {
+            func,
+            params,
+            range,
+            ctx_base: Ctx {
+                range_start: 0,
+                range_end: 0,
+                range_s: f::duration_seconds(range),
+            },
+        })
+    }
+
+    /// eval_series evaluates one series, given without staleness markers
+    /// (`ts` ascending, ms), at every time of `eval_times`, into one output
+    /// row (`values`/`present`, one cell per step, left untouched where
+    /// the function has no value).
+    pub fn eval_series(
+        &self,
+        ts: &[i64],
+        vs: &[f64],
+        eval_times: &[f64],
+        values: &mut [f64],
+        present: &mut [u8],
+        scratch: &mut Vec<f64>,
+    ) {
+        let func = self.func;
+        if matches!(func, RangeFn::MaxOverTime | RangeFn::MinOverTime)
+            && eval_times.windows(2).all(|p| p[0] <= p[1])
+        {
+            self.extreme_series(
+                ts,
+                vs,
+                eval_times,
+                values,
+                present,
+                func == RangeFn::MaxOverTime,
+            );
+            return;
+        }
+        if matches!(func, RangeFn::Rate | RangeFn::Increase) {
+            self.counter_series(ts, vs, eval_times, values, present, scratch);
+            return;
+        }
         let mut w = Window::new();
         for (k, &et) in eval_times.iter().enumerate() {
             let end = ms(et);
-            let start = end.saturating_sub(range);
-            let (lo, hi) = w.bounds(&ts, start, end);
-            let ctx = Ctx {
-                range_start: start,
-                range_end: end,
-                ..ctx_base
-            };
+            let start = end.saturating_sub(self.range);
+            let (lo, hi) = w.bounds(ts, start, end);
             let r = if lo == hi {
                 (func == RangeFn::AbsentOverTime).then_some(1.0)
             } else {
+                let ctx = Ctx {
+                    range_start: start,
+                    range_end: end,
+                    ..self.ctx_base
+                };
                 eval_window(
                     func,
                     &ts[lo..hi],
                     &vs[lo..hi],
                     &ctx,
-                    &params,
+                    &self.params,
                     k,
-                    &mut scratch,
+                    scratch,
                 )
             };
             if let Some(v) = r {
-                out.set(row + k, v);
+                values[k] = v;
+                present[k] = 1;
             }
         }
     }
-    Ok(out)
+}
+
+impl RangeEval<'_> {
+    /// extreme_series is max_over_time / min_over_time over ascending
+    /// evaluation times with a monotonic queue: each sample enters and
+    /// leaves once, however many windows hold it (a `[1h:1m]` subquery
+    /// evaluated every 15s puts each point in 240 windows). Same answer
+    /// as `extreme_over_time` on every window: the first of the largest
+    /// (smallest) non-NaN values, and when all are NaN the last sample.
+    fn extreme_series(
+        &self,
+        ts: &[i64],
+        vs: &[f64],
+        eval_times: &[f64],
+        values: &mut [f64],
+        present: &mut [u8],
+        max: bool,
+    ) {
+        // Indexes of candidate samples, values strictly decreasing (max) or
+        // increasing (min) from the front; `head` is the queue's front.
+        let mut queue: Vec<usize> = Vec::new();
+        let mut head = 0;
+        let mut next = 0;
+        let mut w = Window::new();
+        for (k, &et) in eval_times.iter().enumerate() {
+            let end = ms(et);
+            let start = end.saturating_sub(self.range);
+            let (lo, hi) = w.bounds(ts, start, end);
+            if lo == hi {
+                continue;
+            }
+            next = next.max(lo);
+            while next < hi {
+                let v = vs[next];
+                if !v.is_nan() {
+                    while queue.len() > head {
+                        let b = vs[queue[queue.len() - 1]];
+                        if (max && b < v) || (!max && b > v) {
+                            queue.pop();
+                        } else {
+                            break;
+                        }
+                    }
+                    queue.push(next);
+                }
+                next += 1;
+            }
+            while head < queue.len() && queue[head] < lo {
+                head += 1;
+            }
+            if head > 1024 && head * 2 > queue.len() {
+                queue.drain(..head);
+                head = 0;
+            }
+            values[k] = if head < queue.len() {
+                vs[queue[head]]
+            } else {
+                vs[hi - 1]
+            };
+            present[k] = 1;
+        }
+    }
+}
+
+impl RangeEval<'_> {
+    /// counter_series is rate / increase with the counter resets counted
+    /// once per series (a running count): a window without any skips the
+    /// scan for them, which otherwise reads every sample of every window.
+    fn counter_series(
+        &self,
+        ts: &[i64],
+        vs: &[f64],
+        eval_times: &[f64],
+        values: &mut [f64],
+        present: &mut [u8],
+        resets: &mut Vec<f64>,
+    ) {
+        // resets[i] counts the drops among samples 0..=i (small integers, exact in f64).
+        resets.clear();
+        resets.push(0.0);
+        let mut count = 0.0;
+        for w in vs.windows(2) {
+            if w[1] < w[0] {
+                count += 1.0;
+            }
+            resets.push(count);
+        }
+        let is_rate = self.func == RangeFn::Rate;
+        let mut w = Window::new();
+        for (k, &et) in eval_times.iter().enumerate() {
+            let end = ms(et);
+            let start = end.saturating_sub(self.range);
+            let (lo, hi) = w.bounds(ts, start, end);
+            if hi - lo < 2 {
+                continue;
+            }
+            let ctx = Ctx {
+                range_start: start,
+                range_end: end,
+                ..self.ctx_base
+            };
+            let scan = resets[hi - 1] != resets[lo];
+            if let Some(v) =
+                f::extrapolated_rate_scan(&ts[lo..hi], &vs[lo..hi], &ctx, true, is_rate, scan)
+            {
+                values[k] = v;
+                present[k] = 1;
+            }
+        }
+    }
 }
 
 /// eval_window applies `func` to one non-empty window.

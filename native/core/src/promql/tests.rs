@@ -621,3 +621,148 @@ fn any_step_order_matches_ascending() {
         }
     }
 }
+
+#[test]
+fn min_max_over_time_queue_equals_window_scan() {
+    use super::functions::{extreme_over_time, Extreme};
+    // Values with NaNs, all-NaN stretches, signed zeros and ties; steps
+    // shorter and longer than the range; a gap in the samples.
+    let mut x: u64 = 12345;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let mut ts = Vec::new();
+    let mut vs = Vec::new();
+    for i in 0..2000i64 {
+        if (700..760).contains(&i) {
+            continue;
+        }
+        ts.push((i * 15_000 + (next() % 5_000) as i64) as f64);
+        let v = match next() % 10 {
+            0 => f64::NAN,
+            1 => 0.0,
+            2 => -0.0,
+            3 => 5.0,
+            _ => (next() % 1000) as f64 / 7.0 - 50.0,
+        };
+        vs.push(if (1500..1530).contains(&i) {
+            f64::NAN
+        } else {
+            v
+        });
+    }
+    let offsets = [0, ts.len() as u32];
+    let data = SeriesSet::new(&offsets, &ts, &vs).unwrap();
+    for (range, step) in [
+        (300_000.0, 15_000.0),
+        (3_600_000.0, 15_000.0),
+        (60_000.0, 300_000.0),
+        (600_000.0, 60_000.0),
+    ] {
+        let eval: Vec<f64> = (0..(30_000_000.0 / step) as usize)
+            .map(|k| 100_000.0 + k as f64 * step)
+            .collect();
+        for (func, which) in [
+            (RangeFn::MaxOverTime, Extreme::Max),
+            (RangeFn::MinOverTime, Extreme::Min),
+        ] {
+            let got = range_kernel(func, &data, &eval, range, &[]).unwrap();
+            let t: Vec<i64> = ts.iter().map(|&t| t as i64).collect();
+            for (k, &et) in eval.iter().enumerate() {
+                let (end, start) = (et as i64, et as i64 - range as i64);
+                let lo = t.partition_point(|&x| x <= start);
+                let hi = t.partition_point(|&x| x <= end);
+                if lo == hi {
+                    assert_eq!(got.present[k], 0);
+                    continue;
+                }
+                let want = extreme_over_time(&t[lo..hi], &vs[lo..hi], which);
+                assert_eq!(got.present[k], 1);
+                assert_eq!(
+                    got.values[k].to_bits(),
+                    want.to_bits(),
+                    "{func:?} range {range} step {k}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn rate_with_reset_counts_equals_window_scan() {
+    use super::functions::{duration_seconds, extrapolated_rate, Ctx};
+    // A counter with resets (some back to zero), NaNs and a gap.
+    let mut x: u64 = 777;
+    let mut next = || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    let mut v = 10.0;
+    for i in 0..3000i64 {
+        if (1000..1100).contains(&i) {
+            continue;
+        }
+        v = match next() % 50 {
+            0 => 0.0,
+            1 => v / 2.0,
+            2 => f64::NAN,
+            _ => {
+                if v.is_nan() {
+                    5.0
+                } else {
+                    v + (next() % 100) as f64 / 10.0
+                }
+            }
+        };
+        ts.push((i * 15_000 + (next() % 3_000) as i64) as f64);
+        vs.push(v);
+    }
+    let offsets = [0, ts.len() as u32];
+    let data = SeriesSet::new(&offsets, &ts, &vs).unwrap();
+    let t: Vec<i64> = ts.iter().map(|&t| t as i64).collect();
+    for (range, step) in [
+        (300_000.0, 15_000.0),
+        (300_000.0, 60_000.0),
+        (3_600_000.0, 300_000.0),
+        (60_000.0, 15_000.0),
+    ] {
+        let eval: Vec<f64> = (0..(45_000_000.0 / step) as usize)
+            .map(|k| 200_000.0 + k as f64 * step)
+            .collect();
+        for (func, is_rate) in [(RangeFn::Rate, true), (RangeFn::Increase, false)] {
+            let got = range_kernel(func, &data, &eval, range, &[]).unwrap();
+            for (k, &et) in eval.iter().enumerate() {
+                let (end, start) = (et as i64, et as i64 - range as i64);
+                let lo = t.partition_point(|&x| x <= start);
+                let hi = t.partition_point(|&x| x <= end);
+                let ctx = Ctx {
+                    range_start: start,
+                    range_end: end,
+                    range_s: duration_seconds(range as i64),
+                };
+                let want = if hi > lo {
+                    extrapolated_rate(&t[lo..hi], &vs[lo..hi], &ctx, true, is_rate)
+                } else {
+                    None
+                };
+                match want {
+                    None => assert_eq!(got.present[k], 0, "{func:?} step {k}"),
+                    Some(w) => {
+                        assert_eq!(got.present[k], 1, "{func:?} step {k}");
+                        assert_eq!(
+                            got.values[k].to_bits(),
+                            w.to_bits(),
+                            "{func:?} range {range} step {k}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! The query worker's native fast paths: range-vector functions evaluated
+//! straight from the head (select and kernel fused, see
+//! tsdb_core::head::select_range), and the JSON body of a matrix result
+//! built from flat typed arrays (tsdb_core::promql::json), returned as a
+//! Node Buffer the worker can transfer to the main thread.
+
+use std::cell::RefCell;
+
+use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint8Array};
+use napi::{Env, Error, Result, Status};
+use napi_derive::napi;
+use tsdb_core::head;
+use tsdb_core::promql::json::write_matrix_threads;
+use tsdb_core::promql::RangeFn;
+
+use crate::LabelMatcher;
+
+/// SelectedRange is selectRange's answer: series i (labels i of
+/// labelsJson) has the cells i * nSteps + step of values/present.
+#[napi(object)]
+pub struct SelectedRange {
+    /// JSON array of label objects (keys sorted), series sorted by labels.
+    pub labels_json: String,
+    /// Meaningful where present is 1.
+    pub values: Float64Array,
+    pub present: Uint8Array,
+    /// Samples selectSamples would have loaded for the same call.
+    pub samples: f64,
+}
+
+/// select_range evaluates a range-vector function (a RangeFunction name,
+/// params as for rangeKernel) over the left-open windows
+/// (t - rangeMs, t] for each t of evalTimes, on the samples with
+/// mintMs <= t <= maxtMs of every series matching all matchers: the answer
+/// of selectSamples then rangeKernel, without the series that have no
+/// value at any step. Null when queried blocks overlap the range (the fused
+/// path reads the head only: the caller then selects head and blocks
+/// together and runs the kernel). Throws on an invalid regexp, an unknown
+/// function or a wrong parameter count.
+#[allow(clippy::too_many_arguments)]
+#[napi]
+pub fn select_range(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    func: String,
+    eval_times: &[f64],
+    range_ms: f64,
+    params: &[f64],
+) -> Result<Option<SelectedRange>> {
+    if !tsdb_core::store::registry()
+        .overlapping(&tenant, crate::ms(mint_ms), crate::ms(maxt_ms))
+        .is_empty()
+    {
+        return Ok(None);
+    }
+    let f = RangeFn::from_name(&func).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("selectRange: unknown function {func:?}"),
+        )
+    })?;
+    let sets = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        crate::matchers(std::slice::from_ref(&matchers))?
+    };
+    let sel = match head::db().get(&tenant) {
+        Some(h) => h
+            .select_range(
+                &sets,
+                crate::ms(mint_ms),
+                crate::ms(maxt_ms),
+                f,
+                eval_times,
+                range_ms,
+                params,
+            )
+            .map_err(|e| Error::new(Status::InvalidArg, e.0))?,
+        None => head::SelectedRange {
+            labels_json: "[]".to_string(),
+            ..Default::default()
+        },
+    };
+    Ok(Some(SelectedRange {
+        labels_json: sel.labels_json,
+        values: Float64Array::new(sel.values),
+        present: Uint8Array::new(sel.present),
+        samples: sel.samples as f64,
+    }))
+}
+
+thread_local! {
+    /// The encoding buffer, kept per thread so its pages are reused.
+    static OUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// encode_matrix_json returns prefix + `{"resultType":"matrix","result":[...]}`
+/// + suffix as bytes. metrics holds each series' label object as JSON,
+/// joined by newlines (which JSON text never contains raw); series i owns
+/// points offsets[i]..offsets[i+1] of timestamps (ms) and values.
+#[napi]
+pub fn encode_matrix_json<'env>(
+    env: &'env Env,
+    prefix: String,
+    metrics: String,
+    offsets: &[u32],
+    timestamps: &[f64],
+    values: &[f64],
+    suffix: String,
+) -> Result<BufferSlice<'env>> {
+    let list: Vec<&str> = if offsets.len() <= 1 {
+        Vec::new()
+    } else {
+        metrics.split('\n').collect()
+    };
+    OUT.with(|cell| {
+        let mut out = cell.borrow_mut();
+        out.clear();
+        out.extend_from_slice(prefix.as_bytes());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        write_matrix_threads(&mut out, &list, offsets, timestamps, values, threads)
+            .map_err(|e| Error::new(Status::InvalidArg, e))?;
+        out.extend_from_slice(suffix.as_bytes());
+        let buf = BufferSlice::copy_from(env, &*out);
+        // Do not keep more than 64 MiB around between queries.
+        if out.capacity() > 64 << 20 {
+            *out = Vec::new();
+        }
+        buf
+    })
+}
