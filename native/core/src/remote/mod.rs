@@ -51,6 +51,7 @@ mod metadata;
 mod proto;
 mod v2;
 mod validate;
+pub(crate) mod wire;
 
 #[cfg(test)]
 mod tests;
