@@ -43,6 +43,7 @@ pub use append::format_rfc3339_nano;
 pub use append::{AppendErrorKind, HeadAppender, SeriesAppendResult};
 pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
+pub use json::{write_labels_json, write_owned_labels_json};
 pub use read::{build_matcher_sets, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE};
 pub use series::MemSeries;
 
