@@ -209,8 +209,31 @@ pub fn ingest(
     body: &[u8],
     limits: &ingest::IngestLimits,
 ) -> ingest::IngestResult {
+    ingest_logged(
+        tenant,
+        head,
+        body,
+        limits,
+        ingest::ingest_write_request_logged,
+    )
+}
+
+/// IngestLogged is a core ingest entry point that logs to a tenant's WAL
+/// (`ingest_write_request_logged` and its protocol variants).
+pub type IngestLogged =
+    fn(&Head, Option<&wal::TenantWal>, &[u8], &ingest::IngestLimits) -> ingest::IngestResult;
+
+/// ingest_logged runs `decode_and_append` with the tenant's WAL when
+/// storage is open; a WAL that cannot be opened fails the push with 503.
+pub fn ingest_logged(
+    tenant: &str,
+    head: &Head,
+    body: &[u8],
+    limits: &ingest::IngestLimits,
+    decode_and_append: IngestLogged,
+) -> ingest::IngestResult {
     match wal::storage().tenant(tenant) {
-        Ok(w) => ingest::ingest_write_request_logged(head, w.as_deref(), body, limits),
+        Ok(w) => decode_and_append(head, w.as_deref(), body, limits),
         Err(e) => ingest::IngestResult {
             error_status: Some(503),
             error_message: Some(e.to_string()),
