@@ -308,29 +308,6 @@ mod tests {
     use crate::ingest::ingest_write_request;
     use crate::metadata::{metadata_json, MetadataLimits, MetadataQuery};
 
-    fn varint(out: &mut Vec<u8>, mut x: u64) {
-        while x >= 0x80 {
-            out.push((x as u8) | 0x80);
-            x >>= 7;
-        }
-        out.push(x as u8);
-    }
-
-    fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
-        varint(out, field << 3 | 2);
-        varint(out, b.len() as u64);
-        out.extend_from_slice(b);
-    }
-
-    fn labels_into(out: &mut Vec<u8>, labels: &[(&str, &str)]) {
-        for (n, v) in labels {
-            let mut l = Vec::new();
-            bytes_field(&mut l, 1, n.as_bytes());
-            bytes_field(&mut l, 2, v.as_bytes());
-            bytes_field(out, 1, &l);
-        }
-    }
-
     type Ex<'a> = (&'a [(&'a str, &'a str)], f64, i64);
 
     struct Series<'a> {
@@ -340,38 +317,17 @@ mod tests {
     }
 
     fn body(series: &[Series<'_>], metadata: &[(i32, &str, &str, &str)]) -> Vec<u8> {
+        use crate::remote::test_encode as enc;
         let mut req = Vec::new();
         for s in series {
-            let mut ts = Vec::new();
-            labels_into(&mut ts, s.labels);
-            for (t, v) in s.samples {
-                let mut b = vec![0x09];
-                b.extend_from_slice(&v.to_le_bytes());
-                b.push(0x10);
-                varint(&mut b, *t as u64);
-                bytes_field(&mut ts, 2, &b);
-            }
+            let mut ts = enc::timeseries(s.labels, s.samples);
             for (labels, v, t) in s.exemplars {
-                let mut e = Vec::new();
-                labels_into(&mut e, labels);
-                e.push(0x11);
-                e.extend_from_slice(&v.to_le_bytes());
-                if *t != 0 {
-                    e.push(0x18);
-                    varint(&mut e, *t as u64);
-                }
-                bytes_field(&mut ts, 3, &e);
+                enc::put_bytes(&mut ts, 3, &enc::exemplar(labels, *v, *t));
             }
-            bytes_field(&mut req, 1, &ts);
+            enc::put_bytes(&mut req, 1, &ts);
         }
         for (t, name, help, unit) in metadata {
-            let mut m = Vec::new();
-            m.push(0x08);
-            varint(&mut m, *t as u64);
-            bytes_field(&mut m, 2, name.as_bytes());
-            bytes_field(&mut m, 4, help.as_bytes());
-            bytes_field(&mut m, 5, unit.as_bytes());
-            bytes_field(&mut req, 3, &m);
+            enc::put_bytes(&mut req, 3, &enc::metadata(*t, name, help, unit));
         }
         req
     }

@@ -54,6 +54,8 @@ mod validate;
 pub(crate) mod wire;
 
 #[cfg(test)]
+pub(crate) mod test_encode;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod v2_tests;
