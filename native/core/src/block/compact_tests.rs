@@ -5,30 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::compact::SAMPLES_PER_CHUNK;
+use super::tests::TempDir;
 use super::tombstones::{encode_tombstones, Tombstones};
 use super::*;
 use crate::head::{Head, DEFAULT_CHUNK_RANGE};
 
 const H: i64 = 3_600_000;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let p = std::env::temp_dir().join(format!("tsdb-compact-test-{}", Ulid::new()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Samples maps (labels JSON, time) to value bits.
 type Samples = BTreeMap<(String, i64), u64>;
