@@ -87,6 +87,20 @@ pub fn open_storage(opts: StorageOptions) -> Result<Vec<WalTenant>> {
         .collect())
 }
 
+/// open_tenant_wal is the tenant's WAL for a replay by napi function `caller`;
+/// an error when storage is not open.
+fn open_tenant_wal(tenant: &str, caller: &str) -> Result<std::sync::Arc<wal::TenantWal>> {
+    wal::storage()
+        .tenant(tenant)
+        .map_err(|e| io_err("replay", e))?
+        .ok_or_else(|| {
+            Error::new(
+                Status::GenericFailure,
+                format!("{caller}: storage is not open"),
+            )
+        })
+}
+
 /// ReplayTask replays one segment on the libuv thread pool.
 pub struct ReplayTask {
     tenant: String,
@@ -94,15 +108,7 @@ pub struct ReplayTask {
 }
 
 fn replay(tenant: &str, segment: u32) -> Result<ReplayStats> {
-    let w = wal::storage()
-        .tenant(tenant)
-        .map_err(|e| io_err("replay", e))?
-        .ok_or_else(|| {
-            Error::new(
-                Status::GenericFailure,
-                "replayWalSegment: storage is not open",
-            )
-        })?;
+    let w = open_tenant_wal(tenant, "replayWalSegment")?;
     let head = head::db().head(tenant);
     w.replay_segment(&head, u64::from(segment)).map_err(|e| {
         io_err(
@@ -151,15 +157,7 @@ pub fn replay_wal_segment(tenant: String, segment: u32) -> AsyncTask<ReplayTask>
 }
 
 fn replay_checkpoint(tenant: &str) -> Result<ReplayStats> {
-    let w = wal::storage()
-        .tenant(tenant)
-        .map_err(|e| io_err("replay", e))?
-        .ok_or_else(|| {
-            Error::new(
-                Status::GenericFailure,
-                "replayWalCheckpoint: storage is not open",
-            )
-        })?;
+    let w = open_tenant_wal(tenant, "replayWalCheckpoint")?;
     let head = head::db().head(tenant);
     w.replay_checkpoint(&head)
         .map_err(|e| io_err(&format!("replay checkpoint of tenant {tenant}"), e))
