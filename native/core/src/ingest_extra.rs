@@ -334,6 +334,11 @@ mod tests {
 
     const NOW: i64 = 1_700_000_000_000;
 
+    /// push ingests `series` (no metadata) with room for 10 exemplars.
+    fn push(h: &Head, series: &[Series<'_>]) -> IngestResult {
+        ingest_write_request(h, &body(series, &[]), &limits(10))
+    }
+
     fn limits(max_exemplars: u64) -> IngestLimits {
         IngestLimits {
             now_ms: NOW,
@@ -400,17 +405,13 @@ mod tests {
             (&[("trace_id", "old")], 3.0, NOW - 10 * 60_000),  // before the window
             (&[("trace_id", "future")], 3.0, NOW + 3_600_000), // after it
         ];
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: up,
-                    samples: &[(NOW, 1.0)],
-                    exemplars: exs,
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: up,
+                samples: &[(NOW, 1.0)],
+                exemplars: exs,
+            }],
         );
         assert_eq!(r.error_status, None, "{:?}", r.error_message);
         assert_eq!((r.exemplars, r.accepted_exemplars), (7, 2));
@@ -431,17 +432,13 @@ mod tests {
             r#"[{"seriesLabels":{"__name__":"up","job":"a"},"exemplars":[{"labels":{"trace_id":"early"},"value":"1","timestamp":1699999999},{"labels":{"trace_id":"late"},"value":"2","timestamp":1700000000}]}]"#
         );
         // All out of order: the push reports it (400), the sample is stored.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: up,
-                    samples: &[(NOW + 1, 1.0)],
-                    exemplars: &[(&[("trace_id", "x")], 1.0, NOW - 2000)],
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: up,
+                samples: &[(NOW + 1, 1.0)],
+                exemplars: &[(&[("trace_id", "x")], 1.0, NOW - 2000)],
+            }],
         );
         assert_eq!(
             (r.error_status, r.accepted_samples, r.failed_exemplars),
@@ -452,17 +449,13 @@ mod tests {
             "err: out of order exemplar. timestamp=2023-11-14T22:13:18Z, series=up{job=\"a\"}, exemplar={trace_id=\"x\"}"
         );
         // An exact repeat of the newest is accepted, not stored twice.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: up,
-                    samples: &[(NOW + 2, 1.0)],
-                    exemplars: &[(&[("trace_id", "late")], 2.0, NOW)],
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: up,
+                samples: &[(NOW + 2, 1.0)],
+                exemplars: &[(&[("trace_id", "late")], 2.0, NOW)],
+            }],
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 1));
         assert_eq!(exemplars::store().get(tenant).unwrap().lock().len(), 2);
@@ -475,24 +468,20 @@ mod tests {
         let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
         let a: &[(&str, &str)] = &[("__name__", "a")];
         let b: &[(&str, &str)] = &[("__name__", "b")];
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[
-                    Series {
-                        labels: a,
-                        samples: &[(NOW, 1.0)],
-                        exemplars: &[],
-                    },
-                    Series {
-                        labels: b,
-                        samples: &[],
-                        exemplars: &[(&[("trace_id", "1")], 1.0, NOW)],
-                    },
-                ],
-                &[],
-            ),
-            &limits(10),
+            &[
+                Series {
+                    labels: a,
+                    samples: &[(NOW, 1.0)],
+                    exemplars: &[],
+                },
+                Series {
+                    labels: b,
+                    samples: &[],
+                    exemplars: &[(&[("trace_id", "1")], 1.0, NOW)],
+                },
+            ],
         );
         assert_eq!(
             (r.error_status, r.accepted_samples, r.failed_exemplars),
@@ -503,38 +492,30 @@ mod tests {
             "the exemplar has been rejected because the related series has not been ingested yet (err-mimir-exemplar-series-missing). The affected exemplar is {trace_id=\"1\"} with timestamp 2023-11-14T22:13:20Z for series b"
         );
         // Exemplars alone for an existing series are stored.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[
-                    Series {
-                        labels: b,
-                        samples: &[(NOW, 1.0)],
-                        exemplars: &[],
-                    },
-                    Series {
-                        labels: a,
-                        samples: &[],
-                        exemplars: &[(&[("trace_id", "2")], 1.0, NOW)],
-                    },
-                ],
-                &[],
-            ),
-            &limits(10),
+            &[
+                Series {
+                    labels: b,
+                    samples: &[(NOW, 1.0)],
+                    exemplars: &[],
+                },
+                Series {
+                    labels: a,
+                    samples: &[],
+                    exemplars: &[(&[("trace_id", "2")], 1.0, NOW)],
+                },
+            ],
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 1));
         // A request of exemplars only is not sent on by the distributor.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: a,
-                    samples: &[],
-                    exemplars: &[(&[("trace_id", "3")], 1.0, NOW + 5)],
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: a,
+                samples: &[],
+                exemplars: &[(&[("trace_id", "3")], 1.0, NOW + 5)],
+            }],
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 0));
     }
