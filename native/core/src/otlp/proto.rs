@@ -38,7 +38,7 @@ use std::borrow::Cow;
 
 use super::model::*;
 
-use crate::remote::wire::{self, Reader};
+use crate::remote::wire::{self, repeated_messages, Reader};
 
 /// MAX_DEPTH bounds the nesting of attribute values (arrays and maps).
 const MAX_DEPTH: usize = 64;
@@ -63,18 +63,14 @@ type Result<T> = std::result::Result<T, DecodeError>;
 
 /// decode_export_request decodes a protobuf `ExportMetricsServiceRequest`.
 pub fn decode_export_request(buf: &[u8]) -> Result<ExportRequest<'_>> {
-    let mut r = Reader::new(buf, "ExportMetricsServiceRequest");
-    let mut out = ExportRequest::default();
-    while r.more() {
-        let (field, wt) = r.tag()?;
-        match field {
-            1 => out
-                .resource_metrics
-                .push(resource_metrics(r.bytes_field(wt, "ResourceMetrics")?)?),
-            _ => r.skip(wt)?,
-        }
-    }
-    Ok(out)
+    let resource_metrics = repeated_messages(
+        buf,
+        "ExportMetricsServiceRequest",
+        1,
+        "ResourceMetrics",
+        resource_metrics,
+    )?;
+    Ok(ExportRequest { resource_metrics })
 }
 
 fn resource_metrics(buf: &[u8]) -> Result<ResourceMetrics<'_>> {
@@ -83,18 +79,13 @@ fn resource_metrics(buf: &[u8]) -> Result<ResourceMetrics<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                let mut res = Reader::new(r.bytes_field(wt, "Resource")?, "Resource");
-                while res.more() {
-                    let (f, w) = res.tag()?;
-                    if f == 1 {
-                        out.resource
-                            .push(key_value(res.bytes_field(w, "Attributes")?, 0)?);
-                    } else {
-                        res.skip(w)?;
-                    }
-                }
-            }
+            1 => out.resource.extend(repeated_messages(
+                r.bytes_field(wt, "Resource")?,
+                "Resource",
+                1,
+                "Attributes",
+                |b| key_value(b, 0),
+            )?),
             2 => out
                 .scope_metrics
                 .push(scope_metrics(r.bytes_field(wt, "ScopeMetrics")?)?),
@@ -273,16 +264,7 @@ fn exponential_histogram(buf: &[u8]) -> Result<MetricData<'_>> {
 }
 
 fn summary(buf: &[u8]) -> Result<MetricData<'_>> {
-    let mut r = Reader::new(buf, "Summary");
-    let mut points = Vec::new();
-    while r.more() {
-        let (field, wt) = r.tag()?;
-        if field == 1 {
-            points.push(summary_point(r.bytes_field(wt, "DataPoints")?)?);
-        } else {
-            r.skip(wt)?;
-        }
-    }
+    let points = repeated_messages(buf, "Summary", 1, "DataPoints", summary_point)?;
     Ok(MetricData::Summary(points))
 }
 
@@ -354,29 +336,15 @@ fn any_value(buf: &[u8], depth: usize) -> Result<AnyValue<'_>> {
             3 => v = AnyValue::Int(r.varint_field(wt, "IntValue")? as i64),
             4 => v = AnyValue::Double(r.f64_field(wt, "DoubleValue")?),
             5 => {
-                let mut a = Reader::new(r.bytes_field(wt, "ArrayValue")?, "ArrayValue");
-                let mut values = Vec::new();
-                while a.more() {
-                    let (f, w) = a.tag()?;
-                    if f == 1 {
-                        values.push(any_value(a.bytes_field(w, "Values")?, depth + 1)?);
-                    } else {
-                        a.skip(w)?;
-                    }
-                }
+                let b = r.bytes_field(wt, "ArrayValue")?;
+                let values =
+                    repeated_messages(b, "ArrayValue", 1, "Values", |b| any_value(b, depth + 1))?;
                 v = AnyValue::Array(values);
             }
             6 => {
-                let mut a = Reader::new(r.bytes_field(wt, "KvlistValue")?, "KeyValueList");
-                let mut values = Vec::new();
-                while a.more() {
-                    let (f, w) = a.tag()?;
-                    if f == 1 {
-                        values.push(key_value(a.bytes_field(w, "Values")?, depth + 1)?);
-                    } else {
-                        a.skip(w)?;
-                    }
-                }
+                let b = r.bytes_field(wt, "KvlistValue")?;
+                let values =
+                    repeated_messages(b, "KeyValueList", 1, "Values", |b| key_value(b, depth + 1))?;
                 v = AnyValue::KvList(values);
             }
             7 => v = AnyValue::Bytes(Cow::Borrowed(r.bytes_field(wt, "BytesValue")?)),

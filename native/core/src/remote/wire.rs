@@ -297,3 +297,26 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+/// repeated_messages reads a message named `message` for its one
+/// repeated length-delimited field `field` (named `name`): each value goes
+/// through `decode`, in order; other fields are skipped.
+pub(crate) fn repeated_messages<'a, T, E: From<DecodeError>>(
+    buf: &'a [u8],
+    message: &'static str,
+    field: u32,
+    name: &str,
+    mut decode: impl FnMut(&'a [u8]) -> std::result::Result<T, E>,
+) -> std::result::Result<Vec<T>, E> {
+    let mut r = Reader::new(buf, message);
+    let mut out = Vec::new();
+    while r.more() {
+        let (f, wt) = r.tag()?;
+        if f == field {
+            out.push(decode(r.bytes_field(wt, name)?)?);
+        } else {
+            r.skip(wt)?;
+        }
+    }
+    Ok(out)
+}
