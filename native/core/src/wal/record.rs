@@ -261,9 +261,25 @@ pub fn decode_samples<F>(rec: &[u8], mut f: F) -> Result<usize, DecodeError>
 where
     F: FnMut(u64, i64, f64),
 {
+    decode_delta_entries(rec, SAMPLES, "not a Samples record", |_, r, t, v| {
+        f(r, t, v);
+        Ok(())
+    })
+}
+
+/// decode_delta_entries walks a record that [`DeltaRecords`] built, of
+/// type `kind` (else the error `not_kind`): `entry(d, ref, t, v)` gets each
+/// entry's ref, time and value and reads the rest of the entry from `d`.
+/// Returns the number of entries.
+fn decode_delta_entries<'a>(
+    rec: &'a [u8],
+    kind: u8,
+    not_kind: &str,
+    mut entry: impl FnMut(&mut Decbuf<'a>, u64, i64, f64) -> Result<(), DecodeError>,
+) -> Result<usize, DecodeError> {
     let mut d = Decbuf::new(rec);
-    if d.byte()? != SAMPLES {
-        return Err(DecodeError("not a Samples record".into()));
+    if d.byte()? != kind {
+        return Err(DecodeError(not_kind.into()));
     }
     if d.is_empty() {
         return Ok(0);
@@ -275,7 +291,12 @@ where
         let dr = d.varint()?;
         let dt = d.varint()?;
         let v = f64::from_bits(d.be64()?);
-        f(base_ref.wrapping_add(dr) as u64, base_t.wrapping_add(dt), v);
+        entry(
+            &mut d,
+            base_ref.wrapping_add(dr) as u64,
+            base_t.wrapping_add(dt),
+            v,
+        )?;
         n += 1;
     }
     Ok(n)
@@ -323,21 +344,8 @@ pub fn decode_exemplars<'a, F>(rec: &'a [u8], mut f: F) -> Result<usize, DecodeE
 where
     F: FnMut(u64, i64, f64, &[(&'a str, &'a str)]),
 {
-    let mut d = Decbuf::new(rec);
-    if d.byte()? != EXEMPLARS {
-        return Err(DecodeError("not an Exemplars record".into()));
-    }
-    if d.is_empty() {
-        return Ok(0);
-    }
-    let base_ref = d.be64()? as i64;
-    let base_t = d.be64()? as i64;
     let mut labels: Vec<(&'a str, &'a str)> = Vec::new();
-    let mut n = 0;
-    while !d.is_empty() {
-        let dr = d.varint()?;
-        let dt = d.varint()?;
-        let v = f64::from_bits(d.be64()?);
+    decode_delta_entries(rec, EXEMPLARS, "not an Exemplars record", |d, r, t, v| {
         let count = d.uvarint()?;
         labels.clear();
         for _ in 0..count {
@@ -345,15 +353,9 @@ where
             let value = d.uvarint_str()?;
             labels.push((name, value));
         }
-        f(
-            base_ref.wrapping_add(dr) as u64,
-            base_t.wrapping_add(dt),
-            v,
-            &labels,
-        );
-        n += 1;
-    }
-    Ok(n)
+        f(r, t, v, &labels);
+        Ok(())
+    })
 }
 
 /// METRIC_FAMILY_FIELD names the extra field of our Metadata records that
