@@ -15,7 +15,7 @@ t.test('start, serve, SIGTERM', async (t) => {
   const main = fileURLToPath(new URL('./main.js', import.meta.url));
   const child = spawn(
     process.execPath,
-    [main, '-server.http-listen-address=127.0.0.1', '-server.http-listen-port=0', `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`, `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`, `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`, '-auth.multitenancy-enabled=false'],
+    [main, '-server.http-listen-address=127.0.0.1', '-server.http-listen-port=0', `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`, `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`, `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`, `-compactor.data-dir=${join(dir, 'compactor')}`, '-auth.multitenancy-enabled=false'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

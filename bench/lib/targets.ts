@@ -83,6 +83,7 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
       `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`,
       `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
       `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
+      `-compactor.data-dir=${join(dir, 'compactor')}`,
       // The benchmark measures raw ingestion: no per-tenant rate or series limit in the way.
       '-distributor.ingestion-rate-limit=1000000000000',
       '-distributor.ingestion-burst-size=1000000000000',

@@ -6,13 +6,11 @@
 // clusters limit (400), a tenant without accept_ha_samples, the metrics,
 // the /distributor/ha_tracker page (HTML and JSON) and the config check.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
 import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, type ClientResponse } from '../testing/http-client.js';
+import { startWithRuntimeConfig } from '../testing/runtime-config.js';
 import { startTestServer } from '../testing/server.js';
 import { formatGoDuration, formatGoTime, formatTableTime, goRfc3339Nano } from './ha-tracker.js';
 
@@ -45,23 +43,18 @@ async function run(): Promise<void> {
   const id = Date.now().toString(36);
   const tenant = `ha-${id}`;
   const plainTenant = `ha-off-${id}`;
-  const dir = mkdtempSync(join(tmpdir(), 'ha-e2e-'));
-  const file = join(dir, 'runtime.yaml');
-  writeFileSync(file, `overrides:\n  ${plainTenant}:\n    accept_ha_samples: false\n  ${tenant}:\n    ha_max_clusters: 2\n`);
   let clock = Date.UTC(2030, 0, 1);
-  const srv = await startTestServer(
+  const { srv, close } = await startWithRuntimeConfig(
+    'ha-e2e-',
+    `overrides:\n  ${plainTenant}:\n    accept_ha_samples: false\n  ${tenant}:\n    ha_max_clusters: 2\n`,
     {
       'distributor.ha-tracker.enable': true,
       'distributor.ha-tracker.enable-for-all-users': true,
       'distributor.ha-tracker.update-timeout-jitter-max': 0,
-      'runtime-config.file': file,
     },
     { haClock: () => clock },
   );
-  t.teardown(async () => {
-    await srv.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(close);
 
   const now = Date.now();
   const series = (name: string, cluster: string | undefined, replica: string | undefined, ts: number, v: number): TimeSeriesInput => {

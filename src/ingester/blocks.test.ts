@@ -31,6 +31,7 @@ function start(extra: Record<string, string | number | boolean> = {}): Promise<R
       'blocks-storage.tsdb.dir': tsdbDir,
       'blocks-storage.filesystem.dir': bucketDir,
       'blocks-storage.bucket-store.sync-dir': join(dir, 'sync'),
+      'compactor.data-dir': join(dir, 'compactor'),
       'blocks-storage.tsdb.head-compaction-interval': 0,
       'blocks-storage.tsdb.ship-interval': 0,
       'blocks-storage.bucket-store.sync-interval': 0,

@@ -5,15 +5,13 @@
 // (400 for new series while existing ones keep accepting), a reload without a
 // restart, and the /runtime_config and /api/v1/user_limits answers.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
 import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, type ClientResponse } from '../testing/http-client.js';
-import { startTestServer } from '../testing/server.js';
+import { startWithRuntimeConfig } from '../testing/runtime-config.js';
 
 const missing = missingNativeExports();
 if (missing.length > 0) {
@@ -28,18 +26,12 @@ async function run(): Promise<void> {
   const capped = `capped-${id}`;
   const perMetric = `per-metric-${id}`;
   const free = `free-${id}`;
-  const dir = mkdtempSync(join(tmpdir(), 'limits-e2e-'));
-  const file = join(dir, 'runtime.yaml');
   const overrides = (ratedRate: number, ratedBurst: number): string =>
     `overrides:\n  ${rated}:\n    ingestion_rate: ${ratedRate}\n    ingestion_burst_size: ${ratedBurst}\n` +
     `  ${capped}:\n    max_global_series_per_user: 2\n` +
     `  ${perMetric}:\n    max_global_series_per_metric: 1\n    max_label_names_per_series: 3\n`;
-  writeFileSync(file, overrides(2, 4));
-  const srv = await startTestServer({ 'runtime-config.file': file, 'runtime-config.reload-period': 50 });
-  t.teardown(async () => {
-    await srv.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { srv, file, close } = await startWithRuntimeConfig('limits-e2e-', overrides(2, 4), { 'runtime-config.reload-period': 50 });
+  t.teardown(close);
 
   const now = Date.now();
   const s = (labels: Array<[string, string]>, ...samples: Array<[number, number]>): TimeSeriesInput => ({ labels, samples });

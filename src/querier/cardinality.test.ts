@@ -4,14 +4,11 @@
 // per-tenant enablement, the two size limits, and every bad parameter with
 // Mimir's status and text.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
 import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, type ClientResponse } from '../testing/http-client.js';
-import { startTestServer } from '../testing/server.js';
+import { startWithRuntimeConfig } from '../testing/runtime-config.js';
 
 const missing = missingNativeExports();
 if (missing.length > 0) {
@@ -25,18 +22,13 @@ async function run(): Promise<void> {
   const tenant = `card-${id}`;
   const small = `card-small-${id}`;
   const off = `card-off-${id}`;
-  const dir = mkdtempSync(join(tmpdir(), 'cardinality-e2e-'));
-  const file = join(dir, 'runtime.yaml');
-  writeFileSync(
-    file,
+  const { srv, close } = await startWithRuntimeConfig(
+    'cardinality-e2e-',
     `overrides:\n  ${off}:\n    cardinality_analysis_enabled: false\n` +
       `  ${small}:\n    label_names_and_values_results_max_size_bytes: 10\n    label_values_max_cardinality_label_names_per_request: 2\n`,
+    { 'querier.cardinality-analysis-enabled': true },
   );
-  const srv = await startTestServer({ 'querier.cardinality-analysis-enabled': true, 'runtime-config.file': file });
-  t.teardown(async () => {
-    await srv.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(close);
 
   const now = Date.now();
   const old = now - 40 * 60_000;

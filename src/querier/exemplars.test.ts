@@ -6,16 +6,13 @@
 // overrides from the runtime configuration, Grafana's exemplar probe, and
 // tenant federation.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t from 'tap';
 import { ParseError } from '../promql/parser/errors.js';
 import { parseExpr } from '../promql/parser/parser.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type MetadataInput, type TimeSeriesInput } from '../remote/write-request.js';
 import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
-import { startTestServer } from '../testing/server.js';
+import { startWithRuntimeConfig } from '../testing/runtime-config.js';
 import { END_BEFORE_START, extractSelectors } from './exemplars.js';
 
 const missing = missingNativeExports();
@@ -54,20 +51,17 @@ t.test('extractSelectors finds every selector', async (t) => {
 });
 
 t.test('metadata and exemplars end to end', { skip }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'exemplars-e2e-'));
-  const runtime = join(dir, 'runtime.yaml');
-  writeFileSync(runtime, `overrides:\n  ${OFF}:\n    max_global_exemplars_per_user: 0\n    max_global_metadata_per_user: 0\n`);
-  const srv = await startTestServer({
-    'tenant-federation.enabled': true,
-    'ingester.max-global-exemplars-per-user': 100,
-    'ingester.max-global-metadata-per-user': 2,
-    'ingester.max-global-metadata-per-metric': 1,
-    'runtime-config.file': runtime,
-  });
-  t.teardown(async () => {
-    await srv.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { srv, close } = await startWithRuntimeConfig(
+    'exemplars-e2e-',
+    `overrides:\n  ${OFF}:\n    max_global_exemplars_per_user: 0\n    max_global_metadata_per_user: 0\n`,
+    {
+      'tenant-federation.enabled': true,
+      'ingester.max-global-exemplars-per-user': 100,
+      'ingester.max-global-metadata-per-user': 2,
+      'ingester.max-global-metadata-per-metric': 1,
+    },
+  );
+  t.teardown(close);
   const push = (tenant: string, series: TimeSeriesInput[], metadata: MetadataInput[] = []): Promise<ClientResponse> =>
     httpRequest(srv.port, '/api/v1/push', { body: encodeWriteRequestSnappy(series, metadata), headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': tenant } });
   const get = (path: string, tenant: string): Promise<ClientResponse> => httpRequest(srv.port, path, { headers: { 'X-Scope-OrgID': tenant } });

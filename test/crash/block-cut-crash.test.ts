@@ -36,6 +36,7 @@ function start(): Promise<ServerProcess> {
     `-blocks-storage.tsdb.dir=${tsdbDir}`,
     `-blocks-storage.filesystem.dir=${bucketDir}`,
     `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
+    `-compactor.data-dir=${join(dir, 'compactor')}`,
     '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
     '-blocks-storage.tsdb.head-compaction-interval=30ms',
     '-blocks-storage.tsdb.ship-interval=40ms',

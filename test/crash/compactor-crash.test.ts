@@ -9,32 +9,18 @@
 // clean run must reach the fully compacted state.
 
 import t, { type Test } from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CRASH_ENV } from '../../src/compactor/module.js';
 import { FilesystemBucket } from '../../src/storage/bucket/filesystem.js';
 import { expectedSamples, makeBlock, readVisibleSamples, uploadBlock, visibleBlocks, type SeriesSamples } from '../../src/testing/blocks.js';
+import { Rng, sleep, spawnServer, type SpawnedServer } from './lib/process.js';
 
-const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
 const H = 3_600_000;
 const TENANT = 'crash-tenant';
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** deadline resolves after ms without keeping the process alive. */
 const deadline = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
-
-/** Rng is a fixed-seed xorshift32. */
-class Rng {
-  constructor(private s: number) {}
-  next(): number {
-    this.s ^= this.s << 13;
-    this.s ^= this.s >>> 17;
-    this.s ^= this.s << 5;
-    return (this.s >>> 0) / 4294967296;
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'mimir-compactor-crash-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,23 +34,13 @@ function series(job: string, from: number, to: number, step: number, offset = 0)
   return { labels: ['__name__', 'up', 'job', job, 'instance', `i-${offset}`], ts, vs: ts.map((x) => Math.sin(x / 1e6)) };
 }
 
-interface Proc {
-  child: ChildProcess;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  stderr: () => string;
-}
-
-function start(crashAt?: string): Proc {
+function start(crashAt?: string): SpawnedServer {
   const env = { ...process.env };
   if (crashAt !== undefined) env[CRASH_ENV] = crashAt;
   else delete env[CRASH_ENV];
-  const child = spawn(
-    process.execPath,
+  return spawnServer(
     [
-      MAIN,
       '-target=compactor',
-      '-server.http-listen-address=127.0.0.1',
-      '-server.http-listen-port=0',
       `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`,
       `-blocks-storage.filesystem.dir=${root}`,
       `-compactor.data-dir=${join(dir, 'compactor')}`,
@@ -76,12 +52,8 @@ function start(crashAt?: string): Proc {
       // Blocks left half uploaded by a kill are cleaned up within the test.
       '-compactor.partial-block-deletion-delay=1s',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env },
+    env,
   );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, exited, stderr: () => stderr };
 }
 
 /** seed uploads three overlapping replicas of every 2h block of [0,12h) and one block past it. */

@@ -30,6 +30,7 @@ function start(): Promise<ServerProcess> {
     `-blocks-storage.tsdb.dir=${tsdbDir}`,
     `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
     `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
+    `-compactor.data-dir=${join(dir, 'compactor')}`,
     // Small segments, so that the rounds cross segment boundaries.
     '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
   ]);

@@ -7,22 +7,19 @@
 // gone, meta.json sanitized by Mimir's rules, every sample readable.
 
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { defaultConfig } from '../../src/config/config.js';
 import { createBucket } from '../../src/storage/bucket/index.js';
 import { loadNative } from '../../src/storage/native.js';
 import { BlockUploadClient } from '../../src/testing/block-upload-client.js';
 import { httpRequest } from '../../src/testing/http-client.js';
 import { startTestServer } from '../../src/testing/server.js';
+import { PROMTOOL, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, s3SkipReason, startS3Server } from './lib/s3-server.js';
 
-const run = promisify(execFile);
-const PROMTOOL = process.env['PROMTOOL_BIN'] ?? '/usr/bin/promtool';
 const HOUR = 3600_000;
 
 function skipReason(): string | false {

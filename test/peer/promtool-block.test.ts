@@ -12,52 +12,17 @@
 // series with the same chunks, byte for byte.
 
 import t from 'tap';
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { loadNative, MatchType, TOO_MANY_SAMPLES_MESSAGE, type IngestLimits, type SelectedSamples, type WrittenBlock } from '../../src/storage/native.js';
 import { encodeWriteRequest, encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { prometheusAvailable, startPrometheus } from './lib/prometheus.js';
+import { diffSeries, labelsKey, parseDump, PROMTOOL, run, type Sample } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
-const run = promisify(execFile);
-const PROMTOOL = process.env['PROMTOOL_BIN'] ?? '/usr/bin/promtool';
 const RANGE = 2 * 3600 * 1000;
 const TENANT = `promtool-block-${process.pid}`;
-
-/** Sample is one (timestamp ms, value) pair. */
-type Sample = [number, number];
-
-/** labelsKey renders a label set as Go's labels.String() does: `{a="b", c="d"}`, names sorted. */
-function labelsKey(labels: Array<[string, string]>): string {
-  const sorted = [...labels].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  return `{${sorted.map(([n, v]) => `${n}=${JSON.stringify(v)}`).join(', ')}}`;
-}
-
-/** parseGoFloat reads a value printed with Go's %g. */
-function parseGoFloat(s: string): number {
-  if (s === '+Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  if (s === 'NaN') return NaN;
-  return Number(s);
-}
-
-/** parseDump turns `promtool tsdb dump` lines (`{labels} value timestamp`) into samples by series. */
-function parseDump(out: string): Map<string, Sample[]> {
-  const bySeries = new Map<string, Sample[]>();
-  for (const line of out.split('\n')) {
-    if (line === '') continue;
-    const m = /^(\{.*\}) (\S+) (-?\d+)$/.exec(line);
-    if (!m) throw new Error(`unexpected dump line: ${line}`);
-    const list = bySeries.get(m[1]!) ?? [];
-    list.push([Number(m[3]), parseGoFloat(m[2]!)]);
-    bySeries.set(m[1]!, list);
-  }
-  for (const list of bySeries.values()) list.sort((a, b) => a[0] - b[0]);
-  return bySeries;
-}
 
 /** selectedToMap turns selectSamples-shaped output into samples by series key. */
 function selectedToMap(sel: SelectedSamples): Map<string, Sample[]> {
@@ -69,28 +34,6 @@ function selectedToMap(sel: SelectedSamples): Map<string, Sample[]> {
     out.set(labelsKey(Object.entries(ls)), samples);
   });
   return out;
-}
-
-/** sameSamples compares two series maps exactly (values with Object.is, so -0 and NaN count). */
-function diffSeries(want: Map<string, Sample[]>, got: Map<string, Sample[]>): string[] {
-  const problems: string[] = [];
-  for (const [k, ws] of want) {
-    const gs = got.get(k);
-    if (!gs) {
-      problems.push(`missing series ${k}`);
-      continue;
-    }
-    if (gs.length !== ws.length) problems.push(`${k}: ${gs.length} samples, want ${ws.length}`);
-    const n = Math.min(gs.length, ws.length);
-    for (let i = 0; i < n; i++) {
-      if (gs[i]![0] !== ws[i]![0] || !Object.is(gs[i]![1], ws[i]![1])) {
-        problems.push(`${k}: sample ${i} is (${gs[i]![0]}, ${gs[i]![1]}), want (${ws[i]![0]}, ${ws[i]![1]})`);
-        break;
-      }
-    }
-  }
-  for (const k of got.keys()) if (!want.has(k)) problems.push(`unexpected series ${k}`);
-  return problems.slice(0, 10);
 }
 
 /** buildSeries makes the data set: regular scrapes, irregular times and odd values, and late starters. */

@@ -36,6 +36,7 @@ t.test('Prometheus 2.42 replays our WAL', { skip: prometheusAvailable() ? false 
       `-blocks-storage.tsdb.dir=${tsdbDir}`,
       `-blocks-storage.filesystem.dir=${tsdbDir}-bucket`,
       `-blocks-storage.bucket-store.sync-dir=${tsdbDir}-sync`,
+      `-compactor.data-dir=${tsdbDir}-compactor`,
       '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
     ],
     port,

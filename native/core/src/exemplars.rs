@@ -25,7 +25,7 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::{Mutex, RwLock};
 
-use crate::head::{write_json_string, Head};
+use crate::head::{write_labels_json, Head};
 use crate::index::Matcher;
 use crate::labels::Labels;
 
@@ -237,7 +237,7 @@ impl ExemplarRing {
                 out.push(',');
             }
             out.push_str("{\"labels\":");
-            write_labels_json(out, labels);
+            write_labels_json(out, labels.iter());
             out.push_str(",\"value\":\"");
             write_prom_float(out, value);
             out.push_str("\",\"timestamp\":");
@@ -247,20 +247,6 @@ impl ExemplarRing {
         });
         n
     }
-}
-
-/// write_labels_json appends a label set as a JSON object.
-fn write_labels_json(out: &mut String, labels: &Labels) {
-    out.push('{');
-    for (j, (name, value)) in labels.iter().enumerate() {
-        if j > 0 {
-            out.push(',');
-        }
-        write_json_string(out, name);
-        out.push(':');
-        write_json_string(out, value);
-    }
-    out.push('}');
 }
 
 /// write_prom_float writes a value as Prometheus's API does
@@ -383,7 +369,7 @@ pub fn exemplars_json(
             out.push(',');
         }
         out.push_str("{\"seriesLabels\":");
-        write_labels_json(&mut out, labels);
+        write_labels_json(&mut out, labels.iter());
         out.push_str(",\"exemplars\":[");
         out.push_str(ex);
         out.push_str("]}");

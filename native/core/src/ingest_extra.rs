@@ -308,29 +308,6 @@ mod tests {
     use crate::ingest::ingest_write_request;
     use crate::metadata::{metadata_json, MetadataLimits, MetadataQuery};
 
-    fn varint(out: &mut Vec<u8>, mut x: u64) {
-        while x >= 0x80 {
-            out.push((x as u8) | 0x80);
-            x >>= 7;
-        }
-        out.push(x as u8);
-    }
-
-    fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
-        varint(out, field << 3 | 2);
-        varint(out, b.len() as u64);
-        out.extend_from_slice(b);
-    }
-
-    fn labels_into(out: &mut Vec<u8>, labels: &[(&str, &str)]) {
-        for (n, v) in labels {
-            let mut l = Vec::new();
-            bytes_field(&mut l, 1, n.as_bytes());
-            bytes_field(&mut l, 2, v.as_bytes());
-            bytes_field(out, 1, &l);
-        }
-    }
-
     type Ex<'a> = (&'a [(&'a str, &'a str)], f64, i64);
 
     struct Series<'a> {
@@ -340,43 +317,27 @@ mod tests {
     }
 
     fn body(series: &[Series<'_>], metadata: &[(i32, &str, &str, &str)]) -> Vec<u8> {
+        use crate::remote::test_encode as enc;
         let mut req = Vec::new();
         for s in series {
-            let mut ts = Vec::new();
-            labels_into(&mut ts, s.labels);
-            for (t, v) in s.samples {
-                let mut b = vec![0x09];
-                b.extend_from_slice(&v.to_le_bytes());
-                b.push(0x10);
-                varint(&mut b, *t as u64);
-                bytes_field(&mut ts, 2, &b);
-            }
+            let mut ts = enc::timeseries(s.labels, s.samples);
             for (labels, v, t) in s.exemplars {
-                let mut e = Vec::new();
-                labels_into(&mut e, labels);
-                e.push(0x11);
-                e.extend_from_slice(&v.to_le_bytes());
-                if *t != 0 {
-                    e.push(0x18);
-                    varint(&mut e, *t as u64);
-                }
-                bytes_field(&mut ts, 3, &e);
+                enc::put_bytes(&mut ts, 3, &enc::exemplar(labels, *v, *t));
             }
-            bytes_field(&mut req, 1, &ts);
+            enc::put_bytes(&mut req, 1, &ts);
         }
         for (t, name, help, unit) in metadata {
-            let mut m = Vec::new();
-            m.push(0x08);
-            varint(&mut m, *t as u64);
-            bytes_field(&mut m, 2, name.as_bytes());
-            bytes_field(&mut m, 4, help.as_bytes());
-            bytes_field(&mut m, 5, unit.as_bytes());
-            bytes_field(&mut req, 3, &m);
+            enc::put_bytes(&mut req, 3, &enc::metadata(*t, name, help, unit));
         }
         req
     }
 
     const NOW: i64 = 1_700_000_000_000;
+
+    /// push ingests `series` (no metadata) with room for 10 exemplars.
+    fn push(h: &Head, series: &[Series<'_>]) -> IngestResult {
+        ingest_write_request(h, &body(series, &[]), &limits(10))
+    }
 
     fn limits(max_exemplars: u64) -> IngestLimits {
         IngestLimits {
@@ -444,17 +405,13 @@ mod tests {
             (&[("trace_id", "old")], 3.0, NOW - 10 * 60_000),  // before the window
             (&[("trace_id", "future")], 3.0, NOW + 3_600_000), // after it
         ];
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: up,
-                    samples: &[(NOW, 1.0)],
-                    exemplars: exs,
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: up,
+                samples: &[(NOW, 1.0)],
+                exemplars: exs,
+            }],
         );
         assert_eq!(r.error_status, None, "{:?}", r.error_message);
         assert_eq!((r.exemplars, r.accepted_exemplars), (7, 2));
@@ -475,17 +432,13 @@ mod tests {
             r#"[{"seriesLabels":{"__name__":"up","job":"a"},"exemplars":[{"labels":{"trace_id":"early"},"value":"1","timestamp":1699999999},{"labels":{"trace_id":"late"},"value":"2","timestamp":1700000000}]}]"#
         );
         // All out of order: the push reports it (400), the sample is stored.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: up,
-                    samples: &[(NOW + 1, 1.0)],
-                    exemplars: &[(&[("trace_id", "x")], 1.0, NOW - 2000)],
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: up,
+                samples: &[(NOW + 1, 1.0)],
+                exemplars: &[(&[("trace_id", "x")], 1.0, NOW - 2000)],
+            }],
         );
         assert_eq!(
             (r.error_status, r.accepted_samples, r.failed_exemplars),
@@ -496,17 +449,13 @@ mod tests {
             "err: out of order exemplar. timestamp=2023-11-14T22:13:18Z, series=up{job=\"a\"}, exemplar={trace_id=\"x\"}"
         );
         // An exact repeat of the newest is accepted, not stored twice.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: up,
-                    samples: &[(NOW + 2, 1.0)],
-                    exemplars: &[(&[("trace_id", "late")], 2.0, NOW)],
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: up,
+                samples: &[(NOW + 2, 1.0)],
+                exemplars: &[(&[("trace_id", "late")], 2.0, NOW)],
+            }],
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 1));
         assert_eq!(exemplars::store().get(tenant).unwrap().lock().len(), 2);
@@ -519,24 +468,20 @@ mod tests {
         let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
         let a: &[(&str, &str)] = &[("__name__", "a")];
         let b: &[(&str, &str)] = &[("__name__", "b")];
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[
-                    Series {
-                        labels: a,
-                        samples: &[(NOW, 1.0)],
-                        exemplars: &[],
-                    },
-                    Series {
-                        labels: b,
-                        samples: &[],
-                        exemplars: &[(&[("trace_id", "1")], 1.0, NOW)],
-                    },
-                ],
-                &[],
-            ),
-            &limits(10),
+            &[
+                Series {
+                    labels: a,
+                    samples: &[(NOW, 1.0)],
+                    exemplars: &[],
+                },
+                Series {
+                    labels: b,
+                    samples: &[],
+                    exemplars: &[(&[("trace_id", "1")], 1.0, NOW)],
+                },
+            ],
         );
         assert_eq!(
             (r.error_status, r.accepted_samples, r.failed_exemplars),
@@ -547,38 +492,30 @@ mod tests {
             "the exemplar has been rejected because the related series has not been ingested yet (err-mimir-exemplar-series-missing). The affected exemplar is {trace_id=\"1\"} with timestamp 2023-11-14T22:13:20Z for series b"
         );
         // Exemplars alone for an existing series are stored.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[
-                    Series {
-                        labels: b,
-                        samples: &[(NOW, 1.0)],
-                        exemplars: &[],
-                    },
-                    Series {
-                        labels: a,
-                        samples: &[],
-                        exemplars: &[(&[("trace_id", "2")], 1.0, NOW)],
-                    },
-                ],
-                &[],
-            ),
-            &limits(10),
+            &[
+                Series {
+                    labels: b,
+                    samples: &[(NOW, 1.0)],
+                    exemplars: &[],
+                },
+                Series {
+                    labels: a,
+                    samples: &[],
+                    exemplars: &[(&[("trace_id", "2")], 1.0, NOW)],
+                },
+            ],
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 1));
         // A request of exemplars only is not sent on by the distributor.
-        let r = ingest_write_request(
+        let r = push(
             &h,
-            &body(
-                &[Series {
-                    labels: a,
-                    samples: &[],
-                    exemplars: &[(&[("trace_id", "3")], 1.0, NOW + 5)],
-                }],
-                &[],
-            ),
-            &limits(10),
+            &[Series {
+                labels: a,
+                samples: &[],
+                exemplars: &[(&[("trace_id", "3")], 1.0, NOW + 5)],
+            }],
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 0));
     }

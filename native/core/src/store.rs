@@ -16,7 +16,7 @@ use std::sync::{Arc, LazyLock};
 use parking_lot::RwLock;
 
 use crate::block::{Block, BlockError};
-use crate::head::{self, write_json_string, Head, SelectedSamples, TooManySamples};
+use crate::head::{self, write_owned_labels_json, Head, SelectedSamples, TooManySamples};
 use crate::index::Matcher;
 
 /// BlockRegistry maps each tenant to its open queryable blocks.
@@ -150,19 +150,6 @@ fn block_series(b: &Block, sets: &[Vec<Matcher>]) -> Result<Vec<u32>, BlockError
     Ok(ids)
 }
 
-fn write_labels(out: &mut String, labels: &[(String, String)]) {
-    out.push('{');
-    for (j, (n, v)) in labels.iter().enumerate() {
-        if j > 0 {
-            out.push(',');
-        }
-        write_json_string(out, n);
-        out.push(':');
-        write_json_string(out, v);
-    }
-    out.push('}');
-}
-
 /// Parts are one series' samples from each source that had some.
 type Parts = Vec<(Vec<f64>, Vec<f64>)>;
 
@@ -233,7 +220,7 @@ pub fn select_samples(
         if out.offsets.len() > 1 {
             out.labels_json.push(',');
         }
-        write_labels(&mut out.labels_json, &labels);
+        write_owned_labels_json(&mut out.labels_json, &labels);
         let end = u32::try_from(out.timestamps.len()).map_err(|_| SelectError::TooManySamples)?;
         out.offsets.push(end);
     }
@@ -317,7 +304,7 @@ pub fn series_json(
         if i > 0 {
             out.push(',');
         }
-        write_labels(&mut out, labels);
+        write_owned_labels_json(&mut out, labels);
     }
     out.push(']');
     Ok(out)
@@ -331,30 +318,7 @@ pub fn label_names(
     maxt: i64,
     limit: usize,
 ) -> Result<Vec<String>, SelectError> {
-    let head = head::db().get(tenant);
-    let blocks = registry().overlapping(tenant, mint, maxt);
-    let mut names: BTreeSet<String> = head
-        .as_ref()
-        .map(|h| h.label_names(sets, mint, maxt, 0).into_iter().collect())
-        .unwrap_or_default();
-    for b in &blocks {
-        if sets.is_empty() {
-            names.extend(
-                crate::index::IndexReader::label_names(b.index())
-                    .into_iter()
-                    .map(str::to_string),
-            );
-        } else {
-            for labels in series_labels(None, std::slice::from_ref(b), sets, mint, maxt)? {
-                names.extend(labels.into_iter().map(|(n, _)| n));
-            }
-        }
-    }
-    let mut out: Vec<String> = names.into_iter().filter(|n| !n.is_empty()).collect();
-    if limit > 0 {
-        out.truncate(limit);
-    }
-    Ok(out)
+    label_strings(tenant, None, sets, mint, maxt, limit)
 }
 
 /// label_values is `Head::label_values` over the head and blocks.
@@ -366,35 +330,50 @@ pub fn label_values(
     maxt: i64,
     limit: usize,
 ) -> Result<Vec<String>, SelectError> {
+    label_strings(tenant, Some(name), sets, mint, maxt, limit)
+}
+
+/// label_strings is [`label_names`] when `name` is None, else
+/// [`label_values`] of that name: sorted, unique, empty strings left out.
+fn label_strings(
+    tenant: &str,
+    name: Option<&str>,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+) -> Result<Vec<String>, SelectError> {
+    use crate::index::IndexReader;
     let head = head::db().get(tenant);
     let blocks = registry().overlapping(tenant, mint, maxt);
-    let mut values: BTreeSet<String> = head
+    let mut found: BTreeSet<String> = head
         .as_ref()
         .map(|h| {
-            h.label_values(name, sets, mint, maxt, 0)
-                .into_iter()
-                .collect()
+            match name {
+                None => h.label_names(sets, mint, maxt, 0),
+                Some(name) => h.label_values(name, sets, mint, maxt, 0),
+            }
+            .into_iter()
+            .collect()
         })
         .unwrap_or_default();
     for b in &blocks {
         if sets.is_empty() {
-            values.extend(
-                crate::index::IndexReader::label_values(b.index(), name)
-                    .into_iter()
-                    .map(str::to_string),
-            );
+            let strings = match name {
+                None => IndexReader::label_names(b.index()),
+                Some(name) => IndexReader::label_values(b.index(), name),
+            };
+            found.extend(strings.into_iter().map(str::to_string));
         } else {
             for labels in series_labels(None, std::slice::from_ref(b), sets, mint, maxt)? {
-                values.extend(
-                    labels
-                        .into_iter()
-                        .filter(|(n, _)| n == name)
-                        .map(|(_, v)| v),
-                );
+                found.extend(labels.into_iter().filter_map(|(n, v)| match name {
+                    None => Some(n),
+                    Some(name) => (n == name).then_some(v),
+                }));
             }
         }
     }
-    let mut out: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
+    let mut out: Vec<String> = found.into_iter().filter(|s| !s.is_empty()).collect();
     if limit > 0 {
         out.truncate(limit);
     }
@@ -491,7 +470,7 @@ pub fn select_chunks(
         if out.series_offsets.len() > 1 {
             out.labels_json.push(',');
         }
-        write_labels(&mut out.labels_json, &labels);
+        write_owned_labels_json(&mut out.labels_json, &labels);
         out.series_offsets
             .push(u32::try_from(out.encodings.len()).map_err(|_| too_big())?);
     }

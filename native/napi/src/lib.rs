@@ -282,20 +282,29 @@ pub fn ingest_snappy_write_request(
     compressed: Uint8Array,
     limits: IngestLimits,
 ) -> Option<IngestResult> {
+    with_snappy_body(&compressed, |body| {
+        let head = head::db().head(&tenant);
+        js_result(wal::ingest(&tenant, &head, body, &core_limits(&limits)))
+    })
+}
+
+/// with_snappy_body uncompresses raw (block) snappy `compressed` into the
+/// thread's SNAPPY_SCRATCH and runs `f` on it; None when the data is
+/// corrupt.
+pub(crate) fn with_snappy_body<R>(compressed: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {
     SNAPPY_SCRATCH.with(|scratch| {
         let mut buf = scratch.borrow_mut();
-        let len = snap::raw::decompress_len(&compressed).ok()?;
+        let len = snap::raw::decompress_len(compressed).ok()?;
         buf.resize(len, 0);
         let n = snap::raw::Decoder::new()
-            .decompress(&compressed, &mut buf)
+            .decompress(compressed, &mut buf)
             .ok()?;
-        let head = head::db().head(&tenant);
-        let result = wal::ingest(&tenant, &head, &buf[..n], &core_limits(&limits));
+        let result = f(&buf[..n]);
         // Keep the buffer for the next request unless one huge body grew it.
         if buf.capacity() > 64 << 20 {
             *buf = Vec::new();
         }
-        Some(js_result(result))
+        Some(result)
     })
 }
 

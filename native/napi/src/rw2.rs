@@ -8,9 +8,8 @@ use napi_derive::napi;
 
 use tsdb_core::head::{self, Head};
 use tsdb_core::ingest;
-use tsdb_core::wal;
 
-use crate::{core_limits, js_result, IngestLimits, IngestResult, SNAPPY_SCRATCH};
+use crate::{core_limits, js_result, with_snappy_body, IngestLimits, IngestResult};
 
 /// ingest_v2 is `wal::ingest` for a 2.0 body: logged to the tenant's WAL
 /// when storage is open.
@@ -20,14 +19,13 @@ fn ingest_v2(
     body: &[u8],
     limits: &ingest::IngestLimits,
 ) -> ingest::IngestResult {
-    match wal::storage().tenant(tenant) {
-        Ok(w) => ingest::ingest_write_request_v2_logged(head, w.as_deref(), body, limits),
-        Err(e) => ingest::IngestResult {
-            error_status: Some(503),
-            error_message: Some(e.to_string()),
-            ..Default::default()
-        },
-    }
+    crate::wal::ingest_logged(
+        tenant,
+        head,
+        body,
+        limits,
+        ingest::ingest_write_request_v2_logged,
+    )
 }
 
 /// ingest_write_request_v2 decodes an uncompressed remote-write 2.0
@@ -52,18 +50,8 @@ pub fn ingest_snappy_write_request_v2(
     compressed: Uint8Array,
     limits: IngestLimits,
 ) -> Option<IngestResult> {
-    SNAPPY_SCRATCH.with(|scratch| {
-        let mut buf = scratch.borrow_mut();
-        let len = snap::raw::decompress_len(&compressed).ok()?;
-        buf.resize(len, 0);
-        let n = snap::raw::Decoder::new()
-            .decompress(&compressed, &mut buf)
-            .ok()?;
+    with_snappy_body(&compressed, |body| {
         let head = head::db().head(&tenant);
-        let result = ingest_v2(&tenant, &head, &buf[..n], &core_limits(&limits));
-        if buf.capacity() > 64 << 20 {
-            *buf = Vec::new();
-        }
-        Some(js_result(result))
+        js_result(ingest_v2(&tenant, &head, body, &core_limits(&limits)))
     })
 }

@@ -87,6 +87,20 @@ pub fn open_storage(opts: StorageOptions) -> Result<Vec<WalTenant>> {
         .collect())
 }
 
+/// open_tenant_wal is the tenant's WAL for a replay by napi function `caller`;
+/// an error when storage is not open.
+fn open_tenant_wal(tenant: &str, caller: &str) -> Result<std::sync::Arc<wal::TenantWal>> {
+    wal::storage()
+        .tenant(tenant)
+        .map_err(|e| io_err("replay", e))?
+        .ok_or_else(|| {
+            Error::new(
+                Status::GenericFailure,
+                format!("{caller}: storage is not open"),
+            )
+        })
+}
+
 /// ReplayTask replays one segment on the libuv thread pool.
 pub struct ReplayTask {
     tenant: String,
@@ -94,15 +108,7 @@ pub struct ReplayTask {
 }
 
 fn replay(tenant: &str, segment: u32) -> Result<ReplayStats> {
-    let w = wal::storage()
-        .tenant(tenant)
-        .map_err(|e| io_err("replay", e))?
-        .ok_or_else(|| {
-            Error::new(
-                Status::GenericFailure,
-                "replayWalSegment: storage is not open",
-            )
-        })?;
+    let w = open_tenant_wal(tenant, "replayWalSegment")?;
     let head = head::db().head(tenant);
     w.replay_segment(&head, u64::from(segment)).map_err(|e| {
         io_err(
@@ -151,15 +157,7 @@ pub fn replay_wal_segment(tenant: String, segment: u32) -> AsyncTask<ReplayTask>
 }
 
 fn replay_checkpoint(tenant: &str) -> Result<ReplayStats> {
-    let w = wal::storage()
-        .tenant(tenant)
-        .map_err(|e| io_err("replay", e))?
-        .ok_or_else(|| {
-            Error::new(
-                Status::GenericFailure,
-                "replayWalCheckpoint: storage is not open",
-            )
-        })?;
+    let w = open_tenant_wal(tenant, "replayWalCheckpoint")?;
     let head = head::db().head(tenant);
     w.replay_checkpoint(&head)
         .map_err(|e| io_err(&format!("replay checkpoint of tenant {tenant}"), e))
@@ -209,8 +207,31 @@ pub fn ingest(
     body: &[u8],
     limits: &ingest::IngestLimits,
 ) -> ingest::IngestResult {
+    ingest_logged(
+        tenant,
+        head,
+        body,
+        limits,
+        ingest::ingest_write_request_logged,
+    )
+}
+
+/// IngestLogged is a core ingest entry point that logs to a tenant's WAL
+/// (`ingest_write_request_logged` and its protocol variants).
+pub type IngestLogged =
+    fn(&Head, Option<&wal::TenantWal>, &[u8], &ingest::IngestLimits) -> ingest::IngestResult;
+
+/// ingest_logged runs `decode_and_append` with the tenant's WAL when
+/// storage is open; a WAL that cannot be opened fails the push with 503.
+pub fn ingest_logged(
+    tenant: &str,
+    head: &Head,
+    body: &[u8],
+    limits: &ingest::IngestLimits,
+    decode_and_append: IngestLogged,
+) -> ingest::IngestResult {
     match wal::storage().tenant(tenant) {
-        Ok(w) => ingest::ingest_write_request_logged(head, w.as_deref(), body, limits),
+        Ok(w) => decode_and_append(head, w.as_deref(), body, limits),
         Err(e) => ingest::IngestResult {
             error_status: Some(503),
             error_message: Some(e.to_string()),

@@ -17,20 +17,40 @@ export interface ServerProcess {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** ExitStatus is how a child ended. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** SpawnedServer is a server child that may not listen yet. */
+export interface SpawnedServer {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<ExitStatus>;
+}
+
+/** spawnServer spawns the server on 127.0.0.1 (ephemeral port) with flags and, if given, env instead of this process's environment. */
+export function spawnServer(flags: string[], env?: NodeJS.ProcessEnv): SpawnedServer {
+  const child = spawn(process.execPath, [MAIN, '-server.http-listen-address=127.0.0.1', '-server.http-listen-port=0', ...flags], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<ExitStatus>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, stderr: () => stderr, exited };
+}
+
 /** startProcess spawns the server with flags and resolves once it listens (it may still be replaying). */
 export async function startProcess(flags: string[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [MAIN, '-server.http-listen-address=127.0.0.1', '-server.http-listen-port=0', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const s = spawnServer(flags);
+  const exited = s.exited.then((e) => e.code);
   const port = await new Promise<number>((resolve, reject) => {
-    child.stderr!.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      const m = /msg="server listening" addr=127\.0\.0\.1:(\d+)/.exec(stderr);
+    s.child.stderr!.on('data', () => {
+      const m = /msg="server listening" addr=127\.0\.0\.1:(\d+)/.exec(s.stderr());
       if (m) resolve(Number(m[1]));
     });
-    void exited.then((code) => reject(new Error(`server exited ${code}: ${stderr}`)));
+    void exited.then((code) => reject(new Error(`server exited ${code}: ${s.stderr()}`)));
   });
-  return { child, port, stderr: () => stderr, exited };
+  return { child: s.child, port, stderr: s.stderr, exited };
 }
 
 /** waitReady polls /ready until 200. */

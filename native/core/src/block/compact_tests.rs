@@ -5,30 +5,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::compact::SAMPLES_PER_CHUNK;
+use super::tests::TempDir;
 use super::tombstones::{encode_tombstones, Tombstones};
 use super::*;
 use crate::head::{Head, DEFAULT_CHUNK_RANGE};
 
 const H: i64 = 3_600_000;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let p = std::env::temp_dir().join(format!("tsdb-compact-test-{}", Ulid::new()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Samples maps (labels JSON, time) to value bits.
 type Samples = BTreeMap<(String, i64), u64>;
@@ -80,6 +62,14 @@ fn opts() -> CompactOptions {
     }
 }
 
+/// compact merges `sources` into a new block under `dir/out`: its meta and path.
+fn compact(dir: &Path, sources: &[PathBuf]) -> (BlockMeta, PathBuf) {
+    let out = dir.join("out");
+    let meta = compact_blocks(sources, &out, &opts()).unwrap().unwrap();
+    let path = out.join(meta.ulid.to_string());
+    (meta, path)
+}
+
 #[test]
 fn adjacent_blocks_merge_copying_chunks() {
     let dir = TempDir::new();
@@ -101,11 +91,7 @@ fn adjacent_blocks_merge_copying_chunks() {
         2 * H,
         4 * H,
     );
-    let out = dir.path().join("out");
-    let meta = compact_blocks(&[a.clone(), b.clone()], &out, &opts())
-        .unwrap()
-        .unwrap();
-    let merged = out.join(meta.ulid.to_string());
+    let (meta, merged) = compact(dir.path(), &[a.clone(), b.clone()]);
     let mut want = read_all(&a);
     want.extend(read_all(&b));
     assert_eq!(read_all(&merged), want);
@@ -165,11 +151,7 @@ fn overlapping_blocks_deduplicate_by_timestamp() {
         0,
         2 * H,
     );
-    let out = dir.path().join("out");
-    let meta = compact_blocks(&[a.clone(), b.clone()], &out, &opts())
-        .unwrap()
-        .unwrap();
-    let merged = out.join(meta.ulid.to_string());
+    let (meta, merged) = compact(dir.path(), &[a.clone(), b.clone()]);
     let mut want = read_all(&a);
     want.extend(read_all(&b));
     let got = read_all(&merged);
@@ -213,11 +195,7 @@ fn tombstones_are_applied_and_levels_nest() {
     std::fs::write(a.join("tombstones"), encode_tombstones(&ts)).unwrap();
     let before = read_all(&a);
 
-    let out = dir.path().join("out");
-    let first = compact_blocks(&[a.clone(), b.clone()], &out, &opts())
-        .unwrap()
-        .unwrap();
-    let merged = out.join(first.ulid.to_string());
+    let (first, merged) = compact(dir.path(), &[a.clone(), b.clone()]);
     let got = read_all(&merged);
     let mut want = before.clone();
     want.extend(read_all(&b));
@@ -233,9 +211,7 @@ fn tombstones_are_applied_and_levels_nest() {
         6 * H,
     );
     let mc = BlockMeta::read(&c).unwrap();
-    let second = compact_blocks(&[merged.clone(), c.clone()], &out, &opts())
-        .unwrap()
-        .unwrap();
+    let (second, _) = compact(dir.path(), &[merged.clone(), c.clone()]);
     assert_eq!(second.compaction_level, 3);
     let mut sources = first.compaction_sources.clone();
     sources.push(mc.ulid);

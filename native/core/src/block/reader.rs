@@ -16,22 +16,8 @@ use super::meta::BlockMeta;
 use super::tombstones::{decode_tombstones, Tombstones};
 use super::BlockError;
 use crate::chunkenc::{XorIterator, ENCODING_XOR};
-use crate::head::{write_json_string, SelectedSamples};
+use crate::head::{write_owned_labels_json, SelectedSamples};
 use crate::index::{postings, select_postings, Matcher};
-
-/// write_labels_json appends one label set as a JSON object.
-fn write_labels_json(out: &mut String, labels: &[(String, String)]) {
-    out.push('{');
-    for (j, (n, v)) in labels.iter().enumerate() {
-        if j > 0 {
-            out.push(',');
-        }
-        write_json_string(out, n);
-        out.push(':');
-        write_json_string(out, v);
-    }
-    out.push('}');
-}
 
 /// SelectedChunks are the raw chunks of the selected series, flat: series
 /// `i` (labels `i` of the JSON array) owns chunks
@@ -170,7 +156,7 @@ impl Block {
             if out.series_offsets.len() > 1 {
                 out.labels_json.push(',');
             }
-            write_labels_json(&mut out.labels_json, &s.labels);
+            write_owned_labels_json(&mut out.labels_json, &s.labels);
             out.series_offsets.push(out.encodings.len() as u32);
         }
         out.labels_json.push(']');
@@ -264,7 +250,7 @@ impl Block {
             if out.offsets.len() > 1 {
                 out.labels_json.push(',');
             }
-            write_labels_json(&mut out.labels_json, &labels);
+            write_owned_labels_json(&mut out.labels_json, &labels);
             let end = u32::try_from(out.timestamps.len()).map_err(|_| {
                 BlockError::InvalidArgument("more than 2^32 samples selected".to_string())
             })?;

@@ -12,16 +12,17 @@ use crate::chunkenc::{decode_all, ENCODING_XOR};
 use crate::head::{Head, DEFAULT_CHUNK_RANGE};
 use crate::index::{postings_for_matchers, IndexReader, MatchType, Matcher};
 
-/// TempDir is a directory under the system temp dir removed on drop.
-struct TempDir(PathBuf);
+/// TempDir is a directory under the system temp dir removed on drop (the
+/// block module's tests share it).
+pub(super) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         let p = std::env::temp_dir().join(format!("tsdb-block-test-{}", Ulid::new()));
         std::fs::create_dir_all(&p).unwrap();
         TempDir(p)
     }
-    fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.0
     }
 }

@@ -188,23 +188,10 @@ pub fn verify_block(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::block::{BlockWriteOptions, BlockWriter, Ulid};
+    use crate::block::tests::TempDir;
+    use crate::block::{BlockWriteOptions, BlockWriter};
     use crate::chunkenc::XorAppender;
     use std::path::PathBuf;
-
-    struct TempDir(PathBuf);
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn temp_dir() -> TempDir {
-        let p = std::env::temp_dir().join(format!("tsdb-verify-test-{}", Ulid::new()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
 
     fn chunk(from: i64, n: i64, step: i64) -> (i64, i64, Vec<u8>) {
         let mut a = XorAppender::new();
@@ -233,8 +220,8 @@ mod tests {
 
     #[test]
     fn a_good_block_verifies_with_its_totals() {
-        let dir = temp_dir();
-        let b = two_series_block(&dir.0);
+        let dir = TempDir::new();
+        let b = two_series_block(dir.path());
         let stats = verify_block(&b, 0, 10_000, true).unwrap();
         assert_eq!(
             stats,
@@ -250,8 +237,8 @@ mod tests {
 
     #[test]
     fn chunks_outside_the_declared_range_are_refused() {
-        let dir = temp_dir();
-        let b = two_series_block(&dir.0);
+        let dir = TempDir::new();
+        let b = two_series_block(dir.path());
         let err = verify_block(&b, 0, 6_000, false).unwrap_err().to_string();
         assert!(
             err.contains(r#"series {__name__="a", job="x"}: chunk"#)
@@ -262,8 +249,8 @@ mod tests {
 
     #[test]
     fn a_damaged_chunk_fails_only_when_chunks_are_checked() {
-        let dir = temp_dir();
-        let b = two_series_block(&dir.0);
+        let dir = TempDir::new();
+        let b = two_series_block(dir.path());
         let seg = b.join("chunks").join("000001");
         let mut data = std::fs::read(&seg).unwrap();
         let n = data.len();
@@ -279,8 +266,8 @@ mod tests {
 
     #[test]
     fn a_truncated_chunk_file_or_missing_index_fails() {
-        let dir = temp_dir();
-        let b = two_series_block(&dir.0);
+        let dir = TempDir::new();
+        let b = two_series_block(dir.path());
         let seg = b.join("chunks").join("000001");
         let len = std::fs::metadata(&seg).unwrap().len();
         std::fs::OpenOptions::new()

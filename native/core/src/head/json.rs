@@ -44,6 +44,29 @@ pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// write_labels_json appends a label set as a JSON object,
+/// `{"name":"value",...}`, in the order given.
+pub fn write_labels_json<'a>(
+    out: &mut String,
+    labels: impl IntoIterator<Item = (&'a str, &'a str)>,
+) {
+    out.push('{');
+    for (j, (name, value)) in labels.into_iter().enumerate() {
+        if j > 0 {
+            out.push(',');
+        }
+        write_json_string(out, name);
+        out.push(':');
+        write_json_string(out, value);
+    }
+    out.push('}');
+}
+
+/// write_owned_labels_json is [`write_labels_json`] for owned pairs.
+pub fn write_owned_labels_json(out: &mut String, labels: &[(String, String)]) {
+    write_labels_json(out, labels.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,7 @@ pub use append::format_rfc3339_nano;
 pub use append::{AppendErrorKind, HeadAppender, SeriesAppendResult};
 pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
+pub use json::{write_labels_json, write_owned_labels_json};
 pub use read::{build_matcher_sets, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE};
 pub use select_range::SelectedRange;
 pub use series::MemSeries;
@@ -295,17 +296,8 @@ impl Head {
     /// name, no empty values) or creates it. Returns the series and whether
     /// it was created. Existing series are found under the shared lock only.
     pub fn get_or_create(&self, labels: &[(&str, &str)]) -> (Arc<MemSeries>, bool) {
-        let hash = hash_labels(labels);
-        if let Some(s) = self.index.read().find(hash, labels) {
-            return (Arc::clone(s), false);
-        }
-        let mut idx = self.index.write();
-        if let Some(s) = idx.find(hash, labels) {
-            return (Arc::clone(s), false);
-        }
-        let series_ref =
-            u32::try_from(idx.series.len() + 1).expect("more than u32::MAX series in one head");
-        (idx.insert(hash, series_ref, labels), true)
+        // Ref 0 is never free: a new series gets the next ref.
+        self.get_or_create_at(labels, 0)
     }
 
     /// get_or_create_at is `get_or_create` for WAL replay: a new series

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use crate::chunkenc::XorIterator;
 use crate::index::{postings_for_matchers, MatchType, Matcher};
 
-use super::json::write_json_string;
-use super::series::{Labels, MemSeries};
+use super::json::write_labels_json;
+use super::series::MemSeries;
 use super::Head;
 
 /// build_matcher_sets turns `(type, name, value)` triples (type as
@@ -71,20 +71,6 @@ pub struct SelectedSamples {
     /// Sample times in ms, ascending within a series.
     pub timestamps: Vec<f64>,
     pub values: Vec<f64>,
-}
-
-/// write_labels_json appends one label set as a JSON object.
-pub(super) fn write_labels_json(out: &mut String, labels: &Labels) {
-    out.push('{');
-    for (j, (name, value)) in labels.iter().enumerate() {
-        if j > 0 {
-            out.push(',');
-        }
-        write_json_string(out, name);
-        out.push(':');
-        write_json_string(out, value);
-    }
-    out.push('}');
 }
 
 impl MemSeries {
@@ -151,7 +137,7 @@ impl Head {
             if out.offsets.len() > 1 {
                 out.labels_json.push(',');
             }
-            write_labels_json(&mut out.labels_json, &s.labels);
+            write_labels_json(&mut out.labels_json, s.labels.iter());
             // More than u32::MAX samples can only exceed any sane limit.
             let end = u32::try_from(out.timestamps.len()).map_err(|_| TooManySamples)?;
             out.offsets.push(end);
@@ -200,7 +186,7 @@ impl Head {
             if out.series_offsets.len() > 1 {
                 out.labels_json.push(',');
             }
-            write_labels_json(&mut out.labels_json, &s.labels);
+            write_labels_json(&mut out.labels_json, s.labels.iter());
             out.series_offsets
                 .push(u32::try_from(out.encodings.len()).map_err(|_| too_big())?);
         }
@@ -265,7 +251,7 @@ impl Head {
             if i > 0 {
                 out.push(',');
             }
-            write_labels_json(&mut out, &s.labels);
+            write_labels_json(&mut out, s.labels.iter());
         }
         out.push(']');
         out

@@ -12,7 +12,7 @@ use crate::chunkenc::XorIterator;
 use crate::index::Matcher;
 use crate::promql::{is_stale, KernelError, RangeEval, RangeFn};
 
-use super::read::write_labels_json;
+use super::json::write_labels_json;
 use super::series::MemSeries;
 use super::Head;
 
@@ -134,7 +134,7 @@ impl Head {
             if kept > 0 {
                 out.labels_json.push(',');
             }
-            write_labels_json(&mut out.labels_json, &s.labels);
+            write_labels_json(&mut out.labels_json, s.labels.iter());
             kept += 1;
         }
         out.labels_json.push(']');

@@ -4,6 +4,7 @@
 //! label names sanitised to `[a-zA-Z0-9_]`, attribute values as strings.
 
 use super::model::{AnyValue, KeyValue};
+use crate::head::write_json_string;
 
 fn is_metric_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == ':' || c == '_'
@@ -247,7 +248,7 @@ fn es6_number(d: f64) -> String {
 fn json_value(v: &AnyValue<'_>, out: &mut String) {
     match v {
         AnyValue::Empty => out.push_str("null"),
-        AnyValue::String(s) => json_string(s, out),
+        AnyValue::String(s) => write_json_string(out, s),
         AnyValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         AnyValue::Int(i) => out.push_str(&i.to_string()),
         AnyValue::Double(d) => {
@@ -257,7 +258,7 @@ fn json_value(v: &AnyValue<'_>, out: &mut String) {
                 out.push_str("null");
             }
         }
-        AnyValue::Bytes(b) => json_string(&base64(b), out),
+        AnyValue::Bytes(b) => write_json_string(out, &base64(b)),
         AnyValue::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
@@ -283,36 +284,13 @@ fn json_value(v: &AnyValue<'_>, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                json_string(&kv.key, out);
+                write_json_string(out, &kv.key);
                 out.push(':');
                 json_value(&kv.value, out);
             }
             out.push('}');
         }
     }
-}
-
-/// json_string quotes `s` as Go's encoding/json (HTML characters escaped).
-pub fn json_string(s: &str, out: &mut String) {
-    use std::fmt::Write;
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 fn base64(b: &[u8]) -> String {

@@ -38,12 +38,7 @@ use std::borrow::Cow;
 
 use super::model::*;
 
-const WT_VARINT: u8 = 0;
-const WT_FIXED64: u8 = 1;
-const WT_LEN: u8 = 2;
-const WT_START_GROUP: u8 = 3;
-const WT_END_GROUP: u8 = 4;
-const WT_FIXED32: u8 = 5;
+use crate::remote::wire::{self, repeated_messages, Reader};
 
 /// MAX_DEPTH bounds the nesting of attribute values (arrays and maps).
 const MAX_DEPTH: usize = 64;
@@ -58,190 +53,24 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
-fn eof() -> DecodeError {
-    DecodeError("unexpected EOF".to_string())
+impl From<wire::DecodeError> for DecodeError {
+    fn from(e: wire::DecodeError) -> Self {
+        DecodeError(e.into_message())
+    }
 }
 
 type Result<T> = std::result::Result<T, DecodeError>;
 
-/// Reader walks the fields of one message.
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-    message: &'static str,
-}
-
-impl<'a> Reader<'a> {
-    fn new(buf: &'a [u8], message: &'static str) -> Self {
-        Reader {
-            buf,
-            pos: 0,
-            message,
-        }
-    }
-
-    fn more(&self) -> bool {
-        self.pos < self.buf.len()
-    }
-
-    fn varint(&mut self) -> Result<u64> {
-        let mut x: u64 = 0;
-        let mut shift = 0u32;
-        loop {
-            if shift >= 64 {
-                return Err(DecodeError("proto: integer overflow".to_string()));
-            }
-            let b = *self.buf.get(self.pos).ok_or_else(eof)?;
-            self.pos += 1;
-            x |= u64::from(b & 0x7f) << shift;
-            if b < 0x80 {
-                return Ok(x);
-            }
-            shift += 7;
-        }
-    }
-
-    /// tag reads a field key: (field number, wire type).
-    fn tag(&mut self) -> Result<(u32, u8)> {
-        let key = self.varint()?;
-        let field = (key >> 3) as i32;
-        let wt = (key & 7) as u8;
-        if wt == WT_END_GROUP {
-            return Err(DecodeError(format!(
-                "proto: {}: wiretype end group for non-group",
-                self.message
-            )));
-        }
-        if field <= 0 {
-            return Err(DecodeError(format!(
-                "proto: {}: illegal tag {field} (wire type {wt})",
-                self.message
-            )));
-        }
-        Ok((field as u32, wt))
-    }
-
-    fn fixed64(&mut self) -> Result<u64> {
-        let end = self.pos.checked_add(8).ok_or_else(eof)?;
-        let b: [u8; 8] = self
-            .buf
-            .get(self.pos..end)
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(eof)?;
-        self.pos = end;
-        Ok(u64::from_le_bytes(b))
-    }
-
-    fn bytes(&mut self) -> Result<&'a [u8]> {
-        let len = self.varint()?;
-        if len > i64::MAX as u64 {
-            return Err(DecodeError(
-                "proto: negative length found during unmarshaling".to_string(),
-            ));
-        }
-        let end = self
-            .pos
-            .checked_add(len as usize)
-            .filter(|e| *e <= self.buf.len())
-            .ok_or_else(eof)?;
-        let b = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(b)
-    }
-
-    fn str(&mut self, field: &str) -> Result<Cow<'a, str>> {
-        let b = self.bytes()?;
-        std::str::from_utf8(b).map(Cow::Borrowed).map_err(|_| {
-            DecodeError(format!(
-                "proto: {}: invalid UTF-8 in field {field}",
-                self.message
-            ))
-        })
-    }
-
-    /// skip skips the value of a field whose key was just read.
-    fn skip(&mut self, wt: u8) -> Result<()> {
-        let mut depth = 0usize;
-        let mut wt = wt;
-        loop {
-            match wt {
-                WT_VARINT => {
-                    self.varint()?;
-                }
-                WT_FIXED64 => self.pos = self.pos.saturating_add(8),
-                WT_LEN => {
-                    self.bytes()?;
-                }
-                WT_START_GROUP => depth += 1,
-                WT_END_GROUP => {
-                    if depth == 0 {
-                        return Err(DecodeError("proto: unexpected end of group".to_string()));
-                    }
-                    depth -= 1;
-                }
-                WT_FIXED32 => self.pos = self.pos.saturating_add(4),
-                other => return Err(DecodeError(format!("proto: illegal wireType {other}"))),
-            }
-            if self.pos > self.buf.len() {
-                return Err(eof());
-            }
-            if depth == 0 {
-                return Ok(());
-            }
-            wt = (self.varint()? & 7) as u8;
-        }
-    }
-
-    fn expect(&self, got: u8, want: u8, field: &str) -> Result<()> {
-        if got == want {
-            Ok(())
-        } else {
-            Err(DecodeError(format!(
-                "proto: wrong wireType = {got} for field {field}"
-            )))
-        }
-    }
-
-    /// repeated_fixed64 appends a `repeated fixed64/double` field, packed
-    /// or not.
-    fn repeated_fixed64(&mut self, wt: u8, field: &str, out: &mut Vec<u64>) -> Result<()> {
-        match wt {
-            WT_FIXED64 => out.push(self.fixed64()?),
-            WT_LEN => {
-                let b = self.bytes()?;
-                if b.len() % 8 != 0 {
-                    return Err(eof());
-                }
-                out.extend(
-                    b.chunks_exact(8)
-                        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes"))),
-                );
-            }
-            _ => {
-                return Err(DecodeError(format!(
-                    "proto: wrong wireType = {wt} for field {field}"
-                )))
-            }
-        }
-        Ok(())
-    }
-}
-
 /// decode_export_request decodes a protobuf `ExportMetricsServiceRequest`.
 pub fn decode_export_request(buf: &[u8]) -> Result<ExportRequest<'_>> {
-    let mut r = Reader::new(buf, "ExportMetricsServiceRequest");
-    let mut out = ExportRequest::default();
-    while r.more() {
-        let (field, wt) = r.tag()?;
-        match field {
-            1 => {
-                r.expect(wt, WT_LEN, "ResourceMetrics")?;
-                out.resource_metrics.push(resource_metrics(r.bytes()?)?);
-            }
-            _ => r.skip(wt)?,
-        }
-    }
-    Ok(out)
+    let resource_metrics = repeated_messages(
+        buf,
+        "ExportMetricsServiceRequest",
+        1,
+        "ResourceMetrics",
+        resource_metrics,
+    )?;
+    Ok(ExportRequest { resource_metrics })
 }
 
 fn resource_metrics(buf: &[u8]) -> Result<ResourceMetrics<'_>> {
@@ -250,23 +79,16 @@ fn resource_metrics(buf: &[u8]) -> Result<ResourceMetrics<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                r.expect(wt, WT_LEN, "Resource")?;
-                let mut res = Reader::new(r.bytes()?, "Resource");
-                while res.more() {
-                    let (f, w) = res.tag()?;
-                    if f == 1 {
-                        res.expect(w, WT_LEN, "Attributes")?;
-                        out.resource.push(key_value(res.bytes()?, 0)?);
-                    } else {
-                        res.skip(w)?;
-                    }
-                }
-            }
-            2 => {
-                r.expect(wt, WT_LEN, "ScopeMetrics")?;
-                out.scope_metrics.push(scope_metrics(r.bytes()?)?);
-            }
+            1 => out.resource.extend(repeated_messages(
+                r.bytes_field(wt, "Resource")?,
+                "Resource",
+                1,
+                "Attributes",
+                |b| key_value(b, 0),
+            )?),
+            2 => out
+                .scope_metrics
+                .push(scope_metrics(r.bytes_field(wt, "ScopeMetrics")?)?),
             _ => r.skip(wt)?,
         }
     }
@@ -280,35 +102,21 @@ fn scope_metrics(buf: &[u8]) -> Result<ScopeMetrics<'_>> {
         let (field, wt) = r.tag()?;
         match field {
             1 => {
-                r.expect(wt, WT_LEN, "Scope")?;
-                let mut s = Reader::new(r.bytes()?, "InstrumentationScope");
+                let mut s = Reader::new(r.bytes_field(wt, "Scope")?, "InstrumentationScope");
                 while s.more() {
                     let (f, w) = s.tag()?;
                     match f {
-                        1 => {
-                            s.expect(w, WT_LEN, "Name")?;
-                            out.scope_name = s.str("Name")?;
-                        }
-                        2 => {
-                            s.expect(w, WT_LEN, "Version")?;
-                            out.scope_version = s.str("Version")?;
-                        }
-                        3 => {
-                            s.expect(w, WT_LEN, "Attributes")?;
-                            out.scope_attributes.push(key_value(s.bytes()?, 0)?);
-                        }
+                        1 => out.scope_name = s.str_field(w, "Name")?.into(),
+                        2 => out.scope_version = s.str_field(w, "Version")?.into(),
+                        3 => out
+                            .scope_attributes
+                            .push(key_value(s.bytes_field(w, "Attributes")?, 0)?),
                         _ => s.skip(w)?,
                     }
                 }
             }
-            2 => {
-                r.expect(wt, WT_LEN, "Metrics")?;
-                out.metrics.push(metric(r.bytes()?)?);
-            }
-            3 => {
-                r.expect(wt, WT_LEN, "SchemaUrl")?;
-                out.schema_url = r.str("SchemaUrl")?;
-            }
+            2 => out.metrics.push(metric(r.bytes_field(wt, "Metrics")?)?),
+            3 => out.schema_url = r.str_field(wt, "SchemaUrl")?.into(),
             _ => r.skip(wt)?,
         }
     }
@@ -321,44 +129,25 @@ fn metric(buf: &[u8]) -> Result<Metric<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                r.expect(wt, WT_LEN, "Name")?;
-                out.name = r.str("Name")?;
-            }
-            2 => {
-                r.expect(wt, WT_LEN, "Description")?;
-                out.description = r.str("Description")?;
-            }
-            3 => {
-                r.expect(wt, WT_LEN, "Unit")?;
-                out.unit = r.str("Unit")?;
-            }
+            1 => out.name = r.str_field(wt, "Name")?.into(),
+            2 => out.description = r.str_field(wt, "Description")?.into(),
+            3 => out.unit = r.str_field(wt, "Unit")?.into(),
             5 => {
-                r.expect(wt, WT_LEN, "Gauge")?;
-                let (points, _, _) = number_points(r.bytes()?, "Gauge")?;
+                let (points, _, _) = number_points(r.bytes_field(wt, "Gauge")?, "Gauge")?;
                 out.data = MetricData::Gauge(points);
             }
             7 => {
-                r.expect(wt, WT_LEN, "Sum")?;
-                let (points, temporality, monotonic) = number_points(r.bytes()?, "Sum")?;
+                let (points, temporality, monotonic) =
+                    number_points(r.bytes_field(wt, "Sum")?, "Sum")?;
                 out.data = MetricData::Sum {
                     points,
                     temporality,
                     monotonic,
                 };
             }
-            9 => {
-                r.expect(wt, WT_LEN, "Histogram")?;
-                out.data = histogram(r.bytes()?)?;
-            }
-            10 => {
-                r.expect(wt, WT_LEN, "ExponentialHistogram")?;
-                out.data = exponential_histogram(r.bytes()?)?;
-            }
-            11 => {
-                r.expect(wt, WT_LEN, "Summary")?;
-                out.data = summary(r.bytes()?)?;
-            }
+            9 => out.data = histogram(r.bytes_field(wt, "Histogram")?)?,
+            10 => out.data = exponential_histogram(r.bytes_field(wt, "ExponentialHistogram")?)?,
+            11 => out.data = summary(r.bytes_field(wt, "Summary")?)?,
             _ => r.skip(wt)?,
         }
     }
@@ -375,18 +164,11 @@ fn number_points<'a>(
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                r.expect(wt, WT_LEN, "DataPoints")?;
-                points.push(number_point(r.bytes()?)?);
-            }
+            1 => points.push(number_point(r.bytes_field(wt, "DataPoints")?)?),
             2 if message == "Sum" => {
-                r.expect(wt, WT_VARINT, "AggregationTemporality")?;
-                temporality = r.varint()? as i32;
+                temporality = r.varint_field(wt, "AggregationTemporality")? as i32
             }
-            3 if message == "Sum" => {
-                r.expect(wt, WT_VARINT, "IsMonotonic")?;
-                monotonic = r.varint()? != 0;
-            }
+            3 if message == "Sum" => monotonic = r.varint_field(wt, "IsMonotonic")? != 0,
             _ => r.skip(wt)?,
         }
     }
@@ -399,26 +181,13 @@ fn number_point(buf: &[u8]) -> Result<NumberPoint<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            7 => {
-                r.expect(wt, WT_LEN, "Attributes")?;
-                p.attributes.push(key_value(r.bytes()?, 0)?);
-            }
-            3 => {
-                r.expect(wt, WT_FIXED64, "TimeUnixNano")?;
-                p.time_unix_nano = r.fixed64()?;
-            }
-            4 => {
-                r.expect(wt, WT_FIXED64, "AsDouble")?;
-                p.value = f64::from_bits(r.fixed64()?);
-            }
-            6 => {
-                r.expect(wt, WT_FIXED64, "AsInt")?;
-                p.value = r.fixed64()? as i64 as f64;
-            }
-            8 => {
-                r.expect(wt, WT_VARINT, "Flags")?;
-                p.flags = r.varint()? as u32;
-            }
+            7 => p
+                .attributes
+                .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
+            4 => p.value = r.f64_field(wt, "AsDouble")?,
+            6 => p.value = r.fixed64_field(wt, "AsInt")? as i64 as f64,
+            8 => p.flags = r.varint_field(wt, "Flags")? as u32,
             _ => r.skip(wt)?,
         }
     }
@@ -431,14 +200,8 @@ fn histogram(buf: &[u8]) -> Result<MetricData<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                r.expect(wt, WT_LEN, "DataPoints")?;
-                points.push(histogram_point(r.bytes()?)?);
-            }
-            2 => {
-                r.expect(wt, WT_VARINT, "AggregationTemporality")?;
-                temporality = r.varint()? as i32;
-            }
+            1 => points.push(histogram_point(r.bytes_field(wt, "DataPoints")?)?),
+            2 => temporality = r.varint_field(wt, "AggregationTemporality")? as i32,
             _ => r.skip(wt)?,
         }
     }
@@ -455,28 +218,15 @@ fn histogram_point(buf: &[u8]) -> Result<HistogramPoint<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            9 => {
-                r.expect(wt, WT_LEN, "Attributes")?;
-                p.attributes.push(key_value(r.bytes()?, 0)?);
-            }
-            3 => {
-                r.expect(wt, WT_FIXED64, "TimeUnixNano")?;
-                p.time_unix_nano = r.fixed64()?;
-            }
-            4 => {
-                r.expect(wt, WT_FIXED64, "Count")?;
-                p.count = r.fixed64()?;
-            }
-            5 => {
-                r.expect(wt, WT_FIXED64, "Sum")?;
-                p.sum = Some(f64::from_bits(r.fixed64()?));
-            }
+            9 => p
+                .attributes
+                .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
+            4 => p.count = r.fixed64_field(wt, "Count")?,
+            5 => p.sum = Some(r.f64_field(wt, "Sum")?),
             6 => r.repeated_fixed64(wt, "BucketCounts", &mut p.bucket_counts)?,
             7 => r.repeated_fixed64(wt, "ExplicitBounds", &mut bounds)?,
-            10 => {
-                r.expect(wt, WT_VARINT, "Flags")?;
-                p.flags = r.varint()? as u32;
-            }
+            10 => p.flags = r.varint_field(wt, "Flags")? as u32,
             _ => r.skip(wt)?,
         }
     }
@@ -491,24 +241,22 @@ fn exponential_histogram(buf: &[u8]) -> Result<MetricData<'_>> {
         let (field, wt) = r.tag()?;
         match field {
             1 => {
-                r.expect(wt, WT_LEN, "DataPoints")?;
-                let mut p = Reader::new(r.bytes()?, "ExponentialHistogramDataPoint");
+                let mut p = Reader::new(
+                    r.bytes_field(wt, "DataPoints")?,
+                    "ExponentialHistogramDataPoint",
+                );
                 let mut t = 0u64;
                 while p.more() {
                     let (f, w) = p.tag()?;
                     if f == 3 {
-                        p.expect(w, WT_FIXED64, "TimeUnixNano")?;
-                        t = p.fixed64()?;
+                        t = p.fixed64_field(w, "TimeUnixNano")?;
                     } else {
                         p.skip(w)?;
                     }
                 }
                 times.push(t);
             }
-            2 => {
-                r.expect(wt, WT_VARINT, "AggregationTemporality")?;
-                temporality = r.varint()? as i32;
-            }
+            2 => temporality = r.varint_field(wt, "AggregationTemporality")? as i32,
             _ => r.skip(wt)?,
         }
     }
@@ -516,17 +264,7 @@ fn exponential_histogram(buf: &[u8]) -> Result<MetricData<'_>> {
 }
 
 fn summary(buf: &[u8]) -> Result<MetricData<'_>> {
-    let mut r = Reader::new(buf, "Summary");
-    let mut points = Vec::new();
-    while r.more() {
-        let (field, wt) = r.tag()?;
-        if field == 1 {
-            r.expect(wt, WT_LEN, "DataPoints")?;
-            points.push(summary_point(r.bytes()?)?);
-        } else {
-            r.skip(wt)?;
-        }
-    }
+    let points = repeated_messages(buf, "Summary", 1, "DataPoints", summary_point)?;
     Ok(MetricData::Summary(points))
 }
 
@@ -536,46 +274,29 @@ fn summary_point(buf: &[u8]) -> Result<SummaryPoint<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            7 => {
-                r.expect(wt, WT_LEN, "Attributes")?;
-                p.attributes.push(key_value(r.bytes()?, 0)?);
-            }
-            3 => {
-                r.expect(wt, WT_FIXED64, "TimeUnixNano")?;
-                p.time_unix_nano = r.fixed64()?;
-            }
-            4 => {
-                r.expect(wt, WT_FIXED64, "Count")?;
-                p.count = r.fixed64()?;
-            }
-            5 => {
-                r.expect(wt, WT_FIXED64, "Sum")?;
-                p.sum = f64::from_bits(r.fixed64()?);
-            }
+            7 => p
+                .attributes
+                .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
+            4 => p.count = r.fixed64_field(wt, "Count")?,
+            5 => p.sum = r.f64_field(wt, "Sum")?,
             6 => {
-                r.expect(wt, WT_LEN, "QuantileValues")?;
-                let mut q = Reader::new(r.bytes()?, "SummaryDataPoint_ValueAtQuantile");
+                let mut q = Reader::new(
+                    r.bytes_field(wt, "QuantileValues")?,
+                    "SummaryDataPoint_ValueAtQuantile",
+                );
                 let (mut quantile, mut value) = (0.0, 0.0);
                 while q.more() {
                     let (f, w) = q.tag()?;
                     match f {
-                        1 => {
-                            q.expect(w, WT_FIXED64, "Quantile")?;
-                            quantile = f64::from_bits(q.fixed64()?);
-                        }
-                        2 => {
-                            q.expect(w, WT_FIXED64, "Value")?;
-                            value = f64::from_bits(q.fixed64()?);
-                        }
+                        1 => quantile = q.f64_field(w, "Quantile")?,
+                        2 => value = q.f64_field(w, "Value")?,
                         _ => q.skip(w)?,
                     }
                 }
                 p.quantiles.push((quantile, value));
             }
-            8 => {
-                r.expect(wt, WT_VARINT, "Flags")?;
-                p.flags = r.varint()? as u32;
-            }
+            8 => p.flags = r.varint_field(wt, "Flags")? as u32,
             _ => r.skip(wt)?,
         }
     }
@@ -591,14 +312,8 @@ fn key_value(buf: &[u8], depth: usize) -> Result<KeyValue<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                r.expect(wt, WT_LEN, "Key")?;
-                kv.key = r.str("Key")?;
-            }
-            2 => {
-                r.expect(wt, WT_LEN, "Value")?;
-                kv.value = any_value(r.bytes()?, depth)?;
-            }
+            1 => kv.key = r.str_field(wt, "Key")?.into(),
+            2 => kv.value = any_value(r.bytes_field(wt, "Value")?, depth)?,
             _ => r.skip(wt)?,
         }
     }
@@ -616,56 +331,23 @@ fn any_value(buf: &[u8], depth: usize) -> Result<AnyValue<'_>> {
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                r.expect(wt, WT_LEN, "StringValue")?;
-                v = AnyValue::String(r.str("StringValue")?);
-            }
-            2 => {
-                r.expect(wt, WT_VARINT, "BoolValue")?;
-                v = AnyValue::Bool(r.varint()? != 0);
-            }
-            3 => {
-                r.expect(wt, WT_VARINT, "IntValue")?;
-                v = AnyValue::Int(r.varint()? as i64);
-            }
-            4 => {
-                r.expect(wt, WT_FIXED64, "DoubleValue")?;
-                v = AnyValue::Double(f64::from_bits(r.fixed64()?));
-            }
+            1 => v = AnyValue::String(r.str_field(wt, "StringValue")?.into()),
+            2 => v = AnyValue::Bool(r.varint_field(wt, "BoolValue")? != 0),
+            3 => v = AnyValue::Int(r.varint_field(wt, "IntValue")? as i64),
+            4 => v = AnyValue::Double(r.f64_field(wt, "DoubleValue")?),
             5 => {
-                r.expect(wt, WT_LEN, "ArrayValue")?;
-                let mut a = Reader::new(r.bytes()?, "ArrayValue");
-                let mut values = Vec::new();
-                while a.more() {
-                    let (f, w) = a.tag()?;
-                    if f == 1 {
-                        a.expect(w, WT_LEN, "Values")?;
-                        values.push(any_value(a.bytes()?, depth + 1)?);
-                    } else {
-                        a.skip(w)?;
-                    }
-                }
+                let b = r.bytes_field(wt, "ArrayValue")?;
+                let values =
+                    repeated_messages(b, "ArrayValue", 1, "Values", |b| any_value(b, depth + 1))?;
                 v = AnyValue::Array(values);
             }
             6 => {
-                r.expect(wt, WT_LEN, "KvlistValue")?;
-                let mut a = Reader::new(r.bytes()?, "KeyValueList");
-                let mut values = Vec::new();
-                while a.more() {
-                    let (f, w) = a.tag()?;
-                    if f == 1 {
-                        a.expect(w, WT_LEN, "Values")?;
-                        values.push(key_value(a.bytes()?, depth + 1)?);
-                    } else {
-                        a.skip(w)?;
-                    }
-                }
+                let b = r.bytes_field(wt, "KvlistValue")?;
+                let values =
+                    repeated_messages(b, "KeyValueList", 1, "Values", |b| key_value(b, depth + 1))?;
                 v = AnyValue::KvList(values);
             }
-            7 => {
-                r.expect(wt, WT_LEN, "BytesValue")?;
-                v = AnyValue::Bytes(Cow::Borrowed(r.bytes()?));
-            }
+            7 => v = AnyValue::Bytes(Cow::Borrowed(r.bytes_field(wt, "BytesValue")?)),
             _ => r.skip(wt)?,
         }
     }

@@ -5,31 +5,9 @@ use super::names::*;
 use super::*;
 use crate::head::DEFAULT_CHUNK_RANGE;
 
-// --- a tiny protobuf encoder -------------------------------------------
-
-fn varint(out: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        out.push((x as u8) | 0x80);
-        x >>= 7;
-    }
-    out.push(x as u8);
-}
-
-fn len_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
-    varint(out, field << 3 | 2);
-    varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
-fn fixed64_field(out: &mut Vec<u8>, field: u64, x: u64) {
-    varint(out, field << 3 | 1);
-    out.extend_from_slice(&x.to_le_bytes());
-}
-
-fn varint_field(out: &mut Vec<u8>, field: u64, x: u64) {
-    varint(out, field << 3);
-    varint(out, x);
-}
+use crate::remote::test_encode::{
+    put_bytes as len_field, put_fixed64 as fixed64_field, put_uint as varint_field,
+};
 
 fn kv(key: &str, value: &str) -> Vec<u8> {
     let mut any = Vec::new();

@@ -303,6 +303,33 @@ fn ms(t: u64) -> i64 {
     (t as i64) / 1_000_000
 }
 
+/// point_series returns what adds the series of one histogram or summary
+/// point: `emit(suffix, extra, v)` adds `base` labels, the `extra` label
+/// (`le`, `quantile`) if any and `__name__` = `name` + `suffix`, with one
+/// sample `v` at `timestamp_ms`.
+fn point_series<'o>(
+    out: &'o mut Translation,
+    base: Vec<(String, String)>,
+    name: &'o str,
+    timestamp_ms: i64,
+    flags: u32,
+) -> impl FnMut(&str, Option<(&str, String)>, f64) + 'o {
+    move |suffix, extra, v| {
+        let mut l = base.clone();
+        if let Some((k, val)) = extra {
+            l.push((k.to_string(), val));
+        }
+        l.push(("__name__".to_string(), format!("{name}{suffix}")));
+        out.add(
+            &mut l,
+            Sample {
+                timestamp_ms,
+                value: value(v, flags),
+            },
+        );
+    }
+}
+
 fn value(v: f64, flags: u32) -> f64 {
     if flags & FLAG_NO_RECORDED_VALUE != 0 {
         f64::from_bits(STALE_NAN)
@@ -421,21 +448,7 @@ fn translate_metric(
         MetricData::Histogram { points, .. } => {
             for p in points {
                 let base = base_labels(&p.attributes, res, scope, &[]).0;
-                let t = ms(p.time_unix_nano);
-                let mut emit = |suffix: &str, extra: Option<(&str, String)>, v: f64| {
-                    let mut l = base.clone();
-                    if let Some((k, val)) = extra {
-                        l.push((k.to_string(), val));
-                    }
-                    l.push(("__name__".to_string(), format!("{name}{suffix}")));
-                    out.add(
-                        &mut l,
-                        Sample {
-                            timestamp_ms: t,
-                            value: value(v, p.flags),
-                        },
-                    );
-                };
+                let mut emit = point_series(out, base, &name, ms(p.time_unix_nano), p.flags);
                 if let Some(sum) = p.sum {
                     emit("_sum", None, sum);
                 }
@@ -455,21 +468,7 @@ fn translate_metric(
         MetricData::Summary(points) => {
             for p in points {
                 let base = base_labels(&p.attributes, res, scope, &[]).0;
-                let t = ms(p.time_unix_nano);
-                let mut emit = |suffix: &str, extra: Option<(&str, String)>, v: f64| {
-                    let mut l = base.clone();
-                    if let Some((k, val)) = extra {
-                        l.push((k.to_string(), val));
-                    }
-                    l.push(("__name__".to_string(), format!("{name}{suffix}")));
-                    out.add(
-                        &mut l,
-                        Sample {
-                            timestamp_ms: t,
-                            value: value(v, p.flags),
-                        },
-                    );
-                };
+                let mut emit = point_series(out, base, &name, ms(p.time_unix_nano), p.flags);
                 emit("_sum", None, p.sum);
                 emit("_count", None, p.count as f64);
                 for (q, v) in &p.quantiles {

@@ -51,7 +51,10 @@ mod metadata;
 mod proto;
 mod v2;
 mod validate;
+pub(crate) mod wire;
 
+#[cfg(test)]
+pub(crate) mod test_encode;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

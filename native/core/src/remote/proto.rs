@@ -27,13 +27,10 @@
 //! range) and count them in `exemplars`. A decoder that only counts (leaves
 //! the list empty) yields series whose exemplar slice is empty.
 //!
-//! Errors carry the texts of the gogo-protobuf generated unmarshalers that
-//! Mimir runs (`unexpected EOF`, `proto: integer overflow`, ...), because
-//! Mimir answers an undecodable push with HTTP 400 and that text as body.
-//! Unknown fields are skipped exactly as gogo does, including well-formed
-//! groups (wire types 3/4); an unmatched end-group is an error.
+//! Errors carry gogo's texts (see `wire`, which reads the fields).
 
-use std::fmt;
+pub use super::wire::DecodeError;
+use super::wire::Reader;
 
 /// Sample is one float sample of a series.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -225,62 +222,6 @@ fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
         .collect()
 }
 
-/// DecodeError is a malformed `WriteRequest`. [`DecodeError::message`] is
-/// the text Mimir puts in the HTTP 400 body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DecodeError {
-    message: String,
-}
-
-impl DecodeError {
-    /// message is the error text as Mimir's push handler returns it with
-    /// status 400 (Go's `http.Error` adds a trailing "\n" to the body).
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-
-    pub(super) fn new(message: String) -> Self {
-        DecodeError { message }
-    }
-
-    pub(super) fn eof() -> Self {
-        Self::new("unexpected EOF".to_string())
-    }
-
-    fn int_overflow() -> Self {
-        Self::new("proto: integer overflow".to_string())
-    }
-
-    fn invalid_length() -> Self {
-        Self::new("proto: negative length found during unmarshaling".to_string())
-    }
-
-    pub(super) fn wrong_wire_type(wire_type: u8, field: &str) -> Self {
-        Self::new(format!(
-            "proto: wrong wireType = {wire_type} for field {field}"
-        ))
-    }
-
-    pub(super) fn invalid_utf8(message: &str, field: &str) -> Self {
-        Self::new(format!("proto: {message}: invalid UTF-8 in field {field}"))
-    }
-}
-
-impl fmt::Display for DecodeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for DecodeError {}
-
-pub(super) const WT_VARINT: u8 = 0;
-pub(super) const WT_FIXED64: u8 = 1;
-pub(super) const WT_LEN: u8 = 2;
-const WT_START_GROUP: u8 = 3;
-const WT_END_GROUP: u8 = 4;
-const WT_FIXED32: u8 = 5;
-
 /// decode_write_request decodes a (snappy-decompressed) remote write 1.0
 /// body. Labels and metadata strings borrow from `buf`.
 pub fn decode_write_request(buf: &[u8]) -> Result<WriteRequestView<'_>, DecodeError> {
@@ -317,77 +258,54 @@ pub fn decode_write_request_with<'a>(
 }
 
 fn decode_into<'a>(buf: &'a [u8], out: &mut WriteRequestView<'a>) -> Result<(), DecodeError> {
-    const MSG: &str = "WriteRequest";
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "WriteRequest");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                expect_wire_type(wt, WT_LEN, "Timeseries")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
-                decode_timeseries(msg, out)?;
-            }
+            1 => decode_timeseries(r.bytes_field(wt, "Timeseries")?, out)?,
             2 => {
-                expect_wire_type(wt, WT_VARINT, "Source")?;
-                read_varint(buf, &mut pos)?;
+                r.varint_field(wt, "Source")?;
             }
             3 => {
-                expect_wire_type(wt, WT_LEN, "Metadata")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
+                let msg = r.bytes_field(wt, "Metadata")?;
                 out.metadata.push(decode_metadata(msg)?);
             }
             1000 => {
-                expect_wire_type(wt, WT_VARINT, "SkipLabelNameValidation")?;
-                read_varint(buf, &mut pos)?;
+                r.varint_field(wt, "SkipLabelNameValidation")?;
             }
-            _ => pos = skip_field(buf, start)?,
+            _ => r.skip(wt)?,
         }
     }
     Ok(())
 }
 
 fn decode_timeseries<'a>(buf: &'a [u8], out: &mut WriteRequestView<'a>) -> Result<(), DecodeError> {
-    const MSG: &str = "TimeSeries";
     let mut entry = SeriesEntry {
         labels_start: out.labels.len(),
         samples_start: out.samples.len(),
         exemplars_start: out.exemplars.len(),
         ..SeriesEntry::default()
     };
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "TimeSeries");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                expect_wire_type(wt, WT_LEN, "Labels")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
-                let (name, value) = decode_label_bytes(msg)?;
-                let name = std::str::from_utf8(name)
-                    .map_err(|_| DecodeError::invalid_utf8("LabelPair", "Name"))?;
-                let value = std::str::from_utf8(value)
-                    .map_err(|_| DecodeError::invalid_utf8("LabelPair", "Value"))?;
-                out.labels.push((name, value));
-            }
+            1 => out.labels.push(decode_label(r.bytes_field(wt, "Labels")?)?),
             2 => {
-                expect_wire_type(wt, WT_LEN, "Samples")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
+                let msg = r.bytes_field(wt, "Samples")?;
                 out.samples.push(decode_sample(msg)?);
             }
             3 => {
-                expect_wire_type(wt, WT_LEN, "Exemplars")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
+                let msg = r.bytes_field(wt, "Exemplars")?;
                 let ex = decode_exemplar(msg, &mut out.exemplar_labels)?;
                 out.exemplars.push(ex);
                 entry.exemplars += 1;
             }
             4 => {
-                expect_wire_type(wt, WT_LEN, "Histograms")?;
-                read_len_delimited(buf, &mut pos)?;
+                r.bytes_field(wt, "Histograms")?;
                 entry.histograms += 1;
             }
-            _ => pos = skip_field(buf, start)?,
+            _ => r.skip(wt)?,
         }
     }
     entry.labels_end = out.labels.len();
@@ -396,46 +314,35 @@ fn decode_timeseries<'a>(buf: &'a [u8], out: &mut WriteRequestView<'a>) -> Resul
     Ok(())
 }
 
-/// decode_label_bytes decodes a `LabelPair`; the last occurrence of a field wins.
-fn decode_label_bytes(buf: &[u8]) -> Result<(&[u8], &[u8]), DecodeError> {
-    const MSG: &str = "LabelPair";
+/// decode_label decodes a `LabelPair`; the last occurrence of a field wins.
+/// Name and value are checked for UTF-8 once the whole pair is read.
+fn decode_label(buf: &[u8]) -> Result<Label<'_>, DecodeError> {
     let (mut name, mut value): (&[u8], &[u8]) = (&[], &[]);
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "LabelPair");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                expect_wire_type(wt, WT_LEN, "Name")?;
-                name = read_len_delimited(buf, &mut pos)?;
-            }
-            2 => {
-                expect_wire_type(wt, WT_LEN, "Value")?;
-                value = read_len_delimited(buf, &mut pos)?;
-            }
-            _ => pos = skip_field(buf, start)?,
+            1 => name = r.bytes_field(wt, "Name")?,
+            2 => value = r.bytes_field(wt, "Value")?,
+            _ => r.skip(wt)?,
         }
     }
+    let name =
+        std::str::from_utf8(name).map_err(|_| DecodeError::invalid_utf8("LabelPair", "Name"))?;
+    let value =
+        std::str::from_utf8(value).map_err(|_| DecodeError::invalid_utf8("LabelPair", "Value"))?;
     Ok((name, value))
 }
 
 pub(super) fn decode_sample(buf: &[u8]) -> Result<Sample, DecodeError> {
-    const MSG: &str = "Sample";
     let mut s = Sample::default();
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "Sample");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                expect_wire_type(wt, WT_FIXED64, "Value")?;
-                s.value = read_f64(buf, &mut pos)?;
-            }
-            2 => {
-                expect_wire_type(wt, WT_VARINT, "TimestampMs")?;
-                s.timestamp_ms = read_varint(buf, &mut pos)? as i64;
-            }
-            _ => pos = skip_field(buf, start)?,
+            1 => s.value = r.f64_field(wt, "Value")?,
+            2 => s.timestamp_ms = r.varint_field(wt, "TimestampMs")? as i64,
+            _ => r.skip(wt)?,
         }
     }
     Ok(s)
@@ -446,34 +353,18 @@ fn decode_exemplar<'a>(
     buf: &'a [u8],
     labels: &mut Vec<Label<'a>>,
 ) -> Result<ExemplarView, DecodeError> {
-    const MSG: &str = "Exemplar";
     let mut ex = ExemplarView {
         labels_start: labels.len(),
         ..ExemplarView::default()
     };
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "Exemplar");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                expect_wire_type(wt, WT_LEN, "Labels")?;
-                let (name, value) = decode_label_bytes(read_len_delimited(buf, &mut pos)?)?;
-                let name = std::str::from_utf8(name)
-                    .map_err(|_| DecodeError::invalid_utf8("LabelPair", "Name"))?;
-                let value = std::str::from_utf8(value)
-                    .map_err(|_| DecodeError::invalid_utf8("LabelPair", "Value"))?;
-                labels.push((name, value));
-            }
-            2 => {
-                expect_wire_type(wt, WT_FIXED64, "Value")?;
-                ex.value = read_f64(buf, &mut pos)?;
-            }
-            3 => {
-                expect_wire_type(wt, WT_VARINT, "TimestampMs")?;
-                ex.timestamp_ms = read_varint(buf, &mut pos)? as i64;
-            }
-            _ => pos = skip_field(buf, start)?,
+            1 => labels.push(decode_label(r.bytes_field(wt, "Labels")?)?),
+            2 => ex.value = r.f64_field(wt, "Value")?,
+            3 => ex.timestamp_ms = r.varint_field(wt, "TimestampMs")? as i64,
+            _ => r.skip(wt)?,
         }
     }
     ex.labels_end = labels.len();
@@ -481,168 +372,17 @@ fn decode_exemplar<'a>(
 }
 
 fn decode_metadata(buf: &[u8]) -> Result<MetadataView<'_>, DecodeError> {
-    const MSG: &str = "MetricMetadata";
     let mut m = MetadataView::default();
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "MetricMetadata");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                expect_wire_type(wt, WT_VARINT, "Type")?;
-                m.metric_type = read_varint(buf, &mut pos)? as i32;
-            }
-            2 => {
-                expect_wire_type(wt, WT_LEN, "MetricFamilyName")?;
-                m.metric_family_name = read_str(buf, &mut pos, MSG, "MetricFamilyName")?;
-            }
-            4 => {
-                expect_wire_type(wt, WT_LEN, "Help")?;
-                m.help = read_str(buf, &mut pos, MSG, "Help")?;
-            }
-            5 => {
-                expect_wire_type(wt, WT_LEN, "Unit")?;
-                m.unit = read_str(buf, &mut pos, MSG, "Unit")?;
-            }
-            _ => pos = skip_field(buf, start)?,
+            1 => m.metric_type = r.varint_field(wt, "Type")? as i32,
+            2 => m.metric_family_name = r.str_field(wt, "MetricFamilyName")?,
+            4 => m.help = r.str_field(wt, "Help")?,
+            5 => m.unit = r.str_field(wt, "Unit")?,
+            _ => r.skip(wt)?,
         }
     }
     Ok(m)
-}
-
-/// read_varint reads a base-128 varint. Like gogo it accepts up to ten
-/// bytes (excess high bits are dropped) and reports an eleventh as overflow.
-#[inline]
-pub(super) fn read_varint(buf: &[u8], pos: &mut usize) -> Result<u64, DecodeError> {
-    let mut x: u64 = 0;
-    let mut shift = 0u32;
-    loop {
-        if shift >= 64 {
-            return Err(DecodeError::int_overflow());
-        }
-        let b = *buf.get(*pos).ok_or_else(DecodeError::eof)?;
-        *pos += 1;
-        x |= u64::from(b & 0x7f) << shift;
-        if b < 0x80 {
-            return Ok(x);
-        }
-        shift += 7;
-    }
-}
-
-/// read_tag reads a field key, with gogo's checks and texts.
-#[inline]
-pub(super) fn read_tag(
-    buf: &[u8],
-    pos: &mut usize,
-    message: &str,
-) -> Result<(u32, u8), DecodeError> {
-    let key = read_varint(buf, pos)?;
-    // Go: fieldNum := int32(wire >> 3), a truncating conversion.
-    let field = (key >> 3) as i32;
-    let wire_type = (key & 7) as u8;
-    if wire_type == WT_END_GROUP {
-        return Err(DecodeError::new(format!(
-            "proto: {message}: wiretype end group for non-group"
-        )));
-    }
-    if field <= 0 {
-        return Err(DecodeError::new(format!(
-            "proto: {message}: illegal tag {field} (wire type {wire_type})"
-        )));
-    }
-    Ok((field as u32, wire_type))
-}
-
-#[inline]
-pub(super) fn expect_wire_type(got: u8, want: u8, field: &str) -> Result<(), DecodeError> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(DecodeError::wrong_wire_type(got, field))
-    }
-}
-
-/// read_length reads a length prefix and returns the end offset it implies.
-#[inline]
-fn read_length(buf: &[u8], pos: &mut usize) -> Result<usize, DecodeError> {
-    let len = read_varint(buf, pos)?;
-    // Go converts to int (int64): a length with the top bit set is negative.
-    if len > i64::MAX as u64 {
-        return Err(DecodeError::invalid_length());
-    }
-    pos.checked_add(len as usize)
-        .ok_or_else(DecodeError::invalid_length)
-}
-
-#[inline]
-pub(super) fn read_len_delimited<'a>(
-    buf: &'a [u8],
-    pos: &mut usize,
-) -> Result<&'a [u8], DecodeError> {
-    let end = read_length(buf, pos)?;
-    if end > buf.len() {
-        return Err(DecodeError::eof());
-    }
-    let bytes = &buf[*pos..end];
-    *pos = end;
-    Ok(bytes)
-}
-
-#[inline]
-fn read_str<'a>(
-    buf: &'a [u8],
-    pos: &mut usize,
-    message: &str,
-    field: &str,
-) -> Result<&'a str, DecodeError> {
-    let bytes = read_len_delimited(buf, pos)?;
-    std::str::from_utf8(bytes).map_err(|_| DecodeError::invalid_utf8(message, field))
-}
-
-#[inline]
-pub(super) fn read_f64(buf: &[u8], pos: &mut usize) -> Result<f64, DecodeError> {
-    let end = pos.checked_add(8).ok_or_else(DecodeError::eof)?;
-    let bytes: [u8; 8] = buf
-        .get(*pos..end)
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(DecodeError::eof)?;
-    *pos = end;
-    Ok(f64::from_le_bytes(bytes))
-}
-
-/// skip_field skips the unknown field whose key starts at `start` and
-/// returns the offset after it. It follows gogo's `skip`: groups are
-/// skipped by depth, an end-group without a start is an error.
-pub(super) fn skip_field(buf: &[u8], start: usize) -> Result<usize, DecodeError> {
-    let mut pos = start;
-    let mut depth = 0usize;
-    while pos < buf.len() {
-        let key = read_varint(buf, &mut pos)?;
-        match (key & 7) as u8 {
-            WT_VARINT => {
-                read_varint(buf, &mut pos)?;
-            }
-            WT_FIXED64 => pos = pos.saturating_add(8),
-            WT_LEN => pos = read_length(buf, &mut pos)?,
-            WT_START_GROUP => depth += 1,
-            WT_END_GROUP => {
-                if depth == 0 {
-                    return Err(DecodeError::new(
-                        "proto: unexpected end of group".to_string(),
-                    ));
-                }
-                depth -= 1;
-            }
-            WT_FIXED32 => pos = pos.saturating_add(4),
-            wt => return Err(DecodeError::new(format!("proto: illegal wireType {wt}"))),
-        }
-        if depth == 0 {
-            if pos > buf.len() {
-                return Err(DecodeError::eof());
-            }
-            return Ok(pos);
-        }
-    }
-    Err(DecodeError::eof())
 }

@@ -1,49 +1,8 @@
 use super::*;
 
-// ---- a tiny test-only protobuf encoder ----
+use super::test_encode::{label, put_bytes, put_double, put_int, put_key, put_varint, sample};
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_key(out: &mut Vec<u8>, field: u64, wt: u64) {
-    put_varint(out, (field << 3) | wt);
-}
-
-fn put_bytes(out: &mut Vec<u8>, field: u64, b: &[u8]) {
-    put_key(out, field, 2);
-    put_varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
-fn put_double(out: &mut Vec<u8>, field: u64, v: f64) {
-    put_key(out, field, 1);
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_int(out: &mut Vec<u8>, field: u64, v: i64) {
-    put_key(out, field, 0);
-    put_varint(out, v as u64);
-}
-
-fn label(name: &str, value: &str) -> Vec<u8> {
-    let mut b = Vec::new();
-    put_bytes(&mut b, 1, name.as_bytes());
-    put_bytes(&mut b, 2, value.as_bytes());
-    b
-}
-
-fn sample(value: f64, ts: i64) -> Vec<u8> {
-    let mut b = Vec::new();
-    put_double(&mut b, 1, value);
-    put_int(&mut b, 2, ts);
-    b
-}
-
+/// series encodes a `TimeSeries` with `(value, t)` samples.
 fn series(labels: &[(&str, &str)], samples: &[(f64, i64)]) -> Vec<u8> {
     let mut b = Vec::new();
     for (n, v) in labels {

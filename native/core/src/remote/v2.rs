@@ -47,11 +47,8 @@ use std::collections::HashSet;
 
 use super::ExemplarView;
 
-use super::proto::{
-    decode_sample, expect_wire_type, read_f64, read_len_delimited, read_tag, read_varint,
-    skip_field, DecodeError, MetadataView, SeriesEntry, WriteRequestView, WT_FIXED64, WT_LEN,
-    WT_VARINT,
-};
+use super::proto::{decode_sample, DecodeError, MetadataView, SeriesEntry, WriteRequestView};
+use super::wire::{Reader, WT_LEN, WT_VARINT};
 
 /// WriteRequestV2 is a decoded remote write 2.0 request.
 #[derive(Debug, Default)]
@@ -107,10 +104,9 @@ pub fn decode_write_request_v2(buf: &[u8]) -> Result<WriteRequestV2<'_>, DecodeE
     // First pass: the symbols table, and where each series is.
     let mut symbols: Vec<&str> = Vec::new();
     let mut series: Vec<&[u8]> = Vec::new();
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, MSG);
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
             1 => {
                 return Err(DecodeError::new(
@@ -125,29 +121,17 @@ pub fn decode_write_request_v2(buf: &[u8]) -> Result<WriteRequestV2<'_>, DecodeE
                 ))
             }
             2 => {
-                expect_wire_type(wt, WT_VARINT, "Source")?;
-                read_varint(buf, &mut pos)?;
+                r.varint_field(wt, "Source")?;
             }
-            4 => {
-                expect_wire_type(wt, WT_LEN, "Symbols")?;
-                let bytes = read_len_delimited(buf, &mut pos)?;
-                let s = std::str::from_utf8(bytes)
-                    .map_err(|_| DecodeError::invalid_utf8(MSG, "Symbols"))?;
-                symbols.push(s);
-            }
-            5 => {
-                expect_wire_type(wt, WT_LEN, "Timeseries")?;
-                series.push(read_len_delimited(buf, &mut pos)?);
-            }
+            4 => symbols.push(r.str_field(wt, "Symbols")?),
+            5 => series.push(r.bytes_field(wt, "Timeseries")?),
             1000 => {
-                expect_wire_type(wt, WT_VARINT, "SkipLabelValidation")?;
-                read_varint(buf, &mut pos)?;
+                r.varint_field(wt, "SkipLabelValidation")?;
             }
             1001 => {
-                expect_wire_type(wt, WT_VARINT, "SkipLabelCountValidation")?;
-                read_varint(buf, &mut pos)?;
+                r.varint_field(wt, "SkipLabelCountValidation")?;
             }
-            _ => pos = skip_field(buf, start)?,
+            _ => r.skip(wt)?,
         }
     }
     if symbols.first().is_some_and(|s| !s.is_empty()) {
@@ -196,8 +180,7 @@ impl<'a> LabelRefs<'a> {
     /// references it holds.
     fn add(
         &mut self,
-        buf: &[u8],
-        pos: &mut usize,
+        r: &mut Reader<'_>,
         wt: u8,
         symbols: Symbols<'_, 'a>,
         invalid: &str,
@@ -215,18 +198,13 @@ impl<'a> LabelRefs<'a> {
         };
         match wt {
             WT_LEN => {
-                let packed = read_len_delimited(buf, pos)?;
-                let mut p = 0;
-                while p < packed.len() {
-                    let r = read_varint(packed, &mut p)?;
-                    one(r, self)?;
+                let mut packed = Reader::new(r.bytes()?, "LabelsRefs");
+                while packed.more() {
+                    one(packed.varint()?, self)?;
                 }
                 Ok(())
             }
-            WT_VARINT => {
-                let r = read_varint(buf, pos)?;
-                one(r, self)
-            }
+            WT_VARINT => one(r.varint()?, self),
             _ => Err(DecodeError::wrong_wire_type(wt, "LabelsRefs")),
         }
     }
@@ -250,7 +228,6 @@ fn decode_timeseries<'a>(
     out: &mut WriteRequestV2<'a>,
     families: &mut HashSet<&'a str>,
 ) -> Result<(), DecodeError> {
-    const MSG: &str = "TimeSeriesRW2";
     let req = &mut out.request;
     let mut entry = SeriesEntry {
         labels_start: req.labels.len(),
@@ -261,49 +238,32 @@ fn decode_timeseries<'a>(
     let mut refs = LabelRefs::new();
     let mut metadata: Option<SeriesMetadata<'a>> = None;
     let mut created_timestamp = 0i64;
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "TimeSeriesRW2");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
             1 => {
                 let labels = &mut req.labels;
-                refs.add(
-                    buf,
-                    &mut pos,
-                    wt,
-                    symbols,
-                    "invalid label reference",
-                    |n, v| labels.push((n, v)),
-                )?;
+                refs.add(&mut r, wt, symbols, "invalid label reference", |n, v| {
+                    labels.push((n, v))
+                })?;
             }
             2 => {
-                expect_wire_type(wt, WT_LEN, "Samples")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
+                let msg = r.bytes_field(wt, "Samples")?;
                 req.samples.push(decode_sample(msg)?);
             }
             3 => {
                 // Native histograms: counted, not parsed nor stored yet.
-                expect_wire_type(wt, WT_LEN, "Histograms")?;
-                read_len_delimited(buf, &mut pos)?;
+                r.bytes_field(wt, "Histograms")?;
                 entry.histograms += 1;
             }
             4 => {
-                expect_wire_type(wt, WT_LEN, "Exemplars")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
-                decode_exemplar(msg, symbols, req)?;
+                decode_exemplar(r.bytes_field(wt, "Exemplars")?, symbols, req)?;
                 entry.exemplars += 1;
             }
-            5 => {
-                expect_wire_type(wt, WT_LEN, "Metadata")?;
-                let msg = read_len_delimited(buf, &mut pos)?;
-                metadata = Some(decode_metadata(msg, symbols)?);
-            }
-            6 => {
-                expect_wire_type(wt, WT_VARINT, "CreatedTimestamp")?;
-                created_timestamp = read_varint(buf, &mut pos)? as i64;
-            }
-            _ => pos = skip_field(buf, start)?,
+            5 => metadata = Some(decode_metadata(r.bytes_field(wt, "Metadata")?, symbols)?),
+            6 => created_timestamp = r.varint_field(wt, "CreatedTimestamp")? as i64,
+            _ => r.skip(wt)?,
         }
     }
     if refs.is_odd() {
@@ -347,35 +307,26 @@ fn decode_exemplar<'a>(
     symbols: Symbols<'_, 'a>,
     req: &mut WriteRequestView<'a>,
 ) -> Result<(), DecodeError> {
-    const MSG: &str = "ExemplarRW2";
     let mut refs = LabelRefs::new();
     let labels_start = req.exemplar_labels.len();
     let (mut value, mut timestamp_ms) = (0.0, 0i64);
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "ExemplarRW2");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
             1 => {
                 let labels = &mut req.exemplar_labels;
                 refs.add(
-                    buf,
-                    &mut pos,
+                    &mut r,
                     wt,
                     symbols,
                     "invalid exemplar label reference",
                     |n, v| labels.push((n, v)),
                 )?
             }
-            2 => {
-                expect_wire_type(wt, WT_FIXED64, "Value")?;
-                value = read_f64(buf, &mut pos)?;
-            }
-            3 => {
-                expect_wire_type(wt, WT_VARINT, "Timestamp")?;
-                timestamp_ms = read_varint(buf, &mut pos)? as i64;
-            }
-            _ => pos = skip_field(buf, start)?,
+            2 => value = r.f64_field(wt, "Value")?,
+            3 => timestamp_ms = r.varint_field(wt, "Timestamp")? as i64,
+            _ => r.skip(wt)?,
         }
     }
     if refs.is_odd() {
@@ -394,26 +345,15 @@ fn decode_metadata<'a>(
     buf: &[u8],
     symbols: Symbols<'_, 'a>,
 ) -> Result<SeriesMetadata<'a>, DecodeError> {
-    const MSG: &str = "MetadataRW2";
     let mut m = SeriesMetadata::default();
-    let mut pos = 0;
-    while pos < buf.len() {
-        let start = pos;
-        let (field, wt) = read_tag(buf, &mut pos, MSG)?;
+    let mut r = Reader::new(buf, "MetadataRW2");
+    while r.more() {
+        let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                expect_wire_type(wt, WT_VARINT, "Type")?;
-                m.metric_type = read_varint(buf, &mut pos)? as i32;
-            }
-            3 => {
-                expect_wire_type(wt, WT_VARINT, "HelpRef")?;
-                m.help = symbols.get(read_varint(buf, &mut pos)?, "invalid help reference")?;
-            }
-            4 => {
-                expect_wire_type(wt, WT_VARINT, "UnitRef")?;
-                m.unit = symbols.get(read_varint(buf, &mut pos)?, "invalid unit reference")?;
-            }
-            _ => pos = skip_field(buf, start)?,
+            1 => m.metric_type = r.varint_field(wt, "Type")? as i32,
+            3 => m.help = symbols.get(r.varint_field(wt, "HelpRef")?, "invalid help reference")?,
+            4 => m.unit = symbols.get(r.varint_field(wt, "UnitRef")?, "invalid unit reference")?,
+            _ => r.skip(wt)?,
         }
     }
     Ok(m)

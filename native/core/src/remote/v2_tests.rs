@@ -5,44 +5,13 @@ use super::*;
 use crate::head::{Head, DEFAULT_CHUNK_RANGE};
 use crate::ingest::{ingest_write_request_v2_logged, IngestLimits};
 
-// ---- a tiny test-only protobuf encoder ----
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_key(out: &mut Vec<u8>, field: u64, wt: u64) {
-    put_varint(out, (field << 3) | wt);
-}
-
-fn put_bytes(out: &mut Vec<u8>, field: u64, b: &[u8]) {
-    put_key(out, field, 2);
-    put_varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
-fn put_int(out: &mut Vec<u8>, field: u64, v: i64) {
-    put_key(out, field, 0);
-    put_varint(out, v as u64);
-}
+use super::test_encode::{put_bytes, put_int, put_key, put_varint, sample};
 
 fn packed(refs: &[u64]) -> Vec<u8> {
     let mut b = Vec::new();
     for r in refs {
         put_varint(&mut b, *r);
     }
-    b
-}
-
-fn sample(value: f64, ts: i64) -> Vec<u8> {
-    let mut b = Vec::new();
-    put_key(&mut b, 1, 1);
-    b.extend_from_slice(&value.to_le_bytes());
-    put_int(&mut b, 2, ts);
     b
 }
 

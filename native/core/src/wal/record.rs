@@ -150,7 +150,31 @@ impl SeriesEncoder {
 /// SamplesEncoder collects Samples records, at most
 /// [`MAX_SAMPLES_PER_RECORD`] samples each.
 #[derive(Debug, Default)]
-pub struct SamplesEncoder {
+pub struct SamplesEncoder(DeltaRecords);
+
+impl SamplesEncoder {
+    /// push appends one sample.
+    pub fn push(&mut self, series_ref: u64, t: i64, v: f64) {
+        self.0.entry(SAMPLES, 17 + 12 * 64, series_ref, t, v);
+        self.0.end(MAX_SAMPLES_PER_RECORD);
+    }
+
+    /// len is the number of samples pushed so far (all records).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// finish returns the records, in order.
+    pub fn finish(self) -> Vec<Vec<u8>> {
+        self.0.finish()
+    }
+}
+
+/// DeltaRecords builds the records whose entries hold ref and time as
+/// signed varint deltas from the record's first entry, which the record
+/// starts with as big-endian u64s (Samples and Exemplars records).
+#[derive(Debug, Default)]
+struct DeltaRecords {
     records: Vec<Vec<u8>>,
     cur: Vec<u8>,
     base_ref: u64,
@@ -158,12 +182,15 @@ pub struct SamplesEncoder {
     count: usize,
 }
 
-impl SamplesEncoder {
-    /// push appends one sample.
-    pub fn push(&mut self, series_ref: u64, t: i64, v: f64) {
+impl DeltaRecords {
+    /// entry appends an entry's ref and time deltas and value bits,
+    /// starting a record of type `kind` (with `reserve` bytes of room) when
+    /// none is open; returns the record for the rest of the entry.
+    #[inline]
+    fn entry(&mut self, kind: u8, reserve: usize, series_ref: u64, t: i64, v: f64) -> &mut Vec<u8> {
         if self.count == 0 {
-            self.cur.reserve(17 + 12 * 64);
-            self.cur.push(SAMPLES);
+            self.cur.reserve(reserve);
+            self.cur.push(kind);
             self.cur.extend_from_slice(&series_ref.to_be_bytes());
             self.cur.extend_from_slice(&t.to_be_bytes());
             self.base_ref = series_ref;
@@ -175,20 +202,25 @@ impl SamplesEncoder {
         );
         put_varint(&mut self.cur, t.wrapping_sub(self.base_t));
         self.cur.extend_from_slice(&v.to_bits().to_be_bytes());
+        &mut self.cur
+    }
+
+    /// end counts the entry just written and closes the record at `max`
+    /// entries.
+    #[inline]
+    fn end(&mut self, max: usize) {
         self.count += 1;
-        if self.count == MAX_SAMPLES_PER_RECORD {
+        if self.count == max {
             self.records.push(std::mem::take(&mut self.cur));
             self.count = 0;
         }
     }
 
-    /// len is the number of samples pushed so far (all records).
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.count == 0 && self.records.is_empty()
     }
 
-    /// finish returns the records, in order.
-    pub fn finish(mut self) -> Vec<Vec<u8>> {
+    fn finish(mut self) -> Vec<Vec<u8>> {
         if self.count > 0 {
             self.records.push(std::mem::take(&mut self.cur));
         }
@@ -229,9 +261,25 @@ pub fn decode_samples<F>(rec: &[u8], mut f: F) -> Result<usize, DecodeError>
 where
     F: FnMut(u64, i64, f64),
 {
+    decode_delta_entries(rec, SAMPLES, "not a Samples record", |_, r, t, v| {
+        f(r, t, v);
+        Ok(())
+    })
+}
+
+/// decode_delta_entries walks a record that [`DeltaRecords`] built, of
+/// type `kind` (else the error `not_kind`): `entry(d, ref, t, v)` gets each
+/// entry's ref, time and value and reads the rest of the entry from `d`.
+/// Returns the number of entries.
+fn decode_delta_entries<'a>(
+    rec: &'a [u8],
+    kind: u8,
+    not_kind: &str,
+    mut entry: impl FnMut(&mut Decbuf<'a>, u64, i64, f64) -> Result<(), DecodeError>,
+) -> Result<usize, DecodeError> {
     let mut d = Decbuf::new(rec);
-    if d.byte()? != SAMPLES {
-        return Err(DecodeError("not a Samples record".into()));
+    if d.byte()? != kind {
+        return Err(DecodeError(not_kind.into()));
     }
     if d.is_empty() {
         return Ok(0);
@@ -243,7 +291,12 @@ where
         let dr = d.varint()?;
         let dt = d.varint()?;
         let v = f64::from_bits(d.be64()?);
-        f(base_ref.wrapping_add(dr) as u64, base_t.wrapping_add(dt), v);
+        entry(
+            &mut d,
+            base_ref.wrapping_add(dr) as u64,
+            base_t.wrapping_add(dt),
+            v,
+        )?;
         n += 1;
     }
     Ok(n)
@@ -263,50 +316,25 @@ pub const MAX_EXEMPLARS_PER_RECORD: usize = 5_000;
 /// big-endian u64 and the labels (uvarint count, then each name and value
 /// as uvarint-length strings).
 #[derive(Debug, Default)]
-pub struct ExemplarsEncoder {
-    records: Vec<Vec<u8>>,
-    cur: Vec<u8>,
-    base_ref: u64,
-    base_t: i64,
-    count: usize,
-}
+pub struct ExemplarsEncoder(DeltaRecords);
 
 impl ExemplarsEncoder {
     /// push appends one exemplar (labels as stored: sorted, no empty values).
     pub fn push(&mut self, series_ref: u64, t: i64, v: f64, labels: &[(&str, &str)]) {
-        if self.count == 0 {
-            self.cur.push(EXEMPLARS);
-            self.cur.extend_from_slice(&series_ref.to_be_bytes());
-            self.cur.extend_from_slice(&t.to_be_bytes());
-            self.base_ref = series_ref;
-            self.base_t = t;
-        }
-        put_varint(
-            &mut self.cur,
-            (series_ref as i64).wrapping_sub(self.base_ref as i64),
-        );
-        put_varint(&mut self.cur, t.wrapping_sub(self.base_t));
-        self.cur.extend_from_slice(&v.to_bits().to_be_bytes());
-        put_uvarint(&mut self.cur, labels.len() as u64);
+        let cur = self.0.entry(EXEMPLARS, 0, series_ref, t, v);
+        put_uvarint(cur, labels.len() as u64);
         for (n, v) in labels {
             for s in [n, v] {
-                put_uvarint(&mut self.cur, s.len() as u64);
-                self.cur.extend_from_slice(s.as_bytes());
+                put_uvarint(cur, s.len() as u64);
+                cur.extend_from_slice(s.as_bytes());
             }
         }
-        self.count += 1;
-        if self.count == MAX_EXEMPLARS_PER_RECORD {
-            self.records.push(std::mem::take(&mut self.cur));
-            self.count = 0;
-        }
+        self.0.end(MAX_EXEMPLARS_PER_RECORD);
     }
 
     /// finish returns the records, in order.
-    pub fn finish(mut self) -> Vec<Vec<u8>> {
-        if self.count > 0 {
-            self.records.push(std::mem::take(&mut self.cur));
-        }
-        self.records
+    pub fn finish(self) -> Vec<Vec<u8>> {
+        self.0.finish()
     }
 }
 
@@ -316,21 +344,8 @@ pub fn decode_exemplars<'a, F>(rec: &'a [u8], mut f: F) -> Result<usize, DecodeE
 where
     F: FnMut(u64, i64, f64, &[(&'a str, &'a str)]),
 {
-    let mut d = Decbuf::new(rec);
-    if d.byte()? != EXEMPLARS {
-        return Err(DecodeError("not an Exemplars record".into()));
-    }
-    if d.is_empty() {
-        return Ok(0);
-    }
-    let base_ref = d.be64()? as i64;
-    let base_t = d.be64()? as i64;
     let mut labels: Vec<(&'a str, &'a str)> = Vec::new();
-    let mut n = 0;
-    while !d.is_empty() {
-        let dr = d.varint()?;
-        let dt = d.varint()?;
-        let v = f64::from_bits(d.be64()?);
+    decode_delta_entries(rec, EXEMPLARS, "not an Exemplars record", |d, r, t, v| {
         let count = d.uvarint()?;
         labels.clear();
         for _ in 0..count {
@@ -338,15 +353,9 @@ where
             let value = d.uvarint_str()?;
             labels.push((name, value));
         }
-        f(
-            base_ref.wrapping_add(dr) as u64,
-            base_t.wrapping_add(dt),
-            v,
-            &labels,
-        );
-        n += 1;
-    }
-    Ok(n)
+        f(r, t, v, &labels);
+        Ok(())
+    })
 }
 
 /// METRIC_FAMILY_FIELD names the extra field of our Metadata records that

@@ -317,44 +317,12 @@ fn corrupt_tail_is_cut_at_the_last_good_record() {
     assert_eq!(read_bytes(&zeros), (all, None));
 }
 
-fn varint(out: &mut Vec<u8>, mut x: u64) {
-    while x >= 0x80 {
-        out.push((x as u8) | 0x80);
-        x >>= 7;
-    }
-    out.push(x as u8);
-}
-
-fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
-    varint(out, field << 3 | 2);
-    varint(out, b.len() as u64);
-    out.extend_from_slice(b);
-}
-
-/// body encodes a remote-write WriteRequest.
 /// TestSeries is one series of a test request: labels and samples.
 type TestSeries<'a> = (Vec<(&'a str, String)>, Vec<(i64, f64)>);
 
+/// body encodes a remote-write WriteRequest.
 fn body(series: &[TestSeries<'_>]) -> Vec<u8> {
-    let mut req = Vec::new();
-    for (labels, samples) in series {
-        let mut ts = Vec::new();
-        for (n, v) in labels {
-            let mut l = Vec::new();
-            bytes_field(&mut l, 1, n.as_bytes());
-            bytes_field(&mut l, 2, v.as_bytes());
-            bytes_field(&mut ts, 1, &l);
-        }
-        for (t, v) in samples {
-            let mut s = vec![0x09];
-            s.extend_from_slice(&v.to_le_bytes());
-            s.push(0x10);
-            varint(&mut s, *t as u64);
-            bytes_field(&mut ts, 2, &s);
-        }
-        bytes_field(&mut req, 1, &ts);
-    }
-    req
+    crate::remote::test_encode::write_request(series)
 }
 
 /// Dump is every series' labels and (time, value bits) samples, by ref.
