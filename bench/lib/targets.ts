@@ -44,7 +44,7 @@ export async function firstMetric(baseUrl: string, names: string[]): Promise<num
 }
 
 /** instantQuerySum runs GET <apiBase>/query and sums a vector or scalar result. */
-async function instantQuerySum(apiBase: string, query: string, timeMs: number): Promise<number | undefined> {
+export async function instantQuerySum(apiBase: string, query: string, timeMs: number): Promise<number | undefined> {
   const text = await getText(`${apiBase}/query?query=${encodeURIComponent(query)}&time=${timeMs / 1000}`);
   if (text === undefined) return undefined;
   try {
@@ -68,6 +68,28 @@ async function getText(url: string): Promise<string | undefined> {
   }
 }
 
+/**
+ * oursArgs is the command line (after the node binary) of our server on port with its data
+ * under dir (tsdb/, bucket/, sync/), multitenancy off and no ingestion limit in the way.
+ */
+export function oursArgs(dir: string, port: number, extraArgs: string[] = [], nodeArgs: string[] = []): string[] {
+  return [
+    ...nodeArgs,
+    join(REPO_ROOT, 'dist/src/main.js'),
+    `-server.http-listen-port=${port}`,
+    '-auth.multitenancy-enabled=false',
+    `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`,
+    `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
+    `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
+    `-compactor.data-dir=${join(dir, 'compactor')}`,
+    // The benchmarks measure raw ingestion: no per-tenant rate or series limit in the way.
+    '-distributor.ingestion-rate-limit=1000000000000',
+    '-distributor.ingestion-burst-size=1000000000000',
+    '-ingester.max-global-series-per-user=0',
+    ...extraArgs,
+  ];
+}
+
 /** startOurs starts `node [nodeArgs] dist/src/main.js` on a free port with a fresh TSDB dir. */
 export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = []): Promise<RunningTarget> {
   const dir = await makeTempDir('bench-ours-');
@@ -75,21 +97,7 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
   const proc = await startServer({
     name: 'ours',
     command: process.execPath,
-    args: [
-      ...nodeArgs,
-      join(REPO_ROOT, 'dist/src/main.js'),
-      `-server.http-listen-port=${port}`,
-      '-auth.multitenancy-enabled=false',
-      `-blocks-storage.tsdb.dir=${join(dir, 'tsdb')}`,
-      `-blocks-storage.filesystem.dir=${join(dir, 'bucket')}`,
-      `-blocks-storage.bucket-store.sync-dir=${join(dir, 'sync')}`,
-      `-compactor.data-dir=${join(dir, 'compactor')}`,
-      // The benchmark measures raw ingestion: no per-tenant rate or series limit in the way.
-      '-distributor.ingestion-rate-limit=1000000000000',
-      '-distributor.ingestion-burst-size=1000000000000',
-      '-ingester.max-global-series-per-user=0',
-      ...extraArgs,
-    ],
+    args: oursArgs(dir, port, extraArgs, nodeArgs),
     cwd: REPO_ROOT,
     port,
     readyPath: '/ready',
