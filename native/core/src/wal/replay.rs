@@ -30,6 +30,9 @@ pub struct ReplayState {
     remap: HashMap<u64, u32>,
     /// No remapping and no unknown refs so far.
     clean: bool,
+    /// The series declared so far, by head ref (slot r - 1): samples find
+    /// their series without the head's index lock.
+    series: Vec<Option<Arc<MemSeries>>>,
 }
 
 impl Default for ReplayState {
@@ -38,6 +41,7 @@ impl Default for ReplayState {
             identity: Vec::new(),
             remap: HashMap::new(),
             clean: true,
+            series: Vec::new(),
         }
     }
 }
@@ -68,6 +72,24 @@ impl ReplayState {
             self.clean = false;
             self.set_identity(log_ref, false);
             self.remap.insert(log_ref, head_ref);
+        }
+    }
+
+    /// keep remembers a declared series for `series_of`.
+    fn keep(&mut self, s: &Arc<MemSeries>) {
+        let slot = s.series_ref as usize - 1;
+        if self.series.len() <= slot {
+            self.series.resize(slot + 1, None);
+        }
+        self.series[slot] = Some(Arc::clone(s));
+    }
+
+    /// series_of returns the series a log ref means, if declared.
+    fn series_of(&self, head: &Head, log_ref: u64) -> Option<Arc<MemSeries>> {
+        let h = self.resolve(log_ref)?;
+        match self.series.get(h as usize - 1) {
+            Some(Some(s)) => Some(Arc::clone(s)),
+            _ => head.series_by_ref(h),
         }
     }
 
@@ -129,6 +151,7 @@ pub fn replay_reader<R: io::Read>(
                     let labels = normalize(labels, &mut scratch);
                     let (s, _) = head.get_or_create_at(labels, log_ref);
                     st.declare(log_ref, s.series_ref);
+                    st.keep(&s);
                     stats.series += 1;
                 })
                 .map(|_| ())
@@ -253,8 +276,7 @@ fn apply_samples(
         if run.is_empty() {
             return;
         }
-        let series: Option<Arc<MemSeries>> =
-            st.resolve(log_ref).and_then(|h| head.series_by_ref(h));
+        let series: Option<Arc<MemSeries>> = st.series_of(head, log_ref);
         match series {
             Some(s) => {
                 let n = app.append_series_unchecked(&s, run.iter().copied());
