@@ -5,6 +5,8 @@
 // validate and complete, and then sit in the bucket as the store-gateway
 // reads blocks: `<tenant>/<ULID>/{meta.json,index,chunks/000001}`, markers
 // gone, meta.json sanitized by Mimir's rules, every sample readable.
+// Then the ingester cuts a block from pushed samples and ships it to the same
+// S3 bucket, and queries still answer every sample.
 
 import t from 'tap';
 import { existsSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { defaultConfig } from '../../src/config/config.js';
 import { createBucket } from '../../src/storage/bucket/index.js';
 import { loadNative } from '../../src/storage/native.js';
 import { BlockUploadClient } from '../../src/testing/block-upload-client.js';
+import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { httpRequest } from '../../src/testing/http-client.js';
 import { startTestServer } from '../../src/testing/server.js';
 import { PROMTOOL, run } from './lib/promtool.js';
@@ -130,4 +133,26 @@ t.test('a promtool block uploads through the API into S3 and completes', { skip:
   );
 
   t.equal((await client.start(ulid, {})).status, 409, 'a second upload of the block is refused');
+
+  // The ingester ships the blocks it cuts to the same S3 bucket, and they are queried back.
+  const pushed: Array<[number, number]> = [];
+  const from = base + 2 * HOUR;
+  for (let ts = from; ts < from + 2 * HOUR; ts += 60_000) pushed.push([ts, pushed.length]);
+  const push = await httpRequest(srv.port, '/api/v1/push', {
+    headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': 'shipper-tenant' },
+    body: encodeWriteRequestSnappy([{ labels: [['__name__', 'shipped_gauge']], samples: pushed }]),
+  });
+  t.equal(push.status, 200, push.body);
+  t.equal((await httpRequest(srv.port, '/ingester/flush?tenant=shipper-tenant&wait=true', { method: 'POST' })).status, 204);
+  const shipped = (await bucket.list('shipper-tenant/')).filter((k) => /\/[0-9A-HJKMNP-TV-Z]{26}\/$/.test(k));
+  t.equal(shipped.length, 1, 'the cut block is in S3');
+  const files = await bucket.list(shipped[0]!, { recursive: true });
+  t.same(
+    files.map((k) => k.slice(shipped[0]!.length)),
+    ['chunks/000001', 'index', 'meta.json', 'tombstones'],
+    'with all its files',
+  );
+  const qs = new URLSearchParams({ query: 'count_over_time(shipped_gauge[2h])', time: String((from + 2 * HOUR - 1) / 1000) });
+  const counted = await httpRequest(srv.port, `/prometheus/api/v1/query?${qs}`, { headers: { 'X-Scope-OrgID': 'shipper-tenant' } });
+  t.match(counted.body, `"${pushed.length}"`, 'every pushed sample is answered after the cut');
 });
