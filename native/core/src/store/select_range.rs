@@ -54,6 +54,9 @@ enum Source {
 /// then the head); two blocks plus the head is the common worst case.
 type Sources = Vec<Source>;
 
+/// Groups are the merged series by labels (sorted), each with its sources.
+type Groups<'a> = BTreeMap<Vec<(&'a str, &'a str)>, Sources>;
+
 /// select_range is `Head::select_range` over the tenant's head and its
 /// queryable blocks: the answer of `store::select_samples` followed by the
 /// range kernel, without the series that have no value at any step.
@@ -196,8 +199,8 @@ fn group_series<'a>(
     sets: &[Vec<Matcher>],
     mint: i64,
     maxt: i64,
-) -> Result<BTreeMap<Vec<(&'a str, &'a str)>, Sources>, SelectRangeError> {
-    let mut out: BTreeMap<Vec<(&'a str, &'a str)>, Sources> = BTreeMap::new();
+) -> Result<Groups<'a>, SelectRangeError> {
+    let mut out: Groups<'a> = BTreeMap::new();
     let mut labels: Vec<(&'a str, &'a str)> = Vec::new();
     let mut chunks: Vec<ChunkMeta> = Vec::new();
     for (bi, b) in blocks.iter().enumerate() {
