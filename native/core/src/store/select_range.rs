@@ -190,9 +190,9 @@ fn write_labels(out: &mut String, labels: &[(&str, &str)]) {
 
 /// group_series lists the series of the blocks and the head matching the
 /// sets, by labels (sorted), each with its sources in merge order. Block
-/// series without a chunk overlapping [mint, maxt] are left out, as are
-/// those `select_samples` skips for having no sample in range (they add
-/// nothing to the merge).
+/// series without a chunk overlapping [mint, maxt] are left out; a source
+/// with no sample in range adds an empty part, which the merge ignores as
+/// `select_samples` does.
 fn group_series<'a>(
     blocks: &'a [Arc<Block>],
     head: &'a [Arc<MemSeries>],
