@@ -77,3 +77,20 @@ t.test('other result types go through the string encoder', async (t) => {
   ];
   for (const r of results) t.equal(text.decode(encodeQuerySuccessBytes(r)), encodeQuerySuccess(r));
 });
+
+t.test('series that are views of one pair of arrays encode the same as separate arrays', async (t) => {
+  const next = rng(11);
+  const total = 200;
+  const ts = Float64Array.from({ length: total }, (_, i) => 1_700_000_000_000 + i * 15_000);
+  const vs = Float64Array.from({ length: total }, () => randomValue(next));
+  const cuts = [0, 30, 30, 90, 200];
+  const views = cuts.slice(1).map((end, i) => ({ labels: { s: String(i) }, timestamps: ts.subarray(cuts[i]!, end), values: vs.subarray(cuts[i]!, end) }));
+  const copies = views.map((s) => ({ labels: s.labels, timestamps: s.timestamps.slice(), values: s.values.slice() }));
+  // Consecutive views, views with a gap between them, views out of order.
+  const gapped = [views[0]!, views[3]!];
+  const reordered = [views[3]!, views[0]!, views[1]!];
+  for (const [name, series] of [['consecutive', views], ['copies', copies], ['gapped', gapped], ['reordered', reordered], ['prefix', views.slice(0, 2)]] as const) {
+    const result: QueryResult = { value: { resultType: 'matrix', series: [...series] }, warnings: [], infos: [] };
+    t.equal(text.decode(encodeQuerySuccessBytes(result)), encodeQuerySuccess(result), name);
+  }
+});

@@ -18,14 +18,32 @@ export function encodeQuerySuccessBytes(result: QueryResult): Uint8Array {
   const offsets = new Uint32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + v.series[i]!.timestamps.length;
   const total = offsets[n]!;
-  const timestamps = new Float64Array(total);
-  const values = new Float64Array(total);
   const metrics = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const s = v.series[i]!;
-    timestamps.set(s.timestamps, offsets[i]!);
-    values.set(s.values, offsets[i]!);
-    metrics[i] = encodeLabels(s.labels);
-  }
+  for (let i = 0; i < n; i++) metrics[i] = encodeLabels(v.series[i]!.labels);
+  // A range query's series are consecutive views of one pair of arrays: encode those in place.
+  const timestamps = flatView(v.series.map((s) => s.timestamps), total) ?? flatCopy(v.series.map((s) => s.timestamps), offsets);
+  const values = flatView(v.series.map((s) => s.values), total) ?? flatCopy(v.series.map((s) => s.values), offsets);
   return loadNative().encodeMatrixJson(SUCCESS_PREFIX, metrics.join('\n'), offsets, timestamps, values, encodeSuccessEnd(result));
+}
+
+/**
+ * flatView returns the arrays as one view when each starts where the one before ends in the same
+ * buffer (total elements in all); undefined otherwise.
+ */
+function flatView(parts: Float64Array[], total: number): Float64Array | undefined {
+  if (parts.length === 0) return undefined;
+  const first = parts[0]!;
+  let next = first.byteOffset;
+  for (const p of parts) {
+    if (p.buffer !== first.buffer || p.byteOffset !== next) return undefined;
+    next += p.byteLength;
+  }
+  return new Float64Array(first.buffer, first.byteOffset, total);
+}
+
+/** flatCopy concatenates the arrays (part i at offsets[i]). */
+function flatCopy(parts: Float64Array[], offsets: Uint32Array): Float64Array {
+  const out = new Float64Array(offsets[parts.length]!);
+  parts.forEach((p, i) => out.set(p, offsets[i]!));
+  return out;
 }

@@ -465,10 +465,10 @@ export interface NativeBinding {
   /** activeSeries answers /api/v1/cardinality/active_series: `{"data":[...]}`. Throws on an invalid regexp. */
   activeSeries?(tenant: string, matchers: LabelMatcher[], sinceMs: number): string;
   /**
-   * selectRange is selectSamples then rangeKernel in one pass over the head (no flat copy of the
-   * samples), without the series that have no value at any step; samples is what selectSamples
-   * would have loaded. Null when queried blocks overlap the range (the fused path reads the head
-   * only). Throws on an invalid regexp, an unknown function or a wrong parameter count.
+   * selectRange is selectSamples then rangeKernel in one pass over the head and blocks (no flat
+   * copy of the samples), without the series that have no value at any step; samples is what
+   * selectSamples would have loaded. Throws on an invalid regexp, an unknown function, a wrong
+   * parameter count or an unreadable block.
    */
   selectRange(
     tenant: string,
@@ -479,7 +479,7 @@ export interface NativeBinding {
     evalTimes: Float64Array,
     rangeMs: number,
     params: Float64Array,
-  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number } | null;
+  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number };
   /**
    * encodeMatrixJson returns prefix + `{"resultType":"matrix","result":[...]}` + suffix as bytes:
    * metrics are the series' label objects as JSON joined by newlines, series i owns points

@@ -19,6 +19,9 @@ use crate::block::{Block, BlockError};
 use crate::head::{self, write_owned_labels_json, Head, SelectedSamples, TooManySamples};
 use crate::index::Matcher;
 
+pub mod select_range;
+pub use select_range::{select_range, SelectRangeError};
+
 /// BlockRegistry maps each tenant to its open queryable blocks.
 #[derive(Debug, Default)]
 pub struct BlockRegistry {

@@ -1,6 +1,6 @@
 //! The query worker's native fast paths: range-vector functions evaluated
-//! straight from the head (select and kernel fused, see
-//! tsdb_core::head::select_range), and the JSON body of a matrix result
+//! straight from the head and blocks (select and kernel fused, see
+//! tsdb_core::store::select_range), and the JSON body of a matrix result
 //! built from flat typed arrays (tsdb_core::promql::json), returned as a
 //! Node Buffer the worker can transfer to the main thread.
 
@@ -9,9 +9,9 @@ use std::cell::RefCell;
 use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint8Array};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
-use tsdb_core::head;
 use tsdb_core::promql::json::write_matrix_threads;
 use tsdb_core::promql::RangeFn;
+use tsdb_core::store;
 
 use crate::LabelMatcher;
 
@@ -33,10 +33,9 @@ pub struct SelectedRange {
 /// (t - rangeMs, t] for each t of evalTimes, on the samples with
 /// mintMs <= t <= maxtMs of every series matching all matchers: the answer
 /// of selectSamples then rangeKernel, without the series that have no
-/// value at any step. Null when queried blocks overlap the range (the fused
-/// path reads the head only: the caller then selects head and blocks
-/// together and runs the kernel). Throws on an invalid regexp, an unknown
-/// function or a wrong parameter count.
+/// value at any step. Head and queryable blocks are merged as selectSamples
+/// merges them. Throws on an invalid regexp, an unknown function, a wrong
+/// parameter count or an unreadable block.
 #[allow(clippy::too_many_arguments)]
 #[napi]
 pub fn select_range(
@@ -48,13 +47,7 @@ pub fn select_range(
     eval_times: &[f64],
     range_ms: f64,
     params: &[f64],
-) -> Result<Option<SelectedRange>> {
-    if !tsdb_core::store::registry()
-        .overlapping(&tenant, crate::ms(mint_ms), crate::ms(maxt_ms))
-        .is_empty()
-    {
-        return Ok(None);
-    }
+) -> Result<SelectedRange> {
     let f = RangeFn::from_name(&func).ok_or_else(|| {
         Error::new(
             Status::InvalidArg,
@@ -66,29 +59,26 @@ pub fn select_range(
     } else {
         crate::matchers(std::slice::from_ref(&matchers))?
     };
-    let sel = match head::db().get(&tenant) {
-        Some(h) => h
-            .select_range(
-                &sets,
-                crate::ms(mint_ms),
-                crate::ms(maxt_ms),
-                f,
-                eval_times,
-                range_ms,
-                params,
-            )
-            .map_err(|e| Error::new(Status::InvalidArg, e.0))?,
-        None => head::SelectedRange {
-            labels_json: "[]".to_string(),
-            ..Default::default()
-        },
-    };
-    Ok(Some(SelectedRange {
+    let sel = store::select_range(
+        &tenant,
+        &sets,
+        crate::ms(mint_ms),
+        crate::ms(maxt_ms),
+        f,
+        eval_times,
+        range_ms,
+        params,
+    )
+    .map_err(|e| match e {
+        store::SelectRangeError::Kernel(e) => Error::new(Status::InvalidArg, e.0),
+        store::SelectRangeError::Select(e) => Error::new(Status::GenericFailure, e.to_string()),
+    })?;
+    Ok(SelectedRange {
         labels_json: sel.labels_json,
         values: Float64Array::new(sel.values),
         present: Uint8Array::new(sel.present),
         samples: sel.samples as f64,
-    }))
+    })
 }
 
 thread_local! {

@@ -449,22 +449,34 @@ export function rangeQuery(
   } else {
     series = cleanupNames(v.series);
   }
-  const out: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array }> = [];
+  // Sorted first, then written into one pair of flat arrays in that order: each series' points are
+  // views of them, and the JSON encoder takes the flat arrays as they are (no copy per series).
+  const kept: Array<{ s: Series; count: number }> = [];
+  let total = 0;
   for (const s of series) {
     let count = 0;
     for (let i = 0; i < grid.n; i++) count += s.present[i];
     if (count === 0) continue;
-    const ts = new Float64Array(count);
-    const vs = new Float64Array(count);
-    let j = 0;
-    for (let i = 0; i < grid.n; i++) {
-      if (!s.present[i]) continue;
-      ts[j] = times[i];
-      vs[j] = s.values[i];
-      j++;
-    }
-    out.push({ labels: s.labels, timestamps: ts, values: vs });
+    kept.push({ s, count });
+    total += count;
   }
-  out.sort((a, b) => compareLabels(a.labels, b.labels));
+  kept.sort((a, b) => compareLabels(a.s.labels, b.s.labels));
+  const allTs = new Float64Array(total);
+  const allVs = new Float64Array(total);
+  const out: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array }> = new Array(kept.length);
+  let at = 0;
+  for (let k = 0; k < kept.length; k++) {
+    const { s, count } = kept[k];
+    const from = at;
+    const present = s.present;
+    const values = s.values;
+    for (let i = 0; i < grid.n; i++) {
+      if (!present[i]) continue;
+      allTs[at] = times[i];
+      allVs[at] = values[i];
+      at++;
+    }
+    out[k] = { labels: s.labels, timestamps: allTs.subarray(from, from + count), values: allVs.subarray(from, from + count) };
+  }
   return finish(ev, { resultType: 'matrix', series: out });
 }

@@ -371,13 +371,14 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
 
   const dropName = !NO_NAME_DROP.has(name);
   const out: Series[] = [];
+  // Rows are views of the kernel's arrays (no node changes its inputs' arrays).
   for (let k = 0; k < nS; k++) {
-    const p = present.slice(k * n, (k + 1) * n);
+    const p = present.subarray(k * n, (k + 1) * n);
     let any = false;
     for (let i = 0; i < n; i++) if (p[i]) any = true;
     if (!any) continue;
     const labels = rd.data.labels[k];
-    out.push({ labels, values: values.slice(k * n, (k + 1) * n), present: p, dropName });
+    out.push({ labels, values: values.subarray(k * n, (k + 1) * n), present: p, dropName });
     if (name === 'rate' || name === 'increase') {
       const metric = labels[METRIC_NAME];
       if (metric && !/(_total|_sum|_count|_bucket)$/.test(metric)) ev.ann.possibleNonCounter(metric, e.args[rangeIdx].pos);

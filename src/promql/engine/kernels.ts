@@ -62,8 +62,6 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       // A stand-in binding (tests) may not have the fused path.
       if (typeof b.selectRange !== 'function') return undefined;
       const r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params);
-      // Null when blocks overlap the range: the caller selects head and blocks together.
-      if (r === null) return undefined;
       return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples };
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {

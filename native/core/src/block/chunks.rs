@@ -139,13 +139,24 @@ impl ChunkWriter {
     }
 }
 
-/// Segment is one segment file: held in memory, or open for positional
-/// reads (a block's segments can be 512MiB each; a query reads a few
-/// chunks of them).
+/// Segment is one segment file: held in memory, or mapped read-only (a
+/// block's segments can be 512MiB each; a query touches the pages of the
+/// chunks it reads, and chunks are handed out without a copy). Block files
+/// are never rewritten in place (compaction writes new blocks and removes
+/// old directories, which leaves existing mappings valid).
 #[derive(Debug)]
 enum Segment {
     Mem(Vec<u8>),
-    File { file: File, len: u64, path: PathBuf },
+    Map(memmap2::Mmap),
+}
+
+impl Segment {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Segment::Mem(b) => b,
+            Segment::Map(m) => m,
+        }
+    }
 }
 
 /// ChunkReader hands out the chunks of a block's segment files by
@@ -185,7 +196,10 @@ impl ChunkReader {
             file.read_exact_at(&mut head[..n], 0)
                 .map_err(|e| BlockError::io("read chunk segment", &path, e))?;
             Self::check_header(&head[..n], &name)?;
-            segments.push(Segment::File { file, len, path });
+            // SAFETY: block segments are immutable once written (see Segment).
+            let map = unsafe { memmap2::Mmap::map(&file) }
+                .map_err(|e| BlockError::io("map chunk segment", &path, e))?;
+            segments.push(Segment::Map(map));
         }
         Ok(ChunkReader { segments })
     }
@@ -238,25 +252,16 @@ impl ChunkReader {
                 self.segments.len()
             ))
         })?;
-        let seg_len = match segment {
-            Segment::Mem(b) => b.len(),
-            Segment::File { len, .. } => *len as usize,
-        };
+        let b = segment.bytes();
+        let seg_len = b.len();
         if off < SEGMENT_HEADER_SIZE || off >= seg_len {
             return Err(BlockError::corrupt(format!(
                 "chunk ref {r:#x}: offset {off} is outside segment {name} ({seg_len} bytes): truncated chunk file?"
             )));
         }
         // The length field: a uvarint of at most 5 bytes for a chunk.
-        let mut head = [0u8; 5];
-        let head_len = (seg_len - off).min(head.len());
-        match segment {
-            Segment::Mem(b) => head[..head_len].copy_from_slice(&b[off..off + head_len]),
-            Segment::File { file, path, .. } => file
-                .read_exact_at(&mut head[..head_len], off as u64)
-                .map_err(|e| BlockError::io("read chunk segment", path, e))?,
-        }
-        let mut d = Decbuf::new(&head[..head_len], "chunk length");
+        let head_len = (seg_len - off).min(5);
+        let mut d = Decbuf::new(&b[off..off + head_len], "chunk length");
         let len = d.uvarint()? as usize;
         let len_size = head_len - d.len();
         let total = len_size
@@ -268,25 +273,10 @@ impl ChunkReader {
                 "chunk ref {r:#x}: chunk of {len} bytes runs past the end of segment {name} ({seg_len} bytes): truncated chunk file"
             )));
         }
-        let crc_err =
-            |e: BlockError| BlockError::corrupt(format!("chunk ref {r:#x} in segment {name}: {e}"));
+        let c = &b[off..off + total];
         let body = len_size..len_size + 1 + len;
-        match segment {
-            Segment::Mem(b) => {
-                let c = &b[off..off + total];
-                check_crc(&c[body.clone()], &c[body.end..], "chunk").map_err(crc_err)?;
-                Ok((c[len_size], Cow::Borrowed(&c[len_size + 1..body.end])))
-            }
-            Segment::File { file, path, .. } => {
-                let mut c = vec![0u8; total];
-                file.read_exact_at(&mut c, off as u64)
-                    .map_err(|e| BlockError::io("read chunk segment", path, e))?;
-                check_crc(&c[body.clone()], &c[body.end..], "chunk").map_err(crc_err)?;
-                let enc = c[len_size];
-                c.truncate(body.end);
-                c.drain(..len_size + 1);
-                Ok((enc, Cow::Owned(c)))
-            }
-        }
+        check_crc(&c[body.clone()], &c[body.end..], "chunk")
+            .map_err(|e| BlockError::corrupt(format!("chunk ref {r:#x} in segment {name}: {e}")))?;
+        Ok((c[len_size], Cow::Borrowed(&c[len_size + 1..body.end])))
     }
 }

@@ -52,6 +52,8 @@ pub struct BlockIndex {
     symbols: Vec<Box<str>>,
     /// Postings list offsets by label name, then value (both sorted).
     postings: BTreeMap<Box<str>, Vec<(Box<str>, u64)>>,
+    /// Where the series section ends: the next section's start.
+    series_end: u64,
 }
 
 impl BlockIndex {
@@ -175,11 +177,22 @@ impl BlockIndex {
                 }
             }
         }
+        let series_end = [
+            toc.label_indices,
+            toc.postings,
+            toc.label_indices_table,
+            toc.postings_table,
+        ]
+        .into_iter()
+        .filter(|&o| o > toc.series)
+        .min()
+        .unwrap_or(limit);
         Ok(BlockIndex {
             data,
             toc,
             symbols,
             postings,
+            series_end,
         })
     }
 
@@ -230,55 +243,63 @@ impl BlockIndex {
 
     /// series decodes the series with id `id` (its offset / 16).
     pub fn series(&self, id: u32) -> Result<SeriesEntry, BlockError> {
+        let mut labels = Vec::new();
+        let mut chunks = Vec::new();
+        self.series_into(id, &mut labels, &mut chunks)?;
+        Ok(SeriesEntry {
+            labels: labels
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            chunks,
+        })
+    }
+
+    /// series_into is `series` without allocating: it replaces the contents
+    /// of `labels` (borrowed from the symbol table) and `chunks`.
+    pub fn series_into<'a>(
+        &'a self,
+        id: u32,
+        labels: &mut Vec<(&'a str, &'a str)>,
+        chunks: &mut Vec<ChunkMeta>,
+    ) -> Result<(), BlockError> {
+        labels.clear();
+        chunks.clear();
+        let mut d = self.series_decbuf(id)?;
+        let n = d.uvarint()? as usize;
+        for _ in 0..n {
+            let name = self.symbol(d.uvarint32()?)?;
+            let value = self.symbol(d.uvarint32()?)?;
+            labels.push((name, value));
+        }
+        decode_chunk_metas(&mut d, chunks)
+    }
+
+    /// series_chunks_into is `series_into` for the chunk metas only.
+    pub fn series_chunks_into(
+        &self,
+        id: u32,
+        chunks: &mut Vec<ChunkMeta>,
+    ) -> Result<(), BlockError> {
+        chunks.clear();
+        let mut d = self.series_decbuf(id)?;
+        let n = d.uvarint()? as usize;
+        for _ in 0..2 * n {
+            d.uvarint32()?;
+        }
+        decode_chunk_metas(&mut d, chunks)
+    }
+
+    /// series_decbuf checks the bounds and CRC of series `id`'s entry.
+    fn series_decbuf(&self, id: u32) -> Result<Decbuf<'_>, BlockError> {
         let off = id as usize * SERIES_ALIGN;
-        // The series section ends where the next section starts.
-        let end = [
-            self.toc.label_indices,
-            self.toc.postings,
-            self.toc.label_indices_table,
-            self.toc.postings_table,
-        ]
-        .into_iter()
-        .filter(|&o| o > self.toc.series)
-        .min()
-        .unwrap_or((self.data.len() - INDEX_TOC_LEN) as u64);
-        if self.toc.series == 0 || (off as u64) < self.toc.series || (off as u64) >= end {
+        if self.toc.series == 0 || (off as u64) < self.toc.series || (off as u64) >= self.series_end
+        {
             return Err(BlockError::corrupt(format!(
                 "index: series reference {id} is outside the series section"
             )));
         }
-        let mut d = Decbuf::at_uvarint_crc32(&self.data, off, "index series")?;
-        let n = d.uvarint()? as usize;
-        let mut labels = Vec::with_capacity(n.min(64));
-        for _ in 0..n {
-            let name = self.symbol(d.uvarint32()?)?;
-            let value = self.symbol(d.uvarint32()?)?;
-            labels.push((name.to_string(), value.to_string()));
-        }
-        let k = d.uvarint()? as usize;
-        let mut chunks: Vec<ChunkMeta> = Vec::with_capacity(k.min(1024));
-        for i in 0..k {
-            let c = if i == 0 {
-                let min_t = d.varint()?;
-                let max_t = min_t.wrapping_add(d.uvarint()? as i64);
-                ChunkMeta {
-                    min_t,
-                    max_t,
-                    chunk_ref: d.uvarint()?,
-                }
-            } else {
-                let p = chunks[i - 1];
-                let min_t = p.max_t.wrapping_add(d.uvarint()? as i64);
-                let max_t = min_t.wrapping_add(d.uvarint()? as i64);
-                ChunkMeta {
-                    min_t,
-                    max_t,
-                    chunk_ref: (p.chunk_ref as i64).wrapping_add(d.varint()?) as u64,
-                }
-            };
-            chunks.push(c);
-        }
-        Ok(SeriesEntry { labels, chunks })
+        Decbuf::at_uvarint_crc32(&self.data, off, "index series")
     }
 
     fn list_postings(&self, off: u64) -> BoxPostings<'_> {
@@ -287,6 +308,34 @@ impl BlockIndex {
             Err(e) => Box::new(ErrPostings(e.to_string())),
         }
     }
+}
+
+/// decode_chunk_metas appends the chunk metas that end a series entry.
+fn decode_chunk_metas(d: &mut Decbuf<'_>, chunks: &mut Vec<ChunkMeta>) -> Result<(), BlockError> {
+    let k = d.uvarint()? as usize;
+    chunks.reserve(k.min(1024));
+    for i in 0..k {
+        let c = if i == 0 {
+            let min_t = d.varint()?;
+            let max_t = min_t.wrapping_add(d.uvarint()? as i64);
+            ChunkMeta {
+                min_t,
+                max_t,
+                chunk_ref: d.uvarint()?,
+            }
+        } else {
+            let p = chunks[chunks.len() - 1];
+            let min_t = p.max_t.wrapping_add(d.uvarint()? as i64);
+            let max_t = min_t.wrapping_add(d.uvarint()? as i64);
+            ChunkMeta {
+                min_t,
+                max_t,
+                chunk_ref: (p.chunk_ref as i64).wrapping_add(d.varint()?) as u64,
+            }
+        };
+        chunks.push(c);
+    }
+    Ok(())
 }
 
 impl IndexReader for BlockIndex {

@@ -216,6 +216,59 @@ impl Block {
         Ok(s.labels)
     }
 
+    /// read_chunks_into appends to `ts`/`vs` the samples with
+    /// `mint <= t <= maxt` of series `id` from its chunks `chunks` (as
+    /// `BlockIndex::series_into` gives them), deleted ranges skipped: what
+    /// `read_series` reads, with integer times and no label decoding.
+    pub fn read_chunks_into(
+        &self,
+        id: u32,
+        chunks: &[super::ChunkMeta],
+        mint: i64,
+        maxt: i64,
+        ts: &mut Vec<i64>,
+        vs: &mut Vec<f64>,
+    ) -> Result<(), BlockError> {
+        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
+        let deleted = self.tombstones.get(&id);
+        for c in chunks.iter().filter(|c| c.max_t >= mint && c.min_t <= maxt) {
+            let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
+            if enc != ENCODING_XOR {
+                return Err(BlockError::Unsupported(format!(
+                    "{}: chunk encoding {enc} (only XOR float chunks are read)",
+                    self.dir.display()
+                )));
+            }
+            let mut it = XorIterator::new(&data);
+            let n = usize::from(it.num_samples());
+            ts.reserve(n);
+            vs.reserve(n);
+            if it.seek(mint) {
+                loop {
+                    let (t, bits) = it.at_bits();
+                    if t > maxt {
+                        break;
+                    }
+                    let gone = deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
+                    if !gone {
+                        ts.push(t);
+                        vs.push(f64::from_bits(bits));
+                    }
+                    if !it.next() {
+                        break;
+                    }
+                }
+            }
+            if let Some(e) = it.err() {
+                return Err(chunks_err(BlockError::Corrupt(format!(
+                    "chunk ref {:#x}: {e}",
+                    c.chunk_ref
+                ))));
+            }
+        }
+        Ok(())
+    }
+
     /// select_samples returns the samples with `mint <= t <= maxt` of every
     /// series matching all matchers (all series for none), in the shape of
     /// the head's `select_samples`: series sorted by labels, series without

@@ -28,7 +28,7 @@ pub mod chunks;
 mod json;
 mod read;
 mod refs;
-mod select_range;
+pub(crate) mod select_range;
 pub mod series;
 
 use std::collections::HashMap;

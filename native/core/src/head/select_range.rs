@@ -31,9 +31,9 @@ pub struct SelectedRange {
 }
 
 /// Below this many series per thread the work is not split.
-const SERIES_PER_THREAD: usize = 64;
+pub(crate) const SERIES_PER_THREAD: usize = 64;
 
-fn threads() -> usize {
+pub(crate) fn threads() -> usize {
     static N: OnceLock<usize> = OnceLock::new();
     *N.get_or_init(|| {
         std::thread::available_parallelism()
