@@ -96,7 +96,7 @@ export const FLAGS: readonly FlagDef[] = [
     yaml: 'blocks_storage.tsdb.head_compaction_idle_timeout',
     type: 'duration',
     default: 3_600_000,
-    help: 'A head whose newest sample is older than this is cut into blocks whole; 0 disables.',
+    help: 'A head nobody appended to for this long is cut into blocks whole; 0 disables.',
   },
   { name: 'blocks-storage.tsdb.ship-interval', yaml: 'blocks_storage.tsdb.ship_interval', type: 'duration', default: 60_000, help: 'How often new local blocks are uploaded to the bucket; 0 disables shipping.' },
   {

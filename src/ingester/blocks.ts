@@ -6,7 +6,7 @@
 //    a block `<tsdb-dir>/<tenant>/<ULID>/`; the block joins the queried set,
 //    then the head is truncated and the WAL checkpointed (in that order, so
 //    every sample is always in the head, the WAL or a queried block). An
-//    idle head (newest sample older than the idle timeout) and a flush cut
+//    idle head (nothing appended for the idle timeout, wall clock) and a flush cut
 //    everything;
 //  - shipping: every -blocks-storage.tsdb.ship-interval new local blocks are
 //    uploaded to the bucket (files first, meta.json last) and recorded in
@@ -197,7 +197,9 @@ export class IngesterBlocks {
     for (let guard = 0; guard < 100_000; guard++) {
       const info = this.store.headInfo(tenant);
       if (info === null || info.minTime == null || info.maxTime == null || info.series === 0) break;
-      const idle = idleMs > 0 && this.now() - info.maxTime > idleMs;
+      // Idle as Mimir means it: nothing appended for a while (wall clock), whatever the samples'
+      // times, so a backfill of old samples is not cut under the writers' feet.
+      const idle = idleMs > 0 && info.lastAppendMs != null && this.now() - info.lastAppendMs > idleMs;
       if (!force && !idle && info.maxTime - info.minTime <= range * 1.5) break;
       const start = Math.floor(info.minTime / range) * range;
       const end = start + range;

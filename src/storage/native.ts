@@ -229,6 +229,8 @@ export interface HeadInfo {
   maxTime?: number | null;
   /** Appends before this (ms) are refused; absent before any truncation. */
   minValidTime?: number | null;
+  /** Wall-clock time (unix ms) of the last append, absent before any. */
+  lastAppendMs?: number | null;
 }
 
 /** HeadTruncation are what truncateHead dropped. */

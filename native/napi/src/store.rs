@@ -81,6 +81,8 @@ pub struct HeadInfo {
     pub max_time: Option<f64>,
     /// Appends before this (ms) are refused; absent before any truncation.
     pub min_valid_time: Option<f64>,
+    /// Wall-clock time (unix ms) of the last append, absent before any.
+    pub last_append_ms: Option<f64>,
 }
 
 /// head_info returns the tenant head's figures, null when there is none.
@@ -93,6 +95,7 @@ pub fn head_info(tenant: String) -> Option<HeadInfo> {
         min_time: h.min_time().map(|t| t as f64),
         max_time: h.max_time().map(|t| t as f64),
         min_valid_time: (mvt != i64::MIN).then_some(mvt as f64),
+        last_append_ms: h.last_append_ms().map(|t| t as f64),
     })
 }
 

@@ -269,6 +269,9 @@ impl<'h> HeadAppender<'h> {
         self.head
             .num_chunks
             .fetch_add(self.chunks, Ordering::Relaxed);
+        if self.samples > 0 {
+            self.head.touch();
+        }
     }
 }
 

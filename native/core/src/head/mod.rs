@@ -172,6 +172,10 @@ pub struct Head {
     min_valid_time: AtomicI64,
     num_samples: AtomicU64,
     num_chunks: AtomicU64,
+    /// Wall-clock time (unix ms) of the last commit that appended samples,
+    /// 0 before any: an idle head is one nobody wrote to for a while,
+    /// whatever its samples' times (backfills write old samples).
+    last_append_ms: AtomicI64,
     /// Held shared by every appender (from before its first series lookup
     /// to its commit) and exclusively by `truncate` while it removes
     /// series, so no request appends to a series being dropped. Taken
@@ -228,6 +232,7 @@ impl Head {
             min_valid_time: AtomicI64::new(i64::MIN),
             num_samples: AtomicU64::new(0),
             num_chunks: AtomicU64::new(0),
+            last_append_ms: AtomicI64::new(0),
             append_lock: RwLock::new(()),
         }
     }
@@ -267,6 +272,21 @@ impl Head {
     /// all_series returns every series, by ref.
     pub fn all_series(&self) -> Vec<Arc<MemSeries>> {
         self.index.read().all()
+    }
+
+    /// touch records that samples were just appended (wall clock).
+    pub(crate) fn touch(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        self.last_append_ms.store(now, Ordering::Relaxed);
+    }
+
+    /// last_append_ms is the wall-clock time (unix ms) of the last append,
+    /// None before any.
+    pub fn last_append_ms(&self) -> Option<i64> {
+        let t = self.last_append_ms.load(Ordering::Relaxed);
+        (t != 0).then_some(t)
     }
 
     /// min_valid_time is the time below which appends are refused (raised
