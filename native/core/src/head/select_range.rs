@@ -114,36 +114,57 @@ impl Head {
                 }
             });
         }
-        // Keep the series with a value somewhere, in place.
-        let mut out = SelectedRange {
-            labels_json: String::with_capacity(2 + series.len() * 64),
-            samples: samples.iter().sum(),
-            ..Default::default()
-        };
-        out.labels_json.push('[');
-        let mut kept = 0;
-        for (i, s) in series.iter().enumerate() {
-            let row = i * n_steps..(i + 1) * n_steps;
-            if !present[row.clone()].contains(&1) {
-                continue;
-            }
-            if kept != i {
-                values.copy_within(row.clone(), kept * n_steps);
-                present.copy_within(row, kept * n_steps);
-            }
-            if kept > 0 {
-                out.labels_json.push(',');
-            }
-            write_labels_json(&mut out.labels_json, s.labels.iter());
-            kept += 1;
-        }
-        out.labels_json.push(']');
-        values.truncate(kept * n_steps);
-        present.truncate(kept * n_steps);
-        out.values = values;
-        out.present = present;
-        Ok(out)
+        Ok(keep_present_rows(
+            &series,
+            n_steps,
+            values,
+            present,
+            samples.iter().sum(),
+            |out, s| write_labels_json(out, s.labels.iter()),
+        ))
     }
+}
+
+/// keep_present_rows builds the answer from the evaluated rows (row i =
+/// `items[i]`): the rows with a value at some step move up in place, the
+/// others are dropped, and the kept items' label objects, written by
+/// `write_labels`, form the JSON array.
+pub(crate) fn keep_present_rows<T>(
+    items: &[T],
+    n_steps: usize,
+    mut values: Vec<f64>,
+    mut present: Vec<u8>,
+    samples: u64,
+    write_labels: impl Fn(&mut String, &T),
+) -> SelectedRange {
+    let mut out = SelectedRange {
+        labels_json: String::with_capacity(2 + items.len() * 64),
+        samples,
+        ..Default::default()
+    };
+    out.labels_json.push('[');
+    let mut kept = 0;
+    for (i, item) in items.iter().enumerate() {
+        let row = i * n_steps..(i + 1) * n_steps;
+        if !present[row.clone()].contains(&1) {
+            continue;
+        }
+        if kept != i {
+            values.copy_within(row.clone(), kept * n_steps);
+            present.copy_within(row, kept * n_steps);
+        }
+        if kept > 0 {
+            out.labels_json.push(',');
+        }
+        write_labels(&mut out.labels_json, item);
+        kept += 1;
+    }
+    out.labels_json.push(']');
+    values.truncate(kept * n_steps);
+    present.truncate(kept * n_steps);
+    out.values = values;
+    out.present = present;
+    out
 }
 
 /// eval_part decodes and evaluates a run of series into their rows.

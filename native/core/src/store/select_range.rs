@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::block::{Block, BlockError, ChunkMeta};
-use crate::head::select_range::{threads, SERIES_PER_THREAD};
+use crate::head::select_range::{keep_present_rows, threads, SERIES_PER_THREAD};
 use crate::head::{self, MemSeries, SelectedRange};
 use crate::index::Matcher;
 use crate::promql::{is_stale, KernelError, RangeEval, RangeFn};
@@ -144,48 +144,14 @@ pub fn select_range(
             res
         })?;
     }
-    // Keep the series with a value somewhere, in place.
-    let mut out = SelectedRange {
-        labels_json: String::with_capacity(2 + series.len() * 64),
-        samples: samples.iter().sum(),
-        ..Default::default()
-    };
-    out.labels_json.push('[');
-    let mut kept = 0;
-    for (i, (labels, _)) in series.iter().enumerate() {
-        let row = i * n_steps..(i + 1) * n_steps;
-        if !present[row.clone()].contains(&1) {
-            continue;
-        }
-        if kept != i {
-            values.copy_within(row.clone(), kept * n_steps);
-            present.copy_within(row, kept * n_steps);
-        }
-        if kept > 0 {
-            out.labels_json.push(',');
-        }
-        write_labels(&mut out.labels_json, labels);
-        kept += 1;
-    }
-    out.labels_json.push(']');
-    values.truncate(kept * n_steps);
-    present.truncate(kept * n_steps);
-    out.values = values;
-    out.present = present;
-    Ok(out)
-}
-
-fn write_labels(out: &mut String, labels: &[(&str, &str)]) {
-    out.push('{');
-    for (j, (n, v)) in labels.iter().enumerate() {
-        if j > 0 {
-            out.push(',');
-        }
-        head::write_json_string(out, n);
-        out.push(':');
-        head::write_json_string(out, v);
-    }
-    out.push('}');
+    Ok(keep_present_rows(
+        &series,
+        n_steps,
+        values,
+        present,
+        samples.iter().sum(),
+        |out, (labels, _)| head::write_labels_json(out, labels.iter().copied()),
+    ))
 }
 
 /// group_series lists the series of the blocks and the head matching the
