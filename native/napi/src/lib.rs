@@ -497,12 +497,18 @@ pub fn select_samples(
     let limit = to_limit(max_samples.unwrap_or(0.0));
     let sel = tsdb_core::store::select_samples(&tenant, &sets, ms(mint_ms), ms(maxt_ms), limit)
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
-    Ok(SelectedSamples {
-        labels_json: sel.labels_json,
-        offsets: Uint32Array::new(sel.offsets),
-        timestamps: Float64Array::new(sel.timestamps),
-        values: Float64Array::new(sel.values),
-    })
+    Ok(sel.into())
+}
+
+impl From<head::SelectedSamples> for SelectedSamples {
+    fn from(sel: head::SelectedSamples) -> Self {
+        SelectedSamples {
+            labels_json: sel.labels_json,
+            offsets: Uint32Array::new(sel.offsets),
+            timestamps: Float64Array::new(sel.timestamps),
+            values: Float64Array::new(sel.values),
+        }
+    }
 }
 
 /// KernelResult is a kernel's output, row-major: cell series * nSteps + step.
@@ -758,12 +764,7 @@ pub fn block_select_samples(
             to_limit(max_samples.unwrap_or(0.0)),
         )
         .map_err(block_error)?;
-    Ok(SelectedSamples {
-        labels_json: sel.labels_json,
-        offsets: Uint32Array::new(sel.offsets),
-        timestamps: Float64Array::new(sel.timestamps),
-        values: Float64Array::new(sel.values),
-    })
+    Ok(sel.into())
 }
 
 /// SelectedChunks are the raw chunks of the series a selector matched, flat:
@@ -780,6 +781,20 @@ pub struct SelectedChunks {
     pub encodings: Uint8Array,
     pub data_offsets: Uint32Array,
     pub data: Buffer,
+}
+
+impl From<tsdb_core::block::SelectedChunks> for SelectedChunks {
+    fn from(sel: tsdb_core::block::SelectedChunks) -> Self {
+        SelectedChunks {
+            labels_json: sel.labels_json,
+            series_offsets: Uint32Array::new(sel.series_offsets),
+            min_times: Float64Array::new(sel.min_times),
+            max_times: Float64Array::new(sel.max_times),
+            encodings: Uint8Array::new(sel.encodings),
+            data_offsets: Uint32Array::new(sel.data_offsets),
+            data: Buffer::from(sel.data),
+        }
+    }
 }
 
 /// block_select_chunks opens the block directory `blockDir` and returns,
@@ -806,15 +821,7 @@ pub fn block_select_chunks(
     let sel = b
         .select_chunks(&set, ms(mint_ms), ms(maxt_ms))
         .map_err(block_error)?;
-    Ok(SelectedChunks {
-        labels_json: sel.labels_json,
-        series_offsets: Uint32Array::new(sel.series_offsets),
-        min_times: Float64Array::new(sel.min_times),
-        max_times: Float64Array::new(sel.max_times),
-        encodings: Uint8Array::new(sel.encodings),
-        data_offsets: Uint32Array::new(sel.data_offsets),
-        data: Buffer::from(sel.data),
-    })
+    Ok(sel.into())
 }
 
 /// select_chunks returns, whole and as stored, the head's XOR chunks
@@ -836,14 +843,6 @@ pub fn select_chunks(
     };
     let sel = tsdb_core::store::select_chunks(&tenant, &sets, ms(mint_ms), ms(maxt_ms))
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
-    Ok(SelectedChunks {
-        labels_json: sel.labels_json,
-        series_offsets: Uint32Array::new(sel.series_offsets),
-        min_times: Float64Array::new(sel.min_times),
-        max_times: Float64Array::new(sel.max_times),
-        encodings: Uint8Array::new(sel.encodings),
-        data_offsets: Uint32Array::new(sel.data_offsets),
-        data: Buffer::from(sel.data),
-    })
+    Ok(sel.into())
 }
 pub mod query_native;
