@@ -21,6 +21,7 @@ import type { QueryApi } from '../querier/query.js';
 import type { RemoteReadApi } from '../remote/read-handler.js';
 import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
 import type { HttpServer, Request, RouteOptions } from '../server/http.js';
+import type { Scope } from '../auth/scopes.js';
 import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant } from '../tenant/tenant.js';
 
 /** Api is the set of components whose routes get registered. */
@@ -45,8 +46,8 @@ export interface Api {
   compactor?: CompactorApi;
 }
 
-/** authSingleTenant is the auth middleware of writes: exactly one tenant, or 401/422/400. */
-function authSingleTenant(config: Config): (req: Request) => void {
+/** authSingleTenant is the auth middleware of routes that take exactly one tenant (401/422/400 otherwise); scope is what the route needs. */
+function authSingleTenant(config: Config, _scope: Scope): (req: Request) => void {
   return (req) => {
     req.tenant = singleTenant(req.headers.get(ORG_ID_HEADER), config);
   };
@@ -56,7 +57,7 @@ function authSingleTenant(config: Config): (req: Request) => void {
  * authTenants is the auth middleware of reads: one tenant, or several joined
  * by `|` when -tenant-federation.enabled is set (401 or 422 otherwise).
  */
-function authTenants(config: Config): (req: Request) => void {
+function authTenants(config: Config, _scope: Scope): (req: Request) => void {
   return (req) => {
     req.tenant = joinTenants(requestTenants(req.headers.get(ORG_ID_HEADER), config));
   };
@@ -114,7 +115,7 @@ function registerOps(api: Api, links: IndexLink[]): void {
 
 function registerLimits(api: Api, limits: LimitsApi, links: IndexLink[]): void {
   api.server.route('GET', '/runtime_config', limits.runtimeConfig);
-  api.server.route('GET', '/api/v1/user_limits', limits.userLimits, { before: authSingleTenant(api.config), errors: 'text' });
+  api.server.route('GET', '/api/v1/user_limits', limits.userLimits, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
   links.push(
     { section: 'Admin endpoints', href: '/runtime_config', title: 'Runtime config' },
     { section: 'Admin endpoints', href: '/runtime_config?mode=diff', title: 'Runtime config (including only values that differ from the defaults)' },
@@ -123,7 +124,7 @@ function registerLimits(api: Api, limits: LimitsApi, links: IndexLink[]): void {
 
 function registerDistributor(api: Api, distributor: Distributor, links: IndexLink[]): void {
   const opts: RouteOptions = {
-    before: authSingleTenant(api.config),
+    before: authSingleTenant(api.config, 'metrics:write'),
     maxBodyBytes: api.config.maxRecvMsgSize,
     tooLarge: distributor.tooLarge,
     errors: 'text',
@@ -134,7 +135,7 @@ function registerDistributor(api: Api, distributor: Distributor, links: IndexLin
 }
 
 function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): void {
-  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
+  const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), errors: 'json' };
   // Mimir serves the Prometheus API under the prefix and, for compatibility, without it.
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/series`, metadata.series, opts);
@@ -145,7 +146,7 @@ function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): v
 }
 
 function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
-  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
+  const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), errors: 'json' };
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/query`, query.query, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/query_range`, query.queryRange, opts);
@@ -156,14 +157,14 @@ function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
 
 function registerRemoteRead(api: Api, remoteRead: RemoteReadApi): void {
   // Errors in plain text, as Prometheus's remote-read handler (http.Error).
-  const opts: RouteOptions = { before: authTenants(api.config), maxBodyBytes: api.config.maxRecvMsgSize, errors: 'text' };
+  const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), maxBodyBytes: api.config.maxRecvMsgSize, errors: 'text' };
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route('POST', `${base}/api/v1/read`, remoteRead.read, opts);
   }
 }
 
 function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]): void {
-  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
+  const opts: RouteOptions = { before: authTenants(api.config, 'rules:read'), errors: 'json' };
   const prefix = api.config.prometheusHttpPrefix;
   // Only under the prefix: the unprefixed /api/v1/rules and /api/v1/alerts are the
   // ruler's and Alertmanager's configuration APIs.
@@ -178,7 +179,7 @@ function registerIngester(api: Api, ingester: IngesterApi, links: IndexLink[]): 
   server.route('POST', '/ingester/shutdown', ingester.shutdown, { errors: 'text' });
   server.route(['GET', 'POST', 'DELETE'], '/ingester/prepare-shutdown', ingester.prepareShutdown, { errors: 'text' });
   server.route(['GET', 'PUT', 'DELETE'], '/ingester/unregister-on-shutdown', ingester.unregisterOnShutdown, { errors: 'text' });
-  server.route('GET', '/ingester/tsdb_metrics', ingester.tsdbMetrics, { before: authSingleTenant(api.config), errors: 'text' });
+  server.route('GET', '/ingester/tsdb_metrics', ingester.tsdbMetrics, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
   server.route('GET', '/ingester/tenants', ingester.tenantsPage, { errors: 'text' });
   server.route('GET', '/ingester/tsdb/:tenant', ingester.tenantPage, { errors: 'text' });
   links.push(
@@ -197,7 +198,7 @@ function registerStoreGateway(api: Api, sg: StoreGatewayApi, links: IndexLink[])
 }
 
 function registerBlockUpload(api: Api, upload: BlockUploadApi): void {
-  const tenant = authSingleTenant(api.config);
+  const tenant = authSingleTenant(api.config, 'metrics:write');
   const auth = (req: Request): void => {
     tenant(req);
     upload.precheck(req);
@@ -220,7 +221,7 @@ function registerOtlp(api: Api, otlp: OtlpApi, links: IndexLink[]): void {
   // Errors are google.rpc.Status messages in the request's encoding (the handler and the 413 render
   // them); auth errors stay plain text, as Mimir's auth middleware answers them.
   api.server.route('POST', OTLP_PATH, otlp.handle, {
-    before: authSingleTenant(api.config),
+    before: authSingleTenant(api.config, 'metrics:write'),
     maxBodyBytes: otlp.maxRequestSize,
     tooLarge: otlp.tooLarge,
     tooLargeResponse: otlp.tooLargeResponse,
@@ -230,7 +231,7 @@ function registerOtlp(api: Api, otlp: OtlpApi, links: IndexLink[]): void {
 }
 
 function registerMetricMetadata(api: Api, m: MetricMetadataApi): void {
-  const opts: RouteOptions = { before: authTenants(api.config), errors: 'json' };
+  const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), errors: 'json' };
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/metadata`, m.metadata, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/query_exemplars`, m.queryExemplars, opts);
@@ -244,7 +245,7 @@ function registerHaTracker(api: Api, ha: HaTracker, links: IndexLink[]): void {
 
 function registerUserStats(api: Api, stats: UserStatsApi, links: IndexLink[]): void {
   api.server.route('GET', '/distributor/all_user_stats', stats.allUserStats);
-  api.server.route('GET', '/api/v1/user_stats', stats.userStats, { before: authSingleTenant(api.config), errors: 'text' });
+  api.server.route('GET', '/api/v1/user_stats', stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
   links.push(
     { section: 'Distributor', href: '/distributor/all_user_stats', title: 'Usage statistics' },
     { section: 'Querier', href: '/api/v1/user_stats', title: 'Tenant ingestion stats (needs X-Scope-OrgID)' },
@@ -253,7 +254,7 @@ function registerUserStats(api: Api, stats: UserStatsApi, links: IndexLink[]): v
 
 function registerCardinality(api: Api, cardinality: CardinalityApi, links: IndexLink[]): void {
   // Errors in plain text, as Mimir's cardinality handlers (http.Error); one tenant only.
-  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'text' };
+  const opts: RouteOptions = { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' };
   for (const base of [api.config.prometheusHttpPrefix, '']) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/cardinality/label_names`, cardinality.labelNames, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/cardinality/label_values`, cardinality.labelValues, opts);
@@ -263,7 +264,7 @@ function registerCardinality(api: Api, cardinality: CardinalityApi, links: Index
 
 function registerCompactor(api: Api, compactor: CompactorApi, links: IndexLink[]): void {
   // Tenant deletion: plain-text errors, as Mimir's handlers (http.Error); /purger/* are the older paths.
-  const opts: RouteOptions = { before: authSingleTenant(api.config), errors: 'text' };
+  const opts: RouteOptions = { before: authSingleTenant(api.config, 'metrics:delete'), errors: 'text' };
   for (const base of ['/compactor', '/purger']) {
     api.server.route('POST', `${base}/delete_tenant`, compactor.deleteTenant, opts);
     api.server.route('GET', `${base}/delete_tenant_status`, compactor.deleteTenantStatus, opts);
