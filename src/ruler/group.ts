@@ -131,25 +131,30 @@ export class RuleGroup {
   /** start schedules the first evaluation at the group's next slot. */
   start(): void {
     const offset = this.offsetMs();
-    let evalTs = evalTimestamp(this.now(), this.intervalMs, offset) + this.intervalMs;
+    // lastTs is the slot of the last evaluation; the first one runs at the group's next slot.
+    let lastTs = evalTimestamp(this.now(), this.intervalMs, offset);
+    let first = true;
     const tick = (): void => {
       if (this.stopped) return;
-      const now = this.now();
-      const missed = Math.floor((now - evalTs) / this.intervalMs) - 1;
-      if (missed > 0) {
-        this.opts.metrics.iterationsMissed.inc({ user: this.tenant, rule_group: this.key }, missed);
-        this.opts.metrics.iterationsScheduled.inc({ user: this.tenant, rule_group: this.key }, missed);
-        evalTs += missed * this.intervalMs;
+      let ts = lastTs + this.intervalMs;
+      if (!first) {
+        // As Prometheus's ticker loop: the slots that passed while the last evaluation ran are skipped.
+        const missed = Math.floor((this.now() - lastTs) / this.intervalMs) - 1;
+        if (missed > 0) {
+          this.opts.metrics.iterationsMissed.inc({ user: this.tenant, rule_group: this.key }, missed);
+          this.opts.metrics.iterationsScheduled.inc({ user: this.tenant, rule_group: this.key }, missed);
+          ts = lastTs + (missed + 1) * this.intervalMs;
+        }
       }
-      const ts = evalTs;
+      first = false;
+      lastTs = ts;
       this.running = this.iterate(ts).finally(() => {
         this.running = undefined;
         if (this.stopped) return;
-        evalTs = ts + this.intervalMs;
-        this.timer = setTimeout(tick, Math.max(0, evalTs - this.now()));
+        this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
       });
     };
-    this.timer = setTimeout(tick, Math.max(0, evalTs - this.now()));
+    this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
   }
 
   /** iterate runs one evaluation at slot ts (tests call it directly). */

@@ -212,7 +212,7 @@ export class AlertingRule extends BaseRule {
     const out: Alert[] = [];
     for (const a of this.active.values()) {
       if (a.state === 'pending') continue;
-      const due = a.resolvedAt > a.lastSentAt || a.lastSentAt + resendDelayMs < ts;
+      const due = a.resolvedAt > a.lastSentAt || a.lastSentAt === 0 || a.lastSentAt + resendDelayMs < ts;
       if (!due) continue;
       a.lastSentAt = ts;
       a.validUntil = ts + 4 * Math.max(resendDelayMs, intervalMs);
