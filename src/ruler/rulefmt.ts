@@ -11,7 +11,6 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type YAMLMap } from 'yaml';
 import { ParseError } from '../promql/parser/errors.js';
 import { parseExpr } from '../promql/parser/parser.js';
-import { parsePromDuration } from '../querier/query-params.js';
 
 /** RuleDef is one recording or alerting rule. */
 export interface RuleDef {
@@ -99,12 +98,45 @@ function scalarString(node: YamlNode | null | undefined, lc: LineCounter): strin
   return String(node.source ?? node.value);
 }
 
+const DURATION_UNITS: Record<string, [pos: number, ms: number]> = {
+  y: [1, 31_536_000_000],
+  w: [2, 604_800_000],
+  d: [3, 86_400_000],
+  h: [4, 3_600_000],
+  m: [5, 60_000],
+  s: [6, 1000],
+  ms: [7, 1],
+};
+
+/** parseModelDuration is model.ParseDuration (prometheus/common) with its error texts; ms. */
+export function parseModelDuration(s: string): number {
+  if (s === '0') return 0;
+  if (s === '') throw new DecodeError('empty duration string');
+  const invalid = (): DecodeError => new DecodeError(`not a valid duration string: ${JSON.stringify(s)}`);
+  let rest = s;
+  let total = 0;
+  let lastPos = 0;
+  while (rest !== '') {
+    const num = /^\d+/.exec(rest);
+    if (num === null) throw invalid();
+    rest = rest.slice(num[0].length);
+    const unit = /^\D+/.exec(rest);
+    if (unit === null) throw invalid();
+    rest = rest.slice(unit[0].length);
+    const u = DURATION_UNITS[unit[0]];
+    if (u === undefined) throw new DecodeError(`unknown unit ${JSON.stringify(unit[0])} in duration ${JSON.stringify(s)}`);
+    if (u[0] <= lastPos) throw invalid();
+    lastPos = u[0];
+    total += Number(num[0]) * u[1];
+    if (total * 1e6 > 2 ** 63 - 1) throw new DecodeError('duration out of range');
+  }
+  return total;
+}
+
 function durationValue(node: YamlNode | null | undefined, lc: LineCounter): number {
   const s = scalarString(node, lc);
-  if (s === '') return 0;
-  const ms = parsePromDuration(s);
-  if (ms === undefined) throw new DecodeError(`not a valid duration string: ${JSON.stringify(s)}`);
-  return ms;
+  if (s === '' && (node === undefined || node === null || (isScalar(node) && node.value === null))) return 0;
+  return parseModelDuration(s);
 }
 
 function intValue(node: YamlNode | null | undefined, lc: LineCounter): number {
@@ -175,7 +207,7 @@ function decodeGroup(node: YamlNode, lc: LineCounter, strict: boolean): ParsedGr
     if (!isSeq(rules)) throw typeError(rules, lc, '[]rulefmt.RuleNode');
     for (const r of rules.items as YamlNode[]) {
       if (!isMap(r)) throw typeError(r, lc, 'rulefmt.RuleNode');
-      if (strict) checkKnown(r, RULE_FIELDS, 'rulefmt.RuleNode', lc);
+      if (strict) checkKnown(r, RULE_FIELDS, 'rulefmt.Rule', lc);
       const rec = field(r, 'record');
       const alert = field(r, 'alert');
       const expr = field(r, 'expr');
@@ -191,7 +223,8 @@ function decodeGroup(node: YamlNode, lc: LineCounter, strict: boolean): ParsedGr
       nodes.push({ record: posOf(rec, lc), alert: posOf(alert, lc), expr: posOf(expr, lc) });
     }
   }
-  return { group, nodes, pos: posOf(node, lc) };
+  // Go's RuleGroupNode never gets its embedded node filled: group errors say 0:0.
+  return { group, nodes, pos: NO_POS };
 }
 
 function parseYaml(text: string): { doc: Document; lc: LineCounter } {
@@ -211,17 +244,17 @@ export function parseRuleGroup(text: string): ParsedGroup {
   return decodeGroup(root, lc, false);
 }
 
-/** parseRuleFile decodes a Prometheus rule file (`groups:`) strictly, as promtool does. */
-export function parseRuleFile(text: string): ParsedGroup[] {
+/** parseRuleFile decodes a Prometheus rule file (`groups:`), strictly (unknown fields rejected) unless told otherwise, as promtool does. */
+export function parseRuleFile(text: string, strict = true): ParsedGroup[] {
   const { doc, lc } = parseYaml(text);
   const root = doc.contents as YamlNode | null;
   if (root === null || (isScalar(root) && root.value === null)) return [];
   if (!isMap(root)) throw typeError(root, lc, 'rulefmt.RuleGroups');
-  checkKnown(root, new Set(['groups']), 'rulefmt.RuleGroups', lc);
+  if (strict) checkKnown(root, new Set(['groups']), 'rulefmt.RuleGroups', lc);
   const groups = field(root, 'groups');
   if (groups === undefined || (isScalar(groups) && groups.value === null)) return [];
   if (!isSeq(groups)) throw typeError(groups, lc, '[]rulefmt.RuleGroup');
-  return (groups.items as YamlNode[]).map((g) => decodeGroup(g, lc, true));
+  return (groups.items as YamlNode[]).map((g) => decodeGroup(g, lc, strict));
 }
 
 /** LEGACY_METRIC_NAME and LEGACY_LABEL_NAME are Prometheus's classic name rules. */
@@ -346,6 +379,27 @@ export function validateRuleGroup(p: ParsedGroup, opts: RulerValidateOptions): s
     for (const e of validateRule(r, p.nodes[i] ?? { record: NO_POS, alert: NO_POS, expr: NO_POS }, opts)) errs.push(ruleError(g.name, i, r, e));
   });
   return errs;
+}
+
+/**
+ * checkRuleFile is `promtool check rules` on one file's text: its error lines (empty when valid). A
+ * decode error is reported twice when the lenient second decode fails too, as rulefmt.Parse does.
+ */
+export function checkRuleFile(text: string, opts: ValidateOptions): string[] {
+  let groups: ParsedGroup[];
+  try {
+    groups = parseRuleFile(text);
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
+    try {
+      parseRuleFile(text, false);
+      return [err.message];
+    } catch (again) {
+      if (!(again instanceof DecodeError)) throw again;
+      return [err.message, again.message];
+    }
+  }
+  return validateRuleFile(groups, opts);
 }
 
 /** validateRuleFile is promtool's check: group names present and unique, each rule valid (numbered from 1). */
