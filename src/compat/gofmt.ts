@@ -26,21 +26,20 @@ export function goTypeName(v: unknown): string {
   return 'map[string]interface {}';
 }
 
-/** formatFloat is Go's strconv.FormatFloat(x, fmt, prec, 64) for fmt 'e', 'E', 'f', 'g', 'G' (prec -1: shortest). */
-export function formatFloat(x: number, fmt: 'e' | 'E' | 'f' | 'g' | 'G', prec: number): string {
+/** formatFloat is Go's strconv.FormatFloat(x, fmt, prec, 64) for fmt 'e', 'E', 'f', 'g', 'G', 'x', 'X' (prec -1: shortest). */
+export function formatFloat(x: number, fmt: 'e' | 'E' | 'f' | 'g' | 'G' | 'x' | 'X', prec: number): string {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return '+Inf';
   if (x === -Infinity) return '-Inf';
   const neg = x < 0 || Object.is(x, -0);
   const ax = Math.abs(x);
   let out: string;
-  if (fmt === 'f') {
-    if (prec < 0) {
-      const d = decimal(ax, -1);
-      out = fixedForm(d, Math.max(d.d.length - d.dp, 0));
-    } else {
-      out = ax.toFixed(Math.min(prec, 100)) + '0'.repeat(Math.max(prec - 100, 0));
-    }
+  if (fmt === 'x' || fmt === 'X') {
+    out = hexFloat(ax, prec);
+    if (fmt === 'X') out = out.toUpperCase();
+  } else if (fmt === 'f') {
+    const d = prec < 0 ? decimal(ax, -1) : roundedFixed(ax, prec);
+    out = fixedForm(d, prec < 0 ? Math.max(d.d.length - d.dp, 0) : prec);
   } else if (fmt === 'e' || fmt === 'E') {
     const d = decimal(ax, prec < 0 ? -1 : prec + 1);
     out = expForm(d, prec < 0 ? Math.max(d.d.length - 1, 0) : prec);
@@ -69,6 +68,122 @@ export function formatFloat(x: number, fmt: 'e' | 'E' | 'f' | 'g' | 'G', prec: n
   return neg ? `-${out}` : out;
 }
 
+/** hexFloat is strconv's 'x' format of x >= 0: 0x1.8p+01 (prec -1: as many hex digits as needed). */
+function hexFloat(x: number, prec: number): string {
+  if (x === 0) return '0x0' + (prec > 0 ? '.' + '0'.repeat(prec) : '') + 'p+00';
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  let exp = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  if (exp === 0) {
+    // Subnormal: normalise.
+    exp = 1;
+    while ((mant & (1n << 52n)) === 0n) {
+      mant <<= 1n;
+      exp--;
+    }
+    mant &= (1n << 52n) - 1n;
+  }
+  exp -= 1023;
+  let frac = mant.toString(16).padStart(13, '0');
+  let lead = 1n;
+  if (prec >= 0 && prec < 13) {
+    // Round the 52-bit fraction to prec hex digits, half to even.
+    const shift = BigInt((13 - prec) * 4);
+    let m = (1n << 52n) | mant;
+    const rem = m & ((1n << shift) - 1n);
+    m >>= shift;
+    const half = 1n << (shift - 1n);
+    if (rem > half || (rem === half && (m & 1n) === 1n)) m += 1n;
+    if (m >> BigInt(prec * 4) > 1n) {
+      m >>= 1n;
+      exp++;
+    }
+    lead = m >> BigInt(prec * 4);
+    frac = prec === 0 ? '' : (m & ((1n << BigInt(prec * 4)) - 1n)).toString(16).padStart(prec, '0');
+  } else {
+    frac = frac.replace(/0+$/, '');
+    if (prec > 13) frac = frac.padEnd(prec, '0');
+  }
+  const ae = Math.abs(exp);
+  return `0x${lead.toString(16)}${frac.length > 0 ? '.' + frac : ''}p${exp < 0 ? '-' : '+'}${ae < 10 ? '0' + ae : ae}`;
+}
+
+/** binaryFloat is strconv's 'b' format: the mantissa and a power-of-two exponent (4503599627370496p-52). */
+function binaryFloat(x: number): string {
+  if (!Number.isFinite(x)) return formatFloat(x, 'g', -1);
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  const neg = (bits >> 63n) === 1n;
+  let exp = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  if (exp === 0) exp++;
+  else mant |= 1n << 52n;
+  exp += -1023 - 52;
+  return `${neg ? '-' : ''}${mant}p${exp >= 0 ? '+' : ''}${exp}`;
+}
+
+/** exactDecimal is the exact decimal expansion of x >= 0: its digits and decimal point position. */
+function exactDecimal(x: number): Decimal {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, x);
+  const bits = buf.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  let e2: number;
+  if (biased === 0) e2 = -1074;
+  else {
+    mant |= 1n << 52n;
+    e2 = biased - 1075;
+  }
+  if (mant === 0n) return { d: '', dp: 0 };
+  let digits: string;
+  let dp: number;
+  if (e2 >= 0) {
+    digits = (mant << BigInt(e2)).toString();
+    dp = digits.length;
+  } else {
+    digits = (mant * 5n ** BigInt(-e2)).toString();
+    dp = digits.length + e2;
+  }
+  const trimmed = digits.replace(/0+$/, '');
+  return { d: trimmed, dp };
+}
+
+/** roundDecimal rounds d to n digits (n counted from the first digit), half to even as Go's decimal.Round. */
+function roundDecimal(d: Decimal, n: number): Decimal {
+  if (n < 0) return { d: '', dp: d.dp };
+  if (n >= d.d.length) return d;
+  const next = d.d.charCodeAt(n) - 48;
+  let up = next > 5;
+  if (next === 5) {
+    const exactHalf = n + 1 === d.d.length;
+    up = !exactHalf || (n > 0 && (d.d.charCodeAt(n - 1) - 48) % 2 === 1);
+  }
+  let digits = d.d.slice(0, n);
+  let dp = d.dp;
+  if (up) {
+    let i = digits.length - 1;
+    while (i >= 0 && digits[i] === '9') i--;
+    if (i < 0) {
+      digits = '1';
+      dp++;
+    } else {
+      digits = digits.slice(0, i) + String.fromCharCode(digits.charCodeAt(i) + 1);
+    }
+  }
+  return { d: digits.replace(/0+$/, ''), dp };
+}
+
+/** roundedFixed rounds x >= 0 to frac digits after the point. */
+function roundedFixed(x: number, frac: number): Decimal {
+  if (x === 0) return { d: '', dp: 0 };
+  const d = exactDecimal(x);
+  return roundDecimal(d, d.dp + frac);
+}
+
 /** Decimal is x as significant digits without trailing zeros and the decimal point position (Go's decimal). */
 interface Decimal {
   d: string;
@@ -78,8 +193,8 @@ interface Decimal {
 /** decimal returns x >= 0 rounded to n significant digits (shortest round-trip digits when n < 0). */
 function decimal(x: number, n: number): Decimal {
   if (x === 0) return { d: '', dp: 0 };
-  const s = n < 0 ? x.toExponential() : x.toExponential(Math.min(Math.max(n - 1, 0), 100));
-  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(s)!;
+  if (n >= 0) return roundDecimal(exactDecimal(x), n);
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(x.toExponential())!;
   const d = (m[1]! + (m[2] ?? '')).replace(/0+$/, '');
   return { d, dp: Number(m[3]) + 1 };
 }
@@ -152,6 +267,7 @@ function compareKeys(a: unknown, b: unknown): number {
 
 /** Flags are a verb's fmt flags. */
 interface Flags {
+  sharpV?: boolean;
   minus: boolean;
   plus: boolean;
   sharp: boolean;
@@ -172,12 +288,12 @@ function pad(s: string, f: Flags, numeric = false): string {
     const sign = /^[+\- ]/.test(s) ? s[0]! : '';
     return sign + '0'.repeat(w - len) + s.slice(sign.length);
   }
-  return ' '.repeat(w - len) + s;
+  return (f.zero ? '0' : ' ').repeat(w - len) + s;
 }
 
-function badVerb(verb: string, v: unknown): string {
+function badVerb(verb: string, v: unknown, f: Flags = NO_FLAGS): string {
   if (v === null || v === undefined) return `%!${verb}(<nil>)`;
-  return `%!${verb}(${goTypeName(v)}=${formatValue(v, 'v', NO_FLAGS)})`;
+  return `%!${verb}(${goTypeName(v)}=${formatValue(v, 'v', f)})`;
 }
 
 function fmtInteger(n: bigint, verb: string, f: Flags): string {
@@ -208,20 +324,26 @@ function fmtInteger(n: bigint, verb: string, f: Flags): string {
       body = a.toString(2);
       break;
     case 'c':
-      return pad(String.fromCodePoint(Number(n)), f);
+      return pad(String.fromCodePoint(validRune(n)), f);
     case 'q':
-      return pad(quoteRune(Number(n)), f);
+      return pad(quoteRune(validRune(n)), f);
     case 'U': {
       let s = 'U+' + a.toString(16).toUpperCase().padStart(4, '0');
       if (f.sharp) s += ` '${String.fromCodePoint(Number(n))}'`;
       return pad(s, f);
     }
     default:
-      return badVerb(verb, n);
+      return badVerb(verb, n, f);
   }
   if (f.prec !== undefined) body = body.padStart(f.prec, '0');
   const sign = neg ? '-' : f.plus ? '+' : f.space ? ' ' : '';
   return pad(sign + body, f, f.prec === undefined);
+}
+
+/** validRune is n as a code point, or U+FFFD when it is not a valid one (as Go's utf8 encoding does). */
+function validRune(n: bigint): number {
+  if (n < 0n || n > 0x10ffffn || (n >= 0xd800n && n <= 0xdfffn)) return 0xfffd;
+  return Number(n);
 }
 
 function quoteRune(cp: number): string {
@@ -250,8 +372,15 @@ function fmtFloatVerb(x: number, verb: string, f: Flags): string {
     case 'F':
       s = formatFloat(x, 'f', f.prec ?? 6);
       break;
+    case 'x':
+    case 'X':
+      s = formatFloat(x, verb, f.prec ?? -1);
+      break;
+    case 'b':
+      s = binaryFloat(x);
+      break;
     default:
-      return badVerb(verb, x);
+      return badVerb(verb, x, f);
   }
   if (f.sharp && (verb === 'v' || verb === 'g' || verb === 'G') && !s.includes('.') && !/[eE]|Inf|NaN/.test(s)) s += '.';
   let num = s.startsWith('-') || s.startsWith('+') ? s : '+' + s;
@@ -282,42 +411,54 @@ function fmtString(s: string, verb: string, f: Flags): string {
       return pad(out, f);
     }
     default:
-      return badVerb(verb, s);
+      return badVerb(verb, s, f);
   }
 }
 
 /** formatValue formats one operand for a verb as fmt does (verb 'v' for Sprint). */
-export function formatValue(v: unknown, verb: string, f: Flags = NO_FLAGS): string {
+export function formatValue(v: unknown, verb: string, flags: Flags = NO_FLAGS): string {
+  let f = flags;
+  if (verb === 'v' && (f.sharp || f.plus)) {
+    // %#v is Go syntax (sharpV), %+v only adds struct field names (plusV).
+    f = { ...f, sharpV: f.sharpV === true || f.sharp, sharp: false, plus: false };
+  }
   if (v === null || v === undefined) {
-    if (verb === 'v') return pad('<nil>', f);
-    return badVerb(verb, v);
+    if (verb === 'v') return pad(f.sharpV === true ? 'interface {}(nil)' : '<nil>', f);
+    return badVerb(verb, v, f);
   }
   switch (typeof v) {
     case 'bigint':
       return fmtInteger(v, verb, f);
     case 'number':
-      return fmtFloatVerb(v, verb, f);
+      return fmtFloatVerb(v, verb === 'v' && f.sharpV === true ? 'g' : verb, f);
     case 'string':
+      if (verb === 'v' && f.sharpV === true) return pad(quote(v), f);
       return fmtString(v, verb, f);
     case 'boolean':
       if (verb === 'v' || verb === 't') return pad(String(v), f);
-      return badVerb(verb, v);
+      return badVerb(verb, v, f);
     case 'function':
-      return verb === 'v' || verb === 'p' ? pad('0x0', f) : badVerb(verb, v);
+      return verb === 'v' || verb === 'p' ? pad('0x0', f) : badVerb(verb, v, f);
     default:
       break;
   }
   if (v instanceof Date) return pad(v.toISOString(), f);
-  if (Array.isArray(v)) {
-    if (verb === 's' && v.every((x) => typeof x === 'number' && false)) return '';
-    return pad(`[${v.map((x) => formatValue(x, verb, { ...f, width: undefined })).join(' ')}]`, f);
-  }
   if (typeof (v as { goString?: unknown }).goString === 'function') {
     return fmtString((v as { goString: () => string }).goString(), verb === 'v' ? 's' : verb, f);
   }
   const inner = { ...f, width: undefined };
-  const parts = mapEntries(v).map(([k, x]) => `${formatValue(k, verb, inner)}:${formatValue(x, verb, inner)}`);
-  return pad(`map[${parts.join(' ')}]`, f);
+  // A nil element of a container prints as <nil> whatever the verb, unpadded.
+  const elem = (x: unknown, vb: string, fl: Flags): string => (x === null || x === undefined ? (fl.sharpV === true ? 'interface {}(nil)' : '<nil>') : formatValue(x, vb, fl));
+  if (Array.isArray(v)) {
+    if (f.sharpV === true) return pad(`[]interface {}{${v.map((x) => elem(x, 'v', inner)).join(', ')}}`, f);
+    return `[${v.map((x) => elem(x, verb, f)).join(' ')}]`;
+  }
+  if (f.sharpV === true) {
+    const parts = mapEntries(v).map(([k, x]) => `${elem(k, 'v', inner)}:${elem(x, 'v', inner)}`);
+    return pad(`map[string]interface {}{${parts.join(', ')}}`, f);
+  }
+  const parts = mapEntries(v).map(([k, x]) => `${elem(k, verb, f)}:${elem(x, verb, f)}`);
+  return `map[${parts.join(' ')}]`;
 }
 
 /** sprint is Go's fmt.Sprint: operands joined, a space between two that are not strings. */

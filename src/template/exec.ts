@@ -26,6 +26,8 @@ class ContinueSignal {}
 interface Variable {
   name: string;
   value: unknown;
+  /** iface marks a value held as interface {} (a range element), which Go names so in errors. */
+  iface?: boolean;
 }
 
 /** executeTree renders tree `name` of `trees` with `data` as dot. */
@@ -33,13 +35,21 @@ export function executeTree(trees: Map<string, Tree>, name: string, data: unknow
   const tree = trees.get(name);
   if (tree === undefined) throw new TemplateError(`template: no template "${name}" associated with template "${name}"`);
   const state = new State(trees, opts, tree, [{ name: '$', value: data }]);
-  state.walkList(data, tree.root);
+  try {
+    state.walkList(data, tree.root);
+  } catch (e) {
+    // JavaScript's stack is smaller than Go's: deep recursion ends as Go's depth limit does.
+    if (e instanceof RangeError) throw new TemplateError(`template: ${name}: exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+    throw e;
+  }
   return state.out.join('');
 }
 
 class State {
   out: string[] = [];
   private depth = 0;
+  /** ifaceDot tells whether dot is a range element (held as interface {}) rather than a concrete value. */
+  private ifaceDot = false;
   private node: { pos: number; line: number; text: string } | undefined;
 
   constructor(
@@ -66,6 +76,11 @@ class State {
   private varValue(name: string): unknown {
     for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i]!.value;
     this.fail(`undefined variable: ${name}`);
+  }
+
+  private varIface(name: string): boolean {
+    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i]!.iface === true;
+    return false;
   }
 
   private setVar(name: string, value: unknown): void {
@@ -97,7 +112,15 @@ class State {
         const mark = this.vars.length;
         const val = this.evalPipeline(dot, node.pipe);
         const truth = isTrue(indirect(val));
-        if (truth) this.walkList(node.kind === 'with' ? val : dot, node.list);
+        if (truth && node.kind === 'with') {
+          const savedIface = this.ifaceDot;
+          this.ifaceDot = false;
+          try {
+            this.walkList(val, node.list);
+          } finally {
+            this.ifaceDot = savedIface;
+          }
+        } else if (truth) this.walkList(dot, node.list);
         else if (node.elseList !== undefined) this.walkList(dot, node.elseList);
         this.vars.length = mark;
         return;
@@ -130,11 +153,13 @@ class State {
           } else this.setVar(decl[0]!, elem);
         } else if (decl.length > 1) {
           this.vars[mark2 - 2] = { name: decl[0]!, value: index };
-          this.vars[mark2 - 1] = { name: decl[1]!, value: elem };
+          this.vars[mark2 - 1] = { name: decl[1]!, value: elem, iface: true };
         } else {
-          this.vars[mark2 - 1] = { name: decl[0]!, value: elem };
+          this.vars[mark2 - 1] = { name: decl[0]!, value: elem, iface: true };
         }
       }
+      const savedIface = this.ifaceDot;
+      this.ifaceDot = typeof val !== 'bigint';
       try {
         this.walkList(elem, node.list);
       } catch (e) {
@@ -142,6 +167,7 @@ class State {
         if (!(e instanceof ContinueSignal)) throw e;
       } finally {
         this.vars.length = mark2;
+        this.ifaceDot = savedIface;
       }
       return true;
     };
@@ -174,21 +200,23 @@ class State {
   }
 
   private walkTemplate(dot: unknown, node: TemplateNode): void {
-    this.at(node, `template ${JSON.stringify(node.name)}${node.pipe ? ' ' + pipeText(node.pipe) : ''}`);
+    this.at(node, `{{template ${JSON.stringify(node.name)}${node.pipe ? ' ' + pipeText(node.pipe) : ''}}}`);
     const tree = this.trees.get(node.name);
-    if (tree === undefined) this.fail(`template: no template ${JSON.stringify(node.name)} associated with template ${JSON.stringify(this.tree.name)}`);
+    if (tree === undefined) this.fail(`template ${JSON.stringify(node.name)} not defined`);
     const newDot = node.pipe === undefined ? null : this.evalPipeline(dot, node.pipe);
     if (this.depth >= MAX_EXEC_DEPTH) this.fail(`exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
-    const saved = { tree: this.tree, vars: this.vars };
+    const saved = { tree: this.tree, vars: this.vars, iface: this.ifaceDot };
     this.depth++;
     this.tree = tree;
     this.vars = [{ name: '$', value: newDot }];
+    this.ifaceDot = false;
     try {
       this.walkList(newDot, tree.root);
     } finally {
       this.depth--;
       this.tree = saved.tree;
       this.vars = saved.vars;
+      this.ifaceDot = saved.iface;
     }
   }
 
@@ -220,7 +248,7 @@ class State {
     const first = cmd.args[0]!;
     switch (first.kind) {
       case 'field':
-        return this.evalFieldChain(dot, dot, first, first.ident, cmd.args, final, cmd);
+        return this.evalFieldChain(dot, dot, first, first.ident, cmd.args, final, cmd, this.ifaceDot);
       case 'chain': {
         const base = this.evalArg(dot, first.node);
         return this.evalFieldChain(dot, base, first, first.field, cmd.args, final, cmd);
@@ -236,7 +264,7 @@ class State {
           this.notAFunction(cmd.args, final, first);
           return value;
         }
-        return this.evalFieldChain(dot, value, first, first.ident.slice(1), cmd.args, final, cmd);
+        return this.evalFieldChain(dot, value, first, first.ident.slice(1), cmd.args, final, cmd, this.varIface(first.ident[0]!));
       }
       default:
         break;
@@ -266,21 +294,26 @@ class State {
     }
   }
 
-  private evalFieldChain(dot: unknown, receiver: unknown, node: Arg, ident: string[], args: Arg[], final: unknown, cmd: Command): unknown {
-    let r = receiver;
+  private evalFieldChain(dot: unknown, receiver: unknown, node: Arg, ident: string[], args: Arg[], final: unknown, cmd: Command, iface = false): unknown {
+    // The first receiver is a concrete value (dot, a variable, a pipeline result: nil acts as no value)
+    // unless it is held as interface {} (a range element); later ones come out of a map as interface {}.
+    let r = receiver === null && !iface ? undefined : receiver;
+    let typeName = iface ? 'interface {}' : goTypeName(r);
     for (let i = 0; i < ident.length - 1; i++) {
-      r = this.evalField(dot, ident[i]!, node, [], MISSING, r, cmd);
+      const wasMap = typeof r === 'object' && r !== null && isMapLike(r);
+      r = this.evalField(dot, ident[i]!, node, [], MISSING, r, cmd, typeName);
+      typeName = wasMap ? 'interface {}' : goTypeName(r);
     }
-    return this.evalField(dot, ident[ident.length - 1]!, node, args, final, r, cmd);
+    return this.evalField(dot, ident[ident.length - 1]!, node, args, final, r, cmd, typeName);
   }
 
-  private evalField(dot: unknown, fieldName: string, node: Arg, args: Arg[], final: unknown, receiver: unknown, cmd: Command): unknown {
+  private evalField(dot: unknown, fieldName: string, node: Arg, args: Arg[], final: unknown, receiver: unknown, cmd: Command, typeName: string): unknown {
     this.at(node, argString(node));
     if (receiver === undefined) {
       if (this.opts.missingKey === 'error') this.fail(`nil data; no entry for key ${JSON.stringify(fieldName)}`);
       return undefined;
     }
-    if (receiver === null) this.fail(`nil pointer evaluating interface {}.${fieldName}`);
+    if (receiver === null) this.fail(`nil pointer evaluating ${typeName}.${fieldName}`);
     const hasArgs = args.length > 1 || final !== MISSING;
     if (typeof receiver === 'object') {
       const method = methodOf(receiver, fieldName);
@@ -310,7 +343,7 @@ class State {
         this.fail(`can't evaluate field ${fieldName} in type ${structName(receiver)}`);
       }
     }
-    this.fail(`can't evaluate field ${fieldName} in type ${nonRootType(receiver)}`);
+    this.fail(`can't evaluate field ${fieldName} in type ${typeName}`);
   }
 
   private evalFunction(dot: unknown, name: string, cmd: Command, final: unknown): unknown {
@@ -349,8 +382,9 @@ class State {
       }
     }
     try {
-      // An invalid (missing) value passed to a function becomes nil, as Go converts it to the zero interface.
-      return fn(...argv.map((a) => (a === undefined ? null : a)));
+      // An invalid (missing) value passed to a function becomes nil, as Go converts it to the zero interface;
+      // builtins take reflect.Values and see it as it is.
+      return fn(...(builtin !== undefined ? argv : argv.map((a) => (a === undefined ? null : a))));
     } catch (e) {
       if (e instanceof TemplateError) throw e;
       this.at(cmd, commandString(cmd));
@@ -366,11 +400,11 @@ class State {
       case 'nil':
         return null;
       case 'field':
-        return this.evalFieldChain(dot, dot, a, a.ident, [a], MISSING, { args: [a], pos: a.pos, line: a.line });
+        return this.evalFieldChain(dot, dot, a, a.ident, [a], MISSING, { args: [a], pos: a.pos, line: a.line }, this.ifaceDot);
       case 'variable': {
         const value = this.varValue(a.ident[0]!);
         if (a.ident.length === 1) return value;
-        return this.evalFieldChain(dot, value, a, a.ident.slice(1), [a], MISSING, { args: [a], pos: a.pos, line: a.line });
+        return this.evalFieldChain(dot, value, a, a.ident.slice(1), [a], MISSING, { args: [a], pos: a.pos, line: a.line }, this.varIface(a.ident[0]!));
       }
       case 'pipe':
         return this.evalPipeline(dot, a.pipe);
@@ -433,12 +467,6 @@ function isStruct(v: object): boolean {
 
 function structName(v: object): string {
   return (v as { [GO_STRUCT]?: string })[GO_STRUCT] ?? 'struct';
-}
-
-function nonRootType(v: unknown): string {
-  void goTypeName;
-  return 'interface {}';
-  void v;
 }
 
 /** isMapLike tells whether v behaves as a Go map. */

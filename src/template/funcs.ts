@@ -201,6 +201,7 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
 }
 
 function length(item: unknown): bigint {
+  if (item === undefined) throw new Error('reflect: call of reflect.Value.Type on zero Value');
   if (isNil(item)) throw new Error('len of nil pointer');
   if (typeof item === 'string') return BigInt(Buffer.byteLength(item));
   if (Array.isArray(item)) return BigInt(item.length);

@@ -219,7 +219,7 @@ class Parser {
   private itemList(): [Node[], EndElse] {
     const list: Node[] = [];
     for (;;) {
-      if (this.peekNonSpace().type === 'eof') this.unexpected(this.nextNonSpace(), 'input');
+      if (this.peekNonSpace().type === 'eof') this.fail('unexpected EOF', this.peekNonSpace().line);
       const n = this.textOrAction();
       if (isEndElse(n)) return [list, n];
       list.push(n);
@@ -313,13 +313,15 @@ class Parser {
 
   private templateControl(kw: Item): Node {
     const context = 'template clause';
-    const name = this.parseTemplateName(this.nextNonSpace(), context);
+    const token = this.nextNonSpace();
+    const name = this.parseTemplateName(token, context);
     let pipe: Pipe | undefined;
     if (this.nextNonSpace().type !== 'rightDelim') {
       this.backup();
       pipe = this.pipeline(context, 'rightDelim');
     }
-    return { kind: 'template', name, pipe, pos: kw.pos, line: kw.line };
+    void kw;
+    return { kind: 'template', name, pipe, pos: token.pos, line: token.line };
   }
 
   private blockControl(kw: Item): Node {
