@@ -3,4 +3,4 @@
 
 import './webhook.js';
 
-export { integrationFor, registerIntegration, RECEIVER_KEYS } from './registry.js';
+export { integrationFor, registerIntegration, RECEIVER_KEYS, type GlobalConfig } from './registry.js';
