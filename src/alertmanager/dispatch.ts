@@ -206,7 +206,8 @@ export class Dispatcher {
           }
         }
         if (this.stopped) return false;
-        d.nflog.log(g.key, nflogKey, [...firing], [...resolved], now);
+        // As Alertmanager, the entry's time is when the notification went out.
+        d.nflog.log(g.key, nflogKey, [...firing], [...resolved], Date.now());
         return true;
       }),
     );
