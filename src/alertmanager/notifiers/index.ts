@@ -4,3 +4,14 @@
 import './webhook.js';
 
 export { integrationFor, registerIntegration, RECEIVER_KEYS } from './registry.js';
+import './slack.js';
+import './pagerduty.js';
+import './opsgenie.js';
+import './discord.js';
+import './msteams.js';
+import './webex.js';
+import './telegram.js';
+import './pushover.js';
+import './victorops.js';
+import './wechat.js';
+import './rocketchat.js';
