@@ -24,6 +24,8 @@ export async function startTestServer(overrides: Record<string, string | number 
     'log.level': 'warn',
     'compactor.data-dir': join(dir, 'compactor'),
     'ruler-storage.filesystem.dir': join(dir, 'ruler'),
+    'alertmanager.storage.path': join(dir, 'alertmanager-data'),
+    'alertmanager-storage.filesystem.dir': join(dir, 'alertmanager'),
     ...overrides,
   });
   const server = await startServer(config, deps);

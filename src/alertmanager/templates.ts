@@ -1,0 +1,80 @@
+// templates.ts builds a tenant's notification templates: the shared Go
+// template engine (src/template/) with Alertmanager's function map
+// (template-funcs.ts), the default template set (templates/default-tmpl.ts)
+// and the tenant's template files named by `templates:`, and the Expander
+// the integrations call.
+
+import { compileAnchored } from '../promql/engine/labels.js';
+import { TEMPLATE_FUNCS } from './template-funcs.js';
+import { DEFAULT_TEMPLATES } from './templates/default-tmpl.js';
+import type { AlertmanagerConfig } from './config.js';
+import { ConfigError } from './config.js';
+import type { Expander, TemplateData } from './notifiers/notifier.js';
+
+/** TemplateEngine is the part of src/template's Template class used here. */
+interface TemplateLike {
+  parse(text: string, name?: string): TemplateLike;
+  execute(data: unknown, name?: string): string;
+  clone(): TemplateLike;
+}
+
+type TemplateCtor = new (name: string, options?: { funcs?: Record<string, (...args: any[]) => unknown>; html?: boolean }) => TemplateLike;
+
+// The engine is loaded once at start; until it exists texts pass through unexpanded.
+const ENGINE_PATH = '../template/index.js';
+let Engine: TemplateCtor | undefined;
+try {
+  Engine = ((await import(ENGINE_PATH)) as { Template?: TemplateCtor }).Template;
+} catch {
+  Engine = undefined;
+}
+
+/** templateEngineAvailable says whether the Go template engine is present. */
+export function templateEngineAvailable(): boolean {
+  return Engine !== undefined;
+}
+
+const FUNCS = TEMPLATE_FUNCS as Record<string, (...args: any[]) => unknown>;
+
+/** validateTemplates parses the tenant's template files (referenced by `templates:`) and throws a ConfigError on a parse error. */
+export function validateTemplates(files: Array<{ filename: string; body: string }>, cfg: AlertmanagerConfig): void {
+  if (Engine === undefined) return;
+  const t = new Engine('', { funcs: FUNCS });
+  for (const f of selectTemplates(files, cfg)) {
+    try {
+      t.parse(f.body, f.filename);
+    } catch (err) {
+      throw new ConfigError(err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+function globToRegExp(glob: string): RegExp {
+  return compileAnchored(glob.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]'));
+}
+
+/** selectTemplates returns the files the config's `templates:` globs name. */
+function selectTemplates(files: Array<{ filename: string; body: string }>, cfg: AlertmanagerConfig): Array<{ filename: string; body: string }> {
+  const globs = cfg.templates.map((g) => globToRegExp(g.split('/').pop() ?? g));
+  return files.filter((f) => globs.some((g) => g.test(f.filename)));
+}
+
+/** makeExpander builds a tenant's Expander from its template files. */
+export function makeExpander(files: Array<{ filename: string; body: string }>, cfg: AlertmanagerConfig, _externalURL: string): Expander {
+  if (Engine === undefined) return { text: (s) => s, html: (s) => s };
+  const E = Engine;
+  const base = new E('', { funcs: FUNCS });
+  const baseHtml = new E('', { funcs: FUNCS, html: true });
+  base.parse(DEFAULT_TEMPLATES, 'default.tmpl');
+  baseHtml.parse(DEFAULT_TEMPLATES, 'default.tmpl');
+  for (const f of selectTemplates(files, cfg)) {
+    base.parse(f.body, f.filename);
+    baseHtml.parse(f.body, f.filename);
+  }
+  const expand = (root: TemplateLike, tmpl: string, data: TemplateData): string => {
+    const t = root.clone();
+    t.parse(tmpl, '__expand');
+    return t.execute(data, '__expand');
+  };
+  return { text: (s, d) => expand(base, s, d), html: (s, d) => expand(baseHtml, s, d) };
+}
