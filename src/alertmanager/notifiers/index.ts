@@ -15,3 +15,4 @@ import './pushover.js';
 import './victorops.js';
 import './wechat.js';
 import './rocketchat.js';
+import './email.js';
