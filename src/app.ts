@@ -43,6 +43,7 @@ import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
+import { newAlertmanagerModule } from './alertmanager/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -149,6 +150,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
+  // The multi-tenant Alertmanager runs in the monolithic process and with -target=alertmanager.
+  const alertmanager = config.target === 'all' || config.target === 'alertmanager' ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
+  if (alertmanager !== undefined && !modules.includes('alertmanager')) {
+    modules.push('alertmanager');
+    services.add('alertmanager');
+    services.set('alertmanager', 'Starting');
+  }
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
@@ -214,9 +222,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     otlp: runsDistributor ? new OtlpApi(config, executor, registry, writeGate, runtimeConfig) : undefined,
     metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
     compactor: compactor?.api,
+    alertmanager: alertmanager?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
+  if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined)) services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
   if (wal !== undefined) {
@@ -250,6 +260,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
         await compactor?.compactor.stop();
+        await alertmanager?.stop();
         runtimeConfig.stop();
         ingestionRates.stop();
         await executor.close();

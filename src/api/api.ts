@@ -22,6 +22,7 @@ import type { RemoteReadApi } from '../remote/read-handler.js';
 import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
 import type { HttpServer, Request, RouteOptions } from '../server/http.js';
 import type { Scope } from '../auth/scopes.js';
+import type { AlertmanagerApi } from '../alertmanager/http.js';
 import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant } from '../tenant/tenant.js';
 
 /** Api is the set of components whose routes get registered. */
@@ -44,6 +45,7 @@ export interface Api {
   userStats?: UserStatsApi;
   cardinality?: CardinalityApi;
   compactor?: CompactorApi;
+  alertmanager?: AlertmanagerApi;
 }
 
 /** authSingleTenant is the auth middleware of routes that take exactly one tenant (401/422/400 otherwise); scope is what the route needs. */
@@ -82,6 +84,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.userStats !== undefined) registerUserStats(api, api.userStats, links);
   if (api.cardinality !== undefined) registerCardinality(api, api.cardinality, links);
   if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
+  if (api.alertmanager !== undefined) registerAlertmanager(api, api.alertmanager, links);
   api.server.notFound();
   return links;
 }
@@ -272,4 +275,38 @@ function registerCompactor(api: Api, compactor: CompactorApi, links: IndexLink[]
   api.server.route('GET', '/compactor/tenants', compactor.tenants);
   api.server.route('GET', '/compactor/tenant/:tenant/planned_jobs', compactor.plannedJobs);
   links.push({ section: 'Compactor', href: '/compactor/tenants', title: 'Tenants & compaction jobs' });
+}
+
+function registerAlertmanager(api: Api, am: AlertmanagerApi, links: IndexLink[]): void {
+  const { server, config } = api;
+  const m = am.manager;
+  const read: RouteOptions = { before: authSingleTenant(config, 'alerts:read'), errors: 'text' };
+  const write: RouteOptions = { before: authSingleTenant(config, 'alerts:write'), errors: 'text' };
+  // The configuration API (errors in plain text, as Mimir's http.Error).
+  server.route('GET', '/api/v1/alerts', m.getUserConfig, read);
+  server.route('POST', '/api/v1/alerts', m.setUserConfig, write);
+  server.route('DELETE', '/api/v1/alerts', m.deleteUserConfig, write);
+  server.route('GET', '/multitenant_alertmanager/status', m.statusPage);
+  server.route('GET', '/multitenant_alertmanager/configs', m.listAllConfigs);
+  server.route('GET', '/multitenant_alertmanager/ring', m.ringPage);
+  server.route('POST', '/multitenant_alertmanager/delete_tenant_config', m.deleteTenantConfig, write);
+  // The tenant's Alertmanager: API v2 and its page.
+  const p = String(config.values.get('http.alertmanager-http-prefix') ?? '/alertmanager').replace(/\/$/, '');
+  const v2 = `${p}/api/v2`;
+  server.route('GET', `${v2}/status`, am.getStatus, read);
+  server.route('GET', `${v2}/receivers`, am.getReceivers, read);
+  server.route('GET', `${v2}/alerts`, am.getAlerts, read);
+  server.route('POST', `${v2}/alerts`, am.postAlerts, write);
+  server.route('GET', `${v2}/alerts/groups`, am.getAlertGroups, read);
+  server.route('GET', `${v2}/silences`, am.getSilences, read);
+  server.route('POST', `${v2}/silences`, am.postSilences, write);
+  server.route('GET', `${v2}/silence/:id`, am.getSilence, read);
+  server.route('DELETE', `${v2}/silence/:id`, am.deleteSilence, write);
+  server.route('GET', `${p}/`, am.page, read);
+  server.route('GET', p, am.page, read);
+  links.push(
+    { section: 'Alertmanager', href: '/multitenant_alertmanager/status', title: 'Status' },
+    { section: 'Alertmanager', href: '/multitenant_alertmanager/ring', title: 'Ring status' },
+    { section: 'Alertmanager', href: `${p}/`, title: 'Alertmanager UI (needs X-Scope-OrgID)' },
+  );
 }

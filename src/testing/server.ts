@@ -23,6 +23,8 @@ export async function startTestServer(overrides: Record<string, string | number 
     'blocks-storage.bucket-store.sync-dir': join(dir, 'tsdb-sync'),
     'log.level': 'warn',
     'compactor.data-dir': join(dir, 'compactor'),
+    'alertmanager.storage.path': join(dir, 'alertmanager-data'),
+    'alertmanager-storage.filesystem.dir': join(dir, 'alertmanager'),
     ...overrides,
   });
   const server = await startServer(config, deps);

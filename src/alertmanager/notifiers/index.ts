@@ -3,7 +3,6 @@
 
 import './webhook.js';
 
-export { integrationFor, registerIntegration, RECEIVER_KEYS } from './registry.js';
 import './slack.js';
 import './pagerduty.js';
 import './opsgenie.js';
@@ -16,3 +15,5 @@ import './victorops.js';
 import './wechat.js';
 import './rocketchat.js';
 import './email.js';
+
+export { integrationFor, registerIntegration, RECEIVER_KEYS, type GlobalConfig } from './registry.js';
