@@ -8,6 +8,7 @@
 //!   fast paths.
 //! - [`mem_postings`]: `MemPostings`, the head's in-memory inverted index.
 //! - [`select`]: the `IndexReader` trait and `postings_for_matchers`.
+//! - [`visibility`]: label-based access control applied to selections.
 
 mod fast_regex;
 pub mod matcher;
@@ -15,6 +16,7 @@ pub mod mem_postings;
 pub mod postings;
 mod re2;
 pub mod select;
+pub mod visibility;
 #[cfg(test)]
 mod testutil;
 
