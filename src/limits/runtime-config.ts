@@ -140,7 +140,12 @@ export function instanceLimitFields(limits: Readonly<Record<string, unknown>>): 
 
 /** checkInstanceLimits throws a ConfigError when an instance's limits do not parse. */
 export function checkInstanceLimits(limits: Readonly<Record<string, unknown>>, defaults: ConfigValues): void {
-  parseRuntimeConfig([], defaults, new Map([['instance', instanceLimitFields(limits)]]));
+  try {
+    parseRuntimeConfig([], defaults, new Map([['instance', instanceLimitFields(limits)]]));
+  } catch (err) {
+    // Only the problem itself: the YAML the limits were turned into is not the client's.
+    throw new ConfigError((err as Error).message.replace(/^error loading runtime config from [^:]*: (yaml: unmarshal errors:\s*)?(line \d+: )?/, '').trim());
+  }
 }
 
 /** Overrides answers each tenant's effective limits. */
