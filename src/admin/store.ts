@@ -88,13 +88,18 @@ export class AdminStore {
 
   /** startSync re-reads the bucket every periodMs (changes made by other processes); 0 never. */
   startSync(periodMs: number): void {
-    if (periodMs <= 0) return;
+    if (!Number.isFinite(periodMs) || periodMs <= 0) return;
+    let syncing = false;
     this.timer = setInterval(() => {
-      this.chain = this.chain.then(
-        () => this.load(),
-        () => this.load(),
-      );
-      this.chain.catch((err: unknown) => this.logger.warn('admin state sync failed', { err: (err as Error).message }));
+      // One sync at a time: a slow bucket skips beats rather than queueing them.
+      if (syncing) return;
+      syncing = true;
+      const load = (): Promise<void> => this.load();
+      const done = this.chain.then(load, load).catch((err: unknown) => this.logger.warn('admin state sync failed', { err: (err as Error).message }));
+      this.chain = done;
+      void done.finally(() => {
+        syncing = false;
+      });
     }, periodMs);
     this.timer.unref();
   }

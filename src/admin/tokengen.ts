@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { SCOPES } from '../auth/scopes.js';
-import { log } from '../log.js';
+import { log, setLogLevel } from '../log.js';
 import { adminBucket, newAdminApi, openAdminStore } from './module.js';
 import type { Stored } from './store.js';
 
@@ -16,6 +16,7 @@ export const ADMIN_POLICY = '__admin__';
 
 /** runTokengen creates an admin token and returns it (throws when the token file exists). */
 export async function runTokengen(config: Config, out: (line: string) => void = (l) => process.stdout.write(l)): Promise<string> {
+  setLogLevel(config.logLevel);
   const file = String(config.values.get('tokengen.token-file') ?? '');
   const cluster = String(config.values.get('cluster-name') ?? '');
   const bucket = adminBucket(config);
