@@ -24,6 +24,7 @@ export async function startTestServer(overrides: Record<string, string | number 
     'log.level': 'warn',
     'compactor.data-dir': join(dir, 'compactor'),
     'admin.client.filesystem.dir': join(dir, 'admin'),
+    'ruler-storage.filesystem.dir': join(dir, 'ruler'),
     ...overrides,
   });
   const server = await startServer(config, deps);
