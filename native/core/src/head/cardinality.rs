@@ -352,7 +352,13 @@ mod tests {
         );
         // Active: only the series with a sample at or after 5000.
         let act = h
-            .label_names_cardinality(&[], CountMethod::Active { since_ms: 5000 }, 20, u64::MAX, &[])
+            .label_names_cardinality(
+                &[],
+                CountMethod::Active { since_ms: 5000 },
+                20,
+                u64::MAX,
+                &[],
+            )
             .unwrap();
         assert!(
             act.starts_with(r#"{"label_values_count_total":4,"label_names_count":3,"#),

@@ -16,9 +16,9 @@ pub mod mem_postings;
 pub mod postings;
 mod re2;
 pub mod select;
-pub mod visibility;
 #[cfg(test)]
 mod testutil;
+pub mod visibility;
 
 pub use fast_regex::FastRegexMatcher;
 pub use matcher::{MatchType, Matcher};

@@ -33,9 +33,11 @@ pub fn restrict(sets: &[Vec<Matcher>], visible: &[Vec<Matcher>]) -> Vec<Vec<Matc
 /// missing label being "") matches one of `visible` (true when empty).
 pub fn is_visible<'a>(get: impl Fn(&str) -> Option<&'a str>, visible: &[Vec<Matcher>]) -> bool {
     visible.is_empty()
-        || visible
-            .iter()
-            .any(|policy| policy.iter().all(|m| m.matches(get(m.name()).unwrap_or(""))))
+        || visible.iter().any(|policy| {
+            policy
+                .iter()
+                .all(|m| m.matches(get(m.name()).unwrap_or("")))
+        })
 }
 
 #[cfg(test)]
