@@ -261,5 +261,25 @@ t.test('enterprise auth', { skip }, async (t) => {
     t.equal(chunks.status, 200);
     t.notOk(Buffer.from(chunks.body).includes('hidden-value'), 'streamed chunks of hidden series');
     t.ok(Buffer.from(chunks.body).includes('blue'));
+
+    // Federated: each instance's own realm decides (A limited, B not).
+    await admin.policy('fed-lbac', ['metrics:read'], [
+      { instance: A, cluster: CLUSTER, label_policies: [{ selector: [{ type: 'EQ', name: 'env', value: 'prod' }] }] },
+      { instance: B, cluster: CLUSTER },
+    ]);
+    const fedToken = await admin.token('fed-lbac-token', 'fed-lbac');
+    t.equal((await push(basic(B, all), [sample('lbac_req', [['env', 'dev']], 5)])).status, 200);
+    const fed = basic(`${A}|${B}`, fedToken);
+    const byTenant = jsonOf<{ data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(await query(fed, 'count by (__tenant_id__) (lbac_req)')).data.result;
+    t.same(
+      byTenant.map((r) => [r.metric['__tenant_id__'], r.value[1]]).sort(),
+      [
+        [A, '1'],
+        [B, '1'],
+      ],
+      'A shows its prod series only, B everything',
+    );
+    const fedSeries = jsonOf<{ data: Array<Record<string, string>> }>(await httpRequest(srv.port, `/prometheus/api/v1/series?${q({ 'match[]': 'lbac_req', ...r })}`, { headers: fed })).data;
+    t.same(fedSeries.map((s) => `${s['__tenant_id__']}/${s['env']}`).sort(), [`${A}/prod`, `${B}/dev`].sort());
   });
 });
