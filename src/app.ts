@@ -47,6 +47,7 @@ import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
+import { startAdmin } from './admin/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -86,6 +87,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     reloadPeriodMs: Number(config.values.get('runtime-config.reload-period') ?? 10_000),
   });
   runtimeConfig.start();
+  // Enterprise: the admin state (read back before listening), the admin API and, with
+  // -auth.type=enterprise, token auth; instance limits are a layer of the runtime config.
+  const admin = await startAdmin(config, runtimeConfig);
   let storage: Storage;
   let executor: PushExecutor;
   if (deps.storage !== undefined) {
@@ -240,6 +244,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
     compactor: compactor?.api,
     alertmanager: alertmanager?.api,
+    admin: admin.api,
+    instanceStatus: admin.instanceStatus,
+    enterprise: admin.enterprise,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -285,6 +292,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await compactor?.compactor.stop();
         await alertmanager?.stop();
         runtimeConfig.stop();
+        await admin.close();
         ingestionRates.stop();
         await executor.close();
         await queryExecutor.close();
