@@ -14,7 +14,8 @@
 // Flags: --tenants N (10), --groups N per tenant (20), --rules N per group
 // (10, at most 10 distinct kinds repeated), --series N in total (20000),
 // --interval S group interval in seconds (15), --window S measuring window
-// (60), --seed N, --out FILE (append the markdown report).
+// (60), --seed N, --out FILE (append the markdown report), --ours-node-arg ARG
+// (repeatable, e.g. --ours-node-arg=--cpu-prof).
 
 import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,6 +39,7 @@ const { values: opts } = parseArgs({
     window: { type: 'string', default: '60' },
     seed: { type: 'string', default: '7' },
     out: { type: 'string' },
+    'ours-node-arg': { type: 'string', multiple: true },
   },
 });
 const TENANTS = intOption('tenants', opts.tenants, 1);
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
   const ours = await startServer({
     name: 'ours',
     command: process.execPath,
-    args: oursArgs(oursDir, oursPort, ['-auth.multitenancy-enabled=true', `-ruler-storage.filesystem.dir=${join(oursDir, 'ruler')}`, '-ruler.max-rule-groups-per-tenant=0', '-ruler.max-rules-per-rule-group=0', '-log.level=warn']),
+    args: oursArgs(oursDir, oursPort, ['-auth.multitenancy-enabled=true', `-ruler-storage.filesystem.dir=${join(oursDir, 'ruler')}`, '-ruler.max-rule-groups-per-tenant=0', '-ruler.max-rules-per-rule-group=0', '-log.level=warn'], opts['ours-node-arg'] ?? []),
     cwd: REPO_ROOT,
     port: oursPort,
     readyPath: '/ready',
