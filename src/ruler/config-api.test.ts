@@ -68,7 +68,7 @@ rules:
       labels:
           severity: page
       annotations:
-          summary: "{{ $labels.instance }} down"
+          summary: '{{ $labels.instance }} down'
 `,
     );
     const list = await req('GET', base, tenant);
