@@ -193,9 +193,20 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
+  const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
+  ruleIngestionRates.start();
   const ruler: RulerModule | undefined =
     config.target === 'all' || modules.includes('ruler')
-      ? newRulerModule({ config, registry, queryExecutor, pushExecutor: executor, limits: (t) => runtimeConfig.limits(t), limitValues: runtimeConfig, writeGate })
+      ? newRulerModule({
+          config,
+          registry,
+          queryExecutor,
+          pushExecutor: executor,
+          limits: (t) => runtimeConfig.limits(t),
+          limitValues: runtimeConfig,
+          writeGate,
+          onIngested: (t, n) => ruleIngestionRates.add(t, n),
+        })
       : undefined;
   let listenPort = 0;
   links = registerRoutes({
@@ -207,7 +218,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t), { ha: haTracker, onIngested })
       : undefined,
     haTracker: runsDistributor ? haTracker : undefined,
-    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage) : undefined,
+    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates) : undefined,
     cardinality:
       runsQuerier && native
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
@@ -270,6 +281,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await compactor?.compactor.stop();
         runtimeConfig.stop();
         ingestionRates.stop();
+        ruleIngestionRates.stop();
         await executor.close();
         await queryExecutor.close();
         if (ingesterBlocks !== undefined) {

@@ -38,6 +38,7 @@ const srv = await startTestServer({
   'ruler.external.url': 'http://ruler.example:9009/prometheus',
   'ruler.resend-delay': 1000,
   'ruler.tenant-federation.enabled': true,
+  'ingester.rate-update-period': 1000,
 });
 t.teardown(() => srv.close());
 
@@ -192,6 +193,14 @@ t.test('ruler metrics under Mimir names', async (t) => {
   t.match(m, /cortex_prometheus_rule_group_last_duration_seconds\{user="eval-1",rule_group="infra;availability"\}/);
   t.match(m, /cortex_prometheus_rule_group_rules\{user="eval-1",rule_group="infra;availability"\} 2/);
   t.match(m, /cortex_prometheus_notifications_sent_total\{user="eval-1"\} [1-9]/);
+});
+
+t.test('rule samples count in the rule ingestion rate', async (t) => {
+  const stats = await until('RuleIngestionRate', async () => {
+    const s = jsonOf<{ RuleIngestionRate: number; APIIngestionRate: number }>(await req('GET', '/api/v1/user_stats', 'eval-1'));
+    return s.RuleIngestionRate > 0 ? s : undefined;
+  });
+  t.ok(stats.RuleIngestionRate > 0);
 });
 
 t.test('another tenant sees nothing', async (t) => {
