@@ -24,6 +24,7 @@ import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { rulerRingPage } from './ruler/ring.js';
+import { loadTemplateEngine, newAlertExpander, newTemplateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
@@ -195,19 +196,21 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
   const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ruleIngestionRates.start();
-  const ruler: RulerModule | undefined =
-    config.target === 'all' || modules.includes('ruler')
-      ? newRulerModule({
-          config,
-          registry,
-          queryExecutor,
-          pushExecutor: executor,
-          limits: (t) => runtimeConfig.limits(t),
-          limitValues: runtimeConfig,
-          writeGate,
-          onIngested: (t, n) => ruleIngestionRates.add(t, n),
-        })
-      : undefined;
+  const runsRuler = config.target === 'all' || modules.includes('ruler');
+  const templates = runsRuler ? await loadTemplateEngine() : undefined;
+  const ruler: RulerModule | undefined = runsRuler
+    ? newRulerModule({
+        config,
+        registry,
+        queryExecutor,
+        pushExecutor: executor,
+        limits: (t) => runtimeConfig.limits(t),
+        limitValues: runtimeConfig,
+        writeGate,
+        onIngested: (t, n) => ruleIngestionRates.add(t, n),
+        ...(templates !== undefined ? { expand: newAlertExpander(templates), templateCheck: newTemplateCheck(templates) } : {}),
+      })
+    : undefined;
   let listenPort = 0;
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),

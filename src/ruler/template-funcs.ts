@@ -334,5 +334,19 @@ export function newTemplateCheck(engine: TemplateEngine): TemplateCheck {
   };
 }
 
+/**
+ * loadTemplateEngine imports src/template (the Go text/template engine) when it is part of the
+ * build; undefined otherwise (labels and annotations are then used as written).
+ */
+export async function loadTemplateEngine(): Promise<TemplateEngine | undefined> {
+  try {
+    const mod = (await import(new URL('../template/index.js', import.meta.url).href)) as Partial<TemplateEngine>;
+    if (typeof mod.Template !== 'function' || typeof mod.goStruct !== 'function') return undefined;
+    return mod as TemplateEngine;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Labels re-exported for callers building template data. */
 export type { Labels };
