@@ -155,11 +155,13 @@ export class RuleGroup {
       }
       first = false;
       lastTs = ts;
-      this.running = this.iterate(ts).finally(() => {
-        this.running = undefined;
-        if (this.stopped) return;
-        this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
-      });
+      this.running = this.iterate(ts)
+        .catch((err: unknown) => this.opts.logger.error('rule group evaluation failed', { user: this.tenant, group: this.def.name, err: err instanceof Error ? err.message : String(err) }))
+        .finally(() => {
+          this.running = undefined;
+          if (this.stopped) return;
+          this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
+        });
     };
     this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
   }
