@@ -25,6 +25,7 @@ import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { rulerRingPage } from './ruler/ring.js';
+import { loadTemplateEngine, newAlertExpander, newTemplateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
@@ -210,10 +211,23 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
-  const ruler: RulerModule | undefined =
-    config.target === 'all' || modules.includes('ruler')
-      ? newRulerModule({ config, registry, queryExecutor, pushExecutor: executor, limits: (t) => runtimeConfig.limits(t), limitValues: runtimeConfig, writeGate })
-      : undefined;
+  const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
+  ruleIngestionRates.start();
+  const runsRuler = config.target === 'all' || modules.includes('ruler');
+  const templates = runsRuler ? await loadTemplateEngine() : undefined;
+  const ruler: RulerModule | undefined = runsRuler
+    ? newRulerModule({
+        config,
+        registry,
+        queryExecutor,
+        pushExecutor: executor,
+        limits: (t) => runtimeConfig.limits(t),
+        limitValues: runtimeConfig,
+        writeGate,
+        onIngested: (t, n) => ruleIngestionRates.add(t, n),
+        ...(templates !== undefined ? { expand: newAlertExpander(templates), templateCheck: newTemplateCheck(templates) } : {}),
+      })
+    : undefined;
   let listenPort = 0;
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
@@ -224,7 +238,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t), { ha: haTracker, onIngested })
       : undefined,
     haTracker: runsDistributor ? haTracker : undefined,
-    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage) : undefined,
+    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates) : undefined,
     cardinality:
       runsQuerier && native
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
@@ -294,6 +308,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         runtimeConfig.stop();
         await admin.close();
         ingestionRates.stop();
+        ruleIngestionRates.stop();
         await executor.close();
         await queryExecutor.close();
         if (ingesterBlocks !== undefined) {
