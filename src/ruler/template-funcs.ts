@@ -18,6 +18,7 @@ import { queryEscape } from './go-format.js';
 import type { Sample } from './eval-io.js';
 import type { Expander, TemplateData } from './rules.js';
 import type { TemplateCheck } from './rulefmt.js';
+import { goStringMap } from '../template/index.js';
 
 /** TemplateLike is the part of src/template's Template the ruler uses. */
 export interface TemplateLike {
@@ -288,7 +289,8 @@ function isPending(err: unknown): PendingQuery | undefined {
 
 /** alertTemplateData is Prometheus's AlertTemplateData struct. */
 function alertTemplateData(engine: TemplateEngine, d: TemplateData): unknown {
-  return engine.goStruct({ Labels: { ...d.labels }, ExternalLabels: { ...d.externalLabels }, ExternalURL: d.externalURL, Value: d.value });
+  // Labels are map[string]string in Prometheus: with missingkey=zero a missing label is "".
+  return engine.goStruct({ Labels: goStringMap({ ...d.labels }), ExternalLabels: goStringMap({ ...d.externalLabels }), ExternalURL: d.externalURL, Value: d.value });
 }
 
 /** newAlertExpander returns the ruler's Expander over the engine, worded as Prometheus's Expand errors. */
