@@ -23,6 +23,7 @@ import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
 import type { RulerConfigApi } from '../ruler/config-api.js';
 import type { Handler, HttpServer, Request, RouteOptions } from '../server/http.js';
 import type { Scope } from '../auth/scopes.js';
+import type { AlertmanagerApi } from '../alertmanager/http.js';
 import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant, splitTenants } from '../tenant/tenant.js';
 import { ApiError } from '../errors.js';
 import type { EnterpriseAuth } from '../auth/enterprise.js';
@@ -53,6 +54,7 @@ export interface Api {
   userStats?: UserStatsApi;
   cardinality?: CardinalityApi;
   compactor?: CompactorApi;
+  alertmanager?: AlertmanagerApi;
   /** admin is GEM's admin API; with instanceStatus, inactive instances are refused. */
   admin?: AdminApi;
   instanceStatus?: InstanceStatus;
@@ -147,6 +149,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.userStats !== undefined) registerUserStats(api, api.userStats, links);
   if (api.cardinality !== undefined) registerCardinality(api, api.cardinality, links);
   if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
+  if (api.alertmanager !== undefined) registerAlertmanager(api, api.alertmanager, links);
   api.server.notFound();
   return links;
 }
@@ -366,6 +369,40 @@ function registerCompactor(api: Api, compactor: CompactorApi, links: IndexLink[]
   api.server.route('GET', '/compactor/tenants', compactor.tenants);
   api.server.route('GET', '/compactor/tenant/:tenant/planned_jobs', compactor.plannedJobs);
   links.push({ section: 'Compactor', href: '/compactor/tenants', title: 'Tenants & compaction jobs' });
+}
+
+function registerAlertmanager(api: Api, am: AlertmanagerApi, links: IndexLink[]): void {
+  const { server, config } = api;
+  const m = am.manager;
+  const read: RouteOptions = { before: authSingleTenant(config, 'alerts:read'), errors: 'text' };
+  const write: RouteOptions = { before: authSingleTenant(config, 'alerts:write'), errors: 'text' };
+  // The configuration API (errors in plain text, as Mimir's http.Error).
+  server.route('GET', '/api/v1/alerts', m.getUserConfig, read);
+  server.route('POST', '/api/v1/alerts', m.setUserConfig, write);
+  server.route('DELETE', '/api/v1/alerts', m.deleteUserConfig, write);
+  server.route('GET', '/multitenant_alertmanager/status', m.statusPage);
+  server.route('GET', '/multitenant_alertmanager/configs', m.listAllConfigs);
+  server.route('GET', '/multitenant_alertmanager/ring', m.ringPage);
+  server.route('POST', '/multitenant_alertmanager/delete_tenant_config', m.deleteTenantConfig, write);
+  // The tenant's Alertmanager: API v2 and its page.
+  const p = String(config.values.get('http.alertmanager-http-prefix') ?? '/alertmanager').replace(/\/$/, '');
+  const v2 = `${p}/api/v2`;
+  server.route('GET', `${v2}/status`, am.getStatus, read);
+  server.route('GET', `${v2}/receivers`, am.getReceivers, read);
+  server.route('GET', `${v2}/alerts`, am.getAlerts, read);
+  server.route('POST', `${v2}/alerts`, am.postAlerts, write);
+  server.route('GET', `${v2}/alerts/groups`, am.getAlertGroups, read);
+  server.route('GET', `${v2}/silences`, am.getSilences, read);
+  server.route('POST', `${v2}/silences`, am.postSilences, write);
+  server.route('GET', `${v2}/silence/:id`, am.getSilence, read);
+  server.route('DELETE', `${v2}/silence/:id`, am.deleteSilence, write);
+  server.route('GET', `${p}/`, am.page, read);
+  server.route('GET', p, am.page, read);
+  links.push(
+    { section: 'Alertmanager', href: '/multitenant_alertmanager/status', title: 'Status' },
+    { section: 'Alertmanager', href: '/multitenant_alertmanager/ring', title: 'Ring status' },
+    { section: 'Alertmanager', href: `${p}/`, title: 'Alertmanager UI (needs X-Scope-OrgID)' },
+  );
 }
 
 function registerAdmin(api: Api, admin: AdminApi, links: IndexLink[]): void {

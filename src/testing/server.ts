@@ -25,6 +25,8 @@ export async function startTestServer(overrides: Record<string, string | number 
     'compactor.data-dir': join(dir, 'compactor'),
     'admin.client.filesystem.dir': join(dir, 'admin'),
     'ruler-storage.filesystem.dir': join(dir, 'ruler'),
+    'alertmanager.storage.path': join(dir, 'alertmanager-data'),
+    'alertmanager-storage.filesystem.dir': join(dir, 'alertmanager'),
     ...overrides,
   });
   const server = await startServer(config, deps);

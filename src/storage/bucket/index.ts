@@ -55,3 +55,19 @@ export function createBackendBucket(config: Config, backend: string, filesystemD
       throw new Error(`unsupported storage backend: ${backend}`);
   }
 }
+
+/** createAlertmanagerBucket builds the bucket -alertmanager-storage.backend names (S3 credentials shared with -blocks-storage.s3.*). */
+export function createAlertmanagerBucket(config: Config): Bucket {
+  const backend = String(config.values.get('alertmanager-storage.backend') ?? 'filesystem');
+  switch (backend) {
+    case 'filesystem':
+      return new FilesystemBucket(String(config.values.get('alertmanager-storage.filesystem.dir') ?? 'alertmanager'));
+    case 's3': {
+      const s3 = s3ConfigFromFlags(config);
+      const endpoint = String(config.values.get('alertmanager-storage.s3.endpoint') ?? '');
+      return new S3Bucket({ ...s3, bucketName: String(config.values.get('alertmanager-storage.s3.bucket-name') ?? ''), endpoint: endpoint !== '' ? endpoint : s3.endpoint });
+    }
+    default:
+      throw new Error(`unsupported storage backend: ${backend}`);
+  }
+}

@@ -1,29 +1,26 @@
-// peer-bin.ts finds a peer binary for a test: an environment variable, else
-// the name on PATH (CI puts the peers' directory there). Outside CI a test
-// whose binary is missing is skipped with a reason; under CI it runs and fails.
+// peer-bin.ts keeps the names the alertmanager and admin suites call; the
+// lookup itself (environment variable, then PATH; never a fixed path) and the
+// skip-or-fail rule are binary.ts's.
 
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { inCi, lookPath } from './binary.js';
 
-/** findBin returns the binary's path: $envVar, else name found on PATH, else undefined. */
-export function findBin(name: string, envVar: string): string | undefined {
-  const fromEnv = process.env[envVar];
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+/** findPeerBin returns the binary's path: $envVar (a path or a command), else name on PATH; undefined when absent. */
+export function findPeerBin(name: string, envVar: string): string | undefined {
+  const env = process.env[envVar];
+  return lookPath(env !== undefined && env !== '' ? env : name);
 }
 
-/** binSkip is the tap `skip` option: false when found or under CI (a missing binary then fails), else the reason. */
+/** findBin is findPeerBin. */
+export const findBin = findPeerBin;
+
+/** skipUnlessPeer is the tap `skip` option: false when found or under CI (a missing binary then fails), else the reason. */
+export function skipUnlessPeer(bin: string | undefined, name: string): string | false {
+  if (bin !== undefined || inCi()) return false;
+  return `${name} not found on PATH; run scripts/install-peers.sh and put its bin directory on PATH`;
+}
+
+/** binSkip is skipUnlessPeer naming the environment variable too. */
 export function binSkip(bin: string | undefined, name: string, envVar: string): string | false {
-  if (bin !== undefined || process.env['CI'] === 'true') return false;
+  if (bin !== undefined || inCi()) return false;
   return `${name} not found on PATH (or ${envVar}); run scripts/install-peers.sh and put its bin directory on PATH`;
 }

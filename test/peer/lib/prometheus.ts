@@ -2,18 +2,16 @@
 // as a remote-write receiver with no scrape jobs, for the peer suites and the
 // ingestion benchmark.
 
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PROMETHEUS, skipUnless } from './binary.js';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
-/** PROMETHEUS_BIN is the binary used, overridable with PROMETHEUS_BIN. */
-export const PROMETHEUS_BIN = process.env['PROMETHEUS_BIN'] ?? '/usr/bin/prometheus';
+/** PROMETHEUS_BIN is the binary used (found on PATH, overridable with PROMETHEUS_BIN; see lib/binary.ts). */
+export const PROMETHEUS_BIN = PROMETHEUS.path;
 
-/** prometheusAvailable reports whether the Prometheus binary exists. */
-export function prometheusAvailable(): boolean {
-  return existsSync(PROMETHEUS_BIN);
-}
+/** prometheusSkip is the tap `skip` option of a test that runs Prometheus (never a skip under CI). */
+export const prometheusSkip = skipUnless(PROMETHEUS);
 
 /** PrometheusProcess is a running Prometheus with its data directory. */
 export interface PrometheusProcess extends ServerProcess {
@@ -27,8 +25,8 @@ export interface PrometheusProcess extends ServerProcess {
 /** MINIMAL_CONFIG has no scrape jobs, so the head holds only what is remote-written. */
 const MINIMAL_CONFIG = ['global:', '  scrape_interval: 15s', '  evaluation_interval: 15s', 'scrape_configs: []', ''].join('\n');
 
-/** startPrometheus starts Prometheus with the remote-write receiver on a free port. */
-export async function startPrometheus(extraArgs: string[] = []): Promise<PrometheusProcess> {
+/** startPrometheus starts Prometheus (bin, PROMETHEUS_BIN by default) with the remote-write receiver on a free port. */
+export async function startPrometheus(extraArgs: string[] = [], bin: string = PROMETHEUS_BIN): Promise<PrometheusProcess> {
   const dir = await makeTempDir('peer-prometheus-');
   const dataDir = join(dir, 'data');
   const configFile = join(dir, 'prometheus.yml');
@@ -36,7 +34,7 @@ export async function startPrometheus(extraArgs: string[] = []): Promise<Prometh
   const port = await freePort();
   const proc = await startServer({
     name: 'prometheus',
-    command: PROMETHEUS_BIN,
+    command: bin,
     args: [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${dataDir}`,
