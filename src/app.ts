@@ -20,6 +20,7 @@ import { MetricMetadataApi } from './querier/exemplars.js';
 import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
+import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
@@ -158,7 +159,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const ops = new OpsApi(config, registry, services, () => links);
   const runsDistributor = modules.includes('distributor');
   const runsQuerier = modules.includes('querier');
-  const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
+  const queryScheduler = new QueryScheduler({
+    maxConcurrent: Number(config.values.get('querier.max-concurrent')),
+    maxOutstandingPerTenant: Number(config.values.get('query-frontend.max-outstanding-requests-per-tenant')),
+  });
+  const queryExecutor = scheduledExecutor(deps.queryExecutor ?? poolQueryExecutor(), queryScheduler);
   const ingesterApi =
     ingesterBlocks !== undefined
       ? new IngesterApi(
