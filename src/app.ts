@@ -47,6 +47,8 @@ import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
+import { newAlertmanagerModule } from './alertmanager/module.js';
+import { startAdmin } from './admin/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -86,6 +88,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     reloadPeriodMs: Number(config.values.get('runtime-config.reload-period') ?? 10_000),
   });
   runtimeConfig.start();
+  // Enterprise: the admin state (read back before listening), the admin API and, with
+  // -auth.type=enterprise, token auth; instance limits are a layer of the runtime config.
+  const admin = await startAdmin(config, runtimeConfig);
   let storage: Storage;
   let executor: PushExecutor;
   if (deps.storage !== undefined) {
@@ -154,6 +159,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
+  // The multi-tenant Alertmanager runs in the monolithic process and with -target=alertmanager.
+  const alertmanager = config.target === 'all' || config.target === 'alertmanager' ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
+  if (alertmanager !== undefined && !modules.includes('alertmanager')) {
+    modules.push('alertmanager');
+    services.add('alertmanager');
+    services.set('alertmanager', 'Starting');
+  }
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
@@ -245,10 +257,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     otlp: runsDistributor ? new OtlpApi(config, executor, registry, writeGate, runtimeConfig) : undefined,
     metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
     compactor: compactor?.api,
+    alertmanager: alertmanager?.api,
+    admin: admin.api,
+    instanceStatus: admin.instanceStatus,
+    enterprise: admin.enterprise,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   listenPort = port;
+  if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
   if (wal !== undefined) {
@@ -287,7 +304,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await server.close(config.gracefulShutdownTimeoutMs);
         await ruler?.stop();
         await compactor?.compactor.stop();
+        await alertmanager?.stop();
         runtimeConfig.stop();
+        await admin.close();
         ingestionRates.stop();
         ruleIngestionRates.stop();
         await executor.close();
