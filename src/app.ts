@@ -25,7 +25,7 @@ import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { rulerRingPage } from './ruler/ring.js';
-import { loadTemplateEngine, newAlertExpander, newTemplateCheck } from './ruler/template-funcs.js';
+import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
@@ -214,7 +214,6 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ruleIngestionRates.start();
   const runsRuler = config.target === 'all' || modules.includes('ruler');
-  const templates = runsRuler ? await loadTemplateEngine() : undefined;
   const ruler: RulerModule | undefined = runsRuler
     ? newRulerModule({
         config,
@@ -225,7 +224,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         limitValues: runtimeConfig,
         writeGate,
         onIngested: (t, n) => ruleIngestionRates.add(t, n),
-        ...(templates !== undefined ? { expand: newAlertExpander(templates), templateCheck: newTemplateCheck(templates) } : {}),
+        expand: newAlertExpander(),
+        templateCheck,
       })
     : undefined;
   let listenPort = 0;

@@ -24,6 +24,8 @@ export interface Sample {
   value: number;
   /** tsMs is the sample's timestamp (the evaluation time). */
   tsMs: number;
+  /** histogram marks a native histogram sample (value is then 0, as Prometheus's Sample.F). */
+  histogram?: boolean;
 }
 
 /** RuleQuerier evaluates an instant query; it throws with the engine's text on failure. */
@@ -83,7 +85,8 @@ export function parseAnswer(body: Uint8Array, tsMs: number): Sample[] {
       const out: Sample[] = [];
       for (const s of data.result as Array<{ metric: Labels; value?: [number, string]; histogram?: unknown }>) {
         // Native histogram samples carry no float value; their float part is 0, as Prometheus's Sample.F.
-        out.push({ metric: s.metric, value: s.value === undefined ? 0 : parseGoFloat(s.value[1]), tsMs });
+        if (s.value === undefined) out.push({ metric: s.metric, value: 0, tsMs, histogram: true });
+        else out.push({ metric: s.metric, value: parseGoFloat(s.value[1]), tsMs });
       }
       return out;
     }

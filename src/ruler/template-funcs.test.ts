@@ -4,7 +4,7 @@
 // Go's %.4g.
 
 import t from 'tap';
-import { formatG, humanize, humanize1024, humanizeDuration, humanizeTimestamp, templateFuncs, type TemplateEngine } from './template-funcs.js';
+import { formatG, humanize, humanize1024, humanizeDuration, humanizeTimestamp, templateFuncs } from './template-funcs.js';
 
 const join = (f: (v: unknown) => string, input: unknown[]): string => input.map((v) => f(v) + ':').join('');
 
@@ -24,8 +24,7 @@ t.test('humanize family as Prometheus', async (t) => {
 });
 
 t.test('humanizePercentage and %.4g', async (t) => {
-  const engine = { Template: class {}, goStruct: <T>(x: T) => x } as unknown as TemplateEngine;
-  const f = templateFuncs({ engine, tsMs: 1_000_000, externalURL: 'http://x.example/prom/', lookup: () => [] });
+  const f = templateFuncs({ tsMs: 1_000_000, externalURL: 'http://x.example/prom/', lookup: () => [] });
   const pct = f.humanizePercentage!;
   t.equal([-0.22222, 0, 0.1234567, 1.23456].map((v) => pct(v)).join(':'), '-22.22%:0%:12.35%:123.5%');
   t.equal([0, -1, 1, 1234567, 9223372036854775807].map((v) => pct(v)).join(':'), '0%:-100%:100%:1.235e+08%:9.223e+20%');

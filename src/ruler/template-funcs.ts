@@ -12,25 +12,12 @@
 // are run, and it is executed again with their results, at most
 // MAX_QUERY_ROUNDS times.
 
+import { sprintf } from '../compat/gofmt.js';
 import type { Labels } from '../promql/engine/types.js';
-import { parseModelDuration } from './rulefmt.js';
-import { queryEscape } from './go-format.js';
+import { SafeHtml, Template, goStringMap, goStruct, queryEscape, type FuncMap } from '../template/index.js';
 import type { Sample } from './eval-io.js';
 import type { Expander, TemplateData } from './rules.js';
-import type { TemplateCheck } from './rulefmt.js';
-import { goStringMap } from '../template/index.js';
-
-/** TemplateLike is the part of src/template's Template the ruler uses. */
-export interface TemplateLike {
-  parse(text: string, name?: string): TemplateLike;
-  execute(data: unknown, name?: string): string;
-}
-
-/** TemplateEngine is what src/template/index.ts exports (passed in, so this file depends on its contract only). */
-export interface TemplateEngine {
-  Template: new (name: string, options?: { funcs?: Record<string, (...args: any[]) => unknown>; missingKey?: 'default' | 'zero' | 'error'; html?: boolean }) => TemplateLike;
-  goStruct<T extends object>(fields: T): T;
-}
+import { parseModelDuration, type TemplateCheck } from './rulefmt.js';
 
 /** MAX_QUERY_ROUNDS bounds the execute / run queries / execute again loop. */
 const MAX_QUERY_ROUNDS = 4;
@@ -38,21 +25,9 @@ const MAX_QUERY_ROUNDS = 4;
 /** DEFS are the convenience variables Prometheus puts in front of every alert template. */
 const DEFS = '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
 
-/** formatG is Go's %.<prec>g (shortest of %e and %f at that precision, trailing zeros dropped). */
-export function formatG(v: number, prec = 4): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const p = Math.max(1, prec);
-  const exp = Number(v.toExponential(p - 1).split('e')[1]);
-  const trim = (s: string): string => (s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s);
-  if (exp < -4 || exp >= p) {
-    const [m, e] = v.toExponential(p - 1).split('e') as [string, string];
-    const sign = e.startsWith('-') ? '-' : '+';
-    return `${trim(m)}e${sign}${e.replace(/^[+-]/, '').padStart(2, '0')}`;
-  }
-  return trim(v.toFixed(Math.max(0, p - 1 - exp)));
+/** formatG is Go's fmt %.4g, as Prometheus's humanize functions print. */
+export function formatG(v: number): string {
+  return sprintf('%.4g', [v]);
 }
 
 /** convertToFloat is prometheus/common's ConvertToFloat over the values templates see. */
@@ -196,7 +171,6 @@ interface TemplateSample {
 
 /** FuncContext is what one expansion's functions need. */
 export interface FuncContext {
-  engine: TemplateEngine;
   tsMs: number;
   externalURL: string;
   /** lookup returns a query's cached result, or records it as wanted and returns undefined. */
@@ -204,9 +178,9 @@ export interface FuncContext {
 }
 
 /** templateFuncs builds Prometheus's function map for one expansion. */
-export function templateFuncs(ctx: FuncContext): Record<string, (...args: any[]) => unknown> {
+export function templateFuncs(ctx: FuncContext): FuncMap {
   const url = ctx.externalURL === '' ? undefined : safeUrl(ctx.externalURL);
-  const sample = (s: Sample): TemplateSample => ctx.engine.goStruct({ Labels: { ...s.metric }, Value: s.value });
+  const sample = (s: Sample): TemplateSample => goStruct({ Labels: goStringMap({ ...s.metric }), Value: s.value }, '*template.sample');
   return {
     query: (q: string) => {
       const r = ctx.lookup(q);
@@ -222,7 +196,7 @@ export function templateFuncs(ctx: FuncContext): Record<string, (...args: any[])
     strvalue: (s: TemplateSample) => s.Labels.__value__ ?? '',
     args: (...args: unknown[]) => Object.fromEntries(args.map((a, i) => [`arg${i}`, a])),
     reReplaceAll: (pattern: string, repl: string, text: string) => text.replace(goRegexp(pattern, 'g'), goReplacement(repl)),
-    safeHtml: (text: string) => text,
+    safeHtml: (text: string) => new SafeHtml(text),
     match: (pattern: string, text: string) => goRegexp(pattern).test(text),
     title: (s: string) => s.replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase()),
     toUpper: (s: string) => s.toUpperCase(),
@@ -287,22 +261,20 @@ function isPending(err: unknown): PendingQuery | undefined {
   return undefined;
 }
 
-/** alertTemplateData is Prometheus's AlertTemplateData struct. */
-function alertTemplateData(engine: TemplateEngine, d: TemplateData): unknown {
-  // Labels are map[string]string in Prometheus: with missingkey=zero a missing label is "".
-  return engine.goStruct({ Labels: goStringMap({ ...d.labels }), ExternalLabels: goStringMap({ ...d.externalLabels }), ExternalURL: d.externalURL, Value: d.value });
+/** alertTemplateData is Prometheus's AlertTemplateData struct (labels are map[string]string). */
+function alertTemplateData(d: TemplateData): unknown {
+  return goStruct({ Labels: goStringMap({ ...d.labels }), ExternalLabels: goStringMap({ ...d.externalLabels }), ExternalURL: d.externalURL, Value: d.value });
 }
 
-/** newAlertExpander returns the ruler's Expander over the engine, worded as Prometheus's Expand errors. */
-export function newAlertExpander(engine: TemplateEngine): Expander {
+/** newAlertExpander returns the ruler's Expander, worded as Prometheus's Expand errors. */
+export function newAlertExpander(): Expander {
   return async (text, ctx) => {
     const name = `__alert_${ctx.alertName}`;
     const cache = new Map<string, Sample[]>();
     for (let round = 0; round < MAX_QUERY_ROUNDS; round++) {
-      let tmpl: TemplateLike;
+      let tmpl: Template;
       const wanted = new Set<string>();
       const funcs = templateFuncs({
-        engine,
         tsMs: ctx.tsMs,
         externalURL: ctx.data.externalURL,
         lookup: (q) => {
@@ -312,12 +284,12 @@ export function newAlertExpander(engine: TemplateEngine): Expander {
         },
       });
       try {
-        tmpl = new engine.Template(name, { funcs, missingKey: 'zero' }).parse(DEFS + text);
+        tmpl = new Template(name, { funcs, missingKey: 'zero' }).parse(DEFS + text);
       } catch (err) {
         throw new Error(`error parsing template ${name}: ${err instanceof Error ? err.message : String(err)}`);
       }
       try {
-        return tmpl.execute(alertTemplateData(engine, ctx.data));
+        return tmpl.execute(alertTemplateData(ctx.data));
       } catch (err) {
         const pending = isPending(err);
         if (pending === undefined && wanted.size === 0) throw new Error(`error executing template ${name}: ${err instanceof Error ? err.message : String(err)}`);
@@ -328,27 +300,11 @@ export function newAlertExpander(engine: TemplateEngine): Expander {
   };
 }
 
-/** newTemplateCheck is rulefmt's testTemplateParsing: the template must parse with the function map. */
-export function newTemplateCheck(engine: TemplateEngine): TemplateCheck {
-  return (alertName, text) => {
-    const funcs = templateFuncs({ engine, tsMs: 0, externalURL: '', lookup: () => [] });
-    new engine.Template(`__alert_${alertName}`, { funcs, missingKey: 'zero' }).parse(DEFS + text);
-  };
-}
-
-/**
- * loadTemplateEngine imports src/template (the Go text/template engine) when it is part of the
- * build; undefined otherwise (labels and annotations are then used as written).
- */
-export async function loadTemplateEngine(): Promise<TemplateEngine | undefined> {
-  try {
-    const mod = (await import(new URL('../template/index.js', import.meta.url).href)) as Partial<TemplateEngine>;
-    if (typeof mod.Template !== 'function' || typeof mod.goStruct !== 'function') return undefined;
-    return mod as TemplateEngine;
-  } catch {
-    return undefined;
-  }
-}
+/** templateCheck is rulefmt's testTemplateParsing: the template must parse with the function map. */
+export const templateCheck: TemplateCheck = (alertName, text) => {
+  const funcs = templateFuncs({ tsMs: 0, externalURL: '', lookup: () => [] });
+  new Template(`__alert_${alertName}`, { funcs, missingKey: 'zero' }).parse(DEFS + text);
+};
 
 /** Labels re-exported for callers building template data. */
 export type { Labels };
