@@ -17,7 +17,7 @@ import { percentile } from './lib/load.js';
 import { oursArgs, REPO_ROOT } from './lib/targets.js';
 import { Rng } from './lib/prng.js';
 import { freePort, makeTempDir, readRssBytes, startServer, type ServerProcess } from '../test/peer/lib/server-process.js';
-import { findPeerBin } from '../test/peer/lib/peer-bin.js';
+import { ALERTMANAGER } from '../test/peer/lib/binary.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i++) {
@@ -172,8 +172,8 @@ async function measure(sys: System, sink: Sink, batches: string[]): Promise<Reco
 }
 
 async function main(): Promise<void> {
-  const amBin = findPeerBin('alertmanager', 'ALERTMANAGER_BIN');
-  if (amBin === undefined) throw new Error('alertmanager 0.35 not found (ALERTMANAGER_BIN, PATH or the peers cache)');
+  if (!ALERTMANAGER.found) throw new Error(ALERTMANAGER.missing);
+  const amBin = ALERTMANAGER.path;
   const sink = await startSink();
   const alerts = generateAlerts(ALERTS, 42);
   const batches: string[] = [];
