@@ -1,16 +1,16 @@
-// templates.ts builds a tenant's notification templates: the shared Go
-// template engine (src/template/) with Alertmanager's function map
-// (template-funcs.ts), the default template set (templates/default-tmpl.ts)
-// and the tenant's template files named by `templates:`, and the Expander
-// the integrations call.
+// templates.ts is the Alertmanager's side of notification templates: the
+// function map (template-funcs.ts) and the default templates
+// (templates/default-tmpl.ts) on top of the shared Go template engine
+// (src/template/), the tenant's template files, and the Expander the
+// integrations call.
 
 import { compileAnchored } from '../promql/engine/labels.js';
-import { TEMPLATE_FUNCS } from './template-funcs.js';
-import { DEFAULT_TEMPLATES } from './templates/default-tmpl.js';
 import type { AlertmanagerConfig } from './config.js';
 import { ConfigError } from './config.js';
-import { KV, type Expander, type TemplateAlert, type TemplateData } from './notifiers/notifier.js';
+import type { KV, Expander, TemplateAlert, TemplateData } from './notifiers/notifier.js';
 import { goStruct } from '../template/index.js';
+import { TEMPLATE_FUNCS } from './template-funcs.js';
+import { DEFAULT_TEMPLATES } from './templates/default-tmpl.js';
 
 /** TemplateEngine is the part of src/template's Template class used here. */
 interface TemplateLike {
@@ -35,12 +35,20 @@ export function templateEngineAvailable(): boolean {
   return Engine !== undefined;
 }
 
-const FUNCS = TEMPLATE_FUNCS as Record<string, (...args: any[]) => unknown>;
+/** alertmanagerFuncs is template.DefaultFuncs (defined once in template-funcs.ts). */
+export const alertmanagerFuncs = TEMPLATE_FUNCS as Record<string, (...args: any[]) => unknown>;
+
+/** newTemplate makes a template with the function map and Alertmanager's default templates parsed in. */
+function newTemplate(E: TemplateCtor, html: boolean): TemplateLike {
+  const t = new E('', { funcs: alertmanagerFuncs, html });
+  t.parse(DEFAULT_TEMPLATES, 'default.tmpl');
+  return t;
+}
 
 /** validateTemplates parses the tenant's template files (referenced by `templates:`) and throws a ConfigError on a parse error. */
 export function validateTemplates(files: Array<{ filename: string; body: string }>, cfg: AlertmanagerConfig): void {
   if (Engine === undefined) return;
-  const t = new Engine('', { funcs: FUNCS });
+  const t = newTemplate(Engine, false);
   for (const f of selectTemplates(files, cfg)) {
     try {
       t.parse(f.body, f.filename);
@@ -113,10 +121,8 @@ export function engineData(d: TemplateData): unknown {
 export function makeExpander(files: Array<{ filename: string; body: string }>, cfg: AlertmanagerConfig, _externalURL: string): Expander {
   if (Engine === undefined) return { text: (s) => s, html: (s) => s };
   const E = Engine;
-  const base = new E('', { funcs: FUNCS });
-  const baseHtml = new E('', { funcs: FUNCS, html: true });
-  base.parse(DEFAULT_TEMPLATES, 'default.tmpl');
-  baseHtml.parse(DEFAULT_TEMPLATES, 'default.tmpl');
+  const base = newTemplate(E, false);
+  const baseHtml = newTemplate(E, true);
   for (const f of selectTemplates(files, cfg)) {
     base.parse(f.body, f.filename);
     baseHtml.parse(f.body, f.filename);

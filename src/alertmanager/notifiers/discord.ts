@@ -4,7 +4,7 @@
 import { alertStatus, validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { goJson, nonEmpty, omit, renderer, secret, send, truncateInRunes, urlError } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_TITLE_RUNES = 256;
 const MAX_DESCRIPTION_RUNES = 4096;
@@ -42,7 +42,7 @@ export function webhookUrl(c: { webhook_url?: string; webhook_url_file?: string 
   }
 }
 
-function createDiscord(entry: Record<string, unknown>): Notifier {
+function createDiscord(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as DiscordConfig;
   return {
     async notify(ctx, alerts) {
@@ -61,7 +61,7 @@ function createDiscord(entry: Record<string, unknown>): Notifier {
         username: omit(c.username ?? ''),
         avatar_url: omit(c.avatar_url ?? ''),
       };
-      await send(ctx, c.http_config, url, goJson(w) + '\n');
+      await send(ctx, c.http_config, url, goJson(w) + '\n', { checkUrl: deps.checkUrl });
     },
   };
 }

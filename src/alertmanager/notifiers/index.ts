@@ -2,6 +2,7 @@
 // registry; the Alertmanager imports this module once.
 
 import './webhook.js';
+
 import './slack.js';
 import './pagerduty.js';
 import './opsgenie.js';
@@ -13,5 +14,6 @@ import './pushover.js';
 import './victorops.js';
 import './wechat.js';
 import './rocketchat.js';
+import './email.js';
 
 export { integrationFor, registerIntegration, RECEIVER_KEYS, type GlobalConfig } from './registry.js';

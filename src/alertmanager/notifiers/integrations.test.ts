@@ -346,3 +346,32 @@ test('retry: 4xx other than the retry codes fails at once; network errors are re
   const attempts = Number(/after (\d+) attempts/.exec((err as Error).message)?.[1]);
   tt.ok(attempts >= 2, `connection refused retried (${attempts} attempts)`);
 });
+
+test('receivers firewall: a blocked URL is refused before any request, for every HTTP integration', async (tt) => {
+  const s = await sink();
+  tt.teardown(s.close);
+  const entries: Array<[string, Record<string, unknown>]> = [
+    ['slack_configs', { api_url: `${s.base}/x` }],
+    ['pagerduty_configs', { routing_key: 'k', url: `${s.base}/x` }],
+    ['opsgenie_configs', { api_key: 'k', api_url: `${s.base}/` }],
+    ['discord_configs', { webhook_url: `${s.base}/x` }],
+    ['msteams_configs', { webhook_url: `${s.base}/x` }],
+    ['msteamsv2_configs', { webhook_url: `${s.base}/x` }],
+    ['webex_configs', { api_url: `${s.base}/x`, room_id: 'r', http_config: { authorization: { credentials: 'c' } } }],
+    ['victorops_configs', { api_key: 'k', api_url: `${s.base}/`, routing_key: 'r' }],
+    ['rocketchat_configs', { api_url: s.base, token: 't', token_id: 'i' }],
+  ];
+  for (const [key, entry] of entries) {
+    const def = integrationFor(key);
+    if (def === undefined) throw new Error(`${key} not registered`);
+    tt.equal(def.validate(entry, {}), undefined, key);
+    const n = def.create(entry, {
+      logger: new Logger(),
+      checkUrl: (u) => {
+        if (u.startsWith(s.base)) throw new Error('firewall blocked');
+      },
+    });
+    await tt.rejects(n.notify(ctx(), firing), /firewall blocked/, key);
+  }
+  tt.equal(s.got.length, 0, 'nothing reached the sink');
+});

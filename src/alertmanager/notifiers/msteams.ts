@@ -6,7 +6,7 @@ import { alertStatus, validateHttpConfig, type HTTPClientConfig, type Notifier }
 import { inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { validateWebhookUrlPair, webhookUrl } from './discord.js';
 import { goJson, renderer, send } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 /** MSTeamsConfig is one entry of msteams_configs (msteamsv2_configs has no summary). */
 export interface MSTeamsConfig {
@@ -19,7 +19,7 @@ export interface MSTeamsConfig {
   text?: string;
 }
 
-function createMSTeams(entry: Record<string, unknown>): Notifier {
+function createMSTeams(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as MSTeamsConfig;
   return {
     async notify(ctx, alerts) {
@@ -29,12 +29,12 @@ function createMSTeams(entry: Record<string, unknown>): Notifier {
       const summary = r.text(c.summary);
       const firing = alerts.some((a) => alertStatus(a, ctx.now) === 'firing');
       const msg = { '@context': 'http://schema.org/extensions', type: 'MessageCard', title, summary, text, themeColor: firing ? '8C1A1A' : '2DC72D' };
-      await send(ctx, c.http_config, webhookUrl(c), goJson(msg) + '\n');
+      await send(ctx, c.http_config, webhookUrl(c), goJson(msg) + '\n', { checkUrl: deps.checkUrl });
     },
   };
 }
 
-function createMSTeamsV2(entry: Record<string, unknown>): Notifier {
+function createMSTeamsV2(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as MSTeamsConfig;
   return {
     async notify(ctx, alerts) {
@@ -61,7 +61,7 @@ function createMSTeamsV2(entry: Record<string, unknown>): Notifier {
           },
         ],
       };
-      await send(ctx, c.http_config, webhookUrl(c), goJson(msg) + '\n');
+      await send(ctx, c.http_config, webhookUrl(c), goJson(msg) + '\n', { checkUrl: deps.checkUrl });
     },
   };
 }

@@ -5,7 +5,7 @@
 import { alertStatus, validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { goJson, groupKeyHash, nonEmpty, omit, renderer, send, sortedObject, truncateInRunes, urlError, withSlash } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 import { readFileSync } from 'node:fs';
 
 const MAX_MESSAGE_RUNES = 130;
@@ -73,7 +73,7 @@ function safeSplit(s: string): string[] {
     .filter((x) => x !== '');
 }
 
-function createOpsGenie(entry: Record<string, unknown>): Notifier {
+function createOpsGenie(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as OpsGenieConfig;
   return {
     async notify(ctx, alerts) {
@@ -136,7 +136,7 @@ function createOpsGenie(entry: Record<string, unknown>): Notifier {
         }
       }
       for (const q of reqs) {
-        await send(ctx, c.http_config, q.url, q.body, { method: q.method, headers: { Authorization: `GenieKey ${apiKey}` }, retryCodes: [429] });
+        await send(ctx, c.http_config, q.url, q.body, { checkUrl: deps.checkUrl, method: q.method, headers: { Authorization: `GenieKey ${apiKey}` }, retryCodes: [429] });
       }
     },
   };

@@ -6,7 +6,7 @@ import { parseDuration } from '../../config/duration.js';
 import { alertStatus, validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { goDurationMs, goJson, groupKeyHash, nonEmpty, omit, renderer, secret, send, sortedObject, truncateInRunes, urlError, type Renderer } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_EVENT_SIZE = 512000;
 const MAX_V1_DESCRIPTION_RUNES = 1024;
@@ -86,7 +86,7 @@ function sortedDeep(o: Record<string, unknown>): Record<string, unknown> {
   return sortedObject(o);
 }
 
-function createPagerduty(entry: Record<string, unknown>): Notifier {
+function createPagerduty(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as PagerdutyConfig;
   const v1 = nonEmpty(c.service_key) || nonEmpty(c.service_key_file);
   const timeoutMs = goDurationMs(c.timeout, parseDuration);
@@ -162,7 +162,7 @@ function createPagerduty(entry: Record<string, unknown>): Notifier {
         else (msg.payload as Record<string, unknown>).custom_details = note;
         body = goJson(msg) + '\n';
       }
-      await send(ctx, c.http_config, url, body, { retryCodes, details, timeoutMs });
+      await send(ctx, c.http_config, url, body, { checkUrl: deps.checkUrl, retryCodes, details, timeoutMs });
     },
   };
 }

@@ -109,6 +109,8 @@ export interface SendOptions {
   details?: (status: number, body: Buffer) => string;
   /** timeoutMs aborts the request after this long (0: no limit beyond the context). */
   timeoutMs?: number;
+  /** checkUrl is the receivers firewall, applied before the request is made. */
+  checkUrl?: (url: string) => void;
   /** errPrefix wraps a network error as Go's notifiers do (default `Post "<url>"`). */
   errPrefix?: string;
 }
@@ -119,6 +121,13 @@ export async function send(ctx: NotifyContext, cfg: HTTPClientConfig | undefined
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (body !== undefined || method === 'POST') headers['Content-Type'] = opts.contentType ?? 'application/json';
   const signal = opts.timeoutMs !== undefined && opts.timeoutMs > 0 ? AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs)]) : ctx.signal;
+  if (opts.checkUrl !== undefined) {
+    try {
+      opts.checkUrl(url);
+    } catch (err) {
+      throw new NotifyError(`${method.charAt(0)}${method.slice(1).toLowerCase()} "${redactURL(url)}": ${err instanceof Error ? err.message : String(err)}`, false);
+    }
+  }
   let res: HttpResult;
   try {
     res = await httpRequest(cfg, method, url, body, headers, signal);

@@ -5,7 +5,7 @@ import { parseDuration } from '../../config/duration.js';
 import { validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { goDurationMs, nonEmpty, renderer, secret, send, truncateInRunes } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_TITLE_RUNES = 250;
 const MAX_MESSAGE_RUNES = 1024;
@@ -43,7 +43,7 @@ function goQueryEscape(s: string): string {
     .replace(/%20/g, '+');
 }
 
-function createPushover(entry: Record<string, unknown>): Notifier {
+function createPushover(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as PushoverConfig;
   return {
     async notify(ctx, alerts) {
@@ -79,7 +79,7 @@ function createPushover(entry: Record<string, unknown>): Notifier {
       p.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
       const u = new URL(PUSHOVER_ENDPOINTS.api);
       const query = p.map(([k, v]) => `${goQueryEscape(k)}=${goQueryEscape(v)}`).join('&');
-      await send(ctx, c.http_config, `${u.origin}${u.pathname}?${query}`, undefined, { contentType: 'text/plain' });
+      await send(ctx, c.http_config, `${u.origin}${u.pathname}?${query}`, undefined, { checkUrl: deps.checkUrl, contentType: 'text/plain' });
     },
   };
 }

@@ -4,7 +4,7 @@
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inheritHttp, globalString, setDefaults, tmplRef } from './defaults.js';
 import { goJson, nonEmpty, omit, renderer, secret, send, truncateInRunes, urlError } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_TITLE_RUNES = 1024;
 
@@ -32,7 +32,7 @@ export interface RocketchatConfig {
   actions?: Array<{ text?: string; url?: string; msg?: string }>;
 }
 
-function createRocketchat(entry: Record<string, unknown>): Notifier {
+function createRocketchat(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as RocketchatConfig;
   return {
     async notify(ctx, alerts) {
@@ -64,7 +64,7 @@ function createRocketchat(entry: Record<string, unknown>): Notifier {
       const url = new URL('api/v1/chat.postMessage', (c.api_url as string).endsWith('/') ? c.api_url : `${c.api_url}/`).toString();
       let res;
       try {
-        res = await send(ctx, c.http_config, url, goJson(body) + '\n', { headers: { 'X-Auth-Token': token, 'X-User-Id': tokenId } });
+        res = await send(ctx, c.http_config, url, goJson(body) + '\n', { checkUrl: deps.checkUrl, headers: { 'X-Auth-Token': token, 'X-User-Id': tokenId } });
       } catch (err) {
         if (err instanceof NotifyError && err.message.startsWith('unexpected status')) throw new NotifyError(`channel ${JSON.stringify(channel)}: ${err.message}`, err.retry);
         throw err;

@@ -6,7 +6,7 @@ import { parseDuration } from '../../config/duration.js';
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, setDefaults, tmplRef } from './defaults.js';
 import { goDurationMs, goJson, nonEmpty, omit, renderer, secret, send, truncateInRunes, urlError } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_TITLE_RUNES = 1024;
 
@@ -128,7 +128,7 @@ function validateSlack(entry: Record<string, unknown>, global: Record<string, un
   return validateHttpConfig(c.http_config);
 }
 
-function createSlack(entry: Record<string, unknown>): Notifier {
+function createSlack(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as SlackConfig;
   const timeoutMs = goDurationMs(c.timeout, parseDuration);
   return {
@@ -179,7 +179,7 @@ function createSlack(entry: Record<string, unknown>): Notifier {
       const url = c.api_url !== undefined ? c.api_url : secret(undefined, c.api_url_file);
       let res;
       try {
-        res = await send(ctx, c.http_config, url, goJson(req) + '\n', { timeoutMs });
+        res = await send(ctx, c.http_config, url, goJson(req) + '\n', { checkUrl: deps.checkUrl, timeoutMs });
       } catch (err) {
         if (err instanceof NotifyError && err.message.startsWith('unexpected status')) throw new NotifyError(`channel ${JSON.stringify(channel)}: ${err.message}`, err.retry);
         throw err;

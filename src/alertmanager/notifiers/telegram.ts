@@ -5,7 +5,7 @@
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { goJson, nonEmpty, renderer, secret, send, sortedObject, truncateInRunes, urlError } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_MESSAGE_RUNES = 4096;
 
@@ -24,7 +24,7 @@ export interface TelegramConfig {
   parse_mode?: string;
 }
 
-function createTelegram(entry: Record<string, unknown>): Notifier {
+function createTelegram(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as TelegramConfig;
   return {
     async notify(ctx, alerts) {
@@ -64,6 +64,7 @@ function createTelegram(entry: Record<string, unknown>): Notifier {
       let res;
       try {
         res = await send(ctx, c.http_config, `${base}/bot${token}/sendMessage`, goJson(sortedObject(params)), {
+          checkUrl: deps.checkUrl,
           errPrefix: `Post "${base}/bot<token>/sendMessage"`,
           details: (_s, body) => telegramError(body),
         });

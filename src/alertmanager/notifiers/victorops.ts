@@ -5,7 +5,7 @@
 import { alertStatus, validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inheritHttp, globalString, setDefaults, tmplRef } from './defaults.js';
 import { goJson, groupKeyHash, nonEmpty, renderer, secret, send, sortedObject, truncateInRunes, urlError, withSlash } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_MESSAGE_RUNES = 20480;
 const RESERVED = ['routing_key', 'message_type', 'state_message', 'entity_display_name', 'monitoring_tool', 'entity_id', 'entity_state'];
@@ -26,7 +26,7 @@ export interface VictorOpsConfig {
   custom_fields?: Record<string, string>;
 }
 
-function createVictorOps(entry: Record<string, unknown>): Notifier {
+function createVictorOps(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as VictorOpsConfig;
   return {
     async notify(ctx, alerts) {
@@ -53,7 +53,7 @@ function createVictorOps(entry: Record<string, unknown>): Notifier {
         monitoring_tool: r.text(c.monitoring_tool),
       };
       for (const [k, v] of Object.entries(c.custom_fields ?? {})) msg[k] = r.text(v);
-      await send(ctx, c.http_config, u.toString(), goJson(sortedObject(msg)) + '\n');
+      await send(ctx, c.http_config, u.toString(), goJson(sortedObject(msg)) + '\n', { checkUrl: deps.checkUrl });
     },
   };
 }

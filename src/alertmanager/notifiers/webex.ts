@@ -4,7 +4,7 @@
 import { validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { goJson, nonEmpty, omit, renderer, send, truncateInBytes, urlError } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_MESSAGE_BYTES = 7439;
 
@@ -17,14 +17,14 @@ export interface WebexConfig {
   room_id?: string;
 }
 
-function createWebex(entry: Record<string, unknown>): Notifier {
+function createWebex(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as WebexConfig;
   return {
     async notify(ctx, alerts) {
       const r = renderer(ctx, alerts);
       const [message, cut] = truncateInBytes(r.text(c.message), MAX_MESSAGE_BYTES);
       if (cut) ctx.logger.debug('message truncated due to exceeding maximum allowed length by webex', { truncated_message: message });
-      await send(ctx, c.http_config, c.api_url as string, goJson({ markdown: message, roomId: omit(r.text(c.room_id)) }) + '\n');
+      await send(ctx, c.http_config, c.api_url as string, goJson({ markdown: message, roomId: omit(r.text(c.room_id)) }) + '\n', { checkUrl: deps.checkUrl });
     },
   };
 }

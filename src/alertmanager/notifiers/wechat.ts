@@ -5,7 +5,7 @@
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { globalString, inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { goJson, nonEmpty, omit, renderer, secret, send, urlError, withSlash } from './payload.js';
-import { registerIntegration } from './registry.js';
+import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const TOKEN_TTL_MS = 2 * 3600_000;
 
@@ -25,7 +25,7 @@ export interface WechatConfig {
   message_type?: string;
 }
 
-function createWechat(entry: Record<string, unknown>): Notifier {
+function createWechat(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as WechatConfig;
   let accessToken = '';
   let accessTokenAt = 0;
@@ -39,7 +39,7 @@ function createWechat(entry: Record<string, unknown>): Notifier {
           ['corpid', r.text(c.corp_id)],
           ['corpsecret', r.text(secret(c.api_secret, c.api_secret_file))],
         ]).toString();
-        const res = await send(ctx, c.http_config, u.toString(), undefined, { method: 'GET' });
+        const res = await send(ctx, c.http_config, u.toString(), undefined, { checkUrl: deps.checkUrl, method: 'GET' });
         let tok: { access_token?: string };
         try {
           tok = JSON.parse(res.body.toString('utf8')) as { access_token?: string };
@@ -65,7 +65,7 @@ function createWechat(entry: Record<string, unknown>): Notifier {
       const u = new URL(c.api_url as string);
       u.pathname += 'message/send';
       u.searchParams.set('access_token', accessToken);
-      const res = await send(ctx, c.http_config, u.toString(), goJson(msg) + '\n', { details: () => '' });
+      const res = await send(ctx, c.http_config, u.toString(), goJson(msg) + '\n', { checkUrl: deps.checkUrl, details: () => '' });
       if (res.status !== 200) throw new NotifyError(`unexpected status code ${res.status}`, true);
       let answer: { errcode?: number; errmsg?: string };
       try {
