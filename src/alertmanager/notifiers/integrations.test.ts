@@ -101,11 +101,11 @@ test('slack: attachment field for field, defaults from the templates, 5xx retrie
   tt.equal(g.headers['user-agent'], 'Alertmanager/0.35.0');
   tt.equal(
     g.body,
-    '{"channel":"#alerts","username":"' + tj('slack.default.username') + '","icon_emoji":"' + tj('slack.default.iconemoji') + '","icon_url":"' + tj('slack.default.iconurl') + '",' +
+    '{"username":"' + tj('slack.default.username') + '","icon_emoji":"' + tj('slack.default.iconemoji') + '","icon_url":"' + tj('slack.default.iconurl') + '",' +
       '"attachments":[{"title":"' + tj('slack.default.title') + '","title_link":"' + tj('slack.default.titlelink') + '","pretext":"' + tj('slack.default.pretext') + '",' +
       '"text":"' + tj('slack.default.text') + '","fallback":"' + tj('slack.default.fallback') + '","callback_id":"' + tj('slack.default.callbackid') + '",' +
       '"fields":[{"title":"f","value":"v","short":false}],"actions":[{"type":"button","text":"Go","url":"http://x"}],' +
-      '"footer":"' + tj('slack.default.footer') + '","color":"' + tj('slack.default.color') + '","mrkdwn_in":["fallback","pretext","text"]}]}\n',
+      '"footer":"' + tj('slack.default.footer') + '","color":"' + tj('slack.default.color') + '","mrkdwn_in":["fallback","pretext","text"]}],"channel":"#alerts"}\n',
   );
 });
 

@@ -6,7 +6,7 @@
 import { parseDuration } from '../../config/duration.js';
 import { alertStatus, validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { globalString, inheritHttp, setDefaults, tmplRef } from './defaults.js';
-import { goDurationMs, goJson, groupKeyHash, nonEmpty, renderer, send, sortedObject, truncateInRunes, urlError, type Renderer } from './payload.js';
+import { deepCopyWithTemplate, goDurationMs, goJson, groupKeyHash, nonEmpty, renderer, send, sortedObject, truncateInRunes, urlError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_SUMMARY_RUNES = 255;
@@ -52,17 +52,6 @@ function field(f: FieldConfig | string | undefined): FieldConfig {
   return typeof f === 'string' ? { template: f } : (f ?? {});
 }
 
-function deepTemplate(v: unknown, r: Renderer): unknown {
-  if (typeof v === 'string') return r.text(v);
-  if (Array.isArray(v)) return v.map((x) => deepTemplate(x, r));
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[r.text(k)] = deepTemplate(x, r);
-    return sortedObject(out);
-  }
-  return v;
-}
-
 function createJira(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as JiraConfig;
   const api = c.api_url as string;
@@ -75,7 +64,8 @@ function createJira(entry: Record<string, unknown>, deps: IntegrationDeps): Noti
         const res = await send(ctx, c.http_config, url, body === undefined ? undefined : goJson(body) + '\n', {
           method,
           checkUrl: deps.checkUrl,
-          headers: { 'Accept-Language': 'en' },
+          // The jira client sets no User-Agent of its own: Go's default goes out.
+          headers: { 'Accept-Language': 'en', 'User-Agent': 'Go-http-client/1.1' },
           retryCodes: [429],
           contentType: 'application/json',
         });
@@ -129,7 +119,7 @@ function createJira(entry: Record<string, unknown>, deps: IntegrationDeps): Noti
         priority: priority !== '' ? { name: priority } : undefined,
         project: { key: project },
       };
-      for (const [k, v] of Object.entries(c.fields ?? {})) fields[k] = deepTemplate(v, r);
+      for (const [k, v] of Object.entries(c.fields ?? {})) fields[k] = deepCopyWithTemplate(v, r);
       let method = 'POST';
       let path = 'issue';
       if (existing !== undefined) {

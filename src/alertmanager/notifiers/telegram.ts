@@ -63,8 +63,10 @@ function createTelegram(entry: Record<string, unknown>, deps: IntegrationDeps): 
       const base = (c.api_url as string).replace(/\/+$/, '');
       let res;
       try {
-        res = await send(ctx, c.http_config, `${base}/bot${token}/sendMessage`, goJson(sortedObject(params)), {
+        res = await send(ctx, c.http_config, `${base}/bot${token}/sendMessage`, goJson(sortedObject(params)) + '\n', {
           checkUrl: deps.checkUrl,
+          // telebot sets no User-Agent: Go's default goes out.
+          headers: { 'User-Agent': 'Go-http-client/1.1' },
           errPrefix: `Post "${base}/bot<token>/sendMessage"`,
           details: (_s, body) => telegramError(body),
         });
