@@ -30,7 +30,8 @@ install_prometheus3() {
 install_alertmanager() {
   if [ ! -x "$bin/amtool" ]; then
     log "building amtool v$ALERTMANAGER_VERSION"
-    GOBIN="$bin" go install -p 2 "github.com/prometheus/alertmanager/cmd/amtool@v$ALERTMANAGER_VERSION"
+    GOBIN="$bin" go install -p 2 -ldflags "-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION" \
+      "github.com/prometheus/alertmanager/cmd/amtool@v$ALERTMANAGER_VERSION"
   fi
   if [ -x "$bin/alertmanager" ]; then return; fi
   log "building Alertmanager v$ALERTMANAGER_VERSION (module copy with placeholder UI assets)"

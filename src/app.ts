@@ -20,8 +20,11 @@ import { MetricMetadataApi } from './querier/exemplars.js';
 import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
+import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
+import { newRulerModule, type RulerModule } from './ruler/module.js';
+import { rulerRingPage } from './ruler/ring.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
@@ -134,6 +137,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
   // The compactor runs in the monolithic process too.
   if (config.target === 'all' && !modules.includes('compactor')) modules.push('compactor');
+  if (config.target === 'all' && !modules.includes('ruler')) modules.push('ruler');
   // One bucket client for the ingester's shipper, the store-gateway, the compactor and block uploads.
   const compactorBucket = modules.includes('compactor') ? (deps.bucket ?? bucket ?? createBucket(config)) : undefined;
   bucket ??= compactorBucket;
@@ -162,7 +166,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const ops = new OpsApi(config, registry, services, () => links);
   const runsDistributor = modules.includes('distributor');
   const runsQuerier = modules.includes('querier');
-  const queryExecutor = deps.queryExecutor ?? poolQueryExecutor();
+  const queryScheduler = new QueryScheduler({
+    maxConcurrent: Number(config.values.get('querier.max-concurrent')),
+    maxOutstandingPerTenant: Number(config.values.get('query-frontend.max-outstanding-requests-per-tenant')),
+  });
+  const queryExecutor = scheduledExecutor(deps.queryExecutor ?? poolQueryExecutor(), queryScheduler);
   const ingesterApi =
     ingesterBlocks !== undefined
       ? new IngesterApi(
@@ -197,6 +205,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const ingestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
+  // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
+  const ruler: RulerModule | undefined =
+    config.target === 'all' || modules.includes('ruler')
+      ? newRulerModule({ config, registry, queryExecutor, pushExecutor: executor, limits: (t) => runtimeConfig.limits(t), limitValues: runtimeConfig, writeGate })
+      : undefined;
+  let listenPort = 0;
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -215,7 +229,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage)) : undefined,
     query: runsQuerier ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
-    rules: runsQuerier || modules.includes('ruler') ? new PrometheusRulesApi() : undefined,
+    rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
+    rulerConfig: ruler?.configApi,
+    rulerRing: ruler !== undefined ? rulerRingPage(() => `${config.httpListenAddress === '' ? '127.0.0.1' : config.httpListenAddress}:${listenPort}`) : undefined,
+    rulerApiEnabled: config.values.get('ruler.enable-api') !== false,
     ingester: ingesterApi,
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
     blockUpload,
@@ -226,8 +243,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
+  listenPort = port;
   if (alertmanager !== undefined) await alertmanager.start(port);
-  for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined)) services.set(m, 'Running');
+  for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
   if (wal !== undefined) {
     // Exemplars are restored only into tenants that keep them (as sized by their limit).
@@ -249,6 +267,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
+  if (ruler !== undefined) {
+    await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
+    services.set('ruler', 'Running');
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -259,6 +281,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
+        await ruler?.stop();
         await compactor?.compactor.stop();
         await alertmanager?.stop();
         runtimeConfig.stop();

@@ -5,11 +5,9 @@
 // as the template engine passes them; errors are thrown.
 
 import { compileRE2, re2Source } from '../promql/parser/regexp.js';
+import { SafeHtml } from '../template/index.js';
 import { goJson } from './notifiers/payload.js';
 import { goTimeOf, KV, type TemplateAlert } from './notifiers/notifier.js';
-
-/** SafeHTML marks a string html/template must not escape (what safeHtml returns). */
-export class SafeHTML extends String {}
 
 /** GoTime is a time with the zone `tz` put it in (Dates are UTC). */
 export class GoTime {
@@ -334,7 +332,7 @@ export const TEMPLATE_FUNCS: Readonly<Record<string, (...args: never[]) => unkno
   trimSpace: (s: string) => s.replace(/^[\s\u0085\u00a0]+|[\s\u0085\u00a0]+$/g, ''),
   join: (sep: string, s: string[]) => s.join(sep),
   match: (pattern: string, s: string) => goRegexp(pattern, false).test(s),
-  safeHtml: (s: string) => new SafeHTML(s),
+  safeHtml: (s: string) => new SafeHtml(s),
   safeUrl: (s: string) => s,
   urlUnescape: (s: string) => urlUnescape(s),
   reReplaceAll: (pattern: string, repl: string, text: string) => reReplaceAll(pattern, repl, text),

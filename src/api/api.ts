@@ -20,7 +20,8 @@ import type { MetricMetadataApi } from '../querier/exemplars.js';
 import type { QueryApi } from '../querier/query.js';
 import type { RemoteReadApi } from '../remote/read-handler.js';
 import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
-import type { HttpServer, Request, RouteOptions } from '../server/http.js';
+import type { RulerConfigApi } from '../ruler/config-api.js';
+import type { Handler, HttpServer, Request, RouteOptions } from '../server/http.js';
 import type { Scope } from '../auth/scopes.js';
 import type { AlertmanagerApi } from '../alertmanager/http.js';
 import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant } from '../tenant/tenant.js';
@@ -34,6 +35,11 @@ export interface Api {
   query?: QueryApi;
   remoteRead?: RemoteReadApi;
   rules?: PrometheusRulesApi;
+  rulerConfig?: RulerConfigApi;
+  /** rulerRing answers /ruler/ring (when the ruler runs). */
+  rulerRing?: Handler;
+  /** rulerApiEnabled is -ruler.enable-api: the configuration API routes exist. */
+  rulerApiEnabled?: boolean;
   ops: OpsApi;
   limits?: LimitsApi;
   ingester?: IngesterApi;
@@ -75,6 +81,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.query !== undefined) registerPromQL(api, api.query, links);
   if (api.remoteRead !== undefined) registerRemoteRead(api, api.remoteRead);
   if (api.rules !== undefined) registerRuler(api, api.rules, links);
+  if (api.rulerConfig !== undefined) registerRulerConfig(api, api.rulerConfig, links);
   if (api.ingester !== undefined) registerIngester(api, api.ingester, links);
   if (api.storeGateway !== undefined) registerStoreGateway(api, api.storeGateway, links);
   if (api.blockUpload !== undefined) registerBlockUpload(api, api.blockUpload);
@@ -173,7 +180,36 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
   // ruler's and Alertmanager's configuration APIs.
   api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
   api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
+  // The legacy prefix of Cortex's Prometheus API.
+  api.server.route('GET', '/api/prom/api/v1/rules', rules.rules, opts);
+  api.server.route('GET', '/api/prom/api/v1/alerts', rules.alerts, opts);
   links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
+}
+
+function registerRulerConfig(api: Api, cfg: RulerConfigApi, links: IndexLink[]): void {
+  const { server, config } = api;
+  // Errors in plain text (http.Error), as Mimir's ruler API.
+  const read: RouteOptions = { before: authSingleTenant(config, 'rules:read'), errors: 'text' };
+  const write: RouteOptions = { before: authSingleTenant(config, 'rules:write'), errors: 'text', maxBodyBytes: 10 * 1024 * 1024 };
+  if (api.rulerApiEnabled !== false) {
+    // <prefix>/config/v1/rules is Mimir's; /api/v1/rules and <prefix>/rules its deprecated paths; /api/prom/rules Cortex's.
+    for (const base of [`${config.prometheusHttpPrefix}/config/v1/rules`, '/api/v1/rules', `${config.prometheusHttpPrefix}/rules`, '/api/prom/rules']) {
+      server.route('GET', base, cfg.listRules, read);
+      server.route('GET', `${base}/:namespace`, cfg.listRules, read);
+      server.route('GET', `${base}/:namespace/:groupName`, cfg.getRuleGroup, read);
+      server.route('POST', `${base}/:namespace`, cfg.createRuleGroup, write);
+      server.route('DELETE', `${base}/:namespace`, cfg.deleteNamespace, write);
+      server.route('DELETE', `${base}/:namespace/:groupName`, cfg.deleteRuleGroup, write);
+    }
+  }
+  server.route('POST', '/ruler/delete_tenant_config', cfg.deleteTenantConfig, write);
+  server.route('GET', '/ruler/rule_groups', cfg.listAllRules, { errors: 'text' });
+  if (api.rulerRing !== undefined) {
+    server.route(['GET', 'POST'], '/ruler/ring', api.rulerRing, { errors: 'text' });
+    server.route(['GET', 'POST'], '/ruler_ring', api.rulerRing, { errors: 'text' });
+    links.push({ section: 'Ruler', href: '/ruler/ring', title: 'Ring status' });
+  }
+  links.push({ section: 'Ruler', href: '/ruler/rule_groups', title: 'All tenants\' rule groups' });
 }
 
 function registerIngester(api: Api, ingester: IngesterApi, links: IndexLink[]): void {

@@ -58,6 +58,8 @@ export function formatDuration(ms: number): string {
     ['ms', 1],
   ];
   for (const [unit, size] of parts) {
+    // As model.Duration.String: years and weeks only when exact ("90d", not "12w6d").
+    if ((unit === 'y' || unit === 'w') && rest % size !== 0) continue;
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${unit}`;

@@ -38,6 +38,31 @@ export const TARGETS = [
   'alertmanager',
 ] as const;
 
+/** RULER_FLAGS are the ruler's settings (-ruler.*, -ruler-storage.*), with Mimir's names and defaults. */
+const RULER_FLAGS: readonly FlagDef[] = [
+  { name: 'ruler.enable-api', yaml: 'ruler.enable_api', type: 'bool', default: true, help: 'Serve the rules configuration API (<prefix>/config/v1/rules and its older paths).' },
+  { name: 'ruler.evaluation-interval', yaml: 'ruler.evaluation_interval', type: 'duration', default: 60_000, help: 'How often rule groups without their own interval are evaluated.' },
+  { name: 'ruler.poll-interval', yaml: 'ruler.poll_interval', type: 'duration', default: 600_000, help: 'How often the rule groups are re-read from the rule storage (changes through the API apply at once).' },
+  { name: 'ruler.resend-delay', yaml: 'ruler.resend_delay', type: 'duration', default: 60_000, help: 'Minimum time between two notifications of the same firing alert to the Alertmanager.' },
+  { name: 'ruler.for-outage-tolerance', yaml: 'ruler.for_outage_tolerance', type: 'duration', default: 3_600_000, help: 'Longest outage after which the `for` state of alerts is still restored.' },
+  { name: 'ruler.for-grace-period', yaml: 'ruler.for_grace_period', type: 'duration', default: 600_000, help: 'Minimum time an alert with a `for` waits after a restart before firing; rules with a shorter `for` are not restored.' },
+  { name: 'ruler.alertmanager-url', yaml: 'ruler.alertmanager_url', type: 'string', default: '', help: 'Comma-separated URLs of the Alertmanagers notified (API v2 under each); empty sends no notification.' },
+  { name: 'ruler.external.url', yaml: 'ruler.external_url', type: 'string', default: '', help: 'URL of the ruler as users reach it: the base of generatorURL and $externalURL in templates.' },
+  { name: 'ruler.notification-timeout', yaml: 'ruler.notification_timeout', type: 'duration', default: 10_000, help: 'Timeout of one request to an Alertmanager.' },
+  { name: 'ruler.notification-queue-capacity', yaml: 'ruler.notification_queue_capacity', type: 'int', default: 10_000, help: 'Most alerts queued per tenant for the Alertmanager; the oldest are dropped beyond it.' },
+  { name: 'ruler.tenant-federation.enabled', yaml: 'ruler.tenant_federation.enabled', type: 'bool', default: false, help: 'Accept rule groups with source_tenants (federated rule groups).' },
+  { name: 'ruler.max-rules-per-rule-group', yaml: 'limits.ruler_max_rules_per_rule_group', type: 'int', default: 20, help: 'Most rules in one rule group of the tenant; 0 for no limit.' },
+  { name: 'ruler.max-rule-groups-per-tenant', yaml: 'limits.ruler_max_rule_groups_per_tenant', type: 'int', default: 70, help: 'Most rule groups the tenant may have; 0 for no limit.' },
+  { name: 'ruler-storage.backend', yaml: 'ruler_storage.backend', type: 'string', default: 'filesystem', choices: ['filesystem', 's3'], help: 'Where rule groups are stored: filesystem or s3.' },
+  { name: 'ruler-storage.filesystem.dir', yaml: 'ruler_storage.filesystem.dir', type: 'string', default: 'ruler', help: 'Directory of the filesystem rule storage.' },
+  { name: 'ruler-storage.s3.endpoint', yaml: 'ruler_storage.s3.endpoint', type: 'string', default: '', help: 'Host (and port) of the S3-compatible endpoint of the rule storage.' },
+  { name: 'ruler-storage.s3.bucket-name', yaml: 'ruler_storage.s3.bucket_name', type: 'string', default: '', help: 'Name of the S3 bucket holding the rule groups.' },
+  { name: 'ruler-storage.s3.region', yaml: 'ruler_storage.s3.region', type: 'string', default: '', help: 'Region of the rule storage bucket; empty means us-east-1.' },
+  { name: 'ruler-storage.s3.access-key-id', yaml: 'ruler_storage.s3.access_key_id', type: 'string', default: '', help: 'Access key of the rule storage S3 credentials.' },
+  { name: 'ruler-storage.s3.secret-access-key', yaml: 'ruler_storage.s3.secret_access_key', type: 'string', default: '', secret: true, help: 'Secret key of the rule storage S3 credentials (masked in /config).' },
+  { name: 'ruler-storage.s3.insecure', yaml: 'ruler_storage.s3.insecure', type: 'bool', default: false, help: 'Talk to the rule storage S3 endpoint over plain http.' },
+];
+
 /** FLAGS lists every flag the server understands. */
 export const FLAGS: readonly FlagDef[] = [
   { name: 'config.file', type: 'string', default: '', help: 'YAML file with the configuration; flags given on the command line win over it.' },
@@ -132,6 +157,14 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'querier.max-samples', yaml: 'querier.max_samples', type: 'int', default: 50_000_000, help: 'Most samples one query may hold in memory before it fails.' },
   { name: 'querier.timeout', yaml: 'querier.timeout', type: 'duration', default: 120_000, help: 'Longest time a query may run.' },
   { name: 'querier.lookback-delta', yaml: 'querier.lookback_delta', type: 'duration', default: 300_000, help: 'How far back an instant selector looks for the latest sample of a series.' },
+  { name: 'querier.max-concurrent', yaml: 'querier.max_concurrent', type: 'int', default: 20, help: 'Most PromQL queries evaluated at once; more wait in the per-tenant queues, served in turn.' },
+  {
+    name: 'query-frontend.max-outstanding-requests-per-tenant',
+    yaml: 'frontend.max_outstanding_per_tenant',
+    type: 'int',
+    default: 100,
+    help: 'Most queries of one tenant waiting in the queue; beyond it a query gets 429 "too many outstanding requests".',
+  },
   { name: 'validation.max-label-names-per-series', yaml: 'limits.max_label_names_per_series', type: 'int', default: 30, help: 'Most labels one series may carry.' },
   { name: 'validation.max-length-label-name', yaml: 'limits.max_label_name_length', type: 'int', default: 1024, help: 'Longest label name accepted, in bytes.' },
   { name: 'validation.max-length-label-value', yaml: 'limits.max_label_value_length', type: 'int', default: 2048, help: 'Longest label value accepted, in bytes.' },
@@ -538,6 +571,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'alertmanager-storage.filesystem.dir', yaml: 'alertmanager_storage.filesystem.dir', type: 'string', default: 'alertmanager', help: 'Directory of the filesystem backend.' },
   { name: 'alertmanager-storage.s3.bucket-name', yaml: 'alertmanager_storage.s3.bucket_name', type: 'string', default: '', help: 'S3 bucket of the s3 backend (the other S3 settings are -blocks-storage.s3.*).' },
   { name: 'alertmanager-storage.s3.endpoint', yaml: 'alertmanager_storage.s3.endpoint', type: 'string', default: '', help: 'S3 endpoint of the s3 backend; empty: -blocks-storage.s3.endpoint.' },
+  ...RULER_FLAGS,
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

@@ -59,7 +59,7 @@ t.test('buildinfo as Mimir', async (t) => {
     t.equal(body.data.application, 'Grafana Mimir');
     t.match(body.data.version, /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
     for (const k of ['revision', 'branch', 'goVersion', 'buildUser', 'buildDate']) t.type(body.data[k], 'string', k);
-    t.equal(body.data.features.ruler_config_api, 'false');
+    t.equal(body.data.features.ruler_config_api, 'true');
     for (const v of Object.values(body.data.features)) t.type(v, 'string');
   }
 });

@@ -93,7 +93,7 @@ export interface BuildInfo {
  * each turns "true" only once the endpoint works (Grafana acts on them).
  */
 export const FEATURES: Readonly<Record<string, string>> = {
-  ruler_config_api: 'false',
+  ruler_config_api: 'true',
   alertmanager_config_api: 'true',
   query_sharding: 'false',
   federated_rules: 'false',

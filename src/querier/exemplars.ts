@@ -7,7 +7,7 @@
 // labelled with its `__tenant_id__`, as Mimir's tenant federation does.
 
 import { ApiError, badData, successEnvelopeRaw } from '../errors.js';
-import type { Expr, VectorSelector } from '../promql/parser/ast.js';
+import { forEachNode, type Expr, type VectorSelector } from '../promql/parser/ast.js';
 import { ParseError } from '../promql/parser/errors.js';
 import { parseExpr } from '../promql/parser/parser.js';
 import { compareLabels } from '../promql/engine/labels.js';
@@ -25,36 +25,10 @@ export const END_BEFORE_START = 'end timestamp must not be before start timestam
 /** extractSelectors returns the matchers of every vector selector of expr (those of range selectors included), as Prometheus's parser.ExtractSelectors. */
 export function extractSelectors(expr: Expr): LabelMatcher[][] {
   const out: LabelMatcher[][] = [];
-  const walk = (e: Expr | undefined): void => {
-    if (e === undefined) return;
-    switch (e.type) {
-      case 'VectorSelector':
-        out.push((e as VectorSelector).matchers);
-        return;
-      case 'MatrixSelector':
-        out.push(e.vs.matchers);
-        return;
-      case 'SubqueryExpr':
-      case 'ParenExpr':
-      case 'UnaryExpr':
-        walk(e.expr);
-        return;
-      case 'BinaryExpr':
-        walk(e.lhs);
-        walk(e.rhs);
-        return;
-      case 'AggregateExpr':
-        walk(e.param);
-        walk(e.expr);
-        return;
-      case 'Call':
-        e.args.forEach(walk);
-        return;
-      default:
-        return;
-    }
-  };
-  walk(expr);
+  // Walked with an explicit stack (forEachNode): a query of any depth needs no recursion.
+  forEachNode(expr, (e) => {
+    if (e.type === 'VectorSelector') out.push((e as VectorSelector).matchers);
+  });
   return out;
 }
 

@@ -116,6 +116,8 @@ export class QueryApi {
     } catch (err) {
       if (res.aborted) return;
       if (timedOut) throw new ApiError('timeout', WORKER_TIMEOUT_MESSAGE);
+      // The scheduler's refusal (429 too many outstanding requests) as it is.
+      if (err instanceof ApiError) throw err;
       this.logger.error('query worker failed', { err: err instanceof Error ? err.message : String(err) });
       throw new ApiError('internal', err instanceof Error ? err.message : String(err));
     } finally {

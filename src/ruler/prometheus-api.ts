@@ -1,14 +1,22 @@
 // prometheus-api.ts answers the ruler's Prometheus-compatible read
 // endpoints, <prefix>/api/v1/rules and <prefix>/api/v1/alerts, for one
-// tenant. Until the ruler exists no tenant has rules, so both answer empty
-// lists in Prometheus's shape, after checking the parameters as Mimir's
-// ruler does (so a client's mistake is reported the same way now and later).
+// tenant from the running groups, in the JSON of Mimir's ruler API (the
+// fields of Prometheus's, plus sourceTenants), with Prometheus's filters
+// (type, state, health, match[], file[], rule_group[], rule_name[],
+// exclude_alerts) and pagination (group_limit / group_next_token, and
+// Mimir's older max_groups / next_token).
 
 import { badData, successEnvelope } from '../errors.js';
+import { xxhash64 } from '../promql/engine/labels.js';
+import type { Labels } from '../promql/engine/types.js';
 import { parseMatchersParam } from '../querier/params.js';
+import { matcherMatches } from '../querier/tenant-federation.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
 import { splitTenants } from '../tenant/tenant.js';
+import { formatFloatE, goTime } from './go-format.js';
+import type { RuleGroup } from './group.js';
+import { AlertingRule, type Alert, type Rule } from './rules.js';
 
 /** NO_VALID_ORG_ID is Mimir's ruler text when the request does not name exactly one tenant. */
 const NO_VALID_ORG_ID = 'no valid org id found';
@@ -16,7 +24,13 @@ const NO_VALID_ORG_ID = 'no valid org id found';
 const RULE_TYPES = new Set(['alert', 'record']);
 const RULE_STATES = new Set(['firing', 'pending', 'inactive']);
 const RULE_HEALTHS = new Set(['unknown', 'ok', 'err']);
-const GO_BOOLS = new Set(['1', 't', 'true', '0', 'f', 'false']);
+const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+const GO_BOOLS = new Set([...GO_TRUE, '0', 'f', 'F', 'false', 'FALSE', 'False']);
+
+/** RuleGroupsSource gives a tenant's running groups in order. */
+export interface RuleGroupsSource {
+  groups(tenant: string): RuleGroup[];
+}
 
 /** ruleTenant returns the request's one tenant; a federated request has none the ruler can answer for. */
 function ruleTenant(req: Request): string {
@@ -25,34 +39,148 @@ function ruleTenant(req: Request): string {
   return ids[0]!;
 }
 
+/** groupNextToken is Mimir's pagination token: the hex xxhash of `<file>:<group>`. */
+export function groupNextToken(file: string, group: string): string {
+  return xxhash64(Buffer.from(`${file}:${group}`, 'utf8')).toString(16).padStart(16, '0');
+}
+
+function alertJson(a: Alert): Record<string, unknown> {
+  const out: Record<string, unknown> = { labels: a.labels, annotations: a.annotations, state: a.state, activeAt: goTime(a.activeAt) };
+  if (a.keepFiringSince !== 0) out.keepFiringSince = goTime(a.keepFiringSince);
+  out.value = formatFloatE(a.value);
+  return out;
+}
+
+function sortedAlerts(r: AlertingRule): Alert[] {
+  return [...r.active.values()].filter((a) => a.state !== 'inactive');
+}
+
+function ruleJson(r: Rule, excludeAlerts: boolean): Record<string, unknown> {
+  if (r instanceof AlertingRule) {
+    return {
+      state: r.state,
+      name: r.name,
+      query: r.def.expr,
+      duration: r.def.forMs / 1000,
+      keepFiringFor: r.def.keepFiringForMs / 1000,
+      labels: r.def.labels,
+      annotations: r.def.annotations,
+      alerts: excludeAlerts ? [] : sortedAlerts(r).map(alertJson),
+      health: r.health,
+      lastError: r.lastError,
+      type: 'alerting',
+      lastEvaluation: goTime(r.lastEvaluation),
+      evaluationTime: r.evaluationSeconds,
+    };
+  }
+  return {
+    name: r.name,
+    query: r.def.expr,
+    labels: r.def.labels,
+    health: r.health,
+    lastError: r.lastError,
+    type: 'recording',
+    lastEvaluation: goTime(r.lastEvaluation),
+    evaluationTime: r.evaluationSeconds,
+  };
+}
+
+function boolParam(req: Request, name: string): boolean {
+  const v = req.query.get(name) ?? '';
+  if (v === '') return false;
+  if (!GO_BOOLS.has(v)) throw badData(`invalid parameter "${name}": error converting ${name}: strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
+  return GO_TRUE.has(v);
+}
+
+function labelsMatch(ls: Labels, sets: ReturnType<typeof parseMatchersParam>): boolean {
+  if (sets.length === 0) return true;
+  return sets.some((set) => set.every((m) => matcherMatches(m, ls[m.name] ?? '')));
+}
+
 /** PrometheusRulesApi serves /api/v1/rules and /api/v1/alerts. */
 export class PrometheusRulesApi {
-  /** rules answers /api/v1/rules: {"groups": [...]}, filtered by type, state, health, match[], file[], rule_group[], rule_name[]. */
+  constructor(private readonly source: RuleGroupsSource = { groups: () => [] }) {}
+
+  /** rules answers /api/v1/rules: {"groups": [...]}, filtered and paginated. */
   readonly rules = (req: Request, res: Response): void => {
-    ruleTenant(req);
+    const tenant = ruleTenant(req);
     const type = (req.query.get('type') ?? '').toLowerCase();
     if (type !== '' && !RULE_TYPES.has(type)) throw badData(`unsupported rule type ${JSON.stringify(type)}`);
     const state = (req.query.get('state') ?? '').toLowerCase();
     if (state !== '' && !RULE_STATES.has(state)) throw badData(`unsupported state value ${JSON.stringify(state)}`);
     const health = (req.query.get('health') ?? '').toLowerCase();
     if (health !== '' && !RULE_HEALTHS.has(health)) throw badData(`unsupported health value ${JSON.stringify(health)}`);
+    let matchers;
     try {
-      parseMatchersParam(req.form.all('match[]'));
+      matchers = parseMatchersParam(req.form.all('match[]'));
     } catch (err) {
       throw badData(`error parsing match params ${err instanceof Error ? err.message : String(err)}`);
     }
-    const excludeAlerts = (req.query.get('exclude_alerts') ?? '').toLowerCase();
-    if (excludeAlerts !== '' && !GO_BOOLS.has(excludeAlerts)) {
-      throw badData(
-        `invalid parameter "exclude_alerts": error converting exclude_alerts: strconv.ParseBool: parsing ${JSON.stringify(excludeAlerts)}: invalid syntax`,
-      );
+    const excludeAlerts = boolParam(req, 'exclude_alerts');
+    const files = new Set([...req.query.all('file[]'), ...req.query.all('file')]);
+    const groupNames = new Set([...req.query.all('rule_group[]'), ...req.query.all('rule_group')]);
+    const ruleNames = new Set([...req.query.all('rule_name[]'), ...req.query.all('rule_name')]);
+    const mimirPaging = req.query.get('max_groups') !== undefined || req.query.get('next_token') !== undefined;
+    const limitText = req.query.get('group_limit') ?? req.query.get('max_groups') ?? '';
+    let groupLimit = 0;
+    if (limitText !== '') {
+      groupLimit = Number(limitText);
+      if (!/^\d+$/.test(limitText) || !Number.isSafeInteger(groupLimit)) {
+        throw badData(mimirPaging ? 'invalid max groups value' : `group_limit needs to be a valid number: ${limitText}`);
+      }
+      if (!mimirPaging && groupLimit <= 0) throw badData('group_limit needs to be greater than 0');
     }
-    res.json(200, successEnvelope({ groups: [] }));
+    const token = req.query.get('group_next_token') ?? req.query.get('next_token') ?? '';
+    const filtered = type !== '' || state !== '' || health !== '' || matchers.length > 0 || ruleNames.size > 0;
+    const groups: Array<Record<string, unknown>> = [];
+    let nextToken = '';
+    let foundToken = token === '';
+    for (const g of this.source.groups(tenant)) {
+      if (files.size > 0 && !files.has(g.namespace)) continue;
+      if (groupNames.size > 0 && !groupNames.has(g.def.name)) continue;
+      if (!foundToken) {
+        if (groupNextToken(g.namespace, g.def.name) !== token) continue;
+        foundToken = true;
+      }
+      const rules: Array<Record<string, unknown>> = [];
+      for (const r of g.rules) {
+        const isAlert = r instanceof AlertingRule;
+        if (type === 'alert' && !isAlert) continue;
+        if (type === 'record' && isAlert) continue;
+        if (ruleNames.size > 0 && !ruleNames.has(r.name)) continue;
+        if (state !== '' && (!(r instanceof AlertingRule) || r.state !== state)) continue;
+        if (health !== '' && r.health !== health) continue;
+        if (!labelsMatch(r.def.labels, matchers)) continue;
+        rules.push(ruleJson(r, excludeAlerts));
+      }
+      if (filtered && rules.length === 0) continue;
+      if (groupLimit > 0 && groups.length === groupLimit) {
+        nextToken = groupNextToken(g.namespace, g.def.name);
+        break;
+      }
+      groups.push({
+        name: g.def.name,
+        file: g.namespace,
+        rules,
+        interval: g.intervalMs / 1000,
+        lastEvaluation: goTime(g.lastEvaluation),
+        evaluationTime: g.evaluationSeconds,
+        sourceTenants: g.def.sourceTenants.length > 0 ? g.def.sourceTenants : null,
+      });
+    }
+    if (!foundToken) throw badData('invalid group_next_token, group not found');
+    const data: Record<string, unknown> = { groups };
+    if (nextToken !== '') data[mimirPaging ? 'nextToken' : 'groupNextToken'] = nextToken;
+    res.json(200, successEnvelope(data));
   };
 
-  /** alerts answers /api/v1/alerts: {"alerts": [...]}, every active alert of the tenant. */
+  /** alerts answers /api/v1/alerts: {"alerts": [...]}, every pending or firing alert of the tenant. */
   readonly alerts = (req: Request, res: Response): void => {
-    ruleTenant(req);
-    res.json(200, successEnvelope({ alerts: [] }));
+    const tenant = ruleTenant(req);
+    const alerts: Array<Record<string, unknown>> = [];
+    for (const g of this.source.groups(tenant)) {
+      for (const r of g.alertingRules()) for (const a of sortedAlerts(r)) alerts.push(alertJson(a));
+    }
+    res.json(200, successEnvelope({ alerts }));
   };
 }

@@ -20,6 +20,40 @@ const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Files of a block that queries read. */
 const BLOCK_FILE_RE = /^(meta\.json|index|tombstones|chunks\/\d{6})$/;
 
+/**
+ * bucketMetas lists a tenant's complete, undeleted blocks in the bucket: blocks without meta.json
+ * (being uploaded) and blocks with a deletion mark (global under markers/ or in the block) are left out.
+ */
+async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger): Promise<BlockMeta[]> {
+  const entries = await bucket.list(`${tenant}/`);
+  const marked = new Set<string>();
+  for (const k of await bucket.list(`${tenant}/markers/`).catch(() => [] as string[])) {
+    const m = /([0-9A-HJKMNP-TV-Z]{26})-deletion-mark\.json$/.exec(k);
+    if (m !== null) marked.add(m[1]!);
+  }
+  const metas: BlockMeta[] = [];
+  for (const k of entries) {
+    const id = k.slice(tenant.length + 1, -1);
+    if (!k.endsWith('/') || !ULID_RE.test(id) || marked.has(id)) continue;
+    if (await bucket.exists(`${tenant}/${id}/deletion-mark.json`)) continue;
+    try {
+      metas.push(parseBlockMeta((await bucket.get(`${tenant}/${id}/meta.json`)).toString('utf8')));
+    } catch (err) {
+      // No meta.json: still being uploaded (or a failed upload) - not a block yet.
+      if (!isNotFound(err)) logger.warn('block meta.json in the bucket is unreadable, block skipped', { tenant, block: id, err });
+    }
+  }
+  return metas;
+}
+
+/**
+ * visibleBucketBlocks is the store-gateway's rule for which of a tenant's bucket blocks are queried:
+ * the complete, undeleted ones (bucketMetas) not covered by a compacted block (dedupBlocks).
+ */
+export async function visibleBucketBlocks(bucket: Bucket, tenant: string, logger: Logger): Promise<Array<{ meta: BlockMeta }>> {
+  return dedupBlocks((await bucketMetas(bucket, tenant, logger)).map((meta) => ({ meta })));
+}
+
 /** StoreGatewayOptions configure the sync. */
 export interface StoreGatewayOptions {
   bucket: Bucket;
@@ -113,32 +147,8 @@ export class BucketStores {
     this.logger.debug('store-gateway synced', { tenants: tenants.length, duration: `${(Number(process.hrtime.bigint() - began) / 1e6).toFixed(1)}ms` });
   }
 
-  /** bucketMetas lists a tenant's complete, undeleted blocks in the bucket. */
-  private async bucketMetas(tenant: string): Promise<BlockMeta[]> {
-    const bucket = this.opts.bucket;
-    const entries = await bucket.list(`${tenant}/`);
-    const marked = new Set<string>();
-    for (const k of await bucket.list(`${tenant}/markers/`).catch(() => [] as string[])) {
-      const m = /([0-9A-HJKMNP-TV-Z]{26})-deletion-mark\.json$/.exec(k);
-      if (m !== null) marked.add(m[1]!);
-    }
-    const metas: BlockMeta[] = [];
-    for (const k of entries) {
-      const id = k.slice(tenant.length + 1, -1);
-      if (!k.endsWith('/') || !ULID_RE.test(id) || marked.has(id)) continue;
-      if (await bucket.exists(`${tenant}/${id}/deletion-mark.json`)) continue;
-      try {
-        metas.push(parseBlockMeta((await bucket.get(`${tenant}/${id}/meta.json`)).toString('utf8')));
-      } catch (err) {
-        // No meta.json: still being uploaded (or a failed upload) - not a block yet.
-        if (!isNotFound(err)) this.logger.warn('block meta.json in the bucket is unreadable, block skipped', { tenant, block: id, err });
-      }
-    }
-    return metas;
-  }
-
   private async syncTenant(tenant: string): Promise<void> {
-    const wanted = dedupBlocks((await this.bucketMetas(tenant)).map((meta) => ({ meta })));
+    const wanted = await visibleBucketBlocks(this.opts.bucket, tenant, this.logger);
     const tenantDir = join(this.opts.syncDir, tenant);
     await mkdir(tenantDir, { recursive: true });
     const have = new Map((this.tenantBlocks.get(tenant) ?? []).map((b) => [b.meta.ulid, b]));

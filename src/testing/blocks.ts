@@ -7,6 +7,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Bucket } from '../storage/bucket/bucket.js';
+import { FilesystemBucket } from '../storage/bucket/filesystem.js';
+import { sourcesOf } from '../storage/block-meta.js';
+import { Logger } from '../log.js';
+import { visibleBucketBlocks } from '../storegateway/bucket-stores.js';
 import { loadNative } from '../storage/native.js';
 
 /** SeriesSamples is one series (flat [name, value, ...] labels) and its samples. */
@@ -56,37 +60,19 @@ export interface VisibleBlock {
   sources: string[];
 }
 
-/** visibleBlocks lists what a store-gateway reading the filesystem bucket at root would query. */
+/**
+ * visibleBlocks lists what a store-gateway reading the filesystem bucket at root would query: the
+ * store-gateway's own rule (visibleBucketBlocks), so tests check the product's visibility, not a copy.
+ */
 export async function visibleBlocks(root: string, tenant: string): Promise<VisibleBlock[]> {
-  let names: string[];
-  try {
-    names = await readdir(join(root, tenant));
-  } catch {
-    return [];
-  }
-  const marked = new Set<string>();
-  try {
-    for (const m of await readdir(join(root, tenant, 'markers'))) if (m.endsWith('-deletion-mark.json')) marked.add(m.slice(0, 26));
-  } catch {
-    // no markers
-  }
-  const complete: VisibleBlock[] = [];
-  for (const id of names) {
-    if (!/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(id)) continue;
-    let meta;
-    try {
-      meta = JSON.parse(await readFile(join(root, tenant, id, 'meta.json'), 'utf8'));
-    } catch {
-      continue; // partial
-    }
-    const local = await readFile(join(root, tenant, id, 'deletion-mark.json')).then(
-      () => true,
-      () => false,
-    );
-    if (marked.has(id) || local) continue;
-    complete.push({ id, level: meta.compaction.level, minTime: meta.minTime, maxTime: meta.maxTime, sources: meta.compaction.sources });
-  }
-  return complete.filter((b) => !complete.some((o) => o.id !== b.id && o.sources.length > b.sources.length && b.sources.every((s) => o.sources.includes(s))));
+  const blocks = await visibleBucketBlocks(new FilesystemBucket(root), tenant, new Logger());
+  return blocks.map(({ meta }) => ({
+    id: meta.ulid,
+    level: meta.compaction?.level ?? 1,
+    minTime: meta.minTime,
+    maxTime: meta.maxTime,
+    sources: sourcesOf(meta),
+  }));
 }
 
 /** readVisibleSamples reads every visible block: `labels@t` -> value, and the keys seen more than once. */

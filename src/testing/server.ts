@@ -25,6 +25,7 @@ export async function startTestServer(overrides: Record<string, string | number 
     'compactor.data-dir': join(dir, 'compactor'),
     'alertmanager.storage.path': join(dir, 'alertmanager-data'),
     'alertmanager-storage.filesystem.dir': join(dir, 'alertmanager'),
+    'ruler-storage.filesystem.dir': join(dir, 'ruler'),
     ...overrides,
   });
   const server = await startServer(config, deps);

@@ -4,17 +4,18 @@
 // with a reason when Chromium is absent.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { CHROMIUM as CHROMIUM_PEER, skipUnless } from '../peer/lib/binary.js';
 import { FilesystemBucket } from '../../src/storage/bucket/filesystem.js';
 import { makeBlock, uploadBlock } from '../../src/testing/blocks.js';
 import { startTestServer } from '../../src/testing/server.js';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PEER.path;
 const H = 3_600_000;
 
 async function renderDom(url: string): Promise<string> {
@@ -31,7 +32,7 @@ async function renderDom(url: string): Promise<string> {
   }
 }
 
-t.test('compactor pages render in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed` }, async (t) => {
+t.test('compactor pages render in headless Chromium', { skip: skipUnless(CHROMIUM_PEER) }, async (t) => {
   const server = await startTestServer({
     'compactor.cleanup-interval': 100,
     'compactor.first-level-compaction-wait-period': 3_600_000,

@@ -4,17 +4,18 @@
 // installs the `chromium` package); skipped with a reason when it is absent.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { CHROMIUM as CHROMIUM_PEER, skipUnless } from '../peer/lib/binary.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { httpRequest } from '../../src/testing/http-client.js';
 import { startTestServer } from '../../src/testing/server.js';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PEER.path;
 
 /** renderDom loads url in headless Chromium and returns the DOM after scripts ran. */
 async function renderDom(url: string): Promise<string> {
@@ -35,7 +36,7 @@ async function renderDom(url: string): Promise<string> {
   }
 }
 
-t.test('HTML pages render in headless Chromium', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} not installed` }, async (t) => {
+t.test('HTML pages render in headless Chromium', { skip: skipUnless(CHROMIUM_PEER) }, async (t) => {
   const server = await startTestServer({ 'blocks-storage.bucket-store.sync-interval': 100 });
   t.teardown(() => server.close());
   const base = `http://127.0.0.1:${server.port}`;

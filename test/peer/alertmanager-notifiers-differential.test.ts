@@ -18,6 +18,8 @@ import { Logger } from '../../src/log.js';
 import { integrationFor } from '../../src/alertmanager/notifiers/index.js';
 import type { NotifyContext, TemplateData } from '../../src/alertmanager/notifiers/notifier.js';
 import { DEFAULT_TEMPLATES } from '../../src/alertmanager/templates/default-tmpl.js';
+import { makeExpander, templateEngineAvailable } from '../../src/alertmanager/templates.js';
+import type { AlertmanagerConfig } from '../../src/alertmanager/config.js';
 import { findPeerBin, skipUnlessPeer } from './lib/peer-bin.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
@@ -130,11 +132,7 @@ t.test('integrations send what Alertmanager 0.35 sends', { skip: skipUnlessPeer(
   await writeFile(defaultsFile, DEFAULT_TEMPLATES);
 
   const theirs = await sink();
-  const ours = await sink();
-  t.teardown(() => {
-    theirs.close();
-    ours.close();
-  });
+  t.teardown(() => theirs.close());
   const cfgFile = join(dir, 'am.yml');
   await writeFile(cfgFile, configYaml(theirs.url));
   const port = await freePort();
@@ -166,45 +164,52 @@ t.test('integrations send what Alertmanager 0.35 sends', { skip: skipUnlessPeer(
     alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string>; startsAt: string; endsAt: string; generatorURL: string }>;
   };
 
-  // Our integrations, same group, same alerts, same configuration.
-  const ctx: NotifyContext = {
-    tenant: 't',
-    receiver: payload.receiver,
-    groupKey: payload.groupKey,
-    groupLabels: payload.groupLabels,
-    externalURL: payload.externalURL,
-    now: Date.now(),
-    signal: new AbortController().signal,
-    expand: goExpander(bin, defaultsFile),
-    logger: new Logger(),
-  };
+  // Our integrations, same group, same alerts, same configuration: once with
+  // Go rendering our default templates, once with our own template engine.
+  const expanders: Array<[string, NotifyContext['expand']]> = [['go templates', goExpander(bin, defaultsFile)]];
+  if (templateEngineAvailable()) expanders.push(['our engine', makeExpander([], { templates: [] } as unknown as AlertmanagerConfig, payload.externalURL)]);
+  else if (process.env['CI'] === 'true') t.fail('template engine (src/template) missing');
   const alerts = payload.alerts.map((a) => ({ labels: a.labels, annotations: a.annotations, startsAt: Date.parse(a.startsAt), endsAt: a.endsAt.startsWith('0001-') ? 0 : Date.parse(a.endsAt), generatorURL: a.generatorURL, updatedAt: 0, timeout: false }));
-  for (const [key, entries] of Object.entries(receivers(ours.url))) {
-    const def = integrationFor(key);
-    if (def === undefined) throw new Error(`${key} not registered`);
-    const entry = entries[0] as Record<string, unknown>;
-    t.equal(def.validate(entry, {}), undefined, `${key} valid`);
-    await def.create(entry, { logger: new Logger(), checkUrl: () => undefined }).notify(ctx, alerts);
-  }
-
-  const byPath = (gs: Got[], base: string): Map<string, Got> => new Map(gs.filter((g) => g.path !== '/webhook').map((g) => [`${g.method} ${g.path.replace(base, '')}`, g]));
-  const theirsBy = byPath(theirs.got, '');
-  const oursBy = byPath(ours.got, '');
-  t.same([...oursBy.keys()].sort(), [...theirsBy.keys()].sort(), 'same requests (method and path)');
-  for (const [k, g] of theirsBy) {
-    const o = oursBy.get(k);
-    if (o === undefined) continue;
-    if (k.includes('/sns')) {
-      // The AWS SDK adds its own members' defaults; compare the parameters we both send.
-      const tp = new URLSearchParams(g.body);
-      const op = new URLSearchParams(o.body);
-      for (const [name, v] of op) t.equal(tp.get(name), v, `${k} ${name}`);
-      t.match(o.headers.authorization ?? '', /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/sns\/aws4_request, SignedHeaders=[a-z;-]+, Signature=[0-9a-f]{64}$/);
-      continue;
+  const byPath = (gs: Got[]): Map<string, Got> => new Map(gs.filter((g) => g.path !== '/webhook').map((g) => [`${g.method} ${g.path}`, g]));
+  const theirsBy = byPath(theirs.got);
+  for (const [label, expand] of expanders) {
+    const ours = await sink();
+    t.teardown(ours.close);
+    const ctx: NotifyContext = {
+      tenant: 't',
+      receiver: payload.receiver,
+      groupKey: payload.groupKey,
+      groupLabels: payload.groupLabels,
+      externalURL: payload.externalURL,
+      now: Date.now(),
+      signal: new AbortController().signal,
+      expand,
+      logger: new Logger(),
+    };
+    for (const [key, entries] of Object.entries(receivers(ours.url))) {
+      const def = integrationFor(key);
+      if (def === undefined) throw new Error(`${key} not registered`);
+      const entry = entries[0] as Record<string, unknown>;
+      t.equal(def.validate(entry, {}), undefined, `${key} valid`);
+      await def.create(entry, { logger: new Logger(), checkUrl: () => undefined }).notify(ctx, alerts);
     }
-    t.equal(o.body, g.body, `${k} body`);
-    for (const h of ['content-type', 'authorization', 'x-auth-token', 'x-user-id', 'user-agent']) {
-      if (g.headers[h] !== undefined) t.equal(o.headers[h], g.headers[h], `${k} ${h}`);
+    const oursBy = byPath(ours.got);
+    t.same([...oursBy.keys()].sort(), [...theirsBy.keys()].sort(), `${label}: same requests (method and path)`);
+    for (const [k, g] of theirsBy) {
+      const o = oursBy.get(k);
+      if (o === undefined) continue;
+      if (k.includes('/sns')) {
+        // The AWS SDK adds its own members' defaults; compare the parameters we both send.
+        const tp = new URLSearchParams(g.body);
+        const op = new URLSearchParams(o.body);
+        for (const [name, v] of op) t.equal(tp.get(name), v, `${label}: ${k} ${name}`);
+        t.match(o.headers.authorization ?? '', /^AWS4-HMAC-SHA256 Credential=AKID\/\d{8}\/eu-west-1\/sns\/aws4_request, SignedHeaders=[a-z;-]+, Signature=[0-9a-f]{64}$/);
+        continue;
+      }
+      t.equal(o.body, g.body, `${label}: ${k} body`);
+      for (const h of ['content-type', 'authorization', 'x-auth-token', 'x-user-id', 'user-agent']) {
+        if (g.headers[h] !== undefined) t.equal(o.headers[h], g.headers[h], `${label}: ${k} ${h}`);
+      }
     }
   }
 });

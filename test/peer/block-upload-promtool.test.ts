@@ -9,7 +9,6 @@
 // S3 bucket, and queries still answer every sample.
 
 import t from 'tap';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config/config.js';
@@ -19,15 +18,14 @@ import { BlockUploadClient } from '../../src/testing/block-upload-client.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { httpRequest } from '../../src/testing/http-client.js';
 import { startTestServer } from '../../src/testing/server.js';
-import { PROMTOOL, run } from './lib/promtool.js';
+import { PROMTOOL, promtoolSkip, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 import { S3_ACCESS_KEY, S3_SECRET_KEY, s3SkipReason, startS3Server } from './lib/s3-server.js';
 
 const HOUR = 3600_000;
 
 function skipReason(): string | false {
-  if (!existsSync(PROMTOOL)) return `${PROMTOOL} not installed`;
-  return s3SkipReason();
+  return promtoolSkip || s3SkipReason();
 }
 
 t.test('a promtool block uploads through the API into S3 and completes', { skip: skipReason() }, async (t) => {

@@ -11,13 +11,13 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { startTestServer } from '../../src/testing/server.js';
-import { prometheusAvailable, PROMETHEUS_BIN } from './lib/prometheus.js';
+import { PROMETHEUS_BIN, prometheusSkip } from './lib/prometheus.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
 // The Debian 2.42 build sends no remote_write `headers`: multi-tenancy is off, so
 // everything lands in the no-auth tenant (this file runs in its own process).
 const TENANT = 'anonymous';
-const skip = prometheusAvailable() ? false : `no ${PROMETHEUS_BIN}`;
+const skip = prometheusSkip;
 
 const PAGE = [
   '# HELP peer_requests Requests handled by the <peer>.',

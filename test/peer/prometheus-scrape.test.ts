@@ -14,8 +14,8 @@
 //     asks for SAMPLES: it sends no accepted_response_types);
 //   - remote read asked directly, for SAMPLES and for STREAMED_XOR_CHUNKS,
 //     gives the same series and sample bits as Prometheus's own remote read.
-// Remote write 2.0 is not in Prometheus 2.42 (it came with 3.0), so that part
-// is skipped.
+// Remote write 2.0 is not in Prometheus 2.42 (it came with 3.0): it is proven
+// with Prometheus 3 in remote-write-v2-prometheus3.test.ts.
 
 import snappy from '@napi-rs/snappy';
 import t from 'tap';
@@ -23,15 +23,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeReadRequest } from '../../src/remote/read-handler.js';
 import { startTestServer } from '../../src/testing/server.js';
-import { prometheusAvailable, PROMETHEUS_BIN } from './lib/prometheus.js';
+import { PROMETHEUS_BIN, prometheusSkip } from './lib/prometheus.js';
 import { chunkedSamplesInRange, decodeSamplesBody, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, STREAMED_CONTENT_TYPE } from './lib/remote-read.js';
 import { freePort, makeTempDir, scrapeMetric, startServer, type ServerProcess } from './lib/server-process.js';
 import { startTenantProxy } from './lib/tenant-proxy.js';
-import { existsSync } from 'node:fs';
+import { NODE_EXPORTER, skipUnless } from './lib/binary.js';
 
-const NODE_EXPORTER_BIN = process.env['NODE_EXPORTER_BIN'] ?? '/usr/bin/prometheus-node-exporter';
+const NODE_EXPORTER_BIN = NODE_EXPORTER.path;
 const TENANT = 'peer-scrape';
-const skip = !prometheusAvailable() ? `no ${PROMETHEUS_BIN}` : !existsSync(NODE_EXPORTER_BIN) ? `no ${NODE_EXPORTER_BIN}` : false;
+const skip = prometheusSkip || skipUnless(NODE_EXPORTER);
 
 type Labels = Record<string, string>;
 interface Matrix {
@@ -248,5 +248,3 @@ t.test('Prometheus 2.42 scraping itself and node_exporter, remote-writing to us'
     t.same(chunkedSamplesInRange(ourFrames, qi, from, T), chunkedSamplesInRange(theirFrames, qi, from, T), `STREAMED_XOR_CHUNKS query ${qi}: same series and samples as Prometheus`);
   }
 });
-
-t.test('remote write 2.0 from Prometheus', { skip: 'Prometheus 2.42 only sends remote write 1.0 (2.0 came with Prometheus 3.0); 2.0 is covered by src/distributor/remote-write-v2*.test.ts' }, () => {});

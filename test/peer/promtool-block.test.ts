@@ -17,8 +17,8 @@ import { cp, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'nod
 import { join } from 'node:path';
 import { loadNative, MatchType, TOO_MANY_SAMPLES_MESSAGE, type IngestLimits, type SelectedSamples, type WrittenBlock } from '../../src/storage/native.js';
 import { encodeWriteRequest, encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
-import { prometheusAvailable, startPrometheus } from './lib/prometheus.js';
-import { diffSeries, labelsKey, parseDump, PROMTOOL, run, type Sample } from './lib/promtool.js';
+import { prometheusSkip, startPrometheus } from './lib/prometheus.js';
+import { diffSeries, labelsKey, parseDump, PROMTOOL, promtoolSkip, run, type Sample } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const RANGE = 2 * 3600 * 1000;
@@ -68,7 +68,7 @@ function expected(series: TimeSeriesInput[], from: number, to: number): Map<stri
   return out;
 }
 
-t.test('promtool reads the blocks we write', { skip: existsSync(PROMTOOL) ? false : `${PROMTOOL} not installed` }, async (t) => {
+t.test('promtool reads the blocks we write', { skip: promtoolSkip }, async (t) => {
   const native = loadNative();
   native.resetTenant(TENANT);
   t.teardown(() => native.resetTenant(TENANT));
@@ -154,7 +154,7 @@ t.test('promtool reads the blocks we write', { skip: existsSync(PROMTOOL) ? fals
   t.throws(() => native.blockSelectSamples(broken, [], -Infinity, Infinity), /truncated chunk file/, 'truncated chunk file reported');
 });
 
-t.test('our reader reads the blocks promtool writes', { skip: existsSync(PROMTOOL) ? false : `${PROMTOOL} not installed` }, async (t) => {
+t.test('our reader reads the blocks promtool writes', { skip: promtoolSkip }, async (t) => {
   const native = loadNative();
   const dir = await makeTempDir('promtool-om-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -216,7 +216,7 @@ async function waitForBlock(dataDir: string, timeoutMs: number): Promise<string 
   return undefined;
 }
 
-t.test('our block equals the block Prometheus cuts from its head', { skip: prometheusAvailable() ? false : 'prometheus not installed' }, async (t) => {
+t.test('our block equals the block Prometheus cuts from its head', { skip: prometheusSkip }, async (t) => {
   const native = loadNative();
   const tenant = `${TENANT}-vs-prometheus`;
   native.resetTenant(tenant);

@@ -5,16 +5,12 @@
 // so this server runs with -auth.multitenancy-enabled=false and the data is
 // pushed to the no-auth tenant, as a single-tenant Mimir is used.
 
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { startTestServer } from '../../src/testing/server.js';
+import { PROMTOOL, promtoolSkip, run } from './lib/promtool.js';
 
-const PROMTOOL = process.env['PROMTOOL_BIN'] ?? '/usr/bin/promtool';
-const skip = existsSync(PROMTOOL) ? false : `no ${PROMTOOL}`;
-const run = promisify(execFile);
+const skip = promtoolSkip;
 
 const STEP = 10_000;
 const end = Math.floor(Date.now() / STEP) * STEP;

@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import { decodeReadRequest, negotiateResponseType } from '../../src/remote/read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { startTestServer } from '../../src/testing/server.js';
-import { prometheusAvailable, PROMETHEUS_BIN, startPrometheus } from './lib/prometheus.js';
+import { PROMETHEUS_BIN, prometheusSkip, startPrometheus } from './lib/prometheus.js';
 import { chunkedSamplesInRange, decodeSamplesBody, mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, STREAMED_CONTENT_TYPE } from './lib/remote-read.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 import { startTenantProxy } from './lib/tenant-proxy.js';
 
 const TENANT = 'rr-peer';
-const skip = prometheusAvailable() ? false : `no ${PROMETHEUS_BIN}`;
+const skip = prometheusSkip;
 const start = Math.floor(Date.now() / 1000) * 1000 - 40 * 60_000;
 
 /** series: 5 series, 400 samples each 5s apart (several chunks each, the last one open). */

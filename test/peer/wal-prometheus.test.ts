@@ -10,7 +10,7 @@ import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
-import { prometheusAvailable, PROMETHEUS_BIN } from './lib/prometheus.js';
+import { PROMETHEUS_BIN, prometheusSkip } from './lib/prometheus.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -22,7 +22,7 @@ interface Matrix {
   data: { resultType: string; result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
 }
 
-t.test('Prometheus 2.42 replays our WAL', { skip: prometheusAvailable() ? false : `no ${PROMETHEUS_BIN}` }, async (t) => {
+t.test('Prometheus 2.42 replays our WAL', { skip: prometheusSkip }, async (t) => {
   const dir = await makeTempDir('wal-peer-');
   const tsdbDir = join(dir, 'tsdb');
   const port = await freePort();

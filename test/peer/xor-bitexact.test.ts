@@ -9,7 +9,7 @@
 import t from 'tap';
 import { loadNative, type NativeBinding } from '../../src/storage/native.js';
 import { REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
-import { prometheusAvailable, PROMETHEUS_BIN, startPrometheus, type PrometheusProcess } from './lib/prometheus.js';
+import { prometheusSkip, startPrometheus, type PrometheusProcess } from './lib/prometheus.js';
 import { encodeRawWriteRequestSnappy, type RawSeries } from './lib/raw-write.js';
 import {
   ChunkEncoding,
@@ -64,134 +64,130 @@ function seriesName(s: ChunkedSeries): string {
   return s.labels.find(([n]) => n === 'series')?.[1] ?? '';
 }
 
-if (!prometheusAvailable()) {
-  t.test('XOR chunks bit-exact against Prometheus', { skip: `${PROMETHEUS_BIN} is not installed (Debian package prometheus 2.42)` }, () => {});
-} else {
-  t.test('XOR chunks bit-exact against Prometheus', async (t) => {
-    let native: NativeBinding;
-    try {
-      native = loadNative();
-    } catch (e) {
-      t.fail(`cannot load native binding (npm run build:native): ${(e as Error).message}`);
-      return;
-    }
-    const haveCodec = typeof native.encodeXorChunks === 'function' && typeof native.decodeXorChunk === 'function';
-    // Without the codec the Prometheus side is still checked (reference decoder), and this fails.
-    t.ok(haveCodec, 'native binding exports encodeXorChunks and decodeXorChunk (npm run build:native)');
+t.test('XOR chunks bit-exact against Prometheus', { skip: prometheusSkip }, async (t) => {
+  let native: NativeBinding;
+  try {
+    native = loadNative();
+  } catch (e) {
+    t.fail(`cannot load native binding (npm run build:native): ${(e as Error).message}`);
+    return;
+  }
+  const haveCodec = typeof native.encodeXorChunks === 'function' && typeof native.decodeXorChunk === 'function';
+  // Without the codec the Prometheus side is still checked (reference decoder), and this fails.
+  t.ok(haveCodec, 'native binding exports encodeXorChunks and decodeXorChunk (npm run build:native)');
 
-    const layout = layoutNow(Date.now());
-    const cases = buildXorCases(layout, JOB);
-    t.comment(
-      `window ${new Date(layout.startMs).toISOString()} .. ${new Date(layout.endMs).toISOString()}, ` +
-        `2h boundary ${new Date(layout.boundaryMs).toISOString()}, ${cases.length} series, ` +
-        `${cases.reduce((n, c) => n + c.values.length, 0)} samples`,
-    );
+  const layout = layoutNow(Date.now());
+  const cases = buildXorCases(layout, JOB);
+  t.comment(
+    `window ${new Date(layout.startMs).toISOString()} .. ${new Date(layout.endMs).toISOString()}, ` +
+      `2h boundary ${new Date(layout.boundaryMs).toISOString()}, ${cases.length} series, ` +
+      `${cases.reduce((n, c) => n + c.values.length, 0)} samples`,
+  );
 
-    let prom: PrometheusProcess;
-    try {
-      prom = await startPrometheus();
-    } catch (e) {
-      t.fail((e as Error).message);
-      return;
-    }
-    t.teardown(() => prom.stop());
+  let prom: PrometheusProcess;
+  try {
+    prom = await startPrometheus();
+  } catch (e) {
+    t.fail((e as Error).message);
+    return;
+  }
+  t.teardown(() => prom.stop());
 
-    // One request, so the head's out-of-bounds floor is derived from the earliest sample.
-    const write = await fetch(prom.writeUrl, {
-      method: 'POST',
-      headers: REMOTE_WRITE_HEADERS,
-      body: new Uint8Array(encodeRawWriteRequestSnappy(cases)),
-    });
-    const writeBody = await write.text();
-    t.equal(write.status, 204, `remote write accepted ${writeBody}`);
-
-    const read = await postRemoteRead(
-      prom.readUrl,
-      [{ startMs: 0, endMs: layout.nowMs + CHUNK_RANGE_MS, matchers: [{ type: ReadMatchType.EQ, name: 'job', value: JOB }] }],
-      [ResponseType.STREAMED_XOR_CHUNKS],
-    );
-    t.equal(read.status, 200, 'remote read status');
-    t.equal(read.contentType, STREAMED_CONTENT_TYPE, 'streamed content type');
-    // splitChunkedFrames verifies each frame's CRC32C and throws on mismatch.
-    const frames = parseChunkedReadBody(read.body);
-    t.ok(frames.length > 0, `got ${frames.length} frames`);
-    const got = new Map(mergeChunkedSeries(frames).map((s) => [seriesName(s), s]));
-    t.equal(got.size, cases.length, 'every series came back');
-
-    for (const sent of cases) {
-      const name = sent.labels.find(([n]) => n === 'series')![1];
-      await t.test(name, async (t) => {
-        const s = got.get(name);
-        if (!s) {
-          t.fail('series missing from the remote-read response');
-          return;
-        }
-        t.same(s.labels, sent.labels, 'labels');
-        const sentT = Array.from(sent.timestampsMs);
-        const sentV = bitsOf(sent.values);
-
-        // Prometheus's chunks, decoded by the reference decoder, give back what was sent.
-        const refT: number[] = [];
-        const refV: bigint[] = [];
-        const promDecodedByUs: { t: number[]; v: bigint[] } = { t: [], v: [] };
-        let chunkProblems = 0;
-        for (const [i, c] of s.chunks.entries()) {
-          if (c.type !== ChunkEncoding.XOR) {
-            t.fail(`chunk ${i}: encoding ${c.type}, want XOR`);
-            chunkProblems++;
-            continue;
-          }
-          const ref = decodeXorChunkReference(c.data);
-          if (ref.timestamps[0] !== c.minTimeMs || ref.timestamps[ref.timestamps.length - 1] !== c.maxTimeMs) {
-            t.fail(`chunk ${i}: header range [${c.minTimeMs}, ${c.maxTimeMs}] but samples span [${ref.timestamps[0]}, ${ref.timestamps.at(-1)}]`);
-            chunkProblems++;
-          }
-          if (Math.floor(c.minTimeMs / CHUNK_RANGE_MS) !== Math.floor(c.maxTimeMs / CHUNK_RANGE_MS)) {
-            t.fail(`chunk ${i}: crosses a 2h boundary`);
-            chunkProblems++;
-          }
-          refT.push(...ref.timestamps);
-          refV.push(...ref.valueBits);
-          if (haveCodec) {
-            const ours = native.decodeXorChunk(c.data);
-            promDecodedByUs.t.push(...ours.timestamps);
-            promDecodedByUs.v.push(...bitsOf(ours.values));
-          }
-        }
-        t.equal(chunkProblems, 0, `${s.chunks.length} well-formed XOR chunks`);
-        const refDiff = firstSampleDiff('reference decode of prometheus chunks', sentT, sentV, refT, refV);
-        t.equal(refDiff, '', 'prometheus stored exactly what was sent (reference decoder)');
-        if (!haveCodec) return;
-        const ourDecodeDiff = firstSampleDiff('our decodeXorChunk of prometheus chunks', sentT, sentV, promDecodedByUs.t, promDecodedByUs.v);
-        t.equal(ourDecodeDiff, '', 'decodeXorChunk reads prometheus chunks bit-exact');
-
-        // Our encoder cuts the same chunks with the same bytes.
-        const ours = native.encodeXorChunks(sent.timestampsMs, sent.values);
-        t.equal(ours.length, s.chunks.length, `chunk count (prometheus ${s.chunks.map((c) => decodeXorChunkReference(c.data).timestamps.length).join('+')} samples)`);
-        const n = Math.min(ours.length, s.chunks.length);
-        let byteProblems = 0;
-        for (let i = 0; i < n; i++) {
-          const diff = describeByteDiff(s.chunks[i]!.data, ours[i]!);
-          if (diff !== '') {
-            byteProblems++;
-            if (byteProblems <= 3) t.fail(`chunk ${i} [${s.chunks[i]!.minTimeMs}, ${s.chunks[i]!.maxTimeMs}]: ${diff}`);
-            continue;
-          }
-          const ourRange = decodeXorChunkReference(ours[i]!);
-          if (ourRange.timestamps[0] !== s.chunks[i]!.minTimeMs || ourRange.timestamps.at(-1) !== s.chunks[i]!.maxTimeMs) {
-            byteProblems++;
-            t.fail(`chunk ${i}: our time range differs`);
-          }
-        }
-        t.equal(byteProblems, 0, `all ${n} chunks byte-identical`);
-      });
-    }
-
-    // Coverage notes: make sure the interesting cuts really happened in this run.
-    const spansBoundary = [...got.values()].some((s) => s.chunks.some((c) => c.minTimeMs >= layout.boundaryMs) && s.chunks.some((c) => c.maxTimeMs < layout.boundaryMs));
-    t.ok(spansBoundary, 'at least one series has chunks on both sides of the 2h boundary');
-    const rateChange = got.get('rate_change');
-    const counts = rateChange?.chunks.map((c) => decodeXorChunkReference(c.data).timestamps.length) ?? [];
-    t.ok(counts.includes(240), `rate_change was cut by the 2x120 sample rule (chunk sizes ${counts.join(',')})`);
+  // One request, so the head's out-of-bounds floor is derived from the earliest sample.
+  const write = await fetch(prom.writeUrl, {
+    method: 'POST',
+    headers: REMOTE_WRITE_HEADERS,
+    body: new Uint8Array(encodeRawWriteRequestSnappy(cases)),
   });
-}
+  const writeBody = await write.text();
+  t.equal(write.status, 204, `remote write accepted ${writeBody}`);
+
+  const read = await postRemoteRead(
+    prom.readUrl,
+    [{ startMs: 0, endMs: layout.nowMs + CHUNK_RANGE_MS, matchers: [{ type: ReadMatchType.EQ, name: 'job', value: JOB }] }],
+    [ResponseType.STREAMED_XOR_CHUNKS],
+  );
+  t.equal(read.status, 200, 'remote read status');
+  t.equal(read.contentType, STREAMED_CONTENT_TYPE, 'streamed content type');
+  // splitChunkedFrames verifies each frame's CRC32C and throws on mismatch.
+  const frames = parseChunkedReadBody(read.body);
+  t.ok(frames.length > 0, `got ${frames.length} frames`);
+  const got = new Map(mergeChunkedSeries(frames).map((s) => [seriesName(s), s]));
+  t.equal(got.size, cases.length, 'every series came back');
+
+  for (const sent of cases) {
+    const name = sent.labels.find(([n]) => n === 'series')![1];
+    await t.test(name, async (t) => {
+      const s = got.get(name);
+      if (!s) {
+        t.fail('series missing from the remote-read response');
+        return;
+      }
+      t.same(s.labels, sent.labels, 'labels');
+      const sentT = Array.from(sent.timestampsMs);
+      const sentV = bitsOf(sent.values);
+
+      // Prometheus's chunks, decoded by the reference decoder, give back what was sent.
+      const refT: number[] = [];
+      const refV: bigint[] = [];
+      const promDecodedByUs: { t: number[]; v: bigint[] } = { t: [], v: [] };
+      let chunkProblems = 0;
+      for (const [i, c] of s.chunks.entries()) {
+        if (c.type !== ChunkEncoding.XOR) {
+          t.fail(`chunk ${i}: encoding ${c.type}, want XOR`);
+          chunkProblems++;
+          continue;
+        }
+        const ref = decodeXorChunkReference(c.data);
+        if (ref.timestamps[0] !== c.minTimeMs || ref.timestamps[ref.timestamps.length - 1] !== c.maxTimeMs) {
+          t.fail(`chunk ${i}: header range [${c.minTimeMs}, ${c.maxTimeMs}] but samples span [${ref.timestamps[0]}, ${ref.timestamps.at(-1)}]`);
+          chunkProblems++;
+        }
+        if (Math.floor(c.minTimeMs / CHUNK_RANGE_MS) !== Math.floor(c.maxTimeMs / CHUNK_RANGE_MS)) {
+          t.fail(`chunk ${i}: crosses a 2h boundary`);
+          chunkProblems++;
+        }
+        refT.push(...ref.timestamps);
+        refV.push(...ref.valueBits);
+        if (haveCodec) {
+          const ours = native.decodeXorChunk(c.data);
+          promDecodedByUs.t.push(...ours.timestamps);
+          promDecodedByUs.v.push(...bitsOf(ours.values));
+        }
+      }
+      t.equal(chunkProblems, 0, `${s.chunks.length} well-formed XOR chunks`);
+      const refDiff = firstSampleDiff('reference decode of prometheus chunks', sentT, sentV, refT, refV);
+      t.equal(refDiff, '', 'prometheus stored exactly what was sent (reference decoder)');
+      if (!haveCodec) return;
+      const ourDecodeDiff = firstSampleDiff('our decodeXorChunk of prometheus chunks', sentT, sentV, promDecodedByUs.t, promDecodedByUs.v);
+      t.equal(ourDecodeDiff, '', 'decodeXorChunk reads prometheus chunks bit-exact');
+
+      // Our encoder cuts the same chunks with the same bytes.
+      const ours = native.encodeXorChunks(sent.timestampsMs, sent.values);
+      t.equal(ours.length, s.chunks.length, `chunk count (prometheus ${s.chunks.map((c) => decodeXorChunkReference(c.data).timestamps.length).join('+')} samples)`);
+      const n = Math.min(ours.length, s.chunks.length);
+      let byteProblems = 0;
+      for (let i = 0; i < n; i++) {
+        const diff = describeByteDiff(s.chunks[i]!.data, ours[i]!);
+        if (diff !== '') {
+          byteProblems++;
+          if (byteProblems <= 3) t.fail(`chunk ${i} [${s.chunks[i]!.minTimeMs}, ${s.chunks[i]!.maxTimeMs}]: ${diff}`);
+          continue;
+        }
+        const ourRange = decodeXorChunkReference(ours[i]!);
+        if (ourRange.timestamps[0] !== s.chunks[i]!.minTimeMs || ourRange.timestamps.at(-1) !== s.chunks[i]!.maxTimeMs) {
+          byteProblems++;
+          t.fail(`chunk ${i}: our time range differs`);
+        }
+      }
+      t.equal(byteProblems, 0, `all ${n} chunks byte-identical`);
+    });
+  }
+
+  // Coverage notes: make sure the interesting cuts really happened in this run.
+  const spansBoundary = [...got.values()].some((s) => s.chunks.some((c) => c.minTimeMs >= layout.boundaryMs) && s.chunks.some((c) => c.maxTimeMs < layout.boundaryMs));
+  t.ok(spansBoundary, 'at least one series has chunks on both sides of the 2h boundary');
+  const rateChange = got.get('rate_change');
+  const counts = rateChange?.chunks.map((c) => decodeXorChunkReference(c.data).timestamps.length) ?? [];
+  t.ok(counts.includes(240), `rate_change was cut by the 2x120 sample rule (chunk sizes ${counts.join(',')})`);
+});

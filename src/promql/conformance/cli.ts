@@ -2,9 +2,11 @@
 // [--lookback-delta <dur>]`:
 // it runs every *.test script of dir against the native storage and engine,
 // prints `<file>: passed/total` per file (with how many of its failures need
-// native histograms, which our storage does not hold yet) and ends with
-// `conformance: P/T evals passed`. It reports and never gates: exit 0 unless
-// the arguments are wrong.
+// native histograms or start timestamps, which our storage does not hold yet)
+// and ends with `conformance: P/T evals passed` and the gate's line
+// `conformance gate: N passed, N failed` (an eval counts as failed when it
+// fails and needs neither). It gates: exit 1 when any such eval fails, 2 on
+// wrong arguments.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -70,25 +72,38 @@ function main(): void {
   let passed = 0;
   let total = 0;
   let unsupported = 0;
+  let needSt = 0;
   for (const f of files) {
     const report = runScript(readFileSync(join(args.dir, f), 'utf8'), deps);
     passed += report.passed;
     total += report.total;
     unsupported += report.unsupported;
+    needSt += report.needStartTimestamps;
     const failed = report.total - report.passed;
-    const nh = failed > 0 ? ` (${report.unsupported} of ${failed} failures need native histograms)` : '';
+    const parts = [];
+    if (report.unsupported > 0) parts.push(`${report.unsupported} of ${failed} failures need native histograms`);
+    if (report.needStartTimestamps > 0) parts.push(`${report.needStartTimestamps} of ${failed} need start timestamps`);
+    const own = failed - report.unsupported - report.needStartTimestamps;
+    if (own > 0) parts.push(`${own} of ${failed} need neither`);
+    const nh = failed > 0 ? ` (${parts.join('; ')})` : '';
     process.stdout.write(`${basename(f)}: ${report.passed}/${report.total}${nh}\n`);
     if (args.verbose) {
       for (const fail of report.failures) {
-        const tag = fail.nativeHistograms === true ? ' [native histograms]' : '';
+        const tag = fail.nativeHistograms === true ? ' [native histograms]' : fail.startTimestamps === true ? ' [start timestamps]' : '';
         process.stdout.write(`  FAIL line ${fail.line}${tag}: ${fail.expr}\n    ${fail.message}\n`);
       }
     }
   }
+  const own = total - passed - unsupported - needSt;
   if (total > passed) {
-    process.stdout.write(`(${unsupported} of ${total - passed} failing evals need native histograms, not supported yet; ${total - passed - unsupported} do not)\n`);
+    process.stdout.write(
+      `(${unsupported} of ${total - passed} failing evals need native histograms and ${needSt} need start timestamps (\`@st\` samples), not supported yet; ${own} need neither)\n`,
+    );
   }
   process.stdout.write(`conformance: ${passed}/${total} evals passed\n`);
+  // The gate: every eval that needs neither native histograms nor start timestamps must pass.
+  process.stdout.write(`conformance gate: ${total - unsupported - needSt - own} passed, ${own} failed\n`);
+  if (own > 0) process.exitCode = 1;
 }
 
 main();

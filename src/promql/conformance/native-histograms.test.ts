@@ -117,3 +117,42 @@ t.test('failures are counted as needing native histograms when they read histogr
   );
   t.equal(report.unsupported, 4);
 });
+
+t.test('evals reading series loaded with start timestamps are told apart', async (t) => {
+  const script = [
+    'load 1m',
+    '  counter{type="st"}@st _ -1m -2m',
+    '  counter{type="st"} 0 1 2',
+    '  other 0 1 2',
+    '',
+    'eval instant at 2m rate(counter[2m])',
+    '  {type="st"} 1',
+    '',
+    'eval instant at 2m other',
+    '  other 2',
+    '',
+    'clear',
+    '',
+    'load 1m',
+    '  counter{type="plain"} 0 1 2',
+    '',
+    'eval instant at 2m counter',
+    '  counter{type="plain"} 2',
+    '',
+  ].join('\n');
+  const rec = recorder();
+  const report = runScript(script, failingDeps(rec));
+  t.equal(report.total, 3);
+  t.same(
+    report.failures.map((f) => [f.line, f.startTimestamps === true]),
+    [
+      [6, true],
+      [9, false],
+      [17, false],
+    ],
+    'only the eval selecting the @st series, and only until the clear',
+  );
+  t.equal(report.needStartTimestamps, 1);
+  t.equal(report.unsupported, 0);
+  t.same(rec.appended.get('__name__,counter,type,st'), [[0, 0], [60_000, 1], [120_000, 2]], 'the @st line loads no samples of its own');
+});

@@ -47,6 +47,8 @@ export interface EvalFailure {
   message: string;
   /** nativeHistograms is set when the eval needs native histograms (see native-histograms.ts). */
   nativeHistograms?: boolean;
+  /** startTimestamps is set when the eval reads series loaded with start timestamps (`@st`), which we cannot store. */
+  startTimestamps?: boolean;
 }
 
 /** FileReport is the outcome of one script. */
@@ -56,6 +58,8 @@ export interface FileReport {
   failures: EvalFailure[];
   /** unsupported counts the failed evals that need native histograms (see native-histograms.ts). */
   unsupported: number;
+  /** needStartTimestamps counts the failed evals that need start timestamps and not native histograms. */
+  needStartTimestamps: number;
 }
 
 let tenantSeq = 0;
@@ -89,6 +93,8 @@ class ScriptRun {
   private readonly used = new Set<string>();
   /** histogramSeries are the series loaded with native histogram samples since the last clear. */
   private readonly histogramSeries = new HistogramSeries();
+  /** startTimestampSeries are the series loaded with start timestamps (`@st`) since the last clear. */
+  private readonly startTimestampSeries = new HistogramSeries();
 
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -101,6 +107,7 @@ class ScriptRun {
       defs.delete(key);
       defs.set(key, s);
     }
+    for (const ls of cmd.startTimestampSeries) this.startTimestampSeries.add(ls);
     let histograms = 0;
     for (const s of defs.values()) {
       const ts: number[] = [];
@@ -135,9 +142,15 @@ class ScriptRun {
     return expectsHistogram(cmd) || this.histogramSeries.readBy(cmd.expr);
   }
 
+  /** needsStartTimestamps reports whether an eval reads a series loaded with start timestamps. */
+  needsStartTimestamps(cmd: EvalCmd): boolean {
+    return this.startTimestampSeries.readBy(cmd.expr);
+  }
+
   clear(): void {
     this.release();
     this.histogramSeries.clear();
+    this.startTimestampSeries.clear();
     this.tenant = newTenant();
   }
 
@@ -253,10 +266,10 @@ export function runScript(text: string, deps: RunnerDeps): FileReport {
   } catch (err) {
     const line = err instanceof ScriptError ? err.line : 0;
     const total = countEvals(text);
-    return { passed: 0, total, unsupported: 0, failures: [{ line, expr: '', message: `script not parsed: ${(err as Error).message}` }] };
+    return { passed: 0, total, unsupported: 0, needStartTimestamps: 0, failures: [{ line, expr: '', message: `script not parsed: ${(err as Error).message}` }] };
   }
   const run = new ScriptRun(deps);
-  const report: FileReport = { passed: 0, total: 0, failures: [], unsupported: 0 };
+  const report: FileReport = { passed: 0, total: 0, failures: [], unsupported: 0, needStartTimestamps: 0 };
   try {
     for (const cmd of cmds) {
       switch (cmd.type) {
@@ -281,6 +294,9 @@ export function runScript(text: string, deps: RunnerDeps): FileReport {
             if (run.needsNativeHistograms(cmd)) {
               report.unsupported++;
               failure.nativeHistograms = true;
+            } else if (run.needsStartTimestamps(cmd)) {
+              report.needStartTimestamps++;
+              failure.startTimestamps = true;
             }
             report.failures.push(failure);
           }

@@ -41,6 +41,8 @@ export interface LoadCmd {
   intervalMs: number;
   withNhcb: boolean;
   series: Array<{ labels: Labels; values: SequenceValue[] }>;
+  /** startTimestampSeries are the series given start timestamps (`metric@st ...` lines), which we cannot store. */
+  startTimestampSeries: Labels[];
 }
 
 /** ClearCmd empties the storage. */
@@ -152,13 +154,21 @@ function parseLoad(lines: string[], i: number): [number, LoadCmd] {
   } catch (err) {
     throw new ScriptError(i + 1, `invalid step definition ${JSON.stringify(m[2])}: ${(err as Error).message}`);
   }
-  const cmd: LoadCmd = { type: 'load', line: i + 1, intervalMs, withNhcb: m[1] === 'with_nhcb', series: [] };
+  const cmd: LoadCmd = { type: 'load', line: i + 1, intervalMs, withNhcb: m[1] === 'with_nhcb', series: [], startTimestampSeries: [] };
   while (i + 1 < lines.length && lines[i + 1] !== '') {
     i++;
     const def = lines[i]!;
-    // Start-timestamp lines (`metric@st ...`) describe data we cannot store: skipped.
-    const firstWord = def.split(/[ \t]/, 1)[0]!;
-    if (firstWord.endsWith('@st')) continue;
+    // Start-timestamp lines (`metric@st ...`) describe data we cannot store: only their series
+    // are kept, so the evals reading them are reported as needing start timestamps.
+    const st = /^(.*?)@st(?=[ \t])/.exec(def);
+    if (st !== null) {
+      try {
+        cmd.startTimestampSeries.push(parseSeriesDesc(`${st[1]!} _`).labels);
+      } catch (err) {
+        throw new ScriptError(i + 1, (err as Error).message);
+      }
+      continue;
+    }
     try {
       cmd.series.push(parseSeriesDesc(def));
     } catch (err) {

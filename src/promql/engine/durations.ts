@@ -2,7 +2,7 @@
 // (`[step()*2]`, `offset min_of(range(), 1h)`) into the millisecond fields of
 // selectors and subqueries, as Prometheus's PreprocessExpr does.
 
-import type { Expr } from '../parser/ast.js';
+import { forEachNode, someNode, type Expr } from '../parser/ast.js';
 import { arith } from './binary.js';
 import { EngineError } from './types.js';
 
@@ -36,26 +36,20 @@ export function evalDuration(e: Expr, stepSec: number, rangeSec: number): number
   throw new EngineError('execution', `unsupported duration expression ${e.type}`);
 }
 
+/** hasDurationExprs reports whether any node of e carries a duration expression (walked without recursion). */
 function hasDurationExprs(e: Expr): boolean {
-  switch (e.type) {
-    case 'VectorSelector':
-      return e.offsetExpr !== undefined;
-    case 'MatrixSelector':
-      return e.rangeExpr !== undefined || hasDurationExprs(e.vs);
-    case 'SubqueryExpr':
-      return e.rangeExpr !== undefined || e.stepExpr !== undefined || e.offsetExpr !== undefined || hasDurationExprs(e.expr);
-    case 'ParenExpr':
-    case 'UnaryExpr':
-      return hasDurationExprs(e.expr);
-    case 'BinaryExpr':
-      return hasDurationExprs(e.lhs) || hasDurationExprs(e.rhs);
-    case 'AggregateExpr':
-      return hasDurationExprs(e.expr) || (e.param !== undefined && hasDurationExprs(e.param));
-    case 'Call':
-      return e.args.some(hasDurationExprs);
-    default:
-      return false;
-  }
+  return someNode(e, (n) => {
+    switch (n.type) {
+      case 'VectorSelector':
+        return n.offsetExpr !== undefined;
+      case 'MatrixSelector':
+        return n.rangeExpr !== undefined;
+      case 'SubqueryExpr':
+        return n.rangeExpr !== undefined || n.stepExpr !== undefined || n.offsetExpr !== undefined;
+      default:
+        return false;
+    }
+  });
 }
 
 function toMs(sec: number): number {
@@ -68,7 +62,7 @@ export function resolveDurations(expr: Expr, stepMs: number, rangeMs: number): E
   const copy = structuredClone(expr);
   const stepSec = stepMs / 1000;
   const rangeSec = rangeMs / 1000;
-  const visit = (e: Expr): void => {
+  forEachNode(copy, (e) => {
     switch (e.type) {
       case 'VectorSelector':
         if (e.offsetExpr) e.offsetMs = toMs(evalDuration(e.offsetExpr, stepSec, rangeSec));
@@ -78,33 +72,15 @@ export function resolveDurations(expr: Expr, stepMs: number, rangeMs: number): E
           e.rangeMs = toMs(evalDuration(e.rangeExpr, stepSec, rangeSec));
           if (e.rangeMs <= 0) throw new EngineError('execution', `range duration must be greater than 0`);
         }
-        visit(e.vs);
         return;
       case 'SubqueryExpr':
         if (e.rangeExpr) e.rangeMs = toMs(evalDuration(e.rangeExpr, stepSec, rangeSec));
         if (e.stepExpr) e.stepMs = toMs(evalDuration(e.stepExpr, stepSec, rangeSec));
         if (e.offsetExpr) e.offsetMs = toMs(evalDuration(e.offsetExpr, stepSec, rangeSec));
-        visit(e.expr);
-        return;
-      case 'ParenExpr':
-      case 'UnaryExpr':
-        visit(e.expr);
-        return;
-      case 'BinaryExpr':
-        visit(e.lhs);
-        visit(e.rhs);
-        return;
-      case 'AggregateExpr':
-        visit(e.expr);
-        if (e.param) visit(e.param);
-        return;
-      case 'Call':
-        e.args.forEach(visit);
         return;
       default:
         return;
     }
-  };
-  visit(copy);
+  });
   return copy;
 }

@@ -4,7 +4,7 @@
 // value.ts). Selectors go through the Kernels interface (types.ts);
 // aggregations, binary operators and functions live in their own files.
 
-import type { AtModifier, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
+import { childrenOf, type AtModifier, type Expr, type MatrixSelector, type SubqueryExpr, type VectorSelector } from '../parser/ast.js';
 import { evalAggregate } from './aggregate.js';
 import { Annotations } from './annotations.js';
 import { evalBinary } from './binary.js';
@@ -61,12 +61,24 @@ export interface RangeData {
   rangeMs: number;
 }
 
+/** DEEP_EVAL is the eval depth beyond which operator trees are evaluated with an explicit stack. */
+const DEEP_EVAL = 64;
+
+/** isOperatorNode reports whether e is evaluated over its parent's grid from its operands alone. */
+function isOperatorNode(e: Expr): boolean {
+  return e.type === 'BinaryExpr' || e.type === 'UnaryExpr' || e.type === 'ParenExpr';
+}
+
 /** Evaluator evaluates the nodes of one query. */
 export class Evaluator {
   readonly ann: Annotations;
   private samples = 0;
   /** fused range-function results of this query by function, selector and grid (see fusedRange). */
   private readonly rangeCache = new Map<string, { series: Series[]; samples: number }>();
+  /** depth is how many eval calls are open (see evalOperatorTree). */
+  private depth = 0;
+  /** ready holds operator-tree results computed ahead by evalOperatorTree, each taken once by eval. */
+  private readonly ready = new Map<Expr, { grid: StepGrid; value: Value }>();
 
   constructor(
     readonly kernels: Kernels,
@@ -117,7 +129,48 @@ export class Evaluator {
     return out;
   }
 
+  /** eval evaluates e over grid. */
   eval(e: Expr, grid: StepGrid): Value {
+    const pre = this.ready.get(e);
+    if (pre !== undefined && pre.grid === grid) {
+      this.ready.delete(e);
+      return pre.value;
+    }
+    this.depth++;
+    try {
+      if (this.depth > DEEP_EVAL && isOperatorNode(e)) return this.evalOperatorTree(e, grid);
+      return this.evalNode(e, grid);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /**
+   * evalOperatorTree evaluates a deep tree of operators (binary and unary
+   * operators, parentheses: `1 + 1 + ... + 1`, `2 ^ 2 ^ ... ^ 2`) without
+   * recursing down it: its operator nodes are visited with an explicit stack
+   * and evaluated children first, each result kept in `ready` for its parent's
+   * eval to take, so the stack depth stays that of one node whatever the
+   * length of the chain (Prometheus evaluates such expressions; a recursion
+   * per operator would overflow the stack).
+   */
+  private evalOperatorTree(top: Expr, grid: StepGrid): Value {
+    const stack: Array<{ n: Expr; expanded: boolean }> = [{ n: top, expanded: false }];
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (!f.expanded) {
+        f.expanded = true;
+        const kids = childrenOf(f.n);
+        for (let i = kids.length - 1; i >= 0; i--) if (isOperatorNode(kids[i]!)) stack.push({ n: kids[i]!, expanded: false });
+        continue;
+      }
+      stack.pop();
+      if (f.n !== top) this.ready.set(f.n, { grid, value: this.evalNode(f.n, grid) });
+    }
+    return this.evalNode(top, grid);
+  }
+
+  private evalNode(e: Expr, grid: StepGrid): Value {
     this.checkLimits();
     switch (e.type) {
       case 'NumberLiteral':

@@ -170,3 +170,50 @@ export type Expr =
   | BinaryExpr
   | AggregateExpr
   | Call;
+
+/**
+ * childrenOf lists the sub-expressions of e that are evaluated (operands, arguments, the
+ * selector of a range, the inner expression of a subquery), in source order; duration
+ * expressions (`[step()*2]`, `offset range()`) are not among them.
+ */
+export function childrenOf(e: Expr): Expr[] {
+  switch (e.type) {
+    case 'MatrixSelector':
+      return [e.vs];
+    case 'SubqueryExpr':
+    case 'ParenExpr':
+    case 'UnaryExpr':
+      return [e.expr];
+    case 'BinaryExpr':
+      return [e.lhs, e.rhs];
+    case 'AggregateExpr':
+      return e.param !== undefined ? [e.param, e.expr] : [e.expr];
+    case 'Call':
+      return e.args;
+    default:
+      return [];
+  }
+}
+
+/**
+ * someNode reports whether pred holds for e or any node under it (pre-order, source order),
+ * walking with an explicit stack: an expression of any depth needs no recursion.
+ */
+export function someNode(e: Expr, pred: (n: Expr) => boolean): boolean {
+  const stack: Expr[] = [e];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (pred(n)) return true;
+    const kids = childrenOf(n);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
+  return false;
+}
+
+/** forEachNode calls fn for e and every node under it (pre-order, source order), without recursion. */
+export function forEachNode(e: Expr, fn: (n: Expr) => void): void {
+  someNode(e, (n) => {
+    fn(n);
+    return false;
+  });
+}

@@ -34,14 +34,18 @@ export function exprType(e: Expr): ValueType {
       typ = exprType(e.expr);
       break;
     case 'BinaryExpr': {
-      // Scalar only when every operand along the (left-deep) chain is.
+      // Scalar only when every operand is: walked with an explicit stack, so chains of any
+      // length and shape (left-deep `a + b + c`, right-deep `a ^ b ^ c`) need no recursion.
       let scalar = true;
-      let n: Expr = e;
-      while (scalar && n.type === 'BinaryExpr') {
-        scalar = exprType(n.rhs) === 'scalar';
-        n = n.lhs;
+      const stack: Expr[] = [e.rhs, e.lhs];
+      while (scalar && stack.length > 0) {
+        const n = stack.pop()!;
+        if (TYPES.has(n)) scalar = TYPES.get(n) === 'scalar';
+        else if (n.type === 'BinaryExpr') stack.push(n.rhs, n.lhs);
+        else if (n.type === 'ParenExpr' || n.type === 'UnaryExpr') stack.push(n.expr);
+        else scalar = exprType(n) === 'scalar';
       }
-      typ = scalar && exprType(n) === 'scalar' ? 'scalar' : 'vector';
+      typ = scalar ? 'scalar' : 'vector';
       break;
     }
     case 'Call':
@@ -83,6 +87,7 @@ export class Checker {
   }
 
   check(e: Expr): ValueType {
+    if (e.type === 'BinaryExpr') return this.checkBinaryTree(e);
     const typ = exprType(e);
     switch (e.type) {
       case 'AggregateExpr':
@@ -92,8 +97,6 @@ export class Checker {
         }
         if (e.op === 'count_values') this.expectType(e.param!, 'string', 'aggregation parameter');
         break;
-      case 'BinaryExpr':
-        return this.checkBinaryChain(e);
       case 'Call':
         this.checkCall(e);
         break;
@@ -126,26 +129,32 @@ export class Checker {
   }
 
   /**
-   * checkBinaryChain checks a left-deep chain of binary expressions (a + b +
-   * c ...) bottom-up without recursing down the chain, in checkAST's order:
-   * each node's lhs, then its rhs, then the node itself.
+   * checkBinaryTree checks the binary expressions under top (through their
+   * lhs and rhs, left-deep `a + b + c` and right-deep `a ^ b ^ c` alike)
+   * with an explicit stack instead of recursing down the chain, in checkAST's
+   * order: each node's lhs, then its rhs, then the node itself.
    */
-  private checkBinaryChain(top: BinaryExpr): ValueType {
-    const spine: BinaryExpr[] = [];
-    let n: Expr = top;
-    while (n.type === 'BinaryExpr') {
-      spine.push(n);
-      n = n.lhs;
+  private checkBinaryTree(top: BinaryExpr): ValueType {
+    const typeOf = new Map<Expr, ValueType>();
+    const stack: Array<{ n: BinaryExpr; next: 'lhs' | 'rhs' | 'self' }> = [{ n: top, next: 'lhs' }];
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.next !== 'self') {
+        const child = f.next === 'lhs' ? f.n.lhs : f.n.rhs;
+        f.next = f.next === 'lhs' ? 'rhs' : 'self';
+        if (child.type === 'BinaryExpr') stack.push({ n: child, next: 'lhs' });
+        else typeOf.set(child, this.check(child));
+        continue;
+      }
+      stack.pop();
+      const lt = typeOf.get(f.n.lhs)!;
+      const rt = typeOf.get(f.n.rhs)!;
+      this.checkBinary(f.n, lt, rt);
+      const t = lt === 'scalar' && rt === 'scalar' ? 'scalar' : 'vector';
+      TYPES.set(f.n, t);
+      typeOf.set(f.n, t);
     }
-    let lt = this.check(n);
-    for (let i = spine.length - 1; i >= 0; i--) {
-      const b = spine[i]!;
-      const rt = this.check(b.rhs);
-      this.checkBinary(b, lt, rt);
-      lt = lt === 'scalar' && rt === 'scalar' ? 'scalar' : 'vector';
-      TYPES.set(b, lt);
-    }
-    return lt;
+    return typeOf.get(top)!;
   }
 
   private checkBinary(n: BinaryExpr, lt: ValueType, rt: ValueType): void {

@@ -253,21 +253,47 @@ class Parser {
       const opTok = this.peek();
       const prec = BINARY_PRECEDENCE[opTok.type];
       if (prec === undefined || prec < minPrec) return lhs;
+      if (prec === POW_PRECEDENCE) {
+        lhs = this.parsePowChain(lhs);
+        continue;
+      }
       this.next();
       const mods = this.parseBinModifiers();
-      const rhs = this.parseBinary(prec === POW_PRECEDENCE ? prec : prec + 1);
-      if (mods.matching.fill !== undefined && !this.fillModifiers) this.fail(lhs.pos.start, 'binop fill modifiers are experimental and not enabled');
-      const node: BinaryExpr = {
-        type: 'BinaryExpr',
-        op: BINARY_OPS[opTok.type]!,
-        lhs,
-        rhs,
-        returnBool: mods.returnBool,
-        matching: mods.matching,
-        pos: { start: lhs.pos.start, end: rhs.pos.end },
-      };
-      lhs = node;
+      const rhs = this.parseBinary(prec + 1);
+      lhs = this.binaryNode(opTok, mods, lhs, rhs);
     }
+  }
+
+  /**
+   * parsePowChain parses `lhs ^ a ^ b ...` (right-associative) with a loop instead of one
+   * recursion per operator, so a chain of any length parses as Prometheus's LALR parser does.
+   */
+  private parsePowChain(lhs: Expr): Expr {
+    const operands: Expr[] = [lhs];
+    const ops: Array<{ tok: Token; mods: Modifiers }> = [];
+    while (BINARY_PRECEDENCE[this.kind()] === POW_PRECEDENCE) {
+      const tok = this.next();
+      const mods = this.parseBinModifiers();
+      ops.push({ tok, mods });
+      operands.push(this.parseUnary());
+    }
+    let acc = operands[operands.length - 1]!;
+    for (let i = ops.length - 1; i >= 0; i--) acc = this.binaryNode(ops[i]!.tok, ops[i]!.mods, operands[i]!, acc);
+    return acc;
+  }
+
+  /** binaryNode builds `lhs op rhs` with its modifiers. */
+  private binaryNode(opTok: Token, mods: Modifiers, lhs: Expr, rhs: Expr): BinaryExpr {
+    if (mods.matching.fill !== undefined && !this.fillModifiers) this.fail(lhs.pos.start, 'binop fill modifiers are experimental and not enabled');
+    return {
+      type: 'BinaryExpr',
+      op: BINARY_OPS[opTok.type]!,
+      lhs,
+      rhs,
+      returnBool: mods.returnBool,
+      matching: mods.matching,
+      pos: { start: lhs.pos.start, end: rhs.pos.end },
+    };
   }
 
   private parseBinModifiers(): Modifiers {

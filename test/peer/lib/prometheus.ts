@@ -2,18 +2,16 @@
 // as a remote-write receiver with no scrape jobs, for the peer suites and the
 // ingestion benchmark.
 
-import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PROMETHEUS, skipUnless } from './binary.js';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
-/** PROMETHEUS_BIN is the binary used, overridable with PROMETHEUS_BIN. */
-export const PROMETHEUS_BIN = process.env['PROMETHEUS_BIN'] ?? '/usr/bin/prometheus';
+/** PROMETHEUS_BIN is the binary used (found on PATH, overridable with PROMETHEUS_BIN; see lib/binary.ts). */
+export const PROMETHEUS_BIN = PROMETHEUS.path;
 
-/** prometheusAvailable reports whether the Prometheus binary exists. */
-export function prometheusAvailable(): boolean {
-  return existsSync(PROMETHEUS_BIN);
-}
+/** prometheusSkip is the tap `skip` option of a test that runs Prometheus (never a skip under CI). */
+export const prometheusSkip = skipUnless(PROMETHEUS);
 
 /** PrometheusProcess is a running Prometheus with its data directory. */
 export interface PrometheusProcess extends ServerProcess {

@@ -4,9 +4,13 @@
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { PROMTOOL_PEER, skipUnless } from './binary.js';
 
-/** PROMTOOL is the promtool binary (PROMTOOL_BIN overrides it). */
-export const PROMTOOL = process.env['PROMTOOL_BIN'] ?? '/usr/bin/promtool';
+/** PROMTOOL is the promtool binary (found on PATH, PROMTOOL_BIN overrides it; see lib/binary.ts). */
+export const PROMTOOL = PROMTOOL_PEER.path;
+
+/** promtoolSkip is the tap `skip` option of a test that runs promtool (never a skip under CI). */
+export const promtoolSkip = skipUnless(PROMTOOL_PEER);
 
 /** run runs a command and resolves with its stdout and stderr. */
 export const run = promisify(execFile);

@@ -3,37 +3,26 @@
 // installs), with one fresh bucket. Where the binary is missing the suites
 // skip when run by hand and fail under CI (CI=true).
 
-import { execFileSync } from 'node:child_process';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { peerBinary, skipUnless } from './binary.js';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
 // The SDK's Node-version notice is noise here (the lock pins a release that supports Node 20).
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
-/** MOTO_SERVER_BIN is the moto_server command, overridable with MOTO_SERVER_BIN. */
-export const MOTO_SERVER_BIN = process.env['MOTO_SERVER_BIN'] ?? 'moto_server';
+/** MOTO is moto's server (PyPI `moto[server]`), found on PATH or by MOTO_SERVER_BIN (see binary.ts). */
+export const MOTO = peerBinary('moto_server', 'MOTO_SERVER_BIN', ['moto_server'], "PyPI package (pip install 'moto[server]'; .ci/run installs it)");
+
+/** MOTO_SERVER_BIN is the moto_server command run. */
+export const MOTO_SERVER_BIN = MOTO.path;
 
 /** S3_ACCESS_KEY and S3_SECRET_KEY are the (any) credentials moto accepts. */
 export const S3_ACCESS_KEY = 'peer-access-key';
 export const S3_SECRET_KEY = 'peer-secret-key';
 
-/** s3ServerAvailable reports whether moto_server can be run. */
-export function s3ServerAvailable(): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${MOTO_SERVER_BIN}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * s3SkipReason is the tap `skip` option of an S3 peer test: false when the server is there or
- * under CI (so a missing install fails the run), the reason otherwise.
- */
+/** s3SkipReason is the tap `skip` option of an S3 peer test (never a skip under CI). */
 export function s3SkipReason(): string | false {
-  if (s3ServerAvailable() || process.env['CI'] === 'true') return false;
-  return `${MOTO_SERVER_BIN} not installed (pip install 'moto[server]'); the S3 peer tests run under CI`;
+  return skipUnless(MOTO);
 }
 
 /** S3Server is a running server with one bucket. */

@@ -19,6 +19,8 @@ export interface ProxiedExchange {
   requestBody: Buffer;
   status: number;
   contentType: string;
+  /** responseHeaders are our answer's headers (lower-case names). */
+  responseHeaders: Record<string, string>;
 }
 
 /** TenantProxy is a running proxy. */
@@ -59,7 +61,9 @@ export async function startTenantProxy(target: string, tenant: string): Promise<
         .then(async (r) => {
           const out = Buffer.from(await r.arrayBuffer());
           const contentType = r.headers.get('content-type') ?? '';
-          exchanges.push({ method, path: req.url ?? '/', requestHeaders, requestBody: body, status: r.status, contentType });
+          const responseHeaders: Record<string, string> = {};
+          r.headers.forEach((value, name) => (responseHeaders[name] = value));
+          exchanges.push({ method, path: req.url ?? '/', requestHeaders, requestBody: body, status: r.status, contentType, responseHeaders });
           const h: Record<string, string> = {};
           r.headers.forEach((value, name) => {
             // fetch has already undone any content encoding but snappy (which it does not know).

@@ -1,0 +1,169 @@
+// eval-io.ts connects rule evaluation to the rest of the process without a
+// second engine or ingest path:
+//   - queries run as instant QueryTasks through the querier's QueryExecutor
+//     (the PromQL worker pool), for the group's tenant (or its source tenants
+//     joined by `|`, which the worker federates), and the answer's vector is
+//     read back;
+//   - results are appended as a remote-write 1.0 request through the
+//     distributor's PushExecutor, with the tenant's limits, so they pass the
+//     same validation, limits and WAL as pushed samples.
+
+import snappy from '@napi-rs/snappy';
+import { ingestLimits, type Config, type Limits } from '../config/config.js';
+import type { PushExecutor } from '../distributor/distributor.js';
+import type { Labels } from '../promql/engine/types.js';
+import { failureError } from '../querier/query.js';
+import type { QueryExecutor } from '../querier/query-executor.js';
+import { queryLimitsFor, type QueryLimitsSource } from '../querier/query-limits.js';
+import type { QueryTask } from '../querier/query-params.js';
+import { ProtoWriter } from '../remote/protobuf-writer.js';
+
+/** Sample is one element of an instant vector. */
+export interface Sample {
+  metric: Labels;
+  value: number;
+  /** tsMs is the sample's timestamp (the evaluation time). */
+  tsMs: number;
+}
+
+/** RuleQuerier evaluates an instant query; it throws with the engine's text on failure. */
+export interface RuleQuerier {
+  instant(tenant: string, query: string, tsMs: number): Promise<Sample[]>;
+  /** series runs a range-selector query at tsMs and returns the raw samples of each series (restoring `for` state). */
+  series?(tenant: string, query: string, tsMs: number): Promise<SeriesSamples[]>;
+}
+
+/** SeriesSamples are the raw samples of one series. */
+export interface SeriesSamples {
+  metric: Labels;
+  samples: Array<[tsMs: number, value: number]>;
+}
+
+/** parseMatrixAnswer reads an encoded matrix answer (a range selector evaluated as an instant query). */
+export function parseMatrixAnswer(body: Uint8Array): SeriesSamples[] {
+  const answer = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as QueryAnswer;
+  if (answer.data?.resultType !== 'matrix') throw new Error('expected a matrix');
+  return (answer.data.result as Array<{ metric: Labels; values?: Array<[number, string]> }>).map((s) => ({
+    metric: s.metric,
+    samples: (s.values ?? []).map(([t, v]) => [Math.round(t * 1000), parseGoFloat(v)] as [number, number]),
+  }));
+}
+
+/** OutSample is one sample a rule writes; stale marks the series stale (Prometheus's StaleNaN). */
+export interface OutSample {
+  metric: Labels;
+  tsMs: number;
+  value: number;
+  stale?: boolean;
+}
+
+/** RuleAppender writes rule results for a tenant; it throws with the push's error text on failure. */
+export interface RuleAppender {
+  append(tenant: string, samples: OutSample[]): Promise<void>;
+}
+
+/** STALE_NAN_BITS are the bits of Prometheus's stale marker (value.StaleNaN). */
+export const STALE_NAN_BITS = 0x7ff0000000000002n;
+
+/** NOT_A_VECTOR is Prometheus's EngineQueryFunc error for other result types. */
+export const NOT_A_VECTOR = 'rule result is not a vector or scalar';
+
+interface QueryAnswer {
+  status: string;
+  data?: { resultType: string; result: unknown };
+}
+
+/** parseAnswer reads an encoded instant-query success body into samples. */
+export function parseAnswer(body: Uint8Array, tsMs: number): Sample[] {
+  const answer = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8')) as QueryAnswer;
+  const data = answer.data;
+  if (data === undefined) throw new Error('empty query answer');
+  switch (data.resultType) {
+    case 'vector': {
+      const out: Sample[] = [];
+      for (const s of data.result as Array<{ metric: Labels; value?: [number, string]; histogram?: unknown }>) {
+        // Native histogram samples carry no float value; their float part is 0, as Prometheus's Sample.F.
+        out.push({ metric: s.metric, value: s.value === undefined ? 0 : parseGoFloat(s.value[1]), tsMs });
+      }
+      return out;
+    }
+    case 'scalar': {
+      const [, v] = data.result as [number, string];
+      return [{ metric: {}, value: parseGoFloat(v), tsMs }];
+    }
+    default:
+      throw new Error(NOT_A_VECTOR);
+  }
+}
+
+/** parseGoFloat reads the API's float text ("NaN", "+Inf", "-Inf", digits). */
+export function parseGoFloat(s: string): number {
+  if (s === '+Inf') return Infinity;
+  if (s === '-Inf') return -Infinity;
+  return Number(s);
+}
+
+/** executorQuerier evaluates rule queries through the query worker pool. */
+export function executorQuerier(config: Config, executor: QueryExecutor, limits: QueryLimitsSource): RuleQuerier {
+  const run = async (tenant: string, query: string, tsMs: number): Promise<Uint8Array> => {
+      const l = queryLimitsFor(limits, tenant);
+      const task: QueryTask = {
+        tenant,
+        query,
+        kind: 'instant',
+        startMs: tsMs,
+        endMs: tsMs,
+        stepMs: 0,
+        limit: 0,
+        lookbackDeltaMs: config.lookbackDeltaMs,
+        maxSamples: config.querierMaxSamples,
+        deadline: Date.now() + config.querierTimeoutMs,
+        maxPartialQueryLengthMs: l.maxPartialQueryLengthMs,
+        maxFetchedSeriesPerQuery: l.maxFetchedSeriesPerQuery,
+      };
+      const abort = new AbortController();
+      const answer = await executor.run(task, abort.signal);
+      if (answer instanceof Uint8Array) return answer;
+      throw new Error(failureError(answer).message);
+  };
+  return {
+    instant: async (tenant, query, tsMs) => parseAnswer(await run(tenant, query, tsMs), tsMs),
+    series: async (tenant, query, tsMs) => parseMatrixAnswer(await run(tenant, query, tsMs)),
+  };
+}
+
+/** encodeRuleWriteRequest encodes samples as a remote-write 1.0 WriteRequest, stale markers with their exact bits. */
+export function encodeRuleWriteRequest(samples: OutSample[]): Buffer {
+  const w = new ProtoWriter(64 * 1024);
+  for (const s of samples) {
+    w.message(1, (ts) => {
+      for (const name of Object.keys(s.metric).sort()) ts.message(1, (l) => l.string(1, name).string(2, s.metric[name]!));
+      ts.message(2, (m) => {
+        if (s.stale === true) m.fixed64Field(1, STALE_NAN_BITS);
+        else m.double(1, s.value);
+        m.int64Field(2, s.tsMs);
+      });
+    });
+  }
+  return Buffer.from(w.finish());
+}
+
+/** executorAppender writes rule results through the distributor's push executor. */
+export function executorAppender(config: Config, executor: PushExecutor, limits: (tenant: string) => Limits, gate: () => string | undefined = () => undefined): RuleAppender {
+  return {
+    append: async (tenant, samples) => {
+      if (samples.length === 0) return;
+      const closed = gate();
+      if (closed !== undefined) throw new Error(closed);
+      const raw = encodeRuleWriteRequest(samples);
+      const compressed = snappy.compressSync(raw);
+      const body = new ArrayBuffer(compressed.length);
+      new Uint8Array(body).set(compressed);
+      // The message-size limit guards remote-write clients; a rule's own result is never refused for its size.
+      const outcome = await executor.run({ tenant, body, limits: ingestLimits(limits(tenant), Date.now()), maxRecvMsgSize: Math.max(config.maxRecvMsgSize, raw.length) });
+      if (outcome.kind !== 'ingested') throw new Error(outcome.kind === 'too_large' ? 'rule result too large' : outcome.message);
+      const r = outcome.result;
+      if (r.errorMessage !== undefined && r.errorMessage !== '') throw new Error(r.errorMessage);
+    },
+  };
+}

@@ -1,0 +1,40 @@
+// go-format.ts renders values as Go does where the ruler's answers need it:
+// time.Time in JSON (RFC 3339 with nanoseconds, trailing zeros dropped), the
+// zero time, strconv.FormatFloat(v, 'e', -1, 64), and url.QueryEscape.
+
+/** GO_ZERO_TIME is Go's time.Time{} as JSON writes it. */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** goTime formats unix ms as Go's time.Time MarshalJSON (UTC); 0 is the zero time. */
+export function goTime(ms: number): string {
+  if (ms === 0) return GO_ZERO_TIME;
+  const whole = Math.floor(ms);
+  const iso = new Date(whole).toISOString();
+  const frac = Math.round((ms - whole) * 1e6) + (whole % 1000) * 1e6;
+  const base = iso.slice(0, 19);
+  if (frac === 0) return base + 'Z';
+  return `${base}.${String(frac).padStart(9, '0').replace(/0+$/, '')}Z`;
+}
+
+/** formatFloatE is Go's strconv.FormatFloat(v, 'e', -1, 64): shortest digits, exponent of at least two digits. */
+export function formatFloatE(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0e+00' : '0e+00';
+  const m = /^(-?[\d.]+)e([+-])(\d+)$/.exec(v.toExponential());
+  if (m === null) return String(v);
+  return `${m[1]}e${m[2]}${m[3]!.padStart(2, '0')}`;
+}
+
+/** queryEscape is Go's url.QueryEscape. */
+export function queryEscape(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(b);
+    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
+    else if (c === ' ') out += '+';
+    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}

@@ -1,0 +1,130 @@
+// manager.ts is the multi-tenant rule manager: it keeps an in-memory copy
+// of every tenant's rule groups, re-read from the rule store every
+// -ruler.poll-interval (and at once for a tenant whose rules changed through
+// the API), and runs one RuleGroup per group. A changed group is replaced by
+// a new one that takes over the alert state of its unchanged rules; a
+// removed group writes stale markers for what it recorded.
+
+import type { Logger } from '../log.js';
+import { RuleGroup, type GroupOptions } from './group.js';
+import type { RuleStore } from './rule-store.js';
+import type { StoredGroup } from './rulespb.js';
+
+/** ManagerOptions configure the manager. */
+export interface ManagerOptions {
+  store: RuleStore;
+  pollIntervalMs: number;
+  group: GroupOptions;
+  logger: Logger;
+}
+
+/** RulerManager runs every tenant's rule groups. */
+export class RulerManager {
+  /** tenants maps tenant -> group key (namespace \0 name) -> running group. */
+  private readonly tenants = new Map<string, Map<string, { def: string; group: RuleGroup }>>();
+  private timer: NodeJS.Timeout | undefined;
+  private syncing: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly opts: ManagerOptions) {}
+
+  /** start loads every tenant's groups, then re-syncs every poll interval. */
+  async start(): Promise<void> {
+    await this.syncAll('initial');
+    this.timer = setInterval(() => void this.syncAll('periodic'), this.opts.pollIntervalMs);
+    this.timer.unref();
+  }
+
+  /** syncAll re-reads every tenant's groups from the store. */
+  syncAll(reason: string): Promise<void> {
+    this.opts.group.metrics.syncs.inc({ reason });
+    this.syncing = this.syncing.then(async () => {
+      if (this.stopped) return;
+      try {
+        const users = new Set(await this.opts.store.listAllUsers());
+        for (const u of this.tenants.keys()) if (!users.has(u)) users.add(u);
+        for (const u of users) await this.syncTenantNow(u);
+      } catch (err) {
+        this.opts.logger.error('unable to list rules', { err: err instanceof Error ? err.message : String(err) });
+      }
+    });
+    return this.syncing;
+  }
+
+  /** syncTenant re-reads one tenant's groups (after an API change). */
+  syncTenant(user: string): Promise<void> {
+    this.opts.group.metrics.syncs.inc({ reason: 'api-change' });
+    this.syncing = this.syncing.then(async () => {
+      if (this.stopped) return;
+      try {
+        await this.syncTenantNow(user);
+      } catch (err) {
+        this.opts.logger.error('unable to sync rules', { user, err: err instanceof Error ? err.message : String(err) });
+      }
+    });
+    return this.syncing;
+  }
+
+  private async syncTenantNow(user: string): Promise<void> {
+    const loaded = await this.opts.store.loadGroups(user);
+    this.apply(user, loaded);
+  }
+
+  /** apply makes the running groups of a tenant match the given ones. */
+  apply(user: string, loaded: StoredGroup[]): void {
+    const running = this.tenants.get(user) ?? new Map<string, { def: string; group: RuleGroup }>();
+    const next = new Map<string, { def: string; group: RuleGroup }>();
+    for (const g of loaded) {
+      const key = `${g.namespace}\x00${g.name}`;
+      const def = JSON.stringify({ ...g, user: undefined });
+      const old = running.get(key);
+      if (old !== undefined && old.def === def) {
+        next.set(key, old);
+        continue;
+      }
+      const group = new RuleGroup(user, g.namespace, g, this.opts.group, old?.group);
+      if (old !== undefined) void old.group.stop(false);
+      const labels = { user, rule_group: group.key };
+      this.opts.group.metrics.groupRules.set(labels, g.rules.length);
+      this.opts.group.metrics.groupInterval.set(labels, group.intervalMs / 1000);
+      group.start();
+      next.set(key, { def, group });
+    }
+    for (const [key, old] of running) {
+      if (next.has(key)) continue;
+      void old.group.stop(true);
+      this.opts.group.metrics.forget(user, old.group.key);
+    }
+    if (next.size === 0) this.tenants.delete(user);
+    else this.tenants.set(user, next);
+  }
+
+  /** groups returns a tenant's running groups ordered by namespace, then name. */
+  groups(user: string): RuleGroup[] {
+    const m = this.tenants.get(user);
+    if (m === undefined) return [];
+    return [...m.values()]
+      .map((e) => e.group)
+      .sort((a, b) => (a.namespace === b.namespace ? cmp(a.def.name, b.def.name) : cmp(a.namespace, b.namespace)));
+  }
+
+  /** tenantIds lists tenants with running groups. */
+  tenantIds(): string[] {
+    return [...this.tenants.keys()].sort();
+  }
+
+  /** stop ends every group (no stale markers: the series continue after a restart). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    await this.syncing;
+    const all: Array<Promise<void>> = [];
+    for (const m of this.tenants.values()) for (const e of m.values()) all.push(e.group.stop(false));
+    await Promise.all(all);
+    this.tenants.clear();
+  }
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
