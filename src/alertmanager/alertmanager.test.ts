@@ -114,6 +114,9 @@ test('configuration API: store, read, validate, limits, delete', async (t) => {
   await bad('route: {receiver: a}\nreceivers: [{name: a}]', { 'a.tmpl': 'x', 'b.tmpl': 'y' }, 'too many templates in the configuration: 2 (limit: 1)');
   await bad('route: {receiver: a}\nreceivers: [{name: a}]', { 'a.tmpl': 'x'.repeat(31) }, 'template a.tmpl is too big: 31 bytes (limit: 30 bytes)');
   await bad('route: {receiver: a}\nreceivers: [{name: a}]', { '../a.tmpl': 'x' }, 'invalid template name "../a.tmpl": the template name cannot contain any path');
+  const tr = await req(s, 'POST', '/api/v1/alerts', 't1', userConfig('route: {receiver: a}\nreceivers: [{name: a}]\ntemplates: [a.tmpl]', { 'a.tmpl': '{{ define "x" }}{{ .Foo' }));
+  t.equal(tr.status, 400);
+  t.match(tr.text, /^error validating Alertmanager config: template: \S+:1: unclosed action/, 'a template parse error is reported');
   // The running configuration stayed.
   t.match((await req(s, 'GET', '/api/v1/alerts', 't1')).text, /receiver: team/);
   // Tenants are isolated.
@@ -128,6 +131,19 @@ test('configuration API: store, read, validate, limits, delete', async (t) => {
   t.equal((await req(s, 'GET', '/api/v1/alerts', 't1')).status, 404);
   t.equal((await req(s, 'DELETE', '/api/v1/alerts', 't1')).status, 200, 'deleting nothing is fine');
   t.equal((await req(s, 'GET', '/alertmanager/api/v2/status', 't1')).text, 'the Alertmanager is not configured\n');
+});
+
+test('fallback configuration for tenants without one', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'am-fallback-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'fallback.yml'), 'route: {receiver: fallback}\nreceivers: [{name: fallback}]\n');
+  const s = await startTestServer({ 'alertmanager.configs.fallback': join(dir, 'fallback.yml') });
+  t.teardown(() => s.close());
+  const r = await req(s, 'GET', '/alertmanager/api/v2/receivers', 'newcomer');
+  t.equal(r.status, 200);
+  t.same(JSON.parse(r.text), [{ name: 'fallback' }]);
+  t.match((await req(s, 'GET', '/api/v1/alerts', 'newcomer')).text, /receiver: fallback/, 'the fallback is stored as the tenant config, as Mimir');
 });
 
 test('config size limit', async (t) => {

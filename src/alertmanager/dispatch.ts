@@ -45,6 +45,7 @@ export class AggrGroup {
   readonly key: string;
   hasFlushed = false;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private nextAt = 0;
   private flushing = false;
 
@@ -58,10 +59,21 @@ export class AggrGroup {
   }
 
   private schedule(delay: number): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.cancel();
     this.nextAt = Date.now() + delay;
-    this.timer = setTimeout(() => void this.tick(), delay);
-    this.timer.unref?.();
+    // A zero wait (group_wait: 0s, or alerts older than it) flushes on the next turn of the loop, not a timer tick later.
+    if (delay <= 0) this.immediate = setImmediate(() => void this.tick());
+    else {
+      this.timer = setTimeout(() => void this.tick(), delay);
+      this.timer.unref();
+    }
+  }
+
+  private cancel(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
   }
 
   /** insert adds or replaces an alert; an old enough alert makes the first flush happen now. */
@@ -72,6 +84,7 @@ export class AggrGroup {
 
   private async tick(): Promise<void> {
     this.timer = undefined;
+    this.immediate = undefined;
     this.hasFlushed = true;
     this.schedule(this.route.opts.groupInterval);
     this.flushing = true;
@@ -88,8 +101,7 @@ export class AggrGroup {
 
   /** stop cancels the timer. */
   stop(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
   }
 }
 

@@ -306,10 +306,12 @@ function toJsonValue(v: unknown): unknown {
     const o = v as Record<string, unknown>;
     if ('Fingerprint' in o && 'Labels' in o && 'Status' in o) {
       const a = o as unknown as TemplateAlert;
+      // Labels come as a KV or (handed to the engine) as a plain object: a Go map either way.
+      const map = (m: unknown): unknown => (m instanceof KV ? m.toObject() : toJsonValue(m));
       return {
         status: a.Status,
-        labels: a.Labels.toObject(),
-        annotations: a.Annotations.toObject(),
+        labels: map(a.Labels),
+        annotations: map(a.Annotations),
         startsAt: goTimeOf(a.StartsAt),
         endsAt: goTimeOf(a.EndsAt),
         generatorURL: a.GeneratorURL,
@@ -318,7 +320,7 @@ function toJsonValue(v: unknown): unknown {
     }
     if (v instanceof Map) return Object.fromEntries([...v.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, toJsonValue(x)]));
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o)) out[k] = toJsonValue(o[k]);
+    for (const k of Object.keys(o).sort()) out[k] = toJsonValue(o[k]);
     return out;
   }
   return v;

@@ -7,7 +7,8 @@
 import { compileAnchored } from '../promql/engine/labels.js';
 import type { AlertmanagerConfig } from './config.js';
 import { ConfigError } from './config.js';
-import type { Expander, TemplateData } from './notifiers/notifier.js';
+import type { KV, Expander, TemplateAlert, TemplateData } from './notifiers/notifier.js';
+import { goStruct } from '../template/index.js';
 import { TEMPLATE_FUNCS } from './template-funcs.js';
 import { DEFAULT_TEMPLATES } from './templates/default-tmpl.js';
 
@@ -68,6 +69,55 @@ function selectTemplates(files: Array<{ filename: string; body: string }>, cfg: 
   return files.filter((f) => globs.some((g) => g.test(f.filename)));
 }
 
+function method(o: object, name: string, fn: (...a: any[]) => unknown): void {
+  Object.defineProperty(o, name, { value: fn, enumerable: false });
+}
+
+/** engineKV turns a KV into what the engine treats as a Go map with methods: a plain object whose methods are not entries. */
+function engineKV(kv: KV): Record<string, string> {
+  const o: Record<string, string> = {};
+  for (const k of [...kv.keys()].sort()) o[k] = kv.get(k) as string;
+  method(o, 'SortedPairs', () => {
+    const pairs = kv.SortedPairs();
+    const out = pairs.map((p) => goStruct({ Name: p.Name, Value: p.Value }, 'template.Pair'));
+    method(out, 'Names', () => pairs.map((p) => p.Name));
+    method(out, 'Values', () => pairs.map((p) => p.Value));
+    return out;
+  });
+  method(o, 'Names', () => kv.Names());
+  method(o, 'Values', () => kv.Values());
+  method(o, 'Remove', (keys: string[]) => engineKV(kv.Remove(keys)));
+  return o;
+}
+
+function engineAlerts(list: TemplateAlert[]): unknown[] {
+  const out = list.map((a) =>
+    goStruct(
+      { Status: a.Status, Labels: engineKV(a.Labels), Annotations: engineKV(a.Annotations), StartsAt: a.StartsAt, EndsAt: a.EndsAt, GeneratorURL: a.GeneratorURL, Fingerprint: a.Fingerprint },
+      'template.Alert',
+    ),
+  );
+  method(out, 'Firing', () => engineAlerts(list.filter((a) => a.Status === 'firing')));
+  method(out, 'Resolved', () => engineAlerts(list.filter((a) => a.Status === 'resolved')));
+  return out;
+}
+
+/** engineData converts template.Data into the engine's Go value model (structs, maps with methods, slices with methods). */
+export function engineData(d: TemplateData): unknown {
+  return goStruct(
+    {
+      Receiver: d.Receiver,
+      Status: d.Status,
+      Alerts: engineAlerts(d.Alerts),
+      GroupLabels: engineKV(d.GroupLabels),
+      CommonLabels: engineKV(d.CommonLabels),
+      CommonAnnotations: engineKV(d.CommonAnnotations),
+      ExternalURL: d.ExternalURL,
+    },
+    'template.Data',
+  );
+}
+
 /** makeExpander builds a tenant's Expander from its template files. */
 export function makeExpander(files: Array<{ filename: string; body: string }>, cfg: AlertmanagerConfig, _externalURL: string): Expander {
   if (Engine === undefined) return { text: (s) => s, html: (s) => s };
@@ -81,7 +131,7 @@ export function makeExpander(files: Array<{ filename: string; body: string }>, c
   const expand = (root: TemplateLike, tmpl: string, data: TemplateData): string => {
     const t = root.clone();
     t.parse(tmpl, '__expand');
-    return t.execute(data, '__expand');
+    return t.execute(engineData(data), '__expand');
   };
   return { text: (s, d) => expand(base, s, d), html: (s, d) => expand(baseHtml, s, d) };
 }

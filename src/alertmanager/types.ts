@@ -22,8 +22,13 @@ const SEP = 0xff;
 
 /** fingerprint hashes a label set as model.LabelSet.Fingerprint (sorted names, 0xff separators, FNV-1a 64). */
 export function fingerprint(labels: LabelSet): bigint {
+  const [h0, h1, h2, h3] = fingerprintLimbs(labels) as [number, number, number, number];
+  return (BigInt(h3) << 48n) | (BigInt(h2) << 32n) | (BigInt(h1) << 16n) | BigInt(h0);
+}
+
+/** fingerprintLimbs computes the fingerprint as four 16-bit limbs, low first. */
+function fingerprintLimbs(labels: LabelSet): number[] {
   const names = Object.keys(labels).sort();
-  if (names.length === 0) return 0xcbf29ce484222325n;
   // 64-bit FNV-1a kept as four 16-bit limbs (no BigInt per byte).
   let h0 = 0x2325;
   let h1 = 0x8422;
@@ -47,7 +52,7 @@ export function fingerprint(labels: LabelSet): bigint {
     addString(labels[name] as string, add);
     add(SEP);
   }
-  return (BigInt(h3) << 48n) | (BigInt(h2) << 32n) | (BigInt(h1) << 16n) | BigInt(h0);
+  return [h0, h1, h2, h3];
 }
 
 function addString(s: string, add: (b: number) => void): void {
@@ -63,7 +68,10 @@ function addString(s: string, add: (b: number) => void): void {
 
 /** fingerprintHex renders a fingerprint as Alertmanager's API does (%016x). */
 export function fingerprintHex(labels: LabelSet): string {
-  return fingerprint(labels).toString(16).padStart(16, '0');
+  const h = fingerprintLimbs(labels);
+  let out = '';
+  for (let i = 3; i >= 0; i--) out += (h[i] as number).toString(16).padStart(4, '0');
+  return out;
 }
 
 /** GO_ZERO_TIME is Go's zero time.Time as JSON renders it. */

@@ -3,22 +3,21 @@
 // alert groups with their receiver and alert states, and the silences.
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { startTestServer } from '../../src/testing/server.js';
+import { CHROMIUM, skipUnless } from '../peer/lib/binary.js';
 
 const run = promisify(execFile);
-const CHROMIUM = process.env['CHROMIUM_BIN'] ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? false : process.env['CI'] === 'true' ? false : `${CHROMIUM} not installed`;
 
 async function renderDom(url: string): Promise<string> {
   const profile = mkdtempSync(join(tmpdir(), 'chromium-'));
   try {
     const { stdout } = await run(
-      CHROMIUM,
+      CHROMIUM.path,
       ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--dump-dom', url],
       { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
     );
@@ -28,7 +27,7 @@ async function renderDom(url: string): Promise<string> {
   }
 }
 
-t.test('Alertmanager page lists alert groups and silences', { skip }, async (t) => {
+t.test('Alertmanager page lists alert groups and silences', { skip: skipUnless(CHROMIUM) }, async (t) => {
   const server = await startTestServer({ 'auth.multitenancy-enabled': false });
   t.teardown(() => server.close());
   const base = `http://127.0.0.1:${server.port}`;

@@ -10,10 +10,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { startTestServer } from '../../src/testing/server.js';
-import { findPeerBin, skipUnlessPeer } from './lib/peer-bin.js';
+import { ALERTMANAGER, skipUnless } from './lib/binary.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
-const ALERTMANAGER = findPeerBin('alertmanager', 'ALERTMANAGER_BIN');
 
 interface Sink {
   url: string;
@@ -86,7 +85,7 @@ function canonical(bodies: Array<Record<string, any>>): string[] {
 const distinct = (xs: string[]): string[] => [...new Set(xs)];
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-t.test('same notifications as Alertmanager 0.35', { skip: skipUnlessPeer(ALERTMANAGER, 'alertmanager') }, async (t) => {
+t.test('same notifications as Alertmanager 0.35', { skip: skipUnless(ALERTMANAGER) }, async (t) => {
   const theirsSink = await sink();
   const oursSink = await sink();
   t.teardown(() => {
@@ -99,7 +98,7 @@ t.test('same notifications as Alertmanager 0.35', { skip: skipUnlessPeer(ALERTMA
   const port = await freePort();
   const theirs = await startServer({
     name: 'alertmanager',
-    command: ALERTMANAGER as string,
+    command: ALERTMANAGER.path,
     args: [`--config.file=${cfgFile}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
     port,
     readyPath: '/-/ready',

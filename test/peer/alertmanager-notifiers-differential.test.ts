@@ -20,11 +20,11 @@ import type { NotifyContext, TemplateData } from '../../src/alertmanager/notifie
 import { DEFAULT_TEMPLATES } from '../../src/alertmanager/templates/default-tmpl.js';
 import { makeExpander, templateEngineAvailable } from '../../src/alertmanager/templates.js';
 import type { AlertmanagerConfig } from '../../src/alertmanager/config.js';
-import { findPeerBin, skipUnlessPeer } from './lib/peer-bin.js';
+import { ALERTMANAGER, failIfMissing, peerBinary, skipUnless } from './lib/binary.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
-const ALERTMANAGER = findPeerBin('alertmanager', 'ALERTMANAGER_BIN');
-const GO = findPeerBin('go', 'GO_BIN') ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+/** GO builds the gotmpl helper (standard library only). */
+const GO = peerBinary('go', 'GO_BIN', ['go', '/usr/local/go/bin/go'], 'the Go toolchain (golang on PATH)');
 const HERE = dirname(fileURLToPath(import.meta.url));
 const GOTMPL_SRC = [join(HERE, '../fixtures/gotmpl'), join(HERE, '../../../test/fixtures/gotmpl')].find((p) => existsSync(join(p, 'main.go')));
 
@@ -122,12 +122,12 @@ const waitFor = async (cond: () => boolean, ms: number): Promise<void> => {
   while (!cond() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
 };
 
-const missingGo = GO === undefined || GOTMPL_SRC === undefined ? 'go toolchain not found' : false;
-
-t.test('integrations send what Alertmanager 0.35 sends', { skip: skipUnlessPeer(ALERTMANAGER, 'alertmanager') || (process.env['CI'] === 'true' ? false : missingGo) }, async (t) => {
+t.test('integrations send what Alertmanager 0.35 sends', { skip: skipUnless(ALERTMANAGER, GO) }, async (t) => {
+  if (failIfMissing(t, ALERTMANAGER, GO)) return;
+  if (GOTMPL_SRC === undefined) throw new Error('test/fixtures/gotmpl not found');
   const dir = await makeTempDir('peer-am-notify-');
   const bin = join(dir, 'gotmpl');
-  execFileSync(GO as string, ['build', '-o', bin, '.'], { cwd: GOTMPL_SRC, env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' }, stdio: 'pipe' });
+  execFileSync(GO.path, ['build', '-o', bin, '.'], { cwd: GOTMPL_SRC, env: { ...process.env, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' }, stdio: 'pipe' });
   const defaultsFile = join(dir, 'default.tmpl');
   await writeFile(defaultsFile, DEFAULT_TEMPLATES);
 
@@ -138,7 +138,7 @@ t.test('integrations send what Alertmanager 0.35 sends', { skip: skipUnlessPeer(
   const port = await freePort();
   const am = await startServer({
     name: 'alertmanager',
-    command: ALERTMANAGER as string,
+    command: ALERTMANAGER.path,
     args: [`--config.file=${cfgFile}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn', '--web.external-url=http://am.example:9093'],
     port,
     readyPath: '/-/ready',

@@ -10,12 +10,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { startTestServer } from '../../src/testing/server.js';
-import { findPeerBin, skipUnlessPeer } from './lib/peer-bin.js';
+import { PROMETHEUS3, skipUnless } from './lib/binary.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
-const PROMETHEUS3 = findPeerBin('prometheus3', 'PROMETHEUS3_BIN');
 
-t.test('Prometheus 3 sends its alerts to our Alertmanager', { skip: skipUnlessPeer(PROMETHEUS3, 'prometheus3') }, async (t) => {
+t.test('Prometheus 3 sends its alerts to our Alertmanager', { skip: skipUnless(PROMETHEUS3) }, async (t) => {
   const bodies: Array<Record<string, any>> = [];
   const hook = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -56,7 +55,7 @@ alerting:
   );
   const prom = await startServer({
     name: 'prometheus3',
-    command: PROMETHEUS3 as string,
+    command: PROMETHEUS3.path,
     args: [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
     port,
     readyPath: '/-/ready',

@@ -12,10 +12,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { startTestServer } from '../../src/testing/server.js';
-import { findPeerBin, skipUnlessPeer } from './lib/peer-bin.js';
+import { AMTOOL, skipUnless } from './lib/binary.js';
 
 const run = promisify(execFile);
-const AMTOOL = findPeerBin('amtool', 'AMTOOL_BIN');
 
 const CONFIG = `route:
   receiver: default
@@ -29,7 +28,7 @@ receivers:
   - name: dba
 `;
 
-t.test('amtool 0.35 against our Alertmanager', { skip: skipUnlessPeer(AMTOOL, 'amtool') }, async (t) => {
+t.test('amtool 0.35 against our Alertmanager', { skip: skipUnless(AMTOOL) }, async (t) => {
   const server = await startTestServer();
   t.teardown(() => server.close());
   const dir = mkdtempSync(join(tmpdir(), 'amtool-'));
@@ -49,7 +48,7 @@ t.test('amtool 0.35 against our Alertmanager', { skip: skipUnlessPeer(AMTOOL, 'a
   await fetch(`${base}/api/v1/alerts`, { method: 'POST', headers: { 'X-Scope-OrgID': 'other' }, body: JSON.stringify({ alertmanager_config: CONFIG }) });
 
   const amtool = async (tenant: string, ...args: string[]): Promise<string> => {
-    const { stdout, stderr } = await run(AMTOOL as string, [`--alertmanager.url=${base}/alertmanager`, `--http.config.file=${hc(tenant)}`, ...args], { timeout: 30_000 });
+    const { stdout, stderr } = await run(AMTOOL.path, [`--alertmanager.url=${base}/alertmanager`, `--http.config.file=${hc(tenant)}`, ...args], { timeout: 30_000 });
     t.notMatch(stderr, /version|warning/i, `no warning from amtool ${args.join(' ')}`);
     return stdout;
   };

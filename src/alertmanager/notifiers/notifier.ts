@@ -95,6 +95,9 @@ export interface HttpResult {
   body: Buffer;
 }
 
+/** KEEP_ALIVE keeps connections to receivers open between notifications (as Go's transport). */
+const KEEP_ALIVE = new http.Agent({ keepAlive: true, maxSockets: 64 });
+
 /** MAX_RESPONSE_BODY bounds how much of a receiver's answer is read (for error messages). */
 const MAX_RESPONSE_BODY = 1 << 20;
 
@@ -162,6 +165,7 @@ export function httpRequest(
         path,
         headers: h,
         signal,
+        ...(target.protocol === 'http:' ? { agent: KEEP_ALIVE } : {}),
         ...tlsOpts,
       },
       (res) => {

@@ -1,28 +1,26 @@
-// peer-bin.ts finds a peer binary (amtool, alertmanager, prometheus3) for
-// the peer suites: an env override, then PATH, then the cache that
-// scripts/install-peers.sh fills. In CI a missing binary fails the test
-// (skipReason returns false there and the spawn fails), elsewhere it skips.
+// peer-bin.ts keeps the names the alertmanager and admin suites call; the
+// lookup itself (environment variable, then PATH; never a fixed path) and the
+// skip-or-fail rule are binary.ts's.
 
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { inCi, lookPath } from './binary.js';
 
-const PEERS_DIR = '/root/.cache/mimir-native/peers/bin';
-
-/** findPeerBin returns the path of a binary, or undefined. */
+/** findPeerBin returns the binary's path: $envVar (a path or a command), else name on PATH; undefined when absent. */
 export function findPeerBin(name: string, envVar: string): string | undefined {
   const env = process.env[envVar];
-  if (env !== undefined && env !== '') return env;
-  for (const dir of [...(process.env['PATH'] ?? '').split(delimiter), PEERS_DIR]) {
-    if (dir === '') continue;
-    const p = join(dir, name);
-    if (existsSync(p)) return p;
-  }
-  return undefined;
+  return lookPath(env !== undefined && env !== '' ? env : name);
 }
 
-/** skipUnlessPeer is the tap `skip` option: a reason outside CI when the binary is missing, false otherwise. */
+/** findBin is findPeerBin. */
+export const findBin = findPeerBin;
+
+/** skipUnlessPeer is the tap `skip` option: false when found or under CI (a missing binary then fails), else the reason. */
 export function skipUnlessPeer(bin: string | undefined, name: string): string | false {
-  if (bin !== undefined) return false;
-  if (process.env['CI'] === 'true') return false;
-  return `${name} not found (PATH, ${PEERS_DIR})`;
+  if (bin !== undefined || inCi()) return false;
+  return `${name} not found on PATH; run scripts/install-peers.sh and put its bin directory on PATH`;
+}
+
+/** binSkip is skipUnlessPeer naming the environment variable too. */
+export function binSkip(bin: string | undefined, name: string, envVar: string): string | false {
+  if (bin !== undefined || inCi()) return false;
+  return `${name} not found on PATH (or ${envVar}); run scripts/install-peers.sh and put its bin directory on PATH`;
 }
