@@ -5,11 +5,9 @@
 // as the template engine passes them; errors are thrown.
 
 import { compileRE2, re2Source } from '../promql/parser/regexp.js';
+import { SafeHtml } from '../template/index.js';
 import { goJson } from './notifiers/payload.js';
 import { goTimeOf, KV, type TemplateAlert } from './notifiers/notifier.js';
-
-/** SafeHTML marks a string html/template must not escape (what safeHtml returns). */
-export class SafeHTML extends String {}
 
 /** GoTime is a time with the zone `tz` put it in (Dates are UTC). */
 export class GoTime {
@@ -308,10 +306,12 @@ function toJsonValue(v: unknown): unknown {
     const o = v as Record<string, unknown>;
     if ('Fingerprint' in o && 'Labels' in o && 'Status' in o) {
       const a = o as unknown as TemplateAlert;
+      // Labels come as a KV or (handed to the engine) as a plain object: a Go map either way.
+      const map = (m: unknown): unknown => (m instanceof KV ? m.toObject() : toJsonValue(m));
       return {
         status: a.Status,
-        labels: a.Labels.toObject(),
-        annotations: a.Annotations.toObject(),
+        labels: map(a.Labels),
+        annotations: map(a.Annotations),
         startsAt: goTimeOf(a.StartsAt),
         endsAt: goTimeOf(a.EndsAt),
         generatorURL: a.GeneratorURL,
@@ -320,7 +320,7 @@ function toJsonValue(v: unknown): unknown {
     }
     if (v instanceof Map) return Object.fromEntries([...v.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, x]) => [k, toJsonValue(x)]));
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(o)) out[k] = toJsonValue(o[k]);
+    for (const k of Object.keys(o).sort()) out[k] = toJsonValue(o[k]);
     return out;
   }
   return v;
@@ -334,7 +334,7 @@ export const TEMPLATE_FUNCS: Readonly<Record<string, (...args: never[]) => unkno
   trimSpace: (s: string) => s.replace(/^[\s\u0085\u00a0]+|[\s\u0085\u00a0]+$/g, ''),
   join: (sep: string, s: string[]) => s.join(sep),
   match: (pattern: string, s: string) => goRegexp(pattern, false).test(s),
-  safeHtml: (s: string) => new SafeHTML(s),
+  safeHtml: (s: string) => new SafeHtml(s),
   safeUrl: (s: string) => s,
   urlUnescape: (s: string) => urlUnescape(s),
   reReplaceAll: (pattern: string, repl: string, text: string) => reReplaceAll(pattern, repl, text),

@@ -19,7 +19,7 @@ interface TemplateLike {
   clone(): TemplateLike;
 }
 
-type TemplateCtor = new (name: string, options?: { funcs?: Record<string, (...args: any[]) => unknown>; html?: boolean }) => TemplateLike;
+type TemplateCtor = new (name: string, options?: { funcs?: Record<string, (...args: any[]) => unknown>; html?: boolean; missingKey?: 'default' | 'zero' | 'error' }) => TemplateLike;
 
 // The engine is loaded once at start; until it exists texts pass through unexpanded.
 const ENGINE_PATH = '../template/index.js';
@@ -40,7 +40,8 @@ export const alertmanagerFuncs = TEMPLATE_FUNCS as Record<string, (...args: any[
 
 /** newTemplate makes a template with the function map and Alertmanager's default templates parsed in. */
 function newTemplate(E: TemplateCtor, html: boolean): TemplateLike {
-  const t = new E('', { funcs: alertmanagerFuncs, html });
+  // Alertmanager parses with missingkey=zero.
+  const t = new E('', { funcs: alertmanagerFuncs, html, missingKey: 'zero' });
   t.parse(DEFAULT_TEMPLATES, 'default.tmpl');
   return t;
 }

@@ -61,7 +61,7 @@ function createDiscord(entry: Record<string, unknown>, deps: IntegrationDeps): N
         username: omit(c.username ?? ''),
         avatar_url: omit(c.avatar_url ?? ''),
       };
-      await send(ctx, c.http_config, url, goJson(w) + '\n', { checkUrl: deps.checkUrl });
+      await send(ctx, c.http_config, url, goJson(w) + '\n', { checkUrl: deps.checkUrl, retryCodes: [429] });
     },
   };
 }

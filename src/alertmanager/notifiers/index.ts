@@ -15,5 +15,7 @@ import './victorops.js';
 import './wechat.js';
 import './rocketchat.js';
 import './email.js';
+import './jira.js';
+import './sns.js';
 
 export { integrationFor, registerIntegration, RECEIVER_KEYS, type GlobalConfig } from './registry.js';

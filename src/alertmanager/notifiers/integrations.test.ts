@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import { test } from 'tap';
 import { Logger } from '../../log.js';
@@ -101,11 +101,11 @@ test('slack: attachment field for field, defaults from the templates, 5xx retrie
   tt.equal(g.headers['user-agent'], 'Alertmanager/0.35.0');
   tt.equal(
     g.body,
-    '{"channel":"#alerts","username":"' + tj('slack.default.username') + '","icon_emoji":"' + tj('slack.default.iconemoji') + '","icon_url":"' + tj('slack.default.iconurl') + '",' +
+    '{"username":"' + tj('slack.default.username') + '","icon_emoji":"' + tj('slack.default.iconemoji') + '","icon_url":"' + tj('slack.default.iconurl') + '",' +
       '"attachments":[{"title":"' + tj('slack.default.title') + '","title_link":"' + tj('slack.default.titlelink') + '","pretext":"' + tj('slack.default.pretext') + '",' +
       '"text":"' + tj('slack.default.text') + '","fallback":"' + tj('slack.default.fallback') + '","callback_id":"' + tj('slack.default.callbackid') + '",' +
       '"fields":[{"title":"f","value":"v","short":false}],"actions":[{"type":"button","text":"Go","url":"http://x"}],' +
-      '"footer":"' + tj('slack.default.footer') + '","color":"' + tj('slack.default.color') + '","mrkdwn_in":["fallback","pretext","text"]}]}\n',
+      '"footer":"' + tj('slack.default.footer') + '","color":"' + tj('slack.default.color') + '","mrkdwn_in":["fallback","pretext","text"]}],"channel":"#alerts"}\n',
   );
 });
 
@@ -374,4 +374,96 @@ test('receivers firewall: a blocked URL is refused before any request, for every
     await tt.rejects(n.notify(ctx(), firing), /firewall blocked/, key);
   }
   tt.equal(s.got.length, 0, 'nothing reached the sink');
+});
+
+test('jira: search by the group label, create, then update and resolve through the transition', async (tt) => {
+  const s = await sink([{ type: 'application/json', body: '{"issues":[]}' }, { status: 201, type: 'application/json', body: '{"key":"OPS-1"}' }]);
+  tt.teardown(s.close);
+  const entry = { api_url: `${s.base}/rest/api/2`, project: 'OPS', issue_type: 'Bug', labels: ['zeta', 'alpha'], resolve_transition: 'Done', fields: { customfield_1: '{{ x }}', customfield_2: 7 } };
+  await deliver('jira_configs', { ...entry }, firing);
+  tt.equal(s.got[0]?.url, '/rest/api/2/search');
+  tt.equal(s.got[0]?.headers['accept-language'], 'en');
+  tt.same(JSON.parse(s.got[0]?.body ?? ''), { fields: ['status'], jql: `statusCategory != Done and project="OPS" and labels="ALERT{${KEY_HASH}}" order by status ASC,resolutiondate DESC`, maxResults: 2 });
+  tt.equal(s.got[1]?.method, 'POST');
+  tt.equal(s.got[1]?.url, '/rest/api/2/issue');
+  tt.equal(
+    s.got[1]?.body,
+    `{"fields":{"customfield_1":"T[{{ x }}|firing]","customfield_2":7,"description":"${tj('jira.default.description')}","issuetype":{"name":"Bug"},` +
+      `"labels":["ALERT{${KEY_HASH}}","alpha","zeta"],"priority":{"name":"${tj('jira.default.priority')}"},"project":{"key":"OPS"},"summary":"${tj('jira.default.summary')}"}}\n`,
+  );
+
+  const u = await sink([
+    { type: 'application/json', body: '{"issues":[{"key":"OPS-1","fields":{"status":{"name":"Open","statusCategory":{"key":"new"}}}}]}' },
+    { status: 204, body: '' },
+    { type: 'application/json', body: '{"transitions":[{"id":"11","name":"Start"},{"id":"31","name":"Done"}]}' },
+    { status: 204, body: '' },
+  ]);
+  tt.teardown(u.close);
+  await deliver('jira_configs', { ...entry, api_url: `${u.base}/rest/api/2`, summary: { enable_update: false } }, resolved);
+  tt.same(
+    u.got.map((g) => `${g.method} ${g.url}`),
+    ['POST /rest/api/2/search', 'PUT /rest/api/2/issue/OPS-1', 'GET /rest/api/2/issue/OPS-1/transitions', 'POST /rest/api/2/issue/OPS-1/transitions'],
+  );
+  tt.notOk('summary' in (JSON.parse(u.got[1]?.body ?? '{}') as { fields: Record<string, unknown> }).fields, 'summary not updated when enable_update is false');
+  tt.equal(u.got[3]?.body, '{"transition":{"id":"31"}}\n');
+  tt.equal(validate('jira_configs', { issue_type: 'Bug' }), 'missing project in jira_config');
+  tt.equal(validate('jira_configs', { project: 'P' }), 'missing issue_type in jira_config');
+  tt.equal(validate('jira_configs', { project: 'P', issue_type: 'Bug' }), 'no global Jira Cloud URL set');
+  tt.equal(validate('jira_configs', { project: 'P', issue_type: 'Bug', api_type: 'server' }), 'unknown api_type on jira_config, must be auto, cloud or datacenter');
+});
+
+test('sns: Publish query signed with SigV4 (checked against @smithy/signature-v4), XML errors', async (tt) => {
+  const s = await sink([{ status: 200, type: 'text/xml', body: '<PublishResponse><PublishResult><MessageId>1</MessageId></PublishResult></PublishResponse>' }, { status: 400, type: 'text/xml', body: '<ErrorResponse><Error><Code>InvalidParameter</Code><Message>Invalid parameter: TopicArn</Message></Error></ErrorResponse>' }]);
+  tt.teardown(s.close);
+  const entry = { api_url: `${s.base}/`, topic_arn: 'arn:aws:sns:eu-west-1:1:alerts.fifo', sigv4: { region: 'eu-west-1', access_key: 'AKID', secret_key: 'SECRET' }, attributes: { team: 'db', env: 'prod' } };
+  await deliver('sns_configs', { ...entry }, firing);
+  const g = s.got[0] as Got;
+  tt.equal(g.headers['content-type'], 'application/x-www-form-urlencoded');
+  const params = [...new URLSearchParams(g.body).entries()];
+  tt.same(
+    params.map(([k]) => k),
+    [
+      'Action', 'Version', 'Message',
+      'MessageAttributes.entry.1.Name', 'MessageAttributes.entry.1.Value.DataType', 'MessageAttributes.entry.1.Value.StringValue',
+      'MessageAttributes.entry.2.Name', 'MessageAttributes.entry.2.Value.DataType', 'MessageAttributes.entry.2.Value.StringValue',
+      'MessageDeduplicationId', 'MessageGroupId', 'Subject', 'TopicArn',
+    ],
+  );
+  const p = new Map(params);
+  tt.equal(p.get('Action'), 'Publish');
+  tt.equal(p.get('Message'), t('sns.default.message'));
+  tt.equal(p.get('MessageAttributes.entry.1.Name'), 'env');
+  tt.equal(p.get('MessageAttributes.entry.2.Value.StringValue'), 'db');
+  tt.equal(p.get('MessageGroupId'), KEY_HASH);
+  tt.equal(p.get('Subject'), t('sns.default.subject'));
+
+  // The same request signed by the AWS SDK's signer gives the same Authorization.
+  const { SignatureV4 } = (await import('@smithy/signature-v4')) as unknown as {
+    SignatureV4: new (o: unknown) => { sign(req: unknown, o: unknown): Promise<{ headers: Record<string, string> }> };
+  };
+  class Sha256 {
+    private h: import('node:crypto').Hash | import('node:crypto').Hmac;
+    constructor(secret?: string | Uint8Array) {
+      this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+    }
+    update(d: string | Uint8Array): void {
+      this.h.update(d);
+    }
+    digest(): Promise<Uint8Array> {
+      return Promise.resolve(new Uint8Array(this.h.digest()));
+    }
+  }
+  const amzDate = String(g.headers['x-amz-date']);
+  const when = new Date(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+  const signer = new SignatureV4({ service: 'sns', region: 'eu-west-1', credentials: { accessKeyId: 'AKID', secretAccessKey: 'SECRET' }, sha256: Sha256, uriEscapePath: true, applyChecksum: false });
+  const host = new URL(s.base).host;
+  const signed = await signer.sign(
+    { method: 'POST', protocol: 'http:', hostname: host.split(':')[0], port: Number(host.split(':')[1]), path: '/', query: {}, headers: { 'content-type': 'application/x-www-form-urlencoded', host }, body: g.body },
+    { signingDate: when, unsignableHeaders: new Set(['content-length']) },
+  );
+  tt.equal(g.headers.authorization, signed.headers.authorization);
+
+  await tt.rejects(deliver('sns_configs', { ...entry }, firing), /unexpected status code 400: Invalid parameter: TopicArn/);
+  tt.equal(validate('sns_configs', {}), 'must provide either a Target ARN, Topic ARN, or Phone Number for SNS config');
+  tt.equal(validate('sns_configs', { topic_arn: 'a', phone_number: '1' }), 'must provide either a Target ARN, Topic ARN, or Phone Number for SNS config');
 });

@@ -240,7 +240,11 @@ export class KV extends Map<string, string> {
       if (b === 'alertname') return 1;
       return a < b ? -1 : a > b ? 1 : 0;
     });
-    return names.map((n) => ({ Name: n, Value: this.get(n) as string }));
+    const pairs = names.map((n) => ({ Name: n, Value: this.get(n) as string }));
+    // template.Pairs has Names() and Values() (templates call .SortedPairs.Values).
+    Object.defineProperty(pairs, 'Names', { value: () => pairs.map((p) => p.Name), enumerable: false });
+    Object.defineProperty(pairs, 'Values', { value: () => pairs.map((p) => p.Value), enumerable: false });
+    return pairs;
   }
 
   /** Names returns the sorted names. */

@@ -5,7 +5,7 @@
 import { parseDuration } from '../../config/duration.js';
 import { alertStatus, validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
-import { goDurationMs, goJson, groupKeyHash, nonEmpty, omit, renderer, secret, send, sortedObject, truncateInRunes, urlError, type Renderer } from './payload.js';
+import { deepCopyWithTemplate, goDurationMs, goJson, groupKeyHash, nonEmpty, omit, renderer, secret, send, sortedObject, truncateInRunes, urlError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_EVENT_SIZE = 512000;
@@ -70,22 +70,6 @@ function validatePagerduty(entry: Record<string, unknown>, global: Record<string
   return validateHttpConfig(c.http_config);
 }
 
-/** deepTemplate templates every string inside a details value (template.DeepCopyWithTemplate). */
-function deepTemplate(v: unknown, r: Renderer): unknown {
-  if (typeof v === 'string') return r.text(v);
-  if (Array.isArray(v)) return v.map((x) => deepTemplate(x, r));
-  if (v !== null && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[r.text(k)] = deepTemplate(x, r);
-    return sortedDeep(out);
-  }
-  return v;
-}
-
-function sortedDeep(o: Record<string, unknown>): Record<string, unknown> {
-  return sortedObject(o);
-}
-
 function createPagerduty(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as PagerdutyConfig;
   const v1 = nonEmpty(c.service_key) || nonEmpty(c.service_key_file);
@@ -105,7 +89,7 @@ function createPagerduty(entry: Record<string, unknown>, deps: IntegrationDeps):
       const r = renderer(ctx, alerts);
       const resolved = alerts.every((a) => alertStatus(a, ctx.now) === 'resolved');
       const eventType = resolved ? 'resolve' : 'trigger';
-      const rendered = sortedObject(Object.fromEntries(Object.entries(c.details ?? {}).map(([k, v]) => [k, deepTemplate(v, r)])));
+      const rendered = sortedObject(Object.fromEntries(Object.entries(c.details ?? {}).map(([k, v]) => [k, deepCopyWithTemplate(v, r)])));
       const key = groupKeyHash(ctx.groupKey);
       let msg: Record<string, unknown>;
       let url: string;

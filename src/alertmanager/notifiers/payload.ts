@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { goJsonString } from '../../distributor/otlp.js';
 import { buildTemplateData, httpRequest, NotifyError, redactURL, type HTTPClientConfig, type HttpResult, type NotifyContext, type TemplateData } from './notifier.js';
 import type { Alert } from '../types.js';
@@ -167,4 +168,50 @@ export function goDurationMs(text: unknown, parse: (s: string) => number): numbe
   if (text === undefined || text === null || text === '') return 0;
   if (typeof text === 'number') return text;
   return parse(String(text));
+}
+
+/** normalizeYaml turns parsed YAML into JSON data with map keys sorted (Go encodes maps in key order). */
+function normalizeYaml(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(normalizeYaml);
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) out[k] = normalizeYaml((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v === undefined ? null : v;
+}
+
+/**
+ * deepCopyWithTemplate templates every string of a config value (PagerDuty
+ * details, Jira fields) as template.DeepCopyWithTemplate: a rendered string
+ * that reads as YAML data (numbers, booleans, lists, maps, JSON) becomes that
+ * data; a JSON string literal is unquoted; other text stays as rendered.
+ */
+export function deepCopyWithTemplate(v: unknown, r: Renderer): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') {
+    const text = r.text(v);
+    let y: unknown;
+    try {
+      y = parseYaml(text, { version: '1.1' }) as unknown;
+    } catch {
+      return text;
+    }
+    if (typeof y === 'string') {
+      try {
+        JSON.parse(text);
+        return y;
+      } catch {
+        return text;
+      }
+    }
+    return normalizeYaml(y);
+  }
+  if (Array.isArray(v)) return v.map((x) => deepCopyWithTemplate(x, r));
+  if (typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[r.text(k)] = deepCopyWithTemplate(x, r);
+    return sortedObject(out);
+  }
+  return v;
 }

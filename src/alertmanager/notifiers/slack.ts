@@ -167,19 +167,20 @@ function createSlack(entry: Record<string, unknown>, deps: IntegrationDeps): Not
         mrkdwn_in: c.mrkdwn_in !== undefined && c.mrkdwn_in.length > 0 ? c.mrkdwn_in : ['fallback', 'pretext', 'text'],
       };
       const channel = r.text(c.channel);
+      // The message fields, then the channel (0.35 embeds the message struct before channel).
       const req = {
-        channel: omit(channel),
         username: omit(r.text(c.username)),
         icon_emoji: omit(r.text(c.icon_emoji)),
         icon_url: omit(r.text(c.icon_url)),
         link_names: omit(c.link_names === true),
         text: omit(r.text(c.message_text)),
         attachments: [attachment],
+        channel: omit(channel),
       };
       const url = c.api_url !== undefined ? c.api_url : secret(undefined, c.api_url_file);
       let res;
       try {
-        res = await send(ctx, c.http_config, url, goJson(req) + '\n', { checkUrl: deps.checkUrl, timeoutMs });
+        res = await send(ctx, c.http_config, url, goJson(req) + '\n', { checkUrl: deps.checkUrl, timeoutMs, retryCodes: [429] });
       } catch (err) {
         if (err instanceof NotifyError && err.message.startsWith('unexpected status')) throw new NotifyError(`channel ${JSON.stringify(channel)}: ${err.message}`, err.retry);
         throw err;

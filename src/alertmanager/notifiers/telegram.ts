@@ -2,12 +2,24 @@
 // the telebot client Alertmanager 0.35 uses sends it: string parameters in a
 // JSON object), HTML-escaped templates when parse_mode is HTML.
 
+import { parseDuration } from '../../config/duration.js';
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
-import { goJson, nonEmpty, renderer, secret, send, sortedObject, truncateInRunes, urlError } from './payload.js';
+import { goDurationMs, goJson, nonEmpty, renderer, secret, send, sortedObject, truncateInRunes, urlError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_MESSAGE_RUNES = 4096;
+const MAX_MESSAGE_BYTES = 1 << 15;
+
+/** htmlTextRuneCount counts the characters Telegram sees in an HTML message: text outside tags, an entity as one. */
+export function htmlTextRuneCount(message: string): number {
+  if (/<!--|<!/i.test(message)) return [...message].length;
+  let count = 0;
+  for (const part of message.split(/<[^>]*>/)) {
+    count += [...part.replace(/&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);/g, '_')].length;
+  }
+  return count;
+}
 
 /** TelegramConfig is one entry of telegram_configs. */
 export interface TelegramConfig {
@@ -22,6 +34,7 @@ export interface TelegramConfig {
   message?: string;
   disable_notifications?: boolean;
   parse_mode?: string;
+  timeout?: string;
 }
 
 function createTelegram(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
@@ -32,7 +45,7 @@ function createTelegram(entry: Record<string, unknown>, deps: IntegrationDeps): 
       let text: string;
       if (c.parse_mode === 'HTML') {
         text = r.html(c.message);
-        if ([...text].length > MAX_MESSAGE_RUNES)
+        if (Buffer.byteLength(text) > MAX_MESSAGE_BYTES || htmlTextRuneCount(text) > MAX_MESSAGE_RUNES)
           text = 'Alertmanager notification could not be sent: message length exceeds Telegram limits.\n\t\t\tPlease check the template used for producing the message content.';
       } else {
         const [t, cut] = truncateInRunes(r.text(c.message), MAX_MESSAGE_RUNES);
@@ -63,8 +76,11 @@ function createTelegram(entry: Record<string, unknown>, deps: IntegrationDeps): 
       const base = (c.api_url as string).replace(/\/+$/, '');
       let res;
       try {
-        res = await send(ctx, c.http_config, `${base}/bot${token}/sendMessage`, goJson(sortedObject(params)), {
+        res = await send(ctx, c.http_config, `${base}/bot${token}/sendMessage`, goJson(sortedObject(params)) + '\n', {
           checkUrl: deps.checkUrl,
+          timeoutMs: goDurationMs(c.timeout, parseDuration),
+          // telebot sets no User-Agent: Go's default goes out.
+          headers: { 'User-Agent': 'Go-http-client/1.1' },
           errPrefix: `Post "${base}/bot<token>/sendMessage"`,
           details: (_s, body) => telegramError(body),
         });
@@ -103,6 +119,13 @@ registerIntegration({
     if (c.chat_id !== undefined && c.chat_id !== 0 && nonEmpty(c.chat_id_file)) return 'at most one of chat_id & chat_id_file must be configured';
     if (c.parse_mode !== '' && c.parse_mode !== 'Markdown' && c.parse_mode !== 'MarkdownV2' && c.parse_mode !== 'HTML')
       return 'unknown parse_mode on telegram_config, must be Markdown, MarkdownV2, HTML or empty string';
+    if (c.timeout !== undefined) {
+      try {
+        parseDuration(String(c.timeout));
+      } catch (err) {
+        return err instanceof Error ? err.message : String(err);
+      }
+    }
     inheritHttp(entry, global);
     inherit(entry, 'api_url', global, 'telegram_api_url');
     if (!nonEmpty(c.bot_token) && !nonEmpty(c.bot_token_file)) {
