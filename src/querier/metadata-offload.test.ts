@@ -20,10 +20,13 @@ t.test('readMetadata: answers, limit + 1 fetched, errors with their kind', async
   t.same(readMetadata(q, { op: 'labels', tenant: 't', sets: [], mint: 1, maxt: 2, limit: 0 }), { ok: true, values: ['a', 'b'] });
   t.same(readMetadata(q, { op: 'labelValues', tenant: 't', name: 'a', sets: [], mint: 1, maxt: 2, limit: 1 }), { ok: true, values: ['1'] });
   t.same(calls, [
-    ['series', 't', [], 1, 2, 6],
-    ['labels', 't', [], 1, 2, 0],
-    ['values', 't', 'a', [], 1, 2, 2],
+    ['series', 't', [], 1, 2, 6, undefined],
+    ['labels', 't', [], 1, 2, 0, undefined],
+    ['values', 't', 'a', [], 1, 2, 2, undefined],
   ], 'one more than the limit is fetched, to tell whether the answer was cut');
+  const visibility = { t: [[{ name: 'team', type: 0, value: 'x' }]] } as never;
+  readMetadata(q, { op: 'labels', tenant: 't', sets: [], mint: 1, maxt: 2, limit: 0, visibility });
+  t.same(calls.at(-1), ['labels', 't', [], 1, 2, 0, visibility], 'the LBAC visibility is passed on');
   const failing: SeriesQuerier = {
     seriesJson: () => {
       throw new Error('error parsing regexp: missing closing ): `(`');

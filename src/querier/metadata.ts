@@ -6,6 +6,7 @@
 import { ApiError, badData, successEnvelope, successEnvelopeRaw, type ErrorKind } from '../errors.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
+import type { Visibility } from '../auth/visibility.js';
 import type { LabelMatcher, SeriesQuerier } from '../storage/native.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatchersParam, parseTimeParam, unescapeLabelName } from './params.js';
 
@@ -31,11 +32,16 @@ function truncateList(values: string[], limit: number): { values: string[]; warn
   return { values, warnings: [] };
 }
 
+/** vis carries the request's LBAC visibility (enterprise auth) into a read, when it has one. */
+function vis(req: Request): { visibility?: Visibility } {
+  return req.visibility !== undefined ? { visibility: req.visibility } : {};
+}
+
 /** MetadataRead is one storage read of the metadata endpoints, plain data so a worker thread can run it. */
 export type MetadataRead =
-  | { op: 'series'; tenant: string; sets: LabelMatcher[][]; mint: number; maxt: number; limit: number }
-  | { op: 'labels'; tenant: string; sets: LabelMatcher[][]; mint: number; maxt: number; limit: number }
-  | { op: 'labelValues'; tenant: string; name: string; sets: LabelMatcher[][]; mint: number; maxt: number; limit: number };
+  | { op: 'series'; tenant: string; sets: LabelMatcher[][]; mint: number; maxt: number; limit: number; visibility?: Visibility }
+  | { op: 'labels'; tenant: string; sets: LabelMatcher[][]; mint: number; maxt: number; limit: number; visibility?: Visibility }
+  | { op: 'labelValues'; tenant: string; name: string; sets: LabelMatcher[][]; mint: number; maxt: number; limit: number; visibility?: Visibility };
 
 /** MetadataReadAnswer is a read's result: the series JSON, a sorted list, or the error's kind and text. */
 export type MetadataReadAnswer = { ok: true; json: string } | { ok: true; values: string[] } | { ok: false; kind: ErrorKind; message: string };
@@ -52,11 +58,11 @@ export function readMetadata(querier: SeriesQuerier, r: MetadataRead): MetadataR
     const limit = r.limit > 0 ? r.limit + 1 : 0;
     switch (r.op) {
       case 'series':
-        return { ok: true, json: querier.seriesJson(r.tenant, r.sets, r.mint, r.maxt, limit) };
+        return { ok: true, json: querier.seriesJson(r.tenant, r.sets, r.mint, r.maxt, limit, r.visibility) };
       case 'labels':
-        return { ok: true, values: querier.labelNames(r.tenant, r.sets, r.mint, r.maxt, limit) };
+        return { ok: true, values: querier.labelNames(r.tenant, r.sets, r.mint, r.maxt, limit, r.visibility) };
       case 'labelValues':
-        return { ok: true, values: querier.labelValues(r.tenant, r.name, r.sets, r.mint, r.maxt, limit) };
+        return { ok: true, values: querier.labelValues(r.tenant, r.name, r.sets, r.mint, r.maxt, limit, r.visibility) };
     }
   } catch (err) {
     if (err instanceof ApiError) return { ok: false, kind: err.kind, message: err.message };
@@ -102,7 +108,7 @@ export class MetadataApi {
     if (matches.length === 0) throw badData('no match[] parameter provided');
     const { mint, maxt, limit } = parseRange(req);
     const sets = parseMatchersParam(matches);
-    const a = await this.read({ op: 'series', tenant: req.tenant, sets, mint, maxt, limit }, res);
+    const a = await this.read({ op: 'series', tenant: req.tenant, sets, mint, maxt, limit, ...vis(req) }, res);
     if (a === undefined) return;
     let json = MetadataApi.ok(a).json ?? '[]';
     const warnings: string[] = [];
@@ -118,7 +124,7 @@ export class MetadataApi {
   readonly labels = async (req: Request, res: Response): Promise<void> => {
     const { mint, maxt, limit } = parseRange(req);
     const sets = parseMatchersParam(req.form.all('match[]'));
-    const a = await this.read({ op: 'labels', tenant: req.tenant, sets, mint, maxt, limit }, res);
+    const a = await this.read({ op: 'labels', tenant: req.tenant, sets, mint, maxt, limit, ...vis(req) }, res);
     if (a === undefined) return;
     const { values, warnings } = truncateList(MetadataApi.ok(a).values ?? [], limit);
     res.json(200, successEnvelope(values, warnings));
@@ -131,7 +137,7 @@ export class MetadataApi {
     if (name === '' || name.includes('\uFFFD')) throw badData(`invalid label name: ${JSON.stringify(raw)}`);
     const { mint, maxt, limit } = parseRange(req);
     const sets = parseMatchersParam(req.form.all('match[]'));
-    const a = await this.read({ op: 'labelValues', tenant: req.tenant, name, sets, mint, maxt, limit }, res);
+    const a = await this.read({ op: 'labelValues', tenant: req.tenant, name, sets, mint, maxt, limit, ...vis(req) }, res);
     if (a === undefined) return;
     const { values, warnings } = truncateList(MetadataApi.ok(a).values ?? [], limit);
     res.json(200, successEnvelope(values, warnings));

@@ -149,7 +149,13 @@ export function encodeRuleWriteRequest(samples: OutSample[]): Buffer {
 }
 
 /** executorAppender writes rule results through the distributor's push executor. */
-export function executorAppender(config: Config, executor: PushExecutor, limits: (tenant: string) => Limits, gate: () => string | undefined = () => undefined): RuleAppender {
+export function executorAppender(
+  config: Config,
+  executor: PushExecutor,
+  limits: (tenant: string) => Limits,
+  gate: () => string | undefined = () => undefined,
+  onIngested?: (tenant: string, acceptedSamples: number) => void,
+): RuleAppender {
   return {
     append: async (tenant, samples) => {
       if (samples.length === 0) return;
@@ -163,6 +169,7 @@ export function executorAppender(config: Config, executor: PushExecutor, limits:
       const outcome = await executor.run({ tenant, body, limits: ingestLimits(limits(tenant), Date.now()), maxRecvMsgSize: Math.max(config.maxRecvMsgSize, raw.length) });
       if (outcome.kind !== 'ingested') throw new Error(outcome.kind === 'too_large' ? 'rule result too large' : outcome.message);
       const r = outcome.result;
+      onIngested?.(tenant, r.acceptedSamples);
       if (r.errorMessage !== undefined && r.errorMessage !== '') throw new Error(r.errorMessage);
     },
   };

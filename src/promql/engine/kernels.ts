@@ -4,6 +4,7 @@
 // untouched (so staleness-marker NaN bits survive the round trip).
 
 import { loadNative, TOO_MANY_SAMPLES_MESSAGE, type LabelMatcher, type NativeBinding } from '../../storage/native.js';
+import { visibleTo, type Visibility } from '../../auth/visibility.js';
 import { EngineError, type KernelResult, type Kernels, type Labels, type RangeFunction, type SelectedSeries } from './types.js';
 
 /** NativeKernelsOptions configure nativeKernels. */
@@ -12,6 +13,8 @@ export interface NativeKernelsOptions {
   maxSamples?: number;
   /** binding replaces the loaded native module (tests). */
   binding?: NativeBinding;
+  /** visibility limits each tenant's selections to its label policies (LBAC). */
+  visibility?: Visibility;
 }
 
 /** NativeKernels are Kernels plus what only the native side offers. */
@@ -36,7 +39,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
     select(tenant, matchers, mintMs, maxtMs, maxSamples = defaultMax) {
       let sel;
       try {
-        sel = b.selectSamples(tenant, matchers, mintMs, maxtMs, maxSamples);
+        sel = b.selectSamples(tenant, matchers, mintMs, maxtMs, maxSamples, visibleTo(opts.visibility, tenant));
       } catch (err) {
         if (err instanceof Error && err.message === TOO_MANY_SAMPLES_MESSAGE) {
           throw new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE);
@@ -61,7 +64,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
     selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params) {
       // A stand-in binding (tests) may not have the fused path.
       if (typeof b.selectRange !== 'function') return undefined;
-      const r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params);
+      const r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, visibleTo(opts.visibility, tenant));
       return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples };
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {

@@ -1,0 +1,3 @@
+module templatego
+
+go 1.26
