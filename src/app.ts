@@ -175,7 +175,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     maxConcurrent: Number(config.values.get('querier.max-concurrent')),
     maxOutstandingPerTenant: Number(config.values.get('query-frontend.max-outstanding-requests-per-tenant')),
   });
-  const queryExecutor = scheduledExecutor(deps.queryExecutor ?? poolQueryExecutor(), queryScheduler);
+  // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
+  const queryPool = deps.queryExecutor ?? poolQueryExecutor();
+  const queryExecutor = scheduledExecutor(queryPool, queryScheduler);
   const ingesterApi =
     ingesterBlocks !== undefined
       ? new IngesterApi(
@@ -218,7 +220,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     ? newRulerModule({
         config,
         registry,
-        queryExecutor,
+        queryExecutor: queryPool,
         pushExecutor: executor,
         limits: (t) => runtimeConfig.limits(t),
         limitValues: runtimeConfig,
@@ -244,7 +246,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
-    metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage)) : undefined,
+    metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined) : undefined,
     query: runsQuerier ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),

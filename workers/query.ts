@@ -8,11 +8,20 @@ import { nativeKernels } from '../src/promql/engine/kernels.js';
 import type { Kernels } from '../src/promql/engine/types.js';
 import { applyLimit, evaluateTask, toFailure } from '../src/querier/execute.js';
 import { encodeQuerySuccessBytes } from '../src/querier/format-bytes.js';
-import { federatedKernels } from '../src/querier/tenant-federation.js';
+import { federatedKernels, federatedSeriesQuerier } from '../src/querier/tenant-federation.js';
+import { readMetadata, type MetadataRead, type MetadataReadAnswer } from '../src/querier/metadata.js';
+import { nativeStorage, type SeriesQuerier } from '../src/storage/native.js';
 import type { WorkerAnswer } from '../src/querier/query-executor.js';
 import type { QueryTask } from '../src/querier/query-params.js';
 
 let kernels: Kernels | undefined;
+let series: SeriesQuerier | undefined;
+
+/** metadata runs a series / labels / label values read (what MetadataApi does inline) off the event loop. */
+export function metadata(read: MetadataRead): MetadataReadAnswer {
+  series ??= federatedSeriesQuerier(nativeStorage());
+  return readMetadata(series, read);
+}
 
 /** query handles one QueryTask (what executeQuery does, encoding to bytes). */
 export default function query(task: QueryTask): WorkerAnswer {

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { QueryFailure } from './execute.js';
+import type { MetadataRead, MetadataReadAnswer } from './metadata.js';
 import type { QueryTask } from './query-params.js';
 
 /** WorkerAnswer is what workers/query.ts returns: the encoded body, or a failure. */
@@ -17,6 +18,8 @@ export type WorkerAnswer = Uint8Array | QueryFailure;
 /** QueryExecutor runs one task; the signal aborts it. */
 export interface QueryExecutor {
   run(task: QueryTask, signal: AbortSignal): Promise<WorkerAnswer>;
+  /** readMetadata, when present, runs a series / labels / label values read in the pool (workers/query.ts `metadata`). */
+  readMetadata?(read: MetadataRead, signal: AbortSignal): Promise<MetadataReadAnswer>;
   close(): Promise<void>;
 }
 
@@ -30,11 +33,10 @@ export const QUERY_WORKER = fileURLToPath(new URL('../../workers/query.js', impo
  */
 export function poolQueryExecutor(threads = Math.max(1, Math.min(4, availableParallelism() - 1))): QueryExecutor {
   let pool: Piscina | undefined;
+  const started = (): Piscina => (pool ??= new Piscina({ filename: QUERY_WORKER, minThreads: 1, maxThreads: threads, idleTimeout: 60_000, atomics: 'disabled' }));
   return {
-    run: (task, signal) => {
-      pool ??= new Piscina({ filename: QUERY_WORKER, minThreads: 1, maxThreads: threads, idleTimeout: 60_000, atomics: 'disabled' });
-      return pool.run(task, { signal }) as Promise<WorkerAnswer>;
-    },
+    run: (task, signal) => started().run(task, { signal }) as Promise<WorkerAnswer>,
+    readMetadata: (read, signal) => started().run(read, { signal, name: 'metadata' }) as Promise<MetadataReadAnswer>,
     close: async () => {
       await pool?.destroy();
     },

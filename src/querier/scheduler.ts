@@ -10,6 +10,7 @@
 
 import { ApiError } from '../errors.js';
 import type { QueryExecutor, WorkerAnswer } from './query-executor.js';
+import type { MetadataRead } from './metadata.js';
 import type { QueryTask } from './query-params.js';
 
 /** TOO_MANY_OUTSTANDING is Mimir's text when a tenant's queue is full. */
@@ -140,10 +141,13 @@ export class QueryScheduler {
   }
 }
 
-/** scheduledExecutor runs an executor's tasks through the scheduler, queued by the task's tenant. */
+/** scheduledExecutor runs an executor's tasks (queries, metadata reads) through the scheduler, queued by the task's tenant. */
 export function scheduledExecutor(inner: QueryExecutor, scheduler: QueryScheduler): QueryExecutor {
-  return {
+  const out: QueryExecutor = {
     run: (task: QueryTask, signal: AbortSignal): Promise<WorkerAnswer> => scheduler.run(task.tenant, signal, () => inner.run(task, signal)),
     close: () => inner.close(),
   };
+  const read = inner.readMetadata?.bind(inner);
+  if (read !== undefined) out.readMetadata = (r: MetadataRead, signal: AbortSignal) => scheduler.run(r.tenant, signal, () => read(r, signal));
+  return out;
 }
