@@ -22,6 +22,7 @@ import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { COUNTER_NAME, HISTOGRAM_NAME, HISTOGRAM_SERIES, generateAppFamilies, stepAppFamilies } from './lib/app-series.js';
 import { percentile, runWaves, type PushStats } from './lib/load.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
@@ -33,13 +34,13 @@ import { compress, encodeBatch, encodeLabelsBlob, selfCheck } from './lib/write-
 import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
 import { intOption, targetsOption } from './lib/cli.js';
 
-const SCRAPE_INTERVAL_MS = 15_000;
+export const SCRAPE_INTERVAL_MS = 15_000;
 /**
  * SCRAPE_OFFSET_MS puts sample timestamps off the queries' step grid, as real
  * scrapes are: no sample sits exactly on a range boundary, so Prometheus 2.x's
  * closed [t-5m, t] and 3.x's left-open (t-5m, t] windows select the same samples.
  */
-const SCRAPE_OFFSET_MS = 3_217;
+export const SCRAPE_OFFSET_MS = 3_217;
 const HOUR_MS = 3_600_000;
 const RATE_WINDOW_MS = 300_000;
 
@@ -53,7 +54,7 @@ const THROUGHPUT_QUERY = `sum(rate(${X}[5m]))`;
  * Prometheus 3 and our engine (left-open windows (t-r, t]) do: the inner
  * steps of a subquery fall on its boundary, so the two versions differ there.
  */
-const QUERIES: Array<{ query: string; leftOpen?: string }> = [
+export const QUERIES: Array<{ query: string; leftOpen?: string }> = [
   { query: `sum by (job) (rate(${X}[5m]))` },
   { query: `histogram_quantile(0.99, sum by (le) (rate(${B}[5m])))` },
   { query: `topk(10, rate(${X}[5m]))` },
@@ -68,7 +69,7 @@ const RANGES = [
   { label: '24h', rangeMs: 24 * HOUR_MS, stepMs: 300_000 },
 ];
 
-interface Options {
+export interface Options {
   series: number;
   hours: number;
   repeat: number;
@@ -119,7 +120,7 @@ function parseOptions(): Options {
 }
 
 /** Workload is the generated day, pre-encoded as push waves. */
-interface Workload {
+export interface Workload {
   /** waves[w][shard] are the bodies that shard sends in wave w, in order. */
   waves: Buffer[][][];
   rounds: number;
@@ -137,7 +138,7 @@ interface Workload {
  * b of a round carries series [b*batch, (b+1)*batch) and belongs to shard
  * b % concurrency; rounds are grouped into waves of o.wave rounds.
  */
-function buildWorkload(o: Options, lastTs: number): Workload {
+export function buildWorkload(o: Options, lastTs: number): Workload {
   const t0 = performance.now();
   const counterSeries = Math.max(20, Math.round(o.series * 0.2));
   const histograms = Math.max(1, Math.round((o.series * 0.1) / HISTOGRAM_SERIES));
@@ -174,7 +175,7 @@ function buildWorkload(o: Options, lastTs: number): Workload {
 }
 
 /** IngestResult is what pushing the day into one target measured. */
-interface IngestResult {
+export interface IngestResult {
   stats: PushStats;
   cpuS: number;
   settleMs: number;
@@ -210,7 +211,7 @@ async function settle(t: RunningTarget, hours: number): Promise<number> {
   return Date.now() - t0;
 }
 
-async function ingest(t: RunningTarget, o: Options, w: Workload): Promise<IngestResult> {
+export async function ingest(t: RunningTarget, o: Options, w: Workload): Promise<IngestResult> {
   process.stderr.write(`[${t.name}] pushing ${w.rounds} rounds of ${o.series} series in ${w.waves.length} waves\n`);
   const cpu0 = await cpuSeconds(t.proc.pid);
   const stats = await runWaves(t.push, w.waves);
@@ -541,7 +542,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
-  process.exit(1);
-});
+// Run only as the program (bench/query-load.ts imports the workload from here).
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  });
+}

@@ -25,6 +25,7 @@ import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { rulerRingPage } from './ruler/ring.js';
+import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget } from './services/services.js';
@@ -46,6 +47,8 @@ import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
+import { newAlertmanagerModule } from './alertmanager/module.js';
+import { startAdmin } from './admin/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -85,6 +88,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     reloadPeriodMs: Number(config.values.get('runtime-config.reload-period') ?? 10_000),
   });
   runtimeConfig.start();
+  // Enterprise: the admin state (read back before listening), the admin API and, with
+  // -auth.type=enterprise, token auth; instance limits are a layer of the runtime config.
+  const admin = await startAdmin(config, runtimeConfig);
   let storage: Storage;
   let executor: PushExecutor;
   if (deps.storage !== undefined) {
@@ -158,6 +164,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
+  // The multi-tenant Alertmanager runs in the monolithic process and with -target=alertmanager.
+  const alertmanager = config.target === 'all' || config.target === 'alertmanager' ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
+  if (alertmanager !== undefined && !modules.includes('alertmanager')) {
+    modules.push('alertmanager');
+    services.add('alertmanager');
+    services.set('alertmanager', 'Starting');
+  }
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
@@ -203,10 +216,23 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
-  const ruler: RulerModule | undefined =
-    config.target === 'all' || modules.includes('ruler')
-      ? newRulerModule({ config, registry, queryExecutor, pushExecutor: executor, limits: (t) => runtimeConfig.limits(t), limitValues: runtimeConfig, writeGate })
-      : undefined;
+  const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
+  ruleIngestionRates.start();
+  const runsRuler = config.target === 'all' || modules.includes('ruler');
+  const ruler: RulerModule | undefined = runsRuler
+    ? newRulerModule({
+        config,
+        registry,
+        queryExecutor,
+        pushExecutor: executor,
+        limits: (t) => runtimeConfig.limits(t),
+        limitValues: runtimeConfig,
+        writeGate,
+        onIngested: (t, n) => ruleIngestionRates.add(t, n),
+        expand: newAlertExpander(),
+        templateCheck,
+      })
+    : undefined;
   let listenPort = 0;
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
@@ -217,7 +243,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t), { ha: haTracker, onIngested })
       : undefined,
     haTracker: runsDistributor ? haTracker : undefined,
-    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage) : undefined,
+    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates) : undefined,
     cardinality:
       runsQuerier && native
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
@@ -236,10 +262,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     otlp: runsDistributor ? new OtlpApi(config, executor, registry, writeGate, runtimeConfig) : undefined,
     metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
     compactor: compactor?.api,
+    alertmanager: alertmanager?.api,
+    admin: admin.api,
+    instanceStatus: admin.instanceStatus,
+    enterprise: admin.enterprise,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   listenPort = port;
+  if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
   if (wal !== undefined) {
@@ -278,8 +309,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await server.close(config.gracefulShutdownTimeoutMs);
         await ruler?.stop();
         await compactor?.compactor.stop();
+        await alertmanager?.stop();
         runtimeConfig.stop();
+        await admin.close();
         ingestionRates.stop();
+        ruleIngestionRates.stop();
         await executor.close();
         await queryExecutor.close();
         if (ingesterBlocks !== undefined) {

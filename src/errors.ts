@@ -18,7 +18,11 @@ export type ErrorKind =
   | 'too_large'
   | 'too_many_requests'
   | 'method_not_allowed'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'forbidden'
+  | 'conflict'
+  | 'precondition_failed'
+  | 'precondition_required';
 
 /** ERROR_KINDS maps each kind to its HTTP status and Prometheus errorType. */
 export const ERROR_KINDS: Readonly<Record<ErrorKind, { status: number; errorType: string }>> = {
@@ -40,19 +44,28 @@ export const ERROR_KINDS: Readonly<Record<ErrorKind, { status: number; errorType
   method_not_allowed: { status: 405, errorType: 'bad_data' },
   // A remote-write push whose Content-Type or Content-Encoding the receiver does not take.
   unsupported_media_type: { status: 415, errorType: 'bad_data' },
+  // Enterprise auth: a valid token without the scope or realm the request needs.
+  forbidden: { status: 403, errorType: 'bad_data' },
+  // Admin API: a resource that already exists, a stale If-Match, a missing If-Match.
+  conflict: { status: 409, errorType: 'bad_data' },
+  precondition_failed: { status: 412, errorType: 'bad_data' },
+  precondition_required: { status: 428, errorType: 'bad_data' },
 };
 
 /** AUTH_ERROR_KINDS come from the auth middleware in front of every API, which answers in plain text (as Mimir's). */
-export const AUTH_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['unauthorized', 'too_many_tenants']);
+export const AUTH_ERROR_KINDS: ReadonlySet<ErrorKind> = new Set<ErrorKind>(['unauthorized', 'too_many_tenants', 'forbidden']);
 
 /** ApiError is a failure with a kind; its message is what the client reads. */
 export class ApiError extends Error {
   readonly kind: ErrorKind;
+  /** headers are sent with the error response (e.g. WWW-Authenticate on a 401). */
+  readonly headers: Readonly<Record<string, string>>;
 
-  constructor(kind: ErrorKind, message: string) {
+  constructor(kind: ErrorKind, message: string, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'ApiError';
     this.kind = kind;
+    this.headers = headers;
   }
 
   /** status is the HTTP status code of this error's kind. */

@@ -9,6 +9,7 @@ import { FLAGS } from './config/flags.js';
 import { ConfigError, HelpRequested } from './config/parse.js';
 import { formatDuration } from './config/duration.js';
 import { log } from './log.js';
+import { runTokengen } from './admin/tokengen.js';
 
 function usage(): string {
   let out = 'Usage of mimir:\n';
@@ -58,6 +59,10 @@ async function main(): Promise<void> {
       },
     );
   };
+  if (config.target === 'tokengen') {
+    await runTokengen(config);
+    return;
+  }
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   server = await startServer(config);

@@ -18,9 +18,11 @@ let kernels: Kernels | undefined;
 export default function query(task: QueryTask): WorkerAnswer {
   // Federated tasks (tenants joined by |) reach the worker only with -tenant-federation.enabled.
   kernels ??= federatedKernels(nativeKernels());
+  // A reader limited by label policies gets kernels whose every selection carries them.
+  const own = task.visibility === undefined ? kernels : federatedKernels(nativeKernels({ visibility: task.visibility }));
   let body: Uint8Array;
   try {
-    body = encodeQuerySuccessBytes(applyLimit(evaluateTask(kernels, task), task.limit));
+    body = encodeQuerySuccessBytes(applyLimit(evaluateTask(own, task), task.limit));
   } catch (err) {
     return toFailure(err);
   }

@@ -116,9 +116,9 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
   };
 }
 
-/** startReference starts Prometheus as the reference receiver. */
-export async function startReference(): Promise<RunningTarget> {
-  const proc = await startPrometheus();
+/** startReference starts Prometheus (bin, by default the Debian 2.42 one) as the reference receiver. */
+export async function startReference(bin?: string): Promise<RunningTarget> {
+  const proc = await startPrometheus([], bin);
   return {
     name: 'prometheus',
     proc,

@@ -23,7 +23,11 @@ import type { PrometheusRulesApi } from '../ruler/prometheus-api.js';
 import type { RulerConfigApi } from '../ruler/config-api.js';
 import type { Handler, HttpServer, Request, RouteOptions } from '../server/http.js';
 import type { Scope } from '../auth/scopes.js';
-import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant } from '../tenant/tenant.js';
+import type { AlertmanagerApi } from '../alertmanager/http.js';
+import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant, splitTenants } from '../tenant/tenant.js';
+import { ApiError } from '../errors.js';
+import type { EnterpriseAuth } from '../auth/enterprise.js';
+import type { AdminApi } from '../admin/admin-api.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -50,29 +54,85 @@ export interface Api {
   userStats?: UserStatsApi;
   cardinality?: CardinalityApi;
   compactor?: CompactorApi;
+  alertmanager?: AlertmanagerApi;
+  /** admin is GEM's admin API; with instanceStatus, inactive instances are refused. */
+  admin?: AdminApi;
+  instanceStatus?: InstanceStatus;
+  /** enterprise, when set, is the auth of every tenant route (-auth.type=enterprise). */
+  enterprise?: EnterpriseAuth;
 }
 
-/** authSingleTenant is the auth middleware of routes that take exactly one tenant (401/422/400 otherwise); scope is what the route needs. */
-function authSingleTenant(config: Config, _scope: Scope): (req: Request) => void {
+/**
+ * AUTH holds each server's enterprise auth and admin state (keyed by its Config, so that the
+ * route middleware below finds them without another parameter).
+ */
+const AUTH = new WeakMap<Config, { enterprise?: EnterpriseAuth; instances?: InstanceStatus }>();
+
+/** InstanceStatus tells the status of an instance the admin API knows (undefined: unknown). */
+export type InstanceStatus = (name: string) => string | undefined;
+
+/** inactiveRefused refuses a request to an instance the admin API marked inactive (trust mode too). */
+function inactiveRefused(config: Config, tenant: string): void {
+  const status = AUTH.get(config)?.instances;
+  if (status === undefined) return;
+  for (const id of splitTenants(tenant)) {
+    const s = status(id);
+    if (s !== undefined && s !== 'active') throw new ApiError('forbidden', `instance "${id}" is ${s}`);
+  }
+}
+
+/**
+ * authSingleTenant is the auth middleware of routes that take exactly one tenant (401/422/400
+ * otherwise); scope is what the route needs. With -auth.type=enterprise the token decides the
+ * tenant and must hold the scope and a realm for it (401/403 otherwise).
+ */
+function authSingleTenant(config: Config, scope: Scope): (req: Request) => void {
   return (req) => {
+    const enterprise = AUTH.get(config)?.enterprise;
+    if (enterprise !== undefined) {
+      const a = enterprise.data(req, scope, true);
+      req.tenant = a.tenant;
+      if (a.visibility !== undefined) req.visibility = a.visibility;
+      return;
+    }
     req.tenant = singleTenant(req.headers.get(ORG_ID_HEADER), config);
+    inactiveRefused(config, req.tenant);
   };
 }
 
 /**
  * authTenants is the auth middleware of reads: one tenant, or several joined
- * by `|` when -tenant-federation.enabled is set (401 or 422 otherwise).
+ * by `|` when -tenant-federation.enabled is set (401 or 422 otherwise). With
+ * enterprise auth, the token needs a realm for every tenant, and the realms'
+ * label policies limit what each tenant's reads see.
  */
-function authTenants(config: Config, _scope: Scope): (req: Request) => void {
+function authTenants(config: Config, scope: Scope): (req: Request) => void {
   return (req) => {
+    const enterprise = AUTH.get(config)?.enterprise;
+    if (enterprise !== undefined) {
+      const a = enterprise.data(req, scope, false);
+      req.tenant = a.tenant;
+      if (a.visibility !== undefined) req.visibility = a.visibility;
+      return;
+    }
     req.tenant = joinTenants(requestTenants(req.headers.get(ORG_ID_HEADER), config));
+    inactiveRefused(config, req.tenant);
+  };
+}
+
+/** authAdmin is the auth middleware of the admin API: with enterprise auth, a token with the admin scope. */
+function authAdmin(config: Config): (req: Request) => void {
+  return (req) => {
+    AUTH.get(config)?.enterprise?.admin(req);
   };
 }
 
 /** registerRoutes registers every route and returns the links for the index page. */
 export function registerRoutes(api: Api): IndexLink[] {
   const links: IndexLink[] = [];
+  AUTH.set(api.config, { ...(api.enterprise !== undefined ? { enterprise: api.enterprise } : {}), ...(api.instanceStatus !== undefined ? { instances: api.instanceStatus } : {}) });
   registerOps(api, links);
+  if (api.admin !== undefined) registerAdmin(api, api.admin, links);
   if (api.limits !== undefined) registerLimits(api, api.limits, links);
   if (api.distributor !== undefined) registerDistributor(api, api.distributor, links);
   if (api.metadata !== undefined) registerQuerier(api, api.metadata, links);
@@ -89,6 +149,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.userStats !== undefined) registerUserStats(api, api.userStats, links);
   if (api.cardinality !== undefined) registerCardinality(api, api.cardinality, links);
   if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
+  if (api.alertmanager !== undefined) registerAlertmanager(api, api.alertmanager, links);
   api.server.notFound();
   return links;
 }
@@ -308,4 +369,64 @@ function registerCompactor(api: Api, compactor: CompactorApi, links: IndexLink[]
   api.server.route('GET', '/compactor/tenants', compactor.tenants);
   api.server.route('GET', '/compactor/tenant/:tenant/planned_jobs', compactor.plannedJobs);
   links.push({ section: 'Compactor', href: '/compactor/tenants', title: 'Tenants & compaction jobs' });
+}
+
+function registerAlertmanager(api: Api, am: AlertmanagerApi, links: IndexLink[]): void {
+  const { server, config } = api;
+  const m = am.manager;
+  const read: RouteOptions = { before: authSingleTenant(config, 'alerts:read'), errors: 'text' };
+  const write: RouteOptions = { before: authSingleTenant(config, 'alerts:write'), errors: 'text' };
+  // The configuration API (errors in plain text, as Mimir's http.Error).
+  server.route('GET', '/api/v1/alerts', m.getUserConfig, read);
+  server.route('POST', '/api/v1/alerts', m.setUserConfig, write);
+  server.route('DELETE', '/api/v1/alerts', m.deleteUserConfig, write);
+  server.route('GET', '/multitenant_alertmanager/status', m.statusPage);
+  server.route('GET', '/multitenant_alertmanager/configs', m.listAllConfigs);
+  server.route('GET', '/multitenant_alertmanager/ring', m.ringPage);
+  server.route('POST', '/multitenant_alertmanager/delete_tenant_config', m.deleteTenantConfig, write);
+  // The tenant's Alertmanager: API v2 and its page.
+  const p = String(config.values.get('http.alertmanager-http-prefix') ?? '/alertmanager').replace(/\/$/, '');
+  const v2 = `${p}/api/v2`;
+  server.route('GET', `${v2}/status`, am.getStatus, read);
+  server.route('GET', `${v2}/receivers`, am.getReceivers, read);
+  server.route('GET', `${v2}/alerts`, am.getAlerts, read);
+  server.route('POST', `${v2}/alerts`, am.postAlerts, write);
+  server.route('GET', `${v2}/alerts/groups`, am.getAlertGroups, read);
+  server.route('GET', `${v2}/silences`, am.getSilences, read);
+  server.route('POST', `${v2}/silences`, am.postSilences, write);
+  server.route('GET', `${v2}/silence/:id`, am.getSilence, read);
+  server.route('DELETE', `${v2}/silence/:id`, am.deleteSilence, write);
+  server.route('GET', `${p}/`, am.page, read);
+  server.route('GET', p, am.page, read);
+  links.push(
+    { section: 'Alertmanager', href: '/multitenant_alertmanager/status', title: 'Status' },
+    { section: 'Alertmanager', href: '/multitenant_alertmanager/ring', title: 'Ring status' },
+    { section: 'Alertmanager', href: `${p}/`, title: 'Alertmanager UI (needs X-Scope-OrgID)' },
+  );
+}
+
+function registerAdmin(api: Api, admin: AdminApi, links: IndexLink[]): void {
+  // GEM's admin API: errors in plain text; with enterprise auth, a token with the admin scope.
+  const opts: RouteOptions = { before: authAdmin(api.config), errors: 'text' };
+  const base = '/admin/api/v1';
+  const { server } = api;
+  server.route('GET', `${base}/clusters`, admin.listClusters, opts);
+  server.route('GET', `${base}/clusters/:name`, admin.getCluster, opts);
+  server.route('GET', `${base}/instances`, admin.listInstances, opts);
+  server.route('POST', `${base}/instances`, admin.createInstance, opts);
+  server.route('GET', `${base}/instances/:name`, admin.getInstance, opts);
+  server.route('PUT', `${base}/instances/:name`, admin.updateInstance, opts);
+  server.route('DELETE', `${base}/instances/:name`, admin.deleteInstance, opts);
+  server.route('GET', `${base}/accesspolicies`, admin.listAccessPolicies, opts);
+  server.route('POST', `${base}/accesspolicies`, admin.createAccessPolicy, opts);
+  server.route('GET', `${base}/accesspolicies/:name`, admin.getAccessPolicy, opts);
+  server.route('PUT', `${base}/accesspolicies/:name`, admin.updateAccessPolicy, opts);
+  server.route('DELETE', `${base}/accesspolicies/:name`, admin.deleteAccessPolicy, opts);
+  server.route('GET', `${base}/tokens`, admin.listTokens, opts);
+  server.route('POST', `${base}/tokens`, admin.createToken, opts);
+  server.route('GET', `${base}/tokens/:name`, admin.getToken, opts);
+  server.route('DELETE', `${base}/tokens/:name`, admin.deleteToken, opts);
+  server.route('GET', `${base}/licenses`, admin.licenses, opts);
+  server.route('GET', `${base}/features`, admin.features, opts);
+  links.push({ section: 'Admin API', href: `${base}/instances`, title: 'Instances (GEM admin API)' });
 }

@@ -36,6 +36,7 @@ export const TARGETS = [
   'compactor',
   'ruler',
   'alertmanager',
+  'tokengen',
 ] as const;
 
 /** RULER_FLAGS are the ruler's settings (-ruler.*, -ruler-storage.*), with Mimir's names and defaults. */
@@ -548,7 +549,67 @@ export const FLAGS: readonly FlagDef[] = [
     default: 96_000,
     help: 'Largest Retry-After sent, whatever the Retry-Attempt (at least 1s).',
   },
+  // Enterprise (GEM): authentication, the admin API's state, the license, tokengen.
+  {
+    name: 'auth.type',
+    yaml: 'auth.type',
+    type: 'string',
+    default: 'trust',
+    choices: ['trust', 'enterprise'],
+    help: 'Authentication of data and admin requests: trust (the X-Scope-OrgID header) or enterprise (tokens of the admin API: Basic auth with the instance as user and the token as password, or Bearer).',
+  },
+  {
+    name: 'auth.token-cache-ttl',
+    yaml: 'auth.token_cache_ttl',
+    type: 'duration',
+    default: 10_000,
+    help: 'How long a verified token is remembered, and how often the admin state is re-read from storage: a token or access policy deleted elsewhere is refused within it.',
+  },
+  { name: 'cluster-name', yaml: 'cluster_name', type: 'string', default: 'mimir-native', help: 'Name of this cluster, as the admin API and access policy realms name it.' },
+  {
+    name: 'admin.client.backend',
+    yaml: 'admin_client.storage.backend',
+    type: 'string',
+    default: 'filesystem',
+    choices: ['filesystem', 's3'],
+    help: 'Where the admin API keeps instances, access policies and tokens: filesystem or s3 (the -blocks-storage.s3.* settings).',
+  },
+  { name: 'admin.client.filesystem.dir', yaml: 'admin_client.storage.filesystem.dir', type: 'string', default: 'admin', help: 'Directory of the admin state with the filesystem backend.' },
+  { name: 'admin.client.s3.bucket-name', yaml: 'admin_client.storage.s3.bucket_name', type: 'string', default: '', help: 'S3 bucket of the admin state (empty: -blocks-storage.s3.bucket-name).' },
+  { name: 'admin.client.storage-prefix', yaml: 'admin_client.storage.storage_prefix', type: 'string', default: 'gem-admin', help: 'Prefix of the admin state objects in their bucket.' },
+  { name: 'license.path', yaml: 'license.path', type: 'string', default: '', help: 'GEM license file (a JWT); empty: a built-in license for this cluster that never expires.' },
+  { name: 'tokengen.token-file', yaml: 'tokengen.token_file', type: 'string', default: '', help: 'With -target=tokengen, the file the admin token is written to (it must not exist).' },
   ...RULER_FLAGS,
+  // Alertmanager (src/alertmanager/).
+  { name: 'http.alertmanager-http-prefix', yaml: 'api.alertmanager_http_prefix', type: 'string', default: '/alertmanager', help: 'HTTP URL path under which the Alertmanager UI and API v2 are served.' },
+  { name: 'alertmanager.storage.path', yaml: 'alertmanager.data_dir', type: 'string', default: './data-alertmanager/', help: 'Directory where each tenant keeps its Alertmanager state (silences and notification log).' },
+  { name: 'alertmanager.storage.retention', yaml: 'alertmanager.retention', type: 'duration', default: 120 * 3_600_000, help: 'How long to keep expired silences and notification log entries.' },
+  { name: 'alertmanager.web.external-url', yaml: 'alertmanager.external_url', type: 'string', default: '', help: 'URL under which the Alertmanager is reached from outside (templates and links); empty: http://localhost:<port><prefix>.' },
+  { name: 'alertmanager.configs.fallback', yaml: 'alertmanager.fallback_config_file', type: 'string', default: '', help: 'Configuration file used for tenants without a configuration of their own.' },
+  { name: 'alertmanager.configs.poll-interval', yaml: 'alertmanager.poll_interval', type: 'duration', default: 15_000, help: 'How often the tenants\' configurations are synced from storage.' },
+  { name: 'alertmanager.persist-interval', yaml: 'alertmanager.persist_interval', type: 'duration', default: 15 * 60_000, help: 'How often each tenant\'s state is written to object storage.' },
+  { name: 'alertmanager.max-config-size-bytes', yaml: 'limits.alertmanager_max_config_size_bytes', type: 'int', default: 0, help: 'Maximum size of a tenant\'s configuration file in bytes (0 = no limit).' },
+  { name: 'alertmanager.max-templates-count', yaml: 'limits.alertmanager_max_templates_count', type: 'int', default: 0, help: 'Maximum number of templates in a tenant\'s configuration (0 = no limit).' },
+  { name: 'alertmanager.max-template-size-bytes', yaml: 'limits.alertmanager_max_template_size_bytes', type: 'int', default: 0, help: 'Maximum size of one template in a tenant\'s configuration (0 = no limit).' },
+  {
+    name: 'alertmanager.receivers-firewall-block-cidr-networks',
+    yaml: 'limits.alertmanager_receivers_firewall_block_cidr_networks',
+    type: 'string',
+    default: '',
+    list: true,
+    help: 'Comma-separated CIDR networks receivers may not send notifications to.',
+  },
+  {
+    name: 'alertmanager.receivers-firewall-block-private-addresses',
+    yaml: 'limits.alertmanager_receivers_firewall_block_private_addresses',
+    type: 'bool',
+    default: false,
+    help: 'Refuse to send notifications to private network addresses.',
+  },
+  { name: 'alertmanager-storage.backend', yaml: 'alertmanager_storage.backend', type: 'string', default: 'filesystem', choices: ['s3', 'filesystem'], help: 'Where tenants\' Alertmanager configurations and state are stored: filesystem or s3.' },
+  { name: 'alertmanager-storage.filesystem.dir', yaml: 'alertmanager_storage.filesystem.dir', type: 'string', default: 'alertmanager', help: 'Directory of the filesystem backend.' },
+  { name: 'alertmanager-storage.s3.bucket-name', yaml: 'alertmanager_storage.s3.bucket_name', type: 'string', default: '', help: 'S3 bucket of the s3 backend (the other S3 settings are -blocks-storage.s3.*).' },
+  { name: 'alertmanager-storage.s3.endpoint', yaml: 'alertmanager_storage.s3.endpoint', type: 'string', default: '', help: 'S3 endpoint of the s3 backend; empty: -blocks-storage.s3.endpoint.' },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

@@ -105,6 +105,8 @@ export class UserStatsApi {
   constructor(
     private readonly rates: IngestionRates,
     private readonly heads: HeadStatsSource,
+    /** ruleRates are the samples the ruler stored per tenant (its recording rules and ALERTS). */
+    private readonly ruleRates?: IngestionRates,
   ) {}
 
   private series(): Map<string, number> {
@@ -113,15 +115,14 @@ export class UserStatsApi {
 
   private statsFor(tenant: string, series: Map<string, number>): UserStats {
     const api = this.rates.rate(tenant);
-    // Rule samples are pushed by the ruler, which does not exist yet.
-    const rule = 0;
+    const rule = this.ruleRates?.rate(tenant) ?? 0;
     return { ingestionRate: api + rule, numSeries: series.get(tenant) ?? 0, APIIngestionRate: api, RuleIngestionRate: rule };
   }
 
   /** all lists every tenant's stats, most series first, then by tenant. */
   all(): UserIdStats[] {
     const series = this.series();
-    const tenants = new Set([...series.keys(), ...this.rates.tenants()]);
+    const tenants = new Set([...series.keys(), ...this.rates.tenants(), ...(this.ruleRates?.tenants() ?? [])]);
     const out = [...tenants].map((t) => ({ userID: t, ...this.statsFor(t, series) }));
     out.sort((a, b) => b.numSeries - a.numSeries || (a.userID < b.userID ? -1 : a.userID > b.userID ? 1 : 0));
     return out;

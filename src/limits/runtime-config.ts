@@ -47,7 +47,11 @@ export interface RuntimeConfig {
  * parseRuntimeConfig parses the runtime configuration files' texts (later files win field by
  * field) on top of the default values; throws a ConfigError naming the file and the problem.
  */
-export function parseRuntimeConfig(files: ReadonlyArray<{ name: string; text: string }>, defaults: ConfigValues): RuntimeConfig {
+export function parseRuntimeConfig(
+  files: ReadonlyArray<{ name: string; text: string }>,
+  defaults: ConfigValues,
+  instances: ReadonlyMap<string, Record<string, unknown>> = new Map(),
+): RuntimeConfig {
   const perTenant = new Map<string, Array<{ source: string; fields: Record<string, unknown> }>>();
   for (const { name, text } of files) {
     const doc = parseDocument(text, { uniqueKeys: true });
@@ -71,6 +75,12 @@ export function parseRuntimeConfig(files: ReadonlyArray<{ name: string; text: st
         perTenant.set(tenant, list);
       }
     }
+  }
+  // The admin API's instance limits, on top of the files' overrides.
+  for (const [tenant, fields] of instances) {
+    const list = perTenant.get(tenant) ?? [];
+    list.push({ source: `the limits of instance ${tenant}`, fields });
+    perTenant.set(tenant, list);
   }
   const tenants = new Map<string, TenantLimits>();
   for (const [tenant, list] of perTenant) {
@@ -112,6 +122,32 @@ export function renderRuntimeConfig(rc: RuntimeConfig, defaults: ConfigValues, m
   return stringify({ overrides }, { lineWidth: 0 });
 }
 
+/**
+ * instanceLimitFields picks, from an admin API instance's `limits`, the fields that are limits
+ * here (others are kept by the instance and not applied); GEM writes durations as integer
+ * nanoseconds, which become durations.
+ */
+export function instanceLimitFields(limits: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const def of LIMIT_FLAGS) {
+    const field = limitField(def);
+    if (!(field in limits)) continue;
+    const v = limits[field];
+    out[field] = def.type === 'duration' && typeof v === 'number' && v !== 0 ? `${v / 1e6}ms` : v;
+  }
+  return out;
+}
+
+/** checkInstanceLimits throws a ConfigError when an instance's limits do not parse. */
+export function checkInstanceLimits(limits: Readonly<Record<string, unknown>>, defaults: ConfigValues): void {
+  try {
+    parseRuntimeConfig([], defaults, new Map([['instance', instanceLimitFields(limits)]]));
+  } catch (err) {
+    // Only the problem itself: the YAML the limits were turned into is not the client's.
+    throw new ConfigError((err as Error).message.replace(/^error loading runtime config from [^:]*: (yaml: unmarshal errors:\s*)?(line \d+: )?/, '').trim());
+  }
+}
+
 /** Overrides answers each tenant's effective limits. */
 export interface LimitsSource {
   /** limits are the tenant's limits: its overrides on top of the defaults. */
@@ -146,6 +182,9 @@ export function runtimeConfigFiles(flag: string): string[] {
 export class RuntimeConfigManager implements LimitsSource {
   private current: RuntimeConfig = { tenants: new Map() };
   private lastTexts: string | undefined;
+  /** files are the last good files' texts; instances the admin API's instance limits (the layer on top). */
+  private files: Array<{ name: string; text: string }> = [];
+  private instances: ReadonlyMap<string, Record<string, unknown>> = new Map();
   private timer: NodeJS.Timeout | undefined;
   private readonly logger: Logger;
   private readonly readFile: (path: string) => string;
@@ -175,9 +214,29 @@ export class RuntimeConfigManager implements LimitsSource {
     });
     const joined = JSON.stringify(files.map((f) => f.text));
     if (joined === this.lastTexts) return false;
-    this.current = parseRuntimeConfig(files, this.config.values);
+    this.current = parseRuntimeConfig(files, this.config.values, this.instances);
+    this.files = files;
     this.lastTexts = joined;
     return true;
+  }
+
+  /**
+   * setInstanceLimits replaces the admin API's layer (instance name -> its limits) and applies
+   * it at once; an instance whose limits no longer parse is left out and logged.
+   */
+  setInstanceLimits(instances: ReadonlyMap<string, Readonly<Record<string, unknown>>>): void {
+    const layer = new Map<string, Record<string, unknown>>();
+    for (const [name, limits] of instances) {
+      const fields = instanceLimitFields(limits);
+      try {
+        parseRuntimeConfig([], this.config.values, new Map([[name, fields]]));
+        layer.set(name, fields);
+      } catch (err) {
+        this.logger.error('instance limits ignored', { instance: name, err: (err as Error).message });
+      }
+    }
+    this.instances = layer;
+    this.current = parseRuntimeConfig(this.files, this.config.values, layer);
   }
 
   /** start loads the files (throwing when they are bad) and starts the reload timer. */
@@ -216,7 +275,7 @@ export class RuntimeConfigManager implements LimitsSource {
 
   /** render is the /runtime_config text, undefined without -runtime-config.file. */
   render(mode: 'values' | 'diff'): string | undefined {
-    if (!this.configured) return undefined;
+    if (!this.configured && this.instances.size === 0) return undefined;
     return renderRuntimeConfig(this.current, this.config.values, mode);
   }
 }

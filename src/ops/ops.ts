@@ -94,7 +94,7 @@ export interface BuildInfo {
  */
 export const FEATURES: Readonly<Record<string, string>> = {
   ruler_config_api: 'true',
-  alertmanager_config_api: 'false',
+  alertmanager_config_api: 'true',
   query_sharding: 'false',
   federated_rules: 'false',
 };

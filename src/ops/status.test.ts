@@ -46,8 +46,8 @@ t.test('buildinfo in the exact shape Grafana parses', async (t) => {
   for (const [k, v] of Object.entries(body.data)) if (k !== 'features') t.type(v, 'string', k);
   t.equal(body.data.application, 'Grafana Mimir');
   t.ok(isSemver(body.data.version as string), `version ${String(body.data.version)} is semver`);
-  // Only what works is claimed: the ruler configuration API; no Alertmanager configuration API, no sharding, no federated rules yet.
-  t.same(body.data.features, { ruler_config_api: 'true', alertmanager_config_api: 'false', query_sharding: 'false', federated_rules: 'false' });
+  // Only what works is claimed: the ruler and Alertmanager configuration APIs; no sharding, no federated rules yet.
+  t.same(body.data.features, { ruler_config_api: 'true', alertmanager_config_api: 'true', query_sharding: 'false', federated_rules: 'false' });
   t.same(await grafanaFlavour('/prometheus'), { application: 'mimir', version: body.data.version, rulerApiEnabled: true }, 'Grafana sees Mimir at the prefix, with its ruler API');
 });
 

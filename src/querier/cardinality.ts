@@ -120,7 +120,7 @@ export class CardinalityApi {
     const limit = parseLimit(req.form);
     const method = parseCountMethod(req.form);
     const answer = storageCall(() =>
-      this.source.labelNamesCardinality(req.tenant, matchers, this.activeSince(method), limit, limits.labelNamesAndValuesResultsMaxSizeBytes),
+      this.source.labelNamesCardinality(req.tenant, matchers, this.activeSince(method), limit, limits.labelNamesAndValuesResultsMaxSizeBytes, req.visibility?.[req.tenant]),
     );
     if (answer.sizeError !== undefined && answer.sizeError !== null) {
       res.text(500, answer.sizeError + '\n');
@@ -142,7 +142,7 @@ export class CardinalityApi {
       res.text(400, labelNamesLimitMessage(max, names.length));
       return;
     }
-    res.json(200, storageCall(() => this.source.labelValuesCardinality(req.tenant, names, matchers, this.activeSince(method), limit)));
+    res.json(200, storageCall(() => this.source.labelValuesCardinality(req.tenant, names, matchers, this.activeSince(method), limit, req.visibility?.[req.tenant])));
   };
 
   /** activeSeries answers /api/v1/cardinality/active_series. */
@@ -150,6 +150,6 @@ export class CardinalityApi {
     this.limits(req.tenant);
     if (!req.form.has('selector')) throw badData("missing 'selector' parameter");
     const matchers = parseSelector(req.form);
-    res.json(200, storageCall(() => this.source.activeSeries(req.tenant, matchers, this.now() - this.activeIdleTimeoutMs)));
+    res.json(200, storageCall(() => this.source.activeSeries(req.tenant, matchers, this.now() - this.activeIdleTimeoutMs, req.visibility?.[req.tenant])));
   };
 }

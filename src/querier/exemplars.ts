@@ -16,6 +16,7 @@ import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
 import { MatchType, type LabelMatcher, type MetricMetadataReader } from '../storage/native.js';
 import { splitTenants } from '../tenant/tenant.js';
+import { visibleTo, type Visibility } from '../auth/visibility.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseTimeParam } from './params.js';
 import { selectTenants, withTenantLabel } from './tenant-federation.js';
 
@@ -70,7 +71,7 @@ export class MetricMetadataApi {
       limits.push(v);
     }
     const json = this.reader.metadataJson(splitTenants(req.tenant), limits[0]!, limits[1]!, req.form.get('metric') ?? '', this.retainPeriodMs, this.now());
-    res.json(200, successEnvelopeRaw(json));
+    res.json(200, successEnvelopeRaw(req.visibility === undefined ? json : this.visibleMetadata(req.tenant, req.visibility, json)));
   };
 
   /** queryExemplars answers /api/v1/query_exemplars. */
@@ -93,21 +94,37 @@ export class MetricMetadataApi {
     }
     const ids = splitTenants(req.tenant);
     if (ids.length === 1) {
-      res.json(200, successEnvelopeRaw(this.read(req.tenant, sets, start, end)));
+      res.json(200, successEnvelopeRaw(this.read(req.tenant, sets, start, end, req.visibility)));
       return;
     }
     const bySeries: ExemplarSeries[] = [];
     for (const [id, own] of this.setsByTenant(ids, sets)) {
-      const part = JSON.parse(this.read(id, own, start, end)) as ExemplarSeries[];
+      const part = JSON.parse(this.read(id, own, start, end, req.visibility)) as ExemplarSeries[];
       for (const s of part) bySeries.push({ seriesLabels: withTenantLabel(s.seriesLabels, id), exemplars: s.exemplars });
     }
     bySeries.sort((a, b) => compareLabels(a.seriesLabels, b.seriesLabels));
     res.json(200, successEnvelopeRaw(JSON.stringify(bySeries)));
   };
 
-  private read(tenant: string, sets: LabelMatcher[][], start: number, end: number): string {
+  /**
+   * visibleMetadata keeps, for a reader limited by label policies, the metric families that have
+   * a series it may see (the metric names come from the storage selection under its policies).
+   */
+  private visibleMetadata(tenant: string, visibility: Visibility, json: string): string {
+    const names = new Set<string>();
+    for (const id of splitTenants(tenant)) {
+      if (visibility[id] === undefined) return json;
+      for (const n of this.reader.visibleMetricNames?.(id, visibility[id]) ?? []) names.add(n);
+    }
+    const all = JSON.parse(json) as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const [name, entries] of Object.entries(all)) if (names.has(name)) out[name] = entries;
+    return JSON.stringify(out);
+  }
+
+  private read(tenant: string, sets: LabelMatcher[][], start: number, end: number, visibility?: Visibility): string {
     try {
-      return this.reader.exemplarsJson(tenant, sets, start, end);
+      return this.reader.exemplarsJson(tenant, sets, start, end, visibleTo(visibility, tenant));
     } catch (err) {
       if (err instanceof ApiError) throw err;
       throw badData(err instanceof Error ? err.message : String(err));

@@ -52,7 +52,7 @@ export class MetadataApi {
     const { mint, maxt, limit } = parseRange(req);
     const sets = parseMatchersParam(matches);
     const fetchLimit = limit > 0 ? limit + 1 : 0;
-    let json = storageCall(() => this.querier.seriesJson(req.tenant, sets, mint, maxt, fetchLimit));
+    let json = storageCall(() => this.querier.seriesJson(req.tenant, sets, mint, maxt, fetchLimit, req.visibility));
     const warnings: string[] = [];
     if (limit > 0) {
       const t = truncateJsonArray(json, limit);
@@ -66,7 +66,7 @@ export class MetadataApi {
   readonly labels = (req: Request, res: Response): void => {
     const { mint, maxt, limit } = parseRange(req);
     const sets = parseMatchersParam(req.form.all('match[]'));
-    const names = storageCall(() => this.querier.labelNames(req.tenant, sets, mint, maxt, limit > 0 ? limit + 1 : 0));
+    const names = storageCall(() => this.querier.labelNames(req.tenant, sets, mint, maxt, limit > 0 ? limit + 1 : 0, req.visibility));
     const { values, warnings } = truncateList(names, limit);
     res.json(200, successEnvelope(values, warnings));
   };
@@ -78,7 +78,7 @@ export class MetadataApi {
     if (name === '' || name.includes('\uFFFD')) throw badData(`invalid label name: ${JSON.stringify(raw)}`);
     const { mint, maxt, limit } = parseRange(req);
     const sets = parseMatchersParam(req.form.all('match[]'));
-    const list = storageCall(() => this.querier.labelValues(req.tenant, name, sets, mint, maxt, limit > 0 ? limit + 1 : 0));
+    const list = storageCall(() => this.querier.labelValues(req.tenant, name, sets, mint, maxt, limit > 0 ? limit + 1 : 0, req.visibility));
     const { values, warnings } = truncateList(list, limit);
     res.json(200, successEnvelope(values, warnings));
   };

@@ -9,6 +9,7 @@
 
 import { ApiError, badData } from '../errors.js';
 import type { Params } from '../server/params.js';
+import type { Visibility } from '../auth/visibility.js';
 import { parseLimitParam, parseTime, parseTimeParam } from './params.js';
 
 /** MAX_POINTS_PER_SERIES is Prometheus's fixed cap on (end-start)/step. */
@@ -34,6 +35,8 @@ export interface QueryTask {
   maxPartialQueryLengthMs?: number;
   /** maxFetchedSeriesPerQuery is the tenant's -querier.max-fetched-series-per-query (absent or 0: none). */
   maxFetchedSeriesPerQuery?: number;
+  /** visibility limits each tenant's series to its label policies (enterprise auth, LBAC). */
+  visibility?: Visibility;
 }
 
 /** QueryRequestParams is what the handlers read before applying server defaults. */

@@ -5,6 +5,7 @@
 // Piscina worker), within a deadline of min(`timeout`, -querier.timeout),
 // and abandoned when the client goes away.
 
+import type { Visibility } from '../auth/visibility.js';
 import type { Config } from '../config/config.js';
 import { ApiError, successEnvelope } from '../errors.js';
 import { log } from '../log.js';
@@ -69,7 +70,7 @@ export class QueryApi {
   };
 
   /** task adds the server's settings to the request's parameters. */
-  task(tenant: string, p: QueryRequestParams, nowMs: number): QueryTask {
+  task(tenant: string, p: QueryRequestParams, nowMs: number, visibility?: Visibility): QueryTask {
     const serverTimeout = this.config.querierTimeoutMs;
     const timeoutMs = p.timeoutMs === undefined ? serverTimeout : Math.min(p.timeoutMs, serverTimeout);
     return {
@@ -84,6 +85,7 @@ export class QueryApi {
       maxSamples: this.config.querierMaxSamples,
       deadline: nowMs + timeoutMs,
       ...this.querierLimits(tenant),
+      ...(visibility !== undefined ? { visibility } : {}),
     };
   }
 
@@ -100,7 +102,7 @@ export class QueryApi {
       const tooLong = totalQueryLengthError(params.startMs, params.endMs, queryLimitsFor(this.limits, req.tenant).maxTotalQueryLengthMs);
       if (tooLong !== undefined) throw new ApiError('bad_data', tooLong);
     }
-    const task = this.task(req.tenant, params, Date.now());
+    const task = this.task(req.tenant, params, Date.now(), req.visibility);
     const abort = new AbortController();
     res.whenDone(() => {
       if (res.aborted) abort.abort(new Error('client closed the request'));

@@ -108,37 +108,37 @@ function mergeSorted(lists: string[][], limit: number): string[] {
  */
 export function federatedSeriesQuerier(inner: SeriesQuerier): SeriesQuerier {
   return {
-    seriesJson(tenant, matcherSets, mint, maxt, limit) {
+    seriesJson(tenant, matcherSets, mint, maxt, limit, visibility) {
       const ids = splitTenants(tenant);
-      if (ids.length === 1) return inner.seriesJson(tenant, matcherSets, mint, maxt, limit);
+      if (ids.length === 1) return inner.seriesJson(tenant, matcherSets, mint, maxt, limit, visibility);
       const series: Labels[] = [];
       for (const [id, sets] of setsByTenant(ids, matcherSets)) {
-        const own = JSON.parse(inner.seriesJson(id, sets, mint, maxt, limit)) as Labels[];
+        const own = JSON.parse(inner.seriesJson(id, sets, mint, maxt, limit, visibility)) as Labels[];
         for (const labels of own) series.push(withTenantLabel(labels, id));
       }
       series.sort(compareLabels);
       return JSON.stringify(limit > 0 ? series.slice(0, limit) : series);
     },
 
-    labelNames(tenant, matcherSets, mint, maxt, limit) {
+    labelNames(tenant, matcherSets, mint, maxt, limit, visibility) {
       const ids = splitTenants(tenant);
-      if (ids.length === 1) return inner.labelNames(tenant, matcherSets, mint, maxt, limit);
+      if (ids.length === 1) return inner.labelNames(tenant, matcherSets, mint, maxt, limit, visibility);
       const lists: string[][] = [];
-      for (const [id, sets] of setsByTenant(ids, matcherSets)) lists.push(inner.labelNames(id, sets, mint, maxt, limit));
+      for (const [id, sets] of setsByTenant(ids, matcherSets)) lists.push(inner.labelNames(id, sets, mint, maxt, limit, visibility));
       const names = mergeSorted(lists, 0);
       // Mimir adds the federation label whether or not any tenant matched.
       names.push(names.includes(TENANT_ID_LABEL) ? ORIGINAL_TENANT_ID_LABEL : TENANT_ID_LABEL);
       return mergeSorted([names], limit);
     },
 
-    labelValues(tenant, name, matcherSets, mint, maxt, limit) {
+    labelValues(tenant, name, matcherSets, mint, maxt, limit, visibility) {
       const ids = splitTenants(tenant);
-      if (ids.length === 1) return inner.labelValues(tenant, name, matcherSets, mint, maxt, limit);
+      if (ids.length === 1) return inner.labelValues(tenant, name, matcherSets, mint, maxt, limit, visibility);
       const selected = setsByTenant(ids, matcherSets);
       if (name === TENANT_ID_LABEL) return mergeSorted([[...selected.keys()]], limit);
       const storageName = name === ORIGINAL_TENANT_ID_LABEL ? TENANT_ID_LABEL : name;
       const lists: string[][] = [];
-      for (const [id, sets] of selected) lists.push(inner.labelValues(id, storageName, sets, mint, maxt, limit));
+      for (const [id, sets] of selected) lists.push(inner.labelValues(id, storageName, sets, mint, maxt, limit, visibility));
       return mergeSorted(lists, limit);
     },
   };

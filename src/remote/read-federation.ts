@@ -97,13 +97,13 @@ export function mergeChunks(parts: Array<Part<SelectedChunks>>): SelectedChunks 
 /** federatedReadStorage wraps the heads so that a joined tenant text reads every tenant it names. */
 export function federatedReadStorage(inner: RemoteReadStorage): RemoteReadStorage {
   return {
-    selectSamples(tenant, matchers, mintMs, maxtMs) {
-      if (!tenant.includes('|')) return inner.selectSamples(tenant, matchers, mintMs, maxtMs);
-      return mergeSamples(relabelled(tenant, matchers, (id, m) => inner.selectSamples(id, m, mintMs, maxtMs)));
+    selectSamples(tenant, matchers, mintMs, maxtMs, visibility) {
+      if (!tenant.includes('|')) return inner.selectSamples(tenant, matchers, mintMs, maxtMs, visibility);
+      return mergeSamples(relabelled(tenant, matchers, (id, m) => inner.selectSamples(id, m, mintMs, maxtMs, visibility)));
     },
-    selectChunks(tenant, matchers, mintMs, maxtMs) {
-      if (!tenant.includes('|')) return inner.selectChunks(tenant, matchers, mintMs, maxtMs);
-      return mergeChunks(relabelled(tenant, matchers, (id, m) => inner.selectChunks(id, m, mintMs, maxtMs)));
+    selectChunks(tenant, matchers, mintMs, maxtMs, visibility) {
+      if (!tenant.includes('|')) return inner.selectChunks(tenant, matchers, mintMs, maxtMs, visibility);
+      return mergeChunks(relabelled(tenant, matchers, (id, m) => inner.selectChunks(id, m, mintMs, maxtMs, visibility)));
     },
   };
 }

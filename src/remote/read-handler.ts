@@ -17,13 +17,15 @@ import type { Response } from '../server/response.js';
 import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
 import { NO_QUERY_LIMITS, queryLimitsFor, SeriesLimiter, type QueryLimitsSource } from '../querier/query-limits.js';
 import { crc32c } from './crc32c.js';
+import { visibleTo, type Visibility } from '../auth/visibility.js';
 import { federatedReadStorage } from './read-federation.js';
 import { ProtoReader, WireType } from './proto-reader.js';
 
 /** RemoteReadStorage is what remote read needs from the head. */
 export interface RemoteReadStorage {
-  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedSamples;
-  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
+  // visibility (LBAC) limits each tenant's series; the native core applies it to the selection.
+  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: Visibility): SelectedSamples;
+  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: Visibility): SelectedChunks;
 }
 
 /** ResponseType is prompb.ReadRequest.ResponseType. */
@@ -342,7 +344,7 @@ export class RemoteReadApi {
     };
     if (type === RESPONSE_SAMPLES) {
       const results = request.queries.map((q) =>
-        encodeQueryResult(select(q, () => this.storage.selectSamples(req.tenant, q.matchers, q.startMs, q.endMs))),
+        encodeQueryResult(select(q, () => this.storage.selectSamples(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility))),
       );
       const body = snappy.compressSync(encodeReadResponse(results));
       res.send(200, body, 'application/x-protobuf', { 'Content-Encoding': 'snappy' });
@@ -350,7 +352,7 @@ export class RemoteReadApi {
     }
     const frames: Buffer[] = [];
     request.queries.forEach((q, i) => {
-      const sel = select(q, () => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs));
+      const sel = select(q, () => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility));
       frames.push(...encodeChunkedFrames(sel, i));
     });
     res.send(200, Buffer.concat(frames), STREAMED_CONTENT_TYPE);
@@ -360,7 +362,7 @@ export class RemoteReadApi {
 /** remoteReadStorage reads the tenants' heads through the native binding. */
 export function remoteReadStorage(): RemoteReadStorage {
   return {
-    selectSamples: (tenant, matchers, mintMs, maxtMs) => loadNative().selectSamples(tenant, matchers, mintMs, maxtMs),
-    selectChunks: (tenant, matchers, mintMs, maxtMs) => loadNative().selectChunks(tenant, matchers, mintMs, maxtMs),
+    selectSamples: (tenant, matchers, mintMs, maxtMs, vis) => loadNative().selectSamples(tenant, matchers, mintMs, maxtMs, undefined, visibleTo(vis, tenant)),
+    selectChunks: (tenant, matchers, mintMs, maxtMs, vis) => loadNative().selectChunks(tenant, matchers, mintMs, maxtMs, visibleTo(vis, tenant)),
   };
 }

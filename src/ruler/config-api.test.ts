@@ -68,7 +68,7 @@ rules:
       labels:
           severity: page
       annotations:
-          summary: "{{ $labels.instance }} down"
+          summary: '{{ $labels.instance }} down'
 `,
     );
     const list = await req('GET', base, tenant);
@@ -189,4 +189,14 @@ t.test('ruler ring and buildinfo feature', async (t) => {
   t.match(ring.body, /ACTIVE/);
   const info = jsonOf<{ data: { features: Record<string, string> } }>(await req('GET', '/prometheus/api/v1/status/buildinfo', undefined));
   t.equal(info.data.features.ruler_config_api, 'true');
+});
+
+t.test('-ruler.enable-api=false removes the configuration API only', async (t) => {
+  const off = await startTestServer({ 'ruler.enable-api': false }, { storage: new FakeStorage() });
+  t.teardown(() => off.close());
+  const call = (method: string, path: string): Promise<ClientResponse> => httpRequest(off.port, path, { method, headers: { 'X-Scope-OrgID': 'x' } });
+  t.equal((await call('GET', '/prometheus/config/v1/rules')).status, 404);
+  t.equal((await call('GET', '/prometheus/api/v1/rules')).status, 200, 'the read API stays');
+  t.equal((await call('POST', '/ruler/delete_tenant_config')).status, 200, 'the internal endpoints stay');
+  t.equal((await call('GET', '/ruler/rule_groups')).status, 200);
 });

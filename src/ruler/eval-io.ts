@@ -24,6 +24,8 @@ export interface Sample {
   value: number;
   /** tsMs is the sample's timestamp (the evaluation time). */
   tsMs: number;
+  /** histogram marks a native histogram sample (value is then 0, as Prometheus's Sample.F). */
+  histogram?: boolean;
 }
 
 /** RuleQuerier evaluates an instant query; it throws with the engine's text on failure. */
@@ -83,7 +85,8 @@ export function parseAnswer(body: Uint8Array, tsMs: number): Sample[] {
       const out: Sample[] = [];
       for (const s of data.result as Array<{ metric: Labels; value?: [number, string]; histogram?: unknown }>) {
         // Native histogram samples carry no float value; their float part is 0, as Prometheus's Sample.F.
-        out.push({ metric: s.metric, value: s.value === undefined ? 0 : parseGoFloat(s.value[1]), tsMs });
+        if (s.value === undefined) out.push({ metric: s.metric, value: 0, tsMs, histogram: true });
+        else out.push({ metric: s.metric, value: parseGoFloat(s.value[1]), tsMs });
       }
       return out;
     }
@@ -149,7 +152,13 @@ export function encodeRuleWriteRequest(samples: OutSample[]): Buffer {
 }
 
 /** executorAppender writes rule results through the distributor's push executor. */
-export function executorAppender(config: Config, executor: PushExecutor, limits: (tenant: string) => Limits, gate: () => string | undefined = () => undefined): RuleAppender {
+export function executorAppender(
+  config: Config,
+  executor: PushExecutor,
+  limits: (tenant: string) => Limits,
+  gate: () => string | undefined = () => undefined,
+  onIngested?: (tenant: string, acceptedSamples: number) => void,
+): RuleAppender {
   return {
     append: async (tenant, samples) => {
       if (samples.length === 0) return;
@@ -163,6 +172,7 @@ export function executorAppender(config: Config, executor: PushExecutor, limits:
       const outcome = await executor.run({ tenant, body, limits: ingestLimits(limits(tenant), Date.now()), maxRecvMsgSize: Math.max(config.maxRecvMsgSize, raw.length) });
       if (outcome.kind !== 'ingested') throw new Error(outcome.kind === 'too_large' ? 'rule result too large' : outcome.message);
       const r = outcome.result;
+      onIngested?.(tenant, r.acceptedSamples);
       if (r.errorMessage !== undefined && r.errorMessage !== '') throw new Error(r.errorMessage);
     },
   };

@@ -37,6 +37,8 @@ const srv = await startTestServer({
   'ruler.alertmanager-url': `http://127.0.0.1:${(am.address() as AddressInfo).port}`,
   'ruler.external.url': 'http://ruler.example:9009/prometheus',
   'ruler.resend-delay': 1000,
+  'ruler.tenant-federation.enabled': true,
+  'ingester.rate-update-period': 1000,
 });
 t.teardown(() => srv.close());
 
@@ -167,6 +169,38 @@ t.test('firing alerts reach the Alertmanager with the tenant', async (t) => {
   t.ok(Date.parse(alert.endsAt as string) > Date.parse(alert.startsAt as string), 'endsAt is the validity horizon');
   // Re-sent every resend delay while firing.
   await until('a resend', async () => (received.filter((r) => r.alerts.some((a) => (a.labels as Record<string, string>).alertname === 'InstanceDown')).length >= 2 ? true : undefined));
+});
+
+t.test('federated group reads its source tenants and writes to its own', async (t) => {
+  const other = await req('POST', '/api/v1/push', 'eval-3', encodeWriteRequestSnappy([{ labels: [['__name__', 'up'], ['instance', 'i9'], ['job', 'node']], samples: [[Date.now(), 1]] }]), REMOTE_WRITE_HEADERS);
+  t.equal(other.status, 200);
+  const fed = 'name: fed\ninterval: 1s\nsource_tenants: [eval-1, eval-3]\nrules:\n  - record: fed:up:count\n    expr: count(up)\n';
+  t.equal((await req('POST', '/prometheus/config/v1/rules/fed', 'eval-fed', fed)).status, 202);
+  const rows = await until('fed:up:count', async () => {
+    const r = await query('eval-fed', 'fed:up:count');
+    return r.length === 1 ? r : undefined;
+  });
+  t.equal(rows[0]!.value[1], '4', 'three series of eval-1 and one of eval-3');
+  t.same(await query('eval-1', 'fed:up:count'), [], 'written to the group owner only');
+  const groups = jsonOf<{ data: { groups: Array<{ sourceTenants: string[] }> } }>(await req('GET', '/prometheus/api/v1/rules', 'eval-fed')).data.groups;
+  t.same(groups[0]!.sourceTenants, ['eval-1', 'eval-3']);
+});
+
+t.test('ruler metrics under Mimir names', async (t) => {
+  const m = (await httpRequest(srv.port, '/metrics')).body;
+  t.match(m, /cortex_prometheus_rule_evaluations_total\{user="eval-1",rule_group="infra;availability"\} [1-9]/);
+  t.match(m, /cortex_prometheus_rule_evaluation_failures_total\{user="eval-1",rule_group="infra;broken"\} [1-9]/);
+  t.match(m, /cortex_prometheus_rule_group_last_duration_seconds\{user="eval-1",rule_group="infra;availability"\}/);
+  t.match(m, /cortex_prometheus_rule_group_rules\{user="eval-1",rule_group="infra;availability"\} 2/);
+  t.match(m, /cortex_prometheus_notifications_sent_total\{user="eval-1"\} [1-9]/);
+});
+
+t.test('rule samples count in the rule ingestion rate', async (t) => {
+  const stats = await until('RuleIngestionRate', async () => {
+    const s = jsonOf<{ RuleIngestionRate: number; APIIngestionRate: number }>(await req('GET', '/api/v1/user_stats', 'eval-1'));
+    return s.RuleIngestionRate > 0 ? s : undefined;
+  });
+  t.ok(stats.RuleIngestionRate > 0);
 });
 
 t.test('another tenant sees nothing', async (t) => {

@@ -1,6 +1,6 @@
 // go-format.ts renders values as Go does where the ruler's answers need it:
 // time.Time in JSON (RFC 3339 with nanoseconds, trailing zeros dropped), the
-// zero time, strconv.FormatFloat(v, 'e', -1, 64), and url.QueryEscape.
+// zero time and strconv.FormatFloat(v, 'e', -1, 64).
 
 /** GO_ZERO_TIME is Go's time.Time{} as JSON writes it. */
 export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -25,16 +25,4 @@ export function formatFloatE(v: number): string {
   const m = /^(-?[\d.]+)e([+-])(\d+)$/.exec(v.toExponential());
   if (m === null) return String(v);
   return `${m[1]}e${m[2]}${m[3]!.padStart(2, '0')}`;
-}
-
-/** queryEscape is Go's url.QueryEscape. */
-export function queryEscape(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(b);
-    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
-    else if (c === ' ') out += '+';
-    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
 }

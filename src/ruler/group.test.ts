@@ -229,3 +229,18 @@ t.test('missed iterations are counted and skipped, never bunched', async (t) => 
   t.ok(missed.length === 1 && missed[0]!.value >= 2, `missed iterations counted: ${JSON.stringify(missed)}`);
   t.ok(calls <= 9, `no bunching: ${calls} evaluations in 900ms`);
 });
+
+t.test('a reload keeps alert state of unchanged rules and marks removed rules stale', async (t) => {
+  const first = setup(group([rule({ alert: 'A', expr: 'x', forMs: 60_000 }), rule({ record: 'gone', expr: 'y' })]));
+  first.q.answers.set('x', [{ metric: { i: '1' }, value: 1 }]);
+  first.q.answers.set('y', [{ metric: { j: '1' }, value: 2 }]);
+  await first.g.eval(0);
+  const appended: OutSample[][] = [];
+  const opts = { ...(first.g as unknown as { opts: GroupOptions }).opts, appender: { append: async (_t: string, s: OutSample[]) => void appended.push(s) } };
+  const next = new RuleGroup('tenant', 'ns', group([rule({ alert: 'A', expr: 'x', forMs: 60_000 })]), opts, first.g);
+  const a = next.rules[0] as AlertingRule;
+  t.equal([...a.active.values()][0]!.activeAt, 0, 'pending alert kept across the reload');
+  await next.eval(10_000);
+  const stale = appended.flat().filter((s) => s.stale === true);
+  t.same(stale.map((s) => [s.metric.__name__, s.tsMs]), [['gone', 10_000]], 'the removed rule series marked stale');
+});

@@ -64,6 +64,8 @@ export class RuleGroup {
   private stopped = false;
   private running: Promise<void> | undefined;
   private shouldRestore = true;
+  /** staleSeries are series of rules removed by a reload, marked stale after the next evaluation (Prometheus's cleanupStaleSeries). */
+  private staleSeries: Labels[] = [];
   /** lastEvaluation is the wall-clock start of the last iteration (ms, 0 = never). */
   lastEvaluation = 0;
   /** evaluationSeconds is how long the last iteration took. */
@@ -106,10 +108,12 @@ export class RuleGroup {
       const id = ruleIdentity(r);
       byIdentity.set(id, [...(byIdentity.get(id) ?? []), i]);
     });
+    const taken = new Set<number>();
     this.rules.forEach((r, i) => {
       const list = byIdentity.get(ruleIdentity(r));
       if (list === undefined || list.length === 0) return;
       const j = list.shift()!;
+      taken.add(j);
       const old = from.rules[j]!;
       this.seriesInPreviousEval[i] = from.seriesInPreviousEval[j]!;
       r.health = old.health;
@@ -120,6 +124,9 @@ export class RuleGroup {
         r.active = old.active;
         r.restored = old.restored;
       }
+    });
+    from.rules.forEach((_, j) => {
+      if (!taken.has(j)) for (const m of from.seriesInPreviousEval[j]!.values()) this.staleSeries.push(m);
     });
   }
 
@@ -148,11 +155,13 @@ export class RuleGroup {
       }
       first = false;
       lastTs = ts;
-      this.running = this.iterate(ts).finally(() => {
-        this.running = undefined;
-        if (this.stopped) return;
-        this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
-      });
+      this.running = this.iterate(ts)
+        .catch((err: unknown) => this.opts.logger.error('rule group evaluation failed', { user: this.tenant, group: this.def.name, err: err instanceof Error ? err.message : String(err) }))
+        .finally(() => {
+          this.running = undefined;
+          if (this.stopped) return;
+          this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
+        });
     };
     this.timer = setTimeout(tick, Math.max(0, lastTs + this.intervalMs - this.now()));
   }
@@ -229,6 +238,15 @@ export class RuleGroup {
         this.seriesInPreviousEval[i] = new Map([...this.seriesInPreviousEval[i]!, ...returned]);
       }
       this.finishRule(rule, started);
+    }
+    if (this.staleSeries.length > 0 && !this.stopped) {
+      const stale = this.staleSeries.map((metric) => ({ metric, tsMs: ts - this.queryOffsetMs, value: NaN, stale: true }));
+      this.staleSeries = [];
+      try {
+        await this.opts.appender.append(this.tenant, stale);
+      } catch (err) {
+        this.opts.logger.warn('Adding stale sample failed', { user: this.tenant, group: this.def.name, err: err instanceof Error ? err.message : String(err) });
+      }
     }
   }
 

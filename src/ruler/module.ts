@@ -66,6 +66,8 @@ export interface RulerModuleDeps {
   bucket?: Bucket;
   expand?: Expander;
   templateCheck?: TemplateCheck;
+  /** onIngested sees the samples the ruler stored per tenant (the rule ingestion rate of /api/v1/user_stats). */
+  onIngested?: (tenant: string, acceptedSamples: number) => void;
 }
 
 /** RulerModule is the assembled ruler. */
@@ -108,7 +110,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
     logger,
     group: {
       querier: executorQuerier(config, deps.queryExecutor, deps.limitValues),
-      appender: executorAppender(config, deps.pushExecutor, deps.limits, deps.writeGate),
+      appender: executorAppender(config, deps.pushExecutor, deps.limits, deps.writeGate, deps.onIngested),
       expand: deps.expand ?? plainExpander,
       metrics,
       logger,

@@ -8,7 +8,8 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Labels } from '../promql/engine/types.js';
 import type { Logger } from '../log.js';
-import { goTime, queryEscape } from './go-format.js';
+import { queryEscape } from '../template/index.js';
+import { goTime } from './go-format.js';
 import type { RulerMetrics } from './metrics.js';
 import type { Alert } from './rules.js';
 

@@ -53,7 +53,7 @@ export class RuleStore {
     return entries.filter((e) => e.endsWith('/')).map((e) => e.slice(RULES_PREFIX.length, -1)).filter((u) => u !== '');
   }
 
-  /** listGroups lists a tenant's groups (of one namespace when given), sorted by namespace then name. */
+  /** listGroups lists a tenant's groups (of one namespace when given) in the bucket's key order (as Mimir lists them). */
   async listGroups(user: string, namespace = ''): Promise<GroupKey[]> {
     const prefix = `${RULES_PREFIX}${user}/` + (namespace === '' ? '' : `${encodeKeyPart(namespace)}/`);
     const keys = await this.bucket.list(prefix, { recursive: true });
@@ -68,7 +68,8 @@ export class RuleStore {
       }
       out.push({ namespace: ns, name });
     }
-    out.sort((a, b) => (a.namespace === b.namespace ? cmp(a.name, b.name) : cmp(a.namespace, b.namespace)));
+    const key = (g: GroupKey): string => `${encodeKeyPart(g.namespace)}/${encodeKeyPart(g.name)}`;
+    out.sort((a, b) => cmp(key(a), key(b)));
     return out;
   }
 

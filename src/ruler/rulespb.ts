@@ -5,7 +5,7 @@
 // yaml.v3 marshals it: 4-space indentation, map keys sorted, empty fields
 // left out).
 
-import { stringify } from 'yaml';
+import { Scalar, stringify } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import { ProtoReader, WireType } from '../remote/proto-reader.js';
 import { ProtoWriter } from '../remote/protobuf-writer.js';
@@ -203,9 +203,32 @@ function sortedRecord(m: Record<string, string>): Record<string, string> {
   return out;
 }
 
-/** toYaml marshals a value as Go's yaml.v3 does (4-space indent, no line folding). */
+/** NOT_A_STRING matches plain scalars Go's yaml.v3 would read as another type (null, bool, number, timestamp, base-60). */
+const NOT_A_STRING =
+  /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0[xX][0-9a-fA-F_]+|[-+]?0[oO]?[0-7_]+|[-+]?0[bB][01_]+|[-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|\d{4}-\d\d?-\d\d?(?:(?:[Tt]|[ \t]+)\d\d?:\d\d:\d\d(?:\.\d*)?(?:[ \t]*(?:Z|[-+]\d\d?(?::\d\d)?))?)?)$/;
+
+/** goStyled wraps strings that Go double-quotes (they would read back as another type); other strings are left to the emitter. */
+function goStyled(v: unknown): unknown {
+  if (typeof v === 'string') {
+    if (v === '' || (!v.includes('\n') && NOT_A_STRING.test(v))) {
+      const s = new Scalar(v);
+      s.type = 'QUOTE_DOUBLE';
+      return s;
+    }
+    return v;
+  }
+  if (Array.isArray(v)) return v.map(goStyled);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, goStyled(x)]));
+  return v;
+}
+
+/**
+ * toYaml marshals a value as Go's yaml.v3 does: 4-space indentation, no line folding, strings
+ * plain when they can be, single-quoted when plain is not allowed, double-quoted when they would
+ * read back as another type, literal blocks for several lines.
+ */
 export function toYaml(v: unknown): string {
-  return stringify(v, { indent: 4, indentSeq: true, lineWidth: 0, minContentWidth: 0, sortMapEntries: false });
+  return stringify(goStyled(v), { indent: 4, indentSeq: true, lineWidth: 0, minContentWidth: 0, sortMapEntries: false, singleQuote: true });
 }
 
 /** namespacesYaml renders namespace -> groups (the config API's list answer), namespaces sorted. */

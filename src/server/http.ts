@@ -7,6 +7,7 @@ import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { AUTH_ERROR_KINDS, ApiError, errorEnvelope, toApiError } from '../errors.js';
 import { log } from '../log.js';
+import type { Visibility } from '../auth/visibility.js';
 import { Params, isFormContentType, parseQuery, unescapeComponent } from './params.js';
 import { CONTENT_TYPE, Response } from './response.js';
 
@@ -31,6 +32,8 @@ export interface Request {
   body: Buffer;
   /** tenant is set by the auth step of routes that need one ('' otherwise); a federated read's tenants are joined by `|`. */
   tenant: string;
+  /** visibility, set by enterprise auth, limits each tenant's reads to its label policies (LBAC); absent: all series. */
+  visibility?: Visibility;
 }
 
 /** Handler answers a request; a thrown ApiError becomes an error response. */
@@ -206,8 +209,8 @@ export class HttpServer {
 
   private sendError(r: Response, err: ApiError, format: 'json' | 'text', closeConnection = false): void {
     if (err.kind === 'internal') log.error('request failed', { err: err.message });
-    if (format === 'json' && !AUTH_ERROR_KINDS.has(err.kind)) r.send(err.status, errorEnvelope(err), CONTENT_TYPE.json, {}, closeConnection);
-    else r.send(err.status, err.message + '\n', CONTENT_TYPE.text, {}, closeConnection);
+    if (format === 'json' && !AUTH_ERROR_KINDS.has(err.kind)) r.send(err.status, errorEnvelope(err), CONTENT_TYPE.json, err.headers, closeConnection);
+    else r.send(err.status, err.message + '\n', CONTENT_TYPE.text, err.headers, closeConnection);
   }
 
   /** listen binds host:port (port 0 = ephemeral) and returns the bound port. */

@@ -25,6 +25,7 @@ const STATUS_TEXT: Record<number, string> = {
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
+  428: 'Precondition Required',
   429: 'Too Many Requests',
   499: 'Client Closed Request',
   500: 'Internal Server Error',

@@ -6,6 +6,8 @@
 
 import { createRequire } from 'node:module';
 
+import { visibleTo, type Visibility } from '../auth/visibility.js';
+
 const require = createRequire(import.meta.url);
 
 /** MatchType mirrors Prometheus's labels.MatchType ordering. */
@@ -327,11 +329,11 @@ export interface NativeBinding {
   /** ingestSnappyWriteRequestV2 is ingestSnappyWriteRequest for a remote-write 2.0 body; null when the snappy data is corrupt. */
   ingestSnappyWriteRequestV2?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | null;
   /** seriesJson answers /api/v1/series: a JSON array of label objects for series matching any of the sets and overlapping [mint, maxt]. Throws on an invalid regexp. */
-  seriesJson(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string;
+  seriesJson(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: LabelMatcher[][]): string;
   /** labelNames answers /api/v1/labels (sorted). An empty matcherSets means all series. */
-  labelNames(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string[];
+  labelNames(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: LabelMatcher[][]): string[];
   /** labelValues answers /api/v1/label/{name}/values (sorted). */
-  labelValues(tenant: string, name: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string[];
+  labelValues(tenant: string, name: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: LabelMatcher[][]): string[];
   /** headStats lists every tenant's head figures. */
   headStats(): HeadStats[];
   /** encodeXorChunks encodes samples as Prometheus's head would cut them into XOR chunks (120 samples, 2h range boundaries); returns each chunk's raw bytes (without the encoding byte). */
@@ -374,7 +376,7 @@ export interface NativeBinding {
    * out. Throws on an invalid regexp, and with TOO_MANY_SAMPLES_MESSAGE when more than
    * maxSamples (if given and > 0) samples would be loaded.
    */
-  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number): SelectedSamples;
+  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number, visibility?: LabelMatcher[][]): SelectedSamples;
   /**
    * instantKernel: for each series and each t of evalTimes (ms), the newest sample in
    * (t - lookbackMs, t], absent when none or a staleness marker.
@@ -434,7 +436,7 @@ export interface NativeBinding {
    * of every series matching all matchers (every series for none), series sorted by labels, the
    * open head chunk with its current bytes (remote read's streamed chunks). Throws on an invalid regexp.
    */
-  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
+  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: LabelMatcher[][]): SelectedChunks;
   /**
    * verifyBlock checks the block in blockDir against its declared time range, off the calling
    * thread: index and series decode, series and chunks are ordered and inside [minTime, maxTime],
@@ -453,7 +455,7 @@ export interface NativeBinding {
    */
   metadataJson?(tenants: string[], limit: number, limitPerMetric: number, metric: string, retainPeriodMs: number, nowMs: number): string;
   /** exemplarsJson answers /api/v1/query_exemplars for one tenant: the `data` array. Throws on an invalid regexp. */
-  exemplarsJson?(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number): string;
+  exemplarsJson?(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number, visibility?: LabelMatcher[][]): string;
   /** setExemplarLimit sizes the tenant's exemplar storage (0 drops it), before the WAL replay. */
   setExemplarLimit?(tenant: string, maxExemplars: number): void;
   /** haTrackerStatus lists every elected HA replica, sorted by tenant then cluster. */
@@ -463,11 +465,11 @@ export interface NativeBinding {
    * matching all matchers; activeSinceMs (when not null) counts only series with a sample since.
    * Throws on an invalid regexp.
    */
-  labelNamesCardinality?(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number): CardinalityAnswer;
+  labelNamesCardinality?(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number, visibility?: LabelMatcher[][]): CardinalityAnswer;
   /** labelValuesCardinality answers /api/v1/cardinality/label_values (Mimir's JSON). Throws on an invalid regexp. */
-  labelValuesCardinality?(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number): string;
+  labelValuesCardinality?(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, visibility?: LabelMatcher[][]): string;
   /** activeSeries answers /api/v1/cardinality/active_series: `{"data":[...]}`. Throws on an invalid regexp. */
-  activeSeries?(tenant: string, matchers: LabelMatcher[], sinceMs: number): string;
+  activeSeries?(tenant: string, matchers: LabelMatcher[], sinceMs: number, visibility?: LabelMatcher[][]): string;
   /**
    * selectRange is selectSamples then rangeKernel in one pass over the head and blocks (no flat
    * copy of the samples), without the series that have no value at any step; samples is what
@@ -484,6 +486,7 @@ export interface NativeBinding {
     evalTimes: Float64Array,
     rangeMs: number,
     params: Float64Array,
+    visibility?: LabelMatcher[][],
     maxSamples?: number,
   ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number };
   /**
@@ -517,9 +520,10 @@ export interface Appender {
 
 /** SeriesQuerier is what the metadata read endpoints need from storage. */
 export interface SeriesQuerier {
-  seriesJson(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string;
-  labelNames(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string[];
-  labelValues(tenant: string, name: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number): string[];
+  // visibility (LBAC) limits each tenant's series; the native core applies it to the selection.
+  seriesJson(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: Visibility): string;
+  labelNames(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: Visibility): string[];
+  labelValues(tenant: string, name: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: Visibility): string[];
 }
 
 /** HeadStatsSource is what /metrics and the status pages need from storage. */
@@ -542,9 +546,9 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
     ingest: (tenant, body, limits) => b.ingestWriteRequest(tenant, body, limits),
     ingestSnappy: (tenant, compressed, limits) => b.ingestSnappyWriteRequest(tenant, compressed, limits) ?? undefined,
     ...rw2Appender(b),
-    seriesJson: (...a) => b.seriesJson(...a),
-    labelNames: (...a) => b.labelNames(...a),
-    labelValues: (...a) => b.labelValues(...a),
+    seriesJson: (t, sets, mint, maxt, limit, vis) => b.seriesJson(t, sets, mint, maxt, limit, visibleTo(vis, t)),
+    labelNames: (t, sets, mint, maxt, limit, vis) => b.labelNames(t, sets, mint, maxt, limit, visibleTo(vis, t)),
+    labelValues: (t, name, sets, mint, maxt, limit, vis) => b.labelValues(t, name, sets, mint, maxt, limit, visibleTo(vis, t)),
     headStats: () => b.headStats(),
     ingestOtlp: b.ingestOtlp === undefined ? undefined : (tenant, body, limits, opts) => b.ingestOtlp!(tenant, body, limits, opts),
   };
@@ -632,7 +636,9 @@ export function nativeBlockVerifier(): (dir: string, minTime: number, maxTime: n
 /** MetricMetadataReader is what /api/v1/metadata and /api/v1/query_exemplars need from storage. */
 export interface MetricMetadataReader {
   metadataJson(tenants: string[], limit: number, limitPerMetric: number, metric: string, retainPeriodMs: number, nowMs: number): string;
-  exemplarsJson(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number): string;
+  exemplarsJson(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number, visibility?: LabelMatcher[][]): string;
+  /** visibleMetricNames, when present, lists the metric names of a tenant's series matching one of the selectors (LBAC). */
+  visibleMetricNames?(tenant: string, visibility: LabelMatcher[][]): string[];
 }
 
 /** nativeMetricMetadataReader adapts the binding's metadata and exemplar exports (empty answers when it predates them). */
@@ -640,6 +646,7 @@ export function nativeMetricMetadataReader(): MetricMetadataReader {
   return {
     metadataJson: (...a) => loadNative().metadataJson?.(...a) ?? '{}',
     exemplarsJson: (...a) => loadNative().exemplarsJson?.(...a) ?? '[]',
+    visibleMetricNames: (tenant, visibility) => loadNative().labelValues(tenant, '__name__', [], -Infinity, Infinity, 0, visibility),
   };
 }
 
@@ -655,9 +662,10 @@ export interface HaTrackerState {
 
 /** CardinalitySource is what the cardinality endpoints need from storage. */
 export interface CardinalitySource {
-  labelNamesCardinality(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number): CardinalityAnswer;
-  labelValuesCardinality(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number): string;
-  activeSeries(tenant: string, matchers: LabelMatcher[], sinceMs: number): string;
+  // visibility (LBAC): the tenant's visible-series selectors, applied by the native core.
+  labelNamesCardinality(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number, visibility?: LabelMatcher[][]): CardinalityAnswer;
+  labelValuesCardinality(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, visibility?: LabelMatcher[][]): string;
+  activeSeries(tenant: string, matchers: LabelMatcher[], sinceMs: number, visibility?: LabelMatcher[][]): string;
 }
 
 /** nativeHaTracker adapts the binding's HA tracker export (throws when the binding predates it). */

@@ -486,6 +486,11 @@ function sortedEntries(v: Map<unknown, unknown> | Record<string, unknown>): Arra
 /** methodOf returns the function-valued property `name` of v (a Go method), bound to v. */
 function methodOf(v: object, name: string): ((...a: unknown[]) => unknown) | undefined {
   if (v instanceof Map) {
+    // A Map subclass is a named map type: its own methods come first, as Go looks up methods before keys.
+    const own = (v as unknown as Record<string, unknown>)[name];
+    if (typeof own === 'function' && Object.getPrototypeOf(v) !== Map.prototype && (Map.prototype as unknown as Record<string, unknown>)[name] !== own) {
+      return (own as (...a: unknown[]) => unknown).bind(v);
+    }
     const m = v.get(name);
     return typeof m === 'function' ? (m as (...a: unknown[]) => unknown) : undefined;
   }

@@ -209,6 +209,7 @@ export function lex(input: string): Item[] {
     if (c === '$') {
       advance(1);
       while (pos < input.length && isAlphaNumeric(input[pos]!)) advance(1);
+      if (!atTerminator()) return fail(badCharacter(input[pos]!));
       emit('variable');
       continue;
     }
@@ -221,6 +222,7 @@ export function lex(input: string): Item[] {
       advance(1);
       if (pos < input.length && isAlphaNumeric(input[pos]!)) {
         while (pos < input.length && isAlphaNumeric(input[pos]!)) advance(1);
+        if (!atTerminator()) return fail(badCharacter(input[pos]!));
         emit('field');
       } else {
         emit('dot');
@@ -234,10 +236,7 @@ export function lex(input: string): Item[] {
     if (isAlphaNumeric(c)) {
       while (pos < input.length && isAlphaNumeric(input[pos]!)) advance(1);
       const word = input.slice(start, pos);
-      const next = input[pos] ?? '';
-      if (!(isSpace(next) || next === '' || '.,|:)('.includes(next) || input.startsWith(RIGHT, pos))) {
-        return fail(`bad character ${goQuoteRune(next)}`);
-      }
+      if (!atTerminator()) return fail(badCharacter(input[pos]!));
       if (word === 'true' || word === 'false') emit('bool');
       else if (word === 'nil') emit('nil');
       else if (KEYWORDS.has(word)) emit('keyword');
@@ -263,6 +262,12 @@ export function lex(input: string): Item[] {
       continue;
     }
     return fail(`unrecognized character in action: ${goQuoteRune(c)}`);
+  }
+
+  /** atTerminator tells whether the character at pos may end a word (Go's lexer.atTerminator). */
+  function atTerminator(): boolean {
+    const next = input[pos] ?? '';
+    return next === '' || isSpace(next) || '.,|:)('.includes(next) || input.startsWith(RIGHT, pos);
   }
 
   function lexNumber(): boolean {
@@ -300,6 +305,13 @@ export function lex(input: string): Item[] {
     emit('number');
     return true;
   }
+}
+
+/** badCharacter is Go's lexer error for a character that cannot follow a word (%#U). */
+function badCharacter(c: string): string {
+  const cp = c.codePointAt(0) ?? 0;
+  const u = 'U+' + cp.toString(16).toUpperCase().padStart(4, '0');
+  return cp >= 0x20 && cp !== 0x7f ? `bad character ${u} '${c}'` : `bad character ${u}`;
 }
 
 /** goQuoteRune renders one character as Go's %q of a rune. */

@@ -104,7 +104,6 @@ class Parser {
   private rangeDepth = 0;
   private actionLine = 0;
   private readonly trees = new Map<string, Tree>();
-  private treeName: string;
 
   constructor(
     private readonly name: string,
@@ -112,12 +111,12 @@ class Parser {
     private readonly isFunc: (name: string) => boolean,
   ) {
     this.items = lex(text);
-    this.treeName = name;
   }
 
   private fail(msg: string, line?: number): never {
     const l = line ?? this.items[Math.max(0, this.i - 1)]?.line ?? 1;
-    throw new TemplateError(`template: ${this.treeName}:${l}: ${msg}`);
+    // Go names the source being parsed (ParseName), also inside a {{define}}.
+    throw new TemplateError(`template: ${this.name}:${l}: ${msg}`);
   }
 
   private next(): Item {
@@ -203,14 +202,17 @@ class Parser {
     if (nameItem.type !== 'string' && nameItem.type !== 'rawString') this.unexpected(nameItem, context);
     const name = unquote(nameItem.val, nameItem.type, (m) => this.fail(m));
     this.expect('rightDelim', context);
-    const saved = { vars: this.vars, treeName: this.treeName, rangeDepth: this.rangeDepth };
+    this.parseBody(name, context);
+  }
+
+  /** parseBody parses the body of a {{define}} or {{block}} up to its {{end}} and adds it as template `name`. */
+  private parseBody(name: string, context: string): void {
+    const saved = { vars: this.vars, rangeDepth: this.rangeDepth };
     this.vars = ['$'];
-    this.treeName = name;
     this.rangeDepth = 0;
     const [list, end] = this.itemList();
     if (end.kind !== 'end') this.fail(`unexpected {{else}} in ${context}`, end.line);
     this.vars = saved.vars;
-    this.treeName = saved.treeName;
     this.rangeDepth = saved.rangeDepth;
     this.add({ name, parseName: this.name, text: this.text, root: list });
   }
@@ -328,16 +330,7 @@ class Parser {
     const context = 'block clause';
     const name = this.parseTemplateName(this.nextNonSpace(), context);
     const pipe = this.pipeline(context, 'rightDelim');
-    const saved = { vars: this.vars, treeName: this.treeName, rangeDepth: this.rangeDepth };
-    this.vars = ['$'];
-    this.treeName = name;
-    this.rangeDepth = 0;
-    const [list, end] = this.itemList();
-    if (end.kind !== 'end') this.fail(`unexpected {{else}} in ${context}`, end.line);
-    this.vars = saved.vars;
-    this.treeName = saved.treeName;
-    this.rangeDepth = saved.rangeDepth;
-    this.add({ name, parseName: this.name, text: this.text, root: list });
+    this.parseBody(name, context);
     return { kind: 'template', name, pipe, pos: kw.pos, line: kw.line };
   }
 

@@ -40,6 +40,7 @@ rules:
       severity: page
     annotations:
       summary: down
+      description: '{{ $labels.instance }} of {{ $labels.job }} is {{ $value }} ({{ $value | humanizePercentage }}); {{ with query "sum(up)" }}{{ . | first | value | humanize }} up{{ end }}; {{ range query "up" | sortByLabel "instance" }}{{ .Labels.instance }}={{ .Value }} {{ end }}'
 `;
 await writeFile(rulesFile, `groups:\n${GROUP.replace(/^/gm, '    ').replace(/^ {4}name:/, '  - name:')}`);
 await writeFile(join(dir, 'prometheus.yml'), `global:\n  evaluation_interval: ${INTERVAL_S}s\nrule_files:\n  - ${rulesFile}\nscrape_configs: []\n`);
@@ -114,6 +115,15 @@ for (const selector of ['job:reqs:rate1m', 'instance:up:double', 'ALERTS{alertst
     t.ok(common >= 2, `${common} common samples compared`);
   });
 }
+
+t.test('alerts and their templated annotations are the same in both', async (t) => {
+  type Alerts = { data: { alerts: Array<{ labels: Record<string, string>; annotations: Record<string, string>; state: string; value: string }> } };
+  const mine = (await (await fetch(`http://127.0.0.1:${srv.port}/prometheus/api/v1/alerts`, { headers: { 'X-Scope-OrgID': 'parity' } })).json()) as Alerts;
+  const theirs = (await (await fetch(`${p3.baseUrl}/api/v1/alerts`)).json()) as Alerts;
+  const strip = (a: Alerts): unknown => a.data.alerts.map(({ labels, annotations, state, value }) => ({ labels, annotations, state, value }));
+  t.same(strip(mine), strip(theirs));
+  t.match(mine.data.alerts[0]?.annotations.description, /^i1 of api is 0 \(0%\); 1 up; i1=0 i2=1 $/);
+});
 
 t.test('the alert fires `for` after it became active, in both', async (t) => {
   for (const [who, get] of [

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { checkRuleFile } from '../../src/ruler/rulefmt.js';
+import { templateCheck } from '../../src/ruler/template-funcs.js';
 import { FakeStorage } from '../../src/testing/fake-storage.js';
 import { httpRequest } from '../../src/testing/http-client.js';
 import { startTestServer } from '../../src/testing/server.js';
@@ -42,6 +43,9 @@ const CASES: Array<[string, string, boolean]> = [
   ['braces in record name', rules('      - record: a{b="c"}\n        expr: up\n'), true],
   ['__name__ label', rules('      - alert: a\n        expr: up\n        labels:\n          __name__: x\n'), true],
   ['several errors', rules('      - record: a\n        expr: sum(up\n      - record: b\n        alert: c\n        expr: up\n      - expr: up\n'), true],
+  ['valid templates', rules('      - alert: A\n        expr: up\n        labels:\n          who: "{{ $labels.instance | toUpper }}"\n        annotations:\n          summary: "{{ $value | humanize }} {{ with query \\"up\\" }}{{ . | first | value }}{{ end }}"\n'), true],
+  ['unclosed template action', rules('      - alert: A\n        expr: up\n        annotations:\n          summary: "{{ $labels.instance"\n'), true],
+  ['undefined template function', rules('      - alert: A\n        expr: up\n        labels:\n          x: "{{ nosuchfunc }}"\n'), true],
   ['bad duration', rules('      - alert: a\n        expr: up\n        for: 5x\n'), false],
   ['unknown rule field', rules('      - record: a\n        expr: up\n        foo: 1\n'), false],
   ['unknown group field', 'groups:\n  - name: g\n    foo: 1\n    rules:\n      - record: a\n        expr: up\n', false],
@@ -56,7 +60,7 @@ t.teardown(() => srv.close());
 
 /** ours checks a file as promtool does with our parser and validator: error lines prefixed with the file name. */
 function ours(file: string, text: string): string[] {
-  return checkRuleFile(text, { scheme: 'utf8' }).map((e) => `${file}: ${e}`);
+  return checkRuleFile(text, { scheme: 'utf8', templateCheck }).map((e) => `${file}: ${e}`);
 }
 
 for (const [i, [title, text, viaApi]] of CASES.entries()) {

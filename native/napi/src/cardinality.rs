@@ -45,8 +45,10 @@ pub fn label_names_cardinality(
     active_since_ms: Option<f64>,
     limit: f64,
     max_size_bytes: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<CardinalityAnswer> {
     let set = one_set(matchers)?;
+    let visible = crate::visible(visibility)?;
     let limit = crate::to_limit(limit);
     let max = if max_size_bytes.is_finite() && max_size_bytes >= 0.0 {
         max_size_bytes as u64
@@ -54,7 +56,7 @@ pub fn label_names_cardinality(
         u64::MAX
     };
     let r = match head::db().get(&tenant) {
-        Some(h) => h.label_names_cardinality(&set, method(active_since_ms), limit, max),
+        Some(h) => h.label_names_cardinality(&set, method(active_since_ms), limit, max, &visible),
         None => Ok(
             r#"{"label_values_count_total":0,"label_names_count":0,"cardinality":[]}"#.to_string(),
         ),
@@ -80,8 +82,10 @@ pub fn label_values_cardinality(
     matchers: Vec<LabelMatcher>,
     active_since_ms: Option<f64>,
     limit: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<String> {
     let set = one_set(matchers)?;
+    let visible = crate::visible(visibility)?;
     let names: Vec<&str> = label_names.iter().map(String::as_str).collect();
     Ok(match head::db().get(&tenant) {
         Some(h) => h.label_values_cardinality(
@@ -89,6 +93,7 @@ pub fn label_values_cardinality(
             &set,
             method(active_since_ms),
             crate::to_limit(limit),
+            &visible,
         ),
         None => r#"{"series_count_total":0,"labels":[]}"#.to_string(),
     })
@@ -97,10 +102,16 @@ pub fn label_values_cardinality(
 /// active_series answers /api/v1/cardinality/active_series: the label sets
 /// of the series matching all matchers with a sample since sinceMs.
 #[napi]
-pub fn active_series(tenant: String, matchers: Vec<LabelMatcher>, since_ms: f64) -> Result<String> {
+pub fn active_series(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    since_ms: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
+) -> Result<String> {
     let set = one_set(matchers)?;
+    let visible = crate::visible(visibility)?;
     Ok(match head::db().get(&tenant) {
-        Some(h) => h.active_series_json(&set, crate::ms(since_ms)),
+        Some(h) => h.active_series_json(&set, crate::ms(since_ms), &visible),
         None => r#"{"data":[]}"#.to_string(),
     })
 }

@@ -48,12 +48,14 @@ pub fn exemplars_json(
     matcher_sets: Vec<Vec<LabelMatcher>>,
     start: f64,
     end: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<String> {
     let sets = build_matcher_sets(matcher_sets.iter().map(|set| {
         set.iter()
             .map(|m| (m.kind, m.name.as_str(), m.value.as_str()))
     }))
     .map_err(|e| Error::new(Status::InvalidArg, e))?;
+    let sets = crate::restricted(sets, visibility)?;
     let h = head::db().get(&tenant);
     Ok(exemplars::exemplars_json(
         exemplars::store(),

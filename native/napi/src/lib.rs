@@ -171,6 +171,28 @@ fn matchers(sets: &[Vec<LabelMatcher>]) -> Result<Vec<Vec<Matcher>>> {
     .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
+/// visible builds a read's label-based access policies (GEM's LBAC): the
+/// series it may see match at least one of these sets; none (or absent)
+/// leaves every series visible.
+fn visible(policies: Option<Vec<Vec<LabelMatcher>>>) -> Result<Vec<Vec<Matcher>>> {
+    match policies {
+        Some(p) if !p.is_empty() => matchers(&p),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// restricted is `sets` limited by the read's label-based access policies.
+fn restricted(
+    sets: Vec<Vec<Matcher>>,
+    policies: Option<Vec<Vec<LabelMatcher>>>,
+) -> Result<Vec<Vec<Matcher>>> {
+    let v = visible(policies)?;
+    if v.is_empty() {
+        return Ok(sets);
+    }
+    Ok(tsdb_core::index::visibility::restrict(&sets, &v))
+}
+
 /// core_version is the version of the Rust core.
 #[napi]
 pub fn core_version() -> String {
@@ -356,8 +378,9 @@ pub fn series_json(
     mint: f64,
     maxt: f64,
     limit: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<String> {
-    let sets = matchers(&matcher_sets)?;
+    let sets = restricted(matchers(&matcher_sets)?, visibility)?;
     tsdb_core::store::series_json(&tenant, &sets, ms(mint), ms(maxt), to_limit(limit))
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
@@ -371,8 +394,9 @@ pub fn label_names(
     mint: f64,
     maxt: f64,
     limit: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<Vec<String>> {
-    let sets = matchers(&matcher_sets)?;
+    let sets = restricted(matchers(&matcher_sets)?, visibility)?;
     tsdb_core::store::label_names(&tenant, &sets, ms(mint), ms(maxt), to_limit(limit))
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
@@ -387,8 +411,9 @@ pub fn label_values(
     mint: f64,
     maxt: f64,
     limit: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<Vec<String>> {
-    let sets = matchers(&matcher_sets)?;
+    let sets = restricted(matchers(&matcher_sets)?, visibility)?;
     tsdb_core::store::label_values(&tenant, &name, &sets, ms(mint), ms(maxt), to_limit(limit))
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
@@ -488,12 +513,14 @@ pub fn select_samples(
     mint_ms: f64,
     maxt_ms: f64,
     max_samples: Option<f64>,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<SelectedSamples> {
     let sets = if matchers.is_empty() {
         Vec::new()
     } else {
         self::matchers(std::slice::from_ref(&matchers))?
     };
+    let sets = restricted(sets, visibility)?;
     let limit = to_limit(max_samples.unwrap_or(0.0));
     let sel = tsdb_core::store::select_samples(&tenant, &sets, ms(mint_ms), ms(maxt_ms), limit)
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
@@ -835,12 +862,14 @@ pub fn select_chunks(
     matchers: Vec<LabelMatcher>,
     mint_ms: f64,
     maxt_ms: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<SelectedChunks> {
     let sets = if matchers.is_empty() {
         Vec::new()
     } else {
         self::matchers(std::slice::from_ref(&matchers))?
     };
+    let sets = restricted(sets, visibility)?;
     let sel = tsdb_core::store::select_chunks(&tenant, &sets, ms(mint_ms), ms(maxt_ms))
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
     Ok(sel.into())

@@ -49,6 +49,7 @@ pub fn select_range(
     eval_times: &[f64],
     range_ms: f64,
     params: &[f64],
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
     max_samples: Option<f64>,
 ) -> Result<SelectedRange> {
     let f = RangeFn::from_name(&func).ok_or_else(|| {
@@ -62,6 +63,7 @@ pub fn select_range(
     } else {
         crate::matchers(std::slice::from_ref(&matchers))?
     };
+    let sets = crate::restricted(sets, visibility)?;
     let sel = store::select_range(
         &tenant,
         &sets,

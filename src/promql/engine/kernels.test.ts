@@ -127,8 +127,8 @@ t.test('max samples stops the native selection, fused or flat, before the query 
   // The binding itself stops: fused path and flat selection.
   const params = new Float64Array(0);
   const evalTimes = new Float64Array([1_140_000]);
-  t.equal(b.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, 1000).samples, 1000);
-  t.throws(() => b.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, 999), { message: TOO_MANY_SAMPLES_MESSAGE });
+  t.equal(b.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, undefined, 1000).samples, 1000);
+  t.throws(() => b.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, undefined, 999), { message: TOO_MANY_SAMPLES_MESSAGE });
   t.throws(() => k.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, 999), new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE));
 
   // Through the engine, the query's -querier.max-samples reaches the binding: a spy records each
@@ -139,10 +139,10 @@ t.test('max samples stops the native selection, fused or flat, before the query 
     selectRange: (...args: Parameters<typeof b.selectRange>) => {
       try {
         const r = b.selectRange(...args);
-        calls.push({ fn: 'selectRange', max: args[8] ?? undefined, threw: false });
+        calls.push({ fn: 'selectRange', max: args[9] ?? undefined, threw: false });
         return r;
       } catch (err) {
-        calls.push({ fn: 'selectRange', max: args[8] ?? undefined, threw: true });
+        calls.push({ fn: 'selectRange', max: args[9] ?? undefined, threw: true });
         throw err;
       }
     },

@@ -4,6 +4,7 @@
 // untouched (so staleness-marker NaN bits survive the round trip).
 
 import { loadNative, TOO_MANY_SAMPLES_MESSAGE, type LabelMatcher, type NativeBinding } from '../../storage/native.js';
+import { visibleTo, type Visibility } from '../../auth/visibility.js';
 import { EngineError, type KernelResult, type Kernels, type Labels, type RangeFunction, type SelectedSeries } from './types.js';
 
 /** NativeKernelsOptions configure nativeKernels. */
@@ -12,6 +13,8 @@ export interface NativeKernelsOptions {
   maxSamples?: number;
   /** binding replaces the loaded native module (tests). */
   binding?: NativeBinding;
+  /** visibility limits each tenant's selections to its label policies (LBAC). */
+  visibility?: Visibility;
 }
 
 /** NativeKernels are Kernels plus what only the native side offers. */
@@ -41,7 +44,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
     select(tenant, matchers, mintMs, maxtMs, maxSamples = defaultMax) {
       let sel;
       try {
-        sel = b.selectSamples(tenant, matchers, mintMs, maxtMs, maxSamples);
+        sel = b.selectSamples(tenant, matchers, mintMs, maxtMs, maxSamples, visibleTo(opts.visibility, tenant));
       } catch (err) {
         throw tooManySamples(err);
       }
@@ -65,7 +68,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       if (typeof b.selectRange !== 'function') return undefined;
       let r;
       try {
-        r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples);
+        r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, visibleTo(opts.visibility, tenant), maxSamples);
       } catch (err) {
         throw tooManySamples(err);
       }

@@ -36,12 +36,38 @@ export function s3ConfigFromFlags(config: Config): S3Config {
 
 /** createBucket builds the bucket -blocks-storage.backend names; throws on a bad configuration. */
 export function createBucket(config: Config): Bucket {
-  switch (config.blocksStorageBackend) {
+  return createBackendBucket(config, config.blocksStorageBackend, config.filesystemDir, '');
+}
+
+/**
+ * createBackendBucket builds a bucket of the given backend: a filesystem directory, or an S3
+ * bucket with the -blocks-storage.s3.* settings (bucketName, when not empty, instead of theirs).
+ */
+export function createBackendBucket(config: Config, backend: string, filesystemDir: string, bucketName: string): Bucket {
+  switch (backend) {
     case 'filesystem':
-      return new FilesystemBucket(config.filesystemDir);
-    case 's3':
-      return new S3Bucket(s3ConfigFromFlags(config));
+      return new FilesystemBucket(filesystemDir);
+    case 's3': {
+      const s3 = s3ConfigFromFlags(config);
+      return new S3Bucket(bucketName === '' ? s3 : { ...s3, bucketName });
+    }
     default:
-      throw new Error(`unsupported storage backend: ${config.blocksStorageBackend}`);
+      throw new Error(`unsupported storage backend: ${backend}`);
+  }
+}
+
+/** createAlertmanagerBucket builds the bucket -alertmanager-storage.backend names (S3 credentials shared with -blocks-storage.s3.*). */
+export function createAlertmanagerBucket(config: Config): Bucket {
+  const backend = String(config.values.get('alertmanager-storage.backend') ?? 'filesystem');
+  switch (backend) {
+    case 'filesystem':
+      return new FilesystemBucket(String(config.values.get('alertmanager-storage.filesystem.dir') ?? 'alertmanager'));
+    case 's3': {
+      const s3 = s3ConfigFromFlags(config);
+      const endpoint = String(config.values.get('alertmanager-storage.s3.endpoint') ?? '');
+      return new S3Bucket({ ...s3, bucketName: String(config.values.get('alertmanager-storage.s3.bucket-name') ?? ''), endpoint: endpoint !== '' ? endpoint : s3.endpoint });
+    }
+    default:
+      throw new Error(`unsupported storage backend: ${backend}`);
   }
 }

@@ -1,29 +1,18 @@
-// binaries.ts finds the Go-built peer binaries (prometheus3, promtool3,
-// alertmanager, amtool) on PATH, overridable by an environment variable; in
-// CI a missing binary fails the suite, elsewhere it is skipped with a reason.
+// binaries.ts is the ruler suites' view of the peer binaries (prometheus3,
+// promtool3, alertmanager, amtool): the lookup itself (environment variable,
+// then PATH; never a fixed path) is binary.ts's peerBinary.
 
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { peerBinary, PEERS_INSTALL } from './binary.js';
 
 /** findBinary returns the binary's path: $envVar when set, else the first `name` on PATH; undefined when absent. */
 export function findBinary(name: string, envVar: string): string | undefined {
-  const override = process.env[envVar];
-  if (override !== undefined && override !== '') return override;
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    const p = join(dir, name);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  const b = peerBinary(name, envVar, [name], PEERS_INSTALL);
+  return b.found ? b.path : undefined;
 }
 
 /** requireBinary returns the binary, or: in CI throws (the suite fails), elsewhere returns undefined (the caller skips). */
 export function requireBinary(name: string, envVar: string): string | undefined {
-  const bin = findBinary(name, envVar);
-  if (bin === undefined && process.env['CI'] === 'true') throw new Error(`${name} not found on PATH (set ${envVar})`);
-  return bin;
+  const b = peerBinary(name, envVar, [name], PEERS_INSTALL);
+  if (!b.found && process.env['CI'] === 'true') throw new Error(b.missing);
+  return b.found ? b.path : undefined;
 }

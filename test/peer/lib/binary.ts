@@ -112,3 +112,7 @@ export const PROMTOOL_PEER = peerBinary('promtool', 'PROMTOOL_BIN', ['promtool']
 export const NODE_EXPORTER = peerBinary('node_exporter', 'NODE_EXPORTER_BIN', ['prometheus-node-exporter', 'node_exporter'], DEBIAN_INSTALL);
 /** CHROMIUM is headless Chromium (Debian `chromium`), CHROMIUM_BIN overrides it. */
 export const CHROMIUM = peerBinary('chromium', 'CHROMIUM_BIN', ['chromium', 'chromium-browser'], DEBIAN_INSTALL);
+/** AMTOOL is amtool 0.35 (`amtool`), AMTOOL_BIN overrides it. */
+export const AMTOOL = peerBinary('amtool', 'AMTOOL_BIN', ['amtool'], PEERS_INSTALL);
+/** ALERTMANAGER is Alertmanager 0.35 (`alertmanager`), ALERTMANAGER_BIN overrides it. */
+export const ALERTMANAGER = peerBinary('alertmanager', 'ALERTMANAGER_BIN', ['alertmanager'], PEERS_INSTALL);

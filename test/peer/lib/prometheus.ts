@@ -25,8 +25,8 @@ export interface PrometheusProcess extends ServerProcess {
 /** MINIMAL_CONFIG has no scrape jobs, so the head holds only what is remote-written. */
 const MINIMAL_CONFIG = ['global:', '  scrape_interval: 15s', '  evaluation_interval: 15s', 'scrape_configs: []', ''].join('\n');
 
-/** startPrometheus starts Prometheus with the remote-write receiver on a free port. */
-export async function startPrometheus(extraArgs: string[] = []): Promise<PrometheusProcess> {
+/** startPrometheus starts Prometheus (bin, PROMETHEUS_BIN by default) with the remote-write receiver on a free port. */
+export async function startPrometheus(extraArgs: string[] = [], bin: string = PROMETHEUS_BIN): Promise<PrometheusProcess> {
   const dir = await makeTempDir('peer-prometheus-');
   const dataDir = join(dir, 'data');
   const configFile = join(dir, 'prometheus.yml');
@@ -34,7 +34,7 @@ export async function startPrometheus(extraArgs: string[] = []): Promise<Prometh
   const port = await freePort();
   const proc = await startServer({
     name: 'prometheus',
-    command: PROMETHEUS_BIN,
+    command: bin,
     args: [
       `--config.file=${configFile}`,
       `--storage.tsdb.path=${dataDir}`,

@@ -154,6 +154,8 @@ export const HAND: string[] = [
   '{{len 3}}',
   '{{index .n 0}}',
   '{{slice .l 2 1}}',
+  'a\n{{define "y"}}\n{{.a}{{end}}',
+  '{{define "y"}}{{if}}{{end}}{{end}}',
 ];
 
 /** mulberry32 is a small seeded PRNG, so the generated cases are the same on every run. */

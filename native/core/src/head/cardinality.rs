@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::sync::Arc;
 
+use crate::index::visibility::is_visible;
 use crate::index::{postings_for_matchers, Matcher};
 
 use super::json::write_json_string;
@@ -50,12 +51,15 @@ type NameValues = BTreeMap<String, BTreeMap<String, u64>>;
 impl Head {
     /// counted_series returns the series counted for the matchers and method,
     /// None when that is every series of the head (the postings fast path).
+    /// Only the series matching one of `visible` (label-based access
+    /// control; none when empty) are counted.
     fn counted_series(
         &self,
         matchers: &[Matcher],
         method: CountMethod,
+        visible: &[Vec<Matcher>],
     ) -> Option<Vec<Arc<MemSeries>>> {
-        if matchers.is_empty() && method == CountMethod::InMemory {
+        if matchers.is_empty() && method == CountMethod::InMemory && visible.is_empty() {
             return None;
         }
         let candidates: Vec<Arc<MemSeries>> = {
@@ -69,6 +73,14 @@ impl Head {
                     .collect()
             }
         };
+        let candidates: Vec<Arc<MemSeries>> = if visible.is_empty() {
+            candidates
+        } else {
+            candidates
+                .into_iter()
+                .filter(|s| is_visible(|n| s.labels.get(n), visible))
+                .collect()
+        };
         Some(match method {
             CountMethod::InMemory => candidates,
             CountMethod::Active { since_ms } => candidates
@@ -81,11 +93,15 @@ impl Head {
     /// num_series_counted is the tenant's series total for the method
     /// (Mimir's user stats `numSeries`).
     pub fn num_series_counted(&self, method: CountMethod) -> u64 {
-        match method {
-            CountMethod::InMemory => self.num_series() as u64,
-            CountMethod::Active { .. } => self
-                .counted_series(&[], method)
-                .map_or(0, |v| v.len() as u64),
+        self.num_series_visible(method, &[])
+    }
+
+    /// num_series_visible is [`Head::num_series_counted`] over the series
+    /// matching one of `visible` (all when empty).
+    pub fn num_series_visible(&self, method: CountMethod, visible: &[Vec<Matcher>]) -> u64 {
+        match self.counted_series(&[], method, visible) {
+            None => self.num_series() as u64,
+            Some(v) => v.len() as u64,
         }
     }
 
@@ -96,9 +112,10 @@ impl Head {
         matchers: &[Matcher],
         method: CountMethod,
         only: Option<&BTreeSet<String>>,
+        visible: &[Vec<Matcher>],
     ) -> NameValues {
         let mut out: NameValues = BTreeMap::new();
-        match self.counted_series(matchers, method) {
+        match self.counted_series(matchers, method, visible) {
             None => {
                 let idx = self.index.read();
                 let names: Vec<String> = match only {
@@ -153,8 +170,9 @@ impl Head {
         method: CountMethod,
         limit: usize,
         max_size_bytes: u64,
+        visible: &[Vec<Matcher>],
     ) -> Result<String, String> {
-        let nv = self.name_values(matchers, method, None);
+        let nv = self.name_values(matchers, method, None, visible);
         let mut size = 0u64;
         let mut total = 0u64;
         let mut items: Vec<(&str, u64)> = Vec::with_capacity(nv.len());
@@ -198,10 +216,11 @@ impl Head {
         matchers: &[Matcher],
         method: CountMethod,
         limit: usize,
+        visible: &[Vec<Matcher>],
     ) -> String {
         let only: BTreeSet<String> = names.iter().map(|s| s.to_string()).collect();
-        let nv = self.name_values(matchers, method, Some(&only));
-        let total = self.num_series_counted(method);
+        let nv = self.name_values(matchers, method, Some(&only), visible);
+        let total = self.num_series_visible(method, visible);
         struct Item<'a> {
             name: &'a str,
             series: u64,
@@ -252,9 +271,14 @@ impl Head {
     /// active_series_json answers `/api/v1/cardinality/active_series`:
     /// `{"data":[...]}` with the label sets of the active series matching
     /// the matchers, sorted by labels.
-    pub fn active_series_json(&self, matchers: &[Matcher], since_ms: i64) -> String {
+    pub fn active_series_json(
+        &self,
+        matchers: &[Matcher],
+        since_ms: i64,
+        visible: &[Vec<Matcher>],
+    ) -> String {
         let mut series = self
-            .counted_series(matchers, CountMethod::Active { since_ms })
+            .counted_series(matchers, CountMethod::Active { since_ms }, visible)
             .unwrap_or_default();
         series.sort_by(|a, b| a.labels.cmp(&b.labels));
         let mut out = String::with_capacity(16 + series.len() * 64);
@@ -304,7 +328,7 @@ mod tests {
     fn label_names_sorted_by_count_then_name() {
         let h = head();
         let all = h
-            .label_names_cardinality(&[], CountMethod::InMemory, 20, u64::MAX)
+            .label_names_cardinality(&[], CountMethod::InMemory, 20, u64::MAX, &[])
             .unwrap();
         assert_eq!(
             all,
@@ -312,7 +336,7 @@ mod tests {
         );
         let m = Matcher::new(MatchType::Equal, "job", "a").unwrap();
         let a = h
-            .label_names_cardinality(&[m], CountMethod::InMemory, 1, u64::MAX)
+            .label_names_cardinality(&[m], CountMethod::InMemory, 1, u64::MAX, &[])
             .unwrap();
         assert_eq!(
             a,
@@ -320,15 +344,21 @@ mod tests {
         );
         // Sizes: names 8+3+3, values 2+3+1+1+1+1+1 = 24 bytes.
         assert!(h
-            .label_names_cardinality(&[], CountMethod::InMemory, 20, 24)
+            .label_names_cardinality(&[], CountMethod::InMemory, 20, 24, &[])
             .is_ok());
         assert_eq!(
-            h.label_names_cardinality(&[], CountMethod::InMemory, 20, 23),
+            h.label_names_cardinality(&[], CountMethod::InMemory, 20, 23, &[]),
             Err("size of distinct label names and values is greater than 23 bytes".to_string())
         );
         // Active: only the series with a sample at or after 5000.
         let act = h
-            .label_names_cardinality(&[], CountMethod::Active { since_ms: 5000 }, 20, u64::MAX)
+            .label_names_cardinality(
+                &[],
+                CountMethod::Active { since_ms: 5000 },
+                20,
+                u64::MAX,
+                &[],
+            )
             .unwrap();
         assert!(
             act.starts_with(r#"{"label_values_count_total":4,"label_names_count":3,"#),
@@ -340,7 +370,7 @@ mod tests {
     fn label_values_and_active_series() {
         let h = head();
         let got =
-            h.label_values_cardinality(&["job", "pod", "nope"], &[], CountMethod::InMemory, 1);
+            h.label_values_cardinality(&["job", "pod", "nope"], &[], CountMethod::InMemory, 1, &[]);
         assert_eq!(
             got,
             r#"{"series_count_total":4,"labels":[{"label_name":"job","label_values_count":2,"series_count":4,"cardinality":[{"label_value":"a","series_count":2}]},{"label_name":"pod","label_values_count":3,"series_count":3,"cardinality":[{"label_value":"1","series_count":1}]}]}"#
@@ -351,17 +381,18 @@ mod tests {
             std::slice::from_ref(&m),
             CountMethod::Active { since_ms: 2000 },
             20,
+            &[],
         );
         assert_eq!(
             got,
             r#"{"series_count_total":2,"labels":[{"label_name":"job","label_values_count":1,"series_count":1,"cardinality":[{"label_value":"b","series_count":1}]}]}"#
         );
         assert_eq!(
-            h.active_series_json(&[m], 0),
+            h.active_series_json(&[m], 0, &[]),
             r#"{"data":[{"__name__":"up","job":"a","pod":"1"},{"__name__":"up","job":"a","pod":"2"},{"__name__":"up","job":"b","pod":"3"}]}"#
         );
         let m = Matcher::new(MatchType::Equal, "job", "b").unwrap();
-        assert_eq!(h.active_series_json(&[m], 6000), r#"{"data":[]}"#);
+        assert_eq!(h.active_series_json(&[m], 6000, &[]), r#"{"data":[]}"#);
         assert_eq!(
             h.num_series_counted(CountMethod::Active { since_ms: 2000 }),
             2

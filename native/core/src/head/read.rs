@@ -7,11 +7,14 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::chunkenc::XorIterator;
-use crate::index::{postings_for_matchers, MatchType, Matcher};
+use crate::index::{intersect_sorted, postings_for_matchers, MatchType, Matcher};
 
 use super::json::write_labels_json;
 use super::series::MemSeries;
 use super::Head;
+
+/// ValueRefs are label values with the refs of their selected series.
+type ValueRefs = Vec<(String, Vec<u32>)>;
 
 /// build_matcher_sets turns `(type, name, value)` triples (type as
 /// Prometheus's `labels.MatchType`: 0 `=`, 1 `!=`, 2 `=~`, 3 `!~`) into
@@ -246,6 +249,19 @@ impl Head {
         mint: i64,
         maxt: i64,
     ) -> Vec<Arc<MemSeries>> {
+        let mut out = self.select_series_unsorted(sets, mint, maxt);
+        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out
+    }
+
+    /// select_series_unsorted is [`Head::select_series`] in no particular
+    /// order (label names and values need no sort of the series).
+    fn select_series_unsorted(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Vec<Arc<MemSeries>> {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
@@ -263,12 +279,10 @@ impl Head {
                 refs.iter().filter_map(|r| idx.get(*r).cloned()).collect()
             }
         };
-        let mut out: Vec<Arc<MemSeries>> = candidates
+        candidates
             .into_iter()
             .filter(|s| s.overlaps(mint, maxt))
-            .collect();
-        out.sort_by(|a, b| a.labels.cmp(&b.labels));
-        out
+            .collect()
     }
 
     /// series_json answers `/api/v1/series`: a JSON array of label objects.
@@ -313,7 +327,7 @@ impl Head {
                 .collect()
         } else {
             let mut set = BTreeSet::new();
-            for s in self.select_series(sets, mint, maxt) {
+            for s in self.select_series_unsorted(sets, mint, maxt) {
                 for (n, _) in s.labels.iter() {
                     if !set.contains(n) {
                         set.insert(n.to_string());
@@ -328,6 +342,70 @@ impl Head {
             names.truncate(limit);
         }
         names
+    }
+
+    /// label_values_selected is label_values over the series the sets
+    /// select (label-based access control always gives sets): each value's
+    /// postings intersected with the selection, then the first of its
+    /// series with samples in [mint, maxt] found, so the cost follows the
+    /// postings rather than a walk over every selected series' labels.
+    fn label_values_selected(
+        &self,
+        name: &str,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Vec<String> {
+        if !self.overlaps(mint, maxt) {
+            return Vec::new();
+        }
+        // Each value's selected refs; series are cloned out of the index lock before their
+        // state is locked: first one per value, all of them only for values whose first
+        // series has no sample in range.
+        let (values, first): (ValueRefs, Vec<Option<Arc<MemSeries>>>) = {
+            let idx = self.index.read();
+            let mut selected: Vec<u32> = Vec::new();
+            for set in sets {
+                selected.extend(postings_for_matchers(&idx.postings, set));
+            }
+            selected.sort_unstable();
+            selected.dedup();
+            let mut values = Vec::new();
+            let mut first = Vec::new();
+            idx.postings.for_each_value(name, "", |v, refs| {
+                if v.is_empty() {
+                    return;
+                }
+                let inter = intersect_sorted(&[refs, &selected]);
+                if let Some(r) = inter.first() {
+                    first.push(idx.get(*r).cloned());
+                    values.push((v.to_string(), inter));
+                }
+            });
+            (values, first)
+        };
+        let mut out = Vec::with_capacity(values.len());
+        let mut retry = Vec::new();
+        for ((v, refs), s) in values.into_iter().zip(first) {
+            if s.is_some_and(|s| s.overlaps(mint, maxt)) {
+                out.push(v);
+            } else if refs.len() > 1 {
+                retry.push((v, refs));
+            }
+        }
+        for (v, refs) in retry {
+            let series: Vec<Arc<MemSeries>> = {
+                let idx = self.index.read();
+                refs[1..]
+                    .iter()
+                    .filter_map(|r| idx.get(*r).cloned())
+                    .collect()
+            };
+            if series.iter().any(|s| s.overlaps(mint, maxt)) {
+                out.push(v);
+            }
+        }
+        out
     }
 
     /// label_values answers `/api/v1/label/{name}/values`, sorted;
@@ -352,15 +430,7 @@ impl Head {
                 .filter(|s| !s.is_empty())
                 .collect()
         } else {
-            let mut set = BTreeSet::new();
-            for s in self.select_series(sets, mint, maxt) {
-                if let Some(v) = s.labels.get(name) {
-                    if !set.contains(v) {
-                        set.insert(v.to_string());
-                    }
-                }
-            }
-            set.into_iter().collect()
+            self.label_values_selected(name, sets, mint, maxt)
         };
         values.sort_unstable();
         values.dedup();

@@ -8,6 +8,7 @@
 //!   fast paths.
 //! - [`mem_postings`]: `MemPostings`, the head's in-memory inverted index.
 //! - [`select`]: the `IndexReader` trait and `postings_for_matchers`.
+//! - [`visibility`]: label-based access control applied to selections.
 
 mod fast_regex;
 pub mod matcher;
@@ -17,6 +18,7 @@ mod re2;
 pub mod select;
 #[cfg(test)]
 mod testutil;
+pub mod visibility;
 
 pub use fast_regex::FastRegexMatcher;
 pub use matcher::{MatchType, Matcher};

@@ -1,0 +1,247 @@
+// alerting.ts benchmarks our Alertmanager next to Alertmanager 0.35 in the
+// same run, with the same configuration (a route tree by team and severity,
+// webhook receivers on a local sink) and the same pre-generated alerts:
+//   - POST /api/v2/alerts throughput in batches while 50,000 alerts are
+//     active (a first pass creates them, timed passes re-send them, as
+//     Prometheus does every evaluation);
+//   - memory per active alert (RSS after the load minus RSS before, / alerts);
+//   - time from an alert's arrival to its webhook notification (new group,
+//     group_wait 0s), p50 and p99.
+// Usage: node dist/bench/alerting.js [--alerts 50000] [--batch 100] [--rounds 3] [--latency 300] [--out bench/RESULTS.md]
+
+import http from 'node:http';
+import { appendFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { intOption } from './lib/cli.js';
+import { percentile } from './lib/load.js';
+import { oursArgs, REPO_ROOT } from './lib/targets.js';
+import { Rng } from './lib/prng.js';
+import { freePort, makeTempDir, readRssBytes, startServer, type ServerProcess } from '../test/peer/lib/server-process.js';
+import { ALERTMANAGER } from '../test/peer/lib/binary.js';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i] as string;
+  if (!a.startsWith('--')) continue;
+  const [k, v] = a.slice(2).split('=');
+  args.set(k as string, v ?? (process.argv[i + 1] as string));
+  if (v === undefined) i++;
+}
+const ALERTS = intOption('alerts', args.get('alerts') ?? '50000', 1);
+const BATCH = intOption('batch', args.get('batch') ?? '100', 1);
+const ROUNDS = intOption('rounds', args.get('rounds') ?? '3', 1);
+const LATENCY = intOption('latency', args.get('latency') ?? '300', 1);
+const CONCURRENCY = 4;
+const OUT = args.get('out');
+
+function config(hook: string): string {
+  return `global: {resolve_timeout: 5m}
+route:
+  receiver: default
+  group_by: [alertname, cluster]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+  routes:
+    - matchers: ['bench="latency"']
+      receiver: latency
+      group_by: ['...']
+      group_wait: 0s
+    - matchers: ['severity="critical"']
+      receiver: pager
+      routes:
+        - matchers: ['team=~"db|storage"']
+          receiver: db-pager
+    - matchers: ['team="web"']
+      receiver: web
+      continue: true
+    - matchers: ['team=~"web|api"', 'severity!="info"']
+      receiver: api
+receivers:
+  - name: default
+    webhook_configs: [{url: '${hook}/default'}]
+  - name: latency
+    webhook_configs: [{url: '${hook}/latency'}]
+  - name: pager
+    webhook_configs: [{url: '${hook}/pager'}]
+  - name: db-pager
+    webhook_configs: [{url: '${hook}/db-pager'}]
+  - name: web
+    webhook_configs: [{url: '${hook}/web'}]
+  - name: api
+    webhook_configs: [{url: '${hook}/api'}]
+inhibit_rules:
+  - source_matchers: ['severity="critical"']
+    target_matchers: ['severity="warning"']
+    equal: [alertname, cluster, instance]
+`;
+}
+
+/** generateAlerts makes n alerts with labels like a Prometheus fleet's (fixed seed). */
+function generateAlerts(n: number, seed: number): Array<Record<string, unknown>> {
+  const rng = new Rng(seed);
+  const names = ['HighLatency', 'HighErrorRate', 'DiskFull', 'NodeDown', 'TargetDown', 'CPUThrottling', 'MemoryPressure', 'CertExpiry'];
+  const teams = ['db', 'storage', 'web', 'api', 'infra'];
+  const sev = ['critical', 'warning', 'info'];
+  const out: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < n; i++) {
+    const pick = <T>(xs: T[]): T => rng.pick(xs);
+    out.push({
+      labels: { alertname: pick(names), cluster: `c${rng.int(20)}`, instance: `10.0.${Math.floor(i / 250)}.${i % 250}:9100`, job: 'node', severity: pick(sev), team: pick(teams) },
+      annotations: { summary: `alert ${i}`, runbook_url: 'https://runbooks.example/alert' },
+      generatorURL: 'http://prometheus:9090/graph?g0.expr=up',
+    });
+  }
+  return out;
+}
+
+interface Sink {
+  url: string;
+  latencyArrivals: Map<string, number>;
+  close(): void;
+}
+
+function startSink(): Promise<Sink> {
+  const latencyArrivals = new Map<string, number>();
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const now = performance.now();
+      if (req.url === '/latency') {
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { alerts: Array<{ labels: { id: string } }> };
+        for (const a of body.alerts) if (!latencyArrivals.has(a.labels.id)) latencyArrivals.set(a.labels.id, now);
+      }
+      res.end();
+    });
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(srv.address() as { port: number }).port}`, latencyArrivals, close: () => srv.close() })));
+}
+
+interface System {
+  name: string;
+  proc: ServerProcess;
+  alertsUrl: string;
+}
+
+async function post(url: string, body: string): Promise<void> {
+  const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+  if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+}
+
+async function sendAll(url: string, batches: string[]): Promise<number> {
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < batches.length) await post(url, batches[next++] as string);
+    }),
+  );
+  return (performance.now() - start) / 1000;
+}
+
+async function measure(sys: System, sink: Sink, batches: string[]): Promise<Record<string, number>> {
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssBefore = await readRssBytes(sys.proc.pid);
+  const first = await sendAll(sys.alertsUrl, batches);
+  const rounds: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) rounds.push(await sendAll(sys.alertsUrl, batches));
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssAfter = await readRssBytes(sys.proc.pid);
+  // Latency: one new alert (its own group) at a time.
+  const lat = new Float64Array(LATENCY);
+  for (let i = 0; i < LATENCY; i++) {
+    const id = `${sys.name}-${i}`;
+    const t0 = performance.now();
+    await post(sys.alertsUrl, JSON.stringify([{ labels: { alertname: 'Latency', bench: 'latency', id } }]));
+    for (let w = 0; w < 2000 && !sink.latencyArrivals.has(id); w++) await new Promise((r) => setTimeout(r, 1));
+    const t1 = sink.latencyArrivals.get(id);
+    lat[i] = t1 === undefined ? Number.NaN : t1 - t0;
+  }
+  const sorted = lat.filter((x) => !Number.isNaN(x)).sort();
+  const best = Math.min(...rounds);
+  return {
+    firstPassAlertsPerSec: ALERTS / first,
+    alertsPerSec: ALERTS / best,
+    bytesPerAlert: Math.max(0, rssAfter - rssBefore) / ALERTS,
+    rssMiB: rssAfter / 2 ** 20,
+    p50Ms: percentile(sorted, 50),
+    p99Ms: percentile(sorted, 99),
+    delivered: sorted.length,
+  };
+}
+
+async function main(): Promise<void> {
+  if (!ALERTMANAGER.found) throw new Error(ALERTMANAGER.missing);
+  const amBin = ALERTMANAGER.path;
+  const sink = await startSink();
+  const alerts = generateAlerts(ALERTS, 42);
+  const batches: string[] = [];
+  for (let i = 0; i < alerts.length; i += BATCH) batches.push(JSON.stringify(alerts.slice(i, i + BATCH)));
+  const results: Record<string, Record<string, number>> = {};
+
+  // Alertmanager 0.35.
+  {
+    const dir = await makeTempDir('bench-am-');
+    await writeFile(join(dir, 'am.yml'), config(sink.url));
+    const port = await freePort();
+    const proc = await startServer({
+      name: 'alertmanager',
+      command: amBin,
+      args: [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+      port,
+      readyPath: '/-/ready',
+      cleanup: [dir],
+    });
+    try {
+      results['Alertmanager 0.35'] = await measure({ name: 'am', proc, alertsUrl: `${proc.baseUrl}/api/v2/alerts` }, sink, batches);
+    } finally {
+      await proc.stop();
+    }
+  }
+  // Ours.
+  {
+    const dir = await makeTempDir('bench-ours-am-');
+    const port = await freePort();
+    const proc = await startServer({
+      name: 'ours',
+      command: process.execPath,
+      args: oursArgs(dir, port, [`-alertmanager.storage.path=${join(dir, 'am-data')}`, `-alertmanager-storage.filesystem.dir=${join(dir, 'am-bucket')}`, '-log.level=warn']),
+      cwd: REPO_ROOT,
+      port,
+      readyPath: '/ready',
+      readyTimeoutMs: 60_000,
+      cleanup: [dir],
+    });
+    try {
+      const r = await fetch(`${proc.baseUrl}/api/v1/alerts`, { method: 'POST', body: JSON.stringify({ alertmanager_config: config(sink.url) }) });
+      if (r.status !== 201) throw new Error(`config: ${r.status} ${await r.text()}`);
+      results['ours'] = await measure({ name: 'ours', proc, alertsUrl: `${proc.baseUrl}/alertmanager/api/v2/alerts` }, sink, batches);
+    } finally {
+      await proc.stop();
+    }
+  }
+  sink.close();
+
+  const am = results['Alertmanager 0.35'] as Record<string, number>;
+  const ours = results['ours'] as Record<string, number>;
+  const f = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const report = [
+    `### Alerting: ${f(ALERTS)} active alerts, batches of ${BATCH}, ${CONCURRENCY} concurrent posts, ${ROUNDS} timed re-send passes, ${LATENCY} latency probes — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    '| | Alertmanager 0.35 | ours | ours / AM |',
+    '| --- | ---: | ---: | ---: |',
+    `| alerts/s, first pass (creating) | ${f(am.firstPassAlertsPerSec as number)} | ${f(ours.firstPassAlertsPerSec as number)} | x${f((ours.firstPassAlertsPerSec as number) / (am.firstPassAlertsPerSec as number), 2)} |`,
+    `| alerts/s, re-send (best pass) | ${f(am.alertsPerSec as number)} | ${f(ours.alertsPerSec as number)} | x${f((ours.alertsPerSec as number) / (am.alertsPerSec as number), 2)} |`,
+    `| memory per active alert (RSS delta) | ${f(am.bytesPerAlert as number)} B | ${f(ours.bytesPerAlert as number)} B | x${f((ours.bytesPerAlert as number) / (am.bytesPerAlert as number), 2)} |`,
+    `| RSS after load | ${f(am.rssMiB as number)} MiB | ${f(ours.rssMiB as number)} MiB | |`,
+    `| arrival -> webhook p50 | ${f(am.p50Ms as number, 1)} ms | ${f(ours.p50Ms as number, 1)} ms | |`,
+    `| arrival -> webhook p99 | ${f(am.p99Ms as number, 1)} ms | ${f(ours.p99Ms as number, 1)} ms | x${f((ours.p99Ms as number) / (am.p99Ms as number), 2)} |`,
+    `| latency probes delivered | ${am.delivered} / ${LATENCY} | ${ours.delivered} / ${LATENCY} | |`,
+    '',
+  ].join('\n');
+  process.stdout.write(report + '\n');
+  if (OUT !== undefined) await appendFile(OUT, '\n' + report);
+}
+
+await main();

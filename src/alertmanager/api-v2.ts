@@ -1,0 +1,421 @@
+// api-v2.ts serves Alertmanager's API v2 for one tenant: alerts, alert
+// groups, silences, status and receivers, with 0.35's JSON shapes, filters,
+// validation texts and status codes (go-swagger answers errors as a JSON
+// string, parameter errors as {code, message}).
+
+import { compileRE2 } from '../promql/parser/regexp.js';
+import type { Request } from '../server/http.js';
+import { CONTENT_TYPE, type Response } from '../server/response.js';
+import { goJsonString } from '../distributor/otlp.js';
+import { fromApiMatcher, matchesAll, parseMatcher, toApiMatcher, type ApiMatcher, type Matcher } from './matchers.js';
+import { ALERTMANAGER_VERSION } from './notifiers/notifier.js';
+import { SilenceNotFound, silenceState, type Silence } from './silences.js';
+import type { AlertStatus, TenantAlertmanager } from './instance.js';
+import { fingerprintHex, parseGoTime, type Alert, type LabelSet } from './types.js';
+
+/** VERSION_INFO is what /api/v2/status reports (amtool compares major.minor with its own). */
+export const VERSION_INFO = {
+  branch: 'HEAD',
+  buildDate: '',
+  buildUser: 'mimir-native',
+  goVersion: 'go1.26',
+  revision: '',
+  version: ALERTMANAGER_VERSION,
+};
+
+/** apiTime renders unix ms as strfmt.DateTime (RFC3339 with milliseconds, UTC). */
+export function apiTime(ms: number): string {
+  if (ms === 0) return '0001-01-01T00:00:00.000Z';
+  return new Date(ms).toISOString();
+}
+
+function jsonError(res: Response, status: number, msg: string): void {
+  res.send(status, goJsonString(msg) + '\n', CONTENT_TYPE.json);
+}
+
+function paramError(res: Response, status: number, code: number, msg: string): void {
+  res.send(status, JSON.stringify({ code, message: msg }), CONTENT_TYPE.json);
+}
+
+function boolParam(req: Request, name: string, res: Response): boolean | undefined {
+  const v = req.query.get(name);
+  if (v === undefined || v === '') return true;
+  if (['true', '1', 't', 'y', 'yes', 'on'].includes(v.toLowerCase())) return true;
+  if (['false', '0', 'f', 'n', 'no', 'off'].includes(v.toLowerCase())) return false;
+  paramError(res, 400, 400, `${name} in query must be of type bool: "${v}"`);
+  return undefined;
+}
+
+function parseFilter(filters: string[]): Matcher[] {
+  return filters.map((f) => parseMatcher(f));
+}
+
+function labelJson(ls: LabelSet): string {
+  const keys = Object.keys(ls).sort();
+  return '{' + keys.map((k) => `${JSON.stringify(k)}:${JSON.stringify(ls[k])}`).join(',') + '}';
+}
+
+function alertJson(a: Alert, status: AlertStatus, receivers: string[], mutedBy: string[]): string {
+  const state = mutedBy.length > 0 ? 'suppressed' : status.state;
+  return (
+    `{"annotations":${labelJson(a.annotations)},"endsAt":"${apiTime(a.endsAt)}","fingerprint":"${fingerprintHex(a.labels)}",` +
+    `"receivers":[${receivers.map((r) => `{"name":${JSON.stringify(r)}}`).join(',')}],"startsAt":"${apiTime(a.startsAt)}",` +
+    `"status":{"inhibitedBy":${JSON.stringify(status.inhibitedBy)},"mutedBy":${JSON.stringify(mutedBy)},"silencedBy":${JSON.stringify(status.silencedBy)},"state":"${state}"},` +
+    `"updatedAt":"${apiTime(a.updatedAt)}"` +
+    (a.generatorURL !== '' ? `,"generatorURL":${JSON.stringify(a.generatorURL)}` : '') +
+    `,"labels":${labelJson(a.labels)}}`
+  );
+}
+
+/** silenceJson renders a gettable silence. */
+export function silenceJson(s: Silence, now: number): Record<string, unknown> {
+  return {
+    id: s.id,
+    status: { state: silenceState(s, now) },
+    updatedAt: apiTime(s.updatedAt),
+    comment: s.comment,
+    createdBy: s.createdBy,
+    endsAt: apiTime(s.endsAt),
+    matchers: s.matchers.map(toApiMatcher),
+    startsAt: apiTime(s.startsAt),
+  };
+}
+
+/** AlertFilter are the boolean filters of GET /alerts and /alerts/groups. */
+interface AlertFilter {
+  active: boolean;
+  silenced: boolean;
+  inhibited: boolean;
+  unprocessed: boolean;
+  matchers: Matcher[];
+}
+
+function filterParams(req: Request, res: Response): AlertFilter | undefined {
+  const out: Partial<AlertFilter> = {};
+  for (const k of ['active', 'silenced', 'inhibited', 'unprocessed'] as const) {
+    const v = boolParam(req, k, res);
+    if (v === undefined) return undefined;
+    out[k] = v;
+  }
+  try {
+    out.matchers = parseFilter(req.query.all('filter'));
+  } catch (err) {
+    jsonError(res, 400, err instanceof Error ? err.message : String(err));
+    return undefined;
+  }
+  return out as AlertFilter;
+}
+
+function passes(f: AlertFilter, a: Alert, st: AlertStatus, now: number): boolean {
+  if (a.endsAt !== 0 && a.endsAt < now) return false;
+  if (!matchesAll(f.matchers, a.labels)) return false;
+  if (!f.active && st.state === 'active') return false;
+  if (!f.unprocessed && st.state === 'unprocessed') return false;
+  if (!f.silenced && st.silencedBy.length > 0) return false;
+  if (!f.inhibited && st.inhibitedBy.length > 0) return false;
+  return true;
+}
+
+function receiverRegex(req: Request, res: Response): RegExp | undefined | false {
+  const r = req.query.get('receiver');
+  if (r === undefined) return undefined;
+  const re = compileRE2(`^(?:${r})$`);
+  if (re === undefined) {
+    jsonError(res, 400, `failed to parse receiver param: error parsing regexp: ${r}`);
+    return false;
+  }
+  return re;
+}
+
+/** getAlerts answers GET /api/v2/alerts. */
+export function getAlerts(am: TenantAlertmanager, req: Request, res: Response): void {
+  const f = filterParams(req, res);
+  if (f === undefined) return;
+  const rre = receiverRegex(req, res);
+  if (rre === false) return;
+  const now = Date.now();
+  const out: Array<[string, string]> = [];
+  for (const [fp, a] of am.alerts) {
+    const receivers = am.receiversOf(a);
+    if (rre !== undefined && !receivers.some((r) => rre.test(r))) continue;
+    const st = am.status(a, now);
+    if (!passes(f, a, st, now)) continue;
+    out.push([fp, alertJson(a, st, receivers, [])]);
+  }
+  out.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  res.send(200, '[' + out.map((x) => x[1]).join(',') + ']', CONTENT_TYPE.json);
+}
+
+/** PostableAlert is one element of POST /api/v2/alerts. */
+interface PostableAlert {
+  labels?: unknown;
+  annotations?: unknown;
+  startsAt?: unknown;
+  endsAt?: unknown;
+  generatorURL?: unknown;
+}
+
+const LABEL_NAME_UTF8 = (s: string): boolean => s !== '';
+
+/** postAlerts answers POST /api/v2/alerts. */
+export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, metrics: { received(n: number, invalid: number): void }): void {
+  let body: unknown;
+  try {
+    body = JSON.parse(req.body.toString('utf8'));
+  } catch (err) {
+    paramError(res, 400, 400, `parsing alerts body from "" failed, because ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  if (!Array.isArray(body)) {
+    paramError(res, 400, 400, 'parsing alerts body from "" failed, because json: cannot unmarshal object into Go value of type models.PostableAlerts');
+    return;
+  }
+  // Schema checks (go-swagger's validation answers 422).
+  for (let i = 0; i < body.length; i++) {
+    const a = body[i] as PostableAlert;
+    if (typeof a !== 'object' || a === null || a.labels === undefined || a.labels === null) {
+      paramError(res, 422, 602, `${i}.labels in body is required`);
+      return;
+    }
+    for (const k of ['startsAt', 'endsAt'] as const) {
+      if (a[k] !== undefined && a[k] !== null && Number.isNaN(parseGoTime(String(a[k])))) {
+        paramError(res, 422, 601, `${i}.${k} in body must be of type date-time: "${String(a[k])}"`);
+        return;
+      }
+    }
+  }
+  const now = Date.now();
+  const resolveTimeout = am.config.resolveTimeout;
+  const valid: Alert[] = [];
+  const errs: string[] = [];
+  for (const raw of body as PostableAlert[]) {
+    const labels: LabelSet = {};
+    for (const [k, v] of Object.entries(raw.labels as Record<string, unknown>)) if (v !== '' && v !== null) labels[k] = String(v);
+    const annotations: LabelSet = {};
+    if (typeof raw.annotations === 'object' && raw.annotations !== null) for (const [k, v] of Object.entries(raw.annotations)) annotations[k] = String(v);
+    let startsAt = raw.startsAt ? parseGoTime(String(raw.startsAt)) : 0;
+    let endsAt = raw.endsAt ? parseGoTime(String(raw.endsAt)) : 0;
+    if (startsAt <= -62135596800000) startsAt = 0;
+    if (endsAt <= -62135596800000) endsAt = 0;
+    if (startsAt === 0) startsAt = endsAt === 0 ? now : endsAt;
+    let timeout = false;
+    if (endsAt === 0) {
+      timeout = true;
+      endsAt = now + resolveTimeout;
+    }
+    let err: string | undefined;
+    if (endsAt < startsAt) err = 'start time must be before end time';
+    else if (Object.keys(labels).length === 0) err = 'at least one label pair required';
+    else {
+      for (const k of Object.keys(labels)) if (!LABEL_NAME_UTF8(k)) err = `invalid label set: invalid name "${k}"`;
+      for (const k of Object.keys(annotations)) if (!LABEL_NAME_UTF8(k)) err = `invalid annotations: invalid name "${k}"`;
+    }
+    if (err !== undefined) {
+      errs.push(err);
+      continue;
+    }
+    valid.push({ labels, annotations, startsAt, endsAt, generatorURL: typeof raw.generatorURL === 'string' ? raw.generatorURL : '', updatedAt: now, timeout });
+  }
+  am.putAlerts(valid);
+  metrics.received(body.length, errs.length);
+  if (errs.length > 0) {
+    jsonError(res, 400, errs.join('\n'));
+    return;
+  }
+  res.send(200, '', CONTENT_TYPE.json);
+}
+
+/** getAlertGroups answers GET /api/v2/alerts/groups. */
+export function getAlertGroups(am: TenantAlertmanager, req: Request, res: Response): void {
+  const f = filterParams(req, res);
+  if (f === undefined) return;
+  const muted = boolParam(req, 'muted', res);
+  if (muted === undefined) return;
+  const rre = receiverRegex(req, res);
+  if (rre === false) return;
+  const now = Date.now();
+  const groups: Array<{ sortKey: string; json: string }> = [];
+  for (const g of am.groups()) {
+    const receiver = g.route.opts.receiver;
+    if (rre !== undefined && !rre.test(receiver)) continue;
+    const mutedBy = am.mutedBy(g, now);
+    if (!muted && mutedBy.length > 0) continue;
+    const alerts: string[] = [];
+    const sorted = [...g.alerts.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1));
+    for (const [, a] of sorted) {
+      const st = am.status(a, now);
+      if (!passes(f, a, st, now)) continue;
+      alerts.push(alertJson(a, st, am.receiversOf(a), mutedBy));
+    }
+    if (alerts.length === 0) continue;
+    const routeLabels: LabelSet = {};
+    for (const m of g.route.matchers) if (m.type === '=') routeLabels[m.name] = m.value;
+    groups.push({
+      sortKey: JSON.stringify(Object.entries(g.labels).sort()) + '\x00' + receiver,
+      json: `{"alerts":[${alerts.join(',')}],"labels":${labelJson(g.labels)},"receiver":{"name":${JSON.stringify(receiver)}},"routeLabels":${labelJson(routeLabels)}}`,
+    });
+  }
+  groups.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+  res.send(200, '[' + groups.map((g) => g.json).join(',') + ']', CONTENT_TYPE.json);
+}
+
+const STATE_ORDER = { active: 1, pending: 2, expired: 3 } as const;
+
+/** getSilences answers GET /api/v2/silences. */
+export function getSilences(am: TenantAlertmanager, req: Request, res: Response): void {
+  let matchers: Matcher[];
+  try {
+    matchers = parseFilter(req.query.all('filter'));
+  } catch (err) {
+    jsonError(res, 400, err instanceof Error ? err.message : String(err));
+    return;
+  }
+  const now = Date.now();
+  const states: Record<string, boolean> = {};
+  for (const k of ['active', 'expired', 'pending']) {
+    const v = boolParam(req, k, res);
+    if (v === undefined) return;
+    states[k] = v;
+  }
+  const list = am.silences.all().filter((s) => {
+    if (!states[silenceState(s, now)]) return false;
+    // Every requested matcher must be one of the silence's (same name, type and value).
+    return matchers.every((m) => s.matchers.some((sm) => sm.name === m.name && sm.type === m.type && sm.value === m.value));
+  });
+  list.sort((a, b) => {
+    const sa = silenceState(a, now);
+    const sb = silenceState(b, now);
+    if (sa !== sb) return STATE_ORDER[sa] - STATE_ORDER[sb];
+    if (sa === 'active') return a.endsAt - b.endsAt;
+    if (sa === 'pending') return a.startsAt - b.startsAt;
+    return b.endsAt - a.endsAt;
+  });
+  res.send(200, JSON.stringify(list.map((s) => silenceJson(s, now))), CONTENT_TYPE.json);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** getSilence answers GET /api/v2/silence/{id}. */
+export function getSilence(am: TenantAlertmanager, req: Request, res: Response): void {
+  const id = req.params.id ?? '';
+  if (!UUID.test(id)) {
+    paramError(res, 422, 601, `silenceID in path must be of type uuid: "${id}"`);
+    return;
+  }
+  const s = am.silences.get(id);
+  if (s === undefined) {
+    res.send(404, '', CONTENT_TYPE.json);
+    return;
+  }
+  res.send(200, JSON.stringify(silenceJson(s, Date.now())), CONTENT_TYPE.json);
+}
+
+/** deleteSilence answers DELETE /api/v2/silence/{id}. */
+export function deleteSilence(am: TenantAlertmanager, req: Request, res: Response): void {
+  const id = req.params.id ?? '';
+  if (!UUID.test(id)) {
+    paramError(res, 422, 601, `silenceID in path must be of type uuid: "${id}"`);
+    return;
+  }
+  try {
+    am.silences.expire(id);
+  } catch (err) {
+    if (err instanceof SilenceNotFound) {
+      res.send(404, '', CONTENT_TYPE.json);
+      return;
+    }
+    jsonError(res, 500, err instanceof Error ? err.message : String(err));
+    return;
+  }
+  res.send(200, '', CONTENT_TYPE.json);
+}
+
+/** postSilences answers POST /api/v2/silences. */
+export function postSilences(am: TenantAlertmanager, req: Request, res: Response): void {
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(req.body.toString('utf8')) as Record<string, unknown>;
+  } catch (err) {
+    paramError(res, 400, 400, `parsing silence body from "" failed, because ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    paramError(res, 400, 400, 'parsing silence body from "" failed, because json: cannot unmarshal array into Go value of type models.PostableSilence');
+    return;
+  }
+  for (const k of ['comment', 'createdBy', 'endsAt', 'matchers', 'startsAt']) {
+    if (body[k] === undefined || body[k] === null) {
+      paramError(res, 422, 602, `${k} in body is required`);
+      return;
+    }
+  }
+  const rawMatchers = body.matchers as ApiMatcher[];
+  if (!Array.isArray(rawMatchers) || rawMatchers.length < 1) {
+    paramError(res, 422, 604, 'matchers in body should have at least 1 items');
+    return;
+  }
+  const startsAt = parseGoTime(String(body.startsAt));
+  const endsAt = parseGoTime(String(body.endsAt));
+  if (Number.isNaN(startsAt) || Number.isNaN(endsAt)) {
+    paramError(res, 422, 601, `${Number.isNaN(startsAt) ? 'startsAt' : 'endsAt'} in body must be of type date-time: "${String(Number.isNaN(startsAt) ? body.startsAt : body.endsAt)}"`);
+    return;
+  }
+  let matchers: Matcher[];
+  try {
+    matchers = rawMatchers.map((m) => {
+      if (typeof m.name !== 'string' || typeof m.value !== 'string' || typeof m.isRegex !== 'boolean') throw new Error('matcher name, value and isRegex are required');
+      return fromApiMatcher(m);
+    });
+  } catch (err) {
+    jsonError(res, 400, `invalid silence: invalid label matcher 0 in set 0: ${err instanceof Error ? err.message : String(err)}`);
+    return;
+  }
+  if (startsAt >= endsAt) {
+    jsonError(res, 400, 'Failed to create silence: start time must be before end time');
+    return;
+  }
+  if (endsAt < Date.now()) {
+    jsonError(res, 400, "Failed to create silence: end time can't be in the past");
+    return;
+  }
+  let id: string;
+  try {
+    id = am.silences.set({
+      ...(typeof body.id === 'string' && body.id !== '' ? { id: body.id } : {}),
+      matchers,
+      startsAt,
+      endsAt,
+      createdBy: String(body.createdBy),
+      comment: String(body.comment),
+    });
+  } catch (err) {
+    jsonError(res, err instanceof SilenceNotFound ? 404 : 400, err instanceof Error ? err.message : String(err));
+    return;
+  }
+  res.send(200, JSON.stringify({ silenceID: id }), CONTENT_TYPE.json);
+}
+
+/** ClusterInfo describes this process as the (only) cluster member. */
+export interface ClusterInfo {
+  name: string;
+  address: string;
+}
+
+/** getStatus answers GET /api/v2/status. */
+export function getStatus(am: TenantAlertmanager, res: Response, cluster: ClusterInfo): void {
+  res.send(
+    200,
+    JSON.stringify({
+      cluster: { name: cluster.name, peers: [{ address: cluster.address, name: cluster.name }], status: 'ready' },
+      config: { original: am.config.original },
+      uptime: apiTime(am.started),
+      versionInfo: VERSION_INFO,
+    }),
+    CONTENT_TYPE.json,
+  );
+}
+
+/** getReceivers answers GET /api/v2/receivers. */
+export function getReceivers(am: TenantAlertmanager, res: Response): void {
+  res.send(200, JSON.stringify(am.config.receivers.map((r) => ({ name: r.name }))), CONTENT_TYPE.json);
+}

@@ -1,0 +1,256 @@
+// dispatch.ts is the dispatcher: every alert is routed through the tree and
+// put into one aggregation group per matching route and group_by values. A
+// group flushes after group_wait (at once if its alerts are older than
+// that), then every group_interval: the pipeline drops inhibited, silenced
+// and time-muted alerts, asks the notification log whether each integration
+// must hear about the group (new firing alerts, newly resolved ones with
+// send_resolved, or repeat_interval passed), delivers with retries, logs,
+// and removes resolved alerts that did not change meanwhile.
+
+import type { Logger } from '../log.js';
+import type { AlertmanagerConfig, Route } from './config.js';
+import type { Inhibitor } from './inhibit.js';
+import { needsUpdate, type NotificationLog } from './nflog.js';
+import { notifyWithRetry, type Expander, type Integration, type NotifyContext } from './notifiers/notifier.js';
+import type { Silences } from './silences.js';
+import { anyContains } from './timeinterval.js';
+import { labelSetString, type Alert, type LabelSet } from './types.js';
+
+/** MIN_NOTIFY_TIMEOUT is notify.MinTimeout: a flush may retry for at least this long. */
+const MIN_NOTIFY_TIMEOUT = 10_000;
+
+/** DispatchMetrics counts deliveries per integration. */
+export interface DispatchMetrics {
+  notification(integration: string, ok: boolean): void;
+}
+
+/** DispatcherDeps are the tenant's parts the pipeline reads. */
+export interface DispatcherDeps {
+  tenant: string;
+  config: AlertmanagerConfig;
+  /** integrations per receiver name. */
+  integrations: Map<string, Integration[]>;
+  silences: Silences;
+  inhibitor: Inhibitor;
+  nflog: NotificationLog;
+  externalURL: string;
+  expand: Expander;
+  logger: Logger;
+  metrics: DispatchMetrics;
+}
+
+/** AggrGroup is one aggregation group. */
+export class AggrGroup {
+  readonly alerts = new Map<string, Alert>();
+  readonly key: string;
+  hasFlushed = false;
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private nextAt = 0;
+  private flushing = false;
+
+  constructor(
+    readonly route: Route,
+    readonly labels: LabelSet,
+    private readonly dispatcher: Dispatcher,
+  ) {
+    this.key = `${route.key()}:${labelSetString(labels)}`;
+    this.schedule(route.opts.groupWait);
+  }
+
+  private schedule(delay: number): void {
+    this.cancel();
+    this.nextAt = Date.now() + delay;
+    // A zero wait (group_wait: 0s, or alerts older than it) flushes on the next turn of the loop, not a timer tick later.
+    if (delay <= 0) this.immediate = setImmediate(() => void this.tick());
+    else {
+      this.timer = setTimeout(() => void this.tick(), delay);
+      this.timer.unref();
+    }
+  }
+
+  private cancel(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+  }
+
+  /** insert adds or replaces an alert; an old enough alert makes the first flush happen now. */
+  insert(fp: string, alert: Alert): void {
+    this.alerts.set(fp, alert);
+    if (!this.hasFlushed && !this.flushing && alert.startsAt + this.route.opts.groupWait < Date.now() && this.nextAt > Date.now()) this.schedule(0);
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.hasFlushed = true;
+    this.schedule(this.route.opts.groupInterval);
+    this.flushing = true;
+    try {
+      await this.dispatcher.flush(this);
+    } finally {
+      this.flushing = false;
+    }
+    if (this.alerts.size === 0) {
+      this.stop();
+      this.dispatcher.removeGroup(this);
+    }
+  }
+
+  /** stop cancels the timer. */
+  stop(): void {
+    this.cancel();
+  }
+}
+
+/** Dispatcher owns a tenant's aggregation groups. */
+export class Dispatcher {
+  private readonly groups = new Map<string, AggrGroup>();
+  private readonly abort = new AbortController();
+  private stopped = false;
+
+  constructor(private readonly deps: DispatcherDeps) {}
+
+  /** route puts an alert into the group of every route it matches. */
+  process(fp: string, alert: Alert): void {
+    if (this.stopped) return;
+    for (const route of this.deps.config.route.match(alert.labels)) {
+      const labels = groupLabels(alert.labels, route);
+      const key = `${route.key()}:${labelSetString(labels)}`;
+      let g = this.groups.get(key);
+      if (g === undefined) {
+        g = new AggrGroup(route, labels, this);
+        this.groups.set(key, g);
+      }
+      g.insert(fp, alert);
+    }
+  }
+
+  /** removeGroup forgets an emptied group. */
+  removeGroup(g: AggrGroup): void {
+    if (this.groups.get(g.key) === g) this.groups.delete(g.key);
+  }
+
+  /** allGroups lists the live groups. */
+  allGroups(): AggrGroup[] {
+    return [...this.groups.values()];
+  }
+
+  /** stop cancels every timer and in-flight delivery. */
+  stop(): void {
+    this.stopped = true;
+    this.abort.abort();
+    for (const g of this.groups.values()) g.stop();
+    this.groups.clear();
+  }
+
+  /** mutedByTimeIntervals names the time intervals muting a route now (mute ones that contain now, active ones that do not). */
+  mutedByTimeIntervals(route: Route, now: number): string[] {
+    const out: string[] = [];
+    for (const name of route.opts.muteTimeIntervals) {
+      const tis = this.deps.config.timeIntervals.get(name);
+      if (tis !== undefined && anyContains(tis, now)) out.push(name);
+    }
+    if (route.opts.activeTimeIntervals.length > 0) {
+      const active = route.opts.activeTimeIntervals.some((name) => anyContains(this.deps.config.timeIntervals.get(name) ?? [], now));
+      if (!active) out.push(...route.opts.activeTimeIntervals);
+    }
+    return out;
+  }
+
+  /** flush runs the notification pipeline for a group. */
+  async flush(g: AggrGroup): Promise<void> {
+    const d = this.deps;
+    const now = Date.now();
+    const snapshot = [...g.alerts.entries()];
+    let ok = true;
+    // Time intervals mute the whole group; resolved alerts stay for a later flush.
+    if (this.mutedByTimeIntervals(g.route, now).length === 0) {
+      const kept = snapshot.filter(([, a]) => {
+        if (d.inhibitor.inhibitedBy(a.labels, now) !== undefined) return false;
+        return d.silences.mutedBy(a.labels, now).length === 0;
+      });
+      if (kept.length > 0) ok = await this.notifyGroup(g, kept, now);
+    } else {
+      ok = false;
+    }
+    if (!ok) return;
+    // Remove resolved alerts that were not updated during the flush.
+    for (const [fp, a] of snapshot) {
+      if (a.endsAt !== 0 && a.endsAt <= now && g.alerts.get(fp) === a) g.alerts.delete(fp);
+    }
+  }
+
+  private async notifyGroup(g: AggrGroup, alerts: Array<[string, Alert]>, now: number): Promise<boolean> {
+    const d = this.deps;
+    const receiver = g.route.opts.receiver;
+    const integrations = d.integrations.get(receiver) ?? [];
+    const firing = new Set<string>();
+    const resolved = new Set<string>();
+    for (const [fp, a] of alerts) (a.endsAt !== 0 && a.endsAt <= now ? resolved : firing).add(fp);
+    const results = await Promise.all(
+      integrations.map(async (integ) => {
+        const nflogKey = `${receiver}/${integ.name}/${integ.index}`;
+        const entry = d.nflog.get(g.key, nflogKey);
+        if (!needsUpdate(entry, firing, resolved, integ.sendResolved, g.route.opts.repeatInterval, now)) return true;
+        const toSend = integ.sendResolved ? alerts : alerts.filter(([fp]) => firing.has(fp));
+        if (toSend.length > 0) {
+          const ctx: NotifyContext = {
+            tenant: d.tenant,
+            receiver,
+            groupKey: g.key,
+            groupLabels: g.labels,
+            externalURL: d.externalURL,
+            now,
+            signal: this.abort.signal,
+            expand: d.expand,
+            logger: d.logger,
+          };
+          try {
+            await notifyWithRetry(integ, ctx, sortAlerts(toSend.map(([, a]) => a)), { deadline: now + Math.max(g.route.opts.groupInterval, MIN_NOTIFY_TIMEOUT) });
+            d.metrics.notification(integ.name, true);
+          } catch (err) {
+            d.metrics.notification(integ.name, false);
+            if (!this.stopped) d.logger.error('Notify for alerts failed', { receiver, integration: `${integ.name}[${integ.index}]`, aggrGroup: g.key, err });
+            return false;
+          }
+        }
+        if (this.stopped) return false;
+        // As Alertmanager, the entry's time is when the notification went out.
+        d.nflog.log(g.key, nflogKey, [...firing], [...resolved], Date.now());
+        return true;
+      }),
+    );
+    return results.every((r) => r);
+  }
+}
+
+/** groupLabels picks the labels an alert is grouped by on a route. */
+export function groupLabels(ls: LabelSet, route: Route): LabelSet {
+  if (route.opts.groupByAll) return { ...ls };
+  const out: LabelSet = {};
+  for (const n of route.opts.groupBy) if (ls[n] !== undefined) out[n] = ls[n];
+  return out;
+}
+
+/** sortAlerts orders alerts as types.AlertSlice: by job, then instance, then the full label set. */
+export function sortAlerts(alerts: Alert[]): Alert[] {
+  return alerts.sort((a, b) => {
+    for (const k of ['job', 'instance']) {
+      const av = a.labels[k];
+      const bv = b.labels[k];
+      if (av === undefined && bv === undefined) continue;
+      if (av === undefined) return 1;
+      if (bv === undefined) return -1;
+      if (av !== bv) return av < bv ? -1 : 1;
+    }
+    const an = Object.keys(a.labels).length;
+    const bn = Object.keys(b.labels).length;
+    if (an !== bn) return an - bn;
+    const as = labelSetString(a.labels);
+    const bs = labelSetString(b.labels);
+    return as < bs ? -1 : as > bs ? 1 : 0;
+  });
+}

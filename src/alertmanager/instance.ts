@@ -1,0 +1,238 @@
+// instance.ts is one tenant's Alertmanager: its alerts (merged as
+// Alertmanager's in-memory provider does), silences, notification log,
+// inhibitor and dispatcher, built from the tenant's configuration and
+// rebuilt when it changes. State (silences and notification log) is written
+// to the local data directory shortly after each change and kept in the
+// bucket by the multi-tenant manager.
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import type { AlertmanagerConfig } from './config.js';
+import { Dispatcher, type DispatchMetrics } from './dispatch.js';
+import { Inhibitor } from './inhibit.js';
+import { NotificationLog } from './nflog.js';
+import { integrationFor } from './notifiers/index.js';
+import type { Expander, Integration } from './notifiers/notifier.js';
+import type { UrlChecker } from './notifiers/registry.js';
+import { Silences } from './silences.js';
+import { fingerprintHex, type Alert } from './types.js';
+
+/** InstanceOptions configure a tenant instance. */
+export interface InstanceOptions {
+  tenant: string;
+  /** dataDir is this tenant's state directory (`<-alertmanager.storage.path>/<tenant>`). */
+  dataDir: string;
+  retentionMs: number;
+  externalURL: string;
+  logger: Logger;
+  metrics: DispatchMetrics;
+  checkUrl: UrlChecker;
+  /** makeExpander builds the template expander for the tenant's template files. */
+  makeExpander: (templates: Array<{ filename: string; body: string }>, config: AlertmanagerConfig) => Expander;
+  maxSilences?: () => number;
+}
+
+/** AlertStatus is an alert's status as API v2 reports it. */
+export interface AlertStatus {
+  state: 'unprocessed' | 'active' | 'suppressed';
+  silencedBy: string[];
+  inhibitedBy: string[];
+}
+
+const STATE_VERSION = 1;
+
+/** TenantAlertmanager is one tenant's Alertmanager. */
+export class TenantAlertmanager {
+  readonly alerts = new Map<string, Alert>();
+  readonly silences: Silences;
+  readonly nflog: NotificationLog;
+  config!: AlertmanagerConfig;
+  templates: Array<{ filename: string; body: string }> = [];
+  private inhibitor!: Inhibitor;
+  private dispatcher: Dispatcher | undefined;
+  private writeTimer: NodeJS.Timeout | undefined;
+  private gcTimer: NodeJS.Timeout;
+  /** stateVersion changes whenever silences or the notification log change (the bucket sync reads it). */
+  stateVersion = 0;
+  readonly started = Date.now();
+
+  constructor(readonly opts: InstanceOptions) {
+    const onChange = (): void => this.stateChanged();
+    this.silences = new Silences({ retentionMs: opts.retentionMs, onChange, ...(opts.maxSilences !== undefined ? { maxSilences: opts.maxSilences } : {}) });
+    this.nflog = new NotificationLog(opts.retentionMs, onChange);
+    mkdirSync(opts.dataDir, { recursive: true });
+    this.loadLocalState();
+    this.gcTimer = setInterval(() => this.gc(), 60_000);
+    this.gcTimer.unref();
+  }
+
+  /** applyConfig (re)builds integrations, inhibitor and dispatcher; alerts, silences and the log are kept. */
+  applyConfig(config: AlertmanagerConfig, templates: Array<{ filename: string; body: string }>): void {
+    const integrations = new Map<string, Integration[]>();
+    for (const r of config.receivers) {
+      const list: Integration[] = [];
+      for (const { key, entries } of r.integrations) {
+        const def = integrationFor(key);
+        if (def === undefined) {
+          this.opts.logger.warn('receiver integration not supported, notifications to it are dropped', { receiver: r.name, integration: key });
+          continue;
+        }
+        entries.forEach((e, i) => {
+          list.push({ name: def.name, index: i, sendResolved: e.send_resolved === true, notifier: def.create(e, { logger: this.opts.logger, checkUrl: this.opts.checkUrl }) });
+        });
+      }
+      integrations.set(r.name, list);
+    }
+    this.dispatcher?.stop();
+    this.config = config;
+    this.templates = templates;
+    this.inhibitor = new Inhibitor(config.inhibitRules);
+    this.dispatcher = new Dispatcher({
+      tenant: this.opts.tenant,
+      config,
+      integrations,
+      silences: this.silences,
+      inhibitor: this.inhibitor,
+      nflog: this.nflog,
+      externalURL: this.opts.externalURL,
+      expand: this.opts.makeExpander(templates, config),
+      logger: this.opts.logger,
+      metrics: this.opts.metrics,
+    });
+    for (const [fp, a] of this.alerts) {
+      this.inhibitor.observe(fp, a);
+      this.dispatcher.process(fp, a);
+    }
+  }
+
+  /** putAlerts stores alerts (merging with what is known) and dispatches them. */
+  putAlerts(alerts: Alert[]): void {
+    for (let alert of alerts) {
+      const fp = fingerprintHex(alert.labels);
+      const old = this.alerts.get(fp);
+      if (old !== undefined) {
+        const overlap = (alert.endsAt > old.startsAt && alert.endsAt < old.endsAt) || (alert.startsAt > old.startsAt && alert.startsAt < old.endsAt);
+        if (overlap) alert = mergeAlerts(old, alert);
+      }
+      this.alerts.set(fp, alert);
+      this.inhibitor.observe(fp, alert);
+      this.dispatcher?.process(fp, alert);
+    }
+  }
+
+  /** status computes an alert's status now (silences and inhibition as they stand). */
+  status(a: Alert, now: number): AlertStatus {
+    const silencedBy = this.silences.mutedBy(a.labels, now);
+    const inh = this.inhibitor.inhibitedBy(a.labels, now);
+    const inhibitedBy = inh === undefined ? [] : [inh];
+    return { state: silencedBy.length > 0 || inhibitedBy.length > 0 ? 'suppressed' : 'active', silencedBy, inhibitedBy };
+  }
+
+  /** receiversOf names the receivers an alert routes to. */
+  receiversOf(a: Alert): string[] {
+    return this.config.route.match(a.labels).map((r) => r.opts.receiver);
+  }
+
+  /** groups returns the dispatcher's aggregation groups. */
+  groups(): ReturnType<Dispatcher['allGroups']> {
+    return this.dispatcher?.allGroups() ?? [];
+  }
+
+  /** mutedBy names the time intervals muting a group's route now. */
+  mutedBy(group: ReturnType<Dispatcher['allGroups']>[number], now: number): string[] {
+    return this.dispatcher?.mutedByTimeIntervals(group.route, now) ?? [];
+  }
+
+  private gc(): void {
+    const now = Date.now();
+    for (const [fp, a] of this.alerts) {
+      if (a.endsAt !== 0 && a.endsAt <= now) {
+        const inGroup = this.groups().some((g) => g.alerts.has(fp));
+        if (inGroup) continue;
+        this.alerts.delete(fp);
+        this.inhibitor.forget(fp, a);
+      }
+    }
+    this.silences.gc();
+    this.nflog.gc(now);
+  }
+
+  private stateChanged(): void {
+    this.stateVersion++;
+    if (this.writeTimer !== undefined) return;
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      this.writeLocalState();
+    }, 100);
+    this.writeTimer.unref();
+  }
+
+  /** fullState serialises silences and the notification log. */
+  fullState(): Buffer {
+    return Buffer.from(JSON.stringify({ version: STATE_VERSION, silences: this.silences.snapshot(), nflog: this.nflog.snapshot() }));
+  }
+
+  /** mergeState merges a persisted state (from the bucket) into this one. */
+  mergeState(buf: Buffer): void {
+    const st = JSON.parse(buf.toString('utf8')) as { version: number; silences: string; nflog: string };
+    if (st.version !== STATE_VERSION) return;
+    this.silences.load(st.silences, true);
+    this.nflog.load(st.nflog);
+  }
+
+  private statePath(): string {
+    return join(this.opts.dataDir, 'state.json');
+  }
+
+  /** writeLocalState writes the state file atomically. */
+  writeLocalState(): void {
+    try {
+      const tmp = this.statePath() + '.tmp';
+      writeFileSync(tmp, this.fullState());
+      renameSync(tmp, this.statePath());
+    } catch (err) {
+      this.opts.logger.error('failed to write alertmanager state', { err });
+    }
+  }
+
+  private loadLocalState(): void {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(this.statePath());
+    } catch {
+      return;
+    }
+    try {
+      this.mergeState(buf);
+    } catch (err) {
+      this.opts.logger.warn('ignoring unreadable alertmanager state', { err });
+    }
+  }
+
+  /** stop halts the dispatcher and writes the state. */
+  stop(): void {
+    this.dispatcher?.stop();
+    this.dispatcher = undefined;
+    clearInterval(this.gcTimer);
+    if (this.writeTimer !== undefined) clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    this.writeLocalState();
+  }
+}
+
+/** mergeAlerts merges two versions of an alert as Alert.Merge. */
+export function mergeAlerts(a: Alert, o: Alert): Alert {
+  if (o.updatedAt < a.updatedAt) return mergeAlerts(o, a);
+  const res = { ...o };
+  if (a.startsAt < o.startsAt) res.startsAt = a.startsAt;
+  const now = Date.now();
+  const oResolved = o.endsAt !== 0 && o.endsAt <= now;
+  const aResolved = a.endsAt !== 0 && a.endsAt <= now;
+  if (oResolved) {
+    if (aResolved && a.endsAt > o.endsAt) res.endsAt = a.endsAt;
+  } else if (a.endsAt > o.endsAt && !a.timeout) {
+    res.endsAt = a.endsAt;
+  }
+  return res;
+}

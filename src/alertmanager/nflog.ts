@@ -1,0 +1,83 @@
+// nflog.ts is the notification log: per aggregation group and receiver
+// integration, which alerts (by fingerprint) were last notified as firing and
+// as resolved, and when. The dispatcher consults it so a notification is
+// sent only when something changed or the repeat interval passed, and it is
+// persisted so a restart does not send the same notification twice.
+
+/** NflogEntry is the last notification of one group to one integration. */
+export interface NflogEntry {
+  firing: string[];
+  resolved: string[];
+  /** timestamp is when it was sent (unix ms). */
+  timestamp: number;
+  /** expiresAt is when the entry is dropped (unix ms). */
+  expiresAt: number;
+}
+
+/** NotificationLog keeps one tenant's entries. */
+export class NotificationLog {
+  private readonly entries = new Map<string, NflogEntry>();
+
+  constructor(
+    private readonly retentionMs: number,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
+
+  private static key(groupKey: string, receiver: string): string {
+    return `${groupKey}\x00${receiver}`;
+  }
+
+  /** get returns the entry of a group and receiver integration (`name/integration/index`). */
+  get(groupKey: string, receiver: string): NflogEntry | undefined {
+    return this.entries.get(NotificationLog.key(groupKey, receiver));
+  }
+
+  /** log records a notification. */
+  log(groupKey: string, receiver: string, firing: string[], resolved: string[], now: number): void {
+    this.entries.set(NotificationLog.key(groupKey, receiver), { firing, resolved, timestamp: now, expiresAt: now + this.retentionMs });
+    this.onChange();
+  }
+
+  /** gc drops expired entries. */
+  gc(now = Date.now()): void {
+    let n = 0;
+    for (const [k, e] of this.entries) {
+      if (e.expiresAt < now) {
+        this.entries.delete(k);
+        n++;
+      }
+    }
+    if (n > 0) this.onChange();
+  }
+
+  /** size is the number of entries. */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** snapshot serialises the log. */
+  snapshot(): string {
+    return JSON.stringify([...this.entries]);
+  }
+
+  /** load merges a snapshot (the newer entry wins). */
+  load(text: string): void {
+    for (const [k, e] of JSON.parse(text) as Array<[string, NflogEntry]>) {
+      const prev = this.entries.get(k);
+      if (prev === undefined || prev.timestamp < e.timestamp) this.entries.set(k, e);
+    }
+  }
+}
+
+/** needsUpdate decides as Alertmanager's DedupStage whether a group must be notified. */
+export function needsUpdate(entry: NflogEntry | undefined, firing: ReadonlySet<string>, resolved: ReadonlySet<string>, sendResolved: boolean, repeatMs: number, now: number): boolean {
+  if (entry === undefined) return firing.size > 0;
+  const prevFiring = new Set(entry.firing);
+  for (const fp of firing) if (!prevFiring.has(fp)) return true;
+  if (firing.size === 0) return entry.firing.length > 0;
+  if (sendResolved) {
+    const prevResolved = new Set(entry.resolved);
+    for (const fp of resolved) if (!prevResolved.has(fp)) return true;
+  }
+  return entry.timestamp < now - repeatMs;
+}

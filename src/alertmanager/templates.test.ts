@@ -1,0 +1,18 @@
+import { test } from 'tap';
+import { loadConfig } from './config.js';
+import { buildTemplateData } from './notifiers/notifier.js';
+import { makeExpander, templateEngineAvailable } from './templates.js';
+
+test('the expander renders default and tenant templates over template.Data', async (t) => {
+  t.ok(templateEngineAvailable(), 'the Go template engine is loaded');
+  const cfg = loadConfig('route: {receiver: a}\nreceivers: [{name: a}]\ntemplates: ["*.tmpl"]\n');
+  const ex = makeExpander([{ filename: 'mine.tmpl', body: '{{ define "mine" }}{{ range .Alerts.Firing }}{{ .Labels.instance | toUpper }};{{ end }}{{ end }}' }], cfg, '');
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const alerts = ['a', 'b'].map((i) => ({ labels: { alertname: 'HighLatency', severity: 'warning', instance: i }, annotations: {}, startsAt: now - 1000, endsAt: 0, generatorURL: '', updatedAt: now, timeout: false }));
+  const data = buildTemplateData('team', '{}:{alertname="HighLatency"}', { alertname: 'HighLatency' }, alerts, 'http://am', now);
+  t.equal(ex.text('{{ template "__subject" . }}', data), '[FIRING:2] HighLatency (warning)');
+  t.equal(ex.text('{{ template "mine" . }}', data), 'A;B;');
+  t.equal(ex.text('{{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}', data), 'alertname=HighLatency severity=warning ');
+  t.equal(ex.text('{{ .CommonLabels.severity }} {{ len .Alerts.Resolved }} {{ .Receiver }}', data), 'warning 0 team');
+  t.throws(() => ex.text('{{ template "missing" . }}', data));
+});

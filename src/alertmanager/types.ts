@@ -1,0 +1,107 @@
+// types.ts holds the alert model every part of the Alertmanager shares: label
+// sets, their fingerprints (FNV-1a 64 as prometheus/common's model), alerts
+// with their timing, and Go's time formatting for the JSON Alertmanager writes.
+
+/** LabelSet is a set of label name -> value pairs. */
+export type LabelSet = Record<string, string>;
+
+/** Alert is one alert as the Alertmanager keeps it (times in unix ms; 0 = unset). */
+export interface Alert {
+  labels: LabelSet;
+  annotations: LabelSet;
+  startsAt: number;
+  /** endsAt is when the alert resolves (or resolved); with timeout it was set by resolve_timeout. */
+  endsAt: number;
+  generatorURL: string;
+  updatedAt: number;
+  /** timeout is true when endsAt was not sent by the client but set from resolve_timeout. */
+  timeout: boolean;
+}
+
+const SEP = 0xff;
+
+/** fingerprint hashes a label set as model.LabelSet.Fingerprint (sorted names, 0xff separators, FNV-1a 64). */
+export function fingerprint(labels: LabelSet): bigint {
+  const [h0, h1, h2, h3] = fingerprintLimbs(labels) as [number, number, number, number];
+  return (BigInt(h3) << 48n) | (BigInt(h2) << 32n) | (BigInt(h1) << 16n) | BigInt(h0);
+}
+
+/** fingerprintLimbs computes the fingerprint as four 16-bit limbs, low first. */
+function fingerprintLimbs(labels: LabelSet): number[] {
+  const names = Object.keys(labels).sort();
+  // 64-bit FNV-1a kept as four 16-bit limbs (no BigInt per byte).
+  let h0 = 0x2325;
+  let h1 = 0x8422;
+  let h2 = 0x9ce4;
+  let h3 = 0xcbf2;
+  const add = (b: number): void => {
+    h0 ^= b;
+    // h * (2^40 + 0x1b3) mod 2^64, limb by limb.
+    const t0 = h0 * 0x1b3;
+    const t1 = h1 * 0x1b3 + (t0 >>> 16);
+    const t2 = h2 * 0x1b3 + (t1 >>> 16) + h0 * 256;
+    const t3 = h3 * 0x1b3 + (t2 >>> 16) + ((h1 & 0xff) << 8);
+    h0 = t0 & 0xffff;
+    h1 = t1 & 0xffff;
+    h2 = t2 & 0xffff;
+    h3 = t3 & 0xffff;
+  };
+  for (const name of names) {
+    addString(name, add);
+    add(SEP);
+    addString(labels[name] as string, add);
+    add(SEP);
+  }
+  return [h0, h1, h2, h3];
+}
+
+function addString(s: string, add: (b: number) => void): void {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) add(c);
+    else {
+      for (const b of Buffer.from(s.slice(i), 'utf8')) add(b);
+      return;
+    }
+  }
+}
+
+/** fingerprintHex renders a fingerprint as Alertmanager's API does (%016x). */
+export function fingerprintHex(labels: LabelSet): string {
+  const h = fingerprintLimbs(labels);
+  let out = '';
+  for (let i = 3; i >= 0; i--) out += (h[i] as number).toString(16).padStart(4, '0');
+  return out;
+}
+
+/** GO_ZERO_TIME is Go's zero time.Time as JSON renders it. */
+export const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** goTime renders unix ms as Go's RFC3339Nano in UTC (0 = the zero time). */
+export function goTime(ms: number): string {
+  if (ms === 0) return GO_ZERO_TIME;
+  const iso = new Date(ms).toISOString(); // 2026-01-02T03:04:05.678Z
+  const frac = iso.slice(20, 23).replace(/0+$/, '');
+  return iso.slice(0, 19) + (frac === '' ? '' : '.' + frac) + 'Z';
+}
+
+/** parseGoTime parses an RFC3339 time (as strfmt.DateTime accepts); NaN when invalid. */
+export function parseGoTime(s: string): number {
+  if (!/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s)) return NaN;
+  return Date.parse(s.replace(' ', 'T'));
+}
+
+/** alertResolved says whether an alert has ended at time now. */
+export function alertResolved(a: Alert, now: number): boolean {
+  return a.endsAt !== 0 && a.endsAt <= now;
+}
+
+/** sortedLabelNames returns a label set's names in order. */
+export function sortedLabelNames(ls: LabelSet): string[] {
+  return Object.keys(ls).sort();
+}
+
+/** labelSetString renders `{a="b", c="d"}` as model.LabelSet.String. */
+export function labelSetString(ls: LabelSet): string {
+  return '{' + sortedLabelNames(ls).map((k) => `${k}=${JSON.stringify(ls[k])}`).join(', ') + '}';
+}
