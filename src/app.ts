@@ -112,7 +112,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let walTenants: WalTenant[] = [];
   if (modules.includes('ingester') && (deps.wal !== undefined || deps.storage === undefined)) {
     wal = deps.wal ?? nativeWalStore();
-    walTenants = wal.openStorage({ dir: config.tsdbDir, walSegmentSize: config.walSegmentSizeBytes, syncMode: config.walSyncMode });
+    walTenants = wal.openStorage({
+      dir: config.tsdbDir,
+      walSegmentSize: config.walSegmentSizeBytes,
+      syncMode: config.walSyncMode,
+      walCompression: config.walCompression,
+    });
   }
   // Blocks: cut from the heads, shipped to the bucket and served back by the store-gateway
   // (only over the native storage).

@@ -68,6 +68,8 @@ export interface Config {
   walSegmentSizeBytes: number;
   /** walSyncMode is -blocks-storage.tsdb.wal-sync-mode: 'none' or 'always'. */
   walSyncMode: string;
+  /** walCompression is -blocks-storage.tsdb.wal-compression-enabled. */
+  walCompression: boolean;
   filesystemDir: string;
   /** blocks is the block lifecycle: cutting, shipping, local retention and the store-gateway's sync. */
   blocks: BlocksConfig;
@@ -105,6 +107,7 @@ export function buildConfig(values: ConfigValues): Config {
     tsdbDir: get(values, 'blocks-storage.tsdb.dir'),
     walSegmentSizeBytes: get(values, 'blocks-storage.tsdb.wal-segment-size-bytes'),
     walSyncMode: get(values, 'blocks-storage.tsdb.wal-sync-mode'),
+    walCompression: get(values, 'blocks-storage.tsdb.wal-compression-enabled'),
     filesystemDir: get(values, 'blocks-storage.filesystem.dir'),
     blocks: {
       blockRangeMs: get(values, 'blocks-storage.tsdb.block-ranges-period'),

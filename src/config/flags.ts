@@ -102,6 +102,13 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Size at which a write-ahead log segment is closed and the next one started (a multiple of 32768 bytes).',
   },
   {
+    name: 'blocks-storage.tsdb.wal-compression-enabled',
+    yaml: 'blocks_storage.tsdb.wal_compression_enabled',
+    type: 'bool',
+    default: true,
+    help: 'Compress write-ahead log records with snappy, as Prometheus does (replay reads compressed and plain records).',
+  },
+  {
     name: 'blocks-storage.tsdb.wal-sync-mode',
     yaml: 'blocks_storage.tsdb.wal_sync_mode',
     type: 'string',

@@ -173,9 +173,9 @@ export function limitedKernels(inner: Kernels, limits: Pick<QueryLimits, 'maxPar
     }
   };
   return {
-    select(tenant, matchers, mintMs, maxtMs): SelectedSeries {
+    select(tenant, matchers, mintMs, maxtMs, maxSamples): SelectedSeries {
       guard(() => limiter.checkRange(mintMs, maxtMs));
-      const sel = inner.select(tenant, matchers, mintMs, maxtMs);
+      const sel = inner.select(tenant, matchers, mintMs, maxtMs, maxSamples);
       guard(() => limiter.addSeries(sel.labels));
       return sel;
     },

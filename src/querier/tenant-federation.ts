@@ -175,13 +175,17 @@ function concatSelections(parts: SelectedSeries[]): SelectedSeries {
  */
 export function federatedKernels(inner: Kernels): Kernels {
   return {
-    select(tenant, matchers, mintMs, maxtMs) {
+    select(tenant, matchers, mintMs, maxtMs, maxSamples = 0) {
       const ids = splitTenants(tenant);
-      if (ids.length === 1) return inner.select(tenant, matchers, mintMs, maxtMs);
+      if (ids.length === 1) return inner.select(tenant, matchers, mintMs, maxtMs, maxSamples);
       const sel = selectTenants(ids, matchers);
       const parts: SelectedSeries[] = [];
+      let loaded = 0;
       for (const id of sel.tenants) {
-        const part = inner.select(id, sel.matchers, mintMs, maxtMs);
+        // The tenants share the query's budget: each gets what the ones before it left.
+        const left = maxSamples > 0 ? maxSamples - loaded : 0;
+        const part = inner.select(id, sel.matchers, mintMs, maxtMs, left);
+        loaded += part.values.length;
         parts.push({ ...part, labels: part.labels.map((l) => withTenantLabel(l, id)) });
       }
       return concatSelections(parts);
@@ -189,9 +193,9 @@ export function federatedKernels(inner: Kernels): Kernels {
     instant: (data, evalTimesMs, lookbackMs) => inner.instant(data, evalTimesMs, lookbackMs),
     range: (fn, data, evalTimesMs, rangeMs, params) => inner.range(fn, data, evalTimesMs, rangeMs, params),
     // One tenant: the inner fused path; several: select (which adds __tenant_id__) then range.
-    selectRange: (tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params) =>
+    selectRange: (tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples) =>
       inner.selectRange && splitTenants(tenant).length === 1
-        ? inner.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params)
+        ? inner.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples)
         : undefined,
   };
 }

@@ -212,6 +212,8 @@ export interface StorageOptions {
   walSegmentSize: number;
   /** -blocks-storage.tsdb.wal-sync-mode: 'none' or 'always'. */
   syncMode: string;
+  /** -blocks-storage.tsdb.wal-compression-enabled: snappy-compress WAL records (default true). */
+  walCompression?: boolean;
 }
 
 /** WalTenant is a tenant whose WAL has segments to replay. */
@@ -472,7 +474,8 @@ export interface NativeBinding {
    * selectRange is selectSamples then rangeKernel in one pass over the head and blocks (no flat
    * copy of the samples), without the series that have no value at any step; samples is what
    * selectSamples would have loaded. Throws on an invalid regexp, an unknown function, a wrong
-   * parameter count or an unreadable block.
+   * parameter count or an unreadable block, and with TOO_MANY_SAMPLES_MESSAGE as soon as more
+   * than maxSamples (if given and > 0) samples are loaded.
    */
   selectRange(
     tenant: string,
@@ -484,6 +487,7 @@ export interface NativeBinding {
     rangeMs: number,
     params: Float64Array,
     visibility?: LabelMatcher[][],
+    maxSamples?: number,
   ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number };
   /**
    * encodeMatrixJson returns prefix + `{"resultType":"matrix","result":[...]}` + suffix as bytes:

@@ -3,14 +3,17 @@
 // pushes (small segments, so records cross pages and segments), stops
 // gracefully, its tenant WAL is copied to `<data>/wal` of a fresh
 // Prometheus, which replays it at start; its query API must then return
-// exactly the samples we acknowledged, series by series.
+// exactly the samples we acknowledged, series by series. It runs with WAL
+// compression on (the default: snappy records, as Prometheus writes them) and
+// off, against Debian's Prometheus 2.42 and the peers' Prometheus 3.x, and
+// checks that compression shrinks the WAL.
 
-import t from 'tap';
-import { copyFile, mkdir, readdir } from 'node:fs/promises';
+import t, { type Test } from 'tap';
+import { copyFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
-import { PROMETHEUS_BIN, prometheusSkip } from './lib/prometheus.js';
+import { PROMETHEUS, PROMETHEUS3, skipUnless, type PeerBinary } from './lib/binary.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -22,7 +25,33 @@ interface Matrix {
   data: { resultType: string; result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> };
 }
 
-t.test('Prometheus 2.42 replays our WAL', { skip: prometheusSkip }, async (t) => {
+/** SNAPPY is the fragment-type bit of a snappy-compressed WAL record. */
+const SNAPPY = 0x08;
+
+/** walBytes[compressed] is our WAL's size for the same pushes, as measured by the runs below. */
+const walBytes = new Map<boolean, number>();
+
+for (const [peer, label] of [
+  [PROMETHEUS, 'Prometheus 2.42'],
+  [PROMETHEUS3, 'Prometheus 3.x'],
+] as Array<[PeerBinary, string]>) {
+  for (const compressed of [true, false]) {
+    t.test(`${label} replays our WAL (compression ${compressed ? 'on' : 'off'})`, { skip: skipUnless(peer) }, async (t) => {
+      const bytes = await replayByPrometheus(t, peer.path, compressed);
+      walBytes.set(compressed, bytes);
+    });
+  }
+}
+
+t.test('snappy records make the WAL smaller', { skip: skipUnless(PROMETHEUS) }, async (t) => {
+  const on = walBytes.get(true);
+  const off = walBytes.get(false);
+  t.ok(on !== undefined && off !== undefined, 'both runs measured');
+  t.ok(on! < off! * 0.75, `compressed ${on} B, plain ${off} B`);
+});
+
+/** replayByPrometheus pushes into our server, has the Prometheus at promBin replay its WAL, checks every sample, and returns our WAL's bytes. */
+async function replayByPrometheus(t: Test, promBin: string, compressed: boolean): Promise<number> {
   const dir = await makeTempDir('wal-peer-');
   const tsdbDir = join(dir, 'tsdb');
   const port = await freePort();
@@ -38,6 +67,7 @@ t.test('Prometheus 2.42 replays our WAL', { skip: prometheusSkip }, async (t) =>
       `-blocks-storage.bucket-store.sync-dir=${tsdbDir}-sync`,
       `-compactor.data-dir=${tsdbDir}-compactor`,
       '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
+      `-blocks-storage.tsdb.wal-compression-enabled=${compressed}`,
     ],
     port,
     readyPath: '/ready',
@@ -68,7 +98,12 @@ t.test('Prometheus 2.42 replays our WAL', { skip: prometheusSkip }, async (t) =>
   await ours.stop();
   const walDir = join(tsdbDir, TENANT, 'wal');
   const segments = (await readdir(walDir)).sort();
-  t.ok(segments.length > 2, `our WAL has ${segments.length} segments`);
+  t.ok(segments.length > 1, `our WAL has ${segments.length} segments`);
+  let bytes = 0;
+  for (const f of segments) bytes += (await stat(join(walDir, f))).size;
+  // The first record (series) is snappy-compressed exactly when compression is on.
+  const first = await readFile(join(walDir, segments[0]!));
+  t.equal((first[0]! & SNAPPY) !== 0, compressed, `first fragment type ${first[0]}`);
 
   const promDir = join(dir, 'prom');
   await mkdir(join(promDir, 'data', 'wal'), { recursive: true });
@@ -78,7 +113,7 @@ t.test('Prometheus 2.42 replays our WAL', { skip: prometheusSkip }, async (t) =>
   await writeFile(join(promDir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
   const prom = await startServer({
     name: 'prometheus',
-    command: PROMETHEUS_BIN,
+    command: promBin,
     args: [
       `--config.file=${join(promDir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(promDir, 'data')}`,
@@ -109,4 +144,5 @@ t.test('Prometheus 2.42 replays our WAL', { skip: prometheusSkip }, async (t) =>
   }
   t.equal(compared, SERIES * PUSHES * 5, 'every sample replayed by Prometheus');
   t.notMatch(prom.output(), /corrupt|Encountered WAL read error/i, 'Prometheus found no corruption');
-});
+  return bytes;
+}

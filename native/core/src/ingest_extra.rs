@@ -588,6 +588,7 @@ mod tests {
             dir: dir.clone(),
             segment_size: 4 * 32 * 1024,
             sync_mode: SyncMode::None,
+            compress: true,
         };
         exemplars::store().reset(tenant);
         metadata::store().reset(tenant);

@@ -35,7 +35,9 @@ pub struct SelectedRange {
 /// of selectSamples then rangeKernel, without the series that have no
 /// value at any step. Head and queryable blocks are merged as selectSamples
 /// merges them. Throws on an invalid regexp, an unknown function, a wrong
-/// parameter count or an unreadable block.
+/// parameter count or an unreadable block, and with the message `query
+/// processing would load too many samples into memory in query execution`
+/// as soon as more than maxSamples (if given and > 0) samples are loaded.
 #[allow(clippy::too_many_arguments)]
 #[napi]
 pub fn select_range(
@@ -48,6 +50,7 @@ pub fn select_range(
     range_ms: f64,
     params: &[f64],
     visibility: Option<Vec<Vec<LabelMatcher>>>,
+    max_samples: Option<f64>,
 ) -> Result<SelectedRange> {
     let f = RangeFn::from_name(&func).ok_or_else(|| {
         Error::new(
@@ -70,6 +73,7 @@ pub fn select_range(
         eval_times,
         range_ms,
         params,
+        crate::to_limit(max_samples.unwrap_or(0.0)),
     )
     .map_err(|e| match e {
         store::SelectRangeError::Kernel(e) => Error::new(Status::InvalidArg, e.0),

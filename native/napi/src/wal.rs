@@ -19,6 +19,9 @@ pub struct StorageOptions {
     pub wal_segment_size: f64,
     /// -blocks-storage.tsdb.wal-sync-mode: `none` or `always`.
     pub sync_mode: String,
+    /// -blocks-storage.tsdb.wal-compression-enabled: snappy-compress WAL
+    /// records as Prometheus does (default true).
+    pub wal_compression: Option<bool>,
 }
 
 /// WalTenant is a tenant whose WAL has segments to replay.
@@ -75,6 +78,7 @@ pub fn open_storage(opts: StorageOptions) -> Result<Vec<WalTenant>> {
             dir: opts.dir.into(),
             segment_size: opts.wal_segment_size as u64,
             sync_mode,
+            compress: opts.wal_compression.unwrap_or(true),
         })
         .map_err(|e| io_err("open storage", e))?;
     Ok(found

@@ -24,6 +24,7 @@ import {
 } from './types.js';
 import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
 import { isStaleAt } from './kernels-reference.js';
+import { TOO_MANY_SAMPLES_MESSAGE } from '../../storage/native.js';
 
 const NO_PARAMS = new Float64Array(0);
 
@@ -109,8 +110,17 @@ export class Evaluator {
   addSamples(n: number): void {
     this.samples += n;
     if (this.opts.maxSamples > 0 && this.samples > this.opts.maxSamples) {
-      throw new EngineError('execution', 'query processing would load too many samples into memory in query execution');
+      throw new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE);
     }
+  }
+
+  /**
+   * sampleBudget is the limit to pass to a selection whose raw samples are all charged with
+   * addSamples: what -querier.max-samples leaves of this query (0 = no limit), so the storage
+   * stops reading as soon as the query would be over it instead of after loading it all.
+   */
+  sampleBudget(): number {
+    return this.opts.maxSamples > 0 ? this.opts.maxSamples - this.samples : 0;
   }
 
   /** atMs resolves an @ modifier to a timestamp. */
@@ -205,7 +215,7 @@ export class Evaluator {
   }
 
   /** selectFor selects the raw samples a selector needs for the given window ends and lookback/range. */
-  selectFor(vs: VectorSelector, evalTimes: Float64Array, windowMs: number): SelectedSeries {
+  selectFor(vs: VectorSelector, evalTimes: Float64Array, windowMs: number, maxSamples = 0): SelectedSeries {
     let min = Infinity;
     let max = -Infinity;
     for (const t of evalTimes) {
@@ -213,7 +223,7 @@ export class Evaluator {
       if (t > max) max = t;
     }
     if (evalTimes.length === 0) return { labels: [], offsets: new Uint32Array(1), timestamps: new Float64Array(0), values: new Float64Array(0) };
-    return this.kernels.select(this.opts.tenant, vs.matchers, min - windowMs + 1, max);
+    return this.kernels.select(this.opts.tenant, vs.matchers, min - windowMs + 1, max, maxSamples);
   }
 
   evalVectorSelector(vs: VectorSelector, grid: StepGrid): Series[] {
@@ -256,7 +266,7 @@ export class Evaluator {
         if (t < min) min = t;
         if (t > max) max = t;
       }
-      const r = this.kernels.selectRange(this.opts.tenant, vs.matchers, min - ms.rangeMs + 1, max, fn, evalTimes, ms.rangeMs, NO_PARAMS);
+      const r = this.kernels.selectRange(this.opts.tenant, vs.matchers, min - ms.rangeMs + 1, max, fn, evalTimes, ms.rangeMs, NO_PARAMS, this.sampleBudget());
       if (!r) return undefined;
       const n = grid.n;
       const series: Series[] = new Array<Series>(r.labels.length);
@@ -275,7 +285,7 @@ export class Evaluator {
     if (arg.type === 'MatrixSelector') {
       const vs = arg.vs;
       const evalTimes = this.shiftedTimes(grid, vs.at, vs.offsetMs);
-      const data = this.selectFor(vs, evalTimes, arg.rangeMs);
+      const data = this.selectFor(vs, evalTimes, arg.rangeMs, this.sampleBudget());
       this.addSamples(data.values.length);
       return { data, evalTimes, rangeMs: arg.rangeMs };
     }

@@ -125,7 +125,7 @@ export function evalExtendedRange(ev: Evaluator, fn: string, ms: MatrixSelector,
     max = Math.max(max, t);
   }
   if (grid.n === 0) return [];
-  const data = ev.kernels.select(ev.opts.tenant, vs.matchers, min - ms.rangeMs - lookback + 1, max + (smoothed ? lookback : 0));
+  const data = ev.kernels.select(ev.opts.tenant, vs.matchers, min - ms.rangeMs - lookback + 1, max + (smoothed ? lookback : 0), ev.sampleBudget());
   ev.addSamples(data.values.length);
   const out: Series[] = [];
   for (let s = 0; s < data.labels.length; s++) {
@@ -181,7 +181,7 @@ export function evalSmoothedSelector(ev: Evaluator, vs: VectorSelector, grid: St
     min = Math.min(min, t);
     max = Math.max(max, t);
   }
-  const data = ev.kernels.select(ev.opts.tenant, vs.matchers, min - lookback + 1, max + lookback);
+  const data = ev.kernels.select(ev.opts.tenant, vs.matchers, min - lookback + 1, max + lookback, ev.sampleBudget());
   ev.addSamples(data.values.length);
   const out: Series[] = [];
   for (let s = 0; s < data.labels.length; s++) {

@@ -7,8 +7,10 @@
 import t from 'tap';
 import { loadNative, MatchType, TOO_MANY_SAMPLES_MESSAGE, type IngestLimits } from '../../storage/native.js';
 import { encodeWriteRequest } from '../../remote/write-request.js';
+import { rangeQuery } from './engine.js';
 import { nativeKernels } from './kernels.js';
 import { STALE_NAN } from './kernels-reference.js';
+import { OPTS } from './test-helpers.js';
 import { EngineError } from './types.js';
 
 const b = loadNative();
@@ -114,4 +116,68 @@ t.test('max samples', async (t) => {
   t.equal(k.select(tenant, [], 0, 10, 3).timestamps.length, 3);
   t.throws(() => k.select(tenant, [], 0, 10, 2), new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE));
   t.throws(() => b.selectSamples(tenant, [], 0, 10, 2), { message: TOO_MANY_SAMPLES_MESSAGE });
+});
+
+t.test('max samples stops the native selection, fused or flat, before the query holds it', async (t) => {
+  const tenant = `kernels-${process.pid}-d`;
+  b.resetTenant(tenant);
+  // 50 series of 20 samples each (one a minute): 1,000 samples.
+  const ts = new Float64Array(20).map((_, i) => i * 60_000);
+  for (let s = 0; s < 50; s++) b.appendSamplesUnchecked(tenant, ['__name__', 'm', 'job', `j${s}`], ts, ts.map((t) => t / 1000));
+  // The binding itself stops: fused path and flat selection.
+  const params = new Float64Array(0);
+  const evalTimes = new Float64Array([1_140_000]);
+  t.equal(b.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, undefined, 1000).samples, 1000);
+  t.throws(() => b.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, undefined, 999), { message: TOO_MANY_SAMPLES_MESSAGE });
+  t.throws(() => k.selectRange(tenant, [], 0, 1_140_000, 'rate', evalTimes, 1_200_000, params, 999), new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE));
+
+  // Through the engine, the query's -querier.max-samples reaches the binding: a spy records each
+  // limit passed and whether the native call (not the engine's own count afterwards) refused.
+  const calls: Array<{ fn: string; max: number | undefined; threw: boolean }> = [];
+  const spy = {
+    ...b,
+    selectRange: (...args: Parameters<typeof b.selectRange>) => {
+      try {
+        const r = b.selectRange(...args);
+        calls.push({ fn: 'selectRange', max: args[9] ?? undefined, threw: false });
+        return r;
+      } catch (err) {
+        calls.push({ fn: 'selectRange', max: args[9] ?? undefined, threw: true });
+        throw err;
+      }
+    },
+    selectSamples: (...args: Parameters<typeof b.selectSamples>) => {
+      try {
+        const r = b.selectSamples(...args);
+        calls.push({ fn: 'selectSamples', max: args[4] ?? undefined, threw: false });
+        return r;
+      } catch (err) {
+        calls.push({ fn: 'selectSamples', max: args[4] ?? undefined, threw: true });
+        throw err;
+      }
+    },
+  };
+  const kk = nativeKernels({ binding: spy });
+  const opts = (maxSamples: number) => ({ ...OPTS, tenant, maxSamples });
+  const q = (query: string, maxSamples: number) => rangeQuery(kk, query, 1_140_000, 1_140_000, 60_000, opts(maxSamples));
+  // Fused range path (rate) and flat selection (a function without the fused path).
+  for (const [query, fn] of [
+    ['sum(rate(m[20m]))', 'selectRange'],
+    ['sum(quantile_over_time(0.5, m[20m]))', 'selectSamples'],
+  ] as const) {
+    calls.length = 0;
+    const ok = q(query, 1000);
+    t.equal(ok.value.resultType, 'matrix', `${query} within the limit answers`);
+    t.same(calls, [{ fn, max: 1000, threw: false }], `${query}: limit passed to ${fn}`);
+    calls.length = 0;
+    t.throws(() => q(query, 999), new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE), `${query} over the limit`);
+    t.same(calls, [{ fn, max: 999, threw: true }], `${query}: the native selection refused`);
+  }
+  // A second selection in the same query gets only what the first left.
+  calls.length = 0;
+  t.throws(() => q('sum(rate(m[20m])) + sum(max_over_time(m[20m]))', 1500), new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE));
+  t.same(calls, [
+    { fn: 'selectRange', max: 1500, threw: false },
+    { fn: 'selectRange', max: 500, threw: true },
+  ]);
 });

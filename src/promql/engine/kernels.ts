@@ -31,6 +31,11 @@ export interface NativeKernels extends Kernels {
 
 const NO_PARAMS = new Float64Array(0);
 
+/** tooManySamples turns the binding's sample-limit error into the engine's execution error; other errors pass unchanged. */
+function tooManySamples(err: unknown): unknown {
+  return err instanceof Error && err.message === TOO_MANY_SAMPLES_MESSAGE ? new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE) : err;
+}
+
 /** nativeKernels returns the Kernels the engine runs on in production. */
 export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
   const b = opts.binding ?? loadNative();
@@ -41,10 +46,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       try {
         sel = b.selectSamples(tenant, matchers, mintMs, maxtMs, maxSamples, visibleTo(opts.visibility, tenant));
       } catch (err) {
-        if (err instanceof Error && err.message === TOO_MANY_SAMPLES_MESSAGE) {
-          throw new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE);
-        }
-        throw err;
+        throw tooManySamples(err);
       }
       return {
         labels: JSON.parse(sel.labelsJson) as Labels[],
@@ -61,10 +63,15 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       const r = b.instantKernel(data.offsets, data.timestamps, data.values, evalTimesMs, lookbackMs, true);
       return { values: r.values, present: r.present, sampleTimes: r.sampleTimes ?? new Float64Array(r.values.length) };
     },
-    selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params) {
+    selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples = defaultMax) {
       // A stand-in binding (tests) may not have the fused path.
       if (typeof b.selectRange !== 'function') return undefined;
-      const r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, visibleTo(opts.visibility, tenant));
+      let r;
+      try {
+        r = b.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, visibleTo(opts.visibility, tenant), maxSamples);
+      } catch (err) {
+        throw tooManySamples(err);
+      }
       return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples };
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {

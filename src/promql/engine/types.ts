@@ -60,9 +60,11 @@ export type RangeFunction =
 export interface Kernels {
   /**
    * select returns the raw samples of every series matching all matchers with
-   * samples in [mintMs, maxtMs]. Throws on invalid regexps.
+   * samples in [mintMs, maxtMs]. Throws on invalid regexps. With maxSamples > 0, stops with
+   * EngineError('execution', TOO_MANY_SAMPLES_MESSAGE) as soon as more than that many samples
+   * are loaded (kernels without a storage-side limit may ignore it: the engine counts too).
    */
-  select(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedSeries;
+  select(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number): SelectedSeries;
   /**
    * instant evaluates an instant selector: for each series and each time t of
    * evalTimesMs, the newest sample in (t - lookbackMs, t], absent if that
@@ -80,6 +82,7 @@ export interface Kernels {
    * the samples): the answer of range(fn, select(tenant, matchers, mintMs, maxtMs), ...) without
    * the series that have no value at any step, plus how many samples select would have loaded.
    * Undefined when it cannot answer this call (the engine then selects and runs range).
+   * maxSamples bounds the samples loaded as for select.
    */
   selectRange?(
     tenant: string,
@@ -90,6 +93,7 @@ export interface Kernels {
     evalTimesMs: Float64Array,
     rangeMs: number,
     params: Float64Array,
+    maxSamples?: number,
   ): RangeSelection | undefined;
 }
 

@@ -45,8 +45,10 @@ pub use append::{AppendErrorKind, HeadAppender, SeriesAppendResult};
 pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
 pub use json::{write_labels_json, write_owned_labels_json};
-pub use read::{build_matcher_sets, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE};
-pub use select_range::SelectedRange;
+pub use read::{
+    build_matcher_sets, SampleBudget, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE,
+};
+pub use select_range::{HeadRangeError, SelectedRange};
 pub use series::MemSeries;
 
 /// HeadIndex is everything behind `Head::index`.

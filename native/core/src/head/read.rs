@@ -62,6 +62,41 @@ impl fmt::Display for TooManySamples {
 
 impl std::error::Error for TooManySamples {}
 
+/// SampleBudget counts the samples a selection has loaded, across the
+/// threads that share it, against `-querier.max-samples` (0 = no limit).
+/// Readers charge each series as soon as it is decoded, so a selection
+/// stops before it holds much more than the limit.
+#[derive(Debug, Default)]
+pub struct SampleBudget {
+    max: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl SampleBudget {
+    /// new returns a budget of `max` samples (0 = no limit).
+    pub fn new(max: usize) -> Self {
+        SampleBudget {
+            max: max as u64,
+            used: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// charge adds `n` loaded samples and fails once the total is over the
+    /// limit (and on every later call, so other threads stop too).
+    pub fn charge(&self, n: u64) -> Result<(), TooManySamples> {
+        let total = self.used.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+        if self.max > 0 && total > self.max {
+            return Err(TooManySamples);
+        }
+        Ok(())
+    }
+
+    /// used is the samples charged so far.
+    pub fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 /// SelectedSamples are the raw samples of the selected series, flat: series
 /// `i` (labels `i` of the JSON array) owns samples
 /// `offsets[i]..offsets[i + 1]`. Staleness markers are kept as stored.

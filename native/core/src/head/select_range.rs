@@ -13,8 +13,24 @@ use crate::index::Matcher;
 use crate::promql::{is_stale, KernelError, RangeEval, RangeFn};
 
 use super::json::write_labels_json;
+use super::read::{SampleBudget, TooManySamples};
 use super::series::MemSeries;
 use super::Head;
+
+/// HeadRangeError is why `Head::select_range` failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeadRangeError {
+    /// A bad function parameter (see `promql::range_kernel`).
+    Kernel(KernelError),
+    /// The selection would load more than `max_samples` samples.
+    TooManySamples,
+}
+
+impl From<TooManySamples> for HeadRangeError {
+    fn from(_: TooManySamples) -> Self {
+        HeadRangeError::TooManySamples
+    }
+}
 
 /// SelectedRange is the result of `select_range`: the series that have a
 /// value at some step, sorted by labels, row-major `series × steps`.
@@ -58,7 +74,9 @@ impl Head {
     /// with `mint <= t <= maxt` of every series matching any of the sets
     /// (all series when there are none). The answer is the same as
     /// `select_samples` then `range_kernel`, without the series that have
-    /// no value at any step.
+    /// no value at any step. `max_samples` (0 = no limit) bounds the
+    /// samples loaded in total: each series is charged as it is decoded, and
+    /// the selection stops with `TooManySamples` at the first one over it.
     #[allow(clippy::too_many_arguments)]
     pub fn select_range(
         &self,
@@ -69,50 +87,70 @@ impl Head {
         eval_times: &[f64],
         range_ms: f64,
         params: &[f64],
-    ) -> Result<SelectedRange, KernelError> {
+        max_samples: usize,
+    ) -> Result<SelectedRange, HeadRangeError> {
+        let budget = SampleBudget::new(max_samples);
+        self.select_range_budget(sets, mint, maxt, func, eval_times, range_ms, params, &budget)
+    }
+
+    /// select_range_budget is `select_range` charging the given budget.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn select_range_budget(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        func: RangeFn,
+        eval_times: &[f64],
+        range_ms: f64,
+        params: &[f64],
+        budget: &SampleBudget,
+    ) -> Result<SelectedRange, HeadRangeError> {
         let n_steps = eval_times.len();
-        let ev = RangeEval::new(func, params, n_steps, range_ms)?;
+        let ev = RangeEval::new(func, params, n_steps, range_ms).map_err(HeadRangeError::Kernel)?;
         let series = self.select_series(sets, mint, maxt);
         let cells = series.len() * n_steps;
         let mut values = vec![0.0; cells];
         let mut present = vec![0u8; cells];
         let mut samples = vec![0u64; series.len()];
         let t = threads().min(series.len() / SERIES_PER_THREAD).max(1);
+        let part = Part {
+            mint,
+            maxt,
+            ev: &ev,
+            eval_times,
+            budget,
+        };
         if t == 1 || n_steps == 0 {
-            eval_part(
-                &series,
-                mint,
-                maxt,
-                &ev,
-                eval_times,
-                &mut values,
-                &mut present,
-                &mut samples,
-            );
+            part.eval(&series, &mut values, &mut present, &mut samples)?;
         } else {
             let per = series.len().div_ceil(t);
-            std::thread::scope(|scope| {
-                let parts = series
+            std::thread::scope(|scope| -> Result<(), TooManySamples> {
+                let mut parts = series
                     .chunks(per)
                     .zip(values.chunks_mut(per * n_steps))
                     .zip(present.chunks_mut(per * n_steps))
                     .zip(samples.chunks_mut(per));
-                let mut first = None;
-                for (((ss, vals), pres), counts) in parts {
-                    let ev = &ev;
-                    if first.is_none() {
-                        // The calling thread takes the first part itself.
-                        first = Some((ss, vals, pres, counts));
-                        continue;
+                // The calling thread takes the first part itself.
+                let first = parts.next();
+                let part = &part;
+                let handles: Vec<_> = parts
+                    .map(|(((ss, vals), pres), counts)| {
+                        scope.spawn(move || part.eval(ss, vals, pres, counts))
+                    })
+                    .collect();
+                let mut res = Ok(());
+                if let Some((((ss, vals), pres), counts)) = first {
+                    res = part.eval(ss, vals, pres, counts);
+                }
+                for h in handles {
+                    let r = h.join().expect("select_range worker panicked");
+                    if res.is_ok() {
+                        res = r;
                     }
-                    scope.spawn(move || {
-                        eval_part(ss, mint, maxt, ev, eval_times, vals, pres, counts)
-                    });
                 }
-                if let Some((ss, vals, pres, counts)) = first {
-                    eval_part(ss, mint, maxt, &ev, eval_times, vals, pres, counts);
-                }
-            });
+                res
+            })?;
         }
         Ok(keep_present_rows(
             &series,
@@ -167,60 +205,71 @@ pub(crate) fn keep_present_rows<T>(
     out
 }
 
-/// eval_part decodes and evaluates a run of series into their rows.
-#[allow(clippy::too_many_arguments)]
-fn eval_part(
-    series: &[Arc<MemSeries>],
+/// Part is what every worker thread of `Head::select_range` reads.
+struct Part<'a> {
     mint: i64,
     maxt: i64,
-    ev: &RangeEval<'_>,
-    eval_times: &[f64],
-    values: &mut [f64],
-    present: &mut [u8],
-    samples: &mut [u64],
-) {
-    let n_steps = eval_times.len();
-    let mut sc = Scratch::default();
-    for (i, s) in series.iter().enumerate() {
-        sc.ts.clear();
-        sc.vs.clear();
-        let mut loaded = 0u64;
-        {
-            let st = s.state.lock();
-            for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
-                if cmin > maxt || cmax < mint {
-                    continue;
-                }
-                let mut it = XorIterator::new(bytes);
-                if !it.seek(mint) {
-                    continue;
-                }
-                loop {
-                    let (t, bits) = it.at_bits();
-                    if t > maxt {
-                        break;
+    ev: &'a RangeEval<'a>,
+    eval_times: &'a [f64],
+    budget: &'a SampleBudget,
+}
+
+impl Part<'_> {
+    /// eval decodes and evaluates a run of series into their rows, charging
+    /// each series' samples to the budget before evaluating it.
+    fn eval(
+        &self,
+        series: &[Arc<MemSeries>],
+        values: &mut [f64],
+        present: &mut [u8],
+        samples: &mut [u64],
+    ) -> Result<(), TooManySamples> {
+        let (mint, maxt) = (self.mint, self.maxt);
+        let n_steps = self.eval_times.len();
+        let mut sc = Scratch::default();
+        for (i, s) in series.iter().enumerate() {
+            sc.ts.clear();
+            sc.vs.clear();
+            let mut loaded = 0u64;
+            {
+                let st = s.state.lock();
+                for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
+                    if cmin > maxt || cmax < mint {
+                        continue;
                     }
-                    loaded += 1;
-                    let v = f64::from_bits(bits);
-                    if !is_stale(v) {
-                        sc.ts.push(t);
-                        sc.vs.push(v);
+                    let mut it = XorIterator::new(bytes);
+                    if !it.seek(mint) {
+                        continue;
                     }
-                    if !it.next() {
-                        break;
+                    loop {
+                        let (t, bits) = it.at_bits();
+                        if t > maxt {
+                            break;
+                        }
+                        loaded += 1;
+                        let v = f64::from_bits(bits);
+                        if !is_stale(v) {
+                            sc.ts.push(t);
+                            sc.vs.push(v);
+                        }
+                        if !it.next() {
+                            break;
+                        }
                     }
                 }
             }
+            self.budget.charge(loaded)?;
+            samples[i] = loaded;
+            let row = i * n_steps..(i + 1) * n_steps;
+            self.ev.eval_series(
+                &sc.ts,
+                &sc.vs,
+                self.eval_times,
+                &mut values[row.clone()],
+                &mut present[row],
+                &mut sc.sort,
+            );
         }
-        samples[i] = loaded;
-        let row = i * n_steps..(i + 1) * n_steps;
-        ev.eval_series(
-            &sc.ts,
-            &sc.vs,
-            eval_times,
-            &mut values[row.clone()],
-            &mut present[row],
-            &mut sc.sort,
-        );
+        Ok(())
     }
 }

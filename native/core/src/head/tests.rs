@@ -526,7 +526,7 @@ fn select_range_equals_select_then_range_kernel() {
         let data = SeriesSet::new(&sel.offsets, &sel.timestamps, &sel.values).unwrap();
         let want = range_kernel(func, &data, &eval, range, &params).unwrap();
         let got = h
-            .select_range(&sets, mint, maxt, func, &eval, range, &params)
+            .select_range(&sets, mint, maxt, func, &eval, range, &params, 0)
             .unwrap();
         assert_eq!(got.samples, sel.values.len() as u64);
         // The two-step answer without its series that have no value anywhere.
@@ -563,4 +563,44 @@ fn select_range_equals_select_then_range_kernel() {
             .all(|((a, b), &p)| p == 0 || a.to_bits() == b.to_bits());
         assert!(same, "{func:?}");
     }
+}
+
+#[test]
+fn select_range_stops_at_max_samples() {
+    use super::read::SampleBudget;
+    use crate::promql::RangeFn;
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    // 400 series (split over threads) of 100 samples each: 40,000 in all.
+    for s in 0..400i64 {
+        let job = format!("j{s:03}");
+        let samples: Vec<(i64, f64)> = (0..100i64).map(|i| (i * 15_000, i as f64)).collect();
+        append(&h, &[("__name__", "m"), ("job", &job)], &samples);
+    }
+    let sets = vec![vec![eq("__name__", "m")]];
+    let eval: Vec<f64> = (0..20).map(|k| 300_000.0 + k as f64 * 60_000.0).collect();
+    let (mint, maxt) = (0, 1_500_000);
+    let run = |max: usize| {
+        h.select_range(&sets, mint, maxt, RangeFn::Rate, &eval, 300_000.0, &[], max)
+    };
+    // At the limit (and without one) the answer is whole.
+    let all = run(0).unwrap();
+    assert_eq!(all.samples, 40_000);
+    assert_eq!(run(40_000).unwrap(), all);
+    // One under: refused, with Prometheus's text.
+    assert_eq!(run(39_999), Err(HeadRangeError::TooManySamples));
+    assert_eq!(
+        TooManySamples.to_string(),
+        "query processing would load too many samples into memory in query execution"
+    );
+    // The selection stops at the first series over the limit: each thread
+    // decodes at most one series past it, never the whole selection.
+    let budget = SampleBudget::new(1_000);
+    let got = h.select_range_budget(&sets, mint, maxt, RangeFn::Rate, &eval, 300_000.0, &[], &budget);
+    assert_eq!(got, Err(HeadRangeError::TooManySamples));
+    let threads = super::select_range::threads() as u64;
+    assert!(budget.used() > 1_000, "charged {}", budget.used());
+    assert!(budget.used() <= 1_000 + 100 * threads, "charged {}", budget.used());
+    // The plain selection applies the same limit.
+    assert_eq!(h.select_samples(&sets, mint, maxt, 39_999), Err(TooManySamples));
+    assert_eq!(h.select_samples(&sets, mint, maxt, 40_000).unwrap().values.len(), 40_000);
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::block::{Block, BlockError, ChunkMeta};
 use crate::head::select_range::{keep_present_rows, threads, SERIES_PER_THREAD};
-use crate::head::{self, MemSeries, SelectedRange};
+use crate::head::{self, HeadRangeError, MemSeries, SampleBudget, SelectedRange};
 use crate::index::Matcher;
 use crate::promql::{is_stale, KernelError, RangeEval, RangeFn};
 
@@ -60,6 +60,9 @@ type Groups<'a> = BTreeMap<Vec<(&'a str, &'a str)>, Sources>;
 /// select_range is `Head::select_range` over the tenant's head and its
 /// queryable blocks: the answer of `store::select_samples` followed by the
 /// range kernel, without the series that have no value at any step.
+/// `max_samples` (0 = no limit) bounds the samples loaded in total: each
+/// merged series is charged as it is decoded, and the selection stops with
+/// `SelectError::TooManySamples` at the first one over the limit.
 #[allow(clippy::too_many_arguments)]
 pub fn select_range(
     tenant: &str,
@@ -70,14 +73,20 @@ pub fn select_range(
     eval_times: &[f64],
     range_ms: f64,
     params: &[f64],
+    max_samples: usize,
 ) -> Result<SelectedRange, SelectRangeError> {
     let head = head::db().get(tenant);
     let blocks = registry().overlapping(tenant, mint, maxt);
     if blocks.is_empty() {
         return match head {
             Some(h) => h
-                .select_range(sets, mint, maxt, func, eval_times, range_ms, params)
-                .map_err(SelectRangeError::Kernel),
+                .select_range(sets, mint, maxt, func, eval_times, range_ms, params, max_samples)
+                .map_err(|e| match e {
+                    HeadRangeError::Kernel(e) => SelectRangeError::Kernel(e),
+                    HeadRangeError::TooManySamples => {
+                        SelectRangeError::Select(SelectError::TooManySamples)
+                    }
+                }),
             None => {
                 RangeEval::new(func, params, eval_times.len(), range_ms)
                     .map_err(SelectRangeError::Kernel)?;
@@ -99,7 +108,9 @@ pub fn select_range(
         .iter()
         .map(|(labels, srcs)| (labels.as_slice(), srcs))
         .collect();
+    let budget = SampleBudget::new(max_samples);
     let ctx = Ctx {
+        budget: &budget,
         blocks: &blocks,
         head: &head_series,
         mint,
@@ -202,6 +213,7 @@ fn group_series<'a>(
 
 /// Ctx is what every worker thread reads.
 struct Ctx<'a> {
+    budget: &'a SampleBudget,
     blocks: &'a [Arc<Block>],
     head: &'a [Arc<MemSeries>],
     mint: i64,
@@ -239,7 +251,11 @@ impl Ctx<'_> {
         let mut sc = Scratch::default();
         for (i, (_, srcs)) in series.iter().enumerate() {
             self.read_parts(srcs, &mut sc)?;
-            samples[i] = merge(&mut sc) as u64;
+            let loaded = merge(&mut sc) as u64;
+            self.budget
+                .charge(loaded)
+                .map_err(|_| SelectRangeError::Select(SelectError::TooManySamples))?;
+            samples[i] = loaded;
             let row = i * n_steps..(i + 1) * n_steps;
             self.ev.eval_series(
                 &sc.mts,

@@ -132,7 +132,8 @@ impl TenantWal {
             index,
             ..CheckpointStats::default()
         };
-        let mut w = SegmentWriter::new(&tmp, self.segment_size, false, 0);
+        let mut w =
+            SegmentWriter::new(&tmp, self.segment_size, false, 0).with_compression(self.compress);
         let series = head.all_series();
         for batch in series.chunks(SERIES_BATCH) {
             let mut enc = SeriesEncoder::default();

@@ -52,6 +52,15 @@ pub const FULL: u8 = 1;
 pub const FIRST: u8 = 2;
 pub const MIDDLE: u8 = 3;
 pub const LAST: u8 = 4;
+/// SNAPPY is the fragment-type bit of a record compressed with snappy's
+/// block format (the whole record is compressed, then fragmented; every
+/// fragment carries the bit).
+pub const SNAPPY: u8 = 1 << 3;
+/// ZSTD is the fragment-type bit of a zstd-compressed record (read as
+/// corruption: not written here).
+pub const ZSTD: u8 = 1 << 4;
+/// TYPE_MASK keeps a fragment type's record-type bits.
+pub const TYPE_MASK: u8 = SNAPPY - 1;
 
 /// SyncMode is `-blocks-storage.tsdb.wal-sync-mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +89,9 @@ pub struct WalOptions {
     /// `-blocks-storage.tsdb.wal-segment-size-bytes`, a multiple of 32 KiB.
     pub segment_size: u64,
     pub sync_mode: SyncMode,
+    /// `-blocks-storage.tsdb.wal-compression-enabled`: snappy-compress
+    /// records (segments and checkpoints). Replay reads both kinds.
+    pub compress: bool,
 }
 
 /// segment_name is a segment's file name: its index in 8 digits.
@@ -144,6 +156,8 @@ pub struct TenantWal {
     checkpoint: Option<u64>,
     /// -blocks-storage.tsdb.wal-segment-size-bytes (checkpoints use it too).
     segment_size: u64,
+    /// Whether records are snappy-compressed (checkpoints too).
+    compress: bool,
     /// One checkpoint at a time.
     checkpoint_lock: Mutex<()>,
 }
@@ -163,7 +177,8 @@ impl TenantWal {
                 opts.segment_size,
                 opts.sync_mode == SyncMode::Always,
                 next,
-            )),
+            )
+            .with_compression(opts.compress)),
             dir,
             sync_mode: opts.sync_mode,
             sync: Mutex::new(SyncState::default()),
@@ -172,6 +187,7 @@ impl TenantWal {
             existing,
             checkpoint,
             segment_size: opts.segment_size,
+            compress: opts.compress,
             checkpoint_lock: Mutex::new(()),
         })
     }

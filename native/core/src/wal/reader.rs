@@ -7,11 +7,13 @@
 //! non-zero byte in page padding, a fragment out of sequence) stops the
 //! reader with a [`Corruption`] that names the offset just past the last
 //! good record: truncating the segment there keeps every record that was
-//! read.
+//! read. Snappy-compressed records (the `SNAPPY` bit on every fragment)
+//! are decompressed after their last fragment; zstd ones are reported as
+//! corruption.
 
 use std::io::{self, Read};
 
-use super::{FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE};
+use super::{FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE, SNAPPY, TYPE_MASK, ZSTD};
 
 /// Corruption says where and why a segment stopped making sense.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +46,8 @@ pub struct SegmentReader<R: Read> {
     /// Whether a page was read at all.
     started: bool,
     rec: Vec<u8>,
+    /// A compressed record, decompressed.
+    plain: Vec<u8>,
     good_offset: u64,
 }
 
@@ -57,6 +61,7 @@ impl<R: Read> SegmentReader<R> {
             page_start: 0,
             started: false,
             rec: Vec::new(),
+            plain: Vec::new(),
             good_offset: 0,
         }
     }
@@ -99,6 +104,7 @@ impl<R: Read> SegmentReader<R> {
     pub fn next_record(&mut self) -> io::Result<Next<'_>> {
         self.rec.clear();
         let mut in_record = false;
+        let mut compressed = false;
         loop {
             if self.pos >= self.page_len {
                 if self.started && self.page_len < PAGE_SIZE {
@@ -112,8 +118,8 @@ impl<R: Read> SegmentReader<R> {
                 continue;
             }
             let pos = self.pos;
-            let typ = self.page[pos];
-            if typ == 0 {
+            let flags = self.page[pos];
+            if flags == 0 {
                 // Padding: zeros up to the end of the page.
                 if let Some(i) = self.page[pos..self.page_len].iter().position(|&b| b != 0) {
                     return Ok(self.corrupt(pos + i, "non-zero byte in page padding"));
@@ -121,12 +127,18 @@ impl<R: Read> SegmentReader<R> {
                 self.pos = self.page_len;
                 continue;
             }
-            if typ & !0x07 != 0 {
-                return Ok(self.corrupt(
-                    pos,
-                    format!("unsupported fragment flags {typ:#04x} (compressed WAL records are not supported)"),
-                ));
+            if flags & ZSTD != 0 {
+                return Ok(self.corrupt(pos, "zstd-compressed WAL records are not supported"));
             }
+            if flags & !(TYPE_MASK | SNAPPY) != 0 {
+                return Ok(self.corrupt(pos, format!("unsupported fragment flags {flags:#04x}")));
+            }
+            let typ = flags & TYPE_MASK;
+            let snappy = flags & SNAPPY != 0;
+            if in_record && snappy != compressed {
+                return Ok(self.corrupt(pos, "fragments of one record disagree on compression"));
+            }
+            compressed = snappy;
             if self.page_len - pos < HEADER_SIZE {
                 return Ok(self.corrupt(pos, "truncated fragment header"));
             }
@@ -158,8 +170,20 @@ impl<R: Read> SegmentReader<R> {
             self.rec.extend_from_slice(data);
             self.pos = start + len;
             if typ == FULL || typ == LAST {
+                if !compressed {
+                    self.good_offset = self.page_start + self.pos as u64;
+                    return Ok(Next::Record(&self.rec));
+                }
+                let n = match snap::raw::decompress_len(&self.rec) {
+                    Ok(n) => n,
+                    Err(e) => return Ok(self.corrupt(pos, format!("bad snappy record: {e}"))),
+                };
+                self.plain.resize(n, 0);
+                if let Err(e) = snap::raw::Decoder::new().decompress(&self.rec, &mut self.plain) {
+                    return Ok(self.corrupt(pos, format!("bad snappy record: {e}")));
+                }
                 self.good_offset = self.page_start + self.pos as u64;
-                return Ok(Next::Record(&self.rec));
+                return Ok(Next::Record(&self.plain));
             }
             in_record = true;
         }

@@ -8,13 +8,18 @@
 //! which readers accept. A record never spans two segments: when it does
 //! not fit in what is left of the segment, the current page is padded with
 //! zeros and the record starts a new segment.
+//!
+//! With compression on, each record is compressed whole with snappy's block
+//! format before it is fragmented, and every fragment's type byte carries
+//! the `SNAPPY` bit, as Prometheus's `wlog` writes them; a record that does
+//! not get smaller is written plain.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{segment_path, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE};
+use super::{segment_path, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE, SNAPPY};
 
 /// SegmentWriter is the open end of one tenant's WAL.
 #[derive(Debug)]
@@ -35,6 +40,10 @@ pub struct SegmentWriter {
     written_seq: u64,
     /// Scratch for one batch.
     buf: Vec<u8>,
+    /// Snappy-compress records (None = write them plain).
+    snappy: Option<snap::raw::Encoder>,
+    /// Scratch for one compressed record.
+    zbuf: Vec<u8>,
 }
 
 impl SegmentWriter {
@@ -52,7 +61,15 @@ impl SegmentWriter {
             next_index,
             written_seq: 0,
             buf: Vec::new(),
+            snappy: None,
+            zbuf: Vec::new(),
         }
+    }
+
+    /// with_compression turns snappy compression of records on or off.
+    pub fn with_compression(mut self, on: bool) -> Self {
+        self.snappy = on.then(snap::raw::Encoder::new);
+        self
     }
 
     /// written_seq counts the batches written.
@@ -159,8 +176,19 @@ impl SegmentWriter {
         let page = PAGE_SIZE as u64;
         let mut start = self.offset;
         self.buf.clear();
+        let mut zbuf = std::mem::take(&mut self.zbuf);
         for rec in records {
-            let rec = rec.as_ref();
+            let mut rec = rec.as_ref();
+            let mut flag = 0;
+            if let Some(enc) = self.snappy.as_mut() {
+                zbuf.resize(snap::raw::max_compress_len(rec.len()), 0);
+                if let Ok(n) = enc.compress(rec, &mut zbuf) {
+                    if n < rec.len() {
+                        rec = &zbuf[..n];
+                        flag = SNAPPY;
+                    }
+                }
+            }
             if self.offset > 0 && !self.fits(self.offset, rec.len()) {
                 // Pad the current page, finish this segment, start the next.
                 let rem = self.offset % page;
@@ -168,21 +196,28 @@ impl SegmentWriter {
                     self.buf.resize(self.buf.len() + (page - rem) as usize, 0);
                     self.offset += page - rem;
                 }
-                self.write_buf(start)?;
-                self.close_segment()?;
-                self.open_next()?;
+                let res = self
+                    .write_buf(start)
+                    .and_then(|()| self.close_segment())
+                    .and_then(|()| self.open_next());
+                if let Err(e) = res {
+                    self.zbuf = zbuf;
+                    return Err(e);
+                }
                 start = 0;
             }
-            self.fragment(rec);
+            self.fragment(rec, flag);
         }
+        self.zbuf = zbuf;
         self.write_buf(start)?;
         self.written_seq += 1;
         Ok(self.written_seq)
     }
 
     /// fragment lays one record out as fragments in `buf`, padding a page
-    /// when fewer than a header's bytes are left in it.
-    fn fragment(&mut self, rec: &[u8]) {
+    /// when fewer than a header's bytes are left in it; `flag` (the
+    /// compression bit or 0) is or-ed into every fragment's type.
+    fn fragment(&mut self, rec: &[u8], flag: u8) {
         let page = PAGE_SIZE as u64;
         let mut rest = rec;
         let mut first = true;
@@ -197,7 +232,7 @@ impl SegmentWriter {
                 (false, true) => LAST,
             };
             let (part, tail) = rest.split_at(n);
-            self.buf.push(typ);
+            self.buf.push(typ | flag);
             self.buf.extend_from_slice(&(n as u16).to_be_bytes());
             self.buf
                 .extend_from_slice(&crc32c::crc32c(part).to_be_bytes());

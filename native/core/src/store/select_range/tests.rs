@@ -26,7 +26,7 @@ fn check(tenant: &str, sets: &[Vec<Matcher>], eval: &[f64]) -> usize {
         let sel = select_samples(tenant, sets, mint, maxt, 0).unwrap();
         let data = SeriesSet::new(&sel.offsets, &sel.timestamps, &sel.values).unwrap();
         let want = range_kernel(func, &data, eval, range, &params).unwrap();
-        let got = select_range(tenant, sets, mint, maxt, func, eval, range, &params).unwrap();
+        let got = select_range(tenant, sets, mint, maxt, func, eval, range, &params, 0).unwrap();
         assert_eq!(got.samples, sel.values.len() as u64, "{func:?}");
         let n = eval.len();
         let labels: Vec<serde_json::Value> = serde_json::from_str(&sel.labels_json).unwrap();
@@ -138,7 +138,8 @@ fn select_range_over_head_and_blocks_equals_select_then_kernel() {
             RangeFn::QuantileOverTime,
             &eval,
             1.0,
-            &[]
+            &[],
+            0
         ),
         Err(SelectRangeError::Kernel(_))
     ));
