@@ -49,6 +49,12 @@ t.test('HTML pages render in headless Chromium', { skip: skipUnless(CHROMIUM_PEE
   t.ok(hrefs.includes('/metrics'), 'index links the metrics');
   t.ok(hrefs.includes('/config'), 'index links the config');
 
+  // The tenant's Alertmanager UI answers once the tenant has a configuration (404 "the Alertmanager
+  // is not configured" before, as Mimir).
+  const amConfig = 'alertmanager_config: |\n  route:\n    receiver: none\n  receivers:\n    - name: none\n';
+  const posted = await httpRequest(server.port, '/api/v1/alerts', { method: 'POST', headers: { 'X-Scope-OrgID': 'browser-test' }, body: amConfig });
+  t.equal(posted.status, 201, 'the tenant gets an Alertmanager configuration');
+
   // Every GET link of the index answers (POST-only endpoints say so in their title).
   for (const href of hrefs) {
     if (href.endsWith('/push') || href.endsWith('/otlp/v1/metrics') || href.startsWith('http')) continue;
