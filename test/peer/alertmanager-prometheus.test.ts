@@ -64,7 +64,9 @@ alerting:
   t.teardown(() => prom.stop());
 
   let alerts: Array<Record<string, any>> = [];
-  for (let i = 0; i < 150 && alerts.length === 0; i++) {
+  // Prometheus evaluates every second and flushes its notification queue at once, but its start and its
+  // Alertmanager discovery take longer on a loaded machine: wait up to a minute.
+  for (let i = 0; i < 600 && alerts.length === 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
     alerts = (await (await fetch(`${base}/alertmanager/api/v2/alerts`, { headers: { 'X-Scope-OrgID': 'prom' } })).json()) as Array<Record<string, any>>;
   }
@@ -73,7 +75,7 @@ alerting:
   t.same(alerts[0]?.annotations, { summary: 'value is 1' });
   t.match(alerts[0]?.generatorURL, /\/graph\?g0\.expr=vector%281%29/);
   t.same(alerts[0]?.receivers, [{ name: 'hook' }]);
-  for (let i = 0; i < 100 && bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 400 && bodies.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   t.equal(bodies[0]?.groupKey, '{}:{alertname="AlwaysFiring"}');
   t.equal(bodies[0]?.alerts[0]?.labels.severity, 'page');
   // Another tenant has none of it.
