@@ -138,7 +138,15 @@ t.test('same notifications as Alertmanager 0.35', { skip: skipUnless(ALERTMANAGE
   // Invalid alerts get the same answer.
   const bad = await post('/alerts', [{ labels: { alertname: 'X' }, startsAt: start, endsAt: new Date(now - 5000).toISOString() }]);
   t.same(bad[1], bad[0], 'same answer to an invalid alert');
-  const res = await post('/alerts', alerts);
+  // The inhibiting alerts go first: Alertmanager's inhibitor learns of alerts asynchronously, so in one
+  // batch it may flush a target group before it has seen the source that mutes part of it.
+  const sources = await post('/alerts', alerts.filter((a) => a.labels.alertname === 'NodeDown'));
+  t.same(
+    sources.map((x) => x.status),
+    [200, 200],
+  );
+  await sleep(300);
+  const res = await post('/alerts', alerts.filter((a) => a.labels.alertname !== 'NodeDown'));
   t.same(
     res.map((x) => x.status),
     [200, 200],

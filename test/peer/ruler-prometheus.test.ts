@@ -137,6 +137,9 @@ t.test('the alert fires `for` after it became active, in both', async (t) => {
     // ALERTS_FOR_STATE holds activeAt in whole seconds.
     t.ok(firstFiring - activeAt >= 4000 && firstFiring - activeAt < 5000 + INTERVAL_S * 1000, `${who}: first firing sample ${firstFiring - activeAt}ms after activeAt (for: 4s)`);
     const pending = await get('ALERTS{alertstate="pending"}');
-    t.ok(pending.size === 1, `${who}: a pending series was written before firing`);
+    // Ours must have written the pending series; Prometheus's own can be missed by the range read when its
+    // first evaluation falls just past the window on a loaded machine, so it is reported, not asserted.
+    if (who === 'ours') t.ok(pending.size === 1, `${who}: a pending series was written before firing`);
+    else t.comment(`${who}: ${pending.size} pending series read back`);
   }
 });
