@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { goJsonString } from '../../distributor/otlp.js';
 import { parseDuration } from '../../config/duration.js';
 import { buildTemplateData, goTimeOf, kvJson, postJSON, validateHttpConfig, type HTTPClientConfig, type Notifier, type TemplateData } from './notifier.js';
+import { urlError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 /** WebhookConfig is one entry of webhook_configs. */
@@ -40,19 +41,6 @@ export function webhookPayload(data: TemplateData, maxAlerts: number): string {
   );
 }
 
-/** validateUrl checks a receiver URL as Alertmanager's config.URL (absolute, http or https). */
-export function validateUrl(raw: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return `parse "${raw}": invalid URI for request`;
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `unsupported scheme "${u.protocol.replace(/:$/, '')}" for URL`;
-  if (u.hostname === '') return 'host is missing from URL';
-  return undefined;
-}
-
 function createWebhook(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const cfg = entry as WebhookConfig;
   const timeoutMs = cfg.timeout !== undefined && cfg.timeout !== '' ? parseDuration(cfg.timeout) : 0;
@@ -80,7 +68,7 @@ registerIntegration({
     if (!hasUrl && !hasFile) return 'one of url or url_file must be configured';
     if (hasUrl && hasFile) return 'at most one of url & url_file must be configured';
     if (hasUrl) {
-      const e = validateUrl(cfg.url as string);
+      const e = urlError(cfg.url, 'url');
       if (e !== undefined) return e;
     }
     if (cfg.max_alerts !== undefined && (!Number.isInteger(cfg.max_alerts) || cfg.max_alerts < 0)) return 'max_alerts must be a non-negative integer';
