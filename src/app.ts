@@ -49,6 +49,7 @@ import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { startAdmin } from './admin/module.js';
+import { newConfigsApi } from './configs/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -268,6 +269,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     admin: admin.api,
     instanceStatus: admin.instanceStatus,
     enterprise: admin.enterprise,
+    configs: newConfigsApi(config, ruler, alertmanager?.manager),
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);

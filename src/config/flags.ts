@@ -64,6 +64,13 @@ const RULER_FLAGS: readonly FlagDef[] = [
   { name: 'ruler-storage.s3.insecure', yaml: 'ruler_storage.s3.insecure', type: 'bool', default: false, help: 'Talk to the rule storage S3 endpoint over plain http.' },
 ];
 
+/** CORTEX_FLAGS are Cortex's older surface (legacy prefix, configs API) and the profiling endpoints. */
+const CORTEX_FLAGS: readonly FlagDef[] = [
+  { name: 'http.legacy-http-prefix', type: 'string', default: '/api/prom', help: 'Path prefix of Cortex\'s older Prometheus API paths (query, push, rules, user_stats) and of the configs API.' },
+  { name: 'configs.notifications.disable-email', yaml: 'configs.api.notifications.disable_email', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with email receivers in the configs API.' },
+  { name: 'configs.notifications.disable-webhook', yaml: 'configs.api.notifications.disable_webhook', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with webhook receivers in the configs API.' },
+];
+
 /** FLAGS lists every flag the server understands. */
 export const FLAGS: readonly FlagDef[] = [
   { name: 'config.file', type: 'string', default: '', help: 'YAML file with the configuration; flags given on the command line win over it.' },
@@ -580,6 +587,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'license.path', yaml: 'license.path', type: 'string', default: '', help: 'GEM license file (a JWT); empty: a built-in license for this cluster that never expires.' },
   { name: 'tokengen.token-file', yaml: 'tokengen.token_file', type: 'string', default: '', help: 'With -target=tokengen, the file the admin token is written to (it must not exist).' },
   ...RULER_FLAGS,
+  ...CORTEX_FLAGS,
   // Alertmanager (src/alertmanager/).
   { name: 'http.alertmanager-http-prefix', yaml: 'api.alertmanager_http_prefix', type: 'string', default: '/alertmanager', help: 'HTTP URL path under which the Alertmanager UI and API v2 are served.' },
   { name: 'alertmanager.storage.path', yaml: 'alertmanager.data_dir', type: 'string', default: './data-alertmanager/', help: 'Directory where each tenant keeps its Alertmanager state (silences and notification log).' },
