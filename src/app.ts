@@ -50,6 +50,7 @@ import { newCompactorModule, type CompactorModule } from './compactor/module.js'
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { startAdmin } from './admin/module.js';
 import { newConfigsApi } from './configs/module.js';
+import { ProfilingApi } from './ops/pprof.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -237,6 +238,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       })
     : undefined;
   let listenPort = 0;
+  const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -270,10 +272,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     instanceStatus: admin.instanceStatus,
     enterprise: admin.enterprise,
     configs: newConfigsApi(config, ruler, alertmanager?.manager),
+    profiling,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   listenPort = port;
+  // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is served.
+  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.warn('heap sampling did not start', { err }));
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -311,6 +316,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
+        profiling.close();
         await ruler?.stop();
         await compactor?.compactor.stop();
         await alertmanager?.stop();

@@ -29,6 +29,7 @@ import { ApiError } from '../errors.js';
 import type { EnterpriseAuth } from '../auth/enterprise.js';
 import type { AdminApi } from '../admin/admin-api.js';
 import type { ConfigsApi } from '../configs/configs-api.js';
+import type { ProfilingApi } from '../ops/pprof.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -63,6 +64,8 @@ export interface Api {
   enterprise?: EnterpriseAuth;
   /** configs is Cortex's deprecated configs API (over the ruler's and alertmanager's stores). */
   configs?: ConfigsApi;
+  /** profiling answers /debug/pprof/* (with -server.register-instrumentation) and /debug/fgprof. */
+  profiling?: ProfilingApi;
 }
 
 /**
@@ -159,6 +162,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
   if (api.alertmanager !== undefined) registerAlertmanager(api, api.alertmanager, links);
   if (api.configs !== undefined) registerConfigs(api, api.configs);
+  if (api.profiling !== undefined) registerProfiling(api, api.profiling, links);
   api.server.notFound();
   return links;
 }
@@ -466,4 +470,23 @@ function registerConfigs(api: Api, configs: ConfigsApi): void {
   api.server.route('POST', `${base}/alertmanager/validate`, configs.validateAlertmanagerConfig, alertsRead);
   api.server.route('DELETE', `${base}/deactivate`, configs.deactivateConfig, rulesWrite);
   api.server.route('POST', `${base}/restore`, configs.restoreConfig, rulesWrite);
+}
+
+function registerProfiling(api: Api, p: ProfilingApi, links: IndexLink[]): void {
+  const { server } = api;
+  // As Mimir: /debug/pprof with the instrumentation handlers (-server.register-instrumentation), /debug/fgprof always.
+  if (api.config.values.get('server.register-instrumentation') !== false) {
+    server.route('GET', '/debug/pprof', p.index);
+    server.route('GET', '/debug/pprof/', p.index);
+    server.route('GET', '/debug/pprof/cmdline', p.cmdline);
+    server.route('GET', '/debug/pprof/profile', p.profile);
+    server.route('GET', '/debug/pprof/trace', p.trace);
+    server.route('GET', '/debug/pprof/heap', p.heap);
+    server.route('GET', '/debug/pprof/allocs', p.heap);
+    server.route('GET', '/debug/pprof/goroutine', p.goroutine);
+    server.route('GET', '/debug/pprof/block', p.block);
+    server.route('GET', '/debug/pprof/mutex', p.mutex);
+    links.push({ section: 'Admin endpoints', href: '/debug/pprof/', title: 'Profiling (pprof)' });
+  }
+  server.route('GET', '/debug/fgprof', p.fgprof);
 }

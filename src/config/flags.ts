@@ -68,6 +68,14 @@ const RULER_FLAGS: readonly FlagDef[] = [
 const CORTEX_FLAGS: readonly FlagDef[] = [
   { name: 'http.legacy-http-prefix', type: 'string', default: '/api/prom', help: 'Path prefix of Cortex\'s older Prometheus API paths (query, push, rules, user_stats) and of the configs API.' },
   { name: 'configs.notifications.disable-email', yaml: 'configs.api.notifications.disable_email', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with email receivers in the configs API.' },
+  { name: 'server.register-instrumentation', yaml: 'server.register_instrumentation', type: 'bool', default: true, help: 'Register the instrumentation handlers (/debug/pprof).' },
+  {
+    name: 'server.http-write-timeout',
+    yaml: 'server.http_server_write_timeout',
+    type: 'duration',
+    default: 120_000,
+    help: 'Longest time to write a response: /debug/pprof/profile and /debug/pprof/trace refuse a longer duration (0 = no bound).',
+  },
   { name: 'configs.notifications.disable-webhook', yaml: 'configs.api.notifications.disable_webhook', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with webhook receivers in the configs API.' },
 ];
 
