@@ -51,6 +51,7 @@ import { newAlertmanagerModule } from './alertmanager/module.js';
 import { startAdmin } from './admin/module.js';
 import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
+import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -273,6 +274,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     enterprise: admin.enterprise,
     configs: newConfigsApi(config, ruler, alertmanager?.manager),
     profiling,
+    // Not part of -target=all, as Mimir.
+    overridesExporter: modules.includes('overrides-exporter')
+      ? new OverridesExporter(runtimeConfig, config.values, enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')), registry)
+      : undefined,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);

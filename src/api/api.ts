@@ -30,6 +30,7 @@ import type { EnterpriseAuth } from '../auth/enterprise.js';
 import type { AdminApi } from '../admin/admin-api.js';
 import type { ConfigsApi } from '../configs/configs-api.js';
 import type { ProfilingApi } from '../ops/pprof.js';
+import type { OverridesExporter } from '../limits/overrides-exporter.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -66,6 +67,8 @@ export interface Api {
   configs?: ConfigsApi;
   /** profiling answers /debug/pprof/* (with -server.register-instrumentation) and /debug/fgprof. */
   profiling?: ProfilingApi;
+  /** overridesExporter runs with -target=overrides-exporter. */
+  overridesExporter?: OverridesExporter;
 }
 
 /**
@@ -163,6 +166,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.alertmanager !== undefined) registerAlertmanager(api, api.alertmanager, links);
   if (api.configs !== undefined) registerConfigs(api, api.configs);
   if (api.profiling !== undefined) registerProfiling(api, api.profiling, links);
+  if (api.overridesExporter !== undefined) registerOverridesExporter(api, api.overridesExporter, links);
   api.server.notFound();
   return links;
 }
@@ -489,4 +493,9 @@ function registerProfiling(api: Api, p: ProfilingApi, links: IndexLink[]): void 
     links.push({ section: 'Admin endpoints', href: '/debug/pprof/', title: 'Profiling (pprof)' });
   }
   server.route('GET', '/debug/fgprof', p.fgprof);
+}
+
+function registerOverridesExporter(api: Api, exporter: OverridesExporter, links: IndexLink[]): void {
+  api.server.route('GET', '/overrides-exporter/ring', exporter.ringPage);
+  links.push({ section: 'Overrides-exporter', href: '/overrides-exporter/ring', title: 'Ring status' });
 }

@@ -37,6 +37,7 @@ export const TARGETS = [
   'ruler',
   'alertmanager',
   'tokengen',
+  'overrides-exporter',
 ] as const;
 
 /** RULER_FLAGS are the ruler's settings (-ruler.*, -ruler-storage.*), with Mimir's names and defaults. */
@@ -75,6 +76,15 @@ const CORTEX_FLAGS: readonly FlagDef[] = [
     type: 'duration',
     default: 120_000,
     help: 'Longest time to write a response: /debug/pprof/profile and /debug/pprof/trace refuse a longer duration (0 = no bound).',
+  },
+  {
+    name: 'overrides-exporter.enabled-metrics',
+    yaml: 'overrides_exporter.enabled_metrics',
+    type: 'string',
+    list: true,
+    default:
+      'ingestion_rate,ingestion_burst_size,max_global_series_per_user,max_global_series_per_metric,max_global_exemplars_per_user,max_fetched_chunks_per_query,max_fetched_series_per_query,max_fetched_chunk_bytes_per_query,ruler_max_rules_per_rule_group,ruler_max_rule_groups_per_tenant',
+    help: 'Comma-separated limits the overrides-exporter shows (cortex_limits_overrides and cortex_limits_defaults).',
   },
   { name: 'configs.notifications.disable-webhook', yaml: 'configs.api.notifications.disable_webhook', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with webhook receivers in the configs API.' },
 ];
