@@ -15,6 +15,9 @@ import { GO, failIfMissing, skipUnless } from './lib/binary.js';
 
 const run = promisify(execFile);
 
+// The first `go tool pprof` of a machine builds the tool (.ci/run builds it ahead).
+t.setTimeout(300_000);
+
 t.test('go tool pprof reads our profiles', { skip: skipUnless(GO) }, async (t) => {
   if (failIfMissing(t, GO)) return;
   const srv = await startTestServer();
