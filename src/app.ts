@@ -49,6 +49,7 @@ import { nativeCardinality, nativeHaTracker } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { startAdmin } from './admin/module.js';
+import { newProvisioningModule } from './provisioning/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -235,6 +236,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         templateCheck,
       })
     : undefined;
+  // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
+  const provisioning = runsRuler ? newProvisioningModule(config) : undefined;
   let listenPort = 0;
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
@@ -268,6 +271,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     admin: admin.api,
     instanceStatus: admin.instanceStatus,
     enterprise: admin.enterprise,
+    provisioning: provisioning?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -310,6 +314,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
         await ruler?.stop();
+        await provisioning?.stop();
         await compactor?.compactor.stop();
         await alertmanager?.stop();
         runtimeConfig.stop();

@@ -28,6 +28,7 @@ import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant, splitTenants 
 import { ApiError } from '../errors.js';
 import type { EnterpriseAuth } from '../auth/enterprise.js';
 import type { AdminApi } from '../admin/admin-api.js';
+import type { ProvisioningApi } from '../provisioning/http.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -60,6 +61,8 @@ export interface Api {
   instanceStatus?: InstanceStatus;
   /** enterprise, when set, is the auth of every tenant route (-auth.type=enterprise). */
   enterprise?: EnterpriseAuth;
+  /** provisioning is Grafana's alerting provisioning API (an organisation is a tenant). */
+  provisioning?: ProvisioningApi;
 }
 
 /**
@@ -150,6 +153,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.cardinality !== undefined) registerCardinality(api, api.cardinality, links);
   if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
   if (api.alertmanager !== undefined) registerAlertmanager(api, api.alertmanager, links);
+  if (api.provisioning !== undefined) registerProvisioning(api, api.provisioning);
   api.server.notFound();
   return links;
 }
@@ -429,4 +433,46 @@ function registerAdmin(api: Api, admin: AdminApi, links: IndexLink[]): void {
   server.route('GET', `${base}/licenses`, admin.licenses, opts);
   server.route('GET', `${base}/features`, admin.features, opts);
   links.push({ section: 'Admin API', href: `${base}/instances`, title: 'Instances (GEM admin API)' });
+}
+
+function registerProvisioning(api: Api, p: ProvisioningApi): void {
+  const { server, config } = api;
+  // Grafana's alerting provisioning API: the organisation is the tenant; rules need the rules
+  // scopes, notification objects the alerts scopes. Handlers answer Grafana's JSON errors.
+  const rulesRead: RouteOptions = { before: authSingleTenant(config, 'rules:read'), errors: 'text' };
+  const rulesWrite: RouteOptions = { before: authSingleTenant(config, 'rules:write'), errors: 'text' };
+  const alertsRead: RouteOptions = { before: authSingleTenant(config, 'alerts:read'), errors: 'text' };
+  const alertsWrite: RouteOptions = { before: authSingleTenant(config, 'alerts:write'), errors: 'text' };
+  const base = '/api/v1/provisioning';
+  server.route('GET', `${base}/alert-rules`, p.getAlertRules, rulesRead);
+  server.route('POST', `${base}/alert-rules`, p.postAlertRule, rulesWrite);
+  server.route('GET', `${base}/alert-rules/export`, p.getAlertRulesExport, rulesRead);
+  server.route('GET', `${base}/alert-rules/:uid`, p.getAlertRule, rulesRead);
+  server.route('PUT', `${base}/alert-rules/:uid`, p.putAlertRule, rulesWrite);
+  server.route('DELETE', `${base}/alert-rules/:uid`, p.deleteAlertRule, rulesWrite);
+  server.route('GET', `${base}/alert-rules/:uid/export`, p.getAlertRuleExport, rulesRead);
+  server.route('GET', `${base}/folder/:folderUid/rule-groups/:group`, p.getRuleGroup, rulesRead);
+  server.route('PUT', `${base}/folder/:folderUid/rule-groups/:group`, p.putRuleGroup, rulesWrite);
+  server.route('DELETE', `${base}/folder/:folderUid/rule-groups/:group`, p.deleteRuleGroup, rulesWrite);
+  server.route('GET', `${base}/folder/:folderUid/rule-groups/:group/export`, p.getRuleGroupExport, rulesRead);
+  server.route('GET', `${base}/contact-points`, p.getContactPoints, alertsRead);
+  server.route('POST', `${base}/contact-points`, p.postContactPoint, alertsWrite);
+  server.route('GET', `${base}/contact-points/export`, p.getContactPointsExport, alertsRead);
+  server.route('PUT', `${base}/contact-points/:uid`, p.putContactPoint, alertsWrite);
+  server.route('DELETE', `${base}/contact-points/:uid`, p.deleteContactPoint, alertsWrite);
+  server.route('GET', `${base}/policies`, p.getPolicyTree, alertsRead);
+  server.route('PUT', `${base}/policies`, p.putPolicyTree, alertsWrite);
+  server.route('DELETE', `${base}/policies`, p.resetPolicyTree, alertsWrite);
+  server.route('GET', `${base}/policies/export`, p.getPolicyTreeExport, alertsRead);
+  server.route('GET', `${base}/templates`, p.getTemplates, alertsRead);
+  server.route('GET', `${base}/templates/:name`, p.getTemplate, alertsRead);
+  server.route('PUT', `${base}/templates/:name`, p.putTemplate, alertsWrite);
+  server.route('DELETE', `${base}/templates/:name`, p.deleteTemplate, alertsWrite);
+  server.route('GET', `${base}/mute-timings`, p.getMuteTimings, alertsRead);
+  server.route('POST', `${base}/mute-timings`, p.postMuteTiming, alertsWrite);
+  server.route('GET', `${base}/mute-timings/export`, p.getMuteTimingsExport, alertsRead);
+  server.route('GET', `${base}/mute-timings/:name`, p.getMuteTiming, alertsRead);
+  server.route('PUT', `${base}/mute-timings/:name`, p.putMuteTiming, alertsWrite);
+  server.route('DELETE', `${base}/mute-timings/:name`, p.deleteMuteTiming, alertsWrite);
+  server.route('GET', `${base}/mute-timings/:name/export`, p.getMuteTimingExport, alertsRead);
 }
