@@ -299,6 +299,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
+  await provisioning?.start();
   if (ruler !== undefined) {
     await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
     services.set('ruler', 'Running');

@@ -119,7 +119,7 @@ export function renderExport(e: FileExport, format: ExportFormat, download: bool
   }
   const headers: Record<string, string> = download ? { 'Content-Disposition': `attachment;filename=export.${format}` } : {};
   if (format === 'json') return { body: JSON.stringify(e, null, 2), contentType: 'application/json', headers };
-  return { body: yamlStringify(e, { lineWidth: 0, aliasDuplicateObjects: false }), contentType: 'text/yaml', headers };
+  return { body: yamlStringify(e, { lineWidth: 0, aliasDuplicateObjects: false, version: '1.1' }), contentType: 'text/yaml', headers };
 }
 
 // --- HCL -------------------------------------------------------------------
@@ -206,6 +206,7 @@ function resourceName(prefix: string, parts: string[]): string {
 
 function ruleBlock(r: Obj): HclBlock {
   const body: HclBlock['body'] = [
+    { attr: 'uid', value: String(r.uid) },
     { attr: 'name', value: String(r.title) },
     { attr: 'condition', value: String(r.condition) },
   ];
@@ -277,7 +278,7 @@ export function encodeHcl(e: FileExport): string {
     const body: HclBlock['body'] = [{ attr: 'name', value: String(cp.name) }];
     for (const r of cp.receivers as Obj[]) {
       const settings = r.settings as Obj;
-      const rb: HclBlock = { type: String(r.type), labels: [], body: [] };
+      const rb: HclBlock = { type: String(r.type), labels: [], body: [{ attr: 'uid', value: String(r.uid) }] };
       for (const [k, v] of Object.entries(settings)) if (v !== undefined && v !== null) rb.body.push({ attr: k, value: toHclValue(v) });
       rb.body.push({ attr: 'disable_resolve_message', value: r.disableResolveMessage === true });
       body.push({ block: rb });
