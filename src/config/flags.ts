@@ -617,6 +617,7 @@ export const FLAGS: readonly FlagDef[] = [
     default: '',
     help: 'Directory of Grafana alerting provisioning files (<dir>/<tenant>/*.yaml|json|tf), applied to each tenant at start with provenance "file"; empty: none.',
   },
+  { name: 'grafana-provisioning.base-interval', yaml: 'grafana_provisioning.base_interval', type: 'duration', default: 10_000, help: 'Base interval of the Grafana rule scheduler: rule group intervals must be multiples of it (Grafana\'s unified_alerting.base_interval).' },
   { name: 'grafana-provisioning.evaluation-enabled', yaml: 'grafana_provisioning.evaluation_enabled', type: 'bool', default: true, help: 'Evaluate provisioned Grafana alert rules and deliver their notifications through the provisioned policy tree.' },
 ];
 

@@ -46,10 +46,16 @@ function queryBool(req: Request, name: string): boolean {
 
 /** ProvisioningApi holds the provisioning API's handlers. */
 export class ProvisioningApi {
+  private readonly baseIntervalSeconds: number;
+  private readonly now: () => Date;
+
   constructor(
     private readonly store: ProvisioningStore,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    opts: { baseIntervalSeconds?: number; now?: () => Date } = {},
+  ) {
+    this.baseIntervalSeconds = opts.baseIntervalSeconds ?? svc.BASE_INTERVAL_SECONDS;
+    this.now = opts.now ?? (() => new Date());
+  }
 
   /** wrap turns thrown ProvisioningErrors into Grafana's JSON answers (anything else is a 500). */
   private wrap(fn: Handler): Handler {
@@ -190,7 +196,7 @@ export class ProvisioningApi {
     });
     const now = this.stamp();
     const s = await this.store.update(req.tenant, (st) => {
-      svc.replaceGroup(st, folderUid, group, interval, inputs, provenanceOf(req), now);
+      svc.replaceGroup(st, folderUid, group, interval, inputs, provenanceOf(req), now, this.baseIntervalSeconds);
       return st;
     });
     const org = orgNumber(req.tenant);

@@ -113,9 +113,18 @@ export function groupNotFound(): ProvisioningError {
 }
 
 /** replaceGroup replaces a group's interval and rules (PUT folder/{f}/rule-groups/{g}); rules left out are deleted. */
-export function replaceGroup(s: OrgState, folderUID: string, group: string, intervalSeconds: number, inputs: RuleInput[], provenance: Provenance, now: string): void {
-  if (!(intervalSeconds > 0) || intervalSeconds % BASE_INTERVAL_SECONDS !== 0 || !Number.isInteger(intervalSeconds)) {
-    throw invalidRule(`interval (${intervalSeconds}s) should be non-zero and divided exactly by scheduler interval: ${BASE_INTERVAL_SECONDS}s`);
+export function replaceGroup(
+  s: OrgState,
+  folderUID: string,
+  group: string,
+  intervalSeconds: number,
+  inputs: RuleInput[],
+  provenance: Provenance,
+  now: string,
+  baseIntervalSeconds = BASE_INTERVAL_SECONDS,
+): void {
+  if (!(intervalSeconds > 0) || !Number.isInteger(intervalSeconds) || intervalSeconds % baseIntervalSeconds !== 0) {
+    throw invalidRule(`interval (${intervalSeconds}s) should be non-zero and divided exactly by scheduler interval: ${baseIntervalSeconds}s`);
   }
   const existing = s.rules.filter((r) => r.folderUID === folderUID && r.ruleGroup === group);
   const seen = new Set<string>();
