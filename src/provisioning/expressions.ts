@@ -22,7 +22,9 @@ export interface SeriesItem {
 export type NodeResult = { kind: 'number'; items: NumberItem[] } | { kind: 'series'; items: SeriesItem[] };
 
 /** ExpressionError is a failed expression (the rule then takes its execErrState). */
-export class ExpressionError extends Error {}
+export class ExpressionError extends Error {
+  override name = 'ExpressionError';
+}
 
 type Model = Record<string, unknown>;
 
