@@ -52,6 +52,7 @@ import { startAdmin } from './admin/module.js';
 import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
 import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
+import { newProvisioningModule } from './provisioning/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -238,6 +239,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         templateCheck,
       })
     : undefined;
+  // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
+  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool }) : undefined;
   let listenPort = 0;
   const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
@@ -278,6 +281,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     overridesExporter: modules.includes('overrides-exporter')
       ? new OverridesExporter(runtimeConfig, config.values, enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')), registry)
       : undefined,
+    provisioning: provisioning?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -307,6 +311,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
+  await provisioning?.start();
   if (ruler !== undefined) {
     await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
     services.set('ruler', 'Running');
@@ -323,6 +328,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await server.close(config.gracefulShutdownTimeoutMs);
         profiling.close();
         await ruler?.stop();
+        await provisioning?.stop();
         await compactor?.compactor.stop();
         await alertmanager?.stop();
         runtimeConfig.stop();
