@@ -342,7 +342,10 @@ function registerHaTracker(api: Api, ha: HaTracker, links: IndexLink[]): void {
 
 function registerUserStats(api: Api, stats: UserStatsApi, links: IndexLink[]): void {
   api.server.route('GET', '/distributor/all_user_stats', stats.allUserStats);
-  api.server.route('GET', '/api/v1/user_stats', stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
+  // /api/prom/user_stats is the legacy (Cortex) path of the same handler.
+  for (const path of ['/api/v1/user_stats', '/api/prom/user_stats']) {
+    api.server.route('GET', path, stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
+  }
   links.push(
     { section: 'Distributor', href: '/distributor/all_user_stats', title: 'Usage statistics' },
     { section: 'Querier', href: '/api/v1/user_stats', title: 'Tenant ingestion stats (needs X-Scope-OrgID)' },
