@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     const proc = await startServer({
       name: 'ours',
       command: process.execPath,
-      args: oursArgs(dir, port, [`-alertmanager.storage.path=${join(dir, 'am-data')}`, `-alertmanager-storage.filesystem.dir=${join(dir, 'am-bucket')}`, '-log.level=warn']),
+      args: oursArgs(dir, port, ['-target=alertmanager', `-alertmanager.storage.path=${join(dir, 'am-data')}`, `-alertmanager-storage.filesystem.dir=${join(dir, 'am-bucket')}`, '-log.level=warn']),
       cwd: REPO_ROOT,
       port,
       readyPath: '/ready',

@@ -4,8 +4,8 @@
 // functions take and return plain values (strings, arrays, Dates, KV maps)
 // as the template engine passes them; errors are thrown.
 
-import { compileRE2, re2Source } from '../promql/parser/regexp.js';
 import { SafeHtml } from '../template/index.js';
+import { goRegexp, humanizeDuration, reReplaceAll } from '../template/humanize.js';
 import { goJson } from './notifiers/payload.js';
 import { goTimeOf, KV, type TemplateAlert } from './notifiers/notifier.js';
 
@@ -153,126 +153,6 @@ export function formatGoLayout(layout: string, t: TimeArg): string {
     i++;
   }
   return out;
-}
-
-/** formatG4 renders a float as Go's %.4g. */
-export function formatG4(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const exp = Math.floor(Math.log10(Math.abs(Number(v.toPrecision(4)))));
-  if (exp < -4 || exp >= 4) {
-    const [m, e] = v.toExponential(3).split('e') as [string, string];
-    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
-    const en = Number(e);
-    return `${mant}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
-  }
-  const s = v.toPrecision(4);
-  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
-}
-
-/** toSeconds converts humanizeDuration's argument (number, numeric string) as convertToFloat. */
-function toSeconds(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string') {
-    const n = Number(v.trim());
-    if (v.trim() === '' || Number.isNaN(n) && !/^[+-]?nan$/i.test(v.trim())) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
-    return n;
-  }
-  throw new Error(`can't convert ${typeof v} to float`);
-}
-
-/** humanizeDuration renders seconds as "1d 2h 3m 4s", "1.5s" or "250ms" as Prometheus' template function. */
-export function humanizeDuration(input: unknown): string {
-  let v = toSeconds(input);
-  if (!Number.isFinite(v)) return formatG4(v);
-  if (v === 0) return `${formatG4(v)}s`;
-  if (Math.abs(v) >= 1) {
-    let sign = '';
-    if (v < 0) {
-      sign = '-';
-      v = -v;
-    }
-    const total = Math.trunc(v);
-    const seconds = total % 60;
-    const minutes = Math.trunc(total / 60) % 60;
-    const hours = Math.trunc(total / 3600) % 24;
-    const days = Math.trunc(total / 86400);
-    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
-    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
-    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
-    return `${sign}${formatG4(v)}s`;
-  }
-  let prefix = '';
-  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
-    if (Math.abs(v) >= 1) break;
-    prefix = p;
-    v *= 1000;
-  }
-  return `${formatG4(v)}${prefix}s`;
-}
-
-/** goRegexp compiles an unanchored Go (RE2) pattern, throwing Go's panic text when it cannot. */
-function goRegexp(pattern: string, global: boolean): RegExp {
-  if (compileRE2(pattern) === undefined) throw new Error(`regexp: Compile(${JSON.stringify(pattern)}): error parsing regexp`);
-  const src = re2Source(pattern);
-  try {
-    return new RegExp(src, global ? 'gu' : 'u');
-  } catch {
-    return new RegExp(src, global ? 'g' : '');
-  }
-}
-
-/** expandGoTemplate expands Go's replacement syntax ($1, ${1}, $name, $$) for one match. */
-function expandGoTemplate(repl: string, subs: Array<string | undefined>, groups: Record<string, string | undefined>): string {
-  let out = '';
-  for (let i = 0; i < repl.length; i++) {
-    const c = repl[i] as string;
-    if (c !== '$') {
-      out += c;
-      continue;
-    }
-    if (repl[i + 1] === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string | undefined;
-    let end = i;
-    if (repl[i + 1] === '{') {
-      const close = repl.indexOf('}', i + 2);
-      const inner = close < 0 ? '' : repl.slice(i + 2, close);
-      if (/^\w+$/.test(inner)) {
-        name = inner;
-        end = close;
-      }
-    } else {
-      const m = /^\w+/.exec(repl.slice(i + 1));
-      if (m !== null) {
-        name = m[0];
-        end = i + m[0].length;
-      }
-    }
-    if (name === undefined) {
-      out += '$';
-      continue;
-    }
-    out += /^\d+$/.test(name) ? (subs[Number(name)] ?? '') : (groups[name] ?? '');
-    i = end;
-  }
-  return out;
-}
-
-/** reReplaceAll replaces every match of pattern in text with repl (Go's Regexp.ReplaceAllString). */
-export function reReplaceAll(pattern: string, repl: string, text: string): string {
-  const re = goRegexp(pattern, true);
-  return text.replace(re, (...args: unknown[]) => {
-    const hasGroups = typeof args[args.length - 1] === 'object' && args[args.length - 1] !== undefined;
-    const groups = (hasGroups ? args[args.length - 1] : {}) as Record<string, string | undefined>;
-    const subs = args.slice(0, hasGroups ? args.length - 3 : args.length - 2) as Array<string | undefined>;
-    return expandGoTemplate(repl, subs, groups);
-  });
 }
 
 /** goQueryUnescape decodes as url.QueryUnescape ('+' is a space; bad escapes are errors). */

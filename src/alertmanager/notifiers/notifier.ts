@@ -184,40 +184,20 @@ export function httpRequest(
   });
 }
 
-/** NotifyError is a failed delivery; retry says whether trying again may succeed. */
+/**
+ * NotifyError is a failed delivery (notify.NotifyVerdict): retry says whether
+ * trying again may succeed, retryAfterMs the least wait before that attempt
+ * (a receiver's Retry-After; 0 leaves the wait to the backoff).
+ */
 export class NotifyError extends Error {
   constructor(
     message: string,
     readonly retry: boolean,
+    readonly retryAfterMs = 0,
   ) {
     super(message);
     this.name = 'NotifyError';
   }
-}
-
-/**
- * checkResponse turns a receiver's HTTP answer into an outcome as Alertmanager's
- * Retrier: 2xx is success, 5xx and 429 are retried, other codes are not.
- */
-export function checkResponse(res: HttpResult, details = true): void {
-  if (res.status >= 200 && res.status < 300) return;
-  const retry = Math.floor(res.status / 100) === 5 || res.status === 429;
-  let msg = `unexpected status code ${res.status}`;
-  const text = res.body.toString('utf8').trim();
-  if (details && text !== '') msg += `: ${text}`;
-  throw new NotifyError(msg, retry);
-}
-
-/** postJSON posts a JSON body (Content-Type application/json) and checks the answer. */
-export async function postJSON(cfg: HTTPClientConfig | undefined, url: string, body: string, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<HttpResult> {
-  let res: HttpResult;
-  try {
-    res = await httpRequest(cfg, 'POST', url, body, { 'Content-Type': 'application/json', ...headers }, signal);
-  } catch (err) {
-    throw new NotifyError(`Post "${redactURL(url)}": ${err instanceof Error ? err.message : String(err)}`, true);
-  }
-  checkResponse(res);
-  return res;
 }
 
 /** redactURL hides a URL's password as Go's url.Redacted. */
@@ -430,7 +410,8 @@ export async function notifyWithRetry(integration: Integration, ctx: NotifyConte
     } catch (err) {
       const retry = err instanceof NotifyError && err.retry;
       const msg = err instanceof Error ? err.message : String(err);
-      const wait = Math.min(max, backoff) * (0.5 + Math.random() / 2);
+      // As RetryStage: the next attempt waits for the backoff or the receiver's Retry-After, whichever is longer.
+      const wait = Math.max(Math.min(max, backoff) * (0.5 + Math.random() / 2), err instanceof NotifyError ? err.retryAfterMs : 0);
       if (!retry || ctx.signal.aborted || Date.now() + wait > opts.deadline) {
         throw new NotifyError(`${integration.name}/${integration.index}: notify retry canceled after ${attempts} attempts: ${msg}`, false);
       }

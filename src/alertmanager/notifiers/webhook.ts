@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { goJsonString } from '../../distributor/otlp.js';
 import { parseDuration } from '../../config/duration.js';
-import { buildTemplateData, goTimeOf, kvJson, postJSON, validateHttpConfig, type HTTPClientConfig, type Notifier, type TemplateData } from './notifier.js';
-import { urlError } from './payload.js';
+import { buildTemplateData, goTimeOf, kvJson, validateHttpConfig, type HTTPClientConfig, type Notifier, type TemplateData } from './notifier.js';
+import { send, timeoutError, urlError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 /** WebhookConfig is one entry of webhook_configs. */
@@ -50,8 +50,7 @@ function createWebhook(entry: Record<string, unknown>, deps: IntegrationDeps): N
       deps.checkUrl(url);
       const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now);
       const body = webhookPayload(data, cfg.max_alerts ?? 0);
-      const signal = timeoutMs > 0 ? AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) : ctx.signal;
-      await postJSON(cfg.http_config, url, body, signal);
+      await send(ctx, cfg.http_config, url, body, { timeoutMs });
     },
   };
 }
@@ -72,13 +71,8 @@ registerIntegration({
       if (e !== undefined) return e;
     }
     if (cfg.max_alerts !== undefined && (!Number.isInteger(cfg.max_alerts) || cfg.max_alerts < 0)) return 'max_alerts must be a non-negative integer';
-    if (cfg.timeout !== undefined) {
-      try {
-        parseDuration(String(cfg.timeout));
-      } catch (err) {
-        return err instanceof Error ? err.message : String(err);
-      }
-    }
+    const te = timeoutError(cfg.timeout);
+    if (te !== undefined) return te;
     return validateHttpConfig(cfg.http_config);
   },
   create: createWebhook,
