@@ -8,6 +8,7 @@
 //   - time from an alert's arrival to its webhook notification (new group,
 //     group_wait 0s), p50 and p99.
 // Usage: node dist/bench/alerting.js [--alerts 50000] [--batch 100] [--rounds 3] [--latency 300] [--out bench/RESULTS.md]
+//   [--systems both|ours|am] [--ours-node-args "--trace-gc"]
 
 import http from 'node:http';
 import { appendFile, writeFile } from 'node:fs/promises';
@@ -35,6 +36,8 @@ const CONCURRENCY = 4;
 const OUT = args.get('out');
 /** SYSTEMS picks who runs: both (default), ours or am (to profile one side). */
 const SYSTEMS = args.get('systems') ?? 'both';
+/** OURS_NODE_ARGS are extra node flags for our server (--ours-node-args="--trace-gc --cpu-prof"). */
+const OURS_NODE_ARGS = (args.get('ours-node-args') ?? '').split(' ').filter((x) => x !== '');
 if (!['both', 'ours', 'am'].includes(SYSTEMS)) throw new Error(`--systems must be both, ours or am, got ${SYSTEMS}`);
 
 interface Sink {
@@ -160,7 +163,7 @@ async function main(): Promise<void> {
     const proc = await startServer({
       name: 'ours',
       command: process.execPath,
-      args: oursArgs(dir, port, ['-target=alertmanager', `-admin.client.filesystem.dir=${join(dir, 'admin')}`, `-alertmanager.storage.path=${join(dir, 'am-data')}`, `-alertmanager-storage.filesystem.dir=${join(dir, 'am-bucket')}`, '-log.level=warn']),
+      args: oursArgs(dir, port, ['-target=alertmanager', `-admin.client.filesystem.dir=${join(dir, 'admin')}`, `-alertmanager.storage.path=${join(dir, 'am-data')}`, `-alertmanager-storage.filesystem.dir=${join(dir, 'am-bucket')}`, '-log.level=warn'], OURS_NODE_ARGS),
       cwd: REPO_ROOT,
       port,
       readyPath: '/ready',
@@ -171,6 +174,8 @@ async function main(): Promise<void> {
       const r = await fetch(`${proc.baseUrl}/api/v1/alerts`, { method: 'POST', body: JSON.stringify({ alertmanager_config: config(sink.url) }) });
       if (r.status !== 201) throw new Error(`config: ${r.status} ${await r.text()}`);
       results['ours'] = await measure({ name: 'ours', proc, alertsUrl: `${proc.baseUrl}/alertmanager/api/v2/alerts`, metricsUrl: `${proc.baseUrl}/metrics` }, sink, batches);
+      // With extra node flags (--trace-gc...) the tail of the server's output is what was asked for.
+      if (OURS_NODE_ARGS.length > 0) process.stderr.write(proc.output() + '\n');
     } finally {
       await proc.stop();
     }
