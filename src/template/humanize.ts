@@ -4,6 +4,7 @@
 // regexp ReplaceAllString with its $1 / ${name} replacement syntax.
 
 import { sprintf } from '../compat/gofmt.js';
+import { GoDuration } from '../compat/gotime.js';
 import { compileRE2, re2Source } from '../promql/parser/regexp.js';
 
 /** formatG is Go's fmt %.4g, as Prometheus's humanize functions print. */
@@ -14,6 +15,7 @@ export function formatG(v: number): string {
 /** convertToFloat is prometheus/common's ConvertToFloat over the values templates see. */
 export function convertToFloat(i: unknown): number {
   if (typeof i === 'number') return i;
+  if (i instanceof GoDuration) return i.Seconds();
   if (typeof i === 'bigint') return Number(i);
   if (typeof i === 'string') {
     const s = i.trim();

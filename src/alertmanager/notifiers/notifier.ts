@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { goJsonString } from '../../distributor/otlp.js';
 import type { Logger } from '../../log.js';
+import { GoTime } from '../../compat/gotime.js';
 import { fingerprintHex, goTime, type Alert, type LabelSet } from '../types.js';
 
 /** ALERTMANAGER_VERSION is the Alertmanager release whose behaviour (and User-Agent) we follow. */
@@ -262,9 +263,9 @@ export interface TemplateAlert {
   Status: 'firing' | 'resolved';
   Labels: KV;
   Annotations: KV;
-  /** StartsAt and EndsAt are Dates (Go time.Time); EndsAt is the zero time (year 1) when unset. */
-  StartsAt: Date;
-  EndsAt: Date;
+  /** StartsAt and EndsAt are Go time.Time values (Format, Unix, ...); EndsAt is the zero time (year 1) when unset. */
+  StartsAt: GoTime;
+  EndsAt: GoTime;
   GeneratorURL: string;
   Fingerprint: string;
 }
@@ -285,8 +286,6 @@ export interface TemplateData {
   GroupKey: string;
 }
 
-/** GO_ZERO_DATE is Go's zero time.Time (0001-01-01T00:00:00Z). */
-export const GO_ZERO_DATE = new Date(-62135596800000);
 
 /** templateAlerts adds Firing() and Resolved() to a list. */
 export function templateAlerts(list: TemplateAlert[]): TemplateAlerts {
@@ -307,8 +306,8 @@ export function buildTemplateData(receiver: string, groupKey: string, groupLabel
     Status: alertStatus(a, now),
     Labels: KV.from(a.labels),
     Annotations: KV.from(a.annotations),
-    StartsAt: a.startsAt === 0 ? GO_ZERO_DATE : new Date(a.startsAt),
-    EndsAt: a.endsAt === 0 ? GO_ZERO_DATE : new Date(a.endsAt),
+    StartsAt: GoTime.fromMs(a.startsAt),
+    EndsAt: GoTime.fromMs(a.endsAt),
     GeneratorURL: a.generatorURL,
     Fingerprint: fingerprintHex(a.labels),
   }));
@@ -334,9 +333,10 @@ export function buildTemplateData(receiver: string, groupKey: string, groupLabel
   };
 }
 
-/** goTimeOf renders a template time (Date; year 1 = zero) as Go's RFC3339Nano. */
-export function goTimeOf(d: Date): string {
-  return d.getUTCFullYear() === 1 ? '0001-01-01T00:00:00Z' : goTime(d.getTime());
+/** goTimeOf renders a template time (year 1 = zero) as Go's RFC3339Nano in UTC, as the webhook payload carries it. */
+export function goTimeOf(d: GoTime | Date): string {
+  const ms = d instanceof GoTime ? d.ms : d.getTime();
+  return new Date(ms).getUTCFullYear() === 1 ? '0001-01-01T00:00:00Z' : goTime(ms);
 }
 
 /** kvJson renders a KV as Go's encoding/json renders a map (keys sorted, HTML escaped). */

@@ -18,6 +18,7 @@ export function goJson(v: unknown): string {
   if (typeof v === 'string') return goJsonString(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return '[' + v.map((x) => goJson(x)).join(',') + ']';
   if (v instanceof Map) return goJson(sortedObject(Object.fromEntries(v) as Record<string, unknown>));
   const parts: string[] = [];
