@@ -10,7 +10,7 @@
 import type { Logger } from '../log.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import type { Inhibitor } from './inhibit.js';
-import { needsUpdate, type NotificationLog } from './nflog.js';
+import { notifyReason, type NotificationLog } from './nflog.js';
 import { notifyWithRetry, type Expander, type Integration, type NotifyContext } from './notifiers/notifier.js';
 import type { Silences } from './silences.js';
 import { anyContains } from './timeinterval.js';
@@ -224,7 +224,8 @@ export class Dispatcher {
       integrations.map(async (integ) => {
         const nflogKey = `${receiver}/${integ.name}/${integ.index}`;
         const entry = d.nflog.get(g.key, nflogKey);
-        if (!needsUpdate(entry, firing, resolved, integ.sendResolved, g.route.opts.repeatInterval, now)) return true;
+        const reason = notifyReason(entry, firing, resolved, integ.sendResolved, g.route.opts.repeatInterval, now);
+        if (reason === 'none') return true;
         const toSend = integ.sendResolved ? alerts : alerts.filter(([fp]) => firing.has(fp));
         if (toSend.length > 0) {
           const ctx: NotifyContext = {
@@ -237,6 +238,7 @@ export class Dispatcher {
             signal: this.abort.signal,
             expand: d.expand,
             logger: d.logger,
+            reason,
           };
           try {
             await notifyWithRetry(integ, ctx, sortAlerts(toSend.map(([, a]) => a)), { deadline: now + Math.max(g.route.opts.groupInterval, MIN_NOTIFY_TIMEOUT) });

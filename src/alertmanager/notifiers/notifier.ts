@@ -282,6 +282,10 @@ export interface TemplateData {
   CommonLabels: KV;
   CommonAnnotations: KV;
   ExternalURL: string;
+  /** NotificationReason is the dedup stage's reason for this notification (0.35's template.Data). */
+  NotificationReason: string;
+  /** RouteLabels are the route's rendered labels (0.35); routes carry none here yet, so it is empty. */
+  RouteLabels: KV;
   /** GroupKey is not part of template.Data in Go; integrations read it from here. */
   GroupKey: string;
 }
@@ -301,7 +305,7 @@ export function alertStatus(a: Alert, now: number): 'firing' | 'resolved' {
 }
 
 /** buildTemplateData builds template.Data for alerts of one group as Alertmanager's template.Data(). */
-export function buildTemplateData(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: Alert[], externalURL: string, now: number): TemplateData {
+export function buildTemplateData(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: Alert[], externalURL: string, now: number, reason = 'unknown'): TemplateData {
   const list: TemplateAlert[] = alerts.map((a) => ({
     Status: alertStatus(a, now),
     Labels: KV.from(a.labels),
@@ -329,6 +333,8 @@ export function buildTemplateData(receiver: string, groupKey: string, groupLabel
     CommonLabels: common((a) => a.labels),
     CommonAnnotations: common((a) => a.annotations),
     ExternalURL: externalURL,
+    NotificationReason: reason,
+    RouteLabels: new KV(),
     GroupKey: groupKey,
   };
 }
@@ -366,6 +372,8 @@ export interface NotifyContext {
   /** expand renders the tenant's templates. */
   expand: Expander;
   logger: Logger;
+  /** reason is why the group is notified ("first notification", "repeat interval elapsed", ...; "unknown" when unset, as 0.35). */
+  reason?: string;
 }
 
 /** Notifier is one configured integration instance (one entry of e.g. webhook_configs). */
