@@ -28,7 +28,7 @@ import { rulerRingPage } from './ruler/ring.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
-import { ServiceManager, modulesForTarget } from './services/services.js';
+import { ServiceManager, modulesForTarget, targetList } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
@@ -109,6 +109,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const services = new ServiceManager();
   const modules = modulesForTarget(config.target);
+  const monolithic = targetList(config.target).includes('all');
   // The WAL: opened before listening (a bad directory or flag fails the start), replayed after
   // (so /ready answers 503 meanwhile). Pushes are refused until replay is done and once
   // shutdown has begun.
@@ -150,8 +151,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let writeState: 'Starting' | 'Running' | 'Stopping' = 'Starting';
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
   // The compactor runs in the monolithic process too.
-  if (config.target === 'all' && !modules.includes('compactor')) modules.push('compactor');
-  if (config.target === 'all' && !modules.includes('ruler')) modules.push('ruler');
+  if (monolithic && !modules.includes('compactor')) modules.push('compactor');
+  if (monolithic && !modules.includes('ruler')) modules.push('ruler');
   // One bucket client for the ingester's shipper, the store-gateway, the compactor and block uploads.
   const compactorBucket = modules.includes('compactor') ? (deps.bucket ?? bucket ?? createBucket(config)) : undefined;
   bucket ??= compactorBucket;
@@ -168,13 +169,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
-  // The multi-tenant Alertmanager runs in the monolithic process and with -target=alertmanager.
-  const alertmanager = config.target === 'all' || config.target === 'alertmanager' ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
-  if (alertmanager !== undefined && !modules.includes('alertmanager')) {
-    modules.push('alertmanager');
-    services.add('alertmanager');
-    services.set('alertmanager', 'Starting');
-  }
+  // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
+  const alertmanager = modules.includes('alertmanager') ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
@@ -203,7 +199,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         )
       : undefined;
   // The compactor's block upload API (Mimir's monolithic mode runs the compactor too).
-  if (bucket === undefined && (modules.includes('compactor') || config.target === 'all')) bucket = createBucket(config);
+  if (bucket === undefined && (modules.includes('compactor') || monolithic)) bucket = createBucket(config);
   const blockUpload =
     bucket === undefined
       ? undefined
@@ -224,7 +220,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
   const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ruleIngestionRates.start();
-  const runsRuler = config.target === 'all' || modules.includes('ruler');
+  const runsRuler = monolithic || modules.includes('ruler');
   const ruler: RulerModule | undefined = runsRuler
     ? newRulerModule({
         config,

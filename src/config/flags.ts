@@ -21,6 +21,8 @@ export interface FlagDef {
   secret?: boolean;
   /** choices restricts a string flag to these values. */
   choices?: readonly string[];
+  /** csv marks a string flag holding comma-separated values, each of which must be one of choices. */
+  csv?: boolean;
   /** list marks a string flag holding a comma-separated list: a YAML sequence in the config file and in /config. */
   list?: boolean;
 }
@@ -92,7 +94,7 @@ const CORTEX_FLAGS: readonly FlagDef[] = [
 /** FLAGS lists every flag the server understands. */
 export const FLAGS: readonly FlagDef[] = [
   { name: 'config.file', type: 'string', default: '', help: 'YAML file with the configuration; flags given on the command line win over it.' },
-  { name: 'target', yaml: 'target', type: 'string', default: 'all', choices: TARGETS, help: 'Which components this process runs, comma-separated (all = monolithic).' },
+  { name: 'target', yaml: 'target', type: 'string', default: 'all', choices: TARGETS, csv: true, help: 'Which components this process runs, comma-separated (all = monolithic, without the alertmanager: add it as -target=all,alertmanager).' },
   {
     name: 'auth.multitenancy-enabled',
     yaml: 'multitenancy_enabled',
