@@ -4,8 +4,9 @@
 //! produced. We append the same samples and compare every byte, then decode
 //! Prometheus's chunks and compare with what was appended.
 
+use super::float_histogram::{decode_float_histogram_chunk, FloatHistogramAppender};
 use super::histogram::{decode_histogram_chunk, HistogramAppend, HistogramAppender};
-use crate::model::histogram::{CounterResetHint, Histogram, Span};
+use crate::model::histogram::{CounterResetHint, FloatHistogram, Histogram, Span};
 use serde_json::Value;
 
 const GOLDEN: &str = include_str!("testdata/histogram_golden.json");
@@ -177,4 +178,80 @@ fn histogram_chunks_match_prometheus() {
         total_chunks > 50 && recoded > 0,
         "{total_chunks} chunks, {recoded} recodes"
     );
+}
+
+fn float_sample(s: &Value) -> (i64, FloatHistogram) {
+    (
+        s["t"].as_i64().unwrap(),
+        FloatHistogram {
+            counter_reset_hint: CounterResetHint::from_u8(s["hint"].as_u64().unwrap() as u8),
+            schema: s["schema"].as_i64().unwrap() as i32,
+            zero_threshold: bits(&s["zt"]),
+            zero_count: bits(&s["fzc"]),
+            count: bits(&s["fcount"]),
+            sum: bits(&s["sum"]),
+            positive_spans: spans(&s["ps"]),
+            negative_spans: spans(&s["ns"]),
+            positive_buckets: floats(&s["fpb"]),
+            negative_buckets: floats(&s["fnb"]),
+            custom_values: floats(&s["cv"]),
+        },
+    )
+}
+
+#[test]
+fn float_histogram_chunks_match_prometheus() {
+    let cases = golden_cases(true);
+    assert!(
+        cases.len() >= 10,
+        "golden file has {} float cases",
+        cases.len()
+    );
+    let mut total_chunks = 0;
+    for (ci, c) in cases.iter().enumerate() {
+        let samples: Vec<(i64, FloatHistogram)> = c["samples"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(float_sample)
+            .collect();
+        let want: Vec<&str> = c["chunks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        let mut chunks: Vec<FloatHistogramAppender> = vec![FloatHistogramAppender::new()];
+        for (t, h) in &samples {
+            if let HistogramAppend::NewChunk(a) = chunks.last_mut().unwrap().append(None, *t, h) {
+                chunks.push(a);
+            }
+        }
+        let got: Vec<String> = chunks.iter().map(|a| hex(a.bytes())).collect();
+        assert_eq!(got.len(), want.len(), "float case {ci}: chunk count");
+        for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            assert_eq!(g, w, "float case {ci}: chunk {i} bytes");
+        }
+        total_chunks += got.len();
+        let mut decoded = Vec::new();
+        for w in &want {
+            decoded.extend(decode_float_histogram_chunk(&unhex(w)).unwrap());
+        }
+        assert_eq!(decoded.len(), samples.len());
+        for ((t, h), (dt, dh)) in samples.iter().zip(&decoded) {
+            assert_eq!(t, dt);
+            assert_eq!(
+                (h.count.to_bits(), h.sum.to_bits()),
+                (dh.count.to_bits(), dh.sum.to_bits()),
+                "float case {ci} t={t}"
+            );
+            let total = |v: &[f64]| v.iter().sum::<f64>();
+            assert_eq!(
+                total(&h.positive_buckets),
+                total(&dh.positive_buckets),
+                "float case {ci} t={t}"
+            );
+        }
+    }
+    assert!(total_chunks > 20, "{total_chunks} chunks");
 }

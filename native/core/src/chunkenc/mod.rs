@@ -4,6 +4,7 @@
 //! `histogram_meta` and the varbit integers of `varbit`).
 
 pub mod bstream;
+pub mod float_histogram;
 pub mod histogram;
 pub mod histogram_meta;
 pub mod varbit;
@@ -14,6 +15,10 @@ mod histogram_test;
 #[cfg(test)]
 mod xor_test;
 
+pub use float_histogram::{
+    decode_float_histogram_chunk, FloatHistogramAppender, FloatHistogramIterator,
+    ENCODING_FLOAT_HISTOGRAM,
+};
 pub use histogram::{
     decode_histogram_chunk, HistogramAppend, HistogramAppender, HistogramIterator,
     ENCODING_HISTOGRAM,
