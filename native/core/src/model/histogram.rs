@@ -179,6 +179,31 @@ impl FloatHistogram {
     }
 }
 
+/// HistogramValue is an integer or a float native histogram.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HistogramValue {
+    Int(Histogram),
+    Float(FloatHistogram),
+}
+
+impl HistogramValue {
+    /// schema is the histogram's schema.
+    pub fn schema(&self) -> i32 {
+        match self {
+            HistogramValue::Int(h) => h.schema,
+            HistogramValue::Float(h) => h.schema,
+        }
+    }
+
+    /// bucket_count counts positive and negative buckets (Mimir's `BucketCount`).
+    pub fn bucket_count(&self) -> usize {
+        match self {
+            HistogramValue::Int(h) => h.positive_buckets.len() + h.negative_buckets.len(),
+            HistogramValue::Float(h) => h.positive_buckets.len() + h.negative_buckets.len(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
