@@ -90,7 +90,9 @@ impl Head {
         max_samples: usize,
     ) -> Result<SelectedRange, HeadRangeError> {
         let budget = SampleBudget::new(max_samples);
-        self.select_range_budget(sets, mint, maxt, func, eval_times, range_ms, params, &budget)
+        self.select_range_budget(
+            sets, mint, maxt, func, eval_times, range_ms, params, &budget,
+        )
     }
 
     /// select_range_budget is `select_range` charging the given budget.

@@ -579,9 +579,8 @@ fn select_range_stops_at_max_samples() {
     let sets = vec![vec![eq("__name__", "m")]];
     let eval: Vec<f64> = (0..20).map(|k| 300_000.0 + k as f64 * 60_000.0).collect();
     let (mint, maxt) = (0, 1_500_000);
-    let run = |max: usize| {
-        h.select_range(&sets, mint, maxt, RangeFn::Rate, &eval, 300_000.0, &[], max)
-    };
+    let run =
+        |max: usize| h.select_range(&sets, mint, maxt, RangeFn::Rate, &eval, 300_000.0, &[], max);
     // At the limit (and without one) the answer is whole.
     let all = run(0).unwrap();
     assert_eq!(all.samples, 40_000);
@@ -595,12 +594,34 @@ fn select_range_stops_at_max_samples() {
     // The selection stops at the first series over the limit: each thread
     // decodes at most one series past it, never the whole selection.
     let budget = SampleBudget::new(1_000);
-    let got = h.select_range_budget(&sets, mint, maxt, RangeFn::Rate, &eval, 300_000.0, &[], &budget);
+    let got = h.select_range_budget(
+        &sets,
+        mint,
+        maxt,
+        RangeFn::Rate,
+        &eval,
+        300_000.0,
+        &[],
+        &budget,
+    );
     assert_eq!(got, Err(HeadRangeError::TooManySamples));
     let threads = super::select_range::threads() as u64;
     assert!(budget.used() > 1_000, "charged {}", budget.used());
-    assert!(budget.used() <= 1_000 + 100 * threads, "charged {}", budget.used());
+    assert!(
+        budget.used() <= 1_000 + 100 * threads,
+        "charged {}",
+        budget.used()
+    );
     // The plain selection applies the same limit.
-    assert_eq!(h.select_samples(&sets, mint, maxt, 39_999), Err(TooManySamples));
-    assert_eq!(h.select_samples(&sets, mint, maxt, 40_000).unwrap().values.len(), 40_000);
+    assert_eq!(
+        h.select_samples(&sets, mint, maxt, 39_999),
+        Err(TooManySamples)
+    );
+    assert_eq!(
+        h.select_samples(&sets, mint, maxt, 40_000)
+            .unwrap()
+            .values
+            .len(),
+        40_000
+    );
 }

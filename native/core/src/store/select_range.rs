@@ -80,7 +80,16 @@ pub fn select_range(
     if blocks.is_empty() {
         return match head {
             Some(h) => h
-                .select_range(sets, mint, maxt, func, eval_times, range_ms, params, max_samples)
+                .select_range(
+                    sets,
+                    mint,
+                    maxt,
+                    func,
+                    eval_times,
+                    range_ms,
+                    params,
+                    max_samples,
+                )
                 .map_err(|e| match e {
                     HeadRangeError::Kernel(e) => SelectRangeError::Kernel(e),
                     HeadRangeError::TooManySamples => {
