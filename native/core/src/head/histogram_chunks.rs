@@ -302,3 +302,78 @@ pub fn encode_histogram_chunks(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chunkenc::{
+        decode_float_histogram_chunk, decode_histogram_chunk, CounterResetHeader,
+    };
+    use crate::head::DEFAULT_CHUNK_RANGE;
+    use crate::model::histogram::{Histogram, Span};
+
+    fn h(count: u64) -> HistogramValue {
+        HistogramValue::Int(Histogram {
+            count,
+            zero_count: count,
+            sum: count as f64,
+            zero_threshold: 0.001,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 1,
+            }],
+            positive_buckets: vec![0],
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn cuts_at_range_boundaries_resets_and_type_changes() {
+        let r = DEFAULT_CHUNK_RANGE;
+        let mut s = HistogramSeriesChunks::default();
+        let mut t = r - 60_000;
+        // Four samples before the 2h boundary, two after it.
+        for c in 1..=6u64 {
+            assert_ne!(s.append(t, &h(c), r), AppendOutcome::OutOfOrder);
+            t += 20_000;
+        }
+        assert_eq!(s.append(t - 20_000, &h(7), r), AppendOutcome::OutOfOrder);
+        // A counter reset starts a chunk whose header says so.
+        assert_eq!(s.append(t, &h(1), r), AppendOutcome::ChunkCreated);
+        // A float histogram starts a float chunk.
+        let HistogramValue::Int(ih) = h(2) else {
+            unreachable!()
+        };
+        assert_eq!(
+            s.append(t + 20_000, &HistogramValue::Float(ih.to_float()), r),
+            AppendOutcome::ChunkCreated
+        );
+        let chunks: Vec<_> = s
+            .chunks()
+            .map(|(a, b, e, d)| (a, b, e, d.to_vec()))
+            .collect();
+        assert_eq!(chunks.len(), 4);
+        assert_eq!((chunks[0].0, chunks[0].1), (r - 60_000, r - 20_000));
+        assert_eq!(decode_histogram_chunk(&chunks[0].3).unwrap().len(), 3);
+        assert_eq!(chunks[1].0, r);
+        assert_eq!(decode_histogram_chunk(&chunks[1].3).unwrap().len(), 3);
+        assert_eq!(
+            CounterResetHeader::from_flag(chunks[2].3[2]),
+            CounterResetHeader::CounterReset
+        );
+        assert_eq!(chunks[3].2, crate::chunkenc::ENCODING_FLOAT_HISTOGRAM);
+        assert_eq!(
+            decode_float_histogram_chunk(&chunks[3].3).unwrap()[0]
+                .1
+                .count,
+            2.0
+        );
+        // Readers see the open head chunk with an unknown header, gauge kept.
+        let enc = encode_histogram_chunks(&[(1, h(5)), (2, h(1))], r);
+        assert_eq!(
+            CounterResetHeader::from_flag(enc[1].data[2]),
+            CounterResetHeader::Unknown
+        );
+        assert_eq!(reader_header(0xc0), 0xc0);
+    }
+}
