@@ -165,7 +165,10 @@ t.test('same notifications as Alertmanager 0.35', { skip: skipUnless(ALERTMANAGE
     { ...alerts[5], endsAt: end },
   ]);
   await sleep(2000);
-  t.same(distinct(canonical(oursSink.bodies.slice(mark[1]))), distinct(canonical(theirsSink.bodies.slice(mark[0]))), 'notifications after resolving');
+  // Repeats of the still firing groups fall due near the end of this window (repeat_interval 4.5 s), on either
+  // side of it depending on the machine's load: they are compared below, once the interval has surely passed.
+  const changes = (bodies: Array<Record<string, any>>): string[] => distinct(canonical(bodies.filter((b) => b.notification_reason !== 'repeat interval elapsed')));
+  t.same(changes(oursSink.bodies.slice(mark[1])), changes(theirsSink.bodies.slice(mark[0])), 'notifications after resolving');
   t.ok(
     oursSink.bodies.slice(mark[1]).some((b) => b.status === 'resolved'),
     'a resolved notification was sent',
