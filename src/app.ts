@@ -45,10 +45,14 @@ import { nativeMetricMetadataReader, setExemplarLimit } from './storage/native.j
 import { HaTracker, haTrackerConfig, registerHaTrackerMetrics, validateHaTrackerConfig } from './distributor/ha-tracker.js';
 import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
-import { nativeCardinality, nativeHaTracker } from './storage/native.js';
+import { nativeCardinality, nativeHaTracker, nativeVisibleStats } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { startAdmin } from './admin/module.js';
+import { newConfigsApi } from './configs/module.js';
+import { ProfilingApi } from './ops/pprof.js';
+import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
+import { newProvisioningModule } from './provisioning/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -231,7 +235,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         templateCheck,
       })
     : undefined;
+  // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
+  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool }) : undefined;
   let listenPort = 0;
+  const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -241,7 +248,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t), { ha: haTracker, onIngested })
       : undefined,
     haTracker: runsDistributor ? haTracker : undefined,
-    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates) : undefined,
+    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates, native ? nativeVisibleStats() : undefined) : undefined,
     cardinality:
       runsQuerier && native
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
@@ -264,10 +271,19 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     admin: admin.api,
     instanceStatus: admin.instanceStatus,
     enterprise: admin.enterprise,
+    configs: newConfigsApi(config, ruler, alertmanager?.manager),
+    profiling,
+    // Not part of -target=all, as Mimir.
+    overridesExporter: modules.includes('overrides-exporter')
+      ? new OverridesExporter(runtimeConfig, config.values, enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')), registry)
+      : undefined,
+    provisioning: provisioning?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   listenPort = port;
+  // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is served.
+  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.warn('heap sampling did not start', { err }));
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -291,6 +307,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
+  await provisioning?.start();
   if (ruler !== undefined) {
     await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
     services.set('ruler', 'Running');
@@ -305,7 +322,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
+        profiling.close();
         await ruler?.stop();
+        await provisioning?.stop();
         await compactor?.compactor.stop();
         await alertmanager?.stop();
         runtimeConfig.stop();
