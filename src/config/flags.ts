@@ -69,7 +69,7 @@ const RULER_FLAGS: readonly FlagDef[] = [
 
 /** CORTEX_FLAGS are Cortex's older surface (legacy prefix, configs API) and the profiling endpoints. */
 const CORTEX_FLAGS: readonly FlagDef[] = [
-  { name: 'http.legacy-http-prefix', type: 'string', default: '/api/prom', help: 'Path prefix of Cortex\'s older Prometheus API paths (query, push, rules, user_stats) and of the configs API.' },
+  { name: 'http.legacy-http-prefix', yaml: 'api.legacy_http_prefix', type: 'string', default: '/api/prom', help: 'Path prefix of Cortex\'s older Prometheus API paths (query, push, rules, user_stats) and of the configs API.' },
   { name: 'configs.notifications.disable-email', yaml: 'configs.api.notifications.disable_email', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with email receivers in the configs API.' },
   { name: 'server.register-instrumentation', yaml: 'server.register_instrumentation', type: 'bool', default: true, help: 'Register the instrumentation handlers (/debug/pprof).' },
   {
@@ -279,6 +279,20 @@ export const FLAGS: readonly FlagDef[] = [
     type: 'bool',
     default: true,
     help: 'Refuse (400) metadata entries without a metric family name.',
+  },
+  {
+    name: 'validation.max-native-histogram-buckets',
+    yaml: 'limits.max_native_histogram_buckets',
+    type: 'int',
+    default: 0,
+    help: 'Maximum number of buckets per native histogram sample, 0 for no limit. Over it, the resolution is reduced (or the sample refused, see -validation.reduce-native-histogram-over-max-buckets).',
+  },
+  {
+    name: 'validation.reduce-native-histogram-over-max-buckets',
+    yaml: 'limits.reduce_native_histogram_over_max_buckets',
+    type: 'bool',
+    default: true,
+    help: 'Whether to reduce the resolution of native histogram samples with more buckets than -validation.max-native-histogram-buckets instead of refusing them.',
   },
   {
     name: 'ingester.metadata-retain-period',
