@@ -227,6 +227,7 @@ export class Dispatcher {
         const reason = notifyReason(entry, firing, resolved, integ.sendResolved, g.route.opts.repeatInterval, now);
         if (reason === 'none') return true;
         const toSend = integ.sendResolved ? alerts : alerts.filter(([fp]) => firing.has(fp));
+        let store: Record<string, string> | undefined = entry?.store;
         if (toSend.length > 0) {
           const ctx: NotifyContext = {
             tenant: d.tenant,
@@ -239,9 +240,12 @@ export class Dispatcher {
             expand: d.expand,
             logger: d.logger,
             reason,
+            // As the dedup stage: a first notification starts an empty store, later ones carry the entry's.
+            nflogStore: reason === 'first notification' ? {} : { ...(entry?.store ?? {}) },
           };
           try {
             await notifyWithRetry(integ, ctx, sortAlerts(toSend.map(([, a]) => a)), { deadline: now + Math.max(g.route.opts.groupInterval, MIN_NOTIFY_TIMEOUT) });
+            store = ctx.nflogStore;
             d.metrics.notification(integ.name, true);
           } catch (err) {
             d.metrics.notification(integ.name, false);
@@ -251,7 +255,7 @@ export class Dispatcher {
         }
         if (this.stopped) return false;
         // As Alertmanager, the entry's time is when the notification went out.
-        d.nflog.log(g.key, nflogKey, [...firing], [...resolved], Date.now());
+        d.nflog.log(g.key, nflogKey, [...firing], [...resolved], Date.now(), store);
         return true;
       }),
     );

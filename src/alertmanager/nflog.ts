@@ -12,6 +12,8 @@ export interface NflogEntry {
   timestamp: number;
   /** expiresAt is when the entry is dropped (unix ms). */
   expiresAt: number;
+  /** store holds what an integration keeps about the group between notifications (Slack's threadTs and channelId). */
+  store?: Record<string, string>;
 }
 
 /** NotificationLog keeps one tenant's entries. */
@@ -33,8 +35,10 @@ export class NotificationLog {
   }
 
   /** log records a notification. */
-  log(groupKey: string, receiver: string, firing: string[], resolved: string[], now: number): void {
-    this.entries.set(NotificationLog.key(groupKey, receiver), { firing, resolved, timestamp: now, expiresAt: now + this.retentionMs });
+  log(groupKey: string, receiver: string, firing: string[], resolved: string[], now: number, store?: Record<string, string>): void {
+    const e: NflogEntry = { firing, resolved, timestamp: now, expiresAt: now + this.retentionMs };
+    if (store !== undefined && Object.keys(store).length > 0) e.store = store;
+    this.entries.set(NotificationLog.key(groupKey, receiver), e);
     this.onChange();
   }
 

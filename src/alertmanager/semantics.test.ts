@@ -4,7 +4,7 @@
 import { test } from 'tap';
 import { Inhibitor } from './inhibit.js';
 import { parseMatchers } from './matchers.js';
-import { needsUpdate, notifyReason } from './nflog.js';
+import { NotificationLog, needsUpdate, notifyReason } from './nflog.js';
 import { Silences } from './silences.js';
 import { containsTime, parseTimeInterval } from './timeinterval.js';
 import type { Alert } from './types.js';
@@ -79,4 +79,14 @@ test('time intervals in a time zone', async (t) => {
   const last = parseTimeInterval({ days_of_month: ['-1'], months: ['february'], years: ['2028'] });
   t.ok(containsTime(last, Date.parse('2028-02-29T12:00:00Z')), 'the last day of a leap February');
   t.notOk(containsTime(last, Date.parse('2028-02-28T12:00:00Z')));
+});
+
+test('notification log: an integration store survives a snapshot', async (t) => {
+  const log = new NotificationLog(3_600_000, () => undefined);
+  log.log('g', 'r/slack/0', ['a'], [], 1000, { threadTs: '1.2', channelId: 'C' });
+  log.log('g', 'r/webhook/0', ['a'], [], 1000, {});
+  const copy = new NotificationLog(3_600_000, () => undefined);
+  copy.load(log.snapshot());
+  t.same(copy.get('g', 'r/slack/0')?.store, { threadTs: '1.2', channelId: 'C' });
+  t.equal(copy.get('g', 'r/webhook/0')?.store, undefined, 'an empty store is not kept');
 });

@@ -7,6 +7,7 @@ import { integrationFor } from './index.js';
 import { notifyWithRetry, NotifyError, type NotifyContext, type TemplateData } from './notifier.js';
 import { PAGERDUTY_ENDPOINTS } from './pagerduty.js';
 import { parseRetryAfter } from './payload.js';
+import { SLACK_ENDPOINTS } from './slack.js';
 import { PUSHOVER_ENDPOINTS } from './pushover.js';
 
 interface Got {
@@ -504,4 +505,41 @@ test('Retry-After: Slack and Webex wait for it on 429 and 5xx as 0.35; other rec
   tt.ok((await gaps('webex_configs', webex, { status: 503, body: 'busy', headers: { 'Retry-After': '1' } })) >= 950, 'webex 503 waits for Retry-After: 1');
   tt.ok((await gaps('slack_configs', slack, { status: 429, body: 'slow down' })) < 500, 'slack without Retry-After keeps the short backoff');
   tt.ok((await gaps('webhook_configs', webhook, { status: 503, body: 'busy', headers: { 'Retry-After': '1' } })) < 500, "webhook ignores Retry-After (0.35's webhook passes no delay)");
+});
+
+test('slack: update_message edits and post_updates_to_thread answers the first message, ids kept in the nflog store', async (tt) => {
+  const s = await sink([
+    { type: 'application/json', body: '{"ok":true,"channel":"C42","ts":"1700000000.000100"}' },
+    { type: 'application/json', body: '{"ok":true}' },
+    { type: 'application/json', body: '{"ok":true}' },
+  ]);
+  tt.teardown(s.close);
+  const saved = SLACK_ENDPOINTS.update;
+  SLACK_ENDPOINTS.update = `${s.base}/api/chat.update`;
+  tt.teardown(() => (SLACK_ENDPOINTS.update = saved));
+  const def = integrationFor('slack_configs');
+  if (def === undefined) throw new Error('slack not registered');
+  const entry: Record<string, unknown> = { app_token: 'xoxb-1', channel: '#alerts', update_message: true, post_updates_to_thread: true, title: 'T', text: 'x' };
+  tt.equal(def.validate(entry, { slack_app_url: `${s.base}/api/chat.postMessage` }), undefined);
+  const n = def.create(entry, { logger: new Logger(), checkUrl: () => undefined });
+  const store: Record<string, string> = {};
+  await n.notify({ ...ctx(), nflogStore: store }, firing);
+  tt.same(store, { threadTs: '1700000000.000100', channelId: 'C42' }, "the first message's ids are kept");
+  await n.notify({ ...ctx(), nflogStore: { ...store } }, firing);
+  tt.same(
+    s.got.map((g) => g.url),
+    ['/api/chat.postMessage', '/api/chat.update', '/api/chat.postMessage'],
+  );
+  const bodies = s.got.map((g) => JSON.parse(g.body) as Record<string, unknown>);
+  tt.equal(bodies[0]?.channel, '#alerts');
+  tt.equal(bodies[0]?.ts, undefined);
+  tt.match(bodies[1], { channel: 'C42', ts: '1700000000.000100' }, 'chat.update targets the first message');
+  tt.equal(bodies[1]?.thread_ts, undefined);
+  tt.match(bodies[2], { channel: 'C42', thread_ts: '1700000000.000100' }, 'the update goes to the thread');
+  tt.ok(s.got[1]?.body.endsWith('"channel":"C42","ts":"1700000000.000100"}\n'), 'channel and ts after the message fields, as Go encodes the request');
+  tt.equal(s.got[1]?.headers.authorization, 'Bearer xoxb-1');
+  // Validation as 0.35.
+  tt.equal(validate('slack_configs', { api_url: 'https://hooks.slack.com/x', update_message: true }), 'update_message can only be used with bot tokens. api_url must be set to https://slack.com/api/chat.postMessage');
+  tt.equal(validate('slack_configs', { api_url_file: '/f', post_updates_to_thread: true }), "post_updates_to_thread can't be used with api_url_file");
+  tt.equal(validate('slack_configs', { api_url: 'https://slack.com/api/chat.postMessage', update_message: true, http_config: { authorization: { credentials: 'x' } } }), undefined);
 });

@@ -374,6 +374,8 @@ export interface NotifyContext {
   logger: Logger;
   /** reason is why the group is notified ("first notification", "repeat interval elapsed", ...; "unknown" when unset, as 0.35). */
   reason?: string;
+  /** nflogStore is the group's notification-log store for this integration (kept after a successful notification). */
+  nflogStore?: Record<string, string>;
 }
 
 /** Notifier is one configured integration instance (one entry of e.g. webhook_configs). */

@@ -56,8 +56,15 @@ export interface SlackConfig {
   mrkdwn_in?: string[];
   actions?: SlackAction[];
   update_message?: boolean;
+  post_updates_to_thread?: boolean;
   timeout?: string;
 }
+
+/** SLACK_POST_MESSAGE_URL is chat.postMessage, the only api_url update_message and post_updates_to_thread accept. */
+const SLACK_POST_MESSAGE_URL = 'https://slack.com/api/chat.postMessage';
+
+/** SLACK_ENDPOINTS holds chat.update, which 0.35 calls at a fixed URL (tests point it at a local sink). */
+export const SLACK_ENDPOINTS = { update: 'https://slack.com/api/chat.update' };
 
 const SLACK_DEFAULTS: Record<string, unknown> = {
   color: tmplRef('slack.default.color'),
@@ -94,8 +101,11 @@ function validateSlack(entry: Record<string, unknown>, global: Record<string, un
   if (nonEmpty(c.app_token) && nonEmpty(c.app_token_file)) return 'at most one of app_token & app_token_file must be configured';
   if ((c.api_url !== undefined || nonEmpty(c.api_url_file)) && (nonEmpty(c.app_token) || nonEmpty(c.app_token_file)))
     return 'at most one of api_url/api_url_file & app_token/app_token_file must be configured';
-  if (c.update_message === true && c.api_url !== 'https://slack.com/api/chat.postMessage')
-    return 'update_message can only be used with bot tokens. api_url must be set to https://slack.com/api/chat.postMessage';
+  for (const option of ['update_message', 'post_updates_to_thread'] as const) {
+    if (c[option] !== true) continue;
+    if (c.api_url === undefined && nonEmpty(c.api_url_file)) return `${option} can't be used with api_url_file`;
+    if (c.api_url !== undefined && c.api_url !== SLACK_POST_MESSAGE_URL) return `${option} can only be used with bot tokens. api_url must be set to ${SLACK_POST_MESSAGE_URL}`;
+  }
   inherit(entry, 'app_url', global, 'slack_app_url');
   const hasAuthorization = c.http_config?.authorization !== undefined;
   if (!nonEmpty(c.app_token) && !nonEmpty(c.app_token_file) && !hasAuthorization && c.api_url === undefined) {
@@ -161,39 +171,57 @@ function createSlack(entry: Record<string, unknown>, deps: IntegrationDeps): Not
         color: omit(r.text(c.color)),
         mrkdwn_in: c.mrkdwn_in !== undefined && c.mrkdwn_in.length > 0 ? c.mrkdwn_in : ['fallback', 'pretext', 'text'],
       };
-      const channel = r.text(c.channel);
-      // The message fields, then the channel (0.35 embeds the message struct before channel).
-      const req = {
+      // The message fields (0.35 embeds the message struct before channel, ts and thread_ts).
+      const msg = {
         username: omit(r.text(c.username)),
         icon_emoji: omit(r.text(c.icon_emoji)),
         icon_url: omit(r.text(c.icon_url)),
         link_names: omit(c.link_names === true),
         text: omit(r.text(c.message_text)),
         attachments: [attachment],
-        channel: omit(channel),
       };
       const url = c.api_url !== undefined ? c.api_url : secret(undefined, c.api_url_file);
-      let res;
-      try {
-        res = await send(ctx, c.http_config, url, goJson(req) + '\n', { checkUrl: deps.checkUrl, timeoutMs, retryCodes: [429], rateLimitedBy: 'Slack' });
-      } catch (err) {
-        if (err instanceof NotifyError && err.message.startsWith('unexpected status')) throw new NotifyError(`channel ${JSON.stringify(channel)}: ${err.message}`, err.retry, err.retryAfterMs);
-        throw err;
-      }
-      const body = res.body.toString('utf8');
-      if (!String(res.headers['content-type'] ?? '').startsWith('application/json')) {
-        if (body !== 'ok') throw new NotifyError(`channel ${JSON.stringify(channel)}: received an error response from Slack: ${body}`, false);
+      // update_message edits the group's first message, post_updates_to_thread answers in its thread (ids kept in the notification log).
+      const store = c.update_message === true || c.post_updates_to_thread === true ? ctx.nflogStore : undefined;
+      if ((c.update_message === true || c.post_updates_to_thread === true) && store === undefined) ctx.logger.warn('cannot create NflogStore, updatable and threaded messages will be disabled.');
+      const threadTs = store?.threadTs ?? '';
+      const channelId = store?.channelId ?? '';
+      if (threadTs === '' || channelId === '') {
+        await postRequest(ctx, url, { ...msg, channel: omit(r.text(c.channel)) }, store);
         return;
       }
-      let parsed: { ok?: boolean; error?: string };
-      try {
-        parsed = JSON.parse(body) as { ok?: boolean; error?: string };
-      } catch (err) {
-        throw new NotifyError(`channel ${JSON.stringify(channel)}: could not unmarshal JSON response ${JSON.stringify(body)}: ${(err as Error).message}`, true);
-      }
-      if (parsed.ok !== true) throw new NotifyError(`channel ${JSON.stringify(channel)}: error response from Slack: ${parsed.error ?? ''}`, false);
+      if (c.update_message === true) await postRequest(ctx, SLACK_ENDPOINTS.update, { ...msg, channel: channelId, ts: threadTs }, undefined);
+      if (c.post_updates_to_thread === true) await postRequest(ctx, url, { ...msg, channel: channelId, thread_ts: threadTs }, undefined);
     },
   };
+
+  /** postRequest sends one request and reads Slack's answer as 0.35 (keeping ts and channel in store when given). */
+  async function postRequest(ctx: Parameters<Notifier['notify']>[0], url: string, req: Record<string, unknown>, store: Record<string, string> | undefined): Promise<void> {
+    const channel = typeof req.channel === 'string' ? req.channel : '';
+    let res;
+    try {
+      res = await send(ctx, c.http_config, url, goJson(req) + '\n', { checkUrl: deps.checkUrl, timeoutMs, retryCodes: [429], rateLimitedBy: 'Slack' });
+    } catch (err) {
+      if (err instanceof NotifyError && err.message.startsWith('unexpected status')) throw new NotifyError(`channel ${JSON.stringify(channel)}: ${err.message}`, err.retry, err.retryAfterMs);
+      throw err;
+    }
+    const body = res.body.toString('utf8');
+    if (!String(res.headers['content-type'] ?? '').startsWith('application/json')) {
+      if (body !== 'ok') throw new NotifyError(`channel ${JSON.stringify(channel)}: received an error response from Slack: ${body}`, false);
+      return;
+    }
+    let parsed: { ok?: boolean; error?: string; ts?: string; channel?: string };
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch (err) {
+      throw new NotifyError(`channel ${JSON.stringify(channel)}: could not unmarshal JSON response ${JSON.stringify(body)}: ${(err as Error).message}`, true);
+    }
+    if (parsed.ok !== true) throw new NotifyError(`channel ${JSON.stringify(channel)}: error response from Slack: ${parsed.error ?? ''}`, false);
+    if (store !== undefined && typeof parsed.ts === 'string' && parsed.ts !== '' && typeof parsed.channel === 'string' && parsed.channel !== '') {
+      store.threadTs = parsed.ts;
+      store.channelId = parsed.channel;
+    }
+  }
 }
 
 registerIntegration({ key: 'slack_configs', name: 'slack', sendResolvedDefault: false, validate: validateSlack, create: createSlack });
