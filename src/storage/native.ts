@@ -716,6 +716,24 @@ export interface CardinalitySource {
   activeSeries(tenant: string, matchers: LabelMatcher[], sinceMs: number, visibility?: LabelMatcher[][]): string;
 }
 
+/** VisibleStatsSource counts what a reader limited by label policies (LBAC) may see of a tenant. */
+export interface VisibleStatsSource {
+  /** visibleSeries is the number of the tenant's in-memory series matching one of the selectors. */
+  visibleSeries(tenant: string, selectors: LabelMatcher[][]): number;
+  /** visibleSamples is the number of samples with mintMs <= t <= maxtMs of those series (head and blocks). */
+  visibleSamples(tenant: string, selectors: LabelMatcher[][], mintMs: number, maxtMs: number): number;
+}
+
+/** nativeVisibleStats counts visible series (the cardinality count) and samples (a selection) in the native core. */
+export function nativeVisibleStats(): VisibleStatsSource {
+  const b = loadNative();
+  const card = nativeCardinality();
+  return {
+    visibleSeries: (tenant, selectors) => (JSON.parse(card.labelValuesCardinality(tenant, [], [], null, 0, selectors)) as { series_count_total: number }).series_count_total,
+    visibleSamples: (tenant, selectors, mintMs, maxtMs) => b.selectSamples(tenant, [], mintMs, maxtMs, undefined, selectors).timestamps.length,
+  };
+}
+
 /** nativeHaTracker adapts the binding's HA tracker export (throws when the binding predates it). */
 export function nativeHaTracker(): HaTrackerState {
   const b = loadNative();
