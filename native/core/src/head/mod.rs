@@ -29,6 +29,7 @@ pub mod histogram_chunks;
 mod json;
 mod read;
 mod refs;
+mod select_cache;
 pub(crate) mod select_range;
 pub mod series;
 
@@ -184,6 +185,8 @@ pub struct Head {
     /// series, so no request appends to a series being dropped. Taken
     /// after the WAL writer mutex and before `index`.
     append_lock: RwLock<()>,
+    /// Recent selections' series sorted by labels (see select_cache.rs).
+    sorted_cache: select_cache::SortedCache,
 }
 
 /// HeadStats are a head's figures for `headStats()`.
@@ -237,6 +240,7 @@ impl Head {
             num_chunks: AtomicU64::new(0),
             last_append_ms: AtomicI64::new(0),
             append_lock: RwLock::new(()),
+            sorted_cache: select_cache::SortedCache::default(),
         }
     }
 

@@ -230,7 +230,7 @@ impl Head {
     }
 
     /// overlaps reports whether the head holds samples within [mint, maxt].
-    fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+    pub(super) fn overlaps(&self, mint: i64, maxt: i64) -> bool {
         match (self.min_time(), self.max_time()) {
             (Some(a), Some(b)) => a <= maxt && b >= mint,
             _ => false,

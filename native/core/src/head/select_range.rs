@@ -162,7 +162,7 @@ impl Head {
         budget: &SampleBudget,
     ) -> Result<(Vec<Arc<MemSeries>>, Vec<f64>, Vec<u8>, u64), TooManySamples> {
         let n_steps = eval_times.len();
-        let series = self.select_series(sets, mint, maxt);
+        let series = self.select_series_cached(sets, mint, maxt);
         let cells = series.len() * n_steps;
         let mut values = vec![0.0; cells];
         let mut present = vec![0u8; cells];

@@ -1,0 +1,57 @@
+// select-aggregate.ts measures the native selection calls a rule like
+// `sum by (job) (rate(x[5m]))` or `sum by (cluster) (x)` makes, one series
+// set in one process (no server): the general path (selectSamples, the
+// label JSON parsed, instantKernel; selectRange) next to the aggregation
+// pushdown (selectRangeAggregate, selectInstantAggregate). CPU and wall
+// time per call, averaged over --repeat calls after one warm-up.
+//
+//   npm run build && node dist/bench/select-aggregate.js --series 2000
+//
+// Flags: --series N counter series (2000), --repeat N (200).
+
+import { parseArgs } from 'node:util';
+import { loadNative, type LabelMatcher } from '../src/storage/native.js';
+import { encodeWriteRequestSnappy } from '../src/remote/write-request.js';
+import { COUNTER_NAME, generateAppFamilies, stepAppFamilies } from './lib/app-series.js';
+import { intOption } from './lib/cli.js';
+import { Rng } from './lib/prng.js';
+
+const { values: opts } = parseArgs({ options: { series: { type: 'string', default: '2000' }, repeat: { type: 'string', default: '200' } } });
+const N = intOption('series', opts.series, 1);
+const REPEAT = intOption('repeat', opts.repeat, 1);
+const STEPS = 40;
+
+const b = loadNative();
+const tenant = `select-aggregate-${process.pid}`;
+const fam = generateAppFamilies(N, Math.max(1, Math.floor(N / 40)), 7);
+const rng = new Rng(3);
+const end = Date.now() - 1000;
+const limits = { maxLabelNamesPerSeries: 30, maxLabelNameLength: 1024, maxLabelValueLength: 2048, creationGracePeriodMs: 600_000, pastGracePeriodMs: 0, nowMs: Date.now() };
+for (let s = 0; s < STEPS; s++) {
+  stepAppFamilies(fam, rng);
+  const t = end - (STEPS - 1 - s) * 15_000;
+  const series = fam.labels.map((l, i) => ({ labels: l, samples: [[t, fam.value[i]] as [number, number]] }));
+  for (let i = 0; i < series.length; i += 2000) b.ingestSnappyWriteRequest(tenant, encodeWriteRequestSnappy(series.slice(i, i + 2000)), limits);
+}
+const m: LabelMatcher[] = [{ type: 0, name: '__name__', value: COUNTER_NAME }];
+const times = new Float64Array([end]);
+const mint = end - 300_000 + 1;
+let sel: ReturnType<typeof b.selectSamples> | undefined;
+const cases: Array<[string, () => unknown]> = [
+  ['selectSamples (5m lookback)', () => (sel = b.selectSamples(tenant, m, mint, end, 0))],
+  ['JSON.parse of its labels', () => JSON.parse(sel!.labelsJson)],
+  ['instantKernel', () => b.instantKernel(sel!.offsets, sel!.timestamps, sel!.values, times, 300_000)],
+  ['selectRange rate[5m]', () => b.selectRange(tenant, m, mint, end, 'rate', times, 300_000, new Float64Array(0))],
+  ['selectRangeAggregate sum by (job) rate[5m]', () => b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true)],
+  ['selectInstantAggregate sum by (cluster)', () => b.selectInstantAggregate!(tenant, m, mint, end, times, 300_000, 'sum', false, ['cluster'])],
+];
+console.log(`| call (${N} series, one step) | wall µs | CPU µs |\n| --- | --- | --- |`);
+for (const [name, f] of cases) {
+  f();
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  for (let i = 0; i < REPEAT; i++) f();
+  const c = process.cpuUsage(c0);
+  console.log(`| ${name} | ${(((performance.now() - w0) / REPEAT) * 1000).toFixed(0)} | ${((c.user + c.system) / REPEAT).toFixed(0)} |`);
+}
+b.resetTenant(tenant);
