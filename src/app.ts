@@ -237,7 +237,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       })
     : undefined;
   // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
-  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool }) : undefined;
+  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool, registry }) : undefined;
   let listenPort = 0;
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),

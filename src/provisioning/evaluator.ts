@@ -50,8 +50,8 @@ export interface EvaluatorOptions {
   externalURL: string;
   logger: Logger;
   now?: () => number;
-  /** onEvaluated sees each rule evaluation's CPU time (benchmarks). */
-  onEvaluated?: (tenant: string, rule: AlertRule, ms: number) => void;
+  /** onEvaluated sees each rule evaluation: its CPU time on this thread and whether it failed. */
+  onEvaluated?: (tenant: string, rule: AlertRule, ms: number, failed: boolean) => void;
 }
 
 /** RESEND_MS is Grafana's resend delay: a firing alert stays valid for four of these (or intervals) after each evaluation. */
@@ -141,7 +141,7 @@ class GroupRunner {
       const outcomes = await this.ev.evaluateRule(this.tenant, rule, this.folderTitle, ts, st);
       st.apply(rule, outcomes, ts);
       const used = process.cpuUsage(start);
-      this.ev.opts.onEvaluated?.(this.tenant, rule, (used.user + used.system) / 1000);
+      this.ev.opts.onEvaluated?.(this.tenant, rule, (used.user + used.system) / 1000, st.lastError !== '');
       const validFor = 4 * Math.max(RESEND_MS, this.group.intervalSeconds * 1000);
       alerts.push(...st.alerts(ts, validFor, `${this.ev.opts.externalURL.replace(/\/$/, '')}/alerting/grafana/${rule.uid}/view`));
     }
