@@ -77,14 +77,37 @@ function subsetOf(a: Labels, b: Labels): boolean {
 
 const TEMPLATE_DEFS = '{{- $labels := .Labels -}}{{- $values := .Values -}}{{- $value := .Value -}}';
 
+/** TEMPLATE_CTX is what the cached templates' functions read at execution (set before each one). */
+const TEMPLATE_CTX = { tsMs: 0, externalURL: '', lookup: (): never[] => [] };
+/** PARSED caches parsed templates by name and text (parsing costs more than executing); cleared when it grows past MAX_PARSED. */
+const PARSED = new Map<string, Template | Error>();
+const MAX_PARSED = 50_000;
+
+function parsedTemplate(name: string, text: string): Template | Error {
+  const key = `${name}\u0000${text}`;
+  let t = PARSED.get(key);
+  if (t === undefined) {
+    try {
+      t = new Template(name, { funcs: templateFuncs(TEMPLATE_CTX), missingKey: 'zero' }).parse(TEMPLATE_DEFS + text);
+    } catch (err) {
+      t = err instanceof Error ? err : new Error(String(err));
+    }
+    if (PARSED.size >= MAX_PARSED) PARSED.clear();
+    PARSED.set(key, t);
+  }
+  return t;
+}
+
 /** expandTemplate renders a label or annotation template with Grafana's data; a failure keeps an error text, as Grafana. */
 function expandTemplate(name: string, text: string, labels: Labels, values: Array<[string, Labels, number | null]>, valueStr: string, tsMs: number, externalURL: string): string {
   if (!text.includes('{{')) return text;
   const vals: Record<string, unknown> = {};
   for (const [ref, ls, v] of values) vals[ref] = goStruct({ Labels: goStringMap({ ...ls }), Value: v === null ? NaN : v }, 'template.Value');
+  const t = parsedTemplate(name, text);
+  if (t instanceof Error) return `<error expanding template> ${t.message}`;
+  TEMPLATE_CTX.tsMs = tsMs;
+  TEMPLATE_CTX.externalURL = externalURL;
   try {
-    const funcs = templateFuncs({ tsMs, externalURL, lookup: () => [] });
-    const t = new Template(name, { funcs, missingKey: 'zero' }).parse(TEMPLATE_DEFS + text);
     return t.execute(goStruct({ Labels: goStringMap({ ...labels }), Values: goStringMap(vals as Record<string, string>), Value: valueStr }, 'template.Data'));
   } catch (err) {
     return `<error expanding template> ${err instanceof Error ? err.message : String(err)}`;
