@@ -307,7 +307,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
-  await provisioning?.start();
+  // Provisioning files apply before the ruler starts; a failure is logged, never fatal.
+  await provisioning?.start().catch((err: unknown) => log.error('grafana provisioning failed to start', { err }));
   if (ruler !== undefined) {
     await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
     services.set('ruler', 'Running');
