@@ -236,7 +236,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       })
     : undefined;
   // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
-  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool }) : undefined;
+  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool, registry }) : undefined;
   let listenPort = 0;
   const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
@@ -307,7 +307,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
-  await provisioning?.start();
+  // Provisioning files apply before the ruler starts; a failure is logged, never fatal.
+  await provisioning?.start().catch((err: unknown) => log.error('grafana provisioning failed to start', { err }));
   if (ruler !== undefined) {
     await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
     services.set('ruler', 'Running');

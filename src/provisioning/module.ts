@@ -5,6 +5,7 @@
 // Alertmanager built from its policy tree and contact points.
 
 import { join, resolve } from 'node:path';
+import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import { receiverFirewall } from '../alertmanager/firewall.js';
 import { log } from '../log.js';
@@ -34,6 +35,8 @@ export interface ProvisioningDeps {
   /** queryExecutor runs the rules' PromQL; without it (or runner) rules are stored but not evaluated. */
   queryExecutor?: QueryExecutor;
   runner?: QueryRunner;
+  /** registry gets the evaluation metrics. */
+  registry?: Registry;
 }
 
 /** newProvisioningModule builds the provisioning store, API and evaluator. */
@@ -57,7 +60,20 @@ export function newProvisioningModule(config: Config, deps: ProvisioningDeps = {
       logger,
     });
     alertmanagers = ams;
-    evaluator = new GrafanaEvaluator({ runner, deliver: (tenant, alerts) => ams.put(tenant, alerts), externalURL, logger });
+    const registers = deps.registry !== undefined ? [deps.registry] : [];
+    // As Grafana's grafana_alerting_rule_evaluations_total and ..._failures_total (per organisation).
+    const evals = new Counter({ name: 'grafana_alerting_rule_evaluations_total', help: 'The total number of rule evaluations.', labelNames: ['org'], registers });
+    const failures = new Counter({ name: 'grafana_alerting_rule_evaluation_failures_total', help: 'The total number of rule evaluation failures.', labelNames: ['org'], registers });
+    evaluator = new GrafanaEvaluator({
+      runner,
+      deliver: (tenant, alerts) => ams.put(tenant, alerts),
+      externalURL,
+      logger,
+      onEvaluated: (tenant, _rule, _ms, failed) => {
+        evals.inc({ org: tenant });
+        if (failed) failures.inc({ org: tenant });
+      },
+    });
     const ev = evaluator;
     store.onChange((tenant, st) => {
       ams.apply(tenant, st);

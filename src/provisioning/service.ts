@@ -26,9 +26,9 @@ function ensureFolder(s: OrgState, uid: string): void {
 }
 
 function ensureGroup(s: OrgState, folderUID: string, title: string, intervalSeconds?: number): void {
-  const g = s.groups.find((x) => x.folderUID === folderUID && x.title === title);
-  if (g === undefined) s.groups.push({ folderUID, title, intervalSeconds: intervalSeconds ?? DEFAULT_INTERVAL_SECONDS });
-  else if (intervalSeconds !== undefined) g.intervalSeconds = intervalSeconds;
+  const i = s.groups.findIndex((x) => x.folderUID === folderUID && x.title === title);
+  if (i < 0) s.groups.push({ folderUID, title, intervalSeconds: intervalSeconds ?? DEFAULT_INTERVAL_SECONDS });
+  else if (intervalSeconds !== undefined && s.groups[i]!.intervalSeconds !== intervalSeconds) s.groups[i] = { ...s.groups[i]!, intervalSeconds };
 }
 
 /** dropEmptyGroups removes groups (and folders) left without rules. */
@@ -198,7 +198,7 @@ export function updateContactPoint(s: OrgState, uid: string, input: Omit<Contact
     walkRoutes(s.policy, (r) => {
       if (r.receiver === stored.name) r.receiver = input.name;
     });
-    for (const r of s.rules) if (r.notificationSettings?.receiver === stored.name) r.notificationSettings.receiver = input.name;
+    s.rules = s.rules.map((r) => (r.notificationSettings?.receiver === stored.name ? { ...r, notificationSettings: { ...r.notificationSettings, receiver: input.name } } : r));
   }
 }
 
@@ -322,12 +322,14 @@ function renameTimeInterval(s: OrgState, from: string, to: string): void {
     if (r.mute_time_intervals !== undefined) r.mute_time_intervals = rename(r.mute_time_intervals)!;
     if (r.active_time_intervals !== undefined) r.active_time_intervals = rename(r.active_time_intervals)!;
   });
-  for (const r of s.rules) {
+  s.rules = s.rules.map((r) => {
     const ns = r.notificationSettings;
-    if (ns === undefined) continue;
-    if (ns.mute_time_intervals !== undefined) ns.mute_time_intervals = rename(ns.mute_time_intervals)!;
-    if (ns.active_time_intervals !== undefined) ns.active_time_intervals = rename(ns.active_time_intervals)!;
-  }
+    if (ns === undefined || (ns.mute_time_intervals?.includes(from) !== true && ns.active_time_intervals?.includes(from) !== true)) return r;
+    const copy = { ...ns };
+    if (copy.mute_time_intervals !== undefined) copy.mute_time_intervals = rename(copy.mute_time_intervals)!;
+    if (copy.active_time_intervals !== undefined) copy.active_time_intervals = rename(copy.active_time_intervals)!;
+    return { ...r, notificationSettings: copy };
+  });
 }
 
 /** updateMuteTiming replaces a mute timing (PUT mute-timings/{name}); a new name in the body renames it where it is used. */

@@ -1,15 +1,21 @@
 // store.ts keeps each organisation's provisioned objects in the ruler's
-// bucket (`grafana/<tenant>/provisioning.json`), read on first use and
-// cached. Changes to one organisation are applied one at a time: a change
-// works on a copy, which replaces the cached state only once the bucket has
-// it, so an answer of success means the change survives a restart.
+// bucket: `grafana/<tenant>/config.json` holds the notification objects
+// (contact points, policy tree, templates, mute timings) and folders, and
+// `grafana/<tenant>/groups/<base64url folder>/<base64url group>.json` each
+// rule group with its rules. State is read on first use and cached.
+// Changes to one organisation are applied one at a time, copy on write: a
+// change works on a copy whose arrays are new but whose unchanged objects
+// are shared, only the objects that changed are written, and the copy
+// replaces the cached state once the bucket has them, so an answer of
+// success means the change survives a restart.
 
 import { randomBytes } from 'node:crypto';
 import { isNotFound, type Bucket } from '../storage/bucket/bucket.js';
-import { emptyOrgState, type OrgState } from './model.js';
+import { decodeKeyPart, encodeKeyPart } from '../ruler/rule-store.js';
+import { emptyOrgState, type AlertRule, type OrgState, type RuleGroup } from './model.js';
 
 const PREFIX = 'grafana/';
-const FILE = 'provisioning.json';
+const CONFIG = 'config.json';
 
 /** shortUid makes a 14-character uid as Grafana's util.GenerateShortUID. */
 export function shortUid(): string {
@@ -20,13 +26,56 @@ export function shortUid(): string {
   return out;
 }
 
+/** groupKey identifies a rule group within an organisation. */
+export function groupKey(folderUID: string, title: string): string {
+  return `${folderUID}\u0000${title}`;
+}
+
+/** rulesByGroup indexes an organisation's rules by group key, in order. */
+export function rulesByGroup(rules: readonly AlertRule[]): Map<string, AlertRule[]> {
+  const out = new Map<string, AlertRule[]>();
+  for (const r of rules) {
+    const k = groupKey(r.folderUID, r.ruleGroup);
+    const list = out.get(k);
+    if (list === undefined) out.set(k, [r]);
+    else list.push(r);
+  }
+  return out;
+}
+
+/** copyForUpdate is the copy a change works on: new arrays and policy tree, shared objects otherwise. */
+function copyForUpdate(s: OrgState): OrgState {
+  return {
+    nextRuleId: s.nextRuleId,
+    folders: [...s.folders],
+    groups: [...s.groups],
+    rules: [...s.rules],
+    contactPoints: [...s.contactPoints],
+    policy: structuredClone(s.policy),
+    policyProvenance: s.policyProvenance,
+    templates: [...s.templates],
+    muteTimings: [...s.muteTimings],
+  };
+}
+
+function configPart(s: OrgState): Omit<OrgState, 'groups' | 'rules'> {
+  return { nextRuleId: s.nextRuleId, folders: s.folders, contactPoints: s.contactPoints, policy: s.policy, policyProvenance: s.policyProvenance, templates: s.templates, muteTimings: s.muteTimings };
+}
+
+function sameList<T>(a: readonly T[] | undefined, b: readonly T[] | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
 /** ProvisioningStore reads and writes organisations' states. */
 export class ProvisioningStore {
   private readonly cache = new Map<string, OrgState>();
-  /** queues serialise each organisation's reads-for-update and writes. */
+  /** queues serialise each organisation's loads and changes. */
   private readonly queues = new Map<string, Promise<unknown>>();
   /** listeners see each organisation's state after a change. */
   private readonly listeners: Array<(tenant: string, state: OrgState) => void> = [];
+  /** persisted holds the organisations whose config object exists in the bucket. */
+  private readonly persisted = new Set<string>();
 
   constructor(private readonly bucket: Bucket) {}
 
@@ -38,7 +87,13 @@ export class ProvisioningStore {
   /** tenants lists every organisation with a stored state. */
   async tenants(): Promise<string[]> {
     const keys = await this.bucket.list(PREFIX, { recursive: true });
-    return keys.filter((k) => k.endsWith('/' + FILE)).map((k) => k.slice(PREFIX.length, -(FILE.length + 1)));
+    const out = new Set<string>();
+    for (const k of keys) {
+      const rest = k.slice(PREFIX.length);
+      const slash = rest.indexOf('/');
+      if (slash > 0 && (rest.endsWith('/' + CONFIG) || rest.includes('/groups/'))) out.add(rest.slice(0, slash));
+    }
+    return [...out].sort();
   }
 
   /** get returns an organisation's state (a new organisation's defaults when it has none); callers must not modify it. */
@@ -53,29 +108,81 @@ export class ProvisioningStore {
     if (cached !== undefined) return cached;
     let state: OrgState;
     try {
-      state = JSON.parse((await this.bucket.get(this.key(tenant))).toString('utf8')) as OrgState;
+      const cfg = JSON.parse((await this.bucket.get(`${PREFIX}${tenant}/${CONFIG}`)).toString('utf8')) as Omit<OrgState, 'groups' | 'rules'>;
+      state = { ...cfg, groups: [], rules: [] };
+      this.persisted.add(tenant);
     } catch (err) {
       if (!isNotFound(err)) throw err;
       state = emptyOrgState(shortUid());
     }
+    const groupsPrefix = `${PREFIX}${tenant}/groups/`;
+    const keys = (await this.bucket.list(groupsPrefix, { recursive: true })).filter((k) => k.endsWith('.json')).sort();
+    for (const k of keys) {
+      const [f, g] = k.slice(groupsPrefix.length, -'.json'.length).split('/');
+      if (f === undefined || g === undefined || decodeKeyPart(f) === undefined || decodeKeyPart(g) === undefined) continue;
+      const stored = JSON.parse((await this.bucket.get(k)).toString('utf8')) as { group: RuleGroup; rules: AlertRule[] };
+      state.groups.push(stored.group);
+      state.rules.push(...stored.rules);
+    }
+    state.rules.sort((a, b) => a.id - b.id);
     this.cache.set(tenant, state);
     return state;
   }
 
   /**
-   * update applies fn to a copy of the organisation's state and stores the copy; fn's result is
-   * returned. When fn throws, nothing changes.
+   * update applies fn to a copy of the organisation's state and stores what changed; fn's result
+   * is returned. When fn throws, nothing changes. fn must replace objects it changes, never modify
+   * them in place (they are shared with the current state).
    */
   update<T>(tenant: string, fn: (state: OrgState) => T): Promise<T> {
     return this.serial(tenant, async () => {
       const current = await this.load(tenant);
-      const next = structuredClone(current);
+      const next = copyForUpdate(current);
       const result = fn(next);
-      await this.bucket.put(this.key(tenant), Buffer.from(JSON.stringify(next)));
+      await this.persist(tenant, current, next);
       this.cache.set(tenant, next);
       for (const l of this.listeners) l(tenant, next);
       return result;
     });
+  }
+
+  private async persist(tenant: string, prev: OrgState, next: OrgState): Promise<void> {
+    const a = configPart(prev);
+    const b = configPart(next);
+    const configChanged =
+      !this.persisted.has(tenant) ||
+      a.nextRuleId !== b.nextRuleId ||
+      a.policyProvenance !== b.policyProvenance ||
+      JSON.stringify(a.policy) !== JSON.stringify(b.policy) ||
+      !sameList(a.folders, b.folders) ||
+      !sameList(a.contactPoints, b.contactPoints) ||
+      !sameList(a.templates, b.templates) ||
+      !sameList(a.muteTimings, b.muteTimings);
+    const before = rulesByGroup(prev.rules);
+    const after = rulesByGroup(next.rules);
+    const prevGroups = new Map(prev.groups.map((g) => [groupKey(g.folderUID, g.title), g]));
+    for (const g of next.groups) {
+      const k = groupKey(g.folderUID, g.title);
+      if (prevGroups.get(k) === g && sameList(before.get(k), after.get(k))) continue;
+      await this.bucket.put(this.groupObject(tenant, g.folderUID, g.title), Buffer.from(JSON.stringify({ group: g, rules: after.get(k) ?? [] })));
+    }
+    const kept = new Set(next.groups.map((g) => groupKey(g.folderUID, g.title)));
+    for (const g of prev.groups) {
+      if (kept.has(groupKey(g.folderUID, g.title))) continue;
+      try {
+        await this.bucket.delete(this.groupObject(tenant, g.folderUID, g.title));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    if (configChanged) {
+      await this.bucket.put(`${PREFIX}${tenant}/${CONFIG}`, Buffer.from(JSON.stringify(b)));
+      this.persisted.add(tenant);
+    }
+  }
+
+  private groupObject(tenant: string, folderUID: string, title: string): string {
+    return `${PREFIX}${tenant}/groups/${encodeKeyPart(folderUID)}/${encodeKeyPart(title)}.json`;
   }
 
   private serial<T>(tenant: string, fn: () => Promise<T>): Promise<T> {
@@ -87,9 +194,5 @@ export class ProvisioningStore {
       if (this.queues.get(tenant) === settled) this.queues.delete(tenant);
     });
     return run;
-  }
-
-  private key(tenant: string): string {
-    return `${PREFIX}${tenant}/${FILE}`;
   }
 }
