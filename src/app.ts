@@ -28,7 +28,7 @@ import { rulerRingPage } from './ruler/ring.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
-import { ServiceManager, modulesForTarget } from './services/services.js';
+import { ServiceManager, modulesForTarget, targetList } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
@@ -49,6 +49,10 @@ import { nativeCardinality, nativeHaTracker, nativeVisibleStats } from './storag
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { startAdmin } from './admin/module.js';
+import { newConfigsApi } from './configs/module.js';
+import { ProfilingApi } from './ops/pprof.js';
+import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
+import { newProvisioningModule } from './provisioning/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -105,6 +109,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const services = new ServiceManager();
   const modules = modulesForTarget(config.target);
+  const monolithic = targetList(config.target).includes('all');
   // The WAL: opened before listening (a bad directory or flag fails the start), replayed after
   // (so /ready answers 503 meanwhile). Pushes are refused until replay is done and once
   // shutdown has begun.
@@ -146,8 +151,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let writeState: 'Starting' | 'Running' | 'Stopping' = 'Starting';
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
   // The compactor runs in the monolithic process too.
-  if (config.target === 'all' && !modules.includes('compactor')) modules.push('compactor');
-  if (config.target === 'all' && !modules.includes('ruler')) modules.push('ruler');
+  if (monolithic && !modules.includes('compactor')) modules.push('compactor');
+  if (monolithic && !modules.includes('ruler')) modules.push('ruler');
   // One bucket client for the ingester's shipper, the store-gateway, the compactor and block uploads.
   const compactorBucket = modules.includes('compactor') ? (deps.bucket ?? bucket ?? createBucket(config)) : undefined;
   bucket ??= compactorBucket;
@@ -164,13 +169,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
-  // The multi-tenant Alertmanager runs in the monolithic process and with -target=alertmanager.
-  const alertmanager = config.target === 'all' || config.target === 'alertmanager' ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
-  if (alertmanager !== undefined && !modules.includes('alertmanager')) {
-    modules.push('alertmanager');
-    services.add('alertmanager');
-    services.set('alertmanager', 'Starting');
-  }
+  // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
+  const alertmanager = modules.includes('alertmanager') ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
@@ -199,7 +199,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         )
       : undefined;
   // The compactor's block upload API (Mimir's monolithic mode runs the compactor too).
-  if (bucket === undefined && (modules.includes('compactor') || config.target === 'all')) bucket = createBucket(config);
+  if (bucket === undefined && (modules.includes('compactor') || monolithic)) bucket = createBucket(config);
   const blockUpload =
     bucket === undefined
       ? undefined
@@ -220,7 +220,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
   const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ruleIngestionRates.start();
-  const runsRuler = config.target === 'all' || modules.includes('ruler');
+  const runsRuler = monolithic || modules.includes('ruler');
   const ruler: RulerModule | undefined = runsRuler
     ? newRulerModule({
         config,
@@ -235,7 +235,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         templateCheck,
       })
     : undefined;
+  // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
+  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool }) : undefined;
   let listenPort = 0;
+  const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -268,10 +271,19 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     admin: admin.api,
     instanceStatus: admin.instanceStatus,
     enterprise: admin.enterprise,
+    configs: newConfigsApi(config, ruler, alertmanager?.manager),
+    profiling,
+    // Not part of -target=all, as Mimir.
+    overridesExporter: modules.includes('overrides-exporter')
+      ? new OverridesExporter(runtimeConfig, config.values, enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')), registry)
+      : undefined,
+    provisioning: provisioning?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   listenPort = port;
+  // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is served.
+  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.warn('heap sampling did not start', { err }));
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -295,6 +307,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
+  await provisioning?.start();
   if (ruler !== undefined) {
     await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
     services.set('ruler', 'Running');
@@ -309,7 +322,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         services.setAll('Stopping');
         writeState = 'Stopping';
         await server.close(config.gracefulShutdownTimeoutMs);
+        profiling.close();
         await ruler?.stop();
+        await provisioning?.stop();
         await compactor?.compactor.stop();
         await alertmanager?.stop();
         runtimeConfig.stop();

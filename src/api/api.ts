@@ -28,6 +28,10 @@ import { ORG_ID_HEADER, joinTenants, requestTenants, singleTenant, splitTenants 
 import { ApiError } from '../errors.js';
 import type { EnterpriseAuth } from '../auth/enterprise.js';
 import type { AdminApi } from '../admin/admin-api.js';
+import type { ConfigsApi } from '../configs/configs-api.js';
+import type { ProfilingApi } from '../ops/pprof.js';
+import type { OverridesExporter } from '../limits/overrides-exporter.js';
+import type { ProvisioningApi } from '../provisioning/http.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -60,6 +64,14 @@ export interface Api {
   instanceStatus?: InstanceStatus;
   /** enterprise, when set, is the auth of every tenant route (-auth.type=enterprise). */
   enterprise?: EnterpriseAuth;
+  /** configs is Cortex's deprecated configs API (over the ruler's and alertmanager's stores). */
+  configs?: ConfigsApi;
+  /** profiling answers /debug/pprof/* (with -server.register-instrumentation) and /debug/fgprof. */
+  profiling?: ProfilingApi;
+  /** overridesExporter runs with -target=overrides-exporter. */
+  overridesExporter?: OverridesExporter;
+  /** provisioning is Grafana's alerting provisioning API (an organisation is a tenant). */
+  provisioning?: ProvisioningApi;
 }
 
 /**
@@ -127,6 +139,11 @@ function authAdmin(config: Config): (req: Request) => void {
   };
 }
 
+/** legacyPrefix is -http.legacy-http-prefix (Cortex's older prefix of the Prometheus API), without a trailing slash. */
+function legacyPrefix(config: Config): string {
+  return String(config.values.get('http.legacy-http-prefix') ?? '/api/prom').replace(/\/$/, '');
+}
+
 /** registerRoutes registers every route and returns the links for the index page. */
 export function registerRoutes(api: Api): IndexLink[] {
   const links: IndexLink[] = [];
@@ -150,6 +167,10 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.cardinality !== undefined) registerCardinality(api, api.cardinality, links);
   if (api.compactor !== undefined) registerCompactor(api, api.compactor, links);
   if (api.alertmanager !== undefined) registerAlertmanager(api, api.alertmanager, links);
+  if (api.configs !== undefined) registerConfigs(api, api.configs);
+  if (api.profiling !== undefined) registerProfiling(api, api.profiling, links);
+  if (api.overridesExporter !== undefined) registerOverridesExporter(api, api.overridesExporter, links);
+  if (api.provisioning !== undefined) registerProvisioning(api, api.provisioning);
   api.server.notFound();
   return links;
 }
@@ -198,14 +219,14 @@ function registerDistributor(api: Api, distributor: Distributor, links: IndexLin
     errors: 'text',
   };
   api.server.route('POST', '/api/v1/push', distributor.handlePush, opts);
-  api.server.route('POST', '/api/prom/push', distributor.handlePush, opts);
+  api.server.route('POST', `${legacyPrefix(api.config)}/push`, distributor.handlePush, opts);
   links.push({ section: 'Distributor', href: '/api/v1/push', title: 'Remote write endpoint (POST)' });
 }
 
 function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): void {
   const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), errors: 'json' };
   // Mimir serves the Prometheus API under the prefix and, for compatibility, without it.
-  for (const base of [api.config.prometheusHttpPrefix, '']) {
+  for (const base of [api.config.prometheusHttpPrefix, '', legacyPrefix(api.config)]) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/series`, metadata.series, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/labels`, metadata.labels, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/label/:name/values`, metadata.labelValues, opts);
@@ -215,7 +236,7 @@ function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): v
 
 function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
   const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), errors: 'json' };
-  for (const base of [api.config.prometheusHttpPrefix, '']) {
+  for (const base of [api.config.prometheusHttpPrefix, '', legacyPrefix(api.config)]) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/query`, query.query, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/query_range`, query.queryRange, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/format_query`, query.formatQuery, opts);
@@ -226,7 +247,7 @@ function registerPromQL(api: Api, query: QueryApi, links: IndexLink[]): void {
 function registerRemoteRead(api: Api, remoteRead: RemoteReadApi): void {
   // Errors in plain text, as Prometheus's remote-read handler (http.Error).
   const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), maxBodyBytes: api.config.maxRecvMsgSize, errors: 'text' };
-  for (const base of [api.config.prometheusHttpPrefix, '']) {
+  for (const base of [api.config.prometheusHttpPrefix, '', legacyPrefix(api.config)]) {
     api.server.route('POST', `${base}/api/v1/read`, remoteRead.read, opts);
   }
 }
@@ -239,8 +260,8 @@ function registerRuler(api: Api, rules: PrometheusRulesApi, links: IndexLink[]):
   api.server.route('GET', `${prefix}/api/v1/rules`, rules.rules, opts);
   api.server.route('GET', `${prefix}/api/v1/alerts`, rules.alerts, opts);
   // The legacy prefix of Cortex's Prometheus API.
-  api.server.route('GET', '/api/prom/api/v1/rules', rules.rules, opts);
-  api.server.route('GET', '/api/prom/api/v1/alerts', rules.alerts, opts);
+  api.server.route('GET', `${legacyPrefix(api.config)}/api/v1/rules`, rules.rules, opts);
+  api.server.route('GET', `${legacyPrefix(api.config)}/api/v1/alerts`, rules.alerts, opts);
   links.push({ section: 'Ruler', href: `${prefix}/api/v1/rules`, title: 'Rules (needs X-Scope-OrgID)' });
 }
 
@@ -251,7 +272,7 @@ function registerRulerConfig(api: Api, cfg: RulerConfigApi, links: IndexLink[]):
   const write: RouteOptions = { before: authSingleTenant(config, 'rules:write'), errors: 'text', maxBodyBytes: 10 * 1024 * 1024 };
   if (api.rulerApiEnabled !== false) {
     // <prefix>/config/v1/rules is Mimir's; /api/v1/rules and <prefix>/rules its deprecated paths; /api/prom/rules Cortex's.
-    for (const base of [`${config.prometheusHttpPrefix}/config/v1/rules`, '/api/v1/rules', `${config.prometheusHttpPrefix}/rules`, '/api/prom/rules']) {
+    for (const base of [`${config.prometheusHttpPrefix}/config/v1/rules`, '/api/v1/rules', `${config.prometheusHttpPrefix}/rules`, `${legacyPrefix(config)}/rules`]) {
       server.route('GET', base, cfg.listRules, read);
       server.route('GET', `${base}/:namespace`, cfg.listRules, read);
       server.route('GET', `${base}/:namespace/:groupName`, cfg.getRuleGroup, read);
@@ -272,8 +293,11 @@ function registerRulerConfig(api: Api, cfg: RulerConfigApi, links: IndexLink[]):
 
 function registerIngester(api: Api, ingester: IngesterApi, links: IndexLink[]): void {
   const { server } = api;
+  // /flush and /shutdown are Cortex's older paths; Cortex also takes GET on the shutdown paths.
   server.route(['GET', 'POST'], '/ingester/flush', ingester.flush, { errors: 'text' });
-  server.route('POST', '/ingester/shutdown', ingester.shutdown, { errors: 'text' });
+  server.route(['GET', 'POST'], '/flush', ingester.flush, { errors: 'text' });
+  server.route(['GET', 'POST'], '/ingester/shutdown', ingester.shutdown, { errors: 'text' });
+  server.route(['GET', 'POST'], '/shutdown', ingester.shutdown, { errors: 'text' });
   server.route(['GET', 'POST', 'DELETE'], '/ingester/prepare-shutdown', ingester.prepareShutdown, { errors: 'text' });
   server.route(['GET', 'PUT', 'DELETE'], '/ingester/unregister-on-shutdown', ingester.unregisterOnShutdown, { errors: 'text' });
   server.route('GET', '/ingester/tsdb_metrics', ingester.tsdbMetrics, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
@@ -329,7 +353,7 @@ function registerOtlp(api: Api, otlp: OtlpApi, links: IndexLink[]): void {
 
 function registerMetricMetadata(api: Api, m: MetricMetadataApi): void {
   const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), errors: 'json' };
-  for (const base of [api.config.prometheusHttpPrefix, '']) {
+  for (const base of [api.config.prometheusHttpPrefix, '', legacyPrefix(api.config)]) {
     api.server.route(['GET', 'POST'], `${base}/api/v1/metadata`, m.metadata, opts);
     api.server.route(['GET', 'POST'], `${base}/api/v1/query_exemplars`, m.queryExemplars, opts);
   }
@@ -337,15 +361,15 @@ function registerMetricMetadata(api: Api, m: MetricMetadataApi): void {
 
 function registerHaTracker(api: Api, ha: HaTracker, links: IndexLink[]): void {
   api.server.route('GET', '/distributor/ha_tracker', ha.status);
+  api.server.route('GET', '/ha-tracker', ha.status);
   links.push({ section: 'Distributor', href: '/distributor/ha_tracker', title: 'HA tracker status' });
 }
 
 function registerUserStats(api: Api, stats: UserStatsApi, links: IndexLink[]): void {
   api.server.route('GET', '/distributor/all_user_stats', stats.allUserStats);
-  // /api/prom/user_stats is the legacy (Cortex) path of the same handler.
-  for (const path of ['/api/v1/user_stats', '/api/prom/user_stats']) {
-    api.server.route('GET', path, stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
-  }
+  api.server.route('GET', '/all_user_stats', stats.allUserStats);
+  api.server.route('GET', '/api/v1/user_stats', stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
+  api.server.route('GET', `${legacyPrefix(api.config)}/user_stats`, stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
   links.push(
     { section: 'Distributor', href: '/distributor/all_user_stats', title: 'Usage statistics' },
     { section: 'Querier', href: '/api/v1/user_stats', title: 'Tenant ingestion stats (needs X-Scope-OrgID)' },
@@ -401,6 +425,10 @@ function registerAlertmanager(api: Api, am: AlertmanagerApi, links: IndexLink[])
   server.route('DELETE', `${v2}/silence/:id`, am.deleteSilence, write);
   server.route('GET', `${p}/`, am.page, read);
   server.route('GET', p, am.page, read);
+  server.route('GET', `${p}/api/v1/status/buildinfo`, api.ops.buildinfo, { errors: 'json' });
+  // Cortex's older paths (its microservices mode): the status page at /status, the UI at the legacy prefix.
+  server.route('GET', '/status', m.statusPage);
+  server.route('GET', legacyPrefix(config), am.page, read);
   links.push(
     { section: 'Alertmanager', href: '/multitenant_alertmanager/status', title: 'Status' },
     { section: 'Alertmanager', href: '/multitenant_alertmanager/ring', title: 'Ring status' },
@@ -432,4 +460,88 @@ function registerAdmin(api: Api, admin: AdminApi, links: IndexLink[]): void {
   server.route('GET', `${base}/licenses`, admin.licenses, opts);
   server.route('GET', `${base}/features`, admin.features, opts);
   links.push({ section: 'Admin API', href: `${base}/instances`, title: 'Instances (GEM admin API)' });
+}
+
+function registerConfigs(api: Api, configs: ConfigsApi): void {
+  // Cortex's deprecated configs API: every path needs a tenant; errors in plain text (http.Error).
+  const base = `${legacyPrefix(api.config)}/configs`;
+  const rulesRead: RouteOptions = { before: authSingleTenant(api.config, 'rules:read'), errors: 'text' };
+  const rulesWrite: RouteOptions = { before: authSingleTenant(api.config, 'rules:write'), errors: 'text' };
+  const alertsRead: RouteOptions = { before: authSingleTenant(api.config, 'alerts:read'), errors: 'text' };
+  const alertsWrite: RouteOptions = { before: authSingleTenant(api.config, 'alerts:write'), errors: 'text' };
+  api.server.route('GET', `${base}/rules`, configs.getConfig, rulesRead);
+  api.server.route('POST', `${base}/rules`, configs.setConfig, rulesWrite);
+  api.server.route('GET', `${base}/templates`, configs.getConfig, alertsRead);
+  api.server.route('POST', `${base}/templates`, configs.setConfig, alertsWrite);
+  api.server.route('GET', `${base}/alertmanager`, configs.getConfig, alertsRead);
+  api.server.route('POST', `${base}/alertmanager`, configs.setConfig, alertsWrite);
+  api.server.route('POST', `${base}/alertmanager/validate`, configs.validateAlertmanagerConfig, alertsRead);
+  api.server.route('DELETE', `${base}/deactivate`, configs.deactivateConfig, rulesWrite);
+  api.server.route('POST', `${base}/restore`, configs.restoreConfig, rulesWrite);
+}
+
+function registerProfiling(api: Api, p: ProfilingApi, links: IndexLink[]): void {
+  const { server } = api;
+  // As Mimir: /debug/pprof with the instrumentation handlers (-server.register-instrumentation), /debug/fgprof always.
+  if (api.config.values.get('server.register-instrumentation') !== false) {
+    server.route('GET', '/debug/pprof', p.index);
+    server.route('GET', '/debug/pprof/', p.index);
+    server.route('GET', '/debug/pprof/cmdline', p.cmdline);
+    server.route('GET', '/debug/pprof/profile', p.profile);
+    server.route('GET', '/debug/pprof/trace', p.trace);
+    server.route('GET', '/debug/pprof/heap', p.heap);
+    server.route('GET', '/debug/pprof/allocs', p.heap);
+    server.route('GET', '/debug/pprof/goroutine', p.goroutine);
+    server.route('GET', '/debug/pprof/block', p.block);
+    server.route('GET', '/debug/pprof/mutex', p.mutex);
+    links.push({ section: 'Admin endpoints', href: '/debug/pprof/', title: 'Profiling (pprof)' });
+  }
+  server.route('GET', '/debug/fgprof', p.fgprof);
+}
+
+function registerOverridesExporter(api: Api, exporter: OverridesExporter, links: IndexLink[]): void {
+  api.server.route('GET', '/overrides-exporter/ring', exporter.ringPage);
+  links.push({ section: 'Overrides-exporter', href: '/overrides-exporter/ring', title: 'Ring status' });
+}
+
+function registerProvisioning(api: Api, p: ProvisioningApi): void {
+  const { server, config } = api;
+  // Grafana's alerting provisioning API: the organisation is the tenant; rules need the rules
+  // scopes, notification objects the alerts scopes. Handlers answer Grafana's JSON errors.
+  const rulesRead: RouteOptions = { before: authSingleTenant(config, 'rules:read'), errors: 'text' };
+  const rulesWrite: RouteOptions = { before: authSingleTenant(config, 'rules:write'), errors: 'text' };
+  const alertsRead: RouteOptions = { before: authSingleTenant(config, 'alerts:read'), errors: 'text' };
+  const alertsWrite: RouteOptions = { before: authSingleTenant(config, 'alerts:write'), errors: 'text' };
+  const base = '/api/v1/provisioning';
+  server.route('GET', `${base}/alert-rules`, p.getAlertRules, rulesRead);
+  server.route('POST', `${base}/alert-rules`, p.postAlertRule, rulesWrite);
+  server.route('GET', `${base}/alert-rules/export`, p.getAlertRulesExport, rulesRead);
+  server.route('GET', `${base}/alert-rules/:uid`, p.getAlertRule, rulesRead);
+  server.route('PUT', `${base}/alert-rules/:uid`, p.putAlertRule, rulesWrite);
+  server.route('DELETE', `${base}/alert-rules/:uid`, p.deleteAlertRule, rulesWrite);
+  server.route('GET', `${base}/alert-rules/:uid/export`, p.getAlertRuleExport, rulesRead);
+  server.route('GET', `${base}/folder/:folderUid/rule-groups/:group`, p.getRuleGroup, rulesRead);
+  server.route('PUT', `${base}/folder/:folderUid/rule-groups/:group`, p.putRuleGroup, rulesWrite);
+  server.route('DELETE', `${base}/folder/:folderUid/rule-groups/:group`, p.deleteRuleGroup, rulesWrite);
+  server.route('GET', `${base}/folder/:folderUid/rule-groups/:group/export`, p.getRuleGroupExport, rulesRead);
+  server.route('GET', `${base}/contact-points`, p.getContactPoints, alertsRead);
+  server.route('POST', `${base}/contact-points`, p.postContactPoint, alertsWrite);
+  server.route('GET', `${base}/contact-points/export`, p.getContactPointsExport, alertsRead);
+  server.route('PUT', `${base}/contact-points/:uid`, p.putContactPoint, alertsWrite);
+  server.route('DELETE', `${base}/contact-points/:uid`, p.deleteContactPoint, alertsWrite);
+  server.route('GET', `${base}/policies`, p.getPolicyTree, alertsRead);
+  server.route('PUT', `${base}/policies`, p.putPolicyTree, alertsWrite);
+  server.route('DELETE', `${base}/policies`, p.resetPolicyTree, alertsWrite);
+  server.route('GET', `${base}/policies/export`, p.getPolicyTreeExport, alertsRead);
+  server.route('GET', `${base}/templates`, p.getTemplates, alertsRead);
+  server.route('GET', `${base}/templates/:name`, p.getTemplate, alertsRead);
+  server.route('PUT', `${base}/templates/:name`, p.putTemplate, alertsWrite);
+  server.route('DELETE', `${base}/templates/:name`, p.deleteTemplate, alertsWrite);
+  server.route('GET', `${base}/mute-timings`, p.getMuteTimings, alertsRead);
+  server.route('POST', `${base}/mute-timings`, p.postMuteTiming, alertsWrite);
+  server.route('GET', `${base}/mute-timings/export`, p.getMuteTimingsExport, alertsRead);
+  server.route('GET', `${base}/mute-timings/:name`, p.getMuteTiming, alertsRead);
+  server.route('PUT', `${base}/mute-timings/:name`, p.putMuteTiming, alertsWrite);
+  server.route('DELETE', `${base}/mute-timings/:name`, p.deleteMuteTiming, alertsWrite);
+  server.route('GET', `${base}/mute-timings/:name/export`, p.getMuteTimingExport, alertsRead);
 }

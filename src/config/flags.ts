@@ -21,6 +21,8 @@ export interface FlagDef {
   secret?: boolean;
   /** choices restricts a string flag to these values. */
   choices?: readonly string[];
+  /** csv marks a string flag holding comma-separated values, each of which must be one of choices. */
+  csv?: boolean;
   /** list marks a string flag holding a comma-separated list: a YAML sequence in the config file and in /config. */
   list?: boolean;
 }
@@ -37,6 +39,7 @@ export const TARGETS = [
   'ruler',
   'alertmanager',
   'tokengen',
+  'overrides-exporter',
 ] as const;
 
 /** RULER_FLAGS are the ruler's settings (-ruler.*, -ruler-storage.*), with Mimir's names and defaults. */
@@ -64,10 +67,34 @@ const RULER_FLAGS: readonly FlagDef[] = [
   { name: 'ruler-storage.s3.insecure', yaml: 'ruler_storage.s3.insecure', type: 'bool', default: false, help: 'Talk to the rule storage S3 endpoint over plain http.' },
 ];
 
+/** CORTEX_FLAGS are Cortex's older surface (legacy prefix, configs API) and the profiling endpoints. */
+const CORTEX_FLAGS: readonly FlagDef[] = [
+  { name: 'http.legacy-http-prefix', yaml: 'api.legacy_http_prefix', type: 'string', default: '/api/prom', help: 'Path prefix of Cortex\'s older Prometheus API paths (query, push, rules, user_stats) and of the configs API.' },
+  { name: 'configs.notifications.disable-email', yaml: 'configs.api.notifications.disable_email', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with email receivers in the configs API.' },
+  { name: 'server.register-instrumentation', yaml: 'server.register_instrumentation', type: 'bool', default: true, help: 'Register the instrumentation handlers (/debug/pprof).' },
+  {
+    name: 'server.http-write-timeout',
+    yaml: 'server.http_server_write_timeout',
+    type: 'duration',
+    default: 120_000,
+    help: 'Longest time to write a response: /debug/pprof/profile and /debug/pprof/trace refuse a longer duration (0 = no bound).',
+  },
+  {
+    name: 'overrides-exporter.enabled-metrics',
+    yaml: 'overrides_exporter.enabled_metrics',
+    type: 'string',
+    list: true,
+    default:
+      'ingestion_rate,ingestion_burst_size,max_global_series_per_user,max_global_series_per_metric,max_global_exemplars_per_user,max_fetched_chunks_per_query,max_fetched_series_per_query,max_fetched_chunk_bytes_per_query,ruler_max_rules_per_rule_group,ruler_max_rule_groups_per_tenant',
+    help: 'Comma-separated limits the overrides-exporter shows (cortex_limits_overrides and cortex_limits_defaults).',
+  },
+  { name: 'configs.notifications.disable-webhook', yaml: 'configs.api.notifications.disable_webhook', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with webhook receivers in the configs API.' },
+];
+
 /** FLAGS lists every flag the server understands. */
 export const FLAGS: readonly FlagDef[] = [
   { name: 'config.file', type: 'string', default: '', help: 'YAML file with the configuration; flags given on the command line win over it.' },
-  { name: 'target', yaml: 'target', type: 'string', default: 'all', choices: TARGETS, help: 'Which components this process runs, comma-separated (all = monolithic).' },
+  { name: 'target', yaml: 'target', type: 'string', default: 'all', choices: TARGETS, csv: true, help: 'Which components this process runs, comma-separated (all = monolithic, without the alertmanager: add it as -target=all,alertmanager).' },
   {
     name: 'auth.multitenancy-enabled',
     yaml: 'multitenancy_enabled',
@@ -580,6 +607,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'license.path', yaml: 'license.path', type: 'string', default: '', help: 'GEM license file (a JWT); empty: a built-in license for this cluster that never expires.' },
   { name: 'tokengen.token-file', yaml: 'tokengen.token_file', type: 'string', default: '', help: 'With -target=tokengen, the file the admin token is written to (it must not exist).' },
   ...RULER_FLAGS,
+  ...CORTEX_FLAGS,
   // Alertmanager (src/alertmanager/).
   { name: 'http.alertmanager-http-prefix', yaml: 'api.alertmanager_http_prefix', type: 'string', default: '/alertmanager', help: 'HTTP URL path under which the Alertmanager UI and API v2 are served.' },
   { name: 'alertmanager.storage.path', yaml: 'alertmanager.data_dir', type: 'string', default: './data-alertmanager/', help: 'Directory where each tenant keeps its Alertmanager state (silences and notification log).' },
@@ -609,7 +637,16 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'alertmanager-storage.backend', yaml: 'alertmanager_storage.backend', type: 'string', default: 'filesystem', choices: ['s3', 'filesystem'], help: 'Where tenants\' Alertmanager configurations and state are stored: filesystem or s3.' },
   { name: 'alertmanager-storage.filesystem.dir', yaml: 'alertmanager_storage.filesystem.dir', type: 'string', default: 'alertmanager', help: 'Directory of the filesystem backend.' },
   { name: 'alertmanager-storage.s3.bucket-name', yaml: 'alertmanager_storage.s3.bucket_name', type: 'string', default: '', help: 'S3 bucket of the s3 backend (the other S3 settings are -blocks-storage.s3.*).' },
-  { name: 'alertmanager-storage.s3.endpoint', yaml: 'alertmanager_storage.s3.endpoint', type: 'string', default: '', help: 'S3 endpoint of the s3 backend; empty: -blocks-storage.s3.endpoint.' },
+  { name: 'alertmanager-storage.s3.endpoint', yaml: 'alertmanager_storage.s3.endpoint', type: 'string', default: '', help: 'S3 endpoint of the s3 backend; empty: -blocks-storage.s3.endpoint.' },  // Grafana alerting provisioning (no Mimir equivalent: Grafana reads provisioning/alerting/ the same way).
+  {
+    name: 'grafana-provisioning.alerting-dir',
+    yaml: 'grafana_provisioning.alerting_dir',
+    type: 'string',
+    default: '',
+    help: 'Directory of Grafana alerting provisioning files (<dir>/<tenant>/*.yaml|json|tf), applied to each tenant at start with provenance "file"; empty: none.',
+  },
+  { name: 'grafana-provisioning.base-interval', yaml: 'grafana_provisioning.base_interval', type: 'duration', default: 10_000, help: 'Base interval of the Grafana rule scheduler: rule group intervals must be multiples of it (Grafana\'s unified_alerting.base_interval).' },
+  { name: 'grafana-provisioning.evaluation-enabled', yaml: 'grafana_provisioning.evaluation_enabled', type: 'bool', default: true, help: 'Evaluate provisioned Grafana alert rules and deliver their notifications through the provisioned policy tree.' },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

@@ -273,6 +273,11 @@ export class RuntimeConfigManager implements LimitsSource {
     return this.current.tenants.get(tenant)?.values ?? this.config.values;
   }
 
+  /** overriddenTenants lists the tenants with overrides (the files' and the admin API's instances), sorted. */
+  overriddenTenants(): string[] {
+    return [...this.current.tenants.keys()].sort();
+  }
+
   /** render is the /runtime_config text, undefined without -runtime-config.file. */
   render(mode: 'values' | 'diff'): string | undefined {
     if (!this.configured && this.instances.size === 0) return undefined;

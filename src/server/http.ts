@@ -61,6 +61,12 @@ export type RequestObserver = (method: string, route: string, status: number, se
 
 const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
 
+/**
+ * UNMATCHED_HEADER marks the router's own 404 and 405 (no route for the path or the method), so
+ * that a check can tell them from a handler's 404 for an unknown object.
+ */
+export const UNMATCHED_HEADER = 'X-Unmatched-Route';
+
 /** HttpServer owns one uWS App. */
 export class HttpServer {
   private readonly app: TemplatedApp = uWS.App();
@@ -121,8 +127,8 @@ export class HttpServer {
       const path = req.getUrl();
       this.track(r, method, 'notfound', start);
       const allowed = this.patterns.filter((p) => p.re.test(path)).flatMap((p) => [...p.methods]);
-      if (allowed.length > 0) r.send(405, '', CONTENT_TYPE.text, { Allow: [...new Set(allowed)].join(', ') });
-      else r.text(404, '404 page not found\n');
+      if (allowed.length > 0) r.send(405, '', CONTENT_TYPE.text, { Allow: [...new Set(allowed)].join(', '), [UNMATCHED_HEADER]: 'true' });
+      else r.send(404, '404 page not found\n', CONTENT_TYPE.text, { [UNMATCHED_HEADER]: 'true' });
     });
   }
 
@@ -146,7 +152,11 @@ export class HttpServer {
     let request: Request;
     try {
       const headers = new Map<string, string>();
-      req.forEach((k, v) => headers.set(k, v));
+      // A header sent more than once reads as its first value, as Go's Header.Get (clients such as
+      // go-openapi send one Accept header per media type).
+      req.forEach((k, v) => {
+        if (!headers.has(k)) headers.set(k, v);
+      });
       const params: Record<string, string> = {};
       paramNames.forEach((name, i) => {
         params[name] = unescapeComponent(req.getParameter(i));

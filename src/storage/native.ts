@@ -490,11 +490,59 @@ export interface NativeBinding {
     maxSamples?: number,
   ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number };
   /**
+   * selectRangeAggregate is selectRange followed by the aggregation op (sum, avg, count, min, max,
+   * group, stddev, stdvar) of its series grouped by grouping (in the order given; with without: by
+   * every label but those and __name__), computed as the engine computes it: only the groups cross
+   * the boundary, in order of first appearance among the series sorted by labels. metricNames
+   * (when asked) are the distinct metric names of the series with a value. Throws as selectRange.
+   */
+  selectRangeAggregate?(
+    tenant: string,
+    matchers: LabelMatcher[],
+    mintMs: number,
+    maxtMs: number,
+    fn: string,
+    evalTimes: Float64Array,
+    rangeMs: number,
+    op: string,
+    without: boolean,
+    grouping: string[],
+    metricNames: boolean,
+    visibility?: LabelMatcher[][],
+    maxSamples?: number,
+  ): NativeAggregate;
+  /**
+   * selectInstantAggregate is selectSamples then instantKernel (lookbackMs) followed by the
+   * aggregation as selectRangeAggregate; samples counts the series' cells with a value.
+   */
+  selectInstantAggregate?(
+    tenant: string,
+    matchers: LabelMatcher[],
+    mintMs: number,
+    maxtMs: number,
+    evalTimes: Float64Array,
+    lookbackMs: number,
+    op: string,
+    without: boolean,
+    grouping: string[],
+    visibility?: LabelMatcher[][],
+    maxSamples?: number,
+  ): NativeAggregate;
+  /**
    * encodeMatrixJson returns prefix + `{"resultType":"matrix","result":[...]}` + suffix as bytes:
    * metrics are the series' label objects as JSON joined by newlines, series i owns points
    * offsets[i]..offsets[i+1] of timestamps (ms) and values (encoded as Prometheus's API does).
    */
   encodeMatrixJson(prefix: string, metrics: string, offsets: Uint32Array, timestamps: Float64Array, values: Float64Array, suffix: string): Buffer;
+}
+
+/** NativeAggregate is the answer of the fused aggregations: group i has cells i * nSteps + step. */
+export interface NativeAggregate {
+  labelsJson: string;
+  values: Float64Array;
+  present: Uint8Array;
+  samples: number;
+  metricNames: string[];
 }
 
 let binding: NativeBinding | undefined;

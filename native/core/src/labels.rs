@@ -172,10 +172,20 @@ impl Labels {
 
 impl Ord for Labels {
     fn cmp(&self, other: &Self) -> Ordering {
-        if self.data == other.data {
-            return Ordering::Equal;
+        let (a, b) = (self.data.as_bytes(), other.data.as_bytes());
+        // Equal bytes mean equal structure: only the pair holding the first
+        // differing byte (and the pairs after it) need decoding, as
+        // Prometheus's stringlabels Compare does.
+        let Some(diff) = first_difference(a, b) else {
+            return a.len().cmp(&b.len());
+        };
+        let start = pair_start_before(a, diff);
+        LabelsIter {
+            rest: &self.data[start..],
         }
-        self.iter().cmp(other.iter())
+        .cmp(LabelsIter {
+            rest: &other.data[start..],
+        })
     }
 }
 
@@ -209,6 +219,50 @@ impl<'a> IntoIterator for &'a Labels {
     #[inline]
     fn into_iter(self) -> LabelsIter<'a> {
         self.iter()
+    }
+}
+
+/// first_difference is the offset of the first byte where `a` and `b`
+/// differ, None when one is a prefix of the other. Compares eight bytes
+/// at a time: sorted series share long label prefixes.
+fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().expect("8 bytes"));
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        if x != y {
+            return Some(i + ((x ^ y).trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    (i..n).find(|&k| a[k] != b[k])
+}
+
+/// pair_start_before returns the offset of the pair of `data` (a
+/// [`Labels`] buffer) that holds byte `pos`: the buffer is walked by its
+/// length prefixes only.
+fn pair_start_before(data: &[u8], pos: usize) -> usize {
+    let mut at = 0;
+    loop {
+        let mut end = at;
+        for _ in 0..2 {
+            let (mut n, mut shift) = (0usize, 0u32);
+            loop {
+                let x = data[end];
+                end += 1;
+                n |= usize::from(x & 0x3f) << shift;
+                if x & CONT == 0 {
+                    break;
+                }
+                shift += 6;
+            }
+            end += n;
+        }
+        if pos < end || end >= data.len() {
+            return at;
+        }
+        at = end;
     }
 }
 

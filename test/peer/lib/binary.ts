@@ -116,3 +116,5 @@ export const CHROMIUM = peerBinary('chromium', 'CHROMIUM_BIN', ['chromium', 'chr
 export const AMTOOL = peerBinary('amtool', 'AMTOOL_BIN', ['amtool'], PEERS_INSTALL);
 /** ALERTMANAGER is Alertmanager 0.35 (`alertmanager`), ALERTMANAGER_BIN overrides it. */
 export const ALERTMANAGER = peerBinary('alertmanager', 'ALERTMANAGER_BIN', ['alertmanager'], PEERS_INSTALL);
+/** GO is the Go toolchain (`go tool pprof` reads our profiles), GO_BIN overrides it. */
+export const GO = peerBinary('go', 'GO_BIN', ['go'], 'the Go toolchain (Go 1.26 is on the machines; .ci/run needs it on PATH)');

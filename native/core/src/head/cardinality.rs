@@ -339,7 +339,7 @@ impl Head {
         let mut series = self
             .counted_series(matchers, CountMethod::Active { since_ms }, visible)
             .unwrap_or_default();
-        series.sort_by(|a, b| a.labels.cmp(&b.labels));
+        series.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         let mut out = String::with_capacity(16 + series.len() * 64);
         out.push_str("{\"data\":[");
         for (i, s) in series.iter().enumerate() {

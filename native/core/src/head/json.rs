@@ -9,6 +9,17 @@ pub fn write_json_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
     let bytes = s.as_bytes();
+    // Nearly every label needs no escaping: one byte scan, one copy. 0xE2
+    // leads U+2028 and U+2029 (and other characters, which the slow path
+    // copies unchanged).
+    if !bytes
+        .iter()
+        .any(|&b| b < 0x20 || matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&' | 0xE2))
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, c) in s.char_indices() {
         let esc: Option<&str> = match c {

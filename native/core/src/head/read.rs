@@ -247,7 +247,7 @@ impl Head {
         maxt: i64,
     ) -> Vec<Arc<MemSeries>> {
         let mut out = self.select_series_unsorted(sets, mint, maxt);
-        out.sort_by(|a, b| a.labels.cmp(&b.labels));
+        out.sort_unstable_by(|a, b| a.labels.cmp(&b.labels));
         out
     }
 

@@ -172,13 +172,15 @@ impl TenantWal {
             .map_or(0, |l| l + 1)
             .max(checkpoint.map_or(0, |c| c + 1));
         Ok(TenantWal {
-            writer: Mutex::new(SegmentWriter::new(
-                &dir,
-                opts.segment_size,
-                opts.sync_mode == SyncMode::Always,
-                next,
-            )
-            .with_compression(opts.compress)),
+            writer: Mutex::new(
+                SegmentWriter::new(
+                    &dir,
+                    opts.segment_size,
+                    opts.sync_mode == SyncMode::Always,
+                    next,
+                )
+                .with_compression(opts.compress),
+            ),
             dir,
             sync_mode: opts.sync_mode,
             sync: Mutex::new(SyncState::default()),

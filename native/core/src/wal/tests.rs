@@ -709,7 +709,10 @@ fn compressed_records_round_trip() {
     let pages = 3u64;
     let room = PAGE_SIZE - HEADER_SIZE;
     let mut want = Vec::new();
-    for (i, &n) in [1, room, 3 * room, 5 * room + 3, 100, 2 * PAGE_SIZE].iter().enumerate() {
+    for (i, &n) in [1, room, 3 * room, 5 * room + 3, 100, 2 * PAGE_SIZE]
+        .iter()
+        .enumerate()
+    {
         want.push(record_of(n, i as u8));
     }
     want.push(noise(2 * PAGE_SIZE, 7));
@@ -717,8 +720,8 @@ fn compressed_records_round_trip() {
     let mut sizes = Vec::new();
     for compress in [false, true] {
         let dir = tmp.0.join(format!("wal-{compress}"));
-        let mut w = SegmentWriter::new(&dir, pages * PAGE_SIZE as u64, false, 0)
-            .with_compression(compress);
+        let mut w =
+            SegmentWriter::new(&dir, pages * PAGE_SIZE as u64, false, 0).with_compression(compress);
         for rec in &want {
             w.log(&[rec]).unwrap();
         }
@@ -755,7 +758,12 @@ fn compressed_records_round_trip() {
             .sum();
         sizes.push(total);
     }
-    assert!(sizes[1] * 4 < sizes[0], "plain {} B, snappy {} B", sizes[0], sizes[1]);
+    assert!(
+        sizes[1] * 4 < sizes[0],
+        "plain {} B, snappy {} B",
+        sizes[0],
+        sizes[1]
+    );
 }
 
 /// A WAL written plain, then compressed (the flag turned on between

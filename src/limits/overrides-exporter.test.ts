@@ -1,0 +1,98 @@
+// overrides-exporter.test.ts runs -target=overrides-exporter with a runtime
+// configuration file: /metrics shows each overridden tenant's limits and the
+// defaults, follows the file when it is reloaded, -overrides-exporter.enabled-metrics
+// picks the limits, and -target=all does not run the exporter (as Mimir).
+
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { FakeStorage } from '../testing/fake-storage.js';
+import { httpRequest } from '../testing/http-client.js';
+import { startTestServer } from '../testing/server.js';
+import { UNMATCHED_HEADER } from '../server/http.js';
+
+/** series returns the samples of one metric family in a /metrics text, keyed by their label text. */
+function series(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`).exec(line);
+    if (m !== null) out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+async function metrics(port: number): Promise<string> {
+  return (await httpRequest(port, '/metrics')).body;
+}
+
+t.test('-target=overrides-exporter exports overrides and defaults, and follows reloads', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'runtime.yaml');
+  writeFileSync(file, 'overrides:\n  tenant-a:\n    ingestion_rate: 5\n    max_global_series_per_user: 7\n');
+  const srv = await startTestServer(
+    { target: 'overrides-exporter', 'runtime-config.file': file, 'runtime-config.reload-period': 100, 'distributor.ingestion-rate-limit': 123 },
+    { storage: new FakeStorage() },
+  );
+  t.teardown(() => srv.close());
+
+  const first = await metrics(srv.port);
+  const defaults = series(first, 'cortex_limits_defaults');
+  t.equal(defaults.size, 10, 'the ten default limits');
+  t.equal(defaults.get('limit_name="ingestion_rate"'), 123, 'defaults follow the flags');
+  t.equal(defaults.get('limit_name="ingestion_burst_size"'), 200000);
+  t.equal(defaults.get('limit_name="ruler_max_rule_groups_per_tenant"'), 70);
+  t.equal(defaults.get('limit_name="max_fetched_chunks_per_query"'), 2_000_000);
+  const overrides = series(first, 'cortex_limits_overrides');
+  t.equal(overrides.size, 10, "every enabled limit of the one overridden tenant");
+  t.equal(overrides.get('limit_name="ingestion_rate",user="tenant-a"'), 5);
+  t.equal(overrides.get('limit_name="max_global_series_per_user",user="tenant-a"'), 7);
+  t.equal(overrides.get('limit_name="ingestion_burst_size",user="tenant-a"'), 200000, 'what the tenant does not override is the default');
+  t.match(first, /# HELP cortex_limits_overrides Resource limit overrides applied to tenants/);
+  t.match(first, /# TYPE cortex_limits_defaults gauge/);
+
+  // A reload changes the metrics at the next scrape; a tenant gone from the file leaves them.
+  writeFileSync(file, 'overrides:\n  tenant-b:\n    ingestion_rate: 9\n');
+  let after = new Map<string, number>();
+  for (let i = 0; i < 50; i++) {
+    after = series(await metrics(srv.port), 'cortex_limits_overrides');
+    if (after.has('limit_name="ingestion_rate",user="tenant-b"')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(after.get('limit_name="ingestion_rate",user="tenant-b"'), 9);
+  t.notOk([...after.keys()].some((k) => k.includes('tenant-a')), 'tenant-a is gone');
+
+  const ring = await httpRequest(srv.port, '/overrides-exporter/ring');
+  t.equal(ring.status, 200);
+  t.match(ring.body, /Overrides-exporter hash ring is disabled\./);
+  t.match((await httpRequest(srv.port, '/services', { headers: { Accept: 'text/plain' } })).body, /overrides-exporter: Running/);
+});
+
+t.test('-overrides-exporter.enabled-metrics', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'runtime.yaml');
+  writeFileSync(file, 'overrides:\n  t1:\n    ingestion_rate: 1\n');
+  const srv = await startTestServer(
+    { target: 'overrides-exporter', 'runtime-config.file': file, 'overrides-exporter.enabled-metrics': 'request_rate,ingestion_artificial_delay_msec' },
+    { storage: new FakeStorage() },
+  );
+  t.teardown(() => srv.close());
+  const text = await metrics(srv.port);
+  t.same([...series(text, 'cortex_limits_defaults').keys()].sort(), ['limit_name="ingestion_artificial_delay_msec"', 'limit_name="request_rate"']);
+  const o = series(text, 'cortex_limits_overrides');
+  t.equal(o.size, 2);
+  t.equal(o.get('limit_name="request_rate",user="t1"'), 0, 'a limit this server does not have shows Mimir\'s default');
+  t.equal(o.get('limit_name="ingestion_artificial_delay_msec",user="t1"'), 0);
+  await t.rejects(
+    startTestServer({ target: 'overrides-exporter', 'overrides-exporter.enabled-metrics': 'ingestion_rate,nope' }, { storage: new FakeStorage() }),
+    /enabled-metrics: unknown metric name 'nope'/,
+  );
+});
+
+t.test('-target=all does not run the exporter', async (t) => {
+  const srv = await startTestServer({}, { storage: new FakeStorage() });
+  t.teardown(() => srv.close());
+  t.notMatch(await metrics(srv.port), /cortex_limits_(overrides|defaults)/);
+  const ring = await httpRequest(srv.port, '/overrides-exporter/ring');
+  t.equal(ring.status, 404);
+  t.equal(ring.headers[UNMATCHED_HEADER.toLowerCase()], 'true');
+});
