@@ -20,7 +20,7 @@ import { percentile, runShards } from './lib/load.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
 import { generateFleet, stepFleet } from './lib/node-exporter.js';
 import { Rng } from './lib/prng.js';
-import { oursArgs, REPO_ROOT } from './lib/targets.js';
+import { cpuSeconds, oursArgs, REPO_ROOT } from './lib/targets.js';
 import { compress, encodeBatch, encodeLabelsBlob } from './lib/write-encoder.js';
 import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
 import { freePort, makeTempDir, startServer } from '../test/peer/lib/server-process.js';
@@ -40,6 +40,8 @@ const QUERIES: Array<{ name: string; path: (tMs: number) => string }> = [
   },
   { name: 'series node_load1', path: (t) => `series?${new URLSearchParams({ 'match[]': 'node_load1', start: String(t / 1000 - 120), end: String(t / 1000) })}` },
   { name: 'label/instance/values', path: (t) => `label/instance/values?${new URLSearchParams({ start: String(t / 1000 - 120), end: String(t / 1000) })}` },
+  { name: 'labels', path: (t) => `labels?${new URLSearchParams({ start: String(t / 1000 - 120), end: String(t / 1000) })}` },
+  { name: 'label/__name__/values', path: (t) => `label/__name__/values?${new URLSearchParams({ start: String(t / 1000 - 120), end: String(t / 1000) })}` },
 ];
 
 interface Options {
@@ -87,6 +89,10 @@ interface ModeResult {
   errors: number;
   /** queryMs holds each query's median latency. */
   queryMs: number[];
+  /** pushCpuS is the server's CPU seconds (all threads) over the timed push rounds. */
+  pushCpuS: number;
+  /** queryCpuMs holds the server's CPU milliseconds per run of each query (mean over its runs). */
+  queryCpuMs: number[];
 }
 
 /** encodeRounds encodes round 0 (warm-up) and the timed rounds, shard by shard. */
@@ -132,12 +138,16 @@ async function runMode(mode: Mode, o: Options, firstTs: number): Promise<ModeRes
     }
     const target = { url: new URL(`http://127.0.0.1:${port}/api/v1/push`), headers: { ...REMOTE_WRITE_HEADERS, ...headers } };
     const w = await runShards(target, warmup);
+    const cpu0 = await cpuSeconds(proc.pid);
     const t = await runShards(target, timed);
+    const pushCpuS = (await cpuSeconds(proc.pid)) - cpu0;
     const pushed = o.series * o.rounds;
     const lastTs = firstTs + o.rounds * SCRAPE_INTERVAL_MS;
     const queryMs: number[] = [];
+    const queryCpuMs: number[] = [];
     for (const q of QUERIES) {
       const times = new Float64Array(o.queryRuns);
+      const qCpu0 = await cpuSeconds(proc.pid);
       for (let i = 0; i < o.queryRuns; i++) {
         const t0 = performance.now();
         const res = await fetch(`http://127.0.0.1:${port}/prometheus/api/v1/${q.path(lastTs)}`, { headers });
@@ -145,9 +155,10 @@ async function runMode(mode: Mode, o: Options, firstTs: number): Promise<ModeRes
         if (res.status !== 200) throw new Error(`${mode} ${q.name}: HTTP ${res.status}`);
         times[i] = performance.now() - t0;
       }
+      queryCpuMs.push((((await cpuSeconds(proc.pid)) - qCpu0) * 1000) / o.queryRuns);
       queryMs.push(percentile(times, 0.5));
     }
-    return { mode, samplesPerSec: pushed / (t.wallMs / 1000), pushP50: percentile(t.latenciesMs, 0.5), errors: w.errors + t.errors, queryMs };
+    return { mode, samplesPerSec: pushed / (t.wallMs / 1000), pushP50: percentile(t.latenciesMs, 0.5), errors: w.errors + t.errors, queryMs, pushCpuS, queryCpuMs };
   } finally {
     await proc.stop(20_000);
   }
@@ -169,11 +180,13 @@ async function main(): Promise<void> {
     }
   }
   const by = (m: Mode): ModeResult[] => results.filter((x) => x.mode === m);
-  const agg = (m: Mode): { sps: number; p50: number; errors: number; q: number[] } => ({
+  const agg = (m: Mode): { sps: number; p50: number; errors: number; q: number[]; cpuPerM: number; qCpu: number[] } => ({
     sps: median(by(m).map((x) => x.samplesPerSec)),
     p50: median(by(m).map((x) => x.pushP50)),
     errors: by(m).reduce((n, x) => n + x.errors, 0),
     q: QUERIES.map((_, i) => median(by(m).map((x) => x.queryMs[i]!))),
+    cpuPerM: median(by(m).map((x) => x.pushCpuS / ((o.series * o.rounds) / 1e6))),
+    qCpu: QUERIES.map((_, i) => median(by(m).map((x) => x.queryCpuMs[i]!))),
   });
   const trust = agg('trust');
   const ent = agg('enterprise');
@@ -184,11 +197,14 @@ async function main(): Promise<void> {
     '',
     describeMachine(machineInfo(PROMETHEUS_BIN)),
     '',
+    'Wall clock (medians) and the server process\'s CPU time (user+system, all threads, from /proc): push CPU per million samples, query CPU per run.',
+    '',
     '| | trust | enterprise + LBAC | ratio | target |',
     '| --- | ---: | ---: | ---: | --- |',
     `| push samples/s | ${Math.round(trust.sps).toLocaleString('en-US')} | ${Math.round(ent.sps).toLocaleString('en-US')} | ×${(ent.sps / trust.sps).toFixed(2)} | ≥ 0.95 |`,
     `| push p50 ms | ${trust.p50.toFixed(1)} | ${ent.p50.toFixed(1)} | ×${(ent.p50 / trust.p50).toFixed(2)} | |`,
-    ...QUERIES.map((q, i) => `| \`${q.name}\` ms | ${trust.q[i]!.toFixed(2)} | ${ent.q[i]!.toFixed(2)} | ×${(ent.q[i]! / trust.q[i]!).toFixed(2)} | ≤ 1.1 |`),
+    `| push server CPU s / 1M samples | ${trust.cpuPerM.toFixed(2)} | ${ent.cpuPerM.toFixed(2)} | ×${(ent.cpuPerM / trust.cpuPerM).toFixed(2)} | |`,
+    ...QUERIES.map((q, i) => `| \`${q.name}\` ms (server CPU ms) | ${trust.q[i]!.toFixed(2)} (${trust.qCpu[i]!.toFixed(1)}) | ${ent.q[i]!.toFixed(2)} (${ent.qCpu[i]!.toFixed(1)}) | ×${(ent.q[i]! / trust.q[i]!).toFixed(2)} | ≤ 1.1 |`),
     `| errors | ${trust.errors} | ${ent.errors} | | 0 |`,
     '',
   ];

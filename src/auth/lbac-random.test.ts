@@ -3,8 +3,10 @@
 // random queries and look-ups, the answer a policy-limited token gets from an
 // instance holding every series must equal the answer an unlimited token
 // gets from an instance holding only the series the policy shows. So no
-// answer contains, or is computed from, a hidden series. The seed is
-// printed; LBAC_SEED reruns one.
+// answer contains, or is computed from, a hidden series. Reads covered:
+// PromQL (instant, range), series, label names, label values (over the whole
+// range and parts of it), cardinality label names and values, and user
+// stats' series count. The seed is printed; LBAC_SEED reruns one.
 
 import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -53,7 +55,7 @@ t.test('randomized LBAC', { skip }, async (t) => {
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const flags = { 'cluster-name': CLUSTER, 'admin.client.filesystem.dir': join(dir, 'admin') };
   const adminToken = await runTokengen(defaultConfig({ ...flags, 'log.level': 'warn' }), () => undefined);
-  const srv = await startTestServer({ ...flags, 'auth.type': 'enterprise' });
+  const srv = await startTestServer({ ...flags, 'auth.type': 'enterprise', 'querier.cardinality-analysis-enabled': true });
   t.teardown(() => srv.close());
   const admin = new AdminClient(srv.port, adminToken);
 
@@ -93,7 +95,14 @@ t.test('randomized LBAC', { skip }, async (t) => {
     const writer = await admin.token(`writer-${round}-token`, `writer-${round}`);
     const limited = await admin.token(`limited-${round}-token`, `limited-${round}`);
 
-    const samples = new Map(series.map((s) => [s, Array.from({ length: STEPS }, (_, i): [number, number] => [base + i * 60_000, Math.floor(r() * 100)])]));
+    // Each series holds a random run of the steps, so look-ups over part of the range see part of the series.
+    const samples = new Map(
+      series.map((s) => {
+        const first = r() < 0.5 ? 0 : Math.floor(r() * (STEPS - 1));
+        const n = 1 + Math.floor(r() * (STEPS - first));
+        return [s, Array.from({ length: n }, (_, i): [number, number] => [base + (first + i) * 60_000, Math.floor(r() * 100)])];
+      }),
+    );
     const encode = (list: Array<Record<string, string>>): TimeSeriesInput[] =>
       list.map((s) => ({ labels: Object.entries(s) as Array<[string, string]>, samples: samples.get(s)! }));
     for (const [tenant, list] of [
@@ -149,13 +158,29 @@ t.test('randomized LBAC', { skip }, async (t) => {
       await compare(`/prometheus/api/v1/query?${q({ query: expr, time: at })}`, `instant ${expr}`);
       if (i % 3 === 0) await compare(`/prometheus/api/v1/query_range?${q({ query: expr, start: String(base / 1000), end: at, step: '60' })}`, `range ${expr}`);
     }
-    const range = { start: String(base / 1000 - 60), end: String(base / 1000 + STEPS * 60) };
-    for (let i = 0; i < 6; i++) {
+    const whole = { start: String(base / 1000 - 60), end: String(base / 1000 + STEPS * 60) };
+    for (let i = 0; i < 8; i++) {
+      // The whole range (covering every sample) or a part of it (some series have none there).
+      const from = Math.floor(r() * STEPS);
+      const range = i % 2 === 0 ? whole : { start: String(base / 1000 + from * 60), end: String(base / 1000 + (from + Math.floor(r() * 4)) * 60) };
       const s = sel();
       await compare(`/prometheus/api/v1/series?${q({ 'match[]': s, ...range })}`, `series ${s}`);
       await compare(`/prometheus/api/v1/labels?${q(r() < 0.5 ? range : { 'match[]': s, ...range })}`, `labels ${s}`);
       const n = r() < 0.2 ? '__name__' : labelName();
       await compare(`/prometheus/api/v1/label/${n}/values?${q(r() < 0.5 ? range : { 'match[]': s, ...range })}`, `label values ${n} ${s}`);
     }
+    // Cardinality (every series is in memory) and user stats' series count.
+    for (let i = 0; i < 4; i++) {
+      const s = sel();
+      await compare(`/prometheus/api/v1/cardinality/label_names?${q(r() < 0.5 ? {} : { selector: s })}`, `cardinality label_names ${s}`);
+      const names = [labelName(), labelName(), '__name__'];
+      await compare(`/prometheus/api/v1/cardinality/label_values?${q(r() < 0.5 ? { 'label_names[]': names[i % 3]! } : { 'label_names[]': names[i % 3]!, selector: s })}`, `cardinality label_values ${names[i % 3]} ${s}`);
+    }
+    const [limitedStats, visStats] = await Promise.all([
+      httpRequest(srv.port, '/api/v1/user_stats', { headers: { Authorization: basicAuth(full, limited) } }),
+      httpRequest(srv.port, '/api/v1/user_stats', { headers: { Authorization: basicAuth(vis, writer) } }),
+    ]);
+    t.equal(JSON.parse(limitedStats.body).numSeries, JSON.parse(visStats.body).numSeries, 'user_stats numSeries');
+    t.equal(JSON.parse(limitedStats.body).numSeries, visible.length);
   }
 });

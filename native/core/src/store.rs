@@ -321,7 +321,24 @@ pub fn label_names(
     maxt: i64,
     limit: usize,
 ) -> Result<Vec<String>, SelectError> {
-    label_strings(tenant, None, sets, mint, maxt, limit)
+    label_strings(tenant, None, sets, mint, maxt, limit, true)
+}
+
+/// label_strings_ranged is [`label_names`] (name None) or [`label_values`]
+/// with `per_series_range` as `Head::label_names_ranged` has it: false for
+/// sets that come from label policies alone, so that series are counted as
+/// a request without sets counts them (every series of an overlapping head
+/// or block).
+pub fn label_strings_ranged(
+    tenant: &str,
+    name: Option<&str>,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+    per_series_range: bool,
+) -> Result<Vec<String>, SelectError> {
+    label_strings(tenant, name, sets, mint, maxt, limit, per_series_range)
 }
 
 /// label_values is `Head::label_values` over the head and blocks.
@@ -333,7 +350,7 @@ pub fn label_values(
     maxt: i64,
     limit: usize,
 ) -> Result<Vec<String>, SelectError> {
-    label_strings(tenant, Some(name), sets, mint, maxt, limit)
+    label_strings(tenant, Some(name), sets, mint, maxt, limit, true)
 }
 
 /// label_strings is [`label_names`] when `name` is None, else
@@ -345,6 +362,7 @@ fn label_strings(
     mint: i64,
     maxt: i64,
     limit: usize,
+    per_series_range: bool,
 ) -> Result<Vec<String>, SelectError> {
     use crate::index::IndexReader;
     let head = head::db().get(tenant);
@@ -353,8 +371,8 @@ fn label_strings(
         .as_ref()
         .map(|h| {
             match name {
-                None => h.label_names(sets, mint, maxt, 0),
-                Some(name) => h.label_values(name, sets, mint, maxt, 0),
+                None => h.label_names_ranged(sets, mint, maxt, 0, per_series_range),
+                Some(name) => h.label_values_ranged(name, sets, mint, maxt, 0, per_series_range),
             }
             .into_iter()
             .collect()
@@ -368,7 +386,13 @@ fn label_strings(
             };
             found.extend(strings.into_iter().map(str::to_string));
         } else {
-            for labels in series_labels(None, std::slice::from_ref(b), sets, mint, maxt)? {
+            // Without a per-series range, every selected series of the block counts.
+            let (from, to) = if per_series_range {
+                (mint, maxt)
+            } else {
+                (i64::MIN, i64::MAX)
+            };
+            for labels in series_labels(None, std::slice::from_ref(b), sets, from, to)? {
                 found.extend(labels.into_iter().filter_map(|(n, v)| match name {
                     None => Some(n),
                     Some(name) => (n == name).then_some(v),

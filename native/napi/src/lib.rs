@@ -405,9 +405,19 @@ pub fn label_names(
     limit: f64,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<Vec<String>> {
+    // Sets from label policies alone count series as a request without sets does.
+    let per_series_range = !matcher_sets.is_empty();
     let sets = restricted(matchers(&matcher_sets)?, visibility)?;
-    tsdb_core::store::label_names(&tenant, &sets, ms(mint), ms(maxt), to_limit(limit))
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    tsdb_core::store::label_strings_ranged(
+        &tenant,
+        None,
+        &sets,
+        ms(mint),
+        ms(maxt),
+        to_limit(limit),
+        per_series_range,
+    )
+    .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
 /// label_values answers /api/v1/label/{name}/values (sorted). Throws on an
@@ -422,9 +432,18 @@ pub fn label_values(
     limit: f64,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<Vec<String>> {
+    let per_series_range = !matcher_sets.is_empty();
     let sets = restricted(matchers(&matcher_sets)?, visibility)?;
-    tsdb_core::store::label_values(&tenant, &name, &sets, ms(mint), ms(maxt), to_limit(limit))
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    tsdb_core::store::label_strings_ranged(
+        &tenant,
+        Some(&name),
+        &sets,
+        ms(mint),
+        ms(maxt),
+        to_limit(limit),
+        per_series_range,
+    )
+    .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
 /// head_stats lists every tenant's head figures (sorted by tenant).

@@ -485,19 +485,38 @@ mod tests {
                 .read()
                 .all()
                 .iter()
-                .filter(|s| s.labels.get("__name__") == Some("up") && is_visible(|n| s.labels.get(n), visible))
+                .filter(|s| {
+                    s.labels.get("__name__") == Some("up")
+                        && is_visible(|n| s.labels.get(n), visible)
+                })
                 .count();
             let json = h.active_series_json(std::slice::from_ref(&up), 0, visible);
             assert_eq!(json.matches("\"__name__\"").count(), want_up, "{json}");
             // Per value counts: the bitmap path against the policy check.
-            let got = h.label_values_cardinality(&["pod", "job"], std::slice::from_ref(&up), CountMethod::InMemory, 10, visible);
-            for (name, value) in [("pod", "1"), ("pod", "2"), ("pod", "3"), ("job", "a"), ("job", "b")] {
+            let got = h.label_values_cardinality(
+                &["pod", "job"],
+                std::slice::from_ref(&up),
+                CountMethod::InMemory,
+                10,
+                visible,
+            );
+            for (name, value) in [
+                ("pod", "1"),
+                ("pod", "2"),
+                ("pod", "3"),
+                ("job", "a"),
+                ("job", "b"),
+            ] {
                 let n = h
                     .index
                     .read()
                     .all()
                     .iter()
-                    .filter(|s| s.labels.get("__name__") == Some("up") && s.labels.get(name) == Some(value) && is_visible(|n| s.labels.get(n), visible))
+                    .filter(|s| {
+                        s.labels.get("__name__") == Some("up")
+                            && s.labels.get(name) == Some(value)
+                            && is_visible(|n| s.labels.get(n), visible)
+                    })
                     .count();
                 let item = format!("{{\"label_value\":\"{value}\",\"series_count\":{n}}}");
                 assert_eq!(got.contains(&item), n > 0, "{name}={value} {n} in {got}");

@@ -311,6 +311,23 @@ impl Head {
         maxt: i64,
         limit: usize,
     ) -> Vec<String> {
+        self.label_names_ranged(sets, mint, maxt, limit, true)
+    }
+
+    /// label_names_ranged is [`Head::label_names`]; without
+    /// `per_series_range` the selected series count whatever their samples'
+    /// times once the head overlaps [mint, maxt], as without sets (the
+    /// answer for sets that come from label policies alone, so that a
+    /// limited reader sees what an instance holding only its visible series
+    /// would answer).
+    pub fn label_names_ranged(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        limit: usize,
+        per_series_range: bool,
+    ) -> Vec<String> {
         let mut names: Vec<String> = if sets.is_empty() {
             if !self.overlaps(mint, maxt) {
                 return Vec::new();
@@ -323,7 +340,7 @@ impl Head {
                 .filter(|s| !s.is_empty())
                 .collect()
         } else {
-            self.label_names_selected(sets, mint, maxt)
+            self.label_names_selected(sets, mint, maxt, per_series_range)
         };
         names.sort_unstable();
         names.dedup();
@@ -364,7 +381,13 @@ impl Head {
     /// once (its series without samples in [mint, maxt] left out first when
     /// the range does not cover the head), so a label policy costs one
     /// postings union rather than a walk over every selected series' labels.
-    fn label_names_selected(&self, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> Vec<String> {
+    fn label_names_selected(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        per_series_range: bool,
+    ) -> Vec<String> {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
@@ -372,7 +395,7 @@ impl Head {
             let idx = self.index.read();
             Self::selected_refs(&idx.postings, sets)
         };
-        if !self.covers(mint, maxt) {
+        if per_series_range && !self.covers(mint, maxt) {
             let series: Vec<(u32, Arc<MemSeries>)> = {
                 let idx = self.index.read();
                 selected
@@ -423,11 +446,12 @@ impl Head {
         sets: &[Vec<Matcher>],
         mint: i64,
         maxt: i64,
+        per_series_range: bool,
     ) -> Vec<String> {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
-        let covers = self.covers(mint, maxt);
+        let covers = !per_series_range || self.covers(mint, maxt);
         // Per value its first selected series, cloned out of the index lock
         // before its state is locked (the lock order of the module docs).
         let (mut out, pending, sel) = {
@@ -499,6 +523,20 @@ impl Head {
         maxt: i64,
         limit: usize,
     ) -> Vec<String> {
+        self.label_values_ranged(name, sets, mint, maxt, limit, true)
+    }
+
+    /// label_values_ranged is [`Head::label_values`], `per_series_range` as
+    /// for [`Head::label_names_ranged`].
+    pub fn label_values_ranged(
+        &self,
+        name: &str,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        limit: usize,
+        per_series_range: bool,
+    ) -> Vec<String> {
         let mut values: Vec<String> = if sets.is_empty() {
             if !self.overlaps(mint, maxt) {
                 return Vec::new();
@@ -511,7 +549,7 @@ impl Head {
                 .filter(|s| !s.is_empty())
                 .collect()
         } else {
-            self.label_values_selected(name, sets, mint, maxt)
+            self.label_values_selected(name, sets, mint, maxt, per_series_range)
         };
         values.sort_unstable();
         values.dedup();

@@ -645,7 +645,11 @@ fn label_look_ups_under_a_selection_match_a_series_walk() {
         let team = format!("t{}", next(4));
         let env = format!("e{}", next(3));
         let idx = i.to_string();
-        let mut labels = vec![("__name__", name.as_str()), ("i", idx.as_str()), ("team", team.as_str())];
+        let mut labels = vec![
+            ("__name__", name.as_str()),
+            ("i", idx.as_str()),
+            ("team", team.as_str()),
+        ];
         if next(2) == 0 {
             labels.push(("env", env.as_str()));
         }
@@ -662,19 +666,66 @@ fn label_look_ups_under_a_selection_match_a_series_walk() {
     ];
     for _ in 0..60 {
         let sets: Vec<Vec<Matcher>> = (0..1 + next(2))
-            .map(|_| (0..1 + next(2)).map(|_| matchers[next(6) as usize].clone()).collect())
+            .map(|_| {
+                (0..1 + next(2))
+                    .map(|_| matchers[next(6) as usize].clone())
+                    .collect()
+            })
             .collect();
-        let (mint, maxt) = if next(2) == 0 { (0, 2000) } else { let a = (next(10) * 100) as i64; (a, a + (next(5) * 100) as i64) };
+        let (mint, maxt) = if next(2) == 0 {
+            (0, 2000)
+        } else {
+            let a = (next(10) * 100) as i64;
+            (a, a + (next(5) * 100) as i64)
+        };
         let series = h.select_series(&sets, mint, maxt);
-        let mut names: Vec<String> = series.iter().flat_map(|s| s.labels.iter().map(|(n, _)| n.to_string())).collect();
+        let mut names: Vec<String> = series
+            .iter()
+            .flat_map(|s| s.labels.iter().map(|(n, _)| n.to_string()))
+            .collect();
         names.sort();
         names.dedup();
-        assert_eq!(h.label_names(&sets, mint, maxt, 0), names, "names {sets:?} [{mint}, {maxt}]");
+        assert_eq!(
+            h.label_names(&sets, mint, maxt, 0),
+            names,
+            "names {sets:?} [{mint}, {maxt}]"
+        );
         for label in ["__name__", "team", "env", "i"] {
-            let mut values: Vec<String> = series.iter().filter_map(|s| s.labels.get(label).map(str::to_string)).collect();
+            let mut values: Vec<String> = series
+                .iter()
+                .filter_map(|s| s.labels.get(label).map(str::to_string))
+                .collect();
             values.sort();
             values.dedup();
-            assert_eq!(h.label_values(label, &sets, mint, maxt, 0), values, "{label} {sets:?} [{mint}, {maxt}]");
+            assert_eq!(
+                h.label_values(label, &sets, mint, maxt, 0),
+                values,
+                "{label} {sets:?} [{mint}, {maxt}]"
+            );
         }
+        // Without a per-series range: every selected series counts once the head overlaps.
+        let any: Vec<Arc<MemSeries>> = h.select_series(&sets, i64::MIN, i64::MAX);
+        let mut names: Vec<String> = any
+            .iter()
+            .flat_map(|s| s.labels.iter().map(|(n, _)| n.to_string()))
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(
+            h.label_names_ranged(&sets, mint, maxt, 0, false),
+            names,
+            "unranged names {sets:?}"
+        );
+        let mut values: Vec<String> = any
+            .iter()
+            .filter_map(|s| s.labels.get("team").map(str::to_string))
+            .collect();
+        values.sort();
+        values.dedup();
+        assert_eq!(
+            h.label_values_ranged("team", &sets, mint, maxt, 0, false),
+            values,
+            "unranged team {sets:?}"
+        );
     }
 }
