@@ -67,7 +67,7 @@ const RULER_FLAGS: readonly FlagDef[] = [
 
 /** CORTEX_FLAGS are Cortex's older surface (legacy prefix, configs API) and the profiling endpoints. */
 const CORTEX_FLAGS: readonly FlagDef[] = [
-  { name: 'http.legacy-http-prefix', type: 'string', default: '/api/prom', help: 'Path prefix of Cortex\'s older Prometheus API paths (query, push, rules, user_stats) and of the configs API.' },
+  { name: 'http.legacy-http-prefix', yaml: 'api.legacy_http_prefix', type: 'string', default: '/api/prom', help: 'Path prefix of Cortex\'s older Prometheus API paths (query, push, rules, user_stats) and of the configs API.' },
   { name: 'configs.notifications.disable-email', yaml: 'configs.api.notifications.disable_email', type: 'bool', default: false, help: 'Refuse Alertmanager configurations with email receivers in the configs API.' },
   { name: 'server.register-instrumentation', yaml: 'server.register_instrumentation', type: 'bool', default: true, help: 'Register the instrumentation handlers (/debug/pprof).' },
   {
