@@ -8,6 +8,7 @@
 //   - time from an alert's arrival to its webhook notification (new group,
 //     group_wait 0s), p50 and p99.
 // Usage: node dist/bench/alerting.js [--alerts 50000] [--batch 100] [--rounds 3] [--latency 300] [--out bench/RESULTS.md]
+//   [--systems both|ours|am] [--ours-node-args "--trace-gc"]
 
 import http from 'node:http';
 import { appendFile, writeFile } from 'node:fs/promises';
@@ -15,8 +16,8 @@ import { join } from 'node:path';
 import { intOption } from './lib/cli.js';
 import { percentile } from './lib/load.js';
 import { oursArgs, REPO_ROOT } from './lib/targets.js';
-import { Rng } from './lib/prng.js';
-import { freePort, makeTempDir, readRssBytes, startServer, type ServerProcess } from '../test/peer/lib/server-process.js';
+import { alertingConfig as config, generateAlerts } from './lib/alerting-data.js';
+import { freePort, makeTempDir, readRssBytes, scrapeMetric, startServer, type ServerProcess } from '../test/peer/lib/server-process.js';
 import { ALERTMANAGER } from '../test/peer/lib/binary.js';
 
 const args = new Map<string, string>();
@@ -33,67 +34,11 @@ const ROUNDS = intOption('rounds', args.get('rounds') ?? '3', 1);
 const LATENCY = intOption('latency', args.get('latency') ?? '300', 1);
 const CONCURRENCY = 4;
 const OUT = args.get('out');
-
-function config(hook: string): string {
-  return `global: {resolve_timeout: 5m}
-route:
-  receiver: default
-  group_by: [alertname, cluster]
-  group_wait: 30s
-  group_interval: 5m
-  repeat_interval: 4h
-  routes:
-    - matchers: ['bench="latency"']
-      receiver: latency
-      group_by: ['...']
-      group_wait: 0s
-    - matchers: ['severity="critical"']
-      receiver: pager
-      routes:
-        - matchers: ['team=~"db|storage"']
-          receiver: db-pager
-    - matchers: ['team="web"']
-      receiver: web
-      continue: true
-    - matchers: ['team=~"web|api"', 'severity!="info"']
-      receiver: api
-receivers:
-  - name: default
-    webhook_configs: [{url: '${hook}/default'}]
-  - name: latency
-    webhook_configs: [{url: '${hook}/latency'}]
-  - name: pager
-    webhook_configs: [{url: '${hook}/pager'}]
-  - name: db-pager
-    webhook_configs: [{url: '${hook}/db-pager'}]
-  - name: web
-    webhook_configs: [{url: '${hook}/web'}]
-  - name: api
-    webhook_configs: [{url: '${hook}/api'}]
-inhibit_rules:
-  - source_matchers: ['severity="critical"']
-    target_matchers: ['severity="warning"']
-    equal: [alertname, cluster, instance]
-`;
-}
-
-/** generateAlerts makes n alerts with labels like a Prometheus fleet's (fixed seed). */
-function generateAlerts(n: number, seed: number): Array<Record<string, unknown>> {
-  const rng = new Rng(seed);
-  const names = ['HighLatency', 'HighErrorRate', 'DiskFull', 'NodeDown', 'TargetDown', 'CPUThrottling', 'MemoryPressure', 'CertExpiry'];
-  const teams = ['db', 'storage', 'web', 'api', 'infra'];
-  const sev = ['critical', 'warning', 'info'];
-  const out: Array<Record<string, unknown>> = [];
-  for (let i = 0; i < n; i++) {
-    const pick = <T>(xs: T[]): T => rng.pick(xs);
-    out.push({
-      labels: { alertname: pick(names), cluster: `c${rng.int(20)}`, instance: `10.0.${Math.floor(i / 250)}.${i % 250}:9100`, job: 'node', severity: pick(sev), team: pick(teams) },
-      annotations: { summary: `alert ${i}`, runbook_url: 'https://runbooks.example/alert' },
-      generatorURL: 'http://prometheus:9090/graph?g0.expr=up',
-    });
-  }
-  return out;
-}
+/** SYSTEMS picks who runs: both (default), ours or am (to profile one side). */
+const SYSTEMS = args.get('systems') ?? 'both';
+/** OURS_NODE_ARGS are extra node flags for our server (--ours-node-args="--trace-gc --cpu-prof"). */
+const OURS_NODE_ARGS = (args.get('ours-node-args') ?? '').split(' ').filter((x) => x !== '');
+if (!['both', 'ours', 'am'].includes(SYSTEMS)) throw new Error(`--systems must be both, ours or am, got ${SYSTEMS}`);
 
 interface Sink {
   url: string;
@@ -122,6 +67,8 @@ interface System {
   name: string;
   proc: ServerProcess;
   alertsUrl: string;
+  /** metricsUrl is our /metrics (the heap reading); Alertmanager's Go heap is not compared. */
+  metricsUrl?: string;
 }
 
 async function post(url: string, body: string): Promise<void> {
@@ -140,14 +87,23 @@ async function sendAll(url: string, batches: string[]): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+/** heapUsed reads our process's V8 heap in use from /metrics (live objects and garbage not yet collected). */
+async function heapUsed(sys: System): Promise<number> {
+  if (sys.metricsUrl === undefined) return Number.NaN;
+  const text = await (await fetch(sys.metricsUrl)).text();
+  return scrapeMetric(text, 'nodejs_heap_size_used_bytes') ?? Number.NaN;
+}
+
 async function measure(sys: System, sink: Sink, batches: string[]): Promise<Record<string, number>> {
   await new Promise((r) => setTimeout(r, 1000));
   const rssBefore = await readRssBytes(sys.proc.pid);
+  const heapBefore = await heapUsed(sys);
   const first = await sendAll(sys.alertsUrl, batches);
   const rounds: number[] = [];
   for (let i = 0; i < ROUNDS; i++) rounds.push(await sendAll(sys.alertsUrl, batches));
   await new Promise((r) => setTimeout(r, 1000));
   const rssAfter = await readRssBytes(sys.proc.pid);
+  const heapAfter = await heapUsed(sys);
   // Latency: one new alert (its own group) at a time.
   const lat = new Float64Array(LATENCY);
   for (let i = 0; i < LATENCY; i++) {
@@ -164,6 +120,7 @@ async function measure(sys: System, sink: Sink, batches: string[]): Promise<Reco
     firstPassAlertsPerSec: ALERTS / first,
     alertsPerSec: ALERTS / best,
     bytesPerAlert: Math.max(0, rssAfter - rssBefore) / ALERTS,
+    heapBytesPerAlert: (heapAfter - heapBefore) / ALERTS,
     rssMiB: rssAfter / 2 ** 20,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
@@ -181,7 +138,7 @@ async function main(): Promise<void> {
   const results: Record<string, Record<string, number>> = {};
 
   // Alertmanager 0.35.
-  {
+  if (SYSTEMS !== 'ours') {
     const dir = await makeTempDir('bench-am-');
     await writeFile(join(dir, 'am.yml'), config(sink.url));
     const port = await freePort();
@@ -200,13 +157,13 @@ async function main(): Promise<void> {
     }
   }
   // Ours.
-  {
+  if (SYSTEMS !== 'am') {
     const dir = await makeTempDir('bench-ours-am-');
     const port = await freePort();
     const proc = await startServer({
       name: 'ours',
       command: process.execPath,
-      args: oursArgs(dir, port, [`-alertmanager.storage.path=${join(dir, 'am-data')}`, `-alertmanager-storage.filesystem.dir=${join(dir, 'am-bucket')}`, '-log.level=warn']),
+      args: oursArgs(dir, port, ['-target=alertmanager', `-admin.client.filesystem.dir=${join(dir, 'admin')}`, `-alertmanager.storage.path=${join(dir, 'am-data')}`, `-alertmanager-storage.filesystem.dir=${join(dir, 'am-bucket')}`, '-log.level=warn'], OURS_NODE_ARGS),
       cwd: REPO_ROOT,
       port,
       readyPath: '/ready',
@@ -216,16 +173,20 @@ async function main(): Promise<void> {
     try {
       const r = await fetch(`${proc.baseUrl}/api/v1/alerts`, { method: 'POST', body: JSON.stringify({ alertmanager_config: config(sink.url) }) });
       if (r.status !== 201) throw new Error(`config: ${r.status} ${await r.text()}`);
-      results['ours'] = await measure({ name: 'ours', proc, alertsUrl: `${proc.baseUrl}/alertmanager/api/v2/alerts` }, sink, batches);
+      results['ours'] = await measure({ name: 'ours', proc, alertsUrl: `${proc.baseUrl}/alertmanager/api/v2/alerts`, metricsUrl: `${proc.baseUrl}/metrics` }, sink, batches);
+      // With extra node flags (--trace-gc...) the tail of the server's output is what was asked for.
+      if (OURS_NODE_ARGS.length > 0) process.stderr.write(proc.output() + '\n');
     } finally {
       await proc.stop();
     }
   }
   sink.close();
 
-  const am = results['Alertmanager 0.35'] as Record<string, number>;
-  const ours = results['ours'] as Record<string, number>;
-  const f = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const none: Record<string, number> = {};
+  const am = results['Alertmanager 0.35'] ?? none;
+  const ours = results['ours'] ?? none;
+  process.stdout.write(JSON.stringify(results) + '\n');
+  const f = (x: number | undefined, d = 0): string => x === undefined || Number.isNaN(x) ? '-' : x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
   const report = [
     `### Alerting: ${f(ALERTS)} active alerts, batches of ${BATCH}, ${CONCURRENCY} concurrent posts, ${ROUNDS} timed re-send passes, ${LATENCY} latency probes — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
@@ -234,6 +195,7 @@ async function main(): Promise<void> {
     `| alerts/s, first pass (creating) | ${f(am.firstPassAlertsPerSec as number)} | ${f(ours.firstPassAlertsPerSec as number)} | x${f((ours.firstPassAlertsPerSec as number) / (am.firstPassAlertsPerSec as number), 2)} |`,
     `| alerts/s, re-send (best pass) | ${f(am.alertsPerSec as number)} | ${f(ours.alertsPerSec as number)} | x${f((ours.alertsPerSec as number) / (am.alertsPerSec as number), 2)} |`,
     `| memory per active alert (RSS delta) | ${f(am.bytesPerAlert as number)} B | ${f(ours.bytesPerAlert as number)} B | x${f((ours.bytesPerAlert as number) / (am.bytesPerAlert as number), 2)} |`,
+    `| our heap per active alert (V8 heap in use, delta) | | ${f(ours.heapBytesPerAlert as number)} B | |`,
     `| RSS after load | ${f(am.rssMiB as number)} MiB | ${f(ours.rssMiB as number)} MiB | |`,
     `| arrival -> webhook p50 | ${f(am.p50Ms as number, 1)} ms | ${f(ours.p50Ms as number, 1)} ms | |`,
     `| arrival -> webhook p99 | ${f(am.p99Ms as number, 1)} ms | ${f(ours.p99Ms as number, 1)} ms | x${f((ours.p99Ms as number) / (am.p99Ms as number), 2)} |`,

@@ -28,7 +28,7 @@ import { rulerRingPage } from './ruler/ring.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
-import { ServiceManager, modulesForTarget } from './services/services.js';
+import { ServiceManager, modulesForTarget, targetList } from './services/services.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
@@ -45,13 +45,14 @@ import { nativeMetricMetadataReader, setExemplarLimit } from './storage/native.j
 import { HaTracker, haTrackerConfig, registerHaTrackerMetrics, validateHaTrackerConfig } from './distributor/ha-tracker.js';
 import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
-import { nativeCardinality, nativeHaTracker } from './storage/native.js';
+import { nativeCardinality, nativeHaTracker, nativeVisibleStats } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { startAdmin } from './admin/module.js';
 import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
 import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
+import { newProvisioningModule } from './provisioning/module.js';
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -110,6 +111,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const services = new ServiceManager();
   const modules = modulesForTarget(config.target);
+  const monolithic = targetList(config.target).includes('all');
   // The WAL: opened before listening (a bad directory or flag fails the start), replayed after
   // (so /ready answers 503 meanwhile). Pushes are refused until replay is done and once
   // shutdown has begun.
@@ -151,8 +153,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let writeState: 'Starting' | 'Running' | 'Stopping' = 'Starting';
   const writeGate = (): string | undefined => (writeState === 'Running' ? undefined : `ingester is unavailable (current state: ${writeState})`);
   // The compactor runs in the monolithic process too.
-  if (config.target === 'all' && !modules.includes('compactor')) modules.push('compactor');
-  if (config.target === 'all' && !modules.includes('ruler')) modules.push('ruler');
+  if (monolithic && !modules.includes('compactor')) modules.push('compactor');
+  if (monolithic && !modules.includes('ruler')) modules.push('ruler');
   // One bucket client for the ingester's shipper, the store-gateway, the compactor and block uploads.
   const compactorBucket = modules.includes('compactor') ? (deps.bucket ?? bucket ?? createBucket(config)) : undefined;
   bucket ??= compactorBucket;
@@ -169,13 +171,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   registerIngesterMetrics(registry, storage);
 
-  // The multi-tenant Alertmanager runs in the monolithic process and with -target=alertmanager.
-  const alertmanager = config.target === 'all' || config.target === 'alertmanager' ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
-  if (alertmanager !== undefined && !modules.includes('alertmanager')) {
-    modules.push('alertmanager');
-    services.add('alertmanager');
-    services.set('alertmanager', 'Starting');
-  }
+  // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
+  const alertmanager = modules.includes('alertmanager') ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
@@ -204,7 +201,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         )
       : undefined;
   // The compactor's block upload API (Mimir's monolithic mode runs the compactor too).
-  if (bucket === undefined && (modules.includes('compactor') || config.target === 'all')) bucket = createBucket(config);
+  if (bucket === undefined && (modules.includes('compactor') || monolithic)) bucket = createBucket(config);
   const blockUpload =
     bucket === undefined
       ? undefined
@@ -225,7 +222,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
   const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ruleIngestionRates.start();
-  const runsRuler = config.target === 'all' || modules.includes('ruler');
+  const runsRuler = monolithic || modules.includes('ruler');
   const ruler: RulerModule | undefined = runsRuler
     ? newRulerModule({
         config,
@@ -240,6 +237,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         templateCheck,
       })
     : undefined;
+  // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
+  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool }) : undefined;
   let listenPort = 0;
   const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
@@ -251,7 +250,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ? new Distributor(config, executor, new DistributorMetrics(registry), writeGate, (t) => runtimeConfig.limits(t), { ha: haTracker, onIngested })
       : undefined,
     haTracker: runsDistributor ? haTracker : undefined,
-    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates) : undefined,
+    userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates, native ? nativeVisibleStats() : undefined) : undefined,
     cardinality:
       runsQuerier && native
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
@@ -278,6 +277,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     profiling,
     // Not part of -target=all, as Mimir.
     overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry) : undefined,
+    provisioning: provisioning?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
@@ -307,6 +307,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     );
   }
   compactor?.compactor.start();
+  await provisioning?.start();
   if (ruler !== undefined) {
     await ruler.start().catch((err: unknown) => log.error('ruler failed to start', { err }));
     services.set('ruler', 'Running');
@@ -323,6 +324,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await server.close(config.gracefulShutdownTimeoutMs);
         profiling.close();
         await ruler?.stop();
+        await provisioning?.stop();
         await compactor?.compactor.stop();
         await alertmanager?.stop();
         runtimeConfig.stop();

@@ -6,6 +6,14 @@
 // A missing If-Match is refused with 428 Precondition Required and a stale
 // one with 412 Precondition Failed (RFC 6585 / RFC 9110: GEM's docs require
 // the header but do not give the statuses).
+//
+// Success statuses: every call that succeeds answers 200, creates included
+// (with the created resource as body, and its ETag). Neither the seed nor
+// GEM's published admin API pages show or name a 201 (their create examples
+// pipe the answer into jq as the resource); 200 is what Mimir/Cortex JSON
+// handlers answer, and what a client checking for 2xx or 200 accepts.
+// GEM's handler code is not public, so this is a documented choice, not a
+// verified match. Deletes answer 200 with an empty body.
 
 import { ApiError, badData } from '../errors.js';
 import type { Request } from '../server/http.js';

@@ -43,9 +43,14 @@ export async function openAdminStore(config: Config, bucket: Bucket): Promise<Ad
 /** newAdminApi builds the admin API over a store and records this cluster. */
 export async function newAdminApi(config: Config, store: AdminStore): Promise<AdminApi> {
   const clusterName = str(config, 'cluster-name');
+  const licensePath = str(config, 'license.path');
+  const license = loadLicense(licensePath, clusterName, Date.now());
+  if (licensePath !== '') {
+    log.warn('license checked for format, times and cluster; its signature is not verified (no Grafana Labs public key here)', { component: 'admin', path: licensePath, lid: String(license.item.token['lid'] ?? '') });
+  }
   const api = new AdminApi(store, {
     clusterName,
-    license: loadLicense(str(config, 'license.path'), clusterName, Date.now()),
+    license,
     checkLimits: (limits) => checkInstanceLimits(limits, config.values),
   });
   await api.ensureCluster();

@@ -293,6 +293,8 @@ test('state survives a restart: no duplicate notification, silences kept', async
       'compactor.data-dir': join(dir, `compactor${n}`),
       'alertmanager.storage.path': join(dir, 'alertmanager-data'),
       'alertmanager-storage.filesystem.dir': join(dir, 'alertmanager'),
+      // The alertmanager alone, as Mimir's microservice mode runs it.
+      target: 'alertmanager',
     });
   const s = await startServer(config(1));
   const cfg = amConfig(hook.url).replace('group_interval: 300ms', 'group_interval: 200ms');
@@ -319,4 +321,21 @@ test('state survives a restart: no duplicate notification, silences kept', async
   const got = JSON.parse((await req(s2, 'GET', `/alertmanager/api/v2/silence/${id}`, 'acme')).text) as Record<string, any>;
   t.equal(got.id, id);
   t.equal(got.status.state, 'active');
+});
+
+test('-target: all leaves the alertmanager out as Mimir; all,alertmanager and alertmanager run it', async (t) => {
+  const cfg = JSON.stringify({ alertmanager_config: 'route: {receiver: r}\nreceivers: [{name: r}]\n' });
+  for (const [target, runs] of [['all', false], ['all,alertmanager', true], ['alertmanager', true]] as const) {
+    const s = await startTestServer({ target });
+    t.teardown(() => s.close());
+    const services = await req(s, 'GET', '/services', undefined);
+    t.equal(services.text.includes('alertmanager'), runs, `${target}: /services lists the alertmanager: ${runs}`);
+    const post = await req(s, 'POST', '/api/v1/alerts', 'acme', cfg);
+    t.equal(post.status, runs ? 201 : 404, `${target}: configuration API`);
+    const status = await req(s, 'GET', '/alertmanager/api/v2/status', 'acme');
+    t.equal(status.status, runs ? 200 : 404, `${target}: API v2`);
+    if (runs) t.match(JSON.parse(status.text), { config: { original: /receiver: r/ } });
+    const modules = await req(s, 'GET', '/config', undefined);
+    t.match(modules.text, new RegExp(`target: ${target.replace(',', ',')}\\b`), `${target}: /config shows the target`);
+  }
 });

@@ -214,7 +214,7 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
       errs.push(err);
       continue;
     }
-    valid.push({ labels, annotations, startsAt, endsAt, generatorURL: typeof raw.generatorURL === 'string' ? raw.generatorURL : '', updatedAt: now, timeout });
+    valid.push({ labels, annotations, startsAt, endsAt, generatorURL: typeof raw.generatorURL === 'string' ? raw.generatorURL : '', updatedAt: now, timeout, version: 0, groups: undefined });
   }
   am.putAlerts(valid);
   metrics.received(body.length, errs.length);

@@ -10,7 +10,7 @@
 import type { Logger } from '../log.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import type { Inhibitor } from './inhibit.js';
-import { needsUpdate, type NotificationLog } from './nflog.js';
+import { notifyReason, type NotificationLog } from './nflog.js';
 import { notifyWithRetry, type Expander, type Integration, type NotifyContext } from './notifiers/notifier.js';
 import type { Silences } from './silences.js';
 import { anyContains } from './timeinterval.js';
@@ -44,6 +44,8 @@ export class AggrGroup {
   readonly alerts = new Map<string, Alert>();
   readonly key: string;
   hasFlushed = false;
+  /** removed is set once the dispatcher dropped the group (alerts that list it must be routed again). */
+  removed = false;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private nextAt = 0;
@@ -99,8 +101,9 @@ export class AggrGroup {
     }
   }
 
-  /** stop cancels the timer. */
+  /** stop cancels the timer; the group is gone for good. */
   stop(): void {
+    this.removed = true;
     this.cancel();
   }
 }
@@ -113,23 +116,46 @@ export class Dispatcher {
 
   constructor(private readonly deps: DispatcherDeps) {}
 
-  /** route puts an alert into the group of every route it matches. */
+  /** process puts an alert into the group of every route it matches (a known alert still in its groups is not routed again). */
   process(fp: string, alert: Alert): void {
     if (this.stopped) return;
+    const known = alert.groups as AggrGroup | AggrGroup[] | undefined;
+    if (known instanceof AggrGroup) {
+      if (!known.removed && known.alerts.get(fp) === alert) {
+        known.insert(fp, alert);
+        return;
+      }
+    } else if (known !== undefined && known.every((g) => !g.removed && g.alerts.get(fp) === alert)) {
+      for (const g of known) g.insert(fp, alert);
+      return;
+    }
+    const groups: AggrGroup[] = [];
     for (const route of this.deps.config.route.match(alert.labels)) {
       const labels = groupLabels(alert.labels, route);
       const key = `${route.key()}:${labelSetString(labels)}`;
       let g = this.groups.get(key);
-      if (g === undefined) {
+      if (g === undefined || g.removed) {
         g = new AggrGroup(route, labels, this);
         this.groups.set(key, g);
       }
       g.insert(fp, alert);
+      groups.push(g);
     }
+    alert.groups = groups.length === 1 ? groups[0] : groups.slice();
+  }
+
+  /** holds says whether an aggregation group still holds the alert. */
+  holds(fp: string, alert: Alert): boolean {
+    const known = alert.groups as AggrGroup | AggrGroup[] | undefined;
+    if (known instanceof AggrGroup) return !known.removed && known.alerts.get(fp) === alert;
+    if (known !== undefined) return known.some((g) => !g.removed && g.alerts.get(fp) === alert);
+    for (const g of this.groups.values()) if (g.alerts.has(fp)) return true;
+    return false;
   }
 
   /** removeGroup forgets an emptied group. */
   removeGroup(g: AggrGroup): void {
+    g.removed = true;
     if (this.groups.get(g.key) === g) this.groups.delete(g.key);
   }
 
@@ -165,6 +191,8 @@ export class Dispatcher {
     const d = this.deps;
     const now = Date.now();
     const snapshot = [...g.alerts.entries()];
+    // Stored alerts are updated in place: the versions tell which changed during the flush.
+    const versions = snapshot.map(([, a]) => a.version ?? 0);
     let ok = true;
     // Time intervals mute the whole group; resolved alerts stay for a later flush.
     if (this.mutedByTimeIntervals(g.route, now).length === 0) {
@@ -178,9 +206,9 @@ export class Dispatcher {
     }
     if (!ok) return;
     // Remove resolved alerts that were not updated during the flush.
-    for (const [fp, a] of snapshot) {
-      if (a.endsAt !== 0 && a.endsAt <= now && g.alerts.get(fp) === a) g.alerts.delete(fp);
-    }
+    snapshot.forEach(([fp, a], i) => {
+      if (a.endsAt !== 0 && a.endsAt <= now && g.alerts.get(fp) === a && (a.version ?? 0) === versions[i]) g.alerts.delete(fp);
+    });
   }
 
   private async notifyGroup(g: AggrGroup, alerts: Array<[string, Alert]>, now: number): Promise<boolean> {
@@ -189,12 +217,15 @@ export class Dispatcher {
     const integrations = d.integrations.get(receiver) ?? [];
     const firing = new Set<string>();
     const resolved = new Set<string>();
+    // A copy of each alert as it stands now: retries send what this flush decided on, whatever arrives meanwhile.
+    alerts = alerts.map(([fp, a]) => [fp, { ...a, groups: undefined }]);
     for (const [fp, a] of alerts) (a.endsAt !== 0 && a.endsAt <= now ? resolved : firing).add(fp);
     const results = await Promise.all(
       integrations.map(async (integ) => {
         const nflogKey = `${receiver}/${integ.name}/${integ.index}`;
         const entry = d.nflog.get(g.key, nflogKey);
-        if (!needsUpdate(entry, firing, resolved, integ.sendResolved, g.route.opts.repeatInterval, now)) return true;
+        const reason = notifyReason(entry, firing, resolved, integ.sendResolved, g.route.opts.repeatInterval, now);
+        if (reason === 'none') return true;
         const toSend = integ.sendResolved ? alerts : alerts.filter(([fp]) => firing.has(fp));
         if (toSend.length > 0) {
           const ctx: NotifyContext = {
@@ -207,6 +238,7 @@ export class Dispatcher {
             signal: this.abort.signal,
             expand: d.expand,
             logger: d.logger,
+            reason,
           };
           try {
             await notifyWithRetry(integ, ctx, sortAlerts(toSend.map(([, a]) => a)), { deadline: now + Math.max(g.route.opts.groupInterval, MIN_NOTIFY_TIMEOUT) });

@@ -16,7 +16,7 @@ import { integrationFor } from './notifiers/index.js';
 import type { Expander, Integration } from './notifiers/notifier.js';
 import type { UrlChecker } from './notifiers/registry.js';
 import { Silences } from './silences.js';
-import { fingerprintHex, type Alert } from './types.js';
+import { fingerprintHex, sameLabelSet, type Alert } from './types.js';
 
 /** InstanceOptions configure a tenant instance. */
 export interface InstanceOptions {
@@ -101,6 +101,7 @@ export class TenantAlertmanager {
       metrics: this.opts.metrics,
     });
     for (const [fp, a] of this.alerts) {
+      a.groups = undefined;
       this.inhibitor.observe(fp, a);
       this.dispatcher.process(fp, a);
     }
@@ -114,8 +115,13 @@ export class TenantAlertmanager {
       if (old !== undefined) {
         const overlap = (alert.endsAt > old.startsAt && alert.endsAt < old.endsAt) || (alert.startsAt > old.startsAt && alert.startsAt < old.endsAt);
         if (overlap) alert = mergeAlerts(old, alert);
+        // The known object takes the new values: the posted copy dies young (no old-generation garbage per re-send).
+        updateInPlace(old, alert);
+        alert = old;
+      } else {
+        alert = storedAlert(alert);
+        this.alerts.set(fp, alert);
       }
-      this.alerts.set(fp, alert);
       this.inhibitor.observe(fp, alert);
       this.dispatcher?.process(fp, alert);
     }
@@ -148,8 +154,7 @@ export class TenantAlertmanager {
     const now = Date.now();
     for (const [fp, a] of this.alerts) {
       if (a.endsAt !== 0 && a.endsAt <= now) {
-        const inGroup = this.groups().some((g) => g.alerts.has(fp));
-        if (inGroup) continue;
+        if (this.dispatcher?.holds(fp, a) === true) continue;
         this.alerts.delete(fp);
         this.inhibitor.forget(fp, a);
       }
@@ -219,6 +224,40 @@ export class TenantAlertmanager {
     this.writeTimer = undefined;
     this.writeLocalState();
   }
+}
+
+/**
+ * storedAlert copies a posted alert into the objects the store keeps. The copy
+ * is made here, at allocation sites of its own: V8 pretenures what a site
+ * makes once most of it survives, so if the store kept the objects the API
+ * parser allocates, every later request's parse would be allocated straight
+ * into the old generation and die there (about 0.5 KB of old-generation
+ * garbage per re-sent alert). Labels are copied with their shape (spread).
+ */
+function storedAlert(a: Alert): Alert {
+  return {
+    labels: { ...a.labels },
+    annotations: { ...a.annotations },
+    startsAt: a.startsAt,
+    endsAt: a.endsAt,
+    generatorURL: a.generatorURL,
+    updatedAt: a.updatedAt,
+    timeout: a.timeout,
+    version: 0,
+    groups: undefined,
+  };
+}
+
+/** updateInPlace copies a new version of an alert into the stored object, keeping its labels and unchanged strings and maps. */
+function updateInPlace(dst: Alert, src: Alert): void {
+  if (dst === src) return;
+  dst.startsAt = src.startsAt;
+  dst.endsAt = src.endsAt;
+  dst.updatedAt = src.updatedAt;
+  dst.timeout = src.timeout;
+  if (!sameLabelSet(dst.annotations, src.annotations)) dst.annotations = { ...src.annotations };
+  if (dst.generatorURL !== src.generatorURL) dst.generatorURL = src.generatorURL;
+  dst.version = (dst.version ?? 0) + 1;
 }
 
 /** mergeAlerts merges two versions of an alert as Alert.Merge. */

@@ -133,8 +133,7 @@ export class MultitenantAlertmanager {
     }
     for (const [user, inst] of this.instances) {
       if (seen.has(user) || inst.fallback) continue;
-      inst.am.stop();
-      this.instances.delete(user);
+      this.dropInstance(user);
       this.logger.info('deactivated alertmanager for tenant', { user });
     }
     this.lastSync = Date.now();
@@ -176,6 +175,14 @@ export class MultitenantAlertmanager {
     }
     am.applyConfig(cfg, desc.templates);
     this.instances.set(user, { am, desc, fallback });
+  }
+
+  /** dropInstance stops a tenant's running instance (writing its state) and forgets it; no-op without one. */
+  private dropInstance(user: string): void {
+    const inst = this.instances.get(user);
+    if (inst === undefined) return;
+    inst.am.stop();
+    this.instances.delete(user);
   }
 
   /** instanceFor returns a tenant's instance, starting one with the fallback configuration if it has none. */
@@ -284,11 +291,7 @@ export class MultitenantAlertmanager {
       res.text(500, `unable to delete the Alertmanager config: ${err instanceof Error ? err.message : String(err)}\n`);
       return;
     }
-    const inst = this.instances.get(req.tenant);
-    if (inst !== undefined) {
-      inst.am.stop();
-      this.instances.delete(req.tenant);
-    }
+    this.dropInstance(req.tenant);
     res.empty(200);
   };
 
@@ -301,11 +304,7 @@ export class MultitenantAlertmanager {
       res.text(500, `unable to delete the Alertmanager config: ${err instanceof Error ? err.message : String(err)}\n`);
       return;
     }
-    const inst = this.instances.get(req.tenant);
-    if (inst !== undefined) {
-      inst.am.stop();
-      this.instances.delete(req.tenant);
-    }
+    this.dropInstance(req.tenant);
     rmSync(join(this.opts.storagePath, req.tenant), { recursive: true, force: true });
     res.empty(200);
   };

@@ -71,13 +71,21 @@ export class NotificationLog {
 
 /** needsUpdate decides as Alertmanager's DedupStage whether a group must be notified. */
 export function needsUpdate(entry: NflogEntry | undefined, firing: ReadonlySet<string>, resolved: ReadonlySet<string>, sendResolved: boolean, repeatMs: number, now: number): boolean {
-  if (entry === undefined) return firing.size > 0;
+  return notifyReason(entry, firing, resolved, sendResolved, repeatMs, now) !== 'none';
+}
+
+/**
+ * notifyReason is DedupStage.needsUpdate's NotifyReason as 0.35 names it (the
+ * `notification_reason` of webhook payloads): "none" when nothing is sent.
+ */
+export function notifyReason(entry: NflogEntry | undefined, firing: ReadonlySet<string>, resolved: ReadonlySet<string>, sendResolved: boolean, repeatMs: number, now: number): string {
+  if (entry === undefined) return firing.size > 0 ? 'first notification' : 'none';
   const prevFiring = new Set(entry.firing);
-  for (const fp of firing) if (!prevFiring.has(fp)) return true;
-  if (firing.size === 0) return entry.firing.length > 0;
+  for (const fp of firing) if (!prevFiring.has(fp)) return entry.firing.length === 0 ? 'first notification' : 'new alerts added';
+  if (firing.size === 0) return entry.firing.length > 0 ? 'all alerts resolved' : 'none';
   if (sendResolved) {
     const prevResolved = new Set(entry.resolved);
-    for (const fp of resolved) if (!prevResolved.has(fp)) return true;
+    for (const fp of resolved) if (!prevResolved.has(fp)) return 'some alerts resolved';
   }
-  return entry.timestamp < now - repeatMs;
+  return entry.timestamp < now - repeatMs ? 'repeat interval elapsed' : 'none';
 }

@@ -4,7 +4,7 @@
 import { test } from 'tap';
 import { Inhibitor } from './inhibit.js';
 import { parseMatchers } from './matchers.js';
-import { needsUpdate } from './nflog.js';
+import { needsUpdate, notifyReason } from './nflog.js';
 import { Silences } from './silences.js';
 import { containsTime, parseTimeInterval } from './timeinterval.js';
 import type { Alert } from './types.js';
@@ -50,6 +50,14 @@ test('notification log: the dedup rule', async (t) => {
   t.ok(needsUpdate(entry, set('a'), set('b'), true, 1000, 500), 'newly resolved with send_resolved');
   t.ok(needsUpdate(entry, set(), set('a'), false, 1000, 500), 'all resolved: always, to clear the log');
   t.notOk(needsUpdate({ ...entry, firing: [] }, set(), set('a'), true, 1000, 500));
+  // The reasons 0.35 puts in notification_reason.
+  t.equal(notifyReason(undefined, set('a'), set(), true, 1000, 0), 'first notification');
+  t.equal(notifyReason({ ...entry, firing: [] }, set('a'), set(), true, 1000, 500), 'first notification', 'after a resolution');
+  t.equal(notifyReason(entry, set('a', 'b'), set(), true, 1000, 500), 'new alerts added');
+  t.equal(notifyReason(entry, set(), set('a'), false, 1000, 500), 'all alerts resolved');
+  t.equal(notifyReason(entry, set('a'), set('b'), true, 1000, 500), 'some alerts resolved');
+  t.equal(notifyReason(entry, set('a'), set(), true, 1000, 1200), 'repeat interval elapsed');
+  t.equal(notifyReason(entry, set('a'), set(), true, 1000, 500), 'none');
 });
 
 test('inhibitor: equal labels, resolved sources, two-sided rules', async (t) => {

@@ -1,5 +1,6 @@
 import { test } from 'tap';
-import { formatG4, formatGoLayout, humanizeDuration, reReplaceAll, TEMPLATE_FUNCS, title, urlUnescape } from './template-funcs.js';
+import { formatG as formatG4, humanizeDuration, reReplaceAll } from '../template/humanize.js';
+import { formatGoLayout, TEMPLATE_FUNCS, title, urlUnescape } from './template-funcs.js';
 import { buildTemplateData } from './notifiers/notifier.js';
 
 // Expected values below were produced by Go 1.26 (fmt, time, regexp, net/url) for the same inputs.

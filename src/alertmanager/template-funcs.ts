@@ -4,275 +4,18 @@
 // functions take and return plain values (strings, arrays, Dates, KV maps)
 // as the template engine passes them; errors are thrown.
 
-import { compileRE2, re2Source } from '../promql/parser/regexp.js';
 import { SafeHtml } from '../template/index.js';
+import { goRegexp, humanizeDuration, reReplaceAll } from '../template/humanize.js';
 import { goJson } from './notifiers/payload.js';
 import { goTimeOf, KV, type TemplateAlert } from './notifiers/notifier.js';
+import { formatGoLayout, GoDuration, GoTime, GO_ZERO_MS, localZone, parseGoLayout } from '../compat/gotime.js';
 
-/** GoTime is a time with the zone `tz` put it in (Dates are UTC). */
-export class GoTime {
-  constructor(
-    readonly ms: number,
-    readonly zone: string,
-  ) {}
-}
+export { formatGoLayout, GoTime, parseGoLayout };
 
-type TimeArg = Date | GoTime;
+type TimeArg = GoTime | Date;
 
 function msOf(t: TimeArg): number {
   return t instanceof GoTime ? t.ms : t.getTime();
-}
-
-function zoneOf(t: TimeArg): string {
-  return t instanceof GoTime ? t.zone : 'UTC';
-}
-
-/** zoneParts returns the wall clock fields, the UTC offset (minutes) and the abbreviation of ms in zone. */
-function zoneParts(ms: number, zone: string): { y: number; mo: number; d: number; h: number; mi: number; s: number; wd: number; offset: number; abbr: string } {
-  if (zone === 'UTC') {
-    const dt = new Date(ms);
-    return { y: dt.getUTCFullYear(), mo: dt.getUTCMonth() + 1, d: dt.getUTCDate(), h: dt.getUTCHours(), mi: dt.getUTCMinutes(), s: dt.getUTCSeconds(), wd: dt.getUTCDay(), offset: 0, abbr: 'UTC' };
-  }
-  const f = new Intl.DateTimeFormat('en-US', {
-    timeZone: zone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-    weekday: 'short',
-    timeZoneName: 'short',
-  });
-  const p: Record<string, string> = {};
-  for (const part of f.formatToParts(new Date(ms))) p[part.type] = part.value;
-  const y = Number(p.year);
-  const mo = Number(p.month);
-  const d = Number(p.day);
-  const h = Number(p.hour);
-  const mi = Number(p.minute);
-  const s = Number(p.second);
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  const offset = Math.round((wall - Math.floor(ms / 1000) * 1000) / 60000);
-  const abbr = /^GMT[+-]/.test(p.timeZoneName ?? '') || p.timeZoneName === undefined ? goOffsetName(offset) : (p.timeZoneName as string);
-  return { y, mo, d, h, mi, s, wd: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(p.weekday ?? ''), offset, abbr: p.timeZoneName === 'GMT' && offset === 0 ? 'GMT' : abbr };
-}
-
-/** goOffsetName is Go's zone name for a zone without abbreviation: "+03", "-0430". */
-function goOffsetName(offset: number): string {
-  const sign = offset < 0 ? '-' : '+';
-  const a = Math.abs(offset);
-  const h = String(Math.floor(a / 60)).padStart(2, '0');
-  return a % 60 === 0 ? `${sign}${h}` : `${sign}${h}${String(a % 60).padStart(2, '0')}`;
-}
-
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-
-const LAYOUT_TOKENS = [
-  'January', 'Monday', '2006', '-07:00:00', 'Z07:00:00', '-07:00', 'Z07:00', '-0700', 'Z0700', '-07', 'Z07', 'Jan', 'Mon', 'MST',
-  '002', '__2', '01', '02', '_2', '03', '04', '05', '06', '15', 'PM', 'pm', '1', '2', '3', '4', '5',
-];
-
-/** formatGoLayout formats a time with a Go reference layout ("2006-01-02 15:04:05 MST") as time.Time.Format. */
-export function formatGoLayout(layout: string, t: TimeArg): string {
-  const ms = msOf(t);
-  const z = zoneParts(ms, zoneOf(t));
-  const frac = ((ms % 1000) + 1000) % 1000;
-  const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
-  const h12 = z.h % 12 === 0 ? 12 : z.h % 12;
-  const yday = Math.round((Date.UTC(z.y, z.mo - 1, z.d) - Date.UTC(z.y, 0, 1)) / 86400000) + 1;
-  const off = (colon: boolean, zulu: boolean, short: boolean): string => {
-    if (zulu && z.offset === 0) return 'Z';
-    const a = Math.abs(z.offset);
-    const sign = z.offset < 0 ? '-' : '+';
-    if (short) return sign + pad(Math.floor(a / 60));
-    return sign + pad(Math.floor(a / 60)) + (colon ? ':' : '') + pad(a % 60);
-  };
-  let out = '';
-  let i = 0;
-  outer: while (i < layout.length) {
-    // Fractional seconds: ".000" / ",000" keep zeros, ".999" trims them.
-    const fm = /^[.,](0+|9+)(?![0-9])/.exec(layout.slice(i));
-    if (fm !== null && (i === 0 || true)) {
-      const digits = (fm[1] as string).length;
-      const full = (String(frac).padStart(3, '0') + '000000').slice(0, digits);
-      if ((fm[1] as string)[0] === '0') out += layout[i] + full;
-      else {
-        const trimmed = full.replace(/0+$/, '');
-        if (trimmed !== '') out += layout[i] + trimmed;
-      }
-      i += fm[0].length;
-      continue;
-    }
-    for (const tok of LAYOUT_TOKENS) {
-      if (!layout.startsWith(tok, i)) continue;
-      // Go requires "Jan"/"Mon" not to be followed by a lower-case letter.
-      if ((tok === 'Jan' || tok === 'Mon') && /[a-z]/.test(layout[i + 3] ?? '')) continue;
-      let v: string;
-      switch (tok) {
-        case 'January': v = MONTHS[z.mo - 1] as string; break;
-        case 'Jan': v = (MONTHS[z.mo - 1] as string).slice(0, 3); break;
-        case 'Monday': v = DAYS[z.wd] as string; break;
-        case 'Mon': v = (DAYS[z.wd] as string).slice(0, 3); break;
-        case '2006': v = pad(z.y, 4); break;
-        case '06': v = pad(z.y % 100); break;
-        case '01': v = pad(z.mo); break;
-        case '1': v = String(z.mo); break;
-        case '02': v = pad(z.d); break;
-        case '2': v = String(z.d); break;
-        case '_2': v = String(z.d).padStart(2, ' '); break;
-        case '002': v = pad(yday, 3); break;
-        case '__2': v = String(yday).padStart(3, ' '); break;
-        case '15': v = pad(z.h); break;
-        case '03': v = pad(h12); break;
-        case '3': v = String(h12); break;
-        case '04': v = pad(z.mi); break;
-        case '4': v = String(z.mi); break;
-        case '05': v = pad(z.s); break;
-        case '5': v = String(z.s); break;
-        case 'PM': v = z.h >= 12 ? 'PM' : 'AM'; break;
-        case 'pm': v = z.h >= 12 ? 'pm' : 'am'; break;
-        case 'MST': v = z.abbr; break;
-        case '-07:00:00': v = off(true, false, false) + ':00'; break;
-        case 'Z07:00:00': v = z.offset === 0 ? 'Z' : off(true, false, false) + ':00'; break;
-        case '-07:00': v = off(true, false, false); break;
-        case 'Z07:00': v = off(true, true, false); break;
-        case '-0700': v = off(false, false, false); break;
-        case 'Z0700': v = off(false, true, false); break;
-        case '-07': v = off(false, false, true); break;
-        case 'Z07': v = off(false, true, true); break;
-        default: v = tok;
-      }
-      out += v;
-      i += tok.length;
-      continue outer;
-    }
-    out += layout[i];
-    i++;
-  }
-  return out;
-}
-
-/** formatG4 renders a float as Go's %.4g. */
-export function formatG4(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
-  const exp = Math.floor(Math.log10(Math.abs(Number(v.toPrecision(4)))));
-  if (exp < -4 || exp >= 4) {
-    const [m, e] = v.toExponential(3).split('e') as [string, string];
-    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
-    const en = Number(e);
-    return `${mant}e${en < 0 ? '-' : '+'}${String(Math.abs(en)).padStart(2, '0')}`;
-  }
-  const s = v.toPrecision(4);
-  return s.includes('.') ? s.replace(/0+$/, '').replace(/\.$/, '') : s;
-}
-
-/** toSeconds converts humanizeDuration's argument (number, numeric string) as convertToFloat. */
-function toSeconds(v: unknown): number {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string') {
-    const n = Number(v.trim());
-    if (v.trim() === '' || Number.isNaN(n) && !/^[+-]?nan$/i.test(v.trim())) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
-    return n;
-  }
-  throw new Error(`can't convert ${typeof v} to float`);
-}
-
-/** humanizeDuration renders seconds as "1d 2h 3m 4s", "1.5s" or "250ms" as Prometheus' template function. */
-export function humanizeDuration(input: unknown): string {
-  let v = toSeconds(input);
-  if (!Number.isFinite(v)) return formatG4(v);
-  if (v === 0) return `${formatG4(v)}s`;
-  if (Math.abs(v) >= 1) {
-    let sign = '';
-    if (v < 0) {
-      sign = '-';
-      v = -v;
-    }
-    const total = Math.trunc(v);
-    const seconds = total % 60;
-    const minutes = Math.trunc(total / 60) % 60;
-    const hours = Math.trunc(total / 3600) % 24;
-    const days = Math.trunc(total / 86400);
-    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
-    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
-    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
-    return `${sign}${formatG4(v)}s`;
-  }
-  let prefix = '';
-  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
-    if (Math.abs(v) >= 1) break;
-    prefix = p;
-    v *= 1000;
-  }
-  return `${formatG4(v)}${prefix}s`;
-}
-
-/** goRegexp compiles an unanchored Go (RE2) pattern, throwing Go's panic text when it cannot. */
-function goRegexp(pattern: string, global: boolean): RegExp {
-  if (compileRE2(pattern) === undefined) throw new Error(`regexp: Compile(${JSON.stringify(pattern)}): error parsing regexp`);
-  const src = re2Source(pattern);
-  try {
-    return new RegExp(src, global ? 'gu' : 'u');
-  } catch {
-    return new RegExp(src, global ? 'g' : '');
-  }
-}
-
-/** expandGoTemplate expands Go's replacement syntax ($1, ${1}, $name, $$) for one match. */
-function expandGoTemplate(repl: string, subs: Array<string | undefined>, groups: Record<string, string | undefined>): string {
-  let out = '';
-  for (let i = 0; i < repl.length; i++) {
-    const c = repl[i] as string;
-    if (c !== '$') {
-      out += c;
-      continue;
-    }
-    if (repl[i + 1] === '$') {
-      out += '$';
-      i++;
-      continue;
-    }
-    let name: string | undefined;
-    let end = i;
-    if (repl[i + 1] === '{') {
-      const close = repl.indexOf('}', i + 2);
-      const inner = close < 0 ? '' : repl.slice(i + 2, close);
-      if (/^\w+$/.test(inner)) {
-        name = inner;
-        end = close;
-      }
-    } else {
-      const m = /^\w+/.exec(repl.slice(i + 1));
-      if (m !== null) {
-        name = m[0];
-        end = i + m[0].length;
-      }
-    }
-    if (name === undefined) {
-      out += '$';
-      continue;
-    }
-    out += /^\d+$/.test(name) ? (subs[Number(name)] ?? '') : (groups[name] ?? '');
-    i = end;
-  }
-  return out;
-}
-
-/** reReplaceAll replaces every match of pattern in text with repl (Go's Regexp.ReplaceAllString). */
-export function reReplaceAll(pattern: string, repl: string, text: string): string {
-  const re = goRegexp(pattern, true);
-  return text.replace(re, (...args: unknown[]) => {
-    const hasGroups = typeof args[args.length - 1] === 'object' && args[args.length - 1] !== undefined;
-    const groups = (hasGroups ? args[args.length - 1] : {}) as Record<string, string | undefined>;
-    const subs = args.slice(0, hasGroups ? args.length - 3 : args.length - 2) as Array<string | undefined>;
-    return expandGoTemplate(repl, subs, groups);
-  });
 }
 
 /** goQueryUnescape decodes as url.QueryUnescape ('+' is a space; bad escapes are errors). */
@@ -300,7 +43,8 @@ export function title(text: string): string {
 function toJsonValue(v: unknown): unknown {
   if (v instanceof KV) return v.toObject();
   if (v instanceof Date) return goTimeOf(v);
-  if (v instanceof GoTime) return formatGoLayout('2006-01-02T15:04:05.999999999Z07:00', v);
+  if (v instanceof GoTime) return v.toJSON();
+  if (v instanceof GoDuration) return Number(v.ns);
   if (Array.isArray(v)) return v.map(toJsonValue);
   if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
@@ -341,7 +85,8 @@ export const TEMPLATE_FUNCS: Readonly<Record<string, (...args: never[]) => unkno
   stringSlice: (...s: string[]) => s,
   date: (layout: string, t: TimeArg) => formatGoLayout(layout, t),
   tz: (name: string, t: TimeArg) => {
-    const zone = name === '' || name === 'UTC' ? 'UTC' : name === 'Local' ? 'UTC' : name;
+    // time.LoadLocation: "" and "UTC" are UTC, "Local" the process's zone, else an IANA name.
+    const zone = name === '' || name === 'UTC' ? 'UTC' : name === 'Local' ? localZone() : name;
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: zone });
     } catch {
@@ -349,10 +94,10 @@ export const TEMPLATE_FUNCS: Readonly<Record<string, (...args: never[]) => unkno
     }
     return new GoTime(msOf(t), zone);
   },
-  now: () => new Date(),
-  since: (t: TimeArg) => (Date.now() - msOf(t)) / 1000,
+  now: () => new GoTime(Date.now(), localZone()),
+  since: (t: TimeArg) => new GoDuration(BigInt(Math.round(Date.now() - msOf(t))) * 1_000_000n),
   humanizeDuration: (v: unknown) => humanizeDuration(v),
-  toDate: (layout: string, s: string) => parseGoLayout(layout, s) ?? new Date(-62135596800000),
+  toDate: (layout: string, s: string) => parseGoLayout(layout, s) ?? new GoTime(GO_ZERO_MS),
   mustToDate: (layout: string, s: string) => {
     const d = parseGoLayout(layout, s);
     if (d === undefined) throw new Error(`parsing time ${JSON.stringify(s)} as ${JSON.stringify(layout)}: cannot parse`);
@@ -377,37 +122,3 @@ export const TEMPLATE_FUNCS: Readonly<Record<string, (...args: never[]) => unkno
     return out;
   },
 };
-
-/** parseGoLayout parses the common numeric Go layouts (time.ParseInLocation in UTC); undefined when s does not match. */
-export function parseGoLayout(layout: string, s: string): Date | undefined {
-  const fields: Array<[string, string]> = [
-    ['2006', '(\\d{4})'],
-    ['01', '(\\d{2})'],
-    ['02', '(\\d{2})'],
-    ['15', '(\\d{2})'],
-    ['04', '(\\d{2})'],
-    ['05', '(\\d{2})'],
-  ];
-  let re = '';
-  const order: string[] = [];
-  let i = 0;
-  outer: while (i < layout.length) {
-    for (const [tok, pat] of fields) {
-      if (layout.startsWith(tok, i)) {
-        re += pat;
-        order.push(tok);
-        i += tok.length;
-        continue outer;
-      }
-    }
-    re += (layout[i] as string).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    i++;
-  }
-  const m = new RegExp(`^${re}$`).exec(s);
-  if (m === null) return undefined;
-  const v: Record<string, number> = { '2006': 1, '01': 1, '02': 1, '15': 0, '04': 0, '05': 0 };
-  order.forEach((tok, k) => (v[tok] = Number(m[k + 1])));
-  const d = new Date(Date.UTC(v['2006'] as number, (v['01'] as number) - 1, v['02'], v['15'], v['04'], v['05']));
-  if (d.getUTCMonth() !== (v['01'] as number) - 1) return undefined;
-  return d;
-}

@@ -15,4 +15,10 @@ test('the expander renders default and tenant templates over template.Data', asy
   t.equal(ex.text('{{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}', data), 'alertname=HighLatency severity=warning ');
   t.equal(ex.text('{{ .CommonLabels.severity }} {{ len .Alerts.Resolved }} {{ .Receiver }}', data), 'warning 0 team');
   t.throws(() => ex.text('{{ template "missing" . }}', data));
+  // StartsAt and EndsAt are Go time.Time values: methods, zones and Go's printing.
+  t.equal(
+    ex.text('{{ with index .Alerts 0 }}{{ .StartsAt.Format "2006-01-02 15:04:05" }} {{ .StartsAt.Unix }} {{ .EndsAt.IsZero }} {{ (tz "Europe/Berlin" .StartsAt).Format "15:04 MST" }} {{ .StartsAt }} {{ .EndsAt }}{{ end }}', data),
+    '2025-12-31 23:59:59 1767225599 true 00:59 CET 2025-12-31 23:59:59 +0000 UTC 0001-01-01 00:00:00 +0000 UTC',
+  );
+  t.equal(ex.text('{{ with index .Alerts 0 }}{{ humanizeDuration (.StartsAt.Sub .StartsAt) }} {{ date "Jan 2" .StartsAt }} {{ .StartsAt | toJson }}{{ end }}', data), '0s Dec 31 "2025-12-31T23:59:59Z"');
 });

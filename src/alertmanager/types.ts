@@ -16,6 +16,30 @@ export interface Alert {
   updatedAt: number;
   /** timeout is true when endsAt was not sent by the client but set from resolve_timeout. */
   timeout: boolean;
+  /**
+   * version counts the in-place updates of a stored alert (a re-sent alert
+   * updates the one object the store, its groups and the inhibitor share, so a
+   * flush tells a changed alert by its version, not by its identity).
+   */
+  version?: number;
+  /**
+   * groups are the aggregation groups holding the alert (one group, or an
+   * array when it matched several routes), set by the dispatcher so that a
+   * known alert is not routed again.
+   */
+  groups?: unknown;
+}
+
+/** sameLabelSet says whether two label sets hold the same pairs. */
+export function sameLabelSet(a: LabelSet, b: LabelSet): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
 }
 
 const SEP = 0xff;

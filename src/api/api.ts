@@ -31,6 +31,7 @@ import type { AdminApi } from '../admin/admin-api.js';
 import type { ConfigsApi } from '../configs/configs-api.js';
 import type { ProfilingApi } from '../ops/pprof.js';
 import type { OverridesExporter } from '../limits/overrides-exporter.js';
+import type { ProvisioningApi } from '../provisioning/http.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -69,6 +70,8 @@ export interface Api {
   profiling?: ProfilingApi;
   /** overridesExporter runs with -target=overrides-exporter. */
   overridesExporter?: OverridesExporter;
+  /** provisioning is Grafana's alerting provisioning API (an organisation is a tenant). */
+  provisioning?: ProvisioningApi;
 }
 
 /**
@@ -167,6 +170,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.configs !== undefined) registerConfigs(api, api.configs);
   if (api.profiling !== undefined) registerProfiling(api, api.profiling, links);
   if (api.overridesExporter !== undefined) registerOverridesExporter(api, api.overridesExporter, links);
+  if (api.provisioning !== undefined) registerProvisioning(api, api.provisioning);
   api.server.notFound();
   return links;
 }
@@ -498,4 +502,46 @@ function registerProfiling(api: Api, p: ProfilingApi, links: IndexLink[]): void 
 function registerOverridesExporter(api: Api, exporter: OverridesExporter, links: IndexLink[]): void {
   api.server.route('GET', '/overrides-exporter/ring', exporter.ringPage);
   links.push({ section: 'Overrides-exporter', href: '/overrides-exporter/ring', title: 'Ring status' });
+}
+
+function registerProvisioning(api: Api, p: ProvisioningApi): void {
+  const { server, config } = api;
+  // Grafana's alerting provisioning API: the organisation is the tenant; rules need the rules
+  // scopes, notification objects the alerts scopes. Handlers answer Grafana's JSON errors.
+  const rulesRead: RouteOptions = { before: authSingleTenant(config, 'rules:read'), errors: 'text' };
+  const rulesWrite: RouteOptions = { before: authSingleTenant(config, 'rules:write'), errors: 'text' };
+  const alertsRead: RouteOptions = { before: authSingleTenant(config, 'alerts:read'), errors: 'text' };
+  const alertsWrite: RouteOptions = { before: authSingleTenant(config, 'alerts:write'), errors: 'text' };
+  const base = '/api/v1/provisioning';
+  server.route('GET', `${base}/alert-rules`, p.getAlertRules, rulesRead);
+  server.route('POST', `${base}/alert-rules`, p.postAlertRule, rulesWrite);
+  server.route('GET', `${base}/alert-rules/export`, p.getAlertRulesExport, rulesRead);
+  server.route('GET', `${base}/alert-rules/:uid`, p.getAlertRule, rulesRead);
+  server.route('PUT', `${base}/alert-rules/:uid`, p.putAlertRule, rulesWrite);
+  server.route('DELETE', `${base}/alert-rules/:uid`, p.deleteAlertRule, rulesWrite);
+  server.route('GET', `${base}/alert-rules/:uid/export`, p.getAlertRuleExport, rulesRead);
+  server.route('GET', `${base}/folder/:folderUid/rule-groups/:group`, p.getRuleGroup, rulesRead);
+  server.route('PUT', `${base}/folder/:folderUid/rule-groups/:group`, p.putRuleGroup, rulesWrite);
+  server.route('DELETE', `${base}/folder/:folderUid/rule-groups/:group`, p.deleteRuleGroup, rulesWrite);
+  server.route('GET', `${base}/folder/:folderUid/rule-groups/:group/export`, p.getRuleGroupExport, rulesRead);
+  server.route('GET', `${base}/contact-points`, p.getContactPoints, alertsRead);
+  server.route('POST', `${base}/contact-points`, p.postContactPoint, alertsWrite);
+  server.route('GET', `${base}/contact-points/export`, p.getContactPointsExport, alertsRead);
+  server.route('PUT', `${base}/contact-points/:uid`, p.putContactPoint, alertsWrite);
+  server.route('DELETE', `${base}/contact-points/:uid`, p.deleteContactPoint, alertsWrite);
+  server.route('GET', `${base}/policies`, p.getPolicyTree, alertsRead);
+  server.route('PUT', `${base}/policies`, p.putPolicyTree, alertsWrite);
+  server.route('DELETE', `${base}/policies`, p.resetPolicyTree, alertsWrite);
+  server.route('GET', `${base}/policies/export`, p.getPolicyTreeExport, alertsRead);
+  server.route('GET', `${base}/templates`, p.getTemplates, alertsRead);
+  server.route('GET', `${base}/templates/:name`, p.getTemplate, alertsRead);
+  server.route('PUT', `${base}/templates/:name`, p.putTemplate, alertsWrite);
+  server.route('DELETE', `${base}/templates/:name`, p.deleteTemplate, alertsWrite);
+  server.route('GET', `${base}/mute-timings`, p.getMuteTimings, alertsRead);
+  server.route('POST', `${base}/mute-timings`, p.postMuteTiming, alertsWrite);
+  server.route('GET', `${base}/mute-timings/export`, p.getMuteTimingsExport, alertsRead);
+  server.route('GET', `${base}/mute-timings/:name`, p.getMuteTiming, alertsRead);
+  server.route('PUT', `${base}/mute-timings/:name`, p.putMuteTiming, alertsWrite);
+  server.route('DELETE', `${base}/mute-timings/:name`, p.deleteMuteTiming, alertsWrite);
+  server.route('GET', `${base}/mute-timings/:name/export`, p.getMuteTimingExport, alertsRead);
 }

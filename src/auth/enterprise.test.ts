@@ -45,7 +45,7 @@ t.test('enterprise auth', { skip }, async (t) => {
   t.same(printed, [`Token created: ${adminToken}\n`]);
   await t.rejects(runTokengen(defaultConfig({ ...flags, 'tokengen.token-file': tokenFile, 'log.level': 'warn' }), () => undefined), /EEXIST/, 'never overwrites the token file');
 
-  const srv = await startTestServer({ ...flags, 'auth.type': 'enterprise', 'auth.token-cache-ttl': 300, 'tenant-federation.enabled': true });
+  const srv = await startTestServer({ ...flags, 'auth.type': 'enterprise', 'auth.token-cache-ttl': 300, 'tenant-federation.enabled': true, 'querier.cardinality-analysis-enabled': true });
   t.teardown(() => srv.close());
   const admin = new AdminClient(srv.port, adminToken);
   await admin.instance(A);
@@ -232,13 +232,21 @@ t.test('enterprise auth', { skip }, async (t) => {
     t.equal(ex.status, 200);
     t.notOk(ex.body.includes('hidden'), 'exemplars of hidden series');
 
-    const card = await httpRequest(srv.port, `/prometheus/api/v1/cardinality/label_values?${q({ 'label_names[]': 'env' })}`, { headers: auth });
-    if (card.status === 200) {
-      t.notOk(card.body.includes('hidden-value'));
-      t.match(jsonOf(card), { series_count_total: Number });
-    } else {
-      t.equal(card.status, 400, 'cardinality analysis disabled for the tenant');
-    }
+    // Cardinality: counts and values of the visible series only.
+    const visibleAll = jsonOf<{ data: unknown[] }>(await httpRequest(srv.port, `/prometheus/api/v1/series?${q({ 'match[]': '{__name__=~".+"}', start: '0', end: String(Date.now() / 1000 + 60) })}`, { headers: auth })).data.length;
+    const card = await httpRequest(srv.port, `/prometheus/api/v1/cardinality/label_values?${q({ 'label_names[]': 'secret' })}`, { headers: auth });
+    t.equal(card.status, 200, card.body);
+    t.notOk(card.body.includes('hidden-value'), 'values of hidden series');
+    t.equal(jsonOf<{ series_count_total: number }>(card).series_count_total, visibleAll, 'series_count_total counts the visible series');
+    const fullCard = jsonOf<{ series_count_total: number }>(await httpRequest(srv.port, `/prometheus/api/v1/cardinality/label_values?${q({ 'label_names[]': 'secret' })}`, { headers: full }));
+    t.ok(fullCard.series_count_total > visibleAll, 'the full token counts more');
+    const cardNames = await httpRequest(srv.port, '/prometheus/api/v1/cardinality/label_names', { headers: auth });
+    t.equal(cardNames.status, 200);
+    t.notOk(cardNames.body.includes('"secret"'), 'label names of hidden series');
+    t.ok(cardNames.body.includes('"team"'));
+    const active = await httpRequest(srv.port, `/prometheus/api/v1/cardinality/active_series?${q({ selector: '{__name__=~"lbac_.*"}' })}`, { headers: auth });
+    t.equal(active.status, 200);
+    t.notOk(active.body.includes('hidden'), 'active series of hidden series');
 
     const rr = await postRemoteRead(
       `http://127.0.0.1:${srv.port}/prometheus/api/v1/read`,
@@ -281,5 +289,52 @@ t.test('enterprise auth', { skip }, async (t) => {
     );
     const fedSeries = jsonOf<{ data: Array<Record<string, string>> }>(await httpRequest(srv.port, `/prometheus/api/v1/series?${q({ 'match[]': 'lbac_req', ...r })}`, { headers: fed })).data;
     t.same(fedSeries.map((s) => `${s['__tenant_id__']}/${s['env']}`).sort(), [`${A}/prod`, `${B}/dev`].sort());
+  });
+
+  await t.test('user stats count the visible series; rules and alerts are not filtered (as GEM)', async (t) => {
+    const C = `ent-c-${run}`;
+    await admin.instance(C);
+    await admin.policy('c-rw', ['metrics:read', 'metrics:write', 'rules:read', 'rules:write'], [{ instance: C, cluster: CLUSTER }]);
+    await admin.policy('c-prod', ['metrics:read', 'rules:read', 'alerts:read'], [{ instance: C, cluster: CLUSTER, label_policies: [{ selector: [{ type: 'EQ', name: 'env', value: 'prod' }] }] }]);
+    const cRw = basic(C, await admin.token('c-rw-token', 'c-rw'));
+    const cProd = basic(C, await admin.token('c-prod-token', 'c-prod'));
+    // Recent samples (inside the one-minute window): 3 of a visible series, 4 of a hidden one each of two.
+    const now = Date.now();
+    const recent = (n: number): Array<[number, number]> => Array.from({ length: n }, (_, i) => [now - 40_000 + i * 5_000, i]);
+    t.equal(
+      (
+        await push(cRw, [
+          { labels: [['__name__', 'stats_req'], ['env', 'prod']], samples: recent(3) },
+          { labels: [['__name__', 'stats_req'], ['env', 'dev']], samples: recent(4) },
+          { labels: [['__name__', 'stats_other'], ['env', 'dev']], samples: recent(4) },
+        ])
+      ).status,
+      200,
+    );
+    type Stats = { ingestionRate: number; numSeries: number; APIIngestionRate: number; RuleIngestionRate: number };
+    for (const path of ['/api/v1/user_stats', '/api/prom/user_stats']) {
+      const limited = await httpRequest(srv.port, path, { headers: cProd });
+      t.equal(limited.status, 200, `${path}: ${limited.body}`);
+      const s = jsonOf<Stats>(limited);
+      t.equal(s.numSeries, 1, `${path}: only the visible series is counted`);
+      t.equal(s.ingestionRate, 3 / 60, `${path}: the visible series' samples per second over the last minute`);
+      t.equal(s.APIIngestionRate + s.RuleIngestionRate, s.ingestionRate);
+      const whole = jsonOf<Stats>(await httpRequest(srv.port, path, { headers: cRw }));
+      t.equal(whole.numSeries, 3, `${path}: a token without label policies sees the tenant's figures`);
+    }
+    t.equal((await httpRequest(srv.port, '/api/v1/user_stats', { headers: basic(C, aRead) })).status, 403, 'no realm for the instance');
+
+    // Rules: GEM applies no label policy to the ruler's HTTP API (its docs: listing rule groups
+    // returns all of the tenant's groups); the series rules write are filtered when queried.
+    const group = 'name: g1\nrules:\n  - record: dev_job:stats_req:sum\n    expr: sum(stats_req{env="dev"})\n    labels:\n      env: dev\n';
+    const posted = await httpRequest(srv.port, '/prometheus/config/v1/rules/ns1', { method: 'POST', headers: { ...cRw, 'Content-Type': 'application/yaml' }, body: group });
+    t.equal(posted.status, 202, posted.body);
+    const listed = await httpRequest(srv.port, '/prometheus/config/v1/rules', { headers: cProd });
+    t.equal(listed.status, 200);
+    t.match(listed.body, /dev_job:stats_req:sum/, 'the rules config API lists every rule of the tenant');
+    const api = await httpRequest(srv.port, '/prometheus/api/v1/rules', { headers: cProd });
+    t.equal(api.status, 200);
+    t.match(api.body, /dev_job:stats_req:sum/, '/api/v1/rules lists every rule of the tenant');
+    t.equal((await httpRequest(srv.port, '/prometheus/config/v1/rules/ns1', { method: 'POST', headers: { ...cProd, 'Content-Type': 'application/yaml' }, body: group })).status, 403, 'rules:write is still needed');
   });
 });

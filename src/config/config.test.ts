@@ -71,6 +71,8 @@ t.test('bad flags name themselves', async (t) => {
   fails(['-validation.past-grace-period=ten'], 'invalid value "ten" for flag -validation.past-grace-period');
   fails(['-distributor.ingestion-rate-limit=fast'], 'invalid value "fast" for flag -distributor.ingestion-rate-limit');
   fails(['-target=everything'], 'invalid value "everything" for flag -target');
+  fails(['-target=all,everything'], 'invalid value "all,everything" for flag -target');
+  t.equal(parseArgs(['-target=all,alertmanager']).get('target'), 'all,alertmanager', 'comma-separated targets, each a module');
   fails(['-log.level=loud'], 'invalid value "loud" for flag -log.level');
   fails(['-server.http-listen-port'], 'flag needs an argument: -server.http-listen-port');
   fails(['stray'], 'unexpected argument: stray');

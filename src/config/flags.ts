@@ -21,6 +21,8 @@ export interface FlagDef {
   secret?: boolean;
   /** choices restricts a string flag to these values. */
   choices?: readonly string[];
+  /** csv marks a string flag holding comma-separated values, each of which must be one of choices. */
+  csv?: boolean;
   /** list marks a string flag holding a comma-separated list: a YAML sequence in the config file and in /config. */
   list?: boolean;
 }
@@ -92,7 +94,7 @@ const CORTEX_FLAGS: readonly FlagDef[] = [
 /** FLAGS lists every flag the server understands. */
 export const FLAGS: readonly FlagDef[] = [
   { name: 'config.file', type: 'string', default: '', help: 'YAML file with the configuration; flags given on the command line win over it.' },
-  { name: 'target', yaml: 'target', type: 'string', default: 'all', choices: TARGETS, help: 'Which components this process runs, comma-separated (all = monolithic).' },
+  { name: 'target', yaml: 'target', type: 'string', default: 'all', choices: TARGETS, csv: true, help: 'Which components this process runs, comma-separated (all = monolithic, without the alertmanager: add it as -target=all,alertmanager).' },
   {
     name: 'auth.multitenancy-enabled',
     yaml: 'multitenancy_enabled',
@@ -635,7 +637,16 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'alertmanager-storage.backend', yaml: 'alertmanager_storage.backend', type: 'string', default: 'filesystem', choices: ['s3', 'filesystem'], help: 'Where tenants\' Alertmanager configurations and state are stored: filesystem or s3.' },
   { name: 'alertmanager-storage.filesystem.dir', yaml: 'alertmanager_storage.filesystem.dir', type: 'string', default: 'alertmanager', help: 'Directory of the filesystem backend.' },
   { name: 'alertmanager-storage.s3.bucket-name', yaml: 'alertmanager_storage.s3.bucket_name', type: 'string', default: '', help: 'S3 bucket of the s3 backend (the other S3 settings are -blocks-storage.s3.*).' },
-  { name: 'alertmanager-storage.s3.endpoint', yaml: 'alertmanager_storage.s3.endpoint', type: 'string', default: '', help: 'S3 endpoint of the s3 backend; empty: -blocks-storage.s3.endpoint.' },
+  { name: 'alertmanager-storage.s3.endpoint', yaml: 'alertmanager_storage.s3.endpoint', type: 'string', default: '', help: 'S3 endpoint of the s3 backend; empty: -blocks-storage.s3.endpoint.' },  // Grafana alerting provisioning (no Mimir equivalent: Grafana reads provisioning/alerting/ the same way).
+  {
+    name: 'grafana-provisioning.alerting-dir',
+    yaml: 'grafana_provisioning.alerting_dir',
+    type: 'string',
+    default: '',
+    help: 'Directory of Grafana alerting provisioning files (<dir>/<tenant>/*.yaml|json|tf), applied to each tenant at start with provenance "file"; empty: none.',
+  },
+  { name: 'grafana-provisioning.base-interval', yaml: 'grafana_provisioning.base_interval', type: 'duration', default: 10_000, help: 'Base interval of the Grafana rule scheduler: rule group intervals must be multiples of it (Grafana\'s unified_alerting.base_interval).' },
+  { name: 'grafana-provisioning.evaluation-enabled', yaml: 'grafana_provisioning.evaluation_enabled', type: 'bool', default: true, help: 'Evaluate provisioned Grafana alert rules and deliver their notifications through the provisioned policy tree.' },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

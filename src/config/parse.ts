@@ -52,11 +52,19 @@ export function parseFlagText(def: FlagDef, text: string): FlagValue {
     case 'duration':
       return parseDuration(text);
     case 'string':
-      if (def.choices !== undefined && !def.choices.includes(text)) {
+      if (def.choices !== undefined && !choiceOk(def, text)) {
         throw new Error(`unrecognised value, expected one of: ${def.choices.join(', ')}`);
       }
       return text;
   }
+}
+
+/** choiceOk says whether a value is one of the flag's choices (each of its comma-separated values for csv flags). */
+function choiceOk(def: FlagDef, text: string): boolean {
+  const choices = def.choices ?? [];
+  if (def.csv !== true) return choices.includes(text);
+  const parts = text.split(',').map((p) => p.trim());
+  return parts.length > 0 && parts.every((p) => choices.includes(p));
 }
 
 interface FlagOccurrence {
@@ -200,7 +208,7 @@ function yamlValue(def: FlagDef, node: unknown): FlagValue {
     case 'string': {
       if (v === null) return '';
       const s = String(v);
-      if (def.choices !== undefined && !def.choices.includes(s)) {
+      if (def.choices !== undefined && !choiceOk(def, s)) {
         return `\0invalid value "${s}" for ${def.yaml}: expected one of: ${def.choices.join(', ')}`;
       }
       return s;

@@ -4,12 +4,19 @@
 // client accepts it). Rates are exponentially weighted moving averages of
 // the samples each tenant got stored, as Mimir's ingester keeps them
 // (alpha 0.2, recomputed every -ingester.rate-update-period).
+//
+// A reader limited by label policies (enterprise auth, LBAC) gets figures
+// computed from the series it may see only: numSeries counts the visible
+// in-memory series, and the rates are the visible series' samples per second
+// over the last minute (by sample time; the per-tenant EWMAs cannot be split
+// by series), divided between API and rule ingestion in the tenant's current
+// proportion.
 
 import { escapeHtml, page } from '../ops/pages.js';
 import { formatGoTime } from './ha-tracker.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
-import type { HeadStatsSource } from '../storage/native.js';
+import type { HeadStatsSource, LabelMatcher, VisibleStatsSource } from '../storage/native.js';
 
 /** EWMA_ALPHA is the weight of the newest interval (Mimir's ingestion rate EWMA). */
 const EWMA_ALPHA = 0.2;
@@ -97,6 +104,9 @@ export interface UserStats {
   RuleIngestionRate: number;
 }
 
+/** VISIBLE_RATE_WINDOW_MS is the window a limited reader's ingestion rate is computed over. */
+export const VISIBLE_RATE_WINDOW_MS = 60_000;
+
 /** UserIdStats is a UserStats with its tenant, as /distributor/all_user_stats lists them. */
 export type UserIdStats = { userID: string } & UserStats;
 
@@ -107,6 +117,9 @@ export class UserStatsApi {
     private readonly heads: HeadStatsSource,
     /** ruleRates are the samples the ruler stored per tenant (its recording rules and ALERTS). */
     private readonly ruleRates?: IngestionRates,
+    /** visible answers for readers limited by label policies (without it they get zeros). */
+    private readonly visible?: VisibleStatsSource,
+    private readonly now: () => number = Date.now,
   ) {}
 
   private series(): Map<string, number> {
@@ -128,9 +141,25 @@ export class UserStatsApi {
     return out;
   }
 
-  /** userStats answers GET /api/v1/user_stats for the request tenant. */
+  /**
+   * visibleStatsFor is statsFor computed from the series matching one of selectors only (a
+   * token's label policies): nothing in it counts a hidden series.
+   */
+  visibleStatsFor(tenant: string, selectors: LabelMatcher[][]): UserStats {
+    const v = this.visible;
+    if (v === undefined) return { ingestionRate: 0, numSeries: 0, APIIngestionRate: 0, RuleIngestionRate: 0 };
+    const now = this.now();
+    const rate = v.visibleSamples(tenant, selectors, now - VISIBLE_RATE_WINDOW_MS, now) / (VISIBLE_RATE_WINDOW_MS / 1000);
+    const api = this.rates.rate(tenant);
+    const rule = this.ruleRates?.rate(tenant) ?? 0;
+    const ruleShare = api + rule > 0 ? rule / (api + rule) : 0;
+    return { ingestionRate: rate, numSeries: v.visibleSeries(tenant, selectors), APIIngestionRate: rate * (1 - ruleShare), RuleIngestionRate: rate * ruleShare };
+  }
+
+  /** userStats answers GET /api/v1/user_stats for the request tenant (its visible series for a token with label policies). */
   readonly userStats = (req: Request, res: Response): void => {
-    res.json(200, JSON.stringify(this.statsFor(req.tenant, this.series())));
+    const selectors = req.visibility?.[req.tenant];
+    res.json(200, JSON.stringify(selectors === undefined ? this.statsFor(req.tenant, this.series()) : this.visibleStatsFor(req.tenant, selectors)));
   };
 
   /** allUserStats answers GET /distributor/all_user_stats: HTML, or JSON when the first Accept asks for json. */

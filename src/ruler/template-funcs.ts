@@ -12,8 +12,8 @@
 // are run, and it is executed again with their results, at most
 // MAX_QUERY_ROUNDS times.
 
-import { sprintf } from '../compat/gofmt.js';
 import type { Labels } from '../promql/engine/types.js';
+import { convertToFloat, floatToTimeSeconds, formatG, goRegexp, goTimeString, humanize, humanize1024, humanizeDuration, humanizeTimestamp, reReplaceAll } from '../template/humanize.js';
 import { SafeHtml, Template, goStringMap, goStruct, queryEscape, type FuncMap } from '../template/index.js';
 import type { Sample } from './eval-io.js';
 import type { Expander, TemplateData } from './rules.js';
@@ -24,139 +24,6 @@ const MAX_QUERY_ROUNDS = 4;
 
 /** DEFS are the convenience variables Prometheus puts in front of every alert template. */
 const DEFS = '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}';
-
-/** formatG is Go's fmt %.4g, as Prometheus's humanize functions print. */
-export function formatG(v: number): string {
-  return sprintf('%.4g', [v]);
-}
-
-/** convertToFloat is prometheus/common's ConvertToFloat over the values templates see. */
-export function convertToFloat(i: unknown): number {
-  if (typeof i === 'number') return i;
-  if (typeof i === 'bigint') return Number(i);
-  if (typeof i === 'string') {
-    const s = i.trim();
-    if (/^[+-]?(inf|infinity)$/i.test(s)) return s.startsWith('-') ? -Infinity : Infinity;
-    if (/^nan$/i.test(s)) return NaN;
-    if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s) && !/^0[xX][0-9a-fA-F]+$/.test(s)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(i)}: invalid syntax`);
-    return Number(s);
-  }
-  throw new Error(`can't convert ${goTypeName(i)} to float`);
-}
-
-function goTypeName(i: unknown): string {
-  if (i === null || i === undefined) return '<nil>';
-  if (typeof i === 'boolean') return 'bool';
-  if (Array.isArray(i)) return '[]interface {}';
-  return 'map[string]interface {}';
-}
-
-/** goTimeString is Go's Time.String() for a UTC time: "2006-01-02 15:04:05.999999999 +0000 UTC". */
-export function goTimeString(seconds: number): string {
-  const ns = BigInt(Math.trunc(seconds * 1e9));
-  const ms = Number(ns / 1_000_000n);
-  let frac = Number(((ns % 1_000_000_000n) + 1_000_000_000n) % 1_000_000_000n);
-  const iso = new Date(Math.floor(ms / 1000) * 1000).toISOString();
-  let out = `${iso.slice(0, 10)} ${iso.slice(11, 19)}`;
-  if (frac !== 0) {
-    let digits = String(frac).padStart(9, '0');
-    digits = digits.replace(/0+$/, '');
-    out += '.' + digits;
-    frac = 0;
-  }
-  return `${out} +0000 UTC`;
-}
-
-function floatToTimeSeconds(v: number): number {
-  if (Number.isNaN(v) || !Number.isFinite(v)) throw new Error('value is NaN or Inf');
-  if (Math.abs(v * 1e9) > 9.223372036854776e18) throw new Error(`${v} cannot be represented as a nanoseconds timestamp since it overflows int64`);
-  return v;
-}
-
-/** humanize is Prometheus's humanize: SI prefixes, 4 significant digits. */
-export function humanize(i: unknown): string {
-  let v = convertToFloat(i);
-  if (v === 0 || !Number.isFinite(v)) return formatG(v);
-  let prefix = '';
-  if (Math.abs(v) >= 1) {
-    for (const p of ['k', 'M', 'G', 'T', 'P', 'E', 'Z', 'Y']) {
-      if (Math.abs(v) < 1000) break;
-      prefix = p;
-      v /= 1000;
-    }
-    return formatG(v) + prefix;
-  }
-  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
-    if (Math.abs(v) >= 1) break;
-    prefix = p;
-    v *= 1000;
-  }
-  return formatG(v) + prefix;
-}
-
-/** humanize1024 is Prometheus's humanize1024: binary prefixes. */
-export function humanize1024(i: unknown): string {
-  let v = convertToFloat(i);
-  if (Math.abs(v) <= 1 || !Number.isFinite(v)) return formatG(v);
-  let prefix = '';
-  for (const p of ['ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'Zi', 'Yi']) {
-    if (Math.abs(v) < 1024) break;
-    prefix = p;
-    v /= 1024;
-  }
-  return formatG(v) + prefix;
-}
-
-/** humanizeDuration is prometheus/common's HumanizeDuration. */
-export function humanizeDuration(i: unknown): string {
-  let v = convertToFloat(i);
-  if (!Number.isFinite(v)) return formatG(v);
-  if (v === 0) return `${formatG(v)}s`;
-  if (Math.abs(v) >= 1) {
-    let sign = '';
-    if (v < 0) {
-      sign = '-';
-      v = -v;
-    }
-    const d = Math.trunc(v);
-    const seconds = d % 60;
-    const minutes = Math.trunc(d / 60) % 60;
-    const hours = Math.trunc(d / 3600) % 24;
-    const days = Math.trunc(d / 86400);
-    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
-    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
-    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
-    return `${sign}${formatG(v)}s`;
-  }
-  let prefix = '';
-  for (const p of ['m', 'u', 'n', 'p', 'f', 'a', 'z', 'y']) {
-    if (Math.abs(v) >= 1) break;
-    prefix = p;
-    v *= 1000;
-  }
-  return `${formatG(v)}${prefix}s`;
-}
-
-/** humanizeTimestamp is prometheus/common's HumanizeTimestamp. */
-export function humanizeTimestamp(i: unknown): string {
-  const v = convertToFloat(i);
-  if (!Number.isFinite(v)) return formatG(v);
-  return goTimeString(floatToTimeSeconds(v));
-}
-
-/** goRegexp compiles an RE2 pattern for JavaScript (unanchored, as Go's MatchString and ReplaceAllString). */
-function goRegexp(pattern: string, flags = ''): RegExp {
-  return new RegExp(pattern.replace(/\(\?P</g, '(?<'), flags);
-}
-
-/** expandGoReplacement turns Go's $1 / ${name} replacement syntax into JavaScript's. */
-function goReplacement(repl: string): string {
-  return repl.replace(/\$\$|\$\{(\w+)\}|\$(\w+)/g, (m, braced: string | undefined, bare: string | undefined) => {
-    if (m === '$$') return '$$';
-    const name = braced ?? bare!;
-    return /^\d+$/.test(name) ? `$${name}` : `$<${name}>`;
-  });
-}
 
 function splitHostPort(hostPort: string): [string, string] | undefined {
   const m = /^\[([^\]]*)\]:(\d*)$/.exec(hostPort) ?? /^([^:]*):(\d*)$/.exec(hostPort);
@@ -195,9 +62,9 @@ export function templateFuncs(ctx: FuncContext): FuncMap {
     value: (s: TemplateSample) => s.Value,
     strvalue: (s: TemplateSample) => s.Labels.__value__ ?? '',
     args: (...args: unknown[]) => Object.fromEntries(args.map((a, i) => [`arg${i}`, a])),
-    reReplaceAll: (pattern: string, repl: string, text: string) => text.replace(goRegexp(pattern, 'g'), goReplacement(repl)),
+    reReplaceAll: (pattern: string, repl: string, text: string) => reReplaceAll(pattern, repl, text),
     safeHtml: (text: string) => new SafeHtml(text),
-    match: (pattern: string, text: string) => goRegexp(pattern).test(text),
+    match: (pattern: string, text: string) => goRegexp(pattern, false).test(text),
     title: (s: string) => s.replace(/(^|[^\p{L}\p{N}'])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase()),
     toUpper: (s: string) => s.toUpperCase(),
     toLower: (s: string) => s.toLowerCase(),
@@ -305,6 +172,9 @@ export const templateCheck: TemplateCheck = (alertName, text) => {
   const funcs = templateFuncs({ tsMs: 0, externalURL: '', lookup: () => [] });
   new Template(`__alert_${alertName}`, { funcs, missingKey: 'zero' }).parse(DEFS + text);
 };
+
+/** The humanize helpers, re-exported for the ruler's callers and tests. */
+export { convertToFloat, formatG, goTimeString, humanize, humanize1024, humanizeDuration, humanizeTimestamp };
 
 /** Labels re-exported for callers building template data. */
 export type { Labels };

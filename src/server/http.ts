@@ -152,7 +152,11 @@ export class HttpServer {
     let request: Request;
     try {
       const headers = new Map<string, string>();
-      req.forEach((k, v) => headers.set(k, v));
+      // A header sent more than once reads as its first value, as Go's Header.Get (clients such as
+      // go-openapi send one Accept header per media type).
+      req.forEach((k, v) => {
+        if (!headers.has(k)) headers.set(k, v);
+      });
       const params: Record<string, string> = {};
       paramNames.forEach((name, i) => {
         params[name] = unescapeComponent(req.getParameter(i));

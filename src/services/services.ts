@@ -35,17 +35,20 @@ export class ServiceManager {
   }
 }
 
-/** modulesForTarget lists the services -target starts. */
+/** targetList splits -target into its modules, in order, without duplicates ("all,alertmanager" -> ["all", "alertmanager"]). */
+export function targetList(target: string): string[] {
+  return [...new Set(target.split(',').map((t) => t.trim()).filter((t) => t !== ''))];
+}
+
+/**
+ * modulesForTarget lists the services -target starts. As Mimir, `all` is the
+ * monolithic set without the alertmanager; `-target=all,alertmanager` adds it.
+ */
 export function modulesForTarget(target: string): string[] {
-  switch (target) {
-    case 'all':
-      return ['server', 'distributor', 'ingester', 'querier', 'store-gateway'];
-    case 'distributor':
-    case 'ingester':
-    case 'querier':
-    case 'store-gateway':
-      return ['server', target];
-    default:
-      return ['server', target];
+  const out = ['server'];
+  for (const t of targetList(target)) {
+    const mods = t === 'all' ? ['distributor', 'ingester', 'querier', 'store-gateway'] : [t];
+    for (const m of mods) if (!out.includes(m)) out.push(m);
   }
+  return out;
 }

@@ -490,11 +490,59 @@ export interface NativeBinding {
     maxSamples?: number,
   ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number };
   /**
+   * selectRangeAggregate is selectRange followed by the aggregation op (sum, avg, count, min, max,
+   * group, stddev, stdvar) of its series grouped by grouping (in the order given; with without: by
+   * every label but those and __name__), computed as the engine computes it: only the groups cross
+   * the boundary, in order of first appearance among the series sorted by labels. metricNames
+   * (when asked) are the distinct metric names of the series with a value. Throws as selectRange.
+   */
+  selectRangeAggregate?(
+    tenant: string,
+    matchers: LabelMatcher[],
+    mintMs: number,
+    maxtMs: number,
+    fn: string,
+    evalTimes: Float64Array,
+    rangeMs: number,
+    op: string,
+    without: boolean,
+    grouping: string[],
+    metricNames: boolean,
+    visibility?: LabelMatcher[][],
+    maxSamples?: number,
+  ): NativeAggregate;
+  /**
+   * selectInstantAggregate is selectSamples then instantKernel (lookbackMs) followed by the
+   * aggregation as selectRangeAggregate; samples counts the series' cells with a value.
+   */
+  selectInstantAggregate?(
+    tenant: string,
+    matchers: LabelMatcher[],
+    mintMs: number,
+    maxtMs: number,
+    evalTimes: Float64Array,
+    lookbackMs: number,
+    op: string,
+    without: boolean,
+    grouping: string[],
+    visibility?: LabelMatcher[][],
+    maxSamples?: number,
+  ): NativeAggregate;
+  /**
    * encodeMatrixJson returns prefix + `{"resultType":"matrix","result":[...]}` + suffix as bytes:
    * metrics are the series' label objects as JSON joined by newlines, series i owns points
    * offsets[i]..offsets[i+1] of timestamps (ms) and values (encoded as Prometheus's API does).
    */
   encodeMatrixJson(prefix: string, metrics: string, offsets: Uint32Array, timestamps: Float64Array, values: Float64Array, suffix: string): Buffer;
+}
+
+/** NativeAggregate is the answer of the fused aggregations: group i has cells i * nSteps + step. */
+export interface NativeAggregate {
+  labelsJson: string;
+  values: Float64Array;
+  present: Uint8Array;
+  samples: number;
+  metricNames: string[];
 }
 
 let binding: NativeBinding | undefined;
@@ -666,6 +714,24 @@ export interface CardinalitySource {
   labelNamesCardinality(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number, visibility?: LabelMatcher[][]): CardinalityAnswer;
   labelValuesCardinality(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, visibility?: LabelMatcher[][]): string;
   activeSeries(tenant: string, matchers: LabelMatcher[], sinceMs: number, visibility?: LabelMatcher[][]): string;
+}
+
+/** VisibleStatsSource counts what a reader limited by label policies (LBAC) may see of a tenant. */
+export interface VisibleStatsSource {
+  /** visibleSeries is the number of the tenant's in-memory series matching one of the selectors. */
+  visibleSeries(tenant: string, selectors: LabelMatcher[][]): number;
+  /** visibleSamples is the number of samples with mintMs <= t <= maxtMs of those series (head and blocks). */
+  visibleSamples(tenant: string, selectors: LabelMatcher[][], mintMs: number, maxtMs: number): number;
+}
+
+/** nativeVisibleStats counts visible series (the cardinality count) and samples (a selection) in the native core. */
+export function nativeVisibleStats(): VisibleStatsSource {
+  const b = loadNative();
+  const card = nativeCardinality();
+  return {
+    visibleSeries: (tenant, selectors) => (JSON.parse(card.labelValuesCardinality(tenant, [], [], null, 0, selectors)) as { series_count_total: number }).series_count_total,
+    visibleSamples: (tenant, selectors, mintMs, maxtMs) => b.selectSamples(tenant, [], mintMs, maxtMs, undefined, selectors).timestamps.length,
+  };
 }
 
 /** nativeHaTracker adapts the binding's HA tracker export (throws when the binding predates it). */

@@ -12,7 +12,7 @@ export interface TestServer extends RunningServer {
   dir: string;
 }
 
-/** startTestServer starts a server on 127.0.0.1:0 with flag overrides. */
+/** startTestServer starts a server on 127.0.0.1:0 with flag overrides (default -target=all,alertmanager). */
 export async function startTestServer(overrides: Record<string, string | number | boolean> = {}, deps: ServerDeps = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mimir-test-'));
   const config = defaultConfig({
@@ -27,6 +27,8 @@ export async function startTestServer(overrides: Record<string, string | number 
     'ruler-storage.filesystem.dir': join(dir, 'ruler'),
     'alertmanager.storage.path': join(dir, 'alertmanager-data'),
     'alertmanager-storage.filesystem.dir': join(dir, 'alertmanager'),
+    // The monolithic set plus the alertmanager (Mimir's `all` leaves it out), so every API answers in tests.
+    target: 'all,alertmanager',
     ...overrides,
   });
   const server = await startServer(config, deps);

@@ -76,6 +76,8 @@ function canonical(bodies: Array<Record<string, any>>): string[] {
         commonAnnotations: b.commonAnnotations,
         version: b.version,
         truncatedAlerts: b.truncatedAlerts,
+        notification_reason: b.notification_reason,
+        routeLabels: b.routeLabels,
         alerts: (b.alerts as Array<Record<string, any>>).map((a) => ({ status: a.status, labels: a.labels, annotations: a.annotations, generatorURL: a.generatorURL, fingerprint: a.fingerprint })),
       }),
     )

@@ -1,7 +1,7 @@
 // alertmanager-notifiers-differential.test.ts (peer suite): a real
 // Alertmanager 0.35 and our integrations notify the same alert group through
 // slack, pagerduty, opsgenie, discord, msteams, msteamsv2, webex, telegram,
-// victorops, wechat, rocketchat, jira and sns, each pointed at a local sink;
+// victorops, wechat, rocketchat, jira, mattermost, incidentio and sns, each pointed at a local sink;
 // the request bodies (and the deterministic headers) must be identical. Our
 // side renders its default templates (templates/default-tmpl.ts) with Go's
 // own text/template and html/template (test/fixtures/gotmpl), so the check
@@ -80,6 +80,16 @@ function receivers(base: string): Record<string, Array<Record<string, unknown>>>
     wechat_configs: [{ api_url: `${base}/wx/`, api_secret: 'sec', corp_id: 'corp', to_user: '@all' }],
     rocketchat_configs: [{ api_url: `${base}/rc`, token: 'rct', token_id: 'rcid', channel: '#ops' }],
     jira_configs: [{ api_url: `${base}/jira/rest/api/2`, project: 'OPS', issue_type: 'Bug', labels: ['am'] }],
+    mattermost_configs: [
+      {
+        webhook_url: `${base}/mm`,
+        channel: 'ops',
+        priority: { priority: 'URGENT', requested_ack: true, persistent_notifications: true },
+        props: { card: 'card {{ .Status }}' },
+        fields: [{ title: 'severity', value: '{{ .CommonLabels.severity }}{{ .GroupLabels.alertname }}', short: true }],
+      },
+    ],
+    incidentio_configs: [{ url: `${base}/iio`, alert_source_token: 'tok', max_alerts: 1, metadata: { team: '{{ .CommonLabels.job }}', env: 'prod' } }],
     sns_configs: [{ api_url: `${base}/sns/`, topic_arn: 'arn:aws:sns:eu-west-1:1:alerts', sigv4: { region: 'eu-west-1', access_key: 'AKID', secret_key: 'SECRET' }, attributes: { env: 'prod' } }],
   };
 }
@@ -102,8 +112,8 @@ function goExpander(bin: string, defaultsFile: string): NotifyContext['expand'] 
         Status: a.Status,
         Labels: a.Labels.toObject(),
         Annotations: a.Annotations.toObject(),
-        StartsAt: a.StartsAt.toISOString(),
-        EndsAt: a.EndsAt.toISOString(),
+        StartsAt: new Date(a.StartsAt.ms).toISOString(),
+        EndsAt: new Date(a.EndsAt.ms).toISOString(),
         GeneratorURL: a.GeneratorURL,
         Fingerprint: a.Fingerprint,
       })),
@@ -185,6 +195,8 @@ t.test('integrations send what Alertmanager 0.35 sends', { skip: skipUnless(ALER
       signal: new AbortController().signal,
       expand,
       logger: new Logger(),
+      // Alertmanager's one notification of this group is its first.
+      reason: 'first notification',
     };
     for (const [key, entries] of Object.entries(receivers(ours.url))) {
       const def = integrationFor(key);

@@ -20,7 +20,7 @@ use crate::head::{self, write_owned_labels_json, Head, SelectedSamples, TooManyS
 use crate::index::Matcher;
 
 pub mod select_range;
-pub use select_range::{select_range, SelectRangeError};
+pub use select_range::{select_range, select_rows_aggregate, SelectRangeError};
 
 /// BlockRegistry maps each tenant to its open queryable blocks.
 #[derive(Debug, Default)]

@@ -9,8 +9,9 @@ use std::cell::RefCell;
 use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint8Array};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
+use tsdb_core::promql::aggregate::{AggOp, Aggregator};
 use tsdb_core::promql::json::write_matrix_threads;
-use tsdb_core::promql::RangeFn;
+use tsdb_core::promql::{RangeEval, RangeFn, RowEval};
 use tsdb_core::store;
 
 use crate::LabelMatcher;
@@ -85,6 +86,149 @@ pub fn select_range(
         present: Uint8Array::new(sel.present),
         samples: sel.samples as f64,
     })
+}
+
+/// SelectedAggregate is selectRangeAggregate's answer: group i (labels i
+/// of labelsJson) has the cells i * nSteps + step of values/present.
+#[napi(object)]
+pub struct SelectedAggregate {
+    /// JSON array of the groups' label objects, in order of first
+    /// appearance among the series sorted by labels.
+    pub labels_json: String,
+    /// Meaningful where present is 1.
+    pub values: Float64Array,
+    pub present: Uint8Array,
+    /// Samples selectSamples would have loaded for the same call.
+    pub samples: f64,
+    /// With metricNames: the distinct metric names of the series that
+    /// have a value at some step, in order of first appearance.
+    pub metric_names: Vec<String>,
+}
+
+/// select_range_aggregate is selectRange followed by the aggregation `op`
+/// (sum, avg, count, min, max, group, stddev, stdvar) of its series,
+/// grouped by `grouping` (in the order given; with `without`: by every
+/// label except those and `__name__`), computed as the TypeScript engine
+/// computes it: only the groups cross the boundary. Throws as selectRange
+/// does, and on an unknown operator.
+#[allow(clippy::too_many_arguments)]
+#[napi]
+pub fn select_range_aggregate(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    func: String,
+    eval_times: &[f64],
+    range_ms: f64,
+    op: String,
+    without: bool,
+    grouping: Vec<String>,
+    metric_names: bool,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
+    max_samples: Option<f64>,
+) -> Result<SelectedAggregate> {
+    let f = RangeFn::from_name(&func).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("selectRangeAggregate: unknown function {func:?}"),
+        )
+    })?;
+    let op = AggOp::from_name(&op).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("selectRangeAggregate: unknown aggregation {op:?}"),
+        )
+    })?;
+    let sets = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        crate::matchers(std::slice::from_ref(&matchers))?
+    };
+    let sets = crate::restricted(sets, visibility)?;
+    let agg = Aggregator::new(op, without, &grouping, eval_times.len(), metric_names);
+    let ev = RangeEval::new(f, &[], eval_times.len(), range_ms)
+        .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+    let out = store::select_rows_aggregate(
+        &tenant,
+        &sets,
+        crate::ms(mint_ms),
+        crate::ms(maxt_ms),
+        &RowEval::Range(ev),
+        eval_times,
+        crate::to_limit(max_samples.unwrap_or(0.0)),
+        agg,
+    )
+    .map_err(select_error)?;
+    Ok(SelectedAggregate {
+        labels_json: out.labels_json,
+        values: Float64Array::new(out.values),
+        present: Uint8Array::new(out.present),
+        samples: out.samples as f64,
+        metric_names: out.metric_names,
+    })
+}
+
+/// select_instant_aggregate is selectSamples then instantKernel (the
+/// instant vector selector with lookbackMs) followed by the aggregation
+/// `op` grouped as for selectRangeAggregate: only the groups cross the
+/// boundary. `samples` of the answer counts the series' cells with a value
+/// (what the engine charges an instant selector); maxSamples (if > 0)
+/// bounds the raw samples loaded, as selectSamples' does.
+#[allow(clippy::too_many_arguments)]
+#[napi]
+pub fn select_instant_aggregate(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    eval_times: &[f64],
+    lookback_ms: f64,
+    op: String,
+    without: bool,
+    grouping: Vec<String>,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
+    max_samples: Option<f64>,
+) -> Result<SelectedAggregate> {
+    let op = AggOp::from_name(&op).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("selectInstantAggregate: unknown aggregation {op:?}"),
+        )
+    })?;
+    let sets = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        crate::matchers(std::slice::from_ref(&matchers))?
+    };
+    let sets = crate::restricted(sets, visibility)?;
+    let agg = Aggregator::new(op, without, &grouping, eval_times.len(), false);
+    let out = store::select_rows_aggregate(
+        &tenant,
+        &sets,
+        crate::ms(mint_ms),
+        crate::ms(maxt_ms),
+        &RowEval::Instant(lookback_ms),
+        eval_times,
+        crate::to_limit(max_samples.unwrap_or(0.0)),
+        agg,
+    )
+    .map_err(select_error)?;
+    Ok(SelectedAggregate {
+        labels_json: out.labels_json,
+        values: Float64Array::new(out.values),
+        present: Uint8Array::new(out.present),
+        samples: out.cells as f64,
+        metric_names: out.metric_names,
+    })
+}
+
+/// select_error maps the store's errors to JS errors.
+fn select_error(e: store::SelectRangeError) -> Error {
+    match e {
+        store::SelectRangeError::Kernel(e) => Error::new(Status::InvalidArg, e.0),
+        store::SelectRangeError::Select(e) => Error::new(Status::GenericFailure, e.to_string()),
+    }
 }
 
 thread_local! {

@@ -17,5 +17,7 @@ import './rocketchat.js';
 import './email.js';
 import './jira.js';
 import './sns.js';
+import './mattermost.js';
+import './incidentio.js';
 
 export { integrationFor, registerIntegration, RECEIVER_KEYS, type GlobalConfig } from './registry.js';

@@ -6,6 +6,7 @@ import type { Alert } from '../types.js';
 import { integrationFor } from './index.js';
 import { notifyWithRetry, NotifyError, type NotifyContext, type TemplateData } from './notifier.js';
 import { PAGERDUTY_ENDPOINTS } from './pagerduty.js';
+import { parseRetryAfter } from './payload.js';
 import { PUSHOVER_ENDPOINTS } from './pushover.js';
 
 interface Got {
@@ -19,6 +20,7 @@ interface Reply {
   status?: number;
   type?: string;
   body?: string;
+  headers?: Record<string, string>;
 }
 
 /** sink answers each request with the next scripted reply (default 200 "ok" as text/plain). */
@@ -32,6 +34,7 @@ async function sink(replies: Reply[] = []): Promise<{ base: string; got: Got[]; 
       const r = replies.shift() ?? {};
       res.statusCode = r.status ?? 200;
       res.setHeader('Content-Type', r.type ?? 'text/plain');
+      for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
       res.end(r.body ?? 'ok');
     });
   });
@@ -466,4 +469,39 @@ test('sns: Publish query signed with SigV4 (checked against @smithy/signature-v4
   await tt.rejects(deliver('sns_configs', { ...entry }, firing), /unexpected status code 400: Invalid parameter: TopicArn/);
   tt.equal(validate('sns_configs', {}), 'must provide either a Target ARN, Topic ARN, or Phone Number for SNS config');
   tt.equal(validate('sns_configs', { topic_arn: 'a', phone_number: '1' }), 'must provide either a Target ARN, Topic ARN, or Phone Number for SNS config');
+});
+
+test('Retry-After: Slack and Webex wait for it on 429 and 5xx as 0.35; other receivers keep their backoff', async (tt) => {
+  const received = Date.parse('2026-01-01T00:00:00Z');
+  tt.equal(parseRetryAfter({ 'retry-after': '3' }, received), 3000, 'whole seconds');
+  tt.equal(parseRetryAfter({ 'retry-after': '-3' }, received), 0, 'a negative number is malformed');
+  tt.equal(parseRetryAfter({ 'retry-after': 'Thu, 01 Jan 2026 00:00:07 GMT' }, received), 7000, 'HTTP date against the arrival time');
+  tt.equal(parseRetryAfter({ 'retry-after': 'Thu, 01 Jan 2026 00:00:07 GMT', date: 'Thu, 01 Jan 2026 00:00:05 GMT' }, received), 2000, "HTTP date against the server's Date");
+  tt.equal(parseRetryAfter({ 'retry-after': 'Wed, 31 Dec 2025 23:00:00 GMT' }, received), 0, 'a past date is no wait');
+  tt.equal(parseRetryAfter({ 'retry-after': 'soon' }, received), 0, 'garbage is ignored');
+  tt.equal(parseRetryAfter({}, received), 0, 'absent');
+
+  const gaps = async (key: string, entry: (base: string) => Record<string, unknown>, first: Reply): Promise<number> => {
+    const s = await sink([first, { status: 200, type: 'application/json', body: '{"ok":true}' }]);
+    const at: number[] = [];
+    const orig = s.got.push.bind(s.got);
+    s.got.push = (...items: Got[]) => {
+      at.push(Date.now());
+      return orig(...items);
+    };
+    try {
+      const attempts = await deliver(key, entry(s.base), firing);
+      tt.equal(attempts, 2, `${key}: one retry`);
+      return (at[1] as number) - (at[0] as number);
+    } finally {
+      s.close();
+    }
+  };
+  const slack = (base: string): Record<string, unknown> => ({ api_url: `${base}/slack`, channel: '#c' });
+  const webex = (base: string): Record<string, unknown> => ({ api_url: `${base}/webex`, room_id: 'r', http_config: { authorization: { credentials: 'x' } } });
+  const webhook = (base: string): Record<string, unknown> => ({ url: `${base}/hook` });
+  tt.ok((await gaps('slack_configs', slack, { status: 429, body: 'slow down', headers: { 'Retry-After': '1' } })) >= 950, 'slack 429 waits for Retry-After: 1');
+  tt.ok((await gaps('webex_configs', webex, { status: 503, body: 'busy', headers: { 'Retry-After': '1' } })) >= 950, 'webex 503 waits for Retry-After: 1');
+  tt.ok((await gaps('slack_configs', slack, { status: 429, body: 'slow down' })) < 500, 'slack without Retry-After keeps the short backoff');
+  tt.ok((await gaps('webhook_configs', webhook, { status: 503, body: 'busy', headers: { 'Retry-After': '1' } })) < 500, "webhook ignores Retry-After (0.35's webhook passes no delay)");
 });

@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { goJsonString } from '../../distributor/otlp.js';
 import type { Logger } from '../../log.js';
+import { GoTime } from '../../compat/gotime.js';
 import { fingerprintHex, goTime, type Alert, type LabelSet } from '../types.js';
 
 /** ALERTMANAGER_VERSION is the Alertmanager release whose behaviour (and User-Agent) we follow. */
@@ -184,40 +185,20 @@ export function httpRequest(
   });
 }
 
-/** NotifyError is a failed delivery; retry says whether trying again may succeed. */
+/**
+ * NotifyError is a failed delivery (notify.NotifyVerdict): retry says whether
+ * trying again may succeed, retryAfterMs the least wait before that attempt
+ * (a receiver's Retry-After; 0 leaves the wait to the backoff).
+ */
 export class NotifyError extends Error {
   constructor(
     message: string,
     readonly retry: boolean,
+    readonly retryAfterMs = 0,
   ) {
     super(message);
     this.name = 'NotifyError';
   }
-}
-
-/**
- * checkResponse turns a receiver's HTTP answer into an outcome as Alertmanager's
- * Retrier: 2xx is success, 5xx and 429 are retried, other codes are not.
- */
-export function checkResponse(res: HttpResult, details = true): void {
-  if (res.status >= 200 && res.status < 300) return;
-  const retry = Math.floor(res.status / 100) === 5 || res.status === 429;
-  let msg = `unexpected status code ${res.status}`;
-  const text = res.body.toString('utf8').trim();
-  if (details && text !== '') msg += `: ${text}`;
-  throw new NotifyError(msg, retry);
-}
-
-/** postJSON posts a JSON body (Content-Type application/json) and checks the answer. */
-export async function postJSON(cfg: HTTPClientConfig | undefined, url: string, body: string, signal?: AbortSignal, headers: Record<string, string> = {}): Promise<HttpResult> {
-  let res: HttpResult;
-  try {
-    res = await httpRequest(cfg, 'POST', url, body, { 'Content-Type': 'application/json', ...headers }, signal);
-  } catch (err) {
-    throw new NotifyError(`Post "${redactURL(url)}": ${err instanceof Error ? err.message : String(err)}`, true);
-  }
-  checkResponse(res);
-  return res;
 }
 
 /** redactURL hides a URL's password as Go's url.Redacted. */
@@ -282,9 +263,9 @@ export interface TemplateAlert {
   Status: 'firing' | 'resolved';
   Labels: KV;
   Annotations: KV;
-  /** StartsAt and EndsAt are Dates (Go time.Time); EndsAt is the zero time (year 1) when unset. */
-  StartsAt: Date;
-  EndsAt: Date;
+  /** StartsAt and EndsAt are Go time.Time values (Format, Unix, ...); EndsAt is the zero time (year 1) when unset. */
+  StartsAt: GoTime;
+  EndsAt: GoTime;
   GeneratorURL: string;
   Fingerprint: string;
 }
@@ -301,12 +282,14 @@ export interface TemplateData {
   CommonLabels: KV;
   CommonAnnotations: KV;
   ExternalURL: string;
+  /** NotificationReason is the dedup stage's reason for this notification (0.35's template.Data). */
+  NotificationReason: string;
+  /** RouteLabels are the route's rendered labels (0.35); routes carry none here yet, so it is empty. */
+  RouteLabels: KV;
   /** GroupKey is not part of template.Data in Go; integrations read it from here. */
   GroupKey: string;
 }
 
-/** GO_ZERO_DATE is Go's zero time.Time (0001-01-01T00:00:00Z). */
-export const GO_ZERO_DATE = new Date(-62135596800000);
 
 /** templateAlerts adds Firing() and Resolved() to a list. */
 export function templateAlerts(list: TemplateAlert[]): TemplateAlerts {
@@ -322,13 +305,13 @@ export function alertStatus(a: Alert, now: number): 'firing' | 'resolved' {
 }
 
 /** buildTemplateData builds template.Data for alerts of one group as Alertmanager's template.Data(). */
-export function buildTemplateData(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: Alert[], externalURL: string, now: number): TemplateData {
+export function buildTemplateData(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: Alert[], externalURL: string, now: number, reason = 'unknown'): TemplateData {
   const list: TemplateAlert[] = alerts.map((a) => ({
     Status: alertStatus(a, now),
     Labels: KV.from(a.labels),
     Annotations: KV.from(a.annotations),
-    StartsAt: a.startsAt === 0 ? GO_ZERO_DATE : new Date(a.startsAt),
-    EndsAt: a.endsAt === 0 ? GO_ZERO_DATE : new Date(a.endsAt),
+    StartsAt: GoTime.fromMs(a.startsAt),
+    EndsAt: GoTime.fromMs(a.endsAt),
     GeneratorURL: a.generatorURL,
     Fingerprint: fingerprintHex(a.labels),
   }));
@@ -350,13 +333,16 @@ export function buildTemplateData(receiver: string, groupKey: string, groupLabel
     CommonLabels: common((a) => a.labels),
     CommonAnnotations: common((a) => a.annotations),
     ExternalURL: externalURL,
+    NotificationReason: reason,
+    RouteLabels: new KV(),
     GroupKey: groupKey,
   };
 }
 
-/** goTimeOf renders a template time (Date; year 1 = zero) as Go's RFC3339Nano. */
-export function goTimeOf(d: Date): string {
-  return d.getUTCFullYear() === 1 ? '0001-01-01T00:00:00Z' : goTime(d.getTime());
+/** goTimeOf renders a template time (year 1 = zero) as Go's RFC3339Nano in UTC, as the webhook payload carries it. */
+export function goTimeOf(d: GoTime | Date): string {
+  const ms = d instanceof GoTime ? d.ms : d.getTime();
+  return new Date(ms).getUTCFullYear() === 1 ? '0001-01-01T00:00:00Z' : goTime(ms);
 }
 
 /** kvJson renders a KV as Go's encoding/json renders a map (keys sorted, HTML escaped). */
@@ -386,6 +372,8 @@ export interface NotifyContext {
   /** expand renders the tenant's templates. */
   expand: Expander;
   logger: Logger;
+  /** reason is why the group is notified ("first notification", "repeat interval elapsed", ...; "unknown" when unset, as 0.35). */
+  reason?: string;
 }
 
 /** Notifier is one configured integration instance (one entry of e.g. webhook_configs). */
@@ -430,7 +418,8 @@ export async function notifyWithRetry(integration: Integration, ctx: NotifyConte
     } catch (err) {
       const retry = err instanceof NotifyError && err.retry;
       const msg = err instanceof Error ? err.message : String(err);
-      const wait = Math.min(max, backoff) * (0.5 + Math.random() / 2);
+      // As RetryStage: the next attempt waits for the backoff or the receiver's Retry-After, whichever is longer.
+      const wait = Math.max(Math.min(max, backoff) * (0.5 + Math.random() / 2), err instanceof NotifyError ? err.retryAfterMs : 0);
       if (!retry || ctx.signal.aborted || Date.now() + wait > opts.deadline) {
         throw new NotifyError(`${integration.name}/${integration.index}: notify retry canceled after ${attempts} attempts: ${msg}`, false);
       }

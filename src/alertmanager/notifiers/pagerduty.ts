@@ -5,7 +5,7 @@
 import { parseDuration } from '../../config/duration.js';
 import { alertStatus, validateHttpConfig, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
-import { deepCopyWithTemplate, goDurationMs, goJson, groupKeyHash, nonEmpty, omit, renderer, secret, send, sortedObject, truncateInRunes, urlError } from './payload.js';
+import { deepCopyWithTemplate, goDurationMs, goJson, groupKeyHash, nonEmpty, omit, renderer, secret, send, sortedObject, truncateInRunes, urlError, timeoutError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_EVENT_SIZE = 512000;
@@ -60,13 +60,8 @@ function validatePagerduty(entry: Record<string, unknown>, global: Record<string
   if (c.url === undefined) return 'no global PagerDuty URL set';
   const e = urlError(c.url, 'url');
   if (e !== undefined) return e;
-  if (c.timeout !== undefined) {
-    try {
-      parseDuration(String(c.timeout));
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
-    }
-  }
+  const te = timeoutError(c.timeout);
+  if (te !== undefined) return te;
   return validateHttpConfig(c.http_config);
 }
 

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../../config/duration.js';
 import { goJsonString } from '../../distributor/otlp.js';
 import { buildTemplateData, httpRequest, NotifyError, redactURL, type HTTPClientConfig, type HttpResult, type NotifyContext, type TemplateData } from './notifier.js';
 import type { Alert } from '../types.js';
@@ -17,6 +18,7 @@ export function goJson(v: unknown): string {
   if (typeof v === 'string') return goJsonString(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
   if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'bigint') return String(v);
   if (Array.isArray(v)) return '[' + v.map((x) => goJson(x)).join(',') + ']';
   if (v instanceof Map) return goJson(sortedObject(Object.fromEntries(v) as Record<string, unknown>));
   const parts: string[] = [];
@@ -91,7 +93,7 @@ export interface Renderer {
 
 /** renderer builds template.Data for the alerts and binds the tenant's expander to it. */
 export function renderer(ctx: NotifyContext, alerts: Alert[]): Renderer {
-  const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now);
+  const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now, ctx.reason);
   return {
     data,
     text: (t) => (t === undefined || t === '' ? '' : ctx.expand.text(t, data)),
@@ -114,6 +116,37 @@ export interface SendOptions {
   checkUrl?: (url: string) => void;
   /** errPrefix wraps a network error as Go's notifiers do (default `Post "<url>"`). */
   errPrefix?: string;
+  /**
+   * rateLimitedBy names the service (Slack, Webex) whose `Retry-After` answer
+   * header delays the next attempt of a retried failure, as those 0.35 notifiers.
+   */
+  rateLimitedBy?: string;
+}
+
+/**
+ * parseRetryAfter reads a Retry-After header as notify.ParseRetryAfter: whole
+ * seconds, or an HTTP date measured against the answer's Date header (else the
+ * time the answer arrived); 0 when absent, malformed or in the past.
+ */
+export function parseRetryAfter(headers: Record<string, string | string[] | undefined>, receivedMs: number): number {
+  const first = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
+  const val = first(headers['retry-after']).trim();
+  if (val === '') return 0;
+  if (/^[+-]?\d+$/.test(val)) return Math.max(0, Number(val) * 1000);
+  const at = parseHttpDate(val);
+  if (at === undefined) return 0;
+  const serverNow = parseHttpDate(first(headers.date));
+  return Math.max(0, at - (serverNow ?? receivedMs));
+}
+
+/** parseHttpDate parses the three date forms of http.ParseTime (RFC 1123 with GMT, RFC 850, asctime). */
+function parseHttpDate(s: string): number | undefined {
+  const rfc1123 = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+  const rfc850 = /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/;
+  const asctime = /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+  if (!rfc1123.test(s) && !rfc850.test(s) && !asctime.test(s)) return undefined;
+  const ms = Date.parse(asctime.test(s) ? s + ' GMT' : s);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** send issues one request with http_config, failing with a NotifyError as Alertmanager's Retrier decides. */
@@ -136,10 +169,16 @@ export async function send(ctx: NotifyContext, cfg: HTTPClientConfig | undefined
     const what = opts.errPrefix ?? `${method.charAt(0)}${method.slice(1).toLowerCase()} "${redactURL(url)}"`;
     throw new NotifyError(`${what}: ${err instanceof Error ? err.message : String(err)}`, true);
   }
+  const received = Date.now();
   if (res.status >= 200 && res.status < 300) return res;
   const retry = Math.floor(res.status / 100) === 5 || (opts.retryCodes ?? []).includes(res.status);
   const details = opts.details !== undefined ? opts.details(res.status, res.body) : res.body.toString('utf8');
-  throw new NotifyError(`unexpected status code ${res.status}${details !== '' ? `: ${details}` : ''}`, retry);
+  let retryAfterMs = 0;
+  if (retry && opts.rateLimitedBy !== undefined) {
+    retryAfterMs = parseRetryAfter(res.headers, received);
+    if (retryAfterMs > 0) ctx.logger.warn(`Rate limited by ${opts.rateLimitedBy}, delaying retry`, { retry_after_secs: retryAfterMs / 1000 });
+  }
+  throw new NotifyError(`unexpected status code ${res.status}${details !== '' ? `: ${details}` : ''}`, retry, retryAfterMs);
 }
 
 /** urlError checks a receiver URL as Alertmanager's config URL types (absolute http(s) URL with a host). */
@@ -154,6 +193,17 @@ export function urlError(raw: unknown, field: string): string | undefined {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return `unsupported scheme "${u.protocol.replace(/:$/, '')}" for URL`;
   if (u.hostname === '') return 'host is missing from URL';
   return undefined;
+}
+
+/** timeoutError checks an integration's `timeout` as a Go duration; returns the parse error text or undefined. */
+export function timeoutError(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  try {
+    parseDuration(String(v));
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }
 
 /** withSlash appends "/" to a URL's path when missing (as the config loader does for OpsGenie, VictorOps, WeChat). */

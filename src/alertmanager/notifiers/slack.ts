@@ -5,7 +5,7 @@
 import { parseDuration } from '../../config/duration.js';
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, setDefaults, tmplRef } from './defaults.js';
-import { goDurationMs, goJson, nonEmpty, omit, renderer, secret, send, truncateInRunes, urlError } from './payload.js';
+import { goDurationMs, goJson, nonEmpty, omit, renderer, secret, send, truncateInRunes, urlError, timeoutError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_TITLE_RUNES = 1024;
@@ -118,13 +118,8 @@ function validateSlack(entry: Record<string, unknown>, global: Record<string, un
     const e = urlError(c.api_url, 'api_url');
     if (e !== undefined) return e;
   }
-  if (c.timeout !== undefined) {
-    try {
-      parseDuration(String(c.timeout));
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
-    }
-  }
+  const te = timeoutError(c.timeout);
+  if (te !== undefined) return te;
   return validateHttpConfig(c.http_config);
 }
 
@@ -180,9 +175,9 @@ function createSlack(entry: Record<string, unknown>, deps: IntegrationDeps): Not
       const url = c.api_url !== undefined ? c.api_url : secret(undefined, c.api_url_file);
       let res;
       try {
-        res = await send(ctx, c.http_config, url, goJson(req) + '\n', { checkUrl: deps.checkUrl, timeoutMs, retryCodes: [429] });
+        res = await send(ctx, c.http_config, url, goJson(req) + '\n', { checkUrl: deps.checkUrl, timeoutMs, retryCodes: [429], rateLimitedBy: 'Slack' });
       } catch (err) {
-        if (err instanceof NotifyError && err.message.startsWith('unexpected status')) throw new NotifyError(`channel ${JSON.stringify(channel)}: ${err.message}`, err.retry);
+        if (err instanceof NotifyError && err.message.startsWith('unexpected status')) throw new NotifyError(`channel ${JSON.stringify(channel)}: ${err.message}`, err.retry, err.retryAfterMs);
         throw err;
       }
       const body = res.body.toString('utf8');

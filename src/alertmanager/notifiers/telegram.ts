@@ -5,7 +5,7 @@
 import { parseDuration } from '../../config/duration.js';
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
 import { inherit, inheritHttp, setDefaults, tmplRef } from './defaults.js';
-import { goDurationMs, goJson, nonEmpty, renderer, secret, send, sortedObject, truncateInRunes, urlError } from './payload.js';
+import { goDurationMs, goJson, nonEmpty, renderer, secret, send, sortedObject, truncateInRunes, urlError, timeoutError } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 const MAX_MESSAGE_RUNES = 4096;
@@ -119,13 +119,8 @@ registerIntegration({
     if (c.chat_id !== undefined && c.chat_id !== 0 && nonEmpty(c.chat_id_file)) return 'at most one of chat_id & chat_id_file must be configured';
     if (c.parse_mode !== '' && c.parse_mode !== 'Markdown' && c.parse_mode !== 'MarkdownV2' && c.parse_mode !== 'HTML')
       return 'unknown parse_mode on telegram_config, must be Markdown, MarkdownV2, HTML or empty string';
-    if (c.timeout !== undefined) {
-      try {
-        parseDuration(String(c.timeout));
-      } catch (err) {
-        return err instanceof Error ? err.message : String(err);
-      }
-    }
+    const te = timeoutError(c.timeout);
+    if (te !== undefined) return te;
     inheritHttp(entry, global);
     inherit(entry, 'api_url', global, 'telegram_api_url');
     if (!nonEmpty(c.bot_token) && !nonEmpty(c.bot_token_file)) {

@@ -24,7 +24,7 @@ function createWebex(entry: Record<string, unknown>, deps: IntegrationDeps): Not
       const r = renderer(ctx, alerts);
       const [message, cut] = truncateInBytes(r.text(c.message), MAX_MESSAGE_BYTES);
       if (cut) ctx.logger.debug('message truncated due to exceeding maximum allowed length by webex', { truncated_message: message });
-      await send(ctx, c.http_config, c.api_url as string, goJson({ markdown: message, roomId: omit(r.text(c.room_id)) }) + '\n', { checkUrl: deps.checkUrl, retryCodes: [429] });
+      await send(ctx, c.http_config, c.api_url as string, goJson({ markdown: message, roomId: omit(r.text(c.room_id)) }) + '\n', { checkUrl: deps.checkUrl, retryCodes: [429], rateLimitedBy: 'Webex' });
     },
   };
 }

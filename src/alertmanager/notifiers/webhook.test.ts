@@ -86,8 +86,9 @@ test('webhook posts payload v4 with http_config, retries 5xx, truncates by max_a
     '{"receiver":"team-a","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"HighLatency","instance":"b\\u003c1\\u003e"},"annotations":{"summary":"slow"},' +
       '"startsAt":"2026-01-01T00:00:00.5Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"http://prom/graph","fingerprint":"' +
       refFingerprint(alerts[0]?.labels ?? {}).toString(16).padStart(16, '0') +
-      '"}],"groupLabels":{"alertname":"HighLatency"},"commonLabels":{"alertname":"HighLatency"},"commonAnnotations":{"summary":"slow"},' +
-      '"externalURL":"http://am.example/alertmanager","version":"4","groupKey":"{}:{alertname=\\"HighLatency\\"}","truncatedAlerts":1}\n',
+      // As 0.35: truncated before the template data is built (common labels of the kept alert), the reason (unknown outside the dispatcher), route labels.
+      '"}],"notification_reason":"unknown","groupLabels":{"alertname":"HighLatency"},"commonLabels":{"alertname":"HighLatency","instance":"b\\u003c1\\u003e"},"commonAnnotations":{"summary":"slow"},' +
+      '"routeLabels":{},"externalURL":"http://am.example/alertmanager","version":"4","groupKey":"{}:{alertname=\\"HighLatency\\"}","truncatedAlerts":1}\n',
   );
 });
 

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { goJsonString } from '../../distributor/otlp.js';
 import { parseDuration } from '../../config/duration.js';
-import { buildTemplateData, goTimeOf, kvJson, postJSON, validateHttpConfig, type HTTPClientConfig, type Notifier, type TemplateData } from './notifier.js';
-import { urlError } from './payload.js';
+import { buildTemplateData, goTimeOf, kvJson, validateHttpConfig, type HTTPClientConfig, type Notifier, type TemplateData } from './notifier.js';
+import { goJson, send, sortedObject, timeoutError, urlError } from './payload.js';
+import type { Alert } from '../types.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
 
 /** WebhookConfig is one entry of webhook_configs. */
@@ -19,14 +20,19 @@ export interface WebhookConfig {
   timeout?: string;
 }
 
-/** webhookPayload renders the version 4 message as Alertmanager's Go encoder writes it (field order, sorted maps). */
-export function webhookPayload(data: TemplateData, maxAlerts: number): string {
-  let alerts = data.Alerts as TemplateData['Alerts'] | TemplateData['Alerts'][number][];
-  let truncated = 0;
-  if (maxAlerts > 0 && alerts.length > maxAlerts) {
-    truncated = alerts.length - maxAlerts;
-    alerts = alerts.slice(0, maxAlerts);
-  }
+/** truncateAlerts keeps the first maxAlerts alerts (0: all) and counts the rest, as the webhook and incident.io notifiers do before building template data. */
+export function truncateAlerts(alerts: Alert[], maxAlerts: number): [Alert[], number] {
+  if (maxAlerts > 0 && alerts.length > maxAlerts) return [alerts.slice(0, maxAlerts), alerts.length - maxAlerts];
+  return [alerts, 0];
+}
+
+/**
+ * webhookPayload renders template.Data plus version, groupKey and
+ * truncatedAlerts as Alertmanager's Go encoder writes the webhook message
+ * (version "4"; incident.io's is version "1" with its metadata map after).
+ */
+export function webhookPayload(data: TemplateData, truncated: number, version = '4', metadata?: Record<string, string>): string {
+  const alerts = data.Alerts;
   const alertJson = alerts
     .map(
       (a) =>
@@ -35,9 +41,11 @@ export function webhookPayload(data: TemplateData, maxAlerts: number): string {
     )
     .join(',');
   return (
-    `{"receiver":${goJsonString(data.Receiver)},"status":"${data.Status}","alerts":[${alertJson}],"groupLabels":${kvJson(data.GroupLabels)},` +
-    `"commonLabels":${kvJson(data.CommonLabels)},"commonAnnotations":${kvJson(data.CommonAnnotations)},"externalURL":${goJsonString(data.ExternalURL)},` +
-    `"version":"4","groupKey":${goJsonString(data.GroupKey)},"truncatedAlerts":${truncated}}\n`
+    `{"receiver":${goJsonString(data.Receiver)},"status":"${data.Status}","alerts":[${alertJson}],"notification_reason":${goJsonString(data.NotificationReason)},"groupLabels":${kvJson(data.GroupLabels)},` +
+    `"commonLabels":${kvJson(data.CommonLabels)},"commonAnnotations":${kvJson(data.CommonAnnotations)},"routeLabels":${kvJson(data.RouteLabels)},"externalURL":${goJsonString(data.ExternalURL)},` +
+    `"version":"${version}","groupKey":${goJsonString(data.GroupKey)},"truncatedAlerts":${truncated}` +
+    (metadata !== undefined && Object.keys(metadata).length > 0 ? `,"metadata":${goJson(sortedObject(metadata))}` : '') +
+    '}\n'
   );
 }
 
@@ -48,10 +56,10 @@ function createWebhook(entry: Record<string, unknown>, deps: IntegrationDeps): N
     async notify(ctx, alerts) {
       const url = cfg.url_file !== undefined && cfg.url_file !== '' ? readFileSync(cfg.url_file, 'utf8').trim() : (cfg.url as string);
       deps.checkUrl(url);
-      const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now);
-      const body = webhookPayload(data, cfg.max_alerts ?? 0);
-      const signal = timeoutMs > 0 ? AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) : ctx.signal;
-      await postJSON(cfg.http_config, url, body, signal);
+      const [kept, truncated] = truncateAlerts(alerts, cfg.max_alerts ?? 0);
+      const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, kept, ctx.externalURL, ctx.now, ctx.reason);
+      const body = webhookPayload(data, truncated);
+      await send(ctx, cfg.http_config, url, body, { timeoutMs });
     },
   };
 }
@@ -72,13 +80,8 @@ registerIntegration({
       if (e !== undefined) return e;
     }
     if (cfg.max_alerts !== undefined && (!Number.isInteger(cfg.max_alerts) || cfg.max_alerts < 0)) return 'max_alerts must be a non-negative integer';
-    if (cfg.timeout !== undefined) {
-      try {
-        parseDuration(String(cfg.timeout));
-      } catch (err) {
-        return err instanceof Error ? err.message : String(err);
-      }
-    }
+    const te = timeoutError(cfg.timeout);
+    if (te !== undefined) return te;
     return validateHttpConfig(cfg.http_config);
   },
   create: createWebhook,

@@ -5,6 +5,7 @@
 import type { AggregateExpr, Expr } from '../parser/ast.js';
 import { formatFloatF } from './annotations.js';
 import { goStrconvQuote } from '../parser/unquote.js';
+import { fusedAggregate } from './aggregate-fused.js';
 import type { Evaluator } from './engine.js';
 import { kahanSumInc, quantileOf } from './kernels-reference.js';
 import { compareStrings, keyWith, keyWithout, labelsHash, labelsKey, METRIC_NAME } from './labels.js';
@@ -47,6 +48,8 @@ function groupLabels(ls: Labels, grouping: string[], without: boolean): Labels {
 export function evalAggregate(ev: Evaluator, e: AggregateExpr, grid: StepGrid): Value {
   const grouping = [...e.grouping].sort(compareStrings);
   if (e.op === 'count_values') return countValues(ev, e, grouping, grid);
+  const fused = fusedAggregate(ev, e, grouping, grid);
+  if (fused) return { type: 'vector', series: fused };
 
   let params: Float64Array | undefined;
   if (e.param) params = scalarOf(ev.eval(unwrap(e.param), grid), `${e.op} parameter`);

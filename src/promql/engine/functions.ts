@@ -14,7 +14,7 @@ import { compareLabels, compileAnchored, keyWithout, labelsKey, METRIC_NAME } fr
 import { EngineError, type Labels, type RangeFunction, type StepGrid } from './types.js';
 import { Collector, gridTimes, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
 
-const RANGE_FUNCTIONS = new Set<string>([
+export const RANGE_FUNCTIONS = new Set<string>([
   'rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'predict_linear', 'resets', 'changes',
   'avg_over_time', 'sum_over_time', 'count_over_time', 'min_over_time', 'max_over_time',
   'stddev_over_time', 'stdvar_over_time', 'last_over_time', 'first_over_time', 'present_over_time',
@@ -62,7 +62,7 @@ const DATE_FUNCS: Record<string, (d: Date) => number> = {
   year: (d) => d.getUTCFullYear(),
 };
 
-const NO_NAME_DROP = new Set(['last_over_time', 'first_over_time']);
+export const NO_NAME_DROP = new Set(['last_over_time', 'first_over_time']);
 
 function unwrap(e: Expr): Expr {
   while (e.type === 'ParenExpr') e = e.expr;

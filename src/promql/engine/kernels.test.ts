@@ -146,6 +146,16 @@ t.test('max samples stops the native selection, fused or flat, before the query 
         throw err;
       }
     },
+    selectRangeAggregate: (...args: Parameters<NonNullable<typeof b.selectRangeAggregate>>) => {
+      try {
+        const r = b.selectRangeAggregate!(...args);
+        calls.push({ fn: 'selectRangeAggregate', max: args[12] ?? undefined, threw: false });
+        return r;
+      } catch (err) {
+        calls.push({ fn: 'selectRangeAggregate', max: args[12] ?? undefined, threw: true });
+        throw err;
+      }
+    },
     selectSamples: (...args: Parameters<typeof b.selectSamples>) => {
       try {
         const r = b.selectSamples(...args);
@@ -160,9 +170,11 @@ t.test('max samples stops the native selection, fused or flat, before the query 
   const kk = nativeKernels({ binding: spy });
   const opts = (maxSamples: number) => ({ ...OPTS, tenant, maxSamples });
   const q = (query: string, maxSamples: number) => rangeQuery(kk, query, 1_140_000, 1_140_000, 60_000, opts(maxSamples));
-  // Fused range path (rate) and flat selection (a function without the fused path).
+  // Fused range path (rate), fused aggregation (sum of rate) and flat selection (a function
+  // without the fused path).
   for (const [query, fn] of [
-    ['sum(rate(m[20m]))', 'selectRange'],
+    ['rate(m[20m])', 'selectRange'],
+    ['sum(rate(m[20m]))', 'selectRangeAggregate'],
     ['sum(quantile_over_time(0.5, m[20m]))', 'selectSamples'],
   ] as const) {
     calls.length = 0;
@@ -177,7 +189,7 @@ t.test('max samples stops the native selection, fused or flat, before the query 
   calls.length = 0;
   t.throws(() => q('sum(rate(m[20m])) + sum(max_over_time(m[20m]))', 1500), new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE));
   t.same(calls, [
-    { fn: 'selectRange', max: 1500, threw: false },
-    { fn: 'selectRange', max: 500, threw: true },
+    { fn: 'selectRangeAggregate', max: 1500, threw: false },
+    { fn: 'selectRangeAggregate', max: 500, threw: true },
   ]);
 });

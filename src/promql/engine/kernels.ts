@@ -20,6 +20,7 @@ export interface NativeKernelsOptions {
 /** NativeKernels are Kernels plus what only the native side offers. */
 export interface NativeKernels extends Kernels {
   selectRange: NonNullable<Kernels['selectRange']>;
+  selectAggregate: NonNullable<Kernels['selectAggregate']>;
   /**
    * select takes an optional per-call sample limit (overriding the default); exceeding it throws
    * EngineError('execution', TOO_MANY_SAMPLES_MESSAGE).
@@ -73,6 +74,22 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
         throw tooManySamples(err);
       }
       return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples };
+    },
+    selectAggregate(tenant, matchers, mintMs, maxtMs, inner, evalTimesMs, op, without, grouping, maxSamples = defaultMax) {
+      const vis = visibleTo(opts.visibility, tenant);
+      let r;
+      try {
+        if (inner.kind === 'range') {
+          if (typeof b.selectRangeAggregate !== 'function') return undefined;
+          r = b.selectRangeAggregate(tenant, matchers, mintMs, maxtMs, inner.fn, evalTimesMs, inner.rangeMs, op, without, grouping, inner.metricNames, vis, maxSamples);
+        } else {
+          if (typeof b.selectInstantAggregate !== 'function') return undefined;
+          r = b.selectInstantAggregate(tenant, matchers, mintMs, maxtMs, evalTimesMs, inner.lookbackMs, op, without, grouping, vis, maxSamples);
+        }
+      } catch (err) {
+        throw tooManySamples(err);
+      }
+      return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples, metricNames: r.metricNames };
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {
       const r = b.rangeKernel(fn, data.offsets, data.timestamps, data.values, evalTimesMs, rangeMs, params ?? NO_PARAMS);

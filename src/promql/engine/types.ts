@@ -95,6 +95,43 @@ export interface Kernels {
     params: Float64Array,
     maxSamples?: number,
   ): RangeSelection | undefined;
+  /**
+   * selectAggregate, where offered, is the selection of `inner` (a parameterless range function
+   * over a matrix selector's samples, or an instant selector's lookback), evaluated per series and
+   * step as select then range/instant would, then aggregated with op (sum, avg, count, min, max,
+   * group, stddev, stdvar) by (or without) grouping exactly as the engine aggregates: only the
+   * groups come back. Undefined when it cannot answer this call (the engine then takes the
+   * general path).
+   */
+  selectAggregate?(
+    tenant: string,
+    matchers: LabelMatcher[],
+    mintMs: number,
+    maxtMs: number,
+    inner: AggregateInner,
+    evalTimesMs: Float64Array,
+    op: string,
+    without: boolean,
+    grouping: string[],
+    maxSamples?: number,
+  ): AggregateSelection | undefined;
+}
+
+/** AggregateInner is what selectAggregate evaluates per series before aggregating. */
+export type AggregateInner =
+  | { kind: 'range'; fn: RangeFunction; rangeMs: number; metricNames: boolean }
+  | { kind: 'instant'; lookbackMs: number };
+
+/**
+ * AggregateSelection is selectAggregate's answer: group i has the cells i * nSteps + step. samples
+ * is what the engine charges for the inner expression (raw samples loaded for a range function,
+ * present cells for an instant selector); metricNames are, when asked, the distinct metric names
+ * of the series with a value in order of first appearance.
+ */
+export interface AggregateSelection extends KernelResult {
+  labels: Labels[];
+  samples: number;
+  metricNames: string[];
 }
 
 /** RangeSelection is selectRange's answer: series i has the cells i * nSteps + step (row-major). */

@@ -4,6 +4,8 @@
 // and how our engine renders one case.
 
 import { Template, TemplateError } from '../../../src/template/index.js';
+import { TEMPLATE_FUNCS } from '../../../src/alertmanager/template-funcs.js';
+import { GoDuration, GoTime } from '../../../src/compat/gotime.js';
 
 /** Case is one template with its data. */
 export interface Case {
@@ -11,6 +13,10 @@ export interface Case {
   defs?: string[];
   data: unknown;
   missingKey?: 'default' | 'zero' | 'error';
+  /** times become time.Time values (unix ms, UTC) added to the data map under their names. */
+  times?: Record<string, number>;
+  /** durs become time.Duration values (nanoseconds) added to the data map. */
+  durs?: Record<string, number>;
 }
 
 /** Result is an output or an error text. */
@@ -21,6 +27,9 @@ export interface Result {
 }
 
 const FUNCS = {
+  // Alertmanager's time functions (the Go side defines them the same way).
+  tz: TEMPLATE_FUNCS.tz,
+  date: TEMPLATE_FUNCS.date,
   upper: (s: unknown) => String(s).toUpperCase(),
   join: (sep: unknown, s: unknown) => (s as string[]).join(String(sep)),
   fail: () => {
@@ -39,12 +48,51 @@ export function render(c: Case): Result {
     throw e;
   }
   try {
-    return { out: tmpl.execute(c.data, 't') };
+    return { out: tmpl.execute(withTimes(c), 't') };
   } catch (e) {
     if (e instanceof TemplateError) return { out: '', execErr: e.message };
     throw e;
   }
 }
+
+/** withTimes adds a case's time.Time and time.Duration values to its data, as the Go side does. */
+function withTimes(c: Case): unknown {
+  if (c.times === undefined && c.durs === undefined) return c.data;
+  const m: Record<string, unknown> = { ...((c.data ?? {}) as Record<string, unknown>) };
+  for (const [k, ms] of Object.entries(c.times ?? {})) m[k] = new GoTime(ms);
+  for (const [k, ns] of Object.entries(c.durs ?? {})) m[k] = new GoDuration(BigInt(ns));
+  return m;
+}
+
+const WINTER = Date.UTC(2026, 0, 15, 13, 4, 5, 678);
+const SUMMER = Date.UTC(2026, 6, 4, 22, 30, 0, 0);
+const ZERO = -62135596800000;
+
+/** TIME_CASES are Alertmanager template data times (StartsAt, EndsAt are time.Time) and the tz/date functions. */
+export const TIME_CASES: Case[] = [
+  '{{.W}}|{{.S}}|{{.Z}}',
+  '{{.W.Format "2006-01-02T15:04:05.000Z07:00"}}|{{.S.Format "Mon Jan _2 3:04PM MST 2006"}}|{{.Z.Format "2006-01-02"}}',
+  '{{.W.Unix}} {{.W.UnixMilli}} {{.W.UnixNano}} {{.Z.Unix}}',
+  '{{.W.Year}} {{.W.Month}} {{.W.Day}} {{.W.Weekday}} {{.W.YearDay}} {{.W.Hour}}:{{.W.Minute}}:{{.W.Second}} {{.W.Nanosecond}}',
+  '{{.W.IsZero}} {{.Z.IsZero}} {{.W.Before .S}} {{.W.After .S}} {{.W.Equal .W}}',
+  '{{.S.Sub .W}}|{{.W.Sub .S}}|{{.W.Add .D}}|{{.W.UTC}}',
+  '{{.D}} {{.D0}} {{.Dms}} {{.Dus}} {{.Dns}} {{.Dneg}} {{.Dlong}}|{{.D.Seconds}} {{.D.Minutes}} {{.Dms.Milliseconds}}',
+  '{{printf "%v|%s" .W .D}}',
+  '{{tz "Europe/Berlin" .W}}|{{tz "Europe/Berlin" .S}}',
+  '{{(tz "America/New_York" .W).Format "Mon Jan 2 15:04:05 MST 2006"}}|{{(tz "America/New_York" .S).Format "15:04 MST -07:00"}}',
+  '{{tz "Asia/Kolkata" .W}}|{{tz "Asia/Tokyo" .W}}|{{tz "Australia/Sydney" .W}}|{{tz "Australia/Sydney" .S}}',
+  '{{tz "Europe/London" .W}}|{{tz "Europe/London" .S}}|{{tz "Europe/Dublin" .W}}|{{tz "Europe/Dublin" .S}}',
+  '{{tz "America/Sao_Paulo" .W}}|{{tz "Asia/Dubai" .W}}|{{tz "Asia/Kathmandu" .W}}|{{tz "America/St_Johns" .S}}',
+  '{{tz "America/Los_Angeles" .S}}|{{tz "Europe/Moscow" .W}}|{{tz "Pacific/Auckland" .W}}|{{tz "Africa/Johannesburg" .W}}',
+  '{{tz "UTC" .W}}|{{tz "" .S}}|{{(tz "Europe/Paris" .S).Hour}}|{{(tz "Europe/Paris" .S).Day}}',
+  '{{date "Monday, 02-Jan-06 15:04:05 MST" .W}}|{{date "2006-01-02 15:04:05.999 -0700" (tz "Asia/Kolkata" .S)}}',
+  '{{tz "Nope/Zone" .W}}',
+].map((text) => ({
+  text,
+  data: {},
+  times: { W: WINTER, S: SUMMER, Z: ZERO },
+  durs: { D: 1_500_000_000, D0: 0, Dms: 1_500_000, Dus: 250_000, Dns: 42, Dneg: -2_000_000_000, Dlong: 93_600_500_000_000 },
+}));
 
 /** DATA is the dot of the cases. */
 export const DATA = {
@@ -222,6 +270,7 @@ export function allCases(): Case[] {
     { text: '{{template "defa" .s}}|{{template "defb" .}}', defs: ['<{{.}}>', '{{define "inner"}}in{{end}}{{template "inner"}}'], data: DATA },
     { text: '{{.}}', data: 'root string' },
     { text: '{{.}} {{len .}}', data: [1, 'two', null] },
+    ...TIME_CASES,
   ];
 }
 

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::sync::Arc;
 
-use crate::index::visibility::is_visible;
-use crate::index::{postings_for_matchers, Matcher};
+use crate::index::visibility::RefSet;
+use crate::index::{postings_for_matchers, Matcher, MemPostings};
 
 use super::json::write_json_string;
 use super::series::MemSeries;
@@ -48,6 +48,26 @@ fn is_active(s: &MemSeries, since_ms: i64) -> bool {
 /// NameValues are distinct values per label name, with series counts.
 type NameValues = BTreeMap<String, BTreeMap<String, u64>>;
 
+/// visible_refs is the set of series matching every one of `matchers`
+/// (all series for none) and one of the `visible` policies, resolved from
+/// postings once.
+fn visible_refs(postings: &MemPostings, matchers: &[Matcher], visible: &[Vec<Matcher>]) -> RefSet {
+    let mut refs: Vec<u32> = Vec::new();
+    for policy in visible {
+        refs.extend(postings_for_matchers(postings, policy));
+    }
+    refs.sort_unstable();
+    if matchers.is_empty() {
+        return RefSet::from_sorted(&refs);
+    }
+    let shown = RefSet::from_sorted(&refs);
+    let selected: Vec<u32> = postings_for_matchers(postings, matchers)
+        .into_iter()
+        .filter(|&r| shown.contains(r))
+        .collect();
+    RefSet::from_sorted(&selected)
+}
+
 impl Head {
     /// counted_series returns the series counted for the matchers and method,
     /// None when that is every series of the head (the postings fast path).
@@ -64,22 +84,34 @@ impl Head {
         }
         let candidates: Vec<Arc<MemSeries>> = {
             let idx = self.index.read();
+            // The visible series resolved once, as postings, into a bitmap.
+            let shown = (!visible.is_empty()).then(|| {
+                let mut refs: Vec<u32> = Vec::new();
+                for policy in visible {
+                    refs.extend(postings_for_matchers(&idx.postings, policy));
+                }
+                refs.sort_unstable();
+                RefSet::from_sorted(&refs)
+            });
+            let keep = |r: u32| shown.as_ref().is_none_or(|s| s.contains(r));
             if matchers.is_empty() {
-                idx.all()
+                match &shown {
+                    None => idx.all(),
+                    Some(_) => idx
+                        .postings
+                        .all()
+                        .iter()
+                        .filter(|&&r| keep(r))
+                        .filter_map(|r| idx.get(*r).cloned())
+                        .collect(),
+                }
             } else {
                 postings_for_matchers(&idx.postings, matchers)
                     .iter()
+                    .filter(|&&r| keep(r))
                     .filter_map(|r| idx.get(*r).cloned())
                     .collect()
             }
-        };
-        let candidates: Vec<Arc<MemSeries>> = if visible.is_empty() {
-            candidates
-        } else {
-            candidates
-                .into_iter()
-                .filter(|s| is_visible(|n| s.labels.get(n), visible))
-                .collect()
         };
         Some(match method {
             CountMethod::InMemory => candidates,
@@ -99,6 +131,10 @@ impl Head {
     /// num_series_visible is [`Head::num_series_counted`] over the series
     /// matching one of `visible` (all when empty).
     pub fn num_series_visible(&self, method: CountMethod, visible: &[Vec<Matcher>]) -> u64 {
+        if method == CountMethod::InMemory && !visible.is_empty() {
+            let idx = self.index.read();
+            return visible_refs(&idx.postings, &[], visible).len() as u64;
+        }
         match self.counted_series(&[], method, visible) {
             None => self.num_series() as u64,
             Some(v) => v.len() as u64,
@@ -115,6 +151,29 @@ impl Head {
         visible: &[Vec<Matcher>],
     ) -> NameValues {
         let mut out: NameValues = BTreeMap::new();
+        if method == CountMethod::InMemory && !visible.is_empty() {
+            // Label policies: the counted series as a bitmap, each value's
+            // postings counted against it (no walk over series' labels).
+            let idx = self.index.read();
+            let counted = visible_refs(&idx.postings, matchers, visible);
+            let names: Vec<&str> = match only {
+                Some(set) => set.iter().map(String::as_str).collect(),
+                None => idx.postings.label_names(),
+            };
+            for name in names.into_iter().filter(|n| !n.is_empty()) {
+                let mut values = BTreeMap::new();
+                idx.postings.for_each_value(name, "", |v, refs| {
+                    let c = refs.iter().filter(|&&r| counted.contains(r)).count() as u64;
+                    if !v.is_empty() && c > 0 {
+                        values.insert(v.to_string(), c);
+                    }
+                });
+                if !values.is_empty() {
+                    out.insert(name.to_string(), values);
+                }
+            }
+            return out;
+        }
         match self.counted_series(matchers, method, visible) {
             None => {
                 let idx = self.index.read();
@@ -397,5 +456,53 @@ mod tests {
             h.num_series_counted(CountMethod::Active { since_ms: 2000 }),
             2
         );
+    }
+
+    #[test]
+    fn visible_series_are_counted_as_the_policy_check_counts_them() {
+        use crate::index::visibility::is_visible;
+        let h = head();
+        let policies = [
+            vec![vec![Matcher::new(MatchType::Equal, "job", "a").unwrap()]],
+            vec![
+                vec![Matcher::new(MatchType::Equal, "pod", "3").unwrap()],
+                vec![Matcher::new(MatchType::NotRegexp, "pod", "1|3").unwrap()],
+            ],
+            vec![vec![Matcher::new(MatchType::Equal, "job", "nope").unwrap()]],
+        ];
+        for visible in &policies {
+            let want = h
+                .index
+                .read()
+                .all()
+                .iter()
+                .filter(|s| is_visible(|n| s.labels.get(n), visible))
+                .count() as u64;
+            assert_eq!(h.num_series_visible(CountMethod::InMemory, visible), want);
+            let up = Matcher::new(MatchType::Equal, "__name__", "up").unwrap();
+            let want_up = h
+                .index
+                .read()
+                .all()
+                .iter()
+                .filter(|s| s.labels.get("__name__") == Some("up") && is_visible(|n| s.labels.get(n), visible))
+                .count();
+            let json = h.active_series_json(std::slice::from_ref(&up), 0, visible);
+            assert_eq!(json.matches("\"__name__\"").count(), want_up, "{json}");
+            // Per value counts: the bitmap path against the policy check.
+            let got = h.label_values_cardinality(&["pod", "job"], std::slice::from_ref(&up), CountMethod::InMemory, 10, visible);
+            for (name, value) in [("pod", "1"), ("pod", "2"), ("pod", "3"), ("job", "a"), ("job", "b")] {
+                let n = h
+                    .index
+                    .read()
+                    .all()
+                    .iter()
+                    .filter(|s| s.labels.get("__name__") == Some("up") && s.labels.get(name) == Some(value) && is_visible(|n| s.labels.get(n), visible))
+                    .count();
+                let item = format!("{{\"label_value\":\"{value}\",\"series_count\":{n}}}");
+                assert_eq!(got.contains(&item), n > 0, "{name}={value} {n} in {got}");
+            }
+        }
+        assert_eq!(h.num_series_visible(CountMethod::InMemory, &policies[0]), 2);
     }
 }

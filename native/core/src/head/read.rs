@@ -2,19 +2,16 @@
 //! metadata endpoints, and raw samples for PromQL selectors, each for a
 //! union of matcher sets and a time range.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::Arc;
 
 use crate::chunkenc::XorIterator;
-use crate::index::{intersect_sorted, postings_for_matchers, MatchType, Matcher};
+use crate::index::visibility::RefSet;
+use crate::index::{postings_for_matchers, MatchType, Matcher, MemPostings};
 
 use super::json::write_labels_json;
 use super::series::MemSeries;
 use super::Head;
-
-/// ValueRefs are label values with the refs of their selected series.
-type ValueRefs = Vec<(String, Vec<u32>)>;
 
 /// build_matcher_sets turns `(type, name, value)` triples (type as
 /// Prometheus's `labels.MatchType`: 0 `=`, 1 `!=`, 2 `=~`, 3 `!~`) into
@@ -326,15 +323,7 @@ impl Head {
                 .filter(|s| !s.is_empty())
                 .collect()
         } else {
-            let mut set = BTreeSet::new();
-            for s in self.select_series_unsorted(sets, mint, maxt) {
-                for (n, _) in s.labels.iter() {
-                    if !set.contains(n) {
-                        set.insert(n.to_string());
-                    }
-                }
-            }
-            set.into_iter().collect()
+            self.label_names_selected(sets, mint, maxt)
         };
         names.sort_unstable();
         names.dedup();
@@ -344,11 +333,90 @@ impl Head {
         names
     }
 
+    /// covers reports whether every sample of the head lies in [mint,
+    /// maxt]: then every series of its index has samples in the range (a
+    /// series left without samples is dropped by truncation) and look-ups
+    /// need not check series one by one.
+    fn covers(&self, mint: i64, maxt: i64) -> bool {
+        match (self.min_time(), self.max_time()) {
+            (Some(a), Some(b)) => mint <= a && b <= maxt,
+            _ => false,
+        }
+    }
+
+    /// selected_refs is the sorted, duplicate-free union of the postings of
+    /// each matcher set: the selection resolved once per request.
+    fn selected_refs(postings: &MemPostings, sets: &[Vec<Matcher>]) -> Vec<u32> {
+        let mut selected: Vec<u32> = Vec::new();
+        for set in sets {
+            selected.extend(postings_for_matchers(postings, set));
+        }
+        if sets.len() > 1 {
+            selected.sort_unstable();
+            selected.dedup();
+        }
+        selected
+    }
+
+    /// label_names_selected answers label names over the series the sets
+    /// select: a name is in the answer when one of its values' postings
+    /// meets the selection, tested against a bitmap of the selection built
+    /// once (its series without samples in [mint, maxt] left out first when
+    /// the range does not cover the head), so a label policy costs one
+    /// postings union rather than a walk over every selected series' labels.
+    fn label_names_selected(&self, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> Vec<String> {
+        if !self.overlaps(mint, maxt) {
+            return Vec::new();
+        }
+        let mut selected = {
+            let idx = self.index.read();
+            Self::selected_refs(&idx.postings, sets)
+        };
+        if !self.covers(mint, maxt) {
+            let series: Vec<(u32, Arc<MemSeries>)> = {
+                let idx = self.index.read();
+                selected
+                    .iter()
+                    .filter_map(|&r| idx.get(r).map(|s| (r, s.clone())))
+                    .collect()
+            };
+            selected = series
+                .into_iter()
+                .filter(|(_, s)| s.overlaps(mint, maxt))
+                .map(|(r, _)| r)
+                .collect();
+        }
+        if selected.is_empty() {
+            return Vec::new();
+        }
+        let idx = self.index.read();
+        let all = selected.len() == idx.postings.num_series();
+        let sel = RefSet::from_sorted(&selected);
+        let mut out = Vec::new();
+        for n in idx.postings.label_names() {
+            if n.is_empty() {
+                continue;
+            }
+            let mut found = all;
+            if !found {
+                idx.postings.for_each_value(n, "", |_, refs| {
+                    found = found || sel.any_in(refs);
+                });
+            }
+            if found {
+                out.push(n.to_string());
+            }
+        }
+        out
+    }
+
     /// label_values_selected is label_values over the series the sets
-    /// select (label-based access control always gives sets): each value's
-    /// postings intersected with the selection, then the first of its
-    /// series with samples in [mint, maxt] found, so the cost follows the
-    /// postings rather than a walk over every selected series' labels.
+    /// select (label-based access control always gives sets). The selection
+    /// is resolved once into a bitmap; a value is in the answer when one of
+    /// its selected series has samples in [mint, maxt] (any selected series
+    /// when the range covers the head), found by walking its postings
+    /// against the bitmap, so the cost follows the postings rather than a
+    /// matcher check or a label walk per series.
     fn label_values_selected(
         &self,
         name: &str,
@@ -359,46 +427,59 @@ impl Head {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
-        // Each value's selected refs; series are cloned out of the index lock before their
-        // state is locked: first one per value, all of them only for values whose first
-        // series has no sample in range.
-        let (values, first): (ValueRefs, Vec<Option<Arc<MemSeries>>>) = {
+        let covers = self.covers(mint, maxt);
+        // Per value its first selected series, cloned out of the index lock
+        // before its state is locked (the lock order of the module docs).
+        let (mut out, pending, sel) = {
             let idx = self.index.read();
-            let mut selected: Vec<u32> = Vec::new();
-            for set in sets {
-                selected.extend(postings_for_matchers(&idx.postings, set));
+            let selected = Self::selected_refs(&idx.postings, sets);
+            if selected.is_empty() {
+                return Vec::new();
             }
-            selected.sort_unstable();
-            selected.dedup();
-            let mut values = Vec::new();
-            let mut first = Vec::new();
+            let all = selected.len() == idx.postings.num_series();
+            if covers && all {
+                return idx
+                    .postings
+                    .label_values(name)
+                    .iter()
+                    .filter(|v| !v.is_empty())
+                    .map(|v| v.to_string())
+                    .collect();
+            }
+            let sel = RefSet::from_sorted(&selected);
+            let mut out = Vec::new();
+            let mut pending: Vec<(&str, Arc<MemSeries>)> = Vec::new();
             idx.postings.for_each_value(name, "", |v, refs| {
                 if v.is_empty() {
                     return;
                 }
-                let inter = intersect_sorted(&[refs, &selected]);
-                if let Some(r) = inter.first() {
-                    first.push(idx.get(*r).cloned());
-                    values.push((v.to_string(), inter));
+                let Some(first) = refs.iter().copied().find(|&r| sel.contains(r)) else {
+                    return;
+                };
+                if covers {
+                    out.push(v.to_string());
+                } else if let Some(s) = idx.get(first) {
+                    pending.push((v, s.clone()));
                 }
             });
-            (values, first)
+            let pending: Vec<(String, Arc<MemSeries>)> = pending
+                .into_iter()
+                .map(|(v, s)| (v.to_string(), s))
+                .collect();
+            (out, pending, sel)
         };
-        let mut out = Vec::with_capacity(values.len());
-        let mut retry = Vec::new();
-        for ((v, refs), s) in values.into_iter().zip(first) {
-            if s.is_some_and(|s| s.overlaps(mint, maxt)) {
+        for (v, first) in pending {
+            if first.overlaps(mint, maxt) {
                 out.push(v);
-            } else if refs.len() > 1 {
-                retry.push((v, refs));
+                continue;
             }
-        }
-        for (v, refs) in retry {
+            // The value's other selected series, for a value whose first one
+            // has no sample in range.
             let series: Vec<Arc<MemSeries>> = {
                 let idx = self.index.read();
-                refs[1..]
-                    .iter()
-                    .filter_map(|r| idx.get(*r).cloned())
+                sel.filter(idx.postings.get(name, &v))
+                    .into_iter()
+                    .filter_map(|r| idx.get(r).cloned())
                     .collect()
             };
             if series.iter().any(|s| s.overlaps(mint, maxt)) {

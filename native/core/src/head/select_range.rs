@@ -10,7 +10,8 @@ use std::sync::{Arc, OnceLock};
 
 use crate::chunkenc::XorIterator;
 use crate::index::Matcher;
-use crate::promql::{is_stale, KernelError, RangeEval, RangeFn};
+use crate::promql::aggregate::Aggregator;
+use crate::promql::{is_stale, KernelError, RangeEval, RangeFn, RowEval};
 
 use super::json::write_labels_json;
 use super::read::{SampleBudget, TooManySamples};
@@ -110,6 +111,57 @@ impl Head {
     ) -> Result<SelectedRange, HeadRangeError> {
         let n_steps = eval_times.len();
         let ev = RangeEval::new(func, params, n_steps, range_ms).map_err(HeadRangeError::Kernel)?;
+        let (series, values, present, samples) =
+            self.range_rows(sets, mint, maxt, &RowEval::Range(ev), eval_times, budget)?;
+        Ok(keep_present_rows(
+            &series,
+            n_steps,
+            values,
+            present,
+            samples,
+            |out, s| write_labels_json(out, s.labels.iter()),
+        ))
+    }
+
+    /// select_rows_aggregate selects the matching series as
+    /// `select_range_budget` does, evaluates each with `ev` and adds the
+    /// rows to `agg` (in label order) instead of returning them; it
+    /// returns the samples loaded.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn select_rows_aggregate(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        ev: &RowEval<'_>,
+        eval_times: &[f64],
+        budget: &SampleBudget,
+        agg: &mut Aggregator,
+    ) -> Result<u64, TooManySamples> {
+        let n_steps = eval_times.len();
+        let (series, values, present, samples) =
+            self.range_rows(sets, mint, maxt, ev, eval_times, budget)?;
+        for (i, s) in series.iter().enumerate() {
+            let row = i * n_steps..(i + 1) * n_steps;
+            agg.add_series(s.labels.iter(), &values[row.clone()], &present[row]);
+        }
+        Ok(samples)
+    }
+
+    /// range_rows selects and evaluates every matching series into its
+    /// row: the series (sorted by labels), their rows, and the samples
+    /// loaded.
+    #[allow(clippy::type_complexity)]
+    fn range_rows(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        ev: &RowEval<'_>,
+        eval_times: &[f64],
+        budget: &SampleBudget,
+    ) -> Result<(Vec<Arc<MemSeries>>, Vec<f64>, Vec<u8>, u64), TooManySamples> {
+        let n_steps = eval_times.len();
         let series = self.select_series(sets, mint, maxt);
         let cells = series.len() * n_steps;
         let mut values = vec![0.0; cells];
@@ -119,7 +171,7 @@ impl Head {
         let part = Part {
             mint,
             maxt,
-            ev: &ev,
+            ev,
             eval_times,
             budget,
         };
@@ -154,14 +206,8 @@ impl Head {
                 res
             })?;
         }
-        Ok(keep_present_rows(
-            &series,
-            n_steps,
-            values,
-            present,
-            samples.iter().sum(),
-            |out, s| write_labels_json(out, s.labels.iter()),
-        ))
+        let total = samples.iter().sum();
+        Ok((series, values, present, total))
     }
 }
 
@@ -211,7 +257,7 @@ pub(crate) fn keep_present_rows<T>(
 struct Part<'a> {
     mint: i64,
     maxt: i64,
-    ev: &'a RangeEval<'a>,
+    ev: &'a RowEval<'a>,
     eval_times: &'a [f64],
     budget: &'a SampleBudget,
 }
@@ -229,6 +275,7 @@ impl Part<'_> {
         let (mint, maxt) = (self.mint, self.maxt);
         let n_steps = self.eval_times.len();
         let mut sc = Scratch::default();
+        let keep_stale = self.ev.keeps_stale();
         for (i, s) in series.iter().enumerate() {
             sc.ts.clear();
             sc.vs.clear();
@@ -250,7 +297,7 @@ impl Part<'_> {
                         }
                         loaded += 1;
                         let v = f64::from_bits(bits);
-                        if !is_stale(v) {
+                        if keep_stale || !is_stale(v) {
                             sc.ts.push(t);
                             sc.vs.push(v);
                         }

@@ -625,3 +625,56 @@ fn select_range_stops_at_max_samples() {
         40_000
     );
 }
+
+/// label_look_ups_under_a_selection_match_a_series_walk checks label names
+/// and values over random selections (as label policies give them) and
+/// ranges, covering the head or not, against the labels of the series
+/// `select_series` returns.
+#[test]
+fn label_look_ups_under_a_selection_match_a_series_walk() {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    for i in 0..400u64 {
+        let name = format!("m{}", next(5));
+        let team = format!("t{}", next(4));
+        let env = format!("e{}", next(3));
+        let idx = i.to_string();
+        let mut labels = vec![("__name__", name.as_str()), ("i", idx.as_str()), ("team", team.as_str())];
+        if next(2) == 0 {
+            labels.push(("env", env.as_str()));
+        }
+        let t = (next(10) * 100) as i64;
+        append(&h, &labels, &[(t, 1.0), (t + 50, 2.0)]);
+    }
+    let matchers = [
+        eq("team", "t1"),
+        re("team", "t[02]"),
+        eq("env", "e0"),
+        Matcher::new(MatchType::NotEqual, "env", "e1").unwrap(),
+        re("__name__", "m[13]"),
+        Matcher::new(MatchType::NotRegexp, "team", "t3").unwrap(),
+    ];
+    for _ in 0..60 {
+        let sets: Vec<Vec<Matcher>> = (0..1 + next(2))
+            .map(|_| (0..1 + next(2)).map(|_| matchers[next(6) as usize].clone()).collect())
+            .collect();
+        let (mint, maxt) = if next(2) == 0 { (0, 2000) } else { let a = (next(10) * 100) as i64; (a, a + (next(5) * 100) as i64) };
+        let series = h.select_series(&sets, mint, maxt);
+        let mut names: Vec<String> = series.iter().flat_map(|s| s.labels.iter().map(|(n, _)| n.to_string())).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(h.label_names(&sets, mint, maxt, 0), names, "names {sets:?} [{mint}, {maxt}]");
+        for label in ["__name__", "team", "env", "i"] {
+            let mut values: Vec<String> = series.iter().filter_map(|s| s.labels.get(label).map(str::to_string)).collect();
+            values.sort();
+            values.dedup();
+            assert_eq!(h.label_values(label, &sets, mint, maxt, 0), values, "{label} {sets:?} [{mint}, {maxt}]");
+        }
+    }
+}

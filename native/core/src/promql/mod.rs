@@ -14,11 +14,13 @@
 //! driver) and `functions.rs` (one function per PromQL function, on one
 //! window), `kahan.rs` (Kahan–Neumaier sums and the quantile helper).
 
+pub mod aggregate;
 mod functions;
 mod instant;
 pub mod json;
 mod kahan;
 mod range;
+mod rows;
 mod series;
 mod window;
 
@@ -27,4 +29,5 @@ mod tests;
 
 pub use instant::instant_kernel;
 pub use range::{range_kernel, RangeEval, RangeFn};
+pub use rows::RowEval;
 pub use series::{is_stale, KernelError, KernelOutput, SeriesSet};

@@ -13,7 +13,8 @@ use crate::block::{Block, BlockError, ChunkMeta};
 use crate::head::select_range::{keep_present_rows, threads, SERIES_PER_THREAD};
 use crate::head::{self, HeadRangeError, MemSeries, SampleBudget, SelectedRange};
 use crate::index::Matcher;
-use crate::promql::{is_stale, KernelError, RangeEval, RangeFn};
+use crate::promql::aggregate::{Aggregated, Aggregator};
+use crate::promql::{is_stale, KernelError, RangeEval, RangeFn, RowEval};
 
 use super::{block_series, registry, SelectError};
 
@@ -76,8 +77,8 @@ pub fn select_range(
     max_samples: usize,
 ) -> Result<SelectedRange, SelectRangeError> {
     let head = head::db().get(tenant);
-    let blocks = registry().overlapping(tenant, mint, maxt);
-    if blocks.is_empty() {
+    if registry().overlapping(tenant, mint, maxt).is_empty() {
+        // The head alone: its own fused path.
         return match head {
             Some(h) => h
                 .select_range(
@@ -108,11 +109,118 @@ pub fn select_range(
     }
     let ev = RangeEval::new(func, params, eval_times.len(), range_ms)
         .map_err(SelectRangeError::Kernel)?;
+    select_rows_into(
+        tenant,
+        sets,
+        mint,
+        maxt,
+        &RowEval::Range(ev),
+        eval_times,
+        max_samples,
+        None,
+    )
+}
+
+/// select_rows_aggregate selects the series matching the sets as
+/// `select_range` does, evaluates each with `ev` (a range function, or
+/// the instant selector's lookback) and accumulates the rows into `agg`
+/// (in label order, see `promql::aggregate`): only the groups cross to
+/// the caller. `samples` of the answer is the samples loaded (what
+/// `select_samples` would load); the aggregation's `cells` count the
+/// evaluated cells with a value.
+#[allow(clippy::too_many_arguments)]
+pub fn select_rows_aggregate(
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    ev: &RowEval<'_>,
+    eval_times: &[f64],
+    max_samples: usize,
+    mut agg: Aggregator,
+) -> Result<Aggregated, SelectRangeError> {
+    let sel = select_rows_into(
+        tenant,
+        sets,
+        mint,
+        maxt,
+        ev,
+        eval_times,
+        max_samples,
+        Some(&mut agg),
+    )?;
+    Ok(agg.finish(sel.samples))
+}
+
+/// select_rows_into evaluates every merged series of the head and blocks
+/// with `ev` into its row; the answer is that of `select_range`, or with
+/// `agg` the rows are added to it and only `samples` of the answer is set.
+#[allow(clippy::too_many_arguments)]
+fn select_rows_into(
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    ev: &RowEval<'_>,
+    eval_times: &[f64],
+    max_samples: usize,
+    agg: Option<&mut Aggregator>,
+) -> Result<SelectedRange, SelectRangeError> {
+    let head = head::db().get(tenant);
+    let blocks = registry().overlapping(tenant, mint, maxt);
+    let mut agg = agg;
+    if blocks.is_empty() {
+        match (head.as_deref(), agg.as_deref_mut()) {
+            (Some(h), Some(agg)) => {
+                // The head alone: its own fused path (one part per series).
+                let budget = SampleBudget::new(max_samples);
+                let samples = h
+                    .select_rows_aggregate(sets, mint, maxt, ev, eval_times, &budget, agg)
+                    .map_err(|_| SelectRangeError::Select(SelectError::TooManySamples))?;
+                return Ok(SelectedRange {
+                    samples,
+                    ..Default::default()
+                });
+            }
+            (None, _) => {
+                return Ok(SelectedRange {
+                    labels_json: "[]".to_string(),
+                    ..Default::default()
+                })
+            }
+            _ => {}
+        }
+    }
+    select_rows_merged(
+        &blocks,
+        head.as_deref(),
+        sets,
+        mint,
+        maxt,
+        ev,
+        eval_times,
+        max_samples,
+        agg,
+    )
+}
+
+/// select_rows_merged is `select_rows_into` over the given blocks and head.
+#[allow(clippy::too_many_arguments)]
+fn select_rows_merged(
+    blocks: &[Arc<Block>],
+    head: Option<&head::Head>,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    ev: &RowEval<'_>,
+    eval_times: &[f64],
+    max_samples: usize,
+    agg: Option<&mut Aggregator>,
+) -> Result<SelectedRange, SelectRangeError> {
     let head_series = head
-        .as_ref()
         .map(|h| h.select_series(sets, mint, maxt))
         .unwrap_or_default();
-    let merged = group_series(&blocks, &head_series, sets, mint, maxt)?;
+    let merged = group_series(blocks, &head_series, sets, mint, maxt)?;
     let series: Vec<(&[(&str, &str)], &Sources)> = merged
         .iter()
         .map(|(labels, srcs)| (labels.as_slice(), srcs))
@@ -120,11 +228,11 @@ pub fn select_range(
     let budget = SampleBudget::new(max_samples);
     let ctx = Ctx {
         budget: &budget,
-        blocks: &blocks,
+        blocks,
         head: &head_series,
         mint,
         maxt,
-        ev: &ev,
+        ev,
         eval_times,
     };
     let n_steps = eval_times.len();
@@ -163,6 +271,16 @@ pub fn select_range(
             }
             res
         })?;
+    }
+    if let Some(agg) = agg {
+        for (i, (labels, _)) in series.iter().enumerate() {
+            let row = i * n_steps..(i + 1) * n_steps;
+            agg.add_series(labels.iter().copied(), &values[row.clone()], &present[row]);
+        }
+        return Ok(SelectedRange {
+            samples: samples.iter().sum(),
+            ..Default::default()
+        });
     }
     Ok(keep_present_rows(
         &series,
@@ -227,7 +345,7 @@ struct Ctx<'a> {
     head: &'a [Arc<MemSeries>],
     mint: i64,
     maxt: i64,
-    ev: &'a RangeEval<'a>,
+    ev: &'a RowEval<'a>,
     eval_times: &'a [f64],
 }
 
@@ -260,7 +378,7 @@ impl Ctx<'_> {
         let mut sc = Scratch::default();
         for (i, (_, srcs)) in series.iter().enumerate() {
             self.read_parts(srcs, &mut sc)?;
-            let loaded = merge(&mut sc) as u64;
+            let loaded = merge(&mut sc, self.ev.keeps_stale()) as u64;
             self.budget
                 .charge(loaded)
                 .map_err(|_| SelectRangeError::Select(SelectError::TooManySamples))?;
@@ -337,7 +455,7 @@ fn read_head(s: &MemSeries, mint: i64, maxt: i64, ts: &mut Vec<i64>, vs: &mut Ve
 /// `store::merge_parts` does (one part: as is; several: time order, one
 /// sample per timestamp, the earliest part's), then drops staleness
 /// markers. It returns the merged count, markers included.
-fn merge(sc: &mut Scratch) -> usize {
+fn merge(sc: &mut Scratch, keep_stale: bool) -> usize {
     sc.mts.clear();
     sc.mvs.clear();
     // Parts that follow each other in time (the usual case: blocks, then
@@ -345,7 +463,7 @@ fn merge(sc: &mut Scratch) -> usize {
     let strictly_ordered = sc.ends.len() <= 1 || sc.ts.windows(2).all(|w| w[0] < w[1]);
     let mut push = |t: i64, v: f64, n: &mut usize| {
         *n += 1;
-        if !is_stale(v) {
+        if keep_stale || !is_stale(v) {
             sc.mts.push(t);
             sc.mvs.push(v);
         }

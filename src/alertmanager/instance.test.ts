@@ -1,0 +1,111 @@
+// instance.test.ts checks the alert store of one tenant instance: a re-sent
+// alert updates the one stored object (shared by the store, its groups and
+// the inhibitor) without routing it again, a flush keeps a resolved alert
+// that changed meanwhile, an alert whose group went away is routed again,
+// and a configuration change re-routes every alert.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type Test } from 'tap';
+import { Logger } from '../log.js';
+import { loadConfig } from './config.js';
+import { TenantAlertmanager } from './instance.js';
+import type { Expander } from './notifiers/notifier.js';
+import { fingerprintHex, type Alert } from './types.js';
+
+const CONFIG = `route:
+  receiver: r
+  group_by: [alertname]
+  group_wait: 1h
+  group_interval: 1h
+  routes:
+    - matchers: ['team="web"']
+      receiver: web
+      continue: true
+    - matchers: ['team=~"web|api"']
+      receiver: api
+receivers: [{name: r}, {name: web}, {name: api}]
+`;
+
+function instance(t: Test): TenantAlertmanager {
+  const dir = mkdtempSync(join(tmpdir(), 'am-instance-'));
+  const am = new TenantAlertmanager({
+    tenant: 't',
+    dataDir: dir,
+    retentionMs: 3_600_000,
+    externalURL: 'http://am',
+    logger: new Logger(),
+    metrics: { notification: () => undefined },
+    checkUrl: () => undefined,
+    makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
+  });
+  am.applyConfig(loadConfig(CONFIG), []);
+  t.teardown(() => {
+    am.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return am;
+}
+
+const alert = (labels: Record<string, string>, summary: string, endsAt = 0): Alert => ({
+  labels,
+  annotations: { summary },
+  startsAt: Date.now() - 1000,
+  endsAt: endsAt === 0 ? Date.now() + 3_600_000 : endsAt,
+  generatorURL: 'http://prom',
+  updatedAt: Date.now(),
+  timeout: false,
+  version: 0,
+  groups: undefined,
+});
+
+test('a re-sent alert updates the stored object in place, in every group holding it', async (t) => {
+  const am = instance(t);
+  const labels = { alertname: 'A', team: 'web' };
+  am.putAlerts([alert(labels, 'one')]);
+  const fp = fingerprintHex(labels);
+  const stored = am.alerts.get(fp) as Alert;
+  const groups = am.groups().filter((g) => g.alerts.has(fp));
+  t.same(groups.map((g) => g.route.opts.receiver).sort(), ['api', 'web'], 'routed to both continue routes');
+  t.equal(stored.version, 0);
+
+  const resent = alert(labels, 'two');
+  am.putAlerts([resent]);
+  t.equal(am.alerts.size, 1);
+  t.equal(am.alerts.get(fp), stored, 'the stored object stays');
+  t.not(stored, resent);
+  t.equal(stored.annotations.summary, 'two', 'new annotations');
+  t.equal(stored.version, 1, 'the version counts the update');
+  for (const g of groups) t.equal(g.alerts.get(fp), stored, `group ${g.route.opts.receiver} holds the same object`);
+  t.equal(am.groups().length, 2, 'no new group');
+
+  // Same annotations again: the stored map is kept, the posted one dropped.
+  const annotations = stored.annotations;
+  am.putAlerts([alert(labels, 'two')]);
+  t.equal(stored.annotations, annotations, 'equal annotations keep the stored map');
+  t.equal(stored.version, 2);
+});
+
+test('an alert whose group was dropped is routed again; a config change re-routes all', async (t) => {
+  const am = instance(t);
+  const labels = { alertname: 'B', team: 'api' };
+  am.putAlerts([alert(labels, 'x')]);
+  const fp = fingerprintHex(labels);
+  const [g] = am.groups();
+  t.ok(g !== undefined && g.alerts.has(fp));
+  // The group empties (as after a flush of a resolved alert) and goes away.
+  g!.alerts.delete(fp);
+  g!.stop();
+  am.putAlerts([alert(labels, 'y')]);
+  const live = am.groups().filter((x) => !x.removed && x.alerts.has(fp));
+  t.equal(live.length, 1, 'routed into a live group again');
+  t.not(live[0], g, 'a new group');
+
+  am.applyConfig(loadConfig(CONFIG.replace('group_by: [alertname]', 'group_by: [alertname, team]')), []);
+  const regrouped = am.groups().filter((x) => x.alerts.has(fp));
+  t.equal(regrouped.length, 1);
+  t.same(regrouped[0]?.labels, { alertname: 'B', team: 'api' }, 'grouped by the new group_by');
+  am.putAlerts([alert(labels, 'z')]);
+  t.equal(am.groups().filter((x) => x.alerts.has(fp)).length, 1, 'a re-send after the change stays in the new group');
+});

@@ -1,0 +1,87 @@
+// module.ts assembles Grafana alerting provisioning: the per-organisation
+// store on the ruler's bucket (-ruler-storage.*), the API handlers, the
+// provisioning files applied at start, and (with a query executor) the
+// evaluation of provisioned rules with delivery through each organisation's
+// Alertmanager built from its policy tree and contact points.
+
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/config.js';
+import { receiverFirewall } from '../alertmanager/firewall.js';
+import { log } from '../log.js';
+import type { QueryExecutor } from '../querier/query-executor.js';
+import { rulerBucket } from '../ruler/module.js';
+import type { Bucket } from '../storage/bucket/bucket.js';
+import { OrgAlertmanagers } from './delivery.js';
+import { executorRunner, GrafanaEvaluator, type QueryRunner } from './evaluator.js';
+import { ProvisioningApi } from './http.js';
+import { provisionFromDir } from './import.js';
+import { ProvisioningStore } from './store.js';
+
+/** ProvisioningModule is the running component. */
+export interface ProvisioningModule {
+  api: ProvisioningApi;
+  store: ProvisioningStore;
+  evaluator?: GrafanaEvaluator;
+  alertmanagers?: OrgAlertmanagers;
+  /** start applies the provisioning files (-grafana-provisioning.alerting-dir) and starts evaluating. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** ProvisioningDeps are what the module uses from the rest of the process. */
+export interface ProvisioningDeps {
+  bucket?: Bucket;
+  /** queryExecutor runs the rules' PromQL; without it (or runner) rules are stored but not evaluated. */
+  queryExecutor?: QueryExecutor;
+  runner?: QueryRunner;
+}
+
+/** newProvisioningModule builds the provisioning store, API and evaluator. */
+export function newProvisioningModule(config: Config, deps: ProvisioningDeps = {}): ProvisioningModule {
+  const v = (name: string): string | number | boolean => config.values.get(name) ?? '';
+  const logger = log.with({ component: 'provisioning' });
+  const b = deps.bucket ?? rulerBucket(config);
+  const store = new ProvisioningStore(b);
+  const baseIntervalSeconds = Math.max(1, Math.round(Number(v('grafana-provisioning.base-interval')) / 1000));
+  const api = new ProvisioningApi(store, { baseIntervalSeconds });
+  const runner = deps.runner ?? (deps.queryExecutor !== undefined ? executorRunner(config, deps.queryExecutor) : undefined);
+  let evaluator: GrafanaEvaluator | undefined;
+  let alertmanagers: OrgAlertmanagers | undefined;
+  if (runner !== undefined && v('grafana-provisioning.evaluation-enabled') !== false) {
+    const externalURL = String(v('ruler.external.url'));
+    const ams = new OrgAlertmanagers({
+      dataDir: join(resolve(String(v('alertmanager.storage.path'))), 'grafana'),
+      retentionMs: Number(v('alertmanager.storage.retention')),
+      externalURL,
+      checkUrl: receiverFirewall(String(v('alertmanager.receivers-firewall-block-cidr-networks')), v('alertmanager.receivers-firewall-block-private-addresses') === true),
+      logger,
+    });
+    alertmanagers = ams;
+    evaluator = new GrafanaEvaluator({ runner, deliver: (tenant, alerts) => ams.put(tenant, alerts), externalURL, logger });
+    const ev = evaluator;
+    store.onChange((tenant, st) => {
+      ams.apply(tenant, st);
+      ev.sync(tenant, st);
+    });
+  }
+  return {
+    api,
+    store,
+    ...(evaluator !== undefined ? { evaluator } : {}),
+    ...(alertmanagers !== undefined ? { alertmanagers } : {}),
+    start: async () => {
+      await provisionFromDir(String(v('grafana-provisioning.alerting-dir')), store, logger);
+      if (evaluator === undefined || alertmanagers === undefined) return;
+      for (const tenant of await store.tenants()) {
+        const st = await store.get(tenant);
+        alertmanagers.apply(tenant, st);
+        evaluator.sync(tenant, st);
+      }
+    },
+    stop: async () => {
+      evaluator?.stop();
+      alertmanagers?.stop();
+      if (deps.bucket === undefined) await b.close();
+    },
+  };
+}
