@@ -282,8 +282,6 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   listenPort = port;
-  // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is served.
-  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.debug('heap sampling did not start', { err }));
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -313,6 +311,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     services.set('ruler', 'Running');
   }
 
+  // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is
+  // served; started once every service runs, so that it delays none of them.
+  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.debug('heap sampling did not start', { err }));
   let closing: Promise<void> | undefined;
   return {
     port,
