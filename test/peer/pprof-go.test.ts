@@ -40,7 +40,8 @@ t.test('go tool pprof reads our profiles', { skip: skipUnless(GO) }, async (t) =
 
   const cpu = await pprof('-top', '-seconds', '2', `${base}/debug/pprof/profile`);
   t.match(cpu, /Type: cpu/);
-  t.match(cpu, /Duration: 2\.\d+s/);
+  const duration = Number(/Duration: ([\d.]+)s/.exec(cpu)?.[1]);
+  t.ok(duration >= 2 && duration < 10, `the requested 2 s were sampled (${duration} s)`);
   t.match(cpu, /threads: main, \[worker \d+\]/, 'the workers were profiled');
 
   const fg = await pprof('-tags', '-seconds', '1', `${base}/debug/fgprof`);
