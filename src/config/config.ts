@@ -27,6 +27,8 @@ export interface Limits {
   maxGlobalMetadataPerMetric: number;
   maxMetadataLength: number;
   enforceMetadataMetricName: boolean;
+  maxNativeHistogramBuckets: number;
+  reduceNativeHistogramOverMaxBuckets: boolean;
   /** acceptHaSamples is accept_ha_samples (-distributor.ha-tracker.enable-for-all-users). */
   acceptHaSamples: boolean;
   haClusterLabel: string;
@@ -142,6 +144,8 @@ export function buildConfig(values: ConfigValues): Config {
       maxGlobalMetadataPerMetric: get(values, 'ingester.max-global-metadata-per-metric'),
       maxMetadataLength: get(values, 'validation.max-metadata-length'),
       enforceMetadataMetricName: get(values, 'validation.enforce-metadata-metric-name'),
+      maxNativeHistogramBuckets: get(values, 'validation.max-native-histogram-buckets'),
+      reduceNativeHistogramOverMaxBuckets: get(values, 'validation.reduce-native-histogram-over-max-buckets'),
       acceptHaSamples: get(values, 'distributor.ha-tracker.enable-for-all-users'),
       haClusterLabel: get(values, 'distributor.ha-tracker.cluster'),
       haReplicaLabel: get(values, 'distributor.ha-tracker.replica'),
@@ -187,6 +191,8 @@ export function ingestLimits(limits: Limits, nowMs: number): IngestLimits {
     maxGlobalMetadataPerMetric: limits.maxGlobalMetadataPerMetric,
     maxMetadataLength: limits.maxMetadataLength,
     enforceMetadataMetricName: limits.enforceMetadataMetricName,
+    maxNativeHistogramBuckets: limits.maxNativeHistogramBuckets,
+    reduceNativeHistogramOverMaxBuckets: limits.reduceNativeHistogramOverMaxBuckets,
   };
 }
 

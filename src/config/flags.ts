@@ -281,6 +281,20 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Refuse (400) metadata entries without a metric family name.',
   },
   {
+    name: 'validation.max-native-histogram-buckets',
+    yaml: 'limits.max_native_histogram_buckets',
+    type: 'int',
+    default: 0,
+    help: 'Maximum number of buckets per native histogram sample, 0 for no limit. Over it, the resolution is reduced (or the sample refused, see -validation.reduce-native-histogram-over-max-buckets).',
+  },
+  {
+    name: 'validation.reduce-native-histogram-over-max-buckets',
+    yaml: 'limits.reduce_native_histogram_over_max_buckets',
+    type: 'bool',
+    default: true,
+    help: 'Whether to reduce the resolution of native histogram samples with more buckets than -validation.max-native-histogram-buckets instead of refusing them.',
+  },
+  {
     name: 'ingester.metadata-retain-period',
     yaml: 'ingester.metadata_retain_period',
     type: 'duration',

@@ -31,7 +31,7 @@ export interface ExemplarV2Input {
 export interface TimeSeriesV2Input {
   labels: Labels;
   samples?: Array<[timestampMs: number, value: number]>;
-  /** Native histogram samples, as [timestampMs, count] (a minimal integer histogram each). */
+  /** Native histogram samples, as [timestampMs, count] (a minimal valid integer histogram each: every observation in the zero bucket). */
   histograms?: Array<[timestampMs: number, count: number]>;
   exemplars?: ExemplarV2Input[];
   metadata?: { type: number; help?: string; unit?: string };
@@ -70,7 +70,7 @@ export function encodeWriteRequestV2(series: TimeSeriesV2Input[]): Buffer {
       s.message(1, (packed) => refs.forEach((r) => packed.varint(r)));
       for (const [t, v] of ts.samples ?? []) s.message(2, (m) => m.double(1, v).int64Field(2, t));
       for (const [t, count] of ts.histograms ?? []) {
-        s.message(3, (h) => h.uintField(1, count).double(3, count).int64Field(15, t));
+        s.message(3, (h) => h.uintField(1, count).double(3, count).uintField(6, count).int64Field(15, t));
       }
       for (const ex of ts.exemplars ?? []) {
         const exRefs = table.labelRefs(ex.labels);

@@ -55,6 +55,10 @@ export interface IngestLimits {
   maxGlobalMetadataPerMetric?: number;
   /** -validation.max-metadata-length (default 1024). */
   maxMetadataLength?: number;
+  /** -validation.max-native-histogram-buckets (0: no limit). */
+  maxNativeHistogramBuckets?: number;
+  /** -validation.reduce-native-histogram-over-max-buckets (default true). */
+  reduceNativeHistogramOverMaxBuckets?: boolean;
   /** -validation.enforce-metadata-metric-name (default true). */
   enforceMetadataMetricName?: boolean;
   /** -ingester.metadata-retain-period in ms (default 10m). */
@@ -340,6 +344,10 @@ export interface NativeBinding {
   encodeXorChunks(timestampsMs: Float64Array, values: Float64Array): Buffer[];
   /** decodeXorChunk decodes one raw XOR chunk into timestamps (ms) and values. */
   decodeXorChunk(chunk: Uint8Array): { timestamps: Float64Array; values: Float64Array };
+  /** encodeHistogramChunks cuts each series' native histograms of an uncompressed remote-write 1.0 body into chunks as Prometheus 3.x's head would (encoding 2 integer, 3 float). */
+  encodeHistogramChunks?(writeRequest: Uint8Array): Array<{ labels: string[]; chunks: Array<{ minTimeMs: number; maxTimeMs: number; encoding: number; data: Buffer }> }>;
+  /** decodeHistogramChunkJson decodes a raw histogram chunk (encoding 2 or 3) into a JSON array of samples, floats as the decimal strings of their bits. */
+  decodeHistogramChunkJson?(encoding: number, chunk: Uint8Array): string;
   /** resetTenant drops a tenant's head (tests and tenant deletion). */
   resetTenant(tenant: string): void;
   /**

@@ -24,6 +24,8 @@ t.test('Alertmanager configs and state in S3', { skip: s3SkipReason() }, async (
       'server.http-listen-address': '127.0.0.1',
       'server.http-listen-port': 0,
       'log.level': 'warn',
+      // Mimir's -target=all leaves the alertmanager out.
+      target: 'all,alertmanager',
       'blocks-storage.tsdb.dir': join(dir, `tsdb${n}`),
       'blocks-storage.filesystem.dir': join(dir, `blocks${n}`),
       'blocks-storage.bucket-store.sync-dir': join(dir, `sync${n}`),

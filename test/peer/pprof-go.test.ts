@@ -40,8 +40,9 @@ t.test('go tool pprof reads our profiles', { skip: skipUnless(GO) }, async (t) =
 
   const cpu = await pprof('-top', '-seconds', '2', `${base}/debug/pprof/profile`);
   t.match(cpu, /Type: cpu/);
-  const duration = Number(/Duration: ([\d.]+)s/.exec(cpu)?.[1]);
-  t.ok(duration >= 2 && duration < 10, `the requested 2 s were sampled (${duration} s)`);
+  // The profile asked for 2 s; a loaded machine stretches the wall-clock span a little.
+  const duration = Number(/Duration: ([\d.]+)s/.exec(cpu)?.[1] ?? NaN);
+  t.ok(duration >= 2 && duration < 10, `profile duration ${duration}s`);
   t.match(cpu, /threads: main, \[worker \d+\]/, 'the workers were profiled');
 
   const fg = await pprof('-tags', '-seconds', '1', `${base}/debug/fgprof`);

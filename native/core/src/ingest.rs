@@ -13,7 +13,8 @@ use crate::head::{Head, SeriesAppendResult};
 use crate::limits::{self, RateLimit, SeriesLimits};
 use crate::metadata::MetadataLimits;
 use crate::remote::{
-    self, CreatedTimestamps, MetadataValidationLimits, ValidationLimits, WriteRequestView,
+    self, CreatedTimestamps, HistogramLimits, MetadataValidationLimits, ValidationLimits,
+    WriteRequestView,
 };
 use crate::wal::record::SeriesEncoder;
 use crate::wal::TenantWal;
@@ -42,6 +43,9 @@ pub struct IngestLimits {
     /// The tenant's HA tracker settings when it accepts HA samples
     /// (`accept_ha_samples`); None leaves pushes untouched.
     pub ha: Option<HaSettings>,
+    /// -validation.max-native-histogram-buckets and
+    /// -validation.reduce-native-histogram-over-max-buckets.
+    pub histograms: HistogramLimits,
 }
 
 impl Default for IngestLimits {
@@ -60,6 +64,7 @@ impl Default for IngestLimits {
             metadata: MetadataLimits::default(),
             metadata_validation: MetadataValidationLimits::default(),
             ha: None,
+            histograms: HistogramLimits::default(),
         }
     }
 }
@@ -225,6 +230,7 @@ pub fn ingest_decoded(
         &mut res,
         &mut validation_error,
     );
+    validate_histograms(&mut req, &valid, &vlimits, limits, &mut res, &mut validation_error);
     let exemplars = crate::ingest_extra::validate_exemplars(&mut req, &valid, limits, &mut res);
     let metadata_ok = crate::ingest_extra::validate_metadata_all(
         &mut req,
@@ -521,6 +527,45 @@ fn validate_all(
         }
     }
     valid
+}
+
+/// validate_histograms checks the native histograms of the valid series
+/// as Mimir does: the sample timestamp checks and the schema and bucket
+/// limits of the distributor (reducing the resolution in place when the
+/// limit allows it), then Prometheus's consistency checks the ingester runs.
+/// Each refused histogram is counted by reason; the first error is kept.
+/// Histograms are validated, not stored yet.
+fn validate_histograms(
+    req: &mut WriteRequestView<'_>,
+    valid: &[bool],
+    vlimits: &ValidationLimits,
+    limits: &IngestLimits,
+    res: &mut IngestResult,
+    first_error: &mut Option<String>,
+) {
+    for (i, ok) in valid.iter().enumerate() {
+        let e = req.series[i];
+        if !ok || e.histograms == 0 {
+            continue;
+        }
+        let labels = &req.labels[e.labels_start..e.labels_end];
+        let hists = &mut req.histograms[e.histograms_start..e.histograms_start + e.histograms];
+        let mut series: Option<String> = None;
+        for h in hists.iter_mut() {
+            if let Err(err) = remote::validate_sample(labels, h.timestamp_ms, vlimits, limits.now_ms) {
+                res.discard(err.reason, 1);
+                first_error.get_or_insert(err.message);
+                continue;
+            }
+            let name = series.get_or_insert_with(|| remote::format_labels(labels)).clone();
+            let checked = remote::check_histogram_limits(&mut h.value, h.timestamp_ms, &name, &limits.histograms)
+                .and_then(|_| remote::validate_histogram(&h.value));
+            if let Err(err) = checked {
+                res.discard(err.reason, 1);
+                first_error.get_or_insert_with(|| remote::histogram_error_message(&err, h.timestamp_ms, &name));
+            }
+        }
+    }
 }
 
 /// ItemCounts are the validated exemplars and metadata of a request.

@@ -16,6 +16,7 @@ pub mod ingest_extra;
 pub mod labels;
 pub mod limits;
 pub mod metadata;
+pub mod model;
 pub mod otlp;
 pub mod promql;
 pub mod remote;

@@ -17,6 +17,7 @@ pub mod cardinality;
 pub mod compact;
 pub mod exemplars;
 pub mod ha_tracker;
+pub mod histograms;
 pub mod otlp;
 pub mod rw2;
 pub mod store;
@@ -65,6 +66,10 @@ pub struct IngestLimits {
     pub max_metadata_length: Option<f64>,
     /// -validation.enforce-metadata-metric-name (default true).
     pub enforce_metadata_metric_name: Option<bool>,
+    /// -validation.max-native-histogram-buckets (default 0: no limit).
+    pub max_native_histogram_buckets: Option<f64>,
+    /// -validation.reduce-native-histogram-over-max-buckets (default true).
+    pub reduce_native_histogram_over_max_buckets: Option<bool>,
     /// -ingester.metadata-retain-period in ms (default 10m, 0 keeps metadata forever).
     pub metadata_retain_period_ms: Option<f64>,
     /// accept_ha_samples (-distributor.ha-tracker.enable-for-all-users): HA deduplication for the tenant.
@@ -232,6 +237,10 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
                 .map_or(1024, |x| x.max(0.0) as usize),
         },
         ha: ha_tracker::ha_settings(limits),
+        histograms: tsdb_core::remote::HistogramLimits {
+            max_buckets: to_limit(limits.max_native_histogram_buckets.unwrap_or(0.0)),
+            reduce_over_max_buckets: limits.reduce_native_histogram_over_max_buckets.unwrap_or(true),
+        },
     }
 }
 

@@ -16,6 +16,10 @@
 pub struct BitWriter {
     buf: Vec<u8>,
     free: u32,
+    /// compact: aligned whole-byte writes leave no empty trailing byte, as
+    /// Prometheus 3.x's `bstream.writeByte` (histogram chunks are compared
+    /// with a Prometheus 3.x; XOR chunks keep 2.42's layout).
+    compact: bool,
 }
 
 impl BitWriter {
@@ -24,7 +28,21 @@ impl BitWriter {
     pub fn with_header(header: usize, cap: usize) -> Self {
         let mut buf = Vec::with_capacity(cap.max(header));
         buf.resize(header, 0);
-        BitWriter { buf, free: 0 }
+        BitWriter {
+            buf,
+            free: 0,
+            compact: false,
+        }
+    }
+
+    /// compact_with_header is `with_header` for Prometheus 3.x's byte
+    /// behaviour: a whole byte written on a byte boundary is appended as
+    /// is, with no empty byte after it (the chunk then has no trailing
+    /// zero byte). Both layouts hold the same bits.
+    pub fn compact_with_header(header: usize, cap: usize) -> Self {
+        let mut w = Self::with_header(header, cap);
+        w.compact = true;
+        w
     }
 
     /// bytes returns everything written so far, the last byte zero-padded.
@@ -66,6 +84,10 @@ impl BitWriter {
     #[inline]
     pub fn write_byte(&mut self, b: u8) {
         if self.free == 0 {
+            if self.compact {
+                self.buf.push(b);
+                return;
+            }
             self.buf.push(0);
             self.free = 8;
         }
@@ -282,6 +304,19 @@ mod tests {
         let mut w = BitWriter::with_header(0, 8);
         w.write_bits(0x3FFF, 14);
         assert_eq!(w.bytes(), &[0xFF, 0xFC]);
+    }
+
+    #[test]
+    fn compact_writer_has_no_trailing_byte() {
+        let mut w = BitWriter::compact_with_header(3, 8);
+        w.write_byte(0xAB);
+        assert_eq!(w.bytes(), &[0, 0, 0, 0xAB]);
+        w.write_bit(true);
+        w.write_bits(0xFF, 8);
+        assert_eq!(w.bytes(), &[0, 0, 0, 0xAB, 0xFF, 0x80]);
+        w.write_bits(0x7F, 7);
+        w.write_byte(0x01);
+        assert_eq!(w.bytes(), &[0, 0, 0, 0xAB, 0xFF, 0xFF, 0x01]);
     }
 
     #[test]

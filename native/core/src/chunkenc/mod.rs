@@ -1,12 +1,29 @@
-//! chunkenc holds the chunk codecs. Only Prometheus's XOR float chunk for
-//! now; its layout is described in `docs/format/xor-chunk.md`.
+//! chunkenc holds the chunk codecs: Prometheus's XOR float chunk (layout in
+//! `docs/format/xor-chunk.md`), and its integer and float histogram chunks
+//! (`histogram`, `float_histogram`, with what they share in
+//! `histogram_meta` and the varbit integers of `varbit`).
 
 pub mod bstream;
+pub mod float_histogram;
+pub mod histogram;
+pub mod histogram_meta;
+pub mod varbit;
 pub mod xor;
 
 #[cfg(test)]
+mod histogram_test;
+#[cfg(test)]
 mod xor_test;
 
+pub use float_histogram::{
+    decode_float_histogram_chunk, FloatHistogramAppender, FloatHistogramIterator,
+    ENCODING_FLOAT_HISTOGRAM,
+};
+pub use histogram::{
+    decode_histogram_chunk, HistogramAppend, HistogramAppender, HistogramIterator,
+    ENCODING_HISTOGRAM,
+};
+pub use histogram_meta::CounterResetHeader;
 pub use xor::{decode_all, ChunkError, XorAppender, XorIterator};
 
 /// ENCODING_XOR is the chunk encoding byte Prometheus writes before an XOR

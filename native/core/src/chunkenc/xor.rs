@@ -132,31 +132,85 @@ impl XorAppender {
     /// write_value writes the XOR of the new value with the previous one.
     #[inline]
     fn write_value(&mut self, v_bits: u64) {
-        let delta = v_bits ^ self.v_bits;
-        if delta == 0 {
-            self.w.write_bit(false);
-            return;
-        }
-        self.w.write_bit(true);
-        // At most 31 leading zeros fit the 5-bit field.
-        let leading = (delta.leading_zeros() as u8).min(31);
-        let trailing = delta.trailing_zeros() as u8;
-        if self.leading != NO_WINDOW && leading >= self.leading && trailing >= self.trailing {
-            // The significant bits fit the previous window: control bit 0.
-            self.w.write_bit(false);
-            let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
-            self.w.write_bits(delta >> self.trailing, sig);
-            return;
-        }
-        self.leading = leading;
-        self.trailing = trailing;
-        self.w.write_bit(true);
-        self.w.write_bits(u64::from(leading), 5);
-        let sig = 64 - u32::from(leading) - u32::from(trailing);
-        // 64 significant bits are written as 0 in the 6-bit field.
-        self.w.write_bits(u64::from(sig), 6);
-        self.w.write_bits(delta >> trailing, sig);
+        xor_write(
+            &mut self.w,
+            v_bits,
+            self.v_bits,
+            &mut self.leading,
+            &mut self.trailing,
+        );
     }
+}
+
+/// xor_write writes `new_bits` as its XOR with `cur_bits` inside the
+/// leading/trailing zero window (`xorWrite`): a 0 bit when unchanged, else
+/// 1 then either 0 + the bits in the current window or 1 + a new window
+/// (5-bit leading count, 6-bit significant count, 64 written as 0). A
+/// `leading` of 0xff means no window yet. Shared by XOR chunks (values) and
+/// histogram chunks (sums, float counts).
+#[inline]
+pub(crate) fn xor_write(
+    w: &mut BitWriter,
+    new_bits: u64,
+    cur_bits: u64,
+    leading: &mut u8,
+    trailing: &mut u8,
+) {
+    let delta = new_bits ^ cur_bits;
+    if delta == 0 {
+        w.write_bit(false);
+        return;
+    }
+    w.write_bit(true);
+    // At most 31 leading zeros fit the 5-bit field.
+    let new_leading = (delta.leading_zeros() as u8).min(31);
+    let new_trailing = delta.trailing_zeros() as u8;
+    if *leading != NO_WINDOW && new_leading >= *leading && new_trailing >= *trailing {
+        // The significant bits fit the previous window: control bit 0.
+        w.write_bit(false);
+        let sig = 64 - u32::from(*leading) - u32::from(*trailing);
+        w.write_bits(delta >> *trailing, sig);
+        return;
+    }
+    *leading = new_leading;
+    *trailing = new_trailing;
+    w.write_bit(true);
+    w.write_bits(u64::from(new_leading), 5);
+    let sig = 64 - u32::from(new_leading) - u32::from(new_trailing);
+    // 64 significant bits are written as 0 in the 6-bit field.
+    w.write_bits(u64::from(sig), 6);
+    w.write_bits(delta >> new_trailing, sig);
+}
+
+/// xor_read reads what `xor_write` wrote, updating `v_bits` and the window;
+/// Err names the part that was missing or corrupt (`xorRead`).
+#[inline]
+pub(crate) fn xor_read(
+    r: &mut BitReader<'_>,
+    v_bits: &mut u64,
+    leading: &mut u8,
+    trailing: &mut u8,
+) -> Result<(), &'static str> {
+    let changed = r.read_bit().ok_or("value")?;
+    if !changed {
+        return Ok(());
+    }
+    let new_window = r.read_bit().ok_or("value control bit")?;
+    if new_window {
+        let (Some(l), Some(sig)) = (r.read_bits(5), r.read_bits(6)) else {
+            return Err("value window");
+        };
+        let sig = if sig == 0 { 64 } else { sig };
+        if l + sig > 64 {
+            return Err("value window");
+        }
+        *leading = l as u8;
+        *trailing = (64 - l - sig) as u8;
+    }
+    let sig = 64 - u32::from(*leading) - u32::from(*trailing);
+    let bits = r.read_bits(sig).ok_or("value bits")?;
+    *v_bits ^= bits << *trailing;
+    Ok(())
 }
 
 /// bit_range reports whether `x` fits the signed `nbits` field Prometheus
@@ -340,32 +394,15 @@ impl<'a> XorIterator<'a> {
 
     #[inline]
     fn read_value(&mut self) -> bool {
-        let Some(changed) = self.r.read_bit() else {
-            return self.fail("value");
-        };
-        if !changed {
-            return true;
+        match xor_read(
+            &mut self.r,
+            &mut self.v_bits,
+            &mut self.leading,
+            &mut self.trailing,
+        ) {
+            Ok(()) => true,
+            Err(what) => self.fail(what),
         }
-        let Some(new_window) = self.r.read_bit() else {
-            return self.fail("value control bit");
-        };
-        if new_window {
-            let (Some(leading), Some(sig)) = (self.r.read_bits(5), self.r.read_bits(6)) else {
-                return self.fail("value window");
-            };
-            let sig = if sig == 0 { 64 } else { sig };
-            if leading + sig > 64 {
-                return self.fail("value window");
-            }
-            self.leading = leading as u8;
-            self.trailing = (64 - leading - sig) as u8;
-        }
-        let sig = 64 - u32::from(self.leading) - u32::from(self.trailing);
-        let Some(bits) = self.r.read_bits(sig) else {
-            return self.fail("value bits");
-        };
-        self.v_bits ^= bits << self.trailing;
-        true
     }
 }
 

@@ -25,6 +25,7 @@
 mod append;
 pub mod cardinality;
 pub mod chunks;
+pub mod histogram_chunks;
 mod json;
 mod read;
 mod refs;

@@ -120,6 +120,7 @@ impl Translation {
                 exemplars: 0,
                 exemplars_start: 0,
                 histograms: 0,
+                histograms_start: 0,
             });
         }
         v

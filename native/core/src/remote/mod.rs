@@ -47,6 +47,7 @@
 //! as `label_value_invalid`); histogram bodies are not parsed yet.
 
 mod exemplar;
+mod histogram;
 mod metadata;
 mod proto;
 mod v2;
@@ -63,6 +64,10 @@ mod v2_tests;
 pub use exemplar::{
     exemplar_reason, exemplar_time_reason, validate_exemplar, EXEMPLAR_MAX_LABEL_SET_LENGTH,
     MIN_EXEMPLAR_AGE_MS,
+};
+pub use histogram::{
+    check_histogram_limits, decode_histogram, histogram_error_message, histogram_reason,
+    validate_histogram, HistogramError, HistogramLimits, HistogramSample, HistogramValue,
 };
 pub use metadata::{metadata_reason, validate_metadata, MetadataValidationLimits};
 pub use proto::{

@@ -29,6 +29,7 @@
 //!
 //! Errors carry gogo's texts (see `wire`, which reads the fields).
 
+use super::histogram::{decode_histogram, HistogramSample};
 pub use super::wire::DecodeError;
 use super::wire::Reader;
 
@@ -54,10 +55,13 @@ pub struct SeriesEntry {
     /// Number of exemplars sent with the series: they are
     /// `exemplars[exemplars_start..exemplars_start + exemplars]` of the view.
     pub exemplars: usize,
-    /// Number of native histogram samples sent with the series (kept opaque for now).
+    /// Number of native histogram samples sent with the series: they are
+    /// `histograms[histograms_start..histograms_start + histograms]` of the view.
     pub histograms: usize,
     /// Index of the series' first exemplar in [`WriteRequestView::exemplars`].
     pub exemplars_start: usize,
+    /// Index of the series' first histogram in [`WriteRequestView::histograms`].
+    pub histograms_start: usize,
 }
 
 /// ExemplarView is one exemplar of a series: its labels are
@@ -82,6 +86,8 @@ pub struct SeriesView<'v, 'a> {
     pub histograms: usize,
     /// The series' exemplars (labels via [`WriteRequestView::exemplar_labels_of`]).
     pub exemplar_list: &'v [ExemplarView],
+    /// The series' native histogram samples, in request order.
+    pub histogram_list: &'v [HistogramSample],
 }
 
 /// MetadataView is one `MetricMetadata` entry, strings borrowed from the buffer.
@@ -125,6 +131,8 @@ pub struct WriteRequestView<'a> {
     pub exemplars: Vec<ExemplarView>,
     /// The labels of every exemplar, exemplar by exemplar.
     pub exemplar_labels: Vec<Label<'a>>,
+    /// Every native histogram sample of the request, series by series.
+    pub histograms: Vec<HistogramSample>,
 }
 
 impl<'a> WriteRequestView<'a> {
@@ -165,6 +173,10 @@ impl<'a> WriteRequestView<'a> {
             exemplars: e.exemplars,
             histograms: e.histograms,
             exemplar_list: self.exemplars.get(e.exemplars_start..end).unwrap_or(&[]),
+            histogram_list: self
+                .histograms
+                .get(e.histograms_start..e.histograms_start + e.histograms)
+                .unwrap_or(&[]),
         }
     }
 
@@ -195,6 +207,7 @@ impl<'a> WriteRequestView<'a> {
             metadata: recycle(self.metadata),
             exemplars: self.exemplars,
             exemplar_labels: recycle(self.exemplar_labels),
+            histograms: self.histograms,
         }
     }
 }
@@ -209,6 +222,7 @@ pub struct DecodeScratch {
     metadata: Vec<MetadataView<'static>>,
     exemplars: Vec<ExemplarView>,
     exemplar_labels: Vec<Label<'static>>,
+    histograms: Vec<HistogramSample>,
 }
 
 /// recycle empties a vector and re-types it to another lifetime of the same
@@ -244,8 +258,10 @@ pub fn decode_write_request_with<'a>(
         metadata: recycle(s.metadata),
         exemplars: s.exemplars,
         exemplar_labels: recycle(s.exemplar_labels),
+        histograms: s.histograms,
     };
     out.series.clear();
+    out.histograms.clear();
     out.samples.clear();
     out.exemplars.clear();
     match decode_into(buf, &mut out) {
@@ -284,6 +300,7 @@ fn decode_timeseries<'a>(buf: &'a [u8], out: &mut WriteRequestView<'a>) -> Resul
         labels_start: out.labels.len(),
         samples_start: out.samples.len(),
         exemplars_start: out.exemplars.len(),
+        histograms_start: out.histograms.len(),
         ..SeriesEntry::default()
     };
     let mut r = Reader::new(buf, "TimeSeries");
@@ -302,7 +319,8 @@ fn decode_timeseries<'a>(buf: &'a [u8], out: &mut WriteRequestView<'a>) -> Resul
                 entry.exemplars += 1;
             }
             4 => {
-                r.bytes_field(wt, "Histograms")?;
+                let msg = r.bytes_field(wt, "Histograms")?;
+                out.histograms.push(decode_histogram(msg)?);
                 entry.histograms += 1;
             }
             _ => r.skip(wt)?,

@@ -504,6 +504,7 @@ fn check(
         exemplars: 0,
         histograms: 0,
         exemplar_list: &[],
+        histogram_list: &[],
     };
     validate_series(&view, limits, NOW)
 }

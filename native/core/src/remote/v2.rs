@@ -45,6 +45,7 @@
 
 use std::collections::HashSet;
 
+use super::histogram::decode_histogram;
 use super::ExemplarView;
 
 use super::proto::{decode_sample, DecodeError, MetadataView, SeriesEntry, WriteRequestView};
@@ -233,6 +234,7 @@ fn decode_timeseries<'a>(
         labels_start: req.labels.len(),
         samples_start: req.samples.len(),
         exemplars_start: req.exemplars.len(),
+        histograms_start: req.histograms.len(),
         ..SeriesEntry::default()
     };
     let mut refs = LabelRefs::new();
@@ -253,8 +255,8 @@ fn decode_timeseries<'a>(
                 req.samples.push(decode_sample(msg)?);
             }
             3 => {
-                // Native histograms: counted, not parsed nor stored yet.
-                r.bytes_field(wt, "Histograms")?;
+                let msg = r.bytes_field(wt, "Histograms")?;
+                req.histograms.push(decode_histogram(msg)?);
                 entry.histograms += 1;
             }
             4 => {

@@ -45,6 +45,7 @@ impl Ts {
         for _ in 0..self.histograms {
             let mut h = Vec::new();
             put_int(&mut h, 1, 3); // count_int
+            put_int(&mut h, 6, 3); // zero_count_int: a valid histogram
             put_int(&mut h, 15, 1000); // timestamp
             put_bytes(&mut b, 3, &h);
         }
@@ -474,6 +475,37 @@ fn histograms_are_counted_not_stored() {
     assert_eq!((r.series, r.samples, r.histograms), (2, 1, 3));
     assert_eq!((r.accepted_samples, r.created_series), (1, 1));
     assert_eq!(h.num_series(), 1, "a histogram-only series is not created");
+}
+
+#[test]
+fn invalid_histograms_answer_400_and_keep_the_rest() {
+    let h = Head::new("v2-hist-bad", DEFAULT_CHUNK_RANGE);
+    let syms = ["", "__name__", "h", "f"];
+    let mut body = request(
+        &syms,
+        &[Ts {
+            refs: vec![1, 3],
+            samples: vec![(1.0, NOW)],
+            ..Ts::default()
+        }],
+    );
+    // A second series with a histogram whose buckets do not add up.
+    let mut ts = Vec::new();
+    put_bytes(&mut ts, 1, &packed(&[1, 2]));
+    let mut hist = Vec::new();
+    put_int(&mut hist, 1, 5); // count_int
+    put_int(&mut hist, 6, 1); // zero_count_int
+    put_int(&mut hist, 15, 1000);
+    put_bytes(&mut ts, 3, &hist);
+    put_bytes(&mut body, 5, &ts);
+    let r = ingest_write_request_v2_logged(&h, None, &body, &limits());
+    assert_eq!(r.error_status, Some(400));
+    assert_eq!(
+        r.error_message.as_deref(),
+        Some("err: 1 observations found in buckets, but the Count field is 5: histogram's observation count should equal the number of observations found in the buckets (in absence of NaN). timestamp=1970-01-01T00:00:01Z, series=h (err-mimir-native-histogram-count-mismatch)")
+    );
+    assert_eq!(r.discarded, vec![("native_histogram_count_mismatch", 1)]);
+    assert_eq!(r.accepted_samples, 1, "the float sample of the other series is kept");
 }
 
 #[test]

@@ -23,6 +23,7 @@
 
 pub mod checkpoint;
 pub mod reader;
+pub mod histogram_record;
 pub mod record;
 pub mod replay;
 pub mod writer;

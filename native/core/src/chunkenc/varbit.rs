@@ -1,0 +1,154 @@
+//! Variable-width integers of Prometheus's histogram chunks
+//! (`tsdb/chunkenc/varbit.go`): a unary prefix of 1 bits picks one of nine
+//! widths (0, 3, 6, 9, 12, 18, 25, 56 or 64 value bits).
+
+use super::bstream::{BitReader, BitWriter};
+
+/// VARBIT_WIDTHS are the value widths after a prefix of 1..=8 bits.
+const VARBIT_WIDTHS: [u32; 8] = [3, 6, 9, 12, 18, 25, 56, 64];
+
+/// fits_signed reports whether `v` fits a signed `nbits` field as Prometheus
+/// reads it: -(2^(n-1) - 1) ..= 2^(n-1).
+#[inline]
+fn fits_signed(v: i64, nbits: u32) -> bool {
+    let half = 1i64 << (nbits - 1);
+    -(half - 1) <= v && v <= half
+}
+
+/// put_varbit_int writes a signed varbit integer (`putVarbitInt`).
+pub fn put_varbit_int(w: &mut BitWriter, v: i64) {
+    if v == 0 {
+        w.write_bit(false);
+        return;
+    }
+    for (i, &n) in VARBIT_WIDTHS.iter().enumerate() {
+        if n == 64 || fits_signed(v, n) {
+            write_prefix(w, i as u32 + 1);
+            w.write_bits(v as u64, n);
+            return;
+        }
+    }
+}
+
+/// put_varbit_uint writes an unsigned varbit integer (`putVarbitUint`).
+pub fn put_varbit_uint(w: &mut BitWriter, v: u64) {
+    if v == 0 {
+        w.write_bit(false);
+        return;
+    }
+    for (i, &n) in VARBIT_WIDTHS.iter().enumerate() {
+        if n == 64 || v.leading_zeros() >= 64 - n {
+            write_prefix(w, i as u32 + 1);
+            w.write_bits(v, n);
+            return;
+        }
+    }
+}
+
+/// write_prefix writes `ones` 1 bits closed by a 0 bit; the eighth prefix
+/// (64-bit values) has no closing 0.
+#[inline]
+fn write_prefix(w: &mut BitWriter, ones: u32) {
+    if ones == 8 {
+        w.write_bits(0xff, 8);
+    } else {
+        // ones 1 bits then a 0: e.g. 3 -> 0b1110.
+        w.write_bits(((1u64 << ones) - 1) << 1, ones + 1);
+    }
+}
+
+/// read_prefix counts the leading 1 bits (at most 8) and returns the value
+/// width they select (0 for a lone 0 bit).
+#[inline]
+fn read_prefix(r: &mut BitReader<'_>) -> Option<u32> {
+    let mut ones = 0usize;
+    while ones < 8 {
+        if !r.read_bit()? {
+            break;
+        }
+        ones += 1;
+    }
+    Some(if ones == 0 {
+        0
+    } else {
+        VARBIT_WIDTHS[ones - 1]
+    })
+}
+
+/// read_varbit_int reads what `put_varbit_int` wrote (`readVarbitInt`).
+pub fn read_varbit_int(r: &mut BitReader<'_>) -> Option<i64> {
+    let n = read_prefix(r)?;
+    match n {
+        0 => Some(0),
+        64 => r.read_bits(64).map(|b| b as i64),
+        _ => {
+            let mut bits = r.read_bits(n)?;
+            if bits > (1u64 << (n - 1)) {
+                bits = bits.wrapping_sub(1u64 << n);
+            }
+            Some(bits as i64)
+        }
+    }
+}
+
+/// read_varbit_uint reads what `put_varbit_uint` wrote (`readVarbitUint`).
+pub fn read_varbit_uint(r: &mut BitReader<'_>) -> Option<u64> {
+    let n = read_prefix(r)?;
+    if n == 0 {
+        return Some(0);
+    }
+    r.read_bits(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widths_and_round_trip() {
+        // (value, bits written) from varbit.go's comments.
+        let cases: &[(i64, usize)] = &[
+            (0, 1),
+            (-3, 5),
+            (4, 5),
+            (5, 9),
+            (-31, 9),
+            (32, 9),
+            (256, 13),
+            (-2047, 17),
+            (131072, 24),
+            (-16777215, 32),
+            (36028797018963968, 64),
+            (i64::MIN, 72),
+            (i64::MAX, 72),
+        ];
+        for &(v, nbits) in cases {
+            let mut w = BitWriter::compact_with_header(0, 16);
+            put_varbit_int(&mut w, v);
+            assert_eq!(w.bytes().len(), nbits.div_ceil(8), "bytes for {v}");
+            let mut r = BitReader::new(w.bytes(), 0);
+            assert_eq!(read_varbit_int(&mut r), Some(v));
+        }
+        for v in [
+            0u64,
+            7,
+            8,
+            63,
+            511,
+            4095,
+            262143,
+            33554431,
+            1 << 56,
+            u64::MAX,
+        ] {
+            let mut w = BitWriter::compact_with_header(0, 16);
+            put_varbit_uint(&mut w, v);
+            let mut r = BitReader::new(w.bytes(), 0);
+            assert_eq!(read_varbit_uint(&mut r), Some(v));
+        }
+        // -4 does not fit 3 bits (range -3..=4): it takes the 6-bit form.
+        let mut w = BitWriter::compact_with_header(0, 4);
+        put_varbit_int(&mut w, -4);
+        assert_eq!(w.bytes(), &[0b1101_1110, 0]);
+    }
+}

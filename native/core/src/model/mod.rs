@@ -1,0 +1,4 @@
+//! model holds the value types shared by the wire decoders, the head, the
+//! chunk codecs and the query kernels.
+
+pub mod histogram;
