@@ -86,7 +86,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const haConfig = haTrackerConfig(config);
   validateHaTrackerConfig(haConfig);
   // The overrides-exporter's limits (an unknown name fails the start before anything runs).
-  const exporterLimits = config.target === 'overrides-exporter' ? enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')) : undefined;
+  const exporterLimits = targetList(config.target).includes('overrides-exporter') ? enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')) : undefined;
   mkdirSync(config.tsdbDir, { recursive: true });
   // Per-tenant limits: a bad runtime configuration file fails the start.
   const runtimeConfig = new RuntimeConfigManager(config, {
