@@ -85,6 +85,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   setLogLevel(config.logLevel);
   const haConfig = haTrackerConfig(config);
   validateHaTrackerConfig(haConfig);
+  // The overrides-exporter's limits (an unknown name fails the start before anything runs).
+  const exporterLimits = targetList(config.target).includes('overrides-exporter') ? enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')) : undefined;
   mkdirSync(config.tsdbDir, { recursive: true });
   // Per-tenant limits: a bad runtime configuration file fails the start.
   const runtimeConfig = new RuntimeConfigManager(config, {
@@ -274,16 +276,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     configs: newConfigsApi(config, ruler, alertmanager?.manager),
     profiling,
     // Not part of -target=all, as Mimir.
-    overridesExporter: modules.includes('overrides-exporter')
-      ? new OverridesExporter(runtimeConfig, config.values, enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')), registry)
-      : undefined,
+    overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry) : undefined,
     provisioning: provisioning?.api,
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   listenPort = port;
-  // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is served.
-  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.warn('heap sampling did not start', { err }));
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -314,6 +312,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     services.set('ruler', 'Running');
   }
 
+  // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is
+  // served; started once every service runs, so that it delays none of them.
+  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.debug('heap sampling did not start', { err }));
   let closing: Promise<void> | undefined;
   return {
     port,

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { httpRequest } from '../testing/http-client.js';
-import { fillPathParams, readSeedEndpoints, type SeedEndpoint } from '../testing/seeds.js';
+import { fillPathParams, parseSeedEndpoints, readSeedEndpoints, type SeedEndpoint } from '../testing/seeds.js';
 import { startTestServer } from '../testing/server.js';
 import { UNMATCHED_HEADER } from '../server/http.js';
 
@@ -100,4 +100,34 @@ t.test('every seed endpoint is answered', { skip }, async (t) => {
   const stale = endpoints.filter((e) => !missing.has(e) && OPEN_ISSUES.some((o) => o.match(e)));
   if (stale.length > 0) console.log(`allow-listed but answered now (shrink the list):\n  ${stale.map((e) => `${e.method} ${e.path}`).join('\n  ')}`);
   t.same(failing, [], 'every seed endpoint not owned by an open issue is answered');
+});
+
+t.test('the seed parser', async (t) => {
+  const text = [
+    'GET,POST <prometheus-http-prefix>/api/v1/query',
+    '  GET /config?mode=diff  ',
+    'GET /config',
+    'POST /<prometheus-http-prefix>/config/v1/rules/{namespace}',
+    'DELETE <legacy-http-prefix>/rules/{namespace}/{groupName}',
+    'GET <alertmanager-http-prefix>',
+    'PUT /api/v1/provisioning/templates/{name}',
+    'PUT /api/v1/provisioning/templates/:name',
+    'Index pageAll servicesGET /',
+    'This API endpoint accepts an HTTP POST request with a body',
+    'curl -X DELETE -H "If-Match: 1" /admin/api/v1/tokens/x',
+  ].join('\n');
+  const got = parseSeedEndpoints([{ name: 'seed.md', text }]).map((e) => `${e.method} ${e.path}`);
+  t.same(got, [
+    'GET /prometheus/api/v1/query',
+    'POST /prometheus/api/v1/query',
+    'GET /config',
+    'POST /prometheus/config/v1/rules/{namespace}',
+    'DELETE /api/prom/rules/{namespace}/{groupName}',
+    'GET /alertmanager',
+    'PUT /api/v1/provisioning/templates/{name}',
+    'PUT /api/v1/provisioning/templates/:name',
+  ]);
+  t.equal(parseSeedEndpoints([{ name: 'seed.md', text }])[2]!.source, 'seed.md:2', 'first occurrence, 1-based line');
+  t.equal(fillPathParams('/a/{namespace}/:groupName/{FolderUID}', { namespace: 'n s', groupname: 'g', folderuid: 'f' }), '/a/n%20s/g/f');
+  t.equal(fillPathParams('/x/{unknown}', {}), '/x/x');
 });

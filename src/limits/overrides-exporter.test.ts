@@ -88,6 +88,14 @@ t.test('-overrides-exporter.enabled-metrics', async (t) => {
   );
 });
 
+t.test('-target=all,overrides-exporter runs it beside the rest', async (t) => {
+  const srv = await startTestServer({ target: 'all,overrides-exporter' }, { storage: new FakeStorage() });
+  t.teardown(() => srv.close());
+  t.equal(series(await metrics(srv.port), 'cortex_limits_defaults').size, 10);
+  t.equal((await httpRequest(srv.port, '/overrides-exporter/ring')).status, 200);
+  t.equal((await httpRequest(srv.port, '/api/v1/labels', { headers: { 'X-Scope-OrgID': 'x' } })).status, 200, 'the querier runs too');
+});
+
 t.test('-target=all does not run the exporter', async (t) => {
   const srv = await startTestServer({}, { storage: new FakeStorage() });
   t.teardown(() => srv.close());

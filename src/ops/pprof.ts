@@ -129,7 +129,10 @@ export class ProfilingApi {
     try {
       const start = Date.now();
       const threads = await this.collectCpu(seconds);
-      const body = cpuToPprof(threads, { wall, startMs: start, durationMs: Date.now() - start });
+      // The duration sampled (the main thread's profile, stopped first), not the time to collect every thread.
+      const main = threads.find((x) => x.thread === 'main')?.profile;
+      const durationMs = main !== undefined ? (main.endTime - main.startTime) / 1000 : Date.now() - start;
+      const body = cpuToPprof(threads, { wall, startMs: start, durationMs });
       if (wall && (req.query.get('format') ?? 'pprof') === 'folded') return res.send(200, foldedText(threads), CONTENT_TYPE.text);
       attachment(res, wall ? 'fgprof' : 'profile', body);
     } finally {
