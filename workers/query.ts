@@ -13,6 +13,7 @@ import { readMetadata, type MetadataRead, type MetadataReadAnswer } from '../src
 import { nativeStorage, type SeriesQuerier } from '../src/storage/native.js';
 import type { WorkerAnswer } from '../src/querier/query-executor.js';
 import type { QueryTask } from '../src/querier/query-params.js';
+import { runningTask } from '../src/ops/current-task.js';
 
 let kernels: Kernels | undefined;
 let series: SeriesQuerier | undefined;
@@ -20,11 +21,16 @@ let series: SeriesQuerier | undefined;
 /** metadata runs a series / labels / label values read (what MetadataApi does inline) off the event loop. */
 export function metadata(read: MetadataRead): MetadataReadAnswer {
   series ??= federatedSeriesQuerier(nativeStorage());
-  return readMetadata(series, read);
+  const querier = series;
+  return runningTask(`metadata ${read.op}`, read.tenant, '', () => readMetadata(querier, read));
 }
 
 /** query handles one QueryTask (what executeQuery does, encoding to bytes). */
 export default function query(task: QueryTask): WorkerAnswer {
+  return runningTask(`query ${task.kind}`, task.tenant, task.query, () => runQuery(task));
+}
+
+function runQuery(task: QueryTask): WorkerAnswer {
   // Federated tasks (tenants joined by |) reach the worker only with -tenant-federation.enabled.
   kernels ??= federatedKernels(nativeKernels());
   // A reader limited by label policies gets kernels whose every selection carries them.

@@ -178,6 +178,8 @@ t.test('heap, goroutine, block, mutex, trace, index', async (t) => {
   ]);
   t.ok(h.samples.length > 0 && h.samples.every((s) => s.values[1]! > 0), 'live objects sampled');
   t.match(h.comments.join('\n'), /process: rss=\d+/);
+  const alloc = /native allocator \(malloc, whole process\): in_use=(\d+) free=(\d+) mmapped=(\d+) arena=(\d+)/.exec(h.comments.join('\n'));
+  t.ok(alloc !== null && Number(alloc[1]) > 0 && Number(alloc[4]) > 0, `native allocator statistics: ${alloc?.[0]}`);
 
   const g = decodeProfile((await httpRequest(srv.port, '/debug/pprof/goroutine')).raw);
   t.same(g.sampleTypes, [['goroutine', 'count']]);
@@ -186,6 +188,20 @@ t.test('heap, goroutine, block, mutex, trace, index', async (t) => {
   t.match(text.body, /^threads: \d+\n/);
   t.match(text.body, /thread 1 \[main\]:/);
   t.match(text.body, /thread 2 \[worker \d+\]:/);
+  const workerLines = text.body.split('\n').filter((l) => l.includes('worker thread of its Piscina pool'));
+  t.ok(workerLines.length >= 1 && workerLines.every((l) => /pool: (idle|running .+|busy \(did not answer the inspector\))$/.test(l)), 'each worker says what it runs');
+
+  // A query keeps a worker busy in the engine (a subquery of 172,800 steps): its task shows, with tenant and text.
+  const slow = 'count_over_time(vector(1)[2d:1s])';
+  let seen = '';
+  for (let attempt = 0; attempt < 20 && seen === ''; attempt++) {
+    const queries = Array.from({ length: 4 }, () => httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent(slow)}`, { headers: { 'X-Scope-OrgID': 'busy-tenant' } }));
+    await new Promise((r) => setTimeout(r, 30));
+    const during = await httpRequest(srv.port, '/debug/pprof/goroutine?debug=1');
+    seen = during.body.split('\n').find((l) => l.includes('running query instant')) ?? '';
+    await Promise.all(queries);
+  }
+  t.match(seen, /running query instant for tenant "busy-tenant" for \d+\.\d{3}s: count_over_time\(vector\(1\)\[2d:1s\]\)$/, 'a running query is listed with its tenant and text');
 
   for (const kind of ['block', 'mutex']) {
     const c = decodeProfile((await httpRequest(srv.port, `/debug/pprof/${kind}`)).raw);

@@ -9,8 +9,10 @@
 
 import { getHeapStatistics } from 'node:v8';
 import { log } from '../log.js';
+import { loadNative } from '../storage/native.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
+import { CURRENT_TASK_EXPRESSION, describeTask } from './current-task.js';
 import { InspectorHub, type ThreadTarget } from './inspector.js';
 import { ProfileBuilder, cpuToPprof, heapToPprof, type CpuProfile, type SamplingHeapProfile, type ThreadHeapProfile, type ThreadProfile } from './pprof-format.js';
 
@@ -198,6 +200,7 @@ export class ProfilingApi {
       `process: rss=${mem.rss} heapTotal=${mem.heapTotal} heapUsed=${mem.heapUsed} external=${mem.external} arrayBuffers=${mem.arrayBuffers}`,
       `main thread V8 heap: total_heap_size=${v8.total_heap_size} used_heap_size=${v8.used_heap_size} heap_size_limit=${v8.heap_size_limit} malloced_memory=${v8.malloced_memory} external_memory=${v8.external_memory ?? 0}`,
       `native (Rust) memory is outside V8's heap: it is part of rss and external`,
+      nativeAllocatorComment(),
       `threads sampled since their first heap profile or the server's start: ${profiles.map((p) => p.thread).join(', ')}`,
     ];
     attachment(res, 'profile', heapToPprof(profiles, HEAP_SAMPLING_INTERVAL, comments));
@@ -213,8 +216,10 @@ export class ProfilingApi {
     if (debug >= 1) {
       let text = `threads: ${threads.length}\n\n`;
       text += `thread 1 [main]:\n  the event loop (HTTP, scheduling)\n  active resources: ${[...byKind].map(([k, n]) => `${k}=${n}`).join(' ') || 'none'}\n  uptime: ${process.uptime().toFixed(1)}s\n\n`;
+      const tasks = await Promise.all(threads.slice(1).map((t) => currentTaskOf(t)));
+      const now = Date.now();
       threads.slice(1).forEach((t, i) => {
-        text += `thread ${i + 2} ${t.name}:\n  worker thread running the tasks of its Piscina pool\n\n`;
+        text += `thread ${i + 2} ${t.name}:\n  worker thread of its Piscina pool: ${describeTask(tasks[i], now)}\n\n`;
       });
       res.send(200, text, CONTENT_TYPE.text, { 'X-Content-Type-Options': 'nosniff' });
       return;
@@ -305,4 +310,30 @@ function foldedText(threads: ThreadProfile[]): string {
     }
   }
   return [...lines].map(([k, n]) => `${k} ${n}`).join('\n') + '\n';
+}
+
+/** TASK_ANSWER_MS bounds how long goroutine waits for a worker's inspector (a thread in native code answers after it). */
+const TASK_ANSWER_MS = 1_000;
+
+/** currentTaskOf asks a worker thread what it runs (CurrentTask JSON); undefined when it does not answer in time. */
+async function currentTaskOf(t: ThreadTarget): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, TASK_ANSWER_MS, undefined);
+  });
+  try {
+    const answer = t
+      .post<{ result: { value?: unknown } }>('Runtime.evaluate', { expression: CURRENT_TASK_EXPRESSION, returnByValue: true })
+      .then((r) => (typeof r.result.value === 'string' ? r.result.value : undefined))
+      .catch(() => undefined);
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** nativeAllocatorComment is malloc's counters (the Rust core's heap; the whole process's malloc) for the heap profile. */
+function nativeAllocatorComment(): string {
+  const a = loadNative().allocatorStats();
+  return `native allocator (malloc, whole process): in_use=${a.inUseBytes} free=${a.freeBytes} mmapped=${a.mmappedBytes} arena=${a.arenaBytes}`;
 }

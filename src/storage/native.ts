@@ -324,6 +324,8 @@ export const TOO_MANY_SAMPLES_MESSAGE = 'query processing would load too many sa
 /** NativeBinding is the shape of native/napi's exports. */
 export interface NativeBinding {
   coreVersion(): string;
+  /** allocatorStats reads malloc's counters for the whole process (the Rust core's heap is the system allocator). */
+  allocatorStats(): { inUseBytes: number; freeBytes: number; mmappedBytes: number; arenaBytes: number };
   /** ingestWriteRequest decodes an uncompressed remote-write 1.0 protobuf body, validates it and appends it to the tenant's head. Throws only on internal failure; bad input is reported in the result. */
   ingestWriteRequest(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
   /** ingestSnappyWriteRequest is ingestWriteRequest for the snappy body as posted, uncompressed in Rust into a per-thread buffer; null when the snappy data is corrupt. */

@@ -903,3 +903,32 @@ pub fn select_chunks(
     Ok(sel.into())
 }
 pub mod query_native;
+
+/// AllocatorStats are glibc malloc's counters for the whole process (the
+/// Rust core allocates through the system allocator): what
+/// `/debug/pprof/heap` reports beside V8's heap.
+#[napi(object)]
+pub struct AllocatorStats {
+    /// Bytes in blocks malloc has handed out (arena and mmapped).
+    pub in_use_bytes: f64,
+    /// Bytes of free blocks malloc keeps for reuse.
+    pub free_bytes: f64,
+    /// Bytes of large blocks obtained with mmap (part of inUseBytes).
+    pub mmapped_bytes: f64,
+    /// Bytes of the arenas obtained from the system (sbrk and arena heaps).
+    pub arena_bytes: f64,
+}
+
+/// allocator_stats reads malloc's counters (mallinfo2).
+#[napi]
+pub fn allocator_stats() -> AllocatorStats {
+    // SAFETY: mallinfo2 takes no arguments and only reads the allocator's
+    // counters under its own locks.
+    let m = unsafe { libc::mallinfo2() };
+    AllocatorStats {
+        in_use_bytes: (m.uordblks + m.hblkhd) as f64,
+        free_bytes: m.fordblks as f64,
+        mmapped_bytes: m.hblkhd as f64,
+        arena_bytes: m.arena as f64,
+    }
+}
