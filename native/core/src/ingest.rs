@@ -230,7 +230,14 @@ pub fn ingest_decoded(
         &mut res,
         &mut validation_error,
     );
-    validate_histograms(&mut req, &valid, &vlimits, limits, &mut res, &mut validation_error);
+    validate_histograms(
+        &mut req,
+        &valid,
+        &vlimits,
+        limits,
+        &mut res,
+        &mut validation_error,
+    );
     let exemplars = crate::ingest_extra::validate_exemplars(&mut req, &valid, limits, &mut res);
     let metadata_ok = crate::ingest_extra::validate_metadata_all(
         &mut req,
@@ -552,17 +559,28 @@ fn validate_histograms(
         let hists = &mut req.histograms[e.histograms_start..e.histograms_start + e.histograms];
         let mut series: Option<String> = None;
         for h in hists.iter_mut() {
-            if let Err(err) = remote::validate_sample(labels, h.timestamp_ms, vlimits, limits.now_ms) {
+            if let Err(err) =
+                remote::validate_sample(labels, h.timestamp_ms, vlimits, limits.now_ms)
+            {
                 res.discard(err.reason, 1);
                 first_error.get_or_insert(err.message);
                 continue;
             }
-            let name = series.get_or_insert_with(|| remote::format_labels(labels)).clone();
-            let checked = remote::check_histogram_limits(&mut h.value, h.timestamp_ms, &name, &limits.histograms)
-                .and_then(|_| remote::validate_histogram(&h.value));
+            let name = series
+                .get_or_insert_with(|| remote::format_labels(labels))
+                .clone();
+            let checked = remote::check_histogram_limits(
+                &mut h.value,
+                h.timestamp_ms,
+                &name,
+                &limits.histograms,
+            )
+            .and_then(|_| remote::validate_histogram(&h.value));
             if let Err(err) = checked {
                 res.discard(err.reason, 1);
-                first_error.get_or_insert_with(|| remote::histogram_error_message(&err, h.timestamp_ms, &name));
+                first_error.get_or_insert_with(|| {
+                    remote::histogram_error_message(&err, h.timestamp_ms, &name)
+                });
             }
         }
     }

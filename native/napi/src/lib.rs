@@ -239,7 +239,9 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
         ha: ha_tracker::ha_settings(limits),
         histograms: tsdb_core::remote::HistogramLimits {
             max_buckets: to_limit(limits.max_native_histogram_buckets.unwrap_or(0.0)),
-            reduce_over_max_buckets: limits.reduce_native_histogram_over_max_buckets.unwrap_or(true),
+            reduce_over_max_buckets: limits
+                .reduce_native_histogram_over_max_buckets
+                .unwrap_or(true),
         },
     }
 }

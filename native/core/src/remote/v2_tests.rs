@@ -505,7 +505,10 @@ fn invalid_histograms_answer_400_and_keep_the_rest() {
         Some("err: 1 observations found in buckets, but the Count field is 5: histogram's observation count should equal the number of observations found in the buckets (in absence of NaN). timestamp=1970-01-01T00:00:01Z, series=h (err-mimir-native-histogram-count-mismatch)")
     );
     assert_eq!(r.discarded, vec![("native_histogram_count_mismatch", 1)]);
-    assert_eq!(r.accepted_samples, 1, "the float sample of the other series is kept");
+    assert_eq!(
+        r.accepted_samples, 1,
+        "the float sample of the other series is kept"
+    );
 }
 
 #[test]

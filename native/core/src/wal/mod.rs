@@ -22,8 +22,8 @@
 //! wrote before it started (group commit), outside the writer mutex.
 
 pub mod checkpoint;
-pub mod reader;
 pub mod histogram_record;
+pub mod reader;
 pub mod record;
 pub mod replay;
 pub mod writer;
