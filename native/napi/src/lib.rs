@@ -198,6 +198,20 @@ fn restricted(
     Ok(tsdb_core::index::visibility::restrict(&sets, &v))
 }
 
+/// selector_sets are the matcher sets of one selector (none: every
+/// series) limited by the read's label-based access policies.
+fn selector_sets(
+    matchers: Vec<LabelMatcher>,
+    policies: Option<Vec<Vec<LabelMatcher>>>,
+) -> Result<Vec<Vec<Matcher>>> {
+    let sets = if matchers.is_empty() {
+        Vec::new()
+    } else {
+        self::matchers(std::slice::from_ref(&matchers))?
+    };
+    restricted(sets, policies)
+}
+
 /// core_version is the version of the Rust core.
 #[napi]
 pub fn core_version() -> String {
@@ -545,12 +559,7 @@ pub fn select_samples(
     max_samples: Option<f64>,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<SelectedSamples> {
-    let sets = if matchers.is_empty() {
-        Vec::new()
-    } else {
-        self::matchers(std::slice::from_ref(&matchers))?
-    };
-    let sets = restricted(sets, visibility)?;
+    let sets = selector_sets(matchers, visibility)?;
     let limit = to_limit(max_samples.unwrap_or(0.0));
     let sel = tsdb_core::store::select_samples(&tenant, &sets, ms(mint_ms), ms(maxt_ms), limit)
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
@@ -894,12 +903,7 @@ pub fn select_chunks(
     maxt_ms: f64,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<SelectedChunks> {
-    let sets = if matchers.is_empty() {
-        Vec::new()
-    } else {
-        self::matchers(std::slice::from_ref(&matchers))?
-    };
-    let sets = restricted(sets, visibility)?;
+    let sets = selector_sets(matchers, visibility)?;
     let sel = tsdb_core::store::select_chunks(&tenant, &sets, ms(mint_ms), ms(maxt_ms))
         .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
     Ok(sel.into())

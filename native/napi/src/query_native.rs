@@ -59,12 +59,7 @@ pub fn select_range(
             format!("selectRange: unknown function {func:?}"),
         )
     })?;
-    let sets = if matchers.is_empty() {
-        Vec::new()
-    } else {
-        crate::matchers(std::slice::from_ref(&matchers))?
-    };
-    let sets = crate::restricted(sets, visibility)?;
+    let sets = crate::selector_sets(matchers, visibility)?;
     let sel = store::select_range(
         &tenant,
         &sets,
@@ -134,18 +129,8 @@ pub fn select_range_aggregate(
             format!("selectRangeAggregate: unknown function {func:?}"),
         )
     })?;
-    let op = AggOp::from_name(&op).ok_or_else(|| {
-        Error::new(
-            Status::InvalidArg,
-            format!("selectRangeAggregate: unknown aggregation {op:?}"),
-        )
-    })?;
-    let sets = if matchers.is_empty() {
-        Vec::new()
-    } else {
-        crate::matchers(std::slice::from_ref(&matchers))?
-    };
-    let sets = crate::restricted(sets, visibility)?;
+    let op = agg_op(&op, "selectRangeAggregate")?;
+    let sets = crate::selector_sets(matchers, visibility)?;
     let agg = Aggregator::new(op, without, &grouping, eval_times.len(), metric_names);
     let ev = RangeEval::new(f, &[], eval_times.len(), range_ms)
         .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
@@ -190,18 +175,8 @@ pub fn select_instant_aggregate(
     visibility: Option<Vec<Vec<LabelMatcher>>>,
     max_samples: Option<f64>,
 ) -> Result<SelectedAggregate> {
-    let op = AggOp::from_name(&op).ok_or_else(|| {
-        Error::new(
-            Status::InvalidArg,
-            format!("selectInstantAggregate: unknown aggregation {op:?}"),
-        )
-    })?;
-    let sets = if matchers.is_empty() {
-        Vec::new()
-    } else {
-        crate::matchers(std::slice::from_ref(&matchers))?
-    };
-    let sets = crate::restricted(sets, visibility)?;
+    let op = agg_op(&op, "selectInstantAggregate")?;
+    let sets = crate::selector_sets(matchers, visibility)?;
     let agg = Aggregator::new(op, without, &grouping, eval_times.len(), false);
     let out = store::select_rows_aggregate(
         &tenant,
@@ -220,6 +195,17 @@ pub fn select_instant_aggregate(
         present: Uint8Array::new(out.present),
         samples: out.cells as f64,
         metric_names: out.metric_names,
+    })
+}
+
+/// agg_op reads an aggregation operator name; an unknown one is the
+/// caller's (named in the message) invalid argument.
+fn agg_op(name: &str, caller: &str) -> Result<AggOp> {
+    AggOp::from_name(name).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("{caller}: unknown aggregation {name:?}"),
+        )
     })
 }
 
