@@ -91,10 +91,12 @@ export interface IngestResult {
   exemplars: number;
   /** Number of metadata entries in the request. */
   metadata: number;
-  /** Number of native histogram samples in the request (counted, not stored yet). */
+  /** Number of native histogram samples in the request. */
   histograms?: number;
-  /** Samples appended to the head. */
+  /** Float samples appended to the head. */
   acceptedSamples: number;
+  /** Native histogram samples appended to the head. */
+  acceptedHistograms?: number;
   /** Series that were new to the head. */
   createdSeries: number;
   /**
@@ -168,6 +170,22 @@ export interface SelectedSamples {
   timestamps: Float64Array;
   /** Sample values; staleness markers included with their exact bits. */
   values: Float64Array;
+  /** The series' native-histogram samples; absent when no selected series has any. */
+  histograms?: SelectedHistograms;
+}
+
+/**
+ * SelectedHistograms are native-histogram samples in the hand-off format: series i owns histogram
+ * samples [offsets[i], offsets[i+1]); sample j is data[dataOffsets[j] .. dataOffsets[j+1]), laid out
+ * `[schema, zeroThreshold, zeroCount, count, sum, counterResetHint, isInt, nPosSpans, nNegSpans,
+ * nPosBuckets, nNegBuckets, nCustomValues, spans (offset, length)..., absolute buckets..., custom
+ * values...]` (decoded by src/promql/engine/histogram-flat.ts).
+ */
+export interface SelectedHistograms {
+  offsets: Uint32Array;
+  timestamps: Float64Array;
+  dataOffsets: Uint32Array;
+  data: Float64Array;
 }
 
 /** WrittenBlock describes a block cut by writeBlock (see docs/format/block.md). */
@@ -419,6 +437,13 @@ export interface NativeBinding {
    * dropped. Returns the number appended. For the PromQL test runner.
    */
   appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): number;
+  /**
+   * appendHistogramsUnchecked is appendSamplesUnchecked for native histograms: sample i has time
+   * timestamps[i] and the histogram data[dataOffsets[i] .. dataOffsets[i+1]) in the hand-off format
+   * (see SelectedHistograms; isInt 1 stores an integer histogram). Returns the number appended;
+   * throws on a malformed histogram (nothing appended then).
+   */
+  appendHistogramsUnchecked(tenant: string, labels: string[], timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array): number;
   /**
    * writeBlock cuts the tenant head's samples with mintMs <= t < maxtMs into a Prometheus TSDB
    * block `<dir>/<ULID>/` (written as `<ULID>.tmp`, fsynced, renamed). Null when the range holds

@@ -48,7 +48,8 @@ pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
 pub use json::{write_labels_json, write_owned_labels_json};
 pub use read::{
-    build_matcher_sets, SampleBudget, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE,
+    build_matcher_sets, SampleBudget, SelectedHistograms, SelectedSamples, TooManySamples,
+    TOO_MANY_SAMPLES_MESSAGE,
 };
 pub use select_range::{HeadRangeError, SelectedRange};
 pub use series::MemSeries;
@@ -514,5 +515,7 @@ impl Db {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod histogram_tests;
 #[cfg(test)]
 mod tests;
