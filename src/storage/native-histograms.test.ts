@@ -70,3 +70,24 @@ t.test('malformed histogram runs are refused', (t) => {
   t.equal(b.selectSamples(tenant, [eq('__name__', 'bad')], 0, 10_000).histograms, undefined);
   t.end();
 });
+
+t.test('the float-only fused selections flag series with histograms in range', (t) => {
+  t.teardown(() => b.resetTenant(tenant));
+  const ts = Float64Array.from([60_000, 120_000]);
+  b.appendSamplesUnchecked(tenant, ['__name__', 'mix', 'k', 'f'], ts, Float64Array.from([1, 2]));
+  const { data, dataOffsets } = flat([intHist(1), intHist(2)]);
+  b.appendHistogramsUnchecked(tenant, ['__name__', 'mix', 'k', 'h'], Float64Array.from([180_000, 240_000]), data, dataOffsets);
+  const evalTimes = Float64Array.from([240_000]);
+  const range = (mint: number, name = 'mix') =>
+    b.selectRange(tenant, [eq('__name__', name)], mint, 240_000, 'count_over_time', evalTimes, 240_000 - mint, new Float64Array(0));
+  t.equal(range(1).hasHistograms, true);
+  t.equal(range(200_000).hasHistograms, true, 'one histogram in range');
+  t.equal(range(1, 'nope').hasHistograms, false);
+  // Float-only selections of the same tenant are not flagged.
+  t.equal(b.selectRange(tenant, [eq('k', 'f')], 1, 240_000, 'count_over_time', evalTimes, 240_000, new Float64Array(0)).hasHistograms, false);
+  const agg = b.selectRangeAggregate?.(tenant, [eq('__name__', 'mix')], 1, 240_000, 'count_over_time', evalTimes, 240_000, 'sum', false, [], false);
+  t.equal(agg?.hasHistograms, true);
+  const inst = b.selectInstantAggregate?.(tenant, [eq('k', 'f')], 1, 240_000, evalTimes, 300_000, 'sum', false, []);
+  t.equal(inst?.hasHistograms, false);
+  t.end();
+});

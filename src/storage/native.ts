@@ -510,7 +510,9 @@ export interface NativeBinding {
    * copy of the samples), without the series that have no value at any step; samples is what
    * selectSamples would have loaded. Throws on an invalid regexp, an unknown function, a wrong
    * parameter count or an unreadable block, and with TOO_MANY_SAMPLES_MESSAGE as soon as more
-   * than maxSamples (if given and > 0) samples are loaded.
+   * than maxSamples (if given and > 0) samples are loaded. Native-histogram samples are not in
+   * the answer: hasHistograms says a selected series has some in range (select it with
+   * selectSamples instead).
    */
   selectRange(
     tenant: string,
@@ -523,7 +525,7 @@ export interface NativeBinding {
     params: Float64Array,
     visibility?: LabelMatcher[][],
     maxSamples?: number,
-  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number };
+  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number; hasHistograms?: boolean };
   /**
    * selectRangeAggregate is selectRange followed by the aggregation op (sum, avg, count, min, max,
    * group, stddev, stdvar) of its series grouped by grouping (in the order given; with without: by
@@ -578,6 +580,8 @@ export interface NativeAggregate {
   present: Uint8Array;
   samples: number;
   metricNames: string[];
+  /** Whether a selected series has native-histogram samples in range (not in this float-only answer). */
+  hasHistograms?: boolean;
 }
 
 let binding: NativeBinding | undefined;

@@ -266,6 +266,17 @@ pub fn select_samples(
     Ok(out)
 }
 
+/// histograms_in reports whether a series of the tenant matching any of
+/// the sets has native-histogram samples in [mint, maxt]: the fused
+/// selections (select_range, the aggregate selections), which evaluate
+/// float samples only, flag their answer with it so the engine selects
+/// such a selector again with `select_samples`.
+pub fn histograms_in(tenant: &str, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> bool {
+    head::db()
+        .get(tenant)
+        .is_some_and(|h| h.histograms_in(sets, mint, maxt))
+}
+
 /// merge_parts appends the union of sorted sample runs, one sample per
 /// timestamp (the earliest part's), in time order.
 fn merge_parts(mut parts: Parts, ts: &mut Vec<f64>, vs: &mut Vec<f64>) {

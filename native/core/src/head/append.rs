@@ -129,6 +129,8 @@ pub struct HeadAppender<'h> {
     maxt: i64,
     samples: u64,
     chunks: u64,
+    /// Histogram samples appended (also counted in `samples`).
+    histograms: u64,
     /// WAL hook: every sample written to a chunk, when logging is on.
     wal_log: Option<SamplesEncoder>,
     /// WAL hook for histogram samples (ref, t, histogram), when logging is on.
@@ -145,6 +147,7 @@ impl<'h> HeadAppender<'h> {
             maxt: i64::MIN,
             samples: 0,
             chunks: 0,
+            histograms: 0,
             wal_log: None,
             wal_hist: None,
         }
@@ -397,6 +400,7 @@ impl<'h> HeadAppender<'h> {
         }
         self.mint = self.mint.min(t);
         self.maxt = self.maxt.max(t);
+        self.histograms += 1;
         true
     }
 
@@ -412,6 +416,9 @@ impl<'h> HeadAppender<'h> {
             .fetch_add(self.chunks, Ordering::Relaxed);
         if self.samples > 0 {
             self.head.touch();
+        }
+        if self.histograms > 0 {
+            self.head.has_histograms.store(true, Ordering::Relaxed);
         }
     }
 }

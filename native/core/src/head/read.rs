@@ -336,7 +336,7 @@ impl Head {
 
     /// select_series_unsorted is [`Head::select_series`] in no particular
     /// order (label names and values need no sort of the series).
-    fn select_series_unsorted(
+    pub(super) fn select_series_unsorted(
         &self,
         sets: &[Vec<Matcher>],
         mint: i64,
