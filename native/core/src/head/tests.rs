@@ -394,7 +394,9 @@ fn per_series_struct_sizes() {
         println!("size_of::<{name}>() = {n}");
     }
     assert_eq!(size_of::<series::Labels>(), 16);
-    assert!(size_of::<MemSeries>() <= 136, "{sizes:?}");
+    // 136 before native histograms; their chunks cost a float-only series
+    // one pointer (`SeriesChunks::hist`, None until a histogram arrives).
+    assert!(size_of::<MemSeries>() <= 144, "{sizes:?}");
 }
 
 #[test]
