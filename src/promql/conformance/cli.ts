@@ -47,7 +47,11 @@ function nativeLoader(): SampleLoader {
   if (typeof b.appendSamplesUnchecked !== 'function' || typeof b.resetTenant !== 'function') {
     throw new Error('native binding has no appendSamplesUnchecked (build it with npm run build:native)');
   }
-  return { appendSamplesUnchecked: b.appendSamplesUnchecked.bind(b), resetTenant: b.resetTenant.bind(b) };
+  return {
+    appendSamplesUnchecked: b.appendSamplesUnchecked.bind(b),
+    appendHistogramsUnchecked: b.appendHistogramsUnchecked?.bind(b),
+    resetTenant: b.resetTenant.bind(b),
+  };
 }
 
 function main(): void {

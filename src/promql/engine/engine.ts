@@ -24,6 +24,8 @@ import {
 } from './types.js';
 import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
 import { isStaleAt } from './kernels-reference.js';
+import { HistogramReader, overlayInstantHistograms } from './histogram-select.js';
+import type { FloatHistogram } from './float-histogram.js';
 import { TOO_MANY_SAMPLES_MESSAGE } from '../../storage/native.js';
 
 const NO_PARAMS = new Float64Array(0);
@@ -231,6 +233,7 @@ export class Evaluator {
     const lookback = this.lookbackMs;
     const data = this.selectFor(vs, times, lookback);
     const res = this.kernels.instant(data, times, lookback);
+    const hist = overlayInstantHistograms(data, times, lookback, res.values, res.present);
     const out: Series[] = [];
     const n = grid.n;
     let loaded = 0;
@@ -240,7 +243,9 @@ export class Evaluator {
       for (let i = 0; i < n; i++) any += present[i];
       if (any === 0) continue;
       loaded += any;
-      out.push({ labels: data.labels[s], values: res.values.slice(s * n, (s + 1) * n), present: present.slice(), dropName: false });
+      const series: Series = { labels: data.labels[s], values: res.values.slice(s * n, (s + 1) * n), present: present.slice(), dropName: false };
+      if (hist[s] !== undefined) series.histograms = hist[s];
+      out.push(series);
     }
     this.addSamples(loaded);
     return out;
@@ -348,6 +353,7 @@ export class Evaluator {
     const { data, evalTimes, rangeMs } = this.rangeData(ms, grid);
     const t = evalTimes[0];
     const series: RangeSeries[] = [];
+    const reader = data.histograms === undefined ? undefined : new HistogramReader(data.histograms);
     for (let s = 0; s < data.labels.length; s++) {
       const r: RangeSeries = { labels: data.labels[s], dropName: false, timestamps: [], values: [] };
       for (let i = data.offsets[s]; i < data.offsets[s + 1]; i++) {
@@ -357,7 +363,18 @@ export class Evaluator {
           r.values.push(data.values[i]);
         }
       }
-      if (r.timestamps.length > 0) series.push(r);
+      if (reader !== undefined) {
+        const [from, to] = reader.range(s);
+        for (let j = from; j < to; j++) {
+          const ts = reader.time(j);
+          if (ts > t - rangeMs && ts <= t && !reader.isStale(j)) {
+            r.histograms ??= { timestamps: [], values: [] };
+            r.histograms.timestamps.push(ts);
+            r.histograms.values.push(reader.at(j));
+          }
+        }
+      }
+      if (r.timestamps.length > 0 || r.histograms !== undefined) series.push(r);
     }
     return { type: 'matrix', series };
   }
@@ -371,12 +388,18 @@ export class Evaluator {
     for (const s of series) {
       const r: RangeSeries = { labels: s.labels, dropName: s.dropName, timestamps: [], values: [] };
       for (let i = 0; i < times.length; i++) {
-        if (s.present[i]) {
+        if (!s.present[i]) continue;
+        const h = s.histograms?.[i];
+        if (h !== undefined) {
+          r.histograms ??= { timestamps: [], values: [] };
+          r.histograms.timestamps.push(times[i]);
+          r.histograms.values.push(h);
+        } else {
           r.timestamps.push(times[i]);
           r.values.push(s.values[i]);
         }
       }
-      if (r.timestamps.length > 0) out.push(r);
+      if (r.timestamps.length > 0 || r.histograms !== undefined) out.push(r);
     }
     return { type: 'matrix', series: out };
   }
@@ -408,14 +431,21 @@ export function cleanupNames(series: Series[]): Series[] {
     }
     const values = prev.values.slice();
     const present = prev.present.slice();
+    let histograms = prev.histograms?.slice();
     for (let i = 0; i < s.present.length; i++) {
       if (!s.present[i]) continue;
       if (present[i]) throw new EngineError('execution', DUPLICATE_LABELSET);
       present[i] = 1;
       values[i] = s.values[i];
+      const h = s.histograms?.[i];
+      if (h !== undefined) {
+        histograms ??= new Array<FloatHistogram | undefined>(s.present.length);
+        histograms[i] = h;
+      }
     }
     prev.values = values;
     prev.present = present;
+    if (histograms !== undefined) prev.histograms = histograms;
   }
   return out;
 }
@@ -433,7 +463,7 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
     case 'string':
       return finish(ev, { resultType: 'string', timestampMs: timeMs, value: v.value });
     case 'vector': {
-      const series: Array<{ labels: Labels; value: number }> = [];
+      const series: Array<{ labels: Labels; value: number; histogram?: FloatHistogram }> = [];
       const seen = new Set<string>();
       for (const s of v.series) {
         if (!s.present[0]) continue;
@@ -441,7 +471,8 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
         const key = labelsKey(labels);
         if (seen.has(key)) throw new EngineError('execution', DUPLICATE_LABELSET);
         seen.add(key);
-        series.push({ labels, value: s.values[0] });
+        const h = s.histograms?.[0];
+        series.push(h === undefined ? { labels, value: s.values[0] } : { labels, value: NaN, histogram: h });
       }
       return finish(ev, { resultType: 'vector', timestampMs: timeMs, series });
     }
@@ -450,7 +481,12 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
       merged.sort((a, b) => compareLabels(a.labels, b.labels));
       return finish(ev, {
         resultType: 'matrix',
-        series: merged.map((s) => ({ labels: s.labels, timestamps: Float64Array.from(s.timestamps), values: Float64Array.from(s.values) })),
+        series: merged.map((s) => ({
+          labels: s.labels,
+          timestamps: Float64Array.from(s.timestamps),
+          values: Float64Array.from(s.values),
+          ...(s.histograms === undefined ? {} : { histograms: { timestamps: Float64Array.from(s.histograms.timestamps), values: s.histograms.values } }),
+        })),
       });
     }
   }
@@ -472,6 +508,13 @@ function mergeRangeSeries(series: RangeSeries[]): RangeSeries[] {
     for (let i = 1; i < pts.length; i++) if (pts[i][0] === pts[i - 1][0]) throw new EngineError('execution', DUPLICATE_LABELSET);
     prev.timestamps = pts.map((p) => p[0]);
     prev.values = pts.map((p) => p[1]);
+    if (s.histograms !== undefined) {
+      const hp: Array<[number, FloatHistogram]> = prev.histograms === undefined ? [] : prev.histograms.timestamps.map((t, i) => [t, prev.histograms!.values[i]!]);
+      s.histograms.timestamps.forEach((t, i) => hp.push([t, s.histograms!.values[i]!]));
+      hp.sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < hp.length; i++) if (hp[i][0] === hp[i - 1][0]) throw new EngineError('execution', DUPLICATE_LABELSET);
+      prev.histograms = { timestamps: hp.map((p) => p[0]), values: hp.map((p) => p[1]) };
+    }
   }
   return [...byKey.values()];
 }
@@ -526,20 +569,31 @@ export function rangeQuery(
   kept.sort((a, b) => compareLabels(a.s.labels, b.s.labels));
   const allTs = new Float64Array(total);
   const allVs = new Float64Array(total);
-  const out: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array }> = new Array(kept.length);
+  const out: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array; histograms?: { timestamps: Float64Array; values: FloatHistogram[] } }> = new Array(kept.length);
   let at = 0;
   for (let k = 0; k < kept.length; k++) {
     const { s, count } = kept[k];
     const from = at;
     const present = s.present;
     const values = s.values;
+    const hcol = s.histograms;
+    let hts: number[] | undefined;
+    let hvs: FloatHistogram[] | undefined;
     for (let i = 0; i < grid.n; i++) {
       if (!present[i]) continue;
+      const h = hcol?.[i];
+      if (h !== undefined) {
+        (hts ??= []).push(times[i]);
+        (hvs ??= []).push(h);
+        continue;
+      }
       allTs[at] = times[i];
       allVs[at] = values[i];
       at++;
     }
-    out[k] = { labels: s.labels, timestamps: allTs.subarray(from, from + count), values: allVs.subarray(from, from + count) };
+    const nf = at - from;
+    out[k] = { labels: s.labels, timestamps: allTs.subarray(from, from + nf), values: allVs.subarray(from, from + nf) };
+    if (hts !== undefined) out[k].histograms = { timestamps: Float64Array.from(hts), values: hvs! };
   }
   return finish(ev, { resultType: 'matrix', series: out });
 }
