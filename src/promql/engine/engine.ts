@@ -25,6 +25,7 @@ import {
 import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
 import { isStaleAt } from './kernels-reference.js';
 import { HistogramReader, overlayInstantHistograms } from './histogram-select.js';
+import { histPointsOf, type HistPoints } from './histogram-range.js';
 import type { FloatHistogram } from './float-histogram.js';
 import { TOO_MANY_SAMPLES_MESSAGE } from '../../storage/native.js';
 
@@ -59,6 +60,8 @@ await loadParser();
 /** RangeData is a range-vector argument ready for a range kernel. */
 export interface RangeData {
   data: SelectedSeries;
+  /** hist are the series' native-histogram samples (undefined where a series has none). */
+  hist?: Array<HistPoints | undefined>;
   /** evalTimes are the window end times per step (offset and @ applied). */
   evalTimes: Float64Array;
   rangeMs: number;
@@ -291,8 +294,10 @@ export class Evaluator {
       const vs = arg.vs;
       const evalTimes = this.shiftedTimes(grid, vs.at, vs.offsetMs);
       const data = this.selectFor(vs, evalTimes, arg.rangeMs, this.sampleBudget());
-      this.addSamples(data.values.length);
-      return { data, evalTimes, rangeMs: arg.rangeMs };
+      this.addSamples(data.values.length + (data.histograms?.timestamps.length ?? 0));
+      const rd: RangeData = { data, evalTimes, rangeMs: arg.rangeMs };
+      if (data.histograms !== undefined) rd.hist = histPointsOf(data);
+      return rd;
     }
     const evalTimes = this.shiftedTimes(grid, arg.at, arg.offsetMs);
     const { series, times } = this.evalSubqueryInner(arg, evalTimes);
@@ -303,27 +308,41 @@ export class Evaluator {
     const offsets = new Uint32Array(series.length + 1);
     const ts = new Float64Array(total);
     const vals = new Float64Array(total);
+    const hist: Array<HistPoints | undefined> = [];
+    let anyHist = false;
     let at = 0;
     for (const s of series) {
       const from = at;
       const present = s.present;
       const values = s.values;
+      let hp: HistPoints | undefined;
       for (let i = 0; i < times.length; i++) {
         if (!present[i]) continue;
+        const h = s.histograms?.[i];
+        if (h !== undefined) {
+          hp ??= { ts: [], hs: [] };
+          hp.ts.push(times[i]);
+          hp.hs.push(h);
+          continue;
+        }
         ts[at] = times[i];
         vals[at] = values[i];
         at++;
       }
-      if (at === from) continue;
+      if (at === from && hp === undefined) continue;
       labels.push(s.dropName ? dropMetricName(s.labels) : s.labels);
       offsets[labels.length] = at;
+      hist.push(hp);
+      if (hp !== undefined) anyHist = true;
     }
     this.addSamples(total);
-    return {
-      data: { labels, offsets: offsets.subarray(0, labels.length + 1), timestamps: ts, values: vals },
+    const rd: RangeData = {
+      data: { labels, offsets: offsets.subarray(0, labels.length + 1), timestamps: ts.subarray(0, at), values: vals.subarray(0, at) },
       evalTimes,
       rangeMs: arg.rangeMs,
     };
+    if (anyHist) rd.hist = hist;
+    return rd;
   }
 
   /** evalSubqueryInner evaluates a subquery's expression on its own grid, aligned to absolute multiples of its step. */

@@ -11,6 +11,7 @@ import { evalInfo } from './info.js';
 import { goStrconvQuote } from '../parser/unquote.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
 import { histogramFraction, histogramQuantile, histogramStdVar, type FloatHistogram, type HistogramEstimate } from './float-histogram.js';
+import { applyHistogramRange } from './histogram-range.js';
 import { compareLabels, compileAnchored, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type RangeFunction, type StepGrid } from './types.js';
 import { Collector, gridTimes, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
@@ -73,6 +74,12 @@ const HISTOGRAM_FUNCS: Record<string, (h: FloatHistogram) => number> = {
   histogram_stddev: (h) => Math.sqrt(histogramStdVar(h)),
   histogram_stdvar: (h) => histogramStdVar(h),
 };
+
+/** hasFloatCell reports whether a series has a float value at some step. */
+function hasFloatCell(s: Series): boolean {
+  for (let i = 0; i < s.present.length; i++) if (s.present[i] && s.histograms?.[i] === undefined) return true;
+  return false;
+}
 
 /** floatCells returns the series with their histogram cells removed (series left without a value dropped). */
 export function floatCells(series: Series[]): Series[] {
@@ -398,6 +405,21 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
     }
   }
 
+  let histCols: Array<Array<FloatHistogram | undefined> | undefined> | undefined;
+  if (rd.hist !== undefined && name !== 'absent_over_time') {
+    histCols = applyHistogramRange(ev, name, rd.data, rd.hist, rd.evalTimes, rd.rangeMs, values, present, e.args[rangeIdx].pos);
+  } else if (rd.hist !== undefined) {
+    // absent_over_time: a window with only histogram samples is not empty.
+    for (let k = 0; k < nS; k++) {
+      const hp = rd.hist[k];
+      if (hp === undefined) continue;
+      for (let i = 0; i < n; i++) {
+        const t = rd.evalTimes[i]!;
+        if (hp.ts.some((x) => x > t - rd.rangeMs && x <= t)) present[k * n + i] = 1;
+      }
+    }
+  }
+
   if (name === 'absent_over_time') {
     const s = newSeries(absentLabels(arg), n, true);
     let any = false;
@@ -421,8 +443,11 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
     for (let i = 0; i < n; i++) if (p[i]) any = true;
     if (!any) continue;
     const labels = rd.data.labels[k];
-    out.push({ labels, values: values.subarray(k * n, (k + 1) * n), present: p, dropName });
-    if (name === 'rate' || name === 'increase') {
+    const series: Series = { labels, values: values.subarray(k * n, (k + 1) * n), present: p, dropName };
+    const hc = histCols?.[k];
+    if (hc !== undefined) series.histograms = hc;
+    out.push(series);
+    if ((name === 'rate' || name === 'increase') && (hc === undefined || hasFloatCell(series))) {
       const metric = labels[METRIC_NAME];
       if (metric && !/(_total|_sum|_count|_bucket)$/.test(metric)) ev.ann.possibleNonCounter(metric, e.args[rangeIdx].pos);
     }
