@@ -458,6 +458,8 @@ function aggregateK(ev: Evaluator, e: AggregateExpr, params: Float64Array, input
     }
     o.values[i] = input[si].values[i];
     o.present[i] = 1;
+    const h = input[si].histograms?.[i];
+    if (h !== undefined) (o.histograms ??= new Array<FloatHistogram | undefined>(n))[i] = h;
     if (n === 1) instantOrder.push(si);
   };
 

@@ -26,7 +26,7 @@ import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, t
 import { isStaleAt } from './kernels-reference.js';
 import { HistogramReader, overlayInstantHistograms } from './histogram-select.js';
 import { histPointsOf, type HistPoints } from './histogram-range.js';
-import type { FloatHistogram } from './float-histogram.js';
+import { COUNTER_RESET, NOT_COUNTER_RESET, UNKNOWN_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
 import { TOO_MANY_SAMPLES_MESSAGE } from '../../storage/native.js';
 
 const NO_PARAMS = new Float64Array(0);
@@ -201,7 +201,11 @@ export class Evaluator {
         if (v.type !== 'vector') throw new EngineError('execution', `unary minus on ${v.type}`);
         return {
           type: 'vector',
-          series: v.series.map((s) => ({ labels: s.labels, values: s.values.map((x) => -x), present: s.present, dropName: true })),
+          series: v.series.map((s) => {
+            const r: Series = { labels: s.labels, values: s.values.map((x) => -x), present: s.present, dropName: true };
+            if (s.histograms !== undefined) r.histograms = s.histograms.map((h) => h?.copy().mul(-1));
+            return r;
+          }),
         };
       }
       case 'VectorSelector':
@@ -322,7 +326,8 @@ export class Evaluator {
         if (h !== undefined) {
           hp ??= { ts: [], hs: [] };
           hp.ts.push(times[i]);
-          hp.hs.push(h);
+          // As Prometheus, reset/not-reset hints become unknown: a subquery may skip or repeat samples.
+          hp.hs.push(h.counterResetHint === COUNTER_RESET || h.counterResetHint === NOT_COUNTER_RESET ? Object.assign(h.copy(), { counterResetHint: UNKNOWN_COUNTER_RESET }) : h);
           continue;
         }
         ts[at] = times[i];
