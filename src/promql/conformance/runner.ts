@@ -14,7 +14,7 @@ import { checkAnnotations, checkExpectedFailure, compareLabelSets, compareResult
 import type { Labels } from '../engine/types.js';
 import { isFail, isOrdered, parseScript, ScriptError, type Command, type EvalCmd } from './script.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from './series.js';
-import { HistogramSeries, nhcbBaseLabels } from './native-histograms.js';
+import { classicToNhcb, HistogramSeries, nhcbBaseLabels } from './native-histograms.js';
 import type { FloatHistogram } from '../engine/float-histogram.js';
 import { encodeFlatSamples } from '../engine/histogram-flat.js';
 
@@ -158,6 +158,20 @@ class ScriptRun {
           stale.push(w.stale === true);
         }
         this.deps.loader.appendSamplesUnchecked(this.tenant, flat, Float64Array.from(ts), valuesArray(vs, stale));
+        this.used.add(this.tenant);
+      }
+    }
+    if (cmd.withNhcb && this.deps.loader.appendHistogramsUnchecked !== undefined) {
+      const classic = [...defs.values()].map((s) => ({
+        labels: s.labels,
+        samples: s.values.flatMap((v, i): Array<[number, number]> => (v.kind === 'float' ? [[i * cmd.intervalMs, v.value]] : [])),
+      }));
+      for (const nh of classicToNhcb(classic)) {
+        const flat: string[] = [];
+        for (const [k, v] of Object.entries(nh.labels)) flat.push(k, v);
+        const { data, dataOffsets } = encodeFlatSamples(nh.samples.map(([, h]) => h));
+        this.deps.loader.appendHistogramsUnchecked(this.tenant, flat, Float64Array.from(nh.samples.map(([t]) => t)), data, dataOffsets);
+        histograms += nh.samples.length;
         this.used.add(this.tenant);
       }
     }
