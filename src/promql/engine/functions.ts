@@ -11,7 +11,8 @@ import { evalInfo } from './info.js';
 import { goStrconvQuote } from '../parser/unquote.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
 import { histogramFraction, histogramQuantile, histogramStdVar, type FloatHistogram, type HistogramEstimate } from './float-histogram.js';
-import { applyHistogramRange } from './histogram-range.js';
+import { applyHistogramRange, histPointsOf } from './histogram-range.js';
+import { HistogramReader, lastAtOrBefore, overlayInstantHistograms } from './histogram-select.js';
 import { compareLabels, compileAnchored, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type RangeFunction, type StepGrid } from './types.js';
 import { Collector, gridTimes, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
@@ -130,7 +131,8 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
   if (fn) {
     const v = ev.eval(args[0], grid);
     if (v.type === 'scalar') return { type: 'scalar', values: v.values.map(fn) };
-    return { type: 'vector', series: mapSeries(vectorOf(v, name), fn, true) };
+    // Float functions skip histogram samples, as Prometheus's simpleFloatFunc.
+    return { type: 'vector', series: mapSeries(floatCells(vectorOf(v, name)), fn, true) };
   }
   const dateFn = DATE_FUNCS[name];
   if (dateFn) {
@@ -144,7 +146,7 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
       }
       return { type: 'vector', series: [s] };
     }
-    return { type: 'vector', series: mapSeries(vectorOf(ev.eval(args[0], grid), name), at, true) };
+    return { type: 'vector', series: mapSeries(floatCells(vectorOf(ev.eval(args[0], grid), name)), at, true) };
   }
 
   switch (name) {
@@ -168,7 +170,7 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
       return { type: 'scalar', values: a.map((x, i) => f(x, b[i])) };
     }
     case 'round': {
-      const vec = vectorOf(ev.eval(args[0], grid), name);
+      const vec = floatCells(vectorOf(ev.eval(args[0], grid), name));
       const to = args[1] ? scalarOf(ev.eval(args[1], grid), name) : undefined;
       return {
         type: 'vector',
@@ -185,7 +187,7 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
     case 'clamp':
     case 'clamp_min':
     case 'clamp_max': {
-      const vec = vectorOf(ev.eval(args[0], grid), name);
+      const vec = floatCells(vectorOf(ev.eval(args[0], grid), name));
       const a = scalarOf(ev.eval(args[1], grid), name);
       const b = name === 'clamp' ? scalarOf(ev.eval(args[2], grid), name) : undefined;
       const out = mapSeries(
@@ -293,6 +295,26 @@ function evalTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
     const data = ev.selectFor(vs, times, lookback);
     const inst = ev.kernels.instant(data, times, lookback);
     const ts = ev.kernels.range('ts_of_last_over_time', data, times, lookback, new Float64Array(0));
+    if (data.histograms !== undefined) {
+      // A histogram sample newer than the newest float decides (absent when it is a stale marker).
+      overlayInstantHistograms(data, times, lookback, inst.values, inst.present);
+      const hist = histPointsOf(data);
+      const stale = new HistogramReader(data.histograms);
+      for (let s = 0; s < data.labels.length; s++) {
+        const [from, to] = stale.range(s);
+        if (to === from || hist[s] === undefined) continue;
+        for (let i = 0; i < grid.n; i++) {
+          const t = times[i]!;
+          const j = lastAtOrBefore(data.histograms.timestamps, from, to, t);
+          if (j < from || stale.time(j) <= t - lookback) continue;
+          const x = s * grid.n + i;
+          if (!ts.present[x] || ts.values[x]! < stale.time(j) / 1000) {
+            ts.values[x] = stale.time(j) / 1000;
+            ts.present[x] = 1;
+          }
+        }
+      }
+    }
     const n = grid.n;
     const out: Series[] = [];
     let loaded = 0;
@@ -597,7 +619,9 @@ export function naturalCompare(a: string, b: string): number {
 
 function evalSort(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Value {
   const name = e.func;
-  const vec = vectorOf(ev.eval(args[0], grid), name);
+  const input = vectorOf(ev.eval(args[0], grid), name);
+  // sort and sort_desc drop histogram samples (Prometheus's filterFloats).
+  const vec = name === 'sort' || name === 'sort_desc' ? floatCells(input) : input;
   if (ev.isRangeQuery) ev.ann.sortInRangeQuery(e.pos);
   if (grid.n !== 1) return { type: 'vector', series: vec };
   const present = vec.filter((s) => s.present[0]);
