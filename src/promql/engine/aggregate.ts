@@ -10,7 +10,7 @@ import type { Evaluator } from './engine.js';
 import { kahanSumInc, quantileOf } from './kernels-reference.js';
 import { compareStrings, keyWith, keyWithout, labelsHash, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';
-import { COUNTER_RESET, HistogramOpError, NOT_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
+import { COUNTER_RESET, HistogramMean, HistogramOpError, KahanHistogramSum, NOT_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
 import { Collector, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
 
 const MAX_INT64 = 9223372036854774784;
@@ -139,7 +139,7 @@ function mergeHistogramGroups(
   n: number,
 ): Series[] {
   const G = groupLabelSets.length;
-  const acc: Array<{ h?: FloatHistogram; count: number; bad: boolean; reset: boolean; notReset: boolean; dropName: boolean } | undefined> = new Array(G * n);
+  const acc: Array<{ h: KahanHistogramSum | HistogramMean; bad: boolean; reset: boolean; notReset: boolean; dropName: boolean } | undefined> = new Array(G * n);
   const pos = e.expr.pos;
   for (let si = 0; si < input.length; si++) {
     const s = input[si]!;
@@ -150,14 +150,13 @@ function mergeHistogramGroups(
       if (!s.present[i] || h === undefined) continue;
       let a = acc[base + i];
       if (a === undefined) {
-        a = { h: h.copy(), count: 1, bad: false, reset: false, notReset: false, dropName: s.dropName };
+        a = { h: e.op === 'avg' ? new HistogramMean(h) : new KahanHistogramSum(h), bad: false, reset: false, notReset: false, dropName: s.dropName };
         acc[base + i] = a;
       } else {
-        a.count++;
         if (s.dropName) a.dropName = true;
         if (!a.bad) {
           try {
-            if (a.h!.add(h).nhcbBoundsReconciled) ev.ann.mismatchedCustomBuckets('aggregation', pos);
+            if (a.h.add(h).nhcbBoundsReconciled) ev.ann.mismatchedCustomBuckets('aggregation', pos);
           } catch (err) {
             if (!(err instanceof HistogramOpError)) throw err;
             ev.ann.mixedExponentialCustomHistograms(s.labels[METRIC_NAME] ?? '', pos);
@@ -191,8 +190,7 @@ function mergeHistogramGroups(
         byGroup.set(labelsKey(groupLabelSets[g]!), res);
         out.push(res);
       }
-      const h = a.h!;
-      if (e.op === 'avg') h.div(a.count);
+      const h = a.h.result();
       h.compact();
       res.histograms ??= new Array<FloatHistogram | undefined>(n);
       res.present[i] = 1;

@@ -224,3 +224,21 @@ t.test('hand-off format round trip, in TS and through the Rust core', async (t) 
     b.resetTenant(tenant);
   }
 });
+
+t.test('compensated sums and means of histograms', async (t) => {
+  const { KahanHistogramSum, HistogramMean } = await import('./float-histogram.js');
+  const k = new KahanHistogramSum(h({ count: 1, sum: 1e100, offset: 0, buckets: [1e100] }));
+  k.add(h({ count: 1, sum: 1, offset: 0, buckets: [1] }));
+  k.add(h({ count: 1, sum: -1e100, offset: 0, buckets: [-1e100] }));
+  const r = k.result();
+  t.equal(r.sum, 1, 'plain addition would lose the 1');
+  t.same(r.posCnt, [1]);
+  t.equal(r.count, 3);
+  // The mean switches to incremental averaging where the sum overflows.
+  const m = new HistogramMean(h({ count: Number.MAX_VALUE, sum: 1, offset: 0, buckets: [1] }));
+  m.add(h({ count: Number.MAX_VALUE, sum: 3, offset: 0, buckets: [3] }));
+  const avg = m.result();
+  t.equal(avg.count, Number.MAX_VALUE);
+  t.equal(avg.sum, 2);
+  t.same(avg.posCnt, [2]);
+});

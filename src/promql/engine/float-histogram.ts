@@ -565,7 +565,7 @@ function dropEmpty(idx: number[], cnt: number[]): [number[], number[]] {
 }
 
 /** reduceBuckets merges ascending buckets of originSchema into targetSchema. */
-function reduceBuckets(idx: number[], cnt: number[], originSchema: number, targetSchema: number): [number[], number[]] {
+export function reduceBuckets(idx: number[], cnt: number[], originSchema: number, targetSchema: number): [number[], number[]] {
   const ni: number[] = [];
   const nc: number[] = [];
   for (let i = 0; i < idx.length; i++) {
@@ -837,4 +837,146 @@ export function histogramStdVar(h: FloatHistogram): number {
     [variance, comp] = kahanSumInc(b.count * delta * delta, variance, comp);
   }
   return (variance + comp) / h.count;
+}
+
+/**
+ * KahanHistogramSum adds histograms with Kahan-Neumaier compensation on every count, the sum and
+ * each bucket (Prometheus's KahanAdd): the compensation terms follow the sum's layout through
+ * schema reductions; where the zero bucket must widen, the terms are folded into the sum first.
+ */
+export class KahanHistogramSum {
+  /** sum is the running sum (compensation not applied). */
+  sum: FloatHistogram;
+  private cCount = 0;
+  private cSum = 0;
+  private cZero = 0;
+  private cPos = new Map<number, number>();
+  private cNeg = new Map<number, number>();
+
+  constructor(first: FloatHistogram) {
+    this.sum = first.copy();
+  }
+
+  /** add adds h; throws HistogramOpError on a mix of exponential and custom buckets. */
+  add(h: FloatHistogram): { counterResetCollision: boolean; nhcbBoundsReconciled: boolean } {
+    const s = this.sum;
+    if (s.usesCustomBuckets !== h.usesCustomBuckets) throw new HistogramOpError(INCOMPATIBLE_SCHEMA_MESSAGE);
+    const layoutChanges =
+      (s.usesCustomBuckets && !customBoundsMatch(s.customValues, h.customValues)) || (!s.usesCustomBuckets && s.zeroThreshold !== h.zeroThreshold);
+    if (layoutChanges) {
+      this.fold();
+      return s.add(h);
+    }
+    if (!s.usesCustomBuckets && h.schema < s.schema) {
+      this.cPos = reduceMap(this.cPos, s.schema, h.schema);
+      this.cNeg = reduceMap(this.cNeg, s.schema, h.schema);
+    }
+    // The plain add reconciles layouts and hints; the compensation is then redone on top of it.
+    const before = s.copy();
+    const r = s.add(h);
+    [s.count, this.cCount] = kahanSumInc(h.count, before.count, this.cCount);
+    [s.sum, this.cSum] = kahanSumInc(h.sum, before.sum, this.cSum);
+    [s.zeroCount, this.cZero] = kahanSumInc(h.zeroCount, before.zeroCount, this.cZero);
+    const redo = (idx: number[], cnt: number[], bIdx: number[], bCnt: number[], bSchema: number, comp: Map<number, number>, prevIdx: number[], prevCnt: number[]): void => {
+      let hi = bIdx;
+      let hc = bCnt;
+      if (bSchema > s.schema && !s.usesCustomBuckets) [hi, hc] = reduceBuckets(bIdx, bCnt, bSchema, s.schema);
+      const prev = new Map<number, number>();
+      for (let k = 0; k < prevIdx.length; k++) prev.set(prevIdx[k]!, prevCnt[k]!);
+      const inc = new Map<number, number>();
+      for (let k = 0; k < hi.length; k++) inc.set(hi[k]!, (inc.get(hi[k]!) ?? 0) + hc[k]!);
+      for (let k = 0; k < idx.length; k++) {
+        const x = idx[k]!;
+        const a = inc.get(x);
+        const p = prev.get(x);
+        if (a === undefined || p === undefined) continue;
+        const [t, c] = kahanSumInc(a, p, comp.get(x) ?? 0);
+        cnt[k] = t;
+        comp.set(x, c);
+      }
+    };
+    const prevPos = before.schema === s.schema ? [before.posIdx, before.posCnt] : reduceBuckets(before.posIdx, before.posCnt, before.schema, s.schema);
+    const prevNeg = before.schema === s.schema ? [before.negIdx, before.negCnt] : reduceBuckets(before.negIdx, before.negCnt, before.schema, s.schema);
+    redo(s.posIdx, s.posCnt, h.posIdx, h.posCnt, h.schema, this.cPos, prevPos[0]!, prevPos[1]!);
+    redo(s.negIdx, s.negCnt, h.negIdx, h.negCnt, h.schema, this.cNeg, prevNeg[0]!, prevNeg[1]!);
+    return r;
+  }
+
+  /** fold applies the compensation terms to the sum and clears them. */
+  private fold(): void {
+    const s = this.sum;
+    s.count += this.cCount;
+    s.sum += this.cSum;
+    s.zeroCount += this.cZero;
+    for (let k = 0; k < s.posIdx.length; k++) s.posCnt[k]! += this.cPos.get(s.posIdx[k]!) ?? 0;
+    for (let k = 0; k < s.negIdx.length; k++) s.negCnt[k]! += this.cNeg.get(s.negIdx[k]!) ?? 0;
+    this.cCount = this.cSum = this.cZero = 0;
+    this.cPos.clear();
+    this.cNeg.clear();
+  }
+
+  /** clone is an independent copy of the running sum and its compensation. */
+  clone(): KahanHistogramSum {
+    const k = new KahanHistogramSum(this.sum);
+    k.cCount = this.cCount;
+    k.cSum = this.cSum;
+    k.cZero = this.cZero;
+    k.cPos = new Map(this.cPos);
+    k.cNeg = new Map(this.cNeg);
+    return k;
+  }
+
+  /** result is the compensated sum (a new histogram). */
+  result(): FloatHistogram {
+    const keep = this.sum.copy();
+    this.fold();
+    const out = this.sum;
+    this.sum = keep;
+    return out;
+  }
+}
+
+function reduceMap(m: Map<number, number>, from: number, to: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [k, v] of m) {
+    const t = targetIdx(k, from, to);
+    out.set(t, (out.get(t) ?? 0) + v);
+  }
+  return out;
+}
+
+/**
+ * HistogramMean averages histograms as Prometheus's avg and avg_over_time do: a compensated sum
+ * divided by the count, switching to an incremental mean once the sum would overflow.
+ */
+export class HistogramMean {
+  private acc: KahanHistogramSum;
+  private mean: KahanHistogramSum | undefined;
+  private n = 1;
+
+  constructor(first: FloatHistogram) {
+    this.acc = new KahanHistogramSum(first);
+  }
+
+  /** add adds h; throws HistogramOpError on a mix of exponential and custom buckets. */
+  add(h: FloatHistogram): { counterResetCollision: boolean; nhcbBoundsReconciled: boolean } {
+    this.n++;
+    const n = this.n;
+    if (this.mean === undefined) {
+      const trial = this.acc.clone();
+      const r = trial.add(h);
+      if (!trial.sum.hasOverflow()) {
+        this.acc = trial;
+        return r;
+      }
+      this.mean = new KahanHistogramSum(this.acc.result().div(n - 1));
+    }
+    const q = (n - 1) / n;
+    this.mean = new KahanHistogramSum(this.mean.result().mul(q));
+    return this.mean.add(h.copy().div(n));
+  }
+
+  result(): FloatHistogram {
+    return this.mean !== undefined ? this.mean.result() : this.acc.result().div(this.n);
+  }
 }

@@ -10,7 +10,7 @@
 
 import type { PosRange } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
-import { FloatHistogram, GAUGE_TYPE, HistogramOpError } from './float-histogram.js';
+import { FloatHistogram, GAUGE_TYPE, HistogramMean, HistogramOpError, KahanHistogramSum } from './float-histogram.js';
 import { HistogramReader, lastAtOrBefore } from './histogram-select.js';
 import { isStaleAt } from './kernels-reference.js';
 import { METRIC_NAME } from './labels.js';
@@ -136,9 +136,9 @@ export function applyHistogramRange(
             drop();
             break;
           }
-          const h = sumHistograms(ev, hs, metric, pos);
+          const h = sumHistograms(ev, hs, metric, pos, name === 'avg_over_time');
           if (h === undefined) drop();
-          else setHist(name === 'avg_over_time' ? h.div(hs.length) : h);
+          else setHist(h);
           break;
         }
         case 'count_over_time':
@@ -201,8 +201,8 @@ function addNoting(ev: Evaluator, a: FloatHistogram, b: FloatHistogram, sub: boo
 }
 
 /** sumHistograms adds up a window's histograms (sum_over_time), noting conflicting counter-reset hints. */
-function sumHistograms(ev: Evaluator, hs: FloatHistogram[], metric: string, pos: PosRange | undefined): FloatHistogram | undefined {
-  const sum = hs[0]!.copy();
+function sumHistograms(ev: Evaluator, hs: FloatHistogram[], metric: string, pos: PosRange | undefined, mean: boolean): FloatHistogram | undefined {
+  const sum = mean ? new HistogramMean(hs[0]!) : new KahanHistogramSum(hs[0]!);
   let reset = hs[0]!.counterResetHint === 1;
   let notReset = hs[0]!.counterResetHint === 2;
   let reconciled = false;
@@ -220,7 +220,7 @@ function sumHistograms(ev: Evaluator, hs: FloatHistogram[], metric: string, pos:
   }
   if (reset && notReset) ev.ann.counterResetCollision('aggregation', pos);
   if (reconciled) ev.ann.mismatchedCustomBuckets('aggregation', pos);
-  return sum.compact();
+  return sum.result().compact();
 }
 
 /** histogramRate is Prometheus's extrapolatedRate over histogram samples (isCounter: rate/increase; isRate: per second). */
