@@ -13,6 +13,8 @@ import { histogramElem } from './histogram-binary.js';
 const COMPARISON = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
 const ARITHMETIC = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
 const SET_OPS = new Set<BinaryOp>(['and', 'or', 'unless']);
+/** TRIM_OPS are the native-histogram trim operators; between floats they yield nothing (with an info). */
+const TRIM_OPS = new Set<BinaryOp>(['</', '>/']);
 
 /** isComparison reports whether op is a comparison operator. */
 export function isComparison(op: BinaryOp): boolean {
@@ -127,8 +129,8 @@ function vectorScalar(op: BinaryOp, vec: Series[], scalar: Float64Array, swap: b
     for (let i = 0; i < n; i++) {
       if (!s.present[i]) continue;
       const h = s.histograms?.[i];
-      if (h !== undefined) {
-        const r = swap ? histogramElem(ev, op, scalar[i], NaN, undefined, h, e.pos, false) : histogramElem(ev, op, NaN, scalar[i], h, undefined, e.pos, false);
+      if (h !== undefined || TRIM_OPS.has(op)) {
+        const r = swap ? histogramElem(ev, op, scalar[i], s.values[i], undefined, h, e.pos, false) : histogramElem(ev, op, s.values[i], scalar[i], h, undefined, e.pos, false);
         if (r === undefined) continue;
         let keep = r.keep;
         let rh = r.h;
@@ -297,7 +299,7 @@ function vectorVector(
   e: BinaryExpr,
 ): Series[] {
   if (matching.card === 'many-to-many') throw new EngineError('execution', 'many-to-many only allowed for set operators');
-  const withHistograms = lhsIn.some((s) => s.histograms !== undefined) || rhsIn.some((s) => s.histograms !== undefined);
+  const withHistograms = TRIM_OPS.has(op) || lhsIn.some((s) => s.histograms !== undefined) || rhsIn.some((s) => s.histograms !== undefined);
   const swapped = matching.card === 'one-to-many';
   const oneToOne = matching.card === 'one-to-one';
   const comparison = COMPARISON.has(op);
@@ -372,7 +374,7 @@ function vectorVector(
 
   // pairValue is pointValue for cells where a side may be a histogram (a, b as for pointValue).
   const pairValue = (a: number, ah: FloatHistogram | undefined, b: number, bh: FloatHistogram | undefined): { f: number; h?: FloatHistogram } | undefined => {
-    if (ah === undefined && bh === undefined) {
+    if (ah === undefined && bh === undefined && !TRIM_OPS.has(op)) {
       const v = pointValue(a, b);
       return v === undefined ? undefined : { f: v };
     }

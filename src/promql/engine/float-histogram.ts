@@ -980,3 +980,117 @@ export class HistogramMean {
     return this.mean !== undefined ? this.mean.result() : this.acc.result().div(this.n);
   }
 }
+
+/**
+ * trimBuckets is Prometheus's TrimBuckets (the `</` and `>/` operators): it keeps the
+ * observations at or below rhs (upper trim) or at or above it (lower trim), splitting the bucket
+ * rhs falls in by interpolation (linear in custom buckets and the zero bucket, on a log scale in
+ * exponential buckets) and re-estimating the sum from bucket midpoints. Works on a copy.
+ */
+export function trimBuckets(input: FloatHistogram, rhs: number, upperTrim: boolean): FloatHistogram {
+  const h = input.copy();
+  const custom = h.usesCustomBuckets;
+  let count = 0;
+  let sum = 0;
+  let trimmed = false;
+  let hasPositive = false;
+  let hasNegative = false;
+  const side = (buckets: Bucket[], cnt: number[], positive: boolean): void => {
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i]!;
+      if (b.count === 0) continue;
+      if (positive) hasPositive = true;
+      else hasNegative = true;
+      const whole = upperTrim ? b.upper <= rhs : b.lower >= rhs;
+      const part = upperTrim ? b.lower < rhs : b.upper > rhs;
+      if (whole) {
+        count += b.count;
+        sum += trimMidpoint(b.lower, b.upper, positive, custom) * b.count;
+      } else if (part) {
+        const [keep, mid] = bucketTrim(b, rhs, upperTrim, positive, custom);
+        count += keep;
+        sum += mid * keep;
+        if (cnt[i] !== keep) {
+          cnt[i] = keep;
+          trimmed = true;
+        }
+      } else {
+        cnt[i] = 0;
+        trimmed = true;
+      }
+    }
+  };
+  side(h.positiveBuckets(), h.posCnt, true);
+  side(h.negativeBuckets(), h.negCnt, false);
+  if (h.zeroCount > 0) {
+    const [keep, mid] = zeroBucketTrim(h.zeroBucket(), rhs, hasNegative, hasPositive, upperTrim);
+    if (h.zeroCount !== keep) {
+      h.zeroCount = keep;
+      trimmed = true;
+    }
+    sum += mid * keep;
+    count += keep;
+  }
+  if (trimmed) {
+    h.count = count;
+    h.sum = sum;
+    h.compact();
+  }
+  return h;
+}
+
+function trimMidpoint(lower: number, upper: number, positive: boolean, linear: boolean): number {
+  const lowerInf = lower === Infinity || lower === -Infinity;
+  const upperInf = upper === Infinity || upper === -Infinity;
+  if (lowerInf) {
+    if (upperInf) return 0;
+    return upper > 0 ? upper / 2 : upper;
+  }
+  if (upperInf) return lower;
+  if (linear) return (lower + upper) / 2;
+  const g = Math.sqrt(Math.abs(lower * upper));
+  return positive ? g : -g;
+}
+
+function infiniteBucketTrim(upperTrim: boolean, b: Bucket, rhs: number): [number, number] {
+  const zeroIfInf = (x: number): number => (x === Infinity || x === -Infinity ? 0 : x);
+  if (b.lower === -Infinity) {
+    if (upperTrim) {
+      if (rhs >= b.upper) return [b.count, 0];
+      if (rhs > 0 && b.upper > 0 && b.upper !== Infinity) return [(b.count * rhs) / b.upper, rhs / 2];
+      if (b.upper <= 0) return [b.count, rhs];
+      return [0, zeroIfInf(b.upper)];
+    }
+    if (rhs <= b.lower) return [b.count, 0];
+    if (rhs >= 0 && b.upper > rhs && b.upper !== Infinity) return [b.count * (1 - rhs / b.upper), (rhs + b.upper) / 2];
+    return [0, zeroIfInf(b.upper)];
+  }
+  if (upperTrim) return [0, zeroIfInf(b.lower)];
+  if (rhs >= b.lower) return [b.count, rhs];
+  return [0, zeroIfInf(b.lower)];
+}
+
+function bucketTrim(b: Bucket, rhs: number, upperTrim: boolean, positive: boolean, custom: boolean): [number, number] {
+  if (b.lower === -Infinity || b.upper === Infinity) return infiniteBucketTrim(upperTrim, b, rhs);
+  let under: number;
+  if (rhs <= b.lower) under = 0;
+  else if (rhs >= b.upper) under = b.count;
+  else under = b.count * fractionBelow(b, rhs, custom);
+  if (upperTrim) return [under, trimMidpoint(b.lower, rhs, positive, custom)];
+  return [b.count - under, trimMidpoint(rhs, b.upper, positive, custom)];
+}
+
+function zeroBucketTrim(z: Bucket, rhs: number, hasNegative: boolean, hasPositive: boolean, upperTrim: boolean): [number, number] {
+  let lower = z.lower;
+  let upper = z.upper;
+  if (hasNegative && !hasPositive) upper = 0;
+  if (hasPositive && !hasNegative) lower = 0;
+  if (upperTrim) {
+    if (rhs <= lower) return [0, 0];
+    if (rhs >= upper) return [z.count, (lower + upper) / 2];
+    return [(z.count * (rhs - lower)) / (upper - lower), (lower + rhs) / 2];
+  }
+  if (rhs <= lower) return [z.count, (lower + upper) / 2];
+  if (rhs >= upper) return [0, 0];
+  return [(z.count * (upper - rhs)) / (upper - lower), (rhs + upper) / 2];
+}

@@ -5,7 +5,7 @@
 
 import type { BinaryOp, PosRange } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
-import { GAUGE_TYPE, HistogramOpError, type FloatHistogram } from './float-histogram.js';
+import { GAUGE_TYPE, HistogramOpError, trimBuckets, type FloatHistogram } from './float-histogram.js';
 
 /** ElemResult is an operation's outcome: the float or histogram value, and whether a comparison keeps it. */
 export interface ElemResult {
@@ -52,9 +52,11 @@ export function histogramElem(
   if (hl !== undefined && hr === undefined) {
     if (op === '*') return { f: 0, h: hl.copy().mul(fr).compact(), keep: true };
     if (op === '/') return { f: 0, h: hl.copy().div(fr).compact(), keep: true };
+    if (op === '</' || op === '>/') return { f: 0, h: trimBuckets(hl, fr, op === '</'), keep: true };
     return incompatible();
   }
-  if (hl === undefined || hr === undefined) throw new Error('histogramElem needs a histogram');
+  if (hl === undefined && hr === undefined) return incompatible();
+  if (hl === undefined || hr === undefined) return incompatible();
   switch (op) {
     case '+':
     case '-': {
