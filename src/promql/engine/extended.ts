@@ -11,6 +11,7 @@ import { EngineError, type SelectedSeries, type StepGrid } from './types.js';
 import { newSeries, type RangeSeries, type Series } from './value.js';
 import { FloatHistogram, GAUGE_TYPE, HistogramOpError, UNKNOWN_COUNTER_RESET } from './float-histogram.js';
 import { histPointsOf, type HistPoints } from './histogram-range.js';
+import { histogramsEqual } from './histogram-binary.js';
 import { METRIC_NAME } from './labels.js';
 import type { PosRange } from '../parser/ast.js';
 
@@ -276,6 +277,10 @@ export function evalExtendedRange(ev: Evaluator, fn: string, ms: MatrixSelector,
           break;
         case 'changes':
         case 'resets': {
+          if (hs.length > 0) {
+            v = anchoredTransitions(f, hs, t - ms.rangeMs, fn === 'resets');
+            break;
+          }
           const pts = extendPoints(f, t - ms.rangeMs, t, smoothed);
           if (pts.length === 0) break;
           let c = 0;
@@ -390,4 +395,30 @@ function smoothedHistogramAt(ev: Evaluator, hs: HPt[], t: number, metric: string
   }
   if (j > 0) return Object.assign(hs[j - 1]!.h.copy(), { counterResetHint: UNKNOWN_COUNTER_RESET });
   return undefined;
+}
+
+/**
+ * anchoredTransitions is anchored resets()/changes() over samples of both kinds: the last sample
+ * at or before the range start anchors the samples after it (Prometheus's pickFirstSampleIndices);
+ * a change of kind counts as a reset and a change.
+ */
+function anchoredTransitions(f: Pt[], hs: HPt[], rangeStart: number, resets: boolean): number | undefined {
+  type P = { t: number; v?: number; h?: FloatHistogram };
+  const all: P[] = [...f.map((p) => ({ t: p.t, v: p.v })), ...hs.map((p) => ({ t: p.t, h: p.h }))].sort((a, b) => a.t - b.t);
+  const after = all.findIndex((p) => p.t > rangeStart);
+  if (after < 0) return undefined;
+  const pts = after > 0 ? all.slice(after - 1) : all;
+  let n = 0;
+  for (let k = 1; k < pts.length; k++) {
+    const p = pts[k - 1]!;
+    const c = pts[k]!;
+    if (p.h === undefined && c.h === undefined) {
+      if (resets ? c.v! < p.v! : c.v !== p.v && !(Number.isNaN(c.v) && Number.isNaN(p.v))) n++;
+    } else if (p.h === undefined || c.h === undefined) {
+      n++;
+    } else if (resets ? c.h.detectReset(p.h) : !histogramsEqual(c.h, p.h)) {
+      n++;
+    }
+  }
+  return n;
 }
