@@ -659,7 +659,8 @@ function countValues(ev: Evaluator, e: AggregateExpr, grouping: string[], grid: 
     for (let si = 0; si < input.length; si++) {
       const s = input[si];
       if (!s.present[i]) continue;
-      const str = formatFloatF(s.values[i]);
+      const h = s.histograms?.[i];
+      const str = h !== undefined ? h.goString() : formatFloatF(s.values[i]);
       const key = keepsLabel ? `${baseKeys[si]}\u0000${str}` : baseKeys[si];
       const g = counts.get(key);
       if (g) g.count++;

@@ -263,7 +263,7 @@ export function evalExtendedRange(ev: Evaluator, fn: string, ms: MatrixSelector,
         any = true;
         continue;
       }
-      if (f.length === 0) continue;
+      if (f.length === 0 && hs.length === 0) continue;
       let v: number | undefined;
       switch (fn) {
         case 'rate':

@@ -11,6 +11,7 @@
 
 import { SCHEMA8_FRACTIONS } from './exp-bounds.js';
 import { kahanSumInc } from './kernels-reference.js';
+import { formatGo } from './annotations.js';
 
 /** CounterResetHint values as Prometheus numbers them. */
 export const UNKNOWN_COUNTER_RESET = 0;
@@ -503,6 +504,18 @@ export class FloatHistogram {
     if (a.zeroThreshold !== b.zeroThreshold || !eq(a.zeroCount, b.zeroCount)) return false;
     if (!sameBuckets(a.negIdx, a.negCnt, b.negIdx, b.negCnt, eq) || !sameBuckets(a.posIdx, a.posCnt, b.posIdx, b.posCnt, eq)) return false;
     return !compareHint || a.counterResetHint === b.counterResetHint;
+  }
+
+  /** goString renders the histogram as Prometheus's FloatHistogram.String (count_values' label value). */
+  goString(): string {
+    const bucket = (b: Bucket): string =>
+      `${b.lowerInclusive ? '[' : '('}${formatGo(b.lower)},${formatGo(b.upper)}${b.upperInclusive ? ']' : ')'}:${formatGo(b.count, 21)}`;
+    let out = `{count:${formatGo(this.count)}, sum:${formatGo(this.sum)}`;
+    const neg = this.negativeBuckets().filter((b) => b.count !== 0);
+    for (let i = neg.length - 1; i >= 0; i--) out += `, ${bucket(neg[i]!)}`;
+    if (this.zeroCount !== 0) out += `, ${bucket(this.zeroBucket())}`;
+    for (const b of this.positiveBuckets()) if (b.count !== 0) out += `, ${bucket(b)}`;
+    return out + '}';
   }
 
   /** toString renders the histogram as promqltest's series notation (`{{schema:0 count:2 ...}}`). */
