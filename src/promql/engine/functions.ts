@@ -208,7 +208,8 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
     case 'timestamp':
       return evalTimestamp(ev, args[0], grid);
     case 'scalar': {
-      const vec = vectorOf(ev.eval(args[0], grid), name);
+      // Only float samples count (histograms are skipped).
+      const vec = floatCells(vectorOf(ev.eval(args[0], grid), name));
       const out = new Float64Array(grid.n);
       for (let i = 0; i < grid.n; i++) {
         let count = 0;
