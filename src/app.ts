@@ -127,6 +127,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       walSegmentSize: config.walSegmentSizeBytes,
       syncMode: config.walSyncMode,
       walCompression: config.walCompression,
+      walCompressionType: config.walCompressionType,
     });
   }
   // Blocks: cut from the heads, shipped to the bucket and served back by the store-gateway

@@ -136,6 +136,14 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Compress write-ahead log records with snappy, as Prometheus does (replay reads compressed and plain records).',
   },
   {
+    name: 'blocks-storage.tsdb.wal-compression-type',
+    yaml: 'blocks_storage.tsdb.wal_compression_type',
+    type: 'string',
+    default: 'snappy',
+    choices: ['snappy', 'zstd'],
+    help: 'Compression of write-ahead log records when -blocks-storage.tsdb.wal-compression-enabled is true: snappy, or zstd (as Prometheus 3.x with --storage.tsdb.wal-compression-type=zstd; replay reads every kind).',
+  },
+  {
     name: 'blocks-storage.tsdb.wal-sync-mode',
     yaml: 'blocks_storage.tsdb.wal_sync_mode',
     type: 'string',
