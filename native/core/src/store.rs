@@ -566,14 +566,7 @@ pub fn select_chunks(
     }
     if let Some(h) = &head {
         for s in h.select_series(sets, mint, maxt) {
-            let chunks: Vec<OwnedChunk> = {
-                let st = s.state.lock();
-                st.chunks
-                    .chunk_bytes()
-                    .filter(|(a, b, _)| *a <= maxt && *b >= mint)
-                    .map(|(a, b, d)| (a, b, crate::chunkenc::ENCODING_XOR, d.to_vec()))
-                    .collect()
-            };
+            let chunks: Vec<OwnedChunk> = s.reader_chunks(mint, maxt);
             if !chunks.is_empty() {
                 series.entry(s.labels.to_vec()).or_default().extend(chunks);
             }
