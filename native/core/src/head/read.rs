@@ -88,6 +88,11 @@ impl SampleBudget {
         Ok(())
     }
 
+    /// unlimited reports whether the budget has no limit (charges never fail).
+    pub fn unlimited(&self) -> bool {
+        self.max == 0
+    }
+
     /// used is the samples charged so far.
     pub fn used(&self) -> u64 {
         self.used.load(std::sync::atomic::Ordering::Relaxed)
