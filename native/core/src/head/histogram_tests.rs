@@ -293,3 +293,39 @@ fn select_chunks_hands_out_histogram_chunks_as_prometheus_readers_get_them() {
         );
     }
 }
+
+#[test]
+fn series_limits_apply_to_histogram_series() {
+    use crate::limits::{SeriesLimits, REASON_PER_USER_SERIES_LIMIT};
+    use crate::remote::test_encode::write_request_histograms;
+    // The series gate is per tenant and process-wide: a tenant of its own.
+    let tenant = format!("nh-limits-{}", std::process::id());
+    let head = Head::new(&tenant, DEFAULT_CHUNK_RANGE);
+    let limits = IngestLimits {
+        now_ms: NOW,
+        series: SeriesLimits {
+            per_user: 1,
+            per_metric: 0,
+        },
+        ..IngestLimits::default()
+    };
+    let body = write_request_histograms(&[
+        (
+            vec![("__name__", "h1")],
+            vec![(NOW, ih(1)), (NOW + 1000, ih(2))],
+        ),
+        (
+            vec![("__name__", "h2")],
+            vec![(NOW, ih(1)), (NOW + 1000, ih(2))],
+        ),
+    ]);
+    let r = ingest_write_request(&head, &body, &limits);
+    assert_eq!((r.accepted_histograms, r.created_series), (2, 1));
+    assert_eq!(r.discarded, vec![(REASON_PER_USER_SERIES_LIMIT, 2)]);
+    assert_eq!(r.error_status, Some(400));
+    assert!(r
+        .error_message
+        .unwrap()
+        .contains("err-mimir-max-series-per-user"));
+    assert_eq!(head.num_series(), 1);
+}
