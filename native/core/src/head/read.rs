@@ -163,6 +163,27 @@ impl SelectedHistograms {
 }
 
 impl MemSeries {
+    /// reader_chunks copies the chunks of both kinds overlapping
+    /// [mint, maxt], in time order, as Prometheus's chunk readers get
+    /// them: (min_t, max_t, encoding, bytes), the open histogram chunk
+    /// with an unknown counter-reset header (see `reader_header`).
+    pub fn reader_chunks(&self, mint: i64, maxt: i64) -> Vec<(i64, i64, u8, Vec<u8>)> {
+        let st = self.state.lock();
+        let open_hist = st.chunks.hist.as_deref().and_then(|h| h.open_chunk_min_t());
+        st.chunks
+            .all_chunks()
+            .into_iter()
+            .filter(|(a, b, _, _)| *a <= maxt && *b >= mint)
+            .map(|(a, b, enc, bytes)| {
+                let mut data = bytes.to_vec();
+                if enc != crate::chunkenc::ENCODING_XOR && open_hist == Some(a) && data.len() > 2 {
+                    data[2] = super::histogram_chunks::reader_header(data[2]);
+                }
+                (a, b, enc, data)
+            })
+            .collect()
+    }
+
     /// read_histograms appends the native-histogram samples with
     /// `mint <= t <= maxt`, in time order, to `out` (without closing the
     /// series' entry in `out.offsets`).
@@ -269,7 +290,8 @@ impl Head {
         Ok(out)
     }
 
-    /// select_chunks returns, whole and as stored, the XOR chunks
+    /// select_chunks returns, whole and as stored, the chunks (XOR and
+    /// native-histogram, in time order)
     /// overlapping [mint, maxt] of every series matching any of the sets
     /// (all series when there are none), series sorted by labels; the open
     /// head chunk is included with its current bytes. For remote read's
@@ -289,19 +311,13 @@ impl Head {
         let too_big = || "more than 4GiB of chunks selected".to_string();
         for s in self.select_series(sets, mint, maxt) {
             let before = out.encodings.len();
-            {
-                let st = s.state.lock();
-                for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
-                    if cmin > maxt || cmax < mint {
-                        continue;
-                    }
-                    out.min_times.push(cmin as f64);
-                    out.max_times.push(cmax as f64);
-                    out.encodings.push(1);
-                    out.data.extend_from_slice(bytes);
-                    out.data_offsets
-                        .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
-                }
+            for (cmin, cmax, enc, bytes) in s.reader_chunks(mint, maxt) {
+                out.min_times.push(cmin as f64);
+                out.max_times.push(cmax as f64);
+                out.encodings.push(enc);
+                out.data.extend_from_slice(&bytes);
+                out.data_offsets
+                    .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
             }
             if out.encodings.len() == before {
                 continue;
