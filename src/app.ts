@@ -21,6 +21,7 @@ import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
+import { withFrontend } from './frontend/module.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
@@ -187,7 +188,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
   const queryPool = deps.queryExecutor ?? poolQueryExecutor();
-  const queryExecutor = scheduledExecutor(queryPool, queryScheduler);
+  // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
+  const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
   const ingesterApi =
     ingesterBlocks !== undefined
       ? new IngesterApi(
