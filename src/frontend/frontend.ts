@@ -1,8 +1,10 @@
 // frontend.ts is the query-frontend: a QueryExecutor in front of the
 // queriers' executor (the per-tenant queue and the query workers) that cuts
 // range queries by time (split.ts), runs the slices concurrently, at most
-// max_query_parallelism of one query at once, and joins their answers
-// (merge.ts). Instant queries and metadata reads pass through unchanged.
+// max_query_parallelism of one query at once, each through the results
+// cache when the query is cacheable (results-cache.ts), and joins their
+// answers (merge.ts). Instant queries and metadata reads pass through
+// unchanged.
 
 import type { Counter } from 'prom-client';
 import type { QueryLimitsSource } from '../querier/query-limits.js';
@@ -10,6 +12,7 @@ import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
 import { splitTenants } from '../tenant/tenant.js';
 import { mergeMatrixBodies } from './merge.js';
+import type { ResultsCache } from './results-cache.js';
 import { alignToStep, splitByInterval } from './split.js';
 
 /** DEFAULT_MAX_QUERY_PARALLELISM is Mimir's -querier.max-query-parallelism. */
@@ -23,6 +26,8 @@ export interface FrontendOptions {
   alignWithStep: boolean;
   /** limits give each tenant's max_query_parallelism (-querier.max-query-parallelism). */
   limits?: QueryLimitsSource;
+  /** resultsCache, when set, answers the slices of cacheable queries from cached extents. */
+  resultsCache?: ResultsCache;
   /** splitQueries counts the sub-queries run (cortex_frontend_split_queries_total). */
   splitQueries?: Counter;
 }
@@ -92,8 +97,10 @@ export class QueryFrontend implements QueryExecutor {
   async runSplit(task: QueryTask, signal: AbortSignal): Promise<WorkerAnswer> {
     const parts = splitByInterval(task, this.opts.splitIntervalMs);
     this.opts.splitQueries?.inc(parts.length);
-    if (parts.length === 1) return this.inner.run(parts[0]!, signal);
-    const answers = await runBounded(parts, maxQueryParallelismFor(this.opts.limits, task.tenant), (p) => this.inner.run(p, signal), isFailure);
+    const cache = this.opts.resultsCache !== undefined && this.opts.resultsCache.cacheable(task) ? this.opts.resultsCache : undefined;
+    const runPart = (p: QueryTask): Promise<WorkerAnswer> => (cache !== undefined ? cache.run(p, (t) => this.inner.run(t, signal)) : this.inner.run(p, signal));
+    if (parts.length === 1) return runPart(parts[0]!);
+    const answers = await runBounded(parts, maxQueryParallelismFor(this.opts.limits, task.tenant), runPart, isFailure);
     for (const a of answers) if (a !== undefined && isFailure(a)) return a;
     return new Uint8Array(Buffer.from(mergeMatrixBodies(answers.map((a) => bodyText(a as Uint8Array))), 'utf8'));
   }

@@ -52,9 +52,14 @@ function encodeSample(t: number, rest: string): string {
   return `[${formatTimestamp(Math.round(t * 1000))},${rest}]`;
 }
 
-/** mergeMatrixBodies joins the slices' bodies (in time order) into one body. */
-export function mergeMatrixBodies(bodies: string[]): string {
-  if (bodies.length === 1) return bodies[0]!;
+/**
+ * mergeMatrixBodies joins the slices' bodies (in time order, not
+ * overlapping) into one body; with a window, only the points within
+ * [window[0], window[1]] (ms) are kept, and series left without any dropped.
+ */
+export function mergeMatrixBodies(bodies: string[], window?: [number, number]): string {
+  if (bodies.length === 1 && window === undefined) return bodies[0]!;
+  const inWindow = window === undefined ? () => true : (t: number) => t * 1000 >= window[0] - 0.5 && t * 1000 <= window[1] + 0.5;
   const series = new Map<string, MergedSeries>();
   const warnings = new Set<string>();
   const infos = new Set<string>();
@@ -69,13 +74,14 @@ export function mergeMatrixBodies(bodies: string[]): string {
         m = { metric: s.metric, values: [], histograms: [] };
         series.set(key, m);
       }
-      if (s.values !== undefined) for (const p of s.values) m.values.push(p);
-      if (s.histograms !== undefined) for (const p of s.histograms) m.histograms.push(p);
+      if (s.values !== undefined) for (const p of s.values) if (inWindow(p[0])) m.values.push(p);
+      if (s.histograms !== undefined) for (const p of s.histograms) if (inWindow(p[0])) m.histograms.push(p);
     }
   }
   const sorted = [...series.values()].sort((a, b) => compareLabels(a.metric, b.metric));
   const parts: string[] = [];
   for (const s of sorted) {
+    if (window !== undefined && s.values.length === 0 && s.histograms.length === 0) continue;
     let out = `{"metric":${encodeLabels(s.metric)}`;
     if (s.values.length > 0 || s.histograms.length === 0) out += `,"values":[${s.values.map(([t, v]) => encodeSample(t, jsonString(v))).join(',')}]`;
     if (s.histograms.length > 0) out += `,"histograms":[${s.histograms.map(([t, h]) => encodeSample(t, JSON.stringify(h))).join(',')}]`;

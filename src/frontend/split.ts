@@ -7,12 +7,10 @@
 // down to a multiple of the step. Each step of a range query is evaluated on
 // its own, so the sub-queries' answers joined are the whole query's answer,
 // except where the query depends on the whole range (`@ start()` /
-// `@ end()`), which is never split.
+// `@ end()`, duration expressions), which is never split (traits.ts).
 
 import type { QueryTask } from '../querier/query-params.js';
-
-/** AT_START_END finds `@ start()` / `@ end()`, whose value depends on the whole range. */
-const AT_START_END = /@\s*(?:start|end)\s*\(\s*\)/;
+import { queryTraits } from './traits.js';
 
 /**
  * nextIntervalBoundary returns the last step of the range starting at t
@@ -40,9 +38,11 @@ function mod(a: number, b: number): number {
   return r < 0 ? r + b : r;
 }
 
-/** splittable reports whether a range query may be split: not when its value depends on the whole range. */
+/** splittable reports whether a range query may be split: not with `limit`, nor when it does not parse or depends on the whole range. */
 export function splittable(task: QueryTask): boolean {
-  return task.kind === 'range' && task.stepMs > 0 && task.limit <= 0 && !AT_START_END.test(task.query);
+  if (task.kind !== 'range' || task.stepMs <= 0 || task.limit > 0) return false;
+  const traits = queryTraits(task.query);
+  return traits.parsed && !traits.rangeDependent;
 }
 
 /** splitByInterval returns the sub-queries of a range query, one per interval it touches, in time order. */
