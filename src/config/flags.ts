@@ -663,6 +663,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'grafana-provisioning.evaluation-enabled', yaml: 'grafana_provisioning.evaluation_enabled', type: 'bool', default: true, help: 'Evaluate provisioned Grafana alert rules and deliver their notifications through the provisioned policy tree.' },
   // Query-frontend (src/frontend/): splitting, step alignment, results cache.
   { name: 'query-frontend.split-queries-by-interval', yaml: 'frontend.split_queries_by_interval', type: 'duration', default: 86_400_000, help: 'Split range queries by this interval (aligned to multiples of it since the epoch) and run the parts in parallel; 0 disables splitting.' },
+  { name: 'query-frontend.downstream-url', yaml: 'frontend.downstream_url', type: 'string', default: '', help: 'URL of the queriers (http://host:port) a -target=query-frontend process sends its queries to.' },
   { name: 'query-frontend.align-queries-with-step', yaml: 'limits.align_queries_with_step', type: 'bool', default: false, help: 'Round the start and end of range queries down to a multiple of their step.' },
   { name: 'querier.max-query-parallelism', yaml: 'limits.max_query_parallelism', type: 'int', default: 14, help: 'Most split or sharded sub-queries of one query the query-frontend runs at once.' },
   { name: 'query-frontend.cache-results', yaml: 'frontend.cache_results', type: 'bool', default: false, help: 'Cache the answers of range queries (per split interval) in the results cache.' },

@@ -9,6 +9,7 @@ import type { QueryExecutor } from '../querier/query-executor.js';
 import type { QueryLimitsSource } from '../querier/query-limits.js';
 import { InMemoryCache, type Cache } from './cache.js';
 import { QueryFrontend } from './frontend.js';
+import { downstreamExecutor } from './downstream.js';
 import { MemcachedClient } from './memcache.js';
 import { ResultsCache } from './results-cache.js';
 
@@ -73,4 +74,11 @@ export function resultsCacheBackend(config: Config): Cache | undefined {
     });
   }
   throw new Error('-query-frontend.cache-results needs -query-frontend.results-cache.backend (memcached or inmemory)');
+}
+
+/** standaloneDownstream is the executor of -target=query-frontend: the queriers at -query-frontend.downstream-url. */
+export function standaloneDownstream(config: Config): QueryExecutor {
+  const url = String(config.values.get('query-frontend.downstream-url') ?? '');
+  if (url === '') throw new Error('-target=query-frontend needs -query-frontend.downstream-url (the queriers\' HTTP address)');
+  return downstreamExecutor(url, config.prometheusHttpPrefix);
 }
