@@ -190,3 +190,29 @@ t.test('runBounded keeps at most N running and answers in order', async (t) => {
   t.same(out, [10, 2, 8, 4, 6, 0, 12]);
   t.equal(peak, 3);
 });
+
+t.test('max_query_parallelism per tenant bounds the slices running at once', async (t) => {
+  const { maxQueryParallelismFor } = await import('./frontend.js');
+  const values = (n: number) => new Map<string, unknown>([['querier.max-query-parallelism', n]]);
+  const limits = { values: (id: string) => (id === 'a' ? values(3) : id === 'b' ? values(2) : values(14)) } as never;
+  t.equal(maxQueryParallelismFor(limits, 'a'), 3);
+  t.equal(maxQueryParallelismFor(limits, 'a|b|c'), 2, 'federated: the smallest');
+  t.equal(maxQueryParallelismFor(undefined, 'a'), 14);
+  let running = 0;
+  let peak = 0;
+  const inner: QueryExecutor = {
+    run: async (task) => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((res) => setTimeout(res, 5));
+      running--;
+      const out = executeQuery(kernels, task);
+      return out.ok ? new Uint8Array(Buffer.from(out.body, 'utf8')) : out;
+    },
+    close: async () => {},
+  };
+  const fe = new QueryFrontend(inner, { splitIntervalMs: H, alignWithStep: false, limits: { values: () => values(2) } as never });
+  const got = await fe.run(rangeTask('temp', 0, 6 * H, M), new AbortController().signal);
+  t.ok(got instanceof Uint8Array);
+  t.equal(peak, 2, 'two slices at once');
+});
