@@ -21,6 +21,7 @@ import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
+import { standaloneDownstream, withFrontend } from './frontend/module.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
@@ -187,8 +188,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     maxOutstandingPerTenant: Number(config.values.get('query-frontend.max-outstanding-requests-per-tenant')),
   });
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
-  const queryPool = deps.queryExecutor ?? poolQueryExecutor();
-  const queryExecutor = scheduledExecutor(queryPool, queryScheduler);
+  // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
+  const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
+  const queryPool = deps.queryExecutor ?? (runsFrontendOnly ? standaloneDownstream(config) : poolQueryExecutor());
+  // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
+  const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
   const ingesterApi =
     ingesterBlocks !== undefined
       ? new IngesterApi(
@@ -262,7 +266,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined) : undefined,
-    query: runsQuerier ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
+    query: runsQuerier || runsFrontendOnly ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
     rulerConfig: ruler?.configApi,

@@ -669,6 +669,20 @@ export const FLAGS: readonly FlagDef[] = [
   },
   { name: 'grafana-provisioning.base-interval', yaml: 'grafana_provisioning.base_interval', type: 'duration', default: 10_000, help: 'Base interval of the Grafana rule scheduler: rule group intervals must be multiples of it (Grafana\'s unified_alerting.base_interval).' },
   { name: 'grafana-provisioning.evaluation-enabled', yaml: 'grafana_provisioning.evaluation_enabled', type: 'bool', default: true, help: 'Evaluate provisioned Grafana alert rules and deliver their notifications through the provisioned policy tree.' },
+  // Query-frontend (src/frontend/): splitting, step alignment, results cache.
+  { name: 'query-frontend.split-queries-by-interval', yaml: 'frontend.split_queries_by_interval', type: 'duration', default: 86_400_000, help: 'Split range queries by this interval (aligned to multiples of it since the epoch) and run the parts in parallel; 0 disables splitting.' },
+  { name: 'query-frontend.downstream-url', yaml: 'frontend.downstream_url', type: 'string', default: '', help: 'URL of the queriers (http://host:port) a -target=query-frontend process sends its queries to.' },
+  { name: 'query-frontend.align-queries-with-step', yaml: 'limits.align_queries_with_step', type: 'bool', default: false, help: 'Round the start and end of range queries down to a multiple of their step.' },
+  { name: 'querier.max-query-parallelism', yaml: 'limits.max_query_parallelism', type: 'int', default: 14, help: 'Most split or sharded sub-queries of one query the query-frontend runs at once.' },
+  { name: 'query-frontend.cache-results', yaml: 'frontend.cache_results', type: 'bool', default: false, help: 'Cache the answers of range queries (per split interval) in the results cache.' },
+  { name: 'query-frontend.results-cache.backend', yaml: 'frontend.results_cache.backend', type: 'string', default: '', choices: ['', 'memcached', 'inmemory'], help: 'Results cache backend: memcached, inmemory, or empty for none.' },
+  { name: 'query-frontend.results-cache.memcached.addresses', yaml: 'frontend.results_cache.memcached.addresses', type: 'string', default: '', list: true, help: 'Comma-separated memcached addresses (host:port) of the results cache.' },
+  { name: 'query-frontend.results-cache.memcached.timeout', yaml: 'frontend.results_cache.memcached.timeout', type: 'duration', default: 200, help: 'Timeout of one memcached operation; a slow or failed cache read is a miss.' },
+  { name: 'query-frontend.results-cache.memcached.max-idle-connections', yaml: 'frontend.results_cache.memcached.max_idle_connections', type: 'int', default: 100, help: 'Most idle connections kept to each memcached server.' },
+  { name: 'query-frontend.results-cache.memcached.max-item-size', yaml: 'frontend.results_cache.memcached.max_item_size', type: 'int', default: 1_048_576, help: 'Largest cached item in bytes; larger answers are not cached (memcached\'s -I).' },
+  { name: 'query-frontend.results-cache.inmemory.max-size-bytes', yaml: 'frontend.results_cache.inmemory.max_size_bytes', type: 'int', default: 268_435_456, help: 'Bytes the inmemory results cache holds before it evicts the least recently used entries.' },
+  { name: 'query-frontend.max-cache-freshness', yaml: 'limits.max_cache_freshness', type: 'duration', default: 600_000, help: 'Most recent time range of a query that is never cached (newer samples may still arrive).' },
+  { name: 'query-frontend.results-cache-ttl', yaml: 'limits.results_cache_ttl', type: 'duration', default: 604_800_000, help: 'Time to live of cached query results.' },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */
