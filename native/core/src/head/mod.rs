@@ -187,6 +187,8 @@ pub struct Head {
     append_lock: RwLock<()>,
     /// Recent selections' series sorted by labels (see select_cache.rs).
     sorted_cache: select_cache::SortedCache,
+    /// Recent look-up selections' refs and bitmaps (see select_cache.rs).
+    refs_cache: select_cache::RefsCache,
 }
 
 /// HeadStats are a head's figures for `headStats()`.
@@ -241,6 +243,7 @@ impl Head {
             last_append_ms: AtomicI64::new(0),
             append_lock: RwLock::new(()),
             sorted_cache: select_cache::SortedCache::default(),
+            refs_cache: select_cache::RefsCache::default(),
         }
     }
 
