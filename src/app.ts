@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerRoutes } from './api/api.js';
 import type { Config } from './config/config.js';
-import { Distributor, inlineExecutor, poolExecutor, type PushExecutor } from './distributor/distributor.js';
+import { Distributor, inlineExecutor, poolExecutor, smallInline, type PushExecutor } from './distributor/distributor.js';
 import { DistributorMetrics } from './distributor/metrics.js';
 import { OtlpApi } from './distributor/otlp.js';
 import { registerIngesterMetrics } from './ingester/metrics.js';
@@ -54,6 +54,9 @@ import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
 import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
 import { newProvisioningModule } from './provisioning/module.js';
+
+/** RULER_INLINE_PUSH_BYTES: rule results up to this compressed size are appended on the main thread (see smallInline). */
+const RULER_INLINE_PUSH_BYTES = 4096;
 
 /** Storage is everything the process needs from the TSDB. */
 export type Storage = Appender & SeriesQuerier & HeadStatsSource;
@@ -229,7 +232,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         config,
         registry,
         queryExecutor: queryPool,
-        pushExecutor: executor,
+        // A rule's result is a few samples: appended on this thread, not through a worker.
+        pushExecutor: smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES),
         limits: (t) => runtimeConfig.limits(t),
         limitValues: runtimeConfig,
         writeGate,

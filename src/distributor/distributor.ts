@@ -142,6 +142,19 @@ export function inlineExecutor(appender: Appender): PushExecutor {
   };
 }
 
+/**
+ * smallInline runs pushes whose compressed body is at most maxBytes on the calling thread
+ * (inline) and the rest through pool: for the ruler's own results, a handful of samples
+ * per rule, where a worker round trip costs more CPU than the append. close closes pool.
+ */
+export function smallInline(pool: PushExecutor, inline: PushExecutor, maxBytes: number): PushExecutor {
+  return {
+    run: (task) => (task.body.byteLength <= maxBytes ? inline.run(task) : pool.run(task)),
+    runOtlp: pool.runOtlp === undefined ? undefined : (task) => pool.runOtlp!(task),
+    close: () => pool.close(),
+  };
+}
+
 /** PUSH_WORKER is the compiled worker entrypoint (dist/workers/push.js). */
 export const PUSH_WORKER = fileURLToPath(new URL('../../workers/push.js', import.meta.url));
 

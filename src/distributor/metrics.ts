@@ -111,8 +111,9 @@ export class DistributorMetrics {
     const deduped = r.dedupedSamples ?? 0;
     if (deduped > 0) this.dedupedSamples.inc({ user, cluster: r.haCluster ?? '' }, deduped);
     if ((r.nonHaSamples ?? 0) > 0) this.nonHaSamples.inc({ user }, r.nonHaSamples);
-    this.receivedSamples.inc({ user }, Math.max(0, r.samples - distributorDiscards - deduped));
-    this.ingestedSamples.inc({ user }, r.acceptedSamples);
+    // Native histogram samples count as samples, as in Mimir.
+    this.receivedSamples.inc({ user }, Math.max(0, r.samples + (r.histograms ?? 0) - distributorDiscards - deduped));
+    this.ingestedSamples.inc({ user }, r.acceptedSamples + (r.acceptedHistograms ?? 0));
     countByReason(this.discardedExemplars, user, r.discardedExemplars);
     countByReason(this.discardedMetadata, user, r.discardedMetadata);
   }

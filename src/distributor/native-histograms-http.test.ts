@@ -44,9 +44,16 @@ t.test('native histogram validation through the server', { skip: missing.length 
     return httpRequest(srv.port, '/api/v1/push', { body, headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': tenant } });
   };
 
-  await t.test('valid histograms are accepted (not stored yet)', async (t) => {
+  await t.test('valid histograms are stored', async (t) => {
     const res = await push([{ labels: [['__name__', 'nh_ok'], ['job', 'a']], histograms: [hist(base), hist(base + 15_000, { count: 9, zeroCount: 4 })] }]);
     t.equal(res.status, 200, res.body);
+    const s = await httpRequest(srv.port, `/prometheus/api/v1/series?match[]=nh_ok&start=${base / 1000}&end=${(base + 15_000) / 1000}`, { headers: { 'X-Scope-OrgID': tenant } });
+    t.same(jsonOf<{ data: unknown }>(s).data, [{ __name__: 'nh_ok', job: 'a' }], 'a histogram-only series exists');
+    // The same samples again: accepted as exact duplicates; another value at the same time is refused.
+    t.equal((await push([{ labels: [['__name__', 'nh_ok'], ['job', 'a']], histograms: [hist(base + 15_000, { count: 9, zeroCount: 4 })] }])).status, 200);
+    const dup = await push([{ labels: [['__name__', 'nh_ok'], ['job', 'a']], histograms: [hist(base + 15_000, { count: 10, zeroCount: 5 })] }]);
+    t.equal(dup.status, 400);
+    t.match(dup.body, /err-mimir-sample-duplicate-timestamp/);
   });
 
   await t.test('inconsistent histograms get Mimir texts, the rest is kept', async (t) => {

@@ -58,12 +58,12 @@ t.test('remote write 2.0 through the server', { skip: missing.length > 0 ? `nati
         createdTimestampMs: base - 30_000,
       },
       { labels: [['__name__', 'rw2_temperature'], ['job', 'api']], samples: [[base, 21.5]], metadata: { type: MetricType.gauge } },
-      // Native histograms are counted, not stored yet: this series is not created.
+      // Native histograms are stored: the histograms-written header counts them.
       { labels: [['__name__', 'rw2_latency_seconds'], ['job', 'api']], histograms: [[base, 3]], metadata: { type: MetricType.histogram } },
     ]);
     t.equal(res.status, 204, res.body);
     t.equal(res.body, '');
-    t.same(written(res), ['3', '0', '1'], 'the created-timestamp zero sample is not counted as written');
+    t.same(written(res), ['3', '1', '1'], 'the created-timestamp zero sample is not counted as written');
     // The exemplar and the metadata of 2.0 series are stored as 1.0's.
     const ex = await get<Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }> }>>(
       `/prometheus/api/v1/query_exemplars?query=rw2_requests_total&start=${(base - 60_000) / 1000}&end=${(base + 60_000) / 1000}`,
@@ -73,6 +73,7 @@ t.test('remote write 2.0 through the server', { skip: missing.length > 0 ? `nati
     t.same(md, { rw2_requests_total: [{ type: 'counter', help: 'Requests served.', unit: 'requests' }] });
 
     t.same(await series('{__name__=~"rw2_.*"}'), [
+      { __name__: 'rw2_latency_seconds', job: 'api' },
       { __name__: 'rw2_requests_total', code: '200', job: 'api' },
       { __name__: 'rw2_temperature', job: 'api' },
     ]);

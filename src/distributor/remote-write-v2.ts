@@ -65,13 +65,13 @@ export const WRITTEN_EXEMPLARS_HEADER = 'X-Prometheus-Remote-Write-Exemplars-Wri
 
 /**
  * writtenHeaders are the counts a 2.0 answer carries, on success and on a partial write alike (as
- * Prometheus and Mimir set them): float samples appended to the head and exemplars stored; native
- * histograms are not stored yet, so none are reported written.
+ * Prometheus and Mimir set them): float samples and native histogram samples appended to the head,
+ * and exemplars stored.
  */
 export function writtenHeaders(r: IngestResult): Record<string, string> {
   return {
     [WRITTEN_SAMPLES_HEADER]: String(r.acceptedSamples),
-    [WRITTEN_HISTOGRAMS_HEADER]: '0',
+    [WRITTEN_HISTOGRAMS_HEADER]: String(r.acceptedHistograms ?? 0),
     [WRITTEN_EXEMPLARS_HEADER]: String(r.acceptedExemplars ?? 0),
   };
 }

@@ -181,5 +181,22 @@ export function limitedKernels(inner: Kernels, limits: Pick<QueryLimits, 'maxPar
     },
     instant: (data, evalTimesMs, lookbackMs) => inner.instant(data, evalTimesMs, lookbackMs),
     range: (fn, data, evalTimesMs, rangeMs, params) => inner.range(fn, data, evalTimesMs, rangeMs, params),
+    // The fused paths do not return every fetched series (selectRange drops the ones without a value,
+    // selectAggregate returns groups), so with a series limit the engine takes select; with only a
+    // length limit they run after the range check.
+    selectRange:
+      inner.selectRange && !limiter.countsSeries
+        ? (tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples) => {
+            guard(() => limiter.checkRange(mintMs, maxtMs));
+            return inner.selectRange?.(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples);
+          }
+        : undefined,
+    selectAggregate:
+      inner.selectAggregate && !limiter.countsSeries
+        ? (tenant, matchers, mintMs, maxtMs, agg, evalTimesMs, op, without, grouping, maxSamples) => {
+            guard(() => limiter.checkRange(mintMs, maxtMs));
+            return inner.selectAggregate?.(tenant, matchers, mintMs, maxtMs, agg, evalTimesMs, op, without, grouping, maxSamples);
+          }
+        : undefined,
   };
 }

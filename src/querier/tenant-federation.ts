@@ -197,5 +197,10 @@ export function federatedKernels(inner: Kernels): Kernels {
       inner.selectRange && splitTenants(tenant).length === 1
         ? inner.selectRange(tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples)
         : undefined,
+    // One tenant: the inner aggregate pushdown; several: the general path (labels need __tenant_id__).
+    selectAggregate: (tenant, matchers, mintMs, maxtMs, agg, evalTimesMs, op, without, grouping, maxSamples) =>
+      inner.selectAggregate && splitTenants(tenant).length === 1
+        ? inner.selectAggregate(tenant, matchers, mintMs, maxtMs, agg, evalTimesMs, op, without, grouping, maxSamples)
+        : undefined,
   };
 }

@@ -91,10 +91,12 @@ export interface IngestResult {
   exemplars: number;
   /** Number of metadata entries in the request. */
   metadata: number;
-  /** Number of native histogram samples in the request (counted, not stored yet). */
+  /** Number of native histogram samples in the request. */
   histograms?: number;
-  /** Samples appended to the head. */
+  /** Float samples appended to the head. */
   acceptedSamples: number;
+  /** Native histogram samples appended to the head. */
+  acceptedHistograms?: number;
   /** Series that were new to the head. */
   createdSeries: number;
   /**
@@ -168,6 +170,22 @@ export interface SelectedSamples {
   timestamps: Float64Array;
   /** Sample values; staleness markers included with their exact bits. */
   values: Float64Array;
+  /** The series' native-histogram samples; absent when no selected series has any. */
+  histograms?: SelectedHistograms;
+}
+
+/**
+ * SelectedHistograms are native-histogram samples in the hand-off format: series i owns histogram
+ * samples [offsets[i], offsets[i+1]); sample j is data[dataOffsets[j] .. dataOffsets[j+1]), laid out
+ * `[schema, zeroThreshold, zeroCount, count, sum, counterResetHint, isInt, nPosSpans, nNegSpans,
+ * nPosBuckets, nNegBuckets, nCustomValues, spans (offset, length)..., absolute buckets..., custom
+ * values...]` (decoded by src/promql/engine/histogram-flat.ts).
+ */
+export interface SelectedHistograms {
+  offsets: Uint32Array;
+  timestamps: Float64Array;
+  dataOffsets: Uint32Array;
+  data: Float64Array;
 }
 
 /** WrittenBlock describes a block cut by writeBlock (see docs/format/block.md). */
@@ -420,6 +438,13 @@ export interface NativeBinding {
    */
   appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): number;
   /**
+   * appendHistogramsUnchecked is appendSamplesUnchecked for native histograms: sample i has time
+   * timestamps[i] and the histogram data[dataOffsets[i] .. dataOffsets[i+1]) in the hand-off format
+   * (see SelectedHistograms; isInt 1 stores an integer histogram). Returns the number appended;
+   * throws on a malformed histogram (nothing appended then).
+   */
+  appendHistogramsUnchecked(tenant: string, labels: string[], timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array): number;
+  /**
    * writeBlock cuts the tenant head's samples with mintMs <= t < maxtMs into a Prometheus TSDB
    * block `<dir>/<ULID>/` (written as `<ULID>.tmp`, fsynced, renamed). Null when the range holds
    * no samples. Throws on I/O errors or an empty range.
@@ -485,7 +510,9 @@ export interface NativeBinding {
    * copy of the samples), without the series that have no value at any step; samples is what
    * selectSamples would have loaded. Throws on an invalid regexp, an unknown function, a wrong
    * parameter count or an unreadable block, and with TOO_MANY_SAMPLES_MESSAGE as soon as more
-   * than maxSamples (if given and > 0) samples are loaded.
+   * than maxSamples (if given and > 0) samples are loaded. Native-histogram samples are not in
+   * the answer: hasHistograms says a selected series has some in range (select it with
+   * selectSamples instead).
    */
   selectRange(
     tenant: string,
@@ -498,7 +525,7 @@ export interface NativeBinding {
     params: Float64Array,
     visibility?: LabelMatcher[][],
     maxSamples?: number,
-  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number };
+  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number; hasHistograms?: boolean };
   /**
    * selectRangeAggregate is selectRange followed by the aggregation op (sum, avg, count, min, max,
    * group, stddev, stdvar) of its series grouped by grouping (in the order given; with without: by
@@ -553,6 +580,8 @@ export interface NativeAggregate {
   present: Uint8Array;
   samples: number;
   metricNames: string[];
+  /** Whether a selected series has native-histogram samples in range (not in this float-only answer). */
+  hasHistograms?: boolean;
 }
 
 let binding: NativeBinding | undefined;

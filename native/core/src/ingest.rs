@@ -89,9 +89,12 @@ pub struct IngestResult {
     pub samples: u32,
     pub exemplars: u32,
     pub metadata: u32,
-    /// Native histogram samples in the request (not stored yet).
+    /// Native histogram samples in the request.
     pub histograms: u32,
+    /// Float samples appended to the head.
     pub accepted_samples: u32,
+    /// Native histogram samples appended to the head.
+    pub accepted_histograms: u32,
     pub created_series: u32,
     /// Discarded samples by Mimir reason, in order of first occurrence.
     pub discarded: Vec<(&'static str, u64)>,
@@ -230,7 +233,7 @@ pub fn ingest_decoded(
         &mut res,
         &mut validation_error,
     );
-    validate_histograms(
+    let hist_ok = validate_histograms(
         &mut req,
         &valid,
         &vlimits,
@@ -302,7 +305,11 @@ pub fn ingest_decoded(
         }
         let s = req.series(i);
         let with_exemplars = ex_app.enabled() && exemplars.any_kept(&req, i);
-        if s.samples.is_empty() {
+        let hists_start = req.series[i].histograms_start;
+        let hist_ok = &hist_ok[hists_start..hists_start + s.histograms];
+        let n_hists = hist_ok.iter().filter(|ok| **ok).count();
+        let n_all = (s.samples.len() + n_hists) as u64;
+        if s.samples.is_empty() && n_hists == 0 {
             if with_exemplars {
                 // Exemplars alone go to an existing series only.
                 let labels = normalized_labels(s.labels, &mut scratch);
@@ -323,11 +330,23 @@ pub fn ingest_decoded(
         // Mimir's fast path: a series whose samples are all too old is
         // refused without being created.
         if let Some(min_valid) = app.min_valid_time() {
-            if s.samples.iter().all(|x| x.timestamp_ms < min_valid) {
+            let mut times = s.samples.iter().map(|x| x.timestamp_ms).chain(
+                s.histogram_list
+                    .iter()
+                    .zip(hist_ok)
+                    .filter(|(_, ok)| **ok)
+                    .map(|(h, _)| h.timestamp_ms),
+            );
+            let first = s
+                .samples
+                .first()
+                .map(|x| x.timestamp_ms)
+                .or_else(|| times.clone().next());
+            if times.all(|t| t < min_valid) {
                 let kind = crate::head::AppendErrorKind::OutOfBounds;
-                res.discard(kind.reason(), s.samples.len() as u64);
+                res.discard(kind.reason(), n_all);
                 if append_error.is_none() {
-                    append_error = Some(kind.message(s.samples[0].timestamp_ms, labels));
+                    append_error = Some(kind.message(first.unwrap_or(0), labels));
                 }
                 continue;
             }
@@ -337,7 +356,7 @@ pub fn ingest_decoded(
             Some(g) => match g.get_or_create(head, labels, &limits.series) {
                 Ok(x) => x,
                 Err(refusal) => {
-                    res.discard(refusal.reason(), s.samples.len() as u64);
+                    res.discard(refusal.reason(), n_all);
                     if append_error.is_none() {
                         append_error = Some(refusal.message(&limits.series, labels));
                     }
@@ -362,7 +381,10 @@ pub fn ingest_decoded(
                 created_log.add(u64::from(series.series_ref), &series.labels);
             }
         }
-        if let Some(ct) = created_timestamps.get(req.series[i].samples_start) {
+        if let Some(ct) = created_timestamps
+            .get(req.series[i].samples_start)
+            .filter(|_| !s.samples.is_empty())
+        {
             append_created_zero(
                 &mut app,
                 &series,
@@ -375,6 +397,24 @@ pub fn ingest_decoded(
         let r: SeriesAppendResult =
             app.append_series(&series, s.samples.iter().map(|x| (x.timestamp_ms, x.value)));
         res.accepted_samples += r.appended;
+        let mut r = r;
+        if n_hists > 0 {
+            let hr = app.append_histograms(
+                &series,
+                s.histogram_list
+                    .iter()
+                    .zip(hist_ok)
+                    .filter(|(_, ok)| **ok)
+                    .map(|(h, _)| (h.timestamp_ms, &h.value)),
+            );
+            res.accepted_histograms += hr.appended;
+            r.out_of_bounds += hr.out_of_bounds;
+            r.out_of_order += hr.out_of_order;
+            r.duplicate_timestamp += hr.duplicate_timestamp;
+            if r.first_error.is_none() {
+                r.first_error = hr.first_error;
+            }
+        }
         if r.rejected() > 0 {
             use crate::head::AppendErrorKind as K;
             res.discard(K::OutOfBounds.reason(), u64::from(r.out_of_bounds));
@@ -541,7 +581,7 @@ fn validate_all(
 /// limits of the distributor (reducing the resolution in place when the
 /// limit allows it), then Prometheus's consistency checks the ingester runs.
 /// Each refused histogram is counted by reason; the first error is kept.
-/// Histograms are validated, not stored yet.
+/// The result marks, for each histogram of the request, whether to store it.
 fn validate_histograms(
     req: &mut WriteRequestView<'_>,
     valid: &[bool],
@@ -549,7 +589,8 @@ fn validate_histograms(
     limits: &IngestLimits,
     res: &mut IngestResult,
     first_error: &mut Option<String>,
-) {
+) -> Vec<bool> {
+    let mut keep = vec![true; req.histograms.len()];
     for (i, ok) in valid.iter().enumerate() {
         let e = req.series[i];
         if !ok || e.histograms == 0 {
@@ -557,13 +598,15 @@ fn validate_histograms(
         }
         let labels = &req.labels[e.labels_start..e.labels_end];
         let hists = &mut req.histograms[e.histograms_start..e.histograms_start + e.histograms];
+        let keep = &mut keep[e.histograms_start..e.histograms_start + e.histograms];
         let mut series: Option<String> = None;
-        for h in hists.iter_mut() {
+        for (h, keep) in hists.iter_mut().zip(keep.iter_mut()) {
             if let Err(err) =
                 remote::validate_sample(labels, h.timestamp_ms, vlimits, limits.now_ms)
             {
                 res.discard(err.reason, 1);
                 first_error.get_or_insert(err.message);
+                *keep = false;
                 continue;
             }
             let name = series
@@ -581,9 +624,11 @@ fn validate_histograms(
                 first_error.get_or_insert_with(|| {
                     remote::histogram_error_message(&err, h.timestamp_ms, &name)
                 });
+                *keep = false;
             }
         }
     }
+    keep
 }
 
 /// ItemCounts are the validated exemplars and metadata of a request.

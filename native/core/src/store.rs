@@ -180,6 +180,10 @@ pub fn select_samples(
         };
     }
     let mut series: BTreeMap<OwnedLabels, Parts> = BTreeMap::new();
+    // Native histograms (the head's only, for now): per series, its run in
+    // `head_hists` (first sample, end).
+    let mut head_hists = crate::head::SelectedHistograms::default();
+    let mut hist_runs: BTreeMap<OwnedLabels, (usize, usize)> = BTreeMap::new();
     let mut loaded = 0usize;
     let mut check = |n: usize| -> Result<(), SelectError> {
         loaded += n;
@@ -203,11 +207,20 @@ pub fn select_samples(
         for s in h.select_series(sets, mint, maxt) {
             let (mut ts, mut vs) = (Vec::new(), Vec::new());
             s.read_samples(mint, maxt, &mut ts, &mut vs);
-            if ts.is_empty() {
+            let hbefore = head_hists.len();
+            s.read_histograms(mint, maxt, &mut head_hists);
+            let nh = head_hists.len() - hbefore;
+            if ts.is_empty() && nh == 0 {
                 continue;
             }
-            check(ts.len())?;
-            series.entry(s.labels.to_vec()).or_default().push((ts, vs));
+            check(ts.len() + nh)?;
+            if nh > 0 {
+                hist_runs.insert(s.labels.to_vec(), (hbefore, head_hists.len()));
+            }
+            let parts = series.entry(s.labels.to_vec()).or_default();
+            if !ts.is_empty() {
+                parts.push((ts, vs));
+            }
         }
     }
     let mut out = SelectedSamples {
@@ -215,11 +228,30 @@ pub fn select_samples(
         offsets: Vec::with_capacity(series.len() + 1),
         timestamps: Vec::with_capacity(loaded),
         values: Vec::with_capacity(loaded),
+        histograms: None,
     };
+    let mut hists = crate::head::SelectedHistograms::default();
     out.labels_json.push('[');
     out.offsets.push(0);
     for (labels, parts) in series {
-        merge_parts(parts, &mut out.timestamps, &mut out.values);
+        if !parts.is_empty() {
+            merge_parts(parts, &mut out.timestamps, &mut out.values);
+        }
+        if let Some(&(a, b)) = hist_runs.get(&labels) {
+            let d0 = head_hists.data_offsets[a] as usize;
+            let d1 = head_hists.data_offsets[b] as usize;
+            let base = hists.data.len() as u32;
+            hists
+                .timestamps
+                .extend_from_slice(&head_hists.timestamps[a..b]);
+            hists.data.extend_from_slice(&head_hists.data[d0..d1]);
+            hists.data_offsets.extend(
+                head_hists.data_offsets[a + 1..=b]
+                    .iter()
+                    .map(|o| o - d0 as u32 + base),
+            );
+        }
+        hists.offsets.push(hists.len() as u32);
         if out.offsets.len() > 1 {
             out.labels_json.push(',');
         }
@@ -228,7 +260,21 @@ pub fn select_samples(
         out.offsets.push(end);
     }
     out.labels_json.push(']');
+    if !hists.is_empty() {
+        out.histograms = Some(hists);
+    }
     Ok(out)
+}
+
+/// histograms_in reports whether a series of the tenant matching any of
+/// the sets has native-histogram samples in [mint, maxt]: the fused
+/// selections (select_range, the aggregate selections), which evaluate
+/// float samples only, flag their answer with it so the engine selects
+/// such a selector again with `select_samples`.
+pub fn histograms_in(tenant: &str, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> bool {
+    head::db()
+        .get(tenant)
+        .is_some_and(|h| h.histograms_in(sets, mint, maxt))
 }
 
 /// merge_parts appends the union of sorted sample runs, one sample per

@@ -101,10 +101,12 @@ pub struct IngestResult {
     pub exemplars: u32,
     /// Number of metadata entries in the request.
     pub metadata: u32,
-    /// Number of native histogram samples in the request (not stored yet).
+    /// Number of native histogram samples in the request.
     pub histograms: u32,
-    /// Samples appended to the head.
+    /// Float samples appended to the head.
     pub accepted_samples: u32,
+    /// Native histogram samples appended to the head.
+    pub accepted_histograms: Option<u32>,
     /// Series that were new to the head.
     pub created_series: u32,
     /// Discarded samples by Mimir reason label, as flat [reason, count, ...].
@@ -283,6 +285,7 @@ fn js_result(r: ingest::IngestResult) -> IngestResult {
         metadata: r.metadata,
         histograms: r.histograms,
         accepted_samples: r.accepted_samples,
+        accepted_histograms: Some(r.accepted_histograms),
         created_series: r.created_series,
         discarded,
         error_status: r.error_status.map(u32::from),
@@ -542,6 +545,33 @@ pub struct SelectedSamples {
     /// Sample times in ms, ascending within a series.
     pub timestamps: Float64Array,
     pub values: Float64Array,
+    /// The series' native-histogram samples; absent when none was selected.
+    pub histograms: Option<SelectedHistograms>,
+}
+
+/// SelectedHistograms are a selection's native-histogram samples in the
+/// hand-off format: series i owns histogram samples [offsets[i],
+/// offsets[i+1]), sample j is data[dataOffsets[j] .. dataOffsets[j+1])
+/// (`[schema, zeroThreshold, zeroCount, count, sum, counterResetHint,
+/// isInt, nPosSpans, nNegSpans, nPosBuckets, nNegBuckets, nCustomValues,
+/// spans..., absolute buckets..., custom values...]`).
+#[napi(object)]
+pub struct SelectedHistograms {
+    pub offsets: Uint32Array,
+    pub timestamps: Float64Array,
+    pub data_offsets: Uint32Array,
+    pub data: Float64Array,
+}
+
+impl From<head::SelectedHistograms> for SelectedHistograms {
+    fn from(h: head::SelectedHistograms) -> Self {
+        SelectedHistograms {
+            offsets: Uint32Array::new(h.offsets),
+            timestamps: Float64Array::new(h.timestamps),
+            data_offsets: Uint32Array::new(h.data_offsets),
+            data: Float64Array::new(h.data),
+        }
+    }
 }
 
 /// select_samples returns the samples with mintMs <= t <= maxtMs of every
@@ -573,6 +603,7 @@ impl From<head::SelectedSamples> for SelectedSamples {
             offsets: Uint32Array::new(sel.offsets),
             timestamps: Float64Array::new(sel.timestamps),
             values: Float64Array::new(sel.values),
+            histograms: sel.histograms.map(Into::into),
         }
     }
 }
@@ -691,6 +722,54 @@ pub fn append_samples_unchecked(
         &tenant,
         &pairs,
         timestamps.iter().zip(values).map(|(&t, &v)| (ms(t), v)),
+    )
+}
+
+/// append_histograms_unchecked appends native-histogram samples to one
+/// series of the tenant's head, as `appendSamplesUnchecked` does floats:
+/// sample i has time timestamps[i] and the histogram
+/// data[dataOffsets[i] .. dataOffsets[i+1]] in the hand-off format
+/// (isInt 1 stores an integer histogram). Samples not after the series'
+/// newest one are dropped. Returns the number appended. Throws on a
+/// malformed histogram (nothing is appended then).
+#[napi]
+pub fn append_histograms_unchecked(
+    tenant: String,
+    labels: Vec<String>,
+    timestamps: &[f64],
+    data: &[f64],
+    data_offsets: &[u32],
+) -> Result<u32> {
+    let bad = |m: String| {
+        Error::new(
+            Status::InvalidArg,
+            format!("appendHistogramsUnchecked: {m}"),
+        )
+    };
+    if !labels.len().is_multiple_of(2) {
+        return Err(bad("labels must be name, value pairs".into()));
+    }
+    if data_offsets.len() != timestamps.len() + 1 {
+        return Err(bad(format!(
+            "{} timestamps need {} data offsets, got {}",
+            timestamps.len(),
+            timestamps.len() + 1,
+            data_offsets.len()
+        )));
+    }
+    let hists = tsdb_core::model::histogram_flat::decode_flat_all(data, data_offsets)
+        .map_err(|e| bad(e.0))?;
+    let mut pairs: Vec<(&str, &str)> = labels
+        .chunks_exact(2)
+        .map(|p| (p[0].as_str(), p[1].as_str()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup_by(|a, b| a.0 == b.0);
+    wal::append_histograms_unchecked(
+        &tenant,
+        &pairs,
+        timestamps.iter().map(|&t| ms(t)).zip(hists.iter()),
     )
 }
 

@@ -27,6 +27,9 @@ pub struct SelectedRange {
     pub present: Uint8Array,
     /// Samples selectSamples would have loaded for the same call.
     pub samples: f64,
+    /// Whether a selected series has native-histogram samples in range:
+    /// they are not in this float-only answer, select them with selectSamples.
+    pub has_histograms: bool,
 }
 
 /// select_range evaluates a range-vector function (a RangeFunction name,
@@ -80,6 +83,12 @@ pub fn select_range(
         values: Float64Array::new(sel.values),
         present: Uint8Array::new(sel.present),
         samples: sel.samples as f64,
+        has_histograms: store::histograms_in(
+            &tenant,
+            &sets,
+            crate::ms(mint_ms),
+            crate::ms(maxt_ms),
+        ),
     })
 }
 
@@ -95,6 +104,9 @@ pub struct SelectedAggregate {
     pub present: Uint8Array,
     /// Samples selectSamples would have loaded for the same call.
     pub samples: f64,
+    /// Whether a selected series has native-histogram samples in range:
+    /// they are not in this float-only answer, select them with selectSamples.
+    pub has_histograms: bool,
     /// With metricNames: the distinct metric names of the series that
     /// have a value at some step, in order of first appearance.
     pub metric_names: Vec<String>,
@@ -150,6 +162,12 @@ pub fn select_range_aggregate(
         values: Float64Array::new(out.values),
         present: Uint8Array::new(out.present),
         samples: out.samples as f64,
+        has_histograms: store::histograms_in(
+            &tenant,
+            &sets,
+            crate::ms(mint_ms),
+            crate::ms(maxt_ms),
+        ),
         metric_names: out.metric_names,
     })
 }
@@ -194,6 +212,12 @@ pub fn select_instant_aggregate(
         values: Float64Array::new(out.values),
         present: Uint8Array::new(out.present),
         samples: out.cells as f64,
+        has_histograms: store::histograms_in(
+            &tenant,
+            &sets,
+            crate::ms(mint_ms),
+            crate::ms(maxt_ms),
+        ),
         metric_names: out.metric_names,
     })
 }

@@ -286,6 +286,7 @@ impl Block {
             offsets: vec![0],
             timestamps: Vec::new(),
             values: Vec::new(),
+            histograms: None,
         };
         if mint > maxt || self.meta.max_time <= mint || self.meta.min_time > maxt {
             out.labels_json.push(']');

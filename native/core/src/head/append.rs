@@ -19,6 +19,7 @@ use super::chunks::AppendOutcome;
 use super::series::MemSeries;
 use super::Head;
 use crate::labels::LabelPair;
+use crate::model::histogram::{FloatHistogram, Histogram, HistogramValue, Span};
 use crate::wal::record::SamplesEncoder;
 
 /// AppendErrorKind is why the head refused a sample.
@@ -128,8 +129,12 @@ pub struct HeadAppender<'h> {
     maxt: i64,
     samples: u64,
     chunks: u64,
+    /// Histogram samples appended (also counted in `samples`).
+    histograms: u64,
     /// WAL hook: every sample written to a chunk, when logging is on.
     wal_log: Option<SamplesEncoder>,
+    /// WAL hook for histogram samples (ref, t, histogram), when logging is on.
+    wal_hist: Option<Vec<(u64, i64, HistogramValue)>>,
 }
 
 impl<'h> HeadAppender<'h> {
@@ -142,7 +147,9 @@ impl<'h> HeadAppender<'h> {
             maxt: i64::MIN,
             samples: 0,
             chunks: 0,
+            histograms: 0,
             wal_log: None,
+            wal_hist: None,
         }
     }
 
@@ -150,15 +157,41 @@ impl<'h> HeadAppender<'h> {
     /// reaches a chunk is also encoded as a WAL Samples record.
     pub fn log_samples(&mut self) {
         self.wal_log.get_or_insert_with(SamplesEncoder::default);
+        self.wal_hist.get_or_insert_with(Vec::new);
     }
 
     /// take_sample_log returns the Samples records of what was appended
     /// since `log_samples` (empty when logging is off).
+    /// Histogram samples follow as Prometheus 3.x logs them: integer ones
+    /// in HistogramSamples records (custom-bucket ones in type 9), float
+    /// ones in FloatHistogramSamples records (type 10 for custom buckets).
     pub fn take_sample_log(&mut self) -> Vec<Vec<u8>> {
-        self.wal_log
+        let mut out = self
+            .wal_log
             .take()
             .map(SamplesEncoder::finish)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if let Some(hs) = self.wal_hist.take().filter(|h| !h.is_empty()) {
+            let ints: Vec<(u64, i64, &Histogram)> = hs
+                .iter()
+                .filter_map(|(r, t, v)| match v {
+                    HistogramValue::Int(h) => Some((*r, *t, h)),
+                    HistogramValue::Float(_) => None,
+                })
+                .collect();
+            let floats: Vec<(u64, i64, &FloatHistogram)> = hs
+                .iter()
+                .filter_map(|(r, t, v)| match v {
+                    HistogramValue::Float(h) => Some((*r, *t, h)),
+                    HistogramValue::Int(_) => None,
+                })
+                .collect();
+            out.extend(crate::wal::histogram_record::encode_histograms(&ints));
+            out.extend(crate::wal::histogram_record::encode_float_histograms(
+                &floats,
+            ));
+        }
+        out
     }
 
     /// min_valid_time is the time below which samples are refused, when
@@ -185,6 +218,7 @@ impl<'h> HeadAppender<'h> {
         // that are not after the previous one. Mimir reports nothing for
         // those, so neither do we.
         let base = st.chunks.last_sample();
+        let hist_base = st.chunks.last_histogram().map(|(t, _)| t);
         for (t, v) in samples {
             let min_valid = match self.min_valid_time {
                 Some(m) => m,
@@ -197,7 +231,18 @@ impl<'h> HeadAppender<'h> {
                 res.reject(AppendErrorKind::OutOfBounds, t);
                 continue;
             }
-            if let Some((base_t, base_bits)) = base {
+            if let Some(base_t) = hist_base {
+                // The newest sample is a histogram: a float at its time is a
+                // duplicate, one before it out of order.
+                if t == base_t {
+                    res.reject(AppendErrorKind::DuplicateTimestamp, t);
+                    continue;
+                }
+                if t < base_t {
+                    res.reject(AppendErrorKind::OutOfOrder, t);
+                    continue;
+                }
+            } else if let Some((base_t, base_bits)) = base {
                 if t == base_t {
                     if bits != base_bits {
                         res.reject(AppendErrorKind::DuplicateTimestamp, t);
@@ -259,6 +304,106 @@ impl<'h> HeadAppender<'h> {
         appended
     }
 
+    /// append_histograms appends native-histogram samples (in request
+    /// order) to one series with the checks of `append_series`
+    /// (Prometheus's `appendableHistogram`): a histogram at the newest
+    /// sample's time is deduplicated when equal to it, refused as a
+    /// duplicate otherwise (or when the newest sample is a float).
+    pub fn append_histograms<'v, I>(&mut self, series: &MemSeries, samples: I) -> SeriesAppendResult
+    where
+        I: IntoIterator<Item = (i64, &'v HistogramValue)>,
+    {
+        let mut res = SeriesAppendResult::default();
+        let range = self.head.chunk_range;
+        let mut st = series.state.lock();
+        let hist_base = st.chunks.last_histogram().map(|(t, v)| (t, v.clone()));
+        let float_base = st.chunks.last_sample().map(|(t, _)| t);
+        for (t, v) in samples {
+            let min_valid = match self.min_valid_time {
+                Some(m) => m,
+                None => *self
+                    .min_valid_time
+                    .insert(self.head.appendable_min_valid_time(t)),
+            };
+            if t < min_valid {
+                res.reject(AppendErrorKind::OutOfBounds, t);
+                continue;
+            }
+            if let Some((base_t, base_v)) = &hist_base {
+                if t == *base_t {
+                    if histograms_equal(v, base_v) {
+                        res.deduplicated += 1;
+                    } else {
+                        res.reject(AppendErrorKind::DuplicateTimestamp, t);
+                    }
+                    continue;
+                }
+                if t < *base_t {
+                    res.reject(AppendErrorKind::OutOfOrder, t);
+                    continue;
+                }
+            } else if let Some(base_t) = float_base {
+                if t == base_t {
+                    res.reject(AppendErrorKind::DuplicateTimestamp, t);
+                    continue;
+                }
+                if t < base_t {
+                    res.reject(AppendErrorKind::OutOfOrder, t);
+                    continue;
+                }
+            }
+            if !self.push_histogram(&mut st.chunks, series.series_ref, t, v, range) {
+                res.dropped_unordered += 1;
+                continue;
+            }
+            res.appended += 1;
+        }
+        self.samples += u64::from(res.appended);
+        res
+    }
+
+    /// append_histograms_unchecked is `append_series_unchecked` for
+    /// native-histogram samples. Returns the number appended.
+    pub fn append_histograms_unchecked<'v, I>(&mut self, series: &MemSeries, samples: I) -> u32
+    where
+        I: IntoIterator<Item = (i64, &'v HistogramValue)>,
+    {
+        let range = self.head.chunk_range;
+        let mut st = series.state.lock();
+        let mut appended = 0u32;
+        for (t, v) in samples {
+            if self.push_histogram(&mut st.chunks, series.series_ref, t, v, range) {
+                appended += 1;
+            }
+        }
+        self.samples += u64::from(appended);
+        appended
+    }
+
+    /// push_histogram writes one histogram to the series' chunks (false
+    /// when it is not after the newest sample) and to the WAL hook.
+    fn push_histogram(
+        &mut self,
+        chunks: &mut super::chunks::SeriesChunks,
+        series_ref: u32,
+        t: i64,
+        v: &HistogramValue,
+        range: i64,
+    ) -> bool {
+        match chunks.append_histogram(t, v, range) {
+            AppendOutcome::OutOfOrder => return false,
+            AppendOutcome::ChunkCreated => self.chunks += 1,
+            AppendOutcome::Appended => {}
+        }
+        if let Some(log) = &mut self.wal_hist {
+            log.push((u64::from(series_ref), t, v.clone()));
+        }
+        self.mint = self.mint.min(t);
+        self.maxt = self.maxt.max(t);
+        self.histograms += 1;
+        true
+    }
+
     /// commit publishes the appended samples' time range and counters.
     pub fn commit(self) {
         use std::sync::atomic::Ordering;
@@ -272,6 +417,68 @@ impl<'h> HeadAppender<'h> {
         if self.samples > 0 {
             self.head.touch();
         }
+        if self.histograms > 0 {
+            self.head.has_histograms.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// spans_match compares span lists as Prometheus's `spansMatch` does:
+/// spans of length 0 and adjacent spans are merged first.
+fn spans_match(a: &[Span], b: &[Span]) -> bool {
+    fn norm(s: &[Span]) -> Vec<(i64, u32)> {
+        // (absolute start index, length) of each run of buckets.
+        let mut out: Vec<(i64, u32)> = Vec::new();
+        let mut idx = 0i64;
+        for sp in s {
+            idx += i64::from(sp.offset);
+            if sp.length > 0 {
+                match out.last_mut() {
+                    Some((start, len)) if *start + i64::from(*len) == idx => *len += sp.length,
+                    _ => out.push((idx, sp.length)),
+                }
+            }
+            idx += i64::from(sp.length);
+        }
+        out
+    }
+    norm(a) == norm(b)
+}
+
+fn f64s_bits_eq(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+/// histograms_equal is Prometheus's `Histogram.Equals` /
+/// `FloatHistogram.Equals`: same kind, schema, zero bucket, counts, sum
+/// bits, layout and buckets; the counter-reset hint is not compared.
+pub fn histograms_equal(a: &HistogramValue, b: &HistogramValue) -> bool {
+    match (a, b) {
+        (HistogramValue::Int(x), HistogramValue::Int(y)) => {
+            x.schema == y.schema
+                && x.zero_threshold.to_bits() == y.zero_threshold.to_bits()
+                && x.zero_count == y.zero_count
+                && x.count == y.count
+                && x.sum.to_bits() == y.sum.to_bits()
+                && spans_match(&x.positive_spans, &y.positive_spans)
+                && spans_match(&x.negative_spans, &y.negative_spans)
+                && x.positive_buckets == y.positive_buckets
+                && x.negative_buckets == y.negative_buckets
+                && f64s_bits_eq(&x.custom_values, &y.custom_values)
+        }
+        (HistogramValue::Float(x), HistogramValue::Float(y)) => {
+            x.schema == y.schema
+                && x.zero_threshold.to_bits() == y.zero_threshold.to_bits()
+                && x.zero_count.to_bits() == y.zero_count.to_bits()
+                && x.count.to_bits() == y.count.to_bits()
+                && x.sum.to_bits() == y.sum.to_bits()
+                && spans_match(&x.positive_spans, &y.positive_spans)
+                && spans_match(&x.negative_spans, &y.negative_spans)
+                && f64s_bits_eq(&x.positive_buckets, &y.positive_buckets)
+                && f64s_bits_eq(&x.negative_buckets, &y.negative_buckets)
+                && f64s_bits_eq(&x.custom_values, &y.custom_values)
+        }
+        _ => false,
     }
 }
 

@@ -3,7 +3,9 @@
 //! `computeChunkEndTime`, `rangeForTimestamp`), so our chunks have the
 //! boundaries and bytes of Prometheus's.
 
+use super::histogram_chunks::HistogramSeriesChunks;
 use crate::chunkenc::XorAppender;
+use crate::model::histogram::HistogramValue;
 
 /// DEFAULT_CHUNK_RANGE is the head chunk range (2h), also the block range.
 pub const DEFAULT_CHUNK_RANGE: i64 = 2 * 60 * 60 * 1000;
@@ -37,13 +39,19 @@ impl HeadChunk {
     }
 }
 
-/// SeriesChunks holds a series' chunks and the cutting state.
+/// SeriesChunks holds a series' chunks and the cutting state: its float
+/// (XOR) chunks here, its native-histogram chunks in `hist` (None until the
+/// series takes a histogram). The two never overlap in time: a sample of
+/// the other kind closes the open chunk, as Prometheus cuts a new chunk
+/// when the encoding changes.
 #[derive(Debug, Clone, Default)]
 pub struct SeriesChunks {
     pub closed: Vec<ClosedChunk>,
     pub head: Option<HeadChunk>,
     /// Timestamp at which the head chunk will be cut (`memSeries.nextAt`).
     next_at: i64,
+    /// The histogram chunks.
+    pub hist: Option<Box<HistogramSeriesChunks>>,
 }
 
 /// range_for_timestamp is the end of the chunk range containing `t`, with
@@ -81,6 +89,12 @@ impl SeriesChunks {
     #[inline]
     pub fn append(&mut self, t: i64, v: f64, chunk_range: i64) -> AppendOutcome {
         let mut created = false;
+        if let Some(h) = self.hist.as_deref_mut() {
+            if h.last().is_some_and(|(lt, _)| lt >= t) {
+                return AppendOutcome::OutOfOrder;
+            }
+            h.close_head();
+        }
         if self.head.is_none() {
             if self.closed.last().is_some_and(|c| c.max_t >= t) {
                 return AppendOutcome::OutOfOrder;
@@ -113,6 +127,42 @@ impl SeriesChunks {
             AppendOutcome::ChunkCreated
         } else {
             AppendOutcome::Appended
+        }
+    }
+
+    /// append_histogram adds a native-histogram sample, cutting chunks as
+    /// Prometheus's head does (see `HistogramSeriesChunks::append`); the
+    /// open float chunk, if any, is closed first.
+    pub fn append_histogram(
+        &mut self,
+        t: i64,
+        v: &HistogramValue,
+        chunk_range: i64,
+    ) -> AppendOutcome {
+        if self.float_max_time().is_some_and(|m| m >= t) {
+            return AppendOutcome::OutOfOrder;
+        }
+        if let Some(old) = self.head.take() {
+            if old.app.num_samples() > 0 {
+                self.closed.push(ClosedChunk {
+                    min_t: old.min_t,
+                    max_t: old.max_t(),
+                    data: old.app.finish().into_boxed_slice(),
+                });
+            }
+        }
+        self.hist
+            .get_or_insert_with(Box::default)
+            .append(t, v, chunk_range)
+    }
+
+    /// last_histogram is the series' newest histogram sample when the
+    /// newest sample of the series is one.
+    pub fn last_histogram(&self) -> Option<(i64, &HistogramValue)> {
+        let (t, v) = self.hist.as_deref()?.last()?;
+        match self.float_max_time() {
+            Some(ft) if ft >= t => None,
+            _ => Some((t, v)),
         }
     }
 
@@ -155,16 +205,54 @@ impl SeriesChunks {
                 samples += u64::from(n);
             }
         }
+        if let Some(h) = self.hist.as_deref_mut() {
+            let (c, n) = h.truncate_before(mint);
+            chunks += c;
+            samples += n;
+        }
         (chunks, samples)
     }
 
     /// num_chunks counts closed chunks plus a non-empty head chunk.
     pub fn num_chunks(&self) -> usize {
-        self.closed.len() + usize::from(self.head.as_ref().is_some_and(|h| h.app.num_samples() > 0))
+        self.closed.len()
+            + usize::from(self.head.as_ref().is_some_and(|h| h.app.num_samples() > 0))
+            + self
+                .hist
+                .as_deref()
+                .map_or(0, HistogramSeriesChunks::num_chunks)
     }
 
-    /// min_time is the first sample's time (None without samples).
+    /// min_time is the first sample's time, float or histogram (None
+    /// without samples).
     pub fn min_time(&self) -> Option<i64> {
+        let f = self.float_min_time();
+        match self
+            .hist
+            .as_deref()
+            .and_then(HistogramSeriesChunks::min_time)
+        {
+            Some(h) => Some(f.map_or(h, |f| f.min(h))),
+            None => f,
+        }
+    }
+
+    /// max_time is the last sample's time, float or histogram (None
+    /// without samples).
+    pub fn max_time(&self) -> Option<i64> {
+        let f = self.float_max_time();
+        match self
+            .hist
+            .as_deref()
+            .and_then(HistogramSeriesChunks::max_time)
+        {
+            Some(h) => Some(f.map_or(h, |f| f.max(h))),
+            None => f,
+        }
+    }
+
+    /// float_min_time is the first float sample's time.
+    pub fn float_min_time(&self) -> Option<i64> {
         if let Some(c) = self.closed.first() {
             return Some(c.min_t);
         }
@@ -174,17 +262,18 @@ impl SeriesChunks {
             .map(|h| h.min_t)
     }
 
-    /// max_time is the last sample's time (None without samples).
-    pub fn max_time(&self) -> Option<i64> {
+    /// float_max_time is the last float sample's time.
+    pub fn float_max_time(&self) -> Option<i64> {
         match &self.head {
             Some(h) if h.app.num_samples() > 0 => Some(h.max_t()),
             _ => self.closed.last().map(|c| c.max_t),
         }
     }
 
-    /// last_sample is the series' newest sample (time, value bits), None
-    /// while it has none. It is always in the head chunk: a head chunk is
-    /// only cut to take a sample at once.
+    /// last_sample is the series' newest float sample (time, value bits),
+    /// None while it has none or its newest sample is a histogram. It is
+    /// always in the head chunk: a head chunk is only cut to take a sample
+    /// at once, and closed when a histogram follows.
     #[inline]
     pub fn last_sample(&self) -> Option<(i64, u64)> {
         self.head.as_ref().and_then(|h| h.app.last())

@@ -93,6 +93,9 @@ pub struct HistogramSeriesChunks {
     head: Option<HeadHistogramChunk>,
     next_at: i64,
     computed_end_time: bool,
+    /// The newest histogram appended (`lastHistogramValue` /
+    /// `lastFloatHistogramValue`), compared for duplicates.
+    last: Option<(i64, HistogramValue)>,
 }
 
 /// compute_histogram_chunk_end_time predicts where to cut so the rest of
@@ -191,6 +194,7 @@ impl HistogramSeriesChunks {
             }
             _ => unreachable!("the head chunk was cut for this sample type"),
         };
+        self.last = Some((t, v.clone()));
         match outcome {
             None => {
                 c.max_t = t;
@@ -206,6 +210,129 @@ impl HistogramSeriesChunks {
                 let _ = self.push_head(t, t, app);
                 self.next_at = range_for_timestamp(t, chunk_range);
                 AppendOutcome::ChunkCreated
+            }
+        }
+    }
+
+    /// last is the newest histogram appended, with its time.
+    pub fn last(&self) -> Option<(i64, &HistogramValue)> {
+        self.last.as_ref().map(|(t, v)| (*t, v))
+    }
+
+    /// close_head closes the head chunk without opening another (the series
+    /// took a float sample: its next histogram starts a new chunk).
+    pub fn close_head(&mut self) {
+        if let Some(old) = self.head.take() {
+            if old.app.num_samples() > 0 {
+                self.closed.push(HistogramChunk {
+                    min_t: old.min_t,
+                    max_t: old.max_t,
+                    encoding: old.app.encoding(),
+                    data: old.app.bytes().to_vec().into_boxed_slice(),
+                });
+            }
+        }
+    }
+
+    /// min_time is the first histogram's time (None without any).
+    pub fn min_time(&self) -> Option<i64> {
+        self.chunks().next().map(|c| c.0)
+    }
+
+    /// max_time is the newest histogram's time (None without any).
+    pub fn max_time(&self) -> Option<i64> {
+        self.chunks().last().map(|c| c.1)
+    }
+
+    /// num_chunks counts closed chunks plus a non-empty head chunk.
+    pub fn num_chunks(&self) -> usize {
+        self.chunks().count()
+    }
+
+    /// truncate_before drops the chunks whose samples are all before
+    /// `mint`; returns the chunks and samples dropped.
+    pub fn truncate_before(&mut self, mint: i64) -> (u64, u64) {
+        let (mut chunks, mut samples) = (0u64, 0u64);
+        self.closed.retain(|c| {
+            let keep = c.max_t >= mint;
+            if !keep {
+                chunks += 1;
+                samples += u64::from(u16::from_be_bytes([c.data[0], c.data[1]]));
+            }
+            keep
+        });
+        if self
+            .head
+            .as_ref()
+            .is_some_and(|h| h.app.num_samples() > 0 && h.max_t < mint)
+        {
+            let h = self.head.take().expect("head chunk");
+            chunks += 1;
+            samples += u64::from(h.app.num_samples());
+        }
+        (chunks, samples)
+    }
+
+    /// read appends the histograms with `mint <= t <= maxt`, in time
+    /// order, as the hand-off format (`crate::model::histogram_flat`):
+    /// times to `ts`, each run's end to `data_offsets`, runs to `data`.
+    pub fn read(
+        &self,
+        mint: i64,
+        maxt: i64,
+        ts: &mut Vec<f64>,
+        data_offsets: &mut Vec<u32>,
+        data: &mut Vec<f64>,
+    ) {
+        use crate::chunkenc::{FloatHistogramIterator, HistogramIterator};
+        use crate::model::histogram_flat::{push_flat, push_float_flat};
+        let n = self.chunks().count();
+        for (i, (cmin, cmax, enc, bytes)) in self.chunks().enumerate() {
+            if cmin > maxt || cmax < mint {
+                continue;
+            }
+            // The open head chunk reads with an unknown counter-reset header,
+            // as Prometheus's readers get it (see `reader_header`).
+            let open = i + 1 == n && self.head.as_ref().is_some_and(|h| h.app.num_samples() > 0);
+            let patched;
+            let bytes = if open && bytes.len() > 2 && reader_header(bytes[2]) != bytes[2] {
+                let mut b = bytes.to_vec();
+                b[2] = reader_header(b[2]);
+                patched = b;
+                &patched[..]
+            } else {
+                bytes
+            };
+            if enc == ENCODING_HISTOGRAM {
+                let mut it = HistogramIterator::new(bytes);
+                while it.next() {
+                    let t = it.t();
+                    if t < mint {
+                        continue;
+                    }
+                    if t > maxt {
+                        break;
+                    }
+                    let (_, h) = it.at_histogram();
+                    ts.push(t as f64);
+                    push_flat(data, &HistogramValue::Int(h));
+                    data_offsets.push(data.len() as u32);
+                }
+            } else {
+                let mut it = FloatHistogramIterator::new(bytes);
+                while it.next() {
+                    let t = it.t();
+                    if t < mint {
+                        continue;
+                    }
+                    if t > maxt {
+                        break;
+                    }
+                    let (_, h) = it.at_float_histogram();
+                    ts.push(t as f64);
+                    push_float_flat(data, &h, false);
+                    data_offsets.push(data.len() as u32);
+                }
             }
         }
     }

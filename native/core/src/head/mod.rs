@@ -40,7 +40,7 @@ use std::sync::{Arc, LazyLock};
 
 use parking_lot::RwLock;
 
-use crate::index::MemPostings;
+use crate::index::{Matcher, MemPostings};
 
 pub use append::format_rfc3339_nano;
 pub use append::{AppendErrorKind, HeadAppender, SeriesAppendResult};
@@ -48,7 +48,8 @@ pub use chunks::{encode_chunks, DEFAULT_CHUNK_RANGE, SAMPLES_PER_CHUNK};
 pub use json::write_json_string;
 pub use json::{write_labels_json, write_owned_labels_json};
 pub use read::{
-    build_matcher_sets, SampleBudget, SelectedSamples, TooManySamples, TOO_MANY_SAMPLES_MESSAGE,
+    build_matcher_sets, SampleBudget, SelectedHistograms, SelectedSamples, TooManySamples,
+    TOO_MANY_SAMPLES_MESSAGE,
 };
 pub use select_range::{HeadRangeError, SelectedRange};
 pub use series::MemSeries;
@@ -189,6 +190,9 @@ pub struct Head {
     sorted_cache: select_cache::SortedCache,
     /// Recent look-up selections' refs and bitmaps (see select_cache.rs).
     refs_cache: select_cache::RefsCache,
+    /// Set once a native-histogram sample was appended: selections that
+    /// read floats only check for histograms when it is.
+    has_histograms: std::sync::atomic::AtomicBool,
 }
 
 /// HeadStats are a head's figures for `headStats()`.
@@ -244,6 +248,7 @@ impl Head {
             append_lock: RwLock::new(()),
             sorted_cache: select_cache::SortedCache::default(),
             refs_cache: select_cache::RefsCache::default(),
+            has_histograms: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -315,6 +320,31 @@ impl Head {
             min_time: self.min_time().unwrap_or(0),
             max_time: self.max_time().unwrap_or(0),
         }
+    }
+
+    /// has_histograms reports whether a native-histogram sample was ever
+    /// appended to the head.
+    pub fn has_histograms(&self) -> bool {
+        self.has_histograms.load(Ordering::Relaxed)
+    }
+
+    /// histograms_in reports whether a series matching any of the sets has
+    /// native-histogram samples overlapping [mint, maxt] (false at once
+    /// for a head that never took one): the float-only fused selections
+    /// flag their answer with it so the engine can select again.
+    pub fn histograms_in(&self, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> bool {
+        if !self.has_histograms() {
+            return false;
+        }
+        self.select_series_unsorted(sets, mint, maxt)
+            .iter()
+            .any(|s| {
+                let st = s.state.lock();
+                st.chunks
+                    .hist
+                    .as_deref()
+                    .is_some_and(|h| h.chunks().any(|(a, b, _, _)| a <= maxt && b >= mint))
+            })
     }
 
     /// series_by_ref returns a series by its ref.
@@ -517,5 +547,7 @@ impl Db {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod histogram_tests;
 #[cfg(test)]
 mod tests;

@@ -88,6 +88,11 @@ impl SampleBudget {
         Ok(())
     }
 
+    /// unlimited reports whether the budget has no limit (charges never fail).
+    pub fn unlimited(&self) -> bool {
+        self.max == 0
+    }
+
     /// used is the samples charged so far.
     pub fn used(&self) -> u64 {
         self.used.load(std::sync::atomic::Ordering::Relaxed)
@@ -106,9 +111,84 @@ pub struct SelectedSamples {
     /// Sample times in ms, ascending within a series.
     pub timestamps: Vec<f64>,
     pub values: Vec<f64>,
+    /// The series' native-histogram samples, None when no selected series
+    /// has any (the hand-off format, see `crate::model::histogram_flat`).
+    pub histograms: Option<SelectedHistograms>,
+}
+
+/// SelectedHistograms are the native-histogram samples of a selection:
+/// series `i` owns histogram samples `offsets[i]..offsets[i + 1]`, sample
+/// `j` is `data[data_offsets[j]..data_offsets[j + 1]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectedHistograms {
+    /// One more entry than series, starting at 0.
+    pub offsets: Vec<u32>,
+    /// Sample times in ms, ascending within a series.
+    pub timestamps: Vec<f64>,
+    /// One more entry than samples, starting at 0.
+    pub data_offsets: Vec<u32>,
+    pub data: Vec<f64>,
+}
+
+impl Default for SelectedHistograms {
+    fn default() -> Self {
+        SelectedHistograms {
+            offsets: vec![0],
+            timestamps: Vec::new(),
+            data_offsets: vec![0],
+            data: Vec::new(),
+        }
+    }
+}
+
+impl SelectedHistograms {
+    /// len is the number of histogram samples.
+    pub fn len(&self) -> usize {
+        self.timestamps.len()
+    }
+
+    /// is_empty reports no histogram sample.
+    pub fn is_empty(&self) -> bool {
+        self.timestamps.is_empty()
+    }
+
+    /// with_series_before returns histograms for a selection whose first
+    /// `n` series have none.
+    pub fn with_series_before(n: usize) -> Self {
+        SelectedHistograms {
+            offsets: vec![0; n + 1],
+            ..SelectedHistograms::default()
+        }
+    }
 }
 
 impl MemSeries {
+    /// read_histograms appends the native-histogram samples with
+    /// `mint <= t <= maxt`, in time order, to `out` (without closing the
+    /// series' entry in `out.offsets`).
+    pub fn read_histograms(&self, mint: i64, maxt: i64, out: &mut SelectedHistograms) {
+        let st = self.state.lock();
+        if let Some(h) = st.chunks.hist.as_deref() {
+            h.read(
+                mint,
+                maxt,
+                &mut out.timestamps,
+                &mut out.data_offsets,
+                &mut out.data,
+            );
+        }
+    }
+
+    /// has_histograms reports whether the series ever held a histogram
+    /// sample still in the head.
+    pub fn has_histograms(&self) -> bool {
+        let st = self.state.lock();
+        st.chunks
+            .hist
+            .as_deref()
+            .is_some_and(|h| h.num_chunks() > 0)
+    }
+
     /// read_samples appends to `ts`/`vs` the samples with
     /// `mint <= t <= maxt`, in time order.
     pub fn read_samples(&self, mint: i64, maxt: i64, ts: &mut Vec<f64>, vs: &mut Vec<f64>) {
@@ -157,18 +237,23 @@ impl Head {
             offsets: Vec::with_capacity(series.len() + 1),
             timestamps: Vec::new(),
             values: Vec::new(),
+            histograms: None,
         };
         out.labels_json.push('[');
         out.offsets.push(0);
+        let mut hists = SelectedHistograms::default();
         for s in &series {
             let before = out.timestamps.len();
+            let hbefore = hists.len();
             s.read_samples(mint, maxt, &mut out.timestamps, &mut out.values);
-            if max_samples > 0 && out.timestamps.len() > max_samples {
+            s.read_histograms(mint, maxt, &mut hists);
+            if max_samples > 0 && out.timestamps.len() + hists.len() > max_samples {
                 return Err(TooManySamples);
             }
-            if out.timestamps.len() == before {
+            if out.timestamps.len() == before && hists.len() == hbefore {
                 continue;
             }
+            hists.offsets.push(hists.len() as u32);
             if out.offsets.len() > 1 {
                 out.labels_json.push(',');
             }
@@ -178,6 +263,9 @@ impl Head {
             out.offsets.push(end);
         }
         out.labels_json.push(']');
+        if !hists.is_empty() {
+            out.histograms = Some(hists);
+        }
         Ok(out)
     }
 
@@ -253,7 +341,7 @@ impl Head {
 
     /// select_series_unsorted is [`Head::select_series`] in no particular
     /// order (label names and values need no sort of the series).
-    fn select_series_unsorted(
+    pub(super) fn select_series_unsorted(
         &self,
         sets: &[Vec<Matcher>],
         mint: i64,

@@ -53,7 +53,12 @@ impl MemSeries {
         let hit = st
             .chunks
             .chunk_bytes()
-            .any(|(a, b, _)| a <= maxt && b >= mint);
+            .any(|(a, b, _)| a <= maxt && b >= mint)
+            || st
+                .chunks
+                .hist
+                .as_deref()
+                .is_some_and(|h| h.chunks().any(|(a, b, _, _)| a <= maxt && b >= mint));
         hit
     }
 }

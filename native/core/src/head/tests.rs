@@ -394,7 +394,9 @@ fn per_series_struct_sizes() {
         println!("size_of::<{name}>() = {n}");
     }
     assert_eq!(size_of::<series::Labels>(), 16);
-    assert!(size_of::<MemSeries>() <= 136, "{sizes:?}");
+    // 136 before native histograms; their chunks cost a float-only series
+    // one pointer (`SeriesChunks::hist`, None until a histogram arrives).
+    assert!(size_of::<MemSeries>() <= 144, "{sizes:?}");
 }
 
 #[test]
@@ -728,4 +730,80 @@ fn label_look_ups_under_a_selection_match_a_series_walk() {
             "unranged team {sets:?}"
         );
     }
+}
+
+#[test]
+fn instant_rows_read_only_the_newest_sample_when_every_step_is_after_it() {
+    use super::read::SampleBudget;
+    use crate::promql::aggregate::{AggOp, Aggregator};
+    use crate::promql::RowEval;
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    append(
+        &h,
+        &[("__name__", "x"), ("job", "a")],
+        &[(1_000, 1.0), (16_000, 2.0), (31_000, 3.0)],
+    );
+    append(
+        &h,
+        &[("__name__", "x"), ("job", "b")],
+        &[(1_000, 10.0), (16_000, 20.0)],
+    );
+    let stale = f64::from_bits(crate::model::histogram::STALE_NAN_BITS);
+    append(
+        &h,
+        &[("__name__", "x"), ("job", "c")],
+        &[(1_000, 5.0), (16_000, stale)],
+    );
+    let sets = vec![vec![eq("__name__", "x")]];
+    // Steps at, after and before the newest samples, with a 5m and a 10s lookback.
+    let cases: [(&[f64], f64); 5] = [
+        (&[31_000.0], 300_000.0),
+        (&[40_000.0, 100_000.0], 300_000.0),
+        (&[40_000.0], 10_000.0),
+        (&[20_000.0, 31_000.0], 300_000.0),
+        (&[400_000.0], 300_000.0),
+    ];
+    for (times, lookback) in cases {
+        let run = |budget: &SampleBudget| {
+            let mut agg =
+                Aggregator::new(AggOp::Sum, false, &["job".to_string()], times.len(), false);
+            let (mint, maxt) = (
+                times[0] as i64 - lookback as i64 + 1,
+                *times.last().unwrap() as i64,
+            );
+            h.select_rows_aggregate(
+                &sets,
+                mint,
+                maxt,
+                &RowEval::Instant(lookback),
+                times,
+                budget,
+                &mut agg,
+            )
+            .unwrap();
+            let out = agg.finish(0);
+            (out.labels_json, out.values, out.present, out.cells)
+        };
+        // A limited budget takes the decoding path; an unlimited one the newest-sample path.
+        let decoded = run(&SampleBudget::new(1_000_000));
+        let newest = run(&SampleBudget::new(0));
+        assert_eq!(newest, decoded, "steps {times:?} lookback {lookback}");
+    }
+    let mut agg = Aggregator::new(AggOp::Sum, false, &["job".to_string()], 1, false);
+    h.select_rows_aggregate(
+        &sets,
+        40_000 - 300_000 + 1,
+        40_000,
+        &RowEval::Instant(300_000.0),
+        &[40_000.0],
+        &SampleBudget::new(0),
+        &mut agg,
+    )
+    .unwrap();
+    let out = agg.finish(0);
+    assert_eq!(
+        out.labels_json, r#"[{"job":"a"},{"job":"b"}]"#,
+        "the stale series has no value"
+    );
+    assert_eq!(out.values, vec![3.0, 20.0]);
 }

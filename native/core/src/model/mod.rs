@@ -2,3 +2,4 @@
 //! chunk codecs and the query kernels.
 
 pub mod histogram;
+pub mod histogram_flat;

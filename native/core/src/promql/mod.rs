@@ -30,4 +30,5 @@ mod tests;
 pub use instant::instant_kernel;
 pub use range::{range_kernel, RangeEval, RangeFn};
 pub use rows::RowEval;
+pub(crate) use series::ms;
 pub use series::{is_stale, KernelError, KernelOutput, SeriesSet};

@@ -117,3 +117,110 @@ where
     }
     b
 }
+
+/// histogram encodes a `prompb.Histogram` (integer or float counts) at `ts`.
+pub(crate) fn histogram(v: &crate::model::histogram::HistogramValue, ts: i64) -> Vec<u8> {
+    use crate::model::histogram::{HistogramValue, Span};
+    fn zz(v: i64) -> u64 {
+        ((v << 1) ^ (v >> 63)) as u64
+    }
+    fn spans(b: &mut Vec<u8>, field: u64, spans: &[Span]) {
+        for s in spans {
+            let mut m = Vec::new();
+            put_key(&mut m, 1, 0);
+            put_varint(&mut m, zz(i64::from(s.offset)));
+            put_uint(&mut m, 2, u64::from(s.length));
+            put_bytes(b, field, &m);
+        }
+    }
+    fn deltas(b: &mut Vec<u8>, field: u64, d: &[i64]) {
+        if d.is_empty() {
+            return;
+        }
+        let mut p = Vec::new();
+        for x in d {
+            put_varint(&mut p, zz(*x));
+        }
+        put_bytes(b, field, &p);
+    }
+    fn counts(b: &mut Vec<u8>, field: u64, c: &[f64]) {
+        if c.is_empty() {
+            return;
+        }
+        let mut p = Vec::new();
+        for x in c {
+            p.extend_from_slice(&x.to_le_bytes());
+        }
+        put_bytes(b, field, &p);
+    }
+    let mut b = Vec::new();
+    let (schema, sum, thr, hint, custom) = match v {
+        HistogramValue::Int(h) => (
+            h.schema,
+            h.sum,
+            h.zero_threshold,
+            h.counter_reset_hint,
+            &h.custom_values,
+        ),
+        HistogramValue::Float(h) => (
+            h.schema,
+            h.sum,
+            h.zero_threshold,
+            h.counter_reset_hint,
+            &h.custom_values,
+        ),
+    };
+    match v {
+        HistogramValue::Int(h) => {
+            put_key(&mut b, 1, 0);
+            put_varint(&mut b, h.count);
+        }
+        HistogramValue::Float(h) => put_double(&mut b, 2, h.count),
+    }
+    put_double(&mut b, 3, sum);
+    put_key(&mut b, 4, 0);
+    put_varint(&mut b, zz(i64::from(schema)));
+    put_double(&mut b, 5, thr);
+    match v {
+        HistogramValue::Int(h) => {
+            put_key(&mut b, 6, 0);
+            put_varint(&mut b, h.zero_count);
+            spans(&mut b, 8, &h.negative_spans);
+            deltas(&mut b, 9, &h.negative_buckets);
+            spans(&mut b, 11, &h.positive_spans);
+            deltas(&mut b, 12, &h.positive_buckets);
+        }
+        HistogramValue::Float(h) => {
+            put_double(&mut b, 7, h.zero_count);
+            spans(&mut b, 8, &h.negative_spans);
+            counts(&mut b, 10, &h.negative_buckets);
+            spans(&mut b, 11, &h.positive_spans);
+            counts(&mut b, 13, &h.positive_buckets);
+        }
+    }
+    put_uint(&mut b, 14, hint as u64);
+    put_int(&mut b, 15, ts);
+    counts(&mut b, 16, custom);
+    b
+}
+
+/// HistogramSeries is a test series: labels and `(t, histogram)` samples.
+pub(crate) type HistogramSeries<'a> = (
+    Vec<(&'a str, &'a str)>,
+    Vec<(i64, crate::model::histogram::HistogramValue)>,
+);
+
+/// write_request_histograms encodes a `WriteRequest` of series with native
+/// histograms `(labels, [(t, histogram)])`.
+pub(crate) fn write_request_histograms(series: &[HistogramSeries<'_>]) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (labels, hists) in series {
+        let mut ts = Vec::new();
+        put_labels(&mut ts, labels);
+        for (t, h) in hists {
+            put_bytes(&mut ts, 4, &histogram(h, *t));
+        }
+        put_bytes(&mut b, 1, &ts);
+    }
+    b
+}

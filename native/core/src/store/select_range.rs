@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::block::{Block, BlockError, ChunkMeta};
-use crate::head::select_range::{keep_present_rows, threads, SERIES_PER_THREAD};
+use crate::head::select_range::{keep_present_rows, split_threads};
 use crate::head::{self, HeadRangeError, MemSeries, SampleBudget, SelectedRange};
 use crate::index::Matcher;
 use crate::promql::aggregate::{Aggregated, Aggregator};
@@ -240,7 +240,7 @@ fn select_rows_merged(
     let mut values = vec![0.0; cells];
     let mut present = vec![0u8; cells];
     let mut samples = vec![0u64; series.len()];
-    let t = threads().min(series.len() / SERIES_PER_THREAD).max(1);
+    let t = split_threads(series.len(), n_steps, mint, maxt);
     if t == 1 || n_steps == 0 {
         ctx.eval_part(&series, &mut values, &mut present, &mut samples)?;
     } else {

@@ -148,13 +148,50 @@ impl TenantWal {
         for s in &series {
             {
                 let st = s.state.lock();
-                for (_, _, bytes) in st.chunks.chunk_bytes() {
-                    let mut it = XorIterator::new(bytes);
-                    while it.next() {
-                        let (t, bits) = it.at_bits();
-                        enc.push(u64::from(s.series_ref), t, f64::from_bits(bits));
-                        pending += 1;
+                // Chunks of both kinds in time order (they never overlap),
+                // so replay meets the samples in the order they came.
+                let mut all: Vec<(i64, Option<u8>, &[u8])> = st
+                    .chunks
+                    .chunk_bytes()
+                    .map(|(a, _, b)| (a, None, b))
+                    .collect();
+                if let Some(h) = st.chunks.hist.as_deref() {
+                    all.extend(h.chunks().map(|(a, _, e, b)| (a, Some(e), b)));
+                    all.sort_by_key(|c| c.0);
+                }
+                for (_, hist_enc, bytes) in all {
+                    let Some(e) = hist_enc else {
+                        let mut it = XorIterator::new(bytes);
+                        while it.next() {
+                            let (t, bits) = it.at_bits();
+                            enc.push(u64::from(s.series_ref), t, f64::from_bits(bits));
+                            pending += 1;
+                        }
+                        continue;
+                    };
+                    // Float samples logged so far go first.
+                    if pending > 0 {
+                        w.log(&std::mem::take(&mut enc).finish())?;
+                        stats.samples += pending as u64;
+                        pending = 0;
                     }
+                    let r = u64::from(s.series_ref);
+                    let (recs, n) = if e == crate::chunkenc::ENCODING_HISTOGRAM {
+                        let hs = crate::chunkenc::decode_histogram_chunk(bytes)
+                            .map_err(|e| io::Error::other(e.to_string()))?;
+                        let batch: Vec<_> = hs.iter().map(|(t, h)| (r, *t, h)).collect();
+                        (super::histogram_record::encode_histograms(&batch), hs.len())
+                    } else {
+                        let hs = crate::chunkenc::decode_float_histogram_chunk(bytes)
+                            .map_err(|e| io::Error::other(e.to_string()))?;
+                        let batch: Vec<_> = hs.iter().map(|(t, h)| (r, *t, h)).collect();
+                        (
+                            super::histogram_record::encode_float_histograms(&batch),
+                            hs.len(),
+                        )
+                    };
+                    w.log(&recs)?;
+                    stats.samples += n as u64;
                 }
             }
             if pending >= SAMPLES_BATCH {

@@ -16,10 +16,12 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::histogram_record;
 use super::reader::{Corruption, Next, SegmentReader};
 use super::record::{self, SeriesEncoder};
 use super::{segment_path, TenantWal};
 use crate::head::{Head, MemSeries};
+use crate::model::histogram::HistogramValue;
 
 /// ReplayState carries the ref mapping from one segment to the next.
 #[derive(Debug)]
@@ -159,8 +161,14 @@ pub fn replay_reader<R: io::Read>(
             Some(&record::SAMPLES) => apply_samples(head, st, rec, &mut run, &mut stats),
             Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, &mut stats),
             Some(&record::METADATA) => apply_metadata(head, st, rec, &mut stats),
-            // Other record types (tombstones, histograms) are not written
-            // by this store; skip them.
+            Some(
+                &histogram_record::HISTOGRAM_SAMPLES
+                | &histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES
+                | &histogram_record::FLOAT_HISTOGRAM_SAMPLES
+                | &histogram_record::CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES,
+            ) => apply_histograms(head, st, rec, &mut stats),
+            // Other record types (tombstones) are not written by this
+            // store; skip them.
             _ => Ok(()),
         };
         if let Err(e) = res {
@@ -259,6 +267,50 @@ fn normalize<'s, 'a: 's>(
     scratch.sort_by(|a, b| a.0.cmp(b.0));
     scratch.dedup_by(|a, b| a.0 == b.0);
     scratch
+}
+
+/// apply_histograms appends a histogram record (types 7 to 10), one run
+/// of consecutive samples of the same series at a time; histogram samples
+/// count in the replay's samples.
+fn apply_histograms(
+    head: &Head,
+    st: &ReplayState,
+    rec: &[u8],
+    stats: &mut ReplayStats,
+) -> Result<(), record::DecodeError> {
+    let mut all: Vec<(u64, i64, HistogramValue)> = Vec::new();
+    let res = match rec[0] {
+        histogram_record::HISTOGRAM_SAMPLES
+        | histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES => {
+            histogram_record::decode_histograms(rec, |r, t, h| {
+                all.push((r, t, HistogramValue::Int(h)));
+            })
+        }
+        _ => histogram_record::decode_float_histograms(rec, |r, t, h| {
+            all.push((r, t, HistogramValue::Float(h)));
+        }),
+    };
+    let mut app = head.appender();
+    let mut i = 0;
+    while i < all.len() {
+        let r = all[i].0;
+        let end = all[i..]
+            .iter()
+            .position(|x| x.0 != r)
+            .map_or(all.len(), |p| i + p);
+        let run = &all[i..end];
+        match st.series_of(head, r) {
+            Some(s) => {
+                let n = app.append_histograms_unchecked(&s, run.iter().map(|(_, t, v)| (*t, v)));
+                stats.samples += u64::from(n);
+                stats.dropped += run.len() as u64 - u64::from(n);
+            }
+            None => stats.unknown_refs += run.len() as u64,
+        }
+        i = end;
+    }
+    app.commit();
+    res.map(|_| ())
 }
 
 /// apply_samples appends a Samples record, one run of consecutive samples

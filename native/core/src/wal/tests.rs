@@ -806,3 +806,98 @@ fn mixed_and_bad_compressed_records() {
     assert_eq!(c.good_offset, 0);
     assert!(c.reason.contains("snappy"), "{}", c.reason);
 }
+
+/// Histogram samples pushed with the WAL on are logged as Prometheus 3.x
+/// logs them (records 7 to 10) and replay into the same head; a checkpoint
+/// of a series that switches between floats and histograms keeps every
+/// sample in order.
+#[test]
+fn histograms_are_logged_replayed_and_checkpointed() {
+    use crate::head::histogram_tests::{fh, ih, nhcb, sel_all};
+    use crate::remote::test_encode::write_request_histograms;
+    let tmp = TempDir::new("hist");
+    let storage = WalStorage::new();
+    storage
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let head = Head::new("t1", DEFAULT_CHUNK_RANGE);
+    let wal = storage.tenant("t1").unwrap().unwrap();
+    let push_h = |series: &[crate::remote::test_encode::HistogramSeries<'_>]| {
+        let r = ingest_write_request_logged(
+            &head,
+            Some(&wal),
+            &write_request_histograms(series),
+            &limits(),
+        );
+        assert_eq!(r.error_status, None, "{:?}", r.error_message);
+        r.accepted_histograms
+    };
+    let push_f = |t: i64, v: f64| {
+        let s = vec![(vec![("__name__", "mixed".to_string())], vec![(t, v)])];
+        let r = ingest_write_request_logged(&head, Some(&wal), &body(&s), &limits());
+        assert_eq!(r.accepted_samples, 1);
+    };
+    push_f(NOW - 10_000, 1.0);
+    assert_eq!(
+        push_h(&[
+            (
+                vec![("__name__", "mixed")],
+                vec![(NOW - 9000, ih(1)), (NOW - 8000, ih(2))]
+            ),
+            (
+                vec![("__name__", "nhcb")],
+                vec![(NOW - 9000, nhcb(3)), (NOW - 8000, fh(2.0))]
+            ),
+            (vec![("__name__", "float_h")], vec![(NOW - 9000, fh(1.0))]),
+        ]),
+        5
+    );
+    push_f(NOW - 7000, 2.0);
+    assert_eq!(
+        push_h(&[(vec![("__name__", "mixed")], vec![(NOW - 6000, fh(3.0))])]),
+        1
+    );
+    wal.close().unwrap();
+    let types: Vec<u8> = read_dir_records(&tmp.0.join("t1").join("wal"))
+        .iter()
+        .map(|r| r[0])
+        .collect();
+    for t in [7u8, 8, 9] {
+        assert!(types.contains(&t), "record type {t} in {types:?}");
+    }
+    let want = sel_all(&head.select_samples(&[], 0, NOW, 0).unwrap());
+    assert_eq!(want.iter().map(|s| s.1.len()).sum::<usize>(), 6);
+
+    let storage2 = WalStorage::new();
+    storage2
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let (replayed, stats) = replay_all(&storage2, "t1");
+    assert!(stats
+        .iter()
+        .all(|s| s.corruption.is_none() && s.dropped == 0 && s.unknown_refs == 0));
+    assert_eq!(stats.iter().map(|s| s.samples).sum::<u64>(), 8);
+    assert_eq!(
+        sel_all(&replayed.select_samples(&[], 0, NOW, 0).unwrap()),
+        want
+    );
+
+    // A checkpoint of everything replays the same.
+    let wal2 = storage2.tenant("t1").unwrap().unwrap();
+    // One more segment so the checkpoint covers the replayed ones.
+    let s = vec![(vec![("__name__", "late".to_string())], vec![(NOW, 1.0)])];
+    ingest_write_request_logged(&replayed, Some(&wal2), &body(&s), &limits());
+    let cp = wal2.checkpoint(&replayed).unwrap().unwrap();
+    assert_eq!(cp.samples, 9);
+    wal2.close().unwrap();
+    let storage3 = WalStorage::new();
+    storage3
+        .open(opts(&tmp.0, PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let (again, stats) = replay_all(&storage3, "t1");
+    assert!(stats.iter().all(|s| s.dropped == 0 && s.unknown_refs == 0));
+    assert_eq!(
+        sel_all(&again.select_samples(&[], 0, NOW, 0).unwrap()),
+        sel_all(&replayed.select_samples(&[], 0, NOW, 0).unwrap())
+    );
+}
