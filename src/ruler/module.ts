@@ -110,6 +110,10 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
     store,
     pollIntervalMs: num(config, 'ruler.poll-interval'),
     logger,
+    evaluationEnabled: (tenant) => {
+      const v = deps.limitValues.values(tenant);
+      return { recording: v.get('ruler.recording-rules-evaluation-enabled') !== false, alerting: v.get('ruler.alerting-rules-evaluation-enabled') !== false };
+    },
     group: {
       querier: executorQuerier(config, deps.queryExecutor, deps.limitValues, deps.rawSelect),
       appender: executorAppender(config, deps.pushExecutor, deps.limits, deps.writeGate, deps.onIngested),
