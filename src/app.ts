@@ -30,6 +30,7 @@ import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget, targetList } from './services/services.js';
+import { loadNative, type LabelMatcher } from './storage/native.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
@@ -244,6 +245,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         onIngested: (t, n) => ruleIngestionRates.add(t, n),
         expand: newAlertExpander(),
         templateCheck,
+        // The `for` state restore reads ALERTS_FOR_STATE's stored samples where this process holds them.
+        ...(modules.includes('ingester') && deps.storage === undefined ? { rawSelect: (t: string, m: LabelMatcher[], mint: number, maxt: number) => loadNative().selectSamples(t, m, mint, maxt) } : {}),
       })
     : undefined;
   // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).

@@ -56,6 +56,8 @@ const RULER_FLAGS: readonly FlagDef[] = [
   { name: 'ruler.notification-queue-capacity', yaml: 'ruler.notification_queue_capacity', type: 'int', default: 10_000, help: 'Most alerts queued per tenant for the Alertmanager; the oldest are dropped beyond it.' },
   { name: 'ruler.tenant-federation.enabled', yaml: 'ruler.tenant_federation.enabled', type: 'bool', default: false, help: 'Accept rule groups with source_tenants (federated rule groups).' },
   { name: 'ruler.max-rules-per-rule-group', yaml: 'limits.ruler_max_rules_per_rule_group', type: 'int', default: 20, help: 'Most rules in one rule group of the tenant; 0 for no limit.' },
+  { name: 'ruler.recording-rules-evaluation-enabled', yaml: 'limits.ruler_recording_rules_evaluation_enabled', type: 'bool', default: true, help: "Evaluate the tenant's recording rules; false leaves them stored but not evaluated." },
+  { name: 'ruler.alerting-rules-evaluation-enabled', yaml: 'limits.ruler_alerting_rules_evaluation_enabled', type: 'bool', default: true, help: "Evaluate the tenant's alerting rules; false leaves them stored but not evaluated." },
   { name: 'ruler.max-rule-groups-per-tenant', yaml: 'limits.ruler_max_rule_groups_per_tenant', type: 'int', default: 70, help: 'Most rule groups the tenant may have; 0 for no limit.' },
   { name: 'ruler-storage.backend', yaml: 'ruler_storage.backend', type: 'string', default: 'filesystem', choices: ['filesystem', 's3'], help: 'Where rule groups are stored: filesystem or s3.' },
   { name: 'ruler-storage.filesystem.dir', yaml: 'ruler_storage.filesystem.dir', type: 'string', default: 'ruler', help: 'Directory of the filesystem rule storage.' },

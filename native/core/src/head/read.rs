@@ -467,7 +467,7 @@ impl Head {
 
     /// selected_refs is the sorted, duplicate-free union of the postings of
     /// each matcher set: the selection resolved once per request.
-    fn selected_refs(postings: &MemPostings, sets: &[Vec<Matcher>]) -> Vec<u32> {
+    pub(crate) fn selected_refs(postings: &MemPostings, sets: &[Vec<Matcher>]) -> Vec<u32> {
         let mut selected: Vec<u32> = Vec::new();
         for set in sets {
             selected.extend(postings_for_matchers(postings, set));
@@ -495,30 +495,44 @@ impl Head {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
-        let mut selected = {
+        let cached = {
             let idx = self.index.read();
-            Self::selected_refs(&idx.postings, sets)
+            self.refs_cache.selected(&idx, sets)
         };
+        let mut selected: Option<Vec<u32>> = None;
         if per_series_range && !self.covers(mint, maxt) {
             let series: Vec<(u32, Arc<MemSeries>)> = {
                 let idx = self.index.read();
-                selected
+                cached
+                    .refs
                     .iter()
                     .filter_map(|&r| idx.get(r).map(|s| (r, s.clone())))
                     .collect()
             };
-            selected = series
-                .into_iter()
-                .filter(|(_, s)| s.overlaps(mint, maxt))
-                .map(|(r, _)| r)
-                .collect();
+            selected = Some(
+                series
+                    .into_iter()
+                    .filter(|(_, s)| s.overlaps(mint, maxt))
+                    .map(|(r, _)| r)
+                    .collect(),
+            );
         }
-        if selected.is_empty() {
+        let len = selected.as_ref().map_or(cached.refs.len(), Vec::len);
+        if len == 0 {
             return Vec::new();
         }
         let idx = self.index.read();
-        let all = selected.len() == idx.postings.num_series();
-        let sel = RefSet::from_sorted(&selected);
+        let all = len == idx.postings.num_series();
+        // The bitmap of the whole selection comes from the cache; a range
+        // narrower than the head gets its own.
+        let own;
+        let sel: &RefSet = match &selected {
+            Some(refs) => {
+                own = RefSet::from_sorted(refs);
+                &own
+            }
+            None => &cached.set,
+        };
         let mut out = Vec::new();
         for n in idx.postings.label_names() {
             if n.is_empty() {
@@ -560,11 +574,11 @@ impl Head {
         // before its state is locked (the lock order of the module docs).
         let (mut out, pending, sel) = {
             let idx = self.index.read();
-            let selected = Self::selected_refs(&idx.postings, sets);
-            if selected.is_empty() {
+            let cached = self.refs_cache.selected(&idx, sets);
+            if cached.refs.is_empty() {
                 return Vec::new();
             }
-            let all = selected.len() == idx.postings.num_series();
+            let all = cached.refs.len() == idx.postings.num_series();
             if covers && all {
                 return idx
                     .postings
@@ -574,7 +588,7 @@ impl Head {
                     .map(|v| v.to_string())
                     .collect();
             }
-            let sel = RefSet::from_sorted(&selected);
+            let sel = Arc::clone(&cached.set);
             let mut out = Vec::new();
             let mut pending: Vec<(&str, Arc<MemSeries>)> = Vec::new();
             idx.postings.for_each_value(name, "", |v, refs| {
