@@ -296,8 +296,11 @@ function registerRulerConfig(api: Api, cfg: RulerConfigApi, links: IndexLink[]):
   server.route('POST', '/ruler/delete_tenant_config', cfg.deleteTenantConfig, { ...write, before: authSingleTenant(config, 'admin') });
   server.route('GET', '/ruler/rule_groups', cfg.listAllRules, { errors: 'text', before: authOperator(config) });
   if (api.rulerRing !== undefined) {
-    server.route(['GET', 'POST'], '/ruler/ring', api.rulerRing, { errors: 'text' });
-    server.route(['GET', 'POST'], '/ruler_ring', api.rulerRing, { errors: 'text' });
+    // POST forgets an instance: an operator action like the other ring pages' forget buttons.
+    server.route('GET', '/ruler/ring', api.rulerRing, { errors: 'text' });
+    server.route('GET', '/ruler_ring', api.rulerRing, { errors: 'text' });
+    server.route('POST', '/ruler/ring', api.rulerRing, { errors: 'text', before: authOperator(api.config) });
+    server.route('POST', '/ruler_ring', api.rulerRing, { errors: 'text', before: authOperator(api.config) });
     links.push({ section: 'Ruler', href: '/ruler/ring', title: 'Ring status' });
   }
   links.push({ section: 'Ruler', href: '/ruler/rule_groups', title: 'All tenants\' rule groups' });

@@ -57,6 +57,8 @@ const ACTIONS: Array<[string, string]> = [
   ['GET', '/debug/fgprof'],
   ['POST', '/ruler/delete_tenant_config'],
   ['POST', '/multitenant_alertmanager/delete_tenant_config'],
+  ['POST', '/ruler/ring'],
+  ['POST', '/ruler_ring'],
 ];
 
 /** OPEN_PAGES stay readable without credentials, as GEM leaves them. */
