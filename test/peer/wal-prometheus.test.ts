@@ -58,12 +58,9 @@ t.test('snappy and zstd records make the WAL smaller', { skip: skipUnless(PROMET
   }
 });
 
-/** replayByPrometheus pushes into our server, has the Prometheus at promBin replay its WAL, checks every sample, and returns our WAL's bytes. */
-async function replayByPrometheus(t: Test, promBin: string, compression: Compression): Promise<number> {
-  const dir = await makeTempDir('wal-peer-');
-  const tsdbDir = join(dir, 'tsdb');
-  const port = await freePort();
-  const ours = await startServer({
+/** startOurs starts our server on port with its storage under tsdbDir, plus extra flags. */
+function startOurs(tsdbDir: string, port: number, extra: string[], cleanup?: string[]): ReturnType<typeof startServer> {
+  return startServer({
     name: 'ours',
     command: process.execPath,
     args: [
@@ -74,13 +71,24 @@ async function replayByPrometheus(t: Test, promBin: string, compression: Compres
       `-blocks-storage.filesystem.dir=${tsdbDir}-bucket`,
       `-blocks-storage.bucket-store.sync-dir=${tsdbDir}-sync`,
       `-compactor.data-dir=${tsdbDir}-compactor`,
-      '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
-      `-blocks-storage.tsdb.wal-compression-enabled=${compression !== 'off'}`,
-      `-blocks-storage.tsdb.wal-compression-type=${compression === 'zstd' ? 'zstd' : 'snappy'}`,
+      ...extra,
     ],
     port,
     readyPath: '/ready',
+    cleanup,
   });
+}
+
+/** replayByPrometheus pushes into our server, has the Prometheus at promBin replay its WAL, checks every sample, and returns our WAL's bytes. */
+async function replayByPrometheus(t: Test, promBin: string, compression: Compression): Promise<number> {
+  const dir = await makeTempDir('wal-peer-');
+  const tsdbDir = join(dir, 'tsdb');
+  const port = await freePort();
+  const ours = await startOurs(tsdbDir, port, [
+    '-blocks-storage.tsdb.wal-segment-size-bytes=65536',
+    `-blocks-storage.tsdb.wal-compression-enabled=${compression !== 'off'}`,
+    `-blocks-storage.tsdb.wal-compression-type=${compression === 'zstd' ? 'zstd' : 'snappy'}`,
+  ]);
   const start = Date.now() - 50 * 60_000;
   const want = new Map<string, Array<[number, number]>>();
   for (let p = 0; p < PUSHES; p++) {
@@ -207,22 +215,7 @@ t.test('we replay a zstd WAL written by Prometheus 3.x', { skip: skipUnless(PROM
   await mkdir(walDir, { recursive: true });
   for (const f of segments) await copyFile(join(promWal, f), join(walDir, f));
   const port = await freePort();
-  const ours = await startServer({
-    name: 'ours',
-    command: process.execPath,
-    args: [
-      MAIN,
-      '-server.http-listen-address=127.0.0.1',
-      `-server.http-listen-port=${port}`,
-      `-blocks-storage.tsdb.dir=${tsdbDir}`,
-      `-blocks-storage.filesystem.dir=${tsdbDir}-bucket`,
-      `-blocks-storage.bucket-store.sync-dir=${tsdbDir}-sync`,
-      `-compactor.data-dir=${tsdbDir}-compactor`,
-    ],
-    port,
-    readyPath: '/ready',
-    cleanup: [dir],
-  });
+  const ours = await startOurs(tsdbDir, port, [], [dir]);
   t.teardown(() => ours.stop());
   const mine = (await (await fetch(`${ours.baseUrl}/prometheus${q}`, { headers: { 'X-Scope-OrgID': TENANT } })).json()) as Matrix;
   const key = (m: Record<string, string>): string => JSON.stringify(Object.entries(m).sort());
