@@ -216,7 +216,7 @@ pub fn select_samples(
         }
     }
     if let Some(h) = &head {
-        for s in h.select_series(sets, mint, maxt) {
+        for s in h.select_series_cached(sets, mint, maxt) {
             let (mut ts, mut vs) = (Vec::new(), Vec::new());
             s.read_samples(mint, maxt, &mut ts, &mut vs);
             let mut hp = SelectedHistograms::default();

@@ -252,7 +252,7 @@ impl Head {
         maxt: i64,
         max_samples: usize,
     ) -> Result<SelectedSamples, TooManySamples> {
-        let series = self.select_series(sets, mint, maxt);
+        let series = self.select_series_cached(sets, mint, maxt);
         let mut out = SelectedSamples {
             labels_json: String::with_capacity(2 + series.len() * 64),
             offsets: Vec::with_capacity(series.len() + 1),
