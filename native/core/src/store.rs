@@ -377,7 +377,7 @@ fn series_labels(
         }
     }
     if let Some(h) = head {
-        for s in h.select_series(sets, mint, maxt) {
+        for s in h.select_series_cached(sets, mint, maxt) {
             out.insert(s.labels.to_vec());
         }
     }

@@ -389,7 +389,7 @@ impl Head {
     /// series_json answers `/api/v1/series`: a JSON array of label objects.
     /// `limit` 0 means no limit.
     pub fn series_json(&self, sets: &[Vec<Matcher>], mint: i64, maxt: i64, limit: usize) -> String {
-        let series = self.select_series(sets, mint, maxt);
+        let series = self.select_series_cached(sets, mint, maxt);
         let n = if limit == 0 {
             series.len()
         } else {
