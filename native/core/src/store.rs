@@ -488,10 +488,15 @@ fn label_strings(
             };
             found.extend(strings.into_iter().map(str::to_string));
         } else {
-            // Without a per-series range, every selected series of the block counts.
+            // Without a per-series range (a label policy's sets only), every selected series of
+            // the block counts once one of them meets the range: the block's own range counts
+            // hidden series too.
             let (from, to) = if per_series_range {
                 (mint, maxt)
             } else {
+                if series_labels(None, std::slice::from_ref(b), sets, mint, maxt)?.is_empty() {
+                    continue;
+                }
                 (i64::MIN, i64::MAX)
             };
             for labels in series_labels(None, std::slice::from_ref(b), sets, from, to)? {

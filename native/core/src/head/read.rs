@@ -465,6 +465,20 @@ impl Head {
         }
     }
 
+    /// any_overlaps reports whether one of the series `refs` has a chunk
+    /// overlapping [mint, maxt] (series are cloned out of the index lock
+    /// before their state is locked).
+    fn any_overlaps(&self, refs: &[u32], mint: i64, maxt: i64) -> bool {
+        const BATCH: usize = 256;
+        refs.chunks(BATCH).any(|batch| {
+            let series: Vec<Arc<MemSeries>> = {
+                let idx = self.index.read();
+                batch.iter().filter_map(|&r| idx.get(r).cloned()).collect()
+            };
+            series.iter().any(|s| s.overlaps(mint, maxt))
+        })
+    }
+
     /// selected_refs is the sorted, duplicate-free union of the postings of
     /// each matcher set: the selection resolved once per request.
     pub(crate) fn selected_refs(postings: &MemPostings, sets: &[Vec<Matcher>]) -> Vec<u32> {
@@ -499,6 +513,9 @@ impl Head {
             let idx = self.index.read();
             self.refs_cache.selected(&idx, sets)
         };
+        if !per_series_range && !self.any_overlaps(&cached.refs, mint, maxt) {
+            return Vec::new();
+        }
         let mut selected: Option<Vec<u32>> = None;
         if per_series_range && !self.covers(mint, maxt) {
             let series: Vec<(u32, Arc<MemSeries>)> = {
@@ -568,6 +585,18 @@ impl Head {
     ) -> Vec<String> {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
+        }
+        // Without a per-series range (no match[]: only a label policy's sets), the answer is every
+        // selected value when the range meets the selection, as a head holding only the visible
+        // series would answer: the head's own range counts hidden series too.
+        if !per_series_range {
+            let refs = {
+                let idx = self.index.read();
+                Arc::clone(&self.refs_cache.selected(&idx, sets).refs)
+            };
+            if !self.any_overlaps(&refs, mint, maxt) {
+                return Vec::new();
+            }
         }
         let covers = !per_series_range || self.covers(mint, maxt);
         // Per value its first selected series, cloned out of the index lock
