@@ -589,6 +589,7 @@ mod tests {
             segment_size: 4 * 32 * 1024,
             sync_mode: SyncMode::None,
             compress: true,
+            zstd: false,
         };
         exemplars::store().reset(tenant);
         metadata::store().reset(tenant);

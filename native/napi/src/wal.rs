@@ -22,6 +22,8 @@ pub struct StorageOptions {
     /// -blocks-storage.tsdb.wal-compression-enabled: snappy-compress WAL
     /// records as Prometheus does (default true).
     pub wal_compression: Option<bool>,
+    /// `-blocks-storage.tsdb.wal-compression-type`: "snappy" (default) or "zstd".
+    pub wal_compression_type: Option<String>,
 }
 
 /// WalTenant is a tenant whose WAL has segments to replay.
@@ -79,6 +81,7 @@ pub fn open_storage(opts: StorageOptions) -> Result<Vec<WalTenant>> {
             segment_size: opts.wal_segment_size as u64,
             sync_mode,
             compress: opts.wal_compression.unwrap_or(true),
+            zstd: opts.wal_compression_type.as_deref() == Some("zstd"),
         })
         .map_err(|e| io_err("open storage", e))?;
     Ok(found

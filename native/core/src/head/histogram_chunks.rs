@@ -214,6 +214,15 @@ impl HistogramSeriesChunks {
         }
     }
 
+    /// open_chunk_min_t is the open head chunk's min time, when it holds
+    /// samples.
+    pub fn open_chunk_min_t(&self) -> Option<i64> {
+        self.head
+            .as_ref()
+            .filter(|h| h.app.num_samples() > 0)
+            .map(|h| h.min_t)
+    }
+
     /// last is the newest histogram appended, with its time.
     pub fn last(&self) -> Option<(i64, &HistogramValue)> {
         self.last.as_ref().map(|(t, v)| (*t, v))
