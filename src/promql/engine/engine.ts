@@ -24,7 +24,7 @@ import {
 } from './types.js';
 import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
 import { isStaleAt } from './kernels-reference.js';
-import { HistogramReader, overlayInstantHistograms } from './histogram-select.js';
+import { HistogramReader, overlayInstantHistograms, statsOnlySelectors, withDetectedHints } from './histogram-select.js';
 import { histPointsOf, type HistPoints } from './histogram-range.js';
 import { COUNTER_RESET, NOT_COUNTER_RESET, UNKNOWN_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
 import { TOO_MANY_SAMPLES_MESSAGE } from '../../storage/native.js';
@@ -83,6 +83,8 @@ export class Evaluator {
   private readonly rangeCache = new Map<string, { series: Series[]; samples: number }>();
   /** depth is how many eval calls are open (see evalOperatorTree). */
   private depth = 0;
+  /** statsOnly are the selectors Prometheus reads with its HistogramStatsIterator (see prepare). */
+  private statsOnly = new Set<VectorSelector>();
   /** ready holds operator-tree results computed ahead by evalOperatorTree, each taken once by eval. */
   private readonly ready = new Map<Expr, { grid: StepGrid; value: Value }>();
 
@@ -96,6 +98,11 @@ export class Evaluator {
     readonly queryStepMs = 0,
   ) {
     this.ann = new Annotations(query);
+  }
+
+  /** prepare notes, before evaluating expr, the selectors whose histograms only feed histogram_count/sum/avg. */
+  prepare(expr: Expr): void {
+    this.statsOnly = statsOnlySelectors(expr);
   }
 
   /** lookbackMs is the lookback delta (-querier.lookback-delta; 5m when unset). */
@@ -232,7 +239,8 @@ export class Evaluator {
       if (t > max) max = t;
     }
     if (evalTimes.length === 0) return { labels: [], offsets: new Uint32Array(1), timestamps: new Float64Array(0), values: new Float64Array(0) };
-    return this.kernels.select(this.opts.tenant, vs.matchers, min - windowMs + 1, max, maxSamples);
+    const data = this.kernels.select(this.opts.tenant, vs.matchers, min - windowMs + 1, max, maxSamples);
+    return data.histograms !== undefined && this.statsOnly.has(vs) ? withDetectedHints(data) : data;
   }
 
   evalVectorSelector(vs: VectorSelector, grid: StepGrid): Series[] {
@@ -479,6 +487,7 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
   const { expr: parsed, text } = resolve(query);
   const expr = resolveDurations(parsed, 0, 0);
   const ev = new Evaluator(kernels, opts, text, timeMs, timeMs, false);
+  ev.prepare(expr);
   const grid: StepGrid = { startMs: timeMs, stepMs: 1, n: 1 };
   const v = ev.eval(expr, grid);
   switch (v.type) {
@@ -564,6 +573,7 @@ export function rangeQuery(
     throw new EngineError('bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
   }
   const ev = new Evaluator(kernels, opts, text, startMs, endMs, true, stepMs);
+  ev.prepare(expr);
   const grid = makeGrid(startMs, endMs, stepMs);
   const times = gridTimes(grid);
   const v = ev.eval(expr, grid);

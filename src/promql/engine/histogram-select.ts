@@ -4,7 +4,8 @@
 // lookback window decides) and the per-window histogram points of range
 // functions and range-vector results.
 
-import type { FloatHistogram } from './float-histogram.js';
+import { COUNTER_RESET, NOT_COUNTER_RESET, UNKNOWN_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
+import { childrenOf, type Expr, type VectorSelector } from '../parser/ast.js';
 import { decodeFlat, isStaleFlat, type FlatHistograms } from './histogram-flat.js';
 import type { SelectedSeries } from './types.js';
 
@@ -94,4 +95,58 @@ export function overlayInstantHistograms(
     out[s] = col;
   }
   return out;
+}
+
+/**
+ * statsOnlySelectors returns the vector selectors whose histograms only feed histogram_count,
+ * histogram_sum or histogram_avg (no subquery, histogram_quantile(s), histogram_fraction or trim
+ * operator on the way up): Prometheus reads those through its HistogramStatsIterator, which
+ * resolves unknown counter-reset hints by detection. The walk keeps an explicit stack.
+ */
+export function statsOnlySelectors(root: Expr): Set<VectorSelector> {
+  const out = new Set<VectorSelector>();
+  const stack: Array<{ e: Expr; skip: boolean | undefined; blocked: boolean }> = [{ e: root, skip: undefined, blocked: false }];
+  while (stack.length > 0) {
+    const { e, skip, blocked } = stack.pop()!;
+    if (e.type === 'VectorSelector') {
+      if (skip === true && !blocked) out.add(e);
+      continue;
+    }
+    let s = skip;
+    let b = blocked;
+    // Walking down, the nearest deciding node wins for skip; a blocking node anywhere above blocks.
+    if (e.type === 'SubqueryExpr') b = true;
+    else if (e.type === 'Call') {
+      if (e.func === 'histogram_count' || e.func === 'histogram_sum' || e.func === 'histogram_avg') s ??= true;
+      else if (e.func === 'histogram_quantile' || e.func === 'histogram_quantiles' || e.func === 'histogram_fraction') b = true;
+    } else if (e.type === 'BinaryExpr' && (e.op === '</' || e.op === '>/')) b = true;
+    for (const k of childrenOf(e)) stack.push({ e: k, skip: s, blocked: b });
+  }
+  return out;
+}
+
+/**
+ * withDetectedHints returns the selection with each series' unknown counter-reset hints resolved
+ * as the HistogramStatsIterator does: reset when the sample is a counter reset against the
+ * series' previous (non-stale) histogram sample, not-reset otherwise; the first sample stays
+ * unknown. The flat data is copied, never changed in place.
+ */
+export function withDetectedHints(data: SelectedSeries): SelectedSeries {
+  const flat = data.histograms;
+  if (flat === undefined) return data;
+  const copy = new Float64Array(flat.data.length);
+  copy.set(flat.data);
+  const r = new HistogramReader(flat);
+  for (let s = 0; s < data.labels.length; s++) {
+    const [from, to] = r.range(s);
+    let last: FloatHistogram | undefined;
+    for (let j = from; j < to; j++) {
+      if (r.isStale(j)) continue;
+      const h = r.at(j);
+      const at = flat.dataOffsets[j]! + 5;
+      if (h.counterResetHint === UNKNOWN_COUNTER_RESET && last !== undefined) copy[at] = h.detectReset(last) ? COUNTER_RESET : NOT_COUNTER_RESET;
+      last = h;
+    }
+  }
+  return { ...data, histograms: { ...flat, data: copy } };
 }
