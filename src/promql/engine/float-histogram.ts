@@ -939,6 +939,19 @@ export class KahanHistogramSum {
     return k;
   }
 
+  /** scale multiplies (divide: divides) the running sum and its compensation terms by factor (> 0), in place. */
+  scale(factor: number, divide = false): this {
+    const f = (v: number): number => (divide ? v / factor : v * factor);
+    if (divide) this.sum.div(factor);
+    else this.sum.mul(factor);
+    this.cCount = f(this.cCount);
+    this.cSum = f(this.cSum);
+    this.cZero = f(this.cZero);
+    for (const [k, v] of this.cPos) this.cPos.set(k, f(v));
+    for (const [k, v] of this.cNeg) this.cNeg.set(k, f(v));
+    return this;
+  }
+
   /** result is the compensated sum (a new histogram). */
   result(): FloatHistogram {
     const keep = this.sum.copy();
@@ -982,10 +995,10 @@ export class HistogramMean {
         this.acc = trial;
         return r;
       }
-      this.mean = new KahanHistogramSum(this.acc.result().div(n - 1));
+      this.mean = this.acc.clone().scale(n - 1, true);
     }
     const q = (n - 1) / n;
-    this.mean = new KahanHistogramSum(this.mean.result().mul(q));
+    this.mean.scale(q);
     return this.mean.add(h.copy().div(n));
   }
 
