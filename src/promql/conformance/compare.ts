@@ -4,7 +4,7 @@
 // exact, order checked only for ordered evals, matrices sorted by labels, and
 // every expected point present at its timestamp and no other.
 
-import type { Labels } from '../engine/types.js';
+import type { Labels, QueryValue } from '../engine/types.js';
 import { encodeHistogram, parseFloatValue, parseTimestampValue } from '../../querier/format.js';
 import type { FloatHistogram } from '../engine/float-histogram.js';
 import { isOrdered, type EvalCmd, type Expectation } from './script.js';
@@ -66,7 +66,7 @@ export function histogramsMatch(want: JsonHistogram, got: JsonHistogram): boolea
 
 /** describeHistogram renders a decoded histogram for messages. */
 export function describeHistogram(h: JsonHistogram): string {
-  return `{count:${h.count} sum:${h.sum} buckets:[${h.buckets.map((b) => `${'([(['[b[0]]}${b[1]},${b[2]}${')])]'[b[0]]}:${b[3]}`).join(' ')}]}`;
+  return `{count:${h.count} sum:${h.sum} buckets:[${h.buckets.map((b) => `${'([(['[b[0]]}${b[1]},${b[2]}${']))]'[b[0]]}:${b[3]}`).join(' ')}]}`;
 }
 
 /** Decoded is a query answer read back from its JSON body. */
@@ -313,6 +313,44 @@ export function checkExpectedFailure(cmd: EvalCmd, message: string): string | un
   const fail = cmd.expects.find((e) => e.type === 'fail');
   if (fail !== undefined && !matches(fail, message)) {
     return `expected error matching ${JSON.stringify(fail.regex?.source ?? fail.message ?? '')} evaluating query ${JSON.stringify(cmd.expr)} (line ${cmd.line}), but got: ${message}`;
+  }
+  return undefined;
+}
+
+/** expectsHints reports whether an eval's expected histograms set counter_reset_hint (compared only then, as promqltest). */
+export function expectsHints(cmd: EvalCmd): boolean {
+  return cmd.series.some((s) => s.values.some((v) => v.kind === 'histogram' && v.hintSet));
+}
+
+const HINT_NAMES = ['unknown', 'reset', 'not_reset', 'gauge'];
+
+/**
+ * checkHints compares the counter-reset hints of an evaluated result (which the JSON answer does
+ * not carry) with the expected histograms that set one; undefined when they agree.
+ */
+export function checkHints(cmd: EvalCmd, value: QueryValue): string | undefined {
+  const grid = cmd.rangeVector ?? { startMs: cmd.startMs, endMs: cmd.endMs, stepMs: cmd.stepMs };
+  for (const exp of cmd.series) {
+    const key = labelsKey(exp.labels);
+    for (let i = 0; i < exp.values.length; i++) {
+      const e = exp.values[i]!;
+      if (e.kind !== 'histogram' || !e.hintSet) continue;
+      const t = grid.startMs + i * grid.stepMs;
+      let got: number | undefined;
+      if (value.resultType === 'vector') {
+        got = value.series.find((s) => labelsKey(s.labels) === key)?.histogram?.counterResetHint;
+      } else if (value.resultType === 'matrix') {
+        const s = value.series.find((x) => labelsKey(x.labels) === key);
+        const hs = s?.histograms;
+        if (hs !== undefined) {
+          const j = hs.timestamps.indexOf(t);
+          if (j >= 0) got = hs.values[j]!.counterResetHint;
+        }
+      }
+      if (got !== undefined && got !== e.h.counterResetHint) {
+        return `expected counter reset hint ${HINT_NAMES[e.h.counterResetHint]} for ${labelsString(exp.labels)} at t=${t}, but got ${HINT_NAMES[got]}`;
+      }
+    }
   }
   return undefined;
 }

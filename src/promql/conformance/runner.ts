@@ -10,7 +10,8 @@
 import { executeQuery, type QueryFailure } from '../../querier/execute.js';
 import type { QueryTask } from '../../querier/query-params.js';
 import type { Kernels } from '../engine/types.js';
-import { checkAnnotations, checkExpectedFailure, compareLabelSets, compareResult, decodeBody, labelsKey, type Decoded, type JsonHistogram } from './compare.js';
+import { checkAnnotations, checkExpectedFailure, checkHints, compareLabelSets, compareResult, decodeBody, expectsHints, labelsKey, type Decoded, type JsonHistogram } from './compare.js';
+import { evaluateTask } from '../../querier/execute.js';
 import type { Labels } from '../engine/types.js';
 import { isFail, isOrdered, parseScript, ScriptError, type Command, type EvalCmd } from './script.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from './series.js';
@@ -251,7 +252,15 @@ class ScriptRun {
     const anno = checkAnnotations(cmd, cmd.expr, res.warnings, res.infos);
     if (anno !== undefined) return anno;
     const diff = compareResult(cmd, res.data);
-    return diff === undefined ? undefined : `error in eval ${cmd.expr} (line ${cmd.line}): ${diff}`;
+    if (diff !== undefined) return `error in eval ${cmd.expr} (line ${cmd.line}): ${diff}`;
+    return this.hints(cmd, this.task(cmd.expr, 'range', cmd.startMs, cmd.endMs, cmd.stepMs));
+  }
+
+  /** hints checks the counter-reset hints the JSON answer cannot show, on the engine's own result. */
+  private hints(cmd: EvalCmd, task: QueryTask): string | undefined {
+    if (!expectsHints(cmd)) return undefined;
+    const diff = checkHints(cmd, evaluateTask(this.deps.kernels, task).value);
+    return diff === undefined ? undefined : `error in eval ${task.query} (line ${cmd.line}): ${diff}`;
   }
 
   private evalInstant(cmd: EvalCmd, v: AtVariant): string | undefined {
@@ -265,6 +274,8 @@ class ScriptRun {
     if (anno !== undefined) return anno;
     const diff = compareResult(cmd, res.data);
     if (diff !== undefined) return `error in eval ${v.expr} (line ${cmd.line}): ${diff}`;
+    const hints = this.hints(cmd, this.task(v.expr, 'instant', v.evalMs, v.evalMs, 0));
+    if (hints !== undefined) return hints;
     if (cmd.excludeFromRangeQuery || QUERY_CONTEXT_FUNCS.test(v.expr)) return undefined;
 
     // Range mode: the same query over [t-1m, t+1m] must give the same answer at t.
