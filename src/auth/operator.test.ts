@@ -13,14 +13,13 @@ import { join } from 'node:path';
 import t from 'tap';
 import { runTokengen } from '../admin/tokengen.js';
 import { defaultConfig } from '../config/config.js';
-import { missingNativeExports } from '../storage/native.js';
 import { AdminClient, basicAuth } from '../testing/admin-client.js';
 import { httpRequest } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
 import { WWW_AUTHENTICATE } from './enterprise.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 
 const CLUSTER = 'op-cluster';
 const A = 'op-tenant';

@@ -12,13 +12,12 @@ import t from 'tap';
 import { runTokengen } from '../admin/tokengen.js';
 import { defaultConfig } from '../config/config.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
-import { missingNativeExports } from '../storage/native.js';
 import { AdminClient, basicAuth } from '../testing/admin-client.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 
 const CLUSTER = 'cache-cluster';
 const A = 'cache-a';

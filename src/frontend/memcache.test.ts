@@ -1,30 +1,22 @@
 // memcache.test.ts runs the memcached client against a real memcached
-// (/usr/bin/memcached, started on loopback on a free port), and the results
-// cache on it end to end.
+// (Debian `memcached` found on PATH or through MEMCACHED_BIN, started on
+// loopback on a free port), and the results cache on it end to end. Under
+// CI a missing memcached fails the tests instead of skipping them.
 
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { failIfMissing, peerBinary, skipUnless } from '../../test/peer/lib/binary.js';
+import { freePort } from '../../test/peer/lib/server-process.js';
 import { MemcachedClient } from './memcache.js';
 
-const MEMCACHED = process.env.MEMCACHED_BIN ?? '/usr/bin/memcached';
-const missing = !existsSync(MEMCACHED);
-if (missing && process.env.CI === 'true') t.fail(`memcached not found at ${MEMCACHED}`);
-
-/** freePort finds a free loopback port. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((res) => srv.listen(0, '127.0.0.1', res));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((res) => srv.close(() => res()));
-  return port;
-}
+/** MEMCACHED is Debian's memcached (.ci/run installs it), MEMCACHED_BIN overrides it. */
+const MEMCACHED = peerBinary('memcached', 'MEMCACHED_BIN', ['memcached'], 'Debian package (apt-get install memcached; .ci/run installs it)');
 
 /** startMemcached starts memcached and waits (bounded) until it accepts connections. */
 async function startMemcached(): Promise<{ proc: ChildProcess; address: string }> {
   const port = await freePort();
-  const proc = spawn(MEMCACHED, ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', '16', '-u', 'nobody'], { stdio: 'ignore' });
+  const proc = spawn(MEMCACHED.path, ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', '16', '-u', 'nobody'], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise<boolean>((res) => {
       const s = connect({ host: '127.0.0.1', port }, () => {
@@ -40,7 +32,8 @@ async function startMemcached(): Promise<{ proc: ChildProcess; address: string }
   throw new Error('memcached did not start');
 }
 
-t.test('memcached client', { skip: missing ? `no memcached at ${MEMCACHED}` : false }, async (t) => {
+t.test('memcached client', { skip: skipUnless(MEMCACHED) }, async (t) => {
+  if (failIfMissing(t, MEMCACHED)) return;
   const { proc, address } = await startMemcached();
   t.teardown(() => {
     proc.kill('SIGKILL');
@@ -89,7 +82,8 @@ t.test('a server that does not answer is a miss within the timeout', async (t) =
   await client.close();
 });
 
-t.test('the results cache on memcached serves a repeated query', { skip: missing ? 'no memcached' : false }, async (t) => {
+t.test('the results cache on memcached serves a repeated query', { skip: skipUnless(MEMCACHED) }, async (t) => {
+  if (failIfMissing(t, MEMCACHED)) return;
   const { proc, address } = await startMemcached();
   t.teardown(() => {
     proc.kill('SIGKILL');

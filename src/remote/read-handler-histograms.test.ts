@@ -8,13 +8,13 @@
 import snappy from '@napi-rs/snappy';
 import t from 'tap';
 import { mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType } from '../../test/peer/lib/remote-read.js';
-import { loadNative, MatchType, missingNativeExports, type IngestLimits } from '../storage/native.js';
+import { loadNative, MatchType, type IngestLimits } from '../storage/native.js';
 import { startTestServer } from '../testing/server.js';
 import { encodeHistogramWriteRequestSnappy, type NativeHistogram } from './write-request-histograms.js';
 import { REMOTE_WRITE_HEADERS } from './write-request.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 const run = Date.now().toString(36);
 const A = `rrh-a-${run}`;
 const B = `rrh-b-${run}`;

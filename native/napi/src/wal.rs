@@ -254,6 +254,31 @@ pub fn append_unchecked(
     labels: &[(&str, &str)],
     samples: impl Iterator<Item = (i64, f64)>,
 ) -> Result<u32> {
+    append_logged(tenant, labels, |app, series| {
+        app.append_series_unchecked(series, samples)
+    })
+}
+
+/// append_histograms_unchecked is `append_unchecked` for native-histogram
+/// samples (logged as histogram records when the WAL is on).
+pub fn append_histograms_unchecked<'v>(
+    tenant: &str,
+    labels: &[(&str, &str)],
+    samples: impl Iterator<Item = (i64, &'v tsdb_core::model::histogram::HistogramValue)>,
+) -> Result<u32> {
+    append_logged(tenant, labels, |app, series| {
+        app.append_histograms_unchecked(series, samples)
+    })
+}
+
+/// append_logged runs `append` on the tenant's head for one series (created
+/// if new) and, when storage is open, logs the series record (when
+/// created) and the appended samples to the WAL before returning.
+fn append_logged(
+    tenant: &str,
+    labels: &[(&str, &str)],
+    append: impl FnOnce(&mut head::HeadAppender<'_>, &head::series::MemSeries) -> u32,
+) -> Result<u32> {
     let head = head::db().head(tenant);
     let w = wal::storage()
         .tenant(tenant)
@@ -265,42 +290,7 @@ pub fn append_unchecked(
     if writer.is_some() {
         app.log_samples();
     }
-    let n = app.append_series_unchecked(&series, samples);
-    let mut records = Vec::new();
-    if created && writer.is_some() {
-        let mut enc = wal::record::SeriesEncoder::default();
-        enc.add(u64::from(series.series_ref), &series.labels);
-        records = enc.finish();
-    }
-    records.extend(app.take_sample_log());
-    app.commit();
-    if let (Some(wr), Some(w)) = (writer.as_mut(), w.as_ref()) {
-        let seq = wr.log(&records).map_err(|e| io_err("WAL write", e))?;
-        writer = None;
-        w.commit(seq).map_err(|e| io_err("WAL sync", e))?;
-    }
-    drop(writer);
-    Ok(n)
-}
-
-/// append_histograms_unchecked is `append_unchecked` for native-histogram
-/// samples (logged as histogram records when the WAL is on).
-pub fn append_histograms_unchecked<'v>(
-    tenant: &str,
-    labels: &[(&str, &str)],
-    samples: impl Iterator<Item = (i64, &'v tsdb_core::model::histogram::HistogramValue)>,
-) -> Result<u32> {
-    let head = head::db().head(tenant);
-    let w = wal::storage()
-        .tenant(tenant)
-        .map_err(|e| io_err("append", e))?;
-    let mut writer = w.as_ref().map(|w| w.lock_writer());
-    let mut app = head.appender();
-    let (series, created) = head.get_or_create(labels);
-    if writer.is_some() {
-        app.log_samples();
-    }
-    let n = app.append_histograms_unchecked(&series, samples);
+    let n = append(&mut app, &series);
     let mut records = Vec::new();
     if created && writer.is_some() {
         let mut enc = wal::record::SeriesEncoder::default();

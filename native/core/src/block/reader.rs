@@ -15,13 +15,10 @@ use super::index_reader::BlockIndex;
 use super::meta::BlockMeta;
 use super::tombstones::{decode_tombstones, Tombstones};
 use super::BlockError;
-use crate::chunkenc::{
-    ChunkError, FloatHistogramIterator, HistogramIterator, XorIterator, ENCODING_FLOAT_HISTOGRAM,
-    ENCODING_HISTOGRAM, ENCODING_XOR,
-};
+use crate::chunkenc::recode::{decode_chunk, SampleValue};
+use crate::chunkenc::{XorIterator, ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 use crate::head::{write_owned_labels_json, SelectedSamples};
 use crate::index::{postings, select_postings, Matcher};
-use crate::model::histogram::HistogramValue;
 
 /// SelectedChunks are the raw chunks of the selected series, flat: series
 /// `i` (labels `i` of the JSON array) owns chunks
@@ -200,57 +197,31 @@ impl Block {
         maxt: i64,
         out: &mut crate::head::SelectedHistograms,
     ) -> Result<usize, BlockError> {
-        use crate::model::histogram_flat::{push_flat, push_float_flat};
+        use crate::model::histogram_flat::push_flat;
         let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
         let deleted = self.tombstones.get(&id);
         let gone = |t: i64| deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
         let before = out.timestamps.len();
         for c in chunks.iter().filter(|c| c.max_t >= mint && c.min_t <= maxt) {
             let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
-            let err = |e: &ChunkError| {
-                chunks_err(BlockError::Corrupt(format!(
-                    "chunk ref {:#x}: {e}",
-                    c.chunk_ref
-                )))
-            };
             match enc {
-                ENCODING_HISTOGRAM => {
-                    let mut it = HistogramIterator::new(&data);
-                    while it.next() {
-                        let t = it.t();
-                        if t > maxt {
-                            break;
+                ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM => {
+                    decode_chunk(enc, &data, |t, v| {
+                        if t < mint || t > maxt || gone(t) {
+                            return;
                         }
-                        if t < mint || gone(t) {
-                            continue;
+                        if let SampleValue::Histogram(h) = v {
+                            out.timestamps.push(t as f64);
+                            push_flat(&mut out.data, &h);
+                            out.data_offsets.push(out.data.len() as u32);
                         }
-                        let (_, h) = it.at_histogram();
-                        out.timestamps.push(t as f64);
-                        push_flat(&mut out.data, &HistogramValue::Int(h));
-                        out.data_offsets.push(out.data.len() as u32);
-                    }
-                    if let Some(e) = it.err() {
-                        return Err(err(e));
-                    }
-                }
-                ENCODING_FLOAT_HISTOGRAM => {
-                    let mut it = FloatHistogramIterator::new(&data);
-                    while it.next() {
-                        let t = it.t();
-                        if t > maxt {
-                            break;
-                        }
-                        if t < mint || gone(t) {
-                            continue;
-                        }
-                        let (_, h) = it.at_float_histogram();
-                        out.timestamps.push(t as f64);
-                        push_float_flat(&mut out.data, &h, false);
-                        out.data_offsets.push(out.data.len() as u32);
-                    }
-                    if let Some(e) = it.err() {
-                        return Err(err(e));
-                    }
+                    })
+                    .map_err(|e| {
+                        chunks_err(BlockError::Corrupt(format!(
+                            "chunk ref {:#x}: {e}",
+                            c.chunk_ref
+                        )))
+                    })?;
                 }
                 _ => {
                     self.skip_non_float(enc)?;

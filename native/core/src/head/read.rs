@@ -589,24 +589,20 @@ impl Head {
         // Without a per-series range (no match[]: only a label policy's sets), the answer is every
         // selected value when the range meets the selection, as a head holding only the visible
         // series would answer: the head's own range counts hidden series too.
-        if !per_series_range {
-            let refs = {
-                let idx = self.index.read();
-                Arc::clone(&self.refs_cache.selected(&idx, sets).refs)
-            };
-            if !self.any_overlaps(&refs, mint, maxt) {
-                return Vec::new();
-            }
+        let cached = {
+            let idx = self.index.read();
+            self.refs_cache.selected(&idx, sets)
+        };
+        if cached.refs.is_empty()
+            || (!per_series_range && !self.any_overlaps(&cached.refs, mint, maxt))
+        {
+            return Vec::new();
         }
         let covers = !per_series_range || self.covers(mint, maxt);
         // Per value its first selected series, cloned out of the index lock
         // before its state is locked (the lock order of the module docs).
         let (mut out, pending, sel) = {
             let idx = self.index.read();
-            let cached = self.refs_cache.selected(&idx, sets);
-            if cached.refs.is_empty() {
-                return Vec::new();
-            }
             let all = cached.refs.len() == idx.postings.num_series();
             if covers && all {
                 return idx
