@@ -159,7 +159,8 @@ function mergeHistogramGroups(
             if (a.h.add(h).nhcbBoundsReconciled) ev.ann.mismatchedCustomBuckets('aggregation', pos);
           } catch (err) {
             if (!(err instanceof HistogramOpError)) throw err;
-            ev.ann.mixedExponentialCustomHistograms(s.labels[METRIC_NAME] ?? '', pos);
+            // Prometheus names the series as it is at this point: a function such as rate() already dropped the name.
+            ev.ann.mixedExponentialCustomHistograms(s.dropName ? '' : (s.labels[METRIC_NAME] ?? ''), pos);
             a.bad = true;
           }
         }
