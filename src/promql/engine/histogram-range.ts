@@ -12,7 +12,7 @@ import type { PosRange } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
 import { FloatHistogram, GAUGE_TYPE, HistogramMean, HistogramOpError, KahanHistogramSum } from './float-histogram.js';
 import { HistogramReader, lastAtOrBefore } from './histogram-select.js';
-import { isStaleAt } from './kernels-reference.js';
+import { isStaleAt } from './float-ops.js';
 import { METRIC_NAME } from './labels.js';
 import type { SelectedSeries } from './types.js';
 
