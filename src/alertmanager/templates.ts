@@ -4,7 +4,7 @@
 // (src/template/), the tenant's template files, and the Expander the
 // integrations call.
 
-import { compileAnchored } from '../promql/engine/labels.js';
+import { compileAnchored } from '../compat/re2.js';
 import type { AlertmanagerConfig } from './config.js';
 import { ConfigError } from './config.js';
 import type { KV, Expander, TemplateAlert, TemplateData } from './notifiers/notifier.js';
