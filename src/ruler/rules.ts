@@ -58,6 +58,9 @@ export interface EvalContext {
   expand: Expander;
 }
 
+/** NOT_A_VECTOR is Prometheus's EngineQueryFunc error for other result types. */
+export const NOT_A_VECTOR = 'rule result is not a vector or scalar';
+
 /** ERR_DUPLICATE_RECORDING and ERR_DUPLICATE_ALERT are Prometheus's texts. */
 export const ERR_DUPLICATE_RECORDING = 'vector contains metrics with the same labelset after applying rule labels';
 export const ERR_DUPLICATE_ALERT = 'vector contains metrics with the same labelset after applying alert labels';
@@ -123,8 +126,12 @@ export class AlertingRule extends BaseRule {
   }
 
   async eval(ts: number, ctx: EvalContext): Promise<OutSample[]> {
+    return this.process(ts, ctx, await ctx.querier.instant(ctx.queryTenant, this.def.expr, ts - ctx.queryOffsetMs));
+  }
+
+  /** process updates the alerts from the expression's result res (evaluated at ts minus the query offset) and returns the ALERTS samples. */
+  async process(ts: number, ctx: EvalContext, res: Sample[]): Promise<OutSample[]> {
     const queryTs = ts - ctx.queryOffsetMs;
-    const res = await ctx.querier.instant(ctx.queryTenant, this.def.expr, queryTs);
     const query = (q: string): Promise<Sample[]> => ctx.querier.instant(ctx.queryTenant, q, ts);
     const alerts = new Map<string, Alert>();
     for (const smpl of res) {
