@@ -95,6 +95,8 @@ export interface OutSample {
   tsMs: number;
   value: number;
   stale?: boolean;
+  /** key, when set, is metric's series key (series-key.ts), computed once by its producer. */
+  key?: string;
 }
 
 /** RuleAppender writes rule results for a tenant; it throws with the push's error text on failure. */

@@ -246,7 +246,7 @@ export class RuleGroup {
         this.finishRule(rule, started);
         continue;
       }
-      await this.written(rule, i, ts, samples.map((s) => seriesKey(s.metric)), samples.map((s) => s.value));
+      await this.written(rule, i, ts, samples.map((s) => s.key ?? seriesKey(s.metric)), samples.map((s) => s.value));
       this.finishRule(rule, started);
     }
   }
@@ -281,7 +281,7 @@ export class RuleGroup {
           } else {
             const samples: Sample[] = a.metrics.map((metric, k) => ({ metric, value: a.values[k]!, tsMs: queryTs }));
             const out = await (rule as AlertingRule).process(ts, ctx, samples);
-            await this.written(rule, i, ts, out.map((s) => seriesKey(s.metric)), out.map((s) => s.value));
+            await this.written(rule, i, ts, out.map((s) => s.key ?? seriesKey(s.metric)), out.map((s) => s.value));
           }
         } catch (err) {
           this.ruleFailed(rule, i, err, 'Evaluating rule failed');
