@@ -50,13 +50,14 @@ t.test('encodeKeyedSamples writes the same bytes as the generic WriteRequest enc
   const samples: OutSample[] = [
     { metric: { __name__: 'm', job: 'a' }, tsMs: 1_700_000_000_123, value: 1.5 },
     { metric: { __name__: 'm', job: long }, tsMs: 1_700_000_000_123, value: -Infinity },
+    { metric: { __name__: 'm', 'ünïcode': 'välue ✓ 😀', ['n'.repeat(20)]: 'é'.repeat(21), ['l'.repeat(30)]: 'ü'.repeat(30) }, tsMs: 1_700_000_000_123, value: 0 },
     { metric: { __name__: 'm', job: 'c' }, tsMs: 1_700_000_000_123, value: NaN, stale: true },
   ];
   const got = encodeKeyedSamples(
-    samples.slice(0, 2).map((s) => seriesKey(s.metric)),
-    samples.slice(0, 2).map((s) => s.value),
+    samples.slice(0, 3).map((s) => seriesKey(s.metric)),
+    samples.slice(0, 3).map((s) => s.value),
     1_700_000_000_123,
-    [seriesKey(samples[2]!.metric)],
+    [seriesKey(samples[3]!.metric)],
   );
   t.same(Buffer.from(got), encodeRuleWriteRequest(samples));
   t.same(Buffer.from(encodeKeyedSamples([seriesKey({ a: 'b' })], [2], -5)), encodeRuleWriteRequest([{ metric: { a: 'b' }, tsMs: -5, value: 2 }]), 'negative timestamps');

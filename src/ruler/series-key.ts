@@ -36,22 +36,35 @@ function writeVarint(buf: Buffer, pos: number, v: number): number {
   return pos;
 }
 
+/** SHORT_PAIR is the longest name plus value (in UTF-16 units) whose Label message surely has one-byte lengths (3 bytes per unit at most). */
+const SHORT_PAIR = 41;
+
 /** seriesKeyOfPairs encodes name/value pairs already sorted by name (empty values are skipped). */
 export function seriesKeyOfPairs(names: readonly string[], values: readonly string[]): SeriesKey {
-  let total = 0;
-  for (let i = 0; i < names.length; i++) {
-    if (values[i] === '') continue;
-    const nb = Buffer.byteLength(names[i]!, 'utf8');
-    const vb = Buffer.byteLength(values[i]!, 'utf8');
-    const msg = 1 + varintLen(nb) + nb + 1 + varintLen(vb) + vb;
-    total += 1 + varintLen(msg) + msg;
-  }
-  const buf = ensureScratch(total);
+  // Room for the longest UTF-8 form: at most 3 bytes per UTF-16 unit, plus tags and lengths.
+  let room = 0;
+  for (let i = 0; i < names.length; i++) room += 3 * (names[i]!.length + values[i]!.length) + 24;
+  const buf = ensureScratch(room);
   let pos = 0;
   for (let i = 0; i < names.length; i++) {
     const value = values[i]!;
     if (value === '') continue;
     const name = names[i]!;
+    if (name.length + value.length <= SHORT_PAIR) {
+      // Short pair: write the strings, then fill in the one-byte lengths.
+      const start = pos;
+      buf[pos] = 0x0a;
+      buf[pos + 2] = 0x0a;
+      const nb = buf.write(name, pos + 4, 'utf8');
+      buf[pos + 3] = nb;
+      pos += 4 + nb;
+      buf[pos] = 0x12;
+      const vb = buf.write(value, pos + 2, 'utf8');
+      buf[pos + 1] = vb;
+      pos += 2 + vb;
+      buf[start + 1] = pos - start - 2;
+      continue;
+    }
     const nb = Buffer.byteLength(name, 'utf8');
     const vb = Buffer.byteLength(value, 'utf8');
     buf[pos++] = 0x0a;
