@@ -7,7 +7,9 @@
 // that a changed expression takes effect.
 
 import t from 'tap';
-import { ExprCache, planBatches, readNames, recordedKeys } from './batch-eval.js';
+import { evaluateRuleBatch, ExprCache, planBatches, readNames, recordedKeys, type RuleBatchTask } from './batch-eval.js';
+import type { Kernels } from '../promql/engine/types.js';
+import { ERR_DUPLICATE_RECORDING, NOT_A_VECTOR } from './rules.js';
 import { encodeRuleWriteRequest, type OutSample } from './eval-io.js';
 import { encodeKeyedSamples, labelsOfKey, seriesKey } from './series-key.js';
 import { nativeSkip } from '../testing/native-skip.js';
@@ -81,6 +83,40 @@ t.test('recordedKeys renames, relabels and detects duplicates as a recording rul
     { __name__: 'rec', job: 'b', team: 't' },
   ]);
   t.equal(recordedKeys([{ labels: { job: 'a', x: '1' } }, { labels: { job: 'a', x: '2' } }], 'rec', [['x', 'same']]), undefined, 'same labels after the rule labels');
+});
+
+t.test('evaluateRuleBatch answers each item on its own: keys, label sets, errors', async (t) => {
+  // Queries without selectors: the kernels are never asked for data.
+  const task: RuleBatchTask = {
+    tenant: 't',
+    tsMs: 60_000,
+    items: [
+      { query: 'vector(2) or label_replace(vector(3), "x", "y", "", "")', record: 'rec', labels: [['team', 'a']] },
+      { query: '1 + 1', record: 'sc' },
+      { query: '"text"', record: 'str' },
+      { query: 'sum((', record: 'bad' },
+      { query: 'vector(1) or label_replace(vector(2), "x", "y", "", "")', record: 'dup', labels: [['x', '']] },
+      { query: 'label_replace(vector(5), "instance", "i1", "", "")' },
+    ],
+    lookbackDeltaMs: 300_000,
+    maxSamples: 1_000_000,
+    timeoutMs: 60_000,
+    maxPartialQueryLengthMs: 0,
+    maxFetchedSeriesPerQuery: 0,
+  };
+  const answers = evaluateRuleBatch({} as Kernels, task, new ExprCache());
+  t.equal(answers.length, 6);
+  const [rec, sc, str, bad, dup, alert] = answers;
+  t.ok(rec && 'keys' in rec);
+  if (rec && 'keys' in rec) {
+    t.same(rec.keys.map(labelsOfKey), [{ __name__: 'rec', team: 'a' }, { __name__: 'rec', team: 'a', x: 'y' }]);
+    t.same([...rec.values], [2, 3]);
+  }
+  t.same(sc && 'keys' in sc ? [sc.keys.map(labelsOfKey), [...sc.values]] : undefined, [[{ __name__: 'sc' }], [2]], 'a scalar is one sample without labels');
+  t.same(str, { ms: str!.ms, error: NOT_A_VECTOR });
+  t.equal(bad && 'failure' in bad ? bad.failure.kind : undefined, 'bad_data', 'a parse error fails only its own item');
+  t.same(dup, { ms: dup!.ms, error: ERR_DUPLICATE_RECORDING });
+  t.same(alert && 'metrics' in alert ? [alert.metrics, [...alert.values]] : undefined, [[{ instance: 'i1' }], [5]], 'alerting items get label sets and values');
 });
 
 t.test('a later rule sees the earlier recording rule output of the same evaluation (real server)', { skip: nativeSkip() }, async (t) => {
