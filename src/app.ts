@@ -239,6 +239,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         queryExecutor: queryPool,
         // A rule's result is a few samples: appended on this thread, not through a worker.
         pushExecutor: smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES),
+        // Encoded rule results skip snappy: the storage's ingest of the uncompressed body, as decodeAndIngest does after it.
+        rawIngest: (t, body, l) => storage.ingest(t, body, l),
         limits: (t) => runtimeConfig.limits(t),
         limitValues: runtimeConfig,
         writeGate,
