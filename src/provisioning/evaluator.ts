@@ -187,6 +187,7 @@ export class GrafanaEvaluator {
   sync(tenant: string, st: OrgState): void {
     const wanted = new Set<string>();
     const byGroup = rulesByGroup(st.rules);
+    const folderTitles = new Map(st.folders.map((f) => [f.uid, f.title]));
     for (const g of st.groups) {
       const key = `${tenant}\u0000${g.folderUID}\u0000${g.title}`;
       wanted.add(key);
@@ -202,7 +203,7 @@ export class GrafanaEvaluator {
       }
       runner.group = g;
       runner.rules = byGroup.get(groupKey(g.folderUID, g.title)) ?? [];
-      runner.folderTitle = st.folders.find((f) => f.uid === g.folderUID)?.title ?? g.folderUID;
+      runner.folderTitle = folderTitles.get(g.folderUID) ?? g.folderUID;
     }
     for (const [key, runner] of this.groups) {
       if (key.startsWith(`${tenant}\u0000`) && !wanted.has(key)) {

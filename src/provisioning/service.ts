@@ -31,9 +31,20 @@ function ensureGroup(s: OrgState, folderUID: string, title: string, intervalSeco
   else if (intervalSeconds !== undefined && s.groups[i]!.intervalSeconds !== intervalSeconds) s.groups[i] = { ...s.groups[i]!, intervalSeconds };
 }
 
-/** dropEmptyGroups removes groups (and folders) left without rules. */
+/** dropEmptyGroups removes groups left without rules (one pass over the rules, not one per group). */
 function dropEmptyGroups(s: OrgState): void {
-  s.groups = s.groups.filter((g) => s.rules.some((r) => r.folderUID === g.folderUID && r.ruleGroup === g.title));
+  const used = new Map<string, Set<string>>();
+  let count = 0;
+  for (const r of s.rules) {
+    let titles = used.get(r.folderUID);
+    if (titles === undefined) used.set(r.folderUID, (titles = new Set()));
+    if (!titles.has(r.ruleGroup)) {
+      titles.add(r.ruleGroup);
+      count++;
+    }
+  }
+  if (count === s.groups.length) return;
+  s.groups = s.groups.filter((g) => used.get(g.folderUID)?.has(g.title) === true);
 }
 
 function receiverNames(s: OrgState): Set<string> {
@@ -140,14 +151,14 @@ export function replaceGroup(
   }
   // Every rule this changes (kept, moved in or deleted) must be manageable by this request.
   for (const r of existing) checkProvenance(r.provenance, provenance);
-  for (const input of inputs) {
-    const other = s.rules.find((r) => r.uid === input.uid && input.uid !== '');
-    if (other !== undefined) checkProvenance(other.provenance, provenance);
-  }
+  // The stored rules this request names, found in one pass over the organisation's rules.
+  const named = new Map<string, AlertRule>();
+  if (seen.size > 0) for (const r of s.rules) if (seen.has(r.uid)) named.set(r.uid, r);
+  for (const other of named.values()) checkProvenance(other.provenance, provenance);
   ensureFolder(s, folderUID);
   const next: AlertRule[] = [];
   for (const input of inputs) {
-    const prev = input.uid === '' ? undefined : s.rules.find((r) => r.uid === input.uid);
+    const prev = input.uid === '' ? undefined : named.get(input.uid);
     next.push(prev !== undefined ? { ...input, id: prev.id, updated: now, provenance } : ruleFrom(input, s.nextRuleId++, provenance, now));
   }
   const replaced = new Set(next.map((r) => r.uid));
