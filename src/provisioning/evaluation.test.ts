@@ -19,7 +19,16 @@ if (missingNativeExports().length > 0) {
   process.exit(0);
 }
 
-type Payload = { receiver: string; status: string; alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }> };
+type Payload = {
+  receiver: string;
+  status: string;
+  version?: string;
+  orgId?: number;
+  state?: string;
+  title?: string;
+  message?: string;
+  alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string>; endsAt?: string; generatorURL: string; silenceURL: string; ruleUID?: string; values?: Record<string, number>; valueString?: string }>;
+};
 const received = new Map<string, Payload[]>();
 const sink = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -35,7 +44,7 @@ await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
 t.teardown(() => sink.close());
 const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 
-const srv = await startTestServer({ 'grafana-provisioning.base-interval': 1000 });
+const srv = await startTestServer({ 'grafana-provisioning.base-interval': 1000, 'ruler.external.url': 'http://grafana.test:3000/' });
 t.teardown(() => srv.close());
 
 const P = '/api/v1/provisioning';
@@ -112,8 +121,23 @@ t.test('the open route receives the templated notification', async (t) => {
   t.equal(payload.status, 'firing');
   t.equal(payload.receiver, 'open');
   const alert = payload.alerts.find((a) => a.labels.host === 'a')!;
-  t.same(alert.labels, { __name__: 'node_load', alertname: 'Load open', grafana_folder: 'infra', host: 'a', route: 'open', severity: 'page' });
-  t.equal(alert.annotations.summary, 'host a load 5 in infra');
+  // Grafana's webhook payload: private labels (__name__, __alert_rule_uid__, ...) and annotations are not shown.
+  t.same(alert.labels, { alertname: 'Load open', grafana_folder: 'infra', host: 'a', route: 'open', severity: 'page' });
+  t.same(alert.annotations, { summary: 'host a load 5 in infra' });
+  t.equal(payload.version, '1');
+  t.equal(payload.orgId, 1);
+  t.equal(payload.state, 'alerting');
+  t.equal(payload.title, '[FIRING:1] Load open a (infra open page)');
+  t.equal(alert.ruleUID, 'org-1-open');
+  t.same(alert.values, { B: 5, C: 1 });
+  t.equal(alert.valueString, "[ var='B' labels={__name__=node_load, host=a} value=5 ], [ var='C' labels={__name__=node_load, host=a} value=1 ]");
+  t.equal(alert.endsAt, '0001-01-01T00:00:00Z');
+  t.equal(alert.generatorURL, 'http://grafana.test:3000/alerting/grafana/org-1-open/view?orgId=1');
+  t.match(alert.silenceURL, /^http:\/\/grafana\.test:3000\/alerting\/silence\/new\?alertmanager=grafana&matcher=__alert_rule_uid__%3Dorg-1-open&matcher=host%3Da&matcher=route%3Dopen&matcher=severity%3Dpage&orgId=1$/);
+  t.ok(
+    payload.message!.startsWith('**Firing**\n\nValue: B=5, C=1\nLabels:\n - alertname = Load open\n - grafana_folder = infra\n - host = a\n - route = open\n - severity = page\nAnnotations:\n - summary = host a load 5 in infra\nSource: '),
+    payload.message ?? '',
+  );
   // Host b stays under the threshold.
   t.notOk([...(received.get('/org-1/open') ?? [])].some((p) => p.alerts.some((a) => a.labels.host === 'b')));
 });
