@@ -55,10 +55,10 @@ async function ok(p: Promise<ClientResponse>, status: number): Promise<void> {
   const r = await p;
   if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${r.body}`);
 }
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (let i = 0; i < 400 && Date.now() < end; i++) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -168,4 +168,46 @@ t.test('a resolved alert is sent as resolved', async (t) => {
   await ok(push('org-1', 'a', 0.5), 200);
   const p = await until('a resolved notification', () => received.get('/org-1/open')?.find((x) => x.status === 'resolved' && x.alerts.some((a) => a.labels.host === 'a')));
   t.equal(p.alerts.find((a) => a.labels.host === 'a')!.status, 'resolved');
+});
+
+t.test('recording rules: accepted, shown with their record, evaluated and written through the push path', async (t) => {
+  const rec = (metric: string, from: string): Record<string, unknown> => ({
+    uid: `rec-${metric.replace(/[^a-z]/g, '')}`,
+    title: `Record ${metric}`,
+    record: { metric, from },
+    data: [
+      { refId: 'A', relativeTimeRange: { from: 60, to: 0 }, datasourceUid: 'mimir', model: { expr: 'node_load', instant: true } },
+      { refId: 'B', relativeTimeRange: { from: 0, to: 0 }, datasourceUid: '__expr__', model: { type: 'math', expression: '$A * 10' } },
+    ],
+    labels: { source: 'grafana' },
+  });
+  // Invalid records are refused as Grafana refuses them.
+  const bad = await call('PUT', '/folder/rec/rule-groups/bad', 'org-1', { interval: 1, rules: [rec('not a metric', 'B')] });
+  t.equal(bad.status, 400);
+  t.equal((JSON.parse(bad.body) as { message: string }).message, 'invalid alert rule: metric name for recording rule must be a valid Prometheus metric name');
+  const badFrom = await call('PUT', '/folder/rec/rule-groups/bad', 'org-1', { interval: 1, rules: [rec('load_x10', 'Z')] });
+  t.equal(badFrom.status, 400);
+  t.equal((JSON.parse(badFrom.body) as { message: string }).message, 'invalid alert rule: from Z does not exist, must be one of [A,B]');
+
+  await ok(call('PUT', '/folder/rec/rule-groups/rec', 'org-1', { interval: 1, rules: [rec('load_x10', 'B')] }), 200);
+  const got = JSON.parse((await call('GET', '/alert-rules/rec-loadx', 'org-1')).body) as Record<string, unknown>;
+  t.same(got.record, { metric: 'load_x10', from: 'B', target_datasource_uid: 'mimir' });
+  t.equal(got.condition, '');
+
+  type Vector = { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const query = async (): Promise<Vector['data']['result']> => {
+    const r = await httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent('load_x10')}`, { headers: { 'X-Scope-OrgID': 'org-1' } });
+    return r.status === 200 ? (JSON.parse(r.body) as Vector).data.result : [];
+  };
+  let result: Vector['data']['result'] = [];
+  await until('the recorded series', async () => {
+    result = await query();
+    return result.length >= 2 ? true : undefined;
+  });
+  const byHost = new Map(result.map((s) => [s.metric.host, s]));
+  t.same(byHost.get('b')?.metric, { __name__: 'load_x10', host: 'b', source: 'grafana' });
+  t.equal(byHost.get('b')?.value[1], '10');
+  // org-2 has no recorded series: each organisation writes to its own tenant.
+  const other = await httpRequest(srv.port, `/prometheus/api/v1/query?query=load_x10`, { headers: { 'X-Scope-OrgID': 'org-2' } });
+  t.same((JSON.parse(other.body) as Vector).data.result, []);
 });

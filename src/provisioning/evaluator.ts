@@ -11,7 +11,7 @@ import { failureError } from '../querier/query.js';
 import type { QueryExecutor } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
 import type { Config } from '../config/config.js';
-import { parseAnswer, parseMatrixAnswer } from '../ruler/eval-io.js';
+import { parseAnswer, parseMatrixAnswer, type OutSample, type RuleAppender } from '../ruler/eval-io.js';
 import { templateFuncs } from '../ruler/template-funcs.js';
 import { formatFloat } from '../compat/gofmt.js';
 import { goStringMap, goStruct, Template } from '../template/index.js';
@@ -52,6 +52,8 @@ export interface EvaluatorOptions {
   externalURL: string;
   logger: Logger;
   now?: () => number;
+  /** appender writes recording rules' samples (the distributor's push path, as the ruler's recording rules). */
+  appender?: RuleAppender;
   /** onEvaluated sees each rule evaluation: its CPU time on this thread and whether it failed. */
   onEvaluated?: (tenant: string, rule: AlertRule, ms: number, failed: boolean) => void;
 }
@@ -160,6 +162,13 @@ class GroupRunner {
     for (const rule of this.rules) {
       live.add(rule.uid);
       if (rule.isPaused) continue;
+      if (rule.record !== undefined) {
+        const start = process.cpuUsage();
+        const err = await this.ev.recordRule(this.tenant, rule, ts);
+        const used = process.cpuUsage(start);
+        this.ev.opts.onEvaluated?.(this.tenant, rule, (used.user + used.system) / 1000, err !== '');
+        continue;
+      }
       let st = this.states.get(rule.uid);
       if (st === undefined) this.states.set(rule.uid, (st = new RuleState()));
       const start = process.cpuUsage();
@@ -244,6 +253,64 @@ export class GrafanaEvaluator {
     return { kind: 'series', items: await this.opts.runner.range(tenant, expr, Math.min(start, end), end, step) };
   }
 
+  /** evaluateNodes runs a rule's queries and expressions at ts: each node's result by refId (throws the first failure). */
+  private async evaluateNodes(tenant: string, rule: AlertRule, ts: number): Promise<Map<string, NodeResult>> {
+    const results = new Map<string, NodeResult>();
+    const byRef = new Map(rule.data.map((q) => [q.refId, q]));
+    const pending = new Map<string, Promise<NodeResult>>();
+    const resolve = (ref: string, depth: number): Promise<NodeResult> => {
+      const q = byRef.get(ref);
+      if (q === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${ref}'`);
+      if (depth > rule.data.length) throw new ExpressionError('cyclic reference between queries and expressions');
+      let p = pending.get(ref);
+      if (p === undefined) {
+        p = (async () => {
+          let r: NodeResult;
+          if (q.datasourceUid === EXPR_DATASOURCE_UID) {
+            const deps = dependencies(q.model);
+            for (const d of deps) await resolve(d, depth + 1);
+            r = evaluateExpression(ref, q.model, (d) => {
+              const x = results.get(d);
+              if (x === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${d}'`);
+              return x;
+            });
+          } else r = await this.runQuery(tenant, q, ts);
+          results.set(ref, r);
+          return r;
+        })();
+        pending.set(ref, p);
+      }
+      return p;
+    };
+    for (const q of rule.data) await resolve(q.refId, 0);
+    return results;
+  }
+
+  /** recordRule evaluates a recording rule at ts and writes its `from` node's values as the rule's metric through the push path; '' or the error text. */
+  async recordRule(tenant: string, rule: AlertRule, ts: number): Promise<string> {
+    const rec = rule.record!;
+    try {
+      const results = await this.evaluateNodes(tenant, rule, ts);
+      const from = results.get(rec.from)!;
+      const samples: OutSample[] = [];
+      for (const item of from.items) {
+        // A time series contributes its last point (a reduced result its value).
+        const value = 'value' in item ? item.value : ([...item.points].reverse().find(([, v]) => v !== null)?.[1] ?? null);
+        if (value === null) continue;
+        const metric: Labels = { ...item.labels, ...rule.labels };
+        metric.__name__ = rec.metric;
+        samples.push({ metric, tsMs: ts, value });
+      }
+      if (this.opts.appender === undefined) throw new Error('recording rules need the distributor (no push path in this process)');
+      await this.opts.appender.append(tenant, samples);
+      return '';
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.opts.logger.warn('failed to evaluate Grafana recording rule', { org: tenant, rule_uid: rule.uid, err: msg });
+      return msg;
+    }
+  }
+
   /** evaluateRule evaluates one rule at ts: the outcome per label set, or undefined to keep the last state (KeepLast). */
   async evaluateRule(tenant: string, rule: AlertRule, folderTitle: string, ts: number, st: RuleState): Promise<Outcome[] | undefined> {
     const base: Labels = { ...rule.labels, alertname: rule.title, grafana_folder: folderTitle, [RULE_UID_LABEL]: rule.uid, [NAMESPACE_UID_LABEL]: rule.folderUID };
@@ -253,36 +320,10 @@ export class GrafanaEvaluator {
       base[RECEIVER_LABEL] = ns.receiver;
       base[SETTINGS_HASH_LABEL] = hashVersion(ns);
     }
-    const results = new Map<string, NodeResult>();
+    let results = new Map<string, NodeResult>();
     let condition: NodeResult;
     try {
-      const byRef = new Map(rule.data.map((q) => [q.refId, q]));
-      const pending = new Map<string, Promise<NodeResult>>();
-      const resolve = (ref: string, depth: number): Promise<NodeResult> => {
-        const q = byRef.get(ref);
-        if (q === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${ref}'`);
-        if (depth > rule.data.length) throw new ExpressionError('cyclic reference between queries and expressions');
-        let p = pending.get(ref);
-        if (p === undefined) {
-          p = (async () => {
-            let r: NodeResult;
-            if (q.datasourceUid === EXPR_DATASOURCE_UID) {
-              const deps = dependencies(q.model);
-              for (const d of deps) await resolve(d, depth + 1);
-              r = evaluateExpression(ref, q.model, (d) => {
-                const x = results.get(d);
-                if (x === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${d}'`);
-                return x;
-              });
-            } else r = await this.runQuery(tenant, q, ts);
-            results.set(ref, r);
-            return r;
-          })();
-          pending.set(ref, p);
-        }
-        return p;
-      };
-      for (const q of rule.data) await resolve(q.refId, 0);
+      results = await this.evaluateNodes(tenant, rule, ts);
       condition = results.get(rule.condition)!;
       if (condition.kind === 'series') {
         throw new ExpressionError(`invalid format of evaluation results for the alert definition ${rule.condition}: looks like time series data, only reduced data can be alerted on.`);

@@ -52,7 +52,7 @@ await must(
   }),
   200,
 );
-await must(call(first.port, 'PUT', '/folder/other/rule-groups/g', org, { interval: 60, rules: [{ uid: 'r-3', title: 'three', condition: 'A', data: [data[0]], for: '1h' }] }), 200);
+await must(call(first.port, 'PUT', '/folder/other/rule-groups/g', org, { interval: 60, rules: [{ uid: 'r-3', title: 'three', condition: 'A', data: [data[0]], for: '1h' }, { uid: 'r-rec', title: 'recorded', record: { metric: 'job:errors:rate5m', from: 'A' }, data: [data[0]], labels: { kind: 'rec' } }] }), 200);
 
 const KINDS: Array<[string, string]> = [
   ['1-mute', '/mute-timings/export'],
@@ -99,7 +99,13 @@ t.test('provisioned objects carry provenance file', async (t) => {
     ['r-3', 'file'],
     ['r-err', 'file'],
     ['r-paused', 'file'],
+    ['r-rec', 'file'],
   ]);
+  t.same(
+    rules.find((r) => r.uid === 'r-rec')?.record,
+    { metric: 'job:errors:rate5m', from: 'A', target_datasource_uid: 'mimir' },
+    'a recording rule keeps its record through export and provisioning',
+  );
   // The API cannot change what a file manages.
   const r = await call(second.port, 'DELETE', '/alert-rules/r-3', 'org-yaml');
   t.equal(r.status, 403);
