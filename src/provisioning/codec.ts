@@ -261,7 +261,7 @@ export const SECURE_SETTINGS: Record<string, string[]> = {
   victorops: ['url'],
   email: [],
   googlechat: ['url'],
-  sns: ['access_key', 'secret_key'],
+  sns: ['sigv4.access_key', 'sigv4.secret_key'],
   wecom: ['url', 'secret'],
 };
 
@@ -282,7 +282,7 @@ const REQUIRED_SETTINGS: Record<string, string[][]> = {
   pushover: [['userKey'], ['apiToken']],
   victorops: [['url']],
   googlechat: [['url']],
-  sns: [['topic', 'phone_number', 'target_arn']],
+  sns: [['topic_arn', 'phone_number', 'target_arn']],
   wecom: [['url', 'secret']],
 };
 
@@ -317,10 +317,28 @@ export function decodeContactPoint(o: Obj): Omit<ContactPoint, 'provenance'> {
   return cp;
 }
 
+/** settingAt reads a setting by its dotted path (`sigv4.secret_key`). */
+export function settingAt(settings: Obj, path: string): unknown {
+  let v: unknown = settings;
+  for (const part of path.split('.')) v = isObj(v) ? v[part] : undefined;
+  return v;
+}
+
+/** withSetting returns settings with the dotted path set to v (objects on the way copied, never modified). */
+export function withSetting(settings: Obj, path: string, v: unknown): Obj {
+  const [head, ...rest] = path.split('.');
+  const out: Obj = { ...settings };
+  out[head!] = rest.length === 0 ? v : withSetting(isObj(settings[head!]) ? (settings[head!] as Obj) : {}, rest.join('.'), v);
+  return out;
+}
+
 /** redactSettings returns settings with each secret set replaced by [REDACTED]. */
 export function redactSettings(type: string, settings: Obj): Obj {
-  const out: Obj = { ...settings };
-  for (const k of SECURE_SETTINGS[type] ?? []) if (typeof out[k] === 'string' && out[k] !== '') out[k] = REDACTED;
+  let out: Obj = { ...settings };
+  for (const k of SECURE_SETTINGS[type] ?? []) {
+    const v = settingAt(out, k);
+    if (typeof v === 'string' && v !== '') out = withSetting(out, k, REDACTED);
+  }
   return out;
 }
 

@@ -9,7 +9,7 @@
 
 import { GO_ZERO_MS, GoTime } from '../compat/gotime.js';
 import { goJsonString } from '../distributor/otlp.js';
-import { buildTemplateData, goTimeOf, KV, NotifyError, type Notifier, type NotifyContext, type TemplateData } from '../alertmanager/notifiers/notifier.js';
+import { buildTemplateData, goTimeOf, KV, NotifyError, type Expander, type Notifier, type NotifyContext, type TemplateData } from '../alertmanager/notifiers/notifier.js';
 import { goJson, send } from '../alertmanager/notifiers/payload.js';
 import { registerIntegration } from '../alertmanager/notifiers/registry.js';
 import { alertmanagerFuncs, engineKV } from '../alertmanager/templates.js';
@@ -207,10 +207,15 @@ function extendAlert(a: TemplateData['Alerts'][number], externalURL: string, now
 /** extendData builds Grafana's ExtendedData for one notification (templates.ExtendData). */
 export function extendData(ctx: NotifyContext, alerts: Alert[], truncated = 0): ExtendedData {
   const d = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now, ctx.reason);
+  return extendTemplateData(d, ctx.now, truncated);
+}
+
+/** extendTemplateData turns Alertmanager's template data into Grafana's (the Alertmanager's integrations render through it). */
+export function extendTemplateData(d: TemplateData, now: number, truncated = 0): ExtendedData {
   return {
     Receiver: d.Receiver,
     Status: d.Status,
-    Alerts: d.Alerts.map((a) => extendAlert(a, ctx.externalURL, ctx.now)),
+    Alerts: d.Alerts.map((a) => extendAlert(a, d.ExternalURL, now)),
     GroupLabels: d.GroupLabels,
     CommonLabels: withoutPrivate(d.CommonLabels),
     CommonAnnotations: withoutPrivate(d.CommonAnnotations),
@@ -277,8 +282,8 @@ function engineExtendedData(d: ExtendedData): unknown {
 export class GrafanaTemplates {
   private readonly base: Template;
 
-  constructor(orgTemplates: readonly string[]) {
-    const t = new Template('', { funcs: alertmanagerFuncs, missingKey: 'zero' });
+  constructor(orgTemplates: readonly string[], html = false) {
+    const t = new Template('', { funcs: alertmanagerFuncs, missingKey: 'zero', html });
     t.parse(DEFAULT_TEMPLATES, 'default.tmpl');
     t.parse(GRAFANA_TEMPLATES, '__grafana_default');
     for (const [i, text] of orgTemplates.entries()) t.parse(text, `__org_${i}`);
@@ -292,6 +297,19 @@ export class GrafanaTemplates {
     t.parse(text, '__text');
     return t.execute(engineExtendedData(data), '__text');
   }
+}
+
+/**
+ * grafanaExpander renders the Alertmanager integrations' texts (Slack, PagerDuty, email, SNS, ...) as Grafana does:
+ * with Grafana's template data and default templates next to the organisation's.
+ */
+export function grafanaExpander(orgTemplates: readonly string[]): Expander {
+  const text = new GrafanaTemplates(orgTemplates);
+  const html = new GrafanaTemplates(orgTemplates, true);
+  return {
+    text: (s, d) => text.expand(s, extendTemplateData(d, Date.now())),
+    html: (s, d) => html.expand(s, extendTemplateData(d, Date.now())),
+  };
 }
 
 /** textOf renders a setting, falling back to the default text when unset, and to '' (logged) on a template error, as Grafana's tmpl helper. */

@@ -6,7 +6,7 @@
 // hands it and throws a ProvisioningError to leave the state as it was.
 
 import { validateTemplateText } from './templates.js';
-import { checkRule, decodeRoute, hashVersion, REDACTED, SECURE_SETTINGS, type RuleInput } from './codec.js';
+import { checkRule, decodeRoute, hashVersion, REDACTED, SECURE_SETTINGS, settingAt, withSetting, type RuleInput } from './codec.js';
 import { conflict, invalidObject, invalidRule, notFound, ProvisioningError, provenanceMismatch, versionConflict } from './errors.js';
 import { defaultPolicy, type AlertRule, type ContactPoint, type MuteTiming, type OrgState, type Provenance, type Route, type Template, type TimeInterval } from './model.js';
 import { shortUid } from './store.js';
@@ -201,9 +201,14 @@ export function updateContactPoint(s: OrgState, uid: string, input: Omit<Contact
   if (i < 0) throw contactPointNotFound();
   const stored = s.contactPoints[i]!;
   checkProvenance(stored.provenance, provenance);
-  const settings = { ...input.settings };
+  let settings = { ...input.settings };
   // A secret sent back redacted keeps its stored value.
-  if (input.type === stored.type) for (const k of SECURE_SETTINGS[stored.type] ?? []) if (settings[k] === REDACTED && stored.settings[k] !== undefined) settings[k] = stored.settings[k];
+  if (input.type === stored.type) {
+    for (const k of SECURE_SETTINGS[stored.type] ?? []) {
+      const kept = settingAt(stored.settings, k);
+      if (settingAt(settings, k) === REDACTED && kept !== undefined) settings = withSetting(settings, k, kept);
+    }
+  }
   s.contactPoints[i] = { ...input, uid, settings, provenance };
   if (input.name !== stored.name && !s.contactPoints.some((c) => c.name === stored.name)) {
     walkRoutes(s.policy, (r) => {
