@@ -112,3 +112,11 @@ t.test('provisioned objects carry provenance file', async (t) => {
   const tree = jsonOf<Record<string, unknown>>(await httpRequest(second.port, `${P}/policies`, { headers: { 'X-Scope-OrgID': 'org-hcl' } }));
   t.equal(tree.provenance, 'file');
 });
+
+t.test('hcl contact points use the Terraform provider attribute names', async (t) => {
+  const hcl = exported.get('hcl 2-contacts')!;
+  t.match(hcl, /resource "grafana_contact_point" "contact_point_[0-9a-f]+" \{/);
+  t.match(hcl, /\n\s+http_method\s+= "PUT"\n/);
+  t.match(hcl, /\n\s+basic_auth_password\s+= "p\$\$\{w\}d"\n/, 'HCL template sequences escaped');
+  t.notMatch(hcl, /httpMethod|"password"|\bpassword\s+=/);
+});

@@ -146,7 +146,8 @@ function hclString(s: string): string {
     else out += ch;
   }
   // Template sequences are escaped as HCL needs: ${ -> $${, %{ -> %%{.
-  return out.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{') + '"';
+  // ('$$' is one '$' in a replacement string.)
+  return out.replace(/\$\{/g, '$$$${').replace(/%\{/g, '%%{') + '"';
 }
 
 function hclValue(v: HclValue, indent: string): string {
@@ -267,6 +268,30 @@ function toHclValue(v: unknown): HclValue {
 }
 
 /** encodeHcl renders an export as Terraform resources of the Grafana provider. */
+/**
+ * HCL_SETTING_NAMES are the Terraform provider's attribute names of the contact point settings whose Grafana JSON
+ * names differ (Grafana's HCL exporter writes them; the others keep their JSON name), by integration type.
+ */
+export const HCL_SETTING_NAMES: Record<string, Record<string, string>> = {
+  alertmanager: { basicAuthUser: 'basic_auth_user', basicAuthPassword: 'basic_auth_password' },
+  dingding: { msgType: 'message_type' },
+  email: { singleEmail: 'single_email' },
+  kafka: { kafkaRestProxy: 'rest_proxy_url', kafkaTopic: 'topic', apiVersion: 'api_version', kafkaClusterId: 'cluster_id' },
+  mqtt: { brokerUrl: 'broker_url', clientId: 'client_id', messageFormat: 'message_format' },
+  oncall: { httpMethod: 'http_method', maxAlerts: 'max_alerts', username: 'basic_auth_user', password: 'basic_auth_password' },
+  opsgenie: { apiKey: 'api_key', apiUrl: 'url', autoClose: 'auto_close', overridePriority: 'override_priority', sendTagsAs: 'send_tags_as' },
+  pagerduty: { integrationKey: 'integration_key' },
+  pushover: { userKey: 'user_key', apiToken: 'api_token', okPriority: 'ok_priority', okSound: 'ok_sound', uploadImage: 'upload_image' },
+  sensugo: { apikey: 'api_key' },
+  slack: { endpointUrl: 'endpoint_url', mentionChannel: 'mention_channel', mentionUsers: 'mention_users', mentionGroups: 'mention_groups' },
+  teams: { sectiontitle: 'section_title' },
+  telegram: { bottoken: 'token', chatid: 'chat_id' },
+  victorops: { messageType: 'message_type' },
+  webex: { bot_token: 'token' },
+  webhook: { httpMethod: 'http_method', maxAlerts: 'max_alerts', username: 'basic_auth_user', password: 'basic_auth_password' },
+  wecom: { msgtype: 'msg_type', touser: 'to_user' },
+};
+
 export function encodeHcl(e: FileExport): string {
   const blocks: HclBlock[] = [];
   for (const g of e.groups ?? []) {
@@ -284,7 +309,8 @@ export function encodeHcl(e: FileExport): string {
     for (const r of cp.receivers as Obj[]) {
       const settings = r.settings as Obj;
       const rb: HclBlock = { type: String(r.type), labels: [], body: [{ attr: 'uid', value: String(r.uid) }] };
-      for (const [k, v] of Object.entries(settings)) if (v !== undefined && v !== null) rb.body.push({ attr: k, value: toHclValue(v) });
+      const names = HCL_SETTING_NAMES[String(r.type)] ?? {};
+      for (const [k, v] of Object.entries(settings)) if (v !== undefined && v !== null) rb.body.push({ attr: names[k] ?? k, value: toHclValue(v) });
       rb.body.push({ attr: 'disable_resolve_message', value: r.disableResolveMessage === true });
       body.push({ block: rb });
     }

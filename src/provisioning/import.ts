@@ -10,7 +10,7 @@ import { parse as yamlParse } from 'yaml';
 import { parseDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { decodeContactPoint, decodeMuteTiming, decodeRule } from './codec.js';
-import type { FileExport } from './export.js';
+import { HCL_SETTING_NAMES, type FileExport } from './export.js';
 import type { OrgState } from './model.js';
 import * as svc from './service.js';
 import type { ProvisioningStore } from './store.js';
@@ -229,7 +229,9 @@ export function parseHcl(text: string): FileExport {
         name: a.get('name'),
         receivers: res.body.blocks.map((x) => {
           const settings: Obj = {};
-          for (const [k, v] of x.body.attrs) if (k !== 'uid' && k !== 'disable_resolve_message') settings[k] = v;
+          // The Terraform provider's attribute names back to Grafana's setting names.
+          const names = new Map(Object.entries(HCL_SETTING_NAMES[x.type] ?? {}).map(([json, hcl]) => [hcl, json]));
+          for (const [k, v] of x.body.attrs) if (k !== 'uid' && k !== 'disable_resolve_message') settings[names.get(k) ?? k] = v;
           return { uid: x.body.attrs.get('uid'), type: x.type, settings, disableResolveMessage: x.body.attrs.get('disable_resolve_message') === true };
         }),
       });
