@@ -9,10 +9,10 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { integrationFor } from '../alertmanager/notifiers/registry.js';
-import type { NotifyContext } from '../alertmanager/notifiers/notifier.js';
+import { buildTemplateData, type NotifyContext } from '../alertmanager/notifiers/notifier.js';
 import { fingerprintHex, type Alert } from '../alertmanager/types.js';
 import { log } from '../log.js';
-import { GRAFANA_INTEGRATIONS, GRAFANA_VERSION } from './grafana-notify.js';
+import { GRAFANA_INTEGRATIONS, GRAFANA_VERSION, grafanaExpander } from './grafana-notify.js';
 
 const got: Array<{ url: string; method: string; headers: IncomingHttpHeaders; body: string }> = [];
 const sink = createServer((req, res) => {
@@ -223,4 +223,17 @@ t.test('wecom: application channel fetches a token first', async (t) => {
   t.equal(got[0]!.url, '/cgi-bin/gettoken?corpid=corp&corpsecret=s3');
   t.equal(got[1]!.url, '/cgi-bin/message/send?access_token=');
   t.same(JSON.parse(got[1]!.body), { agentid: '100', msgtype: 'text', text: { content: 'T\nM' }, touser: '@all' });
+});
+
+t.test('the Alertmanager integrations render through Grafana data and templates', async (t) => {
+  const expand = grafanaExpander(['{{ define "org.text" }}org {{ .Status }}{{ end }}']);
+  const data = buildTemplateData('ops', '{}:{alertname="High load"}', { alertname: 'High load' }, [firing], 'http://grafana.example:3000/', NOW);
+  // Grafana's __subject replaces Alertmanager's (Grafana parses its defaults after Alertmanager's), so Slack's default title is Grafana's.
+  t.equal(expand.text('{{ template "slack.default.title" . }}', data), '[FIRING:1] High load (Infra a b page)');
+  t.equal(expand.text('{{ template "default.message" . }}', data), firingMessage);
+  t.equal(expand.text('{{ template "org.text" . }} {{ (index .Alerts 0).ValueString }}', data), "org firing [ var='B' labels={host=a b} value=5.5 ]");
+  // Alertmanager's HTML email body renders from Grafana's data (private labels left out), HTML-escaped.
+  const html = expand.html('{{ template "email.default.html" . }}', data);
+  t.match(html, /load &lt;5&gt;/);
+  t.notMatch(html, /__alert_rule_uid__|__values__/);
 });
