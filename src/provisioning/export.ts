@@ -8,6 +8,7 @@ import { stringify as yamlStringify } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import { encodeRoute, hashVersion, redactSettings } from './codec.js';
 import type { AlertRule, ContactPoint, MuteTiming, OrgState, Route, RuleGroup } from './model.js';
+import { receiverBlock, type HclAttrValue, type HclItem } from './hcl-receivers.js';
 
 type Obj = Record<string, unknown>;
 
@@ -126,13 +127,13 @@ export function renderExport(e: FileExport, format: ExportFormat, download: bool
 // --- HCL -------------------------------------------------------------------
 
 /** HclValue is an attribute value: a string, number, bool, list or map. */
-type HclValue = string | number | boolean | HclValue[] | { [k: string]: HclValue };
+type HclValue = HclAttrValue;
 
 /** HclBlock is a block: its type, labels, attributes and nested blocks, in order. */
 interface HclBlock {
   type: string;
   labels: string[];
-  body: Array<{ attr: string; value: HclValue } | { block: HclBlock }>;
+  body: HclItem[];
 }
 
 function hclString(s: string): string {
@@ -169,17 +170,22 @@ function writeBlock(b: HclBlock, indent: string): string {
   let out = `${indent}${b.type}${b.labels.map((l) => ' ' + hclString(l)).join('')} {\n`;
   const inner = indent + '  ';
   // Runs of single-line attributes are aligned on '=', as terraform fmt does.
+  // A blank line goes before each nested block, except between the repeated blocks of one
+  // field (Opsgenie's responders), and before attributes that follow a block.
   let i = 0;
   let first = true;
+  let prevBlock: string | undefined;
   while (i < b.body.length) {
     const item = b.body[i]!;
     if ('block' in item) {
-      if (!first) out += '\n';
+      if (prevBlock !== item.block.type) out += '\n';
       out += writeBlock(item.block, inner);
+      prevBlock = item.block.type;
       i++;
       first = false;
       continue;
     }
+    prevBlock = undefined;
     const run: Array<{ attr: string; value: HclValue }> = [];
     while (i < b.body.length && 'attr' in b.body[i]!) run.push(b.body[i++] as { attr: string; value: HclValue });
     if (!first) out += '\n';
@@ -256,42 +262,7 @@ function policyBody(p: Obj, root: boolean): HclBlock['body'] {
   return body;
 }
 
-function toHclValue(v: unknown): HclValue {
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-  if (Array.isArray(v)) return v.map(toHclValue);
-  if (typeof v === 'object' && v !== null) {
-    const o: Record<string, HclValue> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) o[k] = toHclValue(x);
-    return o;
-  }
-  return '';
-}
-
 /** encodeHcl renders an export as Terraform resources of the Grafana provider. */
-/**
- * HCL_SETTING_NAMES are the Terraform provider's attribute names of the contact point settings whose Grafana JSON
- * names differ (Grafana's HCL exporter writes them; the others keep their JSON name), by integration type.
- */
-export const HCL_SETTING_NAMES: Record<string, Record<string, string>> = {
-  alertmanager: { basicAuthUser: 'basic_auth_user', basicAuthPassword: 'basic_auth_password' },
-  dingding: { msgType: 'message_type' },
-  email: { singleEmail: 'single_email' },
-  kafka: { kafkaRestProxy: 'rest_proxy_url', kafkaTopic: 'topic', apiVersion: 'api_version', kafkaClusterId: 'cluster_id' },
-  mqtt: { brokerUrl: 'broker_url', clientId: 'client_id', messageFormat: 'message_format' },
-  oncall: { httpMethod: 'http_method', maxAlerts: 'max_alerts', username: 'basic_auth_user', password: 'basic_auth_password' },
-  opsgenie: { apiKey: 'api_key', apiUrl: 'url', autoClose: 'auto_close', overridePriority: 'override_priority', sendTagsAs: 'send_tags_as' },
-  pagerduty: { integrationKey: 'integration_key' },
-  pushover: { userKey: 'user_key', apiToken: 'api_token', okPriority: 'ok_priority', okSound: 'ok_sound', uploadImage: 'upload_image' },
-  sensugo: { apikey: 'api_key' },
-  slack: { endpointUrl: 'endpoint_url', mentionChannel: 'mention_channel', mentionUsers: 'mention_users', mentionGroups: 'mention_groups' },
-  teams: { sectiontitle: 'section_title' },
-  telegram: { bottoken: 'token', chatid: 'chat_id' },
-  victorops: { messageType: 'message_type' },
-  webex: { bot_token: 'token' },
-  webhook: { httpMethod: 'http_method', maxAlerts: 'max_alerts', username: 'basic_auth_user', password: 'basic_auth_password' },
-  wecom: { msgtype: 'msg_type', touser: 'to_user' },
-};
-
 export function encodeHcl(e: FileExport): string {
   const blocks: HclBlock[] = [];
   for (const g of e.groups ?? []) {
@@ -307,12 +278,8 @@ export function encodeHcl(e: FileExport): string {
   for (const cp of e.contactPoints ?? []) {
     const body: HclBlock['body'] = [{ attr: 'name', value: String(cp.name) }];
     for (const r of cp.receivers as Obj[]) {
-      const settings = r.settings as Obj;
-      const rb: HclBlock = { type: String(r.type), labels: [], body: [{ attr: 'uid', value: String(r.uid) }] };
-      const names = HCL_SETTING_NAMES[String(r.type)] ?? {};
-      for (const [k, v] of Object.entries(settings)) if (v !== undefined && v !== null) rb.body.push({ attr: names[k] ?? k, value: toHclValue(v) });
-      rb.body.push({ attr: 'disable_resolve_message', value: r.disableResolveMessage === true });
-      body.push({ block: rb });
+      const rb = receiverBlock(String(r.type), (r.settings as Obj | undefined) ?? {}, r.disableResolveMessage === true);
+      body.push({ block: { type: rb.type, labels: [], body: rb.body } });
     }
     blocks.push({ type: 'resource', labels: ['grafana_contact_point', resourceName('contact_point', [String(cp.name)])], body });
   }

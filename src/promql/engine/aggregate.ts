@@ -7,7 +7,7 @@ import { formatFloatF } from './annotations.js';
 import { goStrconvQuote } from '../parser/unquote.js';
 import { fusedAggregate } from './aggregate-fused.js';
 import type { Evaluator } from './engine.js';
-import { kahanSumInc, quantileOf } from './kernels-reference.js';
+import { kahanSumInc, quantileOf } from './float-ops.js';
 import { compareStrings, keyWith, keyWithout, labelsHash, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';
 import { COUNTER_RESET, HistogramMean, HistogramOpError, KahanHistogramSum, NOT_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
@@ -159,7 +159,8 @@ function mergeHistogramGroups(
             if (a.h.add(h).nhcbBoundsReconciled) ev.ann.mismatchedCustomBuckets('aggregation', pos);
           } catch (err) {
             if (!(err instanceof HistogramOpError)) throw err;
-            ev.ann.mixedExponentialCustomHistograms(s.labels[METRIC_NAME] ?? '', pos);
+            // Prometheus names the series as it is at this point: a function such as rate() already dropped the name.
+            ev.ann.mixedExponentialCustomHistograms(s.dropName ? '' : (s.labels[METRIC_NAME] ?? ''), pos);
             a.bad = true;
           }
         }
