@@ -74,7 +74,7 @@ function method(o: object, name: string, fn: (...a: any[]) => unknown): void {
 }
 
 /** engineKV turns a KV into what the engine treats as a Go map with methods: a plain object whose methods are not entries. */
-function engineKV(kv: KV): Record<string, string> {
+export function engineKV(kv: KV): Record<string, string> {
   // template.KV is a map[string]string: with missingkey=zero a missing key prints "".
   const o: Record<string, string> = goStringMap({});
   for (const k of [...kv.keys()].sort()) o[k] = kv.get(k) as string;
