@@ -15,6 +15,7 @@ import { encodeKeyedSamples, labelsOfKey, seriesKey } from './series-key.js';
 import { nativeSkip } from '../testing/native-skip.js';
 import { httpRequest, jsonOf } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
+import { encodeHistogramWriteRequestSnappy } from '../remote/write-request-histograms.js';
 
 t.test('readNames lists the metric names a query selects, or any', async (t) => {
   t.same(readNames('sum(rate(http_requests_total{job="a"}[5m])) / on() group_left sum(up)').sort(), ['http_requests_total', 'up']);
@@ -165,4 +166,63 @@ t.test('a later rule sees the earlier recording rule output of the same evaluati
     return v === 1000 ? v : undefined;
   });
   t.equal(diff, 1000);
+});
+
+t.test('recording rules write native-histogram results as histogram samples (real server)', { skip: nativeSkip() }, async (t) => {
+  const srv = await startTestServer({});
+  t.teardown(() => srv.close());
+  const tenant = 'batch-nh';
+  const headers = { 'X-Scope-OrgID': tenant };
+  // Two integer histogram series, 10 s apart over the last 5 minutes, growing each step.
+  const now = Date.now();
+  const series = ['a', 'b'].map((inst, k) => ({
+    labels: [['__name__', 'req_seconds'], ['instance', inst]] as Array<[string, string]>,
+    histograms: Array.from({ length: 30 }, (_, i) => ({
+      t: now - 300_000 + i * 10_000,
+      kind: 'int' as const,
+      hint: 0,
+      schema: 1,
+      zeroThreshold: 0.001,
+      zeroCount: i,
+      count: 3 * i + k,
+      sum: 2.5 * i,
+      positiveSpans: [[0, 2]] as Array<[number, number]>,
+      negativeSpans: [],
+      positiveBuckets: [i, k],
+      negativeBuckets: [],
+      customValues: [],
+    })),
+  }));
+  const push = await httpRequest(srv.port, '/api/v1/push', {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
+    body: encodeHistogramWriteRequestSnappy(series),
+  });
+  t.equal(push.status, 200, push.body);
+  const rules = 'name: nh\ninterval: 1s\nrules:\n  - record: instance:req_seconds:rate1m\n    expr: rate(req_seconds[1m])\n  - record: job:req_seconds:sum\n    expr: sum(req_seconds)\n    labels:\n      job: api\n';
+  const post = await httpRequest(srv.port, '/prometheus/config/v1/rules/ns', { method: 'POST', headers, body: rules });
+  t.equal(post.status, 202);
+  type Result = Array<{ metric: Record<string, string>; value?: unknown; histogram?: [number, { count: string; sum: string; buckets?: unknown[] }] }>;
+  const query = async (expr: string): Promise<Result> => {
+    const res = await httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent(expr)}`, { headers });
+    return jsonOf<{ data: { result: Result } }>(res).data.result;
+  };
+  let recorded: Result = [];
+  let summed: Result = [];
+  for (let i = 0; i < 100 && (recorded.length < 2 || summed.length < 1); i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    recorded = await query('instance:req_seconds:rate1m');
+    summed = await query('job:req_seconds:sum');
+  }
+  t.equal(recorded.length, 2, 'one recorded series per instance');
+  for (const r of recorded) {
+    t.equal(r.metric.__name__, 'instance:req_seconds:rate1m');
+    t.ok(r.histogram !== undefined && r.value === undefined, `${r.metric.instance}: a histogram sample`);
+    // The counts grow by 3 per 10 s: a rate of 0.3/s.
+    t.ok(Math.abs(Number(r.histogram?.[1].count) - 0.3) < 1e-9, `${r.metric.instance}: count rate ${r.histogram?.[1].count}`);
+  }
+  t.same(summed[0]?.metric, { __name__: 'job:req_seconds:sum', job: 'api' });
+  t.equal(summed[0]?.histogram?.[1].count, String(3 * 29 + 3 * 29 + 1), 'the sum of the newest histograms');
+  const direct = await query('sum(req_seconds)');
+  t.same(summed[0]?.histogram?.[1].buckets, direct[0]?.histogram?.[1].buckets, 'the same buckets as the expression answers');
 });

@@ -17,7 +17,10 @@ import { EngineError, type Kernels, type Labels } from '../promql/engine/types.j
 import { DEFAULT_SUBQUERY_STEP_MS, TIMEOUT_MESSAGE, toFailure, type QueryFailure } from '../querier/execute.js';
 import { limitedKernels } from '../querier/query-limits.js';
 import { ERR_DUPLICATE_RECORDING, NOT_A_VECTOR } from './rules.js';
-import { seriesKeyOfPairs, type SeriesKey } from './series-key.js';
+import { encodeFlatSamples, decodeFlat } from '../promql/engine/histogram-flat.js';
+import { indicesToSpans, type FloatHistogram } from '../promql/engine/float-histogram.js';
+import { encodeHistogram } from '../remote/write-request-histograms.js';
+import { seriesKeyOfPairs, type KeyedHistograms, type SeriesKey } from './series-key.js';
 
 /** RuleQueryItem is one rule's query; record (with the rule's labels) asks for a recording rule's output. */
 export interface RuleQueryItem {
@@ -44,9 +47,45 @@ export interface RuleBatchTask {
 /** RuleQueryAnswer is one item's answer; ms is how long its evaluation took in the worker. */
 export type RuleQueryAnswer =
   | { ms: number; failure: QueryFailure }
-  | { ms: number; keys: SeriesKey[]; values: Float64Array }
+  | { ms: number; keys: SeriesKey[]; values: Float64Array; histograms?: RecordedHistograms }
   | { ms: number; metrics: Labels[]; values: Float64Array }
   | { ms: number; error: string };
+
+/**
+ * RecordedHistograms are a recording rule's native-histogram results: the series keys[at[j]] holds
+ * histogram j, in the engine's hand-off format (histogram-flat.ts: data[dataOffsets[j]..dataOffsets[j+1])).
+ */
+export interface RecordedHistograms {
+  at: Uint32Array;
+  data: Float64Array;
+  dataOffsets: Uint32Array;
+}
+
+/** histogramBodies encodes recorded histograms as prompb.Histogram bodies at tsMs (float counts, the result's hint). */
+export function histogramBodies(h: RecordedHistograms, tsMs: number): KeyedHistograms {
+  const bodies: Uint8Array[] = [];
+  for (let j = 0; j < h.at.length; j++) {
+    const fh = decodeFlat(h.data, h.dataOffsets[j]!, h.dataOffsets[j + 1]!);
+    bodies.push(
+      encodeHistogram({
+        t: tsMs,
+        kind: 'float',
+        hint: fh.counterResetHint,
+        schema: fh.schema,
+        zeroThreshold: fh.zeroThreshold,
+        zeroCount: fh.zeroCount,
+        count: fh.count,
+        sum: fh.sum,
+        positiveSpans: indicesToSpans(fh.posIdx).map((s) => [s.offset, s.length]),
+        negativeSpans: indicesToSpans(fh.negIdx).map((s) => [s.offset, s.length]),
+        positiveBuckets: fh.posCnt,
+        negativeBuckets: fh.negCnt,
+        customValues: [...fh.customValues],
+      }),
+    );
+  }
+  return { at: h.at, bodies };
+}
 
 const PARSED_CACHE_MAX = 50_000;
 
@@ -100,13 +139,27 @@ export function evaluateRuleBatch(kernels: Kernels, task: RuleBatchTask, cache: 
         out.push({ ms: performance.now() - started, metrics: series.map((s) => s.labels), values });
         continue;
       }
-      // Native histogram results cannot be written through the remote-write 1.0 path yet: left out (as RecordingRule.eval).
-      if (series.some((s) => s.histogram !== undefined)) series = series.filter((s) => s.histogram === undefined);
+      // Native histogram results travel in the hand-off format; their float cell is unused.
       const values = new Float64Array(series.length);
-      for (let i = 0; i < series.length; i++) values[i] = series[i]!.value;
+      const histAt: number[] = [];
+      const hs: FloatHistogram[] = [];
+      for (let i = 0; i < series.length; i++) {
+        const h = series[i]!.histogram as FloatHistogram | undefined;
+        if (h === undefined) values[i] = series[i]!.value;
+        else {
+          histAt.push(i);
+          hs.push(h);
+        }
+      }
       const keys = recordedKeys(series, item.record, item.labels ?? []);
-      if (keys === undefined) out.push({ ms: performance.now() - started, error: ERR_DUPLICATE_RECORDING });
-      else out.push({ ms: performance.now() - started, keys, values });
+      if (keys === undefined) {
+        out.push({ ms: performance.now() - started, error: ERR_DUPLICATE_RECORDING });
+        continue;
+      }
+      const answer: RuleQueryAnswer & { keys: SeriesKey[] } = { ms: 0, keys, values };
+      if (hs.length > 0) answer.histograms = { at: Uint32Array.from(histAt), ...encodeFlatSamples(hs) };
+      answer.ms = performance.now() - started;
+      out.push(answer);
     } catch (err) {
       out.push({ ms: performance.now() - started, failure: toFailure(err) });
     }

@@ -11,7 +11,7 @@ import { labelsKey, xxhash64 } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
 import type { Logger } from '../log.js';
 import { failureError } from '../querier/query.js';
-import { planBatches, type RuleQueryAnswer, type RuleQueryItem } from './batch-eval.js';
+import { histogramBodies, planBatches, type RecordedHistograms, type RuleQueryAnswer, type RuleQueryItem } from './batch-eval.js';
 import type { OutSample, RuleAppender, RuleQuerier, Sample } from './eval-io.js';
 import type { RuleGroupDef } from './rulefmt.js';
 import { AlertingRule, newRule, type Alert, type EvalContext, type Expander, type Rule } from './rules.js';
@@ -277,7 +277,7 @@ export class RuleGroup {
           if ('error' in a) throw new Error(a.error);
           if ('keys' in a) {
             if (ctx.limit > 0 && a.keys.length > ctx.limit) throw new Error(`exceeded limit of ${ctx.limit} with ${a.keys.length} series`);
-            await this.written(rule, i, ts, a.keys, a.values);
+            await this.written(rule, i, ts, a.keys, a.values, a.histograms);
           } else {
             const samples: Sample[] = a.metrics.map((metric, k) => ({ metric, value: a.values[k]!, tsMs: queryTs }));
             const out = await (rule as AlertingRule).process(ts, ctx, samples);
@@ -308,7 +308,7 @@ export class RuleGroup {
    * samples (keys with values at ts minus the query offset) appended with stale markers for the series
    * the rule no longer returns.
    */
-  private async written(rule: Rule, i: number, ts: number, keys: SeriesKey[], values: ArrayLike<number>): Promise<void> {
+  private async written(rule: Rule, i: number, ts: number, keys: SeriesKey[], values: ArrayLike<number>, histograms?: RecordedHistograms): Promise<void> {
     rule.health = 'ok';
     rule.lastError = '';
     if (rule instanceof AlertingRule) {
@@ -319,7 +319,7 @@ export class RuleGroup {
     const stale: SeriesKey[] = [];
     for (const k of this.seriesInPreviousEval[i]!) if (!returned.has(k)) stale.push(k);
     try {
-      await this.appendKeyed(keys, values, ts - this.queryOffsetMs, stale);
+      await this.appendKeyed(keys, values, ts - this.queryOffsetMs, stale, histograms);
       this.seriesInPreviousEval[i] = returned;
     } catch (err) {
       this.ruleFailed(rule, i, err, 'Rule sample appending failed');
@@ -329,12 +329,16 @@ export class RuleGroup {
     }
   }
 
-  /** appendKeyed appends samples (keys with values) and stale markers (staleKeys) at tsMs. */
-  private async appendKeyed(keys: SeriesKey[], values: ArrayLike<number>, tsMs: number, staleKeys: SeriesKey[]): Promise<void> {
+  /**
+   * appendKeyed appends samples (keys with values, or the recorded native histograms) and stale markers
+   * (staleKeys) at tsMs. Histograms need the encoded path (the batch path only hands them over).
+   */
+  private async appendKeyed(keys: SeriesKey[], values: ArrayLike<number>, tsMs: number, staleKeys: SeriesKey[], histograms?: RecordedHistograms): Promise<void> {
     const appender = this.opts.appender;
     if (appender.appendEncoded !== undefined) {
       if (keys.length + staleKeys.length === 0) return;
-      await appender.appendEncoded(this.tenant, encodeKeyedSamples(keys, values, tsMs, staleKeys));
+      const hs = histograms !== undefined ? histogramBodies(histograms, tsMs) : undefined;
+      await appender.appendEncoded(this.tenant, encodeKeyedSamples(keys, values, tsMs, staleKeys, hs));
       return;
     }
     const samples: OutSample[] = keys.map((k, j) => ({ metric: labelsOfKey(k), tsMs, value: values[j]! }));

@@ -94,7 +94,8 @@ export class RecordingRule extends BaseRule {
     const out: OutSample[] = [];
     const seen = new Set<string>();
     for (const s of vector) {
-      // Native histogram results cannot be written through the remote-write 1.0 path yet: left out.
+      // This per-rule path (queriers without batch support, as in unit tests) leaves native histogram
+      // results out; the batch path (batch-eval.ts) records them.
       if (s.histogram === true) continue;
       const metric: Labels = { ...s.metric, __name__: this.def.record, ...this.def.labels };
       for (const [k, v] of Object.entries(metric)) if (v === '') delete metric[k];

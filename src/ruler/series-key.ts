@@ -125,25 +125,52 @@ export function labelsOfKey(key: SeriesKey): Labels {
 const STALE_LO = 0x00000002;
 const STALE_HI = 0x7ff00000;
 
+/** KeyedHistograms are histogram samples of some keys: keys[at[j]] carries the prompb.Histogram body bodies[j]. */
+export interface KeyedHistograms {
+  at: ArrayLike<number>;
+  bodies: Uint8Array[];
+}
+
 /**
  * encodeKeyedSamples writes a remote-write 1.0 WriteRequest (uncompressed): one sample at tsMs for
- * each key with its value, then a staleness marker at tsMs for each of staleKeys.
+ * each key with its value (or, for the keys histograms names, its native histogram), then a
+ * staleness marker at tsMs for each of staleKeys.
  */
-export function encodeKeyedSamples(keys: readonly SeriesKey[], values: ArrayLike<number>, tsMs: number, staleKeys: readonly SeriesKey[] = []): Uint8Array {
+export function encodeKeyedSamples(
+  keys: readonly SeriesKey[],
+  values: ArrayLike<number>,
+  tsMs: number,
+  staleKeys: readonly SeriesKey[] = [],
+  histograms?: KeyedHistograms,
+): Uint8Array {
+  const histogramOf = new Map<number, Uint8Array>();
+  if (histograms !== undefined) for (let j = 0; j < histograms.at.length; j++) histogramOf.set(histograms.at[j]!, histograms.bodies[j]!);
   const tsVarint = tsMs >= 0 ? varintLen(tsMs) : 10;
   const sampleLen = 9 + 1 + tsVarint;
   let total = 0;
   const seriesLen = (k: string): number => k.length + 1 + varintLen(sampleLen) + sampleLen;
-  for (const k of keys) {
-    const n = seriesLen(k);
+  const histogramSeriesLen = (k: string, body: Uint8Array): number => k.length + 1 + varintLen(body.length) + body.length;
+  keys.forEach((k, i) => {
+    const body = histogramOf.get(i);
+    const n = body === undefined ? seriesLen(k) : histogramSeriesLen(k, body);
     total += 1 + varintLen(n) + n;
-  }
+  });
   for (const k of staleKeys) {
     const n = seriesLen(k);
     total += 1 + varintLen(n) + n;
   }
   const buf = Buffer.alloc(total);
   let pos = 0;
+  const putHistogram = (k: string, body: Uint8Array): void => {
+    buf[pos++] = 0x0a;
+    pos = writeVarint(buf, pos, histogramSeriesLen(k, body));
+    pos += buf.write(k, pos, k.length, 'latin1');
+    // TimeSeries.histograms (field 4).
+    buf[pos++] = 0x22;
+    pos = writeVarint(buf, pos, body.length);
+    buf.set(body, pos);
+    pos += body.length;
+  };
   const put = (k: string, value: number, stale: boolean): void => {
     buf[pos++] = 0x0a;
     pos = writeVarint(buf, pos, seriesLen(k));
@@ -170,7 +197,11 @@ export function encodeKeyedSamples(keys: readonly SeriesKey[], values: ArrayLike
       buf[pos++] = Number(big);
     }
   };
-  for (let i = 0; i < keys.length; i++) put(keys[i]!, values[i]!, false);
+  for (let i = 0; i < keys.length; i++) {
+    const body = histogramOf.get(i);
+    if (body === undefined) put(keys[i]!, values[i]!, false);
+    else putHistogram(keys[i]!, body);
+  }
   for (const k of staleKeys) put(k, NaN, true);
   return new Uint8Array(buf.buffer, buf.byteOffset, pos);
 }
