@@ -218,8 +218,20 @@ t.test('recording rules write native-histogram results as histogram samples (rea
   for (const r of recorded) {
     t.equal(r.metric.__name__, 'instance:req_seconds:rate1m');
     t.ok(r.histogram !== undefined && r.value === undefined, `${r.metric.instance}: a histogram sample`);
-    // The counts grow by 3 per 10 s: a rate of 0.3/s.
-    t.ok(Math.abs(Number(r.histogram?.[1].count) - 0.3) < 1e-9, `${r.metric.instance}: count rate ${r.histogram?.[1].count}`);
+    // The recorded sample (read raw, with its own timestamp) is what the expression answers at that time.
+    const raw = await httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent(`instance:req_seconds:rate1m{instance="${r.metric.instance}"}[1m]`)}`, { headers });
+    const samples = jsonOf<{ data: { result: Array<{ histograms?: Array<[number, unknown]> }> } }>(raw).data.result[0]?.histograms ?? [];
+    const [at, got] = samples[samples.length - 1] ?? [0, undefined];
+    const res = await httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent(`rate(req_seconds{instance="${r.metric.instance}"}[1m])`)}&time=${at}`, { headers });
+    const want = jsonOf<{ data: { result: Result } }>(res).data.result[0]?.histogram?.[1];
+    t.ok(Number(want?.count) > 0, `${r.metric.instance}: a rate to compare with`);
+    // The evaluation time keeps the slot's sub-millisecond part; the sample's timestamp is whole milliseconds.
+    const close = (a: unknown, b: unknown): boolean => Math.abs(Number(a) - Number(b)) <= 1e-4 * Math.abs(Number(b));
+    const g = got as { count: string; sum: string; buckets: Array<[number, string, string, string]> } | undefined;
+    t.ok(g !== undefined && close(g.count, want?.count) && close(g.sum, want?.sum), `${r.metric.instance}: count and sum of the rate at ${at}`);
+    const wb = (want?.buckets ?? []) as Array<[number, string, string, string]>;
+    t.same(g?.buckets.map((b) => b.slice(0, 3)), wb.map((b) => b.slice(0, 3)), `${r.metric.instance}: the same buckets`);
+    t.ok(g?.buckets.every((b, k) => close(b[3], wb[k]?.[3])), `${r.metric.instance}: the same bucket counts`);
   }
   t.same(summed[0]?.metric, { __name__: 'job:req_seconds:sum', job: 'api' });
   t.equal(summed[0]?.histogram?.[1].count, String(3 * 29 + 3 * 29 + 1), 'the sum of the newest histograms');
