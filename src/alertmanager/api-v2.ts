@@ -190,9 +190,25 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
   const errs: string[] = [];
   for (const raw of body as PostableAlert[]) {
     const labels: LabelSet = {};
-    for (const [k, v] of Object.entries(raw.labels as Record<string, unknown>)) if (v !== '' && v !== null) labels[k] = String(v);
+    const rawLabels = raw.labels as Record<string, unknown>;
+    let nLabels = 0;
+    let badName: string | undefined;
+    for (const k in rawLabels) {
+      const v = rawLabels[k];
+      if (v === '' || v === null) continue;
+      labels[k] = typeof v === 'string' ? v : String(v);
+      nLabels++;
+      if (badName === undefined && !LABEL_NAME_UTF8(k)) badName = `invalid label set: invalid name "${k}"`;
+    }
     const annotations: LabelSet = {};
-    if (typeof raw.annotations === 'object' && raw.annotations !== null) for (const [k, v] of Object.entries(raw.annotations)) annotations[k] = String(v);
+    const rawAnnotations = raw.annotations;
+    if (typeof rawAnnotations === 'object' && rawAnnotations !== null) {
+      for (const k in rawAnnotations) {
+        const v = (rawAnnotations as Record<string, unknown>)[k];
+        annotations[k] = typeof v === 'string' ? v : String(v);
+        if (!LABEL_NAME_UTF8(k)) badName = `invalid annotations: invalid name "${k}"`;
+      }
+    }
     let startsAt = raw.startsAt ? parseGoTime(String(raw.startsAt)) : 0;
     let endsAt = raw.endsAt ? parseGoTime(String(raw.endsAt)) : 0;
     if (startsAt <= -62135596800000) startsAt = 0;
@@ -205,11 +221,8 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
     }
     let err: string | undefined;
     if (endsAt < startsAt) err = 'start time must be before end time';
-    else if (Object.keys(labels).length === 0) err = 'at least one label pair required';
-    else {
-      for (const k of Object.keys(labels)) if (!LABEL_NAME_UTF8(k)) err = `invalid label set: invalid name "${k}"`;
-      for (const k of Object.keys(annotations)) if (!LABEL_NAME_UTF8(k)) err = `invalid annotations: invalid name "${k}"`;
-    }
+    else if (nLabels === 0) err = 'at least one label pair required';
+    else err = badName;
     if (err !== undefined) {
       errs.push(err);
       continue;

@@ -55,6 +55,8 @@ export class AggrGroup {
     readonly route: Route,
     readonly labels: LabelSet,
     private readonly dispatcher: Dispatcher,
+    /** lookupKey is the dispatcher's map key for the group (see lookupKey()). */
+    readonly lookupKey: string,
   ) {
     this.key = `${route.key()}:${labelSetString(labels)}`;
     this.schedule(route.opts.groupWait);
@@ -81,7 +83,9 @@ export class AggrGroup {
   /** insert adds or replaces an alert; an old enough alert makes the first flush happen now. */
   insert(fp: string, alert: Alert): void {
     this.alerts.set(fp, alert);
-    if (!this.hasFlushed && !this.flushing && alert.startsAt + this.route.opts.groupWait < Date.now() && this.nextAt > Date.now()) this.schedule(0);
+    if (this.hasFlushed || this.flushing) return;
+    const now = Date.now();
+    if (alert.startsAt + this.route.opts.groupWait < now && this.nextAt > now) this.schedule(0);
   }
 
   private async tick(): Promise<void> {
@@ -131,11 +135,10 @@ export class Dispatcher {
     }
     const groups: AggrGroup[] = [];
     for (const route of this.deps.config.route.match(alert.labels)) {
-      const labels = groupLabels(alert.labels, route);
-      const key = `${route.key()}:${labelSetString(labels)}`;
+      const key = lookupKey(fp, alert.labels, route);
       let g = this.groups.get(key);
       if (g === undefined || g.removed) {
-        g = new AggrGroup(route, labels, this);
+        g = new AggrGroup(route, groupLabels(alert.labels, route), this, key);
         this.groups.set(key, g);
       }
       g.insert(fp, alert);
@@ -156,7 +159,7 @@ export class Dispatcher {
   /** removeGroup forgets an emptied group. */
   removeGroup(g: AggrGroup): void {
     g.removed = true;
-    if (this.groups.get(g.key) === g) this.groups.delete(g.key);
+    if (this.groups.get(g.lookupKey) === g) this.groups.delete(g.lookupKey);
   }
 
   /** allGroups lists the live groups. */
@@ -261,6 +264,24 @@ export class Dispatcher {
     );
     return results.every((r) => r);
   }
+}
+
+/**
+ * lookupKey keys an alert's group on a route in the dispatcher's map without
+ * rendering the group's label set (the group key proper, `route:{labels}`, is
+ * made once per group): the route's key, then either the alert's fingerprint
+ * (`group_by: ['...']`, whose group labels are the alert's) or the group_by
+ * values in order, each prefixed by its length (a missing label reads as
+ * empty, a value the API never keeps).
+ */
+function lookupKey(fp: string, ls: LabelSet, route: Route): string {
+  if (route.opts.groupByAll) return route.key() + '\x00' + fp;
+  let k = route.key() + '\x01';
+  for (const n of route.opts.groupBy) {
+    const v = ls[n] ?? '';
+    k += v.length + ':' + v;
+  }
+  return k;
 }
 
 /** groupLabels picks the labels an alert is grouped by on a route. */

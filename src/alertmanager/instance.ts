@@ -2,10 +2,12 @@
 // Alertmanager's in-memory provider does), silences, notification log,
 // inhibitor and dispatcher, built from the tenant's configuration and
 // rebuilt when it changes. State (silences and notification log) is written
-// to the local data directory shortly after each change and kept in the
-// bucket by the multi-tenant manager.
+// to the local data directory shortly after each change (the `notifications`
+// and `silences` snapshot files, as Mimir's) and kept in the bucket by the
+// multi-tenant manager (FullStateDesc, see state.ts).
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { AlertmanagerConfig } from './config.js';
@@ -16,6 +18,7 @@ import { integrationFor } from './notifiers/index.js';
 import type { Expander, Integration } from './notifiers/notifier.js';
 import type { UrlChecker } from './notifiers/registry.js';
 import { Silences } from './silences.js';
+import { decodeTenantState, encodeFullState } from './state.js';
 import { fingerprintHex, sameLabelSet, type Alert } from './types.js';
 
 /** InstanceOptions configure a tenant instance. */
@@ -40,7 +43,11 @@ export interface AlertStatus {
   inhibitedBy: string[];
 }
 
-const STATE_VERSION = 1;
+/** NFLOG_FILE and SILENCES_FILE are the tenant's local snapshot files, named as Mimir's. */
+const NFLOG_FILE = 'notifications';
+const SILENCES_FILE = 'silences';
+/** LEGACY_STATE_FILE is the JSON state file of older versions of ours. */
+const LEGACY_STATE_FILE = 'state.json';
 
 /** TenantAlertmanager is one tenant's Alertmanager. */
 export class TenantAlertmanager {
@@ -52,6 +59,10 @@ export class TenantAlertmanager {
   private inhibitor!: Inhibitor;
   private dispatcher: Dispatcher | undefined;
   private writeTimer: NodeJS.Timeout | undefined;
+  /** writing is set while an asynchronous snapshot write runs; rewrite asks for another after it. */
+  private writing = false;
+  private rewrite = false;
+  private stopped = false;
   private gcTimer: NodeJS.Timeout;
   /** stateVersion changes whenever silences or the notification log change (the bucket sync reads it). */
   stateVersion = 0;
@@ -168,55 +179,106 @@ export class TenantAlertmanager {
     if (this.writeTimer !== undefined) return;
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
-      this.writeLocalState();
+      void this.writeLocalStateAsync();
     }, 100);
     this.writeTimer.unref();
   }
 
-  /** fullState serialises silences and the notification log. */
+  /** fullState serialises silences and the notification log as Mimir's FullStateDesc (see state.ts). */
   fullState(): Buffer {
-    return Buffer.from(JSON.stringify({ version: STATE_VERSION, silences: this.silences.snapshot(), nflog: this.nflog.snapshot() }));
+    return encodeFullState(this.opts.tenant, this.nflog.snapshot(), this.silences.snapshot());
   }
 
-  /** mergeState merges a persisted state (from the bucket) into this one. */
+  /** mergeState merges a persisted state (from the bucket: FullStateDesc, or the JSON of older versions) into this one. */
   mergeState(buf: Buffer): void {
-    const st = JSON.parse(buf.toString('utf8')) as { version: number; silences: string; nflog: string };
-    if (st.version !== STATE_VERSION) return;
-    this.silences.load(st.silences, true);
-    this.nflog.load(st.nflog);
+    const st = decodeTenantState(buf, this.opts.tenant);
+    this.silences.loadList(st.silences, true);
+    this.nflog.loadRecords(st.nflog);
   }
 
-  private statePath(): string {
-    return join(this.opts.dataDir, 'state.json');
+  /** localFiles are the snapshot files in the tenant's directory, named as Mimir's, with their contents now. */
+  private localFiles(): Array<[string, Buffer]> {
+    return [
+      [join(this.opts.dataDir, NFLOG_FILE), this.nflog.snapshot()],
+      [join(this.opts.dataDir, SILENCES_FILE), this.silences.snapshot()],
+    ];
   }
 
-  /** writeLocalState writes the state file atomically. */
+  /** writeLocalState writes the snapshot files atomically (synchronously: used on stop). */
   writeLocalState(): void {
     try {
-      const tmp = this.statePath() + '.tmp';
-      writeFileSync(tmp, this.fullState());
-      renameSync(tmp, this.statePath());
+      for (const [path, data] of this.localFiles()) {
+        writeFileSync(path + '.tmp', data);
+        renameSync(path + '.tmp', path);
+      }
     } catch (err) {
       this.opts.logger.error('failed to write alertmanager state', { err });
     }
   }
 
-  private loadLocalState(): void {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(this.statePath());
-    } catch {
+  /**
+   * writeLocalStateAsync writes the snapshot files off the event loop (the
+   * periodic write after a change must not stall request handling). One write
+   * at a time; a change meanwhile schedules the next. Should stop() have
+   * written the final state while this one was in flight, that final state is
+   * written again so an older snapshot cannot land last.
+   */
+  private async writeLocalStateAsync(): Promise<void> {
+    if (this.writing) {
+      this.rewrite = true;
       return;
     }
+    this.writing = true;
     try {
-      this.mergeState(buf);
+      for (const [path, data] of this.localFiles()) {
+        await writeFile(path + '.tmp-async', data);
+        await rename(path + '.tmp-async', path);
+      }
     } catch (err) {
-      this.opts.logger.warn('ignoring unreadable alertmanager state', { err });
+      this.opts.logger.error('failed to write alertmanager state', { err });
+    } finally {
+      this.writing = false;
+    }
+    if (this.stopped) this.writeLocalState();
+    else if (this.rewrite) {
+      this.rewrite = false;
+      this.stateChanged();
+    }
+  }
+
+  private loadLocalState(): void {
+    // Older versions of ours kept one JSON file; it is read once and replaced by the snapshot files.
+    const legacy = join(this.opts.dataDir, LEGACY_STATE_FILE);
+    if (existsSync(legacy)) {
+      try {
+        this.mergeState(readFileSync(legacy));
+        this.writeLocalState();
+        rmSync(legacy, { force: true });
+      } catch (err) {
+        this.opts.logger.warn('ignoring unreadable alertmanager state', { file: legacy, err });
+      }
+    }
+    for (const [file, load] of [
+      [NFLOG_FILE, (b: Buffer) => this.nflog.load(b)],
+      [SILENCES_FILE, (b: Buffer) => this.silences.load(b, true)],
+    ] as const) {
+      let buf: Buffer;
+      try {
+        buf = readFileSync(join(this.opts.dataDir, file));
+      } catch {
+        continue;
+      }
+      try {
+        load(buf);
+      } catch (err) {
+        this.opts.logger.warn('ignoring unreadable alertmanager state', { file, err });
+      }
     }
   }
 
   /** stop halts the dispatcher and writes the state. */
   stop(): void {
+    this.stopped = true;
     this.dispatcher?.stop();
     this.dispatcher = undefined;
     clearInterval(this.gcTimer);
