@@ -261,8 +261,7 @@ export function getAlertGroups(am: TenantAlertmanager, req: Request, res: Respon
       alerts.push(alertJson(a, st, am.receiversOf(a), mutedBy));
     }
     if (alerts.length === 0) continue;
-    const routeLabels: LabelSet = {};
-    for (const m of g.route.matchers) if (m.type === '=') routeLabels[m.name] = m.value;
+    const routeLabels = am.routeLabels(g);
     groups.push({
       sortKey: JSON.stringify(Object.entries(g.labels).sort()) + '\x00' + receiver,
       json: `{"alerts":[${alerts.join(',')}],"labels":${labelJson(g.labels)},"receiver":{"name":${JSON.stringify(receiver)}},"routeLabels":${labelJson(routeLabels)}}`,

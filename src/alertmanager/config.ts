@@ -25,6 +25,11 @@ export interface RouteOpts {
   repeatInterval: number;
   muteTimeIntervals: string[];
   activeTimeIntervals: string[];
+  /**
+   * labels are the route's `labels:` (0.35) merged over its parent's: values
+   * may be templates, rendered against a group's alerts when it is notified.
+   */
+  labels: LabelSet;
 }
 
 /** Route is a node of the routing tree. */
@@ -102,7 +107,7 @@ export interface AlertmanagerConfig {
 }
 
 const TOP_KEYS = ['global', 'route', 'inhibit_rules', 'receivers', 'templates', 'time_intervals', 'mute_time_intervals', 'tracing'];
-const ROUTE_KEYS = ['receiver', 'group_by', 'match', 'match_re', 'matchers', 'mute_time_intervals', 'active_time_intervals', 'continue', 'routes', 'group_wait', 'group_interval', 'repeat_interval'];
+const ROUTE_KEYS = ['receiver', 'group_by', 'match', 'match_re', 'matchers', 'mute_time_intervals', 'active_time_intervals', 'continue', 'routes', 'group_wait', 'group_interval', 'repeat_interval', 'labels'];
 const INHIBIT_KEYS = ['source_match', 'source_match_re', 'source_matchers', 'target_match', 'target_match_re', 'target_matchers', 'equal'];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -171,6 +176,7 @@ const DEFAULT_ROUTE_OPTS: RouteOpts = {
   repeatInterval: 4 * 3_600_000,
   muteTimeIntervals: [],
   activeTimeIntervals: [],
+  labels: {},
 };
 
 function buildRoute(raw: Record<string, unknown>, parent: Route | undefined, index: number): Route {
@@ -204,6 +210,17 @@ function buildRoute(raw: Record<string, unknown>, parent: Route | undefined, ind
   if (raw.repeat_interval !== undefined) {
     opts.repeatInterval = duration(raw.repeat_interval);
     if (opts.repeatInterval === 0) throw new ConfigError('repeat_interval cannot be zero');
+  }
+  if (raw.labels !== undefined && raw.labels !== null) {
+    if (!isObject(raw.labels)) throw new ConfigError('yaml: unmarshal errors:\n  cannot unmarshal labels into model.LabelSet');
+    // As dispatch.newRoute: the parent's labels, then the route's own, in a new set.
+    const merged: LabelSet = { ...inherited.labels };
+    for (const [k, v] of Object.entries(raw.labels)) {
+      // model.LabelName's YAML check (UTF-8 names: any non-empty valid text).
+      if (!validLabelName(k)) throw new ConfigError(`${JSON.stringify(k)} is not a valid label name`);
+      merged[k] = v === null ? '' : String(v);
+    }
+    opts.labels = merged;
   }
   if (Array.isArray(raw.mute_time_intervals)) opts.muteTimeIntervals = raw.mute_time_intervals.map(String);
   if (Array.isArray(raw.active_time_intervals)) opts.activeTimeIntervals = raw.active_time_intervals.map(String);

@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import type { Inhibitor } from './inhibit.js';
 import { notifyReason, type NotificationLog } from './nflog.js';
-import { notifyWithRetry, type Expander, type Integration, type NotifyContext } from './notifiers/notifier.js';
+import { buildTemplateData, KV, notifyWithRetry, type Expander, type Integration, type NotifyContext } from './notifiers/notifier.js';
 import type { Silences } from './silences.js';
 import { anyContains } from './timeinterval.js';
 import { labelSetString, type Alert, type LabelSet } from './types.js';
@@ -203,7 +203,8 @@ export class Dispatcher {
         if (d.inhibitor.inhibitedBy(a.labels, now) !== undefined) return false;
         return d.silences.mutedBy(a.labels, now).length === 0;
       });
-      if (kept.length > 0) ok = await this.notifyGroup(g, kept, now);
+      // As 0.35, route labels are rendered against every alert of the flush, before silences and inhibition drop any.
+      if (kept.length > 0) ok = await this.notifyGroup(g, kept, now, this.renderRouteLabels(g, snapshot.map(([, a]) => a), now));
     } else {
       ok = false;
     }
@@ -214,7 +215,27 @@ export class Dispatcher {
     });
   }
 
-  private async notifyGroup(g: AggrGroup, alerts: Array<[string, Alert]>, now: number): Promise<boolean> {
+  /** routeLabels renders a group's route labels against its alerts now (API v2's alert groups). */
+  routeLabels(g: AggrGroup, now = Date.now()): LabelSet {
+    return this.renderRouteLabels(g, [...g.alerts.values()], now);
+  }
+
+  /**
+   * renderRouteLabels renders the route's labels (templates) against alerts,
+   * as aggrGroup.renderRouteLabels: the data's reason is "unknown", a label
+   * that fails to render is logged and left out; no labels, nothing to do.
+   */
+  private renderRouteLabels(g: AggrGroup, alerts: Alert[], now: number): LabelSet {
+    const raw = g.route.opts.labels;
+    const render = this.deps.expand.routeLabels;
+    if (render === undefined || alerts.length === 0 || Object.keys(raw).length === 0) return {};
+    const data = buildTemplateData(g.route.opts.receiver, g.key, g.labels, sortAlerts([...alerts]), this.deps.externalURL, now);
+    data.RouteLabels = KV.from(raw);
+    data.routeLabelsRendered = false;
+    return render.call(this.deps.expand, data, (label, err) => this.deps.logger.error('failed to render route label', { label, value: raw[label], err }));
+  }
+
+  private async notifyGroup(g: AggrGroup, alerts: Array<[string, Alert]>, now: number, routeLabels: LabelSet): Promise<boolean> {
     const d = this.deps;
     const receiver = g.route.opts.receiver;
     const integrations = d.integrations.get(receiver) ?? [];
@@ -245,6 +266,7 @@ export class Dispatcher {
             reason,
             // As the dedup stage: a first notification starts an empty store, later ones carry the entry's.
             nflogStore: reason === 'first notification' ? {} : { ...(entry?.store ?? {}) },
+            routeLabels,
           };
           try {
             await notifyWithRetry(integ, ctx, sortAlerts(toSend.map(([, a]) => a)), { deadline: now + Math.max(g.route.opts.groupInterval, MIN_NOTIFY_TIMEOUT) });

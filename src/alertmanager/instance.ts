@@ -19,7 +19,7 @@ import type { Expander, Integration } from './notifiers/notifier.js';
 import type { UrlChecker } from './notifiers/registry.js';
 import { Silences } from './silences.js';
 import { decodeTenantState, encodeFullState } from './state.js';
-import { fingerprintHex, sameLabelSet, type Alert } from './types.js';
+import { fingerprintHex, sameLabelSet, type Alert, type LabelSet } from './types.js';
 
 /** InstanceOptions configure a tenant instance. */
 export interface InstanceOptions {
@@ -154,6 +154,11 @@ export class TenantAlertmanager {
   /** groups returns the dispatcher's aggregation groups. */
   groups(): ReturnType<Dispatcher['allGroups']> {
     return this.dispatcher?.allGroups() ?? [];
+  }
+
+  /** routeLabels are a group's route labels rendered against its alerts now. */
+  routeLabels(group: ReturnType<Dispatcher['allGroups']>[number]): LabelSet {
+    return this.dispatcher?.routeLabels(group) ?? {};
   }
 
   /** mutedBy names the time intervals muting a group's route now. */
