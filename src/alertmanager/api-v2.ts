@@ -157,6 +157,20 @@ interface PostableAlert {
 
 const LABEL_NAME_UTF8 = (s: string): boolean => s !== '';
 
+/** EMPTY_LABELS stands for absent annotations (never written to: the store copies what it keeps). */
+const EMPTY_LABELS: LabelSet = Object.freeze({}) as LabelSet;
+
+/** stringLabels copies a posted label map with string values (dropEmpty: empty and null values left out, as removeEmptyLabels). */
+function stringLabels(raw: Record<string, unknown>, dropEmpty: boolean): LabelSet {
+  const out: LabelSet = {};
+  for (const k in raw) {
+    const v = raw[k];
+    if (dropEmpty && (v === '' || v === null)) continue;
+    out[k] = typeof v === 'string' ? v : String(v);
+  }
+  return out;
+}
+
 /** postAlerts answers POST /api/v2/alerts. */
 export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, metrics: { received(n: number, invalid: number): void }): void {
   let body: unknown;
@@ -189,23 +203,28 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
   const valid: Alert[] = [];
   const errs: string[] = [];
   for (const raw of body as PostableAlert[]) {
-    const labels: LabelSet = {};
+    // The parsed objects are used as they are when every value is a non-empty string (the usual case: no copy,
+    // the store copies what it keeps); otherwise a copy drops empty values and makes the rest strings.
     const rawLabels = raw.labels as Record<string, unknown>;
+    let labels = rawLabels as LabelSet;
     let nLabels = 0;
     let badName: string | undefined;
     for (const k in rawLabels) {
       const v = rawLabels[k];
-      if (v === '' || v === null) continue;
-      labels[k] = typeof v === 'string' ? v : String(v);
+      if (typeof v !== 'string' || v === '') {
+        labels = stringLabels(rawLabels, true);
+        nLabels = Object.keys(labels).length;
+        break;
+      }
       nLabels++;
-      if (badName === undefined && !LABEL_NAME_UTF8(k)) badName = `invalid label set: invalid name "${k}"`;
     }
-    const annotations: LabelSet = {};
+    for (const k in labels) if (!LABEL_NAME_UTF8(k)) badName = `invalid label set: invalid name "${k}"`;
+    let annotations: LabelSet = EMPTY_LABELS;
     const rawAnnotations = raw.annotations;
-    if (typeof rawAnnotations === 'object' && rawAnnotations !== null) {
+    if (typeof rawAnnotations === 'object' && rawAnnotations !== null && !Array.isArray(rawAnnotations)) {
+      annotations = rawAnnotations as LabelSet;
       for (const k in rawAnnotations) {
-        const v = (rawAnnotations as Record<string, unknown>)[k];
-        annotations[k] = typeof v === 'string' ? v : String(v);
+        if (typeof (rawAnnotations as Record<string, unknown>)[k] !== 'string') annotations = stringLabels(rawAnnotations as Record<string, unknown>, false);
         if (!LABEL_NAME_UTF8(k)) badName = `invalid annotations: invalid name "${k}"`;
       }
     }

@@ -32,10 +32,16 @@ export interface RouteOpts {
   labels: LabelSet;
 }
 
+/** MATCH_CACHE_SIZE bounds the routing cache (emptied when full). */
+const MATCH_CACHE_SIZE = 4096;
+
 /** Route is a node of the routing tree. */
 export class Route {
   readonly routes: Route[] = [];
   private keyCache: string | undefined;
+  /** matchNames are the label names the tree's matchers read; matchCache maps their values to match's answer. */
+  private matchNames: string[] | undefined;
+  private matchCache: Map<string, Route[]> | undefined;
 
   constructor(
     readonly parent: Route | undefined,
@@ -68,6 +74,37 @@ export class Route {
     }
     if (all.length === 0) all.push(this);
     return all;
+  }
+
+  /**
+   * matchCached is match for the dispatcher's hot path: the tree's answer
+   * depends only on the values of the labels its matchers name, so it is
+   * remembered per combination of those values (a bounded cache; the arrays
+   * returned are shared and must not be changed).
+   */
+  matchCached(ls: LabelSet): Route[] {
+    if (this.matchNames === undefined) {
+      const names = new Set<string>();
+      this.walk((r) => {
+        for (const m of r.matchers) names.add(m.name);
+      });
+      this.matchNames = [...names].sort();
+      this.matchCache = new Map();
+    }
+    let key = '';
+    for (const n of this.matchNames) {
+      const v = ls[n];
+      // A missing label and each value keep distinct keys (length-prefixed).
+      key += v === undefined ? '-' : v.length + ':' + v;
+    }
+    const cache = this.matchCache as Map<string, Route[]>;
+    let routes = cache.get(key);
+    if (routes === undefined) {
+      routes = this.match(ls);
+      if (cache.size >= MATCH_CACHE_SIZE) cache.clear();
+      cache.set(key, routes);
+    }
+    return routes;
   }
 
   /** walk visits every route, depth first. */

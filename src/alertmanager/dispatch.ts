@@ -81,8 +81,9 @@ export class AggrGroup {
   }
 
   /** insert adds or replaces an alert; an old enough alert makes the first flush happen now. */
-  insert(fp: string, alert: Alert): void {
-    this.alerts.set(fp, alert);
+  insert(fp: string, alert: Alert, held = false): void {
+    // held: the group already holds this very object (a re-sent alert updated in place), nothing to store.
+    if (!held) this.alerts.set(fp, alert);
     if (this.hasFlushed || this.flushing) return;
     const now = Date.now();
     if (alert.startsAt + this.route.opts.groupWait < now && this.nextAt > now) this.schedule(0);
@@ -126,15 +127,15 @@ export class Dispatcher {
     const known = alert.groups as AggrGroup | AggrGroup[] | undefined;
     if (known instanceof AggrGroup) {
       if (!known.removed && known.alerts.get(fp) === alert) {
-        known.insert(fp, alert);
+        known.insert(fp, alert, true);
         return;
       }
     } else if (known !== undefined && known.every((g) => !g.removed && g.alerts.get(fp) === alert)) {
-      for (const g of known) g.insert(fp, alert);
+      for (const g of known) g.insert(fp, alert, true);
       return;
     }
     const groups: AggrGroup[] = [];
-    for (const route of this.deps.config.route.match(alert.labels)) {
+    for (const route of this.deps.config.route.matchCached(alert.labels)) {
       const key = lookupKey(fp, alert.labels, route);
       let g = this.groups.get(key);
       if (g === undefined || g.removed) {

@@ -125,7 +125,7 @@ export class TenantAlertmanager {
       const old = this.alerts.get(fp);
       if (old !== undefined) {
         const overlap = (alert.endsAt > old.startsAt && alert.endsAt < old.endsAt) || (alert.startsAt > old.startsAt && alert.startsAt < old.endsAt);
-        if (overlap) alert = mergeAlerts(old, alert);
+        if (overlap) alert = mergeAlerts(old, alert, true);
         // The known object takes the new values: the posted copy dies young (no old-generation garbage per re-send).
         updateInPlace(old, alert);
         alert = old;
@@ -327,10 +327,14 @@ function updateInPlace(dst: Alert, src: Alert): void {
   dst.version = (dst.version ?? 0) + 1;
 }
 
-/** mergeAlerts merges two versions of an alert as Alert.Merge. */
-export function mergeAlerts(a: Alert, o: Alert): Alert {
+/**
+ * mergeAlerts merges two versions of an alert as Alert.Merge. With ownsO the
+ * caller hands over o (a freshly posted copy) and, when o is the newer one,
+ * it is updated and returned instead of copied.
+ */
+export function mergeAlerts(a: Alert, o: Alert, ownsO = false): Alert {
   if (o.updatedAt < a.updatedAt) return mergeAlerts(o, a);
-  const res = { ...o };
+  const res = ownsO ? o : { ...o };
   if (a.startsAt < o.startsAt) res.startsAt = a.startsAt;
   const now = Date.now();
   const oResolved = o.endsAt !== 0 && o.endsAt <= now;

@@ -76,7 +76,14 @@ function putString(s: string, n: number): number {
  * as four 16-bit limbs, no BigInt per byte).
  */
 function fingerprintLimbs(labels: LabelSet): void {
-  const names = Object.keys(labels).sort();
+  const names = Object.keys(labels);
+  // Senders such as Prometheus post labels sorted: sort only when they are not.
+  for (let i = 1; i < names.length; i++) {
+    if ((names[i - 1] as string) > (names[i] as string)) {
+      names.sort();
+      break;
+    }
+  }
   let n = 0;
   for (const name of names) {
     n = putString(name, n);
