@@ -46,6 +46,9 @@ export interface AlertStatus {
 /** NFLOG_FILE and SILENCES_FILE are the tenant's local snapshot files, named as Mimir's. */
 const NFLOG_FILE = 'notifications';
 const SILENCES_FILE = 'silences';
+/** MIN_WRITE_DELAY_MS and MAX_WRITE_DELAY_MS bound the wait between a state change and the snapshot write. */
+const MIN_WRITE_DELAY_MS = 100;
+const MAX_WRITE_DELAY_MS = 60_000;
 /** LEGACY_STATE_FILE is the JSON state file of older versions of ours. */
 const LEGACY_STATE_FILE = 'state.json';
 
@@ -59,6 +62,8 @@ export class TenantAlertmanager {
   private inhibitor!: Inhibitor;
   private dispatcher: Dispatcher | undefined;
   private writeTimer: NodeJS.Timeout | undefined;
+  /** writeDelayMs is how long after a change the snapshot files are written (see localFiles). */
+  private writeDelayMs = MIN_WRITE_DELAY_MS;
   /** writing is set while an asynchronous snapshot write runs; rewrite asks for another after it. */
   private writing = false;
   private rewrite = false;
@@ -185,7 +190,7 @@ export class TenantAlertmanager {
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
       void this.writeLocalStateAsync();
-    }, 100);
+    }, this.writeDelayMs);
     this.writeTimer.unref();
   }
 
@@ -203,10 +208,15 @@ export class TenantAlertmanager {
 
   /** localFiles are the snapshot files in the tenant's directory, named as Mimir's, with their contents now. */
   private localFiles(): Array<[string, Buffer]> {
-    return [
+    const start = performance.now();
+    const files: Array<[string, Buffer]> = [
       [join(this.opts.dataDir, NFLOG_FILE), this.nflog.snapshot()],
       [join(this.opts.dataDir, SILENCES_FILE), this.silences.snapshot()],
     ];
+    // Encoding is on the event loop and grows with the state: the next write waits 50 times as long as this
+    // one's encoding took (at least 100 ms), so snapshots never take more than about 2% of the loop.
+    this.writeDelayMs = Math.max(MIN_WRITE_DELAY_MS, Math.min(MAX_WRITE_DELAY_MS, 50 * (performance.now() - start)));
+    return files;
   }
 
   /** writeLocalState writes the snapshot files atomically (synchronously: used on stop). */
