@@ -98,7 +98,7 @@ function records(buf: Uint8Array): Uint8Array[] {
 
 /** encodeNflog writes notification log entries as nflog's MarshalBinary (MeshEntry records). */
 export function encodeNflog(entries: readonly NflogRecord[]): Buffer {
-  const w = new ProtoWriter(256 * entries.length + 64);
+  const w = new ProtoWriter(Math.min(256 * entries.length + 64, 1 << 20));
   for (const [key, e] of entries) {
     const cut = key.lastIndexOf('\x00');
     const groupKey = key.slice(0, cut);
@@ -217,7 +217,7 @@ function writeMatcher(w: ProtoWriter, field: number, m: Matcher): void {
  * in matchers too; a silence expires from the state retentionMs after it ends.
  */
 export function encodeSilences(silences: readonly Silence[], retentionMs: number): Buffer {
-  const w = new ProtoWriter(256 * silences.length + 64);
+  const w = new ProtoWriter(Math.min(256 * silences.length + 64, 1 << 20));
   for (const s of silences) {
     const mesh = new ProtoWriter(256);
     mesh.message(1, (m) => {
