@@ -157,6 +157,20 @@ interface PostableAlert {
 
 const LABEL_NAME_UTF8 = (s: string): boolean => s !== '';
 
+/** EMPTY_LABELS stands for absent annotations (never written to: the store copies what it keeps). */
+const EMPTY_LABELS: LabelSet = Object.freeze({}) as LabelSet;
+
+/** stringLabels copies a posted label map with string values (dropEmpty: empty and null values left out, as removeEmptyLabels). */
+function stringLabels(raw: Record<string, unknown>, dropEmpty: boolean): LabelSet {
+  const out: LabelSet = {};
+  for (const k in raw) {
+    const v = raw[k];
+    if (dropEmpty && (v === '' || v === null)) continue;
+    out[k] = typeof v === 'string' ? v : String(v);
+  }
+  return out;
+}
+
 /** postAlerts answers POST /api/v2/alerts. */
 export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, metrics: { received(n: number, invalid: number): void }): void {
   let body: unknown;
@@ -189,10 +203,31 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
   const valid: Alert[] = [];
   const errs: string[] = [];
   for (const raw of body as PostableAlert[]) {
-    const labels: LabelSet = {};
-    for (const [k, v] of Object.entries(raw.labels as Record<string, unknown>)) if (v !== '' && v !== null) labels[k] = String(v);
-    const annotations: LabelSet = {};
-    if (typeof raw.annotations === 'object' && raw.annotations !== null) for (const [k, v] of Object.entries(raw.annotations)) annotations[k] = String(v);
+    // The parsed objects are used as they are when every value is a non-empty string (the usual case: no copy,
+    // the store copies what it keeps); otherwise a copy drops empty values and makes the rest strings.
+    const rawLabels = raw.labels as Record<string, unknown>;
+    let labels = rawLabels as LabelSet;
+    let nLabels = 0;
+    let badName: string | undefined;
+    for (const k in rawLabels) {
+      const v = rawLabels[k];
+      if (typeof v !== 'string' || v === '') {
+        labels = stringLabels(rawLabels, true);
+        nLabels = Object.keys(labels).length;
+        break;
+      }
+      nLabels++;
+    }
+    for (const k in labels) if (!LABEL_NAME_UTF8(k)) badName = `invalid label set: invalid name "${k}"`;
+    let annotations: LabelSet = EMPTY_LABELS;
+    const rawAnnotations = raw.annotations;
+    if (typeof rawAnnotations === 'object' && rawAnnotations !== null && !Array.isArray(rawAnnotations)) {
+      annotations = rawAnnotations as LabelSet;
+      for (const k in rawAnnotations) {
+        if (typeof (rawAnnotations as Record<string, unknown>)[k] !== 'string') annotations = stringLabels(rawAnnotations as Record<string, unknown>, false);
+        if (!LABEL_NAME_UTF8(k)) badName = `invalid annotations: invalid name "${k}"`;
+      }
+    }
     let startsAt = raw.startsAt ? parseGoTime(String(raw.startsAt)) : 0;
     let endsAt = raw.endsAt ? parseGoTime(String(raw.endsAt)) : 0;
     if (startsAt <= -62135596800000) startsAt = 0;
@@ -205,11 +240,8 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
     }
     let err: string | undefined;
     if (endsAt < startsAt) err = 'start time must be before end time';
-    else if (Object.keys(labels).length === 0) err = 'at least one label pair required';
-    else {
-      for (const k of Object.keys(labels)) if (!LABEL_NAME_UTF8(k)) err = `invalid label set: invalid name "${k}"`;
-      for (const k of Object.keys(annotations)) if (!LABEL_NAME_UTF8(k)) err = `invalid annotations: invalid name "${k}"`;
-    }
+    else if (nLabels === 0) err = 'at least one label pair required';
+    else err = badName;
     if (err !== undefined) {
       errs.push(err);
       continue;
@@ -248,8 +280,7 @@ export function getAlertGroups(am: TenantAlertmanager, req: Request, res: Respon
       alerts.push(alertJson(a, st, am.receiversOf(a), mutedBy));
     }
     if (alerts.length === 0) continue;
-    const routeLabels: LabelSet = {};
-    for (const m of g.route.matchers) if (m.type === '=') routeLabels[m.name] = m.value;
+    const routeLabels = am.routeLabels(g);
     groups.push({
       sortKey: JSON.stringify(Object.entries(g.labels).sort()) + '\x00' + receiver,
       json: `{"alerts":[${alerts.join(',')}],"labels":${labelJson(g.labels)},"receiver":{"name":${JSON.stringify(receiver)}},"routeLabels":${labelJson(routeLabels)}}`,

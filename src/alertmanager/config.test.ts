@@ -53,3 +53,21 @@ test('config errors carry Alertmanager texts', async (t) => {
   bad('route: {receiver: a}\nreceivers: [{name: a}]\ntime_intervals: [{name: t, time_intervals: [{weekdays: [funday]}]}]', 'funday is not a valid weekday');
   bad('route: {receiver: a}\nreceivers: [{name: a}]\ntime_intervals: [{name: t, time_intervals: [{times: [{start_time: "10:00", end_time: "09:00"}]}]}]', 'start time cannot be equal or greater than end time');
 });
+
+test('the routing cache answers as match for every combination of the labels the tree reads', async (t) => {
+  const cfg = loadConfig(CFG);
+  const values = [undefined, 'db', 'web', 'ops', 'critical', 'd'];
+  let n = 0;
+  for (const team of values) {
+    for (const severity of values) {
+      const ls: Record<string, string> = { alertname: `a${n++}` };
+      if (team !== undefined) ls['team'] = team;
+      if (severity !== undefined) ls['severity'] = severity;
+      const want = cfg.route.match(ls).map((r) => r.id());
+      t.same(cfg.route.matchCached(ls).map((r) => r.id()), want, JSON.stringify(ls));
+      t.same(cfg.route.matchCached({ ...ls, other: 'x' }).map((r) => r.id()), want, 'labels no matcher reads do not change the answer');
+    }
+  }
+  // A label absent and a label with a value spelt like the absent marker stay apart.
+  t.same(cfg.route.matchCached({ team: '-' }).map((r) => r.opts.receiver), ['default']);
+});

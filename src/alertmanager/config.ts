@@ -25,12 +25,23 @@ export interface RouteOpts {
   repeatInterval: number;
   muteTimeIntervals: string[];
   activeTimeIntervals: string[];
+  /**
+   * labels are the route's `labels:` (0.35) merged over its parent's: values
+   * may be templates, rendered against a group's alerts when it is notified.
+   */
+  labels: LabelSet;
 }
+
+/** MATCH_CACHE_SIZE bounds the routing cache (emptied when full). */
+const MATCH_CACHE_SIZE = 4096;
 
 /** Route is a node of the routing tree. */
 export class Route {
   readonly routes: Route[] = [];
   private keyCache: string | undefined;
+  /** matchNames are the label names the tree's matchers read; matchCache maps their values to match's answer. */
+  private matchNames: string[] | undefined;
+  private matchCache: Map<string, Route[]> | undefined;
 
   constructor(
     readonly parent: Route | undefined,
@@ -63,6 +74,37 @@ export class Route {
     }
     if (all.length === 0) all.push(this);
     return all;
+  }
+
+  /**
+   * matchCached is match for the dispatcher's hot path: the tree's answer
+   * depends only on the values of the labels its matchers name, so it is
+   * remembered per combination of those values (a bounded cache; the arrays
+   * returned are shared and must not be changed).
+   */
+  matchCached(ls: LabelSet): Route[] {
+    if (this.matchNames === undefined) {
+      const names = new Set<string>();
+      this.walk((r) => {
+        for (const m of r.matchers) names.add(m.name);
+      });
+      this.matchNames = [...names].sort();
+      this.matchCache = new Map();
+    }
+    let key = '';
+    for (const n of this.matchNames) {
+      const v = ls[n];
+      // A missing label and each value keep distinct keys (length-prefixed).
+      key += v === undefined ? '-' : v.length + ':' + v;
+    }
+    const cache = this.matchCache as Map<string, Route[]>;
+    let routes = cache.get(key);
+    if (routes === undefined) {
+      routes = this.match(ls);
+      if (cache.size >= MATCH_CACHE_SIZE) cache.clear();
+      cache.set(key, routes);
+    }
+    return routes;
   }
 
   /** walk visits every route, depth first. */
@@ -102,7 +144,7 @@ export interface AlertmanagerConfig {
 }
 
 const TOP_KEYS = ['global', 'route', 'inhibit_rules', 'receivers', 'templates', 'time_intervals', 'mute_time_intervals', 'tracing'];
-const ROUTE_KEYS = ['receiver', 'group_by', 'match', 'match_re', 'matchers', 'mute_time_intervals', 'active_time_intervals', 'continue', 'routes', 'group_wait', 'group_interval', 'repeat_interval'];
+const ROUTE_KEYS = ['receiver', 'group_by', 'match', 'match_re', 'matchers', 'mute_time_intervals', 'active_time_intervals', 'continue', 'routes', 'group_wait', 'group_interval', 'repeat_interval', 'labels'];
 const INHIBIT_KEYS = ['source_match', 'source_match_re', 'source_matchers', 'target_match', 'target_match_re', 'target_matchers', 'equal'];
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -171,6 +213,7 @@ const DEFAULT_ROUTE_OPTS: RouteOpts = {
   repeatInterval: 4 * 3_600_000,
   muteTimeIntervals: [],
   activeTimeIntervals: [],
+  labels: {},
 };
 
 function buildRoute(raw: Record<string, unknown>, parent: Route | undefined, index: number): Route {
@@ -204,6 +247,17 @@ function buildRoute(raw: Record<string, unknown>, parent: Route | undefined, ind
   if (raw.repeat_interval !== undefined) {
     opts.repeatInterval = duration(raw.repeat_interval);
     if (opts.repeatInterval === 0) throw new ConfigError('repeat_interval cannot be zero');
+  }
+  if (raw.labels !== undefined && raw.labels !== null) {
+    if (!isObject(raw.labels)) throw new ConfigError('yaml: unmarshal errors:\n  cannot unmarshal labels into model.LabelSet');
+    // As dispatch.newRoute: the parent's labels, then the route's own, in a new set.
+    const merged: LabelSet = { ...inherited.labels };
+    for (const [k, v] of Object.entries(raw.labels)) {
+      // model.LabelName's YAML check (UTF-8 names: any non-empty valid text).
+      if (!validLabelName(k)) throw new ConfigError(`${JSON.stringify(k)} is not a valid label name`);
+      merged[k] = v === null ? '' : String(v);
+    }
+    opts.labels = merged;
   }
   if (Array.isArray(raw.mute_time_intervals)) opts.muteTimeIntervals = raw.mute_time_intervals.map(String);
   if (Array.isArray(raw.active_time_intervals)) opts.activeTimeIntervals = raw.active_time_intervals.map(String);

@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import type { Inhibitor } from './inhibit.js';
 import { notifyReason, type NotificationLog } from './nflog.js';
-import { notifyWithRetry, type Expander, type Integration, type NotifyContext } from './notifiers/notifier.js';
+import { buildTemplateData, KV, notifyWithRetry, type Expander, type Integration, type NotifyContext } from './notifiers/notifier.js';
 import type { Silences } from './silences.js';
 import { anyContains } from './timeinterval.js';
 import { labelSetString, type Alert, type LabelSet } from './types.js';
@@ -55,6 +55,8 @@ export class AggrGroup {
     readonly route: Route,
     readonly labels: LabelSet,
     private readonly dispatcher: Dispatcher,
+    /** lookupKey is the dispatcher's map key for the group (see lookupKey()). */
+    readonly lookupKey: string,
   ) {
     this.key = `${route.key()}:${labelSetString(labels)}`;
     this.schedule(route.opts.groupWait);
@@ -79,9 +81,12 @@ export class AggrGroup {
   }
 
   /** insert adds or replaces an alert; an old enough alert makes the first flush happen now. */
-  insert(fp: string, alert: Alert): void {
-    this.alerts.set(fp, alert);
-    if (!this.hasFlushed && !this.flushing && alert.startsAt + this.route.opts.groupWait < Date.now() && this.nextAt > Date.now()) this.schedule(0);
+  insert(fp: string, alert: Alert, held = false): void {
+    // held: the group already holds this very object (a re-sent alert updated in place), nothing to store.
+    if (!held) this.alerts.set(fp, alert);
+    if (this.hasFlushed || this.flushing) return;
+    const now = Date.now();
+    if (alert.startsAt + this.route.opts.groupWait < now && this.nextAt > now) this.schedule(0);
   }
 
   private async tick(): Promise<void> {
@@ -122,20 +127,19 @@ export class Dispatcher {
     const known = alert.groups as AggrGroup | AggrGroup[] | undefined;
     if (known instanceof AggrGroup) {
       if (!known.removed && known.alerts.get(fp) === alert) {
-        known.insert(fp, alert);
+        known.insert(fp, alert, true);
         return;
       }
     } else if (known !== undefined && known.every((g) => !g.removed && g.alerts.get(fp) === alert)) {
-      for (const g of known) g.insert(fp, alert);
+      for (const g of known) g.insert(fp, alert, true);
       return;
     }
     const groups: AggrGroup[] = [];
-    for (const route of this.deps.config.route.match(alert.labels)) {
-      const labels = groupLabels(alert.labels, route);
-      const key = `${route.key()}:${labelSetString(labels)}`;
+    for (const route of this.deps.config.route.matchCached(alert.labels)) {
+      const key = lookupKey(fp, alert.labels, route);
       let g = this.groups.get(key);
       if (g === undefined || g.removed) {
-        g = new AggrGroup(route, labels, this);
+        g = new AggrGroup(route, groupLabels(alert.labels, route), this, key);
         this.groups.set(key, g);
       }
       g.insert(fp, alert);
@@ -156,7 +160,7 @@ export class Dispatcher {
   /** removeGroup forgets an emptied group. */
   removeGroup(g: AggrGroup): void {
     g.removed = true;
-    if (this.groups.get(g.key) === g) this.groups.delete(g.key);
+    if (this.groups.get(g.lookupKey) === g) this.groups.delete(g.lookupKey);
   }
 
   /** allGroups lists the live groups. */
@@ -200,7 +204,8 @@ export class Dispatcher {
         if (d.inhibitor.inhibitedBy(a.labels, now) !== undefined) return false;
         return d.silences.mutedBy(a.labels, now).length === 0;
       });
-      if (kept.length > 0) ok = await this.notifyGroup(g, kept, now);
+      // As 0.35, route labels are rendered against every alert of the flush, before silences and inhibition drop any.
+      if (kept.length > 0) ok = await this.notifyGroup(g, kept, now, this.renderRouteLabels(g, snapshot.map(([, a]) => a), now));
     } else {
       ok = false;
     }
@@ -211,7 +216,27 @@ export class Dispatcher {
     });
   }
 
-  private async notifyGroup(g: AggrGroup, alerts: Array<[string, Alert]>, now: number): Promise<boolean> {
+  /** routeLabels renders a group's route labels against its alerts now (API v2's alert groups). */
+  routeLabels(g: AggrGroup, now = Date.now()): LabelSet {
+    return this.renderRouteLabels(g, [...g.alerts.values()], now);
+  }
+
+  /**
+   * renderRouteLabels renders the route's labels (templates) against alerts,
+   * as aggrGroup.renderRouteLabels: the data's reason is "unknown", a label
+   * that fails to render is logged and left out; no labels, nothing to do.
+   */
+  private renderRouteLabels(g: AggrGroup, alerts: Alert[], now: number): LabelSet {
+    const raw = g.route.opts.labels;
+    const render = this.deps.expand.routeLabels;
+    if (render === undefined || alerts.length === 0 || Object.keys(raw).length === 0) return {};
+    const data = buildTemplateData(g.route.opts.receiver, g.key, g.labels, sortAlerts([...alerts]), this.deps.externalURL, now);
+    data.RouteLabels = KV.from(raw);
+    data.routeLabelsRendered = false;
+    return render.call(this.deps.expand, data, (label, err) => this.deps.logger.error('failed to render route label', { label, value: raw[label], err }));
+  }
+
+  private async notifyGroup(g: AggrGroup, alerts: Array<[string, Alert]>, now: number, routeLabels: LabelSet): Promise<boolean> {
     const d = this.deps;
     const receiver = g.route.opts.receiver;
     const integrations = d.integrations.get(receiver) ?? [];
@@ -242,6 +267,7 @@ export class Dispatcher {
             reason,
             // As the dedup stage: a first notification starts an empty store, later ones carry the entry's.
             nflogStore: reason === 'first notification' ? {} : { ...(entry?.store ?? {}) },
+            routeLabels,
           };
           try {
             await notifyWithRetry(integ, ctx, sortAlerts(toSend.map(([, a]) => a)), { deadline: now + Math.max(g.route.opts.groupInterval, MIN_NOTIFY_TIMEOUT) });
@@ -261,6 +287,24 @@ export class Dispatcher {
     );
     return results.every((r) => r);
   }
+}
+
+/**
+ * lookupKey keys an alert's group on a route in the dispatcher's map without
+ * rendering the group's label set (the group key proper, `route:{labels}`, is
+ * made once per group): the route's key, then either the alert's fingerprint
+ * (`group_by: ['...']`, whose group labels are the alert's) or the group_by
+ * values in order, each prefixed by its length (a missing label reads as
+ * empty, a value the API never keeps).
+ */
+function lookupKey(fp: string, ls: LabelSet, route: Route): string {
+  if (route.opts.groupByAll) return route.key() + '\x00' + fp;
+  let k = route.key() + '\x01';
+  for (const n of route.opts.groupBy) {
+    const v = ls[n] ?? '';
+    k += v.length + ':' + v;
+  }
+  return k;
 }
 
 /** groupLabels picks the labels an alert is grouped by on a route. */

@@ -16,6 +16,12 @@ export class AlertmanagerApi {
 
   private tenant(fn: (am: TenantAlertmanager, req: Request, res: Response) => void): Handler {
     return async (req, res) => {
+      // A running instance answers inside the request's callback (no await: the response is written corked by uWS itself).
+      const running = this.manager.runningInstance(req.tenant);
+      if (running !== undefined) {
+        fn(running, req, res);
+        return;
+      }
       const am = await this.manager.instanceFor(req.tenant);
       if (am === undefined) {
         res.text(404, 'the Alertmanager is not configured\n');

@@ -2,10 +2,12 @@
 // Alertmanager's in-memory provider does), silences, notification log,
 // inhibitor and dispatcher, built from the tenant's configuration and
 // rebuilt when it changes. State (silences and notification log) is written
-// to the local data directory shortly after each change and kept in the
-// bucket by the multi-tenant manager.
+// to the local data directory shortly after each change (the `notifications`
+// and `silences` snapshot files, as Mimir's) and kept in the bucket by the
+// multi-tenant manager (FullStateDesc, see state.ts).
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { AlertmanagerConfig } from './config.js';
@@ -16,7 +18,8 @@ import { integrationFor } from './notifiers/index.js';
 import type { Expander, Integration } from './notifiers/notifier.js';
 import type { UrlChecker } from './notifiers/registry.js';
 import { Silences } from './silences.js';
-import { fingerprintHex, sameLabelSet, type Alert } from './types.js';
+import { decodeTenantState, encodeFullState } from './state.js';
+import { fingerprintHex, sameLabelSet, type Alert, type LabelSet } from './types.js';
 
 /** InstanceOptions configure a tenant instance. */
 export interface InstanceOptions {
@@ -40,7 +43,14 @@ export interface AlertStatus {
   inhibitedBy: string[];
 }
 
-const STATE_VERSION = 1;
+/** NFLOG_FILE and SILENCES_FILE are the tenant's local snapshot files, named as Mimir's. */
+const NFLOG_FILE = 'notifications';
+const SILENCES_FILE = 'silences';
+/** MIN_WRITE_DELAY_MS and MAX_WRITE_DELAY_MS bound the wait between a state change and the snapshot write. */
+const MIN_WRITE_DELAY_MS = 100;
+const MAX_WRITE_DELAY_MS = 60_000;
+/** LEGACY_STATE_FILE is the JSON state file of older versions of ours. */
+const LEGACY_STATE_FILE = 'state.json';
 
 /** TenantAlertmanager is one tenant's Alertmanager. */
 export class TenantAlertmanager {
@@ -52,6 +62,12 @@ export class TenantAlertmanager {
   private inhibitor!: Inhibitor;
   private dispatcher: Dispatcher | undefined;
   private writeTimer: NodeJS.Timeout | undefined;
+  /** writeDelayMs is how long after a change the snapshot files are written (see localFiles). */
+  private writeDelayMs = MIN_WRITE_DELAY_MS;
+  /** writing is set while an asynchronous snapshot write runs; rewrite asks for another after it. */
+  private writing = false;
+  private rewrite = false;
+  private stopped = false;
   private gcTimer: NodeJS.Timeout;
   /** stateVersion changes whenever silences or the notification log change (the bucket sync reads it). */
   stateVersion = 0;
@@ -114,7 +130,7 @@ export class TenantAlertmanager {
       const old = this.alerts.get(fp);
       if (old !== undefined) {
         const overlap = (alert.endsAt > old.startsAt && alert.endsAt < old.endsAt) || (alert.startsAt > old.startsAt && alert.startsAt < old.endsAt);
-        if (overlap) alert = mergeAlerts(old, alert);
+        if (overlap) alert = mergeAlerts(old, alert, true);
         // The known object takes the new values: the posted copy dies young (no old-generation garbage per re-send).
         updateInPlace(old, alert);
         alert = old;
@@ -145,6 +161,11 @@ export class TenantAlertmanager {
     return this.dispatcher?.allGroups() ?? [];
   }
 
+  /** routeLabels are a group's route labels rendered against its alerts now. */
+  routeLabels(group: ReturnType<Dispatcher['allGroups']>[number]): LabelSet {
+    return this.dispatcher?.routeLabels(group) ?? {};
+  }
+
   /** mutedBy names the time intervals muting a group's route now. */
   mutedBy(group: ReturnType<Dispatcher['allGroups']>[number], now: number): string[] {
     return this.dispatcher?.mutedByTimeIntervals(group.route, now) ?? [];
@@ -168,55 +189,111 @@ export class TenantAlertmanager {
     if (this.writeTimer !== undefined) return;
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
-      this.writeLocalState();
-    }, 100);
+      void this.writeLocalStateAsync();
+    }, this.writeDelayMs);
     this.writeTimer.unref();
   }
 
-  /** fullState serialises silences and the notification log. */
+  /** fullState serialises silences and the notification log as Mimir's FullStateDesc (see state.ts). */
   fullState(): Buffer {
-    return Buffer.from(JSON.stringify({ version: STATE_VERSION, silences: this.silences.snapshot(), nflog: this.nflog.snapshot() }));
+    return encodeFullState(this.opts.tenant, this.nflog.snapshot(), this.silences.snapshot());
   }
 
-  /** mergeState merges a persisted state (from the bucket) into this one. */
+  /** mergeState merges a persisted state (from the bucket: FullStateDesc, or the JSON of older versions) into this one. */
   mergeState(buf: Buffer): void {
-    const st = JSON.parse(buf.toString('utf8')) as { version: number; silences: string; nflog: string };
-    if (st.version !== STATE_VERSION) return;
-    this.silences.load(st.silences, true);
-    this.nflog.load(st.nflog);
+    const st = decodeTenantState(buf, this.opts.tenant);
+    this.silences.loadList(st.silences, true);
+    this.nflog.loadRecords(st.nflog);
   }
 
-  private statePath(): string {
-    return join(this.opts.dataDir, 'state.json');
+  /** localFiles are the snapshot files in the tenant's directory, named as Mimir's, with their contents now. */
+  private localFiles(): Array<[string, Buffer]> {
+    const start = performance.now();
+    const files: Array<[string, Buffer]> = [
+      [join(this.opts.dataDir, NFLOG_FILE), this.nflog.snapshot()],
+      [join(this.opts.dataDir, SILENCES_FILE), this.silences.snapshot()],
+    ];
+    // Encoding is on the event loop and grows with the state: the next write waits 50 times as long as this
+    // one's encoding took (at least 100 ms), so snapshots never take more than about 2% of the loop.
+    this.writeDelayMs = Math.max(MIN_WRITE_DELAY_MS, Math.min(MAX_WRITE_DELAY_MS, 50 * (performance.now() - start)));
+    return files;
   }
 
-  /** writeLocalState writes the state file atomically. */
+  /** writeLocalState writes the snapshot files atomically (synchronously: used on stop). */
   writeLocalState(): void {
     try {
-      const tmp = this.statePath() + '.tmp';
-      writeFileSync(tmp, this.fullState());
-      renameSync(tmp, this.statePath());
+      for (const [path, data] of this.localFiles()) {
+        writeFileSync(path + '.tmp', data);
+        renameSync(path + '.tmp', path);
+      }
     } catch (err) {
       this.opts.logger.error('failed to write alertmanager state', { err });
     }
   }
 
-  private loadLocalState(): void {
-    let buf: Buffer;
-    try {
-      buf = readFileSync(this.statePath());
-    } catch {
+  /**
+   * writeLocalStateAsync writes the snapshot files off the event loop (the
+   * periodic write after a change must not stall request handling). One write
+   * at a time; a change meanwhile schedules the next. Should stop() have
+   * written the final state while this one was in flight, that final state is
+   * written again so an older snapshot cannot land last.
+   */
+  private async writeLocalStateAsync(): Promise<void> {
+    if (this.writing) {
+      this.rewrite = true;
       return;
     }
+    this.writing = true;
     try {
-      this.mergeState(buf);
+      for (const [path, data] of this.localFiles()) {
+        await writeFile(path + '.tmp-async', data);
+        await rename(path + '.tmp-async', path);
+      }
     } catch (err) {
-      this.opts.logger.warn('ignoring unreadable alertmanager state', { err });
+      this.opts.logger.error('failed to write alertmanager state', { err });
+    } finally {
+      this.writing = false;
+    }
+    if (this.stopped) this.writeLocalState();
+    else if (this.rewrite) {
+      this.rewrite = false;
+      this.stateChanged();
+    }
+  }
+
+  private loadLocalState(): void {
+    // Older versions of ours kept one JSON file; it is read once and replaced by the snapshot files.
+    const legacy = join(this.opts.dataDir, LEGACY_STATE_FILE);
+    if (existsSync(legacy)) {
+      try {
+        this.mergeState(readFileSync(legacy));
+        this.writeLocalState();
+        rmSync(legacy, { force: true });
+      } catch (err) {
+        this.opts.logger.warn('ignoring unreadable alertmanager state', { file: legacy, err });
+      }
+    }
+    for (const [file, load] of [
+      [NFLOG_FILE, (b: Buffer) => this.nflog.load(b)],
+      [SILENCES_FILE, (b: Buffer) => this.silences.load(b, true)],
+    ] as const) {
+      let buf: Buffer;
+      try {
+        buf = readFileSync(join(this.opts.dataDir, file));
+      } catch {
+        continue;
+      }
+      try {
+        load(buf);
+      } catch (err) {
+        this.opts.logger.warn('ignoring unreadable alertmanager state', { file, err });
+      }
     }
   }
 
   /** stop halts the dispatcher and writes the state. */
   stop(): void {
+    this.stopped = true;
     this.dispatcher?.stop();
     this.dispatcher = undefined;
     clearInterval(this.gcTimer);
@@ -260,10 +337,14 @@ function updateInPlace(dst: Alert, src: Alert): void {
   dst.version = (dst.version ?? 0) + 1;
 }
 
-/** mergeAlerts merges two versions of an alert as Alert.Merge. */
-export function mergeAlerts(a: Alert, o: Alert): Alert {
+/**
+ * mergeAlerts merges two versions of an alert as Alert.Merge. With ownsO the
+ * caller hands over o (a freshly posted copy) and, when o is the newer one,
+ * it is updated and returned instead of copied.
+ */
+export function mergeAlerts(a: Alert, o: Alert, ownsO = false): Alert {
   if (o.updatedAt < a.updatedAt) return mergeAlerts(o, a);
-  const res = { ...o };
+  const res = ownsO ? o : { ...o };
   if (a.startsAt < o.startsAt) res.startsAt = a.startsAt;
   const now = Date.now();
   const oResolved = o.endsAt !== 0 && o.endsAt <= now;

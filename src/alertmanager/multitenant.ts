@@ -185,6 +185,11 @@ export class MultitenantAlertmanager {
     this.instances.delete(user);
   }
 
+  /** runningInstance returns a tenant's running instance, or undefined. */
+  runningInstance(user: string): TenantAlertmanager | undefined {
+    return this.instances.get(user)?.am;
+  }
+
   /** instanceFor returns a tenant's instance, starting one with the fallback configuration if it has none. */
   async instanceFor(user: string): Promise<TenantAlertmanager | undefined> {
     const cur = this.instances.get(user);

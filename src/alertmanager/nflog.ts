@@ -4,6 +4,8 @@
 // sent only when something changed or the repeat interval passed, and it is
 // persisted so a restart does not send the same notification twice.
 
+import { decodeNflog, encodeNflog, type NflogRecord } from './state.js';
+
 /** NflogEntry is the last notification of one group to one integration. */
 export interface NflogEntry {
   firing: string[];
@@ -59,14 +61,24 @@ export class NotificationLog {
     return this.entries.size;
   }
 
-  /** snapshot serialises the log. */
-  snapshot(): string {
-    return JSON.stringify([...this.entries]);
+  /** records lists the entries with their keys. */
+  records(): NflogRecord[] {
+    return [...this.entries];
+  }
+
+  /** snapshot serialises the log as nflog's MarshalBinary (MeshEntry records, see state.ts). */
+  snapshot(): Buffer {
+    return encodeNflog(this.records());
   }
 
   /** load merges a snapshot (the newer entry wins). */
-  load(text: string): void {
-    for (const [k, e] of JSON.parse(text) as Array<[string, NflogEntry]>) {
+  load(data: Uint8Array): void {
+    this.loadRecords(decodeNflog(data));
+  }
+
+  /** loadRecords merges decoded entries (the newer entry wins). */
+  loadRecords(list: readonly NflogRecord[]): void {
+    for (const [k, e] of list) {
       const prev = this.entries.get(k);
       if (prev === undefined || prev.timestamp < e.timestamp) this.entries.set(k, e);
     }

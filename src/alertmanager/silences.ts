@@ -1,10 +1,12 @@
 // silences.ts keeps one tenant's silences as Alertmanager 0.35's silence
 // package: validation, in-place update when the history allows it (else the
 // old silence is expired and a new ID created), expiry, queries by state and
-// the mute check. The state is snapshotted as JSON (local file and bucket).
+// the mute check. The state is snapshotted as Alertmanager's silencepb
+// records (local file and bucket, see state.ts).
 
 import { randomUUID } from 'node:crypto';
-import { fromApiMatcher, matchesAll, matcherString, toApiMatcher, type ApiMatcher, type Matcher } from './matchers.js';
+import { matchesAll, matcherString, type Matcher } from './matchers.js';
+import { decodeSilences, encodeSilences } from './state.js';
 import type { LabelSet } from './types.js';
 
 /** SilenceState is a silence's state at a time. */
@@ -62,17 +64,6 @@ export function validateSilence(s: Silence): void {
 
 function sameMatchers(a: Matcher[], b: Matcher[]): boolean {
   return a.length === b.length && a.every((m, i) => matcherString(m) === matcherString(b[i] as Matcher));
-}
-
-/** SilenceSnapshot is the persisted form of one silence. */
-interface SilenceSnapshot {
-  id: string;
-  matchers: ApiMatcher[];
-  startsAt: number;
-  endsAt: number;
-  updatedAt: number;
-  createdBy: string;
-  comment: string;
 }
 
 /** Silences is one tenant's silence store. */
@@ -185,28 +176,23 @@ export class Silences {
     return n;
   }
 
-  /** snapshot serialises the state. */
-  snapshot(): string {
-    const out: SilenceSnapshot[] = this.all().map((s) => ({
-      id: s.id,
-      matchers: s.matchers.map(toApiMatcher),
-      startsAt: s.startsAt,
-      endsAt: s.endsAt,
-      updatedAt: s.updatedAt,
-      createdBy: s.createdBy,
-      comment: s.comment,
-    }));
-    return JSON.stringify(out);
+  /** snapshot serialises the silences as Alertmanager's MarshalBinary (MeshSilence records, see state.ts). */
+  snapshot(): Buffer {
+    return encodeSilences(this.all(), this.opts.retentionMs);
   }
 
-  /** load replaces the state from a snapshot (a newer updatedAt wins per ID when merging). */
-  load(text: string, merge = false): void {
-    const list = JSON.parse(text) as SilenceSnapshot[];
+  /** load replaces the state from a snapshot, or merges it (a newer updatedAt wins per ID). */
+  load(data: Uint8Array, merge = false): void {
+    this.loadList(decodeSilences(data), merge);
+  }
+
+  /** loadList replaces or merges decoded silences (a newer updatedAt wins per ID when merging). */
+  loadList(list: readonly Silence[], merge = false): void {
     if (!merge) this.byId.clear();
     for (const s of list) {
       const prev = this.byId.get(s.id);
       if (prev !== undefined && prev.updatedAt >= s.updatedAt) continue;
-      this.byId.set(s.id, { ...s, matchers: s.matchers.map(fromApiMatcher) });
+      this.byId.set(s.id, s);
     }
     this.version++;
   }

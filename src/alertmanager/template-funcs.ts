@@ -83,6 +83,8 @@ export const TEMPLATE_FUNCS: Readonly<Record<string, (...args: never[]) => unkno
   urlUnescape: (s: string) => urlUnescape(s),
   reReplaceAll: (pattern: string, repl: string, text: string) => reReplaceAll(pattern, repl, text),
   stringSlice: (...s: string[]) => s,
+  // routeLabels is a placeholder so templates calling it parse; each execution binds the real one (templates.ts).
+  routeLabels: (_name: string) => '',
   date: (layout: string, t: TimeArg) => formatGoLayout(layout, t),
   tz: (name: string, t: TimeArg) => {
     // time.LoadLocation: "" and "UTC" are UTC, "Local" the process's zone, else an IANA name.

@@ -1,6 +1,6 @@
 import { test } from 'tap';
 import { loadConfig } from './config.js';
-import { buildTemplateData } from './notifiers/notifier.js';
+import { buildTemplateData, KV } from './notifiers/notifier.js';
 import { makeExpander, templateEngineAvailable } from './templates.js';
 
 test('the expander renders default and tenant templates over template.Data', async (t) => {
@@ -21,4 +21,31 @@ test('the expander renders default and tenant templates over template.Data', asy
     '2025-12-31 23:59:59 1767225599 true 00:59 CET 2025-12-31 23:59:59 +0000 UTC 0001-01-01 00:00:00 +0000 UTC',
   );
   t.equal(ex.text('{{ with index .Alerts 0 }}{{ humanizeDuration (.StartsAt.Sub .StartsAt) }} {{ date "Jan 2" .StartsAt }} {{ .StartsAt | toJson }}{{ end }}', data), '0s Dec 31 "2025-12-31T23:59:59Z"');
+});
+
+test('route labels (0.35): inherited, rendered with one resolver, cycles left out', async (t) => {
+  const cfg = loadConfig(`route:
+  receiver: a
+  labels: {env: prod, owner: core}
+  routes:
+    - receiver: b
+      labels: {owner: '{{ .GroupLabels.alertname | toLower }}', a: 'x{{ routeLabels "b" }}', b: '{{ routeLabels "a" }}', c: '{{ routeLabels "owner" }}-{{ routeLabels "env" }}'}
+receivers: [{name: a}, {name: b}]
+`);
+  t.same(cfg.route.opts.labels, { env: 'prod', owner: 'core' });
+  const child = cfg.route.routes[0];
+  t.same(child?.opts.labels, { env: 'prod', owner: '{{ .GroupLabels.alertname | toLower }}', a: 'x{{ routeLabels "b" }}', b: '{{ routeLabels "a" }}', c: '{{ routeLabels "owner" }}-{{ routeLabels "env" }}' }, 'merged over the parent');
+  t.throws(() => loadConfig('route: {receiver: a, labels: {"": x}}\nreceivers: [{name: a}]\n'), { message: '"" is not a valid label name' });
+  const ex = makeExpander([], cfg, '');
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const data = buildTemplateData('b', '{}/{}:{alertname="Disk"}', { alertname: 'Disk' }, [{ labels: { alertname: 'Disk' }, annotations: {}, startsAt: now, endsAt: 0, generatorURL: '', updatedAt: now, timeout: false }], '', now);
+  data.RouteLabels = KV.from(child?.opts.labels ?? {});
+  const failed: string[] = [];
+  const out = ex.routeLabels?.(data, (label, err) => failed.push(`${label}: ${err instanceof Error ? err.message : String(err)}`));
+  t.same(out, { env: 'prod', owner: 'disk', c: 'disk-prod' }, 'templates and cross references rendered');
+  t.equal(failed.length, 2, 'the cycle a -> b -> a fails both');
+  t.match(failed[0], /route label cycle detected: a -> b -> a/);
+  // A notification's data carries them rendered: routeLabels returns them as they are.
+  const rendered = buildTemplateData('b', 'k', {}, [], '', now, 'unknown', { x: '{{ .Receiver }}' });
+  t.equal(ex.text('{{ routeLabels "x" }}|{{ .RouteLabels.x }}|{{ routeLabels "nope" }}', rendered), '{{ .Receiver }}|{{ .Receiver }}|');
 });

@@ -8,6 +8,7 @@ import { compileAnchored } from '../compat/re2.js';
 import type { AlertmanagerConfig } from './config.js';
 import { ConfigError } from './config.js';
 import type { KV, Expander, TemplateAlert, TemplateData } from './notifiers/notifier.js';
+import type { LabelSet } from './types.js';
 import { goStringMap, goStruct } from '../template/index.js';
 import { TEMPLATE_FUNCS } from './template-funcs.js';
 import { DEFAULT_TEMPLATES } from './templates/default-tmpl.js';
@@ -17,6 +18,7 @@ interface TemplateLike {
   parse(text: string, name?: string): TemplateLike;
   execute(data: unknown, name?: string): string;
   clone(): TemplateLike;
+  addFuncs(funcs: Record<string, (...args: any[]) => unknown>): TemplateLike;
 }
 
 type TemplateCtor = new (name: string, options?: { funcs?: Record<string, (...args: any[]) => unknown>; html?: boolean; missingKey?: 'default' | 'zero' | 'error' }) => TemplateLike;
@@ -131,10 +133,65 @@ export function makeExpander(files: Array<{ filename: string; body: string }>, c
     base.parse(f.body, f.filename);
     baseHtml.parse(f.body, f.filename);
   }
-  const expand = (root: TemplateLike, tmpl: string, data: TemplateData): string => {
+  // One resolver per top-level execution: a label cross-referenced through routeLabels is rendered once.
+  const exec = (root: TemplateLike, tmpl: string, data: TemplateData, r: RouteLabelResolver): string => {
     const t = root.clone();
+    t.addFuncs({ routeLabels: (name: string) => r.resolve(name) });
     t.parse(tmpl, '__expand');
     return t.execute(engineData(data), '__expand');
   };
-  return { text: (s, d) => expand(base, s, d), html: (s, d) => expand(baseHtml, s, d) };
+  const expand = (root: TemplateLike, tmpl: string, data: TemplateData): string => exec(root, tmpl, data, new RouteLabelResolver(data, (text, r) => exec(root, text, data, r)));
+  return {
+    text: (s, d) => expand(base, s, d),
+    html: (s, d) => expand(baseHtml, s, d),
+    routeLabels: (d, onError) => {
+      const r = new RouteLabelResolver(d, (text, res) => exec(base, text, d, res));
+      const out: LabelSet = {};
+      for (const name of d.RouteLabels.keys()) {
+        try {
+          out[name] = r.resolve(name);
+        } catch (err) {
+          onError(name, err);
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * RouteLabelResolver backs the routeLabels template function for one
+ * execution, as 0.35's resolver: a route label's value may itself be a
+ * template referring to other route labels, so each is rendered at most once
+ * (memo), a cycle is an error naming the chain, an unknown label is "", and
+ * labels already rendered (a notification's data) are returned as they are.
+ */
+export class RouteLabelResolver {
+  private readonly memo = new Map<string, string>();
+  private readonly stack: string[] = [];
+
+  constructor(
+    private readonly data: TemplateData,
+    private readonly exec: (text: string, r: RouteLabelResolver) => string,
+  ) {}
+
+  /** resolve renders the named route label. */
+  resolve(name: string): string {
+    const raw = this.data.RouteLabels.get(name);
+    if (raw === undefined) return '';
+    if (this.data.routeLabelsRendered === true) return raw;
+    const known = this.memo.get(name);
+    if (known !== undefined) return known;
+    if (this.stack.includes(name)) throw new Error(`route label cycle detected: ${[...this.stack, name].join(' -> ')}`);
+    this.stack.push(name);
+    let v: string;
+    try {
+      // An empty text renders to "" without running the engine, as ExecuteTextString.
+      v = raw === '' ? '' : this.exec(raw, this);
+    } finally {
+      this.stack.pop();
+    }
+    this.memo.set(name, v);
+    return v;
+  }
 }

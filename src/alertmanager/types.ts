@@ -46,20 +46,58 @@ const SEP = 0xff;
 
 /** fingerprint hashes a label set as model.LabelSet.Fingerprint (sorted names, 0xff separators, FNV-1a 64). */
 export function fingerprint(labels: LabelSet): bigint {
-  const [h0, h1, h2, h3] = fingerprintLimbs(labels) as [number, number, number, number];
-  return (BigInt(h3) << 48n) | (BigInt(h2) << 32n) | (BigInt(h1) << 16n) | BigInt(h0);
+  fingerprintLimbs(labels);
+  return (BigInt(LIMBS[3] as number) << 48n) | (BigInt(LIMBS[2] as number) << 32n) | (BigInt(LIMBS[1] as number) << 16n) | BigInt(LIMBS[0] as number);
 }
 
-/** fingerprintLimbs computes the fingerprint as four 16-bit limbs, low first. */
-function fingerprintLimbs(labels: LabelSet): number[] {
-  const names = Object.keys(labels).sort();
-  // 64-bit FNV-1a kept as four 16-bit limbs (no BigInt per byte).
+/** LIMBS receives the last fingerprint as four 16-bit limbs, low first. */
+const LIMBS = new Uint16Array(4);
+/** scratch holds the bytes a fingerprint hashes (names and values with their separators). */
+let scratch = Buffer.allocUnsafe(4096);
+
+/** putString appends s as UTF-8 to scratch at n and returns the new length (ASCII copied byte by byte). */
+function putString(s: string, n: number): number {
+  if (n + s.length * 3 + 1 > scratch.length) {
+    const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, n + s.length * 3 + 1));
+    scratch.copy(next, 0, 0, n);
+    scratch = next;
+  }
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x80) return n + scratch.write(s.slice(i), n, 'utf8');
+    scratch[n++] = c;
+  }
+  return n;
+}
+
+/**
+ * fingerprintLimbs computes the fingerprint into LIMBS: the label pairs are
+ * laid out as bytes once, then hashed in one loop over locals (64-bit FNV-1a
+ * as four 16-bit limbs, no BigInt per byte).
+ */
+function fingerprintLimbs(labels: LabelSet): void {
+  const names = Object.keys(labels);
+  // Senders such as Prometheus post labels sorted: sort only when they are not.
+  for (let i = 1; i < names.length; i++) {
+    if ((names[i - 1] as string) > (names[i] as string)) {
+      names.sort();
+      break;
+    }
+  }
+  let n = 0;
+  for (const name of names) {
+    n = putString(name, n);
+    scratch[n++] = SEP;
+    n = putString(labels[name] as string, n);
+    scratch[n++] = SEP;
+  }
   let h0 = 0x2325;
   let h1 = 0x8422;
   let h2 = 0x9ce4;
   let h3 = 0xcbf2;
-  const add = (b: number): void => {
-    h0 ^= b;
+  const buf = scratch;
+  for (let i = 0; i < n; i++) {
+    h0 ^= buf[i] as number;
     // h * (2^40 + 0x1b3) mod 2^64, limb by limb.
     const t0 = h0 * 0x1b3;
     const t1 = h1 * 0x1b3 + (t0 >>> 16);
@@ -69,33 +107,24 @@ function fingerprintLimbs(labels: LabelSet): number[] {
     h1 = t1 & 0xffff;
     h2 = t2 & 0xffff;
     h3 = t3 & 0xffff;
-  };
-  for (const name of names) {
-    addString(name, add);
-    add(SEP);
-    addString(labels[name] as string, add);
-    add(SEP);
   }
-  return [h0, h1, h2, h3];
+  LIMBS[0] = h0;
+  LIMBS[1] = h1;
+  LIMBS[2] = h2;
+  LIMBS[3] = h3;
 }
 
-function addString(s: string, add: (b: number) => void): void {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) add(c);
-    else {
-      for (const b of Buffer.from(s.slice(i), 'utf8')) add(b);
-      return;
-    }
-  }
-}
+/** HEX2 holds every byte as two lowercase hex digits. */
+const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** fingerprintHex renders a fingerprint as Alertmanager's API does (%016x). */
 export function fingerprintHex(labels: LabelSet): string {
-  const h = fingerprintLimbs(labels);
-  let out = '';
-  for (let i = 3; i >= 0; i--) out += (h[i] as number).toString(16).padStart(4, '0');
-  return out;
+  fingerprintLimbs(labels);
+  const h3 = LIMBS[3] as number;
+  const h2 = LIMBS[2] as number;
+  const h1 = LIMBS[1] as number;
+  const h0 = LIMBS[0] as number;
+  return (HEX2[h3 >>> 8] as string) + HEX2[h3 & 0xff] + HEX2[h2 >>> 8] + HEX2[h2 & 0xff] + HEX2[h1 >>> 8] + HEX2[h1 & 0xff] + HEX2[h0 >>> 8] + HEX2[h0 & 0xff];
 }
 
 /** GO_ZERO_TIME is Go's zero time.Time as JSON renders it. */

@@ -86,6 +86,14 @@ export class ProtoWriter {
     return this;
   }
 
+  /** raw appends bytes as they are (a record after its length prefix). */
+  raw(data: Uint8Array): this {
+    this.ensure(data.length);
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+    return this;
+  }
+
   /** string writes a UTF-8 string field. */
   string(field: number, s: string): this {
     const len = Buffer.byteLength(s);

@@ -2,8 +2,9 @@
 // 0.35 next to ours with the same configuration and the same alert stream,
 // each notifying its own webhook sink, and compares what the sinks receive
 // (every payload field but times and the external URL): grouping, routing
-// with continue, inhibition, a silence, resolution with send_resolved, and a
-// repeat after repeat_interval.
+// with continue, inhibition, a silence, resolution with send_resolved, a
+// repeat after repeat_interval, and route labels (0.35: inherited, templated,
+// cross-referenced through routeLabels) in payloads and in the alert groups.
 
 import http from 'node:http';
 import { writeFile } from 'node:fs/promises';
@@ -41,11 +42,17 @@ route:
   group_wait: 500ms
   group_interval: 1s
   repeat_interval: 4500ms
+  labels: {env: prod, team: core}
   routes:
     - matchers: ['severity=~"page|critical"']
       receiver: pager
       continue: true
       group_by: [alertname, instance]
+      labels:
+        team: paging
+        summary: '{{ .GroupLabels.alertname }} on {{ .GroupLabels.instance }}: {{ len .Alerts }} alert(s), {{ .Status }}'
+        ref: 'team {{ routeLabels "team" }} / {{ routeLabels "summary" | toUpper }}{{ routeLabels "missing" }}'
+        raw: '{{ .RouteLabels.team }}'
     - matchers: ['severity="critical"']
       receiver: audit
       group_by: ['...']
@@ -156,6 +163,17 @@ t.test('same notifications as Alertmanager 0.35', { skip: skipUnless(ALERTMANAGE
   await sleep(2500);
   t.ok(theirsSink.bodies.length > 0, 'Alertmanager notified');
   t.same(distinct(canonical(oursSink.bodies)), distinct(canonical(theirsSink.bodies)), 'first notifications');
+  const paged = oursSink.bodies.find((b) => b.path === '/pager' && b.groupLabels.alertname === 'Paging');
+  t.same(paged?.routeLabels, { env: 'prod', team: 'paging', summary: 'Paging on z: 1 alert(s), firing', ref: 'team paging / PAGING ON Z: 1 ALERT(S), FIRING', raw: 'paging' }, 'route labels rendered');
+  // The alert groups carry the route labels rendered against each group's alerts.
+  const groups = await Promise.all(
+    [`${theirs.baseUrl}/api/v2/alerts/groups`, `${oursBase}/alertmanager/api/v2/alerts/groups`].map(async (url) => {
+      const body = (await (await fetch(url, { headers: { 'X-Scope-OrgID': 'diff' } })).json()) as Array<Record<string, any>>;
+      return body.map((g) => JSON.stringify({ labels: g.labels, receiver: g.receiver, routeLabels: g.routeLabels })).sort();
+    }),
+  );
+  t.ok((groups[0] as string[]).some((g) => g.includes('"summary":"NodeDown on c: 1 alert(s), firing"')), 'Alertmanager renders them in the groups');
+  t.same(groups[1], groups[0], 'same alert groups and route labels');
 
   // Resolve one HighLatency alert and the paging one (pager has send_resolved: false).
   const mark = [theirsSink.bodies.length, oursSink.bodies.length] as const;

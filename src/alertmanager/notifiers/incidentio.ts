@@ -64,7 +64,7 @@ function createIncidentio(entry: Record<string, unknown>, deps: IntegrationDeps)
   return {
     async notify(ctx, alerts) {
       const [kept, truncated] = truncateAlerts(alerts, c.max_alerts ?? 0);
-      const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, kept, ctx.externalURL, ctx.now, ctx.reason);
+      const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, kept, ctx.externalURL, ctx.now, ctx.reason, ctx.routeLabels);
       let metadata: Record<string, string> | undefined;
       if (c.metadata !== undefined && Object.keys(c.metadata).length > 0) {
         const r = renderer(ctx, kept);
@@ -80,7 +80,7 @@ function createIncidentio(entry: Record<string, unknown>, deps: IntegrationDeps)
       let body = webhookPayload(data, truncated, '1', metadata);
       if (Buffer.byteLength(body) > MAX_PAYLOAD_BYTES) {
         const original = Buffer.byteLength(body);
-        const one = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, kept, ctx.externalURL, ctx.now, ctx.reason);
+        const one = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, kept, ctx.externalURL, ctx.now, ctx.reason, ctx.routeLabels);
         one.Alerts.splice(1);
         body = webhookPayload(one, truncated, '1', metadata);
         const fields = { original_size: original, final_size: Buffer.byteLength(body), max_size: MAX_PAYLOAD_BYTES };

@@ -427,12 +427,14 @@ test('sns: Publish query signed with SigV4 (checked against @smithy/signature-v4
   tt.same(
     params.map(([k]) => k),
     [
-      'Action', 'Version', 'Message',
+      'Action', 'Message',
       'MessageAttributes.entry.1.Name', 'MessageAttributes.entry.1.Value.DataType', 'MessageAttributes.entry.1.Value.StringValue',
       'MessageAttributes.entry.2.Name', 'MessageAttributes.entry.2.Value.DataType', 'MessageAttributes.entry.2.Value.StringValue',
-      'MessageDeduplicationId', 'MessageGroupId', 'Subject', 'TopicArn',
+      'MessageDeduplicationId', 'MessageGroupId', 'Subject', 'TopicArn', 'Version',
     ],
+    'every key sorted, as the Go SDK query encoder',
   );
+  tt.notMatch(g.body, /%20/, 'spaces are + as url.QueryEscape');
   const p = new Map(params);
   tt.equal(p.get('Action'), 'Publish');
   tt.equal(p.get('Message'), t('sns.default.message'));

@@ -284,8 +284,10 @@ export interface TemplateData {
   ExternalURL: string;
   /** NotificationReason is the dedup stage's reason for this notification (0.35's template.Data). */
   NotificationReason: string;
-  /** RouteLabels are the route's rendered labels (0.35); routes carry none here yet, so it is empty. */
+  /** RouteLabels are the route's labels (0.35): rendered for a notification, raw while the dispatcher renders them. */
   RouteLabels: KV;
+  /** routeLabelsRendered says RouteLabels are rendered: the routeLabels function returns them verbatim (template.MarkRouteLabelsRendered). */
+  routeLabelsRendered?: boolean;
   /** GroupKey is not part of template.Data in Go; integrations read it from here. */
   GroupKey: string;
 }
@@ -305,7 +307,7 @@ export function alertStatus(a: Alert, now: number): 'firing' | 'resolved' {
 }
 
 /** buildTemplateData builds template.Data for alerts of one group as Alertmanager's template.Data(). */
-export function buildTemplateData(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: Alert[], externalURL: string, now: number, reason = 'unknown'): TemplateData {
+export function buildTemplateData(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: Alert[], externalURL: string, now: number, reason = 'unknown', routeLabels?: LabelSet): TemplateData {
   const list: TemplateAlert[] = alerts.map((a) => ({
     Status: alertStatus(a, now),
     Labels: KV.from(a.labels),
@@ -334,7 +336,9 @@ export function buildTemplateData(receiver: string, groupKey: string, groupLabel
     CommonAnnotations: common((a) => a.annotations),
     ExternalURL: externalURL,
     NotificationReason: reason,
-    RouteLabels: new KV(),
+    RouteLabels: KV.from(routeLabels ?? {}),
+    // The dispatcher renders route labels before notifying; a notification's data carries them rendered.
+    routeLabelsRendered: routeLabels !== undefined,
     GroupKey: groupKey,
   };
 }
@@ -357,6 +361,12 @@ export interface Expander {
   text(tmpl: string, data: TemplateData): string;
   /** html expands with html/template escaping (email bodies). */
   html(tmpl: string, data: TemplateData): string;
+  /**
+   * routeLabels renders every label of data.RouteLabels (raw templates) with
+   * one shared resolver, as template.RouteLabelRenderer: a label that fails is
+   * reported through onError and left out.
+   */
+  routeLabels?(data: TemplateData, onError: (label: string, err: unknown) => void): LabelSet;
 }
 
 /** NotifyContext is what one delivery of one aggregation group carries. */
@@ -376,6 +386,8 @@ export interface NotifyContext {
   reason?: string;
   /** nflogStore is the group's notification-log store for this integration (kept after a successful notification). */
   nflogStore?: Record<string, string>;
+  /** routeLabels are the route's labels rendered against this flush's alerts (0.35's notify.RouteLabels). */
+  routeLabels?: LabelSet;
 }
 
 /** Notifier is one configured integration instance (one entry of e.g. webhook_configs). */

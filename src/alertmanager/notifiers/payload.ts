@@ -93,7 +93,7 @@ export interface Renderer {
 
 /** renderer builds template.Data for the alerts and binds the tenant's expander to it. */
 export function renderer(ctx: NotifyContext, alerts: Alert[]): Renderer {
-  const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now, ctx.reason);
+  const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now, ctx.reason, ctx.routeLabels);
   return {
     data,
     text: (t) => (t === undefined || t === '' ? '' : ctx.expand.text(t, data)),

@@ -1,9 +1,12 @@
 // sns.ts is the Amazon SNS integration: the Publish action of SNS's query
 // API, signed with AWS Signature Version 4, posted to `api_url` (or the
-// region's endpoint), as Alertmanager 0.35's sns notifier sends it.
+// region's endpoint), as Alertmanager 0.35's sns notifier sends it. The
+// credentials come from the sigv4 block as aws-credentials.ts resolves them
+// (static keys, a shared-file profile, the environment; a role through STS).
 
 import { createHash, createHmac } from 'node:crypto';
-import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier } from './notifier.js';
+import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier, type NotifyContext } from './notifier.js';
+import { assumeRoleBody, awsEncode, parseAssumeRole, queryBody, resolveConfig, serviceEndpoint, stsErrorText, type AssumedRole, type ResolvedConfig } from './aws-credentials.js';
 import { inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { groupKeyHash, nonEmpty, renderer, send } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
@@ -31,11 +34,6 @@ export interface SNSConfig {
   message?: string;
   attributes?: Record<string, string>;
   use_aws_http_client?: boolean;
-}
-
-/** awsEncode percent-encodes as SigV4 and the AWS query protocol do (RFC 3986 unreserved kept). */
-function awsEncode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
 }
 
 function sha256Hex(data: string | Buffer): string {
@@ -88,19 +86,50 @@ function snsError(body: Buffer): string {
 
 function createSNS(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as SNSConfig;
+  /** assumed caches the role's temporary credentials (per base key, role and external ID) until a minute before they expire. */
+  let assumed: { key: string; role: AssumedRole } | undefined;
+  /** roleCredentials are base, or with role_arn the credentials STS AssumeRole hands out for them. */
+  const roleCredentials = async (ctx: NotifyContext, region: string, base: Credentials): Promise<Credentials> => {
+    const roleArn = c.sigv4?.role_arn;
+    if (!nonEmpty(roleArn)) return base;
+    const key = `${base.accessKeyId}\x00${roleArn}\x00${c.sigv4?.external_id ?? ''}`;
+    if (assumed !== undefined && assumed.key === key && assumed.role.expiresAt - 60_000 > Date.now()) return assumed.role.credentials;
+    const endpoint = serviceEndpoint('sts', region);
+    const body = assumeRoleBody(roleArn as string, c.sigv4?.external_id, Date.now());
+    const contentType = 'application/x-www-form-urlencoded; charset=utf-8';
+    let text: string;
+    try {
+      // STS goes through the integration's HTTP client (http_config, the receivers firewall), not api_url, as 0.35.
+      const res = await send(ctx, c.http_config, endpoint, body, { checkUrl: deps.checkUrl, contentType, headers: signV4(endpoint, body, contentType, region, 'sts', base, new Date()), details: (status, b) => stsErrorText(status, b.toString('utf8')) });
+      text = res.body.toString('utf8');
+    } catch (err) {
+      const e = err as NotifyError;
+      throw new NotifyError(`failed to refresh cached credentials, ${e.message.replace(/^unexpected status code \d+: /, '')}`, e.retry === true);
+    }
+    try {
+      assumed = { key, role: parseAssumeRole(text) };
+    } catch (err) {
+      throw new NotifyError(`failed to refresh cached credentials: ${err instanceof Error ? err.message : String(err)}`, true);
+    }
+    return assumed.role.credentials;
+  };
   return {
     async notify(ctx, alerts) {
       const r = renderer(ctx, alerts);
-      const region = c.sigv4?.region || process.env['AWS_REGION'] || process.env['AWS_DEFAULT_REGION'] || '';
+      let resolved: ResolvedConfig;
+      try {
+        resolved = resolveConfig(c.sigv4);
+      } catch (err) {
+        throw new NotifyError(`failed to load final config for SNS: ${err instanceof Error ? err.message : String(err)}`, true);
+      }
+      const region = resolved.region;
       if (region === '') throw new NotifyError('region not configured in sns.sigv4.region or in default credentials chain', true);
-      const creds: Credentials = nonEmpty(c.sigv4?.access_key)
-        ? { accessKeyId: c.sigv4?.access_key as string, secretAccessKey: c.sigv4?.secret_key ?? '' }
-        : { accessKeyId: process.env['AWS_ACCESS_KEY_ID'] ?? '', secretAccessKey: process.env['AWS_SECRET_ACCESS_KEY'] ?? '', sessionToken: process.env['AWS_SESSION_TOKEN'] };
-      if (creds.accessKeyId === '') throw new NotifyError('failed to load final config for SNS: no AWS credentials (sigv4.access_key or AWS_ACCESS_KEY_ID)', true);
+      if (resolved.credentials === undefined) throw new NotifyError('failed to load final config for SNS: no AWS credentials (sigv4.access_key, a profile or AWS_ACCESS_KEY_ID)', true);
+      const creds = await roleCredentials(ctx, region, resolved.credentials);
       const apiUrl = r.text(c.api_url);
-      const endpoint = apiUrl !== '' ? apiUrl : `https://sns.${region}.amazonaws.com/`;
+      const endpoint = apiUrl !== '' ? apiUrl : serviceEndpoint('sns', region);
 
-      // Publish's members, serialised in the model's (alphabetical) order after Action and Version.
+      // Publish's members (queryBody sorts them, with Action and Version, as the Go SDK's encoder).
       const params: Array<[string, string]> = [
         ['Action', 'Publish'],
         ['Version', '2010-03-31'],
@@ -134,7 +163,7 @@ function createSNS(entry: Record<string, unknown>, deps: IntegrationDeps): Notif
       if (nonEmpty(c.subject)) params.push(['Subject', r.text(c.subject)]);
       if (targetArn !== undefined) params.push(['TargetArn', targetArn]);
       if (topicArn !== undefined) params.push(['TopicArn', topicArn]);
-      const body = params.map(([k, v]) => `${awsEncode(k)}=${awsEncode(v)}`).join('&');
+      const body = queryBody(params);
       const contentType = 'application/x-www-form-urlencoded';
       await send(ctx, c.http_config, endpoint, body, {
         checkUrl: deps.checkUrl,

@@ -57,7 +57,7 @@ function createWebhook(entry: Record<string, unknown>, deps: IntegrationDeps): N
       const url = cfg.url_file !== undefined && cfg.url_file !== '' ? readFileSync(cfg.url_file, 'utf8').trim() : (cfg.url as string);
       deps.checkUrl(url);
       const [kept, truncated] = truncateAlerts(alerts, cfg.max_alerts ?? 0);
-      const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, kept, ctx.externalURL, ctx.now, ctx.reason);
+      const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, kept, ctx.externalURL, ctx.now, ctx.reason, ctx.routeLabels);
       const body = webhookPayload(data, truncated);
       await send(ctx, cfg.http_config, url, body, { timeoutMs });
     },

@@ -118,3 +118,5 @@ export const AMTOOL = peerBinary('amtool', 'AMTOOL_BIN', ['amtool'], PEERS_INSTA
 export const ALERTMANAGER = peerBinary('alertmanager', 'ALERTMANAGER_BIN', ['alertmanager'], PEERS_INSTALL);
 /** GO is the Go toolchain (`go tool pprof` reads our profiles), GO_BIN overrides it. */
 export const GO = peerBinary('go', 'GO_BIN', ['go'], 'the Go toolchain (Go 1.26 is on the machines; .ci/run needs it on PATH)');
+/** PROTOC is protoc (Debian `protobuf-compiler`): `protoc --decode` reads our protobuf against message definitions; PROTOC_BIN overrides it. */
+export const PROTOC = peerBinary('protoc', 'PROTOC_BIN', ['protoc'], 'Debian package (apt-get install protobuf-compiler; .ci/run installs it)');

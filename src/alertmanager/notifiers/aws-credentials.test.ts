@@ -1,0 +1,92 @@
+// aws-credentials.test.ts checks how the SNS integration finds its AWS
+// credentials: the precedence of static keys, a named profile, the
+// environment and the default profile; the shared files' format; and the
+// AssumeRole request (as stscreds sends it) against a local STS stand-in,
+// whose temporary credentials sign Publish and are reused until they expire.
+// The same flow against moto's STS and IAM checks is test/peer/alertmanager-sns-moto.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type Test } from 'tap';
+import { Logger } from '../../log.js';
+import { parseIni, resolveConfig, serviceEndpoint } from './aws-credentials.js';
+import { integrationFor } from './index.js';
+import type { NotifyContext } from './notifier.js';
+
+function files(t: Test): NodeJS.ProcessEnv {
+  const dir = mkdtempSync(join(tmpdir(), 'aws-files-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'credentials'), '[default]\naws_access_key_id = DEF\naws_secret_access_key = defsecret\n; comment\n[ops]\naws_access_key_id=OPS\naws_secret_access_key = opssecret\naws_session_token = tok\n');
+  writeFileSync(join(dir, 'config'), '[default]\nregion = eu-west-1\n[profile ops]\nregion = ap-south-1\n[profile keysonly]\naws_access_key_id = CFG\naws_secret_access_key = cfgsecret\n');
+  return { HOME: dir, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') };
+}
+
+test('credential and region precedence as the SDK config', async (t) => {
+  const env = files(t);
+  t.same(parseIni('[a]\n k = v \n# x\n[b c]\nx=1=2\n').get('b c'), { x: '1=2' });
+  t.same(resolveConfig({ region: 'us-east-1', access_key: 'AK', secret_key: 'SK', profile: 'ops' }, env), { region: 'us-east-1', credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' }, source: 'sigv4 access_key' }, 'static keys first');
+  t.same(resolveConfig({ profile: 'ops' }, { ...env, AWS_ACCESS_KEY_ID: 'ENV', AWS_SECRET_ACCESS_KEY: 'x' }), { region: 'ap-south-1', credentials: { accessKeyId: 'OPS', secretAccessKey: 'opssecret', sessionToken: 'tok' }, source: 'profile ops' }, 'a named profile wins over the environment; its region from the config file');
+  t.same(resolveConfig({}, { ...env, AWS_PROFILE: 'keysonly' }).credentials, { accessKeyId: 'CFG', secretAccessKey: 'cfgsecret' }, 'AWS_PROFILE; keys in the config file');
+  t.same(resolveConfig({}, { ...env, AWS_ACCESS_KEY_ID: 'ENV', AWS_SECRET_ACCESS_KEY: 'es', AWS_REGION: 'us-west-2' }), { region: 'us-west-2', credentials: { accessKeyId: 'ENV', secretAccessKey: 'es' }, source: 'environment' });
+  t.same(resolveConfig({}, env), { region: 'eu-west-1', credentials: { accessKeyId: 'DEF', secretAccessKey: 'defsecret' }, source: 'profile default' }, 'the default profile last');
+  t.throws(() => resolveConfig({ profile: 'nope' }, env), { message: 'failed to get shared config profile, nope' });
+  t.equal(serviceEndpoint('sts', 'eu-west-1', {}), 'https://sts.eu-west-1.amazonaws.com/');
+  t.equal(serviceEndpoint('sts', 'eu-west-1', { AWS_ENDPOINT_URL: 'http://x:1', AWS_ENDPOINT_URL_STS: 'http://sts:2' }), 'http://sts:2/');
+  t.equal(serviceEndpoint('sns', 'eu-west-1', { AWS_ENDPOINT_URL: 'http://x:1/' }), 'http://x:1/');
+  t.equal(serviceEndpoint('sns', 'eu-west-1', { AWS_ENDPOINT_URL: 'http://x:1/', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }), 'https://sns.eu-west-1.amazonaws.com/');
+});
+
+test('role_arn: AssumeRole as stscreds sends it, Publish signed with the role, credentials cached', async (t) => {
+  const got: Array<{ url: string; auth: string; token: string; body: string }> = [];
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      got.push({ url: req.url ?? '', auth: req.headers.authorization ?? '', token: String(req.headers['x-amz-security-token'] ?? ''), body });
+      if (req.url === '/sts/') {
+        if (body.includes('RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fdenied')) {
+          res.statusCode = 403;
+          res.end('<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not allowed &amp; denied</Message></Error></ErrorResponse>');
+          return;
+        }
+        const exp = new Date(Date.now() + 3_600_000).toISOString();
+        res.end(`<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIATEMP</AccessKeyId><SecretAccessKey>tempsecret</SecretAccessKey><SessionToken>session&amp;token</SessionToken><Expiration>${exp}</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>`);
+        return;
+      }
+      res.end('<PublishResponse><PublishResult><MessageId>m</MessageId></PublishResult></PublishResponse>');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  const base = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const saved = process.env['AWS_ENDPOINT_URL_STS'];
+  process.env['AWS_ENDPOINT_URL_STS'] = `${base}/sts/`;
+  t.teardown(() => {
+    if (saved === undefined) delete process.env['AWS_ENDPOINT_URL_STS'];
+    else process.env['AWS_ENDPOINT_URL_STS'] = saved;
+  });
+  const def = integrationFor('sns_configs');
+  if (def === undefined) throw new Error('sns_configs not registered');
+  const ctx: NotifyContext = { tenant: 't', receiver: 'r', groupKey: 'g', groupLabels: {}, externalURL: '', now: Date.now(), signal: AbortSignal.timeout(20_000), expand: { text: (s) => s, html: (s) => s }, logger: new Logger() };
+  const alerts = [{ labels: { alertname: 'A' }, annotations: {}, startsAt: Date.now(), endsAt: 0, generatorURL: '', updatedAt: Date.now(), timeout: false }];
+  const make = (roleArn: string): ReturnType<NonNullable<typeof def>['create']> => {
+    const entry: Record<string, unknown> = { api_url: `${base}/sns/`, topic_arn: 'arn:aws:sns:eu-west-1:1:t', message: 'm', sigv4: { region: 'eu-west-1', access_key: 'AKBASE', secret_key: 'base', role_arn: roleArn, external_id: 'ext id' } };
+    t.equal(def.validate(entry, {}), undefined);
+    return def.create(entry, { logger: new Logger(), checkUrl: () => undefined });
+  };
+  const n = make('arn:aws:iam::1:role/alerting');
+  await n.notify(ctx, alerts);
+  await n.notify(ctx, alerts);
+  t.same(got.map((g) => g.url), ['/sts/', '/sns/', '/sns/'], 'one AssumeRole, then the cached credentials');
+  const sts = got[0] as (typeof got)[number];
+  t.match(sts.body, /^Action=AssumeRole&DurationSeconds=900&ExternalId=ext\+id&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Falerting&RoleSessionName=aws-go-sdk-\d{19}&Version=2011-06-15$/);
+  t.match(sts.auth, /^AWS4-HMAC-SHA256 Credential=AKBASE\/\d{8}\/eu-west-1\/sts\/aws4_request, SignedHeaders=content-type;host;x-amz-date, /);
+  for (const p of got.slice(1)) {
+    t.match(p.auth, /^AWS4-HMAC-SHA256 Credential=ASIATEMP\/\d{8}\/eu-west-1\/sns\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, /);
+    t.equal(p.token, 'session&token');
+  }
+  await t.rejects(make('arn:aws:iam::1:role/denied').notify(ctx, alerts), { message: 'failed to refresh cached credentials, operation error STS: AssumeRole, https response error StatusCode: 403, api error AccessDenied: not allowed & denied', retry: false });
+});
