@@ -540,12 +540,12 @@ impl Default for HistogramLimits {
 
 /// check_histogram_limits applies the distributor's schema and bucket-limit
 /// checks (`validateSampleHistogram`), reducing the resolution in place
-/// when allowed. `series` is the series as Mimir prints it in messages.
-/// Ok(true) when the histogram was reduced.
+/// when allowed. `series` gives the series as Mimir prints it in messages
+/// (called only for an error). Ok(true) when the histogram was reduced.
 pub fn check_histogram_limits(
     v: &mut HistogramValue,
     timestamp_ms: i64,
-    series: &str,
+    series: impl Fn() -> String,
     limits: &HistogramLimits,
 ) -> Result<bool, HistogramError> {
     let schema = v.schema();
@@ -566,14 +566,14 @@ pub fn check_histogram_limits(
         return Err(herr(
             histogram_reason::MAX_BUCKETS,
             "native-histogram-custom-buckets-not-reducible",
-            format!("received a native histogram sample with more custom buckets than the limit, timestamp: {timestamp_ms} series: {series}, buckets: {count}, limit: {limit}"),
+            format!("received a native histogram sample with more custom buckets than the limit, timestamp: {timestamp_ms} series: {}, buckets: {count}, limit: {limit}", series()),
         ));
     }
     if !limits.reduce_over_max_buckets {
         return Err(herr(
             histogram_reason::MAX_BUCKETS,
             "max-native-histogram-buckets",
-            format!("received a native histogram sample with too many buckets, timestamp: {timestamp_ms} series: {series}, buckets: {count}, limit: {limit}"),
+            format!("received a native histogram sample with too many buckets, timestamp: {timestamp_ms} series: {}, buckets: {count}, limit: {limit}", series()),
         ));
     }
     loop {
@@ -581,7 +581,7 @@ pub fn check_histogram_limits(
             return Err(herr(
                 histogram_reason::MAX_BUCKETS,
                 "not-reducible-native-histogram",
-                format!("received a native histogram sample with too many buckets and cannot reduce, timestamp: {timestamp_ms} series: {series}, buckets: {count}, limit: {limit}"),
+                format!("received a native histogram sample with too many buckets and cannot reduce, timestamp: {timestamp_ms} series: {}, buckets: {count}, limit: {limit}", series()),
             ));
         }
         reduce_resolution_by_one(v);
@@ -1064,7 +1064,10 @@ mod tests {
             max_buckets: 4,
             reduce_over_max_buckets: true,
         };
-        assert_eq!(check_histogram_limits(&mut v, 5, "h", &limits), Ok(true));
+        assert_eq!(
+            check_histogram_limits(&mut v, 5, || "h".into(), &limits),
+            Ok(true)
+        );
         let HistogramValue::Int(h) = &v else {
             unreachable!()
         };
@@ -1085,7 +1088,7 @@ mod tests {
             max_buckets: 2,
             reduce_over_max_buckets: false,
         };
-        let e = check_histogram_limits(&mut v2, 7, "h{a=\"b\"}", &strict).unwrap_err();
+        let e = check_histogram_limits(&mut v2, 7, || "h{a=\"b\"}".into(), &strict).unwrap_err();
         assert_eq!(
             histogram_error_message(&e, 7, ""),
             "received a native histogram sample with too many buckets, timestamp: 7 series: h{a=\"b\"}, buckets: 3, limit: 2 (err-mimir-max-native-histogram-buckets)"
@@ -1097,7 +1100,7 @@ mod tests {
         let e = check_histogram_limits(
             &mut v3,
             7,
-            "h",
+            || "h".into(),
             &HistogramLimits {
                 max_buckets: 2,
                 reduce_over_max_buckets: true,
