@@ -68,7 +68,10 @@ fn repeated_sint64(
     match wt {
         0 => out.push(zigzag64(r.varint()?)),
         2 => {
-            let mut p = Reader::new(r.bytes()?, "Histogram");
+            let b = r.bytes()?;
+            // At most one value per byte.
+            out.reserve(b.len());
+            let mut p = Reader::new(b, "Histogram");
             while p.more() {
                 out.push(zigzag64(p.varint()?));
             }
@@ -84,9 +87,21 @@ fn repeated_f64(
     field: &str,
     out: &mut Vec<f64>,
 ) -> Result<(), DecodeError> {
-    let mut bits = Vec::new();
-    r.repeated_fixed64(wt, field, &mut bits)?;
-    out.extend(bits.into_iter().map(f64::from_bits));
+    match wt {
+        1 => out.push(f64::from_bits(r.fixed64()?)),
+        2 => {
+            let b = r.bytes()?;
+            if b.len() % 8 != 0 {
+                return Err(DecodeError::eof());
+            }
+            out.reserve(b.len() / 8);
+            out.extend(
+                b.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))),
+            );
+        }
+        _ => return Err(DecodeError::wrong_wire_type(wt, field)),
+    }
     Ok(())
 }
 
