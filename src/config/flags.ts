@@ -441,6 +441,20 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Label OTLP series with their instrumentation scope: otel_scope_name, otel_scope_version, otel_scope_schema_url and otel_scope_<attribute>.',
   },
   {
+    name: 'distributor.otel-convert-histograms-to-nhcb',
+    yaml: 'limits.otel_convert_histograms_to_nhcb',
+    type: 'bool',
+    default: false,
+    help: 'Store OTLP explicit-bucket histograms as native histograms with custom buckets (schema -53) instead of _bucket, _sum and _count series.',
+  },
+  {
+    name: 'distributor.otel-native-delta-ingestion',
+    yaml: 'limits.otel_native_delta_ingestion',
+    type: 'bool',
+    default: false,
+    help: 'Store OTLP metrics of delta temporality as sent (native histograms with the gauge reset hint) instead of refusing them.',
+  },
+  {
     name: 'distributor.ha-tracker.enable',
     yaml: 'distributor.ha_tracker.enable_ha_tracker',
     type: 'bool',

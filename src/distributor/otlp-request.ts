@@ -34,6 +34,25 @@ export interface HistogramPoint {
   noRecordedValue?: boolean;
 }
 
+/** ExponentialBuckets are one side of an exponential histogram point: counts of consecutive buckets from index offset. */
+export interface ExponentialBuckets {
+  offset: number;
+  bucketCounts: number[];
+}
+
+/** ExponentialHistogramPoint is an exponential histogram data point (bucket base 2^(2^-scale)). */
+export interface ExponentialHistogramPoint {
+  attributes?: Attributes;
+  timeMs: number;
+  count: number;
+  sum?: number;
+  scale?: number;
+  zeroCount?: number;
+  positive?: ExponentialBuckets;
+  negative?: ExponentialBuckets;
+  noRecordedValue?: boolean;
+}
+
 /** SummaryPoint is a summary data point. */
 export interface SummaryPoint {
   attributes?: Attributes;
@@ -52,7 +71,7 @@ export type MetricInput = { name: string; unit?: string; description?: string } 
   | { gauge: NumberPoint[] }
   | { sum: { points: NumberPoint[]; monotonic: boolean; temporality?: Temporality } }
   | { histogram: { points: HistogramPoint[]; temporality?: Temporality } }
-  | { exponentialHistogram: { points: Array<{ timeMs: number; count: number; sum?: number }>; temporality?: Temporality } }
+  | { exponentialHistogram: { points: ExponentialHistogramPoint[]; temporality?: Temporality } }
   | { summary: SummaryPoint[] }
 );
 
@@ -69,6 +88,11 @@ export const OTLP_JSON = 'application/json';
 
 const TEMPORALITY: Record<Temporality, number> = { unspecified: 0, delta: 1, cumulative: 2 };
 const NO_RECORDED_VALUE = 1;
+
+/** zigzag maps a sint32 to its varint. */
+function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
 
 function nanos(ms: number): bigint {
   return BigInt(Math.round(ms * 1000)) * 1000n;
@@ -134,9 +158,22 @@ function encodeMetric(w: ProtoWriter, m: MetricInput): void {
     w.message(10, (h) => {
       for (const p of m.exponentialHistogram.points) {
         h.message(1, (dp) => {
+          attributes(dp, 1, p.attributes);
           dp.fixed64Field(3, nanos(p.timeMs));
           dp.fixed64Field(4, BigInt(p.count));
           if (p.sum !== undefined) dp.double(5, p.sum);
+          if (p.scale !== undefined) dp.uintField(6, zigzag(p.scale));
+          if (p.zeroCount !== undefined) dp.fixed64Field(7, BigInt(p.zeroCount));
+          for (const [field, side] of [[8, p.positive], [9, p.negative]] as const) {
+            if (side === undefined) continue;
+            dp.message(field, (b) => {
+              b.uintField(1, zigzag(side.offset));
+              const packed = new ProtoWriter(8 * side.bucketCounts.length + 8);
+              for (const c of side.bucketCounts) packed.varint(c);
+              b.bytes(2, packed.finish());
+            });
+          }
+          if (p.noRecordedValue === true) dp.uintField(10, NO_RECORDED_VALUE);
         });
       }
       h.uintField(2, TEMPORALITY[m.exponentialHistogram.temporality ?? 'cumulative']);
@@ -222,7 +259,17 @@ function jsonMetric(m: MetricInput): unknown {
       ...base,
       exponentialHistogram: {
         aggregationTemporality: TEMPORALITY[m.exponentialHistogram.temporality ?? 'cumulative'],
-        dataPoints: m.exponentialHistogram.points.map((p) => ({ timeUnixNano: String(nanos(p.timeMs)), count: String(p.count), ...(p.sum !== undefined ? { sum: p.sum } : {}) })),
+        dataPoints: m.exponentialHistogram.points.map((p) => ({
+          attributes: jsonAttributes(p.attributes),
+          timeUnixNano: String(nanos(p.timeMs)),
+          count: String(p.count),
+          ...(p.sum !== undefined ? { sum: p.sum } : {}),
+          ...(p.scale !== undefined ? { scale: p.scale } : {}),
+          ...(p.zeroCount !== undefined ? { zeroCount: String(p.zeroCount) } : {}),
+          ...(p.positive !== undefined ? { positive: { offset: p.positive.offset, bucketCounts: p.positive.bucketCounts.map(String) } } : {}),
+          ...(p.negative !== undefined ? { negative: { offset: p.negative.offset, bucketCounts: p.negative.bucketCounts.map(String) } } : {}),
+          ...(p.noRecordedValue === true ? { flags: NO_RECORDED_VALUE } : {}),
+        })),
       },
     };
   }

@@ -117,7 +117,7 @@ async function run(): Promise<void> {
           histogram: { points: [{ attributes: { route: '/cart' }, timeMs: tm, count: 10 + offset, sum: 4.25, explicitBounds: [0.1, 0.5, 1], bucketCounts: [3, 4, 2, 1 + offset] }] },
         },
         { name: 'rpc.latency', unit: 'ms', summary: [{ timeMs: tm, count: 8, sum: 96.5, quantiles: [[0.5, 10], [0.99, 30 + offset]] }] },
-        { name: 'exp.latency', exponentialHistogram: { points: [{ timeMs: tm, count: 5, sum: 1 }] } },
+        { name: 'exp.latency', exponentialHistogram: { points: [{ timeMs: tm, count: 5 + offset, sum: 1, zeroCount: 5 + offset }] } },
       ],
     },
   ];
@@ -133,6 +133,7 @@ async function run(): Promise<void> {
     t.same(
       all,
       [
+        { __name__: 'exp_latency', ...labels },
         { __name__: 'http_server_duration_bucket', ...labels, le: '+Inf', route: '/cart' },
         { __name__: 'http_server_duration_bucket', ...labels, le: '0.1', route: '/cart' },
         { __name__: 'http_server_duration_bucket', ...labels, le: '0.5', route: '/cart' },
@@ -148,7 +149,7 @@ async function run(): Promise<void> {
         { __name__: 'rpc_latency_sum', ...labels },
         { __name__: 'target_info', deployment_environment: 'prod', host_name: 'node-7', ...labels },
       ],
-      'exponential histograms are dropped; service attributes become job and instance',
+      'an exponential histogram is one series (a native histogram); service attributes become job and instance',
     );
     t.same(await query(tenant, 'http_server_duration_bucket', t0), [
       [{ __name__: 'http_server_duration_bucket', ...labels, le: '+Inf', route: '/cart' }, '10'],
@@ -178,7 +179,7 @@ async function run(): Promise<void> {
     t.equal(res.body, '{}');
     res = await post(tenant, gzipSync(encodeOtlpMetricsJson(allTypes(t0 + 45_000, 3))), { 'Content-Type': OTLP_JSON, 'Content-Encoding': 'gzip' });
     t.equal(res.status, 200, res.body);
-    t.equal((await series(tenant, '{__name__!=""}')).length, 14, 'no new series');
+    t.equal((await series(tenant, '{__name__!=""}')).length, 15, 'no new series');
     t.same((await query(tenant, 'http_server_requests', t0 + 15_000)).map((x) => x[1]), ['43']);
     t.same((await query(tenant, 'http_server_requests', t0 + 30_000)).map((x) => x[1]), ['44']);
     t.same((await query(tenant, 'http_server_duration_bucket{le="+Inf"}', t0 + 45_000)).map((x) => x[1]), ['13']);
@@ -201,6 +202,7 @@ async function run(): Promise<void> {
     t.equal(res.status, 200, res.body);
     const names = [...new Set((await series(suffixTenant, '{__name__!=""}')).map((s) => s['__name__']))];
     t.same(names, [
+      'exp_latency',
       'http_server_duration_seconds_bucket',
       'http_server_duration_seconds_count',
       'http_server_duration_seconds_sum',

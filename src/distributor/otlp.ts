@@ -166,6 +166,8 @@ export class OtlpApi {
         .filter((s) => s !== ''),
       keepIdentifyingResourceAttributes: values.get('distributor.otel-keep-identifying-resource-attributes') === true,
       promoteScopeMetadata: values.get('distributor.otel-promote-scope-metadata') === true,
+      convertHistogramsToNhcb: values.get('distributor.otel-convert-histograms-to-nhcb') === true,
+      nativeDeltaIngestion: values.get('distributor.otel-native-delta-ingestion') === true,
     };
     const outcome = await this.executor.runOtlp({ tenant, body: transferable(req.body), limits: ingestLimits(this.limits.limits(tenant), Date.now()), options });
     if (outcome.kind === 'unsupported') return fail(503, GRPC_INTERNAL, 'OTLP ingestion is not available in this process');
@@ -191,8 +193,5 @@ export class OtlpApi {
       }
     }
     this.metrics.observe(tenant, { ...r.ingest, discarded });
-    if (r.droppedNativeHistograms > 0) {
-      this.logger.debug('dropped OTLP exponential histogram points (native histograms are not stored yet)', { user: tenant, points: r.droppedNativeHistograms });
-    }
   }
 }

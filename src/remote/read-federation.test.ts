@@ -11,6 +11,7 @@ import { startTestServer } from '../testing/server.js';
 import { federatedReadStorage } from './read-federation.js';
 import type { RemoteReadStorage } from './read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from './write-request.js';
+import { encodeHistogramWriteRequestSnappy, type NativeHistogram } from './write-request-histograms.js';
 import { nativeSkip } from '../testing/native-skip.js';
 
 const bitsOf = (v: Float64Array): bigint[] => [...new BigUint64Array(v.buffer, v.byteOffset, v.length)];
@@ -19,7 +20,14 @@ const STALE = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)
 /** fakeStorage serves fixed selections per tenant and records the matchers each tenant got. */
 function fakeStorage(calls: Array<[string, LabelMatcher[]]>): RemoteReadStorage {
   const samples: Record<string, SelectedSamples> = {
-    a: { labelsJson: JSON.stringify([{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }]), offsets: new Uint32Array([0, 2, 3]), timestamps: new Float64Array([1, 2, 5]), values: new Float64Array([10, STALE, 30]) },
+    a: {
+      labelsJson: JSON.stringify([{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }]),
+      offsets: new Uint32Array([0, 2, 3]),
+      timestamps: new Float64Array([1, 2, 5]),
+      values: new Float64Array([10, STALE, 30]),
+      // Native histograms (hand-off format, not decoded by the merge): two for job z.
+      histograms: { offsets: new Uint32Array([0, 0, 2]), timestamps: new Float64Array([6, 7]), dataOffsets: new Uint32Array([0, 2, 5]), data: new Float64Array([0.5, 1, 2, STALE, 3]) },
+    },
     b: { labelsJson: JSON.stringify([{ __name__: 'm', __tenant_id__: 'own', job: 'y' }]), offsets: new Uint32Array([0, 1]), timestamps: new Float64Array([3]), values: new Float64Array([20]) },
   };
   const chunks: Record<string, SelectedChunks> = {
@@ -69,6 +77,11 @@ t.test('merging per-tenant selections', async (t) => {
   t.same([...s.timestamps], [1, 2, 5, 3]);
   t.same(bitsOf(s.values), bitsOf(new Float64Array([10, STALE, 30, 20])), 'values moved with their bits (staleness marker)');
   t.same(calls, [['a', [name]], ['b', [name]]], 'each tenant selected with the other matchers');
+  const h = s.histograms!;
+  t.same([...h.offsets], [0, 0, 2, 2], 'histograms follow their series (tenant b has none)');
+  t.same([...h.timestamps], [6, 7]);
+  t.same([...h.dataOffsets], [0, 2, 5]);
+  t.same(bitsOf(h.data), bitsOf(new Float64Array([0.5, 1, 2, STALE, 3])), 'histogram data moved with its bits');
 
   const c = fed.selectChunks('a|b', [name], 0, 200);
   t.same(JSON.parse(c.labelsJson).map((l: Record<string, string>) => l['job']), ['x', 'z', 'y']);
@@ -82,6 +95,7 @@ t.test('merging per-tenant selections', async (t) => {
   const only = fed.selectSamples('a|b', [name, { type: 0, name: '__tenant_id__', value: 'b' }], 0, 10);
   t.same(JSON.parse(only.labelsJson), [{ __name__: 'm', __tenant_id__: 'b', job: 'y', original___tenant_id__: 'own' }], 'a __tenant_id__ matcher chooses the tenants');
   t.same(calls, [['b', [name]]], 'the matcher does not reach storage');
+  t.equal(only.histograms, undefined, 'no histograms in the tenants chosen: none in the merge');
   calls.length = 0;
   const none = fed.selectChunks('a|b', [{ type: 2, name: '__tenant_id__', value: 'c.*' }], 0, 10);
   t.same([JSON.parse(none.labelsJson), [...none.seriesOffsets], [...none.dataOffsets], none.data.length], [[], [0], [0], 0], 'no tenant chosen: empty');
@@ -140,6 +154,69 @@ t.test('federated remote read through the server', { skip }, async (t) => {
     t.equal(values.length, 200);
   }
   t.same(mergeChunkedSeries(frames, 1).map((s) => s.labels[1]), [['__tenant_id__', B]], 'query 1: only the tenant matched');
+});
+
+t.test('federated remote read of native histograms', { skip }, async (t) => {
+  const srv = await startTestServer({ 'tenant-federation.enabled': true });
+  t.teardown(() => srv.close());
+  const hist = (tm: number, k: number, over: Partial<NativeHistogram> = {}): NativeHistogram => ({
+    t: tm,
+    kind: 'int',
+    hint: 0,
+    schema: 2,
+    zeroThreshold: 0.001,
+    zeroCount: k,
+    count: 3 * k,
+    sum: 1.5 * k,
+    positiveSpans: [[0, 2]],
+    positiveBuckets: [k, 0],
+    negativeSpans: [],
+    negativeBuckets: [],
+    customValues: [],
+    ...over,
+  });
+  for (const [tenant, job, k] of [[A, 'api', 1], [B, 'db', 4]] as const) {
+    const histograms = Array.from({ length: 20 }, (_, i) => hist(base + i * 15_000, k + i));
+    // The last one of tenant A is a float histogram with custom buckets; B ends with a staleness marker.
+    if (tenant === B) histograms.push(hist(base + 20 * 15_000, 0, { count: 0, zeroCount: 0, sum: 0x7ff0000000000002n, positiveSpans: [], positiveBuckets: [] }));
+    const series = [{ labels: [['__name__', 'rrfed_h'], ['job', job]] as Array<[string, string]>, histograms }];
+    if (tenant === A) series.push({ labels: [['__name__', 'rrfed_h_nhcb'], ['job', job]], histograms: [hist(base, 0, { kind: 'float', schema: -53, zeroThreshold: 0, count: 3, positiveBuckets: [1, 2], customValues: [0.5, 1] })] });
+    const res = await fetch(`http://127.0.0.1:${srv.port}/api/v1/push`, { method: 'POST', headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': tenant }, body: new Uint8Array(encodeHistogramWriteRequestSnappy(series)) });
+    t.equal(res.status, 200, await res.text());
+  }
+  const url = `http://127.0.0.1:${srv.port}/prometheus/api/v1/read`;
+  const query: ReadQuery[] = [{ startMs: base - 1000, endMs: base + 400_000, matchers: [{ type: ReadMatchType.RE, name: '__name__', value: 'rrfed_h.*' }] }];
+  const own = async (tenant: string, type: ResponseType) => postRemoteRead(url, query, [type], { 'X-Scope-OrgID': tenant });
+
+  const fed = await postRemoteRead(url, query, [ResponseType.SAMPLES], { 'X-Scope-OrgID': `${A}|${B}` });
+  t.equal(fed.status, 200);
+  const [all] = decodeSamplesBody(fed.body);
+  t.same(all!.map((s) => s.labels), [
+    [['__name__', 'rrfed_h'], ['__tenant_id__', A], ['job', 'api']],
+    [['__name__', 'rrfed_h'], ['__tenant_id__', B], ['job', 'db']],
+    [['__name__', 'rrfed_h_nhcb'], ['__tenant_id__', A], ['job', 'api']],
+  ]);
+  t.same(all!.map((s) => [s.samples.length, s.histograms.length]), [[0, 20], [0, 21], [0, 1]]);
+  const [ownA] = decodeSamplesBody((await own(A, ResponseType.SAMPLES)).body);
+  const [ownB] = decodeSamplesBody((await own(B, ResponseType.SAMPLES)).body);
+  const bytes = (l: Uint8Array[]) => l.map((m) => Buffer.from(m).toString('hex'));
+  t.same(bytes(all![0]!.histograms), bytes(ownA![0]!.histograms), 'tenant A: the histograms of its own read, byte for byte');
+  t.same(bytes(all![1]!.histograms), bytes(ownB![0]!.histograms), 'tenant B: the same (staleness marker included)');
+  t.same(bytes(all![2]!.histograms), bytes(ownA![1]!.histograms), 'the float NHCB histogram too');
+
+  const streamed = await postRemoteRead(url, query, [ResponseType.STREAMED_XOR_CHUNKS], { 'X-Scope-OrgID': `${A}|${B}` });
+  t.equal(streamed.status, 200);
+  const series = mergeChunkedSeries(parseChunkedReadBody(streamed.body), 0);
+  t.same(series.map((s) => [s.labels[0]![1], s.labels[1], s.chunks.map((c) => Number(c.type))]), [
+    ['rrfed_h', ['__tenant_id__', A], [2]],
+    ['rrfed_h', ['__tenant_id__', B], [2]],
+    ['rrfed_h_nhcb', ['__tenant_id__', A], [3]],
+  ]);
+  const ownChunks = async (tenant: string) => mergeChunkedSeries(parseChunkedReadBody((await own(tenant, ResponseType.STREAMED_XOR_CHUNKS)).body), 0);
+  const [cA, cB] = [await ownChunks(A), await ownChunks(B)];
+  t.same(series[0]!.chunks, cA[0]!.chunks, 'tenant A: its own histogram chunks');
+  t.same(series[1]!.chunks, cB[0]!.chunks, 'tenant B: its own histogram chunks');
+  t.same(series[2]!.chunks, cA[1]!.chunks, 'tenant A: its float-histogram chunk');
 });
 
 t.test('federated remote read with federation off', { skip }, async (t) => {

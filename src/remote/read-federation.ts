@@ -4,14 +4,14 @@
 // tenants, each chosen tenant's head is selected with the other matchers,
 // every series gains `__tenant_id__` (an own `__tenant_id__` is kept as
 // `original___tenant_id__`), and the series of all tenants are merged in
-// label order, for SAMPLES (raw samples) and STREAMED_XOR_CHUNKS (chunks as
-// stored) alike. The merge copies typed arrays, never one object per sample
+// label order, for SAMPLES (raw samples and native histograms) and
+// STREAMED_XOR_CHUNKS (chunks of every encoding, as stored) alike. The merge copies typed arrays, never one object per sample
 // or chunk. A single tenant passes straight through.
 
 import { compareLabels } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
 import { selectTenants, withTenantLabel } from '../querier/tenant-federation.js';
-import type { LabelMatcher, SelectedChunks, SelectedSamples } from '../storage/native.js';
+import type { LabelMatcher, SelectedChunks, SelectedHistograms, SelectedSamples } from '../storage/native.js';
 import { splitTenants } from '../tenant/tenant.js';
 import type { RemoteReadStorage } from './read-handler.js';
 
@@ -56,7 +56,48 @@ export function mergeSamples(parts: Array<Part<SelectedSamples>>): SelectedSampl
     at += to - from;
     offsets[i + 1] = at;
   });
-  return { labelsJson: JSON.stringify(refs.map(({ part, index }) => part.labels[index])), offsets, timestamps, values };
+  const merged: SelectedSamples = { labelsJson: JSON.stringify(refs.map(({ part, index }) => part.labels[index])), offsets, timestamps, values };
+  const histograms = mergeHistograms(refs);
+  if (histograms !== undefined) merged.histograms = histograms;
+  return merged;
+}
+
+/** mergeHistograms joins the native-histogram side channels of the series in refs' order (undefined when no part has any). */
+function mergeHistograms(refs: Array<{ part: Part<SelectedSamples>; index: number }>): SelectedHistograms | undefined {
+  let samples = 0;
+  let words = 0;
+  const seen = new Set<SelectedHistograms>();
+  for (const { part } of refs) {
+    const h = part.sel.histograms;
+    if (h === undefined || seen.has(h)) continue;
+    seen.add(h);
+    samples += h.timestamps.length;
+    words += h.data.length;
+  }
+  if (seen.size === 0) return undefined;
+  const offsets = new Uint32Array(refs.length + 1);
+  const timestamps = new Float64Array(samples);
+  const dataOffsets = new Uint32Array(samples + 1);
+  const data = new Float64Array(words);
+  let j = 0;
+  let w = 0;
+  refs.forEach(({ part, index }, i) => {
+    const h = part.sel.histograms;
+    if (h !== undefined) {
+      const from = h.offsets[index]!;
+      const to = h.offsets[index + 1]!;
+      timestamps.set(h.timestamps.subarray(from, to), j);
+      const dataFrom = h.dataOffsets[from]!;
+      const dataTo = h.dataOffsets[to]!;
+      // Copied as a typed array: the staleness marker's NaN payload keeps its bits.
+      data.set(h.data.subarray(dataFrom, dataTo), w);
+      for (let k = from; k < to; k++) dataOffsets[j + (k - from) + 1] = w + (h.dataOffsets[k + 1]! - dataFrom);
+      j += to - from;
+      w += dataTo - dataFrom;
+    }
+    offsets[i + 1] = j;
+  });
+  return { offsets, timestamps, dataOffsets, data };
 }
 
 /** mergeChunks joins per-tenant chunk selections into one, series in label order. */

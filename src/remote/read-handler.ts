@@ -16,7 +16,6 @@ import { ApiError, badData } from '../errors.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
 import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedHistograms, type SelectedSamples } from '../storage/native.js';
-import { encodeHistogram, type NativeHistogram, type Span } from './write-request-histograms.js';
 import { NO_QUERY_LIMITS, queryLimitsFor, SeriesLimiter, type QueryLimitsSource } from '../querier/query-limits.js';
 import { crc32c } from './crc32c.js';
 import { visibleTo, type Visibility } from '../auth/visibility.js';
@@ -182,50 +181,13 @@ function sampleSize(t: number): number {
 }
 
 /**
- * histogramAt reads histogram sample j of a selection's side channel (the
- * hand-off format of native/core/src/model/histogram_flat.rs) as the
- * remote-protocol view: integer histograms with delta-encoded buckets, the
- * sum by its bits when it is a NaN (the staleness marker keeps its payload).
+ * encodeHistograms encodes a selection's histogram samples as prompb.Histogram messages (message j is
+ * data[offsets[j], offsets[j+1])): the native core, which reads the hand-off format, encodes them.
  */
-export function histogramAt(h: SelectedHistograms, j: number): NativeHistogram {
-  const at = h.dataOffsets[j]!;
-  const d = h.data;
-  const isInt = d[at + 6] === 1;
-  const [nPosSpans, nNegSpans, nPos, nNeg, nCustom] = [d[at + 7]!, d[at + 8]!, d[at + 9]!, d[at + 10]!, d[at + 11]!];
-  let p = at + 12;
-  const spans = (n: number): Span[] => {
-    const out: Span[] = [];
-    for (let k = 0; k < n; k++, p += 2) out.push([d[p]!, d[p + 1]!]);
-    return out;
-  };
-  const positiveSpans = spans(nPosSpans);
-  const negativeSpans = spans(nNegSpans);
-  const take = (n: number): number[] => {
-    const out = Array.from(d.subarray(p, p + n));
-    p += n;
-    return out;
-  };
-  const deltas = (abs: number[]): number[] => abs.map((v, k) => (k === 0 ? v : v - abs[k - 1]!));
-  const pos = take(nPos);
-  const neg = take(nNeg);
-  const customValues = take(nCustom);
-  const sumAt = at + 4;
-  const sum = Number.isNaN(d[sumAt]) ? new BigUint64Array(d.buffer, d.byteOffset + sumAt * 8, 1)[0]! : d[sumAt]!;
-  return {
-    t: h.timestamps[j]!,
-    kind: isInt ? 'int' : 'float',
-    hint: d[at + 5]!,
-    schema: d[at]!,
-    zeroThreshold: d[at + 1]!,
-    zeroCount: d[at + 2]!,
-    count: d[at + 3]!,
-    sum,
-    positiveSpans,
-    negativeSpans,
-    positiveBuckets: isInt ? deltas(pos) : pos,
-    negativeBuckets: isInt ? deltas(neg) : neg,
-    customValues,
-  };
+function encodeHistograms(h: SelectedHistograms): { data: Buffer; offsets: Uint32Array } {
+  const native = loadNative();
+  if (native.encodeRemoteHistograms === undefined) throw new Error('the native binding cannot encode native histograms (rebuild it)');
+  return native.encodeRemoteHistograms(h.timestamps, h.data, h.dataOffsets);
 }
 
 /**
@@ -239,12 +201,13 @@ function encodeQueryResult(sel: SelectedSamples): Buffer {
   const ts = sel.timestamps;
   const valueBytes = new Uint8Array(sel.values.buffer, sel.values.byteOffset, sel.values.byteLength);
   const seriesSizes = new Array<number>(labels.length);
-  // Each series' histograms as encoded prompb.Histogram messages.
+  // Each series' histograms as prompb.Histogram messages, encoded by the native core.
   const hists = sel.histograms;
+  const encoded = hists === undefined || hists.timestamps.length === 0 ? undefined : encodeHistograms(hists);
   const histMsgs: Uint8Array[][] = labels.map((_, i) => {
-    if (hists === undefined) return [];
+    if (hists === undefined || encoded === undefined) return [];
     const out: Uint8Array[] = [];
-    for (let j = hists.offsets[i]!; j < hists.offsets[i + 1]!; j++) out.push(encodeHistogram(histogramAt(hists, j)));
+    for (let j = hists.offsets[i]!; j < hists.offsets[i + 1]!; j++) out.push(encoded.data.subarray(encoded.offsets[j]!, encoded.offsets[j + 1]!));
     return out;
   });
   let total = 0;

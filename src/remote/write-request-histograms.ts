@@ -29,10 +29,11 @@ export interface NativeHistogram {
   customValues: number[];
 }
 
-/** HistogramSeries is a series of histogram samples. */
+/** HistogramSeries is a series of histogram samples, with the exemplars sent beside them. */
 export interface HistogramSeries {
   labels: Array<[string, string]>;
   histograms: NativeHistogram[];
+  exemplars?: Array<{ labels: Array<[string, string]>; value: number; timestampMs: number }>;
 }
 
 function zigzag(v: number): number {
@@ -93,6 +94,13 @@ export function encodeHistogramWriteRequest(series: HistogramSeries[], floats: F
     w.message(1, (tw) => {
       for (const [name, value] of s.labels) tw.message(1, (lw) => lw.string(1, name).string(2, value));
       for (const h of s.histograms) tw.bytes(4, encodeHistogram(h));
+      for (const ex of s.exemplars ?? []) {
+        tw.message(3, (e) => {
+          for (const [name, value] of ex.labels) e.message(1, (l) => l.string(1, name).string(2, value));
+          e.double(2, ex.value);
+          e.int64Field(3, ex.timestampMs);
+        });
+      }
     });
   }
   for (const s of floats) {

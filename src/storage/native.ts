@@ -318,6 +318,10 @@ export interface OtlpOptions {
   keepIdentifyingResourceAttributes: boolean;
   /** promoteScopeMetadata is -distributor.otel-promote-scope-metadata. */
   promoteScopeMetadata: boolean;
+  /** convertHistogramsToNhcb is -distributor.otel-convert-histograms-to-nhcb: explicit-bucket histograms become native histograms with custom buckets. */
+  convertHistogramsToNhcb?: boolean;
+  /** nativeDeltaIngestion is -distributor.otel-native-delta-ingestion: delta metrics are stored as sent instead of refused. */
+  nativeDeltaIngestion?: boolean;
 }
 
 /** OtlpIngestResult is the outcome of one OTLP push and the answer to give. */
@@ -332,8 +336,6 @@ export interface OtlpIngestResult {
   message: string;
   /** partialSuccess marks a 200 that carries partial_success. */
   partialSuccess: boolean;
-  /** droppedNativeHistograms counts exponential histogram points dropped (native histograms are not stored yet). */
-  droppedNativeHistograms: number;
   /** uncompressedSize is the size of the decompressed body. */
   uncompressedSize: number;
 }
@@ -368,6 +370,11 @@ export interface NativeBinding {
   decodeXorChunk(chunk: Uint8Array): { timestamps: Float64Array; values: Float64Array };
   /** encodeHistogramChunks cuts each series' native histograms of an uncompressed remote-write 1.0 body into chunks as Prometheus 3.x's head would (encoding 2 integer, 3 float). */
   encodeHistogramChunks?(writeRequest: Uint8Array): Array<{ labels: string[]; chunks: Array<{ minTimeMs: number; maxTimeMs: number; encoding: number; data: Buffer }> }>;
+  /**
+   * encodeRemoteHistograms encodes histogram samples of a selection (SelectedHistograms' timestamps,
+   * data and dataOffsets) as prompb.Histogram messages, message j being data[offsets[j], offsets[j+1]).
+   */
+  encodeRemoteHistograms?(timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array): { data: Buffer; offsets: Uint32Array };
   /** decodeHistogramChunkJson decodes a raw histogram chunk (encoding 2 or 3) into a JSON array of samples, floats as the decimal strings of their bits. */
   decodeHistogramChunkJson?(encoding: number, chunk: Uint8Array): string;
   /** resetTenant drops a tenant's head (tests and tenant deletion). */

@@ -599,7 +599,6 @@ fn validate_histograms(
         let labels = &req.labels[e.labels_start..e.labels_end];
         let hists = &mut req.histograms[e.histograms_start..e.histograms_start + e.histograms];
         let keep = &mut keep[e.histograms_start..e.histograms_start + e.histograms];
-        let mut series: Option<String> = None;
         for (h, keep) in hists.iter_mut().zip(keep.iter_mut()) {
             if let Err(err) =
                 remote::validate_sample(labels, h.timestamp_ms, vlimits, limits.now_ms)
@@ -609,20 +608,19 @@ fn validate_histograms(
                 *keep = false;
                 continue;
             }
-            let name = series
-                .get_or_insert_with(|| remote::format_labels(labels))
-                .clone();
+            // The series as Mimir prints it, only made for an error.
+            let name = || remote::format_labels(labels);
             let checked = remote::check_histogram_limits(
                 &mut h.value,
                 h.timestamp_ms,
-                &name,
+                name,
                 &limits.histograms,
             )
             .and_then(|_| remote::validate_histogram(&h.value));
             if let Err(err) = checked {
                 res.discard(err.reason, 1);
                 first_error.get_or_insert_with(|| {
-                    remote::histogram_error_message(&err, h.timestamp_ms, &name)
+                    remote::histogram_error_message(&err, h.timestamp_ms, &name())
                 });
                 *keep = false;
             }

@@ -52,13 +52,18 @@ impl ValidatedExemplars {
 }
 
 /// exemplar_window is Mimir's [min, max] exemplar time for a request: five
-/// minutes before its earliest sample (or the past grace period, when
-/// later), up to the wall clock plus the creation grace period.
+/// minutes before its earliest sample or native histogram (or the past
+/// grace period, when later), up to the wall clock plus the creation grace
+/// period.
 fn exemplar_window(req: &WriteRequestView<'_>, limits: &IngestLimits) -> (i64, i64) {
     let earliest = req
         .iter_series()
-        .flat_map(|s| s.samples.iter())
-        .map(|s| s.timestamp_ms)
+        .flat_map(|s| {
+            s.samples
+                .iter()
+                .map(|x| x.timestamp_ms)
+                .chain(s.histogram_list.iter().map(|h| h.timestamp_ms))
+        })
         .min();
     let mut min_ts = 0;
     if let Some(e) = earliest {
@@ -459,6 +464,50 @@ mod tests {
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 1));
         assert_eq!(exemplars::store().get(tenant).unwrap().lock().len(), 2);
+    }
+
+    #[test]
+    fn exemplars_of_histogram_series() {
+        use crate::model::histogram::{Histogram, HistogramValue, Span};
+        use crate::remote::test_encode as enc;
+        let tenant = "ix-histograms";
+        exemplars::store().reset(tenant);
+        let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
+        let hist = HistogramValue::Int(Histogram {
+            count: 2,
+            sum: 1.5,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 1,
+            }],
+            positive_buckets: vec![2],
+            ..Histogram::default()
+        });
+        // A series of native histograms only: its exemplars' window starts
+        // five minutes before the histogram, so the 10 minutes older one is
+        // dropped as too old.
+        let mut ts = Vec::new();
+        enc::put_labels(&mut ts, &[("__name__", "latency")]);
+        enc::put_bytes(&mut ts, 4, &enc::histogram(&hist, NOW));
+        enc::put_bytes(&mut ts, 3, &enc::exemplar(&[("trace_id", "new")], 0.7, NOW));
+        enc::put_bytes(
+            &mut ts,
+            3,
+            &enc::exemplar(&[("trace_id", "old")], 0.2, NOW - 10 * 60_000),
+        );
+        let mut req = Vec::new();
+        enc::put_bytes(&mut req, 1, &ts);
+        let r = ingest_write_request(&h, &req, &limits(10));
+        assert_eq!(r.error_status, None, "{:?}", r.error_message);
+        assert_eq!(
+            (r.accepted_histograms, r.exemplars, r.accepted_exemplars),
+            (1, 2, 1)
+        );
+        assert_eq!(r.discarded_exemplars, vec![("exemplar_too_old", 1)]);
+        assert_eq!(
+            query(tenant, &h),
+            r#"[{"seriesLabels":{"__name__":"latency"},"exemplars":[{"labels":{"trace_id":"new"},"value":"0.7","timestamp":1700000000}]}]"#
+        );
     }
 
     #[test]

@@ -144,3 +144,52 @@ pub fn decode_histogram_chunk_json(encoding: u32, chunk: Uint8Array) -> Result<S
     out.push(']');
     Ok(out)
 }
+
+/// EncodedHistograms are `prompb.Histogram` messages back to back:
+/// message `j` is `data[offsets[j]..offsets[j + 1]]`.
+#[napi(object)]
+pub struct EncodedHistograms {
+    pub data: Buffer,
+    pub offsets: napi::bindgen_prelude::Uint32Array,
+}
+
+/// encode_remote_histograms encodes histogram samples of a selection (the
+/// hand-off format: `timestamps[j]`, `data[data_offsets[j]..data_offsets[j
+/// + 1]]`) as the `prompb.Histogram` messages of a remote-read SAMPLES
+/// answer. Throws on malformed hand-off data.
+#[napi]
+pub fn encode_remote_histograms(
+    timestamps: napi::bindgen_prelude::Float64Array,
+    data: napi::bindgen_prelude::Float64Array,
+    data_offsets: napi::bindgen_prelude::Uint32Array,
+) -> Result<EncodedHistograms> {
+    if data_offsets.len() != timestamps.len() + 1 {
+        return Err(Error::new(
+            Status::InvalidArg,
+            format!(
+                "encodeRemoteHistograms: {} timestamps need {} data offsets, got {}",
+                timestamps.len(),
+                timestamps.len() + 1,
+                data_offsets.len()
+            ),
+        ));
+    }
+    let hists =
+        tsdb_core::model::histogram_flat::decode_flat_all(&data, &data_offsets).map_err(|e| {
+            Error::new(
+                Status::InvalidArg,
+                format!("encodeRemoteHistograms: {}", e.0),
+            )
+        })?;
+    let mut out = Vec::with_capacity(hists.len() * 64);
+    let mut offsets = Vec::with_capacity(hists.len() + 1);
+    offsets.push(0u32);
+    for (t, h) in timestamps.iter().zip(&hists) {
+        tsdb_core::remote::encode_histogram(&mut out, *t as i64, h);
+        offsets.push(out.len() as u32);
+    }
+    Ok(EncodedHistograms {
+        data: Buffer::from(out),
+        offsets: napi::bindgen_prelude::Uint32Array::new(offsets),
+    })
+}

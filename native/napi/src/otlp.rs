@@ -28,6 +28,10 @@ pub struct OtlpOptions {
     pub keep_identifying_resource_attributes: bool,
     /// -distributor.otel-promote-scope-metadata.
     pub promote_scope_metadata: bool,
+    /// -distributor.otel-convert-histograms-to-nhcb.
+    pub convert_histograms_to_nhcb: Option<bool>,
+    /// -distributor.otel-native-delta-ingestion.
+    pub native_delta_ingestion: Option<bool>,
 }
 
 /// OtlpIngestResult is the outcome of one OTLP push and the answer to give.
@@ -43,8 +47,6 @@ pub struct OtlpIngestResult {
     pub message: String,
     /// Whether a 200 carries partial_success.
     pub partial_success: bool,
-    /// Exponential histogram points dropped (native histograms are not stored yet).
-    pub dropped_native_histograms: f64,
     /// Size of the decompressed body.
     pub uncompressed_size: f64,
 }
@@ -78,6 +80,8 @@ pub fn ingest_otlp(
         promote_resource_attributes: opts.promote_resource_attributes,
         keep_identifying_resource_attributes: opts.keep_identifying_resource_attributes,
         promote_scope_metadata: opts.promote_scope_metadata,
+        convert_histograms_to_nhcb: opts.convert_histograms_to_nhcb.unwrap_or(false),
+        allow_delta_temporality: opts.native_delta_ingestion.unwrap_or(false),
     };
     let limits = core_limits(&limits);
     let r = match wal::storage().tenant(&tenant) {
@@ -95,7 +99,6 @@ pub fn ingest_otlp(
         grpc_code: r.grpc_code,
         message: r.message,
         partial_success: r.partial_success,
-        dropped_native_histograms: r.dropped_native_histograms as f64,
         uncompressed_size: r.uncompressed_size as f64,
     }
 }

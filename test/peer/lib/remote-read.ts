@@ -248,6 +248,8 @@ export interface ReadSample {
 export interface ReadTimeSeries {
   labels: Label[];
   samples: ReadSample[];
+  /** The series' prompb.Histogram messages, undecoded. */
+  histograms: Uint8Array[];
 }
 
 function decodeSample(buf: Uint8Array): ReadSample {
@@ -285,11 +287,12 @@ export function decodeReadResponse(buf: Uint8Array): ReadTimeSeries[][] {
         continue;
       }
       const sr = new ProtoReader(qr.bytes());
-      const ts: ReadTimeSeries = { labels: [], samples: [] };
+      const ts: ReadTimeSeries = { labels: [], samples: [], histograms: [] };
       while (!sr.done()) {
         const st = sr.tag();
         if (st.field === 1 && st.wireType === WireType.Bytes) ts.labels.push(decodeLabel(sr.bytes()));
         else if (st.field === 2 && st.wireType === WireType.Bytes) ts.samples.push(decodeSample(sr.bytes()));
+        else if (st.field === 4 && st.wireType === WireType.Bytes) ts.histograms.push(sr.bytes());
         else sr.skip(st.wireType);
       }
       series.push(ts);

@@ -157,7 +157,8 @@ impl FloatHistogramAppender {
             }
             return HistogramAppend::Appended;
         }
-        let mut h = h.clone();
+        // Borrowed unless backward inserts rewrite the sample.
+        let mut h = std::borrow::Cow::Borrowed(h);
         if h.counter_reset_hint != CounterResetHint::Gauge {
             let (ap, reset) = self.appendable(&h);
             if !ap.ok || reset {
@@ -169,14 +170,15 @@ impl FloatHistogramAppender {
                 return HistogramAppend::NewChunk(next);
             }
             if !ap.p_backward.is_empty() || !ap.n_backward.is_empty() {
+                let hm = h.to_mut();
                 if ap.p_forward.is_empty() && ap.n_forward.is_empty() {
-                    h.positive_spans = self.p_spans.clone();
-                    h.negative_spans = self.n_spans.clone();
+                    hm.positive_spans = self.p_spans.clone();
+                    hm.negative_spans = self.n_spans.clone();
                 } else {
-                    h.positive_spans = adjust_for_inserts(&h.positive_spans, &ap.p_backward);
-                    h.negative_spans = adjust_for_inserts(&h.negative_spans, &ap.n_backward);
+                    hm.positive_spans = adjust_for_inserts(&hm.positive_spans, &ap.p_backward);
+                    hm.negative_spans = adjust_for_inserts(&hm.negative_spans, &ap.n_backward);
                 }
-                recode_float_histogram(&mut h, &ap.p_backward, &ap.n_backward);
+                recode_float_histogram(hm, &ap.p_backward, &ap.n_backward);
             }
             if !ap.p_forward.is_empty() || !ap.n_forward.is_empty() {
                 let (ps, ns) = (h.positive_spans.clone(), h.negative_spans.clone());
@@ -195,9 +197,10 @@ impl FloatHistogramAppender {
             return HistogramAppend::NewChunk(next);
         }
         if !ap.p_backward.is_empty() || !ap.n_backward.is_empty() {
-            h.positive_spans = p_merged;
-            h.negative_spans = n_merged;
-            recode_float_histogram(&mut h, &ap.p_backward, &ap.n_backward);
+            let hm = h.to_mut();
+            hm.positive_spans = p_merged;
+            hm.negative_spans = n_merged;
+            recode_float_histogram(hm, &ap.p_backward, &ap.n_backward);
         }
         if !ap.p_forward.is_empty() || !ap.n_forward.is_empty() {
             let (ps, ns) = (h.positive_spans.clone(), h.negative_spans.clone());

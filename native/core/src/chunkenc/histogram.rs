@@ -173,7 +173,8 @@ impl HistogramAppender {
             }
             return HistogramAppend::Appended;
         }
-        let mut h = h.clone();
+        // Borrowed unless backward inserts rewrite the sample.
+        let mut h = std::borrow::Cow::Borrowed(h);
         if h.counter_reset_hint != CounterResetHint::Gauge {
             let (ap, header) = self.appendable(&h);
             if !ap.ok || header != CounterResetHeader::NotCounterReset {
@@ -183,14 +184,15 @@ impl HistogramAppender {
                 return HistogramAppend::NewChunk(next);
             }
             if !ap.p_backward.is_empty() || !ap.n_backward.is_empty() {
+                let hm = h.to_mut();
                 if ap.p_forward.is_empty() && ap.n_forward.is_empty() {
-                    h.positive_spans = self.p_spans.clone();
-                    h.negative_spans = self.n_spans.clone();
+                    hm.positive_spans = self.p_spans.clone();
+                    hm.negative_spans = self.n_spans.clone();
                 } else {
-                    h.positive_spans = adjust_for_inserts(&h.positive_spans, &ap.p_backward);
-                    h.negative_spans = adjust_for_inserts(&h.negative_spans, &ap.n_backward);
+                    hm.positive_spans = adjust_for_inserts(&hm.positive_spans, &ap.p_backward);
+                    hm.negative_spans = adjust_for_inserts(&hm.negative_spans, &ap.n_backward);
                 }
-                recode_histogram(&mut h, &ap.p_backward, &ap.n_backward);
+                recode_histogram(hm, &ap.p_backward, &ap.n_backward);
             }
             if !ap.p_forward.is_empty() || !ap.n_forward.is_empty() {
                 let (ps, ns) = (h.positive_spans.clone(), h.negative_spans.clone());
@@ -209,9 +211,10 @@ impl HistogramAppender {
             return HistogramAppend::NewChunk(next);
         }
         if !ap.p_backward.is_empty() || !ap.n_backward.is_empty() {
-            h.positive_spans = p_merged;
-            h.negative_spans = n_merged;
-            recode_histogram(&mut h, &ap.p_backward, &ap.n_backward);
+            let hm = h.to_mut();
+            hm.positive_spans = p_merged;
+            hm.negative_spans = n_merged;
+            recode_histogram(hm, &ap.p_backward, &ap.n_backward);
         }
         if !ap.p_forward.is_empty() || !ap.n_forward.is_empty() {
             let (ps, ns) = (h.positive_spans.clone(), h.negative_spans.clone());
@@ -472,6 +475,24 @@ pub(crate) fn expand_spans_and_buckets<
     b_at: impl Fn(usize) -> V,
     deltas: bool,
 ) -> Option<(Vec<Insert>, Vec<Insert>)> {
+    // The common case, the same layout as the chunk's: no inserts, a reset
+    // only when a bucket's count went down.
+    if a == b {
+        let (mut a_count, mut b_count) = (V::default(), V::default());
+        for i in 0..count_buckets(a) {
+            if deltas {
+                a_count = a_count.plus(a_at(i));
+                b_count = b_count.plus(b_at(i));
+            } else {
+                a_count = a_at(i);
+                b_count = b_at(i);
+            }
+            if a_count > b_count {
+                return None;
+            }
+        }
+        return Some((Vec::new(), Vec::new()));
+    }
     let mut ai = BucketIterator::new(a);
     let mut bi = BucketIterator::new(b);
     let (mut a_inserts, mut b_inserts) = (Vec::new(), Vec::new());

@@ -19,7 +19,7 @@ use super::chunks::AppendOutcome;
 use super::series::MemSeries;
 use super::Head;
 use crate::labels::LabelPair;
-use crate::model::histogram::{FloatHistogram, Histogram, HistogramValue, Span};
+use crate::model::histogram::{HistogramValue, Span};
 use crate::wal::record::SamplesEncoder;
 
 /// AppendErrorKind is why the head refused a sample.
@@ -134,7 +134,7 @@ pub struct HeadAppender<'h> {
     /// WAL hook: every sample written to a chunk, when logging is on.
     wal_log: Option<SamplesEncoder>,
     /// WAL hook for histogram samples (ref, t, histogram), when logging is on.
-    wal_hist: Option<Vec<(u64, i64, HistogramValue)>>,
+    wal_hist: Option<crate::wal::histogram_record::HistogramLogEncoder>,
 }
 
 impl<'h> HeadAppender<'h> {
@@ -157,7 +157,7 @@ impl<'h> HeadAppender<'h> {
     /// reaches a chunk is also encoded as a WAL Samples record.
     pub fn log_samples(&mut self) {
         self.wal_log.get_or_insert_with(SamplesEncoder::default);
-        self.wal_hist.get_or_insert_with(Vec::new);
+        self.wal_hist.get_or_insert_with(Default::default);
     }
 
     /// take_sample_log returns the Samples records of what was appended
@@ -172,24 +172,7 @@ impl<'h> HeadAppender<'h> {
             .map(SamplesEncoder::finish)
             .unwrap_or_default();
         if let Some(hs) = self.wal_hist.take().filter(|h| !h.is_empty()) {
-            let ints: Vec<(u64, i64, &Histogram)> = hs
-                .iter()
-                .filter_map(|(r, t, v)| match v {
-                    HistogramValue::Int(h) => Some((*r, *t, h)),
-                    HistogramValue::Float(_) => None,
-                })
-                .collect();
-            let floats: Vec<(u64, i64, &FloatHistogram)> = hs
-                .iter()
-                .filter_map(|(r, t, v)| match v {
-                    HistogramValue::Float(h) => Some((*r, *t, h)),
-                    HistogramValue::Int(_) => None,
-                })
-                .collect();
-            out.extend(crate::wal::histogram_record::encode_histograms(&ints));
-            out.extend(crate::wal::histogram_record::encode_float_histograms(
-                &floats,
-            ));
+            out.extend(hs.finish());
         }
         out
     }
@@ -316,9 +299,13 @@ impl<'h> HeadAppender<'h> {
         let mut res = SeriesAppendResult::default();
         let range = self.head.chunk_range;
         let mut st = series.state.lock();
-        let hist_base = st.chunks.last_histogram().map(|(t, v)| (t, v.clone()));
+        // The newest histogram before this request: it is read in place
+        // until the first append, copied first only when more samples follow.
+        let hist_base_t = st.chunks.last_histogram().map(|(t, _)| t);
+        let mut hist_base: Option<HistogramValue> = None;
         let float_base = st.chunks.last_sample().map(|(t, _)| t);
-        for (t, v) in samples {
+        let mut samples = samples.into_iter().peekable();
+        while let Some((t, v)) = samples.next() {
             let min_valid = match self.min_valid_time {
                 Some(m) => m,
                 None => *self
@@ -329,16 +316,23 @@ impl<'h> HeadAppender<'h> {
                 res.reject(AppendErrorKind::OutOfBounds, t);
                 continue;
             }
-            if let Some((base_t, base_v)) = &hist_base {
-                if t == *base_t {
-                    if histograms_equal(v, base_v) {
+            if let Some(base_t) = hist_base_t {
+                if t == base_t {
+                    let equal = match &hist_base {
+                        Some(base_v) => histograms_equal(v, base_v),
+                        None => st
+                            .chunks
+                            .last_histogram()
+                            .is_some_and(|(_, base_v)| histograms_equal(v, base_v)),
+                    };
+                    if equal {
                         res.deduplicated += 1;
                     } else {
                         res.reject(AppendErrorKind::DuplicateTimestamp, t);
                     }
                     continue;
                 }
-                if t < *base_t {
+                if t < base_t {
                     res.reject(AppendErrorKind::OutOfOrder, t);
                     continue;
                 }
@@ -351,6 +345,9 @@ impl<'h> HeadAppender<'h> {
                     res.reject(AppendErrorKind::OutOfOrder, t);
                     continue;
                 }
+            }
+            if hist_base_t.is_some() && hist_base.is_none() && samples.peek().is_some() {
+                hist_base = st.chunks.last_histogram().map(|(_, b)| b.clone());
             }
             if !self.push_histogram(&mut st.chunks, series.series_ref, t, v, range) {
                 res.dropped_unordered += 1;
@@ -396,7 +393,7 @@ impl<'h> HeadAppender<'h> {
             AppendOutcome::Appended => {}
         }
         if let Some(log) = &mut self.wal_hist {
-            log.push((u64::from(series_ref), t, v.clone()));
+            log.push(u64::from(series_ref), t, v);
         }
         self.mint = self.mint.min(t);
         self.maxt = self.maxt.max(t);

@@ -194,7 +194,14 @@ impl HistogramSeriesChunks {
             }
             _ => unreachable!("the head chunk was cut for this sample type"),
         };
-        self.last = Some((t, v.clone()));
+        match &mut self.last {
+            // Copied into the previous one's buffers: no allocation per sample.
+            Some((last_t, last_v)) => {
+                *last_t = t;
+                last_v.assign(v);
+            }
+            None => self.last = Some((t, v.clone())),
+        }
         match outcome {
             None => {
                 c.max_t = t;

@@ -187,6 +187,40 @@ pub enum HistogramValue {
 }
 
 impl HistogramValue {
+    /// assign makes self a copy of src, reusing self's bucket and span
+    /// buffers when both are of the same kind (Vec's `clone_from`).
+    pub fn assign(&mut self, src: &HistogramValue) {
+        match (self, src) {
+            (HistogramValue::Int(d), HistogramValue::Int(s)) => {
+                d.counter_reset_hint = s.counter_reset_hint;
+                d.schema = s.schema;
+                d.zero_threshold = s.zero_threshold;
+                d.zero_count = s.zero_count;
+                d.count = s.count;
+                d.sum = s.sum;
+                d.positive_spans.clone_from(&s.positive_spans);
+                d.negative_spans.clone_from(&s.negative_spans);
+                d.positive_buckets.clone_from(&s.positive_buckets);
+                d.negative_buckets.clone_from(&s.negative_buckets);
+                d.custom_values.clone_from(&s.custom_values);
+            }
+            (HistogramValue::Float(d), HistogramValue::Float(s)) => {
+                d.counter_reset_hint = s.counter_reset_hint;
+                d.schema = s.schema;
+                d.zero_threshold = s.zero_threshold;
+                d.zero_count = s.zero_count;
+                d.count = s.count;
+                d.sum = s.sum;
+                d.positive_spans.clone_from(&s.positive_spans);
+                d.negative_spans.clone_from(&s.negative_spans);
+                d.positive_buckets.clone_from(&s.positive_buckets);
+                d.negative_buckets.clone_from(&s.negative_buckets);
+                d.custom_values.clone_from(&s.custom_values);
+            }
+            (d, s) => *d = s.clone(),
+        }
+    }
+
     /// schema is the histogram's schema.
     pub fn schema(&self) -> i32 {
         match self {
@@ -207,6 +241,35 @@ impl HistogramValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn assign_copies_into_the_same_kind_and_replaces_another() {
+        let a = HistogramValue::Int(Histogram {
+            schema: 2,
+            count: 3,
+            sum: 1.5,
+            positive_spans: vec![Span {
+                offset: 1,
+                length: 2,
+            }],
+            positive_buckets: vec![1, 1],
+            ..Histogram::default()
+        });
+        let mut d = HistogramValue::Int(Histogram {
+            positive_buckets: vec![9; 40],
+            ..Histogram::default()
+        });
+        d.assign(&a);
+        assert_eq!(d, a);
+        let f = HistogramValue::Float(FloatHistogram {
+            count: 2.5,
+            ..FloatHistogram::default()
+        });
+        d.assign(&f);
+        assert_eq!(d, f);
+        d.assign(&a);
+        assert_eq!(d, a);
+    }
 
     #[test]
     fn to_float_accumulates_deltas() {

@@ -49,15 +49,18 @@ fn string(o: &Obj, camel: &str, snake: &str) -> Result<String> {
 
 /// uint64 reads a (fixed)64-bit unsigned integer sent as a string or number.
 fn uint64(o: &Obj, camel: &str, snake: &str) -> Result<u64> {
-    match field(o, camel, snake) {
-        None => Ok(0),
-        Some(Value::String(s)) => s
+    field(o, camel, snake).map_or(Ok(0), |v| uint64_value(v, camel))
+}
+
+fn uint64_value(v: &Value, what: &str) -> Result<u64> {
+    match v {
+        Value::String(s) => s
             .parse::<u64>()
-            .map_err(|_| err(format!("{camel}: invalid unsigned integer {s:?}"))),
-        Some(Value::Number(n)) => n
+            .map_err(|_| err(format!("{what}: invalid unsigned integer {s:?}"))),
+        Value::Number(n) => n
             .as_u64()
-            .ok_or_else(|| err(format!("{camel}: invalid unsigned integer {n}"))),
-        Some(_) => Err(err(format!("{camel}: expected an integer"))),
+            .ok_or_else(|| err(format!("{what}: invalid unsigned integer {n}"))),
+        _ => Err(err(format!("{what}: expected an integer"))),
     }
 }
 
@@ -189,16 +192,12 @@ fn metric(o: &Obj) -> Result<Metric<'static>> {
     }
     if let Some(h) = field(o, "exponentialHistogram", "exponential_histogram") {
         let h = object(h, "exponentialHistogram")?;
-        let mut times = Vec::new();
+        let mut points = Vec::new();
         for p in array(h, "dataPoints", "data_points")? {
-            times.push(uint64(
-                object(p, "dataPoints")?,
-                "timeUnixNano",
-                "time_unix_nano",
-            )?);
+            points.push(exponential_point(object(p, "dataPoints")?)?);
         }
         m.data = MetricData::ExponentialHistogram {
-            times,
+            points,
             temporality: temporality(h)?,
         };
     }
@@ -267,6 +266,46 @@ fn histogram_point(p: &Obj) -> Result<HistogramPoint<'static>> {
         bucket_counts,
         explicit_bounds,
         flags: uint32(p, "flags", "flags")?,
+    })
+}
+
+fn exponential_point(p: &Obj) -> Result<ExponentialHistogramPoint<'static>> {
+    let scale = match field(p, "scale", "scale") {
+        None => 0,
+        Some(v) => i32::try_from(int64_value(v, "scale")?)
+            .map_err(|_| err(format!("scale: invalid integer {v}")))?,
+    };
+    Ok(ExponentialHistogramPoint {
+        attributes: key_values(p, 0)?,
+        time_unix_nano: uint64(p, "timeUnixNano", "time_unix_nano")?,
+        count: uint64(p, "count", "count")?,
+        sum: double(p, "sum", "sum")?,
+        scale,
+        zero_count: uint64(p, "zeroCount", "zero_count")?,
+        positive: exponential_buckets(p, "positive")?,
+        negative: exponential_buckets(p, "negative")?,
+        flags: uint32(p, "flags", "flags")?,
+    })
+}
+
+/// exponential_buckets reads the `positive` or `negative` buckets of a point.
+fn exponential_buckets(p: &Obj, side: &str) -> Result<ExponentialBuckets> {
+    let Some(b) = field(p, side, side) else {
+        return Ok(ExponentialBuckets::default());
+    };
+    let b = object(b, side)?;
+    let offset = match field(b, "offset", "offset") {
+        None => 0,
+        Some(v) => i32::try_from(int64_value(v, "offset")?)
+            .map_err(|_| err(format!("offset: invalid integer {v}")))?,
+    };
+    let mut bucket_counts = Vec::new();
+    for v in array(b, "bucketCounts", "bucket_counts")? {
+        bucket_counts.push(uint64_value(v, "bucketCounts")?);
+    }
+    Ok(ExponentialBuckets {
+        offset,
+        bucket_counts,
     })
 }
 

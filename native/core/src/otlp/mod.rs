@@ -88,8 +88,6 @@ pub struct OtlpResult {
     pub message: String,
     /// Whether a 200 carries `partial_success`.
     pub partial_success: bool,
-    /// Exponential histogram points dropped (native histograms).
-    pub dropped_native_histograms: u64,
     /// Uncompressed body size.
     pub uncompressed_size: u64,
 }
@@ -166,10 +164,9 @@ pub fn ingest_otlp(
             return r;
         }
     };
-    let translation = translate(&export, settings);
+    let mut translation = translate(&export, settings);
     drop(export);
     let mut out = OtlpResult {
-        dropped_native_histograms: translation.dropped_native_histograms,
         uncompressed_size,
         ..OtlpResult::default()
     };
@@ -192,7 +189,8 @@ pub fn ingest_otlp(
             return out;
         }
     }
-    let mut result = ingest_request_logged(head, wal, translation.view(), limits);
+    let histograms = translation.take_histograms();
+    let mut result = ingest_request_logged(head, wal, translation.view_with(histograms), limits);
     if dropped > 0 {
         result.discarded.push((REASON_OTLP_PARSE_ERROR, dropped));
     }

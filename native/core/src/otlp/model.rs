@@ -61,10 +61,9 @@ pub enum MetricData<'a> {
         points: Vec<HistogramPoint<'a>>,
         temporality: i32,
     },
-    /// Exponential histograms are kept as their points' times only: they
-    /// would become native histograms, which the store does not take yet.
+    /// Exponential histograms become native histograms.
     ExponentialHistogram {
-        times: Vec<u64>,
+        points: Vec<ExponentialHistogramPoint<'a>>,
         temporality: i32,
     },
     Summary(Vec<SummaryPoint<'a>>),
@@ -93,7 +92,9 @@ impl MetricData<'_> {
             MetricData::Histogram { points, .. } => {
                 points.iter().map(|x| x.time_unix_nano).collect()
             }
-            MetricData::ExponentialHistogram { times, .. } => times.clone(),
+            MetricData::ExponentialHistogram { points, .. } => {
+                points.iter().map(|x| x.time_unix_nano).collect()
+            }
             MetricData::Summary(p) => p.iter().map(|x| x.time_unix_nano).collect(),
         }
     }
@@ -118,6 +119,32 @@ pub struct HistogramPoint<'a> {
     pub sum: Option<f64>,
     pub bucket_counts: Vec<u64>,
     pub explicit_bounds: Vec<f64>,
+    pub flags: u32,
+}
+
+/// ExponentialBuckets is one side (positive or negative) of an
+/// exponential histogram point: dense counts of consecutive buckets, the
+/// first one at index `offset` (OTel bucket `i` covers
+/// `(base^i, base^(i+1)]`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ExponentialBuckets {
+    pub offset: i32,
+    pub bucket_counts: Vec<u64>,
+}
+
+/// ExponentialHistogramPoint is an exponential histogram data point
+/// (`base = 2^(2^-scale)`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ExponentialHistogramPoint<'a> {
+    pub attributes: Vec<KeyValue<'a>>,
+    pub time_unix_nano: u64,
+    pub count: u64,
+    /// None when the (proto3 optional) sum was not sent.
+    pub sum: Option<f64>,
+    pub scale: i32,
+    pub zero_count: u64,
+    pub positive: ExponentialBuckets,
+    pub negative: ExponentialBuckets,
     pub flags: u32,
 }
 

@@ -1,8 +1,8 @@
 //! Protobuf decoder for `ExportMetricsServiceRequest` (opentelemetry-proto
 //! v1, `collector/metrics/v1` + `metrics/v1` + `common/v1` +
 //! `resource/v1`). Strings borrow from the body. Unknown fields are
-//! skipped; exemplars, min/max and exponential bucket layouts are skipped
-//! without being kept. Error texts follow the gogo-style messages the
+//! skipped; exemplars, min/max and the zero threshold are skipped without
+//! being kept (the translator uses a fixed zero threshold). Error texts follow the gogo-style messages the
 //! remote-write decoder uses (`unexpected EOF`, `proto: wrong wireType = 2
 //! for field TimeUnixNano`, ...).
 //!
@@ -24,7 +24,10 @@
 //!                    oneof value { double as_double = 4; sfixed64 as_int = 6 }; uint32 flags = 8 }
 //! HistogramDataPoint { repeated KeyValue attributes = 9; fixed64 time_unix_nano = 3; fixed64 count = 4;
 //!                    optional double sum = 5; repeated fixed64 bucket_counts = 6; repeated double explicit_bounds = 7; uint32 flags = 10 }
-//! ExponentialHistogramDataPoint { fixed64 time_unix_nano = 3; ... }
+//! ExponentialHistogramDataPoint { repeated KeyValue attributes = 1; fixed64 time_unix_nano = 3; fixed64 count = 4;
+//!                    optional double sum = 5; sint32 scale = 6; fixed64 zero_count = 7; Buckets positive = 8;
+//!                    Buckets negative = 9; uint32 flags = 10 }
+//! Buckets          { sint32 offset = 1; repeated uint64 bucket_counts = 2 }
 //! SummaryDataPoint { repeated KeyValue attributes = 7; fixed64 time_unix_nano = 3; fixed64 count = 4;
 //!                    double sum = 5; repeated ValueAtQuantile quantile_values = 6; uint32 flags = 8 }
 //! ValueAtQuantile  { double quantile = 1; double value = 2 }
@@ -236,31 +239,62 @@ fn histogram_point(buf: &[u8]) -> Result<HistogramPoint<'_>> {
 
 fn exponential_histogram(buf: &[u8]) -> Result<MetricData<'_>> {
     let mut r = Reader::new(buf, "ExponentialHistogram");
-    let (mut times, mut temporality) = (Vec::new(), 0i32);
+    let (mut points, mut temporality) = (Vec::new(), 0i32);
     while r.more() {
         let (field, wt) = r.tag()?;
         match field {
-            1 => {
-                let mut p = Reader::new(
-                    r.bytes_field(wt, "DataPoints")?,
-                    "ExponentialHistogramDataPoint",
-                );
-                let mut t = 0u64;
-                while p.more() {
-                    let (f, w) = p.tag()?;
-                    if f == 3 {
-                        t = p.fixed64_field(w, "TimeUnixNano")?;
-                    } else {
-                        p.skip(w)?;
-                    }
-                }
-                times.push(t);
-            }
+            1 => points.push(exponential_point(r.bytes_field(wt, "DataPoints")?)?),
             2 => temporality = r.varint_field(wt, "AggregationTemporality")? as i32,
             _ => r.skip(wt)?,
         }
     }
-    Ok(MetricData::ExponentialHistogram { times, temporality })
+    Ok(MetricData::ExponentialHistogram {
+        points,
+        temporality,
+    })
+}
+
+fn exponential_point(buf: &[u8]) -> Result<ExponentialHistogramPoint<'_>> {
+    let mut r = Reader::new(buf, "ExponentialHistogramDataPoint");
+    let mut p = ExponentialHistogramPoint::default();
+    while r.more() {
+        let (field, wt) = r.tag()?;
+        match field {
+            1 => p
+                .attributes
+                .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
+            4 => p.count = r.fixed64_field(wt, "Count")?,
+            5 => p.sum = Some(r.f64_field(wt, "Sum")?),
+            6 => p.scale = zigzag32(r.varint_field(wt, "Scale")?),
+            7 => p.zero_count = r.fixed64_field(wt, "ZeroCount")?,
+            8 => p.positive = exponential_buckets(r.bytes_field(wt, "Positive")?)?,
+            9 => p.negative = exponential_buckets(r.bytes_field(wt, "Negative")?)?,
+            10 => p.flags = r.varint_field(wt, "Flags")? as u32,
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok(p)
+}
+
+fn exponential_buckets(buf: &[u8]) -> Result<ExponentialBuckets> {
+    let mut r = Reader::new(buf, "ExponentialHistogramDataPoint_Buckets");
+    let mut b = ExponentialBuckets::default();
+    while r.more() {
+        let (field, wt) = r.tag()?;
+        match field {
+            1 => b.offset = zigzag32(r.varint_field(wt, "Offset")?),
+            2 => r.repeated_varint(wt, "BucketCounts", &mut b.bucket_counts)?,
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok(b)
+}
+
+/// zigzag32 decodes a `sint32`.
+fn zigzag32(v: u64) -> i32 {
+    let v = v as u32;
+    ((v >> 1) as i32) ^ -((v & 1) as i32)
 }
 
 fn summary(buf: &[u8]) -> Result<MetricData<'_>> {

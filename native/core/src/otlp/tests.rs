@@ -463,13 +463,13 @@ fn dropped_metrics_and_their_errors() {
     let empty = metric("empty", "", 5, &gauge(&[]));
     let mut no_data = Vec::new();
     len_field(&mut no_data, 1, b"nodata");
-    let mut eh_point = Vec::new();
-    fixed64_field(&mut eh_point, 3, T0);
-    let mut eh = Vec::new();
-    len_field(&mut eh, 1, &eh_point);
-    len_field(&mut eh, 1, &eh_point);
-    varint_field(&mut eh, 2, 2);
-    let exp = metric("exp", "", 10, &eh);
+    // An exponential histogram of scale -5: refused.
+    let exp = metric(
+        "exp",
+        "",
+        10,
+        &exp_histogram(&[exp_point(-5, T0, 0, &(0, vec![]), &(0, vec![]), 0)], 2),
+    );
     let ok = metric("ok", "", 5, &gauge(&[number_point(&[], T0, 1.0, 0)]));
     let t = tr(
         &request(&[], None, &[delta, empty, no_data, exp, ok]),
@@ -477,10 +477,291 @@ fn dropped_metrics_and_their_errors() {
     );
     assert_eq!(
         t.error_text().unwrap(),
-        "invalid temporality and type combination for metric \"d.sum\"; empty data points. empty is dropped; could not get aggregation temporality for nodata as it has unsupported metric type Empty"
+        "invalid temporality and type combination for metric \"d.sum\"; empty data points. empty is dropped; could not get aggregation temporality for nodata as it has unsupported metric type Empty; cannot convert exponential to native histogram. Scale must be >= -4, was -5"
     );
-    assert_eq!(t.dropped_native_histograms, 2);
     assert_eq!(t.num_series(), 1);
+}
+
+// --- native histograms ---------------------------------------------------
+
+/// exp_point encodes an ExponentialHistogramDataPoint: scale, time,
+/// zero count, (offset, counts) of the positive and negative buckets; the
+/// count is the total of the buckets, the sum 10.5.
+fn exp_point(
+    scale: i32,
+    t_ns: u64,
+    zero_count: u64,
+    positive: &(i32, Vec<u64>),
+    negative: &(i32, Vec<u64>),
+    flags: u32,
+) -> Vec<u8> {
+    let count = zero_count + positive.1.iter().sum::<u64>() + negative.1.iter().sum::<u64>();
+    let mut p = Vec::new();
+    len_field(&mut p, 1, &kv("k", "v"));
+    fixed64_field(&mut p, 3, t_ns);
+    fixed64_field(&mut p, 4, count);
+    fixed64_field(&mut p, 5, 10.5f64.to_bits());
+    varint_field(&mut p, 6, u64::from(((scale << 1) ^ (scale >> 31)) as u32));
+    fixed64_field(&mut p, 7, zero_count);
+    for (field, (offset, counts)) in [(8, positive), (9, negative)] {
+        if counts.is_empty() {
+            continue;
+        }
+        let mut b = Vec::new();
+        varint_field(
+            &mut b,
+            1,
+            u64::from(((offset << 1) ^ (offset >> 31)) as u32),
+        );
+        let mut packed = Vec::new();
+        for c in counts {
+            crate::remote::test_encode::put_varint(&mut packed, *c);
+        }
+        len_field(&mut b, 2, &packed);
+        len_field(&mut p, field, &b);
+    }
+    if flags != 0 {
+        varint_field(&mut p, 10, u64::from(flags));
+    }
+    p
+}
+
+fn exp_histogram(points: &[Vec<u8>], temporality: u64) -> Vec<u8> {
+    let mut h = gauge(points);
+    varint_field(&mut h, 2, temporality);
+    h
+}
+
+fn spans(s: &[(i32, u32)]) -> Vec<Span> {
+    s.iter()
+        .map(|(offset, length)| Span {
+            offset: *offset,
+            length: *length,
+        })
+        .collect()
+}
+
+/// int_histogram returns the one integer histogram of the translation's
+/// only histogram series, with that series' labels.
+fn only_histogram(t: &Translation) -> (String, Histogram, i64) {
+    let i = (0..t.num_series())
+        .find(|i| !t.series_histograms(*i).is_empty())
+        .expect("a histogram series");
+    let mut l = t.series_labels(i);
+    l.sort();
+    let h = &t.series_histograms(i)[0];
+    let HistogramValue::Int(v) = &h.value else {
+        panic!("integer histogram expected")
+    };
+    (crate::remote::format_labels(&l), v.clone(), h.timestamp_ms)
+}
+
+use crate::model::histogram::{CounterResetHint, Histogram, HistogramValue, Span};
+
+#[test]
+fn exponential_histograms_become_native_histograms() {
+    let ms = (T0 / 1_000_000) as i64;
+    // Layouts (offset, counts) -> spans and deltas at scales 0, 3, 8 (as
+    // sent) and 10 (two scale steps merged: four buckets into one).
+    type Case = (i32, (i32, Vec<u64>), Vec<(i32, u32)>, Vec<i64>);
+    let cases: Vec<Case> = vec![
+        (0, (0, vec![4, 3, 2, 1]), vec![(1, 4)], vec![4, -1, -1, -1]),
+        (
+            3,
+            (-2, vec![3, 1, 0, 0, 0, 1]),
+            vec![(-1, 2), (3, 1)],
+            vec![3, -2, 0],
+        ),
+        (8, (1, vec![1, 1, 1]), vec![(2, 3)], vec![1, 0, 0]),
+        (
+            10,
+            (4, vec![4, 2, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            vec![(2, 4)],
+            vec![8, -8, 0, 1],
+        ),
+        (9, (1, vec![1, 1, 1]), vec![(1, 2)], vec![1, 1]),
+    ];
+    for (scale, positive, want_spans, want_deltas) in cases {
+        let body = request(
+            &[kv("service.name", "api")],
+            None,
+            &[metric(
+                "latency",
+                "s",
+                10,
+                &exp_histogram(&[exp_point(scale, T0, 0, &positive, &(0, vec![]), 0)], 2),
+            )],
+        );
+        let t = tr(&body, &Settings::default());
+        let (labels, h, t_ms) = only_histogram(&t);
+        assert_eq!(labels, "latency{job=\"api\", k=\"v\"}", "scale {scale}");
+        assert_eq!(t_ms, ms);
+        assert_eq!(h.schema, scale.min(8), "scale {scale}");
+        assert_eq!(h.positive_spans, spans(&want_spans), "scale {scale}");
+        assert_eq!(h.positive_buckets, want_deltas, "scale {scale}");
+        assert!(h.negative_spans.is_empty() && h.negative_buckets.is_empty());
+        assert_eq!(h.zero_threshold, 1e-128);
+        assert_eq!(h.count, positive.1.iter().sum::<u64>());
+        assert_eq!(h.sum, 10.5);
+        assert_eq!(h.counter_reset_hint, CounterResetHint::Unknown);
+        // No classic series besides the histogram (and target_info: none here).
+        assert_eq!(t.num_series(), 1);
+        assert_eq!(t.num_samples(), 0);
+    }
+
+    // Negative buckets and a zero bucket; suffixes on: the unit is added,
+    // no _count/_sum series are made.
+    let body = request(
+        &[kv("service.name", "api")],
+        None,
+        &[metric(
+            "latency",
+            "s",
+            10,
+            &exp_histogram(
+                &[exp_point(1, T0, 3, &(1, vec![1, 1]), &(1, vec![2, 1]), 0)],
+                2,
+            ),
+        )],
+    );
+    let settings = Settings {
+        add_suffixes: true,
+        ..Settings::default()
+    };
+    let t = tr(&body, &settings);
+    let (labels, h, _) = only_histogram(&t);
+    assert_eq!(labels, "latency_seconds{job=\"api\", k=\"v\"}");
+    assert_eq!((h.zero_count, h.count), (3, 8));
+    assert_eq!(h.positive_spans, spans(&[(2, 2)]));
+    assert_eq!(h.positive_buckets, vec![1, 0]);
+    assert_eq!(h.negative_spans, spans(&[(2, 2)]));
+    assert_eq!(h.negative_buckets, vec![2, -1]);
+    assert_eq!(t.num_series(), 1);
+
+    // No recorded value: a staleness marker.
+    let body = request(
+        &[],
+        None,
+        &[metric(
+            "latency",
+            "",
+            10,
+            &exp_histogram(&[exp_point(0, T0, 0, &(0, vec![1]), &(0, vec![]), 1)], 2),
+        )],
+    );
+    let (_, h, _) = only_histogram(&tr(&body, &Settings::default()));
+    assert_eq!(h.sum.to_bits(), STALE_NAN);
+    assert_eq!(h.count, STALE_NAN);
+
+    // Delta temporality: refused, unless native delta ingestion is on
+    // (then with the gauge reset hint).
+    let body = request(
+        &[],
+        None,
+        &[metric(
+            "latency",
+            "",
+            10,
+            &exp_histogram(&[exp_point(0, T0, 0, &(0, vec![1]), &(0, vec![]), 0)], 1),
+        )],
+    );
+    let t = tr(&body, &Settings::default());
+    assert_eq!(t.num_series(), 0);
+    assert_eq!(
+        t.error_text().unwrap(),
+        "invalid temporality and type combination for metric \"latency\""
+    );
+    let delta = Settings {
+        allow_delta_temporality: true,
+        ..Settings::default()
+    };
+    let (_, h, _) = only_histogram(&tr(&body, &delta));
+    assert_eq!(h.counter_reset_hint, CounterResetHint::Gauge);
+}
+
+#[test]
+fn explicit_histograms_as_nhcb() {
+    // count 10, sum 12.5, bounds [0.1, 1, 5], counts [0, 5, 0, 5].
+    let mut p = Vec::new();
+    fixed64_field(&mut p, 3, T0);
+    fixed64_field(&mut p, 4, 10);
+    fixed64_field(&mut p, 5, 12.5f64.to_bits());
+    for c in [0u64, 5, 0, 5] {
+        fixed64_field(&mut p, 6, c);
+    }
+    for b in [0.1f64, 1.0, 5.0] {
+        fixed64_field(&mut p, 7, b.to_bits());
+    }
+    let mut h = Vec::new();
+    len_field(&mut h, 1, &p);
+    varint_field(&mut h, 2, 2);
+    let body = request(&[], None, &[metric("latency", "", 9, &h)]);
+    let nhcb = Settings {
+        convert_histograms_to_nhcb: true,
+        ..Settings::default()
+    };
+    let t = tr(&body, &nhcb);
+    assert_eq!(t.num_series(), 1);
+    let (labels, v, _) = only_histogram(&t);
+    assert_eq!(labels, "latency");
+    assert_eq!(v.schema, -53);
+    assert_eq!(v.custom_values, vec![0.1, 1.0, 5.0]);
+    assert_eq!(v.positive_spans, spans(&[(1, 3)]));
+    assert_eq!(v.positive_buckets, vec![5, -5, 5]);
+    assert_eq!(
+        (v.count, v.sum, v.zero_threshold, v.zero_count),
+        (10, 12.5, 0.0, 0)
+    );
+    assert!(crate::remote::validate_histogram(&HistogramValue::Int(v)).is_ok());
+    // Without the flag: classic series.
+    let t = tr(&body, &Settings::default());
+    assert_eq!(t.num_series(), 6);
+    assert_eq!(t.num_histograms(), 0);
+}
+
+#[test]
+fn exponential_histograms_are_ingested() {
+    let head = Head::new("otlp-nh", DEFAULT_CHUNK_RANGE);
+    let now = (T0 / 1_000_000) as i64;
+    let points: Vec<Vec<u8>> = (0..3u64)
+        .map(|i| {
+            exp_point(
+                3,
+                T0 + i * 15_000_000_000,
+                i,
+                &(-2, vec![3 + i, 1, 0, 0, 0, 1]),
+                &(0, vec![2]),
+                0,
+            )
+        })
+        .collect();
+    let body = request(
+        &[],
+        None,
+        &[metric("latency", "", 10, &exp_histogram(&points, 2))],
+    );
+    let r = push(&head, &body, Compression::None, &limits(now + 60_000));
+    assert_eq!(r.status, 200, "{}", r.message);
+    assert_eq!((r.ingest.histograms, r.ingest.accepted_histograms), (3, 3));
+    let series = head
+        .lookup(&[("__name__", "latency"), ("k", "v")])
+        .expect("series");
+    let mut out = crate::head::SelectedHistograms::default();
+    series.read_histograms(i64::MIN, i64::MAX, &mut out);
+    assert_eq!(
+        out.timestamps,
+        vec![now as f64, (now + 15_000) as f64, (now + 30_000) as f64]
+    );
+    let all = crate::model::histogram_flat::decode_flat_all(&out.data, &out.data_offsets).unwrap();
+    let HistogramValue::Int(h) = &all[2] else {
+        panic!("integer histogram expected")
+    };
+    assert_eq!(h.schema, 3);
+    assert_eq!((h.zero_count, h.count), (2, 2 + 5 + 1 + 1 + 2));
+    assert_eq!(h.positive_spans, spans(&[(-1, 2), (3, 1)]));
+    assert_eq!(h.positive_buckets, vec![5, -4, 0]);
+    assert_eq!(h.negative_spans, spans(&[(1, 1)]));
+    assert_eq!(h.negative_buckets, vec![2]);
 }
 
 #[test]

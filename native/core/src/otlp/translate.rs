@@ -12,16 +12,21 @@
 //! * gauges and non-monotonic sums: one sample per point; monotonic sums:
 //!   the same under a `_total` name when suffixes are on; histograms:
 //!   `_bucket{le}` (cumulative, `+Inf` = count), `_sum` (when sent),
-//!   `_count`; summaries: `{quantile}`, `_sum`, `_count`;
+//!   `_count` (or, when `-distributor.otel-convert-histograms-to-nhcb` is
+//!   on, one native histogram with custom buckets, schema -53, per point);
+//!   exponential histograms: one native histogram per point under the bare
+//!   name (no `_count`/`_sum`/`_bucket` series), scales above 8 merged down
+//!   to schema 8, scales below -4 refused; summaries: `{quantile}`, `_sum`,
+//!   `_count`;
 //! * a point flagged "no recorded value" becomes a staleness marker;
 //!   times go from nanoseconds to milliseconds;
 //! * every resource with attributes other than the service ones gets a
 //!   `target_info` series over the span of its points (a sample every
 //!   2.5 minutes, half the default lookback delta, and one at the end);
-//! * metrics with delta or unspecified temporality, without data points
-//!   or without data are dropped with the translator's error texts.
-//!   Exponential histograms (native histograms, which this store does not
-//!   hold yet) are dropped and counted.
+//! * metrics with delta (unless `-distributor.otel-native-delta-ingestion`
+//!   allows it: the values are stored as sent, native histograms with the
+//!   gauge reset hint) or unspecified temporality, without data points or
+//!   without data are dropped with the translator's error texts.
 //!
 //! Points with identical label sets land in one series, so the ingest path
 //! sees one series per label set as with remote write.
@@ -29,13 +34,22 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use crate::remote::{Sample, SeriesEntry, WriteRequestView};
+use crate::model::histogram::{
+    CounterResetHint, Histogram, Span, CUSTOM_BUCKETS_SCHEMA, EXPONENTIAL_SCHEMA_MAX,
+    EXPONENTIAL_SCHEMA_MIN, STALE_NAN_BITS,
+};
+use crate::remote::{HistogramSample, HistogramValue, Sample, SeriesEntry, WriteRequestView};
 
 use super::model::*;
 use super::names::{any_value_string, format_float, label_name, metric_name, MetricKind};
 
 /// STALE_NAN is Prometheus's staleness marker.
 pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
+
+/// DEFAULT_ZERO_THRESHOLD is the zero bucket width of every native
+/// histogram made from an exponential one (the translator's
+/// `defaultZeroThreshold`; OTLP's own zero threshold is not used).
+pub const DEFAULT_ZERO_THRESHOLD: f64 = 1e-128;
 
 /// TARGET_INFO_INTERVAL_MS is half of the default 5m lookback delta.
 const TARGET_INFO_INTERVAL_MS: i64 = 150_000;
@@ -54,6 +68,21 @@ pub struct Settings {
     pub keep_identifying_resource_attributes: bool,
     /// -distributor.otel-promote-scope-metadata.
     pub promote_scope_metadata: bool,
+    /// -distributor.otel-convert-histograms-to-nhcb.
+    pub convert_histograms_to_nhcb: bool,
+    /// -distributor.otel-native-delta-ingestion: delta metrics are stored
+    /// as sent instead of refused.
+    pub allow_delta_temporality: bool,
+}
+
+/// SeriesData is one series of a translation: its label range in
+/// `Translation::labels`, its float samples and its native histograms.
+#[derive(Debug, Default)]
+struct SeriesData {
+    labels_start: usize,
+    labels_end: usize,
+    samples: Vec<Sample>,
+    histograms: Vec<HistogramSample>,
 }
 
 /// Translation is the series made from one request. Label strings live in
@@ -63,14 +92,12 @@ pub struct Translation {
     arena: String,
     /// Label (name, value) spans into the arena, series after series.
     labels: Vec<((usize, usize), (usize, usize))>,
-    /// Each series' label range and samples.
-    series: Vec<(usize, usize, Vec<Sample>)>,
+    /// Each series' label range, samples and histograms.
+    series: Vec<SeriesData>,
     index: HashMap<u64, Vec<usize>>,
     hasher: ahash::RandomState,
     /// The translator's errors (metrics dropped), in request order.
     pub errors: Vec<String>,
-    /// Exponential histogram points dropped (native histograms).
-    pub dropped_native_histograms: u64,
 }
 
 impl Translation {
@@ -81,13 +108,18 @@ impl Translation {
 
     /// num_samples counts the samples of all series.
     pub fn num_samples(&self) -> usize {
-        self.series.iter().map(|s| s.2.len()).sum()
+        self.series.iter().map(|s| s.samples.len()).sum()
+    }
+
+    /// num_histograms counts the native histograms of all series.
+    pub fn num_histograms(&self) -> usize {
+        self.series.iter().map(|s| s.histograms.len()).sum()
     }
 
     /// series_labels returns series `i`'s labels in creation order.
     pub fn series_labels(&self, i: usize) -> Vec<(&str, &str)> {
-        let (a, b, _) = &self.series[i];
-        self.labels[*a..*b]
+        let s = &self.series[i];
+        self.labels[s.labels_start..s.labels_end]
             .iter()
             .map(|(n, v)| (&self.arena[n.0..n.1], &self.arena[v.0..v.1]))
             .collect()
@@ -95,11 +127,33 @@ impl Translation {
 
     /// series_samples returns series `i`'s samples.
     pub fn series_samples(&self, i: usize) -> &[Sample] {
-        &self.series[i].2
+        &self.series[i].samples
     }
 
-    /// view is the translation as a decoded remote-write request.
+    /// series_histograms returns series `i`'s native histograms.
+    pub fn series_histograms(&self, i: usize) -> &[HistogramSample] {
+        &self.series[i].histograms
+    }
+
+    /// take_histograms moves every series' native histograms out (for
+    /// [`Translation::view_with`]), leaving the series without any.
+    pub fn take_histograms(&mut self) -> Vec<Vec<HistogramSample>> {
+        self.series
+            .iter_mut()
+            .map(|s| std::mem::take(&mut s.histograms))
+            .collect()
+    }
+
+    /// view is the translation as a decoded remote-write request (the
+    /// histograms copied; see [`Translation::view_with`]).
     pub fn view(&self) -> WriteRequestView<'_> {
+        self.view_with(self.series.iter().map(|s| s.histograms.clone()).collect())
+    }
+
+    /// view_with is [`Translation::view`] with series `i`'s histograms
+    /// taken from `histograms[i]` (moved, as [`Translation::take_histograms`]
+    /// gives them) instead of copied.
+    pub fn view_with(&self, histograms: Vec<Vec<HistogramSample>>) -> WriteRequestView<'_> {
         let mut v = WriteRequestView {
             labels: self
                 .labels
@@ -109,18 +163,23 @@ impl Translation {
             ..WriteRequestView::default()
         };
         v.samples.reserve(self.num_samples());
-        for (a, b, samples) in &self.series {
+        v.histograms
+            .reserve(histograms.iter().map(Vec::len).sum::<usize>());
+        let mut histograms = histograms.into_iter();
+        for s in &self.series {
             let start = v.samples.len();
-            v.samples.extend_from_slice(samples);
+            v.samples.extend_from_slice(&s.samples);
+            let hists_start = v.histograms.len();
+            v.histograms.extend(histograms.next().unwrap_or_default());
             v.series.push(SeriesEntry {
-                labels_start: *a,
-                labels_end: *b,
+                labels_start: s.labels_start,
+                labels_end: s.labels_end,
                 samples_start: start,
                 samples_end: v.samples.len(),
                 exemplars: 0,
                 exemplars_start: 0,
-                histograms: 0,
-                histograms_start: 0,
+                histograms: v.histograms.len() - hists_start,
+                histograms_start: hists_start,
             });
         }
         v
@@ -134,6 +193,20 @@ impl Translation {
     /// add appends a sample to the series of `labels` (sorted here),
     /// creating it when new.
     fn add(&mut self, labels: &mut [(String, String)], sample: Sample) {
+        let i = self.series_index(labels);
+        self.series[i].samples.push(sample);
+    }
+
+    /// add_histogram appends a native histogram to the series of `labels`
+    /// (sorted here), creating it when new.
+    fn add_histogram(&mut self, labels: &mut [(String, String)], h: HistogramSample) {
+        let i = self.series_index(labels);
+        self.series[i].histograms.push(h);
+    }
+
+    /// series_index finds the series of `labels` (sorted here), creating
+    /// it when new.
+    fn series_index(&mut self, labels: &mut [(String, String)]) -> usize {
         labels.sort_by(|a, b| a.0.cmp(&b.0));
         let mut h = self.hasher.build_hasher();
         for (n, v) in labels.iter() {
@@ -143,14 +216,13 @@ impl Translation {
         let key = h.finish();
         if let Some(candidates) = self.index.get(&key) {
             for &i in candidates {
-                let (a, b, _) = &self.series[i];
+                let (a, b) = (self.series[i].labels_start, self.series[i].labels_end);
                 let same = b - a == labels.len()
-                    && self.labels[*a..*b].iter().zip(labels.iter()).all(|(x, y)| {
+                    && self.labels[a..b].iter().zip(labels.iter()).all(|(x, y)| {
                         self.arena[x.0 .0..x.0 .1] == y.0 && self.arena[x.1 .0..x.1 .1] == y.1
                     });
                 if same {
-                    self.series[i].2.push(sample);
-                    return;
+                    return i;
                 }
             }
         }
@@ -162,11 +234,16 @@ impl Translation {
             self.arena.push_str(v);
             self.labels.push(((ns, vs), (vs, self.arena.len())));
         }
-        self.series.push((start, self.labels.len(), vec![sample]));
+        self.series.push(SeriesData {
+            labels_start: start,
+            labels_end: self.labels.len(),
+            ..SeriesData::default()
+        });
         self.index
             .entry(key)
             .or_default()
             .push(self.series.len() - 1);
+        self.series.len() - 1
     }
 }
 
@@ -403,7 +480,10 @@ fn translate_metric(
         | MetricData::ExponentialHistogram { temporality, .. } => Some(*temporality),
         MetricData::Gauge(_) | MetricData::Summary(_) => None,
     };
-    if temporality.is_some_and(|t| t != TEMPORALITY_CUMULATIVE) {
+    let allowed = |t: i32| {
+        t == TEMPORALITY_CUMULATIVE || (settings.allow_delta_temporality && t == TEMPORALITY_DELTA)
+    };
+    if temporality.is_some_and(|t| !allowed(t)) {
         out.errors.push(format!(
             "invalid temporality and type combination for metric {}",
             go_quote(&m.name)
@@ -425,7 +505,7 @@ fn translate_metric(
     let empty = match &m.data {
         MetricData::Gauge(p) | MetricData::Sum { points: p, .. } => p.is_empty(),
         MetricData::Histogram { points, .. } => points.is_empty(),
-        MetricData::ExponentialHistogram { times, .. } => times.is_empty(),
+        MetricData::ExponentialHistogram { points, .. } => points.is_empty(),
         MetricData::Summary(p) => p.is_empty(),
         MetricData::Empty => true,
     };
@@ -444,6 +524,14 @@ fn translate_metric(
                     value: value(p.value, p.flags),
                 };
                 out.add(&mut l.0, s);
+            }
+        }
+        MetricData::Histogram { points, .. } if settings.convert_histograms_to_nhcb => {
+            for p in points {
+                let h = custom_buckets_histogram(p, reset_hint(temporality));
+                let mut l = base_labels(&p.attributes, res, scope, &[]);
+                l.set("__name__".to_string(), name.clone());
+                out.add_histogram(&mut l.0, h);
             }
         }
         MetricData::Histogram { points, .. } => {
@@ -477,10 +565,232 @@ fn translate_metric(
                 }
             }
         }
-        MetricData::ExponentialHistogram { times, .. } => {
-            out.dropped_native_histograms += times.len() as u64;
+        MetricData::ExponentialHistogram { points, .. } => {
+            for p in points {
+                // The first point that cannot be converted drops the rest
+                // of the metric, as the translator returns on it.
+                let h = match exponential_histogram(p, reset_hint(temporality)) {
+                    Ok(h) => h,
+                    Err(e) => {
+                        out.errors.push(e);
+                        return;
+                    }
+                };
+                let mut l = base_labels(&p.attributes, res, scope, &[]);
+                l.set("__name__".to_string(), name.clone());
+                out.add_histogram(&mut l.0, h);
+            }
         }
         MetricData::Empty => {}
+    }
+}
+
+/// reset_hint is the counter reset hint of the native histograms of a
+/// metric: unknown for cumulative ones (always safe), gauge for delta ones
+/// (so that chunks are not cut at every sample).
+fn reset_hint(temporality: Option<i32>) -> CounterResetHint {
+    if temporality == Some(TEMPORALITY_DELTA) {
+        CounterResetHint::Gauge
+    } else {
+        CounterResetHint::Unknown
+    }
+}
+
+/// native_histogram makes the integer histogram of a point: a point
+/// flagged "no recorded value" is a staleness marker (sum and count the
+/// stale NaN's bits, as the translator sets them), else the point's count
+/// and sum (0 when none was sent).
+#[allow(clippy::too_many_arguments)]
+fn native_histogram(
+    time_unix_nano: u64,
+    flags: u32,
+    count: u64,
+    sum: Option<f64>,
+    hint: CounterResetHint,
+    schema: i32,
+    zero: (f64, u64),
+    positive: (Vec<Span>, Vec<i64>),
+    negative: (Vec<Span>, Vec<i64>),
+    custom_values: Vec<f64>,
+) -> HistogramSample {
+    let stale = flags & FLAG_NO_RECORDED_VALUE != 0;
+    HistogramSample {
+        timestamp_ms: ms(time_unix_nano),
+        start_timestamp_ms: 0,
+        value: HistogramValue::Int(Histogram {
+            counter_reset_hint: hint,
+            schema,
+            zero_threshold: zero.0,
+            zero_count: zero.1,
+            count: if stale { STALE_NAN_BITS } else { count },
+            sum: if stale {
+                f64::from_bits(STALE_NAN_BITS)
+            } else {
+                sum.unwrap_or(0.0)
+            },
+            positive_spans: positive.0,
+            positive_buckets: positive.1,
+            negative_spans: negative.0,
+            negative_buckets: negative.1,
+            custom_values,
+        }),
+    }
+}
+
+/// exponential_histogram converts an exponential histogram point into a
+/// native histogram of schema `min(scale, 8)` (finer scales merged down),
+/// or the translator's error for a scale below -4.
+fn exponential_histogram(
+    p: &ExponentialHistogramPoint<'_>,
+    hint: CounterResetHint,
+) -> Result<HistogramSample, String> {
+    if p.scale < EXPONENTIAL_SCHEMA_MIN {
+        return Err(format!(
+            "cannot convert exponential to native histogram. Scale must be >= -4, was {}",
+            p.scale
+        ));
+    }
+    let scale_down = (p.scale - EXPONENTIAL_SCHEMA_MAX).max(0);
+    let schema = p.scale.min(EXPONENTIAL_SCHEMA_MAX);
+    let positive = buckets_layout(
+        &p.positive.bucket_counts,
+        p.positive.offset,
+        scale_down,
+        true,
+    );
+    let negative = buckets_layout(
+        &p.negative.bucket_counts,
+        p.negative.offset,
+        scale_down,
+        true,
+    );
+    Ok(native_histogram(
+        p.time_unix_nano,
+        p.flags,
+        p.count,
+        p.sum,
+        hint,
+        schema,
+        (DEFAULT_ZERO_THRESHOLD, p.zero_count),
+        positive,
+        negative,
+        Vec::new(),
+    ))
+}
+
+/// custom_buckets_histogram converts an explicit-bucket histogram point
+/// into a native histogram with custom buckets: the bounds become the
+/// custom values, the counts positive buckets from the first non-empty one.
+fn custom_buckets_histogram(p: &HistogramPoint<'_>, hint: CounterResetHint) -> HistogramSample {
+    let first = p
+        .bucket_counts
+        .iter()
+        .position(|c| *c != 0)
+        .unwrap_or(p.bucket_counts.len());
+    let positive = buckets_layout(&p.bucket_counts[first..], first as i32, 0, false);
+    native_histogram(
+        p.time_unix_nano,
+        p.flags,
+        p.count,
+        p.sum,
+        hint,
+        CUSTOM_BUCKETS_SCHEMA,
+        (0.0, 0),
+        positive,
+        (Vec::new(), Vec::new()),
+        p.explicit_bounds.clone(),
+    )
+}
+
+/// buckets_layout turns dense bucket counts (the first at index `offset`)
+/// into spans and delta-encoded counts as the translator does (after
+/// client_golang's `makeBuckets`): `2^scale_down` neighbouring buckets are
+/// merged into one; a run of more than two empty buckets starts a new span,
+/// shorter runs are kept as zero buckets; empty buckets before the first
+/// non-empty one are skipped. For exponential histograms (`exponential`)
+/// the indexes shift by one: OTel's bucket 0 is `(1, base]`, Prometheus's
+/// is `(1/base, 1]`.
+fn buckets_layout(
+    counts: &[u64],
+    offset: i32,
+    scale_down: i32,
+    exponential: bool,
+) -> (Vec<Span>, Vec<i64>) {
+    if counts.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    // Go's `>>` on int32: shifts of 32 or more leave the sign.
+    let shr = |v: i32| {
+        if scale_down >= 32 {
+            v >> 31
+        } else {
+            v >> scale_down
+        }
+    };
+    let index = |i: i32| shr(i.wrapping_add(offset)).wrapping_add(1);
+    let mut l = Layout {
+        spans: vec![Span {
+            offset: if exponential {
+                shr(offset).wrapping_add(1)
+            } else {
+                offset
+            },
+            length: 0,
+        }],
+        deltas: Vec::with_capacity(counts.len()),
+        prev: 0,
+    };
+    let mut bucket = shr(offset).wrapping_add(1);
+    let mut count = 0i64;
+    for (i, c) in counts.iter().enumerate() {
+        let next = index(i as i32);
+        if next == bucket {
+            count = count.wrapping_add(*c as i64);
+            continue;
+        }
+        if count == 0 {
+            count = *c as i64;
+            continue;
+        }
+        l.gap(next.wrapping_sub(bucket).wrapping_sub(1));
+        l.push(count);
+        count = *c as i64;
+        bucket = next;
+    }
+    l.gap(index(counts.len() as i32 - 1).wrapping_sub(bucket));
+    l.push(count);
+    (l.spans, l.deltas)
+}
+
+/// Layout collects the spans and deltas of [`buckets_layout`].
+struct Layout {
+    spans: Vec<Span>,
+    deltas: Vec<i64>,
+    prev: i64,
+}
+
+impl Layout {
+    /// push adds a bucket to the last span.
+    fn push(&mut self, count: i64) {
+        if let Some(last) = self.spans.last_mut() {
+            last.length += 1;
+        }
+        self.deltas.push(count.wrapping_sub(self.prev));
+        self.prev = count;
+    }
+
+    /// gap skips `gap` empty buckets: a new span past two, zero buckets else.
+    fn gap(&mut self, gap: i32) {
+        if gap > 2 {
+            self.spans.push(Span {
+                offset: gap,
+                length: 0,
+            });
+        } else {
+            for _ in 0..gap.max(0) {
+                self.push(0);
+            }
+        }
     }
 }
 

@@ -68,7 +68,10 @@ fn repeated_sint64(
     match wt {
         0 => out.push(zigzag64(r.varint()?)),
         2 => {
-            let mut p = Reader::new(r.bytes()?, "Histogram");
+            let b = r.bytes()?;
+            // At most one value per byte.
+            out.reserve(b.len());
+            let mut p = Reader::new(b, "Histogram");
             while p.more() {
                 out.push(zigzag64(p.varint()?));
             }
@@ -84,9 +87,21 @@ fn repeated_f64(
     field: &str,
     out: &mut Vec<f64>,
 ) -> Result<(), DecodeError> {
-    let mut bits = Vec::new();
-    r.repeated_fixed64(wt, field, &mut bits)?;
-    out.extend(bits.into_iter().map(f64::from_bits));
+    match wt {
+        1 => out.push(f64::from_bits(r.fixed64()?)),
+        2 => {
+            let b = r.bytes()?;
+            if b.len() % 8 != 0 {
+                return Err(DecodeError::eof());
+            }
+            out.reserve(b.len() / 8);
+            out.extend(
+                b.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes"))),
+            );
+        }
+        _ => return Err(DecodeError::wrong_wire_type(wt, field)),
+    }
     Ok(())
 }
 
@@ -540,12 +555,12 @@ impl Default for HistogramLimits {
 
 /// check_histogram_limits applies the distributor's schema and bucket-limit
 /// checks (`validateSampleHistogram`), reducing the resolution in place
-/// when allowed. `series` is the series as Mimir prints it in messages.
-/// Ok(true) when the histogram was reduced.
+/// when allowed. `series` gives the series as Mimir prints it in messages
+/// (called only for an error). Ok(true) when the histogram was reduced.
 pub fn check_histogram_limits(
     v: &mut HistogramValue,
     timestamp_ms: i64,
-    series: &str,
+    series: impl Fn() -> String,
     limits: &HistogramLimits,
 ) -> Result<bool, HistogramError> {
     let schema = v.schema();
@@ -566,14 +581,14 @@ pub fn check_histogram_limits(
         return Err(herr(
             histogram_reason::MAX_BUCKETS,
             "native-histogram-custom-buckets-not-reducible",
-            format!("received a native histogram sample with more custom buckets than the limit, timestamp: {timestamp_ms} series: {series}, buckets: {count}, limit: {limit}"),
+            format!("received a native histogram sample with more custom buckets than the limit, timestamp: {timestamp_ms} series: {}, buckets: {count}, limit: {limit}", series()),
         ));
     }
     if !limits.reduce_over_max_buckets {
         return Err(herr(
             histogram_reason::MAX_BUCKETS,
             "max-native-histogram-buckets",
-            format!("received a native histogram sample with too many buckets, timestamp: {timestamp_ms} series: {series}, buckets: {count}, limit: {limit}"),
+            format!("received a native histogram sample with too many buckets, timestamp: {timestamp_ms} series: {}, buckets: {count}, limit: {limit}", series()),
         ));
     }
     loop {
@@ -581,7 +596,7 @@ pub fn check_histogram_limits(
             return Err(herr(
                 histogram_reason::MAX_BUCKETS,
                 "not-reducible-native-histogram",
-                format!("received a native histogram sample with too many buckets and cannot reduce, timestamp: {timestamp_ms} series: {series}, buckets: {count}, limit: {limit}"),
+                format!("received a native histogram sample with too many buckets and cannot reduce, timestamp: {timestamp_ms} series: {}, buckets: {count}, limit: {limit}", series()),
             ));
         }
         reduce_resolution_by_one(v);
@@ -730,6 +745,105 @@ pub fn histogram_error_message(e: &HistogramError, timestamp_ms: i64, series: &s
     }
 }
 
+/// encode_histogram appends one `prompb.Histogram` message body (the
+/// remote-read SAMPLES form of a stored histogram): an integer histogram
+/// with `count_int`, `zero_count_int` and delta-encoded buckets, a float
+/// one with `count_float`, `zero_count_float` and absolute counts; floats
+/// are written by their bits (a staleness marker keeps its payload); the
+/// reset hint only when not unknown; custom bounds when there are any.
+pub fn encode_histogram(out: &mut Vec<u8>, timestamp_ms: i64, v: &HistogramValue) {
+    fn key(out: &mut Vec<u8>, field: u32, wt: u8) {
+        put_uvarint(out, u64::from(field << 3 | u32::from(wt)));
+    }
+    fn uint(out: &mut Vec<u8>, field: u32, v: u64) {
+        key(out, field, 0);
+        put_uvarint(out, v);
+    }
+    fn double(out: &mut Vec<u8>, field: u32, v: f64) {
+        key(out, field, 1);
+        out.extend_from_slice(&v.to_bits().to_le_bytes());
+    }
+    fn spans(out: &mut Vec<u8>, field: u32, spans: &[Span]) {
+        for s in spans {
+            let mut m = Vec::with_capacity(8);
+            uint(&mut m, 1, zigzag_encode(i64::from(s.offset)));
+            uint(&mut m, 2, u64::from(s.length));
+            key(out, field, 2);
+            put_uvarint(out, m.len() as u64);
+            out.extend_from_slice(&m);
+        }
+    }
+    fn deltas(out: &mut Vec<u8>, field: u32, d: &[i64]) {
+        if d.is_empty() {
+            return;
+        }
+        let mut p = Vec::with_capacity(d.len() * 2);
+        for x in d {
+            put_uvarint(&mut p, zigzag_encode(*x));
+        }
+        key(out, field, 2);
+        put_uvarint(out, p.len() as u64);
+        out.extend_from_slice(&p);
+    }
+    fn doubles(out: &mut Vec<u8>, field: u32, c: &[f64]) {
+        if c.is_empty() {
+            return;
+        }
+        key(out, field, 2);
+        put_uvarint(out, (c.len() * 8) as u64);
+        for x in c {
+            out.extend_from_slice(&x.to_bits().to_le_bytes());
+        }
+    }
+    fn tail(out: &mut Vec<u8>, hint: CounterResetHint, t: i64, custom: &[f64]) {
+        if hint != CounterResetHint::Unknown {
+            uint(out, 14, hint as u64);
+        }
+        uint(out, 15, t as u64);
+        doubles(out, 16, custom);
+    }
+    match v {
+        HistogramValue::Int(h) => {
+            uint(out, 1, h.count);
+            double(out, 3, h.sum);
+            uint(out, 4, zigzag_encode(i64::from(h.schema)));
+            double(out, 5, h.zero_threshold);
+            uint(out, 6, h.zero_count);
+            spans(out, 8, &h.negative_spans);
+            deltas(out, 9, &h.negative_buckets);
+            spans(out, 11, &h.positive_spans);
+            deltas(out, 12, &h.positive_buckets);
+            tail(out, h.counter_reset_hint, timestamp_ms, &h.custom_values);
+        }
+        HistogramValue::Float(h) => {
+            double(out, 2, h.count);
+            double(out, 3, h.sum);
+            uint(out, 4, zigzag_encode(i64::from(h.schema)));
+            double(out, 5, h.zero_threshold);
+            double(out, 7, h.zero_count);
+            spans(out, 8, &h.negative_spans);
+            doubles(out, 10, &h.negative_buckets);
+            spans(out, 11, &h.positive_spans);
+            doubles(out, 13, &h.positive_buckets);
+            tail(out, h.counter_reset_hint, timestamp_ms, &h.custom_values);
+        }
+    }
+}
+
+/// zigzag_encode is protobuf's `sint64` mapping.
+fn zigzag_encode(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// put_uvarint appends a base-128 varint.
+fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -740,6 +854,68 @@ mod tests {
 
     fn zz(v: i64) -> u64 {
         ((v << 1) ^ (v >> 63)) as u64
+    }
+
+    #[test]
+    fn encode_histogram_round_trips() {
+        let sp = |offset, length| Span { offset, length };
+        let values = [
+            HistogramValue::Int(Histogram {
+                counter_reset_hint: CounterResetHint::NotCounterReset,
+                schema: -2,
+                zero_threshold: 1e-128,
+                zero_count: 2,
+                count: 9,
+                sum: -3.25,
+                positive_spans: vec![sp(-1, 2), sp(3, 1)],
+                positive_buckets: vec![3, -2, 1],
+                negative_spans: vec![sp(0, 1)],
+                negative_buckets: vec![2],
+                custom_values: vec![],
+            }),
+            HistogramValue::Int(Histogram {
+                schema: CUSTOM_BUCKETS_SCHEMA,
+                count: 3,
+                sum: f64::from_bits(crate::model::histogram::STALE_NAN_BITS),
+                positive_spans: vec![sp(0, 2)],
+                positive_buckets: vec![2, -1],
+                custom_values: vec![0.5, 1.0],
+                ..Histogram::default()
+            }),
+            HistogramValue::Float(FloatHistogram {
+                counter_reset_hint: CounterResetHint::Gauge,
+                schema: 3,
+                zero_threshold: 0.001,
+                zero_count: 0.5,
+                count: 3.5,
+                sum: 1.0,
+                positive_spans: vec![sp(1, 2)],
+                positive_buckets: vec![1.25, 1.75],
+                ..FloatHistogram::default()
+            }),
+        ];
+        for (i, v) in values.iter().enumerate() {
+            let mut b = Vec::new();
+            encode_histogram(&mut b, -1_000 + i as i64, v);
+            let back = decode_histogram(&b).unwrap();
+            assert_eq!(back.timestamp_ms, -1_000 + i as i64);
+            match (&back.value, v) {
+                (HistogramValue::Int(a), HistogramValue::Int(b)) => {
+                    assert_eq!(a.sum.to_bits(), b.sum.to_bits());
+                    assert_eq!(
+                        Histogram {
+                            sum: 0.0,
+                            ..a.clone()
+                        },
+                        Histogram {
+                            sum: 0.0,
+                            ..b.clone()
+                        }
+                    );
+                }
+                (a, b) => assert_eq!(a, b),
+            }
+        }
     }
 
     fn span(offset: i32, length: u32) -> Vec<u8> {
@@ -903,7 +1079,10 @@ mod tests {
             max_buckets: 4,
             reduce_over_max_buckets: true,
         };
-        assert_eq!(check_histogram_limits(&mut v, 5, "h", &limits), Ok(true));
+        assert_eq!(
+            check_histogram_limits(&mut v, 5, || "h".into(), &limits),
+            Ok(true)
+        );
         let HistogramValue::Int(h) = &v else {
             unreachable!()
         };
@@ -924,7 +1103,7 @@ mod tests {
             max_buckets: 2,
             reduce_over_max_buckets: false,
         };
-        let e = check_histogram_limits(&mut v2, 7, "h{a=\"b\"}", &strict).unwrap_err();
+        let e = check_histogram_limits(&mut v2, 7, || "h{a=\"b\"}".into(), &strict).unwrap_err();
         assert_eq!(
             histogram_error_message(&e, 7, ""),
             "received a native histogram sample with too many buckets, timestamp: 7 series: h{a=\"b\"}, buckets: 3, limit: 2 (err-mimir-max-native-histogram-buckets)"
@@ -936,7 +1115,7 @@ mod tests {
         let e = check_histogram_limits(
             &mut v3,
             7,
-            "h",
+            || "h".into(),
             &HistogramLimits {
                 max_buckets: 2,
                 reduce_over_max_buckets: true,

@@ -66,8 +66,9 @@ pub use exemplar::{
     MIN_EXEMPLAR_AGE_MS,
 };
 pub use histogram::{
-    check_histogram_limits, decode_histogram, histogram_error_message, histogram_reason,
-    validate_histogram, HistogramError, HistogramLimits, HistogramSample, HistogramValue,
+    check_histogram_limits, decode_histogram, encode_histogram, histogram_error_message,
+    histogram_reason, validate_histogram, HistogramError, HistogramLimits, HistogramSample,
+    HistogramValue,
 };
 pub use metadata::{metadata_reason, validate_metadata, MetadataValidationLimits};
 pub use proto::{

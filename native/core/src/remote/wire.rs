@@ -262,6 +262,26 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// repeated_varint appends a `repeated uint64` field, packed or not.
+    pub(crate) fn repeated_varint(
+        &mut self,
+        wt: u8,
+        field: &str,
+        out: &mut Vec<u64>,
+    ) -> Result<()> {
+        match wt {
+            WT_VARINT => out.push(self.varint()?),
+            WT_LEN => {
+                let mut p = Reader::new(self.bytes()?, self.message);
+                while p.more() {
+                    out.push(p.varint()?);
+                }
+            }
+            _ => return Err(DecodeError::wrong_wire_type(wt, field)),
+        }
+        Ok(())
+    }
+
     /// skip skips the value of an unknown field whose key (wire type `wt`)
     /// was just read. It follows gogo's `skip`: groups are skipped by depth,
     /// an end-group without a start is an error.

@@ -128,6 +128,101 @@ fn encode_batch<H>(
     out
 }
 
+/// RecordStream builds the records of one kind of histogram (integer or
+/// float) sample by sample, as [`encode_batch`] would write the whole
+/// batch: exponential entries against the batch's first sample, the
+/// custom-bucket ones against the first custom-bucket sample.
+#[derive(Debug, Default)]
+struct RecordStream {
+    first: Option<(u64, i64)>,
+    exponential: Vec<u8>,
+    custom_first: Option<(u64, i64)>,
+    custom: Vec<u8>,
+}
+
+impl RecordStream {
+    fn push(&mut self, r: u64, t: i64, custom: bool, put: impl FnOnce(&mut Vec<u8>)) {
+        let first = *self.first.get_or_insert((r, t));
+        let (base, b) = if custom {
+            (*self.custom_first.get_or_insert((r, t)), &mut self.custom)
+        } else {
+            (first, &mut self.exponential)
+        };
+        put_varint(b, (r as i64).wrapping_sub(base.0 as i64));
+        put_varint(b, t.wrapping_sub(base.1));
+        put(b);
+    }
+
+    fn finish(self, kind: u8, custom_kind: u8, out: &mut Vec<Vec<u8>>) {
+        let record = |kind: u8, base: (u64, i64), entries: &[u8]| {
+            let mut b = Vec::with_capacity(17 + entries.len());
+            b.push(kind);
+            b.extend_from_slice(&base.0.to_be_bytes());
+            b.extend_from_slice(&base.1.to_be_bytes());
+            b.extend_from_slice(entries);
+            b
+        };
+        if let Some(first) = self.first.filter(|_| !self.exponential.is_empty()) {
+            out.push(record(kind, first, &self.exponential));
+        }
+        if let Some(first) = self.custom_first {
+            out.push(record(custom_kind, first, &self.custom));
+        }
+    }
+}
+
+/// HistogramLogEncoder encodes the WAL records of histogram samples as
+/// they are appended (no copy of the histograms is kept): on finish, the
+/// records [`encode_histograms`] and then [`encode_float_histograms`] give
+/// for the same samples.
+#[derive(Debug, Default)]
+pub struct HistogramLogEncoder {
+    ints: RecordStream,
+    floats: RecordStream,
+}
+
+impl HistogramLogEncoder {
+    /// push adds one sample of series `r` at `t`.
+    pub fn push(&mut self, r: u64, t: i64, v: &crate::model::histogram::HistogramValue) {
+        use crate::model::histogram::HistogramValue;
+        match v {
+            HistogramValue::Int(h) => {
+                self.ints
+                    .push(r, t, is_custom_buckets_schema(h.schema), |b| {
+                        put_histogram(b, h)
+                    })
+            }
+            HistogramValue::Float(h) => {
+                self.floats
+                    .push(r, t, is_custom_buckets_schema(h.schema), |b| {
+                        put_float_histogram(b, h)
+                    })
+            }
+        }
+    }
+
+    /// is_empty reports no sample pushed.
+    pub fn is_empty(&self) -> bool {
+        self.ints.first.is_none() && self.floats.first.is_none()
+    }
+
+    /// finish returns the records: integer ones (type 7, 9), then float ones (8, 10).
+    pub fn finish(self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        self.ints.finish(
+            HISTOGRAM_SAMPLES,
+            CUSTOM_BUCKETS_HISTOGRAM_SAMPLES,
+            &mut out,
+        );
+        self.floats.finish(
+            FLOAT_HISTOGRAM_SAMPLES,
+            CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES,
+            &mut out,
+        );
+        out
+    }
+}
+
 /// encode_histograms returns the records (type 7, then type 9) of a batch
 /// of integer histogram samples `(ref, t, histogram)`.
 pub fn encode_histograms(batch: &[(u64, i64, &Histogram)]) -> Vec<Vec<u8>> {
@@ -413,5 +508,51 @@ mod tests {
             ]
         );
         assert!(decode_float_histograms(&golden("r7"), |_, _, _| {}).is_err());
+    }
+
+    #[test]
+    fn log_encoder_writes_the_batch_records() {
+        use crate::model::histogram::HistogramValue;
+        let (exp, custom, gauge, stale) = samples();
+        let mut fexp = exp.to_float();
+        fexp.count = 9.5;
+        let fcustom = custom.to_float();
+        // Mixed kinds, a custom-bucket one first (the exponential record's base).
+        let mixed: Vec<(u64, i64, HistogramValue)> = vec![
+            (9, 1_700_000_015_000, HistogramValue::Int(custom.clone())),
+            (5, 1_700_000_001_000, HistogramValue::Float(fcustom.clone())),
+            (12, 1_700_000_000_000, HistogramValue::Int(exp.clone())),
+            (3, 1_700_000_000_500, HistogramValue::Float(fexp.clone())),
+            (40, 1_699_999_990_000, HistogramValue::Int(gauge.clone())),
+            (12, 1_700_000_030_000, HistogramValue::Int(stale.clone())),
+        ];
+        let mut enc = HistogramLogEncoder::default();
+        assert!(enc.is_empty());
+        for (r, t, v) in &mixed {
+            enc.push(*r, *t, v);
+        }
+        assert!(!enc.is_empty());
+        let ints: Vec<(u64, i64, &Histogram)> = mixed
+            .iter()
+            .filter_map(|(r, t, v)| match v {
+                HistogramValue::Int(h) => Some((*r, *t, h)),
+                HistogramValue::Float(_) => None,
+            })
+            .collect();
+        let floats: Vec<(u64, i64, &FloatHistogram)> = mixed
+            .iter()
+            .filter_map(|(r, t, v)| match v {
+                HistogramValue::Float(h) => Some((*r, *t, h)),
+                HistogramValue::Int(_) => None,
+            })
+            .collect();
+        let mut want = encode_histograms(&ints);
+        want.extend(encode_float_histograms(&floats));
+        assert_eq!(want.len(), 4);
+        assert_eq!(enc.finish(), want);
+        // Only custom buckets: no exponential record.
+        let mut enc = HistogramLogEncoder::default();
+        enc.push(9, 1, &HistogramValue::Int(custom.clone()));
+        assert_eq!(enc.finish(), encode_histograms(&[(9, 1, &custom)]));
     }
 }
