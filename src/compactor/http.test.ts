@@ -5,6 +5,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { FilesystemBucket } from '../storage/bucket/filesystem.js';
+import { readBucketIndex } from './bucket-index.js';
 import { httpRequest } from '../testing/http-client.js';
 import { makeBlock, uploadBlock } from '../testing/blocks.js';
 import { startTestServer } from '../testing/server.js';
@@ -36,7 +37,11 @@ t.test('compactor pages and tenant deletion through the server', async (t) => {
     ids.push(await uploadBlock(bucket, 'team-a', makeBlock(scratch, [{ labels: ['__name__', 'up'], ts, vs: ts.map(() => 1) }], 0, 2 * H)));
   }
   ids.sort();
-  await until('the bucket index', () => bucket.exists('team-a/bucket-index.json.gz'));
+  // The index may first be written between the two uploads: wait until it lists both blocks.
+  await until('the bucket index with both blocks', async () => {
+    const listed = new Set((await readBucketIndex(bucket, 'team-a'))?.blocks.map((b) => b.block_id) ?? []);
+    return ids.every((id) => listed.has(id));
+  });
 
   const tenants = await httpRequest(s.port, '/compactor/tenants');
   t.equal(tenants.status, 200);
