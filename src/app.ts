@@ -25,7 +25,8 @@ import { standaloneDownstream, withFrontend } from './frontend/module.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
-import { rulerRingPage } from './ruler/ring.js';
+import { Rings, ringNamesFor } from './ring/module.js';
+import { pageFor, ringRoutes } from './ring/routes.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
@@ -166,6 +167,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   bucket ??= compactorBucket;
   for (const m of modules) services.add(m);
   services.setAll('Starting');
+  // The hash rings (src/ring/): followed before listening, joined once the components run.
+  const rings = new Rings({
+    values: config.values,
+    ...ringNamesFor(modules, monolithic),
+    log: log.with({ component: 'ring' }),
+    unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
+  });
+  await rings.start();
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -251,7 +260,6 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     : undefined;
   // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
   const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool, registry }) : undefined;
-  let listenPort = 0;
   const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
@@ -273,7 +281,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
     rulerConfig: ruler?.configApi,
-    rulerRing: ruler !== undefined ? rulerRingPage(() => `${config.httpListenAddress === '' ? '127.0.0.1' : config.httpListenAddress}:${listenPort}`) : undefined,
+    rulerRing: ruler !== undefined ? pageFor(rings, 'ruler') : undefined,
     rulerApiEnabled: config.values.get('ruler.enable-api') !== false,
     ingester: ingesterApi,
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
@@ -290,10 +298,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     // Not part of -target=all, as Mimir.
     overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry) : undefined,
     provisioning: provisioning?.api,
+    rings: ringRoutes(rings, () => writeState === 'Running'),
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
-  listenPort = port;
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -324,6 +332,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     services.set('ruler', 'Running');
   }
 
+  // Every component runs: register in the rings, at the internal API's address.
+  await rings.join(Number(config.values.get('server.grpc-listen-port') ?? 9095));
+
   // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is
   // served; started once every service runs, so that it delays none of them.
   if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.debug('heap sampling did not start', { err }));
@@ -335,6 +346,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       closing ??= (async () => {
         services.setAll('Stopping');
         writeState = 'Stopping';
+        // Leave the rings first: distributors stop sending here while requests drain.
+        await rings.stop();
         await server.close(config.gracefulShutdownTimeoutMs);
         profiling.close();
         await ruler?.stop();

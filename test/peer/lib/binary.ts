@@ -118,3 +118,5 @@ export const AMTOOL = peerBinary('amtool', 'AMTOOL_BIN', ['amtool'], PEERS_INSTA
 export const ALERTMANAGER = peerBinary('alertmanager', 'ALERTMANAGER_BIN', ['alertmanager'], PEERS_INSTALL);
 /** GO is the Go toolchain (`go tool pprof` reads our profiles), GO_BIN overrides it. */
 export const GO = peerBinary('go', 'GO_BIN', ['go'], 'the Go toolchain (Go 1.26 is on the machines; .ci/run needs it on PATH)');
+/** ETCD is etcd (Debian `etcd-server`), ETCD_BIN overrides it: the rings' KV store. */
+export const ETCD = peerBinary('etcd', 'ETCD_BIN', ['etcd'], 'Debian package (apt-get install etcd-server; .ci/run installs it)');
