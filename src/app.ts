@@ -27,6 +27,11 @@ import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
+import { InternalClient } from './internal/client.js';
+import { registerIngesterInternal } from './internal/ingester-server.js';
+import { ringPushExecutor } from './distributor/ring-push.js';
+import { ringQueryExecutor } from './querier/ring-query.js';
+import { ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
@@ -175,6 +180,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
   });
   await rings.start();
+  // Distributed mode: distributors and queriers without an ingester in the process reach the
+  // ingesters of the ring through their internal API (src/internal/); ingesters serve it.
+  const remoteIngesters = !monolithic && !modules.includes('ingester') && rings.get('ingester') !== undefined;
+  const internalClient = remoteIngesters ? new InternalClient() : undefined;
+  if (internalClient !== undefined && modules.includes('distributor')) {
+    // The local push pool is not used: pushes go to the ingesters.
+    await executor.close();
+    executor = ringPushExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'distributor' }), timeoutMs: Number(config.values.get('distributor.remote-timeout') ?? 2_000) });
+  }
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -200,7 +214,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
   // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
   const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
-  const queryPool = deps.queryExecutor ?? (runsFrontendOnly ? standaloneDownstream(config) : poolQueryExecutor());
+  const queryPool =
+    deps.queryExecutor ??
+    (runsFrontendOnly
+      ? standaloneDownstream(config)
+      : internalClient !== undefined && runsQuerier
+        ? ringQueryExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'querier' }), timeoutMs: 60_000, queryIngestersWithinMs: Number(config.values.get('querier.query-ingesters-within') ?? 0) })
+        : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
   const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
   const ingesterApi =
@@ -302,6 +322,23 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
+  // The ingester's internal API (distributed mode): pushes from distributors, reads from queriers.
+  let internalServer: HttpServer | undefined;
+  let internalPort = Number(config.values.get('server.grpc-listen-port') ?? 9095);
+  if (!monolithic && modules.includes('ingester')) {
+    internalServer = new HttpServer();
+    const select = loadNative().selectSamples;
+    registerIngesterInternal(internalServer, {
+      executor,
+      gate: writeGate,
+      maxRecvMsgSize: config.maxRecvMsgSize,
+      limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()),
+      select: (t, m, mint, maxt) => select(t, m, mint, maxt),
+      series: storage,
+    });
+    internalServer.notFound();
+    internalPort = await internalServer.listen(String(config.values.get('server.grpc-listen-address') ?? ''), internalPort);
+  }
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -333,7 +370,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   }
 
   // Every component runs: register in the rings, at the internal API's address.
-  await rings.join(Number(config.values.get('server.grpc-listen-port') ?? 9095));
+  await rings.join(internalPort);
 
   // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is
   // served; started once every service runs, so that it delays none of them.
@@ -349,6 +386,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         // Leave the rings first: distributors stop sending here while requests drain.
         await rings.stop();
         await server.close(config.gracefulShutdownTimeoutMs);
+        await internalServer?.close(config.gracefulShutdownTimeoutMs);
         profiling.close();
         await ruler?.stop();
         await provisioning?.stop();

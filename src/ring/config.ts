@@ -75,6 +75,14 @@ export const RING_FLAGS: readonly FlagDef[] = [
   { name: 'server.grpc-listen-address', yaml: 'server.grpc_listen_address', type: 'string', default: '', help: 'Address the internal API (component to component, HTTP/1.1 with keep-alive) binds to (empty: all interfaces).' },
   { name: 'server.grpc-listen-port', yaml: 'server.grpc_listen_port', type: 'int', default: 9095, help: 'Port of the internal API the components call each other on; 0 picks a free port.' },
   ...RING_FAMILIES.flatMap(ringFlags),
+  { name: 'distributor.remote-timeout', yaml: 'distributor.remote_timeout', type: 'duration', default: 2_000, help: 'Timeout for downstream ingesters (one internal push call).' },
+  {
+    name: 'querier.query-ingesters-within',
+    yaml: 'querier.query_ingesters_within',
+    type: 'duration',
+    default: 46_800_000,
+    help: 'Maximum lookback beyond which queries are not sent to ingesters (distributed mode). 0 means all queries are sent to ingesters.',
+  },
 ];
 
 /** RingConfig is one ring's effective configuration (durations in ms). */
