@@ -129,7 +129,7 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
       opts.client
         .post(part.addr, INTERNAL_PUSH_PATH, task.tenant, body, { [LIMITS_HEADER]: limitsHeader }, opts.timeoutMs)
         .then((answer) => {
-          if (answer.status !== 200) throw new IngesterFailure(answer.body.toString('utf8').trim() || `ingester ${id} answered ${answer.status}`, answer.status >= 500 ? answer.status : 500);
+          if (answer.status !== 200) throw new IngesterFailure(`failed pushing to ingester ${id}: ${answer.body.toString('utf8').trim() || `status ${answer.status}`}`, answer.status >= 500 ? answer.status : 500);
           const out = JSON.parse(answer.body.toString('utf8')) as PushOutcome;
           if (out.kind !== 'ingested') throw new IngesterFailure(out.kind === 'unsupported' || out.kind === 'bad_snappy' ? out.message : `ingester ${id}: ${out.kind}`, 500);
           results.push(out.result);
