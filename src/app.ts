@@ -27,7 +27,7 @@ import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
-import { InternalClient } from './internal/client.js';
+import { InternalClient, registerInternalClientMetrics } from './internal/client.js';
 import { registerIngesterInternal } from './internal/ingester-server.js';
 import { ringPushExecutor } from './distributor/ring-push.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
@@ -199,6 +199,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     if (requestLog.enabled('debug')) requestLog.debug('request', { method, route, status, duration: `${(seconds * 1000).toFixed(3)}ms` });
   });
   registerIngesterMetrics(registry, storage);
+  if (internalClient !== undefined) registerInternalClientMetrics(registry, internalClient);
 
   // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
   const alertmanager = modules.includes('alertmanager') ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;

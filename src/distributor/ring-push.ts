@@ -110,6 +110,7 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
     }
   }
 
+  const groupIds = new Map<Group, number>([...groups.values()].map((g, i) => [g, i]));
   const limitsHeader = Buffer.from(JSON.stringify(task.limits)).toString('base64');
   const results: IngestResult[] = [];
   let sentItems = 0;
@@ -124,10 +125,18 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
       done = true;
       resolve(v);
     };
+    // Instances with the same groups get the same bytes: compressed once; the whole request as it came.
+    const bodies = new Map<string, Buffer>();
+    const whole = coversAll(items, raw.length);
     for (const [id, part] of perInstance) {
-      const body = joinItems(raw, items, part.items);
+      const key = part.groups.map((g) => groupIds.get(g)).join(',');
+      let body = bodies.get(key);
+      if (body === undefined) {
+        body = whole && part.items.length === items.length ? compressed : (snappy.compressSync(joinItems(raw, items, part.items)) as Buffer);
+        bodies.set(key, body);
+      }
       opts.client
-        .post(part.addr, INTERNAL_PUSH_PATH, task.tenant, body, { [LIMITS_HEADER]: limitsHeader }, opts.timeoutMs)
+        .postCompressed(part.addr, INTERNAL_PUSH_PATH, task.tenant, body, { [LIMITS_HEADER]: limitsHeader }, opts.timeoutMs)
         .then((answer) => {
           if (answer.status !== 200) throw new IngesterFailure(`failed pushing to ingester ${id}: ${answer.body.toString('utf8').trim() || `status ${answer.status}`}`, answer.status >= 500 ? answer.status : 500);
           const out = JSON.parse(answer.body.toString('utf8')) as PushOutcome;
@@ -158,6 +167,16 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
   });
   if (!outcome.ok) return { kind: 'ingested', result: failed(outcome.err.status, outcome.err.message) };
   return { kind: 'ingested', result: mergeResults(results, items.length, sentItems) };
+}
+
+/** coversAll tells whether the items are the whole request, in order (nothing else in it). */
+function coversAll(items: ReadonlyArray<{ start: number; end: number }>, length: number): boolean {
+  let pos = 0;
+  for (const it of items) {
+    if (it.start !== pos) return false;
+    pos = it.end;
+  }
+  return pos === length;
 }
 
 /**

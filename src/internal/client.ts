@@ -5,6 +5,7 @@
 
 import { Agent, request } from 'node:http';
 import snappy from '@napi-rs/snappy';
+import { Counter, type Registry } from 'prom-client';
 
 /** InternalError is a failed internal call: status 0 for transport errors. */
 export class InternalError extends Error {
@@ -38,7 +39,11 @@ export class InternalClient {
 
   /** post sends body (compressed here) to addr+path with the tenant; the answer is uncompressed. */
   async post(addr: string, path: string, tenant: string, body: Uint8Array, headers: Record<string, string> = {}, timeoutMs = this.opts.timeoutMs): Promise<InternalAnswer> {
-    const compressed = snappy.compressSync(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    return this.postCompressed(addr, path, tenant, snappy.compressSync(Buffer.from(body.buffer, body.byteOffset, body.byteLength)), headers, timeoutMs);
+  }
+
+  /** postCompressed is post with a body already snappy-compressed (shared by several calls). */
+  async postCompressed(addr: string, path: string, tenant: string, compressed: Buffer, headers: Record<string, string> = {}, timeoutMs = this.opts.timeoutMs): Promise<InternalAnswer> {
     try {
       return await this.once(addr, path, tenant, compressed, headers, timeoutMs);
     } catch (err) {
@@ -97,4 +102,22 @@ export class InternalClient {
   close(): void {
     this.agent.destroy();
   }
+}
+
+/** registerInternalClientMetrics exposes what crossed the internal wire (compressed bytes, both ways). */
+export function registerInternalClientMetrics(registry: Registry, client: InternalClient): void {
+  const stat = (name: string, help: string, get: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(get());
+      },
+    });
+  };
+  stat('mimir_internal_client_requests_total', 'Calls made to other components over the internal API.', () => client.stats.requests);
+  stat('mimir_internal_client_sent_bytes_total', 'Compressed request bytes sent over the internal API.', () => client.stats.bytesSent);
+  stat('mimir_internal_client_received_bytes_total', 'Compressed answer bytes received over the internal API.', () => client.stats.bytesReceived);
 }

@@ -30,6 +30,9 @@ export interface ReplicationSet {
   zoneAwarenessEnabled: boolean;
 }
 
+/** CACHE_MS is how long a computed replica set is reused. */
+const CACHE_MS = 1_000;
+
 /** RingError is dskit's ring error (its text is what Mimir answers). */
 export class RingError extends Error {}
 
@@ -47,6 +50,9 @@ export class Ring {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(d: RingDesc) => void>();
+  /** cache holds replica sets by operation and ring position, for CACHE_MS (health moves with time). */
+  private cache = new Map<Operation, Map<number, ReplicationSet>>();
+  private cacheAt = 0;
 
   constructor(
     readonly kv: KvClient,
@@ -91,6 +97,7 @@ export class Ring {
     this.tokens = Uint32Array.from(all.map((x) => x[0]));
     this.tokenOwner = all.map((x) => x[1]);
     this.zones = [...new Set(Object.values(d.ingesters).map((i) => i.zone))].sort();
+    this.cache = new Map();
     for (const fn of this.listeners) fn(d);
   }
 
@@ -128,6 +135,26 @@ export class Ring {
    */
   get(key: number, op: Operation, nowMs = Date.now()): ReplicationSet {
     if (this.tokens.length === 0) throw new RingError(ERR_EMPTY_RING);
+    // The set depends only on where the key falls in the ring: cached per position for a moment.
+    if (nowMs - this.cacheAt > CACHE_MS || nowMs < this.cacheAt) {
+      this.cache = new Map();
+      this.cacheAt = nowMs;
+    }
+    const pos = searchToken(this.tokens, key >>> 0);
+    let byPos = this.cache.get(op);
+    const hit = byPos?.get(pos);
+    if (hit !== undefined) return hit;
+    const set = this.compute(pos, op, nowMs);
+    if (byPos === undefined) {
+      byPos = new Map();
+      this.cache.set(op, byPos);
+    }
+    byPos.set(pos, set);
+    return set;
+  }
+
+  /** compute is get without the cache, from ring position pos. */
+  private compute(pos: number, op: Operation, nowMs: number): ReplicationSet {
     const rf = this.opts.replicationFactor;
     const zoneAware = this.opts.zoneAwarenessEnabled;
     let size = rf;
@@ -141,7 +168,7 @@ export class Ring {
     if (zoneAware) for (const i of Object.values(this.desc.ingesters)) total.set(i.zone, (total.get(i.zone) ?? 0) + 1);
     const perZone = 1;
     const canStop = (): boolean => [...total].every(([z, n]) => (found.get(z) ?? 0) >= perZone || (examined.get(z) ?? 0) >= n);
-    let start = searchToken(this.tokens, key >>> 0);
+    let start = pos;
     for (let n = 0; seen.size < Math.min(maxInstances, size) && n < this.tokens.length; n++, start++) {
       if (zoneAware && canStop()) break;
       const idx = start % this.tokens.length;

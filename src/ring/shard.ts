@@ -4,8 +4,6 @@
 // entry (field 3) on the tenant and metric family name (ShardByMetricName),
 // and sub-requests are the original field bytes concatenated.
 
-import { ProtoReader, WireType } from '../remote/proto-reader.js';
-
 const FNV_OFFSET = 2166136261;
 const FNV_PRIME = 16777619;
 
@@ -37,60 +35,116 @@ export interface ShardItem {
   token: number;
 }
 
+/** varint reads an unsigned varint at pos: [value, next position]; throws when truncated. */
+function varint(b: Uint8Array, pos: number): [number, number] {
+  let v = 0;
+  let mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= b.length) throw new Error('protobuf: truncated varint');
+    const x = b[pos++]!;
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) return [v, pos];
+    mul *= 128;
+  }
+  throw new Error('protobuf: varint longer than 10 bytes');
+}
+
+/** skipField moves past a field's value of the given wire type. */
+function skipField(b: Uint8Array, pos: number, wt: number): number {
+  switch (wt) {
+    case 0:
+      return varint(b, pos)[1];
+    case 1:
+      return pos + 8;
+    case 2: {
+      const [len, p] = varint(b, pos);
+      return p + len;
+    }
+    case 5:
+      return pos + 4;
+    default:
+      throw new Error(`protobuf: unsupported wire type ${wt}`);
+  }
+}
+
+/** fnvRange folds b[from, to) into h (FNV-1). */
+function fnvRange(h: number, b: Uint8Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) h = (Math.imul(h, FNV_PRIME) ^ b[i]!) >>> 0;
+  return h;
+}
+
 /**
  * shardWriteRequest lists the items of an uncompressed WriteRequest with their
- * tokens. Other top-level fields (source, skip_label_validation) are left out
- * of the sub-requests. Throws on malformed protobuf.
+ * tokens, walking the wire format in place (no allocation per label). Other
+ * top-level fields (source, skip_label_validation) are left out of the
+ * sub-requests. Throws on malformed protobuf.
  */
 export function shardWriteRequest(tenant: string, raw: Uint8Array): ShardItem[] {
   const base = tenantHash(tenant);
-  const r = new ProtoReader(raw);
   const out: ShardItem[] = [];
-  while (!r.done()) {
-    const start = r.offset();
-    const { field, wireType } = r.tag();
-    if ((field === 1 || field === 3) && wireType === WireType.Bytes) {
-      const body = r.bytes();
-      out.push({ start, end: r.offset(), token: field === 1 ? labelsHash(base, body) : metadataHash(base, body) });
+  let pos = 0;
+  while (pos < raw.length) {
+    const start = pos;
+    const [key, p1] = varint(raw, pos);
+    const field = Math.floor(key / 8);
+    const wt = key & 7;
+    if ((field === 1 || field === 3) && wt === 2) {
+      const [len, p2] = varint(raw, p1);
+      const end = p2 + len;
+      if (end > raw.length) throw new Error('protobuf: truncated length-delimited field');
+      out.push({ start, end, token: field === 1 ? labelsHash(base, raw, p2, end) : metadataHash(base, raw, p2, end) });
+      pos = end;
     } else {
-      r.skip(wireType);
+      pos = skipField(raw, p1, wt);
     }
   }
+  if (pos !== raw.length) throw new Error('protobuf: truncated field');
   return out;
 }
 
-/** labelsHash hashes a TimeSeries' labels (field 1: Label{name=1, value=2}) onto the tenant's hash. */
-function labelsHash(h: number, ts: Uint8Array): number {
-  const r = new ProtoReader(ts);
-  while (!r.done()) {
-    const { field, wireType } = r.tag();
-    if (field !== 1 || wireType !== WireType.Bytes) {
-      r.skip(wireType);
+/** labelsHash hashes a TimeSeries' labels (field 1: Label{name=1, value=2}) in b[from, to) onto the tenant's hash. */
+function labelsHash(h: number, b: Uint8Array, from: number, to: number): number {
+  let pos = from;
+  while (pos < to) {
+    const [key, p1] = varint(b, pos);
+    if (key !== 0x0a) {
+      pos = skipField(b, p1, key & 7);
       continue;
     }
-    const label = new ProtoReader(r.bytes());
-    let name: Uint8Array = EMPTY;
-    let value: Uint8Array = EMPTY;
-    while (!label.done()) {
-      const f = label.tag();
-      if (f.field === 1 && f.wireType === WireType.Bytes) name = label.bytes();
-      else if (f.field === 2 && f.wireType === WireType.Bytes) value = label.bytes();
-      else label.skip(f.wireType);
+    const [len, p2] = varint(b, p1);
+    const end = p2 + len;
+    let nameFrom = 0;
+    let nameTo = 0;
+    let valueFrom = 0;
+    let valueTo = 0;
+    let q = p2;
+    while (q < end) {
+      const [k, q1] = varint(b, q);
+      if (k === 0x0a || k === 0x12) {
+        const [l, q2] = varint(b, q1);
+        if (k === 0x0a) [nameFrom, nameTo] = [q2, q2 + l];
+        else [valueFrom, valueTo] = [q2, q2 + l];
+        q = q2 + l;
+      } else {
+        q = skipField(b, q1, k & 7);
+      }
     }
-    h = fnvAdd(fnvAdd(h, name), value);
+    h = fnvRange(fnvRange(h, b, nameFrom, nameTo), b, valueFrom, valueTo);
+    pos = end;
   }
   return h;
 }
 
-const EMPTY = new Uint8Array(0);
-
-/** metadataHash hashes a MetricMetadata's metric_family_name (field 2) onto the tenant's hash. */
-function metadataHash(h: number, md: Uint8Array): number {
-  const r = new ProtoReader(md);
-  while (!r.done()) {
-    const { field, wireType } = r.tag();
-    if (field === 2 && wireType === WireType.Bytes) return fnvAdd(h, r.bytes());
-    r.skip(wireType);
+/** metadataHash hashes a MetricMetadata's metric_family_name (field 2) in b[from, to) onto the tenant's hash. */
+function metadataHash(h: number, b: Uint8Array, from: number, to: number): number {
+  let pos = from;
+  while (pos < to) {
+    const [key, p1] = varint(b, pos);
+    if (key === 0x12) {
+      const [len, p2] = varint(b, p1);
+      return fnvRange(h, b, p2, p2 + len);
+    }
+    pos = skipField(b, p1, key & 7);
   }
   return h;
 }
