@@ -9,8 +9,8 @@ const FNV_PRIME = 16777619;
 
 /** fnvAdd folds bytes into a 32-bit FNV-1 hash (multiply, then xor), as Mimir's HashAdd32. */
 function fnvAdd(h: number, b: Uint8Array): number {
-  for (let i = 0; i < b.length; i++) h = (Math.imul(h, FNV_PRIME) ^ b[i]!) >>> 0;
-  return h;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h, FNV_PRIME) ^ b[i]!;
+  return h >>> 0;
 }
 
 /** tenantHash is the hash of the tenant alone (ShardByUser). */
@@ -35,33 +35,45 @@ export interface ShardItem {
   token: number;
 }
 
-/** varint reads an unsigned varint at pos: [value, next position]; throws when truncated. */
-function varint(b: Uint8Array, pos: number): [number, number] {
+/** at is the read position of the varint/skip helpers below (one walk at a time: no tuple per call). */
+let at = 0;
+
+/** varint reads an unsigned varint at `at`, moving it past; throws when truncated. */
+function varint(b: Uint8Array): number {
+  const x = b[at];
+  if (x !== undefined && x < 0x80) {
+    at++;
+    return x;
+  }
   let v = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {
-    if (pos >= b.length) throw new Error('protobuf: truncated varint');
-    const x = b[pos++]!;
-    v += (x & 0x7f) * mul;
-    if (x < 0x80) return [v, pos];
+    if (at >= b.length) throw new Error('protobuf: truncated varint');
+    const y = b[at++]!;
+    v += (y & 0x7f) * mul;
+    if (y < 0x80) return v;
     mul *= 128;
   }
   throw new Error('protobuf: varint longer than 10 bytes');
 }
 
-/** skipField moves past a field's value of the given wire type. */
-function skipField(b: Uint8Array, pos: number, wt: number): number {
+/** skipField moves `at` past a field's value of the given wire type. */
+function skipField(b: Uint8Array, wt: number): void {
   switch (wt) {
     case 0:
-      return varint(b, pos)[1];
+      varint(b);
+      return;
     case 1:
-      return pos + 8;
+      at += 8;
+      return;
     case 2: {
-      const [len, p] = varint(b, pos);
-      return p + len;
+      const len = varint(b);
+      at += len;
+      return;
     }
     case 5:
-      return pos + 4;
+      at += 4;
+      return;
     default:
       throw new Error(`protobuf: unsupported wire type ${wt}`);
   }
@@ -69,8 +81,8 @@ function skipField(b: Uint8Array, pos: number, wt: number): number {
 
 /** fnvRange folds b[from, to) into h (FNV-1). */
 function fnvRange(h: number, b: Uint8Array, from: number, to: number): number {
-  for (let i = from; i < to; i++) h = (Math.imul(h, FNV_PRIME) ^ b[i]!) >>> 0;
-  return h;
+  for (let i = from; i < to; i++) h = Math.imul(h, FNV_PRIME) ^ b[i]!;
+  return h >>> 0;
 }
 
 /**
@@ -82,69 +94,74 @@ function fnvRange(h: number, b: Uint8Array, from: number, to: number): number {
 export function shardWriteRequest(tenant: string, raw: Uint8Array): ShardItem[] {
   const base = tenantHash(tenant);
   const out: ShardItem[] = [];
-  let pos = 0;
-  while (pos < raw.length) {
-    const start = pos;
-    const [key, p1] = varint(raw, pos);
+  at = 0;
+  while (at < raw.length) {
+    const start = at;
+    const key = varint(raw);
     const field = Math.floor(key / 8);
     const wt = key & 7;
     if ((field === 1 || field === 3) && wt === 2) {
-      const [len, p2] = varint(raw, p1);
-      const end = p2 + len;
+      const len = varint(raw);
+      const from = at;
+      const end = from + len;
       if (end > raw.length) throw new Error('protobuf: truncated length-delimited field');
-      out.push({ start, end, token: field === 1 ? labelsHash(base, raw, p2, end) : metadataHash(base, raw, p2, end) });
-      pos = end;
+      const token = field === 1 ? labelsHash(base, raw, from, end) : metadataHash(base, raw, from, end);
+      out.push({ start, end, token });
+      at = end;
     } else {
-      pos = skipField(raw, p1, wt);
+      skipField(raw, wt);
     }
   }
-  if (pos !== raw.length) throw new Error('protobuf: truncated field');
+  if (at !== raw.length) throw new Error('protobuf: truncated field');
   return out;
 }
 
 /** labelsHash hashes a TimeSeries' labels (field 1: Label{name=1, value=2}) in b[from, to) onto the tenant's hash. */
 function labelsHash(h: number, b: Uint8Array, from: number, to: number): number {
-  let pos = from;
-  while (pos < to) {
-    const [key, p1] = varint(b, pos);
+  at = from;
+  while (at < to) {
+    const key = varint(b);
     if (key !== 0x0a) {
-      pos = skipField(b, p1, key & 7);
+      skipField(b, key & 7);
       continue;
     }
-    const [len, p2] = varint(b, p1);
-    const end = p2 + len;
+    const end = varint(b) + at;
     let nameFrom = 0;
     let nameTo = 0;
     let valueFrom = 0;
     let valueTo = 0;
-    let q = p2;
-    while (q < end) {
-      const [k, q1] = varint(b, q);
+    while (at < end) {
+      const k = varint(b);
       if (k === 0x0a || k === 0x12) {
-        const [l, q2] = varint(b, q1);
-        if (k === 0x0a) [nameFrom, nameTo] = [q2, q2 + l];
-        else [valueFrom, valueTo] = [q2, q2 + l];
-        q = q2 + l;
+        const l = varint(b);
+        if (k === 0x0a) {
+          nameFrom = at;
+          nameTo = at + l;
+        } else {
+          valueFrom = at;
+          valueTo = at + l;
+        }
+        at += l;
       } else {
-        q = skipField(b, q1, k & 7);
+        skipField(b, k & 7);
       }
     }
     h = fnvRange(fnvRange(h, b, nameFrom, nameTo), b, valueFrom, valueTo);
-    pos = end;
+    at = end;
   }
   return h;
 }
 
 /** metadataHash hashes a MetricMetadata's metric_family_name (field 2) in b[from, to) onto the tenant's hash. */
 function metadataHash(h: number, b: Uint8Array, from: number, to: number): number {
-  let pos = from;
-  while (pos < to) {
-    const [key, p1] = varint(b, pos);
+  at = from;
+  while (at < to) {
+    const key = varint(b);
     if (key === 0x12) {
-      const [len, p2] = varint(b, p1);
-      return fnvRange(h, b, p2, p2 + len);
+      const len = varint(b);
+      return fnvRange(h, b, at, at + len);
     }
-    pos = skipField(b, p1, key & 7);
+    skipField(b, key & 7);
   }
   return h;
 }
