@@ -13,7 +13,8 @@ import { log } from '../log.js';
 import { encodeWriteRequest, encodeWriteRequestSnappy, type TimeSeriesInput } from '../remote/write-request.js';
 import { InMemoryKv } from '../ring/kv.js';
 import { Ring } from '../ring/ring.js';
-import { joinItems, seriesToken, shardWriteRequest } from '../ring/shard.js';
+import { joinItems, seriesToken, shardWriteRequest, shardWriteRequestV2 } from '../ring/shard.js';
+import { encodeWriteRequestV2 } from '../remote/write-request-v2.js';
 import type { IngestLimits } from '../storage/native.js';
 import { ringPushExecutor } from './ring-push.js';
 
@@ -60,6 +61,16 @@ t.test('the token is the tenant and labels hash, on the raw bytes too', async (t
   t.not(seriesToken('tenant-1', [['a', 'b']]), seriesToken('tenant-2', [['a', 'b']]), 'the tenant matters');
   // FNV-1 (multiply then xor) over "t": (2166136261 * 16777619) ^ 0x74.
   t.equal(seriesToken('t', []), (Math.imul(2166136261, 16777619) ^ 0x74) >>> 0);
+  // Remote write 2.0: labels resolved through the symbols give the same tokens; sub-requests keep every symbol.
+  const raw2 = encodeWriteRequestV2(series(3).map((x) => ({ labels: x.labels, samples: x.samples })));
+  const v2 = shardWriteRequestV2('tenant-1', raw2);
+  t.same(
+    v2.items.map((i) => i.token),
+    items.map((i) => i.token),
+  );
+  t.ok(v2.common.length >= 4, 'the symbols are shared');
+  const sub = shardWriteRequestV2('tenant-1', joinItems(raw2, v2.items, [1], v2.common));
+  t.same(sub.items.map((i) => i.token), [items[1]!.token], 'a v2 sub-request resolves its labels');
   // Sub-requests are valid WriteRequests of the chosen items.
   t.same(shardWriteRequest('tenant-1', joinItems(raw, items, [2, 0])).map((i) => i.token), [items[2]!.token, items[0]!.token]);
 });

@@ -8,15 +8,14 @@
 
 import snappy from '@napi-rs/snappy';
 import type { InternalClient } from '../internal/client.js';
-import { INTERNAL_PUSH_PATH, LIMITS_HEADER } from '../internal/ingester-server.js';
+import { INTERNAL_PUSH_PATH, LIMITS_HEADER, PROTOCOL_HEADER } from '../internal/ingester-server.js';
 import type { Logger } from '../log.js';
 import { WRITE } from '../ring/model.js';
 import { RingError, type ReplicationSet, type Ring } from '../ring/ring.js';
-import { joinItems, shardWriteRequest } from '../ring/shard.js';
+import { joinItems, shardWriteRequest, shardWriteRequestV2 } from '../ring/shard.js';
 import type { IngestResult } from '../storage/native.js';
 import type { PushExecutor } from './distributor.js';
 import { SNAPPY_CORRUPT, snappyUncompressedLength, type PushOutcome, type PushTask } from './push.js';
-import { PROTO_MSG_V1, PROTO_MSG_V2 } from './remote-write-v2.js';
 
 /** RingPushOptions configure the executor. */
 export interface RingPushOptions {
@@ -56,9 +55,6 @@ export function ringPushExecutor(opts: RingPushOptions): PushExecutor {
 }
 
 async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<PushOutcome> {
-  if (task.protocol === 2) {
-    return { kind: 'unsupported', message: `${PROTO_MSG_V2} protobuf message is not accepted by this server in distributed mode yet; accepted [${PROTO_MSG_V1}]` };
-  }
   const compressed = Buffer.from(task.body);
   const size = snappyUncompressedLength(compressed);
   if (size === undefined) return { kind: 'bad_snappy', message: SNAPPY_CORRUPT };
@@ -70,8 +66,10 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
     return { kind: 'bad_snappy', message: SNAPPY_CORRUPT };
   }
   let items;
+  let common: Array<[number, number]> = [];
   try {
-    items = shardWriteRequest(task.tenant, raw);
+    if (task.protocol === 2) ({ items, common } = shardWriteRequestV2(task.tenant, raw));
+    else items = shardWriteRequest(task.tenant, raw);
   } catch (err) {
     return { kind: 'ingested', result: failed(400, `failed to parse the write request: ${err instanceof Error ? err.message : String(err)}`) };
   }
@@ -127,16 +125,16 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
     };
     // Instances with the same groups get the same bytes: compressed once; the whole request as it came.
     const bodies = new Map<string, Buffer>();
-    const whole = coversAll(items, raw.length);
+    const whole = coversAll(items, common, raw.length);
     for (const [id, part] of perInstance) {
       const key = part.groups.map((g) => groupIds.get(g)).join(',');
       let body = bodies.get(key);
       if (body === undefined) {
-        body = whole && part.items.length === items.length ? compressed : (snappy.compressSync(joinItems(raw, items, part.items)) as Buffer);
+        body = whole && part.items.length === items.length ? compressed : (snappy.compressSync(joinItems(raw, items, part.items, common)) as Buffer);
         bodies.set(key, body);
       }
       opts.client
-        .postCompressed(part.addr, INTERNAL_PUSH_PATH, task.tenant, body, { [LIMITS_HEADER]: limitsHeader }, opts.timeoutMs)
+        .postCompressed(part.addr, INTERNAL_PUSH_PATH, task.tenant, body, { [LIMITS_HEADER]: limitsHeader, ...(task.protocol === 2 ? { [PROTOCOL_HEADER]: '2' } : {}) }, opts.timeoutMs)
         .then((answer) => {
           if (answer.status !== 200) throw new IngesterFailure(`failed pushing to ingester ${id}: ${answer.body.toString('utf8').trim() || `status ${answer.status}`}`, answer.status >= 500 ? answer.status : 500);
           const out = JSON.parse(answer.body.toString('utf8')) as PushOutcome;
@@ -169,14 +167,12 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
   return { kind: 'ingested', result: mergeResults(results, items.length, sentItems) };
 }
 
-/** coversAll tells whether the items are the whole request, in order (nothing else in it). */
-function coversAll(items: ReadonlyArray<{ start: number; end: number }>, length: number): boolean {
-  let pos = 0;
-  for (const it of items) {
-    if (it.start !== pos) return false;
-    pos = it.end;
-  }
-  return pos === length;
+/** coversAll tells whether the items and common ranges are the whole request (nothing else in it). */
+function coversAll(items: ReadonlyArray<{ start: number; end: number }>, common: ReadonlyArray<[number, number]>, length: number): boolean {
+  let n = 0;
+  for (const it of items) n += it.end - it.start;
+  for (const [a, b] of common) n += b - a;
+  return n === length;
 }
 
 /**

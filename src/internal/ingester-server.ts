@@ -15,6 +15,8 @@ import { encodeSelections, type Selection } from './frame.js';
 export const INTERNAL_PUSH_PATH = '/internal/v1/push';
 export const INTERNAL_SELECT_PATH = '/internal/v1/select';
 export const INTERNAL_METADATA_PATH = '/internal/v1/metadata';
+/** PROTOCOL_HEADER marks a remote write 2.0 sub-request (absent: 1.0). */
+export const PROTOCOL_HEADER = 'X-Mimir-Remote-Write-Version';
 /** LIMITS_HEADER carries the distributor's IngestLimits for the push (JSON). */
 export const LIMITS_HEADER = 'X-Mimir-Ingest-Limits';
 
@@ -53,7 +55,8 @@ export function registerIngesterInternal(server: HttpServer, deps: IngesterInter
     const limits = header !== undefined && header !== '' ? (JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as IngestLimits) : deps.limits(tenant);
     const body = new ArrayBuffer(req.body.length);
     new Uint8Array(body).set(req.body);
-    const outcome = await deps.executor.run({ tenant, body, limits, maxRecvMsgSize: deps.maxRecvMsgSize });
+    const v2 = req.headers.get(PROTOCOL_HEADER.toLowerCase()) === '2';
+    const outcome = await deps.executor.run({ tenant, body, limits, maxRecvMsgSize: deps.maxRecvMsgSize, ...(v2 ? { protocol: 2 as const } : {}) });
     res.send(200, JSON.stringify(outcome), 'application/json');
   };
   const select: Handler = (req, res) => {

@@ -166,12 +166,84 @@ function metadataHash(h: number, b: Uint8Array, from: number, to: number): numbe
   return h;
 }
 
-/** joinItems builds a WriteRequest of the given items' field bytes. */
-export function joinItems(raw: Uint8Array, items: readonly ShardItem[], indexes: readonly number[]): Buffer {
+/** ShardedV2 is a remote-write 2.0 Request split into items: its symbols go to every sub-request. */
+export interface ShardedV2 {
+  items: ShardItem[];
+  /** common are the byte ranges of the symbols fields, copied into every sub-request first. */
+  common: Array<[number, number]>;
+}
+
+/**
+ * shardWriteRequestV2 lists the TimeSeries (field 5) of an uncompressed
+ * io.prometheus.write.v2.Request with their tokens: labels_refs resolved
+ * through the symbols (field 4) and hashed as v1 labels are, so a series has
+ * the same token whatever the protocol. Throws on malformed protobuf or refs.
+ */
+export function shardWriteRequestV2(tenant: string, raw: Uint8Array): ShardedV2 {
+  const base = tenantHash(tenant);
+  const symbols: Array<[number, number]> = [];
+  const common: Array<[number, number]> = [];
+  const series: Array<[number, number, number]> = [];
+  at = 0;
+  while (at < raw.length) {
+    const start = at;
+    const key = varint(raw);
+    const field = Math.floor(key / 8);
+    const wt = key & 7;
+    if ((field === 4 || field === 5) && wt === 2) {
+      const len = varint(raw);
+      const from = at;
+      at = from + len;
+      if (at > raw.length) throw new Error('protobuf: truncated length-delimited field');
+      if (field === 4) {
+        symbols.push([from, at]);
+        common.push([start, at]);
+      } else {
+        series.push([start, from, at]);
+      }
+    } else {
+      skipField(raw, wt);
+    }
+  }
+  if (at !== raw.length) throw new Error('protobuf: truncated field');
+  const items = series.map(([start, from, end]) => ({ start, end, token: refsHash(base, raw, from, end, symbols) }));
+  return { items, common };
+}
+
+/** refsHash hashes a v2 TimeSeries' labels_refs (field 1, packed or not) through the symbols. */
+function refsHash(h: number, b: Uint8Array, from: number, to: number, symbols: ReadonlyArray<[number, number]>): number {
+  const refs: number[] = [];
+  at = from;
+  while (at < to) {
+    const key = varint(b);
+    if (key === 0x0a) {
+      const end = varint(b) + at;
+      while (at < end) refs.push(varint(b));
+    } else if (key === 0x08) {
+      refs.push(varint(b));
+    } else {
+      skipField(b, key & 7);
+    }
+  }
+  for (const r of refs) {
+    const sym = symbols[r];
+    if (sym === undefined) throw new Error(`labels_refs: symbol ${r} out of range`);
+    h = fnvRange(h, b, sym[0], sym[1]);
+  }
+  return h;
+}
+
+/** joinItems builds a WriteRequest of the given items' field bytes, after the common ranges (v2 symbols). */
+export function joinItems(raw: Uint8Array, items: readonly ShardItem[], indexes: readonly number[], common: ReadonlyArray<[number, number]> = []): Buffer {
   let size = 0;
   for (const i of indexes) size += items[i]!.end - items[i]!.start;
+  for (const [a, b] of common) size += b - a;
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
+  for (const [a, b] of common) {
+    out.set(raw.subarray(a, b), pos);
+    pos += b - a;
+  }
   for (const i of indexes) {
     const it = items[i]!;
     out.set(raw.subarray(it.start, it.end), pos);

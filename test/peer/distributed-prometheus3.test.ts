@@ -18,14 +18,15 @@ import { startEtcd } from './lib/etcd.js';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './lib/server-process.js';
 
 const TENANT = 'dist';
+const TENANT_V2 = 'dist-rw2';
 
 interface Answer {
   status: string;
   data: unknown;
 }
 
-async function get(port: number, path: string): Promise<{ status: number; json: Answer }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'X-Scope-OrgID': TENANT }, signal: AbortSignal.timeout(20_000) });
+async function get(port: number, path: string, tenant = TENANT): Promise<{ status: number; json: Answer }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'X-Scope-OrgID': tenant }, signal: AbortSignal.timeout(20_000) });
   return { status: res.status, json: (await res.json()) as Answer };
 }
 
@@ -70,9 +71,10 @@ t.test('microservices on etcd answer as the monolith; an ingester killed under l
   // Prometheus 3 scrapes itself and remote-writes to a distributor and to the monolith.
   const promDir = await makeTempDir('prom3-dist-');
   const promPort = await freePort();
-  const rw = (port: number): string =>
-    `  - url: http://127.0.0.1:${port}/api/v1/push\n    headers:\n      X-Scope-OrgID: ${TENANT}\n    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n      max_backoff: 500ms\n`;
-  const cfg = `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${promPort}']\nremote_write:\n${rw(distributors[0]!.port)}${rw(mono.port)}`;
+  // The same samples also go, as remote write 2.0, to the other distributor under a second tenant.
+  const rw = (port: number, tenant = TENANT, v2 = false): string =>
+    `  - url: http://127.0.0.1:${port}/api/v1/push\n    headers:\n      X-Scope-OrgID: ${tenant}\n${v2 ? '    protobuf_message: io.prometheus.write.v2.Request\n' : ''}    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n      max_backoff: 500ms\n`;
+  const cfg = `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${promPort}']\nremote_write:\n${rw(distributors[0]!.port)}${rw(mono.port)}${rw(distributors[1]!.port, TENANT_V2, true)}`;
   await writeFile(join(promDir, 'prometheus.yml'), cfg);
   const prom = await startServer({
     name: 'prometheus3',
@@ -117,6 +119,9 @@ t.test('microservices on etcd answer as the monolith; an ingester killed under l
       t.same(got.json, want.json, `${qr.name}: ${q}`);
     }
   }
+
+  // Remote write 2.0 through the other distributor stored the same samples.
+  for (const q of queries.slice(0, 5)) t.same((await get(queriers[1]!.port, q, TENANT_V2)).json, (await get(queriers[0]!.port, q)).json, `remote write 2.0: ${q}`);
 
   // Load over both distributors; ingester-2 is killed with SIGKILL in the middle.
   const acked = new Map<string, number[]>();
