@@ -14,7 +14,7 @@ import type { Logger } from '../log.js';
 import { nativeKernels } from '../promql/engine/kernels.js';
 import type { Kernels, SelectedSeries } from '../promql/engine/types.js';
 import { READ } from '../ring/model.js';
-import { RingError, type Ring } from '../ring/ring.js';
+import { RingError, type ReplicationSet, type Ring } from '../ring/ring.js';
 import type { LabelMatcher } from '../storage/native.js';
 import { applyLimit, evaluateTask, toFailure } from './execute.js';
 import { encodeQuerySuccessBytes } from './format-bytes.js';
@@ -129,34 +129,65 @@ function cut(sel: MergedSelection, mint: number, maxt: number): SelectedSeries {
   return { labels, offsets: offsets.slice(0, labels.length + 1), timestamps, values };
 }
 
-/** replicas is the read replication set: every healthy instance and how many may fail. */
-function replicas(ring: Ring): { instances: Array<{ id: string; addr: string }>; maxErrors: number } {
-  const set = ring.getReplicationSetForOperation(READ);
-  return { instances: set.instances, maxErrors: set.zoneAwarenessEnabled ? 0 : set.maxErrors };
-}
-
-/** fanOut calls every instance and keeps the answers, failing when more than maxErrors fail. */
+/**
+ * fanOut calls every healthy instance of the read replication set and returns
+ * as soon as enough answered (as dskit's replication set does): without
+ * zones, all but maxErrors instances; with zones, every instance of all but
+ * maxUnavailableZones zones. Waiting for no more than that keeps a slow or
+ * dead ingester from holding the query; a quorum-written sample is on at
+ * least one of the instances that answered. Fails when too many failed.
+ */
 async function fanOut<T>(opts: RingQueryOptions, call: (addr: string) => Promise<T>): Promise<T[]> {
-  let set;
+  let set: ReplicationSet;
   try {
-    set = replicas(opts.ring);
+    set = opts.ring.getReplicationSetForOperation(READ);
   } catch (err) {
     if (err instanceof RingError) throw new Error(err.message);
     throw err;
   }
-  const settled = await Promise.allSettled(set.instances.map((i) => call(i.addr)));
-  const ok: T[] = [];
-  const errors: string[] = [];
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') ok.push(s.value);
-    else {
-      const msg = s.reason instanceof Error ? s.reason.message : String(s.reason);
-      errors.push(msg);
-      opts.log.warn('ingester query failed', { ingester: set.instances[i]!.id, err: msg });
+  const instances = set.instances;
+  const zoneOf = (i: number): string => (set.zoneAwarenessEnabled ? instances[i]!.zone : instances[i]!.id);
+  const perZone = new Map<string, number>();
+  for (let i = 0; i < instances.length; i++) perZone.set(zoneOf(i), (perZone.get(zoneOf(i)) ?? 0) + 1);
+  const tolerated = set.zoneAwarenessEnabled ? set.maxUnavailableZones : set.maxErrors;
+  const needZones = perZone.size - tolerated;
+  return new Promise<T[]>((resolve, reject) => {
+    const ok: T[] = [];
+    const answered = new Map<string, number>();
+    const failedZones = new Set<string>();
+    let completeZones = 0;
+    let done = false;
+    if (needZones <= 0) {
+      resolve([]);
+      return;
     }
+    instances.forEach((inst, i) => {
+      const zone = zoneOf(i);
+      call(inst.addr).then(
+        (v) => {
+          if (done) return;
+          ok.push(v);
+          const n = (answered.get(zone) ?? 0) + 1;
+          answered.set(zone, n);
+          if (n === perZone.get(zone) && !failedZones.has(zone)) completeZones++;
+          if (completeZones >= needZones) {
+            done = true;
+            resolve(ok);
+          }
+        },
+        (err: unknown) => {
+          const msg = err instanceof Error ? err.message : String(err);
+          opts.log.warn('ingester query failed', { ingester: inst.id, err: msg });
+          if (done) return;
+          failedZones.add(zone);
+          if (failedZones.size > tolerated) {
+            done = true;
+            reject(new Error(`failed to query ingesters: ${msg}`));
+          }
+        },
+      );
+    });
   });
-  if (errors.length > set.maxErrors) throw new Error(`failed to query ingesters: ${errors[0]}`);
-  return ok;
 }
 
 /** fetchSelections asks the ingesters for every selection (one call each) and merges the replicas. */
