@@ -114,6 +114,24 @@ t.test('rings on etcd', { skip: skipUnless(ETCD) }, async (t) => {
       ['default'],
     );
     t.ok(ml.keys.includes('collectors/ring'));
+    // An instance whose heartbeat is older than -ingester.ring.heartbeat-timeout shows UNHEALTHY.
+    await client.cas('collectors/ring', (cur) => {
+      const d = JSON.parse(cur ?? '{"ingesters":{}}') as { ingesters: Record<string, unknown> };
+      d.ingesters['ingester-dead'] = { addr: '127.0.0.1:1', timestamp: Math.floor(Date.now() / 1000) - 120, state: 'ACTIVE', tokens: [7], zone: '', registered_timestamp: 0, read_only: false, read_only_updated_timestamp: 0 };
+      return JSON.stringify(d);
+    });
+    const withDead = jsonOf<{ shards: Array<{ id: string; state: string }> }>(await httpRequest(srv.port, '/ingester/ring', { headers: { Accept: 'application/json' } }));
+    t.same(
+      withDead.shards.map((s) => [s.id, s.state]),
+      [
+        ['ingester-a', 'ACTIVE'],
+        ['ingester-dead', 'UNHEALTHY'],
+      ],
+    );
+    t.match((await httpRequest(srv.port, '/ingester/ring')).body, /<td>ingester-dead<\/td>\n<td><\/td>\n<td>UNHEALTHY<\/td>/);
+    const forgetDead = await httpRequest(srv.port, '/ingester/ring', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'forget=ingester-dead' });
+    t.equal(forgetDead.status, 302);
+    t.notOk((await client.get('collectors/ring'))?.includes('ingester-dead'), 'the dead instance is forgotten for good');
     // Forget: gone from etcd, back at the next heartbeat (the instance is alive).
     const forget = await httpRequest(srv.port, '/ingester/ring', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'forget=ingester-a' });
     t.equal(forget.status, 302);
