@@ -232,6 +232,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
             stopIngester: () => {
               writeState = 'Stopping';
               services.set('ingester', 'Stopping');
+              // Distributors stop sending here: LEAVING, then out of the ring when it unregisters.
+              void rings.leave('ingester');
             },
             headStats: () => storage.headStats(),
           },

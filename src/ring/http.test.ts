@@ -83,4 +83,14 @@ t.test('ring pages of a single process', async (t) => {
   t.equal(forget.status, 302);
   t.equal(forget.headers['location'], '#');
   t.same((await json('/compactor/ring')).shards, [], 'forgotten');
+
+  // /ingester/shutdown takes the ingester out of the ring (it unregisters by default).
+  const down = await httpRequest(srv.port, '/ingester/shutdown', { method: 'POST' });
+  t.equal(down.status, 204);
+  let gone = false;
+  for (let i = 0; i < 40 && !gone; i++) {
+    gone = (await json('/ingester/ring')).shards.length === 0;
+    if (!gone) await new Promise((r) => setTimeout(r, 50));
+  }
+  t.ok(gone, 'the shut-down ingester left the ring');
 });
