@@ -25,7 +25,13 @@ import { standaloneDownstream, withFrontend } from './frontend/module.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
-import { rulerRingPage } from './ruler/ring.js';
+import { Rings, ringNamesFor } from './ring/module.js';
+import { pageFor, ringRoutes } from './ring/routes.js';
+import { InternalClient, registerInternalClientMetrics } from './internal/client.js';
+import { registerIngesterInternal } from './internal/ingester-server.js';
+import { ringPushExecutor } from './distributor/ring-push.js';
+import { ringQueryExecutor } from './querier/ring-query.js';
+import { ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
@@ -167,6 +173,23 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   bucket ??= compactorBucket;
   for (const m of modules) services.add(m);
   services.setAll('Starting');
+  // The hash rings (src/ring/): followed before listening, joined once the components run.
+  const rings = new Rings({
+    values: config.values,
+    ...ringNamesFor(modules, monolithic),
+    log: log.with({ component: 'ring' }),
+    unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
+  });
+  await rings.start();
+  // Distributed mode: distributors and queriers without an ingester in the process reach the
+  // ingesters of the ring through their internal API (src/internal/); ingesters serve it.
+  const remoteIngesters = !monolithic && !modules.includes('ingester') && rings.get('ingester') !== undefined;
+  const internalClient = remoteIngesters ? new InternalClient() : undefined;
+  if (internalClient !== undefined && modules.includes('distributor')) {
+    // The local push pool is not used: pushes go to the ingesters.
+    await executor.close();
+    executor = ringPushExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'distributor' }), timeoutMs: Number(config.values.get('distributor.remote-timeout') ?? 2_000) });
+  }
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -177,6 +200,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     if (requestLog.enabled('debug')) requestLog.debug('request', { method, route, status, duration: `${(seconds * 1000).toFixed(3)}ms` });
   });
   registerIngesterMetrics(registry, storage);
+  if (internalClient !== undefined) registerInternalClientMetrics(registry, internalClient);
 
   // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
   const alertmanager = modules.includes('alertmanager') ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
@@ -192,7 +216,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
   // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
   const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
-  const queryPool = deps.queryExecutor ?? (runsFrontendOnly ? standaloneDownstream(config) : poolQueryExecutor());
+  const queryPool =
+    deps.queryExecutor ??
+    (runsFrontendOnly
+      ? standaloneDownstream(config)
+      : internalClient !== undefined && runsQuerier
+        ? ringQueryExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'querier' }), timeoutMs: 60_000, queryIngestersWithinMs: Number(config.values.get('querier.query-ingesters-within') ?? 0) })
+        : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
   const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
   const ingesterApi =
@@ -203,6 +233,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
             stopIngester: () => {
               writeState = 'Stopping';
               services.set('ingester', 'Stopping');
+              // Distributors stop sending here: LEAVING, then out of the ring when it unregisters.
+              void rings.leave('ingester');
             },
             headStats: () => storage.headStats(),
           },
@@ -261,7 +293,6 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         appender: executorAppender(config, smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES), (t) => runtimeConfig.limits(t), writeGate, (t, n) => ruleIngestionRates.add(t, n)),
       })
     : undefined;
-  let listenPort = 0;
   const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
@@ -283,7 +314,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
     rulerConfig: ruler?.configApi,
-    rulerRing: ruler !== undefined ? rulerRingPage(() => `${config.httpListenAddress === '' ? '127.0.0.1' : config.httpListenAddress}:${listenPort}`) : undefined,
+    rulerRing: ruler !== undefined ? pageFor(rings, 'ruler') : undefined,
     rulerApiEnabled: config.values.get('ruler.enable-api') !== false,
     ingester: ingesterApi,
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
@@ -300,10 +331,27 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     // Not part of -target=all, as Mimir.
     overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry) : undefined,
     provisioning: provisioning?.api,
+    rings: ringRoutes(rings, () => writeState === 'Running'),
   });
 
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
-  listenPort = port;
+  // The ingester's internal API (distributed mode): pushes from distributors, reads from queriers.
+  let internalServer: HttpServer | undefined;
+  let internalPort = Number(config.values.get('server.grpc-listen-port') ?? 9095);
+  if (!monolithic && modules.includes('ingester')) {
+    internalServer = new HttpServer();
+    const select = loadNative().selectSamples;
+    registerIngesterInternal(internalServer, {
+      executor,
+      gate: writeGate,
+      maxRecvMsgSize: config.maxRecvMsgSize,
+      limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()),
+      select: (t, m, mint, maxt) => select(t, m, mint, maxt),
+      series: storage,
+    });
+    internalServer.notFound();
+    internalPort = await internalServer.listen(String(config.values.get('server.grpc-listen-address') ?? ''), internalPort);
+  }
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
   log.info('server listening', { addr: `${config.httpListenAddress}:${port}`, target: config.target });
@@ -334,6 +382,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     services.set('ruler', 'Running');
   }
 
+  // Every component runs: register in the rings, at the internal API's address.
+  await rings.join(internalPort);
+
   // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is
   // served; started once every service runs, so that it delays none of them.
   if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.debug('heap sampling did not start', { err }));
@@ -345,7 +396,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       closing ??= (async () => {
         services.setAll('Stopping');
         writeState = 'Stopping';
+        // Leave the rings first: distributors stop sending here while requests drain.
+        await rings.stop();
         await server.close(config.gracefulShutdownTimeoutMs);
+        await internalServer?.close(config.gracefulShutdownTimeoutMs);
         profiling.close();
         await ruler?.stop();
         await provisioning?.stop();

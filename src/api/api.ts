@@ -32,6 +32,7 @@ import type { ConfigsApi } from '../configs/configs-api.js';
 import type { ProfilingApi } from '../ops/pprof.js';
 import type { OverridesExporter } from '../limits/overrides-exporter.js';
 import type { ProvisioningApi } from '../provisioning/http.js';
+import type { RingRoutes } from '../ring/routes.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -72,6 +73,8 @@ export interface Api {
   overridesExporter?: OverridesExporter;
   /** provisioning is Grafana's alerting provisioning API (an organisation is a tenant). */
   provisioning?: ProvisioningApi;
+  /** rings are the hash rings' pages, /memberlist and the ingester's downscale preparation. */
+  rings?: RingRoutes;
 }
 
 /**
@@ -182,6 +185,7 @@ export function registerRoutes(api: Api): IndexLink[] {
   if (api.profiling !== undefined) registerProfiling(api, api.profiling, links);
   if (api.overridesExporter !== undefined) registerOverridesExporter(api, api.overridesExporter, links);
   if (api.provisioning !== undefined) registerProvisioning(api, api.provisioning);
+  if (api.rings !== undefined) registerRings(api, api.rings, links);
   api.server.notFound();
   return links;
 }
@@ -424,7 +428,8 @@ function registerAlertmanager(api: Api, am: AlertmanagerApi, links: IndexLink[])
   server.route('DELETE', '/api/v1/alerts', m.deleteUserConfig, write);
   server.route('GET', '/multitenant_alertmanager/status', m.statusPage);
   server.route('GET', '/multitenant_alertmanager/configs', m.listAllConfigs, { before: authOperator(config) });
-  server.route('GET', '/multitenant_alertmanager/ring', m.ringPage);
+  // The ring page is the alertmanager ring's (registerRings) when this process follows it.
+  if (api.rings?.pages.some((p) => p.paths.includes('/multitenant_alertmanager/ring')) !== true) server.route('GET', '/multitenant_alertmanager/ring', m.ringPage);
   server.route('POST', '/multitenant_alertmanager/delete_tenant_config', m.deleteTenantConfig, { ...write, before: authSingleTenant(config, 'admin') });
   // The tenant's Alertmanager: API v2 and its page.
   const p = String(config.values.get('http.alertmanager-http-prefix') ?? '/alertmanager').replace(/\/$/, '');
@@ -560,4 +565,22 @@ function registerProvisioning(api: Api, p: ProvisioningApi): void {
   server.route('PUT', `${base}/mute-timings/:name`, p.putMuteTiming, alertsWrite);
   server.route('DELETE', `${base}/mute-timings/:name`, p.deleteMuteTiming, alertsWrite);
   server.route('GET', `${base}/mute-timings/:name/export`, p.getMuteTimingExport, alertsRead);
+}
+
+function registerRings(api: Api, rings: RingRoutes, links: IndexLink[]): void {
+  const { server, config } = api;
+  // Ring pages: GET shows the ring (HTML or JSON); POST forget=<id> removes an instance, an operator action.
+  for (const p of rings.pages) {
+    for (const path of p.paths) {
+      server.route('GET', path, p.handler, { errors: 'text' });
+      server.route('POST', path, p.handler, { errors: 'text', before: authOperator(config) });
+    }
+    links.push({ section: p.section, href: p.paths[0]!, title: 'Ring status' });
+  }
+  server.route('GET', '/memberlist', rings.memberlist, { errors: 'text' });
+  links.push({ section: 'Admin endpoints', href: '/memberlist', title: 'Memberlist cluster (the KV store of the rings)' });
+  if (rings.instanceRingDownscale !== undefined) {
+    server.route(['GET', 'POST', 'DELETE'], '/ingester/prepare-instance-ring-downscale', rings.instanceRingDownscale, { errors: 'text', before: authOperator(config) });
+    server.route(['GET', 'POST', 'DELETE'], '/ingester/prepare-partition-downscale', rings.partitionDownscale, { errors: 'text', before: authOperator(config) });
+  }
 }

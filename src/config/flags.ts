@@ -2,6 +2,8 @@
 // Mimir flag name, YAML path, type, default and help. The parser, /config
 // (mode=defaults|diff) and /api/v1/status/flags all read it.
 
+import { RING_FLAGS } from '../ring/config.js';
+
 /** FlagType is how a flag's text is parsed and its YAML value checked. */
 export type FlagType = 'string' | 'int' | 'float' | 'bool' | 'duration';
 
@@ -646,6 +648,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'tokengen.token-file', yaml: 'tokengen.token_file', type: 'string', default: '', help: 'With -target=tokengen, the file the admin token is written to (it must not exist).' },
   ...RULER_FLAGS,
   ...CORTEX_FLAGS,
+  ...RING_FLAGS,
   // Alertmanager (src/alertmanager/).
   { name: 'http.alertmanager-http-prefix', yaml: 'api.alertmanager_http_prefix', type: 'string', default: '/alertmanager', help: 'HTTP URL path under which the Alertmanager UI and API v2 are served.' },
   { name: 'alertmanager.storage.path', yaml: 'alertmanager.data_dir', type: 'string', default: './data-alertmanager/', help: 'Directory where each tenant keeps its Alertmanager state (silences and notification log).' },

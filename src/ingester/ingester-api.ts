@@ -43,6 +43,11 @@ export class IngesterApi {
     this.unregister = unregisterDefault;
   }
 
+  /** unregistersOnShutdown says whether the ingester leaves the ring when it stops. */
+  unregistersOnShutdown(): boolean {
+    return this.unregister;
+  }
+
   /** flushOnShutdown says whether the process must flush when it stops. */
   flushOnShutdown(): boolean {
     return this.flushOnShutdownDefault || this.prepared;

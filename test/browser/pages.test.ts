@@ -69,6 +69,19 @@ t.test('HTML pages render in headless Chromium', { skip: skipUnless(CHROMIUM_PEE
   t.match(services, /<table/, 'services page shows a table');
   t.match(services, /Running/, 'services page shows running services');
 
+  // The ring pages (dskit's ring page: a table of members with Forget buttons) and /memberlist.
+  for (const path of ['/ingester/ring', '/distributor/ring', '/store-gateway/ring', '/compactor/ring', '/ruler/ring', '/multitenant_alertmanager/ring', '/query-scheduler/ring']) {
+    t.ok(hrefs.includes(path) || path === '/ruler/ring', `index links ${path}`);
+    const dom = await renderDom(`${base}${path}`);
+    t.match(dom, /<title>Ring Status<\/title>/, `${path} has a title`);
+    t.match(dom, /<h1>Ring Status<\/h1>/, `${path} has a heading`);
+    t.match(dom, /<td>ACTIVE<\/td>/, `${path} shows this process ACTIVE`);
+    t.match(dom, /<button name="forget" value="[^"]+" type="submit">Forget<\/button>/, `${path} has a Forget button`);
+  }
+  const memberlist = await renderDom(`${base}/memberlist`);
+  t.match(memberlist, /<h1>Memberlist Status<\/h1>/, 'memberlist page has a heading');
+  t.match(memberlist, /collectors\/ring/, 'memberlist page lists the ring keys');
+
   // The distributor's status pages.
   t.ok(hrefs.includes('/distributor/ha_tracker'), 'index links the HA tracker page');
   t.ok(hrefs.includes('/distributor/all_user_stats'), 'index links the tenant stats page');

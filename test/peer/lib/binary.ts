@@ -120,3 +120,5 @@ export const ALERTMANAGER = peerBinary('alertmanager', 'ALERTMANAGER_BIN', ['ale
 export const GO = peerBinary('go', 'GO_BIN', ['go'], 'the Go toolchain (Go 1.26 is on the machines; .ci/run needs it on PATH)');
 /** PROTOC is protoc (Debian `protobuf-compiler`): `protoc --decode` reads our protobuf against message definitions; PROTOC_BIN overrides it. */
 export const PROTOC = peerBinary('protoc', 'PROTOC_BIN', ['protoc'], 'Debian package (apt-get install protobuf-compiler; .ci/run installs it)');
+/** ETCD is etcd (Debian `etcd-server`), ETCD_BIN overrides it: the rings' KV store. */
+export const ETCD = peerBinary('etcd', 'ETCD_BIN', ['etcd'], 'Debian package (apt-get install etcd-server; .ci/run installs it)');

@@ -1,0 +1,78 @@
+// ingester-server.ts is the ingester's internal API, served on
+// -server.grpc-listen-port: pushes from distributors (a remote-write 1.0
+// sub-request, appended through the ingester's own push path), and the
+// queriers' raw sample selections and metadata reads. Bodies both ways are
+// snappy-compressed; selections travel as a compact binary frame.
+
+import snappy from '@napi-rs/snappy';
+import type { PushExecutor } from '../distributor/distributor.js';
+import type { Handler, HttpServer } from '../server/http.js';
+import { readMetadata, type MetadataRead } from '../querier/metadata.js';
+import type { IngestLimits, LabelMatcher, SeriesQuerier } from '../storage/native.js';
+import { encodeSelections, type Selection } from './frame.js';
+
+/** INTERNAL_PUSH_PATH and friends are the internal API's routes. */
+export const INTERNAL_PUSH_PATH = '/internal/v1/push';
+export const INTERNAL_SELECT_PATH = '/internal/v1/select';
+export const INTERNAL_METADATA_PATH = '/internal/v1/metadata';
+/** PROTOCOL_HEADER marks a remote write 2.0 sub-request (absent: 1.0). */
+export const PROTOCOL_HEADER = 'X-Mimir-Remote-Write-Version';
+/** LIMITS_HEADER carries the distributor's IngestLimits for the push (JSON). */
+export const LIMITS_HEADER = 'X-Mimir-Ingest-Limits';
+
+/** SelectRequest is a querier's batch of raw selections. */
+export interface SelectRequest {
+  selections: Array<{ matchers: LabelMatcher[]; mint: number; maxt: number }>;
+}
+
+/** IngesterInternalDeps are what the internal API serves from. */
+export interface IngesterInternalDeps {
+  executor: PushExecutor;
+  /** gate names why writes are refused now (replaying, stopping); undefined when open. */
+  gate: () => string | undefined;
+  maxRecvMsgSize: number;
+  /** limits are the tenant's limits when the distributor sent none. */
+  limits: (tenant: string) => IngestLimits;
+  /** select runs one raw selection on this ingester's data. */
+  select: (tenant: string, matchers: LabelMatcher[], mint: number, maxt: number) => Selection;
+  series: SeriesQuerier;
+}
+
+function unsnappy(body: Buffer): Buffer {
+  return body.length === 0 ? body : (snappy.uncompressSync(body) as Buffer);
+}
+
+/** registerIngesterInternal registers the internal routes on the internal server. */
+export function registerIngesterInternal(server: HttpServer, deps: IngesterInternalDeps): void {
+  const push: Handler = async (req, res) => {
+    const closed = deps.gate();
+    if (closed !== undefined) {
+      res.send(503, closed, 'text/plain; charset=utf-8');
+      return;
+    }
+    const tenant = req.headers.get('x-scope-orgid') ?? '';
+    const header = req.headers.get(LIMITS_HEADER.toLowerCase());
+    const limits = header !== undefined && header !== '' ? (JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as IngestLimits) : deps.limits(tenant);
+    const body = new ArrayBuffer(req.body.length);
+    new Uint8Array(body).set(req.body);
+    const v2 = req.headers.get(PROTOCOL_HEADER.toLowerCase()) === '2';
+    const outcome = await deps.executor.run({ tenant, body, limits, maxRecvMsgSize: deps.maxRecvMsgSize, ...(v2 ? { protocol: 2 as const } : {}) });
+    res.send(200, JSON.stringify(outcome), 'application/json');
+  };
+  const select: Handler = (req, res) => {
+    const tenant = req.headers.get('x-scope-orgid') ?? '';
+    const r = JSON.parse(unsnappy(req.body).toString('utf8')) as SelectRequest;
+    const out = r.selections.map((s) => deps.select(tenant, s.matchers, s.mint, s.maxt));
+    res.send(200, snappy.compressSync(encodeSelections(out)), 'application/octet-stream', { 'Content-Encoding': 'snappy' });
+  };
+  const metadata: Handler = (req, res) => {
+    const read = JSON.parse(unsnappy(req.body).toString('utf8')) as MetadataRead;
+    const answer = readMetadata(deps.series, read);
+    res.send(200, snappy.compressSync(Buffer.from(JSON.stringify(answer))), 'application/json', { 'Content-Encoding': 'snappy' });
+  };
+  const opts = { maxBodyBytes: deps.maxRecvMsgSize, errors: 'text' as const };
+  server.route('POST', INTERNAL_PUSH_PATH, push, opts);
+  server.route('POST', INTERNAL_SELECT_PATH, select, opts);
+  server.route('POST', INTERNAL_METADATA_PATH, metadata, opts);
+  server.route('GET', '/internal/v1/ready', (_req, res) => res.send(deps.gate() === undefined ? 200 : 503, deps.gate() ?? 'ready', 'text/plain; charset=utf-8'));
+}

@@ -1,0 +1,87 @@
+// ring-query.test.ts checks the distributed querier's fan-out against
+// stand-in ingesters (HTTP servers speaking the internal metadata and select
+// API): answers are merged, a hung ingester does not hold the read once the
+// others answered, too many failures fail it, and a PromQL query is evaluated
+// over the replicas' samples merged.
+
+import t from 'tap';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import snappy from '@napi-rs/snappy';
+import { InternalClient } from '../internal/client.js';
+import { encodeSelections } from '../internal/frame.js';
+import { log } from '../log.js';
+import { InMemoryKv } from '../ring/kv.js';
+import { Ring } from '../ring/ring.js';
+import { nativeSkip } from '../testing/native-skip.js';
+import { ringQueryExecutor } from './ring-query.js';
+import type { QueryTask } from './query-params.js';
+
+type Mode = 'ok' | 'hang' | 'fail';
+
+interface Fake {
+  server: Server;
+  addr: string;
+  mode: Mode;
+  labels: string[];
+  /** samples of series {__name__="m"} this replica holds, as [ts, value]. */
+  samples: Array<[number, number]>;
+}
+
+async function fake(labels: string[], samples: Array<[number, number]>): Promise<Fake> {
+  const f: Fake = { server: createServer(), addr: '', mode: 'ok', labels, samples };
+  f.server.on('request', (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (f.mode === 'hang') return;
+      if (f.mode === 'fail') {
+        res.writeHead(500).end('boom');
+        return;
+      }
+      if (req.url === '/internal/v1/metadata') {
+        res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(Buffer.from(JSON.stringify({ ok: true, values: f.labels }))));
+        return;
+      }
+      const sel = { labelsJson: JSON.stringify([{ __name__: 'm' }]), offsets: Uint32Array.from([0, f.samples.length]), timestamps: Float64Array.from(f.samples.map((s) => s[0])), values: Float64Array.from(f.samples.map((s) => s[1])) };
+      const body = JSON.parse((snappy.uncompressSync(Buffer.concat(chunks)) as Buffer).toString('utf8')) as { selections: unknown[] };
+      res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(encodeSelections(body.selections.map(() => sel))));
+    });
+  });
+  await new Promise<void>((r) => f.server.listen(0, '127.0.0.1', r));
+  f.addr = `127.0.0.1:${(f.server.address() as AddressInfo).port}`;
+  return f;
+}
+
+t.test('the distributed querier fans out to the ring', async (t) => {
+  const fakes = [await fake(['a', 'b'], [[1000, 1], [2000, 2]]), await fake(['b', 'c'], [[2000, 2], [3000, 3]]), await fake(['c'], [[1000, 1], [3000, 3]])];
+  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
+  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
+  const now = Math.floor(Date.now() / 1000);
+  ring.update({ ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [i + 1], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 }])) });
+  const exec = ringQueryExecutor({ ring, client: new InternalClient({ timeoutMs: 5_000 }), log, timeoutMs: 5_000, queryIngestersWithinMs: 0 });
+  t.teardown(() => exec.close());
+  const read = (): ReturnType<NonNullable<typeof exec.readMetadata>> => exec.readMetadata!({ op: 'labels', tenant: 't', sets: [], mint: 0, maxt: 1e13, limit: 0 }, new AbortController().signal);
+
+  t.same(await read(), { ok: true, values: ['a', 'b', 'c'] }, 'every answer merged');
+  fakes[2]!.mode = 'hang';
+  const t0 = Date.now();
+  const two = await read();
+  t.ok(Date.now() - t0 < 2_000, 'a hung ingester does not hold the read');
+  t.same(two, { ok: true, values: ['a', 'b', 'c'] });
+  fakes[1]!.mode = 'fail';
+  const failed = await read();
+  t.match(failed, { ok: false, kind: 'internal', message: /^failed to query ingesters: / }, 'two of three down: too many failures');
+  fakes[1]!.mode = 'ok';
+  fakes[2]!.mode = 'ok';
+
+  // PromQL over the merged replicas: samples at 1, 2 and 3 s, each on two of the three.
+  t.test('PromQL over merged replicas', { skip: nativeSkip() }, async (t) => {
+    const task: QueryTask = { kind: 'instant', tenant: 't', query: 'count_over_time(m[10s])', startMs: 3500, endMs: 3500, stepMs: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 10_000, limit: 0 };
+    const out = await exec.run(task, new AbortController().signal);
+    t.ok(out instanceof Uint8Array, 'answered');
+    const body = JSON.parse(Buffer.from(out as Uint8Array).toString('utf8')) as { data: { result: Array<{ value: [number, string] }> } };
+    t.equal(body.data.result[0]?.value[1], '3', 'three distinct samples, replicas deduplicated');
+  });
+});

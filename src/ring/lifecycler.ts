@@ -1,0 +1,142 @@
+// lifecycler.ts keeps this process's entry in one ring: it joins with random
+// tokens (JOINING, then ACTIVE), heartbeats every heartbeat period, and on
+// shutdown goes LEAVING and, when asked to, removes itself.
+
+import type { Logger } from '../log.js';
+import { generateTokens, takenTokens, type InstanceDesc, type InstanceState } from './model.js';
+import type { Ring } from './ring.js';
+
+/** LifecyclerOptions name and address this instance in the ring. */
+export interface LifecyclerOptions {
+  id: string;
+  addr: string;
+  zone: string;
+  numTokens: number;
+  heartbeatPeriodMs: number;
+  /** unregisterOnShutdown removes the instance from the ring when it stops (else it stays LEAVING). */
+  unregisterOnShutdown: () => boolean;
+  /** joinState is the state right after joining (ACTIVE unless the component activates itself later). */
+  joinState?: InstanceState;
+}
+
+const nowSec = (): number => Math.floor(Date.now() / 1000);
+
+/** Lifecycler registers one instance in a ring and keeps its heartbeat. */
+export class Lifecycler {
+  private timer: NodeJS.Timeout | undefined;
+  private state: InstanceState = 'PENDING';
+  private stopped = false;
+
+  constructor(
+    readonly ring: Ring,
+    readonly opts: LifecyclerOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** start joins the ring: existing tokens of this id are kept (a restart), missing ones drawn at random. */
+  async start(): Promise<void> {
+    await this.update((cur, all) => {
+      const now = nowSec();
+      let tokens = cur?.tokens ?? [];
+      if (tokens.length < this.opts.numTokens) {
+        const taken = takenTokens({ ingesters: all });
+        tokens = [...tokens, ...generateTokens(this.opts.numTokens - tokens.length, taken)].sort((a, b) => a - b);
+      }
+      return {
+        addr: this.opts.addr,
+        timestamp: now,
+        state: 'JOINING',
+        tokens,
+        zone: this.opts.zone,
+        registered_timestamp: cur !== undefined && cur.registered_timestamp > 0 ? cur.registered_timestamp : now,
+        read_only: cur?.read_only ?? false,
+        read_only_updated_timestamp: cur?.read_only_updated_timestamp ?? 0,
+      };
+    });
+    await this.changeState(this.opts.joinState ?? 'ACTIVE');
+    this.log.info('instance joined the ring', { ring: this.ring.opts.key, instance: this.opts.id, addr: this.opts.addr, state: this.state });
+    if (this.opts.heartbeatPeriodMs > 0) {
+      this.timer = setInterval(() => {
+        this.heartbeat().catch((err: unknown) => this.log.warn('ring heartbeat failed', { ring: this.ring.opts.key, err }));
+      }, this.opts.heartbeatPeriodMs);
+      this.timer.unref();
+    }
+  }
+
+  /** getState is this instance's state. */
+  getState(): InstanceState {
+    return this.state;
+  }
+
+  /** changeState moves this instance to state. */
+  async changeState(state: InstanceState): Promise<void> {
+    this.state = state;
+    await this.update((cur) => (cur === undefined ? undefined : { ...cur, state, timestamp: nowSec() }));
+  }
+
+  /** setReadOnly marks this instance read-only (or not), with the time of the change. */
+  async setReadOnly(readOnly: boolean): Promise<void> {
+    await this.update((cur) => (cur === undefined || cur.read_only === readOnly ? undefined : { ...cur, read_only: readOnly, read_only_updated_timestamp: nowSec() }));
+  }
+
+  /** readOnly tells whether this instance is read-only, and since when (unix seconds). */
+  readOnly(): { readOnly: boolean; since: number } {
+    const d = this.ring.getDesc().ingesters[this.opts.id];
+    return { readOnly: d?.read_only ?? false, since: d?.read_only_updated_timestamp ?? 0 };
+  }
+
+  /** heartbeat refreshes the timestamp (re-registering the instance if it was forgotten). */
+  async heartbeat(): Promise<void> {
+    if (this.stopped) return;
+    let missing = false;
+    await this.update((cur) => {
+      if (cur === undefined) {
+        missing = true;
+        return undefined;
+      }
+      return { ...cur, timestamp: nowSec(), state: this.state };
+    });
+    if (missing && !this.stopped) {
+      this.log.warn('instance missing from the ring, joining again', { ring: this.ring.opts.key, instance: this.opts.id });
+      await this.update(() => ({
+        addr: this.opts.addr,
+        timestamp: nowSec(),
+        state: this.state,
+        tokens: generateTokens(this.opts.numTokens, takenTokens(this.ring.getDesc())),
+        zone: this.opts.zone,
+        registered_timestamp: nowSec(),
+        read_only: false,
+        read_only_updated_timestamp: 0,
+      }));
+    }
+  }
+
+  /** stop leaves the ring: LEAVING, then removed when unregistering on shutdown. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    try {
+      await this.changeState('LEAVING');
+      if (this.opts.unregisterOnShutdown()) {
+        await this.ring.casRing((d) => {
+          if (d.ingesters[this.opts.id] === undefined) return undefined;
+          delete d.ingesters[this.opts.id];
+          return d;
+        });
+      }
+    } catch (err) {
+      this.log.warn('leaving the ring failed', { ring: this.ring.opts.key, err });
+    }
+  }
+
+  /** update rewrites this instance's entry (undefined from f: no change). */
+  private async update(f: (cur: InstanceDesc | undefined, all: Record<string, InstanceDesc>) => InstanceDesc | undefined): Promise<void> {
+    await this.ring.casRing((d) => {
+      const next = f(d.ingesters[this.opts.id], d.ingesters);
+      if (next === undefined) return undefined;
+      d.ingesters[this.opts.id] = next;
+      return d;
+    });
+  }
+}

@@ -1,0 +1,246 @@
+// ring.ts is a client's view of one hash ring: it follows the ring in the KV
+// store (watch plus a periodic re-read) and picks the replica set of a token
+// as dskit's ring.Get does (replication factor, zones, unhealthy instances,
+// extension past JOINING/LEAVING instances).
+
+import type { Logger } from '../log.js';
+import type { KvClient } from './kv.js';
+import { decodeDesc, emptyDesc, encodeDesc, isHealthy, type InstanceDesc, type Operation, type RingDesc } from './model.js';
+
+/** RingOptions are what replica selection needs. */
+export interface RingOptions {
+  key: string;
+  replicationFactor: number;
+  zoneAwarenessEnabled: boolean;
+  heartbeatTimeoutMs: number;
+  /** resyncMs re-reads the ring this often besides the watch (default 5 s). */
+  resyncMs?: number;
+}
+
+/** ReplicaInstance is an instance of a replica set, with its id. */
+export interface ReplicaInstance extends InstanceDesc {
+  id: string;
+}
+
+/** ReplicationSet is the instances an operation goes to and how many of them may fail. */
+export interface ReplicationSet {
+  instances: ReplicaInstance[];
+  maxErrors: number;
+  maxUnavailableZones: number;
+  zoneAwarenessEnabled: boolean;
+}
+
+/** CACHE_MS is how long a computed replica set is reused. */
+const CACHE_MS = 1_000;
+
+/** RingError is dskit's ring error (its text is what Mimir answers). */
+export class RingError extends Error {}
+
+/** ERR_EMPTY_RING is dskit's ErrEmptyRing. */
+export const ERR_EMPTY_RING = 'empty ring';
+/** ERR_TOO_MANY_UNHEALTHY is dskit's ErrTooManyUnhealthyInstances. */
+export const ERR_TOO_MANY_UNHEALTHY = 'too many unhealthy instances in the ring';
+
+/** Ring follows one ring and answers replica-set questions. */
+export class Ring {
+  private desc: RingDesc = emptyDesc();
+  private tokens: Uint32Array = new Uint32Array(0);
+  private tokenOwner: string[] = [];
+  private zones: string[] = [];
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(d: RingDesc) => void>();
+  /** cache holds replica sets by operation and ring position, for CACHE_MS (health moves with time). */
+  private cache = new Map<Operation, Map<number, ReplicationSet>>();
+  private cacheAt = 0;
+
+  constructor(
+    readonly kv: KvClient,
+    readonly opts: RingOptions,
+    private readonly log: Logger,
+  ) {}
+
+  /** start reads the ring once and follows it. */
+  async start(): Promise<void> {
+    await this.refresh();
+    this.kv.watch(this.opts.key, (v) => this.update(decodeDesc(v)), this.controller.signal);
+    this.timer = setInterval(() => void this.refresh(), this.opts.resyncMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  /** stop ends the watch. */
+  stop(): void {
+    this.controller.abort();
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  /** refresh re-reads the ring from the store (errors keep the last view). */
+  async refresh(): Promise<void> {
+    try {
+      this.update(decodeDesc(await this.kv.get(this.opts.key)));
+    } catch (err) {
+      this.log.warn('reading the ring failed', { key: this.opts.key, err });
+    }
+  }
+
+  /** onChange calls fn with each new ring. */
+  onChange(fn: (d: RingDesc) => void): void {
+    this.listeners.add(fn);
+  }
+
+  /** update installs a new view of the ring. */
+  update(d: RingDesc): void {
+    this.desc = d;
+    const all: Array<[number, string]> = [];
+    for (const [id, i] of Object.entries(d.ingesters)) for (const t of i.tokens) all.push([t, id]);
+    all.sort((a, b) => a[0] - b[0]);
+    this.tokens = Uint32Array.from(all.map((x) => x[0]));
+    this.tokenOwner = all.map((x) => x[1]);
+    this.zones = [...new Set(Object.values(d.ingesters).map((i) => i.zone))].sort();
+    this.cache = new Map();
+    for (const fn of this.listeners) fn(d);
+  }
+
+  /** getDesc is the current view. */
+  getDesc(): RingDesc {
+    return this.desc;
+  }
+
+  /** casRing updates the ring in the store (the ring pages' Forget). */
+  async casRing(f: (d: RingDesc) => RingDesc | undefined): Promise<void> {
+    await this.kv.cas(this.opts.key, (cur) => {
+      const next = f(decodeDesc(cur));
+      return next === undefined ? undefined : encodeDesc(next);
+    });
+    await this.refresh();
+  }
+
+  /** instanceCount is the number of members. */
+  instanceCount(): number {
+    return Object.keys(this.desc.ingesters).length;
+  }
+
+  /** healthyInstances lists the members healthy for op. */
+  healthyInstances(op: Operation, nowMs = Date.now()): ReplicaInstance[] {
+    return Object.entries(this.desc.ingesters)
+      .filter(([, i]) => isHealthy(i, op, this.opts.heartbeatTimeoutMs, nowMs))
+      .map(([id, i]) => ({ id, ...i }));
+  }
+
+  /**
+   * get is the replica set of key for op: walking the ring clockwise from key,
+   * the first replicationFactor distinct instances (one per zone with zone
+   * awareness), extended past instances in states op extends on; unhealthy
+   * instances are dropped and at least a quorum of the set must remain.
+   */
+  get(key: number, op: Operation, nowMs = Date.now()): ReplicationSet {
+    if (this.tokens.length === 0) throw new RingError(ERR_EMPTY_RING);
+    // The set depends only on where the key falls in the ring: cached per position for a moment.
+    if (nowMs - this.cacheAt > CACHE_MS || nowMs < this.cacheAt) {
+      this.cache = new Map();
+      this.cacheAt = nowMs;
+    }
+    const pos = searchToken(this.tokens, key >>> 0);
+    let byPos = this.cache.get(op);
+    const hit = byPos?.get(pos);
+    if (hit !== undefined) return hit;
+    const set = this.compute(pos, op, nowMs);
+    if (byPos === undefined) {
+      byPos = new Map();
+      this.cache.set(op, byPos);
+    }
+    byPos.set(pos, set);
+    return set;
+  }
+
+  /** compute is get without the cache, from ring position pos. */
+  private compute(pos: number, op: Operation, nowMs: number): ReplicationSet {
+    const rf = this.opts.replicationFactor;
+    const zoneAware = this.opts.zoneAwarenessEnabled;
+    let size = rf;
+    const picked: ReplicaInstance[] = [];
+    const seen = new Set<string>();
+    const maxInstances = this.instanceCount();
+    // Zone awareness: one instance per zone (the replication factor is the number of zones), as dskit.
+    const total = new Map<string, number>();
+    const found = new Map<string, number>();
+    const examined = new Map<string, number>();
+    if (zoneAware) for (const i of Object.values(this.desc.ingesters)) total.set(i.zone, (total.get(i.zone) ?? 0) + 1);
+    const perZone = 1;
+    const canStop = (): boolean => [...total].every(([z, n]) => (found.get(z) ?? 0) >= perZone || (examined.get(z) ?? 0) >= n);
+    let start = pos;
+    for (let n = 0; seen.size < Math.min(maxInstances, size) && n < this.tokens.length; n++, start++) {
+      if (zoneAware && canStop()) break;
+      const idx = start % this.tokens.length;
+      const id = this.tokenOwner[idx]!;
+      if (seen.has(id)) continue;
+      const inst = this.desc.ingesters[id]!;
+      const zoned = zoneAware && inst.zone !== '';
+      if (zoned) {
+        if ((found.get(inst.zone) ?? 0) >= perZone) continue;
+        examined.set(inst.zone, (examined.get(inst.zone) ?? 0) + 1);
+      }
+      seen.add(id);
+      if (op.extend(inst.state)) size++;
+      else if (zoned) found.set(inst.zone, (found.get(inst.zone) ?? 0) + 1);
+      picked.push({ id, ...inst });
+    }
+    // The replication strategy: drop unhealthy instances; a quorum of the (possibly extended) set must be left.
+    const factor = Math.max(rf, picked.length);
+    const minSuccess = Math.floor(factor / 2) + 1;
+    const healthy: ReplicaInstance[] = [];
+    const unhealthy: string[] = [];
+    for (const i of picked) {
+      if (isHealthy(i, op, this.opts.heartbeatTimeoutMs, nowMs)) healthy.push(i);
+      else unhealthy.push(i.addr);
+    }
+    if (healthy.length < minSuccess) {
+      const tail = unhealthy.length > 0 ? ` - unhealthy instances: ${unhealthy.join(',')}` : '';
+      throw new RingError(
+        zoneAware
+          ? `at least ${minSuccess} live replicas required across different availability zones, could only find ${healthy.length}${tail}`
+          : `at least ${minSuccess} live replicas required, could only find ${healthy.length}${tail}`,
+      );
+    }
+    return { instances: healthy, maxErrors: healthy.length - minSuccess, maxUnavailableZones: 0, zoneAwarenessEnabled: zoneAware };
+  }
+
+  /**
+   * getReplicationSetForOperation is every healthy instance, with how many may
+   * fail (as dskit's): with zones, whole zones are left out once one of their
+   * instances is unhealthy.
+   */
+  getReplicationSetForOperation(op: Operation, nowMs = Date.now()): ReplicationSet {
+    if (this.tokens.length === 0 && this.instanceCount() === 0) throw new RingError(ERR_EMPTY_RING);
+    const rf = this.opts.replicationFactor;
+    let healthy: ReplicaInstance[] = [];
+    const zoneFailures = new Set<string>();
+    for (const [id, i] of Object.entries(this.desc.ingesters)) {
+      if (isHealthy(i, op, this.opts.heartbeatTimeoutMs, nowMs)) healthy.push({ id, ...i });
+      else zoneFailures.add(i.zone);
+    }
+    if (this.opts.zoneAwarenessEnabled) {
+      const replicatedZones = Math.min(this.zones.length, rf);
+      let maxUnavailableZones = Math.floor(replicatedZones / 2);
+      if (zoneFailures.size > maxUnavailableZones) throw new RingError(ERR_TOO_MANY_UNHEALTHY);
+      if (zoneFailures.size > 0) healthy = healthy.filter((i) => !zoneFailures.has(i.zone));
+      maxUnavailableZones -= zoneFailures.size;
+      return { instances: healthy, maxErrors: 0, maxUnavailableZones, zoneAwarenessEnabled: true };
+    }
+    const required = Math.max(this.instanceCount(), rf) - Math.floor(rf / 2);
+    if (healthy.length < required) throw new RingError(ERR_TOO_MANY_UNHEALTHY);
+    return { instances: healthy, maxErrors: healthy.length - required, maxUnavailableZones: 0, zoneAwarenessEnabled: false };
+  }
+}
+
+/** searchToken is the index of the first token > key (wrapping to 0), as dskit's searchToken. */
+export function searchToken(tokens: Uint32Array, key: number): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (tokens[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo >= tokens.length ? 0 : lo;
+}
