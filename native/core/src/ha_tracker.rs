@@ -23,7 +23,6 @@
 //! once the stored `received_at` is older than the failover timeout.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
 
 use parking_lot::Mutex;
 
@@ -117,11 +116,10 @@ impl ReplicaKv for MemoryKv {
     }
 }
 
-static KV: LazyLock<MemoryKv> = LazyLock::new(MemoryKv::default);
-
-/// kv is the process-global election store.
+/// kv is the process's election store: each tenant's elections belong to
+/// its `crate::tsdb::Tsdb` (dropped with the tenant).
 pub fn kv() -> &'static dyn ReplicaKv {
-    &*KV
+    crate::tsdb::registry()
 }
 
 /// HaSettings are a tenant's HA settings for one push (the tenant has

@@ -6,8 +6,6 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 
-use tsdb_core::head;
-use tsdb_core::store;
 use tsdb_core::wal::{self, checkpoint::CheckpointStats};
 
 /// BlockOpenFailure is a block directory that could not be opened.
@@ -24,8 +22,13 @@ pub struct BlockOpenFailure {
 #[napi]
 pub fn set_tenant_blocks(tenant: String, dirs: Vec<String>) -> Vec<BlockOpenFailure> {
     let dirs: Vec<std::path::PathBuf> = dirs.into_iter().map(Into::into).collect();
-    store::registry()
-        .set(&tenant, &dirs)
+    let t = if dirs.is_empty() {
+        tsdb_core::tsdb::registry().get(&tenant)
+    } else {
+        Some(tsdb_core::tsdb::registry().tenant(&tenant))
+    };
+    t.map(|t| t.set_blocks(&dirs))
+        .unwrap_or_default()
         .into_iter()
         .map(|f| BlockOpenFailure {
             dir: f.dir,
@@ -37,8 +40,10 @@ pub fn set_tenant_blocks(tenant: String, dirs: Vec<String>) -> Vec<BlockOpenFail
 /// tenant_block_dirs lists the tenant's queryable block directories.
 #[napi]
 pub fn tenant_block_dirs(tenant: String) -> Vec<String> {
-    store::registry()
-        .dirs(&tenant)
+    tsdb_core::tsdb::registry()
+        .get(&tenant)
+        .map(|t| t.block_dirs())
+        .unwrap_or_default()
         .into_iter()
         .map(|d| d.display().to_string())
         .collect()
@@ -57,7 +62,7 @@ pub struct HeadTruncation {
 /// refused from then on.
 #[napi]
 pub fn truncate_head(tenant: String, mint_ms: f64) -> HeadTruncation {
-    let Some(h) = head::db().get(&tenant) else {
+    let Some(h) = tsdb_core::tsdb::registry().get_head(&tenant) else {
         return HeadTruncation {
             chunks_removed: 0.0,
             samples_removed: 0.0,
@@ -88,7 +93,7 @@ pub struct HeadInfo {
 /// head_info returns the tenant head's figures, null when there is none.
 #[napi]
 pub fn head_info(tenant: String) -> Option<HeadInfo> {
-    let h = head::db().get(&tenant)?;
+    let h = tsdb_core::tsdb::registry().get_head(&tenant)?;
     let mvt = h.min_valid_time();
     Some(HeadInfo {
         series: h.num_series() as f64,
@@ -132,7 +137,7 @@ impl Task for CheckpointTask {
         else {
             return Ok(None);
         };
-        let Some(h) = head::db().get(&self.tenant) else {
+        let Some(h) = tsdb_core::tsdb::registry().get_head(&self.tenant) else {
             return Ok(None);
         };
         w.checkpoint(&h).map_err(err)

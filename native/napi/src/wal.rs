@@ -6,7 +6,7 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 
-use tsdb_core::head::{self, Head};
+use tsdb_core::head::Head;
 use tsdb_core::ingest;
 use tsdb_core::wal::{self, ReplayStats, SyncMode, WalOptions};
 
@@ -113,7 +113,7 @@ pub struct ReplayTask {
 
 fn replay(tenant: &str, segment: u32) -> Result<ReplayStats> {
     let w = open_tenant_wal(tenant, "replayWalSegment")?;
-    let head = head::db().head(tenant);
+    let head = tsdb_core::tsdb::registry().head(tenant);
     w.replay_segment(&head, u64::from(segment)).map_err(|e| {
         io_err(
             &format!(
@@ -162,7 +162,7 @@ pub fn replay_wal_segment(tenant: String, segment: u32) -> AsyncTask<ReplayTask>
 
 fn replay_checkpoint(tenant: &str) -> Result<ReplayStats> {
     let w = open_tenant_wal(tenant, "replayWalCheckpoint")?;
-    let head = head::db().head(tenant);
+    let head = tsdb_core::tsdb::registry().head(tenant);
     w.replay_checkpoint(&head)
         .map_err(|e| io_err(&format!("replay checkpoint of tenant {tenant}"), e))
         .map(Option::unwrap_or_default)
@@ -189,7 +189,7 @@ pub fn finish_wal_replay(tenant: String) -> Result<bool> {
     else {
         return Ok(false);
     };
-    let head = head::db().head(&tenant);
+    let head = tsdb_core::tsdb::registry().head(&tenant);
     w.finish_replay(&head)
         .map_err(|e| io_err(&format!("finish replay of tenant {tenant}"), e))
 }
@@ -251,7 +251,7 @@ pub fn append_unchecked(
     labels: &[(&str, &str)],
     samples: impl Iterator<Item = (i64, f64)>,
 ) -> Result<u32> {
-    let head = head::db().head(tenant);
+    let head = tsdb_core::tsdb::registry().head(tenant);
     let w = wal::storage()
         .tenant(tenant)
         .map_err(|e| io_err("append", e))?;
@@ -287,7 +287,7 @@ pub fn append_histograms_unchecked<'v>(
     labels: &[(&str, &str)],
     samples: impl Iterator<Item = (i64, &'v tsdb_core::model::histogram::HistogramValue)>,
 ) -> Result<u32> {
-    let head = head::db().head(tenant);
+    let head = tsdb_core::tsdb::registry().head(tenant);
     let w = wal::storage()
         .tenant(tenant)
         .map_err(|e| io_err("append", e))?;
