@@ -21,6 +21,7 @@ import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
+import { standaloneDownstream, withFrontend } from './frontend/module.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
@@ -29,6 +30,7 @@ import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget, targetList } from './services/services.js';
+import { loadNative, type LabelMatcher } from './storage/native.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
@@ -127,6 +129,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       walSegmentSize: config.walSegmentSizeBytes,
       syncMode: config.walSyncMode,
       walCompression: config.walCompression,
+      walCompressionType: config.walCompressionType,
     });
   }
   // Blocks: cut from the heads, shipped to the bucket and served back by the store-gateway
@@ -186,8 +189,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     maxOutstandingPerTenant: Number(config.values.get('query-frontend.max-outstanding-requests-per-tenant')),
   });
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
-  const queryPool = deps.queryExecutor ?? poolQueryExecutor();
-  const queryExecutor = scheduledExecutor(queryPool, queryScheduler);
+  // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
+  const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
+  const queryPool = deps.queryExecutor ?? (runsFrontendOnly ? standaloneDownstream(config) : poolQueryExecutor());
+  // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
+  const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
   const ingesterApi =
     ingesterBlocks !== undefined
       ? new IngesterApi(
@@ -239,6 +245,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         onIngested: (t, n) => ruleIngestionRates.add(t, n),
         expand: newAlertExpander(),
         templateCheck,
+        // The `for` state restore reads ALERTS_FOR_STATE's stored samples where this process holds them.
+        ...(modules.includes('ingester') && deps.storage === undefined ? { rawSelect: (t: string, m: LabelMatcher[], mint: number, maxt: number) => loadNative().selectSamples(t, m, mint, maxt) } : {}),
       })
     : undefined;
   // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
@@ -261,7 +269,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined) : undefined,
-    query: runsQuerier ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
+    query: runsQuerier || runsFrontendOnly ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
     rulerConfig: ruler?.configApi,

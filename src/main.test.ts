@@ -28,7 +28,12 @@ t.test('start, serve, SIGTERM', async (t) => {
     child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
   });
   t.match(stderr, /^ts=\d{4}-\d{2}-\d{2}T[\d:.]+Z level=info msg="server listening"/m);
-  const res = await httpRequest(port, '/ready');
+  // /ready answers 503 until start-up work (WAL replay, first syncs) is done: wait for it, bounded.
+  let res = await httpRequest(port, '/ready');
+  for (let i = 0; i < 100 && res.status === 503; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    res = await httpRequest(port, '/ready');
+  }
   t.equal(res.status, 200);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   child.kill('SIGTERM');

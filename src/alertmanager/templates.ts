@@ -8,7 +8,7 @@ import { compileAnchored } from '../promql/engine/labels.js';
 import type { AlertmanagerConfig } from './config.js';
 import { ConfigError } from './config.js';
 import type { KV, Expander, TemplateAlert, TemplateData } from './notifiers/notifier.js';
-import { goStruct } from '../template/index.js';
+import { goStringMap, goStruct } from '../template/index.js';
 import { TEMPLATE_FUNCS } from './template-funcs.js';
 import { DEFAULT_TEMPLATES } from './templates/default-tmpl.js';
 
@@ -75,7 +75,8 @@ function method(o: object, name: string, fn: (...a: any[]) => unknown): void {
 
 /** engineKV turns a KV into what the engine treats as a Go map with methods: a plain object whose methods are not entries. */
 function engineKV(kv: KV): Record<string, string> {
-  const o: Record<string, string> = {};
+  // template.KV is a map[string]string: with missingkey=zero a missing key prints "".
+  const o: Record<string, string> = goStringMap({});
   for (const k of [...kv.keys()].sort()) o[k] = kv.get(k) as string;
   method(o, 'SortedPairs', () => {
     const pairs = kv.SortedPairs();

@@ -139,6 +139,17 @@ function authAdmin(config: Config): (req: Request) => void {
   };
 }
 
+/**
+ * authOperator is the auth middleware of operator actions and pages that reach
+ * every tenant (all tenants' stats, rule groups and Alertmanager configs, the
+ * ingester's and store-gateway's tenant pages and shutdown/flush actions,
+ * profiling): with enterprise auth, a token with the admin scope (401 without
+ * credentials, 403 without the scope), as the admin API. Trust mode: open, as Mimir.
+ */
+function authOperator(config: Config): (req: Request) => void {
+  return authAdmin(config);
+}
+
 /** legacyPrefix is -http.legacy-http-prefix (Cortex's older prefix of the Prometheus API), without a trailing slash. */
 function legacyPrefix(config: Config): string {
   return String(config.values.get('http.legacy-http-prefix') ?? '/api/prom').replace(/\/$/, '');
@@ -281,11 +292,15 @@ function registerRulerConfig(api: Api, cfg: RulerConfigApi, links: IndexLink[]):
       server.route('DELETE', `${base}/:namespace/:groupName`, cfg.deleteRuleGroup, write);
     }
   }
-  server.route('POST', '/ruler/delete_tenant_config', cfg.deleteTenantConfig, write);
-  server.route('GET', '/ruler/rule_groups', cfg.listAllRules, { errors: 'text' });
+  // Operator actions and pages over every tenant: the admin scope under enterprise auth.
+  server.route('POST', '/ruler/delete_tenant_config', cfg.deleteTenantConfig, { ...write, before: authSingleTenant(config, 'admin') });
+  server.route('GET', '/ruler/rule_groups', cfg.listAllRules, { errors: 'text', before: authOperator(config) });
   if (api.rulerRing !== undefined) {
-    server.route(['GET', 'POST'], '/ruler/ring', api.rulerRing, { errors: 'text' });
-    server.route(['GET', 'POST'], '/ruler_ring', api.rulerRing, { errors: 'text' });
+    // POST forgets an instance: an operator action like the other ring pages' forget buttons.
+    server.route('GET', '/ruler/ring', api.rulerRing, { errors: 'text' });
+    server.route('GET', '/ruler_ring', api.rulerRing, { errors: 'text' });
+    server.route('POST', '/ruler/ring', api.rulerRing, { errors: 'text', before: authOperator(api.config) });
+    server.route('POST', '/ruler_ring', api.rulerRing, { errors: 'text', before: authOperator(api.config) });
     links.push({ section: 'Ruler', href: '/ruler/ring', title: 'Ring status' });
   }
   links.push({ section: 'Ruler', href: '/ruler/rule_groups', title: 'All tenants\' rule groups' });
@@ -294,15 +309,15 @@ function registerRulerConfig(api: Api, cfg: RulerConfigApi, links: IndexLink[]):
 function registerIngester(api: Api, ingester: IngesterApi, links: IndexLink[]): void {
   const { server } = api;
   // /flush and /shutdown are Cortex's older paths; Cortex also takes GET on the shutdown paths.
-  server.route(['GET', 'POST'], '/ingester/flush', ingester.flush, { errors: 'text' });
-  server.route(['GET', 'POST'], '/flush', ingester.flush, { errors: 'text' });
-  server.route(['GET', 'POST'], '/ingester/shutdown', ingester.shutdown, { errors: 'text' });
-  server.route(['GET', 'POST'], '/shutdown', ingester.shutdown, { errors: 'text' });
-  server.route(['GET', 'POST', 'DELETE'], '/ingester/prepare-shutdown', ingester.prepareShutdown, { errors: 'text' });
-  server.route(['GET', 'PUT', 'DELETE'], '/ingester/unregister-on-shutdown', ingester.unregisterOnShutdown, { errors: 'text' });
+  server.route(['GET', 'POST'], '/ingester/flush', ingester.flush, { errors: 'text', before: authOperator(api.config) });
+  server.route(['GET', 'POST'], '/flush', ingester.flush, { errors: 'text', before: authOperator(api.config) });
+  server.route(['GET', 'POST'], '/ingester/shutdown', ingester.shutdown, { errors: 'text', before: authOperator(api.config) });
+  server.route(['GET', 'POST'], '/shutdown', ingester.shutdown, { errors: 'text', before: authOperator(api.config) });
+  server.route(['GET', 'POST', 'DELETE'], '/ingester/prepare-shutdown', ingester.prepareShutdown, { errors: 'text', before: authOperator(api.config) });
+  server.route(['GET', 'PUT', 'DELETE'], '/ingester/unregister-on-shutdown', ingester.unregisterOnShutdown, { errors: 'text', before: authOperator(api.config) });
   server.route('GET', '/ingester/tsdb_metrics', ingester.tsdbMetrics, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
-  server.route('GET', '/ingester/tenants', ingester.tenantsPage, { errors: 'text' });
-  server.route('GET', '/ingester/tsdb/:tenant', ingester.tenantPage, { errors: 'text' });
+  server.route('GET', '/ingester/tenants', ingester.tenantsPage, { errors: 'text', before: authOperator(api.config) });
+  server.route('GET', '/ingester/tsdb/:tenant', ingester.tenantPage, { errors: 'text', before: authOperator(api.config) });
   links.push(
     { section: 'Ingester', href: '/ingester/tenants', title: 'Ingester tenants' },
     { section: 'Ingester', href: '/ingester/flush', title: 'Trigger a flush of the in-memory time series data to long-term storage' },
@@ -312,9 +327,9 @@ function registerIngester(api: Api, ingester: IngesterApi, links: IndexLink[]): 
 
 function registerStoreGateway(api: Api, sg: StoreGatewayApi, links: IndexLink[]): void {
   const { server } = api;
-  server.route('GET', '/store-gateway/tenants', sg.tenantsPage, { errors: 'text' });
-  server.route('GET', '/store-gateway/tenant/:tenant/blocks', sg.blocksPage, { errors: 'text' });
-  server.route(['GET', 'POST', 'DELETE'], '/store-gateway/prepare-shutdown', sg.prepareShutdown, { errors: 'text' });
+  server.route('GET', '/store-gateway/tenants', sg.tenantsPage, { errors: 'text', before: authOperator(api.config) });
+  server.route('GET', '/store-gateway/tenant/:tenant/blocks', sg.blocksPage, { errors: 'text', before: authOperator(api.config) });
+  server.route(['GET', 'POST', 'DELETE'], '/store-gateway/prepare-shutdown', sg.prepareShutdown, { errors: 'text', before: authOperator(api.config) });
   links.push({ section: 'Store-gateway', href: '/store-gateway/tenants', title: 'Tenants' });
 }
 
@@ -360,14 +375,14 @@ function registerMetricMetadata(api: Api, m: MetricMetadataApi): void {
 }
 
 function registerHaTracker(api: Api, ha: HaTracker, links: IndexLink[]): void {
-  api.server.route('GET', '/distributor/ha_tracker', ha.status);
-  api.server.route('GET', '/ha-tracker', ha.status);
+  api.server.route('GET', '/distributor/ha_tracker', ha.status, { before: authOperator(api.config) });
+  api.server.route('GET', '/ha-tracker', ha.status, { before: authOperator(api.config) });
   links.push({ section: 'Distributor', href: '/distributor/ha_tracker', title: 'HA tracker status' });
 }
 
 function registerUserStats(api: Api, stats: UserStatsApi, links: IndexLink[]): void {
-  api.server.route('GET', '/distributor/all_user_stats', stats.allUserStats);
-  api.server.route('GET', '/all_user_stats', stats.allUserStats);
+  api.server.route('GET', '/distributor/all_user_stats', stats.allUserStats, { before: authOperator(api.config) });
+  api.server.route('GET', '/all_user_stats', stats.allUserStats, { before: authOperator(api.config) });
   api.server.route('GET', '/api/v1/user_stats', stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
   api.server.route('GET', `${legacyPrefix(api.config)}/user_stats`, stats.userStats, { before: authSingleTenant(api.config, 'metrics:read'), errors: 'text' });
   links.push(
@@ -393,8 +408,8 @@ function registerCompactor(api: Api, compactor: CompactorApi, links: IndexLink[]
     api.server.route('POST', `${base}/delete_tenant`, compactor.deleteTenant, opts);
     api.server.route('GET', `${base}/delete_tenant_status`, compactor.deleteTenantStatus, opts);
   }
-  api.server.route('GET', '/compactor/tenants', compactor.tenants);
-  api.server.route('GET', '/compactor/tenant/:tenant/planned_jobs', compactor.plannedJobs);
+  api.server.route('GET', '/compactor/tenants', compactor.tenants, { before: authOperator(api.config) });
+  api.server.route('GET', '/compactor/tenant/:tenant/planned_jobs', compactor.plannedJobs, { before: authOperator(api.config) });
   links.push({ section: 'Compactor', href: '/compactor/tenants', title: 'Tenants & compaction jobs' });
 }
 
@@ -408,9 +423,9 @@ function registerAlertmanager(api: Api, am: AlertmanagerApi, links: IndexLink[])
   server.route('POST', '/api/v1/alerts', m.setUserConfig, write);
   server.route('DELETE', '/api/v1/alerts', m.deleteUserConfig, write);
   server.route('GET', '/multitenant_alertmanager/status', m.statusPage);
-  server.route('GET', '/multitenant_alertmanager/configs', m.listAllConfigs);
+  server.route('GET', '/multitenant_alertmanager/configs', m.listAllConfigs, { before: authOperator(config) });
   server.route('GET', '/multitenant_alertmanager/ring', m.ringPage);
-  server.route('POST', '/multitenant_alertmanager/delete_tenant_config', m.deleteTenantConfig, write);
+  server.route('POST', '/multitenant_alertmanager/delete_tenant_config', m.deleteTenantConfig, { ...write, before: authSingleTenant(config, 'admin') });
   // The tenant's Alertmanager: API v2 and its page.
   const p = String(config.values.get('http.alertmanager-http-prefix') ?? '/alertmanager').replace(/\/$/, '');
   const v2 = `${p}/api/v2`;
@@ -482,21 +497,22 @@ function registerConfigs(api: Api, configs: ConfigsApi): void {
 
 function registerProfiling(api: Api, p: ProfilingApi, links: IndexLink[]): void {
   const { server } = api;
+  const operator: RouteOptions = { before: authOperator(api.config) };
   // As Mimir: /debug/pprof with the instrumentation handlers (-server.register-instrumentation), /debug/fgprof always.
   if (api.config.values.get('server.register-instrumentation') !== false) {
-    server.route('GET', '/debug/pprof', p.index);
-    server.route('GET', '/debug/pprof/', p.index);
-    server.route('GET', '/debug/pprof/cmdline', p.cmdline);
-    server.route('GET', '/debug/pprof/profile', p.profile);
-    server.route('GET', '/debug/pprof/trace', p.trace);
-    server.route('GET', '/debug/pprof/heap', p.heap);
-    server.route('GET', '/debug/pprof/allocs', p.heap);
-    server.route('GET', '/debug/pprof/goroutine', p.goroutine);
-    server.route('GET', '/debug/pprof/block', p.block);
-    server.route('GET', '/debug/pprof/mutex', p.mutex);
+    server.route('GET', '/debug/pprof', p.index, operator);
+    server.route('GET', '/debug/pprof/', p.index, operator);
+    server.route('GET', '/debug/pprof/cmdline', p.cmdline, operator);
+    server.route('GET', '/debug/pprof/profile', p.profile, operator);
+    server.route('GET', '/debug/pprof/trace', p.trace, operator);
+    server.route('GET', '/debug/pprof/heap', p.heap, operator);
+    server.route('GET', '/debug/pprof/allocs', p.heap, operator);
+    server.route('GET', '/debug/pprof/goroutine', p.goroutine, operator);
+    server.route('GET', '/debug/pprof/block', p.block, operator);
+    server.route('GET', '/debug/pprof/mutex', p.mutex, operator);
     links.push({ section: 'Admin endpoints', href: '/debug/pprof/', title: 'Profiling (pprof)' });
   }
-  server.route('GET', '/debug/fgprof', p.fgprof);
+  server.route('GET', '/debug/fgprof', p.fgprof, operator);
 }
 
 function registerOverridesExporter(api: Api, exporter: OverridesExporter, links: IndexLink[]): void {

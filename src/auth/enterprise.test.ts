@@ -15,14 +15,13 @@ import t from 'tap';
 import { runTokengen } from '../admin/tokengen.js';
 import { defaultConfig } from '../config/config.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
-import { missingNativeExports } from '../storage/native.js';
 import { AdminClient, basicAuth } from '../testing/admin-client.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
 import { decodeSamplesBody, postRemoteRead, ReadMatchType, ResponseType } from '../../test/peer/lib/remote-read.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 
 const CLUSTER = 'ent-cluster';
 const run = Date.now().toString(36);

@@ -8,11 +8,12 @@
 // tenant is what the credentials say: an X-Scope-OrgID sent alongside Basic
 // auth is replaced. A realm's label policies become the request's
 // visibility (LBAC). Tokens are verified against salted hashes in constant
-// time; a verified token string is remembered for -auth.token-cache-ttl so
-// the hash is not recomputed on every request, but the token, its policy and
-// their expirations are looked up on every request, so a deletion takes
-// effect at once here (and on other processes at their next sync of the
-// admin state, every -auth.token-cache-ttl).
+// time. What a request's credentials allow (its tenant and label policies,
+// per scope) is remembered for -auth.token-cache-ttl, at most until the
+// token or its policy expires, and forgotten on every change of the admin
+// state (a mutation through the admin API here, or a sync bringing another
+// process's changes, every -auth.token-cache-ttl), so a token or policy
+// changed or deleted through the admin API takes effect at once.
 
 import { createHash } from 'node:crypto';
 import { ApiError } from '../errors.js';
@@ -28,8 +29,21 @@ import type { LabelMatcher } from '../storage/native.js';
 /** WWW_AUTHENTICATE is sent with every 401 of enterprise auth. */
 export const WWW_AUTHENTICATE = 'Basic realm="Grafana Enterprise Metrics"';
 
-/** MAX_CACHED_TOKENS bounds the verified-token cache. */
+/** MAX_CACHED_TOKENS bounds the verified-token cache and the decision cache. */
 const MAX_CACHED_TOKENS = 10_000;
+
+/** Grant is a verified token's live access policy and the token's expiration. */
+interface Grant {
+  policy: AccessPolicy;
+  tokenExpiration?: string;
+}
+
+/** Decision is a cached answer of data() or admin() for one set of credentials. */
+interface Decision {
+  auth: Authenticated;
+  /** expires is when the entry stops being used (ms): -auth.token-cache-ttl after it was made, or the token's or policy's expiration. */
+  expires: number;
+}
 
 function unauthorized(message: string): ApiError {
   return new ApiError('unauthorized', message, { 'WWW-Authenticate': WWW_AUTHENTICATE });
@@ -79,6 +93,8 @@ export interface Authenticated {
 export class EnterpriseAuth {
   /** verified maps a SHA-256 of a presented token to the token's name and when it was verified. */
   private readonly verified = new Map<string, { name: string; at: number }>();
+  /** decisions maps the route kind and the request's credentials (hashed) to what they allow; cleared on every admin state change. */
+  private readonly decisions = new Map<string, Decision>();
   private readonly now: () => number;
 
   constructor(
@@ -86,10 +102,59 @@ export class EnterpriseAuth {
     private readonly opts: EnterpriseAuthOptions,
   ) {
     this.now = opts.now ?? Date.now;
+    store.onChange(() => {
+      this.decisions.clear();
+      this.verified.clear();
+    });
+  }
+
+  /** cachedDecisions is the number of cached decisions (for tests). */
+  get cachedDecisions(): number {
+    return this.decisions.size;
+  }
+
+  /** decisionKey identifies a request's credentials for a route kind; undefined when decisions are not cached. */
+  private decisionKey(req: Request, kind: string): string | undefined {
+    if (!(this.opts.tokenCacheTtlMs > 0)) return undefined;
+    const header = req.headers.get('authorization');
+    if (header === undefined) return undefined;
+    const h = createHash('sha256').update(header).update('\0').update(req.headers.get(ORG_ID_HEADER) ?? '').digest('base64');
+    return `${kind}\0${h}`;
+  }
+
+  private cached(key: string | undefined): Authenticated | undefined {
+    if (key === undefined) return undefined;
+    const d = this.decisions.get(key);
+    if (d === undefined) return undefined;
+    if (this.now() >= d.expires) {
+      this.decisions.delete(key);
+      return undefined;
+    }
+    return d.auth;
+  }
+
+  private remember(key: string | undefined, auth: Authenticated, grant: Grant): void {
+    if (key === undefined) return;
+    let expires = this.now() + this.opts.tokenCacheTtlMs;
+    for (const exp of [grant.policy.expiration, grant.tokenExpiration]) {
+      const t = exp === undefined ? NaN : Date.parse(exp);
+      if (Number.isFinite(t) && t < expires) expires = t;
+    }
+    if (this.decisions.size >= MAX_CACHED_TOKENS) {
+      // Drop the oldest entry (insertion order).
+      const first = this.decisions.keys().next();
+      if (first.done !== true) this.decisions.delete(first.value);
+    }
+    this.decisions.set(key, { auth, expires });
   }
 
   /** policyOf returns the live access policy of a presented token (401 when unknown, deleted or expired). */
   policyOf(presented: string): AccessPolicy {
+    return this.grantOf(presented).policy;
+  }
+
+  /** grantOf returns the live access policy of a presented token and the token's expiration (401 when unknown, deleted or expired). */
+  private grantOf(presented: string): Grant {
     const now = this.now();
     const key = createHash('sha256').update(presented).digest('base64');
     let name: string | undefined;
@@ -114,20 +179,24 @@ export class EnterpriseAuth {
     const policy = this.store.get('accesspolicies', token.item.access_policy);
     if (policy === undefined) throw unauthorized('invalid token');
     if (isExpired(policy.item.expiration, now)) throw unauthorized('access policy has expired');
-    return policy.item;
+    return token.item.expiration === undefined ? { policy: policy.item } : { policy: policy.item, tokenExpiration: token.item.expiration };
   }
 
-  private policyWithScope(req: Request, scope: Scope): { policy: AccessPolicy; creds: Credentials } {
+  private policyWithScope(req: Request, scope: Scope): { grant: Grant; creds: Credentials } {
     const creds = credentials(req.headers.get('authorization'));
     if (creds === undefined || creds.token === '') throw unauthorized('no credentials provided: use HTTP Basic auth with the instance as user and a token as password');
-    const policy = this.policyOf(creds.token);
+    const grant = this.grantOf(creds.token);
+    const policy = grant.policy;
     if (!policy.scopes.includes(scope)) throw new ApiError('forbidden', `access policy "${policy.name}" does not have the scope ${scope}`);
-    return { policy, creds };
+    return { grant, creds };
   }
 
   /** admin checks an admin API request: any user (GEM's `-u :TOKEN`), a token with the admin scope. */
   admin(req: Request): void {
-    this.policyWithScope(req, 'admin');
+    const key = this.decisionKey(req, 'admin');
+    if (this.cached(key) !== undefined) return;
+    const { grant } = this.policyWithScope(req, 'admin');
+    this.remember(key, { tenant: '' }, grant);
   }
 
   /**
@@ -135,7 +204,14 @@ export class EnterpriseAuth {
    * federated tenant list is refused), else up to what tenant federation allows.
    */
   data(req: Request, scope: Scope, single: boolean): Authenticated {
-    const { policy, creds } = this.policyWithScope(req, scope);
+    const key = this.decisionKey(req, `${scope}\0${single ? 1 : 0}`);
+    const hit = this.cached(key);
+    if (hit !== undefined) {
+      req.headers.set(ORG_ID_HEADER, hit.tenant);
+      return hit;
+    }
+    const { grant, creds } = this.policyWithScope(req, scope);
+    const policy = grant.policy;
     const named = creds.user !== undefined && creds.user !== '' ? creds.user : req.headers.get(ORG_ID_HEADER);
     const ids = requestTenants(named, { ...this.opts.tenants, multitenancyEnabled: true });
     if (single && ids.length > 1) throw new ApiError('bad_data', MULTIPLE_ORG_IDS);
@@ -152,7 +228,9 @@ export class EnterpriseAuth {
     const tenant = joinTenants(ids);
     // The credentials decide the tenant: whatever X-Scope-OrgID said is replaced.
     req.headers.set(ORG_ID_HEADER, tenant);
-    return Object.keys(visibility).length > 0 ? { tenant, visibility } : { tenant };
+    const auth: Authenticated = Object.keys(visibility).length > 0 ? { tenant, visibility } : { tenant };
+    this.remember(key, auth, grant);
+    return auth;
   }
 }
 

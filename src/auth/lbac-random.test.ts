@@ -16,14 +16,14 @@ import { runTokengen } from '../admin/tokengen.js';
 import { defaultConfig } from '../config/config.js';
 import { matcherMatches } from '../querier/tenant-federation.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
-import { MatchType, missingNativeExports, type LabelMatcher } from '../storage/native.js';
+import { MatchType, type LabelMatcher } from '../storage/native.js';
 import { AdminClient, basicAuth } from '../testing/admin-client.js';
 import { httpRequest } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
 import { POLICY_MATCH_TYPES } from './visibility.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 
 const SEED = Number(process.env['LBAC_SEED'] ?? Date.now() % 1_000_000);
 const ROUNDS = 4;

@@ -72,6 +72,8 @@ export interface Config {
   walSyncMode: string;
   /** walCompression is -blocks-storage.tsdb.wal-compression-enabled. */
   walCompression: boolean;
+  /** walCompressionType is -blocks-storage.tsdb.wal-compression-type: 'snappy' or 'zstd'. */
+  walCompressionType: string;
   filesystemDir: string;
   /** blocks is the block lifecycle: cutting, shipping, local retention and the store-gateway's sync. */
   blocks: BlocksConfig;
@@ -110,6 +112,7 @@ export function buildConfig(values: ConfigValues): Config {
     walSegmentSizeBytes: get(values, 'blocks-storage.tsdb.wal-segment-size-bytes'),
     walSyncMode: get(values, 'blocks-storage.tsdb.wal-sync-mode'),
     walCompression: get(values, 'blocks-storage.tsdb.wal-compression-enabled'),
+    walCompressionType: get(values, 'blocks-storage.tsdb.wal-compression-type'),
     filesystemDir: get(values, 'blocks-storage.filesystem.dir'),
     blocks: {
       blockRangeMs: get(values, 'blocks-storage.tsdb.block-ranges-period'),

@@ -56,6 +56,8 @@ const RULER_FLAGS: readonly FlagDef[] = [
   { name: 'ruler.notification-queue-capacity', yaml: 'ruler.notification_queue_capacity', type: 'int', default: 10_000, help: 'Most alerts queued per tenant for the Alertmanager; the oldest are dropped beyond it.' },
   { name: 'ruler.tenant-federation.enabled', yaml: 'ruler.tenant_federation.enabled', type: 'bool', default: false, help: 'Accept rule groups with source_tenants (federated rule groups).' },
   { name: 'ruler.max-rules-per-rule-group', yaml: 'limits.ruler_max_rules_per_rule_group', type: 'int', default: 20, help: 'Most rules in one rule group of the tenant; 0 for no limit.' },
+  { name: 'ruler.recording-rules-evaluation-enabled', yaml: 'limits.ruler_recording_rules_evaluation_enabled', type: 'bool', default: true, help: "Evaluate the tenant's recording rules; false leaves them stored but not evaluated." },
+  { name: 'ruler.alerting-rules-evaluation-enabled', yaml: 'limits.ruler_alerting_rules_evaluation_enabled', type: 'bool', default: true, help: "Evaluate the tenant's alerting rules; false leaves them stored but not evaluated." },
   { name: 'ruler.max-rule-groups-per-tenant', yaml: 'limits.ruler_max_rule_groups_per_tenant', type: 'int', default: 70, help: 'Most rule groups the tenant may have; 0 for no limit.' },
   { name: 'ruler-storage.backend', yaml: 'ruler_storage.backend', type: 'string', default: 'filesystem', choices: ['filesystem', 's3'], help: 'Where rule groups are stored: filesystem or s3.' },
   { name: 'ruler-storage.filesystem.dir', yaml: 'ruler_storage.filesystem.dir', type: 'string', default: 'ruler', help: 'Directory of the filesystem rule storage.' },
@@ -134,6 +136,14 @@ export const FLAGS: readonly FlagDef[] = [
     type: 'bool',
     default: true,
     help: 'Compress write-ahead log records with snappy, as Prometheus does (replay reads compressed and plain records).',
+  },
+  {
+    name: 'blocks-storage.tsdb.wal-compression-type',
+    yaml: 'blocks_storage.tsdb.wal_compression_type',
+    type: 'string',
+    default: 'snappy',
+    choices: ['snappy', 'zstd'],
+    help: 'Compression of write-ahead log records when -blocks-storage.tsdb.wal-compression-enabled is true: snappy, or zstd (as Prometheus 3.x with --storage.tsdb.wal-compression-type=zstd; replay reads every kind).',
   },
   {
     name: 'blocks-storage.tsdb.wal-sync-mode',
@@ -661,6 +671,20 @@ export const FLAGS: readonly FlagDef[] = [
   },
   { name: 'grafana-provisioning.base-interval', yaml: 'grafana_provisioning.base_interval', type: 'duration', default: 10_000, help: 'Base interval of the Grafana rule scheduler: rule group intervals must be multiples of it (Grafana\'s unified_alerting.base_interval).' },
   { name: 'grafana-provisioning.evaluation-enabled', yaml: 'grafana_provisioning.evaluation_enabled', type: 'bool', default: true, help: 'Evaluate provisioned Grafana alert rules and deliver their notifications through the provisioned policy tree.' },
+  // Query-frontend (src/frontend/): splitting, step alignment, results cache.
+  { name: 'query-frontend.split-queries-by-interval', yaml: 'frontend.split_queries_by_interval', type: 'duration', default: 86_400_000, help: 'Split range queries by this interval (aligned to multiples of it since the epoch) and run the parts in parallel; 0 disables splitting.' },
+  { name: 'query-frontend.downstream-url', yaml: 'frontend.downstream_url', type: 'string', default: '', help: 'URL of the queriers (http://host:port) a -target=query-frontend process sends its queries to.' },
+  { name: 'query-frontend.align-queries-with-step', yaml: 'limits.align_queries_with_step', type: 'bool', default: false, help: 'Round the start and end of range queries down to a multiple of their step.' },
+  { name: 'querier.max-query-parallelism', yaml: 'limits.max_query_parallelism', type: 'int', default: 14, help: 'Most split or sharded sub-queries of one query the query-frontend runs at once.' },
+  { name: 'query-frontend.cache-results', yaml: 'frontend.cache_results', type: 'bool', default: false, help: 'Cache the answers of range queries (per split interval) in the results cache.' },
+  { name: 'query-frontend.results-cache.backend', yaml: 'frontend.results_cache.backend', type: 'string', default: '', choices: ['', 'memcached', 'inmemory'], help: 'Results cache backend: memcached, inmemory, or empty for none.' },
+  { name: 'query-frontend.results-cache.memcached.addresses', yaml: 'frontend.results_cache.memcached.addresses', type: 'string', default: '', list: true, help: 'Comma-separated memcached addresses (host:port) of the results cache.' },
+  { name: 'query-frontend.results-cache.memcached.timeout', yaml: 'frontend.results_cache.memcached.timeout', type: 'duration', default: 200, help: 'Timeout of one memcached operation; a slow or failed cache read is a miss.' },
+  { name: 'query-frontend.results-cache.memcached.max-idle-connections', yaml: 'frontend.results_cache.memcached.max_idle_connections', type: 'int', default: 100, help: 'Most idle connections kept to each memcached server.' },
+  { name: 'query-frontend.results-cache.memcached.max-item-size', yaml: 'frontend.results_cache.memcached.max_item_size', type: 'int', default: 1_048_576, help: 'Largest cached item in bytes; larger answers are not cached (memcached\'s -I).' },
+  { name: 'query-frontend.results-cache.inmemory.max-size-bytes', yaml: 'frontend.results_cache.inmemory.max_size_bytes', type: 'int', default: 268_435_456, help: 'Bytes the inmemory results cache holds before it evicts the least recently used entries.' },
+  { name: 'query-frontend.max-cache-freshness', yaml: 'limits.max_cache_freshness', type: 'duration', default: 600_000, help: 'Most recent time range of a query that is never cached (newer samples may still arrive).' },
+  { name: 'query-frontend.results-cache-ttl', yaml: 'limits.results_cache_ttl', type: 'duration', default: 604_800_000, help: 'Time to live of cached query results.' },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

@@ -10,9 +10,8 @@ import { REMOTE_WRITE_HEADERS } from '../remote/write-request.js';
 import { encodeHistogramWriteRequestSnappy, type HistogramSeries, type NativeHistogram } from '../remote/write-request-histograms.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
-import { missingNativeExports } from '../storage/native.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
 
 function hist(t: number, over: Partial<NativeHistogram> = {}): NativeHistogram {
   return {
@@ -33,7 +32,7 @@ function hist(t: number, over: Partial<NativeHistogram> = {}): NativeHistogram {
   };
 }
 
-t.test('native histogram validation through the server', { skip: missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false }, async (t) => {
+t.test('native histogram validation through the server', { skip: nativeSkip() }, async (t) => {
   const srv = await startTestServer({ 'validation.max-native-histogram-buckets': 4 });
   t.teardown(() => srv.close());
   const tenant = `nh-${Date.now().toString(36)}`;

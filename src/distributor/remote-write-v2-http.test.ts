@@ -10,10 +10,8 @@ import { encodeWriteRequestV2Snappy, MetricType, REMOTE_WRITE_V2_HEADERS, type T
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
 import { FakeStorage } from '../testing/fake-storage.js';
-import { loadNative, missingNativeExports } from '../storage/native.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-if (missing.length === 0 && loadNative().ingestSnappyWriteRequestV2 === undefined) missing.push('ingestSnappyWriteRequestV2');
 
 interface Envelope<T> {
   status: string;
@@ -25,7 +23,7 @@ interface VectorSample {
   value: [number, string];
 }
 
-t.test('remote write 2.0 through the server', { skip: missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false }, async (t) => {
+t.test('remote write 2.0 through the server', { skip: nativeSkip('ingestSnappyWriteRequestV2') }, async (t) => {
   const srv = await startTestServer({ 'ingester.max-global-exemplars-per-user': 100 });
   t.teardown(() => srv.close());
   const tenant = `rw2-${Date.now().toString(36)}`;

@@ -6,10 +6,10 @@
 
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../remote/write-request.js';
-import { missingNativeExports } from '../storage/native.js';
 import { httpRequest } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
 import { retryAfterSeconds } from './retry-after.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
 t.test('backoff per attempt', async (t) => {
   const low = (): number => 0;
@@ -30,8 +30,7 @@ t.test('backoff per attempt', async (t) => {
   t.equal(retryAfterSeconds('1', 1000, 1000, high), '1', 'no jitter under 2s');
 });
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 const run = Date.now().toString(36);
 
 t.test('Retry-After on pushes', { skip }, async (t) => {

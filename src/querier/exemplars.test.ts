@@ -10,13 +10,12 @@ import t from 'tap';
 import { ParseError } from '../promql/parser/errors.js';
 import { parseExpr } from '../promql/parser/parser.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type MetadataInput, type TimeSeriesInput } from '../remote/write-request.js';
-import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startWithRuntimeConfig } from '../testing/runtime-config.js';
 import { END_BEFORE_START, extractSelectors } from './exemplars.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 
 const run = Date.now().toString(36);
 const A = `ex-a-${run}`;

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import t, { type Test as Tap } from 'tap';
 import { postRemoteRead, ReadMatchType, ResponseType } from '../../test/peer/lib/remote-read.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../remote/write-request.js';
-import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
 import { formatGoDuration, maxQueryLengthMessage, maxSeriesPerQueryMessage, maxTotalQueryLengthMessage, queryLimitsFor } from './query-limits.js';
 import { defaultConfig } from '../config/config.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
 t.test('Go duration texts', async (t) => {
   const cases: Array<[number, string]> = [
@@ -63,8 +63,7 @@ t.test('federated limits: the smallest non-zero value', async (t) => {
   t.same(queryLimitsFor(source, 'c'), { maxPartialQueryLengthMs: 0, maxTotalQueryLengthMs: 0, maxFetchedSeriesPerQuery: 0 });
 });
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 const run = Date.now().toString(36);
 const LIMITED = `ql-limited-${run}`;
 const FREE = `ql-free-${run}`;

@@ -37,6 +37,8 @@ export interface QueryTask {
   maxFetchedSeriesPerQuery?: number;
   /** visibility limits each tenant's series to its label policies (enterprise auth, LBAC). */
   visibility?: Visibility;
+  /** cacheNoStore is set when the request said `Cache-Control: no-store`: the query-frontend's results cache is not used. */
+  cacheNoStore?: boolean;
 }
 
 /** QueryRequestParams is what the handlers read before applying server defaults. */

@@ -8,12 +8,12 @@
 
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
-import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
 import { formatTimestamp } from './format.js';
 import type { QueryExecutor, WorkerAnswer } from './query-executor.js';
 import type { QueryTask } from './query-params.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
 const HEALTH_BODY = '{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}';
@@ -122,8 +122,7 @@ t.test('with an injected executor', async (t) => {
   });
 });
 
-const missing = missingNativeExports();
-t.test('through the worker pool and the native engine', { skip: missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false }, async (t) => {
+t.test('through the worker pool and the native engine', { skip: nativeSkip() }, async (t) => {
   const srv = await startTestServer({ 'querier.lookback-delta': 60_000 });
   t.teardown(() => srv.close());
   const tenant = `query-${Date.now().toString(36)}`;

@@ -103,6 +103,7 @@ export class QueryApi {
       if (tooLong !== undefined) throw new ApiError('bad_data', tooLong);
     }
     const task = this.task(req.tenant, params, Date.now(), req.visibility);
+    if (/(?:^|[\s,])no-store(?:$|[\s,])/i.test(req.headers.get('cache-control') ?? '')) task.cacheNoStore = true;
     const abort = new AbortController();
     res.whenDone(() => {
       if (res.aborted) abort.abort(new Error('client closed the request'));

@@ -7,9 +7,9 @@
 
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../remote/write-request.js';
-import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer, type TestServer } from '../testing/server.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
 const q = (params: Record<string, string>): string => new URLSearchParams(params).toString();
 const FORM = { 'Content-Type': 'application/x-www-form-urlencoded' };
@@ -19,8 +19,7 @@ interface Body<T> {
   data: T;
 }
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 
 // Tenant names unique to this run: the native heads are process-global.
 const run = Date.now().toString(36);

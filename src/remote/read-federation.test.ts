@@ -6,11 +6,12 @@
 
 import t from 'tap';
 import { decodeSamplesBody, mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, STREAMED_CONTENT_TYPE, type ReadQuery } from '../../test/peer/lib/remote-read.js';
-import { loadNative, missingNativeExports, type LabelMatcher, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
+import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
 import { startTestServer } from '../testing/server.js';
 import { federatedReadStorage } from './read-federation.js';
 import type { RemoteReadStorage } from './read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from './write-request.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
 const bitsOf = (v: Float64Array): bigint[] => [...new BigUint64Array(v.buffer, v.byteOffset, v.length)];
 const STALE = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
@@ -91,8 +92,7 @@ t.test('merging per-tenant selections', async (t) => {
   t.same(JSON.parse(single.labelsJson), [{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }], 'one tenant: no label, as Mimir');
 });
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 const run = Date.now().toString(36);
 const A = `rrfed-a-${run}`;
 const B = `rrfed-b-${run}`;

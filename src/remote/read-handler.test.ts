@@ -18,14 +18,14 @@ import {
   STREAMED_CONTENT_TYPE,
   type ReadQuery,
 } from '../../test/peer/lib/remote-read.js';
-import { loadNative, missingNativeExports } from '../storage/native.js';
+import { loadNative } from '../storage/native.js';
 import { startTestServer } from '../testing/server.js';
 import { encodeRawWriteRequestSnappy } from '../../test/peer/lib/raw-write.js';
 import { encodeChunkedFrames } from './read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from './write-request.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
-const missing = missingNativeExports();
-const skip = missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false;
+const skip = nativeSkip();
 
 const run = Date.now().toString(36);
 const TENANT = `rr-${run}`;

@@ -1,7 +1,8 @@
 // read-handler.ts answers Prometheus remote read (`POST /api/v1/read`,
 // prompb remote.proto): a snappy ReadRequest in, and per Prometheus's read
-// handler either a snappy ReadResponse of raw samples (SAMPLES) or a stream of
-// frames holding the head's XOR chunks as stored (STREAMED_XOR_CHUNKS), the
+// handler either a snappy ReadResponse of raw samples (SAMPLES; native
+// histograms as prompb.Histogram) or a stream of frames holding the chunks as
+// stored (STREAMED_XOR_CHUNKS: XOR, histogram and float-histogram chunks), the
 // first type of accepted_response_types we support winning (none = SAMPLES).
 // Responses are encoded straight from the binding's typed arrays: no object
 // per sample or chunk. A federated tenant text (`a|b`) reads every tenant,
@@ -14,7 +15,8 @@ import snappy from '@napi-rs/snappy';
 import { ApiError, badData } from '../errors.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
-import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
+import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedHistograms, type SelectedSamples } from '../storage/native.js';
+import { encodeHistogram, type NativeHistogram, type Span } from './write-request-histograms.js';
 import { NO_QUERY_LIMITS, queryLimitsFor, SeriesLimiter, type QueryLimitsSource } from '../querier/query-limits.js';
 import { crc32c } from './crc32c.js';
 import { visibleTo, type Visibility } from '../auth/visibility.js';
@@ -180,9 +182,56 @@ function sampleSize(t: number): number {
 }
 
 /**
- * encodeQueryResult encodes one prompb.QueryResult (timeseries with labels
- * and samples), values copied by their bits so NaN payloads (staleness
- * markers) survive.
+ * histogramAt reads histogram sample j of a selection's side channel (the
+ * hand-off format of native/core/src/model/histogram_flat.rs) as the
+ * remote-protocol view: integer histograms with delta-encoded buckets, the
+ * sum by its bits when it is a NaN (the staleness marker keeps its payload).
+ */
+export function histogramAt(h: SelectedHistograms, j: number): NativeHistogram {
+  const at = h.dataOffsets[j]!;
+  const d = h.data;
+  const isInt = d[at + 6] === 1;
+  const [nPosSpans, nNegSpans, nPos, nNeg, nCustom] = [d[at + 7]!, d[at + 8]!, d[at + 9]!, d[at + 10]!, d[at + 11]!];
+  let p = at + 12;
+  const spans = (n: number): Span[] => {
+    const out: Span[] = [];
+    for (let k = 0; k < n; k++, p += 2) out.push([d[p]!, d[p + 1]!]);
+    return out;
+  };
+  const positiveSpans = spans(nPosSpans);
+  const negativeSpans = spans(nNegSpans);
+  const take = (n: number): number[] => {
+    const out = Array.from(d.subarray(p, p + n));
+    p += n;
+    return out;
+  };
+  const deltas = (abs: number[]): number[] => abs.map((v, k) => (k === 0 ? v : v - abs[k - 1]!));
+  const pos = take(nPos);
+  const neg = take(nNeg);
+  const customValues = take(nCustom);
+  const sumAt = at + 4;
+  const sum = Number.isNaN(d[sumAt]) ? new BigUint64Array(d.buffer, d.byteOffset + sumAt * 8, 1)[0]! : d[sumAt]!;
+  return {
+    t: h.timestamps[j]!,
+    kind: isInt ? 'int' : 'float',
+    hint: d[at + 5]!,
+    schema: d[at]!,
+    zeroThreshold: d[at + 1]!,
+    zeroCount: d[at + 2]!,
+    count: d[at + 3]!,
+    sum,
+    positiveSpans,
+    negativeSpans,
+    positiveBuckets: isInt ? deltas(pos) : pos,
+    negativeBuckets: isInt ? deltas(neg) : neg,
+    customValues,
+  };
+}
+
+/**
+ * encodeQueryResult encodes one prompb.QueryResult (timeseries with labels,
+ * samples and native histograms), values copied by their bits so NaN
+ * payloads (staleness markers) survive.
  */
 function encodeQueryResult(sel: SelectedSamples): Buffer {
   const labelSets = JSON.parse(sel.labelsJson) as Array<Record<string, string>>;
@@ -190,6 +239,14 @@ function encodeQueryResult(sel: SelectedSamples): Buffer {
   const ts = sel.timestamps;
   const valueBytes = new Uint8Array(sel.values.buffer, sel.values.byteOffset, sel.values.byteLength);
   const seriesSizes = new Array<number>(labels.length);
+  // Each series' histograms as encoded prompb.Histogram messages.
+  const hists = sel.histograms;
+  const histMsgs: Uint8Array[][] = labels.map((_, i) => {
+    if (hists === undefined) return [];
+    const out: Uint8Array[] = [];
+    for (let j = hists.offsets[i]!; j < hists.offsets[i + 1]!; j++) out.push(encodeHistogram(histogramAt(hists, j)));
+    return out;
+  });
   let total = 0;
   for (let i = 0; i < labels.length; i++) {
     let size = labels[i]!.length;
@@ -197,6 +254,7 @@ function encodeQueryResult(sel: SelectedSamples): Buffer {
       const s = sampleSize(ts[j]!);
       size += 1 + varintSize(s) + s;
     }
+    for (const m of histMsgs[i]!) size += 1 + varintSize(m.length) + m.length;
     seriesSizes[i] = size;
     total += 1 + varintSize(size) + size;
   }
@@ -213,6 +271,11 @@ function encodeQueryResult(sel: SelectedSamples): Buffer {
       out.bytes(valueBytes.subarray(j * 8, j * 8 + 8));
       out.varint(0x10); // Sample.timestamp
       out.int64(t);
+    }
+    for (const m of histMsgs[i]!) {
+      out.varint(0x22); // TimeSeries.histograms
+      out.varint(m.length);
+      out.bytes(m);
     }
   }
   return out.buf;

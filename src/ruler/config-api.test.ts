@@ -200,3 +200,31 @@ t.test('-ruler.enable-api=false removes the configuration API only', async (t) =
   t.equal((await call('POST', '/ruler/delete_tenant_config')).status, 200, 'the internal endpoints stay');
   t.equal((await call('GET', '/ruler/rule_groups')).status, 200);
 });
+
+t.test('a tenant without rules: `{}` on every list path, 404 for a group, empty read API (as current Mimir)', async (t) => {
+  const tenant = 'never-had-rules';
+  for (const base of ['/prometheus/config/v1/rules', '/api/v1/rules', '/prometheus/rules', '/api/prom/rules']) {
+    for (const path of [base, `${base}/no-such-namespace`]) {
+      const res = await req('GET', path, tenant);
+      t.equal(res.status, 200, `GET ${path}`);
+      t.equal(res.body, '{}\n', `GET ${path}: an empty map`);
+      t.match(res.headers['content-type'], /^application\/yaml/);
+    }
+    const group = await req('GET', `${base}/no-such-namespace/no-such-group`, tenant);
+    t.equal(group.status, 404, `GET ${base}/ns/group`);
+    t.equal(group.body, 'group does not exist\n');
+    const delGroup = await req('DELETE', `${base}/no-such-namespace/no-such-group`, tenant);
+    t.equal(delGroup.status, 404, `DELETE ${base}/ns/group`);
+    const delNs = await req('DELETE', `${base}/no-such-namespace`, tenant);
+    t.equal(delNs.status, 404, `DELETE ${base}/ns`);
+    t.equal(delNs.body, 'group namespace does not exist\n');
+  }
+  for (const path of ['/prometheus/api/v1/rules', '/api/prom/api/v1/rules']) {
+    const res = await req('GET', path, tenant);
+    t.equal(res.status, 200, path);
+    t.same(jsonOf<{ status: string; data: { groups: unknown[] } }>(res), { status: 'success', data: { groups: [] } }, path);
+  }
+  const alerts = await req('GET', '/prometheus/api/v1/alerts', tenant);
+  t.equal(alerts.status, 200);
+  t.same(jsonOf<{ data: { alerts: unknown[] } }>(alerts).data.alerts, []);
+});

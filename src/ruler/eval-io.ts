@@ -12,6 +12,8 @@ import snappy from '@napi-rs/snappy';
 import { ingestLimits, type Config, type Limits } from '../config/config.js';
 import type { PushExecutor } from '../distributor/distributor.js';
 import type { Labels } from '../promql/engine/types.js';
+import { isStaleAt } from '../promql/engine/kernels-reference.js';
+import { MatchType, type LabelMatcher, type SelectedSamples } from '../storage/native.js';
 import { failureError } from '../querier/query.js';
 import type { QueryExecutor } from '../querier/query-executor.js';
 import { queryLimitsFor, type QueryLimitsSource } from '../querier/query-limits.js';
@@ -33,12 +35,40 @@ export interface RuleQuerier {
   instant(tenant: string, query: string, tsMs: number): Promise<Sample[]>;
   /** series runs a range-selector query at tsMs and returns the raw samples of each series (restoring `for` state). */
   series?(tenant: string, query: string, tsMs: number): Promise<SeriesSamples[]>;
+  /**
+   * rawSeries returns the stored samples (mintMs <= t <= maxtMs) of the series with exactly these
+   * labels, staleness markers included (flagged): what Prometheus's RestoreForState reads
+   * through a storage querier rather than PromQL, which hides stale markers.
+   */
+  rawSeries?(tenant: string, labels: Labels, mintMs: number, maxtMs: number): Promise<SeriesSamples[]>;
 }
 
-/** SeriesSamples are the raw samples of one series. */
+/** SeriesSamples are the raw samples of one series (stale: the sample is a staleness marker; rawSeries only). */
 export interface SeriesSamples {
   metric: Labels;
-  samples: Array<[tsMs: number, value: number]>;
+  samples: Array<[tsMs: number, value: number, stale?: boolean]>;
+}
+
+/** RawSelect reads a tenant's stored samples (the native storage's selectSamples). */
+export type RawSelect = (tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number) => SelectedSamples;
+
+/** rawSeriesOf reads the samples of the series with exactly `labels` through select, flagging staleness markers. */
+export function rawSeriesOf(select: RawSelect, tenant: string, labels: Labels, mintMs: number, maxtMs: number): SeriesSamples[] {
+  const names = Object.keys(labels);
+  // Exactly these labels: each one equal, and (as a series selector cannot say "no other label") the
+  // answer's label sets compared below.
+  const sel = select(tenant, names.map((name) => ({ name, type: MatchType.Equal, value: labels[name]! })), mintMs, maxtMs);
+  const metrics = JSON.parse(sel.labelsJson) as Labels[];
+  const out: SeriesSamples[] = [];
+  metrics.forEach((metric, i) => {
+    if (Object.keys(metric).length !== names.length) return;
+    const samples: SeriesSamples['samples'] = [];
+    for (let j = sel.offsets[i]!; j < sel.offsets[i + 1]!; j++) {
+      samples.push(isStaleAt(sel.values, j) ? [sel.timestamps[j]!, NaN, true] : [sel.timestamps[j]!, sel.values[j]!]);
+    }
+    out.push({ metric, samples });
+  });
+  return out;
 }
 
 /** parseMatrixAnswer reads an encoded matrix answer (a range selector evaluated as an instant query). */
@@ -107,7 +137,7 @@ export function parseGoFloat(s: string): number {
 }
 
 /** executorQuerier evaluates rule queries through the query worker pool. */
-export function executorQuerier(config: Config, executor: QueryExecutor, limits: QueryLimitsSource): RuleQuerier {
+export function executorQuerier(config: Config, executor: QueryExecutor, limits: QueryLimitsSource, select?: RawSelect): RuleQuerier {
   const run = async (tenant: string, query: string, tsMs: number): Promise<Uint8Array> => {
       const l = queryLimitsFor(limits, tenant);
       const task: QueryTask = {
@@ -132,6 +162,7 @@ export function executorQuerier(config: Config, executor: QueryExecutor, limits:
   return {
     instant: async (tenant, query, tsMs) => parseAnswer(await run(tenant, query, tsMs), tsMs),
     series: async (tenant, query, tsMs) => parseMatrixAnswer(await run(tenant, query, tsMs)),
+    ...(select !== undefined ? { rawSeries: async (tenant: string, labels: Labels, mintMs: number, maxtMs: number) => rawSeriesOf(select, tenant, labels, mintMs, maxtMs) } : {}),
   };
 }
 

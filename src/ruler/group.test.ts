@@ -9,7 +9,8 @@ import { Registry } from 'prom-client';
 import t from 'tap';
 import { log } from '../log.js';
 import type { Labels } from '../promql/engine/types.js';
-import type { OutSample, RuleQuerier, Sample, SeriesSamples } from './eval-io.js';
+import { MatchType } from '../storage/native.js';
+import { rawSeriesOf, type OutSample, type RuleQuerier, type Sample, type SeriesSamples } from './eval-io.js';
 import { evalTimestamp, groupSlotOffsetMs, RuleGroup, type GroupOptions } from './group.js';
 import { RulerMetrics } from './metrics.js';
 import type { RuleDef, RuleGroupDef } from './rulefmt.js';
@@ -26,9 +27,8 @@ class Script implements RuleQuerier {
     if (a === undefined) throw new Error(`no answer for ${query}`);
     return a.map((s) => ({ metric: s.metric, value: s.value, tsMs }));
   }
-  async series(): Promise<SeriesSamples[]> {
-    return this.stored;
-  }
+  series: (() => Promise<SeriesSamples[]>) | undefined = async () => this.stored;
+  rawSeries: RuleQuerier['rawSeries'];
 }
 
 const rule = (r: Partial<RuleDef>): RuleDef => ({ record: '', alert: '', expr: '', forMs: 0, keepFiringForMs: 0, labels: {}, annotations: {}, ...r });
@@ -200,6 +200,58 @@ t.test('restore: a nearly done for waits the grace period; a short for is not re
   t.equal(down.activeAt, start + 120_000 - 600_000, 'fires after the grace period');
   const quick = [...(g.rules[1] as AlertingRule).active.values()][0]!;
   t.equal(quick.activeAt, start, 'for under the grace period: not restored');
+});
+
+t.test('restore reads the stored samples: a series that went stale is not restored (Prometheus 3.x)', async (t) => {
+  const start = 10_000_000;
+  for (const [stale, want] of [
+    [false, start - 300_000],
+    [true, start],
+  ] as const) {
+    const { g, q } = setup(group([rule({ alert: 'Down', expr: 'up == 0', forMs: 600_000 })]), { forGracePeriodMs: 120_000, outageToleranceMs: 3_600_000, now: () => start });
+    q.answers.set('up == 0', [{ metric: { instance: 'i1' }, value: 0 }]);
+    const asked: Array<[string, Labels, number, number]> = [];
+    const samples: SeriesSamples['samples'] = [[start - 660_000, (start - 900_000) / 1000], [start - 600_000, (start - 900_000) / 1000]];
+    // The alert resolved (its ALERTS_FOR_STATE series got a stale marker) before the ruler went down.
+    if (stale) samples.push([start - 590_000, NaN, true]);
+    q.rawSeries = async (tenant, labels, mint, maxt) => {
+      asked.push([tenant, labels, mint, maxt]);
+      return [{ metric: labels, samples }];
+    };
+    q.series = async () => {
+      throw new Error('PromQL hides stale markers: not used when the stored samples can be read');
+    };
+    await g.iterate(start);
+    t.same(asked, [['tenant', { __name__: 'ALERTS_FOR_STATE', alertname: 'Down', instance: 'i1' }, start - 3_600_000, start]], 'the series, over the outage tolerance');
+    const r = g.rules[0] as AlertingRule;
+    t.ok(r.restored);
+    t.equal([...r.active.values()][0]!.activeAt, want, stale ? 'stale: not restored, active from now' : 'restored, shifted by the downtime');
+  }
+});
+
+t.test('rawSeriesOf flags staleness markers by their bits and keeps exactly the asked labels', async (t) => {
+  const values = new Float64Array([1, 2, 0, 5]);
+  new Uint32Array(values.buffer, 2 * 8, 2).set([2, 0x7ff00000]);
+  const asked: unknown[] = [];
+  const out = rawSeriesOf(
+    (tenant, matchers, mint, maxt) => {
+      asked.push([tenant, matchers, mint, maxt]);
+      return {
+        labelsJson: JSON.stringify([{ __name__: 'ALERTS_FOR_STATE', a: 'x' }, { __name__: 'ALERTS_FOR_STATE', a: 'x', extra: 'y' }]),
+        offsets: new Uint32Array([0, 3, 4]),
+        timestamps: new Float64Array([10, 20, 30, 40]),
+        values,
+      };
+    },
+    'tn',
+    { __name__: 'ALERTS_FOR_STATE', a: 'x' },
+    5,
+    50,
+  );
+  t.same(asked, [['tn', [{ name: '__name__', type: MatchType.Equal, value: 'ALERTS_FOR_STATE' }, { name: 'a', type: MatchType.Equal, value: 'x' }], 5, 50]]);
+  t.equal(out.length, 1, 'the series with an extra label is left out');
+  t.same(out[0]!.samples.map((s) => [s[0], s[2] === true]), [[10, false], [20, false], [30, true]]);
+  t.equal(out[0]!.samples[1]![1], 2);
 });
 
 t.test('slot offset and alignment follow Prometheus', async (t) => {

@@ -258,29 +258,34 @@ export class RuleGroup {
   /**
    * restoreForState sets the activeAt of pending and firing alerts from the last ALERTS_FOR_STATE
    * sample within -ruler.for-outage-tolerance, shifted by the time the ruler was down, as
-   * Prometheus's RestoreForState; rules whose `for` is under -ruler.for-grace-period are not restored.
+   * Prometheus's RestoreForState (a series whose last sample is a staleness marker is not restored);
+   * rules whose `for` is under -ruler.for-grace-period are not restored.
    */
   async restoreForState(ts: number): Promise<void> {
     for (const rule of this.rules) {
       if (!(rule instanceof AlertingRule)) continue;
       const hold = rule.def.forMs;
-      if (hold < this.opts.forGracePeriodMs || this.opts.querier.series === undefined) {
+      if (hold < this.opts.forGracePeriodMs || (this.opts.querier.series === undefined && this.opts.querier.rawSeries === undefined)) {
         rule.restored = true;
         continue;
       }
       for (const a of rule.active.values()) {
         const series = rule.alertSeries(a, 'ALERTS_FOR_STATE');
         const selector = `${selectorOf(series)}[${Math.max(1, Math.round(this.opts.outageToleranceMs / 1000))}s]`;
+        const q = this.opts.querier;
         let found;
         try {
-          found = await this.opts.querier.series(this.tenant, selector, ts);
+          // The stored samples, stale markers included, as Prometheus reads them; PromQL (which hides
+          // stale markers) only where the storage is not in this process.
+          found = q.rawSeries !== undefined ? await q.rawSeries(this.tenant, series, ts - this.opts.outageToleranceMs, ts) : await q.series!(this.tenant, selector, ts);
         } catch (err) {
           this.opts.logger.error('Failed to restore for state', { user: this.tenant, group: this.def.name, alert: rule.name, err: err instanceof Error ? err.message : String(err) });
           continue;
         }
         const s = found.find((f) => labelsKey(f.metric) === labelsKey(series));
         const last = s?.samples[s.samples.length - 1];
-        if (last === undefined || Number.isNaN(last[1])) continue;
+        // A series whose last sample is a staleness marker: the alert was not active (not restored).
+        if (last === undefined || last[2] === true || Number.isNaN(last[1])) continue;
         const downAt = Math.floor(last[0] / 1000) * 1000;
         let activeAt = last[1] * 1000;
         const remaining = hold - (downAt - activeAt);

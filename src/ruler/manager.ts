@@ -16,6 +16,12 @@ export interface ManagerOptions {
   pollIntervalMs: number;
   group: GroupOptions;
   logger: Logger;
+  /**
+   * evaluationEnabled tells which rule types a tenant evaluates (Mimir's per-tenant
+   * ruler_recording_rules_evaluation_enabled / ruler_alerting_rules_evaluation_enabled):
+   * rules of a disabled type are left out of the running groups, and groups left empty are not run.
+   */
+  evaluationEnabled?: (tenant: string) => { recording: boolean; alerting: boolean };
 }
 
 /** RulerManager runs every tenant's rule groups. */
@@ -67,7 +73,19 @@ export class RulerManager {
 
   private async syncTenantNow(user: string): Promise<void> {
     const loaded = await this.opts.store.loadGroups(user);
-    this.apply(user, loaded);
+    this.apply(user, this.enabledRules(user, loaded));
+  }
+
+  /** enabledRules drops the rules of types the tenant does not evaluate, and the groups left empty. */
+  private enabledRules(user: string, loaded: StoredGroup[]): StoredGroup[] {
+    const enabled = this.opts.evaluationEnabled?.(user);
+    if (enabled === undefined || (enabled.recording && enabled.alerting)) return loaded;
+    const out: StoredGroup[] = [];
+    for (const g of loaded) {
+      const rules = g.rules.filter((r) => (r.record !== '' ? enabled.recording : enabled.alerting));
+      if (rules.length > 0) out.push({ ...g, rules });
+    }
+    return out;
   }
 
   /** apply makes the running groups of a tenant match the given ones. */

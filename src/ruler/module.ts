@@ -13,7 +13,7 @@ import { FilesystemBucket } from '../storage/bucket/filesystem.js';
 import { s3ConfigFromFlags } from '../storage/bucket/index.js';
 import { S3Bucket } from '../storage/bucket/s3.js';
 import { RulerConfigApi } from './config-api.js';
-import { executorAppender, executorQuerier } from './eval-io.js';
+import { executorAppender, executorQuerier, type RawSelect } from './eval-io.js';
 import { RulerManager } from './manager.js';
 import { RulerMetrics } from './metrics.js';
 import { Notifier } from './notifier.js';
@@ -68,6 +68,8 @@ export interface RulerModuleDeps {
   templateCheck?: TemplateCheck;
   /** onIngested sees the samples the ruler stored per tenant (the rule ingestion rate of /api/v1/user_stats). */
   onIngested?: (tenant: string, acceptedSamples: number) => void;
+  /** rawSelect reads stored samples in this process (the ingester's storage), for restoring `for` state. */
+  rawSelect?: RawSelect;
 }
 
 /** RulerModule is the assembled ruler. */
@@ -108,8 +110,12 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
     store,
     pollIntervalMs: num(config, 'ruler.poll-interval'),
     logger,
+    evaluationEnabled: (tenant) => {
+      const v = deps.limitValues.values(tenant);
+      return { recording: v.get('ruler.recording-rules-evaluation-enabled') !== false, alerting: v.get('ruler.alerting-rules-evaluation-enabled') !== false };
+    },
     group: {
-      querier: executorQuerier(config, deps.queryExecutor, deps.limitValues),
+      querier: executorQuerier(config, deps.queryExecutor, deps.limitValues, deps.rawSelect),
       appender: executorAppender(config, deps.pushExecutor, deps.limits, deps.writeGate, deps.onIngested),
       expand: deps.expand ?? plainExpander,
       metrics,

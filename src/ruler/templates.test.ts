@@ -56,3 +56,12 @@ t.test('the config API rejects alert templates that do not parse', async (t) => 
   const good = await post('name: g\nrules:\n  - alert: A\n    expr: up\n    annotations:\n      summary: "{{ $labels.x }} is {{ $value | humanize }}"\n');
   t.equal(good.status, 202);
 });
+
+t.test('alert templates are text/template: no HTML escaping (Prometheus uses html/template only for console pages)', async (t) => {
+  const html = { ...data, labels: { instance: `<script>alert("x")</script>&'`, job: 'a&b' } };
+  const runWith = (text: string): Promise<string> => expand(text, { alertName: 'A', data: html, tsMs: 1_000_000, query });
+  t.equal(await runWith('{{ $labels.instance }} {{ $labels.job }}'), `<script>alert("x")</script>&' a&b`, 'label values as they are');
+  t.equal(await runWith('{{ "<b>bold</b>" | safeHtml }}'), '<b>bold</b>', 'safeHtml passes through');
+  t.equal(await runWith('{{ "<i>" }}{{ printf "%s" "<u>" }}'), '<i><u>', 'literals and printf are not escaped');
+  t.equal(await runWith('{{ html "<a&b>" }} {{ js "it\'s" }} {{ urlquery "a b&c" }}'), '&lt;a&amp;b&gt; it\\\'s a+b%26c', "Go's explicit escaping functions still escape");
+});

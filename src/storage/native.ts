@@ -236,6 +236,8 @@ export interface StorageOptions {
   syncMode: string;
   /** -blocks-storage.tsdb.wal-compression-enabled: snappy-compress WAL records (default true). */
   walCompression?: boolean;
+  /** -blocks-storage.tsdb.wal-compression-type: 'snappy' (default) or 'zstd'. */
+  walCompressionType?: string;
 }
 
 /** WalTenant is a tenant whose WAL has segments to replay. */

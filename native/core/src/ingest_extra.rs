@@ -601,6 +601,7 @@ mod tests {
             segment_size: 4 * 32 * 1024,
             sync_mode: SyncMode::None,
             compress: true,
+            zstd: false,
         };
         let _ = crate::tsdb::registry().drop_tenant(tenant);
         let storage = WalStorage::new();

@@ -14,7 +14,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::block::{Block, BlockError};
-use crate::head::{self, write_owned_labels_json, Head, SelectedSamples, TooManySamples};
+use crate::head::{
+    self, write_owned_labels_json, Head, SelectedHistograms, SelectedSamples, TooManySamples,
+};
 use crate::index::Matcher;
 
 pub mod select_range;
@@ -114,10 +116,9 @@ pub fn select_samples(
         };
     }
     let mut series: BTreeMap<OwnedLabels, Parts> = BTreeMap::new();
-    // Native histograms (the head's only, for now): per series, its run in
-    // `head_hists` (first sample, end).
-    let mut head_hists = crate::head::SelectedHistograms::default();
-    let mut hist_runs: BTreeMap<OwnedLabels, (usize, usize)> = BTreeMap::new();
+    // Native histograms: per series, one run per source that had some, in
+    // merge order (blocks oldest first, then the head).
+    let mut hist_parts: BTreeMap<OwnedLabels, Vec<SelectedHistograms>> = BTreeMap::new();
     let mut loaded = 0usize;
     let mut check = |n: usize| -> Result<(), SelectError> {
         loaded += n;
@@ -130,30 +131,40 @@ pub fn select_samples(
         for id in block_series(b, sets)? {
             let (mut ts, mut vs) = (Vec::new(), Vec::new());
             let labels = b.read_series(id, mint, maxt, &mut ts, &mut vs)?;
-            if ts.is_empty() {
+            let mut hp = SelectedHistograms::default();
+            if b.has_histograms() {
+                let s = b.index().series(id)?;
+                b.read_histograms(id, &s.chunks, mint, maxt, &mut hp)?;
+            }
+            if ts.is_empty() && hp.is_empty() {
                 continue;
             }
-            check(ts.len())?;
-            series.entry(labels).or_default().push((ts, vs));
+            check(ts.len() + hp.len())?;
+            let parts = series.entry(labels.clone()).or_default();
+            if !ts.is_empty() {
+                parts.push((ts, vs));
+            }
+            if !hp.is_empty() {
+                hist_parts.entry(labels).or_default().push(hp);
+            }
         }
     }
     if let Some(h) = &head {
-        for s in h.select_series(sets, mint, maxt) {
+        for s in h.select_series_cached(sets, mint, maxt) {
             let (mut ts, mut vs) = (Vec::new(), Vec::new());
             s.read_samples(mint, maxt, &mut ts, &mut vs);
-            let hbefore = head_hists.len();
-            s.read_histograms(mint, maxt, &mut head_hists);
-            let nh = head_hists.len() - hbefore;
-            if ts.is_empty() && nh == 0 {
+            let mut hp = SelectedHistograms::default();
+            s.read_histograms(mint, maxt, &mut hp);
+            if ts.is_empty() && hp.is_empty() {
                 continue;
             }
-            check(ts.len() + nh)?;
-            if nh > 0 {
-                hist_runs.insert(s.labels.to_vec(), (hbefore, head_hists.len()));
-            }
+            check(ts.len() + hp.len())?;
             let parts = series.entry(s.labels.to_vec()).or_default();
             if !ts.is_empty() {
                 parts.push((ts, vs));
+            }
+            if !hp.is_empty() {
+                hist_parts.entry(s.labels.to_vec()).or_default().push(hp);
             }
         }
     }
@@ -164,26 +175,15 @@ pub fn select_samples(
         values: Vec::with_capacity(loaded),
         histograms: None,
     };
-    let mut hists = crate::head::SelectedHistograms::default();
+    let mut hists = SelectedHistograms::default();
     out.labels_json.push('[');
     out.offsets.push(0);
     for (labels, parts) in series {
         if !parts.is_empty() {
             merge_parts(parts, &mut out.timestamps, &mut out.values);
         }
-        if let Some(&(a, b)) = hist_runs.get(&labels) {
-            let d0 = head_hists.data_offsets[a] as usize;
-            let d1 = head_hists.data_offsets[b] as usize;
-            let base = hists.data.len() as u32;
-            hists
-                .timestamps
-                .extend_from_slice(&head_hists.timestamps[a..b]);
-            hists.data.extend_from_slice(&head_hists.data[d0..d1]);
-            hists.data_offsets.extend(
-                head_hists.data_offsets[a + 1..=b]
-                    .iter()
-                    .map(|o| o - d0 as u32 + base),
-            );
+        if let Some(hp) = hist_parts.remove(&labels) {
+            merge_histogram_parts(hp, &mut hists);
         }
         hists.offsets.push(hists.len() as u32);
         if out.offsets.len() > 1 {
@@ -200,15 +200,68 @@ pub fn select_samples(
     Ok(out)
 }
 
+/// merge_histogram_parts appends to `out` the union of one series'
+/// histogram runs (each ascending in time), one sample per timestamp (the
+/// earliest part's), in time order; `out.offsets` is left to the caller.
+fn merge_histogram_parts(parts: Vec<SelectedHistograms>, out: &mut SelectedHistograms) {
+    let mut all: Vec<(f64, usize, usize)> = Vec::new();
+    for (p, part) in parts.iter().enumerate() {
+        all.extend(part.timestamps.iter().enumerate().map(|(j, t)| (*t, p, j)));
+    }
+    if parts.len() > 1 {
+        all.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    }
+    let mut last = f64::NAN;
+    for (t, p, j) in all {
+        if t == last {
+            continue;
+        }
+        last = t;
+        let part = &parts[p];
+        let run = &part.data[part.data_offsets[j] as usize..part.data_offsets[j + 1] as usize];
+        out.timestamps.push(t);
+        out.data.extend_from_slice(run);
+        out.data_offsets.push(out.data.len() as u32);
+    }
+}
+
 /// histograms_in reports whether a series of the tenant matching any of
 /// the sets has native-histogram samples in [mint, maxt]: the fused
 /// selections (select_range, the aggregate selections), which evaluate
 /// float samples only, flag their answer with it so the engine selects
 /// such a selector again with `select_samples`.
 pub fn histograms_in(tenant: &str, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> bool {
-    crate::tsdb::registry()
-        .get_head(tenant)
-        .is_some_and(|h| h.histograms_in(sets, mint, maxt))
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
+    if head.is_some_and(|h| h.histograms_in(sets, mint, maxt)) {
+        return true;
+    }
+    blocks
+        .iter()
+        .filter(|b| b.has_histograms())
+        .any(|b| block_histograms_in(b, sets, mint, maxt))
+}
+
+/// block_histograms_in is `histograms_in` for one block: a matching
+/// series with a histogram chunk overlapping [mint, maxt] (an unreadable
+/// block answers true: the general selection reports its error).
+fn block_histograms_in(b: &Block, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> bool {
+    use crate::chunkenc::{ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM};
+    let Ok(ids) = block_series(b, sets) else {
+        return true;
+    };
+    ids.into_iter().any(|id| {
+        let Ok(s) = b.index().series(id) else {
+            return true;
+        };
+        s.chunks
+            .iter()
+            .filter(|c| c.max_t >= mint && c.min_t <= maxt)
+            .any(|c| {
+                b.chunks().chunk(c.chunk_ref).map_or(true, |(enc, _)| {
+                    enc == ENCODING_HISTOGRAM || enc == ENCODING_FLOAT_HISTOGRAM
+                })
+            })
+    })
 }
 
 /// merge_parts appends the union of sorted sample runs, one sample per
@@ -255,7 +308,7 @@ fn series_labels(
         }
     }
     if let Some(h) = head {
-        for s in h.select_series(sets, mint, maxt) {
+        for s in h.select_series_cached(sets, mint, maxt) {
             out.insert(s.labels.to_vec());
         }
     }
@@ -364,10 +417,15 @@ fn label_strings(
             };
             found.extend(strings.into_iter().map(str::to_string));
         } else {
-            // Without a per-series range, every selected series of the block counts.
+            // Without a per-series range (a label policy's sets only), every selected series of
+            // the block counts once one of them meets the range: the block's own range counts
+            // hidden series too.
             let (from, to) = if per_series_range {
                 (mint, maxt)
             } else {
+                if series_labels(None, std::slice::from_ref(b), sets, mint, maxt)?.is_empty() {
+                    continue;
+                }
                 (i64::MIN, i64::MAX)
             };
             for labels in series_labels(None, std::slice::from_ref(b), sets, from, to)? {
@@ -441,14 +499,7 @@ pub fn select_chunks(
     }
     if let Some(h) = &head {
         for s in h.select_series(sets, mint, maxt) {
-            let chunks: Vec<OwnedChunk> = {
-                let st = s.state.lock();
-                st.chunks
-                    .chunk_bytes()
-                    .filter(|(a, b, _)| *a <= maxt && *b >= mint)
-                    .map(|(a, b, d)| (a, b, crate::chunkenc::ENCODING_XOR, d.to_vec()))
-                    .collect()
-            };
+            let chunks: Vec<OwnedChunk> = s.reader_chunks(mint, maxt);
             if !chunks.is_empty() {
                 series.entry(s.labels.to_vec()).or_default().extend(chunks);
             }

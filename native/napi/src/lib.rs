@@ -1,5 +1,5 @@
 //! tsdb-napi is the thin N-API layer over `tsdb-core`: argument conversion
-//! and nothing else. The TSDB state lives in `tsdb_core::head::db()`, one
+//! and nothing else. The TSDB state lives in `tsdb_core::tsdb::registry()`, one
 //! per process, shared by the main thread and every worker thread that
 //! loads this module. The TypeScript contract is `src/storage/native.ts`.
 

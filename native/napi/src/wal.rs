@@ -6,7 +6,7 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Error, Result, Status, Task};
 use napi_derive::napi;
 
-use tsdb_core::head::Head;
+use tsdb_core::head::{self, Head};
 use tsdb_core::ingest;
 use tsdb_core::wal::{self, ReplayStats, SyncMode, WalOptions};
 
@@ -22,6 +22,8 @@ pub struct StorageOptions {
     /// -blocks-storage.tsdb.wal-compression-enabled: snappy-compress WAL
     /// records as Prometheus does (default true).
     pub wal_compression: Option<bool>,
+    /// `-blocks-storage.tsdb.wal-compression-type`: "snappy" (default) or "zstd".
+    pub wal_compression_type: Option<String>,
 }
 
 /// WalTenant is a tenant whose WAL has segments to replay.
@@ -79,6 +81,7 @@ pub fn open_storage(opts: StorageOptions) -> Result<Vec<WalTenant>> {
             segment_size: opts.wal_segment_size as u64,
             sync_mode,
             compress: opts.wal_compression.unwrap_or(true),
+            zstd: opts.wal_compression_type.as_deref() == Some("zstd"),
         })
         .map_err(|e| io_err("open storage", e))?;
     Ok(found
@@ -251,6 +254,31 @@ pub fn append_unchecked(
     labels: &[(&str, &str)],
     samples: impl Iterator<Item = (i64, f64)>,
 ) -> Result<u32> {
+    append_logged(tenant, labels, |app, series| {
+        app.append_series_unchecked(series, samples)
+    })
+}
+
+/// append_histograms_unchecked is `append_unchecked` for native-histogram
+/// samples (logged as histogram records when the WAL is on).
+pub fn append_histograms_unchecked<'v>(
+    tenant: &str,
+    labels: &[(&str, &str)],
+    samples: impl Iterator<Item = (i64, &'v tsdb_core::model::histogram::HistogramValue)>,
+) -> Result<u32> {
+    append_logged(tenant, labels, |app, series| {
+        app.append_histograms_unchecked(series, samples)
+    })
+}
+
+/// append_logged runs `append` on the tenant's head for one series (created
+/// if new) and, when storage is open, logs the series record (when
+/// created) and the appended samples to the WAL before returning.
+fn append_logged(
+    tenant: &str,
+    labels: &[(&str, &str)],
+    append: impl FnOnce(&mut head::HeadAppender<'_>, &head::series::MemSeries) -> u32,
+) -> Result<u32> {
     let head = tsdb_core::tsdb::registry().head(tenant);
     let w = wal::storage()
         .tenant(tenant)
@@ -262,42 +290,7 @@ pub fn append_unchecked(
     if writer.is_some() {
         app.log_samples();
     }
-    let n = app.append_series_unchecked(&series, samples);
-    let mut records = Vec::new();
-    if created && writer.is_some() {
-        let mut enc = wal::record::SeriesEncoder::default();
-        enc.add(u64::from(series.series_ref), &series.labels);
-        records = enc.finish();
-    }
-    records.extend(app.take_sample_log());
-    app.commit();
-    if let (Some(wr), Some(w)) = (writer.as_mut(), w.as_ref()) {
-        let seq = wr.log(&records).map_err(|e| io_err("WAL write", e))?;
-        writer = None;
-        w.commit(seq).map_err(|e| io_err("WAL sync", e))?;
-    }
-    drop(writer);
-    Ok(n)
-}
-
-/// append_histograms_unchecked is `append_unchecked` for native-histogram
-/// samples (logged as histogram records when the WAL is on).
-pub fn append_histograms_unchecked<'v>(
-    tenant: &str,
-    labels: &[(&str, &str)],
-    samples: impl Iterator<Item = (i64, &'v tsdb_core::model::histogram::HistogramValue)>,
-) -> Result<u32> {
-    let head = tsdb_core::tsdb::registry().head(tenant);
-    let w = wal::storage()
-        .tenant(tenant)
-        .map_err(|e| io_err("append", e))?;
-    let mut writer = w.as_ref().map(|w| w.lock_writer());
-    let mut app = head.appender();
-    let (series, created) = head.get_or_create(labels);
-    if writer.is_some() {
-        app.log_samples();
-    }
-    let n = app.append_histograms_unchecked(&series, samples);
+    let n = append(&mut app, &series);
     let mut records = Vec::new();
     if created && writer.is_some() {
         let mut enc = wal::record::SeriesEncoder::default();

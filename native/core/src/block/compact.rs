@@ -8,8 +8,9 @@
 //! each other: a chunk overlapping nothing (and untouched by tombstones) is
 //! copied as raw bytes; an overlapping run is decoded, merged with samples
 //! deduplicated by timestamp (the first source in argument order wins a
-//! tie, as Prometheus's chained merge), and re-encoded into XOR chunks of at
-//! most 120 samples, Prometheus's target chunk size. Deleted ranges
+//! tie, as Prometheus's chained merge), and re-encoded into chunks of at
+//! most 120 samples, Prometheus's target chunk size, of the samples' kind
+//! (XOR floats, integer or float native histograms; see `chunkenc::recode`). Deleted ranges
 //! (tombstones) of a source are dropped from its chunks on the way.
 //!
 //! The new block's meta.json has `compaction.level` = the highest source
@@ -27,10 +28,11 @@ use super::meta::{BlockDesc, BlockMeta};
 use super::reader::Block;
 use super::writer::{BlockWriteOptions, BlockWriter};
 use super::BlockError;
-use crate::chunkenc::{XorAppender, XorIterator, ENCODING_XOR};
+use crate::chunkenc::recode::{self, SampleValue};
+use crate::chunkenc::{ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 
 /// SAMPLES_PER_CHUNK is the size Prometheus cuts re-encoded chunks at.
-pub const SAMPLES_PER_CHUNK: usize = 120;
+pub const SAMPLES_PER_CHUNK: usize = recode::SAMPLES_PER_CHUNK;
 
 /// CompactOptions tune a compaction.
 #[derive(Debug, Clone)]
@@ -111,63 +113,49 @@ struct SourceChunk {
     deleted: Vec<(i64, i64)>,
 }
 
-/// OutChunk is a chunk of the merged series, ready to write.
-type OutChunk = (i64, i64, Vec<u8>);
+/// OutChunk is a chunk of the merged series, ready to write: min and max
+/// time, encoding and bytes.
+type OutChunk = (i64, i64, u8, Vec<u8>);
 
-/// read_chunk returns the XOR bytes of a source chunk, refusing other
-/// encodings (native histograms are not compacted yet).
-fn read_chunk(cursors: &[Cursor], c: &SourceChunk) -> Result<Vec<u8>, BlockError> {
+/// read_chunk returns the encoding and bytes of a source chunk.
+fn read_chunk(cursors: &[Cursor], c: &SourceChunk) -> Result<(u8, Vec<u8>), BlockError> {
     let cur = &cursors[c.source];
     let (enc, data) = cur
         .block
         .chunks()
         .chunk(c.meta.chunk_ref)
         .map_err(|e| e.in_file(&cur.block_dir().join("chunks")))?;
-    if enc != ENCODING_XOR {
+    if !matches!(
+        enc,
+        ENCODING_XOR | ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM
+    ) {
         return Err(BlockError::Unsupported(format!(
-            "block {}: chunk encoding {enc} (only XOR float chunks are compacted)",
+            "block {}: chunk encoding {enc}",
             cur.block.meta().ulid
         )));
     }
-    Ok(data.into_owned())
+    Ok((enc, data.into_owned()))
 }
 
-/// decode_into appends the samples of one chunk outside its deleted
-/// intervals to `out` as (time, value bits, source).
+/// decode_into appends the samples of one chunk (any encoding) outside its
+/// deleted intervals to `out` as (time, source, value).
 fn decode_into(
+    enc: u8,
     data: &[u8],
     c: &SourceChunk,
-    out: &mut Vec<(i64, u64, usize)>,
+    out: &mut Vec<(i64, usize, SampleValue)>,
 ) -> Result<(), BlockError> {
-    let mut it = XorIterator::new(data);
-    while it.next() {
-        let (t, bits) = it.at_bits();
-        if c.deleted.iter().any(|&(a, b)| a <= t && t <= b) {
-            continue;
+    recode::decode_chunk(enc, data, |t, v| {
+        if !c.deleted.iter().any(|&(a, b)| a <= t && t <= b) {
+            out.push((t, c.source, v));
         }
-        out.push((t, bits, c.source));
-    }
-    if let Some(e) = it.err() {
-        return Err(BlockError::corrupt(format!(
+    })
+    .map_err(|e| {
+        BlockError::corrupt(format!(
             "chunk ref {:#x} of source {}: {e}",
             c.meta.chunk_ref, c.source
-        )));
-    }
-    Ok(())
-}
-
-/// encode_samples cuts sorted, deduplicated samples into XOR chunks of at
-/// most SAMPLES_PER_CHUNK samples.
-fn encode_samples(samples: &[(i64, u64, usize)], out: &mut Vec<OutChunk>) {
-    for part in samples.chunks(SAMPLES_PER_CHUNK) {
-        let mut app = XorAppender::new();
-        for &(t, bits, _) in part {
-            app.append(t, f64::from_bits(bits));
-        }
-        let first = part[0].0;
-        let last = part[part.len() - 1].0;
-        out.push((first, last, app.finish()));
-    }
+        ))
+    })
 }
 
 /// merge_series turns the chunks of one series from every source into the
@@ -190,18 +178,19 @@ fn merge_series(
         let run = &chunks[i..end];
         if run.len() == 1 && run[0].deleted.is_empty() {
             let c = &run[0];
-            out.push((c.meta.min_t, c.meta.max_t, read_chunk(cursors, c)?));
+            let (enc, data) = read_chunk(cursors, c)?;
+            out.push((c.meta.min_t, c.meta.max_t, enc, data));
         } else {
-            let mut samples: Vec<(i64, u64, usize)> = Vec::new();
+            let mut samples: Vec<(i64, usize, SampleValue)> = Vec::new();
             for c in run {
-                let data = read_chunk(cursors, c)?;
-                decode_into(&data, c, &mut samples)?;
+                let (enc, data) = read_chunk(cursors, c)?;
+                decode_into(enc, &data, c, &mut samples)?;
             }
             // Stable by time then source: the first source wins a tie.
-            samples.sort_by_key(|&(t, _, source)| (t, source));
+            samples.sort_by_key(|&(t, source, _)| (t, source));
             samples.dedup_by_key(|s| s.0);
-            if !samples.is_empty() {
-                encode_samples(&samples, &mut out);
+            for c in recode::encode(samples.iter().map(|(t, _, v)| (*t, v))) {
+                out.push((c.min_t, c.max_t, c.encoding, c.data));
             }
         }
         i = end;
@@ -309,9 +298,11 @@ pub fn compact_blocks(
                 &write_opts,
             )?),
         };
-        let refs: Vec<(i64, i64, &[u8])> =
-            merged.iter().map(|(a, b, d)| (*a, *b, &d[..])).collect();
-        w.add_series(next, &refs)?;
+        let refs: Vec<(i64, i64, u8, &[u8])> = merged
+            .iter()
+            .map(|(a, b, e, d)| (*a, *b, *e, &d[..]))
+            .collect();
+        w.add_series_encoded(next, &refs)?;
     }
     let Some(w) = writer else {
         return Ok(None);

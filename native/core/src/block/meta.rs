@@ -18,6 +18,11 @@ pub const META_VERSION: u64 = 1;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BlockStats {
     pub num_samples: u64,
+    /// Samples in XOR chunks (`numFloatSamples`, left out when 0).
+    pub num_float_samples: u64,
+    /// Samples in native-histogram chunks (`numHistogramSamples`, left
+    /// out when 0).
+    pub num_histogram_samples: u64,
     pub num_series: u64,
     pub num_chunks: u64,
 }
@@ -73,9 +78,27 @@ impl BlockMeta {
             "\t\"minTime\": {},\n\t\"maxTime\": {},\n",
             self.min_time, self.max_time
         ));
+        // Prometheus's BlockStats fields, in its order, zeros omitted
+        // (`omitempty`) except the three every block has.
         o.push_str(&format!(
-            "\t\"stats\": {{\n\t\t\"numSamples\": {},\n\t\t\"numSeries\": {},\n\t\t\"numChunks\": {}\n\t}},\n",
-            self.stats.num_samples, self.stats.num_series, self.stats.num_chunks
+            "\t\"stats\": {{\n\t\t\"numSamples\": {},\n",
+            self.stats.num_samples
+        ));
+        if self.stats.num_float_samples > 0 {
+            o.push_str(&format!(
+                "\t\t\"numFloatSamples\": {},\n",
+                self.stats.num_float_samples
+            ));
+        }
+        if self.stats.num_histogram_samples > 0 {
+            o.push_str(&format!(
+                "\t\t\"numHistogramSamples\": {},\n",
+                self.stats.num_histogram_samples
+            ));
+        }
+        o.push_str(&format!(
+            "\t\t\"numSeries\": {},\n\t\t\"numChunks\": {}\n\t}},\n",
+            self.stats.num_series, self.stats.num_chunks
         ));
         o.push_str(&format!(
             "\t\"compaction\": {{\n\t\t\"level\": {},\n\t\t\"sources\": [",
@@ -165,6 +188,8 @@ impl BlockMeta {
         let stat = |k: &str| st.get(k).and_then(Value::as_u64).unwrap_or(0);
         let stats = BlockStats {
             num_samples: stat("numSamples"),
+            num_float_samples: stat("numFloatSamples"),
+            num_histogram_samples: stat("numHistogramSamples"),
             num_series: stat("numSeries"),
             num_chunks: stat("numChunks"),
         };

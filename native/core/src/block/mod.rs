@@ -29,6 +29,8 @@ pub mod writer;
 #[cfg(test)]
 mod compact_tests;
 #[cfg(test)]
+mod histogram_tests;
+#[cfg(test)]
 mod tests;
 
 use std::fmt;

@@ -15,7 +15,8 @@ use super::index_reader::BlockIndex;
 use super::meta::BlockMeta;
 use super::tombstones::{decode_tombstones, Tombstones};
 use super::BlockError;
-use crate::chunkenc::{XorIterator, ENCODING_XOR};
+use crate::chunkenc::recode::{decode_chunk, SampleValue};
+use crate::chunkenc::{XorIterator, ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 use crate::head::{write_owned_labels_json, SelectedSamples};
 use crate::index::{postings, select_postings, Matcher};
 
@@ -163,6 +164,73 @@ impl Block {
         Ok(out)
     }
 
+    /// has_histograms reports whether the block holds native-histogram
+    /// samples (by its meta.json stats).
+    pub fn has_histograms(&self) -> bool {
+        self.meta.stats.num_histogram_samples > 0
+    }
+
+    /// skip_non_float tells the float readers to pass over a chunk: true
+    /// for native-histogram chunks (read by `read_histograms`), an error
+    /// for an encoding we do not know.
+    fn skip_non_float(&self, enc: u8) -> Result<bool, BlockError> {
+        match enc {
+            ENCODING_XOR => Ok(false),
+            ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM => Ok(true),
+            other => Err(BlockError::Unsupported(format!(
+                "{}: chunk encoding {other}",
+                self.dir.display()
+            ))),
+        }
+    }
+
+    /// read_histograms appends to `out` (the hand-off format, see
+    /// `crate::model::histogram_flat`) the native-histogram samples with
+    /// `mint <= t <= maxt` of series `id` from its chunks `chunks`, deleted
+    /// ranges skipped; float chunks are passed over. Leaves `out.offsets`
+    /// to the caller. Returns the number of samples added.
+    pub fn read_histograms(
+        &self,
+        id: u32,
+        chunks: &[super::ChunkMeta],
+        mint: i64,
+        maxt: i64,
+        out: &mut crate::head::SelectedHistograms,
+    ) -> Result<usize, BlockError> {
+        use crate::model::histogram_flat::push_flat;
+        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
+        let deleted = self.tombstones.get(&id);
+        let gone = |t: i64| deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
+        let before = out.timestamps.len();
+        for c in chunks.iter().filter(|c| c.max_t >= mint && c.min_t <= maxt) {
+            let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
+            match enc {
+                ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM => {
+                    decode_chunk(enc, &data, |t, v| {
+                        if t < mint || t > maxt || gone(t) {
+                            return;
+                        }
+                        if let SampleValue::Histogram(h) = v {
+                            out.timestamps.push(t as f64);
+                            push_flat(&mut out.data, &h);
+                            out.data_offsets.push(out.data.len() as u32);
+                        }
+                    })
+                    .map_err(|e| {
+                        chunks_err(BlockError::Corrupt(format!(
+                            "chunk ref {:#x}: {e}",
+                            c.chunk_ref
+                        )))
+                    })?;
+                }
+                _ => {
+                    self.skip_non_float(enc)?;
+                }
+            }
+        }
+        Ok(out.timestamps.len() - before)
+    }
+
     /// read_series appends to `ts`/`vs` the samples with `mint <= t <= maxt`
     /// of series `id` (deleted ranges skipped) and returns its labels.
     pub fn read_series(
@@ -183,11 +251,8 @@ impl Block {
             .filter(|c| c.max_t >= mint && c.min_t <= maxt)
         {
             let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
-            if enc != ENCODING_XOR {
-                return Err(BlockError::Unsupported(format!(
-                    "{}: chunk encoding {enc} (only XOR float chunks are read)",
-                    self.dir.display()
-                )));
+            if self.skip_non_float(enc)? {
+                continue;
             }
             let mut it = XorIterator::new(&data);
             if it.seek(mint) {
@@ -233,11 +298,8 @@ impl Block {
         let deleted = self.tombstones.get(&id);
         for c in chunks.iter().filter(|c| c.max_t >= mint && c.min_t <= maxt) {
             let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
-            if enc != ENCODING_XOR {
-                return Err(BlockError::Unsupported(format!(
-                    "{}: chunk encoding {enc} (only XOR float chunks are read)",
-                    self.dir.display()
-                )));
+            if self.skip_non_float(enc)? {
+                continue;
             }
             let mut it = XorIterator::new(&data);
             let n = usize::from(it.num_samples());
@@ -292,15 +354,26 @@ impl Block {
             out.labels_json.push(']');
             return Ok(out);
         }
+        let mut hists = crate::head::SelectedHistograms::default();
         for id in self.select_series(matchers)? {
             let before = out.timestamps.len();
             let labels = self.read_series(id, mint, maxt, &mut out.timestamps, &mut out.values)?;
-            if max_samples > 0 && out.timestamps.len() > max_samples {
+            let nh = if self.has_histograms() {
+                let s = self
+                    .index
+                    .series(id)
+                    .map_err(|e| e.in_file(&self.dir.join("index")))?;
+                self.read_histograms(id, &s.chunks, mint, maxt, &mut hists)?
+            } else {
+                0
+            };
+            if max_samples > 0 && out.timestamps.len() + hists.len() > max_samples {
                 return Err(BlockError::TooManySamples);
             }
-            if out.timestamps.len() == before {
+            if out.timestamps.len() == before && nh == 0 {
                 continue;
             }
+            hists.offsets.push(hists.len() as u32);
             if out.offsets.len() > 1 {
                 out.labels_json.push(',');
             }
@@ -311,6 +384,9 @@ impl Block {
             out.offsets.push(end);
         }
         out.labels_json.push(']');
+        if !hists.is_empty() {
+            out.histograms = Some(hists);
+        }
         Ok(out)
     }
 }

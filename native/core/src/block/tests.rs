@@ -258,6 +258,8 @@ fn block_from_head_reads_back_exactly() {
         meta.stats,
         BlockStats {
             num_samples: 3 * 480,
+            num_float_samples: 3 * 480,
+            num_histogram_samples: 0,
             num_series: 3,
             num_chunks: 12
         }
@@ -505,6 +507,7 @@ fn meta_json_round_trips() {
             num_samples: 10,
             num_series: 2,
             num_chunks: 3,
+            ..BlockStats::default()
         },
         compaction_level: 1,
         compaction_sources: vec![u],

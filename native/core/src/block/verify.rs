@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::reader::Block;
 use super::BlockError;
-use crate::chunkenc::{XorIterator, ENCODING_XOR};
+use crate::chunkenc::{ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 use crate::index::postings;
 
 /// VerifyStats are the totals found while verifying.
@@ -133,32 +133,37 @@ pub fn verify_block(
                 .chunks()
                 .chunk(c.chunk_ref)
                 .map_err(|e| e.in_file(&chunks_path))?;
-            if enc != ENCODING_XOR {
-                return Err(BlockError::Unsupported(format!(
-                    "{}: series {name}: chunk {:#x} has encoding {enc} (only XOR float chunks are read)",
-                    chunks_path.display(),
-                    c.chunk_ref
-                )));
-            }
-            let mut it = XorIterator::new(&data);
             let mut first: Option<i64> = None;
             let mut last = i64::MIN;
             let mut n = 0u64;
-            while it.next() {
-                let (t, _) = it.at_bits();
-                if first.is_some() && t <= last {
-                    return Err(chunks_err(format!(
-                        "series {name}: chunk {:#x}: sample at {t} is not after the previous one at {last}",
+            let mut order_err: Option<(i64, i64)> = None;
+            let decoded = crate::chunkenc::recode::decode_chunk(enc, &data, |t, _| {
+                if first.is_some() && t <= last && order_err.is_none() {
+                    order_err = Some((t, last));
+                }
+                first.get_or_insert(t);
+                last = last.max(t);
+                n += 1;
+            });
+            if let Err(e) = decoded {
+                if !matches!(
+                    enc,
+                    ENCODING_XOR | ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM
+                ) {
+                    return Err(BlockError::Unsupported(format!(
+                        "{}: series {name}: chunk {:#x} has encoding {enc}",
+                        chunks_path.display(),
                         c.chunk_ref
                     )));
                 }
-                first.get_or_insert(t);
-                last = t;
-                n += 1;
-            }
-            if let Some(e) = it.err() {
                 return Err(chunks_err(format!(
                     "series {name}: chunk {:#x}: {e}",
+                    c.chunk_ref
+                )));
+            }
+            if let Some((t, last)) = order_err {
+                return Err(chunks_err(format!(
+                    "series {name}: chunk {:#x}: sample at {t} is not after the previous one at {last}",
                     c.chunk_ref
                 )));
             }

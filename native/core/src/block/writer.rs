@@ -7,8 +7,9 @@
 //! Chunks follow Prometheus's head compaction: a head chunk that lies
 //! wholly in the range is copied as is (head chunks are cut at 2h-aligned
 //! boundaries, so with aligned ranges that is every chunk); a chunk that
-//! straddles a range edge has its in-range samples re-encoded into one new
-//! XOR chunk, as `populateWithDelChunkSeriesIterator` does.
+//! straddles a range edge has its in-range samples re-encoded, as
+//! `populateWithDelChunkSeriesIterator` does. Native-histogram chunks
+//! (encodings 2 and 3) go in beside the XOR ones, in time order.
 
 use std::fs::File;
 use std::io::Write;
@@ -20,7 +21,8 @@ use super::meta::{BlockFile, BlockMeta, BlockStats};
 use super::tombstones::{encode_tombstones, Tombstones};
 use super::ulid::Ulid;
 use super::BlockError;
-use crate::chunkenc::{XorAppender, XorIterator, ENCODING_XOR};
+use crate::chunkenc::recode::{self, SampleValue};
+use crate::chunkenc::{ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 use crate::head::Head;
 
 /// BlockWriteOptions tune how a block is written.
@@ -127,6 +129,20 @@ impl BlockWriter {
         labels: Vec<(String, String)>,
         chunks: &[(i64, i64, &[u8])],
     ) -> Result<(), BlockError> {
+        let enc: Vec<(i64, i64, u8, &[u8])> = chunks
+            .iter()
+            .map(|&(a, b, d)| (a, b, ENCODING_XOR, d))
+            .collect();
+        self.add_series_encoded(labels, &enc)
+    }
+
+    /// add_series_encoded is `add_series` for chunks of any encoding
+    /// `(min_t, max_t, encoding, data)`: XOR, histogram or float histogram.
+    pub fn add_series_encoded(
+        &mut self,
+        labels: Vec<(String, String)>,
+        chunks: &[(i64, i64, u8, &[u8])],
+    ) -> Result<(), BlockError> {
         if chunks.is_empty() {
             return Ok(());
         }
@@ -140,15 +156,28 @@ impl BlockWriter {
             .as_mut()
             .expect("chunk writer open until finish");
         let mut metas = Vec::with_capacity(chunks.len());
-        for &(min_t, max_t, data) in chunks {
+        for &(min_t, max_t, enc, data) in chunks {
             if min_t < self.mint || max_t >= self.maxt {
                 return Err(BlockError::InvalidArgument(format!(
                     "chunk [{min_t}, {max_t}] is outside the block range [{}, {})",
                     self.mint, self.maxt
                 )));
             }
-            let chunk_ref = w.write(ENCODING_XOR, data)?;
-            self.stats.num_samples += u64::from(XorIterator::new(data).num_samples());
+            if data.len() < 2 {
+                return Err(BlockError::InvalidArgument(format!(
+                    "chunk [{min_t}, {max_t}] has no header"
+                )));
+            }
+            let chunk_ref = w.write(enc, data)?;
+            // Every encoding starts with its sample count (big-endian u16).
+            let n = u64::from(u16::from_be_bytes([data[0], data[1]]));
+            self.stats.num_samples += n;
+            match enc {
+                ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM => {
+                    self.stats.num_histogram_samples += n
+                }
+                _ => self.stats.num_float_samples += n,
+            }
             metas.push(ChunkMeta {
                 min_t,
                 max_t,
@@ -245,47 +274,36 @@ impl Drop for BlockWriter {
     }
 }
 
-/// OwnedChunk is a chunk taken out of the head for writing.
-type OwnedChunk = (i64, i64, Vec<u8>);
+/// OwnedChunk is a chunk taken out of the head for writing: min and max
+/// time, encoding and bytes.
+type OwnedChunk = (i64, i64, u8, Vec<u8>);
 
 /// chunks_in_range selects the chunks of one series for the block range
 /// [mint, maxt): chunks inside are copied, chunks across an edge are cut
-/// down to their in-range samples, re-encoded as one chunk.
+/// down to their in-range samples, re-encoded (see `chunkenc::recode`).
 pub fn chunks_in_range<'a>(
-    chunks: impl Iterator<Item = (i64, i64, &'a [u8])>,
+    chunks: impl Iterator<Item = (i64, i64, u8, &'a [u8])>,
     mint: i64,
     maxt: i64,
 ) -> Result<Vec<OwnedChunk>, BlockError> {
     let mut out = Vec::new();
-    for (cmin, cmax, data) in chunks {
+    for (cmin, cmax, enc, data) in chunks {
         if cmax < mint || cmin >= maxt {
             continue;
         }
         if cmin >= mint && cmax < maxt {
-            out.push((cmin, cmax, data.to_vec()));
+            out.push((cmin, cmax, enc, data.to_vec()));
             continue;
         }
-        let mut it = XorIterator::new(data);
-        let mut app = XorAppender::new();
-        let (mut first, mut last) = (i64::MAX, i64::MIN);
-        while it.next() {
-            let (t, bits) = it.at_bits();
-            if t >= maxt {
-                break;
+        let mut samples: Vec<(i64, SampleValue)> = Vec::new();
+        recode::decode_chunk(enc, data, |t, v| {
+            if t >= mint && t < maxt {
+                samples.push((t, v));
             }
-            if t >= mint {
-                app.append(t, f64::from_bits(bits));
-                first = first.min(t);
-                last = t;
-            }
-        }
-        if let Some(e) = it.err() {
-            return Err(BlockError::corrupt(format!(
-                "head chunk [{cmin}, {cmax}]: {e}"
-            )));
-        }
-        if app.num_samples() > 0 {
-            out.push((first, last, app.finish()));
+        })
+        .map_err(|e| BlockError::corrupt(format!("head chunk [{cmin}, {cmax}]: {e}")))?;
+        for c in recode::encode(samples.iter().map(|(t, v)| (*t, v))) {
+            out.push((c.min_t, c.max_t, c.encoding, c.data));
         }
     }
     Ok(out)
@@ -310,7 +328,7 @@ pub fn write_block(
     for s in head.select_series(&[], mint, maxt - 1) {
         let chunks = {
             let st = s.state.lock();
-            chunks_in_range(st.chunks.chunk_bytes(), mint, maxt)?
+            chunks_in_range(st.chunks.all_chunks().into_iter(), mint, maxt)?
         };
         if chunks.is_empty() {
             continue;
@@ -319,9 +337,11 @@ pub fn write_block(
             Some(w) => w,
             None => writer.insert(BlockWriter::create(dir, head.tenant(), mint, maxt, opts)?),
         };
-        let refs: Vec<(i64, i64, &[u8])> =
-            chunks.iter().map(|(a, b, d)| (*a, *b, &d[..])).collect();
-        w.add_series(s.labels.to_vec(), &refs)?;
+        let refs: Vec<(i64, i64, u8, &[u8])> = chunks
+            .iter()
+            .map(|(a, b, e, d)| (*a, *b, *e, &d[..]))
+            .collect();
+        w.add_series_encoded(s.labels.to_vec(), &refs)?;
     }
     writer.map(BlockWriter::finish).transpose()
 }

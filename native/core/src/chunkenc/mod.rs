@@ -7,6 +7,7 @@ pub mod bstream;
 pub mod float_histogram;
 pub mod histogram;
 pub mod histogram_meta;
+pub mod recode;
 pub mod varbit;
 pub mod xor;
 

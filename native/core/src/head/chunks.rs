@@ -279,7 +279,21 @@ impl SeriesChunks {
         self.head.as_ref().and_then(|h| h.app.last())
     }
 
-    /// chunk_bytes lists every chunk's bytes, oldest first (head chunk last).
+    /// all_chunks lists every chunk of both kinds as stored, in time order:
+    /// (min_t, max_t, encoding, bytes).
+    pub fn all_chunks(&self) -> Vec<(i64, i64, u8, &[u8])> {
+        let mut out: Vec<(i64, i64, u8, &[u8])> = self
+            .chunk_bytes()
+            .map(|(a, b, d)| (a, b, crate::chunkenc::ENCODING_XOR, d))
+            .collect();
+        if let Some(h) = self.hist.as_deref() {
+            out.extend(h.chunks());
+            out.sort_by_key(|c| c.0);
+        }
+        out
+    }
+
+    /// chunk_bytes lists every float chunk's bytes, oldest first (head chunk last).
     pub fn chunk_bytes(&self) -> impl Iterator<Item = (i64, i64, &[u8])> + '_ {
         self.closed
             .iter()

@@ -214,6 +214,15 @@ impl HistogramSeriesChunks {
         }
     }
 
+    /// open_chunk_min_t is the open head chunk's min time, when it holds
+    /// samples.
+    pub fn open_chunk_min_t(&self) -> Option<i64> {
+        self.head
+            .as_ref()
+            .filter(|h| h.app.num_samples() > 0)
+            .map(|h| h.min_t)
+    }
+
     /// last is the newest histogram appended, with its time.
     pub fn last(&self) -> Option<(i64, &HistogramValue)> {
         self.last.as_ref().map(|(t, v)| (*t, v))
@@ -284,8 +293,8 @@ impl HistogramSeriesChunks {
         data_offsets: &mut Vec<u32>,
         data: &mut Vec<f64>,
     ) {
-        use crate::chunkenc::{FloatHistogramIterator, HistogramIterator};
-        use crate::model::histogram_flat::{push_flat, push_float_flat};
+        use crate::chunkenc::recode::{decode_chunk, SampleValue};
+        use crate::model::histogram_flat::push_flat;
         let n = self.chunks().count();
         for (i, (cmin, cmax, enc, bytes)) in self.chunks().enumerate() {
             if cmin > maxt || cmax < mint {
@@ -303,37 +312,18 @@ impl HistogramSeriesChunks {
             } else {
                 bytes
             };
-            if enc == ENCODING_HISTOGRAM {
-                let mut it = HistogramIterator::new(bytes);
-                while it.next() {
-                    let t = it.t();
-                    if t < mint {
-                        continue;
-                    }
-                    if t > maxt {
-                        break;
-                    }
-                    let (_, h) = it.at_histogram();
+            // The head's own chunks decode whole; a sample cut short by a bad
+            // chunk cannot happen here, so the result is not looked at.
+            let _ = decode_chunk(enc, bytes, |t, v| {
+                if t < mint || t > maxt {
+                    return;
+                }
+                if let SampleValue::Histogram(h) = v {
                     ts.push(t as f64);
-                    push_flat(data, &HistogramValue::Int(h));
+                    push_flat(data, &h);
                     data_offsets.push(data.len() as u32);
                 }
-            } else {
-                let mut it = FloatHistogramIterator::new(bytes);
-                while it.next() {
-                    let t = it.t();
-                    if t < mint {
-                        continue;
-                    }
-                    if t > maxt {
-                        break;
-                    }
-                    let (_, h) = it.at_float_histogram();
-                    ts.push(t as f64);
-                    push_float_flat(data, &h, false);
-                    data_offsets.push(data.len() as u32);
-                }
-            }
+            });
         }
     }
 

@@ -267,3 +267,65 @@ fn remote_write_stores_valid_histograms_and_reports_the_rest() {
         vec![(NOW as f64, ih(1)), ((NOW + 2000) as f64, ih(2))]
     );
 }
+
+#[test]
+fn select_chunks_hands_out_histogram_chunks_as_prometheus_readers_get_them() {
+    use crate::head::histogram_chunks::encode_histogram_chunks;
+    let head = Head::new("nh-chunks", DEFAULT_CHUNK_RANGE);
+    let (s, _) = head.get_or_create(&[("__name__", "h")]);
+    // A counter reset in the middle: two chunks, the second one open.
+    let samples: Vec<(i64, HistogramValue)> = (0..30)
+        .map(|i| (NOW + i * 15_000, ih(if i < 20 { i as u64 + 1 } else { 1 })))
+        .collect();
+    let mut app = head.appender();
+    app.append_histograms_unchecked(&s, samples.iter().map(|(t, v)| (*t, v)));
+    app.commit();
+    let want = encode_histogram_chunks(&samples, DEFAULT_CHUNK_RANGE);
+    assert_eq!(want.len(), 2);
+    let got = head.select_chunks(&[], NOW, NOW + 3_600_000).unwrap();
+    assert_eq!(got.encodings, vec![crate::chunkenc::ENCODING_HISTOGRAM; 2]);
+    for (j, c) in want.iter().enumerate() {
+        let d = &got.data[got.data_offsets[j] as usize..got.data_offsets[j + 1] as usize];
+        assert_eq!(d, &c.data[..], "chunk {j}");
+        assert_eq!(
+            (got.min_times[j], got.max_times[j]),
+            (c.min_t as f64, c.max_t as f64)
+        );
+    }
+}
+
+#[test]
+fn series_limits_apply_to_histogram_series() {
+    use crate::limits::{SeriesLimits, REASON_PER_USER_SERIES_LIMIT};
+    use crate::remote::test_encode::write_request_histograms;
+    // The series gate is per tenant and process-wide: a tenant of its own.
+    let tenant = format!("nh-limits-{}", std::process::id());
+    let head = Head::new(&tenant, DEFAULT_CHUNK_RANGE);
+    let limits = IngestLimits {
+        now_ms: NOW,
+        series: SeriesLimits {
+            per_user: 1,
+            per_metric: 0,
+        },
+        ..IngestLimits::default()
+    };
+    let body = write_request_histograms(&[
+        (
+            vec![("__name__", "h1")],
+            vec![(NOW, ih(1)), (NOW + 1000, ih(2))],
+        ),
+        (
+            vec![("__name__", "h2")],
+            vec![(NOW, ih(1)), (NOW + 1000, ih(2))],
+        ),
+    ]);
+    let r = ingest_write_request(&head, &body, &limits);
+    assert_eq!((r.accepted_histograms, r.created_series), (2, 1));
+    assert_eq!(r.discarded, vec![(REASON_PER_USER_SERIES_LIMIT, 2)]);
+    assert_eq!(r.error_status, Some(400));
+    assert!(r
+        .error_message
+        .unwrap()
+        .contains("err-mimir-max-series-per-user"));
+    assert_eq!(head.num_series(), 1);
+}

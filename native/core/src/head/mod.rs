@@ -188,6 +188,8 @@ pub struct Head {
     append_lock: RwLock<()>,
     /// Recent selections' series sorted by labels (see select_cache.rs).
     sorted_cache: select_cache::SortedCache,
+    /// Recent look-up selections' refs and bitmaps (see select_cache.rs).
+    refs_cache: select_cache::RefsCache,
     /// Set once a native-histogram sample was appended: selections that
     /// read floats only check for histograms when it is.
     has_histograms: std::sync::atomic::AtomicBool,
@@ -245,6 +247,7 @@ impl Head {
             last_append_ms: AtomicI64::new(0),
             append_lock: RwLock::new(()),
             sorted_cache: select_cache::SortedCache::default(),
+            refs_cache: select_cache::RefsCache::default(),
             has_histograms: std::sync::atomic::AtomicBool::new(false),
         }
     }

@@ -163,6 +163,27 @@ impl SelectedHistograms {
 }
 
 impl MemSeries {
+    /// reader_chunks copies the chunks of both kinds overlapping
+    /// [mint, maxt], in time order, as Prometheus's chunk readers get
+    /// them: (min_t, max_t, encoding, bytes), the open histogram chunk
+    /// with an unknown counter-reset header (see `reader_header`).
+    pub fn reader_chunks(&self, mint: i64, maxt: i64) -> Vec<(i64, i64, u8, Vec<u8>)> {
+        let st = self.state.lock();
+        let open_hist = st.chunks.hist.as_deref().and_then(|h| h.open_chunk_min_t());
+        st.chunks
+            .all_chunks()
+            .into_iter()
+            .filter(|(a, b, _, _)| *a <= maxt && *b >= mint)
+            .map(|(a, b, enc, bytes)| {
+                let mut data = bytes.to_vec();
+                if enc != crate::chunkenc::ENCODING_XOR && open_hist == Some(a) && data.len() > 2 {
+                    data[2] = super::histogram_chunks::reader_header(data[2]);
+                }
+                (a, b, enc, data)
+            })
+            .collect()
+    }
+
     /// read_histograms appends the native-histogram samples with
     /// `mint <= t <= maxt`, in time order, to `out` (without closing the
     /// series' entry in `out.offsets`).
@@ -231,7 +252,7 @@ impl Head {
         maxt: i64,
         max_samples: usize,
     ) -> Result<SelectedSamples, TooManySamples> {
-        let series = self.select_series(sets, mint, maxt);
+        let series = self.select_series_cached(sets, mint, maxt);
         let mut out = SelectedSamples {
             labels_json: String::with_capacity(2 + series.len() * 64),
             offsets: Vec::with_capacity(series.len() + 1),
@@ -269,7 +290,8 @@ impl Head {
         Ok(out)
     }
 
-    /// select_chunks returns, whole and as stored, the XOR chunks
+    /// select_chunks returns, whole and as stored, the chunks (XOR and
+    /// native-histogram, in time order)
     /// overlapping [mint, maxt] of every series matching any of the sets
     /// (all series when there are none), series sorted by labels; the open
     /// head chunk is included with its current bytes. For remote read's
@@ -289,19 +311,13 @@ impl Head {
         let too_big = || "more than 4GiB of chunks selected".to_string();
         for s in self.select_series(sets, mint, maxt) {
             let before = out.encodings.len();
-            {
-                let st = s.state.lock();
-                for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
-                    if cmin > maxt || cmax < mint {
-                        continue;
-                    }
-                    out.min_times.push(cmin as f64);
-                    out.max_times.push(cmax as f64);
-                    out.encodings.push(1);
-                    out.data.extend_from_slice(bytes);
-                    out.data_offsets
-                        .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
-                }
+            for (cmin, cmax, enc, bytes) in s.reader_chunks(mint, maxt) {
+                out.min_times.push(cmin as f64);
+                out.max_times.push(cmax as f64);
+                out.encodings.push(enc);
+                out.data.extend_from_slice(&bytes);
+                out.data_offsets
+                    .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
             }
             if out.encodings.len() == before {
                 continue;
@@ -373,7 +389,7 @@ impl Head {
     /// series_json answers `/api/v1/series`: a JSON array of label objects.
     /// `limit` 0 means no limit.
     pub fn series_json(&self, sets: &[Vec<Matcher>], mint: i64, maxt: i64, limit: usize) -> String {
-        let series = self.select_series(sets, mint, maxt);
+        let series = self.select_series_cached(sets, mint, maxt);
         let n = if limit == 0 {
             series.len()
         } else {
@@ -449,9 +465,23 @@ impl Head {
         }
     }
 
+    /// any_overlaps reports whether one of the series `refs` has a chunk
+    /// overlapping [mint, maxt] (series are cloned out of the index lock
+    /// before their state is locked).
+    fn any_overlaps(&self, refs: &[u32], mint: i64, maxt: i64) -> bool {
+        const BATCH: usize = 256;
+        refs.chunks(BATCH).any(|batch| {
+            let series: Vec<Arc<MemSeries>> = {
+                let idx = self.index.read();
+                batch.iter().filter_map(|&r| idx.get(r).cloned()).collect()
+            };
+            series.iter().any(|s| s.overlaps(mint, maxt))
+        })
+    }
+
     /// selected_refs is the sorted, duplicate-free union of the postings of
     /// each matcher set: the selection resolved once per request.
-    fn selected_refs(postings: &MemPostings, sets: &[Vec<Matcher>]) -> Vec<u32> {
+    pub(crate) fn selected_refs(postings: &MemPostings, sets: &[Vec<Matcher>]) -> Vec<u32> {
         let mut selected: Vec<u32> = Vec::new();
         for set in sets {
             selected.extend(postings_for_matchers(postings, set));
@@ -479,30 +509,47 @@ impl Head {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
-        let mut selected = {
+        let cached = {
             let idx = self.index.read();
-            Self::selected_refs(&idx.postings, sets)
+            self.refs_cache.selected(&idx, sets)
         };
+        if !per_series_range && !self.any_overlaps(&cached.refs, mint, maxt) {
+            return Vec::new();
+        }
+        let mut selected: Option<Vec<u32>> = None;
         if per_series_range && !self.covers(mint, maxt) {
             let series: Vec<(u32, Arc<MemSeries>)> = {
                 let idx = self.index.read();
-                selected
+                cached
+                    .refs
                     .iter()
                     .filter_map(|&r| idx.get(r).map(|s| (r, s.clone())))
                     .collect()
             };
-            selected = series
-                .into_iter()
-                .filter(|(_, s)| s.overlaps(mint, maxt))
-                .map(|(r, _)| r)
-                .collect();
+            selected = Some(
+                series
+                    .into_iter()
+                    .filter(|(_, s)| s.overlaps(mint, maxt))
+                    .map(|(r, _)| r)
+                    .collect(),
+            );
         }
-        if selected.is_empty() {
+        let len = selected.as_ref().map_or(cached.refs.len(), Vec::len);
+        if len == 0 {
             return Vec::new();
         }
         let idx = self.index.read();
-        let all = selected.len() == idx.postings.num_series();
-        let sel = RefSet::from_sorted(&selected);
+        let all = len == idx.postings.num_series();
+        // The bitmap of the whole selection comes from the cache; a range
+        // narrower than the head gets its own.
+        let own;
+        let sel: &RefSet = match &selected {
+            Some(refs) => {
+                own = RefSet::from_sorted(refs);
+                &own
+            }
+            None => &cached.set,
+        };
         let mut out = Vec::new();
         for n in idx.postings.label_names() {
             if n.is_empty() {
@@ -539,16 +586,24 @@ impl Head {
         if !self.overlaps(mint, maxt) {
             return Vec::new();
         }
+        // Without a per-series range (no match[]: only a label policy's sets), the answer is every
+        // selected value when the range meets the selection, as a head holding only the visible
+        // series would answer: the head's own range counts hidden series too.
+        let cached = {
+            let idx = self.index.read();
+            self.refs_cache.selected(&idx, sets)
+        };
+        if cached.refs.is_empty()
+            || (!per_series_range && !self.any_overlaps(&cached.refs, mint, maxt))
+        {
+            return Vec::new();
+        }
         let covers = !per_series_range || self.covers(mint, maxt);
         // Per value its first selected series, cloned out of the index lock
         // before its state is locked (the lock order of the module docs).
         let (mut out, pending, sel) = {
             let idx = self.index.read();
-            let selected = Self::selected_refs(&idx.postings, sets);
-            if selected.is_empty() {
-                return Vec::new();
-            }
-            let all = selected.len() == idx.postings.num_series();
+            let all = cached.refs.len() == idx.postings.num_series();
             if covers && all {
                 return idx
                     .postings
@@ -558,7 +613,7 @@ impl Head {
                     .map(|v| v.to_string())
                     .collect();
             }
-            let sel = RefSet::from_sorted(&selected);
+            let sel = Arc::clone(&cached.set);
             let mut out = Vec::new();
             let mut pending: Vec<(&str, Arc<MemSeries>)> = Vec::new();
             idx.postings.for_each_value(name, "", |v, refs| {

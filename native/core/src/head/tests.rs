@@ -705,8 +705,12 @@ fn label_look_ups_under_a_selection_match_a_series_walk() {
                 "{label} {sets:?} [{mint}, {maxt}]"
             );
         }
-        // Without a per-series range: every selected series counts once the head overlaps.
-        let any: Vec<Arc<MemSeries>> = h.select_series(&sets, i64::MIN, i64::MAX);
+        // Without a per-series range (a label policy's sets only): every selected series counts
+        // once one of them overlaps the range (the head's own range counts hidden series too).
+        let mut any: Vec<Arc<MemSeries>> = h.select_series(&sets, i64::MIN, i64::MAX);
+        if !any.iter().any(|s| s.overlaps(mint, maxt)) {
+            any.clear();
+        }
         let mut names: Vec<String> = any
             .iter()
             .flat_map(|s| s.labels.iter().map(|(n, _)| n.to_string()))
@@ -806,4 +810,41 @@ fn instant_rows_read_only_the_newest_sample_when_every_step_is_after_it() {
         "the stale series has no value"
     );
     assert_eq!(out.values, vec![3.0, 20.0]);
+}
+
+#[test]
+fn unranged_look_ups_under_a_policy_ignore_hidden_series_times() {
+    // A label policy shows `visible` (samples at 0-2m); a hidden series has samples at 10-12m.
+    // Over 10-12m, a head holding only the visible series has nothing: neither has the policy reader.
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    append(
+        &h,
+        &[("__name__", "m"), ("team", "z"), ("vis", "1")],
+        &[(0, 1.0), (60_000, 1.0), (120_000, 1.0)],
+    );
+    append(
+        &h,
+        &[("__name__", "m"), ("team", "y")],
+        &[(600_000, 1.0), (660_000, 1.0), (720_000, 1.0)],
+    );
+    let policy = vec![vec![eq("vis", "1")]];
+    assert!(h
+        .label_values_ranged("team", &policy, 600_000, 720_000, 0, false)
+        .is_empty());
+    assert!(h
+        .label_names_ranged(&policy, 600_000, 720_000, 0, false)
+        .is_empty());
+    // Over a range the visible series meets, every selected value and name (no per-series range).
+    assert_eq!(
+        h.label_values_ranged("team", &policy, 100_000, 700_000, 0, false),
+        vec!["z".to_string()]
+    );
+    assert_eq!(
+        h.label_names_ranged(&policy, 100_000, 700_000, 0, false),
+        vec![
+            "__name__".to_string(),
+            "team".to_string(),
+            "vis".to_string()
+        ]
+    );
 }

@@ -15,6 +15,7 @@ use super::Matcher;
 /// RefSet is a set of series references as a bitmap, built once per request
 /// from a selection's sorted postings: membership is one shift and mask,
 /// whatever the size of the selection.
+#[derive(Debug)]
 pub struct RefSet {
     words: Vec<u64>,
     len: usize,

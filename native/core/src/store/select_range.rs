@@ -217,7 +217,7 @@ fn select_rows_merged(
     agg: Option<&mut Aggregator>,
 ) -> Result<SelectedRange, SelectRangeError> {
     let head_series = head
-        .map(|h| h.select_series(sets, mint, maxt))
+        .map(|h| h.select_series_cached(sets, mint, maxt))
         .unwrap_or_default();
     let merged = group_series(blocks, &head_series, sets, mint, maxt)?;
     let series: Vec<(&[(&str, &str)], &Sources)> = merged

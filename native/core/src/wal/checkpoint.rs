@@ -132,8 +132,9 @@ impl TenantWal {
             index,
             ..CheckpointStats::default()
         };
-        let mut w =
-            SegmentWriter::new(&tmp, self.segment_size, false, 0).with_compression(self.compress);
+        let mut w = SegmentWriter::new(&tmp, self.segment_size, false, 0)
+            .with_compression(self.compress)
+            .with_zstd(self.zstd);
         let series = head.all_series();
         for batch in series.chunks(SERIES_BATCH) {
             let mut enc = SeriesEncoder::default();

@@ -56,8 +56,8 @@ pub const LAST: u8 = 4;
 /// block format (the whole record is compressed, then fragmented; every
 /// fragment carries the bit).
 pub const SNAPPY: u8 = 1 << 3;
-/// ZSTD is the fragment-type bit of a zstd-compressed record (read as
-/// corruption: not written here).
+/// ZSTD is the fragment-type bit of a record compressed whole as one zstd
+/// frame (Prometheus 3.x's `--storage.tsdb.wal-compression-type=zstd`).
 pub const ZSTD: u8 = 1 << 4;
 /// TYPE_MASK keeps a fragment type's record-type bits.
 pub const TYPE_MASK: u8 = SNAPPY - 1;
@@ -92,6 +92,9 @@ pub struct WalOptions {
     /// `-blocks-storage.tsdb.wal-compression-enabled`: snappy-compress
     /// records (segments and checkpoints). Replay reads both kinds.
     pub compress: bool,
+    /// `-blocks-storage.tsdb.wal-compression-type=zstd`: with `compress`,
+    /// records are zstd frames instead of snappy blocks.
+    pub zstd: bool,
 }
 
 /// segment_name is a segment's file name: its index in 8 digits.
@@ -156,8 +159,9 @@ pub struct TenantWal {
     checkpoint: Option<u64>,
     /// -blocks-storage.tsdb.wal-segment-size-bytes (checkpoints use it too).
     segment_size: u64,
-    /// Whether records are snappy-compressed (checkpoints too).
+    /// Whether records are compressed (checkpoints too), and with zstd rather than snappy.
     compress: bool,
+    zstd: bool,
     /// One checkpoint at a time.
     checkpoint_lock: Mutex<()>,
 }
@@ -179,7 +183,8 @@ impl TenantWal {
                     opts.sync_mode == SyncMode::Always,
                     next,
                 )
-                .with_compression(opts.compress),
+                .with_compression(opts.compress)
+                .with_zstd(opts.compress && opts.zstd),
             ),
             dir,
             sync_mode: opts.sync_mode,
@@ -190,6 +195,7 @@ impl TenantWal {
             checkpoint,
             segment_size: opts.segment_size,
             compress: opts.compress,
+            zstd: opts.compress && opts.zstd,
             checkpoint_lock: Mutex::new(()),
         })
     }

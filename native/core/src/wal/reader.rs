@@ -7,9 +7,8 @@
 //! non-zero byte in page padding, a fragment out of sequence) stops the
 //! reader with a [`Corruption`] that names the offset just past the last
 //! good record: truncating the segment there keeps every record that was
-//! read. Snappy-compressed records (the `SNAPPY` bit on every fragment)
-//! are decompressed after their last fragment; zstd ones are reported as
-//! corruption.
+//! read. Compressed records (the `SNAPPY` or `ZSTD` bit on every
+//! fragment) are decompressed after their last fragment.
 
 use std::io::{self, Read};
 
@@ -104,7 +103,8 @@ impl<R: Read> SegmentReader<R> {
     pub fn next_record(&mut self) -> io::Result<Next<'_>> {
         self.rec.clear();
         let mut in_record = false;
-        let mut compressed = false;
+        // The compression bits of the record's fragments (0: plain).
+        let mut compressed = 0u8;
         loop {
             if self.pos >= self.page_len {
                 if self.started && self.page_len < PAGE_SIZE {
@@ -127,18 +127,16 @@ impl<R: Read> SegmentReader<R> {
                 self.pos = self.page_len;
                 continue;
             }
-            if flags & ZSTD != 0 {
-                return Ok(self.corrupt(pos, "zstd-compressed WAL records are not supported"));
-            }
-            if flags & !(TYPE_MASK | SNAPPY) != 0 {
+            if flags & !(TYPE_MASK | SNAPPY | ZSTD) != 0 || flags & (SNAPPY | ZSTD) == SNAPPY | ZSTD
+            {
                 return Ok(self.corrupt(pos, format!("unsupported fragment flags {flags:#04x}")));
             }
             let typ = flags & TYPE_MASK;
-            let snappy = flags & SNAPPY != 0;
-            if in_record && snappy != compressed {
+            let kind = flags & (SNAPPY | ZSTD);
+            if in_record && kind != compressed {
                 return Ok(self.corrupt(pos, "fragments of one record disagree on compression"));
             }
-            compressed = snappy;
+            compressed = kind;
             if self.page_len - pos < HEADER_SIZE {
                 return Ok(self.corrupt(pos, "truncated fragment header"));
             }
@@ -170,9 +168,21 @@ impl<R: Read> SegmentReader<R> {
             self.rec.extend_from_slice(data);
             self.pos = start + len;
             if typ == FULL || typ == LAST {
-                if !compressed {
+                if compressed == 0 {
                     self.good_offset = self.page_start + self.pos as u64;
                     return Ok(Next::Record(&self.rec));
+                }
+                if compressed == ZSTD {
+                    self.plain.clear();
+                    let mut dec = match zstd::stream::read::Decoder::with_buffer(&self.rec[..]) {
+                        Ok(d) => d,
+                        Err(e) => return Ok(self.corrupt(pos, format!("bad zstd record: {e}"))),
+                    };
+                    if let Err(e) = dec.read_to_end(&mut self.plain) {
+                        return Ok(self.corrupt(pos, format!("bad zstd record: {e}")));
+                    }
+                    self.good_offset = self.page_start + self.pos as u64;
+                    return Ok(Next::Record(&self.plain));
                 }
                 let n = match snap::raw::decompress_len(&self.rec) {
                     Ok(n) => n,

@@ -357,6 +357,7 @@ fn opts(dir: &Path, segment_size: u64, sync_mode: SyncMode) -> WalOptions {
         segment_size,
         sync_mode,
         compress: true,
+        zstd: false,
     }
 }
 
@@ -699,10 +700,11 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
         .collect()
 }
 
-/// With compression on, records are snappy-compressed whole and every
-/// fragment carries the SNAPPY bit (Prometheus's layout); a record snappy
-/// cannot shrink is written plain; all come back, fragmented across pages
-/// and segments, and the segments are smaller than the plain ones.
+/// With compression on, records are snappy-compressed (or zstd-compressed)
+/// whole and every fragment carries the SNAPPY (ZSTD) bit (Prometheus's
+/// layout); a record that cannot shrink is written plain; all come back,
+/// fragmented across pages and segments, and the segments are smaller than
+/// the plain ones.
 #[test]
 fn compressed_records_round_trip() {
     let tmp = TempDir::new("snappy");
@@ -718,10 +720,12 @@ fn compressed_records_round_trip() {
     want.push(noise(2 * PAGE_SIZE, 7));
     want.push(record_of(room + 1, 9));
     let mut sizes = Vec::new();
-    for compress in [false, true] {
-        let dir = tmp.0.join(format!("wal-{compress}"));
-        let mut w =
-            SegmentWriter::new(&dir, pages * PAGE_SIZE as u64, false, 0).with_compression(compress);
+    for (compress, zstd) in [(false, false), (true, false), (true, true)] {
+        let dir = tmp.0.join(format!("wal-{compress}-{zstd}"));
+        let bit = if zstd { ZSTD } else { SNAPPY };
+        let mut w = SegmentWriter::new(&dir, pages * PAGE_SIZE as u64, false, 0)
+            .with_compression(compress)
+            .with_zstd(zstd);
         for rec in &want {
             w.log(&[rec]).unwrap();
         }
@@ -729,13 +733,17 @@ fn compressed_records_round_trip() {
         w.close_segment().unwrap();
         let mut all = want.clone();
         all.extend_from_slice(&want[..3]);
-        assert_eq!(read_dir_records(&dir), all, "compress={compress}");
+        assert_eq!(
+            read_dir_records(&dir),
+            all,
+            "compress={compress} zstd={zstd}"
+        );
         let b = fs::read(segment_path(&dir, 0)).unwrap();
         // A 1-byte record does not shrink: written plain either way; the
         // next one (compressible) carries the SNAPPY bit when compressing.
         assert_eq!(b[0], FULL);
         let second = b[HEADER_SIZE + 1];
-        assert_eq!(second, if compress { FULL | SNAPPY } else { FIRST });
+        assert_eq!(second, if compress { FULL | bit } else { FIRST });
         if compress {
             // The noise record went in plain: its bytes are on disk, after a
             // header without the SNAPPY bit.
@@ -759,10 +767,11 @@ fn compressed_records_round_trip() {
         sizes.push(total);
     }
     assert!(
-        sizes[1] * 4 < sizes[0],
-        "plain {} B, snappy {} B",
+        sizes[1] * 4 < sizes[0] && sizes[2] * 4 < sizes[0],
+        "plain {} B, snappy {} B, zstd {} B",
         sizes[0],
-        sizes[1]
+        sizes[1],
+        sizes[2]
     );
 }
 

@@ -11,15 +11,25 @@
 //!
 //! With compression on, each record is compressed whole with snappy's block
 //! format before it is fragmented, and every fragment's type byte carries
-//! the `SNAPPY` bit, as Prometheus's `wlog` writes them; a record that does
-//! not get smaller is written plain.
+//! the `SNAPPY` bit, as Prometheus's `wlog` writes them (or, with zstd, as
+//! one zstd frame with the `ZSTD` bit); a record that does not get smaller
+//! is written plain.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{segment_path, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE, SNAPPY};
+use super::{segment_path, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE, SNAPPY, ZSTD};
+
+/// ZstdEncoder is a reused zstd compression context.
+struct ZstdEncoder(zstd::bulk::Compressor<'static>);
+
+impl std::fmt::Debug for ZstdEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ZstdEncoder")
+    }
+}
 
 /// SegmentWriter is the open end of one tenant's WAL.
 #[derive(Debug)]
@@ -42,6 +52,8 @@ pub struct SegmentWriter {
     buf: Vec<u8>,
     /// Snappy-compress records (None = write them plain).
     snappy: Option<snap::raw::Encoder>,
+    /// zstd-compress records instead (None = snappy or plain).
+    zstd: Option<ZstdEncoder>,
     /// Scratch for one compressed record.
     zbuf: Vec<u8>,
 }
@@ -62,6 +74,7 @@ impl SegmentWriter {
             written_seq: 0,
             buf: Vec::new(),
             snappy: None,
+            zstd: None,
             zbuf: Vec::new(),
         }
     }
@@ -69,6 +82,18 @@ impl SegmentWriter {
     /// with_compression turns snappy compression of records on or off.
     pub fn with_compression(mut self, on: bool) -> Self {
         self.snappy = on.then(snap::raw::Encoder::new);
+        self
+    }
+
+    /// with_zstd turns zstd compression of records on (it takes the place
+    /// of snappy) or off.
+    pub fn with_zstd(mut self, on: bool) -> Self {
+        // Level 1: the WAL is written on every push; Prometheus's encoder is a fast level too.
+        self.zstd = if on {
+            zstd::bulk::Compressor::new(1).ok().map(ZstdEncoder)
+        } else {
+            None
+        };
         self
     }
 
@@ -180,7 +205,15 @@ impl SegmentWriter {
         for rec in records {
             let mut rec = rec.as_ref();
             let mut flag = 0;
-            if let Some(enc) = self.snappy.as_mut() {
+            if let Some(enc) = self.zstd.as_mut() {
+                zbuf.resize(zstd::zstd_safe::compress_bound(rec.len()), 0);
+                if let Ok(n) = enc.0.compress_to_buffer(rec, &mut zbuf[..]) {
+                    if n < rec.len() {
+                        rec = &zbuf[..n];
+                        flag = ZSTD;
+                    }
+                }
+            } else if let Some(enc) = self.snappy.as_mut() {
                 zbuf.resize(snap::raw::max_compress_len(rec.len()), 0);
                 if let Ok(n) = enc.compress(rec, &mut zbuf) {
                     if n < rec.len() {

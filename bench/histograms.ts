@@ -1,0 +1,187 @@
+// histograms.ts is the native-histogram ingestion benchmark: the same
+// pre-encoded remote-write requests of integer native histograms (schema 3,
+// a few dozen buckets each, counters that grow like a service's latencies)
+// are pushed into our server and into a Prometheus 3 remote-write receiver,
+// each started fresh, in the same run. It reports histogram samples/s, server
+// CPU seconds, and the chunk bytes per histogram sample each side stores (read
+// back over remote read STREAMED_XOR_CHUNKS: the chunks blocks are cut from).
+//
+//   npm run build && node dist/bench/histograms.js --series 2000 --rounds 60
+//
+// Flags: --series N histogram series (2000), --rounds N scrapes 15s apart (60),
+// --batch N histograms per request (500), --concurrency N shards (4),
+// --target ours|prometheus|both (both), --seed N, --out FILE (append the report).
+
+import { appendFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { encodeHistogramWriteRequestSnappy, type HistogramSeries, type NativeHistogram } from '../src/remote/write-request-histograms.js';
+import { PROMETHEUS3 } from '../test/peer/lib/binary.js';
+import { mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType } from '../test/peer/lib/remote-read.js';
+import { intOption, targetsOption } from './lib/cli.js';
+import { runShards } from './lib/load.js';
+import { describeMachine, machineInfo } from './lib/machine.js';
+import { Rng } from './lib/prng.js';
+import { cpuSeconds, startOurs, startReference, type RunningTarget } from './lib/targets.js';
+
+const STEP_MS = 15_000;
+const BUCKETS = 40;
+
+interface Options {
+  series: number;
+  rounds: number;
+  batch: number;
+  concurrency: number;
+  targets: Array<'ours' | 'prometheus'>;
+  seed: number;
+  out?: string;
+}
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    options: {
+      series: { type: 'string', default: '2000' },
+      rounds: { type: 'string', default: '60' },
+      batch: { type: 'string', default: '500' },
+      concurrency: { type: 'string', default: '4' },
+      target: { type: 'string', default: 'both' },
+      seed: { type: 'string', default: '7' },
+      out: { type: 'string' },
+    },
+    strict: true,
+  });
+  return {
+    series: intOption('series', values.series, 1),
+    rounds: intOption('rounds', values.rounds, 2),
+    batch: intOption('batch', values.batch, 1),
+    concurrency: intOption('concurrency', values.concurrency, 1),
+    targets: targetsOption(values.target),
+    seed: intOption('seed', values.seed, 0),
+    out: values.out,
+  };
+}
+
+/** buildShards encodes every round of every series, split into shards that each own whole series (in-order samples). */
+function buildShards(o: Options, baseMs: number): Buffer[][] {
+  const rng = new Rng(o.seed);
+  // Per series: absolute bucket counts, grown each round.
+  const counts = Array.from({ length: o.series }, () => new Float64Array(BUCKETS));
+  const sums = new Float64Array(o.series);
+  const shards: Buffer[][] = Array.from({ length: o.concurrency }, () => []);
+  for (let r = 0; r < o.rounds; r++) {
+    const t = baseMs + r * STEP_MS;
+    for (let first = 0; first < o.series; first += o.batch) {
+      const batch: HistogramSeries[] = [];
+      for (let s = first; s < Math.min(o.series, first + o.batch); s++) {
+        const c = counts[s]!;
+        let total = 0;
+        for (let b = 0; b < BUCKETS; b++) {
+          // Most observations land in the middle buckets.
+          const w = Math.exp(-(((b - BUCKETS / 2) / 8) ** 2));
+          c[b]! += Math.floor(rng.next() * 20 * w);
+          total += c[b]!;
+        }
+        sums[s]! += total * 0.01;
+        const deltas: number[] = [];
+        let prev = 0;
+        for (let b = 0; b < BUCKETS; b++) {
+          deltas.push(c[b]! - prev);
+          prev = c[b]!;
+        }
+        const h: NativeHistogram = {
+          t,
+          kind: 'int',
+          hint: 0,
+          schema: 3,
+          zeroThreshold: 2.938735877055719e-39,
+          zeroCount: 0,
+          count: total,
+          sum: sums[s]!,
+          positiveSpans: [[-20, BUCKETS]],
+          negativeSpans: [],
+          positiveBuckets: deltas,
+          negativeBuckets: [],
+          customValues: [],
+        };
+        batch.push({ labels: [['__name__', 'bench_latency_seconds'], ['job', 'bench'], ['instance', `i-${s % 100}`], ['series', String(s)]], histograms: [h] });
+      }
+      shards[Math.floor(first / o.batch) % o.concurrency]!.push(encodeHistogramWriteRequestSnappy(batch));
+    }
+  }
+  return shards;
+}
+
+interface Result {
+  target: string;
+  samplesPerSec: number;
+  wallMs: number;
+  cpuS: number;
+  errors: number;
+  chunkBytesPerSample: number;
+  chunkSamples: number;
+}
+
+async function measure(target: RunningTarget, shards: Buffer[][], o: Options, baseMs: number): Promise<Result> {
+  const cpu0 = await cpuSeconds(target.proc.pid);
+  const stats = await runShards(target.push, shards);
+  const cpu1 = await cpuSeconds(target.proc.pid);
+  const total = o.series * o.rounds;
+  const readUrl = `${target.queryApi}/read`;
+  const read = await postRemoteRead(
+    readUrl,
+    [{ startMs: baseMs - 1, endMs: baseMs + o.rounds * STEP_MS, matchers: [{ type: ReadMatchType.EQ, name: 'job', value: 'bench' }] }],
+    [ResponseType.STREAMED_XOR_CHUNKS],
+  );
+  let bytes = 0;
+  let samples = 0;
+  for (const s of mergeChunkedSeries(parseChunkedReadBody(read.body))) {
+    for (const c of s.chunks) {
+      bytes += c.data.length;
+      samples += (c.data[0]! << 8) | c.data[1]!;
+    }
+  }
+  return {
+    target: target.name === 'ours' ? 'ours' : 'Prometheus 3',
+    samplesPerSec: (total / stats.wallMs) * 1000,
+    wallMs: stats.wallMs,
+    cpuS: cpu1 - cpu0,
+    errors: stats.errors,
+    chunkBytesPerSample: samples > 0 ? bytes / samples : NaN,
+    chunkSamples: samples,
+  };
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions();
+  const baseMs = Math.floor((Date.now() - 3_600_000) / STEP_MS) * STEP_MS;
+  const shards = buildShards(o, baseMs);
+  const results: Result[] = [];
+  for (const name of o.targets) {
+    const target = name === 'ours' ? await startOurs() : await startReference(PROMETHEUS3.path);
+    try {
+      results.push(await measure(target, shards, o, baseMs));
+    } finally {
+      await target.proc.stop();
+    }
+  }
+  const m = machineInfo(PROMETHEUS3.path);
+  const lines = [
+    `### Native histograms: ${o.series} series x ${o.rounds} rounds (${o.series * o.rounds} histogram samples, ${BUCKETS} buckets, schema 3)`,
+    '',
+    describeMachine(m),
+    '',
+    `Command: \`node dist/bench/histograms.js --series ${o.series} --rounds ${o.rounds} --batch ${o.batch} --concurrency ${o.concurrency}\``,
+    '',
+    '| target | histogram samples/s | wall ms | server CPU s | CPU µs per sample | chunk bytes per sample | samples in chunks | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map(
+      (r) =>
+        `| ${r.target} | ${Math.round(r.samplesPerSec)} | ${Math.round(r.wallMs)} | ${r.cpuS.toFixed(2)} | ${((r.cpuS * 1e6) / (o.series * o.rounds)).toFixed(1)} | ${r.chunkBytesPerSample.toFixed(2)} | ${r.chunkSamples} | ${r.errors} |`,
+    ),
+    '',
+  ];
+  const report = lines.join('\n');
+  process.stdout.write(report + '\n');
+  if (o.out) await appendFile(o.out, report + '\n');
+}
+
+await main();

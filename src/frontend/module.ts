@@ -1,0 +1,84 @@
+// module.ts wires the query-frontend from the flags: in front of the
+// queriers' executor when splitting (-query-frontend.split-queries-by-interval)
+// or the results cache (-query-frontend.cache-results) is on, with Mimir's
+// frontend metrics registered where the process's other metrics are.
+
+import { Counter, type Registry } from 'prom-client';
+import type { Config } from '../config/config.js';
+import type { QueryExecutor } from '../querier/query-executor.js';
+import type { QueryLimitsSource } from '../querier/query-limits.js';
+import { InMemoryCache, type Cache } from './cache.js';
+import { QueryFrontend } from './frontend.js';
+import { downstreamExecutor } from './downstream.js';
+import { MemcachedClient } from './memcache.js';
+import { ResultsCache } from './results-cache.js';
+
+/** frontendEnabled reports whether any query-frontend feature is on. */
+export function frontendEnabled(config: Config): boolean {
+  return Number(config.values.get('query-frontend.split-queries-by-interval')) > 0 || config.values.get('query-frontend.cache-results') === true;
+}
+
+/** withFrontend puts the query-frontend in front of inner when enabled, else returns inner. */
+export function withFrontend(config: Config, inner: QueryExecutor, limits: QueryLimitsSource, registry: Registry): QueryExecutor {
+  if (!frontendEnabled(config)) return inner;
+  const splitQueries = new Counter({
+    name: 'cortex_frontend_split_queries_total',
+    help: 'Total number of underlying query requests after the split by interval is applied.',
+    registers: [registry],
+  });
+  const splitIntervalMs = Number(config.values.get('query-frontend.split-queries-by-interval'));
+  const cache = resultsCacheBackend(config);
+  const resultsCache =
+    cache === undefined
+      ? undefined
+      : new ResultsCache({
+          cache,
+          splitIntervalMs,
+          limits,
+          requests: new Counter({ name: 'cortex_frontend_query_result_cache_requests_total', help: 'Total number of requests (or partial requests) looked up in the results cache.', labelNames: ['request_type'], registers: [registry] }).labels('query_range'),
+          hits: new Counter({ name: 'cortex_frontend_query_result_cache_hits_total', help: 'Total number of requests (or partial requests) fetched from the results cache.', labelNames: ['request_type'], registers: [registry] }).labels('query_range'),
+        });
+  const frontend = new QueryFrontend(inner, {
+    splitIntervalMs,
+    alignWithStep: config.values.get('query-frontend.align-queries-with-step') === true,
+    limits,
+    splitQueries,
+    ...(resultsCache !== undefined ? { resultsCache } : {}),
+  });
+  if (cache !== undefined) {
+    const close = frontend.close.bind(frontend);
+    frontend.close = async () => {
+      await cache.close();
+      await close();
+    };
+  }
+  return frontend;
+}
+
+/** resultsCacheBackend builds the configured results cache backend, or undefined when caching is off. */
+export function resultsCacheBackend(config: Config): Cache | undefined {
+  if (config.values.get('query-frontend.cache-results') !== true) return undefined;
+  const backend = String(config.values.get('query-frontend.results-cache.backend') ?? '');
+  if (backend === 'inmemory') return new InMemoryCache(Number(config.values.get('query-frontend.results-cache.inmemory.max-size-bytes')));
+  if (backend === 'memcached') {
+    const addresses = String(config.values.get('query-frontend.results-cache.memcached.addresses') ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
+    if (addresses.length === 0) throw new Error('-query-frontend.results-cache.memcached.addresses must be set when the results cache backend is memcached');
+    return new MemcachedClient({
+      addresses,
+      timeoutMs: Number(config.values.get('query-frontend.results-cache.memcached.timeout')),
+      maxIdleConnections: Number(config.values.get('query-frontend.results-cache.memcached.max-idle-connections')),
+      maxItemSize: Number(config.values.get('query-frontend.results-cache.memcached.max-item-size')),
+    });
+  }
+  throw new Error('-query-frontend.cache-results needs -query-frontend.results-cache.backend (memcached or inmemory)');
+}
+
+/** standaloneDownstream is the executor of -target=query-frontend: the queriers at -query-frontend.downstream-url. */
+export function standaloneDownstream(config: Config): QueryExecutor {
+  const url = String(config.values.get('query-frontend.downstream-url') ?? '');
+  if (url === '') throw new Error('-target=query-frontend needs -query-frontend.downstream-url (the queriers\' HTTP address)');
+  return downstreamExecutor(url, config.prometheusHttpPrefix);
+}
