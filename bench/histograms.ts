@@ -5,11 +5,16 @@
 // each started fresh, in the same run. It reports histogram samples/s, server
 // CPU seconds, and the chunk bytes per histogram sample each side stores (read
 // back over remote read STREAMED_XOR_CHUNKS: the chunks blocks are cut from).
+// Then each server answers the same native-histogram range queries
+// (histogram_quantile over sum(rate(...)), ...) --query-runs times: median
+// latency and server CPU per query, and our answers checked against
+// Prometheus's.
 //
 //   npm run build && node dist/bench/histograms.js --series 2000 --rounds 60
 //
 // Flags: --series N histogram series (2000), --rounds N scrapes 15s apart (60),
 // --batch N histograms per request (500), --concurrency N shards (4),
+// --query-runs N runs of each query (10, 0 skips the queries),
 // --target ours|prometheus|both (both), --seed N, --out FILE (append the report).
 
 import { appendFile } from 'node:fs/promises';
@@ -18,19 +23,31 @@ import { encodeHistogramWriteRequestSnappy, type HistogramSeries, type NativeHis
 import { PROMETHEUS3 } from '../test/peer/lib/binary.js';
 import { mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType } from '../test/peer/lib/remote-read.js';
 import { intOption, targetsOption } from './lib/cli.js';
-import { runShards } from './lib/load.js';
+import { percentile, runShards } from './lib/load.js';
+import { compareMatrices, parseMatrix, QueryClient, type MatrixSeries } from './lib/query-client.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
 import { Rng } from './lib/prng.js';
 import { cpuSeconds, startOurs, startReference, type RunningTarget } from './lib/targets.js';
 
 const STEP_MS = 15_000;
 const BUCKETS = 40;
+/** RATE_WINDOW is the range of the rate() in the benchmark's queries. */
+const RATE_WINDOW_MS = 300_000;
+
+/** QUERIES are the native-histogram range queries timed on both servers (float results, comparable). */
+const QUERIES = [
+  'histogram_quantile(0.99, sum(rate(bench_latency_seconds[5m])))',
+  'histogram_quantile(0.9, sum by (instance) (rate(bench_latency_seconds[5m])))',
+  'histogram_count(sum(rate(bench_latency_seconds[5m])))',
+  'histogram_sum(sum by (instance) (increase(bench_latency_seconds[5m])))',
+];
 
 interface Options {
   series: number;
   rounds: number;
   batch: number;
   concurrency: number;
+  queryRuns: number;
   targets: Array<'ours' | 'prometheus'>;
   seed: number;
   out?: string;
@@ -43,6 +60,7 @@ function parseOptions(): Options {
       rounds: { type: 'string', default: '60' },
       batch: { type: 'string', default: '500' },
       concurrency: { type: 'string', default: '4' },
+      'query-runs': { type: 'string', default: '10' },
       target: { type: 'string', default: 'both' },
       seed: { type: 'string', default: '7' },
       out: { type: 'string' },
@@ -54,6 +72,7 @@ function parseOptions(): Options {
     rounds: intOption('rounds', values.rounds, 2),
     batch: intOption('batch', values.batch, 1),
     concurrency: intOption('concurrency', values.concurrency, 1),
+    queryRuns: intOption('query-runs', values['query-runs'], 0),
     targets: targetsOption(values.target),
     seed: intOption('seed', values.seed, 0),
     out: values.out,
@@ -118,6 +137,68 @@ interface Result {
   errors: number;
   chunkBytesPerSample: number;
   chunkSamples: number;
+  queries: QueryResult[];
+}
+
+/** QueryResult is one query's timings on one server, and its answer for the comparison. */
+interface QueryResult {
+  query: string;
+  medianMs: number;
+  cpuMsPerQuery: number;
+  series: Map<string, MatrixSeries> | undefined;
+  error?: string;
+}
+
+/** measureQueries runs every query o.queryRuns times over the ingested window (after the first rate window). */
+async function measureQueries(target: RunningTarget, o: Options, baseMs: number): Promise<QueryResult[]> {
+  if (o.queryRuns === 0 || o.rounds * STEP_MS <= RATE_WINDOW_MS + STEP_MS) return [];
+  const client = new QueryClient(target.queryApi);
+  const range = { startMs: baseMs + RATE_WINDOW_MS, endMs: baseMs + (o.rounds - 1) * STEP_MS, stepMs: STEP_MS };
+  const out: QueryResult[] = [];
+  try {
+    for (const query of QUERIES) {
+      // One warm-up run gives the answer compared between the servers.
+      const first = parseMatrix(await client.queryRange({ query, ...range }));
+      const ms = new Float64Array(o.queryRuns);
+      const cpu0 = await cpuSeconds(target.proc.pid);
+      for (let i = 0; i < o.queryRuns; i++) ms[i] = (await client.queryRange({ query, ...range })).ms;
+      const cpu1 = await cpuSeconds(target.proc.pid);
+      out.push({
+        query,
+        medianMs: percentile(ms, 50),
+        cpuMsPerQuery: ((cpu1 - cpu0) * 1000) / o.queryRuns,
+        series: first.ok ? first.series : undefined,
+        error: first.ok ? undefined : first.error,
+      });
+    }
+  } finally {
+    client.close();
+  }
+  return out;
+}
+
+/** queryRows renders the query table: each query's figures per server, the ratios, and whether the answers agree. */
+function queryRows(results: Result[]): string[] {
+  const ours = results.find((r) => r.target === 'ours');
+  const ref = results.find((r) => r.target !== 'ours');
+  const rows: string[] = [];
+  for (let i = 0; i < QUERIES.length; i++) {
+    const a = ours?.queries[i];
+    const b = ref?.queries[i];
+    if (!a && !b) continue;
+    const fmt = (v: number | undefined): string => (v === undefined ? '' : v.toFixed(2));
+    const ratio = (x: number | undefined, y: number | undefined): string => (x !== undefined && y ? `x${(x / y).toFixed(2)}` : '');
+    let same = '';
+    if (a?.error || b?.error) same = `error: ${a?.error ?? b?.error}`;
+    else if (a?.series && b?.series) {
+      const c = compareMatrices(a.series, b.series);
+      same = c.equal ? `✓ (${a.series.size} series)` : `✗ ${c.example ?? ''}`;
+    }
+    rows.push(
+      `| \`${QUERIES[i]}\` | ${fmt(a?.medianMs)} | ${fmt(b?.medianMs)} | ${ratio(a?.medianMs, b?.medianMs)} | ${fmt(a?.cpuMsPerQuery)} | ${fmt(b?.cpuMsPerQuery)} | ${ratio(a?.cpuMsPerQuery, b?.cpuMsPerQuery)} | ${same} |`,
+    );
+  }
+  return rows;
 }
 
 async function measure(target: RunningTarget, shards: Buffer[][], o: Options, baseMs: number): Promise<Result> {
@@ -147,6 +228,7 @@ async function measure(target: RunningTarget, shards: Buffer[][], o: Options, ba
     errors: stats.errors,
     chunkBytesPerSample: samples > 0 ? bytes / samples : NaN,
     chunkSamples: samples,
+    queries: await measureQueries(target, o, baseMs),
   };
 }
 
@@ -169,7 +251,7 @@ async function main(): Promise<void> {
     '',
     describeMachine(m),
     '',
-    `Command: \`node dist/bench/histograms.js --series ${o.series} --rounds ${o.rounds} --batch ${o.batch} --concurrency ${o.concurrency}\``,
+    `Command: \`node dist/bench/histograms.js --series ${o.series} --rounds ${o.rounds} --batch ${o.batch} --concurrency ${o.concurrency} --query-runs ${o.queryRuns}\``,
     '',
     '| target | histogram samples/s | wall ms | server CPU s | CPU µs per sample | chunk bytes per sample | samples in chunks | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -178,6 +260,16 @@ async function main(): Promise<void> {
         `| ${r.target} | ${Math.round(r.samplesPerSec)} | ${Math.round(r.wallMs)} | ${r.cpuS.toFixed(2)} | ${((r.cpuS * 1e6) / (o.series * o.rounds)).toFixed(1)} | ${r.chunkBytesPerSample.toFixed(2)} | ${r.chunkSamples} | ${r.errors} |`,
     ),
     '',
+    ...(o.queryRuns > 0
+      ? [
+          `Range queries over the last ${((o.rounds - 1) * STEP_MS - RATE_WINDOW_MS) / 60_000} minutes at a 15 s step, ${o.queryRuns} runs each (median latency; server CPU per query):`,
+          '',
+          '| query | ours ms | Prometheus 3 ms | ratio | ours CPU ms | Prometheus 3 CPU ms | CPU ratio | same answer |',
+          '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+          ...queryRows(results),
+          '',
+        ]
+      : []),
   ];
   const report = lines.join('\n');
   process.stdout.write(report + '\n');

@@ -8,6 +8,7 @@ import { stringify as yamlStringify } from 'yaml';
 import { formatDuration } from '../config/duration.js';
 import { encodeRoute, hashVersion, redactSettings } from './codec.js';
 import type { AlertRule, ContactPoint, MuteTiming, OrgState, Route, RuleGroup } from './model.js';
+import { receiverBlock, type HclAttrValue, type HclItem } from './hcl-receivers.js';
 
 type Obj = Record<string, unknown>;
 
@@ -125,13 +126,13 @@ export function renderExport(e: FileExport, format: ExportFormat, download: bool
 // --- HCL -------------------------------------------------------------------
 
 /** HclValue is an attribute value: a string, number, bool, list or map. */
-type HclValue = string | number | boolean | HclValue[] | { [k: string]: HclValue };
+type HclValue = HclAttrValue;
 
 /** HclBlock is a block: its type, labels, attributes and nested blocks, in order. */
 interface HclBlock {
   type: string;
   labels: string[];
-  body: Array<{ attr: string; value: HclValue } | { block: HclBlock }>;
+  body: HclItem[];
 }
 
 function hclString(s: string): string {
@@ -167,17 +168,22 @@ function writeBlock(b: HclBlock, indent: string): string {
   let out = `${indent}${b.type}${b.labels.map((l) => ' ' + hclString(l)).join('')} {\n`;
   const inner = indent + '  ';
   // Runs of single-line attributes are aligned on '=', as terraform fmt does.
+  // A blank line goes before each nested block, except between the repeated blocks of one
+  // field (Opsgenie's responders), and before attributes that follow a block.
   let i = 0;
   let first = true;
+  let prevBlock: string | undefined;
   while (i < b.body.length) {
     const item = b.body[i]!;
     if ('block' in item) {
-      if (!first) out += '\n';
+      if (prevBlock !== item.block.type) out += '\n';
       out += writeBlock(item.block, inner);
+      prevBlock = item.block.type;
       i++;
       first = false;
       continue;
     }
+    prevBlock = undefined;
     const run: Array<{ attr: string; value: HclValue }> = [];
     while (i < b.body.length && 'attr' in b.body[i]!) run.push(b.body[i++] as { attr: string; value: HclValue });
     if (!first) out += '\n';
@@ -250,17 +256,6 @@ function policyBody(p: Obj, root: boolean): HclBlock['body'] {
   return body;
 }
 
-function toHclValue(v: unknown): HclValue {
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-  if (Array.isArray(v)) return v.map(toHclValue);
-  if (typeof v === 'object' && v !== null) {
-    const o: Record<string, HclValue> = {};
-    for (const [k, x] of Object.entries(v)) if (x !== undefined && x !== null) o[k] = toHclValue(x);
-    return o;
-  }
-  return '';
-}
-
 /** encodeHcl renders an export as Terraform resources of the Grafana provider. */
 export function encodeHcl(e: FileExport): string {
   const blocks: HclBlock[] = [];
@@ -277,11 +272,8 @@ export function encodeHcl(e: FileExport): string {
   for (const cp of e.contactPoints ?? []) {
     const body: HclBlock['body'] = [{ attr: 'name', value: String(cp.name) }];
     for (const r of cp.receivers as Obj[]) {
-      const settings = r.settings as Obj;
-      const rb: HclBlock = { type: String(r.type), labels: [], body: [{ attr: 'uid', value: String(r.uid) }] };
-      for (const [k, v] of Object.entries(settings)) if (v !== undefined && v !== null) rb.body.push({ attr: k, value: toHclValue(v) });
-      rb.body.push({ attr: 'disable_resolve_message', value: r.disableResolveMessage === true });
-      body.push({ block: rb });
+      const rb = receiverBlock(String(r.type), (r.settings as Obj | undefined) ?? {}, r.disableResolveMessage === true);
+      body.push({ block: { type: rb.type, labels: [], body: rb.body } });
     }
     blocks.push({ type: 'resource', labels: ['grafana_contact_point', resourceName('contact_point', [String(cp.name)])], body });
   }

@@ -11,6 +11,7 @@ import { parseDuration } from '../config/duration.js';
 import type { Logger } from '../log.js';
 import { decodeContactPoint, decodeMuteTiming, decodeRule } from './codec.js';
 import type { FileExport } from './export.js';
+import { receiverFromBlock, type HclBody } from './hcl-receivers.js';
 import type { OrgState } from './model.js';
 import * as svc from './service.js';
 import type { ProvisioningStore } from './store.js';
@@ -20,10 +21,7 @@ type Obj = Record<string, unknown>;
 // --- HCL reading (the subset encodeHcl writes) -------------------------------
 
 /** HclNode is a parsed block body: attributes and nested blocks in order. */
-interface HclNode {
-  attrs: Map<string, unknown>;
-  blocks: Array<{ type: string; labels: string[]; body: HclNode }>;
-}
+type HclNode = HclBody;
 
 class HclReader {
   private i = 0;
@@ -225,11 +223,7 @@ export function parseHcl(text: string): FileExport {
     } else if (kind === 'grafana_contact_point') {
       (e.contactPoints ??= []).push({
         name: a.get('name'),
-        receivers: res.body.blocks.map((x) => {
-          const settings: Obj = {};
-          for (const [k, v] of x.body.attrs) if (k !== 'uid' && k !== 'disable_resolve_message') settings[k] = v;
-          return { uid: x.body.attrs.get('uid'), type: x.type, settings, disableResolveMessage: x.body.attrs.get('disable_resolve_message') === true };
-        }),
+        receivers: res.body.blocks.map((x) => receiverFromBlock(x.type, x.body)),
       });
     } else if (kind === 'grafana_notification_policy') {
       (e.policies ??= []).push(hclPolicy(res.body));

@@ -13,7 +13,8 @@ const utf8 = new TextEncoder();
 /** encodeQuerySuccessBytes renders a whole success body as UTF-8 bytes in a buffer of its own (transferable). */
 export function encodeQuerySuccessBytes(result: QueryResult): Uint8Array {
   const v = result.value;
-  if (v.resultType !== 'matrix') return utf8.encode(encodeQuerySuccess(result));
+  // Native-histogram points have no flat encoding: such matrices take the string encoder.
+  if (v.resultType !== 'matrix' || v.series.some((s) => s.histograms !== undefined)) return utf8.encode(encodeQuerySuccess(result));
   const n = v.series.length;
   const offsets = new Uint32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + v.series[i]!.timestamps.length;

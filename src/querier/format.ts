@@ -7,6 +7,7 @@
 // conformance runner both encode through here.
 
 import type { Labels, QueryResult, QueryValue } from '../promql/engine/types.js';
+import type { FloatHistogram } from '../promql/engine/float-histogram.js';
 
 /**
  * formatFloat renders v as Prometheus's jsonutil.MarshalFloat does (without
@@ -83,6 +84,31 @@ function encodePoint(ms: number, v: number): string {
 }
 
 /**
+ * encodeHistogram renders a native histogram as Prometheus's jsonutil.MarshalHistogram:
+ * `{"count":"..","sum":"..","buckets":[[boundaryRule,"lower","upper","count"],...]}`, the buckets
+ * in ascending order without the empty ones (no `buckets` member when none is left). The boundary
+ * rule is 0 for (lower, upper], 1 for [lower, upper), 2 for (lower, upper), 3 for [lower, upper].
+ */
+export function encodeHistogram(h: FloatHistogram): string {
+  let out = `{"count":"${formatFloat(h.count)}","sum":"${formatFloat(h.sum)}"`;
+  let first = true;
+  for (const b of h.allBuckets()) {
+    if (b.count === 0) continue;
+    out += first ? ',"buckets":[' : ',';
+    first = false;
+    const rule = b.lowerInclusive ? (b.upperInclusive ? 3 : 1) : b.upperInclusive ? 0 : 2;
+    out += `[${rule},"${formatFloat(b.lower)}","${formatFloat(b.upper)}","${formatFloat(b.count)}"]`;
+  }
+  if (!first) out += ']';
+  return out + '}';
+}
+
+/** encodeHistogramPoint renders `[<seconds>,{histogram}]`. */
+function encodeHistogramPoint(ms: number, h: FloatHistogram): string {
+  return `[${formatTimestamp(ms)},${encodeHistogram(h)}]`;
+}
+
+/**
  * encodeQueryData renders the `data` member of a query response:
  * `{"resultType":"...","result":...}`. Series are written in the order given.
  */
@@ -93,11 +119,23 @@ export function encodeQueryData(value: QueryValue): string {
       for (const s of value.series) {
         const points: string[] = new Array<string>(s.timestamps.length);
         for (let i = 0; i < s.timestamps.length; i++) points[i] = encodePoint(s.timestamps[i]!, s.values[i]!);
-        parts.push(`{"metric":${encodeLabels(s.labels)},"values":[${points.join(',')}]}`);
+        // As Prometheus: `values` only with float points, `histograms` only with histogram points.
+        let body = `{"metric":${encodeLabels(s.labels)}`;
+        if (points.length > 0 || s.histograms === undefined) body += `,"values":[${points.join(',')}]`;
+        if (s.histograms !== undefined && s.histograms.timestamps.length > 0) {
+          const hs = s.histograms;
+          const hp: string[] = new Array<string>(hs.timestamps.length);
+          for (let i = 0; i < hs.timestamps.length; i++) hp[i] = encodeHistogramPoint(hs.timestamps[i]!, hs.values[i]!);
+          body += `,"histograms":[${hp.join(',')}]`;
+        }
+        parts.push(body + '}');
       }
       return `{"resultType":"matrix","result":[${parts.join(',')}]}`;
     case 'vector':
-      for (const s of value.series) parts.push(`{"metric":${encodeLabels(s.labels)},"value":${encodePoint(value.timestampMs, s.value)}}`);
+      for (const s of value.series) {
+        if (s.histogram !== undefined) parts.push(`{"metric":${encodeLabels(s.labels)},"histogram":${encodeHistogramPoint(value.timestampMs, s.histogram)}}`);
+        else parts.push(`{"metric":${encodeLabels(s.labels)},"value":${encodePoint(value.timestampMs, s.value)}}`);
+      }
       return `{"resultType":"vector","result":[${parts.join(',')}]}`;
     case 'scalar':
       return `{"resultType":"scalar","result":${encodePoint(value.timestampMs, value.value)}}`;

@@ -147,3 +147,38 @@ t.test('kernels select fans out, relabels and re-sorts', async (t) => {
   t.same(k.select('a', [eq('__name__', 'm')], 0, 5000).labels, [{ __name__: 'm', job: 'z', v: '1' }], 'bypass');
   t.same(k.select('a|b', [eq('__tenant_id__', 'x')], 0, 5000).labels, []);
 });
+
+t.test('kernels select carries the native histograms of every tenant with their series', async (t) => {
+  const { FloatHistogram } = await import('../promql/engine/float-histogram.js');
+  const { decodeFlat, encodeFlatSamples } = await import('../promql/engine/histogram-flat.js');
+  const hOf = (count: number): InstanceType<typeof FloatHistogram> => FloatHistogram.fromSpans({ schema: 0, count, sum: count, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [count] });
+  const per: Record<string, { labels: Labels[]; hist: number[][] }> = {
+    a: { labels: [{ __name__: 'h', job: 'z' }], hist: [[1, 2]] },
+    b: { labels: [{ __name__: 'h', job: 'y' }, { __name__: 'h', job: 'zz' }], hist: [[3], []] },
+  };
+  const inner: Kernels = {
+    select(tenant) {
+      const p = per[tenant]!;
+      const all = p.hist.flat();
+      const { data, dataOffsets } = encodeFlatSamples(all.map(hOf));
+      const offsets = new Uint32Array(p.labels.length + 1);
+      p.hist.forEach((hs, i) => (offsets[i + 1] = offsets[i]! + hs.length));
+      return {
+        labels: p.labels,
+        offsets: new Uint32Array(p.labels.length + 1),
+        timestamps: new Float64Array(0),
+        values: new Float64Array(0),
+        histograms: { offsets, timestamps: Float64Array.from(all.map((_, j) => 1000 * (j + 1))), dataOffsets, data },
+      };
+    },
+    instant: () => ({ values: new Float64Array(0), present: new Uint8Array(0) }),
+    range: () => ({ values: new Float64Array(0), present: new Uint8Array(0) }),
+  };
+  const sel = federatedKernels(inner).select('a|b', [eq('__name__', 'h')], 0, 5000);
+  t.same(sel.labels.map((l) => `${l.__tenant_id__}/${l.job}`), ['a/z', 'b/y', 'b/zz']);
+  const h = sel.histograms!;
+  t.same([...h.offsets], [0, 2, 3, 3]);
+  const counts = [...h.timestamps].map((_, j) => decodeFlat(h.data, h.dataOffsets[j]!, h.dataOffsets[j + 1]!).count);
+  t.same(counts, [1, 2, 3], 'samples follow their series');
+  t.same([...h.timestamps], [1000, 2000, 1000]);
+});

@@ -165,7 +165,45 @@ function concatSelections(parts: SelectedSeries[]): SelectedSeries {
     at += to - from;
     offsets[i + 1] = at;
   });
-  return { labels, offsets, timestamps, values };
+  const out: SelectedSeries = { labels, offsets, timestamps, values };
+  if (parts.some((p) => p.histograms !== undefined)) out.histograms = concatHistograms(refs);
+  return out;
+}
+
+/** concatHistograms concatenates the parts' native-histogram side channels in the series order of refs. */
+function concatHistograms(refs: Array<{ part: SelectedSeries; index: number }>): NonNullable<SelectedSeries['histograms']> {
+  let samples = 0;
+  let words = 0;
+  for (const { part, index } of refs) {
+    const h = part.histograms;
+    if (h === undefined) continue;
+    const from = h.offsets[index]!;
+    const to = h.offsets[index + 1]!;
+    samples += to - from;
+    words += h.dataOffsets[to]! - h.dataOffsets[from]!;
+  }
+  const offsets = new Uint32Array(refs.length + 1);
+  const timestamps = new Float64Array(samples);
+  const dataOffsets = new Uint32Array(samples + 1);
+  const data = new Float64Array(words);
+  let at = 0;
+  let dat = 0;
+  refs.forEach(({ part, index }, i) => {
+    const h = part.histograms;
+    if (h !== undefined) {
+      const from = h.offsets[index]!;
+      const to = h.offsets[index + 1]!;
+      timestamps.set(h.timestamps.subarray(from, to), at);
+      const d0 = h.dataOffsets[from]!;
+      // The flat runs are copied as they are (stale-marker bits included).
+      data.set(h.data.subarray(d0, h.dataOffsets[to]!), dat);
+      for (let j = from; j < to; j++) dataOffsets[at + (j - from) + 1] = dat + (h.dataOffsets[j + 1]! - d0);
+      at += to - from;
+      dat += h.dataOffsets[to]! - d0;
+    }
+    offsets[i + 1] = at;
+  });
+  return { offsets, timestamps, dataOffsets, data };
 }
 
 /**

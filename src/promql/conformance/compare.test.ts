@@ -103,3 +103,22 @@ t.test('decodeBody reads the API encoding back', async (t) => {
   t.same(d.infos, []);
   t.same(decodeBody('{"status":"success","data":{"resultType":"scalar","result":[4,"2"]}}').data, { resultType: 'scalar', timestampMs: 4000, value: 2 });
 });
+
+t.test('native histograms: compared through the JSON answer, hints on the engine result', async (t) => {
+  const { checkHints, expectsHints } = await import('./compare.js');
+  const { encodeQuerySuccess } = await import('../../querier/format.js');
+  const { parseHistogramLiteral } = await import('./series.js');
+  const cmd = evalOf('eval instant at 1m h\n  {} {{schema:0 count:4 sum:6 counter_reset_hint:gauge buckets:[1 3]}}\n');
+  t.ok(expectsHints(cmd));
+  const h = parseHistogramLiteral('{{schema:0 count:4 sum:6 counter_reset_hint:gauge buckets:[1 3]}}').h;
+  const body = (x: typeof h) => encodeQuerySuccess({ value: { resultType: 'vector', timestampMs: 60_000, series: [{ labels: {}, value: NaN, histogram: x }] }, warnings: [], infos: [] });
+  t.equal(compareResult(cmd, decodeBody(body(h)).data), undefined);
+  const other = parseHistogramLiteral('{{schema:0 count:4 sum:6 buckets:[2 2]}}').h;
+  t.match(compareResult(cmd, decodeBody(body(other)).data), /expected \{count:4 sum:6 buckets:\[\(0\.5,1\]:1 \(1,2\]:3\]\}/);
+  const float = encodeQuerySuccess({ value: { resultType: 'vector', timestampMs: 60_000, series: [{ labels: {}, value: 4 }] }, warnings: [], infos: [] });
+  t.match(compareResult(cmd, decodeBody(float).data), /expected histogram .* but got float value 4/);
+  t.equal(checkHints(cmd, { resultType: 'vector', timestampMs: 60_000, series: [{ labels: {}, value: NaN, histogram: h }] }), undefined);
+  const unknown = h.copy();
+  unknown.counterResetHint = 0;
+  t.match(checkHints(cmd, { resultType: 'vector', timestampMs: 60_000, series: [{ labels: {}, value: NaN, histogram: unknown }] }), /expected counter reset hint gauge for \{\} at t=60000, but got unknown/);
+});

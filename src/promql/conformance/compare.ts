@@ -4,8 +4,9 @@
 // exact, order checked only for ordered evals, matrices sorted by labels, and
 // every expected point present at its timestamp and no other.
 
-import type { Labels } from '../engine/types.js';
-import { parseFloatValue, parseTimestampValue } from '../../querier/format.js';
+import type { Labels, QueryValue } from '../engine/types.js';
+import { encodeHistogram, parseFloatValue, parseTimestampValue } from '../../querier/format.js';
+import type { FloatHistogram } from '../engine/float-histogram.js';
 import { isOrdered, type EvalCmd, type Expectation } from './script.js';
 import type { SequenceValue } from './series.js';
 
@@ -24,10 +25,54 @@ export function almostEqual(a: number, b: number, epsilon = DEFAULT_EPSILON): bo
   return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
 }
 
+/** JsonHistogram is a native histogram as the JSON answer carries it (count, sum, non-empty buckets). */
+export interface JsonHistogram {
+  count: number;
+  sum: number;
+  /** buckets are [boundaryRule, lower, upper, count]. */
+  buckets: Array<[number, number, number, number]>;
+}
+
+interface RawHistogram {
+  count: string;
+  sum: string;
+  buckets?: Array<[number, string, string, string]>;
+}
+
+function decodeHistogram(r: RawHistogram): JsonHistogram {
+  return {
+    count: parseFloatValue(r.count),
+    sum: parseFloatValue(r.sum),
+    buckets: (r.buckets ?? []).map(([rule, lo, hi, c]) => [rule, parseFloatValue(lo), parseFloatValue(hi), parseFloatValue(c)]),
+  };
+}
+
+/** jsonOf is the JSON answer's view of an expected histogram (compacted: empty buckets are not shown). */
+export function jsonOf(h: FloatHistogram): JsonHistogram {
+  return decodeHistogram(JSON.parse(encodeHistogram(h)) as RawHistogram);
+}
+
+/** histogramsMatch compares as promqltest does, through what the JSON answer shows: bounds exact, counts within epsilon. */
+export function histogramsMatch(want: JsonHistogram, got: JsonHistogram): boolean {
+  if (!almostEqual(want.count, got.count) || !almostEqual(want.sum, got.sum)) return false;
+  if (want.buckets.length !== got.buckets.length) return false;
+  for (let i = 0; i < want.buckets.length; i++) {
+    const a = want.buckets[i]!;
+    const b = got.buckets[i]!;
+    if (a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2] || !almostEqual(a[3], b[3])) return false;
+  }
+  return true;
+}
+
+/** describeHistogram renders a decoded histogram for messages. */
+export function describeHistogram(h: JsonHistogram): string {
+  return `{count:${h.count} sum:${h.sum} buckets:[${h.buckets.map((b) => `${'([(['[b[0]]}${b[1]},${b[2]}${']))]'[b[0]]}:${b[3]}`).join(' ')}]}`;
+}
+
 /** Decoded is a query answer read back from its JSON body. */
 export type Decoded =
-  | { resultType: 'matrix'; series: Array<{ labels: Labels; points: Array<[number, number]> }> }
-  | { resultType: 'vector'; timestampMs: number; series: Array<{ labels: Labels; value: number }> }
+  | { resultType: 'matrix'; series: Array<{ labels: Labels; points: Array<[number, number]>; hpoints?: Array<[number, JsonHistogram]> }> }
+  | { resultType: 'vector'; timestampMs: number; series: Array<{ labels: Labels; value: number; histogram?: JsonHistogram }> }
   | { resultType: 'scalar'; timestampMs: number; value: number }
   | { resultType: 'string'; timestampMs: number; value: string };
 
@@ -53,18 +98,22 @@ export function decodeBody(body: string): DecodedAnswer {
     case 'matrix':
       data = {
         resultType: 'matrix',
-        series: (r as Array<{ metric: Labels; values: Array<[number, string]> }>).map((s) => ({
+        series: (r as Array<{ metric: Labels; values?: Array<[number, string]>; histograms?: Array<[number, RawHistogram]> }>).map((s) => ({
           labels: s.metric,
-          points: s.values.map(([t, v]) => [parseTimestampValue(t), parseFloatValue(v)] as [number, number]),
+          points: (s.values ?? []).map(([t, v]) => [parseTimestampValue(t), parseFloatValue(v)] as [number, number]),
+          ...(s.histograms === undefined ? {} : { hpoints: s.histograms.map(([t, h]) => [parseTimestampValue(t), decodeHistogram(h)] as [number, JsonHistogram]) }),
         })),
       };
       break;
     case 'vector': {
-      const list = r as Array<{ metric: Labels; value: [number, string] }>;
+      const list = r as Array<{ metric: Labels; value?: [number, string]; histogram?: [number, RawHistogram] }>;
+      const first = list[0];
       data = {
         resultType: 'vector',
-        timestampMs: list.length > 0 ? parseTimestampValue(list[0]!.value[0]) : 0,
-        series: list.map((s) => ({ labels: s.metric, value: parseFloatValue(s.value[1]) })),
+        timestampMs: first === undefined ? 0 : parseTimestampValue((first.value ?? first.histogram)![0]),
+        series: list.map((s) =>
+          s.histogram !== undefined ? { labels: s.metric, value: NaN, histogram: decodeHistogram(s.histogram[1]) } : { labels: s.metric, value: parseFloatValue(s.value![1]) },
+        ),
       };
       break;
     }
@@ -126,8 +175,9 @@ function describeValues(vals: SequenceValue[]): string {
   return '[' + vals.map((v) => (v.kind === 'omitted' ? '_' : v.kind === 'histogram' ? v.text : String(v.value))).join(' ') + ']';
 }
 
-function describePoints(points: Array<[number, number]>): string {
-  return `${points.length} float point${points.length === 1 ? '' : 's'} [${points.map(([t, v]) => `${v} @[${t}]`).join(' ')}]`;
+function describePoints(points: Array<[number, number]>, hpoints: Array<[number, JsonHistogram]> = []): string {
+  const floats = `${points.length} float point${points.length === 1 ? '' : 's'} [${points.map(([t, v]) => `${v} @[${t}]`).join(' ')}]`;
+  return `${floats} and ${hpoints.length} histogram point${hpoints.length === 1 ? '' : 's'} [${hpoints.map(([t, h]) => `${describeHistogram(h)} @[${t}]`).join(' ')}]`;
 }
 
 /** compareResult returns undefined when data meets the expectations, else why not. */
@@ -150,22 +200,30 @@ export function compareResult(cmd: EvalCmd, data: Decoded): string | undefined {
         if (exp === undefined) return `unexpected metric ${labelsString(s.labels)} in result, has ${describePoints(s.points)}`;
         seen.add(key);
         const floats: Array<[number, number]> = [];
-        let histograms = 0;
+        const hists: Array<[number, FloatHistogram]> = [];
         for (let i = 0; i < exp.values.length; i++) {
           const t = grid.startMs + i * grid.stepMs;
           if (t > grid.endMs) return `expected ${exp.values.length} points for ${labelsString(exp.labels)}, but query time range cannot return this many points`;
           const e = exp.values[i]!;
-          if (e.kind === 'histogram') histograms++;
+          if (e.kind === 'histogram') hists.push([t, e.h]);
           else if (e.kind === 'float') floats.push([t, e.value]);
         }
-        if (floats.length !== s.points.length || histograms > 0) {
-          return `expected ${floats.length} float points and ${histograms} histogram points for ${labelsString(exp.labels)}, but got ${describePoints(s.points)}`;
+        const hpoints = s.hpoints ?? [];
+        if (floats.length !== s.points.length || hists.length !== hpoints.length) {
+          return `expected ${floats.length} float points and ${hists.length} histogram points for ${labelsString(exp.labels)}, but got ${describePoints(s.points, hpoints)}`;
         }
         for (let i = 0; i < floats.length; i++) {
           const [et, ev] = floats[i]!;
           const [at, av] = s.points[i]!;
-          if (et !== at) return `expected float value at index ${i} for ${labelsString(exp.labels)} to have timestamp ${et}, but it had timestamp ${at} (result has ${describePoints(s.points)})`;
-          if (!almostEqual(av, ev)) return `expected float value at index ${i} (t=${at}) for ${labelsString(exp.labels)} to be ${ev}, but got ${av} (result has ${describePoints(s.points)})`;
+          if (et !== at) return `expected float value at index ${i} for ${labelsString(exp.labels)} to have timestamp ${et}, but it had timestamp ${at} (result has ${describePoints(s.points, hpoints)})`;
+          if (!almostEqual(av, ev)) return `expected float value at index ${i} (t=${at}) for ${labelsString(exp.labels)} to be ${ev}, but got ${av} (result has ${describePoints(s.points, hpoints)})`;
+        }
+        for (let i = 0; i < hists.length; i++) {
+          const [et, eh] = hists[i]!;
+          const [at, ah] = hpoints[i]!;
+          if (et !== at) return `expected histogram value at index ${i} for ${labelsString(exp.labels)} to have timestamp ${et}, but it had timestamp ${at} (result has ${describePoints(s.points, hpoints)})`;
+          const want = jsonOf(eh);
+          if (!histogramsMatch(want, ah)) return `expected histogram value at index ${i} (t=${at}) for ${labelsString(exp.labels)} to be ${describeHistogram(want)}, but got ${describeHistogram(ah)} (result has ${describePoints(s.points, hpoints)})`;
         }
       }
       for (const [key, exp] of expected) if (!seen.has(key)) return `expected metric ${labelsString(exp.labels)} not found`;
@@ -179,12 +237,19 @@ export function compareResult(cmd: EvalCmd, data: Decoded): string | undefined {
         const s = data.series[pos]!;
         const key = labelsKey(s.labels);
         const exp = expected.get(key);
-        if (exp === undefined) return `unexpected metric ${labelsString(s.labels)} in result, has value ${s.value}`;
+        const got = s.histogram !== undefined ? `histogram ${describeHistogram(s.histogram)}` : `value ${s.value}`;
+        if (exp === undefined) return `unexpected metric ${labelsString(s.labels)} in result, has ${got}`;
         if (ordered && exp.pos !== pos + 1) return `expected metric ${labelsString(s.labels)} with ${describeValues(exp.values)} at position ${exp.pos} but was at ${pos + 1}`;
         const e0 = exp.values[0];
-        if (e0 === undefined || e0.kind === 'omitted') return `expected no value for ${labelsString(s.labels)} but got ${s.value}`;
-        if (e0.kind === 'histogram') return `expected histogram ${e0.text} for ${labelsString(s.labels)} but got float value ${s.value}`;
-        if (!almostEqual(e0.value, s.value)) return `expected ${e0.value} for ${labelsString(s.labels)} but got ${s.value}`;
+        if (e0 === undefined || e0.kind === 'omitted') return `expected no value for ${labelsString(s.labels)} but got ${got}`;
+        if (e0.kind === 'histogram') {
+          if (s.histogram === undefined) return `expected histogram ${e0.text} for ${labelsString(s.labels)} but got float value ${s.value}`;
+          const want = jsonOf(e0.h);
+          if (!histogramsMatch(want, s.histogram)) return `expected ${describeHistogram(want)} for ${labelsString(s.labels)} but got ${got}`;
+        } else {
+          if (s.histogram !== undefined) return `expected float value ${e0.value} for ${labelsString(s.labels)} but got ${got}`;
+          if (!almostEqual(e0.value, s.value)) return `expected ${e0.value} for ${labelsString(s.labels)} but got ${s.value}`;
+        }
         seen.add(key);
       }
       for (const [key, exp] of expected) if (!seen.has(key)) return `expected metric ${labelsString(exp.labels)} with ${describeValues(exp.values)} not found`;
@@ -248,6 +313,44 @@ export function checkExpectedFailure(cmd: EvalCmd, message: string): string | un
   const fail = cmd.expects.find((e) => e.type === 'fail');
   if (fail !== undefined && !matches(fail, message)) {
     return `expected error matching ${JSON.stringify(fail.regex?.source ?? fail.message ?? '')} evaluating query ${JSON.stringify(cmd.expr)} (line ${cmd.line}), but got: ${message}`;
+  }
+  return undefined;
+}
+
+/** expectsHints reports whether an eval's expected histograms set counter_reset_hint (compared only then, as promqltest). */
+export function expectsHints(cmd: EvalCmd): boolean {
+  return cmd.series.some((s) => s.values.some((v) => v.kind === 'histogram' && v.hintSet));
+}
+
+const HINT_NAMES = ['unknown', 'reset', 'not_reset', 'gauge'];
+
+/**
+ * checkHints compares the counter-reset hints of an evaluated result (which the JSON answer does
+ * not carry) with the expected histograms that set one; undefined when they agree.
+ */
+export function checkHints(cmd: EvalCmd, value: QueryValue): string | undefined {
+  const grid = cmd.rangeVector ?? { startMs: cmd.startMs, endMs: cmd.endMs, stepMs: cmd.stepMs };
+  for (const exp of cmd.series) {
+    const key = labelsKey(exp.labels);
+    for (let i = 0; i < exp.values.length; i++) {
+      const e = exp.values[i]!;
+      if (e.kind !== 'histogram' || !e.hintSet) continue;
+      const t = grid.startMs + i * grid.stepMs;
+      let got: number | undefined;
+      if (value.resultType === 'vector') {
+        got = value.series.find((s) => labelsKey(s.labels) === key)?.histogram?.counterResetHint;
+      } else if (value.resultType === 'matrix') {
+        const s = value.series.find((x) => labelsKey(x.labels) === key);
+        const hs = s?.histograms;
+        if (hs !== undefined) {
+          const j = hs.timestamps.indexOf(t);
+          if (j >= 0) got = hs.values[j]!.counterResetHint;
+        }
+      }
+      if (got !== undefined && got !== e.h.counterResetHint) {
+        return `expected counter reset hint ${HINT_NAMES[e.h.counterResetHint]} for ${labelsString(exp.labels)} at t=${t}, but got ${HINT_NAMES[got]}`;
+      }
+    }
   }
   return undefined;
 }

@@ -21,7 +21,11 @@ const SCRIPTS: Array<[file: string, lookbackDeltaMs: number]> = [
 const binding = loadNative() as unknown as Partial<SampleLoader>;
 const loader: SampleLoader | undefined =
   typeof binding.appendSamplesUnchecked === 'function' && typeof binding.resetTenant === 'function'
-    ? { appendSamplesUnchecked: binding.appendSamplesUnchecked.bind(binding), resetTenant: binding.resetTenant.bind(binding) }
+    ? {
+        appendSamplesUnchecked: binding.appendSamplesUnchecked.bind(binding),
+        appendHistogramsUnchecked: binding.appendHistogramsUnchecked?.bind(binding),
+        resetTenant: binding.resetTenant.bind(binding),
+      }
     : undefined;
 
 t.test('our scripts pass', { skip: loader === undefined ? 'native binding without appendSamplesUnchecked' : false }, async (t) => {

@@ -11,6 +11,7 @@ import type { Expr, VectorSelector } from '../parser/ast.js';
 import { parseExpr } from '../parser/parser.js';
 import { compileAnchored, labelsKey } from '../engine/labels.js';
 import type { Labels } from '../engine/types.js';
+import { CUSTOM_BUCKETS_SCHEMA, FloatHistogram } from '../engine/float-histogram.js';
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
 
 const NHCB_SUFFIXES = ['_bucket', '_count', '_sum'] as const;
@@ -32,6 +33,98 @@ export function nhcbBaseLabels(ls: Labels): Labels | undefined {
   const out: Labels = {};
   for (const [k, v] of Object.entries(ls)) if (k !== 'le') out[k] = v;
   out.__name__ = name.slice(0, -suffix.length);
+  return out;
+}
+
+/** parseLe reads an `le` value as strconv.ParseFloat does (undefined when it fails or is NaN). */
+function parseLe(s: string): number | undefined {
+  if (!isGoFloat(s)) return undefined;
+  const t = s.trim().toLowerCase().replace(/_/g, '');
+  if (/^\+?(inf|infinity)$/.test(t)) return Infinity;
+  if (/^-(inf|infinity)$/.test(t)) return -Infinity;
+  return Number(t);
+}
+
+interface TempHistogram {
+  buckets: Array<{ le: number; count: number }>;
+  count: number;
+  hasCount: boolean;
+  sum: number;
+  bad: boolean;
+}
+
+/**
+ * classicToNhcb is load_with_nhcb's conversion (Prometheus's convertnhcb): the classic
+ * `_bucket`/`_count`/`_sum` series of a load, per base series and timestamp, become native
+ * histograms with custom buckets (bucket counts de-accumulated, the +Inf bucket last). Inputs
+ * that Prometheus would refuse (counts not cumulative, count mismatching the +Inf bucket) are
+ * left out.
+ */
+export function classicToNhcb(series: Array<{ labels: Labels; samples: Array<[number, number]> }>): Array<{ labels: Labels; samples: Array<[number, FloatHistogram]> }> {
+  const byBase = new Map<string, { labels: Labels; byTs: Map<number, TempHistogram> }>();
+  for (const s of series) {
+    const base = nhcbBaseLabels(s.labels);
+    if (base === undefined) continue;
+    const name = s.labels.__name__ ?? '';
+    const key = labelsKey(base);
+    let w = byBase.get(key);
+    if (w === undefined) byBase.set(key, (w = { labels: base, byTs: new Map() }));
+    const le = name.endsWith('_bucket') ? parseLe(s.labels.le ?? '') : undefined;
+    for (const [t, v] of s.samples) {
+      let h = w.byTs.get(t);
+      if (h === undefined) w.byTs.set(t, (h = { buckets: [], count: 0, hasCount: false, sum: 0, bad: false }));
+      if (h.bad) continue;
+      if (name.endsWith('_bucket')) {
+        if (le === undefined) continue;
+        if (v < 0) {
+          h.bad = true;
+          continue;
+        }
+        const at = h.buckets.findIndex((b) => b.le >= le);
+        if (at >= 0 && h.buckets[at]!.le === le) continue;
+        const prev = at < 0 ? h.buckets[h.buckets.length - 1] : h.buckets[at - 1];
+        const next = at < 0 ? undefined : h.buckets[at];
+        if ((prev !== undefined && v < prev.count) || (next !== undefined && v > next.count)) {
+          h.bad = true;
+          continue;
+        }
+        h.buckets.splice(at < 0 ? h.buckets.length : at, 0, { le, count: v });
+      } else if (name.endsWith('_count')) {
+        if (v < 0) h.bad = true;
+        h.count = v;
+        h.hasCount = true;
+      } else {
+        h.sum = v;
+      }
+    }
+  }
+  const out: Array<{ labels: Labels; samples: Array<[number, FloatHistogram]> }> = [];
+  for (const w of byBase.values()) {
+    const samples: Array<[number, FloatHistogram]> = [];
+    for (const [t, h] of w.byTs) {
+      if (h.bad) continue;
+      if (!h.hasCount && h.buckets.length > 0) h.count = h.buckets[h.buckets.length - 1]!.count;
+      if (h.buckets.length === 0 || h.buckets[h.buckets.length - 1]!.le !== Infinity) h.buckets.push({ le: Infinity, count: h.count });
+      if (h.count !== h.buckets[h.buckets.length - 1]!.count && !(Number.isNaN(h.count) && Number.isNaN(h.buckets[h.buckets.length - 1]!.count))) continue;
+      const counts: number[] = [];
+      let prev = 0;
+      for (const b of h.buckets) {
+        counts.push(b.count - prev);
+        prev = b.count;
+      }
+      const fh = FloatHistogram.fromSpans({
+        schema: CUSTOM_BUCKETS_SCHEMA,
+        count: h.count,
+        sum: h.sum,
+        positiveSpans: [{ offset: 0, length: counts.length }],
+        positiveBuckets: counts,
+        customValues: h.buckets.slice(0, -1).map((b) => b.le),
+      }).compact();
+      samples.push([t, fh]);
+    }
+    samples.sort((a, b) => a[0] - b[0]);
+    if (samples.length > 0) out.push({ labels: w.labels, samples });
+  }
   return out;
 }
 

@@ -10,15 +10,21 @@
 import { executeQuery, type QueryFailure } from '../../querier/execute.js';
 import type { QueryTask } from '../../querier/query-params.js';
 import type { Kernels } from '../engine/types.js';
-import { checkAnnotations, checkExpectedFailure, compareLabelSets, compareResult, decodeBody, labelsKey, type Decoded } from './compare.js';
+import { checkAnnotations, checkExpectedFailure, checkHints, compareLabelSets, compareResult, decodeBody, expectsHints, labelsKey, type Decoded, type JsonHistogram } from './compare.js';
+import { evaluateTask } from '../../querier/execute.js';
+import type { Labels } from '../engine/types.js';
 import { isFail, isOrdered, parseScript, ScriptError, type Command, type EvalCmd } from './script.js';
 import { STALE_NAN_HI, STALE_NAN_LO } from './series.js';
-import { HistogramSeries, nhcbBaseLabels } from './native-histograms.js';
+import { classicToNhcb, HistogramSeries, nhcbBaseLabels } from './native-histograms.js';
+import type { FloatHistogram } from '../engine/float-histogram.js';
+import { encodeFlatSamples } from '../engine/histogram-flat.js';
 
 /** SampleLoader is what the runner needs from the native binding. */
 export interface SampleLoader {
   /** appendSamplesUnchecked appends one series' samples; labels are flat name/value pairs. */
   appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): void;
+  /** appendHistogramsUnchecked appends one series' native histograms in the hand-off format (histogram-flat.ts); without it histogram samples are not loaded. */
+  appendHistogramsUnchecked?(tenant: string, labels: string[], timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array): void;
   resetTenant(tenant: string): void;
 }
 
@@ -110,29 +116,65 @@ class ScriptRun {
     for (const ls of cmd.startTimestampSeries) this.startTimestampSeries.add(ls);
     let histograms = 0;
     for (const s of defs.values()) {
-      const ts: number[] = [];
-      const vs: number[] = [];
-      const stale: boolean[] = [];
-      s.values.forEach((v, i) => {
-        if (v.kind === 'omitted') return;
-        if (v.kind === 'histogram') {
-          histograms++;
-          return;
-        }
-        ts.push(i * cmd.intervalMs);
-        vs.push(v.value);
-        stale.push(v.stale === true);
-      });
       if (s.values.some((v) => v.kind === 'histogram')) this.histogramSeries.add(s.labels);
       if (cmd.withNhcb) {
         const base = nhcbBaseLabels(s.labels);
         if (base !== undefined) this.histogramSeries.add(base);
       }
-      if (ts.length === 0) continue;
       const flat: string[] = [];
       for (const [k, v] of Object.entries(s.labels)) flat.push(k, v);
-      this.deps.loader.appendSamplesUnchecked(this.tenant, flat, Float64Array.from(ts), valuesArray(vs, stale));
-      this.used.add(this.tenant);
+      // Runs of one kind in time order: the storage takes a series' samples in order across kinds.
+      let i = 0;
+      while (i < s.values.length) {
+        const v = s.values[i]!;
+        if (v.kind === 'omitted') {
+          i++;
+          continue;
+        }
+        if (v.kind === 'histogram') {
+          const ts: number[] = [];
+          const hs: FloatHistogram[] = [];
+          for (; i < s.values.length; i++) {
+            const w = s.values[i]!;
+            if (w.kind === 'omitted') continue;
+            if (w.kind !== 'histogram') break;
+            ts.push(i * cmd.intervalMs);
+            hs.push(w.h);
+          }
+          histograms += hs.length;
+          const { data, dataOffsets } = encodeFlatSamples(hs);
+          this.deps.loader.appendHistogramsUnchecked?.(this.tenant, flat, Float64Array.from(ts), data, dataOffsets);
+          this.used.add(this.tenant);
+          continue;
+        }
+        const ts: number[] = [];
+        const vs: number[] = [];
+        const stale: boolean[] = [];
+        for (; i < s.values.length; i++) {
+          const w = s.values[i]!;
+          if (w.kind === 'omitted') continue;
+          if (w.kind !== 'float') break;
+          ts.push(i * cmd.intervalMs);
+          vs.push(w.value);
+          stale.push(w.stale === true);
+        }
+        this.deps.loader.appendSamplesUnchecked(this.tenant, flat, Float64Array.from(ts), valuesArray(vs, stale));
+        this.used.add(this.tenant);
+      }
+    }
+    if (cmd.withNhcb && this.deps.loader.appendHistogramsUnchecked !== undefined) {
+      const classic = [...defs.values()].map((s) => ({
+        labels: s.labels,
+        samples: s.values.flatMap((v, i): Array<[number, number]> => (v.kind === 'float' ? [[i * cmd.intervalMs, v.value]] : [])),
+      }));
+      for (const nh of classicToNhcb(classic)) {
+        const flat: string[] = [];
+        for (const [k, v] of Object.entries(nh.labels)) flat.push(k, v);
+        const { data, dataOffsets } = encodeFlatSamples(nh.samples.map(([, h]) => h));
+        this.deps.loader.appendHistogramsUnchecked(this.tenant, flat, Float64Array.from(nh.samples.map(([t]) => t)), data, dataOffsets);
+        histograms += nh.samples.length;
+        this.used.add(this.tenant);
+      }
     }
     return histograms;
   }
@@ -210,7 +252,15 @@ class ScriptRun {
     const anno = checkAnnotations(cmd, cmd.expr, res.warnings, res.infos);
     if (anno !== undefined) return anno;
     const diff = compareResult(cmd, res.data);
-    return diff === undefined ? undefined : `error in eval ${cmd.expr} (line ${cmd.line}): ${diff}`;
+    if (diff !== undefined) return `error in eval ${cmd.expr} (line ${cmd.line}): ${diff}`;
+    return this.hints(cmd, this.task(cmd.expr, 'range', cmd.startMs, cmd.endMs, cmd.stepMs));
+  }
+
+  /** hints checks the counter-reset hints the JSON answer cannot show, on the engine's own result. */
+  private hints(cmd: EvalCmd, task: QueryTask): string | undefined {
+    if (!expectsHints(cmd)) return undefined;
+    const diff = checkHints(cmd, evaluateTask(this.deps.kernels, task).value);
+    return diff === undefined ? undefined : `error in eval ${task.query} (line ${cmd.line}): ${diff}`;
   }
 
   private evalInstant(cmd: EvalCmd, v: AtVariant): string | undefined {
@@ -224,6 +274,8 @@ class ScriptRun {
     if (anno !== undefined) return anno;
     const diff = compareResult(cmd, res.data);
     if (diff !== undefined) return `error in eval ${v.expr} (line ${cmd.line}): ${diff}`;
+    const hints = this.hints(cmd, this.task(v.expr, 'instant', v.evalMs, v.evalMs, 0));
+    if (hints !== undefined) return hints;
     if (cmd.excludeFromRangeQuery || QUERY_CONTEXT_FUNCS.test(v.expr)) return undefined;
 
     // Range mode: the same query over [t-1m, t+1m] must give the same answer at t.
@@ -235,7 +287,10 @@ class ScriptRun {
     for (let i = 0; i + 1 < series.length; i++) {
       if (compareLabelSets(series[i]!.labels, series[i + 1]!.labels) > 0) return `error in eval ${v.expr} (line ${cmd.line}) range mode: matrix results should always be sorted by labels`;
     }
-    const atT = series.flatMap((s) => s.points.filter(([t]) => t === v.evalMs).map(([, value]) => ({ labels: s.labels, value })));
+    const atT: Array<{ labels: Labels; value: number; histogram?: JsonHistogram }> = series.flatMap((s) => [
+      ...s.points.filter(([t]) => t === v.evalMs).map(([, value]) => ({ labels: s.labels, value })),
+      ...(s.hpoints ?? []).filter(([t]) => t === v.evalMs).map(([, histogram]) => ({ labels: s.labels, value: NaN, histogram })),
+    ]);
     let asInstant: Decoded;
     if (res.data.resultType === 'scalar') {
       if (atT.length === 0) return `error in eval ${v.expr} (line ${cmd.line}) range mode: no value at the evaluation time`;

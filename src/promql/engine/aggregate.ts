@@ -10,6 +10,7 @@ import type { Evaluator } from './engine.js';
 import { kahanSumInc, quantileOf } from './kernels-reference.js';
 import { compareStrings, keyWith, keyWithout, labelsHash, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';
+import { COUNTER_RESET, HistogramMean, HistogramOpError, KahanHistogramSum, NOT_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
 import { Collector, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
 
 const MAX_INT64 = 9223372036854774784;
@@ -71,8 +72,21 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr, grid: StepGrid): 
     seriesGroup[i] = g;
   });
 
+  const withHistograms = input.some((s) => s.histograms !== undefined);
+  if (withHistograms && HISTOGRAM_IGNORING.has(e.op)) {
+    // Histogram samples are skipped by these operators, each noted (Prometheus's info).
+    if (input.some(hasHistogramCell)) ev.ann.histogramIgnoredInAggregation(e.op, e.op === 'topk' || e.op === 'bottomk' ? e.pos : e.expr.pos);
+  }
   if (e.op === 'topk' || e.op === 'bottomk' || e.op === 'limitk' || e.op === 'limit_ratio') {
-    return { type: 'vector', series: aggregateK(ev, e, params!, input, seriesGroup, groupLabelSets.length, n) };
+    const kInput = withHistograms && (e.op === 'topk' || e.op === 'bottomk') ? input.map(withoutHistogramCells) : input;
+    return { type: 'vector', series: aggregateK(ev, e, params!, kInput, seriesGroup, groupLabelSets.length, n) };
+  }
+  if (withHistograms && (e.op === 'sum' || e.op === 'avg')) {
+    const floats = aggregateFloat(e, params, input.map(withoutHistogramCells), seriesGroup, groupLabelSets, n);
+    return { type: 'vector', series: mergeHistogramGroups(ev, e, floats, input, seriesGroup, groupLabelSets, n) };
+  }
+  if (withHistograms && HISTOGRAM_IGNORING.has(e.op)) {
+    return { type: 'vector', series: aggregateFloat(e, params, input.map(withoutHistogramCells), seriesGroup, groupLabelSets, n) };
   }
   if (e.op === 'quantile' && params) {
     let max = -Infinity;
@@ -91,6 +105,102 @@ export function evalAggregate(ev: Evaluator, e: AggregateExpr, grid: StepGrid): 
     if (min < 0) ev.ann.invalidQuantile(min, pos);
   }
   return { type: 'vector', series: aggregateFloat(e, params, input, seriesGroup, groupLabelSets, n) };
+}
+
+/** HISTOGRAM_IGNORING are the operators that skip histogram samples. */
+const HISTOGRAM_IGNORING = new Set(['min', 'max', 'stddev', 'stdvar', 'quantile', 'topk', 'bottomk']);
+
+function hasHistogramCell(s: Series): boolean {
+  if (s.histograms === undefined) return false;
+  for (let i = 0; i < s.present.length; i++) if (s.present[i] && s.histograms[i] !== undefined) return true;
+  return false;
+}
+
+/** withoutHistogramCells is the series with its histogram cells absent (same length, so group indices hold). */
+function withoutHistogramCells(s: Series): Series {
+  if (s.histograms === undefined) return s;
+  const present = s.present.slice();
+  for (let i = 0; i < present.length; i++) if (s.histograms[i] !== undefined) present[i] = 0;
+  return { labels: s.labels, values: s.values, present, dropName: s.dropName };
+}
+
+/**
+ * mergeHistogramGroups adds the histogram cells of sum/avg to the float result: per group and step,
+ * histograms only make a histogram result, a mix of both kinds makes none (with Prometheus's
+ * warning), a mix of exponential and custom buckets none either.
+ */
+function mergeHistogramGroups(
+  ev: Evaluator,
+  e: AggregateExpr,
+  floats: Series[],
+  input: Series[],
+  seriesGroup: Int32Array,
+  groupLabelSets: Labels[],
+  n: number,
+): Series[] {
+  const G = groupLabelSets.length;
+  const acc: Array<{ h: KahanHistogramSum | HistogramMean; bad: boolean; reset: boolean; notReset: boolean; dropName: boolean } | undefined> = new Array(G * n);
+  const pos = e.expr.pos;
+  for (let si = 0; si < input.length; si++) {
+    const s = input[si]!;
+    if (s.histograms === undefined) continue;
+    const base = seriesGroup[si]! * n;
+    for (let i = 0; i < n; i++) {
+      const h = s.histograms[i];
+      if (!s.present[i] || h === undefined) continue;
+      let a = acc[base + i];
+      if (a === undefined) {
+        a = { h: e.op === 'avg' ? new HistogramMean(h) : new KahanHistogramSum(h), bad: false, reset: false, notReset: false, dropName: s.dropName };
+        acc[base + i] = a;
+      } else {
+        if (s.dropName) a.dropName = true;
+        if (!a.bad) {
+          try {
+            if (a.h.add(h).nhcbBoundsReconciled) ev.ann.mismatchedCustomBuckets('aggregation', pos);
+          } catch (err) {
+            if (!(err instanceof HistogramOpError)) throw err;
+            // Prometheus names the series as it is at this point: a function such as rate() already dropped the name.
+            ev.ann.mixedExponentialCustomHistograms(s.dropName ? '' : (s.labels[METRIC_NAME] ?? ''), pos);
+            a.bad = true;
+          }
+        }
+      }
+      if (h.counterResetHint === COUNTER_RESET) a.reset = true;
+      if (h.counterResetHint === NOT_COUNTER_RESET) a.notReset = true;
+    }
+  }
+  const byGroup = new Map<string, Series>();
+  for (const f of floats) byGroup.set(labelsKey(f.labels), f);
+  const out: Series[] = [...floats];
+  for (let g = 0; g < G; g++) {
+    let res = byGroup.get(labelsKey(groupLabelSets[g]!));
+    for (let i = 0; i < n; i++) {
+      const a = acc[g * n + i];
+      if (a === undefined) continue;
+      if (res !== undefined && res.present[i] && res.histograms?.[i] === undefined) {
+        // Floats and histograms in one group: no result.
+        ev.ann.mixedFloatsHistogramsAggregation(pos);
+        res.present = res.present.slice();
+        res.present[i] = 0;
+        continue;
+      }
+      if (a.bad) continue;
+      if (a.reset && a.notReset) ev.ann.counterResetCollision('aggregation', pos);
+      if (res === undefined) {
+        res = newSeries(groupLabelSets[g]!, n, a.dropName);
+        byGroup.set(labelsKey(groupLabelSets[g]!), res);
+        out.push(res);
+      }
+      const h = a.h.result();
+      h.compact();
+      res.histograms ??= new Array<FloatHistogram | undefined>(n);
+      res.present[i] = 1;
+      res.values[i] = NaN;
+      res.histograms[i] = h;
+      if (a.dropName) res.dropName = true;
+    }
+  }
+  return out.filter((s) => s.present.some((p) => p === 1));
 }
 
 function aggregateFloat(
@@ -347,6 +457,8 @@ function aggregateK(ev: Evaluator, e: AggregateExpr, params: Float64Array, input
     }
     o.values[i] = input[si].values[i];
     o.present[i] = 1;
+    const h = input[si].histograms?.[i];
+    if (h !== undefined) (o.histograms ??= new Array<FloatHistogram | undefined>(n))[i] = h;
     if (n === 1) instantOrder.push(si);
   };
 
@@ -548,7 +660,8 @@ function countValues(ev: Evaluator, e: AggregateExpr, grouping: string[], grid: 
     for (let si = 0; si < input.length; si++) {
       const s = input[si];
       if (!s.present[i]) continue;
-      const str = formatFloatF(s.values[i]);
+      const h = s.histograms?.[i];
+      const str = h !== undefined ? h.goString() : formatFloatF(s.values[i]);
       const key = keepsLabel ? `${baseKeys[si]}\u0000${str}` : baseKeys[si];
       const g = counts.get(key);
       if (g) g.count++;

@@ -89,8 +89,70 @@ export class Annotations {
     this.warn('sort is ineffective for range queries since results are always ordered by labels', p);
   }
 
-  nativeHistogramsUnsupported(fn: string, p?: PosRange): void {
-    this.warn(`native histograms are not supported by this engine yet (${fn})`, p);
+  /** forMetric is Prometheus's maybeAddMetricName: ` for metric name "x"` when there is a name. */
+  private forMetric(metric: string): string {
+    return metric === '' ? '' : ` for metric name ${quoteQ(metric)}`;
+  }
+
+  mixedClassicNativeHistograms(metric: string, p?: PosRange): void {
+    this.warn(`vector contains a mix of classic and native histograms${this.forMetric(metric)}`, p);
+  }
+
+  quantileNaNResult(metric: string, p?: PosRange): void {
+    this.info(`input to histogram_quantile has NaN observations, result is NaN${this.forMetric(metric)}`, p);
+  }
+
+  quantileNaNSkew(metric: string, p?: PosRange): void {
+    this.info(`input to histogram_quantile has NaN observations, result is skewed higher${this.forMetric(metric)}`, p);
+  }
+
+  fractionNaNs(metric: string, p?: PosRange): void {
+    this.info(`input to histogram_fraction has NaN observations, which are excluded from all fractions${this.forMetric(metric)}`, p);
+  }
+
+  mixedFloatsHistograms(metric: string, p?: PosRange): void {
+    this.warn(`encountered a mix of histograms and floats for metric name ${quoteQ(metric)}`, p);
+  }
+
+  mixedFloatsHistogramsAggregation(p?: PosRange): void {
+    this.warn('encountered a mix of histograms and floats for aggregation', p);
+  }
+
+  histogramNotCounter(metric: string, p?: PosRange): void {
+    this.warn(`this native histogram metric is not a counter: ${quoteQ(metric)}`, p);
+  }
+
+  histogramNotGauge(metric: string, p?: PosRange): void {
+    this.warn(`this native histogram metric is not a gauge: ${quoteQ(metric)}`, p);
+  }
+
+  mixedExponentialCustomHistograms(metric: string, p?: PosRange): void {
+    this.warn(`vector contains a mix of histograms with exponential and custom buckets schemas for metric name ${quoteQ(metric)}`, p);
+  }
+
+  incompatibleTypesInBinOp(op: string, lhs: string, rhs: string, p?: PosRange): void {
+    this.info(`incompatible sample types encountered for binary operator ${quoteQ(op)}: ${lhs} ${op} ${rhs}`, p);
+  }
+
+  histogramIgnoredInAggregation(agg: string, p?: PosRange): void {
+    this.info(`ignored histogram in ${agg} aggregation`, p);
+  }
+
+  histogramIgnoredInMixedRange(metric: string, p?: PosRange): void {
+    this.info(`ignored histograms in a range containing both floats and histograms for metric name ${quoteQ(metric)}`, p);
+  }
+
+  incompatibleBucketLayoutInBinOp(op: string, p?: PosRange): void {
+    this.warn(`incompatible bucket layout encountered for binary operator ${op}`, p);
+  }
+
+  /** counterResetCollision: op is addition, subtraction or aggregation. */
+  counterResetCollision(op: string, p?: PosRange): void {
+    this.warn(`conflicting counter resets during histogram ${op}`, p);
+  }
+
+  mismatchedCustomBuckets(op: string, p?: PosRange): void {
+    this.info(`mismatched custom buckets were reconciled during ${op}`, p);
   }
 }
 

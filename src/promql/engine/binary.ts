@@ -7,10 +7,14 @@ import type { Evaluator } from './engine.js';
 import { compareLabels, labelsKey, labelsString, matchLabels, METRIC_NAME, signatureFn } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';
 import { DUPLICATE_LABELSET, newSeries, type Series, type Value } from './value.js';
+import type { FloatHistogram } from './float-histogram.js';
+import { histogramElem } from './histogram-binary.js';
 
 const COMPARISON = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
 const ARITHMETIC = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
 const SET_OPS = new Set<BinaryOp>(['and', 'or', 'unless']);
+/** TRIM_OPS are the native-histogram trim operators; between floats they yield nothing (with an info). */
+const TRIM_OPS = new Set<BinaryOp>(['</', '>/']);
 
 /** isComparison reports whether op is a comparison operator. */
 export function isComparison(op: BinaryOp): boolean {
@@ -88,10 +92,10 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr, grid: StepGrid): Value 
     return { type: 'scalar', values: out };
   }
   if (lhs.type === 'vector' && rhs.type === 'scalar') {
-    return { type: 'vector', series: vectorScalar(e.op, lhs.series, rhs.values, false, e.returnBool) };
+    return { type: 'vector', series: vectorScalar(e.op, lhs.series, rhs.values, false, e.returnBool, ev, e) };
   }
   if (lhs.type === 'scalar' && rhs.type === 'vector') {
-    return { type: 'vector', series: vectorScalar(e.op, rhs.series, lhs.values, true, e.returnBool) };
+    return { type: 'vector', series: vectorScalar(e.op, rhs.series, lhs.values, true, e.returnBool, ev, e) };
   }
   if (lhs.type !== 'vector' || rhs.type !== 'vector') {
     throw new EngineError('execution', `binary expression must contain only scalar and instant vector types`);
@@ -109,20 +113,40 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr, grid: StepGrid): Value 
     case 'or':
       return { type: 'vector', series: or(lhs.series, rhs.series, matching, grid.n) };
     default:
-      return { type: 'vector', series: vectorVector(e.op, lhs.series, rhs.series, matching, e.returnBool, grid.n) };
+      return { type: 'vector', series: vectorVector(e.op, lhs.series, rhs.series, matching, e.returnBool, grid.n, ev, e) };
   }
 }
 
-function vectorScalar(op: BinaryOp, vec: Series[], scalar: Float64Array, swap: boolean, returnBool: boolean): Series[] {
+function vectorScalar(op: BinaryOp, vec: Series[], scalar: Float64Array, swap: boolean, returnBool: boolean, ev: Evaluator, e: BinaryExpr): Series[] {
   const out: Series[] = [];
   const comparison = COMPARISON.has(op);
   for (const s of vec) {
     const n = s.values.length;
     const values = new Float64Array(n);
     const present = new Uint8Array(n);
+    let histograms: Array<FloatHistogram | undefined> | undefined;
     let any = false;
     for (let i = 0; i < n; i++) {
       if (!s.present[i]) continue;
+      const h = s.histograms?.[i];
+      if (h !== undefined || TRIM_OPS.has(op)) {
+        const r = swap ? histogramElem(ev, op, scalar[i], s.values[i], undefined, h, e.pos, false) : histogramElem(ev, op, s.values[i], scalar[i], h, undefined, e.pos, false);
+        if (r === undefined) continue;
+        let keep = r.keep;
+        let rh = r.h;
+        let v = r.f;
+        if (comparison && swap) rh = h;
+        if (returnBool) {
+          v = keep ? 1 : 0;
+          keep = true;
+        }
+        if (!keep) continue;
+        present[i] = 1;
+        values[i] = v;
+        if (rh !== undefined) (histograms ??= new Array<FloatHistogram | undefined>(n))[i] = rh;
+        any = true;
+        continue;
+      }
       const lf = swap ? scalar[i] : s.values[i];
       const rf = swap ? s.values[i] : scalar[i];
       let [v, keep] = elemBinop(op, lf, rf);
@@ -137,7 +161,9 @@ function vectorScalar(op: BinaryOp, vec: Series[], scalar: Float64Array, swap: b
       any = true;
     }
     if (!any) continue;
-    out.push({ labels: s.labels, values, present, dropName: s.dropName || ARITHMETIC.has(op) || returnBool });
+    const r: Series = { labels: s.labels, values, present, dropName: s.dropName || ARITHMETIC.has(op) || returnBool };
+    if (histograms !== undefined) r.histograms = histograms;
+    out.push(r);
   }
   return out;
 }
@@ -169,9 +195,15 @@ function andUnless(op: 'and' | 'unless', lhs: Series[], rhs: Series[], matching:
         any = true;
       }
     }
-    if (any) out.push({ labels: s.labels, values: s.values, present, dropName: s.dropName });
+    if (any) out.push(withColumn({ labels: s.labels, values: s.values, present, dropName: s.dropName }, s.histograms));
   });
   return out;
+}
+
+/** withColumn sets a series' histogram column when there is one. */
+function withColumn(s: Series, histograms: Array<FloatHistogram | undefined> | undefined): Series {
+  if (histograms !== undefined) s.histograms = histograms;
+  return s;
 }
 
 function or(lhs: Series[], rhs: Series[], matching: VectorMatching, n: number): Series[] {
@@ -195,13 +227,18 @@ function or(lhs: Series[], rhs: Series[], matching: VectorMatching, n: number): 
     }
     const values = prev.values.slice();
     const present = prev.present.slice();
+    let histograms = prev.histograms?.slice();
     for (let i = 0; i < n; i++) {
       if (!s.present[i]) continue;
       values[i] = s.values[i];
       present[i] = 1;
+      const h = s.histograms?.[i];
+      if (h !== undefined) (histograms ??= new Array<FloatHistogram | undefined>(n))[i] = h;
+      else if (histograms !== undefined) histograms[i] = undefined;
     }
     prev.values = values;
     prev.present = present;
+    if (histograms !== undefined) prev.histograms = histograms;
   };
   for (const s of lhs) put({ ...s });
   rhs.forEach((s, j) => {
@@ -214,7 +251,7 @@ function or(lhs: Series[], rhs: Series[], matching: VectorMatching, n: number): 
         any = true;
       }
     }
-    if (any) put({ labels: s.labels, values: s.values, present, dropName: s.dropName });
+    if (any) put(withColumn({ labels: s.labels, values: s.values, present, dropName: s.dropName }, s.histograms));
   });
   return out;
 }
@@ -258,8 +295,11 @@ function vectorVector(
   matching: VectorMatching,
   returnBool: boolean,
   n: number,
+  ev: Evaluator,
+  e: BinaryExpr,
 ): Series[] {
   if (matching.card === 'many-to-many') throw new EngineError('execution', 'many-to-many only allowed for set operators');
+  const withHistograms = TRIM_OPS.has(op) || lhsIn.some((s) => s.histograms !== undefined) || rhsIn.some((s) => s.histograms !== undefined);
   const swapped = matching.card === 'one-to-many';
   const oneToOne = matching.card === 'one-to-one';
   const comparison = COMPARISON.has(op);
@@ -327,10 +367,23 @@ function vectorVector(
     return { labels, key, keyId, slot: undefined };
   };
 
-  if (!filling) {
+  if (!filling && !withHistograms) {
     const fast = fixedPairs();
     if (fast) return fast;
   }
+
+  // pairValue is pointValue for cells where a side may be a histogram (a, b as for pointValue).
+  const pairValue = (a: number, ah: FloatHistogram | undefined, b: number, bh: FloatHistogram | undefined): { f: number; h?: FloatHistogram } | undefined => {
+    if (ah === undefined && bh === undefined && !TRIM_OPS.has(op)) {
+      const v = pointValue(a, b);
+      return v === undefined ? undefined : { f: v };
+    }
+    const r = swapped ? histogramElem(ev, op, b, a, bh, ah, e.pos, true) : histogramElem(ev, op, a, b, ah, bh, e.pos, true);
+    if (r === undefined) return undefined;
+    if (returnBool) return { f: r.keep ? 1 : 0 };
+    if (!r.keep) return undefined;
+    return r.h === undefined ? { f: r.f } : { f: r.f, h: r.h };
+  };
 
   for (let i = 0; i < n; i++) {
     const stamp = i + 1;
@@ -396,6 +449,11 @@ function vectorVector(
         keyStamp[out.keyId] = stamp;
       }
       matchedStamp[sid] = stamp;
+      if (withHistograms) {
+        const r = pairValue(l.values[i], l.histograms?.[i], rv, k < 0 ? undefined : rhs[k].histograms?.[i]);
+        if (r !== undefined) add(out, i, r.f, r.h);
+        continue;
+      }
       const v = pointValue(l.values[i], rv);
       if (v !== undefined) add(out, i, v);
     }
@@ -410,6 +468,11 @@ function vectorVector(
         if (out === undefined) {
           out = makeOut(matchLabels(r.labels, matching.on, matching.labels), r.labels, sid);
           fillLCache[k] = out;
+        }
+        if (withHistograms) {
+          const x = pairValue(fillL, undefined, r.values[i], r.histograms?.[i]);
+          if (x !== undefined) add(out, i, x.f, x.h);
+          continue;
         }
         const v = pointValue(fillL, r.values[i]);
         if (v !== undefined) add(out, i, v);
@@ -475,7 +538,7 @@ function vectorVector(
   }
 
   // add is Collector.add with the output series resolved once per pair.
-  function add(out: PairOut, step: number, value: number): void {
+  function add(out: PairOut, step: number, value: number, h?: FloatHistogram): void {
     let s = out.slot;
     if (s === undefined) {
       s = byKey.get(out.key);
@@ -488,5 +551,6 @@ function vectorVector(
     if (s.present[step]) throw new EngineError('execution', DUPLICATE_LABELSET);
     s.values[step] = value;
     s.present[step] = 1;
+    if (h !== undefined) (s.histograms ??= new Array<FloatHistogram | undefined>(n))[step] = h;
   }
 }

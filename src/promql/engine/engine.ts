@@ -24,6 +24,9 @@ import {
 } from './types.js';
 import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
 import { isStaleAt } from './kernels-reference.js';
+import { HistogramReader, overlayInstantHistograms, statsOnlySelectors, withDetectedHints } from './histogram-select.js';
+import { histPointsOf, type HistPoints } from './histogram-range.js';
+import { COUNTER_RESET, NOT_COUNTER_RESET, UNKNOWN_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';
 import { TOO_MANY_SAMPLES_MESSAGE } from '../../storage/native.js';
 
 const NO_PARAMS = new Float64Array(0);
@@ -57,6 +60,8 @@ await loadParser();
 /** RangeData is a range-vector argument ready for a range kernel. */
 export interface RangeData {
   data: SelectedSeries;
+  /** hist are the series' native-histogram samples (undefined where a series has none). */
+  hist?: Array<HistPoints | undefined>;
   /** evalTimes are the window end times per step (offset and @ applied). */
   evalTimes: Float64Array;
   rangeMs: number;
@@ -78,6 +83,8 @@ export class Evaluator {
   private readonly rangeCache = new Map<string, { series: Series[]; samples: number }>();
   /** depth is how many eval calls are open (see evalOperatorTree). */
   private depth = 0;
+  /** statsOnly are the selectors Prometheus reads with its HistogramStatsIterator (see prepare). */
+  private statsOnly = new Set<VectorSelector>();
   /** ready holds operator-tree results computed ahead by evalOperatorTree, each taken once by eval. */
   private readonly ready = new Map<Expr, { grid: StepGrid; value: Value }>();
 
@@ -91,6 +98,11 @@ export class Evaluator {
     readonly queryStepMs = 0,
   ) {
     this.ann = new Annotations(query);
+  }
+
+  /** prepare notes, before evaluating expr, the selectors whose histograms only feed histogram_count/sum/avg. */
+  prepare(expr: Expr): void {
+    this.statsOnly = statsOnlySelectors(expr);
   }
 
   /** lookbackMs is the lookback delta (-querier.lookback-delta; 5m when unset). */
@@ -196,7 +208,11 @@ export class Evaluator {
         if (v.type !== 'vector') throw new EngineError('execution', `unary minus on ${v.type}`);
         return {
           type: 'vector',
-          series: v.series.map((s) => ({ labels: s.labels, values: s.values.map((x) => -x), present: s.present, dropName: true })),
+          series: v.series.map((s) => {
+            const r: Series = { labels: s.labels, values: s.values.map((x) => -x), present: s.present, dropName: true };
+            if (s.histograms !== undefined) r.histograms = s.histograms.map((h) => h?.copy().mul(-1));
+            return r;
+          }),
         };
       }
       case 'VectorSelector':
@@ -223,7 +239,8 @@ export class Evaluator {
       if (t > max) max = t;
     }
     if (evalTimes.length === 0) return { labels: [], offsets: new Uint32Array(1), timestamps: new Float64Array(0), values: new Float64Array(0) };
-    return this.kernels.select(this.opts.tenant, vs.matchers, min - windowMs + 1, max, maxSamples);
+    const data = this.kernels.select(this.opts.tenant, vs.matchers, min - windowMs + 1, max, maxSamples);
+    return data.histograms !== undefined && this.statsOnly.has(vs) ? withDetectedHints(data) : data;
   }
 
   evalVectorSelector(vs: VectorSelector, grid: StepGrid): Series[] {
@@ -231,6 +248,7 @@ export class Evaluator {
     const lookback = this.lookbackMs;
     const data = this.selectFor(vs, times, lookback);
     const res = this.kernels.instant(data, times, lookback);
+    const hist = overlayInstantHistograms(data, times, lookback, res.values, res.present);
     const out: Series[] = [];
     const n = grid.n;
     let loaded = 0;
@@ -240,7 +258,9 @@ export class Evaluator {
       for (let i = 0; i < n; i++) any += present[i];
       if (any === 0) continue;
       loaded += any;
-      out.push({ labels: data.labels[s], values: res.values.slice(s * n, (s + 1) * n), present: present.slice(), dropName: false });
+      const series: Series = { labels: data.labels[s], values: res.values.slice(s * n, (s + 1) * n), present: present.slice(), dropName: false };
+      if (hist[s] !== undefined) series.histograms = hist[s];
+      out.push(series);
     }
     this.addSamples(loaded);
     return out;
@@ -286,8 +306,10 @@ export class Evaluator {
       const vs = arg.vs;
       const evalTimes = this.shiftedTimes(grid, vs.at, vs.offsetMs);
       const data = this.selectFor(vs, evalTimes, arg.rangeMs, this.sampleBudget());
-      this.addSamples(data.values.length);
-      return { data, evalTimes, rangeMs: arg.rangeMs };
+      this.addSamples(data.values.length + (data.histograms?.timestamps.length ?? 0));
+      const rd: RangeData = { data, evalTimes, rangeMs: arg.rangeMs };
+      if (data.histograms !== undefined) rd.hist = histPointsOf(data);
+      return rd;
     }
     const evalTimes = this.shiftedTimes(grid, arg.at, arg.offsetMs);
     const { series, times } = this.evalSubqueryInner(arg, evalTimes);
@@ -298,27 +320,42 @@ export class Evaluator {
     const offsets = new Uint32Array(series.length + 1);
     const ts = new Float64Array(total);
     const vals = new Float64Array(total);
+    const hist: Array<HistPoints | undefined> = [];
+    let anyHist = false;
     let at = 0;
     for (const s of series) {
       const from = at;
       const present = s.present;
       const values = s.values;
+      let hp: HistPoints | undefined;
       for (let i = 0; i < times.length; i++) {
         if (!present[i]) continue;
+        const h = s.histograms?.[i];
+        if (h !== undefined) {
+          hp ??= { ts: [], hs: [] };
+          hp.ts.push(times[i]);
+          // As Prometheus, reset/not-reset hints become unknown: a subquery may skip or repeat samples.
+          hp.hs.push(h.counterResetHint === COUNTER_RESET || h.counterResetHint === NOT_COUNTER_RESET ? Object.assign(h.copy(), { counterResetHint: UNKNOWN_COUNTER_RESET }) : h);
+          continue;
+        }
         ts[at] = times[i];
         vals[at] = values[i];
         at++;
       }
-      if (at === from) continue;
+      if (at === from && hp === undefined) continue;
       labels.push(s.dropName ? dropMetricName(s.labels) : s.labels);
       offsets[labels.length] = at;
+      hist.push(hp);
+      if (hp !== undefined) anyHist = true;
     }
     this.addSamples(total);
-    return {
-      data: { labels, offsets: offsets.subarray(0, labels.length + 1), timestamps: ts, values: vals },
+    const rd: RangeData = {
+      data: { labels, offsets: offsets.subarray(0, labels.length + 1), timestamps: ts.subarray(0, at), values: vals.subarray(0, at) },
       evalTimes,
       rangeMs: arg.rangeMs,
     };
+    if (anyHist) rd.hist = hist;
+    return rd;
   }
 
   /** evalSubqueryInner evaluates a subquery's expression on its own grid, aligned to absolute multiples of its step. */
@@ -348,6 +385,7 @@ export class Evaluator {
     const { data, evalTimes, rangeMs } = this.rangeData(ms, grid);
     const t = evalTimes[0];
     const series: RangeSeries[] = [];
+    const reader = data.histograms === undefined ? undefined : new HistogramReader(data.histograms);
     for (let s = 0; s < data.labels.length; s++) {
       const r: RangeSeries = { labels: data.labels[s], dropName: false, timestamps: [], values: [] };
       for (let i = data.offsets[s]; i < data.offsets[s + 1]; i++) {
@@ -357,7 +395,18 @@ export class Evaluator {
           r.values.push(data.values[i]);
         }
       }
-      if (r.timestamps.length > 0) series.push(r);
+      if (reader !== undefined) {
+        const [from, to] = reader.range(s);
+        for (let j = from; j < to; j++) {
+          const ts = reader.time(j);
+          if (ts > t - rangeMs && ts <= t && !reader.isStale(j)) {
+            r.histograms ??= { timestamps: [], values: [] };
+            r.histograms.timestamps.push(ts);
+            r.histograms.values.push(reader.at(j));
+          }
+        }
+      }
+      if (r.timestamps.length > 0 || r.histograms !== undefined) series.push(r);
     }
     return { type: 'matrix', series };
   }
@@ -371,12 +420,18 @@ export class Evaluator {
     for (const s of series) {
       const r: RangeSeries = { labels: s.labels, dropName: s.dropName, timestamps: [], values: [] };
       for (let i = 0; i < times.length; i++) {
-        if (s.present[i]) {
+        if (!s.present[i]) continue;
+        const h = s.histograms?.[i];
+        if (h !== undefined) {
+          r.histograms ??= { timestamps: [], values: [] };
+          r.histograms.timestamps.push(times[i]);
+          r.histograms.values.push(h);
+        } else {
           r.timestamps.push(times[i]);
           r.values.push(s.values[i]);
         }
       }
-      if (r.timestamps.length > 0) out.push(r);
+      if (r.timestamps.length > 0 || r.histograms !== undefined) out.push(r);
     }
     return { type: 'matrix', series: out };
   }
@@ -408,14 +463,21 @@ export function cleanupNames(series: Series[]): Series[] {
     }
     const values = prev.values.slice();
     const present = prev.present.slice();
+    let histograms = prev.histograms?.slice();
     for (let i = 0; i < s.present.length; i++) {
       if (!s.present[i]) continue;
       if (present[i]) throw new EngineError('execution', DUPLICATE_LABELSET);
       present[i] = 1;
       values[i] = s.values[i];
+      const h = s.histograms?.[i];
+      if (h !== undefined) {
+        histograms ??= new Array<FloatHistogram | undefined>(s.present.length);
+        histograms[i] = h;
+      }
     }
     prev.values = values;
     prev.present = present;
+    if (histograms !== undefined) prev.histograms = histograms;
   }
   return out;
 }
@@ -425,6 +487,7 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
   const { expr: parsed, text } = resolve(query);
   const expr = resolveDurations(parsed, 0, 0);
   const ev = new Evaluator(kernels, opts, text, timeMs, timeMs, false);
+  ev.prepare(expr);
   const grid: StepGrid = { startMs: timeMs, stepMs: 1, n: 1 };
   const v = ev.eval(expr, grid);
   switch (v.type) {
@@ -433,7 +496,7 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
     case 'string':
       return finish(ev, { resultType: 'string', timestampMs: timeMs, value: v.value });
     case 'vector': {
-      const series: Array<{ labels: Labels; value: number }> = [];
+      const series: Array<{ labels: Labels; value: number; histogram?: FloatHistogram }> = [];
       const seen = new Set<string>();
       for (const s of v.series) {
         if (!s.present[0]) continue;
@@ -441,7 +504,8 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
         const key = labelsKey(labels);
         if (seen.has(key)) throw new EngineError('execution', DUPLICATE_LABELSET);
         seen.add(key);
-        series.push({ labels, value: s.values[0] });
+        const h = s.histograms?.[0];
+        series.push(h === undefined ? { labels, value: s.values[0] } : { labels, value: NaN, histogram: h });
       }
       return finish(ev, { resultType: 'vector', timestampMs: timeMs, series });
     }
@@ -450,7 +514,12 @@ export function instantQuery(kernels: Kernels, query: string | Expr, timeMs: num
       merged.sort((a, b) => compareLabels(a.labels, b.labels));
       return finish(ev, {
         resultType: 'matrix',
-        series: merged.map((s) => ({ labels: s.labels, timestamps: Float64Array.from(s.timestamps), values: Float64Array.from(s.values) })),
+        series: merged.map((s) => ({
+          labels: s.labels,
+          timestamps: Float64Array.from(s.timestamps),
+          values: Float64Array.from(s.values),
+          ...(s.histograms === undefined ? {} : { histograms: { timestamps: Float64Array.from(s.histograms.timestamps), values: s.histograms.values } }),
+        })),
       });
     }
   }
@@ -472,6 +541,13 @@ function mergeRangeSeries(series: RangeSeries[]): RangeSeries[] {
     for (let i = 1; i < pts.length; i++) if (pts[i][0] === pts[i - 1][0]) throw new EngineError('execution', DUPLICATE_LABELSET);
     prev.timestamps = pts.map((p) => p[0]);
     prev.values = pts.map((p) => p[1]);
+    if (s.histograms !== undefined) {
+      const hp: Array<[number, FloatHistogram]> = prev.histograms === undefined ? [] : prev.histograms.timestamps.map((t, i) => [t, prev.histograms!.values[i]!]);
+      s.histograms.timestamps.forEach((t, i) => hp.push([t, s.histograms!.values[i]!]));
+      hp.sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < hp.length; i++) if (hp[i][0] === hp[i - 1][0]) throw new EngineError('execution', DUPLICATE_LABELSET);
+      prev.histograms = { timestamps: hp.map((p) => p[0]), values: hp.map((p) => p[1]) };
+    }
   }
   return [...byKey.values()];
 }
@@ -497,6 +573,7 @@ export function rangeQuery(
     throw new EngineError('bad_data', 'invalid expression type "range vector" for range query, must be Scalar or instant Vector');
   }
   const ev = new Evaluator(kernels, opts, text, startMs, endMs, true, stepMs);
+  ev.prepare(expr);
   const grid = makeGrid(startMs, endMs, stepMs);
   const times = gridTimes(grid);
   const v = ev.eval(expr, grid);
@@ -526,20 +603,31 @@ export function rangeQuery(
   kept.sort((a, b) => compareLabels(a.s.labels, b.s.labels));
   const allTs = new Float64Array(total);
   const allVs = new Float64Array(total);
-  const out: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array }> = new Array(kept.length);
+  const out: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array; histograms?: { timestamps: Float64Array; values: FloatHistogram[] } }> = new Array(kept.length);
   let at = 0;
   for (let k = 0; k < kept.length; k++) {
     const { s, count } = kept[k];
     const from = at;
     const present = s.present;
     const values = s.values;
+    const hcol = s.histograms;
+    let hts: number[] | undefined;
+    let hvs: FloatHistogram[] | undefined;
     for (let i = 0; i < grid.n; i++) {
       if (!present[i]) continue;
+      const h = hcol?.[i];
+      if (h !== undefined) {
+        (hts ??= []).push(times[i]);
+        (hvs ??= []).push(h);
+        continue;
+      }
       allTs[at] = times[i];
       allVs[at] = values[i];
       at++;
     }
-    out[k] = { labels: s.labels, timestamps: allTs.subarray(from, from + count), values: allVs.subarray(from, from + count) };
+    const nf = at - from;
+    out[k] = { labels: s.labels, timestamps: allTs.subarray(from, from + nf), values: allVs.subarray(from, from + nf) };
+    if (hts !== undefined) out[k].histograms = { timestamps: Float64Array.from(hts), values: hvs! };
   }
   return finish(ev, { resultType: 'matrix', series: out });
 }

@@ -10,6 +10,9 @@ import { checkModifier, evalExtendedRange } from './extended.js';
 import { evalInfo } from './info.js';
 import { goStrconvQuote } from '../parser/unquote.js';
 import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
+import { histogramFraction, histogramQuantile, histogramStdVar, type FloatHistogram, type HistogramEstimate } from './float-histogram.js';
+import { applyHistogramRange, histPointsOf } from './histogram-range.js';
+import { HistogramReader, lastAtOrBefore, overlayInstantHistograms } from './histogram-select.js';
 import { compareLabels, compileAnchored, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type RangeFunction, type StepGrid } from './types.js';
 import { Collector, gridTimes, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
@@ -64,6 +67,40 @@ const DATE_FUNCS: Record<string, (d: Date) => number> = {
 
 export const NO_NAME_DROP = new Set(['last_over_time', 'first_over_time']);
 
+/** HISTOGRAM_FUNCS are the functions of one native histogram sample. */
+const HISTOGRAM_FUNCS: Record<string, (h: FloatHistogram) => number> = {
+  histogram_count: (h) => h.count,
+  histogram_sum: (h) => h.sum,
+  histogram_avg: (h) => h.sum / h.count,
+  histogram_stddev: (h) => Math.sqrt(histogramStdVar(h)),
+  histogram_stdvar: (h) => histogramStdVar(h),
+};
+
+/** hasFloatCell reports whether a series has a float value at some step. */
+function hasFloatCell(s: Series): boolean {
+  for (let i = 0; i < s.present.length; i++) if (s.present[i] && s.histograms?.[i] === undefined) return true;
+  return false;
+}
+
+/** floatCells returns the series with their histogram cells removed (series left without a value dropped). */
+export function floatCells(series: Series[]): Series[] {
+  const out: Series[] = [];
+  for (const s of series) {
+    if (s.histograms === undefined) {
+      out.push(s);
+      continue;
+    }
+    const present = s.present.slice();
+    let any = false;
+    for (let i = 0; i < present.length; i++) {
+      if (s.histograms[i] !== undefined) present[i] = 0;
+      else if (present[i]) any = true;
+    }
+    if (any) out.push({ labels: s.labels, values: s.values, present, dropName: s.dropName });
+  }
+  return out;
+}
+
 function unwrap(e: Expr): Expr {
   while (e.type === 'ParenExpr') e = e.expr;
   return e;
@@ -94,7 +131,8 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
   if (fn) {
     const v = ev.eval(args[0], grid);
     if (v.type === 'scalar') return { type: 'scalar', values: v.values.map(fn) };
-    return { type: 'vector', series: mapSeries(vectorOf(v, name), fn, true) };
+    // Float functions skip histogram samples, as Prometheus's simpleFloatFunc.
+    return { type: 'vector', series: mapSeries(floatCells(vectorOf(v, name)), fn, true) };
   }
   const dateFn = DATE_FUNCS[name];
   if (dateFn) {
@@ -108,7 +146,7 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
       }
       return { type: 'vector', series: [s] };
     }
-    return { type: 'vector', series: mapSeries(vectorOf(ev.eval(args[0], grid), name), at, true) };
+    return { type: 'vector', series: mapSeries(floatCells(vectorOf(ev.eval(args[0], grid), name)), at, true) };
   }
 
   switch (name) {
@@ -132,7 +170,7 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
       return { type: 'scalar', values: a.map((x, i) => f(x, b[i])) };
     }
     case 'round': {
-      const vec = vectorOf(ev.eval(args[0], grid), name);
+      const vec = floatCells(vectorOf(ev.eval(args[0], grid), name));
       const to = args[1] ? scalarOf(ev.eval(args[1], grid), name) : undefined;
       return {
         type: 'vector',
@@ -149,7 +187,7 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
     case 'clamp':
     case 'clamp_min':
     case 'clamp_max': {
-      const vec = vectorOf(ev.eval(args[0], grid), name);
+      const vec = floatCells(vectorOf(ev.eval(args[0], grid), name));
       const a = scalarOf(ev.eval(args[1], grid), name);
       const b = name === 'clamp' ? scalarOf(ev.eval(args[2], grid), name) : undefined;
       const out = mapSeries(
@@ -170,7 +208,8 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
     case 'timestamp':
       return evalTimestamp(ev, args[0], grid);
     case 'scalar': {
-      const vec = vectorOf(ev.eval(args[0], grid), name);
+      // Only float samples count (histograms are skipped).
+      const vec = floatCells(vectorOf(ev.eval(args[0], grid), name));
       const out = new Float64Array(grid.n);
       for (let i = 0; i < grid.n; i++) {
         let count = 0;
@@ -224,9 +263,23 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
     case 'histogram_avg':
     case 'histogram_stddev':
     case 'histogram_stdvar': {
-      // Native histograms are not represented yet: float samples are ignored, as Prometheus does.
-      vectorOf(ev.eval(args[0], grid), name);
-      return { type: 'vector', series: [] };
+      // Only histogram samples count; float samples are ignored, as Prometheus does.
+      const f = HISTOGRAM_FUNCS[name]!;
+      const out: Series[] = [];
+      for (const s of vectorOf(ev.eval(args[0], grid), name)) {
+        if (s.histograms === undefined) continue;
+        const r = newSeries(s.labels, grid.n, true);
+        let any = false;
+        for (let i = 0; i < grid.n; i++) {
+          const h = s.histograms[i];
+          if (!s.present[i] || h === undefined) continue;
+          r.values[i] = f(h);
+          r.present[i] = 1;
+          any = true;
+        }
+        if (any) out.push(r);
+      }
+      return { type: 'vector', series: out };
     }
     case 'info':
       return evalInfo(ev, args, grid);
@@ -243,6 +296,26 @@ function evalTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
     const data = ev.selectFor(vs, times, lookback);
     const inst = ev.kernels.instant(data, times, lookback);
     const ts = ev.kernels.range('ts_of_last_over_time', data, times, lookback, new Float64Array(0));
+    if (data.histograms !== undefined) {
+      // A histogram sample newer than the newest float decides (absent when it is a stale marker).
+      overlayInstantHistograms(data, times, lookback, inst.values, inst.present);
+      const hist = histPointsOf(data);
+      const stale = new HistogramReader(data.histograms);
+      for (let s = 0; s < data.labels.length; s++) {
+        const [from, to] = stale.range(s);
+        if (to === from || hist[s] === undefined) continue;
+        for (let i = 0; i < grid.n; i++) {
+          const t = times[i]!;
+          const j = lastAtOrBefore(data.histograms.timestamps, from, to, t);
+          if (j < from || stale.time(j) <= t - lookback) continue;
+          const x = s * grid.n + i;
+          if (!ts.present[x] || ts.values[x]! < stale.time(j) / 1000) {
+            ts.values[x] = stale.time(j) / 1000;
+            ts.present[x] = 1;
+          }
+        }
+      }
+    }
     const n = grid.n;
     const out: Series[] = [];
     let loaded = 0;
@@ -355,6 +428,21 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
     }
   }
 
+  let histCols: Array<Array<FloatHistogram | undefined> | undefined> | undefined;
+  if (rd.hist !== undefined && name !== 'absent_over_time') {
+    histCols = applyHistogramRange(ev, name, rd.data, rd.hist, rd.evalTimes, rd.rangeMs, values, present, e.args[rangeIdx].pos);
+  } else if (rd.hist !== undefined) {
+    // absent_over_time: a window with only histogram samples is not empty.
+    for (let k = 0; k < nS; k++) {
+      const hp = rd.hist[k];
+      if (hp === undefined) continue;
+      for (let i = 0; i < n; i++) {
+        const t = rd.evalTimes[i]!;
+        if (hp.ts.some((x) => x > t - rd.rangeMs && x <= t)) present[k * n + i] = 1;
+      }
+    }
+  }
+
   if (name === 'absent_over_time') {
     const s = newSeries(absentLabels(arg), n, true);
     let any = false;
@@ -378,8 +466,11 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
     for (let i = 0; i < n; i++) if (p[i]) any = true;
     if (!any) continue;
     const labels = rd.data.labels[k];
-    out.push({ labels, values: values.subarray(k * n, (k + 1) * n), present: p, dropName });
-    if (name === 'rate' || name === 'increase') {
+    const series: Series = { labels, values: values.subarray(k * n, (k + 1) * n), present: p, dropName };
+    const hc = histCols?.[k];
+    if (hc !== undefined) series.histograms = hc;
+    out.push(series);
+    if ((name === 'rate' || name === 'increase') && (hc === undefined || hasFloatCell(series))) {
       const metric = labels[METRIC_NAME];
       if (metric && !/(_total|_sum|_count|_bucket)$/.test(metric)) ev.ann.possibleNonCounter(metric, e.args[rangeIdx].pos);
     }
@@ -529,7 +620,9 @@ export function naturalCompare(a: string, b: string): number {
 
 function evalSort(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Value {
   const name = e.func;
-  const vec = vectorOf(ev.eval(args[0], grid), name);
+  const input = vectorOf(ev.eval(args[0], grid), name);
+  // sort and sort_desc drop histogram samples (Prometheus's filterFloats).
+  const vec = name === 'sort' || name === 'sort_desc' ? floatCells(input) : input;
   if (ev.isRangeQuery) ev.ann.sortInRangeQuery(e.pos);
   if (grid.n !== 1) return { type: 'vector', series: vec };
   const present = vec.filter((s) => s.present[0]);
@@ -574,10 +667,16 @@ export function parseLe(s: string): number | undefined {
 }
 
 interface BucketGroup {
+  /** key is the group's signature: its series' labels without le (metric name kept). */
+  key: string;
   labels: Labels;
   metric: string;
   members: Array<{ series: Series; le: number }>;
+  /** skip are the steps where a native histogram of the same labels voids the group. */
+  skip?: Set<number>;
 }
+
+const LE = new Set(['le']);
 
 function bucketGroups(ev: Evaluator, input: Series[], argPos: Call['pos']): BucketGroup[] {
   const groups = new Map<string, BucketGroup>();
@@ -595,7 +694,7 @@ function bucketGroups(ev: Evaluator, input: Series[], argPos: Call['pos']): Buck
     if (!g) {
       const labels: Labels = {};
       for (const k of Object.keys(s.labels)) if (k !== 'le' && k !== METRIC_NAME) labels[k] = s.labels[k];
-      g = { labels, metric: s.labels[METRIC_NAME] ?? '', members: [] };
+      g = { key, labels, metric: s.labels[METRIC_NAME] ?? '', members: [] };
       groups.set(key, g);
     }
     g.members.push({ series: s, le });
@@ -609,14 +708,59 @@ function bucketsAt(g: BucketGroup, i: number): Bucket[] {
   return out;
 }
 
+/**
+ * nativeCells calls f for each native histogram cell of the input that has no classic buckets of
+ * the same labels at its step (where it has, neither is evaluated and Prometheus warns), and
+ * returns the classic groups with those steps removed.
+ */
+function nativeAndClassic(
+  ev: Evaluator,
+  input: Series[],
+  argPos: Call['pos'],
+  n: number,
+  f: (s: Series, h: FloatHistogram, step: number) => void,
+): BucketGroup[] {
+  const groups = bucketGroups(ev, floatCells(input), argPos);
+  const byKey = new Map<string, BucketGroup>();
+  for (const g of groups) byKey.set(g.key, g);
+  for (const s of input) {
+    if (s.histograms === undefined) continue;
+    const g = byKey.get(keyWithout(s.labels, LE));
+    for (let i = 0; i < n; i++) {
+      const h = s.histograms[i];
+      if (!s.present[i] || h === undefined) continue;
+      if (g !== undefined && bucketsAt(g, i).length > 0) {
+        ev.ann.mixedClassicNativeHistograms(s.labels[METRIC_NAME] ?? '', argPos);
+        (g.skip ??= new Set()).add(i);
+        continue;
+      }
+      f(s, h, i);
+    }
+  }
+  return groups;
+}
+
+/** estimateInfo adds the info annotation a native quantile or fraction asked for. */
+function estimateInfo(ev: Evaluator, r: HistogramEstimate, metric: string, p: Call['pos']): void {
+  if (r.info === 'quantile-nan-result') ev.ann.quantileNaNResult(metric, p);
+  else if (r.info === 'quantile-nan-skew') ev.ann.quantileNaNSkew(metric, p);
+  else if (r.info === 'fraction-nans') ev.ann.fractionNaNs(metric, p);
+}
+
 function evalHistogramQuantile(ev: Evaluator, args: Expr[], grid: StepGrid): Value {
   const q = scalarOf(ev.eval(args[0], grid), 'histogram_quantile');
   const input = vectorOf(ev.eval(args[1], grid), 'histogram_quantile');
   for (const x of q) if (Number.isNaN(x) || x < 0 || x > 1) ev.ann.invalidQuantile(x, args[0].pos);
   const col = new Collector(grid.n);
-  for (const g of bucketGroups(ev, input, args[1].pos)) {
+  const groups = nativeAndClassic(ev, input, args[1].pos, grid.n, (s, h, i) => {
+    const r = histogramQuantile(q[i], h);
+    estimateInfo(ev, r, s.labels[METRIC_NAME] ?? '', args[1].pos);
+    col.add(s.labels, true, i, r.value);
+  });
+  for (const g of groups) {
     const key = labelsKey(g.labels);
     for (let i = 0; i < grid.n; i++) {
+      if (g.skip?.has(i)) continue;
       const b = bucketsAt(g, i);
       if (b.length === 0) continue;
       const [v, forced] = bucketQuantile(q[i], b);
@@ -642,9 +786,18 @@ function evalHistogramQuantiles(ev: Evaluator, args: Expr[], grid: StepGrid): Va
   const qs = args.slice(2).map((a) => scalarOf(ev.eval(a, grid), 'histogram_quantiles'));
   for (const q of qs) for (const x of q) if (Number.isNaN(x) || x < 0 || x > 1) ev.ann.invalidQuantile(x, args[2 + qs.indexOf(q)].pos);
   const col = new Collector(grid.n);
-  for (const g of bucketGroups(ev, input, args[0].pos)) {
+  const groups = nativeAndClassic(ev, input, args[0].pos, grid.n, (s, h, i) => {
+    if (label in s.labels) throw new EngineError('execution', `label ${goStrconvQuote(label)} already exists in the input of histogram_quantiles`);
+    for (const q of qs) {
+      const r = histogramQuantile(q[i], h);
+      estimateInfo(ev, r, s.labels[METRIC_NAME] ?? '', args[0].pos);
+      col.add(setLabel(s.labels, label, quantileLabel(q[i])), true, i, r.value);
+    }
+  });
+  for (const g of groups) {
     if (label in g.labels) throw new EngineError('execution', `label ${goStrconvQuote(label)} already exists in the input of histogram_quantiles`);
     for (let i = 0; i < grid.n; i++) {
+      if (g.skip?.has(i)) continue;
       const b = bucketsAt(g, i);
       if (b.length === 0) continue;
       for (const q of qs) {
@@ -663,9 +816,15 @@ function evalHistogramFraction(ev: Evaluator, args: Expr[], grid: StepGrid): Val
   const hi = scalarOf(ev.eval(args[1], grid), 'histogram_fraction');
   const input = vectorOf(ev.eval(args[2], grid), 'histogram_fraction');
   const col = new Collector(grid.n);
-  for (const g of bucketGroups(ev, input, args[2].pos)) {
+  const groups = nativeAndClassic(ev, input, args[2].pos, grid.n, (s, h, i) => {
+    const r = histogramFraction(lo[i], hi[i], h);
+    estimateInfo(ev, r, s.labels[METRIC_NAME] ?? '', args[2].pos);
+    col.add(s.labels, true, i, r.value);
+  });
+  for (const g of groups) {
     const key = labelsKey(g.labels);
     for (let i = 0; i < grid.n; i++) {
+      if (g.skip?.has(i)) continue;
       const b = bucketsAt(g, i);
       if (b.length === 0) continue;
       col.add(g.labels, true, i, bucketFraction(lo[i], hi[i], b), key);

@@ -3,6 +3,7 @@
 // its identifying labels (instance, job), read at the same reference time as
 // the base samples (so @ and offset pin the enrichment too).
 
+import { overlayInstantHistograms } from './histogram-select.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import type { Evaluator } from './engine.js';
@@ -71,6 +72,14 @@ export function evalInfo(ev: Evaluator, args: Expr[], grid: StepGrid): Value {
   const inst = data ? ev.kernels.instant(data, refs, lookback) : undefined;
   const lastTs = data ? ev.kernels.range('ts_of_last_over_time', data, refs, lookback, new Float64Array(0)) : undefined;
   ev.addSamples(data?.values.length ?? 0);
+  if (data?.histograms !== undefined && inst !== undefined) {
+    // Info samples must be floats: a histogram among the selected info samples where there is a base sample is an error.
+    const cols = overlayInstantHistograms(data, refs, lookback, inst.values, inst.present);
+    for (let step = 0; step < n; step++) {
+      if (!base.some((b) => b.present[step])) continue;
+      if (cols.some((c, k) => c?.[step] !== undefined && inst.present[k * n + step] === 1)) throw new EngineError('execution', 'info sample should be float');
+    }
+  }
 
   // Info series by identifying-label key.
   const infos = (data?.labels ?? []).map((labels, idx) => ({ labels, idx }));

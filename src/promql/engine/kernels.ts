@@ -54,6 +54,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
         offsets: sel.offsets,
         timestamps: sel.timestamps,
         values: sel.values,
+        ...(sel.histograms === undefined ? {} : { histograms: sel.histograms }),
       };
     },
     instant(data, evalTimesMs, lookbackMs) {
@@ -73,6 +74,8 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       } catch (err) {
         throw tooManySamples(err);
       }
+      // A float-only answer cannot carry native histograms: the engine selects such series itself.
+      if (r.hasHistograms === true) return undefined;
       return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples };
     },
     selectAggregate(tenant, matchers, mintMs, maxtMs, inner, evalTimesMs, op, without, grouping, maxSamples = defaultMax) {
@@ -89,6 +92,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       } catch (err) {
         throw tooManySamples(err);
       }
+      if (r.hasHistograms === true) return undefined;
       return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples, metricNames: r.metricNames };
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {

@@ -8,6 +8,8 @@
 // per-series typed arrays only.
 
 import type { LabelMatcher } from '../../storage/native.js';
+import type { FloatHistogram } from './float-histogram.js';
+import type { FlatHistograms } from './histogram-flat.js';
 
 /** Labels is a series' label set, keys sorted, `__name__` included when present. */
 export type Labels = Record<string, string>;
@@ -25,7 +27,12 @@ export interface StepSeries {
   /** values[i] is the value at step i; meaningful only where present[i] === 1. */
   values: Float64Array;
   present: Uint8Array;
-  // Native histograms (a later issue) add an optional per-step histogram column here.
+  /**
+   * histograms is the native-histogram column: where present[i] === 1 and histograms[i] is set,
+   * the value at step i is that histogram (values[i] is then meaningless). Absent when no step
+   * holds a histogram. Histogram objects are shared between nodes: never change one in place.
+   */
+  histograms?: Array<FloatHistogram | undefined>;
 }
 
 /** SelectedSeries are raw samples of the series a selector matched, flat. */
@@ -36,6 +43,8 @@ export interface SelectedSeries {
   /** timestamps in ms, ascending per series. */
   timestamps: Float64Array;
   values: Float64Array;
+  /** histograms are the series' native-histogram samples in the hand-off format (histogram-flat.ts), when any. */
+  histograms?: FlatHistograms;
 }
 
 /** KernelResult is a kernel's output: nSeries * nSteps values, row-major by series. */
@@ -156,8 +165,17 @@ export interface QueryOptions {
 
 /** QueryValue is an evaluated query result as the HTTP API encodes it. */
 export type QueryValue =
-  | { resultType: 'matrix'; series: Array<{ labels: Labels; timestamps: Float64Array; values: Float64Array }> }
-  | { resultType: 'vector'; timestampMs: number; series: Array<{ labels: Labels; value: number }> }
+  | {
+      resultType: 'matrix';
+      series: Array<{
+        labels: Labels;
+        timestamps: Float64Array;
+        values: Float64Array;
+        /** histograms are the series' native-histogram points, apart from its float points. */
+        histograms?: { timestamps: Float64Array; values: FloatHistogram[] };
+      }>;
+    }
+  | { resultType: 'vector'; timestampMs: number; series: Array<{ labels: Labels; value: number; histogram?: FloatHistogram }> }
   | { resultType: 'scalar'; timestampMs: number; value: number }
   | { resultType: 'string'; timestampMs: number; value: string };
 

@@ -3,6 +3,7 @@
 // one float per step, strings, and range vectors (only ever a query result).
 
 import { labelsKey } from './labels.js';
+import type { FloatHistogram } from './float-histogram.js';
 import { EngineError, type Labels, type StepGrid, type StepSeries } from './types.js';
 
 /** Series is an instant-vector series over the grid; dropName marks a `__name__` to drop at the end (Prometheus 3 delayed name removal). */
@@ -16,6 +17,8 @@ export interface RangeSeries {
   dropName: boolean;
   timestamps: number[];
   values: number[];
+  /** histograms are the native-histogram points, apart from the float points. */
+  histograms?: { timestamps: number[]; values: FloatHistogram[] };
 }
 
 /** Value is what evaluating a node yields. */

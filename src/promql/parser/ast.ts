@@ -18,6 +18,7 @@ export interface PosRange {
 export type BinaryOp =
   | '+' | '-' | '*' | '/' | '%' | '^' | 'atan2'
   | '==' | '!=' | '>' | '<' | '>=' | '<='
+  | '</' | '>/'
   | 'and' | 'or' | 'unless';
 
 /** AggregateOp lists the aggregation operators. */

@@ -34,6 +34,8 @@ export type TokenType =
   | 'LTE'
   | 'GTR'
   | 'GTE'
+  | 'TRIM_UPPER'
+  | 'TRIM_LOWER'
   | 'ADD'
   | 'SUB'
   | 'MUL'
@@ -79,7 +81,7 @@ export type KeywordType = (typeof KEYWORDS)[keyof typeof KEYWORDS];
 
 const KEYWORD_TYPES: ReadonlySet<string> = new Set(Object.values(KEYWORDS));
 const AGGREGATORS: ReadonlySet<string> = new Set(['SUM', 'AVG', 'COUNT', 'MIN', 'MAX', 'GROUP', 'STDDEV', 'STDVAR', 'TOPK', 'BOTTOMK', 'COUNT_VALUES', 'QUANTILE', 'LIMITK', 'LIMIT_RATIO']);
-const OPERATORS: ReadonlySet<string> = new Set(['AT', 'LAND', 'LOR', 'LUNLESS', 'ATAN2', 'EQLC', 'NEQ', 'LSS', 'LTE', 'GTR', 'GTE', 'ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'POW']);
+const OPERATORS: ReadonlySet<string> = new Set(['AT', 'LAND', 'LOR', 'LUNLESS', 'ATAN2', 'EQLC', 'NEQ', 'LSS', 'LTE', 'GTR', 'GTE', 'TRIM_UPPER', 'TRIM_LOWER', 'ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'POW']);
 
 /** Token is one lexed item; pos is the byte offset of its first byte in the query. */
 export interface Token {
@@ -293,8 +295,17 @@ export class Lexer {
       case '^':
         return this.token('POW', startI, start);
       case '<':
+        // `</` and `>/` are the native-histogram trim operators.
+        if (this.peek() === '/') {
+          this.advance();
+          return this.token('TRIM_UPPER', startI, start);
+        }
         return two('=', 'LTE', 'LSS');
       case '>':
+        if (this.peek() === '/') {
+          this.advance();
+          return this.token('TRIM_LOWER', startI, start);
+        }
         return two('=', 'GTE', 'GTR');
       case '=':
         if (this.peek() === '~') return this.error(`unexpected character after '=': '~'`, start);
