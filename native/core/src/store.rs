@@ -36,7 +36,17 @@ pub(crate) fn tenant_parts(
     mint: i64,
     maxt: i64,
 ) -> (Option<Arc<Head>>, Vec<Arc<Block>>) {
-    match crate::tsdb::registry().get(tenant) {
+    tenant_parts_in(crate::tsdb::registry(), tenant, mint, maxt)
+}
+
+/// tenant_parts_in is `tenant_parts` over the tenants of `reg`.
+fn tenant_parts_in(
+    reg: &crate::tsdb::Registry,
+    tenant: &str,
+    mint: i64,
+    maxt: i64,
+) -> (Option<Arc<Head>>, Vec<Arc<Block>>) {
+    match reg.get(tenant) {
         Some(t) => (t.head_if_any().cloned(), t.overlapping_blocks(mint, maxt)),
         None => (None, Vec::new()),
     }
@@ -104,7 +114,26 @@ pub fn select_samples(
     maxt: i64,
     max_samples: usize,
 ) -> Result<SelectedSamples, SelectError> {
-    let (head, blocks) = tenant_parts(tenant, mint, maxt);
+    select_samples_in(
+        crate::tsdb::registry(),
+        tenant,
+        sets,
+        mint,
+        maxt,
+        max_samples,
+    )
+}
+
+/// select_samples_in is `select_samples` over the tenants of `reg`.
+pub fn select_samples_in(
+    reg: &crate::tsdb::Registry,
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    max_samples: usize,
+) -> Result<SelectedSamples, SelectError> {
+    let (head, blocks) = tenant_parts_in(reg, tenant, mint, maxt);
     if blocks.is_empty() {
         return match head {
             Some(h) => Ok(h.select_samples(sets, mint, maxt, max_samples)?),

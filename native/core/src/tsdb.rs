@@ -28,6 +28,8 @@ use crate::metadata::TenantMetadata;
 use crate::store::OpenFailure;
 use crate::wal::TenantWal;
 
+pub mod compact_head;
+
 /// Tsdb is one tenant's storage state.
 #[derive(Debug)]
 pub struct Tsdb {
@@ -39,6 +41,10 @@ pub struct Tsdb {
     wal: RwLock<Option<Arc<TenantWal>>>,
     /// Queryable blocks (ingester-local and bucket), oldest first.
     blocks: RwLock<Vec<Arc<Block>>>,
+    /// Blocks published by a head compaction that no `set_blocks` call
+    /// listed yet: kept queryable whatever the caller publishes meanwhile,
+    /// so the samples the compaction truncated from the head stay visible.
+    cut_pending: Mutex<Vec<PathBuf>>,
     /// The exemplar ring (None while exemplars are off for the tenant).
     exemplars: RwLock<Option<Arc<Mutex<ExemplarRing>>>>,
     metadata: TenantMetadata,
@@ -57,6 +63,7 @@ impl Tsdb {
             head: OnceLock::new(),
             wal: RwLock::new(None),
             blocks: RwLock::new(Vec::new()),
+            cut_pending: Mutex::new(Vec::new()),
             exemplars: RwLock::new(None),
             metadata: TenantMetadata::default(),
             rate: Mutex::new(None),
@@ -129,8 +136,12 @@ impl Tsdb {
     /// set_blocks makes `dirs` the tenant's queryable blocks: blocks already
     /// open stay open, new ones are opened, the others are dropped (closed
     /// when the last query using them ends). Blocks that fail to open are
-    /// left out and reported; the rest are served.
+    /// left out and reported; the rest are served. Blocks a head compaction
+    /// published and `dirs` does not list yet stay (see [`Tsdb::publish_block`]).
     pub fn set_blocks(&self, dirs: &[PathBuf]) -> Vec<OpenFailure> {
+        let mut pending = self.cut_pending.lock();
+        pending.retain(|p| !dirs.contains(p));
+        let dirs: Vec<PathBuf> = dirs.iter().chain(pending.iter()).cloned().collect();
         let open: HashMap<PathBuf, Arc<Block>> = self
             .blocks()
             .into_iter()
@@ -138,7 +149,7 @@ impl Tsdb {
             .collect();
         let mut blocks = Vec::with_capacity(dirs.len());
         let mut failures = Vec::new();
-        for d in dirs {
+        for d in &dirs {
             if let Some(b) = open.get(d) {
                 blocks.push(Arc::clone(b));
                 continue;
@@ -154,6 +165,20 @@ impl Tsdb {
         blocks.sort_by_key(|b| (b.meta().min_time, b.meta().max_time));
         *self.blocks.write() = blocks;
         failures
+    }
+
+    /// publish_block opens the block a head compaction just wrote and adds
+    /// it to the queryable blocks, where it stays until a `set_blocks` call
+    /// lists it (the caller learns of the block only after the compaction).
+    pub fn publish_block(&self, dir: &std::path::Path) -> Result<(), crate::block::BlockError> {
+        let b = Arc::new(Block::open(dir)?);
+        let mut pending = self.cut_pending.lock();
+        pending.push(dir.to_path_buf());
+        let mut blocks = self.blocks.write();
+        blocks.retain(|o| o.dir() != dir);
+        blocks.push(b);
+        blocks.sort_by_key(|b| (b.meta().min_time, b.meta().max_time));
+        Ok(())
     }
 
     /// blocks returns the tenant's queryable blocks, oldest first.
