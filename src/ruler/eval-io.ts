@@ -12,7 +12,7 @@ import snappy from '@napi-rs/snappy';
 import { ingestLimits, type Config, type Limits } from '../config/config.js';
 import type { PushExecutor } from '../distributor/distributor.js';
 import type { Labels } from '../promql/engine/types.js';
-import { isStaleAt } from '../promql/engine/kernels-reference.js';
+import { isStaleAt } from '../promql/engine/float-ops.js';
 import { MatchType, type LabelMatcher, type SelectedSamples } from '../storage/native.js';
 import { failureError } from '../querier/query.js';
 import type { QueryExecutor } from '../querier/query-executor.js';

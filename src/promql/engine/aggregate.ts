@@ -7,7 +7,7 @@ import { formatFloatF } from './annotations.js';
 import { goStrconvQuote } from '../parser/unquote.js';
 import { fusedAggregate } from './aggregate-fused.js';
 import type { Evaluator } from './engine.js';
-import { kahanSumInc, quantileOf } from './kernels-reference.js';
+import { kahanSumInc, quantileOf } from './float-ops.js';
 import { compareStrings, keyWith, keyWithout, labelsHash, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';
 import { COUNTER_RESET, HistogramMean, HistogramOpError, KahanHistogramSum, NOT_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';

@@ -23,7 +23,7 @@ import {
   type StepGrid,
 } from './types.js';
 import { DUPLICATE_LABELSET, gridTimes, makeGrid, newSeries, type RangeSeries, type Series, type Value } from './value.js';
-import { isStaleAt } from './kernels-reference.js';
+import { isStaleAt } from './float-ops.js';
 import { HistogramReader, overlayInstantHistograms, statsOnlySelectors, withDetectedHints } from './histogram-select.js';
 import { histPointsOf, type HistPoints } from './histogram-range.js';
 import { COUNTER_RESET, NOT_COUNTER_RESET, UNKNOWN_COUNTER_RESET, type FloatHistogram } from './float-histogram.js';

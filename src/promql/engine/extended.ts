@@ -6,7 +6,7 @@
 
 import type { MatrixSelector, VectorSelector } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
-import { isStaleAt } from './kernels-reference.js';
+import { isStaleAt } from './float-ops.js';
 import { EngineError, type SelectedSeries, type StepGrid } from './types.js';
 import { newSeries, type RangeSeries, type Series } from './value.js';
 import { FloatHistogram, GAUGE_TYPE, HistogramOpError, UNKNOWN_COUNTER_RESET } from './float-histogram.js';

@@ -10,7 +10,7 @@
 // linearly within the zero bucket and custom buckets.
 
 import { SCHEMA8_FRACTIONS } from './exp-bounds.js';
-import { kahanSumInc } from './kernels-reference.js';
+import { kahanSumInc } from './float-ops.js';
 import { formatGo } from './annotations.js';
 
 /** CounterResetHint values as Prometheus numbers them. */

@@ -12,7 +12,7 @@ import type { PosRange } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
 import { FloatHistogram, GAUGE_TYPE, HistogramMean, HistogramOpError, KahanHistogramSum } from './float-histogram.js';
 import { HistogramReader, lastAtOrBefore } from './histogram-select.js';
-import { isStaleAt } from './kernels-reference.js';
+import { isStaleAt } from './float-ops.js';
 import { METRIC_NAME } from './labels.js';
 import type { SelectedSeries } from './types.js';
 
@@ -82,15 +82,19 @@ export function applyHistogramRange(
     const fFrom = data.offsets[s]!;
     const fTo = data.offsets[s + 1]!;
     let col: Array<FloatHistogram | undefined> | undefined;
+    const tsArr = Float64Array.from(hp.ts);
     for (let i = 0; i < n; i++) {
       const t = evalTimes[i]!;
+      // The window (t - range, t]: binary searches for both ends, then the indices in order.
+      const hLast = lastAtOrBefore(tsArr, 0, tsArr.length, t);
+      const hFirst = lastAtOrBefore(tsArr, 0, hLast + 1, t - rangeMs) + 1;
+      if (hLast < hFirst) continue;
       const w: Window = { floats: [], hist: [] };
-      for (let j = lastAtOrBefore(data.timestamps, fFrom, fTo, t); j >= fFrom && data.timestamps[j]! > t - rangeMs; j--) {
-        if (!isStaleAt(data.values, j)) w.floats.unshift(j);
+      const fLast = lastAtOrBefore(data.timestamps, fFrom, fTo, t);
+      for (let j = lastAtOrBefore(data.timestamps, fFrom, fLast + 1, t - rangeMs) + 1; j <= fLast; j++) {
+        if (!isStaleAt(data.values, j)) w.floats.push(j);
       }
-      const tsArr = Float64Array.from(hp.ts);
-      for (let j = lastAtOrBefore(tsArr, 0, hp.ts.length, t); j >= 0 && hp.ts[j]! > t - rangeMs; j--) w.hist.unshift(j);
-      if (w.hist.length === 0) continue;
+      for (let j = hFirst; j <= hLast; j++) w.hist.push(j);
       const cell = s * n + i;
       const setFloat = (v: number): void => {
         values[cell] = v;

@@ -7,8 +7,7 @@ import { overlayInstantHistograms } from './histogram-select.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import type { Evaluator } from './engine.js';
-import { compileMatcher } from './kernels-reference.js';
-import { labelsKey, METRIC_NAME } from './labels.js';
+import { compileMatcher, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';
 import { Collector, gridTimes, vectorOf, type Value } from './value.js';
 

@@ -3,7 +3,8 @@
 // on it, and it is the oracle the native kernels are compared with.
 
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
-import { compareLabels, compileAnchored } from './labels.js';
+import { isStaleAt, kahanSumInc, quantileOf } from './float-ops.js';
+import { compareLabels, compileMatcher } from './labels.js';
 import type { KernelResult, Kernels, Labels, RangeFunction, SelectedSeries } from './types.js';
 
 /** STALE_NAN is Prometheus's staleness marker (a NaN with a distinct payload). */
@@ -15,12 +16,6 @@ export const STALE_NAN = (() => {
   return f;
 })();
 
-/** isStaleAt reports whether values[i] holds the staleness marker, reading the raw bits. */
-export function isStaleAt(values: Float64Array, i: number): boolean {
-  const u = new Uint32Array(values.buffer, values.byteOffset + i * 8, 2);
-  return u[0] === 2 && u[1] === 0x7ff00000;
-}
-
 /** RefSeries is one in-memory series of the reference store. */
 export interface RefSeries {
   labels: Labels;
@@ -28,24 +23,6 @@ export interface RefSeries {
   values: Float64Array | number[];
   /** staleAt marks sample indexes that are staleness markers (alternative to STALE_NAN bits). */
   staleAt?: Set<number>;
-}
-
-/** compileMatcher turns a label matcher into a predicate over label values (regexps fully anchored). */
-export function compileMatcher(m: LabelMatcher): (v: string) => boolean {
-  switch (m.type) {
-    case MatchType.Equal:
-      return (v) => v === m.value;
-    case MatchType.NotEqual:
-      return (v) => v !== m.value;
-    case MatchType.Regexp: {
-      const re = compileAnchored(m.value);
-      return (v) => re.test(v);
-    }
-    case MatchType.NotRegexp: {
-      const re = compileAnchored(m.value);
-      return (v) => !re.test(v);
-    }
-  }
 }
 
 /** ReferenceKernels implements Kernels in TypeScript over a fixed set of series. */
@@ -156,29 +133,6 @@ function keyOf(ls: Labels): string {
     .sort()
     .map((k) => `${k}\xff${ls[k]}\xff`)
     .join('');
-}
-
-/** kahanSumInc is Prometheus's compensated summation step. */
-export function kahanSumInc(inc: number, sum: number, c: number): [number, number] {
-  const t = sum + inc;
-  if (!Number.isFinite(t) && !Number.isNaN(t)) c = 0;
-  else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-  else c += inc - t + sum;
-  return [t, c];
-}
-
-/** quantileOf is Prometheus's quantile over float values (NaN sorts first). */
-export function quantileOf(q: number, vals: number[]): number {
-  if (vals.length === 0 || Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  const v = [...vals].sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
-  const n = v.length;
-  const rank = q * (n - 1);
-  const lower = Math.max(0, Math.floor(rank));
-  const upper = Math.min(n - 1, lower + 1);
-  const weight = rank - Math.floor(rank);
-  return v[lower] * (1 - weight) + v[upper] * weight;
 }
 
 /** linearRegression is Prometheus's least-squares fit with Kahan sums; x in seconds from interceptMs. */

@@ -2,6 +2,7 @@
 // identify series and join groups, Prometheus's label-set text form, ordering,
 // metric-name dropping and the label hash that limit_ratio samples by.
 
+import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import type { Labels } from './types.js';
 
 /** METRIC_NAME is the reserved label holding the metric name. */
@@ -332,4 +333,22 @@ export function goRegexpSource(pattern: string): string {
 /** compileAnchored compiles an RE2 pattern anchored at both ends with `.` matching newlines, as Prometheus does. */
 export function compileAnchored(pattern: string): RegExp {
   return new RegExp(`^(?:${goRegexpSource(pattern)})$`, 's');
+}
+
+/** compileMatcher turns a label matcher into a predicate over label values (regexps fully anchored). */
+export function compileMatcher(m: LabelMatcher): (v: string) => boolean {
+  switch (m.type) {
+    case MatchType.Equal:
+      return (v) => v === m.value;
+    case MatchType.NotEqual:
+      return (v) => v !== m.value;
+    case MatchType.Regexp: {
+      const re = compileAnchored(m.value);
+      return (v) => re.test(v);
+    }
+    case MatchType.NotRegexp: {
+      const re = compileAnchored(m.value);
+      return (v) => !re.test(v);
+    }
+  }
 }
