@@ -16,6 +16,9 @@ import { encodeHistogramWriteRequestSnappy, type NativeHistogram } from '../../s
 import { httpRequest } from '../../src/testing/http-client.js';
 import { sleep, startProcess, waitReady, type ServerProcess } from './lib/process.js';
 
+// Five kill-and-restart rounds of three server starts each: more than tap's default file timeout on a loaded machine.
+t.setTimeout(300_000);
+
 const TENANT = 'head-compaction-crash';
 const CRASH_ENV = 'MIMIR_HEAD_COMPACTION_CRASH_AT';
 const STEPS = ['block-written', 'block-published', 'head-truncated', 'checkpoint-written', 'wal-checkpointed'];
