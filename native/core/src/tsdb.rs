@@ -140,7 +140,9 @@ impl Tsdb {
     /// published and `dirs` does not list yet stay (see [`Tsdb::publish_block`]).
     pub fn set_blocks(&self, dirs: &[PathBuf]) -> Vec<OpenFailure> {
         let mut pending = self.cut_pending.lock();
-        pending.retain(|p| !dirs.contains(p));
+        // Listed under any path (the caller's spelling of the directory, or
+        // another copy of the block): the caller knows it now.
+        pending.retain(|p| !dirs.iter().any(|d| d.file_name() == p.file_name()));
         let dirs: Vec<PathBuf> = dirs.iter().chain(pending.iter()).cloned().collect();
         let open: HashMap<PathBuf, Arc<Block>> = self
             .blocks()

@@ -234,7 +234,14 @@ fn a_compaction_runs_its_steps_in_order_and_reports_them() {
     // Once the caller lists the block, it is no longer held for it.
     let dirs = block_dirs(&tmp.0);
     assert_eq!(dirs.len(), 1);
-    tsdb.set_blocks(&dirs);
+    // Listed under another spelling of the same directory, it is no
+    // longer held either: one copy is queried.
+    let spelled: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| tmp.0.join(".").join(T).join(d.file_name().unwrap()))
+        .collect();
+    tsdb.set_blocks(&spelled);
+    assert_eq!(tsdb.block_dirs(), spelled);
     tsdb.set_blocks(&[]);
     assert!(tsdb.block_dirs().is_empty());
     tsdb.set_blocks(&dirs);
