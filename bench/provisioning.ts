@@ -13,7 +13,8 @@
 // instant query, then reduce (last) and threshold (gt) expressions, as
 // Grafana's rule editor builds a Prometheus alert. Flags: --rules N (10000),
 // --groups N (500), --series N (100000), --interval S (60), --window S (60),
-// --concurrency N (8), --out FILE (append the markdown report).
+// --concurrency N (8), --out FILE (append the markdown report), --cpu-prof DIR
+// (the server writes a V8 CPU profile of its main thread there when stopped).
 
 import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ const { values: opts } = parseArgs({
     window: { type: 'string', default: '60' },
     concurrency: { type: 'string', default: '8' },
     out: { type: 'string' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const RULES = intOption('rules', opts.rules, 1);
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
   const server = await startServer({
     name: 'ours',
     command: process.execPath,
-    args: oursArgs(dir, port, ['-grafana-provisioning.base-interval=10s', '-querier.max-concurrent=8', `-ruler-storage.filesystem.dir=${dir}/ruler`, `-alertmanager.storage.path=${dir}/am`, `-alertmanager-storage.filesystem.dir=${dir}/ams`, `-admin.client.filesystem.dir=${dir}/admin`]),
+    args: oursArgs(dir, port, ['-grafana-provisioning.base-interval=10s', '-querier.max-concurrent=8', `-ruler-storage.filesystem.dir=${dir}/ruler`, `-alertmanager.storage.path=${dir}/am`, `-alertmanager-storage.filesystem.dir=${dir}/ams`, `-admin.client.filesystem.dir=${dir}/admin`], opts['cpu-prof'] !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${opts['cpu-prof']}`] : []),
     cwd: REPO_ROOT,
     port,
     readyPath: '/ready',

@@ -55,6 +55,7 @@ import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
 import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
 import { newProvisioningModule } from './provisioning/module.js';
+import { executorAppender } from './ruler/eval-io.js';
 
 /** RULER_INLINE_PUSH_BYTES: rule results up to this compressed size are appended on the main thread (see smallInline). */
 const RULER_INLINE_PUSH_BYTES = 4096;
@@ -239,6 +240,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         queryExecutor: queryPool,
         // A rule's result is a few samples: appended on this thread, not through a worker.
         pushExecutor: smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES),
+        // Encoded rule results skip snappy: the storage's ingest of the uncompressed body, as decodeAndIngest does after it.
+        rawIngest: (t, body, l) => storage.ingest(t, body, l),
         limits: (t) => runtimeConfig.limits(t),
         limitValues: runtimeConfig,
         writeGate,
@@ -250,7 +253,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       })
     : undefined;
   // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
-  const provisioning = runsRuler ? newProvisioningModule(config, { queryExecutor: queryPool, registry }) : undefined;
+  // Its recording rules write through the distributor's push path, as the ruler's do.
+  const provisioning = runsRuler
+    ? newProvisioningModule(config, {
+        queryExecutor: queryPool,
+        registry,
+        appender: executorAppender(config, smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES), (t) => runtimeConfig.limits(t), writeGate, (t, n) => ruleIngestionRates.add(t, n)),
+      })
+    : undefined;
   let listenPort = 0;
   const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
   links = registerRoutes({

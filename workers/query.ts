@@ -14,6 +14,7 @@ import { nativeStorage, type SeriesQuerier } from '../src/storage/native.js';
 import type { WorkerAnswer } from '../src/querier/query-executor.js';
 import type { QueryTask } from '../src/querier/query-params.js';
 import { runningTask } from '../src/ops/current-task.js';
+import { evaluateRuleBatch, ExprCache, type RuleBatchTask, type RuleQueryAnswer } from '../src/ruler/batch-eval.js';
 
 let kernels: Kernels | undefined;
 let series: SeriesQuerier | undefined;
@@ -23,6 +24,15 @@ export function metadata(read: MetadataRead): MetadataReadAnswer {
   series ??= federatedSeriesQuerier(nativeStorage());
   const querier = series;
   return runningTask(`metadata ${read.op}`, read.tenant, '', () => readMetadata(querier, read));
+}
+
+const ruleExprs = new ExprCache();
+
+/** rules evaluates a batch of one rule group's queries (the ruler's one round trip per batch, src/ruler/batch-eval.ts). */
+export function rules(task: RuleBatchTask): RuleQueryAnswer[] {
+  kernels ??= federatedKernels(nativeKernels());
+  const own = kernels;
+  return runningTask('rules', task.tenant, task.items[0]?.query ?? '', () => evaluateRuleBatch(own, task, ruleExprs));
 }
 
 /** query handles one QueryTask (what executeQuery does, encoding to bytes). */

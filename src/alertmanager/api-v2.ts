@@ -3,7 +3,7 @@
 // validation texts and status codes (go-swagger answers errors as a JSON
 // string, parameter errors as {code, message}).
 
-import { compileRE2 } from '../promql/parser/regexp.js';
+import { compileRE2 } from '../compat/re2.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
 import { goJsonString } from '../distributor/otlp.js';

@@ -3,7 +3,8 @@
 // bare, values quoted or bare, optional braces, comma-separated), matched
 // against label sets, and rendered back as Matcher.String does.
 
-import { goRegexpSource, quoteGo } from '../promql/engine/labels.js';
+import { re2Source } from '../compat/re2.js';
+import { quoteGo } from '../promql/engine/labels.js';
 import type { LabelSet } from './types.js';
 
 /** MatchType is a matcher operator. */
@@ -23,10 +24,10 @@ export function newMatcher(type: MatchType, name: string, value: string): Matche
   const m: Matcher = { name, type, value };
   if (type === '=~' || type === '!~') {
     try {
-      m.re = new RegExp(`^(?:${goRegexpSource(value)})$`, 'u');
+      m.re = new RegExp(`^(?:${re2Source(value)})$`, 'u');
     } catch (err) {
       try {
-        m.re = new RegExp(`^(?:${goRegexpSource(value)})$`);
+        m.re = new RegExp(`^(?:${re2Source(value)})$`);
       } catch {
         throw new Error(`error parsing regexp: ${err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err)}`);
       }

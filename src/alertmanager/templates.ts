@@ -4,7 +4,7 @@
 // (src/template/), the tenant's template files, and the Expander the
 // integrations call.
 
-import { compileAnchored } from '../promql/engine/labels.js';
+import { compileAnchored } from '../compat/re2.js';
 import type { AlertmanagerConfig } from './config.js';
 import { ConfigError } from './config.js';
 import type { KV, Expander, TemplateAlert, TemplateData } from './notifiers/notifier.js';
@@ -74,7 +74,7 @@ function method(o: object, name: string, fn: (...a: any[]) => unknown): void {
 }
 
 /** engineKV turns a KV into what the engine treats as a Go map with methods: a plain object whose methods are not entries. */
-function engineKV(kv: KV): Record<string, string> {
+export function engineKV(kv: KV): Record<string, string> {
   // template.KV is a map[string]string: with missingkey=zero a missing key prints "".
   const o: Record<string, string> = goStringMap({});
   for (const k of [...kv.keys()].sort()) o[k] = kv.get(k) as string;

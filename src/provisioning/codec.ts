@@ -5,7 +5,7 @@
 import { formatDuration, parseDuration } from '../config/duration.js';
 import { parseTimeInterval } from '../alertmanager/timeinterval.js';
 import { badRequest, invalidObject, invalidRule, ProvisioningError } from './errors.js';
-import type { AlertQuery, AlertRule, ContactPoint, MuteTiming, NotificationSettings, ObjectMatcher, Route, Template, TimeInterval } from './model.js';
+import { MIMIR_DATASOURCE_UID, type AlertQuery, type AlertRule, type ContactPoint, type MuteTiming, type NotificationSettings, type ObjectMatcher, type Route, type RuleRecord, type Template, type TimeInterval } from './model.js';
 
 type Obj = Record<string, unknown>;
 
@@ -134,7 +134,6 @@ function decodeNotificationSettings(raw: unknown): NotificationSettings | undefi
 
 /** decodeRule reads a ProvisionedAlertRule body and checks it as Grafana's ValidateAlertRule (throws 400s). */
 export function decodeRule(o: Obj): RuleInput {
-  if (o.record !== undefined && o.record !== null) throw invalidRule('recording rules cannot be created on this instance');
   const dataRaw = o.data;
   if (dataRaw !== undefined && dataRaw !== null && !Array.isArray(dataRaw)) throw badRequest('bad request data');
   const data = ((dataRaw as unknown[] | undefined) ?? []).map(decodeQuery);
@@ -155,8 +154,30 @@ export function decodeRule(o: Obj): RuleInput {
   };
   const ns = decodeNotificationSettings(o.notification_settings);
   if (ns !== undefined) rule.notificationSettings = ns;
+  const rec = decodeRecord(o.record);
+  if (rec !== undefined) {
+    rule.record = rec;
+    // As Grafana's ClearRecordingRuleIgnoredFields: what only alerting rules use is dropped.
+    rule.condition = '';
+    rule.noDataState = '';
+    rule.execErrState = '';
+    rule.forMs = 0;
+    rule.keepFiringForMs = 0;
+    delete rule.notificationSettings;
+  }
   return rule;
 }
+
+/** decodeRecord reads a rule's `record` object ({metric, from, target_datasource_uid}; the file format's targetDatasourceUid too). */
+function decodeRecord(raw: unknown): RuleRecord | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (!isObj(raw)) throw badRequest('bad request data');
+  for (const k of ['metric', 'from', 'target_datasource_uid', 'targetDatasourceUid']) if (raw[k] !== undefined && raw[k] !== null && typeof raw[k] !== 'string') throw badRequest('bad request data');
+  return { metric: str(raw, 'metric'), from: str(raw, 'from'), targetDatasourceUid: str(raw, 'target_datasource_uid') || str(raw, 'targetDatasourceUid') || MIMIR_DATASOURCE_UID };
+}
+
+/** METRIC_NAME_RE is Prometheus's legacy metric name syntax. */
+const METRIC_NAME_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /** checkRule validates a decoded rule that has its folder and group set. */
 export function checkRule(r: RuleInput): void {
@@ -174,10 +195,18 @@ export function checkRule(r: RuleInput): void {
     refs.add(q.refId);
     if (q.datasourceUid === '') throw invalidRule(`datasourceUID is not specified for query/expression '${q.refId}'`);
   }
-  if (r.condition === '') throw invalidRule('condition is empty');
-  if (!refs.has(r.condition)) throw invalidRule(`condition ${r.condition} does not exist, must be one of [${[...refs].join(',')}]`);
-  if (!NO_DATA_STATES.includes(r.noDataState)) throw invalidRule(`unknown NoData state option ${r.noDataState}`);
-  if (!EXEC_ERR_STATES.includes(r.execErrState)) throw invalidRule(`unknown Exec Error state option ${r.execErrState}`);
+  if (r.record !== undefined) {
+    if (r.record.metric === '') throw invalidRule('metric name for recording rule must be a valid utf8 string');
+    if (!METRIC_NAME_RE.test(r.record.metric)) throw invalidRule('metric name for recording rule must be a valid Prometheus metric name');
+    if (r.record.from === '') throw invalidRule('from is empty');
+    if (!refs.has(r.record.from)) throw invalidRule(`from ${r.record.from} does not exist, must be one of [${[...refs].join(',')}]`);
+    if (r.record.targetDatasourceUid !== '' && r.record.targetDatasourceUid !== MIMIR_DATASOURCE_UID) throw invalidRule(`target data source '${r.record.targetDatasourceUid}' does not exist: recording rules write to '${MIMIR_DATASOURCE_UID}'`);
+  } else {
+    if (r.condition === '') throw invalidRule('condition is empty');
+    if (!refs.has(r.condition)) throw invalidRule(`condition ${r.condition} does not exist, must be one of [${[...refs].join(',')}]`);
+    if (!NO_DATA_STATES.includes(r.noDataState)) throw invalidRule(`unknown NoData state option ${r.noDataState}`);
+    if (!EXEC_ERR_STATES.includes(r.execErrState)) throw invalidRule(`unknown Exec Error state option ${r.execErrState}`);
+  }
   if (r.forMs < 0) throw invalidRule('field `for` cannot be negative');
   if (r.keepFiringForMs < 0) throw invalidRule('field `keep_firing_for` cannot be negative');
   for (const k of Object.keys(r.labels)) if (k === '' || k === '__alert_rule_uid__' || k === '__alert_rule_namespace_uid__') throw invalidRule(`label ${JSON.stringify(k)} is reserved or empty`);
@@ -214,7 +243,7 @@ export function encodeRule(r: AlertRule, orgID: number): Obj {
   if (r.provenance !== '') out.provenance = r.provenance;
   out.isPaused = r.isPaused;
   out.notification_settings = r.notificationSettings ?? null;
-  out.record = null;
+  out.record = r.record !== undefined ? { metric: r.record.metric, from: r.record.from, target_datasource_uid: r.record.targetDatasourceUid } : null;
   return out;
 }
 
@@ -232,7 +261,7 @@ export const SECURE_SETTINGS: Record<string, string[]> = {
   victorops: ['url'],
   email: [],
   googlechat: ['url'],
-  sns: ['access_key', 'secret_key'],
+  sns: ['sigv4.access_key', 'sigv4.secret_key'],
   wecom: ['url', 'secret'],
 };
 
@@ -253,7 +282,7 @@ const REQUIRED_SETTINGS: Record<string, string[][]> = {
   pushover: [['userKey'], ['apiToken']],
   victorops: [['url']],
   googlechat: [['url']],
-  sns: [['topic', 'phone_number', 'target_arn']],
+  sns: [['topic_arn', 'phone_number', 'target_arn']],
   wecom: [['url', 'secret']],
 };
 
@@ -288,10 +317,28 @@ export function decodeContactPoint(o: Obj): Omit<ContactPoint, 'provenance'> {
   return cp;
 }
 
+/** settingAt reads a setting by its dotted path (`sigv4.secret_key`). */
+export function settingAt(settings: Obj, path: string): unknown {
+  let v: unknown = settings;
+  for (const part of path.split('.')) v = isObj(v) ? v[part] : undefined;
+  return v;
+}
+
+/** withSetting returns settings with the dotted path set to v (objects on the way copied, never modified). */
+export function withSetting(settings: Obj, path: string, v: unknown): Obj {
+  const [head, ...rest] = path.split('.');
+  const out: Obj = { ...settings };
+  out[head!] = rest.length === 0 ? v : withSetting(isObj(settings[head!]) ? (settings[head!] as Obj) : {}, rest.join('.'), v);
+  return out;
+}
+
 /** redactSettings returns settings with each secret set replaced by [REDACTED]. */
 export function redactSettings(type: string, settings: Obj): Obj {
-  const out: Obj = { ...settings };
-  for (const k of SECURE_SETTINGS[type] ?? []) if (typeof out[k] === 'string' && out[k] !== '') out[k] = REDACTED;
+  let out: Obj = { ...settings };
+  for (const k of SECURE_SETTINGS[type] ?? []) {
+    const v = settingAt(out, k);
+    if (typeof v === 'string' && v !== '') out = withSetting(out, k, REDACTED);
+  }
   return out;
 }
 

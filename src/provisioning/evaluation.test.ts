@@ -19,7 +19,16 @@ if (missingNativeExports().length > 0) {
   process.exit(0);
 }
 
-type Payload = { receiver: string; status: string; alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }> };
+type Payload = {
+  receiver: string;
+  status: string;
+  version?: string;
+  orgId?: number;
+  state?: string;
+  title?: string;
+  message?: string;
+  alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string>; endsAt?: string; generatorURL: string; silenceURL: string; ruleUID?: string; values?: Record<string, number>; valueString?: string }>;
+};
 const received = new Map<string, Payload[]>();
 const sink = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -35,7 +44,7 @@ await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
 t.teardown(() => sink.close());
 const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 
-const srv = await startTestServer({ 'grafana-provisioning.base-interval': 1000 });
+const srv = await startTestServer({ 'grafana-provisioning.base-interval': 1000, 'ruler.external.url': 'http://grafana.test:3000/' });
 t.teardown(() => srv.close());
 
 const P = '/api/v1/provisioning';
@@ -46,10 +55,10 @@ async function ok(p: Promise<ClientResponse>, status: number): Promise<void> {
   const r = await p;
   if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${r.body}`);
 }
-async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (let i = 0; i < 400 && Date.now() < end; i++) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -112,8 +121,23 @@ t.test('the open route receives the templated notification', async (t) => {
   t.equal(payload.status, 'firing');
   t.equal(payload.receiver, 'open');
   const alert = payload.alerts.find((a) => a.labels.host === 'a')!;
-  t.same(alert.labels, { __name__: 'node_load', alertname: 'Load open', grafana_folder: 'infra', host: 'a', route: 'open', severity: 'page' });
-  t.equal(alert.annotations.summary, 'host a load 5 in infra');
+  // Grafana's webhook payload: private labels (__name__, __alert_rule_uid__, ...) and annotations are not shown.
+  t.same(alert.labels, { alertname: 'Load open', grafana_folder: 'infra', host: 'a', route: 'open', severity: 'page' });
+  t.same(alert.annotations, { summary: 'host a load 5 in infra' });
+  t.equal(payload.version, '1');
+  t.equal(payload.orgId, 1);
+  t.equal(payload.state, 'alerting');
+  t.equal(payload.title, '[FIRING:1] Load open a (infra open page)');
+  t.equal(alert.ruleUID, 'org-1-open');
+  t.same(alert.values, { B: 5, C: 1 });
+  t.equal(alert.valueString, "[ var='B' labels={__name__=node_load, host=a} value=5 ], [ var='C' labels={__name__=node_load, host=a} value=1 ]");
+  t.equal(alert.endsAt, '0001-01-01T00:00:00Z');
+  t.equal(alert.generatorURL, 'http://grafana.test:3000/alerting/grafana/org-1-open/view?orgId=1');
+  t.match(alert.silenceURL, /^http:\/\/grafana\.test:3000\/alerting\/silence\/new\?alertmanager=grafana&matcher=__alert_rule_uid__%3Dorg-1-open&matcher=host%3Da&matcher=route%3Dopen&matcher=severity%3Dpage&orgId=1$/);
+  t.ok(
+    payload.message!.startsWith('**Firing**\n\nValue: B=5, C=1\nLabels:\n - alertname = Load open\n - grafana_folder = infra\n - host = a\n - route = open\n - severity = page\nAnnotations:\n - summary = host a load 5 in infra\nSource: '),
+    payload.message ?? '',
+  );
   // Host b stays under the threshold.
   t.notOk([...(received.get('/org-1/open') ?? [])].some((p) => p.alerts.some((a) => a.labels.host === 'b')));
 });
@@ -144,4 +168,46 @@ t.test('a resolved alert is sent as resolved', async (t) => {
   await ok(push('org-1', 'a', 0.5), 200);
   const p = await until('a resolved notification', () => received.get('/org-1/open')?.find((x) => x.status === 'resolved' && x.alerts.some((a) => a.labels.host === 'a')));
   t.equal(p.alerts.find((a) => a.labels.host === 'a')!.status, 'resolved');
+});
+
+t.test('recording rules: accepted, shown with their record, evaluated and written through the push path', async (t) => {
+  const rec = (metric: string, from: string): Record<string, unknown> => ({
+    uid: `rec-${metric.replace(/[^a-z]/g, '')}`,
+    title: `Record ${metric}`,
+    record: { metric, from },
+    data: [
+      { refId: 'A', relativeTimeRange: { from: 60, to: 0 }, datasourceUid: 'mimir', model: { expr: 'node_load', instant: true } },
+      { refId: 'B', relativeTimeRange: { from: 0, to: 0 }, datasourceUid: '__expr__', model: { type: 'math', expression: '$A * 10' } },
+    ],
+    labels: { source: 'grafana' },
+  });
+  // Invalid records are refused as Grafana refuses them.
+  const bad = await call('PUT', '/folder/rec/rule-groups/bad', 'org-1', { interval: 1, rules: [rec('not a metric', 'B')] });
+  t.equal(bad.status, 400);
+  t.equal((JSON.parse(bad.body) as { message: string }).message, 'invalid alert rule: metric name for recording rule must be a valid Prometheus metric name');
+  const badFrom = await call('PUT', '/folder/rec/rule-groups/bad', 'org-1', { interval: 1, rules: [rec('load_x10', 'Z')] });
+  t.equal(badFrom.status, 400);
+  t.equal((JSON.parse(badFrom.body) as { message: string }).message, 'invalid alert rule: from Z does not exist, must be one of [A,B]');
+
+  await ok(call('PUT', '/folder/rec/rule-groups/rec', 'org-1', { interval: 1, rules: [rec('load_x10', 'B')] }), 200);
+  const got = JSON.parse((await call('GET', '/alert-rules/rec-loadx', 'org-1')).body) as Record<string, unknown>;
+  t.same(got.record, { metric: 'load_x10', from: 'B', target_datasource_uid: 'mimir' });
+  t.equal(got.condition, '');
+
+  type Vector = { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
+  const query = async (): Promise<Vector['data']['result']> => {
+    const r = await httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent('load_x10')}`, { headers: { 'X-Scope-OrgID': 'org-1' } });
+    return r.status === 200 ? (JSON.parse(r.body) as Vector).data.result : [];
+  };
+  let result: Vector['data']['result'] = [];
+  await until('the recorded series', async () => {
+    result = await query();
+    return result.length >= 2 ? true : undefined;
+  });
+  const byHost = new Map(result.map((s) => [s.metric.host, s]));
+  t.same(byHost.get('b')?.metric, { __name__: 'load_x10', host: 'b', source: 'grafana' });
+  t.equal(byHost.get('b')?.value[1], '10');
+  // org-2 has no recorded series: each organisation writes to its own tenant.
+  const other = await httpRequest(srv.port, `/prometheus/api/v1/query?query=load_x10`, { headers: { 'X-Scope-OrgID': 'org-2' } });
+  t.same((JSON.parse(other.body) as Vector).data.result, []);
 });

@@ -77,8 +77,12 @@ t.test('for: pending first, then firing; templates; resolution', async (t) => {
   const firing = await evalAt(r, 1_120_000);
   t.equal(firing.length, 1);
   const a = firing[0]!;
-  t.same(a.labels, { __name__: 'temp', room: 'kitchen', team: 'ops', alertname: 'Hot', grafana_folder: 'Folder F' });
+  t.same(a.labels, { __name__: 'temp', room: 'kitchen', team: 'ops', alertname: 'Hot', grafana_folder: 'Folder F', __alert_rule_uid__: 'for', __alert_rule_namespace_uid__: 'f' });
   t.equal(a.annotations.text, 'kitchen=70');
+  // As Grafana's StateToPostableAlert: values (JSON, keys sorted), value string and organisation as private annotations.
+  t.equal(a.annotations.__values__, '{"B":70,"C":1}');
+  t.equal(a.annotations.__value_string__, a.annotations.v);
+  t.equal(a.annotations.__orgId__, '1');
   t.equal(a.annotations.v, "[ var='B' labels={__name__=temp, room=kitchen} value=70 ], [ var='C' labels={__name__=temp, room=kitchen} value=1 ]");
   t.equal(a.startsAt, 1_120_000);
   t.equal(a.endsAt, 1_120_000 + 4 * 60_000);
@@ -106,7 +110,7 @@ t.test('keep_firing_for keeps the alert firing after the condition clears', asyn
 t.test('no data: NoData, Alerting, OK, KeepLast', async (t) => {
   data = [];
   const nd = await evalAt(rule({ uid: 'nd1' }), 3_000_000);
-  t.same(nd.map((a) => a.labels), [{ team: 'ops', alertname: 'DatasourceNoData', grafana_folder: 'Folder F', rulename: 'Hot' }]);
+  t.same(nd.map((a) => a.labels), [{ team: 'ops', alertname: 'DatasourceNoData', grafana_folder: 'Folder F', rulename: 'Hot', __alert_rule_uid__: 'nd1', __alert_rule_namespace_uid__: 'f' }]);
   const al = await evalAt(rule({ uid: 'nd2', noDataState: 'Alerting' }), 3_000_000);
   t.same(al.map((a) => a.labels.alertname), ['Hot']);
   t.same(await evalAt(rule({ uid: 'nd3', noDataState: 'OK' }), 3_000_000), []);

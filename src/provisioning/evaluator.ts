@@ -11,13 +11,14 @@ import { failureError } from '../querier/query.js';
 import type { QueryExecutor } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
 import type { Config } from '../config/config.js';
-import { parseAnswer, parseMatrixAnswer } from '../ruler/eval-io.js';
+import { parseAnswer, parseMatrixAnswer, type OutSample, type RuleAppender } from '../ruler/eval-io.js';
 import { templateFuncs } from '../ruler/template-funcs.js';
 import { formatFloat } from '../compat/gofmt.js';
 import { goStringMap, goStruct, Template } from '../template/index.js';
 import type { Alert } from '../alertmanager/types.js';
 import type { Logger } from '../log.js';
-import { hashVersion } from './codec.js';
+import { hashVersion, orgNumber } from './codec.js';
+import { NAMESPACE_UID_LABEL, ORG_ID_ANNOTATION, RULE_UID_LABEL, VALUE_STRING_ANNOTATION, VALUES_ANNOTATION } from './grafana-notify.js';
 import { dependencies, evaluateExpression, ExpressionError, type Labels, type NodeResult, type NumberItem, type SeriesItem } from './expressions.js';
 import { EXPR_DATASOURCE_UID, MIMIR_DATASOURCE_UID, type AlertQuery, type AlertRule, type OrgState, type RuleGroup } from './model.js';
 import { groupKey, rulesByGroup } from './store.js';
@@ -51,6 +52,8 @@ export interface EvaluatorOptions {
   externalURL: string;
   logger: Logger;
   now?: () => number;
+  /** appender writes recording rules' samples (the distributor's push path, as the ruler's recording rules). */
+  appender?: RuleAppender;
   /** onEvaluated sees each rule evaluation: its CPU time on this thread and whether it failed. */
   onEvaluated?: (tenant: string, rule: AlertRule, ms: number, failed: boolean) => void;
 }
@@ -159,6 +162,13 @@ class GroupRunner {
     for (const rule of this.rules) {
       live.add(rule.uid);
       if (rule.isPaused) continue;
+      if (rule.record !== undefined) {
+        const start = process.cpuUsage();
+        const err = await this.ev.recordRule(this.tenant, rule, ts);
+        const used = process.cpuUsage(start);
+        this.ev.opts.onEvaluated?.(this.tenant, rule, (used.user + used.system) / 1000, err !== '');
+        continue;
+      }
       let st = this.states.get(rule.uid);
       if (st === undefined) this.states.set(rule.uid, (st = new RuleState()));
       const start = process.cpuUsage();
@@ -187,6 +197,7 @@ export class GrafanaEvaluator {
   sync(tenant: string, st: OrgState): void {
     const wanted = new Set<string>();
     const byGroup = rulesByGroup(st.rules);
+    const folderTitles = new Map(st.folders.map((f) => [f.uid, f.title]));
     for (const g of st.groups) {
       const key = `${tenant}\u0000${g.folderUID}\u0000${g.title}`;
       wanted.add(key);
@@ -202,7 +213,7 @@ export class GrafanaEvaluator {
       }
       runner.group = g;
       runner.rules = byGroup.get(groupKey(g.folderUID, g.title)) ?? [];
-      runner.folderTitle = st.folders.find((f) => f.uid === g.folderUID)?.title ?? g.folderUID;
+      runner.folderTitle = folderTitles.get(g.folderUID) ?? g.folderUID;
     }
     for (const [key, runner] of this.groups) {
       if (key.startsWith(`${tenant}\u0000`) && !wanted.has(key)) {
@@ -242,45 +253,77 @@ export class GrafanaEvaluator {
     return { kind: 'series', items: await this.opts.runner.range(tenant, expr, Math.min(start, end), end, step) };
   }
 
+  /** evaluateNodes runs a rule's queries and expressions at ts: each node's result by refId (throws the first failure). */
+  private async evaluateNodes(tenant: string, rule: AlertRule, ts: number): Promise<Map<string, NodeResult>> {
+    const results = new Map<string, NodeResult>();
+    const byRef = new Map(rule.data.map((q) => [q.refId, q]));
+    const pending = new Map<string, Promise<NodeResult>>();
+    const resolve = (ref: string, depth: number): Promise<NodeResult> => {
+      const q = byRef.get(ref);
+      if (q === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${ref}'`);
+      if (depth > rule.data.length) throw new ExpressionError('cyclic reference between queries and expressions');
+      let p = pending.get(ref);
+      if (p === undefined) {
+        p = (async () => {
+          let r: NodeResult;
+          if (q.datasourceUid === EXPR_DATASOURCE_UID) {
+            const deps = dependencies(q.model);
+            for (const d of deps) await resolve(d, depth + 1);
+            r = evaluateExpression(ref, q.model, (d) => {
+              const x = results.get(d);
+              if (x === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${d}'`);
+              return x;
+            });
+          } else r = await this.runQuery(tenant, q, ts);
+          results.set(ref, r);
+          return r;
+        })();
+        pending.set(ref, p);
+      }
+      return p;
+    };
+    for (const q of rule.data) await resolve(q.refId, 0);
+    return results;
+  }
+
+  /** recordRule evaluates a recording rule at ts and writes its `from` node's values as the rule's metric through the push path; '' or the error text. */
+  async recordRule(tenant: string, rule: AlertRule, ts: number): Promise<string> {
+    const rec = rule.record!;
+    try {
+      const results = await this.evaluateNodes(tenant, rule, ts);
+      const from = results.get(rec.from)!;
+      const samples: OutSample[] = [];
+      for (const item of from.items) {
+        // A time series contributes its last point (a reduced result its value).
+        const value = 'value' in item ? item.value : ([...item.points].reverse().find(([, v]) => v !== null)?.[1] ?? null);
+        if (value === null) continue;
+        const metric: Labels = { ...item.labels, ...rule.labels };
+        metric.__name__ = rec.metric;
+        samples.push({ metric, tsMs: ts, value });
+      }
+      if (this.opts.appender === undefined) throw new Error('recording rules need the distributor (no push path in this process)');
+      await this.opts.appender.append(tenant, samples);
+      return '';
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      this.opts.logger.warn('failed to evaluate Grafana recording rule', { org: tenant, rule_uid: rule.uid, err: msg });
+      return msg;
+    }
+  }
+
   /** evaluateRule evaluates one rule at ts: the outcome per label set, or undefined to keep the last state (KeepLast). */
   async evaluateRule(tenant: string, rule: AlertRule, folderTitle: string, ts: number, st: RuleState): Promise<Outcome[] | undefined> {
-    const base: Labels = { ...rule.labels, alertname: rule.title, grafana_folder: folderTitle };
+    const base: Labels = { ...rule.labels, alertname: rule.title, grafana_folder: folderTitle, [RULE_UID_LABEL]: rule.uid, [NAMESPACE_UID_LABEL]: rule.folderUID };
     const ns = rule.notificationSettings;
     if (ns !== undefined) {
       base[AUTOGENERATED_LABEL] = 'true';
       base[RECEIVER_LABEL] = ns.receiver;
       base[SETTINGS_HASH_LABEL] = hashVersion(ns);
     }
-    const results = new Map<string, NodeResult>();
+    let results = new Map<string, NodeResult>();
     let condition: NodeResult;
     try {
-      const byRef = new Map(rule.data.map((q) => [q.refId, q]));
-      const pending = new Map<string, Promise<NodeResult>>();
-      const resolve = (ref: string, depth: number): Promise<NodeResult> => {
-        const q = byRef.get(ref);
-        if (q === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${ref}'`);
-        if (depth > rule.data.length) throw new ExpressionError('cyclic reference between queries and expressions');
-        let p = pending.get(ref);
-        if (p === undefined) {
-          p = (async () => {
-            let r: NodeResult;
-            if (q.datasourceUid === EXPR_DATASOURCE_UID) {
-              const deps = dependencies(q.model);
-              for (const d of deps) await resolve(d, depth + 1);
-              r = evaluateExpression(ref, q.model, (d) => {
-                const x = results.get(d);
-                if (x === undefined) throw new ExpressionError(`failed to build query '${ref}': unable to find dependency '${d}'`);
-                return x;
-              });
-            } else r = await this.runQuery(tenant, q, ts);
-            results.set(ref, r);
-            return r;
-          })();
-          pending.set(ref, p);
-        }
-        return p;
-      };
-      for (const q of rule.data) await resolve(q.refId, 0);
+      results = await this.evaluateNodes(tenant, rule, ts);
       condition = results.get(rule.condition)!;
       if (condition.kind === 'series') {
         throw new ExpressionError(`invalid format of evaluation results for the alert definition ${rule.condition}: looks like time series data, only reduced data can be alerted on.`);
@@ -296,9 +339,9 @@ export class GrafanaEvaluator {
         case 'OK':
           return [];
         case 'Alerting':
-          return [this.outcome(rule, base, [], ts, true)];
+          return [this.outcome(tenant, rule, base, [], ts, true)];
         default: {
-          const o = this.outcome(rule, { ...base, alertname: 'DatasourceError', rulename: rule.title }, [], ts, true, 'Error');
+          const o = this.outcome(tenant, rule, { ...base, alertname: 'DatasourceError', rulename: rule.title }, [], ts, true, 'Error');
           o.annotations = { ...o.annotations, Error: msg };
           return [o];
         }
@@ -311,9 +354,9 @@ export class GrafanaEvaluator {
         case 'OK':
           return [];
         case 'Alerting':
-          return [this.outcome(rule, base, [], ts, true)];
+          return [this.outcome(tenant, rule, base, [], ts, true)];
         default:
-          return [this.outcome(rule, { ...base, alertname: 'DatasourceNoData', rulename: rule.title }, [], ts, true, 'NoData')];
+          return [this.outcome(tenant, rule, { ...base, alertname: 'DatasourceNoData', rulename: rule.title }, [], ts, true, 'NoData')];
       }
     }
     return condition.items.map((item) => {
@@ -326,17 +369,22 @@ export class GrafanaEvaluator {
         if (match !== undefined) values.push([q.refId, match.labels, match.value]);
       }
       const firing = item.value !== null && !Number.isNaN(item.value) && item.value !== 0;
-      return this.outcome(rule, { ...item.labels, ...base }, values, ts, firing);
+      return this.outcome(tenant, rule, { ...item.labels, ...base }, values, ts, firing);
     });
   }
 
-  private outcome(rule: AlertRule, labels: Labels, values: Array<[string, Labels, number | null]>, ts: number, firing: boolean, kind?: 'NoData' | 'Error'): Outcome {
+  private outcome(tenant: string, rule: AlertRule, labels: Labels, values: Array<[string, Labels, number | null]>, ts: number, firing: boolean, kind?: 'NoData' | 'Error'): Outcome {
     const valueStr = valueString(values);
     const ext = this.opts.externalURL;
     const expandedLabels: Labels = { ...labels };
     for (const [k, v] of Object.entries(rule.labels)) expandedLabels[k] = expandTemplate(`__alert_${rule.title}`, v, labels, values, valueStr, ts, ext);
     const annotations: Labels = {};
     for (const [k, v] of Object.entries(rule.annotations)) annotations[k] = expandTemplate(`__alert_${rule.title}`, v, expandedLabels, values, valueStr, ts, ext);
+    // As Grafana's StateToPostableAlert: the values (JSON) and value string ride along as private annotations, with the organisation.
+    const numbers = values.filter(([, , v]) => v !== null && Number.isFinite(v));
+    if (numbers.length > 0) annotations[VALUES_ANNOTATION] = JSON.stringify(Object.fromEntries(numbers.map(([ref, , v]) => [ref, v] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+    if (valueStr !== '') annotations[VALUE_STRING_ANNOTATION] = valueStr;
+    annotations[ORG_ID_ANNOTATION] = String(orgNumber(tenant));
     const o: Outcome = { labels: expandedLabels, annotations, firing, value: valueStr };
     if (kind !== undefined) o.kind = kind;
     return o;

@@ -52,7 +52,7 @@ await must(
   }),
   200,
 );
-await must(call(first.port, 'PUT', '/folder/other/rule-groups/g', org, { interval: 60, rules: [{ uid: 'r-3', title: 'three', condition: 'A', data: [data[0]], for: '1h' }] }), 200);
+await must(call(first.port, 'PUT', '/folder/other/rule-groups/g', org, { interval: 60, rules: [{ uid: 'r-3', title: 'three', condition: 'A', data: [data[0]], for: '1h' }, { uid: 'r-rec', title: 'recorded', record: { metric: 'job:errors:rate5m', from: 'A' }, data: [data[0]], labels: { kind: 'rec' } }] }), 200);
 
 const KINDS: Array<[string, string]> = [
   ['1-mute', '/mute-timings/export'],
@@ -99,10 +99,24 @@ t.test('provisioned objects carry provenance file', async (t) => {
     ['r-3', 'file'],
     ['r-err', 'file'],
     ['r-paused', 'file'],
+    ['r-rec', 'file'],
   ]);
+  t.same(
+    rules.find((r) => r.uid === 'r-rec')?.record,
+    { metric: 'job:errors:rate5m', from: 'A', target_datasource_uid: 'mimir' },
+    'a recording rule keeps its record through export and provisioning',
+  );
   // The API cannot change what a file manages.
   const r = await call(second.port, 'DELETE', '/alert-rules/r-3', 'org-yaml');
   t.equal(r.status, 403);
   const tree = jsonOf<Record<string, unknown>>(await httpRequest(second.port, `${P}/policies`, { headers: { 'X-Scope-OrgID': 'org-hcl' } }));
   t.equal(tree.provenance, 'file');
+});
+
+t.test('hcl contact points use the Terraform provider attribute names', async (t) => {
+  const hcl = exported.get('hcl 2-contacts')!;
+  t.match(hcl, /resource "grafana_contact_point" "contact_point_[0-9a-f]+" \{/);
+  t.match(hcl, /\n\s+http_method\s+= "PUT"\n/);
+  t.match(hcl, /\n\s+basic_auth_password\s+= "p\$\$\{w\}d"\n/, 'HCL template sequences escaped');
+  t.notMatch(hcl, /httpMethod|"password"|\bpassword\s+=/);
 });

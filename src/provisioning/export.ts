@@ -44,6 +44,7 @@ function exportRule(r: AlertRule): Obj {
   if (Object.keys(r.labels).length > 0) out.labels = r.labels;
   out.isPaused = r.isPaused;
   if (r.notificationSettings !== undefined) out.notification_settings = r.notificationSettings;
+  if (r.record !== undefined) out.record = { metric: r.record.metric, from: r.record.from, targetDatasourceUid: r.record.targetDatasourceUid };
   return out;
 }
 
@@ -146,7 +147,8 @@ function hclString(s: string): string {
     else out += ch;
   }
   // Template sequences are escaped as HCL needs: ${ -> $${, %{ -> %%{.
-  return out.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{') + '"';
+  // ('$$' is one '$' in a replacement string.)
+  return out.replace(/\$\{/g, '$$$${').replace(/%\{/g, '%%{') + '"';
 }
 
 function hclValue(v: HclValue, indent: string): string {
@@ -237,6 +239,10 @@ function ruleBlock(r: Obj): HclBlock {
     if (ns.mute_time_intervals !== undefined) nb.body.push({ attr: 'mute_timings', value: ns.mute_time_intervals as string[] });
     if (ns.active_time_intervals !== undefined) nb.body.push({ attr: 'active_timings', value: ns.active_time_intervals as string[] });
     body.push({ block: nb });
+  }
+  const rec = r.record as Obj | undefined;
+  if (rec !== undefined) {
+    body.push({ block: { type: 'record', labels: [], body: [{ attr: 'metric', value: String(rec.metric) }, { attr: 'from', value: String(rec.from) }, { attr: 'target_datasource_uid', value: String(rec.targetDatasourceUid) }] } });
   }
   return { type: 'rule', labels: [], body };
 }

@@ -236,6 +236,7 @@ export class ProvisioningApi {
     json(res, 202, { message: 'contactpoint updated' });
   });
 
+  // deleteContactPoint answers 202 with a message as Grafana's RouteDeleteContactPoint does (its API document says 204, its code answers 202).
   readonly deleteContactPoint = this.wrap(async (req, res) => {
     await this.store.update(req.tenant, (s) => svc.deleteContactPoint(s, req.params.uid!, provenanceOf(req)));
     json(res, 202, { message: 'contactpoint deleted' });

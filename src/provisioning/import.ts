@@ -185,6 +185,8 @@ function hclRule(b: HclNode): Obj {
     if (ns.has('active_timings')) n.active_time_intervals = ns.get('active_timings');
     r.notification_settings = n;
   }
+  const rec = b.blocks.find((x) => x.type === 'record')?.body.attrs;
+  if (rec !== undefined) r.record = { metric: rec.get('metric'), from: rec.get('from'), target_datasource_uid: rec.get('target_datasource_uid') };
   return r;
 }
 

@@ -52,7 +52,16 @@ export interface AlertRule {
   labels: Record<string, string>;
   isPaused: boolean;
   notificationSettings?: NotificationSettings;
+  /** record makes the rule a Grafana recording rule: the `from` node's result is written as `metric`. */
+  record?: RuleRecord;
   provenance: Provenance;
+}
+
+/** RuleRecord is a Grafana recording rule's target (models.Record). */
+export interface RuleRecord {
+  metric: string;
+  from: string;
+  targetDatasourceUid: string;
 }
 
 /** RuleGroup is a folder's named group: its interval (seconds) and provenance. */

@@ -10,6 +10,7 @@ import type { Config } from '../config/config.js';
 import { receiverFirewall } from '../alertmanager/firewall.js';
 import { log } from '../log.js';
 import type { QueryExecutor } from '../querier/query-executor.js';
+import type { RuleAppender } from '../ruler/eval-io.js';
 import { rulerBucket } from '../ruler/module.js';
 import type { Bucket } from '../storage/bucket/bucket.js';
 import { OrgAlertmanagers } from './delivery.js';
@@ -35,6 +36,8 @@ export interface ProvisioningDeps {
   /** queryExecutor runs the rules' PromQL; without it (or runner) rules are stored but not evaluated. */
   queryExecutor?: QueryExecutor;
   runner?: QueryRunner;
+  /** appender writes Grafana recording rules' results (the distributor's push path); without it they fail to evaluate. */
+  appender?: RuleAppender;
   /** registry gets the evaluation metrics. */
   registry?: Registry;
 }
@@ -67,6 +70,7 @@ export function newProvisioningModule(config: Config, deps: ProvisioningDeps = {
     evaluator = new GrafanaEvaluator({
       runner,
       deliver: (tenant, alerts) => ams.put(tenant, alerts),
+      ...(deps.appender !== undefined ? { appender: deps.appender } : {}),
       externalURL,
       logger,
       onEvaluated: (tenant, _rule, _ms, failed) => {

@@ -6,7 +6,7 @@
 // hands it and throws a ProvisioningError to leave the state as it was.
 
 import { validateTemplateText } from './templates.js';
-import { checkRule, decodeRoute, hashVersion, REDACTED, SECURE_SETTINGS, type RuleInput } from './codec.js';
+import { checkRule, decodeRoute, hashVersion, REDACTED, SECURE_SETTINGS, settingAt, withSetting, type RuleInput } from './codec.js';
 import { conflict, invalidObject, invalidRule, notFound, ProvisioningError, provenanceMismatch, versionConflict } from './errors.js';
 import { defaultPolicy, type AlertRule, type ContactPoint, type MuteTiming, type OrgState, type Provenance, type Route, type Template, type TimeInterval } from './model.js';
 import { shortUid } from './store.js';
@@ -31,9 +31,20 @@ function ensureGroup(s: OrgState, folderUID: string, title: string, intervalSeco
   else if (intervalSeconds !== undefined && s.groups[i]!.intervalSeconds !== intervalSeconds) s.groups[i] = { ...s.groups[i]!, intervalSeconds };
 }
 
-/** dropEmptyGroups removes groups (and folders) left without rules. */
+/** dropEmptyGroups removes groups left without rules (one pass over the rules, not one per group). */
 function dropEmptyGroups(s: OrgState): void {
-  s.groups = s.groups.filter((g) => s.rules.some((r) => r.folderUID === g.folderUID && r.ruleGroup === g.title));
+  const used = new Map<string, Set<string>>();
+  let count = 0;
+  for (const r of s.rules) {
+    let titles = used.get(r.folderUID);
+    if (titles === undefined) used.set(r.folderUID, (titles = new Set()));
+    if (!titles.has(r.ruleGroup)) {
+      titles.add(r.ruleGroup);
+      count++;
+    }
+  }
+  if (count === s.groups.length) return;
+  s.groups = s.groups.filter((g) => used.get(g.folderUID)?.has(g.title) === true);
 }
 
 function receiverNames(s: OrgState): Set<string> {
@@ -140,14 +151,14 @@ export function replaceGroup(
   }
   // Every rule this changes (kept, moved in or deleted) must be manageable by this request.
   for (const r of existing) checkProvenance(r.provenance, provenance);
-  for (const input of inputs) {
-    const other = s.rules.find((r) => r.uid === input.uid && input.uid !== '');
-    if (other !== undefined) checkProvenance(other.provenance, provenance);
-  }
+  // The stored rules this request names, found in one pass over the organisation's rules.
+  const named = new Map<string, AlertRule>();
+  if (seen.size > 0) for (const r of s.rules) if (seen.has(r.uid)) named.set(r.uid, r);
+  for (const other of named.values()) checkProvenance(other.provenance, provenance);
   ensureFolder(s, folderUID);
   const next: AlertRule[] = [];
   for (const input of inputs) {
-    const prev = input.uid === '' ? undefined : s.rules.find((r) => r.uid === input.uid);
+    const prev = input.uid === '' ? undefined : named.get(input.uid);
     next.push(prev !== undefined ? { ...input, id: prev.id, updated: now, provenance } : ruleFrom(input, s.nextRuleId++, provenance, now));
   }
   const replaced = new Set(next.map((r) => r.uid));
@@ -190,9 +201,14 @@ export function updateContactPoint(s: OrgState, uid: string, input: Omit<Contact
   if (i < 0) throw contactPointNotFound();
   const stored = s.contactPoints[i]!;
   checkProvenance(stored.provenance, provenance);
-  const settings = { ...input.settings };
+  let settings = { ...input.settings };
   // A secret sent back redacted keeps its stored value.
-  if (input.type === stored.type) for (const k of SECURE_SETTINGS[stored.type] ?? []) if (settings[k] === REDACTED && stored.settings[k] !== undefined) settings[k] = stored.settings[k];
+  if (input.type === stored.type) {
+    for (const k of SECURE_SETTINGS[stored.type] ?? []) {
+      const kept = settingAt(stored.settings, k);
+      if (settingAt(settings, k) === REDACTED && kept !== undefined) settings = withSetting(settings, k, kept);
+    }
+  }
   s.contactPoints[i] = { ...input, uid, settings, provenance };
   if (input.name !== stored.name && !s.contactPoints.some((c) => c.name === stored.name)) {
     walkRoutes(s.policy, (r) => {

@@ -31,14 +31,31 @@ export function groupKey(folderUID: string, title: string): string {
   return `${folderUID}\u0000${title}`;
 }
 
-/** rulesByGroup indexes an organisation's rules by group key, in order. */
+/** rulesByGroup indexes an organisation's rules by group key, in order (one key built per group, not per rule). */
 export function rulesByGroup(rules: readonly AlertRule[]): Map<string, AlertRule[]> {
-  const out = new Map<string, AlertRule[]>();
+  const byFolder = new Map<string, Map<string, AlertRule[]>>();
   for (const r of rules) {
-    const k = groupKey(r.folderUID, r.ruleGroup);
-    const list = out.get(k);
-    if (list === undefined) out.set(k, [r]);
+    let groups = byFolder.get(r.folderUID);
+    if (groups === undefined) byFolder.set(r.folderUID, (groups = new Map()));
+    const list = groups.get(r.ruleGroup);
+    if (list === undefined) groups.set(r.ruleGroup, [r]);
     else list.push(r);
+  }
+  const out = new Map<string, AlertRule[]>();
+  for (const [folderUID, groups] of byFolder) for (const [title, list] of groups) out.set(groupKey(folderUID, title), list);
+  return out;
+}
+
+/** changedGroups is the keys of the groups whose rules differ between two rule lists: a rule object added, removed or moved (objects are replaced, never modified). */
+function changedGroups(prev: readonly AlertRule[], next: readonly AlertRule[]): Set<string> {
+  const out = new Set<string>();
+  const before = new Set(prev);
+  const after = new Set(next);
+  for (const r of next) if (!before.has(r)) out.add(groupKey(r.folderUID, r.ruleGroup));
+  for (const r of prev) if (!after.has(r)) out.add(groupKey(r.folderUID, r.ruleGroup));
+  // A change of order within a group (same objects) rewrites the group too.
+  if (out.size === 0 && prev.length === next.length) {
+    for (let i = 0; i < next.length; i++) if (prev[i] !== next[i]) out.add(groupKey(next[i]!.folderUID, next[i]!.ruleGroup));
   }
   return out;
 }
@@ -158,13 +175,13 @@ export class ProvisioningStore {
       !sameList(a.contactPoints, b.contactPoints) ||
       !sameList(a.templates, b.templates) ||
       !sameList(a.muteTimings, b.muteTimings);
-    const before = rulesByGroup(prev.rules);
-    const after = rulesByGroup(next.rules);
-    const prevGroups = new Map(prev.groups.map((g) => [groupKey(g.folderUID, g.title), g]));
+    const changed = prev.rules === next.rules ? new Set<string>() : changedGroups(prev.rules, next.rules);
+    const prevGroups = new Set(prev.groups);
     for (const g of next.groups) {
       const k = groupKey(g.folderUID, g.title);
-      if (prevGroups.get(k) === g && sameList(before.get(k), after.get(k))) continue;
-      await this.bucket.put(this.groupObject(tenant, g.folderUID, g.title), Buffer.from(JSON.stringify({ group: g, rules: after.get(k) ?? [] })));
+      if (prevGroups.has(g) && !changed.has(k)) continue;
+      const rules = next.rules.filter((r) => r.folderUID === g.folderUID && r.ruleGroup === g.title);
+      await this.bucket.put(this.groupObject(tenant, g.folderUID, g.title), Buffer.from(JSON.stringify({ group: g, rules })));
     }
     const kept = new Set(next.groups.map((g) => groupKey(g.folderUID, g.title)));
     for (const g of prev.groups) {

@@ -11,6 +11,7 @@ import { Piscina } from 'piscina';
 import type { QueryFailure } from './execute.js';
 import type { MetadataRead, MetadataReadAnswer } from './metadata.js';
 import type { QueryTask } from './query-params.js';
+import type { RuleBatchTask, RuleQueryAnswer } from '../ruler/batch-eval.js';
 
 /** WorkerAnswer is what workers/query.ts returns: the encoded body, or a failure. */
 export type WorkerAnswer = Uint8Array | QueryFailure;
@@ -20,6 +21,8 @@ export interface QueryExecutor {
   run(task: QueryTask, signal: AbortSignal): Promise<WorkerAnswer>;
   /** readMetadata, when present, runs a series / labels / label values read in the pool (workers/query.ts `metadata`). */
   readMetadata?(read: MetadataRead, signal: AbortSignal): Promise<MetadataReadAnswer>;
+  /** runRules, when present, evaluates a batch of rule queries in one task (workers/query.ts `rules`). */
+  runRules?(task: RuleBatchTask, signal: AbortSignal): Promise<RuleQueryAnswer[]>;
   close(): Promise<void>;
 }
 
@@ -37,6 +40,7 @@ export function poolQueryExecutor(threads = Math.max(1, Math.min(4, availablePar
   return {
     run: (task, signal) => started().run(task, { signal }) as Promise<WorkerAnswer>,
     readMetadata: (read, signal) => started().run(read, { signal, name: 'metadata' }) as Promise<MetadataReadAnswer>,
+    runRules: (task, signal) => started().run(task, { signal, name: 'rules' }) as Promise<RuleQueryAnswer[]>,
     close: async () => {
       await pool?.destroy();
     },

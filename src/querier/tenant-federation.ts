@@ -11,7 +11,7 @@
 // engine need no change: the series querier for /api/v1/series, labels and
 // label values, and the kernels' select for PromQL.
 
-import { compareLabels, compileAnchored } from '../promql/engine/labels.js';
+import { compareLabels, compileMatcher } from '../promql/engine/labels.js';
 import type { Kernels, Labels, SelectedSeries } from '../promql/engine/types.js';
 import { MatchType, type LabelMatcher, type SeriesQuerier } from '../storage/native.js';
 import { splitTenants } from '../tenant/tenant.js';
@@ -24,16 +24,7 @@ export const ORIGINAL_TENANT_ID_LABEL = 'original_' + TENANT_ID_LABEL;
 
 /** matcherMatches tells whether a label value satisfies a matcher (regexps anchored, as Prometheus's). */
 export function matcherMatches(m: LabelMatcher, value: string): boolean {
-  switch (m.type) {
-    case MatchType.Equal:
-      return value === m.value;
-    case MatchType.NotEqual:
-      return value !== m.value;
-    case MatchType.Regexp:
-      return compileAnchored(m.value).test(value);
-    case MatchType.NotRegexp:
-      return !compileAnchored(m.value).test(value);
-  }
+  return compileMatcher(m)(value);
 }
 
 /** TenantSelection is which tenants a matcher set reads, and the matchers left for storage. */

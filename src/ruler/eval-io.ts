@@ -19,6 +19,9 @@ import type { QueryExecutor } from '../querier/query-executor.js';
 import { queryLimitsFor, type QueryLimitsSource } from '../querier/query-limits.js';
 import type { QueryTask } from '../querier/query-params.js';
 import { ProtoWriter } from '../remote/protobuf-writer.js';
+import { NOT_A_VECTOR } from './rules.js';
+import type { RuleBatchTask, RuleQueryAnswer, RuleQueryItem } from './batch-eval.js';
+import type { IngestLimits, IngestResult } from '../storage/native.js';
 
 /** Sample is one element of an instant vector. */
 export interface Sample {
@@ -41,6 +44,11 @@ export interface RuleQuerier {
    * through a storage querier rather than PromQL, which hides stale markers.
    */
   rawSeries?(tenant: string, labels: Labels, mintMs: number, maxtMs: number): Promise<SeriesSamples[]>;
+  /**
+   * batch, when present, evaluates several rule queries at tsMs in one worker task (batch-eval.ts);
+   * it throws only when the whole batch failed (each query's own failure is in its answer).
+   */
+  batch?(tenant: string, items: RuleQueryItem[], tsMs: number): Promise<RuleQueryAnswer[]>;
 }
 
 /** SeriesSamples are the raw samples of one series (stale: the sample is a staleness marker; rawSeries only). */
@@ -87,18 +95,22 @@ export interface OutSample {
   tsMs: number;
   value: number;
   stale?: boolean;
+  /** key, when set, is metric's series key (series-key.ts), computed once by its producer. */
+  key?: string;
 }
 
 /** RuleAppender writes rule results for a tenant; it throws with the push's error text on failure. */
 export interface RuleAppender {
   append(tenant: string, samples: OutSample[]): Promise<void>;
+  /** appendEncoded, when present, writes an uncompressed remote-write 1.0 WriteRequest (series-key.ts builds it) on the same path. */
+  appendEncoded?(tenant: string, body: Uint8Array): Promise<void>;
 }
 
 /** STALE_NAN_BITS are the bits of Prometheus's stale marker (value.StaleNaN). */
 export const STALE_NAN_BITS = 0x7ff0000000000002n;
 
-/** NOT_A_VECTOR is Prometheus's EngineQueryFunc error for other result types. */
-export const NOT_A_VECTOR = 'rule result is not a vector or scalar';
+/** NOT_A_VECTOR is re-exported from rules.ts (its owner) for the callers that read it here. */
+export { NOT_A_VECTOR };
 
 interface QueryAnswer {
   status: string;
@@ -159,7 +171,26 @@ export function executorQuerier(config: Config, executor: QueryExecutor, limits:
       if (answer instanceof Uint8Array) return answer;
       throw new Error(failureError(answer).message);
   };
+  const runRules = executor.runRules;
+  const batch =
+    runRules === undefined
+      ? undefined
+      : async (tenant: string, items: RuleQueryItem[], tsMs: number): Promise<RuleQueryAnswer[]> => {
+          const l = queryLimitsFor(limits, tenant);
+          const task: RuleBatchTask = {
+            tenant,
+            tsMs,
+            items,
+            lookbackDeltaMs: config.lookbackDeltaMs,
+            maxSamples: config.querierMaxSamples,
+            timeoutMs: config.querierTimeoutMs,
+            maxPartialQueryLengthMs: l.maxPartialQueryLengthMs,
+            maxFetchedSeriesPerQuery: l.maxFetchedSeriesPerQuery,
+          };
+          return runRules.call(executor, task, new AbortController().signal);
+        };
   return {
+    ...(batch !== undefined ? { batch } : {}),
     instant: async (tenant, query, tsMs) => parseAnswer(await run(tenant, query, tsMs), tsMs),
     series: async (tenant, query, tsMs) => parseMatrixAnswer(await run(tenant, query, tsMs)),
     ...(select !== undefined ? { rawSeries: async (tenant: string, labels: Labels, mintMs: number, maxtMs: number) => rawSeriesOf(select, tenant, labels, mintMs, maxtMs) } : {}),
@@ -182,29 +213,48 @@ export function encodeRuleWriteRequest(samples: OutSample[]): Buffer {
   return Buffer.from(w.finish());
 }
 
-/** executorAppender writes rule results through the distributor's push executor. */
+/** RawIngest appends an uncompressed remote-write 1.0 body on the calling thread (the storage's Appender.ingest). */
+export type RawIngest = (tenant: string, body: Uint8Array, limits: IngestLimits) => IngestResult;
+
+/** RAW_INLINE_MAX_BYTES: encoded rule results up to this size go to rawIngest on the calling thread, larger ones through the push executor. */
+export const RAW_INLINE_MAX_BYTES = 64 * 1024;
+
+/** executorAppender writes rule results through the distributor's push executor (small encoded ones straight to rawIngest). */
 export function executorAppender(
   config: Config,
   executor: PushExecutor,
   limits: (tenant: string) => Limits,
   gate: () => string | undefined = () => undefined,
   onIngested?: (tenant: string, acceptedSamples: number) => void,
+  rawIngest?: RawIngest,
 ): RuleAppender {
+  const finish = (tenant: string, r: IngestResult): void => {
+    onIngested?.(tenant, r.acceptedSamples);
+    if (r.errorMessage !== undefined && r.errorMessage !== '') throw new Error(r.errorMessage);
+  };
+  const push = async (tenant: string, raw: Uint8Array): Promise<void> => {
+    const compressed = snappy.compressSync(raw);
+    const body = new ArrayBuffer(compressed.length);
+    new Uint8Array(body).set(compressed);
+    // The message-size limit guards remote-write clients; a rule's own result is never refused for its size.
+    const outcome = await executor.run({ tenant, body, limits: ingestLimits(limits(tenant), Date.now()), maxRecvMsgSize: Math.max(config.maxRecvMsgSize, raw.length) });
+    if (outcome.kind !== 'ingested') throw new Error(outcome.kind === 'too_large' ? 'rule result too large' : outcome.message);
+    finish(tenant, outcome.result);
+  };
   return {
     append: async (tenant, samples) => {
       if (samples.length === 0) return;
       const closed = gate();
       if (closed !== undefined) throw new Error(closed);
-      const raw = encodeRuleWriteRequest(samples);
-      const compressed = snappy.compressSync(raw);
-      const body = new ArrayBuffer(compressed.length);
-      new Uint8Array(body).set(compressed);
-      // The message-size limit guards remote-write clients; a rule's own result is never refused for its size.
-      const outcome = await executor.run({ tenant, body, limits: ingestLimits(limits(tenant), Date.now()), maxRecvMsgSize: Math.max(config.maxRecvMsgSize, raw.length) });
-      if (outcome.kind !== 'ingested') throw new Error(outcome.kind === 'too_large' ? 'rule result too large' : outcome.message);
-      const r = outcome.result;
-      onIngested?.(tenant, r.acceptedSamples);
-      if (r.errorMessage !== undefined && r.errorMessage !== '') throw new Error(r.errorMessage);
+      await push(tenant, encodeRuleWriteRequest(samples));
+    },
+    appendEncoded: async (tenant, body) => {
+      if (body.length === 0) return;
+      const closed = gate();
+      if (closed !== undefined) throw new Error(closed);
+      // The same validation, limits and WAL as a push: only the snappy round trip is left out.
+      if (rawIngest !== undefined && body.length <= RAW_INLINE_MAX_BYTES) finish(tenant, rawIngest(tenant, body, ingestLimits(limits(tenant), Date.now())));
+      else await push(tenant, body);
     },
   };
 }

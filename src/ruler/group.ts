@@ -10,10 +10,13 @@
 import { labelsKey, xxhash64 } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
 import type { Logger } from '../log.js';
-import type { OutSample, RuleAppender, RuleQuerier } from './eval-io.js';
+import { failureError } from '../querier/query.js';
+import { histogramBodies, planBatches, type RecordedHistograms, type RuleQueryAnswer, type RuleQueryItem } from './batch-eval.js';
+import type { OutSample, RuleAppender, RuleQuerier, Sample } from './eval-io.js';
 import type { RuleGroupDef } from './rulefmt.js';
-import { AlertingRule, newRule, type Alert, type Expander, type Rule } from './rules.js';
+import { AlertingRule, newRule, type Alert, type EvalContext, type Expander, type Rule } from './rules.js';
 import type { RulerMetrics } from './metrics.js';
+import { encodeKeyedSamples, labelsOfKey, seriesKey, type SeriesKey } from './series-key.js';
 
 /** GroupOptions are the ruler-wide settings a group runs with. */
 export interface GroupOptions {
@@ -58,14 +61,18 @@ export function evalTimestamp(nowMs: number, intervalMs: number, offsetMs: numbe
 export class RuleGroup {
   readonly rules: Rule[];
   readonly intervalMs: number;
-  /** seriesInPreviousEval holds, per rule, the series appended by its last successful evaluation. */
-  private seriesInPreviousEval: Array<Map<string, Labels>>;
+  /** seriesInPreviousEval holds, per rule, the keys of the series appended by its last successful evaluation. */
+  private seriesInPreviousEval: Array<Set<SeriesKey>>;
+  /** batches are the runs of rules evaluated in one worker task (planBatches), computed once per group version. */
+  private readonly batches: number[][];
+  /** items are the rules' queries as batch items, built once per group version. */
+  private readonly items: RuleQueryItem[];
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private running: Promise<void> | undefined;
   private shouldRestore = true;
   /** staleSeries are series of rules removed by a reload, marked stale after the next evaluation (Prometheus's cleanupStaleSeries). */
-  private staleSeries: Labels[] = [];
+  private staleSeries: SeriesKey[] = [];
   /** lastEvaluation is the wall-clock start of the last iteration (ms, 0 = never). */
   lastEvaluation = 0;
   /** evaluationSeconds is how long the last iteration took. */
@@ -84,7 +91,13 @@ export class RuleGroup {
   ) {
     this.intervalMs = def.intervalMs > 0 ? def.intervalMs : opts.defaultIntervalMs;
     this.rules = def.rules.map(newRule);
-    this.seriesInPreviousEval = this.rules.map(() => new Map());
+    this.seriesInPreviousEval = this.rules.map(() => new Set());
+    this.batches = planBatches(this.rules.map((r) => ({ expr: r.def.expr, writes: r instanceof AlertingRule ? ['ALERTS', 'ALERTS_FOR_STATE'] : [r.def.record] })));
+    this.items = this.rules.map((r) =>
+      r instanceof AlertingRule
+        ? { query: r.def.expr }
+        : { query: r.def.expr, record: r.def.record, labels: Object.keys(r.def.labels).sort().map((k) => [k, r.def.labels[k]!] as [string, string]) },
+    );
     this.now = opts.now ?? Date.now;
     if (previous !== undefined) this.copyState(previous);
   }
@@ -126,7 +139,7 @@ export class RuleGroup {
       }
     });
     from.rules.forEach((_, j) => {
-      if (!taken.has(j)) for (const m of from.seriesInPreviousEval[j]!.values()) this.staleSeries.push(m);
+      if (!taken.has(j)) for (const k of from.seriesInPreviousEval[j]!) this.staleSeries.push(k);
     });
   }
 
@@ -184,13 +197,11 @@ export class RuleGroup {
     }
   }
 
-  /** eval evaluates every rule in order at ts. */
-  async eval(ts: number): Promise<void> {
-    const metricLabels = { user: this.tenant, rule_group: this.key };
-    const queryTenant = this.def.sourceTenants.length > 0 ? [...this.def.sourceTenants].sort().join('|') : this.tenant;
-    const ctx = {
+  /** evalContext is what the group's rules evaluate with. */
+  private evalContext(): EvalContext {
+    return {
       tenant: this.tenant,
-      queryTenant,
+      queryTenant: this.def.sourceTenants.length > 0 ? [...this.def.sourceTenants].sort().join('|') : this.tenant,
       querier: this.opts.querier,
       queryOffsetMs: this.queryOffsetMs,
       limit: this.def.limit,
@@ -198,6 +209,30 @@ export class RuleGroup {
       externalURL: this.opts.externalURL,
       expand: this.opts.expand,
     };
+  }
+
+  /**
+   * eval evaluates every rule in order at ts: in batches of rules (one worker task each) when the
+   * querier and appender can, else rule by rule.
+   */
+  async eval(ts: number): Promise<void> {
+    const ctx = this.evalContext();
+    if (this.opts.querier.batch !== undefined && this.opts.appender.appendEncoded !== undefined) await this.evalBatches(ts, ctx);
+    else await this.evalEach(ts, ctx);
+    if (this.staleSeries.length > 0 && !this.stopped) {
+      const stale = this.staleSeries;
+      this.staleSeries = [];
+      try {
+        await this.appendKeyed([], [], ts - this.queryOffsetMs, stale);
+      } catch (err) {
+        this.opts.logger.warn('Adding stale sample failed', { user: this.tenant, group: this.def.name, err: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  }
+
+  /** evalEach evaluates the rules one query at a time (a querier without batches). */
+  private async evalEach(ts: number, ctx: EvalContext): Promise<void> {
+    const metricLabels = { user: this.tenant, rule_group: this.key };
     for (let i = 0; i < this.rules.length; i++) {
       if (this.stopped) return;
       const rule = this.rules[i]!;
@@ -207,47 +242,108 @@ export class RuleGroup {
       try {
         samples = await rule.eval(ts, ctx);
       } catch (err) {
-        rule.health = 'err';
-        rule.lastError = err instanceof Error ? err.message : String(err);
-        this.opts.metrics.evaluationFailures.inc(metricLabels);
-        this.opts.logger.warn('Evaluating rule failed', { user: this.tenant, group: this.def.name, rule: rule.name, index: i, err: rule.lastError });
+        this.ruleFailed(rule, i, err, 'Evaluating rule failed');
         this.finishRule(rule, started);
         continue;
       }
-      rule.health = 'ok';
-      rule.lastError = '';
-      if (rule instanceof AlertingRule) {
-        const due = rule.alertsToSend(ts, this.opts.resendDelayMs, this.intervalMs);
-        if (due.length > 0) this.opts.notify(this.tenant, rule.def.expr, due);
-      }
-      const returned = new Map<string, Labels>();
-      for (const s of samples) returned.set(labelsKey(s.metric), s.metric);
-      const stale: OutSample[] = [];
-      for (const [key, metric] of this.seriesInPreviousEval[i]!) {
-        if (!returned.has(key)) stale.push({ metric, tsMs: ts - this.queryOffsetMs, value: NaN, stale: true });
-      }
-      try {
-        await this.opts.appender.append(this.tenant, [...samples, ...stale]);
-        this.seriesInPreviousEval[i] = returned;
-      } catch (err) {
-        rule.health = 'err';
-        rule.lastError = err instanceof Error ? err.message : String(err);
-        this.opts.metrics.evaluationFailures.inc(metricLabels);
-        this.opts.logger.warn('Rule sample appending failed', { user: this.tenant, group: this.def.name, rule: rule.name, err: rule.lastError });
-        // What was written still counts (a push stores its valid series); stale markers follow next time.
-        this.seriesInPreviousEval[i] = new Map([...this.seriesInPreviousEval[i]!, ...returned]);
-      }
+      await this.written(rule, i, ts, samples.map((s) => s.key ?? seriesKey(s.metric)), samples.map((s) => s.value));
       this.finishRule(rule, started);
     }
-    if (this.staleSeries.length > 0 && !this.stopped) {
-      const stale = this.staleSeries.map((metric) => ({ metric, tsMs: ts - this.queryOffsetMs, value: NaN, stale: true }));
-      this.staleSeries = [];
+  }
+
+  /** evalBatches evaluates the rules batch by batch: one worker task per batch, then each rule's result in order. */
+  private async evalBatches(ts: number, ctx: EvalContext): Promise<void> {
+    const queryTs = ts - this.queryOffsetMs;
+    for (const batch of this.batches) {
+      if (this.stopped) return;
+      let clock = this.now();
+      let answers: RuleQueryAnswer[];
       try {
-        await this.opts.appender.append(this.tenant, stale);
+        answers = await this.opts.querier.batch!(ctx.queryTenant, batch.map((i) => this.items[i]!), queryTs);
       } catch (err) {
-        this.opts.logger.warn('Adding stale sample failed', { user: this.tenant, group: this.def.name, err: err instanceof Error ? err.message : String(err) });
+        const error = err instanceof Error ? err.message : String(err);
+        answers = batch.map(() => ({ ms: 0, error }));
       }
+      let evaluated = 0;
+      for (let j = 0; j < batch.length; j++) {
+        if (this.stopped) break;
+        const i = batch[j]!;
+        const rule = this.rules[i]!;
+        const a = answers[j]!;
+        const t0 = this.now();
+        evaluated++;
+        try {
+          if ('failure' in a) throw new Error(failureError(a.failure).message);
+          if ('error' in a) throw new Error(a.error);
+          if ('keys' in a) {
+            if (ctx.limit > 0 && a.keys.length > ctx.limit) throw new Error(`exceeded limit of ${ctx.limit} with ${a.keys.length} series`);
+            await this.written(rule, i, ts, a.keys, a.values, a.histograms);
+          } else {
+            const samples: Sample[] = a.metrics.map((metric, k) => ({ metric, value: a.values[k]!, tsMs: queryTs }));
+            const out = await (rule as AlertingRule).process(ts, ctx, samples);
+            await this.written(rule, i, ts, out.map((s) => s.key ?? seriesKey(s.metric)), out.map((s) => s.value));
+          }
+        } catch (err) {
+          this.ruleFailed(rule, i, err, 'Evaluating rule failed');
+        }
+        // The rule's time is its query's in the worker plus its handling here.
+        rule.lastEvaluation = clock;
+        rule.evaluationSeconds = (a.ms + (this.now() - t0)) / 1000;
+        clock += a.ms;
+      }
+      this.opts.metrics.evaluations.inc({ user: this.tenant, rule_group: this.key }, evaluated);
     }
+  }
+
+  /** ruleFailed records a rule's failed evaluation. */
+  private ruleFailed(rule: Rule, index: number, err: unknown, what: string): void {
+    rule.health = 'err';
+    rule.lastError = err instanceof Error ? err.message : String(err);
+    this.opts.metrics.evaluationFailures.inc({ user: this.tenant, rule_group: this.key });
+    this.opts.logger.warn(what, { user: this.tenant, group: this.def.name, rule: rule.name, index, err: rule.lastError });
+  }
+
+  /**
+   * written finishes a successful evaluation of rule i: health, alerts due to the Alertmanager, and the
+   * samples (keys with values at ts minus the query offset) appended with stale markers for the series
+   * the rule no longer returns.
+   */
+  private async written(rule: Rule, i: number, ts: number, keys: SeriesKey[], values: ArrayLike<number>, histograms?: RecordedHistograms): Promise<void> {
+    rule.health = 'ok';
+    rule.lastError = '';
+    if (rule instanceof AlertingRule) {
+      const due = rule.alertsToSend(ts, this.opts.resendDelayMs, this.intervalMs);
+      if (due.length > 0) this.opts.notify(this.tenant, rule.def.expr, due);
+    }
+    const returned = new Set(keys);
+    const stale: SeriesKey[] = [];
+    for (const k of this.seriesInPreviousEval[i]!) if (!returned.has(k)) stale.push(k);
+    try {
+      await this.appendKeyed(keys, values, ts - this.queryOffsetMs, stale, histograms);
+      this.seriesInPreviousEval[i] = returned;
+    } catch (err) {
+      this.ruleFailed(rule, i, err, 'Rule sample appending failed');
+      // What was written still counts (a push stores its valid series); stale markers follow next time.
+      for (const k of this.seriesInPreviousEval[i]!) returned.add(k);
+      this.seriesInPreviousEval[i] = returned;
+    }
+  }
+
+  /**
+   * appendKeyed appends samples (keys with values, or the recorded native histograms) and stale markers
+   * (staleKeys) at tsMs. Histograms need the encoded path (the batch path only hands them over).
+   */
+  private async appendKeyed(keys: SeriesKey[], values: ArrayLike<number>, tsMs: number, staleKeys: SeriesKey[], histograms?: RecordedHistograms): Promise<void> {
+    const appender = this.opts.appender;
+    if (appender.appendEncoded !== undefined) {
+      if (keys.length + staleKeys.length === 0) return;
+      const hs = histograms !== undefined ? histogramBodies(histograms, tsMs) : undefined;
+      await appender.appendEncoded(this.tenant, encodeKeyedSamples(keys, values, tsMs, staleKeys, hs));
+      return;
+    }
+    const samples: OutSample[] = keys.map((k, j) => ({ metric: labelsOfKey(k), tsMs, value: values[j]! }));
+    for (const k of staleKeys) samples.push({ metric: labelsOfKey(k), tsMs, value: NaN, stale: true });
+    await appender.append(this.tenant, samples);
   }
 
   private finishRule(rule: Rule, started: number): void {
@@ -309,10 +405,10 @@ export class RuleGroup {
     await this.running;
     if (!markStale || this.lastEvalTimestamp === 0) return;
     const ts = this.now() - this.queryOffsetMs;
-    const stale: OutSample[] = [];
-    for (const m of this.seriesInPreviousEval) for (const metric of m.values()) stale.push({ metric, tsMs: ts, value: NaN, stale: true });
+    const stale: SeriesKey[] = [];
+    for (const m of this.seriesInPreviousEval) for (const k of m) stale.push(k);
     try {
-      await this.opts.appender.append(this.tenant, stale);
+      await this.appendKeyed([], [], ts, stale);
     } catch (err) {
       this.opts.logger.warn('Adding stale sample failed', { user: this.tenant, group: this.def.name, err: err instanceof Error ? err.message : String(err) });
     }

@@ -13,7 +13,7 @@ import { FilesystemBucket } from '../storage/bucket/filesystem.js';
 import { s3ConfigFromFlags } from '../storage/bucket/index.js';
 import { S3Bucket } from '../storage/bucket/s3.js';
 import { RulerConfigApi } from './config-api.js';
-import { executorAppender, executorQuerier, type RawSelect } from './eval-io.js';
+import { executorAppender, executorQuerier, type RawIngest, type RawSelect } from './eval-io.js';
 import { RulerManager } from './manager.js';
 import { RulerMetrics } from './metrics.js';
 import { Notifier } from './notifier.js';
@@ -68,6 +68,8 @@ export interface RulerModuleDeps {
   templateCheck?: TemplateCheck;
   /** onIngested sees the samples the ruler stored per tenant (the rule ingestion rate of /api/v1/user_stats). */
   onIngested?: (tenant: string, acceptedSamples: number) => void;
+  /** rawIngest appends an uncompressed rule result on this thread through the storage's ingest path (the push path minus snappy). */
+  rawIngest?: RawIngest;
   /** rawSelect reads stored samples in this process (the ingester's storage), for restoring `for` state. */
   rawSelect?: RawSelect;
 }
@@ -116,7 +118,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
     },
     group: {
       querier: executorQuerier(config, deps.queryExecutor, deps.limitValues, deps.rawSelect),
-      appender: executorAppender(config, deps.pushExecutor, deps.limits, deps.writeGate, deps.onIngested),
+      appender: executorAppender(config, deps.pushExecutor, deps.limits, deps.writeGate, deps.onIngested, deps.rawIngest),
       expand: deps.expand ?? plainExpander,
       metrics,
       logger,

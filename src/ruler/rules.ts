@@ -9,6 +9,7 @@ import { labelsKey } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
 import type { OutSample, RuleQuerier, Sample } from './eval-io.js';
 import type { RuleDef } from './rulefmt.js';
+import { seriesKey, type SeriesKey } from './series-key.js';
 
 /** RESOLVED_RETENTION_MS is how long a resolved alert is kept (and re-sent as resolved). */
 export const RESOLVED_RETENTION_MS = 15 * 60_000;
@@ -58,6 +59,9 @@ export interface EvalContext {
   expand: Expander;
 }
 
+/** NOT_A_VECTOR is Prometheus's EngineQueryFunc error for other result types. */
+export const NOT_A_VECTOR = 'rule result is not a vector or scalar';
+
 /** ERR_DUPLICATE_RECORDING and ERR_DUPLICATE_ALERT are Prometheus's texts. */
 export const ERR_DUPLICATE_RECORDING = 'vector contains metrics with the same labelset after applying rule labels';
 export const ERR_DUPLICATE_ALERT = 'vector contains metrics with the same labelset after applying alert labels';
@@ -90,7 +94,8 @@ export class RecordingRule extends BaseRule {
     const out: OutSample[] = [];
     const seen = new Set<string>();
     for (const s of vector) {
-      // Native histogram results cannot be written through the remote-write 1.0 path yet: left out.
+      // This per-rule path (queriers without batch support, as in unit tests) leaves native histogram
+      // results out; the batch path (batch-eval.ts) records them.
       if (s.histogram === true) continue;
       const metric: Labels = { ...s.metric, __name__: this.def.record, ...this.def.labels };
       for (const [k, v] of Object.entries(metric)) if (v === '') delete metric[k];
@@ -110,6 +115,11 @@ export class AlertingRule extends BaseRule {
   active = new Map<string, Alert>();
   /** restored turns true once the `for` state was restored (until then no ALERTS series are written). */
   restored = false;
+  /** labelNames and annotationNames are the definition's template names, sorted once. */
+  private readonly labelNames = Object.keys(this.def.labels).sort();
+  private readonly annotationNames = Object.keys(this.def.annotations).sort();
+  /** written caches each alert's ALERTS and ALERTS_FOR_STATE series (an alert's labels never change; its state does). */
+  private written = new WeakMap<Alert, { state: AlertState; alerts: Labels; alertsKey: SeriesKey; forState: Labels; forStateKey: SeriesKey }>();
 
   get name(): string {
     return this.def.alert;
@@ -123,8 +133,12 @@ export class AlertingRule extends BaseRule {
   }
 
   async eval(ts: number, ctx: EvalContext): Promise<OutSample[]> {
+    return this.process(ts, ctx, await ctx.querier.instant(ctx.queryTenant, this.def.expr, ts - ctx.queryOffsetMs));
+  }
+
+  /** process updates the alerts from the expression's result res (evaluated at ts minus the query offset) and returns the ALERTS samples. */
+  async process(ts: number, ctx: EvalContext, res: Sample[]): Promise<OutSample[]> {
     const queryTs = ts - ctx.queryOffsetMs;
-    const res = await ctx.querier.instant(ctx.queryTenant, this.def.expr, queryTs);
     const query = (q: string): Promise<Sample[]> => ctx.querier.instant(ctx.queryTenant, q, ts);
     const alerts = new Map<string, Alert>();
     for (const smpl of res) {
@@ -138,11 +152,11 @@ export class AlertingRule extends BaseRule {
       };
       const labels: Labels = { ...smpl.metric };
       delete labels.__name__;
-      for (const k of Object.keys(this.def.labels).sort()) labels[k] = await expand(this.def.labels[k]!);
+      for (const k of this.labelNames) labels[k] = await expand(this.def.labels[k]!);
       labels.alertname = this.def.alert;
       for (const [k, v] of Object.entries(labels)) if (v === '') delete labels[k];
       const annotations: Labels = {};
-      for (const k of Object.keys(this.def.annotations).sort()) annotations[k] = await expand(this.def.annotations[k]!);
+      for (const k of this.annotationNames) annotations[k] = await expand(this.def.annotations[k]!);
       const key = labelsKey(labels);
       if (alerts.has(key)) throw new Error(ERR_DUPLICATE_ALERT);
       alerts.set(key, { labels, annotations, state: 'pending', value: smpl.value, activeAt: ts, firedAt: 0, resolvedAt: 0, lastSentAt: 0, validUntil: 0, keepFiringSince: 0 });
@@ -187,8 +201,15 @@ export class AlertingRule extends BaseRule {
         a.keepFiringSince = 0;
       }
       if (this.restored) {
-        out.push({ metric: this.alertSeries(a, 'ALERTS', a.state), tsMs: queryTs, value: 1 });
-        out.push({ metric: this.alertSeries(a, 'ALERTS_FOR_STATE'), tsMs: queryTs, value: Math.floor(a.activeAt / 1000) });
+        let w = this.written.get(a);
+        if (w === undefined || w.state !== a.state) {
+          const alerts = this.alertSeries(a, 'ALERTS', a.state);
+          const forState = w?.forState ?? this.alertSeries(a, 'ALERTS_FOR_STATE');
+          w = { state: a.state, alerts, alertsKey: seriesKey(alerts), forState, forStateKey: w?.forStateKey ?? seriesKey(forState) };
+          this.written.set(a, w);
+        }
+        out.push({ metric: w.alerts, key: w.alertsKey, tsMs: queryTs, value: 1 });
+        out.push({ metric: w.forState, key: w.forStateKey, tsMs: queryTs, value: Math.floor(a.activeAt / 1000) });
       }
     }
     if (ctx.limit > 0 && numActivePending > ctx.limit) {

@@ -136,6 +136,8 @@ function alertTemplateData(d: TemplateData): unknown {
 /** newAlertExpander returns the ruler's Expander, worded as Prometheus's Expand errors. */
 export function newAlertExpander(): Expander {
   return async (text, ctx) => {
+    // A text without an action is its own expansion (the definitions prepended print nothing): nothing to parse.
+    if (!text.includes('{{')) return text;
     const name = `__alert_${ctx.alertName}`;
     const cache = new Map<string, Sample[]>();
     for (let round = 0; round < MAX_QUERY_ROUNDS; round++) {

@@ -5,7 +5,7 @@
 
 import { sprintf } from '../compat/gofmt.js';
 import { GoDuration } from '../compat/gotime.js';
-import { compileRE2, re2Source } from '../promql/parser/regexp.js';
+import { compileRE2, re2Source } from '../compat/re2.js';
 
 /** formatG is Go's fmt %.4g, as Prometheus's humanize functions print. */
 export function formatG(v: number): string {

@@ -9,10 +9,9 @@
 
 import type { Expr, VectorSelector } from '../parser/ast.js';
 import { parseExpr } from '../parser/parser.js';
-import { compileAnchored, labelsKey } from '../engine/labels.js';
+import { compileMatcher, labelsKey } from '../engine/labels.js';
 import type { Labels } from '../engine/types.js';
 import { CUSTOM_BUCKETS_SCHEMA, FloatHistogram } from '../engine/float-histogram.js';
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
 
 const NHCB_SUFFIXES = ['_bucket', '_count', '_sum'] as const;
 
@@ -136,24 +135,9 @@ function isGoFloat(s: string): boolean {
   return Number.isFinite(Number(t.replace(/_/g, '')));
 }
 
-function matcherMatches(m: LabelMatcher, value: string): boolean {
-  switch (m.type) {
-    case MatchType.Equal:
-      return value === m.value;
-    case MatchType.NotEqual:
-      return value !== m.value;
-    case MatchType.Regexp:
-      return compileAnchored(m.value).test(value);
-    case MatchType.NotRegexp:
-      return !compileAnchored(m.value).test(value);
-    default:
-      return false;
-  }
-}
-
 /** selectorMatches reports whether every matcher of vs accepts ls (absent labels are ""). */
 function selectorMatches(vs: VectorSelector, ls: Labels): boolean {
-  return vs.matchers.every((m) => matcherMatches(m, ls[m.name] ?? ''));
+  return vs.matchers.every((m) => compileMatcher(m)(ls[m.name] ?? ''));
 }
 
 function selectorsOf(e: Expr, out: VectorSelector[]): void {

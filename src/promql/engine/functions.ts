@@ -13,7 +13,8 @@ import { bucketFraction, bucketQuantile, type Bucket } from './histogram.js';
 import { histogramFraction, histogramQuantile, histogramStdVar, type FloatHistogram, type HistogramEstimate } from './float-histogram.js';
 import { applyHistogramRange, histPointsOf } from './histogram-range.js';
 import { HistogramReader, lastAtOrBefore, overlayInstantHistograms } from './histogram-select.js';
-import { compareLabels, compileAnchored, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
+import { compileAnchored } from '../../compat/re2.js';
+import { compareLabels, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type RangeFunction, type StepGrid } from './types.js';
 import { Collector, gridTimes, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
 

@@ -2,6 +2,7 @@
 // identify series and join groups, Prometheus's label-set text form, ordering,
 // metric-name dropping and the label hash that limit_ratio samples by.
 
+import { compileAnchored } from '../../compat/re2.js';
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import type { Labels } from './types.js';
 
@@ -209,130 +210,6 @@ export function labelsHash(ls: Labels): bigint {
     chunks.push(Buffer.from(n, 'utf8'), sep, Buffer.from(ls[n], 'utf8'), sep);
   }
   return xxhash64(Buffer.concat(chunks));
-}
-
-function bothCases(ch: string): string {
-  const lo = ch.toLowerCase();
-  const up = ch.toUpperCase();
-  return lo === up ? '' : lo + up;
-}
-
-/**
- * goRegexpSource translates an RE2 pattern into JavaScript RegExp source:
- * `(?P<name>` groups, `\z`, and the scoped flag groups `(?i)` / `(?i:...)`
- * (which Node 20 lacks) by spelling letters in both cases.
- */
-export function goRegexpSource(pattern: string): string {
-  let out = '';
-  const stack: boolean[] = [];
-  let ci = false;
-  let i = 0;
-  while (i < pattern.length) {
-    const c = pattern[i];
-    if (c === '\\') {
-      const n = pattern[i + 1] ?? '';
-      if (n === 'z') out += '$';
-      else if (n === 'A') out += '^';
-      else out += c + n;
-      i += 2;
-      continue;
-    }
-    if (c === '[') {
-      // character class: copy, adding the other case of letters when ci
-      let j = i + 1;
-      let cls = '[';
-      if (pattern[j] === '^') {
-        cls += '^';
-        j++;
-      }
-      if (pattern[j] === ']') {
-        cls += '\\]';
-        j++;
-      }
-      while (j < pattern.length && pattern[j] !== ']') {
-        if (pattern[j] === '\\') {
-          cls += pattern[j] + (pattern[j + 1] ?? '');
-          j += 2;
-          continue;
-        }
-        if (pattern[j] === '[' && pattern[j + 1] === ':') {
-          const end = pattern.indexOf(':]', j + 2);
-          const name = pattern.slice(j + 2, end);
-          const posix: Record<string, string> = {
-            alpha: 'a-zA-Z', digit: '0-9', alnum: 'a-zA-Z0-9', upper: 'A-Z', lower: 'a-z', space: '\\s', word: '\\w',
-            xdigit: '0-9a-fA-F', punct: '!-\\/:-@\\[-`{-~', blank: ' \\t', cntrl: '\\x00-\\x1f\\x7f', print: ' -~', graph: '!-~',
-          };
-          cls += posix[name] ?? '';
-          j = end + 2;
-          continue;
-        }
-        const ch = pattern[j];
-        if (pattern[j + 1] === '-' && pattern[j + 2] !== undefined && pattern[j + 2] !== ']') {
-          const to = pattern[j + 2];
-          cls += `${ch}-${to}`;
-          if (ci && /[a-zA-Z]/.test(ch) && /[a-zA-Z]/.test(to)) {
-            const flip = (x: string) => (x === x.toLowerCase() ? x.toUpperCase() : x.toLowerCase());
-            cls += `${flip(ch)}-${flip(to)}`;
-          }
-          j += 3;
-          continue;
-        }
-        cls += ch + (ci ? bothCases(ch).replace(ch, '') : '');
-        j++;
-      }
-      out += cls + ']';
-      i = j + 1;
-      continue;
-    }
-    if (c === '(') {
-      const flags = /^\(\?([a-zA-Z]*)(-[a-zA-Z]*)?(\)|:)/.exec(pattern.slice(i));
-      if (flags && !pattern.startsWith('(?P<', i) && !pattern.startsWith('(?<', i)) {
-        const on = flags[1].includes('i');
-        const off = (flags[2] ?? '').includes('i');
-        if (flags[3] === ')') {
-          // (?i) applies to the rest of the enclosing group
-          if (on) ci = true;
-          if (off) ci = false;
-          i += flags[0].length;
-          continue;
-        }
-        stack.push(ci);
-        if (on) ci = true;
-        if (off) ci = false;
-        out += '(?:';
-        i += flags[0].length;
-        continue;
-      }
-      stack.push(ci);
-      if (pattern.startsWith('(?P<', i)) {
-        out += '(?<';
-        i += 4;
-        continue;
-      }
-      out += c;
-      i++;
-      continue;
-    }
-    if (c === ')') {
-      ci = stack.pop() ?? false;
-      out += c;
-      i++;
-      continue;
-    }
-    if (ci && /[a-zA-Z]/.test(c)) {
-      out += `[${bothCases(c)}]`;
-      i++;
-      continue;
-    }
-    out += c;
-    i++;
-  }
-  return out;
-}
-
-/** compileAnchored compiles an RE2 pattern anchored at both ends with `.` matching newlines, as Prometheus does. */
-export function compileAnchored(pattern: string): RegExp {
-  return new RegExp(`^(?:${goRegexpSource(pattern)})$`, 's');
 }
 
 /** compileMatcher turns a label matcher into a predicate over label values (regexps fully anchored). */

@@ -32,7 +32,7 @@ import { ParseError } from './errors.js';
 import { EXPERIMENTAL_AGGREGATIONS, getFunction } from './functions.js';
 import { Lexer, describeToken, KEYWORDS, type Token, type TokenType } from './lexer.js';
 import { constantSeconds, goFloatF, parseDuration, parseNumber, roundHalfAway, secondsToMs } from './literals.js';
-import { regexpError } from './regexp.js';
+import { regexpError } from '../../compat/re2.js';
 import { METRIC_NAME_LABEL } from './selector.js';
 import { goQuoteBytes, goStrconvQuote, isValidUtf8, unquoteString, unquoteStringBytes } from './unquote.js';
 

@@ -5,7 +5,7 @@
 
 import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import { ParseError } from './errors.js';
-import { compileRE2, regexpError } from './regexp.js';
+import { compileRE2, regexpError } from '../../compat/re2.js';
 import { Lexer, describeToken, type Token, type TokenType } from './lexer.js';
 import { unquoteString } from './unquote.js';
 
