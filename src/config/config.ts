@@ -131,32 +131,7 @@ export function buildConfig(values: ConfigValues): Config {
     lookbackDeltaMs: get(values, 'querier.lookback-delta'),
     tenantFederationEnabled: get(values, 'tenant-federation.enabled'),
     tenantFederationMaxTenants: get(values, 'tenant-federation.max-tenants'),
-    limits: {
-      maxLabelNamesPerSeries: get(values, 'validation.max-label-names-per-series'),
-      maxLabelNameLength: get(values, 'validation.max-length-label-name'),
-      maxLabelValueLength: get(values, 'validation.max-length-label-value'),
-      creationGracePeriodMs: get(values, 'validation.create-grace-period'),
-      pastGracePeriodMs: get(values, 'validation.past-grace-period'),
-      ingestionRate: get(values, 'distributor.ingestion-rate-limit'),
-      ingestionBurstSize: get(values, 'distributor.ingestion-burst-size'),
-      maxGlobalSeriesPerUser: get(values, 'ingester.max-global-series-per-user'),
-      maxGlobalSeriesPerMetric: get(values, 'ingester.max-global-series-per-metric'),
-      maxFetchedSeriesPerQuery: get(values, 'querier.max-fetched-series-per-query'),
-      maxGlobalExemplarsPerUser: get(values, 'ingester.max-global-exemplars-per-user'),
-      maxGlobalMetadataPerUser: get(values, 'ingester.max-global-metadata-per-user'),
-      maxGlobalMetadataPerMetric: get(values, 'ingester.max-global-metadata-per-metric'),
-      maxMetadataLength: get(values, 'validation.max-metadata-length'),
-      enforceMetadataMetricName: get(values, 'validation.enforce-metadata-metric-name'),
-      maxNativeHistogramBuckets: get(values, 'validation.max-native-histogram-buckets'),
-      reduceNativeHistogramOverMaxBuckets: get(values, 'validation.reduce-native-histogram-over-max-buckets'),
-      acceptHaSamples: get(values, 'distributor.ha-tracker.enable-for-all-users'),
-      haClusterLabel: get(values, 'distributor.ha-tracker.cluster'),
-      haReplicaLabel: get(values, 'distributor.ha-tracker.replica'),
-      haMaxClusters: get(values, 'distributor.ha-tracker.max-clusters'),
-      cardinalityAnalysisEnabled: get(values, 'querier.cardinality-analysis-enabled'),
-      labelNamesAndValuesResultsMaxSizeBytes: get(values, 'querier.label-names-and-values-results-max-size-bytes'),
-      labelValuesMaxCardinalityLabelNamesPerRequest: get(values, 'querier.label-values-max-cardinality-label-names-per-request'),
-    },
+    limits: limitsFrom(values),
     metadataRetainPeriodMs: get(values, 'ingester.metadata-retain-period'),
   };
 }
@@ -176,27 +151,74 @@ export function defaultConfig(overrides: Record<string, string | number | boolea
   return buildConfig(values);
 }
 
-/** ingestLimits is what the native appender needs from the limits, at time nowMs. */
+/** LimitDef ties a Limits field to its flag; native marks the fields passed to the native appender. */
+export interface LimitDef {
+  /** The flag (Mimir's name); its YAML key `limits.<field>`, where it has one, is also the runtime override's. */
+  flag: string;
+  /** Passed to the native appender as the IngestLimits field of the same name (by ingestLimits). */
+  native: boolean;
+}
+
+/**
+ * LIMITS is the one definition of the per-tenant limits: each Limits field, the flag that sets
+ * it (so its default, YAML key and runtime override) and whether the native appender takes it.
+ * buildConfig and ingestLimits are driven by it; a Limits field without an entry fails tsc.
+ */
+export const LIMITS = {
+  maxLabelNamesPerSeries: { flag: 'validation.max-label-names-per-series', native: true },
+  maxLabelNameLength: { flag: 'validation.max-length-label-name', native: true },
+  maxLabelValueLength: { flag: 'validation.max-length-label-value', native: true },
+  creationGracePeriodMs: { flag: 'validation.create-grace-period', native: true },
+  pastGracePeriodMs: { flag: 'validation.past-grace-period', native: true },
+  ingestionRate: { flag: 'distributor.ingestion-rate-limit', native: true },
+  ingestionBurstSize: { flag: 'distributor.ingestion-burst-size', native: true },
+  maxGlobalSeriesPerUser: { flag: 'ingester.max-global-series-per-user', native: true },
+  maxGlobalSeriesPerMetric: { flag: 'ingester.max-global-series-per-metric', native: true },
+  maxFetchedSeriesPerQuery: { flag: 'querier.max-fetched-series-per-query', native: false },
+  maxGlobalExemplarsPerUser: { flag: 'ingester.max-global-exemplars-per-user', native: true },
+  maxGlobalMetadataPerUser: { flag: 'ingester.max-global-metadata-per-user', native: true },
+  maxGlobalMetadataPerMetric: { flag: 'ingester.max-global-metadata-per-metric', native: true },
+  maxMetadataLength: { flag: 'validation.max-metadata-length', native: true },
+  enforceMetadataMetricName: { flag: 'validation.enforce-metadata-metric-name', native: true },
+  maxNativeHistogramBuckets: { flag: 'validation.max-native-histogram-buckets', native: true },
+  reduceNativeHistogramOverMaxBuckets: { flag: 'validation.reduce-native-histogram-over-max-buckets', native: true },
+  // The HA fields reach the appender through the HA tracker (HaTracker.pushLimits), only for tenants that accept HA samples.
+  acceptHaSamples: { flag: 'distributor.ha-tracker.enable-for-all-users', native: false },
+  haClusterLabel: { flag: 'distributor.ha-tracker.cluster', native: false },
+  haReplicaLabel: { flag: 'distributor.ha-tracker.replica', native: false },
+  haMaxClusters: { flag: 'distributor.ha-tracker.max-clusters', native: false },
+  cardinalityAnalysisEnabled: { flag: 'querier.cardinality-analysis-enabled', native: false },
+  labelNamesAndValuesResultsMaxSizeBytes: { flag: 'querier.label-names-and-values-results-max-size-bytes', native: false },
+  labelValuesMaxCardinalityLabelNamesPerRequest: { flag: 'querier.label-values-max-cardinality-label-names-per-request', native: false },
+} as const satisfies { [K in keyof Limits]: LimitDef };
+
+/** NativeLimitField is a Limits field LIMITS passes to the native appender. */
+type NativeLimitField = { [K in keyof typeof LIMITS]: (typeof LIMITS)[K]['native'] extends true ? K : never }[keyof typeof LIMITS];
+type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
+type Check<T extends true> = T;
+/**
+ * LimitsTableChecks fails tsc when LIMITS and IngestLimits drift: every native field must be an
+ * IngestLimits field of the same type, and every required IngestLimits field (but the clock) native.
+ */
+export type LimitsTableChecks = [
+  Check<NativeLimitField extends keyof IngestLimits ? true : false>,
+  Check<Pick<Limits, NativeLimitField> extends Pick<IngestLimits, NativeLimitField> ? true : false>,
+  Check<Exclude<RequiredKeys<IngestLimits>, 'nowMs'> extends NativeLimitField ? true : false>,
+];
+
+/** limitsFrom builds the Limits from the flags' values (defaults, YAML, or a tenant's overrides on top). */
+export function limitsFrom(values: ConfigValues): Limits {
+  const out: Record<string, unknown> = {};
+  for (const [field, def] of Object.entries(LIMITS)) out[field] = get(values, def.flag);
+  return out as unknown as Limits;
+}
+
+/** ingestLimits is what the native appender needs from the limits (LIMITS' native fields), at time nowMs. */
 export function ingestLimits(limits: Limits, nowMs: number): IngestLimits {
-  return {
-    maxLabelNamesPerSeries: limits.maxLabelNamesPerSeries,
-    maxLabelNameLength: limits.maxLabelNameLength,
-    maxLabelValueLength: limits.maxLabelValueLength,
-    creationGracePeriodMs: limits.creationGracePeriodMs,
-    pastGracePeriodMs: limits.pastGracePeriodMs,
-    nowMs,
-    ingestionRate: limits.ingestionRate,
-    ingestionBurstSize: limits.ingestionBurstSize,
-    maxGlobalSeriesPerUser: limits.maxGlobalSeriesPerUser,
-    maxGlobalSeriesPerMetric: limits.maxGlobalSeriesPerMetric,
-    maxGlobalExemplarsPerUser: limits.maxGlobalExemplarsPerUser,
-    maxGlobalMetadataPerUser: limits.maxGlobalMetadataPerUser,
-    maxGlobalMetadataPerMetric: limits.maxGlobalMetadataPerMetric,
-    maxMetadataLength: limits.maxMetadataLength,
-    enforceMetadataMetricName: limits.enforceMetadataMetricName,
-    maxNativeHistogramBuckets: limits.maxNativeHistogramBuckets,
-    reduceNativeHistogramOverMaxBuckets: limits.reduceNativeHistogramOverMaxBuckets,
-  };
+  const out: Record<string, unknown> = {};
+  for (const [field, def] of Object.entries(LIMITS)) if (def.native) out[field] = limits[field as keyof Limits];
+  out['nowMs'] = nowMs;
+  return out as unknown as IngestLimits;
 }
 
 /** SECRET_MASK replaces secret values, as Mimir's config handler does. */

@@ -5,7 +5,8 @@
 //    head spanning more than 1.5 block ranges has its oldest range cut into
 //    a block `<tsdb-dir>/<tenant>/<ULID>/`; the block joins the queried set,
 //    then the head is truncated and the WAL checkpointed (in that order, so
-//    every sample is always in the head, the WAL or a queried block). An
+//    every sample is always in the head, the WAL or a queried block; the
+//    native compactHead runs the whole sequence as one call). An
 //    idle head (nothing appended for the idle timeout, wall clock) and a flush cut
 //    everything;
 //  - shipping: every -blocks-storage.tsdb.ship-interval new local blocks are
@@ -189,25 +190,27 @@ export class IngesterBlocks {
     this.queryable.set('ingester', tenant, blocks);
   }
 
-  /** compactTenant cuts a tenant's due blocks, then truncates the head and checkpoints the WAL. */
+  /**
+   * compactTenant cuts a tenant's due blocks, publishes them, truncates the head and checkpoints
+   * the WAL: one native call keeps that order (crash-safe at every step), then the new blocks
+   * join this lifecycle's local set.
+   */
   private async compactTenant(tenant: string, force: boolean): Promise<void> {
     const range = this.opts.blocks.blockRangeMs;
     const idleMs = this.opts.blocks.headCompactionIdleTimeoutMs;
-    let cut = 0;
-    for (let guard = 0; guard < 100_000; guard++) {
-      const info = this.store.headInfo(tenant);
-      if (info === null || info.minTime == null || info.maxTime == null || info.series === 0) break;
-      // Idle as Mimir means it: nothing appended for a while (wall clock), whatever the samples'
-      // times, so a backfill of old samples is not cut under the writers' feet.
-      const idle = idleMs > 0 && info.lastAppendMs != null && this.now() - info.lastAppendMs > idleMs;
-      if (!force && !idle && info.maxTime - info.minTime <= range * 1.5) break;
-      const start = Math.floor(info.minTime / range) * range;
-      const end = start + range;
-      const began = process.hrtime.bigint();
-      await mkdir(this.tenantDir(tenant), { recursive: true });
-      const b = await this.store.writeBlockAsync(tenant, this.tenantDir(tenant), start, end);
-      if (b !== null) {
-        await this.loadLocal(tenant);
+    const info = this.store.headInfo(tenant);
+    if (info === null || info.minTime == null || info.maxTime == null || info.series === 0) return;
+    // Idle as Mimir means it: nothing appended for a while (wall clock), whatever the samples'
+    // times, so a backfill of old samples is not cut under the writers' feet.
+    const idle = idleMs > 0 && info.lastAppendMs != null && this.now() - info.lastAppendMs > idleMs;
+    const cutAll = force || idle;
+    if (!cutAll && info.maxTime - info.minTime <= range * 1.5) return;
+    await mkdir(this.tenantDir(tenant), { recursive: true });
+    const done = await this.store.compactHead(tenant, this.tenantDir(tenant), range, cutAll);
+    if (done.cuts.some((c) => c.block != null)) await this.loadLocal(tenant);
+    for (const c of done.cuts) {
+      const b = c.block;
+      if (b != null) {
         this.logger.info('head compacted into a block', {
           tenant,
           block: b.ulid,
@@ -215,18 +218,14 @@ export class IngesterBlocks {
           max_time: new Date(b.maxTime).toISOString(),
           series: b.numSeries,
           samples: b.numSamples,
-          duration: `${(Number(process.hrtime.bigint() - began) / 1e6).toFixed(1)}ms`,
+          duration: `${c.durationMs.toFixed(1)}ms`,
         });
       }
-      const tr = this.store.truncateHead(tenant, end);
-      cut++;
-      this.logger.debug('head truncated', { tenant, before: new Date(end).toISOString(), series_removed: tr.seriesRemoved, samples_removed: tr.samplesRemoved });
-      const after = this.store.headInfo(tenant);
-      if (after?.minTime != null && after.minTime < end && after.series > 0) break;
+      const tr = c.truncated;
+      this.logger.debug('head truncated', { tenant, before: new Date(c.rangeMaxTime).toISOString(), series_removed: tr.seriesRemoved, samples_removed: tr.samplesRemoved });
     }
-    if (cut === 0) return;
-    const cp = await this.store.checkpointWal(tenant);
-    if (cp !== null) {
+    const cp = done.checkpoint;
+    if (cp != null) {
       this.logger.info('WAL checkpoint written', { tenant, checkpoint: cp.index, series: cp.series, samples: cp.samples, bytes: cp.bytes, segments_deleted: cp.segmentsDeleted });
     }
   }

@@ -277,6 +277,25 @@ export interface WalCheckpoint {
   segmentsDeleted: number;
 }
 
+/** CutHeadBlock is one block range compactHead took out of the head. */
+export interface CutHeadBlock {
+  /** The range [rangeMinTime, rangeMaxTime) cut (ms). */
+  rangeMinTime: number;
+  rangeMaxTime: number;
+  /** The block written, null when the range held no samples. */
+  block?: WrittenBlock | null;
+  truncated: HeadTruncation;
+  /** Milliseconds spent writing and publishing the block. */
+  durationMs: number;
+}
+
+/** HeadCompaction is what compactHead did. */
+export interface HeadCompaction {
+  cuts: CutHeadBlock[];
+  /** The WAL checkpoint written after the cuts; null without a WAL or cuts, or when nothing was logged since the last one. */
+  checkpoint?: WalCheckpoint | null;
+}
+
 /** BlockOpenFailure is a block directory setTenantBlocks could not open. */
 export interface BlockOpenFailure {
   dir: string;
@@ -403,6 +422,13 @@ export interface NativeBinding {
   headInfo?(tenant: string): HeadInfo | null;
   /** checkpointWal writes the head's state as a WAL checkpoint and deletes the segments it replaces. */
   checkpointWal?(tenant: string): Promise<WalCheckpoint | null>;
+  /**
+   * compactHead cuts the tenant head's due block ranges into blocks `<dir>/<ULID>/` (every range
+   * when cutAll, else the oldest while the head spans more than 1.5 block ranges), publishing each
+   * to the tenant's queried blocks before truncating the head, then checkpoints the WAL: the
+   * crash-safe order as one call, on the libuv thread pool.
+   */
+  compactHead?(tenant: string, dir: string, blockRangeMs: number, cutAll: boolean): Promise<HeadCompaction>;
   /** finishWalReplay ends a tenant's replay; true when its series were logged again (refs remapped). */
   finishWalReplay?(tenant: string): boolean;
   /** closeStorage fsyncs and closes every WAL (shutdown); pushes fail afterwards. */
@@ -690,25 +716,21 @@ export function nativeWalStore(): WalStore {
 export interface BlockLifecycleStore {
   headStats(): HeadStats[];
   headInfo(tenant: string): HeadInfo | null;
-  writeBlockAsync(tenant: string, dir: string, mintMs: number, maxtMs: number): Promise<WrittenBlock | null>;
-  truncateHead(tenant: string, mintMs: number): HeadTruncation;
-  checkpointWal(tenant: string): Promise<WalCheckpoint | null>;
+  compactHead(tenant: string, dir: string, blockRangeMs: number, cutAll: boolean): Promise<HeadCompaction>;
   setTenantBlocks(tenant: string, dirs: string[]): BlockOpenFailure[];
 }
 
 /** nativeBlockStore adapts the binding's block lifecycle exports (throws when the binding predates them). */
 export function nativeBlockStore(): BlockLifecycleStore {
   const b = loadNative();
-  const { headInfo, truncateHead, checkpointWal, setTenantBlocks } = b;
-  if (headInfo === undefined || truncateHead === undefined || checkpointWal === undefined || setTenantBlocks === undefined) {
+  const { headInfo, compactHead, setTenantBlocks } = b;
+  if (headInfo === undefined || compactHead === undefined || setTenantBlocks === undefined) {
     throw new Error('native binding has no block lifecycle exports (build it with npm run build:native)');
   }
   return {
     headStats: () => b.headStats(),
     headInfo: (tenant) => headInfo.call(b, tenant),
-    writeBlockAsync: (tenant, dir, mint, maxt) => b.writeBlockAsync(tenant, dir, mint, maxt),
-    truncateHead: (tenant, mint) => truncateHead.call(b, tenant, mint),
-    checkpointWal: (tenant) => checkpointWal.call(b, tenant),
+    compactHead: (tenant, dir, range, cutAll) => compactHead.call(b, tenant, dir, range, cutAll),
     setTenantBlocks: (tenant, dirs) => setTenantBlocks.call(b, tenant, dirs),
   };
 }

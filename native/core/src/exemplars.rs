@@ -21,9 +21,8 @@
 //! none of them is held (ingest), and nothing is locked under it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 use crate::head::{write_labels_json, Head};
 use crate::index::Matcher;
@@ -278,73 +277,18 @@ pub fn write_prom_timestamp(out: &mut String, ms: i64) {
     }
 }
 
-/// ExemplarStore is the process-wide set of tenants' rings.
-#[derive(Debug, Default)]
-pub struct ExemplarStore {
-    tenants: RwLock<HashMap<String, Arc<Mutex<ExemplarRing>>>>,
-}
-
-static STORE: LazyLock<ExemplarStore> = LazyLock::new(ExemplarStore::default);
-
-/// store is the process-wide exemplar store used by the binding.
-pub fn store() -> &'static ExemplarStore {
-    &STORE
-}
-
-impl ExemplarStore {
-    /// ring returns the tenant's ring sized to `capacity` (created or
-    /// resized as needed); capacity 0 drops the tenant's exemplars (None).
-    pub fn ring(&self, tenant: &str, capacity: usize) -> Option<Arc<Mutex<ExemplarRing>>> {
-        if capacity == 0 {
-            // The read lock first: with exemplars off (the default) every
-            // push comes here, and should not serialise on the write lock.
-            if self.tenants.read().contains_key(tenant) {
-                self.reset(tenant);
-            }
-            return None;
-        }
-        let ring = match self.get(tenant) {
-            Some(r) => r,
-            None => Arc::clone(
-                self.tenants
-                    .write()
-                    .entry(tenant.to_string())
-                    .or_insert_with(|| Arc::new(Mutex::new(ExemplarRing::new(capacity)))),
-            ),
-        };
-        {
-            let mut r = ring.lock();
-            if r.capacity() != capacity {
-                r.resize(capacity);
-            }
-        }
-        Some(ring)
-    }
-
-    /// get returns the tenant's ring, if it has one.
-    pub fn get(&self, tenant: &str) -> Option<Arc<Mutex<ExemplarRing>>> {
-        self.tenants.read().get(tenant).cloned()
-    }
-
-    /// reset drops the tenant's exemplars (tenant deletion, tests).
-    pub fn reset(&self, tenant: &str) {
-        self.tenants.write().remove(tenant);
-    }
-}
-
 /// exemplars_json answers `/api/v1/query_exemplars` for one tenant: the
 /// exemplars within [start, end] of the series matching any of the sets,
 /// as the JSON array of the `data` field (series sorted by labels, each
 /// series' exemplars oldest first; series without any left out).
 pub fn exemplars_json(
-    store: &ExemplarStore,
     head: Option<&Head>,
-    tenant: &str,
+    ring: Option<&Mutex<ExemplarRing>>,
     sets: &[Vec<Matcher>],
     start: i64,
     end: i64,
 ) -> String {
-    let (Some(head), Some(ring)) = (head, store.get(tenant)) else {
+    let (Some(head), Some(ring)) = (head, ring) else {
         return "[]".to_string();
     };
     let refs = head.series_refs_matching(sets);
@@ -381,7 +325,6 @@ pub fn exemplars_json(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::head::DEFAULT_CHUNK_RANGE;
     use crate::index::MatchType;
 
     fn collect(r: &ExemplarRing, series_ref: u32) -> Vec<(i64, f64)> {
@@ -470,12 +413,13 @@ mod tests {
 
     #[test]
     fn query_json() {
-        let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+        let reg = crate::tsdb::Registry::new();
+        let s = reg.tenant("t");
+        let h = s.head();
         let (a, _) = h.get_or_create(&[("__name__", "req"), ("job", "b")]);
         let (b, _) = h.get_or_create(&[("__name__", "req"), ("job", "a")]);
         let (c, _) = h.get_or_create(&[("__name__", "other")]);
-        let s = ExemplarStore::default();
-        let ring = s.ring("t", 10).unwrap();
+        let ring = s.exemplar_ring(10).unwrap();
         {
             let mut r = ring.lock();
             r.add(a.series_ref, &[("trace_id", "1")], 1_000, 1.5)
@@ -491,15 +435,18 @@ mod tests {
             Matcher::new(MatchType::Equal, "__name__", "req").unwrap()
         ]];
         assert_eq!(
-            exemplars_json(&s, Some(&h), "t", &req, 0, 2_000),
+            exemplars_json(Some(h), s.exemplars().as_deref(), &req, 0, 2_000),
             r#"[{"seriesLabels":{"__name__":"req","job":"b"},"exemplars":[{"labels":{"trace_id":"1"},"value":"1.5","timestamp":1}]}]"#
         );
         assert_eq!(
-            exemplars_json(&s, Some(&h), "t", &req, 0, 10_000),
+            exemplars_json(Some(h), s.exemplars().as_deref(), &req, 0, 10_000),
             r#"[{"seriesLabels":{"__name__":"req","job":"a"},"exemplars":[{"labels":{"trace_id":"3"},"value":"3","timestamp":3}]},{"seriesLabels":{"__name__":"req","job":"b"},"exemplars":[{"labels":{"trace_id":"1"},"value":"1.5","timestamp":1},{"labels":{"trace_id":"2"},"value":"2","timestamp":2.500}]}]"#
         );
-        assert_eq!(exemplars_json(&s, Some(&h), "none", &req, 0, 10_000), "[]");
-        assert!(s.ring("t", 0).is_none());
-        assert_eq!(exemplars_json(&s, Some(&h), "t", &req, 0, 10_000), "[]");
+        assert_eq!(exemplars_json(None, None, &req, 0, 10_000), "[]");
+        assert!(s.exemplar_ring(0).is_none());
+        assert_eq!(
+            exemplars_json(Some(h), s.exemplars().as_deref(), &req, 0, 10_000),
+            "[]"
+        );
     }
 }

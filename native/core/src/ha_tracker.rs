@@ -13,9 +13,11 @@
 //!
 //! The election state sits behind [`ReplicaKv`], a compare-and-swap store
 //! keyed by tenant and cluster (Mimir keeps it in Consul or etcd). The
-//! process uses [`MemoryKv`], process-global so that every worker thread
-//! sees the same elections; a distributed store can implement the trait
-//! later. Times are passed in (unix ms), so tests drive the clock.
+//! process's store, [`kv`], is the tenant registry (`crate::tsdb`): each
+//! tenant's elections live in its `Tsdb`, seen by every worker thread and
+//! dropped with the tenant. [`MemoryKv`] is a standalone store for tests; a
+//! distributed store can implement the trait later. Times are passed in
+//! (unix ms), so tests drive the clock.
 //!
 //! The timing follows Mimir's original synchronous tracker: a push from the
 //! elected replica refreshes the stored `received_at` once it is older than
@@ -23,7 +25,6 @@
 //! once the stored `received_at` is older than the failover timeout.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::LazyLock;
 
 use parking_lot::Mutex;
 
@@ -117,11 +118,10 @@ impl ReplicaKv for MemoryKv {
     }
 }
 
-static KV: LazyLock<MemoryKv> = LazyLock::new(MemoryKv::default);
-
-/// kv is the process-global election store.
+/// kv is the process's election store: each tenant's elections belong to
+/// its `crate::tsdb::Tsdb` (dropped with the tenant).
 pub fn kv() -> &'static dyn ReplicaKv {
-    &*KV
+    crate::tsdb::registry()
 }
 
 /// HaSettings are a tenant's HA settings for one push (the tenant has

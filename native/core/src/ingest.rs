@@ -273,10 +273,8 @@ pub fn ingest_decoded(
             return res;
         }
     }
-    let gate = limits
-        .series
-        .enabled()
-        .then(|| limits::series_gate(head.tenant()));
+    let tsdb = crate::tsdb::registry().tenant(head.tenant());
+    let gate = limits.series.enabled().then(|| tsdb.series_gate());
     let mut append_error: Option<String> = None;
     // The WAL writer mutex is held from the first append to the write, so
     // the log order is the append order (see `crate::wal`).
@@ -662,7 +660,10 @@ fn check_rate(
         return Ok(());
     }
     let items = samples + exemplars + metadata;
-    if limits::allow_ingestion(tenant, limit, items, now_ms) {
+    if crate::tsdb::registry()
+        .tenant(tenant)
+        .allow_ingestion(limit, items, now_ms)
+    {
         return Ok(());
     }
     res.discard(limits::REASON_RATE_LIMITED, samples);
@@ -789,7 +790,7 @@ mod tests {
     #[test]
     fn rate_limited_request_stores_nothing() {
         let h = Head::new("ingest-rate-test", DEFAULT_CHUNK_RANGE);
-        crate::limits::reset_rate_limiter("ingest-rate-test");
+        let _ = crate::tsdb::registry().drop_tenant("ingest-rate-test");
         let now = 1_700_000_000_000;
         let lim = IngestLimits {
             ingestion_rate: Some(RateLimit {

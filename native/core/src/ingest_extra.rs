@@ -27,7 +27,6 @@ use parking_lot::Mutex;
 use crate::exemplars::{self, Added, ExemplarRing, OUT_OF_ORDER_EXEMPLAR};
 use crate::head::{format_rfc3339_nano, MemSeries};
 use crate::ingest::{IngestLimits, IngestResult};
-use crate::metadata;
 use crate::remote::{self, format_labels, WriteRequestView};
 use crate::wal::record::{self, ExemplarsEncoder, MetadataEntry};
 
@@ -159,7 +158,8 @@ pub fn store_metadata(
     if !ok.iter().any(|x| *x) {
         return Vec::new();
     }
-    let store = metadata::store().tenant(tenant);
+    let tsdb = crate::tsdb::registry().tenant(tenant);
+    let store = tsdb.metadata();
     let mut logged: Vec<MetadataEntry<'_>> = Vec::new();
     for (m, _) in req.metadata.iter().zip(ok).filter(|(_, ok)| **ok) {
         match store.add(m, &limits.metadata, limits.now_ms) {
@@ -201,7 +201,9 @@ impl ExemplarAppender {
     pub fn new(tenant: &str, limits: &IngestLimits, log: bool) -> Self {
         let capacity = usize::try_from(limits.max_exemplars).unwrap_or(usize::MAX);
         ExemplarAppender {
-            ring: exemplars::store().ring(tenant, capacity),
+            ring: crate::tsdb::registry()
+                .tenant(tenant)
+                .exemplar_ring(capacity),
             log: log.then(ExemplarsEncoder::default),
         }
     }
@@ -361,9 +363,11 @@ mod tests {
         let m =
             crate::index::Matcher::new(crate::index::MatchType::Regexp, "__name__", ".+").unwrap();
         exemplars::exemplars_json(
-            exemplars::store(),
             Some(head),
-            tenant,
+            crate::tsdb::registry()
+                .get(tenant)
+                .and_then(|t| t.exemplars())
+                .as_deref(),
             &[vec![m]],
             i64::MIN,
             i64::MAX,
@@ -397,7 +401,7 @@ mod tests {
     #[test]
     fn exemplars_validated_stored_and_queried() {
         let tenant = "ix-stored";
-        exemplars::store().reset(tenant);
+        let _ = crate::tsdb::registry().drop_tenant(tenant);
         let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
         let up: &[(&str, &str)] = &[("job", "a"), ("__name__", "up")];
         let long = "x".repeat(130);
@@ -463,7 +467,15 @@ mod tests {
             }],
         );
         assert_eq!((r.error_status, r.accepted_exemplars), (None, 1));
-        assert_eq!(exemplars::store().get(tenant).unwrap().lock().len(), 2);
+        assert_eq!(
+            crate::tsdb::registry()
+                .get(tenant)
+                .and_then(|t| t.exemplars())
+                .unwrap()
+                .lock()
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -513,7 +525,7 @@ mod tests {
     #[test]
     fn exemplars_of_missing_series() {
         let tenant = "ix-missing";
-        exemplars::store().reset(tenant);
+        let _ = crate::tsdb::registry().drop_tenant(tenant);
         let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
         let a: &[(&str, &str)] = &[("__name__", "a")];
         let b: &[(&str, &str)] = &[("__name__", "b")];
@@ -572,7 +584,7 @@ mod tests {
     #[test]
     fn metadata_validation_and_limits() {
         let tenant = "ix-metadata";
-        metadata::store().reset(tenant);
+        let _ = crate::tsdb::registry().drop_tenant(tenant);
         let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
         let up: &[(&str, &str)] = &[("__name__", "up")];
         let r = ingest_write_request(
@@ -617,7 +629,7 @@ mod tests {
             metric: "",
         };
         assert_eq!(
-            metadata_json(metadata::store(), &[tenant], &all, 0, NOW),
+            metadata_json(crate::tsdb::registry(), &[tenant], &all, 0, NOW),
             r#"{"a_total":[{"type":"counter","help":"A","unit":""}],"b":[{"type":"gauge","help":"B","unit":"bytes"}]}"#
         );
         // Over the limits only: the push succeeds.
@@ -640,8 +652,7 @@ mod tests {
             compress: true,
             zstd: false,
         };
-        exemplars::store().reset(tenant);
-        metadata::store().reset(tenant);
+        let _ = crate::tsdb::registry().drop_tenant(tenant);
         let storage = WalStorage::new();
         storage.open(opts.clone()).unwrap();
         let head = Head::new(tenant, DEFAULT_CHUNK_RANGE);
@@ -674,15 +685,14 @@ mod tests {
             metric: "",
         };
         let exemplars_before = query(tenant, &head);
-        let metadata_before = metadata_json(metadata::store(), &[tenant], &all, 0, NOW);
+        let metadata_before = metadata_json(crate::tsdb::registry(), &[tenant], &all, 0, NOW);
         assert!(exemplars_before.contains("\"t2\""), "{exemplars_before}");
 
-        exemplars::store().reset(tenant);
-        metadata::store().reset(tenant);
+        let _ = crate::tsdb::registry().drop_tenant(tenant);
         let storage2 = WalStorage::new();
         let found = storage2.open(opts).unwrap();
         let head2 = Head::new(tenant, DEFAULT_CHUNK_RANGE);
-        exemplars::store().ring(tenant, 10);
+        crate::tsdb::registry().tenant(tenant).exemplar_ring(10);
         let w2 = storage2.tenant(tenant).unwrap().unwrap();
         let mut restored = (0, 0);
         for seg in &found[0].segments {
@@ -693,7 +703,7 @@ mod tests {
         assert_eq!(restored, (2, 2));
         assert_eq!(query(tenant, &head2), exemplars_before);
         assert_eq!(
-            metadata_json(metadata::store(), &[tenant], &all, 0, NOW),
+            metadata_json(crate::tsdb::registry(), &[tenant], &all, 0, NOW),
             metadata_before
         );
         let _ = std::fs::remove_dir_all(&dir);

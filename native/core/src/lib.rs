@@ -21,6 +21,7 @@ pub mod otlp;
 pub mod promql;
 pub mod remote;
 pub mod store;
+pub mod tsdb;
 pub mod wal;
 
 /// version is the crate version reported by `coreVersion()`.

@@ -3,13 +3,14 @@
 //! tenant) and the series limits (max global series per tenant and per
 //! metric name), checked when a request would create a series.
 //!
-//! Both live here, process-global, because pushes for one tenant run on any
-//! Piscina worker at once; the TypeScript side only passes the tenant's
-//! current limits with each request (so runtime overrides apply at once).
+//! Their state belongs to the tenant's `crate::tsdb::Tsdb`, shared by every
+//! Piscina worker pushing for the tenant at once; the TypeScript side only
+//! passes the tenant's current limits with each request (so runtime
+//! overrides apply at once).
 //!
 //! # Lock order
 //!
-//! `BUCKETS` is taken alone. A tenant's `SeriesGate` mutex is taken before
+//! A tenant's token bucket is taken alone. Its `SeriesGate` mutex is taken before
 //! the head's index lock (it serialises series creation for the tenant) and
 //! is never held while waiting on anything else.
 
@@ -100,9 +101,6 @@ impl TokenBucket {
     }
 }
 
-static BUCKETS: LazyLock<Mutex<HashMap<String, TokenBucket>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
 /// RateLimit is a tenant's ingestion rate limit.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RateLimit {
@@ -112,22 +110,6 @@ pub struct RateLimit {
     pub burst: u64,
 }
 
-/// allow_ingestion takes n items from the tenant's bucket (created full on
-/// first use, its limits updated when they changed).
-pub fn allow_ingestion(tenant: &str, limit: RateLimit, n: u64, now_ms: i64) -> bool {
-    let mut buckets = BUCKETS.lock();
-    let bucket = match buckets.get_mut(tenant) {
-        Some(b) => {
-            b.set_limits(limit.rate, limit.burst, now_ms);
-            b
-        }
-        None => buckets
-            .entry(tenant.to_string())
-            .or_insert_with(|| TokenBucket::new(limit.rate, limit.burst, now_ms)),
-    };
-    bucket.allow_n(now_ms, n)
-}
-
 static CLOCK_START: LazyLock<Instant> = LazyLock::new(Instant::now);
 
 /// monotonic_ms is the rate limiters' clock: milliseconds on a monotonic
@@ -135,11 +117,6 @@ static CLOCK_START: LazyLock<Instant> = LazyLock::new(Instant::now);
 /// may wait for a worker thread).
 pub fn monotonic_ms() -> i64 {
     CLOCK_START.elapsed().as_millis() as i64
-}
-
-/// reset_rate_limiter forgets a tenant's bucket (tenant deletion, tests).
-pub fn reset_rate_limiter(tenant: &str) {
-    BUCKETS.lock().remove(tenant);
 }
 
 /// format_go_float formats like Go's `%v` for a float64: `strconv`'s 'g'
@@ -238,14 +215,15 @@ impl SeriesRefusal {
     }
 }
 
-/// MetricCounts are a head's series per metric name, kept up to date by
-/// the creations made through [`SeriesGate::create`] and rebuilt from the
-/// head when the head changed otherwise (a new head after a reset, series
-/// created by WAL replay or other paths).
+/// MetricCounts are the tenant head's series per metric name, kept up to
+/// date by the creations made through [`SeriesGate::get_or_create`] and
+/// rebuilt from the head when series were created otherwise (WAL replay,
+/// other paths). The gate and its head belong to the same
+/// [`crate::tsdb::Tsdb`], dropped together.
 #[derive(Debug, Default)]
 struct MetricCounts {
-    /// Address of the head the counts describe (0: none yet).
-    head: usize,
+    /// Whether the counts were built at all.
+    built: bool,
     /// Series counted, compared with the head's to detect other creations.
     total: usize,
     by_metric: HashMap<String, u64>,
@@ -253,8 +231,7 @@ struct MetricCounts {
 
 impl MetricCounts {
     fn sync(&mut self, head: &Head) {
-        let addr = head as *const Head as usize;
-        if self.head == addr && self.total == head.num_series() {
+        if self.built && self.total == head.num_series() {
             return;
         }
         self.by_metric.clear();
@@ -266,28 +243,17 @@ impl MetricCounts {
             let n = head.select_series(&[vec![m]], i64::MIN, i64::MAX).len() as u64;
             self.by_metric.insert(name, n);
         }
-        self.head = addr;
+        self.built = true;
         self.total = total;
     }
 }
 
 /// SeriesGate serialises the creation of a tenant's series so that the
-/// limits hold exactly with concurrent pushes.
+/// limits hold exactly with concurrent pushes (one per tenant `Tsdb`, used
+/// with that tenant's head only).
 #[derive(Debug, Default)]
 pub struct SeriesGate {
     counts: Mutex<MetricCounts>,
-}
-
-static GATES: LazyLock<Mutex<HashMap<String, Arc<SeriesGate>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// series_gate returns the tenant's gate.
-pub fn series_gate(tenant: &str) -> Arc<SeriesGate> {
-    let mut gates = GATES.lock();
-    if let Some(g) = gates.get(tenant) {
-        return Arc::clone(g);
-    }
-    Arc::clone(gates.entry(tenant.to_string()).or_default())
 }
 
 /// metric_name is the value of `__name__` in labels (empty when absent).
@@ -327,7 +293,7 @@ impl SeriesGate {
             }
         }
         let (s, created) = head.get_or_create(labels);
-        if created && counts.head == head as *const Head as usize {
+        if created && counts.built {
             *counts.by_metric.entry(metric.to_string()).or_insert(0) += 1;
             counts.total += 1;
         }
@@ -375,17 +341,17 @@ mod tests {
     }
 
     #[test]
-    fn global_buckets_are_per_tenant() {
+    fn buckets_are_per_tenant() {
         let l = RateLimit {
             rate: 1.0,
             burst: 3,
         };
-        reset_rate_limiter("limits-test-a");
-        reset_rate_limiter("limits-test-b");
-        assert!(allow_ingestion("limits-test-a", l, 3, 0));
-        assert!(!allow_ingestion("limits-test-a", l, 1, 0));
-        assert!(allow_ingestion("limits-test-b", l, 3, 0));
-        assert!(allow_ingestion("limits-test-a", l, 1, 1000));
+        let r = crate::tsdb::Registry::new();
+        let (a, b) = (r.tenant("a"), r.tenant("b"));
+        assert!(a.allow_ingestion(l, 3, 0));
+        assert!(!a.allow_ingestion(l, 1, 0));
+        assert!(b.allow_ingestion(l, 3, 0));
+        assert!(a.allow_ingestion(l, 1, 1000));
     }
 
     #[test]
@@ -447,6 +413,7 @@ mod tests {
             SeriesRefusal::PerUser
         );
         // Series created behind the gate's back are counted after a rebuild.
+        let g = SeriesGate::default();
         let h2 = Head::new("t2", DEFAULT_CHUNK_RANGE);
         let (s, _) = h2.get_or_create(b1);
         let mut app = h2.appender();

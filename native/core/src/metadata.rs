@@ -13,10 +13,9 @@
 //! tenant behind its own mutex, which is never held while taking another
 //! lock (it is the innermost lock of the write path).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, LazyLock};
+use std::collections::BTreeMap;
 
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 
 use crate::head::write_json_string;
 use crate::remote::MetadataView;
@@ -187,39 +186,6 @@ fn purge(fam: &mut BTreeMap<String, Vec<Entry>>, period: i64, now_ms: i64) {
     });
 }
 
-/// MetadataStore is the process-wide set of tenants' metadata.
-#[derive(Debug, Default)]
-pub struct MetadataStore {
-    tenants: RwLock<HashMap<String, Arc<TenantMetadata>>>,
-}
-
-static STORE: LazyLock<MetadataStore> = LazyLock::new(MetadataStore::default);
-
-/// store is the process-wide metadata store used by the binding.
-pub fn store() -> &'static MetadataStore {
-    &STORE
-}
-
-impl MetadataStore {
-    /// tenant returns the tenant's metadata, creating it empty.
-    pub fn tenant(&self, tenant: &str) -> Arc<TenantMetadata> {
-        if let Some(t) = self.tenants.read().get(tenant) {
-            return Arc::clone(t);
-        }
-        Arc::clone(self.tenants.write().entry(tenant.to_string()).or_default())
-    }
-
-    /// get returns the tenant's metadata if any was stored.
-    pub fn get(&self, tenant: &str) -> Option<Arc<TenantMetadata>> {
-        self.tenants.read().get(tenant).cloned()
-    }
-
-    /// reset forgets a tenant's metadata (tenant deletion, tests).
-    pub fn reset(&self, tenant: &str) {
-        self.tenants.write().remove(tenant);
-    }
-}
-
 /// MetadataQuery are the `/api/v1/metadata` parameters: `limit` metric
 /// families at most (negative: no limit; 0: none), `limit_per_metric`
 /// entries per family (0 or negative: no limit), only family `metric` when
@@ -235,7 +201,7 @@ pub struct MetadataQuery<'a> {
 /// federated read merges them, identical entries once) as the JSON object
 /// of the `data` field: `{"name":[{"type":"counter","help":"...","unit":""}]}`.
 pub fn metadata_json(
-    store: &MetadataStore,
+    tsdbs: &crate::tsdb::Registry,
     tenants: &[&str],
     q: &MetadataQuery<'_>,
     retain_period_ms: i64,
@@ -243,8 +209,8 @@ pub fn metadata_json(
 ) -> String {
     let mut merged: BTreeMap<String, Vec<Entry>> = BTreeMap::new();
     for t in tenants {
-        let Some(tm) = store.get(t) else { continue };
-        for (name, entries) in tm.snapshot(retain_period_ms, now_ms) {
+        let Some(t) = tsdbs.get(t) else { continue };
+        for (name, entries) in t.metadata().snapshot(retain_period_ms, now_ms) {
             if !q.metric.is_empty() && name != q.metric {
                 continue;
             }
@@ -313,8 +279,9 @@ mod tests {
 
     #[test]
     fn set_per_family_and_limits() {
-        let s = MetadataStore::default();
-        let t = s.tenant("a");
+        let s = crate::tsdb::Registry::new();
+        let tsdb = s.tenant("a");
+        let t = tsdb.metadata();
         let lim = MetadataLimits {
             per_user: 2,
             per_metric: 2,
@@ -344,14 +311,20 @@ mod tests {
 
     #[test]
     fn query_parameters_and_federation() {
-        let s = MetadataStore::default();
+        let s = crate::tsdb::Registry::new();
         let lim = MetadataLimits {
             retain_period_ms: 0,
             ..MetadataLimits::default()
         };
         for (tenant, help) in [("a", "x"), ("b", "x"), ("b", "y")] {
-            s.tenant(tenant).add(&md(1, "m1", help), &lim, 1).unwrap();
-            s.tenant(tenant).add(&md(2, "m2", "<&>"), &lim, 1).unwrap();
+            s.tenant(tenant)
+                .metadata()
+                .add(&md(1, "m1", help), &lim, 1)
+                .unwrap();
+            s.tenant(tenant)
+                .metadata()
+                .add(&md(2, "m2", "<&>"), &lim, 1)
+                .unwrap();
         }
         let q = |limit, limit_per_metric, metric| MetadataQuery {
             limit,
@@ -376,8 +349,9 @@ mod tests {
 
     #[test]
     fn retain_period_drops_stale_entries() {
-        let s = MetadataStore::default();
-        let t = s.tenant("a");
+        let s = crate::tsdb::Registry::new();
+        let tsdb = s.tenant("a");
+        let t = tsdb.metadata();
         let lim = MetadataLimits {
             per_user: 1,
             per_metric: 0,

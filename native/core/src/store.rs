@@ -9,11 +9,9 @@
 //! open-block cache) and drops it when it leaves the set. Reads that touch
 //! no block take the head's own paths unchanged.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
-
-use parking_lot::RwLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
 
 use crate::block::{Block, BlockError};
 use crate::head::{
@@ -24,19 +22,6 @@ use crate::index::Matcher;
 pub mod select_range;
 pub use select_range::{select_range, select_rows_aggregate, SelectRangeError};
 
-/// BlockRegistry maps each tenant to its open queryable blocks.
-#[derive(Debug, Default)]
-pub struct BlockRegistry {
-    tenants: RwLock<HashMap<String, Vec<Arc<Block>>>>,
-}
-
-static REGISTRY: LazyLock<BlockRegistry> = LazyLock::new(BlockRegistry::default);
-
-/// registry is the process-wide registry used by the binding.
-pub fn registry() -> &'static BlockRegistry {
-    &REGISTRY
-}
-
 /// OpenFailure is a block directory that could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenFailure {
@@ -44,66 +29,26 @@ pub struct OpenFailure {
     pub error: String,
 }
 
-impl BlockRegistry {
-    /// set makes `dirs` the tenant's queryable blocks: blocks already open
-    /// stay open, new ones are opened, the others are dropped (closed when
-    /// the last query using them ends). Blocks that fail to open are left
-    /// out and reported; the rest are served.
-    pub fn set(&self, tenant: &str, dirs: &[PathBuf]) -> Vec<OpenFailure> {
-        let open: HashMap<PathBuf, Arc<Block>> = self
-            .get(tenant)
-            .into_iter()
-            .map(|b| (b.dir().to_path_buf(), b))
-            .collect();
-        let mut blocks = Vec::with_capacity(dirs.len());
-        let mut failures = Vec::new();
-        for d in dirs {
-            if let Some(b) = open.get(d) {
-                blocks.push(Arc::clone(b));
-                continue;
-            }
-            match Block::open(d) {
-                Ok(b) => blocks.push(Arc::new(b)),
-                Err(e) => failures.push(OpenFailure {
-                    dir: d.display().to_string(),
-                    error: e.to_string(),
-                }),
-            }
-        }
-        blocks.sort_by_key(|b| (b.meta().min_time, b.meta().max_time));
-        let mut m = self.tenants.write();
-        if blocks.is_empty() {
-            m.remove(tenant);
-        } else {
-            m.insert(tenant.to_string(), blocks);
-        }
-        failures
-    }
+/// tenant_parts returns the tenant's head (if any) and its blocks with
+/// samples in [mint, maxt].
+pub(crate) fn tenant_parts(
+    tenant: &str,
+    mint: i64,
+    maxt: i64,
+) -> (Option<Arc<Head>>, Vec<Arc<Block>>) {
+    tenant_parts_in(crate::tsdb::registry(), tenant, mint, maxt)
+}
 
-    /// get returns the tenant's queryable blocks, oldest first.
-    pub fn get(&self, tenant: &str) -> Vec<Arc<Block>> {
-        self.tenants.read().get(tenant).cloned().unwrap_or_default()
-    }
-
-    /// overlapping returns the tenant's blocks with samples in [mint, maxt].
-    pub fn overlapping(&self, tenant: &str, mint: i64, maxt: i64) -> Vec<Arc<Block>> {
-        let m = self.tenants.read();
-        m.get(tenant)
-            .map(|bs| {
-                bs.iter()
-                    .filter(|b| b.meta().min_time <= maxt && b.meta().max_time > mint)
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    /// dirs lists the tenant's queryable block directories.
-    pub fn dirs(&self, tenant: &str) -> Vec<PathBuf> {
-        self.get(tenant)
-            .iter()
-            .map(|b| b.dir().to_path_buf())
-            .collect()
+/// tenant_parts_in is `tenant_parts` over the tenants of `reg`.
+fn tenant_parts_in(
+    reg: &crate::tsdb::Registry,
+    tenant: &str,
+    mint: i64,
+    maxt: i64,
+) -> (Option<Arc<Head>>, Vec<Arc<Block>>) {
+    match reg.get(tenant) {
+        Some(t) => (t.head_if_any().cloned(), t.overlapping_blocks(mint, maxt)),
+        None => (None, Vec::new()),
     }
 }
 
@@ -169,8 +114,26 @@ pub fn select_samples(
     maxt: i64,
     max_samples: usize,
 ) -> Result<SelectedSamples, SelectError> {
-    let head = head::db().get(tenant);
-    let blocks = registry().overlapping(tenant, mint, maxt);
+    select_samples_in(
+        crate::tsdb::registry(),
+        tenant,
+        sets,
+        mint,
+        maxt,
+        max_samples,
+    )
+}
+
+/// select_samples_in is `select_samples` over the tenants of `reg`.
+pub fn select_samples_in(
+    reg: &crate::tsdb::Registry,
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    max_samples: usize,
+) -> Result<SelectedSamples, SelectError> {
+    let (head, blocks) = tenant_parts_in(reg, tenant, mint, maxt);
     if blocks.is_empty() {
         return match head {
             Some(h) => Ok(h.select_samples(sets, mint, maxt, max_samples)?),
@@ -297,14 +260,11 @@ fn merge_histogram_parts(parts: Vec<SelectedHistograms>, out: &mut SelectedHisto
 /// float samples only, flag their answer with it so the engine selects
 /// such a selector again with `select_samples`.
 pub fn histograms_in(tenant: &str, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -> bool {
-    if head::db()
-        .get(tenant)
-        .is_some_and(|h| h.histograms_in(sets, mint, maxt))
-    {
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
+    if head.is_some_and(|h| h.histograms_in(sets, mint, maxt)) {
         return true;
     }
-    registry()
-        .overlapping(tenant, mint, maxt)
+    blocks
         .iter()
         .filter(|b| b.has_histograms())
         .any(|b| block_histograms_in(b, sets, mint, maxt))
@@ -392,8 +352,7 @@ pub fn series_json(
     maxt: i64,
     limit: usize,
 ) -> Result<String, SelectError> {
-    let head = head::db().get(tenant);
-    let blocks = registry().overlapping(tenant, mint, maxt);
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
     if blocks.is_empty() {
         return Ok(head.map_or_else(
             || "[]".to_string(),
@@ -467,8 +426,7 @@ fn label_strings(
     per_series_range: bool,
 ) -> Result<Vec<String>, SelectError> {
     use crate::index::IndexReader;
-    let head = head::db().get(tenant);
-    let blocks = registry().overlapping(tenant, mint, maxt);
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
     let mut found: BTreeSet<String> = head
         .as_ref()
         .map(|h| {
@@ -528,8 +486,7 @@ pub fn select_chunks(
     mint: i64,
     maxt: i64,
 ) -> Result<crate::block::SelectedChunks, SelectError> {
-    let head = head::db().get(tenant);
-    let blocks = registry().overlapping(tenant, mint, maxt);
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
     let too_big = || {
         SelectError::Block(BlockError::InvalidArgument(
             "more than 4GiB of chunks selected".to_string(),
@@ -625,7 +582,8 @@ mod tests {
         let tenant = "store-test-merge";
         let dir = std::env::temp_dir().join(format!("store-test-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let head = head::db().head(tenant);
+        let tsdb = crate::tsdb::registry().tenant(tenant);
+        let head = crate::tsdb::registry().head(tenant);
         let r = DEFAULT_CHUNK_RANGE;
         let (a, _) = head.get_or_create(&[("__name__", "a")]);
         let (old, _) = head.get_or_create(&[("__name__", "old")]);
@@ -638,9 +596,7 @@ mod tests {
             .unwrap();
         let block_dir = dir.join(meta.ulid.to_string());
         // Before truncation the head and the block overlap: no repeats.
-        assert!(registry()
-            .set(tenant, std::slice::from_ref(&block_dir))
-            .is_empty());
+        assert!(tsdb.set_blocks(std::slice::from_ref(&block_dir)).is_empty());
         let all = select_samples(tenant, &[], 0, 10 * r, 0).unwrap();
         assert_eq!(all.timestamps.len(), 250);
         head.truncate(r);
@@ -674,10 +630,10 @@ mod tests {
         ));
         // Unopenable blocks are reported and left out.
         let bad = dir.join("missing");
-        let fails = registry().set(tenant, &[block_dir.clone(), bad]);
+        let fails = tsdb.set_blocks(&[block_dir.clone(), bad]);
         assert_eq!(fails.len(), 1);
-        assert_eq!(registry().dirs(tenant), vec![block_dir]);
-        registry().set(tenant, &[]);
+        assert_eq!(tsdb.block_dirs(), vec![block_dir]);
+        tsdb.set_blocks(&[]);
         assert_eq!(
             select_samples(tenant, &[], 0, 10 * r, 0)
                 .unwrap()
@@ -685,7 +641,7 @@ mod tests {
                 .len(),
             120
         );
-        head::db().reset(tenant);
+        crate::tsdb::registry().drop_tenant(tenant).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -5,7 +5,7 @@
 use napi::Result;
 use napi_derive::napi;
 
-use tsdb_core::head::{self, cardinality::CountMethod};
+use tsdb_core::head::cardinality::CountMethod;
 use tsdb_core::index::Matcher;
 
 use crate::LabelMatcher;
@@ -55,7 +55,7 @@ pub fn label_names_cardinality(
     } else {
         u64::MAX
     };
-    let r = match head::db().get(&tenant) {
+    let r = match tsdb_core::tsdb::registry().get_head(&tenant) {
         Some(h) => h.label_names_cardinality(&set, method(active_since_ms), limit, max, &visible),
         None => Ok(
             r#"{"label_values_count_total":0,"label_names_count":0,"cardinality":[]}"#.to_string(),
@@ -87,7 +87,7 @@ pub fn label_values_cardinality(
     let set = one_set(matchers)?;
     let visible = crate::visible(visibility)?;
     let names: Vec<&str> = label_names.iter().map(String::as_str).collect();
-    Ok(match head::db().get(&tenant) {
+    Ok(match tsdb_core::tsdb::registry().get_head(&tenant) {
         Some(h) => h.label_values_cardinality(
             &names,
             &set,
@@ -110,7 +110,7 @@ pub fn active_series(
 ) -> Result<String> {
     let set = one_set(matchers)?;
     let visible = crate::visible(visibility)?;
-    Ok(match head::db().get(&tenant) {
+    Ok(match tsdb_core::tsdb::registry().get_head(&tenant) {
         Some(h) => h.active_series_json(&set, crate::ms(since_ms), &visible),
         None => r#"{"data":[]}"#.to_string(),
     })

@@ -5,7 +5,7 @@
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
-use tsdb_core::head::{self, build_matcher_sets};
+use tsdb_core::head::build_matcher_sets;
 use tsdb_core::{exemplars, metadata};
 
 use crate::LabelMatcher;
@@ -26,7 +26,7 @@ pub fn metadata_json(
 ) -> String {
     let ids: Vec<&str> = tenants.iter().map(String::as_str).collect();
     metadata::metadata_json(
-        metadata::store(),
+        tsdb_core::tsdb::registry(),
         &ids,
         &metadata::MetadataQuery {
             limit: limit as i64,
@@ -56,11 +56,11 @@ pub fn exemplars_json(
     }))
     .map_err(|e| Error::new(Status::InvalidArg, e))?;
     let sets = crate::restricted(sets, visibility)?;
-    let h = head::db().get(&tenant);
+    let t = tsdb_core::tsdb::registry().get(&tenant);
+    let ring = t.as_ref().and_then(|t| t.exemplars());
     Ok(exemplars::exemplars_json(
-        exemplars::store(),
-        h.as_deref(),
-        &tenant,
+        t.as_ref().and_then(|t| t.head_if_any()).map(|h| &**h),
+        ring.as_deref(),
         &sets,
         start as i64,
         end as i64,
@@ -77,5 +77,9 @@ pub fn set_exemplar_limit(tenant: String, max_exemplars: f64) {
     } else {
         0
     };
-    exemplars::store().ring(&tenant, n);
+    if n > 0 {
+        tsdb_core::tsdb::registry().tenant(&tenant).exemplar_ring(n);
+    } else if let Some(t) = tsdb_core::tsdb::registry().get(&tenant) {
+        t.exemplar_ring(0);
+    }
 }

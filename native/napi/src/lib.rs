@@ -1,5 +1,5 @@
 //! tsdb-napi is the thin N-API layer over `tsdb-core`: argument conversion
-//! and nothing else. The TSDB state lives in `tsdb_core::head::db()`, one
+//! and nothing else. The TSDB state lives in `tsdb_core::tsdb::registry()`, one
 //! per process, shared by the main thread and every worker thread that
 //! loads this module. The TypeScript contract is `src/storage/native.ts`.
 
@@ -311,7 +311,7 @@ pub fn ingest_write_request(
     body: Uint8Array,
     limits: IngestLimits,
 ) -> IngestResult {
-    let head = head::db().head(&tenant);
+    let head = tsdb_core::tsdb::registry().head(&tenant);
     js_result(wal::ingest(&tenant, &head, &body, &core_limits(&limits)))
 }
 
@@ -333,7 +333,7 @@ pub fn ingest_snappy_write_request(
     limits: IngestLimits,
 ) -> Option<IngestResult> {
     with_snappy_body(&compressed, |body| {
-        let head = head::db().head(&tenant);
+        let head = tsdb_core::tsdb::registry().head(&tenant);
         js_result(wal::ingest(&tenant, &head, body, &core_limits(&limits)))
     })
 }
@@ -370,7 +370,7 @@ impl Task for IngestTask {
     type JsValue = IngestResult;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        let head = head::db().head(&self.tenant);
+        let head = tsdb_core::tsdb::registry().head(&self.tenant);
         Ok(wal::ingest(&self.tenant, &head, &self.body, &self.limits))
     }
 
@@ -468,8 +468,8 @@ pub fn label_values(
 /// head_stats lists every tenant's head figures (sorted by tenant).
 #[napi]
 pub fn head_stats() -> Vec<HeadStats> {
-    head::db()
-        .stats()
+    tsdb_core::tsdb::registry()
+        .head_stats()
         .into_iter()
         .map(|s| HeadStats {
             tenant: s.tenant,
@@ -521,16 +521,16 @@ pub fn decode_xor_chunk(chunk: Uint8Array) -> Result<DecodedChunk> {
 /// WAL when storage is open (so that the log never outlives its head).
 #[napi]
 pub fn reset_tenant(tenant: String) -> Result<()> {
-    head::db().reset(&tenant);
-    tsdb_core::limits::reset_rate_limiter(&tenant);
-    tsdb_core::exemplars::store().reset(&tenant);
-    tsdb_core::metadata::store().reset(&tenant);
-    tsdb_core::wal::storage().forget(&tenant).map_err(|e| {
-        Error::new(
-            Status::GenericFailure,
-            format!("delete WAL of {tenant}: {e}"),
-        )
-    })
+    tsdb_core::wal::storage()
+        .tsdbs()
+        .drop_tenant(&tenant)
+        .map(|_| ())
+        .map_err(|e| {
+            Error::new(
+                Status::GenericFailure,
+                format!("delete WAL of {tenant}: {e}"),
+            )
+        })
 }
 
 /// SelectedSamples are the raw samples of the series a selector matched,
@@ -803,7 +803,7 @@ fn write_block_core(
     mint: i64,
     maxt: i64,
 ) -> Result<Option<tsdb_core::block::BlockMeta>> {
-    let Some(h) = head::db().get(tenant) else {
+    let Some(h) = tsdb_core::tsdb::registry().get_head(tenant) else {
         return Ok(None);
     };
     tsdb_core::block::write_block(

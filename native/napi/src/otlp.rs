@@ -5,7 +5,6 @@
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 
-use tsdb_core::head;
 use tsdb_core::otlp::{self, Compression, Encoding, OtlpRequest, Settings};
 use tsdb_core::wal;
 
@@ -60,7 +59,7 @@ pub fn ingest_otlp(
     limits: IngestLimits,
     opts: OtlpOptions,
 ) -> OtlpIngestResult {
-    let head = head::db().head(&tenant);
+    let head = tsdb_core::tsdb::registry().head(&tenant);
     let req = OtlpRequest {
         body: &body,
         encoding: if opts.json {

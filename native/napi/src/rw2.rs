@@ -6,7 +6,7 @@
 use napi::bindgen_prelude::Uint8Array;
 use napi_derive::napi;
 
-use tsdb_core::head::{self, Head};
+use tsdb_core::head::Head;
 use tsdb_core::ingest;
 
 use crate::{core_limits, js_result, with_snappy_body, IngestLimits, IngestResult};
@@ -37,7 +37,7 @@ pub fn ingest_write_request_v2(
     body: Uint8Array,
     limits: IngestLimits,
 ) -> IngestResult {
-    let head = head::db().head(&tenant);
+    let head = tsdb_core::tsdb::registry().head(&tenant);
     js_result(ingest_v2(&tenant, &head, &body, &core_limits(&limits)))
 }
 
@@ -51,7 +51,7 @@ pub fn ingest_snappy_write_request_v2(
     limits: IngestLimits,
 ) -> Option<IngestResult> {
     with_snappy_body(&compressed, |body| {
-        let head = head::db().head(&tenant);
+        let head = tsdb_core::tsdb::registry().head(&tenant);
         js_result(ingest_v2(&tenant, &head, body, &core_limits(&limits)))
     })
 }

@@ -116,7 +116,7 @@ pub struct ReplayTask {
 
 fn replay(tenant: &str, segment: u32) -> Result<ReplayStats> {
     let w = open_tenant_wal(tenant, "replayWalSegment")?;
-    let head = head::db().head(tenant);
+    let head = tsdb_core::tsdb::registry().head(tenant);
     w.replay_segment(&head, u64::from(segment)).map_err(|e| {
         io_err(
             &format!(
@@ -165,7 +165,7 @@ pub fn replay_wal_segment(tenant: String, segment: u32) -> AsyncTask<ReplayTask>
 
 fn replay_checkpoint(tenant: &str) -> Result<ReplayStats> {
     let w = open_tenant_wal(tenant, "replayWalCheckpoint")?;
-    let head = head::db().head(tenant);
+    let head = tsdb_core::tsdb::registry().head(tenant);
     w.replay_checkpoint(&head)
         .map_err(|e| io_err(&format!("replay checkpoint of tenant {tenant}"), e))
         .map(Option::unwrap_or_default)
@@ -192,7 +192,7 @@ pub fn finish_wal_replay(tenant: String) -> Result<bool> {
     else {
         return Ok(false);
     };
-    let head = head::db().head(&tenant);
+    let head = tsdb_core::tsdb::registry().head(&tenant);
     w.finish_replay(&head)
         .map_err(|e| io_err(&format!("finish replay of tenant {tenant}"), e))
 }
@@ -279,7 +279,7 @@ fn append_logged(
     labels: &[(&str, &str)],
     append: impl FnOnce(&mut head::HeadAppender<'_>, &head::series::MemSeries) -> u32,
 ) -> Result<u32> {
-    let head = head::db().head(tenant);
+    let head = tsdb_core::tsdb::registry().head(tenant);
     let w = wal::storage()
         .tenant(tenant)
         .map_err(|e| io_err("append", e))?;

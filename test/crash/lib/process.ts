@@ -39,9 +39,9 @@ export function spawnServer(flags: string[], env?: NodeJS.ProcessEnv): SpawnedSe
   return { child, stderr: () => stderr, exited };
 }
 
-/** startProcess spawns the server with flags and resolves once it listens (it may still be replaying). */
-export async function startProcess(flags: string[]): Promise<ServerProcess> {
-  const s = spawnServer(flags);
+/** startProcess spawns the server with flags (and env, if given) and resolves once it listens (it may still be replaying). */
+export async function startProcess(flags: string[], env?: NodeJS.ProcessEnv): Promise<ServerProcess> {
+  const s = spawnServer(flags, env);
   const exited = s.exited.then((e) => e.code);
   const port = await new Promise<number>((resolve, reject) => {
     s.child.stderr!.on('data', () => {

@@ -147,7 +147,7 @@ fn blocks_carry_histogram_chunks_and_read_back() {
 fn the_store_merges_block_and_head_histograms() {
     let dir = TempDir::new();
     let tenant = format!("nh-store-{}", Ulid::new());
-    let head = crate::head::db().head(&tenant);
+    let head = crate::tsdb::registry().head(&tenant);
     let src = mixed_head("src");
     // The tenant's head gets the same samples through its own appender.
     for s in src.all_series() {
@@ -192,7 +192,9 @@ fn the_store_merges_block_and_head_histograms() {
     let meta = write_block(&head, dir.path(), 0, r, &BlockWriteOptions::default())
         .unwrap()
         .unwrap();
-    let failures = crate::store::registry().set(&tenant, &[dir.path().join(meta.ulid.to_string())]);
+    let failures = crate::tsdb::registry()
+        .tenant(&tenant)
+        .set_blocks(&[dir.path().join(meta.ulid.to_string())]);
     assert!(failures.is_empty());
     // Head and block both hold [0, 2h): each sample once.
     let got = crate::store::select_samples(&tenant, &[], 0, 2 * r, 0).unwrap();
@@ -223,6 +225,5 @@ fn the_store_merges_block_and_head_histograms() {
         0,
         60 * MIN
     ));
-    crate::store::registry().set(&tenant, &[]);
-    crate::head::db().reset(&tenant);
+    crate::tsdb::registry().drop_tenant(&tenant).unwrap();
 }

@@ -1,13 +1,13 @@
 //! head is the in-memory, per-tenant TSDB head: series identified by their
 //! label sets, each with XOR chunks cut as Prometheus cuts them, a postings
-//! index for lookups, and the tenant registry ([`Db`]) shared by every Node
+//! index for lookups, and the tenant registry (`crate::tsdb::Registry`) shared by every Node
 //! worker thread of the process.
 //!
 //! # Lock order
 //!
 //! Locks are always taken in this order, never the other way round:
 //!
-//! 1. `Db::tenants` (RwLock, held only to find or create a tenant's head),
+//! 1. `tsdb::Registry::tenants` (RwLock, held only to find or create a tenant),
 //! 2. `Head::index` (RwLock: series lookup by hash, series table, postings),
 //! 3. `MemSeries::state` (Mutex, per series: chunks and last sample).
 //!
@@ -493,57 +493,6 @@ impl Head {
             self.min_time.fetch_min(mint, Ordering::AcqRel);
             self.max_time.fetch_max(maxt, Ordering::AcqRel);
         }
-    }
-}
-
-/// Db is the process-global registry of tenant heads.
-#[derive(Debug, Default)]
-pub struct Db {
-    /// Tenant heads; lock level 1 (see the module docs).
-    tenants: RwLock<HashMap<String, Arc<Head>>>,
-}
-
-static DB: LazyLock<Db> = LazyLock::new(Db::default);
-
-/// db is the process-wide registry used by the napi binding.
-pub fn db() -> &'static Db {
-    &DB
-}
-
-impl Db {
-    /// new creates a registry (tests use their own; the binding uses [`db`]).
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// head returns the tenant's head, creating an empty one.
-    pub fn head(&self, tenant: &str) -> Arc<Head> {
-        if let Some(h) = self.tenants.read().get(tenant) {
-            return Arc::clone(h);
-        }
-        let mut m = self.tenants.write();
-        Arc::clone(
-            m.entry(tenant.to_string())
-                .or_insert_with(|| Arc::new(Head::new(tenant, DEFAULT_CHUNK_RANGE))),
-        )
-    }
-
-    /// get returns the tenant's head if it exists.
-    pub fn get(&self, tenant: &str) -> Option<Arc<Head>> {
-        self.tenants.read().get(tenant).cloned()
-    }
-
-    /// reset drops a tenant's head. Appends in flight finish on the old head.
-    pub fn reset(&self, tenant: &str) -> bool {
-        self.tenants.write().remove(tenant).is_some()
-    }
-
-    /// stats lists every tenant's head figures, sorted by tenant.
-    pub fn stats(&self) -> Vec<HeadStats> {
-        let heads: Vec<Arc<Head>> = self.tenants.read().values().cloned().collect();
-        let mut out: Vec<HeadStats> = heads.iter().map(|h| h.stats()).collect();
-        out.sort_by(|a, b| a.tenant.cmp(&b.tenant));
-        out
     }
 }
 

@@ -236,18 +236,18 @@ fn matcher_sets_from_triples() {
 
 #[test]
 fn db_registry() {
-    let db = Db::new();
+    let db = crate::tsdb::Registry::new();
     let h = db.head("a");
     append(&h, &[("__name__", "x")], &[(1, 1.0)]);
     db.head("b");
-    let st = db.stats();
+    let st = db.head_stats();
     assert_eq!(
         st.iter().map(|s| s.tenant.as_str()).collect::<Vec<_>>(),
         ["a", "b"]
     );
     assert_eq!(st[0].samples, 1);
-    assert!(db.reset("a"));
-    assert!(!db.reset("a"));
+    assert!(db.drop_tenant("a").unwrap());
+    assert!(!db.drop_tenant("a").unwrap());
     assert_eq!(db.head("a").num_series(), 0);
 }
 

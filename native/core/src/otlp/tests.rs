@@ -1022,7 +1022,7 @@ fn answers_as_mimir() {
     );
 
     // Rate limited: 429, ResourceExhausted, nothing stored.
-    crate::limits::reset_rate_limiter("otlp-t2");
+    let _ = crate::tsdb::registry().drop_tenant("otlp-t2");
     let lim = IngestLimits {
         ingestion_rate: Some(crate::limits::RateLimit {
             rate: 1.0,

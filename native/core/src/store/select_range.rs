@@ -16,7 +16,7 @@ use crate::index::Matcher;
 use crate::promql::aggregate::{Aggregated, Aggregator};
 use crate::promql::{is_stale, KernelError, RangeEval, RangeFn, RowEval};
 
-use super::{block_series, registry, SelectError};
+use super::{block_series, tenant_parts, SelectError};
 
 /// SelectRangeError is why `select_range` failed.
 #[derive(Debug)]
@@ -76,8 +76,8 @@ pub fn select_range(
     params: &[f64],
     max_samples: usize,
 ) -> Result<SelectedRange, SelectRangeError> {
-    let head = head::db().get(tenant);
-    if registry().overlapping(tenant, mint, maxt).is_empty() {
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
+    if blocks.is_empty() {
         // The head alone: its own fused path.
         return match head {
             Some(h) => h
@@ -166,8 +166,7 @@ fn select_rows_into(
     max_samples: usize,
     agg: Option<&mut Aggregator>,
 ) -> Result<SelectedRange, SelectRangeError> {
-    let head = head::db().get(tenant);
-    let blocks = registry().overlapping(tenant, mint, maxt);
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
     let mut agg = agg;
     if blocks.is_empty() {
         match (head.as_deref(), agg.as_deref_mut()) {

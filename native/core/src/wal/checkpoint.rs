@@ -115,6 +115,17 @@ impl TenantWal {
     /// `Head::truncate`; it runs beside appends, blocking them only while
     /// the open segment is closed. None when nothing was ever logged.
     pub fn checkpoint(&self, head: &Head) -> io::Result<Option<CheckpointStats>> {
+        self.checkpoint_with(head, &mut || {})
+    }
+
+    /// checkpoint_with is `checkpoint` calling `written` once the new
+    /// checkpoint is in place and before the segments it replaces are
+    /// deleted (the crash tests' hook between the two).
+    pub fn checkpoint_with(
+        &self,
+        head: &Head,
+        written: &mut dyn FnMut(),
+    ) -> io::Result<Option<CheckpointStats>> {
         let _one = self.checkpoint_lock.lock();
         let first_kept = self.lock_writer().roll()?;
         if first_kept == 0 {
@@ -123,6 +134,13 @@ impl TenantWal {
         let index = first_kept - 1;
         let dir = self.dir().to_path_buf();
         let final_dir = dir.join(checkpoint_name(index));
+        if final_dir.is_dir() {
+            // Nothing was logged since that checkpoint: it holds the head's
+            // state or, after a truncation, more (samples now in a block,
+            // which reads deduplicate). Replacing it in place could leave no
+            // checkpoint at all after a crash; the next one replaces it.
+            return Ok(None);
+        }
         let tmp = dir.join(format!("{}.tmp", checkpoint_name(index)));
         match fs::remove_dir_all(&tmp) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
@@ -216,6 +234,7 @@ impl TenantWal {
         sync_dir(&tmp)?;
         fs::rename(&tmp, &final_dir)?;
         sync_dir(&dir)?;
+        written();
         for s in list_segments(&dir)? {
             if s < first_kept {
                 fs::remove_file(segment_path(&dir, s))?;

@@ -28,7 +28,6 @@ pub mod record;
 pub mod replay;
 pub mod writer;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -271,19 +270,22 @@ impl TenantWal {
     }
 }
 
-/// WalStorage is the process-wide set of tenant WALs, configured once by
-/// `open` (the binding's `openStorage`). Until then, heads live in memory
-/// only (unit tests).
+/// WalStorage is the WAL configuration of the process, set once by `open`
+/// (the binding's `openStorage`); until then, heads live in memory only
+/// (unit tests). Each tenant's open WAL belongs to the tenant's
+/// [`crate::tsdb::Tsdb`]; the storage of the binding ([`storage`]) serves
+/// the process-wide registry, one made by [`WalStorage::new`] its own.
 #[derive(Debug, Default)]
 pub struct WalStorage {
     opts: RwLock<Option<WalOptions>>,
-    tenants: RwLock<HashMap<String, Arc<TenantWal>>>,
     closed: RwLock<bool>,
+    /// The tenants this storage serves (None: the process-wide registry).
+    own: Option<crate::tsdb::Registry>,
 }
 
 static STORAGE: LazyLock<WalStorage> = LazyLock::new(WalStorage::default);
 
-/// storage is the process-wide WAL registry used by the binding.
+/// storage is the process-wide WAL configuration used by the binding.
 pub fn storage() -> &'static WalStorage {
     &STORAGE
 }
@@ -315,9 +317,18 @@ impl std::fmt::Display for WalError {
 }
 
 impl WalStorage {
-    /// new creates an empty registry (tests; the binding uses [`storage`]).
+    /// new creates a storage with its own tenants (tests; the binding uses
+    /// [`storage`] and the process-wide registry).
     pub fn new() -> Self {
-        Self::default()
+        WalStorage {
+            own: Some(crate::tsdb::Registry::new()),
+            ..Self::default()
+        }
+    }
+
+    /// tsdbs is the registry whose tenants this storage serves.
+    pub fn tsdbs(&self) -> &crate::tsdb::Registry {
+        self.own.as_ref().unwrap_or_else(|| crate::tsdb::registry())
     }
 
     /// open configures the WALs under `opts.dir` and lists the tenants
@@ -355,8 +366,7 @@ impl WalStorage {
             }
         }
         found.sort_by(|a, b| a.tenant.cmp(&b.tenant));
-        let old: Vec<Arc<TenantWal>> = self.tenants.write().drain().map(|(_, w)| w).collect();
-        for w in old {
+        for w in self.tsdbs().take_wals() {
             w.close()?;
         }
         *self.opts.write() = Some(opts);
@@ -372,31 +382,34 @@ impl WalStorage {
     /// tenant returns the tenant's WAL, opening it on first use; None when
     /// storage was never opened (in-memory heads).
     pub fn tenant(&self, tenant: &str) -> Result<Option<Arc<TenantWal>>, WalError> {
+        self.tsdbs().tenant(tenant).wal(self)
+    }
+
+    /// check_open fails once `close` was called.
+    pub fn check_open(&self) -> Result<(), WalError> {
         if *self.closed.read() {
             return Err(WalError::Closed);
         }
-        if let Some(w) = self.tenants.read().get(tenant) {
-            return Ok(Some(Arc::clone(w)));
-        }
+        Ok(())
+    }
+
+    /// open_tenant opens a tenant's WAL directory (None when storage was
+    /// never opened); the tenant's `Tsdb` keeps it.
+    pub fn open_tenant(&self, tenant: &str) -> Result<Option<Arc<TenantWal>>, WalError> {
         let Some(opts) = self.opts.read().clone() else {
             return Ok(None);
         };
-        let mut m = self.tenants.write();
-        if let Some(w) = m.get(tenant) {
-            return Ok(Some(Arc::clone(w)));
-        }
         let dir = opts.dir.join(tenant).join("wal");
-        let w = Arc::new(TenantWal::open(dir, &opts).map_err(WalError::Io)?);
-        m.insert(tenant.to_string(), Arc::clone(&w));
-        Ok(Some(w))
+        Ok(Some(Arc::new(
+            TenantWal::open(dir, &opts).map_err(WalError::Io)?,
+        )))
     }
 
     /// close fsyncs and closes every tenant's WAL; writes fail afterwards.
     pub fn close(&self) -> io::Result<()> {
         *self.closed.write() = true;
-        let wals: Vec<Arc<TenantWal>> = self.tenants.read().values().cloned().collect();
         let mut first_err = None;
-        for w in wals {
+        for w in self.tsdbs().open_wals() {
             if let Err(e) = w.close() {
                 first_err.get_or_insert(e);
             }
@@ -407,19 +420,12 @@ impl WalStorage {
         }
     }
 
-    /// forget drops a tenant's WAL from the registry and deletes its
-    /// directory (tenant deletion: the head is being dropped too).
+    /// forget drops a tenant's WAL and deletes its directory.
     pub fn forget(&self, tenant: &str) -> io::Result<()> {
-        let w = self.tenants.write().remove(tenant);
-        if let Some(w) = w {
-            let mut wr = w.lock_writer();
-            wr.close_segment()?;
-            match std::fs::remove_dir_all(w.dir()) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
+        match self.tsdbs().get(tenant) {
+            Some(t) => t.forget_wal(),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

@@ -194,7 +194,9 @@ fn apply_exemplars(
     rec: &[u8],
     stats: &mut ReplayStats,
 ) -> Result<(), record::DecodeError> {
-    let ring = crate::exemplars::store().get(head.tenant());
+    let ring = crate::tsdb::registry()
+        .get(head.tenant())
+        .and_then(|t| t.exemplars());
     let mut guard = ring.as_ref().map(|r| r.lock());
     record::decode_exemplars(rec, |r, t, v, labels| {
         let Some(ring) = guard.as_mut() else { return };
@@ -221,7 +223,8 @@ fn apply_metadata(
     rec: &[u8],
     stats: &mut ReplayStats,
 ) -> Result<(), record::DecodeError> {
-    let store = crate::metadata::store().tenant(head.tenant());
+    let tsdb = crate::tsdb::registry().tenant(head.tenant());
+    let store = tsdb.metadata();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);

@@ -68,7 +68,7 @@ fn select_range_over_head_and_blocks_equals_select_then_kernel() {
     let tenant = "store-test-select-range";
     let dir = std::env::temp_dir().join(format!("store-range-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let head = head::db().head(tenant);
+    let head = crate::tsdb::registry().head(tenant);
     let r = DEFAULT_CHUNK_RANGE;
     let stale = f64::from_bits(crate::chunkenc::STALE_NAN_BITS);
     // 200 series (enough to be split over threads) over 5h at 60s, with
@@ -112,7 +112,10 @@ fn select_range_over_head_and_blocks_equals_select_then_kernel() {
         .unwrap();
         dirs.push(dir.join(meta.ulid.to_string()));
     }
-    assert!(registry().set(tenant, &dirs).is_empty());
+    assert!(crate::tsdb::registry()
+        .tenant(tenant)
+        .set_blocks(&dirs)
+        .is_empty());
     let sets = vec![vec![eq("__name__", "m")]];
     // Steps over the whole 5h, off the sample grid.
     let eval: Vec<f64> = (0..150).map(|k| 1_234.0 + k as f64 * 120_000.0).collect();
@@ -143,7 +146,6 @@ fn select_range_over_head_and_blocks_equals_select_then_kernel() {
         ),
         Err(SelectRangeError::Kernel(_))
     ));
-    registry().set(tenant, &[]);
-    head::db().reset(tenant);
+    crate::tsdb::registry().drop_tenant(tenant).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
