@@ -483,7 +483,7 @@ mod tests {
         use crate::model::histogram::{Histogram, HistogramValue, Span};
         use crate::remote::test_encode as enc;
         let tenant = "ix-histograms";
-        exemplars::store().reset(tenant);
+        let _ = crate::tsdb::registry().drop_tenant(tenant);
         let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
         let hist = HistogramValue::Int(Histogram {
             count: 2,
