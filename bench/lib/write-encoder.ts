@@ -8,24 +8,7 @@
 import snappy from '@napi-rs/snappy';
 import { encodeWriteRequest } from '../../src/remote/write-request.js';
 import type { Labels } from './node-exporter.js';
-
-function varintLen(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
-
-function putVarint(buf: Buffer, pos: number, v: number): number {
-  while (v >= 0x80) {
-    buf[pos++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  buf[pos++] = v;
-  return pos;
-}
+import { putVarint, varintLen } from '../../src/remote/protobuf-writer.js';
 
 /** encodeLabelsBlob returns the repeated `labels = 1` fields of a TimeSeries. */
 export function encodeLabelsBlob(labels: Labels): Buffer {

@@ -1,7 +1,28 @@
 // protobuf-writer.ts is a small growable protobuf encoder used to build
 // remote-write and remote-read messages as clients send them (tests, the
 // benchmark load generator and the peer suites). The server's hot decode path
-// is in Rust; this writer is for the client side.
+// is in Rust; its hand-written encoders (remote read answers, the ruler's
+// keyed WriteRequests) share the varint helpers below.
+
+/** varintLen is the size in bytes of v (0 <= v < 2^53) as a protobuf varint. */
+export function varintLen(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80);
+    n++;
+  }
+  return n;
+}
+
+/** putVarint writes v (0 <= v < 2^53) as a protobuf varint into buf at pos; returns the position after it. */
+export function putVarint(buf: Uint8Array, pos: number, v: number): number {
+  while (v >= 0x80) {
+    buf[pos++] = (v % 0x80) | 0x80;
+    v = Math.floor(v / 0x80);
+  }
+  buf[pos++] = v;
+  return pos;
+}
 
 /** ProtoWriter appends protobuf wire-format fields to a growable buffer. */
 export class ProtoWriter {
@@ -24,11 +45,7 @@ export class ProtoWriter {
   /** varint writes an unsigned varint (up to 2^53). */
   varint(v: number): this {
     this.ensure(10);
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    this.buf[this.pos++] = v;
+    this.pos = putVarint(this.buf, this.pos, v);
     return this;
   }
 

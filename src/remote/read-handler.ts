@@ -18,6 +18,7 @@ import type { Response } from '../server/response.js';
 import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedHistograms, type SelectedSamples } from '../storage/native.js';
 import { NO_QUERY_LIMITS, queryLimitsFor, SeriesLimiter, type QueryLimitsSource } from '../querier/query-limits.js';
 import { crc32c } from './crc32c.js';
+import { putVarint, varintLen } from './protobuf-writer.js';
 import { visibleTo, type Visibility } from '../auth/visibility.js';
 import { federatedReadStorage } from './read-federation.js';
 import { ProtoReader, WireType } from './proto-reader.js';
@@ -108,18 +109,9 @@ export function negotiateResponseType(accepted: number[]): number | undefined {
 
 // --- encoding into a preallocated buffer -------------------------------------
 
-function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
-
 /** int64Size is the size of a protobuf int64 varint (10 bytes when negative). */
 function int64Size(v: number): number {
-  return v < 0 ? 10 : varintSize(v);
+  return v < 0 ? 10 : varintLen(v);
 }
 
 /** Out is a fixed-size output buffer filled front to back. */
@@ -128,12 +120,7 @@ class Out {
   constructor(readonly buf: Buffer) {}
 
   varint(v: number): void {
-    const b = this.buf;
-    while (v >= 0x80) {
-      b[this.pos++] = (v % 0x80) | 0x80;
-      v = Math.floor(v / 0x80);
-    }
-    b[this.pos++] = v;
+    this.pos = putVarint(this.buf, this.pos, v);
   }
 
   int64(v: number): void {
@@ -161,8 +148,8 @@ function encodeLabels(labels: Record<string, string>): Buffer {
   for (const name of Object.keys(labels)) {
     const nb = Buffer.from(name, 'utf8');
     const vb = Buffer.from(labels[name]!, 'utf8');
-    const inner = 1 + varintSize(nb.length) + nb.length + 1 + varintSize(vb.length) + vb.length;
-    const out = new Out(Buffer.allocUnsafe(1 + varintSize(inner) + inner));
+    const inner = 1 + varintLen(nb.length) + nb.length + 1 + varintLen(vb.length) + vb.length;
+    const out = new Out(Buffer.allocUnsafe(1 + varintLen(inner) + inner));
     out.varint(0x0a);
     out.varint(inner);
     out.varint(0x0a);
@@ -215,11 +202,11 @@ function encodeQueryResult(sel: SelectedSamples): Buffer {
     let size = labels[i]!.length;
     for (let j = sel.offsets[i]!; j < sel.offsets[i + 1]!; j++) {
       const s = sampleSize(ts[j]!);
-      size += 1 + varintSize(s) + s;
+      size += 1 + varintLen(s) + s;
     }
-    for (const m of histMsgs[i]!) size += 1 + varintSize(m.length) + m.length;
+    for (const m of histMsgs[i]!) size += 1 + varintLen(m.length) + m.length;
     seriesSizes[i] = size;
-    total += 1 + varintSize(size) + size;
+    total += 1 + varintLen(size) + size;
   }
   const out = new Out(Buffer.allocUnsafe(total));
   for (let i = 0; i < labels.length; i++) {
@@ -247,7 +234,7 @@ function encodeQueryResult(sel: SelectedSamples): Buffer {
 /** encodeReadResponse encodes prompb.ReadResponse from one QueryResult per query. */
 export function encodeReadResponse(results: Buffer[]): Buffer {
   let total = 0;
-  for (const r of results) total += 1 + varintSize(r.length) + r.length;
+  for (const r of results) total += 1 + varintLen(r.length) + r.length;
   const out = new Out(Buffer.allocUnsafe(total));
   for (const r of results) {
     out.varint(0x0a);
@@ -258,7 +245,7 @@ export function encodeReadResponse(results: Buffer[]): Buffer {
 }
 
 function chunkSize(minT: number, maxT: number, len: number): number {
-  return 1 + int64Size(minT) + 1 + int64Size(maxT) + 2 + 1 + varintSize(len) + len;
+  return 1 + int64Size(minT) + 1 + int64Size(maxT) + 2 + 1 + varintLen(len) + len;
 }
 
 /**
@@ -269,10 +256,10 @@ function encodeFrame(sel: SelectedChunks, labels: Buffer, from: number, to: numb
   let seriesSize = labels.length;
   for (let c = from; c < to; c++) {
     const s = chunkSize(sel.minTimes[c]!, sel.maxTimes[c]!, sel.dataOffsets[c + 1]! - sel.dataOffsets[c]!);
-    seriesSize += 1 + varintSize(s) + s;
+    seriesSize += 1 + varintLen(s) + s;
   }
-  const msgSize = 1 + varintSize(seriesSize) + seriesSize + (queryIndex > 0 ? 1 + varintSize(queryIndex) : 0);
-  const head = varintSize(msgSize) + 4;
+  const msgSize = 1 + varintLen(seriesSize) + seriesSize + (queryIndex > 0 ? 1 + varintLen(queryIndex) : 0);
+  const head = varintLen(msgSize) + 4;
   const out = new Out(Buffer.allocUnsafe(head + msgSize));
   out.pos = head;
   out.varint(0x0a); // ChunkedReadResponse.chunked_series

@@ -1,7 +1,7 @@
 // write-request-histograms.ts encodes remote-write 1.0 requests carrying
 // native histograms (prompb.Histogram), integer or float, the sum given as
-// raw IEEE-754 bits where it matters (the staleness marker). Used by tests
-// and benchmarks.
+// raw IEEE-754 bits where it matters (the staleness marker). Used by tests,
+// benchmarks, and the ruler for recorded native histograms (encodeHistogram).
 
 import { compressSync } from '@napi-rs/snappy';
 import { ProtoWriter } from './protobuf-writer.js';

@@ -7,6 +7,7 @@
 // WriteRequest that appends the samples.
 
 import type { Labels } from '../promql/engine/types.js';
+import { putVarint, varintLen } from '../remote/protobuf-writer.js';
 
 /** SeriesKey is a label set as encoded `Label` messages, one latin1 char per byte. */
 export type SeriesKey = string;
@@ -16,24 +17,6 @@ let scratch = Buffer.allocUnsafe(4096);
 function ensureScratch(n: number): Buffer {
   if (scratch.length < n) scratch = Buffer.allocUnsafe(Math.max(n, scratch.length * 2));
   return scratch;
-}
-
-function varintLen(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 0x80);
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(buf: Buffer, pos: number, v: number): number {
-  while (v >= 0x80) {
-    buf[pos++] = (v % 0x80) | 0x80;
-    v = Math.floor(v / 0x80);
-  }
-  buf[pos++] = v;
-  return pos;
 }
 
 /** SHORT_PAIR is the longest name plus value (in UTF-16 units) whose Label message surely has one-byte lengths (3 bytes per unit at most). */
@@ -68,12 +51,12 @@ export function seriesKeyOfPairs(names: readonly string[], values: readonly stri
     const nb = Buffer.byteLength(name, 'utf8');
     const vb = Buffer.byteLength(value, 'utf8');
     buf[pos++] = 0x0a;
-    pos = writeVarint(buf, pos, 1 + varintLen(nb) + nb + 1 + varintLen(vb) + vb);
+    pos = putVarint(buf, pos, 1 + varintLen(nb) + nb + 1 + varintLen(vb) + vb);
     buf[pos++] = 0x0a;
-    pos = writeVarint(buf, pos, nb);
+    pos = putVarint(buf, pos, nb);
     pos += buf.write(name, pos, nb, 'utf8');
     buf[pos++] = 0x12;
-    pos = writeVarint(buf, pos, vb);
+    pos = putVarint(buf, pos, vb);
     pos += buf.write(value, pos, vb, 'utf8');
   }
   return buf.toString('latin1', 0, pos);
@@ -163,20 +146,20 @@ export function encodeKeyedSamples(
   let pos = 0;
   const putHistogram = (k: string, body: Uint8Array): void => {
     buf[pos++] = 0x0a;
-    pos = writeVarint(buf, pos, histogramSeriesLen(k, body));
+    pos = putVarint(buf, pos, histogramSeriesLen(k, body));
     pos += buf.write(k, pos, k.length, 'latin1');
     // TimeSeries.histograms (field 4).
     buf[pos++] = 0x22;
-    pos = writeVarint(buf, pos, body.length);
+    pos = putVarint(buf, pos, body.length);
     buf.set(body, pos);
     pos += body.length;
   };
   const put = (k: string, value: number, stale: boolean): void => {
     buf[pos++] = 0x0a;
-    pos = writeVarint(buf, pos, seriesLen(k));
+    pos = putVarint(buf, pos, seriesLen(k));
     pos += buf.write(k, pos, k.length, 'latin1');
     buf[pos++] = 0x12;
-    pos = writeVarint(buf, pos, sampleLen);
+    pos = putVarint(buf, pos, sampleLen);
     buf[pos++] = 0x09;
     if (stale) {
       buf.writeUInt32LE(STALE_LO, pos);
@@ -187,7 +170,7 @@ export function encodeKeyedSamples(
     pos += 8;
     buf[pos++] = 0x10;
     if (tsMs >= 0) {
-      pos = writeVarint(buf, pos, tsMs);
+      pos = putVarint(buf, pos, tsMs);
     } else {
       let big = BigInt.asUintN(64, BigInt(tsMs));
       while (big >= 0x80n) {
