@@ -5,14 +5,20 @@
 // values, value string, silence URL, private labels removed), the Google Chat
 // card and the WeCom markdown message.
 
+import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { integrationFor } from '../alertmanager/notifiers/registry.js';
 import { buildTemplateData, type NotifyContext } from '../alertmanager/notifiers/notifier.js';
 import { fingerprintHex, type Alert } from '../alertmanager/types.js';
 import { log } from '../log.js';
-import { GRAFANA_INTEGRATIONS, GRAFANA_VERSION, grafanaExpander } from './grafana-notify.js';
+import { GRAFANA_INTEGRATIONS, GRAFANA_VERSION, grafanaExpander, signWebhook } from './grafana-notify.js';
 
 const got: Array<{ url: string; method: string; headers: IncomingHttpHeaders; body: string }> = [];
 const sink = createServer((req, res) => {
@@ -236,4 +242,50 @@ t.test('the Alertmanager integrations render through Grafana data and templates'
   const html = expand.html('{{ template "email.default.html" . }}', data);
   t.match(html, /load &lt;5&gt;/);
   t.notMatch(html, /__alert_rule_uid__|__values__/);
+});
+
+t.test('webhook: HMAC signature as Grafana signs it (body, or `<seconds>:<body>` with a timestamp header)', async (t) => {
+  // Known vectors (Python's hmac over the same bytes).
+  const plain: Record<string, string> = {};
+  signWebhook(plain, '{"a":1}', { secret: 's3cret' }, 1_764_849_600_123);
+  t.same(plain, { 'X-Grafana-Alerting-Signature': '5910e62016ef5034272c926c27071992a465c2335cecf41851bda071577f4f6d' });
+  const stamped: Record<string, string> = {};
+  signWebhook(stamped, '{"a":1}', { secret: 's3cret', header: 'X-Sig', timestampHeader: 'X-Ts' }, 1_764_849_600_123);
+  t.same(stamped, { 'X-Ts': '1764849600', 'X-Sig': 'aea8ddfb1c2929d4338ae83b11de004a661d110d9c3a0edc099d96694126f3f8' });
+  const none: Record<string, string> = {};
+  signWebhook(none, '{}', { secret: '' }, NOW);
+  t.same(none, {}, 'no secret, no signature');
+
+  // On the wire: the signature covers the exact body the sink received.
+  got.length = 0;
+  await notifier('webhook', { url: `${base}/signed`, hmacConfig: { secret: 'k', timestampHeader: 'X-Grafana-Alerting-Timestamp' } }).notify(ctx(), [firing]);
+  const r = got[0]!;
+  t.equal(r.headers['x-grafana-alerting-timestamp'], String(NOW / 1000));
+  t.equal(r.headers['x-grafana-alerting-signature'], createHmac('sha256', 'k').update(`${NOW / 1000}:${r.body}`).digest('hex'));
+});
+
+t.test('webhook: tlsConfig trusts the given CA (and without it the self-signed sink is refused)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'grafana-tls-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const key = join(dir, 'key.pem');
+  const cert = join(dir, 'cert.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  const bodies: string[] = [];
+  const server = createHttpsServer({ key: readFileSync(key), cert: readFileSync(cert) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(Buffer.concat(chunks).toString('utf8'));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => server.close());
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  await notifier('webhook', { url, tlsConfig: { caCertificate: readFileSync(cert, 'utf8') } }).notify(ctx(), [firing]);
+  t.equal(bodies.length, 1, 'delivered over TLS to the trusted CA');
+  t.match(JSON.parse(bodies[0]!), { receiver: 'ops', status: 'firing' });
+  await t.rejects(notifier('webhook', { url }).notify(ctx(), [firing]), 'an unknown CA is refused');
+  await notifier('webhook', { url, tlsConfig: { insecureSkipVerify: true } }).notify(ctx(), [firing]);
+  t.equal(bodies.length, 2, 'insecureSkipVerify delivers');
 });

@@ -7,9 +7,10 @@
 // They register in the Alertmanager's integration registry under `grafana_*`
 // keys; delivery.ts attaches them to the receivers it builds.
 
+import { createHmac } from 'node:crypto';
 import { GO_ZERO_MS, GoTime } from '../compat/gotime.js';
 import { goJsonString } from '../distributor/otlp.js';
-import { buildTemplateData, goTimeOf, KV, NotifyError, type Expander, type Notifier, type NotifyContext, type TemplateData } from '../alertmanager/notifiers/notifier.js';
+import { buildTemplateData, goTimeOf, KV, NotifyError, type Expander, type HTTPClientConfig, type Notifier, type NotifyContext, type TemplateData, type TLSConfig } from '../alertmanager/notifiers/notifier.js';
 import { goJson, send } from '../alertmanager/notifiers/payload.js';
 import { registerIntegration } from '../alertmanager/notifiers/registry.js';
 import { alertmanagerFuncs, engineKV } from '../alertmanager/templates.js';
@@ -371,10 +372,52 @@ export interface GrafanaEntry extends Record<string, unknown> {
 }
 
 /** grafanaSend posts a body as Grafana's webhook sender (User-Agent Grafana, any 2xx is success, 5xx retried). */
-async function grafanaSend(ctx: NotifyContext, url: string, body: string, opts: { method?: string; headers?: Record<string, string>; user?: string; password?: string; contentType?: string }): Promise<void> {
+async function grafanaSend(
+  ctx: NotifyContext,
+  url: string,
+  body: string,
+  opts: { method?: string; headers?: Record<string, string>; user?: string; password?: string; contentType?: string; tls?: TLSConfig },
+): Promise<void> {
   const headers: Record<string, string> = { 'User-Agent': 'Grafana', ...(opts.headers ?? {}) };
-  const cfg = opts.user !== undefined && opts.user !== '' ? { basic_auth: { username: opts.user, password: opts.password ?? '' } } : undefined;
+  let cfg: HTTPClientConfig | undefined;
+  if (opts.user !== undefined && opts.user !== '') cfg = { basic_auth: { username: opts.user, password: opts.password ?? '' } };
+  if (opts.tls !== undefined) cfg = { ...cfg, tls_config: opts.tls };
   await send(ctx, cfg, url, body, { method: opts.method ?? 'POST', headers, contentType: opts.contentType ?? 'application/json' });
+}
+
+/** HMAC_SIGNATURE_HEADER is the header Grafana's webhook signs into by default. */
+const HMAC_SIGNATURE_HEADER = 'X-Grafana-Alerting-Signature';
+
+/**
+ * signWebhook adds Grafana's webhook HMAC signature when hmacConfig has a secret: the lowercase hex
+ * HMAC-SHA256 of the body, or of `<unix seconds>:<body>` when a timestamp header is named (that
+ * header then carries the seconds).
+ */
+export function signWebhook(headers: Record<string, string>, body: string, hmacConfig: unknown, nowMs: number): void {
+  if (typeof hmacConfig !== 'object' || hmacConfig === null) return;
+  const c = hmacConfig as Record<string, unknown>;
+  const secret = str(c.secret);
+  if (secret === '') return;
+  const tsHeader = str(c.timestampHeader);
+  const ts = String(Math.floor(nowMs / 1000));
+  const mac = createHmac('sha256', secret);
+  if (tsHeader !== '') {
+    headers[tsHeader] = ts;
+    mac.update(`${ts}:`);
+  }
+  headers[str(c.header, HMAC_SIGNATURE_HEADER)] = mac.update(body).digest('hex');
+}
+
+/** webhookTls maps Grafana's webhook tlsConfig (PEM texts) to the HTTP client's tls_config; undefined without one. */
+function webhookTls(tlsConfig: unknown): TLSConfig | undefined {
+  if (typeof tlsConfig !== 'object' || tlsConfig === null) return undefined;
+  const c = tlsConfig as Record<string, unknown>;
+  const out: TLSConfig = {};
+  if (str(c.caCertificate) !== '') out.ca = str(c.caCertificate);
+  if (str(c.clientCertificate) !== '') out.cert = str(c.clientCertificate);
+  if (str(c.clientKey) !== '') out.key = str(c.clientKey);
+  if (c.insecureSkipVerify === true) out.insecure_skip_verify = true;
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function createWebhook(entry: Record<string, unknown>, checkUrl: (u: string) => void): Notifier {
@@ -395,7 +438,8 @@ function createWebhook(entry: Record<string, unknown>, checkUrl: (u: string) => 
       const extra = st.extraHeaders;
       if (typeof extra === 'object' && extra !== null) for (const [k, v] of Object.entries(extra)) if (!RESTRICTED_HEADERS.has(k.toLowerCase())) headers[k] = String(v);
       if (str(st.authorization_credentials) !== '') headers.Authorization = `${str(st.authorization_scheme, 'Bearer')} ${str(st.authorization_credentials)}`;
-      await grafanaSend(ctx, url, body, { method: str(st.httpMethod, 'POST'), headers, user: str(st.username), password: str(st.password) });
+      signWebhook(headers, body, st.hmacConfig, ctx.now);
+      await grafanaSend(ctx, url, body, { method: str(st.httpMethod, 'POST'), headers, user: str(st.username), password: str(st.password), tls: webhookTls(st.tlsConfig) });
     },
   };
 }
