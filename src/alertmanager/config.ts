@@ -39,6 +39,7 @@ const MATCH_CACHE_SIZE = 4096;
 export class Route {
   readonly routes: Route[] = [];
   private keyCache: string | undefined;
+  private idCache: string | undefined;
   /** matchNames are the label names the tree's matchers read; matchCache maps their values to match's answer. */
   private matchNames: string[] | undefined;
   private matchCache: Map<string, Route[]> | undefined;
@@ -57,10 +58,13 @@ export class Route {
     return this.keyCache;
   }
 
-  /** id is Route.ID: the key with each route's position among its siblings. */
+  /** id is Route.ID: the key with each route's position among its siblings (unique in the tree). */
   id(): string {
-    const own = matchersString(this.matchers) + (this.parent !== undefined ? `/${this.index}` : '');
-    return this.parent !== undefined ? `${this.parent.id()}/${own}` : own;
+    if (this.idCache === undefined) {
+      const own = matchersString(this.matchers) + (this.parent !== undefined ? `/${this.index}` : '');
+      this.idCache = this.parent !== undefined ? `${this.parent.id()}/${own}` : own;
+    }
+    return this.idCache;
   }
 
   /** match returns the routes an alert with these labels goes to, depth first as Route.Match. */

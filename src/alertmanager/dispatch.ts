@@ -292,14 +292,16 @@ export class Dispatcher {
 /**
  * lookupKey keys an alert's group on a route in the dispatcher's map without
  * rendering the group's label set (the group key proper, `route:{labels}`, is
- * made once per group): the route's key, then either the alert's fingerprint
+ * made once per group): the route's id (unique even among sibling routes with
+ * the same matchers, which Alertmanager keeps apart as different route
+ * objects), then either the alert's fingerprint
  * (`group_by: ['...']`, whose group labels are the alert's) or the group_by
  * values in order, each prefixed by its length (a missing label reads as
  * empty, a value the API never keeps).
  */
 function lookupKey(fp: string, ls: LabelSet, route: Route): string {
-  if (route.opts.groupByAll) return route.key() + '\x00' + fp;
-  let k = route.key() + '\x01';
+  if (route.opts.groupByAll) return route.id() + '\x00' + fp;
+  let k = route.id() + '\x01';
   for (const n of route.opts.groupBy) {
     const v = ls[n] ?? '';
     k += v.length + ':' + v;

@@ -109,3 +109,42 @@ test('an alert whose group was dropped is routed again; a config change re-route
   am.putAlerts([alert(labels, 'z')]);
   t.equal(am.groups().filter((x) => x.alerts.has(fp)).length, 1, 'a re-send after the change stays in the new group');
 });
+
+test('sibling routes with the same matchers keep their own groups (continue: true reaches both receivers)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'am-instance-'));
+  const am = new TenantAlertmanager({
+    tenant: 't',
+    dataDir: dir,
+    retentionMs: 3_600_000,
+    externalURL: 'http://am',
+    logger: new Logger(),
+    metrics: { notification: () => undefined },
+    checkUrl: () => undefined,
+    makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
+  });
+  am.applyConfig(
+    loadConfig(`route:
+  receiver: r
+  group_by: [alertname]
+  group_wait: 1h
+  routes:
+    - matchers: ['team="web"']
+      receiver: first
+      continue: true
+    - matchers: ['team="web"']
+      receiver: second
+receivers: [{name: r}, {name: first}, {name: second}]
+`),
+    [],
+  );
+  t.teardown(() => {
+    am.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const labels = { alertname: 'A', team: 'web' };
+  am.putAlerts([alert(labels, 'one')]);
+  const fp = fingerprintHex(labels);
+  const groups = am.groups().filter((g) => g.alerts.has(fp));
+  t.same(groups.map((g) => g.route.opts.receiver).sort(), ['first', 'second'], 'one group per route');
+  t.equal(groups[0]!.key, groups[1]!.key, 'both groups have the same group key, as in Alertmanager (route key + labels)');
+});
