@@ -49,3 +49,14 @@ receivers: [{name: a}, {name: b}]
   const rendered = buildTemplateData('b', 'k', {}, [], '', now, 'unknown', { x: '{{ .Receiver }}' });
   t.equal(ex.text('{{ routeLabels "x" }}|{{ .RouteLabels.x }}|{{ routeLabels "nope" }}', rendered), '{{ .Receiver }}|{{ .Receiver }}|');
 });
+
+test('a firing alert exposes no end time (zero until it is reached), a resolved one its end', async (t) => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  const base = { annotations: {}, startsAt: now - 60_000, generatorURL: '', updatedAt: now, timeout: false };
+  const data = buildTemplateData('r', '{}', {}, [
+    { ...base, labels: { alertname: 'Firing' }, endsAt: now + 240_000 },
+    { ...base, labels: { alertname: 'Resolved' }, endsAt: now - 1000 },
+  ], '', now);
+  const ex = makeExpander([], loadConfig('route: {receiver: r}\nreceivers: [{name: r}]\n'), '');
+  t.equal(ex.text('{{ range .Alerts }}{{ .Status }} {{ .EndsAt.IsZero }} {{ .EndsAt.Unix }};{{ end }}', data), `firing true -62135596800;resolved false ${(now - 1000) / 1000};`);
+});

@@ -308,15 +308,19 @@ export function alertStatus(a: Alert, now: number): 'firing' | 'resolved' {
 
 /** buildTemplateData builds template.Data for alerts of one group as Alertmanager's template.Data(). */
 export function buildTemplateData(receiver: string, groupKey: string, groupLabels: LabelSet, alerts: Alert[], externalURL: string, now: number, reason = 'unknown', routeLabels?: LabelSet): TemplateData {
-  const list: TemplateAlert[] = alerts.map((a) => ({
-    Status: alertStatus(a, now),
-    Labels: KV.from(a.labels),
-    Annotations: KV.from(a.annotations),
-    StartsAt: GoTime.fromMs(a.startsAt),
-    EndsAt: GoTime.fromMs(a.endsAt),
-    GeneratorURL: a.generatorURL,
-    Fingerprint: fingerprintHex(a.labels),
-  }));
+  const list: TemplateAlert[] = alerts.map((a) => {
+    const status = alertStatus(a, now);
+    return {
+      Status: status,
+      Labels: KV.from(a.labels),
+      Annotations: KV.from(a.annotations),
+      StartsAt: GoTime.fromMs(a.startsAt),
+      // Alertmanager does not expose an end time that is not reached yet (types.Alerts): zero while firing.
+      EndsAt: GoTime.fromMs(status === 'firing' ? 0 : a.endsAt),
+      GeneratorURL: a.generatorURL,
+      Fingerprint: fingerprintHex(a.labels),
+    };
+  });
   const common = (pick: (a: Alert) => LabelSet): KV => {
     const out = new KV();
     if (alerts.length === 0) return out;
