@@ -8,7 +8,7 @@ import type { LogLevel } from '../log.js';
 import { stringify } from 'yaml';
 import { formatDuration } from './duration.js';
 import { FLAGS, type FlagDef, type FlagValue } from './flags.js';
-import { parseArgs, defaultValues, type ConfigValues } from './parse.js';
+import { parseArgs, defaultValues, labelMapOf, type ConfigValues } from './parse.js';
 
 /** Limits are the per-tenant limits (YAML `limits:`). */
 export interface Limits {
@@ -227,8 +227,9 @@ export const SECRET_MASK = '********';
 /** RenderMode selects what /config shows. */
 export type RenderMode = 'values' | 'diff' | 'defaults';
 
-function yamlScalar(def: FlagDef, v: FlagValue): FlagValue | string[] {
+function yamlScalar(def: FlagDef, v: FlagValue): FlagValue | string[] | Record<string, string> {
   if (def.secret === true && v !== '') return SECRET_MASK;
+  if (def.labelMap === true) return labelMapOf(v);
   if (def.list === true) return String(v).split(',').filter((s) => s !== '');
   if (def.type === 'duration') return formatDuration(v as number);
   return v;
@@ -241,7 +242,15 @@ function yamlScalar(def: FlagDef, v: FlagValue): FlagValue | string[] {
  */
 export function flagStrings(values: ConfigValues): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const def of FLAGS) out[def.name] = String(yamlScalar(def, values.get(def.name) ?? def.default));
+  for (const def of FLAGS) {
+    const v = values.get(def.name) ?? def.default;
+    out[def.name] =
+      def.labelMap === true
+        ? Object.entries(labelMapOf(v))
+            .map(([k, x]) => `${k}=${x}`)
+            .join(',')
+        : String(yamlScalar(def, v));
+  }
   return out;
 }
 

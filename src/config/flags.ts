@@ -27,6 +27,11 @@ export interface FlagDef {
   csv?: boolean;
   /** list marks a string flag holding a comma-separated list: a YAML sequence in the config file and in /config. */
   list?: boolean;
+  /**
+   * labelMap marks a string flag holding a label set: a YAML map of strings in the config file and in
+   * /config, `name=value,...` on the command line; the value is the set's JSON, names sorted.
+   */
+  labelMap?: boolean;
 }
 
 /** TARGETS are the -target values (modules). */
@@ -60,6 +65,14 @@ const RULER_FLAGS: readonly FlagDef[] = [
   { name: 'ruler.max-rules-per-rule-group', yaml: 'limits.ruler_max_rules_per_rule_group', type: 'int', default: 20, help: 'Most rules in one rule group of the tenant; 0 for no limit.' },
   { name: 'ruler.recording-rules-evaluation-enabled', yaml: 'limits.ruler_recording_rules_evaluation_enabled', type: 'bool', default: true, help: "Evaluate the tenant's recording rules; false leaves them stored but not evaluated." },
   { name: 'ruler.alerting-rules-evaluation-enabled', yaml: 'limits.ruler_alerting_rules_evaluation_enabled', type: 'bool', default: true, help: "Evaluate the tenant's alerting rules; false leaves them stored but not evaluated." },
+  {
+    name: 'ruler.external-labels',
+    yaml: 'limits.ruler_external_labels',
+    type: 'string',
+    labelMap: true,
+    default: '',
+    help: "Labels added to the tenant's alerts sent to the Alertmanager (where an alert lacks them) and shown to rule templates as $externalLabels (Mimir's ruler_external_labels).",
+  },
   { name: 'ruler.max-rule-groups-per-tenant', yaml: 'limits.ruler_max_rule_groups_per_tenant', type: 'int', default: 70, help: 'Most rule groups the tenant may have; 0 for no limit.' },
   { name: 'ruler-storage.backend', yaml: 'ruler_storage.backend', type: 'string', default: 'filesystem', choices: ['filesystem', 's3'], help: 'Where rule groups are stored: filesystem or s3.' },
   { name: 'ruler-storage.filesystem.dir', yaml: 'ruler_storage.filesystem.dir', type: 'string', default: 'ruler', help: 'Directory of the filesystem rule storage.' },

@@ -33,6 +33,16 @@ const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 
 /** parseFlagText converts a flag's text as Go's flag.Value.Set would; throws with the reason. */
 export function parseFlagText(def: FlagDef, text: string): FlagValue {
+  if (def.labelMap === true) {
+    const set: Record<string, string> = {};
+    for (const part of text.split(',')) {
+      if (part.trim() === '') continue;
+      const eq = part.indexOf('=');
+      if (eq <= 0) throw new Error(`expected name=value, got ${JSON.stringify(part)}`);
+      set[part.slice(0, eq).trim()] = part.slice(eq + 1);
+    }
+    return labelMapValue(set);
+  }
   switch (def.type) {
     case 'bool':
       if (GO_TRUE.has(text)) return true;
@@ -181,8 +191,30 @@ function tagOf(v: unknown): string {
   return '!!str';
 }
 
+/** labelMapValue is a label-map flag's value: the set's JSON with names sorted ('' when empty). */
+export function labelMapValue(set: Record<string, string>): string {
+  const names = Object.keys(set).sort();
+  return names.length === 0 ? '' : JSON.stringify(Object.fromEntries(names.map((n) => [n, set[n]!])));
+}
+
+/** labelMapOf reads a label-map flag's value back as a label set. */
+export function labelMapOf(v: FlagValue | undefined): Record<string, string> {
+  return typeof v === 'string' && v !== '' ? (JSON.parse(v) as Record<string, string>) : {};
+}
+
 /** yamlValue checks a YAML value against the flag type; a string starting with NUL is an error text. */
 function yamlValue(def: FlagDef, node: unknown): FlagValue {
+  if (def.labelMap === true) {
+    if (isScalar(node) && node.value === null) return '';
+    if (!isMap(node)) return `\0cannot unmarshal ${describe(node)} into ${def.yaml} (map[string]string)`;
+    const set: Record<string, string> = {};
+    for (const pair of node.items) {
+      const k = isScalar(pair.key) ? String(pair.key.value) : '';
+      if (k === '' || !isScalar(pair.value)) return `\0cannot unmarshal ${describe(node)} into ${def.yaml} (map[string]string)`;
+      set[k] = String(pair.value.value ?? '');
+    }
+    return labelMapValue(set);
+  }
   // A list flag takes a sequence of scalars (Mimir's DurationList, StringSliceCSV...).
   if (def.list === true && isSeq(node) && node.items.every((i) => isScalar(i))) {
     return node.items.map((i) => String((i as { value: unknown }).value)).join(',');

@@ -11,7 +11,7 @@ import { parseDocument, stringify } from 'yaml';
 import { buildConfig, type Config, type Limits } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
 import { FLAGS, type FlagDef, type FlagValue } from '../config/flags.js';
-import { applyYaml, ConfigError, type ConfigValues } from '../config/parse.js';
+import { applyYaml, ConfigError, labelMapOf, type ConfigValues } from '../config/parse.js';
 import { log, type Logger } from '../log.js';
 
 /** LIMIT_FLAGS are the flags a tenant may override (YAML `limits.<field>`). */
@@ -97,7 +97,8 @@ export function parseRuntimeConfig(
   return { tenants };
 }
 
-function renderValue(def: FlagDef, v: FlagValue): FlagValue {
+function renderValue(def: FlagDef, v: FlagValue): FlagValue | Record<string, string> {
+  if (def.labelMap === true) return labelMapOf(v);
   return def.type === 'duration' ? formatDuration(v as number) : v;
 }
 
@@ -106,10 +107,10 @@ function renderValue(def: FlagDef, v: FlagValue): FlagValue {
  * that differ from the defaults, tenants without any left out.
  */
 export function renderRuntimeConfig(rc: RuntimeConfig, defaults: ConfigValues, mode: 'values' | 'diff'): string {
-  const overrides: Record<string, Record<string, FlagValue>> = {};
+  const overrides: Record<string, Record<string, FlagValue | Record<string, string>>> = {};
   for (const tenant of [...rc.tenants.keys()].sort()) {
     const { values } = rc.tenants.get(tenant)!;
-    const out: Record<string, FlagValue> = {};
+    const out: Record<string, FlagValue | Record<string, string>> = {};
     for (const def of LIMIT_FLAGS) {
       const v = values.get(def.name) ?? def.default;
       if (mode === 'diff' && v === (defaults.get(def.name) ?? def.default)) continue;

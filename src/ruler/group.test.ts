@@ -49,7 +49,7 @@ function setup(def: RuleGroupDef, overrides: Partial<GroupOptions> = {}): { g: R
     outageToleranceMs: 3_600_000,
     forGracePeriodMs: 0,
     externalURL: '',
-    externalLabels: {},
+    externalLabels: () => ({}),
     notify: (_t, _e, alerts) => void sent.push(alerts),
     now: () => 1_000_000,
     ...overrides,

@@ -30,7 +30,8 @@ export interface GroupOptions {
   outageToleranceMs: number;
   forGracePeriodMs: number;
   externalURL: string;
-  externalLabels: Labels;
+  /** externalLabels are the tenant's external labels (`ruler_external_labels`), for $externalLabels. */
+  externalLabels: (tenant: string) => Labels;
   /** notify receives the alerts due for the Alertmanager (with the expression they come from). */
   notify: (tenant: string, expr: string, alerts: Alert[]) => void;
   now?: () => number;
@@ -205,7 +206,7 @@ export class RuleGroup {
       querier: this.opts.querier,
       queryOffsetMs: this.queryOffsetMs,
       limit: this.def.limit,
-      externalLabels: this.opts.externalLabels,
+      externalLabels: this.opts.externalLabels(this.tenant),
       externalURL: this.opts.externalURL,
       expand: this.opts.expand,
     };

@@ -4,6 +4,8 @@
 
 import type { Registry } from 'prom-client';
 import type { Config, Limits } from '../config/config.js';
+import { labelMapOf } from '../config/parse.js';
+import type { Labels } from '../promql/engine/types.js';
 import type { PushExecutor } from '../distributor/distributor.js';
 import { log } from '../log.js';
 import type { QueryExecutor } from '../querier/query-executor.js';
@@ -96,6 +98,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
   const store = new RuleStore(bucket);
   const metrics = new RulerMetrics(deps.registry);
   const externalURL = str(config, 'ruler.external.url');
+  const externalLabels = (tenant: string): Labels => labelMapOf(deps.limitValues.values(tenant).get('ruler.external-labels'));
   const notifier = new Notifier({
     urls: str(config, 'ruler.alertmanager-url')
       .split(',')
@@ -104,7 +107,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
     timeoutMs: num(config, 'ruler.notification-timeout'),
     queueCapacity: num(config, 'ruler.notification-queue-capacity'),
     externalURL,
-    externalLabels: {},
+    externalLabels,
     metrics,
     logger,
   });
@@ -127,7 +130,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
       outageToleranceMs: num(config, 'ruler.for-outage-tolerance'),
       forGracePeriodMs: num(config, 'ruler.for-grace-period'),
       externalURL,
-      externalLabels: {},
+      externalLabels,
       notify: (tenant, expr, alerts) => notifier.send(tenant, expr, alerts),
     },
   });

@@ -49,7 +49,8 @@ export interface NotifierOptions {
   timeoutMs: number;
   queueCapacity: number;
   externalURL: string;
-  externalLabels: Labels;
+  /** externalLabels are a tenant's external labels, added to its alerts that lack them. */
+  externalLabels: (tenant: string) => Labels;
   metrics: RulerMetrics;
   logger: Logger;
 }
@@ -70,7 +71,8 @@ export class Notifier {
   send(tenant: string, expr: string, alerts: Alert[]): void {
     if (!this.enabled || alerts.length === 0) return;
     const q = this.queues.get(tenant) ?? [];
-    for (const a of alerts) q.push(toPostable(a, expr, this.opts.externalURL, this.opts.externalLabels));
+    const external = this.opts.externalLabels(tenant);
+    for (const a of alerts) q.push(toPostable(a, expr, this.opts.externalURL, external));
     const over = q.length - this.opts.queueCapacity;
     if (over > 0) {
       q.splice(0, over);
