@@ -28,7 +28,7 @@ const CONFIG = `route:
 receivers: [{name: r}, {name: web}, {name: api}]
 `;
 
-function instance(t: Test): TenantAlertmanager {
+function instance(t: Test, config = CONFIG): TenantAlertmanager {
   const dir = mkdtempSync(join(tmpdir(), 'am-instance-'));
   const am = new TenantAlertmanager({
     tenant: 't',
@@ -40,7 +40,7 @@ function instance(t: Test): TenantAlertmanager {
     checkUrl: () => undefined,
     makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
   });
-  am.applyConfig(loadConfig(CONFIG), []);
+  am.applyConfig(loadConfig(config), []);
   t.teardown(() => {
     am.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -111,19 +111,9 @@ test('an alert whose group was dropped is routed again; a config change re-route
 });
 
 test('sibling routes with the same matchers keep their own groups (continue: true reaches both receivers)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'am-instance-'));
-  const am = new TenantAlertmanager({
-    tenant: 't',
-    dataDir: dir,
-    retentionMs: 3_600_000,
-    externalURL: 'http://am',
-    logger: new Logger(),
-    metrics: { notification: () => undefined },
-    checkUrl: () => undefined,
-    makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
-  });
-  am.applyConfig(
-    loadConfig(`route:
+  const am = instance(
+    t,
+    `route:
   receiver: r
   group_by: [alertname]
   group_wait: 1h
@@ -134,13 +124,8 @@ test('sibling routes with the same matchers keep their own groups (continue: tru
     - matchers: ['team="web"']
       receiver: second
 receivers: [{name: r}, {name: first}, {name: second}]
-`),
-    [],
+`,
   );
-  t.teardown(() => {
-    am.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
   const labels = { alertname: 'A', team: 'web' };
   am.putAlerts([alert(labels, 'one')]);
   const fp = fingerprintHex(labels);
