@@ -10,9 +10,7 @@ import { REMOTE_WRITE_HEADERS } from '../remote/write-request.js';
 import { encodeHistogramWriteRequestSnappy, type NativeHistogram } from '../remote/write-request-histograms.js';
 import { httpRequest } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
-import { missingNativeExports } from '../storage/native.js';
-
-const missing = missingNativeExports();
+import { nativeSkip } from '../testing/native-skip.js';
 
 function hist(t: number, over: Partial<NativeHistogram> = {}): NativeHistogram {
   return {
@@ -33,7 +31,7 @@ function hist(t: number, over: Partial<NativeHistogram> = {}): NativeHistogram {
   };
 }
 
-t.test('native histograms in query answers', { skip: missing.length > 0 ? `native binding is missing ${missing.join(', ')}` : false }, async (t) => {
+t.test('native histograms in query answers', { skip: nativeSkip() }, async (t) => {
   const srv = await startTestServer();
   t.teardown(() => srv.close());
   const tenant = `nhq-${Date.now().toString(36)}`;

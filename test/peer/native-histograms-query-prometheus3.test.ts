@@ -10,13 +10,8 @@
 // heatmap cells.
 
 import t from 'tap';
-import { compressSync } from '@napi-rs/snappy';
-import { REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
-import { startTestServer } from '../../src/testing/server.js';
 import { PROMETHEUS3, skipUnless } from './lib/binary.js';
-import { buildHistogramCases, encodeHistogramWriteRequest } from './lib/histogram-write.js';
-import { startPrometheus } from './lib/prometheus.js';
-import { layoutNow } from './lib/xor-cases.js';
+import { startHistogramPeers } from './lib/histogram-peers.js';
 
 const TENANT = 'nh-query-peer';
 const JOB = 'nh_query';
@@ -124,17 +119,7 @@ async function ask(url: string, form: Record<string, string>, headers: Record<st
 }
 
 t.test('native-histogram PromQL answers equal Prometheus 3', { skip: skipUnless(PROMETHEUS3) }, async (t) => {
-  const layout = layoutNow(Date.now());
-  const cases = buildHistogramCases(layout, JOB);
-  const body = new Uint8Array(compressSync(encodeHistogramWriteRequest(cases)));
-  const ref = await startPrometheus([], PROMETHEUS3.path);
-  t.teardown(() => ref.stop());
-  const ours = await startTestServer();
-  t.teardown(() => ours.close());
-  const w1 = await fetch(ref.writeUrl, { method: 'POST', headers: REMOTE_WRITE_HEADERS, body });
-  t.equal(w1.status, 204, `Prometheus took the histograms ${await w1.text()}`);
-  const w2 = await fetch(`http://127.0.0.1:${ours.port}/api/v1/push`, { method: 'POST', headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': TENANT }, body });
-  t.equal(w2.status, 200, `we took the histograms ${await w2.text()}`);
+  const { layout, ref, ours } = await startHistogramPeers(t, JOB, TENANT);
 
   const theirs = `${ref.baseUrl}/api/v1`;
   const mine = `http://127.0.0.1:${ours.port}/prometheus/api/v1`;

@@ -11,16 +11,12 @@
 import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compressSync } from '@napi-rs/snappy';
-import { REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
-import { startTestServer } from '../../src/testing/server.js';
 import { PROMETHEUS3, skipUnless } from './lib/binary.js';
-import { buildHistogramCases, encodeHistogramWriteRequest } from './lib/histogram-write.js';
-import { startPrometheus } from './lib/prometheus.js';
+import { startHistogramPeers } from './lib/histogram-peers.js';
 import { mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, type ChunkedSeries } from './lib/remote-read.js';
 import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 import { startTenantProxy } from './lib/tenant-proxy.js';
-import { CHUNK_RANGE_MS, layoutNow } from './lib/xor-cases.js';
+import { CHUNK_RANGE_MS } from './lib/xor-cases.js';
 
 const TENANT = 'rr-nh-peer';
 const JOB = 'rr_histograms';
@@ -30,18 +26,7 @@ function bySeries(list: ChunkedSeries[]): Map<string, ChunkedSeries> {
 }
 
 t.test('native histograms over remote read, against Prometheus 3', { skip: skipUnless(PROMETHEUS3) }, async (t) => {
-  const layout = layoutNow(Date.now());
-  const cases = buildHistogramCases(layout, JOB);
-  const body = new Uint8Array(compressSync(encodeHistogramWriteRequest(cases)));
-
-  const ref = await startPrometheus([], PROMETHEUS3.path);
-  t.teardown(() => ref.stop());
-  const ours = await startTestServer();
-  t.teardown(() => ours.close());
-  const w1 = await fetch(ref.writeUrl, { method: 'POST', headers: REMOTE_WRITE_HEADERS, body });
-  t.equal(w1.status, 204, `Prometheus took the histograms ${await w1.text()}`);
-  const w2 = await fetch(`http://127.0.0.1:${ours.port}/api/v1/push`, { method: 'POST', headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': TENANT }, body });
-  t.equal(w2.status, 200, `we took the histograms ${await w2.text()}`);
+  const { layout, cases, ref, ours } = await startHistogramPeers(t, JOB, TENANT);
 
   // Reference server: the same chunks, byte for byte.
   const query = [{ startMs: 0, endMs: layout.nowMs + CHUNK_RANGE_MS, matchers: [{ type: ReadMatchType.EQ, name: 'job', value: JOB }] }];
