@@ -160,8 +160,8 @@ function extendAlert(a: TemplateData['Alerts'][number], externalURL: string, now
     Labels: withoutPrivate(a.Labels),
     Annotations: withoutPrivate(a.Annotations),
     StartsAt: a.StartsAt,
-    // As types.Alerts: an end not reached yet is not exposed (the zero time).
-    EndsAt: a.Status === 'firing' ? GoTime.fromMs(0) : a.EndsAt,
+    // Zero while firing: buildTemplateData hides an end not reached yet, as types.Alerts does.
+    EndsAt: a.EndsAt,
     GeneratorURL: orgId !== '' && a.GeneratorURL !== '' ? withParam(a.GeneratorURL, 'orgId', orgId) : a.GeneratorURL,
     Fingerprint: a.Fingerprint,
     SilenceURL: '',

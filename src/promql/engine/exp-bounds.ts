@@ -35,7 +35,7 @@ function toFraction(v: bigint): number {
 /** schema8Fractions computes the 256 fractions: 2^(1/256) by eight square roots, then its powers. */
 function schema8Fractions(): number[] {
   const one = 1n << FRACTION_BITS;
-  // Guard bits absorb the truncation of the 255 products below.
+  // Each of the 255 products below truncates by less than 2^-256: far below the 53 bits kept.
   let root = 2n * one;
   for (let k = 0; k < 8; k++) root = isqrt(root << FRACTION_BITS);
   const out: number[] = [];
