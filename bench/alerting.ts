@@ -15,7 +15,7 @@ import { appendFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { intOption } from './lib/cli.js';
 import { percentile } from './lib/load.js';
-import { oursArgs, REPO_ROOT } from './lib/targets.js';
+import { cpuSeconds, oursArgs, REPO_ROOT } from './lib/targets.js';
 import { alertingConfig as config, generateAlerts } from './lib/alerting-data.js';
 import { freePort, makeTempDir, readRssBytes, scrapeMetric, startServer, type ServerProcess } from '../test/peer/lib/server-process.js';
 import { ALERTMANAGER } from '../test/peer/lib/binary.js';
@@ -114,9 +114,13 @@ async function measure(sys: System, sink: Sink, batches: string[]): Promise<Reco
   await new Promise((r) => setTimeout(r, 1000));
   const rssBefore = await readRssBytes(sys.proc.pid);
   const heapBefore = await heapUsed(sys);
+  // Server CPU (all threads, 10 ms ticks) per pass: what each system spends per alert, whatever the machine's load.
+  const cpu0 = await cpuSeconds(sys.proc.pid);
   const first = await sendAll(sys.alertsUrl, batches);
+  const cpu1 = await cpuSeconds(sys.proc.pid);
   const rounds: number[] = [];
   for (let i = 0; i < ROUNDS; i++) rounds.push(await sendAll(sys.alertsUrl, batches));
+  const cpu2 = await cpuSeconds(sys.proc.pid);
   await new Promise((r) => setTimeout(r, 1000));
   const rssAfter = await readRssBytes(sys.proc.pid);
   const heapAfter = await heapUsed(sys);
@@ -135,6 +139,8 @@ async function measure(sys: System, sink: Sink, batches: string[]): Promise<Reco
   return {
     firstPassAlertsPerSec: ALERTS / first,
     alertsPerSec: ALERTS / best,
+    firstPassCpuMicrosPerAlert: ((cpu1 - cpu0) * 1e6) / ALERTS,
+    resendCpuMicrosPerAlert: ((cpu2 - cpu1) * 1e6) / (ALERTS * ROUNDS),
     bytesPerAlert: Math.max(0, rssAfter - rssBefore) / ALERTS,
     heapBytesPerAlert: (heapAfter - heapBefore) / ALERTS,
     rssMiB: rssAfter / 2 ** 20,
@@ -211,6 +217,8 @@ async function main(): Promise<void> {
     '| --- | ---: | ---: | ---: |',
     `| alerts/s, first pass (creating) | ${f(am.firstPassAlertsPerSec as number)} | ${f(ours.firstPassAlertsPerSec as number)} | x${f((ours.firstPassAlertsPerSec as number) / (am.firstPassAlertsPerSec as number), 2)} |`,
     `| alerts/s, re-send (best pass) | ${f(am.alertsPerSec as number)} | ${f(ours.alertsPerSec as number)} | x${f((ours.alertsPerSec as number) / (am.alertsPerSec as number), 2)} |`,
+    `| server CPU per alert, first pass | ${f(am.firstPassCpuMicrosPerAlert as number, 1)} µs | ${f(ours.firstPassCpuMicrosPerAlert as number, 1)} µs | x${f((ours.firstPassCpuMicrosPerAlert as number) / (am.firstPassCpuMicrosPerAlert as number), 2)} |`,
+    `| server CPU per alert, re-send (mean) | ${f(am.resendCpuMicrosPerAlert as number, 1)} µs | ${f(ours.resendCpuMicrosPerAlert as number, 1)} µs | x${f((ours.resendCpuMicrosPerAlert as number) / (am.resendCpuMicrosPerAlert as number), 2)} |`,
     `| memory per active alert (RSS delta) | ${f(am.bytesPerAlert as number)} B | ${f(ours.bytesPerAlert as number)} B | x${f((ours.bytesPerAlert as number) / (am.bytesPerAlert as number), 2)} |`,
     `| our heap per active alert (V8 heap in use, delta) | | ${f(ours.heapBytesPerAlert as number)} B | |`,
     `| RSS after load | ${f(am.rssMiB as number)} MiB | ${f(ours.rssMiB as number)} MiB | |`,

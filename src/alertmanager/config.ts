@@ -40,9 +40,14 @@ export class Route {
   readonly routes: Route[] = [];
   private keyCache: string | undefined;
   private idCache: string | undefined;
-  /** matchNames are the label names the tree's matchers read; matchCache maps their values to match's answer. */
+  /**
+   * matchNames are the label names the tree's matchers read; matchCache maps
+   * their values to match's answer, one level of maps per name (undefined
+   * keys a missing label), matchCacheSize counts its answers.
+   */
   private matchNames: string[] | undefined;
-  private matchCache: Map<string, Route[]> | undefined;
+  private matchCache: Map<string | undefined, unknown> | undefined;
+  private matchCacheSize = 0;
 
   constructor(
     readonly parent: Route | undefined,
@@ -95,18 +100,32 @@ export class Route {
       this.matchNames = [...names].sort();
       this.matchCache = new Map();
     }
-    let key = '';
-    for (const n of this.matchNames) {
-      const v = ls[n];
-      // A missing label and each value keep distinct keys (length-prefixed).
-      key += v === undefined ? '-' : v.length + ':' + v;
+    const names = this.matchNames;
+    if (names.length === 0) return this.match(ls);
+    // Walk the levels with the label values as they are (no key string is built per alert).
+    let level = this.matchCache as Map<string | undefined, unknown>;
+    const last = names.length - 1;
+    for (let i = 0; i < last; i++) {
+      const v = ls[names[i] as string];
+      let next = level.get(v) as Map<string | undefined, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(v, next);
+      }
+      level = next;
     }
-    const cache = this.matchCache as Map<string, Route[]>;
-    let routes = cache.get(key);
+    const v = ls[names[last] as string];
+    let routes = level.get(v) as Route[] | undefined;
     if (routes === undefined) {
       routes = this.match(ls);
-      if (cache.size >= MATCH_CACHE_SIZE) cache.clear();
-      cache.set(key, routes);
+      if (this.matchCacheSize >= MATCH_CACHE_SIZE) {
+        // Emptied when full; the walk starts again from a fresh root.
+        this.matchCache = new Map();
+        this.matchCacheSize = 0;
+        return routes;
+      }
+      level.set(v, routes);
+      this.matchCacheSize++;
     }
     return routes;
   }

@@ -55,7 +55,7 @@ export class AggrGroup {
     readonly route: Route,
     readonly labels: LabelSet,
     private readonly dispatcher: Dispatcher,
-    /** lookupKey is the dispatcher's map key for the group (see lookupKey()). */
+    /** lookupKey is the group's key among its route's groups (see lookupKey()). */
     readonly lookupKey: string,
   ) {
     this.key = `${route.key()}:${labelSetString(labels)}`;
@@ -80,12 +80,11 @@ export class AggrGroup {
     this.immediate = undefined;
   }
 
-  /** insert adds or replaces an alert; an old enough alert makes the first flush happen now. */
-  insert(fp: string, alert: Alert, held = false): void {
+  /** insert adds or replaces an alert at time now; an old enough alert makes the first flush happen now. */
+  insert(fp: string, alert: Alert, held: boolean, now: number): void {
     // held: the group already holds this very object (a re-sent alert updated in place), nothing to store.
     if (!held) this.alerts.set(fp, alert);
     if (this.hasFlushed || this.flushing) return;
-    const now = Date.now();
     if (alert.startsAt + this.route.opts.groupWait < now && this.nextAt > now) this.schedule(0);
   }
 
@@ -115,37 +114,59 @@ export class AggrGroup {
 
 /** Dispatcher owns a tenant's aggregation groups. */
 export class Dispatcher {
-  private readonly groups = new Map<string, AggrGroup>();
+  /** groups holds the live aggregation groups per route, by lookupKey(). */
+  private readonly groups = new Map<Route, Map<string, AggrGroup>>();
   private readonly abort = new AbortController();
   private stopped = false;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
-  /** process puts an alert into the group of every route it matches (a known alert still in its groups is not routed again). */
-  process(fp: string, alert: Alert): void {
+  /**
+   * process puts an alert into the group of every route it matches at time now
+   * (a known alert still in its groups is not routed again).
+   */
+  process(fp: string, alert: Alert, now = Date.now()): void {
     if (this.stopped) return;
     const known = alert.groups as AggrGroup | AggrGroup[] | undefined;
     if (known instanceof AggrGroup) {
       if (!known.removed && known.alerts.get(fp) === alert) {
-        known.insert(fp, alert, true);
+        known.insert(fp, alert, true, now);
         return;
       }
     } else if (known !== undefined && known.every((g) => !g.removed && g.alerts.get(fp) === alert)) {
-      for (const g of known) g.insert(fp, alert, true);
+      for (const g of known) g.insert(fp, alert, true, now);
+      return;
+    }
+    const routes = this.deps.config.route.matchCached(alert.labels);
+    if (routes.length === 1) {
+      const g = this.group(fp, alert.labels, routes[0] as Route);
+      g.insert(fp, alert, false, now);
+      alert.groups = g;
       return;
     }
     const groups: AggrGroup[] = [];
-    for (const route of this.deps.config.route.matchCached(alert.labels)) {
-      const key = lookupKey(fp, alert.labels, route);
-      let g = this.groups.get(key);
-      if (g === undefined || g.removed) {
-        g = new AggrGroup(route, groupLabels(alert.labels, route), this, key);
-        this.groups.set(key, g);
-      }
-      g.insert(fp, alert);
+    for (const route of routes) {
+      const g = this.group(fp, alert.labels, route);
+      g.insert(fp, alert, false, now);
       groups.push(g);
     }
-    alert.groups = groups.length === 1 ? groups[0] : groups.slice();
+    alert.groups = groups;
+  }
+
+  /** group finds (or makes) the aggregation group of an alert on a route. */
+  private group(fp: string, ls: LabelSet, route: Route): AggrGroup {
+    let byKey = this.groups.get(route);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.groups.set(route, byKey);
+    }
+    const key = lookupKey(fp, ls, route);
+    let g = byKey.get(key);
+    if (g === undefined || g.removed) {
+      g = new AggrGroup(route, groupLabels(ls, route), this, key);
+      byKey.set(key, g);
+    }
+    return g;
   }
 
   /** holds says whether an aggregation group still holds the alert. */
@@ -153,26 +174,29 @@ export class Dispatcher {
     const known = alert.groups as AggrGroup | AggrGroup[] | undefined;
     if (known instanceof AggrGroup) return !known.removed && known.alerts.get(fp) === alert;
     if (known !== undefined) return known.some((g) => !g.removed && g.alerts.get(fp) === alert);
-    for (const g of this.groups.values()) if (g.alerts.has(fp)) return true;
+    for (const byKey of this.groups.values()) for (const g of byKey.values()) if (g.alerts.has(fp)) return true;
     return false;
   }
 
   /** removeGroup forgets an emptied group. */
   removeGroup(g: AggrGroup): void {
     g.removed = true;
-    if (this.groups.get(g.lookupKey) === g) this.groups.delete(g.lookupKey);
+    const byKey = this.groups.get(g.route);
+    if (byKey !== undefined && byKey.get(g.lookupKey) === g) byKey.delete(g.lookupKey);
   }
 
   /** allGroups lists the live groups. */
   allGroups(): AggrGroup[] {
-    return [...this.groups.values()];
+    const out: AggrGroup[] = [];
+    for (const byKey of this.groups.values()) for (const g of byKey.values()) out.push(g);
+    return out;
   }
 
   /** stop cancels every timer and in-flight delivery. */
   stop(): void {
     this.stopped = true;
     this.abort.abort();
-    for (const g of this.groups.values()) g.stop();
+    for (const byKey of this.groups.values()) for (const g of byKey.values()) g.stop();
     this.groups.clear();
   }
 
@@ -290,19 +314,20 @@ export class Dispatcher {
 }
 
 /**
- * lookupKey keys an alert's group on a route in the dispatcher's map without
- * rendering the group's label set (the group key proper, `route:{labels}`, is
- * made once per group): the route's id (unique even among sibling routes with
- * the same matchers, which Alertmanager keeps apart as different route
- * objects), then either the alert's fingerprint
- * (`group_by: ['...']`, whose group labels are the alert's) or the group_by
- * values in order, each prefixed by its length (a missing label reads as
- * empty, a value the API never keeps).
+ * lookupKey keys an alert's group among its route's groups without rendering
+ * the group's label set (the group key proper, `route:{labels}`, is made once
+ * per group; the groups are kept per route object, so sibling routes with the
+ * same matchers stay apart as in Alertmanager): the alert's fingerprint
+ * (`group_by: ['...']`, whose group labels are the alert's), the one group_by
+ * value as it is, or the group_by values in order, each prefixed by its
+ * length. A missing label reads as empty, a value the API never keeps.
  */
 function lookupKey(fp: string, ls: LabelSet, route: Route): string {
-  if (route.opts.groupByAll) return route.id() + '\x00' + fp;
-  let k = route.id() + '\x01';
-  for (const n of route.opts.groupBy) {
+  if (route.opts.groupByAll) return fp;
+  const by = route.opts.groupBy;
+  if (by.length === 1) return ls[by[0] as string] ?? '';
+  let k = '';
+  for (const n of by) {
     const v = ls[n] ?? '';
     k += v.length + ':' + v;
   }

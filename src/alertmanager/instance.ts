@@ -125,6 +125,7 @@ export class TenantAlertmanager {
 
   /** putAlerts stores alerts (merging with what is known) and dispatches them. */
   putAlerts(alerts: Alert[]): void {
+    const now = Date.now();
     for (let alert of alerts) {
       const fp = fingerprintHex(alert.labels);
       const old = this.alerts.get(fp);
@@ -139,7 +140,7 @@ export class TenantAlertmanager {
         this.alerts.set(fp, alert);
       }
       this.inhibitor.observe(fp, alert);
-      this.dispatcher?.process(fp, alert);
+      this.dispatcher?.process(fp, alert, now);
     }
   }
 

@@ -76,20 +76,30 @@ function putString(s: string, n: number): number {
  * as four 16-bit limbs, no BigInt per byte).
  */
 function fingerprintLimbs(labels: LabelSet): void {
-  const names = Object.keys(labels);
-  // Senders such as Prometheus post labels sorted: sort only when they are not.
-  for (let i = 1; i < names.length; i++) {
-    if ((names[i - 1] as string) > (names[i] as string)) {
-      names.sort();
+  // Senders such as Prometheus post labels sorted: the names are walked in place (no key array) and sorted only when
+  // they are not in order.
+  let n = 0;
+  let prev = '';
+  let sorted = true;
+  for (const name in labels) {
+    if (prev > name) {
+      sorted = false;
       break;
     }
-  }
-  let n = 0;
-  for (const name of names) {
+    prev = name;
     n = putString(name, n);
     scratch[n++] = SEP;
     n = putString(labels[name] as string, n);
     scratch[n++] = SEP;
+  }
+  if (!sorted) {
+    n = 0;
+    for (const name of Object.keys(labels).sort()) {
+      n = putString(name, n);
+      scratch[n++] = SEP;
+      n = putString(labels[name] as string, n);
+      scratch[n++] = SEP;
+    }
   }
   let h0 = 0x2325;
   let h1 = 0x8422;
@@ -114,17 +124,23 @@ function fingerprintLimbs(labels: LabelSet): void {
   LIMBS[3] = h3;
 }
 
-/** HEX2 holds every byte as two lowercase hex digits. */
-const HEX2 = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** HEX holds the character codes of the lowercase hex digits. */
+const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 
-/** fingerprintHex renders a fingerprint as Alertmanager's API does (%016x). */
+/** fingerprintHex renders a fingerprint as Alertmanager's API does (%016x), as one string allocation. */
 export function fingerprintHex(labels: LabelSet): string {
   fingerprintLimbs(labels);
   const h3 = LIMBS[3] as number;
   const h2 = LIMBS[2] as number;
   const h1 = LIMBS[1] as number;
   const h0 = LIMBS[0] as number;
-  return (HEX2[h3 >>> 8] as string) + HEX2[h3 & 0xff] + HEX2[h2 >>> 8] + HEX2[h2 & 0xff] + HEX2[h1 >>> 8] + HEX2[h1 & 0xff] + HEX2[h0 >>> 8] + HEX2[h0 & 0xff];
+  const x = HEX;
+  return String.fromCharCode(
+    x[h3 >>> 12] as number, x[(h3 >>> 8) & 15] as number, x[(h3 >>> 4) & 15] as number, x[h3 & 15] as number,
+    x[h2 >>> 12] as number, x[(h2 >>> 8) & 15] as number, x[(h2 >>> 4) & 15] as number, x[h2 & 15] as number,
+    x[h1 >>> 12] as number, x[(h1 >>> 8) & 15] as number, x[(h1 >>> 4) & 15] as number, x[h1 & 15] as number,
+    x[h0 >>> 12] as number, x[(h0 >>> 8) & 15] as number, x[(h0 >>> 4) & 15] as number, x[h0 & 15] as number,
+  );
 }
 
 /** GO_ZERO_TIME is Go's zero time.Time as JSON renders it. */

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { test } from 'tap';
 import { Logger } from '../../log.js';
-import { fingerprint } from '../types.js';
+import { fingerprint, fingerprintHex } from '../types.js';
 import { NotifyError, notifyWithRetry, type NotifyContext } from './notifier.js';
 import { integrationFor } from './index.js';
 
@@ -22,8 +22,13 @@ function refFingerprint(ls: Record<string, string>): bigint {
 
 test('fingerprint is FNV-1a 64 over sorted labels', async (t) => {
   const sets: Array<Record<string, string>> = [{ alertname: 'x' }, { a: 'ü日本', b: '' }, { job: 'node', instance: 'localhost:9100', severity: 'critical' }, {}];
+  // Names out of order, and integer-like names (which objects enumerate first, in numeric order).
+  sets.push({ z: '1', b: '2', a: '3' }, { '10': 'x', '9': 'y', a: 'z' }, { b: 'x', '2': 'y' });
   for (let i = 0; i < 50; i++) sets.push({ [`l${i}`]: String(Math.random()), alertname: `A${i * 7919}` });
-  for (const s of sets) t.equal(fingerprint(s), refFingerprint(s), JSON.stringify(s));
+  for (const s of sets) {
+    t.equal(fingerprint(s), refFingerprint(s), JSON.stringify(s));
+    t.equal(fingerprintHex(s), refFingerprint(s).toString(16).padStart(16, '0'), JSON.stringify(s));
+  }
 });
 
 function sink(statuses: number[]): Promise<{ url: string; bodies: Array<{ headers: http.IncomingHttpHeaders; body: string }>; close: () => void }> {
