@@ -231,9 +231,24 @@ test('API v2 and notifications: grouping, routing, inhibition, silences, resolve
   t.equal(r.status, 200);
   const id = (JSON.parse(r.text) as { silenceID: string }).silenceID;
   t.match(id, /^[0-9a-f-]{36}$/);
-  const got = JSON.parse((await req(s, 'GET', `/alertmanager/api/v2/silence/${id}`, 'acme')).text) as Record<string, any>;
+  const gotText = (await req(s, 'GET', `/alertmanager/api/v2/silence/${id}`, 'acme')).text;
+  const got = JSON.parse(gotText) as Record<string, any>;
   t.equal(got.status.state, 'active');
   t.same(got.matchers, sil.matchers);
+  t.notMatch(gotText, 'annotations', 'no annotations: the field is left out (omitempty)');
+  // Annotations (0.35): kept as posted, rendered in name order after updatedAt; null values read as empty.
+  r = await req(s, 'POST', '/alertmanager/api/v2/silences', 'acme', JSON.stringify({ ...sil, comment: 'annotated', annotations: { ticket: 'T-1', '10': 'x', '9': 'y', owner: null } }));
+  t.equal(r.status, 200);
+  const annotatedId = (JSON.parse(r.text) as { silenceID: string }).silenceID;
+  const annotated = (await req(s, 'GET', `/alertmanager/api/v2/silence/${annotatedId}`, 'acme')).text;
+  t.match(annotated, /"updatedAt":"[^"]+","annotations":\{"10":"x","9":"y","owner":"","ticket":"T-1"\},"comment":"annotated"/);
+  t.match((await req(s, 'GET', '/alertmanager/api/v2/silences', 'acme')).text, '"annotations":{"10":"x","9":"y","owner":"","ticket":"T-1"}');
+  t.equal((await req(s, 'DELETE', `/alertmanager/api/v2/silence/${annotatedId}`, 'acme')).status, 200);
+  for (const [annotations, type] of [[{ n: 5 }, 'number into Go struct field Silence.annotations of type string'], [[1], 'array into Go struct field Silence.annotations of type models.LabelSet'], ['x', 'string into Go struct field Silence.annotations of type models.LabelSet']] as const) {
+    r = await req(s, 'POST', '/alertmanager/api/v2/silences', 'acme', JSON.stringify({ ...sil, annotations }));
+    t.equal(r.status, 400);
+    t.same(JSON.parse(r.text), { code: 400, message: `parsing silence body from "" failed, because json: cannot unmarshal ${type}` }, JSON.stringify(annotations));
+  }
   const silenced = (JSON.parse((await req(s, 'GET', '/alertmanager/api/v2/alerts?filter=instance%3Db', 'acme')).text) as Array<Record<string, any>>)[0];
   t.same(silenced?.status.silencedBy, [id]);
   // Another tenant sees none of it.
@@ -256,7 +271,7 @@ test('API v2 and notifications: grouping, routing, inhibition, silences, resolve
   const sils = JSON.parse((await req(s, 'GET', '/alertmanager/api/v2/silences', 'acme')).text) as Array<Record<string, any>>;
   t.same(
     sils.map((x) => x.status.state),
-    ['expired', 'expired'],
+    ['expired', 'expired', 'expired'],
   );
 
   // Resolve: the team group gets a resolved notification (send_resolved defaults to true).

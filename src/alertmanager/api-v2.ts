@@ -67,18 +67,38 @@ function alertJson(a: Alert, status: AlertStatus, receivers: string[], mutedBy: 
   );
 }
 
-/** silenceJson renders a gettable silence. */
-export function silenceJson(s: Silence, now: number): Record<string, unknown> {
-  return {
-    id: s.id,
-    status: { state: silenceState(s, now) },
-    updatedAt: apiTime(s.updatedAt),
-    comment: s.comment,
-    createdBy: s.createdBy,
-    endsAt: apiTime(s.endsAt),
-    matchers: s.matchers.map(toApiMatcher),
-    startsAt: apiTime(s.startsAt),
-  };
+/** silenceJson renders a gettable silence (annotations, in name order, only when it has some: omitempty in 0.35's model). */
+export function silenceJson(s: Silence, now: number): string {
+  const annotations = s.annotations !== undefined && Object.keys(s.annotations).length > 0 ? `"annotations":${labelJson(s.annotations)},` : '';
+  return (
+    `{"id":${JSON.stringify(s.id)},"status":{"state":"${silenceState(s, now)}"},"updatedAt":"${apiTime(s.updatedAt)}",${annotations}` +
+    `"comment":${JSON.stringify(s.comment)},"createdBy":${JSON.stringify(s.createdBy)},"endsAt":"${apiTime(s.endsAt)}",` +
+    `"matchers":${JSON.stringify(s.matchers.map(toApiMatcher))},"startsAt":"${apiTime(s.startsAt)}"}`
+  );
+}
+
+/** goJsonType names a JSON value's kind as Go's json errors do. */
+function goJsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'boolean') return 'bool';
+  return typeof v === 'object' ? 'object' : typeof v;
+}
+
+/**
+ * silenceAnnotations reads a posted silence's annotations as Go decodes them
+ * into models.LabelSet: absent or null is none, a null value reads as empty,
+ * anything but an object of strings is the decoder's error.
+ */
+function silenceAnnotations(raw: unknown): LabelSet | string | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (typeof raw !== 'object' || Array.isArray(raw)) return `json: cannot unmarshal ${goJsonType(raw)} into Go struct field Silence.annotations of type models.LabelSet`;
+  const out: LabelSet = {};
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (v !== null && typeof v !== 'string') return `json: cannot unmarshal ${goJsonType(v)} into Go struct field Silence.annotations of type string`;
+    // A "__proto__" name is an own property as JSON.parse makes it, not the prototype.
+    Object.defineProperty(out, k, { value: v ?? '', enumerable: true, writable: true, configurable: true });
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** AlertFilter are the boolean filters of GET /alerts and /alerts/groups. */
@@ -321,7 +341,7 @@ export function getSilences(am: TenantAlertmanager, req: Request, res: Response)
     if (sa === 'pending') return a.startsAt - b.startsAt;
     return b.endsAt - a.endsAt;
   });
-  res.send(200, JSON.stringify(list.map((s) => silenceJson(s, now))), CONTENT_TYPE.json);
+  res.send(200, '[' + list.map((s) => silenceJson(s, now)).join(',') + ']', CONTENT_TYPE.json);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -338,7 +358,7 @@ export function getSilence(am: TenantAlertmanager, req: Request, res: Response):
     res.send(404, '', CONTENT_TYPE.json);
     return;
   }
-  res.send(200, JSON.stringify(silenceJson(s, Date.now())), CONTENT_TYPE.json);
+  res.send(200, silenceJson(s, Date.now()), CONTENT_TYPE.json);
 }
 
 /** deleteSilence answers DELETE /api/v2/silence/{id}. */
@@ -372,6 +392,11 @@ export function postSilences(am: TenantAlertmanager, req: Request, res: Response
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     paramError(res, 400, 400, 'parsing silence body from "" failed, because json: cannot unmarshal array into Go value of type models.PostableSilence');
+    return;
+  }
+  const annotations = silenceAnnotations(body.annotations);
+  if (typeof annotations === 'string') {
+    paramError(res, 400, 400, `parsing silence body from "" failed, because ${annotations}`);
     return;
   }
   for (const k of ['comment', 'createdBy', 'endsAt', 'matchers', 'startsAt']) {
@@ -418,6 +443,7 @@ export function postSilences(am: TenantAlertmanager, req: Request, res: Response
       endsAt,
       createdBy: String(body.createdBy),
       comment: String(body.comment),
+      ...(annotations !== undefined ? { annotations } : {}),
     });
   } catch (err) {
     jsonError(res, err instanceof SilenceNotFound ? 404 : 400, err instanceof Error ? err.message : String(err));

@@ -16,6 +16,13 @@ export interface NflogEntry {
   expiresAt: number;
   /** store holds what an integration keeps about the group between notifications (Slack's threadTs and channelId). */
   store?: Record<string, string>;
+  /**
+   * muted are the alerts a mute stage (silence, inhibition, time interval)
+   * kept out of the last notification: nflogpb.Entry.muted_alerts, written by
+   * Alertmanager 0.35 under --enable-feature=muted-alerts-in-nflog (off by
+   * default, as here: our entries carry none, and keep what a state read holds).
+   */
+  muted?: string[];
 }
 
 /** NotificationLog keeps one tenant's entries. */

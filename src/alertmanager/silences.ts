@@ -21,6 +21,8 @@ export interface Silence {
   updatedAt: number;
   createdBy: string;
   comment: string;
+  /** annotations are the silence's free-form pairs (0.35's silencepb annotations; absent when none). */
+  annotations?: LabelSet;
 }
 
 /** SilenceNotFound is ErrNotFound. */

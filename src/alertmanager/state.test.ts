@@ -42,7 +42,7 @@ const T0 = Date.parse('2026-03-01T10:00:00.250Z');
 
 function sampleState(): { silences: Silences; nflog: NotificationLog } {
   const silences = new Silences({ retentionMs: 3_600_000, now: () => T0 });
-  silences.set({ matchers: parseMatchers('{job="web", severity!="info", instance=~"10\\\\..*"}'), startsAt: T0, endsAt: T0 + 7_200_000, createdBy: 'ops', comment: 'maintenance' });
+  silences.set({ matchers: parseMatchers('{job="web", severity!="info", instance=~"10\\\\..*"}'), startsAt: T0, endsAt: T0 + 7_200_000, createdBy: 'ops', comment: 'maintenance', annotations: { ticket: 'T-1', empty: '' } });
   const nflog = new NotificationLog(3_600_000);
   nflog.log('{}/{team="web"}:{alertname="Down"}', 'web/slack/1', ['00000000000000ff', 'fedcba9876543210'], ['0123456789abcdef'], T0 + 1000, { threadTs: '1700000000.000100', channelId: 'C0123' });
   nflog.log('{}:{alertname="Up"}', 'team/a/webhook/0', ['8000000000000000'], [], T0 + 2000);
@@ -83,7 +83,7 @@ test('FullStateDesc decodes with protoc against the message definitions', { skip
   const matchers = /matchers \{\n\s+name: "job"\n\s+pattern: "web"\n\s+\}\n\s+matchers \{\n\s+type: NOT_EQUAL\n\s+name: "severity"\n\s+pattern: "info"\n\s+\}\n\s+matchers \{\n\s+type: REGEXP\n\s+name: "instance"\n\s+pattern: "10\\\\\.\.\*"\n\s+\}/;
   t.match(s, matchers, 'matchers with their types');
   t.match(s, /matcher_sets \{\n\s+matchers \{\n\s+name: "job"/, 'matcher_sets');
-  t.match(s, /created_by: "ops"\n\s+comment: "maintenance"/);
+  t.match(s, /created_by: "ops"\n\s+comment: "maintenance"\n\s+annotations \{\n\s+key: "empty"\n\s+value: ""\n\s+\}\n\s+annotations \{\n\s+key: "ticket"\n\s+value: "T-1"\n\s+\}\n\s+matcher_sets/, 'annotations (field 10) between comment and matcher_sets, an empty value kept');
   t.match(s, `ends_at {\n    seconds: ${(T0 + 7_200_000 - 250) / 1000}\n    nanos: 250000000\n  }`);
   t.match(s, `expires_at {\n  seconds: ${(T0 + 7_200_000 + 3_600_000 - 250) / 1000}\n  nanos: 250000000\n}`, 'expires one retention after its end');
 });
@@ -97,12 +97,20 @@ test('records are byte for byte what protoc encodes from the same values', { ski
   firing_alerts: 1
   firing_alerts: 18446744073709551615
   resolved_alerts: 4096
+  receiver_data { key: "k" value { str_val: "v" } }
+  muted_alerts: 7
+  muted_alerts: 18364758544493064720
 }
 expires_at { seconds: 1772362800 }`;
   const want = protoc(['--encode=nflogpb.MeshEntry', 'nflog.proto'], Buffer.from(nflogText));
-  const ours = encodeNflog([['{}:{alertname="A"}\x00r/webhook/2', { firing: ['0000000000000001', 'ffffffffffffffff'], resolved: ['0000000000001000'], timestamp: 1772359200005, expiresAt: 1772362800000 }]]);
-  t.same([...records(ours)[0] as Uint8Array], [...want], 'MeshEntry bytes');
-  t.same(decodeNflog(ours)[0]?.[1].firing, ['0000000000000001', 'ffffffffffffffff'], 'the largest uint64 reads back');
+  const entry = { firing: ['0000000000000001', 'ffffffffffffffff'], resolved: ['0000000000001000'], timestamp: 1772359200005, expiresAt: 1772362800000, store: { k: 'v' }, muted: ['0000000000000007', 'fedcba9876543210'] };
+  const ours = encodeNflog([['{}:{alertname="A"}\x00r/webhook/2', entry]]);
+  t.same([...records(ours)[0] as Uint8Array], [...want], 'MeshEntry bytes (muted_alerts packed after receiver_data)');
+  t.same(decodeNflog(ours)[0]?.[1], entry, 'every field reads back, the largest uint64 and the muted alerts too');
+  t.notOk('muted' in ((decodeNflog(encodeNflog([['g\x00r/webhook/0', { firing: ['0000000000000001'], resolved: [], timestamp: 1, expiresAt: 2 }]]))[0] as [string, object])[1]), 'no muted alerts: none written, none read');
+  // Alertmanager writes repeated uint64 packed, but a reader takes the unpacked form too.
+  const unpacked = Buffer.from([0x0a, 0x04, 0x48, 0x05, 0x48, 0x06]);
+  t.same(decodeNflog(Buffer.concat([Buffer.from([unpacked.length]), unpacked]))[0]?.[1].muted, ['0000000000000005', '0000000000000006']);
 
   const silenceText = `silence {
   id: "s1"
@@ -112,11 +120,13 @@ expires_at { seconds: 1772362800 }`;
   ends_at { seconds: 1772362800 nanos: 1000000 }
   updated_at { seconds: 1772359100 }
   created_by: "me"
+  annotations { key: "a" value: "" }
+  annotations { key: "ticket" value: "T-1" }
   matcher_sets { matchers { name: "a" pattern: "b" } matchers { type: NOT_REGEXP name: "c" pattern: "d+" } }
 }
 expires_at { seconds: 1772366400 nanos: 1000000 }`;
   const wantSil = protoc(['--encode=silencepb.MeshSilence', 'silence.proto'], Buffer.from(silenceText));
-  const sil = { id: 's1', matchers: parseMatchers('{a="b", c!~"d+"}'), startsAt: 1772359200000, endsAt: 1772362800001, updatedAt: 1772359100000, createdBy: 'me', comment: '' };
+  const sil = { id: 's1', matchers: parseMatchers('{a="b", c!~"d+"}'), startsAt: 1772359200000, endsAt: 1772362800001, updatedAt: 1772359100000, createdBy: 'me', comment: '', annotations: { ticket: 'T-1', a: '' } };
   const oursSil = encodeSilences([sil], 3_600_000);
   t.same([...records(oursSil)[0] as Uint8Array], [...wantSil], 'MeshSilence bytes');
   const back = decodeSilences(oursSil)[0];

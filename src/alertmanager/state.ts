@@ -13,6 +13,7 @@ import { ProtoWriter } from '../remote/protobuf-writer.js';
 import { fromApiMatcher, newMatcher, type ApiMatcher, type MatchType, type Matcher } from './matchers.js';
 import type { NflogEntry } from './nflog.js';
 import type { Silence } from './silences.js';
+import type { LabelSet } from './types.js';
 
 /** NFLOG_KEY_PREFIX and SILENCES_KEY_PREFIX start the FullState part keys (then the tenant). */
 export const NFLOG_KEY_PREFIX = 'nfl:';
@@ -123,6 +124,7 @@ export function encodeNflog(entries: readonly NflogRecord[]): Buffer {
           kv.message(2, (v) => v.string(1, (e.store as Record<string, string>)[k] as string));
         });
       }
+      packedFingerprints(m, 9, e.muted ?? []);
     });
     timestamp(mesh, 2, e.expiresAt);
     delimited(w, mesh.finish());
@@ -158,6 +160,7 @@ export function decodeNflog(buf: Uint8Array): NflogRecord[] {
         else if (g.field === 6) readFingerprints(entry, g.wireType, e.firing);
         else if (g.field === 7) readFingerprints(entry, g.wireType, e.resolved);
         else if (g.field === 8 && g.wireType === WireType.Bytes) decodeReceiverData(entry.bytes(), store);
+        else if (g.field === 9) readFingerprints(entry, g.wireType, (e.muted ??= []));
         else entry.skip(g.wireType);
       }
     }
@@ -228,6 +231,13 @@ export function encodeSilences(silences: readonly Silence[], retentionMs: number
       timestamp(m, 5, s.updatedAt);
       if (s.createdBy !== '') m.string(8, s.createdBy);
       if (s.comment !== '') m.string(9, s.comment);
+      // annotations (map<string, string>): one entry message per pair, key and value always written, keys in order.
+      for (const k of Object.keys(s.annotations ?? {}).sort()) {
+        m.message(10, (kv) => {
+          kv.string(1, k);
+          kv.string(2, (s.annotations as LabelSet)[k] as string);
+        });
+      }
       m.message(11, (set) => {
         for (const x of s.matchers) writeMatcher(set, 1, x);
       });
@@ -253,6 +263,20 @@ function decodeMatcher(buf: Uint8Array): Matcher {
   const t = MATCH_TYPES[type];
   if (t === undefined) throw new Error(`unknown matcher type ${type}`);
   return newMatcher(t, name, pattern);
+}
+
+/** readStringPair reads one map<string, string> entry into out. */
+function readStringPair(buf: Uint8Array, out: LabelSet): void {
+  const r = new ProtoReader(buf);
+  let key = '';
+  let value = '';
+  while (!r.done()) {
+    const { field, wireType } = r.tag();
+    if (field === 1 && wireType === WireType.Bytes) key = r.string();
+    else if (field === 2 && wireType === WireType.Bytes) value = r.string();
+    else r.skip(wireType);
+  }
+  out[key] = value;
 }
 
 /** decodeSilences reads the silences' MarshalBinary (MeshSilence records); matcher_sets win over the older matchers field, as 0.35. */
@@ -283,6 +307,7 @@ export function decodeSilences(buf: Uint8Array): Silence[] {
         else if (g.field === 5) s.updatedAt = readTimestamp(b);
         else if (g.field === 8) s.createdBy = Buffer.from(b).toString('utf8');
         else if (g.field === 9) s.comment = Buffer.from(b).toString('utf8');
+        else if (g.field === 10) readStringPair(b, (s.annotations ??= {}));
         else if (g.field === 11) {
           const set: Matcher[] = [];
           const sr = new ProtoReader(b);

@@ -63,6 +63,17 @@ t.test('alert states before the first flush and the unprocessed filter, as Alert
   const now = Date.now();
   const silence = { matchers: [{ name: 'alertname', value: 'Quiet', isRegex: false, isEqual: true }], startsAt: new Date(now).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(), createdBy: 't', comment: 'c' };
   t.same((await call('/silences', 'POST', silence)).map((r) => r.status), [200, 200]);
+  // Silence annotations (0.35): the same answers for a good, an empty and a bad set.
+  const annotated = { ...silence, matchers: [{ name: 'alertname', value: 'Annotated', isRegex: false, isEqual: true }], annotations: { ticket: 'T-1', owner: null, '10': 'x' } };
+  t.same((await call('/silences', 'POST', annotated)).map((r) => r.status), [200, 200]);
+  t.same((await call('/silences', 'POST', { ...annotated, annotations: {}, comment: 'none' })).map((r) => r.status), [200, 200]);
+  const bad = await call('/silences', 'POST', { ...annotated, annotations: { n: 1 } });
+  t.same(bad[1], bad[0], 'a number annotation value: the same error');
+  const listed = (await call('/silences')).map((r) =>
+    (r.json as Array<{ comment: string; annotations?: unknown; matchers: Array<{ value: string }> }>).filter((x) => x.matchers[0]?.value === 'Annotated').map((x) => [x.comment, x.annotations]).sort(),
+  );
+  t.same(listed[1], listed[0], 'annotations listed as Alertmanager lists them');
+  t.same(listed[0], [['c', { '10': 'x', owner: '', ticket: 'T-1' }], ['none', undefined]]);
   const alerts = [
     { labels: { alertname: 'Down', instance: 'a', severity: 'critical' } },
     { labels: { alertname: 'Slow', instance: 'a', severity: 'warning' } },

@@ -74,6 +74,19 @@ t.test('amtool 0.35 against our Alertmanager', { skip: skipUnless(AMTOOL) }, asy
   t.equal(q.length, 1);
   t.equal(q[0]?.comment, 'maintenance');
   t.equal(q[0]?.createdBy, 'alice');
+  // Silence annotations (amtool 0.35's --annotation): sent, kept, shown by the JSON output, carried by update and import.
+  const annotatedId = (await amtool('ops', 'silence', 'add', 'instance=web9', '--comment=annotated', '--annotation=ticket=T-9', '--annotation=owner="x y"')).trim();
+  const annotated = () => amtool('ops', 'silence', 'query', '-o', 'json', 'instance=web9');
+  t.same((JSON.parse(await annotated()) as Array<{ annotations?: unknown }>)[0]?.annotations, { owner: 'x y', ticket: 'T-9' });
+  await amtool('ops', 'silence', 'update', annotatedId, '--comment=still annotated');
+  const kept = (JSON.parse(await annotated()) as Array<{ id: string; comment: string; annotations?: unknown }>)[0];
+  t.same([kept?.id, kept?.comment, kept?.annotations], [annotatedId, 'still annotated', { owner: 'x y', ticket: 'T-9' }], 'update keeps the annotations');
+  const annotatedFile = join(dir, 'annotated.json');
+  writeFileSync(annotatedFile, await annotated());
+  await amtool('ops', 'silence', 'expire', annotatedId);
+  const reimported = (await amtool('ops', 'silence', 'import', annotatedFile)).trim();
+  t.same((JSON.parse(await annotated()) as Array<{ id: string; annotations?: unknown }>).map((x) => [x.id, x.annotations]), [[reimported, { owner: 'x y', ticket: 'T-9' }]], 'import keeps them');
+  await amtool('ops', 'silence', 'expire', reimported);
   t.match((await amtool('ops', 'silence', 'query', '-q')).trim(), id);
   // (amtool 0.35's `update -q` prints a pointer, so read its JSON output.)
   const updated = JSON.parse(await amtool('ops', 'silence', 'update', '-o', 'json', id, '--comment=longer maintenance')) as Array<{ id: string }> | { id: string };
