@@ -6,7 +6,10 @@
 //   - `sigv4.role_arn` (with `external_id`) assumes the role through moto's
 //     STS and signs Publish with the role's temporary credentials: the user
 //     behind the base keys is denied sns:Publish, only the role may publish;
-//   - a wrong secret in the profile fails with moto's signature error.
+//   - a wrong secret in the profile fails with moto's signature error;
+//   - role chaining in the shared config (`source_profile`): a profile's role
+//     assumed with its source profile's keys, and through two links (a role
+//     that may only assume the publishing role); `credential_process` keys.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +26,7 @@ import { freePort, makeTempDir, startServer } from './lib/server-process.js';
 
 const REGION = 'us-east-1';
 /** SETUP_ACTIONS is how many requests moto lets through unchecked: the setup below, one each. */
-const SETUP_ACTIONS = 9;
+const SETUP_ACTIONS = 11;
 
 const policy = (statements: Array<Record<string, unknown>>): string => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 
@@ -71,6 +74,9 @@ t.test('SNS credentials from a profile and from STS AssumeRole, checked by moto'
   const publisher = await userWithKey('publisher', [{ Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }]);
   await iam({ Action: 'CreateRole', RoleName: 'alerting', AssumeRolePolicyDocument: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }]) });
   await iam({ Action: 'PutRolePolicy', RoleName: 'alerting', PolicyName: 'publish', PolicyDocument: policy([{ Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }]) });
+  // hop may only assume roles: publishing through it needs the next link.
+  await iam({ Action: 'CreateRole', RoleName: 'hop', AssumeRolePolicyDocument: policy([{ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'sts:AssumeRole' }]) });
+  await iam({ Action: 'PutRolePolicy', RoleName: 'hop', PolicyName: 'assume', PolicyDocument: policy([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }]) });
   const topicArn = tag(await call('sns', { Action: 'CreateTopic', Name: 'alerts', Version: '2010-03-31' }), 'TopicArn');
   t.equal(calls, SETUP_ACTIONS, 'the setup is exactly the unchecked requests');
   t.match(topicArn, /^arn:aws:sns:us-east-1:\d+:alerts$/);
@@ -82,7 +88,17 @@ t.test('SNS credentials from a profile and from STS AssumeRole, checked by moto'
     join(files, 'credentials'),
     `# shared credentials\n[assumer]\naws_access_key_id = ${assumer.accessKeyId}\naws_secret_access_key = ${assumer.secretAccessKey}\n\n[publisher]\naws_access_key_id=${publisher.accessKeyId}\naws_secret_access_key=${publisher.secretAccessKey}\n[broken]\naws_access_key_id = ${publisher.accessKeyId}\naws_secret_access_key = wrong\n`,
   );
-  writeFileSync(join(files, 'config'), `[profile publisher]\nregion = ${REGION}\n`);
+  writeFileSync(
+    join(files, 'config'),
+    [
+      `[profile publisher]\nregion = ${REGION}`,
+      `[profile via-source]\nrole_arn = arn:aws:iam::123456789012:role/alerting\nsource_profile = assumer\nexternal_id = tenant-t\nregion = ${REGION}`,
+      `[profile hop]\nrole_arn = arn:aws:iam::123456789012:role/hop\nsource_profile = assumer`,
+      `[profile via-hop]\nrole_arn = arn:aws:iam::123456789012:role/alerting\nsource_profile = hop\nrole_session_name = via-hop`,
+      `[profile proc]\ncredential_process = printf '{"Version": 1, "AccessKeyId": "${publisher.accessKeyId}", "SecretAccessKey": "${publisher.secretAccessKey}"}'`,
+      '',
+    ].join('\n'),
+  );
   const saved = { ...process.env };
   t.teardown(() => {
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -124,6 +140,11 @@ t.test('SNS credentials from a profile and from STS AssumeRole, checked by moto'
   // ... but the role it assumes may, from the profile's keys or static ones.
   await t.resolves(publish({ region: REGION, profile: 'assumer', role_arn: 'arn:aws:iam::123456789012:role/alerting', external_id: 'tenant-t' }), 'published as the assumed role (profile keys)');
   await t.resolves(publish({ region: REGION, access_key: assumer.accessKeyId, secret_key: assumer.secretAccessKey, role_arn: 'arn:aws:iam::123456789012:role/alerting' }), 'published as the assumed role (static keys)');
+  // Role chaining in the shared config: the assumer's keys assume the profile's role, which may publish.
+  await t.resolves(publish({ profile: 'via-source' }), 'published as the role of a source_profile chain');
+  await t.rejects(publish({ region: REGION, profile: 'hop' }), /unexpected status code 403: User: arn:aws:sts::123456789012:assumed-role\/hop\/[^ ]+ is not authorized to perform: sns:Publish/, 'the first link alone may not publish');
+  await t.resolves(publish({ region: REGION, profile: 'via-hop' }), 'two links: assumer -> hop -> alerting');
+  await t.resolves(publish({ region: REGION, profile: 'proc' }), 'credential_process keys');
   // AssumeRole signed with a wrong secret fails at STS, not retried.
   await t.rejects(publish({ region: REGION, profile: 'broken', role_arn: 'arn:aws:iam::123456789012:role/alerting' }), /failed to refresh cached credentials, operation error STS: AssumeRole, https response error StatusCode: 403, api error SignatureDoesNotMatch/);
 });

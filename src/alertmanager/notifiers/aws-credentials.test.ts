@@ -5,13 +5,13 @@
 // whose temporary credentials sign Publish and are reused until they expire.
 // The same flow against moto's STS and IAM checks is test/peer/alertmanager-sns-moto.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type Test } from 'tap';
 import { Logger } from '../../log.js';
-import { parseIni, resolveConfig, serviceEndpoint } from './aws-credentials.js';
+import { assumeRoleBody, parseIni, processCredentials, resolveConfig, serviceEndpoint } from './aws-credentials.js';
 import { integrationFor } from './index.js';
 import type { NotifyContext } from './notifier.js';
 
@@ -89,4 +89,132 @@ test('role_arn: AssumeRole as stscreds sends it, Publish signed with the role, c
     t.equal(p.token, 'session&token');
   }
   await t.rejects(make('arn:aws:iam::1:role/denied').notify(ctx, alerts), { message: 'failed to refresh cached credentials, operation error STS: AssumeRole, https response error StatusCode: 403, api error AccessDenied: not allowed & denied', retry: false });
+});
+
+/** chainFiles writes shared files with role chains: source_profile links, a self reference, a cycle, a credential_process. */
+function chainFiles(t: Test): NodeJS.ProcessEnv & { dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'aws-chain-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'credentials'), '[base]\naws_access_key_id = BASE\naws_secret_access_key = basesecret\n[self]\naws_access_key_id = SELF\naws_secret_access_key = selfsecret\n');
+  const exp = new Date(Date.now() + 3_600_000).toISOString();
+  writeFileSync(join(dir, 'proc.sh'), `echo run >> "${join(dir, 'runs')}"\nprintf '{"Version": 1, "AccessKeyId": "PROC", "SecretAccessKey": "procsecret", "SessionToken": "proctoken", "Expiration": "${exp}"}'\n`);
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      '[profile chained]',
+      'role_arn = arn:aws:iam::1:role/a',
+      'source_profile = base',
+      'external_id = ext-a',
+      'role_session_name = alerting',
+      'duration_seconds = 3600',
+      'region = eu-central-1',
+      '[profile twice]',
+      'role_arn = arn:aws:iam::1:role/b',
+      'source_profile = chained',
+      '[profile self]',
+      'role_arn = arn:aws:iam::1:role/s',
+      'source_profile = self',
+      '[profile keyed-source]',
+      'role_arn = arn:aws:iam::1:role/k',
+      'source_profile = keyed',
+      '[profile keyed]',
+      'aws_access_key_id = KEYED',
+      'aws_secret_access_key = keyedsecret',
+      'role_arn = arn:aws:iam::1:role/ignored',
+      '[profile loop1]',
+      'role_arn = arn:aws:iam::1:role/l1',
+      'source_profile = loop2',
+      '[profile loop2]',
+      'role_arn = arn:aws:iam::1:role/l2',
+      'source_profile = loop1',
+      '[profile dangling]',
+      'role_arn = arn:aws:iam::1:role/d',
+      'source_profile = nope',
+      '[profile proc]',
+      `credential_process = sh ${join(dir, 'proc.sh')}`,
+      'role_arn = arn:aws:iam::1:role/p',
+      '[profile two-kinds]',
+      'source_profile = base',
+      'credential_process = true',
+      '',
+    ].join('\n'),
+  );
+  return { dir, HOME: dir, AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'), AWS_CONFIG_FILE: join(dir, 'config') };
+}
+
+test('role chaining through source_profile as the SDK shared config', async (t) => {
+  const env = chainFiles(t);
+  const base = { accessKeyId: 'BASE', secretAccessKey: 'basesecret' };
+  const roleA = { roleArn: 'arn:aws:iam::1:role/a', externalId: 'ext-a', sessionName: 'alerting', durationSeconds: 3600 };
+  t.same(resolveConfig({ profile: 'chained' }, env), { region: 'eu-central-1', credentials: base, roles: [roleA], source: 'profile chained' }, "the source profile's keys, then the profile's role with its options");
+  t.same(resolveConfig({ region: 'r' }, { ...env, AWS_PROFILE: 'twice' }).roles, [roleA, { roleArn: 'arn:aws:iam::1:role/b' }], 'two links: the inner role first');
+  t.same(resolveConfig({ region: 'r', profile: 'self' }, env), { region: 'r', credentials: { accessKeyId: 'SELF', secretAccessKey: 'selfsecret' }, roles: [{ roleArn: 'arn:aws:iam::1:role/s' }], source: 'profile self' }, "a self reference: the profile's own keys, then its role");
+  t.same(resolveConfig({ region: 'r', profile: 'keyed-source' }, env).roles, [{ roleArn: 'arn:aws:iam::1:role/k' }], "a source profile with keys gives them, without its own role");
+  t.throws(() => resolveConfig({ profile: 'loop1' }, env), { message: 'failed to load assume role arn:aws:iam::1:role/l2, of profile loop1, <nil>' }, 'a cycle without keys');
+  t.throws(() => resolveConfig({ profile: 'dangling' }, env), { message: 'failed to load assume role arn:aws:iam::1:role/d, of profile nope, failed to get shared config profile, nope' });
+  t.throws(() => resolveConfig({ profile: 'two-kinds' }, env), { message: 'only one credential type may be specified per profile: source profile, credential source, credential process, web identity token' });
+  t.same(resolveConfig({ region: 'r', profile: 'proc' }, env), { region: 'r', credentials: undefined, process: `sh ${join(env.dir, 'proc.sh')}`, roles: [{ roleArn: 'arn:aws:iam::1:role/p' }], source: 'profile proc' });
+  t.match(assumeRoleBody('arn:aws:iam::1:role/a', 'x', 1, { sessionName: 'alerting', durationSeconds: 3600 }), /DurationSeconds=3600&ExternalId=x&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa&RoleSessionName=alerting&/);
+  t.match(assumeRoleBody('r', undefined, 1, { durationSeconds: 959 }), /DurationSeconds=900&/, 'up to 15 whole minutes: the default session length');
+  await t.rejects(processCredentials('printf \'{"Version": 2}\''), { message: 'process provider error: wrong version in process output (not 1)' });
+  await t.rejects(processCredentials('printf \'{"Version": 1, "SecretAccessKey": "s"}\''), { message: 'process provider error: missing AccessKeyId in process output' });
+  await t.rejects(processCredentials('exit 3'), /^process provider error: error in credential_process: /);
+});
+
+test('a role chain assumes each role with the previous credentials, then signs Publish with the last', async (t) => {
+  const env = chainFiles(t);
+  const got: Array<{ url: string; auth: string; token: string; body: string }> = [];
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString();
+      got.push({ url: req.url ?? '', auth: req.headers.authorization ?? '', token: String(req.headers['x-amz-security-token'] ?? ''), body });
+      if (req.url === '/sts/') {
+        // The temporary key names the role it was issued for, so the test can follow the chain.
+        const role = /RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2F([a-z]+)/.exec(body)?.[1] ?? 'x';
+        const exp = new Date(Date.now() + 3_600_000).toISOString();
+        res.end(`<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIA${role.toUpperCase()}</AccessKeyId><SecretAccessKey>s-${role}</SecretAccessKey><SessionToken>t-${role}</SessionToken><Expiration>${exp}</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>`);
+        return;
+      }
+      res.end('<PublishResponse><PublishResult><MessageId>m</MessageId></PublishResult></PublishResponse>');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const saved = { ...process.env };
+  t.teardown(() => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']) delete process.env[k];
+  Object.assign(process.env, { AWS_SHARED_CREDENTIALS_FILE: env.AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE: env.AWS_CONFIG_FILE, AWS_ENDPOINT_URL_STS: `${url}/sts/` });
+  const def = integrationFor('sns_configs');
+  if (def === undefined) throw new Error('sns_configs not registered');
+  const ctx: NotifyContext = { tenant: 't', receiver: 'r', groupKey: 'g', groupLabels: {}, externalURL: '', now: Date.now(), signal: AbortSignal.timeout(20_000), expand: { text: (s) => s, html: (s) => s }, logger: new Logger() };
+  const alerts = [{ labels: { alertname: 'A' }, annotations: {}, startsAt: Date.now(), endsAt: 0, generatorURL: '', updatedAt: Date.now(), timeout: false }];
+  const make = (sigv4: Record<string, string>): ReturnType<NonNullable<typeof def>['create']> => {
+    const entry: Record<string, unknown> = { api_url: `${url}/sns/`, topic_arn: 'arn:aws:sns:eu-west-1:1:t', message: 'm', sigv4 };
+    t.equal(def.validate(entry, {}), undefined);
+    return def.create(entry, { logger: new Logger(), checkUrl: () => undefined });
+  };
+  const keyOf = (auth: string): string => /Credential=([A-Z]+)\//.exec(auth)?.[1] ?? '';
+
+  // twice -> chained -> base, then the sigv4 role on top.
+  const n = make({ region: 'eu-west-1', profile: 'twice', role_arn: 'arn:aws:iam::1:role/top', external_id: 'ext-top' });
+  await n.notify(ctx, alerts);
+  await n.notify(ctx, alerts);
+  t.same(got.map((g) => `${g.url} ${keyOf(g.auth)} ${g.token}`), ['/sts/ BASE ', '/sts/ ASIAA t-a', '/sts/ ASIAB t-b', '/sns/ ASIATOP t-top', '/sns/ ASIATOP t-top'], 'each role assumed with the previous one, once; Publish signed by the last');
+  t.match(got[0]?.body, /DurationSeconds=3600&ExternalId=ext-a&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa&RoleSessionName=alerting&Version=2011-06-15$/, "the profile's role options");
+  t.match(got[1]?.body, /^Action=AssumeRole&DurationSeconds=900&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fb&RoleSessionName=aws-go-sdk-\d{19}&/);
+  t.match(got[2]?.body, /ExternalId=ext-top&RoleArn=arn%3Aaws%3Aiam%3A%3A1%3Arole%2Ftop&/);
+
+  // credential_process, then the profile's role; the process's answer is reused until it expires.
+  got.length = 0;
+  const p = make({ region: 'eu-west-1', profile: 'proc' });
+  await p.notify(ctx, alerts);
+  await p.notify(ctx, alerts);
+  t.same(got.map((g) => `${g.url} ${keyOf(g.auth)} ${g.token}`), ['/sts/ PROC proctoken', '/sns/ ASIAP t-p', '/sns/ ASIAP t-p']);
+  t.equal(readFileSync(join(env.dir, 'runs'), 'utf8'), 'run\n', 'the process ran once');
 });

@@ -2,12 +2,18 @@
 // integration's sigv4 block as Alertmanager 0.35 loads them through the AWS
 // SDK's config: static keys, else the named profile (`profile`, or
 // AWS_PROFILE) from the shared credentials and config files, else the
-// environment's keys, else the default profile; with `role_arn`, those
-// credentials call STS AssumeRole (with `external_id`) and the role's
-// temporary credentials sign the request, cached until shortly before they
-// expire. STS is reached at the region's endpoint, or AWS_ENDPOINT_URL_STS /
+// environment's keys, else the default profile. A profile's credentials are
+// its keys, a `credential_process` (run through sh, its JSON output read), or
+// those of its `source_profile` (followed as the SDK's shared config does:
+// a source with keys gives them, a self reference gives the profile's own
+// keys, a cycle without keys is an error), then its own `role_arn` (with
+// `external_id`, `role_session_name`, `duration_seconds`) assumed with them:
+// role chaining. With the sigv4 `role_arn`, those credentials call STS
+// AssumeRole once more (with `external_id`) and the role's temporary
+// credentials sign the request, cached until shortly before they expire. STS is reached at the region's endpoint, or AWS_ENDPOINT_URL_STS /
 // AWS_ENDPOINT_URL as the SDK reads them (SNS likewise when api_url is unset).
 
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -76,12 +82,101 @@ export function sharedProfile(name: string, env: NodeJS.ProcessEnv = process.env
   return { ...(fromConfig ?? {}), ...(fromCreds ?? {}) };
 }
 
+/** RoleStep is one AssumeRole of a credential chain (a profile's role_arn and its options). */
+export interface RoleStep {
+  roleArn: string;
+  externalId?: string;
+  sessionName?: string;
+  durationSeconds?: number;
+}
+
 /** ResolvedConfig is the region and base credentials of a sigv4 block. */
 export interface ResolvedConfig {
   region: string;
+  /** credentials are the chain's first credentials (undefined with process, or when there are none). */
   credentials: Credentials | undefined;
+  /** process is a profile's credential_process, run for the first credentials. */
+  process?: string;
+  /** roles are the profiles' roles to assume in turn with the first credentials (source_profile chaining). */
+  roles?: RoleStep[];
   /** source names where the credentials came from, for errors. */
   source: string;
+}
+
+/** ProfileChain is a profile's credential chain: where its first credentials come from, and the roles after them. */
+interface ProfileChain {
+  credentials?: Credentials;
+  process?: string;
+  roles: RoleStep[];
+}
+
+function profileKeys(p: SharedProfile): Credentials | undefined {
+  const id = p['aws_access_key_id'];
+  const secret = p['aws_secret_access_key'];
+  // HasKeys: both the ID and the secret.
+  if (id === undefined || id === '' || secret === undefined || secret === '') return undefined;
+  const token = p['aws_session_token'];
+  return { accessKeyId: id, secretAccessKey: secret, ...(token !== undefined && token !== '' ? { sessionToken: token } : {}) };
+}
+
+function roleStep(p: SharedProfile, roleArn: string): RoleStep {
+  const step: RoleStep = { roleArn };
+  const ext = p['external_id'];
+  if (ext !== undefined && ext !== '') step.externalId = ext;
+  const session = p['role_session_name'];
+  if (session !== undefined && session !== '') step.sessionName = session;
+  const duration = Number(p['duration_seconds']);
+  if (Number.isInteger(duration) && duration > 0) step.durationSeconds = duration;
+  return step;
+}
+
+/**
+ * profileChain resolves a profile's credentials as the SDK's shared config
+ * (setFromIniSections, then resolveCredsFromProfile): undefined when the
+ * profile names no credentials. seen holds the profiles already on the path:
+ * a profile met again keeps its credentials but not its role (the self
+ * reference), a source profile with keys gives them without its own role.
+ */
+function profileChain(name: string, env: NodeJS.ProcessEnv, seen: Set<string>): ProfileChain | undefined {
+  const p = sharedProfile(name, env);
+  if (p === undefined) throw new Error(`failed to get shared config profile, ${name}`);
+  const again = seen.has(name);
+  const roleArn = again ? '' : (p['role_arn'] ?? '');
+  const source = again ? '' : (p['source_profile'] ?? '');
+  const keys = profileKeys(p);
+  if (seen.size > 0 && keys !== undefined) return { credentials: keys, roles: [] };
+  seen.add(name);
+  const process = p['credential_process'] ?? '';
+  const kinds = [source, p['credential_source'] ?? '', process, p['web_identity_token_file'] ?? ''].filter((x) => x !== '').length;
+  if (kinds > 1) throw new Error('only one credential type may be specified per profile: source profile, credential source, credential process, web identity token');
+  let chain: ProfileChain | undefined;
+  if (source !== '') {
+    try {
+      chain = profileChain(source, env, seen);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new Error(msg.startsWith('failed to get shared config profile') ? `failed to load assume role ${roleArn}, of profile ${source}, ${msg}` : msg);
+    }
+    if (chain === undefined) throw new Error(`failed to load assume role ${roleArn}, of profile ${source}, <nil>`);
+  } else if (keys !== undefined) chain = { credentials: keys, roles: [] };
+  else if (process !== '') chain = { process, roles: [] };
+  else if ((p['credential_source'] ?? '') !== '' || (p['web_identity_token_file'] ?? '') !== '' || (p['sso_session'] ?? p['sso_start_url'] ?? '') !== '') {
+    throw new Error(`profile ${name}: only keys, credential_process and source_profile are supported as credentials`);
+  }
+  if (chain === undefined) return undefined;
+  if (roleArn !== '') chain.roles.push(roleStep(p, roleArn));
+  return chain;
+}
+
+/** fromChain renders a profile's chain as a ResolvedConfig (the optional fields only when set). */
+function fromChain(region: string, chain: ProfileChain, source: string): ResolvedConfig {
+  return {
+    region,
+    credentials: chain.credentials,
+    ...(chain.process !== undefined ? { process: chain.process } : {}),
+    ...(chain.roles.length > 0 ? { roles: chain.roles } : {}),
+    source,
+  };
 }
 
 /** resolveConfig finds the region and the base credentials (before any role) as the SDK's LoadDefaultConfig. */
@@ -91,27 +186,55 @@ export function resolveConfig(sigv4: SigV4Config | undefined, env: NodeJS.Proces
   const profile = sharedProfile(profileName ?? 'default', env);
   if (profileName !== undefined && profile === undefined) throw new Error(`failed to get shared config profile, ${profileName}`);
   const region = sigv4?.region || env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || profile?.['region'] || '';
-  const fromProfile = (): Credentials | undefined => {
-    const id = profile?.['aws_access_key_id'];
-    if (id === undefined || id === '') return undefined;
-    const token = profile?.['aws_session_token'];
-    return { accessKeyId: id, secretAccessKey: profile?.['aws_secret_access_key'] ?? '', ...(token !== undefined && token !== '' ? { sessionToken: token } : {}) };
-  };
   if (sigv4?.access_key !== undefined && sigv4.access_key !== '') {
     return { region, credentials: { accessKeyId: sigv4.access_key, secretAccessKey: sigv4.secret_key ?? '' }, source: 'sigv4 access_key' };
   }
   // A profile named in the config or by AWS_PROFILE wins over the environment's keys, as the SDK's credential chain.
   if (profileName !== undefined) {
-    const c = fromProfile();
-    if (c === undefined) throw new Error(`failed to get shared config profile, ${profileName}: no credentials in it`);
-    return { region, credentials: c, source: `profile ${profileName}` };
+    const chain = profileChain(profileName, env, new Set());
+    if (chain === undefined) throw new Error(`failed to get shared config profile, ${profileName}: no credentials in it`);
+    return fromChain(region, chain, `profile ${profileName}`);
   }
   const envId = env['AWS_ACCESS_KEY_ID'] ?? '';
   if (envId !== '') {
     const token = env['AWS_SESSION_TOKEN'];
     return { region, credentials: { accessKeyId: envId, secretAccessKey: env['AWS_SECRET_ACCESS_KEY'] ?? '', ...(token !== undefined && token !== '' ? { sessionToken: token } : {}) }, source: 'environment' };
   }
-  return { region, credentials: fromProfile(), source: 'profile default' };
+  const chain = profile !== undefined ? profileChain('default', env, new Set()) : undefined;
+  return chain === undefined ? { region, credentials: undefined, source: 'profile default' } : fromChain(region, chain, 'profile default');
+}
+
+/**
+ * processCredentials runs a credential_process as processcreds does (`sh -c`,
+ * one minute at most) and reads its JSON: Version 1, AccessKeyId,
+ * SecretAccessKey, SessionToken and Expiration (unix ms; undefined when it
+ * never expires).
+ */
+export function processCredentials(command: string, env: NodeJS.ProcessEnv = process.env): Promise<{ credentials: Credentials; expiresAt: number | undefined }> {
+  return new Promise((resolve, reject) => {
+    execFile('sh', ['-c', command], { env, timeout: 60_000, maxBuffer: 1 << 20 }, (err, stdout) => {
+      if (err !== null) {
+        reject(new Error(`process provider error: ${err.killed ? 'credential process timed out' : 'error in credential_process'}: ${err.message}`));
+        return;
+      }
+      let out: Record<string, unknown>;
+      try {
+        out = JSON.parse(stdout) as Record<string, unknown>;
+      } catch (e) {
+        reject(new Error(`process provider error: parse failed of process output: ${stdout}, error: ${e instanceof Error ? e.message : String(e)}`));
+        return;
+      }
+      if (out['Version'] !== 1) return reject(new Error('process provider error: wrong version in process output (not 1)'));
+      if (typeof out['AccessKeyId'] !== 'string' || out['AccessKeyId'] === '') return reject(new Error('process provider error: missing AccessKeyId in process output'));
+      if (typeof out['SecretAccessKey'] !== 'string' || out['SecretAccessKey'] === '') return reject(new Error('process provider error: missing SecretAccessKey in process output'));
+      const token = out['SessionToken'];
+      const expiration = typeof out['Expiration'] === 'string' ? Date.parse(out['Expiration']) : Number.NaN;
+      resolve({
+        credentials: { accessKeyId: out['AccessKeyId'], secretAccessKey: out['SecretAccessKey'], ...(typeof token === 'string' && token !== '' ? { sessionToken: token } : {}) },
+        expiresAt: Number.isNaN(expiration) ? undefined : expiration,
+      });
+    });
+  });
 }
 
 /**
@@ -137,15 +260,20 @@ function xmlText(xml: string, tag: string): string | undefined {
   return (m[1] as string).replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
 
-/** assumeRoleBody is the AssumeRole query as stscreds sends it (a 15 minute session named aws-go-sdk-<unix nanoseconds>). */
-export function assumeRoleBody(roleArn: string, externalId: string | undefined, now: number): string {
+/**
+ * assumeRoleBody is the AssumeRole query as stscreds sends it: a 15 minute
+ * session (a profile's duration_seconds when longer) named by the profile's
+ * role_session_name or aws-go-sdk-<unix nanoseconds>.
+ */
+export function assumeRoleBody(roleArn: string, externalId: string | undefined, now: number, opts: { sessionName?: string; durationSeconds?: number } = {}): string {
+  const duration = opts.durationSeconds !== undefined && Math.floor(opts.durationSeconds / 60) > 15 ? opts.durationSeconds : 900;
   const params: Array<[string, string]> = [
     ['Action', 'AssumeRole'],
     ['Version', '2011-06-15'],
-    ['DurationSeconds', '900'],
+    ['DurationSeconds', String(duration)],
   ];
   if (externalId !== undefined && externalId !== '') params.push(['ExternalId', externalId]);
-  params.push(['RoleArn', roleArn], ['RoleSessionName', `aws-go-sdk-${now}000000`]);
+  params.push(['RoleArn', roleArn], ['RoleSessionName', opts.sessionName ?? `aws-go-sdk-${now}000000`]);
   return queryBody(params);
 }
 

@@ -6,7 +6,7 @@
 
 import { createHash, createHmac } from 'node:crypto';
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier, type NotifyContext } from './notifier.js';
-import { assumeRoleBody, awsEncode, parseAssumeRole, queryBody, resolveConfig, serviceEndpoint, stsErrorText, type AssumedRole, type ResolvedConfig } from './aws-credentials.js';
+import { assumeRoleBody, awsEncode, parseAssumeRole, processCredentials, queryBody, resolveConfig, serviceEndpoint, stsErrorText, type AssumedRole, type ResolvedConfig, type RoleStep } from './aws-credentials.js';
 import { inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { groupKeyHash, nonEmpty, renderer, send } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
@@ -86,16 +86,33 @@ function snsError(body: Buffer): string {
 
 function createSNS(entry: Record<string, unknown>, deps: IntegrationDeps): Notifier {
   const c = entry as SNSConfig;
-  /** assumed caches the role's temporary credentials (per base key, role and external ID) until a minute before they expire. */
-  let assumed: { key: string; role: AssumedRole } | undefined;
-  /** roleCredentials are base, or with role_arn the credentials STS AssumeRole hands out for them. */
-  const roleCredentials = async (ctx: NotifyContext, region: string, base: Credentials): Promise<Credentials> => {
-    const roleArn = c.sigv4?.role_arn;
-    if (!nonEmpty(roleArn)) return base;
-    const key = `${base.accessKeyId}\x00${roleArn}\x00${c.sigv4?.external_id ?? ''}`;
-    if (assumed !== undefined && assumed.key === key && assumed.role.expiresAt - 60_000 > Date.now()) return assumed.role.credentials;
+  /**
+   * assumed caches each role's temporary credentials (by the credentials that
+   * assumed it, the role and its options) until a minute before they expire;
+   * processed caches a credential_process's answer likewise when it expires.
+   */
+  const assumed = new Map<string, AssumedRole>();
+  let processed: { command: string; credentials: Credentials; expiresAt: number } | undefined;
+  /** firstCredentials are the chain's first credentials: the resolved keys, or a credential_process's. */
+  const firstCredentials = async (resolved: ResolvedConfig): Promise<Credentials | undefined> => {
+    if (resolved.process === undefined) return resolved.credentials;
+    if (processed !== undefined && processed.command === resolved.process && processed.expiresAt - 60_000 > Date.now()) return processed.credentials;
+    let got: Awaited<ReturnType<typeof processCredentials>>;
+    try {
+      got = await processCredentials(resolved.process);
+    } catch (err) {
+      throw new NotifyError(`failed to refresh cached credentials, ${err instanceof Error ? err.message : String(err)}`, true);
+    }
+    processed = got.expiresAt === undefined ? undefined : { command: resolved.process, credentials: got.credentials, expiresAt: got.expiresAt };
+    return got.credentials;
+  };
+  /** roleCredentials are the credentials STS AssumeRole hands out for base and one role of the chain. */
+  const roleCredentials = async (ctx: NotifyContext, region: string, base: Credentials, step: RoleStep): Promise<Credentials> => {
+    const key = `${base.accessKeyId}\x00${step.roleArn}\x00${step.externalId ?? ''}\x00${step.sessionName ?? ''}\x00${step.durationSeconds ?? ''}`;
+    const hit = assumed.get(key);
+    if (hit !== undefined && hit.expiresAt - 60_000 > Date.now()) return hit.credentials;
     const endpoint = serviceEndpoint('sts', region);
-    const body = assumeRoleBody(roleArn as string, c.sigv4?.external_id, Date.now());
+    const body = assumeRoleBody(step.roleArn, step.externalId, Date.now(), step);
     const contentType = 'application/x-www-form-urlencoded; charset=utf-8';
     let text: string;
     try {
@@ -106,12 +123,16 @@ function createSNS(entry: Record<string, unknown>, deps: IntegrationDeps): Notif
       const e = err as NotifyError;
       throw new NotifyError(`failed to refresh cached credentials, ${e.message.replace(/^unexpected status code \d+: /, '')}`, e.retry === true);
     }
+    let role: AssumedRole;
     try {
-      assumed = { key, role: parseAssumeRole(text) };
+      role = parseAssumeRole(text);
     } catch (err) {
       throw new NotifyError(`failed to refresh cached credentials: ${err instanceof Error ? err.message : String(err)}`, true);
     }
-    return assumed.role.credentials;
+    // Bounded: a new base key (a refreshed role earlier in the chain) makes new entries.
+    for (const [k, v] of assumed) if (v.expiresAt <= Date.now() || assumed.size > 16) assumed.delete(k);
+    assumed.set(key, role);
+    return role.credentials;
   };
   return {
     async notify(ctx, alerts) {
@@ -124,8 +145,12 @@ function createSNS(entry: Record<string, unknown>, deps: IntegrationDeps): Notif
       }
       const region = resolved.region;
       if (region === '') throw new NotifyError('region not configured in sns.sigv4.region or in default credentials chain', true);
-      if (resolved.credentials === undefined) throw new NotifyError('failed to load final config for SNS: no AWS credentials (sigv4.access_key, a profile or AWS_ACCESS_KEY_ID)', true);
-      const creds = await roleCredentials(ctx, region, resolved.credentials);
+      let creds = await firstCredentials(resolved);
+      if (creds === undefined) throw new NotifyError('failed to load final config for SNS: no AWS credentials (sigv4.access_key, a profile or AWS_ACCESS_KEY_ID)', true);
+      // The profiles' roles in turn (source_profile chaining), then the sigv4 block's own role_arn.
+      const steps = [...(resolved.roles ?? [])];
+      if (nonEmpty(c.sigv4?.role_arn)) steps.push({ roleArn: c.sigv4?.role_arn as string, ...(nonEmpty(c.sigv4?.external_id) ? { externalId: c.sigv4?.external_id as string } : {}) });
+      for (const step of steps) creds = await roleCredentials(ctx, region, creds, step);
       const apiUrl = r.text(c.api_url);
       const endpoint = apiUrl !== '' ? apiUrl : serviceEndpoint('sns', region);
 
