@@ -50,65 +50,22 @@ export function fingerprint(labels: LabelSet): bigint {
   return (BigInt(LIMBS[3] as number) << 48n) | (BigInt(LIMBS[2] as number) << 32n) | (BigInt(LIMBS[1] as number) << 16n) | BigInt(LIMBS[0] as number);
 }
 
-/** LIMBS receives the last fingerprint as four 16-bit limbs, low first. */
+/** LIMBS holds the running FNV-1a 64 state as four 16-bit limbs, low first (the last fingerprint when done). */
 const LIMBS = new Uint16Array(4);
-/** scratch holds the bytes a fingerprint hashes (names and values with their separators). */
-let scratch = Buffer.allocUnsafe(4096);
 
-/** putString appends s as UTF-8 to scratch at n and returns the new length (ASCII copied byte by byte). */
-function putString(s: string, n: number): number {
-  if (n + s.length * 3 + 1 > scratch.length) {
-    const next = Buffer.allocUnsafe(Math.max(scratch.length * 2, n + s.length * 3 + 1));
-    scratch.copy(next, 0, 0, n);
-    scratch = next;
-  }
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return n + scratch.write(s.slice(i), n, 'utf8');
-    scratch[n++] = c;
-  }
-  return n;
-}
-
-/**
- * fingerprintLimbs computes the fingerprint into LIMBS: the label pairs are
- * laid out as bytes once, then hashed in one loop over locals (64-bit FNV-1a
- * as four 16-bit limbs, no BigInt per byte).
+/*
+ * One FNV-1a 64 step on the limbs: h ^= byte; h *= 2^40 + 0x1b3 (mod 2^64),
+ * limb by limb (every intermediate stays a small integer).
  */
-function fingerprintLimbs(labels: LabelSet): void {
-  // Senders such as Prometheus post labels sorted: the names are walked in place (no key array) and sorted only when
-  // they are not in order.
-  let n = 0;
-  let prev = '';
-  let sorted = true;
-  for (const name in labels) {
-    if (prev > name) {
-      sorted = false;
-      break;
-    }
-    prev = name;
-    n = putString(name, n);
-    scratch[n++] = SEP;
-    n = putString(labels[name] as string, n);
-    scratch[n++] = SEP;
-  }
-  if (!sorted) {
-    n = 0;
-    for (const name of Object.keys(labels).sort()) {
-      n = putString(name, n);
-      scratch[n++] = SEP;
-      n = putString(labels[name] as string, n);
-      scratch[n++] = SEP;
-    }
-  }
-  let h0 = 0x2325;
-  let h1 = 0x8422;
-  let h2 = 0x9ce4;
-  let h3 = 0xcbf2;
-  const buf = scratch;
-  for (let i = 0; i < n; i++) {
-    h0 ^= buf[i] as number;
-    // h * (2^40 + 0x1b3) mod 2^64, limb by limb.
+
+/** hashBytes feeds UTF-8 bytes to the hash. */
+function hashBytes(b: Uint8Array): void {
+  let h0 = LIMBS[0] as number;
+  let h1 = LIMBS[1] as number;
+  let h2 = LIMBS[2] as number;
+  let h3 = LIMBS[3] as number;
+  for (let i = 0; i < b.length; i++) {
+    h0 ^= b[i] as number;
     const t0 = h0 * 0x1b3;
     const t1 = h1 * 0x1b3 + (t0 >>> 16);
     const t2 = h2 * 0x1b3 + (t1 >>> 16) + h0 * 256;
@@ -122,6 +79,82 @@ function fingerprintLimbs(labels: LabelSet): void {
   LIMBS[1] = h1;
   LIMBS[2] = h2;
   LIMBS[3] = h3;
+}
+
+/** hashString feeds a string's UTF-8 bytes, then the 0xff separator, to the hash (ASCII straight from the characters). */
+function hashString(s: string): void {
+  let h0 = LIMBS[0] as number;
+  let h1 = LIMBS[1] as number;
+  let h2 = LIMBS[2] as number;
+  let h3 = LIMBS[3] as number;
+  const n = s.length;
+  for (let i = 0; i <= n; i++) {
+    let c = SEP;
+    if (i < n) {
+      c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        LIMBS[0] = h0;
+        LIMBS[1] = h1;
+        LIMBS[2] = h2;
+        LIMBS[3] = h3;
+        hashBytes(utf8WithSep(s.slice(i)));
+        return;
+      }
+    }
+    h0 ^= c;
+    const t0 = h0 * 0x1b3;
+    const t1 = h1 * 0x1b3 + (t0 >>> 16);
+    const t2 = h2 * 0x1b3 + (t1 >>> 16) + h0 * 256;
+    const t3 = h3 * 0x1b3 + (t2 >>> 16) + ((h1 & 0xff) << 8);
+    h0 = t0 & 0xffff;
+    h1 = t1 & 0xffff;
+    h2 = t2 & 0xffff;
+    h3 = t3 & 0xffff;
+  }
+  LIMBS[0] = h0;
+  LIMBS[1] = h1;
+  LIMBS[2] = h2;
+  LIMBS[3] = h3;
+}
+
+/** utf8WithSep is s as UTF-8 followed by the 0xff separator. */
+function utf8WithSep(s: string): Uint8Array {
+  const b = Buffer.allocUnsafe(Buffer.byteLength(s, 'utf8') + 1);
+  const n = b.write(s, 0, 'utf8');
+  b[n] = SEP;
+  return b;
+}
+
+/**
+ * fingerprintLimbs computes the fingerprint into LIMBS, hashing the names and
+ * values as they are walked (no byte buffer, no key array, no BigInt per byte).
+ */
+function fingerprintLimbs(labels: LabelSet): void {
+  // Senders such as Prometheus post labels sorted: the names are walked in place and sorted only when they are not
+  // in order (then the hash starts again).
+  resetLimbs();
+  let prev = '';
+  for (const name in labels) {
+    if (prev > name) {
+      resetLimbs();
+      for (const n of Object.keys(labels).sort()) {
+        hashString(n);
+        hashString(labels[n] as string);
+      }
+      return;
+    }
+    prev = name;
+    hashString(name);
+    hashString(labels[name] as string);
+  }
+}
+
+/** resetLimbs sets LIMBS to FNV-1a 64's offset basis (0xcbf29ce484222325). */
+function resetLimbs(): void {
+  LIMBS[0] = 0x2325;
+  LIMBS[1] = 0x8422;
+  LIMBS[2] = 0x9ce4;
+  LIMBS[3] = 0xcbf2;
 }
 
 /** HEX holds the character codes of the lowercase hex digits. */
