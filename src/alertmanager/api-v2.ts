@@ -191,6 +191,11 @@ function stringLabels(raw: Record<string, unknown>, dropEmpty: boolean): LabelSe
   return out;
 }
 
+/** badDateTime says whether a posted time is set but not an RFC 3339 date-time. */
+function badDateTime(v: unknown): boolean {
+  return v !== undefined && v !== null && Number.isNaN(parseGoTime(String(v)));
+}
+
 /** postAlerts answers POST /api/v2/alerts. */
 export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, metrics: { received(n: number, invalid: number): void }): void {
   let body: unknown;
@@ -204,18 +209,17 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
     paramError(res, 400, 400, 'parsing alerts body from "" failed, because json: cannot unmarshal object into Go value of type models.PostableAlerts');
     return;
   }
-  // Schema checks (go-swagger's validation answers 422).
+  // Schema checks (go-swagger's validation answers 422), with plain property reads (this loop sees every alert).
   for (let i = 0; i < body.length; i++) {
     const a = body[i] as PostableAlert;
     if (typeof a !== 'object' || a === null || a.labels === undefined || a.labels === null) {
       paramError(res, 422, 602, `${i}.labels in body is required`);
       return;
     }
-    for (const k of ['startsAt', 'endsAt'] as const) {
-      if (a[k] !== undefined && a[k] !== null && Number.isNaN(parseGoTime(String(a[k])))) {
-        paramError(res, 422, 601, `${i}.${k} in body must be of type date-time: "${String(a[k])}"`);
-        return;
-      }
+    const bad = badDateTime(a.startsAt) ? 'startsAt' : badDateTime(a.endsAt) ? 'endsAt' : undefined;
+    if (bad !== undefined) {
+      paramError(res, 422, 601, `${i}.${bad} in body must be of type date-time: "${String(a[bad])}"`);
+      return;
     }
   }
   const now = Date.now();
@@ -233,12 +237,17 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
       const v = rawLabels[k];
       if (typeof v !== 'string' || v === '') {
         labels = stringLabels(rawLabels, true);
-        nLabels = Object.keys(labels).length;
+        nLabels = 0;
+        badName = undefined;
+        for (const n in labels) {
+          nLabels++;
+          if (!LABEL_NAME_UTF8(n)) badName = `invalid label set: invalid name "${n}"`;
+        }
         break;
       }
       nLabels++;
+      if (!LABEL_NAME_UTF8(k)) badName = `invalid label set: invalid name "${k}"`;
     }
-    for (const k in labels) if (!LABEL_NAME_UTF8(k)) badName = `invalid label set: invalid name "${k}"`;
     let annotations: LabelSet = EMPTY_LABELS;
     const rawAnnotations = raw.annotations;
     if (typeof rawAnnotations === 'object' && rawAnnotations !== null && !Array.isArray(rawAnnotations)) {

@@ -63,6 +63,18 @@ t.test('alert states before the first flush and the unprocessed filter, as Alert
   const now = Date.now();
   const silence = { matchers: [{ name: 'alertname', value: 'Quiet', isRegex: false, isEqual: true }], startsAt: new Date(now).toISOString(), endsAt: new Date(now + 3_600_000).toISOString(), createdBy: 't', comment: 'c' };
   t.same((await call('/silences', 'POST', silence)).map((r) => r.status), [200, 200]);
+  // Bad alerts: the same status and text (schema checks, then per-alert validation). Not yet the same: a time that
+  // does not parse (0.35 answers 400 with Go's time.Parse error for the last of strfmt's layouts).
+  for (const body of [
+    [{ annotations: {} }],
+    [{ labels: { a: '' } }],
+    [{ labels: { '': 'x', a: 'b' } }],
+    [{ labels: { a: 'b' }, annotations: { '': 'x' } }],
+    [{ labels: { a: 'b' }, startsAt: '2026-01-02T00:00:00Z', endsAt: '2026-01-01T00:00:00Z' }],
+  ]) {
+    const got = await call('/alerts', 'POST', body);
+    t.same(got[1], got[0], JSON.stringify(body));
+  }
   // Silence annotations (0.35): the same answers for a good, an empty and a bad set.
   const annotated = { ...silence, matchers: [{ name: 'alertname', value: 'Annotated', isRegex: false, isEqual: true }], annotations: { ticket: 'T-1', owner: null, '10': 'x' } };
   t.same((await call('/silences', 'POST', annotated)).map((r) => r.status), [200, 200]);
