@@ -55,8 +55,8 @@ export class AggrGroup {
     readonly route: Route,
     readonly labels: LabelSet,
     private readonly dispatcher: Dispatcher,
-    /** lookupKey is the group's key among its route's groups (see lookupKey()). */
-    readonly lookupKey: string,
+    /** path is where the group sits among its route's groups (see GroupLevel). */
+    readonly path: readonly string[],
   ) {
     this.key = `${route.key()}:${labelSetString(labels)}`;
     this.schedule(route.opts.groupWait);
@@ -114,8 +114,8 @@ export class AggrGroup {
 
 /** Dispatcher owns a tenant's aggregation groups. */
 export class Dispatcher {
-  /** groups holds the live aggregation groups per route, by lookupKey(). */
-  private readonly groups = new Map<Route, Map<string, AggrGroup>>();
+  /** groups holds the live aggregation groups per route (see GroupLevel). */
+  private readonly groups = new Map<Route, GroupLevel>();
   private readonly abort = new AbortController();
   private stopped = false;
 
@@ -153,20 +153,43 @@ export class Dispatcher {
     alert.groups = groups;
   }
 
-  /** group finds (or makes) the aggregation group of an alert on a route. */
+  /** group finds (or makes) the aggregation group of an alert on a route, walking the route's levels with the alert's values (no key string per alert). */
   private group(fp: string, ls: LabelSet, route: Route): AggrGroup {
-    let byKey = this.groups.get(route);
-    if (byKey === undefined) {
-      byKey = new Map();
-      this.groups.set(route, byKey);
+    let level = this.groups.get(route);
+    if (level === undefined) {
+      level = new Map();
+      this.groups.set(route, level);
     }
-    const key = lookupKey(fp, ls, route);
-    let g = byKey.get(key);
+    const by = route.opts.groupBy;
+    const all = route.opts.groupByAll;
+    const last = all ? 0 : by.length - 1;
+    for (let i = 0; i < last; i++) {
+      const v = ls[by[i] as string] ?? '';
+      let next = level.get(v) as GroupLevel | undefined;
+      if (next === undefined) {
+        next = new Map();
+        level.set(v, next);
+      }
+      level = next;
+    }
+    const key = all ? fp : last < 0 ? '' : (ls[by[last] as string] ?? '');
+    let g = level.get(key) as AggrGroup | undefined;
     if (g === undefined || g.removed) {
-      g = new AggrGroup(route, groupLabels(ls, route), this, key);
-      byKey.set(key, g);
+      g = new AggrGroup(route, groupLabels(ls, route), this, all ? [fp] : by.length === 0 ? [''] : by.map((n) => ls[n] ?? ''));
+      level.set(key, g);
     }
     return g;
+  }
+
+  /** eachGroup calls fn with every live group. */
+  private eachGroup(fn: (g: AggrGroup) => void): void {
+    const visit = (level: GroupLevel): void => {
+      for (const x of level.values()) {
+        if (x instanceof AggrGroup) fn(x);
+        else visit(x);
+      }
+    };
+    for (const level of this.groups.values()) visit(level);
   }
 
   /** holds says whether an aggregation group still holds the alert. */
@@ -174,21 +197,36 @@ export class Dispatcher {
     const known = alert.groups as AggrGroup | AggrGroup[] | undefined;
     if (known instanceof AggrGroup) return !known.removed && known.alerts.get(fp) === alert;
     if (known !== undefined) return known.some((g) => !g.removed && g.alerts.get(fp) === alert);
-    for (const byKey of this.groups.values()) for (const g of byKey.values()) if (g.alerts.has(fp)) return true;
-    return false;
+    let found = false;
+    this.eachGroup((g) => {
+      if (g.alerts.has(fp)) found = true;
+    });
+    return found;
   }
 
   /** removeGroup forgets an emptied group. */
   removeGroup(g: AggrGroup): void {
     g.removed = true;
-    const byKey = this.groups.get(g.route);
-    if (byKey !== undefined && byKey.get(g.lookupKey) === g) byKey.delete(g.lookupKey);
+    // Down the group's path, then its entry and the levels it leaves empty are deleted.
+    const levels: GroupLevel[] = [];
+    let level = this.groups.get(g.route);
+    for (let i = 0; level !== undefined && i < g.path.length - 1; i++) {
+      levels.push(level);
+      level = level.get(g.path[i] as string) as GroupLevel | undefined;
+    }
+    const key = g.path[g.path.length - 1] as string;
+    if (level === undefined || level.get(key) !== g) return;
+    level.delete(key);
+    for (let i = levels.length - 1; i >= 0 && level.size === 0; i--) {
+      (levels[i] as GroupLevel).delete(g.path[i] as string);
+      level = levels[i] as GroupLevel;
+    }
   }
 
   /** allGroups lists the live groups. */
   allGroups(): AggrGroup[] {
     const out: AggrGroup[] = [];
-    for (const byKey of this.groups.values()) for (const g of byKey.values()) out.push(g);
+    this.eachGroup((g) => out.push(g));
     return out;
   }
 
@@ -196,7 +234,7 @@ export class Dispatcher {
   stop(): void {
     this.stopped = true;
     this.abort.abort();
-    for (const byKey of this.groups.values()) for (const g of byKey.values()) g.stop();
+    this.eachGroup((g) => g.stop());
     this.groups.clear();
   }
 
@@ -314,25 +352,16 @@ export class Dispatcher {
 }
 
 /**
- * lookupKey keys an alert's group among its route's groups without rendering
- * the group's label set (the group key proper, `route:{labels}`, is made once
- * per group; the groups are kept per route object, so sibling routes with the
- * same matchers stay apart as in Alertmanager): the alert's fingerprint
- * (`group_by: ['...']`, whose group labels are the alert's), the one group_by
- * value as it is, or the group_by values in order, each prefixed by its
- * length. A missing label reads as empty, a value the API never keeps.
+ * GroupLevel holds a route's aggregation groups without rendering a key per
+ * alert (the group key proper, `route:{labels}`, is made once per group; the
+ * groups are kept per route object, so sibling routes with the same matchers
+ * stay apart as in Alertmanager): one level of maps per group_by name, keyed
+ * by the alert's value (a missing label reads as empty, a value the API never
+ * keeps), the groups at the last level; with `group_by: ['...']` one level
+ * keyed by the alert's fingerprint (its group labels are the alert's), with an
+ * empty group_by the route's one group under ''.
  */
-function lookupKey(fp: string, ls: LabelSet, route: Route): string {
-  if (route.opts.groupByAll) return fp;
-  const by = route.opts.groupBy;
-  if (by.length === 1) return ls[by[0] as string] ?? '';
-  let k = '';
-  for (const n of by) {
-    const v = ls[n] ?? '';
-    k += v.length + ':' + v;
-  }
-  return k;
-}
+type GroupLevel = Map<string, GroupLevel | AggrGroup>;
 
 /** groupLabels picks the labels an alert is grouped by on a route. */
 export function groupLabels(ls: LabelSet, route: Route): LabelSet {

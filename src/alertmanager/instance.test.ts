@@ -133,3 +133,63 @@ receivers: [{name: r}, {name: first}, {name: second}]
   t.same(groups.map((g) => g.route.opts.receiver).sort(), ['first', 'second'], 'one group per route');
   t.equal(groups[0]!.key, groups[1]!.key, 'both groups have the same group key, as in Alertmanager (route key + labels)');
 });
+
+test('aggregation groups by several names, by all labels and by none; a removed group leaves no empty level behind', async (t) => {
+  const am = instance(
+    t,
+    `route:
+  receiver: r
+  group_by: [alertname, cluster]
+  group_wait: 1h
+  group_interval: 1h
+  routes:
+    - matchers: ['kind="all"']
+      group_by: ['...']
+      receiver: r
+    - matchers: ['kind="none"']
+      group_by: []
+      receiver: r
+receivers: [{name: r}]
+`,
+  );
+  am.putAlerts([
+    alert({ alertname: 'A', cluster: 'c1', i: '1' }, 's'),
+    alert({ alertname: 'A', cluster: 'c1', i: '2' }, 's'),
+    alert({ alertname: 'A', cluster: 'c2', i: '3' }, 's'),
+    alert({ alertname: 'A', i: '4' }, 's'),
+    alert({ alertname: 'A', cluster: '', i: '5' }, 's'),
+    alert({ alertname: 'B', cluster: 'c1', i: '6' }, 's'),
+    alert({ kind: 'all', i: '7' }, 's'),
+    alert({ kind: 'all', i: '8' }, 's'),
+    alert({ kind: 'none', i: '9' }, 's'),
+    alert({ kind: 'none', i: '10' }, 's'),
+  ]);
+  const summary = (): string[] =>
+    am
+      .groups()
+      .map((g) => `${g.key} ${[...g.alerts.values()].map((a) => a.labels.i).sort().join(',')}`)
+      .sort();
+  t.same(summary(), [
+    '{}/{kind="all"}:{i="7", kind="all"} 7',
+    '{}/{kind="all"}:{i="8", kind="all"} 8',
+    '{}/{kind="none"}:{} 10,9',
+    '{}:{alertname="A", cluster="c1"} 1,2',
+    '{}:{alertname="A", cluster="c2"} 3',
+    '{}:{alertname="A"} 4,5',
+    '{}:{alertname="B", cluster="c1"} 6',
+  ]);
+  // A missing cluster and an empty one share a group (both read as empty), as the first alert made it.
+  t.equal(am.groups().filter((g) => g.labels.alertname === 'A' && (g.labels.cluster ?? '') === '').length, 1, 'one group for a missing and an empty value');
+  const dispatcher = (am as unknown as { dispatcher: { removeGroup(g: unknown): void; groups: Map<unknown, Map<string, unknown>> } }).dispatcher;
+  for (const g of am.groups()) if (g.labels.alertname === 'B' || g.labels.kind === 'all') dispatcher.removeGroup(g);
+  t.same(
+    summary().filter((s) => s.includes('"B"') || s.includes('"all"')),
+    [],
+    'removed groups are gone',
+  );
+  const levels = [...dispatcher.groups.values()].map((m) => JSON.stringify([...m.keys()].sort())).sort();
+  t.same(levels, ['[""]', '["A"]', '[]'], 'the B level is pruned; the emptied ... level stays as the route entry');
+  // An alert of a removed group is routed again into a new group.
+  am.putAlerts([alert({ alertname: 'B', cluster: 'c1', i: '6' }, 's2')]);
+  t.ok(summary().includes('{}:{alertname="B", cluster="c1"} 6'), 're-created');
+});
