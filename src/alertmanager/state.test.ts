@@ -195,3 +195,16 @@ test('state round trip and migration of the JSON state of older versions', async
   t.equal(decodeTenantState(again.fullState(), 't').silences.length, 2);
   again.stop();
 });
+
+test('a snapshot re-encodes only new entries and always shows the latest', async (t) => {
+  const nflog = new NotificationLog(3_600_000);
+  nflog.log('g1', 'r/webhook/0', ['0000000000000001'], [], T0);
+  nflog.log('g2', 'r/webhook/0', ['0000000000000002'], [], T0);
+  const first = nflog.snapshot();
+  t.same(decodeNflog(first).map(([k, e]) => [k, e.firing]), [['g1\x00r/webhook/0', ['0000000000000001']], ['g2\x00r/webhook/0', ['0000000000000002']]]);
+  // A new notification of g1 replaces its entry; the snapshot has the new one, g2's bytes unchanged.
+  nflog.log('g1', 'r/webhook/0', ['0000000000000003'], ['0000000000000001'], T0 + 1000);
+  const second = nflog.snapshot();
+  t.same(decodeNflog(second).map(([k, e]) => [k, e.firing, e.resolved]), [['g1\x00r/webhook/0', ['0000000000000003'], ['0000000000000001']], ['g2\x00r/webhook/0', ['0000000000000002'], []]]);
+  t.same([...second], [...encodeNflog(nflog.records().map(([k, e]) => [k, { ...e }]))], 'the same bytes as a fresh encoding');
+});

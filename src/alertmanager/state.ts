@@ -97,10 +97,36 @@ function records(buf: Uint8Array): Uint8Array[] {
   return out;
 }
 
+/**
+ * NFLOG_RECORDS keeps each entry's encoded record (with its length prefix) by
+ * the entry object: entries are never changed once logged (a new notification
+ * logs a new object), so a snapshot encodes only the entries that are new
+ * since the last one. The log is written after every notification; encoding
+ * every entry each time held the event loop for milliseconds with a few
+ * hundred entries.
+ */
+const NFLOG_RECORDS = new WeakMap<NflogEntry, { key: string; record: Uint8Array }>();
+
 /** encodeNflog writes notification log entries as nflog's MarshalBinary (MeshEntry records). */
 export function encodeNflog(entries: readonly NflogRecord[]): Buffer {
-  const w = new ProtoWriter(Math.min(256 * entries.length + 64, 1 << 20));
+  const records: Uint8Array[] = [];
+  let size = 0;
   for (const [key, e] of entries) {
+    let hit = NFLOG_RECORDS.get(e);
+    if (hit === undefined || hit.key !== key) {
+      hit = { key, record: encodeNflogRecord(key, e) };
+      NFLOG_RECORDS.set(e, hit);
+    }
+    records.push(hit.record);
+    size += hit.record.length;
+  }
+  return Buffer.concat(records, size);
+}
+
+/** encodeNflogRecord encodes one entry as a length-delimited MeshEntry record. */
+function encodeNflogRecord(key: string, e: NflogEntry): Uint8Array {
+  const w = new ProtoWriter(256);
+  {
     const cut = key.lastIndexOf('\x00');
     const groupKey = key.slice(0, cut);
     const parts = key.slice(cut + 1).split('/');
@@ -129,7 +155,7 @@ export function encodeNflog(entries: readonly NflogRecord[]): Buffer {
     timestamp(mesh, 2, e.expiresAt);
     delimited(w, mesh.finish());
   }
-  return Buffer.from(w.finish());
+  return new Uint8Array(w.finish());
 }
 
 /** decodeNflog reads nflog's MarshalBinary (MeshEntry records) into entries. */
