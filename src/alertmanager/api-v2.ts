@@ -11,7 +11,7 @@ import { fromApiMatcher, matchesAll, parseMatcher, toApiMatcher, type ApiMatcher
 import { ALERTMANAGER_VERSION } from './notifiers/notifier.js';
 import { SilenceNotFound, silenceState, type Silence } from './silences.js';
 import type { AlertStatus, TenantAlertmanager } from './instance.js';
-import { fingerprintHex, parseGoTime, type Alert, type LabelSet } from './types.js';
+import { fingerprintHex, parseDateTime, type Alert, type LabelSet } from './types.js';
 
 /** VERSION_INFO is what /api/v2/status reports (amtool compares major.minor with its own). */
 export const VERSION_INFO = {
@@ -191,9 +191,15 @@ function stringLabels(raw: Record<string, unknown>, dropEmpty: boolean): LabelSe
   return out;
 }
 
-/** badDateTime says whether a posted time is set but not an RFC 3339 date-time. */
-function badDateTime(v: unknown): boolean {
-  return v !== undefined && v !== null && Number.isNaN(parseGoTime(String(v)));
+/**
+ * postedTime decodes a posted startsAt or endsAt as 0.35's JSON decoder does
+ * (strfmt.DateTime): unix ms, 0 when absent or null, or the decoder's error
+ * (struct names the Go type in the error, empty for alerts as 0.35 prints it).
+ */
+function postedTime(v: unknown, field: string, struct: string): number | { error: string } {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'string') return { error: `json: cannot unmarshal ${goJsonType(v)} into Go struct field ${struct}.${field} of type string` };
+  return parseDateTime(v);
 }
 
 /** postAlerts answers POST /api/v2/alerts. */
@@ -209,24 +215,36 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
     paramError(res, 400, 400, 'parsing alerts body from "" failed, because json: cannot unmarshal object into Go value of type models.PostableAlerts');
     return;
   }
-  // Schema checks (go-swagger's validation answers 422), with plain property reads (this loop sees every alert).
+  // Times are decoded first (a bad one is the decoder's 400, whatever else is wrong), then the schema checks
+  // (go-swagger's validation answers 422); plain property reads, as this loop sees every alert.
+  const times = new Float64Array(2 * body.length);
+  let missing = -1;
   for (let i = 0; i < body.length; i++) {
     const a = body[i] as PostableAlert;
-    if (typeof a !== 'object' || a === null || a.labels === undefined || a.labels === null) {
-      paramError(res, 422, 602, `${i}.labels in body is required`);
+    if (typeof a !== 'object' || a === null) {
+      if (missing < 0) missing = i;
+      continue;
+    }
+    const startsAt = postedTime(a.startsAt, 'startsAt', '');
+    const endsAt = typeof startsAt === 'number' ? postedTime(a.endsAt, 'endsAt', '') : startsAt;
+    if (typeof endsAt !== 'number' || typeof startsAt !== 'number') {
+      paramError(res, 400, 400, `parsing alerts body from "" failed, because ${(endsAt as { error: string }).error}`);
       return;
     }
-    const bad = badDateTime(a.startsAt) ? 'startsAt' : badDateTime(a.endsAt) ? 'endsAt' : undefined;
-    if (bad !== undefined) {
-      paramError(res, 422, 601, `${i}.${bad} in body must be of type date-time: "${String(a[bad])}"`);
-      return;
-    }
+    times[2 * i] = startsAt;
+    times[2 * i + 1] = endsAt;
+    if ((a.labels === undefined || a.labels === null) && missing < 0) missing = i;
+  }
+  if (missing >= 0) {
+    paramError(res, 422, 602, `${missing}.labels in body is required`);
+    return;
   }
   const now = Date.now();
   const resolveTimeout = am.config.resolveTimeout;
   const valid: Alert[] = [];
   const errs: string[] = [];
-  for (const raw of body as PostableAlert[]) {
+  for (let i = 0; i < body.length; i++) {
+    const raw = body[i] as PostableAlert;
     // The parsed objects are used as they are when every value is a non-empty string (the usual case: no copy,
     // the store copies what it keeps); otherwise a copy drops empty values and makes the rest strings.
     const rawLabels = raw.labels as Record<string, unknown>;
@@ -257,8 +275,8 @@ export function postAlerts(am: TenantAlertmanager, req: Request, res: Response, 
         if (!LABEL_NAME_UTF8(k)) badName = `invalid annotations: invalid name "${k}"`;
       }
     }
-    let startsAt = raw.startsAt ? parseGoTime(String(raw.startsAt)) : 0;
-    let endsAt = raw.endsAt ? parseGoTime(String(raw.endsAt)) : 0;
+    let startsAt = times[2 * i] as number;
+    let endsAt = times[2 * i + 1] as number;
     if (startsAt <= -62135596800000) startsAt = 0;
     if (endsAt <= -62135596800000) endsAt = 0;
     if (startsAt === 0) startsAt = endsAt === 0 ? now : endsAt;
@@ -408,6 +426,13 @@ export function postSilences(am: TenantAlertmanager, req: Request, res: Response
     paramError(res, 400, 400, `parsing silence body from "" failed, because ${annotations}`);
     return;
   }
+  // The decoder's errors (400) come before the schema's (422).
+  const postedStart = postedTime(body.startsAt, 'startsAt', 'Silence');
+  const postedEnd = typeof postedStart === 'number' ? postedTime(body.endsAt, 'endsAt', 'Silence') : postedStart;
+  if (typeof postedStart !== 'number' || typeof postedEnd !== 'number') {
+    paramError(res, 400, 400, `parsing silence body from "" failed, because ${(postedEnd as { error: string }).error}`);
+    return;
+  }
   for (const k of ['comment', 'createdBy', 'endsAt', 'matchers', 'startsAt']) {
     if (body[k] === undefined || body[k] === null) {
       paramError(res, 422, 602, `${k} in body is required`);
@@ -419,12 +444,8 @@ export function postSilences(am: TenantAlertmanager, req: Request, res: Response
     paramError(res, 422, 604, 'matchers in body should have at least 1 items');
     return;
   }
-  const startsAt = parseGoTime(String(body.startsAt));
-  const endsAt = parseGoTime(String(body.endsAt));
-  if (Number.isNaN(startsAt) || Number.isNaN(endsAt)) {
-    paramError(res, 422, 601, `${Number.isNaN(startsAt) ? 'startsAt' : 'endsAt'} in body must be of type date-time: "${String(Number.isNaN(startsAt) ? body.startsAt : body.endsAt)}"`);
-    return;
-  }
+  const startsAt = postedStart;
+  const endsAt = postedEnd;
   let matchers: Matcher[];
   try {
     matchers = rawMatchers.map((m) => {

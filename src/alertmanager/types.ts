@@ -187,10 +187,86 @@ export function goTime(ms: number): string {
   return iso.slice(0, 19) + (frac === '' ? '' : '.' + frac) + 'Z';
 }
 
-/** parseGoTime parses an RFC3339 time (as strfmt.DateTime accepts); NaN when invalid. */
-export function parseGoTime(s: string): number {
-  if (!/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(s)) return NaN;
-  return Date.parse(s.replace(' ', 'T'));
+/** goQuote quotes s as Go's time package does in its errors (non-ASCII and control bytes as \\x escapes of their bytes). */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    if (c >= 0x80 || c < 0x20) {
+      for (const b of Buffer.from(ch, 'utf8')) out += '\\x' + b.toString(16).padStart(2, '0');
+    } else out += ch === '"' || ch === '\\' ? '\\' + ch : ch;
+  }
+  return out + '"';
+}
+
+/** DAYS_IN_MONTH are the days of each month in a common year. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * STRFMT_DATE_TIME matches what one of go-openapi strfmt's DateTimeFormats
+ * accepts: a date, then `T` and the time (hour of one or two digits, minutes,
+ * optional seconds with an optional fraction after `.` or `,`, then `Z`,
+ * `±hh:mm`, `±hhmm` or nothing; without seconds only a literal `Z` or
+ * nothing), or a space and the time with seconds and no zone, or nothing.
+ */
+const STRFMT_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2}|[+-]\d{4})?|(Z)?)| (\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?)?$/;
+
+/**
+ * parseDateTime parses a date-time as go-openapi strfmt's ParseDateTime (what
+ * Alertmanager's API decodes startsAt and endsAt with): its layouts in turn,
+ * times without a zone in UTC; unix ms, or the error of the last layout
+ * ("2006-01-02") as Go's time.Parse words it. The empty string is the Unix
+ * epoch.
+ */
+export function parseDateTime(s: string): number | { error: string } {
+  if (s === '') return 0;
+  const m = STRFMT_DATE_TIME.exec(s);
+  if (m !== null) {
+    const [, y, mo, d, h1, mi1, s1, f1, zone, , h2, mi2, s2, f2] = m;
+    const year = Number(y);
+    const month = Number(mo);
+    const day = Number(d);
+    const hour = Number(h1 ?? h2 ?? 0);
+    const minute = Number(mi1 ?? mi2 ?? 0);
+    const second = Number(s1 ?? s2 ?? 0);
+    const frac = f1 ?? f2;
+    // ±hhmm only in the layouts with exactly three or six fraction digits.
+    const zoneOk = zone === undefined || zone === 'Z' || zone.length === 6 || (frac !== undefined && (frac.length === 3 || frac.length === 6));
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+    if (zoneOk && month >= 1 && month <= 12 && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59) {
+      let offset = 0;
+      if (zone !== undefined && zone !== 'Z') {
+        const digits = zone.replace(':', '');
+        offset = (zone[0] === '-' ? -1 : 1) * (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5))) * 60_000;
+      }
+      const ms = frac === undefined ? 0 : Number((frac + '00').slice(0, 3));
+      const t = new Date(0);
+      t.setUTCFullYear(year, month - 1, day);
+      t.setUTCHours(hour, minute, second, ms);
+      return t.getTime() - offset;
+    }
+  }
+  // None parsed: the error is the last layout's, "2006-01-02".
+  const fail = (valueElem: string, layoutElem: string): { error: string } => ({ error: `parsing time ${goQuote(s)} as "2006-01-02": cannot parse ${goQuote(valueElem)} as ${goQuote(layoutElem)}` });
+  if (Buffer.byteLength(s.slice(0, 4)) < 4 || !/^[+-]?\d+$/.test(s.slice(0, 4))) return fail(s, '2006');
+  let rest = s.slice(4);
+  if (!rest.startsWith('-')) return fail(rest, '-');
+  rest = rest.slice(1);
+  if (!/^\d\d/.test(rest)) return fail(rest, '01');
+  const month = Number(rest.slice(0, 2));
+  if (month < 1 || month > 12) return { error: `parsing time ${goQuote(s)}: month out of range` };
+  rest = rest.slice(2);
+  if (!rest.startsWith('-')) return fail(rest, '-');
+  rest = rest.slice(1);
+  if (!/^\d\d/.test(rest)) return fail(rest, '02');
+  const day = Number(rest.slice(0, 2));
+  rest = rest.slice(2);
+  if (rest !== '') return { error: `parsing time ${goQuote(s)}: extra text: ${goQuote(rest)}` };
+  const year = Number(s.slice(0, 4));
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  return { error: day < 1 || day > days ? `parsing time ${goQuote(s)}: day out of range` : `parsing time ${goQuote(s)}: cannot parse` };
 }
 
 /** alertResolved says whether an alert has ended at time now. */
