@@ -30,6 +30,8 @@ import { pageFor, ringRoutes } from './ring/routes.js';
 import { InternalClient, registerInternalClientMetrics } from './internal/client.js';
 import { registerIngesterInternal } from './internal/ingester-server.js';
 import { ringPushExecutor } from './distributor/ring-push.js';
+import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
+import { WRITE } from './ring/model.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
 import { ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
@@ -184,11 +186,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // Distributed mode: distributors and queriers without an ingester in the process reach the
   // ingesters of the ring through their internal API (src/internal/); ingesters serve it.
   const remoteIngesters = !monolithic && !modules.includes('ingester') && rings.get('ingester') !== undefined;
+  let haKv: HaKvTracker | undefined;
   const internalClient = remoteIngesters ? new InternalClient() : undefined;
   if (internalClient !== undefined && modules.includes('distributor')) {
     // The local push pool is not used: pushes go to the ingesters.
     await executor.close();
-    executor = ringPushExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'distributor' }), timeoutMs: Number(config.values.get('distributor.remote-timeout') ?? 2_000) });
+    haKv = haConfig.enabled ? haKvTracker(config.values, log.with({ component: 'ha-tracker' })) : undefined;
+    executor = distributedPushExecutor(config, rings, internalClient, runtimeConfig, haKv, deps.storage === undefined);
   }
 
   const registry = new Registry();
@@ -256,8 +260,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // HA tracker (state in Rust, shared by the push workers), tenant ingestion rates and cardinality.
   const native = deps.storage === undefined;
   const haState = native ? nativeHaTracker() : undefined;
-  const haTracker = new HaTracker(haConfig, haState, deps.haClock);
-  if (haState !== undefined && runsDistributor) registerHaTrackerMetrics(registry, haState);
+  // Distributors apart from the ingesters elect in the KV store: their page and gauges show its elections.
+  const haStatus = haKv !== undefined ? { haTrackerStatus: () => haKv.status() } : haState;
+  const haTracker = new HaTracker(haConfig, haStatus, deps.haClock);
+  if (haStatus !== undefined && runsDistributor) registerHaTrackerMetrics(registry, haStatus);
   const ingestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
@@ -438,3 +444,32 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   };
 }
 
+
+/**
+ * distributedPushExecutor is the distributor's push path when the ingesters run apart: the
+ * ring executor with the tenant's shuffle shard, its share of the ingestion rate limit (the limit
+ * divided by the healthy distributors with the global strategy), the HA tracker in the KV store
+ * (ha: -distributor.ha-tracker.store) and OTLP translated here (the native core, when loaded).
+ */
+function distributedPushExecutor(config: Config, rings: Rings, client: InternalClient, limits: RuntimeConfigManager, ha: HaKvTracker | undefined, native: boolean): PushExecutor {
+  const distributorRing = rings.get('distributor')?.ring;
+  const nb = native ? loadNative() : undefined;
+  const allow = nb?.allowIngestion;
+  return ringPushExecutor({
+    ring: rings.get('ingester')!.ring,
+    client,
+    log: log.with({ component: 'distributor' }),
+    timeoutMs: Number(config.values.get('distributor.remote-timeout') ?? 2_000),
+    shardSize: (t) => Number(limits.values(t).get('distributor.ingestion-tenant-shard-size') ?? 0),
+    ...(allow !== undefined
+      ? {
+          rateLimit: {
+            distributors: (t: string) => (limits.values(t).get('distributor.ingestion-rate-limit-strategy') === 'local' ? 1 : (distributorRing?.healthyInstances(WRITE).length ?? 1)),
+            allow: (t: string, items: number, rate: number, burst: number, limitRate: number) => allow(t, items, rate, burst, limitRate),
+          },
+        }
+      : {}),
+    ...(ha !== undefined ? { ha } : {}),
+    ...(nb?.otlpWriteRequest !== undefined ? { otlpWriteRequest: nb.otlpWriteRequest.bind(nb) } : {}),
+  });
+}
