@@ -150,11 +150,20 @@ struct Translated {
 /// read_and_translate decompresses, decodes and translates a request; Err
 /// is the answer to give when nothing is left to ingest (bad body, size
 /// limit, every metric dropped).
-fn read_and_translate(req: &OtlpRequest<'_>, settings: &Settings) -> Result<Translated, OtlpResult> {
+fn read_and_translate(
+    req: &OtlpRequest<'_>,
+    settings: &Settings,
+) -> Result<Translated, Box<OtlpResult>> {
     let mut scratch = Vec::new();
     let body = match decompress(req, &mut scratch) {
         Ok(b) => b,
-        Err((status, message)) => return Err(OtlpResult::error(status, u32::from(status), message)),
+        Err((status, message)) => {
+            return Err(Box::new(OtlpResult::error(
+                status,
+                u32::from(status),
+                message,
+            )))
+        }
     };
     let uncompressed_size = body.len() as u64;
     let decoded = match req.encoding {
@@ -166,7 +175,7 @@ fn read_and_translate(req: &OtlpRequest<'_>, settings: &Settings) -> Result<Tran
         Err(e) => {
             let mut r = OtlpResult::error(400, 400, e.0);
             r.uncompressed_size = uncompressed_size;
-            return Err(r);
+            return Err(Box::new(r));
         }
     };
     let translation = translate(&export, settings);
@@ -186,7 +195,7 @@ fn read_and_translate(req: &OtlpRequest<'_>, settings: &Settings) -> Result<Tran
             out.ingest
                 .discarded
                 .push((REASON_OTLP_PARSE_ERROR, dropped));
-            return Err(out);
+            return Err(Box::new(out));
         }
     }
     Ok(Translated {
@@ -223,7 +232,7 @@ pub fn otlp_write_request(req: &OtlpRequest<'_>, settings: &Settings) -> OtlpWri
         Err(r) => {
             return OtlpWriteRequest {
                 uncompressed_size: r.uncompressed_size,
-                refusal: Some(r),
+                refusal: Some(*r),
                 ..OtlpWriteRequest::default()
             }
         }
@@ -294,7 +303,7 @@ pub fn ingest_otlp(
         dropped,
     } = match read_and_translate(req, settings) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let mut out = OtlpResult {
         uncompressed_size,
