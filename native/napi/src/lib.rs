@@ -229,7 +229,13 @@ pub fn core_version() -> String {
 /// distributor in distributed mode calls it with its share of the tenant's
 /// limit (the wording names the configured, global limit: `limit_rate`).
 #[napi]
-pub fn allow_ingestion(tenant: String, items: f64, rate: f64, burst: f64, limit_rate: f64) -> Option<String> {
+pub fn allow_ingestion(
+    tenant: String,
+    items: f64,
+    rate: f64,
+    burst: f64,
+    limit_rate: f64,
+) -> Option<String> {
     let burst = to_limit(burst) as u64;
     let n = items.max(0.0) as u64;
     let allowed = tsdb_core::tsdb::registry().tenant(&tenant).allow_ingestion(
