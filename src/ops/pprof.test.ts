@@ -194,12 +194,20 @@ t.test('heap, goroutine, block, mutex, trace, index', async (t) => {
   // A query keeps a worker busy in the engine (a subquery of 172,800 steps): its task shows, with tenant and text.
   const slow = 'count_over_time(vector(1)[2d:1s])';
   let seen = '';
-  for (let attempt = 0; attempt < 20 && seen === ''; attempt++) {
-    const queries = Array.from({ length: 4 }, () => httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent(slow)}`, { headers: { 'X-Scope-OrgID': 'busy-tenant' } }));
-    await new Promise((r) => setTimeout(r, 30));
-    const during = await httpRequest(srv.port, '/debug/pprof/goroutine?debug=1');
-    seen = during.body.split('\n').find((l) => l.includes('running query instant')) ?? '';
-    await Promise.all(queries);
+  // Polled while the queries are in flight: on a loaded machine a query may start late or end early.
+  for (let attempt = 0; attempt < 10 && seen === ''; attempt++) {
+    let inFlight = true;
+    const queries = Promise.all(
+      Array.from({ length: 4 }, () => httpRequest(srv.port, `/prometheus/api/v1/query?query=${encodeURIComponent(slow)}`, { headers: { 'X-Scope-OrgID': 'busy-tenant' } })),
+    ).finally(() => {
+      inFlight = false;
+    });
+    for (let poll = 0; poll < 200 && inFlight && seen === ''; poll++) {
+      await new Promise((r) => setTimeout(r, 10));
+      const during = await httpRequest(srv.port, '/debug/pprof/goroutine?debug=1');
+      seen = during.body.split('\n').find((l) => l.includes('running query instant')) ?? '';
+    }
+    await queries;
   }
   t.match(seen, /running query instant for tenant "busy-tenant" for \d+\.\d{3}s: count_over_time\(vector\(1\)\[2d:1s\]\)$/, 'a running query is listed with its tenant and text');
 

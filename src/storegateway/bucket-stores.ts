@@ -12,7 +12,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { parseBlockMeta, dedupBlocks, type BlockMeta } from '../storage/block-meta.js';
+import { parseBlockMeta, dedupBlocks, sourcesOf, type BlockMeta } from '../storage/block-meta.js';
 import { type Bucket, isNotFound } from '../storage/bucket/bucket.js';
 import type { BlockRef, QueryableBlocks } from '../storage/queryable-blocks.js';
 
@@ -115,9 +115,12 @@ export class BucketStores {
     return this.tenantBlocks.get(tenant) ?? [];
   }
 
-  /** serves says whether a block is served (its local copy is complete). */
+  /**
+   * serves says whether a block's samples are served: the block itself (its local copy is complete)
+   * or a compacted block made from it, which replaces it once the compactor has run.
+   */
   serves(tenant: string, ulid: string): boolean {
-    return this.blocks(tenant).some((b) => b.meta.ulid === ulid);
+    return this.blocks(tenant).some((b) => b.meta.ulid === ulid || sourcesOf(b.meta).includes(ulid));
   }
 
   private async syncAll(): Promise<void> {
