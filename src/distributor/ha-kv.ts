@@ -82,7 +82,8 @@ export class HaKvTracker {
     if (cached !== undefined) {
       if (cached.replica === replica && s.nowMs - cached.receivedAt < s.updateTimeoutMs) return { ok: true };
       if (cached.replica !== replica && s.nowMs - cached.receivedAt < s.failoverTimeoutMs) return { ok: false, status: 202, message: notElectedMessage(replica, cached.replica) };
-    } else if (s.maxClusters > 0 && (clusters?.size ?? 0) >= s.maxClusters) {
+    } else if (s.maxClusters > 0 && (await this.clusterCount(tenant, cluster)) >= s.maxClusters) {
+      // A cluster new to this distributor: the limit counts every distributor's clusters of the tenant.
       return { ok: false, status: 400, message: tooManyClustersMessage(s.maxClusters) };
     }
     // Set by the CAS function (its last run is the one that counted).
@@ -111,6 +112,19 @@ export class HaKvTracker {
       m.set(cluster, out.seen);
     }
     return out.decision;
+  }
+
+  /**
+   * clusterCount is how many other clusters the tenant has: the keys under its prefix in the
+   * store when it can list them (every distributor's elections), else the ones this one knows.
+   */
+  private async clusterCount(tenant: string, cluster: string): Promise<number> {
+    const known = this.cache.get(tenant)?.size ?? 0;
+    const kv = this.kv as KvClient & { keys?: (prefix: string) => Promise<string[]> };
+    if (kv.keys === undefined) return known;
+    const own = this.key(tenant, cluster);
+    const keys = await kv.keys(`${this.prefix}${tenant}/`);
+    return keys.filter((k) => k !== own && !k.slice(this.prefix.length + tenant.length + 1).includes('/')).length;
   }
 
   /** status lists the elected replicas this distributor knows, sorted by tenant then cluster (the status page). */

@@ -217,8 +217,9 @@ t.test('HA: two distributors agree on the elected replica through the KV store',
   // Requests without the HA labels pass; a third cluster is over ha_max_clusters (2).
   t.equal(status(await push(d1, 'tenant-ha', series(3), ha(t0 + 34_000))), 200, 'no HA labels: accepted');
   t.equal(status(await push(d1, 'tenant-ha', series(1, 'ha', [['cluster', 'c2'], ['__replica__', 'a']]), ha(t0 + 34_000))), 200);
-  const third = await push(d1, 'tenant-ha', series(1, 'ha', [['cluster', 'c3'], ['__replica__', 'a']]), ha(t0 + 34_000));
-  t.equal(status(third), 400, 'a third cluster is refused');
+  // Distributor 2 never saw c2: the limit counts the clusters in the store.
+  const third = await push(d2, 'tenant-ha', series(1, 'ha', [['cluster', 'c3'], ['__replica__', 'a']]), ha(t0 + 34_000));
+  t.equal(status(third), 400, 'a third cluster is refused, whichever distributor it reaches');
   if (third.kind === 'ingested') t.match(third.result.errorMessage, /maximum number of high-availability \(HA\) clusters has been reached for this tenant \(limit: 2\)/);
   t.same(
     h2.status().map((e) => [e.tenant, e.cluster, e.replica, e.electedChanges]),

@@ -69,6 +69,11 @@ export class InMemoryKv implements KvClient {
     return Promise.resolve({ store: 'inmemory', members: [] });
   }
 
+  /** keys lists the keys under prefix, sorted (as EtcdClient.keys). */
+  keys(prefix: string): Promise<string[]> {
+    return Promise.resolve([...this.data.keys()].filter((k) => k.startsWith(prefix)).sort());
+  }
+
   close(): void {
     this.watchers.clear();
   }
