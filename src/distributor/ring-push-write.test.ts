@@ -20,7 +20,7 @@ import { loadNative, type IngestLimits } from '../storage/native.js';
 import type { PushExecutor } from './distributor.js';
 import { HaKvTracker } from './ha-kv.js';
 import type { PushOutcome } from './push.js';
-import { otlpAnswer, ringPushExecutor, type RingPushOptions } from './ring-push.js';
+import { localLimit, otlpAnswer, ringPushExecutor, type RingPushOptions } from './ring-push.js';
 
 interface Fake {
   server: Server;
@@ -132,6 +132,28 @@ t.test('shuffle sharding with zones: ceil(size / zones) instances per zone', asy
     t.same(zones.sort(), ['z1', 'z2', 'z3'], `t${i}: one instance in each zone`);
   }
   t.equal(Object.keys(ring.shuffleShard('t', 4).getDesc().ingesters).length, 6, 'size 4 over 3 zones: 2 per zone');
+});
+
+t.test("series limits: each ingester enforces its share of the tenant's global limit", async (t) => {
+  const { fakes, ring } = await cluster(t, 6);
+  t.equal(localLimit(1000, ring, 0), 500, '6 ingesters, RF=3: each holds half the series');
+  t.equal(localLimit(1000, ring, 3), 1000, 'a shard of 3 with RF=3: each holds every series');
+  t.equal(localLimit(1000, ring, 4), 750, 'a shard of 4');
+  t.equal(localLimit(1, ring, 0), 1, 'never below 1');
+  const { ring: small } = await cluster(t, 2);
+  t.equal(localLimit(1000, small, 0), 1000, 'fewer ingesters than RF: each holds every series');
+  const { ring: zoned } = await cluster(t, 6, ['a', 'a', 'b', 'b', 'c', 'c']);
+  t.equal(localLimit(1000, zoned, 0), 500, 'zones: global / ingesters per zone');
+  t.equal(localLimit(1000, zoned, 3), 1000, 'zones with a shard of one per zone');
+  // What the ingesters are sent.
+  const exec = executor(t, { ring, shardSize: (tenant) => (tenant === 'sharded' ? 3 : 0) });
+  await push(exec, 'spread', series(30), { maxGlobalSeriesPerUser: 1000, maxGlobalSeriesPerMetric: 100, maxGlobalMetadataPerUser: 0 });
+  const sent = fakes.flatMap((f) => f.limits);
+  t.ok(sent.length > 0);
+  t.ok(sent.every((l) => l.maxGlobalSeriesPerUser === 500 && l.maxGlobalSeriesPerMetric === 50 && l.maxGlobalMetadataPerUser === 0), 'halved limits; 0 stays unlimited');
+  for (const f of fakes) f.limits = [];
+  await push(exec, 'sharded', series(30), { maxGlobalSeriesPerUser: 1000 });
+  t.ok(fakes.flatMap((f) => f.limits).every((l) => l.maxGlobalSeriesPerUser === 1000), 'the shard of 3 keeps the whole limit');
 });
 
 t.test('read-only ingesters receive no writes', async (t) => {

@@ -134,6 +134,33 @@ export function otlpAnswer(r: IngestResult, conv: Pick<OtlpWriteRequest, 'parseE
   return out;
 }
 
+/** LOCAL_LIMIT_FIELDS are the global per-tenant limits each ingester enforces a share of. */
+const LOCAL_LIMIT_FIELDS = ['maxGlobalSeriesPerUser', 'maxGlobalSeriesPerMetric', 'maxGlobalMetadataPerUser', 'maxGlobalMetadataPerMetric'] as const;
+
+/**
+ * localLimit is one ingester's share of a tenant's global limit, as Mimir's ingester limiter
+ * converts it: each series is on min(RF, n) of the n ingesters the tenant writes to (its shard
+ * size when shuffle sharded, else the ring's), so an ingester holds global × min(RF, n) / n of
+ * them; with zone awareness, each zone holds every series once: global / ingesters per zone (the
+ * shard's per zone). Never below 1, never above global.
+ */
+export function localLimit(global: number, ring: Ring, shardSize: number): number {
+  const desc = ring.getDesc().ingesters;
+  const all = Object.values(desc);
+  if (all.length === 0) return global;
+  let share: number;
+  if (ring.opts.zoneAwarenessEnabled) {
+    const zones = new Set(all.map((i) => i.zone)).size;
+    let perZone = Math.ceil(all.length / zones);
+    if (shardSize > 0) perZone = Math.min(perZone, Math.ceil(shardSize / zones));
+    share = global / perZone;
+  } else {
+    const n = shardSize > 0 ? Math.min(all.length, shardSize) : all.length;
+    share = (global * Math.min(ring.opts.replicationFactor, n)) / n;
+  }
+  return Math.min(global, Math.max(1, Math.floor(share)));
+}
+
 /** haLabels finds the cluster and replica values among labels ('' when absent; the last occurrence wins, as Mimir). */
 function haLabels(labels: Array<[string, string]>, clusterLabel: string, replicaLabel: string): { cluster: string; replica: string } {
   let cluster = '';
@@ -201,7 +228,13 @@ async function pushRaw(opts: RingPushOptions, tenant: string, taskLimits: Ingest
   }
 
   // The tenant's shuffle shard (read-only ingesters never take writes).
-  const ring = opts.ring.shuffleShard(tenant, opts.shardSize?.(tenant) ?? 0);
+  const shardSize = opts.shardSize?.(tenant) ?? 0;
+  const ring = opts.ring.shuffleShard(tenant, shardSize);
+  // Series and metadata limits are the tenant's, across the cluster: each ingester enforces its share.
+  for (const f of LOCAL_LIMIT_FIELDS) {
+    const global = limits[f];
+    if (global !== undefined && global > 0) limits[f] = localLimit(global, opts.ring, shardSize);
+  }
 
   // Replica sets: one per distinct set of instances (few: with 3 ingesters and RF=3, one).
   const groups = new Map<string, Group>();
