@@ -74,7 +74,8 @@ t.test('distributors shard, dedupe, translate and rate-limit before the fan-out'
     'overrides:\n' +
       '  sharded:\n    ingestion_tenant_shard_size: 3\n' +
       '  ha-tenant:\n    accept_ha_samples: true\n' +
-      '  limited:\n    ingestion_rate: 10\n    ingestion_burst_size: 100\n',
+      '  limited:\n    ingestion_rate: 10\n    ingestion_burst_size: 100\n' +
+      '  otlp-strict:\n    max_label_value_length: 5\n',
   );
   const common = [`-runtime-config.file=${runtime}`];
   const ingesters: Component[] = [];
@@ -133,6 +134,12 @@ t.test('distributors shard, dedupe, translate and rate-limit before the fan-out'
   t.equal(await otlpRes.text(), '{}', 'an empty ExportMetricsServiceResponse');
   const read = await query(querier.port, 'otlp', 'otel_requests');
   t.same(read.map((r) => [r.metric, r.value[1]]), [[{ __name__: 'otel_requests', job: 'api', route: '/x' }, '7.5']], 'the querier reads the translated series');
+  // The ingesters' validation applies to OTLP too: 400 with InvalidArgument (3).
+  const strict = await fetch(`http://127.0.0.1:${d2.port}/otlp/v1/metrics`, { method: 'POST', body: otlp, headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 'otlp-strict' }, signal: AbortSignal.timeout(10_000) });
+  t.equal(strict.status, 400, 'a label value over the limit is refused');
+  const strictBody = (await strict.json()) as { code: number; message: string };
+  t.equal(strictBody.code, 3, 'InvalidArgument');
+  t.match(strictBody.message, /err-mimir-label-value-too-long/);
   const badOtlp = await fetch(`http://127.0.0.1:${d2.port}/otlp/v1/metrics`, { method: 'POST', body: '{"resourceMetrics":', headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 'otlp' }, signal: AbortSignal.timeout(10_000) });
   t.equal(badOtlp.status, 400, 'an undecodable OTLP body is a 400');
   t.match(((await badOtlp.json()) as { code: number }).code, 400);
@@ -161,6 +168,18 @@ t.test('distributors shard, dedupe, translate and rate-limit before the fan-out'
   t.equal(limited.status, 429);
   t.match(limited.body, /^the request has been rejected because the tenant exceeded the ingestion rate limit, set to 10 items\/s with a maximum allowed burst of 100\./, 'the message names the tenant limit');
   t.equal((await push(d2.port, 'limited', series(12, 'limited_m'))).status, 200, "distributor 2's bucket is its own");
+  // 20 data points: more than the tokens a drained bucket refills meanwhile.
+  const otlpMany = JSON.stringify({
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] },
+        scopeMetrics: [{ metrics: [{ name: 'otel_many', gauge: { dataPoints: Array.from({ length: 20 }, (_, i) => ({ asDouble: i, timeUnixNano: `${Date.now()}000000`, attributes: [{ key: 'i', value: { stringValue: String(i) } }] })) } }] }],
+      },
+    ],
+  });
+  const otlpLimited = await fetch(`http://127.0.0.1:${d1.port}/otlp/v1/metrics`, { method: 'POST', body: otlpMany, headers: { 'Content-Type': 'application/json', 'X-Scope-OrgID': 'limited' }, signal: AbortSignal.timeout(10_000) });
+  t.equal(otlpLimited.status, 429, 'OTLP takes from the same bucket');
+  t.equal(((await otlpLimited.json()) as { code: number }).code, 8, 'ResourceExhausted');
   t.ok(await drain(d1.port));
   await new Promise((r) => setTimeout(r, 1_500));
   t.equal((await push(d1.port, 'limited', series(12, 'limited_m'))).status, 429, 'two distributors: 1.5 s refill 7.5 tokens, fewer than 12');
