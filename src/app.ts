@@ -471,5 +471,6 @@ function distributedPushExecutor(config: Config, rings: Rings, client: InternalC
       : {}),
     ...(ha !== undefined ? { ha } : {}),
     ...(nb?.otlpWriteRequest !== undefined ? { otlpWriteRequest: nb.otlpWriteRequest.bind(nb) } : {}),
+    ...(nb?.otlpValidationMessage !== undefined ? { otlpValidationMessage: nb.otlpValidationMessage.bind(nb) } : {}),
   });
 }

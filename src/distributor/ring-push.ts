@@ -40,6 +40,8 @@ export interface RingPushOptions {
   ha?: HaKvTracker;
   /** otlpWriteRequest translates OTLP bodies (absent: OTLP pushes are unsupported). */
   otlpWriteRequest?: (body: Uint8Array, opts: OtlpOptions) => OtlpWriteRequest;
+  /** otlpValidationMessage rewords an ingester's validation error for an OTLP body as the monolith does (absent: kept). */
+  otlpValidationMessage?: (body: Uint8Array, opts: OtlpOptions, limits: IngestLimits, message: string) => string;
 }
 
 /** DistributorRateLimit is the distributor's side of the ingestion rate limit. */
@@ -113,6 +115,10 @@ async function pushOtlp(opts: RingPushOptions, task: OtlpTask): Promise<OtlpOutc
   const conv = opts.otlpWriteRequest!(new Uint8Array(task.body), task.options);
   if (conv.refusal !== undefined && conv.refusal !== null) return { kind: 'ingested', result: conv.refusal };
   const r = await pushRaw(opts, task.tenant, task.limits, 1, conv.writeRequest, undefined);
+  // A validation error names the OTel attribute and metric, as the monolith's OTLP path words it.
+  if (r.errorStatus === 400 && r.ingesterError !== true && r.errorMessage !== undefined && opts.otlpValidationMessage !== undefined) {
+    r.errorMessage = opts.otlpValidationMessage(new Uint8Array(task.body), task.options, task.limits, r.errorMessage);
+  }
   return { kind: 'ingested', result: otlpAnswer(r, conv) };
 }
 

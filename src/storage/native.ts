@@ -536,6 +536,8 @@ export interface NativeBinding {
   ingestOtlp?(tenant: string, body: Uint8Array, limits: IngestLimits, opts: OtlpOptions): OtlpIngestResult;
   /** otlpWriteRequest translates an OTLP/HTTP metrics body into a remote-write 1.0 WriteRequest without ingesting it. */
   otlpWriteRequest?(body: Uint8Array, opts: OtlpOptions): OtlpWriteRequest;
+  /** otlpValidationMessage rewords an ingester's validation error for this OTLP body as the OTLP endpoint words it. */
+  otlpValidationMessage?(body: Uint8Array, opts: OtlpOptions, limits: IngestLimits, message: string): string;
   /**
    * allowIngestion takes items from the tenant's ingestion rate limiter (rate items/s, burst);
    * returns Mimir's 429 text (naming limitRate, the configured limit) when refused, null when allowed.

@@ -121,6 +121,24 @@ pub fn otlp_write_request(body: Uint8Array, opts: OtlpOptions) -> OtlpWriteReque
     }
 }
 
+/// otlp_validation_message rewords the validation error `message` that an
+/// ingester gave for the translation of this body as the OTLP endpoint
+/// words it (a label value too long names the attribute and metric).
+#[napi]
+pub fn otlp_validation_message(
+    body: Uint8Array,
+    opts: OtlpOptions,
+    limits: IngestLimits,
+    message: String,
+) -> String {
+    otlp::validation_message_for(
+        &request(&body, &opts),
+        &settings(&opts),
+        &core_limits(&limits),
+        message,
+    )
+}
+
 /// ingest_otlp ingests one OTLP/HTTP metrics body for the tenant. Bad input
 /// is reported in the result, never thrown.
 #[napi]

@@ -350,6 +350,22 @@ pub fn ingest_otlp(
     out
 }
 
+/// validation_message_for rewords a validation error `msg` that ingesting
+/// the request's translation produced elsewhere (the distributed write path:
+/// an ingester validated it) as [`ingest_otlp`] words it: the label value
+/// too long error in OTel terms. The request is read and translated again.
+pub fn validation_message_for(
+    req: &OtlpRequest<'_>,
+    settings: &Settings,
+    limits: &IngestLimits,
+    msg: String,
+) -> String {
+    match read_and_translate(req, settings) {
+        Ok(t) => otel_validation_message(&t.translation, limits, msg),
+        Err(_) => msg,
+    }
+}
+
 /// otel_validation_message rewords Mimir's label-value-too-long error in
 /// OTel terms (attribute, metric), as Mimir's OTLP handler does; other
 /// validation errors are returned as they are. It finds the series the
