@@ -204,7 +204,7 @@ async function pushRaw(opts: RingPushOptions, tenant: string, taskLimits: Ingest
   if (opts.ha !== undefined && limits.acceptHaSamples === true && limits.haTrackerEnabled === true) {
     const first = items.find((it) => !it.meta);
     const { cluster, replica } = first === undefined ? { cluster: '', replica: '' } : haLabels(itemLabels(raw, first, symbols), limits.haClusterLabel ?? 'cluster', limits.haReplicaLabel ?? '__replica__');
-    if (cluster !== '' && replica !== '' && replica.length <= limits.maxLabelValueLength) {
+    if (cluster !== '' && replica !== '' && Buffer.byteLength(replica) <= (limits.maxLabelValueLength ?? Infinity)) {
       let decision;
       try {
         decision = await opts.ha.check(tenant, cluster, replica, {
