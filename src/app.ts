@@ -444,7 +444,6 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   };
 }
 
-
 /**
  * distributedPushExecutor is the distributor's push path when the ingesters run apart: the
  * ring executor with the tenant's shuffle shard, its share of the ingestion rate limit (the limit
