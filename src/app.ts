@@ -6,7 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerRoutes } from './api/api.js';
 import type { Config } from './config/config.js';
-import { Distributor, inlineExecutor, poolExecutor, smallInline, type PushExecutor } from './distributor/distributor.js';
+import { Distributor, inlineExecutor, poolExecutor, PUSH_WORKER, smallInline, type PushExecutor } from './distributor/distributor.js';
+import { Piscina } from 'piscina';
+import { availableParallelism } from 'node:os';
 import { DistributorMetrics } from './distributor/metrics.js';
 import { OtlpApi } from './distributor/otlp.js';
 import { registerIngesterMetrics } from './ingester/metrics.js';
@@ -38,7 +40,7 @@ import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget, targetList } from './services/services.js';
-import { loadNative, type LabelMatcher } from './storage/native.js';
+import { loadNative, type LabelMatcher, type OtlpOptions, type OtlpWriteRequest } from './storage/native.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
@@ -454,7 +456,9 @@ function distributedPushExecutor(config: Config, rings: Rings, client: InternalC
   const distributorRing = rings.get('distributor')?.ring;
   const nb = native ? loadNative() : undefined;
   const allow = nb?.allowIngestion;
-  return ringPushExecutor({
+  // OTLP translation costs CPU: it runs on worker threads (started on first use, stopped when idle).
+  const pool = nb?.otlpWriteRequest !== undefined ? new Piscina({ filename: PUSH_WORKER, minThreads: 0, maxThreads: Math.max(1, availableParallelism()), idleTimeout: 60_000, atomics: 'disabled' }) : undefined;
+  const exec = ringPushExecutor({
     ring: rings.get('ingester')!.ring,
     client,
     log: log.with({ component: 'distributor' }),
@@ -469,7 +473,14 @@ function distributedPushExecutor(config: Config, rings: Rings, client: InternalC
         }
       : {}),
     ...(ha !== undefined ? { ha } : {}),
-    ...(nb?.otlpWriteRequest !== undefined ? { otlpWriteRequest: nb.otlpWriteRequest.bind(nb) } : {}),
+    ...(pool !== undefined ? { otlpWriteRequest: (body: ArrayBuffer, options: OtlpOptions) => pool.run({ body, options }, { name: 'otlpTranslate' }) as Promise<OtlpWriteRequest> } : {}),
     ...(nb?.otlpValidationMessage !== undefined ? { otlpValidationMessage: nb.otlpValidationMessage.bind(nb) } : {}),
   });
+  return {
+    ...exec,
+    close: async () => {
+      await exec.close();
+      await pool?.destroy();
+    },
+  };
 }

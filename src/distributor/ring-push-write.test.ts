@@ -258,7 +258,8 @@ t.test('OTLP is translated and forwarded; answers as the monolith', async (t) =>
     return;
   }
   const { fakes, ring } = await cluster(t, 3);
-  const exec = executor(t, { ring, otlpWriteRequest: native.otlpWriteRequest.bind(native) });
+  const translate = native.otlpWriteRequest.bind(native);
+  const exec = executor(t, { ring, otlpWriteRequest: (b, o) => translate(new Uint8Array(b), o) });
   t.ok(exec.runOtlp !== undefined, 'the ring executor takes OTLP');
   const nowNs = `${Date.now()}000000`;
   const body = JSON.stringify({

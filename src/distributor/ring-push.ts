@@ -38,8 +38,8 @@ export interface RingPushOptions {
   rateLimit?: DistributorRateLimit;
   /** ha, when given, elects HA replicas in the shared KV store instead of in each ingester. */
   ha?: HaKvTracker;
-  /** otlpWriteRequest translates OTLP bodies (absent: OTLP pushes are unsupported). */
-  otlpWriteRequest?: (body: Uint8Array, opts: OtlpOptions) => OtlpWriteRequest;
+  /** otlpWriteRequest translates OTLP bodies, on a worker thread or here (absent: OTLP pushes are unsupported). */
+  otlpWriteRequest?: (body: ArrayBuffer, opts: OtlpOptions) => OtlpWriteRequest | Promise<OtlpWriteRequest>;
   /** otlpValidationMessage rewords an ingester's validation error for an OTLP body as the monolith does (absent: kept). */
   otlpValidationMessage?: (body: Uint8Array, opts: OtlpOptions, limits: IngestLimits, message: string) => string;
 }
@@ -112,9 +112,11 @@ async function pushToIngesters(opts: RingPushOptions, task: PushTask): Promise<P
  * the head's refusals a 200 with partial_success, dropped metrics a 400 `otlp parse error`.
  */
 async function pushOtlp(opts: RingPushOptions, task: OtlpTask): Promise<OtlpOutcome> {
-  const conv = opts.otlpWriteRequest!(new Uint8Array(task.body), task.options);
+  const conv = await opts.otlpWriteRequest!(task.body, task.options);
   if (conv.refusal !== undefined && conv.refusal !== null) return { kind: 'ingested', result: conv.refusal };
-  const r = await pushRaw(opts, task.tenant, task.limits, 1, conv.writeRequest, undefined);
+  // From a worker the request comes back as a Uint8Array (structured clone): viewed as a Buffer.
+  const raw = Buffer.from(conv.writeRequest.buffer, conv.writeRequest.byteOffset, conv.writeRequest.byteLength);
+  const r = await pushRaw(opts, task.tenant, task.limits, 1, raw, undefined);
   // A validation error names the OTel attribute and metric, as the monolith's OTLP path words it.
   if (r.errorStatus === 400 && r.ingesterError !== true && r.errorMessage !== undefined && opts.otlpValidationMessage !== undefined) {
     r.errorMessage = opts.otlpValidationMessage(new Uint8Array(task.body), task.options, task.limits, r.errorMessage);
