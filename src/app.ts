@@ -194,6 +194,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     // The local push pool is not used: pushes go to the ingesters.
     await executor.close();
     haKv = haConfig.enabled ? haKvTracker(config.values, log.with({ component: 'ha-tracker' })) : undefined;
+    haKv?.start();
     executor = distributedPushExecutor(config, rings, internalClient, runtimeConfig, haKv, deps.storage === undefined);
   }
 

@@ -63,12 +63,52 @@ function decodeDesc(v: string | undefined): ReplicaDesc | undefined {
 export class HaKvTracker {
   /** cache holds the last descriptor read or written, by tenant then cluster. */
   private readonly cache = new Map<string, Map<string, ReplicaDesc>>();
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly kv: KvClient,
     private readonly prefix: string,
     private readonly log: Logger,
   ) {}
+
+  /**
+   * start re-reads every election in the store every periodMs (as Mimir's tracker follows the
+   * store): the status page and gauges show every distributor's elections, and the cache follows
+   * failovers made elsewhere.
+   */
+  start(periodMs = 5_000): void {
+    const run = (): void => {
+      this.sync().catch((err: unknown) => this.log.debug('reading the HA tracker store failed', { err }));
+    };
+    run();
+    this.timer = setInterval(run, periodMs);
+    this.timer.unref();
+  }
+
+  /** sync reads every election under the prefix into the cache (a newer one than cached wins). */
+  async sync(): Promise<void> {
+    const kv = this.kv as KvClient & { list?: (prefix: string) => Promise<Array<[string, string]>> };
+    if (kv.list === undefined) return;
+    for (const [key, value] of await kv.list(this.prefix)) {
+      const rest = key.slice(this.prefix.length);
+      const slash = rest.indexOf('/');
+      const d = decodeDesc(value);
+      if (slash <= 0 || d === undefined) continue;
+      this.remember(rest.slice(0, slash), rest.slice(slash + 1), d);
+    }
+  }
+
+  /** remember caches d unless the cached descriptor is newer (elected later, or seen later). */
+  private remember(tenant: string, cluster: string, d: ReplicaDesc): void {
+    let m = this.cache.get(tenant);
+    if (m === undefined) {
+      m = new Map();
+      this.cache.set(tenant, m);
+    }
+    const cur = m.get(cluster);
+    if (cur !== undefined && (cur.electedAt > d.electedAt || (cur.electedAt === d.electedAt && cur.receivedAt > d.receivedAt))) return;
+    m.set(cluster, d);
+  }
 
   /** key is the KV key of a tenant's cluster. */
   key(tenant: string, cluster: string): string {
@@ -103,14 +143,7 @@ export class HaKvTracker {
       if (next !== undefined) out.seen = next;
       return next === undefined ? undefined : JSON.stringify(next);
     });
-    if (out.seen !== undefined) {
-      let m = this.cache.get(tenant);
-      if (m === undefined) {
-        m = new Map();
-        this.cache.set(tenant, m);
-      }
-      m.set(cluster, out.seen);
-    }
+    if (out.seen !== undefined) this.cache.set(tenant, (this.cache.get(tenant) ?? new Map<string, ReplicaDesc>()).set(cluster, out.seen));
     return out.decision;
   }
 
@@ -137,6 +170,7 @@ export class HaKvTracker {
   }
 
   close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
     this.kv.close();
   }
 }

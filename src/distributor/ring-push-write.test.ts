@@ -248,7 +248,20 @@ t.test('HA: two distributors agree on the elected replica through the KV store',
     [['tenant-ha', 'c1', 'r2', 1]],
     "distributor 2's status page shows the election it read",
   );
-  t.same(new HaKvTracker(kv, 'ha-tracker/', log).status(), [], 'a new tracker knows nothing before its first push');
+  const fresh = new HaKvTracker(kv, 'ha-tracker/', log);
+  t.same(fresh.status(), [], 'a new tracker knows nothing before it reads the store');
+  await fresh.sync();
+  t.same(
+    fresh.status().map((e) => [e.tenant, e.cluster, e.replica]),
+    [
+      ['tenant-ha', 'c1', 'r2'],
+      ['tenant-ha', 'c2', 'a'],
+    ],
+    'after a sync it shows every election in the store',
+  );
+  // The synced cache decides without the store: r1 is refused while r2 is fresh.
+  const d3 = executor(t, { ring, ha: fresh });
+  t.equal(status(await push(d3, 'tenant-ha', from('r1'), ha(t0 + 35_000))), 202, 'a third distributor refuses r1 too');
 });
 
 t.test('OTLP is translated and forwarded; answers as the monolith', async (t) => {

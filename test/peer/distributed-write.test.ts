@@ -155,8 +155,15 @@ t.test('distributors shard, dedupe, translate and rate-limit before the fan-out'
   t.equal((await push(d1.port, 'ha-tenant', ha('r2', t0 + 3_000))).status, 202, 'distributor 1 drops r2');
   const haRead = await query(querier.port, 'ha-tenant', 'count_over_time(ha_metric[1m])');
   t.same(haRead.map((r) => [r.metric, r.value[1]]), [[{ cluster: 'c1' }, '2']], "only r1's samples, without the replica label");
-  const page = (await (await fetch(`http://127.0.0.1:${d2.port}/distributor/ha_tracker`, { headers: { Accept: 'application/json' } })).json()) as { elected: Array<{ userID: string; cluster: string; replica: string }> };
-  t.same(page.elected.map((e) => [e.userID, e.cluster, e.replica]), [['ha-tenant', 'c1', 'r1']], "distributor 2's HA tracker page shows the election");
+  // A cluster elected through distributor 1 only shows on distributor 2's page too (it re-reads the store).
+  t.equal((await push(d1.port, 'ha-tenant', [{ labels: [['__name__', 'ha_metric'], ['cluster', 'c2'], ['__replica__', 'x']], samples: [[t0, 5]] }])).status, 200);
+  const elected = async (): Promise<string[][]> => {
+    const page = (await (await fetch(`http://127.0.0.1:${d2.port}/distributor/ha_tracker`, { headers: { Accept: 'application/json' } })).json()) as { elected: Array<{ userID: string; cluster: string; replica: string }> };
+    return page.elected.map((e) => [e.userID, e.cluster, e.replica]);
+  };
+  let seen: string[][] = [];
+  t.ok(await waitFor(async () => (seen = await elected()).length === 2, 12_000), "distributor 2's HA tracker page shows every election");
+  t.same(seen, [['ha-tenant', 'c1', 'r1'], ['ha-tenant', 'c2', 'x']]);
 
   // The rate limit: 10 items/s for the tenant, 5/s per distributor while two are healthy.
   const drain = async (port: number): Promise<boolean> => {
