@@ -6,7 +6,9 @@ import { mkdirSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerRoutes } from './api/api.js';
 import type { Config } from './config/config.js';
-import { Distributor, inlineExecutor, poolExecutor, smallInline, type PushExecutor } from './distributor/distributor.js';
+import { Distributor, inlineExecutor, poolExecutor, PUSH_WORKER, smallInline, type PushExecutor } from './distributor/distributor.js';
+import { Piscina } from 'piscina';
+import { availableParallelism } from 'node:os';
 import { DistributorMetrics } from './distributor/metrics.js';
 import { OtlpApi } from './distributor/otlp.js';
 import { registerIngesterMetrics } from './ingester/metrics.js';
@@ -30,13 +32,15 @@ import { pageFor, ringRoutes } from './ring/routes.js';
 import { InternalClient, registerInternalClientMetrics } from './internal/client.js';
 import { registerIngesterInternal } from './internal/ingester-server.js';
 import { ringPushExecutor } from './distributor/ring-push.js';
+import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
+import { WRITE } from './ring/model.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
 import { ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
 import { ServiceManager, modulesForTarget, targetList } from './services/services.js';
-import { loadNative, type LabelMatcher } from './storage/native.js';
+import { loadNative, type LabelMatcher, type OtlpOptions, type OtlpWriteRequest } from './storage/native.js';
 import { missingNativeExports, nativeStorage, nativeWalStore, type Appender, type HeadStatsSource, type SeriesQuerier, type WalStore, type WalTenant } from './storage/native.js';
 import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
@@ -184,11 +188,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // Distributed mode: distributors and queriers without an ingester in the process reach the
   // ingesters of the ring through their internal API (src/internal/); ingesters serve it.
   const remoteIngesters = !monolithic && !modules.includes('ingester') && rings.get('ingester') !== undefined;
+  let haKv: HaKvTracker | undefined;
   const internalClient = remoteIngesters ? new InternalClient() : undefined;
   if (internalClient !== undefined && modules.includes('distributor')) {
     // The local push pool is not used: pushes go to the ingesters.
     await executor.close();
-    executor = ringPushExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'distributor' }), timeoutMs: Number(config.values.get('distributor.remote-timeout') ?? 2_000) });
+    haKv = haConfig.enabled ? haKvTracker(config.values, log.with({ component: 'ha-tracker' })) : undefined;
+    haKv?.start();
+    executor = distributedPushExecutor(config, rings, internalClient, runtimeConfig, haKv, deps.storage === undefined);
   }
 
   const registry = new Registry();
@@ -256,8 +263,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // HA tracker (state in Rust, shared by the push workers), tenant ingestion rates and cardinality.
   const native = deps.storage === undefined;
   const haState = native ? nativeHaTracker() : undefined;
-  const haTracker = new HaTracker(haConfig, haState, deps.haClock);
-  if (haState !== undefined && runsDistributor) registerHaTrackerMetrics(registry, haState);
+  // Distributors apart from the ingesters elect in the KV store: their page and gauges show its elections.
+  const haStatus = haKv !== undefined ? { haTrackerStatus: () => haKv.status() } : haState;
+  const haTracker = new HaTracker(haConfig, haStatus, deps.haClock);
+  if (haStatus !== undefined && runsDistributor) registerHaTrackerMetrics(registry, haStatus);
   const ingestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
@@ -438,3 +447,41 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   };
 }
 
+/**
+ * distributedPushExecutor is the distributor's push path when the ingesters run apart: the
+ * ring executor with the tenant's shuffle shard, its share of the ingestion rate limit (the limit
+ * divided by the healthy distributors with the global strategy), the HA tracker in the KV store
+ * (ha: -distributor.ha-tracker.store) and OTLP translated here (the native core, when loaded).
+ */
+function distributedPushExecutor(config: Config, rings: Rings, client: InternalClient, limits: RuntimeConfigManager, ha: HaKvTracker | undefined, native: boolean): PushExecutor {
+  const distributorRing = rings.get('distributor')?.ring;
+  const nb = native ? loadNative() : undefined;
+  const allow = nb?.allowIngestion;
+  // OTLP translation costs CPU: it runs on worker threads (started on first use, stopped when idle).
+  const pool = nb?.otlpWriteRequest !== undefined ? new Piscina({ filename: PUSH_WORKER, minThreads: 0, maxThreads: Math.max(1, availableParallelism()), idleTimeout: 60_000, atomics: 'disabled' }) : undefined;
+  const exec = ringPushExecutor({
+    ring: rings.get('ingester')!.ring,
+    client,
+    log: log.with({ component: 'distributor' }),
+    timeoutMs: Number(config.values.get('distributor.remote-timeout') ?? 2_000),
+    shardSize: (t) => Number(limits.values(t).get('distributor.ingestion-tenant-shard-size') ?? 0),
+    ...(allow !== undefined
+      ? {
+          rateLimit: {
+            distributors: (t: string) => (limits.values(t).get('distributor.ingestion-rate-limit-strategy') === 'local' ? 1 : (distributorRing?.healthyInstances(WRITE).length ?? 1)),
+            allow: (t: string, items: number, rate: number, burst: number, limitRate: number) => allow(t, items, rate, burst, limitRate),
+          },
+        }
+      : {}),
+    ...(ha !== undefined ? { ha } : {}),
+    ...(pool !== undefined ? { otlpWriteRequest: (body: ArrayBuffer, options: OtlpOptions) => pool.run({ body, options }, { name: 'otlpTranslate' }) as Promise<OtlpWriteRequest> } : {}),
+    ...(nb?.otlpValidationMessage !== undefined ? { otlpValidationMessage: nb.otlpValidationMessage.bind(nb) } : {}),
+  });
+  return {
+    ...exec,
+    close: async () => {
+      await exec.close();
+      await pool?.destroy();
+    },
+  };
+}

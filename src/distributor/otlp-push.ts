@@ -21,3 +21,9 @@ export function ingestOtlpTask(appender: Appender, task: OtlpTask): OtlpOutcome 
   if (appender.ingestOtlp === undefined) return { kind: 'unsupported' };
   return { kind: 'ingested', result: appender.ingestOtlp(task.tenant, new Uint8Array(task.body), task.limits, task.options) };
 }
+
+/** OtlpTranslateTask is an OTLP body to translate into a remote-write request (the distributed write path; body copied). */
+export interface OtlpTranslateTask {
+  body: ArrayBuffer;
+  options: OtlpOptions;
+}

@@ -69,6 +69,16 @@ export class InMemoryKv implements KvClient {
     return Promise.resolve({ store: 'inmemory', members: [] });
   }
 
+  /** keys lists the keys under prefix, sorted (as EtcdClient.keys). */
+  keys(prefix: string): Promise<string[]> {
+    return Promise.resolve([...this.data.keys()].filter((k) => k.startsWith(prefix)).sort());
+  }
+
+  /** list reads the keys under prefix with their values, sorted by key (as EtcdClient.list). */
+  list(prefix: string): Promise<Array<[string, string]>> {
+    return Promise.resolve([...this.data].filter(([k]) => k.startsWith(prefix)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  }
+
   close(): void {
     this.watchers.clear();
   }
@@ -240,6 +250,12 @@ export class EtcdClient implements KvClient {
   async keys(prefix: string): Promise<string[]> {
     const res = (await this.call('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix), keys_only: true })) as { kvs?: EtcdKv[] };
     return (res.kvs ?? []).map((k) => unb64(k.key));
+  }
+
+  /** list reads the keys under prefix with their values, sorted by key. */
+  async list(prefix: string): Promise<Array<[string, string]>> {
+    const res = (await this.call('/v3/kv/range', { key: b64(prefix), range_end: prefixEnd(prefix) })) as { kvs?: EtcdKv[] };
+    return (res.kvs ?? []).map((k) => [unb64(k.key), unb64(k.value)]);
   }
 
   private async range(key: string): Promise<EtcdKv | undefined> {

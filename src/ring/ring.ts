@@ -3,6 +3,7 @@
 // as dskit's ring.Get does (replication factor, zones, unhealthy instances,
 // extension past JOINING/LEAVING instances).
 
+import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import type { KvClient } from './kv.js';
 import { decodeDesc, emptyDesc, encodeDesc, isHealthy, type InstanceDesc, type Operation, type RingDesc } from './model.js';
@@ -53,6 +54,8 @@ export class Ring {
   /** cache holds replica sets by operation and ring position, for CACHE_MS (health moves with time). */
   private cache = new Map<Operation, Map<number, ReplicationSet>>();
   private cacheAt = 0;
+  /** shards holds the shuffle shards computed on the current view, by identifier and size. */
+  private shards = new Map<string, Ring>();
 
   constructor(
     readonly kv: KvClient,
@@ -98,6 +101,7 @@ export class Ring {
     this.tokenOwner = all.map((x) => x[1]);
     this.zones = [...new Set(Object.values(d.ingesters).map((i) => i.zone))].sort();
     this.cache = new Map();
+    this.shards = new Map();
     for (const fn of this.listeners) fn(d);
   }
 
@@ -113,6 +117,57 @@ export class Ring {
       return next === undefined ? undefined : encodeDesc(next);
     });
     await this.refresh();
+  }
+
+  /**
+   * shuffleShard is the sub-ring of identifier (a tenant) with size instances, as dskit's
+   * ShuffleShard: per zone (ceil(size / zones) instances each, with zone awareness), a generator
+   * seeded by the MD5 of the identifier (and zone) draws tokens and each draw takes the first
+   * instance at or after it not yet taken. Read-only instances are never part of it; size <= 0 or
+   * at least the ring's size is the whole ring (without read-only instances). The sub-ring is a
+   * view: it does not follow the store, and is recomputed when this ring changes.
+   */
+  shuffleShard(identifier: string, size: number): Ring {
+    const key = `${size}\u0000${identifier}`;
+    const hit = this.shards.get(key);
+    if (hit !== undefined) return hit;
+    const writable = Object.entries(this.desc.ingesters).filter(([, i]) => !i.read_only);
+    let picked: Array<[string, InstanceDesc]>;
+    if (size <= 0 || size >= writable.length) {
+      if (writable.length === this.instanceCount()) return this;
+      picked = writable;
+    } else {
+      const zoneAware = this.opts.zoneAwarenessEnabled;
+      const zones = zoneAware ? [...new Set(writable.map(([, i]) => i.zone))].sort() : [''];
+      const perZone = zoneAware ? Math.ceil(size / zones.length) : size;
+      const chosen = new Set<string>();
+      for (const zone of zones) {
+        const inZone = writable.filter(([, i]) => !zoneAware || i.zone === zone);
+        const tokens: Array<[number, string]> = [];
+        for (const [id, i] of inZone) for (const t of i.tokens) tokens.push([t, id]);
+        tokens.sort((a, b) => a[0] - b[0]);
+        const sorted = Uint32Array.from(tokens.map((x) => x[0]));
+        const next = shardRandom(identifier, zoneAware ? zone : '');
+        const want = Math.min(perZone, inZone.length);
+        let taken = 0;
+        for (let n = 0; n < want && tokens.length > 0; n++) {
+          const start = searchToken(sorted, next());
+          for (let k = 0; k < tokens.length; k++) {
+            const id = tokens[(start + k) % tokens.length]![1];
+            if (chosen.has(id)) continue;
+            chosen.add(id);
+            taken++;
+            break;
+          }
+          if (taken >= inZone.length) break;
+        }
+      }
+      picked = writable.filter(([id]) => chosen.has(id));
+    }
+    const sub = new Ring(this.kv, this.opts, this.log);
+    sub.update({ ingesters: Object.fromEntries(picked) });
+    this.shards.set(key, sub);
+    return sub;
   }
 
   /** instanceCount is the number of members. */
@@ -243,4 +298,23 @@ export function searchToken(tokens: Uint32Array, key: number): number {
     else hi = mid;
   }
   return lo >= tokens.length ? 0 : lo;
+}
+
+/**
+ * shardRandom is the shuffle shard's generator for identifier (and zone): seeded by the first 64
+ * bits of the MD5 of the identifier (a NUL and the zone appended when zoned), as dskit's
+ * ShuffleShardSeed; the draws are xorshift64* (not Go's math/rand: the same tenant always gets the
+ * same shard here, not the same one as in Mimir, whose tokens differ anyway).
+ */
+export function shardRandom(identifier: string, zone: string): () => number {
+  const h = createHash('md5').update(identifier);
+  if (zone !== '') h.update(Buffer.from([0])).update(zone);
+  let x = h.digest().readBigUInt64BE(0) || 1n;
+  const mask = (1n << 64n) - 1n;
+  return () => {
+    x ^= x >> 12n;
+    x ^= (x << 25n) & mask;
+    x ^= x >> 27n;
+    return Number(((x * 2685821657736338717n) & mask) >> 32n) >>> 0;
+  };
 }

@@ -28,15 +28,25 @@ export function seriesToken(tenant: string, labels: Array<[string, string]>): nu
   return h;
 }
 
-/** ShardItem is one TimeSeries or metadata entry of a request: its field bytes [start, end) and its token. */
+/**
+ * ShardItem is one TimeSeries or metadata entry of a request: its field bytes [start, end), its
+ * token, and what it carries for the rate limit: samples (float and histogram) and exemplars (a
+ * metadata entry is one item of its own, meta).
+ */
 export interface ShardItem {
   start: number;
   end: number;
   token: number;
+  samples: number;
+  exemplars: number;
+  meta: boolean;
 }
 
 /** at is the read position of the varint/skip helpers below (one walk at a time: no tuple per call). */
 let at = 0;
+/** samplesSeen and exemplarsSeen count the current TimeSeries' samples and exemplars during its walk. */
+let samplesSeen = 0;
+let exemplarsSeen = 0;
 
 /** varint reads an unsigned varint at `at`, moving it past; throws when truncated. */
 function varint(b: Uint8Array): number {
@@ -105,8 +115,10 @@ export function shardWriteRequest(tenant: string, raw: Uint8Array): ShardItem[] 
       const from = at;
       const end = from + len;
       if (end > raw.length) throw new Error('protobuf: truncated length-delimited field');
+      samplesSeen = 0;
+      exemplarsSeen = 0;
       const token = field === 1 ? labelsHash(base, raw, from, end) : metadataHash(base, raw, from, end);
-      out.push({ start, end, token });
+      out.push({ start, end, token, samples: samplesSeen, exemplars: exemplarsSeen, meta: field === 3 });
       at = end;
     } else {
       skipField(raw, wt);
@@ -122,6 +134,9 @@ function labelsHash(h: number, b: Uint8Array, from: number, to: number): number 
   while (at < to) {
     const key = varint(b);
     if (key !== 0x0a) {
+      // samples (2) and histograms (4) count as samples, exemplars (3) apart.
+      if (key === 0x12 || key === 0x22) samplesSeen++;
+      else if (key === 0x1a) exemplarsSeen++;
       skipField(b, key & 7);
       continue;
     }
@@ -171,6 +186,8 @@ export interface ShardedV2 {
   items: ShardItem[];
   /** common are the byte ranges of the symbols fields, copied into every sub-request first. */
   common: Array<[number, number]>;
+  /** symbols are the byte ranges of the symbol strings, by reference. */
+  symbols: Array<[number, number]>;
 }
 
 /**
@@ -206,8 +223,13 @@ export function shardWriteRequestV2(tenant: string, raw: Uint8Array): ShardedV2 
     }
   }
   if (at !== raw.length) throw new Error('protobuf: truncated field');
-  const items = series.map(([start, from, end]) => ({ start, end, token: refsHash(base, raw, from, end, symbols) }));
-  return { items, common };
+  const items = series.map(([start, from, end]): ShardItem => {
+    samplesSeen = 0;
+    exemplarsSeen = 0;
+    const token = refsHash(base, raw, from, end, symbols);
+    return { start, end, token, samples: samplesSeen, exemplars: exemplarsSeen, meta: false };
+  });
+  return { items, common, symbols };
 }
 
 /** refsHash hashes a v2 TimeSeries' labels_refs (field 1, packed or not) through the symbols. */
@@ -222,6 +244,9 @@ function refsHash(h: number, b: Uint8Array, from: number, to: number, symbols: R
     } else if (key === 0x08) {
       refs.push(varint(b));
     } else {
+      // samples (2) and histograms (3) count as samples, exemplars (4) apart.
+      if (key === 0x12 || key === 0x1a) samplesSeen++;
+      else if (key === 0x22) exemplarsSeen++;
       skipField(b, key & 7);
     }
   }
@@ -248,6 +273,58 @@ export function joinItems(raw: Uint8Array, items: readonly ShardItem[], indexes:
     const it = items[i]!;
     out.set(raw.subarray(it.start, it.end), pos);
     pos += it.end - it.start;
+  }
+  return out;
+}
+
+/**
+ * itemLabels decodes the labels of one TimeSeries item, in request order: a 1.0 series' Label
+ * messages, or a 2.0 series' labels_refs resolved through symbols (given for 2.0 only).
+ */
+export function itemLabels(raw: Uint8Array, item: ShardItem, symbols?: ReadonlyArray<[number, number]>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const text = (from: number, to: number): string => Buffer.from(raw.buffer, raw.byteOffset + from, to - from).toString('utf8');
+  at = item.start;
+  varint(raw);
+  const end = varint(raw) + at;
+  if (symbols !== undefined) {
+    const refs: number[] = [];
+    while (at < end) {
+      const key = varint(raw);
+      if (key === 0x0a) {
+        const e = varint(raw) + at;
+        while (at < e) refs.push(varint(raw));
+      } else if (key === 0x08) refs.push(varint(raw));
+      else skipField(raw, key & 7);
+    }
+    for (let i = 0; i + 1 < refs.length; i += 2) {
+      const n = symbols[refs[i]!];
+      const v = symbols[refs[i + 1]!];
+      if (n === undefined || v === undefined) throw new Error(`labels_refs: symbol out of range`);
+      out.push([text(n[0], n[1]), text(v[0], v[1])]);
+    }
+    return out;
+  }
+  while (at < end) {
+    const key = varint(raw);
+    if (key !== 0x0a) {
+      skipField(raw, key & 7);
+      continue;
+    }
+    const lend = varint(raw) + at;
+    let name = '';
+    let value = '';
+    while (at < lend) {
+      const k = varint(raw);
+      if (k === 0x0a || k === 0x12) {
+        const l = varint(raw);
+        if (k === 0x0a) name = text(at, at + l);
+        else value = text(at, at + l);
+        at += l;
+      } else skipField(raw, k & 7);
+    }
+    out.push([name, value]);
+    at = lend;
   }
   return out;
 }

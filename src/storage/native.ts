@@ -126,6 +126,8 @@ export interface IngestResult {
   metadataWarning?: string;
   /** The HA cluster of the request, when it carried the HA labels. */
   haCluster?: string;
+  /** ingesterError marks the error as the head's (out of order, too old, series limits), not validation's. */
+  ingesterError?: boolean;
   /** Samples dropped because their replica is not the elected one (status 202). */
   dedupedSamples?: number;
   /** Samples of an HA-enabled tenant whose request lacked the HA labels. */
@@ -359,6 +361,19 @@ export interface OtlpIngestResult {
   uncompressedSize: number;
 }
 
+/** OtlpWriteRequest is an OTLP body translated for the distributed write path (otlpWriteRequest). */
+export interface OtlpWriteRequest {
+  /** refusal is the answer when nothing is left to forward (bad body, size limit, every metric dropped). */
+  refusal?: OtlpIngestResult | null;
+  /** writeRequest is the uncompressed remote-write 1.0 WriteRequest (empty with a refusal). */
+  writeRequest: Buffer;
+  /** parseError is the translator's `otlp parse error: ...` text when it dropped metrics. */
+  parseError?: string | null;
+  /** dropped counts the metrics the translator dropped. */
+  dropped: number;
+  uncompressedSize: number;
+}
+
 /** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */
 export const TOO_MANY_SAMPLES_MESSAGE = 'query processing would load too many samples into memory in query execution';
 
@@ -519,6 +534,15 @@ export interface NativeBinding {
    * bad input is reported in the result, never thrown.
    */
   ingestOtlp?(tenant: string, body: Uint8Array, limits: IngestLimits, opts: OtlpOptions): OtlpIngestResult;
+  /** otlpWriteRequest translates an OTLP/HTTP metrics body into a remote-write 1.0 WriteRequest without ingesting it. */
+  otlpWriteRequest?(body: Uint8Array, opts: OtlpOptions): OtlpWriteRequest;
+  /** otlpValidationMessage rewords an ingester's validation error for this OTLP body as the OTLP endpoint words it. */
+  otlpValidationMessage?(body: Uint8Array, opts: OtlpOptions, limits: IngestLimits, message: string): string;
+  /**
+   * allowIngestion takes items from the tenant's ingestion rate limiter (rate items/s, burst);
+   * returns Mimir's 429 text (naming limitRate, the configured limit) when refused, null when allowed.
+   */
+  allowIngestion?(tenant: string, items: number, rate: number, burst: number, limitRate: number): string | null;
   /**
    * metadataJson answers /api/v1/metadata: the `data` object for the tenants (merged), at most limit
    * families (negative: all), limitPerMetric entries each (<= 0: all), only metric when not empty.

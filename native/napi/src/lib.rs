@@ -129,6 +129,9 @@ pub struct IngestResult {
     pub metadata_warning: Option<String>,
     /// The HA cluster of the request, when it carried the HA labels.
     pub ha_cluster: Option<String>,
+    /// Whether the error is the ingester's (the head refused samples: out of
+    /// order, too old, series limits) rather than a validation error.
+    pub ingester_error: Option<bool>,
     /// Samples dropped because their replica is not the elected one (202).
     pub deduped_samples: u32,
     /// Samples of an HA-enabled tenant whose request lacked the HA labels.
@@ -220,6 +223,37 @@ pub fn core_version() -> String {
     tsdb_core::version().to_string()
 }
 
+/// allow_ingestion takes `items` from the tenant's ingestion rate limiter
+/// (the same token bucket the ingest path uses) at `rate` items/s with
+/// `burst`; returns Mimir's 429 text when refused, null when allowed. A
+/// distributor in distributed mode calls it with its share of the tenant's
+/// limit (the wording names the configured, global limit: `limit_rate`).
+#[napi]
+pub fn allow_ingestion(
+    tenant: String,
+    items: f64,
+    rate: f64,
+    burst: f64,
+    limit_rate: f64,
+) -> Option<String> {
+    let burst = to_limit(burst) as u64;
+    let n = items.max(0.0) as u64;
+    let allowed = tsdb_core::tsdb::registry().tenant(&tenant).allow_ingestion(
+        tsdb_core::limits::RateLimit { rate, burst },
+        n,
+        tsdb_core::limits::monotonic_ms(),
+    );
+    (!allowed).then(|| {
+        tsdb_core::limits::rate_limited_message(
+            tsdb_core::limits::RateLimit {
+                rate: limit_rate,
+                burst,
+            },
+            n,
+        )
+    })
+}
+
 fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
     ingest::IngestLimits {
         max_label_names_per_series: limits.max_label_names_per_series,
@@ -297,6 +331,7 @@ fn js_result(r: ingest::IngestResult) -> IngestResult {
         discarded_metadata: Some(flat_counts(r.discarded_metadata)),
         metadata_warning: r.metadata_warning,
         ha_cluster: r.ha_cluster,
+        ingester_error: Some(r.ingester_error),
         deduped_samples: r.deduped_samples,
         non_ha_samples: r.non_ha_samples,
     }

@@ -10,8 +10,8 @@ export interface EtcdProcess {
   endpoint: string;
   /** stop kills etcd and removes its data (unless keepData). */
   stop(keepData?: boolean): Promise<void>;
-  /** restart stops etcd and starts it again on the same ports and data. */
-  restart(): Promise<void>;
+  /** restart stops etcd and starts it again on the same ports and data (after downMs, default 0). */
+  restart(downMs?: number): Promise<void>;
 }
 
 /** startEtcd starts etcd and waits (up to 20 s) until /health answers. */
@@ -48,8 +48,9 @@ export async function startEtcd(): Promise<EtcdProcess> {
         await rm(dir, { recursive: true, force: true });
       }
     },
-    restart: async () => {
+    restart: async (downMs = 0) => {
       await proc.stop(2_000);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       proc = await launch();
       out.proc = proc;
     },

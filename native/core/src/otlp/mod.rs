@@ -137,19 +137,33 @@ fn decompress<'a>(
     }
 }
 
-/// ingest_otlp decodes, translates and ingests one OTLP request into
-/// `head` (logging it to `wal` when given) and chooses the answer.
-pub fn ingest_otlp(
-    head: &Head,
-    wal: Option<&TenantWal>,
+/// Translated is a request read and translated, before ingestion.
+struct Translated {
+    translation: Translation,
+    uncompressed_size: u64,
+    /// parse_error is the translator's `otlp parse error: ...` text.
+    parse_error: Option<String>,
+    /// dropped counts the metrics the translator dropped.
+    dropped: u64,
+}
+
+/// read_and_translate decompresses, decodes and translates a request; Err
+/// is the answer to give when nothing is left to ingest (bad body, size
+/// limit, every metric dropped).
+fn read_and_translate(
     req: &OtlpRequest<'_>,
     settings: &Settings,
-    limits: &IngestLimits,
-) -> OtlpResult {
+) -> Result<Translated, Box<OtlpResult>> {
     let mut scratch = Vec::new();
     let body = match decompress(req, &mut scratch) {
         Ok(b) => b,
-        Err((status, message)) => return OtlpResult::error(status, u32::from(status), message),
+        Err((status, message)) => {
+            return Err(Box::new(OtlpResult::error(
+                status,
+                u32::from(status),
+                message,
+            )))
+        }
     };
     let uncompressed_size = body.len() as u64;
     let decoded = match req.encoding {
@@ -161,15 +175,11 @@ pub fn ingest_otlp(
         Err(e) => {
             let mut r = OtlpResult::error(400, 400, e.0);
             r.uncompressed_size = uncompressed_size;
-            return r;
+            return Err(Box::new(r));
         }
     };
-    let mut translation = translate(&export, settings);
+    let translation = translate(&export, settings);
     drop(export);
-    let mut out = OtlpResult {
-        uncompressed_size,
-        ..OtlpResult::default()
-    };
     let parse_error = translation.error_text().map(|e| {
         let mut cut = e.len().min(MAX_ERR_MSG_LEN);
         while !e.is_char_boundary(cut) {
@@ -180,15 +190,125 @@ pub fn ingest_otlp(
     let dropped = translation.errors.len() as u64;
     if translation.num_series() == 0 {
         if let Some(msg) = parse_error {
+            let mut out = OtlpResult::error(400, 400, msg);
+            out.uncompressed_size = uncompressed_size;
             out.ingest
                 .discarded
                 .push((REASON_OTLP_PARSE_ERROR, dropped));
-            out.status = 400;
-            out.grpc_code = 400;
-            out.message = msg;
-            return out;
+            return Err(Box::new(out));
         }
     }
+    Ok(Translated {
+        translation,
+        uncompressed_size,
+        parse_error,
+        dropped,
+    })
+}
+
+/// OtlpWriteRequest is a request translated into a remote-write 1.0
+/// `WriteRequest` for the distributed write path (a distributor forwards
+/// it to the ingesters as a remote-write push).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OtlpWriteRequest {
+    /// The answer when nothing is left to forward (status != 0): as
+    /// [`ingest_otlp`] would give it.
+    pub refusal: Option<OtlpResult>,
+    /// The uncompressed `WriteRequest` protobuf.
+    pub write_request: Vec<u8>,
+    /// The translator's `otlp parse error: ...` text (metrics dropped).
+    pub parse_error: Option<String>,
+    /// Metrics the translator dropped.
+    pub dropped: u64,
+    pub uncompressed_size: u64,
+}
+
+/// otlp_write_request reads and translates one OTLP request into a
+/// remote-write 1.0 `WriteRequest` (series in translation order, float
+/// samples then native histograms), without ingesting it.
+pub fn otlp_write_request(req: &OtlpRequest<'_>, settings: &Settings) -> OtlpWriteRequest {
+    let t = match read_and_translate(req, settings) {
+        Ok(t) => t,
+        Err(r) => {
+            return OtlpWriteRequest {
+                uncompressed_size: r.uncompressed_size,
+                refusal: Some(*r),
+                ..OtlpWriteRequest::default()
+            }
+        }
+    };
+    OtlpWriteRequest {
+        refusal: None,
+        write_request: encode_write_request(&t.translation),
+        parse_error: t.parse_error,
+        dropped: t.dropped,
+        uncompressed_size: t.uncompressed_size,
+    }
+}
+
+/// encode_write_request writes a translation as a `prometheus.WriteRequest`
+/// (TimeSeries: labels 1, samples 2, histograms 4; Sample: value 1,
+/// timestamp 2).
+pub fn encode_write_request(t: &Translation) -> Vec<u8> {
+    use crate::block::encoding::put_uvarint;
+    fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
+        put_uvarint(out, field << 3 | 2);
+        put_uvarint(out, b.len() as u64);
+        out.extend_from_slice(b);
+    }
+    let mut out = Vec::with_capacity(t.num_series() * 64 + t.num_samples() * 20);
+    let mut series = Vec::with_capacity(256);
+    let mut item = Vec::with_capacity(64);
+    for i in 0..t.num_series() {
+        series.clear();
+        for (name, value) in t.series_labels(i) {
+            item.clear();
+            bytes_field(&mut item, 1, name.as_bytes());
+            bytes_field(&mut item, 2, value.as_bytes());
+            bytes_field(&mut series, 1, &item);
+        }
+        for s in t.series_samples(i) {
+            item.clear();
+            item.push(0x09);
+            item.extend_from_slice(&s.value.to_bits().to_le_bytes());
+            if s.timestamp_ms != 0 {
+                item.push(0x10);
+                put_uvarint(&mut item, s.timestamp_ms as u64);
+            }
+            bytes_field(&mut series, 2, &item);
+        }
+        for h in t.series_histograms(i) {
+            item.clear();
+            remote::encode_histogram(&mut item, h.timestamp_ms, &h.value);
+            bytes_field(&mut series, 4, &item);
+        }
+        bytes_field(&mut out, 1, &series);
+    }
+    out
+}
+
+/// ingest_otlp decodes, translates and ingests one OTLP request into
+/// `head` (logging it to `wal` when given) and chooses the answer.
+pub fn ingest_otlp(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    req: &OtlpRequest<'_>,
+    settings: &Settings,
+    limits: &IngestLimits,
+) -> OtlpResult {
+    let Translated {
+        mut translation,
+        uncompressed_size,
+        parse_error,
+        dropped,
+    } = match read_and_translate(req, settings) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
+    let mut out = OtlpResult {
+        uncompressed_size,
+        ..OtlpResult::default()
+    };
     let histograms = translation.take_histograms();
     let mut result = ingest_request_logged(head, wal, translation.view_with(histograms), limits);
     if dropped > 0 {
@@ -228,6 +348,22 @@ pub fn ingest_otlp(
     result.error_status = None;
     out.ingest = result;
     out
+}
+
+/// validation_message_for rewords a validation error `msg` that ingesting
+/// the request's translation produced elsewhere (the distributed write path:
+/// an ingester validated it) as [`ingest_otlp`] words it: the label value
+/// too long error in OTel terms. The request is read and translated again.
+pub fn validation_message_for(
+    req: &OtlpRequest<'_>,
+    settings: &Settings,
+    limits: &IngestLimits,
+    msg: String,
+) -> String {
+    match read_and_translate(req, settings) {
+        Ok(t) => otel_validation_message(&t.translation, limits, msg),
+        Err(_) => msg,
+    }
 }
 
 /// otel_validation_message rewords Mimir's label-value-too-long error in

@@ -1047,3 +1047,72 @@ fn answers_as_mimir() {
     assert_eq!((r.status, r.grpc_code), (429, grpc::RESOURCE_EXHAUSTED));
     assert_eq!(r.ingest.accepted_samples, 0);
 }
+
+#[test]
+fn write_request_of_a_translation_decodes_as_the_translation() {
+    let points: Vec<Vec<u8>> = (0..2u64)
+        .map(|i| {
+            exp_point(
+                3,
+                T0 + i * 15_000_000_000,
+                i,
+                &(-2, vec![3 + i, 1]),
+                &(0, vec![2]),
+                0,
+            )
+        })
+        .collect();
+    let body = request(
+        &[kv("service.name", "api")],
+        None,
+        &[
+            metric(
+                "g",
+                "",
+                5,
+                &gauge(&[number_point(&[kv("a", "b")], T0, 1.5, 0)]),
+            ),
+            metric("latency", "", 10, &exp_histogram(&points, 2)),
+        ],
+    );
+    let req = OtlpRequest {
+        body: &body,
+        encoding: Encoding::Protobuf,
+        compression: Compression::None,
+        max_size: 1 << 20,
+    };
+    let out = otlp_write_request(&req, &Settings::default());
+    assert!(out.refusal.is_none());
+    assert_eq!(out.uncompressed_size, body.len() as u64);
+    let t = tr(&body, &Settings::default());
+    let view =
+        crate::remote::decode_write_request(&out.write_request).expect("a valid WriteRequest");
+    assert_eq!(view.series.len(), t.num_series());
+    for i in 0..t.num_series() {
+        let s = view.series(i);
+        assert_eq!(s.labels, &t.series_labels(i)[..]);
+        assert_eq!(s.samples, t.series_samples(i));
+        assert_eq!(view.series[i].histograms, t.series_histograms(i).len());
+    }
+    let want: Vec<_> = (0..t.num_series())
+        .flat_map(|i| {
+            t.series_histograms(i)
+                .iter()
+                .map(|h| (h.timestamp_ms, h.value.clone()))
+        })
+        .collect();
+    let got: Vec<_> = view
+        .histograms
+        .iter()
+        .map(|h| (h.timestamp_ms, h.value.clone()))
+        .collect();
+    assert_eq!(got.len(), 2);
+    assert_eq!(got, want);
+    // A body that does not decode is refused as ingest_otlp refuses it.
+    let bad = OtlpRequest {
+        body: b"\xff\xff",
+        ..req
+    };
+    let out = otlp_write_request(&bad, &Settings::default());
+    assert_eq!(out.refusal.map(|r| r.status), Some(400));
+}
