@@ -2,16 +2,19 @@
 // credentials: the precedence of static keys, a named profile, the
 // environment and the default profile; the shared files' format; and the
 // AssumeRole request (as stscreds sends it) against a local STS stand-in,
-// whose temporary credentials sign Publish and are reused until they expire.
+// whose temporary credentials sign Publish and are reused until they expire;
+// role chains through source_profile, credential_process and SSO profiles
+// (the cached token traded at a local SSO portal stand-in).
 // The same flow against moto's STS and IAM checks is test/peer/alertmanager-sns-moto.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type Test } from 'tap';
 import { Logger } from '../../log.js';
-import { assumeRoleBody, parseIni, processCredentials, resolveConfig, serviceEndpoint } from './aws-credentials.js';
+import { assumeRoleBody, parseIni, processCredentials, resolveConfig, serviceEndpoint, ssoRequest } from './aws-credentials.js';
 import { integrationFor } from './index.js';
 import type { NotifyContext } from './notifier.js';
 
@@ -217,4 +220,100 @@ test('a role chain assumes each role with the previous credentials, then signs P
   await p.notify(ctx, alerts);
   t.same(got.map((g) => `${g.url} ${keyOf(g.auth)} ${g.token}`), ['/sts/ PROC proctoken', '/sns/ ASIAP t-p', '/sns/ ASIAP t-p']);
   t.equal(readFileSync(join(env.dir, 'runs'), 'utf8'), 'run\n', 'the process ran once');
+});
+
+test('SSO profiles: the cached token traded at the portal for the role, then a chained role; the SDK errors', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'aws-sso-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cache = join(dir, '.aws', 'sso', 'cache');
+  mkdirSync(cache, { recursive: true });
+  const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex');
+  const later = new Date(Date.now() + 3_600_000).toISOString();
+  writeFileSync(join(cache, sha1('corp') + '.json'), JSON.stringify({ accessToken: 'session-token', expiresAt: later, startUrl: 'https://corp.awsapps.com/start', region: 'eu-west-1' }));
+  writeFileSync(join(cache, sha1('https://old.awsapps.com/start') + '.json'), JSON.stringify({ accessToken: 'old-token', expiresAt: new Date(Date.now() - 1000).toISOString() }));
+  writeFileSync(
+    join(dir, 'config'),
+    [
+      '[profile sso]',
+      'sso_session = corp',
+      'sso_account_id = 111122223333',
+      'sso_role_name = Alerting',
+      'region = eu-west-1',
+      '[sso-session corp]',
+      'sso_region = eu-west-1',
+      'sso_start_url = https://corp.awsapps.com/start',
+      '[profile sso-chained]',
+      'role_arn = arn:aws:iam::1:role/c',
+      'source_profile = sso',
+      '[profile sso-expired]',
+      'sso_start_url = https://old.awsapps.com/start',
+      'sso_region = us-east-1',
+      'sso_account_id = 1',
+      'sso_role_name = R',
+      '[profile sso-incomplete]',
+      'sso_session = corp',
+      '[profile sso-no-section]',
+      'sso_session = nope',
+      'sso_account_id = 1',
+      'sso_role_name = R',
+      '',
+    ].join('\n'),
+  );
+  const env = { HOME: dir, AWS_CONFIG_FILE: join(dir, 'config'), AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials') };
+  const sso = { accountId: '111122223333', roleName: 'Alerting', region: 'eu-west-1', cacheKey: 'corp' };
+  t.same(resolveConfig({ profile: 'sso' }, env), { region: 'eu-west-1', credentials: undefined, sso, source: 'profile sso' });
+  t.same(resolveConfig({ region: 'r', profile: 'sso-chained' }, env), { region: 'r', credentials: undefined, sso, roles: [{ roleArn: 'arn:aws:iam::1:role/c' }], source: 'profile sso-chained' });
+  t.throws(() => resolveConfig({ profile: 'sso-incomplete' }, env), { message: 'profile "sso-incomplete" is configured to use SSO but is missing required configuration: sso_account_id, sso_role_name' });
+  t.throws(() => resolveConfig({ profile: 'sso-no-section' }, env), { message: 'failed to find SSO session section, nope' });
+  t.same(ssoRequest(sso, env), { url: 'https://portal.sso.eu-west-1.amazonaws.com/federation/credentials?account_id=111122223333&role_name=Alerting', token: 'session-token' });
+  t.throws(() => ssoRequest(resolveConfig({ profile: 'sso-expired' }, env).sso as NonNullable<ReturnType<typeof resolveConfig>['sso']>, env), { message: 'the SSO session has expired or is invalid' });
+
+  const got: Array<{ url: string; auth: string; token: string; bearer: string }> = [];
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      got.push({ url: req.url ?? '', auth: req.headers.authorization ?? '', token: String(req.headers['x-amz-security-token'] ?? ''), bearer: String(req.headers['x-amz-sso_bearer_token'] ?? '') });
+      if (req.method === 'GET' && req.url?.startsWith('/federation/credentials?')) {
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ roleCredentials: { accessKeyId: 'ASIASSO', secretAccessKey: 'ssosecret', sessionToken: 'ssotoken', expiration: Date.now() + 3_600_000 } }));
+        return;
+      }
+      if (req.url === '/sts/') {
+        res.end(`<AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIAC</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t-c</SessionToken><Expiration>${later}</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>`);
+        return;
+      }
+      res.end('<PublishResponse><PublishResult><MessageId>m</MessageId></PublishResult></PublishResponse>');
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  t.teardown(() => srv.close());
+  const url = `http://127.0.0.1:${(srv.address() as { port: number }).port}`;
+  const saved = { ...process.env };
+  t.teardown(() => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+  for (const k of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']) delete process.env[k];
+  Object.assign(process.env, { ...env, AWS_ENDPOINT_URL_SSO: url, AWS_ENDPOINT_URL_STS: `${url}/sts/` });
+  const def = integrationFor('sns_configs');
+  if (def === undefined) throw new Error('sns_configs not registered');
+  const ctx: NotifyContext = { tenant: 't', receiver: 'r', groupKey: 'g', groupLabels: {}, externalURL: '', now: Date.now(), signal: AbortSignal.timeout(20_000), expand: { text: (s) => s, html: (s) => s }, logger: new Logger() };
+  const alerts = [{ labels: { alertname: 'A' }, annotations: {}, startsAt: Date.now(), endsAt: 0, generatorURL: '', updatedAt: Date.now(), timeout: false }];
+  const make = (profile: string): ReturnType<NonNullable<typeof def>['create']> => {
+    const entry: Record<string, unknown> = { api_url: `${url}/sns/`, topic_arn: 'arn:aws:sns:eu-west-1:1:t', message: 'm', sigv4: { region: 'eu-west-1', profile } };
+    t.equal(def.validate(entry, {}), undefined);
+    return def.create(entry, { logger: new Logger(), checkUrl: () => undefined });
+  };
+  const keyOf = (auth: string): string => /Credential=([A-Z]+)\//.exec(auth)?.[1] ?? '';
+  const n = make('sso-chained');
+  await n.notify(ctx, alerts);
+  await n.notify(ctx, alerts);
+  t.same(
+    got.map((g) => `${g.url.split('?')[0]} ${g.bearer} ${keyOf(g.auth)} ${g.token}`),
+    ['/federation/credentials session-token  ', '/sts/  ASIASSO ssotoken', '/sns/  ASIAC t-c', '/sns/  ASIAC t-c'],
+    'the portal once with the cached token, the role assumed with its credentials, both cached',
+  );
+  t.equal(got[0]?.url, '/federation/credentials?account_id=111122223333&role_name=Alerting');
+  await t.rejects(make('sso-expired').notify(ctx, alerts), { message: 'failed to refresh cached credentials, the SSO session has expired or is invalid' });
 });

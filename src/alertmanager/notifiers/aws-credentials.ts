@@ -6,7 +6,9 @@
 // its keys, a `credential_process` (run through sh, its JSON output read), or
 // those of its `source_profile` (followed as the SDK's shared config does:
 // a source with keys gives them, a self reference gives the profile's own
-// keys, a cycle without keys is an error), then its own `role_arn` (with
+// keys, a cycle without keys is an error), or IAM Identity Center (SSO: the
+// token `aws sso login` cached, traded for the role's credentials at the SSO
+// portal), then its own `role_arn` (with
 // `external_id`, `role_session_name`, `duration_seconds`) assumed with them:
 // role chaining. With the sigv4 `role_arn`, those credentials call STS
 // AssumeRole once more (with `external_id`) and the role's temporary
@@ -14,6 +16,7 @@
 // AWS_ENDPOINT_URL as the SDK reads them (SNS likewise when api_url is unset).
 
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +93,15 @@ export interface RoleStep {
   durationSeconds?: number;
 }
 
+/** SsoConfig is a profile's IAM Identity Center settings (sso_session or the legacy sso_* keys). */
+export interface SsoConfig {
+  accountId: string;
+  roleName: string;
+  region: string;
+  /** cacheKey names the cached token file: the sso-session's name, or the legacy start URL. */
+  cacheKey: string;
+}
+
 /** ResolvedConfig is the region and base credentials of a sigv4 block. */
 export interface ResolvedConfig {
   region: string;
@@ -97,6 +109,8 @@ export interface ResolvedConfig {
   credentials: Credentials | undefined;
   /** process is a profile's credential_process, run for the first credentials. */
   process?: string;
+  /** sso is a profile's IAM Identity Center role, traded for the first credentials. */
+  sso?: SsoConfig;
   /** roles are the profiles' roles to assume in turn with the first credentials (source_profile chaining). */
   roles?: RoleStep[];
   /** source names where the credentials came from, for errors. */
@@ -107,7 +121,67 @@ export interface ResolvedConfig {
 interface ProfileChain {
   credentials?: Credentials;
   process?: string;
+  sso?: SsoConfig;
   roles: RoleStep[];
+}
+
+/**
+ * ssoConfig reads a profile's SSO settings as the SDK validates them: with
+ * sso_session, the `[sso-session name]` section gives the region and start
+ * URL; every one of region, start URL, account and role is required.
+ */
+function ssoConfig(name: string, p: SharedProfile, env: NodeJS.ProcessEnv): SsoConfig {
+  const session = p['sso_session'] ?? '';
+  let region = p['sso_region'] ?? '';
+  let startUrl = p['sso_start_url'] ?? '';
+  if (session !== '') {
+    const home = env['HOME'] ?? homedir();
+    const section = readIni(env['AWS_CONFIG_FILE'] ?? join(home, '.aws', 'config')).get(`sso-session ${session}`);
+    if (section === undefined) throw new Error(`failed to find SSO session section, ${session}`);
+    region = section['sso_region'] ?? '';
+    startUrl = section['sso_start_url'] ?? '';
+  }
+  const missing = [
+    ['sso_account_id', p['sso_account_id'] ?? ''],
+    ['sso_region', region],
+    ['sso_role_name', p['sso_role_name'] ?? ''],
+    ['sso_start_url', startUrl],
+  ].filter(([, v]) => v === '').map(([k]) => k);
+  if (missing.length > 0) throw new Error(`profile "${name}" is configured to use SSO but is missing required configuration: ${missing.join(', ')}`);
+  return { accountId: p['sso_account_id'] as string, roleName: p['sso_role_name'] as string, region, cacheKey: session !== '' ? session : startUrl };
+}
+
+/**
+ * ssoRequest finds the cached SSO token of a profile (~/.aws/sso/cache/<sha1 of
+ * the key>.json, as `aws sso login` writes it) and returns the portal's
+ * GetRoleCredentials request: AWS_ENDPOINT_URL_SSO, AWS_ENDPOINT_URL or
+ * portal.sso.<region>.amazonaws.com. An expired or missing token is an error
+ * (refreshing it is `aws sso login`'s job).
+ */
+export function ssoRequest(sso: SsoConfig, env: NodeJS.ProcessEnv = process.env, now = Date.now()): { url: string; token: string } {
+  const home = env['HOME'] ?? homedir();
+  const file = join(home, '.aws', 'sso', 'cache', createHash('sha1').update(sso.cacheKey).digest('hex') + '.json');
+  let token: { accessToken?: unknown; expiresAt?: unknown };
+  try {
+    token = JSON.parse(readFileSync(file, 'utf8')) as typeof token;
+  } catch (err) {
+    throw new Error(`the SSO session has expired or is invalid: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const expires = typeof token.expiresAt === 'string' ? Date.parse(token.expiresAt) : Number.NaN;
+  if (typeof token.accessToken !== 'string' || token.accessToken === '' || Number.isNaN(expires) || expires <= now) throw new Error('the SSO session has expired or is invalid');
+  const configured = env['AWS_ENDPOINT_URL_SSO'] || env['AWS_ENDPOINT_URL'];
+  const base = configured !== undefined && configured !== '' && env['AWS_IGNORE_CONFIGURED_ENDPOINT_URLS'] !== 'true' ? configured.replace(/\/+$/, '') : `https://portal.sso.${sso.region}.amazonaws.com`;
+  return { url: `${base}/federation/credentials?account_id=${awsEncode(sso.accountId)}&role_name=${awsEncode(sso.roleName)}`, token: token.accessToken };
+}
+
+/** parseSsoCredentials reads GetRoleCredentials' JSON answer (expiration in unix ms). */
+export function parseSsoCredentials(text: string): { credentials: Credentials; expiresAt: number } {
+  const r = (JSON.parse(text) as { roleCredentials?: { accessKeyId?: string; secretAccessKey?: string; sessionToken?: string; expiration?: number } }).roleCredentials;
+  if (r === undefined || typeof r.accessKeyId !== 'string' || typeof r.secretAccessKey !== 'string') throw new Error('GetRoleCredentials answer without credentials');
+  return {
+    credentials: { accessKeyId: r.accessKeyId, secretAccessKey: r.secretAccessKey, ...(typeof r.sessionToken === 'string' && r.sessionToken !== '' ? { sessionToken: r.sessionToken } : {}) },
+    expiresAt: typeof r.expiration === 'number' ? r.expiration : Date.now() + 900_000,
+  };
 }
 
 function profileKeys(p: SharedProfile): Credentials | undefined {
@@ -159,10 +233,10 @@ function profileChain(name: string, env: NodeJS.ProcessEnv, seen: Set<string>): 
     }
     if (chain === undefined) throw new Error(`failed to load assume role ${roleArn}, of profile ${source}, <nil>`);
   } else if (keys !== undefined) chain = { credentials: keys, roles: [] };
+  else if ((p['credential_source'] ?? '') !== '' || (p['web_identity_token_file'] ?? '') !== '') {
+    throw new Error(`profile ${name}: credential_source and web_identity_token_file are not supported (keys, source_profile, SSO and credential_process are)`);
+  } else if (['sso_session', 'sso_start_url', 'sso_region', 'sso_account_id', 'sso_role_name'].some((k) => (p[k] ?? '') !== '')) chain = { sso: ssoConfig(name, p, env), roles: [] };
   else if (process !== '') chain = { process, roles: [] };
-  else if ((p['credential_source'] ?? '') !== '' || (p['web_identity_token_file'] ?? '') !== '' || (p['sso_session'] ?? p['sso_start_url'] ?? '') !== '') {
-    throw new Error(`profile ${name}: only keys, credential_process and source_profile are supported as credentials`);
-  }
   if (chain === undefined) return undefined;
   if (roleArn !== '') chain.roles.push(roleStep(p, roleArn));
   return chain;
@@ -174,6 +248,7 @@ function fromChain(region: string, chain: ProfileChain, source: string): Resolve
     region,
     credentials: chain.credentials,
     ...(chain.process !== undefined ? { process: chain.process } : {}),
+    ...(chain.sso !== undefined ? { sso: chain.sso } : {}),
     ...(chain.roles.length > 0 ? { roles: chain.roles } : {}),
     source,
   };

@@ -6,7 +6,7 @@
 
 import { createHash, createHmac } from 'node:crypto';
 import { validateHttpConfig, NotifyError, type HTTPClientConfig, type Notifier, type NotifyContext } from './notifier.js';
-import { assumeRoleBody, awsEncode, parseAssumeRole, processCredentials, queryBody, resolveConfig, serviceEndpoint, stsErrorText, type AssumedRole, type ResolvedConfig, type RoleStep } from './aws-credentials.js';
+import { assumeRoleBody, awsEncode, parseAssumeRole, parseSsoCredentials, processCredentials, queryBody, resolveConfig, serviceEndpoint, ssoRequest, stsErrorText, type AssumedRole, type ResolvedConfig, type RoleStep } from './aws-credentials.js';
 import { inheritHttp, setDefaults, tmplRef } from './defaults.js';
 import { groupKeyHash, nonEmpty, renderer, send } from './payload.js';
 import { registerIntegration, type IntegrationDeps } from './registry.js';
@@ -93,8 +93,24 @@ function createSNS(entry: Record<string, unknown>, deps: IntegrationDeps): Notif
    */
   const assumed = new Map<string, AssumedRole>();
   let processed: { command: string; credentials: Credentials; expiresAt: number } | undefined;
-  /** firstCredentials are the chain's first credentials: the resolved keys, or a credential_process's. */
-  const firstCredentials = async (resolved: ResolvedConfig): Promise<Credentials | undefined> => {
+  /** fromSso caches the SSO role's credentials (by account, role and token file) until a minute before they expire. */
+  let fromSso: { key: string; credentials: Credentials; expiresAt: number } | undefined;
+  /** firstCredentials are the chain's first credentials: the resolved keys, an SSO role's or a credential_process's. */
+  const firstCredentials = async (ctx: NotifyContext, resolved: ResolvedConfig): Promise<Credentials | undefined> => {
+    if (resolved.sso !== undefined) {
+      const sso = resolved.sso;
+      const key = `${sso.accountId}\x00${sso.roleName}\x00${sso.cacheKey}`;
+      if (fromSso !== undefined && fromSso.key === key && fromSso.expiresAt - 60_000 > Date.now()) return fromSso.credentials;
+      try {
+        const { url, token } = ssoRequest(sso);
+        // The portal goes through the integration's HTTP client, as STS does.
+        const res = await send(ctx, c.http_config, url, undefined, { method: 'GET', checkUrl: deps.checkUrl, headers: { 'x-amz-sso_bearer_token': token } });
+        fromSso = { key, ...parseSsoCredentials(res.body.toString('utf8')) };
+      } catch (err) {
+        throw new NotifyError(`failed to refresh cached credentials, ${err instanceof Error ? err.message : String(err)}`, err instanceof NotifyError ? err.retry === true : false);
+      }
+      return fromSso.credentials;
+    }
     if (resolved.process === undefined) return resolved.credentials;
     if (processed !== undefined && processed.command === resolved.process && processed.expiresAt - 60_000 > Date.now()) return processed.credentials;
     let got: Awaited<ReturnType<typeof processCredentials>>;
@@ -145,7 +161,7 @@ function createSNS(entry: Record<string, unknown>, deps: IntegrationDeps): Notif
       }
       const region = resolved.region;
       if (region === '') throw new NotifyError('region not configured in sns.sigv4.region or in default credentials chain', true);
-      let creds = await firstCredentials(resolved);
+      let creds = await firstCredentials(ctx, resolved);
       if (creds === undefined) throw new NotifyError('failed to load final config for SNS: no AWS credentials (sigv4.access_key, a profile or AWS_ACCESS_KEY_ID)', true);
       // The profiles' roles in turn (source_profile chaining), then the sigv4 block's own role_arn.
       const steps = [...(resolved.roles ?? [])];
