@@ -4,6 +4,8 @@
 // CRC-checked, chunks decoded with the binding), the order of
 // accepted_response_types honoured, and bad requests refused.
 
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import t from 'tap';
 import {
@@ -21,7 +23,7 @@ import {
 import { loadNative } from '../storage/native.js';
 import { startTestServer } from '../testing/server.js';
 import { encodeRawWriteRequestSnappy } from '../../test/peer/lib/raw-write.js';
-import { encodeChunkedFrames } from './read-handler.js';
+import { chunkedFrames } from './read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from './write-request.js';
 import { nativeSkip } from '../testing/native-skip.js';
 
@@ -146,12 +148,80 @@ t.test('remote read', { skip }, async (t) => {
 
   await t.test('frames are bounded: a series with many chunks is split, labels repeated', async (t) => {
     const sel = loadNative().selectChunks(TENANT, [{ type: 0, name: 'job', value: 'a' }], base, base + 3_600_000);
-    const frames = encodeChunkedFrames(sel, 0, 100);
+    const frames = [...chunkedFrames(sel, 0, 100)];
     t.equal(frames.length, 3, 'one chunk per frame');
     const body = Buffer.concat(frames);
     const parsed = parseChunkedReadBody(body);
     t.same(parsed.map((f) => f.chunkedSeries.length), [1, 1, 1]);
     t.same(mergeChunkedSeries(parsed)[0]!.chunks.length, 3);
+  });
+
+  await t.test('STREAMED_XOR_CHUNKS streams: chunked encoding, a slow reader does not hold up other requests', async (t) => {
+    // 3,000 series of 40 samples with long labels: about 3,000 frames, several MiB unread at first.
+    const big = `rr-big-${run}`;
+    const series = Array.from({ length: 3000 }, (_, i) => ({
+      labels: [['__name__', 'rr_big'], ['i', String(i)], ['pad', 'x'.repeat(1000)]] as Array<[string, string]>,
+      samples: Array.from({ length: 40 }, (_, k): [number, number] => [base + k * 15_000, Math.sin(i + k) * 1e6]),
+    }));
+    for (let from = 0; from < series.length; from += 500) {
+      const res = await fetch(`http://127.0.0.1:${srv.port}/api/v1/push`, {
+        method: 'POST',
+        headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': big },
+        body: new Uint8Array(encodeWriteRequestSnappy(series.slice(from, from + 500))),
+      });
+      t.equal(res.status, 200);
+    }
+    const body = snappy.compressSync(encodeReadRequest([{ startMs: base, endMs: base + 3_600_000, matchers: [{ type: ReadMatchType.EQ, name: '__name__', value: 'rr_big' }] }], [ResponseType.STREAMED_XOR_CHUNKS]));
+    // A raw socket that reads nothing for a while: the server must keep serving others meanwhile.
+    const sock = connect(srv.port, '127.0.0.1');
+    await once(sock, 'connect');
+    sock.pause();
+    sock.write(
+      `POST /prometheus/api/v1/read HTTP/1.1\r\nHost: x\r\nX-Scope-OrgID: ${big}\r\nContent-Type: application/x-protobuf\r\n` +
+        `Content-Encoding: snappy\r\nX-Prometheus-Remote-Read-Version: 0.1.0\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    sock.write(body);
+    await new Promise((r) => setTimeout(r, 300));
+    const began = Date.now();
+    const ready = await fetch(`http://127.0.0.1:${srv.port}/ready`);
+    t.equal(ready.status, 200, 'another request is answered while the reader is paused');
+    t.ok(Date.now() - began < 5000, 'promptly');
+    // Now read it all: chunked transfer encoding, and frames that decode to every series.
+    const parts: Buffer[] = [];
+    sock.on('data', (d: Buffer) => parts.push(d));
+    sock.resume();
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no end of the chunked body within 30s')), 30_000);
+      const check = (): void => {
+        const all = Buffer.concat(parts);
+        if (all.subarray(-5).toString() === '0\r\n\r\n') {
+          clearTimeout(timer);
+          resolve(all);
+        }
+      };
+      sock.on('data', check);
+    });
+    sock.destroy();
+    const headEnd = raw.indexOf('\r\n\r\n');
+    const head = raw.subarray(0, headEnd).toString();
+    t.match(head, /^HTTP\/1\.1 200 OK/);
+    t.match(head, /Transfer-Encoding: chunked/i, 'streamed, not one buffered body');
+    // Undo the chunked encoding.
+    const pieces: Buffer[] = [];
+    for (let at = headEnd + 4; ; ) {
+      const eol = raw.indexOf('\r\n', at);
+      const size = parseInt(raw.subarray(at, eol).toString(), 16);
+      if (size === 0) break;
+      pieces.push(raw.subarray(eol + 2, eol + 2 + size));
+      at = eol + 2 + size + 2;
+    }
+    const merged = mergeChunkedSeries(parseChunkedReadBody(Buffer.concat(pieces)));
+    t.equal(merged.length, 3000, 'every series');
+    t.equal(
+      merged.reduce((n, s) => n + s.chunks.reduce((m, c) => m + loadNative().decodeXorChunk(c.data).timestamps.length, 0), 0),
+      3000 * 40,
+      'every sample',
+    );
   });
 
   await t.test('errors', async (t) => {

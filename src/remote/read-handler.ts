@@ -14,7 +14,7 @@
 import snappy from '@napi-rs/snappy';
 import { ApiError, badData } from '../errors.js';
 import type { Request } from '../server/http.js';
-import type { Response } from '../server/response.js';
+import type { ChunkedWriter, Response } from '../server/response.js';
 import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedHistograms, type SelectedSamples } from '../storage/native.js';
 import { NO_QUERY_LIMITS, queryLimitsFor, SeriesLimiter, type QueryLimitsSource } from '../querier/query-limits.js';
 import { crc32c } from './crc32c.js';
@@ -293,13 +293,13 @@ function encodeFrame(sel: SelectedChunks, labels: Buffer, from: number, to: numb
 }
 
 /**
- * encodeChunkedFrames encodes one query's series as frames the way
- * Prometheus streams them: one series per frame, a series' chunks split over
+ * chunkedFrames encodes one query's series as frames the way Prometheus
+ * streams them: one series per frame, a series' chunks split over
  * consecutive frames (labels repeated) once a frame reaches maxBytesInFrame.
+ * Frames are made as they are taken, so a streamed answer holds one at a time.
  */
-export function encodeChunkedFrames(sel: SelectedChunks, queryIndex: number, maxBytesInFrame = MAX_BYTES_IN_FRAME): Buffer[] {
+export function* chunkedFrames(sel: SelectedChunks, queryIndex: number, maxBytesInFrame = MAX_BYTES_IN_FRAME): Generator<Buffer> {
   const labelSets = JSON.parse(sel.labelsJson) as Array<Record<string, string>>;
-  const frames: Buffer[] = [];
   for (let i = 0; i < labelSets.length; i++) {
     const labels = encodeLabels(labelSets[i]!);
     const end = sel.seriesOffsets[i + 1]!;
@@ -308,13 +308,12 @@ export function encodeChunkedFrames(sel: SelectedChunks, queryIndex: number, max
     for (let c = from; c < end; c++) {
       bytes += sel.dataOffsets[c + 1]! - sel.dataOffsets[c]! + 32;
       if (bytes >= maxBytesInFrame || c === end - 1) {
-        frames.push(encodeFrame(sel, labels, from, c + 1, queryIndex));
+        yield encodeFrame(sel, labels, from, c + 1, queryIndex);
         from = c + 1;
         bytes = labels.length;
       }
     }
   }
-  return frames;
 }
 
 /** RemoteReadApi serves POST /api/v1/read for one tenant. */
@@ -329,7 +328,7 @@ export class RemoteReadApi {
     this.storage = federatedReadStorage(storage);
   }
 
-  readonly read = (req: Request, res: Response): void => {
+  readonly read = (req: Request, res: Response): void | Promise<void> => {
     let request: ReadRequest;
     try {
       request = decodeReadRequest(snappy.uncompressSync(req.body) as Buffer);
@@ -363,13 +362,24 @@ export class RemoteReadApi {
       res.send(200, body, 'application/x-protobuf', { 'Content-Encoding': 'snappy' });
       return;
     }
-    const frames: Buffer[] = [];
-    request.queries.forEach((q, i) => {
-      const sel = select(q, () => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility));
-      frames.push(...encodeChunkedFrames(sel, i));
-    });
-    res.send(200, Buffer.concat(frames), STREAMED_CONTENT_TYPE);
+    // Every selection (and its limits) first, so that an error still answers 400; then the frames
+    // are streamed as the client reads them, one encoded frame held at a time.
+    const selections = request.queries.map((q) => select(q, () => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility)));
+    return streamFrames(res.chunked(200, STREAMED_CONTENT_TYPE), selections);
   };
+}
+
+/** streamFrames writes every selection's frames, waiting for the client on backpressure; it stops if the client goes away. */
+async function streamFrames(out: ChunkedWriter, selections: SelectedChunks[]): Promise<void> {
+  try {
+    for (const [i, sel] of selections.entries()) {
+      for (const frame of chunkedFrames(sel, i)) {
+        if (!(await out.write(frame))) return;
+      }
+    }
+  } finally {
+    out.end();
+  }
 }
 
 /** remoteReadStorage reads the tenants' heads through the native binding. */

@@ -123,6 +123,56 @@ export class Response {
     });
   }
 
+  /**
+   * chunked starts a response whose body is written piece by piece (HTTP chunked encoding) by the
+   * returned writer. Its write resolves once the socket has taken the piece (at once, or on
+   * onWritable after backpressure), so a producer awaiting it holds at most one piece in memory
+   * beyond what the client has not read; it answers false once the client went away.
+   */
+  chunked(status: number, contentType: string, headers: Record<string, string> = {}): ChunkedWriter {
+    if (this.finished) throw new Error('response already started');
+    this.finished = true;
+    this.status = status;
+    if (!this.aborted) {
+      this.res.cork(() => {
+        this.res.writeStatus(statusLine(status));
+        this.res.writeHeader('Content-Type', contentType);
+        for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      });
+    }
+    let ended = false;
+    // wake resumes a write waiting on backpressure: true when the socket drained, false on abort.
+    let wake: ((writable: boolean) => void) | undefined;
+    this.whenDone(() => wake?.(false));
+    return {
+      write: (piece: Buffer): Promise<boolean> => {
+        if (this.aborted || ended) return Promise.resolve(false);
+        let ok = true;
+        this.res.cork(() => {
+          ok = this.res.write(piece);
+        });
+        if (ok) return Promise.resolve(true);
+        // uWS buffered the piece; wait until the socket drains before producing the next one.
+        return new Promise<boolean>((resolve) => {
+          wake = (writable) => {
+            wake = undefined;
+            resolve(writable);
+          };
+          this.res.onWritable(() => {
+            wake?.(!this.aborted);
+            return true;
+          });
+        });
+      },
+      end: (): void => {
+        if (ended) return;
+        ended = true;
+        if (!this.aborted) this.res.cork(() => this.res.end());
+        this.complete();
+      },
+    };
+  }
+
   /** text sends a plain-text body. */
   text(status: number, body: string): void {
     this.send(status, body, CONTENT_TYPE.text);
@@ -137,4 +187,12 @@ export class Response {
   empty(status: number): void {
     this.send(status, '', CONTENT_TYPE.text);
   }
+}
+
+/** ChunkedWriter writes a response body piece by piece (Response.chunked). */
+export interface ChunkedWriter {
+  /** write sends one piece; it resolves true once the socket took it, false once the client went away. */
+  write(piece: Buffer): Promise<boolean>;
+  /** end finishes the response. */
+  end(): void;
 }
