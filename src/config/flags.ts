@@ -471,6 +471,13 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Store OTLP metrics of delta temporality as sent (native histograms with the gauge reset hint) instead of refusing them.',
   },
   {
+    name: 'distributor.otel-created-timestamp-zero-ingestion-enabled',
+    yaml: 'limits.otel_created_timestamp_zero_ingestion_enabled',
+    type: 'bool',
+    default: false,
+    help: 'Whether to enable translation of OTel start timestamps to Prometheus zero samples in the OTLP endpoint (a float point whose start time is at most 5m before it gets a zero sample at that time; dropped quietly when out of order).',
+  },
+  {
     name: 'distributor.ha-tracker.enable',
     yaml: 'distributor.ha_tracker.enable_ha_tracker',
     type: 'bool',

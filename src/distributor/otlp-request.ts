@@ -16,6 +16,8 @@ export type Attributes = Record<string, AttrValue>;
 export interface NumberPoint {
   attributes?: Attributes;
   timeMs: number;
+  /** startTimeMs is the point's start_time_unix_nano (not sent when absent). */
+  startTimeMs?: number;
   value: number;
   /** asInt sends the value as as_int (sfixed64). */
   asInt?: boolean;
@@ -115,6 +117,7 @@ function numberPoints(w: ProtoWriter, points: NumberPoint[]): void {
   for (const p of points) {
     w.message(1, (dp) => {
       attributes(dp, 7, p.attributes);
+      if (p.startTimeMs !== undefined) dp.fixed64Field(2, nanos(p.startTimeMs));
       dp.fixed64Field(3, nanos(p.timeMs));
       if (p.asInt === true) dp.fixed64Field(6, BigInt(p.value));
       else dp.double(4, p.value);
@@ -225,6 +228,7 @@ function jsonAttributes(attrs: Attributes | undefined): unknown[] {
 function jsonNumberPoints(points: NumberPoint[]): unknown[] {
   return points.map((p) => ({
     attributes: jsonAttributes(p.attributes),
+    ...(p.startTimeMs !== undefined ? { startTimeUnixNano: String(nanos(p.startTimeMs)) } : {}),
     timeUnixNano: String(nanos(p.timeMs)),
     ...(p.asInt === true ? { asInt: String(p.value) } : { asDouble: p.value }),
     ...(p.noRecordedValue === true ? { flags: NO_RECORDED_VALUE } : {}),

@@ -168,6 +168,7 @@ export class OtlpApi {
       promoteScopeMetadata: values.get('distributor.otel-promote-scope-metadata') === true,
       convertHistogramsToNhcb: values.get('distributor.otel-convert-histograms-to-nhcb') === true,
       nativeDeltaIngestion: values.get('distributor.otel-native-delta-ingestion') === true,
+      createdTimestampZeroIngestion: values.get('distributor.otel-created-timestamp-zero-ingestion-enabled') === true,
     };
     const outcome = await this.executor.runOtlp({ tenant, body: transferable(req.body), limits: ingestLimits(this.limits.limits(tenant), Date.now()), options });
     if (outcome.kind === 'unsupported') return fail(503, GRPC_INTERNAL, 'OTLP ingestion is not available in this process');

@@ -343,6 +343,8 @@ export interface OtlpOptions {
   convertHistogramsToNhcb?: boolean;
   /** nativeDeltaIngestion is -distributor.otel-native-delta-ingestion: delta metrics are stored as sent instead of refused. */
   nativeDeltaIngestion?: boolean;
+  /** createdTimestampZeroIngestion is -distributor.otel-created-timestamp-zero-ingestion-enabled: start times become zero samples. */
+  createdTimestampZeroIngestion?: boolean;
 }
 
 /** OtlpIngestResult is the outcome of one OTLP push and the answer to give. */

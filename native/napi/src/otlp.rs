@@ -31,6 +31,8 @@ pub struct OtlpOptions {
     pub convert_histograms_to_nhcb: Option<bool>,
     /// -distributor.otel-native-delta-ingestion.
     pub native_delta_ingestion: Option<bool>,
+    /// -distributor.otel-created-timestamp-zero-ingestion-enabled.
+    pub created_timestamp_zero_ingestion: Option<bool>,
 }
 
 /// OtlpIngestResult is the outcome of one OTLP push and the answer to give.
@@ -92,6 +94,7 @@ fn settings(opts: &OtlpOptions) -> Settings {
         promote_scope_metadata: opts.promote_scope_metadata,
         convert_histograms_to_nhcb: opts.convert_histograms_to_nhcb.unwrap_or(false),
         allow_delta_temporality: opts.native_delta_ingestion.unwrap_or(false),
+        created_timestamp_zero_ingestion: opts.created_timestamp_zero_ingestion.unwrap_or(false),
     }
 }
 

@@ -217,6 +217,7 @@ fn metric(o: &Obj) -> Result<Metric<'static>> {
             points.push(SummaryPoint {
                 attributes: key_values(p, 0)?,
                 time_unix_nano: uint64(p, "timeUnixNano", "time_unix_nano")?,
+                start_time_unix_nano: uint64(p, "startTimeUnixNano", "start_time_unix_nano")?,
                 count: uint64(p, "count", "count")?,
                 sum: double(p, "sum", "sum")?.unwrap_or(0.0),
                 quantiles,
@@ -242,6 +243,7 @@ fn number_points(o: &Obj) -> Result<Vec<NumberPoint<'static>>> {
         out.push(NumberPoint {
             attributes: key_values(p, 0)?,
             time_unix_nano: uint64(p, "timeUnixNano", "time_unix_nano")?,
+            start_time_unix_nano: uint64(p, "startTimeUnixNano", "start_time_unix_nano")?,
             value,
             flags: uint32(p, "flags", "flags")?,
         });
@@ -261,6 +263,7 @@ fn histogram_point(p: &Obj) -> Result<HistogramPoint<'static>> {
     Ok(HistogramPoint {
         attributes: key_values(p, 0)?,
         time_unix_nano: uint64(p, "timeUnixNano", "time_unix_nano")?,
+        start_time_unix_nano: uint64(p, "startTimeUnixNano", "start_time_unix_nano")?,
         count: uint64(p, "count", "count")?,
         sum: double(p, "sum", "sum")?,
         bucket_counts,
@@ -278,6 +281,7 @@ fn exponential_point(p: &Obj) -> Result<ExponentialHistogramPoint<'static>> {
     Ok(ExponentialHistogramPoint {
         attributes: key_values(p, 0)?,
         time_unix_nano: uint64(p, "timeUnixNano", "time_unix_nano")?,
+        start_time_unix_nano: uint64(p, "startTimeUnixNano", "start_time_unix_nano")?,
         count: uint64(p, "count", "count")?,
         sum: double(p, "sum", "sum")?,
         scale,

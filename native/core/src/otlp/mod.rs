@@ -2,7 +2,7 @@
 //! Mimir's distributor does it: the body (protobuf or JSON, optionally
 //! gzip) is decoded ([`proto`], [`json`]), translated into Prometheus
 //! series ([`translate`], [`names`]) and handed to the same ingest path as
-//! remote write ([`crate::ingest::ingest_request_logged`]: validation,
+//! remote write ([`crate::ingest::ingest_decoded`], with the start times as created timestamps: validation,
 //! rate limit, series limits, WAL, head). [`ingest_otlp`] also decides the
 //! answer as Mimir's OTLP handler does:
 //!
@@ -29,7 +29,7 @@ mod tests;
 use std::io::Read;
 
 use crate::head::Head;
-use crate::ingest::{ingest_request_logged, IngestLimits, IngestResult};
+use crate::ingest::{ingest_decoded, IngestLimits, IngestResult};
 use crate::remote::{self, reason};
 use crate::wal::TenantWal;
 
@@ -310,7 +310,14 @@ pub fn ingest_otlp(
         ..OtlpResult::default()
     };
     let histograms = translation.take_histograms();
-    let mut result = ingest_request_logged(head, wal, translation.view_with(histograms), limits);
+    let created = translation.created_timestamps();
+    let mut result = ingest_decoded(
+        head,
+        wal,
+        translation.view_with(histograms),
+        &created,
+        limits,
+    );
     if dropped > 0 {
         result.discarded.push((REASON_OTLP_PARSE_ERROR, dropped));
     }

@@ -105,6 +105,8 @@ impl MetricData<'_> {
 pub struct NumberPoint<'a> {
     pub attributes: Vec<KeyValue<'a>>,
     pub time_unix_nano: u64,
+    /// start_time_unix_nano is when the cumulative series started (0: not sent).
+    pub start_time_unix_nano: u64,
     pub value: f64,
     pub flags: u32,
 }
@@ -114,6 +116,8 @@ pub struct NumberPoint<'a> {
 pub struct HistogramPoint<'a> {
     pub attributes: Vec<KeyValue<'a>>,
     pub time_unix_nano: u64,
+    /// start_time_unix_nano is when the cumulative series started (0: not sent).
+    pub start_time_unix_nano: u64,
     pub count: u64,
     /// None when the (proto3 optional) sum was not sent.
     pub sum: Option<f64>,
@@ -138,6 +142,8 @@ pub struct ExponentialBuckets {
 pub struct ExponentialHistogramPoint<'a> {
     pub attributes: Vec<KeyValue<'a>>,
     pub time_unix_nano: u64,
+    /// start_time_unix_nano is when the cumulative series started (0: not sent).
+    pub start_time_unix_nano: u64,
     pub count: u64,
     /// None when the (proto3 optional) sum was not sent.
     pub sum: Option<f64>,
@@ -153,6 +159,8 @@ pub struct ExponentialHistogramPoint<'a> {
 pub struct SummaryPoint<'a> {
     pub attributes: Vec<KeyValue<'a>>,
     pub time_unix_nano: u64,
+    /// start_time_unix_nano is when the cumulative series started (0: not sent).
+    pub start_time_unix_nano: u64,
     pub count: u64,
     pub sum: f64,
     /// (quantile, value) pairs.

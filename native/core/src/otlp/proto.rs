@@ -20,15 +20,15 @@
 //! Histogram        { repeated HistogramDataPoint data_points = 1; AggregationTemporality aggregation_temporality = 2 }
 //! ExponentialHistogram { repeated ExponentialHistogramDataPoint data_points = 1; AggregationTemporality aggregation_temporality = 2 }
 //! Summary          { repeated SummaryDataPoint data_points = 1 }
-//! NumberDataPoint  { repeated KeyValue attributes = 7; fixed64 time_unix_nano = 3;
+//! NumberDataPoint  { repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3;
 //!                    oneof value { double as_double = 4; sfixed64 as_int = 6 }; uint32 flags = 8 }
-//! HistogramDataPoint { repeated KeyValue attributes = 9; fixed64 time_unix_nano = 3; fixed64 count = 4;
+//! HistogramDataPoint { repeated KeyValue attributes = 9; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4;
 //!                    optional double sum = 5; repeated fixed64 bucket_counts = 6; repeated double explicit_bounds = 7; uint32 flags = 10 }
-//! ExponentialHistogramDataPoint { repeated KeyValue attributes = 1; fixed64 time_unix_nano = 3; fixed64 count = 4;
+//! ExponentialHistogramDataPoint { repeated KeyValue attributes = 1; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4;
 //!                    optional double sum = 5; sint32 scale = 6; fixed64 zero_count = 7; Buckets positive = 8;
 //!                    Buckets negative = 9; uint32 flags = 10 }
 //! Buckets          { sint32 offset = 1; repeated uint64 bucket_counts = 2 }
-//! SummaryDataPoint { repeated KeyValue attributes = 7; fixed64 time_unix_nano = 3; fixed64 count = 4;
+//! SummaryDataPoint { repeated KeyValue attributes = 7; fixed64 start_time_unix_nano = 2; fixed64 time_unix_nano = 3; fixed64 count = 4;
 //!                    double sum = 5; repeated ValueAtQuantile quantile_values = 6; uint32 flags = 8 }
 //! ValueAtQuantile  { double quantile = 1; double value = 2 }
 //! KeyValue         { string key = 1; AnyValue value = 2 }
@@ -187,6 +187,7 @@ fn number_point(buf: &[u8]) -> Result<NumberPoint<'_>> {
             7 => p
                 .attributes
                 .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            2 => p.start_time_unix_nano = r.fixed64_field(wt, "StartTimeUnixNano")?,
             3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
             4 => p.value = r.f64_field(wt, "AsDouble")?,
             6 => p.value = r.fixed64_field(wt, "AsInt")? as i64 as f64,
@@ -224,6 +225,7 @@ fn histogram_point(buf: &[u8]) -> Result<HistogramPoint<'_>> {
             9 => p
                 .attributes
                 .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            2 => p.start_time_unix_nano = r.fixed64_field(wt, "StartTimeUnixNano")?,
             3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
             4 => p.count = r.fixed64_field(wt, "Count")?,
             5 => p.sum = Some(r.f64_field(wt, "Sum")?),
@@ -263,6 +265,7 @@ fn exponential_point(buf: &[u8]) -> Result<ExponentialHistogramPoint<'_>> {
             1 => p
                 .attributes
                 .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            2 => p.start_time_unix_nano = r.fixed64_field(wt, "StartTimeUnixNano")?,
             3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
             4 => p.count = r.fixed64_field(wt, "Count")?,
             5 => p.sum = Some(r.f64_field(wt, "Sum")?),
@@ -311,6 +314,7 @@ fn summary_point(buf: &[u8]) -> Result<SummaryPoint<'_>> {
             7 => p
                 .attributes
                 .push(key_value(r.bytes_field(wt, "Attributes")?, 0)?),
+            2 => p.start_time_unix_nano = r.fixed64_field(wt, "StartTimeUnixNano")?,
             3 => p.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
             4 => p.count = r.fixed64_field(wt, "Count")?,
             5 => p.sum = r.f64_field(wt, "Sum")?,

@@ -1116,3 +1116,145 @@ fn write_request_of_a_translation_decodes_as_the_translation() {
     let out = otlp_write_request(&bad, &Settings::default());
     assert_eq!(out.refusal.map(|r| r.status), Some(400));
 }
+
+/// number_point_started is number_point with a start time.
+fn number_point_started(start_ns: u64, t_ns: u64, v: f64) -> Vec<u8> {
+    let mut p = number_point(&[], t_ns, v, 0);
+    fixed64_field(&mut p, 2, start_ns);
+    p
+}
+
+#[test]
+fn start_times_become_zero_samples_when_enabled() {
+    // Mimir's cases: a first point whose start equals its time (no zero),
+    // then a point 30s later whose start time decides.
+    let now = (T0 / 1_000_000) as i64;
+    let prev_ns = T0 - 30_000_000_000;
+    let cases: [(&str, u64, bool); 5] = [
+        ("zero start time", 0, false),
+        ("start time too old", T0 - 3_600_000_000_000, false),
+        ("start time ok", T0 - 20_000_000_000, true),
+        ("start time equal to the sample", T0, false),
+        ("start time in the future", T0 + 30_000_000_000, false),
+    ];
+    for enabled in [false, true] {
+        let settings = Settings {
+            created_timestamp_zero_ingestion: enabled,
+            ..Settings::default()
+        };
+        for (name, start_ns, zero) in cases {
+            let head = Head::new("otlp-ct", DEFAULT_CHUNK_RANGE);
+            let points = [
+                number_point_started(prev_ns, prev_ns, 1000.0),
+                number_point_started(start_ns, T0, 100.0),
+            ];
+            let body = request(&[], None, &[metric("c", "", 7, &sum(&points, 2, true))]);
+            let req = OtlpRequest {
+                body: &body,
+                encoding: Encoding::Protobuf,
+                compression: Compression::None,
+                max_size: 1 << 20,
+            };
+            let r = ingest_otlp(&head, None, &req, &settings, &limits(now + 1_000));
+            assert_eq!((r.status, r.message.as_str()), (200, ""), "{name}");
+            let series = head.lookup(&[("__name__", "c")]).expect("series");
+            let (mut ts, mut vs) = (Vec::new(), Vec::new());
+            series.read_samples(i64::MIN, i64::MAX, &mut ts, &mut vs);
+            let prev = (prev_ns / 1_000_000) as f64;
+            if enabled && zero {
+                let ct = (start_ns / 1_000_000) as f64;
+                assert_eq!(ts, vec![prev, ct, now as f64], "{name}");
+                assert_eq!(vs, vec![1000.0, 0.0, 100.0], "{name}");
+            } else {
+                assert_eq!(ts, vec![prev, now as f64], "{name} (enabled: {enabled})");
+                assert_eq!(vs, vec![1000.0, 100.0], "{name}");
+            }
+            // The zero sample is not counted as a written sample.
+            assert_eq!(r.ingest.accepted_samples, 2, "{name}");
+        }
+    }
+}
+
+#[test]
+fn a_repeated_start_time_older_than_the_series_is_dropped_quietly() {
+    // The same start time sent again with every point: the zero sample is
+    // out of order from the second push on and is dropped without an error.
+    let now = (T0 / 1_000_000) as i64;
+    let settings = Settings {
+        created_timestamp_zero_ingestion: true,
+        ..Settings::default()
+    };
+    let head = Head::new("otlp-ct2", DEFAULT_CHUNK_RANGE);
+    let start = T0 - 60_000_000_000;
+    for (i, v) in [(0u64, 5.0), (1, 7.0), (2, 9.0)] {
+        let t = T0 + i * 15_000_000_000;
+        let body = request(
+            &[],
+            None,
+            &[metric(
+                "c",
+                "",
+                7,
+                &sum(&[number_point_started(start, t, v)], 2, true),
+            )],
+        );
+        let req = OtlpRequest {
+            body: &body,
+            encoding: Encoding::Protobuf,
+            compression: Compression::None,
+            max_size: 1 << 20,
+        };
+        let r = ingest_otlp(&head, None, &req, &settings, &limits(now + 60_000));
+        assert_eq!(
+            (r.status, r.message.as_str(), r.ingest.accepted_samples),
+            (200, "", 1)
+        );
+    }
+    let series = head.lookup(&[("__name__", "c")]).expect("series");
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    series.read_samples(i64::MIN, i64::MAX, &mut ts, &mut vs);
+    assert_eq!(vs, vec![0.0, 5.0, 7.0, 9.0]);
+    assert_eq!(ts[0], (start / 1_000_000) as f64);
+}
+
+#[test]
+fn points_of_one_series_with_different_start_times_get_their_own_zero() {
+    // A counter reset inside one request: each start time puts its zero
+    // sample right before its own point (a new series entry, same labels).
+    let settings = Settings {
+        created_timestamp_zero_ingestion: true,
+        ..Settings::default()
+    };
+    let s1 = T0 - 10_000_000_000;
+    let s2 = T0 + 50_000_000_000;
+    let points = [
+        number_point_started(s1, T0, 4.0),
+        number_point_started(s1, T0 + 30_000_000_000, 6.0),
+        number_point_started(s2, T0 + 60_000_000_000, 1.0),
+    ];
+    let body = request(&[], None, &[metric("c", "", 7, &sum(&points, 2, true))]);
+    let t = tr(&body, &settings);
+    assert_eq!(t.num_series(), 2, "the reset starts a second entry");
+    let ct = t.created_timestamps();
+    assert_eq!(ct.len(), 2);
+    assert_eq!(ct.get(0), Some((s1 / 1_000_000) as i64));
+    assert_eq!(ct.get(2), Some((s2 / 1_000_000) as i64));
+    let head = Head::new("otlp-ct3", DEFAULT_CHUNK_RANGE);
+    let req = OtlpRequest {
+        body: &body,
+        encoding: Encoding::Protobuf,
+        compression: Compression::None,
+        max_size: 1 << 20,
+    };
+    let now = (T0 / 1_000_000) as i64;
+    let r = ingest_otlp(&head, None, &req, &settings, &limits(now + 60_000));
+    assert_eq!((r.status, r.ingest.accepted_samples), (200, 3));
+    let series = head.lookup(&[("__name__", "c")]).expect("series");
+    let (mut ts, mut vs) = (Vec::new(), Vec::new());
+    series.read_samples(i64::MIN, i64::MAX, &mut ts, &mut vs);
+    assert_eq!(vs, vec![0.0, 4.0, 6.0, 0.0, 1.0]);
+    // Off by default: the translation carries no created timestamps.
+    assert!(tr(&body, &Settings::default())
+        .created_timestamps()
+        .is_empty());
+}

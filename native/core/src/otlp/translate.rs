@@ -38,7 +38,9 @@ use crate::model::histogram::{
     CounterResetHint, Histogram, Span, CUSTOM_BUCKETS_SCHEMA, EXPONENTIAL_SCHEMA_MAX,
     EXPONENTIAL_SCHEMA_MIN, STALE_NAN_BITS,
 };
-use crate::remote::{HistogramSample, HistogramValue, Sample, SeriesEntry, WriteRequestView};
+use crate::remote::{
+    CreatedTimestamps, HistogramSample, HistogramValue, Sample, SeriesEntry, WriteRequestView,
+};
 
 use super::model::*;
 use super::names::{any_value_string, format_float, label_name, metric_name, MetricKind};
@@ -73,6 +75,33 @@ pub struct Settings {
     /// -distributor.otel-native-delta-ingestion: delta metrics are stored
     /// as sent instead of refused.
     pub allow_delta_temporality: bool,
+    /// -distributor.otel-created-timestamp-zero-ingestion-enabled: a
+    /// cumulative point's start time becomes a zero sample before it.
+    pub created_timestamp_zero_ingestion: bool,
+}
+
+/// CREATED_TIMESTAMP_MAX_AGE_MS bounds how long before its point a start
+/// time still becomes a zero sample (Mimir's 5 minutes: a typical
+/// `$__rate_interval` at one point a minute, plus a minute of delay).
+pub const CREATED_TIMESTAMP_MAX_AGE_MS: i64 = 300_000;
+
+/// created_timestamp_ms is the start time of a point at `timestamp_ms` that
+/// stands for a zero sample, as Mimir keeps it: when the option is on, the
+/// start time was sent, is not after the point and at most
+/// [`CREATED_TIMESTAMP_MAX_AGE_MS`] before it (0 otherwise: none).
+pub fn created_timestamp_ms(
+    settings: &Settings,
+    start_time_unix_nano: u64,
+    timestamp_ms: i64,
+) -> i64 {
+    if !settings.created_timestamp_zero_ingestion || start_time_unix_nano == 0 {
+        return 0;
+    }
+    let ct = ms(start_time_unix_nano);
+    if ct > timestamp_ms || timestamp_ms - ct > CREATED_TIMESTAMP_MAX_AGE_MS {
+        return 0;
+    }
+    ct
 }
 
 /// SeriesData is one series of a translation: its label range in
@@ -83,6 +112,8 @@ struct SeriesData {
     labels_end: usize,
     samples: Vec<Sample>,
     histograms: Vec<HistogramSample>,
+    /// created_ms is the created timestamp before the first sample (0: none).
+    created_ms: i64,
 }
 
 /// Translation is the series made from one request. Label strings live in
@@ -193,8 +224,52 @@ impl Translation {
     /// add appends a sample to the series of `labels` (sorted here),
     /// creating it when new.
     fn add(&mut self, labels: &mut [(String, String)], sample: Sample) {
-        let i = self.series_index(labels);
-        self.series[i].samples.push(sample);
+        self.add_created(labels, sample, 0);
+    }
+
+    /// add_created is [`Translation::add`] for a sample whose series was
+    /// created at `created_ms` (0: unknown). A created timestamp stands
+    /// for a zero sample just before the series' first sample, so a point
+    /// with another one than the series' starts a new series entry with
+    /// the same labels, as Mimir's appender does.
+    fn add_created(&mut self, labels: &mut [(String, String)], sample: Sample, created_ms: i64) {
+        let mut i = self.series_index(labels);
+        let s = &self.series[i];
+        if created_ms > 0 && created_ms != s.created_ms && !s.samples.is_empty() {
+            let (labels_start, labels_end) = (s.labels_start, s.labels_end);
+            self.series.push(SeriesData {
+                labels_start,
+                labels_end,
+                ..SeriesData::default()
+            });
+            let j = self.series.len() - 1;
+            for list in self.index.values_mut() {
+                if let Some(slot) = list.iter_mut().find(|x| **x == i) {
+                    *slot = j;
+                }
+            }
+            i = j;
+        }
+        let s = &mut self.series[i];
+        if s.samples.is_empty() && created_ms > 0 {
+            s.created_ms = created_ms;
+        }
+        s.samples.push(sample);
+    }
+
+    /// created_timestamps are the series' created timestamps as the ingest
+    /// path takes them, keyed by where each series' samples start in
+    /// [`Translation::view`].
+    pub fn created_timestamps(&self) -> CreatedTimestamps {
+        let mut out = CreatedTimestamps::default();
+        let mut start = 0;
+        for s in &self.series {
+            if s.created_ms > 0 && !s.samples.is_empty() {
+                out.push(start, s.created_ms);
+            }
+            start += s.samples.len();
+        }
+        out
     }
 
     /// add_histogram appends a native histogram to the series of `labels`
@@ -390,6 +465,7 @@ fn point_series<'o>(
     base: Vec<(String, String)>,
     name: &'o str,
     timestamp_ms: i64,
+    created_ms: i64,
     flags: u32,
 ) -> impl FnMut(&str, Option<(&str, String)>, f64) + 'o {
     move |suffix, extra, v| {
@@ -398,12 +474,13 @@ fn point_series<'o>(
             l.push((k.to_string(), val));
         }
         l.push(("__name__".to_string(), format!("{name}{suffix}")));
-        out.add(
+        out.add_created(
             &mut l,
             Sample {
                 timestamp_ms,
                 value: value(v, flags),
             },
+            created_ms,
         );
     }
 }
@@ -523,7 +600,8 @@ fn translate_metric(
                     timestamp_ms: ms(p.time_unix_nano),
                     value: value(p.value, p.flags),
                 };
-                out.add(&mut l.0, s);
+                let ct = created_timestamp_ms(settings, p.start_time_unix_nano, s.timestamp_ms);
+                out.add_created(&mut l.0, s, ct);
             }
         }
         MetricData::Histogram { points, .. } if settings.convert_histograms_to_nhcb => {
@@ -537,7 +615,9 @@ fn translate_metric(
         MetricData::Histogram { points, .. } => {
             for p in points {
                 let base = base_labels(&p.attributes, res, scope, &[]).0;
-                let mut emit = point_series(out, base, &name, ms(p.time_unix_nano), p.flags);
+                let t = ms(p.time_unix_nano);
+                let ct = created_timestamp_ms(settings, p.start_time_unix_nano, t);
+                let mut emit = point_series(out, base, &name, t, ct, p.flags);
                 if let Some(sum) = p.sum {
                     emit("_sum", None, sum);
                 }
@@ -557,7 +637,9 @@ fn translate_metric(
         MetricData::Summary(points) => {
             for p in points {
                 let base = base_labels(&p.attributes, res, scope, &[]).0;
-                let mut emit = point_series(out, base, &name, ms(p.time_unix_nano), p.flags);
+                let t = ms(p.time_unix_nano);
+                let ct = created_timestamp_ms(settings, p.start_time_unix_nano, t);
+                let mut emit = point_series(out, base, &name, t, ct, p.flags);
                 emit("_sum", None, p.sum);
                 emit("_count", None, p.count as f64);
                 for (q, v) in &p.quantiles {

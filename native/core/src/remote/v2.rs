@@ -83,6 +83,13 @@ impl CreatedTimestamps {
             .map(|i| self.entries[i].1)
     }
 
+    /// push records the created timestamp of the series whose samples start
+    /// at `samples_start`; series must come in ascending `samples_start`.
+    pub fn push(&mut self, samples_start: usize, created_timestamp_ms: i64) {
+        debug_assert!(self.entries.last().is_none_or(|(s, _)| *s < samples_start));
+        self.entries.push((samples_start, created_timestamp_ms));
+    }
+
     /// len is the number of series with a created timestamp.
     pub fn len(&self) -> usize {
         self.entries.len()
