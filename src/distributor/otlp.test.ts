@@ -288,13 +288,14 @@ async function run(): Promise<void> {
     t.equal(res.status, 401);
     t.equal(res.body, 'no org id\n');
 
-    // Burst 2: one sample fits, three do not (nothing stored), 429 ResourceExhausted.
+    // Burst 2: one sample fits, three do not (nothing stored), 429 ResourceExhausted. The family's
+    // metadata counts as an item too, as Mimir counts samples, exemplars and metadata.
     const three: ResourceInput[] = [{ resource: {}, metrics: [{ name: 'limited', gauge: [1, 2, 3].map((i) => ({ attributes: { i }, timeMs: t0, value: i })) }] }];
     res = await postPb(limitedTenant, three);
     t.equal(res.status, 429);
     const rl = decodeStatus(res.raw);
     t.equal(rl.code, 8);
-    t.match(rl.message, /exceeded the ingestion burst size limit, set to 2, with 3 items/);
+    t.match(rl.message, /exceeded the ingestion burst size limit, set to 2, with 4 items/);
     t.same(await series(limitedTenant, '{__name__!=""}'), []);
     t.equal((await postPb(limitedTenant, [{ resource: {}, metrics: [{ name: 'limited', gauge: [{ timeMs: t0, value: 1 }] }] }])).status, 200);
   });

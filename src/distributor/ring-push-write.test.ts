@@ -27,19 +27,21 @@ interface Fake {
   addr: string;
   /** series lists the labels (JSON) of every series received. */
   series: string[];
+  /** metadata holds the raw MetricMetadata entries each fake received. */
+  metadata: string[];
   /** limits are the limits of each push received. */
   limits: IngestLimits[];
 }
 
 async function fakeIngester(): Promise<Fake> {
-  const f: Fake = { server: createServer(), addr: '', series: [], limits: [] };
+  const f: Fake = { server: createServer(), addr: '', series: [], metadata: [], limits: [] };
   f.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = snappy.uncompressSync(Buffer.concat(chunks)) as Buffer;
       const items = shardWriteRequest(String(req.headers['x-scope-orgid']), raw);
-      for (const it of items) f.series.push(JSON.stringify(itemLabels(raw, it)));
+      for (const it of items) (it.meta ? f.metadata : f.series).push(it.meta ? raw.subarray(it.start, it.end).toString('latin1') : JSON.stringify(itemLabels(raw, it)));
       f.limits.push(JSON.parse(Buffer.from(String(req.headers['x-mimir-ingest-limits']), 'base64').toString('utf8')) as IngestLimits);
       const n = items.length;
       const result = { series: n, samples: n, exemplars: 0, metadata: 0, histograms: 0, acceptedSamples: n, createdSeries: 0, discarded: [], dedupedSamples: 0, nonHaSamples: 0 };
@@ -290,6 +292,10 @@ t.test('OTLP is translated and forwarded; answers as the monolith', async (t) =>
   t.equal(out.kind, 'ingested');
   if (out.kind === 'ingested') t.equal(out.result.status, 200, out.result.message);
   for (const f of fakes) t.same(f.series.map((s) => JSON.parse(s) as unknown), [[['__name__', 'otel_gauge'], ['job', 'api'], ['k', 'v']]], 'every replica got the translated series');
+  t.ok(
+    fakes.some((f) => f.metadata.some((m) => m.includes('otel_gauge'))),
+    "the family's metadata is forwarded too",
+  );
   const bad = await exec.runOtlp!({ tenant: 'otlp', body: new Uint8Array(Buffer.from('{')).buffer, limits: {} as IngestLimits, options });
   t.ok(bad.kind === 'ingested' && bad.result.status === 400, 'an undecodable body is a 400');
 

@@ -248,7 +248,7 @@ pub fn otlp_write_request(req: &OtlpRequest<'_>, settings: &Settings) -> OtlpWri
 
 /// encode_write_request writes a translation as a `prometheus.WriteRequest`
 /// (TimeSeries: labels 1, samples 2, histograms 4; Sample: value 1,
-/// timestamp 2).
+/// timestamp 2; the families' metadata as field 3).
 pub fn encode_write_request(t: &Translation) -> Vec<u8> {
     use crate::block::encoding::put_uvarint;
     fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
@@ -283,6 +283,22 @@ pub fn encode_write_request(t: &Translation) -> Vec<u8> {
             bytes_field(&mut series, 4, &item);
         }
         bytes_field(&mut out, 1, &series);
+    }
+    // MetricMetadata { type = 1; metric_family_name = 2; help = 4; unit = 5 }.
+    for m in &t.metadata {
+        item.clear();
+        if m.metric_type != 0 {
+            item.push(0x08);
+            put_uvarint(&mut item, m.metric_type as u64);
+        }
+        bytes_field(&mut item, 2, m.family.as_bytes());
+        if !m.help.is_empty() {
+            bytes_field(&mut item, 4, m.help.as_bytes());
+        }
+        if !m.unit.is_empty() {
+            bytes_field(&mut item, 5, m.unit.as_bytes());
+        }
+        bytes_field(&mut out, 3, &item);
     }
     out
 }

@@ -92,6 +92,19 @@ fn unit_suffixes(unit: &str) -> (String, String) {
     (main, per)
 }
 
+/// metadata_unit is the unit a metric's metadata carries, as the
+/// translator's unit namer builds it: the main and `per_` suffixes of
+/// [`metric_name`] joined by `_`, without leading or trailing `_`.
+pub fn metadata_unit(unit: &str) -> String {
+    let (main, per) = unit_suffixes(unit);
+    let joined = match (main.is_empty(), per.is_empty()) {
+        (false, false) => format!("{main}_{per}"),
+        (false, true) => main,
+        _ => per,
+    };
+    joined.trim_matches('_').to_string()
+}
+
 fn unit_name(unit: &str) -> &str {
     match unit {
         "d" => "days",

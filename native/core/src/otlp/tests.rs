@@ -1108,6 +1108,13 @@ fn write_request_of_a_translation_decodes_as_the_translation() {
         .collect();
     assert_eq!(got.len(), 2);
     assert_eq!(got, want);
+    // The families' metadata travels too.
+    let meta: Vec<_> = view
+        .metadata
+        .iter()
+        .map(|m| (m.metric_type, m.metric_family_name, m.help, m.unit))
+        .collect();
+    assert_eq!(meta, vec![(2, "g", "", ""), (3, "latency", "", "")]);
     // A body that does not decode is refused as ingest_otlp refuses it.
     let bad = OtlpRequest {
         body: b"\xff\xff",
@@ -1257,4 +1264,116 @@ fn points_of_one_series_with_different_start_times_get_their_own_zero() {
     assert!(tr(&body, &Settings::default())
         .created_timestamps()
         .is_empty());
+}
+
+/// described is metric() with a description.
+fn described(name: &str, description: &str, unit: &str, data_field: u64, data: &[u8]) -> Vec<u8> {
+    let mut m = Vec::new();
+    len_field(&mut m, 1, name.as_bytes());
+    len_field(&mut m, 2, description.as_bytes());
+    len_field(&mut m, 3, unit.as_bytes());
+    len_field(&mut m, data_field, data);
+    m
+}
+
+#[test]
+fn metadata_of_every_family() {
+    let body = request(
+        &[],
+        None,
+        &[
+            described(
+                "http.requests",
+                "Requests served.",
+                "{request}",
+                7,
+                &sum(&[number_point(&[], T0, 3.0, 0)], 2, true),
+            ),
+            described(
+                "queue.size",
+                "Items waiting.",
+                "By",
+                7,
+                &sum(&[number_point(&[], T0, 3.0, 0)], 2, false),
+            ),
+            described(
+                "cpu.util",
+                "Busy share.",
+                "1",
+                5,
+                &gauge(&[number_point(&[], T0, 0.5, 0)]),
+            ),
+            described(
+                "rate",
+                "Bytes per second.",
+                "By/s",
+                5,
+                &gauge(&[number_point(&[], T0, 0.5, 0)]),
+            ),
+            described(
+                "deltas",
+                "A delta sum.",
+                "",
+                7,
+                &sum(&[number_point(&[], T0, 1.0, 0)], 1, true),
+            ),
+            // The same family again with the same metadata: one entry.
+            described(
+                "cpu.util",
+                "Busy share.",
+                "1",
+                5,
+                &gauge(&[number_point(&[kv("k", "v")], T0, 0.5, 0)]),
+            ),
+        ],
+    );
+    let suffixed = Settings {
+        add_suffixes: true,
+        allow_delta_temporality: true,
+        ..Settings::default()
+    };
+    let t = tr(&body, &suffixed);
+    let got: Vec<_> = t
+        .metadata
+        .iter()
+        .map(|m| {
+            (
+                m.metric_type,
+                m.family.as_str(),
+                m.help.as_str(),
+                m.unit.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (1, "http_requests_total", "Requests served.", ""),
+            (2, "queue_size_bytes", "Items waiting.", "bytes"),
+            (2, "cpu_util_ratio", "Busy share.", ""),
+            (
+                2,
+                "rate_bytes_per_second",
+                "Bytes per second.",
+                "bytes_per_second"
+            ),
+            (0, "deltas_total", "A delta sum.", ""),
+        ]
+    );
+    // They reach the head's metadata store through the ingest path.
+    let head = Head::new("otlp-meta", DEFAULT_CHUNK_RANGE);
+    let req = OtlpRequest {
+        body: &body,
+        encoding: Encoding::Protobuf,
+        compression: Compression::None,
+        max_size: 1 << 20,
+    };
+    let r = ingest_otlp(
+        &head,
+        None,
+        &req,
+        &suffixed,
+        &limits((T0 / 1_000_000) as i64),
+    );
+    assert_eq!((r.status, r.ingest.accepted_metadata), (200, 5));
 }

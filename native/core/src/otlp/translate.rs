@@ -39,11 +39,14 @@ use crate::model::histogram::{
     EXPONENTIAL_SCHEMA_MIN, STALE_NAN_BITS,
 };
 use crate::remote::{
-    CreatedTimestamps, HistogramSample, HistogramValue, Sample, SeriesEntry, WriteRequestView,
+    CreatedTimestamps, HistogramSample, HistogramValue, MetadataView, Sample, SeriesEntry,
+    WriteRequestView,
 };
 
 use super::model::*;
-use super::names::{any_value_string, format_float, label_name, metric_name, MetricKind};
+use super::names::{
+    any_value_string, format_float, label_name, metadata_unit, metric_name, MetricKind,
+};
 
 /// STALE_NAN is Prometheus's staleness marker.
 pub const STALE_NAN: u64 = 0x7ff0_0000_0000_0002;
@@ -129,6 +132,23 @@ pub struct Translation {
     hasher: ahash::RandomState,
     /// The translator's errors (metrics dropped), in request order.
     pub errors: Vec<String>,
+    /// metadata is one entry per metric family whose type, help or unit
+    /// differs from the family's previous entry (as Mimir's appender keeps
+    /// them), in request order.
+    pub metadata: Vec<FamilyMetadata>,
+    /// Each family's last entry in `metadata`.
+    metadata_index: HashMap<String, usize>,
+}
+
+/// FamilyMetadata is the metadata of one translated metric family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FamilyMetadata {
+    /// The remote-write `MetricType` (0 unknown, 1 counter, 2 gauge,
+    /// 3 histogram, 5 summary).
+    pub metric_type: i32,
+    pub family: String,
+    pub help: String,
+    pub unit: String,
 }
 
 impl Translation {
@@ -191,6 +211,16 @@ impl Translation {
                 .iter()
                 .map(|(n, val)| (&self.arena[n.0..n.1], &self.arena[val.0..val.1]))
                 .collect(),
+            metadata: self
+                .metadata
+                .iter()
+                .map(|m| MetadataView {
+                    metric_type: m.metric_type,
+                    metric_family_name: &m.family,
+                    help: &m.help,
+                    unit: &m.unit,
+                })
+                .collect(),
             ..WriteRequestView::default()
         };
         v.samples.reserve(self.num_samples());
@@ -219,6 +249,19 @@ impl Translation {
     /// error_text joins the errors as Go's multierr does ("a; b").
     pub fn error_text(&self) -> Option<String> {
         (!self.errors.is_empty()).then(|| self.errors.join("; "))
+    }
+
+    /// add_metadata records a family's metadata unless the family's last
+    /// entry says the same.
+    fn add_metadata(&mut self, m: FamilyMetadata) {
+        if let Some(&i) = self.metadata_index.get(&m.family) {
+            if self.metadata[i] == m {
+                return;
+            }
+        }
+        self.metadata_index
+            .insert(m.family.clone(), self.metadata.len());
+        self.metadata.push(m);
     }
 
     /// add appends a sample to the series of `labels` (sorted here),
@@ -591,6 +634,21 @@ fn translate_metric(
             .push(format!("empty data points. {} is dropped", m.name));
         return;
     }
+    // Delta metrics have no Prometheus type yet: unknown, as the translator marks them.
+    let metric_type = match kind {
+        _ if temporality == Some(TEMPORALITY_DELTA) => 0,
+        MetricKind::MonotonicSum => 1,
+        MetricKind::Gauge | MetricKind::NonMonotonicSum => 2,
+        MetricKind::Histogram | MetricKind::ExponentialHistogram => 3,
+        MetricKind::Summary => 5,
+        MetricKind::Empty => 0,
+    };
+    out.add_metadata(FamilyMetadata {
+        metric_type,
+        family: name.clone(),
+        help: m.description.to_string(),
+        unit: metadata_unit(&m.unit),
+    });
     match &m.data {
         MetricData::Gauge(points) | MetricData::Sum { points, .. } => {
             for p in points {
