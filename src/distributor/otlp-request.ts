@@ -23,6 +23,17 @@ export interface NumberPoint {
   asInt?: boolean;
   /** noRecordedValue sets the DATA_POINT_FLAGS_NO_RECORDED_VALUE flag. */
   noRecordedValue?: boolean;
+  /** exemplars of the point. */
+  exemplars?: ExemplarInput[];
+}
+
+/** ExemplarInput is one exemplar; IDs in hex (16 and 8 bytes). */
+export interface ExemplarInput {
+  timeMs: number;
+  value: number;
+  traceId?: string;
+  spanId?: string;
+  attributes?: Attributes;
 }
 
 /** HistogramPoint is an explicit-bucket histogram data point. */
@@ -122,6 +133,15 @@ function numberPoints(w: ProtoWriter, points: NumberPoint[]): void {
       if (p.asInt === true) dp.fixed64Field(6, BigInt(p.value));
       else dp.double(4, p.value);
       if (p.noRecordedValue === true) dp.uintField(8, NO_RECORDED_VALUE);
+      for (const e of p.exemplars ?? []) {
+        dp.message(5, (ew) => {
+          attributes(ew, 7, e.attributes);
+          ew.fixed64Field(2, nanos(e.timeMs));
+          ew.double(3, e.value);
+          if (e.spanId !== undefined) ew.bytes(4, Buffer.from(e.spanId, 'hex'));
+          if (e.traceId !== undefined) ew.bytes(5, Buffer.from(e.traceId, 'hex'));
+        });
+      }
     });
   }
 }
@@ -232,6 +252,17 @@ function jsonNumberPoints(points: NumberPoint[]): unknown[] {
     timeUnixNano: String(nanos(p.timeMs)),
     ...(p.asInt === true ? { asInt: String(p.value) } : { asDouble: p.value }),
     ...(p.noRecordedValue === true ? { flags: NO_RECORDED_VALUE } : {}),
+    ...(p.exemplars !== undefined
+      ? {
+          exemplars: p.exemplars.map((e) => ({
+            filteredAttributes: jsonAttributes(e.attributes),
+            timeUnixNano: String(nanos(e.timeMs)),
+            asDouble: e.value,
+            ...(e.spanId !== undefined ? { spanId: e.spanId } : {}),
+            ...(e.traceId !== undefined ? { traceId: e.traceId } : {}),
+          })),
+        }
+      : {}),
   }));
 }
 

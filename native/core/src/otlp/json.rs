@@ -246,6 +246,7 @@ fn number_points(o: &Obj) -> Result<Vec<NumberPoint<'static>>> {
             start_time_unix_nano: uint64(p, "startTimeUnixNano", "start_time_unix_nano")?,
             value,
             flags: uint32(p, "flags", "flags")?,
+            exemplars: exemplars(p)?,
         });
     }
     Ok(out)
@@ -269,6 +270,7 @@ fn histogram_point(p: &Obj) -> Result<HistogramPoint<'static>> {
         bucket_counts,
         explicit_bounds,
         flags: uint32(p, "flags", "flags")?,
+        exemplars: exemplars(p)?,
     })
 }
 
@@ -289,6 +291,7 @@ fn exponential_point(p: &Obj) -> Result<ExponentialHistogramPoint<'static>> {
         positive: exponential_buckets(p, "positive")?,
         negative: exponential_buckets(p, "negative")?,
         flags: uint32(p, "flags", "flags")?,
+        exemplars: exemplars(p)?,
     })
 }
 
@@ -311,6 +314,46 @@ fn exponential_buckets(p: &Obj, side: &str) -> Result<ExponentialBuckets> {
         offset,
         bucket_counts,
     })
+}
+
+/// exemplars reads a point's `exemplars` (trace and span IDs in hex, as
+/// OTLP/JSON writes them).
+fn exemplars(p: &Obj) -> Result<Vec<Exemplar<'static>>> {
+    let mut out = Vec::new();
+    for e in array(p, "exemplars", "exemplars")? {
+        let e = object(e, "exemplars")?;
+        let mut value = 0.0;
+        if let Some(v) = field(e, "asDouble", "as_double") {
+            value = double_value(v, "asDouble")?;
+        }
+        if let Some(v) = field(e, "asInt", "as_int") {
+            value = int64_value(v, "asInt")? as f64;
+        }
+        let mut attrs = Vec::new();
+        for kv in array(e, "filteredAttributes", "filtered_attributes")? {
+            attrs.push(key_value(object(kv, "filteredAttributes")?, 0)?);
+        }
+        out.push(Exemplar {
+            filtered_attributes: attrs,
+            time_unix_nano: uint64(e, "timeUnixNano", "time_unix_nano")?,
+            value,
+            span_id: Cow::Owned(hex_id(e, "spanId", "span_id")?),
+            trace_id: Cow::Owned(hex_id(e, "traceId", "trace_id")?),
+        });
+    }
+    Ok(out)
+}
+
+/// hex_id decodes a hex trace or span ID (empty when absent).
+fn hex_id(o: &Obj, camel: &str, snake: &str) -> Result<Vec<u8>> {
+    let s = string(o, camel, snake)?;
+    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(err(format!("{camel}: invalid hex id {s:?}")));
+    }
+    Ok((0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap_or(0))
+        .collect())
 }
 
 /// key_values reads the `attributes` array of an object.

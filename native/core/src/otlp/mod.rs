@@ -277,6 +277,23 @@ pub fn encode_write_request(t: &Translation) -> Vec<u8> {
             }
             bytes_field(&mut series, 2, &item);
         }
+        // Exemplar { labels = 1; value = 2; timestamp = 3 }.
+        for (labels, value, timestamp_ms) in t.series_exemplars(i) {
+            item.clear();
+            for (name, v) in labels {
+                let mut label = Vec::with_capacity(name.len() + v.len() + 4);
+                bytes_field(&mut label, 1, name.as_bytes());
+                bytes_field(&mut label, 2, v.as_bytes());
+                bytes_field(&mut item, 1, &label);
+            }
+            item.push(0x11);
+            item.extend_from_slice(&value.to_bits().to_le_bytes());
+            if timestamp_ms != 0 {
+                item.push(0x18);
+                put_uvarint(&mut item, timestamp_ms as u64);
+            }
+            bytes_field(&mut series, 3, &item);
+        }
         for h in t.series_histograms(i) {
             item.clear();
             remote::encode_histogram(&mut item, h.timestamp_ms, &h.value);

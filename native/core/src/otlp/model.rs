@@ -109,6 +109,8 @@ pub struct NumberPoint<'a> {
     pub start_time_unix_nano: u64,
     pub value: f64,
     pub flags: u32,
+    /// exemplars are the point's exemplars as sent.
+    pub exemplars: Vec<Exemplar<'a>>,
 }
 
 /// HistogramPoint is an explicit-bucket histogram data point.
@@ -124,6 +126,8 @@ pub struct HistogramPoint<'a> {
     pub bucket_counts: Vec<u64>,
     pub explicit_bounds: Vec<f64>,
     pub flags: u32,
+    /// exemplars are the point's exemplars as sent.
+    pub exemplars: Vec<Exemplar<'a>>,
 }
 
 /// ExponentialBuckets is one side (positive or negative) of an
@@ -152,6 +156,8 @@ pub struct ExponentialHistogramPoint<'a> {
     pub positive: ExponentialBuckets,
     pub negative: ExponentialBuckets,
     pub flags: u32,
+    /// exemplars are the point's exemplars as sent.
+    pub exemplars: Vec<Exemplar<'a>>,
 }
 
 /// SummaryPoint is a summary data point.
@@ -166,6 +172,18 @@ pub struct SummaryPoint<'a> {
     /// (quantile, value) pairs.
     pub quantiles: Vec<(f64, f64)>,
     pub flags: u32,
+}
+
+/// Exemplar is one exemplar of a data point.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Exemplar<'a> {
+    pub filtered_attributes: Vec<KeyValue<'a>>,
+    pub time_unix_nano: u64,
+    /// The value (an int value converted to f64).
+    pub value: f64,
+    /// The span and trace IDs as sent (8 and 16 bytes, or empty).
+    pub span_id: Cow<'a, [u8]>,
+    pub trace_id: Cow<'a, [u8]>,
 }
 
 /// KeyValue is one attribute.

@@ -192,10 +192,34 @@ fn number_point(buf: &[u8]) -> Result<NumberPoint<'_>> {
             4 => p.value = r.f64_field(wt, "AsDouble")?,
             6 => p.value = r.fixed64_field(wt, "AsInt")? as i64 as f64,
             8 => p.flags = r.varint_field(wt, "Flags")? as u32,
+            5 => p.exemplars.push(exemplar(r.bytes_field(wt, "Exemplars")?)?),
             _ => r.skip(wt)?,
         }
     }
     Ok(p)
+}
+
+/// exemplar decodes `Exemplar { repeated KeyValue filtered_attributes = 7;
+/// fixed64 time_unix_nano = 2; oneof value { double as_double = 3;
+/// sfixed64 as_int = 6 }; bytes span_id = 4; bytes trace_id = 5 }`.
+fn exemplar(buf: &[u8]) -> Result<Exemplar<'_>> {
+    let mut r = Reader::new(buf, "Exemplar");
+    let mut e = Exemplar::default();
+    while r.more() {
+        let (field, wt) = r.tag()?;
+        match field {
+            7 => e
+                .filtered_attributes
+                .push(key_value(r.bytes_field(wt, "FilteredAttributes")?, 0)?),
+            2 => e.time_unix_nano = r.fixed64_field(wt, "TimeUnixNano")?,
+            3 => e.value = r.f64_field(wt, "AsDouble")?,
+            6 => e.value = r.fixed64_field(wt, "AsInt")? as i64 as f64,
+            4 => e.span_id = r.bytes_field(wt, "SpanId")?.into(),
+            5 => e.trace_id = r.bytes_field(wt, "TraceId")?.into(),
+            _ => r.skip(wt)?,
+        }
+    }
+    Ok(e)
 }
 
 fn histogram(buf: &[u8]) -> Result<MetricData<'_>> {
@@ -231,6 +255,7 @@ fn histogram_point(buf: &[u8]) -> Result<HistogramPoint<'_>> {
             5 => p.sum = Some(r.f64_field(wt, "Sum")?),
             6 => r.repeated_fixed64(wt, "BucketCounts", &mut p.bucket_counts)?,
             7 => r.repeated_fixed64(wt, "ExplicitBounds", &mut bounds)?,
+            8 => p.exemplars.push(exemplar(r.bytes_field(wt, "Exemplars")?)?),
             10 => p.flags = r.varint_field(wt, "Flags")? as u32,
             _ => r.skip(wt)?,
         }
@@ -274,6 +299,7 @@ fn exponential_point(buf: &[u8]) -> Result<ExponentialHistogramPoint<'_>> {
             8 => p.positive = exponential_buckets(r.bytes_field(wt, "Positive")?)?,
             9 => p.negative = exponential_buckets(r.bytes_field(wt, "Negative")?)?,
             10 => p.flags = r.varint_field(wt, "Flags")? as u32,
+            11 => p.exemplars.push(exemplar(r.bytes_field(wt, "Exemplars")?)?),
             _ => r.skip(wt)?,
         }
     }

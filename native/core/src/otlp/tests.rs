@@ -1377,3 +1377,150 @@ fn metadata_of_every_family() {
     );
     assert_eq!((r.status, r.ingest.accepted_metadata), (200, 5));
 }
+
+/// exemplar_bytes encodes an Exemplar: value, time, optional IDs and attributes.
+fn exemplar_bytes(v: f64, t_ns: u64, trace: &[u8], span: &[u8], attrs: &[Vec<u8>]) -> Vec<u8> {
+    let mut e = Vec::new();
+    for a in attrs {
+        len_field(&mut e, 7, a);
+    }
+    fixed64_field(&mut e, 2, t_ns);
+    fixed64_field(&mut e, 3, v.to_bits());
+    if !span.is_empty() {
+        len_field(&mut e, 4, span);
+    }
+    if !trace.is_empty() {
+        len_field(&mut e, 5, trace);
+    }
+    e
+}
+
+#[test]
+fn exemplars_of_sums_and_histograms() {
+    let trace: Vec<u8> = (1..=16).collect();
+    let span: Vec<u8> = (1..=8).collect();
+    // A sum point with one exemplar (trace, span and an attribute).
+    let mut sp = number_point(&[], T0, 7.0, 0);
+    len_field(
+        &mut sp,
+        5,
+        &exemplar_bytes(1.0, T0 - 1_000_000_000, &trace, &span, &[kv("user", "u1")]),
+    );
+    // A gauge point's exemplar is not kept, as the translator keeps none.
+    let mut gp = number_point(&[], T0, 1.0, 0);
+    len_field(&mut gp, 5, &exemplar_bytes(1.0, T0, &trace, &[], &[]));
+    // A classic histogram with bounds [0.1, 1] and exemplars 0.05, 0.5, 0.1 and 5: the first
+    // bucket takes 0.05 and 0.1 (bounds are inclusive), the second 0.5, +Inf takes 5.
+    let mut hp = Vec::new();
+    fixed64_field(&mut hp, 3, T0);
+    fixed64_field(&mut hp, 4, 4);
+    let mut counts = Vec::new();
+    for c in [2u64, 1, 1] {
+        counts.extend_from_slice(&c.to_le_bytes());
+    }
+    len_field(&mut hp, 6, &counts);
+    let mut bounds = Vec::new();
+    for b in [0.1f64, 1.0] {
+        bounds.extend_from_slice(&b.to_bits().to_le_bytes());
+    }
+    len_field(&mut hp, 7, &bounds);
+    for v in [0.05, 0.5, 0.1, 5.0] {
+        len_field(&mut hp, 8, &exemplar_bytes(v, T0, &[], &span, &[]));
+    }
+    let mut h = Vec::new();
+    len_field(&mut h, 1, &hp);
+    varint_field(&mut h, 2, 2);
+    // Attributes too long for the 128-rune bound are left out; the IDs stay.
+    let long = "x".repeat(120);
+    let mut sp2 = number_point(&[kv("k", "2")], T0, 8.0, 0);
+    len_field(
+        &mut sp2,
+        5,
+        &exemplar_bytes(2.0, T0, &trace, &[], &[kv("note", &long)]),
+    );
+    let body = request(
+        &[],
+        None,
+        &[
+            metric("c", "", 7, &sum(&[sp, sp2], 2, true)),
+            metric("g", "", 5, &gauge(&[gp])),
+            metric("h", "", 9, &h),
+        ],
+    );
+    let t = tr(&body, &Settings::default());
+    type Owned = (Vec<(String, String)>, f64, i64);
+    let by_name = |want: &[(&str, &str)]| -> Vec<Owned> {
+        let i = (0..t.num_series())
+            .find(|&i| t.series_labels(i) == want)
+            .unwrap_or_else(|| panic!("series {want:?}"));
+        t.series_exemplars(i)
+            .into_iter()
+            .map(|(l, v, ts)| {
+                let l = l
+                    .into_iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect();
+                (l, v, ts)
+            })
+            .collect()
+    };
+    let now = (T0 / 1_000_000) as i64;
+    let own = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let trace_hex = "0102030405060708090a0b0c0d0e0f10";
+    let span_hex = "0102030405060708";
+    assert_eq!(
+        by_name(&[("__name__", "c")]),
+        vec![(
+            own(&[
+                ("span_id", span_hex),
+                ("trace_id", trace_hex),
+                ("user", "u1")
+            ]),
+            1.0,
+            now - 1000
+        )]
+    );
+    assert_eq!(
+        by_name(&[("__name__", "c"), ("k", "2")]),
+        vec![(own(&[("trace_id", trace_hex)]), 2.0, now)]
+    );
+    assert!(by_name(&[("__name__", "g")]).is_empty());
+    let values = |le: &str| -> Vec<f64> {
+        by_name(&[("__name__", "h_bucket"), ("le", le)])
+            .into_iter()
+            .map(|(_, v, _)| v)
+            .collect()
+    };
+    assert_eq!(values("0.1"), vec![0.05, 0.1]);
+    assert_eq!(values("1"), vec![0.5]);
+    assert_eq!(values("+Inf"), vec![5.0]);
+    assert!(by_name(&[("__name__", "h_count")]).is_empty());
+    assert_eq!(t.num_exemplars(), 6);
+
+    // The distributor's WriteRequest carries them as the translation has them.
+    let req = OtlpRequest {
+        body: &body,
+        encoding: Encoding::Protobuf,
+        compression: Compression::None,
+        max_size: 1 << 20,
+    };
+    let out = otlp_write_request(&req, &Settings::default());
+    let view = crate::remote::decode_write_request(&out.write_request).expect("a WriteRequest");
+    assert_eq!(view.exemplars.len(), 6);
+    for i in 0..t.num_series() {
+        let want = t.series_exemplars(i);
+        let got: Vec<_> = view
+            .exemplar_range(i)
+            .map(|k| {
+                let e = &view.exemplars[k];
+                (view.exemplar_labels_of(e).to_vec(), e.value, e.timestamp_ms)
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+}

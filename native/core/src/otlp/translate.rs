@@ -39,8 +39,8 @@ use crate::model::histogram::{
     EXPONENTIAL_SCHEMA_MIN, STALE_NAN_BITS,
 };
 use crate::remote::{
-    CreatedTimestamps, HistogramSample, HistogramValue, MetadataView, Sample, SeriesEntry,
-    WriteRequestView,
+    CreatedTimestamps, ExemplarView, HistogramSample, HistogramValue, MetadataView, Sample,
+    SeriesEntry, WriteRequestView,
 };
 
 use super::model::*;
@@ -117,6 +117,8 @@ struct SeriesData {
     histograms: Vec<HistogramSample>,
     /// created_ms is the created timestamp before the first sample (0: none).
     created_ms: i64,
+    /// exemplars of the series; their labels index `Translation::exemplar_labels`.
+    exemplars: Vec<ExemplarView>,
 }
 
 /// Translation is the series made from one request. Label strings live in
@@ -138,6 +140,63 @@ pub struct Translation {
     pub metadata: Vec<FamilyMetadata>,
     /// Each family's last entry in `metadata`.
     metadata_index: HashMap<String, usize>,
+    /// Exemplar label (name, value) spans into the arena, exemplar after exemplar.
+    exemplar_labels: Vec<((usize, usize), (usize, usize))>,
+}
+
+/// TranslatedExemplar is one exemplar of a translated series: its labels,
+/// value and time (ms).
+pub type TranslatedExemplar<'a> = (Vec<(&'a str, &'a str)>, f64, i64);
+
+/// PromExemplar is an OTLP exemplar as Prometheus keeps it: sorted labels
+/// (`trace_id`, `span_id` in hex and the filtered attributes), value, time.
+#[derive(Debug, Clone, PartialEq)]
+struct PromExemplar {
+    labels: Vec<(String, String)>,
+    value: f64,
+    timestamp_ms: i64,
+}
+
+/// MAX_EXEMPLAR_RUNES is the bound on an exemplar's label runes beyond
+/// which its filtered attributes are left out (the IDs are kept).
+const MAX_EXEMPLAR_RUNES: usize = 128;
+
+/// prom_exemplars converts a point's exemplars as the translator does; an
+/// all-zero (or absent) trace or span ID gives no label.
+fn prom_exemplars(exemplars: &[Exemplar<'_>]) -> Vec<PromExemplar> {
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    exemplars
+        .iter()
+        .map(|e| {
+            let mut labels = Vec::new();
+            let mut runes = 0;
+            for (key, id) in [("trace_id", &e.trace_id), ("span_id", &e.span_id)] {
+                if id.iter().any(|b| *b != 0) {
+                    let v = hex(id);
+                    runes += key.len() + v.len();
+                    labels.push((key.to_string(), v));
+                }
+            }
+            let attrs: Vec<(String, String)> = e
+                .filtered_attributes
+                .iter()
+                .map(|kv| (kv.key.to_string(), any_value_string(&kv.value)))
+                .collect();
+            runes += attrs
+                .iter()
+                .map(|(k, v)| k.chars().count() + v.chars().count())
+                .sum::<usize>();
+            if runes <= MAX_EXEMPLAR_RUNES {
+                labels.extend(attrs);
+            }
+            labels.sort();
+            PromExemplar {
+                labels,
+                value: e.value,
+                timestamp_ms: ms(e.time_unix_nano),
+            }
+        })
+        .collect()
 }
 
 /// FamilyMetadata is the metadata of one translated metric family.
@@ -221,6 +280,11 @@ impl Translation {
                     unit: &m.unit,
                 })
                 .collect(),
+            exemplar_labels: self
+                .exemplar_labels
+                .iter()
+                .map(|(n, val)| (&self.arena[n.0..n.1], &self.arena[val.0..val.1]))
+                .collect(),
             ..WriteRequestView::default()
         };
         v.samples.reserve(self.num_samples());
@@ -232,13 +296,15 @@ impl Translation {
             v.samples.extend_from_slice(&s.samples);
             let hists_start = v.histograms.len();
             v.histograms.extend(histograms.next().unwrap_or_default());
+            let exemplars_start = v.exemplars.len();
+            v.exemplars.extend_from_slice(&s.exemplars);
             v.series.push(SeriesEntry {
                 labels_start: s.labels_start,
                 labels_end: s.labels_end,
                 samples_start: start,
                 samples_end: v.samples.len(),
-                exemplars: 0,
-                exemplars_start: 0,
+                exemplars: s.exemplars.len(),
+                exemplars_start,
                 histograms: v.histograms.len() - hists_start,
                 histograms_start: hists_start,
             });
@@ -275,7 +341,12 @@ impl Translation {
     /// for a zero sample just before the series' first sample, so a point
     /// with another one than the series' starts a new series entry with
     /// the same labels, as Mimir's appender does.
-    fn add_created(&mut self, labels: &mut [(String, String)], sample: Sample, created_ms: i64) {
+    fn add_created(
+        &mut self,
+        labels: &mut [(String, String)],
+        sample: Sample,
+        created_ms: i64,
+    ) -> usize {
         let mut i = self.series_index(labels);
         let s = &self.series[i];
         if created_ms > 0 && created_ms != s.created_ms && !s.samples.is_empty() {
@@ -298,6 +369,7 @@ impl Translation {
             s.created_ms = created_ms;
         }
         s.samples.push(sample);
+        i
     }
 
     /// created_timestamps are the series' created timestamps as the ingest
@@ -317,9 +389,52 @@ impl Translation {
 
     /// add_histogram appends a native histogram to the series of `labels`
     /// (sorted here), creating it when new.
-    fn add_histogram(&mut self, labels: &mut [(String, String)], h: HistogramSample) {
+    fn add_histogram(&mut self, labels: &mut [(String, String)], h: HistogramSample) -> usize {
         let i = self.series_index(labels);
         self.series[i].histograms.push(h);
+        i
+    }
+
+    /// add_exemplars attaches exemplars to series `i`, their labels kept in
+    /// the arena.
+    fn add_exemplars(&mut self, i: usize, exemplars: &[PromExemplar]) {
+        for e in exemplars {
+            let start = self.exemplar_labels.len();
+            for (n, v) in &e.labels {
+                let ns = self.arena.len();
+                self.arena.push_str(n);
+                let vs = self.arena.len();
+                self.arena.push_str(v);
+                self.exemplar_labels
+                    .push(((ns, vs), (vs, self.arena.len())));
+            }
+            self.series[i].exemplars.push(ExemplarView {
+                labels_start: start,
+                labels_end: self.exemplar_labels.len(),
+                value: e.value,
+                timestamp_ms: e.timestamp_ms,
+            });
+        }
+    }
+
+    /// series_exemplars returns series `i`'s exemplars: labels, value, time.
+    pub fn series_exemplars(&self, i: usize) -> Vec<TranslatedExemplar<'_>> {
+        self.series[i]
+            .exemplars
+            .iter()
+            .map(|e| {
+                let labels = self.exemplar_labels[e.labels_start..e.labels_end]
+                    .iter()
+                    .map(|(n, v)| (&self.arena[n.0..n.1], &self.arena[v.0..v.1]))
+                    .collect();
+                (labels, e.value, e.timestamp_ms)
+            })
+            .collect()
+    }
+
+    /// num_exemplars counts the exemplars of all series.
+    pub fn num_exemplars(&self) -> usize {
+        self.series.iter().map(|s| s.exemplars.len()).sum()
     }
 
     /// series_index finds the series of `labels` (sorted here), creating
@@ -510,7 +625,7 @@ fn point_series<'o>(
     timestamp_ms: i64,
     created_ms: i64,
     flags: u32,
-) -> impl FnMut(&str, Option<(&str, String)>, f64) + 'o {
+) -> impl FnMut(&str, Option<(&str, String)>, f64) -> usize + 'o {
     move |suffix, extra, v| {
         let mut l = base.clone();
         if let Some((k, val)) = extra {
@@ -524,7 +639,7 @@ fn point_series<'o>(
                 value: value(v, flags),
             },
             created_ms,
-        );
+        )
     }
 }
 
@@ -659,7 +774,11 @@ fn translate_metric(
                     value: value(p.value, p.flags),
                 };
                 let ct = created_timestamp_ms(settings, p.start_time_unix_nano, s.timestamp_ms);
-                out.add_created(&mut l.0, s, ct);
+                let i = out.add_created(&mut l.0, s, ct);
+                // Exemplars of sums only: the translator passes none for gauges.
+                if matches!(m.data, MetricData::Sum { .. }) && !p.exemplars.is_empty() {
+                    out.add_exemplars(i, &prom_exemplars(&p.exemplars));
+                }
             }
         }
         MetricData::Histogram { points, .. } if settings.convert_histograms_to_nhcb => {
@@ -667,7 +786,8 @@ fn translate_metric(
                 let h = custom_buckets_histogram(p, reset_hint(temporality));
                 let mut l = base_labels(&p.attributes, res, scope, &[]);
                 l.set("__name__".to_string(), name.clone());
-                out.add_histogram(&mut l.0, h);
+                let i = out.add_histogram(&mut l.0, h);
+                out.add_exemplars(i, &prom_exemplars(&p.exemplars));
             }
         }
         MetricData::Histogram { points, .. } => {
@@ -680,16 +800,31 @@ fn translate_metric(
                     emit("_sum", None, sum);
                 }
                 emit("_count", None, p.count as f64);
+                // Each exemplar goes to the first bucket whose bound is not below its value.
+                let mut exemplars = prom_exemplars(&p.exemplars);
+                exemplars.sort_by(|a, b| a.value.total_cmp(&b.value));
+                let mut next = 0;
+                let mut buckets: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
                 let mut cumulative = 0u64;
                 for (bound, count) in p.explicit_bounds.iter().zip(&p.bucket_counts) {
                     cumulative = cumulative.wrapping_add(*count);
-                    emit(
+                    let i = emit(
                         "_bucket",
                         Some(("le", format_float(*bound))),
                         cumulative as f64,
                     );
+                    let from = next;
+                    while next < exemplars.len() && exemplars[next].value <= *bound {
+                        next += 1;
+                    }
+                    buckets.push((i, from..next));
                 }
-                emit("_bucket", Some(("le", "+Inf".to_string())), p.count as f64);
+                let i = emit("_bucket", Some(("le", "+Inf".to_string())), p.count as f64);
+                buckets.push((i, next..exemplars.len()));
+                drop(emit);
+                for (i, range) in buckets {
+                    out.add_exemplars(i, &exemplars[range]);
+                }
             }
         }
         MetricData::Summary(points) => {
@@ -718,7 +853,8 @@ fn translate_metric(
                 };
                 let mut l = base_labels(&p.attributes, res, scope, &[]);
                 l.set("__name__".to_string(), name.clone());
-                out.add_histogram(&mut l.0, h);
+                let i = out.add_histogram(&mut l.0, h);
+                out.add_exemplars(i, &prom_exemplars(&p.exemplars));
             }
         }
         MetricData::Empty => {}

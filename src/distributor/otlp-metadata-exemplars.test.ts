@@ -1,6 +1,8 @@
-// otlp-metadata.test.ts checks that OTLP metric descriptions, types and units reach
+// otlp-metadata-exemplars.test.ts checks that OTLP metric descriptions, types and units reach
 // /api/v1/metadata as Mimir's translator makes them (family name with suffixes when they are on,
-// counter/gauge/histogram/summary, the unit spelled as the name suffix), for protobuf and JSON.
+// counter/gauge/histogram/summary, the unit spelled as the name suffix), and that a sum point's
+// exemplars reach /api/v1/query_exemplars with trace_id/span_id in hex and their attributes, for
+// protobuf and JSON.
 
 import t from 'tap';
 import { httpRequest, jsonOf } from '../testing/http-client.js';
@@ -11,16 +13,28 @@ import { encodeOtlpMetrics, encodeOtlpMetricsJson, OTLP_JSON, OTLP_PROTOBUF, typ
 const skip = nativeSkip();
 
 type Metadata = Record<string, Array<{ type: string; help: string; unit: string }>>;
+type Exemplars = Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }> }>;
+const TRACE = '0102030405060708090a0b0c0d0e0f10';
+const SPAN = '0102030405060708';
 
 t.test('OTLP metadata', { skip }, async (t) => {
-  const srv = await startTestServer({ 'distributor.otel-metric-suffixes-enabled': true });
+  const srv = await startTestServer({ 'distributor.otel-metric-suffixes-enabled': true, 'ingester.max-global-exemplars-per-user': 1000 });
   t.teardown(() => srv.close());
   const now = Date.now() - 10_000;
   const request = (prefix: string): ResourceInput[] => [
     {
       resource: { 'service.name': 'svc' },
       metrics: [
-        { name: `${prefix}.requests`, description: 'Requests served.', unit: '{request}', sum: { points: [{ timeMs: now, value: 3 }], monotonic: true, temporality: 'cumulative' } },
+        {
+          name: `${prefix}.requests`,
+          description: 'Requests served.',
+          unit: '{request}',
+          sum: {
+            points: [{ timeMs: now, value: 3, exemplars: [{ timeMs: now - 500, value: 1, traceId: TRACE, spanId: SPAN, attributes: { user: 'u1' } }] }],
+            monotonic: true,
+            temporality: 'cumulative',
+          },
+        },
         { name: `${prefix}.queue`, description: 'Bytes queued.', unit: 'By', gauge: [{ timeMs: now, value: 10 }] },
         {
           name: `${prefix}.latency`,
@@ -53,6 +67,19 @@ t.test('OTLP metadata', { skip }, async (t) => {
         [`${prefix}_sizes_bytes`]: [{ type: 'summary', help: 'Sizes.', unit: 'bytes' }],
       },
       json ? 'JSON' : 'protobuf',
+    );
+    const q = new URLSearchParams({ query: `${prefix}_requests_total`, start: String((now - 60_000) / 1000), end: String((now + 60_000) / 1000) });
+    const ex = await httpRequest(srv.port, `/prometheus/api/v1/query_exemplars?${q}`, { headers: { 'X-Scope-OrgID': tenant } });
+    t.equal(ex.status, 200, ex.body);
+    t.same(
+      jsonOf<{ data: Exemplars }>(ex).data,
+      [
+        {
+          seriesLabels: { __name__: `${prefix}_requests_total`, job: 'svc' },
+          exemplars: [{ labels: { span_id: SPAN, trace_id: TRACE, user: 'u1' }, value: '1', timestamp: (now - 500) / 1000 }],
+        },
+      ],
+      `exemplars (${json ? 'JSON' : 'protobuf'})`,
     );
   }
 });
