@@ -372,6 +372,18 @@ fn promoted_resource_attributes_scope_labels_and_collisions() {
     );
 }
 
+/// bucket_fields appends a HistogramDataPoint's packed bucket_counts (6)
+/// and explicit_bounds (7).
+fn bucket_fields(hp: &mut Vec<u8>, counts: &[u64], bounds: &[f64]) {
+    let packed: Vec<u8> = counts.iter().flat_map(|c| c.to_le_bytes()).collect();
+    len_field(hp, 6, &packed);
+    let packed: Vec<u8> = bounds
+        .iter()
+        .flat_map(|b| b.to_bits().to_le_bytes())
+        .collect();
+    len_field(hp, 7, &packed);
+}
+
 #[test]
 fn histogram_and_summary() {
     // HistogramDataPoint: count 10, sum 12.5, bounds [0.1, 1], counts [2, 5, 3].
@@ -380,16 +392,7 @@ fn histogram_and_summary() {
     fixed64_field(&mut hp, 3, T0);
     fixed64_field(&mut hp, 4, 10);
     fixed64_field(&mut hp, 5, 12.5f64.to_bits());
-    let mut counts = Vec::new();
-    for c in [2u64, 5, 3] {
-        counts.extend_from_slice(&c.to_le_bytes());
-    }
-    len_field(&mut hp, 6, &counts);
-    let mut bounds = Vec::new();
-    for b in [0.1f64, 1.0] {
-        bounds.extend_from_slice(&b.to_bits().to_le_bytes());
-    }
-    len_field(&mut hp, 7, &bounds);
+    bucket_fields(&mut hp, &[2, 5, 3], &[0.1, 1.0]);
     let mut h = Vec::new();
     len_field(&mut h, 1, &hp);
     varint_field(&mut h, 2, 2);
@@ -1414,16 +1417,7 @@ fn exemplars_of_sums_and_histograms() {
     let mut hp = Vec::new();
     fixed64_field(&mut hp, 3, T0);
     fixed64_field(&mut hp, 4, 4);
-    let mut counts = Vec::new();
-    for c in [2u64, 1, 1] {
-        counts.extend_from_slice(&c.to_le_bytes());
-    }
-    len_field(&mut hp, 6, &counts);
-    let mut bounds = Vec::new();
-    for b in [0.1f64, 1.0] {
-        bounds.extend_from_slice(&b.to_bits().to_le_bytes());
-    }
-    len_field(&mut hp, 7, &bounds);
+    bucket_fields(&mut hp, &[2, 1, 1], &[0.1, 1.0]);
     for v in [0.05, 0.5, 0.1, 5.0] {
         len_field(&mut hp, 8, &exemplar_bytes(v, T0, &[], &span, &[]));
     }
