@@ -19,6 +19,7 @@ import { loadNative } from '../storage/native.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { nativeSkip } from '../testing/native-skip.js';
 import { startTestServer } from '../testing/server.js';
+import { withinOneChunkRange } from '../testing/chunk-range.js';
 import { encodeOtlpMetrics, encodeOtlpMetricsJson, OTLP_JSON, OTLP_PROTOBUF, type ExponentialHistogramPoint, type ResourceInput } from './otlp-request.js';
 
 const skip = nativeSkip();
@@ -203,7 +204,8 @@ t.test('OTLP histograms become native histograms', { skip }, async (t) => {
     await srv.close();
     rmSync(runtimeFile, { force: true });
   });
-  const t0 = Math.floor(Date.now() / 1000) * 1000 - 120_000;
+  // The three points 15s apart stay in one chunk range (see withinOneChunkRange).
+  const t0 = withinOneChunkRange(Math.floor(Date.now() / 1000) * 1000 - 120_000, 30_000);
   const post = (who: string, body: Buffer | string, headers: Record<string, string>): Promise<ClientResponse> =>
     httpRequest(srv.port, '/otlp/v1/metrics', { body, headers: { ...headers, 'X-Scope-OrgID': who } });
   const resources = (tm: number): ResourceInput[] => [

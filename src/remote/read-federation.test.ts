@@ -13,6 +13,7 @@ import type { RemoteReadStorage } from './read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from './write-request.js';
 import { encodeHistogramWriteRequestSnappy, type NativeHistogram } from './write-request-histograms.js';
 import { nativeSkip } from '../testing/native-skip.js';
+import { withinOneChunkRange } from '../testing/chunk-range.js';
 
 const bitsOf = (v: Float64Array): bigint[] => [...new BigUint64Array(v.buffer, v.byteOffset, v.length)];
 const STALE = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!;
@@ -110,7 +111,8 @@ const skip = nativeSkip();
 const run = Date.now().toString(36);
 const A = `rrfed-a-${run}`;
 const B = `rrfed-b-${run}`;
-const base = Math.floor(Date.now() / 1000) * 1000 - 600_000;
+// Samples span 400s from base, inside one chunk range whatever the clock says.
+const base = withinOneChunkRange(Math.floor(Date.now() / 1000) * 1000 - 600_000, 400_000);
 
 t.test('federated remote read through the server', { skip }, async (t) => {
   const srv = await startTestServer({ 'tenant-federation.enabled': true });

@@ -26,6 +26,7 @@ import { encodeRawWriteRequestSnappy } from '../../test/peer/lib/raw-write.js';
 import { chunkedFrames } from './read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from './write-request.js';
 import { nativeSkip } from '../testing/native-skip.js';
+import { CHUNK_RANGE_MS } from '../testing/chunk-range.js';
 
 const skip = nativeSkip();
 
@@ -33,7 +34,6 @@ const run = Date.now().toString(36);
 const TENANT = `rr-${run}`;
 // base sits 10 minutes into a 2h chunk range that ended at least an hour ago, so the 50 minutes of
 // samples never straddle a range boundary (where the head would cut an extra chunk) whatever the clock says.
-const CHUNK_RANGE_MS = 7_200_000;
 const base = Math.floor((Date.now() - 3 * 3_600_000) / CHUNK_RANGE_MS) * CHUNK_RANGE_MS + 600_000;
 const STALE_BITS = 0x7ff0000000000002n;
 const bitsOf = (v: number): bigint => new BigUint64Array(new Float64Array([v]).buffer)[0]!;
