@@ -710,6 +710,22 @@ export const FLAGS: readonly FlagDef[] = [
   },
   { name: 'grafana-provisioning.base-interval', yaml: 'grafana_provisioning.base_interval', type: 'duration', default: 10_000, help: 'Base interval of the Grafana rule scheduler: rule group intervals must be multiples of it (Grafana\'s unified_alerting.base_interval).' },
   { name: 'grafana-provisioning.evaluation-enabled', yaml: 'grafana_provisioning.evaluation_enabled', type: 'bool', default: true, help: 'Evaluate provisioned Grafana alert rules and deliver their notifications through the provisioned policy tree.' },
+  // Grafana's [smtp] section: how Grafana email contact points send.
+  { name: 'grafana-provisioning.smtp.host', yaml: 'grafana_provisioning.smtp.host', type: 'string', default: 'localhost:25', help: 'SMTP server (host:port) of Grafana email contact points; port 465 uses implicit TLS (Grafana\'s smtp.host).' },
+  { name: 'grafana-provisioning.smtp.user', yaml: 'grafana_provisioning.smtp.user', type: 'string', default: '', help: 'SMTP user of Grafana email contact points; empty: no authentication.' },
+  { name: 'grafana-provisioning.smtp.password', yaml: 'grafana_provisioning.smtp.password', type: 'string', default: '', help: 'SMTP password of Grafana email contact points.' },
+  { name: 'grafana-provisioning.smtp.from-address', yaml: 'grafana_provisioning.smtp.from_address', type: 'string', default: 'admin@grafana.localhost', help: 'Sender address of Grafana email notifications.' },
+  { name: 'grafana-provisioning.smtp.from-name', yaml: 'grafana_provisioning.smtp.from_name', type: 'string', default: 'Grafana', help: 'Sender name of Grafana email notifications.' },
+  { name: 'grafana-provisioning.smtp.ehlo-identity', yaml: 'grafana_provisioning.smtp.ehlo_identity', type: 'string', default: '', help: 'Name sent in EHLO; empty: localhost.' },
+  { name: 'grafana-provisioning.smtp.skip-verify', yaml: 'grafana_provisioning.smtp.skip_verify', type: 'bool', default: false, help: 'Do not verify the SMTP server\'s certificate.' },
+  {
+    name: 'grafana-provisioning.smtp.starttls-policy',
+    yaml: 'grafana_provisioning.smtp.starttls_policy',
+    type: 'string',
+    default: 'OpportunisticStartTLS',
+    choices: ['OpportunisticStartTLS', 'MandatoryStartTLS', 'NoStartTLS'],
+    help: 'STARTTLS use as Grafana\'s smtp.startTLS_policy: when offered, always (fail without), or never.',
+  },
   // Query-frontend (src/frontend/): splitting, step alignment, results cache.
   { name: 'query-frontend.split-queries-by-interval', yaml: 'frontend.split_queries_by_interval', type: 'duration', default: 86_400_000, help: 'Split range queries by this interval (aligned to multiples of it since the epoch) and run the parts in parallel; 0 disables splitting.' },
   { name: 'query-frontend.downstream-url', yaml: 'frontend.downstream_url', type: 'string', default: '', help: 'URL of the queriers (http://host:port) a -target=query-frontend process sends its queries to.' },

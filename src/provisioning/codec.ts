@@ -289,6 +289,28 @@ const REQUIRED_SETTINGS: Record<string, string[][]> = {
 /** CONTACT_TYPES lists the integration types a contact point may have. */
 export const CONTACT_TYPES = Object.keys(REQUIRED_SETTINGS);
 
+/** RESTRICTED_HEADERS are the custom headers Grafana's webhook refuses (canonical forms, lower-cased). */
+const RESTRICTED_HEADERS = new Set(
+  [
+    'Host', 'Accept-Encoding', 'Accept-Charset', 'Content-Encoding', 'Content-Length', 'Authorization', 'User-Agent', 'Transfer-Encoding',
+    'Connection', 'Upgrade', 'Trailer', 'Te', 'Proxy-Authorization', 'Proxy-Authenticate', 'Cookie', 'Set-Cookie', 'Referer', 'Origin',
+    'X-Forwarded-For', 'X-Real-Ip', 'Via', 'Forwarded', 'Expect', 'Keep-Alive', 'Date', 'Max-Forwards',
+  ].map((h) => h.toLowerCase()),
+);
+
+/** restrictedHeaders names the custom webhook headers (settings.headers) Grafana refuses, sorted. */
+export function restrictedHeaders(headers: unknown): string[] {
+  if (typeof headers !== 'object' || headers === null) return [];
+  return Object.keys(headers)
+    .filter((k) => isRestrictedHeader(k))
+    .sort();
+}
+
+/** isRestrictedHeader tells a custom webhook header Grafana refuses. */
+export function isRestrictedHeader(name: string): boolean {
+  return RESTRICTED_HEADERS.has(name.toLowerCase());
+}
+
 /** decodeContactPoint reads an EmbeddedContactPoint body and checks its type and settings. */
 export function decodeContactPoint(o: Obj): Omit<ContactPoint, 'provenance'> {
   const settings = o.settings;
@@ -310,6 +332,16 @@ export function decodeContactPoint(o: Obj): Omit<ContactPoint, 'provenance'> {
       const u = cp.settings[k];
       if (typeof u === 'string' && u !== '' && u !== REDACTED && !/^https?:\/\/[^/]/.test(u)) throw invalidObject(`failed to validate integration "${cp.name}" (UID ${cp.uid}) of type "${cp.type}": invalid URL ${JSON.stringify(u)}`);
     }
+  }
+  if (cp.type === 'webhook') {
+    const invalid = (why: string): ProvisioningError => invalidObject(`failed to validate integration "${cp.name}" (UID ${cp.uid}) of type "webhook": ${why}`);
+    const refused = restrictedHeaders(cp.settings.headers);
+    // Go's %q of a []string: ["A" "B"].
+    if (refused.length > 0) throw invalid(`custom headers [${refused.map((h) => JSON.stringify(h)).join(' ')}] are not allowed`);
+    const set = (k: string): boolean => typeof cp.settings[k] === 'string' && cp.settings[k] !== '';
+    if (set('username') && set('password') && set('authorization_credentials')) throw invalid('both HTTP Basic Authentication and Authorization Header are set, only 1 is permitted');
+    const payload = cp.settings.payload;
+    if (payload !== undefined && payload !== null && !isObj(payload)) throw invalid('failed to unmarshal settings: payload must be an object');
   }
   if (cp.type === 'webhook' && cp.settings.httpMethod !== undefined && !['POST', 'PUT', ''].includes(String(cp.settings.httpMethod))) {
     throw invalidObject(`failed to validate integration "${cp.name}" (UID ${cp.uid}) of type "webhook": the HTTP method ${String(cp.settings.httpMethod)} is not supported. Only POST and PUT are supported`);

@@ -12,6 +12,7 @@ import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../remote/write-
 import { missingNativeExports } from '../storage/native.js';
 import { httpRequest, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
+import { parseMimeMessage, startSmtpSink } from '../testing/smtp-sink.js';
 
 if (missingNativeExports().length > 0) {
   t.comment('native binding missing');
@@ -44,7 +45,14 @@ await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
 t.teardown(() => sink.close());
 const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 
-const srv = await startTestServer({ 'grafana-provisioning.base-interval': 1000, 'ruler.external.url': 'http://grafana.test:3000/' });
+const smtp = await startSmtpSink();
+t.teardown(smtp.close);
+const srv = await startTestServer({
+  'grafana-provisioning.base-interval': 1000,
+  'ruler.external.url': 'http://grafana.test:3000/',
+  'grafana-provisioning.smtp.host': `127.0.0.1:${smtp.port}`,
+  'grafana-provisioning.smtp.from-address': 'alerts@grafana.test',
+});
 t.teardown(() => srv.close());
 
 const P = '/api/v1/provisioning';
@@ -101,6 +109,8 @@ function loadRule(uid: string, route: string): Record<string, unknown> {
 for (const org of ['org-1', 'org-2']) {
   await ok(call('POST', '/contact-points', org, { name: 'open', type: 'webhook', settings: { url: `${sinkUrl}/${org}/open` } }), 202);
   await ok(call('POST', '/contact-points', org, { name: 'muted', type: 'webhook', settings: { url: `${sinkUrl}/${org}/muted` } }), 202);
+  // org-1's open contact point also e-mails (a second integration under the same name).
+  if (org === 'org-1') await ok(call('POST', '/contact-points', org, { name: 'open', type: 'email', settings: { addresses: 'oncall@example.org' } }), 202);
   await ok(call('POST', '/mute-timings', org, { name: 'always', time_intervals: [{ times: [{ start_time: '00:00', end_time: '24:00' }] }] }), 201);
   await ok(
     call('PUT', '/policies', org, {
@@ -140,6 +150,17 @@ t.test('the open route receives the templated notification', async (t) => {
   );
   // Host b stays under the threshold.
   t.notOk([...(received.get('/org-1/open') ?? [])].some((p) => p.alerts.some((a) => a.labels.host === 'b')));
+});
+
+t.test('the e-mail integration of the same contact point sends Grafana\'s e-mail through the configured SMTP server', async (t) => {
+  const mail = await until('an e-mail at the SMTP sink', () => smtp.mails.find((m) => parseMimeMessage(m.data).headers.get('Subject')?.startsWith('[FIRING:1] Load open a ')));
+  t.equal(mail.from, 'alerts@grafana.test');
+  t.same(mail.to, ['oncall@example.org']);
+  const { headers, parts } = parseMimeMessage(mail.data);
+  t.equal(headers.get('From'), '"Grafana" <alerts@grafana.test>');
+  t.equal(headers.get('Subject'), '[FIRING:1] Load open a (infra open page)');
+  t.match(parts.get('text/html') ?? '', 'host a load 5 in infra');
+  t.match(parts.get('text/plain') ?? '', 'Summary: host a load 5 in infra');
 });
 
 t.test('nothing is delivered while the mute timing is active', async (t) => {

@@ -289,3 +289,61 @@ t.test('webhook: tlsConfig trusts the given CA (and without it the self-signed s
   await notifier('webhook', { url, tlsConfig: { insecureSkipVerify: true } }).notify(ctx(), [firing]);
   t.equal(bodies.length, 2, 'insecureSkipVerify delivers');
 });
+
+t.test('webhook: a custom payload template with its vars replaces the extended payload; custom headers; noop URL', async (t) => {
+  got.length = 0;
+  await notifier('webhook', {
+    url: `${base}/custom`,
+    headers: { 'Content-Type': 'text/plain', 'X-Team': 'core' },
+    payload: {
+      template: '{"team":"{{ .Vars.team }}","status":"{{ .Status }}","n":{{ len .Alerts }},"hosts":[{{ range $i, $a := .Alerts }}{{ if $i }},{{ end }}"{{ $a.Labels.host }}"{{ end }}],"rule":"{{ (index .Alerts 0).RuleUID }}","missing":"{{ .Vars.nope }}"}',
+      vars: { team: 'core' },
+    },
+  }).notify(ctx(), [firing, resolved]);
+  t.equal(got.length, 1);
+  t.equal(got[0]!.body, '{"team":"core","status":"firing","n":2,"hosts":["a b","c"],"rule":"rule-1","missing":""}');
+  t.equal(got[0]!.headers['content-type'], 'text/plain', 'a custom Content-Type header wins');
+  t.equal(got[0]!.headers['x-team'], 'core');
+  t.equal(got[0]!.headers['user-agent'], 'Grafana');
+
+  await t.rejects(notifier('webhook', { url: `${base}/custom`, payload: { template: '{{ template "nope" . }}' } }).notify(ctx(), [firing]), /failed to template webhook payload/, 'a payload that does not render fails the notification');
+
+  got.length = 0;
+  await notifier('webhook', { url: 'grafana://noop' }).notify(ctx(), [firing]);
+  t.equal(got.length, 0, 'the noop URL sends nothing and succeeds');
+});
+
+t.test('Alertmanager integrations copying labels into their payload leave private labels out (Opsgenie details)', async (t) => {
+  got.length = 0;
+  const def = integrationFor('opsgenie_configs')!;
+  const entry: Record<string, unknown> = { api_key: 'k', api_url: `${base}/`, send_resolved: true };
+  def.validate(entry, {});
+  const n = def.create(entry, { logger: log, checkUrl: () => undefined });
+  await n.notify({ ...ctx(), expand: grafanaExpander([]) }, [firing]);
+  const p = JSON.parse(got[0]!.body) as { details: Record<string, string> };
+  t.same(p.details, { alertname: 'High load', grafana_folder: 'Infra', host: 'a b', severity: 'page' });
+});
+
+t.test('custom payloads with Grafana\'s gomplate functions: coll, data, tmpl, time', async (t) => {
+  got.length = 0;
+  const send = async (template: string, templates: string[] = []): Promise<string> => {
+    got.length = 0;
+    await notifier('webhook', { url: `${base}/g`, payload: { template, vars: { env: 'prod' } } }, templates).notify(ctx(), [firing]);
+    return got[0]!.body;
+  };
+  // data.ToJSON writes an alert as Go's json.Marshal of ExtendedAlert: the same bytes as the default payload's alert.
+  const extended = JSON.parse((await (async () => (await notifier('webhook', { url: `${base}/d` }).notify(ctx(), [firing]), got[0]!.body))()) as string) as { alerts: unknown[] };
+  const alertJson = await send('{{ (index .Alerts 0) | data.ToJSON }}');
+  t.same(JSON.parse(alertJson), extended.alerts[0]);
+  t.equal(alertJson, JSON.stringify(extended.alerts[0]).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026'), 'byte for byte, field order and HTML escaping');
+  t.equal(
+    await send('{{ coll.Dict "env" .Vars.env "status" .Status "n" (len .Alerts) "hosts" (coll.Append "z" (coll.Slice "x" "y")) "odd" | data.ToJSON }}'),
+    '{"env":"prod","hosts":["x","y","z"],"n":1,"odd":"","status":"firing"}',
+    'Dict keys sorted as a Go map; an odd key gets ""',
+  );
+  t.equal(await send('{{ coll.Dict "b" (coll.Dict) "a" (coll.Slice 1 "two") | data.ToJSONPretty "  " }}'), '{\n  "a": [\n    1,\n    "two"\n  ],\n  "b": {}\n}');
+  t.equal(await send('{{ $d := data.JSON "{\\"a\\": [1, 2], \\"b\\": {\\"c\\": \\"d\\"}}" }}{{ index $d.a 1 }} {{ $d.b.c }}'), '2 d', 'data.JSON parses JSON (and YAML)');
+  t.equal(await send('{{ tmpl.Exec "my.alert" (index .Alerts 0) }}|{{ tmpl.Inline "{{ .Status }}!" . }}', ['{{ define "my.alert" }}{{ .Labels.host }}{{ end }}']), 'a b|firing!');
+  t.match(await send('{{ (time.Now).Year }}'), /^20\d\d$/);
+  await t.rejects(notifier('webhook', { url: `${base}/g`, payload: { template: '{{ tmpl.Exec "nope" . }}' } }).notify(ctx(), [firing]), /template "nope" not defined/);
+});

@@ -16,8 +16,10 @@ import { registerIntegration } from '../alertmanager/notifiers/registry.js';
 import { alertmanagerFuncs, engineKV } from '../alertmanager/templates.js';
 import { DEFAULT_TEMPLATES } from '../alertmanager/templates/default-tmpl.js';
 import type { Alert } from '../alertmanager/types.js';
-import { goStruct, Template } from '../template/index.js';
-import { orgNumber } from './codec.js';
+import { goStringMap, goStruct, Template } from '../template/index.js';
+import { isRestrictedHeader, orgNumber } from './codec.js';
+import { gomplateFuncs } from './gomplate.js';
+import type { GrafanaSmtp } from './grafana-email.js';
 
 /** Labels and annotations Grafana's state manager puts on the alerts it sends (alerting models). */
 export const RULE_UID_LABEL = '__alert_rule_uid__';
@@ -91,6 +93,8 @@ export interface ExtendedData {
   ExternalURL: string;
   GroupKey: string;
   TruncatedAlerts: number;
+  /** Vars are the webhook custom payload's variables (`.Vars.<key>`). */
+  Vars?: Record<string, string>;
 }
 
 /** isPrivate tells Grafana's private keys (`__name__` style) that templates and payloads never show. */
@@ -230,7 +234,8 @@ function method(o: object, name: string, fn: (...a: any[]) => unknown): void {
   Object.defineProperty(o, name, { value: fn, enumerable: false });
 }
 
-function engineAlerts(list: ExtendedAlert[]): unknown[] {
+/** engineAlerts converts alerts into the template engine's Go values, with the Firing and Resolved methods. */
+export function engineAlerts(list: ExtendedAlert[]): unknown[] {
   const out = list.map((a) =>
     goStruct(
       {
@@ -273,20 +278,34 @@ function engineExtendedData(d: ExtendedData): unknown {
       AppVersion: GRAFANA_VERSION,
       GroupKey: d.GroupKey,
       TruncatedAlerts: BigInt(d.TruncatedAlerts),
-      Vars: {},
+      Vars: goStringMap({ ...(d.Vars ?? {}) }),
     },
     'templates.ExtendedData',
   );
 }
 
+/**
+ * grafanaTemplateSet is an empty template set as Grafana makes one: Alertmanager's functions and Grafana's
+ * (gomplate's namespaces), then Alertmanager's and Grafana's default templates. current gives the set a call of
+ * tmpl.Exec or tmpl.Inline works in (the clone being executed).
+ */
+export function grafanaTemplateSet(html: boolean, current?: () => Template): Template {
+  let self: Template | undefined;
+  const t = new Template('', { funcs: { ...alertmanagerFuncs, ...gomplateFuncs(() => current?.() ?? (self as Template)) }, missingKey: 'zero', html });
+  self = t;
+  t.parse(DEFAULT_TEMPLATES, 'default.tmpl');
+  t.parse(GRAFANA_TEMPLATES, '__grafana_default');
+  return t;
+}
+
 /** GrafanaTemplates renders texts with Grafana's and Alertmanager's default templates plus the organisation's. */
 export class GrafanaTemplates {
   private readonly base: Template;
+  /** running is the clone being executed (for tmpl.Exec and tmpl.Inline). */
+  private running: Template | undefined;
 
   constructor(orgTemplates: readonly string[], html = false) {
-    const t = new Template('', { funcs: alertmanagerFuncs, missingKey: 'zero', html });
-    t.parse(DEFAULT_TEMPLATES, 'default.tmpl');
-    t.parse(GRAFANA_TEMPLATES, '__grafana_default');
+    const t = grafanaTemplateSet(html, () => this.running ?? this.base);
     for (const [i, text] of orgTemplates.entries()) t.parse(text, `__org_${i}`);
     this.base = t;
   }
@@ -296,7 +315,13 @@ export class GrafanaTemplates {
     if (text === '') return '';
     const t = this.base.clone();
     t.parse(text, '__text');
-    return t.execute(engineExtendedData(data), '__text');
+    const outer = this.running;
+    this.running = t;
+    try {
+      return t.execute(engineExtendedData(data), '__text');
+    } finally {
+      this.running = outer;
+    }
   }
 }
 
@@ -310,11 +335,13 @@ export function grafanaExpander(orgTemplates: readonly string[]): Expander {
   return {
     text: (s, d) => text.expand(s, extendTemplateData(d, Date.now())),
     html: (s, d) => html.expand(s, extendTemplateData(d, Date.now())),
+    // Labels an integration copies into its payload (Opsgenie's details) leave Grafana's private ones out, as ExtendedData does.
+    view: (d) => ({ ...d, CommonLabels: withoutPrivate(d.CommonLabels), CommonAnnotations: withoutPrivate(d.CommonAnnotations) }),
   };
 }
 
-/** textOf renders a setting, falling back to the default text when unset, and to '' (logged) on a template error, as Grafana's tmpl helper. */
-function render(ctx: NotifyContext, tmpl: GrafanaTemplates, text: string, data: ExtendedData, what: string): string {
+/** renderSetting renders a setting's template text, '' (logged) on a template error, as Grafana's tmpl helper. */
+export function renderSetting(ctx: NotifyContext, tmpl: GrafanaTemplates, text: string, data: ExtendedData, what: string): string {
   try {
     return tmpl.expand(text, data);
   } catch (err) {
@@ -361,14 +388,17 @@ export function grafanaWebhookPayload(d: ExtendedData, orgId: number, title: str
   );
 }
 
-/** RESTRICTED_HEADERS are the extra headers Grafana's webhook refuses to set. */
-const RESTRICTED_HEADERS = new Set(['host', 'content-type', 'content-length', 'authorization', 'connection', 'user-agent', 'transfer-encoding']);
+/** NOOP_URL is the webhook URL that makes Grafana skip the request and count the notification as sent. */
+const NOOP_URL = 'grafana://noop';
+
 
 /** GrafanaEntry is one Grafana integration attached to a receiver: its settings and the organisation's templates. */
 export interface GrafanaEntry extends Record<string, unknown> {
   send_resolved: boolean;
   settings: Record<string, unknown>;
   templates: string[];
+  /** smtp is Grafana's [smtp] section, for email contact points. */
+  smtp?: GrafanaSmtp;
 }
 
 /** grafanaSend posts a body as Grafana's webhook sender (User-Agent Grafana, any 2xx is success, 5xx retried). */
@@ -378,11 +408,17 @@ async function grafanaSend(
   body: string,
   opts: { method?: string; headers?: Record<string, string>; user?: string; password?: string; contentType?: string; tls?: TLSConfig },
 ): Promise<void> {
-  const headers: Record<string, string> = { 'User-Agent': 'Grafana', ...(opts.headers ?? {}) };
+  const headers: Record<string, string> = { 'User-Agent': 'Grafana' };
+  let contentType = opts.contentType ?? 'application/json';
+  // Custom headers are set after Grafana's own, so a Content-Type among them wins.
+  for (const [k, v] of Object.entries(opts.headers ?? {})) {
+    if (k.toLowerCase() === 'content-type') contentType = v;
+    else headers[k] = v;
+  }
   let cfg: HTTPClientConfig | undefined;
   if (opts.user !== undefined && opts.user !== '') cfg = { basic_auth: { username: opts.user, password: opts.password ?? '' } };
   if (opts.tls !== undefined) cfg = { ...cfg, tls_config: opts.tls };
-  await send(ctx, cfg, url, body, { method: opts.method ?? 'POST', headers, contentType: opts.contentType ?? 'application/json' });
+  await send(ctx, cfg, url, body, { method: opts.method ?? 'POST', headers, contentType });
 }
 
 /** HMAC_SIGNATURE_HEADER is the header Grafana's webhook signs into by default. */
@@ -424,19 +460,35 @@ function createWebhook(entry: Record<string, unknown>, checkUrl: (u: string) => 
   const e = entry as GrafanaEntry;
   const st = e.settings;
   const tmpl = new GrafanaTemplates(e.templates);
+  const payload = typeof st.payload === 'object' && st.payload !== null ? (st.payload as Record<string, unknown>) : {};
+  const payloadTemplate = str(payload.template);
+  const vars: Record<string, string> = {};
+  if (typeof payload.vars === 'object' && payload.vars !== null) for (const [k, v] of Object.entries(payload.vars)) vars[k] = String(v);
   return {
     async notify(ctx, alerts) {
       const max = Number(st.maxAlerts ?? 0);
       const kept = max > 0 && alerts.length > max ? alerts.slice(0, max) : alerts;
       const data = extendData(ctx, kept, alerts.length - kept.length);
-      const url = render(ctx, tmpl, str(st.url), data, 'webhook url');
+      data.Vars = vars;
+      const url = renderSetting(ctx, tmpl, str(st.url), data, 'webhook url');
+      let body: string;
+      if (payloadTemplate !== '') {
+        // A custom payload that fails to render fails the notification (Grafana has no fallback to the default payload).
+        try {
+          body = tmpl.expand(payloadTemplate, data);
+        } catch (err) {
+          throw new NotifyError(`failed to template webhook payload: ${(err as Error).message}`, false);
+        }
+      } else {
+        const title = renderSetting(ctx, tmpl, str(st.title, DEFAULT_TITLE), data, 'webhook title');
+        const message = renderSetting(ctx, tmpl, str(st.message, DEFAULT_MESSAGE), data, 'webhook message');
+        body = grafanaWebhookPayload(data, orgNumber(ctx.tenant), title, message);
+      }
+      if (url === NOOP_URL) return;
       checkUrl(url);
-      const title = render(ctx, tmpl, str(st.title, DEFAULT_TITLE), data, 'webhook title');
-      const message = render(ctx, tmpl, str(st.message, DEFAULT_MESSAGE), data, 'webhook message');
-      const body = grafanaWebhookPayload(data, orgNumber(ctx.tenant), title, message);
       const headers: Record<string, string> = {};
-      const extra = st.extraHeaders;
-      if (typeof extra === 'object' && extra !== null) for (const [k, v] of Object.entries(extra)) if (!RESTRICTED_HEADERS.has(k.toLowerCase())) headers[k] = String(v);
+      const extra = st.headers;
+      if (typeof extra === 'object' && extra !== null) for (const [k, v] of Object.entries(extra)) if (!isRestrictedHeader(k)) headers[k] = String(v);
       if (str(st.authorization_credentials) !== '') headers.Authorization = `${str(st.authorization_scheme, 'Bearer')} ${str(st.authorization_credentials)}`;
       signWebhook(headers, body, st.hmacConfig, ctx.now);
       await grafanaSend(ctx, url, body, { method: str(st.httpMethod, 'POST'), headers, user: str(st.username), password: str(st.password), tls: webhookTls(st.tlsConfig) });
@@ -452,16 +504,16 @@ function createGoogleChat(entry: Record<string, unknown>, checkUrl: (u: string) 
     async notify(ctx, alerts) {
       const data = extendData(ctx, alerts);
       const widgets: unknown[] = [];
-      const msg = render(ctx, tmpl, str(st.message, DEFAULT_MESSAGE), data, 'Google Chat message');
+      const msg = renderSetting(ctx, tmpl, str(st.message, DEFAULT_MESSAGE), data, 'Google Chat message');
       if (msg !== '') widgets.push({ textParagraph: { text: msg } });
       if (st.hide_open_button !== true) {
         const ruleURL = `${ctx.externalURL.replace(/\/+$/, '')}/alerting/list`;
         if (/^[a-z][a-z0-9+.-]*:/i.test(ruleURL)) widgets.push({ buttons: [{ textButton: { text: 'OPEN IN GRAFANA', onClick: { openLink: { url: ruleURL } } } }] });
       }
       if (st.hide_version_info !== true) widgets.push({ textParagraph: { text: `Grafana v${GRAFANA_VERSION} | ${rfc822(ctx.now)}` } });
-      const title = render(ctx, tmpl, str(st.title, DEFAULT_TITLE), data, 'Google Chat title');
+      const title = renderSetting(ctx, tmpl, str(st.title, DEFAULT_TITLE), data, 'Google Chat title');
       const body = goJson({ previewText: title, fallbackText: title, cards: [{ header: { title }, sections: [{ widgets }] }] });
-      const url = render(ctx, tmpl, str(st.url), data, 'Google Chat url') || str(st.url);
+      const url = renderSetting(ctx, tmpl, str(st.url), data, 'Google Chat url') || str(st.url);
       checkUrl(url);
       await grafanaSend(ctx, url, body, { contentType: 'application/json; charset=UTF-8' });
     },
@@ -487,8 +539,8 @@ function createWeCom(entry: Record<string, unknown>, checkUrl: (u: string) => vo
   return {
     async notify(ctx, alerts) {
       const data = extendData(ctx, alerts);
-      const title = render(ctx, tmpl, str(st.title, DEFAULT_TITLE), data, 'WeCom title');
-      const message = render(ctx, tmpl, str(st.message, DEFAULT_MESSAGE), data, 'WeCom message');
+      const title = renderSetting(ctx, tmpl, str(st.title, DEFAULT_TITLE), data, 'WeCom title');
+      const message = renderSetting(ctx, tmpl, str(st.message, DEFAULT_MESSAGE), data, 'WeCom message');
       const content = msgType === 'markdown' ? `# ${title}\n${message}\n` : `${title}\n${message}`;
       // Go marshals the map with its keys sorted.
       const body: Record<string, unknown> = { [msgType]: { content }, msgtype: msgType };
@@ -513,14 +565,19 @@ function createWeCom(entry: Record<string, unknown>, checkUrl: (u: string) => vo
   };
 }
 
-/** GRAFANA_INTEGRATIONS are the receiver keys of the integrations this file registers, by Grafana integration type. */
-export const GRAFANA_INTEGRATIONS: Record<string, { key: string; name: string; create: (entry: Record<string, unknown>, checkUrl: (u: string) => void) => Notifier }> = {
-  webhook: { key: 'grafana_webhook_configs', name: 'webhook', create: createWebhook },
-  googlechat: { key: 'grafana_googlechat_configs', name: 'googlechat', create: createGoogleChat },
-  wecom: { key: 'grafana_wecom_configs', name: 'wecom', create: createWeCom },
-};
+/** GrafanaIntegration is one integration whose payload Grafana writes itself, attached to receivers under its key. */
+export interface GrafanaIntegration {
+  key: string;
+  name: string;
+  create: (entry: Record<string, unknown>, checkUrl: (u: string) => void) => Notifier;
+}
 
-for (const def of Object.values(GRAFANA_INTEGRATIONS)) {
+/** GRAFANA_INTEGRATIONS are the integrations registered by registerGrafanaIntegration, by Grafana integration type. */
+export const GRAFANA_INTEGRATIONS: Record<string, GrafanaIntegration> = {};
+
+/** registerGrafanaIntegration adds a Grafana integration type and registers it in the Alertmanager's integration registry. */
+export function registerGrafanaIntegration(type: string, def: GrafanaIntegration): void {
+  GRAFANA_INTEGRATIONS[type] = def;
   registerIntegration({
     key: def.key,
     name: def.name,
@@ -529,3 +586,7 @@ for (const def of Object.values(GRAFANA_INTEGRATIONS)) {
     create: (entry, deps) => def.create(entry, deps.checkUrl),
   });
 }
+
+registerGrafanaIntegration('webhook', { key: 'grafana_webhook_configs', name: 'webhook', create: createWebhook });
+registerGrafanaIntegration('googlechat', { key: 'grafana_googlechat_configs', name: 'googlechat', create: createGoogleChat });
+registerGrafanaIntegration('wecom', { key: 'grafana_wecom_configs', name: 'wecom', create: createWeCom });

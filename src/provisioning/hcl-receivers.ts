@@ -214,6 +214,8 @@ const RECEIVER_BLOCKS: Record<string, { block: string; fields: Field[] }> = {
     block: 'webhook',
     fields: [
       ...WEBHOOK_LIKE,
+      f('headers', 'headers', 'map'),
+      nested('payload', 'payload', [f('template'), f('vars', 'vars', 'map')]),
       nested('tlsConfig', 'tlsConfig', TLS),
       nested('hmacConfig', 'hmacConfig', [f('secret'), f('header'), f('timestamp_header', 'timestampHeader')]),
       nested('http_config', 'http_config', HTTP_CONFIG),

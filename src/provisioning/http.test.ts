@@ -218,6 +218,14 @@ t.test('contact points: list with name filter, create, update, delete, export', 
     [{ name: 'a', type: '', settings: {} }, 'invalid object specification: type should not be an empty string'],
     [{ name: 'a', type: 'carrier-pigeon', settings: {} }, 'invalid object specification: notifier type "carrier-pigeon" is not supported'],
     [{ name: 'a', type: 'webhook', settings: {} }, 'invalid object specification: failed to validate integration "a" (UID ) of type "webhook": could not find url property in settings'],
+    [
+      { name: 'a', type: 'webhook', settings: { url: 'http://x', headers: { 'X-Ok': '1', 'user-agent': 'me', Authorization: 'Bearer x' } } },
+      'invalid object specification: failed to validate integration "a" (UID ) of type "webhook": custom headers ["Authorization" "user-agent"] are not allowed',
+    ],
+    [
+      { name: 'a', type: 'webhook', settings: { url: 'http://x', username: 'u', password: 'p', authorization_credentials: 't' } },
+      'invalid object specification: failed to validate integration "a" (UID ) of type "webhook": both HTTP Basic Authentication and Authorization Header are set, only 1 is permitted',
+    ],
   ];
   for (const [body, message] of cases) {
     const r = await call('POST', '/contact-points', body);
@@ -313,6 +321,9 @@ t.test('templates: list, get, put (wrapping, parse errors, versions), delete', a
   const unknownFn = await call('PUT', '/templates/bad', { template: '{{ nosuchfunc }}' });
   t.equal(unknownFn.status, 400);
   t.match(jsonOf<J>(unknownFn).message, /function "nosuchfunc" not defined/);
+  const gomplate = await call('PUT', '/templates/payload', { template: '{{ define "payload" }}{{ coll.Dict "s" .Status | data.ToJSON }}{{ tmpl.Exec "plain" . }}{{ end }}' });
+  t.equal(gomplate.status, 202, "Grafana's gomplate namespaces are known functions");
+  t.equal((await call('DELETE', '/templates/payload')).status, 204);
 
   const stale = await call('PUT', '/templates/my.msg', { template: '{{ define "my.msg" }}x{{ end }}', version: '0000000000000000' });
   t.equal(stale.status, 409);

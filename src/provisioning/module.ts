@@ -13,6 +13,7 @@ import type { QueryExecutor } from '../querier/query-executor.js';
 import type { RuleAppender } from '../ruler/eval-io.js';
 import { rulerBucket } from '../ruler/module.js';
 import type { Bucket } from '../storage/bucket/bucket.js';
+import type { GrafanaSmtp } from './grafana-email.js';
 import { OrgAlertmanagers } from './delivery.js';
 import { executorRunner, GrafanaEvaluator, type QueryRunner } from './evaluator.js';
 import { ProvisioningApi } from './http.js';
@@ -61,6 +62,16 @@ export function newProvisioningModule(config: Config, deps: ProvisioningDeps = {
       externalURL,
       checkUrl: receiverFirewall(String(v('alertmanager.receivers-firewall-block-cidr-networks')), v('alertmanager.receivers-firewall-block-private-addresses') === true),
       logger,
+      smtp: {
+        host: String(v('grafana-provisioning.smtp.host')),
+        user: String(v('grafana-provisioning.smtp.user')),
+        password: String(v('grafana-provisioning.smtp.password')),
+        fromAddress: String(v('grafana-provisioning.smtp.from-address')),
+        fromName: String(v('grafana-provisioning.smtp.from-name')),
+        ehloIdentity: String(v('grafana-provisioning.smtp.ehlo-identity')),
+        skipVerify: v('grafana-provisioning.smtp.skip-verify') === true,
+        startTlsPolicy: String(v('grafana-provisioning.smtp.starttls-policy')) as GrafanaSmtp['startTlsPolicy'],
+      },
     });
     alertmanagers = ams;
     const registers = deps.registry !== undefined ? [deps.registry] : [];

@@ -345,44 +345,117 @@ function dotStuff(msg: string): string {
     .join('\r\n');
 }
 
+/** SmtpSession is a connected, authenticated SMTP client: the envelope and the message go through it. */
+export interface SmtpSession {
+  /** ext are the extensions the server's EHLO advertised. */
+  readonly ext: Map<string, string>;
+  mail(from: string): Promise<void>;
+  rcpt(to: readonly string[]): Promise<void>;
+  /** data sends the whole message (header lines and body, CRLF or LF ends) and waits for the server's 250. */
+  data(message: string): Promise<void>;
+}
+
+/** SmtpOptions tune withSmtp beyond an email_configs entry. */
+export interface SmtpOptions {
+  /** opportunisticTls upgrades with STARTTLS when the server offers it, without requiring it (Grafana's mailer). */
+  opportunisticTls?: boolean;
+}
+
+/**
+ * withSmtp connects to the entry's smarthost (implicit TLS on 465 or when forced, STARTTLS as require_tls says),
+ * authenticates and hands the session to use, then QUITs. Errors are NotifyErrors with the stage that failed, as
+ * the Go notifier words them; a NotifyError thrown by use passes through unchanged.
+ */
+export async function withSmtp(c: EmailConfig, use: (s: SmtpSession) => Promise<void>, opts: SmtpOptions = {}): Promise<void> {
+  const hp = splitHostPort(c.smarthost ?? '');
+  if (typeof hp === 'string') throw new Error(hp);
+  const implicitTls = c.force_implicit_tls ?? hp.port === '465';
+  let sock: net.Socket;
+  try {
+    sock = await connect(hp.host, Number(hp.port), implicitTls, c.tls_config);
+  } catch (err) {
+    throw new NotifyError(`establish ${implicitTls ? 'TLS ' : ''}connection to server: ${(err as Error).message}`, true);
+  }
+  const conn = new SmtpConn(sock, implicitTls);
+  let stage = 'create SMTP client';
+  try {
+    const greeting = await conn.reply();
+    if (greeting.code !== 220) throw new Error(`${greeting.code} ${greeting.lines.join('\n')}`);
+    stage = 'send EHLO command';
+    const helloName = nonEmpty(c.hello) ? c.hello : 'localhost';
+    let ext = parseExtensions(await conn.cmd(`EHLO ${helloName}`, 250));
+    const wantTls = !implicitTls && (opts.opportunisticTls === true ? ext.has('STARTTLS') : c.require_tls !== false);
+    if (wantTls) {
+      if (!ext.has('STARTTLS')) throw new NotifyError(`'require_tls' is true (default) but "${c.smarthost}" does not advertise the STARTTLS extension`, true);
+      stage = 'send STARTTLS command';
+      await conn.cmd('STARTTLS', 220);
+      await conn.startTls(tlsOptions(c.tls_config, hp.host));
+      ext = parseExtensions(await conn.cmd(`EHLO ${helloName}`, 250));
+    }
+    const mechs = ext.get('AUTH');
+    if (mechs !== undefined) {
+      stage = '';
+      await authenticate(conn, c, hp.host, mechs);
+    }
+    await use({
+      ext,
+      async mail(from) {
+        let mailCmd = `MAIL FROM:<${from}>`;
+        if (ext.has('8BITMIME')) mailCmd += ' BODY=8BITMIME';
+        if (ext.has('SMTPUTF8')) mailCmd += ' SMTPUTF8';
+        stage = 'send MAIL command';
+        await conn.cmd(mailCmd, 250);
+      },
+      async rcpt(to) {
+        stage = 'send RCPT command';
+        for (const a of to) await conn.cmd(`RCPT TO:<${a}>`, 25);
+      },
+      async data(message) {
+        stage = 'send DATA command';
+        await conn.cmd('DATA', 354);
+        stage = 'delivery failure';
+        conn.write(dotStuff(message) + '.\r\n');
+        const done = await conn.reply();
+        if (done.code !== 250) throw new Error(`${done.code} ${done.lines.join('\n')}`);
+      },
+    });
+    await conn.cmd('QUIT', 221).catch(() => undefined);
+  } catch (err) {
+    if (err instanceof NotifyError) throw err;
+    const msg = (err as Error).message;
+    throw new NotifyError(stage === '' ? msg : `${stage}: ${msg}`, true);
+  } finally {
+    conn.close();
+  }
+}
+
+/** LOCAL_HOST names this machine in generated Message-Ids. */
+const LOCAL_HOST = hostname() || 'localhost.localdomain';
+
+/**
+ * mimeMessage writes a multipart/alternative message: the header lines as given (values Q-encoded), a Message-Id
+ * unless one is among them, extra raw lines, the Date, then each part quoted-printable in UTF-8.
+ */
+export function mimeMessage(headers: ReadonlyArray<[string, string]>, parts: ReadonlyArray<[string, string]>, extraLines: readonly string[] = []): string {
+  const head = headers.map(([name, value]) => `${name}: ${qEncode(value)}\r\n`);
+  if (!headers.some(([name]) => name === 'Message-Id')) head.push(`Message-Id: <${BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)}.${randomBytes(8).readBigUInt64BE()}@${LOCAL_HOST}>\r\n`);
+  for (const l of extraLines) head.push(`${l}\r\n`);
+  const boundary = randomBytes(30).toString('hex');
+  head.push(`Date: ${rfc1123z(Date.now())}\r\n`, `Content-Type: multipart/alternative;  boundary=${boundary}\r\n`, 'MIME-Version: 1.0\r\n\r\n');
+  const body = parts.map(([type, text], i) => `${i === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-Type: ${type}; charset=UTF-8\r\n\r\n${quotedPrintable(text)}`);
+  const tail = parts.length === 0 ? `--${boundary}--\r\n` : `\r\n--${boundary}--\r\n`;
+  return head.join('') + body.join('') + tail;
+}
+
 function createEmail(entry: Record<string, unknown>): Notifier {
   const c = entry as EmailConfig;
   const headers: Record<string, string> = { ...(c.headers ?? {}) };
   if (!('Subject' in headers)) headers.Subject = tmplRef('email.default.subject');
   if (!('To' in headers)) headers.To = c.to ?? '';
   if (!('From' in headers)) headers.From = c.from ?? '';
-  const host = hostname() || 'localhost.localdomain';
   return {
     async notify(ctx, alerts) {
-      const hp = splitHostPort(c.smarthost ?? '');
-      if (typeof hp === 'string') throw new Error(hp);
-      const implicitTls = c.force_implicit_tls ?? hp.port === '465';
-      let sock: net.Socket;
-      try {
-        sock = await connect(hp.host, Number(hp.port), implicitTls, c.tls_config);
-      } catch (err) {
-        throw new NotifyError(`establish ${implicitTls ? 'TLS ' : ''}connection to server: ${(err as Error).message}`, true);
-      }
-      const conn = new SmtpConn(sock, implicitTls);
-      let stage = 'create SMTP client';
-      try {
-        const greeting = await conn.reply();
-        if (greeting.code !== 220) throw new Error(`${greeting.code} ${greeting.lines.join('\n')}`);
-        stage = 'send EHLO command';
-        const helloName = nonEmpty(c.hello) ? c.hello : 'localhost';
-        let ext = parseExtensions(await conn.cmd(`EHLO ${helloName}`, 250));
-        if (c.require_tls !== false && !implicitTls) {
-          if (!ext.has('STARTTLS')) throw new NotifyError(`'require_tls' is true (default) but "${c.smarthost}" does not advertise the STARTTLS extension`, true);
-          stage = 'send STARTTLS command';
-          await conn.cmd('STARTTLS', 220);
-          await conn.startTls(tlsOptions(c.tls_config, hp.host));
-          ext = parseExtensions(await conn.cmd(`EHLO ${helloName}`, 250));
-        }
-        const mechs = ext.get('AUTH');
-        if (mechs !== undefined) {
-          stage = '';
-          await authenticate(conn, c, hp.host, mechs);
-        }
+      await withSmtp(c, async (s) => {
         const r = renderer(ctx, alerts);
         let from: string;
         let to: string;
@@ -403,71 +476,46 @@ function createEmail(entry: Record<string, unknown>): Notifier {
           throw new NotifyError(`parse 'from' addresses: ${(err as Error).message}`, false);
         }
         if (fromAddrs.length !== 1) throw new NotifyError(`must be exactly one 'from' address (got: ${fromAddrs.length})`, false);
-        let mailCmd = `MAIL FROM:<${fromAddrs[0]}>`;
-        if (ext.has('8BITMIME')) mailCmd += ' BODY=8BITMIME';
-        if (ext.has('SMTPUTF8')) mailCmd += ' SMTPUTF8';
-        stage = 'send MAIL command';
-        await conn.cmd(mailCmd, 250);
+        await s.mail(fromAddrs[0] as string);
         let toAddrs: string[];
         try {
           toAddrs = parseAddressList(to);
         } catch (err) {
           throw new NotifyError(`parse 'to' addresses: ${(err as Error).message}`, false);
         }
-        stage = 'send RCPT command';
-        for (const a of toAddrs) await conn.cmd(`RCPT TO:<${a}>`, 25);
+        await s.rcpt(toAddrs);
         // Render everything before DATA so template errors do not leave a half-sent message.
-        const head: string[] = [];
+        const head: Array<[string, string]> = [];
         for (const name of Object.keys(headers).sort()) {
-          let value: string;
           try {
-            value = r.text(headers[name]);
+            head.push([name, r.text(headers[name])]);
           } catch (err) {
             throw new NotifyError(`execute ${JSON.stringify(name)} header template: ${(err as Error).message}`, false);
           }
-          head.push(`${name}: ${qEncode(value)}\r\n`);
         }
-        if (!('Message-Id' in headers)) head.push(`Message-Id: <${BigInt(Date.now()) * 1_000_000n + (process.hrtime.bigint() % 1_000_000n)}.${randomBytes(8).readBigUInt64BE()}@${host}>\r\n`);
+        const extra: string[] = [];
         if (c.threading?.enabled === true) {
           const threadBy = c.threading.thread_by_date !== 'none' ? new Date().toISOString().slice(0, 10) : '';
           const root = `<alert-${createHash('sha256').update(ctx.groupKey).digest('hex').slice(0, 16)}-${threadBy}@alertmanager>`;
-          head.push(`References: ${root}\r\n`, `In-Reply-To: ${root}\r\n`);
+          extra.push(`References: ${root}`, `In-Reply-To: ${root}`);
         }
-        const boundary = randomBytes(30).toString('hex');
-        head.push(`Date: ${rfc1123z(Date.now())}\r\n`, `Content-Type: multipart/alternative;  boundary=${boundary}\r\n`, 'MIME-Version: 1.0\r\n\r\n');
-        const parts: string[] = [];
-        const part = (type: string, body: string): void => {
-          parts.push(`${parts.length === 0 ? '' : '\r\n'}--${boundary}\r\nContent-Transfer-Encoding: quoted-printable\r\nContent-Type: ${type}; charset=UTF-8\r\n\r\n${quotedPrintable(body)}`);
-        };
+        const parts: Array<[string, string]> = [];
         if (nonEmpty(c.text)) {
           try {
-            part('text/plain', r.text(c.text));
+            parts.push(['text/plain', r.text(c.text)]);
           } catch (err) {
             throw new NotifyError(`execute text template: ${(err as Error).message}`, false);
           }
         }
         if (nonEmpty(c.html)) {
           try {
-            part('text/html', r.html(c.html));
+            parts.push(['text/html', r.html(c.html)]);
           } catch (err) {
             throw new NotifyError(`execute html template: ${(err as Error).message}`, false);
           }
         }
-        const tail = parts.length === 0 ? `--${boundary}--\r\n` : `\r\n--${boundary}--\r\n`;
-        stage = 'send DATA command';
-        await conn.cmd('DATA', 354);
-        stage = 'delivery failure';
-        conn.write(dotStuff(head.join('') + parts.join('') + tail) + '.\r\n');
-        const done = await conn.reply();
-        if (done.code !== 250) throw new Error(`${done.code} ${done.lines.join('\n')}`);
-        await conn.cmd('QUIT', 221).catch(() => undefined);
-      } catch (err) {
-        if (err instanceof NotifyError) throw err;
-        const msg = (err as Error).message;
-        throw new NotifyError(stage === '' ? msg : `${stage}: ${msg}`, true);
-      } finally {
-        conn.close();
-      }
+        await s.data(mimeMessage(head, parts, extra));
+      });
     },
   };
 }

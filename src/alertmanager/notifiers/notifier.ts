@@ -365,6 +365,8 @@ export interface Expander {
   text(tmpl: string, data: TemplateData): string;
   /** html expands with html/template escaping (email bodies). */
   html(tmpl: string, data: TemplateData): string;
+  /** view is the data integrations read directly (labels copied into payloads); the data itself when absent. */
+  view?(data: TemplateData): TemplateData;
   /**
    * routeLabels renders every label of data.RouteLabels (raw templates) with
    * one shared resolver, as template.RouteLabelRenderer: a label that fails is

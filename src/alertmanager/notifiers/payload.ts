@@ -95,7 +95,7 @@ export interface Renderer {
 export function renderer(ctx: NotifyContext, alerts: Alert[]): Renderer {
   const data = buildTemplateData(ctx.receiver, ctx.groupKey, ctx.groupLabels, alerts, ctx.externalURL, ctx.now, ctx.reason, ctx.routeLabels);
   return {
-    data,
+    data: ctx.expand.view?.(data) ?? data,
     text: (t) => (t === undefined || t === '' ? '' : ctx.expand.text(t, data)),
     html: (t) => (t === undefined || t === '' ? '' : ctx.expand.html(t, data)),
   };
