@@ -249,7 +249,7 @@ export function encodeRule(r: AlertRule, orgID: number): Obj {
 
 /** SECURE_SETTINGS names each integration's secret settings, which answers redact. */
 export const SECURE_SETTINGS: Record<string, string[]> = {
-  webhook: ['password', 'authorization_credentials'],
+  webhook: ['password', 'authorization_credentials', 'tlsConfig.caCertificate', 'tlsConfig.clientCertificate', 'tlsConfig.clientKey', 'hmacConfig.secret'],
   slack: ['token', 'url'],
   pagerduty: ['integrationKey'],
   opsgenie: ['apiKey'],

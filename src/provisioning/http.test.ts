@@ -208,6 +208,12 @@ t.test('contact points: list with name filter, create, update, delete, export', 
   t.same(jsonOf(upd), { message: 'contactpoint updated' });
   const dec = jsonOf<J>(await call('GET', '/contact-points/export?format=json&decrypt=true&name=ops'));
   t.same(dec.contactPoints[0].receivers[0].settings, { url: 'http://127.0.0.1:9/hook2', password: 's3cret' });
+  // The webhook's TLS material and HMAC secret are secrets too; the header names are not.
+  const signed = jsonOf<J>(
+    await call('POST', '/contact-points', { name: 'signed', type: 'webhook', settings: { url: 'http://127.0.0.1:9/s', hmacConfig: { secret: 'k', header: 'X-Sig' }, tlsConfig: { clientKey: 'KEY', caCertificate: 'CA', insecureSkipVerify: true } } }),
+  );
+  t.same(signed.settings, { url: 'http://127.0.0.1:9/s', hmacConfig: { secret: '[REDACTED]', header: 'X-Sig' }, tlsConfig: { clientKey: '[REDACTED]', caCertificate: '[REDACTED]', insecureSkipVerify: true } });
+  t.equal((await call('DELETE', `/contact-points/${signed.uid}`)).status, 202);
   const red = jsonOf<J>(await call('GET', '/contact-points/export?format=json'));
   t.same(red.contactPoints.map((c: J) => c.name), ['chat', 'grafana-default-email', 'ops']);
   t.equal(red.contactPoints[0].receivers[0].settings.token, '[REDACTED]');
