@@ -4,10 +4,13 @@
 // the same run. Ours gets each tenant's share of the series under its own
 // tenant; Prometheus gets all of them with a `tenant` label and each group
 // selects its tenant's share, so every rule reads the same number of series
-// in both. After the rules are loaded and have run once, CPU seconds of each
-// process are measured over a window (minus an idle window measured before
-// the rules were loaded), divided by the rule evaluations in that window;
-// missed iterations are read from each one's metrics.
+// in both. Both keep receiving a new sample per series every 15 s for the
+// whole run (as scraped data keeps arriving), so each measuring window reads
+// the same amount of recent data whenever it runs. After the rules are loaded
+// and have run once, CPU seconds of each process are measured over a window
+// (minus an idle window, samples arriving but no rules loaded yet), divided
+// by the rule evaluations in that window; missed iterations are read from
+// each one's metrics.
 //
 //   npm run build && node dist/bench/rules.js --tenants 10 --groups 20 --rules 10 --series 20000
 //
@@ -78,19 +81,33 @@ function groupYaml(tenant: number, g: number, withSelector: boolean): string {
   return `name: t${tenant}-g${g}\ninterval: ${INTERVAL_S}s\nrules:\n${rules.join('')}`;
 }
 
-/** seriesFor generates one tenant's share with HISTORY_STEPS samples ending now. */
-function seriesFor(tenant: number, perTenant: number, extraLabel: boolean, endMs: number): TimeSeriesInput[] {
-  const histograms = Math.max(1, Math.floor(perTenant / 60));
-  const counters = Math.max(1, perTenant - histograms * 14);
-  const fam = generateAppFamilies(counters, histograms, SEED + tenant);
-  const rng = new Rng(SEED * 31 + tenant);
-  const out: TimeSeriesInput[] = fam.labels.map((labels) => ({ labels: extraLabel ? [...labels, ['tenant', `t${tenant}`] as [string, string]].sort((a, b) => (a[0] < b[0] ? -1 : 1)) : labels, samples: [] }));
-  for (let s = 0; s < HISTORY_STEPS; s++) {
-    stepAppFamilies(fam, rng);
-    const ts = endMs - (HISTORY_STEPS - 1 - s) * STEP_MS;
-    for (let i = 0; i < out.length; i++) out[i]!.samples.push([ts, fam.value[i]!]);
+/**
+ * TenantData is one tenant's share of the application series: HISTORY_STEPS samples ending at the
+ * start, then one more sample per series at every step while the benchmark runs (as scraped data
+ * keeps arriving), so every measuring window reads the same amount of data, whenever it runs.
+ */
+class TenantData {
+  private readonly fam: ReturnType<typeof generateAppFamilies>;
+  private readonly rng: Rng;
+
+  constructor(readonly tenant: number, perTenant: number) {
+    const histograms = Math.max(1, Math.floor(perTenant / 60));
+    const counters = Math.max(1, perTenant - histograms * 14);
+    this.fam = generateAppFamilies(counters, histograms, SEED + tenant);
+    this.rng = new Rng(SEED * 31 + tenant);
   }
-  return out;
+
+  /** samples steps the series `steps` times, the last step at endMs: ours (no tenant label) and Prometheus's (with it). */
+  samples(steps: number, endMs: number): { ours: TimeSeriesInput[]; prometheus: TimeSeriesInput[] } {
+    const withTenant = (labels: Array<[string, string]>): Array<[string, string]> => [...labels, ['tenant', `t${this.tenant}`] as [string, string]].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    const ours: TimeSeriesInput[] = this.fam.labels.map((labels) => ({ labels, samples: [] }));
+    for (let s = 0; s < steps; s++) {
+      stepAppFamilies(this.fam, this.rng);
+      const ts = endMs - (steps - 1 - s) * STEP_MS;
+      for (let i = 0; i < ours.length; i++) ours[i]!.samples.push([ts, this.fam.value[i]!]);
+    }
+    return { ours, prometheus: ours.map((x) => ({ labels: withTenant(x.labels), samples: x.samples })) };
+  }
 }
 
 async function push(url: string, headers: Record<string, string>, series: TimeSeriesInput[]): Promise<void> {
@@ -137,10 +154,13 @@ async function measure(proc: ServerProcess, names: { evals: string; missed: stri
   };
 }
 
+/** IDLE_S is the idle window: whole push steps (samples keep arriving then too), at most the measuring window. */
+const IDLE_S = Math.min(WINDOW_S, 2 * (STEP_MS / 1000));
+
 async function idleCpuOver(pid: number): Promise<number> {
   const c0 = await cpuSeconds(pid);
-  await sleep(Math.min(WINDOW_S, 20) * 1000);
-  return ((await cpuSeconds(pid)) - c0) * (WINDOW_S / Math.min(WINDOW_S, 20));
+  await sleep(IDLE_S * 1000);
+  return ((await cpuSeconds(pid)) - c0) * (WINDOW_S / IDLE_S);
 }
 
 async function main(): Promise<void> {
@@ -178,10 +198,28 @@ async function main(): Promise<void> {
     cleanup: [promDir],
   });
   try {
-    for (let t = 0; t < TENANTS; t++) {
-      await push(`${ours.baseUrl}/api/v1/push`, { 'X-Scope-OrgID': `t${t}` }, seriesFor(t, perTenant, false, endMs));
-      await push(`${prometheus.baseUrl}/api/v1/write`, {}, seriesFor(t, perTenant, true, endMs));
-    }
+    const data = Array.from({ length: TENANTS }, (_, t) => new TenantData(t, perTenant));
+    const pushRound = async (steps: number, endMs: number): Promise<void> => {
+      for (const d of data) {
+        const { ours: o, prometheus: p } = d.samples(steps, endMs);
+        await push(`${ours.baseUrl}/api/v1/push`, { 'X-Scope-OrgID': `t${d.tenant}` }, o);
+        await push(`${prometheus.baseUrl}/api/v1/write`, {}, p);
+      }
+    };
+    await pushRound(HISTORY_STEPS, endMs);
+    // New samples every STEP_MS for both systems until the end, also while the other one is measured.
+    let pushing = true;
+    let pushErr: unknown;
+    const pusher = (async () => {
+      for (let next = endMs + STEP_MS; pushing; next += STEP_MS) {
+        await sleep(Math.max(0, next - Date.now()));
+        if (!pushing) break;
+        await pushRound(1, next).catch((err: unknown) => {
+          pushErr = err;
+          pushing = false;
+        });
+      }
+    })();
     const [oursIdle, promIdle] = await Promise.all([idleCpuOver(ours.pid), idleCpuOver(prometheus.pid)]);
 
     // Load the rules: ours through the config API, Prometheus by reloading its configuration with the rule file.
@@ -198,6 +236,9 @@ async function main(): Promise<void> {
     // Measured one after the other so they do not share the two cores.
     const o = await measure(ours, { evals: 'cortex_prometheus_rule_evaluations_total', missed: 'cortex_prometheus_rule_group_iterations_missed_total', failures: 'cortex_prometheus_rule_evaluation_failures_total' }, oursIdle);
     const p = await measure(prometheus, { evals: 'prometheus_rule_evaluations_total', missed: 'prometheus_rule_group_iterations_missed_total', failures: 'prometheus_rule_evaluation_failures_total' }, promIdle);
+    pushing = false;
+    await pusher;
+    if (pushErr !== undefined) throw pushErr;
     const perRule = (m: Measured): number => (Math.max(0, m.cpu - m.idleCpu) / Math.max(1, m.evaluations)) * 1e6;
     const rows = [
       ['', 'ours', 'Prometheus 3', 'ours / Prometheus'],

@@ -10,7 +10,7 @@
 // Flags: --series N counter series (2000), --repeat N (200).
 
 import { parseArgs } from 'node:util';
-import { loadNative, type LabelMatcher } from '../src/storage/native.js';
+import { inSelectionScope, loadNative, type LabelMatcher } from '../src/storage/native.js';
 import { encodeWriteRequestSnappy } from '../src/remote/write-request.js';
 import { COUNTER_NAME, generateAppFamilies, stepAppFamilies } from './lib/app-series.js';
 import { intOption } from './lib/cli.js';
@@ -44,6 +44,15 @@ const cases: Array<[string, () => unknown]> = [
   ['selectRange rate[5m]', () => b.selectRange(tenant, m, mint, end, 'rate', times, 300_000, new Float64Array(0))],
   ['selectRangeAggregate sum by (job) rate[5m]', () => b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true)],
   ['selectInstantAggregate sum by (cluster)', () => b.selectInstantAggregate!(tenant, m, mint, end, times, 300_000, 'sum', false, ['cluster'])],
+  // A rule batch's repeats: the second aggregation of the same selection inside a selection scope.
+  ['in a selection scope: sum by (job) then sum by (code) of rate[5m]', () => inSelectionScope(() => {
+    b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true);
+    return b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['code'], true);
+  })],
+  ['outside a scope: the same two calls', () => {
+    b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true);
+    return b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['code'], true);
+  }],
 ];
 console.log(`| call (${N} series, one step) | wall µs | CPU µs |\n| --- | --- | --- |`);
 for (const [name, f] of cases) {

@@ -10,7 +10,7 @@ import { applyLimit, evaluateTask, toFailure } from '../src/querier/execute.js';
 import { encodeQuerySuccessBytes } from '../src/querier/format-bytes.js';
 import { federatedKernels, federatedSeriesQuerier } from '../src/querier/tenant-federation.js';
 import { readMetadata, type MetadataRead, type MetadataReadAnswer } from '../src/querier/metadata.js';
-import { nativeStorage, type SeriesQuerier } from '../src/storage/native.js';
+import { inSelectionScope, nativeStorage, type SeriesQuerier } from '../src/storage/native.js';
 import type { WorkerAnswer } from '../src/querier/query-executor.js';
 import type { QueryTask } from '../src/querier/query-params.js';
 import { runningTask } from '../src/ops/current-task.js';
@@ -32,7 +32,8 @@ const ruleExprs = new ExprCache();
 export function rules(task: RuleBatchTask): RuleQueryAnswer[] {
   kernels ??= federatedKernels(nativeKernels());
   const own = kernels;
-  return runningTask('rules', task.tenant, task.items[0]?.query ?? '', () => evaluateRuleBatch(own, task, ruleExprs));
+  // The batch's rules share their selections: one decoding per selector, function and window.
+  return runningTask('rules', task.tenant, task.items[0]?.query ?? '', () => inSelectionScope(() => evaluateRuleBatch(own, task, ruleExprs)));
 }
 
 /** query handles one QueryTask (what executeQuery does, encoding to bytes). */

@@ -627,6 +627,13 @@ export interface NativeBinding {
     maxSamples?: number,
   ): NativeAggregate;
   /**
+   * beginSelectionScope makes this thread's fused selections remember their evaluated rows until
+   * endSelectionScope: a later query of the scope that selects the same series with the same
+   * function at the same steps reuses them (the ruler's batch of one group's rules).
+   */
+  beginSelectionScope?(): void;
+  endSelectionScope?(): void;
+  /**
    * encodeMatrixJson returns prefix + `{"resultType":"matrix","result":[...]}` + suffix as bytes:
    * metrics are the series' label objects as JSON joined by newlines, series i owns points
    * offsets[i]..offsets[i+1] of timestamps (ms) and values (encoded as Prometheus's API does).
@@ -646,6 +653,18 @@ export interface NativeAggregate {
 }
 
 let binding: NativeBinding | undefined;
+
+/** inSelectionScope runs fn inside a selection scope of this thread (see beginSelectionScope). */
+export function inSelectionScope<T>(fn: () => T): T {
+  const b = loadNative();
+  if (typeof b.beginSelectionScope !== 'function' || typeof b.endSelectionScope !== 'function') return fn();
+  b.beginSelectionScope();
+  try {
+    return fn();
+  } finally {
+    b.endSelectionScope();
+  }
+}
 
 /** loadNative loads the napi module once per thread (the Rust state behind it is process-global). */
 export function loadNative(): NativeBinding {

@@ -222,6 +222,22 @@ pub fn select_instant_aggregate(
     })
 }
 
+/// begin_selection_scope makes this thread's fused selections (the
+/// aggregate and range selections over the head) remember their evaluated
+/// rows until end_selection_scope, so later queries of the scope that
+/// select the same series with the same function at the same steps reuse
+/// them (the ruler's batch of one group's rules; see `head::row_memo`).
+#[napi]
+pub fn begin_selection_scope() {
+    tsdb_core::head::row_memo::begin_scope();
+}
+
+/// end_selection_scope forgets what the scope remembered.
+#[napi]
+pub fn end_selection_scope() {
+    tsdb_core::head::row_memo::end_scope();
+}
+
 /// agg_op reads an aggregation operator name; an unknown one is the
 /// caller's (named in the message) invalid argument.
 fn agg_op(name: &str, caller: &str) -> Result<AggOp> {

@@ -151,6 +151,25 @@ impl<'a> BitReader<'a> {
         self.data.len() * 8 - self.pos
     }
 
+    /// peek returns the next bits left-aligned in a word and how many of
+    /// them are the data's (57..=64), or None within 8 bytes of the end
+    /// (where the bit-by-bit reads apply). Nothing is consumed.
+    #[inline]
+    pub fn peek(&self) -> Option<(u64, u32)> {
+        let byte = self.pos >> 3;
+        let word = self.data.get(byte..byte + 8)?;
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let used = (self.pos & 7) as u32;
+        Some((u64::from_be_bytes(w) << used, 64 - used))
+    }
+
+    /// skip consumes `nbits` bits the caller has peeked.
+    #[inline]
+    pub fn skip(&mut self, nbits: u32) {
+        self.pos += nbits as usize;
+    }
+
     /// read_bit reads one bit; None at the end of the data.
     #[inline]
     pub fn read_bit(&mut self) -> Option<bool> {

@@ -333,6 +333,19 @@ impl<'a> XorIterator<'a> {
         if self.err.is_some() || self.num_read == self.num_total {
             return false;
         }
+        if self.num_read >= 2 && self.next_peeked() {
+            self.num_read += 1;
+            return true;
+        }
+        self.next_bits()
+    }
+
+    /// next_bits is `next` reading bit by bit (the fallback of the peeked
+    /// fast path, and its reference in the tests).
+    pub(crate) fn next_bits(&mut self) -> bool {
+        if self.err.is_some() || self.num_read == self.num_total {
+            return false;
+        }
         match self.num_read {
             0 => {
                 let Some(t) = self.r.read_varint() else {
@@ -389,6 +402,74 @@ impl<'a> XorIterator<'a> {
             }
         }
         self.num_read += 1;
+        true
+    }
+
+    /// next_peeked decodes a third or later sample from one peeked word
+    /// (see `BitReader::peek`): the delta-of-delta's prefix by its leading
+    /// ones, then the value's control bits and significant bits. It gives
+    /// up, consuming nothing, when the sample does not fit the word (a
+    /// 64-bit delta-of-delta, a wide value window, the last bytes of the
+    /// chunk, a corrupt window): `next` then reads it bit by bit.
+    #[inline]
+    fn next_peeked(&mut self) -> bool {
+        let Some((w, avail)) = self.r.peek() else {
+            return false;
+        };
+        let (size, mut n) = match w.leading_ones() {
+            0 => (0, 1),
+            1 => (14, 2),
+            2 => (17, 3),
+            3 => (20, 4),
+            _ => return false,
+        };
+        let mut dod = 0i64;
+        if size != 0 {
+            let mut bits = (w << n) >> (64 - size);
+            if bits > (1u64 << (size - 1)) {
+                bits = bits.wrapping_sub(1u64 << size);
+            }
+            dod = bits as i64;
+            n += size;
+        }
+        // n <= 24 and avail >= 57: the value's first two bits are in the word.
+        let v = w << n;
+        let (mut v_bits, mut leading, mut trailing) = (self.v_bits, self.leading, self.trailing);
+        if v >> 63 == 0 {
+            n += 1;
+        } else {
+            let sig;
+            if (v << 1) >> 63 == 0 {
+                sig = 64 - u32::from(leading) - u32::from(trailing);
+                n += 2;
+            } else {
+                if n + 13 > avail {
+                    return false;
+                }
+                let l = ((v << 2) >> 59) as u32;
+                let s = ((v << 7) >> 58) as u32;
+                let s = if s == 0 { 64 } else { s };
+                if l + s > 64 {
+                    return false;
+                }
+                leading = l as u8;
+                trailing = (64 - l - s) as u8;
+                sig = s;
+                n += 13;
+            }
+            if n + sig > avail {
+                return false;
+            }
+            let bits = (w << n) >> (64 - sig);
+            v_bits ^= bits << trailing;
+            n += sig;
+        }
+        self.r.skip(n);
+        self.t_delta = (self.t_delta as i64).wrapping_add(dod) as u64;
+        self.t = self.t.wrapping_add(self.t_delta as i64);
+        self.v_bits = v_bits;
+        self.leading = leading;
+        self.trailing = trailing;
         true
     }
 

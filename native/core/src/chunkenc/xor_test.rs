@@ -286,3 +286,67 @@ fn golden_from_prometheus_2_42() {
     assert_eq!(back.len(), samples.len());
     assert_eq!(back[3].1, 0x7ff8_0000_0000_0001);
 }
+
+/// walk decodes with `next` (peeked) or `next_bits` until it stops: the samples and the error.
+fn walk(chunk: &[u8], peeked: bool) -> (Vec<(i64, u64)>, Option<String>) {
+    let mut it = XorIterator::new(chunk);
+    let mut out = Vec::new();
+    while if peeked { it.next() } else { it.next_bits() } {
+        out.push(it.at_bits());
+    }
+    (out, it.err().map(|e| e.0.clone()))
+}
+
+#[test]
+fn peeked_decoding_matches_bit_by_bit_decoding() {
+    let mut rng = Rng(7);
+    for round in 0..2000 {
+        let n = 1 + (rng.next() % 200) as usize;
+        let mut t = (rng.next() % 2_000_000_000_000) as i64;
+        let mut v = 0.0f64;
+        let mut samples = Vec::with_capacity(n);
+        for _ in 0..n {
+            t += match rng.next() % 7 {
+                0 => 15_000,
+                1 => (rng.next() % 100) as i64,
+                2 => (rng.next() % 10_000_000) as i64,
+                3 => -((rng.next() % 1000) as i64),
+                4 => (rng.next() >> 20) as i64,
+                5 => (rng.next() % 300_000) as i64,
+                _ => 1,
+            };
+            v = match rng.next() % 8 {
+                0 => v,
+                1 => v + 1.0,
+                2 => f64::from_bits(rng.next()),
+                3 => (rng.next() % 1000) as f64 / 7.0,
+                4 => f64::from_bits(STALE_NAN_BITS),
+                5 => -v * 1.5,
+                6 => f64::from_bits(v.to_bits() ^ (rng.next() & 0xffff_ffff_0000)),
+                _ => v + 0.1,
+            };
+            samples.push((t, v));
+        }
+        let mut chunk = encode(&samples);
+        let want: Vec<(i64, u64)> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
+        assert_eq!(walk(&chunk, true), (want.clone(), None), "round {round}");
+        assert_eq!(walk(&chunk, true), walk(&chunk, false), "round {round}");
+        // Truncated and corrupted chunks stop at the same sample with the same error.
+        let cut = 2 + (rng.next() as usize) % (chunk.len() - 1).max(1);
+        let short = &chunk[..cut.min(chunk.len())];
+        assert_eq!(
+            walk(short, true),
+            walk(short, false),
+            "round {round} cut at {cut}"
+        );
+        if chunk.len() > 3 {
+            let at = 2 + (rng.next() as usize) % (chunk.len() - 2);
+            chunk[at] ^= 1 << (rng.next() % 8);
+            assert_eq!(
+                walk(&chunk, true),
+                walk(&chunk, false),
+                "round {round} flipped byte {at}"
+            );
+        }
+    }
+}

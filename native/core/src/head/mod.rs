@@ -29,6 +29,7 @@ pub mod histogram_chunks;
 mod json;
 mod read;
 mod refs;
+pub mod row_memo;
 mod select_cache;
 pub(crate) mod select_range;
 pub mod series;

@@ -97,7 +97,7 @@ impl RefsCache {
 }
 
 /// sets_key identifies matcher sets by their types, names and values.
-fn sets_key(sets: &[Vec<Matcher>]) -> Vec<u8> {
+pub(crate) fn sets_key(sets: &[Vec<Matcher>]) -> Vec<u8> {
     let mut key = Vec::with_capacity(64);
     for set in sets {
         for m in set {

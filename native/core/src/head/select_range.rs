@@ -15,6 +15,7 @@ use crate::promql::{is_stale, KernelError, RangeEval, RangeFn, RowEval};
 
 use super::json::write_labels_json;
 use super::read::{SampleBudget, TooManySamples};
+use super::row_memo::{self, Decoded, Rows};
 use super::series::MemSeries;
 use super::Head;
 
@@ -127,8 +128,16 @@ impl Head {
     ) -> Result<SelectedRange, HeadRangeError> {
         let n_steps = eval_times.len();
         let ev = RangeEval::new(func, params, n_steps, range_ms).map_err(HeadRangeError::Kernel)?;
-        let (series, values, present, samples) =
-            self.range_rows(sets, mint, maxt, &RowEval::Range(ev), eval_times, budget)?;
+        let rows = self.range_rows(sets, mint, maxt, &RowEval::Range(ev), eval_times, budget)?;
+        let (series, values, present, samples) = match Arc::try_unwrap(rows) {
+            Ok(r) => (r.series, r.values, r.present, r.samples),
+            Err(r) => (
+                r.series.clone(),
+                r.values.clone(),
+                r.present.clone(),
+                r.samples,
+            ),
+        };
         Ok(keep_present_rows(
             &series,
             n_steps,
@@ -155,20 +164,25 @@ impl Head {
         agg: &mut Aggregator,
     ) -> Result<u64, TooManySamples> {
         let n_steps = eval_times.len();
-        let (series, values, present, samples) =
-            self.range_rows(sets, mint, maxt, ev, eval_times, budget)?;
-        for (i, s) in series.iter().enumerate() {
+        let rows = self.range_rows(sets, mint, maxt, ev, eval_times, budget)?;
+        for (i, s) in rows.series.iter().enumerate() {
             let row = i * n_steps..(i + 1) * n_steps;
-            agg.add_series(s.labels.iter(), &values[row.clone()], &present[row]);
+            agg.add_series(
+                s.labels.iter(),
+                &rows.values[row.clone()],
+                &rows.present[row],
+            );
         }
-        Ok(samples)
+        Ok(rows.samples)
     }
 
     /// range_rows selects and evaluates every matching series into its
     /// row: the series (sorted by labels), their rows, and the samples
-    /// loaded.
-    #[allow(clippy::type_complexity)]
-    fn range_rows(
+    /// loaded. Inside a selection scope (row_memo.rs) a selection is
+    /// decoded once for every window and function read over it, and rows
+    /// already evaluated are not evaluated again (their samples are
+    /// charged again).
+    pub(crate) fn range_rows(
         &self,
         sets: &[Vec<Matcher>],
         mint: i64,
@@ -176,7 +190,104 @@ impl Head {
         ev: &RowEval<'_>,
         eval_times: &[f64],
         budget: &SampleBudget,
-    ) -> Result<(Vec<Arc<MemSeries>>, Vec<f64>, Vec<u8>, u64), TooManySamples> {
+    ) -> Result<Arc<Rows>, TooManySamples> {
+        if !row_memo::active() {
+            return Ok(Arc::new(
+                self.evaluate_rows(sets, mint, maxt, ev, eval_times, budget)?,
+            ));
+        }
+        let selection = {
+            let idx = self.index.read();
+            row_memo::selection_key(
+                self as *const Head as usize,
+                idx.series.len(),
+                idx.live,
+                sets,
+                maxt,
+            )
+        };
+        let key = row_memo::rows_key(&selection, mint, ev, eval_times, budget.unlimited());
+        if let Some(rows) = row_memo::recall(&key) {
+            budget.charge(rows.samples)?;
+            return Ok(rows);
+        }
+        // An instant selector that needs only each series' newest sample decodes nothing.
+        let newest_only = matches!(ev, RowEval::Instant(_)) && budget.unlimited();
+        let decoded = if newest_only {
+            None
+        } else {
+            self.decoded(selection, sets, mint, maxt, eval_times.len())
+        };
+        let rows = Arc::new(match decoded {
+            Some(d) => rows_of_decoded(&d, mint, maxt, ev, eval_times, budget)?,
+            None => self.evaluate_rows(sets, mint, maxt, ev, eval_times, budget)?,
+        });
+        row_memo::remember(key, Arc::clone(&rows));
+        Ok(rows)
+    }
+
+    /// decoded returns the selection's samples decoded up to maxt (see
+    /// `row_memo::Decoded`), from the scope when they serve windows from
+    /// mint; None for a selection large enough to be split over threads
+    /// (it is evaluated as outside a scope).
+    fn decoded(
+        &self,
+        selection: Vec<u8>,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        n_steps: usize,
+    ) -> Option<Arc<Decoded>> {
+        if let Some(d) = row_memo::recall_decoded(&selection, mint) {
+            return Some(d);
+        }
+        let series = self.select_series_cached(sets, mint, maxt);
+        if split_threads(series.len(), n_steps, mint, maxt) > 1 {
+            return None;
+        }
+        let mut offsets = Vec::with_capacity(series.len() + 1);
+        offsets.push(0);
+        let (mut ts, mut vs) = (Vec::new(), Vec::new());
+        let mut from = Vec::with_capacity(series.len());
+        for s in &series {
+            let st = s.state.lock();
+            let mut first = None;
+            for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
+                if cmin > maxt || cmax < mint {
+                    continue;
+                }
+                first.get_or_insert(cmin);
+                let mut it = XorIterator::new(bytes);
+                while it.next() {
+                    let (t, bits) = it.at_bits();
+                    if t > maxt {
+                        break;
+                    }
+                    ts.push(t);
+                    vs.push(f64::from_bits(bits));
+                }
+            }
+            from.push(first.unwrap_or(mint).min(mint));
+            offsets.push(ts.len());
+        }
+        let remember = ts.len() <= row_memo::MAX_DECODED_SAMPLES;
+        let d = Arc::new(Decoded::new(series, offsets, ts, vs, from));
+        if remember {
+            row_memo::remember_decoded(selection, Arc::clone(&d));
+        }
+        Some(d)
+    }
+
+    /// evaluate_rows is range_rows without the memo.
+    fn evaluate_rows(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+        ev: &RowEval<'_>,
+        eval_times: &[f64],
+        budget: &SampleBudget,
+    ) -> Result<Rows, TooManySamples> {
         let n_steps = eval_times.len();
         let series = self.select_series_cached(sets, mint, maxt);
         let cells = series.len() * n_steps;
@@ -233,8 +344,69 @@ impl Head {
             })?;
         }
         let total = samples.iter().sum();
-        Ok((series, values, present, total))
+        Ok(Rows::new(series, values, present, total))
     }
+}
+
+/// rows_of_decoded evaluates decoded samples (see `Head::decoded`) over
+/// windows from mint as `Part::eval` evaluates chunks: each series is
+/// charged its samples in `[mint, maxt]`, and a range function is given
+/// them without staleness markers.
+fn rows_of_decoded(
+    d: &Decoded,
+    mint: i64,
+    maxt: i64,
+    ev: &RowEval<'_>,
+    eval_times: &[f64],
+    budget: &SampleBudget,
+) -> Result<Rows, TooManySamples> {
+    let n_steps = eval_times.len();
+    let cells = d.series.len() * n_steps;
+    let mut values = vec![0.0; cells];
+    let mut present = vec![0u8; cells];
+    let mut total = 0u64;
+    let mut sc = Scratch::default();
+    let keep_stale = ev.keeps_stale();
+    for i in 0..d.series.len() {
+        let (ts, vs) = (
+            &d.ts[d.offsets[i]..d.offsets[i + 1]],
+            &d.vs[d.offsets[i]..d.offsets[i + 1]],
+        );
+        let lo = ts.partition_point(|&t| t < mint);
+        let hi = ts.partition_point(|&t| t <= maxt);
+        let (ts, vs) = (&ts[lo..hi], &vs[lo..hi]);
+        budget.charge(ts.len() as u64)?;
+        total += ts.len() as u64;
+        let row = i * n_steps..(i + 1) * n_steps;
+        if keep_stale || !vs.iter().any(|&v| is_stale(v)) {
+            ev.eval_series(
+                ts,
+                vs,
+                eval_times,
+                &mut values[row.clone()],
+                &mut present[row],
+                &mut sc.sort,
+            );
+            continue;
+        }
+        sc.ts.clear();
+        sc.vs.clear();
+        for (&t, &v) in ts.iter().zip(vs) {
+            if !is_stale(v) {
+                sc.ts.push(t);
+                sc.vs.push(v);
+            }
+        }
+        ev.eval_series(
+            &sc.ts,
+            &sc.vs,
+            eval_times,
+            &mut values[row.clone()],
+            &mut present[row],
+            &mut sc.sort,
+        );
+    }
+    Ok(Rows::new(d.series.clone(), values, present, total))
 }
 
 /// keep_present_rows builds the answer from the evaluated rows (row i =

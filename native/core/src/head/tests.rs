@@ -848,3 +848,172 @@ fn unranged_look_ups_under_a_policy_ignore_hidden_series_times() {
         ]
     );
 }
+
+#[test]
+fn selection_scope_evaluates_a_repeated_selection_once() {
+    use super::read::SampleBudget;
+    use super::row_memo;
+    use crate::promql::{RangeEval, RangeFn, RowEval};
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    for s in 0..20i64 {
+        let job = format!("j{s:02}");
+        let samples: Vec<(i64, f64)> = (0..40i64).map(|i| (i * 15_000, (i * s) as f64)).collect();
+        append(&h, &[("__name__", "m"), ("job", &job)], &samples);
+    }
+    let sets = vec![vec![eq("__name__", "m")]];
+    let eval = [585_000.0];
+    let rate =
+        |range_ms: f64| RowEval::Range(RangeEval::new(RangeFn::Rate, &[], 1, range_ms).unwrap());
+    let rows = |ev: &RowEval<'_>, mint: i64, budget: &SampleBudget| {
+        h.range_rows(&sets, mint, 585_000, ev, &eval, budget)
+            .unwrap()
+    };
+    let five = rate(300_000.0);
+    let budget = SampleBudget::new(0);
+    // Outside a scope every selection is evaluated.
+    let a = rows(&five, 285_001, &budget);
+    assert!(!Arc::ptr_eq(&a, &rows(&five, 285_001, &budget)));
+
+    row_memo::begin_scope();
+    let first = rows(&five, 285_001, &budget);
+    assert_eq!(
+        (first.values.clone(), first.present.clone()),
+        (a.values.clone(), a.present.clone())
+    );
+    let used = budget.used();
+    // The same selection, function, window and steps: the same rows, charged again.
+    let again = rows(&five, 285_001, &budget);
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(budget.used(), used + first.samples);
+    let limited = SampleBudget::new(first.samples as usize - 1);
+    assert!(h
+        .range_rows(&sets, 285_001, 585_000, &five, &eval, &limited)
+        .is_err());
+    // Another window or function is another selection.
+    let one = rate(60_000.0);
+    assert!(!Arc::ptr_eq(&first, &rows(&one, 525_001, &budget)));
+    assert!(!Arc::ptr_eq(
+        &first,
+        &rows(&RowEval::Instant(300_000.0), 285_001, &budget)
+    ));
+    // A sample appended to a selected series makes it run again, with it.
+    append(&h, &[("__name__", "m"), ("job", "j03")], &[(600_000, 1e6)]);
+    let after = rows(&five, 285_001, &budget);
+    assert!(!Arc::ptr_eq(&first, &after));
+    assert!(Arc::ptr_eq(&after, &rows(&five, 285_001, &budget)));
+    // A new series too.
+    append(&h, &[("__name__", "m"), ("job", "new")], &[(580_000, 1.0)]);
+    let grown = rows(&five, 285_001, &budget);
+    assert_eq!(grown.series.len(), 21);
+    row_memo::end_scope();
+    assert!(!Arc::ptr_eq(&grown, &rows(&five, 285_001, &budget)));
+}
+
+#[test]
+fn selection_scope_decodes_once_for_every_window_and_function() {
+    use super::read::SampleBudget;
+    use super::row_memo;
+    use crate::chunkenc::STALE_NAN_BITS;
+    use crate::promql::{RangeEval, RangeFn, RowEval};
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    for s in 0..30i64 {
+        let job = format!("j{s:02}");
+        // Series start at different times; some end in a staleness marker, some have one inside.
+        let mut samples: Vec<(i64, f64)> = (s..40i64)
+            .map(|i| (i * 15_000, (i * s) as f64 + 0.5))
+            .collect();
+        if s % 3 == 0 {
+            let at = 5 % samples.len();
+            samples[at].1 = f64::from_bits(STALE_NAN_BITS);
+        }
+        if s % 4 == 0 {
+            samples.push((40 * 15_000, f64::from_bits(STALE_NAN_BITS)));
+        }
+        append(&h, &[("__name__", "m"), ("job", &job)], &samples);
+    }
+    let sets = vec![vec![eq("__name__", "m")]];
+    let maxt = 585_000;
+    let evals: Vec<(i64, RowEval<'_>)> = vec![
+        (
+            525_001,
+            RowEval::Range(RangeEval::new(RangeFn::Rate, &[], 2, 60_000.0).unwrap()),
+        ),
+        (
+            285_001,
+            RowEval::Range(RangeEval::new(RangeFn::Rate, &[], 2, 300_000.0).unwrap()),
+        ),
+        (285_001, RowEval::Instant(300_000.0)),
+        (
+            0,
+            RowEval::Range(RangeEval::new(RangeFn::CountOverTime, &[], 2, 585_000.0).unwrap()),
+        ),
+        (
+            400_001,
+            RowEval::Range(RangeEval::new(RangeFn::MaxOverTime, &[], 2, 185_000.0).unwrap()),
+        ),
+    ];
+    let eval = [555_000.0, 585_000.0];
+    let outside: Vec<_> = evals
+        .iter()
+        .map(|(mint, ev)| {
+            h.range_rows(
+                &sets,
+                *mint,
+                maxt,
+                ev,
+                &eval,
+                &SampleBudget::new(50_000_000),
+            )
+            .unwrap()
+        })
+        .collect();
+    row_memo::begin_scope();
+    let selection = {
+        let idx = h.index.read();
+        row_memo::selection_key(
+            &h as *const Head as usize,
+            idx.series.len(),
+            idx.live,
+            &sets,
+            maxt,
+        )
+    };
+    for ((mint, ev), want) in evals.iter().zip(&outside) {
+        let got = h
+            .range_rows(
+                &sets,
+                *mint,
+                maxt,
+                ev,
+                &eval,
+                &SampleBudget::new(50_000_000),
+            )
+            .unwrap();
+        assert_eq!(got.samples, want.samples, "mint {mint}");
+        assert_eq!(got.present, want.present, "mint {mint}");
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got.values), bits(&want.values), "mint {mint}");
+        // The first selection decoded the series from their chunks' start: every later window reads it.
+        assert!(row_memo::recall_decoded(&selection, *mint).is_some());
+    }
+    // Over the limit inside the scope as outside it.
+    let five = &evals[1].1;
+    let limit = SampleBudget::new(outside[1].samples as usize - 1);
+    row_memo::end_scope();
+    row_memo::begin_scope();
+    assert!(h
+        .range_rows(
+            &sets,
+            525_001,
+            maxt,
+            &evals[0].1,
+            &eval,
+            &SampleBudget::new(0)
+        )
+        .is_ok());
+    assert!(h
+        .range_rows(&sets, 285_001, maxt, five, &eval, &limit)
+        .is_err());
+    row_memo::end_scope();
+    assert!(row_memo::recall_decoded(&selection, 285_001).is_none());
+}

@@ -267,6 +267,17 @@ impl<'a> RangeEval<'a> {
         })
     }
 
+    /// write_key appends what identifies this evaluation (function, range,
+    /// parameters) to `out`: two evaluations with equal keys give equal rows
+    /// for the same samples and steps.
+    pub fn write_key(&self, out: &mut Vec<u8>) {
+        out.push(self.func as u8);
+        out.extend_from_slice(&self.range.to_le_bytes());
+        for v in self.params.values {
+            out.extend_from_slice(&v.to_bits().to_le_bytes());
+        }
+    }
+
     /// eval_series evaluates one series, given without staleness markers
     /// (`ts` ascending, ms), at every time of `eval_times`, into one output
     /// row (`values`/`present`, one cell per step, left untouched where

@@ -24,6 +24,21 @@ impl RowEval<'_> {
         matches!(self, RowEval::Instant(_))
     }
 
+    /// write_key appends what identifies this evaluation to `out` (see
+    /// `RangeEval::write_key`).
+    pub fn write_key(&self, out: &mut Vec<u8>) {
+        match self {
+            RowEval::Range(ev) => {
+                out.push(0);
+                ev.write_key(out);
+            }
+            RowEval::Instant(lookback_ms) => {
+                out.push(1);
+                out.extend_from_slice(&lookback_ms.to_bits().to_le_bytes());
+            }
+        }
+    }
+
     /// eval_series evaluates one series (`ts` ascending, ms) at every time
     /// of `eval_times` into its row (cells without a value untouched).
     pub fn eval_series(
