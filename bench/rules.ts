@@ -58,9 +58,16 @@ const HISTORY_STEPS = 40;
 const X = COUNTER_NAME;
 const B = `${HISTOGRAM_NAME}_bucket`;
 
-/** ruleKinds are the rules of a group (YAML items); sel adds the tenant matcher Prometheus needs. */
-function ruleKinds(sel: string, g: number): string[] {
-  const rule = (kind: 'record' | 'alert', name: string, expr: string, extra = ''): string => `  - ${kind}: ${name}\n    expr: ${expr}\n${extra}    labels:\n      group: g${g}\n`;
+/**
+ * ruleKinds are the rules of a group (YAML items). tenant, for Prometheus, is the tenant matcher its
+ * selectors need and a label on what its rules write: without it every tenant's group gN would write
+ * the same series (ours keeps them apart by tenant), and Prometheus would spend the window refusing
+ * duplicate and out-of-order samples.
+ */
+function ruleKinds(tenant: string | undefined, g: number): string[] {
+  const sel = tenant !== undefined ? `{tenant="${tenant}"}` : '';
+  const tenantLabel = tenant !== undefined ? `      tenant: ${tenant}\n` : '';
+  const rule = (kind: 'record' | 'alert', name: string, expr: string, extra = ''): string => `  - ${kind}: ${name}\n    expr: ${expr}\n${extra}    labels:\n      group: g${g}\n${tenantLabel}`;
   return [
     rule('record', 'job:requests:rate1m', `sum by (job) (rate(${X}${sel}[1m]))`),
     rule('record', 'instance:requests:rate5m', `sum by (instance) (rate(${X}${sel}[5m]))`),
@@ -76,7 +83,7 @@ function ruleKinds(sel: string, g: number): string[] {
 }
 
 function groupYaml(tenant: number, g: number, withSelector: boolean): string {
-  const kinds = ruleKinds(withSelector ? `{tenant="t${tenant}"}` : '', g);
+  const kinds = ruleKinds(withSelector ? `t${tenant}` : undefined, g);
   const rules = Array.from({ length: RULES }, (_, i) => kinds[i % kinds.length]!);
   return `name: t${tenant}-g${g}\ninterval: ${INTERVAL_S}s\nrules:\n${rules.join('')}`;
 }
@@ -117,6 +124,17 @@ async function push(url: string, headers: Record<string, string>, series: TimeSe
   }
 }
 
+/** metricMedian is the median of a metric's series (a gauge per rule group). */
+async function metricMedian(baseUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const vals: number[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name + '{') || line.startsWith(name + ' ')) vals.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  vals.sort((a, b) => a - b);
+  return vals.length === 0 ? NaN : vals[Math.floor(vals.length / 2)]!;
+}
+
 async function metricSum(baseUrl: string, name: string): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   let sum = 0;
@@ -134,10 +152,12 @@ interface Measured {
   evaluations: number;
   missed: number;
   failures: number;
+  /** groupMs is the median of the groups' last evaluation wall time at the window's end (ms). */
+  groupMs: number;
 }
 
 /** measure waits for the rules to run once, then measures CPU and evaluations over the window. */
-async function measure(proc: ServerProcess, names: { evals: string; missed: string; failures: string }, idleCpu: number): Promise<Measured> {
+async function measure(proc: ServerProcess, names: { evals: string; missed: string; failures: string; lastDuration: string }, idleCpu: number): Promise<Measured> {
   await sleep((INTERVAL_S + 2) * 1000);
   const cpu0 = await cpuSeconds(proc.pid);
   const e0 = await metricSum(proc.baseUrl, names.evals);
@@ -151,6 +171,7 @@ async function measure(proc: ServerProcess, names: { evals: string; missed: stri
     evaluations: (await metricSum(proc.baseUrl, names.evals)) - e0,
     missed: (await metricSum(proc.baseUrl, names.missed)) - m0,
     failures: (await metricSum(proc.baseUrl, names.failures)) - f0,
+    groupMs: (await metricMedian(proc.baseUrl, names.lastDuration)) * 1000,
   };
 }
 
@@ -234,8 +255,8 @@ async function main(): Promise<void> {
     if (!reload.ok) throw new Error(`reload: ${reload.status} ${await reload.text()}`);
 
     // Measured one after the other so they do not share the two cores.
-    const o = await measure(ours, { evals: 'cortex_prometheus_rule_evaluations_total', missed: 'cortex_prometheus_rule_group_iterations_missed_total', failures: 'cortex_prometheus_rule_evaluation_failures_total' }, oursIdle);
-    const p = await measure(prometheus, { evals: 'prometheus_rule_evaluations_total', missed: 'prometheus_rule_group_iterations_missed_total', failures: 'prometheus_rule_evaluation_failures_total' }, promIdle);
+    const o = await measure(ours, { evals: 'cortex_prometheus_rule_evaluations_total', missed: 'cortex_prometheus_rule_group_iterations_missed_total', failures: 'cortex_prometheus_rule_evaluation_failures_total', lastDuration: 'cortex_prometheus_rule_group_last_duration_seconds' }, oursIdle);
+    const p = await measure(prometheus, { evals: 'prometheus_rule_evaluations_total', missed: 'prometheus_rule_group_iterations_missed_total', failures: 'prometheus_rule_evaluation_failures_total', lastDuration: 'prometheus_rule_group_last_duration_seconds' }, promIdle);
     pushing = false;
     await pusher;
     if (pushErr !== undefined) throw pushErr;
@@ -245,6 +266,7 @@ async function main(): Promise<void> {
       ['rule evaluations in the window', String(o.evaluations), String(p.evaluations), ''],
       ['CPU seconds in the window (idle)', `${o.cpu.toFixed(2)} (${o.idleCpu.toFixed(2)})`, `${p.cpu.toFixed(2)} (${p.idleCpu.toFixed(2)})`, ''],
       ['CPU per rule evaluation (µs, idle removed)', perRule(o).toFixed(0), perRule(p).toFixed(0), `x${(perRule(o) / perRule(p)).toFixed(2)}`],
+      ['group evaluation wall time, median of the last (ms)', o.groupMs.toFixed(2), p.groupMs.toFixed(2), `x${(o.groupMs / p.groupMs).toFixed(2)}`],
       ['missed iterations', String(o.missed), String(p.missed), ''],
       ['failed evaluations', String(o.failures), String(p.failures), ''],
     ];

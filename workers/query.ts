@@ -32,8 +32,10 @@ const ruleExprs = new ExprCache();
 export function rules(task: RuleBatchTask): RuleQueryAnswer[] {
   kernels ??= federatedKernels(nativeKernels());
   const own = kernels;
-  // The batch's rules share their selections: one decoding per selector, function and window.
-  return runningTask('rules', task.tenant, task.items[0]?.query ?? '', () => inSelectionScope(() => evaluateRuleBatch(own, task, ruleExprs)));
+  // The rules of a batch share their selections: one decoding per selector, one evaluation per
+  // function and window (a batch of one rule has nothing to share and skips the bookkeeping).
+  const evaluate = (): RuleQueryAnswer[] => evaluateRuleBatch(own, task, ruleExprs);
+  return runningTask('rules', task.tenant, task.items[0]?.query ?? '', () => (task.items.length > 1 ? inSelectionScope(evaluate) : evaluate()));
 }
 
 /** query handles one QueryTask (what executeQuery does, encoding to bytes). */
