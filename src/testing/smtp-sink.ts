@@ -73,7 +73,7 @@ export async function startSmtpSink(): Promise<{ port: number; mails: SmtpMail[]
 }
 
 /** decodeQP undoes quoted-printable (soft breaks and =XX bytes, UTF-8). */
-function decodeQP(s: string): string {
+export function decodeQP(s: string): string {
   const bytes: number[] = [];
   const text = s.replace(/=\r\n/g, '');
   for (let i = 0; i < text.length; i++) {

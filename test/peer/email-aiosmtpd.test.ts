@@ -12,6 +12,7 @@ import { Logger } from '../../src/log.js';
 import { integrationFor } from '../../src/alertmanager/notifiers/index.js';
 import { notifyWithRetry, type NotifyContext, type TemplateData } from '../../src/alertmanager/notifiers/notifier.js';
 import type { Alert } from '../../src/alertmanager/types.js';
+import { decodeQP } from '../../src/testing/smtp-sink.js';
 
 const PYTHON = process.env['AIOSMTPD_PYTHON'] ?? 'python3';
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -106,18 +107,6 @@ async function send(entry: Record<string, unknown>, attemptsDeadlineMs = 5000): 
   return notifyWithRetry({ name: 'email', index: 0, sendResolved: false, notifier: n }, ctx(), alerts, { deadline: Date.now() + attemptsDeadlineMs, initialBackoffMs: 20, maxBackoffMs: 50 });
 }
 
-/** decodeQP undoes quoted-printable (soft breaks and =XX bytes). */
-function decodeQP(s: string): string {
-  const bytes: number[] = [];
-  const text = s.replace(/=\r\n/g, '');
-  for (let i = 0; i < text.length; i++) {
-    if (text[i] === '=' && /^[0-9A-F]{2}$/.test(text.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else bytes.push(...Buffer.from(text[i] as string));
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
 
 /** parseMessage splits a message into its headers and MIME parts. */
 function parseMessage(data: string): { headers: Map<string, string>; parts: Array<{ headers: Map<string, string>; body: string }> } {

@@ -185,35 +185,44 @@ impl Rng {
 fn random_round_trips() {
     let mut rng = Rng(42);
     for round in 0..300 {
-        let n = 1 + (rng.next() % 300) as usize;
-        let mut t = (rng.next() % 2_000_000_000_000) as i64 - 1_000_000_000_000;
-        let mut v = 0.0f64;
-        let mut samples = Vec::with_capacity(n);
-        for _ in 0..n {
-            t += match rng.next() % 6 {
-                0 => 15_000,
-                1 => (rng.next() % 100) as i64,
-                2 => (rng.next() % 10_000_000) as i64,
-                3 => -((rng.next() % 1000) as i64),
-                4 => (rng.next() >> 20) as i64,
-                _ => 1,
-            };
-            v = match rng.next() % 7 {
-                0 => v,
-                1 => v + 1.0,
-                2 => f64::from_bits(rng.next()),
-                3 => (rng.next() % 1000) as f64 / 7.0,
-                4 => f64::from_bits(STALE_NAN_BITS),
-                5 => -v * 1.5,
-                _ => v + 0.1,
-            };
-            samples.push((t, v));
-        }
+        let samples = random_samples(&mut rng, 300);
         let chunk = encode(&samples);
         let got = decode_bits(&chunk);
         let want: Vec<(i64, u64)> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
         assert_eq!(got, want, "round {round}");
     }
+}
+
+/// random_samples are 1..=max samples of mixed timestamp steps (regular, jittered, large, backwards)
+/// and values (repeated, counters, random bits, staleness markers, sign flips, small mantissa changes).
+fn random_samples(rng: &mut Rng, max: u64) -> Vec<(i64, f64)> {
+    let n = 1 + (rng.next() % max) as usize;
+    let mut t = (rng.next() % 2_000_000_000_000) as i64 - 1_000_000_000_000;
+    let mut v = 0.0f64;
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        t += match rng.next() % 7 {
+            0 => 15_000,
+            1 => (rng.next() % 100) as i64,
+            2 => (rng.next() % 10_000_000) as i64,
+            3 => -((rng.next() % 1000) as i64),
+            4 => (rng.next() >> 20) as i64,
+            5 => (rng.next() % 300_000) as i64,
+            _ => 1,
+        };
+        v = match rng.next() % 8 {
+            0 => v,
+            1 => v + 1.0,
+            2 => f64::from_bits(rng.next()),
+            3 => (rng.next() % 1000) as f64 / 7.0,
+            4 => f64::from_bits(STALE_NAN_BITS),
+            5 => -v * 1.5,
+            6 => f64::from_bits(v.to_bits() ^ (rng.next() & 0xffff_ffff_0000)),
+            _ => v + 0.1,
+        };
+        samples.push((t, v));
+    }
+    samples
 }
 
 #[test]
@@ -301,32 +310,7 @@ fn walk(chunk: &[u8], peeked: bool) -> (Vec<(i64, u64)>, Option<String>) {
 fn peeked_decoding_matches_bit_by_bit_decoding() {
     let mut rng = Rng(7);
     for round in 0..2000 {
-        let n = 1 + (rng.next() % 200) as usize;
-        let mut t = (rng.next() % 2_000_000_000_000) as i64;
-        let mut v = 0.0f64;
-        let mut samples = Vec::with_capacity(n);
-        for _ in 0..n {
-            t += match rng.next() % 7 {
-                0 => 15_000,
-                1 => (rng.next() % 100) as i64,
-                2 => (rng.next() % 10_000_000) as i64,
-                3 => -((rng.next() % 1000) as i64),
-                4 => (rng.next() >> 20) as i64,
-                5 => (rng.next() % 300_000) as i64,
-                _ => 1,
-            };
-            v = match rng.next() % 8 {
-                0 => v,
-                1 => v + 1.0,
-                2 => f64::from_bits(rng.next()),
-                3 => (rng.next() % 1000) as f64 / 7.0,
-                4 => f64::from_bits(STALE_NAN_BITS),
-                5 => -v * 1.5,
-                6 => f64::from_bits(v.to_bits() ^ (rng.next() & 0xffff_ffff_0000)),
-                _ => v + 0.1,
-            };
-            samples.push((t, v));
-        }
+        let samples = random_samples(&mut rng, 200);
         let mut chunk = encode(&samples);
         let want: Vec<(i64, u64)> = samples.iter().map(|&(t, v)| (t, v.to_bits())).collect();
         assert_eq!(walk(&chunk, true), (want.clone(), None), "round {round}");
