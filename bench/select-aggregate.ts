@@ -7,7 +7,8 @@
 //
 //   npm run build && node dist/bench/select-aggregate.js --series 2000
 //
-// Flags: --series N counter series (2000), --repeat N (200).
+// Flags: --series N counter series (2000), --repeat N (200), --batch K calls of
+// the selection-scope cases (2).
 
 import { parseArgs } from 'node:util';
 import { inSelectionScope, loadNative, type LabelMatcher } from '../src/storage/native.js';
@@ -16,10 +17,12 @@ import { COUNTER_NAME, generateAppFamilies, stepAppFamilies } from './lib/app-se
 import { intOption } from './lib/cli.js';
 import { Rng } from './lib/prng.js';
 
-const { values: opts } = parseArgs({ options: { series: { type: 'string', default: '2000' }, repeat: { type: 'string', default: '200' } } });
+const { values: opts } = parseArgs({ options: { series: { type: 'string', default: '2000' }, repeat: { type: 'string', default: '200' }, batch: { type: 'string', default: '2' } } });
 const N = intOption('series', opts.series, 1);
 const REPEAT = intOption('repeat', opts.repeat, 1);
 const STEPS = 40;
+
+const BATCH = intOption('batch', opts.batch, 1);
 
 const b = loadNative();
 const tenant = `select-aggregate-${process.pid}`;
@@ -37,6 +40,10 @@ const m: LabelMatcher[] = [{ type: 0, name: '__name__', value: COUNTER_NAME }];
 const times = new Float64Array([end]);
 const mint = end - 300_000 + 1;
 let sel: ReturnType<typeof b.selectSamples> | undefined;
+const GROUPINGS = ['job', 'code', 'instance', 'cluster'];
+const batch = (): void => {
+  for (let k = 0; k < BATCH; k++) b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, [GROUPINGS[k % GROUPINGS.length]!], true);
+};
 const cases: Array<[string, () => unknown]> = [
   ['selectSamples (5m lookback)', () => (sel = b.selectSamples(tenant, m, mint, end, 0))],
   ['JSON.parse of its labels', () => JSON.parse(sel!.labelsJson)],
@@ -44,15 +51,9 @@ const cases: Array<[string, () => unknown]> = [
   ['selectRange rate[5m]', () => b.selectRange(tenant, m, mint, end, 'rate', times, 300_000, new Float64Array(0))],
   ['selectRangeAggregate sum by (job) rate[5m]', () => b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true)],
   ['selectInstantAggregate sum by (cluster)', () => b.selectInstantAggregate!(tenant, m, mint, end, times, 300_000, 'sum', false, ['cluster'])],
-  // A rule batch's repeats: the second aggregation of the same selection inside a selection scope.
-  ['in a selection scope: sum by (job) then sum by (code) of rate[5m]', () => inSelectionScope(() => {
-    b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true);
-    return b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['code'], true);
-  })],
-  ['outside a scope: the same two calls', () => {
-    b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true);
-    return b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['code'], true);
-  }],
+  // A rule batch's repeats: BATCH aggregations of the same selection, inside a selection scope and without.
+  [`in a selection scope: ${BATCH} sums of rate[5m] by job, code, instance, cluster in turn`, () => inSelectionScope(batch)],
+  ['outside a scope: the same calls', batch],
 ];
 console.log(`| call (${N} series, one step) | wall µs | CPU µs |\n| --- | --- | --- |`);
 for (const [name, f] of cases) {

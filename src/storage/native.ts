@@ -627,9 +627,10 @@ export interface NativeBinding {
     maxSamples?: number,
   ): NativeAggregate;
   /**
-   * beginSelectionScope makes this thread's fused selections remember their evaluated rows until
-   * endSelectionScope: a later query of the scope that selects the same series with the same
-   * function at the same steps reuses them (the ruler's batch of one group's rules).
+   * beginSelectionScope makes this thread's fused selections remember their decoded samples and
+   * evaluated rows until endSelectionScope: later queries of the scope that select the same series
+   * at the same evaluation time decode them once, and evaluate a function and window once (the
+   * ruler's batch of one group's rules).
    */
   beginSelectionScope?(): void;
   endSelectionScope?(): void;

@@ -223,10 +223,11 @@ pub fn select_instant_aggregate(
 }
 
 /// begin_selection_scope makes this thread's fused selections (the
-/// aggregate and range selections over the head) remember their evaluated
-/// rows until end_selection_scope, so later queries of the scope that
-/// select the same series with the same function at the same steps reuse
-/// them (the ruler's batch of one group's rules; see `head::row_memo`).
+/// aggregate and range selections over the head) remember their decoded
+/// samples and evaluated rows until end_selection_scope, so later queries
+/// of the scope that select the same series at the same evaluation time
+/// decode them once, and evaluate a function and window once (the ruler's
+/// batch of one group's rules; see `head::row_memo`).
 #[napi]
 pub fn begin_selection_scope() {
     tsdb_core::head::row_memo::begin_scope();

@@ -29,34 +29,26 @@ use super::series::MemSeries;
 /// MAX_ENTRIES bounds one scope's memo; a full memo starts over.
 const MAX_ENTRIES: usize = 256;
 
-/// Rows are a fused selection's evaluated rows: the series (sorted by
-/// labels), row-major `series × steps` values and presence bytes, and the
-/// samples loaded.
-pub(crate) struct Rows {
+/// Selection are a selection's series (sorted by labels) and, read inside
+/// a scope, each one's newest sample time then: what tells whether
+/// anything kept for it is still current. Rows evaluated from decoded
+/// samples share the decoding's selection.
+pub(crate) struct Selection {
     pub series: Vec<Arc<MemSeries>>,
-    pub values: Vec<f64>,
-    pub present: Vec<u8>,
-    pub samples: u64,
-    /// newest are the selected series' newest sample times when evaluated.
+    /// newest is empty outside a scope: nothing is kept there, so nothing
+    /// needs checking.
     newest: Vec<Option<i64>>,
 }
 
-impl Rows {
-    /// new remembers the series' newest samples next to their rows.
-    pub(crate) fn new(
-        series: Vec<Arc<MemSeries>>,
-        values: Vec<f64>,
-        present: Vec<u8>,
-        samples: u64,
-    ) -> Self {
-        let newest = series.iter().map(newest_of).collect();
-        Rows {
-            series,
-            values,
-            present,
-            samples,
-            newest,
-        }
+impl Selection {
+    /// new takes the series' newest samples when inside a scope.
+    pub(crate) fn new(series: Vec<Arc<MemSeries>>) -> Arc<Self> {
+        let newest = if active() {
+            series.iter().map(newest_of).collect()
+        } else {
+            Vec::new()
+        };
+        Arc::new(Selection { series, newest })
     }
 
     /// current reports whether no selected series took a sample since.
@@ -72,51 +64,36 @@ fn newest_of(s: &Arc<MemSeries>) -> Option<i64> {
     s.state.lock().chunks.last_sample().map(|(t, _)| t)
 }
 
+/// Rows are a fused selection's evaluated rows: row-major
+/// `series × steps` values and presence bytes of its series, and the
+/// samples loaded.
+pub(crate) struct Rows {
+    pub selection: Arc<Selection>,
+    pub values: Vec<f64>,
+    pub present: Vec<u8>,
+    pub samples: u64,
+}
+
 /// Decoded are a selection's decoded samples up to its `maxt`, shared by
 /// the row evaluations of any window and function of the scope: series i
 /// has `ts[offsets[i]..offsets[i + 1]]` (values alike), every sample of
 /// its chunks overlapping the window from the first one's start (what a
 /// seek decodes anyway), staleness markers included.
 pub(crate) struct Decoded {
-    pub series: Vec<Arc<MemSeries>>,
+    pub selection: Arc<Selection>,
     pub offsets: Vec<usize>,
     pub ts: Vec<i64>,
     pub vs: Vec<f64>,
     /// from[i] is the time from which series i is whole here: windows
     /// starting at or after it can be read from these samples.
     pub from: Vec<i64>,
-    newest: Vec<Option<i64>>,
 }
 
 impl Decoded {
-    /// new remembers the series' newest samples next to their samples.
-    pub(crate) fn new(
-        series: Vec<Arc<MemSeries>>,
-        offsets: Vec<usize>,
-        ts: Vec<i64>,
-        vs: Vec<f64>,
-        from: Vec<i64>,
-    ) -> Self {
-        let newest = series.iter().map(newest_of).collect();
-        Decoded {
-            series,
-            offsets,
-            ts,
-            vs,
-            from,
-            newest,
-        }
-    }
-
     /// serves reports whether windows starting at `mint` read only samples
     /// held here and no selected series took a sample since.
     fn serves(&self, mint: i64) -> bool {
-        self.from.iter().all(|&f| f <= mint)
-            && self
-                .series
-                .iter()
-                .zip(&self.newest)
-                .all(|(s, n)| newest_of(s) == *n)
+        self.from.iter().all(|&f| f <= mint) && self.selection.current()
     }
 }
 
@@ -189,17 +166,14 @@ pub(crate) fn rows_key(
 /// recall returns the rows remembered under `key` if they are current.
 pub(crate) fn recall(key: &[u8]) -> Option<Arc<Rows>> {
     let rows = SCOPE.with(|s| s.borrow().as_ref().and_then(|m| m.rows.get(key).cloned()))?;
-    rows.current().then_some(rows)
+    rows.selection.current().then_some(rows)
 }
 
 /// remember keeps `rows` under `key` while the scope lasts.
 pub(crate) fn remember(key: Vec<u8>, rows: Arc<Rows>) {
     SCOPE.with(|s| {
         if let Some(m) = s.borrow_mut().as_mut() {
-            if m.rows.len() >= MAX_ENTRIES {
-                m.rows.clear();
-            }
-            m.rows.insert(key, rows);
+            insert_bounded(&mut m.rows, key, rows);
         }
     });
 }
@@ -219,10 +193,16 @@ pub(crate) fn recall_decoded(key: &[u8], mint: i64) -> Option<Arc<Decoded>> {
 pub(crate) fn remember_decoded(key: Vec<u8>, d: Arc<Decoded>) {
     SCOPE.with(|s| {
         if let Some(m) = s.borrow_mut().as_mut() {
-            if m.decoded.len() >= MAX_ENTRIES {
-                m.decoded.clear();
-            }
-            m.decoded.insert(key, d);
+            insert_bounded(&mut m.decoded, key, d);
         }
     });
+}
+
+/// insert_bounded inserts into one of a scope's maps, starting it over
+/// when it holds MAX_ENTRIES.
+fn insert_bounded<V>(m: &mut HashMap<Vec<u8>, V>, key: Vec<u8>, v: V) {
+    if m.len() >= MAX_ENTRIES {
+        m.clear();
+    }
+    m.insert(key, v);
 }

@@ -15,7 +15,7 @@ use crate::promql::{is_stale, KernelError, RangeEval, RangeFn, RowEval};
 
 use super::json::write_labels_json;
 use super::read::{SampleBudget, TooManySamples};
-use super::row_memo::{self, Decoded, Rows};
+use super::row_memo::{self, Decoded, Rows, Selection};
 use super::series::MemSeries;
 use super::Head;
 
@@ -129,17 +129,14 @@ impl Head {
         let n_steps = eval_times.len();
         let ev = RangeEval::new(func, params, n_steps, range_ms).map_err(HeadRangeError::Kernel)?;
         let rows = self.range_rows(sets, mint, maxt, &RowEval::Range(ev), eval_times, budget)?;
-        let (series, values, present, samples) = match Arc::try_unwrap(rows) {
-            Ok(r) => (r.series, r.values, r.present, r.samples),
-            Err(r) => (
-                r.series.clone(),
-                r.values.clone(),
-                r.present.clone(),
-                r.samples,
-            ),
+        let (selection, samples) = (Arc::clone(&rows.selection), rows.samples);
+        // Rows a selection scope keeps are copied; others are moved.
+        let (values, present) = match Arc::try_unwrap(rows) {
+            Ok(r) => (r.values, r.present),
+            Err(r) => (r.values.clone(), r.present.clone()),
         };
         Ok(keep_present_rows(
-            &series,
+            &selection.series,
             n_steps,
             values,
             present,
@@ -165,7 +162,7 @@ impl Head {
     ) -> Result<u64, TooManySamples> {
         let n_steps = eval_times.len();
         let rows = self.range_rows(sets, mint, maxt, ev, eval_times, budget)?;
-        for (i, s) in rows.series.iter().enumerate() {
+        for (i, s) in rows.selection.series.iter().enumerate() {
             let row = i * n_steps..(i + 1) * n_steps;
             agg.add_series(
                 s.labels.iter(),
@@ -271,7 +268,13 @@ impl Head {
             offsets.push(ts.len());
         }
         let remember = ts.len() <= row_memo::MAX_DECODED_SAMPLES;
-        let d = Arc::new(Decoded::new(series, offsets, ts, vs, from));
+        let d = Arc::new(Decoded {
+            selection: Selection::new(series),
+            offsets,
+            ts,
+            vs,
+            from,
+        });
         if remember {
             row_memo::remember_decoded(selection, Arc::clone(&d));
         }
@@ -343,8 +346,12 @@ impl Head {
                 res
             })?;
         }
-        let total = samples.iter().sum();
-        Ok(Rows::new(series, values, present, total))
+        Ok(Rows {
+            selection: Selection::new(series),
+            values,
+            present,
+            samples: samples.iter().sum(),
+        })
     }
 }
 
@@ -361,13 +368,13 @@ fn rows_of_decoded(
     budget: &SampleBudget,
 ) -> Result<Rows, TooManySamples> {
     let n_steps = eval_times.len();
-    let cells = d.series.len() * n_steps;
+    let cells = d.selection.series.len() * n_steps;
     let mut values = vec![0.0; cells];
     let mut present = vec![0u8; cells];
     let mut total = 0u64;
     let mut sc = Scratch::default();
     let keep_stale = ev.keeps_stale();
-    for i in 0..d.series.len() {
+    for i in 0..d.selection.series.len() {
         let (ts, vs) = (
             &d.ts[d.offsets[i]..d.offsets[i + 1]],
             &d.vs[d.offsets[i]..d.offsets[i + 1]],
@@ -377,36 +384,36 @@ fn rows_of_decoded(
         let (ts, vs) = (&ts[lo..hi], &vs[lo..hi]);
         budget.charge(ts.len() as u64)?;
         total += ts.len() as u64;
-        let row = i * n_steps..(i + 1) * n_steps;
-        if keep_stale || !vs.iter().any(|&v| is_stale(v)) {
-            ev.eval_series(
-                ts,
-                vs,
-                eval_times,
-                &mut values[row.clone()],
-                &mut present[row],
-                &mut sc.sort,
-            );
-            continue;
-        }
-        sc.ts.clear();
-        sc.vs.clear();
-        for (&t, &v) in ts.iter().zip(vs) {
-            if !is_stale(v) {
-                sc.ts.push(t);
-                sc.vs.push(v);
+        // A range function is given the samples without staleness markers.
+        let (ts, vs) = if keep_stale || !vs.iter().any(|&v| is_stale(v)) {
+            (ts, vs)
+        } else {
+            sc.ts.clear();
+            sc.vs.clear();
+            for (&t, &v) in ts.iter().zip(vs) {
+                if !is_stale(v) {
+                    sc.ts.push(t);
+                    sc.vs.push(v);
+                }
             }
-        }
+            (&sc.ts[..], &sc.vs[..])
+        };
+        let row = i * n_steps..(i + 1) * n_steps;
         ev.eval_series(
-            &sc.ts,
-            &sc.vs,
+            ts,
+            vs,
             eval_times,
             &mut values[row.clone()],
             &mut present[row],
             &mut sc.sort,
         );
     }
-    Ok(Rows::new(d.series.clone(), values, present, total))
+    Ok(Rows {
+        selection: Arc::clone(&d.selection),
+        values,
+        present,
+        samples: total,
+    })
 }
 
 /// keep_present_rows builds the answer from the evaluated rows (row i =

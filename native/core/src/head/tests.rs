@@ -904,7 +904,7 @@ fn selection_scope_evaluates_a_repeated_selection_once() {
     // A new series too.
     append(&h, &[("__name__", "m"), ("job", "new")], &[(580_000, 1.0)]);
     let grown = rows(&five, 285_001, &budget);
-    assert_eq!(grown.series.len(), 21);
+    assert_eq!(grown.selection.series.len(), 21);
     row_memo::end_scope();
     assert!(!Arc::ptr_eq(&grown, &rows(&five, 285_001, &budget)));
 }
