@@ -27,7 +27,7 @@ import { percentile, runShards } from './lib/load.js';
 import { compareMatrices, parseMatrix, QueryClient, type MatrixSeries } from './lib/query-client.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
 import { Rng } from './lib/prng.js';
-import { cpuSeconds, startOurs, startReference, type RunningTarget } from './lib/targets.js';
+import { cpuSeconds, startOurs, startReference, type RunningTarget, type TargetName } from './lib/targets.js';
 
 const STEP_MS = 15_000;
 const BUCKETS = 40;
@@ -48,7 +48,7 @@ interface Options {
   batch: number;
   concurrency: number;
   queryRuns: number;
-  targets: Array<'ours' | 'prometheus'>;
+  targets: TargetName[];
   seed: number;
   out?: string;
 }

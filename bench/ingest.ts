@@ -1,6 +1,7 @@
 // ingest.ts is the remote-write ingestion benchmark: the same pre-encoded
 // node_exporter-like WriteRequests are pushed into our server and into a
-// reference Prometheus, each started fresh, and samples/s, push latency,
+// reference Prometheus 3.x and VictoriaMetrics single-node, each started
+// fresh, and samples/s, push latency,
 // server CPU time and resident memory per series are compared.
 //
 //   npm run build && node dist/bench/ingest.js --series 100000
@@ -8,7 +9,8 @@
 // Flags: --series N (100000), --rounds N timed rounds after the warm-up round
 // (10), --concurrency N in-flight requests like remote-write shards (8),
 // --batch N samples per request like max_samples_per_send (2000),
-// --target ours|prometheus|both (both), --seed N, --out FILE (append the
+// --target all|both|ours,prometheus,victoriametrics (all: the three;
+// VictoriaMetrics is built by `scripts/install-peers.sh victoriametrics`), --seed N, --out FILE (append the
 // markdown report), --ours-arg FLAG (extra flag for our server, repeatable),
 // --ours-node-arg ARG (extra node option for our server, e.g. --cpu-prof).
 
@@ -18,9 +20,9 @@ import { runShards, percentile, type PushStats } from './lib/load.js';
 import { describeMachine, machineInfo } from './lib/machine.js';
 import { generateFleet, stepFleet } from './lib/node-exporter.js';
 import { Rng } from './lib/prng.js';
-import { cpuSeconds, startOurs, startReference, type RunningTarget, type TargetName } from './lib/targets.js';
+import { cpuSeconds, startTarget, type RunningTarget, type TargetName } from './lib/targets.js';
 import { compress, encodeBatch, encodeLabelsBlob, selfCheck } from './lib/write-encoder.js';
-import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
+import { PROMETHEUS3 } from '../test/peer/lib/binary.js';
 import { readRssBytes } from '../test/peer/lib/server-process.js';
 import { intOption, targetsOption } from './lib/cli.js';
 
@@ -47,7 +49,7 @@ function parseOptions(): Options {
       rounds: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '8' },
       batch: { type: 'string', default: '2000' },
-      target: { type: 'string', default: 'both' },
+      target: { type: 'string', default: 'all' },
       seed: { type: 'string', default: '42' },
       out: { type: 'string' },
       'ours-arg': { type: 'string', multiple: true, default: [] },
@@ -60,7 +62,7 @@ function parseOptions(): Options {
     rounds: intOption('rounds', values.rounds, 1),
     concurrency: intOption('concurrency', values.concurrency, 1),
     batch: intOption('batch', values.batch, 1),
-    targets: targetsOption(values.target),
+    targets: targetsOption(values.target, ['ours', 'prometheus', 'victoriametrics']),
     seed: intOption('seed', values.seed, 0),
     out: values.out,
     oursArgs: values['ours-arg'] ?? [],
@@ -145,7 +147,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function runTarget(name: TargetName, o: Options, w: Workload): Promise<TargetResult> {
   process.stderr.write(`[${name}] starting\n`);
-  const target: RunningTarget = name === 'ours' ? await startOurs(o.oursArgs, o.oursNodeArgs) : await startReference();
+  const target: RunningTarget = await startTarget(name, o.oursArgs, o.oursNodeArgs);
   try {
     await sleep(2000);
     const pid = target.proc.pid;
@@ -249,11 +251,12 @@ function report(o: Options, w: Workload, results: TargetResult[], machine: strin
     );
   }
   const ours = derived.get('ours');
-  const ref = derived.get('prometheus');
-  if (ours && ref) {
+  for (const refName of ['prometheus', 'victoriametrics'] as const) {
+    const ref = derived.get(refName);
+    if (!ours || !ref) continue;
     lines.push('');
     lines.push(
-      `ours/prometheus: samples/s ×${fmt(ours.samplesPerSec / ref.samplesPerSec, 2)} (higher is better), ` +
+      `ours/${refName}: samples/s ×${fmt(ours.samplesPerSec / ref.samplesPerSec, 2)} (higher is better), ` +
         `p99 latency ×${fmt(ours.p99 / ref.p99, 2)}, CPU per sample ×${fmt(ours.cpuPerMillion / ref.cpuPerMillion, 2)}, ` +
         `net bytes/series ×${fmt(ours.netPerSeries / ref.netPerSeries, 2)}, gross bytes/series ×${fmt(ours.grossPerSeries / ref.grossPerSeries, 2)} (lower is better)`,
     );
@@ -269,7 +272,7 @@ function report(o: Options, w: Workload, results: TargetResult[], machine: strin
 async function main(): Promise<void> {
   const o = parseOptions();
   const command = `node dist/bench/ingest.js ${process.argv.slice(2).join(' ')}`.trim();
-  const machine = describeMachine(machineInfo(PROMETHEUS_BIN));
+  const machine = describeMachine(machineInfo(PROMETHEUS3.path));
   // Timestamps end at "now" so both systems take them as fresh samples.
   const firstTs = Math.floor(Date.now() / SCRAPE_INTERVAL_MS) * SCRAPE_INTERVAL_MS - o.rounds * SCRAPE_INTERVAL_MS;
   process.stderr.write(`encoding ${o.rounds + 1} rounds of ${o.series} series...\n`);

@@ -2,8 +2,11 @@
 # install-peers.sh builds the Go-built peers of ../shared/PEERS.md from the Go
 # module proxy into "$PEERS_DIR/bin" (default ~/.cache/mimir-native/peers/bin),
 # skipping every one already there: Prometheus 3.16 and promtool (installed as
-# prometheus3 / promtool3, beside Debian's 2.42), Alertmanager 0.35 and amtool.
-# Usage: scripts/install-peers.sh [prometheus3] [alertmanager] (default: all).
+# prometheus3 / promtool3, beside Debian's 2.42), Alertmanager 0.35 and amtool;
+# VictoriaMetrics single-node (the benchmarks' ingestion and memory reference)
+# only when asked for.
+# Usage: scripts/install-peers.sh [prometheus3] [alertmanager] [victoriametrics]
+# (default: prometheus3 and alertmanager, what the tests need).
 # Put "$PEERS_DIR/bin" on PATH (or `eval "$(scripts/install-peers.sh --env)"`).
 set -euo pipefail
 
@@ -14,6 +17,7 @@ mkdir -p "$bin" "$PEERS_DIR/work"
 export GOFLAGS=-mod=mod GOPATH="${GOPATH:-$PEERS_DIR/gopath}" GOTOOLCHAIN=local
 PROMETHEUS_VERSION=0.316.0
 ALERTMANAGER_VERSION=0.35.0
+VICTORIAMETRICS_VERSION=1.151.0
 log() { printf 'ts=%s level=info component=install-peers msg="%s"\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
 
 install_prometheus3() {
@@ -48,11 +52,19 @@ install_alertmanager() {
     -ldflags "-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION" ./cmd/alertmanager)
 }
 
+install_victoriametrics() {
+  if [ -x "$bin/victoria-metrics" ]; then return; fi
+  log "building VictoriaMetrics single-node v$VICTORIAMETRICS_VERSION (about two minutes)"
+  GOBIN="$bin" go install -p 2 \
+    "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@v$VICTORIAMETRICS_VERSION"
+}
+
 targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(prometheus3 alertmanager)
 for t in "${targets[@]}"; do
   case "$t" in
     prometheus3) install_prometheus3 ;;
     alertmanager) install_alertmanager ;;
+    victoriametrics) install_victoriametrics ;;
     *) echo "install-peers.sh: unknown peer $t" >&2; exit 2 ;;
   esac
 done

@@ -349,7 +349,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let internalPort = Number(config.values.get('server.grpc-listen-port') ?? 9095);
   if (!monolithic && modules.includes('ingester')) {
     internalServer = new HttpServer();
-    const select = loadNative().selectSamples;
+    const select = loadNative().selectSamplesAsync;
     registerIngesterInternal(internalServer, {
       executor,
       gate: writeGate,

@@ -9,11 +9,17 @@ export function intOption(name: string, v: string | undefined, min: number): num
   return n;
 }
 
-/** targetsOption turns --target ours|prometheus|both into the systems to run. */
-export function targetsOption(v: string | undefined): TargetName[] {
+/**
+ * targetsOption turns --target into the systems to run: `both` (ours and Prometheus), `all` (also
+ * VictoriaMetrics, where offered) or a comma-separated list of names out of offered.
+ */
+export function targetsOption(v: string | undefined, offered: readonly TargetName[] = ['ours', 'prometheus']): TargetName[] {
   const target = v ?? 'both';
-  if (target !== 'ours' && target !== 'prometheus' && target !== 'both') {
-    throw new Error(`--target must be ours, prometheus or both, got ${target}`);
+  if (target === 'both') return ['ours', 'prometheus'];
+  if (target === 'all') return [...offered];
+  const names = target.split(',');
+  for (const n of names) {
+    if (!(offered as readonly string[]).includes(n)) throw new Error(`--target must be both, all or a list of ${offered.join(', ')}; got ${target}`);
   }
-  return target === 'both' ? ['ours', 'prometheus'] : [target];
+  return names as TargetName[];
 }

@@ -1,12 +1,14 @@
-// targets.ts starts the two systems under test as fresh child processes: our
-// server (`node dist/src/main.js` with Mimir flags, multitenancy off) and
-// Prometheus with its remote-write receiver, and knows how each reports its
-// number of in-memory series and its CPU time.
+// targets.ts starts the systems under test as fresh child processes: our
+// server (`node dist/src/main.js` with Mimir flags, multitenancy off),
+// Prometheus with its remote-write receiver (3.x by default) and
+// VictoriaMetrics single-node, and knows how each reports its number of
+// in-memory series and its CPU time.
 
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
+import { PROMETHEUS3, VICTORIAMETRICS } from '../../test/peer/lib/binary.js';
 import { startPrometheus } from '../../test/peer/lib/prometheus.js';
 import { freePort, makeTempDir, scrapeMetric, startServer, type ServerProcess } from '../../test/peer/lib/server-process.js';
 import type { PushTarget } from './load.js';
@@ -15,7 +17,7 @@ import type { PushTarget } from './load.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** TargetName names a system under test. */
-export type TargetName = 'ours' | 'prometheus';
+export type TargetName = 'ours' | 'prometheus' | 'victoriametrics';
 
 /** RunningTarget is a started system under test. */
 export interface RunningTarget {
@@ -116,8 +118,8 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
   };
 }
 
-/** startReference starts Prometheus (bin, by default the Debian 2.42 one) as the reference receiver. */
-export async function startReference(bin?: string): Promise<RunningTarget> {
+/** startReference starts Prometheus (bin, by default Prometheus 3.x) as the reference receiver. */
+export async function startReference(bin: string = PROMETHEUS3.path): Promise<RunningTarget> {
   const proc = await startPrometheus([], bin);
   return {
     name: 'prometheus',
@@ -128,6 +130,39 @@ export async function startReference(bin?: string): Promise<RunningTarget> {
     appendedSamples: () => firstMetric(proc.baseUrl, ['prometheus_tsdb_head_samples_appended_total']),
     instantQuery: (q, t) => instantQuerySum(`${proc.baseUrl}/api/v1`, q, t),
   };
+}
+
+/**
+ * startVictoriaMetrics starts VictoriaMetrics single-node on a free port with a fresh data dir.
+ * Its series count is the number of series it created, its samples the rows it inserted.
+ */
+export async function startVictoriaMetrics(): Promise<RunningTarget> {
+  const dir = await makeTempDir('bench-victoriametrics-');
+  const port = await freePort();
+  const proc = await startServer({
+    name: 'victoriametrics',
+    command: VICTORIAMETRICS.path,
+    args: [`-storageDataPath=${join(dir, 'data')}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=1y', '-search.latencyOffset=0s', '-search.disableCache', '-loggerLevel=WARN'],
+    port,
+    readyPath: '/health',
+    readyTimeoutMs: 60_000,
+    cleanup: [dir],
+  });
+  return {
+    name: 'victoriametrics',
+    proc,
+    push: { url: new URL(`${proc.baseUrl}/api/v1/write`), headers: { ...REMOTE_WRITE_HEADERS } },
+    queryApi: `${proc.baseUrl}/api/v1`,
+    headSeries: () => firstMetric(proc.baseUrl, ['vm_new_timeseries_created_total']),
+    appendedSamples: () => firstMetric(proc.baseUrl, ['vm_rows_inserted_total']),
+    instantQuery: (q, t) => instantQuerySum(`${proc.baseUrl}/api/v1`, q, t),
+  };
+}
+
+/** startTarget starts the named system under test (ours with the extra flags and node options). */
+export function startTarget(name: TargetName, oursArgs: string[] = [], oursNodeArgs: string[] = []): Promise<RunningTarget> {
+  if (name === 'ours') return startOurs(oursArgs, oursNodeArgs);
+  return name === 'prometheus' ? startReference() : startVictoriaMetrics();
 }
 
 /** cpuSeconds returns user+system CPU time of a process (all its threads) from /proc/<pid>/stat. */

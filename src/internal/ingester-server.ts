@@ -33,8 +33,8 @@ export interface IngesterInternalDeps {
   maxRecvMsgSize: number;
   /** limits are the tenant's limits when the distributor sent none. */
   limits: (tenant: string) => IngestLimits;
-  /** select runs one raw selection on this ingester's data. */
-  select: (tenant: string, matchers: LabelMatcher[], mint: number, maxt: number) => Selection;
+  /** select runs one raw selection on this ingester's data, off the event loop. */
+  select: (tenant: string, matchers: LabelMatcher[], mint: number, maxt: number) => Promise<Selection>;
   series: SeriesQuerier;
 }
 
@@ -59,10 +59,10 @@ export function registerIngesterInternal(server: HttpServer, deps: IngesterInter
     const outcome = await deps.executor.run({ tenant, body, limits, maxRecvMsgSize: deps.maxRecvMsgSize, ...(v2 ? { protocol: 2 as const } : {}) });
     res.send(200, JSON.stringify(outcome), 'application/json');
   };
-  const select: Handler = (req, res) => {
+  const select: Handler = async (req, res) => {
     const tenant = req.headers.get('x-scope-orgid') ?? '';
     const r = JSON.parse(unsnappy(req.body).toString('utf8')) as SelectRequest;
-    const out = r.selections.map((s) => deps.select(tenant, s.matchers, s.mint, s.maxt));
+    const out = await Promise.all(r.selections.map((s) => deps.select(tenant, s.matchers, s.mint, s.maxt)));
     res.send(200, snappy.compressSync(encodeSelections(out)), 'application/octet-stream', { 'Content-Encoding': 'snappy' });
   };
   const metadata: Handler = (req, res) => {

@@ -52,11 +52,11 @@ function fakeStorage(calls: Array<[string, LabelMatcher[]]>): RemoteReadStorage 
     },
   };
   return {
-    selectSamples: (tenant, matchers) => {
+    selectSamples: async (tenant, matchers) => {
       calls.push([tenant, matchers]);
       return samples[tenant]!;
     },
-    selectChunks: (tenant, matchers) => {
+    selectChunks: async (tenant, matchers) => {
       calls.push([tenant, matchers]);
       return chunks[tenant]!;
     },
@@ -68,7 +68,7 @@ t.test('merging per-tenant selections', async (t) => {
   const fed = federatedReadStorage(fakeStorage(calls));
   const name: LabelMatcher = { type: 0, name: '__name__', value: 'm' };
 
-  const s = fed.selectSamples('a|b', [name], 0, 10);
+  const s = await fed.selectSamples('a|b', [name], 0, 10);
   t.same(JSON.parse(s.labelsJson), [
     { __name__: 'm', __tenant_id__: 'a', job: 'x' },
     { __name__: 'm', __tenant_id__: 'a', job: 'z' },
@@ -84,7 +84,7 @@ t.test('merging per-tenant selections', async (t) => {
   t.same([...h.dataOffsets], [0, 2, 5]);
   t.same(bitsOf(h.data), bitsOf(new Float64Array([0.5, 1, 2, STALE, 3])), 'histogram data moved with its bits');
 
-  const c = fed.selectChunks('a|b', [name], 0, 200);
+  const c = await fed.selectChunks('a|b', [name], 0, 200);
   t.same(JSON.parse(c.labelsJson).map((l: Record<string, string>) => l['job']), ['x', 'z', 'y']);
   t.same([...c.seriesOffsets], [0, 2, 3, 4]);
   t.same([...c.minTimes], [1, 100, 7, 4]);
@@ -93,17 +93,17 @@ t.test('merging per-tenant selections', async (t) => {
   t.same([...c.data], [1, 1, 1, 2, 2, 3, 3, 3, 3, 9, 9], 'chunk bytes as stored');
 
   calls.length = 0;
-  const only = fed.selectSamples('a|b', [name, { type: 0, name: '__tenant_id__', value: 'b' }], 0, 10);
+  const only = await fed.selectSamples('a|b', [name, { type: 0, name: '__tenant_id__', value: 'b' }], 0, 10);
   t.same(JSON.parse(only.labelsJson), [{ __name__: 'm', __tenant_id__: 'b', job: 'y', original___tenant_id__: 'own' }], 'a __tenant_id__ matcher chooses the tenants');
   t.same(calls, [['b', [name]]], 'the matcher does not reach storage');
   t.equal(only.histograms, undefined, 'no histograms in the tenants chosen: none in the merge');
   calls.length = 0;
-  const none = fed.selectChunks('a|b', [{ type: 2, name: '__tenant_id__', value: 'c.*' }], 0, 10);
+  const none = await fed.selectChunks('a|b', [{ type: 2, name: '__tenant_id__', value: 'c.*' }], 0, 10);
   t.same([JSON.parse(none.labelsJson), [...none.seriesOffsets], [...none.dataOffsets], none.data.length], [[], [0], [0], 0], 'no tenant chosen: empty');
   t.same(calls, []);
 
   calls.length = 0;
-  const single = fed.selectSamples('a', [name], 0, 10);
+  const single = await fed.selectSamples('a', [name], 0, 10);
   t.same(JSON.parse(single.labelsJson), [{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }], 'one tenant: no label, as Mimir');
 });
 

@@ -22,12 +22,18 @@ export interface Part<T> {
 }
 
 /** relabelled selects from each tenant the matchers allow and adds the tenant label. */
-function relabelled<T extends { labelsJson: string }>(tenant: string, matchers: LabelMatcher[], select: (tenant: string, matchers: LabelMatcher[]) => T): Array<Part<T>> {
+async function relabelled<T extends { labelsJson: string }>(
+  tenant: string,
+  matchers: LabelMatcher[],
+  select: (tenant: string, matchers: LabelMatcher[]) => Promise<T>,
+): Promise<Array<Part<T>>> {
   const sel = selectTenants(splitTenants(tenant), matchers);
-  return sel.tenants.map((id) => {
-    const part = select(id, sel.matchers);
-    return { sel: part, labels: (JSON.parse(part.labelsJson) as Labels[]).map((l) => withTenantLabel(l, id)) };
-  });
+  return Promise.all(
+    sel.tenants.map(async (id) => {
+      const part = await select(id, sel.matchers);
+      return { sel: part, labels: (JSON.parse(part.labelsJson) as Labels[]).map((l) => withTenantLabel(l, id)) };
+    }),
+  );
 }
 
 /** order lists every (part, series) pair in the merged label order. */
@@ -138,13 +144,13 @@ export function mergeChunks(parts: Array<Part<SelectedChunks>>): SelectedChunks 
 /** federatedReadStorage wraps the heads so that a joined tenant text reads every tenant it names. */
 export function federatedReadStorage(inner: RemoteReadStorage): RemoteReadStorage {
   return {
-    selectSamples(tenant, matchers, mintMs, maxtMs, visibility) {
+    async selectSamples(tenant, matchers, mintMs, maxtMs, visibility) {
       if (!tenant.includes('|')) return inner.selectSamples(tenant, matchers, mintMs, maxtMs, visibility);
-      return mergeSamples(relabelled(tenant, matchers, (id, m) => inner.selectSamples(id, m, mintMs, maxtMs, visibility)));
+      return mergeSamples(await relabelled(tenant, matchers, (id, m) => inner.selectSamples(id, m, mintMs, maxtMs, visibility)));
     },
-    selectChunks(tenant, matchers, mintMs, maxtMs, visibility) {
+    async selectChunks(tenant, matchers, mintMs, maxtMs, visibility) {
       if (!tenant.includes('|')) return inner.selectChunks(tenant, matchers, mintMs, maxtMs, visibility);
-      return mergeChunks(relabelled(tenant, matchers, (id, m) => inner.selectChunks(id, m, mintMs, maxtMs, visibility)));
+      return mergeChunks(await relabelled(tenant, matchers, (id, m) => inner.selectChunks(id, m, mintMs, maxtMs, visibility)));
     },
   };
 }

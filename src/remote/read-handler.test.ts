@@ -20,10 +20,10 @@ import {
   STREAMED_CONTENT_TYPE,
   type ReadQuery,
 } from '../../test/peer/lib/remote-read.js';
-import { loadNative } from '../storage/native.js';
+import { loadNative, TOO_MANY_SAMPLES_MESSAGE } from '../storage/native.js';
 import { startTestServer } from '../testing/server.js';
 import { encodeRawWriteRequestSnappy } from '../../test/peer/lib/raw-write.js';
-import { chunkedFrames } from './read-handler.js';
+import { chunkedFrames, remoteReadStorage } from './read-handler.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from './write-request.js';
 import { nativeSkip } from '../testing/native-skip.js';
 import { CHUNK_RANGE_MS } from '../testing/chunk-range.js';
@@ -144,6 +144,23 @@ t.test('remote read', { skip }, async (t) => {
       const second = mergeChunkedSeries(frames, 1);
       t.same(second.map((s) => s.labels), [[['__name__', 'other_metric'], ['job', 'c']]], 'query_index 1');
     }
+  });
+
+  await t.test('remote read selects on the thread pool: the same answer as the synchronous selection', async (t) => {
+    const native = loadNative();
+    const m = [{ type: 0, name: 'job', value: 'a' }];
+    const storage = remoteReadStorage();
+    const pending = storage.selectChunks(TENANT, m, base, base + 3_600_000);
+    t.ok(pending instanceof Promise, 'a promise, not a selection made on the event loop');
+    const chunks = await pending;
+    const syncChunks = native.selectChunks(TENANT, m, base, base + 3_600_000);
+    t.same([chunks.labelsJson, [...chunks.seriesOffsets], [...chunks.dataOffsets], [...chunks.data]], [syncChunks.labelsJson, [...syncChunks.seriesOffsets], [...syncChunks.dataOffsets], [...syncChunks.data]]);
+    const samples = await storage.selectSamples(TENANT, m, base, base + 3_600_000);
+    const syncSamples = native.selectSamples(TENANT, m, base, base + 3_600_000);
+    t.ok(samples.timestamps.length > 0);
+    t.same([samples.labelsJson, [...samples.offsets], [...samples.timestamps], [...samples.values]], [syncSamples.labelsJson, [...syncSamples.offsets], [...syncSamples.timestamps], [...syncSamples.values]]);
+    await t.rejects(storage.selectSamples(TENANT, [{ type: 2, name: 'job', value: '(' }], base, base + 1), 'a bad regexp rejects');
+    await t.rejects(native.selectSamplesAsync(TENANT, m, base, base + 3_600_000, 1), { message: TOO_MANY_SAMPLES_MESSAGE }, 'the sample limit rejects');
   });
 
   await t.test('frames are bounded: a series with many chunks is split, labels repeated', async (t) => {

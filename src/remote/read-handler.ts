@@ -23,11 +23,11 @@ import { visibleTo, type Visibility } from '../auth/visibility.js';
 import { federatedReadStorage } from './read-federation.js';
 import { ProtoReader, WireType } from './proto-reader.js';
 
-/** RemoteReadStorage is what remote read needs from the head. */
+/** RemoteReadStorage is what remote read needs from the head: selections made off the event loop. */
 export interface RemoteReadStorage {
   // visibility (LBAC) limits each tenant's series; the native core applies it to the selection.
-  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: Visibility): SelectedSamples;
-  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: Visibility): SelectedChunks;
+  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: Visibility): Promise<SelectedSamples>;
+  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: Visibility): Promise<SelectedChunks>;
 }
 
 /** ResponseType is prompb.ReadRequest.ResponseType. */
@@ -328,7 +328,7 @@ export class RemoteReadApi {
     this.storage = federatedReadStorage(storage);
   }
 
-  readonly read = (req: Request, res: Response): void | Promise<void> => {
+  readonly read = async (req: Request, res: Response): Promise<void> => {
     let request: ReadRequest;
     try {
       request = decodeReadRequest(snappy.uncompressSync(req.body) as Buffer);
@@ -342,11 +342,11 @@ export class RemoteReadApi {
     }
     // One limiter for the whole request, as Mimir's per-request query limiter.
     const limiter = new SeriesLimiter(this.limits === undefined ? NO_QUERY_LIMITS : queryLimitsFor(this.limits, req.tenant));
-    const select = <T extends { labelsJson: string }>(q: ReadQuery, fn: () => T): T => {
+    const select = async <T extends { labelsJson: string }>(q: ReadQuery, fn: () => Promise<T>): Promise<T> => {
       let sel: T;
       try {
         limiter.checkLength(q.endMs - q.startMs);
-        sel = fn();
+        sel = await fn();
         if (limiter.countsSeries) limiter.addSeries(JSON.parse(sel.labelsJson) as Array<Record<string, string>>);
       } catch (err) {
         // Limit errors, or the binding's only failure: a bad matcher (regexp or type).
@@ -355,16 +355,19 @@ export class RemoteReadApi {
       return sel;
     };
     if (type === RESPONSE_SAMPLES) {
-      const results = request.queries.map((q) =>
-        encodeQueryResult(select(q, () => this.storage.selectSamples(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility))),
-      );
+      // One query at a time, so that the series limit stops the request before the next selection.
+      const results: Buffer[] = [];
+      for (const q of request.queries) {
+        results.push(encodeQueryResult(await select(q, () => this.storage.selectSamples(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility))));
+      }
       const body = snappy.compressSync(encodeReadResponse(results));
       res.send(200, body, 'application/x-protobuf', { 'Content-Encoding': 'snappy' });
       return;
     }
     // Every selection (and its limits) first, so that an error still answers 400; then the frames
     // are streamed as the client reads them, one encoded frame held at a time.
-    const selections = request.queries.map((q) => select(q, () => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility)));
+    const selections: SelectedChunks[] = [];
+    for (const q of request.queries) selections.push(await select(q, () => this.storage.selectChunks(req.tenant, q.matchers, q.startMs, q.endMs, req.visibility)));
     return streamFrames(res.chunked(200, STREAMED_CONTENT_TYPE), selections);
   };
 }
@@ -382,10 +385,10 @@ async function streamFrames(out: ChunkedWriter, selections: SelectedChunks[]): P
   }
 }
 
-/** remoteReadStorage reads the tenants' heads through the native binding. */
+/** remoteReadStorage reads the tenants' heads and blocks through the native binding, on the libuv thread pool. */
 export function remoteReadStorage(): RemoteReadStorage {
   return {
-    selectSamples: (tenant, matchers, mintMs, maxtMs, vis) => loadNative().selectSamples(tenant, matchers, mintMs, maxtMs, undefined, visibleTo(vis, tenant)),
-    selectChunks: (tenant, matchers, mintMs, maxtMs, vis) => loadNative().selectChunks(tenant, matchers, mintMs, maxtMs, visibleTo(vis, tenant)),
+    selectSamples: async (tenant, matchers, mintMs, maxtMs, vis) => loadNative().selectSamplesAsync(tenant, matchers, mintMs, maxtMs, undefined, visibleTo(vis, tenant)),
+    selectChunks: async (tenant, matchers, mintMs, maxtMs, vis) => loadNative().selectChunksAsync(tenant, matchers, mintMs, maxtMs, visibleTo(vis, tenant)),
   };
 }

@@ -457,6 +457,8 @@ export interface NativeBinding {
    * maxSamples (if given and > 0) samples would be loaded.
    */
   selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number, visibility?: LabelMatcher[][]): SelectedSamples;
+  /** selectSamplesAsync is selectSamples run on the libuv thread pool (a bad matcher still throws at once). */
+  selectSamplesAsync(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number, visibility?: LabelMatcher[][]): Promise<SelectedSamples>;
   /**
    * instantKernel: for each series and each t of evalTimes (ms), the newest sample in
    * (t - lookbackMs, t], absent when none or a staleness marker.
@@ -524,6 +526,8 @@ export interface NativeBinding {
    * open head chunk with its current bytes (remote read's streamed chunks). Throws on an invalid regexp.
    */
   selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: LabelMatcher[][]): SelectedChunks;
+  /** selectChunksAsync is selectChunks run on the libuv thread pool (a bad matcher still throws at once). */
+  selectChunksAsync(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: LabelMatcher[][]): Promise<SelectedChunks>;
   /**
    * verifyBlock checks the block in blockDir against its declared time range, off the calling
    * thread: index and series decode, series and chunks are ordered and inside [minTime, maxTime],

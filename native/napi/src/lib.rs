@@ -20,6 +20,7 @@ pub mod ha_tracker;
 pub mod histograms;
 pub mod otlp;
 pub mod rw2;
+pub mod select_async;
 pub mod store;
 pub mod wal;
 

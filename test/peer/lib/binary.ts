@@ -106,6 +106,8 @@ export const PEERS_INSTALL = 'built by scripts/install-peers.sh (.ci/run runs it
 export const PROMETHEUS = peerBinary('prometheus', 'PROMETHEUS_BIN', ['prometheus'], DEBIAN_INSTALL);
 /** PROMETHEUS3 is Prometheus 3.x (`prometheus3`), PROMETHEUS3_BIN overrides it. */
 export const PROMETHEUS3 = peerBinary('prometheus3', 'PROMETHEUS3_BIN', ['prometheus3'], PEERS_INSTALL);
+/** VICTORIAMETRICS is VictoriaMetrics single-node (`victoria-metrics`, the benchmarks' ingestion reference), VICTORIAMETRICS_BIN overrides it. */
+export const VICTORIAMETRICS = peerBinary('victoria-metrics', 'VICTORIAMETRICS_BIN', ['victoria-metrics'], 'built by `scripts/install-peers.sh victoriametrics` (benchmarks only)');
 /** PROMTOOL_PEER is promtool 2.42 (Debian `promtool`), PROMTOOL_BIN overrides it. */
 export const PROMTOOL_PEER = peerBinary('promtool', 'PROMTOOL_BIN', ['promtool'], DEBIAN_INSTALL);
 /** NODE_EXPORTER is node_exporter (Debian `prometheus-node-exporter`), NODE_EXPORTER_BIN overrides it. */

@@ -1,0 +1,94 @@
+//! select_async runs the sample and chunk selections off the calling thread
+//! (the libuv pool), for readers on the event loop: remote read and the
+//! ingester's internal read API. The selection itself is the same
+//! `tsdb_core::store` call the synchronous bindings make.
+
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Error, Result, Status, Task};
+use napi_derive::napi;
+use tsdb_core::index::Matcher;
+
+use crate::{ms, selector_sets, to_limit, LabelMatcher, SelectedChunks, SelectedSamples};
+
+/// SelectSamplesTask is selectSamplesAsync's selection.
+pub struct SelectSamplesTask {
+    tenant: String,
+    sets: Vec<Vec<Matcher>>,
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+}
+
+impl Task for SelectSamplesTask {
+    type Output = tsdb_core::head::SelectedSamples;
+    type JsValue = SelectedSamples;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        tsdb_core::store::select_samples(&self.tenant, &self.sets, self.mint, self.maxt, self.limit)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, sel: Self::Output) -> Result<Self::JsValue> {
+        Ok(sel.into())
+    }
+}
+
+/// select_samples_async is selectSamples run on the libuv thread pool. A
+/// bad matcher throws at once; a selection over maxSamples rejects.
+#[napi(ts_return_type = "Promise<SelectedSamples>")]
+pub fn select_samples_async(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    max_samples: Option<f64>,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
+) -> Result<AsyncTask<SelectSamplesTask>> {
+    Ok(AsyncTask::new(SelectSamplesTask {
+        tenant,
+        sets: selector_sets(matchers, visibility)?,
+        mint: ms(mint_ms),
+        maxt: ms(maxt_ms),
+        limit: to_limit(max_samples.unwrap_or(0.0)),
+    }))
+}
+
+/// SelectChunksTask is selectChunksAsync's selection.
+pub struct SelectChunksTask {
+    tenant: String,
+    sets: Vec<Vec<Matcher>>,
+    mint: i64,
+    maxt: i64,
+}
+
+impl Task for SelectChunksTask {
+    type Output = tsdb_core::block::SelectedChunks;
+    type JsValue = SelectedChunks;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        tsdb_core::store::select_chunks(&self.tenant, &self.sets, self.mint, self.maxt)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, sel: Self::Output) -> Result<Self::JsValue> {
+        Ok(sel.into())
+    }
+}
+
+/// select_chunks_async is selectChunks run on the libuv thread pool. A bad
+/// matcher throws at once.
+#[napi(ts_return_type = "Promise<SelectedChunks>")]
+pub fn select_chunks_async(
+    tenant: String,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
+) -> Result<AsyncTask<SelectChunksTask>> {
+    Ok(AsyncTask::new(SelectChunksTask {
+        tenant,
+        sets: selector_sets(matchers, visibility)?,
+        mint: ms(mint_ms),
+        maxt: ms(maxt_ms),
+    }))
+}
