@@ -12,6 +12,7 @@
 
 import { parseArgs } from 'node:util';
 import { inSelectionScope, loadNative, type LabelMatcher } from '../src/storage/native.js';
+import { defaultConfig, ingestLimits } from '../src/config/config.js';
 import { encodeWriteRequestSnappy } from '../src/remote/write-request.js';
 import { COUNTER_NAME, generateAppFamilies, stepAppFamilies } from './lib/app-series.js';
 import { intOption } from './lib/cli.js';
@@ -29,7 +30,7 @@ const tenant = `select-aggregate-${process.pid}`;
 const fam = generateAppFamilies(N, Math.max(1, Math.floor(N / 40)), 7);
 const rng = new Rng(3);
 const end = Date.now() - 1000;
-const limits = { maxLabelNamesPerSeries: 30, maxLabelNameLength: 1024, maxLabelValueLength: 2048, creationGracePeriodMs: 600_000, pastGracePeriodMs: 0, nowMs: Date.now() };
+const limits = ingestLimits(defaultConfig({ 'ingester.max-global-series-per-user': 0, 'ingester.max-global-series-per-metric': 0 }).limits, Date.now());
 for (let s = 0; s < STEPS; s++) {
   stepAppFamilies(fam, rng);
   const t = end - (STEPS - 1 - s) * 15_000;

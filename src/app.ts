@@ -329,7 +329,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
     blockUpload,
     otlp: runsDistributor ? new OtlpApi(config, executor, registry, writeGate, runtimeConfig) : undefined,
-    metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.metadataRetainPeriodMs) : undefined,
+    metricMetadata: runsQuerier ? new MetricMetadataApi(nativeMetricMetadataReader(), config.limits.metadataRetainPeriodMs) : undefined,
     compactor: compactor?.api,
     alertmanager: alertmanager?.api,
     admin: admin.api,

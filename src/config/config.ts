@@ -29,6 +29,7 @@ export interface Limits {
   enforceMetadataMetricName: boolean;
   maxNativeHistogramBuckets: number;
   reduceNativeHistogramOverMaxBuckets: boolean;
+  metadataRetainPeriodMs: number;
   /** acceptHaSamples is accept_ha_samples (-distributor.ha-tracker.enable-for-all-users). */
   acceptHaSamples: boolean;
   haClusterLabel: string;
@@ -86,8 +87,6 @@ export interface Config {
   /** tenantFederationMaxTenants is -tenant-federation.max-tenants (0 = no limit). */
   tenantFederationMaxTenants: number;
   limits: Limits;
-  /** metadataRetainPeriodMs is -ingester.metadata-retain-period. */
-  metadataRetainPeriodMs: number;
 }
 
 function get<T>(values: ConfigValues, name: string): T {
@@ -132,7 +131,6 @@ export function buildConfig(values: ConfigValues): Config {
     tenantFederationEnabled: get(values, 'tenant-federation.enabled'),
     tenantFederationMaxTenants: get(values, 'tenant-federation.max-tenants'),
     limits: limitsFrom(values),
-    metadataRetainPeriodMs: get(values, 'ingester.metadata-retain-period'),
   };
 }
 
@@ -182,6 +180,8 @@ export const LIMITS = {
   enforceMetadataMetricName: { flag: 'validation.enforce-metadata-metric-name', native: true },
   maxNativeHistogramBuckets: { flag: 'validation.max-native-histogram-buckets', native: true },
   reduceNativeHistogramOverMaxBuckets: { flag: 'validation.reduce-native-histogram-over-max-buckets', native: true },
+  // An ingester setting in Mimir (no per-tenant override), kept here so that the native struct has one source.
+  metadataRetainPeriodMs: { flag: 'ingester.metadata-retain-period', native: true },
   // The HA fields reach the appender through the HA tracker (HaTracker.pushLimits), only for tenants that accept HA samples.
   acceptHaSamples: { flag: 'distributor.ha-tracker.enable-for-all-users', native: false },
   haClusterLabel: { flag: 'distributor.ha-tracker.cluster', native: false },

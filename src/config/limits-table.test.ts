@@ -7,6 +7,9 @@ import t from 'tap';
 import { defaultConfig, ingestLimits, LIMITS, type Limits } from './config.js';
 import { FLAGS, type FlagValue } from './flags.js';
 import { parseRuntimeConfig } from '../limits/runtime-config.js';
+import { encodeWriteRequest, type MetadataInput } from '../remote/write-request.js';
+import { loadNative, type IngestLimits } from '../storage/native.js';
+import { nativeSkip } from '../testing/native-skip.js';
 
 /** changed returns a valid value of the flag's type other than its default. */
 function changed(v: FlagValue): FlagValue {
@@ -55,4 +58,24 @@ t.test("a tenant's runtime overrides reach the native limits", async (t) => {
   t.equal(got.ingestionRate, 3);
   t.equal(got.maxLabelNamesPerSeries, 4);
   t.equal(got.maxLabelNameLength, config.limits.maxLabelNameLength, 'the rest from the defaults');
+});
+
+t.test('the native appender takes every limit from the table: none missing, none defaulted in Rust', { skip: nativeSkip() }, async (t) => {
+  const native = loadNative();
+  const tenant = `limits-table-${process.pid}`;
+  const meta = (name: string): MetadataInput => ({ type: 1, metricFamilyName: name, help: `${name} help`, unit: '' });
+  const push = (name: string, limits: IngestLimits) => native.ingestWriteRequest(tenant, encodeWriteRequest([], [meta(name)]), limits);
+  const t0 = Date.now();
+  const limits = (retainMs: number, nowMs: number): IngestLimits =>
+    ingestLimits(defaultConfig({ 'ingester.max-global-metadata-per-user': 1, 'ingester.metadata-retain-period': retainMs }).limits, nowMs);
+
+  t.equal(push('fam_a', limits(600_000, t0)).acceptedMetadata, 1, 'the first family is stored');
+  const refused = push('fam_b', limits(600_000, t0 + 2_000));
+  t.equal(refused.acceptedMetadata, 0, 'within the retain period the per-user limit refuses a second family');
+  const accepted = push('fam_b', limits(1_000, t0 + 2_000));
+  t.equal(accepted.acceptedMetadata, 1, '-ingester.metadata-retain-period reaches the appender: the stale family is dropped first');
+
+  const partial = { ...limits(600_000, t0) } as Partial<IngestLimits>;
+  delete partial.maxMetadataLength;
+  t.throws(() => native.ingestWriteRequest(tenant, encodeWriteRequest([], [meta('fam_c')]), partial as IngestLimits), 'a limit left out is an error, not a default');
 });

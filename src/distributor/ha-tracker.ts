@@ -101,14 +101,15 @@ export class HaTracker {
   pushLimits(limits: Limits): Partial<IngestLimits> {
     if (!limits.acceptHaSamples) return {};
     return {
-      acceptHaSamples: true,
-      haTrackerEnabled: this.cfg.enabled,
-      haClusterLabel: limits.haClusterLabel,
-      haReplicaLabel: limits.haReplicaLabel,
-      haMaxClusters: limits.haMaxClusters,
-      haUpdateTimeoutMs: this.cfg.updateTimeoutMs + this.jitterMs,
-      haFailoverTimeoutMs: this.cfg.failoverTimeoutMs,
-      haNowMs: this.now(),
+      ha: {
+        trackerEnabled: this.cfg.enabled,
+        clusterLabel: limits.haClusterLabel,
+        replicaLabel: limits.haReplicaLabel,
+        maxClusters: limits.haMaxClusters,
+        updateTimeoutMs: this.cfg.updateTimeoutMs + this.jitterMs,
+        failoverTimeoutMs: this.cfg.failoverTimeoutMs,
+        nowMs: this.now(),
+      },
     };
   }
 

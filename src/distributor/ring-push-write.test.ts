@@ -214,7 +214,7 @@ t.test('HA: two distributors agree on the elected replica through the KV store',
   const d1 = executor(t, { ring, ha: new HaKvTracker(kv, 'ha-tracker/', log) });
   const d2 = executor(t, { ring, ha: h2 });
   const t0 = 1_700_000_000_000;
-  const ha = (now: number): Partial<IngestLimits> => ({ acceptHaSamples: true, haTrackerEnabled: true, haClusterLabel: 'cluster', haReplicaLabel: '__replica__', haUpdateTimeoutMs: 15_000, haFailoverTimeoutMs: 30_000, haMaxClusters: 2, haNowMs: now });
+  const ha = (now: number): Partial<IngestLimits> => ({ ha: { trackerEnabled: true, clusterLabel: 'cluster', replicaLabel: '__replica__', updateTimeoutMs: 15_000, failoverTimeoutMs: 30_000, maxClusters: 2, nowMs: now } });
   const from = (replica: string, n = 5): TimeSeriesInput[] => series(n, 'ha', [['cluster', 'c1'], ['__replica__', replica]]);
   const status = (o: PushOutcome): number => (o.kind === 'ingested' ? (o.result.errorStatus ?? 200) : -1);
 
@@ -228,7 +228,7 @@ t.test('HA: two distributors agree on the elected replica through the KV store',
   t.equal(status(await push(d2, 'tenant-ha', from('r1'), ha(t0 + 2_000))), 200, 'distributor 2 accepts r1');
   t.equal(fakes[0]!.series.length, 10, 'only the elected replica reached the ingesters');
   t.ok(
-    fakes[0]!.limits.every((l) => l.haTrackerEnabled === false && l.acceptHaSamples === true),
+    fakes[0]!.limits.every((l) => l.ha?.trackerEnabled === false),
     'the ingesters only drop the replica label',
   );
   t.same(JSON.parse(await kv.get('ha-tracker/tenant-ha/c1') ?? '{}'), { replica: 'r1', receivedAt: t0, electedAt: t0, electedChanges: 0 }, 'the election is in the store');

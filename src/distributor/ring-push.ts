@@ -203,17 +203,18 @@ async function pushRaw(opts: RingPushOptions, tenant: string, taskLimits: Ingest
   const limits: IngestLimits = { ...taskLimits };
 
   // HA deduplication (the first series' labels decide for the whole request, as Mimir).
-  if (opts.ha !== undefined && limits.acceptHaSamples === true && limits.haTrackerEnabled === true) {
+  const ha = limits.ha;
+  if (opts.ha !== undefined && ha !== undefined && ha.trackerEnabled) {
     const first = items.find((it) => !it.meta);
-    const { cluster, replica } = first === undefined ? { cluster: '', replica: '' } : haLabels(itemLabels(raw, first, symbols), limits.haClusterLabel ?? 'cluster', limits.haReplicaLabel ?? '__replica__');
-    if (cluster !== '' && replica !== '' && Buffer.byteLength(replica) <= (limits.maxLabelValueLength ?? Infinity)) {
+    const { cluster, replica } = first === undefined ? { cluster: '', replica: '' } : haLabels(itemLabels(raw, first, symbols), ha.clusterLabel, ha.replicaLabel);
+    if (cluster !== '' && replica !== '' && Buffer.byteLength(replica) <= limits.maxLabelValueLength) {
       let decision;
       try {
         decision = await opts.ha.check(tenant, cluster, replica, {
-          updateTimeoutMs: limits.haUpdateTimeoutMs ?? 15_000,
-          failoverTimeoutMs: limits.haFailoverTimeoutMs ?? 30_000,
-          maxClusters: limits.haMaxClusters ?? 0,
-          nowMs: limits.haNowMs ?? Date.now(),
+          updateTimeoutMs: ha.updateTimeoutMs,
+          failoverTimeoutMs: ha.failoverTimeoutMs,
+          maxClusters: ha.maxClusters,
+          nowMs: ha.nowMs,
         });
       } catch (err) {
         return failed(500, `failed to check the HA replica: ${err instanceof Error ? err.message : String(err)}`);
@@ -221,7 +222,7 @@ async function pushRaw(opts: RingPushOptions, tenant: string, taskLimits: Ingest
       if (!decision.ok) return { ...failed(decision.status, decision.message), haCluster: cluster, dedupedSamples: decision.status === 202 ? samples : 0 };
     }
     // Elected (or not an HA push): the ingesters only drop the replica label.
-    limits.haTrackerEnabled = false;
+    limits.ha = { ...ha, trackerEnabled: false };
   }
 
   // The ingestion rate limit: this distributor's share of the tenant's limit.
@@ -229,7 +230,7 @@ async function pushRaw(opts: RingPushOptions, tenant: string, taskLimits: Ingest
     const rate = limits.ingestionRate;
     if (Number.isFinite(rate) && (samples > 0 || metadata > 0)) {
       const share = rate / Math.max(1, opts.rateLimit.distributors(tenant));
-      const refused = opts.rateLimit.allow(tenant, samples + exemplars + metadata, share, limits.ingestionBurstSize ?? 0, rate);
+      const refused = opts.rateLimit.allow(tenant, samples + exemplars + metadata, share, limits.ingestionBurstSize, rate);
       if (refused !== null && refused !== undefined) return { ...failed(429, refused), discarded: samples > 0 ? [REASON_RATE_LIMITED, samples] : [] };
     }
     delete limits.ingestionRate;

@@ -9,6 +9,7 @@ import snappy from '@napi-rs/snappy';
 import t from 'tap';
 import { mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType } from '../../test/peer/lib/remote-read.js';
 import { loadNative, MatchType, type IngestLimits } from '../storage/native.js';
+import { defaultConfig, ingestLimits } from '../config/config.js';
 import { startTestServer } from '../testing/server.js';
 import { encodeHistogramWriteRequestSnappy, type NativeHistogram } from './write-request-histograms.js';
 import { REMOTE_WRITE_HEADERS } from './write-request.js';
@@ -70,7 +71,7 @@ t.test('native histograms over remote read', { skip }, async (t) => {
     native.resetTenant(A);
     native.resetTenant(B);
   });
-  const limits: IngestLimits = { maxLabelNamesPerSeries: 30, maxLabelNameLength: 1024, maxLabelValueLength: 2048, creationGracePeriodMs: 600_000, pastGracePeriodMs: 0, nowMs: Date.now() };
+  const limits: IngestLimits = ingestLimits(defaultConfig().limits, Date.now());
   const r = native.ingestWriteRequest(B, queryResult, limits);
   t.equal(r.errorMessage, undefined);
   t.same([r.histograms, r.acceptedHistograms, r.acceptedSamples], [5, 5, 1], 'every histogram and the float came back');

@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadNative, MatchType, TOO_MANY_SAMPLES_MESSAGE, type IngestLimits, type SelectedSamples, type WrittenBlock } from '../../src/storage/native.js';
+import { defaultConfig, ingestLimits } from '../../src/config/config.js';
 import { encodeWriteRequest, encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { prometheusSkip, startPrometheus } from './lib/prometheus.js';
 import { diffSeries, labelsKey, parseDump, PROMTOOL, promtoolSkip, run, type Sample } from './lib/promtool.js';
@@ -75,7 +76,7 @@ t.test('promtool reads the blocks we write', { skip: promtoolSkip }, async (t) =
   const base = Math.floor(Date.now() / RANGE) * RANGE - 3 * RANGE;
   const series = buildSeries(base);
   const total = series.reduce((n, s) => n + s.samples.length, 0);
-  const res = native.ingestWriteRequest(TENANT, encodeWriteRequest(series), ingestLimits(base + 2 * RANGE));
+  const res = native.ingestWriteRequest(TENANT, encodeWriteRequest(series), defaultIngestLimits(base + 2 * RANGE));
   t.equal(res.acceptedSamples, total, `all samples accepted (${res.errorMessage ?? 'no error'})`);
 
   const dataDir = await makeTempDir('promtool-block-');
@@ -192,16 +193,9 @@ t.test('our reader reads the blocks promtool writes', { skip: promtoolSkip }, as
   t.same(only.get(labelsKey(series[1]!.labels))?.length, 4, 'time range honoured (4 samples in the first minute)');
 });
 
-/** ingestLimits are Mimir's default limits, with a wall clock far enough ahead for any test sample. */
-function ingestLimits(nowMs: number): IngestLimits {
-  return {
-    maxLabelNamesPerSeries: 30,
-    maxLabelNameLength: 1024,
-    maxLabelValueLength: 2048,
-    creationGracePeriodMs: 10 * 60_000,
-    pastGracePeriodMs: 0,
-    nowMs,
-  };
+/** defaultIngestLimits are Mimir's default limits, with a wall clock far enough ahead for any test sample. */
+function defaultIngestLimits(nowMs: number): IngestLimits {
+  return ingestLimits(defaultConfig().limits, nowMs);
 }
 
 /** waitForBlock polls a Prometheus data directory until a block directory with a meta.json appears. */
@@ -247,7 +241,7 @@ t.test('our block equals the block Prometheus cuts from its head', { skip: prome
     return;
   }
 
-  const ing = native.ingestWriteRequest(tenant, encodeWriteRequest(series), ingestLimits(base + 4 * RANGE));
+  const ing = native.ingestWriteRequest(tenant, encodeWriteRequest(series), defaultIngestLimits(base + 4 * RANGE));
   t.equal(ing.acceptedSamples, series.reduce((n, s) => n + s.samples.length, 0), 'we accepted the samples');
   const dir = await makeTempDir('vs-prometheus-');
   t.teardown(() => rm(dir, { recursive: true, force: true }));

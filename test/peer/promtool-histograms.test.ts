@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { sprintf } from '../../src/compat/gofmt.js';
 import { encodeHistogramWriteRequest, type HistogramSeries, type NativeHistogram, type Span } from '../../src/remote/write-request-histograms.js';
 import { loadNative, nativeBlockCompactor, type IngestLimits } from '../../src/storage/native.js';
+import { defaultConfig, ingestLimits } from '../../src/config/config.js';
 import { peerBinary, PEERS_INSTALL, skipUnless } from './lib/binary.js';
 import { labelsKey, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
@@ -133,8 +134,9 @@ function buildData(base: number): Map<string, { labels: Array<[string, string]>;
   return data;
 }
 
-function ingestLimits(nowMs: number): IngestLimits {
-  return { maxLabelNamesPerSeries: 30, maxLabelNameLength: 1024, maxLabelValueLength: 2048, creationGracePeriodMs: 600_000, pastGracePeriodMs: 0, nowMs };
+/** defaultIngestLimits are Mimir's default limits at nowMs. */
+function defaultIngestLimits(nowMs: number): IngestLimits {
+  return ingestLimits(defaultConfig().limits, nowMs);
 }
 
 /** expectedDump is what `promtool tsdb dump` prints for the samples with from <= t < to, series in label order. */
@@ -177,7 +179,7 @@ t.test('promtool 3 dumps exactly the native histograms of our blocks', { skip: s
         else fs.push({ labels, samples: [[s.t, s.v]] });
       }
     }
-    const r = native.ingestWriteRequest(TENANT, encodeHistogramWriteRequest(hs, fs), ingestLimits(base + 3 * RANGE));
+    const r = native.ingestWriteRequest(TENANT, encodeHistogramWriteRequest(hs, fs), defaultIngestLimits(base + 3 * RANGE));
     if (r.errorMessage) {
       t.fail(r.errorMessage);
       return;

@@ -27,11 +27,9 @@ pub const REASON_PER_USER_METADATA_LIMIT: &str = "per_user_metadata_limit";
 /// refused by -ingester.max-global-metadata-per-metric.
 pub const REASON_PER_METRIC_METADATA_LIMIT: &str = "per_metric_metadata_limit";
 
-/// DEFAULT_RETAIN_PERIOD_MS is Mimir's -ingester.metadata-retain-period (10m).
-pub const DEFAULT_RETAIN_PERIOD_MS: i64 = 10 * 60 * 1000;
-
-/// MetadataLimits are a tenant's metadata limits; 0 means no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// MetadataLimits are a tenant's metadata limits; 0 means no limit (the
+/// default). The flags' defaults are TypeScript's (src/config/config.ts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MetadataLimits {
     /// -ingester.max-global-metadata-per-user: metric families with metadata.
     pub per_user: u64,
@@ -39,16 +37,6 @@ pub struct MetadataLimits {
     pub per_metric: u64,
     /// -ingester.metadata-retain-period (ms); 0 keeps entries forever.
     pub retain_period_ms: i64,
-}
-
-impl Default for MetadataLimits {
-    fn default() -> Self {
-        MetadataLimits {
-            per_user: 0,
-            per_metric: 0,
-            retain_period_ms: DEFAULT_RETAIN_PERIOD_MS,
-        }
-    }
 }
 
 /// MetadataRefusal is why an entry was not stored.

@@ -11,24 +11,16 @@ use crate::IngestLimits;
 /// ha_settings builds the core's HA settings from a push's limits: Some
 /// only when the tenant accepts HA samples.
 pub fn ha_settings(l: &IngestLimits) -> Option<HaSettings> {
-    if l.accept_ha_samples != Some(true) {
-        return None;
-    }
+    let ha = l.ha.as_ref()?;
     Some(HaSettings {
-        tracker_enabled: l.ha_tracker_enabled.unwrap_or(false),
-        cluster_label: l
-            .ha_cluster_label
-            .clone()
-            .unwrap_or_else(|| "cluster".to_string()),
-        replica_label: l
-            .ha_replica_label
-            .clone()
-            .unwrap_or_else(|| "__replica__".to_string()),
-        max_clusters: crate::to_limit(l.ha_max_clusters.unwrap_or(0.0)),
-        update_timeout_ms: crate::ms(l.ha_update_timeout_ms.unwrap_or(15_000.0)),
-        failover_timeout_ms: crate::ms(l.ha_failover_timeout_ms.unwrap_or(30_000.0)),
+        tracker_enabled: ha.tracker_enabled,
+        cluster_label: ha.cluster_label.clone(),
+        replica_label: ha.replica_label.clone(),
+        max_clusters: crate::to_limit(ha.max_clusters),
+        update_timeout_ms: crate::ms(ha.update_timeout_ms),
+        failover_timeout_ms: crate::ms(ha.failover_timeout_ms),
         max_label_value_length: l.max_label_value_length as usize,
-        now_ms: crate::ms(l.ha_now_ms.unwrap_or(l.now_ms)),
+        now_ms: crate::ms(ha.now_ms),
     })
 }
 

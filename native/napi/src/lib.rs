@@ -34,61 +34,70 @@ pub struct LabelMatcher {
     pub value: String,
 }
 
-/// IngestLimits are the per-tenant validation limits applied while ingesting.
+/// IngestLimits are the per-tenant limits applied while ingesting, every
+/// one given: TypeScript's `LIMITS` table (src/config/config.ts) is their one
+/// definition, with the flags' defaults, and fills this struct.
 #[napi(object)]
 pub struct IngestLimits {
-    /// -validation.max-label-names-per-series (default 30).
+    /// -validation.max-label-names-per-series.
     pub max_label_names_per_series: u32,
-    /// -validation.max-length-label-name (default 1024).
+    /// -validation.max-length-label-name.
     pub max_label_name_length: u32,
-    /// -validation.max-length-label-value (default 2048).
+    /// -validation.max-length-label-value.
     pub max_label_value_length: u32,
-    /// -validation.create-grace-period in ms (default 10m).
+    /// -validation.create-grace-period in ms.
     pub creation_grace_period_ms: f64,
-    /// -validation.past-grace-period in ms, 0 disables (default 0).
+    /// -validation.past-grace-period in ms, 0 disables.
     pub past_grace_period_ms: f64,
     /// Wall clock used for the grace periods, unix ms.
     pub now_ms: f64,
-    /// -distributor.ingestion-rate-limit (items/s); no rate limit when absent.
+    /// -distributor.ingestion-rate-limit (items/s); absent where the
+    /// distributor stage already applied it (an ingester behind a distributor).
     pub ingestion_rate: Option<f64>,
     /// -distributor.ingestion-burst-size; used with ingestionRate.
-    pub ingestion_burst_size: Option<f64>,
-    /// -ingester.max-global-series-per-user, 0 or absent for none.
-    pub max_global_series_per_user: Option<f64>,
-    /// -ingester.max-global-series-per-metric, 0 or absent for none.
-    pub max_global_series_per_metric: Option<f64>,
-    /// -ingester.max-global-exemplars-per-user, 0 or absent: exemplars are dropped.
-    pub max_global_exemplars_per_user: Option<f64>,
-    /// -ingester.max-global-metadata-per-user, 0 or absent for none.
-    pub max_global_metadata_per_user: Option<f64>,
-    /// -ingester.max-global-metadata-per-metric, 0 or absent for none.
-    pub max_global_metadata_per_metric: Option<f64>,
-    /// -validation.max-metadata-length (default 1024).
-    pub max_metadata_length: Option<f64>,
-    /// -validation.enforce-metadata-metric-name (default true).
-    pub enforce_metadata_metric_name: Option<bool>,
-    /// -validation.max-native-histogram-buckets (default 0: no limit).
-    pub max_native_histogram_buckets: Option<f64>,
-    /// -validation.reduce-native-histogram-over-max-buckets (default true).
-    pub reduce_native_histogram_over_max_buckets: Option<bool>,
-    /// -ingester.metadata-retain-period in ms (default 10m, 0 keeps metadata forever).
-    pub metadata_retain_period_ms: Option<f64>,
-    /// accept_ha_samples (-distributor.ha-tracker.enable-for-all-users): HA deduplication for the tenant.
-    pub accept_ha_samples: Option<bool>,
+    pub ingestion_burst_size: f64,
+    /// -ingester.max-global-series-per-user, 0 for none.
+    pub max_global_series_per_user: f64,
+    /// -ingester.max-global-series-per-metric, 0 for none.
+    pub max_global_series_per_metric: f64,
+    /// -ingester.max-global-exemplars-per-user, 0: exemplars are dropped.
+    pub max_global_exemplars_per_user: f64,
+    /// -ingester.max-global-metadata-per-user, 0 for none.
+    pub max_global_metadata_per_user: f64,
+    /// -ingester.max-global-metadata-per-metric, 0 for none.
+    pub max_global_metadata_per_metric: f64,
+    /// -validation.max-metadata-length.
+    pub max_metadata_length: f64,
+    /// -validation.enforce-metadata-metric-name.
+    pub enforce_metadata_metric_name: bool,
+    /// -validation.max-native-histogram-buckets, 0 for none.
+    pub max_native_histogram_buckets: f64,
+    /// -validation.reduce-native-histogram-over-max-buckets.
+    pub reduce_native_histogram_over_max_buckets: bool,
+    /// -ingester.metadata-retain-period in ms, 0 keeps metadata forever.
+    pub metadata_retain_period_ms: f64,
+    /// HA deduplication, for a tenant that accepts HA samples; absent otherwise.
+    pub ha: Option<HaLimits>,
+}
+
+/// HaLimits are the HA tracker's settings for one push of a tenant that
+/// accepts HA samples (accept_ha_samples).
+#[napi(object)]
+pub struct HaLimits {
     /// -distributor.ha-tracker.enable: elect replicas (else HA pushes only lose the replica label).
-    pub ha_tracker_enabled: Option<bool>,
-    /// ha_cluster_label (default `cluster`).
-    pub ha_cluster_label: Option<String>,
-    /// ha_replica_label (default `__replica__`).
-    pub ha_replica_label: Option<String>,
-    /// ha_max_clusters, 0 or absent for none.
-    pub ha_max_clusters: Option<f64>,
-    /// -distributor.ha-tracker.update-timeout with jitter, ms.
-    pub ha_update_timeout_ms: Option<f64>,
+    pub tracker_enabled: bool,
+    /// ha_cluster_label.
+    pub cluster_label: String,
+    /// ha_replica_label.
+    pub replica_label: String,
+    /// ha_max_clusters, 0 for none.
+    pub max_clusters: f64,
+    /// -distributor.ha-tracker.update-timeout with this process's jitter, ms.
+    pub update_timeout_ms: f64,
     /// -distributor.ha-tracker.failover-timeout, ms.
-    pub ha_failover_timeout_ms: Option<f64>,
-    /// The HA tracker's clock, unix ms (default nowMs).
-    pub ha_now_ms: Option<f64>,
+    pub failover_timeout_ms: f64,
+    /// The HA tracker's clock, unix ms.
+    pub now_ms: f64,
 }
 
 /// IngestResult summarises one decoded WriteRequest after it was appended.
@@ -267,32 +276,26 @@ fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
             .ingestion_rate
             .map(|rate| tsdb_core::limits::RateLimit {
                 rate,
-                burst: to_limit(limits.ingestion_burst_size.unwrap_or(0.0)) as u64,
+                burst: to_limit(limits.ingestion_burst_size) as u64,
             }),
         series: tsdb_core::limits::SeriesLimits {
-            per_user: to_limit(limits.max_global_series_per_user.unwrap_or(0.0)) as u64,
-            per_metric: to_limit(limits.max_global_series_per_metric.unwrap_or(0.0)) as u64,
+            per_user: to_limit(limits.max_global_series_per_user) as u64,
+            per_metric: to_limit(limits.max_global_series_per_metric) as u64,
         },
-        max_exemplars: to_limit(limits.max_global_exemplars_per_user.unwrap_or(0.0)) as u64,
+        max_exemplars: to_limit(limits.max_global_exemplars_per_user) as u64,
         metadata: tsdb_core::metadata::MetadataLimits {
-            per_user: to_limit(limits.max_global_metadata_per_user.unwrap_or(0.0)) as u64,
-            per_metric: to_limit(limits.max_global_metadata_per_metric.unwrap_or(0.0)) as u64,
-            retain_period_ms: limits
-                .metadata_retain_period_ms
-                .map_or(tsdb_core::metadata::DEFAULT_RETAIN_PERIOD_MS, ms),
+            per_user: to_limit(limits.max_global_metadata_per_user) as u64,
+            per_metric: to_limit(limits.max_global_metadata_per_metric) as u64,
+            retain_period_ms: ms(limits.metadata_retain_period_ms),
         },
         metadata_validation: tsdb_core::remote::MetadataValidationLimits {
-            enforce_metric_name: limits.enforce_metadata_metric_name.unwrap_or(true),
-            max_length: limits
-                .max_metadata_length
-                .map_or(1024, |x| x.max(0.0) as usize),
+            enforce_metric_name: limits.enforce_metadata_metric_name,
+            max_length: limits.max_metadata_length.max(0.0) as usize,
         },
         ha: ha_tracker::ha_settings(limits),
         histograms: tsdb_core::remote::HistogramLimits {
-            max_buckets: to_limit(limits.max_native_histogram_buckets.unwrap_or(0.0)),
-            reduce_over_max_buckets: limits
-                .reduce_native_histogram_over_max_buckets
-                .unwrap_or(true),
+            max_buckets: to_limit(limits.max_native_histogram_buckets),
+            reduce_over_max_buckets: limits.reduce_native_histogram_over_max_buckets,
         },
     }
 }

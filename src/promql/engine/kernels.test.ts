@@ -6,6 +6,7 @@
 
 import t from 'tap';
 import { loadNative, MatchType, TOO_MANY_SAMPLES_MESSAGE, type IngestLimits } from '../../storage/native.js';
+import { defaultConfig, ingestLimits } from '../../config/config.js';
 import { encodeWriteRequest } from '../../remote/write-request.js';
 import { rangeQuery } from './engine.js';
 import { nativeKernels } from './kernels.js';
@@ -17,14 +18,7 @@ const b = loadNative();
 const k = nativeKernels();
 const now = Date.now();
 const base = now - (now % 60_000) - 30 * 60_000; // whole minute, 30m ago
-const limits: IngestLimits = {
-  maxLabelNamesPerSeries: 30,
-  maxLabelNameLength: 1024,
-  maxLabelValueLength: 2048,
-  creationGracePeriodMs: 600_000,
-  pastGracePeriodMs: 0,
-  nowMs: now,
-};
+const limits: IngestLimits = ingestLimits(defaultConfig().limits, now);
 const eq = (name: string, value: string) => ({ name, type: MatchType.Equal, value });
 const present = (r: { present: Uint8Array }) => Array.from(r.present);
 
