@@ -22,7 +22,7 @@ import { generateFleet, stepFleet } from './lib/node-exporter.js';
 import { Rng } from './lib/prng.js';
 import { cpuSeconds, oursArgs, REPO_ROOT } from './lib/targets.js';
 import { compress, encodeBatch, encodeLabelsBlob } from './lib/write-encoder.js';
-import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
+import { PROMETHEUS3 } from '../test/peer/lib/binary.js';
 import { freePort, makeTempDir, startServer } from '../test/peer/lib/server-process.js';
 
 const SCRAPE_INTERVAL_MS = 15_000;
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
     '',
     `\`node dist/bench/auth.js ${process.argv.slice(2).join(' ')}\`: ${o.series} series, ${o.rounds} timed rounds, ${o.concurrency} in flight, ${o.batch} samples per request, ${o.repeats} fresh servers per mode alternated, each query ${o.queryRuns} times (medians). Enterprise: Basic auth with a GEM token whose realm has one label policy (\`job=~"integrations/.*"\`, matching every series).`,
     '',
-    describeMachine(machineInfo(PROMETHEUS_BIN)),
+    describeMachine(machineInfo(PROMETHEUS3.path)),
     '',
     'Wall clock (medians) and the server process\'s CPU time (user+system, all threads, from /proc): push CPU per million samples, query CPU per run.',
     '',

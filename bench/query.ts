@@ -31,7 +31,7 @@ import { Rng } from './lib/prng.js';
 import { compareMatrices, parseMatrix, QueryClient, REL_TOLERANCE, type Comparison, type Matrix, type RangeQuery } from './lib/query-client.js';
 import { cpuSeconds, firstMetric, REPO_ROOT, startOurs, startReference, type RunningTarget, type TargetName } from './lib/targets.js';
 import { compress, encodeBatch, encodeLabelsBlob, selfCheck } from './lib/write-encoder.js';
-import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
+import { PROMETHEUS3 } from '../test/peer/lib/binary.js';
 import { intOption, targetsOption } from './lib/cli.js';
 
 export const SCRAPE_INTERVAL_MS = 15_000;
@@ -510,7 +510,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const o = parseOptions();
   const command = `node dist/bench/query.js ${process.argv.slice(2).join(' ')}`.trim();
-  const machine = `${describeMachine(machineInfo(PROMETHEUS_BIN))}\n${buildInfo()}`;
+  const machine = `${describeMachine(machineInfo(PROMETHEUS3.path))}\n${buildInfo()}`;
   // The last scrape is just before now, so both systems take the day as recent.
   const lastTs = Math.floor(Date.now() / SCRAPE_INTERVAL_MS) * SCRAPE_INTERVAL_MS - SCRAPE_INTERVAL_MS + SCRAPE_OFFSET_MS;
   process.stderr.write(`encoding ${o.hours} h of ${o.series} series...\n`);

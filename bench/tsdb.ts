@@ -30,7 +30,7 @@ import { cpuSeconds, firstMetric, instantQuerySum, oursArgs, REPO_ROOT, type Tar
 import { findLog, parseGoDuration, readStatusKb, spawnMeasured, type BenchProcess, type RssTrace } from './lib/tsdb-process.js';
 import { compress, encodeBatch, encodeLabelsBlob, selfCheck } from './lib/write-encoder.js';
 import { REMOTE_WRITE_HEADERS } from '../src/remote/write-request.js';
-import { PROMETHEUS_BIN } from '../test/peer/lib/prometheus.js';
+import { PROMETHEUS3 } from '../test/peer/lib/binary.js';
 import { freePort, makeTempDir } from '../test/peer/lib/server-process.js';
 
 const PROMTOOL_BIN = process.env['PROMTOOL_BIN'] ?? '/usr/bin/promtool';
@@ -181,7 +181,7 @@ async function makePrometheus(): Promise<Target> {
     dir,
     port,
     baseUrl,
-    command: PROMETHEUS_BIN,
+    command: PROMETHEUS3.path,
     // While ingesting, a 24h block range (hidden test flags) keeps the head from compacting
     // once it spans 3h; restarted with the default 2h, it cuts the oldest 2h on its own.
     args: { ingest: [...common, '--storage.tsdb.min-block-duration=24h', '--storage.tsdb.max-block-duration=24h'], restart: common },
@@ -598,7 +598,7 @@ function report(o: Options, ds: DataSet, runs: TargetRun[], encodeMs: number, wi
 async function main(): Promise<void> {
   const o = parseOptions();
   const command = `node dist/bench/tsdb.js ${process.argv.slice(2).join(' ')}`.trim();
-  const machine = describeMachine(machineInfo(PROMETHEUS_BIN));
+  const machine = describeMachine(machineInfo(PROMETHEUS3.path));
   // Rounds ending before now, the first on a 2h boundary, so the first block is a full range.
   const rounds = Math.floor((o.minutes * 60_000) / SCRAPE_INTERVAL_MS);
   const firstTs = Math.floor((Date.now() - rounds * SCRAPE_INTERVAL_MS - 60_000) / BLOCK_RANGE_MS) * BLOCK_RANGE_MS;

@@ -35,7 +35,7 @@ import { ringPushExecutor } from './distributor/ring-push.js';
 import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
 import { WRITE } from './ring/model.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
-import { ingestLimits } from './config/config.js';
+import { flagBool, flagNumber, flagString, ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
 import { instrumentServer } from './server/metrics.js';
@@ -102,12 +102,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const haConfig = haTrackerConfig(config);
   validateHaTrackerConfig(haConfig);
   // The overrides-exporter's limits (an unknown name fails the start before anything runs).
-  const exporterLimits = targetList(config.target).includes('overrides-exporter') ? enabledLimits(String(config.values.get('overrides-exporter.enabled-metrics') ?? '')) : undefined;
+  const exporterLimits = targetList(config.target).includes('overrides-exporter') ? enabledLimits(flagString(config.values, 'overrides-exporter.enabled-metrics')) : undefined;
   mkdirSync(config.tsdbDir, { recursive: true });
   // Per-tenant limits: a bad runtime configuration file fails the start.
   const runtimeConfig = new RuntimeConfigManager(config, {
-    files: runtimeConfigFiles(String(config.values.get('runtime-config.file') ?? '')),
-    reloadPeriodMs: Number(config.values.get('runtime-config.reload-period') ?? 10_000),
+    files: runtimeConfigFiles(flagString(config.values, 'runtime-config.file')),
+    reloadPeriodMs: flagNumber(config.values, 'runtime-config.reload-period'),
   });
   runtimeConfig.start();
   // Enterprise: the admin state (read back before listening), the admin API and, with
@@ -217,8 +217,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const runsDistributor = modules.includes('distributor');
   const runsQuerier = modules.includes('querier');
   const queryScheduler = new QueryScheduler({
-    maxConcurrent: Number(config.values.get('querier.max-concurrent')),
-    maxOutstandingPerTenant: Number(config.values.get('query-frontend.max-outstanding-requests-per-tenant')),
+    maxConcurrent: flagNumber(config.values, 'querier.max-concurrent'),
+    maxOutstandingPerTenant: flagNumber(config.values, 'query-frontend.max-outstanding-requests-per-tenant'),
   });
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
   // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
@@ -228,7 +228,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     (runsFrontendOnly
       ? standaloneDownstream(config)
       : internalClient !== undefined && runsQuerier
-        ? ringQueryExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'querier' }), timeoutMs: 60_000, queryIngestersWithinMs: Number(config.values.get('querier.query-ingesters-within') ?? 0) })
+        ? ringQueryExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'querier' }), timeoutMs: 60_000, queryIngestersWithinMs: flagNumber(config.values, 'querier.query-ingesters-within') })
         : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
   const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
@@ -256,8 +256,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ? undefined
       : new BlockUploadApi(bucket, {
           limits: (t) => uploadLimitsFromValues(runtimeConfig.values(t)),
-          dataDir: String(config.values.get('compactor.data-dir')),
-          maxValidationConcurrency: Number(config.values.get('compactor.max-block-upload-validation-concurrency')),
+          dataDir: flagString(config.values, 'compactor.data-dir'),
+          maxValidationConcurrency: flagNumber(config.values, 'compactor.max-block-upload-validation-concurrency'),
           verify: deps.blockVerifier ?? ((...a) => nativeBlockVerifier()(...a)),
         });
   // HA tracker (state in Rust, shared by the push workers), tenant ingestion rates and cardinality.
@@ -267,11 +267,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const haStatus = haKv !== undefined ? { haTrackerStatus: () => haKv.status() } : haState;
   const haTracker = new HaTracker(haConfig, haStatus, deps.haClock);
   if (haStatus !== undefined && runsDistributor) registerHaTrackerMetrics(registry, haStatus);
-  const ingestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
+  const ingestionRates = new IngestionRates(flagNumber(config.values, 'ingester.rate-update-period'));
   ingestionRates.start();
   const onIngested = (tenant: string, r: { acceptedSamples: number }): void => ingestionRates.add(tenant, r.acceptedSamples);
   // The ruler (monolithic or -target=ruler): rules evaluated through the query pool, results pushed through the distributor's path.
-  const ruleIngestionRates = new IngestionRates(Number(config.values.get('ingester.rate-update-period') ?? 15_000));
+  const ruleIngestionRates = new IngestionRates(flagNumber(config.values, 'ingester.rate-update-period'));
   ruleIngestionRates.start();
   const runsRuler = monolithic || modules.includes('ruler');
   const ruler: RulerModule | undefined = runsRuler
@@ -302,7 +302,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         appender: executorAppender(config, smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES), (t) => runtimeConfig.limits(t), writeGate, (t, n) => ruleIngestionRates.add(t, n)),
       })
     : undefined;
-  const profiling = new ProfilingApi({ writeTimeoutMs: Number(config.values.get('server.http-write-timeout') ?? 120_000) });
+  const profiling = new ProfilingApi({ writeTimeoutMs: flagNumber(config.values, 'server.http-write-timeout') });
   links = registerRoutes({
     limits: new LimitsApi(runtimeConfig),
     config,
@@ -315,7 +315,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     userStats: runsDistributor || runsQuerier ? new UserStatsApi(ingestionRates, storage, ruleIngestionRates, native ? nativeVisibleStats() : undefined) : undefined,
     cardinality:
       runsQuerier && native
-        ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), Number(config.values.get('ingester.active-series-metrics-idle-timeout') ?? 1_200_000))
+        ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), flagNumber(config.values, 'ingester.active-series-metrics-idle-timeout'))
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
     metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined) : undefined,
@@ -324,7 +324,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
     rulerConfig: ruler?.configApi,
     rulerRing: ruler !== undefined ? pageFor(rings, 'ruler') : undefined,
-    rulerApiEnabled: config.values.get('ruler.enable-api') !== false,
+    rulerApiEnabled: flagBool(config.values, 'ruler.enable-api'),
     ingester: ingesterApi,
     storeGateway: bucketStores !== undefined ? new StoreGatewayApi(bucketStores) : undefined,
     blockUpload,
@@ -346,7 +346,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const port = await server.listen(config.httpListenAddress, config.httpListenPort);
   // The ingester's internal API (distributed mode): pushes from distributors, reads from queriers.
   let internalServer: HttpServer | undefined;
-  let internalPort = Number(config.values.get('server.grpc-listen-port') ?? 9095);
+  let internalPort = flagNumber(config.values, 'server.grpc-listen-port');
   if (!monolithic && modules.includes('ingester')) {
     internalServer = new HttpServer();
     const select = loadNative().selectSamplesAsync;
@@ -359,7 +359,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       series: storage,
     });
     internalServer.notFound();
-    internalPort = await internalServer.listen(String(config.values.get('server.grpc-listen-address') ?? ''), internalPort);
+    internalPort = await internalServer.listen(flagString(config.values, 'server.grpc-listen-address'), internalPort);
   }
   if (alertmanager !== undefined) await alertmanager.start(port);
   for (const m of modules) if ((m !== 'ingester' || wal === undefined) && (m !== 'store-gateway' || bucketStores === undefined) && m !== 'ruler') services.set(m, 'Running');
@@ -396,7 +396,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is
   // served; started once every service runs, so that it delays none of them.
-  if (config.values.get('server.register-instrumentation') !== false) void profiling.startHeapSampling().catch((err: unknown) => log.debug('heap sampling did not start', { err }));
+  if (flagBool(config.values, 'server.register-instrumentation')) void profiling.startHeapSampling().catch((err: unknown) => log.debug('heap sampling did not start', { err }));
   let closing: Promise<void> | undefined;
   return {
     port,
@@ -463,12 +463,12 @@ function distributedPushExecutor(config: Config, rings: Rings, client: InternalC
     ring: rings.get('ingester')!.ring,
     client,
     log: log.with({ component: 'distributor' }),
-    timeoutMs: Number(config.values.get('distributor.remote-timeout') ?? 2_000),
-    shardSize: (t) => Number(limits.values(t).get('distributor.ingestion-tenant-shard-size') ?? 0),
+    timeoutMs: flagNumber(config.values, 'distributor.remote-timeout'),
+    shardSize: (t) => flagNumber(limits.values(t), 'distributor.ingestion-tenant-shard-size'),
     ...(allow !== undefined
       ? {
           rateLimit: {
-            distributors: (t: string) => (limits.values(t).get('distributor.ingestion-rate-limit-strategy') === 'local' ? 1 : (distributorRing?.healthyInstances(WRITE).length ?? 1)),
+            distributors: (t: string) => (flagString(limits.values(t), 'distributor.ingestion-rate-limit-strategy') === 'local' ? 1 : (distributorRing?.healthyInstances(WRITE).length ?? 1)),
             allow: (t: string, items: number, rate: number, burst: number, limitRate: number) => allow(t, items, rate, burst, limitRate),
           },
         }

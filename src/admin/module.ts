@@ -12,6 +12,7 @@ import { log } from '../log.js';
 import { AdminApi } from './admin-api.js';
 import { loadLicense } from './license.js';
 import { AdminStore } from './store.js';
+import { flagNumber, flagString } from '../config/config.js';
 
 /** AdminModule is the enterprise part of a running process. */
 export interface AdminModule {
@@ -25,7 +26,7 @@ export interface AdminModule {
 }
 
 function str(config: Config, name: string): string {
-  return String(config.values.get(name) ?? '');
+  return flagString(config.values, name);
 }
 
 /** adminBucket builds the bucket of the admin state from the -admin.client.* flags. */
@@ -61,7 +62,7 @@ export async function newAdminApi(config: Config, store: AdminStore): Promise<Ad
 export async function startAdmin(config: Config, runtimeConfig: RuntimeConfigManager): Promise<AdminModule> {
   const bucket = adminBucket(config);
   const store = await openAdminStore(config, bucket);
-  const ttl = Number(config.values.get('auth.token-cache-ttl') ?? 10_000);
+  const ttl = flagNumber(config.values, 'auth.token-cache-ttl');
   const applyLimits = (): void => {
     const layer = new Map<string, Record<string, unknown>>();
     for (const s of store.list('instances')) if (s.item.limits !== undefined) layer.set(s.item.name, s.item.limits);

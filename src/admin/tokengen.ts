@@ -10,6 +10,7 @@ import { SCOPES } from '../auth/scopes.js';
 import { log, setLogLevel } from '../log.js';
 import { adminBucket, newAdminApi, openAdminStore } from './module.js';
 import type { Stored } from './store.js';
+import { flagString } from '../config/config.js';
 
 /** ADMIN_POLICY is the name of the built-in admin access policy. */
 export const ADMIN_POLICY = '__admin__';
@@ -17,8 +18,8 @@ export const ADMIN_POLICY = '__admin__';
 /** runTokengen creates an admin token and returns it (throws when the token file exists). */
 export async function runTokengen(config: Config, out: (line: string) => void = (l) => process.stdout.write(l)): Promise<string> {
   setLogLevel(config.logLevel);
-  const file = String(config.values.get('tokengen.token-file') ?? '');
-  const cluster = String(config.values.get('cluster-name') ?? '');
+  const file = flagString(config.values, 'tokengen.token-file');
+  const cluster = flagString(config.values, 'cluster-name');
   const bucket = adminBucket(config);
   try {
     const store = await openAdminStore(config, bucket);

@@ -33,6 +33,7 @@ import type { ProfilingApi } from '../ops/pprof.js';
 import type { OverridesExporter } from '../limits/overrides-exporter.js';
 import type { ProvisioningApi } from '../provisioning/http.js';
 import type { RingRoutes } from '../ring/routes.js';
+import { flagBool, flagString } from '../config/config.js';
 
 /** Api is the set of components whose routes get registered. */
 export interface Api {
@@ -155,7 +156,7 @@ function authOperator(config: Config): (req: Request) => void {
 
 /** legacyPrefix is -http.legacy-http-prefix (Cortex's older prefix of the Prometheus API), without a trailing slash. */
 function legacyPrefix(config: Config): string {
-  return String(config.values.get('http.legacy-http-prefix') ?? '/api/prom').replace(/\/$/, '');
+  return flagString(config.values, 'http.legacy-http-prefix').replace(/\/$/, '');
 }
 
 /** registerRoutes registers every route and returns the links for the index page. */
@@ -432,7 +433,7 @@ function registerAlertmanager(api: Api, am: AlertmanagerApi, links: IndexLink[])
   if (api.rings?.pages.some((p) => p.paths.includes('/multitenant_alertmanager/ring')) !== true) server.route('GET', '/multitenant_alertmanager/ring', m.ringPage);
   server.route('POST', '/multitenant_alertmanager/delete_tenant_config', m.deleteTenantConfig, { ...write, before: authSingleTenant(config, 'admin') });
   // The tenant's Alertmanager: API v2 and its page.
-  const p = String(config.values.get('http.alertmanager-http-prefix') ?? '/alertmanager').replace(/\/$/, '');
+  const p = flagString(config.values, 'http.alertmanager-http-prefix').replace(/\/$/, '');
   const v2 = `${p}/api/v2`;
   server.route('GET', `${v2}/status`, am.getStatus, read);
   server.route('GET', `${v2}/receivers`, am.getReceivers, read);
@@ -504,7 +505,7 @@ function registerProfiling(api: Api, p: ProfilingApi, links: IndexLink[]): void 
   const { server } = api;
   const operator: RouteOptions = { before: authOperator(api.config) };
   // As Mimir: /debug/pprof with the instrumentation handlers (-server.register-instrumentation), /debug/fgprof always.
-  if (api.config.values.get('server.register-instrumentation') !== false) {
+  if (flagBool(api.config.values, 'server.register-instrumentation')) {
     server.route('GET', '/debug/pprof', p.index, operator);
     server.route('GET', '/debug/pprof/', p.index, operator);
     server.route('GET', '/debug/pprof/cmdline', p.cmdline, operator);

@@ -35,6 +35,7 @@ import {
   parseUlid,
   sanitizeForUpload,
 } from './block-meta.js';
+import { flagBool, flagNumber } from '../config/config.js';
 
 /** UPLOADING_META_FILENAME holds the meta of a block while it is being uploaded. */
 export const UPLOADING_META_FILENAME = 'uploading-meta.json';
@@ -59,11 +60,11 @@ export interface TenantUploadLimits {
 /** uploadLimitsFromValues reads the limits from a tenant's effective flag values. */
 export function uploadLimitsFromValues(values: ConfigValues): TenantUploadLimits {
   return {
-    enabled: values.get('compactor.block-upload-enabled') === true,
-    validationEnabled: values.get('compactor.block-upload-validation-enabled') !== false,
-    verifyChunks: values.get('compactor.block-upload-verify-chunks') !== false,
-    maxBlockSizeBytes: Number(values.get('compactor.block-upload-max-block-size-bytes') ?? 0),
-    retentionPeriodMs: Number(values.get('compactor.blocks-retention-period') ?? 0),
+    enabled: flagBool(values, 'compactor.block-upload-enabled'),
+    validationEnabled: flagBool(values, 'compactor.block-upload-validation-enabled'),
+    verifyChunks: flagBool(values, 'compactor.block-upload-verify-chunks'),
+    maxBlockSizeBytes: flagNumber(values, 'compactor.block-upload-max-block-size-bytes'),
+    retentionPeriodMs: flagNumber(values, 'compactor.blocks-retention-period'),
   };
 }
 

@@ -12,6 +12,7 @@ import { Compactor } from './compactor.js';
 import { CompactorApi } from './http.js';
 import { CompactorMetrics } from './metrics.js';
 import { parseBlockRanges } from './planner.js';
+import { flagString } from '../config/config.js';
 
 /** CompactorModule is a configured compactor and its HTTP handlers. */
 export interface CompactorModule {
@@ -46,13 +47,13 @@ function faultFromEnv(): { fault?: (point: string) => void } {
 /** newCompactorModule configures the compactor over bucket with the process's limits. */
 export function newCompactorModule(config: Config, bucket: Bucket, limits: LimitsSource, registry?: Registry, blockCompactor?: BlockCompactor): CompactorModule {
   const v = config.values;
-  const blockRanges = parseBlockRanges(String(v.get('compactor.block-ranges') ?? ''), parseDuration);
+  const blockRanges = parseBlockRanges(flagString(v, 'compactor.block-ranges'), parseDuration);
   if (blockRanges.length === 0) throw new Error('invalid value for flag -compactor.block-ranges: at least one range is needed');
   const compactor = new Compactor({
     bucket,
     // The binding is loaded when the first job runs, so a process without blocks never needs it.
     blockCompactor: blockCompactor ?? { compactBlocks: (dirs, out, tenant) => nativeBlockCompactor().compactBlocks(dirs, out, tenant) },
-    dataDir: String(v.get('compactor.data-dir') ?? './data-compactor/'),
+    dataDir: flagString(v, 'compactor.data-dir'),
     blockRanges,
     compactionIntervalMs: num(v, 'compactor.compaction-interval'),
     cleanupIntervalMs: num(v, 'compactor.cleanup-interval'),

@@ -5,11 +5,11 @@
 import t from 'tap';
 import { FLAGS } from './flags.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from './config.js';
+import { defaultConfig, flagNumber, flagString, loadConfig } from './config.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { ConfigError, HelpRequested, parseArgs } from './parse.js';
 import { SECRET_MASK, renderConfigYaml } from './config.js';
@@ -188,4 +188,20 @@ t.test('every flag is defined once, under one YAML path', async (t) => {
   t.same(names.filter((n, i) => names.indexOf(n) !== i), [], 'no flag name twice');
   const yamls = FLAGS.flatMap((f) => (f.yaml === undefined ? [] : [f.yaml]));
   t.same(yamls.filter((y, i) => yamls.indexOf(y) !== i), [], 'no YAML path twice');
+});
+
+t.test('every flag a component reads by name exists, with its default from the flag table only', async (t) => {
+  const root = fileURLToPath(new URL('../../../src/', import.meta.url));
+  const names = new Map<string, string>();
+  for (const file of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
+    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const m of text.matchAll(/flag(?:String|Number|Bool)\([^,()]+(?:\([^)]*\))?, '([^']+)'\)/g)) names.set(m[1]!, file);
+  }
+  t.ok(names.size > 40, `found the look-ups (${names.size})`);
+  const known = new Set(FLAGS.map((f) => f.name));
+  for (const [name, file] of names) t.ok(known.has(name), `-${name} (read in ${file}) is a flag`);
+  const values = defaultConfig().values;
+  t.equal(flagNumber(values, 'ingester.rate-update-period'), FLAGS.find((f) => f.name === 'ingester.rate-update-period')!.default, "a flag's default");
+  t.throws(() => flagString(values, 'no.such-flag'), /config: no flag no.such-flag/, 'an unknown name throws');
 });

@@ -94,6 +94,24 @@ function get<T>(values: ConfigValues, name: string): T {
   return values.get(name) as T;
 }
 
+// The flag accessors below are how components read a flag that Config does not type: the value
+// parsed (or the flag's default, which only flags.ts defines); an unknown name throws.
+
+/** flagString is the value of the string flag name. */
+export function flagString(values: ConfigValues, name: string): string {
+  return String(get<FlagValue>(values, name));
+}
+
+/** flagNumber is the value of the number (or duration, in ms) flag name. */
+export function flagNumber(values: ConfigValues, name: string): number {
+  return Number(get<FlagValue>(values, name));
+}
+
+/** flagBool is the value of the boolean flag name. */
+export function flagBool(values: ConfigValues, name: string): boolean {
+  return get<FlagValue>(values, name) === true;
+}
+
 /** buildConfig types the values. */
 export function buildConfig(values: ConfigValues): Config {
   return {

@@ -5,6 +5,7 @@ import type { MultitenantAlertmanager } from '../alertmanager/multitenant.js';
 import type { Config } from '../config/config.js';
 import type { RulerModule } from '../ruler/module.js';
 import { ConfigsApi } from './configs-api.js';
+import { flagBool } from '../config/config.js';
 
 /** newConfigsApi wires the configs API; undefined when neither the ruler nor the Alertmanager runs. */
 export function newConfigsApi(config: Config, ruler: RulerModule | undefined, alertmanager: MultitenantAlertmanager | undefined): ConfigsApi | undefined {
@@ -28,7 +29,7 @@ export function newConfigsApi(config: Config, ruler: RulerModule | undefined, al
           },
         }
       : {}),
-    disableEmail: config.values.get('configs.notifications.disable-email') === true,
-    disableWebhook: config.values.get('configs.notifications.disable-webhook') === true,
+    disableEmail: flagBool(config.values, 'configs.notifications.disable-email'),
+    disableWebhook: flagBool(config.values, 'configs.notifications.disable-webhook'),
   });
 }

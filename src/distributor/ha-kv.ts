@@ -13,6 +13,7 @@ import type { ConfigValues } from '../config/parse.js';
 import type { Logger } from '../log.js';
 import { EtcdClient, InMemoryKv, type KvClient } from '../ring/kv.js';
 import type { ElectedReplica } from '../storage/native.js';
+import { flagNumber, flagString } from '../config/config.js';
 
 /** ReplicaDesc is a cluster's election, as stored (unix ms). */
 export interface ReplicaDesc {
@@ -177,18 +178,18 @@ export class HaKvTracker {
 
 /** haKvTracker builds the tracker from the -distributor.ha-tracker.* store flags (an unsupported store fails). */
 export function haKvTracker(values: ConfigValues, log: Logger, inMemory?: InMemoryKv): HaKvTracker {
-  const store = String(values.get('distributor.ha-tracker.store') ?? 'memberlist');
+  const store = flagString(values, 'distributor.ha-tracker.store');
   if (store === 'consul' || store === 'multi') throw new Error(`-distributor.ha-tracker.store=${store} is not supported: use etcd (or inmemory for a single process)`);
-  const prefix = String(values.get('distributor.ha-tracker.prefix') ?? 'ha-tracker/');
+  const prefix = flagString(values, 'distributor.ha-tracker.prefix');
   if (store !== 'etcd') return new HaKvTracker(inMemory ?? new InMemoryKv(), prefix, log);
-  const endpoints = String(values.get('distributor.ha-tracker.etcd.endpoints') ?? '')
+  const endpoints = flagString(values, 'distributor.ha-tracker.etcd.endpoints')
     .split(',')
     .map((x) => x.trim())
     .filter((x) => x !== '');
   if (endpoints.length === 0) throw new Error('-distributor.ha-tracker.etcd.endpoints must be set when -distributor.ha-tracker.store=etcd');
   const kv = new EtcdClient(endpoints, {
-    dialTimeoutMs: Number(values.get('distributor.ha-tracker.etcd.dial-timeout') ?? 10_000),
-    maxRetries: Number(values.get('distributor.ha-tracker.etcd.max-retries') ?? 10),
+    dialTimeoutMs: flagNumber(values, 'distributor.ha-tracker.etcd.dial-timeout'),
+    maxRetries: flagNumber(values, 'distributor.ha-tracker.etcd.max-retries'),
     log: log.with({ component: 'etcd' }),
   });
   return new HaKvTracker(kv, prefix, log);

@@ -13,6 +13,7 @@ import { escapeHtml, page } from '../ops/pages.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
 import type { ElectedReplica, HaTrackerState, IngestLimits } from '../storage/native.js';
+import { flagBool } from '../config/config.js';
 
 /** HaTrackerConfig is the process-wide part of the HA tracker configuration. */
 export interface HaTrackerConfig {
@@ -29,7 +30,7 @@ export function haTrackerConfig(config: Config): HaTrackerConfig {
     return typeof v === 'number' ? v : fallback;
   };
   return {
-    enabled: config.values.get('distributor.ha-tracker.enable') === true,
+    enabled: flagBool(config.values, 'distributor.ha-tracker.enable'),
     updateTimeoutMs: num('distributor.ha-tracker.update-timeout', 15_000),
     updateTimeoutJitterMaxMs: num('distributor.ha-tracker.update-timeout-jitter-max', 5_000),
     failoverTimeoutMs: num('distributor.ha-tracker.failover-timeout', 30_000),

@@ -9,7 +9,7 @@
 
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
-import { ingestLimits } from '../config/config.js';
+import { flagBool, flagNumber, flagString, ingestLimits } from '../config/config.js';
 import type { LimitsSource } from '../limits/runtime-config.js';
 import { log } from '../log.js';
 import { ProtoWriter } from '../remote/protobuf-writer.js';
@@ -117,7 +117,7 @@ export class OtlpApi {
 
   /** maxRequestSize is -distributor.max-otlp-request-size. */
   get maxRequestSize(): number {
-    return Number(this.config.values.get('distributor.max-otlp-request-size') ?? 104857600);
+    return flagNumber(this.config.values, 'distributor.max-otlp-request-size');
   }
 
   /** tooLarge words the HTTP layer's 413 (Content-Length or streamed bytes over the limit). */
@@ -159,16 +159,16 @@ export class OtlpApi {
       json: contentType === OTLP_JSON,
       gzip: req.headers.get('content-encoding') === 'gzip',
       maxSize: this.maxRequestSize,
-      addSuffixes: values.get('distributor.otel-metric-suffixes-enabled') === true,
-      promoteResourceAttributes: String(values.get('distributor.otel-promote-resource-attributes') ?? '')
+      addSuffixes: flagBool(values, 'distributor.otel-metric-suffixes-enabled'),
+      promoteResourceAttributes: flagString(values, 'distributor.otel-promote-resource-attributes')
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s !== ''),
-      keepIdentifyingResourceAttributes: values.get('distributor.otel-keep-identifying-resource-attributes') === true,
-      promoteScopeMetadata: values.get('distributor.otel-promote-scope-metadata') === true,
-      convertHistogramsToNhcb: values.get('distributor.otel-convert-histograms-to-nhcb') === true,
-      nativeDeltaIngestion: values.get('distributor.otel-native-delta-ingestion') === true,
-      createdTimestampZeroIngestion: values.get('distributor.otel-created-timestamp-zero-ingestion-enabled') === true,
+      keepIdentifyingResourceAttributes: flagBool(values, 'distributor.otel-keep-identifying-resource-attributes'),
+      promoteScopeMetadata: flagBool(values, 'distributor.otel-promote-scope-metadata'),
+      convertHistogramsToNhcb: flagBool(values, 'distributor.otel-convert-histograms-to-nhcb'),
+      nativeDeltaIngestion: flagBool(values, 'distributor.otel-native-delta-ingestion'),
+      createdTimestampZeroIngestion: flagBool(values, 'distributor.otel-created-timestamp-zero-ingestion-enabled'),
     };
     const outcome = await this.executor.runOtlp({ tenant, body: transferable(req.body), limits: ingestLimits(this.limits.limits(tenant), Date.now()), options });
     if (outcome.kind === 'unsupported') return fail(503, GRPC_INTERNAL, 'OTLP ingestion is not available in this process');

@@ -8,6 +8,7 @@
 // retry_on_http_429, and 5xx).
 
 import type { ConfigValues } from '../config/parse.js';
+import { flagBool, flagNumber } from '../config/config.js';
 
 const JITTER_FACTOR = 0.5;
 
@@ -27,8 +28,8 @@ export function retryAfterSeconds(retryAttempt: string | undefined, minBackoffMs
 /** retryAfterHeaders are the headers to add to a push answer with this status (none unless 429 or 5xx). */
 export function retryAfterHeaders(values: ConfigValues, status: number, retryAttempt: string | undefined): Record<string, string> {
   if (status !== 429 && Math.floor(status / 100) !== 5) return {};
-  if (values.get('distributor.retry-after-header.enabled') === false) return {};
-  const min = Number(values.get('distributor.retry-after-header.min-backoff') ?? 6000);
-  const max = Number(values.get('distributor.retry-after-header.max-backoff') ?? 96_000);
+  if (!flagBool(values, 'distributor.retry-after-header.enabled')) return {};
+  const min = flagNumber(values, 'distributor.retry-after-header.min-backoff');
+  const max = flagNumber(values, 'distributor.retry-after-header.max-backoff');
   return { 'Retry-After': retryAfterSeconds(retryAttempt, min, max) };
 }

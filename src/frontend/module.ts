@@ -12,10 +12,11 @@ import { QueryFrontend } from './frontend.js';
 import { downstreamExecutor } from './downstream.js';
 import { MemcachedClient } from './memcache.js';
 import { ResultsCache } from './results-cache.js';
+import { flagBool, flagNumber, flagString } from '../config/config.js';
 
 /** frontendEnabled reports whether any query-frontend feature is on. */
 export function frontendEnabled(config: Config): boolean {
-  return Number(config.values.get('query-frontend.split-queries-by-interval')) > 0 || config.values.get('query-frontend.cache-results') === true;
+  return flagNumber(config.values, 'query-frontend.split-queries-by-interval') > 0 || flagBool(config.values, 'query-frontend.cache-results');
 }
 
 /** withFrontend puts the query-frontend in front of inner when enabled, else returns inner. */
@@ -26,7 +27,7 @@ export function withFrontend(config: Config, inner: QueryExecutor, limits: Query
     help: 'Total number of underlying query requests after the split by interval is applied.',
     registers: [registry],
   });
-  const splitIntervalMs = Number(config.values.get('query-frontend.split-queries-by-interval'));
+  const splitIntervalMs = flagNumber(config.values, 'query-frontend.split-queries-by-interval');
   const cache = resultsCacheBackend(config);
   const resultsCache =
     cache === undefined
@@ -40,7 +41,7 @@ export function withFrontend(config: Config, inner: QueryExecutor, limits: Query
         });
   const frontend = new QueryFrontend(inner, {
     splitIntervalMs,
-    alignWithStep: config.values.get('query-frontend.align-queries-with-step') === true,
+    alignWithStep: flagBool(config.values, 'query-frontend.align-queries-with-step'),
     limits,
     splitQueries,
     ...(resultsCache !== undefined ? { resultsCache } : {}),
@@ -57,20 +58,20 @@ export function withFrontend(config: Config, inner: QueryExecutor, limits: Query
 
 /** resultsCacheBackend builds the configured results cache backend, or undefined when caching is off. */
 export function resultsCacheBackend(config: Config): Cache | undefined {
-  if (config.values.get('query-frontend.cache-results') !== true) return undefined;
-  const backend = String(config.values.get('query-frontend.results-cache.backend') ?? '');
-  if (backend === 'inmemory') return new InMemoryCache(Number(config.values.get('query-frontend.results-cache.inmemory.max-size-bytes')));
+  if (!flagBool(config.values, 'query-frontend.cache-results')) return undefined;
+  const backend = flagString(config.values, 'query-frontend.results-cache.backend');
+  if (backend === 'inmemory') return new InMemoryCache(flagNumber(config.values, 'query-frontend.results-cache.inmemory.max-size-bytes'));
   if (backend === 'memcached') {
-    const addresses = String(config.values.get('query-frontend.results-cache.memcached.addresses') ?? '')
+    const addresses = flagString(config.values, 'query-frontend.results-cache.memcached.addresses')
       .split(',')
       .map((a) => a.trim())
       .filter((a) => a !== '');
     if (addresses.length === 0) throw new Error('-query-frontend.results-cache.memcached.addresses must be set when the results cache backend is memcached');
     return new MemcachedClient({
       addresses,
-      timeoutMs: Number(config.values.get('query-frontend.results-cache.memcached.timeout')),
-      maxIdleConnections: Number(config.values.get('query-frontend.results-cache.memcached.max-idle-connections')),
-      maxItemSize: Number(config.values.get('query-frontend.results-cache.memcached.max-item-size')),
+      timeoutMs: flagNumber(config.values, 'query-frontend.results-cache.memcached.timeout'),
+      maxIdleConnections: flagNumber(config.values, 'query-frontend.results-cache.memcached.max-idle-connections'),
+      maxItemSize: flagNumber(config.values, 'query-frontend.results-cache.memcached.max-item-size'),
     });
   }
   throw new Error('-query-frontend.cache-results needs -query-frontend.results-cache.backend (memcached or inmemory)');
@@ -78,7 +79,7 @@ export function resultsCacheBackend(config: Config): Cache | undefined {
 
 /** standaloneDownstream is the executor of -target=query-frontend: the queriers at -query-frontend.downstream-url. */
 export function standaloneDownstream(config: Config): QueryExecutor {
-  const url = String(config.values.get('query-frontend.downstream-url') ?? '');
+  const url = flagString(config.values, 'query-frontend.downstream-url');
   if (url === '') throw new Error('-target=query-frontend needs -query-frontend.downstream-url (the queriers\' HTTP address)');
   return downstreamExecutor(url, config.prometheusHttpPrefix);
 }

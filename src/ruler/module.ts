@@ -23,13 +23,14 @@ import { PrometheusRulesApi } from './prometheus-api.js';
 import { RuleStore } from './rule-store.js';
 import type { Expander } from './rules.js';
 import type { TemplateCheck } from './rulefmt.js';
+import { flagBool, flagNumber, flagString } from '../config/config.js';
 
 function str(config: Config, name: string): string {
-  return String(config.values.get(name) ?? '');
+  return flagString(config.values, name);
 }
 
 function num(config: Config, name: string): number {
-  return Number(config.values.get(name) ?? 0);
+  return flagNumber(config.values, name);
 }
 
 /** rulerBucket builds the -ruler-storage bucket (the s3 settings not given for the ruler are the blocks storage's). */
@@ -47,7 +48,7 @@ export function rulerBucket(config: Config): Bucket {
         region: str(config, 'ruler-storage.s3.region'),
         accessKeyId: str(config, 'ruler-storage.s3.access-key-id'),
         secretAccessKey: str(config, 'ruler-storage.s3.secret-access-key'),
-        insecure: config.values.get('ruler-storage.s3.insecure') === true,
+        insecure: flagBool(config.values, 'ruler-storage.s3.insecure'),
       });
     }
     default:
@@ -117,7 +118,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
     logger,
     evaluationEnabled: (tenant) => {
       const v = deps.limitValues.values(tenant);
-      return { recording: v.get('ruler.recording-rules-evaluation-enabled') !== false, alerting: v.get('ruler.alerting-rules-evaluation-enabled') !== false };
+      return { recording: flagBool(v, 'ruler.recording-rules-evaluation-enabled'), alerting: flagBool(v, 'ruler.alerting-rules-evaluation-enabled') };
     },
     group: {
       querier: executorQuerier(config, deps.queryExecutor, deps.limitValues, deps.rawSelect),
@@ -141,7 +142,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
       maxRulesPerRuleGroup: (t) => limitOf(t, 'ruler.max-rules-per-rule-group'),
       maxRuleGroupsPerTenant: (t) => limitOf(t, 'ruler.max-rule-groups-per-tenant'),
     },
-    federation: config.values.get('ruler.tenant-federation.enabled') === true,
+    federation: flagBool(config.values, 'ruler.tenant-federation.enabled'),
     scheme: 'utf8',
     ...(deps.templateCheck !== undefined ? { templateCheck: deps.templateCheck } : {}),
     changed: (tenant) => void manager.syncTenant(tenant),

@@ -5,6 +5,7 @@ import type { Config } from '../../config/config.js';
 import type { Bucket } from './bucket.js';
 import { FilesystemBucket } from './filesystem.js';
 import { S3Bucket, type S3Config } from './s3.js';
+import { flagString } from '../../config/config.js';
 
 export type { Bucket, ObjectAttributes } from './bucket.js';
 export { NotFoundError, isNotFound } from './bucket.js';
@@ -58,14 +59,14 @@ export function createBackendBucket(config: Config, backend: string, filesystemD
 
 /** createAlertmanagerBucket builds the bucket -alertmanager-storage.backend names (S3 credentials shared with -blocks-storage.s3.*). */
 export function createAlertmanagerBucket(config: Config): Bucket {
-  const backend = String(config.values.get('alertmanager-storage.backend') ?? 'filesystem');
+  const backend = flagString(config.values, 'alertmanager-storage.backend');
   switch (backend) {
     case 'filesystem':
-      return new FilesystemBucket(String(config.values.get('alertmanager-storage.filesystem.dir') ?? 'alertmanager'));
+      return new FilesystemBucket(flagString(config.values, 'alertmanager-storage.filesystem.dir'));
     case 's3': {
       const s3 = s3ConfigFromFlags(config);
-      const endpoint = String(config.values.get('alertmanager-storage.s3.endpoint') ?? '');
-      return new S3Bucket({ ...s3, bucketName: String(config.values.get('alertmanager-storage.s3.bucket-name') ?? ''), endpoint: endpoint !== '' ? endpoint : s3.endpoint });
+      const endpoint = flagString(config.values, 'alertmanager-storage.s3.endpoint');
+      return new S3Bucket({ ...s3, bucketName: flagString(config.values, 'alertmanager-storage.s3.bucket-name'), endpoint: endpoint !== '' ? endpoint : s3.endpoint });
     }
     default:
       throw new Error(`unsupported storage backend: ${backend}`);
