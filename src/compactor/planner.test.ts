@@ -2,6 +2,7 @@ import t from 'tap';
 import { parseDuration } from '../config/duration.js';
 import type { BlockMeta } from './meta.js';
 import { findDuplicates, groupKey, jobMaxTime, jobMinTime, parseBlockRanges, planCompaction, rangeStartOf } from './planner.js';
+import { coveredBlocks, dedupBlocks } from '../storage/block-meta.js';
 
 const H = 3_600_000;
 const RANGES = [2 * H, 12 * H, 24 * H];
@@ -116,4 +117,21 @@ t.test('parseBlockRanges', async (t) => {
   t.same(parseBlockRanges(' 1h , 2h ', parseDuration), [H, 2 * H]);
   t.throws(() => parseBlockRanges('2h,3h', parseDuration), { message: 'compactor block range period 3h0m0s is not divisible by previous one 2h0m0s' });
   t.throws(() => parseBlockRanges('2x', parseDuration));
+});
+
+t.test('one covered-block rule: the compactor deletes exactly the blocks the store-gateway and ingester leave out', async (t) => {
+  const H = 3_600_000;
+  const mk = (ulid: string, sources: string[], minTime: number, maxTime: number): BlockMeta => ({ ulid, minTime, maxTime, level: sources.length > 1 ? 2 : 1, sources, labels: {}, resolution: 0, source: 'compactor', files: [], stats: { numSamples: 0, numSeries: 0, numChunks: 0 } });
+  const metas = [
+    mk('01A', ['01A'], 0, 2 * H),
+    mk('01B', ['01B'], 2 * H, 4 * H),
+    mk('01D', ['01A', '01B'], 0, 4 * H), // a copy of 01C's compaction with a larger ULID
+    mk('01C', ['01A', '01B'], 0, 4 * H),
+    mk('01E', ['01E'], 4 * H, 6 * H),
+  ];
+  const dup = findDuplicates(metas);
+  t.same([...dup].sort(), ['01A', '01B', '01D'], 'the sources of a compaction, and of two identical compactions the larger ULID');
+  const queryable = dedupBlocks(metas.map((m) => ({ meta: { ulid: m.ulid, minTime: m.minTime, maxTime: m.maxTime, compaction: { level: m.level, sources: m.sources } } })));
+  t.same(queryable.map((b) => b.meta.ulid).sort(), metas.map((m) => m.ulid).filter((id) => !dup.has(id)).sort(), 'the store-gateway keeps what the compactor keeps');
+  t.same([...coveredBlocks(metas, (m) => m.ulid, (m) => m.sources)].sort(), [...dup].sort());
 });

@@ -18,6 +18,7 @@
 
 import type { BucketIndexBlock } from './bucket-index.js';
 import type { BlockMeta } from './meta.js';
+import { coveredBlocks } from '../storage/block-meta.js';
 
 /** IGNORED_GROUP_LABELS are external labels that do not split compaction groups. */
 export const IGNORED_GROUP_LABELS: ReadonlySet<string> = new Set(['compactor_shard_id', '__org_id__', '__ingester_id__']);
@@ -61,9 +62,9 @@ export function rangeStartOf(minTime: number, tr: number): number {
 }
 
 /**
- * findDuplicates returns the IDs of blocks whose compaction sources are all sources of another
- * block (of the same group): their data is in that block already. Of blocks with identical
- * sources, the one with the smallest ID stays.
+ * findDuplicates returns the IDs of blocks (of the same group) that another block covers
+ * (coveredBlocks, the rule the store-gateway and ingester also apply): their data is in that
+ * block already.
  */
 export function findDuplicates(metas: readonly BlockMeta[]): Set<string> {
   const dup = new Set<string>();
@@ -75,14 +76,7 @@ export function findDuplicates(metas: readonly BlockMeta[]): Set<string> {
     byGroup.set(k, list);
   }
   for (const list of byGroup.values()) {
-    // Widest first, so each block is compared with the blocks that could cover it.
-    const sorted = [...list].sort((a, b) => b.sources.length - a.sources.length || (a.ulid < b.ulid ? -1 : 1));
-    const kept: Array<{ meta: BlockMeta; sources: Set<string> }> = [];
-    for (const m of sorted) {
-      const covered = kept.some((k) => k.meta.minTime <= m.minTime && m.maxTime <= k.meta.maxTime && m.sources.every((s) => k.sources.has(s)));
-      if (covered) dup.add(m.ulid);
-      else kept.push({ meta: m, sources: new Set(m.sources) });
-    }
+    for (const id of coveredBlocks(list, (m) => m.ulid, (m) => m.sources)) dup.add(id);
   }
   return dup;
 }

@@ -38,22 +38,32 @@ export function sourcesOf(m: BlockMeta): string[] {
 }
 
 /**
- * dedupBlocks keeps one copy per ULID and drops every block whose sources are a subset of another
- * block's (a compacted replacement covers it; on equal sets the newer ULID wins).
+ * coveredBlocks is the one rule for a block made redundant by another (the ingester's queryable
+ * blocks, the store-gateway and the compactor all use it): a block is covered when another block's
+ * compaction sources include all of its own, and either have more, or are the same set and the
+ * other's ULID is smaller (of identical copies the oldest ULID stays). Returns the covered IDs.
  */
+export function coveredBlocks<T>(blocks: readonly T[], id: (b: T) => string, sources: (b: T) => readonly string[]): Set<string> {
+  const sets = blocks.map((b) => new Set(sources(b)));
+  const ids = blocks.map(id);
+  const covered = new Set<string>();
+  blocks.forEach((_, i) => {
+    const mine = sets[i]!;
+    const by = sets.some((other, j) => {
+      if (j === i || ids[j] === ids[i] || other.size < mine.size) return false;
+      for (const s of mine) if (!other.has(s)) return false;
+      return other.size > mine.size || ids[j]! < ids[i]!;
+    });
+    if (by) covered.add(ids[i]!);
+  });
+  return covered;
+}
+
+/** dedupBlocks keeps one copy per ULID and drops every block another covers (coveredBlocks). */
 export function dedupBlocks<T extends { meta: BlockMeta }>(blocks: T[]): T[] {
   const byId = new Map<string, T>();
   for (const b of blocks) if (!byId.has(b.meta.ulid)) byId.set(b.meta.ulid, b);
   const all = [...byId.values()];
-  const sets = all.map((b) => new Set(sourcesOf(b.meta)));
-  return all.filter((b, i) => {
-    const mine = sets[i]!;
-    return !all.some((o, j) => {
-      if (j === i) return false;
-      const other = sets[j]!;
-      if (other.size < mine.size) return false;
-      for (const s of mine) if (!other.has(s)) return false;
-      return other.size > mine.size || o.meta.ulid > b.meta.ulid;
-    });
-  });
+  const covered = coveredBlocks(all, (b) => b.meta.ulid, (b) => sourcesOf(b.meta));
+  return all.filter((b) => !covered.has(b.meta.ulid));
 }
