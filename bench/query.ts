@@ -428,20 +428,23 @@ function report(o: Options, w: Workload, ingests: Map<TargetName, IngestResult>,
   L.push(
     `Latency is from sending the request to the last byte of the JSON answer (client on the same machine). ` +
       `With ${o.repeat} runs the p99 is the slowest run. Result check: ours against Prometheus on the warm-up answer, ` +
-      `same series and timestamps, values within ${REL_TOLERANCE} relative.`,
+      `same series and timestamps, values within ${REL_TOLERANCE} relative. CPU ms per query is the server's CPU time ` +
+      `(all threads, /proc/<pid>/stat, 10 ms ticks) over the ${o.repeat} timed runs, divided by ${o.repeat}.`,
   );
   L.push('');
-  L.push('| query | range, step | ours median ms | ours p99 ms | prom median ms | prom p99 ms | ours/prom median | series ours / prom | same result |');
-  L.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+  L.push('| query | range, step | ours median ms | ours p99 ms | ours CPU ms/query | prom median ms | prom p99 ms | prom CPU ms/query | ours/prom median | ours/prom CPU | series ours / prom | same result |');
+  L.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const m of ms) {
     const ours = m.byTarget.get('ours');
     const ref = m.byTarget.get('prometheus');
     const med = (s: Sampled | undefined): number => (s ? pct(s.latenciesMs, 50) : NaN);
     const p99 = (s: Sampled | undefined): number => (s ? pct(s.latenciesMs, 99) : NaN);
+    const cpuMs = (s: Sampled | undefined): number => (s ? (s.cpuS * 1000) / o.repeat : NaN);
     const errs = (s: Sampled | undefined): string => (s && s.errors > 0 ? ` (${s.errors} errors)` : '');
     L.push(
-      `| \`${m.query}\` | ${m.range.label}, ${m.range.stepMs / 1000}s | ${fmt(med(ours))}${errs(ours)} | ${fmt(p99(ours))} | ${fmt(med(ref))}${errs(ref)} | ${fmt(p99(ref))} | ` +
-        `×${fmt(med(ours) / med(ref), 2)} | ${seriesCount(ours)} / ${seriesCount(ref)} | ${checkCell(m)} |`,
+      `| \`${m.query}\` | ${m.range.label}, ${m.range.stepMs / 1000}s | ${fmt(med(ours))}${errs(ours)} | ${fmt(p99(ours))} | ${fmt(cpuMs(ours))} | ` +
+        `${fmt(med(ref))}${errs(ref)} | ${fmt(p99(ref))} | ${fmt(cpuMs(ref))} | ` +
+        `×${fmt(med(ours) / med(ref), 2)} | ×${fmt(cpuMs(ours) / cpuMs(ref), 2)} | ${seriesCount(ours)} / ${seriesCount(ref)} | ${checkCell(m)} |`,
     );
   }
   L.push('');
