@@ -26,6 +26,33 @@ export function goTypeName(v: unknown): string {
   return 'map[string]interface {}';
 }
 
+/** formatFloatF is Go's strconv.FormatFloat(x, 'f', -1, 64): shortest digits, never an exponent (the fast path of formatFloat). */
+export function formatFloatF(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return '+Inf';
+  if (x === -Infinity) return '-Inf';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(x.toExponential());
+  if (!m) return String(x);
+  const [, sign, d0, rest = '', expStr] = m;
+  const exp = Number(expStr);
+  const digits = d0 + rest;
+  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
+  if (digits.length <= exp + 1) return sign + digits + '0'.repeat(exp + 1 - digits.length);
+  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
+}
+
+/** formatFloatE is Go's strconv.FormatFloat(v, 'e', -1, 64): shortest digits, exponent of at least two digits (the fast path of formatFloat). */
+export function formatFloatE(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  if (v === 0) return Object.is(v, -0) ? '-0e+00' : '0e+00';
+  const m = /^(-?[\d.]+)e([+-])(\d+)$/.exec(v.toExponential());
+  if (m === null) return String(v);
+  return `${m[1]}e${m[2]}${m[3]!.padStart(2, '0')}`;
+}
+
 /** formatFloat is Go's strconv.FormatFloat(x, fmt, prec, 64) for fmt 'e', 'E', 'f', 'g', 'G', 'x', 'X' (prec -1: shortest). */
 export function formatFloat(x: number, fmt: 'e' | 'E' | 'f' | 'g' | 'G' | 'x' | 'X', prec: number): string {
   if (Number.isNaN(x)) return 'NaN';

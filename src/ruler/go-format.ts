@@ -16,13 +16,3 @@ export function goTime(ms: number): string {
   return `${base}.${String(frac).padStart(9, '0').replace(/0+$/, '')}Z`;
 }
 
-/** formatFloatE is Go's strconv.FormatFloat(v, 'e', -1, 64): shortest digits, exponent of at least two digits. */
-export function formatFloatE(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (v === 0) return Object.is(v, -0) ? '-0e+00' : '0e+00';
-  const m = /^(-?[\d.]+)e([+-])(\d+)$/.exec(v.toExponential());
-  if (m === null) return String(v);
-  return `${m[1]}e${m[2]}${m[3]!.padStart(2, '0')}`;
-}

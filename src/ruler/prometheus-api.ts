@@ -14,7 +14,8 @@ import { matcherMatches } from '../querier/tenant-federation.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
 import { splitTenants } from '../tenant/tenant.js';
-import { formatFloatE, goTime } from './go-format.js';
+import { goTime } from './go-format.js';
+import { formatFloatE } from '../compat/gofmt.js';
 import type { RuleGroup } from './group.js';
 import { AlertingRule, type Alert, type Rule } from './rules.js';
 

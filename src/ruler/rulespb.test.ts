@@ -7,7 +7,8 @@ import t from 'tap';
 import { decodeKeyPart, encodeKeyPart } from './rule-store.js';
 import { decodeRuleGroupDesc, encodeRuleGroupDesc, formattedGroup, toYaml, type StoredGroup } from './rulespb.js';
 import { generatorURL, toPostable } from './notifier.js';
-import { formatFloatE, goTime } from './go-format.js';
+import { goTime } from './go-format.js';
+import { formatFloatE } from '../compat/gofmt.js';
 import { queryEscape } from '../template/index.js';
 
 t.test('RuleGroupDesc round trip', async (t) => {

@@ -3,7 +3,7 @@
 // count_values) with by/without grouping, per step, as Prometheus does.
 
 import type { AggregateExpr, Expr } from '../parser/ast.js';
-import { formatFloatF } from './annotations.js';
+import { formatFloatF } from '../../compat/gofmt.js';
 import { goStrconvQuote } from '../parser/unquote.js';
 import { fusedAggregate } from './aggregate-fused.js';
 import type { Evaluator } from './engine.js';

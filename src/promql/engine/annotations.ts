@@ -156,18 +156,3 @@ export class Annotations {
   }
 }
 
-/** formatFloatF renders x as Go's strconv.FormatFloat(x, 'f', -1, 64): shortest digits, never an exponent. */
-export function formatFloatF(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(x.toExponential());
-  if (!m) return String(x);
-  const [, sign, d0, rest = '', expStr] = m;
-  const exp = Number(expStr);
-  const digits = d0 + rest;
-  if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-  if (digits.length <= exp + 1) return sign + digits + '0'.repeat(exp + 1 - digits.length);
-  return `${sign}${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
-}

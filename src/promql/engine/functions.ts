@@ -4,7 +4,7 @@
 
 import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
 import { MatchType } from '../../storage/native.js';
-import { formatFloatF } from './annotations.js';
+import { formatFloatF } from '../../compat/gofmt.js';
 import type { Evaluator } from './engine.js';
 import { checkModifier, evalExtendedRange } from './extended.js';
 import { evalInfo } from './info.js';

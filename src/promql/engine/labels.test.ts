@@ -1,5 +1,6 @@
 import t from 'tap';
-import { formatFloatF, formatGo } from './annotations.js';
+import { formatGo } from './annotations.js';
+import { formatFloatF } from '../../compat/gofmt.js';
 import { compileAnchored } from '../../compat/re2.js';
 import { compareLabels, dropMetricName, labelsString, signatureFn, xxhash64 } from './labels.js';
 

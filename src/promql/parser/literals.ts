@@ -5,6 +5,7 @@
 
 import type { Expr } from './ast.js';
 import { goStrconvQuote } from './unquote.js';
+import { formatFloat } from '../../compat/gofmt.js';
 
 /** parseNumber reads a NUMBER token as Prometheus does: strconv.ParseInt(s, 0, 64), else ParseFloat. */
 export function parseNumber(text: string): number | { error: string } {
@@ -72,14 +73,9 @@ export function roundHalfAway(x: number): number {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
-/** goFloatF renders a float as Go's %f does. */
+/** goFloatF renders a float as Go's %f does (strconv's 'f' format, six digits). */
 export function goFloatF(x: number): string {
-  if (Number.isNaN(x)) return 'NaN';
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  // toFixed switches to exponent form from 1e21; such floats are integers.
-  if (Math.abs(x) >= 1e21) return `${BigInt(x).toString()}.000000`;
-  return x.toFixed(6);
+  return formatFloat(x, 'f', 6);
 }
 
 /** constantSeconds evaluates a duration expression that uses neither step() nor range(); undefined otherwise. */

@@ -7,6 +7,7 @@ import { MatchType, type LabelMatcher } from '../../storage/native.js';
 import type { AggregateExpr, AtModifier, BinaryExpr, Expr, SubqueryExpr, VectorSelector } from './ast.js';
 import { METRIC_NAME_LABEL } from './selector.js';
 import { goStrconvQuote } from './unquote.js';
+import { formatFloatF } from '../../compat/gofmt.js';
 
 export { goStrconvQuote };
 
@@ -257,25 +258,5 @@ export function formatDuration(ms: number): string {
   return s;
 }
 
-/** formatFloat renders a float as Go's strconv.FormatFloat(v, 'f', -1, 64): shortest digits, no exponent. */
-export function formatFloat(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  if (v === Infinity) return '+Inf';
-  if (v === -Infinity) return '-Inf';
-  if (Object.is(v, -0)) return '-0';
-  const s = String(v);
-  const e = s.indexOf('e');
-  if (e < 0) return s;
-  // Expand JavaScript's exponent form into plain digits.
-  const negative = s.startsWith('-');
-  const mantissa = s.slice(negative ? 1 : 0, e);
-  const exp = Number(s.slice(e + 1));
-  const [intPart = '', fracPart = ''] = mantissa.split('.');
-  const digits = intPart + fracPart;
-  const point = intPart.length + exp;
-  let out: string;
-  if (point <= 0) out = `0.${'0'.repeat(-point)}${digits}`;
-  else if (point >= digits.length) out = digits + '0'.repeat(point - digits.length);
-  else out = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return negative ? `-${out}` : out;
-}
+/** formatFloat renders a float as Go's strconv.FormatFloat(v, 'f', -1, 64), as the printer writes numbers. */
+export const formatFloat = formatFloatF;
