@@ -3,7 +3,7 @@
 // /config: the effective values, only the values that differ from the
 // defaults (mode=diff), or the defaults (mode=defaults), secrets masked.
 
-import type { IngestLimits } from '../storage/native.js';
+import type { IngestLimits } from '../model/limits.js';
 import type { LogLevel } from '../log.js';
 import { stringify } from 'yaml';
 import { formatDuration } from './duration.js';

@@ -43,7 +43,7 @@ t.test('refused content types and encodings carry Prometheus texts', async (t) =
 });
 
 t.test('written headers report stored float samples only', async (t) => {
-  const r = { series: 3, samples: 5, exemplars: 2, metadata: 1, histograms: 4, acceptedSamples: 4, createdSeries: 1, discarded: [] };
+  const r = { series: 3, samples: 5, exemplars: 2, metadata: 1, histograms: 4, acceptedSamples: 4, createdSeries: 1, discarded: [], dedupedSamples: 0, nonHaSamples: 0 };
   t.same(writtenHeaders(r), {
     'X-Prometheus-Remote-Write-Samples-Written': '4',
     'X-Prometheus-Remote-Write-Histograms-Written': '0',

@@ -11,12 +11,7 @@ import type { QueryTask } from '../querier/query-params.js';
 import { loadNative } from '../storage/native.js';
 import { bodyText, QueryFrontend, runBounded } from './frontend.js';
 
-interface Loader {
-  appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): void;
-  resetTenant(tenant: string): void;
-}
-
-const binding = loadNative() as unknown as Loader;
+const binding = loadNative();
 const kernels = nativeKernels();
 const TENANT = `frontend-split-${process.pid}`;
 const M = 60_000;

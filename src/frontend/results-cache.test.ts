@@ -13,12 +13,7 @@ import { InMemoryCache } from './cache.js';
 import { bodyText, QueryFrontend } from './frontend.js';
 import { coalesce, ResultsCache } from './results-cache.js';
 
-interface Loader {
-  appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): void;
-  resetTenant(tenant: string): void;
-}
-
-const binding = loadNative() as unknown as Loader;
+const binding = loadNative();
 const kernels = nativeKernels();
 const TENANT = `frontend-cache-${process.pid}`;
 const M = 60_000;

@@ -25,7 +25,7 @@ function fakeStore(info: HeadInfo): BlockLifecycleStore & { calls: Array<{ range
     headInfo: () => (calls.length > 0 ? { series: 0 } : info),
     compactHead: async (_tenant, _dir, range, cutAll) => {
       calls.push({ range, cutAll });
-      return { cuts: [], checkpoint: null };
+      return { cuts: [] };
     },
     setTenantBlocks: () => [],
   };

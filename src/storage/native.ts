@@ -3,666 +3,114 @@
 // the narrow interfaces below (Appender, SeriesQuerier), which this module
 // implements over the process-global TSDB state that lives in Rust memory and
 // is shared by the main thread and every Piscina worker.
+//
+// The binding's types are the ones napi-rs generates from the Rust sources
+// into native/napi/binding.d.cts (npm run build:native); this module
+// re-exports them, and the domain types of src/model/ that cross the boundary,
+// checked against their generated counterparts.
 
 import { createRequire } from 'node:module';
 
+import type * as generated from '../../native/napi/binding.cjs';
 import { visibleTo, type Visibility } from '../auth/visibility.js';
+import type { IngestLimits } from '../model/limits.js';
+import type { LabelMatcher } from '../model/matchers.js';
+import type { BlockOpenFailure, CardinalityAnswer, CompactedBlock, ElectedReplica, HeadCompaction, HeadInfo, HeadStats, IngestResult, OtlpIngestResult, OtlpOptions, StorageOptions, WalReplayResult, WalTenant } from '../../native/napi/binding.cjs';
+
+export type { HaLimits, IngestLimits } from '../model/limits.js';
+export { MatchType, type LabelMatcher } from '../model/matchers.js';
+
+/** The objects the binding takes and returns, as napi-rs generates them from the Rust structs. */
+export type {
+  AllocatorStats,
+  BlockOpenFailure,
+  BlockVerifyStats,
+  CardinalityAnswer,
+  CompactedBlock,
+  CutHeadBlock,
+  DecodedChunk,
+  ElectedReplica,
+  EncodedHistograms,
+  HeadCompaction,
+  HeadInfo,
+  HeadStats,
+  HeadTruncation,
+  HistogramChunkOut,
+  HistogramSeriesChunksOut,
+  IngestResult,
+  KernelResult,
+  OtlpIngestResult,
+  OtlpOptions,
+  OtlpWriteRequest,
+  SelectedAggregate,
+  SelectedChunks,
+  SelectedHistograms,
+  SelectedRange,
+  SelectedSamples,
+  StorageOptions,
+  WalCheckpoint,
+  WalReplayResult,
+  WalTenant,
+  WrittenBlock,
+} from '../../native/napi/binding.cjs';
 
 const require = createRequire(import.meta.url);
 
-/** MatchType mirrors Prometheus's labels.MatchType ordering. */
-export const enum MatchType {
-  Equal = 0,
-  NotEqual = 1,
-  Regexp = 2,
-  NotRegexp = 3,
-}
-
-/** LabelMatcher is one `name op "value"` term of a series selector. */
-export interface LabelMatcher {
-  name: string;
-  type: MatchType;
-  value: string;
-}
-
+/** Same is true when A and B are the same type, optional fields included. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+type Check<T extends true> = T;
 /**
- * IngestLimits are the per-tenant limits applied while ingesting, every one given (the native
- * struct has no defaults): `ingestLimits` (src/config/config.ts) fills them from the LIMITS table.
+ * ModelChecks fails tsc when the model's types drift from what the binding declares: IngestLimits
+ * must be the generated type field for field, and a LabelMatcher must be a generated one with the
+ * same fields (its type narrowed to MatchType).
  */
-export interface IngestLimits {
-  /** -validation.max-label-names-per-series. */
-  maxLabelNamesPerSeries: number;
-  /** -validation.max-length-label-name. */
-  maxLabelNameLength: number;
-  /** -validation.max-length-label-value. */
-  maxLabelValueLength: number;
-  /** -validation.create-grace-period in ms. */
-  creationGracePeriodMs: number;
-  /** -validation.past-grace-period in ms, 0 disables. */
-  pastGracePeriodMs: number;
-  /** Wall clock used for the grace periods, unix ms. */
-  nowMs: number;
-  /** -distributor.ingestion-rate-limit (items/s, per tenant, shared by all threads); absent where a distributor already applied it. */
-  ingestionRate?: number;
-  /** -distributor.ingestion-burst-size, used with ingestionRate. */
-  ingestionBurstSize: number;
-  /** -ingester.max-global-series-per-user; 0: no limit. */
-  maxGlobalSeriesPerUser: number;
-  /** -ingester.max-global-series-per-metric; 0: no limit. */
-  maxGlobalSeriesPerMetric: number;
-  /** -ingester.max-global-exemplars-per-user: size of the tenant's exemplar ring; 0 drops exemplars. */
-  maxGlobalExemplarsPerUser: number;
-  /** -ingester.max-global-metadata-per-user; 0: no limit. */
-  maxGlobalMetadataPerUser: number;
-  /** -ingester.max-global-metadata-per-metric; 0: no limit. */
-  maxGlobalMetadataPerMetric: number;
-  /** -validation.max-metadata-length. */
-  maxMetadataLength: number;
-  /** -validation.max-native-histogram-buckets (0: no limit). */
-  maxNativeHistogramBuckets: number;
-  /** -validation.reduce-native-histogram-over-max-buckets. */
-  reduceNativeHistogramOverMaxBuckets: boolean;
-  /** -validation.enforce-metadata-metric-name. */
-  enforceMetadataMetricName: boolean;
-  /** -ingester.metadata-retain-period in ms (0 keeps metadata forever). */
-  metadataRetainPeriodMs: number;
-  /** HA deduplication, for a tenant that accepts HA samples (HaTracker.pushLimits); absent otherwise. */
-  ha?: HaLimits;
-}
-
-/** HaLimits are the HA tracker's settings for one push of a tenant that accepts HA samples. */
-export interface HaLimits {
-  /** -distributor.ha-tracker.enable: elect one replica per cluster (else HA pushes only lose the replica label). */
-  trackerEnabled: boolean;
-  /** ha_cluster_label. */
-  clusterLabel: string;
-  /** ha_replica_label. */
-  replicaLabel: string;
-  /** ha_max_clusters; 0: no limit. */
-  maxClusters: number;
-  /** -distributor.ha-tracker.update-timeout with this process's jitter, ms. */
-  updateTimeoutMs: number;
-  /** -distributor.ha-tracker.failover-timeout, ms. */
-  failoverTimeoutMs: number;
-  /** The HA tracker's clock, unix ms. */
-  nowMs: number;
-}
-
-/** IngestResult summarises one decoded WriteRequest after it was appended. */
-export interface IngestResult {
-  /** Number of time series in the request. */
-  series: number;
-  /** Number of float samples in the request. */
-  samples: number;
-  /** Number of exemplars in the request. */
-  exemplars: number;
-  /** Number of metadata entries in the request. */
-  metadata: number;
-  /** Number of native histogram samples in the request. */
-  histograms?: number;
-  /** Float samples appended to the head. */
-  acceptedSamples: number;
-  /** Native histogram samples appended to the head. */
-  acceptedHistograms?: number;
-  /** Series that were new to the head. */
-  createdSeries: number;
-  /**
-   * Discarded samples by Mimir reason label (e.g. `missing_metric_name`,
-   * `sample_out_of_order`), as flat [reason, count, reason, count, ...].
-   */
-  discarded: Array<string | number>;
-  /**
-   * Status of the first error: 400 for bad data (series limits included), 429 when the tenant's
-   * ingestion rate limit refused the whole request (nothing stored), 500 when the WAL failed;
-   * absent when everything was accepted.
-   */
-  errorStatus?: number;
-  /** Message of the first error, worded as Mimir's distributor/ingester. */
-  errorMessage?: string;
-  /** Exemplars stored (exact repeats of a series' newest included). */
-  acceptedExemplars?: number;
-  /** Exemplars the ingester could not store (series missing, out of order). */
-  failedExemplars?: number;
-  /** Exemplars dropped by validation, as flat [reason, count, ...]. */
-  discardedExemplars?: Array<string | number>;
-  /** Metadata entries stored or refreshed. */
-  acceptedMetadata?: number;
-  /** Metadata dropped (invalid, over the limits, rate limited), as flat [reason, count, ...]. */
-  discardedMetadata?: Array<string | number>;
-  /** The first metadata limit refusal: logged as a warning, the push succeeds (as Mimir). */
-  metadataWarning?: string;
-  /** The HA cluster of the request, when it carried the HA labels. */
-  haCluster?: string;
-  /** ingesterError marks the error as the head's (out of order, too old, series limits), not validation's. */
-  ingesterError?: boolean;
-  /** Samples dropped because their replica is not the elected one (status 202). */
-  dedupedSamples?: number;
-  /** Samples of an HA-enabled tenant whose request lacked the HA labels. */
-  nonHaSamples?: number;
-}
-
-/** ElectedReplica is one tenant's cluster in the HA tracker. */
-export interface ElectedReplica {
-  tenant: string;
-  cluster: string;
-  replica: string;
-  /** When the replica was elected (unix ms). */
-  electedAtMs: number;
-  /** When it was last recorded as seen (unix ms). */
-  receivedAtMs: number;
-  electedChanges: number;
-}
-
-/** CardinalityAnswer is a JSON answer, or Mimir's error when distinct label names and values are too large. */
-export interface CardinalityAnswer {
-  json?: string;
-  sizeError?: string;
-}
-
-/** HeadStats are the figures /metrics and the status pages show for a tenant. */
-export interface HeadStats {
-  tenant: string;
-  series: number;
-  samples: number;
-  chunks: number;
-  minTime: number;
-  maxTime: number;
-}
-
-/** SelectedSamples are the raw samples of the series a selector matched, flat (see selectSamples). */
-export interface SelectedSamples {
-  /** JSON array of label objects (keys sorted), series sorted by labels. */
-  labelsJson: string;
-  /** One more entry than series, starting at 0: series i owns samples [offsets[i], offsets[i+1]). */
-  offsets: Uint32Array;
-  /** Sample times in ms, ascending within a series. */
-  timestamps: Float64Array;
-  /** Sample values; staleness markers included with their exact bits. */
-  values: Float64Array;
-  /** The series' native-histogram samples; absent when no selected series has any. */
-  histograms?: SelectedHistograms;
-}
-
-/**
- * SelectedHistograms are native-histogram samples in the hand-off format: series i owns histogram
- * samples [offsets[i], offsets[i+1]); sample j is data[dataOffsets[j] .. dataOffsets[j+1]), laid out
- * `[schema, zeroThreshold, zeroCount, count, sum, counterResetHint, isInt, nPosSpans, nNegSpans,
- * nPosBuckets, nNegBuckets, nCustomValues, spans (offset, length)..., absolute buckets..., custom
- * values...]` (decoded by src/promql/engine/histogram-flat.ts).
- */
-export interface SelectedHistograms {
-  offsets: Uint32Array;
-  timestamps: Float64Array;
-  dataOffsets: Uint32Array;
-  data: Float64Array;
-}
-
-/** WrittenBlock describes a block cut by writeBlock (see docs/format/block.md). */
-export interface WrittenBlock {
-  /** The block's ULID, also its directory name. */
-  ulid: string;
-  numSeries: number;
-  numSamples: number;
-  numChunks: number;
-  /** meta.json minTime (inclusive, ms). */
-  minTime: number;
-  /** meta.json maxTime (exclusive, ms). */
-  maxTime: number;
-}
-
-/**
- * SelectedChunks are the raw chunks of the series a block selector matched, flat: series i
- * (labels i of labelsJson) owns chunks [seriesOffsets[i], seriesOffsets[i+1]); chunk j is
- * data[dataOffsets[j], dataOffsets[j+1]) with encoding encodings[j] (1 = XOR) and samples from
- * minTimes[j] to maxTimes[j] (ms).
- */
-export interface SelectedChunks {
-  labelsJson: string;
-  seriesOffsets: Uint32Array;
-  minTimes: Float64Array;
-  maxTimes: Float64Array;
-  encodings: Uint8Array;
-  dataOffsets: Uint32Array;
-  data: Buffer;
-}
-
-/** NativeKernelResult is a kernel's output, row-major: cell series * nSteps + step. */
-export interface NativeKernelResult {
-  /** Meaningful where present is 1. */
-  values: Float64Array;
-  present: Uint8Array;
-  /** instantKernel with withSampleTimes: each present cell's sample time (ms). */
-  sampleTimes?: Float64Array;
-}
-
-/** StorageOptions configure the on-disk storage (openStorage). */
-export interface StorageOptions {
-  /** -blocks-storage.tsdb.dir: each tenant's WAL is in `<dir>/<tenant>/wal`. */
-  dir: string;
-  /** -blocks-storage.tsdb.wal-segment-size-bytes (a multiple of 32768). */
-  walSegmentSize: number;
-  /** -blocks-storage.tsdb.wal-sync-mode: 'none' or 'always'. */
-  syncMode: string;
-  /** -blocks-storage.tsdb.wal-compression-enabled: snappy-compress WAL records (default true). */
-  walCompression?: boolean;
-  /** -blocks-storage.tsdb.wal-compression-type: 'snappy' (default) or 'zstd'. */
-  walCompressionType?: string;
-}
-
-/** WalTenant is a tenant whose WAL has segments to replay. */
-export interface WalTenant {
-  tenant: string;
-  /** Segment indexes after the checkpoint, ascending. */
-  segments: number[];
-  /** The newest checkpoint (last segment it covers), replayed first with replayWalCheckpoint. */
-  checkpoint?: number | null;
-}
-
-/** HeadInfo is one tenant head's state for the block lifecycle. */
-export interface HeadInfo {
-  series: number;
-  /** Oldest and newest sample (ms), absent while empty. */
-  minTime?: number | null;
-  maxTime?: number | null;
-  /** Appends before this (ms) are refused; absent before any truncation. */
-  minValidTime?: number | null;
-  /** Wall-clock time (unix ms) of the last append, absent before any. */
-  lastAppendMs?: number | null;
-}
-
-/** HeadTruncation are what truncateHead dropped. */
-export interface HeadTruncation {
-  chunksRemoved: number;
-  samplesRemoved: number;
-  seriesRemoved: number;
-}
-
-/** WalCheckpoint describes a checkpoint written by checkpointWal. */
-export interface WalCheckpoint {
-  index: number;
-  series: number;
-  samples: number;
-  bytes: number;
-  segmentsDeleted: number;
-}
-
-/** CutHeadBlock is one block range compactHead took out of the head. */
-export interface CutHeadBlock {
-  /** The range [rangeMinTime, rangeMaxTime) cut (ms). */
-  rangeMinTime: number;
-  rangeMaxTime: number;
-  /** The block written, null when the range held no samples. */
-  block?: WrittenBlock | null;
-  truncated: HeadTruncation;
-  /** Milliseconds spent writing and publishing the block. */
-  durationMs: number;
-}
-
-/** HeadCompaction is what compactHead did. */
-export interface HeadCompaction {
-  cuts: CutHeadBlock[];
-  /** The WAL checkpoint written after the cuts; null without a WAL or cuts, or when nothing was logged since the last one. */
-  checkpoint?: WalCheckpoint | null;
-}
-
-/** BlockOpenFailure is a block directory setTenantBlocks could not open. */
-export interface BlockOpenFailure {
-  dir: string;
-  error: string;
-}
-
-/** WalReplayResult are one WAL segment's replay figures. */
-export interface WalReplayResult {
-  records: number;
-  series: number;
-  samples: number;
-  /** Samples whose series record was never seen (lost to corruption). */
-  unknownRefs: number;
-  /** Samples not after their series' newest one (dropped). */
-  dropped: number;
-  /** Bytes of the segment replayed. */
-  bytes: number;
-  /** Why the segment stopped making sense, when it did. */
-  corruption?: string;
-  /** Offset of the corrupt data in the segment. */
-  corruptionOffset?: number;
-  /** Bytes cut off the end of the last segment (a torn tail). */
-  truncatedBytes: number;
-}
-
-/** OtlpOptions say how to read an OTLP body and translate it (ingestOtlp). */
-export interface OtlpOptions {
-  /** json is true for application/json, false for application/x-protobuf. */
-  json: boolean;
-  /** gzip is true for Content-Encoding: gzip. */
-  gzip: boolean;
-  /** maxSize is -distributor.max-otlp-request-size, the limit of the decompressed body. */
-  maxSize: number;
-  /** addSuffixes is -distributor.otel-metric-suffixes-enabled. */
-  addSuffixes: boolean;
-  /** promoteResourceAttributes is -distributor.otel-promote-resource-attributes. */
-  promoteResourceAttributes: string[];
-  /** keepIdentifyingResourceAttributes is -distributor.otel-keep-identifying-resource-attributes. */
-  keepIdentifyingResourceAttributes: boolean;
-  /** promoteScopeMetadata is -distributor.otel-promote-scope-metadata. */
-  promoteScopeMetadata: boolean;
-  /** convertHistogramsToNhcb is -distributor.otel-convert-histograms-to-nhcb: explicit-bucket histograms become native histograms with custom buckets. */
-  convertHistogramsToNhcb?: boolean;
-  /** nativeDeltaIngestion is -distributor.otel-native-delta-ingestion: delta metrics are stored as sent instead of refused. */
-  nativeDeltaIngestion?: boolean;
-  /** createdTimestampZeroIngestion is -distributor.otel-created-timestamp-zero-ingestion-enabled: start times become zero samples. */
-  createdTimestampZeroIngestion?: boolean;
-}
-
-/** OtlpIngestResult is the outcome of one OTLP push and the answer to give. */
-export interface OtlpIngestResult {
-  /** ingest is what the ingest path did (its errors are in status and message instead). */
-  ingest: IngestResult;
-  /** status is the HTTP status to answer (413: the caller words the message). */
-  status: number;
-  /** grpcCode is the google.rpc.Status code of an error answer. */
-  grpcCode: number;
-  /** message is the error or partial-success message ('' on success). */
-  message: string;
-  /** partialSuccess marks a 200 that carries partial_success. */
-  partialSuccess: boolean;
-  /** uncompressedSize is the size of the decompressed body. */
-  uncompressedSize: number;
-}
-
-/** OtlpWriteRequest is an OTLP body translated for the distributed write path (otlpWriteRequest). */
-export interface OtlpWriteRequest {
-  /** refusal is the answer when nothing is left to forward (bad body, size limit, every metric dropped). */
-  refusal?: OtlpIngestResult | null;
-  /** writeRequest is the uncompressed remote-write 1.0 WriteRequest (empty with a refusal). */
-  writeRequest: Buffer;
-  /** parseError is the translator's `otlp parse error: ...` text when it dropped metrics. */
-  parseError?: string | null;
-  /** dropped counts the metrics the translator dropped. */
-  dropped: number;
-  uncompressedSize: number;
-}
+export type ModelChecks = [
+  Check<Same<IngestLimits, generated.IngestLimits>>,
+  Check<LabelMatcher extends generated.LabelMatcher ? true : false>,
+  Check<Same<keyof LabelMatcher, keyof generated.LabelMatcher>>,
+];
 
 /** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */
 export const TOO_MANY_SAMPLES_MESSAGE = 'query processing would load too many samples into memory in query execution';
 
-/** NativeBinding is the shape of native/napi's exports. */
-export interface NativeBinding {
-  coreVersion(): string;
-  /** allocatorStats reads malloc's counters for the whole process (the Rust core's heap is the system allocator). */
-  allocatorStats(): { inUseBytes: number; freeBytes: number; mmappedBytes: number; arenaBytes: number };
-  /** ingestWriteRequest decodes an uncompressed remote-write 1.0 protobuf body, validates it and appends it to the tenant's head. Throws only on internal failure; bad input is reported in the result. */
-  ingestWriteRequest(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
-  /** ingestSnappyWriteRequest is ingestWriteRequest for the snappy body as posted, uncompressed in Rust into a per-thread buffer; null when the snappy data is corrupt. */
-  ingestSnappyWriteRequest(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | null;
-  /** ingestWriteRequestV2 is ingestWriteRequest for a remote-write 2.0 body (io.prometheus.write.v2.Request). */
-  ingestWriteRequestV2?(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult;
-  /** ingestSnappyWriteRequestV2 is ingestSnappyWriteRequest for a remote-write 2.0 body; null when the snappy data is corrupt. */
-  ingestSnappyWriteRequestV2?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | null;
-  /** seriesJson answers /api/v1/series: a JSON array of label objects for series matching any of the sets and overlapping [mint, maxt]. Throws on an invalid regexp. */
-  seriesJson(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: LabelMatcher[][]): string;
-  /** labelNames answers /api/v1/labels (sorted). An empty matcherSets means all series. */
-  labelNames(tenant: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: LabelMatcher[][]): string[];
-  /** labelValues answers /api/v1/label/{name}/values (sorted). */
-  labelValues(tenant: string, name: string, matcherSets: LabelMatcher[][], mint: number, maxt: number, limit: number, visibility?: LabelMatcher[][]): string[];
-  /** headStats lists every tenant's head figures. */
-  headStats(): HeadStats[];
-  /** encodeXorChunks encodes samples as Prometheus's head would cut them into XOR chunks (120 samples, 2h range boundaries); returns each chunk's raw bytes (without the encoding byte). */
-  encodeXorChunks(timestampsMs: Float64Array, values: Float64Array): Buffer[];
-  /** decodeXorChunk decodes one raw XOR chunk into timestamps (ms) and values. */
-  decodeXorChunk(chunk: Uint8Array): { timestamps: Float64Array; values: Float64Array };
-  /** encodeHistogramChunks cuts each series' native histograms of an uncompressed remote-write 1.0 body into chunks as Prometheus 3.x's head would (encoding 2 integer, 3 float). */
-  encodeHistogramChunks?(writeRequest: Uint8Array): Array<{ labels: string[]; chunks: Array<{ minTimeMs: number; maxTimeMs: number; encoding: number; data: Buffer }> }>;
-  /**
-   * encodeRemoteHistograms encodes histogram samples of a selection (SelectedHistograms' timestamps,
-   * data and dataOffsets) as prompb.Histogram messages, message j being data[offsets[j], offsets[j+1]).
-   */
-  encodeRemoteHistograms?(timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array): { data: Buffer; offsets: Uint32Array };
-  /** decodeHistogramChunkJson decodes a raw histogram chunk (encoding 2 or 3) into a JSON array of samples, floats as the decimal strings of their bits. */
-  decodeHistogramChunkJson?(encoding: number, chunk: Uint8Array): string;
-  /** resetTenant drops a tenant's head (tests and tenant deletion). */
-  resetTenant(tenant: string): void;
-  /**
-   * openStorage configures the on-disk WAL of every tenant (from then on a push is logged before
-   * it is acknowledged) and lists the tenants with segments to replay. Throws on I/O errors and an
-   * invalid segment size or sync mode. Without it, heads live in memory only.
-   */
-  openStorage?(opts: StorageOptions): WalTenant[];
-  /**
-   * replayWalSegment replays one segment (as listed by openStorage, in order) into the tenant's
-   * head, off the calling thread. A corrupt end of the last segment is truncated at the last good
-   * record; corruption is reported in the result, never thrown. Rejects on I/O errors.
-   */
-  replayWalSegment?(tenant: string, segment: number): Promise<WalReplayResult>;
-  /** replayWalCheckpoint replays the tenant's checkpoint (listed by openStorage) before its segments. */
-  replayWalCheckpoint?(tenant: string): Promise<WalReplayResult>;
-  /** setTenantBlocks makes dirs the tenant's queryable blocks (read with its head, overlaps deduplicated); returns those that failed to open. */
-  setTenantBlocks?(tenant: string, dirs: string[]): BlockOpenFailure[];
-  /** tenantBlockDirs lists the tenant's queryable block directories. */
-  tenantBlockDirs?(tenant: string): string[];
-  /** truncateHead drops the head's samples before mintMs and the series left empty; later appends before mintMs are refused. */
-  truncateHead?(tenant: string, mintMs: number): HeadTruncation;
-  /** headInfo returns a tenant head's state, null without a head. */
-  headInfo?(tenant: string): HeadInfo | null;
-  /** checkpointWal writes the head's state as a WAL checkpoint and deletes the segments it replaces. */
-  checkpointWal?(tenant: string): Promise<WalCheckpoint | null>;
-  /**
-   * compactHead cuts the tenant head's due block ranges into blocks `<dir>/<ULID>/` (every range
-   * when cutAll, else the oldest while the head spans more than 1.5 block ranges), publishing each
-   * to the tenant's queried blocks before truncating the head, then checkpoints the WAL: the
-   * crash-safe order as one call, on the libuv thread pool.
-   */
-  compactHead?(tenant: string, dir: string, blockRangeMs: number, cutAll: boolean): Promise<HeadCompaction>;
-  /** finishWalReplay ends a tenant's replay; true when its series were logged again (refs remapped). */
-  finishWalReplay?(tenant: string): boolean;
-  /** closeStorage fsyncs and closes every WAL (shutdown); pushes fail afterwards. */
-  closeStorage?(): void;
-  /**
-   * selectSamples returns the samples with mintMs <= t <= maxtMs of every series matching all
-   * matchers (every series for none), series sorted by labels, series without such samples left
-   * out. Throws on an invalid regexp, and with TOO_MANY_SAMPLES_MESSAGE when more than
-   * maxSamples (if given and > 0) samples would be loaded.
-   */
-  selectSamples(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number, visibility?: LabelMatcher[][]): SelectedSamples;
-  /** selectSamplesAsync is selectSamples run on the libuv thread pool (a bad matcher still throws at once). */
-  selectSamplesAsync(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number, visibility?: LabelMatcher[][]): Promise<SelectedSamples>;
-  /**
-   * instantKernel: for each series and each t of evalTimes (ms), the newest sample in
-   * (t - lookbackMs, t], absent when none or a staleness marker.
-   */
-  instantKernel(
-    offsets: Uint32Array,
-    timestamps: Float64Array,
-    values: Float64Array,
-    evalTimes: Float64Array,
-    lookbackMs: number,
-    withSampleTimes?: boolean,
-  ): NativeKernelResult;
-  /**
-   * rangeKernel evaluates a range-vector function over (t - rangeMs, t] for each t of evalTimes
-   * (ms), staleness markers dropped. params: quantile_over_time [q], predict_linear [seconds],
-   * double_exponential_smoothing [sf, tf]; once for all steps or once per step (step-major).
-   */
-  rangeKernel(
-    func: string,
-    offsets: Uint32Array,
-    timestamps: Float64Array,
-    values: Float64Array,
-    evalTimes: Float64Array,
-    rangeMs: number,
-    params: Float64Array,
-  ): NativeKernelResult;
-  /**
-   * appendSamplesUnchecked appends samples to one series (labels as flat [name, value, ...], any
-   * order) without validation or the too-old check; samples not after the series' newest one are
-   * dropped. Returns the number appended. For the PromQL test runner.
-   */
-  appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): number;
-  /**
-   * appendHistogramsUnchecked is appendSamplesUnchecked for native histograms: sample i has time
-   * timestamps[i] and the histogram data[dataOffsets[i] .. dataOffsets[i+1]) in the hand-off format
-   * (see SelectedHistograms; isInt 1 stores an integer histogram). Returns the number appended;
-   * throws on a malformed histogram (nothing appended then).
-   */
-  appendHistogramsUnchecked(tenant: string, labels: string[], timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array): number;
-  /**
-   * writeBlock cuts the tenant head's samples with mintMs <= t < maxtMs into a Prometheus TSDB
-   * block `<dir>/<ULID>/` (written as `<ULID>.tmp`, fsynced, renamed). Null when the range holds
-   * no samples. Throws on I/O errors or an empty range.
-   */
-  writeBlock(tenant: string, dir: string, mintMs: number, maxtMs: number): WrittenBlock | null;
-  /** writeBlockAsync is writeBlock computed on the libuv thread pool. */
-  writeBlockAsync(tenant: string, dir: string, mintMs: number, maxtMs: number): Promise<WrittenBlock | null>;
-  /**
-   * blockSelectSamples reads the block in blockDir and returns the samples with
-   * mintMs <= t <= maxtMs of every series matching all matchers (every series for none), in the
-   * shape of selectSamples. Throws on an invalid regexp, on a missing or corrupt block (naming the
-   * file), and with TOO_MANY_SAMPLES_MESSAGE when more than maxSamples (if given and > 0) would
-   * be loaded.
-   */
-  blockSelectSamples(blockDir: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number): SelectedSamples;
-  /**
-   * blockSelectChunks reads the block in blockDir and returns, whole and as stored (CRC checked),
-   * the chunks overlapping [mintMs, maxtMs] of every series matching all matchers (every series
-   * for none), series sorted by labels. Throws on an invalid regexp and on a missing or corrupt block.
-   */
-  blockSelectChunks(blockDir: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number): SelectedChunks;
-  /**
-   * selectChunks returns, whole and as stored, the XOR chunks of the head and the queried blocks overlapping [mintMs, maxtMs]
-   * of every series matching all matchers (every series for none), series sorted by labels, the
-   * open head chunk with its current bytes (remote read's streamed chunks). Throws on an invalid regexp.
-   */
-  selectChunks(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: LabelMatcher[][]): SelectedChunks;
-  /** selectChunksAsync is selectChunks run on the libuv thread pool (a bad matcher still throws at once). */
-  selectChunksAsync(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, visibility?: LabelMatcher[][]): Promise<SelectedChunks>;
-  /**
-   * verifyBlock checks the block in blockDir against its declared time range, off the calling
-   * thread: index and series decode, series and chunks are ordered and inside [minTime, maxTime],
-   * and with checkChunks every chunk's CRC and samples. Rejects with the first problem.
-   */
-  verifyBlock?(blockDir: string, minTime: number, maxTime: number, checkChunks: boolean): Promise<BlockVerifyStats>;
-  /**
-   * ingestOtlp decompresses, decodes and translates an OTLP/HTTP metrics body into Prometheus
-   * series and ingests them for the tenant as a remote-write push (validation, limits, WAL, head);
-   * bad input is reported in the result, never thrown.
-   */
-  ingestOtlp?(tenant: string, body: Uint8Array, limits: IngestLimits, opts: OtlpOptions): OtlpIngestResult;
-  /** otlpWriteRequest translates an OTLP/HTTP metrics body into a remote-write 1.0 WriteRequest without ingesting it. */
-  otlpWriteRequest?(body: Uint8Array, opts: OtlpOptions): OtlpWriteRequest;
-  /** otlpValidationMessage rewords an ingester's validation error for this OTLP body as the OTLP endpoint words it. */
-  otlpValidationMessage?(body: Uint8Array, opts: OtlpOptions, limits: IngestLimits, message: string): string;
-  /**
-   * allowIngestion takes items from the tenant's ingestion rate limiter (rate items/s, burst);
-   * returns Mimir's 429 text (naming limitRate, the configured limit) when refused, null when allowed.
-   */
-  allowIngestion?(tenant: string, items: number, rate: number, burst: number, limitRate: number): string | null;
-  /**
-   * metadataJson answers /api/v1/metadata: the `data` object for the tenants (merged), at most limit
-   * families (negative: all), limitPerMetric entries each (<= 0: all), only metric when not empty.
-   */
-  metadataJson?(tenants: string[], limit: number, limitPerMetric: number, metric: string, retainPeriodMs: number, nowMs: number): string;
-  /** exemplarsJson answers /api/v1/query_exemplars for one tenant: the `data` array. Throws on an invalid regexp. */
-  exemplarsJson?(tenant: string, matcherSets: LabelMatcher[][], startMs: number, endMs: number, visibility?: LabelMatcher[][]): string;
-  /** setExemplarLimit sizes the tenant's exemplar storage (0 drops it), before the WAL replay. */
-  setExemplarLimit?(tenant: string, maxExemplars: number): void;
-  /** haTrackerStatus lists every elected HA replica, sorted by tenant then cluster. */
-  haTrackerStatus?(): ElectedReplica[];
-  /**
-   * labelNamesCardinality answers /api/v1/cardinality/label_names (Mimir's JSON) for the series
-   * matching all matchers; activeSinceMs (when not null) counts only series with a sample since.
-   * Throws on an invalid regexp.
-   */
-  labelNamesCardinality?(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number, visibility?: LabelMatcher[][]): CardinalityAnswer;
-  /** labelValuesCardinality answers /api/v1/cardinality/label_values (Mimir's JSON). Throws on an invalid regexp. */
-  labelValuesCardinality?(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, visibility?: LabelMatcher[][]): string;
-  /** activeSeries answers /api/v1/cardinality/active_series: `{"data":[...]}`. Throws on an invalid regexp. */
-  activeSeries?(tenant: string, matchers: LabelMatcher[], sinceMs: number, visibility?: LabelMatcher[][]): string;
-  /**
-   * selectRange is selectSamples then rangeKernel in one pass over the head and blocks (no flat
-   * copy of the samples), without the series that have no value at any step; samples is what
-   * selectSamples would have loaded. Throws on an invalid regexp, an unknown function, a wrong
-   * parameter count or an unreadable block, and with TOO_MANY_SAMPLES_MESSAGE as soon as more
-   * than maxSamples (if given and > 0) samples are loaded. Native-histogram samples are not in
-   * the answer: hasHistograms says a selected series has some in range (select it with
-   * selectSamples instead).
-   */
-  selectRange(
-    tenant: string,
-    matchers: LabelMatcher[],
-    mintMs: number,
-    maxtMs: number,
-    fn: string,
-    evalTimes: Float64Array,
-    rangeMs: number,
-    params: Float64Array,
-    visibility?: LabelMatcher[][],
-    maxSamples?: number,
-  ): { labelsJson: string; values: Float64Array; present: Uint8Array; samples: number; hasHistograms?: boolean };
-  /**
-   * selectRangeAggregate is selectRange followed by the aggregation op (sum, avg, count, min, max,
-   * group, stddev, stdvar) of its series grouped by grouping (in the order given; with without: by
-   * every label but those and __name__), computed as the engine computes it: only the groups cross
-   * the boundary, in order of first appearance among the series sorted by labels. metricNames
-   * (when asked) are the distinct metric names of the series with a value. Throws as selectRange.
-   */
-  selectRangeAggregate?(
-    tenant: string,
-    matchers: LabelMatcher[],
-    mintMs: number,
-    maxtMs: number,
-    fn: string,
-    evalTimes: Float64Array,
-    rangeMs: number,
-    op: string,
-    without: boolean,
-    grouping: string[],
-    metricNames: boolean,
-    visibility?: LabelMatcher[][],
-    maxSamples?: number,
-  ): NativeAggregate;
-  /**
-   * selectInstantAggregate is selectSamples then instantKernel (lookbackMs) followed by the
-   * aggregation as selectRangeAggregate; samples counts the series' cells with a value.
-   */
-  selectInstantAggregate?(
-    tenant: string,
-    matchers: LabelMatcher[],
-    mintMs: number,
-    maxtMs: number,
-    evalTimes: Float64Array,
-    lookbackMs: number,
-    op: string,
-    without: boolean,
-    grouping: string[],
-    visibility?: LabelMatcher[][],
-    maxSamples?: number,
-  ): NativeAggregate;
-  /**
-   * beginSelectionScope makes this thread's fused selections remember their decoded samples and
-   * evaluated rows until endSelectionScope: later queries of the scope that select the same series
-   * at the same evaluation time decode them once, and evaluate a function and window once (the
-   * ruler's batch of one group's rules).
-   */
-  beginSelectionScope?(): void;
-  endSelectionScope?(): void;
-  /**
-   * encodeMatrixJson returns prefix + `{"resultType":"matrix","result":[...]}` + suffix as bytes:
-   * metrics are the series' label objects as JSON joined by newlines, series i owns points
-   * offsets[i]..offsets[i+1] of timestamps (ms) and values (encoded as Prometheus's API does).
-   */
-  encodeMatrixJson(prefix: string, metrics: string, offsets: Uint32Array, timestamps: Float64Array, values: Float64Array, suffix: string): Buffer;
-}
+/**
+ * CheckedExport names the exports callers test for before calling them (a binding built from
+ * older sources lacks them): they are optional in NativeBinding, every other export is required.
+ */
+type CheckedExport =
+  | 'ingestWriteRequestV2'
+  | 'ingestSnappyWriteRequestV2'
+  | 'encodeHistogramChunks'
+  | 'encodeRemoteHistograms'
+  | 'decodeHistogramChunkJson'
+  | 'openStorage'
+  | 'replayWalSegment'
+  | 'replayWalCheckpoint'
+  | 'finishWalReplay'
+  | 'closeStorage'
+  | 'headInfo'
+  | 'compactHead'
+  | 'setTenantBlocks'
+  | 'verifyBlock'
+  | 'compactBlocksAsync'
+  | 'ingestOtlp'
+  | 'otlpWriteRequest'
+  | 'otlpValidationMessage'
+  | 'allowIngestion'
+  | 'metadataJson'
+  | 'exemplarsJson'
+  | 'setExemplarLimit'
+  | 'haTrackerStatus'
+  | 'labelNamesCardinality'
+  | 'labelValuesCardinality'
+  | 'activeSeries'
+  | 'selectRangeAggregate'
+  | 'selectInstantAggregate'
+  | 'beginSelectionScope'
+  | 'endSelectionScope';
 
-/** NativeAggregate is the answer of the fused aggregations: group i has cells i * nSteps + step. */
-export interface NativeAggregate {
-  labelsJson: string;
-  values: Float64Array;
-  present: Uint8Array;
-  samples: number;
-  metricNames: string[];
-  /** Whether a selected series has native-histogram samples in range (not in this float-only answer). */
-  hasHistograms?: boolean;
-}
+/** NativeBinding is the shape of native/napi's exports, as napi-rs declares them (binding.d.cts). */
+export type NativeBinding = Omit<typeof generated, CheckedExport> & Partial<Pick<typeof generated, CheckedExport>>;
 
 let binding: NativeBinding | undefined;
 
@@ -792,16 +240,11 @@ export function nativeBlockStore(): BlockLifecycleStore {
   };
 }
 
-/** BlockVerifyStats are the totals verifyBlock found. */
-export interface BlockVerifyStats {
-  series: number;
-  chunks: number;
-  /** Samples decoded (0 unless chunks were checked). */
-  samples: number;
-}
-
-/** nativeBlockVerifier adapts the binding's verifyBlock (throws when the binding predates it). */
-export function nativeBlockVerifier(): (dir: string, minTime: number, maxTime: number, checkChunks: boolean) => Promise<BlockVerifyStats> {
+/**
+ * nativeBlockVerifier adapts the binding's verifyBlock (throws when the binding predates it). It
+ * resolves to the totals found (BlockVerifyStats), which the generated declaration leaves unknown.
+ */
+export function nativeBlockVerifier(): NonNullable<NativeBinding['verifyBlock']> {
   const b = loadNative();
   const verify = b.verifyBlock;
   if (verify === undefined) throw new Error('native binding has no verifyBlock (build it with npm run build:native)');
@@ -883,23 +326,6 @@ export function nativeCardinality(): CardinalitySource {
   };
 }
 
-/** CompactedBlock describes the block compactBlocks wrote (see native/napi/src/compact.rs). */
-export interface CompactedBlock {
-  /** The new block's ULID, also its directory name under outDir. */
-  ulid: string;
-  /** meta.json minTime (inclusive, ms). */
-  minTime: number;
-  /** meta.json maxTime (exclusive, ms). */
-  maxTime: number;
-  numSeries: number;
-  numSamples: number;
-  numChunks: number;
-  /** compaction.level: the highest source level + 1. */
-  level: number;
-  /** compaction.sources: every level-1 block merged into it. */
-  sources: string[];
-}
-
 /** BlockCompactor merges blocks: what the compactor needs from the native core. */
 export interface BlockCompactor {
   /**
@@ -911,9 +337,7 @@ export interface BlockCompactor {
 
 /** nativeBlockCompactor adapts the binding's compaction export (throws when the binding predates it). */
 export function nativeBlockCompactor(): BlockCompactor {
-  const b = loadNative() as NativeBinding & {
-    compactBlocksAsync?: (sourceDirs: string[], outDir: string, tenant: string) => Promise<CompactedBlock | null>;
-  };
+  const b = loadNative();
   const fn = b.compactBlocksAsync;
   if (fn === undefined) throw new Error('native binding has no compaction export (build it with npm run build:native)');
   return { compactBlocks: (sourceDirs, outDir, tenant) => fn.call(b, sourceDirs, outDir, tenant) };

@@ -9,7 +9,7 @@ export class FakeStorage implements Storage {
   readonly ingests: Array<{ tenant: string; bytes: number; limits: IngestLimits }> = [];
   readonly reads: Array<{ op: string; tenant: string; sets: LabelMatcher[][]; mint: number; maxt: number; limit: number }> = [];
   /** result is returned by the next ingest calls. */
-  result: IngestResult = { series: 1, samples: 2, exemplars: 0, metadata: 0, acceptedSamples: 2, createdSeries: 1, discarded: [] };
+  result: IngestResult = { series: 1, samples: 2, exemplars: 0, metadata: 0, histograms: 0, acceptedSamples: 2, createdSeries: 1, discarded: [], dedupedSamples: 0, nonHaSamples: 0 };
 
   ingest(tenant: string, body: Uint8Array, limits: IngestLimits): IngestResult {
     this.ingests.push({ tenant, bytes: body.length, limits });

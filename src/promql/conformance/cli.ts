@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): CliArgs {
 
 /** nativeLoader adapts the binding's unchecked append to the runner. */
 function nativeLoader(): SampleLoader {
-  const b = loadNative() as unknown as Partial<SampleLoader>;
+  const b = loadNative();
   if (typeof b.appendSamplesUnchecked !== 'function' || typeof b.resetTenant !== 'function') {
     throw new Error('native binding has no appendSamplesUnchecked (build it with npm run build:native)');
   }

@@ -18,7 +18,7 @@ const SCRIPTS: Array<[file: string, lookbackDeltaMs: number]> = [
   ['upstream_regressions.test', 300_000],
 ];
 
-const binding = loadNative() as unknown as Partial<SampleLoader>;
+const binding = loadNative();
 const loader: SampleLoader | undefined =
   typeof binding.appendSamplesUnchecked === 'function' && typeof binding.resetTenant === 'function'
     ? {

@@ -3,7 +3,7 @@
 // printer.ts renders it back (format_query). Positions are byte offsets into
 // the query, for error messages.
 
-import type { LabelMatcher } from '../../storage/native.js';
+import type { LabelMatcher } from '../../model/matchers.js';
 
 /** ValueType is the type an expression evaluates to. */
 export type ValueType = 'scalar' | 'vector' | 'matrix' | 'string';

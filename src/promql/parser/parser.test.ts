@@ -5,7 +5,7 @@
 // engine relies on (positions, offsets, @, ranges, matchers).
 
 import t from 'tap';
-import { MatchType } from '../../storage/native.js';
+import { MatchType } from '../../model/matchers.js';
 import type { AggregateExpr, BinaryExpr, Call, Expr, MatrixSelector, NumberLiteral, SubqueryExpr, UnaryExpr, VectorSelector } from './ast.js';
 import { ParseError } from './errors.js';
 import { FUNCTIONS } from './functions.js';

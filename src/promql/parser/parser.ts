@@ -10,7 +10,7 @@
 // -(1^2). The postfix modifiers [range], [range:step], offset, @, anchored
 // and smoothed bind to the closest primary expression.
 
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
+import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import type {
   AggregateExpr,
   AggregateOp,

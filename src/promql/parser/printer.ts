@@ -3,7 +3,7 @@
 // prettify is Expr.Pretty(0) as /api/v1/format_query returns it (prettier.go:
 // a node longer than 100 bytes is split over indented lines).
 
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
+import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import type { AggregateExpr, AtModifier, BinaryExpr, Expr, SubqueryExpr, VectorSelector } from './ast.js';
 import { METRIC_NAME_LABEL } from './selector.js';
 import { goStrconvQuote } from './unquote.js';

@@ -3,7 +3,7 @@
 // texts with Prometheus's line:column positions.
 
 import t from 'tap';
-import { MatchType } from '../../storage/native.js';
+import { MatchType } from '../../model/matchers.js';
 import { ParseError } from './errors.js';
 import { Lexer } from './lexer.js';
 import { parseMetricSelector, parseVectorSelector } from './selector.js';

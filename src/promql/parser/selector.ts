@@ -3,7 +3,7 @@
 //   metric, metric{a="b"}, {a=~"x.*", b!="c"}, {"my.metric", "a.b"="c"}
 // Errors are Prometheus's texts at Prometheus's positions.
 
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
+import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import { ParseError } from './errors.js';
 import { compileRE2, regexpError } from '../../compat/re2.js';
 import { Lexer, describeToken, type Token, type TokenType } from './lexer.js';
