@@ -85,8 +85,15 @@ t.test('a block goes through start, files, finish and validation to complete', a
   t.equal(fin.status, 200, fin.body);
   t.same(await c.waitFinal(id), { result: 'complete' });
 
-  const files = (await readdir(join(bucketDir, 'team-a', id), { recursive: true })).sort();
-  t.same(files, ['chunks', 'chunks/000001', 'index', 'meta.json'], 'markers gone, the block in place');
+  // meta.json marks the block complete before uploading-meta.json is deleted (as Mimir): wait for the delete.
+  const want = ['chunks', 'chunks/000001', 'index', 'meta.json'];
+  let files: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    files = (await readdir(join(bucketDir, 'team-a', id), { recursive: true })).sort();
+    if (files.length === want.length) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  t.same(files, want, 'markers gone, the block in place');
   const final = await readFile(join(bucketDir, 'team-a', id, 'meta.json'), 'utf8');
   t.equal(final, JSON.stringify(uploading) + '\n', 'the final meta.json is the sanitized meta');
   t.same(await nativeBlockVerifier()(join(bucketDir, 'team-a', id), block.mint, block.maxt, true), { series: 2, chunks: 4, samples: 480 });

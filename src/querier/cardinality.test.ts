@@ -7,6 +7,7 @@
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
 import { nativeSkip } from '../testing/native-skip.js';
+import { MatchType, nativeCardinality, nativeVisibleStats } from '../storage/native.js';
 import { httpRequest, type ClientResponse } from '../testing/http-client.js';
 import { startWithRuntimeConfig } from '../testing/runtime-config.js';
 
@@ -144,6 +145,22 @@ async function run(): Promise<void> {
     t.same(json(res), { data: [] });
     res = await get(`${AS}?selector=${encodeURIComponent('up')}`, `card-none-${id}`);
     t.same(json(res), { data: [] }, 'a tenant without data');
+  });
+
+  await t.test('the counts run on the thread pool, not on the event loop', async (t) => {
+    const card = nativeCardinality();
+    const names = card.labelNamesCardinality(tenant, [], null, 10, 1 << 20);
+    const values = card.labelValuesCardinality(tenant, ['job'], [], null, 10);
+    const active = card.activeSeries(tenant, [], 0);
+    t.ok(names instanceof Promise && values instanceof Promise && active instanceof Promise, 'promises, answered off the event loop');
+    t.ok(JSON.parse((await names).json ?? '{}').label_names_count > 0);
+    t.equal(JSON.parse(await values).labels[0].label_name, 'job');
+    t.ok(JSON.parse(await active).data.length > 0);
+    t.throws(() => card.activeSeries(tenant, [{ type: MatchType.Regexp, name: 'job', value: '(' }], 0), 'a bad regexp throws at once');
+    const policy = [[{ type: MatchType.Equal, name: 'job', value: 'api' }]];
+    const total = JSON.parse(await card.labelValuesCardinality(tenant, [], [], null, 0, policy)).series_count_total;
+    t.equal(total, 2);
+    t.equal(nativeVisibleStats().visibleSeries(tenant, policy), total, 'the visible-series count is the label_values total under the same policy');
   });
 
   await t.test('disabled for the tenant: 400', async (t) => {

@@ -83,10 +83,10 @@ export function labelNamesLimitMessage(limit: number, actual: number): string {
   return `label values cardinality request label names limit (limit: ${limit} actual: ${actual}) exceeded`;
 }
 
-/** storageCall runs a native call; a thrown error (an invalid regexp) is a selector error. */
-function storageCall<T>(fn: () => T): T {
+/** storageCall runs a native call; a thrown or rejected error (an invalid regexp) is a selector error. */
+async function storageCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return fn();
+    return await fn();
   } catch (err) {
     throw badData(`failed to parse selector: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -114,12 +114,12 @@ export class CardinalityApi {
   }
 
   /** labelNames answers /api/v1/cardinality/label_names. */
-  readonly labelNames = (req: Request, res: Response): void => {
+  readonly labelNames = async (req: Request, res: Response): Promise<void> => {
     const limits = this.limits(req.tenant);
     const matchers = parseSelector(req.form);
     const limit = parseLimit(req.form);
     const method = parseCountMethod(req.form);
-    const answer = storageCall(() =>
+    const answer = await storageCall(() =>
       this.source.labelNamesCardinality(req.tenant, matchers, this.activeSince(method), limit, limits.labelNamesAndValuesResultsMaxSizeBytes, req.visibility?.[req.tenant]),
     );
     if (answer.sizeError !== undefined && answer.sizeError !== null) {
@@ -130,7 +130,7 @@ export class CardinalityApi {
   };
 
   /** labelValues answers /api/v1/cardinality/label_values. */
-  readonly labelValues = (req: Request, res: Response): void => {
+  readonly labelValues = async (req: Request, res: Response): Promise<void> => {
     const limits = this.limits(req.tenant);
     const names = parseLabelNames(req.form);
     const matchers = parseSelector(req.form);
@@ -142,14 +142,14 @@ export class CardinalityApi {
       res.text(400, labelNamesLimitMessage(max, names.length));
       return;
     }
-    res.json(200, storageCall(() => this.source.labelValuesCardinality(req.tenant, names, matchers, this.activeSince(method), limit, req.visibility?.[req.tenant])));
+    res.json(200, await storageCall(() => this.source.labelValuesCardinality(req.tenant, names, matchers, this.activeSince(method), limit, req.visibility?.[req.tenant])));
   };
 
   /** activeSeries answers /api/v1/cardinality/active_series. */
-  readonly activeSeries = (req: Request, res: Response): void => {
+  readonly activeSeries = async (req: Request, res: Response): Promise<void> => {
     this.limits(req.tenant);
     if (!req.form.has('selector')) throw badData("missing 'selector' parameter");
     const matchers = parseSelector(req.form);
-    res.json(200, storageCall(() => this.source.activeSeries(req.tenant, matchers, this.now() - this.activeIdleTimeoutMs, req.visibility?.[req.tenant])));
+    res.json(200, await storageCall(() => this.source.activeSeries(req.tenant, matchers, this.now() - this.activeIdleTimeoutMs, req.visibility?.[req.tenant])));
   };
 }

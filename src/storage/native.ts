@@ -281,9 +281,10 @@ export interface HaTrackerState {
 /** CardinalitySource is what the cardinality endpoints need from storage. */
 export interface CardinalitySource {
   // visibility (LBAC): the tenant's visible-series selectors, applied by the native core.
-  labelNamesCardinality(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number, visibility?: LabelMatcher[][]): CardinalityAnswer;
-  labelValuesCardinality(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, visibility?: LabelMatcher[][]): string;
-  activeSeries(tenant: string, matchers: LabelMatcher[], sinceMs: number, visibility?: LabelMatcher[][]): string;
+  // Each walks the tenant's series on the libuv thread pool; a bad matcher throws at once.
+  labelNamesCardinality(tenant: string, matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, maxSizeBytes: number, visibility?: LabelMatcher[][]): Promise<CardinalityAnswer>;
+  labelValuesCardinality(tenant: string, labelNames: string[], matchers: LabelMatcher[], activeSinceMs: number | null, limit: number, visibility?: LabelMatcher[][]): Promise<string>;
+  activeSeries(tenant: string, matchers: LabelMatcher[], sinceMs: number, visibility?: LabelMatcher[][]): Promise<string>;
 }
 
 /** VisibleStatsSource counts what a reader limited by label policies (LBAC) may see of a tenant. */
@@ -297,9 +298,8 @@ export interface VisibleStatsSource {
 /** nativeVisibleStats counts visible series (the cardinality count) and samples (a selection) in the native core. */
 export function nativeVisibleStats(): VisibleStatsSource {
   const b = loadNative();
-  const card = nativeCardinality();
   return {
-    visibleSeries: (tenant, selectors) => (JSON.parse(card.labelValuesCardinality(tenant, [], [], null, 0, selectors)) as { series_count_total: number }).series_count_total,
+    visibleSeries: (tenant, selectors) => b.visibleSeriesCount(tenant, selectors),
     visibleSamples: (tenant, selectors, mintMs, maxtMs) => b.selectSamples(tenant, [], mintMs, maxtMs, undefined, selectors).timestamps.length,
   };
 }
