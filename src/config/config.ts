@@ -10,26 +10,14 @@ import { formatDuration } from './duration.js';
 import { FLAGS, type FlagDef, type FlagValue } from './flags.js';
 import { parseArgs, defaultValues, labelMapOf, type ConfigValues } from './parse.js';
 
-/** Limits are the per-tenant limits (YAML `limits:`). */
-export interface Limits {
-  maxLabelNamesPerSeries: number;
-  maxLabelNameLength: number;
-  maxLabelValueLength: number;
-  creationGracePeriodMs: number;
-  pastGracePeriodMs: number;
+/**
+ * Limits are the per-tenant limits (YAML `limits:`): the write path's (IngestLimits, declared once in
+ * src/model/limits.ts, without the clock and the HA object the push fills in) and the others.
+ */
+export interface Limits extends Omit<IngestLimits, 'nowMs' | 'ingestionRate' | 'ha'> {
+  /** ingestionRate is -distributor.ingestion-rate-limit (optional in IngestLimits only after a distributor applied it). */
   ingestionRate: number;
-  ingestionBurstSize: number;
-  maxGlobalSeriesPerUser: number;
-  maxGlobalSeriesPerMetric: number;
   maxFetchedSeriesPerQuery: number;
-  maxGlobalExemplarsPerUser: number;
-  maxGlobalMetadataPerUser: number;
-  maxGlobalMetadataPerMetric: number;
-  maxMetadataLength: number;
-  enforceMetadataMetricName: boolean;
-  maxNativeHistogramBuckets: number;
-  reduceNativeHistogramOverMaxBuckets: boolean;
-  metadataRetainPeriodMs: number;
   /** acceptHaSamples is accept_ha_samples (-distributor.ha-tracker.enable-for-all-users). */
   acceptHaSamples: boolean;
   haClusterLabel: string;

@@ -628,11 +628,15 @@ pub fn select_samples(
     max_samples: Option<f64>,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<SelectedSamples> {
-    let sets = selector_sets(matchers, visibility)?;
-    let limit = to_limit(max_samples.unwrap_or(0.0));
-    let sel = tsdb_core::store::select_samples(&tenant, &sets, ms(mint_ms), ms(maxt_ms), limit)
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
-    Ok(sel.into())
+    let mut task = select_async::SelectSamplesTask::new(
+        tenant,
+        matchers,
+        mint_ms,
+        maxt_ms,
+        max_samples,
+        visibility,
+    )?;
+    Ok(task.compute()?.into())
 }
 
 impl From<head::SelectedSamples> for SelectedSamples {
@@ -1021,10 +1025,9 @@ pub fn select_chunks(
     maxt_ms: f64,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<SelectedChunks> {
-    let sets = selector_sets(matchers, visibility)?;
-    let sel = tsdb_core::store::select_chunks(&tenant, &sets, ms(mint_ms), ms(maxt_ms))
-        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
-    Ok(sel.into())
+    let mut task =
+        select_async::SelectChunksTask::new(tenant, matchers, mint_ms, maxt_ms, visibility)?;
+    Ok(task.compute()?.into())
 }
 pub mod query_native;
 

@@ -1,7 +1,7 @@
 //! select_async runs the sample and chunk selections off the calling thread
 //! (the libuv pool), for readers on the event loop: remote read and the
-//! ingester's internal read API. The selection itself is the same
-//! `tsdb_core::store` call the synchronous bindings make.
+//! ingester's internal read API. The synchronous selectSamples and
+//! selectChunks run the same tasks on the calling thread.
 
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Error, Result, Status, Task};
@@ -33,6 +33,26 @@ impl Task for SelectSamplesTask {
     }
 }
 
+impl SelectSamplesTask {
+    /// new checks the matchers (a bad one fails here, before any work).
+    pub(crate) fn new(
+        tenant: String,
+        matchers: Vec<LabelMatcher>,
+        mint_ms: f64,
+        maxt_ms: f64,
+        max_samples: Option<f64>,
+        visibility: Option<Vec<Vec<LabelMatcher>>>,
+    ) -> Result<Self> {
+        Ok(SelectSamplesTask {
+            tenant,
+            sets: selector_sets(matchers, visibility)?,
+            mint: ms(mint_ms),
+            maxt: ms(maxt_ms),
+            limit: to_limit(max_samples.unwrap_or(0.0)),
+        })
+    }
+}
+
 /// select_samples_async is selectSamples run on the libuv thread pool. A
 /// bad matcher throws at once; a selection over maxSamples rejects.
 #[napi(ts_return_type = "Promise<SelectedSamples>")]
@@ -44,13 +64,8 @@ pub fn select_samples_async(
     max_samples: Option<f64>,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<AsyncTask<SelectSamplesTask>> {
-    Ok(AsyncTask::new(SelectSamplesTask {
-        tenant,
-        sets: selector_sets(matchers, visibility)?,
-        mint: ms(mint_ms),
-        maxt: ms(maxt_ms),
-        limit: to_limit(max_samples.unwrap_or(0.0)),
-    }))
+    SelectSamplesTask::new(tenant, matchers, mint_ms, maxt_ms, max_samples, visibility)
+        .map(AsyncTask::new)
 }
 
 /// SelectChunksTask is selectChunksAsync's selection.
@@ -75,6 +90,24 @@ impl Task for SelectChunksTask {
     }
 }
 
+impl SelectChunksTask {
+    /// new checks the matchers (a bad one fails here, before any work).
+    pub(crate) fn new(
+        tenant: String,
+        matchers: Vec<LabelMatcher>,
+        mint_ms: f64,
+        maxt_ms: f64,
+        visibility: Option<Vec<Vec<LabelMatcher>>>,
+    ) -> Result<Self> {
+        Ok(SelectChunksTask {
+            tenant,
+            sets: selector_sets(matchers, visibility)?,
+            mint: ms(mint_ms),
+            maxt: ms(maxt_ms),
+        })
+    }
+}
+
 /// select_chunks_async is selectChunks run on the libuv thread pool. A bad
 /// matcher throws at once.
 #[napi(ts_return_type = "Promise<SelectedChunks>")]
@@ -85,10 +118,5 @@ pub fn select_chunks_async(
     maxt_ms: f64,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
 ) -> Result<AsyncTask<SelectChunksTask>> {
-    Ok(AsyncTask::new(SelectChunksTask {
-        tenant,
-        sets: selector_sets(matchers, visibility)?,
-        mint: ms(mint_ms),
-        maxt: ms(maxt_ms),
-    }))
+    SelectChunksTask::new(tenant, matchers, mint_ms, maxt_ms, visibility).map(AsyncTask::new)
 }
