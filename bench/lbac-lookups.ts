@@ -8,7 +8,8 @@
 //   npm run build && node dist/bench/lbac-lookups.js --series 100000
 
 import { parseArgs } from 'node:util';
-import { loadNative, MatchType, type LabelMatcher } from '../src/storage/native.js';
+import { loadNative } from '../src/storage/native.js';
+import { MatchType, type LabelMatcher } from '../src/model/matchers.js';
 import { intOption } from './lib/cli.js';
 
 const { values } = parseArgs({ options: { series: { type: 'string' }, runs: { type: 'string' } } });

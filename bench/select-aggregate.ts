@@ -11,7 +11,8 @@
 // the selection-scope cases (2).
 
 import { parseArgs } from 'node:util';
-import { inSelectionScope, loadNative, type LabelMatcher } from '../src/storage/native.js';
+import { inSelectionScope, loadNative } from '../src/storage/native.js';
+import type { LabelMatcher } from '../src/model/matchers.js';
 import { defaultConfig, ingestLimits } from '../src/config/config.js';
 import { encodeWriteRequestSnappy } from '../src/remote/write-request.js';
 import { COUNTER_NAME, generateAppFamilies, stepAppFamilies } from './lib/app-series.js';

@@ -24,7 +24,7 @@ import { isExpired, type AccessPolicy, type Realm } from '../admin/model.js';
 import type { Scope } from './scopes.js';
 import { parseToken, secretMatches } from './token.js';
 import { policySelectors, type Visibility } from './visibility.js';
-import type { LabelMatcher } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 
 /** WWW_AUTHENTICATE is sent with every 401 of enterprise auth. */
 export const WWW_AUTHENTICATE = 'Basic realm="Grafana Enterprise Metrics"';

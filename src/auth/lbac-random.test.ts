@@ -16,7 +16,7 @@ import { runTokengen } from '../admin/tokengen.js';
 import { defaultConfig } from '../config/config.js';
 import { matcherMatches } from '../querier/tenant-federation.js';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
-import { MatchType, type LabelMatcher } from '../storage/native.js';
+import { MatchType, type LabelMatcher } from '../model/matchers.js';
 import { AdminClient, basicAuth } from '../testing/admin-client.js';
 import { httpRequest } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';

@@ -5,7 +5,7 @@
 // storage, which applies them where every selection's matchers are resolved
 // (native/core/src/index/visibility.rs): no answer is post-filtered.
 
-import { MatchType, type LabelMatcher } from '../storage/native.js';
+import { MatchType, type LabelMatcher } from '../model/matchers.js';
 
 /** Visibility maps a tenant ID to its visible-series selectors; a tenant without an entry sees every series. */
 export type Visibility = Readonly<Record<string, LabelMatcher[][]>>;

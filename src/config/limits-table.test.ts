@@ -8,7 +8,8 @@ import { defaultConfig, ingestLimits, LIMITS, type Limits } from './config.js';
 import { FLAGS, type FlagValue } from './flags.js';
 import { parseRuntimeConfig } from '../limits/runtime-config.js';
 import { encodeWriteRequest, type MetadataInput } from '../remote/write-request.js';
-import { loadNative, type IngestLimits } from '../storage/native.js';
+import { loadNative } from '../storage/native.js';
+import type { IngestLimits } from '../model/limits.js';
 import { nativeSkip } from '../testing/native-skip.js';
 
 /** changed returns a valid value of the flag's type other than its default. */

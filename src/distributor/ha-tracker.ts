@@ -12,7 +12,8 @@ import { ConfigError } from '../config/parse.js';
 import { escapeHtml, page } from '../ops/pages.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
-import type { ElectedReplica, HaTrackerState, IngestLimits } from '../storage/native.js';
+import type { ElectedReplica, HaTrackerState } from '../storage/native.js';
+import type { IngestLimits } from '../model/limits.js';
 import { flagBool } from '../config/config.js';
 
 /** HaTrackerConfig is the process-wide part of the HA tracker configuration. */

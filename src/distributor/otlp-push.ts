@@ -3,7 +3,8 @@
 // goes to the Appender's ingestOtlp (Rust: decompress, decode, translate,
 // ingest). Nothing here allocates per sample.
 
-import type { Appender, IngestLimits, OtlpIngestResult, OtlpOptions } from '../storage/native.js';
+import type { Appender, OtlpIngestResult, OtlpOptions } from '../storage/native.js';
+import type { IngestLimits } from '../model/limits.js';
 
 /** OtlpTask is what crosses to a worker; body's ArrayBuffer is transferred. */
 export interface OtlpTask {

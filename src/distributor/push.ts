@@ -4,7 +4,8 @@
 // protobuf bytes to the Appender. Nothing here allocates per sample.
 
 import snappy from '@napi-rs/snappy';
-import type { Appender, IngestLimits, IngestResult } from '../storage/native.js';
+import type { Appender, IngestResult } from '../storage/native.js';
+import type { IngestLimits } from '../model/limits.js';
 import { PROTO_MSG_V1, PROTO_MSG_V2, type RemoteWriteProtocol } from './remote-write-v2.js';
 
 /** PushTask is what crosses to a worker; body's ArrayBuffer is transferred. */

@@ -15,7 +15,7 @@ import { InMemoryKv } from '../ring/kv.js';
 import { Ring } from '../ring/ring.js';
 import { joinItems, seriesToken, shardWriteRequest, shardWriteRequestV2 } from '../ring/shard.js';
 import { encodeWriteRequestV2 } from '../remote/write-request-v2.js';
-import type { IngestLimits } from '../storage/native.js';
+import type { IngestLimits } from '../model/limits.js';
 import { ringPushExecutor } from './ring-push.js';
 
 interface Fake {

@@ -16,7 +16,8 @@ import { escapeHtml, page } from '../ops/pages.js';
 import { formatGoTime } from './ha-tracker.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
-import type { HeadStatsSource, LabelMatcher, VisibleStatsSource } from '../storage/native.js';
+import type { HeadStatsSource, VisibleStatsSource } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 
 /** EWMA_ALPHA is the weight of the newest interval (Mimir's ingestion rate EWMA). */
 const EWMA_ALPHA = 0.2;

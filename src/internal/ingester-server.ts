@@ -8,7 +8,9 @@ import snappy from '@napi-rs/snappy';
 import type { PushExecutor } from '../distributor/distributor.js';
 import type { Handler, HttpServer } from '../server/http.js';
 import { readMetadata, type MetadataRead } from '../querier/metadata.js';
-import type { IngestLimits, LabelMatcher, SeriesQuerier } from '../storage/native.js';
+import type { SeriesQuerier } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
+import type { IngestLimits } from '../model/limits.js';
 import { encodeSelections, type Selection } from './frame.js';
 
 /** INTERNAL_PUSH_PATH and friends are the internal API's routes. */

@@ -7,7 +7,8 @@
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
 import { nativeSkip } from '../testing/native-skip.js';
-import { MatchType, nativeCardinality, nativeVisibleStats } from '../storage/native.js';
+import { nativeCardinality, nativeVisibleStats } from '../storage/native.js';
+import { MatchType } from '../model/matchers.js';
 import { httpRequest, type ClientResponse } from '../testing/http-client.js';
 import { startWithRuntimeConfig } from '../testing/runtime-config.js';
 

@@ -12,7 +12,8 @@ import { parseMetricSelector } from '../promql/parser/selector.js';
 import type { Params } from '../server/params.js';
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
-import type { CardinalitySource, LabelMatcher } from '../storage/native.js';
+import type { CardinalitySource } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 
 /** Mimir's bounds and default of the `limit` parameter. */
 const MIN_LIMIT = 0;

@@ -7,7 +7,8 @@ import { ApiError, badData, successEnvelope, successEnvelopeRaw, type ErrorKind 
 import type { Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
 import type { Visibility } from '../auth/visibility.js';
-import type { LabelMatcher, SeriesQuerier } from '../storage/native.js';
+import type { SeriesQuerier } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 import { MAX_TIME_MS, MIN_TIME_MS, parseLimitParam, parseMatchersParam, parseTimeParam, unescapeLabelName } from './params.js';
 
 /** TRUNCATED_WARNING is Prometheus 3's warning when `limit` cut the result. */

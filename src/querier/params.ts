@@ -6,7 +6,7 @@ import { badData } from '../errors.js';
 import { parseMetricSelector } from '../promql/parser/selector.js';
 import { matchesEmpty } from '../promql/parser/selector.js';
 import { ParseError } from '../promql/parser/errors.js';
-import type { LabelMatcher } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 
 /** MIN_TIME_MS and MAX_TIME_MS stand for "no bound" (Prometheus's MinTime/MaxTime, clamped to safe integers). */
 export const MIN_TIME_MS = Number.MIN_SAFE_INTEGER;

@@ -15,7 +15,7 @@ import { nativeKernels } from '../promql/engine/kernels.js';
 import type { Kernels, SelectedSeries } from '../promql/engine/types.js';
 import { READ } from '../ring/model.js';
 import { RingError, type ReplicationSet, type Ring } from '../ring/ring.js';
-import type { LabelMatcher } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 import { applyLimit, evaluateTask, toFailure } from './execute.js';
 import { encodeQuerySuccessBytes } from './format-bytes.js';
 import type { MetadataRead, MetadataReadAnswer } from './metadata.js';

@@ -6,7 +6,8 @@
 
 import t from 'tap';
 import type { Kernels, Labels, SelectedSeries } from '../promql/engine/types.js';
-import { MatchType, type LabelMatcher, type SeriesQuerier } from '../storage/native.js';
+import { type SeriesQuerier } from '../storage/native.js';
+import { MatchType, type LabelMatcher } from '../model/matchers.js';
 import { federatedKernels, federatedSeriesQuerier, matcherMatches, selectTenants, withTenantLabel } from './tenant-federation.js';
 
 const eq = (name: string, value: string): LabelMatcher => ({ name, type: MatchType.Equal, value });

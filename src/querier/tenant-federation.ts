@@ -13,7 +13,8 @@
 
 import { compareLabels, compileMatcher } from '../promql/engine/labels.js';
 import type { Kernels, Labels, SelectedSeries } from '../promql/engine/types.js';
-import { MatchType, type LabelMatcher, type SeriesQuerier } from '../storage/native.js';
+import { type SeriesQuerier } from '../storage/native.js';
+import { MatchType, type LabelMatcher } from '../model/matchers.js';
 import { splitTenants } from '../tenant/tenant.js';
 
 /** TENANT_ID_LABEL is the label naming a series' tenant in federated results. */

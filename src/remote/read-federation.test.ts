@@ -6,7 +6,8 @@
 
 import t from 'tap';
 import { decodeSamplesBody, mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, STREAMED_CONTENT_TYPE, type ReadQuery } from '../../test/peer/lib/remote-read.js';
-import { loadNative, type LabelMatcher, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
+import { loadNative, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 import { startTestServer } from '../testing/server.js';
 import { federatedReadStorage } from './read-federation.js';
 import type { RemoteReadStorage } from './read-handler.js';

@@ -11,7 +11,8 @@
 import { compareLabels } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
 import { selectTenants, withTenantLabel } from '../querier/tenant-federation.js';
-import type { LabelMatcher, SelectedChunks, SelectedHistograms, SelectedSamples } from '../storage/native.js';
+import type { SelectedChunks, SelectedHistograms, SelectedSamples } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
 import { splitTenants } from '../tenant/tenant.js';
 import type { RemoteReadStorage } from './read-handler.js';
 

@@ -8,7 +8,9 @@
 import snappy from '@napi-rs/snappy';
 import t from 'tap';
 import { mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType } from '../../test/peer/lib/remote-read.js';
-import { loadNative, MatchType, type IngestLimits } from '../storage/native.js';
+import { loadNative } from '../storage/native.js';
+import { MatchType } from '../model/matchers.js';
+import type { IngestLimits } from '../model/limits.js';
 import { defaultConfig, ingestLimits } from '../config/config.js';
 import { startTestServer } from '../testing/server.js';
 import { encodeHistogramWriteRequestSnappy, type NativeHistogram } from './write-request-histograms.js';

@@ -11,7 +11,7 @@
 
 import { parseExpr } from '../promql/parser/parser.js';
 import { forEachNode, type Expr } from '../promql/parser/ast.js';
-import { MatchType } from '../storage/native.js';
+import { MatchType } from '../model/matchers.js';
 import { instantQuery, type EngineQueryOptions } from '../promql/engine/engine.js';
 import { EngineError, type Kernels, type Labels } from '../promql/engine/types.js';
 import { DEFAULT_SUBQUERY_STEP_MS, TIMEOUT_MESSAGE, toFailure, type QueryFailure } from '../querier/execute.js';

@@ -13,7 +13,8 @@ import { ingestLimits, type Config, type Limits } from '../config/config.js';
 import type { PushExecutor } from '../distributor/distributor.js';
 import type { Labels } from '../promql/engine/types.js';
 import { isStaleAt } from '../promql/engine/float-ops.js';
-import { MatchType, type LabelMatcher, type SelectedSamples } from '../storage/native.js';
+import type { IngestResult, SelectedSamples } from '../storage/native.js';
+import { MatchType, type LabelMatcher } from '../model/matchers.js';
 import { failureError } from '../querier/query.js';
 import type { QueryExecutor } from '../querier/query-executor.js';
 import { queryLimitsFor, type QueryLimitsSource } from '../querier/query-limits.js';
@@ -21,7 +22,7 @@ import type { QueryTask } from '../querier/query-params.js';
 import { ProtoWriter } from '../remote/protobuf-writer.js';
 import { NOT_A_VECTOR } from './rules.js';
 import type { RuleBatchTask, RuleQueryAnswer, RuleQueryItem } from './batch-eval.js';
-import type { IngestLimits, IngestResult } from '../storage/native.js';
+import type { IngestLimits } from '../model/limits.js';
 
 /** Sample is one element of an instant vector. */
 export interface Sample {

@@ -9,7 +9,7 @@ import { Registry } from 'prom-client';
 import t from 'tap';
 import { log } from '../log.js';
 import type { Labels } from '../promql/engine/types.js';
-import { MatchType } from '../storage/native.js';
+import { MatchType } from '../model/matchers.js';
 import { rawSeriesOf, type OutSample, type RuleQuerier, type Sample, type SeriesSamples } from './eval-io.js';
 import { evalTimestamp, groupSlotOffsetMs, RuleGroup, type GroupOptions } from './group.js';
 import { RulerMetrics } from './metrics.js';

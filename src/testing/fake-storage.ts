@@ -2,7 +2,9 @@
 // native core: it records ingest calls and answers reads from fixed data.
 
 import type { Storage } from '../app.js';
-import type { HeadStats, IngestLimits, IngestResult, LabelMatcher } from '../storage/native.js';
+import type { HeadStats, IngestResult } from '../storage/native.js';
+import type { LabelMatcher } from '../model/matchers.js';
+import type { IngestLimits } from '../model/limits.js';
 
 /** FakeStorage records what it was asked. */
 export class FakeStorage implements Storage {

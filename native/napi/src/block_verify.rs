@@ -49,7 +49,7 @@ impl Task for VerifyBlockTask {
 /// index and every series decode, series and their chunks are in order and
 /// inside the range, and with `checkChunks` every chunk's CRC and samples.
 /// Rejects with the first problem, naming the file and series.
-#[napi(js_name = "verifyBlock")]
+#[napi(js_name = "verifyBlock", ts_return_type = "Promise<BlockVerifyStats>")]
 pub fn verify_block(
     block_dir: String,
     min_time: f64,

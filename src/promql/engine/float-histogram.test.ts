@@ -1,5 +1,6 @@
 import t from 'tap';
-import { loadNative, MatchType } from '../../storage/native.js';
+import { loadNative } from '../../storage/native.js';
+import { MatchType } from '../../model/matchers.js';
 import {
   bound,
   boundExponential,

@@ -3,7 +3,7 @@
 // label manipulation, sorting, absent, classic histogram quantiles).
 
 import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
-import { MatchType } from '../../storage/native.js';
+import { MatchType } from '../../model/matchers.js';
 import { formatFloatF } from '../../compat/gofmt.js';
 import type { Evaluator } from './engine.js';
 import { checkModifier, evalExtendedRange } from './extended.js';

@@ -5,7 +5,7 @@
 
 import { overlayInstantHistograms } from './histogram-select.js';
 import type { Expr, VectorSelector } from '../parser/ast.js';
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
+import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import type { Evaluator } from './engine.js';
 import { compileMatcher, labelsKey, METRIC_NAME } from './labels.js';
 import { EngineError, type Labels, type StepGrid } from './types.js';

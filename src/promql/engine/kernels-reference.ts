@@ -2,7 +2,7 @@
 // in-memory series. It is slow and simple on purpose: the engine's tests run
 // on it, and it is the oracle the native kernels are compared with.
 
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
+import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import { isStaleAt, kahanSumInc, quantileOf } from './float-ops.js';
 import { compareLabels, compileMatcher } from './labels.js';
 import type { KernelResult, Kernels, Labels, RangeFunction, SelectedSeries } from './types.js';

@@ -5,7 +5,9 @@
 // execution error.
 
 import t from 'tap';
-import { loadNative, MatchType, TOO_MANY_SAMPLES_MESSAGE, type IngestLimits } from '../../storage/native.js';
+import { loadNative, TOO_MANY_SAMPLES_MESSAGE } from '../../storage/native.js';
+import { MatchType } from '../../model/matchers.js';
+import type { IngestLimits } from '../../model/limits.js';
 import { defaultConfig, ingestLimits } from '../../config/config.js';
 import { encodeWriteRequest } from '../../remote/write-request.js';
 import { rangeQuery } from './engine.js';

@@ -3,7 +3,8 @@
 // the instant/range kernels run in Rust over those arrays, which pass through
 // untouched (so staleness-marker NaN bits survive the round trip).
 
-import { loadNative, TOO_MANY_SAMPLES_MESSAGE, type LabelMatcher, type NativeBinding } from '../../storage/native.js';
+import { loadNative, TOO_MANY_SAMPLES_MESSAGE, type NativeBinding } from '../../storage/native.js';
+import type { LabelMatcher } from '../../model/matchers.js';
 import { visibleTo, type Visibility } from '../../auth/visibility.js';
 import { EngineError, type KernelResult, type Kernels, type Labels, type RangeFunction, type SelectedSeries } from './types.js';
 

@@ -3,7 +3,7 @@
 // metric-name dropping and the label hash that limit_ratio samples by.
 
 import { compileAnchored } from '../../compat/re2.js';
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
+import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import type { Labels } from './types.js';
 
 /** METRIC_NAME is the reserved label holding the metric name. */

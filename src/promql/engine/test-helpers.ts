@@ -6,7 +6,7 @@ import type {
   AggregateExpr, AggregateOp, AtModifier, BinaryExpr, BinaryOp, Call, Expr, MatchCardinality,
   MatrixSelector, NumberLiteral, StringLiteral, SubqueryExpr, VectorSelector,
 } from '../parser/ast.js';
-import { MatchType, type LabelMatcher } from '../../storage/native.js';
+import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import { ReferenceKernels, type RefSeries } from './kernels-reference.js';
 import type { Labels, QueryOptions } from './types.js';
 

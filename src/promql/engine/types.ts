@@ -7,7 +7,7 @@
 // are range queries with a single step. No JavaScript object per sample:
 // per-series typed arrays only.
 
-import type { LabelMatcher } from '../../storage/native.js';
+import type { LabelMatcher } from '../../model/matchers.js';
 import type { FloatHistogram } from './float-histogram.js';
 import type { FlatHistograms } from './histogram-flat.js';
 
