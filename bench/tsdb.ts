@@ -124,7 +124,7 @@ interface Target {
   appendedMetric: string;
   /** blockRoot holds the ULID block directories. */
   blockRoot: string;
-  /** headDirs hold the on-disk head: WAL (and Prometheus's m-mapped head chunks). */
+  /** headDirs hold the on-disk head: WAL and head chunk files (chunks_head, both systems). */
   headDirs: string[];
   proc?: BenchProcess;
 }
@@ -158,7 +158,7 @@ async function makeOurs(o: Options): Promise<Target> {
     headSeriesMetric: 'cortex_ingester_memory_series',
     appendedMetric: 'cortex_ingester_ingested_samples_total',
     blockRoot: join(dir, 'tsdb', TENANT),
-    headDirs: [join(dir, 'tsdb', TENANT, 'wal')],
+    headDirs: [join(dir, 'tsdb', TENANT, 'wal'), join(dir, 'tsdb', TENANT, 'chunks_head')],
   };
 }
 
@@ -333,7 +333,9 @@ async function restartAndReplay(t: Target, o: Options): Promise<ReplayResult> {
     if (done) {
       r.replayS = parseGoDuration(done.fields.get('duration'));
       r.replayedSamples = Number(done.fields.get('samples'));
-      r.detail = `${done.fields.get('segments')} segments, ${Number(done.fields.get('series')).toLocaleString('en-US')} series`;
+      const headChunks = Number(done.fields.get('headChunks') ?? 0);
+      const fromFiles = headChunks > 0 ? `, ${headChunks.toLocaleString('en-US')} head chunks (${Number(done.fields.get('headChunkSamples')).toLocaleString('en-US')} samples) from chunks_head` : '';
+      r.detail = `${done.fields.get('segments')} segments, ${Number(done.fields.get('series')).toLocaleString('en-US')} series${fromFiles}`;
     }
   } else {
     const done = findLog(proc.lines(), 'WAL replay completed')[0];
@@ -536,7 +538,7 @@ function report(o: Options, ds: DataSet, runs: TargetRun[], encodeMs: number, wi
     const p = r.replay;
     if (!p) continue;
     rep.set(r.target.name, p);
-    const replayed = p.replayedSamples !== undefined ? `; ${fmtInt(p.replayedSamples)} samples replayed` : '';
+    const replayed = p.replayedSamples !== undefined ? `; ${fmtInt(p.replayedSamples)} samples replayed from the WAL` : '';
     L.push(
       `| ${r.target.name} | ${fmt(p.replayS, 2)} | ${fmtInt(p.replayS ? ds.samples / p.replayS : undefined)} | ${fmt(p.readyMs / 1000, 2)} | ${fmtInt(ds.samples / (p.readyMs / 1000))} | ${fmt(p.cpuToReadyS, 2)} | ` +
         `${mib(p.rss.peakSampledBytes)} | ${mib(p.rss.hwmBytes)} | ${mib(p.rss.lastBytes)} | ${p.detail}${replayed} | ${verdict(p.headSeries, o.series)} / ${verdict(p.spot, ds.spotSeries * ds.rounds)} |`,

@@ -31,6 +31,9 @@ const result = (over: Partial<WalReplayResult> = {}): WalReplayResult => ({
   dropped: 0,
   bytes: 100,
   truncatedBytes: 0,
+  headChunks: 0,
+  headChunkSamples: 0,
+  skippedSamples: 0,
   ...over,
 });
 

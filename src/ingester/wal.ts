@@ -6,7 +6,7 @@
 // error and replay goes on, so the server always comes up.
 
 import type { Logger } from '../log.js';
-import type { WalStore, WalTenant } from '../storage/native.js';
+import type { WalReplayResult, WalStore, WalTenant } from '../storage/native.js';
 
 /** ReplaySummary totals a whole replay. */
 export interface ReplaySummary {
@@ -14,10 +14,18 @@ export interface ReplaySummary {
   segments: number;
   series: number;
   samples: number;
+  /** Closed chunks (and their samples) taken from the head chunk files instead of the WAL. */
+  headChunks: number;
+  headChunkSamples: number;
   /** Segments that were corrupt (including truncated tails). */
   corruptSegments: number;
   /** Segments that could not be read at all (I/O errors). */
   failedSegments: number;
+}
+
+/** headChunkFields are a replay's head chunk figures for the log, when the head chunk files gave any. */
+function headChunkFields(r: WalReplayResult): Record<string, number> {
+  return r.headChunks > 0 ? { head_chunks: r.headChunks, head_chunk_samples: r.headChunkSamples, skipped_samples: r.skippedSamples } : {};
 }
 
 /** segmentName is a segment's file name (8 digits). */
@@ -31,7 +39,7 @@ export function segmentName(index: number): string {
  */
 export async function replayWal(store: WalStore, tenants: WalTenant[], logger: Logger): Promise<ReplaySummary> {
   const started = process.hrtime.bigint();
-  const sum: ReplaySummary = { tenants: tenants.length, segments: 0, series: 0, samples: 0, corruptSegments: 0, failedSegments: 0 };
+  const sum: ReplaySummary = { tenants: tenants.length, segments: 0, series: 0, samples: 0, headChunks: 0, headChunkSamples: 0, corruptSegments: 0, failedSegments: 0 };
   if (tenants.length > 0) logger.info('WAL replay starting', { tenants: tenants.length, segments: tenants.reduce((n, t) => n + t.segments.length, 0) });
   for (const { tenant, segments, checkpoint } of tenants) {
     if (checkpoint !== undefined && checkpoint !== null && store.replayWalCheckpoint !== undefined) {
@@ -40,7 +48,9 @@ export async function replayWal(store: WalStore, tenants: WalTenant[], logger: L
         const r = await store.replayWalCheckpoint(tenant);
         sum.series += r.series;
         sum.samples += r.samples;
-        logger.info('WAL checkpoint replayed', { tenant, checkpoint: name, series: r.series, samples: r.samples, bytes: r.bytes });
+        sum.headChunks += r.headChunks;
+        sum.headChunkSamples += r.headChunkSamples;
+        logger.info('WAL checkpoint replayed', { tenant, checkpoint: name, series: r.series, samples: r.samples, bytes: r.bytes, ...headChunkFields(r) });
         if (r.corruption !== undefined && r.corruption !== null) {
           sum.corruptSegments++;
           logger.error('WAL checkpoint is corrupt, records after the corruption are lost', { tenant, checkpoint: name, offset: r.corruptionOffset, reason: r.corruption });
@@ -65,7 +75,9 @@ export async function replayWal(store: WalStore, tenants: WalTenant[], logger: L
       sum.segments++;
       sum.series += r.series;
       sum.samples += r.samples;
-      logger.info('WAL replay', { tenant, segment: `${i + 1}/${n}`, file: segmentName(segment), series: r.series, samples: r.samples, bytes: r.bytes });
+      sum.headChunks += r.headChunks;
+      sum.headChunkSamples += r.headChunkSamples;
+      logger.info('WAL replay', { tenant, segment: `${i + 1}/${n}`, file: segmentName(segment), series: r.series, samples: r.samples, bytes: r.bytes, ...headChunkFields(r) });
       if (r.unknownRefs > 0) logger.warn('WAL samples of unknown series skipped', { tenant, segment: segmentName(segment), samples: r.unknownRefs });
       if (r.corruption === undefined) continue;
       sum.corruptSegments++;

@@ -3,7 +3,9 @@
 // pushes (small segments, so records cross pages and segments), stops
 // gracefully, its tenant WAL is copied to `<data>/wal` of a fresh
 // Prometheus, which replays it at start; its query API must then return
-// exactly the samples we acknowledged, series by series. It runs with WAL
+// exactly the samples we acknowledged, series by series. Our head chunk
+// files (chunks_head) go with the WAL: Prometheus loads those chunks and
+// skips their samples in the WAL. It runs with WAL
 // compression on (the default: snappy records, as Prometheus writes them) and
 // off, against Debian's Prometheus 2.42 and the peers' Prometheus 3.x, with
 // zstd records (-blocks-storage.tsdb.wal-compression-type=zstd) against
@@ -123,9 +125,19 @@ async function replayByPrometheus(t: Test, promBin: string, compression: Compres
   const bits = first[0]! & (SNAPPY | ZSTD);
   t.equal(bits, compression === 'snappy' ? SNAPPY : compression === 'zstd' ? ZSTD : 0, `first fragment type ${first[0]}`);
 
+  // Full chunks (120 samples at 1 s) are in our head chunk files: Prometheus loads them too and
+  // skips their samples in the WAL, so a wrong chunk, ref or order would change its answers.
+  const chunksDir = join(tsdbDir, TENANT, 'chunks_head');
+  const chunkFiles = (await readdir(chunksDir)).sort();
+  let chunkBytes = 0;
+  for (const f of chunkFiles) chunkBytes += (await stat(join(chunksDir, f))).size;
+  t.ok(chunkFiles.length > 0 && chunkBytes > SERIES * 100, `our head chunk files hold the full chunks (${chunkFiles.join(', ')}: ${chunkBytes} bytes)`);
+
   const promDir = join(dir, 'prom');
   await mkdir(join(promDir, 'data', 'wal'), { recursive: true });
+  await mkdir(join(promDir, 'data', 'chunks_head'), { recursive: true });
   for (const f of segments) await copyFile(join(walDir, f), join(promDir, 'data', 'wal', f));
+  for (const f of chunkFiles) await copyFile(join(chunksDir, f), join(promDir, 'data', 'chunks_head', f));
   const promPort = await freePort();
   const { writeFile } = await import('node:fs/promises');
   await writeFile(join(promDir, 'prometheus.yml'), 'global:\n  scrape_interval: 15s\nscrape_configs: []\n');
@@ -161,7 +173,9 @@ async function replayByPrometheus(t: Test, promBin: string, compression: Compres
     compared += r.values.length;
   }
   t.equal(compared, SERIES * PUSHES * 5, 'every sample replayed by Prometheus');
-  t.notMatch(prom.output(), /corrupt|Encountered WAL read error/i, 'Prometheus found no corruption');
+  t.notMatch(prom.output(), /corrupt|Encountered WAL read error|Loading on-disk chunks failed/i, 'Prometheus found no corruption');
+  const metrics = await (await fetch(`${prom.baseUrl}/metrics`)).text();
+  t.match(metrics, /^prometheus_tsdb_mmap_chunk_corruptions_total 0$/m, 'Prometheus read our head chunk files without corruption');
   return bytes;
 }
 

@@ -283,6 +283,7 @@ pub fn ingest_decoded(
     let mut created_log = SeriesEncoder::default();
     if writer.is_some() {
         app.log_samples();
+        app.collect_closed_chunks();
     }
     let mut scratch: Vec<(&str, &str)> = Vec::new();
     // Metadata first, as Mimir's ingester: refusals never fail the push.
@@ -443,9 +444,15 @@ pub fn ingest_decoded(
     records.extend(app.take_sample_log());
     records.extend(ex_app.take_log());
     records.extend(metadata_records);
+    let closed = app.take_closed_chunks();
     app.commit();
     if let (Some(w), Some(wal)) = (writer.as_mut(), wal) {
         let logged = w.log(&records);
+        if logged.is_ok() {
+            // Still under the writer mutex: each series' chunks reach the
+            // files in time order. A failed write only turns them off.
+            let _ = wal.head_chunks().write(&closed);
+        }
         writer = None;
         if let Err(e) = logged.and_then(|seq| wal.commit(seq)) {
             res.error_status = Some(500);

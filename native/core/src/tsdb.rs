@@ -125,6 +125,7 @@ impl Tsdb {
     pub fn forget_wal(&self) -> std::io::Result<()> {
         if let Some(w) = self.take_wal() {
             w.lock_writer().close_segment()?;
+            w.head_chunks().remove()?;
             match std::fs::remove_dir_all(w.dir()) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
                 _ => {}

@@ -55,6 +55,12 @@ pub struct WalReplayResult {
     pub corruption_offset: Option<f64>,
     /// Bytes cut off the end of the last segment (a torn tail).
     pub truncated_bytes: f64,
+    /// Closed chunks (and their samples) series took from the head chunk
+    /// files (`chunks_head`) instead of re-encoding them from the WAL.
+    pub head_chunks: f64,
+    pub head_chunk_samples: f64,
+    /// WAL samples skipped because those chunks held them already.
+    pub skipped_samples: f64,
 }
 
 fn io_err(what: &str, e: impl std::fmt::Display) -> Error {
@@ -150,6 +156,9 @@ impl Task for ReplayTask {
             corruption_offset: s.corruption.as_ref().map(|c| c.offset as f64),
             corruption: s.corruption.map(|c| c.reason),
             truncated_bytes: s.truncated_bytes as f64,
+            head_chunks: s.disk_chunks as f64,
+            head_chunk_samples: s.disk_samples as f64,
+            skipped_samples: s.skipped_samples as f64,
         })
     }
 }
@@ -289,6 +298,7 @@ fn append_logged(
     let (series, created) = head.get_or_create(labels);
     if writer.is_some() {
         app.log_samples();
+        app.collect_closed_chunks();
     }
     let n = append(&mut app, &series);
     let mut records = Vec::new();
@@ -298,9 +308,12 @@ fn append_logged(
         records = enc.finish();
     }
     records.extend(app.take_sample_log());
+    let closed = app.take_closed_chunks();
     app.commit();
     if let (Some(wr), Some(w)) = (writer.as_mut(), w.as_ref()) {
         let seq = wr.log(&records).map_err(|e| io_err("WAL write", e))?;
+        // Under the writer mutex, after the records (see wal::head_chunks).
+        let _ = w.head_chunks().write(&closed);
         writer = None;
         w.commit(seq).map_err(|e| io_err("WAL sync", e))?;
     }

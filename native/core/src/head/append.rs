@@ -15,11 +15,12 @@
 
 use std::fmt::Write;
 
-use super::chunks::AppendOutcome;
+use super::chunks::{AppendOutcome, SeriesChunks};
 use super::series::MemSeries;
 use super::Head;
 use crate::labels::LabelPair;
 use crate::model::histogram::{HistogramValue, Span};
+use crate::wal::head_chunks::PendingChunk;
 use crate::wal::record::SamplesEncoder;
 
 /// AppendErrorKind is why the head refused a sample.
@@ -135,6 +136,9 @@ pub struct HeadAppender<'h> {
     wal_log: Option<SamplesEncoder>,
     /// WAL hook for histogram samples (ref, t, histogram), when logging is on.
     wal_hist: Option<crate::wal::histogram_record::HistogramLogEncoder>,
+    /// Float chunks closed by this batch, for the head chunk files, when
+    /// collected (see `crate::wal::head_chunks`).
+    closed_out: Option<Vec<PendingChunk>>,
 }
 
 impl<'h> HeadAppender<'h> {
@@ -150,7 +154,51 @@ impl<'h> HeadAppender<'h> {
             histograms: 0,
             wal_log: None,
             wal_hist: None,
+            closed_out: None,
         }
+    }
+
+    /// collect_closed_chunks turns on collecting the float chunks this
+    /// batch closes (series that never took a histogram only), for
+    /// `take_closed_chunks`.
+    pub fn collect_closed_chunks(&mut self) {
+        self.closed_out.get_or_insert_with(Vec::new);
+    }
+
+    /// take_closed_chunks returns the chunks collected so far, each
+    /// series' in time order.
+    pub fn take_closed_chunks(&mut self) -> Vec<PendingChunk> {
+        self.closed_out
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// note_chunk collects a chunk closed outside this appender (replay
+    /// attaching a chunk from the files), when collecting.
+    pub fn note_chunk(&mut self, c: PendingChunk) {
+        if let Some(out) = self.closed_out.as_mut() {
+            out.push(c);
+        }
+    }
+
+    /// note_closed collects the chunks a series closed since it had
+    /// `*seen` closed chunks.
+    #[inline]
+    fn note_closed(&mut self, series_ref: u32, chunks: &SeriesChunks, seen: &mut usize) {
+        let Some(out) = self.closed_out.as_mut() else {
+            return;
+        };
+        let n = chunks.closed.len();
+        if n > *seen && chunks.hist.is_none() {
+            out.extend(chunks.closed[*seen..].iter().map(|c| PendingChunk {
+                series_ref,
+                min_t: c.min_t,
+                max_t: c.max_t,
+                data: c.data.clone(),
+            }));
+        }
+        *seen = n;
     }
 
     /// log_samples turns on the WAL hook: from now on every sample that
@@ -202,6 +250,7 @@ impl<'h> HeadAppender<'h> {
         // those, so neither do we.
         let base = st.chunks.last_sample();
         let hist_base = st.chunks.last_histogram().map(|(t, _)| t);
+        let mut seen = st.chunks.closed.len();
         for (t, v) in samples {
             let min_valid = match self.min_valid_time {
                 Some(m) => m,
@@ -244,7 +293,10 @@ impl<'h> HeadAppender<'h> {
                     res.dropped_unordered += 1;
                     continue;
                 }
-                AppendOutcome::ChunkCreated => self.chunks += 1,
+                AppendOutcome::ChunkCreated => {
+                    self.chunks += 1;
+                    self.note_closed(series.series_ref, &st.chunks, &mut seen);
+                }
                 AppendOutcome::Appended => {}
             }
             if let Some(log) = &mut self.wal_log {
@@ -270,10 +322,14 @@ impl<'h> HeadAppender<'h> {
         let range = self.head.chunk_range;
         let mut st = series.state.lock();
         let mut appended = 0u32;
+        let mut seen = st.chunks.closed.len();
         for (t, v) in samples {
             match st.chunks.append(t, v, range) {
                 AppendOutcome::OutOfOrder => continue,
-                AppendOutcome::ChunkCreated => self.chunks += 1,
+                AppendOutcome::ChunkCreated => {
+                    self.chunks += 1;
+                    self.note_closed(series.series_ref, &st.chunks, &mut seen);
+                }
                 AppendOutcome::Appended => {}
             }
             if let Some(log) = &mut self.wal_log {

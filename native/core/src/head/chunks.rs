@@ -142,15 +142,7 @@ impl SeriesChunks {
         if self.float_max_time().is_some_and(|m| m >= t) {
             return AppendOutcome::OutOfOrder;
         }
-        if let Some(old) = self.head.take() {
-            if old.app.num_samples() > 0 {
-                self.closed.push(ClosedChunk {
-                    min_t: old.min_t,
-                    max_t: old.max_t(),
-                    data: old.app.finish().into_boxed_slice(),
-                });
-            }
-        }
+        self.close_head();
         self.hist
             .get_or_insert_with(Box::default)
             .append(t, v, chunk_range)
@@ -166,8 +158,9 @@ impl SeriesChunks {
         }
     }
 
-    /// cut closes the head chunk (if it has samples) and starts a new one.
-    fn cut(&mut self, min_t: i64, chunk_range: i64) {
+    /// close_head closes the head chunk (if it has samples) without
+    /// starting another: the next sample starts one.
+    pub fn close_head(&mut self) {
         if let Some(old) = self.head.take() {
             if old.app.num_samples() > 0 {
                 self.closed.push(ClosedChunk {
@@ -177,6 +170,11 @@ impl SeriesChunks {
                 });
             }
         }
+    }
+
+    /// cut closes the head chunk (if it has samples) and starts a new one.
+    fn cut(&mut self, min_t: i64, chunk_range: i64) {
+        self.close_head();
         self.head = Some(HeadChunk {
             min_t,
             app: XorAppender::new(),

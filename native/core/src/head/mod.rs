@@ -448,6 +448,36 @@ impl Head {
         stats
     }
 
+    /// attach_closed_chunk appends a closed float chunk loaded from the
+    /// head chunk files (replay, see `crate::wal::head_chunks`) to a series
+    /// that never took a histogram, after closing its open chunk: the next
+    /// sample starts a new chunk, as the one after the loaded chunk did
+    /// when it was written. A chunk not after the series' newest sample, or
+    /// too short to be one, is refused (None). Otherwise returns a copy of
+    /// the open chunk it closed, if any.
+    pub fn attach_closed_chunk(
+        &self,
+        s: &MemSeries,
+        c: chunks::ClosedChunk,
+    ) -> Option<Option<chunks::ClosedChunk>> {
+        let mut st = s.state.lock();
+        let after = st.chunks.float_max_time().is_none_or(|l| c.min_t > l);
+        if st.chunks.hist.is_some() || !after || c.data.len() < 2 || c.min_t > c.max_t {
+            return None;
+        }
+        let before = st.chunks.closed.len();
+        st.chunks.close_head();
+        let closed = (st.chunks.closed.len() > before).then(|| st.chunks.closed[before].clone());
+        let (mint, maxt) = (c.min_t, c.max_t);
+        let samples = u64::from(u16::from_be_bytes([c.data[0], c.data[1]]));
+        st.chunks.closed.push(c);
+        drop(st);
+        self.update_min_max(mint, maxt);
+        self.num_samples.fetch_add(samples, Ordering::Relaxed);
+        self.num_chunks.fetch_add(1, Ordering::Relaxed);
+        Some(closed)
+    }
+
     /// lookup finds the series with exactly these labels (sorted by name,
     /// no empty values) without creating it (used by `crate::limits`).
     pub fn lookup(&self, labels: &[(&str, &str)]) -> Option<Arc<MemSeries>> {

@@ -141,6 +141,9 @@ impl TenantWal {
             // checkpoint at all after a crash; the next one replaces it.
             return Ok(None);
         }
+        // The checkpoint drops the samples the head no longer holds: the
+        // head chunk files go first, so each chunk on disk stays in the WAL.
+        self.head_chunks.reset(true)?;
         let tmp = dir.join(format!("{}.tmp", checkpoint_name(index)));
         match fs::remove_dir_all(&tmp) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),

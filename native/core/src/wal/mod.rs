@@ -22,6 +22,7 @@
 //! wrote before it started (group commit), outside the writer mutex.
 
 pub mod checkpoint;
+pub mod head_chunks;
 pub mod histogram_record;
 pub mod reader;
 pub mod record;
@@ -164,6 +165,8 @@ pub struct TenantWal {
     zstd: bool,
     /// One checkpoint at a time.
     checkpoint_lock: Mutex<()>,
+    /// The head's closed chunks on disk (`<tenant>/chunks_head`).
+    head_chunks: head_chunks::HeadChunkFiles,
 }
 
 impl TenantWal {
@@ -171,6 +174,9 @@ impl TenantWal {
     pub fn open(dir: PathBuf, opts: &WalOptions) -> io::Result<TenantWal> {
         let checkpoint = checkpoint::clean_wal_dir(&dir)?;
         let existing = list_segments(&dir)?;
+        let chunks_dir = dir
+            .parent()
+            .map_or_else(|| dir.join("chunks_head"), |p| p.join("chunks_head"));
         let next = existing
             .last()
             .map_or(0, |l| l + 1)
@@ -197,12 +203,18 @@ impl TenantWal {
             compress: opts.compress,
             zstd: opts.compress && opts.zstd,
             checkpoint_lock: Mutex::new(()),
+            head_chunks: head_chunks::HeadChunkFiles::open(chunks_dir)?,
         })
     }
 
     /// dir is the WAL directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// head_chunks are the head's closed chunks on disk.
+    pub fn head_chunks(&self) -> &head_chunks::HeadChunkFiles {
+        &self.head_chunks
     }
 
     /// existing_segments are the segments found when the WAL was opened.
@@ -264,9 +276,12 @@ impl TenantWal {
         res
     }
 
-    /// close fsyncs and closes the open segment.
+    /// close fsyncs and closes the open segment and writes out the
+    /// buffered head chunks.
     pub fn close(&self) -> io::Result<()> {
-        self.writer.lock().close_segment()
+        let mut w = self.writer.lock();
+        self.head_chunks.flush()?;
+        w.close_segment()
     }
 }
 

@@ -16,11 +16,13 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
+use super::head_chunks::{DiskChunk, HeadChunkFiles, PendingChunk};
 use super::histogram_record;
 use super::reader::{Corruption, Next, SegmentReader};
 use super::record::{self, SeriesEncoder};
 use super::{segment_path, TenantWal};
-use crate::head::{Head, MemSeries};
+use crate::head::chunks::ClosedChunk;
+use crate::head::{Head, HeadAppender, MemSeries};
 use crate::model::histogram::HistogramValue;
 
 /// ReplayState carries the ref mapping from one segment to the next.
@@ -35,6 +37,15 @@ pub struct ReplayState {
     /// The series declared so far, by head ref (slot r - 1): samples find
     /// their series without the head's index lock.
     series: Vec<Option<Arc<MemSeries>>>,
+    /// Chunks loaded from the head chunk files, by log ref, until a Series
+    /// record declares their series.
+    disk: HashMap<u64, Vec<DiskChunk>>,
+    /// By head ref slot: the declared series' chunks from the files not
+    /// attached yet, newest first (`pop` gives the next).
+    pending: Vec<Vec<DiskChunk>>,
+    /// By head ref slot: the newest time of the chunks attached from the
+    /// files; the log's samples up to it are in them.
+    covered: Vec<i64>,
 }
 
 impl Default for ReplayState {
@@ -44,11 +55,103 @@ impl Default for ReplayState {
             remap: HashMap::new(),
             clean: true,
             series: Vec::new(),
+            disk: HashMap::new(),
+            pending: Vec::new(),
+            covered: Vec::new(),
         }
     }
 }
 
 impl ReplayState {
+    /// with_disk_chunks starts a replay with the chunks loaded from the
+    /// head chunk files.
+    pub fn with_disk_chunks(disk: HashMap<u64, Vec<DiskChunk>>) -> Self {
+        ReplayState {
+            disk,
+            ..ReplayState::default()
+        }
+    }
+
+    /// claim hands a newly declared series the chunks the files hold
+    /// under its log ref; they are attached as its samples reach them.
+    fn claim(&mut self, log_ref: u64, s: &MemSeries) {
+        let Some(mut chunks) = self.disk.remove(&log_ref) else {
+            return;
+        };
+        chunks.reverse();
+        let slot = s.series_ref as usize - 1;
+        if self.pending.len() <= slot {
+            self.pending.resize_with(slot + 1, Vec::new);
+        }
+        self.pending[slot] = chunks;
+    }
+
+    /// next_pending is the (min, max) time of a series' next chunk from the
+    /// files.
+    #[inline]
+    fn next_pending(&self, s: &MemSeries) -> Option<(i64, i64)> {
+        let c = self.pending.get(s.series_ref as usize - 1)?.last()?;
+        Some((c.min_t, c.max_t))
+    }
+
+    /// attach_next gives a series its next chunk from the files (a sample
+    /// at or after its start came): the open chunk is closed first and
+    /// goes to `app`'s chunks for the files, as it would have when the
+    /// chunk was cut. Returns whether the chunk was taken.
+    fn attach_next(
+        &mut self,
+        head: &Head,
+        s: &MemSeries,
+        app: &mut HeadAppender<'_>,
+        stats: &mut ReplayStats,
+    ) -> bool {
+        let Some(c) = self
+            .pending
+            .get_mut(s.series_ref as usize - 1)
+            .and_then(Vec::pop)
+        else {
+            return false;
+        };
+        let samples = u64::from(u16::from_be_bytes([
+            c.data.first().copied().unwrap_or(0),
+            c.data.get(1).copied().unwrap_or(0),
+        ]));
+        let max_t = c.max_t;
+        let chunk = ClosedChunk {
+            min_t: c.min_t,
+            max_t,
+            data: c.data,
+        };
+        let Some(closed) = head.attach_closed_chunk(s, chunk) else {
+            return false;
+        };
+        if let Some(p) = closed {
+            app.note_chunk(PendingChunk {
+                series_ref: s.series_ref,
+                min_t: p.min_t,
+                max_t: p.max_t,
+                data: p.data,
+            });
+        }
+        stats.disk_chunks += 1;
+        stats.disk_samples += samples;
+        let slot = s.series_ref as usize - 1;
+        if self.covered.len() <= slot {
+            self.covered.resize(slot + 1, i64::MIN);
+        }
+        self.covered[slot] = max_t;
+        true
+    }
+
+    /// covered is the newest time of a series' chunks attached from the files.
+    #[inline]
+    fn covered(&self, s: &MemSeries) -> i64 {
+        self.covered
+            .get(s.series_ref as usize - 1)
+            .copied()
+            .unwrap_or(i64::MIN)
+    }
+
     /// is_clean reports whether every log ref meant the same head ref.
     pub fn is_clean(&self) -> bool {
         self.clean
@@ -121,17 +224,25 @@ pub struct ReplayStats {
     pub metadata: u64,
     /// Segment bytes read up to the end or the corruption.
     pub bytes: u64,
+    /// Chunks (and their samples) series got from the head chunk files
+    /// instead of from WAL samples.
+    pub disk_chunks: u64,
+    pub disk_samples: u64,
+    /// WAL samples skipped because those chunks already held them.
+    pub skipped_samples: u64,
     /// Where the segment stopped making sense, if it did.
     pub corruption: Option<Corruption>,
     /// Bytes cut off the end of the segment (the last one only).
     pub truncated_bytes: u64,
 }
 
-/// replay_reader applies every record `r` yields to `head`.
+/// replay_reader applies every record `r` yields to `head`; the float
+/// chunks it closes go to `files` when given.
 pub fn replay_reader<R: io::Read>(
     head: &Head,
     st: &mut ReplayState,
     r: R,
+    files: Option<&HeadChunkFiles>,
 ) -> io::Result<ReplayStats> {
     let mut stats = ReplayStats::default();
     let mut rd = SegmentReader::new(r);
@@ -154,11 +265,12 @@ pub fn replay_reader<R: io::Read>(
                     let (s, _) = head.get_or_create_at(labels, log_ref);
                     st.declare(log_ref, s.series_ref);
                     st.keep(&s);
+                    st.claim(log_ref, &s);
                     stats.series += 1;
                 })
                 .map(|_| ())
             }
-            Some(&record::SAMPLES) => apply_samples(head, st, rec, &mut run, &mut stats),
+            Some(&record::SAMPLES) => apply_samples(head, st, rec, &mut run, &mut stats, files),
             Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, &mut stats),
             Some(&record::METADATA) => apply_metadata(head, st, rec, &mut stats),
             Some(
@@ -320,26 +432,64 @@ fn apply_histograms(
 /// of the same series at a time.
 fn apply_samples(
     head: &Head,
-    st: &ReplayState,
+    st: &mut ReplayState,
     rec: &[u8],
     run: &mut Vec<(i64, f64)>,
     stats: &mut ReplayStats,
+    files: Option<&HeadChunkFiles>,
 ) -> Result<(), record::DecodeError> {
     let mut app = head.appender();
+    if files.is_some() {
+        app.collect_closed_chunks();
+    }
     let mut cur: Option<u64> = None;
     let mut flush = |log_ref: u64, run: &mut Vec<(i64, f64)>, stats: &mut ReplayStats| {
         if run.is_empty() {
             return;
         }
         let series: Option<Arc<MemSeries>> = st.series_of(head, log_ref);
-        match series {
-            Some(s) => {
-                let n = app.append_series_unchecked(&s, run.iter().copied());
-                stats.samples += u64::from(n);
-                stats.dropped += run.len() as u64 - u64::from(n);
-            }
-            None => stats.unknown_refs += run.len() as u64,
+        let Some(s) = series else {
+            stats.unknown_refs += run.len() as u64;
+            run.clear();
+            return;
+        };
+        let (mut n, mut skipped) = (0u32, 0u64);
+        let mut rest: &[(i64, f64)] = run;
+        let covered = st.covered(&s);
+        if covered != i64::MIN {
+            let k = rest
+                .iter()
+                .position(|(t, _)| *t > covered)
+                .unwrap_or(rest.len());
+            skipped += k as u64;
+            rest = &rest[k..];
         }
+        // Chunks from the files are attached one at a time, when the
+        // samples reach them; their samples in the log are skipped. Samples
+        // the files lack (a torn file) are appended from the log.
+        while let Some((min, max)) = st.next_pending(&s) {
+            let i = rest
+                .iter()
+                .position(|(t, _)| *t >= min)
+                .unwrap_or(rest.len());
+            n += app.append_series_unchecked(&s, rest[..i].iter().copied());
+            rest = &rest[i..];
+            if rest.is_empty() {
+                break;
+            }
+            if st.attach_next(head, &s, &mut app, stats) {
+                let k = rest
+                    .iter()
+                    .position(|(t, _)| *t > max)
+                    .unwrap_or(rest.len());
+                skipped += k as u64;
+                rest = &rest[k..];
+            }
+        }
+        n += app.append_series_unchecked(&s, rest.iter().copied());
+        stats.samples += u64::from(n);
+        stats.skipped_samples += skipped;
+        stats.dropped += run.len() as u64 - u64::from(n) - skipped;
         run.clear();
     };
     let res = record::decode_samples(rec, |r, t, v| {
@@ -354,22 +504,38 @@ fn apply_samples(
     if let Some(prev) = cur {
         flush(prev, run, stats);
     }
+    if let Some(f) = files {
+        // A failed write turns the files off; the WAL still holds it all.
+        let _ = f.write(&app.take_closed_chunks());
+    }
     app.commit();
     res.map(|_| ())
 }
 
 impl TenantWal {
+    /// start_replay loads the head chunk files for a replay. Files that
+    /// cannot be read are deleted (the WAL holds all of their samples).
+    fn start_replay(&self) -> ReplayState {
+        match self.head_chunks.load() {
+            Ok(l) => ReplayState::with_disk_chunks(l.by_ref),
+            Err(_) => {
+                let _ = self.head_chunks.reset(true);
+                ReplayState::default()
+            }
+        }
+    }
+
     /// replay_segment replays one of the segments found at open into
     /// `head`. A corrupt end of the last segment is cut off (the records
     /// before it are kept); a corrupt middle segment is left as it is and
     /// reported, and replay goes on with the next one.
     pub fn replay_segment(&self, head: &Head, index: u64) -> io::Result<ReplayStats> {
         let mut guard = self.replay.lock();
-        let st = guard.get_or_insert_with(ReplayState::default);
+        let st = guard.get_or_insert_with(|| self.start_replay());
         let path = segment_path(self.dir(), index);
         let f = File::open(&path)?;
         let size = f.metadata()?.len();
-        let mut stats = replay_reader(head, st, f)?;
+        let mut stats = replay_reader(head, st, f, Some(&self.head_chunks))?;
         let last = self.existing_segments().last() == Some(&index);
         if last {
             if let Some(c) = &stats.corruption {
@@ -396,14 +562,22 @@ impl TenantWal {
             return Ok(None);
         };
         let mut guard = self.replay.lock();
-        let st = guard.get_or_insert_with(ReplayState::default);
+        let st = guard.get_or_insert_with(|| self.start_replay());
         let dir = self.dir().join(super::checkpoint::checkpoint_name(n));
         let mut total = ReplayStats::default();
         for s in super::list_segments(&dir)? {
-            let part = replay_reader(head, st, File::open(segment_path(&dir, s))?)?;
+            let part = replay_reader(
+                head,
+                st,
+                File::open(segment_path(&dir, s))?,
+                Some(&self.head_chunks),
+            )?;
             total.records += part.records;
             total.series += part.series;
             total.samples += part.samples;
+            total.disk_chunks += part.disk_chunks;
+            total.disk_samples += part.disk_samples;
+            total.skipped_samples += part.skipped_samples;
             total.unknown_refs += part.unknown_refs;
             total.dropped += part.dropped;
             total.bytes += part.bytes;
@@ -428,6 +602,10 @@ impl TenantWal {
         if clean {
             return Ok(false);
         }
+        // A ref in the head chunk files may mean another series than the
+        // refs logged from now on: none are kept or written until the next
+        // checkpoint logs the head afresh.
+        self.head_chunks.reset(false)?;
         let mut w = self.lock_writer();
         let mut enc = SeriesEncoder::default();
         for s in head.all_series() {
@@ -443,5 +621,5 @@ impl TenantWal {
 
 /// replay_file replays a whole segment file into `head` (tests, tools).
 pub fn replay_file(head: &Head, st: &mut ReplayState, path: &Path) -> io::Result<ReplayStats> {
-    replay_reader(head, st, File::open(path)?)
+    replay_reader(head, st, File::open(path)?, None)
 }

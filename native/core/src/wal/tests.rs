@@ -431,7 +431,17 @@ fn ingest_then_replay_rebuilds_the_head() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].tenant, "t1");
     let (replayed, stats) = replay_all(&storage2, "t1");
-    assert_eq!(stats.iter().map(|s| s.samples).sum::<u64>(), accepted);
+    // Full chunks come from the head chunk files, the rest from the WAL.
+    let from_files: u64 = stats.iter().map(|s| s.disk_samples).sum();
+    assert!(from_files > 0);
+    assert_eq!(
+        stats.iter().map(|s| s.samples).sum::<u64>() + from_files,
+        accepted
+    );
+    assert_eq!(
+        stats.iter().map(|s| s.skipped_samples).sum::<u64>(),
+        from_files
+    );
     assert!(stats
         .iter()
         .all(|s| s.corruption.is_none() && s.unknown_refs == 0 && s.dropped == 0));
@@ -449,6 +459,197 @@ fn ingest_then_replay_rebuilds_the_head() {
         .unwrap();
     let (again, _) = replay_all(&storage3, "t1");
     assert_eq!(dump(&again), dump(&replayed));
+}
+
+/// ingest_scrapes pushes `n` series scraped every 15 s for `steps` steps
+/// from `start` (one request per step).
+fn ingest_scrapes(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    n: usize,
+    start: i64,
+    steps: i64,
+    lim: &IngestLimits,
+) {
+    for step in 0..steps {
+        let t = start + step * 15_000;
+        let series: Vec<TestSeries<'_>> = (0..n)
+            .map(|i| {
+                (
+                    vec![("__name__", "scraped".to_string()), ("i", i.to_string())],
+                    vec![(t, (step * (i as i64 + 1)) as f64 * 0.5)],
+                )
+            })
+            .collect();
+        let r = ingest_write_request_logged(head, wal, &body(&series), lim);
+        assert_eq!(r.error_status, None, "{:?}", r.error_message);
+    }
+}
+
+/// The head's full chunks are written to `chunks_head` in Prometheus's head
+/// chunk format; a replay takes them from there (same bytes, same refs) and
+/// re-encodes only the rest from the WAL, whose replay alone still gives
+/// the same head. A torn chunk file loses nothing either.
+#[test]
+fn head_chunk_files_replace_re_encoding_on_replay() {
+    let tmp = TempDir::new("head-chunks");
+    let storage = WalStorage::new();
+    storage
+        .open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let head = Head::new("t1", DEFAULT_CHUNK_RANGE);
+    let wal = storage.tenant("t1").unwrap().unwrap();
+    let base = (NOW / DEFAULT_CHUNK_RANGE) * DEFAULT_CHUNK_RANGE;
+    let lim = IngestLimits {
+        now_ms: base + 10 * 3_600_000,
+        ..IngestLimits::default()
+    };
+    // 300 scrapes: two full 120-sample chunks per series, 60 samples open.
+    ingest_scrapes(&head, Some(&wal), 20, base, 300, &lim);
+    wal.close().unwrap();
+    let chunks_dir = tmp.0.join("t1").join("chunks_head");
+    let file = chunks_dir.join("000001");
+    let bytes = fs::read(&file).unwrap();
+    assert_eq!(&bytes[..5], &[0x01, 0x30, 0xBC, 0x91, 1]);
+    let want = dump(&head);
+
+    let reopen = || {
+        let s = WalStorage::new();
+        s.open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::None))
+            .unwrap();
+        s
+    };
+    let s2 = reopen();
+    let (replayed, stats) = replay_all(&s2, "t1");
+    let sum = |f: fn(&ReplayStats) -> u64| stats.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|s| s.disk_chunks), 40);
+    assert_eq!(sum(|s| s.disk_samples), 20 * 240);
+    assert_eq!(sum(|s| s.samples), 20 * 60);
+    assert_eq!(sum(|s| s.dropped) + sum(|s| s.unknown_refs), 0);
+    assert_eq!(dump(&replayed), want);
+    for (a, b) in replayed.all_series().iter().zip(head.all_series().iter()) {
+        assert_eq!(a.series_ref, b.series_ref);
+        let (x, y) = (a.state.lock(), b.state.lock());
+        let cx: Vec<_> = x.chunks.chunk_bytes().collect();
+        let cy: Vec<_> = y.chunks.chunk_bytes().collect();
+        assert_eq!(cx, cy, "same chunks, same bytes");
+    }
+    // Appends after the replay go on cutting chunks where they would have.
+    let wal2 = s2.tenant("t1").unwrap().unwrap();
+    ingest_scrapes(&head, None, 20, base + 300 * 15_000, 100, &lim);
+    ingest_scrapes(&replayed, Some(&wal2), 20, base + 300 * 15_000, 100, &lim);
+    wal2.close().unwrap();
+    assert_eq!(dump(&replayed), dump(&head));
+    let want = dump(&head);
+
+    // The WAL alone rebuilds the same head.
+    fs::remove_dir_all(&chunks_dir).unwrap();
+    let (from_wal, stats) = replay_all(&reopen(), "t1");
+    assert_eq!(stats.iter().map(|s| s.disk_chunks).sum::<u64>(), 0);
+    assert_eq!(dump(&from_wal), want);
+
+    // That replay wrote the chunks it cut; tear the file's last chunk.
+    let files = fs::read_dir(&chunks_dir).unwrap().count();
+    assert_eq!(files, 1);
+    let file = fs::read_dir(&chunks_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let len = fs::metadata(&file).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(len - 5)
+        .unwrap();
+    let (torn, stats) = replay_all(&reopen(), "t1");
+    assert_eq!(stats.iter().map(|s| s.disk_chunks).sum::<u64>(), 20 * 3 - 1);
+    assert_eq!(dump(&torn), want);
+}
+
+/// A checkpoint deletes the head chunk files first (the WAL then drops the
+/// truncated samples); a replay that remaps refs deletes them and writes
+/// none until the next checkpoint.
+#[test]
+fn head_chunk_files_follow_checkpoints_and_remaps() {
+    let tmp = TempDir::new("head-chunks-cp");
+    let storage = WalStorage::new();
+    storage
+        .open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::None))
+        .unwrap();
+    let head = Head::new("t1", DEFAULT_CHUNK_RANGE);
+    let wal = storage.tenant("t1").unwrap().unwrap();
+    let base = (NOW / DEFAULT_CHUNK_RANGE) * DEFAULT_CHUNK_RANGE;
+    let lim = IngestLimits {
+        now_ms: base + 10 * 3_600_000,
+        ..IngestLimits::default()
+    };
+    ingest_scrapes(&head, Some(&wal), 5, base, 960, &lim);
+    let chunks_dir = tmp.0.join("t1").join("chunks_head");
+    assert!(fs::read_dir(&chunks_dir).unwrap().count() > 0);
+    head.truncate(base + DEFAULT_CHUNK_RANGE);
+    wal.checkpoint(&head).unwrap().unwrap();
+    assert_eq!(
+        fs::read_dir(&chunks_dir).unwrap().count(),
+        0,
+        "files deleted by the checkpoint"
+    );
+    ingest_scrapes(&head, Some(&wal), 5, base + 960 * 15_000, 240, &lim);
+    wal.close().unwrap();
+    assert_eq!(fs::read_dir(&chunks_dir).unwrap().count(), 1);
+    let (replayed, stats) = replay_all(
+        &{
+            let s = WalStorage::new();
+            s.open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::None))
+                .unwrap();
+            s
+        },
+        "t1",
+    );
+    assert!(stats.iter().map(|s| s.disk_chunks).sum::<u64>() > 0);
+    assert_eq!(dump(&replayed), dump(&head));
+    assert_eq!(replayed.min_time(), head.min_time());
+
+    // A log whose refs get remapped: the files go and stay off.
+    let tmp = TempDir::new("head-chunks-remap");
+    let dir = tmp.0.join("t").join("wal");
+    let mut w = SegmentWriter::new(&dir, DEFAULT_SEGMENT_SIZE, false, 0);
+    let mut se = SeriesEncoder::default();
+    se.add(10, &[("__name__", "a")]);
+    let mut sa = SamplesEncoder::default();
+    for k in 0..300 {
+        sa.push(10, NOW + k * 15_000, 1.0);
+    }
+    // A sample of a series whose record was lost: the replay is not clean.
+    sa.push(12, NOW, 3.0);
+    let mut recs = se.finish();
+    recs.extend(sa.finish());
+    w.log(&recs).unwrap();
+    w.close_segment().unwrap();
+    let s = WalStorage::new();
+    s.open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
+        .unwrap();
+    let (h, _) = replay_all(&s, "t");
+    let chunks_dir = tmp.0.join("t").join("chunks_head");
+    let count = || fs::read_dir(&chunks_dir).map_or(0, |d| d.count());
+    assert_eq!(count(), 0);
+    let wal = s.tenant("t").unwrap().unwrap();
+    let b = body(&[(
+        vec![("__name__", "a".to_string())],
+        (1..300).map(|k| (NOW + (300 + k) * 15_000, 2.0)).collect(),
+    )]);
+    let lim = IngestLimits {
+        now_ms: NOW + 3 * 3_600_000,
+        ..IngestLimits::default()
+    };
+    assert_eq!(
+        ingest_write_request_logged(&h, Some(&wal), &b, &lim).accepted_samples,
+        299
+    );
+    wal.close().unwrap();
+    assert_eq!(count(), 0, "no chunks written until a checkpoint");
 }
 
 /// A torn last segment is truncated at its last good record during replay;
