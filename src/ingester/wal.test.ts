@@ -112,18 +112,20 @@ t.test('replay logs progress, torn tails, corrupt and unreadable segments', asyn
       ['a/3', result({ corruption: 'checksum mismatch', corruptionOffset: 40000 })],
       ['a/4', new Error('EACCES')],
       ['a/5', result({ corruption: 'truncated fragment', corruptionOffset: 70, truncatedBytes: 9, samples: 7 })],
-      ['b/0', result({ unknownRefs: 4 })],
+      ['b/0', result({ unknownRefs: 4, headChunks: 6, headChunkSamples: 720, skippedSamples: 700 })],
     ]),
   );
   wal.release();
   const sum = await replayWal(wal, wal.openStorage({ dir: '', walSegmentSize: 0, syncMode: 'none' }), log.with({ component: 'ingester' }));
-  t.same(sum, { tenants: 2, segments: 3, series: 3, samples: 27, corruptSegments: 2, failedSegments: 1 });
+  t.same(sum, { tenants: 2, segments: 3, series: 3, samples: 27, headChunks: 6, headChunkSamples: 720, corruptSegments: 2, failedSegments: 1 });
   const text = lines.join('');
   t.match(text, /level=info msg="WAL replay" component=ingester tenant=a segment=1\/3 file=00000003 series=1 samples=10 bytes=100\n/);
   t.match(text, /level=error msg="WAL segment is corrupt, records after the corruption are lost" component=ingester tenant=a segment=00000003 offset=40000 reason="checksum mismatch"/);
   t.match(text, /level=error msg="WAL segment could not be read, skipping it" component=ingester tenant=a segment=00000004 err=EACCES/);
   t.match(text, /level=warn msg="WAL has a torn or corrupt tail, truncated at the last good record" component=ingester tenant=a segment=00000005 offset=70 truncated_bytes=9/);
   t.match(text, /level=warn msg="WAL samples of unknown series skipped" component=ingester tenant=b segment=00000000 samples=4/);
+  // Chunks taken from the head chunk files are reported where there were any.
+  t.match(text, /msg="WAL replay" component=ingester tenant=b segment=1\/1 file=00000000 series=1 samples=10 bytes=100 head_chunks=6 head_chunk_samples=720 skipped_samples=700\n/);
   t.match(text, /msg="WAL series logged again after remapped references" component=ingester tenant=b/);
   t.match(text, /msg="WAL replay done" component=ingester tenants=2 segments=3 series=3 samples=27/);
   t.equal(segmentName(12), '00000012');

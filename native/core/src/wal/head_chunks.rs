@@ -44,8 +44,9 @@ pub const VERSION: u8 = 1;
 pub const FILE_HEADER_SIZE: usize = 8;
 /// MAX_FILE_SIZE is Prometheus's `MaxHeadChunkFileSize` (128 MiB).
 pub const MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
-/// Bytes buffered before a write reaches the file.
-const BUFFER_SIZE: usize = 1 << 20;
+/// Bytes buffered before a write reaches the file (per tenant, allocated
+/// with the first chunk; lost chunks on a crash are rebuilt from the WAL).
+const BUFFER_SIZE: usize = 256 * 1024;
 /// A chunk's fixed fields: series ref, mint, maxt, encoding.
 const CHUNK_FIXED: usize = 8 + 8 + 8 + 1;
 
