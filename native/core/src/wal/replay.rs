@@ -86,11 +86,11 @@ impl ReplayState {
         self.pending[slot] = chunks;
     }
 
-    /// next_pending is the (min, max) time of a series' next chunk from the
-    /// files.
+    /// next_pending is the (min, max) time of the next chunk from the files
+    /// of the series in head ref slot `slot`.
     #[inline]
-    fn next_pending(&self, s: &MemSeries) -> Option<(i64, i64)> {
-        let c = self.pending.get(s.series_ref as usize - 1)?.last()?;
+    fn next_pending(&self, slot: usize) -> Option<(i64, i64)> {
+        let c = self.pending.get(slot)?.last()?;
         Some((c.min_t, c.max_t))
     }
 
@@ -143,15 +143,6 @@ impl ReplayState {
         true
     }
 
-    /// covered is the newest time of a series' chunks attached from the files.
-    #[inline]
-    fn covered(&self, s: &MemSeries) -> i64 {
-        self.covered
-            .get(s.series_ref as usize - 1)
-            .copied()
-            .unwrap_or(i64::MIN)
-    }
-
     /// is_clean reports whether every log ref meant the same head ref.
     pub fn is_clean(&self) -> bool {
         self.clean
@@ -187,6 +178,23 @@ impl ReplayState {
             self.series.resize(slot + 1, None);
         }
         self.series[slot] = Some(Arc::clone(s));
+    }
+
+    /// borrow_series is the series head ref `h` means: borrowed from the
+    /// declared ones, or looked up in the head and held in `held`.
+    fn borrow_series<'a>(
+        &'a self,
+        head: &Head,
+        h: u32,
+        held: &'a mut Option<Arc<MemSeries>>,
+    ) -> Option<&'a MemSeries> {
+        match self.series.get(h as usize - 1) {
+            Some(Some(s)) => Some(s),
+            _ => {
+                *held = head.series_by_ref(h);
+                held.as_deref()
+            }
+        }
     }
 
     /// series_of returns the series a log ref means, if declared.
@@ -236,65 +244,115 @@ pub struct ReplayStats {
     pub truncated_bytes: u64,
 }
 
+/// Records the reading thread hands over at a time, and batches in flight.
+const RECORD_BATCH: usize = 64;
+const BATCHES_IN_FLIGHT: usize = 4;
+
 /// replay_reader applies every record `r` yields to `head`; the float
-/// chunks it closes go to `files` when given.
-pub fn replay_reader<R: io::Read>(
+/// chunks it closes go to `files` when given. A second thread reads and
+/// decompresses the records ahead of the one applying them.
+pub fn replay_reader<R: io::Read + Send>(
     head: &Head,
     st: &mut ReplayState,
     r: R,
     files: Option<&HeadChunkFiles>,
 ) -> io::Result<ReplayStats> {
     let mut stats = ReplayStats::default();
-    let mut rd = SegmentReader::new(r);
     let mut run: Vec<(i64, f64)> = Vec::new();
-    loop {
-        let rec = match rd.next_record()? {
-            Next::Record(rec) => rec,
-            Next::End => break,
-            Next::Corrupt(c) => {
-                stats.corruption = Some(c);
-                break;
+    std::thread::scope(|scope| {
+        // Each record with the offset after it.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, u64)>>(BATCHES_IN_FLIGHT);
+        let reader = scope.spawn(move || -> io::Result<(u64, Option<Corruption>)> {
+            let mut rd = SegmentReader::new(r);
+            let mut batch = Vec::with_capacity(RECORD_BATCH);
+            let corruption = loop {
+                match rd.next_record()? {
+                    Next::Record(rec) => {
+                        let rec = rec.to_vec();
+                        batch.push((rec, rd.good_offset()));
+                        if batch.len() == RECORD_BATCH {
+                            let full =
+                                std::mem::replace(&mut batch, Vec::with_capacity(RECORD_BATCH));
+                            if tx.send(full).is_err() {
+                                // The replay stopped at an undecodable record.
+                                return Ok((rd.good_offset(), None));
+                            }
+                        }
+                    }
+                    Next::End => break None,
+                    Next::Corrupt(c) => break Some(c),
+                }
+            };
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
             }
-        };
-        stats.records += 1;
-        let res = match rec.first() {
-            Some(&record::SERIES) => {
-                let mut scratch: Vec<(&str, &str)> = Vec::new();
-                record::decode_series(rec, |log_ref, labels| {
-                    let labels = normalize(labels, &mut scratch);
-                    let (s, _) = head.get_or_create_at(labels, log_ref);
-                    st.declare(log_ref, s.series_ref);
-                    st.keep(&s);
-                    st.claim(log_ref, &s);
-                    stats.series += 1;
-                })
-                .map(|_| ())
+            Ok((rd.good_offset(), corruption))
+        });
+        let mut failed: Option<(u64, String)> = None;
+        'batches: for batch in rx.iter() {
+            for (rec, end) in batch {
+                stats.records += 1;
+                if let Err(e) = apply_record(head, st, &rec, &mut run, &mut stats, files) {
+                    failed = Some((end, e.to_string()));
+                    break 'batches;
+                }
             }
-            Some(&record::SAMPLES) => apply_samples(head, st, rec, &mut run, &mut stats, files),
-            Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, &mut stats),
-            Some(&record::METADATA) => apply_metadata(head, st, rec, &mut stats),
-            Some(
-                &histogram_record::HISTOGRAM_SAMPLES
-                | &histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES
-                | &histogram_record::FLOAT_HISTOGRAM_SAMPLES
-                | &histogram_record::CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES,
-            ) => apply_histograms(head, st, rec, &mut stats),
-            // Other record types (tombstones) are not written by this
-            // store; skip them.
-            _ => Ok(()),
-        };
-        if let Err(e) = res {
-            let good = rd.good_offset();
-            stats.corruption = Some(Corruption {
-                good_offset: good,
-                offset: good,
-                reason: format!("undecodable record: {e}"),
-            });
-            break;
         }
+        drop(rx);
+        let (good, corruption) = reader.join().expect("WAL reader thread")?;
+        match failed {
+            Some((end, reason)) => {
+                stats.corruption = Some(Corruption {
+                    good_offset: end,
+                    offset: end,
+                    reason: format!("undecodable record: {reason}"),
+                });
+                stats.bytes = end;
+            }
+            None => {
+                stats.corruption = corruption;
+                stats.bytes = good;
+            }
+        }
+        Ok(stats)
+    })
+}
+
+/// apply_record applies one WAL record to `head`.
+fn apply_record(
+    head: &Head,
+    st: &mut ReplayState,
+    rec: &[u8],
+    run: &mut Vec<(i64, f64)>,
+    stats: &mut ReplayStats,
+    files: Option<&HeadChunkFiles>,
+) -> Result<(), record::DecodeError> {
+    match rec.first() {
+        Some(&record::SERIES) => {
+            let mut scratch: Vec<(&str, &str)> = Vec::new();
+            record::decode_series(rec, |log_ref, labels| {
+                let labels = normalize(labels, &mut scratch);
+                let (s, _) = head.get_or_create_at(labels, log_ref);
+                st.declare(log_ref, s.series_ref);
+                st.keep(&s);
+                st.claim(log_ref, &s);
+                stats.series += 1;
+            })
+            .map(|_| ())
+        }
+        Some(&record::SAMPLES) => apply_samples(head, st, rec, run, stats, files),
+        Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, stats),
+        Some(&record::METADATA) => apply_metadata(head, st, rec, stats),
+        Some(
+            &histogram_record::HISTOGRAM_SAMPLES
+            | &histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES
+            | &histogram_record::FLOAT_HISTOGRAM_SAMPLES
+            | &histogram_record::CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES,
+        ) => apply_histograms(head, st, rec, stats),
+        // Other record types (tombstones) are not written by this store;
+        // skip them.
+        _ => Ok(()),
     }
-    stats.bytes = rd.good_offset();
-    Ok(stats)
 }
 
 /// apply_exemplars adds an Exemplars record to the tenant's exemplar ring,
@@ -447,15 +505,16 @@ fn apply_samples(
         if run.is_empty() {
             return;
         }
-        let series: Option<Arc<MemSeries>> = st.series_of(head, log_ref);
-        let Some(s) = series else {
+        let Some(h) = st.resolve(log_ref) else {
             stats.unknown_refs += run.len() as u64;
             run.clear();
             return;
         };
-        let (mut n, mut skipped) = (0u32, 0u64);
+        let slot = h as usize - 1;
+        let (mut n, mut skipped, mut unknown) = (0u32, 0u64, 0u64);
         let mut rest: &[(i64, f64)] = run;
-        let covered = st.covered(&s);
+        // The log's samples the chunks taken from the files hold.
+        let covered = st.covered.get(slot).copied().unwrap_or(i64::MIN);
         if covered != i64::MIN {
             let k = rest
                 .iter()
@@ -467,16 +526,25 @@ fn apply_samples(
         // Chunks from the files are attached one at a time, when the
         // samples reach them; their samples in the log are skipped. Samples
         // the files lack (a torn file) are appended from the log.
-        while let Some((min, max)) = st.next_pending(&s) {
+        while let Some((min, max)) = st.next_pending(slot) {
             let i = rest
                 .iter()
                 .position(|(t, _)| *t >= min)
                 .unwrap_or(rest.len());
-            n += app.append_series_unchecked(&s, rest[..i].iter().copied());
+            if i > 0 {
+                let mut held = None;
+                match st.borrow_series(head, h, &mut held) {
+                    Some(s) => n += app.append_series_unchecked(s, rest[..i].iter().copied()),
+                    None => unknown += i as u64,
+                }
+            }
             rest = &rest[i..];
             if rest.is_empty() {
                 break;
             }
+            let Some(s) = st.series_of(head, log_ref) else {
+                break;
+            };
             if st.attach_next(head, &s, &mut app, stats) {
                 let k = rest
                     .iter()
@@ -486,10 +554,18 @@ fn apply_samples(
                 rest = &rest[k..];
             }
         }
-        n += app.append_series_unchecked(&s, rest.iter().copied());
+        if !rest.is_empty() {
+            // Borrowed: no reference count for the common case.
+            let mut held = None;
+            match st.borrow_series(head, h, &mut held) {
+                Some(s) => n += app.append_series_unchecked(s, rest.iter().copied()),
+                None => unknown += rest.len() as u64,
+            }
+        }
         stats.samples += u64::from(n);
         stats.skipped_samples += skipped;
-        stats.dropped += run.len() as u64 - u64::from(n) - skipped;
+        stats.unknown_refs += unknown;
+        stats.dropped += run.len() as u64 - u64::from(n) - skipped - unknown;
         run.clear();
     };
     let res = record::decode_samples(rec, |r, t, v| {
