@@ -11,20 +11,9 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  UploadPartCommand,
-  type S3ClientConfig,
-  type StorageClass,
-} from '@aws-sdk/client-s3';
+// The SDK is loaded on the first request (about 160 ms of start-up that a
+// filesystem-backed server never needs).
+import type { S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
 import { type Bucket, NotFoundError, type ObjectAttributes, checkKey } from './bucket.js';
 
 /** S3Config is the S3 part of the configuration (flags `-blocks-storage.s3.*`). */
@@ -132,10 +121,13 @@ function describe(err: unknown, op: string, key: string): Error {
   return wrapped;
 }
 
+type S3Sdk = typeof import('@aws-sdk/client-s3');
+
 /** S3Bucket stores objects in one S3 bucket. */
 export class S3Bucket implements Bucket {
   readonly name: string;
-  private readonly client: S3Client;
+  private readonly clientConfig: S3ClientConfig;
+  private connecting: Promise<{ client: S3Client; s: S3Sdk }> | undefined;
   private readonly bucket: string;
   private readonly partSize: number;
   private readonly storageClass: StorageClass | undefined;
@@ -146,11 +138,17 @@ export class S3Bucket implements Bucket {
     // The SDK warns on stderr (not logfmt) that releases after early 2027 need Node 22; the lock
     // file pins this one, which supports the Node 20 the project runs on.
     process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-    this.client = new S3Client(clientConfig(cfg));
+    this.clientConfig = clientConfig(cfg);
     this.bucket = cfg.bucketName;
     this.partSize = cfg.partSize;
     this.storageClass = cfg.storageClass === '' ? undefined : (cfg.storageClass as StorageClass);
     this.name = `s3:${cfg.endpoint === '' ? 'aws' : cfg.endpoint}/${cfg.bucketName}`;
+  }
+
+  /** sdk loads the SDK and makes the client on first use. */
+  private sdk(): Promise<{ client: S3Client; s: S3Sdk }> {
+    this.connecting ??= import('@aws-sdk/client-s3').then((s) => ({ client: new s.S3Client(this.clientConfig), s }));
+    return this.connecting;
   }
 
   /** partSizeFor is the part size for an object of size bytes (parts are at most MAX_PARTS). */
@@ -167,7 +165,8 @@ export class S3Bucket implements Bucket {
   async get(key: string): Promise<Buffer> {
     checkKey(key);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { client, s } = await this.sdk();
+      const out = await client.send(new s.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return Buffer.from(await out.Body!.transformToByteArray());
     } catch (err) {
       if (isMissing(err)) throw new NotFoundError(key);
@@ -183,7 +182,8 @@ export class S3Bucket implements Bucket {
       return Buffer.alloc(0);
     }
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
+      const { client, s } = await this.sdk();
+      const out = await client.send(new s.GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${offset}-${offset + length - 1}` }));
       return Buffer.from(await out.Body!.transformToByteArray());
     } catch (err) {
       if (isMissing(err)) throw new NotFoundError(key);
@@ -201,7 +201,8 @@ export class S3Bucket implements Bucket {
       return;
     }
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, StorageClass: this.storageClass }));
+      const { client, s } = await this.sdk();
+      await client.send(new s.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentLength: body.length, StorageClass: this.storageClass }));
     } catch (err) {
       throw describe(err, 'put', key);
     }
@@ -229,8 +230,9 @@ export class S3Bucket implements Bucket {
       return;
     }
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(localPath), ContentLength: size, StorageClass: this.storageClass }),
+      const { client, s } = await this.sdk();
+      await client.send(
+        new s.PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(localPath), ContentLength: size, StorageClass: this.storageClass }),
       );
     } catch (err) {
       throw describe(err, 'upload', key);
@@ -244,22 +246,23 @@ export class S3Bucket implements Bucket {
    */
   private async multipart(key: string, size: number, partSize: number, readPart: (offset: number, n: number) => Promise<Buffer>): Promise<void> {
     let uploadId: string | undefined;
+    const { client, s } = await this.sdk();
     try {
-      const created = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, StorageClass: this.storageClass }));
+      const created = await client.send(new s.CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, StorageClass: this.storageClass }));
       uploadId = created.UploadId;
       if (uploadId === undefined) throw new Error('no upload ID in the CreateMultipartUpload answer');
       const parts: Array<{ ETag: string; PartNumber: number }> = [];
       for (let offset = 0, n = 1; offset < size; offset += partSize, n++) {
         const body = await readPart(offset, Math.min(partSize, size - offset));
-        const out = await this.client.send(
-          new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body, ContentLength: body.length }),
+        const out = await client.send(
+          new s.UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body, ContentLength: body.length }),
         );
         parts.push({ ETag: out.ETag!, PartNumber: n });
       }
-      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+      await client.send(new s.CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
     } catch (err) {
       if (uploadId !== undefined) {
-        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
+        await client.send(new s.AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId })).catch(() => undefined);
       }
       throw describe(err, 'multipart upload', key);
     }
@@ -270,7 +273,8 @@ export class S3Bucket implements Bucket {
     await mkdir(dirname(localPath), { recursive: true });
     const tmp = `${localPath}.tmp-${randomBytes(6).toString('hex')}`;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { client, s } = await this.sdk();
+      const out = await client.send(new s.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       await pipeline(out.Body as Readable, createWriteStream(tmp));
       await rename(tmp, localPath);
     } catch (err) {
@@ -293,7 +297,8 @@ export class S3Bucket implements Bucket {
   async attributes(key: string): Promise<ObjectAttributes> {
     checkKey(key);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { client, s } = await this.sdk();
+      const out = await client.send(new s.HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { size: out.ContentLength ?? 0, lastModified: out.LastModified?.getTime() ?? 0 };
     } catch (err) {
       if (isMissing(err)) throw new NotFoundError(key);
@@ -304,7 +309,8 @@ export class S3Bucket implements Bucket {
   async delete(key: string): Promise<void> {
     checkKey(key);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+      const { client, s } = await this.sdk();
+      await client.send(new s.DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
     } catch (err) {
       if (isMissing(err)) return;
       throw describe(err, 'delete', key);
@@ -316,9 +322,10 @@ export class S3Bucket implements Bucket {
     const out: string[] = [];
     let token: string | undefined;
     try {
+      const { client, s } = await this.sdk();
       do {
-        const page = await this.client.send(
-          new ListObjectsV2Command({
+        const page = await client.send(
+          new s.ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: prefix === '' ? undefined : prefix,
             Delimiter: opts.recursive === true ? undefined : '/',
@@ -336,6 +343,6 @@ export class S3Bucket implements Bucket {
   }
 
   async close(): Promise<void> {
-    this.client.destroy();
+    if (this.connecting !== undefined) (await this.connecting).client.destroy();
   }
 }
