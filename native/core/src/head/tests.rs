@@ -485,6 +485,59 @@ fn truncate_drops_old_chunks_and_empty_series() {
     assert_eq!(h.all_series().len(), 2);
 }
 
+/// Removing many series at once (their postings in one pass) leaves the
+/// same index as removing them one by one: lookups, postings and label
+/// values of the series left, and none of the removed ones.
+#[test]
+fn truncate_removes_many_series_in_one_pass() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let r = DEFAULT_CHUNK_RANGE;
+    for i in 0..1000 {
+        let inst = format!("i{i}");
+        let parity = if i % 2 == 0 { "even" } else { "odd" };
+        // Odd series only have samples before the cut.
+        let t = if i % 2 == 0 { r + 1_000 } else { 1_000 };
+        append(
+            &h,
+            &[("__name__", "m"), ("inst", &inst), ("p", parity)],
+            &[(t, 1.0)],
+        );
+    }
+    let st = h.truncate(r);
+    assert_eq!(st.series_removed, 500);
+    assert_eq!(h.num_series(), 500);
+    assert!(h
+        .lookup(&[("__name__", "m"), ("inst", "i1"), ("p", "odd")])
+        .is_none());
+    assert!(h
+        .lookup(&[("__name__", "m"), ("inst", "i2"), ("p", "even")])
+        .is_some());
+    assert_eq!(h.label_values("p", &[], i64::MIN, i64::MAX, 0), ["even"]);
+    assert_eq!(
+        h.select_series(&[vec![eq("__name__", "m")]], i64::MIN, i64::MAX)
+            .len(),
+        500
+    );
+    assert!(h
+        .select_series(&[vec![eq("p", "odd")]], i64::MIN, i64::MAX)
+        .is_empty());
+    // A removed series comes back with a new ref and is found again.
+    append(
+        &h,
+        &[("__name__", "m"), ("inst", "i1"), ("p", "odd")],
+        &[(r + 5_000, 2.0)],
+    );
+    assert_eq!(
+        h.select_series(&[vec![eq("p", "odd")]], i64::MIN, i64::MAX)
+            .len(),
+        1
+    );
+    assert_eq!(
+        h.label_values("p", &[], i64::MIN, i64::MAX, 0),
+        ["even", "odd"]
+    );
+}
+
 #[test]
 fn select_range_equals_select_then_range_kernel() {
     use crate::promql::{range_kernel, RangeFn, SeriesSet};
