@@ -107,24 +107,10 @@ pub struct HeadChunkFiles {
 /// list_files returns the sequences of the head chunk files in `dir`,
 /// ascending (none when it does not exist).
 fn list_files(dir: &Path) -> io::Result<Vec<u32>> {
-    let entries = match fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e),
-    };
-    let mut out = Vec::new();
-    for e in entries {
-        let e = e?;
-        let name = e.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if name.bytes().all(|b| b.is_ascii_digit()) && e.file_type()?.is_file() {
-            if let Ok(seq) = name.parse::<u32>() {
-                out.push(seq);
-            }
-        }
-    }
-    out.sort_unstable();
-    Ok(out)
+    Ok(super::list_numbered(dir, 1)?
+        .into_iter()
+        .filter_map(|n| u32::try_from(n).ok())
+        .collect())
 }
 
 /// parse_file reads one file's chunks into `out`; returns the offset after

@@ -111,6 +111,12 @@ pub fn segment_path(dir: &Path, index: u64) -> PathBuf {
 /// list_segments returns the indexes of the segments in a WAL directory,
 /// ascending (an absent directory has none). Other files are ignored.
 pub fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
+    list_numbered(dir, 8)
+}
+
+/// list_numbered returns the numbers of the files in `dir` named by at
+/// least `min_digits` digits, ascending (an absent directory has none).
+pub(crate) fn list_numbered(dir: &Path, min_digits: usize) -> io::Result<Vec<u64>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -121,7 +127,10 @@ pub fn list_segments(dir: &Path) -> io::Result<Vec<u64>> {
         let e = e?;
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.len() >= 8 && name.bytes().all(|b| b.is_ascii_digit()) && e.file_type()?.is_file() {
+        if name.len() >= min_digits
+            && name.bytes().all(|b| b.is_ascii_digit())
+            && e.file_type()?.is_file()
+        {
             if let Ok(i) = name.parse::<u64>() {
                 out.push(i);
             }

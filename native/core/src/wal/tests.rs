@@ -486,13 +486,9 @@ fn ingest_scrapes(
     }
 }
 
-/// The head's full chunks are written to `chunks_head` in Prometheus's head
-/// chunk format; a replay takes them from there (same bytes, same refs) and
-/// re-encodes only the rest from the WAL, whose replay alone still gives
-/// the same head. A torn chunk file loses nothing either.
-#[test]
-fn head_chunk_files_replace_re_encoding_on_replay() {
-    let tmp = TempDir::new("head-chunks");
+/// scrape_setup opens a storage in `tmp` (small segments) with tenant t1's
+/// head and WAL, a 2h-aligned start time and limits that accept 10 h.
+fn scrape_setup(tmp: &TempDir) -> (WalStorage, Head, Arc<TenantWal>, i64, IngestLimits) {
     let storage = WalStorage::new();
     storage
         .open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::None))
@@ -504,6 +500,17 @@ fn head_chunk_files_replace_re_encoding_on_replay() {
         now_ms: base + 10 * 3_600_000,
         ..IngestLimits::default()
     };
+    (storage, head, wal, base, lim)
+}
+
+/// The head's full chunks are written to `chunks_head` in Prometheus's head
+/// chunk format; a replay takes them from there (same bytes, same refs) and
+/// re-encodes only the rest from the WAL, whose replay alone still gives
+/// the same head. A torn chunk file loses nothing either.
+#[test]
+fn head_chunk_files_replace_re_encoding_on_replay() {
+    let tmp = TempDir::new("head-chunks");
+    let (_storage, head, wal, base, lim) = scrape_setup(&tmp);
     // 300 scrapes: two full 120-sample chunks per series, 60 samples open.
     ingest_scrapes(&head, Some(&wal), 20, base, 300, &lim);
     wal.close().unwrap();
@@ -575,17 +582,7 @@ fn head_chunk_files_replace_re_encoding_on_replay() {
 #[test]
 fn head_chunk_files_follow_checkpoints_and_remaps() {
     let tmp = TempDir::new("head-chunks-cp");
-    let storage = WalStorage::new();
-    storage
-        .open(opts(&tmp.0, 4 * PAGE_SIZE as u64, SyncMode::None))
-        .unwrap();
-    let head = Head::new("t1", DEFAULT_CHUNK_RANGE);
-    let wal = storage.tenant("t1").unwrap().unwrap();
-    let base = (NOW / DEFAULT_CHUNK_RANGE) * DEFAULT_CHUNK_RANGE;
-    let lim = IngestLimits {
-        now_ms: base + 10 * 3_600_000,
-        ..IngestLimits::default()
-    };
+    let (_storage, head, wal, base, lim) = scrape_setup(&tmp);
     ingest_scrapes(&head, Some(&wal), 5, base, 960, &lim);
     let chunks_dir = tmp.0.join("t1").join("chunks_head");
     assert!(fs::read_dir(&chunks_dir).unwrap().count() > 0);
