@@ -18,9 +18,9 @@
 //! Symbol references are indexes into the sorted symbol table. CRCs are
 //! CRC32-Castagnoli over the bytes counted by each section's `len`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use ahash::AHashMap;
+use ahash::{AHashMap, AHashSet};
 
 use super::encoding::{
     crc32c, pad_to, put_be32, put_be64, put_uvarint, put_uvarint_str, put_varint,
@@ -103,11 +103,17 @@ pub fn encode_index(series: &[IndexSeries]) -> Result<Vec<u8>, BlockError> {
     out.push(INDEX_FORMAT_V2);
     let mut toc = Toc::default();
 
-    // Symbol table: every label name and value, sorted.
-    let symbols: BTreeSet<&str> = series
-        .iter()
-        .flat_map(|s| s.labels.iter().flat_map(|(n, v)| [n.as_str(), v.as_str()]))
-        .collect();
+    // Symbol table: every label name and value, sorted (hashed first and
+    // sorted once: a tree of a million values costs seconds in compares).
+    let mut unique: AHashSet<&str> = AHashSet::with_capacity(series.len() + 64);
+    for s in series {
+        for (n, v) in &s.labels {
+            unique.insert(n.as_str());
+            unique.insert(v.as_str());
+        }
+    }
+    let mut symbols: Vec<&str> = unique.into_iter().collect();
+    symbols.sort_unstable();
     let mut sym_ref: AHashMap<&str, u32> = AHashMap::with_capacity(symbols.len());
     toc.symbols = out.len() as u64;
     let at = begin_section(&mut out);
@@ -122,7 +128,7 @@ pub fn encode_index(series: &[IndexSeries]) -> Result<Vec<u8>, BlockError> {
 
     // Series, collecting postings by label pair as ids are assigned.
     toc.series = out.len() as u64;
-    let mut postings: BTreeMap<(&str, &str), Vec<u32>> = BTreeMap::new();
+    let mut by_pair: AHashMap<(&str, &str), Vec<u32>> = AHashMap::new();
     let mut all: Vec<u32> = Vec::with_capacity(series.len());
     let mut body: Vec<u8> = Vec::with_capacity(256);
     for s in series {
@@ -135,7 +141,7 @@ pub fn encode_index(series: &[IndexSeries]) -> Result<Vec<u8>, BlockError> {
         for (n, v) in &s.labels {
             put_uvarint(&mut body, u64::from(sym_ref[n.as_str()]));
             put_uvarint(&mut body, u64::from(sym_ref[v.as_str()]));
-            postings
+            by_pair
                 .entry((n.as_str(), v.as_str()))
                 .or_default()
                 .push(id);
@@ -174,11 +180,15 @@ pub fn encode_index(series: &[IndexSeries]) -> Result<Vec<u8>, BlockError> {
         put_be32(&mut out, crc32c(&body));
     }
 
+    // The postings by label pair, sorted by name then value.
+    let mut postings: Vec<((&str, &str), Vec<u32>)> = by_pair.into_iter().collect();
+    postings.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+
     // Label indices: the values of each label name (no longer read by
     // Prometheus, still written by 2.x and part of the format).
     toc.label_indices = out.len() as u64;
     let mut by_name: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
-    for &(n, v) in postings.keys() {
+    for &((n, v), _) in &postings {
         by_name.entry(n).or_default().push(sym_ref[v]);
     }
     let mut label_index_offsets: Vec<(&str, u64)> = Vec::with_capacity(by_name.len());
