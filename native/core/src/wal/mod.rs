@@ -5,7 +5,9 @@
 //! - [`record`]: Series and Samples record codecs;
 //! - [`writer`]: pages, fragments and segments on the write side;
 //! - [`reader`]: the streaming reader that spots torn and corrupt data;
-//! - [`replay`]: rebuilding a head from its segments.
+//! - [`replay`]: rebuilding a head from its segments;
+//! - [`head_chunks`]: the head's full chunks on disk (`chunks_head`), which
+//!   replay loads instead of re-encoding their samples.
 //!
 //! # Write path and locks
 //!
