@@ -167,6 +167,9 @@ t.test('a corrupt middle segment is reported, the rest is served', async (t) => 
   const mid = Math.floor(b.length / 2);
   for (let i = mid; i < mid + 16; i++) b[i] = b[i]! ^ 0xff;
   writeFileSync(path, b);
+  // Without the head chunk files, which would still hold full chunks of the lost records: the WAL
+  // alone is what is damaged here.
+  rmSync(join(tsdbDir, TENANT, 'chunks_head'), { recursive: true, force: true });
   const s = await start();
   await waitReady(s);
   t.match(s.stderr(), `level=error msg="WAL segment is corrupt, records after the corruption are lost" component=ingester tenant=crash-test segment=${name}`);
