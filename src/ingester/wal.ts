@@ -23,6 +23,14 @@ export interface ReplaySummary {
   failedSegments: number;
 }
 
+/** addReplayed adds what one checkpoint or segment replayed to the summary. */
+function addReplayed(sum: ReplaySummary, r: WalReplayResult): void {
+  sum.series += r.series;
+  sum.samples += r.samples;
+  sum.headChunks += r.headChunks;
+  sum.headChunkSamples += r.headChunkSamples;
+}
+
 /** headChunkFields are a replay's head chunk figures for the log, when the head chunk files gave any. */
 function headChunkFields(r: WalReplayResult): Record<string, number> {
   return r.headChunks > 0 ? { head_chunks: r.headChunks, head_chunk_samples: r.headChunkSamples, skipped_samples: r.skippedSamples } : {};
@@ -46,10 +54,7 @@ export async function replayWal(store: WalStore, tenants: WalTenant[], logger: L
       const name = `checkpoint.${segmentName(checkpoint)}`;
       try {
         const r = await store.replayWalCheckpoint(tenant);
-        sum.series += r.series;
-        sum.samples += r.samples;
-        sum.headChunks += r.headChunks;
-        sum.headChunkSamples += r.headChunkSamples;
+        addReplayed(sum, r);
         logger.info('WAL checkpoint replayed', { tenant, checkpoint: name, series: r.series, samples: r.samples, bytes: r.bytes, ...headChunkFields(r) });
         if (r.corruption !== undefined && r.corruption !== null) {
           sum.corruptSegments++;
@@ -73,10 +78,7 @@ export async function replayWal(store: WalStore, tenants: WalTenant[], logger: L
         continue;
       }
       sum.segments++;
-      sum.series += r.series;
-      sum.samples += r.samples;
-      sum.headChunks += r.headChunks;
-      sum.headChunkSamples += r.headChunkSamples;
+      addReplayed(sum, r);
       logger.info('WAL replay', { tenant, segment: `${i + 1}/${n}`, file: segmentName(segment), series: r.series, samples: r.samples, bytes: r.bytes, ...headChunkFields(r) });
       if (r.unknownRefs > 0) logger.warn('WAL samples of unknown series skipped', { tenant, segment: segmentName(segment), samples: r.unknownRefs });
       if (r.corruption === undefined) continue;

@@ -609,7 +609,7 @@ mod tests {
         let n: usize = (0..ch.encodings.len())
             .map(|j| {
                 let d = &ch.data[ch.data_offsets[j] as usize..ch.data_offsets[j + 1] as usize];
-                usize::from(u16::from_be_bytes([d[0], d[1]]))
+                usize::from(crate::chunkenc::num_samples(d))
             })
             .sum();
         assert_eq!(n, 250, "every sample in exactly one chunk");

@@ -169,8 +169,7 @@ impl BlockWriter {
                 )));
             }
             let chunk_ref = w.write(enc, data)?;
-            // Every encoding starts with its sample count (big-endian u16).
-            let n = u64::from(u16::from_be_bytes([data[0], data[1]]));
+            let n = u64::from(crate::chunkenc::num_samples(data));
             self.stats.num_samples += n;
             match enc {
                 ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM => {

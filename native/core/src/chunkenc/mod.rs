@@ -31,5 +31,16 @@ pub use xor::{decode_all, ChunkError, XorAppender, XorIterator};
 /// chunk in segment files and remote-read responses (`chunkenc.EncXOR`).
 pub const ENCODING_XOR: u8 = 1;
 
+/// num_samples is a chunk's sample count: every encoding (XOR, histogram,
+/// float histogram) starts with it as a big-endian u16. 0 for bytes too
+/// short to be a chunk.
+#[inline]
+pub fn num_samples(chunk: &[u8]) -> u16 {
+    match chunk {
+        [a, b, ..] => u16::from_be_bytes([*a, *b]),
+        _ => 0,
+    }
+}
+
 /// STALE_NAN_BITS is the bit pattern of Prometheus's staleness marker.
 pub const STALE_NAN_BITS: u64 = 0x7ff0_0000_0000_0002;

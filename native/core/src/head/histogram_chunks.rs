@@ -273,7 +273,7 @@ impl HistogramSeriesChunks {
             let keep = c.max_t >= mint;
             if !keep {
                 chunks += 1;
-                samples += u64::from(u16::from_be_bytes([c.data[0], c.data[1]]));
+                samples += u64::from(crate::chunkenc::num_samples(&c.data));
             }
             keep
         });

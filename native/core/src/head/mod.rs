@@ -172,6 +172,14 @@ impl HeadIndex {
     }
 }
 
+/// Attached is what `Head::attach_closed_chunk` did: the samples of the
+/// chunk it took, and a copy of the open chunk it closed first, if any.
+#[derive(Debug, Clone)]
+pub struct Attached {
+    pub samples: u64,
+    pub closed: Option<chunks::ClosedChunk>,
+}
+
 /// TruncateStats are what `Head::truncate` removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TruncateStats {
@@ -467,13 +475,8 @@ impl Head {
     /// that never took a histogram, after closing its open chunk: the next
     /// sample starts a new chunk, as the one after the loaded chunk did
     /// when it was written. A chunk not after the series' newest sample, or
-    /// too short to be one, is refused (None). Otherwise returns a copy of
-    /// the open chunk it closed, if any.
-    pub fn attach_closed_chunk(
-        &self,
-        s: &MemSeries,
-        c: chunks::ClosedChunk,
-    ) -> Option<Option<chunks::ClosedChunk>> {
+    /// too short to be one, is refused (None).
+    pub fn attach_closed_chunk(&self, s: &MemSeries, c: chunks::ClosedChunk) -> Option<Attached> {
         let mut st = s.state.lock();
         let after = st.chunks.float_max_time().is_none_or(|l| c.min_t > l);
         if st.chunks.hist.is_some() || !after || c.data.len() < 2 || c.min_t > c.max_t {
@@ -483,13 +486,13 @@ impl Head {
         st.chunks.close_head();
         let closed = (st.chunks.closed.len() > before).then(|| st.chunks.closed[before].clone());
         let (mint, maxt) = (c.min_t, c.max_t);
-        let samples = u64::from(u16::from_be_bytes([c.data[0], c.data[1]]));
+        let samples = u64::from(crate::chunkenc::num_samples(&c.data));
         st.chunks.closed.push(c);
         drop(st);
         self.update_min_max(mint, maxt);
         self.num_samples.fetch_add(samples, Ordering::Relaxed);
         self.num_chunks.fetch_add(1, Ordering::Relaxed);
-        Some(closed)
+        Some(Attached { samples, closed })
     }
 
     /// lookup finds the series with exactly these labels (sorted by name,

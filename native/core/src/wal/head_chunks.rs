@@ -47,8 +47,6 @@ pub const MAX_FILE_SIZE: u64 = 128 * 1024 * 1024;
 /// Bytes buffered before a write reaches the file (per tenant, allocated
 /// with the first chunk; lost chunks on a crash are rebuilt from the WAL).
 const BUFFER_SIZE: usize = 256 * 1024;
-/// A chunk's fixed fields: series ref, mint, maxt, encoding.
-const CHUNK_FIXED: usize = 8 + 8 + 8 + 1;
 
 /// file_name is a head chunk file's name: its sequence in 6 digits.
 pub fn file_name(seq: u32) -> String {
@@ -256,7 +254,6 @@ impl HeadChunkFiles {
             buf.extend_from_slice(&c.data);
             let sum = crc32c(&buf);
             buf.extend_from_slice(&sum.to_be_bytes());
-            debug_assert!(buf.len() > CHUNK_FIXED);
             if w.out.is_none() || w.size + buf.len() as u64 > MAX_FILE_SIZE {
                 self.cut(w)?;
             }

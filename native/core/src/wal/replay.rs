@@ -86,46 +86,38 @@ impl ReplayState {
         self.pending[slot] = chunks;
     }
 
-    /// next_pending is the (min, max) time of the next chunk from the files
-    /// of the series in head ref slot `slot`.
+    /// next_pending is the first time of the next chunk from the files of
+    /// the series in head ref slot `slot`.
     #[inline]
-    fn next_pending(&self, slot: usize) -> Option<(i64, i64)> {
-        let c = self.pending.get(slot)?.last()?;
-        Some((c.min_t, c.max_t))
+    fn next_pending(&self, slot: usize) -> Option<i64> {
+        Some(self.pending.get(slot)?.last()?.min_t)
     }
 
     /// attach_next gives a series its next chunk from the files (a sample
     /// at or after its start came): the open chunk is closed first and
     /// goes to `app`'s chunks for the files, as it would have when the
-    /// chunk was cut. Returns whether the chunk was taken.
+    /// chunk was cut. A chunk the series refuses is dropped.
     fn attach_next(
         &mut self,
         head: &Head,
         s: &MemSeries,
         app: &mut HeadAppender<'_>,
         stats: &mut ReplayStats,
-    ) -> bool {
-        let Some(c) = self
-            .pending
-            .get_mut(s.series_ref as usize - 1)
-            .and_then(Vec::pop)
-        else {
-            return false;
+    ) {
+        let slot = s.series_ref as usize - 1;
+        let Some(c) = self.pending.get_mut(slot).and_then(Vec::pop) else {
+            return;
         };
-        let samples = u64::from(u16::from_be_bytes([
-            c.data.first().copied().unwrap_or(0),
-            c.data.get(1).copied().unwrap_or(0),
-        ]));
         let max_t = c.max_t;
         let chunk = ClosedChunk {
             min_t: c.min_t,
             max_t,
             data: c.data,
         };
-        let Some(closed) = head.attach_closed_chunk(s, chunk) else {
-            return false;
+        let Some(attached) = head.attach_closed_chunk(s, chunk) else {
+            return;
         };
-        if let Some(p) = closed {
+        if let Some(p) = attached.closed {
             app.note_chunk(PendingChunk {
                 series_ref: s.series_ref,
                 min_t: p.min_t,
@@ -134,13 +126,11 @@ impl ReplayState {
             });
         }
         stats.disk_chunks += 1;
-        stats.disk_samples += samples;
-        let slot = s.series_ref as usize - 1;
+        stats.disk_samples += attached.samples;
         if self.covered.len() <= slot {
             self.covered.resize(slot + 1, i64::MIN);
         }
         self.covered[slot] = max_t;
-        true
     }
 
     /// is_clean reports whether every log ref meant the same head ref.
@@ -513,20 +503,22 @@ fn apply_samples(
         let slot = h as usize - 1;
         let (mut n, mut skipped, mut unknown) = (0u32, 0u64, 0u64);
         let mut rest: &[(i64, f64)] = run;
-        // The log's samples the chunks taken from the files hold.
-        let covered = st.covered.get(slot).copied().unwrap_or(i64::MIN);
-        if covered != i64::MIN {
-            let k = rest
-                .iter()
-                .position(|(t, _)| *t > covered)
-                .unwrap_or(rest.len());
-            skipped += k as u64;
-            rest = &rest[k..];
-        }
         // Chunks from the files are attached one at a time, when the
-        // samples reach them; their samples in the log are skipped. Samples
-        // the files lack (a torn file) are appended from the log.
-        while let Some((min, max)) = st.next_pending(slot) {
+        // samples reach them; the log's samples a chunk holds are skipped.
+        // Samples the files lack (a torn file) are appended from the log.
+        loop {
+            let covered = st.covered.get(slot).copied().unwrap_or(i64::MIN);
+            if covered != i64::MIN {
+                let k = rest
+                    .iter()
+                    .position(|(t, _)| *t > covered)
+                    .unwrap_or(rest.len());
+                skipped += k as u64;
+                rest = &rest[k..];
+            }
+            let Some(min) = st.next_pending(slot) else {
+                break;
+            };
             let i = rest
                 .iter()
                 .position(|(t, _)| *t >= min)
@@ -545,14 +537,7 @@ fn apply_samples(
             let Some(s) = st.series_of(head, log_ref) else {
                 break;
             };
-            if st.attach_next(head, &s, &mut app, stats) {
-                let k = rest
-                    .iter()
-                    .position(|(t, _)| *t > max)
-                    .unwrap_or(rest.len());
-                skipped += k as u64;
-                rest = &rest[k..];
-            }
+            st.attach_next(head, &s, &mut app, stats);
         }
         if !rest.is_empty() {
             // Borrowed: no reference count for the common case.

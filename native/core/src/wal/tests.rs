@@ -376,6 +376,29 @@ fn replay_all(storage: &WalStorage, tenant: &str) -> (Head, Vec<ReplayStats>) {
     (head, stats)
 }
 
+/// log_by_hand writes tenant t's first WAL segment by hand in `tmp`
+/// (Series records `(ref, metric name)`, then Samples `(ref, t, v)`) and
+/// opens a storage on it.
+fn log_by_hand(tmp: &TempDir, series: &[(u64, &str)], samples: &[(u64, i64, f64)]) -> WalStorage {
+    let mut w = SegmentWriter::new(&tmp.0.join("t").join("wal"), DEFAULT_SEGMENT_SIZE, false, 0);
+    let mut se = SeriesEncoder::default();
+    for (r, name) in series {
+        se.add(*r, &[("__name__", *name)]);
+    }
+    let mut sa = SamplesEncoder::default();
+    for (r, t, v) in samples {
+        sa.push(*r, *t, *v);
+    }
+    let mut recs = se.finish();
+    recs.extend(sa.finish());
+    w.log(&recs).unwrap();
+    w.close_segment().unwrap();
+    let s = WalStorage::new();
+    s.open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
+        .unwrap();
+    s
+}
+
 /// Pushes through the ingest path, logged, then replayed into a fresh head,
 /// give the same series (same refs) and samples; rejected samples were not
 /// logged.
@@ -611,23 +634,10 @@ fn head_chunk_files_follow_checkpoints_and_remaps() {
 
     // A log whose refs get remapped: the files go and stay off.
     let tmp = TempDir::new("head-chunks-remap");
-    let dir = tmp.0.join("t").join("wal");
-    let mut w = SegmentWriter::new(&dir, DEFAULT_SEGMENT_SIZE, false, 0);
-    let mut se = SeriesEncoder::default();
-    se.add(10, &[("__name__", "a")]);
-    let mut sa = SamplesEncoder::default();
-    for k in 0..300 {
-        sa.push(10, NOW + k * 15_000, 1.0);
-    }
+    let mut samples: Vec<(u64, i64, f64)> = (0..300).map(|k| (10, NOW + k * 15_000, 1.0)).collect();
     // A sample of a series whose record was lost: the replay is not clean.
-    sa.push(12, NOW, 3.0);
-    let mut recs = se.finish();
-    recs.extend(sa.finish());
-    w.log(&recs).unwrap();
-    w.close_segment().unwrap();
-    let s = WalStorage::new();
-    s.open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
-        .unwrap();
+    samples.push((12, NOW, 3.0));
+    let s = log_by_hand(&tmp, &[(10, "a")], &samples);
     let (h, _) = replay_all(&s, "t");
     let chunks_dir = tmp.0.join("t").join("chunks_head");
     let count = || fs::read_dir(&chunks_dir).map_or(0, |d| d.count());
@@ -716,22 +726,11 @@ fn remapped_refs_are_logged_again() {
     let tmp = TempDir::new("remap");
     let dir = tmp.0.join("t").join("wal");
     // A log whose refs do not start at 1 (as if older series were lost).
-    let mut w = SegmentWriter::new(&dir, DEFAULT_SEGMENT_SIZE, false, 0);
-    let mut se = SeriesEncoder::default();
-    se.add(10, &[("__name__", "a")]);
-    se.add(11, &[("__name__", "b")]);
-    let mut sa = SamplesEncoder::default();
-    sa.push(10, NOW, 1.0);
-    sa.push(11, NOW, 2.0);
-    sa.push(12, NOW, 3.0);
-    let mut recs = se.finish();
-    recs.extend(sa.finish());
-    w.log(&recs).unwrap();
-    w.close_segment().unwrap();
-
-    let s = WalStorage::new();
-    s.open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
-        .unwrap();
+    let s = log_by_hand(
+        &tmp,
+        &[(10, "a"), (11, "b")],
+        &[(10, NOW, 1.0), (11, NOW, 2.0), (12, NOW, 3.0)],
+    );
     let (h, stats) = replay_all(&s, "t");
     assert_eq!(stats[0].samples, 2);
     assert_eq!(stats[0].unknown_refs, 1);
