@@ -10,6 +10,7 @@
 // Flags: --series N counter series (2000), --repeat N (200), --batch K calls of
 // the selection-scope cases (2).
 
+import { decodeSeriesLabels } from '../src/model/series-labels.js';
 import { parseArgs } from 'node:util';
 import { inSelectionScope, loadNative } from '../src/storage/native.js';
 import type { LabelMatcher } from '../src/model/matchers.js';
@@ -48,7 +49,7 @@ const batch = (): void => {
 };
 const cases: Array<[string, () => unknown]> = [
   ['selectSamples (5m lookback)', () => (sel = b.selectSamples(tenant, m, mint, end, 0))],
-  ['JSON.parse of its labels', () => JSON.parse(sel!.labelsJson)],
+  ['decoding its labels', () => decodeSeriesLabels(sel!.labels)],
   ['instantKernel', () => b.instantKernel(sel!.offsets, sel!.timestamps, sel!.values, times, 300_000)],
   ['selectRange rate[5m]', () => b.selectRange(tenant, m, mint, end, 'rate', times, 300_000, new Float64Array(0))],
   ['selectRangeAggregate sum by (job) rate[5m]', () => b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true)],

@@ -3,6 +3,7 @@
 // to its RF replicas, a push succeeds with one replica down and fails with
 // two, the sharding is by Mimir's token, and replicas merge on read.
 
+import { encodeSeriesLabels } from '../model/series-labels.js';
 import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -122,8 +123,8 @@ t.test('replicas merge: one sample per timestamp, staleness NaN bits kept, serie
     new Uint32Array(out.buffer).set([2, 0x7ff00000], at * 2);
     return out;
   };
-  const a = { labelsJson: JSON.stringify([{ __name__: 'b' }, { __name__: 'a' }]), offsets: Uint32Array.from([0, 2, 3]), timestamps: Float64Array.from([1, 2, 5]), values: withStale([10, 0, 50], 1) };
-  const b = { labelsJson: JSON.stringify([{ __name__: 'b' }]), offsets: Uint32Array.from([0, 3]), timestamps: Float64Array.from([1, 2, 3]), values: withStale([10, 0, 30], 1) };
+  const a = { labels: encodeSeriesLabels([{ __name__: 'b' }, { __name__: 'a' }]), offsets: Uint32Array.from([0, 2, 3]), timestamps: Float64Array.from([1, 2, 5]), values: withStale([10, 0, 50], 1) };
+  const b = { labels: encodeSeriesLabels([{ __name__: 'b' }]), offsets: Uint32Array.from([0, 3]), timestamps: Float64Array.from([1, 2, 3]), values: withStale([10, 0, 30], 1) };
   const m = mergeSelections(decodeSelections(encodeSelections([a, b])));
   t.same(m.labels, [{ __name__: 'a' }, { __name__: 'b' }]);
   t.same([...m.offsets], [0, 1, 4]);

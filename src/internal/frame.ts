@@ -1,29 +1,32 @@
 // frame.ts encodes raw sample selections for the internal wire: a JSON head
-// (each selection's labels and sizes) then the offsets, timestamps and
+// (each selection's sizes) then per selection its labels (a SeriesLabels
+// flatbuffer, as the binding answers them) and its offsets, timestamps and
 // values arrays, little-endian, and merges the selections of several
 // replicas into one, samples deduplicated by timestamp.
 
 import type { Labels } from '../promql/engine/types.js';
+import { decodeSeriesLabels } from '../model/series-labels.js';
 
-/** Selection is one selector's raw samples (as the native selectSamples, labels parsed or as JSON). */
+/** Selection is one selector's raw samples (as the native selectSamples answers them). */
 export interface Selection {
-  labelsJson: string;
+  /** The series' label sets, a SeriesLabels flatbuffer (src/model/series-labels.ts). */
+  labels: Uint8Array;
   offsets: Uint32Array;
   timestamps: Float64Array;
   values: Float64Array;
 }
 
-/** encodeSelections writes selections as [u32 head length][head JSON][arrays...]. */
+/** encodeSelections writes selections as [u32 head length][head JSON][per selection: labels, arrays...]. */
 export function encodeSelections(sels: Selection[]): Buffer {
-  const head = Buffer.from(JSON.stringify(sels.map((s) => ({ l: s.labelsJson, n: s.offsets.length, m: s.timestamps.length }))));
+  const head = Buffer.from(JSON.stringify(sels.map((s) => ({ b: s.labels.length, n: s.offsets.length, m: s.timestamps.length }))));
   let size = 4 + head.length;
-  for (const s of sels) size += s.offsets.length * 4 + s.timestamps.length * 16;
+  for (const s of sels) size += s.labels.length + s.offsets.length * 4 + s.timestamps.length * 16;
   const out = Buffer.allocUnsafe(size);
   out.writeUInt32LE(head.length, 0);
   head.copy(out, 4);
   let pos = 4 + head.length;
   for (const s of sels) {
-    for (const a of [s.offsets, s.timestamps, s.values] as const) {
+    for (const a of [s.labels, s.offsets, s.timestamps, s.values] as const) {
       const b = Buffer.from(a.buffer, a.byteOffset, a.byteLength);
       b.copy(out, pos);
       pos += b.length;
@@ -35,7 +38,7 @@ export function encodeSelections(sels: Selection[]): Buffer {
 /** decodeSelections reads what encodeSelections wrote (arrays copied to aligned memory). */
 export function decodeSelections(buf: Buffer): Selection[] {
   const headLen = buf.readUInt32LE(0);
-  const head = JSON.parse(buf.subarray(4, 4 + headLen).toString('utf8')) as Array<{ l: string; n: number; m: number }>;
+  const head = JSON.parse(buf.subarray(4, 4 + headLen).toString('utf8')) as Array<{ b: number; n: number; m: number }>;
   let pos = 4 + headLen;
   const take = (bytes: number): ArrayBuffer => {
     const ab = new ArrayBuffer(bytes);
@@ -44,7 +47,7 @@ export function decodeSelections(buf: Buffer): Selection[] {
     return ab;
   };
   return head.map((h) => ({
-    labelsJson: h.l,
+    labels: new Uint8Array(take(h.b)),
     offsets: new Uint32Array(take(h.n * 4)),
     timestamps: new Float64Array(take(h.m * 8)),
     values: new Float64Array(take(h.m * 8)),
@@ -78,51 +81,65 @@ export interface MergedSelection {
  * timestamp kept (replicas hold the same samples), series sorted by labels.
  */
 export function mergeSelections(parts: Selection[]): MergedSelection {
-  // Per series: the (part, sample index) pairs holding its samples. Values are copied as two
-  // 32-bit words so that NaN payloads (staleness markers) keep their exact bits.
-  const byKey = new Map<string, { labels: Labels; refs: Array<[number, number]> }>();
+  // Per series: the runs of samples the replicas hold for it, [part, from, to) each, in part order.
+  const byKey = new Map<string, { labels: Labels; runs: number[] }>();
+  let upper = 0;
   parts.forEach((p, pi) => {
-    const labels = JSON.parse(p.labelsJson) as Labels[];
+    const labels = decodeSeriesLabels(p.labels);
     for (let i = 0; i < labels.length; i++) {
       const key = JSON.stringify(labels[i]);
       let e = byKey.get(key);
       if (e === undefined) {
-        e = { labels: labels[i]!, refs: [] };
+        e = { labels: labels[i]!, runs: [] };
         byKey.set(key, e);
       }
-      for (let k = p.offsets[i]!; k < p.offsets[i + 1]!; k++) e.refs.push([pi, k]);
+      e.runs.push(pi, p.offsets[i]!, p.offsets[i + 1]!);
+      upper += p.offsets[i + 1]! - p.offsets[i]!;
     }
   });
   const series = [...byKey.values()].sort((a, b) => compareLabels(a.labels, b.labels));
-  const kept = series.map((s) => {
-    // Stable by time: the first replica's sample wins a timestamp.
-    const refs = s.refs.slice().sort((a, b) => parts[a[0]]!.timestamps[a[1]]! - parts[b[0]]!.timestamps[b[1]]! || a[0] - b[0] || a[1] - b[1]);
-    const out: Array<[number, number]> = [];
-    let last = NaN;
-    for (const r of refs) {
-      const t = parts[r[0]]!.timestamps[r[1]]!;
-      if (t === last) continue;
-      last = t;
-      out.push(r);
-    }
-    return out;
-  });
-  const total = kept.reduce((n, k) => n + k.length, 0);
-  const offsets = new Uint32Array(series.length + 1);
-  const timestamps = new Float64Array(total);
-  const values = new Float64Array(total);
-  const words = new Uint32Array(values.buffer);
+  // Values are copied as two 32-bit words so that NaN payloads (staleness markers) keep their bits.
   const partWords = parts.map((p) => new Uint32Array(p.values.buffer, p.values.byteOffset, p.values.length * 2));
+  const offsets = new Uint32Array(series.length + 1);
+  const timestamps = new Float64Array(upper);
+  const words = new Uint32Array(upper * 2);
   let pos = 0;
-  kept.forEach((refs, i) => {
+  const take = (pi: number, k: number): void => {
+    timestamps[pos] = parts[pi]!.timestamps[k]!;
+    words[pos * 2] = partWords[pi]![k * 2]!;
+    words[pos * 2 + 1] = partWords[pi]![k * 2 + 1]!;
+    pos++;
+  };
+  series.forEach((s, i) => {
     offsets[i] = pos;
-    for (const [pi, k] of refs) {
-      timestamps[pos] = parts[pi]!.timestamps[k]!;
-      words[pos * 2] = partWords[pi]![k * 2]!;
-      words[pos * 2 + 1] = partWords[pi]![k * 2 + 1]!;
-      pos++;
+    const runs = s.runs;
+    if (runs.length === 3) {
+      for (let k = runs[1]!; k < runs[2]!; k++) take(runs[0]!, k);
+      return;
+    }
+    // Merge the runs (each in time order) with a cursor per run; on equal times the first
+    // replica's sample is kept and the others skipped.
+    const at = [];
+    for (let r = 0; r < runs.length; r += 3) at.push(runs[r + 1]!);
+    for (;;) {
+      let best = -1;
+      let bestT = Infinity;
+      for (let r = 0; r < at.length; r++) {
+        if (at[r]! >= runs[r * 3 + 2]!) continue;
+        const t = parts[runs[r * 3]!]!.timestamps[at[r]!]!;
+        if (best < 0 || t < bestT) {
+          best = r;
+          bestT = t;
+        }
+      }
+      if (best < 0) break;
+      take(runs[best * 3]!, at[best]!);
+      for (let r = 0; r < at.length; r++) {
+        if (at[r]! < runs[r * 3 + 2]! && parts[runs[r * 3]!]!.timestamps[at[r]!]! === bestT) at[r]!++;
+      }
     }
   });
   offsets[series.length] = pos;
-  return { labels: series.map((s) => s.labels), offsets, timestamps, values };
+  const values = new Float64Array(words.buffer, 0, pos);
+  return { labels: series.map((s) => s.labels), offsets, timestamps: timestamps.subarray(0, pos), values };
 }

@@ -1,12 +1,14 @@
 // format-bytes.ts encodes a query's success body straight to bytes, as the
 // query worker sends it: matrix results (the large ones) go to the native
 // encoder as flat typed arrays, so no string is built per point; every other
-// result type is the string encoding of format.ts as UTF-8. The bytes are the
+// result type is the string encoding of format.ts as UTF-8. The series'
+// labels go as one SeriesLabels flatbuffer and are written as JSON there. The bytes are the
 // same as encodeQuerySuccess's (format-bytes.test.ts checks it).
 
 import { loadNative } from '../storage/native.js';
 import type { QueryResult } from '../promql/engine/types.js';
-import { encodeLabels, encodeQuerySuccess, encodeSuccessEnd, SUCCESS_PREFIX } from './format.js';
+import { encodeQuerySuccess, encodeSuccessEnd, SUCCESS_PREFIX } from './format.js';
+import { encodeSeriesLabels } from '../model/series-labels.js';
 
 const utf8 = new TextEncoder();
 
@@ -19,12 +21,11 @@ export function encodeQuerySuccessBytes(result: QueryResult): Uint8Array {
   const offsets = new Uint32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + v.series[i]!.timestamps.length;
   const total = offsets[n]!;
-  const metrics = new Array<string>(n);
-  for (let i = 0; i < n; i++) metrics[i] = encodeLabels(v.series[i]!.labels);
+  const metrics = encodeSeriesLabels(v.series.map((s) => s.labels));
   // A range query's series are consecutive views of one pair of arrays: encode those in place.
   const timestamps = flatView(v.series.map((s) => s.timestamps), total) ?? flatCopy(v.series.map((s) => s.timestamps), offsets);
   const values = flatView(v.series.map((s) => s.values), total) ?? flatCopy(v.series.map((s) => s.values), offsets);
-  return loadNative().encodeMatrixJson(SUCCESS_PREFIX, metrics.join('\n'), offsets, timestamps, values, encodeSuccessEnd(result));
+  return loadNative().encodeMatrixJson(SUCCESS_PREFIX, metrics, offsets, timestamps, values, encodeSuccessEnd(result));
 }
 
 /**

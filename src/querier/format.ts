@@ -6,6 +6,7 @@
 // digits ("1435781451.781", "1.500", "-0.500", "7"). The API worker and the
 // conformance runner both encode through here.
 
+import { sortedNames } from '../model/series-labels.js';
 import type { Labels, QueryResult, QueryValue } from '../promql/engine/types.js';
 import type { FloatHistogram } from '../promql/engine/float-histogram.js';
 
@@ -56,20 +57,9 @@ export function jsonString(s: string): string {
   return out.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-/** compareNames orders label names by their UTF-8 bytes, as Prometheus sorts labels. */
-function compareNames(a: string, b: string): number {
-  if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** encodeLabels renders a label set as a JSON object with names in Prometheus's order. */
 export function encodeLabels(labels: Labels): string {
-  const names = Object.keys(labels);
-  let sorted = true;
-  for (let i = 1; i < names.length && sorted; i++) {
-    if (names[i - 1]! >= names[i]!) sorted = false;
-  }
-  if (!sorted) names.sort(compareNames);
+  const names = sortedNames(labels);
   let out = '{';
   for (let i = 0; i < names.length; i++) {
     if (i > 0) out += ',';

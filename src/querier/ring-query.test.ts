@@ -4,6 +4,7 @@
 // others answered, too many failures fail it, and a PromQL query is evaluated
 // over the replicas' samples merged.
 
+import { encodeSeriesLabels } from '../model/series-labels.js';
 import t from 'tap';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +44,7 @@ async function fake(labels: string[], samples: Array<[number, number]>): Promise
         res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(Buffer.from(JSON.stringify({ ok: true, values: f.labels }))));
         return;
       }
-      const sel = { labelsJson: JSON.stringify([{ __name__: 'm' }]), offsets: Uint32Array.from([0, f.samples.length]), timestamps: Float64Array.from(f.samples.map((s) => s[0])), values: Float64Array.from(f.samples.map((s) => s[1])) };
+      const sel = { labels: encodeSeriesLabels([{ __name__: 'm' }]), offsets: Uint32Array.from([0, f.samples.length]), timestamps: Float64Array.from(f.samples.map((s) => s[0])), values: Float64Array.from(f.samples.map((s) => s[1])) };
       const body = JSON.parse((snappy.uncompressSync(Buffer.concat(chunks)) as Buffer).toString('utf8')) as { selections: unknown[] };
       res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(encodeSelections(body.selections.map(() => sel))));
     });

@@ -4,6 +4,7 @@
 // choosing the tenants), then through the real server for SAMPLES and
 // STREAMED_XOR_CHUNKS, and refused with 422 when federation is off.
 
+import { decodeSeriesLabels, encodeSeriesLabels } from '../model/series-labels.js';
 import t from 'tap';
 import { decodeSamplesBody, mergeChunkedSeries, parseChunkedReadBody, postRemoteRead, ReadMatchType, ResponseType, STREAMED_CONTENT_TYPE, type ReadQuery } from '../../test/peer/lib/remote-read.js';
 import { loadNative, type SelectedChunks, type SelectedSamples } from '../storage/native.js';
@@ -23,18 +24,18 @@ const STALE = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)
 function fakeStorage(calls: Array<[string, LabelMatcher[]]>): RemoteReadStorage {
   const samples: Record<string, SelectedSamples> = {
     a: {
-      labelsJson: JSON.stringify([{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }]),
+      labels: encodeSeriesLabels([{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }]),
       offsets: new Uint32Array([0, 2, 3]),
       timestamps: new Float64Array([1, 2, 5]),
       values: new Float64Array([10, STALE, 30]),
       // Native histograms (hand-off format, not decoded by the merge): two for job z.
       histograms: { offsets: new Uint32Array([0, 0, 2]), timestamps: new Float64Array([6, 7]), dataOffsets: new Uint32Array([0, 2, 5]), data: new Float64Array([0.5, 1, 2, STALE, 3]) },
     },
-    b: { labelsJson: JSON.stringify([{ __name__: 'm', __tenant_id__: 'own', job: 'y' }]), offsets: new Uint32Array([0, 1]), timestamps: new Float64Array([3]), values: new Float64Array([20]) },
+    b: { labels: encodeSeriesLabels([{ __name__: 'm', __tenant_id__: 'own', job: 'y' }]), offsets: new Uint32Array([0, 1]), timestamps: new Float64Array([3]), values: new Float64Array([20]) },
   };
   const chunks: Record<string, SelectedChunks> = {
     a: {
-      labelsJson: JSON.stringify([{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }]),
+      labels: encodeSeriesLabels([{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }]),
       seriesOffsets: new Uint32Array([0, 2, 3]),
       minTimes: new Float64Array([1, 100, 7]),
       maxTimes: new Float64Array([99, 150, 8]),
@@ -43,7 +44,7 @@ function fakeStorage(calls: Array<[string, LabelMatcher[]]>): RemoteReadStorage 
       data: Buffer.from([1, 1, 1, 2, 2, 3, 3, 3, 3]),
     },
     b: {
-      labelsJson: JSON.stringify([{ __name__: 'm', __tenant_id__: 'own', job: 'y' }]),
+      labels: encodeSeriesLabels([{ __name__: 'm', __tenant_id__: 'own', job: 'y' }]),
       seriesOffsets: new Uint32Array([0, 1]),
       minTimes: new Float64Array([4]),
       maxTimes: new Float64Array([6]),
@@ -70,7 +71,7 @@ t.test('merging per-tenant selections', async (t) => {
   const name: LabelMatcher = { type: 0, name: '__name__', value: 'm' };
 
   const s = await fed.selectSamples('a|b', [name], 0, 10);
-  t.same(JSON.parse(s.labelsJson), [
+  t.same(decodeSeriesLabels(s.labels), [
     { __name__: 'm', __tenant_id__: 'a', job: 'x' },
     { __name__: 'm', __tenant_id__: 'a', job: 'z' },
     { __name__: 'm', __tenant_id__: 'b', job: 'y', original___tenant_id__: 'own' },
@@ -86,7 +87,7 @@ t.test('merging per-tenant selections', async (t) => {
   t.same(bitsOf(h.data), bitsOf(new Float64Array([0.5, 1, 2, STALE, 3])), 'histogram data moved with its bits');
 
   const c = await fed.selectChunks('a|b', [name], 0, 200);
-  t.same(JSON.parse(c.labelsJson).map((l: Record<string, string>) => l['job']), ['x', 'z', 'y']);
+  t.same(decodeSeriesLabels(c.labels).map((l: Record<string, string>) => l['job']), ['x', 'z', 'y']);
   t.same([...c.seriesOffsets], [0, 2, 3, 4]);
   t.same([...c.minTimes], [1, 100, 7, 4]);
   t.same([...c.maxTimes], [99, 150, 8, 6]);
@@ -95,17 +96,17 @@ t.test('merging per-tenant selections', async (t) => {
 
   calls.length = 0;
   const only = await fed.selectSamples('a|b', [name, { type: 0, name: '__tenant_id__', value: 'b' }], 0, 10);
-  t.same(JSON.parse(only.labelsJson), [{ __name__: 'm', __tenant_id__: 'b', job: 'y', original___tenant_id__: 'own' }], 'a __tenant_id__ matcher chooses the tenants');
+  t.same(decodeSeriesLabels(only.labels), [{ __name__: 'm', __tenant_id__: 'b', job: 'y', original___tenant_id__: 'own' }], 'a __tenant_id__ matcher chooses the tenants');
   t.same(calls, [['b', [name]]], 'the matcher does not reach storage');
   t.equal(only.histograms, undefined, 'no histograms in the tenants chosen: none in the merge');
   calls.length = 0;
   const none = await fed.selectChunks('a|b', [{ type: 2, name: '__tenant_id__', value: 'c.*' }], 0, 10);
-  t.same([JSON.parse(none.labelsJson), [...none.seriesOffsets], [...none.dataOffsets], none.data.length], [[], [0], [0], 0], 'no tenant chosen: empty');
+  t.same([decodeSeriesLabels(none.labels), [...none.seriesOffsets], [...none.dataOffsets], none.data.length], [[], [0], [0], 0], 'no tenant chosen: empty');
   t.same(calls, []);
 
   calls.length = 0;
   const single = await fed.selectSamples('a', [name], 0, 10);
-  t.same(JSON.parse(single.labelsJson), [{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }], 'one tenant: no label, as Mimir');
+  t.same(decodeSeriesLabels(single.labels), [{ __name__: 'm', job: 'x' }, { __name__: 'm', job: 'z' }], 'one tenant: no label, as Mimir');
 });
 
 const skip = nativeSkip();

@@ -8,6 +8,7 @@
 // STREAMED_XOR_CHUNKS (chunks of every encoding, as stored) alike. The merge copies typed arrays, never one object per sample
 // or chunk. A single tenant passes straight through.
 
+import { decodeSeriesLabels, encodeSeriesLabels } from '../model/series-labels.js';
 import { compareLabels } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
 import { selectTenants, withTenantLabel } from '../querier/tenant-federation.js';
@@ -23,7 +24,7 @@ export interface Part<T> {
 }
 
 /** relabelled selects from each tenant the matchers allow and adds the tenant label. */
-async function relabelled<T extends { labelsJson: string }>(
+async function relabelled<T extends { labels: Uint8Array }>(
   tenant: string,
   matchers: LabelMatcher[],
   select: (tenant: string, matchers: LabelMatcher[]) => Promise<T>,
@@ -32,7 +33,7 @@ async function relabelled<T extends { labelsJson: string }>(
   return Promise.all(
     sel.tenants.map(async (id) => {
       const part = await select(id, sel.matchers);
-      return { sel: part, labels: (JSON.parse(part.labelsJson) as Labels[]).map((l) => withTenantLabel(l, id)) };
+      return { sel: part, labels: decodeSeriesLabels(part.labels).map((l) => withTenantLabel(l, id)) };
     }),
   );
 }
@@ -43,6 +44,11 @@ function order<T>(parts: Array<Part<T>>): Array<{ part: Part<T>; index: number }
   for (const part of parts) for (let i = 0; i < part.labels.length; i++) refs.push({ part, index: i });
   refs.sort((a, b) => compareLabels(a.part.labels[a.index]!, b.part.labels[b.index]!));
   return refs;
+}
+
+/** mergedLabels is the SeriesLabels buffer of the series in refs' order. */
+function mergedLabels<T>(refs: Array<{ part: Part<T>; index: number }>): Buffer {
+  return encodeSeriesLabels(refs.map(({ part, index }) => part.labels[index]!));
 }
 
 /** mergeSamples joins per-tenant sample selections into one, series in label order. */
@@ -63,7 +69,7 @@ export function mergeSamples(parts: Array<Part<SelectedSamples>>): SelectedSampl
     at += to - from;
     offsets[i + 1] = at;
   });
-  const merged: SelectedSamples = { labelsJson: JSON.stringify(refs.map(({ part, index }) => part.labels[index])), offsets, timestamps, values };
+  const merged: SelectedSamples = { labels: mergedLabels(refs), offsets, timestamps, values };
   const histograms = mergeHistograms(refs);
   if (histograms !== undefined) merged.histograms = histograms;
   return merged;
@@ -139,7 +145,7 @@ export function mergeChunks(parts: Array<Part<SelectedChunks>>): SelectedChunks 
     b += dataTo - dataFrom;
     seriesOffsets[i + 1] = c;
   });
-  return { labelsJson: JSON.stringify(refs.map(({ part, index }) => part.labels[index])), seriesOffsets, minTimes, maxTimes, encodings, dataOffsets, data };
+  return { labels: mergedLabels(refs), seriesOffsets, minTimes, maxTimes, encodings, dataOffsets, data };
 }
 
 /** federatedReadStorage wraps the heads so that a joined tenant text reads every tenant it names. */

@@ -4,6 +4,7 @@
 // CRC-checked, chunks decoded with the binding), the order of
 // accepted_response_types honoured, and bad requests refused.
 
+import { decodeSeriesLabels } from '../model/series-labels.js';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import snappy from '@napi-rs/snappy';
@@ -154,11 +155,11 @@ t.test('remote read', { skip }, async (t) => {
     t.ok(pending instanceof Promise, 'a promise, not a selection made on the event loop');
     const chunks = await pending;
     const syncChunks = native.selectChunks(TENANT, m, base, base + 3_600_000);
-    t.same([chunks.labelsJson, [...chunks.seriesOffsets], [...chunks.dataOffsets], [...chunks.data]], [syncChunks.labelsJson, [...syncChunks.seriesOffsets], [...syncChunks.dataOffsets], [...syncChunks.data]]);
+    t.same([decodeSeriesLabels(chunks.labels), [...chunks.seriesOffsets], [...chunks.dataOffsets], [...chunks.data]], [decodeSeriesLabels(syncChunks.labels), [...syncChunks.seriesOffsets], [...syncChunks.dataOffsets], [...syncChunks.data]]);
     const samples = await storage.selectSamples(TENANT, m, base, base + 3_600_000);
     const syncSamples = native.selectSamples(TENANT, m, base, base + 3_600_000);
     t.ok(samples.timestamps.length > 0);
-    t.same([samples.labelsJson, [...samples.offsets], [...samples.timestamps], [...samples.values]], [syncSamples.labelsJson, [...syncSamples.offsets], [...syncSamples.timestamps], [...syncSamples.values]]);
+    t.same([decodeSeriesLabels(samples.labels), [...samples.offsets], [...samples.timestamps], [...samples.values]], [decodeSeriesLabels(syncSamples.labels), [...syncSamples.offsets], [...syncSamples.timestamps], [...syncSamples.values]]);
     await t.rejects(storage.selectSamples(TENANT, [{ type: 2, name: 'job', value: '(' }], base, base + 1), 'a bad regexp rejects');
     await t.rejects(native.selectSamplesAsync(TENANT, m, base, base + 3_600_000, 1), { message: TOO_MANY_SAMPLES_MESSAGE }, 'the sample limit rejects');
   });

@@ -11,6 +11,7 @@
 // apply, answered with 400 in plain text as Mimir's remote read answers limit
 // errors.
 
+import { decodeSeriesLabels } from '../model/series-labels.js';
 import snappy from '@napi-rs/snappy';
 import { ApiError, badData } from '../errors.js';
 import type { Request } from '../server/http.js';
@@ -184,7 +185,7 @@ function encodeHistograms(h: SelectedHistograms): { data: Buffer; offsets: Uint3
  * payloads (staleness markers) survive.
  */
 function encodeQueryResult(sel: SelectedSamples): Buffer {
-  const labelSets = JSON.parse(sel.labelsJson) as Array<Record<string, string>>;
+  const labelSets = decodeSeriesLabels(sel.labels);
   const labels = labelSets.map(encodeLabels);
   const ts = sel.timestamps;
   const valueBytes = new Uint8Array(sel.values.buffer, sel.values.byteOffset, sel.values.byteLength);
@@ -300,7 +301,7 @@ function encodeFrame(sel: SelectedChunks, labels: Buffer, from: number, to: numb
  * Frames are made as they are taken, so a streamed answer holds one at a time.
  */
 export function* chunkedFrames(sel: SelectedChunks, queryIndex: number, maxBytesInFrame = MAX_BYTES_IN_FRAME): Generator<Buffer> {
-  const labelSets = JSON.parse(sel.labelsJson) as Array<Record<string, string>>;
+  const labelSets = decodeSeriesLabels(sel.labels);
   for (let i = 0; i < labelSets.length; i++) {
     const labels = encodeLabels(labelSets[i]!);
     const end = sel.seriesOffsets[i + 1]!;
@@ -343,12 +344,12 @@ export class RemoteReadApi {
     }
     // One limiter for the whole request, as Mimir's per-request query limiter.
     const limiter = new SeriesLimiter(this.limits === undefined ? NO_QUERY_LIMITS : queryLimitsFor(this.limits, req.tenant));
-    const select = async <T extends { labelsJson: string }>(q: ReadQuery, fn: () => Promise<T>): Promise<T> => {
+    const select = async <T extends { labels: Uint8Array }>(q: ReadQuery, fn: () => Promise<T>): Promise<T> => {
       let sel: T;
       try {
         limiter.checkLength(q.endMs - q.startMs);
         sel = await fn();
-        if (limiter.countsSeries) limiter.addSeries(JSON.parse(sel.labelsJson) as Array<Record<string, string>>);
+        if (limiter.countsSeries) limiter.addSeries(decodeSeriesLabels(sel.labels));
       } catch (err) {
         // Limit errors, or the binding's only failure: a bad matcher (regexp or type).
         throw badData(err instanceof Error ? err.message : String(err));

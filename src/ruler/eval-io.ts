@@ -8,6 +8,7 @@
 //     distributor's PushExecutor, with the tenant's limits, so they pass the
 //     same validation, limits and WAL as pushed samples.
 
+import { decodeSeriesLabels } from '../model/series-labels.js';
 import snappy from '@napi-rs/snappy';
 import { ingestLimits, type Config, type Limits } from '../config/config.js';
 import type { PushExecutor } from '../distributor/distributor.js';
@@ -67,7 +68,7 @@ export function rawSeriesOf(select: RawSelect, tenant: string, labels: Labels, m
   // Exactly these labels: each one equal, and (as a series selector cannot say "no other label") the
   // answer's label sets compared below.
   const sel = select(tenant, names.map((name) => ({ name, type: MatchType.Equal, value: labels[name]! })), mintMs, maxtMs);
-  const metrics = JSON.parse(sel.labelsJson) as Labels[];
+  const metrics = decodeSeriesLabels(sel.labels);
   const out: SeriesSamples[] = [];
   metrics.forEach((metric, i) => {
     if (Object.keys(metric).length !== names.length) return;

@@ -5,6 +5,7 @@
 // once the `for` state is restored, restoring activeAt after a restart,
 // `limit`, notifications due, the slot offset and missed iterations.
 
+import { encodeSeriesLabels } from '../model/series-labels.js';
 import { Registry } from 'prom-client';
 import t from 'tap';
 import { log } from '../log.js';
@@ -237,7 +238,7 @@ t.test('rawSeriesOf flags staleness markers by their bits and keeps exactly the 
     (tenant, matchers, mint, maxt) => {
       asked.push([tenant, matchers, mint, maxt]);
       return {
-        labelsJson: JSON.stringify([{ __name__: 'ALERTS_FOR_STATE', a: 'x' }, { __name__: 'ALERTS_FOR_STATE', a: 'x', extra: 'y' }]),
+        labels: encodeSeriesLabels([{ __name__: 'ALERTS_FOR_STATE', a: 'x' }, { __name__: 'ALERTS_FOR_STATE', a: 'x', extra: 'y' }]),
         offsets: new Uint32Array([0, 3, 4]),
         timestamps: new Float64Array([10, 20, 30, 40]),
         values,

@@ -4,6 +4,7 @@
 // store-gateway does: complete blocks only, marked blocks and blocks whose
 // sources another block covers left out.
 
+import { decodeSeriesLabels } from '../model/series-labels.js';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Bucket } from '../storage/bucket/bucket.js';
@@ -83,7 +84,7 @@ export async function readVisibleSamples(root: string, tenant: string): Promise<
   const duplicates: string[] = [];
   for (const blk of blocks) {
     const sel = b.blockSelectSamples(join(root, tenant, blk.id), [], -1e15, 1e15);
-    const labels = JSON.parse(sel.labelsJson) as Array<Record<string, string>>;
+    const labels = decodeSeriesLabels(sel.labels);
     labels.forEach((l, i) => {
       const key = JSON.stringify(l);
       for (let k = sel.offsets[i]!; k < sel.offsets[i + 1]!; k++) {

@@ -8,6 +8,7 @@
 // Then the ingester cuts a block from pushed samples and ships it to the same
 // S3 bucket, and queries still answer every sample.
 
+import { decodeSeriesLabels } from '../../src/model/series-labels.js';
 import t from 'tap';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -102,7 +103,7 @@ t.test('a promtool block uploads through the API into S3 and completes', { skip:
     await bucket.download(key, join(local, key.slice(`backfill-tenant/${ulid}/`.length)));
   }
   const got = loadNative().blockSelectSamples(local, [], -Infinity, Infinity);
-  const labels = JSON.parse(got.labelsJson) as Array<Record<string, string>>;
+  const labels = decodeSeriesLabels(got.labels) as Array<Record<string, string>>;
   t.same(
     labels.map((l) => l['job']),
     ['x', 'y'],

@@ -6,6 +6,7 @@
 // `promtool tsdb dump` must print exactly the union of the source samples,
 // each timestamp once. Our reader must return the same.
 
+import { decodeSeriesLabels } from '../../src/model/series-labels.js';
 import t from 'tap';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -75,7 +76,7 @@ t.test('a compacted block reads back through promtool with exactly the union of 
 
   const sel = loadNative().blockSelectSamples(join(dbDir, b!.ulid), [], -1e15, 1e15);
   const ours = new Map<string, Sample[]>();
-  (JSON.parse(sel.labelsJson) as Array<Record<string, string>>).forEach((ls, i) => {
+  (decodeSeriesLabels(sel.labels) as Array<Record<string, string>>).forEach((ls, i) => {
     const samples: Sample[] = [];
     for (let j = sel.offsets[i]!; j < sel.offsets[i + 1]!; j++) samples.push([sel.timestamps[j]!, sel.values[j]!]);
     ours.set(labelsKey(Object.entries(ls)), samples);

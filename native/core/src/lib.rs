@@ -19,6 +19,7 @@ pub mod metadata;
 pub mod model;
 pub mod otlp;
 pub mod promql;
+pub mod querier;
 pub mod remote;
 pub mod store;
 pub mod tsdb;

@@ -573,12 +573,13 @@ pub fn reset_tenant(tenant: String) -> Result<()> {
 }
 
 /// SelectedSamples are the raw samples of the series a selector matched,
-/// flat: series i (labels i of labelsJson) owns samples
+/// flat: series i (labels i of `labels`) owns samples
 /// [offsets[i], offsets[i+1]). Staleness markers are included, bit-exact.
 #[napi(object)]
 pub struct SelectedSamples {
-    /// JSON array of label objects (keys sorted), series sorted by labels.
-    pub labels_json: String,
+    /// The series' label sets, sorted by labels: a SeriesLabels flatbuffer
+    /// (docs/format/series-labels.fbs).
+    pub labels: Buffer,
     /// One more entry than series, starting at 0.
     pub offsets: Uint32Array,
     /// Sample times in ms, ascending within a series.
@@ -642,7 +643,7 @@ pub fn select_samples(
 impl From<head::SelectedSamples> for SelectedSamples {
     fn from(sel: head::SelectedSamples) -> Self {
         SelectedSamples {
-            labels_json: sel.labels_json,
+            labels: Buffer::from(sel.labels),
             offsets: Uint32Array::new(sel.offsets),
             timestamps: Float64Array::new(sel.timestamps),
             values: Float64Array::new(sel.values),
@@ -956,13 +957,14 @@ pub fn block_select_samples(
 }
 
 /// SelectedChunks are the raw chunks of the series a selector matched, flat:
-/// series i (labels i of labelsJson) owns chunks [seriesOffsets[i],
+/// series i (labels i of `labels`) owns chunks [seriesOffsets[i],
 /// seriesOffsets[i+1]); chunk j is data[dataOffsets[j], dataOffsets[j+1])
 /// with encoding encodings[j] (1 = XOR) and samples from minTimes[j] to
 /// maxTimes[j] (ms).
 #[napi(object)]
 pub struct SelectedChunks {
-    pub labels_json: String,
+    /// The series' label sets, a SeriesLabels flatbuffer.
+    pub labels: Buffer,
     pub series_offsets: Uint32Array,
     pub min_times: Float64Array,
     pub max_times: Float64Array,
@@ -974,7 +976,7 @@ pub struct SelectedChunks {
 impl From<tsdb_core::block::SelectedChunks> for SelectedChunks {
     fn from(sel: tsdb_core::block::SelectedChunks) -> Self {
         SelectedChunks {
-            labels_json: sel.labels_json,
+            labels: Buffer::from(sel.labels),
             series_offsets: Uint32Array::new(sel.series_offsets),
             min_times: Float64Array::new(sel.min_times),
             max_times: Float64Array::new(sel.max_times),

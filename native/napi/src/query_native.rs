@@ -6,9 +6,11 @@
 
 use std::cell::RefCell;
 
-use napi::bindgen_prelude::{BufferSlice, Float64Array, Uint8Array};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Float64Array, Uint8Array};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
+use tsdb_core::head::write_owned_labels_json;
+use tsdb_core::model::series_labels;
 use tsdb_core::promql::aggregate::{AggOp, Aggregator};
 use tsdb_core::promql::json::write_matrix_threads;
 use tsdb_core::promql::{RangeEval, RangeFn, RowEval};
@@ -17,11 +19,12 @@ use tsdb_core::store;
 use crate::LabelMatcher;
 
 /// SelectedRange is selectRange's answer: series i (labels i of
-/// labelsJson) has the cells i * nSteps + step of values/present.
+/// `labels`) has the cells i * nSteps + step of values/present.
 #[napi(object)]
 pub struct SelectedRange {
-    /// JSON array of label objects (keys sorted), series sorted by labels.
-    pub labels_json: String,
+    /// The series' label sets, sorted by labels: a SeriesLabels flatbuffer
+    /// (docs/format/series-labels.fbs).
+    pub labels: Buffer,
     /// Meaningful where present is 1.
     pub values: Float64Array,
     pub present: Uint8Array,
@@ -79,7 +82,7 @@ pub fn select_range(
         store::SelectRangeError::Select(e) => Error::new(Status::GenericFailure, e.to_string()),
     })?;
     Ok(SelectedRange {
-        labels_json: sel.labels_json,
+        labels: Buffer::from(sel.labels),
         values: Float64Array::new(sel.values),
         present: Uint8Array::new(sel.present),
         samples: sel.samples as f64,
@@ -93,12 +96,12 @@ pub fn select_range(
 }
 
 /// SelectedAggregate is selectRangeAggregate's answer: group i (labels i
-/// of labelsJson) has the cells i * nSteps + step of values/present.
+/// of `labels`) has the cells i * nSteps + step of values/present.
 #[napi(object)]
 pub struct SelectedAggregate {
-    /// JSON array of the groups' label objects, in order of first
-    /// appearance among the series sorted by labels.
-    pub labels_json: String,
+    /// The groups' label sets, in order of first appearance among the
+    /// series sorted by labels: a SeriesLabels flatbuffer.
+    pub labels: Buffer,
     /// Meaningful where present is 1.
     pub values: Float64Array,
     pub present: Uint8Array,
@@ -158,7 +161,7 @@ pub fn select_range_aggregate(
     )
     .map_err(select_error)?;
     Ok(SelectedAggregate {
-        labels_json: out.labels_json,
+        labels: Buffer::from(out.labels),
         values: Float64Array::new(out.values),
         present: Uint8Array::new(out.present),
         samples: out.samples as f64,
@@ -208,7 +211,7 @@ pub fn select_instant_aggregate(
     )
     .map_err(select_error)?;
     Ok(SelectedAggregate {
-        labels_json: out.labels_json,
+        labels: Buffer::from(out.labels),
         values: Float64Array::new(out.values),
         present: Uint8Array::new(out.present),
         samples: out.cells as f64,
@@ -264,24 +267,29 @@ thread_local! {
 }
 
 /// encode_matrix_json returns prefix + `{"resultType":"matrix","result":[...]}`
-/// + suffix as bytes. metrics holds each series' label object as JSON,
-/// joined by newlines (which JSON text never contains raw); series i owns
-/// points offsets[i]..offsets[i+1] of timestamps (ms) and values.
+/// + suffix as bytes. metrics holds the series' label sets (a SeriesLabels
+/// flatbuffer, docs/format/series-labels.fbs), written here as JSON; series
+/// i owns points offsets[i]..offsets[i+1] of timestamps (ms) and values.
 #[napi]
 pub fn encode_matrix_json<'env>(
     env: &'env Env,
     prefix: String,
-    metrics: String,
+    metrics: &[u8],
     offsets: &[u32],
     timestamps: &[f64],
     values: &[f64],
     suffix: String,
 ) -> Result<BufferSlice<'env>> {
-    let list: Vec<&str> = if offsets.len() <= 1 {
-        Vec::new()
-    } else {
-        metrics.split('\n').collect()
-    };
+    let labels = series_labels::decode(metrics).map_err(|e| Error::new(Status::InvalidArg, e))?;
+    let json: Vec<String> = labels
+        .iter()
+        .map(|l| {
+            let mut s = String::with_capacity(16 + l.len() * 24);
+            write_owned_labels_json(&mut s, l);
+            s
+        })
+        .collect();
+    let list: Vec<&str> = json.iter().map(String::as_str).collect();
     OUT.with(|cell| {
         let mut out = cell.borrow_mut();
         out.clear();

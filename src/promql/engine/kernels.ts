@@ -3,6 +3,7 @@
 // the instant/range kernels run in Rust over those arrays, which pass through
 // untouched (so staleness-marker NaN bits survive the round trip).
 
+import { decodeSeriesLabels } from '../../model/series-labels.js';
 import { loadNative, TOO_MANY_SAMPLES_MESSAGE, type NativeBinding } from '../../storage/native.js';
 import type { LabelMatcher } from '../../model/matchers.js';
 import { visibleTo, type Visibility } from '../../auth/visibility.js';
@@ -51,7 +52,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
         throw tooManySamples(err);
       }
       return {
-        labels: JSON.parse(sel.labelsJson) as Labels[],
+        labels: decodeSeriesLabels(sel.labels),
         offsets: sel.offsets,
         timestamps: sel.timestamps,
         values: sel.values,
@@ -77,7 +78,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       }
       // A float-only answer cannot carry native histograms: the engine selects such series itself.
       if (r.hasHistograms === true) return undefined;
-      return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples };
+      return { labels: decodeSeriesLabels(r.labels), values: r.values, present: r.present, samples: r.samples };
     },
     selectAggregate(tenant, matchers, mintMs, maxtMs, inner, evalTimesMs, op, without, grouping, maxSamples = defaultMax) {
       const vis = visibleTo(opts.visibility, tenant);
@@ -94,7 +95,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
         throw tooManySamples(err);
       }
       if (r.hasHistograms === true) return undefined;
-      return { labels: JSON.parse(r.labelsJson) as Labels[], values: r.values, present: r.present, samples: r.samples, metricNames: r.metricNames };
+      return { labels: decodeSeriesLabels(r.labels), values: r.values, present: r.present, samples: r.samples, metricNames: r.metricNames };
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {
       const r = b.rangeKernel(fn, data.offsets, data.timestamps, data.values, evalTimesMs, rangeMs, params ?? NO_PARAMS);

@@ -4,14 +4,13 @@
 //! Series are merged by label set across the sources, walking every
 //! source's series in label order at once, so only one series' chunks are
 //! held in memory at a time (plus each source's index). Per series, the
-//! chunks of all sources are sorted by time and cut into runs that overlap
-//! each other: a chunk overlapping nothing (and untouched by tombstones) is
+//! chunks of all sources, each with the deleted ranges (tombstones) of its
+//! source, go through `writer::series_chunks`, the one merge the head's cut
+//! uses too: a chunk overlapping nothing and untouched by tombstones is
 //! copied as raw bytes; an overlapping run is decoded, merged with samples
 //! deduplicated by timestamp (the first source in argument order wins a
 //! tie, as Prometheus's chained merge), and re-encoded into chunks of at
-//! most 120 samples, Prometheus's target chunk size, of the samples' kind
-//! (XOR floats, integer or float native histograms; see `chunkenc::recode`). Deleted ranges
-//! (tombstones) of a source are dropped from its chunks on the way.
+//! most 120 samples, Prometheus's target chunk size, of the samples' kind.
 //!
 //! The new block's meta.json has `compaction.level` = the highest source
 //! level plus one, `sources` = the union of the sources' sources, `parents`
@@ -19,6 +18,7 @@
 //! `__org_id__` set to the tenant, its downsampling resolution, and
 //! `thanos.source` = `compactor`.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -26,9 +26,9 @@ use super::chunks::DEFAULT_SEGMENT_SIZE;
 use super::index_writer::ChunkMeta;
 use super::meta::{BlockDesc, BlockMeta};
 use super::reader::Block;
-use super::writer::{BlockWriteOptions, BlockWriter};
+use super::writer::{series_chunks, BlockWriteOptions, BlockWriter, SourceChunk};
 use super::BlockError;
-use crate::chunkenc::recode::{self, SampleValue};
+use crate::chunkenc::recode;
 use crate::chunkenc::{ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 
 /// SAMPLES_PER_CHUNK is the size Prometheus cuts re-encoded chunks at.
@@ -104,26 +104,12 @@ impl Cursor {
     }
 }
 
-/// SourceChunk is one chunk of the series being merged: which source it
-/// comes from, its time range, reference and the deleted intervals that
-/// touch it.
-struct SourceChunk {
-    source: usize,
-    meta: ChunkMeta,
-    deleted: Vec<(i64, i64)>,
-}
-
-/// OutChunk is a chunk of the merged series, ready to write: min and max
-/// time, encoding and bytes.
-type OutChunk = (i64, i64, u8, Vec<u8>);
-
-/// read_chunk returns the encoding and bytes of a source chunk.
-fn read_chunk(cursors: &[Cursor], c: &SourceChunk) -> Result<(u8, Vec<u8>), BlockError> {
-    let cur = &cursors[c.source];
+/// read_chunk returns the encoding and bytes of a chunk of a source block.
+fn read_chunk(cur: &Cursor, meta: &ChunkMeta) -> Result<(u8, Vec<u8>), BlockError> {
     let (enc, data) = cur
         .block
         .chunks()
-        .chunk(c.meta.chunk_ref)
+        .chunk(meta.chunk_ref)
         .map_err(|e| e.in_file(&cur.block_dir().join("chunks")))?;
     if !matches!(
         enc,
@@ -135,67 +121,6 @@ fn read_chunk(cursors: &[Cursor], c: &SourceChunk) -> Result<(u8, Vec<u8>), Bloc
         )));
     }
     Ok((enc, data.into_owned()))
-}
-
-/// decode_into appends the samples of one chunk (any encoding) outside its
-/// deleted intervals to `out` as (time, source, value).
-fn decode_into(
-    enc: u8,
-    data: &[u8],
-    c: &SourceChunk,
-    out: &mut Vec<(i64, usize, SampleValue)>,
-) -> Result<(), BlockError> {
-    recode::decode_chunk(enc, data, |t, v| {
-        if !c.deleted.iter().any(|&(a, b)| a <= t && t <= b) {
-            out.push((t, c.source, v));
-        }
-    })
-    .map_err(|e| {
-        BlockError::corrupt(format!(
-            "chunk ref {:#x} of source {}: {e}",
-            c.meta.chunk_ref, c.source
-        ))
-    })
-}
-
-/// merge_series turns the chunks of one series from every source into the
-/// merged series' chunks.
-fn merge_series(
-    cursors: &[Cursor],
-    mut chunks: Vec<SourceChunk>,
-) -> Result<Vec<OutChunk>, BlockError> {
-    chunks.sort_by_key(|c| (c.meta.min_t, c.meta.max_t, c.source));
-    let mut out: Vec<OutChunk> = Vec::with_capacity(chunks.len());
-    let mut i = 0;
-    while i < chunks.len() {
-        // The run of chunks overlapping each other, starting at i.
-        let mut end = i + 1;
-        let mut run_max = chunks[i].meta.max_t;
-        while end < chunks.len() && chunks[end].meta.min_t <= run_max {
-            run_max = run_max.max(chunks[end].meta.max_t);
-            end += 1;
-        }
-        let run = &chunks[i..end];
-        if run.len() == 1 && run[0].deleted.is_empty() {
-            let c = &run[0];
-            let (enc, data) = read_chunk(cursors, c)?;
-            out.push((c.meta.min_t, c.meta.max_t, enc, data));
-        } else {
-            let mut samples: Vec<(i64, usize, SampleValue)> = Vec::new();
-            for c in run {
-                let (enc, data) = read_chunk(cursors, c)?;
-                decode_into(enc, &data, c, &mut samples)?;
-            }
-            // Stable by time then source: the first source wins a tie.
-            samples.sort_by_key(|&(t, source, _)| (t, source));
-            samples.dedup_by_key(|s| s.0);
-            for c in recode::encode(samples.iter().map(|(t, _, v)| (*t, v))) {
-                out.push((c.min_t, c.max_t, c.encoding, c.data));
-            }
-        }
-        i = end;
-    }
-    Ok(out)
 }
 
 /// compact_blocks merges the blocks in `sources` (block directories) into
@@ -258,7 +183,7 @@ pub fn compact_blocks(
         .min()
         .cloned()
     {
-        let mut chunks: Vec<SourceChunk> = Vec::new();
+        let mut chunks: Vec<SourceChunk<'_>> = Vec::new();
         for (source, c) in cursors.iter_mut().enumerate() {
             let Some((id, l, metas)) = c.cur.as_ref() else {
                 continue;
@@ -276,15 +201,19 @@ pub fn compact_blocks(
                             .collect()
                     })
                     .unwrap_or_default();
+                let (encoding, data) = read_chunk(c, m)?;
                 chunks.push(SourceChunk {
                     source,
-                    meta: *m,
+                    min_t: m.min_t,
+                    max_t: m.max_t,
+                    encoding,
+                    data: Cow::Owned(data),
                     deleted,
                 });
             }
             c.advance()?;
         }
-        let merged = merge_series(&cursors, chunks)?;
+        let merged = series_chunks(chunks, i64::MIN, i64::MAX)?;
         if merged.is_empty() {
             continue;
         }

@@ -1,6 +1,7 @@
 //! Compaction tests: blocks cut from heads merged into one, read back
 //! sample for sample against the union of the sources.
 
+use crate::model::series_labels::labels_json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,7 @@ fn block_of(dir: &Path, series: &[(&str, Vec<(i64, f64)>)], mint: i64, maxt: i64
 fn read_all(dir: &Path) -> Samples {
     let b = Block::open(dir).unwrap();
     let sel = b.select_samples(&[], i64::MIN, i64::MAX, 0).unwrap();
-    let labels: Vec<serde_json::Value> = serde_json::from_str(&sel.labels_json).unwrap();
+    let labels: Vec<serde_json::Value> = serde_json::from_str(&labels_json(&sel.labels)).unwrap();
     let mut out = Samples::new();
     for (i, l) in labels.iter().enumerate() {
         for k in sel.offsets[i] as usize..sel.offsets[i + 1] as usize {

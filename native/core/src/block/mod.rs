@@ -42,7 +42,10 @@ pub use index_writer::{ChunkMeta, IndexSeries};
 pub use meta::{BlockDesc, BlockMeta, BlockStats};
 pub use reader::{Block, SelectedChunks};
 pub use ulid::Ulid;
-pub use writer::{write_block, BlockWriteOptions, BlockWriter};
+pub use writer::{series_chunks, write_block, BlockWriteOptions, BlockWriter, SourceChunk};
+
+/// OwnedChunk is one chunk as stored: min and max time, encoding, bytes.
+pub type OwnedChunk = (i64, i64, u8, Vec<u8>);
 
 /// BlockError is what can go wrong reading or writing a block.
 #[derive(Debug)]

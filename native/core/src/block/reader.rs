@@ -17,7 +17,7 @@ use super::tombstones::{decode_tombstones, Tombstones};
 use super::BlockError;
 use crate::chunkenc::recode::{decode_chunk, SampleValue};
 use crate::chunkenc::{XorIterator, ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
-use crate::head::{write_owned_labels_json, SelectedSamples};
+use crate::head::SelectedSamples;
 use crate::index::{postings, select_postings, Matcher};
 
 /// SelectedChunks are the raw chunks of the selected series, flat: series
@@ -27,7 +27,8 @@ use crate::index::{postings, select_postings, Matcher};
 /// `encodings[j]` and sample times `min_times[j]..=max_times[j]`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SelectedChunks {
-    pub labels_json: String,
+    /// The series' label sets, a SeriesLabels flatbuffer.
+    pub labels: Vec<u8>,
     pub series_offsets: Vec<u32>,
     pub min_times: Vec<f64>,
     pub max_times: Vec<f64>,
@@ -125,43 +126,22 @@ impl Block {
         mint: i64,
         maxt: i64,
     ) -> Result<SelectedChunks, BlockError> {
-        let mut out = SelectedChunks {
-            labels_json: String::from("["),
-            series_offsets: vec![0],
-            data_offsets: vec![0],
-            ..Default::default()
-        };
-        let index_err = |e: BlockError| e.in_file(&self.dir.join("index"));
-        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
-        let too_big =
-            || BlockError::InvalidArgument("more than 4GiB of chunks selected".to_string());
-        for id in self.select_series(matchers)? {
-            let s = self.index.series(id).map_err(index_err)?;
-            let before = out.encodings.len();
-            for c in s
-                .chunks
-                .iter()
-                .filter(|c| c.max_t >= mint && c.min_t <= maxt)
-            {
-                let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
-                out.min_times.push(c.min_t as f64);
-                out.max_times.push(c.max_t as f64);
-                out.encodings.push(enc);
-                out.data.extend_from_slice(&data);
-                out.data_offsets
-                    .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
-            }
-            if out.encodings.len() == before {
-                continue;
-            }
-            if out.series_offsets.len() > 1 {
-                out.labels_json.push(',');
-            }
-            write_owned_labels_json(&mut out.labels_json, &s.labels);
-            out.series_offsets.push(out.encodings.len() as u32);
-        }
-        out.labels_json.push(']');
-        Ok(out)
+        self.selection(matchers, mint, maxt)?
+            .chunks(mint, maxt)
+            .map_err(select_error)
+    }
+
+    /// selection is the querier's selection of this block alone for one
+    /// matcher set (all series for none).
+    fn selection(
+        &self,
+        matchers: &[Matcher],
+        mint: i64,
+        maxt: i64,
+    ) -> Result<crate::querier::Selection<'_>, BlockError> {
+        let sets = [matchers.to_vec()];
+        let sets: &[Vec<Matcher>] = if matchers.is_empty() { &[] } else { &sets };
+        crate::querier::select(&[crate::querier::Reader::Block(self)], sets, mint, maxt)
     }
 
     /// has_histograms reports whether the block holds native-histogram
@@ -231,60 +211,9 @@ impl Block {
         Ok(out.timestamps.len() - before)
     }
 
-    /// read_series appends to `ts`/`vs` the samples with `mint <= t <= maxt`
-    /// of series `id` (deleted ranges skipped) and returns its labels.
-    pub fn read_series(
-        &self,
-        id: u32,
-        mint: i64,
-        maxt: i64,
-        ts: &mut Vec<f64>,
-        vs: &mut Vec<f64>,
-    ) -> Result<Vec<(String, String)>, BlockError> {
-        let index_err = |e: BlockError| e.in_file(&self.dir.join("index"));
-        let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
-        let s = self.index.series(id).map_err(index_err)?;
-        let deleted = self.tombstones.get(&id);
-        for c in s
-            .chunks
-            .iter()
-            .filter(|c| c.max_t >= mint && c.min_t <= maxt)
-        {
-            let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
-            if self.skip_non_float(enc)? {
-                continue;
-            }
-            let mut it = XorIterator::new(&data);
-            if it.seek(mint) {
-                loop {
-                    let (t, bits) = it.at_bits();
-                    if t > maxt {
-                        break;
-                    }
-                    let gone = deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
-                    if !gone {
-                        ts.push(t as f64);
-                        vs.push(f64::from_bits(bits));
-                    }
-                    if !it.next() {
-                        break;
-                    }
-                }
-            }
-            if let Some(e) = it.err() {
-                return Err(chunks_err(BlockError::Corrupt(format!(
-                    "chunk ref {:#x}: {e}",
-                    c.chunk_ref
-                ))));
-            }
-        }
-        Ok(s.labels)
-    }
-
     /// read_chunks_into appends to `ts`/`vs` the samples with
     /// `mint <= t <= maxt` of series `id` from its chunks `chunks` (as
-    /// `BlockIndex::series_into` gives them), deleted ranges skipped: what
-    /// `read_series` reads, with integer times and no label decoding.
+    /// `BlockIndex::series_into` gives them), deleted ranges skipped.
     pub fn read_chunks_into(
         &self,
         id: u32,
@@ -343,50 +272,16 @@ impl Block {
         maxt: i64,
         max_samples: usize,
     ) -> Result<SelectedSamples, BlockError> {
-        let mut out = SelectedSamples {
-            labels_json: String::from("["),
-            offsets: vec![0],
-            timestamps: Vec::new(),
-            values: Vec::new(),
-            histograms: None,
-        };
-        if mint > maxt || self.meta.max_time <= mint || self.meta.min_time > maxt {
-            out.labels_json.push(']');
-            return Ok(out);
-        }
-        let mut hists = crate::head::SelectedHistograms::default();
-        for id in self.select_series(matchers)? {
-            let before = out.timestamps.len();
-            let labels = self.read_series(id, mint, maxt, &mut out.timestamps, &mut out.values)?;
-            let nh = if self.has_histograms() {
-                let s = self
-                    .index
-                    .series(id)
-                    .map_err(|e| e.in_file(&self.dir.join("index")))?;
-                self.read_histograms(id, &s.chunks, mint, maxt, &mut hists)?
-            } else {
-                0
-            };
-            if max_samples > 0 && out.timestamps.len() + hists.len() > max_samples {
-                return Err(BlockError::TooManySamples);
-            }
-            if out.timestamps.len() == before && nh == 0 {
-                continue;
-            }
-            hists.offsets.push(hists.len() as u32);
-            if out.offsets.len() > 1 {
-                out.labels_json.push(',');
-            }
-            write_owned_labels_json(&mut out.labels_json, &labels);
-            let end = u32::try_from(out.timestamps.len()).map_err(|_| {
-                BlockError::InvalidArgument("more than 2^32 samples selected".to_string())
-            })?;
-            out.offsets.push(end);
-        }
-        out.labels_json.push(']');
-        if !hists.is_empty() {
-            out.histograms = Some(hists);
-        }
-        Ok(out)
+        self.selection(matchers, mint, maxt)?
+            .samples(mint, maxt, max_samples)
+            .map_err(select_error)
+    }
+}
+
+/// select_error turns a querier error back into the block's own.
+fn select_error(e: crate::querier::SelectError) -> BlockError {
+    match e {
+        crate::querier::SelectError::TooManySamples => BlockError::TooManySamples,
+        crate::querier::SelectError::Block(e) => e,
     }
 }

@@ -2,6 +2,7 @@
 //! from a head read back sample for sample, and damaged files reported as
 //! errors.
 
+use crate::model::series_labels::labels_json;
 use std::path::{Path, PathBuf};
 
 use super::chunks::{chunk_ref, ChunkReader, ChunkWriter, SEGMENT_HEADER_SIZE};
@@ -277,7 +278,7 @@ fn block_from_head_reads_back_exactly() {
     );
     let sel = b.select_samples(&[], i64::MIN, i64::MAX, 0).unwrap();
     assert_eq!(
-        sel.labels_json,
+        labels_json(&sel.labels),
         r#"[{"__name__":"m","job":"a"},{"__name__":"m","job":"b"},{"__name__":"m","job":"c"}]"#
     );
     assert_eq!(sel.offsets, vec![0, 480, 960, 1440]);
@@ -301,7 +302,7 @@ fn block_from_head_reads_back_exactly() {
     let sc = b
         .select_chunks(&[m(MatchType::Equal, "job", "b")], 1_800_000, 1_800_000)
         .unwrap();
-    assert_eq!(sc.labels_json, r#"[{"__name__":"m","job":"b"}]"#);
+    assert_eq!(labels_json(&sc.labels), r#"[{"__name__":"m","job":"b"}]"#);
     assert_eq!(
         (sc.series_offsets.clone(), sc.encodings.clone()),
         (vec![0, 1], vec![ENCODING_XOR])
@@ -605,4 +606,66 @@ fn damaged_files_never_panic() {
         );
         std::fs::write(&path, &good).unwrap();
     }
+}
+
+/// series_chunks, the one merge of the head's cut and the compactor: a
+/// chunk inside the range and alone is copied as stored; overlapping
+/// chunks are merged with the lower source winning a tie, cut to
+/// [mint, maxt) and stripped of deleted samples.
+#[test]
+fn series_chunks_copy_merge_cut_and_delete() {
+    use crate::chunkenc::recode::{decode_chunk, encode, SampleValue};
+    use std::borrow::Cow;
+    let chunk = |source: usize, ts: std::ops::Range<i64>, v: f64, deleted: Vec<(i64, i64)>| {
+        let vals: Vec<(i64, SampleValue)> =
+            ts.map(|t| (t, SampleValue::Float(v.to_bits()))).collect();
+        let c = encode(vals.iter().map(|(t, v)| (*t, v))).remove(0);
+        SourceChunk {
+            source,
+            min_t: c.min_t,
+            max_t: c.max_t,
+            encoding: c.encoding,
+            data: Cow::Owned(c.data),
+            deleted,
+        }
+    };
+    let samples = |out: &[OwnedChunk]| {
+        let mut all = Vec::new();
+        for (_, _, enc, data) in out {
+            decode_chunk(*enc, data, |t, v| {
+                if let SampleValue::Float(bits) = v {
+                    all.push((t, f64::from_bits(bits)));
+                }
+            })
+            .unwrap();
+        }
+        all
+    };
+    // Alone and inside: the stored bytes.
+    let alone = chunk(0, 0..10, 1.0, vec![]);
+    let bytes = alone.data.to_vec();
+    let out = series_chunks(vec![alone], 0, 100).unwrap();
+    assert_eq!(out, vec![(0, 9, ENCODING_XOR, bytes)]);
+    // Overlapping, given in any order: source 0 wins 5..10; source 1 fills
+    // 10..15; 12 is deleted from source 1; 15.. is past maxt.
+    let out = series_chunks(
+        vec![
+            chunk(1, 5..20, 2.0, vec![(12, 12)]),
+            chunk(0, 0..10, 1.0, vec![]),
+        ],
+        0,
+        15,
+    )
+    .unwrap();
+    let want: Vec<(i64, f64)> = (0..15)
+        .filter(|&t| t != 12)
+        .map(|t| (t, if t < 10 { 1.0 } else { 2.0 }))
+        .collect();
+    assert_eq!(samples(&out), want);
+    // Straddling mint: cut to the range.
+    let out = series_chunks(vec![chunk(0, 0..10, 1.0, vec![])], 4, 100).unwrap();
+    assert_eq!(samples(&out), (4..10).map(|t| (t, 1.0)).collect::<Vec<_>>());
+    assert!(series_chunks(vec![chunk(0, 0..10, 1.0, vec![])], 10, 20)
+        .unwrap()
+        .is_empty());
 }

@@ -9,8 +9,12 @@
 //! boundaries, so with aligned ranges that is every chunk); a chunk that
 //! straddles a range edge has its in-range samples re-encoded, as
 //! `populateWithDelChunkSeriesIterator` does. Native-histogram chunks
-//! (encodings 2 and 3) go in beside the XOR ones, in time order.
+//! (encodings 2 and 3) go in beside the XOR ones, in time order. The head's
+//! cut and the compactor (`compact.rs`) turn a series' stored chunks into
+//! the new block's with one function, [`series_chunks`], and write them with
+//! one [`BlockWriter`].
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +24,7 @@ use super::index_writer::{encode_index, ChunkMeta, IndexSeries};
 use super::meta::{BlockFile, BlockMeta, BlockStats};
 use super::tombstones::{encode_tombstones, Tombstones};
 use super::ulid::Ulid;
-use super::BlockError;
+use super::{BlockError, OwnedChunk};
 use crate::chunkenc::recode::{self, SampleValue};
 use crate::chunkenc::{ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 use crate::head::Head;
@@ -273,37 +277,76 @@ impl Drop for BlockWriter {
     }
 }
 
-/// OwnedChunk is a chunk taken out of the head for writing: min and max
-/// time, encoding and bytes.
-type OwnedChunk = (i64, i64, u8, Vec<u8>);
+/// SourceChunk is one stored chunk of a series being written: the source
+/// it comes from (the lower source wins a timestamp tie), its time range,
+/// encoding and bytes, and the deleted intervals (tombstones) touching it.
+pub struct SourceChunk<'d> {
+    pub source: usize,
+    pub min_t: i64,
+    pub max_t: i64,
+    pub encoding: u8,
+    pub data: Cow<'d, [u8]>,
+    pub deleted: Vec<(i64, i64)>,
+}
 
-/// chunks_in_range selects the chunks of one series for the block range
-/// [mint, maxt): chunks inside are copied, chunks across an edge are cut
-/// down to their in-range samples, re-encoded (see `chunkenc::recode`).
-pub fn chunks_in_range<'a>(
-    chunks: impl Iterator<Item = (i64, i64, u8, &'a [u8])>,
+/// series_chunks turns one series' chunks from every source into the
+/// chunks a block of range [mint, maxt) holds for it, in time order, as
+/// both the head's cut and the compactor write them. The chunks are cut
+/// into runs that overlap each other: a run of one chunk inside the range
+/// and untouched by tombstones is copied as stored; any other run is
+/// decoded, cut to the range, its deleted samples dropped, merged with one
+/// sample per timestamp (the lowest source's, as Prometheus's chained
+/// merge) and re-encoded into chunks of at most 120 samples of the
+/// samples' kind (see `chunkenc::recode`).
+pub fn series_chunks(
+    mut chunks: Vec<SourceChunk<'_>>,
     mint: i64,
     maxt: i64,
 ) -> Result<Vec<OwnedChunk>, BlockError> {
-    let mut out = Vec::new();
-    for (cmin, cmax, enc, data) in chunks {
-        if cmax < mint || cmin >= maxt {
-            continue;
+    chunks.retain(|c| c.max_t >= mint && c.min_t < maxt);
+    chunks.sort_by_key(|c| (c.min_t, c.max_t, c.source));
+    let mut out: Vec<OwnedChunk> = Vec::with_capacity(chunks.len());
+    let mut samples: Vec<(i64, usize, SampleValue)> = Vec::new();
+    let mut i = 0;
+    while i < chunks.len() {
+        // The run of chunks overlapping each other, starting at i.
+        let mut end = i + 1;
+        let mut run_max = chunks[i].max_t;
+        while end < chunks.len() && chunks[end].min_t <= run_max {
+            run_max = run_max.max(chunks[end].max_t);
+            end += 1;
         }
-        if cmin >= mint && cmax < maxt {
-            out.push((cmin, cmax, enc, data.to_vec()));
-            continue;
-        }
-        let mut samples: Vec<(i64, SampleValue)> = Vec::new();
-        recode::decode_chunk(enc, data, |t, v| {
-            if t >= mint && t < maxt {
-                samples.push((t, v));
+        let run = &mut chunks[i..end];
+        if let [c] = run {
+            if c.deleted.is_empty() && c.min_t >= mint && c.max_t < maxt {
+                let data = std::mem::take(&mut c.data).into_owned();
+                out.push((c.min_t, c.max_t, c.encoding, data));
+                i = end;
+                continue;
             }
-        })
-        .map_err(|e| BlockError::corrupt(format!("head chunk [{cmin}, {cmax}]: {e}")))?;
-        for c in recode::encode(samples.iter().map(|(t, v)| (*t, v))) {
+        }
+        samples.clear();
+        for c in run.iter() {
+            recode::decode_chunk(c.encoding, &c.data, |t, v| {
+                let gone = c.deleted.iter().any(|&(a, b)| a <= t && t <= b);
+                if t >= mint && t < maxt && !gone {
+                    samples.push((t, c.source, v));
+                }
+            })
+            .map_err(|e| {
+                BlockError::corrupt(format!(
+                    "chunk [{}, {}] of source {}: {e}",
+                    c.min_t, c.max_t, c.source
+                ))
+            })?;
+        }
+        // Stable by time then source: the first source wins a tie.
+        samples.sort_by_key(|&(t, source, _)| (t, source));
+        samples.dedup_by_key(|s| s.0);
+        for c in recode::encode(samples.iter().map(|(t, _, v)| (*t, v))) {
             out.push((c.min_t, c.max_t, c.encoding, c.data));
         }
+        i = end;
     }
     Ok(out)
 }
@@ -327,7 +370,19 @@ pub fn write_block(
     for s in head.select_series(&[], mint, maxt - 1) {
         let chunks = {
             let st = s.state.lock();
-            chunks_in_range(st.chunks.all_chunks().into_iter(), mint, maxt)?
+            let all = st
+                .chunks
+                .all_chunks()
+                .into_iter()
+                .map(|(a, b, enc, data)| SourceChunk {
+                    source: 0,
+                    min_t: a,
+                    max_t: b,
+                    encoding: enc,
+                    data: Cow::Borrowed(data),
+                    deleted: Vec::new(),
+                });
+            series_chunks(all.collect(), mint, maxt)?
         };
         if chunks.is_empty() {
             continue;

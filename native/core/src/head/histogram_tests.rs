@@ -6,6 +6,7 @@ use crate::head::AppendErrorKind;
 use crate::ingest::{ingest_write_request, IngestLimits};
 use crate::model::histogram::{CounterResetHint, FloatHistogram, Histogram, HistogramValue, Span};
 use crate::model::histogram_flat::decode_flat;
+use crate::model::series_labels::labels_json;
 
 const NOW: i64 = 1_700_000_000_000;
 
@@ -251,7 +252,7 @@ fn remote_write_stores_valid_histograms_and_reports_the_rest() {
 
     let sel = head.select_samples(&[], 0, NOW + 10_000, 0).unwrap();
     assert_eq!(
-        sel.labels_json,
+        labels_json(&sel.labels),
         r#"[{"__name__":"custom"},{"__name__":"only_hist","job":"a"}]"#
     );
     let all = sel_all(&sel);

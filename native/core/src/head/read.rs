@@ -5,11 +5,10 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::chunkenc::XorIterator;
 use crate::index::visibility::RefSet;
 use crate::index::{postings_for_matchers, MatchType, Matcher, MemPostings};
+use crate::querier::{Part, Selection};
 
-use super::json::write_labels_json;
 use super::series::MemSeries;
 use super::Head;
 
@@ -104,8 +103,9 @@ impl SampleBudget {
 /// `offsets[i]..offsets[i + 1]`. Staleness markers are kept as stored.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SelectedSamples {
-    /// JSON array of label objects (keys sorted), one per series.
-    pub labels_json: String,
+    /// The series' label sets, a SeriesLabels flatbuffer (see
+    /// `model::series_labels`).
+    pub labels: Vec<u8>,
     /// One more entry than series, starting at 0.
     pub offsets: Vec<u32>,
     /// Sample times in ms, ascending within a series.
@@ -209,35 +209,6 @@ impl MemSeries {
             .as_deref()
             .is_some_and(|h| h.num_chunks() > 0)
     }
-
-    /// read_samples appends to `ts`/`vs` the samples with
-    /// `mint <= t <= maxt`, in time order.
-    pub fn read_samples(&self, mint: i64, maxt: i64, ts: &mut Vec<f64>, vs: &mut Vec<f64>) {
-        let st = self.state.lock();
-        for (cmin, cmax, bytes) in st.chunks.chunk_bytes() {
-            if cmin > maxt || cmax < mint {
-                continue;
-            }
-            let mut it = XorIterator::new(bytes);
-            let n = usize::from(it.num_samples());
-            ts.reserve(n);
-            vs.reserve(n);
-            if !it.seek(mint) {
-                continue;
-            }
-            loop {
-                let (t, bits) = it.at_bits();
-                if t > maxt {
-                    break;
-                }
-                ts.push(t as f64);
-                vs.push(f64::from_bits(bits));
-                if !it.next() {
-                    break;
-                }
-            }
-        }
-    }
 }
 
 impl Head {
@@ -252,42 +223,25 @@ impl Head {
         maxt: i64,
         max_samples: usize,
     ) -> Result<SelectedSamples, TooManySamples> {
-        let series = self.select_series_cached(sets, mint, maxt);
-        let mut out = SelectedSamples {
-            labels_json: String::with_capacity(2 + series.len() * 64),
-            offsets: Vec::with_capacity(series.len() + 1),
-            timestamps: Vec::new(),
-            values: Vec::new(),
-            histograms: None,
-        };
-        out.labels_json.push('[');
-        out.offsets.push(0);
-        let mut hists = SelectedHistograms::default();
-        for s in &series {
-            let before = out.timestamps.len();
-            let hbefore = hists.len();
-            s.read_samples(mint, maxt, &mut out.timestamps, &mut out.values);
-            s.read_histograms(mint, maxt, &mut hists);
-            if max_samples > 0 && out.timestamps.len() + hists.len() > max_samples {
-                return Err(TooManySamples);
-            }
-            if out.timestamps.len() == before && hists.len() == hbefore {
-                continue;
-            }
-            hists.offsets.push(hists.len() as u32);
-            if out.offsets.len() > 1 {
-                out.labels_json.push(',');
-            }
-            write_labels_json(&mut out.labels_json, s.labels.iter());
-            // More than u32::MAX samples can only exceed any sane limit.
-            let end = u32::try_from(out.timestamps.len()).map_err(|_| TooManySamples)?;
-            out.offsets.push(end);
-        }
-        out.labels_json.push(']');
-        if !hists.is_empty() {
-            out.histograms = Some(hists);
-        }
-        Ok(out)
+        self.selection(sets, mint, maxt)
+            .samples(mint, maxt, max_samples)
+            .map_err(|_| TooManySamples)
+    }
+
+    /// selection is the querier's selection of the head alone (each
+    /// series its own merged series).
+    pub(crate) fn selection(
+        &self,
+        sets: &[Vec<Matcher>],
+        mint: i64,
+        maxt: i64,
+    ) -> Selection<'static> {
+        Selection::single(
+            self.select_series_cached(sets, mint, maxt)
+                .into_iter()
+                .map(Part::Head)
+                .collect(),
+        )
     }
 
     /// select_chunks returns, whole and as stored, the chunks (XOR and
@@ -302,35 +256,9 @@ impl Head {
         mint: i64,
         maxt: i64,
     ) -> Result<crate::block::SelectedChunks, String> {
-        let mut out = crate::block::SelectedChunks {
-            labels_json: String::from("["),
-            series_offsets: vec![0],
-            data_offsets: vec![0],
-            ..Default::default()
-        };
-        let too_big = || "more than 4GiB of chunks selected".to_string();
-        for s in self.select_series(sets, mint, maxt) {
-            let before = out.encodings.len();
-            for (cmin, cmax, enc, bytes) in s.reader_chunks(mint, maxt) {
-                out.min_times.push(cmin as f64);
-                out.max_times.push(cmax as f64);
-                out.encodings.push(enc);
-                out.data.extend_from_slice(&bytes);
-                out.data_offsets
-                    .push(u32::try_from(out.data.len()).map_err(|_| too_big())?);
-            }
-            if out.encodings.len() == before {
-                continue;
-            }
-            if out.series_offsets.len() > 1 {
-                out.labels_json.push(',');
-            }
-            write_labels_json(&mut out.labels_json, s.labels.iter());
-            out.series_offsets
-                .push(u32::try_from(out.encodings.len()).map_err(|_| too_big())?);
-        }
-        out.labels_json.push(']');
-        Ok(out)
+        self.selection(sets, mint, maxt)
+            .chunks(mint, maxt)
+            .map_err(|e| e.to_string())
     }
 
     /// overlaps reports whether the head holds samples within [mint, maxt].
@@ -389,22 +317,7 @@ impl Head {
     /// series_json answers `/api/v1/series`: a JSON array of label objects.
     /// `limit` 0 means no limit.
     pub fn series_json(&self, sets: &[Vec<Matcher>], mint: i64, maxt: i64, limit: usize) -> String {
-        let series = self.select_series_cached(sets, mint, maxt);
-        let n = if limit == 0 {
-            series.len()
-        } else {
-            series.len().min(limit)
-        };
-        let mut out = String::with_capacity(2 + n * 64);
-        out.push('[');
-        for (i, s) in series.iter().take(n).enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_labels_json(&mut out, s.labels.iter());
-        }
-        out.push(']');
-        out
+        self.selection(sets, mint, maxt).series_json(limit)
     }
 
     /// label_names answers `/api/v1/labels`, sorted; `limit` 0 = no limit.

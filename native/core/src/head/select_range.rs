@@ -13,11 +13,10 @@ use crate::index::Matcher;
 use crate::promql::aggregate::Aggregator;
 use crate::promql::{is_stale, KernelError, RangeEval, RangeFn, RowEval};
 
-use super::json::write_labels_json;
 use super::read::{SampleBudget, TooManySamples};
 use super::row_memo::{self, Decoded, Rows, Selection};
-use super::series::MemSeries;
 use super::Head;
+use crate::model::series_labels::SeriesLabelsBuilder;
 
 /// HeadRangeError is why `Head::select_range` failed.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +37,9 @@ impl From<TooManySamples> for HeadRangeError {
 /// value at some step, sorted by labels, row-major `series × steps`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SelectedRange {
-    /// JSON array of label objects (keys sorted), one per output series.
-    pub labels_json: String,
+    /// The output series' label sets, a SeriesLabels flatbuffer (see
+    /// `model::series_labels`).
+    pub labels: Vec<u8>,
     /// Meaningful where `present` is 1.
     pub values: Vec<f64>,
     pub present: Vec<u8>,
@@ -141,7 +141,7 @@ impl Head {
             values,
             present,
             samples,
-            |out, s| write_labels_json(out, s.labels.iter()),
+            |out, s| out.push(s.labels.iter()),
         ))
     }
 
@@ -281,7 +281,8 @@ impl Head {
         Some(d)
     }
 
-    /// evaluate_rows is range_rows without the memo.
+    /// evaluate_rows is range_rows without the memo: the querier's
+    /// evaluation of the head's selection.
     fn evaluate_rows(
         &self,
         sets: &[Vec<Matcher>],
@@ -291,66 +292,20 @@ impl Head {
         eval_times: &[f64],
         budget: &SampleBudget,
     ) -> Result<Rows, TooManySamples> {
-        let n_steps = eval_times.len();
-        let series = self.select_series_cached(sets, mint, maxt);
-        let cells = series.len() * n_steps;
-        let mut values = vec![0.0; cells];
-        let mut present = vec![0u8; cells];
-        let mut samples = vec![0u64; series.len()];
-        let t = split_threads(series.len(), n_steps, mint, maxt);
-        // An instant selector evaluated only at or after a series' newest sample needs that
-        // sample alone (the newest one at or before every step): without a sample limit to
-        // charge exactly, such series are not decoded.
-        let newest_only_from = match ev {
-            RowEval::Instant(_) if budget.unlimited() && n_steps > 0 => {
-                Some(eval_times.iter().fold(f64::INFINITY, |a, &b| a.min(b)))
-            }
-            _ => None,
-        };
-        let part = Part {
-            mint,
-            maxt,
-            ev,
-            eval_times,
-            budget,
-            newest_only_from: newest_only_from.map(crate::promql::ms),
-        };
-        if t == 1 || n_steps == 0 {
-            part.eval(&series, &mut values, &mut present, &mut samples)?;
-        } else {
-            let per = series.len().div_ceil(t);
-            std::thread::scope(|scope| -> Result<(), TooManySamples> {
-                let mut parts = series
-                    .chunks(per)
-                    .zip(values.chunks_mut(per * n_steps))
-                    .zip(present.chunks_mut(per * n_steps))
-                    .zip(samples.chunks_mut(per));
-                // The calling thread takes the first part itself.
-                let first = parts.next();
-                let part = &part;
-                let handles: Vec<_> = parts
-                    .map(|(((ss, vals), pres), counts)| {
-                        scope.spawn(move || part.eval(ss, vals, pres, counts))
-                    })
-                    .collect();
-                let mut res = Ok(());
-                if let Some((((ss, vals), pres), counts)) = first {
-                    res = part.eval(ss, vals, pres, counts);
-                }
-                for h in handles {
-                    let r = h.join().expect("select_range worker panicked");
-                    if res.is_ok() {
-                        res = r;
-                    }
-                }
-                res
-            })?;
-        }
+        let sel = self.selection(sets, mint, maxt);
+        let rows = sel
+            .eval_rows(mint, maxt, ev, eval_times, budget)
+            .map_err(|_| TooManySamples)?;
+        let series = sel
+            .into_parts()
+            .into_iter()
+            .filter_map(|p| p.head_series().cloned())
+            .collect();
         Ok(Rows {
             selection: Selection::new(series),
-            values,
-            present,
-            samples: samples.iter().sum(),
+            values: rows.values,
+            present: rows.present,
+            samples: rows.samples.iter().sum(),
         })
     }
 }
@@ -426,14 +381,13 @@ pub(crate) fn keep_present_rows<T>(
     mut values: Vec<f64>,
     mut present: Vec<u8>,
     samples: u64,
-    write_labels: impl Fn(&mut String, &T),
+    write_labels: impl Fn(&mut SeriesLabelsBuilder, &T),
 ) -> SelectedRange {
     let mut out = SelectedRange {
-        labels_json: String::with_capacity(2 + items.len() * 64),
         samples,
         ..Default::default()
     };
-    out.labels_json.push('[');
+    let mut labels = SeriesLabelsBuilder::new();
     let mut kept = 0;
     for (i, item) in items.iter().enumerate() {
         let row = i * n_steps..(i + 1) * n_steps;
@@ -444,101 +398,13 @@ pub(crate) fn keep_present_rows<T>(
             values.copy_within(row.clone(), kept * n_steps);
             present.copy_within(row, kept * n_steps);
         }
-        if kept > 0 {
-            out.labels_json.push(',');
-        }
-        write_labels(&mut out.labels_json, item);
+        write_labels(&mut labels, item);
         kept += 1;
     }
-    out.labels_json.push(']');
+    out.labels = labels.finish();
     values.truncate(kept * n_steps);
     present.truncate(kept * n_steps);
     out.values = values;
     out.present = present;
     out
-}
-
-/// Part is what every worker thread of `Head::select_range` reads.
-struct Part<'a> {
-    mint: i64,
-    maxt: i64,
-    ev: &'a RowEval<'a>,
-    eval_times: &'a [f64],
-    budget: &'a SampleBudget,
-    /// newest_only_from is the earliest step (ms) when a series whose newest sample is at or
-    /// before it may be read as that one sample (see `range_rows`).
-    newest_only_from: Option<i64>,
-}
-
-impl Part<'_> {
-    /// eval decodes and evaluates a run of series into their rows, charging
-    /// each series' samples to the budget before evaluating it.
-    fn eval(
-        &self,
-        series: &[Arc<MemSeries>],
-        values: &mut [f64],
-        present: &mut [u8],
-        samples: &mut [u64],
-    ) -> Result<(), TooManySamples> {
-        let (mint, maxt) = (self.mint, self.maxt);
-        let n_steps = self.eval_times.len();
-        let mut sc = Scratch::default();
-        let keep_stale = self.ev.keeps_stale();
-        for (i, s) in series.iter().enumerate() {
-            sc.ts.clear();
-            sc.vs.clear();
-            let mut loaded = 0u64;
-            {
-                let st = s.state.lock();
-                let newest = match (self.newest_only_from, st.chunks.last_sample()) {
-                    (Some(from), Some((t, bits))) if t <= from && t >= mint && t <= maxt => {
-                        Some((t, bits))
-                    }
-                    _ => None,
-                };
-                if let Some((t, bits)) = newest {
-                    loaded = 1;
-                    sc.ts.push(t);
-                    sc.vs.push(f64::from_bits(bits));
-                }
-                let chunks = st.chunks.chunk_bytes().filter(|_| newest.is_none());
-                for (cmin, cmax, bytes) in chunks {
-                    if cmin > maxt || cmax < mint {
-                        continue;
-                    }
-                    let mut it = XorIterator::new(bytes);
-                    if !it.seek(mint) {
-                        continue;
-                    }
-                    loop {
-                        let (t, bits) = it.at_bits();
-                        if t > maxt {
-                            break;
-                        }
-                        loaded += 1;
-                        let v = f64::from_bits(bits);
-                        if keep_stale || !is_stale(v) {
-                            sc.ts.push(t);
-                            sc.vs.push(v);
-                        }
-                        if !it.next() {
-                            break;
-                        }
-                    }
-                }
-            }
-            self.budget.charge(loaded)?;
-            samples[i] = loaded;
-            let row = i * n_steps..(i + 1) * n_steps;
-            self.ev.eval_series(
-                &sc.ts,
-                &sc.vs,
-                self.eval_times,
-                &mut values[row.clone()],
-                &mut present[row],
-                &mut sc.sort,
-            );
-        }
-        Ok(())
-    }
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::index::{MatchType, Matcher};
+use crate::model::series_labels::labels_json;
 
 fn l<'a>(pairs: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     pairs.to_vec()
@@ -312,7 +313,7 @@ fn select_samples_decodes_overlapping_chunks() {
     let sets = vec![vec![eq("__name__", "m")]];
     // Bounds are inclusive; the range spans the first chunk boundary.
     let sel = h.select_samples(&sets, 1_785_000, 1_815_000, 0).unwrap();
-    assert_eq!(sel.labels_json, r#"[{"__name__":"m","job":"b"}]"#);
+    assert_eq!(labels_json(&sel.labels), r#"[{"__name__":"m","job":"b"}]"#);
     assert_eq!(sel.offsets, vec![0, 3]);
     assert_eq!(sel.timestamps, vec![1_785_000.0, 1_800_000.0, 1_815_000.0]);
     assert_eq!(sel.values, vec![119.0, 120.0, 121.0]);
@@ -320,7 +321,7 @@ fn select_samples_decodes_overlapping_chunks() {
     // Everything: sorted by labels, the marker's bits intact.
     let sel = h.select_samples(&sets, i64::MIN, i64::MAX, 0).unwrap();
     assert_eq!(
-        sel.labels_json,
+        labels_json(&sel.labels),
         r#"[{"__name__":"m","job":"a"},{"__name__":"m","job":"b"}]"#
     );
     assert_eq!(sel.offsets, vec![0, 3, 303]);
@@ -330,13 +331,13 @@ fn select_samples_decodes_overlapping_chunks() {
     // A series with chunks around but no sample inside is left out.
     // (The first chunk of job="b" overlaps [3.5s, 14s], its samples do not.)
     let sel = h.select_samples(&sets, 3_500, 14_000, 0).unwrap();
-    assert_eq!(sel.labels_json, "[]");
+    assert_eq!(labels_json(&sel.labels), "[]");
     assert_eq!(sel.offsets, vec![0]);
     let none = h
         .select_samples(&[vec![eq("__name__", "x")]], 0, 10, 0)
         .unwrap();
     assert_eq!(
-        (none.labels_json.as_str(), none.offsets.as_slice()),
+        (labels_json(&none.labels).as_str(), none.offsets.as_slice()),
         ("[]", &[0u32][..])
     );
     // No matcher sets: every series.
@@ -410,7 +411,7 @@ fn select_chunks_returns_stored_chunks_and_the_open_one() {
 
     let sel = h.select_chunks(&sets, i64::MIN, i64::MAX).unwrap();
     assert_eq!(
-        sel.labels_json,
+        labels_json(&sel.labels),
         r#"[{"__name__":"m","job":"a"},{"__name__":"m","job":"b"}]"#
     );
     assert_eq!(sel.series_offsets, vec![0, 1, 4]);
@@ -443,13 +444,16 @@ fn select_chunks_returns_stored_chunks_and_the_open_one() {
 
     // Whole chunks overlapping the range; series without one are left out.
     let sel = h.select_chunks(&sets, 1_785_000, 1_800_000).unwrap();
-    assert_eq!(sel.labels_json, r#"[{"__name__":"m","job":"b"}]"#);
+    assert_eq!(labels_json(&sel.labels), r#"[{"__name__":"m","job":"b"}]"#);
     assert_eq!(sel.min_times, vec![0.0, 1_800_000.0]);
     let sel = h
         .select_chunks(&[vec![eq("__name__", "x")]], 0, 10)
         .unwrap();
     assert_eq!(
-        (sel.labels_json.as_str(), sel.series_offsets.as_slice()),
+        (
+            labels_json(&sel.labels).as_str(),
+            sel.series_offsets.as_slice()
+        ),
         ("[]", &[0u32][..])
     );
 }
@@ -586,7 +590,8 @@ fn select_range_equals_select_then_range_kernel() {
         assert_eq!(got.samples, sel.values.len() as u64);
         // The two-step answer without its series that have no value anywhere.
         let n = eval.len();
-        let labels: Vec<serde_json::Value> = serde_json::from_str(&sel.labels_json).unwrap();
+        let labels: Vec<serde_json::Value> =
+            serde_json::from_str(&labels_json(&sel.labels)).unwrap();
         let (mut kept, mut values, mut present) = (Vec::new(), Vec::new(), Vec::new());
         for (i, l) in labels.iter().enumerate() {
             let row = i * n..(i + 1) * n;
@@ -606,7 +611,7 @@ fn select_range_equals_select_then_range_kernel() {
             assert_eq!(kept.len() + 1, labels.len());
         }
         assert_eq!(
-            serde_json::from_str::<Vec<serde_json::Value>>(&got.labels_json).unwrap(),
+            serde_json::from_str::<Vec<serde_json::Value>>(&labels_json(&got.labels)).unwrap(),
             kept
         );
         assert_eq!(got.present, present, "{func:?}");
@@ -839,7 +844,7 @@ fn instant_rows_read_only_the_newest_sample_when_every_step_is_after_it() {
             )
             .unwrap();
             let out = agg.finish(0);
-            (out.labels_json, out.values, out.present, out.cells)
+            (labels_json(&out.labels), out.values, out.present, out.cells)
         };
         // A limited budget takes the decoding path; an unlimited one the newest-sample path.
         let decoded = run(&SampleBudget::new(1_000_000));
@@ -859,7 +864,8 @@ fn instant_rows_read_only_the_newest_sample_when_every_step_is_after_it() {
     .unwrap();
     let out = agg.finish(0);
     assert_eq!(
-        out.labels_json, r#"[{"job":"a"},{"job":"b"}]"#,
+        labels_json(&out.labels),
+        r#"[{"job":"a"},{"job":"b"}]"#,
         "the stale series has no value"
     );
     assert_eq!(out.values, vec![3.0, 20.0]);

@@ -3,3 +3,4 @@
 
 pub mod histogram;
 pub mod histogram_flat;
+pub mod series_labels;

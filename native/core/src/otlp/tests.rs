@@ -1169,7 +1169,7 @@ fn start_times_become_zero_samples_when_enabled() {
             assert_eq!((r.status, r.message.as_str()), (200, ""), "{name}");
             let series = head.lookup(&[("__name__", "c")]).expect("series");
             let (mut ts, mut vs) = (Vec::new(), Vec::new());
-            series.read_samples(i64::MIN, i64::MAX, &mut ts, &mut vs);
+            read_all(&series, &mut ts, &mut vs);
             let prev = (prev_ns / 1_000_000) as f64;
             if enabled && zero {
                 let ct = (start_ns / 1_000_000) as f64;
@@ -1222,7 +1222,7 @@ fn a_repeated_start_time_older_than_the_series_is_dropped_quietly() {
     }
     let series = head.lookup(&[("__name__", "c")]).expect("series");
     let (mut ts, mut vs) = (Vec::new(), Vec::new());
-    series.read_samples(i64::MIN, i64::MAX, &mut ts, &mut vs);
+    read_all(&series, &mut ts, &mut vs);
     assert_eq!(vs, vec![0.0, 5.0, 7.0, 9.0]);
     assert_eq!(ts[0], (start / 1_000_000) as f64);
 }
@@ -1261,7 +1261,7 @@ fn points_of_one_series_with_different_start_times_get_their_own_zero() {
     assert_eq!((r.status, r.ingest.accepted_samples), (200, 3));
     let series = head.lookup(&[("__name__", "c")]).expect("series");
     let (mut ts, mut vs) = (Vec::new(), Vec::new());
-    series.read_samples(i64::MIN, i64::MAX, &mut ts, &mut vs);
+    read_all(&series, &mut ts, &mut vs);
     assert_eq!(vs, vec![0.0, 4.0, 6.0, 0.0, 1.0]);
     // Off by default: the translation carries no created timestamps.
     assert!(tr(&body, &Settings::default())
@@ -1517,4 +1517,14 @@ fn exemplars_of_sums_and_histograms() {
             .collect();
         assert_eq!(got, want);
     }
+}
+
+/// read_all appends every float sample of a head series (times in ms as
+/// f64, as the selections answer them).
+fn read_all(series: &std::sync::Arc<crate::head::MemSeries>, ts: &mut Vec<f64>, vs: &mut Vec<f64>) {
+    let mut t = Vec::new();
+    crate::querier::Part::Head(std::sync::Arc::clone(series))
+        .read_floats(i64::MIN, i64::MAX, &mut t, vs)
+        .expect("a head series reads without error");
+    ts.extend(t.into_iter().map(|t| t as f64));
 }

@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use super::kahan::kahan_inc;
-use crate::head::write_labels_json;
+use crate::model::series_labels::SeriesLabelsBuilder;
 
 /// METRIC_NAME is the label `without` always drops.
 const METRIC_NAME: &str = "__name__";
@@ -57,8 +57,9 @@ impl AggOp {
 /// first appearance, row-major `groups × steps`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Aggregated {
-    /// JSON array of the groups' label objects.
-    pub labels_json: String,
+    /// The groups' label sets (a SeriesLabels flatbuffer, see
+    /// `model::series_labels`).
+    pub labels: Vec<u8>,
     /// Meaningful where `present` is 1.
     pub values: Vec<f64>,
     pub present: Vec<u8>,
@@ -82,7 +83,7 @@ pub struct Aggregator {
     key: Vec<u8>,
     index: HashMap<Vec<u8>, usize, ahash::RandomState>,
     groups: usize,
-    labels_json: String,
+    labels: SeriesLabelsBuilder,
     seen: Vec<u8>,
     value: Vec<f64>,
     comp: Vec<f64>,
@@ -111,8 +112,6 @@ impl Aggregator {
                 uniq.push(n.clone());
             }
         }
-        let mut labels_json = String::with_capacity(64);
-        labels_json.push('[');
         Aggregator {
             op,
             without,
@@ -121,7 +120,7 @@ impl Aggregator {
             key: Vec::with_capacity(128),
             index: HashMap::default(),
             groups: 0,
-            labels_json,
+            labels: SeriesLabelsBuilder::new(),
             seen: Vec::new(),
             value: Vec::new(),
             comp: Vec::new(),
@@ -162,15 +161,10 @@ impl Aggregator {
         let g = self.groups;
         self.groups += 1;
         self.index.insert(self.key.clone(), g);
-        if g > 0 {
-            self.labels_json.push(',');
-        }
         if self.without {
             let names = &self.names;
-            write_labels_json(
-                &mut self.labels_json,
-                labels.filter(|(n, _)| *n != METRIC_NAME && !names.iter().any(|x| x == n)),
-            );
+            self.labels
+                .push(labels.filter(|(n, _)| *n != METRIC_NAME && !names.iter().any(|x| x == n)));
         } else {
             let mut kept: Vec<(&str, &str)> = Vec::with_capacity(self.names.len());
             for name in &self.names {
@@ -180,7 +174,7 @@ impl Aggregator {
                     }
                 }
             }
-            write_labels_json(&mut self.labels_json, kept);
+            self.labels.push(kept);
         }
         let cells = self.groups * self.n_steps;
         self.seen.resize(cells, 0);
@@ -284,8 +278,7 @@ impl Aggregator {
     }
 
     /// finish returns the groups' labels and per-step results.
-    pub fn finish(mut self, samples: u64) -> Aggregated {
-        self.labels_json.push(']');
+    pub fn finish(self, samples: u64) -> Aggregated {
         let cells = self.groups * self.n_steps;
         let mut values = vec![0.0; cells];
         for (x, v) in values.iter_mut().enumerate() {
@@ -304,7 +297,7 @@ impl Aggregator {
             };
         }
         Aggregated {
-            labels_json: self.labels_json,
+            labels: self.labels.finish(),
             values,
             present: self.seen,
             metric_names: self.metric_names.unwrap_or_default(),
@@ -326,6 +319,7 @@ fn push_key(key: &mut Vec<u8>, name: &str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::series_labels::labels_json;
 
     fn names(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
@@ -342,7 +336,7 @@ mod tests {
         agg.add_series(c.iter().copied(), &[5.0, 6.0], &[0, 1]);
         agg.add_series(c.iter().copied(), &[7.0, 8.0], &[0, 0]);
         let out = agg.finish(9);
-        assert_eq!(out.labels_json, r#"[{"job":"a"},{"job":"b"}]"#);
+        assert_eq!(labels_json(&out.labels), r#"[{"job":"a"},{"job":"b"}]"#);
         assert_eq!(out.values, vec![4.0, 2.0, 0.0, 6.0]);
         assert_eq!(out.present, vec![1, 1, 0, 1]);
         assert_eq!(out.metric_names, vec!["x".to_string()]);
@@ -353,7 +347,7 @@ mod tests {
         agg.add_series(b.iter().copied(), &[1.0], &[1]);
         agg.add_series(c.iter().copied(), &[1.0], &[1]);
         let out = agg.finish(0);
-        assert_eq!(out.labels_json, r#"[{"job":"a"},{"job":"b"}]"#);
+        assert_eq!(labels_json(&out.labels), r#"[{"job":"a"},{"job":"b"}]"#);
         assert_eq!(out.values, vec![2.0, 1.0]);
     }
 

@@ -2,6 +2,7 @@ use super::*;
 use crate::block::{write_block, BlockWriteOptions};
 use crate::head::DEFAULT_CHUNK_RANGE;
 use crate::index::MatchType;
+use crate::model::series_labels::labels_json;
 use crate::promql::{range_kernel, SeriesSet};
 use crate::store::select_samples;
 
@@ -29,7 +30,8 @@ fn check(tenant: &str, sets: &[Vec<Matcher>], eval: &[f64]) -> usize {
         let got = select_range(tenant, sets, mint, maxt, func, eval, range, &params, 0).unwrap();
         assert_eq!(got.samples, sel.values.len() as u64, "{func:?}");
         let n = eval.len();
-        let labels: Vec<serde_json::Value> = serde_json::from_str(&sel.labels_json).unwrap();
+        let labels: Vec<serde_json::Value> =
+            serde_json::from_str(&labels_json(&sel.labels)).unwrap();
         let (mut kept, mut values, mut present) = (Vec::new(), Vec::new(), Vec::new());
         for (i, l) in labels.iter().enumerate() {
             let row = i * n..(i + 1) * n;
@@ -40,7 +42,7 @@ fn check(tenant: &str, sets: &[Vec<Matcher>], eval: &[f64]) -> usize {
             }
         }
         assert_eq!(
-            serde_json::from_str::<Vec<serde_json::Value>>(&got.labels_json).unwrap(),
+            serde_json::from_str::<Vec<serde_json::Value>>(&labels_json(&got.labels)).unwrap(),
             kept,
             "{func:?}"
         );
