@@ -1,7 +1,8 @@
 // select-aggregate.ts measures the native selection calls a rule like
 // `sum by (job) (rate(x[5m]))` or `sum by (cluster) (x)` makes, one series
-// set in one process (no server): the general path (selectSamples, the
-// label JSON parsed, instantKernel; selectRange) next to the aggregation
+// set in one process (no server): the general path (selectSamples, its
+// SeriesLabels flatbuffer decoded, next to JSON.parse of the same label sets
+// as JSON, the former hand-off; instantKernel; selectRange) next to the aggregation
 // pushdown (selectRangeAggregate, selectInstantAggregate). CPU and wall
 // time per call, averaged over --repeat calls after one warm-up.
 //
@@ -10,8 +11,8 @@
 // Flags: --series N counter series (2000), --repeat N (200), --batch K calls of
 // the selection-scope cases (2).
 
-import { decodeSeriesLabels } from '../src/model/series-labels.js';
 import { parseArgs } from 'node:util';
+import { decodeSeriesLabels } from '../src/model/series-labels.js';
 import { inSelectionScope, loadNative } from '../src/storage/native.js';
 import type { LabelMatcher } from '../src/model/matchers.js';
 import { defaultConfig, ingestLimits } from '../src/config/config.js';
@@ -43,13 +44,15 @@ const m: LabelMatcher[] = [{ type: 0, name: '__name__', value: COUNTER_NAME }];
 const times = new Float64Array([end]);
 const mint = end - 300_000 + 1;
 let sel: ReturnType<typeof b.selectSamples> | undefined;
+let labelsJson: string | undefined;
 const GROUPINGS = ['job', 'code', 'instance', 'cluster'];
 const batch = (): void => {
   for (let k = 0; k < BATCH; k++) b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, [GROUPINGS[k % GROUPINGS.length]!], true);
 };
 const cases: Array<[string, () => unknown]> = [
   ['selectSamples (5m lookback)', () => (sel = b.selectSamples(tenant, m, mint, end, 0))],
-  ['decoding its labels', () => decodeSeriesLabels(sel!.labels)],
+  ['decoding its labels (SeriesLabels flatbuffer)', () => decodeSeriesLabels(sel!.labels)],
+  ['JSON.parse of the same label sets as JSON', () => JSON.parse(labelsJson ??= JSON.stringify(decodeSeriesLabels(sel!.labels))) as unknown],
   ['instantKernel', () => b.instantKernel(sel!.offsets, sel!.timestamps, sel!.values, times, 300_000)],
   ['selectRange rate[5m]', () => b.selectRange(tenant, m, mint, end, 'rate', times, 300_000, new Float64Array(0))],
   ['selectRangeAggregate sum by (job) rate[5m]', () => b.selectRangeAggregate!(tenant, m, mint, end, 'rate', times, 300_000, 'sum', false, ['job'], true)],

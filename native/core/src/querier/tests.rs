@@ -49,6 +49,17 @@ fn fixture(name: &str) -> Fixture {
     }
 }
 
+impl Fixture {
+    /// readers are block one, block two and the head, in that merge order.
+    fn readers(&self) -> [Reader<'_>; 3] {
+        [
+            Reader::Block(&self.one),
+            Reader::Block(&self.two),
+            Reader::Head(&self.head),
+        ]
+    }
+}
+
 impl Drop for Fixture {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -64,11 +75,7 @@ fn names(sel: &Selection<'_>) -> Vec<String> {
 #[test]
 fn series_of_every_reader_merge_in_label_order() {
     let f = fixture("order");
-    let readers = [
-        Reader::Block(&f.one),
-        Reader::Block(&f.two),
-        Reader::Head(&f.head),
-    ];
+    let readers = f.readers();
     let sel = select(&readers, &[], 0, R).unwrap();
     assert_eq!(names(&sel), ["a", "b", "c", "d"]);
     assert_eq!(sel.series(0).len(), 3, "a has a part in every reader");
@@ -94,11 +101,7 @@ fn series_of_every_reader_merge_in_label_order() {
 #[test]
 fn samples_merge_one_per_timestamp_from_the_earliest_reader() {
     let f = fixture("samples");
-    let readers = [
-        Reader::Block(&f.one),
-        Reader::Block(&f.two),
-        Reader::Head(&f.head),
-    ];
+    let readers = f.readers();
     let sel = select(&readers, &[], 0, R).unwrap();
     let got = sel.samples(0, R, 0).unwrap();
     let a = got.offsets[0] as usize..got.offsets[1] as usize;
@@ -142,12 +145,10 @@ fn chunks_held_twice_are_sent_once() {
     let b = select(&once, &[], 0, R).unwrap().chunks(0, R).unwrap();
     assert_eq!(a, b);
     assert_eq!(b.series_offsets, [0, 1, 2]);
-    let all = [
-        Reader::Block(&f.one),
-        Reader::Block(&f.two),
-        Reader::Head(&f.head),
-    ];
-    let c = select(&all, &[], 0, R).unwrap().chunks(0, R).unwrap();
+    let c = select(&f.readers(), &[], 0, R)
+        .unwrap()
+        .chunks(0, R)
+        .unwrap();
     // a: one chunk from each reader, in time order; b, c, d one each.
     assert_eq!(c.series_offsets, [0, 3, 4, 5, 6]);
     assert_eq!(c.min_times[..3], [0.0, 5000.0, 12000.0]);
@@ -156,11 +157,7 @@ fn chunks_held_twice_are_sent_once() {
 #[test]
 fn rows_evaluate_the_merged_samples() {
     let f = fixture("rows");
-    let readers = [
-        Reader::Block(&f.one),
-        Reader::Block(&f.two),
-        Reader::Head(&f.head),
-    ];
+    let readers = f.readers();
     let sel = select(&readers, &[], 0, R).unwrap();
     let eval = [19_000.0, 30_000.0];
     let ev = RowEval::Range(RangeEval::new(RangeFn::CountOverTime, &[], 2, 60_000.0).unwrap());

@@ -247,8 +247,13 @@ pub fn replay_reader<R: io::Read + Send>(
     r: R,
     files: Option<&HeadChunkFiles>,
 ) -> io::Result<ReplayStats> {
-    let mut stats = ReplayStats::default();
-    let mut run: Vec<(i64, f64)> = Vec::new();
+    let mut rp = Replayer {
+        head,
+        st,
+        run: Vec::new(),
+        stats: ReplayStats::default(),
+        files,
+    };
     std::thread::scope(|scope| {
         // Each record with the offset after it.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(Vec<u8>, u64)>>(BATCHES_IN_FLIGHT);
@@ -281,14 +286,15 @@ pub fn replay_reader<R: io::Read + Send>(
         let mut failed: Option<(u64, String)> = None;
         'batches: for batch in rx.iter() {
             for (rec, end) in batch {
-                stats.records += 1;
-                if let Err(e) = apply_record(head, st, &rec, &mut run, &mut stats, files) {
+                rp.stats.records += 1;
+                if let Err(e) = rp.record(&rec) {
                     failed = Some((end, e.to_string()));
                     break 'batches;
                 }
             }
         }
         drop(rx);
+        let mut stats = rp.stats;
         let (good, corruption) = reader.join().expect("WAL reader thread")?;
         match failed {
             Some((end, reason)) => {
@@ -308,40 +314,50 @@ pub fn replay_reader<R: io::Read + Send>(
     })
 }
 
-/// apply_record applies one WAL record to `head`.
-fn apply_record(
-    head: &Head,
-    st: &mut ReplayState,
-    rec: &[u8],
-    run: &mut Vec<(i64, f64)>,
-    stats: &mut ReplayStats,
-    files: Option<&HeadChunkFiles>,
-) -> Result<(), record::DecodeError> {
-    match rec.first() {
-        Some(&record::SERIES) => {
-            let mut scratch: Vec<(&str, &str)> = Vec::new();
-            record::decode_series(rec, |log_ref, labels| {
-                let labels = normalize(labels, &mut scratch);
-                let (s, _) = head.get_or_create_at(labels, log_ref);
-                st.declare(log_ref, s.series_ref);
-                st.keep(&s);
-                st.claim(log_ref, &s);
-                stats.series += 1;
-            })
-            .map(|_| ())
+/// Replayer is what applying a run of WAL records needs: the head, the
+/// replay's ref map and chunk-file state, a buffer for one series' run of
+/// samples, the figures so far, and the head chunk files closed float
+/// chunks go to.
+struct Replayer<'a> {
+    head: &'a Head,
+    st: &'a mut ReplayState,
+    run: Vec<(i64, f64)>,
+    stats: ReplayStats,
+    files: Option<&'a HeadChunkFiles>,
+}
+
+impl Replayer<'_> {
+    /// record applies one WAL record to the head.
+    fn record(&mut self, rec: &[u8]) -> Result<(), record::DecodeError> {
+        let (head, st, stats) = (self.head, &mut *self.st, &mut self.stats);
+        match rec.first() {
+            Some(&record::SERIES) => {
+                let mut scratch: Vec<(&str, &str)> = Vec::new();
+                record::decode_series(rec, |log_ref, labels| {
+                    let labels = normalize(labels, &mut scratch);
+                    let (s, _) = head.get_or_create_at(labels, log_ref);
+                    st.declare(log_ref, s.series_ref);
+                    st.keep(&s);
+                    st.claim(log_ref, &s);
+                    stats.series += 1;
+                })
+                .map(|_| ())
+            }
+            Some(&record::SAMPLES) => {
+                apply_samples(head, st, rec, &mut self.run, stats, self.files)
+            }
+            Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, stats),
+            Some(&record::METADATA) => apply_metadata(head, st, rec, stats),
+            Some(
+                &histogram_record::HISTOGRAM_SAMPLES
+                | &histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES
+                | &histogram_record::FLOAT_HISTOGRAM_SAMPLES
+                | &histogram_record::CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES,
+            ) => apply_histograms(head, st, rec, stats),
+            // Other record types (tombstones) are not written by this store;
+            // skip them.
+            _ => Ok(()),
         }
-        Some(&record::SAMPLES) => apply_samples(head, st, rec, run, stats, files),
-        Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, stats),
-        Some(&record::METADATA) => apply_metadata(head, st, rec, stats),
-        Some(
-            &histogram_record::HISTOGRAM_SAMPLES
-            | &histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES
-            | &histogram_record::FLOAT_HISTOGRAM_SAMPLES
-            | &histogram_record::CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES,
-        ) => apply_histograms(head, st, rec, stats),
-        // Other record types (tombstones) are not written by this store;
-        // skip them.
-        _ => Ok(()),
     }
 }
 
