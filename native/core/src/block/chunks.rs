@@ -11,10 +11,10 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use super::encoding::{check_crc, crc32c, put_uvarint, Decbuf};
+use super::file_bytes::FileBytes;
 use super::BlockError;
 
 /// MAGIC_CHUNKS opens every segment file.
@@ -139,32 +139,14 @@ impl ChunkWriter {
     }
 }
 
-/// Segment is one segment file: held in memory, or mapped read-only (a
-/// block's segments can be 512MiB each; a query touches the pages of the
-/// chunks it reads, and chunks are handed out without a copy). Block files
-/// are never rewritten in place (compaction writes new blocks and removes
-/// old directories, which leaves existing mappings valid).
-#[derive(Debug)]
-enum Segment {
-    Mem(Vec<u8>),
-    Map(memmap2::Mmap),
-}
-
-impl Segment {
-    fn bytes(&self) -> &[u8] {
-        match self {
-            Segment::Mem(b) => b,
-            Segment::Map(m) => m,
-        }
-    }
-}
-
 /// ChunkReader hands out the chunks of a block's segment files by
 /// reference, checking that each lies within its segment and that its CRC
 /// matches.
 #[derive(Debug)]
 pub struct ChunkReader {
-    segments: Vec<Segment>,
+    /// The segment files, mapped (see `FileBytes`): a query touches the
+    /// pages of the chunks it reads, and chunks are handed out without a copy.
+    segments: Vec<FileBytes>,
 }
 
 impl ChunkReader {
@@ -185,21 +167,9 @@ impl ChunkReader {
         let mut segments = Vec::with_capacity(names.len());
         for name in names {
             let path = dir.join(&name);
-            let file =
-                File::open(&path).map_err(|e| BlockError::io("open chunk segment", &path, e))?;
-            let len = file
-                .metadata()
-                .map_err(|e| BlockError::io("stat chunk segment", &path, e))?
-                .len();
-            let mut head = [0u8; SEGMENT_HEADER_SIZE];
-            let n = (len as usize).min(SEGMENT_HEADER_SIZE);
-            file.read_exact_at(&mut head[..n], 0)
-                .map_err(|e| BlockError::io("read chunk segment", &path, e))?;
-            Self::check_header(&head[..n], &name)?;
-            // SAFETY: block segments are immutable once written (see Segment).
-            let map = unsafe { memmap2::Mmap::map(&file) }
-                .map_err(|e| BlockError::io("map chunk segment", &path, e))?;
-            segments.push(Segment::Map(map));
+            let bytes = FileBytes::map(&path, "chunk segment")?;
+            Self::check_header(&bytes[..bytes.len().min(SEGMENT_HEADER_SIZE)], &name)?;
+            segments.push(bytes);
         }
         Ok(ChunkReader { segments })
     }
@@ -210,7 +180,7 @@ impl ChunkReader {
             Self::check_header(s, &segment_name(i))?;
         }
         Ok(ChunkReader {
-            segments: segments.into_iter().map(Segment::Mem).collect(),
+            segments: segments.into_iter().map(FileBytes::Mem).collect(),
         })
     }
 
@@ -252,7 +222,7 @@ impl ChunkReader {
                 self.segments.len()
             ))
         })?;
-        let b = segment.bytes();
+        let b: &[u8] = segment;
         let seg_len = b.len();
         if off < SEGMENT_HEADER_SIZE || off >= seg_len {
             return Err(BlockError::corrupt(format!(

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::encoding::{check_crc, Decbuf};
+use super::file_bytes::FileBytes;
 use super::index_writer::{
     ChunkMeta, Toc, INDEX_HEADER_LEN, INDEX_TOC_LEN, MAGIC_INDEX, SERIES_ALIGN,
 };
@@ -46,7 +47,10 @@ pub struct SeriesEntry {
 /// BlockIndex is an opened index file.
 #[derive(Debug)]
 pub struct BlockIndex {
-    data: Vec<u8>,
+    /// The index file, mapped for a block on disk (see `FileBytes`): only
+    /// the symbol and postings offset tables below are copied to the heap,
+    /// postings lists and series entries are read from it when selected.
+    data: FileBytes,
     toc: Toc,
     /// The symbol table, by reference number.
     symbols: Vec<Box<str>>,
@@ -60,6 +64,11 @@ impl BlockIndex {
     /// parse checks the header and TOC and loads the symbol and postings
     /// offset tables of an index held in memory.
     pub fn parse(data: Vec<u8>) -> Result<Self, BlockError> {
+        Self::parse_bytes(FileBytes::Mem(data))
+    }
+
+    /// parse_bytes is `parse` for an index in memory or mapped.
+    pub fn parse_bytes(data: FileBytes) -> Result<Self, BlockError> {
         if data.len() < INDEX_HEADER_LEN + INDEX_TOC_LEN {
             return Err(BlockError::corrupt(format!(
                 "index: {} bytes is too short for a header and a TOC",

@@ -17,6 +17,7 @@
 pub mod chunks;
 pub mod compact;
 pub mod encoding;
+pub mod file_bytes;
 pub mod index_reader;
 pub mod index_writer;
 pub mod meta;

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use super::chunks::ChunkReader;
+use super::file_bytes::FileBytes;
 use super::index_reader::BlockIndex;
 use super::meta::BlockMeta;
 use super::tombstones::{decode_tombstones, Tombstones};
@@ -52,9 +53,8 @@ impl Block {
     pub fn open(dir: &Path) -> Result<Self, BlockError> {
         let meta = BlockMeta::read(dir)?;
         let index_path = dir.join("index");
-        let data =
-            std::fs::read(&index_path).map_err(|e| BlockError::io("read", &index_path, e))?;
-        let index = BlockIndex::parse(data).map_err(|e| e.in_file(&index_path))?;
+        let data = FileBytes::map(&index_path, "index")?;
+        let index = BlockIndex::parse_bytes(data).map_err(|e| e.in_file(&index_path))?;
         let chunks_dir = dir.join("chunks");
         let chunks = ChunkReader::open(&chunks_dir).map_err(|e| e.in_file(&chunks_dir))?;
         let ts_path = dir.join("tombstones");
