@@ -1,13 +1,14 @@
 // bucket-stores.ts is the store-gateway: every
 // -blocks-storage.bucket-store.sync-interval it lists each tenant's blocks
 // in the bucket, skips the ones being uploaded (no meta.json yet), marked
-// for deletion or replaced by a compacted block, keeps a local copy of the
-// rest under -blocks-storage.bucket-store.sync-dir and hands them to the
-// queried block set. Index lookups then go through the native postings
-// code like the head's.
+// for deletion or replaced by a compacted block, and hands the rest to the
+// queried block set. A filesystem bucket's blocks are served where they
+// are (the native core maps their index and chunk files); an object
+// store's are copied under -blocks-storage.bucket-store.sync-dir first.
+// Index lookups then go through the native postings code like the head's.
 //
-// Departure from Mimir: whole blocks are copied locally (Mimir keeps index
-// headers and reads chunk ranges from the bucket on demand).
+// Departure from Mimir: an object store's blocks are copied whole (Mimir
+// keeps index headers and reads chunk ranges from the bucket on demand).
 
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,9 +62,9 @@ export interface StoreGatewayOptions {
   syncIntervalMs: number;
 }
 
-/** SyncedBlock is a bucket block served from its local copy. */
+/** SyncedBlock is a bucket block served in place (filesystem bucket) or from its local copy. */
 export interface SyncedBlock extends BlockRef {
-  /** bytes of the local copy. */
+  /** bytes of the local copy (0 in place). */
   bytes: number;
 }
 
@@ -156,10 +157,16 @@ export class BucketStores {
     await mkdir(tenantDir, { recursive: true });
     const have = new Map((this.tenantBlocks.get(tenant) ?? []).map((b) => [b.meta.ulid, b]));
     const out: SyncedBlock[] = [];
+    const inPlace = this.opts.bucket.localPath?.bind(this.opts.bucket);
     for (const { meta } of wanted) {
       const known = have.get(meta.ulid);
       if (known !== undefined) {
         out.push(known);
+        continue;
+      }
+      if (inPlace !== undefined) {
+        // A filesystem bucket's blocks are served where they are: their files are mapped, not copied.
+        out.push({ dir: inPlace(`${tenant}/${meta.ulid}`), meta, bytes: 0 });
         continue;
       }
       const dir = join(tenantDir, meta.ulid);
@@ -178,7 +185,7 @@ export class BucketStores {
         this.logger.error('store-gateway could not download a block, it is not served', { tenant, block: meta.ulid, err });
       }
     }
-    const keep = new Set(out.map((b) => b.meta.ulid));
+    const keep = new Set(out.filter((b) => b.dir.startsWith(tenantDir)).map((b) => b.meta.ulid));
     for (const name of await readdir(tenantDir)) {
       if (!keep.has(name)) await rm(join(tenantDir, name), { recursive: true, force: true });
     }

@@ -37,6 +37,11 @@ export interface Bucket {
    * `/`, sorted. With recursive, every object below the prefix instead.
    */
   list(prefix: string, opts?: { recursive?: boolean }): Promise<string[]>;
+  /**
+   * localPath is where a filesystem bucket keeps the object or prefix `key` on this machine, for
+   * readers that map files in place instead of copying them; remote buckets leave it out.
+   */
+  localPath?(key: string): string;
   /** close releases connections. */
   close(): Promise<void>;
 }

@@ -23,6 +23,11 @@ export class FilesystemBucket implements Bucket {
     this.name = `filesystem:${root}`;
   }
 
+  /** localPath is the file or directory of `key` under the bucket's root. */
+  localPath(key: string): string {
+    return this.path(key);
+  }
+
   private path(key: string): string {
     checkKey(key);
     return join(this.root, ...key.split('/'));

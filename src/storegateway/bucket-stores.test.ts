@@ -1,0 +1,74 @@
+// bucket-stores.test.ts checks where the store-gateway serves bucket blocks
+// from: a filesystem bucket's blocks in place (nothing copied to the sync
+// dir, the queried directory is the bucket's), an object store's from
+// local copies (files copied, meta.json included); marked blocks are not
+// served either way.
+
+import t from 'tap';
+import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BucketStores } from './bucket-stores.js';
+import { FilesystemBucket } from '../storage/bucket/filesystem.js';
+import type { Bucket } from '../storage/bucket/bucket.js';
+import { QueryableBlocks } from '../storage/queryable-blocks.js';
+import { Logger } from '../log.js';
+
+const A = '01JAAAAAAAAAAAAAAAAAAAAAAA';
+const B = '01JBBBBBBBBBBBBBBBBBBBBBBB';
+
+async function bucketWithBlocks(root: string): Promise<void> {
+  for (const [ulid, minTime] of [[A, 0], [B, 7_200_000]] as const) {
+    const dir = join(root, 'team', ulid);
+    await mkdir(join(dir, 'chunks'), { recursive: true });
+    await writeFile(join(dir, 'index'), 'index bytes');
+    await writeFile(join(dir, 'chunks', '000001'), 'chunk bytes');
+    const meta = { ulid, minTime, maxTime: minTime + 7_200_000, version: 1, stats: {}, compaction: { level: 1, sources: [ulid] } };
+    await writeFile(join(dir, 'meta.json'), JSON.stringify(meta));
+  }
+  await writeFile(join(root, 'team', B, 'deletion-mark.json'), JSON.stringify({ id: B, deletion_time: 1, version: 1 }));
+}
+
+/** stores returns a store-gateway over bucket and the block directories it publishes per tenant. */
+function stores(bucket: Bucket, syncDir: string): { sg: BucketStores; published: Map<string, string[]> } {
+  const published = new Map<string, string[]>();
+  const queryable = new QueryableBlocks((tenant, dirs) => {
+    published.set(tenant, dirs);
+    return [];
+  }, new Logger());
+  return { sg: new BucketStores({ bucket, syncDir, syncIntervalMs: 0 }, queryable, new Logger()), published };
+}
+
+t.test('a filesystem bucket is served in place, an object store from local copies', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-stores-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, 'bucket');
+  await bucketWithBlocks(root);
+  const fs = new FilesystemBucket(root);
+
+  const inPlace = stores(fs, join(dir, 'sync-fs'));
+  await inPlace.sg.sync();
+  t.same(inPlace.published.get('team'), [join(root, 'team', A)], 'the bucket directory, the marked block left out');
+  t.same(await readdir(join(dir, 'sync-fs', 'team')), [], 'nothing copied');
+
+  // The same bucket without localPath: an object store.
+  const remote: Bucket = {
+    name: 'remote',
+    get: (k) => fs.get(k),
+    getRange: (k, o, n) => fs.getRange(k, o, n),
+    put: (k, b) => fs.put(k, b),
+    upload: (k, p) => fs.upload(k, p),
+    download: (k, p) => fs.download(k, p),
+    exists: (k) => fs.exists(k),
+    attributes: (k) => fs.attributes(k),
+    delete: (k) => fs.delete(k),
+    list: (p, o) => fs.list(p, o),
+    close: () => fs.close(),
+  };
+  const copied = stores(remote, join(dir, 'sync-s3'));
+  await copied.sg.sync();
+  const local = join(dir, 'sync-s3', 'team', A);
+  t.same(copied.published.get('team'), [local], 'the local copy');
+  t.same((await readdir(local)).sort(), ['chunks', 'index', 'meta.json']);
+  t.same(copied.sg.blocks('team').map((b) => b.bytes > 0), [true]);
+});
