@@ -10,13 +10,12 @@
 
 use std::time::Instant;
 
+#[path = "common/blocks.rs"]
+mod blocks;
 #[path = "common/remote_write.rs"]
 mod remote_write;
-use remote_write::request;
 
-use tsdb_core::block::{write_block, Block, BlockIndex, BlockWriteOptions};
-use tsdb_core::head::{Head, DEFAULT_CHUNK_RANGE};
-use tsdb_core::ingest::{ingest_write_request, IngestLimits};
+use tsdb_core::block::{Block, BlockIndex};
 use tsdb_core::querier::{select, Reader};
 
 /// rss_kib is the process's resident memory (VmRSS) in KiB.
@@ -64,34 +63,13 @@ fn main() {
         return;
     }
     let series: usize = args.first().map_or(200_000, |a| a.parse().expect("series"));
-    let per_req = 2_000.min(series);
-    let t0 = (1_700_000_000_000i64 / DEFAULT_CHUNK_RANGE) * DEFAULT_CHUNK_RANGE;
-    let limits = IngestLimits {
-        now_ms: t0 + 4 * 15_000,
-        ..IngestLimits::default()
-    };
     let dir = std::env::temp_dir().join(format!("block-open-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
-    let block_dir = {
-        let head = Head::new("t", DEFAULT_CHUNK_RANGE);
-        for k in 0..4 {
-            for start in (0..series).step_by(per_req) {
-                let r =
-                    ingest_write_request(&head, &request(start, per_req, t0 + k * 15_000), &limits);
-                assert!(r.error_status.is_none(), "{:?}", r.error_message);
-            }
-        }
-        let meta = write_block(
-            &head,
-            &dir,
-            t0,
-            t0 + DEFAULT_CHUNK_RANGE,
-            &BlockWriteOptions::default(),
-        )
-        .expect("write")
-        .expect("a block");
-        dir.join(meta.ulid.to_string())
-    };
+    let block_dir = dir.join(
+        blocks::cut(&blocks::filled_head(series, 4), &dir)
+            .ulid
+            .to_string(),
+    );
     let index_size = std::fs::metadata(block_dir.join("index"))
         .expect("index")
         .len();
