@@ -14,7 +14,7 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::block::{Block, BlockError, ChunkMeta, OwnedChunk, SelectedChunks};
+use crate::block::{Block, BlockError, BlockIndex, ChunkMeta, OwnedChunk, SelectedChunks};
 use crate::chunkenc::XorIterator;
 use crate::head::{
     write_labels_json, Head, MemSeries, SelectedHistograms, SelectedSamples, TooManySamples,
@@ -68,12 +68,13 @@ pub enum Reader<'a> {
 pub enum Part<'a> {
     /// A head series (its chunks are read under its lock when needed).
     Head(Arc<MemSeries>),
-    /// Series `id` of a block, with its labels and chunk references.
+    /// Series `id` of a block, with its labels (symbol references, see
+    /// `BlockIndex::series_refs_into`) and chunk references.
     Block {
         block: &'a Block,
         id: u32,
-        labels: Vec<(&'a str, &'a str)>,
-        chunks: Vec<ChunkMeta>,
+        labels: Box<[u32]>,
+        chunks: Box<[ChunkMeta]>,
     },
 }
 
@@ -81,7 +82,7 @@ pub enum Part<'a> {
 /// PartLabels iterates a part's `(name, value)` pairs, sorted by name.
 pub enum PartLabels<'s> {
     Head(LabelsIter<'s>),
-    Block(std::slice::Iter<'s, (&'s str, &'s str)>),
+    Block(&'s BlockIndex, std::slice::ChunksExact<'s, u32>),
 }
 
 impl<'s> Iterator for PartLabels<'s> {
@@ -91,7 +92,9 @@ impl<'s> Iterator for PartLabels<'s> {
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             PartLabels::Head(it) => it.next(),
-            PartLabels::Block(it) => it.next().copied(),
+            PartLabels::Block(index, it) => it
+                .next()
+                .map(|p| (index.symbol_at(p[0]), index.symbol_at(p[1]))),
         }
     }
 }
@@ -118,17 +121,17 @@ impl<'a> Reader<'a> {
                 }
                 let index_err = |e: BlockError| e.in_file(&b.dir().join("index"));
                 let mut out = Vec::new();
+                let (mut labels, mut chunks) = (Vec::new(), Vec::new());
                 for id in block_series(b, sets)? {
-                    let (mut labels, mut chunks) = (Vec::new(), Vec::new());
                     b.index()
-                        .series_into(id, &mut labels, &mut chunks)
+                        .series_refs_into(id, &mut labels, &mut chunks)
                         .map_err(index_err)?;
                     if chunks.iter().any(|c| c.max_t >= mint && c.min_t <= maxt) {
                         out.push(Part::Block {
                             block: b,
                             id,
-                            labels,
-                            chunks,
+                            labels: labels.as_slice().into(),
+                            chunks: chunks.as_slice().into(),
                         });
                     }
                 }
@@ -158,7 +161,9 @@ impl Part<'_> {
     pub fn labels(&self) -> PartLabels<'_> {
         match self {
             Part::Head(s) => PartLabels::Head(s.labels.iter()),
-            Part::Block { labels, .. } => PartLabels::Block(labels.iter()),
+            Part::Block { block, labels, .. } => {
+                PartLabels::Block(block.index(), labels.chunks_exact(2))
+            }
         }
     }
 

@@ -284,6 +284,35 @@ impl BlockIndex {
         decode_chunk_metas(&mut d, chunks)
     }
 
+    /// series_refs_into is `series_into` with the labels as symbol
+    /// references (name, value, name, value...), each checked against the
+    /// symbol table: a selection holding many series keeps 8 bytes per
+    /// label instead of two string references (see `symbol_at`).
+    pub fn series_refs_into(
+        &self,
+        id: u32,
+        refs: &mut Vec<u32>,
+        chunks: &mut Vec<ChunkMeta>,
+    ) -> Result<(), BlockError> {
+        refs.clear();
+        chunks.clear();
+        let mut d = self.series_decbuf(id)?;
+        let n = d.uvarint()? as usize;
+        for _ in 0..2 * n {
+            let r = d.uvarint32()?;
+            self.symbol(r)?;
+            refs.push(r);
+        }
+        decode_chunk_metas(&mut d, chunks)
+    }
+
+    /// symbol_at is the symbol of a reference `series_refs_into` checked
+    /// ("" for any other).
+    #[inline]
+    pub fn symbol_at(&self, r: u32) -> &str {
+        self.symbols.get(r as usize).map_or("", |s| s)
+    }
+
     /// series_chunks_into is `series_into` for the chunk metas only.
     pub fn series_chunks_into(
         &self,
