@@ -5,6 +5,7 @@
 // replicas into one, samples deduplicated by timestamp.
 
 import type { Labels } from '../promql/engine/types.js';
+import { compareLabels } from '../promql/engine/labels.js';
 import { decodeSeriesLabels } from '../model/series-labels.js';
 
 /** Selection is one selector's raw samples (as the native selectSamples answers them). */
@@ -52,19 +53,6 @@ export function decodeSelections(buf: Buffer): Selection[] {
     timestamps: new Float64Array(take(h.m * 8)),
     values: new Float64Array(take(h.m * 8)),
   }));
-}
-
-/** compareLabels orders label sets as Prometheus's labels.Compare (names, then values, pairwise; shorter first). */
-export function compareLabels(a: Labels, b: Labels): number {
-  const ak = Object.keys(a).sort();
-  const bk = Object.keys(b).sort();
-  for (let i = 0; i < Math.min(ak.length, bk.length); i++) {
-    if (ak[i] !== bk[i]) return ak[i]! < bk[i]! ? -1 : 1;
-    const av = a[ak[i]!]!;
-    const bv = b[bk[i]!]!;
-    if (av !== bv) return av < bv ? -1 : 1;
-  }
-  return ak.length - bk.length;
 }
 
 /** MergedSelection is a selection with parsed labels (the engine's SelectedSeries). */

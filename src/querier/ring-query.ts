@@ -8,7 +8,8 @@
 // series/labels/label values reads fan out the same way.
 
 import type { InternalClient } from '../internal/client.js';
-import { compareLabels, decodeSelections, mergeSelections, type MergedSelection, type Selection } from '../internal/frame.js';
+import { decodeSelections, mergeSelections, type MergedSelection, type Selection } from '../internal/frame.js';
+import { compareLabels } from '../promql/engine/labels.js';
 import { INTERNAL_METADATA_PATH, INTERNAL_SELECT_PATH, type SelectRequest } from '../internal/ingester-server.js';
 import type { Logger } from '../log.js';
 import { nativeKernels } from '../promql/engine/kernels.js';

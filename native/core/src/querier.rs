@@ -15,7 +15,7 @@ use std::cmp::Ordering;
 use std::sync::Arc;
 
 use crate::block::{Block, BlockError, BlockIndex, ChunkMeta, OwnedChunk, SelectedChunks};
-use crate::chunkenc::XorIterator;
+use crate::chunkenc::read_range;
 use crate::head::{
     write_labels_json, Head, MemSeries, SelectedHistograms, SelectedSamples, TooManySamples,
 };
@@ -126,7 +126,7 @@ impl<'a> Reader<'a> {
                     b.index()
                         .series_refs_into(id, &mut labels, &mut chunks)
                         .map_err(index_err)?;
-                    if chunks.iter().any(|c| c.max_t >= mint && c.min_t <= maxt) {
+                    if overlapping(&chunks, mint, maxt) {
                         out.push(Part::Block {
                             block: b,
                             id,
@@ -139,6 +139,12 @@ impl<'a> Reader<'a> {
             }
         }
     }
+}
+
+/// overlapping reports whether a block series' chunks hold data in
+/// [mint, maxt].
+fn overlapping(chunks: &[ChunkMeta], mint: i64, maxt: i64) -> bool {
+    chunks.iter().any(|c| c.max_t >= mint && c.min_t <= maxt)
 }
 
 /// block_series returns the ids of a block's series matching any set (all
@@ -167,6 +173,14 @@ impl Part<'_> {
         }
     }
 
+    /// overlaps reports whether the part holds data in [mint, maxt].
+    pub fn overlaps(&self, mint: i64, maxt: i64) -> bool {
+        match self {
+            Part::Head(s) => s.overlaps(mint, maxt),
+            Part::Block { chunks, .. } => overlapping(chunks, mint, maxt),
+        }
+    }
+
     /// head_series is the head series of a head part.
     pub fn head_series(&self) -> Option<&Arc<MemSeries>> {
         match self {
@@ -191,24 +205,9 @@ impl Part<'_> {
                     if cmin > maxt || cmax < mint {
                         continue;
                     }
-                    let mut it = XorIterator::new(bytes);
-                    let n = usize::from(it.num_samples());
-                    ts.reserve(n);
-                    vs.reserve(n);
-                    if !it.seek(mint) {
-                        continue;
-                    }
-                    loop {
-                        let (t, bits) = it.at_bits();
-                        if t > maxt {
-                            break;
-                        }
-                        ts.push(t);
-                        vs.push(f64::from_bits(bits));
-                        if !it.next() {
-                            break;
-                        }
-                    }
+                    read_range(bytes, mint, maxt, |_| true, ts, vs).map_err(|e| {
+                        BlockError::corrupt(format!("head chunk [{cmin}, {cmax}]: {e}"))
+                    })?;
                 }
                 Ok(())
             }

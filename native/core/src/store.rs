@@ -131,11 +131,12 @@ fn block_histograms_in(b: &Block, sets: &[Vec<Matcher>], mint: i64, maxt: i64) -
     let Ok(ids) = crate::querier::block_series(b, sets) else {
         return true;
     };
+    let mut chunks = Vec::new();
     ids.into_iter().any(|id| {
-        let Ok(s) = b.index().series(id) else {
+        if b.index().series_chunks_into(id, &mut chunks).is_err() {
             return true;
-        };
-        s.chunks
+        }
+        chunks
             .iter()
             .filter(|c| c.max_t >= mint && c.min_t <= maxt)
             .any(|c| {
@@ -234,16 +235,15 @@ fn label_strings(
             // Without a per-series range (a label policy's sets only), every selected series of
             // the block counts once one of them meets the range: the block's own range counts
             // hidden series too.
-            let block = [Reader::Block(b)];
             let (from, to) = if per_series_range {
                 (mint, maxt)
             } else {
-                if select(&block, sets, mint, maxt)?.is_empty() {
-                    continue;
-                }
                 (i64::MIN, i64::MAX)
             };
-            let sel = select(&block, sets, from, to)?;
+            let sel = select(&[Reader::Block(b)], sets, from, to)?;
+            if !per_series_range && !(0..sel.len()).any(|i| sel.series(i)[0].overlaps(mint, maxt)) {
+                continue;
+            }
             for i in 0..sel.len() {
                 found.extend(sel.labels(i).filter_map(|(n, v)| match name {
                     None => Some(n.to_string()),

@@ -252,42 +252,28 @@ impl BlockIndex {
 
     /// series decodes the series with id `id` (its offset / 16).
     pub fn series(&self, id: u32) -> Result<SeriesEntry, BlockError> {
-        let mut labels = Vec::new();
+        let mut refs = Vec::new();
         let mut chunks = Vec::new();
-        self.series_into(id, &mut labels, &mut chunks)?;
+        self.series_refs_into(id, &mut refs, &mut chunks)?;
         Ok(SeriesEntry {
-            labels: labels
-                .into_iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
+            labels: refs
+                .chunks_exact(2)
+                .map(|p| {
+                    (
+                        self.symbol_at(p[0]).to_string(),
+                        self.symbol_at(p[1]).to_string(),
+                    )
+                })
                 .collect(),
             chunks,
         })
     }
 
-    /// series_into is `series` without allocating: it replaces the contents
-    /// of `labels` (borrowed from the symbol table) and `chunks`.
-    pub fn series_into<'a>(
-        &'a self,
-        id: u32,
-        labels: &mut Vec<(&'a str, &'a str)>,
-        chunks: &mut Vec<ChunkMeta>,
-    ) -> Result<(), BlockError> {
-        labels.clear();
-        chunks.clear();
-        let mut d = self.series_decbuf(id)?;
-        let n = d.uvarint()? as usize;
-        for _ in 0..n {
-            let name = self.symbol(d.uvarint32()?)?;
-            let value = self.symbol(d.uvarint32()?)?;
-            labels.push((name, value));
-        }
-        decode_chunk_metas(&mut d, chunks)
-    }
-
-    /// series_refs_into is `series_into` with the labels as symbol
-    /// references (name, value, name, value...), each checked against the
-    /// symbol table: a selection holding many series keeps 8 bytes per
-    /// label instead of two string references (see `symbol_at`).
+    /// series_refs_into replaces the contents of `refs` with the labels of
+    /// series `id` as symbol references (name, value, name, value...), each
+    /// checked against the symbol table, and of `chunks` with its chunks,
+    /// without allocating: a selection holding many series keeps 8 bytes
+    /// per label instead of two string references (see `symbol_at`).
     pub fn series_refs_into(
         &self,
         id: u32,
@@ -313,7 +299,7 @@ impl BlockIndex {
         self.symbols.get(r as usize).map_or("", |s| s)
     }
 
-    /// series_chunks_into is `series_into` for the chunk metas only.
+    /// series_chunks_into is `series_refs_into` for the chunk metas only.
     pub fn series_chunks_into(
         &self,
         id: u32,

@@ -17,7 +17,7 @@ use super::meta::BlockMeta;
 use super::tombstones::{decode_tombstones, Tombstones};
 use super::BlockError;
 use crate::chunkenc::recode::{decode_chunk, SampleValue};
-use crate::chunkenc::{XorIterator, ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
+use crate::chunkenc::{read_range, ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 use crate::head::SelectedSamples;
 use crate::index::{postings, select_postings, Matcher};
 
@@ -213,7 +213,7 @@ impl Block {
 
     /// read_chunks_into appends to `ts`/`vs` the samples with
     /// `mint <= t <= maxt` of series `id` from its chunks `chunks` (as
-    /// `BlockIndex::series_into` gives them), deleted ranges skipped.
+    /// `BlockIndex::series_refs_into` gives them), deleted ranges skipped.
     pub fn read_chunks_into(
         &self,
         id: u32,
@@ -230,32 +230,14 @@ impl Block {
             if self.skip_non_float(enc)? {
                 continue;
             }
-            let mut it = XorIterator::new(&data);
-            let n = usize::from(it.num_samples());
-            ts.reserve(n);
-            vs.reserve(n);
-            if it.seek(mint) {
-                loop {
-                    let (t, bits) = it.at_bits();
-                    if t > maxt {
-                        break;
-                    }
-                    let gone = deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
-                    if !gone {
-                        ts.push(t);
-                        vs.push(f64::from_bits(bits));
-                    }
-                    if !it.next() {
-                        break;
-                    }
-                }
-            }
-            if let Some(e) = it.err() {
-                return Err(chunks_err(BlockError::Corrupt(format!(
+            let kept =
+                |t: i64| !deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
+            read_range(&data, mint, maxt, kept, ts, vs).map_err(|e| {
+                chunks_err(BlockError::Corrupt(format!(
                     "chunk ref {:#x}: {e}",
                     c.chunk_ref
-                ))));
-            }
+                )))
+            })?;
         }
         Ok(())
     }

@@ -25,7 +25,7 @@ pub use histogram::{
     ENCODING_HISTOGRAM,
 };
 pub use histogram_meta::CounterResetHeader;
-pub use xor::{decode_all, ChunkError, XorAppender, XorIterator};
+pub use xor::{decode_all, read_range, ChunkError, XorAppender, XorIterator};
 
 /// ENCODING_XOR is the chunk encoding byte Prometheus writes before an XOR
 /// chunk in segment files and remote-read responses (`chunkenc.EncXOR`).

@@ -487,6 +487,43 @@ impl<'a> XorIterator<'a> {
     }
 }
 
+/// read_range appends the samples of an XOR chunk with `mint <= t <= maxt`
+/// for which `keep(t)` holds (values bit for bit, staleness markers
+/// included), room for the whole chunk reserved first. Errors when the
+/// chunk is damaged.
+pub fn read_range(
+    chunk: &[u8],
+    mint: i64,
+    maxt: i64,
+    mut keep: impl FnMut(i64) -> bool,
+    ts: &mut Vec<i64>,
+    vs: &mut Vec<f64>,
+) -> Result<(), ChunkError> {
+    let mut it = XorIterator::new(chunk);
+    let n = usize::from(it.num_samples());
+    ts.reserve(n);
+    vs.reserve(n);
+    if it.seek(mint) {
+        loop {
+            let (t, bits) = it.at_bits();
+            if t > maxt {
+                break;
+            }
+            if keep(t) {
+                ts.push(t);
+                vs.push(f64::from_bits(bits));
+            }
+            if !it.next() {
+                break;
+            }
+        }
+    }
+    match it.err() {
+        Some(e) => Err(e.clone()),
+        None => Ok(()),
+    }
+}
+
 /// decode_all decodes a whole chunk into timestamps and values.
 pub fn decode_all(chunk: &[u8]) -> Result<(Vec<i64>, Vec<f64>), ChunkError> {
     let mut it = XorIterator::new(chunk);

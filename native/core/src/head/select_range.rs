@@ -311,7 +311,7 @@ impl Head {
 }
 
 /// rows_of_decoded evaluates decoded samples (see `Head::decoded`) over
-/// windows from mint as `Part::eval` evaluates chunks: each series is
+/// windows from mint as `Selection::eval_rows` evaluates chunks: each series is
 /// charged its samples in `[mint, maxt]`, and a range function is given
 /// them without staleness markers.
 fn rows_of_decoded(
