@@ -47,9 +47,9 @@ import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
 import { IngesterApi } from './ingester/ingester-api.js';
 import type { Bucket } from './storage/bucket/bucket.js';
-import { nativeBlockStore } from './storage/native.js';
+import { nativeBlockStore, nativeBucketBlockReader } from './storage/native.js';
 import { QueryableBlocks } from './storage/queryable-blocks.js';
-import { BucketStores } from './storegateway/bucket-stores.js';
+import { BucketStores, registerBucketReadMetrics } from './storegateway/bucket-stores.js';
 import { StoreGatewayApi } from './storegateway/storegateway-api.js';
 import { BlockUploadApi, uploadLimitsFromValues, type BlockVerifier } from './compactor/block-upload.js';
 import { createBucket } from './storage/bucket/index.js';
@@ -156,7 +156,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const blockStore = nativeBlockStore();
     queryable = new QueryableBlocks(blockStore.setTenantBlocks, log.with({ component: 'blocks' }));
     if (modules.includes('store-gateway')) {
-      bucketStores = new BucketStores({ bucket, syncDir: config.blocks.syncDir, syncIntervalMs: config.blocks.syncIntervalMs }, queryable, log.with({ component: 'store-gateway' }));
+      bucketStores = new BucketStores({ bucket, syncDir: config.blocks.syncDir, syncIntervalMs: config.blocks.syncIntervalMs, reader: nativeBucketBlockReader() }, queryable, log.with({ component: 'store-gateway' }));
     }
     if (modules.includes('ingester')) {
       const stores = bucketStores;
@@ -208,6 +208,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     if (requestLog.enabled('debug')) requestLog.debug('request', { method, route, status, duration: `${(seconds * 1000).toFixed(3)}ms` });
   });
   registerIngesterMetrics(registry, storage);
+  if (bucketStores !== undefined) registerBucketReadMetrics(registry, nativeBucketBlockReader());
   if (internalClient !== undefined) registerInternalClientMetrics(registry, internalClient);
 
   // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).

@@ -15,6 +15,7 @@ import type * as generated from '../../native/napi/binding.cjs';
 import { visibleTo, type Visibility } from '../auth/visibility.js';
 import type { IngestLimits } from '../model/limits.js';
 import type { LabelMatcher } from '../model/matchers.js';
+import type { RangeReadConfig } from './bucket/bucket.js';
 import type { BlockOpenFailure, CardinalityAnswer, CompactedBlock, ElectedReplica, HeadCompaction, HeadInfo, HeadStats, IngestResult, OtlpIngestResult, OtlpOptions, StorageOptions, WalReplayResult, WalTenant } from '../../native/napi/binding.cjs';
 
 export type { HaLimits, IngestLimits } from '../model/limits.js';
@@ -25,6 +26,7 @@ export type {
   AllocatorStats,
   BlockOpenFailure,
   BlockVerifyStats,
+  BucketReadStats,
   CardinalityAnswer,
   CompactedBlock,
   CutHeadBlock,
@@ -68,6 +70,7 @@ export type ModelChecks = [
   Check<Same<IngestLimits, generated.IngestLimits>>,
   Check<LabelMatcher extends generated.LabelMatcher ? true : false>,
   Check<Same<keyof LabelMatcher, keyof generated.LabelMatcher>>,
+  Check<Same<RangeReadConfig, generated.BucketReaderConfig>>,
 ];
 
 /** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */
@@ -341,4 +344,24 @@ export function nativeBlockCompactor(): BlockCompactor {
   const fn = b.compactBlocksAsync;
   if (fn === undefined) throw new Error('native binding has no compaction export (build it with npm run build:native)');
   return { compactBlocks: (sourceDirs, outDir, tenant) => fn.call(b, sourceDirs, outDir, tenant) };
+}
+
+/** BucketBlockReader is what the store-gateway needs to serve bucket blocks by ranged reads. */
+export interface BucketBlockReader {
+  /** setBucketReader names the bucket blocks with a bucket-block.json are read from (null: none). */
+  setBucketReader(cfg: RangeReadConfig | null): void;
+  /** prepareBucketBlock writes the index-header of the bucket block synced to `dir`; resolves to its size. */
+  prepareBucketBlock(dir: string): Promise<number>;
+  /** bucketReadStats are the ranged requests sent and bytes fetched so far, process-wide. */
+  bucketReadStats(): generated.BucketReadStats;
+}
+
+/** nativeBucketBlockReader is BucketBlockReader over the binding. */
+export function nativeBucketBlockReader(): BucketBlockReader {
+  const b = loadNative();
+  return {
+    setBucketReader: (cfg) => b.setBucketReader(cfg),
+    prepareBucketBlock: (dir) => b.prepareBucketBlock(dir),
+    bucketReadStats: () => b.bucketReadStats(),
+  };
 }

@@ -1,16 +1,19 @@
 // bucket-stores.test.ts checks where the store-gateway serves bucket blocks
 // from: a filesystem bucket's blocks in place (nothing copied to the sync
-// dir, the queried directory is the bucket's), an object store's from
-// local copies (files copied, meta.json included); marked blocks are not
-// served either way.
+// dir, the queried directory is the bucket's), an object store the native
+// core can reach by ranged reads (bucket-block.json, index-header and
+// meta.json synced, no index or chunks), any other object store from local
+// copies (files copied, meta.json included); marked blocks are not served
+// either way.
 
 import t from 'tap';
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BucketStores } from './bucket-stores.js';
 import { FilesystemBucket } from '../storage/bucket/filesystem.js';
-import type { Bucket } from '../storage/bucket/bucket.js';
+import type { Bucket, RangeReadConfig } from '../storage/bucket/bucket.js';
+import type { BucketBlockReader } from '../storage/native.js';
 import { QueryableBlocks } from '../storage/queryable-blocks.js';
 import { Logger } from '../log.js';
 
@@ -30,13 +33,13 @@ async function bucketWithBlocks(root: string): Promise<void> {
 }
 
 /** stores returns a store-gateway over bucket and the block directories it publishes per tenant. */
-function stores(bucket: Bucket, syncDir: string): { sg: BucketStores; published: Map<string, string[]> } {
+function stores(bucket: Bucket, syncDir: string, reader?: BucketBlockReader): { sg: BucketStores; published: Map<string, string[]> } {
   const published = new Map<string, string[]>();
   const queryable = new QueryableBlocks((tenant, dirs) => {
     published.set(tenant, dirs);
     return [];
   }, new Logger());
-  return { sg: new BucketStores({ bucket, syncDir, syncIntervalMs: 0 }, queryable, new Logger()), published };
+  return { sg: new BucketStores({ bucket, syncDir, syncIntervalMs: 0, ...(reader !== undefined ? { reader } : {}) }, queryable, new Logger()), published };
 }
 
 t.test('a filesystem bucket is served in place, an object store from local copies', async (t) => {
@@ -65,10 +68,64 @@ t.test('a filesystem bucket is served in place, an object store from local copie
     list: (p, o) => fs.list(p, o),
     close: () => fs.close(),
   };
-  const copied = stores(remote, join(dir, 'sync-s3'));
+  const copied = stores(remote, join(dir, 'sync-s3'), readerStub([]));
   await copied.sg.sync();
   const local = join(dir, 'sync-s3', 'team', A);
   t.same(copied.published.get('team'), [local], 'the local copy');
   t.same((await readdir(local)).sort(), ['chunks', 'index', 'meta.json']);
   t.same(copied.sg.blocks('team').map((b) => b.bytes > 0), [true]);
+});
+
+/** readerStub records the bucket set and writes a stand-in index-header. */
+function readerStub(set: Array<RangeReadConfig | null>): BucketBlockReader {
+  return {
+    setBucketReader: (cfg) => void set.push(cfg),
+    prepareBucketBlock: async (dir) => {
+      await writeFile(join(dir, 'index-header'), 'header');
+      return 6;
+    },
+    bucketReadStats: () => ({ requests: 0, bytes: 0 }),
+  };
+}
+
+t.test('an object store the native core reaches is read by range: only the small files are synced', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-stores-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, 'bucket');
+  await bucketWithBlocks(root);
+  await writeFile(join(root, 'team', A, 'chunks', '000002'), 'more chunk bytes');
+  await writeFile(join(root, 'team', A, 'tombstones'), 'tombstones');
+  const fs = new FilesystemBucket(root);
+  const cfg: RangeReadConfig = { endpoint: '127.0.0.1:9000', bucketName: 'blocks', region: 'us-east-1', accessKeyId: '', secretAccessKey: '', sessionToken: '', insecure: true, pathStyle: true, insecureSkipVerify: false, maxAttempts: 3 };
+  const s3Like: Bucket = {
+    name: 's3-like',
+    get: (k) => fs.get(k),
+    getRange: (k, o, n) => fs.getRange(k, o, n),
+    put: (k, b) => fs.put(k, b),
+    upload: (k, p) => fs.upload(k, p),
+    download: (k, p) => fs.download(k, p),
+    exists: (k) => fs.exists(k),
+    attributes: (k) => fs.attributes(k),
+    delete: (k) => fs.delete(k),
+    list: (p, o) => fs.list(p, o),
+    rangeReadConfig: () => cfg,
+    close: () => fs.close(),
+  };
+  const set: Array<RangeReadConfig | null> = [];
+  const ranged = stores(s3Like, join(dir, 'sync'), readerStub(set));
+  await ranged.sg.start();
+  await ranged.sg.stop();
+  t.same(set, [cfg], 'the native reader is given the bucket');
+  const local = join(dir, 'sync', 'team', A);
+  t.same(ranged.published.get('team'), [local]);
+  t.same((await readdir(local)).sort(), ['bucket-block.json', 'index-header', 'meta.json', 'tombstones'], 'no index, no chunks');
+  t.same(JSON.parse(await readFile(join(local, 'bucket-block.json'), 'utf8')), { key: `team/${A}`, index: 11, chunks: [11, 16] }, 'the key and the sizes of index and segments');
+  t.ok(ranged.sg.blocks('team')[0]!.bytes > 0);
+
+  // Segments that do not run 000001, 000002, ... are not served.
+  await rm(join(root, 'team', A, 'chunks', '000001'));
+  await rm(join(dir, 'sync'), { recursive: true, force: true });
+  const gap = stores(s3Like, join(dir, 'sync'), readerStub([]));
+  await gap.sg.sync();
+  t.same(gap.published.get('team'), [], 'a block with a missing segment is left out');
 });

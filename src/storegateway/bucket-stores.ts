@@ -3,18 +3,24 @@
 // in the bucket, skips the ones being uploaded (no meta.json yet), marked
 // for deletion or replaced by a compacted block, and hands the rest to the
 // queried block set. A filesystem bucket's blocks are served where they
-// are (the native core maps their index and chunk files); an object
-// store's are copied under -blocks-storage.bucket-store.sync-dir first.
-// Index lookups then go through the native postings code like the head's.
-//
-// Departure from Mimir: an object store's blocks are copied whole (Mimir
-// keeps index headers and reads chunk ranges from the bucket on demand).
+// are (the native core maps their index and chunk files). An S3 bucket's
+// are read in place too, as Mimir's store-gateway reads them: the sync dir
+// (-blocks-storage.bucket-store.sync-dir) keeps each block's meta.json,
+// tombstones, a bucket-block.json naming its files and their sizes, and its
+// index-header (the index's symbol and postings offset tables, fetched once);
+// postings, series and chunks are read from the bucket by byte range when a
+// query selects them. Only a bucket the native core cannot reach itself (S3
+// credentials that only the AWS SDK's provider chain resolves) has its
+// blocks copied whole. Index lookups go through the native postings code
+// like the head's.
 
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { parseBlockMeta, dedupBlocks, sourcesOf, type BlockMeta } from '../storage/block-meta.js';
 import { type Bucket, isNotFound } from '../storage/bucket/bucket.js';
+import type { BucketBlockReader } from '../storage/native.js';
 import type { BlockRef, QueryableBlocks } from '../storage/queryable-blocks.js';
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -55,16 +61,42 @@ export async function visibleBucketBlocks(bucket: Bucket, tenant: string, logger
   return dedupBlocks((await bucketMetas(bucket, tenant, logger)).map((meta) => ({ meta })));
 }
 
+/**
+ * registerBucketReadMetrics exposes the ranged reads of bucket blocks (process totals, read at
+ * scrape time): Thanos's objstore operation count for get_range and the bytes those fetched.
+ */
+export function registerBucketReadMetrics(registry: Registry, reader: BucketBlockReader): void {
+  new Gauge({
+    name: 'thanos_objstore_bucket_operations_total',
+    help: 'Total number of all attempted operations against a bucket.',
+    labelNames: ['bucket', 'operation'],
+    registers: [registry],
+    collect() {
+      this.set({ bucket: 'store-gateway', operation: 'get_range' }, reader.bucketReadStats().requests);
+    },
+  });
+  new Gauge({
+    name: 'cortex_bucket_store_get_range_fetched_bytes_total',
+    help: 'Bytes of block index and chunk files the store-gateway fetched from the bucket by range.',
+    registers: [registry],
+    collect() {
+      this.set(reader.bucketReadStats().bytes);
+    },
+  });
+}
+
 /** StoreGatewayOptions configure the sync. */
 export interface StoreGatewayOptions {
   bucket: Bucket;
   syncDir: string;
   syncIntervalMs: number;
+  /** reader serves a remote bucket's blocks by ranged reads when the bucket allows it. */
+  reader?: BucketBlockReader;
 }
 
-/** SyncedBlock is a bucket block served in place (filesystem bucket) or from its local copy. */
+/** SyncedBlock is a bucket block served in place (mapped, or read by range) or from its local copy. */
 export interface SyncedBlock extends BlockRef {
-  /** bytes of the local copy (0 in place). */
+  /** bytes kept in the sync dir: the whole copy, or the files of a block read by range (0 mapped in place). */
   bytes: number;
 }
 
@@ -84,6 +116,8 @@ export class BucketStores {
 
   /** start loads what is already synced, syncs once, then periodically. */
   async start(): Promise<void> {
+    const cfg = this.opts.bucket.rangeReadConfig?.();
+    if (this.opts.reader !== undefined && cfg !== undefined) this.opts.reader.setBucketReader(cfg);
     await this.sync();
     if (this.opts.syncIntervalMs > 0) {
       this.timer = setInterval(() => void this.sync(), this.opts.syncIntervalMs);
@@ -180,7 +214,7 @@ export class BucketStores {
         continue;
       }
       try {
-        out.push(await this.download(tenant, meta));
+        out.push(this.ranged() ? await this.attach(tenant, meta) : await this.download(tenant, meta));
       } catch (err) {
         this.logger.error('store-gateway could not download a block, it is not served', { tenant, block: meta.ulid, err });
       }
@@ -192,6 +226,49 @@ export class BucketStores {
     out.sort((a, b) => a.meta.minTime - b.meta.minTime);
     this.tenantBlocks.set(tenant, out);
     this.queryable.set('store-gateway', tenant, out);
+  }
+
+  /** ranged says whether bucket blocks are read by range rather than copied. */
+  private ranged(): boolean {
+    return this.opts.reader !== undefined && this.opts.bucket.rangeReadConfig?.() !== undefined;
+  }
+
+  /**
+   * attach prepares a block to be read from the bucket by range: its meta.json (last), tombstones,
+   * bucket-block.json (the sizes of its index and chunk segments) and index-header go to the sync dir.
+   */
+  private async attach(tenant: string, meta: BlockMeta): Promise<SyncedBlock> {
+    const began = process.hrtime.bigint();
+    const reader = this.opts.reader!;
+    const prefix = `${tenant}/${meta.ulid}/`;
+    const dir = join(this.opts.syncDir, tenant, meta.ulid);
+    const tmp = `${dir}.download`;
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    const files = (await this.opts.bucket.list(prefix, { recursive: true })).map((k) => k.slice(prefix.length)).filter((f) => BLOCK_FILE_RE.test(f));
+    if (!files.includes('index')) throw new Error(`block ${prefix} has no index in the bucket`);
+    const segments = files.filter((f) => f.startsWith('chunks/')).sort();
+    segments.forEach((f, i) => {
+      if (f !== `chunks/${String(i + 1).padStart(6, '0')}`) throw new Error(`block ${prefix} chunk segments are not numbered 000001 on: ${segments.join(', ')}`);
+    });
+    const [index, ...chunks] = await Promise.all(['index', ...segments].map(async (f) => (await this.opts.bucket.attributes(`${prefix}${f}`)).size));
+    if (files.includes('tombstones')) await this.opts.bucket.download(`${prefix}tombstones`, join(tmp, 'tombstones'));
+    await writeFile(join(tmp, 'bucket-block.json'), JSON.stringify({ key: `${tenant}/${meta.ulid}`, index, chunks }));
+    const headerBytes = await reader.prepareBucketBlock(tmp);
+    await this.opts.bucket.download(`${prefix}meta.json`, join(tmp, 'meta.json'));
+    let bytes = 0;
+    for (const f of await readdir(tmp)) bytes += (await stat(join(tmp, f))).size;
+    await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+    this.logger.info('store-gateway loaded a block, read by range from the bucket', {
+      tenant,
+      block: meta.ulid,
+      index_bytes: index,
+      chunk_bytes: chunks.reduce((a, b) => a + b, 0),
+      index_header_bytes: headerBytes,
+      duration: `${(Number(process.hrtime.bigint() - began) / 1e6).toFixed(1)}ms`,
+    });
+    return { dir, meta, bytes };
   }
 
   /** download copies a block's files (meta.json last) into the sync dir. */

@@ -45,6 +45,7 @@ t.test('a promtool block uploads through the API into S3 and completes', { skip:
     'compactor.data-dir': join(dir, 'compactor'),
     // The store-gateway picks the uploaded block up quickly.
     'blocks-storage.bucket-store.sync-interval': 100,
+    'blocks-storage.bucket-store.sync-dir': join(dir, 'sync'),
   };
   const srv = await startTestServer(flags);
   t.teardown(() => srv.close());
@@ -130,6 +131,13 @@ t.test('a promtool block uploads through the API into S3 and completes', { skip:
     ],
     'the uploaded block answers queries',
   );
+  // The store-gateway reads the block from S3 by range: its sync dir keeps the small files and
+  // the index-header, never the index or the chunks, and the bytes it fetched are counted.
+  t.same((await readdir(join(dir, 'sync', 'backfill-tenant', ulid))).sort(), ['bucket-block.json', 'index-header', 'meta.json'], 'the sync dir holds no index or chunks');
+  const metrics = (await httpRequest(srv.port, '/metrics')).body;
+  const fetched = Number(/^cortex_bucket_store_get_range_fetched_bytes_total (\S+)$/m.exec(metrics)?.[1]);
+  t.ok(fetched > 0, `ranged reads fetched ${fetched} bytes`);
+  t.match(metrics, /^thanos_objstore_bucket_operations_total\{bucket="store-gateway",operation="get_range"\} [1-9]/m);
 
   t.equal((await client.start(ulid, {})).status, 409, 'a second upload of the block is refused');
 

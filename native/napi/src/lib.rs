@@ -13,6 +13,7 @@ use tsdb_core::ingest;
 use tsdb_core::promql::{self, RangeFn, SeriesSet};
 
 pub mod block_verify;
+pub mod bucket_reader;
 pub mod cardinality;
 pub mod compact;
 pub mod exemplars;

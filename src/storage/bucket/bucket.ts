@@ -42,8 +42,30 @@ export interface Bucket {
    * readers that map files in place instead of copying them; remote buckets leave it out.
    */
   localPath?(key: string): string;
+  /**
+   * rangeReadConfig is how the native core reaches a remote bucket itself to read block files by
+   * byte range (the store-gateway's lazy reads); absent or undefined when it cannot (a filesystem
+   * bucket, or S3 credentials only the SDK's provider chain resolves).
+   */
+  rangeReadConfig?(): RangeReadConfig | undefined;
   /** close releases connections. */
   close(): Promise<void>;
+}
+
+/** RangeReadConfig is an S3 bucket as the native core's ranged reader takes it. */
+export interface RangeReadConfig {
+  /** endpoint is `host[:port]`, empty for AWS's regional endpoint. */
+  endpoint: string;
+  bucketName: string;
+  region: string;
+  /** accessKeyId and secretAccessKey are both empty for unsigned requests. */
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  insecure: boolean;
+  pathStyle: boolean;
+  insecureSkipVerify: boolean;
+  maxAttempts: number;
 }
 
 /** NotFoundError is what get/attributes reject with for a missing key. */

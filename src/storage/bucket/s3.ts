@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 // The SDK is loaded on the first request (about 160 ms of start-up that a
 // filesystem-backed server never needs).
 import type { S3Client, S3ClientConfig, StorageClass } from '@aws-sdk/client-s3';
-import { type Bucket, NotFoundError, type ObjectAttributes, checkKey } from './bucket.js';
+import { type Bucket, NotFoundError, type ObjectAttributes, type RangeReadConfig, checkKey } from './bucket.js';
 
 /** S3Config is the S3 part of the configuration (flags `-blocks-storage.s3.*`). */
 export interface S3Config {
@@ -131,6 +131,7 @@ export class S3Bucket implements Bucket {
   private readonly bucket: string;
   private readonly partSize: number;
   private readonly storageClass: StorageClass | undefined;
+  private readonly rangeRead: RangeReadConfig | undefined;
 
   constructor(cfg: S3Config) {
     const problem = validateS3Config(cfg);
@@ -143,6 +144,23 @@ export class S3Bucket implements Bucket {
     this.partSize = cfg.partSize;
     this.storageClass = cfg.storageClass === '' ? undefined : (cfg.storageClass as StorageClass);
     this.name = `s3:${cfg.endpoint === '' ? 'aws' : cfg.endpoint}/${cfg.bucketName}`;
+    // Keys from the flags, or none (unsigned requests); credentials only the SDK's provider
+    // chain finds (-blocks-storage.s3.native-aws-auth-enabled without keys) stay with the SDK.
+    this.rangeRead =
+      cfg.accessKeyId === '' && cfg.nativeAwsAuthEnabled
+        ? undefined
+        : {
+            endpoint: cfg.endpoint,
+            bucketName: cfg.bucketName,
+            region: cfg.region === '' ? DEFAULT_REGION : cfg.region,
+            accessKeyId: cfg.accessKeyId,
+            secretAccessKey: cfg.secretAccessKey,
+            sessionToken: cfg.sessionToken,
+            insecure: cfg.insecure,
+            pathStyle: forcePathStyle(cfg),
+            insecureSkipVerify: cfg.insecureSkipVerify,
+            maxAttempts: Math.max(1, cfg.maxRetries),
+          };
   }
 
   /** sdk loads the SDK and makes the client on first use. */
@@ -340,6 +358,10 @@ export class S3Bucket implements Bucket {
       throw describe(err, 'list', prefix === '' ? '/' : prefix);
     }
     return out.sort();
+  }
+
+  rangeReadConfig(): RangeReadConfig | undefined {
+    return this.rangeRead;
   }
 
   async close(): Promise<void> {

@@ -167,9 +167,20 @@ impl ChunkReader {
         let mut segments = Vec::with_capacity(names.len());
         for name in names {
             let path = dir.join(&name);
-            let bytes = FileBytes::map(&path, "chunk segment")?;
-            Self::check_header(&bytes[..bytes.len().min(SEGMENT_HEADER_SIZE)], &name)?;
-            segments.push(bytes);
+            segments.push(FileBytes::map(&path, "chunk segment")?);
+        }
+        Self::from_files(segments)
+    }
+
+    /// from_files checks the headers of segment files already opened
+    /// (mapped, or in a bucket), in segment order. A bucket segment's
+    /// header is not fetched: opening a bucket block reads nothing from
+    /// the bucket, and each chunk's CRC is still checked when read.
+    pub fn from_files(segments: Vec<FileBytes>) -> Result<Self, BlockError> {
+        for (i, s) in segments.iter().enumerate() {
+            if let Some(b) = s.local() {
+                Self::check_header(&b[..b.len().min(SEGMENT_HEADER_SIZE)], &segment_name(i))?;
+            }
         }
         Ok(ChunkReader { segments })
     }
@@ -222,31 +233,48 @@ impl ChunkReader {
                 self.segments.len()
             ))
         })?;
-        let b: &[u8] = segment;
-        let seg_len = b.len();
+        let seg_len = segment.len();
         if off < SEGMENT_HEADER_SIZE || off >= seg_len {
             return Err(BlockError::corrupt(format!(
                 "chunk ref {r:#x}: offset {off} is outside segment {name} ({seg_len} bytes): truncated chunk file?"
             )));
         }
         // The length field: a uvarint of at most 5 bytes for a chunk.
-        let head_len = (seg_len - off).min(5);
-        let mut d = Decbuf::new(&b[off..off + head_len], "chunk length");
-        let len = d.uvarint()? as usize;
-        let len_size = head_len - d.len();
+        let length = |h: &[u8]| -> Result<(usize, usize), BlockError> {
+            let h = &h[..h.len().min(5)];
+            let mut d = Decbuf::new(h, "chunk length");
+            let len = d.uvarint()? as usize;
+            Ok((h.len() - d.len(), len))
+        };
+        let (w, at) = segment.framed(off, 256, |h| {
+            length(h).map(|(field, len)| (field, len.saturating_add(1)))
+        })?;
+        let (len_size, len) = length(&w[at..])?;
         let total = len_size
             .saturating_add(1)
             .saturating_add(len)
             .saturating_add(4);
-        if off.saturating_add(total) > seg_len {
+        if at.saturating_add(total) > w.len() {
             return Err(BlockError::corrupt(format!(
                 "chunk ref {r:#x}: chunk of {len} bytes runs past the end of segment {name} ({seg_len} bytes): truncated chunk file"
             )));
         }
-        let c = &b[off..off + total];
+        let c = &w[at..at + total];
         let body = len_size..len_size + 1 + len;
         check_crc(&c[body.clone()], &c[body.end..], "chunk")
             .map_err(|e| BlockError::corrupt(format!("chunk ref {r:#x} in segment {name}: {e}")))?;
-        Ok((c[len_size], Cow::Borrowed(&c[len_size + 1..body.end])))
+        let enc = c[len_size];
+        let (start, end) = (at + len_size + 1, at + body.end);
+        Ok((
+            enc,
+            match w {
+                Cow::Borrowed(b) => Cow::Borrowed(&b[start..end]),
+                Cow::Owned(mut v) => {
+                    v.truncate(end);
+                    v.drain(..start);
+                    Cow::Owned(v)
+                }
+            },
+        ))
     }
 }

@@ -3,34 +3,87 @@
 //! query touches only the pages it reads and the process keeps no heap copy
 //! (what a store-gateway with many blocks loaded needs). Block files are
 //! never rewritten in place (compaction writes new blocks and removes old
-//! directories, which leaves existing mappings valid).
+//! directories, which leaves existing mappings valid). A block in an S3
+//! bucket is read by byte range instead (`Remote`, see `super::remote`).
 
+use std::borrow::Cow;
 use std::fs::File;
-use std::ops::Deref;
 use std::path::Path;
 
+use super::remote::RemoteFile;
 use super::BlockError;
 
-/// FileBytes are a file's contents, owned or mapped.
+/// FileBytes are a file's contents, owned, mapped or in a bucket.
 #[derive(Debug)]
 pub enum FileBytes {
     Mem(Vec<u8>),
     Map(memmap2::Mmap),
-}
-
-impl Deref for FileBytes {
-    type Target = [u8];
-
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        match self {
-            FileBytes::Mem(b) => b,
-            FileBytes::Map(m) => m,
-        }
-    }
+    Remote(RemoteFile),
 }
 
 impl FileBytes {
+    /// local is the whole file when it is in memory or mapped.
+    #[inline]
+    pub fn local(&self) -> Option<&[u8]> {
+        match self {
+            FileBytes::Mem(b) => Some(b),
+            FileBytes::Map(m) => Some(m),
+            FileBytes::Remote(_) => None,
+        }
+    }
+
+    /// len is the file's length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            FileBytes::Remote(r) => r.size() as usize,
+            _ => self.local().map_or(0, <[u8]>::len),
+        }
+    }
+
+    /// is_empty says whether the file holds no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// read returns bytes [off, off + len), clipped to the file's end:
+    /// borrowed from a local file, fetched from a bucket.
+    pub fn read(&self, off: usize, len: usize) -> Result<Cow<'_, [u8]>, BlockError> {
+        match self {
+            FileBytes::Remote(r) => Ok(Cow::Owned(r.read(off as u64, len)?)),
+            _ => {
+                let b = self.local().expect("a local file");
+                let s = off.min(b.len());
+                Ok(Cow::Borrowed(&b[s..off.saturating_add(len).min(b.len())]))
+            }
+        }
+    }
+
+    /// framed is a window of the file holding the record at `off` whose
+    /// body length `head` decodes from its first bytes (returning the
+    /// length field's size and the body length), plus a 4-byte CRC after
+    /// the body. A local file is returned whole with `off` itself; a bucket
+    /// file as the record alone, at 0. Reading the record from the window
+    /// checks its bounds.
+    pub fn framed(
+        &self,
+        off: usize,
+        head_max: usize,
+        head: impl Fn(&[u8]) -> Result<(usize, usize), BlockError>,
+    ) -> Result<(Cow<'_, [u8]>, usize), BlockError> {
+        match self {
+            FileBytes::Remote(r) => {
+                let first = r.read(off as u64, head_max)?;
+                let (field, body) = head(&first)?;
+                let total = field.saturating_add(body).saturating_add(4);
+                if total <= first.len() {
+                    return Ok((Cow::Owned(first[..total].to_vec()), 0));
+                }
+                Ok((Cow::Owned(r.read(off as u64, total)?), 0))
+            }
+            _ => Ok((Cow::Borrowed(self.local().expect("a local file")), off)),
+        }
+    }
+
     /// map maps the file at `path` read-only (an empty file is held as no
     /// bytes: an empty mapping is not allowed). `what` names the file in
     /// errors.

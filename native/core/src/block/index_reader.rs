@@ -69,133 +69,36 @@ impl BlockIndex {
 
     /// parse_bytes is `parse` for an index in memory or mapped.
     pub fn parse_bytes(data: FileBytes) -> Result<Self, BlockError> {
-        if data.len() < INDEX_HEADER_LEN + INDEX_TOC_LEN {
-            return Err(BlockError::corrupt(format!(
-                "index: {} bytes is too short for a header and a TOC",
-                data.len()
-            )));
-        }
-        let magic = u32::from_be_bytes([data[0], data[1], data[2], data[3]]);
-        if magic != MAGIC_INDEX {
-            return Err(BlockError::corrupt(format!(
-                "index: invalid magic number {magic:x}"
-            )));
-        }
-        if data[4] != 2 {
-            return Err(BlockError::corrupt(format!(
-                "index: unsupported index file version {}",
-                data[4]
-            )));
-        }
-        let toc_bytes = &data[data.len() - INDEX_TOC_LEN..];
-        check_crc(&toc_bytes[..48], &toc_bytes[48..], "index TOC")?;
-        let mut d = Decbuf::new(&toc_bytes[..48], "index TOC");
-        let toc = Toc {
-            symbols: d.be64()?,
-            series: d.be64()?,
-            label_indices: d.be64()?,
-            label_indices_table: d.be64()?,
-            postings: d.be64()?,
-            postings_table: d.be64()?,
+        let Some(b) = data.local() else {
+            return Err(BlockError::corrupt(
+                "index: a bucket block's index is opened from its index-header".to_string(),
+            ));
         };
-        let limit = (data.len() - INDEX_TOC_LEN) as u64;
-        for (what, off) in [
-            ("symbols", toc.symbols),
-            ("series", toc.series),
-            ("label indices", toc.label_indices),
-            ("label offset table", toc.label_indices_table),
-            ("postings", toc.postings),
-            ("postings offset table", toc.postings_table),
-        ] {
-            if off > limit {
-                return Err(BlockError::corrupt(format!(
-                    "index TOC: {what} offset {off} is past the end of the index ({limit} bytes)"
-                )));
-            }
-        }
+        check_index_header(b)?;
+        let toc = parse_toc(&b[b.len() - INDEX_TOC_LEN..], b.len())?;
+        let at = |off: u64| (off != 0).then_some(off as usize);
+        let (symbols, postings) = parse_tables(b, at(toc.symbols), at(toc.postings_table))?;
+        check_label_indices(b, &toc)?;
+        let series_end = series_end(&toc, b.len());
+        Ok(BlockIndex {
+            data,
+            toc,
+            symbols,
+            postings,
+            series_end,
+        })
+    }
 
-        let mut symbols = Vec::new();
-        if toc.symbols != 0 {
-            let mut d = Decbuf::at_crc32(&data, toc.symbols as usize, "index symbol table")?;
-            let n = d.be32()?;
-            symbols.reserve(n as usize);
-            for _ in 0..n {
-                symbols.push(Box::<str>::from(d.uvarint_str()?));
-            }
-        }
-
-        let mut postings: BTreeMap<Box<str>, Vec<(Box<str>, u64)>> = BTreeMap::new();
-        if toc.postings_table != 0 {
-            let mut d = Decbuf::at_crc32(
-                &data,
-                toc.postings_table as usize,
-                "index postings offset table",
-            )?;
-            let n = d.be32()?;
-            let mut last: Option<(&str, &str)> = None;
-            for _ in 0..n {
-                let keys = d.uvarint()?;
-                if keys != 2 {
-                    return Err(BlockError::corrupt(format!(
-                        "index postings offset table: entry with {keys} keys, want 2"
-                    )));
-                }
-                let name = d.uvarint_str()?;
-                let value = d.uvarint_str()?;
-                let off = d.uvarint()?;
-                if last.is_some_and(|l| l >= (name, value)) {
-                    return Err(BlockError::corrupt(format!(
-                        "index postings offset table: entries out of order at {name:?}={value:?}"
-                    )));
-                }
-                last = Some((name, value));
-                postings
-                    .entry(Box::from(name))
-                    .or_default()
-                    .push((Box::from(value), off));
-            }
-        }
-        // The label indices and their offset table are not needed to
-        // answer queries (as in Prometheus), but damage there is damage:
-        // check their CRCs too. Prometheus 2.49+ no longer writes them and
-        // points the label offset table entry at the postings offset table.
-        if toc.label_indices_table != 0 && toc.label_indices_table != toc.postings_table {
-            let mut d = Decbuf::at_crc32(
-                &data,
-                toc.label_indices_table as usize,
-                "index label offset table",
-            )?;
-            let n = d.be32()?;
-            for _ in 0..n {
-                let keys = d.uvarint()?;
-                for _ in 0..keys {
-                    d.uvarint_bytes()?;
-                }
-                let off = d.uvarint()?;
-                let mut li = Decbuf::at_crc32(&data, off as usize, "index label index")?;
-                let names = li.be32()? as usize;
-                let entries = li.be32()? as usize;
-                if names == 0
-                    || !entries.is_multiple_of(names)
-                    || li.len() != entries.saturating_mul(4)
-                {
-                    return Err(BlockError::corrupt(format!(
-                        "index label index at {off}: {names} names and {entries} entries do not fit {} bytes",
-                        li.len()
-                    )));
-                }
-            }
-        }
-        let series_end = [
-            toc.label_indices,
-            toc.postings,
-            toc.label_indices_table,
-            toc.postings_table,
-        ]
-        .into_iter()
-        .filter(|&o| o > toc.series)
-        .min()
-        .unwrap_or(limit);
+    /// open_remote opens the index of a bucket block: the symbol and
+    /// postings offset tables come from the index-header at `header_path`,
+    /// which is written from ranges of the index when missing or damaged;
+    /// postings lists and series entries are read from the bucket when
+    /// selected.
+    pub fn open_remote(data: FileBytes, header_path: &std::path::Path) -> Result<Self, BlockError> {
+        let header = index_header(&data, header_path)?;
+        let (toc, sym, pt) = IndexHeader::check(&header, data.len())?;
+        let (symbols, postings) = parse_tables(&header, sym, pt)?;
+        let series_end = series_end(&toc, data.len());
         Ok(BlockIndex {
             data,
             toc,
@@ -223,7 +126,15 @@ impl BlockIndex {
 
     /// postings_list decodes the postings list at `off`.
     pub fn postings_list(&self, off: u64) -> Result<Vec<u32>, BlockError> {
-        let mut d = Decbuf::at_crc32(&self.data, off as usize, "index postings list")?;
+        let (w, at) = self.data.framed(off as usize, 64, |h| {
+            let h = h.get(..4).ok_or_else(|| {
+                BlockError::corrupt(format!(
+                    "index postings list: length at offset {off} is past the end of the file"
+                ))
+            })?;
+            Ok((4, u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize))
+        })?;
+        let mut d = Decbuf::at_crc32(&w, at, "index postings list")?;
         let n = d.be32()? as usize;
         if d.len() != n * 4 {
             return Err(BlockError::corrupt(format!(
@@ -282,7 +193,8 @@ impl BlockIndex {
     ) -> Result<(), BlockError> {
         refs.clear();
         chunks.clear();
-        let mut d = self.series_decbuf(id)?;
+        let (w, at) = self.series_window(id)?;
+        let mut d = Decbuf::at_uvarint_crc32(&w, at, "index series")?;
         let n = d.uvarint()? as usize;
         for _ in 0..2 * n {
             let r = d.uvarint32()?;
@@ -306,7 +218,8 @@ impl BlockIndex {
         chunks: &mut Vec<ChunkMeta>,
     ) -> Result<(), BlockError> {
         chunks.clear();
-        let mut d = self.series_decbuf(id)?;
+        let (w, at) = self.series_window(id)?;
+        let mut d = Decbuf::at_uvarint_crc32(&w, at, "index series")?;
         let n = d.uvarint()? as usize;
         for _ in 0..2 * n {
             d.uvarint32()?;
@@ -314,8 +227,9 @@ impl BlockIndex {
         decode_chunk_metas(&mut d, chunks)
     }
 
-    /// series_decbuf checks the bounds and CRC of series `id`'s entry.
-    fn series_decbuf(&self, id: u32) -> Result<Decbuf<'_>, BlockError> {
+    /// series_window checks that series `id` is in the series section and
+    /// returns the bytes holding its entry and where it starts in them.
+    fn series_window(&self, id: u32) -> Result<(std::borrow::Cow<'_, [u8]>, usize), BlockError> {
         let off = id as usize * SERIES_ALIGN;
         if self.toc.series == 0 || (off as u64) < self.toc.series || (off as u64) >= self.series_end
         {
@@ -323,7 +237,11 @@ impl BlockIndex {
                 "index: series reference {id} is outside the series section"
             )));
         }
-        Decbuf::at_uvarint_crc32(&self.data, off, "index series")
+        self.data.framed(off, 256, |h| {
+            let mut d = Decbuf::new(h, "index series");
+            let len = d.uvarint()? as usize;
+            Ok((h.len() - d.len(), len))
+        })
     }
 
     fn list_postings(&self, off: u64) -> BoxPostings<'_> {
@@ -331,6 +249,263 @@ impl BlockIndex {
             Ok(l) => Box::new(VecPostings::new(l)),
             Err(e) => Box::new(ErrPostings(e.to_string())),
         }
+    }
+}
+
+/// Symbols are the symbol table by reference number; Postings the
+/// postings offset table by label name, then value (both sorted).
+type Symbols = Vec<Box<str>>;
+type PostingsTable = BTreeMap<Box<str>, Vec<(Box<str>, u64)>>;
+
+/// check_index_header checks the index's size, magic number and version.
+fn check_index_header(b: &[u8]) -> Result<(), BlockError> {
+    if b.len() < INDEX_HEADER_LEN + INDEX_TOC_LEN {
+        return Err(BlockError::corrupt(format!(
+            "index: {} bytes is too short for a header and a TOC",
+            b.len()
+        )));
+    }
+    let magic = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    if magic != MAGIC_INDEX {
+        return Err(BlockError::corrupt(format!(
+            "index: invalid magic number {magic:x}"
+        )));
+    }
+    if b[4] != 2 {
+        return Err(BlockError::corrupt(format!(
+            "index: unsupported index file version {}",
+            b[4]
+        )));
+    }
+    Ok(())
+}
+
+/// parse_toc checks and decodes the TOC that ends an index of `file_len`
+/// bytes.
+fn parse_toc(toc_bytes: &[u8], file_len: usize) -> Result<Toc, BlockError> {
+    check_crc(&toc_bytes[..48], &toc_bytes[48..], "index TOC")?;
+    let mut d = Decbuf::new(&toc_bytes[..48], "index TOC");
+    let toc = Toc {
+        symbols: d.be64()?,
+        series: d.be64()?,
+        label_indices: d.be64()?,
+        label_indices_table: d.be64()?,
+        postings: d.be64()?,
+        postings_table: d.be64()?,
+    };
+    let limit = (file_len - INDEX_TOC_LEN) as u64;
+    for (what, off) in [
+        ("symbols", toc.symbols),
+        ("series", toc.series),
+        ("label indices", toc.label_indices),
+        ("label offset table", toc.label_indices_table),
+        ("postings", toc.postings),
+        ("postings offset table", toc.postings_table),
+    ] {
+        if off > limit {
+            return Err(BlockError::corrupt(format!(
+                "index TOC: {what} offset {off} is past the end of the index ({limit} bytes)"
+            )));
+        }
+    }
+    Ok(toc)
+}
+
+/// parse_tables decodes the symbol table and the postings offset table
+/// framed at `sym` and `pt` of `src` (an index or an index-header).
+fn parse_tables(
+    src: &[u8],
+    sym: Option<usize>,
+    pt: Option<usize>,
+) -> Result<(Symbols, PostingsTable), BlockError> {
+    let mut symbols = Vec::new();
+    if let Some(off) = sym {
+        let mut d = Decbuf::at_crc32(src, off, "index symbol table")?;
+        let n = d.be32()?;
+        symbols.reserve(n as usize);
+        for _ in 0..n {
+            symbols.push(Box::<str>::from(d.uvarint_str()?));
+        }
+    }
+    let mut postings: PostingsTable = BTreeMap::new();
+    if let Some(off) = pt {
+        let mut d = Decbuf::at_crc32(src, off, "index postings offset table")?;
+        let n = d.be32()?;
+        let mut last: Option<(&str, &str)> = None;
+        for _ in 0..n {
+            let keys = d.uvarint()?;
+            if keys != 2 {
+                return Err(BlockError::corrupt(format!(
+                    "index postings offset table: entry with {keys} keys, want 2"
+                )));
+            }
+            let name = d.uvarint_str()?;
+            let value = d.uvarint_str()?;
+            let off = d.uvarint()?;
+            if last.is_some_and(|l| l >= (name, value)) {
+                return Err(BlockError::corrupt(format!(
+                    "index postings offset table: entries out of order at {name:?}={value:?}"
+                )));
+            }
+            last = Some((name, value));
+            postings
+                .entry(Box::from(name))
+                .or_default()
+                .push((Box::from(value), off));
+        }
+    }
+    Ok((symbols, postings))
+}
+
+/// check_label_indices checks the CRCs of the label indices and their
+/// offset table: queries do not need them (as in Prometheus), but damage
+/// there is damage. Prometheus 2.49+ no longer writes them and points the
+/// label offset table entry at the postings offset table.
+fn check_label_indices(b: &[u8], toc: &Toc) -> Result<(), BlockError> {
+    if toc.label_indices_table == 0 || toc.label_indices_table == toc.postings_table {
+        return Ok(());
+    }
+    let mut d = Decbuf::at_crc32(
+        b,
+        toc.label_indices_table as usize,
+        "index label offset table",
+    )?;
+    let n = d.be32()?;
+    for _ in 0..n {
+        let keys = d.uvarint()?;
+        for _ in 0..keys {
+            d.uvarint_bytes()?;
+        }
+        let off = d.uvarint()?;
+        let mut li = Decbuf::at_crc32(b, off as usize, "index label index")?;
+        let names = li.be32()? as usize;
+        let entries = li.be32()? as usize;
+        if names == 0 || !entries.is_multiple_of(names) || li.len() != entries.saturating_mul(4) {
+            return Err(BlockError::corrupt(format!(
+                "index label index at {off}: {names} names and {entries} entries do not fit {} bytes",
+                li.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// series_end is where the series section ends: the next section's start.
+fn series_end(toc: &Toc, file_len: usize) -> u64 {
+    [
+        toc.label_indices,
+        toc.postings,
+        toc.label_indices_table,
+        toc.postings_table,
+    ]
+    .into_iter()
+    .filter(|&o| o > toc.series)
+    .min()
+    .unwrap_or((file_len - INDEX_TOC_LEN) as u64)
+}
+
+/// index_header returns the index-header at `path` for the bucket index
+/// `data`, building it from ranges of the index (and writing it) when it
+/// is missing or damaged.
+pub fn index_header(data: &FileBytes, path: &std::path::Path) -> Result<Vec<u8>, BlockError> {
+    if let Ok(h) = std::fs::read(path) {
+        if IndexHeader::check(&h, data.len()).is_ok() {
+            return Ok(h);
+        }
+    }
+    let h = IndexHeader::build(data)?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, &h)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| BlockError::io("write index-header", path, e))?;
+    Ok(h)
+}
+
+/// IndexHeader is the local file a store-gateway keeps for a bucket block
+/// (`index-header` in its sync directory), so opening the block reads
+/// nothing from the bucket but what queries select. Layout (ours, in the
+/// spirit of Thanos's index-header; `docs/format/block.md`):
+/// `magic <4b> | version <1b> | index length <8b> | the index's TOC <52b> |
+/// symbols length <4b> | the index's symbol table as framed there |
+/// postings table length <4b> | the index's postings offset table as framed
+/// there | crc32c of everything before <4b>`.
+struct IndexHeader;
+
+/// MAGIC_INDEX_HEADER opens an index-header file.
+const MAGIC_INDEX_HEADER: u32 = 0x1DE4_EAD1;
+
+impl IndexHeader {
+    /// build reads the index's header, TOC and two tables from the bucket.
+    fn build(data: &FileBytes) -> Result<Vec<u8>, BlockError> {
+        let len = data.len();
+        let head = data.read(0, INDEX_HEADER_LEN)?;
+        if len < INDEX_HEADER_LEN + INDEX_TOC_LEN {
+            return Err(BlockError::corrupt(format!(
+                "index: {len} bytes is too short for a header and a TOC"
+            )));
+        }
+        let mut probe = head.to_vec();
+        probe.resize(INDEX_HEADER_LEN + INDEX_TOC_LEN, 0);
+        check_index_header(&probe)?;
+        let toc_bytes = data.read(len - INDEX_TOC_LEN, INDEX_TOC_LEN)?;
+        let toc = parse_toc(&toc_bytes, len)?;
+        let mut out = Vec::new();
+        out.extend_from_slice(&MAGIC_INDEX_HEADER.to_be_bytes());
+        out.push(1);
+        out.extend_from_slice(&(len as u64).to_be_bytes());
+        out.extend_from_slice(&toc_bytes);
+        for off in [toc.symbols, toc.postings_table] {
+            if off == 0 {
+                out.extend_from_slice(&0u32.to_be_bytes());
+                continue;
+            }
+            let (section, _) = data.framed(off as usize, 4, |h| {
+                let h = h.get(..4).ok_or_else(|| {
+                    BlockError::corrupt(format!("index: section at {off} is past the end"))
+                })?;
+                Ok((4, u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize))
+            })?;
+            out.extend_from_slice(&(section.len() as u32).to_be_bytes());
+            out.extend_from_slice(&section);
+        }
+        let sum = super::encoding::crc32c(&out);
+        out.extend_from_slice(&sum.to_be_bytes());
+        Self::check(&out, len)?;
+        Ok(out)
+    }
+
+    /// check verifies an index-header for an index of `index_len` bytes and
+    /// returns the TOC and where the two tables are framed in it.
+    fn check(
+        h: &[u8],
+        index_len: usize,
+    ) -> Result<(Toc, Option<usize>, Option<usize>), BlockError> {
+        let bad = |what: &str| BlockError::corrupt(format!("index-header: {what}"));
+        let fixed = 4 + 1 + 8 + INDEX_TOC_LEN;
+        if h.len() < fixed + 12 {
+            return Err(bad("too short"));
+        }
+        check_crc(&h[..h.len() - 4], &h[h.len() - 4..], "index-header")?;
+        if u32::from_be_bytes([h[0], h[1], h[2], h[3]]) != MAGIC_INDEX_HEADER || h[4] != 1 {
+            return Err(bad("not an index-header (magic or version)"));
+        }
+        let mut d = Decbuf::new(&h[5..h.len() - 4], "index-header");
+        if d.be64()? != index_len as u64 {
+            return Err(bad("made for an index of another size"));
+        }
+        let toc = parse_toc(d.bytes(INDEX_TOC_LEN)?, index_len)?;
+        let mut at = fixed;
+        let mut sections = [None, None];
+        for s in &mut sections {
+            let n = d.be32()? as usize;
+            d.skip(n)?;
+            at += 4;
+            if n > 0 {
+                *s = Some(at);
+            }
+            at += n;
+        }
+        Ok((toc, sections[0], sections[1]))
     }
 }
 

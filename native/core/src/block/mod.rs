@@ -22,6 +22,7 @@ pub mod index_reader;
 pub mod index_writer;
 pub mod meta;
 pub mod reader;
+pub mod remote;
 pub mod tombstones;
 pub mod ulid;
 pub mod verify;
@@ -41,7 +42,7 @@ pub use compact::{compact_blocks, CompactOptions};
 pub use index_reader::{BlockIndex, SeriesEntry};
 pub use index_writer::{ChunkMeta, IndexSeries};
 pub use meta::{BlockDesc, BlockMeta, BlockStats};
-pub use reader::{Block, SelectedChunks};
+pub use reader::{Block, BucketBlock, SelectedChunks, BUCKET_BLOCK_FILE};
 pub use ulid::Ulid;
 pub use writer::{series_chunks, write_block, BlockWriteOptions, BlockWriter, SourceChunk};
 

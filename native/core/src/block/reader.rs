@@ -49,14 +49,22 @@ pub struct Block {
 }
 
 impl Block {
-    /// open loads the block in `dir`.
+    /// open loads the block in `dir`: its files there, or, when `dir`
+    /// holds a `bucket-block.json` (see [`BucketBlock`]), its meta.json and
+    /// tombstones there and its index and chunks in the bucket.
     pub fn open(dir: &Path) -> Result<Self, BlockError> {
         let meta = BlockMeta::read(dir)?;
         let index_path = dir.join("index");
-        let data = FileBytes::map(&index_path, "index")?;
-        let index = BlockIndex::parse_bytes(data).map_err(|e| e.in_file(&index_path))?;
         let chunks_dir = dir.join("chunks");
-        let chunks = ChunkReader::open(&chunks_dir).map_err(|e| e.in_file(&chunks_dir))?;
+        let (index, chunks) = match BucketBlock::read(dir)? {
+            Some(remote) => remote.open(dir)?,
+            None => {
+                let data = FileBytes::map(&index_path, "index")?;
+                let index = BlockIndex::parse_bytes(data).map_err(|e| e.in_file(&index_path))?;
+                let chunks = ChunkReader::open(&chunks_dir).map_err(|e| e.in_file(&chunks_dir))?;
+                (index, chunks)
+            }
+        };
         let ts_path = dir.join("tombstones");
         let tombstones = match std::fs::read(&ts_path) {
             Ok(b) => decode_tombstones(&b).map_err(|e| e.in_file(&ts_path))?,
@@ -257,6 +265,106 @@ impl Block {
         self.selection(matchers, mint, maxt)?
             .samples(mint, maxt, max_samples)
             .map_err(select_error)
+    }
+}
+
+/// BucketBlock is `bucket-block.json`, which a store-gateway writes into a
+/// bucket block's sync directory beside meta.json and tombstones: where
+/// the block lies in the bucket and the sizes of its index and chunk
+/// segments (from the bucket listing). The block's index-header is kept
+/// beside it (`index-header`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketBlock {
+    /// The block's key prefix in the bucket (`<tenant>/<ULID>`).
+    pub key: String,
+    pub index_size: u64,
+    /// The sizes of `chunks/000001`, `chunks/000002`, ...
+    pub chunk_sizes: Vec<u64>,
+}
+
+/// BUCKET_BLOCK_FILE names the descriptor of a bucket block.
+pub const BUCKET_BLOCK_FILE: &str = "bucket-block.json";
+
+impl BucketBlock {
+    /// read reads `dir`'s descriptor, None when there is none.
+    pub fn read(dir: &Path) -> Result<Option<Self>, BlockError> {
+        let path = dir.join(BUCKET_BLOCK_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(BlockError::io("read", &path, e)),
+        };
+        let bad = |what: &str| BlockError::corrupt(format!("{}: {what}", path.display()));
+        let v: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| bad(&format!("not JSON: {e}")))?;
+        let key = v["key"].as_str().ok_or_else(|| bad("no key"))?.to_string();
+        let index_size = v["index"].as_u64().ok_or_else(|| bad("no index size"))?;
+        let chunk_sizes = v["chunks"]
+            .as_array()
+            .ok_or_else(|| bad("no chunk sizes"))?
+            .iter()
+            .map(|n| {
+                n.as_u64()
+                    .ok_or_else(|| bad("a chunk size is not a number"))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Some(BucketBlock {
+            key,
+            index_size,
+            chunk_sizes,
+        }))
+    }
+
+    /// prepare writes the index-header of the bucket block in `dir` if it
+    /// is missing or damaged (fetching the index's tables from the bucket),
+    /// so that opening the block reads nothing remote; returns its size.
+    pub fn prepare(dir: &Path) -> Result<u64, BlockError> {
+        let Some(b) = Self::read(dir)? else {
+            return Err(BlockError::corrupt(format!(
+                "{}: no {BUCKET_BLOCK_FILE}",
+                dir.display()
+            )));
+        };
+        let index = b.file(dir, "index".into(), b.index_size)?;
+        let h = super::index_reader::index_header(&index, &dir.join("index-header"))
+            .map_err(|e| BlockError::corrupt(format!("{}/index (bucket): {e}", b.key)))?;
+        Ok(h.len() as u64)
+    }
+
+    /// file is the block's file `name` of `size` bytes in the bucket.
+    fn file(&self, dir: &Path, name: String, size: u64) -> Result<FileBytes, BlockError> {
+        let source = super::remote::bucket().ok_or_else(|| {
+            BlockError::corrupt(format!(
+                "{}: the block is in a bucket, but no bucket is configured to read it from",
+                dir.display()
+            ))
+        })?;
+        Ok(FileBytes::Remote(super::remote::RemoteFile::new(
+            source,
+            format!("{}/{name}", self.key),
+            size,
+        )))
+    }
+
+    /// open opens the block's index (from the index-header in `dir`) and
+    /// chunk segments in the configured bucket.
+    fn open(&self, dir: &Path) -> Result<(BlockIndex, ChunkReader), BlockError> {
+        let in_bucket = |e: BlockError, name: &str| {
+            BlockError::corrupt(format!("{}/{name} (bucket): {e}", self.key))
+        };
+        let index = BlockIndex::open_remote(
+            self.file(dir, "index".into(), self.index_size)?,
+            &dir.join("index-header"),
+        )
+        .map_err(|e| in_bucket(e, "index"))?;
+        let segments = self
+            .chunk_sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| self.file(dir, format!("chunks/{}", super::chunks::segment_name(i)), n))
+            .collect::<Result<_, _>>()?;
+        let chunks = ChunkReader::from_files(segments).map_err(|e| in_bucket(e, "chunks"))?;
+        Ok((index, chunks))
     }
 }
 

@@ -669,3 +669,125 @@ fn series_chunks_copy_merge_cut_and_delete() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn bucket_block_reads_as_the_local_block() {
+    use super::remote::{set_bucket, tests::MemSource};
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    let dir = TempDir::new();
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    for i in 0..3000usize {
+        let id = format!("{i:05}");
+        let (s, _) = h.get_or_create(&[
+            ("__name__", "m"),
+            ("i", &id),
+            ("job", ["a", "b", "c"][i % 3]),
+        ]);
+        let mut app = h.appender();
+        app.append_series_unchecked(&s, (0..240i64).map(|k| (k * 15_000, (i as i64 * k) as f64)));
+        app.commit();
+    }
+    let opts = BlockWriteOptions {
+        segment_size: 256 * 1024,
+        ..Default::default()
+    };
+    let meta = write_block(&h, dir.path(), 0, DEFAULT_CHUNK_RANGE, &opts)
+        .unwrap()
+        .unwrap();
+    let bdir = dir.path().join(meta.ulid.to_string());
+    let key = format!("t/{}", meta.ulid);
+    let src = Arc::new(MemSource::default());
+    let index = std::fs::read(bdir.join("index")).unwrap();
+    let index_size = index.len();
+    src.objects.lock().insert(format!("{key}/index"), index);
+    let mut sizes = Vec::new();
+    for i in 0.. {
+        let name = format!("chunks/{}", chunks::segment_name(i));
+        let Ok(b) = std::fs::read(bdir.join(&name)) else {
+            break;
+        };
+        sizes.push(b.len().to_string());
+        src.objects.lock().insert(format!("{key}/{name}"), b);
+    }
+    assert!(sizes.len() > 2, "{sizes:?}");
+    let sync = dir.path().join("sync");
+    std::fs::create_dir_all(&sync).unwrap();
+    std::fs::copy(bdir.join("meta.json"), sync.join("meta.json")).unwrap();
+    std::fs::write(
+        sync.join(BUCKET_BLOCK_FILE),
+        format!(
+            r#"{{"key":"{key}","index":{index_size},"chunks":[{}]}}"#,
+            sizes.join(",")
+        ),
+    )
+    .unwrap();
+    set_bucket(Some(src.clone()));
+    let local = Block::open(&bdir).unwrap();
+    let remote = Block::open(&sync).unwrap();
+    assert!(sync.join("index-header").is_file());
+    let opened = src.bytes.load(Ordering::Relaxed);
+    // Opening fetches the index's tables (page by page), nothing more.
+    let header = std::fs::metadata(sync.join("index-header")).unwrap().len();
+    assert!(
+        opened <= header + 4 * super::remote::PAGE_SIZE as u64 && opened < index_size as u64 / 2,
+        "opening fetched {opened} of {index_size} index bytes for a {header}-byte index-header"
+    );
+    let sets = [
+        vec![],
+        vec![m(MatchType::Equal, "job", "b")],
+        vec![m(MatchType::Regexp, "i", "0001.*")],
+        vec![m(MatchType::Equal, "i", "02999")],
+        vec![m(MatchType::Equal, "i", "none")],
+    ];
+    for ms in &sets {
+        assert_eq!(
+            remote.select_samples(ms, 100_000, 2_000_000, 0).unwrap(),
+            local.select_samples(ms, 100_000, 2_000_000, 0).unwrap(),
+            "{ms:?}"
+        );
+        assert_eq!(
+            remote.select_chunks(ms, i64::MIN, i64::MAX).unwrap(),
+            local.select_chunks(ms, i64::MIN, i64::MAX).unwrap(),
+            "{ms:?}"
+        );
+    }
+    // One series reads a few pages, not the block.
+    let before = src.bytes.load(Ordering::Relaxed);
+    let fresh = Block::open(&sync).unwrap();
+    assert_eq!(
+        src.bytes.load(Ordering::Relaxed),
+        before,
+        "a reopen reads the local index-header"
+    );
+    let one = fresh
+        .select_samples(&sets[3], i64::MIN, i64::MAX, 0)
+        .unwrap();
+    assert_eq!(one.timestamps.len(), 240);
+    let read = src.bytes.load(Ordering::Relaxed) - before;
+    let total: u64 =
+        index_size as u64 + sizes.iter().map(|s| s.parse::<u64>().unwrap()).sum::<u64>();
+    assert!(
+        read <= 4 * super::remote::PAGE_SIZE as u64,
+        "one series read {read} of {total} bytes"
+    );
+    // A damaged index-header is rebuilt from the bucket.
+    std::fs::write(sync.join("index-header"), b"garbage").unwrap();
+    let rebuilt = Block::open(&sync).unwrap();
+    assert_eq!(
+        rebuilt
+            .select_samples(&sets[1], i64::MIN, i64::MAX, 0)
+            .unwrap(),
+        local
+            .select_samples(&sets[1], i64::MIN, i64::MAX, 0)
+            .unwrap()
+    );
+    // A chunk segment gone from the bucket is an error naming its key.
+    src.objects.lock().remove(&format!("{key}/chunks/000002"));
+    let gone = Block::open(&sync).unwrap();
+    let e = gone
+        .select_samples(&[], i64::MIN, i64::MAX, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("chunks/000002"), "{e}");
+}
