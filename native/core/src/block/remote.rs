@@ -23,11 +23,12 @@ use sha2::{Digest, Sha256};
 use super::BlockError;
 
 /// PAGE_SIZE is the unit of fetching and caching.
-pub const PAGE_SIZE: usize = 32 * 1024;
-/// READAHEAD is how many pages a sequential read fetches beyond what it asked for.
-const READAHEAD: usize = 15;
+pub const PAGE_SIZE: usize = 4 * 1024;
+/// READAHEAD is how many pages a small read that continues the pages
+/// already cached (a scan in file order) fetches beyond what it asked for.
+const READAHEAD: usize = 63;
 /// CACHED_PAGES bounds the pages one file keeps (1 MiB).
-const CACHED_PAGES: usize = 32;
+const CACHED_PAGES: usize = 256;
 /// SHA-256 of an empty payload (a GET's body).
 const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -283,10 +284,11 @@ pub struct RemoteFile {
     cache: Mutex<Pages>,
 }
 
-/// Pages are the cached pages of a file, least recently used evicted.
+/// Pages are the cached pages of a file by number, with the tick of
+/// their last use; the least recently used is evicted.
 #[derive(Debug, Default)]
 struct Pages {
-    pages: Vec<(u64, Arc<[u8]>, u64)>,
+    pages: ahash::AHashMap<u64, (Arc<[u8]>, u64)>,
     tick: u64,
 }
 
@@ -294,29 +296,28 @@ impl Pages {
     fn get(&mut self, n: u64) -> Option<Arc<[u8]>> {
         self.tick += 1;
         let tick = self.tick;
-        self.pages.iter_mut().find(|p| p.0 == n).map(|p| {
-            p.2 = tick;
-            Arc::clone(&p.1)
+        self.pages.get_mut(&n).map(|p| {
+            p.1 = tick;
+            Arc::clone(&p.0)
         })
     }
 
     fn has(&self, n: u64) -> bool {
-        self.pages.iter().any(|p| p.0 == n)
+        self.pages.contains_key(&n)
     }
 
     fn put(&mut self, n: u64, page: Arc<[u8]>) {
         self.tick += 1;
-        if let Some(p) = self.pages.iter_mut().find(|p| p.0 == n) {
-            *p = (n, page, self.tick);
-            return;
-        }
-        if self.pages.len() >= CACHED_PAGES {
-            let oldest = (0..self.pages.len())
-                .min_by_key(|&i| self.pages[i].2)
+        if self.pages.len() >= CACHED_PAGES && !self.pages.contains_key(&n) {
+            let oldest = self
+                .pages
+                .iter()
+                .min_by_key(|(_, p)| p.1)
+                .map(|(k, _)| *k)
                 .expect("a full cache has pages");
-            self.pages.swap_remove(oldest);
+            self.pages.remove(&oldest);
         }
-        self.pages.push((n, page, self.tick));
+        self.pages.insert(n, (page, self.tick));
     }
 }
 
@@ -365,9 +366,10 @@ impl RemoteFile {
             }
             let p0 = first + run_start as u64;
             let mut p1 = first + i as u64; // exclusive
-                                           // A run that follows a cached page continues a scan: read ahead.
+                                           // A small read that follows a cached page continues a scan
+                                           // (series entries, postings, chunks in file order): read ahead.
             let pages_total = self.size.div_ceil(page);
-            if i == have.len() && p0 > 0 && self.cache.lock().has(p0 - 1) {
+            if i == have.len() && len <= PAGE_SIZE && p0 > 0 && self.cache.lock().has(p0 - 1) {
                 let c = self.cache.lock();
                 let mut extra = 0;
                 while extra < READAHEAD && p1 < pages_total && !c.has(p1) {
@@ -520,15 +522,27 @@ pub(crate) mod tests {
 
     #[test]
     fn a_scan_reads_ahead_and_a_short_object_is_an_error() {
-        let data = vec![1u8; 40 * PAGE_SIZE];
+        let data = vec![1u8; (READAHEAD + 20) * PAGE_SIZE];
         let src = Arc::new(MemSource::default());
         src.objects.lock().insert("k".into(), data.clone());
         let f = RemoteFile::new(src.clone(), "k".into(), data.len() as u64);
-        for p in 0..17 {
+        for p in 0..READAHEAD + 2 {
             f.read((p * PAGE_SIZE) as u64, PAGE_SIZE).unwrap();
         }
-        // Page 0, page 1 (with 15 ahead), page 17 would be the next request.
+        // Page 0, then page 1 with the pages ahead of it; the next page
+        // after those is a third request.
         assert_eq!(src.requests.load(Ordering::Relaxed), 2);
+        f.read(((READAHEAD + 2) * PAGE_SIZE) as u64, 10).unwrap();
+        assert_eq!(src.requests.load(Ordering::Relaxed), 3);
+        // A large read asks for what it needs only.
+        let big = RemoteFile::new(src.clone(), "k".into(), data.len() as u64);
+        big.read(0, 10).unwrap();
+        let before = src.bytes.load(Ordering::Relaxed);
+        big.read(PAGE_SIZE as u64, 2 * PAGE_SIZE).unwrap();
+        assert_eq!(
+            src.bytes.load(Ordering::Relaxed) - before,
+            2 * PAGE_SIZE as u64
+        );
         let short = RemoteFile::new(src, "k".into(), data.len() as u64 + 10);
         let e = short
             .read(data.len() as u64 - 5, 10)
