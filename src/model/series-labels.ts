@@ -6,6 +6,7 @@
 // JavaScript string, shared by every series that carries it.
 
 import * as flatbuffers from 'flatbuffers';
+import { compareGoStrings } from '../compat/gostrings.js';
 
 /** SeriesLabelSet is one series' labels, name to value. */
 export type SeriesLabelSet = Record<string, string>;
@@ -14,17 +15,11 @@ const SLOT_SYMBOLS = 4;
 const SLOT_REFS = 6;
 const SLOT_OFFSETS = 8;
 
-/** compareLabelNames orders label names by their UTF-8 bytes, as Prometheus (and the Rust core) sort labels. */
-export function compareLabelNames(a: string, b: string): number {
-  if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
-}
-
 /** sortedNames returns the label names of a set in Prometheus's order (already sorted sets cost one pass). */
 export function sortedNames(labels: SeriesLabelSet): string[] {
   const names = Object.keys(labels);
   for (let i = 1; i < names.length; i++) {
-    if (names[i - 1]! >= names[i]!) return names.sort(compareLabelNames);
+    if (compareGoStrings(names[i - 1]!, names[i]!) >= 0) return names.sort(compareGoStrings);
   }
   return names;
 }

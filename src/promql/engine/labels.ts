@@ -5,21 +5,17 @@
 import { compileAnchored } from '../../compat/re2.js';
 import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import type { Labels } from './types.js';
+import { compareGoStrings as compareStrings } from '../../compat/gostrings.js';
+import { sortedNames } from '../../model/series-labels.js';
 
 /** METRIC_NAME is the reserved label holding the metric name. */
 export const METRIC_NAME = '__name__';
 
 const SEP = '\xff';
 
-/** sortedNames returns the label names of ls in byte order. */
-export function sortedNames(ls: Labels): string[] {
-  return Object.keys(ls).sort(compareStrings);
-}
-
-/** compareStrings orders strings by UTF-16 code units (as Go orders ASCII bytes). */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+// sortedNames (label names in Prometheus's order) and compareStrings (names and values ordered as
+// Prometheus orders them, by UTF-8 bytes) have one definition each, re-exported for the engine.
+export { sortedNames, compareStrings };
 
 /** labelsKey is a canonical string identifying the whole label set. */
 export function labelsKey(ls: Labels): string {
