@@ -170,6 +170,7 @@ export interface LimitDef {
  */
 export const LIMITS = {
   maxLabelNamesPerSeries: { flag: 'validation.max-label-names-per-series', native: true },
+  maxLabelNamesPerInfoSeries: { flag: 'validation.max-label-names-per-info-series', native: true },
   maxLabelNameLength: { flag: 'validation.max-length-label-name', native: true },
   maxLabelValueLength: { flag: 'validation.max-length-label-value', native: true },
   creationGracePeriodMs: { flag: 'validation.create-grace-period', native: true },

@@ -227,6 +227,7 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Most queries of one tenant waiting in the queue; beyond it a query gets 429 "too many outstanding requests".',
   },
   { name: 'validation.max-label-names-per-series', yaml: 'limits.max_label_names_per_series', type: 'int', default: 30, help: 'Most labels one series may carry.' },
+  { name: 'validation.max-label-names-per-info-series', yaml: 'limits.max_label_names_per_info_series', type: 'int', default: 80, help: 'Most labels one info series (metric name ending in _info) may carry; below -validation.max-label-names-per-series it changes nothing.' },
   { name: 'validation.max-length-label-name', yaml: 'limits.max_label_name_length', type: 'int', default: 1024, help: 'Longest label name accepted, in bytes.' },
   { name: 'validation.max-length-label-value', yaml: 'limits.max_label_value_length', type: 'int', default: 2048, help: 'Longest label value accepted, in bytes.' },
   {

@@ -80,3 +80,17 @@ t.test('the native appender takes every limit from the table: none missing, none
   delete partial.maxMetadataLength;
   t.throws(() => native.ingestWriteRequest(tenant, encodeWriteRequest([], [meta('fam_c')]), partial as IngestLimits), 'a limit left out is an error, not a default');
 });
+
+t.test('-validation.max-label-names-per-info-series reaches the native appender', { skip: nativeSkip() }, async (t) => {
+  const native = loadNative();
+  const tenant = `limits-info-${process.pid}`;
+  const now = Date.now();
+  // 35 labels: over the per-series limit (30), under the info-series default (80).
+  const labels: Array<[string, string]> = [['__name__', 'build_info'], ...Array.from({ length: 34 }, (_, i): [string, string] => [`l${String(i).padStart(2, '0')}`, 'v'])];
+  const push = (flags: Record<string, number>) => native.ingestWriteRequest(tenant, encodeWriteRequest([{ labels, samples: [[now, 1]] }]), ingestLimits(defaultConfig(flags).limits, now));
+  t.equal(push({}).acceptedSamples, 1, 'an info series may carry up to 80 labels by default');
+  const refused = push({ 'validation.max-label-names-per-info-series': 31 });
+  t.equal(refused.acceptedSamples, 0, 'the flag lowers the info-series limit');
+  t.equal(refused.errorStatus, 400);
+  t.match(refused.errorMessage, /info series whose number of labels exceeds the limit \(actual: 35, limit: 31\)/);
+});

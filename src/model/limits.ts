@@ -11,6 +11,8 @@
 export interface IngestLimits {
   /** -validation.max-label-names-per-series. */
   maxLabelNamesPerSeries: number;
+  /** -validation.max-label-names-per-info-series: the limit for series whose metric name ends in `_info`. */
+  maxLabelNamesPerInfoSeries: number;
   /** -validation.max-length-label-name. */
   maxLabelNameLength: number;
   /** -validation.max-length-label-value. */

@@ -23,11 +23,8 @@ use crate::wal::TenantWal;
 /// TypeScript `IngestLimits`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct IngestLimits {
-    pub max_label_names_per_series: u32,
-    pub max_label_name_length: u32,
-    pub max_label_value_length: u32,
-    pub creation_grace_period_ms: i64,
-    pub past_grace_period_ms: i64,
+    /// Series validation: label counts and lengths, grace periods.
+    pub validation: ValidationLimits,
     pub now_ms: i64,
     /// The tenant's ingestion rate limit; None applies none.
     pub ingestion_rate: Option<RateLimit>,
@@ -52,11 +49,7 @@ impl Default for IngestLimits {
     /// default is Mimir's defaults, at time 0.
     fn default() -> Self {
         IngestLimits {
-            max_label_names_per_series: 30,
-            max_label_name_length: 1024,
-            max_label_value_length: 2048,
-            creation_grace_period_ms: 10 * 60 * 1000,
-            past_grace_period_ms: 0,
+            validation: ValidationLimits::default(),
             now_ms: 0,
             ingestion_rate: None,
             series: SeriesLimits::default(),
@@ -65,19 +58,6 @@ impl Default for IngestLimits {
             metadata_validation: MetadataValidationLimits::default(),
             ha: None,
             histograms: HistogramLimits::default(),
-        }
-    }
-}
-
-impl IngestLimits {
-    fn validation(&self) -> ValidationLimits {
-        ValidationLimits {
-            max_label_names_per_series: self.max_label_names_per_series as usize,
-            max_label_name_length: self.max_label_name_length as usize,
-            max_label_value_length: self.max_label_value_length as usize,
-            creation_grace_period_ms: self.creation_grace_period_ms,
-            past_grace_period_ms: self.past_grace_period_ms,
-            ..ValidationLimits::default()
         }
     }
 }
@@ -222,13 +202,13 @@ pub fn ingest_decoded(
     // series left without labels (silently), sort labels by name.
     req.sort_and_filter_labels();
 
-    let vlimits = limits.validation();
+    let vlimits = &limits.validation;
     let mut validation_error: Option<String> = None;
     // The distributor's part comes first for the whole request (validation,
     // then the rate limiter), so that a rate-limited request stores nothing.
     let valid = validate_all(
         &mut req,
-        &vlimits,
+        vlimits,
         limits.now_ms,
         &mut res,
         &mut validation_error,
@@ -236,7 +216,7 @@ pub fn ingest_decoded(
     let hist_ok = validate_histograms(
         &mut req,
         &valid,
-        &vlimits,
+        vlimits,
         limits,
         &mut res,
         &mut validation_error,
@@ -505,9 +485,14 @@ fn append_created_zero(
 ) {
     let future = limits
         .now_ms
-        .saturating_add(limits.creation_grace_period_ms);
-    let past = limits.now_ms.saturating_sub(limits.past_grace_period_ms);
-    if ct >= first_sample_ms || ct > future || (limits.past_grace_period_ms > 0 && ct < past) {
+        .saturating_add(limits.validation.creation_grace_period_ms);
+    let past = limits
+        .now_ms
+        .saturating_sub(limits.validation.past_grace_period_ms);
+    if ct >= first_sample_ms
+        || ct > future
+        || (limits.validation.past_grace_period_ms > 0 && ct < past)
+    {
         return;
     }
     // Too old for the head: checked here rather than left to the append so

@@ -67,15 +67,19 @@ fn exemplar_window(req: &WriteRequestView<'_>, limits: &IngestLimits) -> (i64, i
     let mut min_ts = 0;
     if let Some(e) = earliest {
         min_ts = e.saturating_sub(remote::MIN_EXEMPLAR_AGE_MS);
-        if limits.past_grace_period_ms > 0 {
-            min_ts = min_ts.max(limits.now_ms.saturating_sub(limits.past_grace_period_ms));
+        if limits.validation.past_grace_period_ms > 0 {
+            min_ts = min_ts.max(
+                limits
+                    .now_ms
+                    .saturating_sub(limits.validation.past_grace_period_ms),
+            );
         }
     }
     (
         min_ts,
         limits
             .now_ms
-            .saturating_add(limits.creation_grace_period_ms),
+            .saturating_add(limits.validation.creation_grace_period_ms),
     )
 }
 

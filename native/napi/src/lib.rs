@@ -42,6 +42,8 @@ pub struct LabelMatcher {
 pub struct IngestLimits {
     /// -validation.max-label-names-per-series.
     pub max_label_names_per_series: u32,
+    /// -validation.max-label-names-per-info-series.
+    pub max_label_names_per_info_series: u32,
     /// -validation.max-length-label-name.
     pub max_label_name_length: u32,
     /// -validation.max-length-label-value.
@@ -267,11 +269,16 @@ pub fn allow_ingestion(
 
 fn core_limits(limits: &IngestLimits) -> ingest::IngestLimits {
     ingest::IngestLimits {
-        max_label_names_per_series: limits.max_label_names_per_series,
-        max_label_name_length: limits.max_label_name_length,
-        max_label_value_length: limits.max_label_value_length,
-        creation_grace_period_ms: ms(limits.creation_grace_period_ms),
-        past_grace_period_ms: ms(limits.past_grace_period_ms),
+        validation: tsdb_core::remote::ValidationLimits {
+            max_label_names_per_series: limits.max_label_names_per_series as usize,
+            max_label_names_per_info_series: limits.max_label_names_per_info_series as usize,
+            max_label_name_length: limits.max_label_name_length as usize,
+            max_label_value_length: limits.max_label_value_length as usize,
+            creation_grace_period_ms: ms(limits.creation_grace_period_ms),
+            past_grace_period_ms: ms(limits.past_grace_period_ms),
+            // Out-of-order ingestion is not supported: the window stays closed.
+            out_of_order_time_window_ms: 0,
+        },
         now_ms: ms(limits.now_ms),
         ingestion_rate: limits
             .ingestion_rate

@@ -413,18 +413,11 @@ pub fn validation_message_for(
 fn otel_validation_message(t: &Translation, limits: &IngestLimits, msg: String) -> String {
     let mut view = t.view();
     view.sort_and_filter_labels();
-    let vlimits = remote::ValidationLimits {
-        max_label_names_per_series: limits.max_label_names_per_series as usize,
-        max_label_name_length: limits.max_label_name_length as usize,
-        max_label_value_length: limits.max_label_value_length as usize,
-        creation_grace_period_ms: limits.creation_grace_period_ms,
-        past_grace_period_ms: limits.past_grace_period_ms,
-        ..remote::ValidationLimits::default()
-    };
+    let vlimits = &limits.validation;
     for i in 0..view.series.len() {
         view.dedupe_sample_timestamps(i);
         let s = view.series(i);
-        let Err(e) = remote::validate_series(&s, &vlimits, limits.now_ms) else {
+        let Err(e) = remote::validate_series(&s, vlimits, limits.now_ms) else {
             continue;
         };
         if e.message != msg || e.reason != reason::LABEL_VALUE_TOO_LONG {

@@ -1000,10 +1000,8 @@ fn answers_as_mimir() {
             &gauge(&[number_point(&[kv("too_long", "huge value")], T0, 1.0, 0)]),
         )],
     );
-    let lim = IngestLimits {
-        max_label_value_length: 9,
-        ..limits(now)
-    };
+    let mut lim = limits(now);
+    lim.validation.max_label_value_length = 9;
     let r = push(&head, &long, Compression::None, &lim);
     assert_eq!((r.status, r.grpc_code), (400, grpc::INVALID_ARGUMENT));
     assert_eq!(
