@@ -30,7 +30,7 @@ import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
 import { InternalClient, registerInternalClientMetrics } from './internal/client.js';
-import { registerIngesterInternal } from './internal/ingester-server.js';
+import { registerIngesterInternal, registerReadInternal } from './internal/ingester-server.js';
 import { ringPushExecutor } from './distributor/ring-push.js';
 import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
 import { WRITE } from './ring/model.js';
@@ -230,7 +230,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     (runsFrontendOnly
       ? standaloneDownstream(config)
       : internalClient !== undefined && runsQuerier
-        ? ringQueryExecutor({ ring: rings.get('ingester')!.ring, client: internalClient, log: log.with({ component: 'querier' }), timeoutMs: 60_000, queryIngestersWithinMs: flagNumber(config.values, 'querier.query-ingesters-within') })
+        ? ringQueryExecutor({
+            ring: rings.get('ingester')!.ring,
+            ...(rings.get('store-gateway') !== undefined ? { storeGateways: rings.get('store-gateway')!.ring } : {}),
+            client: internalClient,
+            log: log.with({ component: 'querier' }),
+            timeoutMs: 60_000,
+            queryIngestersWithinMs: flagNumber(config.values, 'querier.query-ingesters-within'),
+            queryStoreAfterMs: flagNumber(config.values, 'querier.query-store-after'),
+          })
         : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
   const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
@@ -349,17 +357,16 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The ingester's internal API (distributed mode): pushes from distributors, reads from queriers.
   let internalServer: HttpServer | undefined;
   let internalPort = flagNumber(config.values, 'server.grpc-listen-port');
-  if (!monolithic && modules.includes('ingester')) {
+  // A store-gateway answers the same reads over the bucket blocks it loaded (its native store has no head).
+  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway'))) {
     internalServer = new HttpServer();
     const select = loadNative().selectSamplesAsync;
-    registerIngesterInternal(internalServer, {
-      executor,
-      gate: writeGate,
-      maxRecvMsgSize: config.maxRecvMsgSize,
-      limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()),
-      select: (t, m, mint, maxt) => select(t, m, mint, maxt),
-      series: storage,
-    });
+    const reads = { maxRecvMsgSize: config.maxRecvMsgSize, select: (t: string, m: LabelMatcher[], mint: number, maxt: number) => select(t, m, mint, maxt), series: storage };
+    if (modules.includes('ingester')) {
+      registerIngesterInternal(internalServer, { ...reads, executor, gate: writeGate, limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()) });
+    } else {
+      registerReadInternal(internalServer, reads);
+    }
     internalServer.notFound();
     internalPort = await internalServer.listen(flagString(config.values, 'server.grpc-listen-address'), internalPort);
   }

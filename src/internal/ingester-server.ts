@@ -1,8 +1,10 @@
 // ingester-server.ts is the ingester's internal API, served on
 // -server.grpc-listen-port: pushes from distributors (a remote-write 1.0
 // sub-request, appended through the ingester's own push path), and the
-// queriers' raw sample selections and metadata reads. Bodies both ways are
-// snappy-compressed; selections travel as a compact binary frame.
+// queriers' raw sample selections and metadata reads. A store-gateway serves
+// the same two reads over the bucket blocks it loaded (registerReadInternal).
+// Bodies both ways are snappy-compressed; selections travel as a compact
+// binary frame.
 
 import snappy from '@napi-rs/snappy';
 import type { PushExecutor } from '../distributor/distributor.js';
@@ -27,17 +29,21 @@ export interface SelectRequest {
   selections: Array<{ matchers: LabelMatcher[]; mint: number; maxt: number }>;
 }
 
-/** IngesterInternalDeps are what the internal API serves from. */
-export interface IngesterInternalDeps {
+/** ReadInternalDeps are what the internal read API serves from. */
+export interface ReadInternalDeps {
+  maxRecvMsgSize: number;
+  /** select runs one raw selection on this process's data, off the event loop. */
+  select: (tenant: string, matchers: LabelMatcher[], mint: number, maxt: number) => Promise<Selection>;
+  series: SeriesQuerier;
+}
+
+/** IngesterInternalDeps are what the ingester's internal API serves from. */
+export interface IngesterInternalDeps extends ReadInternalDeps {
   executor: PushExecutor;
   /** gate names why writes are refused now (replaying, stopping); undefined when open. */
   gate: () => string | undefined;
-  maxRecvMsgSize: number;
   /** limits are the tenant's limits when the distributor sent none. */
   limits: (tenant: string) => IngestLimits;
-  /** select runs one raw selection on this ingester's data, off the event loop. */
-  select: (tenant: string, matchers: LabelMatcher[], mint: number, maxt: number) => Promise<Selection>;
-  series: SeriesQuerier;
 }
 
 function unsnappy(body: Buffer): Buffer {
@@ -61,6 +67,13 @@ export function registerIngesterInternal(server: HttpServer, deps: IngesterInter
     const outcome = await deps.executor.run({ tenant, body, limits, maxRecvMsgSize: deps.maxRecvMsgSize, ...(v2 ? { protocol: 2 as const } : {}) });
     res.send(200, JSON.stringify(outcome), 'application/json');
   };
+  server.route('POST', INTERNAL_PUSH_PATH, push, { maxBodyBytes: deps.maxRecvMsgSize, errors: 'text' });
+  registerReadInternal(server, deps);
+  server.route('GET', '/internal/v1/ready', (_req, res) => res.send(deps.gate() === undefined ? 200 : 503, deps.gate() ?? 'ready', 'text/plain; charset=utf-8'));
+}
+
+/** registerReadInternal registers the selection and metadata reads (an ingester's or a store-gateway's). */
+export function registerReadInternal(server: HttpServer, deps: ReadInternalDeps): void {
   const select: Handler = async (req, res) => {
     const tenant = req.headers.get('x-scope-orgid') ?? '';
     const r = JSON.parse(unsnappy(req.body).toString('utf8')) as SelectRequest;
@@ -73,8 +86,6 @@ export function registerIngesterInternal(server: HttpServer, deps: IngesterInter
     res.send(200, snappy.compressSync(Buffer.from(JSON.stringify(answer))), 'application/json', { 'Content-Encoding': 'snappy' });
   };
   const opts = { maxBodyBytes: deps.maxRecvMsgSize, errors: 'text' as const };
-  server.route('POST', INTERNAL_PUSH_PATH, push, opts);
   server.route('POST', INTERNAL_SELECT_PATH, select, opts);
   server.route('POST', INTERNAL_METADATA_PATH, metadata, opts);
-  server.route('GET', '/internal/v1/ready', (_req, res) => res.send(deps.gate() === undefined ? 200 : 503, deps.gate() ?? 'ready', 'text/plain; charset=utf-8'));
 }

@@ -1,4 +1,4 @@
-// format-bytes.test.ts checks that the native matrix encoder writes exactly
+// format-bytes.test.ts checks that the native matrix and vector encoders write exactly
 // the bytes of the string encoder (format.ts, itself checked against what
 // Prometheus writes) over values of every shape: random bit patterns, the
 // 'e' switch points, NaN payloads, infinities, signed zeros, denormals, and
@@ -69,9 +69,22 @@ t.test('native matrix bytes equal the string encoding', async (t) => {
   }
 });
 
+t.test('native vector bytes equal the string encoding', async (t) => {
+  const next = rng(13);
+  for (let round = 0; round < 20; round++) {
+    const nSeries = round === 0 ? 0 : 1 + (next() % 40);
+    const series = Array.from({ length: nSeries }, (_, s) => ({ labels: { __name__: `m${s}`, job: s % 2 ? 'a<b>&"c"\n' : 'ünï\u2028', '\u{1f600}': String(s), '\uffff': 'x' }, value: randomValue(next) }));
+    const result: QueryResult = {
+      value: { resultType: 'vector', timestampMs: (next() % 2_000_000_000_000) - 1_000_000_000, series },
+      warnings: round % 3 === 0 ? ['PromQL warning: <x>'] : [],
+      infos: round % 4 === 0 ? ['PromQL info: y'] : [],
+    };
+    t.equal(text.decode(encodeQuerySuccessBytes(result)), encodeQuerySuccess(result), `round ${round}`);
+  }
+});
+
 t.test('other result types go through the string encoder', async (t) => {
   const results: QueryResult[] = [
-    { value: { resultType: 'vector', timestampMs: 1500, series: [{ labels: { a: 'b' }, value: 1e-7 }] }, warnings: [], infos: [] },
     { value: { resultType: 'scalar', timestampMs: -500, value: -0 }, warnings: ['w'], infos: [] },
     { value: { resultType: 'string', timestampMs: 7000, value: 'x"y' }, warnings: [], infos: ['i'] },
   ];

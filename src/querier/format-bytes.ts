@@ -1,9 +1,10 @@
 // format-bytes.ts encodes a query's success body straight to bytes, as the
-// query worker sends it: matrix results (the large ones) go to the native
-// encoder as flat typed arrays, so no string is built per point; every other
-// result type is the string encoding of format.ts as UTF-8. The series'
-// labels go as one SeriesLabels flatbuffer and are written as JSON there. The bytes are the
-// same as encodeQuerySuccess's (format-bytes.test.ts checks it).
+// query worker sends it: float matrix and vector results go to the native
+// encoder as flat typed arrays, so no string is built per point or series;
+// the series' labels go as one SeriesLabels flatbuffer and are written as
+// JSON there. Scalars, strings and results holding native histograms are the
+// string encoding of format.ts as UTF-8. The bytes are the same as
+// encodeQuerySuccess's (format-bytes.test.ts checks it).
 
 import { loadNative } from '../storage/native.js';
 import type { QueryResult } from '../promql/engine/types.js';
@@ -15,7 +16,11 @@ const utf8 = new TextEncoder();
 /** encodeQuerySuccessBytes renders a whole success body as UTF-8 bytes in a buffer of its own (transferable). */
 export function encodeQuerySuccessBytes(result: QueryResult): Uint8Array {
   const v = result.value;
-  // Native-histogram points have no flat encoding: such matrices take the string encoder.
+  // Native-histogram points have no flat encoding: such results take the string encoder.
+  if (v.resultType === 'vector' && v.series.every((s) => s.histogram === undefined)) {
+    const values = Float64Array.from(v.series, (s) => s.value);
+    return loadNative().encodeVectorJson(SUCCESS_PREFIX, encodeSeriesLabels(v.series.map((s) => s.labels)), v.timestampMs, values, encodeSuccessEnd(result));
+  }
   if (v.resultType !== 'matrix' || v.series.some((s) => s.histograms !== undefined)) return utf8.encode(encodeQuerySuccess(result));
   const n = v.series.length;
   const offsets = new Uint32Array(n + 1);

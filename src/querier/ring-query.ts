@@ -1,11 +1,20 @@
-// ring-query.ts is the querier's QueryExecutor in distributed mode: the data
-// lives in the ingesters. A query is evaluated twice: first over empty
+// ring-query.ts is the querier's QueryExecutor in distributed mode: recent
+// data lives in the ingesters, older data in the bucket's blocks that the
+// store-gateways serve. A query is evaluated twice: first over empty
 // selections, which records every raw selection (matchers and time range) the
 // engine asks for (they depend on the query and its times, not on data); the
-// selections are then fetched from every ACTIVE ingester of the ring in one
-// call each, merged and deduplicated (RF replicas hold the same samples), and
-// the query is evaluated again over them with the same engine code. The
-// series/labels/label values reads fan out the same way.
+// selections are then fetched in one call each from every ACTIVE ingester of
+// the ring (within -querier.query-ingesters-within) and from every healthy
+// store-gateway (reaching back past -querier.query-store-after), merged and
+// deduplicated (RF replicas, and a block and the head holding the same
+// samples), and the query is evaluated again over them with the same engine
+// code. The series/labels/label values reads fan out the same way.
+//
+// Store-gateways do not shard blocks among themselves yet: each serves every
+// block of the bucket, so the querier merges the answers of all that answer
+// and needs at least one. As in Mimir, a read that reaches past
+// -querier.query-store-after fails when no store-gateway is healthy rather
+// than answering without the blocks.
 
 import type { InternalClient } from '../internal/client.js';
 import { decodeSelections, mergeSelections, type MergedSelection, type Selection } from '../internal/frame.js';
@@ -30,6 +39,10 @@ export interface RingQueryOptions {
   timeoutMs: number;
   /** queryIngestersWithinMs is -querier.query-ingesters-within: older ranges are not asked of ingesters (0: always). */
   queryIngestersWithinMs: number;
+  /** storeGateways is the store-gateway ring (absent: no store-gateway is asked). */
+  storeGateways?: Ring;
+  /** queryStoreAfterMs is -querier.query-store-after: newer ranges are not asked of store-gateways (0: always). */
+  queryStoreAfterMs?: number;
 }
 
 interface Recorded {
@@ -191,38 +204,84 @@ async function fanOut<T>(opts: RingQueryOptions, call: (addr: string) => Promise
   });
 }
 
-/** fetchSelections asks the ingesters for every selection (one call each) and merges the replicas. */
+/**
+ * storeFanOut calls every healthy store-gateway and returns the answers of those that answered
+ * (each serves every block); fails when none is healthy or none answered.
+ */
+async function storeFanOut<T>(opts: RingQueryOptions, call: (addr: string) => Promise<T>): Promise<T[]> {
+  const instances = opts.storeGateways?.healthyInstances(READ) ?? [];
+  const settled = await Promise.allSettled(instances.map((inst) => call(inst.addr)));
+  const ok: T[] = [];
+  let lastErr = 'no healthy store-gateway in the ring';
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') ok.push(s.value);
+    else {
+      lastErr = s.reason instanceof Error ? s.reason.message : String(s.reason);
+      opts.log.warn('store-gateway query failed', { 'store-gateway': instances[i]!.id, err: lastErr });
+    }
+  });
+  if (ok.length === 0) throw new Error(`failed to query store-gateways: ${lastErr}`);
+  return ok;
+}
+
+/** Sources says which of the ingesters and store-gateways hold data of the range [mint, maxt]. */
+function sources(opts: RingQueryOptions, now: number, mint: number, maxt: number): { ingesters: boolean; store: boolean } {
+  const storeAfter = opts.queryStoreAfterMs ?? 0;
+  return {
+    // Ranges entirely older than -querier.query-ingesters-within are not in the ingesters.
+    ingesters: opts.queryIngestersWithinMs <= 0 || maxt >= now - opts.queryIngestersWithinMs,
+    // Ranges entirely newer than -querier.query-store-after are not in blocks yet.
+    store: opts.storeGateways !== undefined && (storeAfter <= 0 || mint < now - storeAfter),
+  };
+}
+
+/** selectFrom posts the selections `pick` chooses to one process and decodes its answer. */
+async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, list: Recorded[]): Promise<Selection[]> {
+  const req: SelectRequest = { selections: list.map((r) => ({ matchers: r.matchers, mint: r.mint, maxt: r.maxt })) };
+  const a = await opts.client.post(addr, INTERNAL_SELECT_PATH, tenant, Buffer.from(JSON.stringify(req)), {}, opts.timeoutMs);
+  if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
+  return decodeSelections(a.body);
+}
+
+/** fetchSelections asks the ingesters and store-gateways for every selection (one call each) and merges the answers. */
 async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Recorded[]): Promise<MergedSelection[]> {
   if (list.length === 0) return [];
   const now = Date.now();
-  // Ranges entirely older than -querier.query-ingesters-within are not in the ingesters.
-  const wanted = list.map((r) => opts.queryIngestersWithinMs <= 0 || r.maxt >= now - opts.queryIngestersWithinMs);
-  const req: SelectRequest = { selections: list.filter((_, i) => wanted[i]).map((r) => ({ matchers: r.matchers, mint: r.mint, maxt: r.maxt })) };
-  let answers: Selection[][] = [];
-  if (req.selections.length > 0) {
-    answers = await fanOut(opts, async (addr) => {
-      const a = await opts.client.post(addr, INTERNAL_SELECT_PATH, tenant, Buffer.from(JSON.stringify(req)), {}, opts.timeoutMs);
-      if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
-      return decodeSelections(a.body);
-    });
-  }
-  let j = 0;
+  const from = list.map((r) => sources(opts, now, r.mint, r.maxt));
+  const toIngesters = list.filter((_, i) => from[i]!.ingesters);
+  const toStore = list.filter((_, i) => from[i]!.store);
+  const [ingesterAnswers, storeAnswers] = await Promise.all([
+    toIngesters.length > 0 ? fanOut(opts, (addr) => selectFrom(opts, addr, tenant, toIngesters)) : Promise.resolve([] as Selection[][]),
+    toStore.length > 0 ? storeFanOut(opts, (addr) => selectFrom(opts, addr, tenant, toStore)) : Promise.resolve([] as Selection[][]),
+  ]);
+  let ji = 0;
+  let js = 0;
   return list.map((_, i) => {
-    if (!wanted[i]) return mergeSelections([]);
-    const k = j++;
-    return mergeSelections(answers.map((a) => a[k]!));
+    const parts: Selection[] = [];
+    if (from[i]!.ingesters) {
+      const k = ji++;
+      for (const a of ingesterAnswers) parts.push(a[k]!);
+    }
+    if (from[i]!.store) {
+      const k = js++;
+      for (const a of storeAnswers) parts.push(a[k]!);
+    }
+    return mergeSelections(parts);
   });
 }
 
-/** readFromIngesters runs a series / labels / label values read on every ingester and merges the answers. */
+/** readFromIngesters runs a series / labels / label values read on every ingester (and store-gateway, for older ranges) and merges the answers. */
 async function readFromIngesters(opts: RingQueryOptions, read: MetadataRead): Promise<MetadataReadAnswer> {
   let answers: MetadataReadAnswer[];
+  const call = async (addr: string): Promise<MetadataReadAnswer> => {
+    const a = await opts.client.post(addr, INTERNAL_METADATA_PATH, read.tenant, Buffer.from(JSON.stringify(read)), {}, opts.timeoutMs);
+    if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
+    return JSON.parse(a.body.toString('utf8')) as MetadataReadAnswer;
+  };
+  const from = sources(opts, Date.now(), read.mint, read.maxt);
   try {
-    answers = await fanOut(opts, async (addr) => {
-      const a = await opts.client.post(addr, INTERNAL_METADATA_PATH, read.tenant, Buffer.from(JSON.stringify(read)), {}, opts.timeoutMs);
-      if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
-      return JSON.parse(a.body.toString('utf8')) as MetadataReadAnswer;
-    });
+    const [fromIngesters, fromStore] = await Promise.all([from.ingesters ? fanOut(opts, call) : Promise.resolve([]), from.store ? storeFanOut(opts, call) : Promise.resolve([])]);
+    answers = [...fromIngesters, ...fromStore];
   } catch (err) {
     return { ok: false, kind: 'internal', message: err instanceof Error ? err.message : String(err) };
   }

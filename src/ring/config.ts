@@ -83,6 +83,13 @@ export const RING_FLAGS: readonly FlagDef[] = [
     default: 46_800_000,
     help: 'Maximum lookback beyond which queries are not sent to ingesters (distributed mode). 0 means all queries are sent to ingesters.',
   },
+  {
+    name: 'querier.query-store-after',
+    yaml: 'querier.query_store_after',
+    type: 'duration',
+    default: 43_200_000,
+    help: 'Queries reaching further back than this are also sent to the store-gateways (distributed mode); newer ranges are answered by the ingesters alone. 0 sends every query to the store-gateways.',
+  },
 ];
 
 /** RingConfig is one ring's effective configuration (durations in ms). */

@@ -12,7 +12,7 @@ use napi_derive::napi;
 use tsdb_core::head::write_owned_labels_json;
 use tsdb_core::model::series_labels;
 use tsdb_core::promql::aggregate::{AggOp, Aggregator};
-use tsdb_core::promql::json::write_matrix_threads;
+use tsdb_core::promql::json::{write_matrix_threads, write_vector};
 use tsdb_core::promql::{RangeEval, RangeFn, RowEval};
 use tsdb_core::store;
 
@@ -280,6 +280,39 @@ pub fn encode_matrix_json<'env>(
     values: &[f64],
     suffix: String,
 ) -> Result<BufferSlice<'env>> {
+    encode_answer(env, &prefix, metrics, &suffix, |out, list| {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        write_matrix_threads(out, list, offsets, timestamps, values, threads)
+    })
+}
+
+/// encode_vector_json returns prefix + `{"resultType":"vector","result":[...]}`
+/// + suffix as bytes for a float vector at `timestamp` (ms): series i has
+/// the label set i of metrics (a SeriesLabels flatbuffer) and values[i].
+#[napi]
+pub fn encode_vector_json<'env>(
+    env: &'env Env,
+    prefix: String,
+    metrics: &[u8],
+    timestamp: f64,
+    values: &[f64],
+    suffix: String,
+) -> Result<BufferSlice<'env>> {
+    encode_answer(env, &prefix, metrics, &suffix, |out, list| {
+        write_vector(out, list, timestamp, values)
+    })
+}
+
+/// encode_answer writes prefix, the result `write` appends for the label
+/// sets of `metrics` (as JSON objects), and suffix into the thread's output
+/// buffer and copies it into a Buffer.
+fn encode_answer<'env>(
+    env: &'env Env,
+    prefix: &str,
+    metrics: &[u8],
+    suffix: &str,
+    write: impl FnOnce(&mut Vec<u8>, &[&str]) -> std::result::Result<(), String>,
+) -> Result<BufferSlice<'env>> {
     let labels = series_labels::decode(metrics).map_err(|e| Error::new(Status::InvalidArg, e))?;
     let json: Vec<String> = labels
         .iter()
@@ -294,9 +327,7 @@ pub fn encode_matrix_json<'env>(
         let mut out = cell.borrow_mut();
         out.clear();
         out.extend_from_slice(prefix.as_bytes());
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
-        write_matrix_threads(&mut out, &list, offsets, timestamps, values, threads)
-            .map_err(|e| Error::new(Status::InvalidArg, e))?;
+        write(&mut out, &list).map_err(|e| Error::new(Status::InvalidArg, e))?;
         out.extend_from_slice(suffix.as_bytes());
         let buf = BufferSlice::copy_from(env, &*out);
         // Do not keep more than 64 MiB around between queries.

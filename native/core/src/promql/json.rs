@@ -201,6 +201,41 @@ pub fn write_matrix(
     write_matrix_threads(out, metrics, offsets, timestamps, values, 1)
 }
 
+/// write_vector appends a float vector result at `ms`: series `i` has the
+/// label object `metrics[i]` (already JSON) and the value `values[i]`.
+/// Errors when the arrays disagree.
+pub fn write_vector(
+    out: &mut Vec<u8>,
+    metrics: &[&str],
+    ms: f64,
+    values: &[f64],
+) -> Result<(), String> {
+    if metrics.len() != values.len() {
+        return Err(format!(
+            "vector layout: {} metrics, {} values",
+            metrics.len(),
+            values.len()
+        ));
+    }
+    let mut at = Vec::with_capacity(24);
+    write_timestamp(&mut at, ms);
+    out.extend_from_slice(b"{\"resultType\":\"vector\",\"result\":[");
+    for (i, (m, &v)) in metrics.iter().zip(values).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"metric\":");
+        out.extend_from_slice(m.as_bytes());
+        out.extend_from_slice(b",\"value\":[");
+        out.extend_from_slice(&at);
+        out.extend_from_slice(b",\"");
+        write_float(out, v);
+        out.extend_from_slice(b"\"]}");
+    }
+    out.extend_from_slice(b"]}");
+    Ok(())
+}
+
 /// Points below which an answer is not split over threads.
 const POINTS_PER_THREAD: usize = 50_000;
 
@@ -444,5 +479,19 @@ mod tests {
             r#"{"resultType":"matrix","result":[{"metric":{"a":"b"},"values":[[1,"1"],[2,"NaN"]]},{"metric":{},"values":[[3.500,"0.25"]]}]}"#
         );
         assert!(write_matrix(&mut Vec::new(), &["{}"], &[0, 2], &[1.0], &[1.0]).is_err());
+    }
+
+    #[test]
+    fn vector_layout() {
+        let mut out = Vec::new();
+        write_vector(&mut out, &["{\"a\":\"b\"}", "{}"], 1500.0, &[1.0, f64::NEG_INFINITY]).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[1.500,"1"]},{"metric":{},"value":[1.500,"-Inf"]}]}"#
+        );
+        let mut empty = Vec::new();
+        write_vector(&mut empty, &[], 0.0, &[]).unwrap();
+        assert_eq!(empty, br#"{"resultType":"vector","result":[]}"#);
+        assert!(write_vector(&mut Vec::new(), &["{}"], 0.0, &[]).is_err());
     }
 }

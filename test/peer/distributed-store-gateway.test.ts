@@ -1,0 +1,161 @@
+// distributed-store-gateway.test.ts (peer suite): in distributed mode the
+// querier reads blocks through the store-gateways. Separate processes on
+// loopback: etcd (the rings), a distributor, an ingester, a store-gateway and
+// a querier. A
+// block of two days ago, written by promtool (`tsdb create-blocks-from
+// openmetrics`), sits in the filesystem bucket the store-gateway serves; the
+// ingester holds recent samples pushed to it. The querier must answer the old
+// range from the store-gateway alone (every sample, range and instant queries,
+// series and label values), the recent one from the ingester, a range across
+// both from both, and fail (not answer partially) when the store-gateway is
+// gone.
+
+import t from 'tap';
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
+import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
+import { startComponent, type Component } from './lib/cluster.js';
+import { startEtcd } from './lib/etcd.js';
+import { PROMTOOL, promtoolSkip, run } from './lib/promtool.js';
+import { makeTempDir } from './lib/server-process.js';
+
+const TENANT = 'sg-tenant';
+const HOUR = 3_600_000;
+
+async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+async function api(port: number, path: string): Promise<{ status: number; body: { status: string; data: unknown; error?: string } }> {
+  const res = await fetch(`http://127.0.0.1:${port}/prometheus/api/v1/${path}`, { headers: { 'X-Scope-OrgID': TENANT }, signal: AbortSignal.timeout(20_000) });
+  return { status: res.status, body: (await res.json()) as { status: string; data: unknown; error?: string } };
+}
+
+type Matrix = Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
+
+function skipReason(): string | false {
+  return skipUnless(ETCD) || promtoolSkip;
+}
+
+t.test('the querier reads old ranges from the store-gateways and recent ones from the ingesters', { skip: skipReason() }, async (t) => {
+  if (failIfMissing(t, ETCD)) return;
+  const dir = await makeTempDir('dist-sg-');
+  // Two hours of 15 s samples of two series, two days ago (past -querier.query-store-after and
+  // -querier.query-ingesters-within).
+  const base = Math.floor((Date.now() - 48 * HOUR) / (2 * HOUR)) * 2 * HOUR;
+  const lines: string[] = [];
+  const want = new Map<string, number[]>([
+    ['a', []],
+    ['b', []],
+  ]);
+  for (let k = 0; k < 480; k++) {
+    const ts = base + k * 15_000;
+    lines.push(`old_gauge{job="a"} ${k} ${ts / 1000}`, `old_gauge{job="b"} ${-k / 4} ${ts / 1000}`);
+    want.get('a')!.push(k);
+    want.get('b')!.push(-k / 4);
+  }
+  lines.push('# EOF', '');
+  await writeFile(join(dir, 'input.om'), lines.join('\n'));
+  await mkdir(join(dir, 'out'));
+  await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'input.om'), join(dir, 'out')]);
+  const bucket = join(dir, 'bucket');
+  for (const ulid of (await readdir(join(dir, 'out'))).filter((n) => /^[0-9A-Z]{26}$/.test(n))) {
+    await cp(join(dir, 'out', ulid), join(bucket, TENANT, ulid), { recursive: true });
+  }
+
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.stop());
+  const started: Component[] = [];
+  t.teardown(async () => {
+    for (const c of started) await c.proc.stop(5_000);
+  });
+  const rf1 = ['-ingester.ring.replication-factor=1'];
+  const ingester = await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: rf1 });
+  started.push(ingester);
+  const storeGateway = await startComponent({
+    name: 'store-gateway-1',
+    target: 'store-gateway',
+    etcd: etcd.endpoint,
+    extra: [...rf1, `-blocks-storage.filesystem.dir=${bucket}`, '-blocks-storage.bucket-store.sync-interval=1s'],
+  });
+  started.push(storeGateway);
+  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: rf1 });
+  started.push(querier);
+  const distributor = await startComponent({ name: 'distributor-1', target: 'distributor', etcd: etcd.endpoint, extra: rf1 });
+  started.push(distributor);
+  const active = async (path: string): Promise<number> => {
+    const res = await fetch(`http://127.0.0.1:${querier.port}${path}`, { headers: { Accept: 'application/json' } });
+    return ((await res.json()) as { shards: Array<{ state: string }> }).shards.filter((s) => s.state === 'ACTIVE').length;
+  };
+  t.ok(await waitFor(async () => (await active('/ingester/ring')) === 1 && (await active('/store-gateway/ring')) === 1, 20_000), 'the querier sees the ingester and the store-gateway');
+
+  // Recent samples in the ingester.
+  const now = Date.now();
+  t.ok(await waitFor(async () => (await fetch(`http://127.0.0.1:${distributor.port}/ready`)).status === 200, 20_000), 'the distributor is ready');
+  const push = await fetch(`http://127.0.0.1:${distributor.port}/api/v1/push`, {
+    method: 'POST',
+    body: new Uint8Array(encodeWriteRequestSnappy([{ labels: [['__name__', 'old_gauge'], ['job', 'a']], samples: [[now - 60_000, 1000]] }])),
+    headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': TENANT },
+    signal: AbortSignal.timeout(10_000),
+  });
+  t.equal(push.status, 200, await push.text());
+
+  // The old range: every sample, from the block the store-gateway serves.
+  const range = `query_range?query=old_gauge&start=${base / 1000}&end=${(base + 2 * HOUR - 15_000) / 1000}&step=15`;
+  let matrix: Matrix = [];
+  t.ok(
+    await waitFor(async () => {
+      const r = await api(querier.port, range);
+      matrix = r.body.data !== undefined ? ((r.body.data as { result: Matrix }).result ?? []) : [];
+      return r.status === 200 && matrix.length === 2;
+    }, 30_000),
+    'the old range answers once the store-gateway has synced',
+  );
+  t.same(
+    matrix.map((s) => [s.metric['job'], s.values.map(([, v]) => Number(v))]),
+    [
+      ['a', want.get('a')],
+      ['b', want.get('b')],
+    ],
+    'every sample of the block',
+  );
+  const instant = await api(querier.port, `query?query=${encodeURIComponent('sum by (job) (old_gauge)')}&time=${(base + HOUR) / 1000}`);
+  t.same(
+    (instant.body.data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result.map((s) => [s.metric['job'], s.value[1]]),
+    [
+      ['a', '240'],
+      ['b', '-60'],
+    ],
+    'an instant query in the old range',
+  );
+  const series = await api(querier.port, `series?match[]=old_gauge&start=${base / 1000}&end=${(base + HOUR) / 1000}`);
+  t.same(series.body.data, [
+    { __name__: 'old_gauge', job: 'a' },
+    { __name__: 'old_gauge', job: 'b' },
+  ]);
+  const values = await api(querier.port, `label/job/values?start=${base / 1000}&end=${(base + HOUR) / 1000}`);
+  t.same(values.body.data, ['a', 'b']);
+
+  // The recent range: the ingester's sample alone (the block is two days old).
+  const recent = await api(querier.port, `query?query=old_gauge&time=${now / 1000}`);
+  t.same(
+    (recent.body.data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result.map((s) => [s.metric['job'], s.value[1]]),
+    [['a', '1000']],
+    'a recent instant query',
+  );
+  // A range across both: the block's samples and the ingester's.
+  const across = await api(querier.port, `query_range?query=${encodeURIComponent('count_over_time(old_gauge{job="a"}[3d])')}&start=${now / 1000}&end=${now / 1000}&step=60`);
+  t.equal((across.body.data as { result: Matrix }).result[0]?.values[0]?.[1], '481', 'the 480 block samples and the recent one');
+
+  // Without the store-gateway, the old range fails instead of answering without the block.
+  await storeGateway.proc.stop(5_000);
+  const gone = await api(querier.port, range);
+  t.not(gone.status, 200, 'no partial answer');
+  t.match(gone.body.error, /store-gateway/);
+});
