@@ -35,6 +35,8 @@ import { ringPushExecutor } from './distributor/ring-push.js';
 import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
 import { WRITE } from './ring/model.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
+import { blockToken } from './ring/shard.js';
+import { BLOCKS_OWNER_SYNC } from './ring/model.js';
 import { flagBool, flagNumber, flagString, ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
@@ -186,6 +188,24 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
   });
   await rings.start();
+  // In distributed mode a store-gateway loads its share of the blocks (the store-gateway ring, as Mimir's
+  // BlocksOwnerSync), syncing again whenever the ring's members, states or tokens change.
+  const sgRing = rings.get('store-gateway');
+  if (!monolithic && bucketStores !== undefined && sgRing !== undefined) {
+    const { ring, config: ringCfg } = sgRing;
+    const stores = bucketStores;
+    stores.shardBy((ulid) => ring.replicasOf(blockToken(ulid), BLOCKS_OWNER_SYNC).some((i) => i.id === ringCfg.instanceId));
+    let topology = '';
+    ring.onChange((d) => {
+      const now = Object.entries(d.ingesters)
+        .map(([id, i]) => `${id}:${i.state}:${i.tokens.length}`)
+        .sort()
+        .join(',');
+      if (now === topology) return;
+      topology = now;
+      stores.ownershipChanged();
+    });
+  }
   // Distributed mode: distributors and queriers without an ingester in the process reach the
   // ingesters of the ring through their internal API (src/internal/); ingesters serve it.
   const remoteIngesters = !monolithic && !modules.includes('ingester') && rings.get('ingester') !== undefined;
@@ -361,7 +381,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway'))) {
     internalServer = new HttpServer();
     const select = loadNative().selectSamplesAsync;
-    const reads = { maxRecvMsgSize: config.maxRecvMsgSize, select: (t: string, m: LabelMatcher[], mint: number, maxt: number) => select(t, m, mint, maxt), series: storage };
+    const stores = bucketStores;
+    const reads = {
+      maxRecvMsgSize: config.maxRecvMsgSize,
+      select: (t: string, m: LabelMatcher[], mint: number, maxt: number) => select(t, m, mint, maxt),
+      series: storage,
+      ...(stores !== undefined ? { blocks: (t: string, mint: number, maxt: number) => stores.hints(t, mint, maxt) } : {}),
+    };
     if (modules.includes('ingester')) {
       registerIngesterInternal(internalServer, { ...reads, executor, gate: writeGate, limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()) });
     } else {

@@ -17,9 +17,23 @@ export interface Selection {
   values: Float64Array;
 }
 
-/** encodeSelections writes selections as [u32 head length][head JSON][per selection: labels, arrays...]. */
-export function encodeSelections(sels: Selection[]): Buffer {
-  const head = Buffer.from(JSON.stringify(sels.map((s) => ({ b: s.labels.length, n: s.offsets.length, m: s.timestamps.length }))));
+/**
+ * BlockHints are what a store-gateway tells the querier with its answer: the bucket blocks of the
+ * asked range it knows of (owned or not) and those it queried, so that the querier can check that
+ * every block was queried by some store-gateway.
+ */
+export interface BlockHints {
+  known: string[];
+  queried: string[];
+}
+
+/**
+ * encodeSelections writes selections as [u32 head length][head JSON][per selection: labels,
+ * arrays...]; the head is `{"s": [sizes per selection], "h": block hints}` (hints from a store-gateway only).
+ */
+export function encodeSelections(sels: Selection[], hints?: BlockHints): Buffer {
+  const sizes = sels.map((s) => ({ b: s.labels.length, n: s.offsets.length, m: s.timestamps.length }));
+  const head = Buffer.from(JSON.stringify(hints !== undefined ? { s: sizes, h: hints } : { s: sizes }));
   let size = 4 + head.length;
   for (const s of sels) size += s.labels.length + s.offsets.length * 4 + s.timestamps.length * 16;
   const out = Buffer.allocUnsafe(size);
@@ -38,8 +52,14 @@ export function encodeSelections(sels: Selection[]): Buffer {
 
 /** decodeSelections reads what encodeSelections wrote (arrays copied to aligned memory). */
 export function decodeSelections(buf: Buffer): Selection[] {
+  return decodeFrame(buf).selections;
+}
+
+/** decodeFrame reads the selections and, from a store-gateway, its block hints. */
+export function decodeFrame(buf: Buffer): { selections: Selection[]; hints?: BlockHints } {
   const headLen = buf.readUInt32LE(0);
-  const head = JSON.parse(buf.subarray(4, 4 + headLen).toString('utf8')) as Array<{ b: number; n: number; m: number }>;
+  const frame = JSON.parse(buf.subarray(4, 4 + headLen).toString('utf8')) as { s: Array<{ b: number; n: number; m: number }>; h?: BlockHints };
+  const head = frame.s;
   let pos = 4 + headLen;
   const take = (bytes: number): ArrayBuffer => {
     const ab = new ArrayBuffer(bytes);
@@ -47,12 +67,13 @@ export function decodeSelections(buf: Buffer): Selection[] {
     pos += bytes;
     return ab;
   };
-  return head.map((h) => ({
+  const selections = head.map((h) => ({
     labels: new Uint8Array(take(h.b)),
     offsets: new Uint32Array(take(h.n * 4)),
     timestamps: new Float64Array(take(h.m * 8)),
     values: new Float64Array(take(h.m * 8)),
   }));
+  return frame.h !== undefined ? { selections, hints: frame.h } : { selections };
 }
 
 /** MergedSelection is a selection with parsed labels (the engine's SelectedSeries). */

@@ -13,7 +13,7 @@ import { readMetadata, type MetadataRead } from '../querier/metadata.js';
 import type { SeriesQuerier } from '../storage/native.js';
 import type { LabelMatcher } from '../model/matchers.js';
 import type { IngestLimits } from '../model/limits.js';
-import { encodeSelections, type Selection } from './frame.js';
+import { encodeSelections, type BlockHints, type Selection } from './frame.js';
 
 /** INTERNAL_PUSH_PATH and friends are the internal API's routes. */
 export const INTERNAL_PUSH_PATH = '/internal/v1/push';
@@ -35,6 +35,8 @@ export interface ReadInternalDeps {
   /** select runs one raw selection on this process's data, off the event loop. */
   select: (tenant: string, matchers: LabelMatcher[], mint: number, maxt: number) => Promise<Selection>;
   series: SeriesQuerier;
+  /** blocks, on a store-gateway, are the bucket blocks of a range it knows of and those it serves (sent with each answer). */
+  blocks?: (tenant: string, mint: number, maxt: number) => BlockHints;
 }
 
 /** IngesterInternalDeps are what the ingester's internal API serves from. */
@@ -77,13 +79,16 @@ export function registerReadInternal(server: HttpServer, deps: ReadInternalDeps)
   const select: Handler = async (req, res) => {
     const tenant = req.headers.get('x-scope-orgid') ?? '';
     const r = JSON.parse(unsnappy(req.body).toString('utf8')) as SelectRequest;
+    // The hints are taken before the reads: a block they call queried was published to them.
+    const hints = deps.blocks?.(tenant, Math.min(...r.selections.map((s) => s.mint)), Math.max(...r.selections.map((s) => s.maxt)));
     const out = await Promise.all(r.selections.map((s) => deps.select(tenant, s.matchers, s.mint, s.maxt)));
-    res.send(200, snappy.compressSync(encodeSelections(out)), 'application/octet-stream', { 'Content-Encoding': 'snappy' });
+    res.send(200, snappy.compressSync(encodeSelections(out, hints)), 'application/octet-stream', { 'Content-Encoding': 'snappy' });
   };
   const metadata: Handler = (req, res) => {
     const read = JSON.parse(unsnappy(req.body).toString('utf8')) as MetadataRead;
+    const hints = deps.blocks?.(read.tenant, read.mint, read.maxt);
     const answer = readMetadata(deps.series, read);
-    res.send(200, snappy.compressSync(Buffer.from(JSON.stringify(answer))), 'application/json', { 'Content-Encoding': 'snappy' });
+    res.send(200, snappy.compressSync(Buffer.from(JSON.stringify(hints !== undefined ? { ...answer, blocks: hints } : answer))), 'application/json', { 'Content-Encoding': 'snappy' });
   };
   const opts = { maxBodyBytes: deps.maxRecvMsgSize, errors: 'text' as const };
   server.route('POST', INTERNAL_SELECT_PATH, select, opts);

@@ -10,14 +10,16 @@
 // samples), and the query is evaluated again over them with the same engine
 // code. The series/labels/label values reads fan out the same way.
 //
-// Store-gateways do not shard blocks among themselves yet: each serves every
-// block of the bucket, so the querier merges the answers of all that answer
-// and needs at least one. As in Mimir, a read that reaches past
-// -querier.query-store-after fails when no store-gateway is healthy rather
-// than answering without the blocks.
+// Store-gateways load their share of the bucket's blocks (the store-gateway
+// ring, -store-gateway.sharding-ring.replication-factor owners per block).
+// The querier asks every healthy one and merges the answers; each answer names
+// the blocks of the range its store-gateway knows of in the bucket and those
+// it queried, and a read fails, as Mimir's consistency check does, when a
+// known block was queried by none (its owners are down) or when no
+// store-gateway answered, rather than answering without the blocks.
 
 import type { InternalClient } from '../internal/client.js';
-import { decodeSelections, mergeSelections, type MergedSelection, type Selection } from '../internal/frame.js';
+import { decodeFrame, mergeSelections, type BlockHints, type MergedSelection, type Selection } from '../internal/frame.js';
 import { compareLabels } from '../promql/engine/labels.js';
 import { INTERNAL_METADATA_PATH, INTERNAL_SELECT_PATH, type SelectRequest } from '../internal/ingester-server.js';
 import type { Logger } from '../log.js';
@@ -235,12 +237,22 @@ function sources(opts: RingQueryOptions, now: number, mint: number, maxt: number
   };
 }
 
-/** selectFrom posts the selections `pick` chooses to one process and decodes its answer. */
-async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, list: Recorded[]): Promise<Selection[]> {
+/** selectFrom posts selections to one process and decodes its answer (with a store-gateway's block hints). */
+async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, list: Recorded[]): Promise<{ selections: Selection[]; hints?: BlockHints }> {
   const req: SelectRequest = { selections: list.map((r) => ({ matchers: r.matchers, mint: r.mint, maxt: r.maxt })) };
   const a = await opts.client.post(addr, INTERNAL_SELECT_PATH, tenant, Buffer.from(JSON.stringify(req)), {}, opts.timeoutMs);
   if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
-  return decodeSelections(a.body);
+  return decodeFrame(a.body);
+}
+
+/**
+ * checkBlocks is the store-gateway consistency check: every block some store-gateway knows of in
+ * the range must have been queried by one of them.
+ */
+export function checkBlocks(hints: Array<BlockHints | undefined>): void {
+  const queried = new Set(hints.flatMap((h) => h?.queried ?? []));
+  const missing = [...new Set(hints.flatMap((h) => h?.known ?? []))].filter((id) => !queried.has(id)).sort();
+  if (missing.length > 0) throw new Error(`consistency check failed because some blocks were not queried: ${missing.join(' ')}`);
 }
 
 /** fetchSelections asks the ingesters and store-gateways for every selection (one call each) and merges the answers. */
@@ -250,10 +262,13 @@ async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Rec
   const from = list.map((r) => sources(opts, now, r.mint, r.maxt));
   const toIngesters = list.filter((_, i) => from[i]!.ingesters);
   const toStore = list.filter((_, i) => from[i]!.store);
-  const [ingesterAnswers, storeAnswers] = await Promise.all([
-    toIngesters.length > 0 ? fanOut(opts, (addr) => selectFrom(opts, addr, tenant, toIngesters)) : Promise.resolve([] as Selection[][]),
-    toStore.length > 0 ? storeFanOut(opts, (addr) => selectFrom(opts, addr, tenant, toStore)) : Promise.resolve([] as Selection[][]),
+  const [ingesterFrames, storeFrames] = await Promise.all([
+    toIngesters.length > 0 ? fanOut(opts, (addr) => selectFrom(opts, addr, tenant, toIngesters)) : Promise.resolve([]),
+    toStore.length > 0 ? storeFanOut(opts, (addr) => selectFrom(opts, addr, tenant, toStore)) : Promise.resolve([]),
   ]);
+  checkBlocks(storeFrames.map((f) => f.hints));
+  const ingesterAnswers = ingesterFrames.map((f) => f.selections);
+  const storeAnswers = storeFrames.map((f) => f.selections);
   let ji = 0;
   let js = 0;
   return list.map((_, i) => {
@@ -273,14 +288,15 @@ async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Rec
 /** readFromIngesters runs a series / labels / label values read on every ingester (and store-gateway, for older ranges) and merges the answers. */
 async function readFromIngesters(opts: RingQueryOptions, read: MetadataRead): Promise<MetadataReadAnswer> {
   let answers: MetadataReadAnswer[];
-  const call = async (addr: string): Promise<MetadataReadAnswer> => {
+  const call = async (addr: string): Promise<MetadataReadAnswer & { blocks?: BlockHints }> => {
     const a = await opts.client.post(addr, INTERNAL_METADATA_PATH, read.tenant, Buffer.from(JSON.stringify(read)), {}, opts.timeoutMs);
     if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
-    return JSON.parse(a.body.toString('utf8')) as MetadataReadAnswer;
+    return JSON.parse(a.body.toString('utf8')) as MetadataReadAnswer & { blocks?: BlockHints };
   };
   const from = sources(opts, Date.now(), read.mint, read.maxt);
   try {
     const [fromIngesters, fromStore] = await Promise.all([from.ingesters ? fanOut(opts, call) : Promise.resolve([]), from.store ? storeFanOut(opts, call) : Promise.resolve([])]);
+    checkBlocks(fromStore.map((a) => a.blocks));
     answers = [...fromIngesters, ...fromStore];
   } catch (err) {
     return { ok: false, kind: 'internal', message: err instanceof Error ? err.message : String(err) };

@@ -37,6 +37,12 @@ export interface Operation {
 export const WRITE: Operation = { healthy: new Set(['ACTIVE']), extend: (s) => s !== 'ACTIVE' };
 /** READ: ACTIVE, PENDING and LEAVING instances answer reads; JOINING and PENDING extend the set (as dskit's ring.Read). */
 export const READ: Operation = { healthy: new Set(['ACTIVE', 'PENDING', 'LEAVING']), extend: (s) => s !== 'ACTIVE' && s !== 'LEAVING' };
+/**
+ * BLOCKS_OWNER_SYNC: which store-gateways own a block (as Mimir's BlocksOwnerSync): JOINING, ACTIVE
+ * and LEAVING instances load it, and any state but ACTIVE extends the replica set, so a block
+ * stays loaded somewhere while an owner joins or leaves.
+ */
+export const BLOCKS_OWNER_SYNC: Operation = { healthy: new Set(['JOINING', 'ACTIVE', 'LEAVING']), extend: (s) => s !== 'ACTIVE' };
 /** REPORTING: every state counts (the ring page's health). */
 export const REPORTING: Operation = { healthy: new Set(['ACTIVE', 'LEAVING', 'PENDING', 'JOINING', 'LEFT']), extend: () => false };
 

@@ -6,7 +6,7 @@ import t from 'tap';
 import { log } from '../log.js';
 import { InMemoryKv } from './kv.js';
 import { Lifecycler } from './lifecycler.js';
-import { decodeDesc, encodeDesc, generateTokens, ownership, READ, WRITE, type InstanceDesc, type InstanceState, type RingDesc } from './model.js';
+import { BLOCKS_OWNER_SYNC, decodeDesc, encodeDesc, generateTokens, ownership, READ, WRITE, type InstanceDesc, type InstanceState, type RingDesc } from './model.js';
 import { Ring, RingError, searchToken } from './ring.js';
 import { defaultValues } from '../config/parse.js';
 import { ringConfig as readRingConfig, type RingName } from './config.js';
@@ -216,4 +216,14 @@ t.test('ring flags: Mimir names, defaults and the instance defaults', async (t) 
   t.same(ringNames(['server', 'distributor'], false), { follow: ['distributor', 'ingester'], join: ['distributor'] });
   t.same(ringNames(['server', 'querier'], false), { follow: ['ingester', 'store-gateway'], join: [] });
   t.same(ringNames(['server', 'ingester'], false), { follow: ['ingester'], join: ['ingester'] });
+});
+
+t.test('replicasOf: block owners, kept while an owner misses heartbeats, extended past a joining one', async (t) => {
+  const stale = now - 3600;
+  const d = { ingesters: { a: inst('a:1', [100, 400]), b: inst('b:1', [200, 500], 'ACTIVE', '', stale), c: inst('c:1', [300, 600], 'JOINING') } };
+  const r = ringOf(d, 1, false, 4_000);
+  t.same(r.replicasOf(150, BLOCKS_OWNER_SYNC).map((i) => i.id), ['b'], 'an unhealthy owner keeps its share');
+  t.same(r.replicasOf(250, BLOCKS_OWNER_SYNC).map((i) => i.id), ['c', 'a'], 'a JOINING owner extends the set to the next instance');
+  t.throws(() => r.get(150, READ), /live replicas required/, 'get drops the unhealthy owner and wants a quorum');
+  t.same(ringOf({ ingesters: {} }).replicasOf(1, BLOCKS_OWNER_SYNC), [], 'an empty ring owns nothing');
 });

@@ -208,8 +208,26 @@ export class Ring {
     return set;
   }
 
+  /**
+   * replicasOf is the replica set of key for op before health is considered: an instance that
+   * misses heartbeats keeps its place (its share is not moved until it leaves or is forgotten).
+   * Store-gateways decide which blocks they own with it.
+   */
+  replicasOf(key: number, op: Operation): ReplicaInstance[] {
+    if (this.tokens.length === 0) return [];
+    return this.pick(searchToken(this.tokens, key >>> 0), op);
+  }
+
   /** compute is get without the cache, from ring position pos. */
   private compute(pos: number, op: Operation, nowMs: number): ReplicationSet {
+    const rf = this.opts.replicationFactor;
+    const zoneAware = this.opts.zoneAwarenessEnabled;
+    const picked = this.pick(pos, op);
+    return this.healthyQuorum(picked, op, nowMs, rf, zoneAware);
+  }
+
+  /** pick walks the ring from position pos and takes the replica set of op (extended on op's states, one per zone with zones). */
+  private pick(pos: number, op: Operation): ReplicaInstance[] {
     const rf = this.opts.replicationFactor;
     const zoneAware = this.opts.zoneAwarenessEnabled;
     let size = rf;
@@ -240,7 +258,11 @@ export class Ring {
       else if (zoned) found.set(inst.zone, (found.get(inst.zone) ?? 0) + 1);
       picked.push({ id, ...inst });
     }
-    // The replication strategy: drop unhealthy instances; a quorum of the (possibly extended) set must be left.
+    return picked;
+  }
+
+  /** healthyQuorum drops the unhealthy instances of a picked set; a quorum of the (possibly extended) set must be left. */
+  private healthyQuorum(picked: ReplicaInstance[], op: Operation, nowMs: number, rf: number, zoneAware: boolean): ReplicationSet {
     const factor = Math.max(rf, picked.length);
     const minSuccess = Math.floor(factor / 2) + 1;
     const healthy: ReplicaInstance[] = [];

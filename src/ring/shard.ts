@@ -18,6 +18,29 @@ export function tenantHash(tenant: string): number {
   return fnvAdd(FNV_OFFSET, Buffer.from(tenant, 'utf8'));
 }
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * blockToken is a block's ring key, as Mimir's HashBlockID: FNV-1 over the ULID's 16 bytes
+ * (decoded from its 26 Crockford base32 characters). Store-gateways shard blocks by it.
+ */
+export function blockToken(ulid: string): number {
+  if (ulid.length !== 26) throw new Error(`not a ULID: ${ulid}`);
+  // 26 characters carry 130 bits, the first two of them zero: read them as a big integer.
+  let n = 0n;
+  for (const c of ulid.toUpperCase()) {
+    const v = CROCKFORD.indexOf(c);
+    if (v < 0) throw new Error(`not a ULID: ${ulid}`);
+    n = (n << 5n) | BigInt(v);
+  }
+  const bytes = new Uint8Array(16);
+  for (let i = 15; i >= 0; i--) {
+    bytes[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return fnvAdd(FNV_OFFSET, bytes);
+}
+
 /** seriesToken is the token of a series: the tenant's hash extended with each label name and value, in order. */
 export function seriesToken(tenant: string, labels: Array<[string, string]>): number {
   let h = tenantHash(tenant);

@@ -103,10 +103,18 @@ export interface SyncedBlock extends BlockRef {
 /** BucketStores serves the bucket's blocks of every tenant. */
 export class BucketStores {
   private readonly tenantBlocks = new Map<string, SyncedBlock[]>();
+  /** Every visible block of each tenant at the last sync, owned or not. */
+  private readonly tenantKnown = new Map<string, BlockMeta[]>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   /** prepareShutdown is set by POST /store-gateway/prepare-shutdown. */
   prepareShutdown = false;
+  /**
+   * owns says whether this store-gateway loads a block (its share of the store-gateway ring, in
+   * distributed mode, see shardBy); undefined: every block is loaded.
+   */
+  private owns: ((ulid: string) => boolean) | undefined;
+  private started = false;
 
   constructor(
     private readonly opts: StoreGatewayOptions,
@@ -118,11 +126,25 @@ export class BucketStores {
   async start(): Promise<void> {
     const cfg = this.opts.bucket.rangeReadConfig?.();
     if (this.opts.reader !== undefined && cfg !== undefined) this.opts.reader.setBucketReader(cfg);
+    this.started = true;
     await this.sync();
     if (this.opts.syncIntervalMs > 0) {
       this.timer = setInterval(() => void this.sync(), this.opts.syncIntervalMs);
       this.timer.unref();
     }
+  }
+
+  /**
+   * shardBy makes the store-gateway load only the blocks `owns` accepts from the next sync on
+   * (call sync again when the ownership changes).
+   */
+  shardBy(owns: (ulid: string) => boolean): void {
+    this.owns = owns;
+  }
+
+  /** ownershipChanged syncs again (once started) because the blocks this store-gateway owns changed. */
+  ownershipChanged(): void {
+    if (this.started) void this.sync();
   }
 
   /** stop ends the periodic sync and waits for one in progress. */
@@ -148,6 +170,21 @@ export class BucketStores {
   /** blocks lists a tenant's served blocks, oldest first. */
   blocks(tenant: string): SyncedBlock[] {
     return this.tenantBlocks.get(tenant) ?? [];
+  }
+
+  /**
+   * hints names the tenant's blocks overlapping [mint, maxt] this store-gateway knows of in the
+   * bucket (owned or not) and those it serves, for the querier's check that every block was queried.
+   */
+  hints(tenant: string, mint: number, maxt: number): { known: string[]; queried: string[] } {
+    const overlaps = (m: BlockMeta): boolean => m.minTime <= maxt && m.maxTime > mint;
+    return {
+      known: (this.tenantKnown.get(tenant) ?? []).filter(overlaps).map((m) => m.ulid),
+      queried: this.blocks(tenant)
+        .map((b) => b.meta)
+        .filter(overlaps)
+        .map((m) => m.ulid),
+    };
   }
 
   /**
@@ -179,6 +216,7 @@ export class BucketStores {
     for (const tenant of [...this.tenantBlocks.keys()]) {
       if (seen.has(tenant)) continue;
       this.tenantBlocks.delete(tenant);
+      this.tenantKnown.delete(tenant);
       this.queryable.set('store-gateway', tenant, []);
       await rm(join(this.opts.syncDir, tenant), { recursive: true, force: true });
     }
@@ -186,7 +224,9 @@ export class BucketStores {
   }
 
   private async syncTenant(tenant: string): Promise<void> {
-    const wanted = await visibleBucketBlocks(this.opts.bucket, tenant, this.logger);
+    const visible = await visibleBucketBlocks(this.opts.bucket, tenant, this.logger);
+    const owns = this.owns;
+    const wanted = owns === undefined ? visible : visible.filter((b) => owns(b.meta.ulid));
     const tenantDir = join(this.opts.syncDir, tenant);
     await mkdir(tenantDir, { recursive: true });
     const have = new Map((this.tenantBlocks.get(tenant) ?? []).map((b) => [b.meta.ulid, b]));
@@ -225,6 +265,10 @@ export class BucketStores {
     }
     out.sort((a, b) => a.meta.minTime - b.meta.minTime);
     this.tenantBlocks.set(tenant, out);
+    this.tenantKnown.set(
+      tenant,
+      visible.map((b) => b.meta),
+    );
     this.queryable.set('store-gateway', tenant, out);
   }
 

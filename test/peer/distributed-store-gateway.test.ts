@@ -8,7 +8,10 @@
 // range from the store-gateway alone (every sample, range and instant queries,
 // series and label values), the recent one from the ingester, a range across
 // both from both, and fail (not answer partially) when the store-gateway is
-// gone.
+// gone. A second case runs two store-gateways with replication factor 1:
+// each loads its share of a day of blocks (the store-gateway ring), the
+// querier answers every sample from both, and with one killed it fails
+// Mimir's consistency check instead of answering without that one's blocks.
 
 import t from 'tap';
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -158,4 +161,81 @@ t.test('the querier reads old ranges from the store-gateways and recent ones fro
   const gone = await api(querier.port, range);
   t.not(gone.status, 200, 'no partial answer');
   t.match(gone.body.error, /store-gateway/);
+});
+
+/** blocksOf lists the blocks a store-gateway serves for the tenant (its blocks page). */
+async function blocksOf(port: number): Promise<string[]> {
+  const html = await (await fetch(`http://127.0.0.1:${port}/store-gateway/tenant/${TENANT}/blocks`, { signal: AbortSignal.timeout(10_000) })).text();
+  return [...html.matchAll(/<td>([0-9A-HJKMNP-TV-Z]{26})<\/td>/g)].map((m) => m[1]!);
+}
+
+t.test('two store-gateways share the blocks over their ring; a lost share fails the consistency check', { skip: skipReason() }, async (t) => {
+  if (failIfMissing(t, ETCD)) return;
+  const dir = await makeTempDir('dist-sg-shard-');
+  // A day of one-minute samples, three days ago: twelve 2h blocks.
+  const base = Math.floor((Date.now() - 72 * HOUR) / (2 * HOUR)) * 2 * HOUR;
+  const lines: string[] = [];
+  for (let k = 0; k < 24 * 60; k++) lines.push(`day_gauge{job="a"} ${k} ${(base + k * 60_000) / 1000}`);
+  lines.push('# EOF', '');
+  await writeFile(join(dir, 'input.om'), lines.join('\n'));
+  await mkdir(join(dir, 'out'));
+  await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'input.om'), join(dir, 'out')]);
+  const bucket = join(dir, 'bucket');
+  const ulids = (await readdir(join(dir, 'out'))).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+  t.equal(ulids.length, 12, 'promtool wrote twelve 2h blocks');
+  for (const ulid of ulids) await cp(join(dir, 'out', ulid), join(bucket, TENANT, ulid), { recursive: true });
+
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.stop());
+  const started: Component[] = [];
+  t.teardown(async () => {
+    for (const c of started) await c.proc.stop(5_000);
+  });
+  const rf1 = ['-ingester.ring.replication-factor=1', '-store-gateway.sharding-ring.replication-factor=1'];
+  started.push(await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: rf1 }));
+  const gateways: Component[] = [];
+  for (const i of [1, 2]) {
+    gateways.push(
+      await startComponent({
+        name: `store-gateway-${i}`,
+        target: 'store-gateway',
+        etcd: etcd.endpoint,
+        extra: [...rf1, `-blocks-storage.filesystem.dir=${bucket}`, '-blocks-storage.bucket-store.sync-interval=1s'],
+      }),
+    );
+  }
+  started.push(...gateways);
+  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: rf1 });
+  started.push(querier);
+
+  // Each loads its share once both are in the ring: together every block, once.
+  let shares: string[][] = [];
+  t.ok(
+    await waitFor(async () => {
+      shares = await Promise.all(gateways.map((g) => blocksOf(g.port)));
+      return shares[0]!.length + shares[1]!.length === 12 && new Set(shares.flat()).size === 12;
+    }, 30_000),
+    `the blocks are split between the store-gateways (${shares.map((s) => s.length).join(' + ')})`,
+  );
+  t.ok(shares[0]!.length > 0 && shares[1]!.length > 0, 'each owns some');
+
+  const range = `query_range?query=day_gauge&start=${base / 1000}&end=${(base + 24 * HOUR - 60_000) / 1000}&step=60`;
+  const r = await api(querier.port, range);
+  t.equal(r.status, 200, JSON.stringify(r.body).slice(0, 300));
+  const values = (r.body.data as { result: Matrix }).result[0]?.values.map(([, v]) => Number(v)) ?? [];
+  t.equal(values.length, 24 * 60, 'every sample of the day');
+  t.same(values.slice(0, 3), [0, 1, 2]);
+  t.equal(values[values.length - 1], 24 * 60 - 1);
+
+  // kill -9 one: its blocks are not served, and the querier says so rather than answering part of the day.
+  const victim = gateways[1]!.proc.child;
+  const exited = new Promise((r) => victim.once('exit', r));
+  victim.kill('SIGKILL');
+  await exited;
+  const lost = await api(querier.port, range);
+  t.not(lost.status, 200);
+  t.match(lost.body.error, /consistency check failed because some blocks were not queried/);
+  // Back, it serves its share again.
+  await gateways[1]!.restart();
+  t.ok(await waitFor(async () => (await api(querier.port, range)).status === 200, 30_000), 'answers again once the store-gateway is back');
 });

@@ -1,0 +1,16 @@
+// shard.test.ts checks the ring keys Mimir's sharding uses that are computed
+// here: a block's key (HashBlockID), against values Go's hash/fnv and
+// oklog/ulid give for the same ULIDs.
+
+import t from 'tap';
+import { blockToken } from './shard.js';
+
+t.test('blockToken is FNV-1 over the ULID bytes, as Mimir HashBlockID', async (t) => {
+  // From `fnv.New32().Write(ulid.MustParse(s)[:])` in Go.
+  t.equal(blockToken('01JAAAAAAAAAAAAAAAAAAAAAAA'), 3140617836);
+  t.equal(blockToken('01HZX3Q6W8Y2K5N0P9R7T4V1MC'), 3144353294);
+  t.equal(blockToken('7ZZZZZZZZZZZZZZZZZZZZZZZZZ'), 4230643797);
+  t.equal(blockToken('01hzx3q6w8y2k5n0p9r7t4v1mc'), 3144353294, 'lower case reads the same');
+  t.throws(() => blockToken('01HZX3Q6W8Y2K5N0P9R7T4V1M'), /not a ULID/);
+  t.throws(() => blockToken('01HZX3Q6W8Y2K5N0P9R7T4V1MU'), /not a ULID/, 'U is not Crockford base32');
+});
