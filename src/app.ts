@@ -258,6 +258,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
             timeoutMs: 60_000,
             queryIngestersWithinMs: flagNumber(config.values, 'querier.query-ingesters-within'),
             queryStoreAfterMs: flagNumber(config.values, 'querier.query-store-after'),
+            shardSize: (t) => flagNumber(runtimeConfig.values(t), 'distributor.ingestion-tenant-shard-size'),
           })
         : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.

@@ -24,17 +24,20 @@ interface Fake {
   server: Server;
   addr: string;
   mode: Mode;
+  /** calls counts the requests answered. */
+  calls: number;
   labels: string[];
   /** samples of series {__name__="m"} this replica holds, as [ts, value]. */
   samples: Array<[number, number]>;
 }
 
 async function fake(labels: string[], samples: Array<[number, number]>): Promise<Fake> {
-  const f: Fake = { server: createServer(), addr: '', mode: 'ok', labels, samples };
+  const f: Fake = { server: createServer(), addr: '', mode: 'ok', calls: 0, labels, samples };
   f.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      f.calls++;
       if (f.mode === 'hang') return;
       if (f.mode === 'fail') {
         res.writeHead(500).end('boom');
@@ -85,6 +88,29 @@ t.test('the distributed querier fans out to the ring', async (t) => {
     const body = JSON.parse(Buffer.from(out as Uint8Array).toString('utf8')) as { data: { result: Array<{ value: [number, string] }> } };
     t.equal(body.data.result[0]?.value[1], '3', 'three distinct samples, replicas deduplicated');
   });
+});
+
+t.test("reads go to the tenant's shuffle shard only", async (t) => {
+  const fakes = await Promise.all([0, 1, 2, 3, 4, 5].map(() => fake(['x'], [[1000, 1]])));
+  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
+  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
+  const now = Math.floor(Date.now() / 1000);
+  const old = now - 30 * 86_400;
+  ring.update({ ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [(i + 1) * 500_000_000], zone: '', registered_timestamp: old, read_only: false, read_only_updated_timestamp: 0 }])) });
+  const exec = ringQueryExecutor({ ring, client: new InternalClient({ timeoutMs: 5_000 }), log, timeoutMs: 5_000, queryIngestersWithinMs: 13 * 3_600_000, shardSize: (tenant) => (tenant === 'sharded' ? 3 : 0) });
+  t.teardown(() => exec.close());
+  const read = (tenant: string): ReturnType<NonNullable<typeof exec.readMetadata>> => exec.readMetadata!({ op: 'labels', tenant, sets: [], mint: Date.now() - 60_000, maxt: Date.now(), limit: 0 }, new AbortController().signal);
+  t.same(await read('sharded'), { ok: true, values: ['x'] });
+  const shard = Object.entries(ring.shuffleShard('sharded', 3).getDesc().ingesters).map(([, i]) => i.addr);
+  t.same(
+    fakes.filter((f) => f.calls > 0).map((f) => f.addr).sort(),
+    shard.sort(),
+    'only the three ingesters of its shard were asked',
+  );
+  fakes.forEach((f) => (f.calls = 0));
+  await read('whole');
+  t.equal(fakes.filter((f) => f.calls > 0).length, 6, 'a tenant without a shard size asks every ingester');
 });
 
 t.test('the store-gateway consistency check', async (t) => {

@@ -41,6 +41,11 @@ export interface RingQueryOptions {
   timeoutMs: number;
   /** queryIngestersWithinMs is -querier.query-ingesters-within: older ranges are not asked of ingesters (0: always). */
   queryIngestersWithinMs: number;
+  /**
+   * shardSize is a tenant's -distributor.ingestion-tenant-shard-size: reads go to the ingesters of
+   * its shuffle shard, with a lookback of -querier.query-ingesters-within (0 or absent: all).
+   */
+  shardSize?: (tenant: string) => number;
   /** storeGateways is the store-gateway ring (absent: no store-gateway is asked). */
   storeGateways?: Ring;
   /** queryStoreAfterMs is -querier.query-store-after: newer ranges are not asked of store-gateways (0: always). */
@@ -153,10 +158,14 @@ function cut(sel: MergedSelection, mint: number, maxt: number): SelectedSeries {
  * dead ingester from holding the query; a quorum-written sample is on at
  * least one of the instances that answered. Fails when too many failed.
  */
-async function fanOut<T>(opts: RingQueryOptions, call: (addr: string) => Promise<T>): Promise<T[]> {
+async function fanOut<T>(opts: RingQueryOptions, tenant: string, call: (addr: string) => Promise<T>): Promise<T[]> {
   let set: ReplicationSet;
   try {
-    set = opts.ring.getReplicationSetForOperation(READ);
+    // The tenant's shuffle shard, with every ingester that may have taken its writes within the
+    // ingesters' query window (instances that joined, or went read-only, since).
+    const size = opts.shardSize?.(tenant) ?? 0;
+    const ring = size > 0 ? opts.ring.shuffleShardWithLookback(tenant, size, opts.queryIngestersWithinMs > 0 ? opts.queryIngestersWithinMs : 365 * 86_400_000) : opts.ring;
+    set = ring.getReplicationSetForOperation(READ);
   } catch (err) {
     if (err instanceof RingError) throw new Error(err.message);
     throw err;
@@ -263,7 +272,7 @@ async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Rec
   const toIngesters = list.filter((_, i) => from[i]!.ingesters);
   const toStore = list.filter((_, i) => from[i]!.store);
   const [ingesterFrames, storeFrames] = await Promise.all([
-    toIngesters.length > 0 ? fanOut(opts, (addr) => selectFrom(opts, addr, tenant, toIngesters)) : Promise.resolve([]),
+    toIngesters.length > 0 ? fanOut(opts, tenant, (addr) => selectFrom(opts, addr, tenant, toIngesters)) : Promise.resolve([]),
     toStore.length > 0 ? storeFanOut(opts, (addr) => selectFrom(opts, addr, tenant, toStore)) : Promise.resolve([]),
   ]);
   checkBlocks(storeFrames.map((f) => f.hints));
@@ -295,7 +304,7 @@ async function readFromIngesters(opts: RingQueryOptions, read: MetadataRead): Pr
   };
   const from = sources(opts, Date.now(), read.mint, read.maxt);
   try {
-    const [fromIngesters, fromStore] = await Promise.all([from.ingesters ? fanOut(opts, call) : Promise.resolve([]), from.store ? storeFanOut(opts, call) : Promise.resolve([])]);
+    const [fromIngesters, fromStore] = await Promise.all([from.ingesters ? fanOut(opts, read.tenant, call) : Promise.resolve([]), from.store ? storeFanOut(opts, call) : Promise.resolve([])]);
     checkBlocks(fromStore.map((a) => a.blocks));
     answers = [...fromIngesters, ...fromStore];
   } catch (err) {

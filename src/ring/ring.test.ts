@@ -227,3 +227,40 @@ t.test('replicasOf: block owners, kept while an owner misses heartbeats, extende
   t.throws(() => r.get(150, READ), /live replicas required/, 'get drops the unhealthy owner and wants a quorum');
   t.same(ringOf({ ingesters: {} }).replicasOf(1, BLOCKS_OWNER_SYNC), [], 'an empty ring owns nothing');
 });
+
+t.test('shuffleShardWithLookback: the shard plus whoever may hold its recent writes', async (t) => {
+  const old = now - 30 * 86_400;
+  const taken = new Set<number>();
+  const mk = (id: string, extra: Partial<InstanceDesc> = {}): [string, InstanceDesc] => {
+    const tokens = generateTokens(64, taken);
+    for (const x of tokens) taken.add(x);
+    return [id, { ...inst(`${id}:1`, tokens), registered_timestamp: old, ...extra }];
+  };
+  const base = Object.fromEntries(['i1', 'i2', 'i3', 'i4', 'i5', 'i6', 'i7', 'i8'].map((id) => mk(id)));
+  const hour = 3_600_000;
+  const ids = (r: Ring): string[] => Object.keys(r.getDesc().ingesters).sort();
+  const ring = ringOf({ ingesters: base });
+  const write = ids(ring.shuffleShard('tenant', 3));
+  t.equal(write.length, 3);
+  t.same(ids(ring.shuffleShardWithLookback('tenant', 3, 13 * hour)), write, 'nothing changed within the lookback: the write shard');
+  t.equal(ring.shuffleShardWithLookback('tenant', 0, 13 * hour), ring, 'size 0: the whole ring');
+
+  // A member of the shard that joined an hour ago: included, and the shard it displaced is still read.
+  const joined = write[0]!;
+  const recent = ringOf({ ingesters: { ...base, [joined]: { ...base[joined]!, registered_timestamp: now - 3600 } } });
+  const withJoined = ids(recent.shuffleShardWithLookback('tenant', 3, 13 * hour));
+  t.equal(withJoined.length, 4, `one more instance is read (${withJoined.join(',')})`);
+  t.ok(write.every((id) => withJoined.includes(id)));
+  t.same(ids(recent.shuffleShardWithLookback('tenant', 3, 0.5 * hour)), write, 'joined before a shorter lookback: not extended');
+
+  // A read-only member: still read (it holds data) and one more instance, which took its writes.
+  const ro = write[1]!;
+  const readOnly = ringOf({ ingesters: { ...base, [ro]: { ...base[ro]!, read_only: true, read_only_updated_timestamp: now - 60 } } });
+  t.notOk(ids(readOnly.shuffleShard('tenant', 3)).includes(ro), 'writes skip it');
+  const roRead = ids(readOnly.shuffleShardWithLookback('tenant', 3, 13 * hour));
+  t.ok(roRead.includes(ro) && roRead.length === 4, `read with one more (${roRead.join(',')})`);
+  // Read-only since before the lookback: its data is older than what ingesters are asked for.
+  const longRo = ringOf({ ingesters: { ...base, [ro]: { ...base[ro]!, read_only: true, read_only_updated_timestamp: old } } });
+  t.notOk(ids(longRo.shuffleShardWithLookback('tenant', 3, 13 * hour)).includes(ro));
+  t.notOk(ids(longRo.shuffleShardWithLookback('tenant', 0, 13 * hour)).includes(ro), 'nor in the whole ring');
+});

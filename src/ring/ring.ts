@@ -170,6 +170,57 @@ export class Ring {
     return sub;
   }
 
+  /**
+   * shuffleShardWithLookback is the read side of shuffleShard (as dskit's): the instances of the
+   * identifier's shard now, plus those that may hold its data written within the lookback period.
+   * While drawing, an instance registered within the lookback, or read-only, or whose read-only
+   * state changed within it, is taken without counting towards the size (the next draw finds the
+   * instance that took its share). Read-only instances that switched before the lookback are
+   * left out. size <= 0: every instance but those. Not cached; never used for writes.
+   */
+  shuffleShardWithLookback(identifier: string, size: number, lookbackMs: number, nowMs = Date.now()): Ring {
+    const until = Math.floor((nowMs - lookbackMs) / 1000);
+    const include = (i: InstanceDesc): boolean => !i.read_only || !(i.read_only_updated_timestamp > 0 && i.read_only_updated_timestamp < until);
+    const all = Object.entries(this.desc.ingesters);
+    let picked: Array<[string, InstanceDesc]>;
+    if (size <= 0) {
+      picked = all.filter(([, i]) => include(i));
+      if (picked.length === all.length) return this;
+    } else {
+      const zoneAware = this.opts.zoneAwarenessEnabled;
+      const zones = zoneAware ? [...new Set(all.map(([, i]) => i.zone))].sort() : [''];
+      const perZone = zoneAware ? Math.ceil(size / zones.length) : size;
+      const chosen = new Set<string>();
+      for (const zone of zones) {
+        const inZone = all.filter(([, i]) => !zoneAware || i.zone === zone);
+        const tokens: Array<[number, string]> = [];
+        for (const [id, i] of inZone) for (const t of i.tokens) tokens.push([t, id]);
+        tokens.sort((a, b) => a[0] - b[0]);
+        const sorted = Uint32Array.from(tokens.map((x) => x[0]));
+        const next = shardRandom(identifier, zoneAware ? zone : '');
+        for (let n = 0; n < perZone; n++) {
+          const start = searchToken(sorted, next());
+          let found = false;
+          for (let k = 0; k < tokens.length; k++) {
+            const id = tokens[(start + k) % tokens.length]![1];
+            if (chosen.has(id)) continue;
+            const inst = this.desc.ingesters[id]!;
+            if (!include(inst)) continue;
+            chosen.add(id);
+            if (lookbackMs > 0 && (inst.registered_timestamp >= until || inst.read_only || inst.read_only_updated_timestamp >= until)) continue;
+            found = true;
+            break;
+          }
+          if (!found) break;
+        }
+      }
+      picked = all.filter(([id]) => chosen.has(id));
+    }
+    const sub = new Ring(this.kv, this.opts, this.log);
+    sub.update({ ingesters: Object.fromEntries(picked) });
+    return sub;
+  }
+
   /** instanceCount is the number of members. */
   instanceCount(): number {
     return Object.keys(this.desc.ingesters).length;
