@@ -35,8 +35,8 @@ import { ringPushExecutor } from './distributor/ring-push.js';
 import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
 import { WRITE } from './ring/model.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
-import { blockToken } from './ring/shard.js';
-import { BLOCKS_OWNER_SYNC } from './ring/model.js';
+import { blockToken, tenantHashFnv1a } from './ring/shard.js';
+import { BLOCKS_OWNER_SYNC, COMPACTOR_OP } from './ring/model.js';
 import { flagBool, flagNumber, flagString, ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
@@ -195,16 +195,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const { ring, config: ringCfg } = sgRing;
     const stores = bucketStores;
     stores.shardBy((ulid) => ring.replicasOf(blockToken(ulid), BLOCKS_OWNER_SYNC).some((i) => i.id === ringCfg.instanceId));
-    let topology = '';
-    ring.onChange((d) => {
-      const now = Object.entries(d.ingesters)
-        .map(([id, i]) => `${id}:${i.state}:${i.tokens.length}`)
-        .sort()
-        .join(',');
-      if (now === topology) return;
-      topology = now;
-      stores.ownershipChanged();
-    });
+    ring.onTopologyChange(() => stores.ownershipChanged());
   }
   // Distributed mode: distributors and queriers without an ingester in the process reach the
   // ingesters of the ring through their internal API (src/internal/); ingesters serve it.
@@ -234,6 +225,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
   const alertmanager = modules.includes('alertmanager') ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
+  // A compactor compacts and cleans the tenants it owns: one compactor per tenant by the tenant's FNV-1a
+  // hash on the compactor ring (as Mimir's), looked at again whenever the ring's members change.
+  const compactorRing = rings.get('compactor');
+  if (!monolithic && compactor !== undefined && compactorRing !== undefined) {
+    const { ring, config: ringCfg } = compactorRing;
+    const c = compactor.compactor;
+    c.shardBy((tenant) => ring.ownerOf(tenantHashFnv1a(tenant), COMPACTOR_OP) === ringCfg.instanceId);
+    ring.onTopologyChange(() => c.ownershipChanged());
+  }
   let links: IndexLink[] = [];
   const ops = new OpsApi(config, registry, services, () => links);
   const runsDistributor = modules.includes('distributor');

@@ -251,3 +251,20 @@ t.test('tenant deletion: blocks and index first, markers after the tenant cleanu
   t.notOk(existsSync(join(e.root, TENANT)), 'nothing of the tenant is left');
   t.same(await c.tenants(), ['other']);
 });
+
+t.test('a sharded compactor works only on the tenants it owns', async (t) => {
+  const e = env(t);
+  const other = 'other-tenant';
+  const blocks = [series('a', 0, 2 * H, 60_000)];
+  await uploadBlock(e.bucket, TENANT, makeBlock(e.scratch, blocks, 0, 2 * H));
+  await uploadBlock(e.bucket, other, makeBlock(e.scratch, blocks, 0, 2 * H));
+  const c = e.compactor();
+  c.shardBy((tenant) => tenant === TENANT);
+  await c.runOnce();
+  t.ok(await readBucketIndex(e.bucket, TENANT), 'its tenant is compacted and indexed');
+  t.equal(await readBucketIndex(e.bucket, other), undefined, "the other compactor's tenant is left alone");
+  // The ring moved the other tenant here.
+  c.shardBy(() => true);
+  await c.runOnce();
+  t.ok(await readBucketIndex(e.bucket, other), 'taken over once owned');
+});

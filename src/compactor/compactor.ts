@@ -75,6 +75,9 @@ export class Compactor {
   /** queue serialises runs: compaction and cleanup never overlap. */
   private queue: Promise<void> = Promise.resolve();
   private stopping = false;
+  private started = false;
+  /** owns says whether this compactor compacts and cleans a tenant (the compactor ring; undefined: every tenant). */
+  private owns: ((tenant: string) => boolean) | undefined;
   /** runs counts finished compaction cycles (tests wait on it). */
   runs = 0;
 
@@ -95,8 +98,24 @@ export class Compactor {
     });
   }
 
+  /**
+   * shardBy makes this compactor work only on the tenants `owns` accepts (its share of the
+   * compactor ring, as Mimir's: one compactor per tenant).
+   */
+  shardBy(owns: (tenant: string) => boolean): void {
+    this.owns = owns;
+  }
+
+  /** ownershipChanged runs a compaction and a cleanup (once started): tenants may have moved here. */
+  ownershipChanged(): void {
+    if (!this.started) return;
+    void this.enqueue(() => this.compactAll());
+    void this.enqueue(() => this.cleanupAll());
+  }
+
   /** start runs a cleanup and a compaction now, then on their intervals. */
   start(): void {
+    this.started = true;
     // Job workspaces left by a process that died mid-job.
     void this.enqueue(() => rm(join(this.opts.dataDir, 'compact'), { recursive: true, force: true }));
     void this.enqueue(() => this.cleanupAll());
@@ -140,6 +159,13 @@ export class Compactor {
     return listTenants(this.opts.bucket);
   }
 
+  /** ownedTenants lists the bucket's tenants this compactor works on. */
+  private async ownedTenants(): Promise<string[]> {
+    const owns = this.owns;
+    const all = await this.tenants();
+    return owns === undefined ? all : all.filter((t) => owns(t));
+  }
+
   // ---- Compaction ----------------------------------------------------------
 
   private async compactAll(): Promise<void> {
@@ -148,7 +174,7 @@ export class Compactor {
     m?.runsStarted.inc();
     this.logger.info('discovering tenants for compaction');
     let failed = 0;
-    for (const tenant of await this.tenants()) {
+    for (const tenant of await this.ownedTenants()) {
       if (this.stopping) return;
       try {
         if ((await readTenantDeletionMark(this.opts.bucket, tenant)) !== undefined) continue;
@@ -274,7 +300,7 @@ export class Compactor {
   }
 
   private async cleanupAll(): Promise<void> {
-    for (const tenant of await this.tenants()) {
+    for (const tenant of await this.ownedTenants()) {
       if (this.stopping) return;
       try {
         await this.cleaner.cleanTenant(tenant, this.logger.with({ tenant }));

@@ -6,7 +6,7 @@ import t from 'tap';
 import { log } from '../log.js';
 import { InMemoryKv } from './kv.js';
 import { Lifecycler } from './lifecycler.js';
-import { BLOCKS_OWNER_SYNC, decodeDesc, encodeDesc, generateTokens, ownership, READ, WRITE, type InstanceDesc, type InstanceState, type RingDesc } from './model.js';
+import { BLOCKS_OWNER_SYNC, COMPACTOR_OP, decodeDesc, encodeDesc, generateTokens, ownership, READ, WRITE, type InstanceDesc, type InstanceState, type RingDesc } from './model.js';
 import { Ring, RingError, searchToken } from './ring.js';
 import { defaultValues } from '../config/parse.js';
 import { ringConfig as readRingConfig, type RingName } from './config.js';
@@ -263,4 +263,14 @@ t.test('shuffleShardWithLookback: the shard plus whoever may hold its recent wri
   const longRo = ringOf({ ingesters: { ...base, [ro]: { ...base[ro]!, read_only: true, read_only_updated_timestamp: old } } });
   t.notOk(ids(longRo.shuffleShardWithLookback('tenant', 3, 13 * hour)).includes(ro));
   t.notOk(ids(longRo.shuffleShardWithLookback('tenant', 0, 13 * hour)).includes(ro), 'nor in the whole ring');
+});
+
+t.test('ownerOf: the first instance clockwise owns a key alone, and nobody while it is unhealthy', async (t) => {
+  const stale = now - 3600;
+  const r = ringOf({ ingesters: { a: inst('a:1', [100, 400]), b: inst('b:1', [200]), c: inst('c:1', [300], 'ACTIVE', '', stale), d: inst('d:1', [350], 'JOINING') } }, 0, false, 4_000);
+  t.equal(r.ownerOf(150, COMPACTOR_OP), 'b');
+  t.equal(r.ownerOf(450, COMPACTOR_OP), 'a', 'past the last token wraps');
+  t.equal(r.ownerOf(250, COMPACTOR_OP), undefined, 'its owner misses heartbeats: nobody');
+  t.equal(r.ownerOf(320, COMPACTOR_OP), undefined, 'a JOINING owner does not compact yet');
+  t.equal(ringOf({ ingesters: {} }).ownerOf(1, COMPACTOR_OP), undefined);
 });

@@ -91,6 +91,34 @@ export class Ring {
     this.listeners.add(fn);
   }
 
+  /**
+   * onTopologyChange calls fn when the ring's members, their states or their token counts change
+   * (not on heartbeats): what decides which instance owns what.
+   */
+  onTopologyChange(fn: () => void): void {
+    let last = '';
+    this.onChange((d) => {
+      const now = Object.entries(d.ingesters)
+        .map(([id, i]) => `${id}:${i.state}:${i.tokens.length}`)
+        .sort()
+        .join(',');
+      if (now === last) return;
+      last = now;
+      fn();
+    });
+  }
+
+  /**
+   * ownerOf is the instance owning key alone (replication factor 1, as the compactor's ring): the
+   * first instance clockwise from it, if it is healthy for op; undefined otherwise (nobody owns
+   * the key while its owner is unhealthy).
+   */
+  ownerOf(key: number, op: Operation, nowMs = Date.now()): string | undefined {
+    if (this.tokens.length === 0) return undefined;
+    const id = this.tokenOwner[searchToken(this.tokens, key >>> 0)]!;
+    return isHealthy(this.desc.ingesters[id]!, op, this.opts.heartbeatTimeoutMs, nowMs) ? id : undefined;
+  }
+
   /** update installs a new view of the ring. */
   update(d: RingDesc): void {
     this.desc = d;

@@ -1,9 +1,9 @@
 // shard.test.ts checks the ring keys Mimir's sharding uses that are computed
-// here: a block's key (HashBlockID), against values Go's hash/fnv and
-// oklog/ulid give for the same ULIDs.
+// here: a block's key (HashBlockID) and a tenant's compactor key, against
+// values Go's hash/fnv and oklog/ulid give for the same input.
 
 import t from 'tap';
-import { blockToken } from './shard.js';
+import { blockToken, tenantHashFnv1a } from './shard.js';
 
 t.test('blockToken is FNV-1 over the ULID bytes, as Mimir HashBlockID', async (t) => {
   // From `fnv.New32().Write(ulid.MustParse(s)[:])` in Go.
@@ -13,4 +13,11 @@ t.test('blockToken is FNV-1 over the ULID bytes, as Mimir HashBlockID', async (t
   t.equal(blockToken('01hzx3q6w8y2k5n0p9r7t4v1mc'), 3144353294, 'lower case reads the same');
   t.throws(() => blockToken('01HZX3Q6W8Y2K5N0P9R7T4V1M'), /not a ULID/);
   t.throws(() => blockToken('01HZX3Q6W8Y2K5N0P9R7T4V1MU'), /not a ULID/, 'U is not Crockford base32');
+});
+
+t.test("tenantHashFnv1a is FNV-1a over the tenant's UTF-8 bytes, as Mimir's compactor", async (t) => {
+  // From `fnv.New32a().Write([]byte(s))` in Go.
+  t.equal(tenantHashFnv1a('tenant-a'), 2469604731);
+  t.equal(tenantHashFnv1a('team'), 2734521612);
+  t.equal(tenantHashFnv1a('ünïcode-tenant'), 2647887706);
 });

@@ -13,6 +13,13 @@ function fnvAdd(h: number, b: Uint8Array): number {
   return h >>> 0;
 }
 
+/** tenantHashFnv1a is a tenant's FNV-1a hash, the compactor ring's key for it (as Mimir's compactor ownUser). */
+export function tenantHashFnv1a(tenant: string): number {
+  let h = FNV_OFFSET;
+  for (const b of Buffer.from(tenant, 'utf8')) h = Math.imul(h ^ b, FNV_PRIME);
+  return h >>> 0;
+}
+
 /** tenantHash is the hash of the tenant alone (ShardByUser). */
 export function tenantHash(tenant: string): number {
   return fnvAdd(FNV_OFFSET, Buffer.from(tenant, 'utf8'));
