@@ -25,7 +25,7 @@ import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { standaloneDownstream, withFrontend } from './frontend/module.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
-import { PrometheusRulesApi } from './ruler/prometheus-api.js';
+import { PrometheusRulesApi, registerRulerInternal, RULER_GROUPS_PATH, type GroupView } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
@@ -33,10 +33,10 @@ import { InternalClient, registerInternalClientMetrics } from './internal/client
 import { registerIngesterInternal, registerReadInternal } from './internal/ingester-server.js';
 import { ringPushExecutor } from './distributor/ring-push.js';
 import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
-import { WRITE } from './ring/model.js';
+import { READ, WRITE } from './ring/model.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
-import { blockToken, tenantHashFnv1a } from './ring/shard.js';
-import { BLOCKS_OWNER_SYNC, COMPACTOR_OP } from './ring/model.js';
+import { blockToken, fnv1aKey } from './ring/shard.js';
+import { BLOCKS_OWNER_SYNC, ACTIVE_OWNER } from './ring/model.js';
 import { flagBool, flagNumber, flagString, ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
@@ -231,7 +231,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   if (!monolithic && compactor !== undefined && compactorRing !== undefined) {
     const { ring, config: ringCfg } = compactorRing;
     const c = compactor.compactor;
-    c.shardBy((tenant) => ring.ownerOf(tenantHashFnv1a(tenant), COMPACTOR_OP) === ringCfg.instanceId);
+    c.shardBy((tenant) => ring.ownerOf(fnv1aKey(tenant), ACTIVE_OWNER) === ringCfg.instanceId);
     ring.onTopologyChange(() => c.ownershipChanged());
   }
   let links: IndexLink[] = [];
@@ -305,6 +305,24 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const ruleIngestionRates = new IngestionRates(flagNumber(config.values, 'ingester.rate-update-period'));
   ruleIngestionRates.start();
   const runsRuler = monolithic || modules.includes('ruler');
+  // Sharded rulers (microservices mode): each evaluates its share of the rule groups, and the rules API
+  // asks the other healthy rulers of the ring for theirs.
+  const rulerRing = !monolithic && runsRuler ? rings.get('ruler') : undefined;
+  const rulerClient = rulerRing !== undefined ? (internalClient ?? new InternalClient()) : undefined;
+  const rulerPeers =
+    rulerRing !== undefined && rulerClient !== undefined
+      ? async (tenant: string): Promise<GroupView[]> => {
+          const others = rulerRing.ring.healthyInstances(READ).filter((i) => i.id !== rulerRing.config.instanceId);
+          const answers = await Promise.all(
+            others.map(async (i) => {
+              const a = await rulerClient.post(i.addr, RULER_GROUPS_PATH, tenant, Buffer.from('{}'), {}, 10_000);
+              if (a.status !== 200) throw new Error(`unable to retrieve rules from ruler ${i.id}: ${a.status} ${a.body.toString('utf8').trim()}`);
+              return JSON.parse(a.body.toString('utf8')) as GroupView[];
+            }),
+          );
+          return answers.flat();
+        }
+      : undefined;
   const ruler: RulerModule | undefined = runsRuler
     ? newRulerModule({
         config,
@@ -320,10 +338,17 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         onIngested: (t, n) => ruleIngestionRates.add(t, n),
         expand: newAlertExpander(),
         templateCheck,
+        ...(rulerPeers !== undefined ? { peers: rulerPeers } : {}),
         // The `for` state restore reads ALERTS_FOR_STATE's stored samples where this process holds them.
         ...(modules.includes('ingester') && deps.storage === undefined ? { rawSelect: (t: string, m: LabelMatcher[], mint: number, maxt: number) => loadNative().selectSamples(t, m, mint, maxt) } : {}),
       })
     : undefined;
+  if (ruler !== undefined && rulerRing !== undefined) {
+    // A group's ruler is the first ACTIVE healthy one clockwise from FNV-1a(tenant/namespace/group), as Mimir's tokenForGroup.
+    const { ring, config: ringCfg } = rulerRing;
+    ruler.manager.shardBy((user, namespace, group) => ring.ownerOf(fnv1aKey(user, '/', namespace, '/', group), ACTIVE_OWNER) === ringCfg.instanceId);
+    ring.onTopologyChange(() => ruler.manager.ownershipChanged());
+  }
   // Grafana alerting provisioning runs with the ruler (its objects live in the ruler's bucket).
   // Its recording rules write through the distributor's push path, as the ruler's do.
   const provisioning = runsRuler
@@ -378,9 +403,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The ingester's internal API (distributed mode): pushes from distributors, reads from queriers.
   let internalServer: HttpServer | undefined;
   let internalPort = flagNumber(config.values, 'server.grpc-listen-port');
-  // A store-gateway answers the same reads over the bucket blocks it loaded (its native store has no head).
-  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway'))) {
+  // A store-gateway answers the same reads over the bucket blocks it loaded (its native store has no head);
+  // a sharded ruler answers the other rulers' requests for its groups.
+  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined)) {
     internalServer = new HttpServer();
+    if (ruler !== undefined && rulerRing !== undefined) registerRulerInternal(internalServer, ruler.manager);
     const select = loadNative().selectSamplesAsync;
     const stores = bucketStores;
     const reads = {
@@ -391,7 +418,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     };
     if (modules.includes('ingester')) {
       registerIngesterInternal(internalServer, { ...reads, executor, gate: writeGate, limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()) });
-    } else {
+    } else if (modules.includes('store-gateway')) {
       registerReadInternal(internalServer, reads);
     }
     internalServer.notFound();

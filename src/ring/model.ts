@@ -43,8 +43,8 @@ export const READ: Operation = { healthy: new Set(['ACTIVE', 'PENDING', 'LEAVING
  * stays loaded somewhere while an owner joins or leaves.
  */
 export const BLOCKS_OWNER_SYNC: Operation = { healthy: new Set(['JOINING', 'ACTIVE', 'LEAVING']), extend: (s) => s !== 'ACTIVE' };
-/** COMPACTOR_OP: a tenant's compactor must be ACTIVE; nothing extends (as Mimir's compactor RingOp). */
-export const COMPACTOR_OP: Operation = { healthy: new Set(['ACTIVE']), extend: () => false };
+/** ACTIVE_OWNER: the owner of a key must be ACTIVE, nothing extends (Mimir's compactor and ruler RingOp): a tenant's compactor, a rule group's ruler. */
+export const ACTIVE_OWNER: Operation = { healthy: new Set(['ACTIVE']), extend: () => false };
 /** REPORTING: every state counts (the ring page's health). */
 export const REPORTING: Operation = { healthy: new Set(['ACTIVE', 'LEAVING', 'PENDING', 'JOINING', 'LEFT']), extend: () => false };
 

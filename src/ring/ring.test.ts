@@ -6,7 +6,7 @@ import t from 'tap';
 import { log } from '../log.js';
 import { InMemoryKv } from './kv.js';
 import { Lifecycler } from './lifecycler.js';
-import { BLOCKS_OWNER_SYNC, COMPACTOR_OP, decodeDesc, encodeDesc, generateTokens, ownership, READ, WRITE, type InstanceDesc, type InstanceState, type RingDesc } from './model.js';
+import { BLOCKS_OWNER_SYNC, ACTIVE_OWNER, decodeDesc, encodeDesc, generateTokens, ownership, READ, WRITE, type InstanceDesc, type InstanceState, type RingDesc } from './model.js';
 import { Ring, RingError, searchToken } from './ring.js';
 import { defaultValues } from '../config/parse.js';
 import { ringConfig as readRingConfig, type RingName } from './config.js';
@@ -268,9 +268,9 @@ t.test('shuffleShardWithLookback: the shard plus whoever may hold its recent wri
 t.test('ownerOf: the first instance clockwise owns a key alone, and nobody while it is unhealthy', async (t) => {
   const stale = now - 3600;
   const r = ringOf({ ingesters: { a: inst('a:1', [100, 400]), b: inst('b:1', [200]), c: inst('c:1', [300], 'ACTIVE', '', stale), d: inst('d:1', [350], 'JOINING') } }, 0, false, 4_000);
-  t.equal(r.ownerOf(150, COMPACTOR_OP), 'b');
-  t.equal(r.ownerOf(450, COMPACTOR_OP), 'a', 'past the last token wraps');
-  t.equal(r.ownerOf(250, COMPACTOR_OP), undefined, 'its owner misses heartbeats: nobody');
-  t.equal(r.ownerOf(320, COMPACTOR_OP), undefined, 'a JOINING owner does not compact yet');
-  t.equal(ringOf({ ingesters: {} }).ownerOf(1, COMPACTOR_OP), undefined);
+  t.equal(r.ownerOf(150, ACTIVE_OWNER), 'b');
+  t.equal(r.ownerOf(450, ACTIVE_OWNER), 'a', 'past the last token wraps');
+  t.equal(r.ownerOf(250, ACTIVE_OWNER), undefined, 'its owner misses heartbeats: nobody');
+  t.equal(r.ownerOf(320, ACTIVE_OWNER), undefined, 'a JOINING owner does not compact yet');
+  t.equal(ringOf({ ingesters: {} }).ownerOf(1, ACTIVE_OWNER), undefined);
 });

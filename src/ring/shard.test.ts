@@ -3,7 +3,7 @@
 // values Go's hash/fnv and oklog/ulid give for the same input.
 
 import t from 'tap';
-import { blockToken, tenantHashFnv1a } from './shard.js';
+import { blockToken, fnv1aKey } from './shard.js';
 
 t.test('blockToken is FNV-1 over the ULID bytes, as Mimir HashBlockID', async (t) => {
   // From `fnv.New32().Write(ulid.MustParse(s)[:])` in Go.
@@ -15,9 +15,9 @@ t.test('blockToken is FNV-1 over the ULID bytes, as Mimir HashBlockID', async (t
   t.throws(() => blockToken('01HZX3Q6W8Y2K5N0P9R7T4V1MU'), /not a ULID/, 'U is not Crockford base32');
 });
 
-t.test("tenantHashFnv1a is FNV-1a over the tenant's UTF-8 bytes, as Mimir's compactor", async (t) => {
+t.test("fnv1aKey is FNV-1a over the tenant's UTF-8 bytes, as Mimir's compactor", async (t) => {
   // From `fnv.New32a().Write([]byte(s))` in Go.
-  t.equal(tenantHashFnv1a('tenant-a'), 2469604731);
-  t.equal(tenantHashFnv1a('team'), 2734521612);
-  t.equal(tenantHashFnv1a('ünïcode-tenant'), 2647887706);
+  t.equal(fnv1aKey('tenant-a'), 2469604731);
+  t.equal(fnv1aKey('team'), 2734521612);
+  t.equal(fnv1aKey('ünïcode-tenant'), 2647887706);
 });

@@ -13,10 +13,14 @@ function fnvAdd(h: number, b: Uint8Array): number {
   return h >>> 0;
 }
 
-/** tenantHashFnv1a is a tenant's FNV-1a hash, the compactor ring's key for it (as Mimir's compactor ownUser). */
-export function tenantHashFnv1a(tenant: string): number {
+/**
+ * fnv1aKey is the FNV-1a hash of the strings' UTF-8 bytes one after the other: a tenant's
+ * key on the compactor ring (Mimir's compactor ownUser), and tenant, '/', namespace, '/', group a
+ * rule group's on the ruler ring (Mimir's tokenForGroup).
+ */
+export function fnv1aKey(...parts: string[]): number {
   let h = FNV_OFFSET;
-  for (const b of Buffer.from(tenant, 'utf8')) h = Math.imul(h ^ b, FNV_PRIME);
+  for (const part of parts) for (const b of Buffer.from(part, 'utf8')) h = Math.imul(h ^ b, FNV_PRIME);
   return h >>> 0;
 }
 

@@ -31,11 +31,15 @@ export class RulerManager {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> = Promise.resolve();
   private stopped = false;
+  private started = false;
+  /** owns says whether this ruler evaluates a group (its share of the ruler ring); undefined: every group. */
+  private owns: ((user: string, namespace: string, group: string) => boolean) | undefined;
 
   constructor(private readonly opts: ManagerOptions) {}
 
   /** start loads every tenant's groups, then re-syncs every poll interval. */
   async start(): Promise<void> {
+    this.started = true;
     await this.syncAll('initial');
     this.timer = setInterval(() => void this.syncAll('periodic'), this.opts.pollIntervalMs);
     this.timer.unref();
@@ -57,6 +61,19 @@ export class RulerManager {
     return this.syncing;
   }
 
+  /**
+   * shardBy makes this ruler evaluate only the groups `owns` accepts (its share of the ruler ring,
+   * as Mimir's sharded rulers), from the next sync on.
+   */
+  shardBy(owns: (user: string, namespace: string, group: string) => boolean): void {
+    this.owns = owns;
+  }
+
+  /** ownershipChanged re-syncs every tenant (once started): groups may have moved to or from here. */
+  ownershipChanged(): void {
+    if (this.started) void this.syncAll('ring-change');
+  }
+
   /** syncTenant re-reads one tenant's groups (after an API change). */
   syncTenant(user: string): Promise<void> {
     this.opts.group.metrics.syncs.inc({ reason: 'api-change' });
@@ -73,7 +90,9 @@ export class RulerManager {
 
   private async syncTenantNow(user: string): Promise<void> {
     const loaded = await this.opts.store.loadGroups(user);
-    this.apply(user, this.enabledRules(user, loaded));
+    const owns = this.owns;
+    const mine = owns === undefined ? loaded : loaded.filter((g) => owns(user, g.namespace, g.name));
+    this.apply(user, this.enabledRules(user, mine));
   }
 
   /** enabledRules drops the rules of types the tenant does not evaluate, and the groups left empty. */

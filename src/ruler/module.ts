@@ -19,7 +19,7 @@ import { executorAppender, executorQuerier, type RawIngest, type RawSelect } fro
 import { RulerManager } from './manager.js';
 import { RulerMetrics } from './metrics.js';
 import { Notifier } from './notifier.js';
-import { PrometheusRulesApi } from './prometheus-api.js';
+import { PrometheusRulesApi, type PeerGroups } from './prometheus-api.js';
 import { RuleStore } from './rule-store.js';
 import type { Expander } from './rules.js';
 import type { TemplateCheck } from './rulefmt.js';
@@ -73,6 +73,8 @@ export interface RulerModuleDeps {
   onIngested?: (tenant: string, acceptedSamples: number) => void;
   /** rawIngest appends an uncompressed rule result on this thread through the storage's ingest path (the push path minus snappy). */
   rawIngest?: RawIngest;
+  /** peers gives the other rulers' groups when groups are sharded over the ruler ring (the rules API shows them all). */
+  peers?: PeerGroups;
   /** rawSelect reads stored samples in this process (the ingester's storage), for restoring `for` state. */
   rawSelect?: RawSelect;
 }
@@ -152,7 +154,7 @@ export function newRulerModule(deps: RulerModuleDeps): RulerModule {
     manager,
     notifier,
     configApi,
-    rulesApi: new PrometheusRulesApi(manager),
+    rulesApi: new PrometheusRulesApi(manager, deps.peers),
     start: () => manager.start(),
     stop: async () => {
       await manager.stop();

@@ -11,7 +11,7 @@ import { xxhash64 } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
 import { parseMatchersParam } from '../querier/params.js';
 import { matcherMatches } from '../querier/tenant-federation.js';
-import type { Request } from '../server/http.js';
+import type { HttpServer, Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
 import { splitTenants } from '../tenant/tenant.js';
 import { goTime } from './go-format.js';
@@ -31,6 +31,62 @@ const GO_BOOLS = new Set([...GO_TRUE, '0', 'f', 'F', 'false', 'FALSE', 'False'])
 /** RuleGroupsSource gives a tenant's running groups in order. */
 export interface RuleGroupsSource {
   groups(tenant: string): RuleGroup[];
+}
+
+/**
+ * RuleView is one rule as the API shows it: what the filters look at, and its JSON (alerts
+ * included). GroupView is a group's. Views are plain data, so the rulers of a ring can send
+ * theirs to the one answering the API.
+ */
+export interface RuleView {
+  alert: boolean;
+  name: string;
+  state?: string;
+  health: string;
+  labels: Labels;
+  json: Record<string, unknown>;
+}
+export interface GroupView {
+  namespace: string;
+  name: string;
+  json: Record<string, unknown>;
+  rules: RuleView[];
+}
+
+/** groupViews are the views of running groups. */
+export function groupViews(groups: RuleGroup[]): GroupView[] {
+  return groups.map((g) => ({
+    namespace: g.namespace,
+    name: g.def.name,
+    json: {
+      interval: g.intervalMs / 1000,
+      lastEvaluation: goTime(g.lastEvaluation),
+      evaluationTime: g.evaluationSeconds,
+      sourceTenants: g.def.sourceTenants.length > 0 ? g.def.sourceTenants : null,
+    },
+    rules: g.rules.map((r) => ({
+      alert: r instanceof AlertingRule,
+      name: r.name,
+      ...(r instanceof AlertingRule ? { state: r.state } : {}),
+      health: r.health,
+      labels: r.def.labels,
+      json: ruleJson(r),
+    })),
+  }));
+}
+
+/** PeerGroups fetches a tenant's group views from the other rulers of the ring (sharded rule evaluation). */
+export type PeerGroups = (tenant: string) => Promise<GroupView[]>;
+
+/** RULER_GROUPS_PATH is the internal route a ruler answers with its groups' views of the X-Scope-OrgID tenant. */
+export const RULER_GROUPS_PATH = '/internal/v1/ruler/groups';
+
+/** registerRulerInternal registers RULER_GROUPS_PATH on a ruler's internal server. */
+export function registerRulerInternal(server: HttpServer, source: RuleGroupsSource): void {
+  server.route('POST', RULER_GROUPS_PATH, (req, res) => {
+    const tenant = req.headers.get('x-scope-orgid') ?? '';
+    res.send(200, JSON.stringify(groupViews(source.groups(tenant))), 'application/json');
+  });
 }
 
 /** ruleTenant returns the request's one tenant; a federated request has none the ruler can answer for. */
@@ -56,7 +112,7 @@ function sortedAlerts(r: AlertingRule): Alert[] {
   return [...r.active.values()].filter((a) => a.state !== 'inactive');
 }
 
-function ruleJson(r: Rule, excludeAlerts: boolean): Record<string, unknown> {
+function ruleJson(r: Rule): Record<string, unknown> {
   if (r instanceof AlertingRule) {
     return {
       state: r.state,
@@ -66,7 +122,7 @@ function ruleJson(r: Rule, excludeAlerts: boolean): Record<string, unknown> {
       keepFiringFor: r.def.keepFiringForMs / 1000,
       labels: r.def.labels,
       annotations: r.def.annotations,
-      alerts: excludeAlerts ? [] : sortedAlerts(r).map(alertJson),
+      alerts: sortedAlerts(r).map(alertJson),
       health: r.health,
       lastError: r.lastError,
       type: 'alerting',
@@ -100,10 +156,24 @@ function labelsMatch(ls: Labels, sets: ReturnType<typeof parseMatchersParam>): b
 
 /** PrometheusRulesApi serves /api/v1/rules and /api/v1/alerts. */
 export class PrometheusRulesApi {
-  constructor(private readonly source: RuleGroupsSource = { groups: () => [] }) {}
+  constructor(
+    private readonly source: RuleGroupsSource = { groups: () => [] },
+    /** peers, when rule groups are sharded over the ruler ring, gives the other rulers' groups. */
+    private readonly peers?: PeerGroups,
+  ) {}
+
+  /** views are the tenant's groups of every ruler, ordered by namespace, then name. */
+  private async views(tenant: string): Promise<GroupView[]> {
+    const local = groupViews(this.source.groups(tenant));
+    if (this.peers === undefined) return local;
+    const byKey = new Map<string, GroupView>();
+    for (const g of [...local, ...(await this.peers(tenant))]) byKey.set(`${g.namespace}\x00${g.name}`, byKey.get(`${g.namespace}\x00${g.name}`) ?? g);
+    const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+    return [...byKey.values()].sort((a, b) => (a.namespace === b.namespace ? cmp(a.name, b.name) : cmp(a.namespace, b.namespace)));
+  }
 
   /** rules answers /api/v1/rules: {"groups": [...]}, filtered and paginated. */
-  readonly rules = (req: Request, res: Response): void => {
+  readonly rules = async (req: Request, res: Response): Promise<void> => {
     const tenant = ruleTenant(req);
     const type = (req.query.get('type') ?? '').toLowerCase();
     if (type !== '' && !RULE_TYPES.has(type)) throw badData(`unsupported rule type ${JSON.stringify(type)}`);
@@ -136,38 +206,29 @@ export class PrometheusRulesApi {
     const groups: Array<Record<string, unknown>> = [];
     let nextToken = '';
     let foundToken = token === '';
-    for (const g of this.source.groups(tenant)) {
+    for (const g of await this.views(tenant)) {
       if (files.size > 0 && !files.has(g.namespace)) continue;
-      if (groupNames.size > 0 && !groupNames.has(g.def.name)) continue;
+      if (groupNames.size > 0 && !groupNames.has(g.name)) continue;
       if (!foundToken) {
-        if (groupNextToken(g.namespace, g.def.name) !== token) continue;
+        if (groupNextToken(g.namespace, g.name) !== token) continue;
         foundToken = true;
       }
       const rules: Array<Record<string, unknown>> = [];
       for (const r of g.rules) {
-        const isAlert = r instanceof AlertingRule;
-        if (type === 'alert' && !isAlert) continue;
-        if (type === 'record' && isAlert) continue;
+        if (type === 'alert' && !r.alert) continue;
+        if (type === 'record' && r.alert) continue;
         if (ruleNames.size > 0 && !ruleNames.has(r.name)) continue;
-        if (state !== '' && (!(r instanceof AlertingRule) || r.state !== state)) continue;
+        if (state !== '' && (!r.alert || r.state !== state)) continue;
         if (health !== '' && r.health !== health) continue;
-        if (!labelsMatch(r.def.labels, matchers)) continue;
-        rules.push(ruleJson(r, excludeAlerts));
+        if (!labelsMatch(r.labels, matchers)) continue;
+        rules.push(excludeAlerts && r.alert ? { ...r.json, alerts: [] } : r.json);
       }
       if (filtered && rules.length === 0) continue;
       if (groupLimit > 0 && groups.length === groupLimit) {
-        nextToken = groupNextToken(g.namespace, g.def.name);
+        nextToken = groupNextToken(g.namespace, g.name);
         break;
       }
-      groups.push({
-        name: g.def.name,
-        file: g.namespace,
-        rules,
-        interval: g.intervalMs / 1000,
-        lastEvaluation: goTime(g.lastEvaluation),
-        evaluationTime: g.evaluationSeconds,
-        sourceTenants: g.def.sourceTenants.length > 0 ? g.def.sourceTenants : null,
-      });
+      groups.push({ name: g.name, file: g.namespace, rules, ...g.json });
     }
     if (!foundToken) throw badData('invalid group_next_token, group not found');
     const data: Record<string, unknown> = { groups };
@@ -176,11 +237,11 @@ export class PrometheusRulesApi {
   };
 
   /** alerts answers /api/v1/alerts: {"alerts": [...]}, every pending or firing alert of the tenant. */
-  readonly alerts = (req: Request, res: Response): void => {
+  readonly alerts = async (req: Request, res: Response): Promise<void> => {
     const tenant = ruleTenant(req);
-    const alerts: Array<Record<string, unknown>> = [];
-    for (const g of this.source.groups(tenant)) {
-      for (const r of g.alertingRules()) for (const a of sortedAlerts(r)) alerts.push(alertJson(a));
+    const alerts: unknown[] = [];
+    for (const g of await this.views(tenant)) {
+      for (const r of g.rules) if (r.alert) alerts.push(...(r.json['alerts'] as unknown[]));
     }
     res.json(200, successEnvelope({ alerts }));
   };

@@ -1,0 +1,100 @@
+// distributed-ruler.test.ts (peer suite): rulers as separate processes on
+// loopback share the rule groups over the ruler ring in etcd, as Mimir's
+// sharded rulers: each evaluates its share (the groups it answers for on the
+// internal API are disjoint and cover all of them), while the rules API of
+// either ruler shows every group, evaluated. When one ruler stops, the other
+// takes its groups over.
+
+import t from 'tap';
+import { join } from 'node:path';
+import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
+import { startComponent, type Component } from './lib/cluster.js';
+import { startEtcd } from './lib/etcd.js';
+import { makeTempDir } from './lib/server-process.js';
+
+const TENANT = 'ruler-shard';
+const GROUPS = 16;
+
+async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+interface Group {
+  name: string;
+  file: string;
+  lastEvaluation: string;
+  rules: Array<{ name: string; health: string }>;
+}
+
+async function apiGroups(port: number): Promise<Group[]> {
+  const res = await fetch(`http://127.0.0.1:${port}/prometheus/api/v1/rules`, { headers: { 'X-Scope-OrgID': TENANT }, signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`rules API ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { data: { groups: Group[] } }).data.groups;
+}
+
+/** ownGroups is what one ruler evaluates: its answer on the internal API. */
+async function ownGroups(c: Component): Promise<string[]> {
+  const res = await fetch(`http://127.0.0.1:${c.grpcPort}/internal/v1/ruler/groups`, { method: 'POST', headers: { 'X-Scope-OrgID': TENANT }, body: '{}', signal: AbortSignal.timeout(10_000) });
+  return ((await res.json()) as Array<{ name: string }>).map((g) => g.name).sort();
+}
+
+t.test('rulers shard the rule groups over their ring; the rules API shows them all', { skip: skipUnless(ETCD) }, async (t) => {
+  if (failIfMissing(t, ETCD)) return;
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.stop());
+  const started: Component[] = [];
+  t.teardown(async () => {
+    for (const c of started) await c.proc.stop(5_000);
+  });
+  const store = join(await makeTempDir('dist-ruler-'), 'rules');
+  const flags = [`-ruler-storage.filesystem.dir=${store}`, '-ruler.poll-interval=1s', '-ruler.evaluation-interval=1s', '-ingester.ring.replication-factor=1'];
+  started.push(await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: flags }));
+  const rulers: Component[] = [];
+  for (const i of [1, 2]) rulers.push(await startComponent({ name: `ruler-${i}`, target: 'ruler', etcd: etcd.endpoint, extra: flags }));
+  started.push(...rulers);
+
+  const names = Array.from({ length: GROUPS }, (_, i) => `group-${String(i).padStart(2, '0')}`);
+  for (const name of names) {
+    const body = `name: ${name}\ninterval: 1s\nrules:\n  - record: ${name.replace('-', '_')}:one\n    expr: vector(1)\n`;
+    const res = await fetch(`http://127.0.0.1:${rulers[0]!.port}/prometheus/config/v1/rules/ns`, { method: 'POST', headers: { 'X-Scope-OrgID': TENANT }, body, signal: AbortSignal.timeout(10_000) });
+    t.equal(res.status, 202, `${name} stored`);
+  }
+
+  // Each ruler evaluates a share: disjoint, together every group.
+  let shares: string[][] = [];
+  t.ok(
+    await waitFor(async () => {
+      shares = await Promise.all(rulers.map(ownGroups));
+      return shares[0]!.length + shares[1]!.length === GROUPS && new Set(shares.flat()).size === GROUPS;
+    }, 30_000),
+    `the groups are split between the rulers (${shares.map((s) => s.length).join(' + ')})`,
+  );
+  t.ok(shares[0]!.length > 0 && shares[1]!.length > 0, 'each evaluates some');
+
+  // Either ruler's rules API shows every group, each evaluated by its owner.
+  for (const r of rulers) {
+    let groups: Group[] = [];
+    t.ok(
+      await waitFor(async () => {
+        groups = await apiGroups(r.port);
+        return groups.length === GROUPS && groups.every((g) => g.rules[0]?.health === 'ok' && !g.lastEvaluation.startsWith('0001'));
+      }, 20_000),
+      `${r.name}'s rules API shows all ${GROUPS} groups, evaluated`,
+    );
+    t.same(
+      groups.map((g) => g.name),
+      names,
+      'in order',
+    );
+  }
+
+  // One ruler leaves the ring: the other takes its groups over.
+  await rulers[1]!.proc.stop(5_000);
+  t.ok(await waitFor(async () => (await ownGroups(rulers[0]!)).length === GROUPS, 30_000), 'the remaining ruler evaluates every group');
+  t.equal((await apiGroups(rulers[0]!.port)).length, GROUPS);
+});
