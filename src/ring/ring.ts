@@ -159,41 +159,7 @@ export class Ring {
     const key = `${size}\u0000${identifier}`;
     const hit = this.shards.get(key);
     if (hit !== undefined) return hit;
-    const writable = Object.entries(this.desc.ingesters).filter(([, i]) => !i.read_only);
-    let picked: Array<[string, InstanceDesc]>;
-    if (size <= 0 || size >= writable.length) {
-      if (writable.length === this.instanceCount()) return this;
-      picked = writable;
-    } else {
-      const zoneAware = this.opts.zoneAwarenessEnabled;
-      const zones = zoneAware ? [...new Set(writable.map(([, i]) => i.zone))].sort() : [''];
-      const perZone = zoneAware ? Math.ceil(size / zones.length) : size;
-      const chosen = new Set<string>();
-      for (const zone of zones) {
-        const inZone = writable.filter(([, i]) => !zoneAware || i.zone === zone);
-        const tokens: Array<[number, string]> = [];
-        for (const [id, i] of inZone) for (const t of i.tokens) tokens.push([t, id]);
-        tokens.sort((a, b) => a[0] - b[0]);
-        const sorted = Uint32Array.from(tokens.map((x) => x[0]));
-        const next = shardRandom(identifier, zoneAware ? zone : '');
-        const want = Math.min(perZone, inZone.length);
-        let taken = 0;
-        for (let n = 0; n < want && tokens.length > 0; n++) {
-          const start = searchToken(sorted, next());
-          for (let k = 0; k < tokens.length; k++) {
-            const id = tokens[(start + k) % tokens.length]![1];
-            if (chosen.has(id)) continue;
-            chosen.add(id);
-            taken++;
-            break;
-          }
-          if (taken >= inZone.length) break;
-        }
-      }
-      picked = writable.filter(([id]) => chosen.has(id));
-    }
-    const sub = new Ring(this.kv, this.opts, this.log);
-    sub.update({ ingesters: Object.fromEntries(picked) });
+    const sub = this.drawShard(identifier, size, 0, Date.now());
     this.shards.set(key, sub);
     return sub;
   }
@@ -207,8 +173,13 @@ export class Ring {
    * left out. size <= 0: every instance but those. Not cached; never used for writes.
    */
   shuffleShardWithLookback(identifier: string, size: number, lookbackMs: number, nowMs = Date.now()): Ring {
+    return this.drawShard(identifier, size, lookbackMs, nowMs);
+  }
+
+  /** drawShard is shuffleShard (lookbackMs 0: read-only instances never taken) and its lookback variant. */
+  private drawShard(identifier: string, size: number, lookbackMs: number, nowMs: number): Ring {
     const until = Math.floor((nowMs - lookbackMs) / 1000);
-    const include = (i: InstanceDesc): boolean => !i.read_only || !(i.read_only_updated_timestamp > 0 && i.read_only_updated_timestamp < until);
+    const include = (i: InstanceDesc): boolean => !i.read_only || (lookbackMs > 0 && !(i.read_only_updated_timestamp > 0 && i.read_only_updated_timestamp < until));
     const all = Object.entries(this.desc.ingesters);
     let picked: Array<[string, InstanceDesc]>;
     if (size <= 0) {
@@ -243,6 +214,7 @@ export class Ring {
         }
       }
       picked = all.filter(([id]) => chosen.has(id));
+      if (picked.length === all.length) return this;
     }
     const sub = new Ring(this.kv, this.opts, this.log);
     sub.update({ ingesters: Object.fromEntries(picked) });

@@ -64,13 +64,14 @@ type Check<T extends true> = T;
 /**
  * ModelChecks fails tsc when the model's types drift from what the binding declares: IngestLimits
  * must be the generated type field for field, and a LabelMatcher must be a generated one with the
- * same fields (its type narrowed to MatchType).
+ * same fields (its type narrowed to MatchType); the bucket's RangeReadConfig is the generated BucketReaderConfig.
  */
 export type ModelChecks = [
   Check<Same<IngestLimits, generated.IngestLimits>>,
   Check<LabelMatcher extends generated.LabelMatcher ? true : false>,
   Check<Same<keyof LabelMatcher, keyof generated.LabelMatcher>>,
-  Check<Same<RangeReadConfig, generated.BucketReaderConfig>>,
+  Check<RangeReadConfig extends generated.BucketReaderConfig ? (generated.BucketReaderConfig extends RangeReadConfig ? true : false) : false>,
+  Check<Same<keyof RangeReadConfig, keyof generated.BucketReaderConfig>>,
 ];
 
 /** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */

@@ -32,6 +32,23 @@ async function bucketWithBlocks(root: string): Promise<void> {
   await writeFile(join(root, 'team', B, 'deletion-mark.json'), JSON.stringify({ id: B, deletion_time: 1, version: 1 }));
 }
 
+/** objectStore is a filesystem bucket seen as an object store: the same objects, no localPath. */
+function objectStore(fs: FilesystemBucket, name: string): Bucket {
+  return {
+    name,
+    get: (k) => fs.get(k),
+    getRange: (k, o, n) => fs.getRange(k, o, n),
+    put: (k, b) => fs.put(k, b),
+    upload: (k, p) => fs.upload(k, p),
+    download: (k, p) => fs.download(k, p),
+    exists: (k) => fs.exists(k),
+    attributes: (k) => fs.attributes(k),
+    delete: (k) => fs.delete(k),
+    list: (p, o) => fs.list(p, o),
+    close: () => fs.close(),
+  };
+}
+
 /** stores returns a store-gateway over bucket and the block directories it publishes per tenant. */
 function stores(bucket: Bucket, syncDir: string, reader?: BucketBlockReader): { sg: BucketStores; published: Map<string, string[]> } {
   const published = new Map<string, string[]>();
@@ -55,19 +72,7 @@ t.test('a filesystem bucket is served in place, an object store from local copie
   t.same(await readdir(join(dir, 'sync-fs', 'team')), [], 'nothing copied');
 
   // The same bucket without localPath: an object store.
-  const remote: Bucket = {
-    name: 'remote',
-    get: (k) => fs.get(k),
-    getRange: (k, o, n) => fs.getRange(k, o, n),
-    put: (k, b) => fs.put(k, b),
-    upload: (k, p) => fs.upload(k, p),
-    download: (k, p) => fs.download(k, p),
-    exists: (k) => fs.exists(k),
-    attributes: (k) => fs.attributes(k),
-    delete: (k) => fs.delete(k),
-    list: (p, o) => fs.list(p, o),
-    close: () => fs.close(),
-  };
+  const remote = objectStore(fs, 'remote');
   const copied = stores(remote, join(dir, 'sync-s3'), readerStub([]));
   await copied.sg.sync();
   const local = join(dir, 'sync-s3', 'team', A);
@@ -97,20 +102,7 @@ t.test('an object store the native core reaches is read by range: only the small
   await writeFile(join(root, 'team', A, 'tombstones'), 'tombstones');
   const fs = new FilesystemBucket(root);
   const cfg: RangeReadConfig = { endpoint: '127.0.0.1:9000', bucketName: 'blocks', region: 'us-east-1', accessKeyId: '', secretAccessKey: '', sessionToken: '', insecure: true, pathStyle: true, insecureSkipVerify: false, maxAttempts: 3 };
-  const s3Like: Bucket = {
-    name: 's3-like',
-    get: (k) => fs.get(k),
-    getRange: (k, o, n) => fs.getRange(k, o, n),
-    put: (k, b) => fs.put(k, b),
-    upload: (k, p) => fs.upload(k, p),
-    download: (k, p) => fs.download(k, p),
-    exists: (k) => fs.exists(k),
-    attributes: (k) => fs.attributes(k),
-    delete: (k) => fs.delete(k),
-    list: (p, o) => fs.list(p, o),
-    rangeReadConfig: () => cfg,
-    close: () => fs.close(),
-  };
+  const s3Like: Bucket = { ...objectStore(fs, 's3-like'), rangeReadConfig: () => cfg };
   const set: Array<RangeReadConfig | null> = [];
   const ranged = stores(s3Like, join(dir, 'sync'), readerStub(set));
   await ranged.sg.start();

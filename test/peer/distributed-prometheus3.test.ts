@@ -13,7 +13,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, PROMETHEUS3, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component } from './lib/cluster.js';
+import { startComponent, type Component, waitFor } from './lib/cluster.js';
 import { startEtcd } from './lib/etcd.js';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './lib/server-process.js';
 
@@ -28,16 +28,6 @@ interface Answer {
 async function get(port: number, path: string, tenant = TENANT): Promise<{ status: number; json: Answer }> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { 'X-Scope-OrgID': tenant }, signal: AbortSignal.timeout(20_000) });
   return { status: res.status, json: (await res.json()) as Answer };
-}
-
-/** waitFor polls cond (bounded). */
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
 }
 
 t.test('microservices on etcd answer as the monolith; an ingester killed under load loses nothing', { skip: skipUnless(ETCD, PROMETHEUS3) }, async (t) => {

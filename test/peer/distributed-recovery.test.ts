@@ -10,7 +10,7 @@
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component } from './lib/cluster.js';
+import { startComponent, type Component, waitFor } from './lib/cluster.js';
 import { startEtcd } from './lib/etcd.js';
 
 const TENANT = 'recovery';
@@ -19,15 +19,6 @@ const SERIES = 20;
 // loaded CI machine, where etcd takes seconds to stop and start again; the long one must exceed it.
 const HEARTBEAT_TIMEOUT_S = 10;
 const RING = [`-ingester.ring.heartbeat-timeout=${HEARTBEAT_TIMEOUT_S}s`];
-
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
 
 async function activeIds(port: number, path: string): Promise<string[]> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });

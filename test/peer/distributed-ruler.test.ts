@@ -8,21 +8,12 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component } from './lib/cluster.js';
+import { startComponent, type Component, waitFor } from './lib/cluster.js';
 import { startEtcd } from './lib/etcd.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANT = 'ruler-shard';
 const GROUPS = 16;
-
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
-}
 
 interface Group {
   name: string;

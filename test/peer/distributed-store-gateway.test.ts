@@ -18,22 +18,13 @@ import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component } from './lib/cluster.js';
+import { startComponent, type Component, waitFor } from './lib/cluster.js';
 import { startEtcd } from './lib/etcd.js';
 import { PROMTOOL, promtoolSkip, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANT = 'sg-tenant';
 const HOUR = 3_600_000;
-
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
 
 async function api(port: number, path: string): Promise<{ status: number; body: { status: string; data: unknown; error?: string } }> {
   const res = await fetch(`http://127.0.0.1:${port}/prometheus/api/v1/${path}`, { headers: { 'X-Scope-OrgID': TENANT }, signal: AbortSignal.timeout(20_000) });

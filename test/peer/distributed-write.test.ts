@@ -12,19 +12,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component } from './lib/cluster.js';
+import { startComponent, type Component, waitFor } from './lib/cluster.js';
 import { startEtcd } from './lib/etcd.js';
 import { makeTempDir } from './lib/server-process.js';
-
-/** waitFor polls cond (bounded). */
-async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await cond().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
 
 async function push(port: number, tenant: string, series: TimeSeriesInput[]): Promise<{ status: number; body: string }> {
   const res = await fetch(`http://127.0.0.1:${port}/api/v1/push`, {

@@ -14,19 +14,13 @@ use std::time::Instant;
 mod blocks;
 #[path = "common/remote_write.rs"]
 mod remote_write;
+#[path = "common/rss.rs"]
+mod rss;
+
+use rss::rss_kib;
 
 use tsdb_core::block::{Block, BlockIndex};
 use tsdb_core::querier::{select, Reader};
-
-/// rss_kib is the process's resident memory (VmRSS) in KiB.
-fn rss_kib() -> i64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
-}
 
 /// measure opens the block in `dir` one way (a fresh process each, so the
 /// resident figures are this open's alone) and prints what it costs.

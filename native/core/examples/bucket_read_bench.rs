@@ -20,6 +20,10 @@ use std::time::Instant;
 mod blocks;
 #[path = "common/remote_write.rs"]
 mod remote_write;
+#[path = "common/rss.rs"]
+mod rss;
+
+use rss::rss_kib;
 
 use tsdb_core::block::remote::{read_stats, set_bucket, RangeSource};
 use tsdb_core::block::{Block, BucketBlock};
@@ -41,15 +45,6 @@ impl RangeSource for FileSource {
         f.read_exact_at(&mut buf, off).map_err(|e| e.to_string())?;
         Ok(buf)
     }
-}
-
-fn rss_kib() -> i64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("status");
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
 }
 
 fn m(t: MatchType, n: &str, v: &str) -> Matcher {

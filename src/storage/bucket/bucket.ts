@@ -4,6 +4,8 @@
 // Mimir lay a bucket out. The filesystem backend maps keys to files under one
 // directory; the s3 backend maps them to objects of one S3 bucket.
 
+import type { S3Config } from './s3.js';
+
 /** ObjectAttributes describes one stored object. */
 export interface ObjectAttributes {
   size: number;
@@ -52,21 +54,15 @@ export interface Bucket {
   close(): Promise<void>;
 }
 
-/** RangeReadConfig is an S3 bucket as the native core's ranged reader takes it. */
-export interface RangeReadConfig {
-  /** endpoint is `host[:port]`, empty for AWS's regional endpoint. */
-  endpoint: string;
-  bucketName: string;
-  region: string;
-  /** accessKeyId and secretAccessKey are both empty for unsigned requests. */
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  insecure: boolean;
+/**
+ * RangeReadConfig is an S3 bucket as the native core's ranged reader takes it: the flags' settings
+ * (region resolved; keys both empty for unsigned requests), whether the bucket goes in the path,
+ * and the attempts per request.
+ */
+export type RangeReadConfig = Pick<S3Config, 'endpoint' | 'bucketName' | 'region' | 'accessKeyId' | 'secretAccessKey' | 'sessionToken' | 'insecure' | 'insecureSkipVerify'> & {
   pathStyle: boolean;
-  insecureSkipVerify: boolean;
   maxAttempts: number;
-}
+};
 
 /** NotFoundError is what get/attributes reject with for a missing key. */
 export class NotFoundError extends Error {

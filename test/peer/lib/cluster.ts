@@ -73,3 +73,13 @@ export async function startComponent(opts: ComponentOptions): Promise<Component>
   };
   return c;
 }
+
+/** waitFor polls cond (every 200 ms, a throw counting as false) until it holds or ms pass; says whether it held. */
+export async function waitFor(cond: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}

@@ -77,16 +77,9 @@ impl BlockIndex {
         check_index_header(b)?;
         let toc = parse_toc(&b[b.len() - INDEX_TOC_LEN..], b.len())?;
         let at = |off: u64| (off != 0).then_some(off as usize);
-        let (symbols, postings) = parse_tables(b, at(toc.symbols), at(toc.postings_table))?;
+        let tables = parse_tables(b, at(toc.symbols), at(toc.postings_table))?;
         check_label_indices(b, &toc)?;
-        let series_end = series_end(&toc, b.len());
-        Ok(BlockIndex {
-            data,
-            toc,
-            symbols,
-            postings,
-            series_end,
-        })
+        Ok(Self::from_tables(data, toc, tables))
     }
 
     /// open_remote opens the index of a bucket block: the symbol and
@@ -97,15 +90,24 @@ impl BlockIndex {
     pub fn open_remote(data: FileBytes, header_path: &std::path::Path) -> Result<Self, BlockError> {
         let header = index_header(&data, header_path)?;
         let (toc, sym, pt) = IndexHeader::check(&header, data.len())?;
-        let (symbols, postings) = parse_tables(&header, sym, pt)?;
+        let tables = parse_tables(&header, sym, pt)?;
+        Ok(Self::from_tables(data, toc, tables))
+    }
+
+    /// from_tables is the opened index of `data` with its TOC and tables.
+    fn from_tables(
+        data: FileBytes,
+        toc: Toc,
+        (symbols, postings): (Symbols, PostingsTable),
+    ) -> Self {
         let series_end = series_end(&toc, data.len());
-        Ok(BlockIndex {
+        BlockIndex {
             data,
             toc,
             symbols,
             postings,
             series_end,
-        })
+        }
     }
 
     /// toc is the table of contents.

@@ -484,7 +484,13 @@ mod tests {
     #[test]
     fn vector_layout() {
         let mut out = Vec::new();
-        write_vector(&mut out, &["{\"a\":\"b\"}", "{}"], 1500.0, &[1.0, f64::NEG_INFINITY]).unwrap();
+        write_vector(
+            &mut out,
+            &["{\"a\":\"b\"}", "{}"],
+            1500.0,
+            &[1.0, f64::NEG_INFINITY],
+        )
+        .unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             r#"{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[1.500,"1"]},{"metric":{},"value":[1.500,"-Inf"]}]}"#
