@@ -10,8 +10,7 @@
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component, waitFor } from './lib/cluster.js';
-import { startEtcd } from './lib/etcd.js';
+import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
 
 const TENANT = 'recovery';
 const SERIES = 20;
@@ -85,12 +84,7 @@ class Load {
 
 t.test('etcd restarts and a killed ingester: the cluster recovers and loses nothing acknowledged', { skip: skipUnless(ETCD) }, async (t) => {
   if (failIfMissing(t, ETCD)) return;
-  const etcd = await startEtcd();
-  t.teardown(() => etcd.stop());
-  const started: Component[] = [];
-  t.teardown(async () => {
-    for (const c of started) await c.proc.stop(5_000);
-  });
+  const { etcd, started } = await startCluster(t);
   const ingesters: Component[] = [];
   for (const i of [1, 2, 3]) ingesters.push(await startComponent({ name: `ingester-${i}`, target: 'ingester', etcd: etcd.endpoint, extra: RING }));
   started.push(...ingesters);

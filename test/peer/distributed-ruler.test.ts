@@ -8,8 +8,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component, waitFor } from './lib/cluster.js';
-import { startEtcd } from './lib/etcd.js';
+import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANT = 'ruler-shard';
@@ -36,12 +35,7 @@ async function ownGroups(c: Component): Promise<string[]> {
 
 t.test('rulers shard the rule groups over their ring; the rules API shows them all', { skip: skipUnless(ETCD) }, async (t) => {
   if (failIfMissing(t, ETCD)) return;
-  const etcd = await startEtcd();
-  t.teardown(() => etcd.stop());
-  const started: Component[] = [];
-  t.teardown(async () => {
-    for (const c of started) await c.proc.stop(5_000);
-  });
+  const { etcd, started } = await startCluster(t);
   const store = join(await makeTempDir('dist-ruler-'), 'rules');
   const flags = [`-ruler-storage.filesystem.dir=${store}`, '-ruler.poll-interval=1s', '-ruler.evaluation-interval=1s', '-ingester.ring.replication-factor=1'];
   started.push(await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: flags }));

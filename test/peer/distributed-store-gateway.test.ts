@@ -18,8 +18,7 @@ import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component, waitFor } from './lib/cluster.js';
-import { startEtcd } from './lib/etcd.js';
+import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
 import { PROMTOOL, promtoolSkip, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
@@ -63,12 +62,7 @@ t.test('the querier reads old ranges from the store-gateways and recent ones fro
     await cp(join(dir, 'out', ulid), join(bucket, TENANT, ulid), { recursive: true });
   }
 
-  const etcd = await startEtcd();
-  t.teardown(() => etcd.stop());
-  const started: Component[] = [];
-  t.teardown(async () => {
-    for (const c of started) await c.proc.stop(5_000);
-  });
+  const { etcd, started } = await startCluster(t);
   const rf1 = ['-ingester.ring.replication-factor=1'];
   const ingester = await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: rf1 });
   started.push(ingester);
@@ -176,12 +170,7 @@ t.test('two store-gateways share the blocks over their ring; a lost share fails 
   t.equal(ulids.length, 12, 'promtool wrote twelve 2h blocks');
   for (const ulid of ulids) await cp(join(dir, 'out', ulid), join(bucket, TENANT, ulid), { recursive: true });
 
-  const etcd = await startEtcd();
-  t.teardown(() => etcd.stop());
-  const started: Component[] = [];
-  t.teardown(async () => {
-    for (const c of started) await c.proc.stop(5_000);
-  });
+  const { etcd, started } = await startCluster(t);
   const rf1 = ['-ingester.ring.replication-factor=1', '-store-gateway.sharding-ring.replication-factor=1'];
   started.push(await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: rf1 }));
   const gateways: Component[] = [];

@@ -12,8 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component, waitFor } from './lib/cluster.js';
-import { startEtcd } from './lib/etcd.js';
+import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
 
 async function push(port: number, tenant: string, series: TimeSeriesInput[]): Promise<{ status: number; body: string }> {
@@ -51,12 +50,7 @@ const series = (n: number, name: string, extra: Array<[string, string]> = [], at
 
 t.test('distributors shard, dedupe, translate and rate-limit before the fan-out', { skip: skipUnless(ETCD) }, async (t) => {
   if (failIfMissing(t, ETCD)) return;
-  const etcd = await startEtcd();
-  t.teardown(() => etcd.stop());
-  const started: Component[] = [];
-  t.teardown(async () => {
-    for (const c of started) await c.proc.stop(5_000);
-  });
+  const { etcd, started } = await startCluster(t);
   const dir = await makeTempDir('distw-');
   const runtime = join(dir, 'runtime.yaml');
   await writeFile(

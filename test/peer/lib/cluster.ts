@@ -4,6 +4,8 @@
 
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import type { Test } from 'tap';
+import { startEtcd, type EtcdProcess } from './etcd.js';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/main.js', import.meta.url));
@@ -82,4 +84,18 @@ export async function waitFor(cond: () => Promise<boolean>, ms: number): Promise
     await new Promise((r) => setTimeout(r, 200));
   }
   return false;
+}
+
+/**
+ * startCluster starts etcd for a test's cluster and returns it with the list of components the
+ * test starts; at the test's end every listed component is stopped, then etcd.
+ */
+export async function startCluster(t: Test): Promise<{ etcd: EtcdProcess; started: Component[] }> {
+  const etcd = await startEtcd();
+  t.teardown(() => etcd.stop());
+  const started: Component[] = [];
+  t.teardown(async () => {
+    for (const c of started) await c.proc.stop(5_000);
+  });
+  return { etcd, started };
 }
