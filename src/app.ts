@@ -158,7 +158,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const blockStore = nativeBlockStore();
     queryable = new QueryableBlocks(blockStore.setTenantBlocks, log.with({ component: 'blocks' }));
     if (modules.includes('store-gateway')) {
-      bucketStores = new BucketStores({ bucket, syncDir: config.blocks.syncDir, syncIntervalMs: config.blocks.syncIntervalMs, reader: nativeBucketBlockReader() }, queryable, log.with({ component: 'store-gateway' }));
+      bucketStores = new BucketStores({ bucket, syncDir: config.blocks.syncDir, syncIntervalMs: config.blocks.syncIntervalMs, bucketIndexMaxStaleMs: config.blocks.bucketIndexMaxStaleMs, reader: nativeBucketBlockReader() }, queryable, log.with({ component: 'store-gateway' }));
     }
     if (modules.includes('ingester')) {
       const stores = bucketStores;

@@ -38,6 +38,8 @@ export interface BlocksConfig {
   flushOnShutdown: boolean;
   syncDir: string;
   syncIntervalMs: number;
+  /** bucketIndexMaxStaleMs: an older bucket index is not trusted (the bucket is listed instead). */
+  bucketIndexMaxStaleMs: number;
   unregisterOnShutdown: boolean;
 }
 
@@ -128,6 +130,7 @@ export function buildConfig(values: ConfigValues): Config {
       flushOnShutdown: get(values, 'blocks-storage.tsdb.flush-blocks-on-shutdown'),
       syncDir: get(values, 'blocks-storage.bucket-store.sync-dir'),
       syncIntervalMs: get(values, 'blocks-storage.bucket-store.sync-interval'),
+      bucketIndexMaxStaleMs: get(values, 'blocks-storage.bucket-store.bucket-index.max-stale-period'),
       unregisterOnShutdown: get(values, 'ingester.ring.unregister-on-shutdown'),
     },
     maxRecvMsgSize: get(values, 'distributor.max-recv-msg-size'),

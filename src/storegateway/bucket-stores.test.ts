@@ -121,3 +121,30 @@ t.test('an object store the native core reaches is read by range: only the small
   await gap.sg.sync();
   t.same(gap.published.get('team'), [], 'a block with a missing segment is left out');
 });
+
+t.test("a fresh bucket index lists the tenant's blocks; a stale or missing one makes the store-gateway list the bucket", async (t) => {
+  const { writeBucketIndex, BUCKET_INDEX_VERSION } = await import('../compactor/bucket-index.js');
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-stores-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, 'bucket');
+  await bucketWithBlocks(root);
+  await rm(join(root, 'team', B, 'deletion-mark.json'));
+  const fs = new FilesystemBucket(root);
+  const served = async (maxStaleMs: number): Promise<string[]> => {
+    const sg = new BucketStores({ bucket: fs, syncDir: join(dir, `sync-${maxStaleMs}`), syncIntervalMs: 0, bucketIndexMaxStaleMs: maxStaleMs }, new QueryableBlocks(() => [], new Logger()), new Logger());
+    await sg.sync();
+    return sg.blocks('team').map((b) => b.meta.ulid);
+  };
+  t.same(await served(3_600_000), [A, B], 'no index: the bucket is listed');
+  // The compactor's index knows A only (B was shipped after it ran), and marks nothing.
+  const idx = { version: BUCKET_INDEX_VERSION, blocks: [{ block_id: A, min_time: 0, max_time: 7_200_000, uploaded_at: 1 }], block_deletion_marks: [], updated_at: Math.floor(Date.now() / 1000) };
+  await writeBucketIndex(fs, 'team', idx);
+  t.same(await served(3_600_000), [A], 'a fresh index is what the store-gateway serves');
+  await writeBucketIndex(fs, 'team', { ...idx, block_deletion_marks: [{ block_id: A, deletion_time: 1 }] });
+  t.same(await served(3_600_000), [], "the index's deletion marks are honoured");
+  await writeBucketIndex(fs, 'team', { ...idx, updated_at: Math.floor(Date.now() / 1000) - 7200 });
+  t.same(await served(3_600_000), [A, B], 'an index older than the max stale period is not trusted');
+  // An index naming a block that is gone is behind the bucket (a compaction replaced the block).
+  await writeBucketIndex(fs, 'team', { ...idx, blocks: [...idx.blocks, { block_id: '01JCCCCCCCCCCCCCCCCCCCCCCC', min_time: 0, max_time: 1, uploaded_at: 1 }] });
+  t.same(await served(3_600_000), [A, B], 'the bucket is listed');
+});

@@ -20,12 +20,62 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { parseBlockMeta, dedupBlocks, sourcesOf, type BlockMeta } from '../storage/block-meta.js';
 import { type Bucket, isNotFound } from '../storage/bucket/bucket.js';
+import { readBucketIndex } from '../compactor/bucket-index.js';
 import type { BucketBlockReader } from '../storage/native.js';
 import type { BlockRef, QueryableBlocks } from '../storage/queryable-blocks.js';
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Files of a block that queries read. */
 const BLOCK_FILE_RE = /^(meta\.json|index|tombstones|chunks\/\d{6})$/;
+
+/** DiscoveryOptions say how a tenant's blocks are found. */
+export interface DiscoveryOptions {
+  /** bucketIndexMaxStaleMs: a younger bucket index lists the blocks; an older or missing one makes the bucket listed. */
+  bucketIndexMaxStaleMs: number;
+  /** metas caches meta.json by `<tenant>/<ULID>` (blocks never change). */
+  metas?: Map<string, BlockMeta>;
+}
+
+/** DEFAULT_DISCOVERY trusts a bucket index up to an hour old (Mimir's bucket-index max stale period). */
+const DEFAULT_DISCOVERY: DiscoveryOptions = { bucketIndexMaxStaleMs: 3_600_000 };
+
+/**
+ * indexedMetas are a tenant's blocks as its bucket index (bucket-index.json.gz, written by the
+ * compactor) lists them, blocks with a deletion mark left out, each block's meta.json read once;
+ * undefined when there is no index, it is unreadable, older than the max stale period, or names a
+ * block that is gone.
+ */
+async function indexedMetas(bucket: Bucket, tenant: string, logger: Logger, opts: DiscoveryOptions): Promise<BlockMeta[] | undefined> {
+  let idx;
+  try {
+    idx = await readBucketIndex(bucket, tenant);
+  } catch (err) {
+    logger.warn('bucket index unreadable, the bucket is listed instead', { tenant, err });
+    return undefined;
+  }
+  if (idx === undefined || Date.now() - idx.updated_at * 1000 > opts.bucketIndexMaxStaleMs) return undefined;
+  const marked = new Set(idx.block_deletion_marks.map((m) => m.block_id));
+  const metas: BlockMeta[] = [];
+  for (const b of idx.blocks) {
+    if (marked.has(b.block_id)) continue;
+    const key = `${tenant}/${b.block_id}`;
+    let meta = opts.metas?.get(key);
+    if (meta === undefined) {
+      try {
+        meta = parseBlockMeta((await bucket.get(`${key}/meta.json`)).toString('utf8'));
+      } catch (err) {
+        // A block deleted since the index was written: the index is behind the bucket (what
+        // replaced the block may not be in it either), so the bucket is listed instead.
+        if (isNotFound(err)) return undefined;
+        logger.warn('block meta.json in the bucket is unreadable, block skipped', { tenant, block: b.block_id, err });
+        continue;
+      }
+      opts.metas?.set(key, meta);
+    }
+    metas.push(meta);
+  }
+  return metas;
+}
 
 /**
  * bucketMetas lists a tenant's complete, undeleted blocks in the bucket: blocks without meta.json
@@ -55,10 +105,14 @@ async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger): Prom
 
 /**
  * visibleBucketBlocks is the store-gateway's rule for which of a tenant's bucket blocks are queried:
- * the complete, undeleted ones (bucketMetas) not covered by a compacted block (dedupBlocks).
+ * the complete, undeleted ones (from the bucket index, as Mimir's store-gateway finds them, or by
+ * listing the bucket when there is no fresh index) not covered by a compacted block (dedupBlocks).
+ * Blocks shipped after the compactor last wrote the index wait for its next run; the ingesters
+ * serve their samples meanwhile, as in Mimir.
  */
-export async function visibleBucketBlocks(bucket: Bucket, tenant: string, logger: Logger): Promise<Array<{ meta: BlockMeta }>> {
-  return dedupBlocks((await bucketMetas(bucket, tenant, logger)).map((meta) => ({ meta })));
+export async function visibleBucketBlocks(bucket: Bucket, tenant: string, logger: Logger, opts: DiscoveryOptions = DEFAULT_DISCOVERY): Promise<Array<{ meta: BlockMeta }>> {
+  const metas = (await indexedMetas(bucket, tenant, logger, opts)) ?? (await bucketMetas(bucket, tenant, logger));
+  return dedupBlocks(metas.map((meta) => ({ meta })));
 }
 
 /**
@@ -90,6 +144,8 @@ export interface StoreGatewayOptions {
   bucket: Bucket;
   syncDir: string;
   syncIntervalMs: number;
+  /** bucketIndexMaxStaleMs is -blocks-storage.bucket-store.bucket-index.max-stale-period (default: an hour). */
+  bucketIndexMaxStaleMs?: number;
   /** reader serves a remote bucket's blocks by ranged reads when the bucket allows it. */
   reader?: BucketBlockReader;
 }
@@ -103,6 +159,8 @@ export interface SyncedBlock extends BlockRef {
 /** BucketStores serves the bucket's blocks of every tenant. */
 export class BucketStores {
   private readonly tenantBlocks = new Map<string, SyncedBlock[]>();
+  /** meta.json of the blocks seen, by `<tenant>/<ULID>`. */
+  private readonly metas = new Map<string, BlockMeta>();
   /** Every visible block of each tenant at the last sync, owned or not. */
   private readonly tenantKnown = new Map<string, BlockMeta[]>();
   private timer: NodeJS.Timeout | undefined;
@@ -224,7 +282,10 @@ export class BucketStores {
   }
 
   private async syncTenant(tenant: string): Promise<void> {
-    const visible = await visibleBucketBlocks(this.opts.bucket, tenant, this.logger);
+    const visible = await visibleBucketBlocks(this.opts.bucket, tenant, this.logger, {
+      bucketIndexMaxStaleMs: this.opts.bucketIndexMaxStaleMs ?? DEFAULT_DISCOVERY.bucketIndexMaxStaleMs,
+      metas: this.metas,
+    });
     const owns = this.owns;
     const wanted = owns === undefined ? visible : visible.filter((b) => owns(b.meta.ulid));
     const tenantDir = join(this.opts.syncDir, tenant);
