@@ -90,6 +90,37 @@ t.test('the distributed querier fans out to the ring', async (t) => {
   });
 });
 
+t.test('minimized reads ask only the ingesters they need, more on failure and after the hedging delay', async (t) => {
+  const fakes = [await fake(['a'], [[1000, 1]]), await fake(['a'], [[1000, 1]]), await fake(['a'], [[1000, 1]])];
+  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
+  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
+  const now = Math.floor(Date.now() / 1000);
+  ring.update({ ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [i + 1], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 }])) });
+  const exec = ringQueryExecutor({ ring, client: new InternalClient({ timeoutMs: 5_000 }), log, timeoutMs: 5_000, queryIngestersWithinMs: 0, minimizeRequests: true, hedgingDelayMs: 300 });
+  t.teardown(() => exec.close());
+  const read = (): ReturnType<NonNullable<typeof exec.readMetadata>> => exec.readMetadata!({ op: 'labels', tenant: 't', sets: [], mint: 0, maxt: Date.now(), limit: 0 }, new AbortController().signal);
+  const calls = (): number => fakes.reduce((n, f) => n + f.calls, 0);
+  const reset = (): void => fakes.forEach((f) => (f.calls = 0));
+
+  t.same(await read(), { ok: true, values: ['a'] });
+  t.equal(calls(), 2, 'RF 3 over three ingesters: two are asked, a quorum');
+  // Each of them failing in turn: the third one is asked in its place.
+  for (const down of fakes) {
+    reset();
+    down.mode = 'fail';
+    t.same(await read(), { ok: true, values: ['a'] }, 'answered with one ingester failing');
+    t.ok(calls() === 2 || calls() === 3, `the failed one replaced (${calls()} asked)`);
+    down.mode = 'ok';
+  }
+  // A hung ingester is hedged: the rest are asked once the delay passes.
+  fakes[0]!.mode = 'hang';
+  const t0 = Date.now();
+  for (let i = 0; i < 3; i++) t.same(await read(), { ok: true, values: ['a'] });
+  t.ok(Date.now() - t0 < 3 * 2_000, 'hedged, not waiting for the deadline');
+  fakes[0]!.mode = 'ok';
+});
+
 t.test("reads go to the tenant's shuffle shard only", async (t) => {
   const fakes = await Promise.all([0, 1, 2, 3, 4, 5].map(() => fake(['x'], [[1000, 1]])));
   t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));

@@ -46,6 +46,12 @@ export interface RingQueryOptions {
    * its shuffle shard, with a lookback of -querier.query-ingesters-within (0 or absent: all).
    */
   shardSize?: (tenant: string) => number;
+  /**
+   * minimizeRequests is -querier.minimize-ingester-requests: ask only the ingesters a read needs,
+   * more on failure and the rest after hedgingDelayMs (-querier.minimize-ingester-requests-hedging-delay).
+   */
+  minimizeRequests?: boolean;
+  hedgingDelayMs?: number;
   /** storeGateways is the store-gateway ring (absent: no store-gateway is asked). */
   storeGateways?: Ring;
   /** queryStoreAfterMs is -querier.query-store-after: newer ranges are not asked of store-gateways (0: always). */
@@ -151,12 +157,15 @@ function cut(sel: MergedSelection, mint: number, maxt: number): SelectedSeries {
 }
 
 /**
- * fanOut calls every healthy instance of the read replication set and returns
+ * fanOut calls the healthy instances of the read replication set and returns
  * as soon as enough answered (as dskit's replication set does): without
  * zones, all but maxErrors instances; with zones, every instance of all but
  * maxUnavailableZones zones. Waiting for no more than that keeps a slow or
  * dead ingester from holding the query; a quorum-written sample is on at
  * least one of the instances that answered. Fails when too many failed.
+ * Minimized (dskit's DoUntilQuorum with MinimizeRequests), only that many
+ * are asked at first, in a random order: one more (zone) for each failure,
+ * and all the rest once the hedging delay passes without an answer.
  */
 async function fanOut<T>(opts: RingQueryOptions, tenant: string, call: (addr: string) => Promise<T>): Promise<T[]> {
   let set: ReplicationSet;
@@ -176,42 +185,70 @@ async function fanOut<T>(opts: RingQueryOptions, tenant: string, call: (addr: st
   for (let i = 0; i < instances.length; i++) perZone.set(zoneOf(i), (perZone.get(zoneOf(i)) ?? 0) + 1);
   const tolerated = set.zoneAwarenessEnabled ? set.maxUnavailableZones : set.maxErrors;
   const needZones = perZone.size - tolerated;
+  // The zones in the order they are asked (each instance its own zone without zone awareness).
+  const order = [...perZone.keys()];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
   return new Promise<T[]>((resolve, reject) => {
     const ok: T[] = [];
     const answered = new Map<string, number>();
     const failedZones = new Set<string>();
     let completeZones = 0;
     let done = false;
+    let hedge: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      done = true;
+      if (hedge !== undefined) clearTimeout(hedge);
+    };
     if (needZones <= 0) {
       resolve([]);
       return;
     }
-    instances.forEach((inst, i) => {
-      const zone = zoneOf(i);
-      call(inst.addr).then(
-        (v) => {
-          if (done) return;
-          ok.push(v);
-          const n = (answered.get(zone) ?? 0) + 1;
-          answered.set(zone, n);
-          if (n === perZone.get(zone) && !failedZones.has(zone)) completeZones++;
-          if (completeZones >= needZones) {
-            done = true;
-            resolve(ok);
-          }
-        },
-        (err: unknown) => {
-          const msg = err instanceof Error ? err.message : String(err);
-          opts.log.warn('ingester query failed', { ingester: inst.id, err: msg });
-          if (done) return;
-          failedZones.add(zone);
-          if (failedZones.size > tolerated) {
-            done = true;
-            reject(new Error(`failed to query ingesters: ${msg}`));
-          }
-        },
-      );
-    });
+    let next = 0;
+    const askZone = (): void => {
+      if (next >= order.length) return;
+      const zone = order[next++]!;
+      instances.forEach((inst, i) => {
+        if (zoneOf(i) !== zone) return;
+        call(inst.addr).then(
+          (v) => {
+            if (done) return;
+            ok.push(v);
+            const n = (answered.get(zone) ?? 0) + 1;
+            answered.set(zone, n);
+            if (n === perZone.get(zone) && !failedZones.has(zone)) completeZones++;
+            if (completeZones >= needZones) {
+              finish();
+              resolve(ok);
+            }
+          },
+          (err: unknown) => {
+            const msg = err instanceof Error ? err.message : String(err);
+            opts.log.warn('ingester query failed', { ingester: inst.id, err: msg });
+            if (done || failedZones.has(zone)) return;
+            failedZones.add(zone);
+            if (failedZones.size > tolerated) {
+              finish();
+              reject(new Error(`failed to query ingesters: ${msg}`));
+              return;
+            }
+            // Minimized: a failed zone is replaced by the next one.
+            askZone();
+          },
+        );
+      });
+    };
+    const minimize = opts.minimizeRequests === true;
+    const first = minimize ? needZones : order.length;
+    for (let k = 0; k < first; k++) askZone();
+    if (minimize && next < order.length) {
+      hedge = setTimeout(() => {
+        while (!done && next < order.length) askZone();
+      }, opts.hedgingDelayMs ?? 3_000);
+      hedge.unref();
+    }
   });
 }
 

@@ -84,6 +84,20 @@ export const RING_FLAGS: readonly FlagDef[] = [
     help: 'Maximum lookback beyond which queries are not sent to ingesters (distributed mode). 0 means all queries are sent to ingesters.',
   },
   {
+    name: 'querier.minimize-ingester-requests',
+    yaml: 'querier.minimize_ingester_requests',
+    type: 'bool',
+    default: true,
+    help: 'Ask only as many ingesters as a read needs (all but the tolerated failures), another one when one fails, and the rest after the hedging delay (distributed mode). false asks every ingester at once.',
+  },
+  {
+    name: 'querier.minimize-ingester-requests-hedging-delay',
+    yaml: 'querier.minimize_ingester_requests_hedging_delay',
+    type: 'duration',
+    default: 3_000,
+    help: 'How long a minimized read waits for the ingesters it asked before asking the others too.',
+  },
+  {
     name: 'querier.query-store-after',
     yaml: 'querier.query_store_after',
     type: 'duration',
