@@ -25,7 +25,7 @@ import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { standaloneDownstream, withFrontend } from './frontend/module.js';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
-import { PrometheusRulesApi, registerRulerInternal, RULER_GROUPS_PATH, type GroupView } from './ruler/prometheus-api.js';
+import { PrometheusRulesApi, registerRulerInternal, ringPeerGroups } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
@@ -33,10 +33,9 @@ import { InternalClient, registerInternalClientMetrics } from './internal/client
 import { registerIngesterInternal, registerReadInternal } from './internal/ingester-server.js';
 import { ringPushExecutor } from './distributor/ring-push.js';
 import { haKvTracker, type HaKvTracker } from './distributor/ha-kv.js';
-import { READ, WRITE } from './ring/model.js';
+import { ACTIVE_OWNER, BLOCKS_OWNER_SYNC, WRITE } from './ring/model.js';
 import { ringQueryExecutor } from './querier/ring-query.js';
 import { blockToken, fnv1aKey } from './ring/shard.js';
-import { BLOCKS_OWNER_SYNC, ACTIVE_OWNER } from './ring/model.js';
 import { flagBool, flagNumber, flagString, ingestLimits } from './config/config.js';
 import { newAlertExpander, templateCheck } from './ruler/template-funcs.js';
 import { HttpServer } from './server/http.js';
@@ -310,21 +309,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // Sharded rulers (microservices mode): each evaluates its share of the rule groups, and the rules API
   // asks the other healthy rulers of the ring for theirs.
   const rulerRing = !monolithic && runsRuler ? rings.get('ruler') : undefined;
-  const rulerClient = rulerRing !== undefined ? (internalClient ?? new InternalClient()) : undefined;
-  const rulerPeers =
-    rulerRing !== undefined && rulerClient !== undefined
-      ? async (tenant: string): Promise<GroupView[]> => {
-          const others = rulerRing.ring.healthyInstances(READ).filter((i) => i.id !== rulerRing.config.instanceId);
-          const answers = await Promise.all(
-            others.map(async (i) => {
-              const a = await rulerClient.post(i.addr, RULER_GROUPS_PATH, tenant, Buffer.from('{}'), {}, 10_000);
-              if (a.status !== 200) throw new Error(`unable to retrieve rules from ruler ${i.id}: ${a.status} ${a.body.toString('utf8').trim()}`);
-              return JSON.parse(a.body.toString('utf8')) as GroupView[];
-            }),
-          );
-          return answers.flat();
-        }
-      : undefined;
+  const rulerPeers = rulerRing !== undefined ? ringPeerGroups(rulerRing.ring, rulerRing.config.instanceId, internalClient ?? new InternalClient()) : undefined;
   const ruler: RulerModule | undefined = runsRuler
     ? newRulerModule({
         config,

@@ -142,7 +142,7 @@ export class RulerManager {
     if (m === undefined) return [];
     return [...m.values()]
       .map((e) => e.group)
-      .sort((a, b) => (a.namespace === b.namespace ? cmp(a.def.name, b.def.name) : cmp(a.namespace, b.namespace)));
+      .sort((a, b) => compareGroups(a.namespace, a.def.name, b.namespace, b.def.name));
   }
 
   /** tenantIds lists tenants with running groups. */
@@ -162,6 +162,8 @@ export class RulerManager {
   }
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** compareGroups orders rule groups by namespace, then name: the order the rules API lists them in. */
+export function compareGroups(aNamespace: string, aName: string, bNamespace: string, bName: string): number {
+  if (aNamespace !== bNamespace) return aNamespace < bNamespace ? -1 : 1;
+  return aName < bName ? -1 : aName > bName ? 1 : 0;
 }

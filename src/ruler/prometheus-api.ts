@@ -17,6 +17,10 @@ import { splitTenants } from '../tenant/tenant.js';
 import { goTime } from './go-format.js';
 import { formatFloatE } from '../compat/gofmt.js';
 import type { RuleGroup } from './group.js';
+import { compareGroups } from './manager.js';
+import type { InternalClient } from '../internal/client.js';
+import { READ } from '../ring/model.js';
+import type { Ring } from '../ring/ring.js';
 import { AlertingRule, type Alert, type Rule } from './rules.js';
 
 /** NO_VALID_ORG_ID is Mimir's ruler text when the request does not name exactly one tenant. */
@@ -80,6 +84,21 @@ export type PeerGroups = (tenant: string) => Promise<GroupView[]>;
 
 /** RULER_GROUPS_PATH is the internal route a ruler answers with its groups' views of the X-Scope-OrgID tenant. */
 export const RULER_GROUPS_PATH = '/internal/v1/ruler/groups';
+
+/** ringPeerGroups fetches a tenant's groups from every other healthy ruler of the ruler ring. */
+export function ringPeerGroups(ring: Ring, selfId: string, client: InternalClient): PeerGroups {
+  return async (tenant) => {
+    const others = ring.healthyInstances(READ).filter((i) => i.id !== selfId);
+    const answers = await Promise.all(
+      others.map(async (i) => {
+        const a = await client.post(i.addr, RULER_GROUPS_PATH, tenant, Buffer.from('{}'), {}, 10_000);
+        if (a.status !== 200) throw new Error(`unable to retrieve rules from ruler ${i.id}: ${a.status} ${a.body.toString('utf8').trim()}`);
+        return JSON.parse(a.body.toString('utf8')) as GroupView[];
+      }),
+    );
+    return answers.flat();
+  };
+}
 
 /** registerRulerInternal registers RULER_GROUPS_PATH on a ruler's internal server. */
 export function registerRulerInternal(server: HttpServer, source: RuleGroupsSource): void {
@@ -166,10 +185,13 @@ export class PrometheusRulesApi {
   private async views(tenant: string): Promise<GroupView[]> {
     const local = groupViews(this.source.groups(tenant));
     if (this.peers === undefined) return local;
+    // A group two rulers hold while the ring changes is shown once (this ruler's first).
     const byKey = new Map<string, GroupView>();
-    for (const g of [...local, ...(await this.peers(tenant))]) byKey.set(`${g.namespace}\x00${g.name}`, byKey.get(`${g.namespace}\x00${g.name}`) ?? g);
-    const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-    return [...byKey.values()].sort((a, b) => (a.namespace === b.namespace ? cmp(a.name, b.name) : cmp(a.namespace, b.namespace)));
+    for (const g of [...local, ...(await this.peers(tenant))]) {
+      const key = `${g.namespace}\x00${g.name}`;
+      if (!byKey.has(key)) byKey.set(key, g);
+    }
+    return [...byKey.values()].sort((a, b) => compareGroups(a.namespace, a.name, b.namespace, b.name));
   }
 
   /** rules answers /api/v1/rules: {"groups": [...]}, filtered and paginated. */

@@ -147,4 +147,13 @@ t.test("a fresh bucket index lists the tenant's blocks; a stale or missing one m
   // An index naming a block that is gone is behind the bucket (a compaction replaced the block).
   await writeBucketIndex(fs, 'team', { ...idx, blocks: [...idx.blocks, { block_id: '01JCCCCCCCCCCCCCCCCCCCCCCC', min_time: 0, max_time: 1, uploaded_at: 1 }] });
   t.same(await served(3_600_000), [A, B], 'the bucket is listed');
+  // A block whose meta.json was read before and is gone now (a cleaner mid-delete) is gone for a
+  // store-gateway that keeps metas too: the index naming it is behind, and listing skips it.
+  await writeBucketIndex(fs, 'team', { ...idx, blocks: [...idx.blocks, { block_id: B, min_time: 7_200_000, max_time: 14_400_000, uploaded_at: 1 }] });
+  const sg = new BucketStores({ bucket: fs, syncDir: join(dir, 'sync-kept'), syncIntervalMs: 0 }, new QueryableBlocks(() => [], new Logger()), new Logger());
+  await sg.sync();
+  t.same(sg.blocks('team').map((b) => b.meta.ulid), [A, B], 'both indexed blocks served');
+  await rm(join(root, 'team', B, 'meta.json'));
+  await sg.sync();
+  t.same(sg.blocks('team').map((b) => b.meta.ulid), [A], 'the block without meta.json is dropped');
 });

@@ -58,30 +58,40 @@ async function indexedMetas(bucket: Bucket, tenant: string, logger: Logger, opts
   const metas: BlockMeta[] = [];
   for (const b of idx.blocks) {
     if (marked.has(b.block_id)) continue;
-    const key = `${tenant}/${b.block_id}`;
-    let meta = opts.metas?.get(key);
-    if (meta === undefined) {
-      try {
-        meta = parseBlockMeta((await bucket.get(`${key}/meta.json`)).toString('utf8'));
-      } catch (err) {
-        // A block deleted since the index was written: the index is behind the bucket (what
-        // replaced the block may not be in it either), so the bucket is listed instead.
-        if (isNotFound(err)) return undefined;
-        logger.warn('block meta.json in the bucket is unreadable, block skipped', { tenant, block: b.block_id, err });
-        continue;
-      }
-      opts.metas?.set(key, meta);
-    }
-    metas.push(meta);
+    const meta = await readMeta(bucket, tenant, b.block_id, logger, opts.metas);
+    // A block deleted since the index was written: the index is behind the bucket (what
+    // replaced the block may not be in it either), so the bucket is listed instead.
+    if (meta === null) return undefined;
+    if (meta !== undefined) metas.push(meta);
   }
   return metas;
+}
+
+/**
+ * readMeta reads a block's meta.json: null when it is missing, undefined (logged) when it is
+ * unreadable. With a cache it is parsed once per block (a block never changes); later calls only
+ * check that it is still there.
+ */
+async function readMeta(bucket: Bucket, tenant: string, id: string, logger: Logger, cache?: Map<string, BlockMeta>): Promise<BlockMeta | null | undefined> {
+  const key = `${tenant}/${id}`;
+  const cached = cache?.get(key);
+  if (cached !== undefined) return (await bucket.exists(`${key}/meta.json`)) ? cached : null;
+  try {
+    const meta = parseBlockMeta((await bucket.get(`${key}/meta.json`)).toString('utf8'));
+    cache?.set(key, meta);
+    return meta;
+  } catch (err) {
+    if (isNotFound(err)) return null;
+    logger.warn('block meta.json in the bucket is unreadable, block skipped', { tenant, block: id, err });
+    return undefined;
+  }
 }
 
 /**
  * bucketMetas lists a tenant's complete, undeleted blocks in the bucket: blocks without meta.json
  * (being uploaded) and blocks with a deletion mark (global under markers/ or in the block) are left out.
  */
-async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger): Promise<BlockMeta[]> {
+async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger, cache?: Map<string, BlockMeta>): Promise<BlockMeta[]> {
   const entries = await bucket.list(`${tenant}/`);
   const marked = new Set<string>();
   for (const k of await bucket.list(`${tenant}/markers/`).catch(() => [] as string[])) {
@@ -93,12 +103,9 @@ async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger): Prom
     const id = k.slice(tenant.length + 1, -1);
     if (!k.endsWith('/') || !ULID_RE.test(id) || marked.has(id)) continue;
     if (await bucket.exists(`${tenant}/${id}/deletion-mark.json`)) continue;
-    try {
-      metas.push(parseBlockMeta((await bucket.get(`${tenant}/${id}/meta.json`)).toString('utf8')));
-    } catch (err) {
-      // No meta.json: still being uploaded (or a failed upload) - not a block yet.
-      if (!isNotFound(err)) logger.warn('block meta.json in the bucket is unreadable, block skipped', { tenant, block: id, err });
-    }
+    // No meta.json: still being uploaded (or a failed upload) - not a block yet.
+    const meta = await readMeta(bucket, tenant, id, logger, cache);
+    if (meta !== null && meta !== undefined) metas.push(meta);
   }
   return metas;
 }
@@ -111,7 +118,7 @@ async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger): Prom
  * serve their samples meanwhile, as in Mimir.
  */
 export async function visibleBucketBlocks(bucket: Bucket, tenant: string, logger: Logger, opts: DiscoveryOptions = DEFAULT_DISCOVERY): Promise<Array<{ meta: BlockMeta }>> {
-  const metas = (await indexedMetas(bucket, tenant, logger, opts)) ?? (await bucketMetas(bucket, tenant, logger));
+  const metas = (await indexedMetas(bucket, tenant, logger, opts)) ?? (await bucketMetas(bucket, tenant, logger, opts.metas));
   return dedupBlocks(metas.map((meta) => ({ meta })));
 }
 
@@ -342,57 +349,58 @@ export class BucketStores {
    * attach prepares a block to be read from the bucket by range: its meta.json (last), tombstones,
    * bucket-block.json (the sizes of its index and chunk segments) and index-header go to the sync dir.
    */
-  private async attach(tenant: string, meta: BlockMeta): Promise<SyncedBlock> {
-    const began = process.hrtime.bigint();
-    const reader = this.opts.reader!;
-    const prefix = `${tenant}/${meta.ulid}/`;
-    const dir = join(this.opts.syncDir, tenant, meta.ulid);
-    const tmp = `${dir}.download`;
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
-    const files = (await this.opts.bucket.list(prefix, { recursive: true })).map((k) => k.slice(prefix.length)).filter((f) => BLOCK_FILE_RE.test(f));
-    if (!files.includes('index')) throw new Error(`block ${prefix} has no index in the bucket`);
-    const segments = files.filter((f) => f.startsWith('chunks/')).sort();
-    segments.forEach((f, i) => {
-      if (f !== `chunks/${String(i + 1).padStart(6, '0')}`) throw new Error(`block ${prefix} chunk segments are not numbered 000001 on: ${segments.join(', ')}`);
+  private attach(tenant: string, meta: BlockMeta): Promise<SyncedBlock> {
+    return this.install(tenant, meta, 'store-gateway loaded a block, read by range from the bucket', async (prefix, tmp, files) => {
+      if (!files.includes('index')) throw new Error(`block ${prefix} has no index in the bucket`);
+      const segments = files.filter((f) => f.startsWith('chunks/')).sort();
+      segments.forEach((f, i) => {
+        if (f !== `chunks/${String(i + 1).padStart(6, '0')}`) throw new Error(`block ${prefix} chunk segments are not numbered 000001 on: ${segments.join(', ')}`);
+      });
+      const [index, ...chunks] = await Promise.all(['index', ...segments].map(async (f) => (await this.opts.bucket.attributes(`${prefix}${f}`)).size));
+      await mkdir(tmp, { recursive: true });
+      if (files.includes('tombstones')) await this.opts.bucket.download(`${prefix}tombstones`, join(tmp, 'tombstones'));
+      await writeFile(join(tmp, 'bucket-block.json'), JSON.stringify({ key: `${tenant}/${meta.ulid}`, index, chunks }));
+      const headerBytes = await this.opts.reader!.prepareBucketBlock(tmp);
+      await this.opts.bucket.download(`${prefix}meta.json`, join(tmp, 'meta.json'));
+      let bytes = 0;
+      for (const f of await readdir(tmp)) bytes += (await stat(join(tmp, f))).size;
+      return { bytes, log: { index_bytes: index, chunk_bytes: chunks.reduce((x, y) => x + y, 0), index_header_bytes: headerBytes } };
     });
-    const [index, ...chunks] = await Promise.all(['index', ...segments].map(async (f) => (await this.opts.bucket.attributes(`${prefix}${f}`)).size));
-    if (files.includes('tombstones')) await this.opts.bucket.download(`${prefix}tombstones`, join(tmp, 'tombstones'));
-    await writeFile(join(tmp, 'bucket-block.json'), JSON.stringify({ key: `${tenant}/${meta.ulid}`, index, chunks }));
-    const headerBytes = await reader.prepareBucketBlock(tmp);
-    await this.opts.bucket.download(`${prefix}meta.json`, join(tmp, 'meta.json'));
-    let bytes = 0;
-    for (const f of await readdir(tmp)) bytes += (await stat(join(tmp, f))).size;
-    await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
-    this.logger.info('store-gateway loaded a block, read by range from the bucket', {
-      tenant,
-      block: meta.ulid,
-      index_bytes: index,
-      chunk_bytes: chunks.reduce((a, b) => a + b, 0),
-      index_header_bytes: headerBytes,
-      duration: `${(Number(process.hrtime.bigint() - began) / 1e6).toFixed(1)}ms`,
-    });
-    return { dir, meta, bytes };
   }
 
   /** download copies a block's files (meta.json last) into the sync dir. */
-  private async download(tenant: string, meta: BlockMeta): Promise<SyncedBlock> {
+  private download(tenant: string, meta: BlockMeta): Promise<SyncedBlock> {
+    return this.install(tenant, meta, 'store-gateway loaded a block', async (prefix, tmp, files) => {
+      let bytes = 0;
+      for (const f of files.filter((f) => f !== 'meta.json').concat('meta.json')) {
+        const local = join(tmp, ...f.split('/'));
+        await this.opts.bucket.download(`${prefix}${f}`, local);
+        bytes += (await stat(local)).size;
+      }
+      return { bytes, log: { files: files.length, bytes } };
+    });
+  }
+
+  /**
+   * install builds a block's sync directory in a temporary one, which `fill` fills from the block's
+   * files in the bucket (meta.json last), then moves it in place and logs `msg`.
+   */
+  private async install(
+    tenant: string,
+    meta: BlockMeta,
+    msg: string,
+    fill: (prefix: string, tmp: string, files: string[]) => Promise<{ bytes: number; log: Record<string, unknown> }>,
+  ): Promise<SyncedBlock> {
     const began = process.hrtime.bigint();
     const prefix = `${tenant}/${meta.ulid}/`;
     const dir = join(this.opts.syncDir, tenant, meta.ulid);
     const tmp = `${dir}.download`;
     await rm(tmp, { recursive: true, force: true });
     const files = (await this.opts.bucket.list(prefix, { recursive: true })).map((k) => k.slice(prefix.length)).filter((f) => BLOCK_FILE_RE.test(f));
-    let bytes = 0;
-    for (const f of files.filter((f) => f !== 'meta.json').concat('meta.json')) {
-      const local = join(tmp, ...f.split('/'));
-      await this.opts.bucket.download(`${prefix}${f}`, local);
-      bytes += (await stat(local)).size;
-    }
+    const { bytes, log } = await fill(prefix, tmp, files);
     await rm(dir, { recursive: true, force: true });
     await rename(tmp, dir);
-    this.logger.info('store-gateway loaded a block', { tenant, block: meta.ulid, files: files.length, bytes, duration: `${(Number(process.hrtime.bigint() - began) / 1e6).toFixed(1)}ms` });
+    this.logger.info(msg, { tenant, block: meta.ulid, ...log, duration: `${(Number(process.hrtime.bigint() - began) / 1e6).toFixed(1)}ms` });
     return { dir, meta, bytes };
   }
 }

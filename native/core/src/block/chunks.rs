@@ -13,8 +13,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::encoding::{check_crc, crc32c, put_uvarint, Decbuf};
-use super::file_bytes::FileBytes;
+use super::encoding::{check_crc, crc32c, put_uvarint};
+use super::file_bytes::{uvarint_len, FileBytes};
 use super::BlockError;
 
 /// MAGIC_CHUNKS opens every segment file.
@@ -240,12 +240,7 @@ impl ChunkReader {
             )));
         }
         // The length field: a uvarint of at most 5 bytes for a chunk.
-        let length = |h: &[u8]| -> Result<(usize, usize), BlockError> {
-            let h = &h[..h.len().min(5)];
-            let mut d = Decbuf::new(h, "chunk length");
-            let len = d.uvarint()? as usize;
-            Ok((h.len() - d.len(), len))
-        };
+        let length = uvarint_len("chunk length", 5);
         let (w, at) = segment.framed(off, 256, |h| {
             length(h).map(|(field, len)| (field, len.saturating_add(1)))
         })?;

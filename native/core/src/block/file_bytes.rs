@@ -10,8 +10,36 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::path::Path;
 
+use super::encoding::Decbuf;
 use super::remote::RemoteFile;
 use super::BlockError;
+
+/// be32_len is the `head` of [`FileBytes::framed`] for records led by a
+/// 4-byte big-endian body length (index sections, postings lists); `what`
+/// names the record in errors.
+pub fn be32_len(what: String) -> impl Fn(&[u8]) -> Result<(usize, usize), BlockError> {
+    move |h| {
+        let b = h.get(..4).ok_or_else(|| {
+            BlockError::corrupt(format!("{what}: length is past the end of the file"))
+        })?;
+        Ok((4, u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize))
+    }
+}
+
+/// uvarint_len is the `head` of [`FileBytes::framed`] for records led by a
+/// uvarint body length read from at most `max` bytes (series entries,
+/// chunks).
+pub fn uvarint_len(
+    what: &'static str,
+    max: usize,
+) -> impl Fn(&[u8]) -> Result<(usize, usize), BlockError> {
+    move |h| {
+        let h = &h[..h.len().min(max)];
+        let mut d = Decbuf::new(h, what);
+        let len = d.uvarint()? as usize;
+        Ok((h.len() - d.len(), len))
+    }
+}
 
 /// FileBytes are a file's contents, owned, mapped or in a bucket.
 #[derive(Debug)]

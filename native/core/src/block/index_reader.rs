@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::encoding::{check_crc, Decbuf};
-use super::file_bytes::FileBytes;
+use super::file_bytes::{be32_len, uvarint_len, FileBytes};
 use super::index_writer::{
     ChunkMeta, Toc, INDEX_HEADER_LEN, INDEX_TOC_LEN, MAGIC_INDEX, SERIES_ALIGN,
 };
@@ -74,7 +74,7 @@ impl BlockIndex {
                 "index: a bucket block's index is opened from its index-header".to_string(),
             ));
         };
-        check_index_header(b)?;
+        check_index_header(b, b.len())?;
         let toc = parse_toc(&b[b.len() - INDEX_TOC_LEN..], b.len())?;
         let at = |off: u64| (off != 0).then_some(off as usize);
         let tables = parse_tables(b, at(toc.symbols), at(toc.postings_table))?;
@@ -128,14 +128,11 @@ impl BlockIndex {
 
     /// postings_list decodes the postings list at `off`.
     pub fn postings_list(&self, off: u64) -> Result<Vec<u32>, BlockError> {
-        let (w, at) = self.data.framed(off as usize, 64, |h| {
-            let h = h.get(..4).ok_or_else(|| {
-                BlockError::corrupt(format!(
-                    "index postings list: length at offset {off} is past the end of the file"
-                ))
-            })?;
-            Ok((4, u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize))
-        })?;
+        let (w, at) = self.data.framed(
+            off as usize,
+            64,
+            be32_len(format!("index postings list at offset {off}")),
+        )?;
         let mut d = Decbuf::at_crc32(&w, at, "index postings list")?;
         let n = d.be32()? as usize;
         if d.len() != n * 4 {
@@ -239,11 +236,8 @@ impl BlockIndex {
                 "index: series reference {id} is outside the series section"
             )));
         }
-        self.data.framed(off, 256, |h| {
-            let mut d = Decbuf::new(h, "index series");
-            let len = d.uvarint()? as usize;
-            Ok((h.len() - d.len(), len))
-        })
+        self.data
+            .framed(off, 256, uvarint_len("index series", usize::MAX))
     }
 
     fn list_postings(&self, off: u64) -> BoxPostings<'_> {
@@ -259,12 +253,12 @@ impl BlockIndex {
 type Symbols = Vec<Box<str>>;
 type PostingsTable = BTreeMap<Box<str>, Vec<(Box<str>, u64)>>;
 
-/// check_index_header checks the index's size, magic number and version.
-fn check_index_header(b: &[u8]) -> Result<(), BlockError> {
-    if b.len() < INDEX_HEADER_LEN + INDEX_TOC_LEN {
+/// check_index_header checks the index's size (`file_len`) and, from its
+/// first bytes `b`, its magic number and version.
+fn check_index_header(b: &[u8], file_len: usize) -> Result<(), BlockError> {
+    if file_len < INDEX_HEADER_LEN + INDEX_TOC_LEN || b.len() < INDEX_HEADER_LEN {
         return Err(BlockError::corrupt(format!(
-            "index: {} bytes is too short for a header and a TOC",
-            b.len()
+            "index: {file_len} bytes is too short for a header and a TOC"
         )));
     }
     let magic = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
@@ -440,15 +434,7 @@ impl IndexHeader {
     /// build reads the index's header, TOC and two tables from the bucket.
     fn build(data: &FileBytes) -> Result<Vec<u8>, BlockError> {
         let len = data.len();
-        let head = data.read(0, INDEX_HEADER_LEN)?;
-        if len < INDEX_HEADER_LEN + INDEX_TOC_LEN {
-            return Err(BlockError::corrupt(format!(
-                "index: {len} bytes is too short for a header and a TOC"
-            )));
-        }
-        let mut probe = head.to_vec();
-        probe.resize(INDEX_HEADER_LEN + INDEX_TOC_LEN, 0);
-        check_index_header(&probe)?;
+        check_index_header(&data.read(0, INDEX_HEADER_LEN)?, len)?;
         let toc_bytes = data.read(len - INDEX_TOC_LEN, INDEX_TOC_LEN)?;
         let toc = parse_toc(&toc_bytes, len)?;
         let mut out = Vec::new();
@@ -461,12 +447,8 @@ impl IndexHeader {
                 out.extend_from_slice(&0u32.to_be_bytes());
                 continue;
             }
-            let (section, _) = data.framed(off as usize, 4, |h| {
-                let h = h.get(..4).ok_or_else(|| {
-                    BlockError::corrupt(format!("index: section at {off} is past the end"))
-                })?;
-                Ok((4, u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize))
-            })?;
+            let (section, _) =
+                data.framed(off as usize, 4, be32_len(format!("index section at {off}")))?;
             out.extend_from_slice(&(section.len() as u32).to_be_bytes());
             out.extend_from_slice(&section);
         }

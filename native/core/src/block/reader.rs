@@ -327,8 +327,13 @@ impl BucketBlock {
         };
         let index = b.file(dir, "index".into(), b.index_size)?;
         let h = super::index_reader::index_header(&index, &dir.join("index-header"))
-            .map_err(|e| BlockError::corrupt(format!("{}/index (bucket): {e}", b.key)))?;
+            .map_err(|e| b.in_bucket(e, "index"))?;
         Ok(h.len() as u64)
+    }
+
+    /// in_bucket names the bucket file `name` of the block in an error.
+    fn in_bucket(&self, e: BlockError, name: &str) -> BlockError {
+        BlockError::corrupt(format!("{}/{name} (bucket): {e}", self.key))
     }
 
     /// file is the block's file `name` of `size` bytes in the bucket.
@@ -349,21 +354,18 @@ impl BucketBlock {
     /// open opens the block's index (from the index-header in `dir`) and
     /// chunk segments in the configured bucket.
     fn open(&self, dir: &Path) -> Result<(BlockIndex, ChunkReader), BlockError> {
-        let in_bucket = |e: BlockError, name: &str| {
-            BlockError::corrupt(format!("{}/{name} (bucket): {e}", self.key))
-        };
         let index = BlockIndex::open_remote(
             self.file(dir, "index".into(), self.index_size)?,
             &dir.join("index-header"),
         )
-        .map_err(|e| in_bucket(e, "index"))?;
+        .map_err(|e| self.in_bucket(e, "index"))?;
         let segments = self
             .chunk_sizes
             .iter()
             .enumerate()
             .map(|(i, &n)| self.file(dir, format!("chunks/{}", super::chunks::segment_name(i)), n))
             .collect::<Result<_, _>>()?;
-        let chunks = ChunkReader::from_files(segments).map_err(|e| in_bucket(e, "chunks"))?;
+        let chunks = ChunkReader::from_files(segments).map_err(|e| self.in_bucket(e, "chunks"))?;
         Ok((index, chunks))
     }
 }

@@ -365,16 +365,19 @@ impl RemoteFile {
                 i += 1;
             }
             let p0 = first + run_start as u64;
-            let mut p1 = first + i as u64; // exclusive
-                                           // A small read that follows a cached page continues a scan
-                                           // (series entries, postings, chunks in file order): read ahead.
-            let pages_total = self.size.div_ceil(page);
-            if i == have.len() && len <= PAGE_SIZE && p0 > 0 && self.cache.lock().has(p0 - 1) {
+            // The run is pages p0..p1.
+            let mut p1 = first + i as u64;
+            // A small read that follows a cached page continues a scan
+            // (series entries, postings, chunks in file order): read ahead.
+            if i == have.len() && len <= PAGE_SIZE && p0 > 0 {
                 let c = self.cache.lock();
-                let mut extra = 0;
-                while extra < READAHEAD && p1 < pages_total && !c.has(p1) {
-                    p1 += 1;
-                    extra += 1;
+                if c.has(p0 - 1) {
+                    let pages_total = self.size.div_ceil(page);
+                    let mut extra = 0;
+                    while extra < READAHEAD && p1 < pages_total && !c.has(p1) {
+                        p1 += 1;
+                        extra += 1;
+                    }
                 }
             }
             let from = p0 * page;
