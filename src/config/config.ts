@@ -72,6 +72,8 @@ export interface Config {
   querierMaxSamples: number;
   querierTimeoutMs: number;
   lookbackDeltaMs: number;
+  /** useStartTimestamps is -querier.use-start-timestamps: rate, increase, irate, resets and start_timestamp() read samples' start timestamps. */
+  useStartTimestamps: boolean;
   /** tenantFederationEnabled is -tenant-federation.enabled: reads may name several tenants. */
   tenantFederationEnabled: boolean;
   /** tenantFederationMaxTenants is -tenant-federation.max-tenants (0 = no limit). */
@@ -137,6 +139,7 @@ export function buildConfig(values: ConfigValues): Config {
     querierMaxSamples: get(values, 'querier.max-samples'),
     querierTimeoutMs: get(values, 'querier.timeout'),
     lookbackDeltaMs: get(values, 'querier.lookback-delta'),
+    useStartTimestamps: get(values, 'querier.use-start-timestamps'),
     tenantFederationEnabled: get(values, 'tenant-federation.enabled'),
     tenantFederationMaxTenants: get(values, 'tenant-federation.max-tenants'),
     limits: limitsFrom(values),

@@ -219,6 +219,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'querier.max-samples', yaml: 'querier.max_samples', type: 'int', default: 50_000_000, help: 'Most samples one query may hold in memory before it fails.' },
   { name: 'querier.timeout', yaml: 'querier.timeout', type: 'duration', default: 120_000, help: 'Longest time a query may run.' },
   { name: 'querier.lookback-delta', yaml: 'querier.lookback_delta', type: 'duration', default: 300_000, help: 'How far back an instant selector looks for the latest sample of a series.' },
+  { name: 'querier.use-start-timestamps', yaml: 'querier.use_start_timestamps', type: 'bool', default: false, help: "Experimental: rate(), increase(), irate(), resets() and start_timestamp() use the samples' start timestamps, as Prometheus's use-start-timestamps feature (a start after the previous sample is a counter reset; a start inside the window replaces extrapolation to its left)." },
   { name: 'querier.max-concurrent', yaml: 'querier.max_concurrent', type: 'int', default: 20, help: 'Most PromQL queries evaluated at once; more wait in the per-tenant queues, served in turn.' },
   {
     name: 'query-frontend.max-outstanding-requests-per-tenant',

@@ -70,6 +70,7 @@ export function evaluateTask(kernels: Kernels, task: QueryTask, signal?: AbortSi
     deadline: task.deadline,
     defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS,
   };
+  if (task.useStartTimestamps === true) opts.useStartTimestamps = true;
   if (signal !== undefined) opts.signal = signal;
   // One limiter per query: the partial query length and the distinct series over every selection.
   const limited = limitedKernels(kernels, { maxPartialQueryLengthMs: task.maxPartialQueryLengthMs ?? 0, maxFetchedSeriesPerQuery: task.maxFetchedSeriesPerQuery ?? 0 });

@@ -37,6 +37,8 @@ export interface QueryTask {
   maxFetchedSeriesPerQuery?: number;
   /** visibility limits each tenant's series to its label policies (enterprise auth, LBAC). */
   visibility?: Visibility;
+  /** useStartTimestamps is -querier.use-start-timestamps (absent: false). */
+  useStartTimestamps?: boolean;
   /** cacheNoStore is set when the request said `Cache-Control: no-store`: the query-frontend's results cache is not used. */
   cacheNoStore?: boolean;
 }

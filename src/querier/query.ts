@@ -84,6 +84,7 @@ export class QueryApi {
       lookbackDeltaMs: p.lookbackDeltaMs !== undefined && p.lookbackDeltaMs > 0 ? p.lookbackDeltaMs : this.config.lookbackDeltaMs,
       maxSamples: this.config.querierMaxSamples,
       deadline: nowMs + timeoutMs,
+      ...(this.config.useStartTimestamps ? { useStartTimestamps: true } : {}),
       ...this.querierLimits(tenant),
       ...(visibility !== undefined ? { visibility } : {}),
     };

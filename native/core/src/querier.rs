@@ -372,6 +372,7 @@ impl<'a> Selection<'a> {
             timestamps: Vec::new(),
             values: Vec::new(),
             histograms: None,
+            start_timestamps: None,
         };
         let mut labels = SeriesLabelsBuilder::new();
         out.offsets.push(0);
@@ -386,6 +387,7 @@ impl<'a> Selection<'a> {
             sc.merge(true);
             out.timestamps.extend(sc.mts.iter().map(|&t| t as f64));
             out.values.extend_from_slice(&sc.mvs);
+            start_times(parts, &sc.mts, before, &mut out.start_timestamps);
             if parts.len() == 1 {
                 parts[0].read_histograms(mint, maxt, &mut hists)?;
             } else {
@@ -398,6 +400,13 @@ impl<'a> Selection<'a> {
                     }
                 }
                 merge_histogram_parts(&hist_parts, &mut hists);
+            }
+            if hists.len() > hbefore {
+                let ts: Vec<i64> = hists.timestamps[hbefore..]
+                    .iter()
+                    .map(|&t| t as i64)
+                    .collect();
+                start_times(parts, &ts, hbefore, &mut hists.start_timestamps);
             }
             if max_samples > 0 && out.timestamps.len() + hists.len() > max_samples {
                 return Err(SelectError::TooManySamples);
@@ -470,6 +479,29 @@ impl<'a> Selection<'a> {
 /// merge_histogram_parts appends to `out` the union of one series'
 /// histogram runs (each ascending in time), one sample per timestamp (the
 /// earliest part's), in time order; `out.offsets` is left to the caller.
+/// start_times appends to `out` the start timestamps of a merged series'
+/// samples at times `ts` (which follow `before` samples of earlier series),
+/// from the first part holding any (a head series; blocks keep none). `out`
+/// stays None until some series has one.
+fn start_times(parts: &[Part<'_>], ts: &[i64], before: usize, out: &mut Option<Vec<f64>>) {
+    for p in parts {
+        let Some(s) = p.head_series() else {
+            continue;
+        };
+        let state = s.state.lock();
+        let Some(sts) = state.chunks.st.as_deref() else {
+            continue;
+        };
+        let out = out.get_or_insert_with(|| vec![0.0; before]);
+        out.resize(before, 0.0);
+        sts.fill(ts, out);
+        return;
+    }
+    if let Some(out) = out {
+        out.resize(before + ts.len(), 0.0);
+    }
+}
+
 fn merge_histogram_parts(parts: &[SelectedHistograms], out: &mut SelectedHistograms) {
     let mut all: Vec<(f64, usize, usize)> = Vec::new();
     for (p, part) in parts.iter().enumerate() {

@@ -595,6 +595,9 @@ pub struct SelectedSamples {
     pub values: Float64Array,
     /// The series' native-histogram samples; absent when none was selected.
     pub histograms: Option<SelectedHistograms>,
+    /// Each float sample's start timestamp in ms (0: unknown); absent when
+    /// no selected series has any.
+    pub start_timestamps: Option<Float64Array>,
 }
 
 /// SelectedHistograms are a selection's native-histogram samples in the
@@ -609,6 +612,9 @@ pub struct SelectedHistograms {
     pub timestamps: Float64Array,
     pub data_offsets: Uint32Array,
     pub data: Float64Array,
+    /// Each sample's start timestamp in ms (0: unknown); absent when no
+    /// selected series has any.
+    pub start_timestamps: Option<Float64Array>,
 }
 
 impl From<head::SelectedHistograms> for SelectedHistograms {
@@ -618,6 +624,7 @@ impl From<head::SelectedHistograms> for SelectedHistograms {
             timestamps: Float64Array::new(h.timestamps),
             data_offsets: Uint32Array::new(h.data_offsets),
             data: Float64Array::new(h.data),
+            start_timestamps: h.start_timestamps.map(Float64Array::new),
         }
     }
 }
@@ -656,6 +663,7 @@ impl From<head::SelectedSamples> for SelectedSamples {
             timestamps: Float64Array::new(sel.timestamps),
             values: Float64Array::new(sel.values),
             histograms: sel.histograms.map(Into::into),
+            start_timestamps: sel.start_timestamps.map(Float64Array::new),
         }
     }
 }
@@ -735,6 +743,37 @@ pub fn range_kernel(
     })
 }
 
+/// range_kernel_st is rangeKernel for rate, increase, irate and resets over
+/// samples with start timestamps (startTimestamps[j] is sample j's, in ms,
+/// 0 when unknown), as Prometheus evaluates them with
+/// `use-start-timestamps`. Throws for any other function or when the
+/// lengths disagree.
+#[napi]
+pub fn range_kernel_st(
+    func: String,
+    offsets: &[u32],
+    timestamps: &[f64],
+    values: &[f64],
+    start_timestamps: &[f64],
+    eval_times: &[f64],
+    range_ms: f64,
+) -> Result<KernelResult> {
+    let f = RangeFn::from_name(&func).ok_or_else(|| {
+        Error::new(
+            Status::InvalidArg,
+            format!("rangeKernelSt: unknown function {func:?}"),
+        )
+    })?;
+    let data = series_set(offsets, timestamps, values)?;
+    let out = promql::range_kernel_st(f, &data, start_timestamps, eval_times, range_ms)
+        .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
+    Ok(KernelResult {
+        values: Float64Array::new(out.values),
+        present: Uint8Array::new(out.present),
+        sample_times: None,
+    })
+}
+
 /// append_samples_unchecked appends samples to one series of the tenant's
 /// head (labels as flat [name, value, ...] in any order; empty values are
 /// dropped) without validation or the too-old check, through the same
@@ -746,7 +785,13 @@ pub fn append_samples_unchecked(
     labels: Vec<String>,
     timestamps: &[f64],
     values: &[f64],
+    start_timestamps: Option<Float64Array>,
 ) -> Result<u32> {
+    let sts = start_timestamps_of(
+        &start_timestamps,
+        timestamps.len(),
+        "appendSamplesUnchecked",
+    )?;
     if !labels.len().is_multiple_of(2) {
         return Err(Error::new(
             Status::InvalidArg,
@@ -773,8 +818,28 @@ pub fn append_samples_unchecked(
     wal::append_unchecked(
         &tenant,
         &pairs,
-        timestamps.iter().zip(values).map(|(&t, &v)| (ms(t), v)),
+        timestamps
+            .iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (&t, &v))| (ms(t), v, sts.map_or(0, |s| ms(s[i])))),
     )
+}
+
+/// start_timestamps_of checks an optional start-timestamp array against the
+/// sample count.
+fn start_timestamps_of<'a>(
+    sts: &'a Option<Float64Array>,
+    n: usize,
+    what: &str,
+) -> Result<Option<&'a [f64]>> {
+    match sts.as_deref() {
+        Some(s) if s.len() != n => Err(Error::new(
+            Status::InvalidArg,
+            format!("{what}: {n} timestamps but {} start timestamps", s.len()),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// append_histograms_unchecked appends native-histogram samples to one
@@ -791,7 +856,13 @@ pub fn append_histograms_unchecked(
     timestamps: &[f64],
     data: &[f64],
     data_offsets: &[u32],
+    start_timestamps: Option<Float64Array>,
 ) -> Result<u32> {
+    let sts = start_timestamps_of(
+        &start_timestamps,
+        timestamps.len(),
+        "appendHistogramsUnchecked",
+    )?;
     let bad = |m: String| {
         Error::new(
             Status::InvalidArg,
@@ -821,7 +892,11 @@ pub fn append_histograms_unchecked(
     wal::append_histograms_unchecked(
         &tenant,
         &pairs,
-        timestamps.iter().map(|&t| ms(t)).zip(hists.iter()),
+        timestamps
+            .iter()
+            .zip(hists.iter())
+            .enumerate()
+            .map(|(i, (&t, h))| (ms(t), h, sts.map_or(0, |s| ms(s[i])))),
     )
 }
 

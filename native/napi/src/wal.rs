@@ -261,10 +261,10 @@ pub fn ingest_logged(
 pub fn append_unchecked(
     tenant: &str,
     labels: &[(&str, &str)],
-    samples: impl Iterator<Item = (i64, f64)>,
+    samples: impl Iterator<Item = (i64, f64, i64)>,
 ) -> Result<u32> {
     append_logged(tenant, labels, |app, series| {
-        app.append_series_unchecked(series, samples)
+        app.append_series_unchecked_st(series, samples)
     })
 }
 
@@ -273,10 +273,10 @@ pub fn append_unchecked(
 pub fn append_histograms_unchecked<'v>(
     tenant: &str,
     labels: &[(&str, &str)],
-    samples: impl Iterator<Item = (i64, &'v tsdb_core::model::histogram::HistogramValue)>,
+    samples: impl Iterator<Item = (i64, &'v tsdb_core::model::histogram::HistogramValue, i64)>,
 ) -> Result<u32> {
     append_logged(tenant, labels, |app, series| {
-        app.append_histograms_unchecked(series, samples)
+        app.append_histograms_unchecked_st(series, samples)
     })
 }
 

@@ -1,12 +1,11 @@
 // cli.ts is `npm run conformance -- <dir> [--file <substring>] [--verbose]
 // [--lookback-delta <dur>] [--write-pending]`:
 // it runs every *.test script of dir against the native storage and engine,
-// prints `<file>: passed/total` per file (with how many of its failures need
-// native histograms or start timestamps) and ends with
+// prints `<file>: passed/total` per file (with how many of its failures are
+// pending native-histogram evals) and ends with
 // `conformance: P/T evals passed` and the gate's line
 // `conformance gate: N passed, N failed`. An eval counts as failed when it
-// fails, unless it needs start timestamps (which our storage does not hold)
-// or it needs native histograms and is listed in
+// fails, unless it needs native histograms and is listed in
 // native-histograms-pending.txt (`<file>:<line>`, the native-histogram evals
 // not passing yet: the list only shrinks; --write-pending rewrites it from
 // this run). It gates: exit 1 when any counted eval fails, 2 on wrong
@@ -97,7 +96,6 @@ function main(): void {
   let passed = 0;
   let total = 0;
   let unsupported = 0;
-  let needSt = 0;
   const pending = readPending();
   const stillPending: string[] = [];
   const unlisted: string[] = [];
@@ -112,39 +110,37 @@ function main(): void {
     passed += report.passed;
     total += report.total;
     unsupported += report.unsupported;
-    needSt += report.needStartTimestamps;
     const failed = report.total - report.passed;
     const parts = [];
     if (report.unsupported > 0) parts.push(`${report.unsupported} of ${failed} failures need native histograms`);
-    if (report.needStartTimestamps > 0) parts.push(`${report.needStartTimestamps} of ${failed} need start timestamps`);
-    const own = failed - report.unsupported - report.needStartTimestamps;
+    const own = failed - report.unsupported;
     if (own > 0) parts.push(`${own} of ${failed} need neither`);
     const nh = failed > 0 ? ` (${parts.join('; ')})` : '';
     process.stdout.write(`${basename(f)}: ${report.passed}/${report.total}${nh}\n`);
     if (args.verbose) {
       for (const fail of report.failures) {
-        const tag = fail.nativeHistograms === true ? ' [native histograms]' : fail.startTimestamps === true ? ' [start timestamps]' : '';
+        const tag = fail.nativeHistograms === true ? ' [native histograms]' : '';
         process.stdout.write(`  FAIL line ${fail.line}${tag}: ${fail.expr}\n    ${fail.message}\n`);
       }
     }
   }
-  const own = total - passed - unsupported - needSt;
+  const own = total - passed - unsupported;
   if (args.writePending && args.file === undefined) {
     writeFileSync(PENDING_FILE, `# Native-histogram evals of ../shared/promql-tests that do not pass yet (<file>:<line>); written by\n# npm run conformance -- <dir> --write-pending. The conformance gate counts every other failing eval.\n${stillPending.join('\n')}\n`);
     process.stdout.write(`wrote ${stillPending.length} pending native-histogram evals to ${PENDING_FILE}\n`);
   }
   if (total > passed) {
     process.stdout.write(
-      `(${unsupported} of ${total - passed} failing evals need native histograms and ${needSt} need start timestamps (\`@st\` samples), not supported yet; ${own} need neither)\n`,
+      `(${unsupported} of ${total - passed} failing evals are pending native-histogram evals; ${own} are not)\n`,
     );
   }
   process.stdout.write(`conformance: ${passed}/${total} evals passed\n`);
-  // The gate: every eval must pass but those needing start timestamps and the pending native-histogram ones.
+  // The gate: every eval must pass but the pending native-histogram ones.
   const gated = args.writePending ? own : own + unlisted.length;
   if (!args.writePending) for (const u of unlisted) process.stdout.write(`  native-histogram eval not pending, failed: ${u}\n`);
   const done = [...pending].filter((id) => !stillPending.includes(id) && (args.file === undefined || id.includes(args.file)));
   if (done.length > 0) process.stdout.write(`(${done.length} pending native-histogram evals pass now: shrink the list with --write-pending)\n`);
-  // Every eval passed, failed and counted, or failed and excused (start timestamps, pending).
+  // Every eval passed, failed and counted, or failed and excused (pending).
   process.stdout.write(`conformance gate: ${passed} passed, ${gated} failed\n`);
   if (gated > 0) process.exitCode = 1;
 }

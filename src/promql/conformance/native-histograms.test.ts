@@ -5,6 +5,7 @@
 import t from 'tap';
 import { HistogramSeries, nhcbBaseLabels } from './native-histograms.js';
 import { runScript, type SampleLoader } from './runner.js';
+import { parseScript, parseStartOffsets } from './script.js';
 
 t.test('load_with_nhcb base series', async (t) => {
   t.same(nhcbBaseLabels({ __name__: 'x_bucket', le: '0.1', job: 'a' }), { __name__: 'x', job: 'a' });
@@ -39,15 +40,18 @@ t.test('selectors reading histogram series', async (t) => {
 });
 
 /** recorder is a SampleLoader that keeps what was appended, by flat label text. */
-function recorder(): SampleLoader & { appended: Map<string, Array<[number, number]>> } {
+function recorder(): SampleLoader & { appended: Map<string, Array<[number, number]>>; starts: Map<string, number[]> } {
   const appended = new Map<string, Array<[number, number]>>();
+  const starts = new Map<string, number[]>();
   return {
     appended,
-    appendSamplesUnchecked(_tenant, labels, ts, vs) {
+    starts,
+    appendSamplesUnchecked(_tenant, labels, ts, vs, sts) {
       const key = labels.join(',');
       const list = appended.get(key) ?? [];
       ts.forEach((x, i) => list.push([x, vs[i]!]));
       appended.set(key, list);
+      if (sts !== undefined) starts.set(key, [...(starts.get(key) ?? []), ...sts]);
     },
     resetTenant() {},
   };
@@ -118,41 +122,24 @@ t.test('failures are counted as needing native histograms when they read histogr
   t.equal(report.unsupported, 4);
 });
 
-t.test('evals reading series loaded with start timestamps are told apart', async (t) => {
+t.test('an @st line gives the next series its start timestamps', async (t) => {
   const script = [
     'load 1m',
-    '  counter{type="st"}@st _ -1m -2m',
-    '  counter{type="st"} 0 1 2',
+    '  counter{type="st"}@st _ -1m -90s+30sx1 _',
+    '  counter{type="st"} 0 1 2 3 4',
     '  other 0 1 2',
-    '',
-    'eval instant at 2m rate(counter[2m])',
-    '  {type="st"} 1',
     '',
     'eval instant at 2m other',
     '  other 2',
     '',
-    'clear',
-    '',
-    'load 1m',
-    '  counter{type="plain"} 0 1 2',
-    '',
-    'eval instant at 2m counter',
-    '  counter{type="plain"} 2',
-    '',
   ].join('\n');
   const rec = recorder();
-  const report = runScript(script, failingDeps(rec));
-  t.equal(report.total, 3);
-  t.same(
-    report.failures.map((f) => [f.line, f.startTimestamps === true]),
-    [
-      [6, true],
-      [9, false],
-      [17, false],
-    ],
-    'only the eval selecting the @st series, and only until the clear',
-  );
-  t.equal(report.needStartTimestamps, 1);
-  t.equal(report.unsupported, 0);
-  t.same(rec.appended.get('__name__,counter,type,st'), [[0, 0], [60_000, 1], [120_000, 2]], 'the @st line loads no samples of its own');
+  runScript(script, failingDeps(rec));
+  t.same(rec.appended.get('__name__,counter,type,st'), [[0, 0], [60_000, 1], [120_000, 2], [180_000, 3], [240_000, 4]]);
+  t.same(rec.starts.get('__name__,counter,type,st'), [0, 0, 30_000, 120_000, 0], 'omitted offsets load no start timestamp');
+  t.equal(rec.starts.get('__name__,other'), undefined, 'a series without an @st line loads none');
+  t.throws(() => parseScript('load 1m\n  a@st -1m\n  b 1\n'), /does not match/);
+  t.throws(() => parseScript('load 1m\n  a@st -1m -1m\n  a 1\n'), /has 2 values but sample line has 1/);
+  t.throws(() => parseScript('load 1m\n  a@st -1m\n'), /no following sample line/);
+  t.same(parseStartOffsets('_x2 -0ms 1ms -59999ms 0 +1m -1m-1mx2 10sx1'), [undefined, undefined, -0, 1, -59_999, 0, 60_000, -60_000, -120_000, -180_000, 10_000, 10_000]);
 });

@@ -21,10 +21,10 @@ import { encodeFlatSamples } from '../engine/histogram-flat.js';
 
 /** SampleLoader is what the runner needs from the native binding. */
 export interface SampleLoader {
-  /** appendSamplesUnchecked appends one series' samples; labels are flat name/value pairs. */
-  appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array): void;
+  /** appendSamplesUnchecked appends one series' samples, with their start timestamps (ms, 0: unknown) when given; labels are flat name/value pairs. */
+  appendSamplesUnchecked(tenant: string, labels: string[], timestamps: Float64Array, values: Float64Array, startTimestamps?: Float64Array): void;
   /** appendHistogramsUnchecked appends one series' native histograms in the hand-off format (histogram-flat.ts); without it histogram samples are not loaded. */
-  appendHistogramsUnchecked?(tenant: string, labels: string[], timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array): void;
+  appendHistogramsUnchecked?(tenant: string, labels: string[], timestamps: Float64Array, data: Float64Array, dataOffsets: Uint32Array, startTimestamps?: Float64Array): void;
   resetTenant(tenant: string): void;
 }
 
@@ -53,8 +53,6 @@ export interface EvalFailure {
   message: string;
   /** nativeHistograms is set when the eval needs native histograms (see native-histograms.ts). */
   nativeHistograms?: boolean;
-  /** startTimestamps is set when the eval reads series loaded with start timestamps (`@st`), which we cannot store. */
-  startTimestamps?: boolean;
 }
 
 /** FileReport is the outcome of one script. */
@@ -64,8 +62,6 @@ export interface FileReport {
   failures: EvalFailure[];
   /** unsupported counts the failed evals that need native histograms (see native-histograms.ts). */
   unsupported: number;
-  /** needStartTimestamps counts the failed evals that need start timestamps and not native histograms. */
-  needStartTimestamps: number;
 }
 
 let tenantSeq = 0;
@@ -99,8 +95,6 @@ class ScriptRun {
   private readonly used = new Set<string>();
   /** histogramSeries are the series loaded with native histogram samples since the last clear. */
   private readonly histogramSeries = new HistogramSeries();
-  /** startTimestampSeries are the series loaded with start timestamps (`@st`) since the last clear. */
-  private readonly startTimestampSeries = new HistogramSeries();
 
   constructor(private readonly deps: RunnerDeps) {}
 
@@ -113,7 +107,6 @@ class ScriptRun {
       defs.delete(key);
       defs.set(key, s);
     }
-    for (const ls of cmd.startTimestampSeries) this.startTimestampSeries.add(ls);
     let histograms = 0;
     for (const s of defs.values()) {
       if (s.values.some((v) => v.kind === 'histogram')) this.histogramSeries.add(s.labels);
@@ -123,6 +116,13 @@ class ScriptRun {
       }
       const flat: string[] = [];
       for (const [k, v] of Object.entries(s.labels)) flat.push(k, v);
+      // Start timestamps are the sample's time plus the @st line's offset (0: none given).
+      const offsets = s.startOffsets;
+      const startOf = (i: number): number => {
+        const o = offsets?.[i];
+        return o === undefined ? 0 : i * cmd.intervalMs + o;
+      };
+      const starts = (idx: number[]): Float64Array | undefined => (offsets === undefined ? undefined : Float64Array.from(idx, startOf));
       // Runs of one kind in time order: the storage takes a series' samples in order across kinds.
       let i = 0;
       while (i < s.values.length) {
@@ -134,22 +134,25 @@ class ScriptRun {
         if (v.kind === 'histogram') {
           const ts: number[] = [];
           const hs: FloatHistogram[] = [];
+          const idx: number[] = [];
           for (; i < s.values.length; i++) {
             const w = s.values[i]!;
             if (w.kind === 'omitted') continue;
             if (w.kind !== 'histogram') break;
             ts.push(i * cmd.intervalMs);
             hs.push(w.h);
+            idx.push(i);
           }
           histograms += hs.length;
           const { data, dataOffsets } = encodeFlatSamples(hs);
-          this.deps.loader.appendHistogramsUnchecked?.(this.tenant, flat, Float64Array.from(ts), data, dataOffsets);
+          this.deps.loader.appendHistogramsUnchecked?.(this.tenant, flat, Float64Array.from(ts), data, dataOffsets, starts(idx));
           this.used.add(this.tenant);
           continue;
         }
         const ts: number[] = [];
         const vs: number[] = [];
         const stale: boolean[] = [];
+        const idx: number[] = [];
         for (; i < s.values.length; i++) {
           const w = s.values[i]!;
           if (w.kind === 'omitted') continue;
@@ -157,8 +160,9 @@ class ScriptRun {
           ts.push(i * cmd.intervalMs);
           vs.push(w.value);
           stale.push(w.stale === true);
+          idx.push(i);
         }
-        this.deps.loader.appendSamplesUnchecked(this.tenant, flat, Float64Array.from(ts), valuesArray(vs, stale));
+        this.deps.loader.appendSamplesUnchecked(this.tenant, flat, Float64Array.from(ts), valuesArray(vs, stale), starts(idx));
         this.used.add(this.tenant);
       }
     }
@@ -184,15 +188,9 @@ class ScriptRun {
     return expectsHistogram(cmd) || this.histogramSeries.readBy(cmd.expr);
   }
 
-  /** needsStartTimestamps reports whether an eval reads a series loaded with start timestamps. */
-  needsStartTimestamps(cmd: EvalCmd): boolean {
-    return this.startTimestampSeries.readBy(cmd.expr);
-  }
-
   clear(): void {
     this.release();
     this.histogramSeries.clear();
-    this.startTimestampSeries.clear();
     this.tenant = newTenant();
   }
 
@@ -213,6 +211,8 @@ class ScriptRun {
       lookbackDeltaMs: this.deps.lookbackDeltaMs ?? 300_000,
       maxSamples: 50_000_000,
       deadline: Date.now() + (this.deps.evalTimeoutMs ?? 30_000),
+      // As promqltest, which runs its engine with UseStartTimestamps.
+      useStartTimestamps: true,
     };
   }
 
@@ -321,10 +321,10 @@ export function runScript(text: string, deps: RunnerDeps): FileReport {
   } catch (err) {
     const line = err instanceof ScriptError ? err.line : 0;
     const total = countEvals(text);
-    return { passed: 0, total, unsupported: 0, needStartTimestamps: 0, failures: [{ line, expr: '', message: `script not parsed: ${(err as Error).message}` }] };
+    return { passed: 0, total, unsupported: 0, failures: [{ line, expr: '', message: `script not parsed: ${(err as Error).message}` }] };
   }
   const run = new ScriptRun(deps);
-  const report: FileReport = { passed: 0, total: 0, failures: [], unsupported: 0, needStartTimestamps: 0 };
+  const report: FileReport = { passed: 0, total: 0, failures: [], unsupported: 0 };
   try {
     for (const cmd of cmds) {
       switch (cmd.type) {
@@ -349,9 +349,6 @@ export function runScript(text: string, deps: RunnerDeps): FileReport {
             if (run.needsNativeHistograms(cmd)) {
               report.unsupported++;
               failure.nativeHistograms = true;
-            } else if (run.needsStartTimestamps(cmd)) {
-              report.needStartTimestamps++;
-              failure.startTimestamps = true;
             }
             report.failures.push(failure);
           }

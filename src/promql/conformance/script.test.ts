@@ -51,6 +51,7 @@ load 5m
   http_requests{job="api"}  0+10x10
   other 1 _ stale
   cumulative{type="x"}@st   _ -1mx2
+  cumulative{type="x"}      _ 1 2 3
 
 eval instant at 50m http_requests
   http_requests{job="api"} 100
@@ -94,8 +95,10 @@ t.test('script commands', async (t) => {
   t.same(cmds.map((c) => c.type), ['load', 'eval', 'eval', 'eval', 'eval', 'eval', 'eval', 'eval', 'eval', 'clear', 'load', 'eval']);
   const load = cmds[0] as LoadCmd;
   t.equal(load.intervalMs, 300_000);
-  t.equal(load.series.length, 2, '@st lines are skipped');
+  t.equal(load.series.length, 3, 'an @st line is no series of its own');
   t.equal(load.series[0]!.values.length, 11);
+  t.equal(load.series[0]!.startOffsets, undefined);
+  t.same(load.series[2]!.startOffsets, [undefined, -60_000, -60_000, -60_000], 'the @st offsets go to the next series');
   t.equal((cmds[10] as LoadCmd).withNhcb, true);
 
   const inst = cmds[1] as EvalCmd;

@@ -40,9 +40,7 @@ export interface LoadCmd {
   line: number;
   intervalMs: number;
   withNhcb: boolean;
-  series: Array<{ labels: Labels; values: SequenceValue[] }>;
-  /** startTimestampSeries are the series given start timestamps (`metric@st ...` lines), which we cannot store. */
-  startTimestampSeries: Labels[];
+  series: Array<{ labels: Labels; values: SequenceValue[]; startOffsets?: Array<number | undefined> }>;
 }
 
 /** ClearCmd empties the storage. */
@@ -154,28 +152,81 @@ function parseLoad(lines: string[], i: number): [number, LoadCmd] {
   } catch (err) {
     throw new ScriptError(i + 1, `invalid step definition ${JSON.stringify(m[2])}: ${(err as Error).message}`);
   }
-  const cmd: LoadCmd = { type: 'load', line: i + 1, intervalMs, withNhcb: m[1] === 'with_nhcb', series: [], startTimestampSeries: [] };
+  const cmd: LoadCmd = { type: 'load', line: i + 1, intervalMs, withNhcb: m[1] === 'with_nhcb', series: [] };
+  // A start-timestamp line (`metric@st <offsets>`) gives the start timestamps of the sample line
+  // right after it, as offsets from each sample's time (promqltest's parseSTLine).
+  let pending: { line: number; labels: Labels; offsets: Array<number | undefined> } | undefined;
   while (i + 1 < lines.length && lines[i + 1] !== '') {
     i++;
     const def = lines[i]!;
-    // Start-timestamp lines (`metric@st ...`) describe data we cannot store: only their series
-    // are kept, so the evals reading them are reported as needing start timestamps.
-    const st = /^(.*?)@st(?=[ \t])/.exec(def);
+    const st = /^(\S*?)@st[ \t]+(.*)$/.exec(def);
     if (st !== null) {
+      if (pending !== undefined) throw new ScriptError(pending.line, '@st line has no following sample line');
       try {
-        cmd.startTimestampSeries.push(parseSeriesDesc(`${st[1]!} _`).labels);
+        pending = { line: i + 1, labels: parseSeriesDesc(`${st[1]!} _`).labels, offsets: parseStartOffsets(st[2]!) };
       } catch (err) {
-        throw new ScriptError(i + 1, (err as Error).message);
+        throw new ScriptError(i + 1, `invalid @st line: ${(err as Error).message}`);
       }
       continue;
     }
+    let series: LoadCmd['series'][number];
     try {
-      cmd.series.push(parseSeriesDesc(def));
+      series = parseSeriesDesc(def);
     } catch (err) {
       throw new ScriptError(i + 1, (err as Error).message);
     }
+    if (pending !== undefined) {
+      if (labelsKeyOf(pending.labels) !== labelsKeyOf(series.labels)) throw new ScriptError(pending.line, '@st metric does not match the following sample line metric');
+      if (pending.offsets.length !== series.values.length) {
+        throw new ScriptError(pending.line, `@st line has ${pending.offsets.length} values but sample line has ${series.values.length}`);
+      }
+      series = { ...series, startOffsets: pending.offsets };
+      pending = undefined;
+    }
+    cmd.series.push(series);
   }
+  if (pending !== undefined) throw new ScriptError(pending.line, '@st line has no following sample line');
   return [i, cmd];
+}
+
+function labelsKeyOf(ls: Labels): string {
+  return JSON.stringify(Object.entries(ls).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * parseStartOffsets parses an @st line's items (promqltest's parseSTSequence): `_`, `_xN`, `<dur>`,
+ * `<dur>xN` (N+1 equal offsets), `<dur>+<dur>xN` / `<dur>-<dur>xN` (N+1 offsets stepping);
+ * durations may be signed. Offsets are ms; undefined where omitted.
+ */
+export function parseStartOffsets(text: string): Array<number | undefined> {
+  const out: Array<number | undefined> = [];
+  for (const item of text.trim().split(/\s+/)) {
+    if (item === '_') {
+      out.push(undefined);
+      continue;
+    }
+    const blanks = /^_x(\d+)$/.exec(item);
+    if (blanks !== null) {
+      if (Number(blanks[1]) === 0) throw new Error(`invalid ST item ${JSON.stringify(item)}: invalid repeat count`);
+      for (let k = 0; k < Number(blanks[1]); k++) out.push(undefined);
+      continue;
+    }
+    const m = /^([+-]?\d+[a-wyzA-Z]*)(?:([+-])(\d+[a-wyzA-Z]*))?(?:x(\d+))?$/.exec(item);
+    if (m === null || (m[2] !== undefined && m[4] === undefined)) throw new Error(`invalid ST item ${JSON.stringify(item)}`);
+    const base = signedDurationMs(m[1]!);
+    const delta = m[3] === undefined ? 0 : (m[2] === '-' ? -1 : 1) * signedDurationMs(m[3]);
+    const n = m[4] === undefined ? 0 : Number(m[4]);
+    for (let k = 0; k <= n; k++) out.push(base + k * delta);
+  }
+  return out;
+}
+
+/** signedDurationMs parses an optionally signed Prometheus duration (`0` alone allowed) to ms. */
+function signedDurationMs(s: string): number {
+  const neg = s.startsWith('-');
+  const body = s.replace(/^[+-]/, '');
+  const ms = /^\d+$/.test(body) && Number(body) === 0 ? 0 : parseDurationMs(body);
+  return neg ? -ms : ms;
 }
 
 function newEval(line: number, expr: string, isRange: boolean, startMs: number, endMs: number, stepMs: number): EvalCmd {

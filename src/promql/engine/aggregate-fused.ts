@@ -9,7 +9,7 @@
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
 import { NO_NAME_DROP, RANGE_FUNCTIONS } from './functions.js';
-import type { AggregateInner, RangeFunction, StepGrid } from './types.js';
+import { START_TIME_FUNCTIONS, type AggregateInner, type RangeFunction, type StepGrid } from './types.js';
 import type { Series } from './value.js';
 
 /** FUSED_OPS are the aggregations the native side computes. */
@@ -67,6 +67,8 @@ export function fusedAggregate(ev: Evaluator, e: AggregateExpr, grouping: string
   if (!kernels.selectAggregate || grid.n === 0 || e.param !== undefined || !FUSED_OPS.has(e.op)) return undefined;
   const shape = shapeOf(ev, e.expr);
   if (!shape) return undefined;
+  // Start timestamps are read on the general path only.
+  if (ev.opts.useStartTimestamps && shape.inner.kind === 'range' && START_TIME_FUNCTIONS.has(shape.inner.fn)) return undefined;
   ev.checkLimits();
   const vs = shape.vs;
   const times = ev.shiftedTimes(grid, vs.at, vs.offsetMs);

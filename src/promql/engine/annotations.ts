@@ -35,6 +35,8 @@ export function quoteQ(s: string): string {
 export class Annotations {
   readonly warnings = new Set<string>();
   readonly infos = new Set<string>();
+  /** overlaps are the start-time overlap warnings so far, by metric and position, with their counts. */
+  private readonly overlaps = new Map<string, { count: number; text: string }>();
 
   constructor(private readonly query: string) {}
 
@@ -116,6 +118,22 @@ export class Annotations {
 
   mixedFloatsHistogramsAggregation(p?: PosRange): void {
     this.warn('encountered a mix of histograms and floats for aggregation', p);
+  }
+
+  /**
+   * startTimeOverlap notes a sample whose start time reaches back before the previous sample
+   * (rate/increase with start timestamps). As Prometheus merges these per metric, repeats count
+   * as occurrences: `(n occurrences)` once there are several.
+   */
+  startTimeOverlap(metric: string, p?: PosRange): void {
+    const key = `${metric}\u0000${p?.start ?? ''}`;
+    const prev = this.overlaps.get(key);
+    const count = (prev?.count ?? 0) + 1;
+    const base = `PromQL warning: sample has start time that overlaps with previous sample timestamp for metric ${quoteQ(metric)}`;
+    const text = `${base}${count > 1 ? ` (${count} occurrences)` : ''}${this.pos(p)}`;
+    if (prev !== undefined) this.warnings.delete(prev.text);
+    this.warnings.add(text);
+    this.overlaps.set(key, { count, text });
   }
 
   histogramNotCounter(metric: string, p?: PosRange): void {

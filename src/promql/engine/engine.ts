@@ -14,6 +14,7 @@ import { evalCall } from './functions.js';
 import { compareLabels, dropMetricName, labelsKey } from './labels.js';
 import {
   EngineError,
+  START_TIME_FUNCTIONS,
   type Kernels,
   type Labels,
   type QueryOptions,
@@ -275,6 +276,8 @@ export class Evaluator {
    */
   fusedRange(fn: RangeFunction, ms: MatrixSelector, grid: StepGrid, dropName: boolean): Series[] | undefined {
     if (!this.kernels.selectRange || grid.n === 0) return undefined;
+    // Start timestamps are read on the general path only (select, then rangeStartTimes).
+    if (this.opts.useStartTimestamps && START_TIME_FUNCTIONS.has(fn)) return undefined;
     const vs = ms.vs;
     const key = JSON.stringify([fn, vs.matchers, vs.offsetMs, this.atMs(vs.at) ?? null, ms.rangeMs, grid.startMs, grid.stepMs, grid.n]);
     let hit = this.rangeCache.get(key);

@@ -14,8 +14,10 @@ import { histogramFraction, histogramQuantile, histogramStdVar, type FloatHistog
 import { applyHistogramRange, histPointsOf } from './histogram-range.js';
 import { HistogramReader, lastAtOrBefore, overlayInstantHistograms } from './histogram-select.js';
 import { compileAnchored } from '../../compat/re2.js';
+import { isStaleAt } from './float-ops.js';
+import { startTimeOverlaps } from './start-times.js';
 import { compareLabels, keyWithout, labelsKey, METRIC_NAME } from './labels.js';
-import { EngineError, type Labels, type RangeFunction, type StepGrid } from './types.js';
+import { EngineError, START_TIME_FUNCTIONS, type Labels, type RangeFunction, type SelectedSeries, type StartTimeFunction, type StepGrid } from './types.js';
 import { Collector, gridTimes, newSeries, scalarOf, vectorOf, type Series, type Value } from './value.js';
 
 export const RANGE_FUNCTIONS = new Set<string>([
@@ -208,6 +210,8 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
     }
     case 'timestamp':
       return evalTimestamp(ev, args[0], grid);
+    case 'start_timestamp':
+      return evalStartTimestamp(ev, args[0], grid);
     case 'scalar': {
       // Only float samples count (histograms are skipped).
       const vec = floatCells(vectorOf(ev.eval(args[0], grid), name));
@@ -341,6 +345,80 @@ function evalTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
   return { type: 'vector', series: mapSeries(vec, (_x, i) => times[i] / 1000, true) };
 }
 
+/**
+ * evalStartTimestamp is start_timestamp(): the start timestamp (seconds) of the sample an instant
+ * selector picks at each step, 0 where it has none. As Prometheus, it answers only for a selector
+ * argument with start timestamps in use; any other argument gives nothing.
+ */
+function evalStartTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
+  if (arg.type !== 'VectorSelector' || ev.opts.useStartTimestamps !== true) {
+    ev.eval(arg, grid);
+    return { type: 'vector', series: [] };
+  }
+  const vs: VectorSelector = arg;
+  const times = ev.shiftedTimes(grid, vs.at, vs.offsetMs);
+  const lookback = ev.lookbackMs;
+  const data = ev.selectFor(vs, times, lookback);
+  const inst = ev.kernels.instant(data, times, lookback);
+  overlayInstantHistograms(data, times, lookback, inst.values, inst.present);
+  const n = grid.n;
+  const hr = data.histograms === undefined ? undefined : new HistogramReader(data.histograms);
+  const out: Series[] = [];
+  let loaded = 0;
+  for (let s = 0; s < data.labels.length; s++) {
+    const series = newSeries(data.labels[s], n, true);
+    const from = data.offsets[s]!;
+    const to = data.offsets[s + 1]!;
+    const [hFrom, hTo] = hr === undefined ? [0, 0] : hr.range(s);
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      if (!inst.present[s * n + i]) continue;
+      const t = times[i]!;
+      // The picked sample is the newer of the last float and the last histogram at or before t.
+      const j = lastAtOrBefore(data.timestamps, from, to, t);
+      const h = hr === undefined ? -1 : lastAtOrBefore(data.histograms!.timestamps, hFrom, hTo, t);
+      let st = 0;
+      if (h >= hFrom && hr !== undefined && (j < from || data.histograms!.timestamps[h]! > data.timestamps[j]!)) {
+        st = data.histograms!.startTimestamps?.[h] ?? 0;
+      } else if (j >= from) {
+        st = data.startTimestamps?.[j] ?? 0;
+      }
+      series.values[i] = st / 1000;
+      series.present[i] = 1;
+      any = true;
+      loaded++;
+    }
+    if (any) out.push(series);
+  }
+  ev.addSamples(loaded);
+  return { type: 'vector', series: out };
+}
+
+/**
+ * noteStartTimeOverlaps warns, once per series and step, where a window of rate/increase holds a
+ * float sample whose start time reaches back before the previous sample (Prometheus's
+ * checkStartTimeOverlap), staleness markers skipped.
+ */
+function noteStartTimeOverlaps(ev: Evaluator, data: SelectedSeries, evalTimes: Float64Array, rangeMs: number, pos: Parameters<Evaluator['ann']['startTimeOverlap']>[1]): void {
+  const sts = data.startTimestamps;
+  if (sts === undefined) return;
+  for (let s = 0; s < data.labels.length; s++) {
+    // Pairs (previous, current) that overlap, as [previous time, current time].
+    const pairs: Array<[number, number]> = [];
+    let prev = -1;
+    for (let j = data.offsets[s]!; j < data.offsets[s + 1]!; j++) {
+      if (isStaleAt(data.values, j)) continue;
+      if (prev >= 0 && startTimeOverlaps(sts[prev]!, data.timestamps[prev]!, sts[j]!)) pairs.push([data.timestamps[prev]!, data.timestamps[j]!]);
+      prev = j;
+    }
+    if (pairs.length === 0) continue;
+    const metric = data.labels[s]![METRIC_NAME] ?? '';
+    for (const t of evalTimes) {
+      if (pairs.some(([a, b]) => a > t - rangeMs && b <= t)) ev.ann.startTimeOverlap(metric, pos);
+    }
+  }
+}
+
 /** absentLabels derives absent()'s output labels from a selector's equality matchers. */
 function absentLabels(arg: Expr): Labels {
   let vs: VectorSelector | undefined;
@@ -427,6 +505,12 @@ function evalRangeCall(ev: Evaluator, e: Call, args: Expr[], grid: StepGrid): Va
         present[s * n + i] = r.present[s];
       }
     }
+  }
+
+  const readStartTimes = ev.opts.useStartTimestamps === true && START_TIME_FUNCTIONS.has(name) && arg.type === 'MatrixSelector';
+  if (readStartTimes && rd.data.startTimestamps !== undefined && ev.kernels.rangeStartTimes) {
+    ({ values, present } = ev.kernels.rangeStartTimes(name as StartTimeFunction, rd.data, rd.evalTimes, rd.rangeMs));
+    if (name === 'rate' || name === 'increase') noteStartTimeOverlaps(ev, rd.data, rd.evalTimes, rd.rangeMs, e.args[rangeIdx].pos);
   }
 
   let histCols: Array<Array<FloatHistogram | undefined> | undefined> | undefined;

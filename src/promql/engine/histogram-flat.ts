@@ -25,6 +25,8 @@ export interface FlatHistograms {
   timestamps: Float64Array;
   dataOffsets: Uint32Array;
   data: Float64Array;
+  /** startTimestamps are each sample's start timestamp in ms (0: unknown), when a series has any. */
+  startTimestamps?: Float64Array;
 }
 
 /** FlatHistogramError is a run of f64 that is not a histogram in the hand-off format. */

@@ -14,12 +14,15 @@ import { FloatHistogram, GAUGE_TYPE, HistogramMean, HistogramOpError, KahanHisto
 import { HistogramReader, lastAtOrBefore } from './histogram-select.js';
 import { isStaleAt } from './float-ops.js';
 import { METRIC_NAME } from './labels.js';
+import { isStartTimeReset, startTimeOverlaps } from './start-times.js';
 import type { SelectedSeries } from './types.js';
 
 /** HistPoints are one series' native-histogram samples (no stale markers), ascending in time. */
 export interface HistPoints {
   ts: number[];
   hs: FloatHistogram[];
+  /** st are the samples' start timestamps in ms (0: unknown), when the selection has any. */
+  st?: number[];
 }
 
 /** histPointsOf decodes a selection's histogram samples per series (undefined where a series has none). */
@@ -27,14 +30,16 @@ export function histPointsOf(data: SelectedSeries): Array<HistPoints | undefined
   const out: Array<HistPoints | undefined> = new Array(data.labels.length);
   if (data.histograms === undefined) return out;
   const r = new HistogramReader(data.histograms);
+  const sts = data.histograms.startTimestamps;
   for (let s = 0; s < data.labels.length; s++) {
     const [from, to] = r.range(s);
     if (to === from) continue;
-    const p: HistPoints = { ts: [], hs: [] };
+    const p: HistPoints = sts === undefined ? { ts: [], hs: [] } : { ts: [], hs: [], st: [] };
     for (let j = from; j < to; j++) {
       if (r.isStale(j)) continue;
       p.ts.push(r.time(j));
       p.hs.push(r.at(j));
+      p.st?.push(sts![j]!);
     }
     out[s] = p;
   }
@@ -75,9 +80,13 @@ export function applyHistogramRange(
 ): Array<Array<FloatHistogram | undefined> | undefined> {
   const n = evalTimes.length;
   const out: Array<Array<FloatHistogram | undefined> | undefined> = new Array(data.labels.length);
+  // Start timestamps count only for rate, increase, irate and resets, with use-start-timestamps.
+  const readSts = ev.opts.useStartTimestamps === true;
+  const floatSts = readSts ? data.startTimestamps : undefined;
   for (let s = 0; s < data.labels.length; s++) {
     const hp = hist[s];
     if (hp === undefined || hp.ts.length === 0) continue;
+    const histSts = readSts ? hp.st : undefined;
     const metric = data.labels[s]![METRIC_NAME] ?? '';
     const fFrom = data.offsets[s]!;
     const fTo = data.offsets[s + 1]!;
@@ -120,14 +129,15 @@ export function applyHistogramRange(
             drop();
             break;
           }
-          const h = histogramRate(ev, hs, hts, name !== 'delta', name === 'rate', t, rangeMs, metric, pos);
+          const sts = name === 'delta' ? undefined : histSts && w.hist.map((j) => histSts[j]!);
+          const h = histogramRate(ev, hs, hts, sts, name !== 'delta', name === 'rate', t, rangeMs, metric, pos);
           if (h === undefined) drop();
           else setHist(h);
           break;
         }
         case 'irate':
         case 'idelta': {
-          const r = instantHistogramValue(ev, data, w, hp, name === 'irate', metric, pos);
+          const r = instantHistogramValue(ev, data, w, hp, name === 'irate', metric, pos, name === 'irate' ? { floats: floatSts, hist: histSts } : {});
           if (r === undefined) drop();
           else if (typeof r === 'number') setFloat(r);
           else setHist(r);
@@ -176,7 +186,7 @@ export function applyHistogramRange(
         }
         case 'resets':
         case 'changes':
-          setFloat(countTransitions(data, w, hp, name === 'resets'));
+          setFloat(countTransitions(data, w, hp, name === 'resets', name === 'resets' ? { floats: floatSts, hist: histSts } : {}));
           break;
         default:
           if (FLOAT_ONLY_IGNORING.has(name) && (present[cell] === 1 || (ONE_FLOAT_NOTES.has(name) && w.floats.length === 1))) {
@@ -227,11 +237,25 @@ function sumHistograms(ev: Evaluator, hs: FloatHistogram[], metric: string, pos:
   return sum.result().compact();
 }
 
-/** histogramRate is Prometheus's extrapolatedRate over histogram samples (isCounter: rate/increase; isRate: per second). */
+/** WindowStarts are the start timestamps of a window's float and histogram samples, where read. */
+interface WindowStarts {
+  /** floats are indexed as data.timestamps. */
+  floats?: Float64Array;
+  /** hist are indexed as the series' HistPoints. */
+  hist?: number[];
+}
+
+/**
+ * histogramRate is Prometheus's extrapolatedRate over histogram samples (isCounter: rate/increase;
+ * isRate: per second). With start timestamps (sts, one per sample), a start past the previous
+ * sample is a counter reset, and a first sample whose start lies inside the window stands for a
+ * zero there (so one sample can be enough).
+ */
 function histogramRate(
   ev: Evaluator,
   hs: FloatHistogram[],
   ts: number[],
+  sts: number[] | undefined,
   isCounter: boolean,
   isRate: boolean,
   t: number,
@@ -239,12 +263,60 @@ function histogramRate(
   metric: string,
   pos: PosRange | undefined,
 ): FloatHistogram | undefined {
-  if (hs.length < 2) return undefined;
+  let h: FloatHistogram | undefined;
+  if (hs.length > 1) {
+    h = histogramIncrease(ev, hs, ts, sts, isCounter, metric, pos);
+    if (h === undefined) return undefined;
+  }
+
+  // Extrapolation as for floats (promql/functions.go extrapolatedRate).
+  const rangeStart = t - rangeMs;
+  const firstT = ts[0]!;
+  const lastT = ts[ts.length - 1]!;
+  let durationToStart = (firstT - rangeStart) / 1000;
+  let durationToEnd = (t - lastT) / 1000;
+  let sampledInterval = (lastT - firstT) / 1000;
+  const avg = hs.length > 1 ? sampledInterval / (hs.length - 1) : 0;
+  const threshold = avg * 1.1;
+  const st0 = sts?.[0] ?? 0;
+  if (isCounter && st0 !== 0 && st0 > rangeStart && st0 < firstT) {
+    // A zero at the first sample's start, inside the window, instead of extrapolating left.
+    durationToStart = 0;
+    sampledInterval = (lastT - st0) / 1000;
+    if (h === undefined) h = hs[0]!.copy();
+    else if (!addNoting(ev, h, hs[0]!, false, metric, pos, 'addition')) return undefined;
+  } else if (h === undefined) {
+    return undefined;
+  } else {
+    if (durationToStart >= threshold) durationToStart = avg / 2;
+    if (isCounter) {
+      let durationToZero = durationToStart;
+      if (h.count > 0 && hs[0]!.count >= 0) durationToZero = sampledInterval * (hs[0]!.count / h.count);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
+  }
+  if (durationToEnd >= threshold) durationToEnd = avg / 2;
+  let factor = sampledInterval !== 0 ? (sampledInterval + durationToStart + durationToEnd) / sampledInterval : 1;
+  if (isRate) factor /= rangeMs / 1000;
+  return h.mul(factor);
+}
+
+/** histogramIncrease is Prometheus's histogramRate: last minus first with counter-reset correction (two samples or more). */
+function histogramIncrease(
+  ev: Evaluator,
+  hs: FloatHistogram[],
+  ts: number[],
+  sts: number[] | undefined,
+  isCounter: boolean,
+  metric: string,
+  pos: PosRange | undefined,
+): FloatHistogram | undefined {
   const last = hs[hs.length - 1]!;
   let prev = hs[0]!;
   let usingCustom = prev.usesCustomBuckets;
+  const stReset = (k: number): boolean => sts !== undefined && isStartTimeReset(sts[k - 1]!, ts[k - 1]!, sts[k]!, ts[k]!);
   if (isCounter && (prev.counterResetHint === GAUGE_TYPE || last.counterResetHint === GAUGE_TYPE)) ev.ann.histogramNotCounter(metric, pos);
-  if (isCounter && hs[1]!.detectReset(prev)) {
+  if (isCounter && (stReset(1) || hs[1]!.detectReset(prev))) {
     const second = hs[1]!;
     prev = new FloatHistogram(second.schema);
     prev.customValues = second.customValues;
@@ -269,9 +341,14 @@ function histogramRate(
   if (!addNoting(ev, h, prev, true, metric, pos, 'subtraction')) return undefined;
   if (isCounter) {
     let p = prev;
+    let overlapNoted = false;
     for (let k = 1; k < hs.length; k++) {
       const c = hs[k]!;
-      if (c.detectReset(p) && !addNoting(ev, h, p, false, metric, pos, 'addition')) return undefined;
+      if (!overlapNoted && sts !== undefined && startTimeOverlaps(sts[k - 1]!, ts[k - 1]!, sts[k]!)) {
+        ev.ann.startTimeOverlap(metric, pos);
+        overlapNoted = true;
+      }
+      if ((stReset(k) || c.detectReset(p)) && !addNoting(ev, h, p, false, metric, pos, 'addition')) return undefined;
       p = c;
     }
   } else if (hs[0]!.counterResetHint !== GAUGE_TYPE || last.counterResetHint !== GAUGE_TYPE) {
@@ -279,26 +356,7 @@ function histogramRate(
   }
   h.counterResetHint = GAUGE_TYPE;
   h.compact();
-
-  // Extrapolation as for floats (promql/functions.go extrapolatedRate).
-  const rangeStart = t - rangeMs;
-  const firstT = ts[0]!;
-  const lastT = ts[ts.length - 1]!;
-  let durationToStart = (firstT - rangeStart) / 1000;
-  let durationToEnd = (t - lastT) / 1000;
-  const sampledInterval = (lastT - firstT) / 1000;
-  const avg = sampledInterval / (hs.length - 1);
-  const threshold = avg * 1.1;
-  if (durationToStart >= threshold) durationToStart = avg / 2;
-  if (isCounter) {
-    let durationToZero = durationToStart;
-    if (h.count > 0 && hs[0]!.count >= 0) durationToZero = sampledInterval * (hs[0]!.count / h.count);
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
-  }
-  if (durationToEnd >= threshold) durationToEnd = avg / 2;
-  let factor = sampledInterval !== 0 ? (sampledInterval + durationToStart + durationToEnd) / sampledInterval : 1;
-  if (isRate) factor /= rangeMs / 1000;
-  return h.mul(factor);
+  return h;
 }
 
 /** instantHistogramValue is Prometheus's instantValue (irate/idelta) when a window holds histograms. */
@@ -310,19 +368,20 @@ function instantHistogramValue(
   isRate: boolean,
   metric: string,
   pos: PosRange | undefined,
+  starts: WindowStarts,
 ): number | FloatHistogram | undefined {
   if (w.floats.length + w.hist.length < 2) return undefined;
-  type P = { t: number; f?: number; h?: FloatHistogram };
-  const pts: P[] = [];
-  for (const j of w.floats.slice(-2)) pts.push({ t: data.timestamps[j]!, f: data.values[j]! });
-  for (const j of w.hist.slice(-2)) pts.push({ t: hp.ts[j]!, h: hp.hs[j]! });
+  const pts: Point[] = [];
+  for (const j of w.floats.slice(-2)) pts.push({ t: data.timestamps[j]!, f: data.values[j]!, st: starts.floats?.[j] ?? 0 });
+  for (const j of w.hist.slice(-2)) pts.push({ t: hp.ts[j]!, h: hp.hs[j]!, st: starts.hist?.[j] ?? 0 });
   pts.sort((a, b) => a.t - b.t);
-  const [a, b] = pts.slice(-2) as [P, P];
+  const [a, b] = pts.slice(-2) as [Point, Point];
   const interval = b.t - a.t;
   if (interval === 0) return undefined;
+  const stReset = isStartTimeReset(a.st, a.t, b.st, b.t);
   if (a.h === undefined && b.h === undefined) {
     let v = b.f!;
-    if (!isRate || !(b.f! < a.f!)) v = b.f! - a.f!;
+    if (!isRate || !(b.f! < a.f! || stReset)) v = b.f! - a.f!;
     return isRate ? v / (interval / 1000) : v;
   }
   if (a.h === undefined || b.h === undefined) {
@@ -332,7 +391,7 @@ function instantHistogramValue(
   const r = b.h.copy();
   if (isRate && (b.h.counterResetHint === GAUGE_TYPE || a.h.counterResetHint === GAUGE_TYPE)) ev.ann.histogramNotCounter(metric, pos);
   if (!isRate && (b.h.counterResetHint !== GAUGE_TYPE || a.h.counterResetHint !== GAUGE_TYPE)) ev.ann.histogramNotGauge(metric, pos);
-  if (!isRate || !b.h.detectReset(a.h)) {
+  if (!isRate || !(stReset || b.h.detectReset(a.h))) {
     if (!addNoting(ev, r, a.h, true, metric, pos, 'subtraction')) return undefined;
   }
   r.counterResetHint = GAUGE_TYPE;
@@ -352,22 +411,25 @@ function exactlyEqual(a: FloatHistogram, b: FloatHistogram): boolean {
   return eqList(a.posIdx, a.posCnt, b.posIdx, b.posCnt) && eqList(a.negIdx, a.negCnt, b.negIdx, b.negCnt);
 }
 
-/** countTransitions is resets() / changes() over a window of both kinds. */
-function countTransitions(data: SelectedSeries, w: Window, hp: HistPoints, resets: boolean): number {
-  type P = { t: number; f?: number; h?: FloatHistogram };
-  const pts: P[] = [];
-  for (const j of w.floats) pts.push({ t: data.timestamps[j]!, f: data.values[j]! });
-  for (const j of w.hist) pts.push({ t: hp.ts[j]!, h: hp.hs[j]! });
+/** Point is one sample of a window of both kinds, with its start timestamp (0: unknown or not read). */
+type Point = { t: number; f?: number; h?: FloatHistogram; st: number };
+
+/** countTransitions is resets() / changes() over a window of both kinds (resets also at start-timestamp resets). */
+function countTransitions(data: SelectedSeries, w: Window, hp: HistPoints, resets: boolean, starts: WindowStarts): number {
+  const pts: Point[] = [];
+  for (const j of w.floats) pts.push({ t: data.timestamps[j]!, f: data.values[j]!, st: starts.floats?.[j] ?? 0 });
+  for (const j of w.hist) pts.push({ t: hp.ts[j]!, h: hp.hs[j]!, st: starts.hist?.[j] ?? 0 });
   pts.sort((a, b) => a.t - b.t);
   let n = 0;
   for (let k = 1; k < pts.length; k++) {
     const p = pts[k - 1]!;
     const c = pts[k]!;
+    const stReset = resets && isStartTimeReset(p.st, p.t, c.st, c.t);
     if (p.h === undefined && c.h === undefined) {
-      if (resets ? c.f! < p.f! : c.f !== p.f && !(Number.isNaN(c.f) && Number.isNaN(p.f))) n++;
+      if (resets ? c.f! < p.f! || stReset : c.f !== p.f && !(Number.isNaN(c.f) && Number.isNaN(p.f))) n++;
     } else if (p.h === undefined || c.h === undefined) {
       n++;
-    } else if (resets ? c.h.detectReset(p.h) : !exactlyEqual(c.h, p.h)) {
+    } else if (resets ? stReset || c.h.detectReset(p.h) : !exactlyEqual(c.h, p.h)) {
       n++;
     }
   }

@@ -57,7 +57,13 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
         timestamps: sel.timestamps,
         values: sel.values,
         ...(sel.histograms === undefined ? {} : { histograms: sel.histograms }),
+        ...(sel.startTimestamps === undefined ? {} : { startTimestamps: sel.startTimestamps }),
       };
+    },
+    rangeStartTimes(fn, data, evalTimesMs, rangeMs) {
+      const sts = data.startTimestamps ?? new Float64Array(data.timestamps.length);
+      const r = b.rangeKernelSt(fn, data.offsets, data.timestamps, data.values, sts, evalTimesMs, rangeMs);
+      return { values: r.values, present: r.present };
     },
     instant(data, evalTimesMs, lookbackMs) {
       const r = b.instantKernel(data.offsets, data.timestamps, data.values, evalTimesMs, lookbackMs);

@@ -45,7 +45,15 @@ export interface SelectedSeries {
   values: Float64Array;
   /** histograms are the series' native-histogram samples in the hand-off format (histogram-flat.ts), when any. */
   histograms?: FlatHistograms;
+  /** startTimestamps are each float sample's start timestamp in ms (0: unknown), when a selected series has any. */
+  startTimestamps?: Float64Array;
 }
+
+/** START_TIME_FUNCTIONS are the range functions that read start timestamps (Prometheus's use-start-timestamps). */
+export const START_TIME_FUNCTIONS: ReadonlySet<string> = new Set(['rate', 'increase', 'irate', 'resets']);
+
+/** StartTimeFunction is one of START_TIME_FUNCTIONS. */
+export type StartTimeFunction = 'rate' | 'increase' | 'irate' | 'resets';
 
 /** KernelResult is a kernel's output: nSeries * nSteps values, row-major by series. */
 export interface KernelResult {
@@ -86,6 +94,13 @@ export interface Kernels {
    * (extrapolation for rate/increase/delta).
    */
   range(fn: RangeFunction, data: SelectedSeries, evalTimesMs: Float64Array, rangeMs: number, params: Float64Array): KernelResult;
+  /**
+   * rangeStartTimes, where offered, is range for a START_TIME_FUNCTIONS function over float samples
+   * with start timestamps (data.startTimestamps set), as Prometheus evaluates it with
+   * use-start-timestamps: a start past the previous sample is a counter reset, and a first sample
+   * whose start lies in the window stands for a zero there instead of extrapolating.
+   */
+  rangeStartTimes?(fn: StartTimeFunction, data: SelectedSeries, evalTimesMs: Float64Array, rangeMs: number): KernelResult;
   /**
    * selectRange, where offered, is select then range in one pass over the storage (no flat copy of
    * the samples): the answer of range(fn, select(tenant, matchers, mintMs, maxtMs), ...) without
@@ -161,6 +176,11 @@ export interface QueryOptions {
   deadline: number;
   /** signal aborts evaluation when the HTTP request is cancelled. */
   signal?: AbortSignal;
+  /**
+   * useStartTimestamps has rate, increase, irate, resets and start_timestamp() read the samples'
+   * start timestamps (-querier.use-start-timestamps, Prometheus's use-start-timestamps feature).
+   */
+  useStartTimestamps?: boolean;
 }
 
 /** QueryValue is an evaluated query result as the HTTP API encodes it. */

@@ -102,6 +102,7 @@ const SIGNATURES: Record<string, Sig> = {
   sort_desc: [[V]],
   sqrt: [[V]],
   start: [[], 0, S, true],
+  start_timestamp: [[V], 0, V, true],
   stddev_over_time: [[M]],
   step: [[], 0, S, true],
   stdvar_over_time: [[M]],

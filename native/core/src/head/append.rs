@@ -240,6 +240,15 @@ impl<'h> HeadAppender<'h> {
     where
         I: IntoIterator<Item = (i64, f64)>,
     {
+        self.append_series_st(series, samples.into_iter().map(|(t, v)| (t, v, 0)))
+    }
+
+    /// append_series_st is `append_series` for samples with start
+    /// timestamps: (t, v, st), st 0 when unknown.
+    pub fn append_series_st<I>(&mut self, series: &MemSeries, samples: I) -> SeriesAppendResult
+    where
+        I: IntoIterator<Item = (i64, f64, i64)>,
+    {
         let mut res = SeriesAppendResult::default();
         let range = self.head.chunk_range;
         let mut st = series.state.lock();
@@ -251,7 +260,7 @@ impl<'h> HeadAppender<'h> {
         let base = st.chunks.last_sample();
         let hist_base = st.chunks.last_histogram().map(|(t, _)| t);
         let mut seen = st.chunks.closed.len();
-        for (t, v) in samples {
+        for (t, v, start) in samples {
             let min_valid = match self.min_valid_time {
                 Some(m) => m,
                 None => *self
@@ -288,7 +297,7 @@ impl<'h> HeadAppender<'h> {
                     continue;
                 }
             }
-            match st.chunks.append(t, v, range) {
+            match st.chunks.append_st(t, v, start, range) {
                 AppendOutcome::OutOfOrder => {
                     res.dropped_unordered += 1;
                     continue;
@@ -319,12 +328,21 @@ impl<'h> HeadAppender<'h> {
     where
         I: IntoIterator<Item = (i64, f64)>,
     {
+        self.append_series_unchecked_st(series, samples.into_iter().map(|(t, v)| (t, v, 0)))
+    }
+
+    /// append_series_unchecked_st is `append_series_unchecked` for samples
+    /// with start timestamps: (t, v, st), st 0 when unknown.
+    pub fn append_series_unchecked_st<I>(&mut self, series: &MemSeries, samples: I) -> u32
+    where
+        I: IntoIterator<Item = (i64, f64, i64)>,
+    {
         let range = self.head.chunk_range;
         let mut st = series.state.lock();
         let mut appended = 0u32;
         let mut seen = st.chunks.closed.len();
-        for (t, v) in samples {
-            match st.chunks.append(t, v, range) {
+        for (t, v, start) in samples {
+            match st.chunks.append_st(t, v, start, range) {
                 AppendOutcome::OutOfOrder => continue,
                 AppendOutcome::ChunkCreated => {
                     self.chunks += 1;
@@ -352,6 +370,19 @@ impl<'h> HeadAppender<'h> {
     where
         I: IntoIterator<Item = (i64, &'v HistogramValue)>,
     {
+        self.append_histograms_st(series, samples.into_iter().map(|(t, v)| (t, v, 0)))
+    }
+
+    /// append_histograms_st is `append_histograms` for samples with start
+    /// timestamps: (t, h, st), st 0 when unknown.
+    pub fn append_histograms_st<'v, I>(
+        &mut self,
+        series: &MemSeries,
+        samples: I,
+    ) -> SeriesAppendResult
+    where
+        I: IntoIterator<Item = (i64, &'v HistogramValue, i64)>,
+    {
         let mut res = SeriesAppendResult::default();
         let range = self.head.chunk_range;
         let mut st = series.state.lock();
@@ -361,7 +392,7 @@ impl<'h> HeadAppender<'h> {
         let mut hist_base: Option<HistogramValue> = None;
         let float_base = st.chunks.last_sample().map(|(t, _)| t);
         let mut samples = samples.into_iter().peekable();
-        while let Some((t, v)) = samples.next() {
+        while let Some((t, v, start)) = samples.next() {
             let min_valid = match self.min_valid_time {
                 Some(m) => m,
                 None => *self
@@ -405,7 +436,7 @@ impl<'h> HeadAppender<'h> {
             if hist_base_t.is_some() && hist_base.is_none() && samples.peek().is_some() {
                 hist_base = st.chunks.last_histogram().map(|(_, b)| b.clone());
             }
-            if !self.push_histogram(&mut st.chunks, series.series_ref, t, v, range) {
+            if !self.push_histogram(&mut st.chunks, series.series_ref, (t, v, start), range) {
                 res.dropped_unordered += 1;
                 continue;
             }
@@ -421,11 +452,20 @@ impl<'h> HeadAppender<'h> {
     where
         I: IntoIterator<Item = (i64, &'v HistogramValue)>,
     {
+        self.append_histograms_unchecked_st(series, samples.into_iter().map(|(t, v)| (t, v, 0)))
+    }
+
+    /// append_histograms_unchecked_st is `append_histograms_unchecked` for
+    /// samples with start timestamps: (t, h, st), st 0 when unknown.
+    pub fn append_histograms_unchecked_st<'v, I>(&mut self, series: &MemSeries, samples: I) -> u32
+    where
+        I: IntoIterator<Item = (i64, &'v HistogramValue, i64)>,
+    {
         let range = self.head.chunk_range;
         let mut st = series.state.lock();
         let mut appended = 0u32;
-        for (t, v) in samples {
-            if self.push_histogram(&mut st.chunks, series.series_ref, t, v, range) {
+        for sample in samples {
+            if self.push_histogram(&mut st.chunks, series.series_ref, sample, range) {
                 appended += 1;
             }
         }
@@ -439,11 +479,10 @@ impl<'h> HeadAppender<'h> {
         &mut self,
         chunks: &mut super::chunks::SeriesChunks,
         series_ref: u32,
-        t: i64,
-        v: &HistogramValue,
+        (t, v, start): (i64, &HistogramValue, i64),
         range: i64,
     ) -> bool {
-        match chunks.append_histogram(t, v, range) {
+        match chunks.append_histogram(t, v, start, range) {
             AppendOutcome::OutOfOrder => return false,
             AppendOutcome::ChunkCreated => self.chunks += 1,
             AppendOutcome::Appended => {}

@@ -4,6 +4,7 @@
 //! boundaries and bytes of Prometheus's.
 
 use super::histogram_chunks::HistogramSeriesChunks;
+use super::start_times::StartTimes;
 use crate::chunkenc::XorAppender;
 use crate::model::histogram::HistogramValue;
 
@@ -52,6 +53,8 @@ pub struct SeriesChunks {
     next_at: i64,
     /// The histogram chunks.
     pub hist: Option<Box<HistogramSeriesChunks>>,
+    /// The samples' start timestamps, None until a sample comes with one.
+    pub st: Option<Box<StartTimes>>,
 }
 
 /// range_for_timestamp is the end of the chunk range containing `t`, with
@@ -85,9 +88,40 @@ pub enum AppendOutcome {
 }
 
 impl SeriesChunks {
-    /// append adds a sample, cutting a new chunk when Prometheus would.
+    /// append adds a sample without a start timestamp (see `append_st`).
     #[inline]
     pub fn append(&mut self, t: i64, v: f64, chunk_range: i64) -> AppendOutcome {
+        self.append_st(t, v, 0, chunk_range)
+    }
+
+    /// append_st adds a sample with start timestamp `st` (0: unknown),
+    /// cutting a new chunk when Prometheus would.
+    #[inline]
+    pub fn append_st(&mut self, t: i64, v: f64, st: i64, chunk_range: i64) -> AppendOutcome {
+        let out = self.append_float(t, v, chunk_range);
+        if out != AppendOutcome::OutOfOrder {
+            self.record_st(t, st);
+        }
+        out
+    }
+
+    /// record_st notes an appended sample's start timestamp; a series that
+    /// never had one keeps nothing.
+    #[inline]
+    fn record_st(&mut self, t: i64, st: i64) {
+        if st == 0 && self.st.is_none() {
+            return;
+        }
+        self.st.get_or_insert_with(Box::default).record(t, st);
+    }
+
+    /// start_time is the start timestamp of the sample at `t` (0: unknown).
+    pub fn start_time(&self, t: i64) -> i64 {
+        self.st.as_deref().map_or(0, |s| s.at(t))
+    }
+
+    #[inline]
+    fn append_float(&mut self, t: i64, v: f64, chunk_range: i64) -> AppendOutcome {
         let mut created = false;
         if let Some(h) = self.hist.as_deref_mut() {
             if h.last().is_some_and(|(lt, _)| lt >= t) {
@@ -137,15 +171,21 @@ impl SeriesChunks {
         &mut self,
         t: i64,
         v: &HistogramValue,
+        st: i64,
         chunk_range: i64,
     ) -> AppendOutcome {
         if self.float_max_time().is_some_and(|m| m >= t) {
             return AppendOutcome::OutOfOrder;
         }
         self.close_head();
-        self.hist
+        let out = self
+            .hist
             .get_or_insert_with(Box::default)
-            .append(t, v, chunk_range)
+            .append(t, v, chunk_range);
+        if out != AppendOutcome::OutOfOrder {
+            self.record_st(t, st);
+        }
+        out
     }
 
     /// last_histogram is the series' newest histogram sample when the
@@ -207,6 +247,13 @@ impl SeriesChunks {
             let (c, n) = h.truncate_before(mint);
             chunks += c;
             samples += n;
+        }
+        if self
+            .st
+            .as_deref_mut()
+            .is_some_and(|s| s.truncate_before(mint))
+        {
+            self.st = None;
         }
         (chunks, samples)
     }

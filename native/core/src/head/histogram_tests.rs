@@ -330,3 +330,88 @@ fn series_limits_apply_to_histogram_series() {
         .contains("err-mimir-max-series-per-user"));
     assert_eq!(head.num_series(), 1);
 }
+
+#[test]
+fn start_timestamps_are_selected_beside_their_samples() {
+    let h = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let (a, _) = h.get_or_create(&[("__name__", "a")]);
+    let (b, _) = h.get_or_create(&[("__name__", "b")]);
+    let (c, _) = h.get_or_create(&[("__name__", "c")]);
+    let mut app = h.appender();
+    // a: no start timestamps; b: a cumulative run then a reset; c: histograms, steady deltas.
+    app.append_series(&a, [(NOW, 1.0), (NOW + 60_000, 2.0)]);
+    app.append_series_st(
+        &b,
+        [
+            (NOW, 5.0, NOW - 30_000),
+            (NOW + 60_000, 6.0, NOW - 30_000),
+            (NOW + 120_000, 1.0, NOW + 90_000),
+        ],
+    );
+    let (h1, h2) = (ih(1), ih(2));
+    app.append_histograms_st(&c, [(NOW, &h1, NOW - 60_000), (NOW + 60_000, &h2, NOW)]);
+    // Refused (out of order): its start timestamp is not kept either.
+    let r = app.append_series_st(&b, [(NOW + 60_000, 9.0, 1)]);
+    assert_eq!(r.rejected(), 1);
+    app.commit();
+
+    let all = h.select_samples(&[], NOW - 1, NOW + 200_000, 0).unwrap();
+    assert_eq!(all.timestamps.len(), 5);
+    assert_eq!(
+        all.start_timestamps.as_deref(),
+        Some(
+            &[
+                0.0,
+                0.0,
+                (NOW - 30_000) as f64,
+                (NOW - 30_000) as f64,
+                (NOW + 90_000) as f64
+            ][..]
+        )
+    );
+    let hists = all.histograms.expect("histograms");
+    assert_eq!(
+        hists.start_timestamps.as_deref(),
+        Some(&[(NOW - 60_000) as f64, NOW as f64][..])
+    );
+
+    // A selection of series without any has none; one starting mid-series reads the run it is in.
+    let only_a = h
+        .select_samples(
+            &[vec![Matcher::new(
+                crate::index::MatchType::Equal,
+                "__name__",
+                "a",
+            )
+            .unwrap()]],
+            NOW - 1,
+            NOW + 200_000,
+            0,
+        )
+        .unwrap();
+    assert_eq!(only_a.start_timestamps, None);
+    let late_b = h
+        .select_samples(
+            &[vec![Matcher::new(
+                crate::index::MatchType::Equal,
+                "__name__",
+                "b",
+            )
+            .unwrap()]],
+            NOW + 60_000,
+            NOW + 200_000,
+            0,
+        )
+        .unwrap();
+    assert_eq!(
+        late_b.start_timestamps.as_deref(),
+        Some(&[(NOW - 30_000) as f64, (NOW + 90_000) as f64][..])
+    );
+
+    // Truncation keeps the run covering what is left.
+    h.truncate(NOW + 100_000);
+    assert_eq!(
+        b.state.lock().chunks.start_time(NOW + 120_000),
+        NOW + 90_000
+    );
+}

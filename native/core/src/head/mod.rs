@@ -33,6 +33,7 @@ pub mod row_memo;
 mod select_cache;
 pub(crate) mod select_range;
 pub mod series;
+pub mod start_times;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};

@@ -114,6 +114,9 @@ pub struct SelectedSamples {
     /// The series' native-histogram samples, None when no selected series
     /// has any (the hand-off format, see `crate::model::histogram_flat`).
     pub histograms: Option<SelectedHistograms>,
+    /// Each float sample's start timestamp in ms (0: unknown), None when
+    /// no selected series has any.
+    pub start_timestamps: Option<Vec<f64>>,
 }
 
 /// SelectedHistograms are the native-histogram samples of a selection:
@@ -128,6 +131,9 @@ pub struct SelectedHistograms {
     /// One more entry than samples, starting at 0.
     pub data_offsets: Vec<u32>,
     pub data: Vec<f64>,
+    /// Each sample's start timestamp in ms (0: unknown), None when no
+    /// selected series has any.
+    pub start_timestamps: Option<Vec<f64>>,
 }
 
 impl Default for SelectedHistograms {
@@ -137,6 +143,7 @@ impl Default for SelectedHistograms {
             timestamps: Vec::new(),
             data_offsets: vec![0],
             data: Vec::new(),
+            start_timestamps: None,
         }
     }
 }

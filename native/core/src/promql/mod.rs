@@ -12,7 +12,9 @@
 //! Files: `series.rs` (the input view and its checks), `window.rs` (the
 //! sliding window over evaluation steps), `instant.rs`, `range.rs` (the
 //! driver) and `functions.rs` (one function per PromQL function, on one
-//! window), `kahan.rs` (Kahan–Neumaier sums and the quantile helper).
+//! window), `kahan.rs` (Kahan–Neumaier sums and the quantile helper),
+//! `start_times.rs` (the counter functions over samples with start
+//! timestamps).
 
 pub mod aggregate;
 mod functions;
@@ -22,6 +24,7 @@ mod kahan;
 mod range;
 mod rows;
 mod series;
+mod start_times;
 mod window;
 
 #[cfg(test)]
@@ -32,3 +35,6 @@ pub use range::{range_kernel, RangeEval, RangeFn};
 pub use rows::RowEval;
 pub(crate) use series::ms;
 pub use series::{is_stale, KernelError, KernelOutput, SeriesSet};
+pub use start_times::{
+    is_reset as is_start_time_reset, overlaps as start_time_overlaps, range_kernel_st,
+};
