@@ -14,7 +14,7 @@ import { postRemoteRead, ReadMatchType, ResponseType } from '../../test/peer/lib
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../remote/write-request.js';
 import { httpRequest, jsonOf, type ClientResponse } from '../testing/http-client.js';
 import { startTestServer } from '../testing/server.js';
-import { formatGoDuration, maxQueryLengthMessage, maxSeriesPerQueryMessage, maxTotalQueryLengthMessage, queryLimitsFor } from './query-limits.js';
+import { formatGoDuration, limitedKernels, maxQueryLengthMessage, maxSeriesPerQueryMessage, maxTotalQueryLengthMessage, queryLimitsFor } from './query-limits.js';
 import { defaultConfig } from '../config/config.js';
 import { nativeSkip } from '../testing/native-skip.js';
 
@@ -74,6 +74,17 @@ interface ErrorBody {
   errorType: string;
   error: string;
 }
+
+t.test('limited kernels keep the start-timestamp kernel', async (t) => {
+  // Without it, a query under a limit would read start timestamps as if there were none.
+  const answer = { values: Float64Array.of(42), present: Uint8Array.of(1) };
+  const empty = { labels: [], offsets: new Uint32Array(1), timestamps: new Float64Array(0), values: new Float64Array(0) };
+  const inner = { select: () => empty, instant: () => answer, range: () => answer, rangeStartTimes: () => answer };
+  const k = limitedKernels(inner, { maxPartialQueryLengthMs: 0, maxFetchedSeriesPerQuery: 10 });
+  t.not(k, inner, 'wrapped: a limit is set');
+  t.equal(k.rangeStartTimes?.('rate', empty, new Float64Array(0), 1), answer);
+  t.equal(limitedKernels({ ...inner, rangeStartTimes: undefined }, { maxPartialQueryLengthMs: 0, maxFetchedSeriesPerQuery: 10 }).rangeStartTimes, undefined, 'absent stays absent');
+});
 
 t.test('query limits through the server', { skip }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'query-limits-'));

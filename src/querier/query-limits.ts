@@ -181,6 +181,8 @@ export function limitedKernels(inner: Kernels, limits: Pick<QueryLimits, 'maxPar
     },
     instant: (data, evalTimesMs, lookbackMs) => inner.instant(data, evalTimesMs, lookbackMs),
     range: (fn, data, evalTimesMs, rangeMs, params) => inner.range(fn, data, evalTimesMs, rangeMs, params),
+    // A kernel over selected data: without it start timestamps would be ignored under a limit.
+    ...(inner.rangeStartTimes !== undefined ? { rangeStartTimes: inner.rangeStartTimes.bind(inner) } : {}),
     // The fused paths do not return every fetched series (selectRange drops the ones without a value,
     // selectAggregate returns groups), so with a series limit the engine takes select; with only a
     // length limit they run after the range check.

@@ -10,13 +10,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import { InternalClient } from '../internal/client.js';
-import { encodeSelections } from '../internal/frame.js';
+import { encodeSelections, type Selection } from '../internal/frame.js';
 import { log } from '../log.js';
 import { InMemoryKv } from '../ring/kv.js';
 import { Ring } from '../ring/ring.js';
 import { nativeSkip } from '../testing/native-skip.js';
 import { ringQueryExecutor } from './ring-query.js';
 import type { QueryTask } from './query-params.js';
+import { FloatHistogram } from '../promql/engine/float-histogram.js';
+import { encodeFlatSamples } from '../promql/engine/histogram-flat.js';
+import { nativeKernels } from '../promql/engine/kernels.js';
+import type { Kernels } from '../promql/engine/types.js';
+import { MatchType, type LabelMatcher } from '../model/matchers.js';
+import { decodeSeriesLabels } from '../model/series-labels.js';
+import type { SelectRequest } from '../internal/ingester-server.js';
+import { evaluateTask } from './execute.js';
+import { encodeQuerySuccessBytes } from './format-bytes.js';
 
 type Mode = 'ok' | 'hang' | 'fail';
 
@@ -29,6 +38,8 @@ interface Fake {
   labels: string[];
   /** samples of series {__name__="m"} this replica holds, as [ts, value]. */
   samples: Array<[number, number]>;
+  /** selection, when set, answers each selector instead of samples. */
+  selection?: (matchers: LabelMatcher[]) => Selection;
 }
 
 async function fake(labels: string[], samples: Array<[number, number]>): Promise<Fake> {
@@ -48,8 +59,8 @@ async function fake(labels: string[], samples: Array<[number, number]>): Promise
         return;
       }
       const sel = { labels: encodeSeriesLabels([{ __name__: 'm' }]), offsets: Uint32Array.from([0, f.samples.length]), timestamps: Float64Array.from(f.samples.map((s) => s[0])), values: Float64Array.from(f.samples.map((s) => s[1])) };
-      const body = JSON.parse((snappy.uncompressSync(Buffer.concat(chunks)) as Buffer).toString('utf8')) as { selections: unknown[] };
-      res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(encodeSelections(body.selections.map(() => sel))));
+      const body = JSON.parse((snappy.uncompressSync(Buffer.concat(chunks)) as Buffer).toString('utf8')) as SelectRequest;
+      res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(encodeSelections(body.selections.map((s) => f.selection?.(s.matchers) ?? sel))));
     });
   });
   await new Promise<void>((r) => f.server.listen(0, '127.0.0.1', r));
@@ -156,4 +167,98 @@ t.test('the store-gateway consistency check', async (t) => {
   const empty = { labels: encodeSeriesLabels([]), offsets: new Uint32Array(1), timestamps: new Float64Array(0), values: new Float64Array(0) };
   t.same(decodeFrame(encodeSelections([empty], { known: ['A'], queried: [] })).hints, { known: ['A'], queried: [] });
   t.equal(decodeFrame(encodeSelections([empty])).hints, undefined, "an ingester's frame has none");
+});
+
+t.test('native histograms and start timestamps through the replicas answer as one store would', { skip: nativeSkip() }, async (t) => {
+  // One histogram series (a counter with a stale marker and a reset) and one float series with
+  // start timestamps, minute by minute; each replica lacks some samples, together they have all.
+  const minute = 60_000;
+  const n = 30;
+  const hs: FloatHistogram[] = [];
+  const stale: boolean[] = [];
+  for (let k = 0; k < n; k++) {
+    const c = k < 20 ? k * 4 : (k - 20) * 2;
+    hs.push(new FloatHistogram(0, 0.001, c, c * 4, c * 2.5, 0, [0, 1, 2], [c, c * 2, c]));
+    stale.push(k === 12);
+  }
+  // The series a selector asks for (by metric name only, all the queries below need).
+  const wants = (matchers: LabelMatcher[], name: string): boolean => matchers.every((m) => m.name !== '__name__' || m.type !== MatchType.Equal || m.value === name);
+  const full = (keep: (k: number) => boolean, matchers: LabelMatcher[]): Selection => {
+    const ks = [...Array(n).keys()].filter(keep);
+    const withH = wants(matchers, 'h');
+    const withM = wants(matchers, 'm');
+    const hk = withH ? ks : [];
+    const mk = withM ? ks : [];
+    const { data, dataOffsets } = encodeFlatSamples(
+      hk.map((k) => hs[k]!),
+      hk.map(() => true),
+      hk.map((k) => stale[k]!),
+    );
+    return {
+      labels: encodeSeriesLabels([...(withH ? [{ __name__: 'h', job: 'a' }] : []), ...(withM ? [{ __name__: 'm', job: 'a' }] : [])]),
+      offsets: Uint32Array.from(withH && withM ? [0, 0, mk.length] : [0, mk.length]),
+      timestamps: Float64Array.from(mk, (k) => k * minute),
+      values: Float64Array.from(mk, (k) => (k < 15 ? k : k - 15)),
+      startTimestamps: Float64Array.from(mk, (k) => (k < 15 ? 1 : 15 * minute - 1)),
+      histograms: {
+        offsets: Uint32Array.from(withH && withM ? [0, hk.length, hk.length] : [0, hk.length]),
+        timestamps: Float64Array.from(hk, (k) => k * minute),
+        dataOffsets,
+        data,
+        startTimestamps: Float64Array.from(hk, () => 0),
+      },
+    };
+  };
+  // Every sample on two replicas of three (a quorum write): any two answers hold all.
+  const fakes = [await fake([], []), await fake([], []), await fake([], [])];
+  fakes.forEach((f, r) => (f.selection = (m) => full((k) => k % 3 !== r, m)));
+  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
+  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
+  const now = Math.floor(Date.now() / 1000);
+  ring.update({ ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [i + 1], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 }])) });
+  const exec = ringQueryExecutor({ ring, client: new InternalClient({ timeoutMs: 5_000 }), log, timeoutMs: 5_000, queryIngestersWithinMs: 0, minimizeRequests: false });
+  t.teardown(() => exec.close());
+
+  // The reference: the same engine over every sample as one store selects them.
+  const native = nativeKernels();
+  const reference: Kernels = {
+    select: (_tenant, matchers) => {
+      const whole = full(() => true, matchers);
+      return { ...whole, labels: decodeSeriesLabels(whole.labels) };
+    },
+    instant: native.instant.bind(native),
+    range: native.range.bind(native),
+    rangeStartTimes: native.rangeStartTimes!.bind(native),
+  };
+  const cases: Array<[string, 'instant' | 'range', boolean?]> = [
+    ['histogram_count(h)', 'instant'],
+    ['h[5m]', 'instant'],
+    ['h', 'range'],
+    ['histogram_quantile(0.9, sum(rate(h[5m])))', 'range'],
+    ['histogram_count(increase(h[10m]))', 'range'],
+    ['rate(m[5m])', 'range', true],
+    ['{job="a"}', 'range'],
+  ];
+  for (const [query, kind, useStartTimestamps] of cases) {
+    const task: QueryTask = {
+      kind,
+      tenant: 't',
+      query,
+      startMs: kind === 'instant' ? 27 * minute : 0,
+      endMs: 27 * minute,
+      stepMs: kind === 'instant' ? 0 : 30_000,
+      lookbackDeltaMs: 300_000,
+      maxSamples: 0,
+      deadline: Date.now() + 10_000,
+      limit: 0,
+      ...(useStartTimestamps === true ? { useStartTimestamps } : {}),
+    };
+    const got = await exec.run(task, new AbortController().signal);
+    t.ok(got instanceof Uint8Array, `${query}: answered ${got instanceof Uint8Array ? "" : JSON.stringify(got)}`);
+    const body = Buffer.from(got as Uint8Array).toString('utf8');
+    const want = Buffer.from(encodeQuerySuccessBytes(evaluateTask(reference, task))).toString('utf8');
+    t.equal(body, want, `${query} (${kind}) answers as over one store`);
+    t.notOk(body.includes('"result":[]'), `${query}: not empty ${body.slice(0, 300)}`);
+  }
 });

@@ -68,9 +68,15 @@ const EMPTY: SelectedSeries = { labels: [], offsets: new Uint32Array(1), timesta
 
 const keyOf = (m: LabelMatcher[]): string => JSON.stringify(m);
 
-/** withSelect wraps the native kernels with another select (and no fused paths, which read local data). */
+/**
+ * withSelect wraps the native kernels with another select: no fused paths (selectRange and
+ * selectAggregate read the process's own storage, so the engine selects and evaluates instead,
+ * histograms included); the kernels over selected data are kept, rangeStartTimes among them.
+ */
 function withSelect(base: Kernels, select: Kernels['select']): Kernels {
-  return { select, instant: base.instant.bind(base), range: base.range.bind(base) };
+  const k: Kernels = { select, instant: base.instant.bind(base), range: base.range.bind(base) };
+  if (base.rangeStartTimes !== undefined) k.rangeStartTimes = base.rangeStartTimes.bind(base);
+  return k;
 }
 
 /** ringQueryExecutor builds the distributed QueryExecutor. */
@@ -123,37 +129,75 @@ export function ringQueryExecutor(opts: RingQueryOptions): QueryExecutor {
   };
 }
 
-/** cut keeps the samples of sel within [mint, maxt] (series without any are kept empty: select's own shape). */
+/** cut keeps the samples of sel within [mint, maxt], floats and histograms, with their start timestamps. */
 function cut(sel: MergedSelection, mint: number, maxt: number): SelectedSeries {
-  const offsets = new Uint32Array(sel.labels.length + 1);
+  const h = sel.histograms;
+  // The samples of series i in range: floats [fa, fb), histograms [ha, hb).
+  const bounds = (ts: Float64Array, a: number, b: number): [number, number] => {
+    while (a < b && ts[a]! < mint) a++;
+    while (b > a && ts[b - 1]! > maxt) b--;
+    return [a, b];
+  };
+  const ranges: Array<[number, number, number, number]> = [];
   let total = 0;
-  const ranges: Array<[number, number]> = [];
+  let hTotal = 0;
+  let dTotal = 0;
   for (let i = 0; i < sel.labels.length; i++) {
-    let a = sel.offsets[i]!;
-    let b = sel.offsets[i + 1]!;
-    while (a < b && sel.timestamps[a]! < mint) a++;
-    while (b > a && sel.timestamps[b - 1]! > maxt) b--;
-    ranges.push([a, b]);
-    total += b - a;
+    const [fa, fb] = bounds(sel.timestamps, sel.offsets[i]!, sel.offsets[i + 1]!);
+    const [ha, hb] = h === undefined ? [0, 0] : bounds(h.timestamps, h.offsets[i]!, h.offsets[i + 1]!);
+    ranges.push([fa, fb, ha, hb]);
+    total += fb - fa;
+    hTotal += hb - ha;
+    if (h !== undefined) dTotal += h.dataOffsets[hb]! - h.dataOffsets[ha]!;
   }
+  const offsets = new Uint32Array(sel.labels.length + 1);
   const timestamps = new Float64Array(total);
   const values = new Float64Array(total);
-  const words = new Uint32Array(values.buffer);
-  const src = new Uint32Array(sel.values.buffer, sel.values.byteOffset, sel.values.length * 2);
+  const starts = sel.startTimestamps !== undefined ? new Float64Array(total) : undefined;
+  // Copies between typed arrays of one type are byte copies: staleness markers keep their bits.
+  const hs =
+    h !== undefined && hTotal > 0
+      ? {
+          offsets: new Uint32Array(sel.labels.length + 1),
+          timestamps: new Float64Array(hTotal),
+          dataOffsets: new Uint32Array(hTotal + 1),
+          data: new Float64Array(dTotal),
+          ...(h.startTimestamps !== undefined ? { startTimestamps: new Float64Array(hTotal) } : {}),
+        }
+      : undefined;
   let pos = 0;
+  let hPos = 0;
+  let dPos = 0;
   const labels = [];
   for (let i = 0; i < ranges.length; i++) {
-    const [a, b] = ranges[i]!;
+    const [fa, fb, ha, hb] = ranges[i]!;
     // The native select leaves out series without samples in the range.
-    if (b === a) continue;
+    if (fb === fa && hb === ha) continue;
     offsets[labels.length] = pos;
+    timestamps.set(sel.timestamps.subarray(fa, fb), pos);
+    values.set(sel.values.subarray(fa, fb), pos);
+    starts?.set(sel.startTimestamps!.subarray(fa, fb), pos);
+    pos += fb - fa;
+    if (hs !== undefined) {
+      hs.offsets[labels.length] = hPos;
+      hs.timestamps.set(h!.timestamps.subarray(ha, hb), hPos);
+      hs.startTimestamps?.set(h!.startTimestamps!.subarray(ha, hb), hPos);
+      const base = h!.dataOffsets[ha]!;
+      for (let k = ha; k < hb; k++) hs.dataOffsets[hPos + k - ha + 1] = dPos + h!.dataOffsets[k + 1]! - base;
+      hs.data.set(h!.data.subarray(base, h!.dataOffsets[hb]!), dPos);
+      dPos += h!.dataOffsets[hb]! - base;
+      hPos += hb - ha;
+    }
     labels.push(sel.labels[i]!);
-    timestamps.set(sel.timestamps.subarray(a, b), pos);
-    words.set(src.subarray(a * 2, b * 2), pos * 2);
-    pos += b - a;
   }
   offsets[labels.length] = pos;
-  return { labels, offsets: offsets.slice(0, labels.length + 1), timestamps, values };
+  const out: SelectedSeries = { labels, offsets: offsets.slice(0, labels.length + 1), timestamps, values };
+  if (starts !== undefined) out.startTimestamps = starts;
+  if (hs !== undefined) {
+    hs.offsets[labels.length] = hPos;
+    out.histograms = { ...hs, offsets: hs.offsets.slice(0, labels.length + 1) };
+  }
+  return out;
 }
 
 /**
