@@ -3,12 +3,15 @@
 # module proxy into "$PEERS_DIR/bin" (default ~/.cache/mimir-native/peers/bin),
 # skipping every one already there: Prometheus 3.16 and promtool (installed as
 # prometheus3 / promtool3, beside Debian's 2.42), Alertmanager 0.35 and amtool;
-# VictoriaMetrics single-node (the benchmarks' ingestion and memory reference)
-# only when asked for.
-# Usage: scripts/install-peers.sh [prometheus3] [alertmanager] [victoriametrics]
-# (default: prometheus3 and alertmanager, what the tests need).
+# the OpenTelemetry Collector 0.165 (installed as otelcol: scripts/otelcol, a
+# small main module with go.sum checked in, wiring the otlp receiver and the
+# otlphttp and debug exporters); VictoriaMetrics single-node (the benchmarks'
+# ingestion and memory reference) only when asked for.
+# Usage: scripts/install-peers.sh [prometheus3] [alertmanager] [otelcol] [victoriametrics]
+# (default: prometheus3, alertmanager and otelcol, what the tests need).
 # Put "$PEERS_DIR/bin" on PATH (or `eval "$(scripts/install-peers.sh --env)"`).
 set -euo pipefail
+scripts=$(cd "$(dirname "$0")" && pwd)
 
 PEERS_DIR=${PEERS_DIR:-$HOME/.cache/mimir-native/peers}
 bin="$PEERS_DIR/bin"
@@ -52,6 +55,12 @@ install_alertmanager() {
     -ldflags "-X github.com/prometheus/common/version.Version=$ALERTMANAGER_VERSION" ./cmd/alertmanager)
 }
 
+install_otelcol() {
+  if [ -x "$bin/otelcol" ]; then return; fi
+  log "building the OpenTelemetry Collector (scripts/otelcol, pinned by its go.sum; about three minutes)"
+  (cd "$scripts/otelcol" && GOFLAGS=-mod=readonly GOBIN="$bin" go install -p 2 -trimpath .)
+}
+
 install_victoriametrics() {
   if [ -x "$bin/victoria-metrics" ]; then return; fi
   log "building VictoriaMetrics single-node v$VICTORIAMETRICS_VERSION (about two minutes)"
@@ -59,11 +68,12 @@ install_victoriametrics() {
     "github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@v$VICTORIAMETRICS_VERSION"
 }
 
-targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(prometheus3 alertmanager)
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(prometheus3 alertmanager otelcol)
 for t in "${targets[@]}"; do
   case "$t" in
     prometheus3) install_prometheus3 ;;
     alertmanager) install_alertmanager ;;
+    otelcol) install_otelcol ;;
     victoriametrics) install_victoriametrics ;;
     *) echo "install-peers.sh: unknown peer $t" >&2; exit 2 ;;
   esac

@@ -118,6 +118,8 @@ export const CHROMIUM = peerBinary('chromium', 'CHROMIUM_BIN', ['chromium', 'chr
 export const AMTOOL = peerBinary('amtool', 'AMTOOL_BIN', ['amtool'], PEERS_INSTALL);
 /** ALERTMANAGER is Alertmanager 0.35 (`alertmanager`), ALERTMANAGER_BIN overrides it. */
 export const ALERTMANAGER = peerBinary('alertmanager', 'ALERTMANAGER_BIN', ['alertmanager'], PEERS_INSTALL);
+/** OTELCOL is the OpenTelemetry Collector (`otelcol`, scripts/otelcol: otlp receiver, otlphttp exporter), OTELCOL_BIN overrides it. */
+export const OTELCOL = peerBinary('otelcol', 'OTELCOL_BIN', ['otelcol'], PEERS_INSTALL);
 /** GO is the Go toolchain (`go tool pprof` reads our profiles), GO_BIN overrides it. */
 export const GO = peerBinary('go', 'GO_BIN', ['go'], 'the Go toolchain (Go 1.26 is on the machines; .ci/run needs it on PATH)');
 /** PROTOC is protoc (Debian `protobuf-compiler`): `protoc --decode` reads our protobuf against message definitions; PROTOC_BIN overrides it. */
