@@ -373,18 +373,22 @@ pub fn ingest_decoded(
                 limits,
             );
         }
-        let r: SeriesAppendResult =
-            app.append_series(&series, s.samples.iter().map(|x| (x.timestamp_ms, x.value)));
+        let r: SeriesAppendResult = app.append_series_st(
+            &series,
+            s.samples
+                .iter()
+                .map(|x| (x.timestamp_ms, x.value, x.start_timestamp_ms)),
+        );
         res.accepted_samples += r.appended;
         let mut r = r;
         if n_hists > 0 {
-            let hr = app.append_histograms(
+            let hr = app.append_histograms_st(
                 &series,
                 s.histogram_list
                     .iter()
                     .zip(hist_ok)
                     .filter(|(_, ok)| **ok)
-                    .map(|(h, _)| (h.timestamp_ms, &h.value)),
+                    .map(|(h, _)| (h.timestamp_ms, &h.value, h.start_timestamp_ms)),
             );
             res.accepted_histograms += hr.appended;
             r.out_of_bounds += hr.out_of_bounds;

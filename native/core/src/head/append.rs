@@ -190,7 +190,8 @@ impl<'h> HeadAppender<'h> {
             return;
         };
         let n = chunks.closed.len();
-        if n > *seen && chunks.hist.is_none() {
+        // Chunk files hold no start timestamps: a series with some is replayed from the WAL.
+        if n > *seen && chunks.hist.is_none() && chunks.st.is_none() {
             out.extend(chunks.closed[*seen..].iter().map(|c| PendingChunk {
                 series_ref,
                 min_t: c.min_t,
@@ -309,7 +310,7 @@ impl<'h> HeadAppender<'h> {
                 AppendOutcome::Appended => {}
             }
             if let Some(log) = &mut self.wal_log {
-                log.push(u64::from(series.series_ref), t, v);
+                log.push_st(u64::from(series.series_ref), t, v, start);
             }
             res.appended += 1;
             self.mint = self.mint.min(t);
@@ -351,7 +352,7 @@ impl<'h> HeadAppender<'h> {
                 AppendOutcome::Appended => {}
             }
             if let Some(log) = &mut self.wal_log {
-                log.push(u64::from(series.series_ref), t, v);
+                log.push_st(u64::from(series.series_ref), t, v, start);
             }
             appended += 1;
             self.mint = self.mint.min(t);
@@ -488,7 +489,7 @@ impl<'h> HeadAppender<'h> {
             AppendOutcome::Appended => {}
         }
         if let Some(log) = &mut self.wal_hist {
-            log.push(u64::from(series_ref), t, v);
+            log.push_st(u64::from(series_ref), t, v, start);
         }
         self.mint = self.mint.min(t);
         self.maxt = self.maxt.max(t);

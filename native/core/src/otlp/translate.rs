@@ -637,6 +637,7 @@ fn point_series<'o>(
             Sample {
                 timestamp_ms,
                 value: value(v, flags),
+                ..Sample::default()
             },
             created_ms,
         )
@@ -772,6 +773,7 @@ fn translate_metric(
                 let s = Sample {
                     timestamp_ms: ms(p.time_unix_nano),
                     value: value(p.value, p.flags),
+                    ..Sample::default()
                 };
                 let ct = created_timestamp_ms(settings, p.start_time_unix_nano, s.timestamp_ms);
                 let i = out.add_created(&mut l.0, s, ct);
@@ -1117,6 +1119,7 @@ fn add_target_info(
             Sample {
                 timestamp_ms: t,
                 value: 1.0,
+                ..Sample::default()
             },
         );
     }

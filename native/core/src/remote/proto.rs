@@ -38,6 +38,9 @@ use super::wire::Reader;
 pub struct Sample {
     pub timestamp_ms: i64,
     pub value: f64,
+    /// The sample's start timestamp in ms (remote write 2.0's
+    /// `start_timestamp`), 0 when not given.
+    pub start_timestamp_ms: i64,
 }
 
 /// Label is a `(name, value)` pair borrowed from the request buffer.
@@ -360,6 +363,8 @@ pub(super) fn decode_sample(buf: &[u8]) -> Result<Sample, DecodeError> {
         match field {
             1 => s.value = r.f64_field(wt, "Value")?,
             2 => s.timestamp_ms = r.varint_field(wt, "TimestampMs")? as i64,
+            // Remote write 2.0 only (1.0's Sample has no field 3).
+            3 => s.start_timestamp_ms = r.varint_field(wt, "StartTimestamp")? as i64,
             _ => r.skip(wt)?,
         }
     }

@@ -119,11 +119,13 @@ fn decodes_rich_request() {
         &[
             Sample {
                 timestamp_ms: 1000,
-                value: 1.0
+                value: 1.0,
+                ..Sample::default()
             },
             Sample {
                 timestamp_ms: 2000,
-                value: 2.5
+                value: 2.5,
+                ..Sample::default()
             }
         ]
     );
@@ -496,6 +498,7 @@ fn check(
         .map(|&t| Sample {
             timestamp_ms: t,
             value: 1.0,
+            ..Sample::default()
         })
         .collect();
     let view = SeriesView {

@@ -141,11 +141,13 @@ fn decodes_series_metadata_and_counts() {
         &[
             Sample {
                 timestamp_ms: 1000,
-                value: 1.0
+                value: 1.0,
+                ..Sample::default()
             },
             Sample {
                 timestamp_ms: 2000,
-                value: 2.0
+                value: 2.0,
+                ..Sample::default()
             }
         ]
     );
@@ -564,4 +566,46 @@ fn invalid_series_keep_the_rest_and_bad_refs_fail_all() {
     );
     assert_eq!(r.accepted_samples, 0);
     assert_eq!(samples_of(&h, "ok"), vec![(NOW, 1.0)]);
+}
+
+#[test]
+fn sample_start_timestamps_are_stored() {
+    use crate::index::{MatchType, Matcher};
+    let h = Head::new("v2-st", DEFAULT_CHUNK_RANGE);
+    let syms = ["", "__name__", "c_total", "job", "a"];
+    let mut series = Vec::new();
+    put_bytes(&mut series, 1, &packed(&[1, 2, 3, 4]));
+    for (v, t, st) in [
+        (5.0, NOW - 2000, NOW - 60_000),
+        (6.0, NOW - 1000, NOW - 60_000),
+        (1.0, NOW, NOW - 500),
+    ] {
+        let mut s = sample(v, t);
+        put_int(&mut s, 3, st);
+        put_bytes(&mut series, 2, &s);
+    }
+    let mut body = Vec::new();
+    for s in syms {
+        put_bytes(&mut body, 4, s.as_bytes());
+    }
+    put_bytes(&mut body, 5, &series);
+    let r = ingest_write_request_v2_logged(&h, None, &body, &limits());
+    assert_eq!(
+        (r.error_status, r.accepted_samples),
+        (None, 3),
+        "{:?}",
+        r.error_message
+    );
+    let m = vec![vec![
+        Matcher::new(MatchType::Equal, "__name__", "c_total").unwrap()
+    ]];
+    let sel = h.select_samples(&m, i64::MIN, i64::MAX, 0).unwrap();
+    assert_eq!(
+        sel.start_timestamps,
+        Some(vec![
+            (NOW - 60_000) as f64,
+            (NOW - 60_000) as f64,
+            (NOW - 500) as f64
+        ])
+    );
 }

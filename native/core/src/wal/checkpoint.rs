@@ -21,6 +21,7 @@
 //! A crash before (3) leaves a `.tmp` directory, removed at open; a crash
 //! after it leaves segments the checkpoint covers, also removed at open.
 
+use crate::model::histogram::HistogramValue;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -186,7 +187,8 @@ impl TenantWal {
                         let mut it = XorIterator::new(bytes);
                         while it.next() {
                             let (t, bits) = it.at_bits();
-                            enc.push(u64::from(s.series_ref), t, f64::from_bits(bits));
+                            let start = st.chunks.start_time(t);
+                            enc.push_st(u64::from(s.series_ref), t, f64::from_bits(bits), start);
                             pending += 1;
                         }
                         continue;
@@ -198,7 +200,28 @@ impl TenantWal {
                         pending = 0;
                     }
                     let r = u64::from(s.series_ref);
-                    let (recs, n) = if e == crate::chunkenc::ENCODING_HISTOGRAM {
+                    let (recs, n) = if st.chunks.st.is_some() {
+                        // With start timestamps: the v2 records.
+                        let mut hist = super::histogram_record::HistogramLogEncoder::default();
+                        let hs = if e == crate::chunkenc::ENCODING_HISTOGRAM {
+                            crate::chunkenc::decode_histogram_chunk(bytes).map(|hs| {
+                                hs.into_iter()
+                                    .map(|(t, h)| (t, HistogramValue::Int(h)))
+                                    .collect::<Vec<_>>()
+                            })
+                        } else {
+                            crate::chunkenc::decode_float_histogram_chunk(bytes).map(|hs| {
+                                hs.into_iter()
+                                    .map(|(t, h)| (t, HistogramValue::Float(h)))
+                                    .collect()
+                            })
+                        }
+                        .map_err(|e| io::Error::other(e.to_string()))?;
+                        for (t, h) in &hs {
+                            hist.push_st(r, *t, h, st.chunks.start_time(*t));
+                        }
+                        (hist.finish(), hs.len())
+                    } else if e == crate::chunkenc::ENCODING_HISTOGRAM {
                         let hs = crate::chunkenc::decode_histogram_chunk(bytes)
                             .map_err(|e| io::Error::other(e.to_string()))?;
                         let batch: Vec<_> = hs.iter().map(|(t, h)| (r, *t, h)).collect();

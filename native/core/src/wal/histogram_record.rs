@@ -18,8 +18,11 @@
 //! no type 7 (8) record is written when every histogram has custom buckets.
 
 use super::record::{put_uvarint, put_varint, Decbuf, DecodeError};
+use super::st_record::{
+    decode_st_entries, StRecords, FLOAT_HISTOGRAM_SAMPLES_V2, HISTOGRAM_SAMPLES_V2,
+};
 use crate::model::histogram::{
-    is_custom_buckets_schema, CounterResetHint, FloatHistogram, Histogram, Span,
+    is_custom_buckets_schema, CounterResetHint, FloatHistogram, Histogram, HistogramValue, Span,
 };
 
 /// HISTOGRAM_SAMPLES is the type byte of integer histogram records.
@@ -174,40 +177,83 @@ impl RecordStream {
 /// HistogramLogEncoder encodes the WAL records of histogram samples as
 /// they are appended (no copy of the histograms is kept): on finish, the
 /// records [`encode_histograms`] and then [`encode_float_histograms`] give
-/// for the same samples.
+/// for the same samples; the v2 records (types 12 and 13, see `st_record`)
+/// once a sample comes with a start timestamp.
 #[derive(Debug, Default)]
 pub struct HistogramLogEncoder {
     ints: RecordStream,
     floats: RecordStream,
+    /// The integer and float v2 records, once a start timestamp was seen.
+    v2: Option<Box<(StRecords, StRecords)>>,
 }
 
 impl HistogramLogEncoder {
-    /// push adds one sample of series `r` at `t`.
-    pub fn push(&mut self, r: u64, t: i64, v: &crate::model::histogram::HistogramValue) {
-        use crate::model::histogram::HistogramValue;
+    /// push adds one sample of series `r` at `t` without a start timestamp.
+    pub fn push(&mut self, r: u64, t: i64, v: &HistogramValue) {
+        self.push_st(r, t, v, 0);
+    }
+
+    /// push_st adds one sample of series `r` at `t` with start timestamp
+    /// `st` (0: unknown).
+    pub fn push_st(&mut self, r: u64, t: i64, v: &HistogramValue, st: i64) {
+        if st == 0 && self.v2.is_none() {
+            match v {
+                HistogramValue::Int(h) => {
+                    self.ints
+                        .push(r, t, is_custom_buckets_schema(h.schema), |b| {
+                            put_histogram(b, h)
+                        })
+                }
+                HistogramValue::Float(h) => {
+                    self.floats
+                        .push(r, t, is_custom_buckets_schema(h.schema), |b| {
+                            put_float_histogram(b, h)
+                        })
+                }
+            }
+            return;
+        }
+        if self.v2.is_none() {
+            // The first start timestamp of the batch: what was built so far
+            // becomes v2 entries.
+            let mut ints = StRecords::new(HISTOGRAM_SAMPLES_V2, usize::MAX);
+            let mut floats = StRecords::new(FLOAT_HISTOGRAM_SAMPLES_V2, usize::MAX);
+            for rec in std::mem::take(self).finish() {
+                let ok = match rec[0] {
+                    HISTOGRAM_SAMPLES | CUSTOM_BUCKETS_HISTOGRAM_SAMPLES => {
+                        decode_histograms(&rec, |r, t, h| {
+                            ints.push(r, t, 0, |b| put_histogram(b, &h))
+                        })
+                    }
+                    _ => decode_float_histograms(&rec, |r, t, h| {
+                        floats.push(r, t, 0, |b| put_float_histogram(b, &h))
+                    }),
+                };
+                ok.expect("records built by this encoder decode");
+            }
+            self.v2 = Some(Box::new((ints, floats)));
+        }
+        let v2 = self.v2.as_deref_mut().expect("v2 records");
         match v {
-            HistogramValue::Int(h) => {
-                self.ints
-                    .push(r, t, is_custom_buckets_schema(h.schema), |b| {
-                        put_histogram(b, h)
-                    })
-            }
-            HistogramValue::Float(h) => {
-                self.floats
-                    .push(r, t, is_custom_buckets_schema(h.schema), |b| {
-                        put_float_histogram(b, h)
-                    })
-            }
+            HistogramValue::Int(h) => v2.0.push(r, t, st, |b| put_histogram(b, h)),
+            HistogramValue::Float(h) => v2.1.push(r, t, st, |b| put_float_histogram(b, h)),
         }
     }
 
     /// is_empty reports no sample pushed.
     pub fn is_empty(&self) -> bool {
-        self.ints.first.is_none() && self.floats.first.is_none()
+        self.ints.first.is_none() && self.floats.first.is_none() && self.v2.is_none()
     }
 
-    /// finish returns the records: integer ones (type 7, 9), then float ones (8, 10).
+    /// finish returns the records: integer ones (type 7, 9; or 12), then
+    /// float ones (8, 10; or 13).
     pub fn finish(self) -> Vec<Vec<u8>> {
+        if let Some(v2) = self.v2 {
+            let (ints, floats) = *v2;
+            let mut out = ints.finish();
+            out.extend(floats.finish());
+            return out;
+        }
         let mut out = Vec::new();
         self.ints.finish(
             HISTOGRAM_SAMPLES,
@@ -220,6 +266,32 @@ impl HistogramLogEncoder {
             &mut out,
         );
         out
+    }
+}
+
+/// decode_any_histograms calls `f(ref, t, histogram, st)` for every sample
+/// of a histogram record of any type (7 to 10: st 0; 12, 13).
+pub fn decode_any_histograms(
+    rec: &[u8],
+    mut f: impl FnMut(u64, i64, HistogramValue, i64),
+) -> Result<usize, DecodeError> {
+    match rec.first() {
+        Some(&HISTOGRAM_SAMPLES_V2) => {
+            decode_st_entries(rec, HISTOGRAM_SAMPLES_V2, |d, r, t, st| {
+                f(r, t, HistogramValue::Int(get_histogram(d)?), st);
+                Ok(())
+            })
+        }
+        Some(&FLOAT_HISTOGRAM_SAMPLES_V2) => {
+            decode_st_entries(rec, FLOAT_HISTOGRAM_SAMPLES_V2, |d, r, t, st| {
+                f(r, t, HistogramValue::Float(get_float_histogram(d)?), st);
+                Ok(())
+            })
+        }
+        Some(&HISTOGRAM_SAMPLES | &CUSTOM_BUCKETS_HISTOGRAM_SAMPLES) => {
+            decode_histograms(rec, |r, t, h| f(r, t, HistogramValue::Int(h), 0))
+        }
+        _ => decode_float_histograms(rec, |r, t, h| f(r, t, HistogramValue::Float(h), 0)),
     }
 }
 

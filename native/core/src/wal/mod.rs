@@ -29,6 +29,7 @@ pub mod histogram_record;
 pub mod reader;
 pub mod record;
 pub mod replay;
+pub mod st_record;
 pub mod writer;
 
 use std::fs::File;

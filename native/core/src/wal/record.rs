@@ -12,6 +12,7 @@
 //! The encoders cap the size of one record so that replay never holds a
 //! large record in memory: a request's samples may span several records.
 
+use super::st_record::{StRecords, SAMPLES_V2};
 use crate::labels::LabelPair;
 
 /// SERIES is the type byte of a Series record.
@@ -148,25 +149,60 @@ impl SeriesEncoder {
 }
 
 /// SamplesEncoder collects Samples records, at most
-/// [`MAX_SAMPLES_PER_RECORD`] samples each.
+/// [`MAX_SAMPLES_PER_RECORD`] samples each; SamplesV2 records (see
+/// `st_record`) once a sample comes with a start timestamp.
 #[derive(Debug, Default)]
-pub struct SamplesEncoder(DeltaRecords);
+pub struct SamplesEncoder {
+    v1: DeltaRecords,
+    v2: Option<StRecords>,
+}
 
 impl SamplesEncoder {
-    /// push appends one sample.
+    /// push appends one sample without a start timestamp.
+    #[inline]
     pub fn push(&mut self, series_ref: u64, t: i64, v: f64) {
-        self.0.entry(SAMPLES, 17 + 12 * 64, series_ref, t, v);
-        self.0.end(MAX_SAMPLES_PER_RECORD);
+        self.push_st(series_ref, t, v, 0);
     }
 
-    /// len is the number of samples pushed so far (all records).
+    /// push_st appends one sample with start timestamp `st` (0: unknown).
+    #[inline]
+    pub fn push_st(&mut self, series_ref: u64, t: i64, v: f64, st: i64) {
+        if st == 0 && self.v2.is_none() {
+            self.v1.entry(SAMPLES, 17 + 12 * 64, series_ref, t, v);
+            self.v1.end(MAX_SAMPLES_PER_RECORD);
+            return;
+        }
+        let v2 = match &mut self.v2 {
+            Some(v2) => v2,
+            None => {
+                // The first start timestamp of the batch: what was built so
+                // far becomes v2 entries, in order.
+                let mut v2 = StRecords::new(SAMPLES_V2, MAX_SAMPLES_PER_RECORD);
+                for rec in std::mem::take(&mut self.v1).finish() {
+                    decode_samples(&rec, |r, t, v| {
+                        v2.push(r, t, 0, |b| b.extend_from_slice(&v.to_bits().to_be_bytes()))
+                    })
+                    .expect("records built by this encoder decode");
+                }
+                self.v2.insert(v2)
+            }
+        };
+        v2.push(series_ref, t, st, |b| {
+            b.extend_from_slice(&v.to_bits().to_be_bytes())
+        });
+    }
+
+    /// is_empty reports no sample pushed.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.v1.is_empty() && self.v2.is_none()
     }
 
     /// finish returns the records, in order.
     pub fn finish(self) -> Vec<Vec<u8>> {
-        self.0.finish()
+        match self.v2 {
+            Some(v2) => v2.finish(),
+            None => self.v1.finish(),
+        }
     }
 }
 
@@ -253,6 +289,18 @@ where
         n += 1;
     }
     Ok(n)
+}
+
+/// decode_any_samples calls `f(ref, t, v, st)` for every sample of a
+/// Samples (st 0) or SamplesV2 record.
+pub fn decode_any_samples<F>(rec: &[u8], mut f: F) -> Result<usize, DecodeError>
+where
+    F: FnMut(u64, i64, f64, i64),
+{
+    if rec.first() == Some(&SAMPLES_V2) {
+        return super::st_record::decode_samples_v2(rec, f);
+    }
+    decode_samples(rec, |r, t, v| f(r, t, v, 0))
 }
 
 /// decode_samples calls `f(ref, t, v)` for every sample of a Samples record

@@ -20,6 +20,7 @@ use super::head_chunks::{DiskChunk, HeadChunkFiles, PendingChunk};
 use super::histogram_record;
 use super::reader::{Corruption, Next, SegmentReader};
 use super::record::{self, SeriesEncoder};
+use super::st_record;
 use super::{segment_path, TenantWal};
 use crate::head::chunks::ClosedChunk;
 use crate::head::{Head, HeadAppender, MemSeries};
@@ -321,7 +322,7 @@ pub fn replay_reader<R: io::Read + Send>(
 struct Replayer<'a> {
     head: &'a Head,
     st: &'a mut ReplayState,
-    run: Vec<(i64, f64)>,
+    run: Vec<(i64, f64, i64)>,
     stats: ReplayStats,
     files: Option<&'a HeadChunkFiles>,
 }
@@ -343,7 +344,7 @@ impl Replayer<'_> {
                 })
                 .map(|_| ())
             }
-            Some(&record::SAMPLES) => {
+            Some(&record::SAMPLES | &st_record::SAMPLES_V2) => {
                 apply_samples(head, st, rec, &mut self.run, stats, self.files)
             }
             Some(&record::EXEMPLARS) => apply_exemplars(head, st, rec, stats),
@@ -352,7 +353,9 @@ impl Replayer<'_> {
                 &histogram_record::HISTOGRAM_SAMPLES
                 | &histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES
                 | &histogram_record::FLOAT_HISTOGRAM_SAMPLES
-                | &histogram_record::CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES,
+                | &histogram_record::CUSTOM_BUCKETS_FLOAT_HISTOGRAM_SAMPLES
+                | &st_record::HISTOGRAM_SAMPLES_V2
+                | &st_record::FLOAT_HISTOGRAM_SAMPLES_V2,
             ) => apply_histograms(head, st, rec, stats),
             // Other record types (tombstones) are not written by this store;
             // skip them.
@@ -457,18 +460,10 @@ fn apply_histograms(
     rec: &[u8],
     stats: &mut ReplayStats,
 ) -> Result<(), record::DecodeError> {
-    let mut all: Vec<(u64, i64, HistogramValue)> = Vec::new();
-    let res = match rec[0] {
-        histogram_record::HISTOGRAM_SAMPLES
-        | histogram_record::CUSTOM_BUCKETS_HISTOGRAM_SAMPLES => {
-            histogram_record::decode_histograms(rec, |r, t, h| {
-                all.push((r, t, HistogramValue::Int(h)));
-            })
-        }
-        _ => histogram_record::decode_float_histograms(rec, |r, t, h| {
-            all.push((r, t, HistogramValue::Float(h)));
-        }),
-    };
+    let mut all: Vec<(u64, i64, HistogramValue, i64)> = Vec::new();
+    let res = histogram_record::decode_any_histograms(rec, |r, t, h, start| {
+        all.push((r, t, h, start));
+    });
     let mut app = head.appender();
     let mut i = 0;
     while i < all.len() {
@@ -480,7 +475,10 @@ fn apply_histograms(
         let run = &all[i..end];
         match st.series_of(head, r) {
             Some(s) => {
-                let n = app.append_histograms_unchecked(&s, run.iter().map(|(_, t, v)| (*t, v)));
+                let n = app.append_histograms_unchecked_st(
+                    &s,
+                    run.iter().map(|(_, t, v, start)| (*t, v, *start)),
+                );
                 stats.samples += u64::from(n);
                 stats.dropped += run.len() as u64 - u64::from(n);
             }
@@ -498,7 +496,7 @@ fn apply_samples(
     head: &Head,
     st: &mut ReplayState,
     rec: &[u8],
-    run: &mut Vec<(i64, f64)>,
+    run: &mut Vec<(i64, f64, i64)>,
     stats: &mut ReplayStats,
     files: Option<&HeadChunkFiles>,
 ) -> Result<(), record::DecodeError> {
@@ -507,7 +505,7 @@ fn apply_samples(
         app.collect_closed_chunks();
     }
     let mut cur: Option<u64> = None;
-    let mut flush = |log_ref: u64, run: &mut Vec<(i64, f64)>, stats: &mut ReplayStats| {
+    let mut flush = |log_ref: u64, run: &mut Vec<(i64, f64, i64)>, stats: &mut ReplayStats| {
         if run.is_empty() {
             return;
         }
@@ -518,7 +516,7 @@ fn apply_samples(
         };
         let slot = h as usize - 1;
         let (mut n, mut skipped, mut unknown) = (0u32, 0u64, 0u64);
-        let mut rest: &[(i64, f64)] = run;
+        let mut rest: &[(i64, f64, i64)] = run;
         // Chunks from the files are attached one at a time, when the
         // samples reach them; the log's samples a chunk holds are skipped.
         // Samples the files lack (a torn file) are appended from the log.
@@ -527,7 +525,7 @@ fn apply_samples(
             if covered != i64::MIN {
                 let k = rest
                     .iter()
-                    .position(|(t, _)| *t > covered)
+                    .position(|(t, _, _)| *t > covered)
                     .unwrap_or(rest.len());
                 skipped += k as u64;
                 rest = &rest[k..];
@@ -537,12 +535,12 @@ fn apply_samples(
             };
             let i = rest
                 .iter()
-                .position(|(t, _)| *t >= min)
+                .position(|(t, _, _)| *t >= min)
                 .unwrap_or(rest.len());
             if i > 0 {
                 let mut held = None;
                 match st.borrow_series(head, h, &mut held) {
-                    Some(s) => n += app.append_series_unchecked(s, rest[..i].iter().copied()),
+                    Some(s) => n += app.append_series_unchecked_st(s, rest[..i].iter().copied()),
                     None => unknown += i as u64,
                 }
             }
@@ -559,7 +557,7 @@ fn apply_samples(
             // Borrowed: no reference count for the common case.
             let mut held = None;
             match st.borrow_series(head, h, &mut held) {
-                Some(s) => n += app.append_series_unchecked(s, rest.iter().copied()),
+                Some(s) => n += app.append_series_unchecked_st(s, rest.iter().copied()),
                 None => unknown += rest.len() as u64,
             }
         }
@@ -569,14 +567,14 @@ fn apply_samples(
         stats.dropped += run.len() as u64 - u64::from(n) - skipped - unknown;
         run.clear();
     };
-    let res = record::decode_samples(rec, |r, t, v| {
+    let res = record::decode_any_samples(rec, |r, t, v, start| {
         if cur != Some(r) {
             if let Some(prev) = cur {
                 flush(prev, run, stats);
             }
             cur = Some(r);
         }
-        run.push((t, v));
+        run.push((t, v, start));
     });
     if let Some(prev) = cur {
         flush(prev, run, stats);

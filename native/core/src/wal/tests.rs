@@ -1107,3 +1107,75 @@ fn histograms_are_logged_replayed_and_checkpointed() {
         sel_all(&replayed.select_samples(&[], 0, NOW, 0).unwrap())
     );
 }
+
+/// Samples with start timestamps are logged in the v2 records (a batch
+/// turns v2 at its first start timestamp, earlier samples kept in order)
+/// and replay with them, from segments and from a checkpoint.
+#[test]
+fn start_timestamps_are_logged_replayed_and_checkpointed() {
+    use crate::head::histogram_tests::{fh, ih};
+    let tmp = TempDir::new("st");
+    let head = Head::new("t", DEFAULT_CHUNK_RANGE);
+    let (a, _) = head.get_or_create(&[("__name__", "a")]);
+    let (b, _) = head.get_or_create(&[("__name__", "b")]);
+    let (h, _) = head.get_or_create(&[("__name__", "h")]);
+    let (f, _) = head.get_or_create(&[("__name__", "f")]);
+    let mut se = SeriesEncoder::default();
+    for s in [&a, &b, &h, &f] {
+        se.add(u64::from(s.series_ref), &s.labels);
+    }
+    let mut recs = se.finish();
+    let mut app = head.appender();
+    app.log_samples();
+    app.append_series(&b, [(NOW, 7.0)]);
+    app.append_series_st(
+        &a,
+        [
+            (NOW, 1.0, 0),
+            (NOW + 1000, 2.0, NOW - 500),
+            (NOW + 2000, 3.0, NOW - 500),
+        ],
+    );
+    // Integer and float histograms go to separate records (as Prometheus's), so one series each.
+    let (h1, h2, h3, f1) = (ih(1), ih(2), ih(3), fh(2.0));
+    app.append_histograms(&h, [(NOW, &h1)]);
+    app.append_histograms_st(
+        &h,
+        [(NOW + 1000, &h2, NOW + 500), (NOW + 2000, &h3, NOW + 1000)],
+    );
+    app.append_histograms_st(&f, [(NOW, &f1, NOW - 1)]);
+    let logged = app.take_sample_log();
+    app.commit();
+    let kinds: Vec<u8> = logged.iter().map(|r| r[0]).collect();
+    assert_eq!(
+        kinds,
+        vec![11, 12, 13],
+        "v2 records once a start timestamp was seen"
+    );
+    recs.extend(logged);
+    let mut w = SegmentWriter::new(&tmp.0.join("t").join("wal"), DEFAULT_SEGMENT_SIZE, false, 0);
+    w.log(&recs).unwrap();
+    w.close_segment().unwrap();
+    let storage = WalStorage::new();
+    storage
+        .open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
+        .unwrap();
+    let want = head.select_samples(&[], 0, i64::MAX, 0).unwrap();
+    assert!(want.start_timestamps.is_some());
+    let (replayed, _) = replay_all(&storage, "t");
+    assert_eq!(replayed.select_samples(&[], 0, i64::MAX, 0).unwrap(), want);
+
+    let wal = storage.tenant("t").unwrap().unwrap();
+    wal.checkpoint(&replayed).unwrap().unwrap();
+    wal.close().unwrap();
+    let reopened = WalStorage::new();
+    reopened
+        .open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
+        .unwrap();
+    let (again, _) = replay_all(&reopened, "t");
+    assert_eq!(
+        again.select_samples(&[], 0, i64::MAX, 0).unwrap(),
+        want,
+        "from the checkpoint"
+    );
+}
