@@ -373,6 +373,20 @@ pub fn ingest_decoded(
                 limits,
             );
         }
+        if let Some(ct) = created_timestamps.get_histograms(hists_start) {
+            let first = s.histogram_list.iter().zip(hist_ok).find(|(_, ok)| **ok);
+            if let Some((h, _)) = first {
+                append_created_zero_histogram(
+                    &mut app,
+                    &series,
+                    ct,
+                    &h.value,
+                    h.timestamp_ms,
+                    head.chunk_range(),
+                    limits,
+                );
+            }
+        }
         let r: SeriesAppendResult = app.append_series_st(
             &series,
             s.samples
@@ -487,6 +501,57 @@ fn append_created_zero(
     head_chunk_range: i64,
     limits: &IngestLimits,
 ) {
+    if created_zero_fits(app, ct, first_sample_ms, head_chunk_range, limits) {
+        app.append_series(series, std::iter::once((ct, 0.0)));
+    }
+}
+
+/// append_created_zero_histogram is `append_created_zero` for a series of
+/// native histograms, as Prometheus's `AppendHistogramCTZeroSample`: an
+/// empty histogram marked as a counter reset, with the first histogram's
+/// schema, zero threshold and custom bounds (so no new chunk is needed).
+fn append_created_zero_histogram(
+    app: &mut crate::head::HeadAppender<'_>,
+    series: &crate::head::MemSeries,
+    ct: i64,
+    first: &crate::model::histogram::HistogramValue,
+    first_ms: i64,
+    head_chunk_range: i64,
+    limits: &IngestLimits,
+) {
+    use crate::model::histogram::{CounterResetHint, FloatHistogram, Histogram, HistogramValue};
+    if !created_zero_fits(app, ct, first_ms, head_chunk_range, limits) {
+        return;
+    }
+    let zero = match first {
+        HistogramValue::Int(h) => HistogramValue::Int(Histogram {
+            counter_reset_hint: CounterResetHint::CounterReset,
+            schema: h.schema,
+            zero_threshold: h.zero_threshold,
+            custom_values: h.custom_values.clone(),
+            ..Histogram::default()
+        }),
+        HistogramValue::Float(h) => HistogramValue::Float(FloatHistogram {
+            counter_reset_hint: CounterResetHint::CounterReset,
+            schema: h.schema,
+            zero_threshold: h.zero_threshold,
+            custom_values: h.custom_values.clone(),
+            ..FloatHistogram::default()
+        }),
+    };
+    app.append_histograms(series, std::iter::once((ct, &zero)));
+}
+
+/// created_zero_fits tells whether a zero sample at created timestamp `ct`
+/// goes before a series' first sample at `first_sample_ms`: before it,
+/// within the grace periods, and not too old for the head.
+fn created_zero_fits(
+    app: &crate::head::HeadAppender<'_>,
+    ct: i64,
+    first_sample_ms: i64,
+    head_chunk_range: i64,
+    limits: &IngestLimits,
+) -> bool {
     let future = limits
         .now_ms
         .saturating_add(limits.validation.creation_grace_period_ms);
@@ -497,7 +562,7 @@ fn append_created_zero(
         || ct > future
         || (limits.validation.past_grace_period_ms > 0 && ct < past)
     {
-        return;
+        return false;
     }
     // Too old for the head: checked here rather than left to the append so
     // that a created timestamp can never be the sample that opens an empty
@@ -505,10 +570,7 @@ fn append_created_zero(
     let min_valid = app
         .min_valid_time()
         .unwrap_or(first_sample_ms.saturating_sub(head_chunk_range / 2));
-    if ct < min_valid {
-        return;
-    }
-    app.append_series(series, std::iter::once((ct, 0.0)));
+    ct >= min_valid
 }
 
 /// dedupe_ha runs the HA tracker over the request (see `crate::ha_tracker`);

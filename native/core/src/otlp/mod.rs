@@ -342,8 +342,9 @@ pub fn ingest_otlp(
         uncompressed_size,
         ..OtlpResult::default()
     };
-    let histograms = translation.take_histograms();
+    // Created timestamps first: they are keyed by where each series' histograms start.
     let created = translation.created_timestamps();
+    let histograms = translation.take_histograms();
     let mut result = ingest_decoded(
         head,
         wal,

@@ -1526,3 +1526,82 @@ fn read_all(series: &std::sync::Arc<crate::head::MemSeries>, ts: &mut Vec<f64>, 
         .expect("a head series reads without error");
     ts.extend(t.into_iter().map(|t| t as f64));
 }
+
+#[test]
+fn start_times_of_native_histograms_become_zero_histograms_when_enabled() {
+    // As Prometheus's AppendHistogramCTZeroSample: an empty histogram
+    // marked as a counter reset, with the first one's schema, before it;
+    // not counted; a second start time within the request gets its own.
+    let now = (T0 / 1_000_000) as i64;
+    let started = |start_ns: u64, t_ns: u64| {
+        let mut p = exp_point(3, t_ns, 1, &(0, vec![2, 1]), &(0, vec![]), 0);
+        fixed64_field(&mut p, 2, start_ns);
+        p
+    };
+    let s1 = T0 - 10_000_000_000;
+    let s2 = T0 + 20_000_000_000;
+    let points = [
+        started(s1, T0),
+        started(s1, T0 + 15_000_000_000),
+        started(s2, T0 + 30_000_000_000),
+    ];
+    let body = request(
+        &[],
+        None,
+        &[metric("latency", "", 10, &exp_histogram(&points, 2))],
+    );
+    for enabled in [false, true] {
+        let settings = Settings {
+            created_timestamp_zero_ingestion: enabled,
+            ..Settings::default()
+        };
+        let head = Head::new("otlp-nh-ct", DEFAULT_CHUNK_RANGE);
+        let req = OtlpRequest {
+            body: &body,
+            encoding: Encoding::Protobuf,
+            compression: Compression::None,
+            max_size: 1 << 20,
+        };
+        let r = ingest_otlp(&head, None, &req, &settings, &limits(now + 60_000));
+        assert_eq!(
+            (r.status, r.ingest.accepted_histograms),
+            (200, 3),
+            "{}",
+            r.message
+        );
+        let series = head
+            .lookup(&[("__name__", "latency"), ("k", "v")])
+            .expect("series");
+        let mut out = crate::head::SelectedHistograms::default();
+        series.read_histograms(i64::MIN, i64::MAX, &mut out);
+        let all =
+            crate::model::histogram_flat::decode_flat_all(&out.data, &out.data_offsets).unwrap();
+        if !enabled {
+            assert_eq!(
+                out.timestamps,
+                vec![now as f64, (now + 15_000) as f64, (now + 30_000) as f64]
+            );
+            continue;
+        }
+        let (c1, c2) = ((s1 / 1_000_000) as f64, (s2 / 1_000_000) as f64);
+        assert_eq!(
+            out.timestamps,
+            vec![
+                c1,
+                now as f64,
+                (now + 15_000) as f64,
+                c2,
+                (now + 30_000) as f64
+            ]
+        );
+        for k in [0, 3] {
+            let HistogramValue::Int(z) = &all[k] else {
+                panic!("integer histogram expected")
+            };
+            assert_eq!((z.schema, z.count, z.zero_count, z.sum), (3, 0, 0, 0.0));
+            // The chunk may give it the next histograms' layout (Prometheus
+            // re-encodes earlier samples with zero-filled new buckets).
+            assert!(z.positive_buckets.iter().all(|&b| b == 0), "{z:?}");
+        }
+    }
+}

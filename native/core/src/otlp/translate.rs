@@ -117,6 +117,9 @@ struct SeriesData {
     histograms: Vec<HistogramSample>,
     /// created_ms is the created timestamp before the first sample (0: none).
     created_ms: i64,
+    /// hist_created_ms is the created timestamp before the first native
+    /// histogram (0: none).
+    hist_created_ms: i64,
     /// exemplars of the series; their labels index `Translation::exemplar_labels`.
     exemplars: Vec<ExemplarView>,
 }
@@ -350,19 +353,7 @@ impl Translation {
         let mut i = self.series_index(labels);
         let s = &self.series[i];
         if created_ms > 0 && created_ms != s.created_ms && !s.samples.is_empty() {
-            let (labels_start, labels_end) = (s.labels_start, s.labels_end);
-            self.series.push(SeriesData {
-                labels_start,
-                labels_end,
-                ..SeriesData::default()
-            });
-            let j = self.series.len() - 1;
-            for list in self.index.values_mut() {
-                if let Some(slot) = list.iter_mut().find(|x| **x == i) {
-                    *slot = j;
-                }
-            }
-            i = j;
+            i = self.split_series(i);
         }
         let s = &mut self.series[i];
         if s.samples.is_empty() && created_ms > 0 {
@@ -377,22 +368,59 @@ impl Translation {
     /// [`Translation::view`].
     pub fn created_timestamps(&self) -> CreatedTimestamps {
         let mut out = CreatedTimestamps::default();
-        let mut start = 0;
+        let (mut start, mut hist_start) = (0, 0);
         for s in &self.series {
             if s.created_ms > 0 && !s.samples.is_empty() {
                 out.push(start, s.created_ms);
             }
+            if s.hist_created_ms > 0 && !s.histograms.is_empty() {
+                out.push_histograms(hist_start, s.hist_created_ms);
+            }
             start += s.samples.len();
+            hist_start += s.histograms.len();
         }
         out
     }
 
     /// add_histogram appends a native histogram to the series of `labels`
-    /// (sorted here), creating it when new.
-    fn add_histogram(&mut self, labels: &mut [(String, String)], h: HistogramSample) -> usize {
-        let i = self.series_index(labels);
-        self.series[i].histograms.push(h);
+    /// (sorted here), creating it when new; `created_ms` (0: unknown) as
+    /// for [`Translation::add_created`]: a zero histogram before the
+    /// series' first one, another value starting a new series entry.
+    fn add_histogram(
+        &mut self,
+        labels: &mut [(String, String)],
+        h: HistogramSample,
+        created_ms: i64,
+    ) -> usize {
+        let mut i = self.series_index(labels);
+        let s = &self.series[i];
+        if created_ms > 0 && created_ms != s.hist_created_ms && !s.histograms.is_empty() {
+            i = self.split_series(i);
+        }
+        let s = &mut self.series[i];
+        if s.histograms.is_empty() && created_ms > 0 {
+            s.hist_created_ms = created_ms;
+        }
+        s.histograms.push(h);
         i
+    }
+
+    /// split_series starts a new entry with series `i`'s labels, which
+    /// takes `i`'s place for the points that follow; returns its index.
+    fn split_series(&mut self, i: usize) -> usize {
+        let (labels_start, labels_end) = (self.series[i].labels_start, self.series[i].labels_end);
+        self.series.push(SeriesData {
+            labels_start,
+            labels_end,
+            ..SeriesData::default()
+        });
+        let j = self.series.len() - 1;
+        for list in self.index.values_mut() {
+            if let Some(slot) = list.iter_mut().find(|x| **x == i) {
+                *slot = j;
+            }
+        }
+        j
     }
 
     /// add_exemplars attaches exemplars to series `i`, their labels kept in
@@ -786,9 +814,10 @@ fn translate_metric(
         MetricData::Histogram { points, .. } if settings.convert_histograms_to_nhcb => {
             for p in points {
                 let h = custom_buckets_histogram(p, reset_hint(temporality));
+                let ct = created_timestamp_ms(settings, p.start_time_unix_nano, h.timestamp_ms);
                 let mut l = base_labels(&p.attributes, res, scope, &[]);
                 l.set("__name__".to_string(), name.clone());
-                let i = out.add_histogram(&mut l.0, h);
+                let i = out.add_histogram(&mut l.0, h, ct);
                 out.add_exemplars(i, &prom_exemplars(&p.exemplars));
             }
         }
@@ -853,9 +882,10 @@ fn translate_metric(
                         return;
                     }
                 };
+                let ct = created_timestamp_ms(settings, p.start_time_unix_nano, h.timestamp_ms);
                 let mut l = base_labels(&p.attributes, res, scope, &[]);
                 l.set("__name__".to_string(), name.clone());
-                let i = out.add_histogram(&mut l.0, h);
+                let i = out.add_histogram(&mut l.0, h, ct);
                 out.add_exemplars(i, &prom_exemplars(&p.exemplars));
             }
         }

@@ -68,6 +68,8 @@ pub struct WriteRequestV2<'a> {
 pub struct CreatedTimestamps {
     /// `(samples_start, created_timestamp_ms)`, ascending by samples_start.
     entries: Vec<(usize, i64)>,
+    /// The same for series' native histograms (OTLP), by `histograms_start`.
+    histogram_entries: Vec<(usize, i64)>,
 }
 
 impl CreatedTimestamps {
@@ -90,14 +92,34 @@ impl CreatedTimestamps {
         self.entries.push((samples_start, created_timestamp_ms));
     }
 
+    /// get_histograms returns the created timestamp before the native
+    /// histograms of the series whose histograms start at `histograms_start`.
+    pub fn get_histograms(&self, histograms_start: usize) -> Option<i64> {
+        let list = &self.histogram_entries;
+        list.binary_search_by_key(&histograms_start, |(s, _)| *s)
+            .ok()
+            .map(|i| list[i].1)
+    }
+
+    /// push_histograms records the created timestamp of the series whose
+    /// native histograms start at `histograms_start` (ascending).
+    pub fn push_histograms(&mut self, histograms_start: usize, created_timestamp_ms: i64) {
+        debug_assert!(self
+            .histogram_entries
+            .last()
+            .is_none_or(|(s, _)| *s < histograms_start));
+        self.histogram_entries
+            .push((histograms_start, created_timestamp_ms));
+    }
+
     /// len is the number of series with a created timestamp.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + self.histogram_entries.len()
     }
 
     /// is_empty is true when no series had a created timestamp.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.histogram_entries.is_empty()
     }
 }
 
