@@ -158,7 +158,31 @@ function concatSelections(parts: SelectedSeries[]): SelectedSeries {
     offsets[i + 1] = at;
   });
   const out: SelectedSeries = { labels, offsets, timestamps, values };
+  if (parts.some((p) => p.startTimestamps !== undefined)) {
+    out.startTimestamps = concatStarts(refs, samples, (p) => p.offsets, (p) => p.startTimestamps);
+  }
   if (parts.some((p) => p.histograms !== undefined)) out.histograms = concatHistograms(refs);
+  return out;
+}
+
+/** concatStarts concatenates the parts' start timestamps in the series order of refs (0 where a part has none). */
+function concatStarts(
+  refs: Array<{ part: SelectedSeries; index: number }>,
+  samples: number,
+  offsetsOf: (p: SelectedSeries) => Uint32Array | undefined,
+  startsOf: (p: SelectedSeries) => Float64Array | undefined,
+): Float64Array {
+  const out = new Float64Array(samples);
+  let at = 0;
+  for (const { part, index } of refs) {
+    const offsets = offsetsOf(part);
+    if (offsets === undefined) continue;
+    const from = offsets[index]!;
+    const to = offsets[index + 1]!;
+    const sts = startsOf(part);
+    if (sts !== undefined) out.set(sts.subarray(from, to), at);
+    at += to - from;
+  }
   return out;
 }
 
@@ -195,7 +219,11 @@ function concatHistograms(refs: Array<{ part: SelectedSeries; index: number }>):
     }
     offsets[i + 1] = at;
   });
-  return { offsets, timestamps, dataOffsets, data };
+  const out: NonNullable<SelectedSeries['histograms']> = { offsets, timestamps, dataOffsets, data };
+  if (refs.some(({ part }) => part.histograms?.startTimestamps !== undefined)) {
+    out.startTimestamps = concatStarts(refs, samples, (p) => p.histograms?.offsets, (p) => p.histograms?.startTimestamps);
+  }
+  return out;
 }
 
 /**
@@ -222,6 +250,7 @@ export function federatedKernels(inner: Kernels): Kernels {
     },
     instant: (data, evalTimesMs, lookbackMs) => inner.instant(data, evalTimesMs, lookbackMs),
     range: (fn, data, evalTimesMs, rangeMs, params) => inner.range(fn, data, evalTimesMs, rangeMs, params),
+    ...(inner.rangeStartTimes ? { rangeStartTimes: inner.rangeStartTimes.bind(inner) } : {}),
     // One tenant: the inner fused path; several: select (which adds __tenant_id__) then range.
     selectRange: (tenant, matchers, mintMs, maxtMs, fn, evalTimesMs, rangeMs, params, maxSamples) =>
       inner.selectRange && splitTenants(tenant).length === 1

@@ -8,6 +8,7 @@ import { instantQuery } from './engine.js';
 import { nativeKernels } from './kernels.js';
 import type { QueryOptions, QueryValue } from './types.js';
 import { OPTS, m } from './test-helpers.js';
+import { federatedKernels } from '../../querier/tenant-federation.js';
 
 const b = loadNative();
 const kernels = nativeKernels();
@@ -63,4 +64,20 @@ t.test('an overlapping start time warns once per metric, with its occurrences', 
   const two = instantQuery(kernels, 'rate(o_total[5m])', m(3), on);
   t.same(two.warnings, ['PromQL warning: sample has start time that overlaps with previous sample timestamp for metric "o_total" (2 occurrences) (1:6)']);
   t.same(instantQuery(kernels, 'rate(o_total[5m])', m(3), off).warnings, []);
+});
+
+t.test('federated reads keep start timestamps', async (t) => {
+  const other = `${tenant}-b`;
+  b.appendSamplesUnchecked(other, ['__name__', 'c_total', 'k', 'up'], Float64Array.from([m(1), m(2)]), Float64Array.from([1, 2]), Float64Array.from([30_000, 90_000]));
+  t.teardown(() => b.resetTenant(other));
+  const fed = federatedKernels(kernels);
+  const r = instantQuery(fed, 'resets(c_total{k="up"}[5m])', m(4), { ...on, tenant: `${tenant}|${other}` });
+  if (r.value.resultType !== 'vector') throw new Error('not a vector');
+  t.same(
+    r.value.series.map((s) => [s.labels.__tenant_id__, s.value]),
+    [
+      [tenant, 1],
+      [other, 1],
+    ],
+  );
 });
