@@ -23,6 +23,7 @@ import { startTestServer } from '../../src/testing/server.js';
 import { failIfMissing, OTELCOL, skipUnless } from './lib/binary.js';
 import { freePort, makeTempDir, scrapeMetric } from './lib/server-process.js';
 import { startTenantProxy, type TenantProxy } from './lib/tenant-proxy.js';
+import { getJson, waitForValue } from './lib/poll.js';
 
 /** ENCODINGS are the otlphttp exporter's encodings, each sent to its own tenant. */
 const ENCODINGS = [
@@ -40,23 +41,7 @@ interface NativeHistogram {
   buckets?: Array<[number, string, string, string]>;
 }
 
-async function getJson<T>(url: string, headers: Record<string, string>): Promise<T> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
 
-/** waitFor polls check (every 250 ms, at most timeoutMs) until it returns a value. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, seen: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${seen()})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** collectorConfig is the collector's YAML: one otlp HTTP receiver, one pipeline and otlphttp exporter per encoding. */
 function collectorConfig(receiverPort: number, telemetryPort: number, proxies: readonly TenantProxy[]): string {
@@ -137,7 +122,7 @@ t.test('the OpenTelemetry Collector forwards OTLP metrics to us (otlphttp, proto
   const body = encodeOtlpMetrics(resources);
 
   // The receiver listens once the collector has started its pipelines.
-  const sent = await waitFor(
+  const sent = await waitForValue(
     'the collector to accept the export',
     30_000,
     async () => {
@@ -147,12 +132,13 @@ t.test('the OpenTelemetry Collector forwards OTLP metrics to us (otlphttp, proto
       return res.status;
     },
     () => `collector output: ${output}`,
+    true,
   );
   t.equal(sent, 200, 'the collector accepted the export');
 
   // Both exporters have sent (and we accepted) every point.
   const points = 6;
-  const telemetry = await waitFor(
+  const telemetry = await waitForValue(
     'both exporters to send',
     30_000,
     async () => {
@@ -162,6 +148,7 @@ t.test('the OpenTelemetry Collector forwards OTLP metrics to us (otlphttp, proto
       return done || failed > 0 ? text : undefined;
     },
     () => `proxied: ${proxies.map((p) => p.exchanges.map((x) => `${x.status} ${x.requestBody.length}B`).join(',')).join(' | ')}; collector output: ${output}`,
+    true,
   );
   t.equal(scrapeMetric(telemetry, 'otelcol_exporter_send_failed_metric_points') ?? 0, 0, 'the collector counts no failed points');
 
@@ -248,7 +235,7 @@ t.test('the OpenTelemetry Collector forwards OTLP metrics to us (otlphttp, proto
         'the series: no _count/_sum for the exponential histogram',
       );
 
-      const md = await waitFor(
+      const md = await waitForValue(
         'metadata',
         10_000,
         async () => {
@@ -256,6 +243,7 @@ t.test('the OpenTelemetry Collector forwards OTLP metrics to us (otlphttp, proto
           return Object.keys(m.data).length >= 6 ? m.data : undefined;
         },
         () => 'no metadata yet',
+        true,
       );
       t.same(
         md,

@@ -28,6 +28,7 @@ import { chunkedSamplesInRange, decodeSamplesBody, parseChunkedReadBody, postRem
 import { freePort, makeTempDir, scrapeMetric, startServer, type ServerProcess } from './lib/server-process.js';
 import { startTenantProxy } from './lib/tenant-proxy.js';
 import { NODE_EXPORTER, skipUnless } from './lib/binary.js';
+import { getJson, waitForValue } from './lib/poll.js';
 
 const NODE_EXPORTER_BIN = NODE_EXPORTER.path;
 const TENANT = 'peer-scrape';
@@ -39,23 +40,7 @@ interface Matrix {
   data: { resultType: string; result: Array<{ metric: Labels; values: Array<[number, string]> }> };
 }
 
-async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
 
-/** waitFor polls check until it returns a value, failing with what it last saw after timeoutMs. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, seen: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${seen()})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const key = (l: Labels): string =>
   JSON.stringify(
@@ -139,7 +124,7 @@ t.test('Prometheus 2.42 scraping itself and node_exporter, remote-writing to us'
   const promApi = `${prom.baseUrl}/api/v1`;
 
   // Several scrapes of both targets.
-  await waitFor(
+  await waitForValue(
     'five scrapes of both targets',
     30_000,
     async () => {
@@ -153,7 +138,7 @@ t.test('Prometheus 2.42 scraping itself and node_exporter, remote-writing to us'
   // than T + 3s (a scrape takes at most its 1s timeout, so everything up to T was sent before).
   const T = Math.floor(Date.now() / 1000) * 1000 - 1000;
   let metricsText = '';
-  await waitFor(
+  await waitForValue(
     `remote write past ${new Date(T + 3000).toISOString()}`,
     30_000,
     async () => {

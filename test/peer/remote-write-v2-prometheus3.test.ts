@@ -17,6 +17,7 @@ import { startTestServer } from '../../src/testing/server.js';
 import { PROMETHEUS3, skipUnless } from './lib/binary.js';
 import { freePort, makeTempDir, scrapeMetric, startServer } from './lib/server-process.js';
 import { startTenantProxy } from './lib/tenant-proxy.js';
+import { getJson, waitForValue } from './lib/poll.js';
 
 const TENANT = 'peer-rw2';
 
@@ -25,23 +26,7 @@ interface Matrix {
   data: { result: Array<{ metric: Labels; values: Array<[number, string]> }> };
 }
 
-async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(15_000) });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`GET ${url}: ${res.status} ${text}`);
-  return JSON.parse(text) as T;
-}
 
-/** waitFor polls check (every 250 ms, at most timeoutMs) until it returns a value. */
-async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<T | undefined>, seen: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${seen()})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const key = (l: Labels): string =>
   JSON.stringify(
@@ -92,7 +77,7 @@ t.test('Prometheus 3 remote-writes to us with remote write 2.0', { skip: skipUnl
   t.teardown(() => prom.stop());
   const promApi = `${prom.baseUrl}/api/v1`;
 
-  await waitFor(
+  await waitForValue(
     'five scrapes',
     30_000,
     async () => {
@@ -104,7 +89,7 @@ t.test('Prometheus 3 remote-writes to us with remote write 2.0', { skip: skipUnl
   );
   const T = Math.floor(Date.now() / 1000) * 1000 - 1000;
   let metricsText = '';
-  await waitFor(
+  await waitForValue(
     `remote write past ${new Date(T + 3000).toISOString()}`,
     30_000,
     async () => {
@@ -163,7 +148,7 @@ t.test('Prometheus 3 remote-writes to us with remote write 2.0', { skip: skipUnl
   const theirMeta = await getJson<{ data: Record<string, Array<{ type: string; help: string }>> }>(`${promApi}/metadata?metric=prometheus_build_info`);
   const want = theirMeta.data['prometheus_build_info']?.[0];
   t.equal(want?.type, 'gauge', 'Prometheus knows prometheus_build_info as a gauge');
-  const ourMeta = await waitFor(
+  const ourMeta = await waitForValue(
     'metadata of prometheus_build_info',
     10_000,
     async () => {

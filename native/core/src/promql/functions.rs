@@ -66,7 +66,7 @@ pub(crate) fn extrapolated_rate_scan(
         }
     }
     let mut to_start = (first_t - ctx.range_start) as f64 / 1000.0;
-    let mut to_end = (ctx.range_end - last_t) as f64 / 1000.0;
+    let to_end = (ctx.range_end - last_t) as f64 / 1000.0;
     let sampled = (last_t - first_t) as f64 / 1000.0;
     let avg_interval = sampled / (n - 1) as f64;
     let threshold = avg_interval * 1.1;
@@ -74,24 +74,55 @@ pub(crate) fn extrapolated_rate_scan(
         to_start = avg_interval / 2.0;
     }
     if is_counter {
-        // A counter cannot go below zero: stop extrapolating where the
-        // line through the samples would reach it.
-        let mut to_zero = to_start;
-        if result > 0.0 && vs[0] >= 0.0 {
-            to_zero = sampled * (vs[0] / result);
-        }
-        if to_zero < to_start {
-            to_start = to_zero;
-        }
+        to_start = counter_start(to_start, result, vs[0], sampled);
     }
-    if to_end >= threshold {
+    Some(extrapolate(
+        result,
+        sampled,
+        to_start,
+        to_end,
+        avg_interval,
+        ctx,
+        is_rate,
+    ))
+}
+
+/// counter_start shortens the extrapolation towards the window start so a
+/// counter does not go below zero: it stops where the line through the
+/// samples (increase `result` over `sampled` seconds from `first`) reaches it.
+pub(crate) fn counter_start(to_start: f64, result: f64, first: f64, sampled: f64) -> f64 {
+    if result > 0.0 && first >= 0.0 {
+        to_start.min(sampled * (first / result))
+    } else {
+        to_start
+    }
+}
+
+/// extrapolate scales `result`, observed over `sampled` seconds, to the
+/// window: `to_start` seconds before (already decided) and `to_end` after,
+/// the latter cut to half an average interval when the gap is 1.1 average
+/// intervals or more; per second of the range for rates.
+pub(crate) fn extrapolate(
+    result: f64,
+    sampled: f64,
+    to_start: f64,
+    mut to_end: f64,
+    avg_interval: f64,
+    ctx: &Ctx,
+    is_rate: bool,
+) -> f64 {
+    if to_end >= avg_interval * 1.1 {
         to_end = avg_interval / 2.0;
     }
-    let mut factor = (sampled + to_start + to_end) / sampled;
+    let mut factor = if sampled != 0.0 {
+        (sampled + to_start + to_end) / sampled
+    } else {
+        1.0
+    };
     if is_rate {
         factor /= ctx.range_s;
     }
-    Some(result * factor)
+    result * factor
 }
 
 /// instant_value is `irate` (per second, a drop is a counter reset and the

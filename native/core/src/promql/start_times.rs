@@ -6,7 +6,7 @@
 //! extrapolating to the window's start. Float samples only; histograms are
 //! the engine's (`histogram-range.ts`).
 
-use super::functions::{duration_seconds, Ctx};
+use super::functions::{counter_start, duration_seconds, extrapolate, Ctx};
 use super::range::RangeFn;
 use super::series::{is_stale, ms, KernelError, KernelOutput, SeriesSet};
 use super::window::Window;
@@ -49,10 +49,9 @@ fn rate_st(ts: &[i64], vs: &[f64], sts: &[i64], ctx: &Ctx, is_rate: bool) -> Opt
         }
     }
     let mut to_start = (first_t - ctx.range_start) as f64 / 1000.0;
-    let mut to_end = (ctx.range_end - last_t) as f64 / 1000.0;
+    let to_end = (ctx.range_end - last_t) as f64 / 1000.0;
     let mut sampled = (last_t - first_t) as f64 / 1000.0;
     let avg_interval = if n > 1 { sampled / (n - 1) as f64 } else { 0.0 };
-    let threshold = avg_interval * 1.1;
     let st0 = sts[0];
     if st0 != 0 && st0 > ctx.range_start && st0 < first_t {
         // A zero at the first sample's start, inside the window.
@@ -62,29 +61,20 @@ fn rate_st(ts: &[i64], vs: &[f64], sts: &[i64], ctx: &Ctx, is_rate: bool) -> Opt
     } else if n == 1 {
         return None;
     } else {
-        if to_start >= threshold {
+        if to_start >= avg_interval * 1.1 {
             to_start = avg_interval / 2.0;
         }
-        let mut to_zero = to_start;
-        if result > 0.0 && vs[0] >= 0.0 {
-            to_zero = sampled * (vs[0] / result);
-        }
-        if to_zero < to_start {
-            to_start = to_zero;
-        }
+        to_start = counter_start(to_start, result, vs[0], sampled);
     }
-    if to_end >= threshold {
-        to_end = avg_interval / 2.0;
-    }
-    let mut factor = if sampled != 0.0 {
-        (sampled + to_start + to_end) / sampled
-    } else {
-        1.0
-    };
-    if is_rate {
-        factor /= ctx.range_s;
-    }
-    Some(result * factor)
+    Some(extrapolate(
+        result,
+        sampled,
+        to_start,
+        to_end,
+        avg_interval,
+        ctx,
+        is_rate,
+    ))
 }
 
 /// irate_st is irate of one window with start timestamps.
