@@ -157,7 +157,10 @@ pub fn ingest_write_request_logged(
     limits: &IngestLimits,
 ) -> IngestResult {
     match remote::decode_write_request(body) {
-        Ok(req) => ingest_decoded(head, wal, req, &CreatedTimestamps::default(), limits),
+        Ok(mut req) => {
+            let created = std::mem::take(&mut req.created_timestamps);
+            ingest_decoded(head, wal, req, &created, limits)
+        }
         Err(e) => IngestResult::decode_error(e.message()),
     }
 }
@@ -482,7 +485,10 @@ pub fn ingest_write_request_v2_logged(
     limits: &IngestLimits,
 ) -> IngestResult {
     match remote::decode_write_request_v2(body) {
-        Ok(r) => ingest_decoded(head, wal, r.request, &r.created_timestamps, limits),
+        Ok(mut r) => {
+            let created = std::mem::take(&mut r.request.created_timestamps);
+            ingest_decoded(head, wal, r.request, &created, limits)
+        }
         Err(e) => IngestResult::decode_error(e.message()),
     }
 }

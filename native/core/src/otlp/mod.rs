@@ -247,8 +247,9 @@ pub fn otlp_write_request(req: &OtlpRequest<'_>, settings: &Settings) -> OtlpWri
 }
 
 /// encode_write_request writes a translation as a `prometheus.WriteRequest`
-/// (TimeSeries: labels 1, samples 2, histograms 4; Sample: value 1,
-/// timestamp 2; the families' metadata as field 3).
+/// (TimeSeries: labels 1, samples 2, histograms 4 and, as Mimir's, the
+/// created timestamp 6; Sample: value 1, timestamp 2; the families'
+/// metadata as field 3).
 pub fn encode_write_request(t: &Translation) -> Vec<u8> {
     use crate::block::encoding::put_uvarint;
     fn bytes_field(out: &mut Vec<u8>, field: u64, b: &[u8]) {
@@ -298,6 +299,12 @@ pub fn encode_write_request(t: &Translation) -> Vec<u8> {
             item.clear();
             remote::encode_histogram(&mut item, h.timestamp_ms, &h.value);
             bytes_field(&mut series, 4, &item);
+        }
+        // Mimir's TimeSeries.created_timestamp (6): the ingester's zero sample.
+        let created = t.series_created(i);
+        if created != 0 {
+            series.push(6 << 3);
+            put_uvarint(&mut series, created as u64);
         }
         bytes_field(&mut out, 1, &series);
     }

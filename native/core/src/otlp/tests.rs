@@ -1605,3 +1605,65 @@ fn start_times_of_native_histograms_become_zero_histograms_when_enabled() {
         }
     }
 }
+
+#[test]
+fn start_times_reach_ingesters_through_the_distributors_write_request() {
+    // A distributor sends the translation as a 1.0 request with Mimir's
+    // TimeSeries.created_timestamp: the ingester makes the same zero
+    // samples (floats and histograms) as the monolith's OTLP path.
+    let settings = Settings {
+        created_timestamp_zero_ingestion: true,
+        ..Settings::default()
+    };
+    let now = (T0 / 1_000_000) as i64;
+    let s1 = T0 - 10_000_000_000;
+    let s2 = T0 + 20_000_000_000;
+    let mut hp = exp_point(3, T0, 1, &(0, vec![2, 1]), &(0, vec![]), 0);
+    fixed64_field(&mut hp, 2, s1);
+    let floats = [
+        number_point_started(s1, T0, 4.0),
+        number_point_started(s2, T0 + 30_000_000_000, 1.0),
+    ];
+    let body = request(
+        &[],
+        None,
+        &[
+            metric("c", "", 7, &sum(&floats, 2, true)),
+            metric("latency", "", 10, &exp_histogram(&[hp], 2)),
+        ],
+    );
+    let monolith = Head::new("otlp-ct-mono", DEFAULT_CHUNK_RANGE);
+    let req = OtlpRequest {
+        body: &body,
+        encoding: Encoding::Protobuf,
+        compression: Compression::None,
+        max_size: 1 << 20,
+    };
+    let r = ingest_otlp(&monolith, None, &req, &settings, &limits(now + 60_000));
+    assert_eq!(r.status, 200, "{}", r.message);
+    let wr = otlp_write_request(&req, &settings);
+    let ingester = Head::new("otlp-ct-ing", DEFAULT_CHUNK_RANGE);
+    let ri = crate::ingest::ingest_write_request_logged(
+        &ingester,
+        None,
+        &wr.write_request,
+        &limits(now + 60_000),
+    );
+    assert_eq!(ri.error_status, None, "{:?}", ri.error_message);
+    assert_eq!(
+        (ri.accepted_samples, ri.accepted_histograms),
+        (2, 1),
+        "zero samples not counted"
+    );
+    let want = monolith.select_samples(&[], i64::MIN, i64::MAX, 0).unwrap();
+    assert_eq!(want.timestamps.len(), 4, "two float zeros and their points");
+    assert_eq!(
+        want.histograms.as_ref().map(|h| h.len()),
+        Some(2),
+        "a zero histogram and the point"
+    );
+    assert_eq!(
+        ingester.select_samples(&[], i64::MIN, i64::MAX, 0).unwrap(),
+        want
+    );
+}

@@ -243,6 +243,17 @@ impl Translation {
         &self.series[i].samples
     }
 
+    /// series_created returns series `i`'s created timestamp (0: none): its
+    /// float samples', else its native histograms'.
+    pub fn series_created(&self, i: usize) -> i64 {
+        let s = &self.series[i];
+        if s.samples.is_empty() {
+            s.hist_created_ms
+        } else {
+            s.created_ms
+        }
+    }
+
     /// series_histograms returns series `i`'s native histograms.
     pub fn series_histograms(&self, i: usize) -> &[HistogramSample] {
         &self.series[i].histograms

@@ -35,9 +35,9 @@
 //!   entry of a family wins.
 //! * Native histograms and exemplars are decoded for well-formedness and
 //!   counted per series, as the 1.0 path counts them; they are not kept yet.
-//! * `created_timestamp` is returned per series in [`CreatedTimestamps`];
-//!   ingest turns it into a zero sample before the series' first sample
-//!   (see `crate::ingest`).
+//! * `created_timestamp` is returned per series in the view's
+//!   [`CreatedTimestamps`]; ingest turns it into a zero sample before the
+//!   series' first sample or histogram (see `crate::ingest`).
 //!
 //! Departures: symbols must be valid UTF-8 (Mimir accepts any bytes), and
 //! `labels_refs` may also be sent unpacked (Mimir refuses that form as an
@@ -54,10 +54,9 @@ use super::wire::{Reader, WT_LEN, WT_VARINT};
 /// WriteRequestV2 is a decoded remote write 2.0 request.
 #[derive(Debug, Default)]
 pub struct WriteRequestV2<'a> {
-    /// The series, samples and metadata in the shape of a 1.0 request.
+    /// The series, samples, metadata and created timestamps in the shape
+    /// of a 1.0 request.
     pub request: WriteRequestView<'a>,
-    /// The series' created timestamps, when the sender gave them.
-    pub created_timestamps: CreatedTimestamps,
 }
 
 /// CreatedTimestamps maps series to their `created_timestamp` (ms). A
@@ -90,6 +89,20 @@ impl CreatedTimestamps {
     pub fn push(&mut self, samples_start: usize, created_timestamp_ms: i64) {
         debug_assert!(self.entries.last().is_none_or(|(s, _)| *s < samples_start));
         self.entries.push((samples_start, created_timestamp_ms));
+    }
+
+    /// add_series records a decoded series' created timestamp (0: none)
+    /// for its float samples and its native histograms, if it has any.
+    pub fn add_series(&mut self, entry: &super::proto::SeriesEntry, created_timestamp_ms: i64) {
+        if created_timestamp_ms == 0 {
+            return;
+        }
+        if entry.samples_end > entry.samples_start {
+            self.push(entry.samples_start, created_timestamp_ms);
+        }
+        if entry.histograms > 0 {
+            self.push_histograms(entry.histograms_start, created_timestamp_ms);
+        }
     }
 
     /// get_histograms returns the created timestamp before the native
@@ -304,11 +317,7 @@ fn decode_timeseries<'a>(
     entry.samples_end = req.samples.len();
     req.series.push(entry);
 
-    if created_timestamp != 0 && entry.samples_end > entry.samples_start {
-        out.created_timestamps
-            .entries
-            .push((entry.samples_start, created_timestamp));
-    }
+    req.created_timestamps.add_series(&entry, created_timestamp);
     if let Some(m) = metadata {
         if m.metric_type != 0 || !m.help.is_empty() || !m.unit.is_empty() {
             let labels = &req.labels[entry.labels_start..entry.labels_end];

@@ -178,9 +178,9 @@ fn decodes_series_metadata_and_counts() {
             },
         ]
     );
-    assert_eq!(r.created_timestamps.len(), 1);
-    assert_eq!(r.created_timestamps.get(0), Some(500));
-    assert_eq!(r.created_timestamps.get(2), None);
+    assert_eq!(r.request.created_timestamps.len(), 1);
+    assert_eq!(r.request.created_timestamps.get(0), Some(500));
+    assert_eq!(r.request.created_timestamps.get(2), None);
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn symbols_may_follow_series_and_refs_may_be_unpacked() {
     let r = decode_write_request_v2(&body).unwrap();
     assert_eq!(r.request.series(0).labels, &[("__name__", "up")]);
     assert!(r.request.metadata.is_empty());
-    assert!(r.created_timestamps.is_empty());
+    assert!(r.request.created_timestamps.is_empty());
 }
 
 #[test]
