@@ -322,23 +322,10 @@ function evalTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
       }
     }
     const n = grid.n;
-    const out: Series[] = [];
-    let loaded = 0;
-    for (let s = 0; s < data.labels.length; s++) {
-      const series = newSeries(data.labels[s], n, true);
-      let any = false;
-      for (let i = 0; i < n; i++) {
-        const x = s * n + i;
-        if (!inst.present[x] || !ts.present[x]) continue;
-        series.values[i] = ts.values[x];
-        series.present[i] = 1;
-        any = true;
-        loaded++;
-      }
-      if (any) out.push(series);
-    }
-    ev.addSamples(loaded);
-    return { type: 'vector', series: out };
+    return cellsVector(ev, data.labels, n, (s, i) => {
+      const x = s * n + i;
+      return inst.present[x] && ts.present[x] ? ts.values[x] : undefined;
+    });
   }
   const vec = vectorOf(ev.eval(arg, grid), 'timestamp');
   const times = gridTimes(grid);
@@ -363,27 +350,36 @@ function evalStartTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
   overlayInstantHistograms(data, times, lookback, inst.values, inst.present);
   const n = grid.n;
   const hr = data.histograms === undefined ? undefined : new HistogramReader(data.histograms);
-  const out: Series[] = [];
-  let loaded = 0;
-  for (let s = 0; s < data.labels.length; s++) {
-    const series = newSeries(data.labels[s], n, true);
+  return cellsVector(ev, data.labels, n, (s, i) => {
+    if (!inst.present[s * n + i]) return undefined;
     const from = data.offsets[s]!;
     const to = data.offsets[s + 1]!;
-    const [hFrom, hTo] = hr === undefined ? [0, 0] : hr.range(s);
+    const t = times[i]!;
+    // The picked sample is the newer of the last float and the last histogram at or before t.
+    const j = lastAtOrBefore(data.timestamps, from, to, t);
+    if (hr !== undefined) {
+      const [hFrom, hTo] = hr.range(s);
+      const h = lastAtOrBefore(data.histograms!.timestamps, hFrom, hTo, t);
+      if (h >= hFrom && (j < from || data.histograms!.timestamps[h]! > data.timestamps[j]!)) return (data.histograms!.startTimestamps?.[h] ?? 0) / 1000;
+    }
+    return j >= from ? (data.startTimestamps?.[j] ?? 0) / 1000 : 0;
+  });
+}
+
+/**
+ * cellsVector is the vector of a selector's series (metric names dropped) with cell(s, i) as series
+ * s's value at step i (undefined: none), charging a sample per value.
+ */
+function cellsVector(ev: Evaluator, labels: Labels[], n: number, cell: (s: number, i: number) => number | undefined): Value {
+  const out: Series[] = [];
+  let loaded = 0;
+  for (let s = 0; s < labels.length; s++) {
+    const series = newSeries(labels[s]!, n, true);
     let any = false;
     for (let i = 0; i < n; i++) {
-      if (!inst.present[s * n + i]) continue;
-      const t = times[i]!;
-      // The picked sample is the newer of the last float and the last histogram at or before t.
-      const j = lastAtOrBefore(data.timestamps, from, to, t);
-      const h = hr === undefined ? -1 : lastAtOrBefore(data.histograms!.timestamps, hFrom, hTo, t);
-      let st = 0;
-      if (h >= hFrom && hr !== undefined && (j < from || data.histograms!.timestamps[h]! > data.timestamps[j]!)) {
-        st = data.histograms!.startTimestamps?.[h] ?? 0;
-      } else if (j >= from) {
-        st = data.startTimestamps?.[j] ?? 0;
-      }
-      series.values[i] = st / 1000;
+      const v = cell(s, i);
+      if (v === undefined) continue;
+      series.values[i] = v;
       series.present[i] = 1;
       any = true;
       loaded++;

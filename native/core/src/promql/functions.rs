@@ -69,10 +69,7 @@ pub(crate) fn extrapolated_rate_scan(
     let to_end = (ctx.range_end - last_t) as f64 / 1000.0;
     let sampled = (last_t - first_t) as f64 / 1000.0;
     let avg_interval = sampled / (n - 1) as f64;
-    let threshold = avg_interval * 1.1;
-    if to_start >= threshold {
-        to_start = avg_interval / 2.0;
-    }
+    to_start = start_gap(to_start, avg_interval);
     if is_counter {
         to_start = counter_start(to_start, result, vs[0], sampled);
     }
@@ -85,6 +82,17 @@ pub(crate) fn extrapolated_rate_scan(
         ctx,
         is_rate,
     ))
+}
+
+/// start_gap is how far to extrapolate towards the window start from the
+/// first sample `to_start` seconds after it: all the way when the gap is
+/// below 1.1 average intervals, else half an interval.
+pub(crate) fn start_gap(to_start: f64, avg_interval: f64) -> f64 {
+    if to_start >= avg_interval * 1.1 {
+        avg_interval / 2.0
+    } else {
+        to_start
+    }
 }
 
 /// counter_start shortens the extrapolation towards the window start so a
@@ -128,6 +136,18 @@ pub(crate) fn extrapolate(
 /// instant_value is `irate` (per second, a drop is a counter reset and the
 /// newer value is the increase) and `idelta`: from the last two samples.
 pub(crate) fn instant_value(ts: &[i64], vs: &[f64], is_rate: bool) -> Option<f64> {
+    instant_value_resetting(ts, vs, is_rate, |_, _| false)
+}
+
+/// instant_value_resetting is `instant_value` where, for irate,
+/// `reset(i, j)` also marks a counter reset between samples i and j (start
+/// timestamps).
+pub(crate) fn instant_value_resetting(
+    ts: &[i64],
+    vs: &[f64],
+    is_rate: bool,
+    reset: impl Fn(usize, usize) -> bool,
+) -> Option<f64> {
     let n = ts.len();
     if n < 2 {
         return None;
@@ -139,7 +159,11 @@ pub(crate) fn instant_value(ts: &[i64], vs: &[f64], is_rate: bool) -> Option<f64
         return None;
     }
     // NaN compares false, so a NaN pair takes the difference (NaN).
-    let mut r = if is_rate && v1 < v0 { v1 } else { v1 - v0 };
+    let mut r = if is_rate && (v1 < v0 || reset(n - 2, n - 1)) {
+        v1
+    } else {
+        v1 - v0
+    };
     if is_rate {
         r /= interval as f64 / 1000.0;
     }

@@ -6,7 +6,9 @@
 //! extrapolating to the window's start. Float samples only; histograms are
 //! the engine's (`histogram-range.ts`).
 
-use super::functions::{counter_start, duration_seconds, extrapolate, Ctx};
+use super::functions::{
+    counter_start, duration_seconds, extrapolate, instant_value_resetting, start_gap, Ctx,
+};
 use super::range::RangeFn;
 use super::series::{is_stale, ms, KernelError, KernelOutput, SeriesSet};
 use super::window::Window;
@@ -61,10 +63,7 @@ fn rate_st(ts: &[i64], vs: &[f64], sts: &[i64], ctx: &Ctx, is_rate: bool) -> Opt
     } else if n == 1 {
         return None;
     } else {
-        if to_start >= avg_interval * 1.1 {
-            to_start = avg_interval / 2.0;
-        }
-        to_start = counter_start(to_start, result, vs[0], sampled);
+        to_start = counter_start(start_gap(to_start, avg_interval), result, vs[0], sampled);
     }
     Some(extrapolate(
         result,
@@ -75,23 +74,6 @@ fn rate_st(ts: &[i64], vs: &[f64], sts: &[i64], ctx: &Ctx, is_rate: bool) -> Opt
         ctx,
         is_rate,
     ))
-}
-
-/// irate_st is irate of one window with start timestamps.
-fn irate_st(ts: &[i64], vs: &[f64], sts: &[i64]) -> Option<f64> {
-    let n = ts.len();
-    if n < 2 {
-        return None;
-    }
-    let (t0, t1) = (ts[n - 2], ts[n - 1]);
-    let (v0, v1) = (vs[n - 2], vs[n - 1]);
-    let interval = t1 - t0;
-    if interval == 0 {
-        return None;
-    }
-    let reset = v1 < v0 || is_reset(sts[n - 2], t0, sts[n - 1], t1);
-    let r = if reset { v1 } else { v1 - v0 };
-    Some(r / (interval as f64 / 1000.0))
 }
 
 /// resets_st counts the resets of one window: drops and ST resets.
@@ -166,7 +148,9 @@ pub fn range_kernel_st(
             let value = match func {
                 RangeFn::Rate => rate_st(t, v, s, &ctx, true),
                 RangeFn::Increase => rate_st(t, v, s, &ctx, false),
-                RangeFn::Irate => irate_st(t, v, s),
+                RangeFn::Irate => {
+                    instant_value_resetting(t, v, true, |i, j| is_reset(s[i], t[i], s[j], t[j]))
+                }
                 _ => Some(resets_st(t, v, s)),
             };
             if let Some(v) = value {
