@@ -388,19 +388,7 @@ impl<'a> Selection<'a> {
             out.timestamps.extend(sc.mts.iter().map(|&t| t as f64));
             out.values.extend_from_slice(&sc.mvs);
             start_times(parts, &sc.mts, before, &mut out.start_timestamps);
-            if parts.len() == 1 {
-                parts[0].read_histograms(mint, maxt, &mut hists)?;
-            } else {
-                hist_parts.clear();
-                for p in parts {
-                    let mut hp = SelectedHistograms::default();
-                    p.read_histograms(mint, maxt, &mut hp)?;
-                    if !hp.is_empty() {
-                        hist_parts.push(hp);
-                    }
-                }
-                merge_histogram_parts(&hist_parts, &mut hists);
-            }
+            read_histograms_merged(parts, mint, maxt, &mut hist_parts, &mut hists)?;
             if hists.len() > hbefore {
                 let ts: Vec<i64> = hists.timestamps[hbefore..]
                     .iter()
@@ -500,6 +488,31 @@ fn start_times(parts: &[Part<'_>], ts: &[i64], before: usize, out: &mut Option<V
     if let Some(out) = out {
         out.resize(before + ts.len(), 0.0);
     }
+}
+
+/// read_histograms_merged appends one merged series' histogram samples in
+/// [mint, maxt] (one per timestamp, as `merge_histogram_parts` picks them)
+/// to `out`; `scratch` is reused between calls.
+pub(crate) fn read_histograms_merged(
+    parts: &[Part<'_>],
+    mint: i64,
+    maxt: i64,
+    scratch: &mut Vec<SelectedHistograms>,
+    out: &mut SelectedHistograms,
+) -> Result<(), BlockError> {
+    if parts.len() == 1 {
+        return parts[0].read_histograms(mint, maxt, out);
+    }
+    scratch.clear();
+    for p in parts {
+        let mut hp = SelectedHistograms::default();
+        p.read_histograms(mint, maxt, &mut hp)?;
+        if !hp.is_empty() {
+            scratch.push(hp);
+        }
+    }
+    merge_histogram_parts(scratch, out);
+    Ok(())
 }
 
 fn merge_histogram_parts(parts: &[SelectedHistograms], out: &mut SelectedHistograms) {

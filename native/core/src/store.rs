@@ -19,7 +19,9 @@ use crate::head::{Head, SelectedSamples};
 use crate::index::Matcher;
 
 pub mod select_range;
-pub use select_range::{select_range, select_rows_aggregate, SelectRangeError};
+pub use select_range::{
+    select_histogram_rate_sum, select_range, select_rows_aggregate, SelectRangeError,
+};
 
 /// OpenFailure is a block directory that could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,12 +6,13 @@
 
 use std::cell::RefCell;
 
-use napi::bindgen_prelude::{Buffer, BufferSlice, Float64Array, Uint8Array};
+use napi::bindgen_prelude::{Buffer, BufferSlice, Float64Array, Uint32Array, Uint8Array};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use tsdb_core::head::write_owned_labels_json;
 use tsdb_core::model::series_labels;
 use tsdb_core::promql::aggregate::{AggOp, Aggregator};
+use tsdb_core::promql::histogram_rate_sum::HistogramRateSum;
 use tsdb_core::promql::json::{write_matrix_threads, write_vector};
 use tsdb_core::promql::{RangeEval, RangeFn, RowEval};
 use tsdb_core::store;
@@ -113,6 +114,12 @@ pub struct SelectedAggregate {
     /// With metricNames: the distinct metric names of the series that
     /// have a value at some step, in order of first appearance.
     pub metric_names: Vec<String>,
+    /// For `sum` of `rate`/`increase` over native histograms: cell x
+    /// (group x / nSteps) holds the histogram
+    /// histogramData[histogramOffsets[x]..histogramOffsets[x + 1]] (the
+    /// hand-off format) where present is 1; values are then unset.
+    pub histogram_offsets: Option<Uint32Array>,
+    pub histogram_data: Option<Float64Array>,
 }
 
 /// select_range_aggregate is selectRange followed by the aggregation `op`
@@ -146,17 +153,51 @@ pub fn select_range_aggregate(
     })?;
     let op = agg_op(&op, "selectRangeAggregate")?;
     let sets = crate::selector_sets(matchers, visibility)?;
+    let (mint, maxt) = (crate::ms(mint_ms), crate::ms(maxt_ms));
+    let limit = crate::to_limit(max_samples.unwrap_or(0.0));
+    if store::histograms_in(&tenant, &sets, mint, maxt) {
+        // Native histograms: `sum` of a counter rate has its own kernel;
+        // anything else is the engine's to evaluate (hasHistograms).
+        if op == AggOp::Sum && matches!(f, RangeFn::Rate | RangeFn::Increase) {
+            let kernel =
+                HistogramRateSum::new(f == RangeFn::Rate, range_ms, eval_times, without, &grouping);
+            let out = store::select_histogram_rate_sum(&tenant, &sets, mint, maxt, kernel, limit)
+                .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+            if let Some((groups, samples)) = out {
+                return Ok(SelectedAggregate {
+                    labels: Buffer::from(groups.labels),
+                    values: Float64Array::new(vec![0.0; groups.present.len()]),
+                    present: Uint8Array::new(groups.present),
+                    samples: samples as f64,
+                    has_histograms: false,
+                    metric_names: Vec::new(),
+                    histogram_offsets: Some(Uint32Array::new(groups.offsets)),
+                    histogram_data: Some(Float64Array::new(groups.data)),
+                });
+            }
+        }
+        return Ok(SelectedAggregate {
+            labels: Buffer::from(series_labels::empty()),
+            values: Float64Array::new(Vec::new()),
+            present: Uint8Array::new(Vec::new()),
+            samples: 0.0,
+            has_histograms: true,
+            metric_names: Vec::new(),
+            histogram_offsets: None,
+            histogram_data: None,
+        });
+    }
     let agg = Aggregator::new(op, without, &grouping, eval_times.len(), metric_names);
     let ev = RangeEval::new(f, &[], eval_times.len(), range_ms)
         .map_err(|e| Error::new(Status::InvalidArg, e.0))?;
     let out = store::select_rows_aggregate(
         &tenant,
         &sets,
-        crate::ms(mint_ms),
-        crate::ms(maxt_ms),
+        mint,
+        maxt,
         &RowEval::Range(ev),
         eval_times,
-        crate::to_limit(max_samples.unwrap_or(0.0)),
+        limit,
         agg,
     )
     .map_err(select_error)?;
@@ -165,13 +206,10 @@ pub fn select_range_aggregate(
         values: Float64Array::new(out.values),
         present: Uint8Array::new(out.present),
         samples: out.samples as f64,
-        has_histograms: store::histograms_in(
-            &tenant,
-            &sets,
-            crate::ms(mint_ms),
-            crate::ms(maxt_ms),
-        ),
+        has_histograms: false,
         metric_names: out.metric_names,
+        histogram_offsets: None,
+        histogram_data: None,
     })
 }
 
@@ -222,6 +260,8 @@ pub fn select_instant_aggregate(
             crate::ms(maxt_ms),
         ),
         metric_names: out.metric_names,
+        histogram_offsets: None,
+        histogram_data: None,
     })
 }
 

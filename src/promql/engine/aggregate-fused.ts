@@ -5,12 +5,16 @@
 // selected series' labels. The answer is bit-identical to evalAggregate's
 // general path (same order of additions, same compensation); shapes the
 // native side does not cover return undefined and take the general path.
+// `sum` of `rate`/`increase` over native histograms comes back as the
+// groups' histograms (native/core/src/promql/histogram_rate_sum.rs).
 
 import type { AggregateExpr, Call, Expr, MatrixSelector, VectorSelector } from '../parser/ast.js';
 import type { Evaluator } from './engine.js';
 import { NO_NAME_DROP, RANGE_FUNCTIONS } from './functions.js';
 import { START_TIME_FUNCTIONS, type AggregateInner, type RangeFunction, type StepGrid } from './types.js';
 import type { Series } from './value.js';
+import type { FloatHistogram } from './float-histogram.js';
+import { decodeFlat } from './histogram-flat.js';
 
 /** FUSED_OPS are the aggregations the native side computes. */
 const FUSED_OPS = new Set(['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar']);
@@ -89,9 +93,22 @@ export function fusedAggregate(ev: Evaluator, e: AggregateExpr, grouping: string
   }
   ev.addSamples(r.samples);
   const n = grid.n;
-  const out: Series[] = new Array<Series>(r.labels.length);
+  const out: Series[] = [];
+  const hist = r.histograms;
   for (let g = 0; g < r.labels.length; g++) {
-    out[g] = { labels: r.labels[g], values: r.values.subarray(g * n, (g + 1) * n), present: r.present.subarray(g * n, (g + 1) * n), dropName: shape.dropName };
+    const present = r.present.subarray(g * n, (g + 1) * n);
+    const s: Series = { labels: r.labels[g], values: r.values.subarray(g * n, (g + 1) * n), present, dropName: shape.dropName };
+    if (hist !== undefined) {
+      // Native histograms (sum of a counter rate): each present cell's group sum, decoded here.
+      const col = new Array<FloatHistogram | undefined>(n);
+      for (let i = 0; i < n; i++) {
+        const x = g * n + i;
+        if (present[i]) col[i] = decodeFlat(hist.data, hist.offsets[x]!, hist.offsets[x + 1]!);
+      }
+      s.values = new Float64Array(n).fill(NaN);
+      s.histograms = col;
+    }
+    out.push(s);
   }
   return out;
 }

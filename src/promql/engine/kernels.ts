@@ -7,7 +7,7 @@ import { decodeSeriesLabels } from '../../model/series-labels.js';
 import { loadNative, TOO_MANY_SAMPLES_MESSAGE, type NativeBinding } from '../../storage/native.js';
 import type { LabelMatcher } from '../../model/matchers.js';
 import { visibleTo, type Visibility } from '../../auth/visibility.js';
-import { EngineError, type KernelResult, type Kernels, type Labels, type RangeFunction, type SelectedSeries } from './types.js';
+import { EngineError, type AggregateSelection, type KernelResult, type Kernels, type Labels, type RangeFunction, type SelectedSeries } from './types.js';
 
 /** NativeKernelsOptions configure nativeKernels. */
 export interface NativeKernelsOptions {
@@ -101,7 +101,9 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
         throw tooManySamples(err);
       }
       if (r.hasHistograms === true) return undefined;
-      return { labels: decodeSeriesLabels(r.labels), values: r.values, present: r.present, samples: r.samples, metricNames: r.metricNames };
+      const out: AggregateSelection = { labels: decodeSeriesLabels(r.labels), values: r.values, present: r.present, samples: r.samples, metricNames: r.metricNames };
+      if (r.histogramOffsets != null && r.histogramData != null) out.histograms = { offsets: r.histogramOffsets, data: r.histogramData };
+      return out;
     },
     range(fn: RangeFunction, data, evalTimesMs, rangeMs, params) {
       const r = b.rangeKernel(fn, data.offsets, data.timestamps, data.values, evalTimesMs, rangeMs, params ?? NO_PARAMS);

@@ -156,6 +156,11 @@ export interface AggregateSelection extends KernelResult {
   labels: Labels[];
   samples: number;
   metricNames: string[];
+  /**
+   * histograms, for `sum` of `rate`/`increase` over native histograms: cell x holds the histogram
+   * data[offsets[x] .. offsets[x + 1]] (the hand-off format, histogram-flat.ts) where present.
+   */
+  histograms?: { offsets: Uint32Array; data: Float64Array };
 }
 
 /** RangeSelection is selectRange's answer: series i has the cells i * nSteps + step (row-major). */

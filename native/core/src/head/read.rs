@@ -149,6 +149,15 @@ impl Default for SelectedHistograms {
 }
 
 impl SelectedHistograms {
+    /// clear empties the selection, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.offsets.truncate(1);
+        self.timestamps.clear();
+        self.data_offsets.truncate(1);
+        self.data.clear();
+        self.start_timestamps = None;
+    }
+
     /// len is the number of histogram samples.
     pub fn len(&self) -> usize {
         self.timestamps.len()

@@ -72,69 +72,52 @@ pub struct Aggregated {
     pub cells: u64,
 }
 
-/// Aggregator accumulates rows into groups.
-pub struct Aggregator {
-    op: AggOp,
+/// Grouper assigns label sets to the groups of a `by`/`without` grouping,
+/// in order of first sight, and writes each group's labels once.
+pub struct Grouper {
     without: bool,
     /// `by`: the grouping labels in output order, without duplicates;
     /// `without`: the labels dropped besides `__name__`.
     names: Vec<String>,
-    n_steps: usize,
     key: Vec<u8>,
     index: HashMap<Vec<u8>, usize, ahash::RandomState>,
     groups: usize,
     labels: SeriesLabelsBuilder,
-    seen: Vec<u8>,
-    value: Vec<f64>,
-    comp: Vec<f64>,
-    mean: Vec<f64>,
-    count: Vec<f64>,
-    incremental: Vec<u8>,
-    metric_names: Option<Vec<String>>,
-    cells: u64,
 }
 
-impl Aggregator {
-    /// new prepares `op` grouped by (or, with `without`, without) `names`
-    /// over `n_steps` steps. A `by` list's output labels come in the
-    /// order given (the caller sorts it). With `metric_names` the distinct
-    /// metric names of the input are collected.
-    pub fn new(
-        op: AggOp,
-        without: bool,
-        names: &[String],
-        n_steps: usize,
-        metric_names: bool,
-    ) -> Self {
+impl Grouper {
+    /// new groups by (or, with `without`, without) `names`. A `by` list's
+    /// output labels come in the order given (the caller sorts it).
+    pub fn new(without: bool, names: &[String]) -> Self {
         let mut uniq: Vec<String> = Vec::with_capacity(names.len());
         for n in names {
             if !uniq.contains(n) {
                 uniq.push(n.clone());
             }
         }
-        Aggregator {
-            op,
+        Grouper {
             without,
             names: uniq,
-            n_steps,
             key: Vec::with_capacity(128),
             index: HashMap::default(),
             groups: 0,
             labels: SeriesLabelsBuilder::new(),
-            seen: Vec::new(),
-            value: Vec::new(),
-            comp: Vec::new(),
-            mean: Vec::new(),
-            count: Vec::new(),
-            incremental: Vec::new(),
-            metric_names: metric_names.then(Vec::new),
-            cells: 0,
         }
+    }
+
+    /// len is the number of groups seen.
+    pub fn len(&self) -> usize {
+        self.groups
+    }
+
+    /// is_empty reports no group seen.
+    pub fn is_empty(&self) -> bool {
+        self.groups == 0
     }
 
     /// group_of returns the group of a label set (sorted by name), creating
     /// it (and writing its labels) on first sight.
-    fn group_of<'a, I>(&mut self, labels: I) -> usize
+    pub fn group_of<'a, I>(&mut self, labels: I) -> usize
     where
         I: Iterator<Item = (&'a str, &'a str)> + Clone,
     {
@@ -176,13 +159,71 @@ impl Aggregator {
             }
             self.labels.push(kept);
         }
-        let cells = self.groups * self.n_steps;
-        self.seen.resize(cells, 0);
-        self.value.resize(cells, 0.0);
-        self.comp.resize(cells, 0.0);
-        self.mean.resize(cells, 0.0);
-        self.count.resize(cells, 0.0);
-        self.incremental.resize(cells, 0);
+        g
+    }
+
+    /// finish returns the groups' labels (a SeriesLabels flatbuffer).
+    pub fn finish(self) -> Vec<u8> {
+        self.labels.finish()
+    }
+}
+
+/// Aggregator accumulates rows into groups.
+pub struct Aggregator {
+    op: AggOp,
+    grouper: Grouper,
+    n_steps: usize,
+    seen: Vec<u8>,
+    value: Vec<f64>,
+    comp: Vec<f64>,
+    mean: Vec<f64>,
+    count: Vec<f64>,
+    incremental: Vec<u8>,
+    metric_names: Option<Vec<String>>,
+    cells: u64,
+}
+
+impl Aggregator {
+    /// new prepares `op` grouped by (or, with `without`, without) `names`
+    /// over `n_steps` steps (see `Grouper::new`). With `metric_names` the
+    /// distinct metric names of the input are collected.
+    pub fn new(
+        op: AggOp,
+        without: bool,
+        names: &[String],
+        n_steps: usize,
+        metric_names: bool,
+    ) -> Self {
+        Aggregator {
+            op,
+            grouper: Grouper::new(without, names),
+            n_steps,
+            seen: Vec::new(),
+            value: Vec::new(),
+            comp: Vec::new(),
+            mean: Vec::new(),
+            count: Vec::new(),
+            incremental: Vec::new(),
+            metric_names: metric_names.then(Vec::new),
+            cells: 0,
+        }
+    }
+
+    /// group_of returns the group of a label set, sizing the cells of a new one.
+    fn group_of<'a, I>(&mut self, labels: I) -> usize
+    where
+        I: Iterator<Item = (&'a str, &'a str)> + Clone,
+    {
+        let g = self.grouper.group_of(labels);
+        let cells = self.grouper.len() * self.n_steps;
+        if self.seen.len() < cells {
+            self.seen.resize(cells, 0);
+            self.value.resize(cells, 0.0);
+            self.comp.resize(cells, 0.0);
+            self.mean.resize(cells, 0.0);
+            self.count.resize(cells, 0.0);
+            self.incremental.resize(cells, 0);
+        }
         g
     }
 
@@ -279,7 +320,7 @@ impl Aggregator {
 
     /// finish returns the groups' labels and per-step results.
     pub fn finish(self, samples: u64) -> Aggregated {
-        let cells = self.groups * self.n_steps;
+        let cells = self.grouper.len() * self.n_steps;
         let mut values = vec![0.0; cells];
         for (x, v) in values.iter_mut().enumerate() {
             if self.seen[x] == 0 {
@@ -297,7 +338,7 @@ impl Aggregator {
             };
         }
         Aggregated {
-            labels: self.labels.finish(),
+            labels: self.grouper.finish(),
             values,
             present: self.seen,
             metric_names: self.metric_names.unwrap_or_default(),

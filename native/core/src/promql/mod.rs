@@ -14,10 +14,12 @@
 //! driver) and `functions.rs` (one function per PromQL function, on one
 //! window), `kahan.rs` (Kahan–Neumaier sums and the quantile helper),
 //! `start_times.rs` (the counter functions over samples with start
-//! timestamps).
+//! timestamps), `histogram_rate_sum.rs` (`sum(rate(...))` over native
+//! histograms, grouped).
 
 pub mod aggregate;
 mod functions;
+pub mod histogram_rate_sum;
 mod instant;
 pub mod json;
 mod kahan;

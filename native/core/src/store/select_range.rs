@@ -8,11 +8,13 @@ use std::sync::Arc;
 
 use crate::block::{Block, BlockError};
 use crate::head::select_range::keep_present_rows;
+use crate::head::SelectedHistograms;
 use crate::head::{self, HeadRangeError, SampleBudget, SelectedRange};
 use crate::index::Matcher;
 use crate::promql::aggregate::{Aggregated, Aggregator};
+use crate::promql::histogram_rate_sum::{HistogramGroups, HistogramRateSum};
 use crate::promql::{KernelError, RangeEval, RangeFn, RowEval};
-use crate::querier::{select, Reader};
+use crate::querier::{read_histograms_merged, select, MergeScratch, Reader};
 
 use super::{tenant_parts, SelectError};
 
@@ -132,6 +134,48 @@ pub fn select_rows_aggregate(
         Some(&mut agg),
     )?;
     Ok(agg.finish(sel.samples))
+}
+
+/// select_histogram_rate_sum feeds every merged series of the tenant's
+/// head and blocks matching the sets (samples in [mint, maxt], staleness
+/// markers kept) to `kernel`, in label order. None when the kernel gives
+/// way to the engine's general path; otherwise the groups and the samples
+/// loaded (floats and histograms, as `select_samples` counts them, bounded
+/// by `max_samples` when > 0).
+pub fn select_histogram_rate_sum(
+    tenant: &str,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    mut kernel: HistogramRateSum<'_>,
+    max_samples: usize,
+) -> Result<Option<(HistogramGroups, u64)>, SelectError> {
+    let (head, blocks) = tenant_parts(tenant, mint, maxt);
+    let readers: Vec<Reader<'_>> = blocks
+        .iter()
+        .map(|b| Reader::Block(b))
+        .chain(head.as_deref().map(Reader::Head))
+        .collect();
+    let sel = select(&readers, sets, mint, maxt)?;
+    let mut sc = MergeScratch::default();
+    let mut hists = SelectedHistograms::default();
+    let mut parts_scratch = Vec::new();
+    let mut loaded = 0usize;
+    for i in 0..sel.len() {
+        let parts = sel.series(i);
+        sc.read(parts, mint, maxt)?;
+        sc.merge(true);
+        hists.clear();
+        read_histograms_merged(parts, mint, maxt, &mut parts_scratch, &mut hists)?;
+        loaded += sc.mvs.len() + hists.len();
+        if max_samples > 0 && loaded > max_samples {
+            return Err(SelectError::TooManySamples);
+        }
+        if !kernel.add_series(sel.labels(i), &sc.mvs, &hists) {
+            return Ok(None);
+        }
+    }
+    Ok(Some((kernel.finish(), loaded as u64)))
 }
 
 /// select_rows_into evaluates every merged series of the head and blocks
