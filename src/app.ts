@@ -257,6 +257,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
             timeoutMs: 60_000,
             queryIngestersWithinMs: flagNumber(config.values, 'querier.query-ingesters-within'),
             queryStoreAfterMs: flagNumber(config.values, 'querier.query-store-after'),
+            preferZones: flagString(config.values, 'querier.prefer-availability-zones')
+              .split(',')
+              .map((z) => z.trim())
+              .filter((z) => z !== ''),
             minimizeRequests: flagBool(config.values, 'querier.minimize-ingester-requests'),
             hedgingDelayMs: flagNumber(config.values, 'querier.minimize-ingester-requests-hedging-delay'),
             shardSize: (t) => flagNumber(runtimeConfig.values(t), 'distributor.ingestion-tenant-shard-size'),

@@ -2,7 +2,8 @@
 // -server.grpc-listen-port: pushes from distributors (a remote-write 1.0
 // sub-request, appended through the ingester's own push path), and the
 // queriers' raw sample selections and metadata reads. A store-gateway serves
-// the same two reads over the bucket blocks it loaded (registerReadInternal).
+// the same two reads over the bucket blocks it loaded (registerReadInternal),
+// and names the blocks of a range it knows of.
 // Bodies both ways are snappy-compressed; selections travel as a compact
 // binary frame.
 
@@ -19,6 +20,8 @@ import { encodeSelections, type BlockHints, type Selection } from './frame.js';
 export const INTERNAL_PUSH_PATH = '/internal/v1/push';
 export const INTERNAL_SELECT_PATH = '/internal/v1/select';
 export const INTERNAL_METADATA_PATH = '/internal/v1/metadata';
+/** INTERNAL_BLOCKS_PATH is a store-gateway's: the blocks of a range it knows of (BlockHints, JSON). */
+export const INTERNAL_BLOCKS_PATH = '/internal/v1/blocks';
 /** PROTOCOL_HEADER marks a remote write 2.0 sub-request (absent: 1.0). */
 export const PROTOCOL_HEADER = 'X-Mimir-Remote-Write-Version';
 /** LIMITS_HEADER carries the distributor's IngestLimits for the push (JSON). */
@@ -27,6 +30,12 @@ export const LIMITS_HEADER = 'X-Mimir-Ingest-Limits';
 /** SelectRequest is a querier's batch of raw selections. */
 export interface SelectRequest {
   selections: Array<{ matchers: LabelMatcher[]; mint: number; maxt: number }>;
+}
+
+/** BlocksRequest asks a store-gateway for the blocks of [mint, maxt] it knows of in the bucket. */
+export interface BlocksRequest {
+  mint: number;
+  maxt: number;
 }
 
 /** ReadInternalDeps are what the internal read API serves from. */
@@ -93,4 +102,17 @@ export function registerReadInternal(server: HttpServer, deps: ReadInternalDeps)
   const opts = { maxBodyBytes: deps.maxRecvMsgSize, errors: 'text' as const };
   server.route('POST', INTERNAL_SELECT_PATH, select, opts);
   server.route('POST', INTERNAL_METADATA_PATH, metadata, opts);
+  const blocks = deps.blocks;
+  if (blocks === undefined) return;
+  // A store-gateway's: the querier finds the blocks of a read here before it gives them to their owners.
+  server.route(
+    'POST',
+    INTERNAL_BLOCKS_PATH,
+    (req, res) => {
+      const r = JSON.parse(unsnappy(req.body).toString('utf8')) as BlocksRequest;
+      const hints = blocks(req.headers.get('x-scope-orgid') ?? '', r.mint, r.maxt);
+      res.send(200, snappy.compressSync(Buffer.from(JSON.stringify(hints))), 'application/json', { 'Content-Encoding': 'snappy' });
+    },
+    opts,
+  );
 }

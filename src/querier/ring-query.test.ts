@@ -155,14 +155,7 @@ t.test("reads go to the tenant's shuffle shard only", async (t) => {
   t.equal(fakes.filter((f) => f.calls > 0).length, 6, 'a tenant without a shard size asks every ingester');
 });
 
-t.test('the store-gateway consistency check', async (t) => {
-  const { checkBlocks } = await import('./ring-query.js');
-  t.doesNotThrow(() => checkBlocks([]), 'no store-gateway answer, nothing to check');
-  t.doesNotThrow(() => checkBlocks([{ known: ['A', 'B'], queried: ['A'] }, { known: ['A', 'B'], queried: ['B'] }]), 'every known block queried by one of them');
-  t.doesNotThrow(() => checkBlocks([undefined, { known: [], queried: [] }]), 'an ingester-style answer carries no hints');
-  t.throws(() => checkBlocks([{ known: ['A', 'C', 'B'], queried: ['A'] }]), { message: 'consistency check failed because some blocks were not queried: B C' });
-  t.throws(() => checkBlocks([{ known: ['A'], queried: ['A'] }, { known: ['D'], queried: [] }]), /not queried: D/, 'a block only one of them knows of');
-  // The hints travel in the selection frame's head.
+t.test("a store-gateway's block hints travel in the selection frame's head", async (t) => {
   const { decodeFrame } = await import('../internal/frame.js');
   const empty = { labels: encodeSeriesLabels([]), offsets: new Uint32Array(1), timestamps: new Float64Array(0), values: new Float64Array(0) };
   t.same(decodeFrame(encodeSelections([empty], { known: ['A'], queried: [] })).hints, { known: ['A'], queried: [] });

@@ -4,19 +4,17 @@
 // selections, which records every raw selection (matchers and time range) the
 // engine asks for (they depend on the query and its times, not on data); the
 // selections are then fetched in one call each from every ACTIVE ingester of
-// the ring (within -querier.query-ingesters-within) and from every healthy
-// store-gateway (reaching back past -querier.query-store-after), merged and
+// the ring (within -querier.query-ingesters-within) and from the store-gateways
+// (reaching back past -querier.query-store-after), merged and
 // deduplicated (RF replicas, and a block and the head holding the same
 // samples), and the query is evaluated again over them with the same engine
 // code. The series/labels/label values reads fan out the same way.
 //
 // Store-gateways load their share of the bucket's blocks (the store-gateway
 // ring, -store-gateway.sharding-ring.replication-factor owners per block).
-// The querier asks every healthy one and merges the answers; each answer names
-// the blocks of the range its store-gateway knows of in the bucket and those
-// it queried, and a read fails, as Mimir's consistency check does, when a
-// known block was queried by none (its owners are down) or when no
-// store-gateway answered, rather than answering without the blocks.
+// Each block is read from one of its owners, retried on another when that
+// one fails or answers without it, and a read fails, as Mimir's consistency
+// check does, rather than answering without a block (blocks-store-query.ts).
 
 import type { InternalClient } from '../internal/client.js';
 import { decodeFrame, mergeSelections, type BlockHints, type MergedSelection, type Selection } from '../internal/frame.js';
@@ -28,6 +26,7 @@ import type { Kernels, SelectedSeries } from '../promql/engine/types.js';
 import { READ } from '../ring/model.js';
 import { RingError, type ReplicationSet, type Ring } from '../ring/ring.js';
 import type { LabelMatcher } from '../model/matchers.js';
+import { queryStoreGateways, type StoreGatewayReads } from './blocks-store-query.js';
 import { applyLimit, evaluateTask, toFailure } from './execute.js';
 import { encodeQuerySuccessBytes } from './format-bytes.js';
 import type { MetadataRead, MetadataReadAnswer } from './metadata.js';
@@ -56,6 +55,8 @@ export interface RingQueryOptions {
   storeGateways?: Ring;
   /** queryStoreAfterMs is -querier.query-store-after: newer ranges are not asked of store-gateways (0: always). */
   queryStoreAfterMs?: number;
+  /** preferZones are -querier.prefer-availability-zones: a block's owners in them are asked first (zone-aware store-gateway ring). */
+  preferZones?: readonly string[];
 }
 
 interface Recorded {
@@ -296,24 +297,11 @@ async function fanOut<T>(opts: RingQueryOptions, tenant: string, call: (addr: st
   });
 }
 
-/**
- * storeFanOut calls every healthy store-gateway and returns the answers of those that answered
- * (each serves every block); fails when none is healthy or none answered.
- */
-async function storeFanOut<T>(opts: RingQueryOptions, call: (addr: string) => Promise<T>): Promise<T[]> {
-  const instances = opts.storeGateways?.healthyInstances(READ) ?? [];
-  const settled = await Promise.allSettled(instances.map((inst) => call(inst.addr)));
-  const ok: T[] = [];
-  let lastErr = 'no healthy store-gateway in the ring';
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') ok.push(s.value);
-    else {
-      lastErr = s.reason instanceof Error ? s.reason.message : String(s.reason);
-      opts.log.warn('store-gateway query failed', { 'store-gateway': instances[i]!.id, err: lastErr });
-    }
-  });
-  if (ok.length === 0) throw new Error(`failed to query store-gateways: ${lastErr}`);
-  return ok;
+/** storeReads are the options of a read through the store-gateways (sources() says whether there is one). */
+function storeReads(opts: RingQueryOptions): StoreGatewayReads {
+  const reads: StoreGatewayReads = { ring: opts.storeGateways!, client: opts.client, log: opts.log, timeoutMs: opts.timeoutMs };
+  if (opts.preferZones !== undefined) reads.preferZones = opts.preferZones;
+  return reads;
 }
 
 /** Sources says which of the ingesters and store-gateways hold data of the range [mint, maxt]. */
@@ -335,16 +323,6 @@ async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, 
   return decodeFrame(a.body);
 }
 
-/**
- * checkBlocks is the store-gateway consistency check: every block some store-gateway knows of in
- * the range must have been queried by one of them.
- */
-export function checkBlocks(hints: Array<BlockHints | undefined>): void {
-  const queried = new Set(hints.flatMap((h) => h?.queried ?? []));
-  const missing = [...new Set(hints.flatMap((h) => h?.known ?? []))].filter((id) => !queried.has(id)).sort();
-  if (missing.length > 0) throw new Error(`consistency check failed because some blocks were not queried: ${missing.join(' ')}`);
-}
-
 /** fetchSelections asks the ingesters and store-gateways for every selection (one call each) and merges the answers. */
 async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Recorded[]): Promise<MergedSelection[]> {
   if (list.length === 0) return [];
@@ -352,11 +330,22 @@ async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Rec
   const from = list.map((r) => sources(opts, now, r.mint, r.maxt));
   const toIngesters = list.filter((_, i) => from[i]!.ingesters);
   const toStore = list.filter((_, i) => from[i]!.store);
+  // The range of the store-gateways' hints: from the first mint to the last maxt asked of them.
+  const storeMint = Math.min(...toStore.map((r) => r.mint));
+  const storeMaxt = Math.max(...toStore.map((r) => r.maxt));
   const [ingesterFrames, storeFrames] = await Promise.all([
     toIngesters.length > 0 ? fanOut(opts, tenant, (addr) => selectFrom(opts, addr, tenant, toIngesters)) : Promise.resolve([]),
-    toStore.length > 0 ? storeFanOut(opts, (addr) => selectFrom(opts, addr, tenant, toStore)) : Promise.resolve([]),
+    toStore.length > 0
+      ? queryStoreGateways(
+          storeReads(opts),
+          tenant,
+          storeMint,
+          storeMaxt,
+          (addr) => selectFrom(opts, addr, tenant, toStore),
+          (f) => f.hints,
+        )
+      : Promise.resolve([]),
   ]);
-  checkBlocks(storeFrames.map((f) => f.hints));
   const ingesterAnswers = ingesterFrames.map((f) => f.selections);
   const storeAnswers = storeFrames.map((f) => f.selections);
   let ji = 0;
@@ -385,8 +374,10 @@ async function readFromIngesters(opts: RingQueryOptions, read: MetadataRead): Pr
   };
   const from = sources(opts, Date.now(), read.mint, read.maxt);
   try {
-    const [fromIngesters, fromStore] = await Promise.all([from.ingesters ? fanOut(opts, read.tenant, call) : Promise.resolve([]), from.store ? storeFanOut(opts, call) : Promise.resolve([])]);
-    checkBlocks(fromStore.map((a) => a.blocks));
+    const [fromIngesters, fromStore] = await Promise.all([
+      from.ingesters ? fanOut(opts, read.tenant, call) : Promise.resolve([]),
+      from.store ? queryStoreGateways(storeReads(opts), read.tenant, read.mint, read.maxt, call, (a) => a.blocks) : Promise.resolve([]),
+    ]);
     answers = [...fromIngesters, ...fromStore];
   } catch (err) {
     return { ok: false, kind: 'internal', message: err instanceof Error ? err.message : String(err) };

@@ -104,6 +104,14 @@ export const RING_FLAGS: readonly FlagDef[] = [
     default: 43_200_000,
     help: 'Queries reaching further back than this are also sent to the store-gateways (distributed mode); newer ranges are answered by the ingesters alone. 0 sends every query to the store-gateways.',
   },
+  {
+    name: 'querier.prefer-availability-zones',
+    yaml: 'querier.prefer_availability_zones',
+    type: 'string',
+    list: true,
+    default: '',
+    help: 'Comma-separated list of availability zones to prefer when querying store-gateways (with -store-gateway.sharding-ring.zone-awareness-enabled): a block is read from an owner in one of them when it has one. All zones in the list are given equal priority.',
+  },
 ];
 
 /** RingConfig is one ring's effective configuration (durations in ms). */

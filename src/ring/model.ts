@@ -43,6 +43,12 @@ export const READ: Operation = { healthy: new Set(['ACTIVE', 'PENDING', 'LEAVING
  * stays loaded somewhere while an owner joins or leaves.
  */
 export const BLOCKS_OWNER_SYNC: Operation = { healthy: new Set(['JOINING', 'ACTIVE', 'LEAVING']), extend: (s) => s !== 'ACTIVE' };
+/**
+ * BLOCKS_READ: which owners of a block a querier asks for it (as Mimir's BlocksRead): ACTIVE
+ * store-gateways; any other state extends the replica set as BLOCKS_OWNER_SYNC does, so the set
+ * reaches the instance that loaded the block in place of a JOINING or LEAVING one.
+ */
+export const BLOCKS_READ: Operation = { healthy: new Set(['ACTIVE']), extend: (s) => s !== 'ACTIVE' };
 /** ACTIVE_OWNER: the owner of a key must be ACTIVE, nothing extends (Mimir's compactor and ruler RingOp): a tenant's compactor, a rule group's ruler. */
 export const ACTIVE_OWNER: Operation = { healthy: new Set(['ACTIVE']), extend: () => false };
 /** REPORTING: every state counts (the ring page's health). */

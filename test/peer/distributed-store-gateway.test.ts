@@ -11,7 +11,9 @@
 // gone. A second case runs two store-gateways with replication factor 1:
 // each loads its share of a day of blocks (the store-gateway ring), the
 // querier answers every sample from both, and with one killed it fails
-// Mimir's consistency check instead of answering without that one's blocks.
+// Mimir's consistency check instead of answering without that one's blocks
+// (no other owner to retry them on; with one,
+// distributed-store-gateway-retry.test.ts).
 
 import t from 'tap';
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
