@@ -127,7 +127,9 @@ pub struct SelectedAggregate {
 /// grouped by `grouping` (in the order given; with `without`: by every
 /// label except those and `__name__`), computed as the TypeScript engine
 /// computes it: only the groups cross the boundary. Throws as selectRange
-/// does, and on an unknown operator.
+/// does, and on an unknown operator. With statsOnly, native-histogram
+/// answers carry only their counts and sums (the selector feeds only
+/// histogram_count, histogram_sum or histogram_avg).
 #[allow(clippy::too_many_arguments)]
 #[napi]
 pub fn select_range_aggregate(
@@ -144,6 +146,7 @@ pub fn select_range_aggregate(
     metric_names: bool,
     visibility: Option<Vec<Vec<LabelMatcher>>>,
     max_samples: Option<f64>,
+    stats_only: Option<bool>,
 ) -> Result<SelectedAggregate> {
     let f = RangeFn::from_name(&func).ok_or_else(|| {
         Error::new(
@@ -159,8 +162,14 @@ pub fn select_range_aggregate(
         // Native histograms: `sum` of a counter rate has its own kernel;
         // anything else is the engine's to evaluate (hasHistograms).
         if op == AggOp::Sum && matches!(f, RangeFn::Rate | RangeFn::Increase) {
-            let kernel =
-                HistogramRateSum::new(f == RangeFn::Rate, range_ms, eval_times, without, &grouping);
+            let kernel = HistogramRateSum::new(
+                f == RangeFn::Rate,
+                stats_only.unwrap_or(false),
+                range_ms,
+                eval_times,
+                without,
+                &grouping,
+            );
             let out = store::select_histogram_rate_sum(&tenant, &sets, mint, maxt, kernel, limit)
                 .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
             if let Some((groups, samples)) = out {

@@ -54,7 +54,7 @@ function shapeOf(ev: Evaluator, expr: Expr): Shape | undefined {
   const counter = fn === 'rate' || fn === 'increase';
   return {
     vs: ms.vs,
-    inner: { kind: 'range', fn, rangeMs: ms.rangeMs, metricNames: counter },
+    inner: { kind: 'range', fn, rangeMs: ms.rangeMs, metricNames: counter, statsOnly: ev.isStatsOnly(ms.vs) },
     windowMs: ms.rangeMs,
     dropName: !NO_NAME_DROP.has(fn),
     call: counter ? e : undefined,

@@ -231,6 +231,11 @@ export class Evaluator {
     }
   }
 
+  /** isStatsOnly reports whether vs's histograms feed only histogram_count/sum/avg (see statsOnlySelectors). */
+  isStatsOnly(vs: VectorSelector): boolean {
+    return this.statsOnly.has(vs);
+  }
+
   /** selectFor selects the raw samples a selector needs for the given window ends and lookback/range. */
   selectFor(vs: VectorSelector, evalTimes: Float64Array, windowMs: number, maxSamples = 0): SelectedSeries {
     let min = Infinity;

@@ -92,7 +92,7 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
       try {
         if (inner.kind === 'range') {
           if (typeof b.selectRangeAggregate !== 'function') return undefined;
-          r = b.selectRangeAggregate(tenant, matchers, mintMs, maxtMs, inner.fn, evalTimesMs, inner.rangeMs, op, without, grouping, inner.metricNames, vis, maxSamples);
+          r = b.selectRangeAggregate(tenant, matchers, mintMs, maxtMs, inner.fn, evalTimesMs, inner.rangeMs, op, without, grouping, inner.metricNames, vis, maxSamples, inner.statsOnly === true);
         } else {
           if (typeof b.selectInstantAggregate !== 'function') return undefined;
           r = b.selectInstantAggregate(tenant, matchers, mintMs, maxtMs, evalTimesMs, inner.lookbackMs, op, without, grouping, vis, maxSamples);

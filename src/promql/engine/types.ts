@@ -143,7 +143,14 @@ export interface Kernels {
 
 /** AggregateInner is what selectAggregate evaluates per series before aggregating. */
 export type AggregateInner =
-  | { kind: 'range'; fn: RangeFunction; rangeMs: number; metricNames: boolean }
+  | {
+      kind: 'range';
+      fn: RangeFunction;
+      rangeMs: number;
+      metricNames: boolean;
+      /** statsOnly: native histograms feed only histogram_count/sum/avg (their buckets may be left out). */
+      statsOnly?: boolean;
+    }
   | { kind: 'instant'; lookbackMs: number };
 
 /**

@@ -14,41 +14,117 @@ pub const HEADER_LEN: usize = 12;
 /// push_float_flat appends a float histogram; `is_int` records that the
 /// stored sample was an integer histogram.
 pub fn push_float_flat(out: &mut Vec<f64>, h: &FloatHistogram, is_int: bool) {
-    out.reserve(
-        HEADER_LEN
-            + 2 * (h.positive_spans.len() + h.negative_spans.len())
-            + h.positive_buckets.len()
-            + h.negative_buckets.len()
-            + h.custom_values.len(),
-    );
-    out.extend_from_slice(&[
-        f64::from(h.schema),
+    push_header(
+        out,
+        h.schema,
         h.zero_threshold,
         h.zero_count,
         h.count,
         h.sum,
-        f64::from(h.counter_reset_hint as u8),
-        if is_int { 1.0 } else { 0.0 },
-        h.positive_spans.len() as f64,
-        h.negative_spans.len() as f64,
-        h.positive_buckets.len() as f64,
-        h.negative_buckets.len() as f64,
-        h.custom_values.len() as f64,
-    ]);
-    for s in h.positive_spans.iter().chain(&h.negative_spans) {
-        out.push(f64::from(s.offset));
-        out.push(f64::from(s.length));
-    }
+        h.counter_reset_hint,
+        is_int,
+        h,
+    );
     out.extend_from_slice(&h.positive_buckets);
     out.extend_from_slice(&h.negative_buckets);
     out.extend_from_slice(&h.custom_values);
 }
 
+/// Layout is what the header and spans of both histogram kinds share.
+trait Layout {
+    fn spans(&self) -> (&[Span], &[Span]);
+    fn bucket_counts(&self) -> (usize, usize, usize);
+}
+
+impl Layout for FloatHistogram {
+    fn spans(&self) -> (&[Span], &[Span]) {
+        (&self.positive_spans, &self.negative_spans)
+    }
+    fn bucket_counts(&self) -> (usize, usize, usize) {
+        (
+            self.positive_buckets.len(),
+            self.negative_buckets.len(),
+            self.custom_values.len(),
+        )
+    }
+}
+
+impl Layout for Histogram {
+    fn spans(&self) -> (&[Span], &[Span]) {
+        (&self.positive_spans, &self.negative_spans)
+    }
+    fn bucket_counts(&self) -> (usize, usize, usize) {
+        (
+            self.positive_buckets.len(),
+            self.negative_buckets.len(),
+            self.custom_values.len(),
+        )
+    }
+}
+
+/// push_header appends the fixed fields and the spans (reserving room for
+/// the buckets and custom values that follow).
+#[allow(clippy::too_many_arguments)]
+fn push_header(
+    out: &mut Vec<f64>,
+    schema: i32,
+    zero_threshold: f64,
+    zero_count: f64,
+    count: f64,
+    sum: f64,
+    hint: CounterResetHint,
+    is_int: bool,
+    l: &impl Layout,
+) {
+    let (pos, neg) = l.spans();
+    let (n_pos, n_neg, n_custom) = l.bucket_counts();
+    out.reserve(HEADER_LEN + 2 * (pos.len() + neg.len()) + n_pos + n_neg + n_custom);
+    out.extend_from_slice(&[
+        f64::from(schema),
+        zero_threshold,
+        zero_count,
+        count,
+        sum,
+        f64::from(hint as u8),
+        if is_int { 1.0 } else { 0.0 },
+        pos.len() as f64,
+        neg.len() as f64,
+        n_pos as f64,
+        n_neg as f64,
+        n_custom as f64,
+    ]);
+    for s in pos.iter().chain(neg) {
+        out.push(f64::from(s.offset));
+        out.push(f64::from(s.length));
+    }
+}
+
 /// push_flat appends a histogram of either kind (integer bucket deltas
-/// become absolute counts).
+/// become absolute counts, as `Histogram::to_float` makes them).
 pub fn push_flat(out: &mut Vec<f64>, v: &HistogramValue) {
     match v {
-        HistogramValue::Int(h) => push_float_flat(out, &h.to_float(), true),
+        HistogramValue::Int(h) => {
+            let zc = h.zero_count as f64;
+            push_header(
+                out,
+                h.schema,
+                h.zero_threshold,
+                zc,
+                h.count as f64,
+                h.sum,
+                h.counter_reset_hint,
+                true,
+                h,
+            );
+            for deltas in [&h.positive_buckets, &h.negative_buckets] {
+                let mut cur = 0i64;
+                out.extend(deltas.iter().map(|d| {
+                    cur = cur.wrapping_add(*d);
+                    cur as f64
+                }));
+            }
+            out.extend_from_slice(&h.custom_values);
+        }
         HistogramValue::Float(h) => push_float_flat(out, h, false),
     }
 }

@@ -30,6 +30,7 @@ use crate::model::histogram_flat::{push_float_flat, HEADER_LEN};
 
 /// CUSTOM_SCHEMA is the schema of native histograms with custom buckets.
 const CUSTOM_SCHEMA: i32 = -53;
+const HINT_UNKNOWN: u8 = CounterResetHint::Unknown as u8;
 const HINT_COUNTER_RESET: u8 = CounterResetHint::CounterReset as u8;
 const HINT_NOT_COUNTER_RESET: u8 = CounterResetHint::NotCounterReset as u8;
 const HINT_GAUGE: u8 = CounterResetHint::Gauge as u8;
@@ -145,6 +146,11 @@ fn merge_into(
 ) {
     oi.clear();
     oc.clear();
+    if ai == bi {
+        oi.extend_from_slice(ai);
+        oc.extend(ac.iter().zip(bc).map(|(&a, &b)| a + sign * b));
+        return;
+    }
     let (mut i, mut j) = (0, 0);
     while i < ai.len() || j < bi.len() {
         if j >= bi.len() || (i < ai.len() && ai[i] < bi[j]) {
@@ -325,6 +331,9 @@ fn buckets_reset(
     } else {
         (pi, pc)
     };
+    if ci == pi {
+        return cc.iter().zip(pc).any(|(c, p)| c < p);
+    }
     let mut i = 0;
     for (j, &b) in pi.iter().enumerate() {
         while i < ci.len() && ci[i] < b {
@@ -501,6 +510,11 @@ pub struct HistogramGroups {
 /// HistogramRateSum accumulates the series of a selection.
 pub struct HistogramRateSum<'e> {
     is_rate: bool,
+    /// Only the count, sum and zero count are computed (the engine's
+    /// histogram_count/histogram_sum/histogram_avg read nothing else, as
+    /// Prometheus's HistogramStatsIterator); resets are still detected on
+    /// the buckets.
+    stats_only: bool,
     range_ms: f64,
     eval_times: &'e [f64],
     grouper: Grouper,
@@ -520,9 +534,11 @@ pub struct HistogramRateSum<'e> {
 
 impl<'e> HistogramRateSum<'e> {
     /// new prepares `sum by|without (grouping) (rate(h[range]))` (or
-    /// `increase` when not `is_rate`) at `eval_times` (ms).
+    /// `increase` when not `is_rate`) at `eval_times` (ms); with
+    /// `stats_only` the answers have no buckets.
     pub fn new(
         is_rate: bool,
+        stats_only: bool,
         range_ms: f64,
         eval_times: &'e [f64],
         without: bool,
@@ -530,6 +546,7 @@ impl<'e> HistogramRateSum<'e> {
     ) -> Self {
         HistogramRateSum {
             is_rate,
+            stats_only,
             range_ms,
             eval_times,
             grouper: Grouper::new(without, grouping),
@@ -695,7 +712,23 @@ impl<'e> HistogramRateSum<'e> {
         true
     }
 
+    /// view is sample k (without its buckets when only stats are computed).
     fn view(&self, k: usize) -> View<'_> {
+        let v = self.full_view(k);
+        if self.stats_only {
+            return View {
+                pos_idx: &[],
+                pos_cnt: &[],
+                neg_idx: &[],
+                neg_cnt: &[],
+                ..v
+            };
+        }
+        v
+    }
+
+    /// full_view is sample k with its buckets (for reset detection).
+    fn full_view(&self, k: usize) -> View<'_> {
         let s = &self.samples[k];
         View {
             schema: s.schema,
@@ -717,9 +750,9 @@ impl<'e> HistogramRateSum<'e> {
         let mut m = std::mem::take(&mut self.m);
         for k in 1..self.samples.len() {
             let r = detect_reset(
-                &self.view(k),
+                &self.full_view(k),
                 self.samples[k].hint,
-                &self.view(k - 1),
+                &self.full_view(k - 1),
                 &mut m,
             );
             self.resets.push(r);
@@ -748,7 +781,12 @@ impl<'e> HistogramRateSum<'e> {
         if first_reset {
             h.add(&empty, -1.0, &mut m);
             // The second sample against the empty start (hint, or negative counts).
-            if detect_reset(&self.view(a + 1), self.samples[a + 1].hint, &empty, &mut m) {
+            // For stats the engine resolved unknown hints first (withDetectedHints):
+            // this sample's says reset.
+            let hint = self.samples[a + 1].hint;
+            if (self.stats_only && hint == HINT_UNKNOWN)
+                || detect_reset(&self.full_view(a + 1), hint, &empty, &mut m)
+            {
                 h.add(&empty, 1.0, &mut m);
             }
         } else {
