@@ -16,7 +16,7 @@ use super::index_reader::BlockIndex;
 use super::meta::BlockMeta;
 use super::tombstones::{decode_tombstones, Tombstones};
 use super::BlockError;
-use crate::chunkenc::recode::{decode_chunk, SampleValue};
+use crate::chunkenc::recode::decode_histograms_flat;
 use crate::chunkenc::{read_range, ENCODING_FLOAT_HISTOGRAM, ENCODING_HISTOGRAM, ENCODING_XOR};
 use crate::head::SelectedSamples;
 use crate::index::{postings, select_postings, Matcher};
@@ -185,7 +185,6 @@ impl Block {
         maxt: i64,
         out: &mut crate::head::SelectedHistograms,
     ) -> Result<usize, BlockError> {
-        use crate::model::histogram_flat::push_flat;
         let chunks_err = |e: BlockError| e.in_file(&self.dir.join("chunks"));
         let deleted = self.tombstones.get(&id);
         let gone = |t: i64| deleted.is_some_and(|iv| iv.iter().any(|&(a, b)| a <= t && t <= b));
@@ -194,16 +193,14 @@ impl Block {
             let (enc, data) = self.chunks.chunk(c.chunk_ref).map_err(chunks_err)?;
             match enc {
                 ENCODING_HISTOGRAM | ENCODING_FLOAT_HISTOGRAM => {
-                    decode_chunk(enc, &data, |t, v| {
-                        if t < mint || t > maxt || gone(t) {
-                            return;
-                        }
-                        if let SampleValue::Histogram(h) = v {
-                            out.timestamps.push(t as f64);
-                            push_flat(&mut out.data, &h);
-                            out.data_offsets.push(out.data.len() as u32);
-                        }
-                    })
+                    decode_histograms_flat(
+                        enc,
+                        &data,
+                        |t| t >= mint && t <= maxt && !gone(t),
+                        &mut out.timestamps,
+                        &mut out.data_offsets,
+                        &mut out.data,
+                    )
                     .map_err(|e| {
                         chunks_err(BlockError::Corrupt(format!(
                             "chunk ref {:#x}: {e}",

@@ -833,6 +833,37 @@ impl<'a> HistogramIterator<'a> {
     }
 }
 
+impl HistogramIterator<'_> {
+    /// push_flat appends the current sample in the hand-off format (what
+    /// `push_flat` of `at_histogram` appends, without building it).
+    pub fn push_flat(&self, out: &mut Vec<f64>) {
+        use crate::model::histogram_flat::{push_flat, push_int_flat, FlatHeader};
+        if self.sum == STALE_NAN_BITS {
+            push_flat(
+                out,
+                &crate::model::histogram::HistogramValue::Int(Histogram::stale()),
+            );
+            return;
+        }
+        let header = FlatHeader {
+            schema: self.schema,
+            zero_threshold: self.z_threshold,
+            zero_count: self.z_cnt as f64,
+            count: self.cnt as f64,
+            sum: f64::from_bits(self.sum),
+            hint: hint_for_sample(self.header, self.num_read),
+            is_int: true,
+        };
+        push_int_flat(
+            out,
+            &header,
+            [&self.p_spans, &self.n_spans],
+            [&self.p_buckets, &self.n_buckets],
+            &self.custom_values,
+        );
+    }
+}
+
 /// decode_histogram_chunk decodes a whole chunk.
 pub fn decode_histogram_chunk(chunk: &[u8]) -> Result<Vec<(i64, Histogram)>, ChunkError> {
     let mut it = HistogramIterator::new(chunk);

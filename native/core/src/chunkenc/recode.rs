@@ -69,6 +69,41 @@ pub fn decode_chunk(
     }
 }
 
+/// decode_histograms_flat appends the samples of a histogram chunk (either
+/// kind) for which `keep(t)` holds in the hand-off format: time to `ts`,
+/// the histogram to `data`, its end to `data_offsets`. Integer chunks are
+/// written straight from the iterator.
+pub fn decode_histograms_flat(
+    encoding: u8,
+    bytes: &[u8],
+    mut keep: impl FnMut(i64) -> bool,
+    ts: &mut Vec<f64>,
+    data_offsets: &mut Vec<u32>,
+    data: &mut Vec<f64>,
+) -> Result<(), String> {
+    if encoding != ENCODING_HISTOGRAM {
+        return decode_chunk(encoding, bytes, |t, v| {
+            if let SampleValue::Histogram(h) = v {
+                if keep(t) {
+                    ts.push(t as f64);
+                    crate::model::histogram_flat::push_flat(data, &h);
+                    data_offsets.push(data.len() as u32);
+                }
+            }
+        });
+    }
+    let mut it = HistogramIterator::new(bytes);
+    while it.next() {
+        let t = it.t();
+        if keep(t) {
+            ts.push(t as f64);
+            it.push_flat(data);
+            data_offsets.push(data.len() as u32);
+        }
+    }
+    it.err().map_or(Ok(()), |e| Err(e.to_string()))
+}
+
 /// Open is the chunk being filled.
 enum Open {
     Xor(XorAppender),
@@ -298,5 +333,46 @@ mod tests {
             crate::chunkenc::CounterResetHeader::from_flag(chunks[3].data[2]),
             crate::chunkenc::CounterResetHeader::CounterReset
         );
+    }
+
+    #[test]
+    fn flat_histograms_from_the_iterator_equal_the_built_ones() {
+        let mut samples: Vec<(i64, SampleValue)> = (0..20).map(|i| (i, ih(i as u64 * 3))).collect();
+        samples.push((20, ih(2)));
+        samples.push((
+            21,
+            SampleValue::Histogram(HistogramValue::Int(Histogram::stale())),
+        ));
+        samples.push((22, ih(5)));
+        let chunks = encode(samples.iter().map(|(t, v)| (*t, v)));
+        for c in &chunks {
+            let (mut ts, mut offs, mut data) = (Vec::new(), vec![0u32], Vec::new());
+            decode_histograms_flat(
+                c.encoding,
+                &c.data,
+                |t| t % 4 != 1,
+                &mut ts,
+                &mut offs,
+                &mut data,
+            )
+            .unwrap();
+            let (mut want_ts, mut want_offs, mut want) = (Vec::new(), vec![0u32], Vec::new());
+            decode_chunk(c.encoding, &c.data, |t, v| {
+                if let SampleValue::Histogram(h) = v {
+                    if t % 4 != 1 {
+                        want_ts.push(t as f64);
+                        crate::model::histogram_flat::push_flat(&mut want, &h);
+                        want_offs.push(want.len() as u32);
+                    }
+                }
+            })
+            .unwrap();
+            assert!(!ts.is_empty());
+            assert_eq!((ts, offs), (want_ts, want_offs));
+            assert_eq!(
+                data.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
     }
 }

@@ -76,7 +76,26 @@ fn read_prefix(r: &mut BitReader<'_>) -> Option<u32> {
 }
 
 /// read_varbit_int reads what `put_varbit_int` wrote (`readVarbitInt`).
+#[inline]
 pub fn read_varbit_int(r: &mut BitReader<'_>) -> Option<i64> {
+    // Fast path: prefix and value within one peeked word.
+    if let Some((w, avail)) = r.peek() {
+        let ones = w.leading_ones().min(8);
+        if ones == 0 {
+            r.skip(1);
+            return Some(0);
+        }
+        let prefix = if ones == 8 { 8 } else { ones + 1 };
+        let n = VARBIT_WIDTHS[ones as usize - 1];
+        if n < 64 && prefix + n <= avail {
+            let mut bits = (w << prefix) >> (64 - n);
+            r.skip(prefix + n);
+            if bits > (1u64 << (n - 1)) {
+                bits = bits.wrapping_sub(1u64 << n);
+            }
+            return Some(bits as i64);
+        }
+    }
     let n = read_prefix(r)?;
     match n {
         0 => Some(0),
@@ -147,6 +166,26 @@ mod tests {
             assert_eq!(read_varbit_uint(&mut r), Some(v));
         }
         // -4 does not fit 3 bits (range -3..=4): it takes the 6-bit form.
+        // A long stream: most values are read through the one-word fast
+        // path, the last ones bit by bit.
+        let mut vals = Vec::new();
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..2000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let shift = (i * 7) % 64;
+            vals.push(((x >> shift) as i64) * if i % 2 == 0 { 1 } else { -1 });
+        }
+        vals.extend([0, 1, -1, 4, -3, i64::MIN, i64::MAX, 1 << 55, -(1 << 55) + 1]);
+        let mut w = BitWriter::compact_with_header(0, 16);
+        for &v in &vals {
+            put_varbit_int(&mut w, v);
+        }
+        let mut r = BitReader::new(w.bytes(), 0);
+        for &v in &vals {
+            assert_eq!(read_varbit_int(&mut r), Some(v));
+        }
         let mut w = BitWriter::compact_with_header(0, 4);
         put_varbit_int(&mut w, -4);
         assert_eq!(w.bytes(), &[0b1101_1110, 0]);

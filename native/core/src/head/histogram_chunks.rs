@@ -300,8 +300,7 @@ impl HistogramSeriesChunks {
         data_offsets: &mut Vec<u32>,
         data: &mut Vec<f64>,
     ) {
-        use crate::chunkenc::recode::{decode_chunk, SampleValue};
-        use crate::model::histogram_flat::push_flat;
+        use crate::chunkenc::recode::decode_histograms_flat;
         let n = self.chunks().count();
         for (i, (cmin, cmax, enc, bytes)) in self.chunks().enumerate() {
             if cmin > maxt || cmax < mint {
@@ -321,16 +320,14 @@ impl HistogramSeriesChunks {
             };
             // The head's own chunks decode whole; a sample cut short by a bad
             // chunk cannot happen here, so the result is not looked at.
-            let _ = decode_chunk(enc, bytes, |t, v| {
-                if t < mint || t > maxt {
-                    return;
-                }
-                if let SampleValue::Histogram(h) = v {
-                    ts.push(t as f64);
-                    push_flat(data, &h);
-                    data_offsets.push(data.len() as u32);
-                }
-            });
+            let _ = decode_histograms_flat(
+                enc,
+                bytes,
+                |t| t >= mint && t <= maxt,
+                ts,
+                data_offsets,
+                data,
+            );
         }
     }
 

@@ -14,117 +14,113 @@ pub const HEADER_LEN: usize = 12;
 /// push_float_flat appends a float histogram; `is_int` records that the
 /// stored sample was an integer histogram.
 pub fn push_float_flat(out: &mut Vec<f64>, h: &FloatHistogram, is_int: bool) {
-    push_header(
-        out,
-        h.schema,
-        h.zero_threshold,
-        h.zero_count,
-        h.count,
-        h.sum,
-        h.counter_reset_hint,
+    let header = FlatHeader {
+        schema: h.schema,
+        zero_threshold: h.zero_threshold,
+        zero_count: h.zero_count,
+        count: h.count,
+        sum: h.sum,
+        hint: h.counter_reset_hint,
         is_int,
-        h,
+    };
+    header.push(
+        out,
+        &h.positive_spans,
+        &h.negative_spans,
+        [
+            h.positive_buckets.len(),
+            h.negative_buckets.len(),
+            h.custom_values.len(),
+        ],
     );
     out.extend_from_slice(&h.positive_buckets);
     out.extend_from_slice(&h.negative_buckets);
     out.extend_from_slice(&h.custom_values);
 }
 
-/// Layout is what the header and spans of both histogram kinds share.
-trait Layout {
-    fn spans(&self) -> (&[Span], &[Span]);
-    fn bucket_counts(&self) -> (usize, usize, usize);
+/// FlatHeader is the fixed part of a flat histogram.
+pub struct FlatHeader {
+    pub schema: i32,
+    pub zero_threshold: f64,
+    pub zero_count: f64,
+    pub count: f64,
+    pub sum: f64,
+    pub hint: CounterResetHint,
+    pub is_int: bool,
 }
 
-impl Layout for FloatHistogram {
-    fn spans(&self) -> (&[Span], &[Span]) {
-        (&self.positive_spans, &self.negative_spans)
-    }
-    fn bucket_counts(&self) -> (usize, usize, usize) {
-        (
-            self.positive_buckets.len(),
-            self.negative_buckets.len(),
-            self.custom_values.len(),
-        )
+impl FlatHeader {
+    /// push appends the fixed fields and the spans, reserving room for the
+    /// `[positive, negative, custom]` counts of values the caller appends
+    /// next (positive buckets, negative buckets, custom values, absolute).
+    pub fn push(&self, out: &mut Vec<f64>, pos: &[Span], neg: &[Span], counts: [usize; 3]) {
+        let [n_pos, n_neg, n_custom] = counts;
+        out.reserve(HEADER_LEN + 2 * (pos.len() + neg.len()) + n_pos + n_neg + n_custom);
+        out.extend_from_slice(&[
+            f64::from(self.schema),
+            self.zero_threshold,
+            self.zero_count,
+            self.count,
+            self.sum,
+            f64::from(self.hint as u8),
+            if self.is_int { 1.0 } else { 0.0 },
+            pos.len() as f64,
+            neg.len() as f64,
+            n_pos as f64,
+            n_neg as f64,
+            n_custom as f64,
+        ]);
+        for s in pos.iter().chain(neg) {
+            out.push(f64::from(s.offset));
+            out.push(f64::from(s.length));
+        }
     }
 }
 
-impl Layout for Histogram {
-    fn spans(&self) -> (&[Span], &[Span]) {
-        (&self.positive_spans, &self.negative_spans)
-    }
-    fn bucket_counts(&self) -> (usize, usize, usize) {
-        (
-            self.positive_buckets.len(),
-            self.negative_buckets.len(),
-            self.custom_values.len(),
-        )
-    }
-}
-
-/// push_header appends the fixed fields and the spans (reserving room for
-/// the buckets and custom values that follow).
-#[allow(clippy::too_many_arguments)]
-fn push_header(
+/// push_int_flat appends an integer histogram given by its parts: bucket
+/// deltas (first count, then differences) become absolute counts, as
+/// `Histogram::to_float` makes them.
+pub fn push_int_flat(
     out: &mut Vec<f64>,
-    schema: i32,
-    zero_threshold: f64,
-    zero_count: f64,
-    count: f64,
-    sum: f64,
-    hint: CounterResetHint,
-    is_int: bool,
-    l: &impl Layout,
+    header: &FlatHeader,
+    spans: [&[Span]; 2],
+    deltas: [&[i64]; 2],
+    custom_values: &[f64],
 ) {
-    let (pos, neg) = l.spans();
-    let (n_pos, n_neg, n_custom) = l.bucket_counts();
-    out.reserve(HEADER_LEN + 2 * (pos.len() + neg.len()) + n_pos + n_neg + n_custom);
-    out.extend_from_slice(&[
-        f64::from(schema),
-        zero_threshold,
-        zero_count,
-        count,
-        sum,
-        f64::from(hint as u8),
-        if is_int { 1.0 } else { 0.0 },
-        pos.len() as f64,
-        neg.len() as f64,
-        n_pos as f64,
-        n_neg as f64,
-        n_custom as f64,
-    ]);
-    for s in pos.iter().chain(neg) {
-        out.push(f64::from(s.offset));
-        out.push(f64::from(s.length));
+    header.push(
+        out,
+        spans[0],
+        spans[1],
+        [deltas[0].len(), deltas[1].len(), custom_values.len()],
+    );
+    for d in deltas {
+        let mut cur = 0i64;
+        out.extend(d.iter().map(|x| {
+            cur = cur.wrapping_add(*x);
+            cur as f64
+        }));
     }
+    out.extend_from_slice(custom_values);
 }
 
-/// push_flat appends a histogram of either kind (integer bucket deltas
-/// become absolute counts, as `Histogram::to_float` makes them).
+/// push_flat appends a histogram of either kind.
 pub fn push_flat(out: &mut Vec<f64>, v: &HistogramValue) {
     match v {
-        HistogramValue::Int(h) => {
-            let zc = h.zero_count as f64;
-            push_header(
-                out,
-                h.schema,
-                h.zero_threshold,
-                zc,
-                h.count as f64,
-                h.sum,
-                h.counter_reset_hint,
-                true,
-                h,
-            );
-            for deltas in [&h.positive_buckets, &h.negative_buckets] {
-                let mut cur = 0i64;
-                out.extend(deltas.iter().map(|d| {
-                    cur = cur.wrapping_add(*d);
-                    cur as f64
-                }));
-            }
-            out.extend_from_slice(&h.custom_values);
-        }
+        HistogramValue::Int(h) => push_int_flat(
+            out,
+            &FlatHeader {
+                schema: h.schema,
+                zero_threshold: h.zero_threshold,
+                zero_count: h.zero_count as f64,
+                count: h.count as f64,
+                sum: h.sum,
+                hint: h.counter_reset_hint,
+                is_int: true,
+            },
+            [&h.positive_spans, &h.negative_spans],
+            [&h.positive_buckets, &h.negative_buckets],
+            &h.custom_values,
+        ),
         HistogramValue::Float(h) => push_float_flat(out, h, false),
     }
 }
