@@ -265,6 +265,34 @@ t.test('shuffleShardWithLookback: the shard plus whoever may hold its recent wri
   t.notOk(ids(longRo.shuffleShardWithLookback('tenant', 0, 13 * hour)).includes(ro), 'nor in the whole ring');
 });
 
+t.test('shuffleShard picks the instances dskit picks on the same ring', async (t) => {
+  // Expected shards from dskit's Ring.shuffleShard selection loop (ring/ring.go, no lookback)
+  // transcribed into a Go 1.26 program with Go's own math/rand and crypto/md5, run once on these
+  // rings: n instances "ingester-<i>" (zones round-robin), token j of instance i being
+  // uint32(i*0x9E3779B1 + j*0x7F4A7C15 + 12345).
+  const build = (n: number, zones: string[]): RingDesc => ({
+    ingesters: Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [`ingester-${i}`, inst(`i${i}:1`, Array.from({ length: 16 }, (_, j) => (Math.imul(i, 0x9e3779b1) + Math.imul(j, 0x7f4a7c15) + 12345) >>> 0), 'ACTIVE', zones.length > 0 ? zones[i % zones.length]! : '')]),
+    ),
+  });
+  const ids = (r: Ring): string => Object.keys(r.getDesc().ingesters).sort().join(' ');
+  const flat = ringOf(build(10, []));
+  const flatWant: Record<string, string[]> = {
+    'tenant-a': ['ingester-4', 'ingester-2 ingester-4 ingester-6', 'ingester-2 ingester-4 ingester-6 ingester-7 ingester-8'],
+    'user-1': ['ingester-9', 'ingester-4 ingester-5 ingester-9', 'ingester-0 ingester-4 ingester-5 ingester-6 ingester-9'],
+    'team-x': ['ingester-8', 'ingester-1 ingester-4 ingester-8', 'ingester-1 ingester-4 ingester-5 ingester-6 ingester-8'],
+  };
+  for (const [tenant, want] of Object.entries(flatWant)) [1, 3, 5].forEach((size, k) => t.equal(ids(flat.shuffleShard(tenant, size)), want[k], `${tenant}, ${size} of 10`));
+  const zoned = ringOf(build(12, ['zone-a', 'zone-b', 'zone-c']), 3, true);
+  const zonedWant: Record<string, string[]> = {
+    'tenant-a': ['ingester-7 ingester-8 ingester-9', 'ingester-3 ingester-4 ingester-5 ingester-7 ingester-8 ingester-9', 'ingester-1 ingester-2 ingester-3 ingester-4 ingester-5 ingester-6 ingester-7 ingester-8 ingester-9'],
+    'user-1': ['ingester-1 ingester-3 ingester-8', 'ingester-0 ingester-1 ingester-10 ingester-3 ingester-5 ingester-8', 'ingester-0 ingester-1 ingester-10 ingester-2 ingester-3 ingester-5 ingester-7 ingester-8 ingester-9'],
+    'team-x': ['ingester-10 ingester-2 ingester-3', 'ingester-0 ingester-10 ingester-11 ingester-2 ingester-3 ingester-7', 'ingester-0 ingester-10 ingester-11 ingester-2 ingester-3 ingester-4 ingester-7 ingester-8 ingester-9'],
+  };
+  for (const [tenant, want] of Object.entries(zonedWant)) [3, 4, 9].forEach((size, k) => t.equal(ids(zoned.shuffleShard(tenant, size)), want[k], `${tenant}, ${size} of 12 in 3 zones`));
+  t.equal(zoned.shuffleShard('tenant-a', 12), zoned, 'every instance of every zone: the ring itself');
+});
+
 t.test('ownerOf: the first instance clockwise owns a key alone, and nobody while it is unhealthy', async (t) => {
   const stale = now - 3600;
   const r = ringOf({ ingesters: { a: inst('a:1', [100, 400]), b: inst('b:1', [200]), c: inst('c:1', [300], 'ACTIVE', '', stale), d: inst('d:1', [350], 'JOINING') } }, 0, false, 4_000);

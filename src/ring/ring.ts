@@ -3,10 +3,11 @@
 // as dskit's ring.Get does (replication factor, zones, unhealthy instances,
 // extension past JOINING/LEAVING instances).
 
-import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
+import { GoRand } from './go-rand.js';
 import type { KvClient } from './kv.js';
 import { decodeDesc, emptyDesc, encodeDesc, isHealthy, type InstanceDesc, type Operation, type RingDesc } from './model.js';
+import { shuffleShardSeed } from './shard.js';
 
 /** RingOptions are what replica selection needs. */
 export interface RingOptions {
@@ -149,11 +150,13 @@ export class Ring {
 
   /**
    * shuffleShard is the sub-ring of identifier (a tenant) with size instances, as dskit's
-   * ShuffleShard: per zone (ceil(size / zones) instances each, with zone awareness), a generator
-   * seeded by the MD5 of the identifier (and zone) draws tokens and each draw takes the first
-   * instance at or after it not yet taken. Read-only instances are never part of it; size <= 0 or
-   * at least the ring's size is the whole ring (without read-only instances). The sub-ring is a
-   * view: it does not follow the store, and is recomputed when this ring changes.
+   * ShuffleShard, the same instances Mimir picks on the same ring: per zone (ceil(size / zones)
+   * instances each, with zone awareness; every instance of a zone that has no more), Go's
+   * math/rand seeded with dskit's ShuffleShardSeed of the identifier (and zone) draws tokens
+   * (go-rand.ts) and each draw takes the first instance after it not yet taken. Read-only
+   * instances are never part of it; size <= 0 or at least the ring's size is the whole ring
+   * (without read-only instances). The sub-ring is a view: it does not follow the store, and is
+   * recomputed when this ring changes.
    */
   shuffleShard(identifier: string, size: number): Ring {
     const key = `${size}\u0000${identifier}`;
@@ -192,13 +195,18 @@ export class Ring {
       const chosen = new Set<string>();
       for (const zone of zones) {
         const inZone = all.filter(([, i]) => !zoneAware || i.zone === zone);
+        if (zoneAware && perZone >= inZone.length) {
+          // The whole zone (its instances without tokens too), as dskit: no draws.
+          for (const [id, i] of inZone) if (include(i)) chosen.add(id);
+          continue;
+        }
         const tokens: Array<[number, string]> = [];
         for (const [id, i] of inZone) for (const t of i.tokens) tokens.push([t, id]);
         tokens.sort((a, b) => a[0] - b[0]);
         const sorted = Uint32Array.from(tokens.map((x) => x[0]));
-        const next = shardRandom(identifier, zoneAware ? zone : '');
+        const random = new GoRand(shuffleShardSeed(identifier, zoneAware ? zone : ''));
         for (let n = 0; n < perZone; n++) {
-          const start = searchToken(sorted, next());
+          const start = searchToken(sorted, random.uint32());
           let found = false;
           for (let k = 0; k < tokens.length; k++) {
             const id = tokens[(start + k) % tokens.length]![1];
@@ -371,23 +379,4 @@ export function searchToken(tokens: Uint32Array, key: number): number {
     else hi = mid;
   }
   return lo >= tokens.length ? 0 : lo;
-}
-
-/**
- * shardRandom is the shuffle shard's generator for identifier (and zone): seeded by the first 64
- * bits of the MD5 of the identifier (a NUL and the zone appended when zoned), as dskit's
- * ShuffleShardSeed; the draws are xorshift64* (not Go's math/rand: the same tenant always gets the
- * same shard here, not the same one as in Mimir, whose tokens differ anyway).
- */
-export function shardRandom(identifier: string, zone: string): () => number {
-  const h = createHash('md5').update(identifier);
-  if (zone !== '') h.update(Buffer.from([0])).update(zone);
-  let x = h.digest().readBigUInt64BE(0) || 1n;
-  const mask = (1n << 64n) - 1n;
-  return () => {
-    x ^= x >> 12n;
-    x ^= (x << 25n) & mask;
-    x ^= x >> 27n;
-    return Number(((x * 2685821657736338717n) & mask) >> 32n) >>> 0;
-  };
 }

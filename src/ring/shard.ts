@@ -2,7 +2,11 @@
 // decoding samples: each TimeSeries (field 1) is hashed on the tenant and its
 // labels as Mimir's ShardByAllLabelAdapters (32-bit FNV-1), each metadata
 // entry (field 3) on the tenant and metric family name (ShardByMetricName),
-// and sub-requests are the original field bytes concatenated.
+// and sub-requests are the original field bytes concatenated. The other ring
+// keys Mimir and dskit compute (blocks, compactor tenants, rule groups,
+// shuffle-shard seeds) are here too.
+
+import { createHash } from 'node:crypto';
 
 const FNV_OFFSET = 2166136261;
 const FNV_PRIME = 16777619;
@@ -22,6 +26,17 @@ export function fnv1aKey(...parts: string[]): number {
   let h = FNV_OFFSET;
   for (const part of parts) for (const b of Buffer.from(part, 'utf8')) h = Math.imul(h ^ b, FNV_PRIME);
   return h >>> 0;
+}
+
+/**
+ * shuffleShardSeed is the seed of an identifier's (a tenant's) shuffle shard in a zone ('' without
+ * zones), as dskit's ShuffleShardSeed: the first 8 bytes of the MD5 of the identifier (then a NUL
+ * and the zone, when there is one), big-endian, as a signed 64-bit integer.
+ */
+export function shuffleShardSeed(identifier: string, zone: string): bigint {
+  const h = createHash('md5').update(identifier, 'utf8');
+  if (zone !== '') h.update(Buffer.from([0])).update(zone, 'utf8');
+  return h.digest().readBigInt64BE(0);
 }
 
 /** tenantHash is the hash of the tenant alone (ShardByUser). */
