@@ -2,8 +2,9 @@
 // distributed write path against stand-in ingesters (HTTP servers speaking
 // the internal push API): shuffle sharding (a tenant's series reach only its
 // shard), read-only ingesters (no writes), the ingestion rate limit divided by
-// the distributors, HA replica election shared by two distributors through
-// one KV store, and OTLP translated and forwarded.
+// the distributors and counted on what passes validation, HA replica election
+// shared by two distributors through one KV store, and OTLP translated and
+// forwarded.
 
 import t, { type Test } from 'tap';
 import { createServer, type Server } from 'node:http';
@@ -206,6 +207,45 @@ t.test('the ingestion rate limit is divided by the distributors and applied befo
   await new Promise((r) => setTimeout(r, 1_200));
   const whole = await push(exec, tenant, series(8), limits);
   t.equal(whole.kind === 'ingested' ? whole.result.errorStatus : -1, undefined, 'one distributor: the whole limit');
+});
+
+t.test('the ingestion rate limit takes only what passes validation', async (t) => {
+  const allow = loadNative().allowIngestion;
+  if (allow === undefined) {
+    t.fail('native allowIngestion missing (rebuild with npm run build:native)');
+    return;
+  }
+  const { fakes, ring } = await cluster(t, 3);
+  // A stand-in validator: series with a `bad` label fail validation.
+  const validated = (tenant: string, raw: Uint8Array): { samples: number; exemplars: number; metadata: number } => {
+    const n = { samples: 0, exemplars: 0, metadata: 0 };
+    for (const it of shardWriteRequest(tenant, raw)) {
+      if (it.meta) n.metadata++;
+      else if (!itemLabels(raw, it).some(([name]) => name === 'bad')) {
+        n.samples += it.samples;
+        n.exemplars += it.exemplars;
+      }
+    }
+    return n;
+  };
+  const exec = executor(t, { ring, rateLimit: { distributors: () => 1, allow: (...a) => allow(...a), validated } });
+  // A bucket that does not refill during the test: 20 items.
+  const limits = { ingestionRate: 0.001, ingestionBurstSize: 20 };
+  const status = (o: PushOutcome): number | undefined => (o.kind === 'ingested' ? o.result.errorStatus : -1);
+
+  const mixed = `rate-mixed-${process.pid}-${Date.now()}`;
+  t.equal(status(await push(exec, mixed, [...series(15, 'm', [['bad', '1']]), ...series(5)], limits)), undefined, '15 invalid and 5 valid samples');
+  t.equal(status(await push(exec, mixed, series(15), limits)), undefined, 'the request took 5: 15 are left');
+  const over = await push(exec, mixed, [...series(3, 'm', [['bad', '1']]), ...series(1)], limits);
+  t.equal(status(over), 429, 'and no more');
+  if (over.kind === 'ingested') t.same(over.result.discarded, ['rate_limited', 1], 'the refused valid samples are the rate-limited ones');
+
+  const invalid = `rate-invalid-${process.pid}-${Date.now()}`;
+  const before = fakes.reduce((n, f) => n + f.series.length, 0);
+  t.not(status(await push(exec, invalid, series(30, 'm', [['bad', '1']]), limits)), 429, 'a request refused by validation alone is not rate-limited (30 items, over the burst)');
+  t.ok(fakes.reduce((n, f) => n + f.series.length, 0) > before, 'it goes on to the ingesters, whose validation answers');
+  t.equal(status(await push(exec, invalid, series(20), limits)), undefined, 'it took nothing: the whole burst is left');
+  t.equal(status(await push(exec, invalid, series(1), limits)), 429);
 });
 
 t.test('HA: two distributors agree on the elected replica through the KV store', async (t) => {

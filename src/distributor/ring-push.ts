@@ -7,8 +7,10 @@
 // through their usual push path. Before the fan-out, as Mimir's distributor:
 // HA deduplication against the elected replica in the KV store shared by the
 // distributors (ha-kv.ts), the tenant's ingestion rate limit (its share: the
-// limit divided by the healthy distributors of the distributor ring), and the
-// tenant's shuffle shard of the ingester ring (read-only ingesters left out).
+// limit divided by the healthy distributors of the distributor ring; counted
+// on the items that pass validation when the rate limit is given a validator,
+// on every item otherwise), and the tenant's shuffle shard of the ingester
+// ring (read-only ingesters left out).
 // OTLP bodies are translated into a remote-write request (Rust) and take the
 // same path.
 
@@ -51,6 +53,19 @@ export interface DistributorRateLimit {
   distributors: (tenant: string) => number;
   /** allow takes items from the tenant's bucket at rate/burst; the refusal text (naming limitRate) or null. */
   allow: (tenant: string, items: number, rate: number, burst: number, limitRate: number) => string | null | undefined;
+  /**
+   * validated counts what of an uncompressed request passes validation under limits (the
+   * ingesters' validation, as the monolith's rate limiter counts it): the limit takes only
+   * that, as Mimir's distributor takes it after its validation. Absent: every item counts.
+   */
+  validated?: (tenant: string, raw: Uint8Array, protocol: 1 | 2, limits: IngestLimits) => ValidatedItems | Promise<ValidatedItems>;
+}
+
+/** ValidatedItems are a request's items that pass validation: samples (native histograms among them), exemplars, metadata. */
+export interface ValidatedItems {
+  samples: number;
+  exemplars: number;
+  metadata: number;
 }
 
 /** REASON_RATE_LIMITED is the discarded-samples reason of a rate-limited push. */
@@ -226,13 +241,18 @@ async function pushRaw(opts: RingPushOptions, tenant: string, taskLimits: Ingest
     limits.ha = { ...ha, trackerEnabled: false };
   }
 
-  // The ingestion rate limit: this distributor's share of the tenant's limit.
+  // The ingestion rate limit: this distributor's share of the tenant's limit, on the items that
+  // pass validation (after the HA replica label was dropped), only when samples or metadata are
+  // left (as Mimir: a request refused by validation alone takes nothing).
   if (opts.rateLimit !== undefined && limits.ingestionRate !== undefined) {
     const rate = limits.ingestionRate;
-    if (Number.isFinite(rate) && (samples > 0 || metadata > 0)) {
-      const share = rate / Math.max(1, opts.rateLimit.distributors(tenant));
-      const refused = opts.rateLimit.allow(tenant, samples + exemplars + metadata, share, limits.ingestionBurstSize, rate);
-      if (refused !== null && refused !== undefined) return { ...failed(429, refused), discarded: samples > 0 ? [REASON_RATE_LIMITED, samples] : [] };
+    if (Number.isFinite(rate)) {
+      const n = (await opts.rateLimit.validated?.(tenant, raw, protocol, limits)) ?? { samples, exemplars, metadata };
+      if (n.samples > 0 || n.metadata > 0) {
+        const share = rate / Math.max(1, opts.rateLimit.distributors(tenant));
+        const refused = opts.rateLimit.allow(tenant, n.samples + n.exemplars + n.metadata, share, limits.ingestionBurstSize, rate);
+        if (refused !== null && refused !== undefined) return rateLimited(refused, n);
+      }
     }
     delete limits.ingestionRate;
   }
@@ -373,6 +393,14 @@ function mergeResults(results: IngestResult[], items: number, sent: number): Ing
 
 function emptyResult(): IngestResult {
   return { series: 0, samples: 0, exemplars: 0, metadata: 0, histograms: 0, acceptedSamples: 0, createdSeries: 0, discarded: [], dedupedSamples: 0, nonHaSamples: 0 };
+}
+
+/** rateLimited is the 429 of a refused request, its items counted as discarded `rate_limited` (as the monolith's). */
+function rateLimited(message: string, n: ValidatedItems): IngestResult {
+  const out: IngestResult = { ...failed(429, message), discarded: n.samples > 0 ? [REASON_RATE_LIMITED, n.samples] : [] };
+  if (n.exemplars > 0) out.discardedExemplars = [REASON_RATE_LIMITED, n.exemplars];
+  if (n.metadata > 0) out.discardedMetadata = [REASON_RATE_LIMITED, n.metadata];
+  return out;
 }
 
 function failed(status: number, message: string): IngestResult {
