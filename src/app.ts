@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerRoutes } from './api/api.js';
 import type { Config } from './config/config.js';
-import { Distributor, inlineExecutor, poolExecutor, PUSH_WORKER, smallInline, type PushExecutor } from './distributor/distributor.js';
+import { Distributor, inlineExecutor, nativeThreadsExecutor, poolExecutor, PUSH_WORKER, smallInline, type PushExecutor } from './distributor/distributor.js';
 import { Piscina } from 'piscina';
 import { availableParallelism } from 'node:os';
 import { DistributorMetrics } from './distributor/metrics.js';
@@ -124,7 +124,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const missing = missingNativeExports();
     if (missing.length > 0) throw new Error(`native binding is missing ${missing.join(', ')} (build it with npm run build:native)`);
     storage = nativeStorage();
-    executor = poolExecutor();
+    executor = storage.ingestSnappyAsync !== undefined ? nativeThreadsExecutor(storage, poolExecutor()) : poolExecutor();
   }
 
   const services = new ServiceManager();

@@ -1,5 +1,6 @@
 // push.ts is the CPU part of a remote-write push, shared by the Piscina
-// worker (workers/push.ts) and the inline executor: check the snappy
+// worker (workers/push.ts), the native-thread executor and the inline
+// executor: check the snappy
 // header's uncompressed length against the limit, uncompress, and hand the
 // protobuf bytes to the Appender. Nothing here allocates per sample.
 
@@ -46,12 +47,32 @@ export function snappyUncompressedLength(body: Uint8Array): number | undefined {
 /** SNAPPY_CORRUPT is Go's snappy.ErrCorrupt text, which Mimir passes through. */
 export const SNAPPY_CORRUPT = 'snappy: corrupt input';
 
-/** decodeAndIngest uncompresses a remote-write body and appends it for the tenant. */
-export function decodeAndIngest(appender: Appender, task: PushTask): PushOutcome {
-  const compressed = Buffer.from(task.body);
+/** refused is the outcome decided from the snappy header alone (corrupt, or over the size limit); undefined: go on. */
+function refused(task: PushTask, compressed: Uint8Array): PushOutcome | undefined {
   const size = snappyUncompressedLength(compressed);
   if (size === undefined) return { kind: 'bad_snappy', message: SNAPPY_CORRUPT };
   if (size > task.maxRecvMsgSize) return { kind: 'too_large', uncompressedSize: size };
+  return undefined;
+}
+
+/**
+ * decodeAndIngestAsync is decodeAndIngest with the uncompressing and appending on the native
+ * module's threads (Appender.ingestSnappyAsync) where the storage offers it.
+ */
+export async function decodeAndIngestAsync(appender: Appender, task: PushTask): Promise<PushOutcome> {
+  if (appender.ingestSnappyAsync === undefined) return decodeAndIngest(appender, task);
+  const compressed = new Uint8Array(task.body);
+  const no = refused(task, compressed);
+  if (no !== undefined) return no;
+  const result = await appender.ingestSnappyAsync(task.tenant, compressed, task.limits, task.protocol === 2);
+  return result === undefined ? { kind: 'bad_snappy', message: SNAPPY_CORRUPT } : { kind: 'ingested', result };
+}
+
+/** decodeAndIngest uncompresses a remote-write body and appends it for the tenant. */
+export function decodeAndIngest(appender: Appender, task: PushTask): PushOutcome {
+  const compressed = Buffer.from(task.body);
+  const no = refused(task, compressed);
+  if (no !== undefined) return no;
   if (task.protocol === 2) return ingestV2(appender, task, compressed);
   if (appender.ingestSnappy !== undefined) {
     // The native path uncompresses into a reused per-thread buffer: no

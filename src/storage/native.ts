@@ -84,6 +84,7 @@ export const TOO_MANY_SAMPLES_MESSAGE = 'query processing would load too many sa
 type CheckedExport =
   | 'ingestWriteRequestV2'
   | 'ingestSnappyWriteRequestV2'
+  | 'ingestSnappyWriteRequestAsync'
   | 'encodeHistogramChunks'
   | 'encodeRemoteHistograms'
   | 'decodeHistogramChunkJson'
@@ -147,6 +148,11 @@ export interface Appender {
   ingestSnappyV2?(tenant: string, compressed: Uint8Array, limits: IngestLimits): IngestResult | undefined;
   /** ingestOtlp, when present, ingests an OTLP/HTTP metrics body (see NativeBinding.ingestOtlp). */
   ingestOtlp?(tenant: string, body: Uint8Array, limits: IngestLimits, opts: OtlpOptions): OtlpIngestResult;
+  /**
+   * ingestSnappyAsync, when present, is ingestSnappy (v2: ingestSnappyV2) computed on the native
+   * module's threads (off the calling thread); undefined means corrupt snappy.
+   */
+  ingestSnappyAsync?(tenant: string, compressed: Uint8Array, limits: IngestLimits, v2: boolean): Promise<IngestResult | undefined>;
 }
 
 /** SeriesQuerier is what the metadata read endpoints need from storage. */
@@ -182,6 +188,10 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
     labelValues: (t, name, sets, mint, maxt, limit, vis) => b.labelValues(t, name, sets, mint, maxt, limit, visibleTo(vis, t)),
     headStats: () => b.headStats(),
     ingestOtlp: b.ingestOtlp === undefined ? undefined : (tenant, body, limits, opts) => b.ingestOtlp!(tenant, body, limits, opts),
+    ingestSnappyAsync:
+      b.ingestSnappyWriteRequestAsync === undefined
+        ? undefined
+        : async (tenant, compressed, limits, v2) => (await b.ingestSnappyWriteRequestAsync!(tenant, compressed, limits, v2)) ?? undefined,
   };
 }
 

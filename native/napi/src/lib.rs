@@ -442,6 +442,56 @@ pub fn ingest_write_request_async(
     })
 }
 
+/// SnappyIngestTask runs `ingestSnappyWriteRequestAsync` on the libuv
+/// thread pool.
+pub struct SnappyIngestTask {
+    tenant: String,
+    compressed: Uint8Array,
+    limits: ingest::IngestLimits,
+    v2: bool,
+}
+
+impl Task for SnappyIngestTask {
+    type Output = Option<ingest::IngestResult>;
+    type JsValue = Option<IngestResult>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(with_snappy_body(&self.compressed, |body| {
+            let head = tsdb_core::tsdb::registry().head(&self.tenant);
+            if self.v2 {
+                rw2::ingest_v2(&self.tenant, &head, body, &self.limits)
+            } else {
+                wal::ingest(&self.tenant, &head, body, &self.limits)
+            }
+        }))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output.map(js_result))
+    }
+}
+
+/// ingest_snappy_write_request_async is `ingestSnappyWriteRequest` (or,
+/// with v2, `ingestSnappyWriteRequestV2`) computed on the libuv thread
+/// pool, so that the main thread only moves bytes and several pushes
+/// append at once without a JavaScript worker per push; null when the
+/// snappy data is corrupt. The body must not be modified until the
+/// promise settles.
+#[napi(ts_return_type = "Promise<IngestResult | null>")]
+pub fn ingest_snappy_write_request_async(
+    tenant: String,
+    compressed: Uint8Array,
+    limits: IngestLimits,
+    v2: bool,
+) -> AsyncTask<SnappyIngestTask> {
+    AsyncTask::new(SnappyIngestTask {
+        tenant,
+        compressed,
+        limits: core_limits(&limits),
+        v2,
+    })
+}
+
 /// series_json answers /api/v1/series: a JSON array of label objects for
 /// series matching any of the sets (all series when there are none) and
 /// overlapping [mint, maxt], sorted; limit 0 = no limit. Throws on an

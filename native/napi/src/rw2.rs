@@ -13,7 +13,7 @@ use crate::{core_limits, js_result, with_snappy_body, IngestLimits, IngestResult
 
 /// ingest_v2 is `wal::ingest` for a 2.0 body: logged to the tenant's WAL
 /// when storage is open.
-fn ingest_v2(
+pub(crate) fn ingest_v2(
     tenant: &str,
     head: &Head,
     body: &[u8],
