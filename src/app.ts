@@ -2,6 +2,7 @@
 // components -> routes -> listening server. startServer is what main and the
 // HTTP tests call (tests listen on port 0 and may pass a fake storage).
 
+import type { IngestLimits } from './model/limits.js';
 import { mkdirSync } from 'node:fs';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { registerRoutes } from './api/api.js';
@@ -524,6 +525,8 @@ function distributedPushExecutor(config: Config, rings: Rings, client: InternalC
           rateLimit: {
             distributors: (t: string) => (flagString(limits.values(t), 'distributor.ingestion-rate-limit-strategy') === 'local' ? 1 : (distributorRing?.healthyInstances(WRITE).length ?? 1)),
             allow: (t: string, items: number, rate: number, burst: number, limitRate: number) => allow(t, items, rate, burst, limitRate),
+            // Only what passes the ingesters' validation counts, as Mimir's distributor counts after its validation.
+            ...(nb?.validatedItems !== undefined ? { validated: (t: string, raw: Uint8Array, protocol: 1 | 2, l: IngestLimits) => nb.validatedItems!(t, raw, protocol === 2, l) } : {}),
           },
         }
       : {}),

@@ -19,6 +19,7 @@ import { Ring } from '../ring/ring.js';
 import { itemLabels, shardWriteRequest } from '../ring/shard.js';
 import { loadNative } from '../storage/native.js';
 import type { IngestLimits } from '../model/limits.js';
+import { defaultConfig, ingestLimits } from '../config/config.js';
 import type { PushExecutor } from './distributor.js';
 import { HaKvTracker } from './ha-kv.js';
 import type { PushOutcome } from './push.js';
@@ -246,6 +247,30 @@ t.test('the ingestion rate limit takes only what passes validation', async (t) =
   t.ok(fakes.reduce((n, f) => n + f.series.length, 0) > before, 'it goes on to the ingesters, whose validation answers');
   t.equal(status(await push(exec, invalid, series(20), limits)), undefined, 'it took nothing: the whole burst is left');
   t.equal(status(await push(exec, invalid, series(1), limits)), 429);
+});
+
+t.test("the native validator counts what the ingesters' validation keeps", async (t) => {
+  const native = loadNative();
+  const allow = native.allowIngestion;
+  const validatedItems = native.validatedItems;
+  if (allow === undefined || validatedItems === undefined) {
+    t.fail('native allowIngestion/validatedItems missing (rebuild with npm run build:native)');
+    return;
+  }
+  const { ring } = await cluster(t, 3);
+  const exec = executor(t, {
+    ring,
+    rateLimit: { distributors: () => 1, allow: (...a) => allow(...a), validated: (tenant, raw, protocol, l) => validatedItems(tenant, raw, protocol === 2, l) },
+  });
+  const now = Date.now();
+  const limits: Partial<IngestLimits> = { ...ingestLimits(defaultConfig().limits, now), ingestionRate: 0.001, ingestionBurstSize: 20 };
+  const status = (o: PushOutcome): number | undefined => (o.kind === 'ingested' ? o.result.errorStatus : -1);
+  const tenant = `rate-native-${process.pid}-${Date.now()}`;
+  // Invalid for the ingesters: a label name Prometheus does not allow, and samples an hour ahead.
+  const bad = [...series(10, 'm', [['bad-name!', '1']], now), ...series(5, 'future', [], now + 3_600_000)];
+  t.equal(status(await push(exec, tenant, [...bad, ...series(5, 'm', [], now)], limits)), undefined, '15 invalid and 5 valid samples');
+  t.equal(status(await push(exec, tenant, series(15, 'n', [], now), limits)), undefined, 'the request took 5: 15 are left');
+  t.equal(status(await push(exec, tenant, series(1, 'o', [], now), limits)), 429, 'and no more');
 });
 
 t.test('HA: two distributors agree on the elected replica through the KV store', async (t) => {

@@ -85,6 +85,7 @@ type CheckedExport =
   | 'ingestWriteRequestV2'
   | 'ingestSnappyWriteRequestV2'
   | 'ingestSnappyWriteRequestAsync'
+  | 'validatedItems'
   | 'encodeHistogramChunks'
   | 'encodeRemoteHistograms'
   | 'decodeHistogramChunkJson'

@@ -195,55 +195,17 @@ pub fn ingest_decoded(
         metadata: req.metadata.len() as u32,
         ..IngestResult::default()
     };
-    // Mimir's prePushHaDedupeMiddleware runs first, on the labels as sent.
-    if let Some(ha) = &limits.ha {
-        if let Some(refused) = dedupe_ha(head.tenant(), &mut req, ha, &mut res) {
-            return refused;
-        }
-    }
-    // Mimir's prePushSortAndFilterMiddleware: drop empty label values and
-    // series left without labels (silently), sort labels by name.
-    req.sort_and_filter_labels();
-
-    let vlimits = &limits.validation;
-    let mut validation_error: Option<String> = None;
-    // The distributor's part comes first for the whole request (validation,
-    // then the rate limiter), so that a rate-limited request stores nothing.
-    let valid = validate_all(
-        &mut req,
-        vlimits,
-        limits.now_ms,
-        &mut res,
-        &mut validation_error,
-    );
-    let hist_ok = validate_histograms(
-        &mut req,
-        &valid,
-        vlimits,
-        limits,
-        &mut res,
-        &mut validation_error,
-    );
-    let exemplars = crate::ingest_extra::validate_exemplars(&mut req, &valid, limits, &mut res);
-    let metadata_ok = crate::ingest_extra::validate_metadata_all(
-        &mut req,
-        limits,
-        &mut res,
-        &mut validation_error,
-    );
-    // Mimir's distributor sends nothing on when no sample and no metadata
-    // is left (exemplars alone are not enough).
-    let any_samples = req
-        .iter_series()
-        .zip(&valid)
-        .any(|(s, ok)| *ok && (!s.samples.is_empty() || s.histograms > 0));
-    if !any_samples && !metadata_ok.iter().any(|ok| *ok) {
-        if let Some(msg) = validation_error {
-            res.error_status = Some(400);
-            res.error_message = Some(msg);
-        }
-        return res;
-    }
+    let Validated {
+        valid,
+        hist_ok,
+        exemplars,
+        metadata_ok,
+        validation_error,
+    } = match validate_request(head.tenant(), &mut req, limits, &mut res) {
+        Stage::Refused(r) => return *r,
+        Stage::Empty => return res,
+        Stage::Valid(v) => v,
+    };
     if let Some(limit) = limits.ingestion_rate {
         let now = limits::monotonic_ms();
         let counts = ItemCounts {
@@ -702,6 +664,129 @@ struct ItemCounts {
 /// metadata from the tenant's ingestion rate limiter (as Mimir's
 /// distributor, only when some samples or metadata are left); Err is the
 /// 429 text, the refused items counted as `rate_limited`.
+/// Validated is what the validation stage keeps of a request.
+struct Validated {
+    /// Per series: whether it is stored.
+    valid: Vec<bool>,
+    /// Per native histogram of the request: whether it is stored.
+    hist_ok: Vec<bool>,
+    exemplars: crate::ingest_extra::ValidatedExemplars,
+    /// Per metadata entry: whether it is stored.
+    metadata_ok: Vec<bool>,
+    /// The first validation error (the push's 400 when nothing else fails).
+    validation_error: Option<String>,
+}
+
+/// Stage is the outcome of the validation stage.
+enum Stage {
+    /// HA deduplication refused the request (its answer).
+    Refused(Box<IngestResult>),
+    /// Nothing is left to store; the result holds the validation error.
+    Empty,
+    Valid(Validated),
+}
+
+/// validate_request is the distributor's part of a push before the rate
+/// limiter, as Mimir's middlewares run it: HA deduplication on the labels
+/// as sent, labels sorted and filtered, then samples, native histograms,
+/// exemplars and metadata validated (refusals counted into `res`).
+fn validate_request(
+    tenant: &str,
+    req: &mut WriteRequestView<'_>,
+    limits: &IngestLimits,
+    res: &mut IngestResult,
+) -> Stage {
+    // Mimir's prePushHaDedupeMiddleware runs first, on the labels as sent.
+    if let Some(ha) = &limits.ha {
+        if let Some(refused) = dedupe_ha(tenant, req, ha, res) {
+            return Stage::Refused(Box::new(refused));
+        }
+    }
+    // Mimir's prePushSortAndFilterMiddleware: drop empty label values and
+    // series left without labels (silently), sort labels by name.
+    req.sort_and_filter_labels();
+
+    let vlimits = &limits.validation;
+    let mut validation_error: Option<String> = None;
+    // The distributor's part comes first for the whole request (validation,
+    // then the rate limiter), so that a rate-limited request stores nothing.
+    let valid = validate_all(req, vlimits, limits.now_ms, res, &mut validation_error);
+    let hist_ok = validate_histograms(req, &valid, vlimits, limits, res, &mut validation_error);
+    let exemplars = crate::ingest_extra::validate_exemplars(req, &valid, limits, res);
+    let metadata_ok =
+        crate::ingest_extra::validate_metadata_all(req, limits, res, &mut validation_error);
+    // Mimir's distributor sends nothing on when no sample and no metadata
+    // is left (exemplars alone are not enough).
+    let any_samples = req
+        .iter_series()
+        .zip(&valid)
+        .any(|(s, ok)| *ok && (!s.samples.is_empty() || s.histograms > 0));
+    if !any_samples && !metadata_ok.iter().any(|ok| *ok) {
+        if let Some(msg) = validation_error {
+            res.error_status = Some(400);
+            res.error_message = Some(msg);
+        }
+        return Stage::Empty;
+    }
+    Stage::Valid(Validated {
+        valid,
+        hist_ok,
+        exemplars,
+        metadata_ok,
+        validation_error,
+    })
+}
+
+/// ValidatedItems are the items of a request that pass validation, as the
+/// rate limiter counts them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ValidatedItems {
+    /// Samples of the valid series (native histograms among them).
+    pub samples: u64,
+    pub exemplars: u64,
+    pub metadata: u64,
+}
+
+/// validated_items runs the validation stage of a push (see
+/// `validate_request`) on an uncompressed request of either protocol
+/// without storing anything, and counts what the rate limiter would take:
+/// for a distributor that applies the limit before the ingesters validate.
+/// A request that does not decode, or that validation leaves empty, counts
+/// nothing.
+pub fn validated_items(
+    tenant: &str,
+    body: &[u8],
+    v2: bool,
+    limits: &IngestLimits,
+) -> ValidatedItems {
+    let decoded = if v2 {
+        remote::decode_write_request_v2(body).map(|r| r.request)
+    } else {
+        remote::decode_write_request(body)
+    };
+    let Ok(mut req) = decoded else {
+        return ValidatedItems::default();
+    };
+    let mut res = IngestResult::default();
+    let Stage::Valid(v) = validate_request(tenant, &mut req, limits, &mut res) else {
+        return ValidatedItems::default();
+    };
+    ValidatedItems {
+        samples: valid_samples(&req, &v.valid),
+        exemplars: v.exemplars.kept_count(),
+        metadata: v.metadata_ok.iter().filter(|ok| **ok).count() as u64,
+    }
+}
+
+/// valid_samples counts the samples and native histograms of the valid series.
+fn valid_samples(req: &WriteRequestView<'_>, valid: &[bool]) -> u64 {
+    req.iter_series()
+        .zip(valid)
+        .filter(|(_, ok)| **ok)
+        .map(|(s, _)| (s.samples.len() + s.histograms) as u64)
+        .sum()
+}
+
 fn check_rate(
     tenant: &str,
     req: &WriteRequestView<'_>,
@@ -711,11 +796,8 @@ fn check_rate(
     now_ms: i64,
     res: &mut IngestResult,
 ) -> Result<(), String> {
-    let mut samples = 0u64;
-    for (s, _) in req.iter_series().zip(valid).filter(|(_, ok)| **ok) {
-        // Native histogram samples count as samples, as in Mimir.
-        samples += (s.samples.len() + s.histograms) as u64;
-    }
+    // Native histogram samples count as samples, as in Mimir.
+    let samples = valid_samples(req, valid);
     let ItemCounts {
         exemplars,
         metadata,
@@ -840,6 +922,50 @@ mod tests {
             .unwrap()
             .contains("(err-mimir-sample-timestamp-too-old)"));
         assert_eq!(h.num_series(), 1);
+    }
+
+    #[test]
+    fn validated_items_count_what_passes_and_store_nothing() {
+        let now = 1_700_000_000_000;
+        let a: &[(&str, &str)] = &[("__name__", "a"), ("job", "x")];
+        let no_name: &[(&str, &str)] = &[("job", "no-name")];
+        let far: &[(&str, &str)] = &[("__name__", "far")];
+        let req = body(&[
+            (a, &[(now - 2, 1.0), (now - 1, 2.0), (now, 3.0)]),
+            (no_name, &[(now, 1.0), (now + 1, 1.0)]),
+            // Too far in the future for the creation grace period.
+            (far, &[(now + 3_600_000, 1.0)]),
+        ]);
+        let lim = IngestLimits {
+            validation: crate::remote::ValidationLimits {
+                creation_grace_period_ms: 600_000,
+                ..limits(now).validation
+            },
+            ..limits(now)
+        };
+        let tenant = "validated-items-test";
+        assert_eq!(
+            validated_items(tenant, &req, false, &lim),
+            ValidatedItems {
+                samples: 3,
+                exemplars: 0,
+                metadata: 0
+            }
+        );
+        // Nothing valid, bad protobuf: nothing counts.
+        assert_eq!(
+            validated_items(tenant, &body(&[(no_name, &[(now, 1.0)])]), false, &lim),
+            ValidatedItems::default()
+        );
+        assert_eq!(
+            validated_items(tenant, &[0x0a, 0x05, 0x01], false, &lim),
+            ValidatedItems::default()
+        );
+        // The same request ingested takes the same count from the limiter's view.
+        let h = Head::new(tenant, DEFAULT_CHUNK_RANGE);
+        assert_eq!(h.num_series(), 0, "validation stored nothing");
+        let r = ingest_write_request(&h, &req, &lim);
+        assert_eq!(r.accepted_samples, 3);
     }
 
     #[test]

@@ -442,6 +442,36 @@ pub fn ingest_write_request_async(
     })
 }
 
+/// ValidatedItems are the items of a request that pass validation.
+#[napi(object)]
+pub struct ValidatedItems {
+    /// Samples of the valid series (native histograms among them).
+    pub samples: f64,
+    pub exemplars: f64,
+    pub metadata: f64,
+}
+
+/// validated_items runs a push's validation (HA replica label handling as
+/// limits.ha says, labels sorted and filtered, samples, native histograms,
+/// exemplars, metadata) on an uncompressed remote-write body (v2: a 2.0
+/// body) without storing anything, and counts what passes as the ingestion
+/// rate limiter counts it: for a distributor that applies the limit before
+/// its ingesters validate. Nothing counts for a body that does not decode.
+#[napi]
+pub fn validated_items(
+    tenant: String,
+    body: &[u8],
+    v2: bool,
+    limits: IngestLimits,
+) -> ValidatedItems {
+    let n = ingest::validated_items(&tenant, body, v2, &core_limits(&limits));
+    ValidatedItems {
+        samples: n.samples as f64,
+        exemplars: n.exemplars as f64,
+        metadata: n.metadata as f64,
+    }
+}
+
 /// SnappyIngestTask runs `ingestSnappyWriteRequestAsync` on the libuv
 /// thread pool.
 pub struct SnappyIngestTask {
