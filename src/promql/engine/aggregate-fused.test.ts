@@ -15,59 +15,12 @@ import { parseExpr } from '../parser/parser.js';
 import { Evaluator, instantQuery, rangeQuery } from './engine.js';
 import { STALE_NAN } from './kernels-reference.js';
 import { nativeKernels } from './kernels.js';
-import { labelsString } from './labels.js';
-import type { Kernels, QueryResult } from './types.js';
-import { OPTS } from './test-helpers.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+import type { Kernels } from './types.js';
+import { attemptExact as attempt, OPTS, rng } from './test-helpers.js';
 
 const b = loadNative();
 const fused = nativeKernels();
 const plain: Kernels = { ...fused, selectAggregate: undefined };
-
-/**
- * bits renders a float exactly (the sign of zero included). Every NaN renders alike: which NaN an
- * operation on two NaNs returns (its sign bit) depends on operand order, which V8's optimizing
- * compiler may swap in commutative additions, so the general path itself does not fix it; no API
- * output distinguishes NaNs (and staleness markers never reach results).
- */
-function bits(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, v);
-  return dv.getBigUint64(0).toString(16);
-}
-
-/** render lists a result exactly: labels, timestamps and value bits, in order, plus annotations. */
-function render(r: QueryResult): string {
-  const lines: string[] = [];
-  const v = r.value;
-  if (v.resultType === 'matrix') {
-    for (const s of v.series) lines.push(`${labelsString(s.labels)} ${Array.from(s.timestamps, (ts, i) => `${ts}=${bits(s.values[i])}`).join(' ')}`);
-  } else if (v.resultType === 'vector') {
-    for (const s of v.series) lines.push(`${labelsString(s.labels)} ${v.timestampMs}=${bits(s.value)}`);
-  } else lines.push(JSON.stringify(v));
-  lines.push(`warnings ${JSON.stringify(r.warnings)} infos ${JSON.stringify(r.infos)}`);
-  return lines.join('\n');
-}
-
-function attempt(f: () => QueryResult): string {
-  try {
-    return render(f());
-  } catch (err) {
-    return `error ${(err as Error).message}`;
-  }
-}
 
 /** samplesCharged evaluates e over a grid and returns what it charged against -querier.max-samples. */
 function samplesCharged(k: Kernels, q: string, start: number, end: number, step: number, tenant: string): number {

@@ -17,62 +17,12 @@ import { rangeQuery, instantQuery } from './engine.js';
 import { COUNTER_RESET, FloatHistogram, GAUGE_TYPE, UNKNOWN_COUNTER_RESET } from './float-histogram.js';
 import { encodeFlatSamples } from './histogram-flat.js';
 import { nativeKernels } from './kernels.js';
-import { labelsString } from './labels.js';
-import type { Kernels, QueryResult } from './types.js';
-import { OPTS } from './test-helpers.js';
-
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
+import type { Kernels } from './types.js';
+import { attemptExact as attempt, OPTS, rng } from './test-helpers.js';
 
 const b = loadNative();
 const fused = nativeKernels();
 const plain: Kernels = { ...fused, selectAggregate: undefined };
-
-/** bits renders a float exactly (every NaN alike, see aggregate-fused.test.ts). */
-function bits(v: number): string {
-  if (Number.isNaN(v)) return 'NaN';
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, v);
-  return dv.getBigUint64(0).toString(16);
-}
-
-function histBits(h: FloatHistogram): string {
-  const list = (idx: number[], cnt: number[]): string => idx.map((x, i) => `${x}:${bits(cnt[i]!)}`).join(',');
-  return `{s${h.schema} zt${bits(h.zeroThreshold)} zc${bits(h.zeroCount)} c${bits(h.count)} sum${bits(h.sum)} p[${list(h.posIdx, h.posCnt)}] n[${list(h.negIdx, h.negCnt)}] cv[${h.customValues.join(',')}]}`;
-}
-
-function render(r: QueryResult): string {
-  const lines: string[] = [];
-  const v = r.value;
-  if (v.resultType === 'matrix') {
-    for (const s of v.series) {
-      const floats = Array.from(s.timestamps, (ts, i) => `${ts}=${bits(s.values[i]!)}`).join(' ');
-      const hs = s.histograms === undefined ? '' : Array.from(s.histograms.timestamps, (ts, i) => `${ts}=${histBits(s.histograms!.values[i]!)}`).join(' ');
-      lines.push(`${labelsString(s.labels)} ${floats} | ${hs}`);
-    }
-  } else if (v.resultType === 'vector') {
-    for (const s of v.series) lines.push(`${labelsString(s.labels)} ${v.timestampMs}=${s.histogram ? histBits(s.histogram) : bits(s.value)}`);
-  } else lines.push(JSON.stringify(v));
-  lines.push(`warnings ${JSON.stringify(r.warnings)} infos ${JSON.stringify(r.infos)}`);
-  return lines.join('\n');
-}
-
-function attempt(f: () => QueryResult): string {
-  try {
-    return render(f());
-  } catch (err) {
-    return `error ${(err as Error).message}`;
-  }
-}
 
 const BOUNDS = [0.1, 0.5, 1, 5, 10];
 const DEFAULT_ZT = 2.938735877055719e-39;

@@ -7,21 +7,10 @@
 import t from 'tap';
 import { instantQuery, rangeQuery } from './engine.js';
 import { labelsString } from './labels.js';
-import { agg, bin, call, load, m, ms, num, OPTS, sel } from './test-helpers.js';
+import { agg, bin, call, load, m, ms, num, OPTS, rng, sel } from './test-helpers.js';
 import type { Expr } from '../parser/ast.js';
 import type { QueryResult } from './types.js';
 
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 2 ** 32;
-  };
-}
 
 /** series builds `count` series of a metric, values from a small set (ties), some NaN, some gaps. */
 function data(next: () => number, count: number): Record<string, string> {

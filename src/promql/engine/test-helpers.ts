@@ -8,7 +8,9 @@ import type {
 } from '../parser/ast.js';
 import { MatchType, type LabelMatcher } from '../../model/matchers.js';
 import { ReferenceKernels, type RefSeries } from './kernels-reference.js';
-import type { Labels, QueryOptions } from './types.js';
+import type { Labels, QueryOptions, QueryResult } from './types.js';
+import type { FloatHistogram } from './float-histogram.js';
+import { labelsString } from './labels.js';
 
 const P = { start: 0, end: 0 };
 
@@ -131,3 +133,61 @@ export const OPTS: QueryOptions = { tenant: 't', lookbackDeltaMs: 300_000, maxSa
 export const m = (x: number): number => x * 60_000;
 /** s is seconds in ms. */
 export const s = (x: number): number => x * 1000;
+
+/** rng is a small deterministic generator (xorshift) of fractions in [0, 1). */
+export function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return x / 2 ** 32;
+  };
+}
+
+/**
+ * bits renders a float exactly (the sign of zero included). Every NaN renders alike: which NaN an
+ * operation on two NaNs returns (its sign bit) depends on operand order, which V8's optimizing
+ * compiler may swap in commutative additions, so the general path itself does not fix it; no API
+ * output distinguishes NaNs (and staleness markers never reach results).
+ */
+export function bits(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  const dv = new DataView(new ArrayBuffer(8));
+  dv.setFloat64(0, v);
+  return dv.getBigUint64(0).toString(16);
+}
+
+/** histogramBits renders a native histogram exactly (every field and bucket). */
+export function histogramBits(h: FloatHistogram): string {
+  const list = (idx: number[], cnt: number[]): string => idx.map((x, i) => `${x}:${bits(cnt[i]!)}`).join(',');
+  return `{s${h.schema} zt${bits(h.zeroThreshold)} zc${bits(h.zeroCount)} c${bits(h.count)} sum${bits(h.sum)} p[${list(h.posIdx, h.posCnt)}] n[${list(h.negIdx, h.negCnt)}] cv[${h.customValues.join(',')}]}`;
+}
+
+/** renderExact lists a result exactly: labels, timestamps, value bits and histograms, in order, plus annotations. */
+export function renderExact(r: QueryResult): string {
+  const lines: string[] = [];
+  const v = r.value;
+  if (v.resultType === 'matrix') {
+    for (const s of v.series) {
+      const floats = Array.from(s.timestamps, (ts, i) => `${ts}=${bits(s.values[i]!)}`).join(' ');
+      const hs = s.histograms === undefined ? '' : ` | ${Array.from(s.histograms.timestamps, (ts, i) => `${ts}=${histogramBits(s.histograms!.values[i]!)}`).join(' ')}`;
+      lines.push(`${labelsString(s.labels)} ${floats}${hs}`);
+    }
+  } else if (v.resultType === 'vector') {
+    for (const s of v.series) lines.push(`${labelsString(s.labels)} ${v.timestampMs}=${s.histogram ? histogramBits(s.histogram) : bits(s.value)}`);
+  } else lines.push(JSON.stringify(v));
+  lines.push(`warnings ${JSON.stringify(r.warnings)} infos ${JSON.stringify(r.infos)}`);
+  return lines.join('\n');
+}
+
+/** attemptExact is renderExact of f's result, or `error <message>`. */
+export function attemptExact(f: () => QueryResult): string {
+  try {
+    return renderExact(f());
+  } catch (err) {
+    return `error ${(err as Error).message}`;
+  }
+}
