@@ -43,7 +43,20 @@ export interface Words {
  */
 function genCookedSeed(): Words {
   const out: Words = { hi: new Uint32Array(RNG_LEN), lo: new Uint32Array(RNG_LEN) };
-  let x = 1;
+  seedWords(1, (i, a, b, x) => {
+    // (a << 20) ^ (b << 10) ^ x: a and b are below 2^31, so the value fits in 51 bits.
+    out.hi[i] = ((a >>> 12) ^ (b >>> 22)) >>> 0;
+    out.lo[i] = ((a << 20) ^ (b << 10) ^ x) >>> 0;
+  });
+  return out;
+}
+
+/**
+ * seedWords is the seeding loop both Seed and gen_cooked.go run from x: 20 seedrand values
+ * dropped, then for each of the RNG_LEN words the next three (a, b, x), which each combine
+ * with their own shifts.
+ */
+function seedWords(x: number, word: (i: number, a: number, b: number, x: number) => void): void {
   for (let i = -20; i < RNG_LEN; i++) {
     x = seedrand(x);
     if (i < 0) continue;
@@ -51,11 +64,8 @@ function genCookedSeed(): Words {
     x = seedrand(x);
     const b = x;
     x = seedrand(x);
-    // (a << 20) ^ (b << 10) ^ x: a and b are below 2^31, so the value fits in 51 bits.
-    out.hi[i] = ((a >>> 12) ^ (b >>> 22)) >>> 0;
-    out.lo[i] = ((a << 20) ^ (b << 10) ^ x) >>> 0;
+    word(i, a, b, x);
   }
-  return out;
 }
 
 // Jumping ahead. Index the values the register ever holds as z[0], z[1], ...: z[0..606] the
@@ -218,18 +228,12 @@ export class GoRand {
     let s = Number(BigInt.asIntN(64, seed) % BigInt(INT32_MAX));
     if (s < 0) s += INT32_MAX;
     if (s === 0) s = 89482311;
-    let x = s;
-    for (let i = -20; i < RNG_LEN; i++) {
-      x = seedrand(x);
-      if (i < 0) continue;
-      const a = x;
-      x = seedrand(x);
-      const b = x;
-      x = seedrand(x);
+    const c = cooked;
+    seedWords(s, (i, a, b, x) => {
       // int64(a) << 40 ^ int64(b) << 20 ^ int64(x), truncated to 64 bits, then XOR the cooked word.
-      this.hi[i] = ((a << 8) ^ (b >>> 12) ^ cooked.hi[i]!) >>> 0;
-      this.lo[i] = ((b << 20) ^ x ^ cooked.lo[i]!) >>> 0;
-    }
+      this.hi[i] = ((a << 8) ^ (b >>> 12) ^ c.hi[i]!) >>> 0;
+      this.lo[i] = ((b << 20) ^ x ^ c.lo[i]!) >>> 0;
+    });
   }
 
   /** next draws the next 64-bit word and leaves it at the feed position. */
