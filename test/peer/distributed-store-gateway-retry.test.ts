@@ -14,7 +14,7 @@ import t from 'tap';
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ETCD, PROMTOOL_PEER, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
+import { startComponent, startStoreGateways, type Component, waitFor, startCluster } from './lib/cluster.js';
 import { PROMTOOL, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
@@ -54,17 +54,7 @@ t.test('three store-gateways at replication factor 2: a killed one is retried ar
   const { etcd, started } = await startCluster(t);
   // The querier finds a block's owners with the store-gateways' replication factor.
   const rf = ['-ingester.ring.replication-factor=1', '-store-gateway.sharding-ring.replication-factor=2'];
-  const gateways: Component[] = [];
-  for (const i of [1, 2, 3]) {
-    gateways.push(
-      await startComponent({
-        name: `store-gateway-${i}`,
-        target: 'store-gateway',
-        etcd: etcd.endpoint,
-        extra: [...rf, `-blocks-storage.filesystem.dir=${bucket}`, '-blocks-storage.bucket-store.sync-interval=1s'],
-      }),
-    );
-  }
+  const gateways = await startStoreGateways(3, etcd.endpoint, bucket, rf);
   started.push(...gateways);
   // -log.level=warn (cluster.ts): the querier's retries show in its output.
   const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: rf });

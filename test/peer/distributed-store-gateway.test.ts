@@ -20,7 +20,7 @@ import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { ETCD, PROMTOOL_PEER, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
+import { startComponent, startStoreGateways, type Component, waitFor, startCluster } from './lib/cluster.js';
 import { PROMTOOL, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
@@ -176,17 +176,7 @@ t.test('two store-gateways share the blocks over their ring; a lost share fails 
   const { etcd, started } = await startCluster(t);
   const rf1 = ['-ingester.ring.replication-factor=1', '-store-gateway.sharding-ring.replication-factor=1'];
   started.push(await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: rf1 }));
-  const gateways: Component[] = [];
-  for (const i of [1, 2]) {
-    gateways.push(
-      await startComponent({
-        name: `store-gateway-${i}`,
-        target: 'store-gateway',
-        etcd: etcd.endpoint,
-        extra: [...rf1, `-blocks-storage.filesystem.dir=${bucket}`, '-blocks-storage.bucket-store.sync-interval=1s'],
-      }),
-    );
-  }
+  const gateways = await startStoreGateways(2, etcd.endpoint, bucket, rf1);
   started.push(...gateways);
   const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: rf1 });
   started.push(querier);

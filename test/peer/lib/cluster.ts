@@ -99,3 +99,22 @@ export async function startCluster(t: Test): Promise<{ etcd: EtcdProcess; starte
   });
   return { etcd, started };
 }
+
+/**
+ * startStoreGateways starts store-gateway-1..n on the ring in etcd, each loading its share of the
+ * filesystem bucket at `bucket` and syncing every second; `extra` are flags for all of them.
+ */
+export async function startStoreGateways(n: number, etcd: string, bucket: string, extra: string[]): Promise<Component[]> {
+  const out: Component[] = [];
+  for (let i = 1; i <= n; i++) {
+    out.push(
+      await startComponent({
+        name: `store-gateway-${i}`,
+        target: 'store-gateway',
+        etcd,
+        extra: [...extra, `-blocks-storage.filesystem.dir=${bucket}`, '-blocks-storage.bucket-store.sync-interval=1s'],
+      }),
+    );
+  }
+  return out;
+}
