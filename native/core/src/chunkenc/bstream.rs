@@ -103,6 +103,10 @@ impl BitWriter {
     #[inline]
     pub fn write_bits(&mut self, value: u64, nbits: u32) {
         debug_assert!(nbits <= 64);
+        if self.compact {
+            self.write_bits_compact(value, nbits);
+            return;
+        }
         let mut left = nbits;
         while left >= 8 {
             left -= 8;
@@ -120,6 +124,37 @@ impl BitWriter {
             self.free -= take;
             let last = self.buf.len() - 1;
             self.buf[last] |= part << self.free;
+        }
+    }
+
+    /// write_bits_compact is `write_bits` for the compact layout, where the
+    /// last byte is never empty (`free` is below 8): the last byte's free
+    /// bits first, then whole bytes, then the rest in a new byte. The bits
+    /// are the same as the byte-then-bit order writes.
+    #[inline]
+    fn write_bits_compact(&mut self, value: u64, nbits: u32) {
+        let mut left = nbits;
+        if left == 0 {
+            return;
+        }
+        if self.free > 0 {
+            let take = left.min(self.free);
+            left -= take;
+            let part = ((value >> left) & ((1u64 << take) - 1)) as u8;
+            self.free -= take;
+            let last = self.buf.len() - 1;
+            self.buf[last] |= part << self.free;
+            if left == 0 {
+                return;
+            }
+        }
+        while left >= 8 {
+            left -= 8;
+            self.buf.push((value >> left) as u8);
+        }
+        if left > 0 {
+            self.buf.push((value << (8 - left)) as u8);
+            self.free = 8 - left;
         }
     }
 
@@ -336,6 +371,44 @@ mod tests {
         w.write_bits(0x7F, 7);
         w.write_byte(0x01);
         assert_eq!(w.bytes(), &[0, 0, 0, 0xAB, 0xFF, 0xFF, 0x01]);
+    }
+
+    #[test]
+    fn compact_bits_equal_bit_by_bit_writes() {
+        // Random runs of write_bits, write_byte and write_bit against the
+        // same bits written one at a time.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let mut w = BitWriter::compact_with_header(2, 8);
+        let mut want = BitWriter::compact_with_header(2, 8);
+        for _ in 0..5000 {
+            let v = next();
+            match v % 5 {
+                0 => {
+                    w.write_byte(v as u8);
+                    for k in (0..8).rev() {
+                        want.write_bit((v >> k) & 1 == 1);
+                    }
+                }
+                1 => {
+                    w.write_bit(v & 1 == 1);
+                    want.write_bit(v & 1 == 1);
+                }
+                _ => {
+                    let n = (next() % 65) as u32;
+                    w.write_bits(v, n);
+                    for k in (0..n).rev() {
+                        want.write_bit((v >> k) & 1 == 1);
+                    }
+                }
+            }
+            assert_eq!(w.bytes(), want.bytes());
+        }
     }
 
     #[test]
