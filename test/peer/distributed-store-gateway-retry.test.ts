@@ -11,11 +11,10 @@
 // heartbeat has timed out (it is no longer picked).
 
 import t from 'tap';
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ETCD, PROMTOOL_PEER, failIfMissing, skipUnless } from './lib/binary.js';
 import { startComponent, startStoreGateways, type Component, waitFor, startCluster } from './lib/cluster.js';
-import { PROMTOOL, run } from './lib/promtool.js';
+import { bucketFromOpenMetrics } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANT = 'sg-retry-tenant';
@@ -42,14 +41,8 @@ t.test('three store-gateways at replication factor 2: a killed one is retried ar
     const ts = (base + k * 60_000) / 1000;
     lines.push(`day_gauge{job="a"} ${k} ${ts}`, `day_gauge{job="b"} ${-k / 2} ${ts}`);
   }
-  lines.push('# EOF', '');
-  await writeFile(join(dir, 'input.om'), lines.join('\n'));
-  await mkdir(join(dir, 'out'));
-  await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'input.om'), join(dir, 'out')]);
-  const bucket = join(dir, 'bucket');
-  const ulids = (await readdir(join(dir, 'out'))).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+  const { bucket, ulids } = await bucketFromOpenMetrics(dir, lines, TENANT);
   t.equal(ulids.length, 12, 'promtool wrote twelve 2h blocks');
-  for (const ulid of ulids) await cp(join(dir, 'out', ulid), join(bucket, TENANT, ulid), { recursive: true });
 
   const { etcd, started } = await startCluster(t);
   // The querier finds a block's owners with the store-gateways' replication factor.

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
 import { ETCD, PROMTOOL_PEER, failIfMissing, skipUnless } from './lib/binary.js';
 import { startComponent, startStoreGateways, type Component, waitFor, startCluster } from './lib/cluster.js';
-import { PROMTOOL, run } from './lib/promtool.js';
+import { bucketFromOpenMetrics, PROMTOOL, run } from './lib/promtool.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANT = 'sg-tenant';
@@ -164,14 +164,8 @@ t.test('two store-gateways share the blocks over their ring; a lost share fails 
   const base = Math.floor((Date.now() - 72 * HOUR) / (2 * HOUR)) * 2 * HOUR;
   const lines: string[] = [];
   for (let k = 0; k < 24 * 60; k++) lines.push(`day_gauge{job="a"} ${k} ${(base + k * 60_000) / 1000}`);
-  lines.push('# EOF', '');
-  await writeFile(join(dir, 'input.om'), lines.join('\n'));
-  await mkdir(join(dir, 'out'));
-  await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'input.om'), join(dir, 'out')]);
-  const bucket = join(dir, 'bucket');
-  const ulids = (await readdir(join(dir, 'out'))).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+  const { bucket, ulids } = await bucketFromOpenMetrics(dir, lines, TENANT);
   t.equal(ulids.length, 12, 'promtool wrote twelve 2h blocks');
-  for (const ulid of ulids) await cp(join(dir, 'out', ulid), join(bucket, TENANT, ulid), { recursive: true });
 
   const { etcd, started } = await startCluster(t);
   const rf1 = ['-ingester.ring.replication-factor=1', '-store-gateway.sharding-ring.replication-factor=1'];

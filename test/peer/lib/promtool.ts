@@ -3,6 +3,8 @@
 // and compare its samples with ours.
 
 import { execFile } from 'node:child_process';
+import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PROMTOOL_PEER, skipUnless } from './binary.js';
 
@@ -74,4 +76,19 @@ export function diffSeries(want: Map<string, Sample[]>, got: Map<string, Sample[
   }
   for (const k of got.keys()) if (!want.has(k)) problems.push(`unexpected series ${k}`);
   return problems.slice(0, 10);
+}
+
+/**
+ * bucketFromOpenMetrics has promtool turn OpenMetrics `lines` (the `# EOF` added) into blocks under
+ * dir and copies them into a filesystem bucket for `tenant`; returns the bucket's path and the
+ * blocks' ULIDs.
+ */
+export async function bucketFromOpenMetrics(dir: string, lines: string[], tenant: string): Promise<{ bucket: string; ulids: string[] }> {
+  await writeFile(join(dir, 'input.om'), [...lines, '# EOF', ''].join('\n'));
+  await mkdir(join(dir, 'out'));
+  await run(PROMTOOL, ['tsdb', 'create-blocks-from', 'openmetrics', join(dir, 'input.om'), join(dir, 'out')]);
+  const bucket = join(dir, 'bucket');
+  const ulids = (await readdir(join(dir, 'out'))).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+  for (const ulid of ulids) await cp(join(dir, 'out', ulid), join(bucket, tenant, ulid), { recursive: true });
+  return { bucket, ulids };
 }
