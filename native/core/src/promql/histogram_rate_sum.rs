@@ -25,8 +25,8 @@
 use super::aggregate::Grouper;
 use super::kahan::kahan_inc;
 use crate::head::SelectedHistograms;
-use crate::model::histogram::{is_stale_nan, CounterResetHint, FloatHistogram, Span};
-use crate::model::histogram_flat::{push_float_flat, HEADER_LEN};
+use crate::model::histogram::{is_stale_nan, CounterResetHint, Span};
+use crate::model::histogram_flat::{FlatHeader, HEADER_LEN};
 
 /// CUSTOM_SCHEMA is the schema of native histograms with custom buckets.
 const CUSTOM_SCHEMA: i32 = -53;
@@ -593,11 +593,12 @@ impl<'e> HistogramRateSum<'e> {
         };
         let n = self.eval_times.len();
         let mut group: Option<usize> = None;
-        let ts: Vec<i64> = self.samples.iter().map(|s| s.t).collect();
         for i in 0..n {
             let t = self.eval_times[i];
-            let lo = ts.partition_point(|&x| (x as f64) <= t - self.range_ms);
-            let hi = ts.partition_point(|&x| (x as f64) <= t);
+            let lo = self
+                .samples
+                .partition_point(|s| (s.t as f64) <= t - self.range_ms);
+            let hi = self.samples.partition_point(|s| (s.t as f64) <= t);
             if hi < lo + 2 {
                 continue;
             }
@@ -848,24 +849,29 @@ impl<'e> HistogramRateSum<'e> {
         for (x, cell) in self.cells.into_iter().enumerate() {
             if let Some(cell) = cell {
                 let h = cell.result();
-                let custom_values = match &self.layouts[x / n] {
-                    GroupLayout::Custom(b) => b.clone(),
-                    GroupLayout::Exponential => Vec::new(),
+                let custom_values: &[f64] = match &self.layouts[x / n] {
+                    GroupLayout::Custom(b) => b,
+                    GroupLayout::Exponential => &[],
                 };
-                let fh = FloatHistogram {
-                    counter_reset_hint: CounterResetHint::Gauge,
+                let header = FlatHeader {
                     schema: h.schema,
                     zero_threshold: zt,
                     zero_count: h.zc,
                     count: h.count,
                     sum: h.sum,
-                    positive_spans: spans_of(&h.pos_idx),
-                    negative_spans: spans_of(&h.neg_idx),
-                    positive_buckets: h.pos_cnt,
-                    negative_buckets: h.neg_cnt,
-                    custom_values,
+                    hint: CounterResetHint::Gauge,
+                    is_int: false,
                 };
-                push_float_flat(&mut out.data, &fh, false);
+                let counts = [h.pos_cnt.len(), h.neg_cnt.len(), custom_values.len()];
+                header.push(
+                    &mut out.data,
+                    &spans_of(&h.pos_idx),
+                    &spans_of(&h.neg_idx),
+                    counts,
+                );
+                out.data.extend_from_slice(&h.pos_cnt);
+                out.data.extend_from_slice(&h.neg_cnt);
+                out.data.extend_from_slice(custom_values);
                 out.present[x] = 1;
             }
             out.offsets.push(out.data.len() as u32);

@@ -150,32 +150,28 @@ pub fn select_histogram_rate_sum(
     mut kernel: HistogramRateSum<'_>,
     max_samples: usize,
 ) -> Result<Option<(HistogramGroups, u64)>, SelectError> {
-    let (head, blocks) = tenant_parts(tenant, mint, maxt);
-    let readers: Vec<Reader<'_>> = blocks
-        .iter()
-        .map(|b| Reader::Block(b))
-        .chain(head.as_deref().map(Reader::Head))
-        .collect();
-    let sel = select(&readers, sets, mint, maxt)?;
-    let mut sc = MergeScratch::default();
-    let mut hists = SelectedHistograms::default();
-    let mut parts_scratch = Vec::new();
-    let mut loaded = 0usize;
-    for i in 0..sel.len() {
-        let parts = sel.series(i);
-        sc.read(parts, mint, maxt)?;
-        sc.merge(true);
-        hists.clear();
-        read_histograms_merged(parts, mint, maxt, &mut parts_scratch, &mut hists)?;
-        loaded += sc.mvs.len() + hists.len();
-        if max_samples > 0 && loaded > max_samples {
-            return Err(SelectError::TooManySamples);
+    super::with_readers(crate::tsdb::registry(), tenant, mint, maxt, |readers| {
+        let sel = select(readers, sets, mint, maxt)?;
+        let mut sc = MergeScratch::default();
+        let mut hists = SelectedHistograms::default();
+        let mut parts_scratch = Vec::new();
+        let mut loaded = 0usize;
+        for i in 0..sel.len() {
+            let parts = sel.series(i);
+            sc.read(parts, mint, maxt)?;
+            sc.merge(true);
+            hists.clear();
+            read_histograms_merged(parts, mint, maxt, &mut parts_scratch, &mut hists)?;
+            loaded += sc.mvs.len() + hists.len();
+            if max_samples > 0 && loaded > max_samples {
+                return Err(SelectError::TooManySamples);
+            }
+            if !kernel.add_series(sel.labels(i), &sc.mvs, &hists) {
+                return Ok(None);
+            }
         }
-        if !kernel.add_series(sel.labels(i), &sc.mvs, &hists) {
-            return Ok(None);
-        }
-    }
-    Ok(Some((kernel.finish(), loaded as u64)))
+        Ok(Some((kernel.finish(), loaded as u64)))
+    })
 }
 
 /// select_rows_into evaluates every merged series of the head and blocks
