@@ -9,7 +9,7 @@
 //! Exemplars and metric metadata go through `crate::ingest_extra`.
 
 use crate::ha_tracker::{self, HaOutcome, HaSettings};
-use crate::head::{Head, SeriesAppendResult};
+use crate::head::{hash_labels, Head, SeriesAppendResult};
 use crate::limits::{self, RateLimit, SeriesLimits};
 use crate::metadata::MetadataLimits;
 use crate::remote::{
@@ -17,7 +17,7 @@ use crate::remote::{
     WriteRequestView,
 };
 use crate::wal::record::SeriesEncoder;
-use crate::wal::TenantWal;
+use crate::wal::{StripeSet, TenantWal};
 
 /// IngestLimits are the per-tenant limits for one ingest call (mirrors the
 /// TypeScript `IngestLimits`).
@@ -221,27 +221,43 @@ pub fn ingest_decoded(
     let tsdb = crate::tsdb::registry().tenant(head.tenant());
     let gate = limits.series.enabled().then(|| tsdb.series_gate());
     let mut append_error: Option<String> = None;
-    // The WAL writer mutex is held from the first append to the write, so
-    // the log order is the append order (see `crate::wal`).
-    let mut writer = wal.map(TenantWal::lock_writer);
+    let mut scratch: Vec<(&str, &str)> = Vec::new();
+    // The series-order locks of every series this request touches are held
+    // from their lookup to the write, so each series' log order is its
+    // append order (see `crate::wal`).
+    let series_locks = wal.map(|w| {
+        let mut set = StripeSet::default();
+        for (i, ok) in valid.iter().enumerate() {
+            if *ok {
+                set.add(hash_labels(normalized_labels(
+                    req.series(i).labels,
+                    &mut scratch,
+                )));
+            }
+        }
+        w.lock_series(&set)
+    });
+    let logging = wal.is_some();
     let mut app = head.appender();
     let mut created_log = SeriesEncoder::default();
-    if writer.is_some() {
+    if logging {
         app.log_samples();
         app.collect_closed_chunks();
     }
-    let mut scratch: Vec<(&str, &str)> = Vec::new();
-    // Metadata first, as Mimir's ingester: refusals never fail the push.
-    let mut ex_app =
-        crate::ingest_extra::ExemplarAppender::new(head.tenant(), limits, writer.is_some());
-    let metadata_records = crate::ingest_extra::store_metadata(
-        head.tenant(),
-        &req,
-        &metadata_ok,
-        limits,
-        &mut res,
-        writer.is_some(),
-    );
+    let mut ex_app = crate::ingest_extra::ExemplarAppender::new(head.tenant(), limits, logging);
+    // Metadata first, as Mimir's ingester (refusals never fail the push);
+    // with a WAL, under its writer mutex below, so the log order of a
+    // metric's metadata is the order it was stored in.
+    if !logging {
+        crate::ingest_extra::store_metadata(
+            head.tenant(),
+            &req,
+            &metadata_ok,
+            limits,
+            &mut res,
+            false,
+        );
+    }
 
     for (i, ok) in valid.iter().enumerate() {
         if !ok {
@@ -321,7 +337,7 @@ pub fn ingest_decoded(
         };
         if created {
             res.created_series += 1;
-            if writer.is_some() {
+            if logging {
                 created_log.add(u64::from(series.series_ref), &series.labels);
             }
         }
@@ -406,17 +422,26 @@ pub fn ingest_decoded(
     let mut records = created_log.finish();
     records.extend(app.take_sample_log());
     records.extend(ex_app.take_log());
-    records.extend(metadata_records);
     let closed = app.take_closed_chunks();
     app.commit();
-    if let (Some(w), Some(wal)) = (writer.as_mut(), wal) {
-        let logged = w.log(&records);
+    if let Some(wal) = wal {
+        let mut writer = wal.lock_writer();
+        records.extend(crate::ingest_extra::store_metadata(
+            head.tenant(),
+            &req,
+            &metadata_ok,
+            limits,
+            &mut res,
+            true,
+        ));
+        let logged = writer.log(&records);
         if logged.is_ok() {
-            // Still under the writer mutex: each series' chunks reach the
+            // Still under the writer mutex and the series locks: each series' chunks reach the
             // files in time order. A failed write only turns them off.
             let _ = wal.head_chunks().write(&closed);
         }
-        writer = None;
+        drop(writer);
+        drop(series_locks);
         if let Err(e) = logged.and_then(|seq| wal.commit(seq)) {
             res.error_status = Some(500);
             res.error_message = Some(format!(
@@ -426,7 +451,6 @@ pub fn ingest_decoded(
             return res;
         }
     }
-    drop(writer);
 
     // Mimir's distributor returns the ingester's error before its own
     // validation error (both are 400s).

@@ -388,9 +388,10 @@ impl Head {
     }
 
     /// get_or_create_at is `get_or_create` for WAL replay: a new series
-    /// gets `want_ref` when that ref is still free and not behind the refs
-    /// handed out, so a log whose refs have gaps (series dropped by
-    /// truncation, then checkpointed) replays without remapping.
+    /// gets `want_ref` when no series holds that ref, so a log whose refs
+    /// have gaps (series dropped by truncation, then checkpointed) or whose
+    /// Series records are out of ref order (series created by concurrent
+    /// requests, see `crate::wal`) replays without remapping.
     pub fn get_or_create_at(
         &self,
         labels: &[(&str, &str)],
@@ -405,7 +406,8 @@ impl Head {
             return (Arc::clone(s), false);
         }
         let next = idx.series.len() as u64 + 1;
-        let series_ref = if want_ref >= next && want_ref <= u64::from(u32::MAX) {
+        let free = u32::try_from(want_ref).is_ok_and(|r| r > 0 && idx.get(r).is_none());
+        let series_ref = if free {
             want_ref as u32
         } else {
             u32::try_from(next).expect("more than u32::MAX series in one head")
