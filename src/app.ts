@@ -294,7 +294,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     ? new SchedulerService({ maxOutstandingPerTenant: flagNumber(config.values, 'query-scheduler.max-outstanding-requests-per-tenant'), registry, log: log.with({ component: 'query-scheduler' }) })
     : undefined;
   // A querier with query-schedulers pulls their queries with -querier.max-concurrent worker loops, run by its own executor.
-  const querierSchedulers = runsQuerier && !monolithic ? schedulerAddresses(config, rings, 'querier.scheduler-address') : undefined;
+  const querierSchedulers = runsQuerier ? schedulerAddresses(config, rings, 'querier.scheduler-address') : undefined;
   const workerClient = querierSchedulers !== undefined ? (internalClient ?? new InternalClient()) : undefined;
   const workers =
     querierSchedulers !== undefined && workerClient !== undefined

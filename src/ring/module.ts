@@ -160,8 +160,9 @@ export function ringNamesFor(modules: readonly string[], monolithic: boolean, fo
   ] as const) {
     if (has(module)) join.add(ring);
   }
-  // The monolithic process schedules its own queries: it is the query-scheduler ring's member.
-  if (monolithic) join.add('query-scheduler');
+  // The monolithic process schedules its own queries: it is the query-scheduler ring's member (not when the
+  // ring lists the query-scheduler targets that frontends and queriers use).
+  if (monolithic && !followSchedulers) join.add('query-scheduler');
   for (const r of join) follow.add(r);
   if (has('distributor') || has('querier') || has('ruler')) follow.add('ingester');
   if (has('querier')) follow.add('store-gateway');

@@ -11,7 +11,7 @@
 // closes the call, which takes the query out of the scheduler's queue.
 
 import { ApiError } from '../errors.js';
-import type { InternalClient } from '../internal/client.js';
+import type { InternalAnswer, InternalClient } from '../internal/client.js';
 import type { Logger } from '../log.js';
 import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
@@ -47,19 +47,19 @@ export function schedulerExecutor(opts: SchedulerClientOptions): QueryExecutor {
         if (addrs.length === 0) break;
         const addr = addrs[turn++ % addrs.length]!;
         const timeoutMs = Math.max(1_000, task.deadline - Date.now() + DEADLINE_GRACE_MS);
-        let status: number;
-        let text: string;
+        let a: InternalAnswer;
         try {
-          const a = await opts.client.post(addr, ENQUEUE_PATH, task.tenant, body, { [FRONTEND_HEADER]: opts.frontendId }, timeoutMs, signal);
-          const kind = a.headers[ANSWER_HEADER.toLowerCase()];
-          if (a.status === 200) return decodeAnswer(typeof kind === 'string' ? kind : undefined, a.body);
-          status = a.status;
-          text = a.body.toString('utf8').trim();
+          a = await opts.client.post(addr, ENQUEUE_PATH, task.tenant, body, { [FRONTEND_HEADER]: opts.frontendId }, timeoutMs, signal);
         } catch (err) {
           if (signal.aborted) throw signal.reason;
-          status = 0;
-          text = err instanceof Error ? err.message : String(err);
+          last = err instanceof Error ? err.message : String(err);
+          opts.log.warn('query-scheduler call failed, retrying', { scheduler: addr, tenant: task.tenant, attempt, err: last });
+          continue;
         }
+        const kind = a.headers[ANSWER_HEADER.toLowerCase()];
+        if (a.status === 200) return decodeAnswer(typeof kind === 'string' ? kind : undefined, a.body);
+        const status = a.status;
+        const text = a.body.toString('utf8').trim();
         if (status === 429) throw new ApiError('too_many_requests', TOO_MANY_OUTSTANDING);
         if (status >= 400 && status < 500) throw new ApiError(status === 400 ? 'bad_data' : 'internal', text);
         last = text;
