@@ -256,7 +256,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // With query-schedulers (an address, or their ring) and no downstream URL, it enqueues there (src/scheduler/); the
   // scheduler queues, so the frontend does not.
   const frontendSchedulers = runsFrontendOnly && flagString(config.values, 'query-frontend.downstream-url') === '' ? schedulerAddresses(config, rings, 'query-frontend.scheduler-address') : undefined;
-  const schedulerClient = frontendSchedulers !== undefined ? new InternalClient() : undefined;
+  // Each queued or running part holds its call to the scheduler open: no bound on the connections.
+  const schedulerClient = frontendSchedulers !== undefined ? new InternalClient({ timeoutMs: 10_000, maxSockets: Infinity }) : undefined;
   const queryPool =
     deps.queryExecutor ??
     (schedulerClient !== undefined && frontendSchedulers !== undefined

@@ -33,10 +33,13 @@ export interface InternalStats {
 
 /** InternalClient posts to instances by address (host:port). */
 export class InternalClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32, keepAliveMsecs: 10_000 });
+  private readonly agent: Agent;
   readonly stats: InternalStats = { requests: 0, bytesSent: 0, bytesReceived: 0 };
 
-  constructor(private readonly opts: { timeoutMs: number } = { timeoutMs: 10_000 }) {}
+  /** maxSockets bounds the connections per address (default 32); calls held open for long (a query-scheduler's) need more. */
+  constructor(private readonly opts: { timeoutMs: number; maxSockets?: number } = { timeoutMs: 10_000 }) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, keepAliveMsecs: 10_000 });
+  }
 
   /**
    * post sends body (compressed here) to addr+path with the tenant; the answer is uncompressed.

@@ -171,6 +171,8 @@ export class SchedulerService {
   }
 
   private enqueue(req: Request, res: Response): void {
+    // The frontend went away while its body was read: nothing to queue.
+    if (res.aborted) return;
     if (this.stopping) throw new ApiError('unavailable', ERR_NOT_RUNNING);
     const tenant = req.headers.get('x-scope-orgid') ?? '';
     const frontendId = req.headers.get(FRONTEND_HEADER.toLowerCase());
@@ -205,6 +207,7 @@ export class SchedulerService {
   }
 
   private next(req: Request, res: Response): void {
+    if (res.aborted) return;
     if (this.stopping) throw new ApiError('unavailable', ERR_NOT_RUNNING);
     const querier = req.headers.get(QUERIER_HEADER.toLowerCase()) ?? '';
     this.workers++;
