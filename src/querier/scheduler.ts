@@ -13,8 +13,6 @@ import type { MetadataRead } from './metadata.js';
 import type { QueryTask } from './query-params.js';
 import { TenantQueues } from './tenant-queues.js';
 
-export { TOO_MANY_OUTSTANDING } from './tenant-queues.js';
-
 /** SchedulerOptions bound the queue. */
 export interface SchedulerOptions {
   /** maxConcurrent is how many queries run at once (-querier.max-concurrent); 0 or less means no bound. */

@@ -3,7 +3,8 @@
 // that pulls from it (-querier.scheduler-address): range queries through the
 // frontend answer as the querier does on its own, the querier's
 // -querier.max-concurrent workers show as the scheduler's connected clients,
-// and ring discovery refuses a fixed address with Mimir's error.
+// a client that goes away takes its query out of the scheduler's queue, and
+// ring discovery refuses a fixed address with Mimir's error.
 
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
@@ -57,6 +58,29 @@ t.test('frontend -> query-scheduler -> querier answers as the querier', async (t
   t.equal(bad.body, (await get(querier.port, { query: 'sum(', start: '0', end: '100', step: '10' })).body, 'a bad query fails as on the querier');
   t.match((await httpRequest(scheduler.port, '/metrics')).body, /^cortex_query_scheduler_queue_duration_seconds_count\{user="sch",additional_queue_dimensions=""\} [1-9]\d*$/m);
   t.equal(await metric('cortex_query_scheduler_connected_frontend_clients'), 1);
+});
+
+t.test("a client that goes away takes its query out of the scheduler's queue", async (t) => {
+  const scheduler = await startTestServer({ target: 'query-scheduler', 'server.grpc-listen-address': '127.0.0.1', 'server.grpc-listen-port': 0 });
+  t.teardown(() => scheduler.close());
+  // No querier pulls: the query waits in the queue until its client gives up.
+  const frontend = await startTestServer({ target: 'query-frontend', 'query-frontend.scheduler-address': `127.0.0.1:${scheduler.grpcPort}` });
+  t.teardown(() => frontend.close());
+  const metric = async (series: string): Promise<number> => {
+    const line = (await httpRequest(scheduler.port, '/metrics')).body.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? 0 : Number(line.slice(series.length + 1));
+  };
+  const params = new URLSearchParams({ query: 'up', start: '0', end: '3600', step: '60' });
+  const gone = fetch(`http://127.0.0.1:${frontend.port}/prometheus/api/v1/query_range?${params}`, { headers: { 'X-Scope-OrgID': 'quitter' }, signal: AbortSignal.timeout(500) });
+  const queued = (): Promise<number> => metric('cortex_query_scheduler_queue_length{user="quitter"}');
+  let end = Date.now() + 5_000;
+  while ((await queued()) !== 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  t.equal(await queued(), 1, 'the query waits in the queue');
+  await t.rejects(gone, /aborted|timeout/i, 'the client gives up');
+  end = Date.now() + 5_000;
+  while ((await queued()) !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  t.equal(await queued(), 0, 'and its query left the queue');
+  t.equal(await metric('cortex_query_scheduler_cancelled_requests_total{user="quitter"}'), 1);
 });
 
 t.test('ring discovery refuses fixed scheduler addresses, as Mimir', async (t) => {

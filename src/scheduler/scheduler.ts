@@ -14,6 +14,7 @@ import snappy from '@napi-rs/snappy';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ApiError, toApiError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { WorkerAnswer } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
 import { TenantQueues } from '../querier/tenant-queues.js';
 import type { HttpServer, Request } from '../server/http.js';
@@ -276,7 +277,7 @@ export class SchedulerService {
   }
 
   /** answer sends a query's answer to its frontend. */
-  private answer(p: Pending, a: Parameters<typeof encodeAnswer>[0]): void {
+  private answer(p: Pending, a: WorkerAnswer): void {
     if (p.done) return;
     p.done = true;
     this.pending.delete(p.id);
