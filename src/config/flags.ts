@@ -221,7 +221,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'querier.timeout', yaml: 'querier.timeout', type: 'duration', default: 120_000, help: 'Longest time a query may run.' },
   { name: 'querier.lookback-delta', yaml: 'querier.lookback_delta', type: 'duration', default: 300_000, help: 'How far back an instant selector looks for the latest sample of a series.' },
   { name: 'querier.use-start-timestamps', yaml: 'querier.use_start_timestamps', type: 'bool', default: false, help: "Experimental: rate(), increase(), irate(), resets() and start_timestamp() use the samples' start timestamps, as Prometheus's use-start-timestamps feature (a start after the previous sample is a counter reset; a start inside the window replaces extrapolation to its left)." },
-  { name: 'querier.max-concurrent', yaml: 'querier.max_concurrent', type: 'int', default: 20, help: 'Most PromQL queries evaluated at once; more wait in the per-tenant queues, served in turn.' },
+  { name: 'querier.max-concurrent', yaml: 'querier.max_concurrent', type: 'int', default: 20, help: 'Most PromQL queries evaluated at once; more wait in the per-tenant queues, served in turn. With query-schedulers (-querier.scheduler-address or ring discovery), also the number of worker loops pulling queries from them.' },
   {
     name: 'query-frontend.max-outstanding-requests-per-tenant',
     yaml: 'frontend.max_outstanding_per_tenant',
