@@ -25,6 +25,11 @@ import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { standaloneDownstream, withFrontend } from './frontend/module.js';
+import { SchedulerService } from './scheduler/scheduler.js';
+import { schedulerExecutor } from './scheduler/frontend-client.js';
+import { SchedulerWorkers } from './scheduler/worker.js';
+import { discoveryMode, schedulerAddresses, validateSchedulerDiscovery } from './scheduler/module.js';
+import { hostname } from 'node:os';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi, registerRulerInternal, ringPeerGroups } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
@@ -95,6 +100,8 @@ export interface ServerDeps {
 /** RunningServer is a started process. */
 export interface RunningServer {
   port: number;
+  /** grpcPort is the internal API's port (-server.grpc-listen-port) when the process serves it, else 0. */
+  grpcPort: number;
   registry: Registry;
   close(): Promise<void>;
 }
@@ -104,6 +111,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   setLogLevel(config.logLevel);
   const haConfig = haTrackerConfig(config);
   validateHaTrackerConfig(haConfig);
+  validateSchedulerDiscovery(config);
   // The overrides-exporter's limits (an unknown name fails the start before anything runs).
   const exporterLimits = targetList(config.target).includes('overrides-exporter') ? enabledLimits(flagString(config.values, 'overrides-exporter.enabled-metrics')) : undefined;
   mkdirSync(config.tsdbDir, { recursive: true });
@@ -183,7 +191,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The hash rings (src/ring/): followed before listening, joined once the components run.
   const rings = new Rings({
     values: config.values,
-    ...ringNamesFor(modules, monolithic),
+    ...ringNamesFor(modules, monolithic, discoveryMode(config) === 'ring'),
     log: log.with({ component: 'ring' }),
     unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
   });
@@ -245,9 +253,22 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
   // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
   const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
+  // With query-schedulers (an address, or their ring) and no downstream URL, it enqueues there (src/scheduler/); the
+  // scheduler queues, so the frontend does not.
+  const frontendSchedulers = runsFrontendOnly && flagString(config.values, 'query-frontend.downstream-url') === '' ? schedulerAddresses(config, rings, 'query-frontend.scheduler-address') : undefined;
+  // Each queued or running part holds its call to the scheduler open: no bound on the connections.
+  const schedulerClient = frontendSchedulers !== undefined ? new InternalClient({ timeoutMs: 10_000, maxSockets: Infinity }) : undefined;
   const queryPool =
     deps.queryExecutor ??
-    (runsFrontendOnly
+    (schedulerClient !== undefined && frontendSchedulers !== undefined
+      ? schedulerExecutor({
+          addresses: frontendSchedulers,
+          client: schedulerClient,
+          frontendId: `${hostname()}:${config.httpListenPort}`,
+          maxRetries: flagNumber(config.values, 'query-frontend.max-retries-per-request'),
+          log: log.with({ component: 'frontend' }),
+        })
+      : runsFrontendOnly
       ? standaloneDownstream(config)
       : internalClient !== undefined && runsQuerier
         ? ringQueryExecutor({
@@ -268,7 +289,25 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           })
         : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
-  const queryExecutor = withFrontend(config, scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
+  const queryExecutor = withFrontend(config, frontendSchedulers !== undefined ? queryPool : scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
+  // The query-scheduler target: its queues, served on the internal API below.
+  const scheduler = modules.includes('query-scheduler')
+    ? new SchedulerService({ maxOutstandingPerTenant: flagNumber(config.values, 'query-scheduler.max-outstanding-requests-per-tenant'), registry, log: log.with({ component: 'query-scheduler' }) })
+    : undefined;
+  // A querier with query-schedulers pulls their queries with -querier.max-concurrent worker loops, run by its own executor.
+  const querierSchedulers = runsQuerier ? schedulerAddresses(config, rings, 'querier.scheduler-address') : undefined;
+  const workerClient = querierSchedulers !== undefined ? (internalClient ?? new InternalClient()) : undefined;
+  const workers =
+    querierSchedulers !== undefined && workerClient !== undefined
+      ? new SchedulerWorkers({
+          addresses: querierSchedulers,
+          concurrency: Math.max(1, flagNumber(config.values, 'querier.max-concurrent')),
+          querierId: flagString(config.values, 'querier.id') || hostname(),
+          executor: queryPool,
+          client: workerClient,
+          log: log.with({ component: 'querier-worker' }),
+        })
+      : undefined;
   const ingesterApi =
     ingesterBlocks !== undefined
       ? new IngesterApi(
@@ -397,8 +436,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let internalPort = flagNumber(config.values, 'server.grpc-listen-port');
   // A store-gateway answers the same reads over the bucket blocks it loaded (its native store has no head);
   // a sharded ruler answers the other rulers' requests for its groups.
-  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined)) {
+  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined || scheduler !== undefined)) {
     internalServer = new HttpServer();
+    scheduler?.register(internalServer, config.maxRecvMsgSize);
     if (ruler !== undefined && rulerRing !== undefined) registerRulerInternal(internalServer, ruler.manager);
     const select = loadNative().selectSamplesAsync;
     const stores = bucketStores;
@@ -448,6 +488,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   // Every component runs: register in the rings, at the internal API's address.
   await rings.join(internalPort);
+  workers?.start();
 
   // Heap sampling is on from the start in every thread (as Go's heap profile), when /debug/pprof is
   // served; started once every service runs, so that it delays none of them.
@@ -455,6 +496,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let closing: Promise<void> | undefined;
   return {
     port,
+    grpcPort: internalServer !== undefined ? internalPort : 0,
     registry,
     close: () => {
       closing ??= (async () => {
@@ -462,6 +504,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         writeState = 'Stopping';
         // Leave the rings first: distributors stop sending here while requests drain.
         await rings.stop();
+        // Frontends and queriers move to the other schedulers; queries running on queriers finish.
+        scheduler?.stop();
+        workers?.stop();
         await server.close(config.gracefulShutdownTimeoutMs);
         await internalServer?.close(config.gracefulShutdownTimeoutMs);
         profiling.close();
@@ -475,6 +520,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ruleIngestionRates.stop();
         await executor.close();
         await queryExecutor.close();
+        schedulerClient?.close();
+        if (workerClient !== internalClient) workerClient?.close();
         if (ingesterBlocks !== undefined) {
           await ingesterBlocks.stop();
           if (ingesterApi?.flushOnShutdown() === true) {

@@ -211,3 +211,26 @@ t.test('max_query_parallelism per tenant bounds the slices running at once', asy
   t.ok(got instanceof Uint8Array);
   t.equal(peak, 2, 'two slices at once');
 });
+
+t.test('a part that throws (e.g. a 429 from the scheduler) abandons the other parts: none more start, running ones are aborted', async (t) => {
+  const started: number[] = [];
+  const aborted: number[] = [];
+  const inner: QueryExecutor = {
+    run: (task, signal) => {
+      const hour = task.startMs / H;
+      started.push(hour);
+      if (hour >= 1) return Promise.reject(new Error('too many outstanding requests'));
+      return new Promise<WorkerAnswer>((_, reject) =>
+        signal.addEventListener('abort', () => {
+          aborted.push(hour);
+          reject(signal.reason);
+        }),
+      );
+    },
+    close: async () => {},
+  };
+  const fe = new QueryFrontend(inner, { splitIntervalMs: H, alignWithStep: false, limits: { values: () => new Map([['querier.max-query-parallelism', 2]]) } as never });
+  await t.rejects(fe.run(rangeTask('temp', 0, 6 * H - M, M), new AbortController().signal), /too many outstanding requests/);
+  t.same(started, [0, 1], 'no part starts after the failure');
+  t.same(aborted, [0], 'the running part is aborted');
+});

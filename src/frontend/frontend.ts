@@ -43,7 +43,7 @@ export function maxQueryParallelismFor(limits: QueryLimitsSource | undefined, te
   return out > 0 ? out : DEFAULT_MAX_QUERY_PARALLELISM;
 }
 
-/** runBounded runs the tasks with at most `parallelism` at once, answers in task order; it stops starting new ones after a failure. */
+/** runBounded runs the tasks with at most `parallelism` at once, answers in task order; it stops starting new ones after a failure or a throw. */
 export async function runBounded<T, R>(items: T[], parallelism: number, fn: (item: T) => Promise<R>, failed: (r: R) => boolean): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
@@ -51,7 +51,13 @@ export async function runBounded<T, R>(items: T[], parallelism: number, fn: (ite
   const worker = async (): Promise<void> => {
     while (!stop && next < items.length) {
       const i = next++;
-      const r = await fn(items[i]!);
+      let r: R;
+      try {
+        r = await fn(items[i]!);
+      } catch (err) {
+        stop = true;
+        throw err;
+      }
       out[i] = r;
       if (failed(r)) stop = true;
     }
@@ -98,11 +104,27 @@ export class QueryFrontend implements QueryExecutor {
     const parts = splitByInterval(task, this.opts.splitIntervalMs);
     this.opts.splitQueries?.inc(parts.length);
     const cache = this.opts.resultsCache !== undefined && this.opts.resultsCache.cacheable(task) ? this.opts.resultsCache : undefined;
-    const runPart = (p: QueryTask): Promise<WorkerAnswer> => (cache !== undefined ? cache.run(p, (t) => this.inner.run(t, signal)) : this.inner.run(p, signal));
-    if (parts.length === 1) return runPart(parts[0]!);
-    const answers = await runBounded(parts, maxQueryParallelismFor(this.opts.limits, task.tenant), runPart, isFailure);
-    for (const a of answers) if (a !== undefined && isFailure(a)) return a;
-    return new Uint8Array(Buffer.from(mergeMatrixBodies(answers.map((a) => bodyText(a as Uint8Array))), 'utf8'));
+    if (parts.length === 1) return cache !== undefined ? cache.run(parts[0]!, (t) => this.inner.run(t, signal)) : this.inner.run(parts[0]!, signal);
+    // Once one part fails, the parts still queued or running are abandoned (their signal aborts).
+    const partsAbort = new AbortController();
+    const onAbort = (): void => partsAbort.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const runPart = (p: QueryTask): Promise<WorkerAnswer> => (cache !== undefined ? cache.run(p, (t) => this.inner.run(t, partsAbort.signal)) : this.inner.run(p, partsAbort.signal));
+    try {
+      const answers = await runBounded(parts, maxQueryParallelismFor(this.opts.limits, task.tenant), runPart, isFailure);
+      for (const a of answers) {
+        if (a !== undefined && isFailure(a)) {
+          partsAbort.abort(new Error('another part of the query failed'));
+          return a;
+        }
+      }
+      return new Uint8Array(Buffer.from(mergeMatrixBodies(answers.map((a) => bodyText(a as Uint8Array))), 'utf8'));
+    } catch (err) {
+      partsAbort.abort(err);
+      throw err;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
   }
 
   close(): Promise<void> {

@@ -80,6 +80,6 @@ export function resultsCacheBackend(config: Config): Cache | undefined {
 /** standaloneDownstream is the executor of -target=query-frontend: the queriers at -query-frontend.downstream-url. */
 export function standaloneDownstream(config: Config): QueryExecutor {
   const url = flagString(config.values, 'query-frontend.downstream-url');
-  if (url === '') throw new Error('-target=query-frontend needs -query-frontend.downstream-url (the queriers\' HTTP address)');
+  if (url === '') throw new Error('-target=query-frontend needs -query-frontend.downstream-url (the queriers\' HTTP address) or query-schedulers (-query-frontend.scheduler-address, or -query-scheduler.service-discovery-mode=ring)');
   return downstreamExecutor(url, config.prometheusHttpPrefix);
 }

@@ -3,7 +3,7 @@
 // keep-alive connections, snappy-compressed bodies, a deadline per call and
 // one retry when the connection fails before an answer.
 
-import { Agent, request } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import snappy from '@napi-rs/snappy';
 import { Counter, type Registry } from 'prom-client';
 
@@ -17,10 +17,11 @@ export class InternalError extends Error {
   }
 }
 
-/** InternalAnswer is a call's status and (uncompressed) body. */
+/** InternalAnswer is a call's status, headers and (uncompressed) body. */
 export interface InternalAnswer {
   status: number;
   body: Buffer;
+  headers: IncomingHttpHeaders;
 }
 
 /** InternalStats count what crossed the internal wire (for the write-path benchmark). */
@@ -32,30 +33,38 @@ export interface InternalStats {
 
 /** InternalClient posts to instances by address (host:port). */
 export class InternalClient {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 32, keepAliveMsecs: 10_000 });
+  private readonly agent: Agent;
   readonly stats: InternalStats = { requests: 0, bytesSent: 0, bytesReceived: 0 };
 
-  constructor(private readonly opts: { timeoutMs: number } = { timeoutMs: 10_000 }) {}
+  /** maxSockets bounds the connections per address (default 32); calls held open for long (a query-scheduler's) need more. */
+  constructor(private readonly opts: { timeoutMs: number; maxSockets?: number } = { timeoutMs: 10_000 }) {
+    this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 32, keepAliveMsecs: 10_000 });
+  }
 
-  /** post sends body (compressed here) to addr+path with the tenant; the answer is uncompressed. */
-  async post(addr: string, path: string, tenant: string, body: Uint8Array, headers: Record<string, string> = {}, timeoutMs = this.opts.timeoutMs): Promise<InternalAnswer> {
-    return this.postCompressed(addr, path, tenant, snappy.compressSync(Buffer.from(body.buffer, body.byteOffset, body.byteLength)), headers, timeoutMs);
+  /**
+   * post sends body (compressed here) to addr+path with the tenant; the answer is uncompressed.
+   * timeoutMs bounds the wait for the answer; signal, when given, abandons the call (the
+   * connection is closed, which the other side sees).
+   */
+  async post(addr: string, path: string, tenant: string, body: Uint8Array, headers: Record<string, string> = {}, timeoutMs = this.opts.timeoutMs, signal?: AbortSignal): Promise<InternalAnswer> {
+    return this.postCompressed(addr, path, tenant, snappy.compressSync(Buffer.from(body.buffer, body.byteOffset, body.byteLength)), headers, timeoutMs, signal);
   }
 
   /** postCompressed is post with a body already snappy-compressed (shared by several calls). */
-  async postCompressed(addr: string, path: string, tenant: string, compressed: Buffer, headers: Record<string, string> = {}, timeoutMs = this.opts.timeoutMs): Promise<InternalAnswer> {
+  async postCompressed(addr: string, path: string, tenant: string, compressed: Buffer, headers: Record<string, string> = {}, timeoutMs = this.opts.timeoutMs, signal?: AbortSignal): Promise<InternalAnswer> {
     try {
-      return await this.once(addr, path, tenant, compressed, headers, timeoutMs);
+      return await this.once(addr, path, tenant, compressed, headers, timeoutMs, signal);
     } catch (err) {
       // A connection refused or reset before any answer: retry once on a fresh connection.
-      if (err instanceof InternalError && err.status === 0 && /ECONNRESET|ECONNREFUSED|socket hang up|EPIPE/.test(err.message)) {
-        return this.once(addr, path, tenant, compressed, headers, timeoutMs);
+      if (signal?.aborted !== true && err instanceof InternalError && err.status === 0 && /ECONNRESET|ECONNREFUSED|socket hang up|EPIPE/.test(err.message)) {
+        return this.once(addr, path, tenant, compressed, headers, timeoutMs, signal);
       }
       throw err;
     }
   }
 
-  private once(addr: string, path: string, tenant: string, compressed: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<InternalAnswer> {
+  private once(addr: string, path: string, tenant: string, compressed: Buffer, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<InternalAnswer> {
+    if (signal?.aborted === true) return Promise.reject(signal.reason);
     const colon = addr.lastIndexOf(':');
     const host = addr.slice(0, colon);
     const port = Number(addr.slice(colon + 1));
@@ -88,12 +97,19 @@ export class InternalClient {
                 return;
               }
             }
-            resolve({ status: res.statusCode ?? 0, body });
+            resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
           });
         },
       );
       req.on('timeout', () => req.destroy(new Error(`deadline of ${timeoutMs}ms exceeded`)));
-      req.on('error', (err) => reject(new InternalError(0, `${addr}: ${err.message}`)));
+      req.on('error', (err) => reject(signal?.aborted === true ? signal.reason : new InternalError(0, `${addr}: ${err.message}`)));
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          req.destroy();
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.on('close', () => signal.removeEventListener('abort', onAbort));
+      }
       req.end(compressed);
     });
   }

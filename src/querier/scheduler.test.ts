@@ -6,7 +6,8 @@ import t from 'tap';
 import { ApiError } from '../errors.js';
 import { startTestServer } from '../testing/server.js';
 import type { QueryExecutor, WorkerAnswer } from './query-executor.js';
-import { QueryScheduler, TOO_MANY_OUTSTANDING } from './scheduler.js';
+import { QueryScheduler } from './scheduler.js';
+import { TOO_MANY_OUTSTANDING } from './tenant-queues.js';
 
 /** Gate is a promise released from outside. */
 function gate(): { promise: Promise<void>; open: () => void } {

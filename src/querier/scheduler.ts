@@ -1,20 +1,17 @@
-// scheduler.ts queues PromQL queries before they reach the query workers, as
-// Mimir's query-frontend / query-scheduler queue does: one first-in first-out
-// queue per tenant, the tenants served in turn (round robin), at most
-// -querier.max-concurrent queries running at once, and at most
+// scheduler.ts queues PromQL queries before they reach this process's query
+// workers, as Mimir's query-frontend queue does: the fair per-tenant queue of
+// tenant-queues.ts (shared with the query-scheduler target, src/scheduler/),
+// at most -querier.max-concurrent queries running at once, and at most
 // -query-frontend.max-outstanding-requests-per-tenant queries of one tenant
 // waiting; beyond that the query is refused with 429 "too many outstanding
 // requests". A query whose client goes away while it waits leaves the queue.
 // Federated queries (tenants joined by `|`) queue under the joined id, as in
 // Mimir.
 
-import { ApiError } from '../errors.js';
 import type { QueryExecutor, WorkerAnswer } from './query-executor.js';
 import type { MetadataRead } from './metadata.js';
 import type { QueryTask } from './query-params.js';
-
-/** TOO_MANY_OUTSTANDING is Mimir's text when a tenant's queue is full. */
-export const TOO_MANY_OUTSTANDING = 'too many outstanding requests';
+import { TenantQueues } from './tenant-queues.js';
 
 /** SchedulerOptions bound the queue. */
 export interface SchedulerOptions {
@@ -24,12 +21,11 @@ export interface SchedulerOptions {
   maxOutstandingPerTenant: number;
 }
 
-/** Waiting is one queued query. */
+/** Waiting is one queued query: start runs it, cancel fails it. */
 interface Waiting {
   start: () => void;
   cancel: (reason: unknown) => void;
   signal: AbortSignal;
-  onAbort: () => void;
 }
 
 /** SchedulerStats are the queue's gauges. */
@@ -39,21 +35,18 @@ export interface SchedulerStats {
   tenantsWaiting: number;
 }
 
-/** QueryScheduler runs queries fairly across tenants within a concurrency bound. */
+/** QueryScheduler runs queries fairly across tenants (the queue of tenant-queues.ts) within a concurrency bound. */
 export class QueryScheduler {
-  private readonly queues = new Map<string, Waiting[]>();
-  /** order is the round robin of the tenants with waiting queries; next is where the turn is. */
-  private readonly order: string[] = [];
-  private next = 0;
+  private readonly queues: TenantQueues<Waiting>;
   private running = 0;
 
-  constructor(private readonly opts: SchedulerOptions) {}
+  constructor(private readonly opts: SchedulerOptions) {
+    this.queues = new TenantQueues(opts.maxOutstandingPerTenant);
+  }
 
   /** stats returns how many queries run and wait. */
   stats(): SchedulerStats {
-    let queued = 0;
-    for (const q of this.queues.values()) queued += q.length;
-    return { running: this.running, queued, tenantsWaiting: this.queues.size };
+    return { running: this.running, queued: this.queues.size(), tenantsWaiting: this.queues.tenants() };
   }
 
   /**
@@ -77,66 +70,23 @@ export class QueryScheduler {
   private acquire(tenant: string, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.reject(signal.reason);
     // A free slot and nobody waiting: run at once.
-    if (this.hasSlot() && this.order.length === 0) {
+    if (this.hasSlot() && this.queues.size() === 0) {
       this.running++;
       return Promise.resolve();
     }
-    let queue = this.queues.get(tenant);
-    if (this.opts.maxOutstandingPerTenant > 0 && (queue?.length ?? 0) >= this.opts.maxOutstandingPerTenant) {
-      return Promise.reject(new ApiError('too_many_requests', TOO_MANY_OUTSTANDING));
-    }
     return new Promise<void>((resolve, reject) => {
-      const w: Waiting = {
-        start: () => {
-          signal.removeEventListener('abort', w.onAbort);
-          resolve();
-        },
-        cancel: reject,
-        signal,
-        onAbort: () => this.remove(tenant, w),
-      };
-      signal.addEventListener('abort', w.onAbort, { once: true });
-      if (queue === undefined) {
-        queue = [];
-        this.queues.set(tenant, queue);
-        // A tenant that starts waiting joins the end of the round.
-        this.order.push(tenant);
-      }
-      queue.push(w);
+      this.queues.enqueue(tenant, { start: resolve, cancel: reject, signal }, signal, (w) => w.cancel(w.signal.reason));
       this.dispatch();
     });
   }
 
-  /** remove drops an aborted query from its tenant's queue. */
-  private remove(tenant: string, w: Waiting): void {
-    const queue = this.queues.get(tenant);
-    const i = queue?.indexOf(w) ?? -1;
-    if (queue === undefined || i < 0) return;
-    queue.splice(i, 1);
-    if (queue.length === 0) this.dropTenant(tenant);
-    w.cancel(w.signal.reason);
-  }
-
-  private dropTenant(tenant: string): void {
-    this.queues.delete(tenant);
-    const i = this.order.indexOf(tenant);
-    if (i < 0) return;
-    this.order.splice(i, 1);
-    if (i < this.next) this.next--;
-    if (this.next >= this.order.length) this.next = 0;
-  }
-
   /** dispatch starts waiting queries while slots are free, one tenant after another. */
   private dispatch(): void {
-    while (this.order.length > 0 && this.hasSlot()) {
-      if (this.next >= this.order.length) this.next = 0;
-      const tenant = this.order[this.next]!;
-      const queue = this.queues.get(tenant)!;
-      const w = queue.shift()!;
-      if (queue.length === 0) this.dropTenant(tenant);
-      else this.next = (this.next + 1) % this.order.length;
+    while (this.hasSlot()) {
+      const d = this.queues.dequeue();
+      if (d === undefined) return;
       this.running++;
-      w.start();
+      d.item.start();
     }
   }
 }

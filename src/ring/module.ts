@@ -141,9 +141,11 @@ export class Rings {
 /**
  * ringNamesFor says which rings a process with these modules follows and
  * joins: each component joins its own ring; distributors, queriers and
- * rulers follow the ingester ring (they send to and read from ingesters).
+ * rulers follow the ingester ring (they send to and read from ingesters);
+ * with followSchedulers (-query-scheduler.service-discovery-mode=ring),
+ * query-frontends and queriers follow the query-scheduler ring.
  */
-export function ringNamesFor(modules: readonly string[], monolithic: boolean): { follow: RingName[]; join: RingName[] } {
+export function ringNamesFor(modules: readonly string[], monolithic: boolean, followSchedulers = false): { follow: RingName[]; join: RingName[] } {
   const join = new Set<RingName>();
   const follow = new Set<RingName>();
   const has = (m: string): boolean => modules.includes(m);
@@ -158,11 +160,13 @@ export function ringNamesFor(modules: readonly string[], monolithic: boolean): {
   ] as const) {
     if (has(module)) join.add(ring);
   }
-  // The monolithic process schedules its own queries: it is the query-scheduler ring's member.
-  if (monolithic) join.add('query-scheduler');
+  // The monolithic process schedules its own queries: it is the query-scheduler ring's member (not when the
+  // ring lists the query-scheduler targets that frontends and queriers use).
+  if (monolithic && !followSchedulers) join.add('query-scheduler');
   for (const r of join) follow.add(r);
   if (has('distributor') || has('querier') || has('ruler')) follow.add('ingester');
   if (has('querier')) follow.add('store-gateway');
+  if (followSchedulers && (has('querier') || has('query-frontend'))) follow.add('query-scheduler');
   const order: RingName[] = ['distributor', 'ingester', 'store-gateway', 'compactor', 'ruler', 'alertmanager', 'query-scheduler'];
   return { follow: order.filter((r) => follow.has(r)), join: order.filter((r) => join.has(r)) };
 }

@@ -216,6 +216,11 @@ t.test('ring flags: Mimir names, defaults and the instance defaults', async (t) 
   t.same(ringNames(['server', 'distributor'], false), { follow: ['distributor', 'ingester'], join: ['distributor'] });
   t.same(ringNames(['server', 'querier'], false), { follow: ['ingester', 'store-gateway'], join: [] });
   t.same(ringNames(['server', 'ingester'], false), { follow: ['ingester'], join: ['ingester'] });
+  // -query-scheduler.service-discovery-mode=ring: schedulers join, frontends and queriers follow.
+  t.same(ringNames(['server', 'query-scheduler'], false, true), { follow: ['query-scheduler'], join: ['query-scheduler'] });
+  t.same(ringNames(['server', 'query-frontend'], false, true), { follow: ['query-scheduler'], join: [] });
+  t.same(ringNames(['server', 'querier'], false, true), { follow: ['ingester', 'store-gateway', 'query-scheduler'], join: [] });
+  t.same(ringNames(['server', 'querier'], true, true).join, [], 'a monolithic process is no scheduler of that ring');
 });
 
 t.test('replicasOf: block owners, kept while an owner misses heartbeats, extended past a joining one', async (t) => {

@@ -1,0 +1,295 @@
+// scheduler.ts is the query-scheduler (-target=query-scheduler), as Mimir's:
+// query-frontends enqueue their (split, cache-missed) queries here, in the fair
+// per-tenant queues of tenant-queues.ts (at most
+// -query-scheduler.max-outstanding-requests-per-tenant waiting per tenant, 429
+// beyond), and querier workers pull them one at a time. The answer travels
+// back through the scheduler: the querier posts it here and the scheduler
+// answers the frontend's held request with it (wire.ts has the protocol).
+// A querier that goes away mid-query closes its lease: the frontend gets a 500
+// and retries (-query-frontend.max-retries-per-request). A query whose
+// deadline passed while it waited is answered with a timeout, never run.
+// Metrics are Mimir's cortex_query_scheduler_*.
+
+import snappy from '@napi-rs/snappy';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { ApiError, toApiError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { WorkerAnswer } from '../querier/query-executor.js';
+import type { QueryTask } from '../querier/query-params.js';
+import { TenantQueues } from '../querier/tenant-queues.js';
+import type { HttpServer, Request } from '../server/http.js';
+import { CONTENT_TYPE, type ChunkedWriter, type Response } from '../server/response.js';
+import { ANSWER_HEADER, ENQUEUE_PATH, FRONTEND_HEADER, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, frame, type NextTask } from './wire.js';
+
+/** ERR_NOT_RUNNING is Mimir's text when the scheduler is shutting down. */
+export const ERR_NOT_RUNNING = 'scheduler is not running';
+/** QUEUE_TIMEOUT is Prometheus's text for a query whose deadline passed in the queue. */
+export const QUEUE_TIMEOUT = 'query timed out in query queue';
+/** FRONTEND_ACTIVE_MS is how long a frontend counts as connected after its last call. */
+const FRONTEND_ACTIVE_MS = 60_000;
+
+/** SchedulerServiceOptions configure the scheduler. */
+export interface SchedulerServiceOptions {
+  /** maxOutstandingPerTenant is -query-scheduler.max-outstanding-requests-per-tenant (0: no bound). */
+  maxOutstandingPerTenant: number;
+  /** pollMs is how long a worker's poll is held before a 204 (default 10 s). */
+  pollMs?: number;
+  registry?: Registry;
+  log: Logger;
+}
+
+/** Lease is a query handed to a querier worker: the worker's open response. */
+interface Lease {
+  querier: string;
+  writer: ChunkedWriter;
+}
+
+/** Pending is one enqueued query, from the frontend's request to its answer. */
+interface Pending {
+  id: number;
+  tenant: string;
+  task: QueryTask;
+  /** frontend is the frontend's held response; the answer is written to it once. */
+  frontend: Response;
+  lease?: Lease;
+  done: boolean;
+}
+
+/** Waiter is a worker's poll, held until a query comes or the poll period ends. */
+interface Waiter {
+  querier: string;
+  res: Response;
+  timer: NodeJS.Timeout;
+}
+
+/** SchedulerService holds the queues, the waiting workers and the queries running on queriers. */
+export class SchedulerService {
+  private readonly queues: TenantQueues<Pending>;
+  private readonly waiters: Waiter[] = [];
+  /** pending are the queries enqueued and not yet answered, by id (queued or leased). */
+  private readonly pending = new Map<number, Pending>();
+  private readonly frontends = new Map<string, number>();
+  private nextId = 1;
+  private workers = 0;
+  private stopping = false;
+  private readonly pollMs: number;
+  private readonly queueDuration?: Histogram<'user' | 'additional_queue_dimensions'>;
+  private readonly discarded?: Counter<'user'>;
+  private readonly cancelled?: Counter<'user'>;
+
+  constructor(private readonly opts: SchedulerServiceOptions) {
+    this.queues = new TenantQueues(opts.maxOutstandingPerTenant);
+    this.pollMs = opts.pollMs ?? 10_000;
+    const registers = opts.registry !== undefined ? [opts.registry] : [];
+    if (registers.length === 0) return;
+    const queues = this.queues;
+    new Gauge({
+      name: 'cortex_query_scheduler_queue_length',
+      help: 'Number of queries in the queue.',
+      labelNames: ['user'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [user, n] of queues.lengths()) this.set({ user }, n);
+      },
+    });
+    this.queueDuration = new Histogram({
+      name: 'cortex_query_scheduler_queue_duration_seconds',
+      help: 'Time spent by requests in queue before getting picked up by a querier.',
+      labelNames: ['user', 'additional_queue_dimensions'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers,
+    });
+    const self = (): SchedulerService => this;
+    new Gauge({
+      name: 'cortex_query_scheduler_connected_querier_clients',
+      help: 'Number of querier worker clients currently connected to the query-scheduler.',
+      registers,
+      collect() {
+        this.set(self().connectedWorkers());
+      },
+    });
+    new Gauge({
+      name: 'cortex_query_scheduler_connected_frontend_clients',
+      help: 'Number of query-frontend worker clients currently connected to the query-scheduler.',
+      registers,
+      collect() {
+        this.set(self().connectedFrontends());
+      },
+    });
+    new Gauge({
+      name: 'cortex_query_scheduler_running',
+      help: 'Value will be 1 if the scheduler is in the ReplicationSet and actively receiving/processing requests',
+      registers,
+      collect() {
+        this.set(self().stopping ? 0 : 1);
+      },
+    });
+    this.discarded = new Counter({ name: 'cortex_query_scheduler_discarded_requests_total', help: 'Total number of query requests discarded.', labelNames: ['user'], registers });
+    this.cancelled = new Counter({ name: 'cortex_query_scheduler_cancelled_requests_total', help: 'Total number of query requests that were cancelled after enqueuing.', labelNames: ['user'], registers });
+  }
+
+  /** connectedWorkers is how many worker connections are open (polling or running a query). */
+  connectedWorkers(): number {
+    return this.workers;
+  }
+
+  /** connectedFrontends is how many frontends called within the last minute. */
+  connectedFrontends(nowMs = Date.now()): number {
+    let n = 0;
+    for (const [id, at] of this.frontends) {
+      if (nowMs - at <= FRONTEND_ACTIVE_MS) n++;
+      else this.frontends.delete(id);
+    }
+    return n;
+  }
+
+  /** queued is how many queries wait. */
+  queued(): number {
+    return this.queues.size();
+  }
+
+  /** register adds the scheduler's routes to the internal server. */
+  register(server: HttpServer, maxBodyBytes: number): void {
+    const opts = { maxBodyBytes, errors: 'text' as const };
+    server.route('POST', ENQUEUE_PATH, (req, res) => this.enqueue(req, res), opts);
+    server.route('POST', NEXT_PATH, (req, res) => this.next(req, res), opts);
+    server.route('POST', RESULT_PATH, (req, res) => this.result(req, res), opts);
+  }
+
+  /** stop refuses new queries and polls (frontends and queriers move to another scheduler); running queries finish. */
+  stop(): void {
+    this.stopping = true;
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.res.send(503, ERR_NOT_RUNNING, CONTENT_TYPE.text);
+    }
+    for (;;) {
+      const d = this.queues.dequeue();
+      if (d === undefined) break;
+      this.answerError(d.item, new ApiError('unavailable', ERR_NOT_RUNNING));
+    }
+  }
+
+  private enqueue(req: Request, res: Response): void {
+    // The frontend went away while its body was read: nothing to queue.
+    if (res.aborted) return;
+    if (this.stopping) throw new ApiError('unavailable', ERR_NOT_RUNNING);
+    const tenant = req.headers.get('x-scope-orgid') ?? '';
+    const frontendId = req.headers.get(FRONTEND_HEADER.toLowerCase());
+    if (frontendId !== undefined) this.frontends.set(frontendId, Date.now());
+    let task: QueryTask;
+    try {
+      task = JSON.parse((snappy.uncompressSync(req.body) as Buffer).toString('utf8')) as QueryTask;
+    } catch (err) {
+      throw new ApiError('bad_data', `query-scheduler: undecodable query: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const p: Pending = { id: this.nextId++, tenant, task, frontend: res, done: false };
+    // The frontend's request closing is its cancel: out of the queue, or the querier's lease ended.
+    const ac = new AbortController();
+    res.whenDone(() => {
+      if (res.aborted) ac.abort();
+    });
+    ac.signal.addEventListener('abort', () => {
+      if (p.done) return;
+      p.done = true;
+      this.pending.delete(p.id);
+      this.cancelled?.inc({ user: tenant });
+      p.lease?.writer.end();
+    });
+    try {
+      this.queues.enqueue(tenant, p, ac.signal, () => undefined);
+    } catch (err) {
+      if (toApiError(err).kind === 'too_many_requests') this.discarded?.inc({ user: tenant });
+      throw err;
+    }
+    this.pending.set(p.id, p);
+    this.dispatch();
+  }
+
+  private next(req: Request, res: Response): void {
+    if (res.aborted) return;
+    if (this.stopping) throw new ApiError('unavailable', ERR_NOT_RUNNING);
+    const querier = req.headers.get(QUERIER_HEADER.toLowerCase()) ?? '';
+    this.workers++;
+    const w: Waiter = {
+      querier,
+      res,
+      timer: setTimeout(() => {
+        this.dropWaiter(w);
+        res.send(204, '', CONTENT_TYPE.text);
+      }, this.pollMs),
+    };
+    res.whenDone(() => {
+      this.workers--;
+      clearTimeout(w.timer);
+      this.dropWaiter(w);
+    });
+    this.waiters.push(w);
+    this.dispatch();
+  }
+
+  private result(req: Request, res: Response): void {
+    const id = Number(req.headers.get(QUERY_ID_HEADER.toLowerCase()) ?? '');
+    const p = this.pending.get(id);
+    if (p === undefined || p.done) {
+      // Cancelled by its frontend, or given up after its querier's lease broke.
+      res.send(404, `query ${id} is not running`, CONTENT_TYPE.text);
+      return;
+    }
+    p.done = true;
+    this.pending.delete(id);
+    // The answer is passed on as it came (snappy-compressed).
+    p.frontend.send(200, req.body, 'application/octet-stream', { 'Content-Encoding': 'snappy', [ANSWER_HEADER]: req.headers.get(ANSWER_HEADER.toLowerCase()) ?? 'body' });
+    p.lease?.writer.end();
+    res.send(200, '', CONTENT_TYPE.text);
+  }
+
+  private dropWaiter(w: Waiter): void {
+    const i = this.waiters.indexOf(w);
+    if (i >= 0) this.waiters.splice(i, 1);
+  }
+
+  /** dispatch hands waiting queries to waiting workers, tenants in turn. */
+  private dispatch(): void {
+    while (this.waiters.length > 0) {
+      const d = this.queues.dequeue();
+      if (d === undefined) return;
+      const p = d.item;
+      if (Date.now() >= p.task.deadline) {
+        this.answer(p, { ok: false, kind: 'timeout', message: QUEUE_TIMEOUT });
+        continue;
+      }
+      const w = this.waiters.shift()!;
+      clearTimeout(w.timer);
+      this.queueDuration?.observe({ user: d.tenant, additional_queue_dimensions: '' }, d.waitedMs / 1000);
+      const writer = w.res.chunked(200, 'application/octet-stream');
+      p.lease = { querier: w.querier, writer };
+      const next: NextTask = { id: p.id, task: p.task };
+      void writer.write(frame(snappy.compressSync(Buffer.from(JSON.stringify(next), 'utf8'))));
+      w.res.whenDone(() => {
+        // The worker's connection closed before its answer: the querier went away.
+        if (!w.res.aborted || p.done) return;
+        this.opts.log.warn('querier disconnected while running a query', { querier: w.querier, tenant: p.tenant, query_id: p.id });
+        this.answerError(p, new ApiError('internal', `querier ${w.querier} disconnected while running the query`));
+      });
+    }
+  }
+
+  /** answer sends a query's answer to its frontend. */
+  private answer(p: Pending, a: WorkerAnswer): void {
+    if (p.done) return;
+    p.done = true;
+    this.pending.delete(p.id);
+    const { kind, body } = encodeAnswer(a);
+    p.frontend.send(200, snappy.compressSync(Buffer.from(body.buffer, body.byteOffset, body.byteLength)), 'application/octet-stream', { 'Content-Encoding': 'snappy', [ANSWER_HEADER]: kind });
+  }
+
+  /** answerError fails a query at its frontend with the error's status and text. */
+  private answerError(p: Pending, err: ApiError): void {
+    if (p.done) return;
+    p.done = true;
+    this.pending.delete(p.id);
+    p.frontend.send(err.status, err.message, CONTENT_TYPE.text);
+  }
+}

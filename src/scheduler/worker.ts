@@ -1,0 +1,222 @@
+// worker.ts runs a querier's worker loops against the query-schedulers
+// (-querier.scheduler-address, or the query-scheduler ring): as Mimir's
+// querier workers, each loop pulls one query at a time from its scheduler (a
+// long poll, wire.ts), runs it with the querier's executor and posts the
+// answer back. -querier.max-concurrent loops in all, spread over the known
+// schedulers (at least one each); the spread follows the scheduler list as it
+// changes. While a query runs, the loop keeps the scheduler's response open:
+// if the scheduler ends it first (the frontend cancelled) or the connection
+// breaks, the query is stopped.
+
+import { Agent, request, type IncomingMessage } from 'node:http';
+import snappy from '@napi-rs/snappy';
+import { toApiError } from '../errors.js';
+import type { InternalClient } from '../internal/client.js';
+import type { Logger } from '../log.js';
+import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
+import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, encodeError, type NextTask } from './wire.js';
+
+/** RETRY_DELAY_MS is the pause before polling a scheduler again after a failed poll. */
+const RETRY_DELAY_MS = 1_000;
+/** REFRESH_MS is how often the loops are matched to the scheduler list. */
+const REFRESH_MS = 1_000;
+
+/** WorkerOptions configure a querier's workers. */
+export interface WorkerOptions {
+  /** addresses are the schedulers' internal API addresses (host:port). */
+  addresses: () => string[];
+  /** concurrency is -querier.max-concurrent. */
+  concurrency: number;
+  querierId: string;
+  executor: QueryExecutor;
+  client: InternalClient;
+  log: Logger;
+}
+
+/** Loop is one worker loop bound to a scheduler. */
+interface Loop {
+  addr: string;
+  stopped: boolean;
+  /** current is the open poll or lease, closed on stop. */
+  current?: { destroy: () => void };
+}
+
+/** Polled is a query pulled from a scheduler, with the open response that is its lease. */
+interface Polled {
+  next: NextTask;
+  /** ended resolves once the scheduler's response ends or breaks. */
+  ended: Promise<void>;
+  finish: () => void;
+}
+
+/** spread divides n loops over the addresses, at least one each. */
+export function spread(addrs: string[], n: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const base = Math.floor(n / Math.max(1, addrs.length));
+  addrs.forEach((a, i) => out.set(a, Math.max(1, base + (i < n - base * addrs.length ? 1 : 0))));
+  return out;
+}
+
+/** SchedulerWorkers owns the worker loops of one querier. */
+export class SchedulerWorkers {
+  private readonly agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000 });
+  private readonly loops: Loop[] = [];
+  private timer?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(private readonly opts: WorkerOptions) {}
+
+  /** start begins the loops and follows the scheduler list. */
+  start(): void {
+    this.refresh();
+    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+    this.timer.unref();
+  }
+
+  /** stop ends every loop (a running query is abandoned; its scheduler sees the lease close). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    for (const l of this.loops.splice(0)) {
+      l.stopped = true;
+      l.current?.destroy();
+    }
+    this.agent.destroy();
+  }
+
+  /** loopCount is how many loops run per scheduler address. */
+  loopCount(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const l of this.loops) out.set(l.addr, (out.get(l.addr) ?? 0) + 1);
+    return out;
+  }
+
+  /** refresh starts and stops loops so that each known scheduler has its share. */
+  private refresh(): void {
+    if (this.stopped) return;
+    const want = spread([...new Set(this.opts.addresses())].sort(), this.opts.concurrency);
+    const have = this.loopCount();
+    for (let i = this.loops.length - 1; i >= 0; i--) {
+      const l = this.loops[i]!;
+      const n = have.get(l.addr) ?? 0;
+      if (n > (want.get(l.addr) ?? 0)) {
+        // Stopped between queries: a running query finishes first.
+        l.stopped = true;
+        this.loops.splice(i, 1);
+        have.set(l.addr, n - 1);
+      }
+    }
+    for (const [addr, n] of want) {
+      for (let k = have.get(addr) ?? 0; k < n; k++) {
+        const l: Loop = { addr, stopped: false };
+        this.loops.push(l);
+        void this.run(l);
+      }
+    }
+  }
+
+  private async run(l: Loop): Promise<void> {
+    while (!l.stopped) {
+      let polled: Polled | undefined;
+      try {
+        polled = await this.poll(l);
+      } catch (err) {
+        if (l.stopped) return;
+        this.opts.log.debug('polling the query-scheduler failed', { scheduler: l.addr, err });
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+        continue;
+      }
+      if (polled !== undefined) await this.execute(l, polled);
+    }
+  }
+
+  /** execute runs one pulled query and posts its answer, unless the scheduler ended the lease first. */
+  private async execute(l: Loop, p: Polled): Promise<void> {
+    const { id, task } = p.next;
+    const ac = new AbortController();
+    let answered = false;
+    void p.ended.then(() => {
+      if (!answered) ac.abort(new Error('query cancelled by the query-scheduler'));
+    });
+    let kind: string;
+    let body: Uint8Array;
+    try {
+      const a: WorkerAnswer = await this.opts.executor.run(task, ac.signal);
+      ({ kind, body } = encodeAnswer(a));
+    } catch (err) {
+      kind = 'error';
+      body = encodeError(toApiError(err));
+    }
+    answered = true;
+    if (ac.signal.aborted) {
+      p.finish();
+      return;
+    }
+    try {
+      await this.opts.client.post(l.addr, RESULT_PATH, task.tenant, body, { [QUERY_ID_HEADER]: String(id), [ANSWER_HEADER]: kind }, 10_000);
+    } catch (err) {
+      this.opts.log.warn('sending a query answer to the query-scheduler failed', { scheduler: l.addr, err });
+    }
+    await Promise.race([p.ended, new Promise((r) => setTimeout(r, 5_000).unref())]);
+    p.finish();
+  }
+
+  /** poll waits for the next query of the scheduler: undefined when the poll period ended without one. */
+  private poll(l: Loop): Promise<Polled | undefined> {
+    const colon = l.addr.lastIndexOf(':');
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          host: l.addr.slice(0, colon),
+          port: Number(l.addr.slice(colon + 1)),
+          path: NEXT_PATH,
+          method: 'POST',
+          agent: this.agent,
+          headers: { [QUERIER_HEADER]: this.opts.querierId, 'Content-Length': 0 },
+        },
+        (res: IncomingMessage) => {
+          if (res.statusCode === 204) {
+            res.resume();
+            res.on('end', () => resolve(undefined));
+            return;
+          }
+          if (res.statusCode !== 200) {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => reject(new Error(`query-scheduler ${l.addr}: ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').trim()}`)));
+            return;
+          }
+          const reader = new FrameReader();
+          let got = false;
+          let markEnded!: () => void;
+          const ended = new Promise<void>((r) => (markEnded = r));
+          res.on('data', (c: Buffer) => {
+            if (got) return;
+            const payload = reader.push(c);
+            if (payload === undefined) return;
+            got = true;
+            let next: NextTask;
+            try {
+              next = JSON.parse((snappy.uncompressSync(payload) as Buffer).toString('utf8')) as NextTask;
+            } catch (err) {
+              req.destroy();
+              reject(err instanceof Error ? err : new Error(String(err)));
+              return;
+            }
+            resolve({ next, ended, finish: () => (l.current = undefined) });
+          });
+          const closed = (): void => {
+            markEnded();
+            if (!got) reject(new Error(`query-scheduler ${l.addr}: the poll closed before a query`));
+          };
+          res.on('end', closed);
+          res.on('close', closed);
+          res.on('error', closed);
+        },
+      );
+      l.current = { destroy: () => req.destroy() };
+      req.on('error', (err) => reject(err));
+      req.end();
+    });
+  }
+}
