@@ -25,10 +25,10 @@ import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { standaloneDownstream, withFrontend } from './frontend/module.js';
-import { SchedulerService } from './scheduler/scheduler.js';
-import { schedulerExecutor } from './scheduler/frontend-client.js';
-import { SchedulerWorkers } from './scheduler/worker.js';
-import { discoveryMode, schedulerAddresses, validateSchedulerDiscovery } from './scheduler/module.js';
+import { SchedulerService } from './frontend/scheduler/scheduler.js';
+import { schedulerExecutor } from './frontend/scheduler/frontend-client.js';
+import { SchedulerWorkers } from './frontend/scheduler/worker.js';
+import { discoveryMode, schedulerAddresses, validateSchedulerDiscovery } from './frontend/scheduler/module.js';
 import { hostname } from 'node:os';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi, registerRulerInternal, ringPeerGroups } from './ruler/prometheus-api.js';
@@ -253,7 +253,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
   // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
   const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
-  // With query-schedulers (an address, or their ring) and no downstream URL, it enqueues there (src/scheduler/); the
+  // With query-schedulers (an address, or their ring) and no downstream URL, it enqueues there (src/frontend/scheduler/); the
   // scheduler queues, so the frontend does not.
   const frontendSchedulers = runsFrontendOnly && flagString(config.values, 'query-frontend.downstream-url') === '' ? schedulerAddresses(config, rings, 'query-frontend.scheduler-address') : undefined;
   // Each queued or running part holds its call to the scheduler open: no bound on the connections.

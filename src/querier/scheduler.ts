@@ -1,6 +1,6 @@
 // scheduler.ts queues PromQL queries before they reach this process's query
 // workers, as Mimir's query-frontend queue does: the fair per-tenant queue of
-// tenant-queues.ts (shared with the query-scheduler target, src/scheduler/),
+// tenant-queues.ts (shared with the query-scheduler target, src/frontend/scheduler/),
 // at most -querier.max-concurrent queries running at once, and at most
 // -query-frontend.max-outstanding-requests-per-tenant queries of one tenant
 // waiting; beyond that the query is refused with 429 "too many outstanding

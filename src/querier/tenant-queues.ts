@@ -4,7 +4,7 @@
 // tenant waiting (beyond: 429 "too many outstanding requests"), and an item
 // whose signal aborts while it waits leaves the queue. It only holds and
 // orders; who takes items out (the in-process slots of scheduler.ts, the
-// querier workers of src/scheduler/) is the caller's.
+// querier workers of src/frontend/scheduler/) is the caller's.
 
 import { ApiError } from '../errors.js';
 

@@ -10,10 +10,10 @@
 
 import { Agent, request, type IncomingMessage } from 'node:http';
 import snappy from '@napi-rs/snappy';
-import { toApiError } from '../errors.js';
-import type { InternalClient } from '../internal/client.js';
-import type { Logger } from '../log.js';
-import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
+import { toApiError } from '../../errors.js';
+import type { InternalClient } from '../../internal/client.js';
+import type { Logger } from '../../log.js';
+import type { QueryExecutor, WorkerAnswer } from '../../querier/query-executor.js';
 import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, encodeError, type NextTask } from './wire.js';
 
 /** RETRY_DELAY_MS is the pause before polling a scheduler again after a failed poll. */

@@ -10,13 +10,13 @@
 
 import t, { type Test } from 'tap';
 import { Registry } from 'prom-client';
-import { ApiError } from '../errors.js';
-import { InternalClient } from '../internal/client.js';
-import { Logger } from '../log.js';
-import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
-import type { QueryTask } from '../querier/query-params.js';
-import { TOO_MANY_OUTSTANDING } from '../querier/tenant-queues.js';
-import { HttpServer } from '../server/http.js';
+import { ApiError } from '../../errors.js';
+import { InternalClient } from '../../internal/client.js';
+import { Logger } from '../../log.js';
+import type { QueryExecutor, WorkerAnswer } from '../../querier/query-executor.js';
+import type { QueryTask } from '../../querier/query-params.js';
+import { TOO_MANY_OUTSTANDING } from '../../querier/tenant-queues.js';
+import { HttpServer } from '../../server/http.js';
 import { schedulerExecutor } from './frontend-client.js';
 import { QUEUE_TIMEOUT, SchedulerService } from './scheduler.js';
 import { SchedulerWorkers, spread } from './worker.js';

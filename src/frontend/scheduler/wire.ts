@@ -22,10 +22,10 @@
 //   answer as ENQUEUE_PATH's answer (snappy body, ANSWER_HEADER); the scheduler
 //   passes it on to the frontend unchanged and ends the worker's lease.
 
-import { ApiError, type ErrorKind } from '../errors.js';
-import type { QueryFailure } from '../querier/execute.js';
-import type { WorkerAnswer } from '../querier/query-executor.js';
-import type { QueryTask } from '../querier/query-params.js';
+import { ApiError, type ErrorKind } from '../../errors.js';
+import type { QueryFailure } from '../../querier/execute.js';
+import type { WorkerAnswer } from '../../querier/query-executor.js';
+import type { QueryTask } from '../../querier/query-params.js';
 
 export const ENQUEUE_PATH = '/internal/v1/scheduler/enqueue';
 export const NEXT_PATH = '/internal/v1/scheduler/next';

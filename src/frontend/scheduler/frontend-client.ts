@@ -10,12 +10,12 @@
 // query's deadline bounds each call; an aborted signal (the client went away)
 // closes the call, which takes the query out of the scheduler's queue.
 
-import { ApiError } from '../errors.js';
-import type { InternalAnswer, InternalClient } from '../internal/client.js';
-import type { Logger } from '../log.js';
-import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
-import type { QueryTask } from '../querier/query-params.js';
-import { TOO_MANY_OUTSTANDING } from '../querier/tenant-queues.js';
+import { ApiError } from '../../errors.js';
+import type { InternalAnswer, InternalClient } from '../../internal/client.js';
+import type { Logger } from '../../log.js';
+import type { QueryExecutor, WorkerAnswer } from '../../querier/query-executor.js';
+import type { QueryTask } from '../../querier/query-params.js';
+import { TOO_MANY_OUTSTANDING } from '../../querier/tenant-queues.js';
 import { ANSWER_HEADER, ENQUEUE_PATH, FRONTEND_HEADER, decodeAnswer } from './wire.js';
 
 /** ERR_NO_SCHEDULER is the error when no query-scheduler is known. */

@@ -8,10 +8,10 @@
 // healthy members of the query-scheduler ring (every one, not only
 // -query-scheduler.max-used-instances of them).
 
-import type { Config } from '../config/config.js';
-import { flagString } from '../config/config.js';
-import type { Rings } from '../ring/module.js';
-import { ACTIVE_OWNER } from '../ring/model.js';
+import type { Config } from '../../config/config.js';
+import { flagString } from '../../config/config.js';
+import type { Rings } from '../../ring/module.js';
+import { ACTIVE_OWNER } from '../../ring/model.js';
 
 /** DiscoveryMode is -query-scheduler.service-discovery-mode. */
 export type DiscoveryMode = 'dns' | 'ring';

@@ -7,9 +7,9 @@
 // ring discovery refuses a fixed address with Mimir's error.
 
 import t from 'tap';
-import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
-import { httpRequest } from '../testing/http-client.js';
-import { startTestServer } from '../testing/server.js';
+import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../remote/write-request.js';
+import { httpRequest } from '../../testing/http-client.js';
+import { startTestServer } from '../../testing/server.js';
 
 const M = 60_000;
 const H = 60 * M;

@@ -12,13 +12,13 @@
 
 import snappy from '@napi-rs/snappy';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { ApiError, toApiError } from '../errors.js';
-import type { Logger } from '../log.js';
-import type { WorkerAnswer } from '../querier/query-executor.js';
-import type { QueryTask } from '../querier/query-params.js';
-import { TenantQueues } from '../querier/tenant-queues.js';
-import type { HttpServer, Request } from '../server/http.js';
-import { CONTENT_TYPE, type ChunkedWriter, type Response } from '../server/response.js';
+import { ApiError, toApiError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import type { WorkerAnswer } from '../../querier/query-executor.js';
+import type { QueryTask } from '../../querier/query-params.js';
+import { TenantQueues } from '../../querier/tenant-queues.js';
+import type { HttpServer, Request } from '../../server/http.js';
+import { CONTENT_TYPE, type ChunkedWriter, type Response } from '../../server/response.js';
 import { ANSWER_HEADER, ENQUEUE_PATH, FRONTEND_HEADER, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, frame, type NextTask } from './wire.js';
 
 /** ERR_NOT_RUNNING is Mimir's text when the scheduler is shutting down. */
