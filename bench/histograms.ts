@@ -8,7 +8,9 @@
 // Then each server answers the same native-histogram range queries
 // (histogram_quantile over sum(rate(...)), ...) --query-runs times: median
 // latency and server CPU per query, and our answers checked against
-// Prometheus's.
+// Prometheus's. Last, each writes its head out as a block (ours: a flush to
+// the bucket; Prometheus: an admin TSDB snapshot) and the block's chunk files
+// are weighed: bytes per histogram sample in blocks.
 //
 //   npm run build && node dist/bench/histograms.js --series 2000 --rounds 60
 //
@@ -136,6 +138,8 @@ interface Result {
   cpuS: number;
   errors: number;
   chunkBytesPerSample: number;
+  /** blockBytesPerSample is the chunk files of the head written out as a block, per pushed sample. */
+  blockBytesPerSample: number;
   chunkSamples: number;
   queries: QueryResult[];
 }
@@ -220,6 +224,9 @@ async function measure(target: RunningTarget, shards: Buffer[][], o: Options, ba
       samples += (c.data[0]! << 8) | c.data[1]!;
     }
   }
+  const queries = await measureQueries(target, o, baseMs);
+  // After the queries (ours moves its head into the bucket): the head written out as a block.
+  const blockBytes = target.blockChunkBytes ? await target.blockChunkBytes() : undefined;
   return {
     target: target.name === 'ours' ? 'ours' : 'Prometheus 3',
     samplesPerSec: (total / stats.wallMs) * 1000,
@@ -228,7 +235,8 @@ async function measure(target: RunningTarget, shards: Buffer[][], o: Options, ba
     errors: stats.errors,
     chunkBytesPerSample: samples > 0 ? bytes / samples : NaN,
     chunkSamples: samples,
-    queries: await measureQueries(target, o, baseMs),
+    blockBytesPerSample: blockBytes === undefined ? NaN : blockBytes / total,
+    queries,
   };
 }
 
@@ -253,11 +261,11 @@ async function main(): Promise<void> {
     '',
     `Command: \`node dist/bench/histograms.js --series ${o.series} --rounds ${o.rounds} --batch ${o.batch} --concurrency ${o.concurrency} --query-runs ${o.queryRuns}\``,
     '',
-    '| target | histogram samples/s | wall ms | server CPU s | CPU µs per sample | chunk bytes per sample | samples in chunks | errors |',
+    '| target | histogram samples/s | wall ms | server CPU s | CPU µs per sample | chunk bytes per sample | block chunk-file bytes per sample | samples in chunks | errors |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.target} | ${Math.round(r.samplesPerSec)} | ${Math.round(r.wallMs)} | ${r.cpuS.toFixed(2)} | ${((r.cpuS * 1e6) / (o.series * o.rounds)).toFixed(1)} | ${r.chunkBytesPerSample.toFixed(2)} | ${r.chunkSamples} | ${r.errors} |`,
+        `| ${r.target} | ${Math.round(r.samplesPerSec)} | ${Math.round(r.wallMs)} | ${r.cpuS.toFixed(2)} | ${((r.cpuS * 1e6) / (o.series * o.rounds)).toFixed(1)} | ${r.chunkBytesPerSample.toFixed(2)} | ${r.blockBytesPerSample.toFixed(2)} | ${r.chunkSamples} | ${r.errors} |`,
     ),
     '',
     ...(o.queryRuns > 0

@@ -2,9 +2,10 @@
 // server (`node dist/src/main.js` with Mimir flags, multitenancy off),
 // Prometheus with its remote-write receiver (3.x by default) and
 // VictoriaMetrics single-node, and knows how each reports its number of
-// in-memory series and its CPU time.
+// in-memory series and its CPU time, and (ours and Prometheus) how to write
+// its head out as a block to weigh the block's chunk files.
 
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { REMOTE_WRITE_HEADERS } from '../../src/remote/write-request.js';
@@ -32,6 +33,29 @@ export interface RunningTarget {
   appendedSamples(): Promise<number | undefined>;
   /** instantQuery runs a PromQL instant query and sums the result vector (undefined on any failure). */
   instantQuery(query: string, timeMs: number): Promise<number | undefined>;
+  /**
+   * blockChunkBytes writes the whole head out as a block (ours: /ingester/flush?wait=true into
+   * the bucket; Prometheus: an admin TSDB snapshot) and returns the bytes of that block's chunk
+   * files (undefined when the target cannot).
+   */
+  blockChunkBytes?(): Promise<number | undefined>;
+}
+
+/** chunkFileBytes sums the sizes of the files in every `chunks` directory under root (blocks' segment files). */
+export async function chunkFileBytes(root: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(root, { withFileTypes: true })) {
+    const path = join(root, e.name);
+    if (!e.isDirectory()) continue;
+    if (e.name === 'chunks') {
+      for (const f of await readdir(path, { withFileTypes: true })) {
+        if (f.isFile()) total += (await stat(join(path, f.name))).size;
+      }
+    } else {
+      total += await chunkFileBytes(path);
+    }
+  }
+  return total;
 }
 
 /** firstMetric returns the first of the named metrics present in /metrics. */
@@ -115,12 +139,17 @@ export async function startOurs(extraArgs: string[] = [], nodeArgs: string[] = [
     appendedSamples: () =>
       firstMetric(proc.baseUrl, ['cortex_ingester_ingested_samples_total', 'cortex_distributor_received_samples_total']),
     instantQuery: (q, t) => instantQuerySum(`${proc.baseUrl}/prometheus/api/v1`, q, t),
+    blockChunkBytes: async () => {
+      const res = await fetch(`${proc.baseUrl}/ingester/flush?wait=true`, { method: 'POST', signal: AbortSignal.timeout(300_000) });
+      await res.arrayBuffer();
+      return res.ok ? chunkFileBytes(join(dir, 'bucket')) : undefined;
+    },
   };
 }
 
 /** startReference starts Prometheus (bin, by default Prometheus 3.x) as the reference receiver. */
 export async function startReference(bin: string = PROMETHEUS3.path): Promise<RunningTarget> {
-  const proc = await startPrometheus([], bin);
+  const proc = await startPrometheus(['--web.enable-admin-api'], bin);
   return {
     name: 'prometheus',
     proc,
@@ -129,6 +158,13 @@ export async function startReference(bin: string = PROMETHEUS3.path): Promise<Ru
     headSeries: () => firstMetric(proc.baseUrl, ['prometheus_tsdb_head_series']),
     appendedSamples: () => firstMetric(proc.baseUrl, ['prometheus_tsdb_head_samples_appended_total']),
     instantQuery: (q, t) => instantQuerySum(`${proc.baseUrl}/api/v1`, q, t),
+    blockChunkBytes: async () => {
+      const res = await fetch(`${proc.baseUrl}/api/v1/admin/tsdb/snapshot`, { method: 'POST', signal: AbortSignal.timeout(300_000) });
+      if (!res.ok) return undefined;
+      const body = (await res.json()) as { data?: { name?: string } };
+      const name = body.data?.name;
+      return name === undefined ? undefined : chunkFileBytes(join(proc.dataDir, 'snapshots', name));
+    },
   };
 }
 
