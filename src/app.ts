@@ -271,22 +271,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       : runsFrontendOnly
       ? standaloneDownstream(config)
       : internalClient !== undefined && runsQuerier
-        ? ringQueryExecutor({
-            ring: rings.get('ingester')!.ring,
-            ...(rings.get('store-gateway') !== undefined ? { storeGateways: rings.get('store-gateway')!.ring } : {}),
-            client: internalClient,
-            log: log.with({ component: 'querier' }),
-            timeoutMs: 60_000,
-            queryIngestersWithinMs: flagNumber(config.values, 'querier.query-ingesters-within'),
-            queryStoreAfterMs: flagNumber(config.values, 'querier.query-store-after'),
-            preferZones: flagString(config.values, 'querier.prefer-availability-zones')
-              .split(',')
-              .map((z) => z.trim())
-              .filter((z) => z !== ''),
-            minimizeRequests: flagBool(config.values, 'querier.minimize-ingester-requests'),
-            hedgingDelayMs: flagNumber(config.values, 'querier.minimize-ingester-requests-hedging-delay'),
-            shardSize: (t) => flagNumber(runtimeConfig.values(t), 'distributor.ingestion-tenant-shard-size'),
-          })
+        ? distributedQueryExecutor(config, rings, internalClient, runtimeConfig, 'querier')
         : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
   const queryExecutor = withFrontend(config, frontendSchedulers !== undefined ? queryPool : scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
@@ -354,15 +339,21 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // asks the other healthy rulers of the ring for theirs.
   const rulerRing = !monolithic && runsRuler ? rings.get('ruler') : undefined;
   const rulerPeers = rulerRing !== undefined ? ringPeerGroups(rulerRing.ring, rulerRing.config.instanceId, internalClient ?? new InternalClient()) : undefined;
+  // A ruler apart from the ingesters (-target=ruler) reads and writes through them, as Mimir's ruler does with
+  // its own querier and distributor: queries fan out to the ingesters and store-gateways of the rings, and
+  // results go through a distributor's push path (the ring executor) unless this process runs the distributor.
+  const rulerApart = runsRuler && internalClient !== undefined;
+  const rulerQueries = rulerApart && !runsQuerier ? distributedQueryExecutor(config, rings, internalClient, runtimeConfig, 'ruler') : undefined;
+  const rulerPushes = rulerApart && !runsDistributor ? distributedPushExecutor(config, rings, internalClient, runtimeConfig, undefined, deps.storage === undefined) : undefined;
   const ruler: RulerModule | undefined = runsRuler
     ? newRulerModule({
         config,
         registry,
-        queryExecutor: queryPool,
+        queryExecutor: rulerQueries ?? queryPool,
         // A rule's result is a few samples: appended on this thread, not through a worker.
-        pushExecutor: smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES),
+        pushExecutor: rulerPushes ?? (rulerApart ? executor : smallInline(executor, inlineExecutor(storage), RULER_INLINE_PUSH_BYTES)),
         // Encoded rule results skip snappy: the storage's ingest of the uncompressed body, as decodeAndIngest does after it.
-        rawIngest: (t, body, l) => storage.ingest(t, body, l),
+        ...(rulerApart ? {} : { rawIngest: (t: string, body: Uint8Array, l: IngestLimits) => storage.ingest(t, body, l) }),
         limits: (t) => runtimeConfig.limits(t),
         limitValues: runtimeConfig,
         writeGate,
@@ -519,6 +510,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ingestionRates.stop();
         ruleIngestionRates.stop();
         await executor.close();
+        await rulerPushes?.close();
+        await rulerQueries?.close();
         await queryExecutor.close();
         schedulerClient?.close();
         if (workerClient !== internalClient) workerClient?.close();
@@ -547,6 +540,31 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       return closing;
     },
   };
+}
+
+/**
+ * distributedQueryExecutor is the querier's read path when the ingesters run apart (a querier's, or
+ * a standalone ruler's): PromQL over the samples of the tenant's ingesters and, past
+ * -querier.query-store-after, of the store-gateways.
+ */
+function distributedQueryExecutor(config: Config, rings: Rings, client: InternalClient, limits: RuntimeConfigManager, component: string): QueryExecutor {
+  const storeGateways = rings.get('store-gateway')?.ring;
+  return ringQueryExecutor({
+    ring: rings.get('ingester')!.ring,
+    ...(storeGateways !== undefined ? { storeGateways } : {}),
+    client,
+    log: log.with({ component }),
+    timeoutMs: 60_000,
+    queryIngestersWithinMs: flagNumber(config.values, 'querier.query-ingesters-within'),
+    queryStoreAfterMs: flagNumber(config.values, 'querier.query-store-after'),
+    preferZones: flagString(config.values, 'querier.prefer-availability-zones')
+      .split(',')
+      .map((z) => z.trim())
+      .filter((z) => z !== ''),
+    minimizeRequests: flagBool(config.values, 'querier.minimize-ingester-requests'),
+    hedgingDelayMs: flagNumber(config.values, 'querier.minimize-ingester-requests-hedging-delay'),
+    shardSize: (t) => flagNumber(limits.values(t), 'distributor.ingestion-tenant-shard-size'),
+  });
 }
 
 /**

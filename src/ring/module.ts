@@ -141,7 +141,8 @@ export class Rings {
 /**
  * ringNamesFor says which rings a process with these modules follows and
  * joins: each component joins its own ring; distributors, queriers and
- * rulers follow the ingester ring (they send to and read from ingesters);
+ * rulers follow the ingester ring (they send to and read from ingesters),
+ * queriers and rulers the store-gateway ring (they read blocks there);
  * with followSchedulers (-query-scheduler.service-discovery-mode=ring),
  * query-frontends and queriers follow the query-scheduler ring.
  */
@@ -165,7 +166,7 @@ export function ringNamesFor(modules: readonly string[], monolithic: boolean, fo
   if (monolithic && !followSchedulers) join.add('query-scheduler');
   for (const r of join) follow.add(r);
   if (has('distributor') || has('querier') || has('ruler')) follow.add('ingester');
-  if (has('querier')) follow.add('store-gateway');
+  if (has('querier') || has('ruler')) follow.add('store-gateway');
   if (followSchedulers && (has('querier') || has('query-frontend'))) follow.add('query-scheduler');
   const order: RingName[] = ['distributor', 'ingester', 'store-gateway', 'compactor', 'ruler', 'alertmanager', 'query-scheduler'];
   return { follow: order.filter((r) => follow.has(r)), join: order.filter((r) => join.has(r)) };
