@@ -457,25 +457,58 @@ pub struct ValidatedItems {
     pub metadata: f64,
 }
 
+/// ValidateTask runs `validatedItems` on the libuv thread pool.
+pub struct ValidateTask {
+    tenant: String,
+    body: Uint8Array,
+    limits: ingest::IngestLimits,
+    v2: bool,
+}
+
+impl Task for ValidateTask {
+    type Output = ingest::ValidatedItems;
+    type JsValue = ValidatedItems;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(ingest::validated_items(
+            &self.tenant,
+            &self.body,
+            self.v2,
+            &self.limits,
+        ))
+    }
+
+    fn resolve(&mut self, _env: Env, n: Self::Output) -> Result<Self::JsValue> {
+        Ok(ValidatedItems {
+            samples: n.samples as f64,
+            exemplars: n.exemplars as f64,
+            metadata: n.metadata as f64,
+        })
+    }
+}
+
 /// validated_items runs a push's validation (HA replica label handling as
 /// limits.ha says, labels sorted and filtered, samples, native histograms,
 /// exemplars, metadata) on an uncompressed remote-write body (v2: a 2.0
 /// body) without storing anything, and counts what passes as the ingestion
 /// rate limiter counts it: for a distributor that applies the limit before
 /// its ingesters validate. Nothing counts for a body that does not decode.
-#[napi]
+/// It runs on the libuv thread pool, so that a distributor's main thread
+/// does not decode every push; the body must not be modified until the
+/// promise settles.
+#[napi(ts_return_type = "Promise<ValidatedItems>")]
 pub fn validated_items(
     tenant: String,
-    body: &[u8],
+    body: Uint8Array,
     v2: bool,
     limits: IngestLimits,
-) -> ValidatedItems {
-    let n = ingest::validated_items(&tenant, body, v2, &core_limits(&limits));
-    ValidatedItems {
-        samples: n.samples as f64,
-        exemplars: n.exemplars as f64,
-        metadata: n.metadata as f64,
-    }
+) -> AsyncTask<ValidateTask> {
+    AsyncTask::new(ValidateTask {
+        tenant,
+        body,
+        limits: core_limits(&limits),
+        v2,
+    })
 }
 
 /// SnappyIngestTask runs `ingestSnappyWriteRequestAsync` on the libuv
