@@ -25,6 +25,8 @@ interface Fake {
   /** got lists the token of every series received. */
   got: string[];
   down: boolean;
+  /** extra adds fields to every answer, given the number of series received. */
+  extra?: (items: number) => Record<string, unknown>;
 }
 
 async function fakeIngester(): Promise<Fake> {
@@ -41,7 +43,7 @@ async function fakeIngester(): Promise<Fake> {
       const items = shardWriteRequest('t', raw);
       for (const it of items) f.got.push(String(it.token));
       const result = { series: items.length, samples: items.length, exemplars: 0, metadata: 0, histograms: 0, acceptedSamples: items.length, createdSeries: 0, discarded: [], dedupedSamples: 0, nonHaSamples: 0 };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'ingested', result }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'ingested', result: { ...result, ...f.extra?.(items.length) } }));
     });
   });
   await new Promise<void>((r) => f.server.listen(0, '127.0.0.1', r));
@@ -131,4 +133,26 @@ t.test('replicas merge: one sample per timestamp, staleness NaN bits kept, serie
   t.same([...m.timestamps], [5, 1, 2, 3]);
   t.same([...new Uint32Array(m.values.buffer, 16, 2)], [2, 0x7ff00000], 'the staleness marker is bit-exact');
   t.equal(m.values[3], 30);
+});
+
+t.test('the replicas\' discarded exemplars and metadata are merged per reason', async (t) => {
+  const fakes = [await fakeIngester(), await fakeIngester(), await fakeIngester()];
+  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  for (const f of fakes) f.extra = (n) => ({ discardedExemplars: ['exemplar_too_old', n, 'exemplar_labels_too_long', 3], discardedMetadata: ['metric_name_too_long', 6] });
+  const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
+  const now = Math.floor(Date.now() / 1000);
+  ring.update({
+    ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [i * 0x50000000 + 7], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 }])),
+  });
+  const exec = ringPushExecutor({ ring, client: new InternalClient({ timeoutMs: 2_000 }), log, timeoutMs: 2_000 });
+  t.teardown(() => exec.close());
+  const body = encodeWriteRequestSnappy(series(9));
+  const ab = new ArrayBuffer(body.length);
+  new Uint8Array(ab).set(body);
+  const r = await exec.run({ tenant: 't', body: ab, limits: {} as IngestLimits, maxRecvMsgSize: 1 << 20 });
+  t.equal(r.kind, 'ingested');
+  if (r.kind !== 'ingested') return;
+  // Every series went to all 3 replicas: the sums are scaled back to the request (÷3).
+  t.same(r.result.discardedExemplars, ['exemplar_too_old', 9, 'exemplar_labels_too_long', 3]);
+  t.same(r.result.discardedMetadata, ['metric_name_too_long', 6]);
 });

@@ -375,10 +375,14 @@ function mergeResults(results: IngestResult[], items: number, sent: number): Ing
   const out = emptyResult();
   const o = out as unknown as Record<string, number>;
   const discarded = new Map<string, number>();
+  const exemplars = new Map<string, number>();
+  const metadata = new Map<string, number>();
   for (const r of results) {
     const x = r as unknown as Record<string, number | undefined>;
     for (const f of NUMERIC_FIELDS) o[f] = (o[f] ?? 0) + (x[f] ?? 0);
-    for (let i = 0; i + 1 < r.discarded.length; i += 2) discarded.set(String(r.discarded[i]), (discarded.get(String(r.discarded[i])) ?? 0) + Number(r.discarded[i + 1]));
+    addReasons(discarded, r.discarded);
+    addReasons(exemplars, r.discardedExemplars);
+    addReasons(metadata, r.discardedMetadata);
     if (out.errorMessage === undefined && r.errorMessage !== undefined && r.errorMessage !== '') {
       out.errorMessage = r.errorMessage;
       out.errorStatus = r.errorStatus ?? 400;
@@ -387,8 +391,17 @@ function mergeResults(results: IngestResult[], items: number, sent: number): Ing
     if (out.metadataWarning === undefined && r.metadataWarning !== undefined) out.metadataWarning = r.metadataWarning;
   }
   for (const f of NUMERIC_FIELDS) o[f] = Math.round((o[f] ?? 0) * scale);
-  out.discarded = [...discarded].flatMap(([k, v]) => [k, Math.round(v * scale)]);
+  const scaled = (m: Map<string, number>): Array<string | number> => [...m].flatMap(([k, v]) => [k, Math.round(v * scale)]);
+  out.discarded = scaled(discarded);
+  if (exemplars.size > 0) out.discardedExemplars = scaled(exemplars);
+  if (metadata.size > 0) out.discardedMetadata = scaled(metadata);
   return out;
+}
+
+/** addReasons adds a flat [reason, count, ...] list into per-reason totals. */
+function addReasons(into: Map<string, number>, flat: ReadonlyArray<string | number> | undefined): void {
+  if (flat === undefined) return;
+  for (let i = 0; i + 1 < flat.length; i += 2) into.set(String(flat[i]), (into.get(String(flat[i])) ?? 0) + Number(flat[i + 1]));
 }
 
 function emptyResult(): IngestResult {
