@@ -4,6 +4,7 @@
 // extension past JOINING/LEAVING instances).
 
 import type { Logger } from '../log.js';
+import { compareGoStrings } from '../compat/gostrings.js';
 import { GoRand } from './go-rand.js';
 import type { KvClient } from './kv.js';
 import { decodeDesc, emptyDesc, encodeDesc, isHealthy, type InstanceDesc, type Operation, type RingDesc } from './model.js';
@@ -128,7 +129,7 @@ export class Ring {
     all.sort((a, b) => a[0] - b[0]);
     this.tokens = Uint32Array.from(all.map((x) => x[0]));
     this.tokenOwner = all.map((x) => x[1]);
-    this.zones = [...new Set(Object.values(d.ingesters).map((i) => i.zone))].sort();
+    this.zones = [...new Set(Object.values(d.ingesters).map((i) => i.zone))].sort(compareGoStrings);
     this.cache = new Map();
     this.shards = new Map();
     for (const fn of this.listeners) fn(d);
@@ -190,7 +191,7 @@ export class Ring {
       if (picked.length === all.length) return this;
     } else {
       const zoneAware = this.opts.zoneAwarenessEnabled;
-      const zones = zoneAware ? [...new Set(all.map(([, i]) => i.zone))].sort() : [''];
+      const zones = zoneAware ? [...new Set(all.map(([, i]) => i.zone))].sort(compareGoStrings) : [''];
       const perZone = zoneAware ? Math.ceil(size / zones.length) : size;
       const chosen = new Set<string>();
       for (const zone of zones) {

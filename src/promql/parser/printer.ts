@@ -8,6 +8,7 @@ import type { AggregateExpr, AtModifier, BinaryExpr, Expr, SubqueryExpr, VectorS
 import { METRIC_NAME_LABEL } from './selector.js';
 import { goStrconvQuote } from './unquote.js';
 import { formatFloatF } from '../../compat/gofmt.js';
+import { compareGoStrings } from '../../compat/gostrings.js';
 
 export { goStrconvQuote };
 
@@ -170,14 +171,9 @@ function formatSelector(vs: VectorSelector, withModifiers: boolean): string {
     labels.push(formatMatcher(m));
   }
   let s = vs.name;
-  if (labels.length > 0) s += `{${labels.sort(compareBytes).join(',')}}`;
+  if (labels.length > 0) s += `{${labels.sort(compareGoStrings).join(',')}}`;
   if (withModifiers) s += atSuffix(vs.at) + extendedSuffix(vs) + offsetSuffix(vs.offsetMs, vs.offsetExpr);
   return s;
-}
-
-/** compareBytes orders strings as Go's sort.Strings does (by UTF-8 bytes). */
-function compareBytes(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
 function extendedSuffix(vs: VectorSelector): string {
