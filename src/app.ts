@@ -561,6 +561,8 @@ function distributedQueryExecutor(config: Config, rings: Rings, client: Internal
       .split(',')
       .map((z) => z.trim())
       .filter((z) => z !== ''),
+    // Mimir's NewBlockDiscoveryDelayMultiplier: store-gateways get three sync intervals to load a new block.
+    uploadGraceMs: 3 * flagNumber(config.values, 'blocks-storage.bucket-store.sync-interval'),
     minimizeRequests: flagBool(config.values, 'querier.minimize-ingester-requests'),
     hedgingDelayMs: flagNumber(config.values, 'querier.minimize-ingester-requests-hedging-delay'),
     shardSize: (t) => flagNumber(limits.values(t), 'distributor.ingestion-tenant-shard-size'),

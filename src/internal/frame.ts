@@ -33,6 +33,8 @@ export interface Selection {
  */
 export interface BlockHints {
   known: string[];
+  /** uploaded are the known blocks' upload times (ms since the epoch, 0 when unknown), by position. */
+  uploaded?: number[];
   queried: string[];
 }
 

@@ -43,10 +43,12 @@ interface Gateway {
   down: boolean;
   /** reads counts its selections and metadata reads. */
   reads: number;
+  /** uploaded are the upload times (ms) it names for blocks (0 for the others). */
+  uploaded: Map<string, number>;
 }
 
 async function gateway(id: string, zone: string, loaded: Iterable<string>): Promise<Gateway> {
-  const g: Gateway = { id, zone, server: createServer(), addr: '', loaded: new Set(loaded), down: false, reads: 0 };
+  const g: Gateway = { id, zone, server: createServer(), addr: '', loaded: new Set(loaded), down: false, reads: 0, uploaded: new Map() };
   g.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -56,7 +58,8 @@ async function gateway(id: string, zone: string, loaded: Iterable<string>): Prom
       const send = (buf: Buffer): void => void res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(buf));
       if (req.url === '/internal/v1/blocks') {
         const r = JSON.parse(body) as BlocksRequest;
-        send(Buffer.from(JSON.stringify({ known: r.maxt >= r.mint ? [...BLOCKS] : [], queried: [] })));
+        const known = r.maxt >= r.mint ? [...BLOCKS] : [];
+        send(Buffer.from(JSON.stringify({ known, uploaded: known.map((b) => g.uploaded.get(b) ?? 0), queried: [] })));
         return;
       }
       g.reads++;
@@ -326,4 +329,25 @@ t.test('each store-gateway is asked once per attempt for all the blocks given to
     t.same(new Set(answers.flatMap((a) => a.queried)), new Set(BLOCKS), 'every block answered');
   }
   t.comment(`${retries} of 5 reads needed a second attempt`);
+});
+
+t.test('a block uploaded within the grace period is asked for but not required', async (t) => {
+  // Every store-gateway owns every block; none has loaded the first one yet.
+  const { gws, ring } = await gateways(t, 4, 4);
+  for (const g of gws) g.loaded.delete(BLOCKS[0]!);
+  const grace = 45 * 60_000;
+  for (const g of gws) g.uploaded.set(BLOCKS[0]!, Date.now() - 60_000);
+  const { out } = await logged(() => read(readsOf(ring, { uploadGraceMs: grace }), gws));
+  const asked = out.calls.filter((c) => c.blocks.includes(BLOCKS[0]!));
+  t.equal(asked.length, 1, 'asked for once, in the first attempt');
+  t.equal(out.answers.length > 0, true, 'the read answers with the blocks loaded');
+  t.notOk(
+    out.answers.some((a) => a.queried.includes(BLOCKS[0]!)),
+    'without the new block',
+  );
+
+  // Uploaded before the grace period: required, so the read fails the consistency check.
+  for (const g of gws) g.uploaded.set(BLOCKS[0]!, Date.now() - grace - 60_000);
+  const old = await logged(() => read(readsOf(ring, { uploadGraceMs: grace }), gws).catch((e: unknown) => e as Error));
+  t.equal((old.out as Error).message, `consistency check failed because some blocks were not queried: ${BLOCKS[0]}`);
 });

@@ -18,6 +18,10 @@
 //    missing block has no owner left to try, the read fails with the
 //    consistency check naming the blocks still missing.
 //
+// Blocks uploaded within the grace period (uploadGraceMs: three sync
+// intervals, Mimir's NewBlockDiscoveryDelayMultiplier) are asked for but left
+// out of the consistency check: their owners may not have loaded them yet.
+//
 // A store-gateway answers from every block it loaded (its select has no block
 // filter), so an answer may cover more blocks than it was given: its hints
 // name them and they count as queried, and samples answered twice merge like
@@ -43,6 +47,11 @@ export interface StoreGatewayReads {
   timeoutMs: number;
   /** preferZones are -querier.prefer-availability-zones: their owners are picked first when the ring is zone-aware. */
   preferZones?: readonly string[];
+  /**
+   * uploadGraceMs: blocks uploaded this recently are asked for but not required by the consistency
+   * check, as Mimir's (3 x -blocks-storage.bucket-store.sync-interval: time for their owners to load them).
+   */
+  uploadGraceMs?: number;
 }
 
 /** StoreCall asks one store-gateway (by address) for its part of the read; blocks are those it was given. */
@@ -114,7 +123,7 @@ function plan(reads: StoreGatewayReads, blocks: readonly string[], tried: Readon
  * findBlocks asks a healthy store-gateway (in a preferred zone first, else any, at random) for
  * the blocks of [mint, maxt] it knows of; another one when it fails, up to MAX_FETCH_ATTEMPTS.
  */
-async function findBlocks(reads: StoreGatewayReads, tenant: string, mint: number, maxt: number): Promise<string[]> {
+async function findBlocks(reads: StoreGatewayReads, tenant: string, mint: number, maxt: number): Promise<BlockHints> {
   const prefer = new Set(reads.preferZones ?? []);
   const zoneAware = reads.ring.opts.zoneAwarenessEnabled;
   const healthy = shuffled(reads.ring.healthyInstances(BLOCKS_READ));
@@ -125,7 +134,7 @@ async function findBlocks(reads: StoreGatewayReads, tenant: string, mint: number
     try {
       const a = await reads.client.post(inst.addr, INTERNAL_BLOCKS_PATH, tenant, Buffer.from(JSON.stringify(req)), {}, reads.timeoutMs);
       if (a.status !== 200) throw new Error(`${inst.addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
-      return (JSON.parse(a.body.toString('utf8')) as BlockHints).known;
+      return JSON.parse(a.body.toString('utf8')) as BlockHints;
     } catch (err) {
       lastErr = err instanceof Error ? err.message : String(err);
       reads.log.warn('store-gateway query failed', { 'store-gateway': inst.id, err: lastErr });
@@ -143,7 +152,17 @@ async function findBlocks(reads: StoreGatewayReads, tenant: string, mint: number
  * consistency check when blocks are still not queried.
  */
 export async function queryStoreGateways<T>(reads: StoreGatewayReads, tenant: string, mint: number, maxt: number, call: StoreCall<T>, hintsOf: (answer: T) => BlockHints | undefined): Promise<T[]> {
-  const known = new Set(await findBlocks(reads, tenant, mint, maxt));
+  const known = new Set<string>();
+  // Blocks uploaded within the grace period: asked for, not required.
+  const recent = new Set<string>();
+  const since = Date.now() - (reads.uploadGraceMs ?? 0);
+  const learn = (h: BlockHints | undefined): void => {
+    h?.known.forEach((id, i) => {
+      known.add(id);
+      if ((h.uploaded?.[i] ?? 0) > since) recent.add(id);
+    });
+  };
+  learn(await findBlocks(reads, tenant, mint, maxt));
   const queried = new Set<string>();
   const tried = new Map<string, Tried>();
   const answers: T[] = [];
@@ -179,10 +198,13 @@ export async function queryStoreGateways<T>(reads: StoreGatewayReads, tenant: st
       const h = hintsOf(s.value);
       for (const id of h?.queried ?? []) queried.add(id);
       // A block this store-gateway knows of and the first one did not (synced since) is read too.
-      for (const id of h?.known ?? []) known.add(id);
+      learn(h);
     });
     missing = [...known].filter((id) => !queried.has(id)).sort();
+    // Recent blocks are asked for once; the check then leaves them out.
+    if (missing.every((id) => recent.has(id))) break;
   }
+  missing = missing.filter((id) => !recent.has(id));
   if (missing.length === 0) return answers;
   const err = consistencyError(missing);
   reads.log.warn('failed consistency check after all attempts', { err: err.message });

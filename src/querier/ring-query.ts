@@ -57,6 +57,8 @@ export interface RingQueryOptions {
   queryStoreAfterMs?: number;
   /** preferZones are -querier.prefer-availability-zones: a block's owners in them are asked first (zone-aware store-gateway ring). */
   preferZones?: readonly string[];
+  /** uploadGraceMs: blocks uploaded this recently are not required by the consistency check (see blocks-store-query.ts). */
+  uploadGraceMs?: number;
 }
 
 interface Recorded {
@@ -301,6 +303,7 @@ async function fanOut<T>(opts: RingQueryOptions, tenant: string, call: (addr: st
 function storeReads(opts: RingQueryOptions): StoreGatewayReads {
   const reads: StoreGatewayReads = { ring: opts.storeGateways!, client: opts.client, log: opts.log, timeoutMs: opts.timeoutMs };
   if (opts.preferZones !== undefined) reads.preferZones = opts.preferZones;
+  if (opts.uploadGraceMs !== undefined) reads.uploadGraceMs = opts.uploadGraceMs;
   return reads;
 }
 

@@ -157,3 +157,26 @@ t.test("a fresh bucket index lists the tenant's blocks; a stale or missing one m
   await sg.sync();
   t.same(sg.blocks('team').map((b) => b.meta.ulid), [A], 'the block without meta.json is dropped');
 });
+
+t.test("the blocks a store-gateway names carry their upload times: the index's, or meta.json's when listed", async (t) => {
+  const { writeBucketIndex, BUCKET_INDEX_VERSION } = await import('../compactor/bucket-index.js');
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-stores-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, 'bucket');
+  await bucketWithBlocks(root);
+  await rm(join(root, 'team', B, 'deletion-mark.json'));
+  const fs = new FilesystemBucket(root);
+  const listed = new BucketStores({ bucket: fs, syncDir: join(dir, 'sync-listed'), syncIntervalMs: 0 }, new QueryableBlocks(() => [], new Logger()), new Logger());
+  await listed.sync();
+  const h = listed.hints('team', 0, 20_000_000);
+  t.same(h.known, [A, B]);
+  const metaTimes = await Promise.all([A, B].map(async (id) => (await fs.attributes(`team/${id}/meta.json`)).lastModified));
+  t.same(h.uploaded, metaTimes, "listed: meta.json's last-modified times");
+  t.ok(metaTimes.every((ms) => Math.abs(Date.now() - ms) < 600_000), 'which are recent here');
+
+  const idx = { version: BUCKET_INDEX_VERSION, blocks: [{ block_id: A, min_time: 0, max_time: 7_200_000, uploaded_at: 1_700_000_000 }], block_deletion_marks: [], updated_at: Math.floor(Date.now() / 1000) };
+  await writeBucketIndex(fs, 'team', idx);
+  const indexed = new BucketStores({ bucket: fs, syncDir: join(dir, 'sync-indexed'), syncIntervalMs: 0 }, new QueryableBlocks(() => [], new Logger()), new Logger());
+  await indexed.sync();
+  t.same(indexed.hints('team', 0, 20_000_000).uploaded, [1_700_000_000_000], "indexed: the index's uploaded_at");
+});

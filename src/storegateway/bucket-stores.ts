@@ -23,6 +23,7 @@ import { type Bucket, isNotFound } from '../storage/bucket/bucket.js';
 import { readBucketIndex } from '../compactor/bucket-index.js';
 import type { BucketBlockReader } from '../storage/native.js';
 import type { BlockRef, QueryableBlocks } from '../storage/queryable-blocks.js';
+import type { BlockHints } from '../internal/frame.js';
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Files of a block that queries read. */
@@ -34,6 +35,11 @@ export interface DiscoveryOptions {
   bucketIndexMaxStaleMs: number;
   /** metas caches meta.json by `<tenant>/<ULID>` (blocks never change). */
   metas?: Map<string, BlockMeta>;
+  /**
+   * uploaded, when given, is filled with each block's upload time (ms) by `<tenant>/<ULID>`: the
+   * bucket index's uploaded_at, or the last-modified time of a listed block's meta.json.
+   */
+  uploaded?: Map<string, number>;
 }
 
 /** DEFAULT_DISCOVERY trusts a bucket index up to an hour old (Mimir's bucket-index max stale period). */
@@ -63,6 +69,7 @@ async function indexedMetas(bucket: Bucket, tenant: string, logger: Logger, opts
     // replaced the block may not be in it either), so the bucket is listed instead.
     if (meta === null) return undefined;
     if (meta !== undefined) metas.push(meta);
+    opts.uploaded?.set(`${tenant}/${b.block_id}`, b.uploaded_at * 1000);
   }
   return metas;
 }
@@ -91,7 +98,7 @@ async function readMeta(bucket: Bucket, tenant: string, id: string, logger: Logg
  * bucketMetas lists a tenant's complete, undeleted blocks in the bucket: blocks without meta.json
  * (being uploaded) and blocks with a deletion mark (global under markers/ or in the block) are left out.
  */
-async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger, cache?: Map<string, BlockMeta>): Promise<BlockMeta[]> {
+async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger, cache?: Map<string, BlockMeta>, uploaded?: Map<string, number>): Promise<BlockMeta[]> {
   const entries = await bucket.list(`${tenant}/`);
   const marked = new Set<string>();
   for (const k of await bucket.list(`${tenant}/markers/`).catch(() => [] as string[])) {
@@ -105,7 +112,16 @@ async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger, cache
     if (await bucket.exists(`${tenant}/${id}/deletion-mark.json`)) continue;
     // No meta.json: still being uploaded (or a failed upload) - not a block yet.
     const meta = await readMeta(bucket, tenant, id, logger, cache);
-    if (meta !== null && meta !== undefined) metas.push(meta);
+    if (meta === null || meta === undefined) continue;
+    metas.push(meta);
+    const key = `${tenant}/${id}`;
+    if (uploaded !== undefined && !uploaded.has(key)) {
+      try {
+        uploaded.set(key, (await bucket.attributes(`${key}/meta.json`)).lastModified);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
   }
   return metas;
 }
@@ -118,7 +134,7 @@ async function bucketMetas(bucket: Bucket, tenant: string, logger: Logger, cache
  * serve their samples meanwhile, as in Mimir.
  */
 export async function visibleBucketBlocks(bucket: Bucket, tenant: string, logger: Logger, opts: DiscoveryOptions = DEFAULT_DISCOVERY): Promise<Array<{ meta: BlockMeta }>> {
-  const metas = (await indexedMetas(bucket, tenant, logger, opts)) ?? (await bucketMetas(bucket, tenant, logger, opts.metas));
+  const metas = (await indexedMetas(bucket, tenant, logger, opts)) ?? (await bucketMetas(bucket, tenant, logger, opts.metas, opts.uploaded));
   return dedupBlocks(metas.map((meta) => ({ meta })));
 }
 
@@ -170,6 +186,8 @@ export class BucketStores {
   private readonly metas = new Map<string, BlockMeta>();
   /** Every visible block of each tenant at the last sync, owned or not. */
   private readonly tenantKnown = new Map<string, BlockMeta[]>();
+  /** When each block seen was uploaded (ms), by `<tenant>/<ULID>`. */
+  private readonly uploaded = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   /** prepareShutdown is set by POST /store-gateway/prepare-shutdown. */
@@ -239,12 +257,15 @@ export class BucketStores {
 
   /**
    * hints names the tenant's blocks overlapping [mint, maxt] this store-gateway knows of in the
-   * bucket (owned or not) and those it serves, for the querier's check that every block was queried.
+   * bucket (owned or not) with their upload times, and those it serves, for the querier's check
+   * that every block was queried.
    */
-  hints(tenant: string, mint: number, maxt: number): { known: string[]; queried: string[] } {
+  hints(tenant: string, mint: number, maxt: number): BlockHints {
     const overlaps = (m: BlockMeta): boolean => m.minTime <= maxt && m.maxTime > mint;
+    const known = (this.tenantKnown.get(tenant) ?? []).filter(overlaps);
     return {
-      known: (this.tenantKnown.get(tenant) ?? []).filter(overlaps).map((m) => m.ulid),
+      known: known.map((m) => m.ulid),
+      uploaded: known.map((m) => this.uploaded.get(`${tenant}/${m.ulid}`) ?? 0),
       queried: this.blocks(tenant)
         .map((b) => b.meta)
         .filter(overlaps)
@@ -292,6 +313,7 @@ export class BucketStores {
     const visible = await visibleBucketBlocks(this.opts.bucket, tenant, this.logger, {
       bucketIndexMaxStaleMs: this.opts.bucketIndexMaxStaleMs ?? DEFAULT_DISCOVERY.bucketIndexMaxStaleMs,
       metas: this.metas,
+      uploaded: this.uploaded,
     });
     const owns = this.owns;
     const wanted = owns === undefined ? visible : visible.filter((b) => owns(b.meta.ulid));
