@@ -34,9 +34,11 @@ export interface NativeKernels extends Kernels {
 
 const NO_PARAMS = new Float64Array(0);
 
-/** tooManySamples turns the binding's sample-limit error into the engine's execution error; other errors pass unchanged. */
+/** tooManySamples turns the binding's sample-limit and malformed shard selector (`invalid shard ID: ...`) errors into the engine's execution errors; other errors pass unchanged. */
 function tooManySamples(err: unknown): unknown {
-  return err instanceof Error && err.message === TOO_MANY_SAMPLES_MESSAGE ? new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE) : err;
+  if (!(err instanceof Error)) return err;
+  if (err.message === TOO_MANY_SAMPLES_MESSAGE || err.message.startsWith('invalid shard ID: ')) return new EngineError('execution', err.message);
+  return err;
 }
 
 /** nativeKernels returns the Kernels the engine runs on in production. */

@@ -548,6 +548,15 @@ impl IndexReader for BlockIndex {
             .unwrap_or_default()
     }
 
+    fn series_hash(&self, r: u32) -> Option<u64> {
+        let (mut refs, mut chunks) = (Vec::new(), Vec::new());
+        self.series_refs_into(r, &mut refs, &mut chunks).ok()?;
+        Some(crate::labels::stable_hash(
+            refs.chunks_exact(2)
+                .map(|p| (self.symbol_at(p[0]), self.symbol_at(p[1]))),
+        ))
+    }
+
     fn label_names(&self) -> Vec<&str> {
         self.postings
             .keys()

@@ -6,6 +6,7 @@ use ahash::AHashSet;
 
 use super::matcher::{MatchType, Matcher};
 use super::postings::{self, BoxPostings};
+use super::shard::ShardedPostings;
 
 /// IndexReader is what series selection needs from an index.
 ///
@@ -25,6 +26,11 @@ pub trait IndexReader {
 
     /// label_names returns the label names in use, sorted.
     fn label_names(&self) -> Vec<&str>;
+
+    /// series_hash returns the label-set hash of series `r`
+    /// (`labels::stable_hash`, Prometheus's `labels.StableHash`), by which
+    /// query sharding assigns it to a shard; None when it cannot be read.
+    fn series_hash(&self, r: u32) -> Option<u64>;
 
     /// postings_for_label_matching returns the series whose value of `name`
     /// satisfies `pred`. Every value satisfying `pred` starts with `prefix`
@@ -73,6 +79,26 @@ pub fn select_postings<'a, R: IndexReader + ?Sized>(
 ) -> BoxPostings<'a> {
     if matchers.is_empty() {
         return postings::empty();
+    }
+    // The query-sharding matcher is no label: the other matchers select,
+    // and the shard keeps the series whose hash it owns (each hashed once).
+    if let Some(at) = matchers.iter().position(|m| m.shard().is_some()) {
+        let shard = matchers[at].shard().expect("shard matcher");
+        let rest: Vec<Matcher> = matchers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != at)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let inner = select_postings(ix, &rest);
+        if inner.is_known_empty() {
+            return inner;
+        }
+        return Box::new(ShardedPostings::new(
+            inner,
+            shard,
+            Box::new(move |r| ix.series_hash(r)),
+        ));
     }
     if let [m] = matchers {
         // Prometheus's all-postings shortcut, `{""=""}`.
@@ -261,6 +287,9 @@ mod tests {
         }
         fn label_names(&self) -> Vec<&str> {
             self.0.label_names()
+        }
+        fn series_hash(&self, r: u32) -> Option<u64> {
+            self.0.series_hash(r)
         }
     }
 
