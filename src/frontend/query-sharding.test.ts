@@ -263,6 +263,39 @@ t.test('sharded, split and cached answers equal the plain answers (generated dat
   t.same(inner.calls.map((c) => c.query), ['sum(temp)']);
 });
 
+t.test('answers with native histograms are recomputed unsharded, and the query is not sharded again', async (t) => {
+  const { encodeFlatSamples } = await import('../promql/engine/histogram-flat.js');
+  const { FloatHistogram } = await import('../promql/engine/float-histogram.js');
+  const tenant = `frontend-shard-hist-${process.pid}`;
+  t.teardown(() => binding.resetTenant(tenant));
+  for (let i = 0; i < 8; i++) {
+    const hs = Array.from({ length: 61 }, (_, k) => {
+      const h = new FloatHistogram();
+      h.count = k + i;
+      h.sum = 2 * k + i;
+      return h;
+    });
+    const { data, dataOffsets } = encodeFlatSamples(hs);
+    binding.appendHistogramsUnchecked!(tenant, ['__name__', 'h', 'i', `i${i}`], Float64Array.from(hs, (_, k) => k * M), data, dataOffsets);
+  }
+  const task: QueryTask = { tenant, query: 'sum(h)', kind: 'range', startMs: 0, endMs: H, stepMs: 5 * M, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 60_000 };
+  const plain = executeQuery(kernels, task);
+  t.ok(plain.ok && plain.body.includes('"histograms"'), 'the answer holds histograms');
+  const inner = directExecutor();
+  const { fe } = shardedFrontend(inner, 20 * M);
+  t.equal(compareAnswers(plain, await fe.run(task, new AbortController().signal)), undefined, 'the same answer');
+  const unsharded = inner.calls.filter((c) => !c.query.includes('__query_shard__'));
+  t.ok(unsharded.length >= 3, `every slice ran unsharded (${unsharded.length})`);
+  // Run again (past the cache): the frontend remembers and runs the slices unsharded at once.
+  const before = inner.calls.length;
+  t.equal(compareAnswers(plain, await fe.run({ ...task, cacheNoStore: true }, new AbortController().signal)), undefined, 'the same answer again');
+  t.same(
+    inner.calls.slice(before).map((c) => c.query),
+    unsharded.map(() => 'sum(h)'),
+    'no shard query the second time',
+  );
+});
+
 const PROMQL_TESTS = fileURLToPath(new URL('../../../../shared/promql-tests/', import.meta.url));
 
 /**

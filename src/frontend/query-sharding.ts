@@ -85,6 +85,9 @@ export function shardsForQuery(opts: QueryShardingOptions, task: QueryTask, expr
   return shards;
 }
 
+/** HISTOGRAM_MEMO bounds QuerySharding.withHistograms. */
+const HISTOGRAM_MEMO = 1000;
+
 /** POSITION is the ` (line:col)` an annotation ends with: the shard query's, meaningless for the user's query. */
 const POSITION = / \(\d+:\d+\)$/;
 
@@ -138,6 +141,14 @@ export type ShardRun = (t: QueryTask) => Promise<WorkerAnswer>;
  * query (sharded or not) through the downstream path.
  */
 export class QuerySharding {
+  /**
+   * withHistograms are the tenant-and-query keys whose shard answers carried
+   * native histograms lately: they run unsharded at once (the first slice
+   * of such a query found out), at most HISTOGRAM_MEMO of them, oldest
+   * forgotten first.
+   */
+  private readonly withHistograms = new Set<string>();
+
   constructor(private readonly opts: QueryShardingOptions) {}
 
   /**
@@ -146,6 +157,10 @@ export class QuerySharding {
    * limit).
    */
   async run(task: QueryTask, totalQueries: number, run: ShardRun): Promise<WorkerAnswer> {
+    // An instant query's `limit` keeps its first series, in an order sharding may change.
+    if (task.kind === 'instant' && task.limit > 0) return run(task);
+    const memoKey = `${task.tenant}\u0000${task.query}`;
+    if (this.withHistograms.has(memoKey)) return run(task);
     let expr: Expr;
     try {
       expr = parseExpr(task.query);
@@ -165,9 +180,12 @@ export class QuerySharding {
     this.opts.metrics?.successes.inc();
     this.opts.metrics?.shardedQueries.inc(sharded.shardedQueries);
     this.opts.metrics?.perQuery?.observe(sharded.shardedQueries);
+    log.debug('query has been rewritten into a shardable query', { query: task.query, sharded_queries: sharded.shardedQueries });
     const answer = await this.runShards(task, sharded, run);
     if (answer !== undefined) return answer;
     log.debug('sharded query answers carry native histograms, running it without sharding', { query: task.query });
+    if (this.withHistograms.size >= HISTOGRAM_MEMO) this.withHistograms.delete(this.withHistograms.values().next().value!);
+    this.withHistograms.add(memoKey);
     return run(task);
   }
 
