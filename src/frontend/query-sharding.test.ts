@@ -66,10 +66,17 @@ t.test('shardable queries are rewritten as Mimir does', async (t) => {
     'sum(vector(1))',
     'clamp(sum(x), scalar(y), 1)',
     '__embedded_queries__{__queries__="x"}',
+    'sum by (__name__) (rate(x[5m]))',
+    'count by (__name__) (rate(x[5m]) > 1)',
+    'sum(x * scalar(y))',
+    'quantile_over_time(scalar(q), x[5m:1m])',
+    'label_replace(sum by (job) (x), "__name__", "$1", "job", "(.*)")',
+    'info(sum by (job) (x))',
   ]) {
     t.equal(rewrite(q), undefined, `${q} is not sharded`);
   }
   t.equal(shardQuery(parseExpr('max(sum(x))'), 3)?.shardedQueries, 3, 'the inner sum of a non-shardable aggregation is');
+  t.equal(rewrite('scalar(sum(x))'), 'scalar(sum(CONCAT)) :: sum(x{__query_shard__="1_of_2"}) ; sum(x{__query_shard__="2_of_2"})');
   t.equal(shardQuery(parseExpr('avg(x) > 1'), 4)?.shardedQueries, 8);
 });
 

@@ -295,6 +295,8 @@ class Mapper {
     switch (e.type) {
       case 'AggregateExpr':
         if (canParallelize(e)) return this.shardAggregate(e);
+        // Grouping by __name__ reads names its operand's shard answers would have dropped.
+        if (!e.without && e.grouping.includes('__name__')) return e;
         return this.mapChildren(e);
       case 'VectorSelector':
       case 'SubqueryExpr':
