@@ -303,6 +303,30 @@ t.test('answers with native histograms are recomputed unsharded, and the query i
   );
 });
 
+t.test('slices x shards run at most max_query_parallelism at once', async (t) => {
+  let running = 0;
+  let peak = 0;
+  const calls: string[] = [];
+  const inner: QueryExecutor = {
+    run: async (task) => {
+      calls.push(task.query);
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((res) => setTimeout(res, 3));
+      running--;
+      return new Uint8Array(Buffer.from('{"status":"success","data":{"resultType":"matrix","result":[]}}', 'utf8'));
+    },
+    close: async () => {},
+  };
+  const limits = { values: () => new Map<string, unknown>([['query-frontend.query-sharding-total-shards', 4], ['querier.max-query-parallelism', 3]]) } as never;
+  const fe = new QueryFrontend(inner, { splitIntervalMs: H, alignWithStep: false, limits, sharding: new QuerySharding({ limits }) });
+  const task: QueryTask = { tenant: 't', query: 'sum(x)', kind: 'range', startMs: 0, endMs: 4 * H - M, stepMs: M, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 60_000 };
+  const got = await fe.run(task, new AbortController().signal);
+  t.ok(got instanceof Uint8Array);
+  t.equal(calls.length, 16, '4 slices x 4 shards');
+  t.equal(peak, 3, 'never more than max_query_parallelism downstream');
+});
+
 const PROMQL_TESTS = fileURLToPath(new URL('../../../../shared/promql-tests/', import.meta.url));
 
 /**
