@@ -478,4 +478,53 @@ mod tests {
             );
         }
     }
+
+    /// A shard matcher keeps, of what the other matchers select, the series
+    /// its label-set hash puts in the shard: over random matchers, the
+    /// shards of each count are disjoint and their union is the unsharded
+    /// selection (through MemPostings and through the trait's defaults).
+    #[test]
+    fn randomized_shards_partition_the_selection() {
+        let mut rng = Rng::new(11);
+        let series = random_series(&mut rng, 300);
+        let ix = build(&series);
+        let hash_of = |r: u32| {
+            let (_, ls) = series.iter().find(|(x, _)| *x == r).unwrap();
+            let mut pairs: Vec<(&str, &str)> =
+                ls.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            pairs.sort();
+            crate::labels::stable_hash(pairs.iter())
+        };
+        for _ in 0..200 {
+            let k = 1 + rng.below(3) as usize;
+            let ms: Vec<Matcher> = (0..k).map(|_| random_matcher(&mut rng)).collect();
+            let all = postings_for_matchers(&ix, &ms);
+            for count in [1u64, 2, 3, 5] {
+                let mut union = Vec::new();
+                for n in 1..=count {
+                    let mut sharded = ms.clone();
+                    sharded.push(m(
+                        MatchType::Equal,
+                        "__query_shard__",
+                        &format!("{n}_of_{count}"),
+                    ));
+                    let got = postings_for_matchers(&ix, &sharded);
+                    assert_eq!(got, postings_for_matchers(&Plain(&ix), &sharded));
+                    for &r in &got {
+                        assert_eq!(
+                            hash_of(r) % count,
+                            n - 1,
+                            "series {r} in shard {n} of {count}"
+                        );
+                    }
+                    union.extend(got);
+                }
+                union.sort_unstable();
+                let before = union.len();
+                union.dedup();
+                assert_eq!(union.len(), before, "shards of {count} are disjoint");
+                assert_eq!(union, all, "shards of {count} cover the selection");
+            }
+        }
+    }
 }
