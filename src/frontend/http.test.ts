@@ -134,7 +134,7 @@ t.test('query sharding through the HTTP API: shard queries, Sharding-Control, me
 
   res = await get('sum(up{__query_shard__="4_of_3"})', { 'Sharding-Control': '0' });
   t.equal(res.status, 422);
-  t.same(JSON.parse(res.body), { status: 'error', errorType: 'execution', error: 'invalid shard ID: "4_of_3"' });
+  t.same(JSON.parse(res.body), { status: 'error', errorType: 'execution', error: 'expanding series: invalid shard ID: "4_of_3"' });
 
   const metrics = (await httpRequest(srv.port, '/metrics')).body;
   t.match(metrics, /^cortex_frontend_query_sharding_rewrites_attempted_total 2$/m);

@@ -261,7 +261,7 @@ t.test('sharded, split and cached answers equal the plain answers (generated dat
   t.ok(compared >= queries.length * 2);
   // A malformed shard selector fails as Mimir's queriers do.
   const bad = executeQuery(kernels, { tenant, query: 'sum(temp{__query_shard__="5_of_4"})', kind: 'instant', startMs: H, endMs: H, stepMs: 0, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 60_000 });
-  t.match(bad, { ok: false, kind: 'execution', message: 'invalid shard ID: "5_of_4"' });
+  t.match(bad, { ok: false, kind: 'execution', message: 'expanding series: invalid shard ID: "5_of_4"' });
   // The Sharding-Control header's 0 runs the query unsharded.
   const inner = directExecutor();
   const { fe, metrics } = shardedFrontend(inner, H);

@@ -143,6 +143,9 @@ t.test('the querier reads old ranges from the store-gateways and recent ones fro
   // Go's labels.FromStrings("__name__", "old_gauge", "job", j).Hash() % 4 is 1 for a and 3 for b.
   const oldShards = await shardJobs('old_gauge{SHARD}', base + HOUR);
   t.same(oldShards, [[], ['a'], [], ['b']], 'each series of the block in the shard of its hash');
+  const malformed = await api(querier.port, `query?query=${encodeURIComponent('old_gauge{__query_shard__="5_of_4"}')}&time=${(base + HOUR) / 1000}`);
+  t.equal(malformed.status, 422, 'a malformed shard selector is an execution error, before any store is asked');
+  t.equal(malformed.body.error, 'expanding series: invalid shard ID: "5_of_4"');
   const series = await api(querier.port, `series?match[]=old_gauge&start=${base / 1000}&end=${(base + HOUR) / 1000}`);
   t.same(series.body.data, [
     { __name__: 'old_gauge', job: 'a' },
