@@ -775,6 +775,11 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'query-frontend.results-cache.inmemory.max-size-bytes', yaml: 'frontend.results_cache.inmemory.max_size_bytes', type: 'int', default: 268_435_456, help: 'Bytes the inmemory results cache holds before it evicts the least recently used entries.' },
   { name: 'query-frontend.max-cache-freshness', yaml: 'limits.max_cache_freshness', type: 'duration', default: 600_000, help: 'Most recent time range of a query that is never cached (newer samples may still arrive).' },
   { name: 'query-frontend.results-cache-ttl', yaml: 'limits.results_cache_ttl', type: 'duration', default: 604_800_000, help: 'Time to live of cached query results.' },
+  // Query sharding (src/frontend/query-sharding.ts).
+  { name: 'query-frontend.parallelize-shardable-queries', yaml: 'frontend.parallelize_shardable_queries', type: 'bool', default: false, help: 'Shard the shardable legs of queries (sum, count, min, max, avg, group, ...) by series hash and run the shards in parallel.' },
+  { name: 'query-frontend.query-sharding-total-shards', yaml: 'limits.query_sharding_total_shards', type: 'int', default: 16, help: 'Shards a sharded query of the tenant is split into; 0 or 1 turns query sharding off for the tenant.' },
+  { name: 'query-frontend.query-sharding-max-sharded-queries', yaml: 'limits.query_sharding_max_sharded_queries', type: 'int', default: 128, help: 'Most shard queries one query may run, over all its split intervals and sharded legs (fewer shards are used to stay below); 0 for no limit.' },
+  { name: 'query-frontend.query-sharding-max-regexp-size-bytes', yaml: 'limits.query_sharding_max_regexp_size_bytes', type: 'int', default: 4096, help: 'Queries with a regular-expression matcher longer than this many bytes are not sharded; 0 for no limit.' },
 ];
 
 /** FLAGS_BY_NAME indexes FLAGS by flag name. */

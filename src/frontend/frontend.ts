@@ -1,17 +1,19 @@
 // frontend.ts is the query-frontend: a QueryExecutor in front of the
 // queriers' executor (the per-tenant queue and the query workers) that cuts
-// range queries by time (split.ts), runs the slices concurrently, at most
-// max_query_parallelism of one query at once, each through the results
-// cache when the query is cacheable (results-cache.ts), and joins their
-// answers (merge.ts). Instant queries and metadata reads pass through
-// unchanged.
+// range queries by time (split.ts), runs the slices concurrently, each
+// through the results cache when the query is cacheable (results-cache.ts),
+// each slice (and each instant query) sharded when query sharding is on
+// (query-sharding.ts), and joins their answers (merge.ts). At most
+// max_query_parallelism of one query's sub-queries (slices x shards) run
+// downstream at once. Metadata reads pass through unchanged.
 
 import type { Counter } from 'prom-client';
-import type { QueryLimitsSource } from '../querier/query-limits.js';
+import { smallestPositive, type QueryLimitsSource } from '../querier/query-limits.js';
 import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
 import { splitTenants } from '../tenant/tenant.js';
 import { mergeMatrixBodies } from './merge.js';
+import type { QuerySharding } from './query-sharding.js';
 import type { ResultsCache } from './results-cache.js';
 import { alignToStep, splitByInterval } from './split.js';
 
@@ -30,16 +32,17 @@ export interface FrontendOptions {
   resultsCache?: ResultsCache;
   /** splitQueries counts the sub-queries run (cortex_frontend_split_queries_total). */
   splitQueries?: Counter;
+  /** sharding, when set, runs shardable queries sharded (-query-frontend.parallelize-shardable-queries). */
+  sharding?: QuerySharding;
 }
 
 /** maxQueryParallelismFor is a (possibly federated) tenant's max_query_parallelism: the smallest positive one. */
 export function maxQueryParallelismFor(limits: QueryLimitsSource | undefined, tenant: string): number {
   if (limits === undefined) return DEFAULT_MAX_QUERY_PARALLELISM;
-  let out = 0;
-  for (const id of splitTenants(tenant)) {
+  const out = smallestPositive(splitTenants(tenant).map((id) => {
     const v = limits.values(id).get('querier.max-query-parallelism');
-    if (typeof v === 'number' && v > 0 && (out === 0 || v < out)) out = v;
-  }
+    return typeof v === 'number' ? v : 0;
+  }));
   return out > 0 ? out : DEFAULT_MAX_QUERY_PARALLELISM;
 }
 
@@ -66,6 +69,23 @@ export async function runBounded<T, R>(items: T[], parallelism: number, fn: (ite
   for (let i = 0; i < Math.max(1, Math.min(parallelism, items.length)); i++) workers.push(worker());
   await Promise.all(workers);
   return out;
+}
+
+/** limiter returns fn bounded to `parallelism` calls running at once (the others wait their turn, in call order). */
+export function limiter<A, R>(parallelism: number, fn: (a: A) => Promise<R>): (a: A) => Promise<R> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (a: A): Promise<R> => {
+    if (running >= parallelism) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn(a);
+    } finally {
+      const next = waiting.shift();
+      if (next !== undefined) next();
+      else running--;
+    }
+  };
 }
 
 /** isFailure tells a worker's failure from its encoded body. */
@@ -95,8 +115,17 @@ export class QueryFrontend implements QueryExecutor {
   }
 
   async run(task: QueryTask, signal: AbortSignal): Promise<WorkerAnswer> {
-    if (task.kind !== 'range') return this.inner.run(task, signal);
+    if (task.kind !== 'range') {
+      const sharding = this.opts.sharding;
+      if (sharding === undefined) return this.inner.run(task, signal);
+      return sharding.run(task, 1, this.downstream(task, signal));
+    }
     return this.runSplit(this.prepare(task), signal);
+  }
+
+  /** downstream is the inner executor bounded to the tenant's max_query_parallelism, for one query's sub-queries. */
+  private downstream(task: QueryTask, signal: AbortSignal): (t: QueryTask) => Promise<WorkerAnswer> {
+    return limiter(maxQueryParallelismFor(this.opts.limits, task.tenant), (t: QueryTask) => this.inner.run(t, signal));
   }
 
   /** runSplit runs a (prepared) range query as its time slices and joins them. */
@@ -104,13 +133,16 @@ export class QueryFrontend implements QueryExecutor {
     const parts = splitByInterval(task, this.opts.splitIntervalMs);
     this.opts.splitQueries?.inc(parts.length);
     const cache = this.opts.resultsCache !== undefined && this.opts.resultsCache.cacheable(task) ? this.opts.resultsCache : undefined;
-    if (parts.length === 1) return cache !== undefined ? cache.run(parts[0]!, (t) => this.inner.run(t, signal)) : this.inner.run(parts[0]!, signal);
     // Once one part fails, the parts still queued or running are abandoned (their signal aborts).
     const partsAbort = new AbortController();
     const onAbort = (): void => partsAbort.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    const runPart = (p: QueryTask): Promise<WorkerAnswer> => (cache !== undefined ? cache.run(p, (t) => this.inner.run(t, partsAbort.signal)) : this.inner.run(p, partsAbort.signal));
+    const down = this.downstream(task, partsAbort.signal);
+    const sharding = this.opts.sharding;
+    const runSlice = sharding === undefined ? down : (t: QueryTask) => sharding.run(t, parts.length, down);
+    const runPart = (p: QueryTask): Promise<WorkerAnswer> => (cache !== undefined ? cache.run(p, runSlice) : runSlice(p));
     try {
+      if (parts.length === 1) return await runPart(parts[0]!);
       const answers = await runBounded(parts, maxQueryParallelismFor(this.opts.limits, task.tenant), runPart, isFailure);
       for (const a of answers) {
         if (a !== undefined && isFailure(a)) {

@@ -80,3 +80,64 @@ t.test('a memcached backend without addresses is refused at start', async (t) =>
     /-query-frontend.results-cache.memcached.addresses must be set/,
   );
 });
+
+t.test('query sharding through the HTTP API: shard queries, Sharding-Control, metrics, malformed shards', async (t) => {
+  const { loadNative } = await import('../storage/native.js');
+  const { nativeKernels } = await import('../promql/engine/kernels.js');
+  const { executeQuery } = await import('../querier/execute.js');
+  const binding = loadNative();
+  const kernels = nativeKernels();
+  const tenant = `fe-shard-${process.pid}`;
+  t.teardown(() => binding.resetTenant(tenant));
+  for (let i = 0; i < 20; i++) {
+    binding.appendSamplesUnchecked(tenant, ['__name__', 'up', 'instance', `i${i}`, 'job', i % 2 === 0 ? 'a' : 'b'], Float64Array.from([0, 60_000, 120_000]), Float64Array.from([i, i + 1, i + 2]));
+  }
+  const tasks: QueryTask[] = [];
+  const executor: QueryExecutor = {
+    run: async (task): Promise<WorkerAnswer> => {
+      tasks.push(task);
+      const out = executeQuery(kernels, task);
+      return out.ok ? new TextEncoder().encode(out.body) : out;
+    },
+    close: async () => {},
+  };
+  const srv = await startTestServer({ 'query-frontend.parallelize-shardable-queries': true, 'query-frontend.query-sharding-total-shards': 3 }, { queryExecutor: executor });
+  t.teardown(() => srv.close());
+  const get = (query: string, headers: Record<string, string> = {}) =>
+    httpRequest(srv.port, `/prometheus/api/v1/query?${new URLSearchParams({ query, time: '120' })}`, { headers: { 'X-Scope-OrgID': tenant, ...headers } });
+
+  let res = await get('sum by (job) (up)');
+  t.equal(res.status, 200);
+  t.same(JSON.parse(res.body).data.result, [
+    { metric: { job: 'a' }, value: [120, String([0, 2, 4, 6, 8, 10, 12, 14, 16, 18].reduce((a, i) => a + i + 2, 0))] },
+    { metric: { job: 'b' }, value: [120, String([1, 3, 5, 7, 9, 11, 13, 15, 17, 19].reduce((a, i) => a + i + 2, 0))] },
+  ]);
+  t.same(
+    tasks.map((x) => x.query),
+    [1, 2, 3].map((n) => `sum by (job) (up{__query_shard__="${n}_of_3"})`),
+    'one query per shard of the tenant limit',
+  );
+
+  tasks.length = 0;
+  res = await get('sum(up)', { 'Sharding-Control': '2' });
+  t.equal(JSON.parse(res.body).data.result[0].value[1], String(Array.from({ length: 20 }, (_, i) => i + 2).reduce((a, b) => a + b)));
+  t.equal(tasks.length, 2, 'Sharding-Control sets the shards');
+
+  tasks.length = 0;
+  res = await get('sum(up)', { 'Sharding-Control': '0' });
+  t.equal(res.status, 200);
+  t.same(
+    tasks.map((x) => x.query),
+    ['sum(up)'],
+    'Sharding-Control: 0 runs it unsharded',
+  );
+
+  res = await get('sum(up{__query_shard__="4_of_3"})', { 'Sharding-Control': '0' });
+  t.equal(res.status, 422);
+  t.same(JSON.parse(res.body), { status: 'error', errorType: 'execution', error: 'expanding series: invalid shard ID: "4_of_3"' });
+
+  const metrics = (await httpRequest(srv.port, '/metrics')).body;
+  t.match(metrics, /^cortex_frontend_query_sharding_rewrites_attempted_total 2$/m);
+  t.match(metrics, /^cortex_frontend_query_sharding_rewrites_succeeded_total 2$/m);
+  t.match(metrics, /^cortex_frontend_sharded_queries_total 5$/m);
+});

@@ -2,7 +2,9 @@
 // one query, in time order) into the answer of the whole query: each series'
 // points concatenated across the slices, the series sorted by their labels
 // as Prometheus sorts a matrix, and the warnings and infos of every slice
-// kept once each, in the order first seen. Bodies are the API's JSON.
+// kept once each, in the order first seen, except that a warning counted
+// in occurrences (`... (n occurrences) (1:6)`) is one warning with the
+// occurrences of every slice added up. Bodies are the API's JSON.
 
 import { compareLabels } from '../promql/engine/labels.js';
 import type { Labels } from '../promql/engine/types.js';
@@ -61,12 +63,12 @@ export function mergeMatrixBodies(bodies: string[], window?: [number, number]): 
   if (bodies.length === 1 && window === undefined) return bodies[0]!;
   const inWindow = window === undefined ? () => true : (t: number) => t * 1000 >= window[0] - 0.5 && t * 1000 <= window[1] + 0.5;
   const series = new Map<string, MergedSeries>();
-  const warnings = new Set<string>();
-  const infos = new Set<string>();
+  const warnings: string[] = [];
+  const infos: string[] = [];
   for (const body of bodies) {
     const b = decodeMatrixBody(body);
-    for (const w of b.warnings ?? []) warnings.add(w);
-    for (const i of b.infos ?? []) infos.add(i);
+    warnings.push(...(b.warnings ?? []));
+    infos.push(...(b.infos ?? []));
     for (const s of b.data.result as SeriesJson[]) {
       const key = seriesKey(s.metric);
       let m = series.get(key);
@@ -88,7 +90,43 @@ export function mergeMatrixBodies(bodies: string[], window?: [number, number]): 
     parts.push(out + '}');
   }
   let out = `${SUCCESS_PREFIX}{"resultType":"matrix","result":[${parts.join(',')}]}`;
-  if (warnings.size > 0) out += ',"warnings":[' + [...warnings].map(jsonString).join(',') + ']';
-  if (infos.size > 0) out += ',"infos":[' + [...infos].map(jsonString).join(',') + ']';
+  const w = mergeAnnotations(warnings);
+  const i = mergeAnnotations(infos);
+  if (w.length > 0) out += ',"warnings":[' + w.map(jsonString).join(',') + ']';
+  if (i.length > 0) out += ',"infos":[' + i.map(jsonString).join(',') + ']';
   return out + '}';
+}
+
+/** OCCURRENCES splits an annotation into its text, its `(n occurrences)` count and its ` (line:col)` position. */
+const OCCURRENCES = /^(.*?)(?: \((\d+) occurrences\))?( \(\d+:\d+\))?$/s;
+
+/**
+ * mergeAnnotations joins the annotations of answers over parts of the data
+ * (time slices, shards): each text once, in the order first seen; a text
+ * that some part counts in occurrences (as the engine words them) takes the
+ * sum of every part's count (1 where a part shows none).
+ */
+export function mergeAnnotations(texts: string[]): string[] {
+  const byKey = new Map<string, { base: string; pos: string; counts: number[]; counted: boolean }>();
+  const seen = new Set<string>();
+  for (const text of texts) {
+    const m = OCCURRENCES.exec(text)!;
+    const base = m[1]!;
+    const pos = m[3] ?? '';
+    const key = base + pos;
+    let a = byKey.get(key);
+    if (a === undefined) {
+      a = { base, pos, counts: [], counted: false };
+      byKey.set(key, a);
+    }
+    if (m[2] !== undefined) a.counted = true;
+    // The same text twice (two slices seeing the same series) is one annotation unless counted.
+    if (m[2] === undefined && seen.has(text) && !a.counted) continue;
+    seen.add(text);
+    a.counts.push(m[2] !== undefined ? Number(m[2]) : 1);
+  }
+  return [...byKey.values()].map((a) => {
+    const n = a.counts.reduce((x, y) => x + y, 0);
+    return a.counted && n > 1 ? `${a.base} (${n} occurrences)${a.pos}` : a.base + a.pos;
+  });
 }

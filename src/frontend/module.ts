@@ -1,9 +1,10 @@
 // module.ts wires the query-frontend from the flags: in front of the
-// queriers' executor when splitting (-query-frontend.split-queries-by-interval)
-// or the results cache (-query-frontend.cache-results) is on, with Mimir's
+// queriers' executor when splitting (-query-frontend.split-queries-by-interval),
+// the results cache (-query-frontend.cache-results) or query sharding
+// (-query-frontend.parallelize-shardable-queries) is on, with Mimir's
 // frontend metrics registered where the process's other metrics are.
 
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { QueryExecutor } from '../querier/query-executor.js';
 import type { QueryLimitsSource } from '../querier/query-limits.js';
@@ -11,12 +12,17 @@ import { InMemoryCache, type Cache } from './cache.js';
 import { QueryFrontend } from './frontend.js';
 import { downstreamExecutor } from './downstream.js';
 import { MemcachedClient } from './memcache.js';
+import { QuerySharding, type QueryShardingMetrics } from './query-sharding.js';
 import { ResultsCache } from './results-cache.js';
 import { flagBool, flagNumber, flagString } from '../config/config.js';
 
 /** frontendEnabled reports whether any query-frontend feature is on. */
 export function frontendEnabled(config: Config): boolean {
-  return flagNumber(config.values, 'query-frontend.split-queries-by-interval') > 0 || flagBool(config.values, 'query-frontend.cache-results');
+  return (
+    flagNumber(config.values, 'query-frontend.split-queries-by-interval') > 0 ||
+    flagBool(config.values, 'query-frontend.cache-results') ||
+    flagBool(config.values, 'query-frontend.parallelize-shardable-queries')
+  );
 }
 
 /** withFrontend puts the query-frontend in front of inner when enabled, else returns inner. */
@@ -39,12 +45,14 @@ export function withFrontend(config: Config, inner: QueryExecutor, limits: Query
           requests: new Counter({ name: 'cortex_frontend_query_result_cache_requests_total', help: 'Total number of requests (or partial requests) looked up in the results cache.', labelNames: ['request_type'], registers: [registry] }).labels('query_range'),
           hits: new Counter({ name: 'cortex_frontend_query_result_cache_hits_total', help: 'Total number of requests (or partial requests) fetched from the results cache.', labelNames: ['request_type'], registers: [registry] }).labels('query_range'),
         });
+  const sharding = flagBool(config.values, 'query-frontend.parallelize-shardable-queries') ? new QuerySharding({ limits, metrics: shardingMetrics(registry) }) : undefined;
   const frontend = new QueryFrontend(inner, {
     splitIntervalMs,
     alignWithStep: flagBool(config.values, 'query-frontend.align-queries-with-step'),
     limits,
     splitQueries,
     ...(resultsCache !== undefined ? { resultsCache } : {}),
+    ...(sharding !== undefined ? { sharding } : {}),
   });
   if (cache !== undefined) {
     const close = frontend.close.bind(frontend);
@@ -54,6 +62,16 @@ export function withFrontend(config: Config, inner: QueryExecutor, limits: Query
     };
   }
   return frontend;
+}
+
+/** shardingMetrics registers Mimir's query sharding metrics. */
+function shardingMetrics(registry: Registry): QueryShardingMetrics {
+  return {
+    attempts: new Counter({ name: 'cortex_frontend_query_sharding_rewrites_attempted_total', help: 'Total number of queries the query-frontend attempted to shard.', registers: [registry] }),
+    successes: new Counter({ name: 'cortex_frontend_query_sharding_rewrites_succeeded_total', help: 'Total number of queries the query-frontend successfully rewritten in a shardable way.', registers: [registry] }),
+    shardedQueries: new Counter({ name: 'cortex_frontend_sharded_queries_total', help: 'Total number of sharded queries.', registers: [registry] }),
+    perQuery: new Histogram({ name: 'cortex_frontend_sharded_queries_per_query', help: 'Number of sharded queries a single query has been rewritten to.', buckets: [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], registers: [registry] }),
+  };
 }
 
 /** resultsCacheBackend builds the configured results cache backend, or undefined when caching is off. */

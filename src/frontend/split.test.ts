@@ -43,6 +43,7 @@ t.test('queries not split: within one interval, @ start()/end(), limit, interval
   t.equal(splitByInterval(task(0, 3 * D, H, 'm @ start()'), D).length, 1);
   t.equal(splitByInterval(task(0, 3 * D, H, 'm @ end ( )'), D).length, 1);
   t.equal(splitByInterval(task(0, 3 * D, H, 'm', 5), D).length, 1);
+  for (const q of ['end() - start()', 'vector(range())', 'm * step()']) t.equal(splitByInterval(task(0, 3 * D, H, q), D).length, 1, `${q} reads the query's range`);
   t.equal(splitByInterval(task(0, 3 * D, H), 0).length, 1);
   // 0..3d inclusive: three days and the single step at 3d.
   t.equal(splitByInterval(task(0, 3 * D, H, 'm @ 100'), D).length, 4);

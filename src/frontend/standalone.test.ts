@@ -1,7 +1,8 @@
 // standalone.test.ts runs -target=query-frontend as its own server in front
 // of a monolithic one (-query-frontend.downstream-url): its answers (split by
-// the hour and cached) equal the querier's own, errors come back with the
-// querier's status and text, and it refuses to start without a downstream.
+// the hour, cached and sharded) equal the querier's own, errors come back
+// with the querier's status and text, and it refuses to start without a
+// downstream.
 
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
@@ -20,6 +21,7 @@ t.test('a standalone query-frontend answers as the querier', async (t) => {
     'query-frontend.split-queries-by-interval': H,
     'query-frontend.cache-results': true,
     'query-frontend.results-cache.backend': 'inmemory',
+    'query-frontend.parallelize-shardable-queries': true,
   });
   t.teardown(() => frontend.close());
 
@@ -37,7 +39,7 @@ t.test('a standalone query-frontend answers as the querier', async (t) => {
 
   const get = (port: number, params: Record<string, string>, path = 'query_range') =>
     httpRequest(port, `/prometheus/api/v1/${path}?${new URLSearchParams(params)}`, { headers: { 'X-Scope-OrgID': 'fe' } });
-  const queries = ['reqs', 'rate(reqs[5m])', 'sum(reqs)', 'max_over_time(reqs[7m])'];
+  const queries = ['reqs', 'rate(reqs[5m])', 'sum(reqs)', 'max_over_time(reqs[7m])', 'count by (instance) (reqs > 100)', 'max(reqs) - min(reqs)'];
   for (const query of queries) {
     const params = { query, start: String(base / 1000), end: String((base + 4 * H) / 1000), step: '60' };
     const direct = await get(querier.port, params);
@@ -58,6 +60,7 @@ t.test('a standalone query-frontend answers as the querier', async (t) => {
   t.equal(bad.body, badDirect.body);
   const metrics = (await httpRequest(frontend.port, '/metrics')).body;
   t.match(metrics, /^cortex_frontend_query_result_cache_hits_total\{request_type="query_range"\} [1-9]\d*$/m);
+  t.match(metrics, /^cortex_frontend_query_sharding_rewrites_succeeded_total [1-9]\d*$/m, 'sum, count and max - min were sharded');
 });
 
 t.test('-target=query-frontend needs a downstream URL', async (t) => {

@@ -38,7 +38,7 @@ function num(values: ConfigValues, name: string): number {
 }
 
 /** smallestPositive is the smallest value above 0, or 0 when there is none. */
-function smallestPositive(values: number[]): number {
+export function smallestPositive(values: number[]): number {
   let out = 0;
   for (const v of values) if (v > 0 && (out === 0 || v < out)) out = v;
   return out;

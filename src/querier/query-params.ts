@@ -41,6 +41,8 @@ export interface QueryTask {
   useStartTimestamps?: boolean;
   /** cacheNoStore is set when the request said `Cache-Control: no-store`: the query-frontend's results cache is not used. */
   cacheNoStore?: boolean;
+  /** totalShards is the request's `Sharding-Control` header: the query-frontend's shard count for it (below 1: no sharding). */
+  totalShards?: number;
 }
 
 /** QueryRequestParams is what the handlers read before applying server defaults. */
@@ -166,5 +168,24 @@ export function parseRangeQueryParams(form: Params): QueryRequestParams {
   }
   const out: QueryRequestParams = { query: form.get('query') ?? '', kind: 'range', startMs, endMs, stepMs, limit };
   parseOptionalDurations(form, out);
+  return out;
+}
+
+/**
+ * parseShardingControl reads the `Sharding-Control` header as Mimir's
+ * DecodeOptions does: each value that parses as an integer sets the total
+ * shards (the last one wins); below 1 disables sharding. Undefined when no
+ * value is an integer.
+ */
+export function parseShardingControl(header: string | null | undefined): number | undefined {
+  if (header === null || header === undefined) return undefined;
+  let out: number | undefined;
+  for (const v of header.split(',')) {
+    const s = v.trim();
+    if (!/^[+-]?\d+$/.test(s)) continue;
+    const n = Number(s);
+    if (n > 2_147_483_647 || n < -2_147_483_648) continue;
+    out = n;
+  }
   return out;
 }

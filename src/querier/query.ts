@@ -15,7 +15,7 @@ import { CONTENT_TYPE, type Response } from '../server/response.js';
 import type { QueryFailure } from './execute.js';
 import type { QueryExecutor } from './query-executor.js';
 import { queryLimitsFor, totalQueryLengthError, type QueryLimitsSource } from './query-limits.js';
-import { parseInstantQueryParams, parseRangeQueryParams, type QueryRequestParams, type QueryTask } from './query-params.js';
+import { parseInstantQueryParams, parseRangeQueryParams, parseShardingControl, type QueryRequestParams, type QueryTask } from './query-params.js';
 
 /** Formatter parses and pretty-prints a query for format_query (parser + printer). */
 export type Formatter = (query: string) => string;
@@ -105,6 +105,8 @@ export class QueryApi {
     }
     const task = this.task(req.tenant, params, Date.now(), req.visibility);
     if (/(?:^|[\s,])no-store(?:$|[\s,])/i.test(req.headers.get('cache-control') ?? '')) task.cacheNoStore = true;
+    const totalShards = parseShardingControl(req.headers.get('sharding-control'));
+    if (totalShards !== undefined) task.totalShards = totalShards;
     const abort = new AbortController();
     res.whenDone(() => {
       if (res.aborted) abort.abort(new Error('client closed the request'));

@@ -90,6 +90,8 @@ export function ringQueryExecutor(opts: RingQueryOptions): QueryExecutor {
       // Pass 1: record the selections.
       const recorded = new Map<string, Recorded>();
       const recorder = withSelect(base, (_tenant, matchers, mint, maxt) => {
+        // A bad selector fails here, as Mimir's querier refuses it before asking the stores.
+        base.checkMatchers(matchers);
         const k = keyOf(matchers);
         const r = recorded.get(k);
         if (r === undefined) recorded.set(k, { matchers, mint, maxt });

@@ -13,7 +13,10 @@
 // querier answers every sample from both, and with one killed it fails
 // Mimir's consistency check instead of answering without that one's blocks
 // (no other owner to retry them on; with one,
-// distributed-store-gateway-retry.test.ts).
+// distributed-store-gateway-retry.test.ts). The querier runs with query
+// sharding: the store-gateway and the ingester answer shard selectors
+// (`__query_shard__="n_of_4"`) with the series Prometheus's labels.Hash
+// puts in that shard.
 
 import t from 'tap';
 import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -76,7 +79,7 @@ t.test('the querier reads old ranges from the store-gateways and recent ones fro
     extra: [...rf1, `-blocks-storage.filesystem.dir=${bucket}`, '-blocks-storage.bucket-store.sync-interval=1s'],
   });
   started.push(storeGateway);
-  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: rf1 });
+  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: [...rf1, '-query-frontend.parallelize-shardable-queries=true'] });
   started.push(querier);
   const distributor = await startComponent({ name: 'distributor-1', target: 'distributor', etcd: etcd.endpoint, extra: rf1 });
   started.push(distributor);
@@ -125,6 +128,24 @@ t.test('the querier reads old ranges from the store-gateways and recent ones fro
     ],
     'an instant query in the old range',
   );
+  const shardedMetrics = await (await fetch(`http://127.0.0.1:${querier.port}/metrics`)).text();
+  t.match(shardedMetrics, /^cortex_frontend_query_sharding_rewrites_succeeded_total [1-9]\d*$/m, 'the instant query ran sharded');
+  // Each shard selector sees its share of the block's series (the store-gateway's selection).
+  const shardJobs = async (q: string, time: number): Promise<string[][]> => {
+    const out: string[][] = [];
+    for (const n of [1, 2, 3, 4]) {
+      const r = await api(querier.port, `query?query=${encodeURIComponent(q.replace('SHARD', `__query_shard__="${n}_of_4"`))}&time=${time / 1000}`);
+      t.equal(r.status, 200);
+      out.push((r.body.data as { result: Array<{ metric: Record<string, string> }> }).result.map((x) => x.metric['job']!).sort());
+    }
+    return out;
+  };
+  // Go's labels.FromStrings("__name__", "old_gauge", "job", j).Hash() % 4 is 1 for a and 3 for b.
+  const oldShards = await shardJobs('old_gauge{SHARD}', base + HOUR);
+  t.same(oldShards, [[], ['a'], [], ['b']], 'each series of the block in the shard of its hash');
+  const malformed = await api(querier.port, `query?query=${encodeURIComponent('old_gauge{__query_shard__="5_of_4"}')}&time=${(base + HOUR) / 1000}`);
+  t.equal(malformed.status, 422, 'a malformed shard selector is an execution error, before any store is asked');
+  t.equal(malformed.body.error, 'expanding series: invalid shard ID: "5_of_4"');
   const series = await api(querier.port, `series?match[]=old_gauge&start=${base / 1000}&end=${(base + HOUR) / 1000}`);
   t.same(series.body.data, [
     { __name__: 'old_gauge', job: 'a' },
@@ -140,6 +161,9 @@ t.test('the querier reads old ranges from the store-gateways and recent ones fro
     [['a', '1000']],
     'a recent instant query',
   );
+  // The ingester puts job a in the shard the store-gateway did (one hash for both).
+  const recentShards = await shardJobs('old_gauge{SHARD}', now);
+  t.same(recentShards, oldShards.map((jobs) => jobs.filter((j) => j === 'a')), 'the ingester shards as the store-gateway');
   // A range across both: the block's samples and the ingester's.
   const across = await api(querier.port, `query_range?query=${encodeURIComponent('count_over_time(old_gauge{job="a"}[3d])')}&start=${now / 1000}&end=${now / 1000}&step=60`);
   t.equal((across.body.data as { result: Matrix }).result[0]?.values[0]?.[1], '481', 'the 480 block samples and the recent one');

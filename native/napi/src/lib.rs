@@ -200,6 +200,16 @@ fn matchers(sets: &[Vec<LabelMatcher>]) -> Result<Vec<Vec<Matcher>>> {
     .map_err(|e| Error::new(Status::InvalidArg, e))
 }
 
+/// checkMatchers builds the matchers of a selector without selecting
+/// anything: it fails as a selection would on a bad one (an invalid regexp,
+/// or a malformed query-sharding `__query_shard__` value, with Mimir's
+/// `invalid shard ID: ...`). The distributed querier checks its selections
+/// with it before asking ingesters and store-gateways.
+#[napi]
+pub fn check_matchers(matchers: Vec<LabelMatcher>) -> Result<()> {
+    self::matchers(std::slice::from_ref(&matchers)).map(|_| ())
+}
+
 /// visible builds a read's label-based access policies (GEM's LBAC): the
 /// series it may see match at least one of these sets; none (or absent)
 /// leaves every series visible.

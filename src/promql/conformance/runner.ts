@@ -90,7 +90,8 @@ function valuesArray(values: number[], stale: boolean[]): Float64Array {
 /** QUERY_CONTEXT_FUNCS matches calls whose value depends on the query's range (no range-mode check). */
 const QUERY_CONTEXT_FUNCS = /(start|end|range|step)\(\)/;
 
-class ScriptRun {
+/** ScriptRun is one script's state: its current tenant (each `clear` a fresh one) and what was loaded. */
+export class ScriptRun {
   private tenant = newTenant();
   private readonly used = new Set<string>();
   /** histogramSeries are the series loaded with native histogram samples since the last clear. */
@@ -181,6 +182,11 @@ class ScriptRun {
       }
     }
     return histograms;
+  }
+
+  /** currentTenant is the tenant the loads so far went to. */
+  get currentTenant(): string {
+    return this.tenant;
   }
 
   /** needsNativeHistograms reports whether an eval expects or reads native histogram samples. */

@@ -36,6 +36,12 @@ const NO_PARAMS = new Float64Array(0);
 export interface EngineQueryOptions extends QueryOptions {
   /** defaultSubqueryStepMs is the step of `[range:]` subqueries (Prometheus: the global evaluation interval; promqltest: 1m). */
   defaultSubqueryStepMs?: number;
+  /**
+   * embedded, when set, gives the value of the vector selectors it knows (the query-frontend's
+   * concatenations of shard queries, see src/frontend/sharding.ts) on the query's grid, already
+   * evaluated; undefined for any other selector, which is selected from the kernels.
+   */
+  embedded?: (vs: VectorSelector, grid: StepGrid) => Series[] | undefined;
 }
 
 /** ParseFn turns a query text into a syntax tree; set by setParser once the parser module is loaded. */
@@ -250,6 +256,8 @@ export class Evaluator {
   }
 
   evalVectorSelector(vs: VectorSelector, grid: StepGrid): Series[] {
+    const embedded = this.opts.embedded?.(vs, grid);
+    if (embedded !== undefined) return embedded;
     const times = this.shiftedTimes(grid, vs.at, vs.offsetMs);
     const lookback = this.lookbackMs;
     const data = this.selectFor(vs, times, lookback);

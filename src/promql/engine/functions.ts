@@ -294,7 +294,8 @@ export function evalCall(ev: Evaluator, e: Call, grid: StepGrid): Value {
 }
 
 function evalTimestamp(ev: Evaluator, arg: Expr, grid: StepGrid): Value {
-  if (arg.type === 'VectorSelector') {
+  // An embedded (already evaluated) selector is a function result: its timestamps are the steps'.
+  if (arg.type === 'VectorSelector' && ev.opts.embedded?.(arg, grid) === undefined) {
     const vs: VectorSelector = arg;
     const times = ev.shiftedTimes(grid, vs.at, vs.offsetMs);
     const lookback = ev.lookbackMs;

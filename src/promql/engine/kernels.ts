@@ -28,15 +28,27 @@ export interface NativeKernels extends Kernels {
    * EngineError('execution', TOO_MANY_SAMPLES_MESSAGE).
    */
   select(tenant: string, matchers: LabelMatcher[], mintMs: number, maxtMs: number, maxSamples?: number): SelectedSeries;
+  /**
+   * checkMatchers fails as select would on a bad selector (a malformed `__query_shard__`, as
+   * EngineError('execution', 'expanding series: invalid shard ID: ...')) without selecting anything.
+   */
+  checkMatchers(matchers: LabelMatcher[]): void;
   /** instantWithSampleTimes is instant plus each present cell's sample time in ms (for timestamp()). */
   instantWithSampleTimes(data: SelectedSeries, evalTimesMs: Float64Array, lookbackMs: number): KernelResult & { sampleTimes: Float64Array };
 }
 
 const NO_PARAMS = new Float64Array(0);
 
-/** tooManySamples turns the binding's sample-limit error into the engine's execution error; other errors pass unchanged. */
+/**
+ * tooManySamples turns the binding's sample-limit error into the engine's execution error, and a
+ * malformed shard selector's (`invalid shard ID: ...`, Mimir's text) into the execution error
+ * Prometheus's engine makes of a storage error (`expanding series: ...`); other errors pass unchanged.
+ */
 function tooManySamples(err: unknown): unknown {
-  return err instanceof Error && err.message === TOO_MANY_SAMPLES_MESSAGE ? new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE) : err;
+  if (!(err instanceof Error)) return err;
+  if (err.message === TOO_MANY_SAMPLES_MESSAGE) return new EngineError('execution', TOO_MANY_SAMPLES_MESSAGE);
+  if (err.message.startsWith('invalid shard ID: ')) return new EngineError('execution', `expanding series: ${err.message}`);
+  return err;
 }
 
 /** nativeKernels returns the Kernels the engine runs on in production. */
@@ -44,6 +56,13 @@ export function nativeKernels(opts: NativeKernelsOptions = {}): NativeKernels {
   const b = opts.binding ?? loadNative();
   const defaultMax = opts.maxSamples ?? 0;
   return {
+    checkMatchers(matchers) {
+      try {
+        b.checkMatchers(matchers);
+      } catch (err) {
+        throw tooManySamples(err);
+      }
+    },
     select(tenant, matchers, mintMs, maxtMs, maxSamples = defaultMax) {
       let sel;
       try {

@@ -203,6 +203,22 @@ impl BlockIndex {
         decode_chunk_metas(&mut d, chunks)
     }
 
+    /// series_labels_hash is the label-set hash (`labels::stable_hash`) of
+    /// series `id`, read from its labels alone (its chunks are not decoded).
+    pub fn series_labels_hash(&self, id: u32) -> Result<u64, BlockError> {
+        let (w, at) = self.series_window(id)?;
+        let mut d = Decbuf::at_uvarint_crc32(&w, at, "index series")?;
+        let n = d.uvarint()? as usize;
+        let mut h = crate::model::xxhash::Xxh64::new();
+        for _ in 0..n {
+            for _ in 0..2 {
+                h.write(self.symbol(d.uvarint32()?)?.as_bytes());
+                h.write(&[0xff]);
+            }
+        }
+        Ok(h.finish())
+    }
+
     /// symbol_at is the symbol of a reference `series_refs_into` checked
     /// ("" for any other).
     #[inline]
@@ -546,6 +562,10 @@ impl IndexReader for BlockIndex {
             .get(name)
             .map(|vs| vs.iter().map(|(v, _)| &**v).collect())
             .unwrap_or_default()
+    }
+
+    fn series_hash(&self, r: u32) -> Option<u64> {
+        self.series_labels_hash(r).ok()
     }
 
     fn label_names(&self) -> Vec<&str> {

@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::fast_regex::FastRegexMatcher;
+use super::shard::{ShardSelector, SHARD_LABEL};
 
 /// MatchType is the kind of a label matcher, numbered as in Prometheus
 /// (and its remote-read protobuf).
@@ -71,11 +72,15 @@ pub struct Matcher {
     value: String,
     /// Set for `=~` and `!~`.
     re: Option<Arc<FastRegexMatcher>>,
+    /// Set for the query-sharding matcher `__query_shard__="<n>_of_<total>"`.
+    shard: Option<ShardSelector>,
 }
 
 impl Matcher {
     /// new builds a matcher; regex matchers are compiled fully anchored, with
-    /// `.` matching newlines, and fail with Go's parse error text.
+    /// `.` matching newlines, and fail with Go's parse error text. An equality
+    /// matcher on `__query_shard__` is a shard selector (see
+    /// [`super::shard`]) and fails with Mimir's text when malformed.
     pub fn new(match_type: MatchType, name: &str, value: &str) -> Result<Matcher, String> {
         let re = match match_type {
             MatchType::Regexp | MatchType::NotRegexp => {
@@ -83,12 +88,24 @@ impl Matcher {
             }
             MatchType::Equal | MatchType::NotEqual => None,
         };
+        let shard = if match_type == MatchType::Equal && name == SHARD_LABEL {
+            Some(ShardSelector::parse(value)?)
+        } else {
+            None
+        };
         Ok(Matcher {
             match_type,
             name: name.to_string(),
             value: value.to_string(),
             re,
+            shard,
         })
+    }
+
+    /// shard is the shard this matcher selects, when it is the
+    /// query-sharding matcher.
+    pub fn shard(&self) -> Option<ShardSelector> {
+        self.shard
     }
 
     /// matches reports whether the label value `v` satisfies the matcher.
@@ -125,6 +142,7 @@ impl Matcher {
             name: self.name.clone(),
             value: self.value.clone(),
             re: self.re.clone(),
+            shard: None,
         }
     }
 

@@ -18,6 +18,10 @@ use crate::labels::LabelPair;
 pub struct MemPostings {
     by_name: AHashMap<String, BTreeMap<String, Vec<u32>>>,
     all: Vec<u32>,
+    /// hashes holds each series' label-set hash (`labels::stable_hash`) at
+    /// its reference, computed once when the series is added, for query
+    /// sharding (as Prometheus's head keeps `memSeries.shardHash`).
+    hashes: Vec<u64>,
 }
 
 impl MemPostings {
@@ -36,8 +40,13 @@ impl MemPostings {
         I: IntoIterator,
         I::Item: LabelPair,
     {
+        let mut hash = crate::model::xxhash::Xxh64::new();
         for p in labels {
             let (name, value) = (p.name(), p.value());
+            hash.write(name.as_bytes());
+            hash.write(&[0xff]);
+            hash.write(value.as_bytes());
+            hash.write(&[0xff]);
             if value.is_empty() {
                 continue;
             }
@@ -52,6 +61,16 @@ impl MemPostings {
             postings::insert_sorted(list, series_ref);
         }
         postings::insert_sorted(&mut self.all, series_ref);
+        let at = series_ref as usize;
+        if self.hashes.len() <= at {
+            self.hashes.resize(at + 1, 0);
+        }
+        self.hashes[at] = hash.finish();
+    }
+
+    /// series_hash is the label-set hash of an indexed series.
+    pub fn series_hash(&self, series_ref: u32) -> Option<u64> {
+        self.hashes.get(series_ref as usize).copied()
     }
 
     /// delete removes the given series references from every list, dropping
@@ -182,6 +201,10 @@ impl IndexReader for MemPostings {
 
     fn all_postings(&self) -> BoxPostings<'_> {
         Box::new(ListPostings::new(&self.all))
+    }
+
+    fn series_hash(&self, r: u32) -> Option<u64> {
+        MemPostings::series_hash(self, r)
     }
 
     fn label_values(&self, name: &str) -> Vec<&str> {

@@ -8,6 +8,7 @@
 //!   fast paths.
 //! - [`mem_postings`]: `MemPostings`, the head's in-memory inverted index.
 //! - [`select`]: the `IndexReader` trait and `postings_for_matchers`.
+//! - [`shard`]: query sharding's `__query_shard__` series filter.
 //! - [`visibility`]: label-based access control applied to selections.
 
 mod fast_regex;
@@ -16,6 +17,7 @@ pub mod mem_postings;
 pub mod postings;
 mod re2;
 pub mod select;
+pub mod shard;
 #[cfg(test)]
 mod testutil;
 pub mod visibility;
@@ -28,3 +30,4 @@ pub use postings::{
     EmptyPostings, ListPostings, Postings, VecPostings,
 };
 pub use select::{postings_for_matchers, select_postings, IndexReader};
+pub use shard::{ShardSelector, SHARD_LABEL};

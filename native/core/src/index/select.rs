@@ -6,6 +6,7 @@ use ahash::AHashSet;
 
 use super::matcher::{MatchType, Matcher};
 use super::postings::{self, BoxPostings};
+use super::shard::ShardedPostings;
 
 /// IndexReader is what series selection needs from an index.
 ///
@@ -25,6 +26,11 @@ pub trait IndexReader {
 
     /// label_names returns the label names in use, sorted.
     fn label_names(&self) -> Vec<&str>;
+
+    /// series_hash returns the label-set hash of series `r`
+    /// (`labels::stable_hash`, Prometheus's `labels.StableHash`), by which
+    /// query sharding assigns it to a shard; None when it cannot be read.
+    fn series_hash(&self, r: u32) -> Option<u64>;
 
     /// postings_for_label_matching returns the series whose value of `name`
     /// satisfies `pred`. Every value satisfying `pred` starts with `prefix`
@@ -73,6 +79,26 @@ pub fn select_postings<'a, R: IndexReader + ?Sized>(
 ) -> BoxPostings<'a> {
     if matchers.is_empty() {
         return postings::empty();
+    }
+    // The query-sharding matcher is no label: the other matchers select,
+    // and the shard keeps the series whose hash it owns (each hashed once).
+    if let Some(at) = matchers.iter().position(|m| m.shard().is_some()) {
+        let shard = matchers[at].shard().expect("shard matcher");
+        let rest: Vec<Matcher> = matchers
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != at)
+            .map(|(_, m)| m.clone())
+            .collect();
+        let inner = select_postings(ix, &rest);
+        if inner.is_known_empty() {
+            return inner;
+        }
+        return Box::new(ShardedPostings::new(
+            inner,
+            shard,
+            Box::new(move |r| ix.series_hash(r)),
+        ));
     }
     if let [m] = matchers {
         // Prometheus's all-postings shortcut, `{""=""}`.
@@ -262,6 +288,9 @@ mod tests {
         fn label_names(&self) -> Vec<&str> {
             self.0.label_names()
         }
+        fn series_hash(&self, r: u32) -> Option<u64> {
+            self.0.series_hash(r)
+        }
     }
 
     fn m(t: MatchType, n: &str, v: &str) -> Matcher {
@@ -447,6 +476,55 @@ mod tests {
                 brute_force(&series, &ms),
                 "{names:?}"
             );
+        }
+    }
+
+    /// A shard matcher keeps, of what the other matchers select, the series
+    /// its label-set hash puts in the shard: over random matchers, the
+    /// shards of each count are disjoint and their union is the unsharded
+    /// selection (through MemPostings and through the trait's defaults).
+    #[test]
+    fn randomized_shards_partition_the_selection() {
+        let mut rng = Rng::new(11);
+        let series = random_series(&mut rng, 300);
+        let ix = build(&series);
+        let hash_of = |r: u32| {
+            let (_, ls) = series.iter().find(|(x, _)| *x == r).unwrap();
+            let mut pairs: Vec<(&str, &str)> =
+                ls.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            pairs.sort();
+            crate::labels::stable_hash(pairs.iter())
+        };
+        for _ in 0..200 {
+            let k = 1 + rng.below(3) as usize;
+            let ms: Vec<Matcher> = (0..k).map(|_| random_matcher(&mut rng)).collect();
+            let all = postings_for_matchers(&ix, &ms);
+            for count in [1u64, 2, 3, 5] {
+                let mut union = Vec::new();
+                for n in 1..=count {
+                    let mut sharded = ms.clone();
+                    sharded.push(m(
+                        MatchType::Equal,
+                        "__query_shard__",
+                        &format!("{n}_of_{count}"),
+                    ));
+                    let got = postings_for_matchers(&ix, &sharded);
+                    assert_eq!(got, postings_for_matchers(&Plain(&ix), &sharded));
+                    for &r in &got {
+                        assert_eq!(
+                            hash_of(r) % count,
+                            n - 1,
+                            "series {r} in shard {n} of {count}"
+                        );
+                    }
+                    union.extend(got);
+                }
+                union.sort_unstable();
+                let before = union.len();
+                union.dedup();
+                assert_eq!(union.len(), before, "shards of {count} are disjoint");
+                assert_eq!(union, all, "shards of {count} cover the selection");
+            }
         }
     }
 }

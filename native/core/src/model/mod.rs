@@ -4,3 +4,4 @@
 pub mod histogram;
 pub mod histogram_flat;
 pub mod series_labels;
+pub mod xxhash;

@@ -183,3 +183,70 @@ fn rows_evaluate_the_merged_samples() {
         Err(SelectError::TooManySamples)
     ));
 }
+
+/// The query-sharding matcher splits a selection over blocks and the head
+/// into disjoint shards whose union is the unsharded selection, each series
+/// in the shard its label-set hash (Prometheus's labels.StableHash) picks.
+#[test]
+fn shard_matcher_partitions_the_selection() {
+    let dir = std::env::temp_dir().join(format!("querier-shard-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let h = |from: usize, to: usize| {
+        let h = Head::new("querier-test", R);
+        let mut app = h.appender();
+        for i in from..to {
+            let inst = format!("i{i}");
+            let (s, _) = h.get_or_create(&[("__name__", "m"), ("inst", &inst)]);
+            app.append_series(&s, (0..3).map(|t| (t * 1000, i as f64)));
+        }
+        app.commit();
+        h
+    };
+    // 60 series: 0..40 in a block, 20..60 in the head (20..40 in both).
+    let block = block_of(&h(0, 40), &dir);
+    let head = h(20, 60);
+    let readers = [Reader::Block(&block), Reader::Head(&head)];
+    let name = Matcher::new(MatchType::Equal, "__name__", "m").unwrap();
+    let all_sel = select(&readers, &[vec![name.clone()]], 0, R).unwrap();
+    let all: Vec<String> = (0..all_sel.len())
+        .map(|i| all_sel.labels(i).nth(1).unwrap().1.to_string())
+        .collect();
+    assert_eq!(all.len(), 60);
+    for count in [1u64, 2, 3, 4, 16] {
+        let mut union: Vec<String> = Vec::new();
+        for n in 1..=count {
+            let shard = Matcher::new(
+                MatchType::Equal,
+                "__query_shard__",
+                &format!("{n}_of_{count}"),
+            )
+            .unwrap();
+            let sets = [vec![shard, name.clone()]];
+            let sel = select(&readers, &sets, 0, R).unwrap();
+            for i in 0..sel.len() {
+                let hash = crate::labels::stable_hash(sel.labels(i));
+                assert_eq!(hash % count, n - 1, "series in its hash's shard");
+                union.push(sel.labels(i).nth(1).unwrap().1.to_string());
+            }
+            // The samples read agree with the selection (one series per label set).
+            let got = sel.samples(0, R, 0).unwrap();
+            assert_eq!(got.offsets.len(), sel.len() + 1);
+        }
+        let n = union.len();
+        union.sort();
+        union.dedup();
+        assert_eq!(union.len(), n, "shards of {count} are disjoint");
+        let mut want = all.clone();
+        want.sort();
+        assert_eq!(union, want, "shards of {count} cover every series");
+    }
+    // A malformed shard is refused with Mimir's text.
+    assert_eq!(
+        Matcher::new(MatchType::Equal, "__query_shard__", "5_of_4").unwrap_err(),
+        "invalid shard ID: \"5_of_4\""
+    );
+    // Other match types on the label are ordinary matchers.
+    let re = Matcher::new(MatchType::Regexp, "__query_shard__", ".*").unwrap();
+    assert!(re.shard().is_none());
+    let _ = std::fs::remove_dir_all(&dir);
+}
