@@ -50,7 +50,7 @@ t.test('three store-gateways at replication factor 2: a killed one is retried ar
   const gateways = await startStoreGateways(3, etcd.endpoint, bucket, rf);
   started.push(...gateways);
   // -log.level=warn (cluster.ts): the querier's retries show in its output.
-  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: rf });
+  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: [...rf, '-blocks-storage.bucket-store.sync-interval=1s'] });
   started.push(querier);
 
   // Each loads its share once all three are in the ring: every block on exactly two of them.

@@ -79,7 +79,7 @@ t.test('the querier reads old ranges from the store-gateways and recent ones fro
     extra: [...rf1, `-blocks-storage.filesystem.dir=${bucket}`, '-blocks-storage.bucket-store.sync-interval=1s'],
   });
   started.push(storeGateway);
-  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: [...rf1, '-query-frontend.parallelize-shardable-queries=true'] });
+  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: [...rf1, '-query-frontend.parallelize-shardable-queries=true', '-blocks-storage.bucket-store.sync-interval=1s'] });
   started.push(querier);
   const distributor = await startComponent({ name: 'distributor-1', target: 'distributor', etcd: etcd.endpoint, extra: rf1 });
   started.push(distributor);
@@ -196,7 +196,7 @@ t.test('two store-gateways share the blocks over their ring; a lost share fails 
   started.push(await startComponent({ name: 'ingester-1', target: 'ingester', etcd: etcd.endpoint, extra: rf1 }));
   const gateways = await startStoreGateways(2, etcd.endpoint, bucket, rf1);
   started.push(...gateways);
-  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: rf1 });
+  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: [...rf1, '-blocks-storage.bucket-store.sync-interval=1s'] });
   started.push(querier);
 
   // Each loads its share once both are in the ring: together every block, once.
