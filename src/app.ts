@@ -34,6 +34,8 @@ import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi, registerRulerInternal, ringPeerGroups } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
+import type { Ring } from './ring/ring.js';
+import { storeGatewayShard } from './querier/blocks-store-query.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
 import { InternalClient, registerInternalClientMetrics } from './internal/client.js';
 import { registerIngesterInternal, registerReadInternal } from './internal/ingester-server.js';
@@ -202,7 +204,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   if (!monolithic && bucketStores !== undefined && sgRing !== undefined) {
     const { ring, config: ringCfg } = sgRing;
     const stores = bucketStores;
-    stores.shardBy((ulid) => ring.replicasOf(blockToken(ulid), BLOCKS_OWNER_SYNC).some((i) => i.id === ringCfg.instanceId));
+    // With -store-gateway.tenant-shard-size, a tenant's blocks are owned within its shuffle shard of the ring.
+    const shardOf = (tenant: string): Ring => storeGatewayShard(ring, tenant, flagNumber(runtimeConfig.values(tenant), 'store-gateway.tenant-shard-size'));
+    stores.shardBy((tenant, ulid) => shardOf(tenant).replicasOf(blockToken(ulid), BLOCKS_OWNER_SYNC).some((i) => i.id === ringCfg.instanceId));
     ring.onTopologyChange(() => stores.ownershipChanged());
   }
   // Distributed mode: distributors and queriers without an ingester in the process reach the
@@ -561,6 +565,7 @@ function distributedQueryExecutor(config: Config, rings: Rings, client: Internal
       .split(',')
       .map((z) => z.trim())
       .filter((z) => z !== ''),
+    storeGatewayShardSize: (t) => flagNumber(limits.values(t), 'store-gateway.tenant-shard-size'),
     // Mimir's NewBlockDiscoveryDelayMultiplier: store-gateways get three sync intervals to load a new block.
     uploadGraceMs: 3 * flagNumber(config.values, 'blocks-storage.bucket-store.sync-interval'),
     minimizeRequests: flagBool(config.values, 'querier.minimize-ingester-requests'),

@@ -201,6 +201,7 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Cut the whole head into blocks and upload them when the process stops (the WAL keeps the data otherwise).',
   },
   { name: 'blocks-storage.bucket-store.sync-dir', yaml: 'blocks_storage.bucket_store.sync_dir', type: 'string', default: './tsdb-sync/', help: 'Local directory where the store-gateway keeps the bucket blocks it serves.' },
+  { name: 'store-gateway.tenant-shard-size', yaml: 'limits.store_gateway_tenant_shard_size', type: 'int', default: 0, help: "The tenant's shard size when shuffle sharding is used by store-gateways: its blocks are owned and read only within this many store-gateways (per zone: divided by the zones, rounded up). 0 disables shuffle sharding." },
   { name: 'blocks-storage.bucket-store.sync-interval', yaml: 'blocks_storage.bucket_store.sync_interval', type: 'duration', default: 900_000, help: 'How often the store-gateway looks for new and deleted blocks in the bucket.' },
   { name: 'blocks-storage.bucket-store.bucket-index.max-stale-period', yaml: 'blocks_storage.bucket_store.bucket_index.max_stale_period', type: 'duration', default: 3_600_000, help: 'The store-gateway finds a tenant\'s blocks in its bucket index (written by the compactor) while the index is younger than this; an older or missing index makes it list the bucket.' },
   {

@@ -20,7 +20,7 @@ import { InMemoryKv } from '../ring/kv.js';
 import { Ring } from '../ring/ring.js';
 import { blockToken } from '../ring/shard.js';
 import { nativeSkip } from '../testing/native-skip.js';
-import { MAX_FETCH_ATTEMPTS, queryStoreGateways, type StoreGatewayReads } from './blocks-store-query.js';
+import { MAX_FETCH_ATTEMPTS, queryStoreGateways, storeGatewayShard, type StoreGatewayReads } from './blocks-store-query.js';
 import { ringQueryExecutor } from './ring-query.js';
 import type { QueryTask } from './query-params.js';
 
@@ -350,4 +350,19 @@ t.test('a block uploaded within the grace period is asked for but not required',
   for (const g of gws) g.uploaded.set(BLOCKS[0]!, Date.now() - grace - 60_000);
   const old = await logged(() => read(readsOf(ring, { uploadGraceMs: grace }), gws).catch((e: unknown) => e as Error));
   t.equal((old.out as Error).message, `consistency check failed because some blocks were not queried: ${BLOCKS[0]}`);
+});
+
+t.test("with a tenant shard size, a tenant's blocks are read from the owners in its shuffle shard", async (t) => {
+  const { gws, ring } = await gateways(t, 6, 2);
+  const shard = storeGatewayShard(ring, TENANT, 3);
+  const members = new Set(shard.healthyInstances(BLOCKS_READ).map((i) => i.id));
+  t.equal(members.size, 3, 'a shard of three');
+  t.equal(storeGatewayShard(ring, TENANT, 0), ring, 'size 0: the whole ring');
+  // The store-gateways loaded what they own within the shard (as they sync with the same size).
+  for (const g of gws) g.loaded.clear();
+  for (const b of BLOCKS) for (const i of shard.replicasOf(blockToken(b), BLOCKS_READ)) gws.find((g) => g.id === i.id)!.loaded.add(b);
+  const { out } = await logged(() => read(readsOf(ring, { shardSize: () => 3 }), gws));
+  t.ok(out.calls.length > 0 && out.calls.every((c) => members.has(c.id)), `only shard members asked (${[...new Set(out.calls.map((c) => c.id))].join(', ')})`);
+  t.same(new Set(out.answers.flatMap((a) => a.queried)), new Set(BLOCKS), 'every block read');
+  t.ok(out.calls.every((c) => c.attempt === 1), 'in one attempt');
 });

@@ -52,6 +52,16 @@ export interface StoreGatewayReads {
    * check, as Mimir's (3 x -blocks-storage.bucket-store.sync-interval: time for their owners to load them).
    */
   uploadGraceMs?: number;
+  /** shardSize is a tenant's -store-gateway.tenant-shard-size: its blocks' owners are those of its shuffle shard (storeGatewayShard). */
+  shardSize?: (tenant: string) => number;
+}
+
+/**
+ * storeGatewayShard is the part of the store-gateway ring that owns a tenant's blocks: its shuffle
+ * shard of size instances (as Mimir's ShuffleShardingStrategy), or the whole ring when size <= 0.
+ */
+export function storeGatewayShard(ring: Ring, tenant: string, size: number): Ring {
+  return size > 0 ? ring.shuffleShard(tenant, size) : ring;
 }
 
 /** StoreCall asks one store-gateway (by address) for its part of the read; blocks are those it was given. */
@@ -98,8 +108,8 @@ function pickOwner(owners: readonly ReplicaInstance[], tried: Tried | undefined,
 type Plan = { calls: Map<string, { inst: ReplicaInstance; blocks: string[] }> } | { unowned: string };
 
 /** plan gives each block to one of its healthy owners not tried for it yet (as Mimir's GetClientsFor with its exclude list). */
-function plan(reads: StoreGatewayReads, blocks: readonly string[], tried: ReadonlyMap<string, Tried>): Plan {
-  const { ring } = reads;
+function plan(reads: StoreGatewayReads, tenant: string, blocks: readonly string[], tried: ReadonlyMap<string, Tried>): Plan {
+  const ring = storeGatewayShard(reads.ring, tenant, reads.shardSize?.(tenant) ?? 0);
   const now = Date.now();
   const prefer = new Set(reads.preferZones ?? []);
   const calls = new Map<string, { inst: ReplicaInstance; blocks: string[] }>();
@@ -168,7 +178,7 @@ export async function queryStoreGateways<T>(reads: StoreGatewayReads, tenant: st
   const answers: T[] = [];
   let missing = [...known].sort();
   for (let attempt = 1; attempt <= MAX_FETCH_ATTEMPTS && missing.length > 0; attempt++) {
-    const p = plan(reads, missing, tried);
+    const p = plan(reads, tenant, missing, tried);
     if ('unowned' in p) {
       if (attempt === 1) throw new Error(p.unowned);
       // A retry with a block no owner is left for fails anyway: stop here, as Mimir does.

@@ -59,6 +59,8 @@ export interface RingQueryOptions {
   preferZones?: readonly string[];
   /** uploadGraceMs: blocks uploaded this recently are not required by the consistency check (see blocks-store-query.ts). */
   uploadGraceMs?: number;
+  /** storeGatewayShardSize is a tenant's -store-gateway.tenant-shard-size: its blocks are read from its shuffle shard. */
+  storeGatewayShardSize?: (tenant: string) => number;
 }
 
 interface Recorded {
@@ -306,6 +308,7 @@ function storeReads(opts: RingQueryOptions): StoreGatewayReads {
   const reads: StoreGatewayReads = { ring: opts.storeGateways!, client: opts.client, log: opts.log, timeoutMs: opts.timeoutMs };
   if (opts.preferZones !== undefined) reads.preferZones = opts.preferZones;
   if (opts.uploadGraceMs !== undefined) reads.uploadGraceMs = opts.uploadGraceMs;
+  if (opts.storeGatewayShardSize !== undefined) reads.shardSize = opts.storeGatewayShardSize;
   return reads;
 }
 

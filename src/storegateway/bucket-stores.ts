@@ -196,7 +196,7 @@ export class BucketStores {
    * owns says whether this store-gateway loads a block (its share of the store-gateway ring, in
    * distributed mode, see shardBy); undefined: every block is loaded.
    */
-  private owns: ((ulid: string) => boolean) | undefined;
+  private owns: ((tenant: string, ulid: string) => boolean) | undefined;
   private started = false;
 
   constructor(
@@ -221,7 +221,7 @@ export class BucketStores {
    * shardBy makes the store-gateway load only the blocks `owns` accepts from the next sync on
    * (call sync again when the ownership changes).
    */
-  shardBy(owns: (ulid: string) => boolean): void {
+  shardBy(owns: (tenant: string, ulid: string) => boolean): void {
     this.owns = owns;
   }
 
@@ -316,7 +316,7 @@ export class BucketStores {
       uploaded: this.uploaded,
     });
     const owns = this.owns;
-    const wanted = owns === undefined ? visible : visible.filter((b) => owns(b.meta.ulid));
+    const wanted = owns === undefined ? visible : visible.filter((b) => owns(tenant, b.meta.ulid));
     const tenantDir = join(this.opts.syncDir, tenant);
     await mkdir(tenantDir, { recursive: true });
     const have = new Map((this.tenantBlocks.get(tenant) ?? []).map((b) => [b.meta.ulid, b]));
