@@ -12,7 +12,8 @@ import type { Logger } from '../log.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
 import { ConfigError, loadConfig, type AlertmanagerConfig } from './config.js';
-import { TenantAlertmanager } from './instance.js';
+import { TenantAlertmanager, type InstancePeers } from './instance.js';
+import type { AlertmanagerRing } from './replication.js';
 import type { Expander } from './notifiers/notifier.js';
 import type { UrlChecker } from './notifiers/registry.js';
 import { ERR_NOT_FOUND, type AlertConfigDesc, type AlertStore } from './store.js';
@@ -33,6 +34,8 @@ export interface MultitenantOptions {
   /** instanceName and address identify this process in /status and the ring page. */
   instanceName: string;
   address: string;
+  /** peerTimeoutMs is -alertmanager.peer-timeout: a replica waits its position times this before it notifies. */
+  peerTimeoutMs: number;
 }
 
 const FILE_KEYS = ['password_file', 'bearer_token_file', 'credentials_file'];
@@ -86,6 +89,11 @@ export class MultitenantAlertmanager {
   private readonly alertsReceived: Counter<'user'>;
   private readonly alertsInvalid: Counter<'user'>;
   private lastSync = 0;
+  /** shard, with sharding, is the alertmanager ring: only the tenants this process is a replica of run here. */
+  private shard: AlertmanagerRing | undefined;
+  /** syncing chains the syncs (the poll and ring changes): one at a time. */
+  private syncing: Promise<void> = Promise.resolve();
+  private started = false;
 
   constructor(
     readonly opts: MultitenantOptions,
@@ -103,8 +111,23 @@ export class MultitenantAlertmanager {
     }
   }
 
+  /**
+   * shardWith makes this alertmanager one of several sharing the tenants over the ring (Mimir's
+   * sharding): it runs the tenants it is a replica of, replicates their state to the other
+   * replicas, and persists a tenant's state only as the first of its replicas.
+   */
+  shardWith(ring: AlertmanagerRing): void {
+    this.shard = ring;
+  }
+
+  /** ownershipChanged re-syncs (once started): the ring's members changed, tenants may have moved to or from here. */
+  ownershipChanged(): void {
+    if (this.started) void this.sync().catch((err: unknown) => this.logger.error('failed to sync alertmanager configs after a ring change', { err }));
+  }
+
   /** start loads every configuration and starts polling. */
   async start(): Promise<void> {
+    this.started = true;
     await this.sync();
     this.pollTimer = setInterval(() => void this.sync().catch((err: unknown) => this.logger.error('failed to sync alertmanager configs', { err })), this.opts.pollIntervalMs);
     this.pollTimer.unref();
@@ -121,9 +144,16 @@ export class MultitenantAlertmanager {
     this.instances.clear();
   }
 
-  /** sync applies the stored configurations: new tenants start, changed ones reload, removed ones stop. */
-  async sync(): Promise<void> {
-    const users = await this.store.listUsers();
+  /** sync applies the stored configurations: new tenants start, changed ones reload, removed ones (and, sharded, those owned elsewhere) stop. */
+  sync(): Promise<void> {
+    const next = this.syncing.then(() => this.syncNow());
+    this.syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async syncNow(): Promise<void> {
+    const shard = this.shard;
+    const users = (await this.store.listUsers()).filter((u) => shard === undefined || shard.owns(u));
     const seen = new Set<string>();
     for (const user of users) {
       const desc = await this.store.get(user);
@@ -132,7 +162,8 @@ export class MultitenantAlertmanager {
       await this.applyDesc(user, desc, false);
     }
     for (const [user, inst] of this.instances) {
-      if (seen.has(user) || inst.fallback) continue;
+      if (seen.has(user) || (inst.fallback && shard === undefined)) continue;
+      if (shard !== undefined) await this.persistOne(user, inst.am, true);
       this.dropInstance(user);
       this.logger.info('deactivated alertmanager for tenant', { user });
     }
@@ -165,16 +196,49 @@ export class MultitenantAlertmanager {
         },
         checkUrl: this.opts.checkUrl,
         makeExpander: (templates, config): Expander => makeExpander(templates, config, this.opts.externalURL),
+        ...(this.shard !== undefined ? { peers: this.peersOf(user, this.shard) } : {}),
       });
-      try {
-        const st = await this.store.getState(user);
-        if (st !== undefined) am.mergeState(st);
-      } catch (err) {
-        this.logger.warn('failed to read alertmanager state from the bucket', { user, err });
+      await this.settle(user, am);
+      // A sync that ran meanwhile may have started this tenant too: the first instance stays.
+      const raced = this.instances.get(user);
+      if (raced !== undefined) {
+        am.stop();
+        am = raced.am;
       }
     }
     am.applyConfig(cfg, desc.templates);
     this.instances.set(user, { am, desc, fallback });
+  }
+
+  /** peersOf is what a tenant's instance needs of its other replicas. */
+  private peersOf(user: string, shard: AlertmanagerRing): InstancePeers {
+    return {
+      broadcast: (key, data) => shard.replicate(user, key, data),
+      notifyDelayMs: () => shard.position(user) * this.opts.peerTimeoutMs,
+    };
+  }
+
+  /**
+   * settle loads a starting tenant's state (Mimir's state settle): from its other replicas when
+   * sharded and any of them answers, else from the bucket.
+   */
+  private async settle(user: string, am: TenantAlertmanager): Promise<void> {
+    const states = await this.shard?.readFullState(user);
+    if (states !== undefined) {
+      try {
+        for (const st of states) am.mergeState(st);
+        this.logger.info('state settled from the other replicas', { user, replicas: states.length });
+        return;
+      } catch (err) {
+        this.logger.warn('failed to merge the state of the other replicas', { user, err });
+      }
+    }
+    try {
+      const st = await this.store.getState(user);
+      if (st !== undefined) am.mergeState(st);
+    } catch (err) {
+      this.logger.warn('failed to read alertmanager state from the bucket', { user, err });
+    }
   }
 
   /** dropInstance stops a tenant's running instance (writing its state) and forgets it; no-op without one. */
@@ -203,14 +267,18 @@ export class MultitenantAlertmanager {
   }
 
   private async persistAll(): Promise<void> {
-    for (const [user, { am }] of this.instances) {
-      if (this.persisted.get(user) === am.stateVersion) continue;
-      try {
-        await this.store.setState(user, am.fullState());
-        this.persisted.set(user, am.stateVersion);
-      } catch (err) {
-        this.logger.error('failed to persist alertmanager state', { user, err });
-      }
+    for (const [user, { am }] of this.instances) await this.persistOne(user, am, false);
+  }
+
+  /** persistOne writes a tenant's state to the bucket when it changed; sharded, only the tenant's first replica does (unless leaving: force). */
+  private async persistOne(user: string, am: TenantAlertmanager, force: boolean): Promise<void> {
+    if (this.persisted.get(user) === am.stateVersion) return;
+    if (!force && this.shard !== undefined && this.shard.position(user) !== 0) return;
+    try {
+      await this.store.setState(user, am.fullState());
+      this.persisted.set(user, am.stateVersion);
+    } catch (err) {
+      this.logger.error('failed to persist alertmanager state', { user, err });
     }
   }
 
@@ -333,7 +401,9 @@ export class MultitenantAlertmanager {
       200,
       `<!DOCTYPE html><html><head><meta charset="UTF-8"><title>Alertmanager Status</title></head><body><h1>Alertmanager Status</h1>` +
         `<p>Last configuration sync: ${new Date(this.lastSync).toISOString()}</p><h2>Tenants</h2><table border="1"><thead><tr><th>Tenant</th></tr></thead><tbody>${rows}</tbody></table>` +
-        `<h2>Cluster</h2><p>Sharding is disabled: this process serves every tenant.</p></body></html>`,
+        (this.shard === undefined
+          ? `<h2>Cluster</h2><p>Sharding is disabled: this process serves every tenant.</p></body></html>`
+          : `<h2>Cluster</h2><p>Sharding is enabled: this process runs the tenants it is a replica of on the alertmanager ring (<a href="/multitenant_alertmanager/ring">ring status</a>).</p></body></html>`),
       CONTENT_TYPE.html,
     );
   };
