@@ -234,11 +234,8 @@ export class AlertmanagerDistributor {
     else res.text(500, `${FAILED}\n`);
   }
 
+  /** respond answers with a replica's status and content type and the (merged) body. */
   private respond(res: Response, a: InternalAnswer, body: Buffer): void {
-    if (a.status === 200 && body.length === 0 && a.body.length === 0) {
-      res.empty(200);
-      return;
-    }
     res.send(a.status, body, String(a.headers['content-type'] ?? CONTENT_TYPE.text));
   }
 }
