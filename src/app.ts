@@ -442,7 +442,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let internalServer: HttpServer | undefined;
   let internalPort = flagNumber(config.values, 'server.grpc-listen-port');
   // A store-gateway answers the same reads over the bucket blocks it loaded (its native store has no head);
-  // a sharded ruler answers the other rulers' requests for its groups.
+  // a sharded ruler answers the other rulers' requests for its groups, a sharded alertmanager the requests
+  // other alertmanagers forward and their state replication.
   if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined || scheduler !== undefined || amShard !== undefined)) {
     internalServer = new HttpServer();
     if (alertmanager !== undefined && amShard !== undefined) registerAlertmanagerInternal(internalServer, alertmanager.api.local, alertmanager.manager, config.maxRecvMsgSize);

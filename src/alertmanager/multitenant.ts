@@ -2,7 +2,9 @@
 // TenantAlertmanager per tenant with a configuration (or the fallback one),
 // syncs configurations from the bucket every poll interval, persists each
 // tenant's state to the bucket, and serves the configuration API
-// (`/api/v1/alerts`) and the `/multitenant_alertmanager/*` pages.
+// (`/api/v1/alerts`) and the `/multitenant_alertmanager/*` pages. Sharded
+// over the alertmanager ring (shardWith), it runs only the tenants this
+// process is a replica of (replication.ts).
 
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -332,7 +334,8 @@ export class MultitenantAlertmanager {
       res.text(500, `unable to store the Alertmanager config: ${err instanceof Error ? err.message : String(err)}\n`);
       return;
     }
-    await this.applyDesc(req.tenant, desc, false);
+    // Sharded, the tenant's replicas pick the configuration up on their next sync (as Mimir's): it runs here only if this is one.
+    if (this.shard === undefined || this.shard.owns(req.tenant)) await this.applyDesc(req.tenant, desc, false);
     res.empty(201);
   };
 

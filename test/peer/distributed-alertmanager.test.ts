@@ -128,6 +128,15 @@ t.test('sharded alertmanagers: one notification per alert, replicated silences, 
   t.ok(await waitFor(async () => firing('First').length > 0, 20_000), 'the webhook got the alert');
   await sleep((3 * PEER_TIMEOUT_S + 3) * 1000);
   t.equal(firing('First').length, 1, 'exactly one notification, not one per replica');
+  // Bad input answers the replicas' own error; the UI and the unary reads answer through any alertmanager.
+  const bad = await api(ams[0]!, 'POST', '/alerts', { not: 'a list' });
+  t.same([bad.status, bad.text], [400, JSON.stringify({ code: 400, message: 'parsing alerts body from "" failed, because json: cannot unmarshal object into Go value of type models.PostableAlerts' })], 'a bad post answers 400 as one replica did');
+  for (const c of ams) {
+    const ui = await fetch(`http://127.0.0.1:${c.port}/alertmanager/`, { headers, signal: AbortSignal.timeout(10_000) });
+    t.equal(ui.status, 200, `${c.name} serves the UI`);
+    t.match(ui.headers.get('content-type') ?? '', /text\/html/);
+    t.same(JSON.parse((await api(c, 'GET', '/receivers')).text), [{ name: 'hook' }], `${c.name} answers receivers`);
+  }
   for (const c of ams) {
     const got = JSON.parse((await api(c, 'GET', '/alerts')).text) as Array<{ labels: Record<string, string> }>;
     t.same(
