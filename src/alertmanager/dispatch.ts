@@ -57,6 +57,8 @@ export class AggrGroup {
   private immediate: NodeJS.Immediate | undefined;
   private nextAt = 0;
   private flushing = false;
+  /** tickAfterFlush is set when the timer fired during a flush. */
+  private tickAfterFlush = false;
 
   constructor(
     readonly route: Route,
@@ -98,6 +100,12 @@ export class AggrGroup {
   private async tick(): Promise<void> {
     this.timer = undefined;
     this.immediate = undefined;
+    // As Alertmanager's group loop, flushes never overlap (a replica's wait before notifying can outlast
+    // group_interval): a tick during a flush runs once it is over.
+    if (this.flushing) {
+      this.tickAfterFlush = true;
+      return;
+    }
     this.hasFlushed = true;
     this.schedule(this.route.opts.groupInterval);
     this.flushing = true;
@@ -109,6 +117,11 @@ export class AggrGroup {
     if (this.alerts.size === 0) {
       this.stop();
       this.dispatcher.removeGroup(this);
+      return;
+    }
+    if (this.tickAfterFlush && !this.removed) {
+      this.tickAfterFlush = false;
+      void this.tick();
     }
   }
 

@@ -271,3 +271,34 @@ test("replicas: the second one waits its turn, reads the first one's notificatio
   await new Promise((r) => setTimeout(r, 1000));
   t.equal(hits.length, 2, 'both notify when neither waits');
 });
+
+test("a replica's wait longer than group_interval does not pile flushes up: they run one after another", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'am-wait-'));
+  let waits = 0;
+  const am = new TenantAlertmanager({
+    tenant: 't',
+    dataDir: dir,
+    retentionMs: 3_600_000,
+    externalURL: 'http://am',
+    logger: new Logger(),
+    metrics: { notification: () => undefined },
+    checkUrl: () => undefined,
+    makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
+    peers: {
+      broadcast: () => undefined,
+      notifyDelayMs: () => {
+        waits++;
+        return 300;
+      },
+    },
+  });
+  t.teardown(() => {
+    am.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  am.applyConfig(loadConfig('route: {receiver: r, group_wait: 0s, group_interval: 50ms}\nreceivers: [{name: r}]\n'), []);
+  am.putAlerts([alert({ alertname: 'W' }, 's')]);
+  await new Promise((r) => setTimeout(r, 1000));
+  // 1000 ms of 300 ms waits back to back: 3 or 4 flushes (20 if each 50 ms tick started its own).
+  t.ok(waits >= 2 && waits <= 4, `flushes ran one after another (${waits})`);
+});
