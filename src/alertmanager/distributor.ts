@@ -280,18 +280,15 @@ export function registerAlertmanagerInternal(server: HttpServer, local: LocalTen
     'POST',
     INTERNAL_AM_UPDATE_STATE_PATH,
     (req, res) => {
-      const am = manager.runningInstance(req.headers.get('x-scope-orgid') ?? '');
-      if (am === undefined) {
-        res.text(404, 'user not found\n');
-        return;
-      }
+      let merged: boolean;
       try {
-        am.mergePartialState(req.headers.get(STATE_KEY_HEADER.toLowerCase()) ?? '', unsnappy(req.body));
+        merged = manager.mergePartialState(req.headers.get('x-scope-orgid') ?? '', req.headers.get(STATE_KEY_HEADER.toLowerCase()) ?? '', unsnappy(req.body));
       } catch (err) {
         res.text(400, `${err instanceof Error ? err.message : String(err)}\n`);
         return;
       }
-      res.empty(200);
+      if (merged) res.empty(200);
+      else res.text(404, 'user not found\n');
     },
     opts,
   );

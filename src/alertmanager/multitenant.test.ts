@@ -43,11 +43,15 @@ t.test('a sharded manager runs the tenants it owns, settles their state, follows
   const shard = {
     owns: (u: string) => owned.has(u),
     position: (u: string) => positions[u] ?? 0,
-    replicate: (u: string, key: string) => replicated.push(`${u}:${key}`),
+    replicate: (u: string, key: string) => {
+      replicated.push(`${u}:${key}`);
+      return Promise.resolve(u !== 'b');
+    },
     // Tenant a's other replicas answer; nobody has b's or c's.
     readFullState: (u: string) => Promise.resolve(u === 'a' ? [stateWith('a', 'from-replica-a')] : undefined),
   } as unknown as AlertmanagerRing;
 
+  const registry = new Registry();
   const m = new MultitenantAlertmanager(
     {
       storagePath: join(dir, 'local'),
@@ -66,7 +70,7 @@ t.test('a sharded manager runs the tenants it owns, settles their state, follows
     },
     store,
     new Logger(),
-    new Registry(),
+    registry,
   );
   m.shardWith(shard);
   await m.start();
@@ -92,6 +96,17 @@ t.test('a sharded manager runs the tenants it owns, settles their state, follows
   // Changes are sent to the other replicas.
   m.runningInstance('b')!.silences.set({ matchers: [{ name: 'x', type: '=', value: 'y' }], startsAt: Date.now(), endsAt: Date.now() + 60_000, createdBy: 'me', comment: '' });
   t.same(replicated, ['b:sil:b']);
+  await new Promise((r) => setImmediate(r));
+  const metric = async (name: string): Promise<Record<string, number>> =>
+    Object.fromEntries(((await registry.getSingleMetric(name)?.get())?.values ?? []).map((v) => [JSON.stringify(v.labels), v.value]));
+  t.same(await metric('cortex_alertmanager_state_replication_total'), { '{"user":"b"}': 1 }, 'replication counted');
+  t.same(await metric('cortex_alertmanager_state_replication_failed_total'), { '{"user":"b"}': 1 }, 'a replica that did not take it counted');
+  t.same(
+    await metric('cortex_alertmanager_state_initial_sync_completed_total'),
+    { '{"outcome":"from-replica"}': 1, '{"outcome":"from-storage"}': 1, '{"outcome":"user-not-found"}': 0, '{"outcome":"failed"}': 0 },
+    'initial syncs by outcome',
+  );
+  t.equal(m.mergePartialState('c', 'sil:c', Buffer.alloc(0)), false, 'a tenant not running here takes no state');
 
   // The ring changes: a moves away (its state is written to the bucket first), c moves here.
   m.runningInstance('a')!.silences.set({ matchers: [{ name: 'x', type: '=', value: 'z' }], startsAt: Date.now(), endsAt: Date.now() + 60_000, createdBy: 'me', comment: '' });
@@ -99,6 +114,7 @@ t.test('a sharded manager runs the tenants it owns, settles their state, follows
   m.ownershipChanged();
   await m.sync();
   t.same(m.tenants(), ['b', 'c'], 'the running tenants follow the ring');
+  t.equal((await metric('cortex_alertmanager_state_initial_sync_completed_total'))['{"outcome":"user-not-found"}'], 1, "c had no state anywhere");
   const aState = decodeTenantState((await store.getState('a'))!, 'a');
   t.equal(aState.silences.length, 2, "a's state, with the change made here, was persisted when it moved away");
 

@@ -9,7 +9,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as yamlStringify, parse as yamlParse } from 'yaml';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
@@ -90,6 +90,7 @@ export class MultitenantAlertmanager {
   private readonly notificationsFailed: Counter<'user' | 'integration'>;
   private readonly alertsReceived: Counter<'user'>;
   private readonly alertsInvalid: Counter<'user'>;
+  private readonly state: StateMetrics;
   private lastSync = 0;
   /** shard, with sharding, is the alertmanager ring: only the tenants this process is a replica of run here. */
   private shard: AlertmanagerRing | undefined;
@@ -107,6 +108,7 @@ export class MultitenantAlertmanager {
     this.notificationsFailed = new Counter({ name: 'cortex_alertmanager_notifications_failed_total', help: 'The total number of failed notifications.', labelNames: ['user', 'integration'], registers: [registry] });
     this.alertsReceived = new Counter({ name: 'cortex_alertmanager_alerts_received_total', help: 'The total number of received alerts.', labelNames: ['user'], registers: [registry] });
     this.alertsInvalid = new Counter({ name: 'cortex_alertmanager_alerts_invalid_total', help: 'The total number of received alerts that were invalid.', labelNames: ['user'], registers: [registry] });
+    this.state = stateMetrics(registry);
     if (opts.fallbackConfigFile !== '') {
       this.fallbackConfig = readFileSync(opts.fallbackConfigFile, 'utf8');
       loadConfig(this.fallbackConfig);
@@ -215,7 +217,12 @@ export class MultitenantAlertmanager {
   /** peersOf is what a tenant's instance needs of its other replicas. */
   private peersOf(user: string, shard: AlertmanagerRing): InstancePeers {
     return {
-      broadcast: (key, data) => shard.replicate(user, key, data),
+      broadcast: (key, data) => {
+        this.state.replication.inc({ user });
+        void shard.replicate(user, key, data).then((ok) => {
+          if (!ok) this.state.replicationFailed.inc({ user });
+        });
+      },
       notifyDelayMs: () => shard.position(user) * this.opts.peerTimeoutMs,
     };
   }
@@ -225,22 +232,56 @@ export class MultitenantAlertmanager {
    * sharded and any of them answers, else from the bucket.
    */
   private async settle(user: string, am: TenantAlertmanager): Promise<void> {
-    const states = await this.shard?.readFullState(user);
-    if (states !== undefined) {
+    const m = this.state;
+    m.initialSync.inc();
+    const end = m.initialSyncDuration.startTimer();
+    const done = (outcome: 'from-replica' | 'from-storage' | 'user-not-found' | 'failed'): void => {
+      m.initialSyncCompleted.inc({ outcome });
+      end();
+    };
+    if (this.shard !== undefined) {
+      m.fetchReplicaState.inc();
+      const states = await this.shard.readFullState(user);
       try {
+        if (states === undefined) throw new Error('failed to read state from any replica');
         for (const st of states) am.mergeState(st);
         this.logger.info('state settled from the other replicas', { user, replicas: states.length });
+        done('from-replica');
         return;
       } catch (err) {
-        this.logger.warn('failed to merge the state of the other replicas', { user, err });
+        m.fetchReplicaStateFailed.inc();
+        this.logger.info('state not settled from the other replicas, reading it from storage', { user, err });
       }
     }
     try {
       const st = await this.store.getState(user);
-      if (st !== undefined) am.mergeState(st);
+      if (st === undefined) {
+        done('user-not-found');
+        return;
+      }
+      am.mergeState(st);
+      done('from-storage');
     } catch (err) {
       this.logger.warn('failed to read alertmanager state from the bucket', { user, err });
+      done('failed');
     }
+  }
+
+  /**
+   * mergePartialState merges a state part a replica of the tenant sent (the internal API's
+   * UpdateState); false when the tenant does not run here. A part that cannot be merged throws.
+   */
+  mergePartialState(user: string, key: string, data: Uint8Array): boolean {
+    const am = this.instances.get(user)?.am;
+    if (am === undefined) return false;
+    this.state.partialMerges.inc({ user });
+    try {
+      am.mergePartialState(key, data);
+    } catch (err) {
+      this.state.partialMergesFailed.inc({ user });
+      throw err;
+    }
+    return true;
   }
 
   /** dropInstance stops a tenant's running instance (writing its state) and forgets it; no-op without one. */
@@ -276,10 +317,12 @@ export class MultitenantAlertmanager {
   private async persistOne(user: string, am: TenantAlertmanager, force: boolean): Promise<void> {
     if (this.persisted.get(user) === am.stateVersion) return;
     if (!force && this.shard !== undefined && this.shard.position(user) !== 0) return;
+    this.state.persist.inc();
     try {
       await this.store.setState(user, am.fullState());
       this.persisted.set(user, am.stateVersion);
     } catch (err) {
+      this.state.persistFailed.inc();
       this.logger.error('failed to persist alertmanager state', { user, err });
     }
   }
@@ -436,6 +479,45 @@ export class MultitenantAlertmanager {
   tenants(): string[] {
     return [...this.instances.keys()].sort();
   }
+}
+
+/** StateMetrics count the state's replication, initial sync and persistence, with Mimir's names. */
+interface StateMetrics {
+  partialMerges: Counter<'user'>;
+  partialMergesFailed: Counter<'user'>;
+  replication: Counter<'user'>;
+  replicationFailed: Counter<'user'>;
+  fetchReplicaState: Counter;
+  fetchReplicaStateFailed: Counter;
+  initialSync: Counter;
+  initialSyncCompleted: Counter<'outcome'>;
+  initialSyncDuration: Histogram;
+  persist: Counter;
+  persistFailed: Counter;
+}
+
+function stateMetrics(registry: Registry): StateMetrics {
+  const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> => new Counter({ name, help, labelNames, registers: [registry] });
+  const initialSyncCompleted = counter('cortex_alertmanager_state_initial_sync_completed_total', 'Number of times we have completed syncing initial state for each possible outcome.', ['outcome']);
+  for (const outcome of ['from-replica', 'from-storage', 'user-not-found', 'failed']) initialSyncCompleted.inc({ outcome }, 0);
+  return {
+    partialMerges: counter('cortex_alertmanager_partial_state_merges_total', 'Number of times we have received a partial state to merge for a key.', ['user']),
+    partialMergesFailed: counter('cortex_alertmanager_partial_state_merges_failed_total', 'Number of times we have failed to merge a partial state received for a key.', ['user']),
+    replication: counter('cortex_alertmanager_state_replication_total', 'Number of times we have tried to replicate a state to other alertmanagers.', ['user']),
+    replicationFailed: counter('cortex_alertmanager_state_replication_failed_total', 'Number of times we have failed to replicate a state to other alertmanagers.', ['user']),
+    fetchReplicaState: counter('cortex_alertmanager_state_fetch_replica_state_total', 'Number of times we have tried to read and merge the full state from another replica.'),
+    fetchReplicaStateFailed: counter('cortex_alertmanager_state_fetch_replica_state_failed_total', 'Number of times we have failed to read and merge the full state from another replica.'),
+    initialSync: counter('cortex_alertmanager_state_initial_sync_total', 'Number of times we have tried to sync initial state from peers or storage.'),
+    initialSyncCompleted,
+    initialSyncDuration: new Histogram({
+      name: 'cortex_alertmanager_state_initial_sync_duration_seconds',
+      help: 'Time spent syncing initial state from peers or storage.',
+      buckets: [0.01, 0.1, 1, 10, 100],
+      registers: [registry],
+    }),
+    persist: counter('cortex_alertmanager_state_persist_total', 'Number of times we have tried to persist the running state to storage.'),
+    persistFailed: counter('cortex_alertmanager_state_persist_failed_total', 'Number of times we have failed to persist the running state to storage.'),
+  };
 }
 
 function sameDesc(a: AlertConfigDesc, b: AlertConfigDesc): boolean {

@@ -133,7 +133,7 @@ t.test('state parts go to the other replicas only; a full-state read keeps the a
     return { status: 200, body: Buffer.from(`state of ${c.addr}`), headers: {} };
   });
   const self = amRing(ring, 'a', 3, client);
-  self.replicate('u', 'sil:u', Buffer.from('part'));
+  t.equal(await self.replicate('u', 'sil:u', Buffer.from('part')), true, 'both other replicas took the part');
   t.same(
     calls.map((c) => [c.addr, c.path, c.tenant, c.headers[STATE_KEY_HEADER]]).sort(),
     [

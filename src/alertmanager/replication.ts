@@ -87,16 +87,26 @@ export class AlertmanagerRing {
     }
   }
 
-  /** replicate sends one state part to the tenant's other replicas (failures are logged: the next change or full-state read repairs). */
-  replicate(user: string, key: string, data: Buffer): void {
-    for (const peer of this.others(user)) {
-      void this.opts.client.post(peer.addr, INTERNAL_AM_UPDATE_STATE_PATH, user, data, { [STATE_KEY_HEADER]: key }, this.opts.timeoutMs).then(
-        (a) => {
-          if (a.status !== 200) this.opts.log.debug('replica did not take the state update', { user, key, replica: peer.id, status: a.status });
-        },
-        (err: unknown) => this.opts.log.warn('failed to replicate the alertmanager state', { user, key, replica: peer.id, err }),
-      );
-    }
+  /**
+   * replicate sends one state part to the tenant's other replicas; true when every one took it
+   * (failures are logged: the next change or a full-state read repairs them).
+   */
+  async replicate(user: string, key: string, data: Buffer): Promise<boolean> {
+    const sent = await Promise.all(
+      this.others(user).map((peer) =>
+        this.opts.client.post(peer.addr, INTERNAL_AM_UPDATE_STATE_PATH, user, data, { [STATE_KEY_HEADER]: key }, this.opts.timeoutMs).then(
+          (a) => {
+            if (a.status !== 200) this.opts.log.debug('replica did not take the state update', { user, key, replica: peer.id, status: a.status });
+            return a.status === 200;
+          },
+          (err: unknown) => {
+            this.opts.log.warn('failed to replicate the alertmanager state', { user, key, replica: peer.id, err });
+            return false;
+          },
+        ),
+      ),
+    );
+    return sent.every((ok) => ok);
   }
 
   /**
