@@ -70,6 +70,7 @@ export function newAlertmanagerModule(config: Config, registry: Registry, logger
         client,
         timeoutMs,
         log: logger.with({ component: 'alertmanager-ring' }),
+        registry,
       });
       manager.shardWith(ring);
       api.distributeWith(new AlertmanagerDistributor(ring, client, timeoutMs, logger.with({ component: 'alertmanager-distributor' })));

@@ -114,7 +114,8 @@ t.test('a sharded manager runs the tenants it owns, settles their state, follows
   m.ownershipChanged();
   await m.sync();
   t.same(m.tenants(), ['b', 'c'], 'the running tenants follow the ring');
-  t.equal((await metric('cortex_alertmanager_state_initial_sync_completed_total'))['{"outcome":"user-not-found"}'], 1, "c had no state anywhere");
+  t.equal((await metric('cortex_alertmanager_state_initial_sync_completed_total'))['{"outcome":"user-not-found"}'], 1, 'c had no state anywhere');
+  t.same(await metric('cortex_alertmanager_sync_configs_total'), { '{"reason":"initial"}': 1, '{"reason":"ring-change"}': 1, '{"reason":"periodic"}': 1 }, 'syncs by reason');
   const aState = decodeTenantState((await store.getState('a'))!, 'a');
   t.equal(aState.silences.length, 2, "a's state, with the change made here, was persisted when it moved away");
 

@@ -91,6 +91,7 @@ export class MultitenantAlertmanager {
   private readonly alertsReceived: Counter<'user'>;
   private readonly alertsInvalid: Counter<'user'>;
   private readonly state: StateMetrics;
+  private readonly syncs: Counter<'reason'>;
   private lastSync = 0;
   /** shard, with sharding, is the alertmanager ring: only the tenants this process is a replica of run here. */
   private shard: AlertmanagerRing | undefined;
@@ -109,6 +110,7 @@ export class MultitenantAlertmanager {
     this.alertsReceived = new Counter({ name: 'cortex_alertmanager_alerts_received_total', help: 'The total number of received alerts.', labelNames: ['user'], registers: [registry] });
     this.alertsInvalid = new Counter({ name: 'cortex_alertmanager_alerts_invalid_total', help: 'The total number of received alerts that were invalid.', labelNames: ['user'], registers: [registry] });
     this.state = stateMetrics(registry);
+    this.syncs = new Counter({ name: 'cortex_alertmanager_sync_configs_total', help: 'Total number of times the alertmanager sync operation triggered.', labelNames: ['reason'], registers: [registry] });
     if (opts.fallbackConfigFile !== '') {
       this.fallbackConfig = readFileSync(opts.fallbackConfigFile, 'utf8');
       loadConfig(this.fallbackConfig);
@@ -126,14 +128,14 @@ export class MultitenantAlertmanager {
 
   /** ownershipChanged re-syncs (once started): the ring's members changed, tenants may have moved to or from here. */
   ownershipChanged(): void {
-    if (this.started) void this.sync().catch((err: unknown) => this.logger.error('failed to sync alertmanager configs after a ring change', { err }));
+    if (this.started) void this.sync('ring-change').catch((err: unknown) => this.logger.error('failed to sync alertmanager configs after a ring change', { err }));
   }
 
   /** start loads every configuration and starts polling. */
   async start(): Promise<void> {
     this.started = true;
-    await this.sync();
-    this.pollTimer = setInterval(() => void this.sync().catch((err: unknown) => this.logger.error('failed to sync alertmanager configs', { err })), this.opts.pollIntervalMs);
+    await this.sync('initial');
+    this.pollTimer = setInterval(() => void this.sync('periodic').catch((err: unknown) => this.logger.error('failed to sync alertmanager configs', { err })), this.opts.pollIntervalMs);
     this.pollTimer.unref();
     this.persistTimer = setInterval(() => void this.persistAll(), this.opts.persistIntervalMs);
     this.persistTimer.unref();
@@ -149,7 +151,8 @@ export class MultitenantAlertmanager {
   }
 
   /** sync applies the stored configurations: new tenants start, changed ones reload, removed ones (and, sharded, those owned elsewhere) stop. */
-  sync(): Promise<void> {
+  sync(reason: 'initial' | 'periodic' | 'ring-change' = 'periodic'): Promise<void> {
+    this.syncs.inc({ reason });
     const next = this.syncing.then(() => this.syncNow());
     this.syncing = next.catch(() => undefined);
     return next;

@@ -7,6 +7,7 @@
 // It also checks the distributor's merges of the replicas' answers.
 
 import t from 'tap';
+import { Registry } from 'prom-client';
 import { log } from '../log.js';
 import type { InternalAnswer, InternalClient } from '../internal/client.js';
 import { InMemoryKv } from '../ring/kv.js';
@@ -121,7 +122,10 @@ t.test('a JOINING alertmanager runs its tenants but takes no requests; too few h
   );
   const stale: RingDesc = { ingesters: Object.fromEntries(Object.entries(TOKENS).map(([id, ts]) => [id, inst(`${id}:9095`, ts, 'ACTIVE', id === first ? now - 3600 : now)])) };
   const ring2 = ringOf(stale, 2);
-  t.notOk(amRing(ring2, second, 2).owns(user), 'one of two replicas unhealthy: no quorum, not run');
+  const registry = new Registry();
+  const checking = new AlertmanagerRing({ ring: ring2, selfId: second, replicationFactor: 2, client: fakeClient(() => ({ status: 200, body: Buffer.alloc(0), headers: {} })).client, timeoutMs: 1000, log, registry });
+  t.notOk(checking.owns(user), 'one of two replicas unhealthy: no quorum, not run');
+  t.equal((await registry.getSingleMetric('cortex_alertmanager_ring_check_errors_total')?.get())?.values[0]?.value, 1, 'the ring check error is counted');
   t.equal(amRing(ring2, second, 2).position(user), 0, 'the position falls back to 0 (notify rather than never)');
 });
 

@@ -8,6 +8,7 @@
 // before notifying, and which replica persists the state to the bucket).
 // The calls travel over the internal API (src/internal/client.ts).
 
+import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { InternalClient } from '../internal/client.js';
 import { ALERTMANAGER_SYNC, WRITE } from '../ring/model.js';
@@ -41,11 +42,21 @@ export interface AlertmanagerRingOptions {
   /** timeoutMs bounds each call to another alertmanager (-alertmanager.alertmanager-client.remote-timeout). */
   timeoutMs: number;
   log: Logger;
+  /** registry, when given, gets cortex_alertmanager_ring_check_errors_total. */
+  registry?: Registry;
 }
 
 /** AlertmanagerRing answers where tenants live and talks to their replicas. */
 export class AlertmanagerRing {
-  constructor(readonly opts: AlertmanagerRingOptions) {}
+  private readonly ringCheckErrors: Counter;
+
+  constructor(readonly opts: AlertmanagerRingOptions) {
+    this.ringCheckErrors = new Counter({
+      name: 'cortex_alertmanager_ring_check_errors_total',
+      help: 'Number of errors that have occurred when checking the ring for ownership.',
+      registers: opts.registry !== undefined ? [opts.registry] : [],
+    });
+  }
 
   /** replicas is a tenant's replica set for reads and writes (throws the ring's error when too few are healthy). */
   replicas(user: string): ReplicationSet {
@@ -57,6 +68,7 @@ export class AlertmanagerRing {
     try {
       return this.opts.ring.get(shardByUser(user), ALERTMANAGER_SYNC).instances.some((i) => i.id === this.opts.selfId);
     } catch (err) {
+      this.ringCheckErrors.inc();
       this.opts.log.error('failed to check the tenant ownership in the ring', { user, err });
       return false;
     }
