@@ -79,7 +79,7 @@ export class AlertmanagerApi {
     const silence = /\/api\/v2\/silence\/([^/]+)$/.exec(p);
     let fn: TenantHandler | undefined;
     if (silence !== null) {
-      req.params = { id: decodeURIComponent(silence[1]!) };
+      req.params = { id: decodeComponent(silence[1]!) };
       fn = m === 'DELETE' ? this.deleteSilenceHere : m === 'GET' ? this.getSilenceHere : undefined;
     } else if (p.endsWith('/api/v2/alerts/groups')) fn = m === 'GET' ? this.getAlertGroupsHere : undefined;
     else if (p.endsWith('/api/v2/alerts')) fn = m === 'POST' ? this.postAlertsHere : m === 'GET' ? this.getAlertsHere : undefined;
@@ -93,4 +93,13 @@ export class AlertmanagerApi {
     }
     return this.serve(fn, req, res);
   };
+}
+
+/** decodeComponent decodes a %-escaped path segment; a malformed one is kept as it is (it names no silence). */
+function decodeComponent(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
