@@ -70,6 +70,7 @@ import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker, nativeVisibleStats } from './storage/native.js';
 import { newCompactorModule, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
+import { registerAlertmanagerInternal } from './alertmanager/distributor.js';
 import { startAdmin } from './admin/module.js';
 import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
@@ -236,6 +237,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
 
   // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
   const alertmanager = modules.includes('alertmanager') ? newAlertmanagerModule(config, registry, log.with({ component: 'MultiTenantAlertmanager' })) : undefined;
+  // Sharded alertmanagers (microservices mode, a ring shared through etcd): each runs the tenants it is a
+  // replica of and answers every tenant's API through the tenant's replicas (src/alertmanager/distributor.ts).
+  const amRing = !monolithic && alertmanager !== undefined ? rings.get('alertmanager') : undefined;
+  const amShard = amRing !== undefined && amRing.config.store === 'etcd' ? amRing : undefined;
+  const amClient = amShard !== undefined ? (internalClient ?? new InternalClient()) : undefined;
+  if (alertmanager !== undefined && amShard !== undefined && amClient !== undefined) alertmanager.shard(amShard, amClient);
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
   // A compactor compacts and cleans the tenants it owns: one compactor per tenant by the tenant's FNV-1a
   // hash on the compactor ring (as Mimir's), looked at again whenever the ring's members change.
@@ -430,9 +437,11 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let internalServer: HttpServer | undefined;
   let internalPort = flagNumber(config.values, 'server.grpc-listen-port');
   // A store-gateway answers the same reads over the bucket blocks it loaded (its native store has no head);
-  // a sharded ruler answers the other rulers' requests for its groups.
-  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined || scheduler !== undefined)) {
+  // a sharded ruler answers the other rulers' requests for its groups, a sharded alertmanager the requests
+  // other alertmanagers forward and their state replication.
+  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined || scheduler !== undefined || amShard !== undefined)) {
     internalServer = new HttpServer();
+    if (alertmanager !== undefined && amShard !== undefined) registerAlertmanagerInternal(internalServer, alertmanager.api.local, alertmanager.manager, config.maxRecvMsgSize);
     scheduler?.register(internalServer, config.maxRecvMsgSize);
     if (ruler !== undefined && rulerRing !== undefined) registerRulerInternal(internalServer, ruler.manager);
     const select = loadNative().selectSamplesAsync;
@@ -518,6 +527,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await rulerQueries?.close();
         await queryExecutor.close();
         schedulerClient?.close();
+        if (amClient !== internalClient) amClient?.close();
         if (workerClient !== internalClient) workerClient?.close();
         if (ingesterBlocks !== undefined) {
           await ingesterBlocks.stop();

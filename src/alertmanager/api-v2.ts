@@ -9,7 +9,7 @@ import { CONTENT_TYPE, type Response } from '../server/response.js';
 import { goJsonString } from '../distributor/otlp.js';
 import { fromApiMatcher, matchesAll, parseMatcher, toApiMatcher, type ApiMatcher, type Matcher } from './matchers.js';
 import { ALERTMANAGER_VERSION } from './notifiers/notifier.js';
-import { SilenceNotFound, silenceState, type Silence } from './silences.js';
+import { SilenceNotFound, silenceState, type Silence, type SilenceState } from './silences.js';
 import type { AlertStatus, TenantAlertmanager } from './instance.js';
 import { fingerprintHex, parseDateTime, type Alert, type LabelSet } from './types.js';
 
@@ -339,6 +339,21 @@ export function getAlertGroups(am: TenantAlertmanager, req: Request, res: Respon
 
 const STATE_ORDER = { active: 1, pending: 2, expired: 3 } as const;
 
+/** SilenceOrderKey is what the silence order reads of a silence. */
+export interface SilenceOrderKey {
+  state: SilenceState;
+  startsAt: number;
+  endsAt: number;
+}
+
+/** compareSilences orders silences as Alertmanager's SortSilences: active ones by end, then pending ones by start, then expired ones latest end first. */
+export function compareSilences(a: SilenceOrderKey, b: SilenceOrderKey): number {
+  if (a.state !== b.state) return STATE_ORDER[a.state] - STATE_ORDER[b.state];
+  if (a.state === 'active') return a.endsAt - b.endsAt;
+  if (a.state === 'pending') return a.startsAt - b.startsAt;
+  return b.endsAt - a.endsAt;
+}
+
 /** getSilences answers GET /api/v2/silences. */
 export function getSilences(am: TenantAlertmanager, req: Request, res: Response): void {
   let matchers: Matcher[];
@@ -360,14 +375,7 @@ export function getSilences(am: TenantAlertmanager, req: Request, res: Response)
     // Every requested matcher must be one of the silence's (same name, type and value).
     return matchers.every((m) => s.matchers.some((sm) => sm.name === m.name && sm.type === m.type && sm.value === m.value));
   });
-  list.sort((a, b) => {
-    const sa = silenceState(a, now);
-    const sb = silenceState(b, now);
-    if (sa !== sb) return STATE_ORDER[sa] - STATE_ORDER[sb];
-    if (sa === 'active') return a.endsAt - b.endsAt;
-    if (sa === 'pending') return a.startsAt - b.startsAt;
-    return b.endsAt - a.endsAt;
-  });
+  list.sort((a, b) => compareSilences({ state: silenceState(a, now), startsAt: a.startsAt, endsAt: a.endsAt }, { state: silenceState(b, now), startsAt: b.startsAt, endsAt: b.endsAt }));
   res.send(200, '[' + list.map((s) => silenceJson(s, now)).join(',') + ']', CONTENT_TYPE.json);
 }
 

@@ -7,6 +7,7 @@
 // send_resolved, or repeat_interval passed), delivers with retries, logs,
 // and removes resolved alerts that did not change meanwhile.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import type { Inhibitor } from './inhibit.js';
@@ -37,6 +38,12 @@ export interface DispatcherDeps {
   expand: Expander;
   logger: Logger;
   metrics: DispatchMetrics;
+  /**
+   * notifyDelayMs, for a replicated tenant, is how long a flush waits before it reads the
+   * notification log (Alertmanager's wait stage: the replica's position times the peer timeout), so
+   * that the first replica's notification reaches the others' logs before they decide to send.
+   */
+  notifyDelayMs?: () => number;
 }
 
 /** AggrGroup is one aggregation group. */
@@ -50,6 +57,8 @@ export class AggrGroup {
   private immediate: NodeJS.Immediate | undefined;
   private nextAt = 0;
   private flushing = false;
+  /** tickAfterFlush is set when the timer fired during a flush. */
+  private tickAfterFlush = false;
 
   constructor(
     readonly route: Route,
@@ -91,6 +100,12 @@ export class AggrGroup {
   private async tick(): Promise<void> {
     this.timer = undefined;
     this.immediate = undefined;
+    // As Alertmanager's group loop, flushes never overlap (a replica's wait before notifying can outlast
+    // group_interval): a tick during a flush runs once it is over.
+    if (this.flushing) {
+      this.tickAfterFlush = true;
+      return;
+    }
     this.hasFlushed = true;
     this.schedule(this.route.opts.groupInterval);
     this.flushing = true;
@@ -102,6 +117,11 @@ export class AggrGroup {
     if (this.alerts.size === 0) {
       this.stop();
       this.dispatcher.removeGroup(this);
+      return;
+    }
+    if (this.tickAfterFlush && !this.removed) {
+      this.tickAfterFlush = false;
+      void this.tick();
     }
   }
 
@@ -307,6 +327,14 @@ export class Dispatcher {
     // A copy of each alert as it stands now: retries send what this flush decided on, whatever arrives meanwhile.
     alerts = alerts.map(([fp, a]) => [fp, { ...a, groups: undefined }]);
     for (const [fp, a] of alerts) (a.endsAt !== 0 && a.endsAt <= now ? resolved : firing).add(fp);
+    const delay = d.notifyDelayMs?.() ?? 0;
+    if (delay > 0) {
+      try {
+        await sleep(delay, undefined, { signal: this.abort.signal });
+      } catch {
+        return false;
+      }
+    }
     const results = await Promise.all(
       integrations.map(async (integ) => {
         const nflogKey = `${receiver}/${integ.name}/${integ.index}`;

@@ -2,7 +2,9 @@
 // alert updates the one stored object (shared by the store, its groups and
 // the inhibitor) without routing it again, a flush keeps a resolved alert
 // that changed meanwhile, an alert whose group went away is routed again,
-// and a configuration change re-routes every alert.
+// and a configuration change re-routes every alert. Two replicas of a tenant
+// merge each other's silences and notification log entries, and the second
+// one's wait before notifying keeps the pair to one notification.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -192,4 +194,111 @@ receivers: [{name: r}]
   // An alert of a removed group is routed again into a new group.
   am.putAlerts([alert({ alertname: 'B', cluster: 'c1', i: '6' }, 's2')]);
   t.ok(summary().includes('{}:{alertname="B", cluster="c1"} 6'), 're-created');
+});
+
+/** replicaPair builds two instances of one tenant whose state changes reach each other (as over the internal API). */
+function replicaPair(t: Test, config: string, delays: [number, number]): { a: TenantAlertmanager; b: TenantAlertmanager; sent: string[] } {
+  const sent: string[] = [];
+  const made: TenantAlertmanager[] = [];
+  for (const i of [0, 1]) {
+    const dir = mkdtempSync(join(tmpdir(), 'am-replica-'));
+    const am = new TenantAlertmanager({
+      tenant: 't',
+      dataDir: dir,
+      retentionMs: 3_600_000,
+      externalURL: 'http://am',
+      logger: new Logger(),
+      metrics: { notification: () => undefined },
+      checkUrl: () => undefined,
+      makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
+      peers: {
+        broadcast: (key, data) => {
+          sent.push(`${i}:${key}`);
+          made[1 - i]!.mergePartialState(key, data);
+        },
+        notifyDelayMs: () => delays[i]!,
+      },
+    });
+    am.applyConfig(loadConfig(config), []);
+    made.push(am);
+    t.teardown(() => {
+      am.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+  }
+  return { a: made[0]!, b: made[1]!, sent };
+}
+
+test('replicas: silences written on one are merged by the other, without being sent back', async (t) => {
+  const { a, b, sent } = replicaPair(t, CONFIG, [0, 0]);
+  const id = a.silences.set({ matchers: [{ name: 'alertname', type: '=', value: 'A' }], startsAt: Date.now(), endsAt: Date.now() + 60_000, createdBy: 'me', comment: 'c' });
+  t.same(b.silences.get(id), a.silences.get(id), 'the other replica holds the silence');
+  t.same(sent, ['0:sil:t'], 'one broadcast, none back');
+  b.silences.expire(id);
+  t.ok((a.silences.get(id)?.endsAt ?? Infinity) <= Date.now(), 'the expiry on the other replica comes back');
+  t.same(sent, ['0:sil:t', '1:sil:t']);
+  t.throws(() => a.mergePartialState('sil:other', Buffer.alloc(0)), /unknown state key sil:other/, "another tenant's part is refused");
+});
+
+test("replicas: the second one waits its turn, reads the first one's notification log entry and does not notify again", async (t) => {
+  const hits: string[] = [];
+  const { createServer } = await import('node:http');
+  const sink = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      hits.push(req.url ?? '');
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
+  t.teardown(() => sink.close());
+  const url = `http://127.0.0.1:${(sink.address() as { port: number }).port}/hook`;
+  const config = `route: {receiver: hook, group_by: [alertname], group_wait: 0s, group_interval: 1h}\nreceivers: [{name: hook, webhook_configs: [{url: '${url}'}]}]\n`;
+  const { a, b, sent } = replicaPair(t, config, [0, 400]);
+  const now = Date.now();
+  b.putAlerts([alert({ alertname: 'X' }, 's')]);
+  a.putAlerts([alert({ alertname: 'X' }, 's')]);
+  await new Promise((r) => setTimeout(r, 1000));
+  t.equal(hits.length, 1, 'one notification from the pair');
+  t.same(sent, ['0:nfl:t'], 'the first replica sent its notification log entry');
+  const entry = b.nflog.records()[0]?.[1];
+  t.ok(entry !== undefined && entry.timestamp >= now, 'the second replica holds the entry');
+  // Without the wait, the second replica notifies too.
+  const { a: a2, b: b2 } = replicaPair(t, config, [0, 0]);
+  hits.length = 0;
+  b2.putAlerts([alert({ alertname: 'Y' }, 's')]);
+  a2.putAlerts([alert({ alertname: 'Y' }, 's')]);
+  await new Promise((r) => setTimeout(r, 1000));
+  t.equal(hits.length, 2, 'both notify when neither waits');
+});
+
+test("a replica's wait longer than group_interval does not pile flushes up: they run one after another", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'am-wait-'));
+  let waits = 0;
+  const am = new TenantAlertmanager({
+    tenant: 't',
+    dataDir: dir,
+    retentionMs: 3_600_000,
+    externalURL: 'http://am',
+    logger: new Logger(),
+    metrics: { notification: () => undefined },
+    checkUrl: () => undefined,
+    makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
+    peers: {
+      broadcast: () => undefined,
+      notifyDelayMs: () => {
+        waits++;
+        return 300;
+      },
+    },
+  });
+  t.teardown(() => {
+    am.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  am.applyConfig(loadConfig('route: {receiver: r, group_wait: 0s, group_interval: 50ms}\nreceivers: [{name: r}]\n'), []);
+  am.putAlerts([alert({ alertname: 'W' }, 's')]);
+  await new Promise((r) => setTimeout(r, 1000));
+  // 1000 ms of 300 ms waits back to back: 3 or 4 flushes (20 if each 50 ms tick started its own).
+  t.ok(waits >= 2 && waits <= 4, `flushes ran one after another (${waits})`);
 });

@@ -17,8 +17,8 @@ import { NotificationLog } from './nflog.js';
 import { integrationFor } from './notifiers/index.js';
 import type { Expander, Integration } from './notifiers/notifier.js';
 import type { UrlChecker } from './notifiers/registry.js';
-import { Silences } from './silences.js';
-import { decodeTenantState, encodeFullState } from './state.js';
+import { Silences, type Silence } from './silences.js';
+import { NFLOG_KEY_PREFIX, SILENCES_KEY_PREFIX, decodeNflog, decodeSilences, decodeTenantState, encodeFullState, encodeNflog, encodeSilences } from './state.js';
 import { fingerprintHex, sameLabelSet, type Alert, type LabelSet } from './types.js';
 
 /** InstanceOptions configure a tenant instance. */
@@ -34,6 +34,16 @@ export interface InstanceOptions {
   /** makeExpander builds the template expander for the tenant's template files. */
   makeExpander: (templates: Array<{ filename: string; body: string }>, config: AlertmanagerConfig) => Expander;
   maxSilences?: () => number;
+  /** peers, for a tenant replicated over several alertmanagers: where its state changes go and how long to wait before notifying. */
+  peers?: InstancePeers;
+}
+
+/** InstancePeers is what a replicated tenant instance needs of its replicas (state_replication.go's role). */
+export interface InstancePeers {
+  /** broadcast sends one state part (key `sil:<tenant>` or `nfl:<tenant>`, data a run of delimited records) to the other replicas. */
+  broadcast(key: string, data: Buffer): void;
+  /** notifyDelayMs is how long a flush waits before it reads the notification log: the replica's position times the peer timeout. */
+  notifyDelayMs(): number;
 }
 
 /** AlertStatus is an alert's status as API v2 reports it. */
@@ -75,8 +85,15 @@ export class TenantAlertmanager {
 
   constructor(readonly opts: InstanceOptions) {
     const onChange = (): void => this.stateChanged();
-    this.silences = new Silences({ retentionMs: opts.retentionMs, onChange, ...(opts.maxSilences !== undefined ? { maxSilences: opts.maxSilences } : {}) });
-    this.nflog = new NotificationLog(opts.retentionMs, onChange);
+    const peers = opts.peers;
+    // A replicated tenant sends every silence it writes and every notification it logs to its other replicas.
+    const onWrite = peers !== undefined ? (s: Silence): void => peers.broadcast(SILENCES_KEY_PREFIX + opts.tenant, encodeSilences([s], opts.retentionMs)) : undefined;
+    this.silences = new Silences({ retentionMs: opts.retentionMs, onChange, ...(opts.maxSilences !== undefined ? { maxSilences: opts.maxSilences } : {}), ...(onWrite !== undefined ? { onWrite } : {}) });
+    this.nflog = new NotificationLog(
+      opts.retentionMs,
+      onChange,
+      peers !== undefined ? (key, e) => peers.broadcast(NFLOG_KEY_PREFIX + opts.tenant, encodeNflog([[key, e]])) : undefined,
+    );
     mkdirSync(opts.dataDir, { recursive: true });
     this.loadLocalState();
     this.gcTimer = setInterval(() => this.gc(), 60_000);
@@ -115,6 +132,7 @@ export class TenantAlertmanager {
       expand: this.opts.makeExpander(templates, config),
       logger: this.opts.logger,
       metrics: this.opts.metrics,
+      ...(this.opts.peers !== undefined ? { notifyDelayMs: this.opts.peers.notifyDelayMs.bind(this.opts.peers) } : {}),
     });
     for (const [fp, a] of this.alerts) {
       a.groups = undefined;
@@ -200,11 +218,23 @@ export class TenantAlertmanager {
     return encodeFullState(this.opts.tenant, this.nflog.snapshot(), this.silences.snapshot());
   }
 
-  /** mergeState merges a persisted state (from the bucket: FullStateDesc, or the JSON of older versions) into this one. */
+  /** mergeState merges a full state (a replica's or the bucket's: FullStateDesc, or the JSON of older versions) into this one. */
   mergeState(buf: Buffer): void {
     const st = decodeTenantState(buf, this.opts.tenant);
-    this.silences.loadList(st.silences, true);
-    this.nflog.loadRecords(st.nflog);
+    const n = this.silences.loadList(st.silences, true) + this.nflog.loadRecords(st.nflog);
+    if (n > 0) this.stateChanged();
+  }
+
+  /**
+   * mergePartialState merges one state part a replica broadcast (Alertmanager's MergePartialState):
+   * silences and entries newer than what is held replace it; nothing is sent on. An unknown key throws.
+   */
+  mergePartialState(key: string, data: Uint8Array): void {
+    let n: number;
+    if (key === SILENCES_KEY_PREFIX + this.opts.tenant) n = this.silences.loadList(decodeSilences(data), true);
+    else if (key === NFLOG_KEY_PREFIX + this.opts.tenant) n = this.nflog.loadRecords(decodeNflog(data));
+    else throw new Error(`unknown state key ${key}`);
+    if (n > 0) this.stateChanged();
   }
 
   /** localFiles are the snapshot files in the tenant's directory, named as Mimir's, with their contents now. */

@@ -9,7 +9,12 @@ import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
 import { createAlertmanagerBucket } from '../storage/bucket/index.js';
 import { receiverFirewall } from './firewall.js';
+import type { InternalClient } from '../internal/client.js';
+import type { RingConfig } from '../ring/config.js';
+import type { Ring } from '../ring/ring.js';
+import { AlertmanagerDistributor } from './distributor.js';
 import { AlertmanagerApi } from './http.js';
+import { AlertmanagerRing } from './replication.js';
 import { MultitenantAlertmanager, type MultitenantOptions } from './multitenant.js';
 import { AlertStore } from './store.js';
 
@@ -17,6 +22,12 @@ import { AlertStore } from './store.js';
 export interface AlertmanagerModule {
   api: AlertmanagerApi;
   manager: MultitenantAlertmanager;
+  /**
+   * shard makes this alertmanager one of the sharded alertmanagers of the ring (a ring shared
+   * through etcd): tenants run on their replicas, the tenant API goes through the distributor,
+   * re-synced whenever the ring's members change. Call before start.
+   */
+  shard(member: { ring: Ring; config: RingConfig }, client: InternalClient): void;
   start(port: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -43,11 +54,28 @@ export function newAlertmanagerModule(config: Config, registry: Registry, logger
     checkUrl: receiverFirewall(String(v('alertmanager.receivers-firewall-block-cidr-networks')), v('alertmanager.receivers-firewall-block-private-addresses') === true),
     instanceName: hostname(),
     address: '',
+    peerTimeoutMs: Number(v('alertmanager.peer-timeout')),
   };
   const manager = new MultitenantAlertmanager(opts, new AlertStore(bucket), logger, registry);
+  const api = new AlertmanagerApi(manager);
   return {
-    api: new AlertmanagerApi(manager),
+    api,
     manager,
+    shard(member, client) {
+      const timeoutMs = Number(v('alertmanager.alertmanager-client.remote-timeout'));
+      const ring = new AlertmanagerRing({
+        ring: member.ring,
+        selfId: member.config.instanceId,
+        replicationFactor: member.config.replicationFactor,
+        client,
+        timeoutMs,
+        log: logger.with({ component: 'alertmanager-ring' }),
+        registry,
+      });
+      manager.shardWith(ring);
+      api.distributeWith(new AlertmanagerDistributor(ring, client, timeoutMs, logger.with({ component: 'alertmanager-distributor' })));
+      member.ring.onTopologyChange(() => manager.ownershipChanged());
+    },
     async start(port) {
       if (opts.externalURL === '') opts.externalURL = `http://localhost:${port}${prefix}`;
       opts.address = `${config.httpListenAddress === '' ? '0.0.0.0' : config.httpListenAddress}:${port}`;

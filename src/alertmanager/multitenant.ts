@@ -2,17 +2,20 @@
 // TenantAlertmanager per tenant with a configuration (or the fallback one),
 // syncs configurations from the bucket every poll interval, persists each
 // tenant's state to the bucket, and serves the configuration API
-// (`/api/v1/alerts`) and the `/multitenant_alertmanager/*` pages.
+// (`/api/v1/alerts`) and the `/multitenant_alertmanager/*` pages. Sharded
+// over the alertmanager ring (shardWith), it runs only the tenants this
+// process is a replica of (replication.ts).
 
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify as yamlStringify, parse as yamlParse } from 'yaml';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { Request } from '../server/http.js';
 import { CONTENT_TYPE, type Response } from '../server/response.js';
 import { ConfigError, loadConfig, type AlertmanagerConfig } from './config.js';
-import { TenantAlertmanager } from './instance.js';
+import { TenantAlertmanager, type InstancePeers } from './instance.js';
+import type { AlertmanagerRing } from './replication.js';
 import type { Expander } from './notifiers/notifier.js';
 import type { UrlChecker } from './notifiers/registry.js';
 import { ERR_NOT_FOUND, type AlertConfigDesc, type AlertStore } from './store.js';
@@ -33,6 +36,8 @@ export interface MultitenantOptions {
   /** instanceName and address identify this process in /status and the ring page. */
   instanceName: string;
   address: string;
+  /** peerTimeoutMs is -alertmanager.peer-timeout: a replica waits its position times this before it notifies. */
+  peerTimeoutMs: number;
 }
 
 const FILE_KEYS = ['password_file', 'bearer_token_file', 'credentials_file'];
@@ -85,7 +90,14 @@ export class MultitenantAlertmanager {
   private readonly notificationsFailed: Counter<'user' | 'integration'>;
   private readonly alertsReceived: Counter<'user'>;
   private readonly alertsInvalid: Counter<'user'>;
+  private readonly state: StateMetrics;
+  private readonly syncs: Counter<'reason'>;
   private lastSync = 0;
+  /** shard, with sharding, is the alertmanager ring: only the tenants this process is a replica of run here. */
+  private shard: AlertmanagerRing | undefined;
+  /** syncing chains the syncs (the poll and ring changes): one at a time. */
+  private syncing: Promise<void> = Promise.resolve();
+  private started = false;
 
   constructor(
     readonly opts: MultitenantOptions,
@@ -97,16 +109,33 @@ export class MultitenantAlertmanager {
     this.notificationsFailed = new Counter({ name: 'cortex_alertmanager_notifications_failed_total', help: 'The total number of failed notifications.', labelNames: ['user', 'integration'], registers: [registry] });
     this.alertsReceived = new Counter({ name: 'cortex_alertmanager_alerts_received_total', help: 'The total number of received alerts.', labelNames: ['user'], registers: [registry] });
     this.alertsInvalid = new Counter({ name: 'cortex_alertmanager_alerts_invalid_total', help: 'The total number of received alerts that were invalid.', labelNames: ['user'], registers: [registry] });
+    this.state = stateMetrics(registry);
+    this.syncs = new Counter({ name: 'cortex_alertmanager_sync_configs_total', help: 'Total number of times the alertmanager sync operation triggered.', labelNames: ['reason'], registers: [registry] });
     if (opts.fallbackConfigFile !== '') {
       this.fallbackConfig = readFileSync(opts.fallbackConfigFile, 'utf8');
       loadConfig(this.fallbackConfig);
     }
   }
 
+  /**
+   * shardWith makes this alertmanager one of several sharing the tenants over the ring (Mimir's
+   * sharding): it runs the tenants it is a replica of, replicates their state to the other
+   * replicas, and persists a tenant's state only as the first of its replicas.
+   */
+  shardWith(ring: AlertmanagerRing): void {
+    this.shard = ring;
+  }
+
+  /** ownershipChanged re-syncs (once started): the ring's members changed, tenants may have moved to or from here. */
+  ownershipChanged(): void {
+    if (this.started) void this.sync('ring-change').catch((err: unknown) => this.logger.error('failed to sync alertmanager configs after a ring change', { err }));
+  }
+
   /** start loads every configuration and starts polling. */
   async start(): Promise<void> {
-    await this.sync();
-    this.pollTimer = setInterval(() => void this.sync().catch((err: unknown) => this.logger.error('failed to sync alertmanager configs', { err })), this.opts.pollIntervalMs);
+    this.started = true;
+    await this.sync('initial');
+    this.pollTimer = setInterval(() => void this.sync('periodic').catch((err: unknown) => this.logger.error('failed to sync alertmanager configs', { err })), this.opts.pollIntervalMs);
     this.pollTimer.unref();
     this.persistTimer = setInterval(() => void this.persistAll(), this.opts.persistIntervalMs);
     this.persistTimer.unref();
@@ -121,9 +150,17 @@ export class MultitenantAlertmanager {
     this.instances.clear();
   }
 
-  /** sync applies the stored configurations: new tenants start, changed ones reload, removed ones stop. */
-  async sync(): Promise<void> {
-    const users = await this.store.listUsers();
+  /** sync applies the stored configurations: new tenants start, changed ones reload, removed ones (and, sharded, those owned elsewhere) stop. */
+  sync(reason: 'initial' | 'periodic' | 'ring-change' = 'periodic'): Promise<void> {
+    this.syncs.inc({ reason });
+    const next = this.syncing.then(() => this.syncNow());
+    this.syncing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async syncNow(): Promise<void> {
+    const shard = this.shard;
+    const users = (await this.store.listUsers()).filter((u) => shard === undefined || shard.owns(u));
     const seen = new Set<string>();
     for (const user of users) {
       const desc = await this.store.get(user);
@@ -132,7 +169,8 @@ export class MultitenantAlertmanager {
       await this.applyDesc(user, desc, false);
     }
     for (const [user, inst] of this.instances) {
-      if (seen.has(user) || inst.fallback) continue;
+      if (seen.has(user) || (inst.fallback && shard === undefined)) continue;
+      if (shard !== undefined) await this.persistOne(user, inst.am, true);
       this.dropInstance(user);
       this.logger.info('deactivated alertmanager for tenant', { user });
     }
@@ -165,16 +203,88 @@ export class MultitenantAlertmanager {
         },
         checkUrl: this.opts.checkUrl,
         makeExpander: (templates, config): Expander => makeExpander(templates, config, this.opts.externalURL),
+        ...(this.shard !== undefined ? { peers: this.peersOf(user, this.shard) } : {}),
       });
-      try {
-        const st = await this.store.getState(user);
-        if (st !== undefined) am.mergeState(st);
-      } catch (err) {
-        this.logger.warn('failed to read alertmanager state from the bucket', { user, err });
+      await this.settle(user, am);
+      // A sync that ran meanwhile may have started this tenant too: the first instance stays.
+      const raced = this.instances.get(user);
+      if (raced !== undefined) {
+        am.stop();
+        am = raced.am;
       }
     }
     am.applyConfig(cfg, desc.templates);
     this.instances.set(user, { am, desc, fallback });
+  }
+
+  /** peersOf is what a tenant's instance needs of its other replicas. */
+  private peersOf(user: string, shard: AlertmanagerRing): InstancePeers {
+    return {
+      broadcast: (key, data) => {
+        this.state.replication.inc({ user });
+        void shard.replicate(user, key, data).then((ok) => {
+          if (!ok) this.state.replicationFailed.inc({ user });
+        });
+      },
+      notifyDelayMs: () => shard.position(user) * this.opts.peerTimeoutMs,
+    };
+  }
+
+  /**
+   * settle loads a starting tenant's state (Mimir's state settle): from its other replicas when
+   * sharded and any of them answers, else from the bucket.
+   */
+  private async settle(user: string, am: TenantAlertmanager): Promise<void> {
+    const m = this.state;
+    m.initialSync.inc();
+    const end = m.initialSyncDuration.startTimer();
+    const done = (outcome: 'from-replica' | 'from-storage' | 'user-not-found' | 'failed'): void => {
+      m.initialSyncCompleted.inc({ outcome });
+      end();
+    };
+    if (this.shard !== undefined) {
+      m.fetchReplicaState.inc();
+      const states = await this.shard.readFullState(user);
+      try {
+        if (states === undefined) throw new Error('failed to read state from any replica');
+        for (const st of states) am.mergeState(st);
+        this.logger.info('state settled from the other replicas', { user, replicas: states.length });
+        done('from-replica');
+        return;
+      } catch (err) {
+        m.fetchReplicaStateFailed.inc();
+        this.logger.info('state not settled from the other replicas, reading it from storage', { user, err });
+      }
+    }
+    try {
+      const st = await this.store.getState(user);
+      if (st === undefined) {
+        done('user-not-found');
+        return;
+      }
+      am.mergeState(st);
+      done('from-storage');
+    } catch (err) {
+      this.logger.warn('failed to read alertmanager state from the bucket', { user, err });
+      done('failed');
+    }
+  }
+
+  /**
+   * mergePartialState merges a state part a replica of the tenant sent (the internal API's
+   * UpdateState); false when the tenant does not run here. A part that cannot be merged throws.
+   */
+  mergePartialState(user: string, key: string, data: Uint8Array): boolean {
+    const am = this.instances.get(user)?.am;
+    if (am === undefined) return false;
+    this.state.partialMerges.inc({ user });
+    try {
+      am.mergePartialState(key, data);
+    } catch (err) {
+      this.state.partialMergesFailed.inc({ user });
+      throw err;
+    }
+    return true;
   }
 
   /** dropInstance stops a tenant's running instance (writing its state) and forgets it; no-op without one. */
@@ -203,14 +313,20 @@ export class MultitenantAlertmanager {
   }
 
   private async persistAll(): Promise<void> {
-    for (const [user, { am }] of this.instances) {
-      if (this.persisted.get(user) === am.stateVersion) continue;
-      try {
-        await this.store.setState(user, am.fullState());
-        this.persisted.set(user, am.stateVersion);
-      } catch (err) {
-        this.logger.error('failed to persist alertmanager state', { user, err });
-      }
+    for (const [user, { am }] of this.instances) await this.persistOne(user, am, false);
+  }
+
+  /** persistOne writes a tenant's state to the bucket when it changed; sharded, only the tenant's first replica does (unless leaving: force). */
+  private async persistOne(user: string, am: TenantAlertmanager, force: boolean): Promise<void> {
+    if (this.persisted.get(user) === am.stateVersion) return;
+    if (!force && this.shard !== undefined && this.shard.position(user) !== 0) return;
+    this.state.persist.inc();
+    try {
+      await this.store.setState(user, am.fullState());
+      this.persisted.set(user, am.stateVersion);
+    } catch (err) {
+      this.state.persistFailed.inc();
+      this.logger.error('failed to persist alertmanager state', { user, err });
     }
   }
 
@@ -264,7 +380,8 @@ export class MultitenantAlertmanager {
       res.text(500, `unable to store the Alertmanager config: ${err instanceof Error ? err.message : String(err)}\n`);
       return;
     }
-    await this.applyDesc(req.tenant, desc, false);
+    // Sharded, the tenant's replicas pick the configuration up on their next sync (as Mimir's): it runs here only if this is one.
+    if (this.shard === undefined || this.shard.owns(req.tenant)) await this.applyDesc(req.tenant, desc, false);
     res.empty(201);
   };
 
@@ -333,7 +450,9 @@ export class MultitenantAlertmanager {
       200,
       `<!DOCTYPE html><html><head><meta charset="UTF-8"><title>Alertmanager Status</title></head><body><h1>Alertmanager Status</h1>` +
         `<p>Last configuration sync: ${new Date(this.lastSync).toISOString()}</p><h2>Tenants</h2><table border="1"><thead><tr><th>Tenant</th></tr></thead><tbody>${rows}</tbody></table>` +
-        `<h2>Cluster</h2><p>Sharding is disabled: this process serves every tenant.</p></body></html>`,
+        (this.shard === undefined
+          ? `<h2>Cluster</h2><p>Sharding is disabled: this process serves every tenant.</p></body></html>`
+          : `<h2>Cluster</h2><p>Sharding is enabled: this process runs the tenants it is a replica of on the alertmanager ring (<a href="/multitenant_alertmanager/ring">ring status</a>).</p></body></html>`),
       CONTENT_TYPE.html,
     );
   };
@@ -363,6 +482,45 @@ export class MultitenantAlertmanager {
   tenants(): string[] {
     return [...this.instances.keys()].sort();
   }
+}
+
+/** StateMetrics count the state's replication, initial sync and persistence, with Mimir's names. */
+interface StateMetrics {
+  partialMerges: Counter<'user'>;
+  partialMergesFailed: Counter<'user'>;
+  replication: Counter<'user'>;
+  replicationFailed: Counter<'user'>;
+  fetchReplicaState: Counter;
+  fetchReplicaStateFailed: Counter;
+  initialSync: Counter;
+  initialSyncCompleted: Counter<'outcome'>;
+  initialSyncDuration: Histogram;
+  persist: Counter;
+  persistFailed: Counter;
+}
+
+function stateMetrics(registry: Registry): StateMetrics {
+  const counter = <L extends string>(name: string, help: string, labelNames: L[] = []): Counter<L> => new Counter({ name, help, labelNames, registers: [registry] });
+  const initialSyncCompleted = counter('cortex_alertmanager_state_initial_sync_completed_total', 'Number of times we have completed syncing initial state for each possible outcome.', ['outcome']);
+  for (const outcome of ['from-replica', 'from-storage', 'user-not-found', 'failed']) initialSyncCompleted.inc({ outcome }, 0);
+  return {
+    partialMerges: counter('cortex_alertmanager_partial_state_merges_total', 'Number of times we have received a partial state to merge for a key.', ['user']),
+    partialMergesFailed: counter('cortex_alertmanager_partial_state_merges_failed_total', 'Number of times we have failed to merge a partial state received for a key.', ['user']),
+    replication: counter('cortex_alertmanager_state_replication_total', 'Number of times we have tried to replicate a state to other alertmanagers.', ['user']),
+    replicationFailed: counter('cortex_alertmanager_state_replication_failed_total', 'Number of times we have failed to replicate a state to other alertmanagers.', ['user']),
+    fetchReplicaState: counter('cortex_alertmanager_state_fetch_replica_state_total', 'Number of times we have tried to read and merge the full state from another replica.'),
+    fetchReplicaStateFailed: counter('cortex_alertmanager_state_fetch_replica_state_failed_total', 'Number of times we have failed to read and merge the full state from another replica.'),
+    initialSync: counter('cortex_alertmanager_state_initial_sync_total', 'Number of times we have tried to sync initial state from peers or storage.'),
+    initialSyncCompleted,
+    initialSyncDuration: new Histogram({
+      name: 'cortex_alertmanager_state_initial_sync_duration_seconds',
+      help: 'Time spent syncing initial state from peers or storage.',
+      buckets: [0.01, 0.1, 1, 10, 100],
+      registers: [registry],
+    }),
+    persist: counter('cortex_alertmanager_state_persist_total', 'Number of times we have tried to persist the running state to storage.'),
+    persistFailed: counter('cortex_alertmanager_state_persist_failed_total', 'Number of times we have failed to persist the running state to storage.'),
+  };
 }
 
 function sameDesc(a: AlertConfigDesc, b: AlertConfigDesc): boolean {

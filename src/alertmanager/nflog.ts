@@ -32,6 +32,8 @@ export class NotificationLog {
   constructor(
     private readonly retentionMs: number,
     private readonly onChange: () => void = () => undefined,
+    /** onLog sees each entry this log records (not merged ones): what replicas are sent. */
+    private readonly onLog: (key: string, e: NflogEntry) => void = () => undefined,
   ) {}
 
   private static key(groupKey: string, receiver: string): string {
@@ -47,8 +49,10 @@ export class NotificationLog {
   log(groupKey: string, receiver: string, firing: string[], resolved: string[], now: number, store?: Record<string, string>): void {
     const e: NflogEntry = { firing, resolved, timestamp: now, expiresAt: now + this.retentionMs };
     if (store !== undefined && Object.keys(store).length > 0) e.store = store;
-    this.entries.set(NotificationLog.key(groupKey, receiver), e);
+    const key = NotificationLog.key(groupKey, receiver);
+    this.entries.set(key, e);
     this.onChange();
+    this.onLog(key, e);
   }
 
   /** gc drops expired entries. */
@@ -83,12 +87,17 @@ export class NotificationLog {
     this.loadRecords(decodeNflog(data));
   }
 
-  /** loadRecords merges decoded entries (the newer entry wins). */
-  loadRecords(list: readonly NflogRecord[]): void {
+  /** loadRecords merges decoded entries (the newer entry wins); the number taken. */
+  loadRecords(list: readonly NflogRecord[]): number {
+    let n = 0;
     for (const [k, e] of list) {
       const prev = this.entries.get(k);
-      if (prev === undefined || prev.timestamp < e.timestamp) this.entries.set(k, e);
+      if (prev === undefined || prev.timestamp < e.timestamp) {
+        this.entries.set(k, e);
+        n++;
+      }
     }
+    return n;
   }
 }
 

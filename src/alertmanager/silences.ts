@@ -75,7 +75,14 @@ export class Silences {
   version = 0;
 
   constructor(
-    private readonly opts: { retentionMs: number; maxSilences?: () => number; onChange?: () => void; now?: () => number } = { retentionMs: 120 * 3_600_000 },
+    private readonly opts: {
+      retentionMs: number;
+      maxSilences?: () => number;
+      onChange?: () => void;
+      /** onWrite sees each silence this store writes (created, updated, expired), not merged ones: what replicas are sent. */
+      onWrite?: (s: Silence) => void;
+      now?: () => number;
+    } = { retentionMs: 120 * 3_600_000 },
   ) {}
 
   private now(): number {
@@ -112,6 +119,7 @@ export class Silences {
     if (prev !== undefined && this.canUpdate(prev, sil, now)) {
       this.byId.set(sil.id, sil);
       this.changed();
+      this.opts.onWrite?.(sil);
       return sil.id;
     }
     const max = this.opts.maxSilences?.() ?? 0;
@@ -121,6 +129,7 @@ export class Silences {
     if (prev !== undefined && silenceState(prev, now) !== 'expired') this.expireAt(prev.id, now);
     this.byId.set(sil.id, sil);
     this.changed();
+    this.opts.onWrite?.(sil);
     return sil.id;
   }
 
@@ -152,6 +161,7 @@ export class Silences {
     if (state === 'pending') next.startsAt = now;
     this.byId.set(id, next);
     this.changed();
+    this.opts.onWrite?.(next);
   }
 
   /** mutedBy returns the IDs of active silences matching the labels, sorted. */
@@ -188,14 +198,17 @@ export class Silences {
     this.loadList(decodeSilences(data), merge);
   }
 
-  /** loadList replaces or merges decoded silences (a newer updatedAt wins per ID when merging). */
-  loadList(list: readonly Silence[], merge = false): void {
+  /** loadList replaces or merges decoded silences (a newer updatedAt wins per ID when merging); the number taken. */
+  loadList(list: readonly Silence[], merge = false): number {
     if (!merge) this.byId.clear();
+    let n = 0;
     for (const s of list) {
       const prev = this.byId.get(s.id);
       if (prev !== undefined && prev.updatedAt >= s.updatedAt) continue;
       this.byId.set(s.id, s);
+      n++;
     }
     this.version++;
+    return n;
   }
 }

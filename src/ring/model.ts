@@ -51,6 +51,12 @@ export const BLOCKS_OWNER_SYNC: Operation = { healthy: new Set(['JOINING', 'ACTI
 export const BLOCKS_READ: Operation = { healthy: new Set(['ACTIVE']), extend: (s) => s !== 'ACTIVE' };
 /** ACTIVE_OWNER: the owner of a key must be ACTIVE, nothing extends (Mimir's compactor and ruler RingOp): a tenant's compactor, a rule group's ruler. */
 export const ACTIVE_OWNER: Operation = { healthy: new Set(['ACTIVE']), extend: () => false };
+/**
+ * ALERTMANAGER_SYNC: whether an alertmanager runs a tenant (Mimir's alertmanager SyncRingOp): ACTIVE
+ * and JOINING instances do, any state but ACTIVE extends the replica set. Requests and state
+ * replication use WRITE (Mimir's alertmanager RingOp is the same operation).
+ */
+export const ALERTMANAGER_SYNC: Operation = { healthy: new Set(['ACTIVE', 'JOINING']), extend: (s) => s !== 'ACTIVE' };
 /** REPORTING: every state counts (the ring page's health). */
 export const REPORTING: Operation = { healthy: new Set(['ACTIVE', 'LEAVING', 'PENDING', 'JOINING', 'LEFT']), extend: () => false };
 
