@@ -6,14 +6,16 @@
 // dashboard query (bench/query.ts's QUERIES) over the last 24h (step 5m) and
 // the last 7d (step 30m) is sent once per pass, one at a time: Prometheus 3;
 // ours unsplit; ours split with a cold cache; ours again (cache warm); ours
-// with `Cache-Control: no-store` (split only). It reports the median and
-// total latency and the server's CPU seconds per pass. Query sharding is not
-// implemented yet, so it has no pass.
+// with `Cache-Control: no-store` (split only); and a fourth server of ours
+// that also shards shardable queries (-query-frontend.parallelize-shardable-queries,
+// --shards shards), cold and with no-store. It reports the median and total
+// latency and the server's CPU seconds per pass.
 //
 //   npm run build:ts && node dist/bench/frontend.js --series 200 --hours 168
 //
 // Flags: --series N (200), --hours N of data (168; 7d queries need 168),
-// --seed N, --out FILE (append the markdown report).
+// --shards N (4: query shards of the sharding server), --seed N, --out FILE
+// (append the markdown report).
 
 import { appendFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -87,11 +89,12 @@ const fmt = (n: number, d = 1): string => (Number.isFinite(n) ? n.toFixed(d) : '
 async function main(): Promise<void> {
   const started = Date.now();
   const { values } = parseArgs({
-    options: { series: { type: 'string', default: '200' }, hours: { type: 'string', default: '168' }, seed: { type: 'string', default: '42' }, out: { type: 'string' } },
+    options: { series: { type: 'string', default: '200' }, hours: { type: 'string', default: '168' }, shards: { type: 'string', default: '4' }, seed: { type: 'string', default: '42' }, out: { type: 'string' } },
     strict: true,
   });
   const series = intOption('series', values.series, 100);
   const hours = intOption('hours', values.hours, 1);
+  const shards = intOption('shards', values.shards, 2);
   if (!PROMETHEUS3.found) throw new Error(PROMETHEUS3.missing);
   const command = `node dist/bench/frontend.js ${process.argv.slice(2).join(' ')}`.trim();
   const machine = describeMachine(machineInfo(PROMETHEUS3.path));
@@ -106,8 +109,11 @@ async function main(): Promise<void> {
     targets.push(prom);
     const plain = await startOurs(['-query-frontend.split-queries-by-interval=0']);
     targets.push(plain);
-    const fe = await startOurs(['-query-frontend.split-queries-by-interval=24h', '-query-frontend.cache-results=true', '-query-frontend.results-cache.backend=inmemory']);
+    const frontendArgs = ['-query-frontend.split-queries-by-interval=24h', '-query-frontend.cache-results=true', '-query-frontend.results-cache.backend=inmemory'];
+    const fe = await startOurs(frontendArgs);
     targets.push(fe);
+    const sharded = await startOurs([...frontendArgs, '-query-frontend.parallelize-shardable-queries=true', `-query-frontend.query-sharding-total-shards=${shards}`]);
+    targets.push(sharded);
     for (const t of targets) {
       process.stderr.write(`[${t.name}] ingesting\n`);
       await ingest(t, wo, w);
@@ -120,12 +126,14 @@ async function main(): Promise<void> {
       passes.push(await runPass('ours, split 24h, cache cold', fe, range, w.lastTs));
       passes.push(await runPass('ours, split 24h, cache warm', fe, range, w.lastTs));
       passes.push(await runPass('ours, split 24h, no-store', fe, range, w.lastTs, { 'Cache-Control': 'no-store' }));
+      passes.push(await runPass(`ours, split 24h + ${shards} shards, cache cold`, sharded, range, w.lastTs));
+      passes.push(await runPass(`ours, split 24h + ${shards} shards, no-store`, sharded, range, w.lastTs, { 'Cache-Control': 'no-store' }));
     }
   } finally {
     for (const t of targets) await t.proc.stop(20_000);
   }
   const lines: string[] = [];
-  lines.push(`## Query-frontend: split and results cache on 24h and 7d range queries (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`);
+  lines.push(`## Query-frontend: split, results cache and query sharding on 24h and 7d range queries (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`);
   lines.push('');
   lines.push(`- command: \`${command}\` (${fmt((Date.now() - started) / 1000, 0)} s in all)`);
   lines.push(machine);
