@@ -19,7 +19,7 @@ import { type Kernels, type Labels, type QueryResult, type StepGrid } from '../p
 import type { Series } from '../promql/engine/value.js';
 import type { Expr } from '../promql/parser/ast.js';
 import { parseExpr } from '../promql/parser/parser.js';
-import { applyLimit, DEFAULT_SUBQUERY_STEP_MS, toFailure } from '../querier/execute.js';
+import { applyLimit, engineOptions, toFailure } from '../querier/execute.js';
 import { encodeQuerySuccess, parseFloatValue, parseTimestampValue } from '../querier/format.js';
 import type { WorkerAnswer } from '../querier/query-executor.js';
 import { smallestPositive, type QueryLimitsSource } from '../querier/query-limits.js';
@@ -214,11 +214,7 @@ export class QuerySharding {
       values.set(node, series.sort((x, y) => compareLabels(x.labels, y.labels)));
     }
     const opts: EngineQueryOptions = {
-      tenant: task.tenant,
-      lookbackDeltaMs: task.lookbackDeltaMs,
-      maxSamples: task.maxSamples,
-      deadline: task.deadline,
-      defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS,
+      ...engineOptions(task),
       // Each use gets its own series objects over the decoded arrays (no node changes its inputs' arrays).
       embedded: (vs) => {
         const key = embeddedKey(vs);

@@ -54,6 +54,17 @@ export function checkRangeQueryType(query: string): void {
   }
 }
 
+/** engineOptions are the engine settings a query task carries (tenant, lookback, sample limit, deadline, subquery step). */
+export function engineOptions(task: QueryTask): EngineQueryOptions {
+  return {
+    tenant: task.tenant,
+    lookbackDeltaMs: task.lookbackDeltaMs,
+    maxSamples: task.maxSamples,
+    deadline: task.deadline,
+    defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS,
+  };
+}
+
 /**
  * evaluateTask evaluates a task and returns the raw result (no limit
  * applied). The engine is given the text and parses it itself (it keeps the
@@ -63,13 +74,7 @@ export function checkRangeQueryType(query: string): void {
 export function evaluateTask(kernels: Kernels, task: QueryTask, signal?: AbortSignal): QueryResult {
   if (task.kind === 'range') checkRangeQueryType(task.query);
   if (Date.now() >= task.deadline) throw new EngineError('timeout', TIMEOUT_MESSAGE);
-  const opts: EngineQueryOptions = {
-    tenant: task.tenant,
-    lookbackDeltaMs: task.lookbackDeltaMs,
-    maxSamples: task.maxSamples,
-    deadline: task.deadline,
-    defaultSubqueryStepMs: DEFAULT_SUBQUERY_STEP_MS,
-  };
+  const opts = engineOptions(task);
   if (task.useStartTimestamps === true) opts.useStartTimestamps = true;
   if (signal !== undefined) opts.signal = signal;
   // One limiter per query: the partial query length and the distinct series over every selection.

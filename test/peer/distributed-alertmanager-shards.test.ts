@@ -9,7 +9,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, startCluster, waitFor, type Component } from './lib/cluster.js';
+import { startAlertmanagers, startCluster, waitFor, type Component } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANTS = ['shard-a', 'shard-b', 'shard-c', 'shard-d', 'shard-e', 'shard-f', 'shard-g', 'shard-h'];
@@ -50,23 +50,8 @@ t.test('alertmanagers at replication factor 2 run exactly the tenants they own; 
   if (failIfMissing(t, ETCD)) return;
   const { etcd, started } = await startCluster(t);
   const root = await makeTempDir('dist-am-shards-');
-  const ams: Component[] = [];
-  for (const i of [1, 2, 3]) {
-    const c = await startComponent({
-      name: `am-${i}`,
-      target: 'alertmanager',
-      etcd: etcd.endpoint,
-      extra: [
-        '-alertmanager-storage.backend=filesystem',
-        `-alertmanager-storage.filesystem.dir=${join(root, 'bucket')}`,
-        '-alertmanager.sharding-ring.replication-factor=2',
-        '-alertmanager.configs.poll-interval=1s',
-        `-alertmanager.storage.path=${join(root, `am-${i}`)}`,
-      ],
-    });
-    ams.push(c);
-    started.push(c);
-  }
+  const ams = await startAlertmanagers(3, etcd.endpoint, join(root, 'bucket'), root, 2);
+  started.push(...ams);
   let shards: Shard[] = [];
   t.ok(
     await waitFor(async () => {

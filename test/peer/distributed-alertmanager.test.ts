@@ -14,7 +14,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import snappy from '@napi-rs/snappy';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, startCluster, waitFor, type Component } from './lib/cluster.js';
+import { startAlertmanagers, startCluster, waitFor, type Component } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANT = 'am-shard';
@@ -82,24 +82,8 @@ t.test('sharded alertmanagers: one notification per alert, replicated silences, 
   const { etcd, started } = await startCluster(t);
   const root = await makeTempDir('dist-am-');
   const bucket = join(root, 'bucket');
-  const ams: Component[] = [];
-  for (const i of [1, 2, 3]) {
-    const c = await startComponent({
-      name: `am-${i}`,
-      target: 'alertmanager',
-      etcd: etcd.endpoint,
-      extra: [
-        '-alertmanager-storage.backend=filesystem',
-        `-alertmanager-storage.filesystem.dir=${bucket}`,
-        '-alertmanager.sharding-ring.replication-factor=3',
-        `-alertmanager.peer-timeout=${PEER_TIMEOUT_S}s`,
-        '-alertmanager.configs.poll-interval=1s',
-        `-alertmanager.storage.path=${join(root, `am-${i}`)}`,
-      ],
-    });
-    ams.push(c);
-    started.push(c);
-  }
+  const ams = await startAlertmanagers(3, etcd.endpoint, bucket, root, 3, [`-alertmanager.peer-timeout=${PEER_TIMEOUT_S}s`]);
+  started.push(...ams);
 
   // The ring page of each lists the three.
   for (const c of ams) {

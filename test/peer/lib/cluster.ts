@@ -118,3 +118,30 @@ export async function startStoreGateways(n: number, etcd: string, bucket: string
   }
   return out;
 }
+
+/**
+ * startAlertmanagers starts am-1..n (-target=alertmanager) on the alertmanager ring in etcd at
+ * replication factor rf, sharing the filesystem bucket at `bucket`, each with its local state
+ * under root/am-<i> and configs polled every second; `extra` are flags for all of them.
+ */
+export async function startAlertmanagers(n: number, etcd: string, bucket: string, root: string, rf: number, extra: string[] = []): Promise<Component[]> {
+  const out: Component[] = [];
+  for (let i = 1; i <= n; i++) {
+    out.push(
+      await startComponent({
+        name: `am-${i}`,
+        target: 'alertmanager',
+        etcd,
+        extra: [
+          '-alertmanager-storage.backend=filesystem',
+          `-alertmanager-storage.filesystem.dir=${bucket}`,
+          `-alertmanager.sharding-ring.replication-factor=${rf}`,
+          '-alertmanager.configs.poll-interval=1s',
+          `-alertmanager.storage.path=${join(root, `am-${i}`)}`,
+          ...extra,
+        ],
+      }),
+    );
+  }
+  return out;
+}
