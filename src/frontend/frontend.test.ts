@@ -10,6 +10,7 @@ import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
 import { loadNative } from '../storage/native.js';
 import { bodyText, QueryFrontend, runBounded } from './frontend.js';
+import { directExecutor } from '../testing/direct-executor.js';
 
 const binding = loadNative();
 const kernels = nativeKernels();
@@ -92,20 +93,6 @@ const EXPRS = [
   'stddev by (job) (temp)',
 ];
 
-/** directExecutor evaluates tasks on the native storage in this thread. */
-function directExecutor(): QueryExecutor & { calls: QueryTask[] } {
-  const calls: QueryTask[] = [];
-  return {
-    calls,
-    run: async (task: QueryTask): Promise<WorkerAnswer> => {
-      calls.push(task);
-      const out = executeQuery(kernels, task);
-      return out.ok ? new Uint8Array(Buffer.from(out.body, 'utf8')) : out;
-    },
-    close: async () => {},
-  };
-}
-
 function rangeTask(query: string, startMs: number, endMs: number, stepMs: number): QueryTask {
   return { tenant: TENANT, query, kind: 'range', startMs, endMs, stepMs, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 50_000_000, deadline: Date.now() + 60_000 };
 }
@@ -127,7 +114,7 @@ t.test('split answers equal the unsplit answers (randomized)', async (t) => {
     const interval = INTERVALS[Math.floor(r() * INTERVALS.length)]!;
     const task = rangeTask(expr, start, end, step);
     const plain = executeQuery(kernels, task);
-    const inner = directExecutor();
+    const inner = directExecutor(kernels);
     const fe = new QueryFrontend(inner, { splitIntervalMs: interval, alignWithStep: false });
     const got = await fe.run(task, new AbortController().signal);
     if (inner.calls.length > 1) splitCount++;
@@ -146,7 +133,7 @@ t.test('split answers equal the unsplit answers (randomized)', async (t) => {
 });
 
 t.test('align-queries-with-step rounds the range before splitting', async (t) => {
-  const inner = directExecutor();
+  const inner = directExecutor(kernels);
   const fe = new QueryFrontend(inner, { splitIntervalMs: H, alignWithStep: true });
   const got = await fe.run(rangeTask('temp', 61_234, 3 * H + 59_999, M), new AbortController().signal);
   t.ok(got instanceof Uint8Array);
@@ -158,7 +145,7 @@ t.test('align-queries-with-step rounds the range before splitting', async (t) =>
 });
 
 t.test('a failing sub-query fails the query; instant queries pass through', async (t) => {
-  const inner = directExecutor();
+  const inner = directExecutor(kernels);
   const fe = new QueryFrontend(inner, { splitIntervalMs: H, alignWithStep: false });
   const bad = await fe.run(rangeTask('sum(', 0, 3 * H, M), new AbortController().signal);
   t.match(bad, { ok: false, kind: 'bad_data' });

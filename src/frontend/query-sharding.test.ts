@@ -26,6 +26,7 @@ import { bodyText, QueryFrontend } from './frontend.js';
 import { QuerySharding, shardsForQuery } from './query-sharding.js';
 import { ResultsCache } from './results-cache.js';
 import { shardQuery } from './sharding.js';
+import { directExecutor } from '../testing/direct-executor.js';
 
 const binding = loadNative();
 const kernels = nativeKernels();
@@ -147,20 +148,6 @@ function compareAnswers(plain: ReturnType<typeof executeQuery>, got: WorkerAnswe
   return undefined;
 }
 
-/** directExecutor evaluates tasks on the native storage in this thread, recording them. */
-function directExecutor(): QueryExecutor & { calls: QueryTask[] } {
-  const calls: QueryTask[] = [];
-  return {
-    calls,
-    run: async (task: QueryTask): Promise<WorkerAnswer> => {
-      calls.push(task);
-      const out = executeQuery(kernels, task);
-      return out.ok ? new Uint8Array(Buffer.from(out.body, 'utf8')) : out;
-    },
-    close: async () => {},
-  };
-}
-
 /** counter counts incs. */
 function counter(): { n: number; inc: (k?: number) => void } {
   const c = { n: 0, inc: (k = 1) => void (c.n += k) };
@@ -237,7 +224,7 @@ t.test('sharded, split and cached answers equal the plain answers (generated dat
     ] as const) {
       const task: QueryTask = { tenant, query: q, kind: 'range', startMs: start, endMs: end, stepMs: step, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 50_000_000, deadline: Date.now() + 60_000 };
       const plain = executeQuery(kernels, task);
-      const inner = directExecutor();
+      const inner = directExecutor(kernels);
       const { fe, metrics } = shardedFrontend(inner, split);
       const got = await fe.run(task, new AbortController().signal);
       const diff = compareAnswers(plain, got);
@@ -253,7 +240,7 @@ t.test('sharded, split and cached answers equal the plain answers (generated dat
       compared++;
     }
     const instant: QueryTask = { tenant, query: q, kind: 'instant', startMs: 3 * H + 7_000, endMs: 3 * H + 7_000, stepMs: 0, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 50_000_000, deadline: Date.now() + 60_000 };
-    const inner = directExecutor();
+    const inner = directExecutor(kernels);
     const { fe } = shardedFrontend(inner, H);
     t.equal(compareAnswers(executeQuery(kernels, instant), await fe.run(instant, new AbortController().signal)), undefined, `${q} instant`);
     t.ok(inner.calls.length >= 4, `${q} instant ran sharded`);
@@ -263,7 +250,7 @@ t.test('sharded, split and cached answers equal the plain answers (generated dat
   const bad = executeQuery(kernels, { tenant, query: 'sum(temp{__query_shard__="5_of_4"})', kind: 'instant', startMs: H, endMs: H, stepMs: 0, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 60_000 });
   t.match(bad, { ok: false, kind: 'execution', message: 'expanding series: invalid shard ID: "5_of_4"' });
   // The Sharding-Control header's 0 runs the query unsharded.
-  const inner = directExecutor();
+  const inner = directExecutor(kernels);
   const { fe, metrics } = shardedFrontend(inner, H);
   await fe.run({ tenant, query: 'sum(temp)', kind: 'instant', startMs: H, endMs: H, stepMs: 0, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 60_000, totalShards: 0 }, new AbortController().signal);
   t.equal(metrics.attempts.n, 0);
@@ -288,7 +275,7 @@ t.test('answers with native histograms are recomputed unsharded, and the query i
   const task: QueryTask = { tenant, query: 'sum(h)', kind: 'range', startMs: 0, endMs: H, stepMs: 5 * M, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 60_000 };
   const plain = executeQuery(kernels, task);
   t.ok(plain.ok && plain.body.includes('"histograms"'), 'the answer holds histograms');
-  const inner = directExecutor();
+  const inner = directExecutor(kernels);
   const { fe } = shardedFrontend(inner, 20 * M);
   t.equal(compareAnswers(plain, await fe.run(task, new AbortController().signal)), undefined, 'the same answer');
   const unsharded = inner.calls.filter((c) => !c.query.includes('__query_shard__'));
@@ -371,7 +358,7 @@ t.test('split + cache + sharding answer as the plain query for the conformance s
                 { ...base, kind: 'range', startMs: cmd.startMs - 2 * M, endMs: cmd.startMs + 2 * M, stepMs: M },
               ];
           for (const task of tasks) {
-            const { fe, metrics } = shardedFrontend(directExecutor(), 2 * M);
+            const { fe, metrics } = shardedFrontend(directExecutor(kernels), 2 * M);
             const diff = compareAnswers(executeQuery(kernels, task), await fe.run(task, new AbortController().signal));
             evals++;
             if (metrics.successes.n > 0) sharded++;

@@ -6,12 +6,12 @@
 import t, { type Test } from 'tap';
 import { nativeKernels } from '../promql/engine/kernels.js';
 import { executeQuery } from '../querier/execute.js';
-import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
 import { loadNative } from '../storage/native.js';
 import { InMemoryCache } from './cache.js';
 import { bodyText, QueryFrontend } from './frontend.js';
 import { coalesce, ResultsCache } from './results-cache.js';
+import { directExecutor } from '../testing/direct-executor.js';
 
 const binding = loadNative();
 const kernels = nativeKernels();
@@ -31,25 +31,12 @@ for (const inst of ['a', 'b', 'c']) {
 }
 t.teardown(() => binding.resetTenant(TENANT));
 
-function directExecutor(): QueryExecutor & { calls: QueryTask[] } {
-  const calls: QueryTask[] = [];
-  return {
-    calls,
-    run: async (task: QueryTask): Promise<WorkerAnswer> => {
-      calls.push(task);
-      const out = executeQuery(kernels, task);
-      return out.ok ? new Uint8Array(Buffer.from(out.body, 'utf8')) : out;
-    },
-    close: async () => {},
-  };
-}
-
 function rangeTask(query: string, startMs: number, endMs: number, stepMs: number, extra: Partial<QueryTask> = {}): QueryTask {
   return { tenant: TENANT, query, kind: 'range', startMs, endMs, stepMs, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 50_000_000, deadline: Date.now() + 60_000, ...extra };
 }
 
 function setup(nowMs = 100 * H, splitIntervalMs = H): { inner: ReturnType<typeof directExecutor>; fe: QueryFrontend; cache: InMemoryCache } {
-  const inner = directExecutor();
+  const inner = directExecutor(kernels);
   const cache = new InMemoryCache(64 << 20);
   const resultsCache = new ResultsCache({ cache, splitIntervalMs, now: () => nowMs });
   return { inner, cache, fe: new QueryFrontend(inner, { splitIntervalMs, alignWithStep: false, resultsCache }) };
