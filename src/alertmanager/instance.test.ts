@@ -10,10 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type Test } from 'tap';
-import { Logger } from '../log.js';
 import { loadConfig } from './config.js';
 import { TenantAlertmanager } from './instance.js';
-import type { Expander } from './notifiers/notifier.js';
+import { testInstanceOptions } from './test-options.js';
 import { fingerprintHex, type Alert } from './types.js';
 
 const CONFIG = `route:
@@ -32,16 +31,7 @@ receivers: [{name: r}, {name: web}, {name: api}]
 
 function instance(t: Test, config = CONFIG): TenantAlertmanager {
   const dir = mkdtempSync(join(tmpdir(), 'am-instance-'));
-  const am = new TenantAlertmanager({
-    tenant: 't',
-    dataDir: dir,
-    retentionMs: 3_600_000,
-    externalURL: 'http://am',
-    logger: new Logger(),
-    metrics: { notification: () => undefined },
-    checkUrl: () => undefined,
-    makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
-  });
+  const am = new TenantAlertmanager(testInstanceOptions(dir));
   am.applyConfig(loadConfig(config), []);
   t.teardown(() => {
     am.stop();
@@ -202,23 +192,17 @@ function replicaPair(t: Test, config: string, delays: [number, number]): { a: Te
   const made: TenantAlertmanager[] = [];
   for (const i of [0, 1]) {
     const dir = mkdtempSync(join(tmpdir(), 'am-replica-'));
-    const am = new TenantAlertmanager({
-      tenant: 't',
-      dataDir: dir,
-      retentionMs: 3_600_000,
-      externalURL: 'http://am',
-      logger: new Logger(),
-      metrics: { notification: () => undefined },
-      checkUrl: () => undefined,
-      makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
-      peers: {
-        broadcast: (key, data) => {
-          sent.push(`${i}:${key}`);
-          made[1 - i]!.mergePartialState(key, data);
+    const am = new TenantAlertmanager(
+      testInstanceOptions(dir, {
+        peers: {
+          broadcast: (key, data) => {
+            sent.push(`${i}:${key}`);
+            made[1 - i]!.mergePartialState(key, data);
+          },
+          notifyDelayMs: () => delays[i]!,
         },
-        notifyDelayMs: () => delays[i]!,
-      },
-    });
+    }),
+    );
     am.applyConfig(loadConfig(config), []);
     made.push(am);
     t.teardown(() => {
@@ -275,23 +259,17 @@ test("replicas: the second one waits its turn, reads the first one's notificatio
 test("a replica's wait longer than group_interval does not pile flushes up: they run one after another", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'am-wait-'));
   let waits = 0;
-  const am = new TenantAlertmanager({
-    tenant: 't',
-    dataDir: dir,
-    retentionMs: 3_600_000,
-    externalURL: 'http://am',
-    logger: new Logger(),
-    metrics: { notification: () => undefined },
-    checkUrl: () => undefined,
-    makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
-    peers: {
-      broadcast: () => undefined,
-      notifyDelayMs: () => {
-        waits++;
-        return 300;
+  const am = new TenantAlertmanager(
+    testInstanceOptions(dir, {
+      peers: {
+        broadcast: () => undefined,
+        notifyDelayMs: () => {
+          waits++;
+          return 300;
+        },
       },
-    },
-  });
+  }),
+  );
   t.teardown(() => {
     am.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -14,12 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'tap';
 import { failIfMissing, PROTOC, skipUnless } from '../../test/peer/lib/binary.js';
 import { ProtoReader } from '../remote/proto-reader.js';
-import { Logger } from '../log.js';
 import { loadConfig } from './config.js';
 import { TenantAlertmanager } from './instance.js';
+import { testInstanceOptions } from './test-options.js';
 import { parseMatchers, toApiMatcher } from './matchers.js';
 import { NotificationLog } from './nflog.js';
-import type { Expander } from './notifiers/notifier.js';
 import { Silences } from './silences.js';
 import { decodeFullState, decodeNflog, decodeSilences, decodeTenantState, encodeFullState, encodeNflog, encodeSilences } from './state.js';
 
@@ -168,16 +167,7 @@ test('state round trip and migration of the JSON state of older versions', async
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'state.json'), legacy);
   const make = (): TenantAlertmanager =>
-    new TenantAlertmanager({
-      tenant: 't',
-      dataDir: dir,
-      retentionMs: 3_600_000,
-      externalURL: 'http://am',
-      logger: new Logger(),
-      metrics: { notification: () => undefined },
-      checkUrl: () => undefined,
-      makeExpander: (): Expander => ({ text: (s) => s, html: (s) => s }),
-    });
+    new TenantAlertmanager(testInstanceOptions(dir));
   const am = make();
   am.applyConfig(loadConfig('route: {receiver: r}\nreceivers: [{name: r}]\n'), []);
   t.equal(am.silences.all()[0]?.comment, 'maintenance', 'silence migrated');
