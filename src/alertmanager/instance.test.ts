@@ -201,7 +201,7 @@ function replicaPair(t: Test, config: string, delays: [number, number]): { a: Te
           },
           notifyDelayMs: () => delays[i]!,
         },
-    }),
+      }),
     );
     am.applyConfig(loadConfig(config), []);
     made.push(am);
@@ -268,7 +268,7 @@ test("a replica's wait longer than group_interval does not pile flushes up: they
           return 300;
         },
       },
-  }),
+    }),
   );
   t.teardown(() => {
     am.stop();
