@@ -156,14 +156,31 @@ pub fn ingest_write_request_logged(
     body: &[u8],
     limits: &IngestLimits,
 ) -> IngestResult {
-    match remote::decode_write_request(body) {
+    // Each thread decodes into the vectors its previous request left (the
+    // ingest runs on a few native threads), unless they grew past a large
+    // request's size.
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<remote::DecodeScratch> = Default::default();
+    }
+    let mut scratch = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    let res = match remote::decode_write_request_with(body, &mut scratch) {
         Ok(mut req) => {
             let created = std::mem::take(&mut req.created_timestamps);
-            ingest_decoded(head, wal, req, &created, limits)
+            let res = ingest_view(head, wal, &mut req, &created, limits);
+            scratch = req.into_scratch();
+            res
         }
         Err(e) => IngestResult::decode_error(e.message()),
+    };
+    if scratch.retained_items() <= SCRATCH_KEEP_ITEMS {
+        SCRATCH.with(|s| *s.borrow_mut() = scratch);
     }
+    res
 }
+
+/// SCRATCH_KEEP_ITEMS bounds the decode vectors a thread keeps between
+/// requests (items of every kind together).
+const SCRATCH_KEEP_ITEMS: usize = 1 << 16;
 
 /// ingest_request_logged is `ingest_decoded` without created timestamps:
 /// for requests built by another protocol's translator (OTLP).
@@ -187,6 +204,18 @@ pub fn ingest_decoded(
     created_timestamps: &CreatedTimestamps,
     limits: &IngestLimits,
 ) -> IngestResult {
+    ingest_view(head, wal, &mut req, created_timestamps, limits)
+}
+
+/// ingest_view is `ingest_decoded` on a request the caller keeps (to
+/// recycle its allocations).
+fn ingest_view(
+    head: &Head,
+    wal: Option<&TenantWal>,
+    req: &mut WriteRequestView<'_>,
+    created_timestamps: &CreatedTimestamps,
+    limits: &IngestLimits,
+) -> IngestResult {
     let mut res = IngestResult {
         series: req.series.len() as u32,
         samples: req.total_samples() as u32,
@@ -201,7 +230,7 @@ pub fn ingest_decoded(
         exemplars,
         metadata_ok,
         validation_error,
-    } = match validate_request(head.tenant(), &mut req, limits, &mut res) {
+    } = match validate_request(head.tenant(), req, limits, &mut res) {
         Stage::Refused(r) => return *r,
         Stage::Empty => return res,
         Stage::Valid(v) => v,
@@ -212,7 +241,7 @@ pub fn ingest_decoded(
             exemplars: exemplars.kept_count(),
             metadata: metadata_ok.iter().filter(|ok| **ok).count() as u64,
         };
-        if let Err(msg) = check_rate(head.tenant(), &req, &valid, counts, limit, now, &mut res) {
+        if let Err(msg) = check_rate(head.tenant(), &*req, &valid, counts, limit, now, &mut res) {
             res.error_status = Some(429);
             res.error_message = Some(msg);
             return res;
@@ -225,14 +254,23 @@ pub fn ingest_decoded(
     // The series-order locks of every series this request touches are held
     // from their lookup to the write, so each series' log order is its
     // append order (see `crate::wal`).
+    // Each valid series' label-set hash, computed once for its stripe and its lookup.
+    let hashes: Vec<u64> = valid
+        .iter()
+        .enumerate()
+        .map(|(i, ok)| {
+            if *ok {
+                hash_labels(normalized_labels(req.series(i).labels, &mut scratch))
+            } else {
+                0
+            }
+        })
+        .collect();
     let series_locks = wal.map(|w| {
         let mut set = StripeSet::default();
-        for (i, ok) in valid.iter().enumerate() {
+        for (ok, h) in valid.iter().zip(&hashes) {
             if *ok {
-                set.add(hash_labels(normalized_labels(
-                    req.series(i).labels,
-                    &mut scratch,
-                )));
+                set.add(*h);
             }
         }
         w.lock_series(&set)
@@ -251,7 +289,7 @@ pub fn ingest_decoded(
     if !logging {
         crate::ingest_extra::store_metadata(
             head.tenant(),
-            &req,
+            &*req,
             &metadata_ok,
             limits,
             &mut res,
@@ -264,7 +302,7 @@ pub fn ingest_decoded(
             continue;
         }
         let s = req.series(i);
-        let with_exemplars = ex_app.enabled() && exemplars.any_kept(&req, i);
+        let with_exemplars = ex_app.enabled() && exemplars.any_kept(&*req, i);
         let hists_start = req.series[i].histograms_start;
         let hist_ok = &hist_ok[hists_start..hists_start + s.histograms];
         let n_hists = hist_ok.iter().filter(|ok| **ok).count();
@@ -273,9 +311,9 @@ pub fn ingest_decoded(
             if with_exemplars {
                 // Exemplars alone go to an existing series only.
                 let labels = normalized_labels(s.labels, &mut scratch);
-                let series = head.lookup(labels);
+                let series = head.lookup_hashed(labels, hashes[i]);
                 ex_app.append(
-                    &req,
+                    &*req,
                     i,
                     &exemplars,
                     series.as_deref(),
@@ -312,8 +350,8 @@ pub fn ingest_decoded(
             }
         }
         let (series, created) = match &gate {
-            None => head.get_or_create(labels),
-            Some(g) => match g.get_or_create(head, labels, &limits.series) {
+            None => head.get_or_create_hashed(labels, hashes[i]),
+            Some(g) => match g.get_or_create_hashed(head, labels, hashes[i], &limits.series) {
                 Ok(x) => x,
                 Err(refusal) => {
                     res.discard(refusal.reason(), n_all);
@@ -322,7 +360,7 @@ pub fn ingest_decoded(
                     }
                     if with_exemplars {
                         ex_app.append(
-                            &req,
+                            &*req,
                             i,
                             &exemplars,
                             None,
@@ -409,7 +447,7 @@ pub fn ingest_decoded(
         }
         if with_exemplars {
             ex_app.append(
-                &req,
+                &*req,
                 i,
                 &exemplars,
                 Some(&series),
@@ -428,7 +466,7 @@ pub fn ingest_decoded(
         let mut writer = wal.lock_writer();
         records.extend(crate::ingest_extra::store_metadata(
             head.tenant(),
-            &req,
+            &*req,
             &metadata_ok,
             limits,
             &mut res,

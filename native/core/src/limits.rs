@@ -274,11 +274,23 @@ impl SeriesGate {
         labels: &[(&str, &str)],
         limits: &SeriesLimits,
     ) -> Result<(Arc<crate::head::MemSeries>, bool), SeriesRefusal> {
-        if let Some(s) = head.lookup(labels) {
+        self.get_or_create_hashed(head, labels, crate::head::hash_labels(labels), limits)
+    }
+
+    /// get_or_create_hashed is `get_or_create` for labels whose
+    /// `hash_labels` the caller already has.
+    pub fn get_or_create_hashed(
+        &self,
+        head: &Head,
+        labels: &[(&str, &str)],
+        hash: u64,
+        limits: &SeriesLimits,
+    ) -> Result<(Arc<crate::head::MemSeries>, bool), SeriesRefusal> {
+        if let Some(s) = head.lookup_hashed(labels, hash) {
             return Ok((s, false));
         }
         let mut counts = self.counts.lock();
-        if let Some(s) = head.lookup(labels) {
+        if let Some(s) = head.lookup_hashed(labels, hash) {
             return Ok((s, false));
         }
         if limits.per_user > 0 && head.num_series() as u64 >= limits.per_user {
@@ -292,7 +304,7 @@ impl SeriesGate {
                 return Err(SeriesRefusal::PerMetric);
             }
         }
-        let (s, created) = head.get_or_create(labels);
+        let (s, created) = head.get_or_create_hashed(labels, hash);
         if created && counts.built {
             *counts.by_metric.entry(metric.to_string()).or_insert(0) += 1;
             counts.total += 1;

@@ -397,7 +397,25 @@ impl Head {
         labels: &[(&str, &str)],
         want_ref: u64,
     ) -> (Arc<MemSeries>, bool) {
-        let hash = hash_labels(labels);
+        self.get_or_create_hashed_at(labels, hash_labels(labels), want_ref)
+    }
+
+    /// get_or_create_hashed is `get_or_create` for labels whose
+    /// `hash_labels` the caller already has.
+    pub fn get_or_create_hashed(
+        &self,
+        labels: &[(&str, &str)],
+        hash: u64,
+    ) -> (Arc<MemSeries>, bool) {
+        self.get_or_create_hashed_at(labels, hash, 0)
+    }
+
+    fn get_or_create_hashed_at(
+        &self,
+        labels: &[(&str, &str)],
+        hash: u64,
+        want_ref: u64,
+    ) -> (Arc<MemSeries>, bool) {
         if let Some(s) = self.index.read().find(hash, labels) {
             return (Arc::clone(s), false);
         }
@@ -501,7 +519,13 @@ impl Head {
     /// lookup finds the series with exactly these labels (sorted by name,
     /// no empty values) without creating it (used by `crate::limits`).
     pub fn lookup(&self, labels: &[(&str, &str)]) -> Option<Arc<MemSeries>> {
-        self.index.read().find(hash_labels(labels), labels).cloned()
+        self.lookup_hashed(labels, hash_labels(labels))
+    }
+
+    /// lookup_hashed is `lookup` for labels whose `hash_labels` the caller
+    /// already has.
+    pub fn lookup_hashed(&self, labels: &[(&str, &str)], hash: u64) -> Option<Arc<MemSeries>> {
+        self.index.read().find(hash, labels).cloned()
     }
 
     /// appender starts a batch of appends (one per request), like a

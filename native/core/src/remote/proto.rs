@@ -233,6 +233,19 @@ pub struct DecodeScratch {
     histograms: Vec<HistogramSample>,
 }
 
+impl DecodeScratch {
+    /// retained_items is how many items its vectors have room for.
+    pub fn retained_items(&self) -> usize {
+        self.series.capacity()
+            + self.labels.capacity()
+            + self.samples.capacity()
+            + self.metadata.capacity()
+            + self.exemplars.capacity()
+            + self.exemplar_labels.capacity()
+            + self.histograms.capacity()
+    }
+}
+
 /// recycle empties a vector and re-types it to another lifetime of the same
 /// type. The standard library collects a mapped `IntoIter` in place when the
 /// element layouts agree (always true across lifetimes), so the allocation
