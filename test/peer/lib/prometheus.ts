@@ -61,6 +61,8 @@ export async function startPrometheus(extraArgs: string[] = [], bin: string = PR
 export interface RemoteWriteTarget {
   url: string;
   tenant: string;
+  /** v2 sends remote write 2.0 (io.prometheus.write.v2.Request) instead of 1.0. */
+  v2?: boolean;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function startSelfScrapingPrometheus(bin: string, targets: RemoteWr
   const dir = await makeTempDir('peer-prometheus-scrape-');
   const port = await freePort();
   const rw = targets.map(
-    (w) => `  - url: ${w.url}\n    headers:\n      X-Scope-OrgID: ${w.tenant}\n    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n      max_backoff: 500ms\n`,
+    (w) => `  - url: ${w.url}\n    headers:\n      X-Scope-OrgID: ${w.tenant}\n${w.v2 === true ? '    protobuf_message: io.prometheus.write.v2.Request\n' : ''}    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n      max_backoff: 500ms\n`,
   );
   const cfg = `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\nremote_write:\n${rw.join('')}`;
   await writeFile(join(dir, 'prometheus.yml'), cfg);
