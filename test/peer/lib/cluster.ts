@@ -70,6 +70,8 @@ export async function startComponent(opts: ComponentOptions): Promise<Component>
     `-compactor.data-dir=${join(dir, 'compactor')}`,
     `-admin.client.filesystem.dir=${join(dir, 'admin')}`,
     `-ruler-storage.filesystem.dir=${join(dir, 'ruler')}`,
+    `-alertmanager.storage.path=${join(dir, 'alertmanager-local')}`,
+    `-alertmanager-storage.filesystem.dir=${join(dir, 'alertmanager')}`,
     '-log.level=warn',
     ...ringFlags(opts.etcd, opts.name),
     ...(opts.extra ?? []),
