@@ -66,6 +66,12 @@ function comparable(data: unknown): unknown {
   });
 }
 
+/** nonEmpty tells whether an answer has data: a query result, or a series / label list. */
+function nonEmpty(a: Answer): boolean {
+  const d = a.body.data as { result?: unknown[] } | unknown[] | undefined;
+  return Array.isArray(d) ? d.length > 0 : (d?.result?.length ?? 0) > 0;
+}
+
 /** resultOf is the result list of a query answer. */
 function resultOf(a: Answer): Array<{ metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> }> {
   return (a.body.data as { result?: [] } | undefined)?.result ?? [];
@@ -188,8 +194,7 @@ t.test('the whole microservices deployment answers as the monolith', { skip: ski
   for (const q of queries) {
     const m = await get(mono.port, q);
     t.equal(m.status, 200, `monolith answers ${q}`);
-    const d = m.body.data as { result?: unknown[] } | unknown[];
-    t.ok(Array.isArray(d) ? d.length > 0 : (d.result?.length ?? 0) > 0, `non-empty answer to ${q}`);
+    t.ok(nonEmpty(m), `non-empty answer to ${q}`);
     want.set(q, comparable(m.body.data));
   }
   // The old block's range: the queriers read it from the store-gateways, the monolith from its bucket.
@@ -198,13 +203,15 @@ t.test('the whole microservices deployment answers as the monolith', { skip: ski
     `/prometheus/api/v1/query?query=${enc('sum by (job) (rate(old_requests_total[5m]))')}&time=${oldAt}`,
     `/prometheus/api/v1/query?query=${enc('count_over_time(old_requests_total[1h])')}&time=${oldAt}`,
     `/prometheus/api/v1/query_range?query=${enc('max(old_requests_total)')}&start=${oldAt - 60}&end=${oldAt + 60}&step=15`,
+    `/prometheus/api/v1/series?${enc('match[]')}=old_requests_total&start=${oldAt - 60}&end=${oldAt}`,
+    `/prometheus/api/v1/label/job/values?${enc('match[]')}=old_requests_total&start=${oldAt - 60}&end=${oldAt}`,
   ];
   for (const q of oldQueries) {
     let m: Answer = { status: 0, body: { status: '' } };
     t.ok(
       await waitFor(async () => {
         m = await get(mono.port, q);
-        return m.status === 200 && resultOf(m).length > 0;
+        return m.status === 200 && nonEmpty(m);
       }, 30_000),
       `the monolith answers ${q} from the block`,
     );
