@@ -277,6 +277,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           client: schedulerClient,
           frontendId: `${hostname()}:${config.httpListenPort}`,
           maxRetries: flagNumber(config.values, 'query-frontend.max-retries-per-request'),
+          readTimeoutMs: flagNumber(config.values, 'querier.timeout'),
           log: log.with({ component: 'frontend' }),
         })
       : runsFrontendOnly
@@ -407,7 +408,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), flagNumber(config.values, 'ingester.active-series-metrics-idle-timeout'))
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
-    metadata: runsQuerier ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined) : undefined,
+    // A query-frontend with query-schedulers sends series, labels and label values reads through them too.
+    metadata: runsQuerier
+      ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined)
+      : frontendSchedulers !== undefined && queryExecutor.readMetadata !== undefined
+        ? new MetadataApi(federatedSeriesQuerier(storage), queryExecutor.readMetadata.bind(queryExecutor))
+        : undefined,
     query: runsQuerier || runsFrontendOnly ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),

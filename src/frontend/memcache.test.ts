@@ -4,33 +4,10 @@
 // CI a missing memcached fails the tests instead of skipping them.
 
 import t from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
-import { failIfMissing, peerBinary, skipUnless } from '../../test/peer/lib/binary.js';
-import { freePort } from '../../test/peer/lib/server-process.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { failIfMissing, skipUnless } from '../../test/peer/lib/binary.js';
+import { MEMCACHED, startMemcached } from '../../test/peer/lib/memcached.js';
 import { MemcachedClient } from './memcache.js';
-
-/** MEMCACHED is Debian's memcached (.ci/run installs it), MEMCACHED_BIN overrides it. */
-const MEMCACHED = peerBinary('memcached', 'MEMCACHED_BIN', ['memcached'], 'Debian package (apt-get install memcached; .ci/run installs it)');
-
-/** startMemcached starts memcached and waits (bounded) until it accepts connections. */
-async function startMemcached(): Promise<{ proc: ChildProcess; address: string }> {
-  const port = await freePort();
-  const proc = spawn(MEMCACHED.path, ['-l', '127.0.0.1', '-p', String(port), '-U', '0', '-m', '16', '-u', 'nobody'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect({ host: '127.0.0.1', port }, () => {
-        s.destroy();
-        res(true);
-      });
-      s.on('error', () => res(false));
-    });
-    if (ok) return { proc, address: `127.0.0.1:${port}` };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.kill('SIGKILL');
-  throw new Error('memcached did not start');
-}
 
 t.test('memcached client', { skip: skipUnless(MEMCACHED) }, async (t) => {
   if (failIfMissing(t, MEMCACHED)) return;

@@ -9,13 +9,12 @@
 // ingester restarts (WAL replay) and rejoins the ring.
 
 import t from 'tap';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, PROMETHEUS3, failIfMissing, skipUnless } from './lib/binary.js';
-import { startComponent, type Component, waitFor } from './lib/cluster.js';
+import { activeMembers, IN_MEMORY_RINGS, startComponent, type Component, waitFor } from './lib/cluster.js';
 import { startEtcd } from './lib/etcd.js';
-import { freePort, makeTempDir, startServer, type ServerProcess } from './lib/server-process.js';
+import { startSelfScrapingPrometheus } from './lib/prometheus.js';
+import { startPushLoad } from './lib/push-load.js';
+import type { ServerProcess } from './lib/server-process.js';
 
 const TENANT = 'dist';
 const TENANT_V2 = 'dist-rw2';
@@ -46,34 +45,23 @@ t.test('microservices on etcd answer as the monolith; an ingester killed under l
   const distributors = [await startComponent({ name: 'distributor-1', target: 'distributor', etcd: etcd.endpoint }), await startComponent({ name: 'distributor-2', target: 'distributor', etcd: etcd.endpoint })];
   const queriers = [await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint }), await startComponent({ name: 'querier-2', target: 'querier', etcd: etcd.endpoint })];
   started.push(...distributors, ...queriers);
-  const mono = await startComponent({ name: 'monolith', target: 'all', etcd: etcd.endpoint, extra: ['-ingester.ring.store=inmemory', '-distributor.ring.store=inmemory', '-store-gateway.sharding-ring.store=inmemory', '-compactor.ring.store=inmemory', '-ruler.ring.store=inmemory', '-query-scheduler.ring.store=inmemory', '-alertmanager.sharding-ring.store=inmemory'] });
+  const mono = await startComponent({ name: 'monolith', target: 'all', etcd: etcd.endpoint, extra: [...IN_MEMORY_RINGS] });
   started.push(mono);
 
   // Every process sees the three ingesters ACTIVE and the distributors in their ring.
-  const ring = async (port: number, path: string): Promise<string[]> => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Accept: 'application/json' } });
-    return ((await res.json()) as { shards: Array<{ id: string; state: string }> }).shards.filter((s) => s.state === 'ACTIVE').map((s) => s.id);
-  };
+  const ring = activeMembers;
   t.ok(await waitFor(async () => (await ring(distributors[0]!.port, '/ingester/ring')).length === 3, 10_000), 'three ACTIVE ingesters in the ring');
   t.same(await ring(queriers[1]!.port, '/ingester/ring'), ['ingester-1', 'ingester-2', 'ingester-3']);
   t.same(await ring(distributors[1]!.port, '/distributor/ring'), ['distributor-1', 'distributor-2']);
 
-  // Prometheus 3 scrapes itself and remote-writes to a distributor and to the monolith.
-  const promDir = await makeTempDir('prom3-dist-');
-  const promPort = await freePort();
-  // The same samples also go, as remote write 2.0, to the other distributor under a second tenant.
-  const rw = (port: number, tenant = TENANT, v2 = false): string =>
-    `  - url: http://127.0.0.1:${port}/api/v1/push\n    headers:\n      X-Scope-OrgID: ${tenant}\n${v2 ? '    protobuf_message: io.prometheus.write.v2.Request\n' : ''}    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n      max_backoff: 500ms\n`;
-  const cfg = `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${promPort}']\nremote_write:\n${rw(distributors[0]!.port)}${rw(mono.port)}${rw(distributors[1]!.port, TENANT_V2, true)}`;
-  await writeFile(join(promDir, 'prometheus.yml'), cfg);
-  const prom = await startServer({
-    name: 'prometheus3',
-    command: PROMETHEUS3.path,
-    args: [`--config.file=${join(promDir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(promDir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`],
-    port: promPort,
-    readyPath: '/-/ready',
-    cleanup: [promDir],
-  });
+  // Prometheus 3 scrapes itself and remote-writes to a distributor and to the monolith; the same
+  // samples also go, as remote write 2.0, to the other distributor under a second tenant.
+  const push = (c: Component): string => `http://127.0.0.1:${c.port}/api/v1/push`;
+  const prom = await startSelfScrapingPrometheus(PROMETHEUS3.path, [
+    { url: push(distributors[0]!), tenant: TENANT },
+    { url: push(mono), tenant: TENANT },
+    { url: push(distributors[1]!), tenant: TENANT_V2, v2: true },
+  ]);
   others.push(prom);
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, 8_000));
@@ -114,30 +102,15 @@ t.test('microservices on etcd answer as the monolith; an ingester killed under l
   for (const q of queries.slice(0, 5)) t.same((await get(queriers[1]!.port, q, TENANT_V2)).json, (await get(queriers[0]!.port, q)).json, `remote write 2.0: ${q}`);
 
   // Load over both distributors; ingester-2 is killed with SIGKILL in the middle.
-  const acked = new Map<string, number[]>();
-  let failures = 0;
-  let stop = false;
-  let batch = 0;
-  const base = Date.now() - 60_000;
-  const load = (async () => {
-    while (!stop && batch < 2_000) {
-      const b = batch++;
-      const series: TimeSeriesInput[] = [];
-      for (let s = 0; s < 40; s++) series.push({ labels: [['__name__', 'load'], ['s', String(s)]], samples: [[base + b * 10, b]] });
-      const d = distributors[b % 2]!;
-      try {
-        const res = await fetch(`http://127.0.0.1:${d.port}/api/v1/push`, { method: 'POST', body: new Uint8Array(encodeWriteRequestSnappy(series)), headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': TENANT }, signal: AbortSignal.timeout(10_000) });
-        await res.arrayBuffer();
-        if (res.status === 200) for (const s of series) acked.set(s.labels[1]![1], [...(acked.get(s.labels[1]![1]) ?? []), b]);
-        else failures++;
-      } catch {
-        failures++;
-      }
-    }
-  })();
+  const load = startPushLoad(
+    distributors.map((d) => d.port),
+    TENANT,
+    'load',
+    40,
+  );
   await new Promise((r) => setTimeout(r, 1_500));
   ingesters[1]!.proc.child.kill('SIGKILL');
-  const killedAt = batch;
+  const killedAt = load.batches();
   // Queries keep answering fully while the ingester is down (before and after its heartbeat times out).
   const sumQuery = `/prometheus/api/v1/query?query=${encodeURIComponent('count(load)')}&time=${Math.floor(Date.now() / 1000)}`;
   for (let i = 0; i < 3; i++) {
@@ -146,9 +119,8 @@ t.test('microservices on etcd answer as the monolith; an ingester killed under l
     t.same((a.json.data as { result: Array<{ value: [number, string] }> }).result[0]?.value[1], '40', 'and sees every series');
     await new Promise((r) => setTimeout(r, 2_000));
   }
-  stop = true;
-  await load;
-  t.ok(batch > killedAt + 10, `pushes went on after the kill (${killedAt} before, ${batch} in all)`);
+  const { acked, failures, batches } = await load.stop();
+  t.ok(batches > killedAt + 10, `pushes went on after the kill (${killedAt} before, ${batches} in all)`);
   t.equal(failures, 0, 'no push failed: two replicas of three are a quorum');
   // Every acknowledged sample is there.
   const want = acked.get('0')!.length;

@@ -15,7 +15,7 @@
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { startCluster, startComponent, waitFor } from './lib/cluster.js';
+import { activeMembers, IN_MEMORY_RINGS, startCluster, startComponent, waitFor } from './lib/cluster.js';
 
 const TENANT = 'sched';
 const M = 60_000;
@@ -51,14 +51,10 @@ t.test('a query-scheduler between the query-frontend and two queriers', { skip: 
   const queriers = [await start('querier-1', 'querier', ['-querier.max-concurrent=2', '-querier.id=querier-1']), await start('querier-2', 'querier', ['-querier.max-concurrent=2', '-querier.id=querier-2'])];
   // Each query is cut into hourly parts, two of them queued at once.
   const frontend = await start('query-frontend-1', 'query-frontend', ['-query-frontend.split-queries-by-interval=1h', '-querier.max-query-parallelism=2']);
-  const memory = ['ingester.ring', 'distributor.ring', 'store-gateway.sharding-ring', 'compactor.ring', 'ruler.ring', 'query-scheduler.ring', 'alertmanager.sharding-ring'].map((r) => `-${r}.store=inmemory`);
-  const mono = await startComponent({ name: 'monolith', target: 'all', etcd: etcd.endpoint, extra: memory });
+  const mono = await startComponent({ name: 'monolith', target: 'all', etcd: etcd.endpoint, extra: [...IN_MEMORY_RINGS] });
   started.push(mono);
 
-  const schedulerRing = async (): Promise<string[]> => {
-    const res = await fetch(`http://127.0.0.1:${frontend.port}/query-scheduler/ring`, { headers: { Accept: 'application/json' } });
-    return ((await res.json()) as { shards: Array<{ id: string; state: string }> }).shards.filter((s) => s.state === 'ACTIVE').map((s) => s.id);
-  };
+  const schedulerRing = (): Promise<string[]> => activeMembers(frontend.port, '/query-scheduler/ring');
   t.ok(await waitFor(async () => (await schedulerRing()).join() === 'query-scheduler-1', 15_000), 'the frontend finds the scheduler in its ring');
   const connected = (): Promise<number> => metric(scheduler.port, 'cortex_query_scheduler_connected_querier_clients');
   t.ok(await waitFor(async () => (await connected()) === 4, 15_000), "both queriers' two workers poll the scheduler");

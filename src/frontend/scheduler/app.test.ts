@@ -1,7 +1,8 @@
 // app.test.ts runs the query-scheduler as its own server (-target=query-scheduler)
 // between a query-frontend (-query-frontend.scheduler-address) and a querier
 // that pulls from it (-querier.scheduler-address): range queries through the
-// frontend answer as the querier does on its own, the querier's
+// frontend, and series / labels / label values reads, answer as the querier
+// does on its own, the querier's
 // -querier.max-concurrent workers show as the scheduler's connected clients,
 // a client that goes away takes its query out of the scheduler's queue, and
 // ring discovery refuses a fixed address with Mimir's error.
@@ -53,6 +54,27 @@ t.test('frontend -> query-scheduler -> querier answers as the querier', async (t
     t.equal(via.status, 200);
     t.equal(via.body, direct.body, `${query} through the scheduler`);
   }
+  // Series, label names and label values reads go through the scheduler too (Mimir's frontend serves every read endpoint).
+  const range = { start: String(base / 1000), end: String((base + 4 * H) / 1000) };
+  for (const [path, params] of [
+    ['series', { 'match[]': 'sched_reqs', ...range }],
+    ['labels', range],
+    ['label/instance/values', range],
+    ['series', { 'match[]': 'sched_reqs', ...range, limit: '1' }],
+  ] as Array<[string, Record<string, string>]>) {
+    const direct = await get(querier.port, params, path);
+    t.equal(direct.status, 200, direct.body);
+    t.not(JSON.parse(direct.body).data, [], `${path} has data`);
+    const via = await get(frontend.port, params, path);
+    t.equal(via.status, 200, via.body);
+    t.equal(via.body, direct.body, `${path} ${JSON.stringify(params)} through the scheduler`);
+  }
+  const noMatch = await get(frontend.port, range, 'series');
+  t.equal(noMatch.status, 400);
+  t.equal(noMatch.body, (await get(querier.port, range, 'series')).body, 'a series read without match[] fails as on the querier');
+  const badMatch = await get(frontend.port, { 'match[]': '{a=~"("}', ...range }, 'labels');
+  t.equal(badMatch.status, 400);
+  t.equal(badMatch.body, (await get(querier.port, { 'match[]': '{a=~"("}', ...range }, 'labels')).body, 'a bad matcher fails as on the querier');
   const bad = await get(frontend.port, { query: 'sum(', start: '0', end: '100', step: '10' });
   t.equal(bad.status, 400);
   t.equal(bad.body, (await get(querier.port, { query: 'sum(', start: '0', end: '100', step: '10' })).body, 'a bad query fails as on the querier');

@@ -53,7 +53,7 @@ async function setup(t: Test, maxOutstanding = 0, maxRetries = 2) {
   const port = await server.listen('127.0.0.1', 0);
   const addr = `127.0.0.1:${port}`;
   const client = new InternalClient();
-  const frontend = schedulerExecutor({ addresses: () => [addr], client, frontendId: 'fe-1', maxRetries, log });
+  const frontend = schedulerExecutor({ addresses: () => [addr], client, frontendId: 'fe-1', maxRetries, readTimeoutMs: 10_000, log });
   const workers: SchedulerWorkers[] = [];
   const startWorkers = (querierId: string, executor: QueryExecutor, concurrency = 1): SchedulerWorkers => {
     const w = new SchedulerWorkers({ addresses: () => [addr], concurrency, querierId, executor, client, log });

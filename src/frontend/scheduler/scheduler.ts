@@ -15,11 +15,10 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { ApiError, toApiError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { WorkerAnswer } from '../../querier/query-executor.js';
-import type { QueryTask } from '../../querier/query-params.js';
 import { TenantQueues } from '../../querier/tenant-queues.js';
 import type { HttpServer, Request } from '../../server/http.js';
 import { CONTENT_TYPE, type ChunkedWriter, type Response } from '../../server/response.js';
-import { ANSWER_HEADER, ENQUEUE_PATH, FRONTEND_HEADER, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, frame, type NextTask } from './wire.js';
+import { ANSWER_HEADER, ENQUEUE_PATH, FRONTEND_HEADER, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, frame, type NextTask, type SchedulerTask } from './wire.js';
 
 /** ERR_NOT_RUNNING is Mimir's text when the scheduler is shutting down. */
 export const ERR_NOT_RUNNING = 'scheduler is not running';
@@ -48,7 +47,7 @@ interface Lease {
 interface Pending {
   id: number;
   tenant: string;
-  task: QueryTask;
+  task: SchedulerTask;
   /** frontend is the frontend's held response; the answer is written to it once. */
   frontend: Response;
   lease?: Lease;
@@ -178,9 +177,9 @@ export class SchedulerService {
     const tenant = req.headers.get('x-scope-orgid') ?? '';
     const frontendId = req.headers.get(FRONTEND_HEADER.toLowerCase());
     if (frontendId !== undefined) this.frontends.set(frontendId, Date.now());
-    let task: QueryTask;
+    let task: SchedulerTask;
     try {
-      task = JSON.parse((snappy.uncompressSync(req.body) as Buffer).toString('utf8')) as QueryTask;
+      task = JSON.parse((snappy.uncompressSync(req.body) as Buffer).toString('utf8')) as SchedulerTask;
     } catch (err) {
       throw new ApiError('bad_data', `query-scheduler: undecodable query: ${err instanceof Error ? err.message : String(err)}`);
     }

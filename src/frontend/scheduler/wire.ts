@@ -2,7 +2,8 @@
 // HTTP/1.1 in place of Mimir's gRPC streams, shared by the scheduler, the
 // query-frontends and the querier workers:
 //
-// - POST ENQUEUE_PATH (frontend -> scheduler): body snappy(JSON QueryTask),
+// - POST ENQUEUE_PATH (frontend -> scheduler): body snappy(JSON SchedulerTask:
+//   a QueryTask, or a series / labels / label values read),
 //   X-Scope-OrgID the task's tenant, FRONTEND_HEADER the frontend's id. The
 //   request is held open until the query's answer, which comes back as the
 //   body (snappy, ANSWER_HEADER says `body` or `failure`). 429 "too many
@@ -24,6 +25,7 @@
 
 import { ApiError, type ErrorKind } from '../../errors.js';
 import type { QueryFailure } from '../../querier/execute.js';
+import type { MetadataRead, MetadataReadAnswer } from '../../querier/metadata.js';
 import type { WorkerAnswer } from '../../querier/query-executor.js';
 import type { QueryTask } from '../../querier/query-params.js';
 
@@ -39,20 +41,44 @@ export const QUERY_ID_HEADER = 'X-Mimir-Query-ID';
 /**
  * ANSWER_HEADER tells an encoded body (`body`) from a query failure (`failure`, JSON QueryFailure)
  * and from an error of the querier's read path (`error`, JSON {kind, message} of an ApiError, e.g.
- * 503 when too many ingesters are down).
+ * 503 when too many ingesters are down), and from a metadata read's answer (`metadata`, JSON
+ * MetadataReadAnswer).
  */
 export const ANSWER_HEADER = 'X-Mimir-Answer';
 
-/** NextTask is what a worker receives: the query and its id at the scheduler. */
+/** MetadataTask is a series / labels / label values read sent through the schedulers, dropped from the queue past its deadline. */
+export type MetadataTask = MetadataRead & { deadline: number };
+
+/** SchedulerTask is what a query-frontend enqueues: a query or a metadata read. */
+export type SchedulerTask = QueryTask | MetadataTask;
+
+/** isMetadataTask tells a metadata read from a query. */
+export function isMetadataTask(t: SchedulerTask): t is MetadataTask {
+  return 'op' in t;
+}
+
+/** NextTask is what a worker receives: the task and its id at the scheduler. */
 export interface NextTask {
   id: number;
-  task: QueryTask;
+  task: SchedulerTask;
 }
 
 /** encodeAnswer is an answer's body (uncompressed) and its kind. */
 export function encodeAnswer(a: WorkerAnswer): { kind: 'body' | 'failure'; body: Uint8Array } {
   if (a instanceof Uint8Array) return { kind: 'body', body: a };
   return { kind: 'failure', body: Buffer.from(JSON.stringify(a), 'utf8') };
+}
+
+/** encodeMetadataAnswer is a metadata read's answer as a body (ANSWER_HEADER `metadata`). */
+export function encodeMetadataAnswer(a: MetadataReadAnswer): { kind: 'metadata'; body: Uint8Array } {
+  return { kind: 'metadata', body: Buffer.from(JSON.stringify(a), 'utf8') };
+}
+
+/** decodeMetadataAnswer reads a metadata read's answer back; an `error` answer is thrown as its ApiError. */
+export function decodeMetadataAnswer(kind: string | undefined, body: Buffer): MetadataReadAnswer {
+  if (kind === 'metadata') return JSON.parse(body.toString('utf8')) as MetadataReadAnswer;
+  const a = decodeAnswer(kind, body);
+  throw new ApiError('internal', `query-scheduler: a metadata read was answered as a query (${a instanceof Uint8Array ? 'body' : 'failure'})`);
 }
 
 /** encodeError is a querier's error as an answer body (ANSWER_HEADER `error`). */

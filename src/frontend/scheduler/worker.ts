@@ -1,7 +1,7 @@
 // worker.ts runs a querier's worker loops against the query-schedulers
 // (-querier.scheduler-address, or the query-scheduler ring): as Mimir's
 // querier workers, each loop pulls one query at a time from its scheduler (a
-// long poll, wire.ts), runs it with the querier's executor and posts the
+// long poll, wire.ts), runs it (or a metadata read) with the querier's executor and posts the
 // answer back. -querier.max-concurrent loops in all, spread over the known
 // schedulers (at least one each); the spread follows the scheduler list as it
 // changes. While a query runs, the loop keeps the scheduler's response open:
@@ -10,11 +10,11 @@
 
 import { Agent, request, type IncomingMessage } from 'node:http';
 import snappy from '@napi-rs/snappy';
-import { toApiError } from '../../errors.js';
+import { ApiError, toApiError } from '../../errors.js';
 import type { InternalClient } from '../../internal/client.js';
 import type { Logger } from '../../log.js';
 import type { QueryExecutor, WorkerAnswer } from '../../querier/query-executor.js';
-import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, encodeError, type NextTask } from './wire.js';
+import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, encodeError, encodeMetadataAnswer, isMetadataTask, type NextTask } from './wire.js';
 
 /** RETRY_DELAY_MS is the pause before polling a scheduler again after a failed poll. */
 const RETRY_DELAY_MS = 1_000;
@@ -141,8 +141,14 @@ export class SchedulerWorkers {
     let kind: string;
     let body: Uint8Array;
     try {
-      const a: WorkerAnswer = await this.opts.executor.run(task, ac.signal);
-      ({ kind, body } = encodeAnswer(a));
+      if (isMetadataTask(task)) {
+        const read = this.opts.executor.readMetadata;
+        if (read === undefined) throw new ApiError('internal', 'this querier does not serve series, labels or label values reads');
+        ({ kind, body } = encodeMetadataAnswer(await read.call(this.opts.executor, task, ac.signal)));
+      } else {
+        const a: WorkerAnswer = await this.opts.executor.run(task, ac.signal);
+        ({ kind, body } = encodeAnswer(a));
+      }
     } catch (err) {
       kind = 'error';
       body = encodeError(toApiError(err));

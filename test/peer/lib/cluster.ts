@@ -30,13 +30,26 @@ export interface ComponentOptions {
   extra?: string[];
 }
 
+/** RING_NAMES are the flag prefixes of every ring a process may join or follow. */
+const RING_NAMES = ['ingester.ring', 'distributor.ring', 'store-gateway.sharding-ring', 'compactor.ring', 'ruler.ring', 'alertmanager.sharding-ring', 'query-scheduler.ring'];
+
 /** ringFlags points every ring of a process at etcd with short heartbeats. */
 export function ringFlags(etcd: string, id: string): string[] {
   const out: string[] = [];
-  for (const ring of ['ingester.ring', 'distributor.ring', 'store-gateway.sharding-ring', 'compactor.ring', 'ruler.ring', 'alertmanager.sharding-ring', 'query-scheduler.ring']) {
+  for (const ring of RING_NAMES) {
     out.push(`-${ring}.store=etcd`, `-${ring}.etcd.endpoints=${etcd}`, `-${ring}.instance-id=${id}`, `-${ring}.instance-addr=127.0.0.1`, `-${ring}.heartbeat-period=1s`, `-${ring}.heartbeat-timeout=4s`);
   }
   return out;
+}
+
+/** IN_MEMORY_RINGS keep every ring of a process to itself: the flags of a monolith beside a cluster on the same etcd. */
+export const IN_MEMORY_RINGS: readonly string[] = RING_NAMES.map((r) => `-${r}.store=inmemory`);
+
+/** activeMembers lists the ACTIVE instances of a ring page (its JSON form) served by the process at port. */
+export async function activeMembers(port: number, path: string): Promise<string[]> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { shards: Array<{ id: string; state: string }> }).shards.filter((s) => s.state === 'ACTIVE').map((s) => s.id);
 }
 
 /** startComponent starts one process and waits (bounded) until /ready answers 200. */
@@ -57,6 +70,8 @@ export async function startComponent(opts: ComponentOptions): Promise<Component>
     `-compactor.data-dir=${join(dir, 'compactor')}`,
     `-admin.client.filesystem.dir=${join(dir, 'admin')}`,
     `-ruler-storage.filesystem.dir=${join(dir, 'ruler')}`,
+    `-alertmanager.storage.path=${join(dir, 'alertmanager-local')}`,
+    `-alertmanager-storage.filesystem.dir=${join(dir, 'alertmanager')}`,
     '-log.level=warn',
     ...ringFlags(opts.etcd, opts.name),
     ...(opts.extra ?? []),

@@ -56,3 +56,34 @@ export async function startPrometheus(extraArgs: string[] = [], bin: string = PR
     readUrl: `${proc.baseUrl}/api/v1/read`,
   };
 }
+
+/** RemoteWriteTarget is one remote_write section: a push URL and the tenant it writes as. */
+export interface RemoteWriteTarget {
+  url: string;
+  tenant: string;
+  /** v2 sends remote write 2.0 (io.prometheus.write.v2.Request) instead of 1.0. */
+  v2?: boolean;
+}
+
+/**
+ * startSelfScrapingPrometheus starts Prometheus (bin) scraping itself every second and
+ * remote-writing every sample to each target (short batch deadline and backoffs, so data flows
+ * within a second or two). Stopping it flushes what is queued.
+ */
+export async function startSelfScrapingPrometheus(bin: string, targets: RemoteWriteTarget[]): Promise<ServerProcess> {
+  const dir = await makeTempDir('peer-prometheus-scrape-');
+  const port = await freePort();
+  const rw = targets.map(
+    (w) => `  - url: ${w.url}\n    headers:\n      X-Scope-OrgID: ${w.tenant}\n${w.v2 === true ? '    protobuf_message: io.prometheus.write.v2.Request\n' : ''}    queue_config:\n      batch_send_deadline: 500ms\n      min_backoff: 100ms\n      max_backoff: 500ms\n`,
+  );
+  const cfg = `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: prometheus\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\nremote_write:\n${rw.join('')}`;
+  await writeFile(join(dir, 'prometheus.yml'), cfg);
+  return startServer({
+    name: 'prometheus',
+    command: bin,
+    args: [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    port,
+    readyPath: '/-/ready',
+    cleanup: [dir],
+  });
+}

@@ -3,7 +3,7 @@
 // installs), with one fresh bucket. Where the binary is missing the suites
 // skip when run by hand and fail under CI (CI=true).
 
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { peerBinary, skipUnless } from './binary.js';
 import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
@@ -32,8 +32,13 @@ export interface S3Server extends ServerProcess {
   readonly bucket: string;
 }
 
-/** startS3Server starts moto_server on a free loopback port and creates bucket. */
-export async function startS3Server(bucket = 'blocks'): Promise<S3Server> {
+/** s3Client is an SDK client of the server at endpoint (host:port), with the credentials it accepts. */
+export function s3Client(endpoint: string): S3Client {
+  return new S3Client({ endpoint: `http://${endpoint}`, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY } });
+}
+
+/** startS3Server starts moto_server on a free loopback port and creates bucket (and the `more` buckets). */
+export async function startS3Server(bucket = 'blocks', ...more: string[]): Promise<S3Server> {
   const port = await freePort();
   const dir = await makeTempDir('peer-s3-');
   const proc = await startServer({
@@ -47,14 +52,9 @@ export async function startS3Server(bucket = 'blocks'): Promise<S3Server> {
     env: { ...process.env, AWS_ACCESS_KEY_ID: S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: S3_SECRET_KEY },
   });
   const endpoint = `127.0.0.1:${port}`;
-  const client = new S3Client({
-    endpoint: `http://${endpoint}`,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: S3_ACCESS_KEY, secretAccessKey: S3_SECRET_KEY },
-  });
+  const client = s3Client(endpoint);
   try {
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    for (const b of [bucket, ...more]) await client.send(new CreateBucketCommand({ Bucket: b }));
   } catch (err) {
     await proc.stop();
     throw err;
@@ -62,4 +62,57 @@ export async function startS3Server(bucket = 'blocks'): Promise<S3Server> {
     client.destroy();
   }
   return { ...proc, stop: proc.stop, output: proc.output, endpoint, bucket };
+}
+
+/** S3Buckets names the bucket of each store kept in S3 (a store left out stays on its default backend). */
+export interface S3Buckets {
+  blocks?: string;
+  ruler?: string;
+  alertmanager?: string;
+}
+
+/** s3StorageFlags are the command-line flags that put the named stores in buckets of the server at endpoint. */
+export function s3StorageFlags(endpoint: string, buckets: S3Buckets): string[] {
+  const out: string[] = [];
+  // The blocks' S3 credentials are also the alertmanager store's.
+  if (buckets.blocks !== undefined || buckets.alertmanager !== undefined) {
+    out.push(`-blocks-storage.s3.endpoint=${endpoint}`, `-blocks-storage.s3.access-key-id=${S3_ACCESS_KEY}`, `-blocks-storage.s3.secret-access-key=${S3_SECRET_KEY}`, '-blocks-storage.s3.insecure=true');
+  }
+  if (buckets.blocks !== undefined) out.push('-blocks-storage.backend=s3', `-blocks-storage.s3.bucket-name=${buckets.blocks}`);
+  if (buckets.ruler !== undefined) {
+    out.push('-ruler-storage.backend=s3', `-ruler-storage.s3.endpoint=${endpoint}`, `-ruler-storage.s3.bucket-name=${buckets.ruler}`, `-ruler-storage.s3.access-key-id=${S3_ACCESS_KEY}`, `-ruler-storage.s3.secret-access-key=${S3_SECRET_KEY}`, '-ruler-storage.s3.insecure=true');
+  }
+  if (buckets.alertmanager !== undefined) out.push('-alertmanager-storage.backend=s3', `-alertmanager-storage.s3.endpoint=${endpoint}`, `-alertmanager-storage.s3.bucket-name=${buckets.alertmanager}`);
+  return out;
+}
+
+/** listKeys lists the object keys of a bucket of the server at endpoint. */
+export async function listKeys(endpoint: string, bucket: string): Promise<string[]> {
+  const client = s3Client(endpoint);
+  try {
+    const out = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
+    return (out.Contents ?? []).map((o) => o.Key ?? '');
+  } finally {
+    client.destroy();
+  }
+}
+
+/** uploadDir puts every file under dir into bucket, keyed by its path relative to dir (`/`-separated). */
+export async function uploadDir(endpoint: string, bucket: string, dir: string): Promise<string[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const { join, relative, sep } = await import('node:path');
+  const client = s3Client(endpoint);
+  const keys: string[] = [];
+  try {
+    for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (!e.isFile()) continue;
+      const path = join(e.parentPath, e.name);
+      const key = relative(dir, path).split(sep).join('/');
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await readFile(path) }));
+      keys.push(key);
+    }
+  } finally {
+    client.destroy();
+  }
+  return keys;
 }
