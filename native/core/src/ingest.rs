@@ -8,8 +8,10 @@
 //! New series beyond the tenant's series limits are refused one by one (400).
 //! Exemplars and metric metadata go through `crate::ingest_extra`.
 
+use std::sync::Arc;
+
 use crate::ha_tracker::{self, HaOutcome, HaSettings};
-use crate::head::{hash_labels, Head, SeriesAppendResult};
+use crate::head::{hash_labels, Head, MemSeries, SeriesAppendResult};
 use crate::limits::{self, RateLimit, SeriesLimits};
 use crate::metadata::MetadataLimits;
 use crate::remote::{
@@ -17,7 +19,7 @@ use crate::remote::{
     WriteRequestView,
 };
 use crate::wal::record::SeriesEncoder;
-use crate::wal::{StripeSet, TenantWal};
+use crate::wal::TenantWal;
 
 /// IngestLimits are the per-tenant limits for one ingest call (mirrors the
 /// TypeScript `IngestLimits`).
@@ -207,6 +209,35 @@ pub fn ingest_decoded(
     ingest_view(head, wal, &mut req, created_timestamps, limits)
 }
 
+/// SeriesPlan is what the first pass of an ingest decided for one series
+/// of the request.
+enum SeriesPlan {
+    /// Not valid, or nothing of it kept.
+    Skip,
+    /// Exemplars alone, for the series when it exists.
+    Exemplars(Option<Arc<MemSeries>>),
+    /// Refused before any append: `n` items discarded for `reason`; its
+    /// exemplars still go through (without a series) when `exemplars`.
+    Refused {
+        reason: &'static str,
+        n: u64,
+        message: String,
+        exemplars: bool,
+    },
+    /// Appended to this series.
+    Append(Arc<MemSeries>),
+}
+
+impl SeriesPlan {
+    /// series is the series the request appends to (samples or exemplars).
+    fn series(&self) -> Option<&MemSeries> {
+        match self {
+            SeriesPlan::Exemplars(Some(s)) | SeriesPlan::Append(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
 /// ingest_view is `ingest_decoded` on a request the caller keeps (to
 /// recycle its allocations).
 fn ingest_view(
@@ -251,10 +282,7 @@ fn ingest_view(
     let gate = limits.series.enabled().then(|| tsdb.series_gate());
     let mut append_error: Option<String> = None;
     let mut scratch: Vec<(&str, &str)> = Vec::new();
-    // The series-order locks of every series this request touches are held
-    // from their lookup to the write, so each series' log order is its
-    // append order (see `crate::wal`).
-    // Each valid series' label-set hash, computed once for its stripe and its lookup.
+    // Each valid series' label-set hash, computed once for its lookup.
     let hashes: Vec<u64> = valid
         .iter()
         .enumerate()
@@ -266,15 +294,6 @@ fn ingest_view(
             }
         })
         .collect();
-    let series_locks = wal.map(|w| {
-        let mut set = StripeSet::default();
-        for (ok, h) in valid.iter().zip(&hashes) {
-            if *ok {
-                set.add(*h);
-            }
-        }
-        w.lock_series(&set)
-    });
     let logging = wal.is_some();
     let mut app = head.appender();
     let mut created_log = SeriesEncoder::default();
@@ -297,8 +316,11 @@ fn ingest_view(
         );
     }
 
+    // 1. Find or create the series (nothing appended yet).
+    let mut plans: Vec<SeriesPlan> = Vec::with_capacity(valid.len());
     for (i, ok) in valid.iter().enumerate() {
         if !ok {
+            plans.push(SeriesPlan::Skip);
             continue;
         }
         let s = req.series(i);
@@ -307,24 +329,16 @@ fn ingest_view(
         let hist_ok = &hist_ok[hists_start..hists_start + s.histograms];
         let n_hists = hist_ok.iter().filter(|ok| **ok).count();
         let n_all = (s.samples.len() + n_hists) as u64;
+        let labels = normalized_labels(s.labels, &mut scratch);
         if s.samples.is_empty() && n_hists == 0 {
-            if with_exemplars {
-                // Exemplars alone go to an existing series only.
-                let labels = normalized_labels(s.labels, &mut scratch);
-                let series = head.lookup_hashed(labels, hashes[i]);
-                ex_app.append(
-                    &*req,
-                    i,
-                    &exemplars,
-                    series.as_deref(),
-                    labels,
-                    &mut res,
-                    &mut append_error,
-                );
-            }
+            // Exemplars alone go to an existing series only.
+            plans.push(if with_exemplars {
+                SeriesPlan::Exemplars(head.lookup_hashed(labels, hashes[i]))
+            } else {
+                SeriesPlan::Skip
+            });
             continue;
         }
-        let labels = normalized_labels(s.labels, &mut scratch);
         // Mimir's fast path: a series whose samples are all too old is
         // refused without being created.
         if let Some(min_valid) = app.min_valid_time() {
@@ -342,10 +356,12 @@ fn ingest_view(
                 .or_else(|| times.clone().next());
             if times.all(|t| t < min_valid) {
                 let kind = crate::head::AppendErrorKind::OutOfBounds;
-                res.discard(kind.reason(), n_all);
-                if append_error.is_none() {
-                    append_error = Some(kind.message(first.unwrap_or(0), labels));
-                }
+                plans.push(SeriesPlan::Refused {
+                    reason: kind.reason(),
+                    n: n_all,
+                    message: kind.message(first.unwrap_or(0), labels),
+                    exemplars: false,
+                });
                 continue;
             }
         }
@@ -354,38 +370,97 @@ fn ingest_view(
             Some(g) => match g.get_or_create_hashed(head, labels, hashes[i], &limits.series) {
                 Ok(x) => x,
                 Err(refusal) => {
-                    res.discard(refusal.reason(), n_all);
-                    if append_error.is_none() {
-                        append_error = Some(refusal.message(&limits.series, labels));
-                    }
-                    if with_exemplars {
-                        ex_app.append(
-                            &*req,
-                            i,
-                            &exemplars,
-                            None,
-                            labels,
-                            &mut res,
-                            &mut append_error,
-                        );
-                    }
+                    plans.push(SeriesPlan::Refused {
+                        reason: refusal.reason(),
+                        n: n_all,
+                        message: refusal.message(&limits.series, labels),
+                        exemplars: with_exemplars,
+                    });
                     continue;
                 }
             },
         };
         if created {
             res.created_series += 1;
-            if logging {
-                created_log.add(u64::from(series.series_ref), &series.labels);
-            }
         }
+        plans.push(SeriesPlan::Append(series));
+    }
+
+    // 2. With a WAL, take the log-order locks of those series (ascending
+    // refs, so requests never wait on each other in a cycle) and log the
+    // Series record of each series whose record is not in the log yet.
+    let mut ordered: Vec<&MemSeries> = if logging {
+        plans.iter().filter_map(SeriesPlan::series).collect()
+    } else {
+        Vec::new()
+    };
+    ordered.sort_unstable_by_key(|s| s.series_ref);
+    ordered.dedup_by_key(|s| s.series_ref);
+    let order_locks: Vec<_> = ordered.iter().map(|s| s.log_order.lock()).collect();
+    let unlogged: Vec<&MemSeries> = ordered
+        .iter()
+        .copied()
+        .filter(|s| !s.logged.load(std::sync::atomic::Ordering::Acquire))
+        .collect();
+    for s in &unlogged {
+        created_log.add(u64::from(s.series_ref), &s.labels);
+    }
+
+    // 3. Append, in request order.
+    for (i, plan) in plans.iter().enumerate() {
+        let series = match plan {
+            SeriesPlan::Skip => continue,
+            SeriesPlan::Exemplars(series) => {
+                let labels = normalized_labels(req.series(i).labels, &mut scratch);
+                ex_app.append(
+                    &*req,
+                    i,
+                    &exemplars,
+                    series.as_deref(),
+                    labels,
+                    &mut res,
+                    &mut append_error,
+                );
+                continue;
+            }
+            SeriesPlan::Refused {
+                reason,
+                n,
+                message,
+                exemplars: with_exemplars,
+            } => {
+                res.discard(reason, *n);
+                if append_error.is_none() {
+                    append_error = Some(message.clone());
+                }
+                if *with_exemplars {
+                    let labels = normalized_labels(req.series(i).labels, &mut scratch);
+                    ex_app.append(
+                        &*req,
+                        i,
+                        &exemplars,
+                        None,
+                        labels,
+                        &mut res,
+                        &mut append_error,
+                    );
+                }
+                continue;
+            }
+            SeriesPlan::Append(series) => series,
+        };
+        let s = req.series(i);
+        let with_exemplars = ex_app.enabled() && exemplars.any_kept(&*req, i);
+        let hists_start = req.series[i].histograms_start;
+        let hist_ok = &hist_ok[hists_start..hists_start + s.histograms];
+        let n_hists = hist_ok.iter().filter(|ok| **ok).count();
         if let Some(ct) = created_timestamps
             .get(req.series[i].samples_start)
             .filter(|_| !s.samples.is_empty())
         {
             append_created_zero(
                 &mut app,
-                &series,
+                series,
                 ct,
                 s.samples[0].timestamp_ms,
                 head.chunk_range(),
@@ -397,7 +472,7 @@ fn ingest_view(
             if let Some((h, _)) = first {
                 append_created_zero_histogram(
                     &mut app,
-                    &series,
+                    series,
                     ct,
                     &h.value,
                     h.timestamp_ms,
@@ -407,7 +482,7 @@ fn ingest_view(
             }
         }
         let r: SeriesAppendResult = app.append_series_st(
-            &series,
+            series,
             s.samples
                 .iter()
                 .map(|x| (x.timestamp_ms, x.value, x.start_timestamp_ms)),
@@ -416,7 +491,7 @@ fn ingest_view(
         let mut r = r;
         if n_hists > 0 {
             let hr = app.append_histograms_st(
-                &series,
+                series,
                 s.histogram_list
                     .iter()
                     .zip(hist_ok)
@@ -446,11 +521,12 @@ fn ingest_view(
             }
         }
         if with_exemplars {
+            let labels = normalized_labels(s.labels, &mut scratch);
             ex_app.append(
                 &*req,
                 i,
                 &exemplars,
-                Some(&series),
+                Some(series),
                 labels,
                 &mut res,
                 &mut append_error,
@@ -474,12 +550,17 @@ fn ingest_view(
         ));
         let logged = writer.log(&records);
         if logged.is_ok() {
-            // Still under the writer mutex and the series locks: each series' chunks reach the
+            // Still under the writer mutex and the log-order locks: each series' chunks reach the
             // files in time order. A failed write only turns them off.
             let _ = wal.head_chunks().write(&closed);
         }
         drop(writer);
-        drop(series_locks);
+        if logged.is_ok() {
+            for s in &unlogged {
+                s.logged.store(true, std::sync::atomic::Ordering::Release);
+            }
+        }
+        drop(order_locks);
         if let Err(e) = logged.and_then(|seq| wal.commit(seq)) {
             res.error_status = Some(500);
             res.error_message = Some(format!(

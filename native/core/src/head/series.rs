@@ -16,6 +16,13 @@ pub use crate::labels::Labels;
 #[derive(Debug)]
 pub struct MemSeries {
     pub series_ref: u32,
+    /// log_order is held by a request from before its appends to this
+    /// series until its WAL write, so the series' log order is its append
+    /// order (see `crate::wal`).
+    pub log_order: Mutex<()>,
+    /// logged: the series' Series record is in the WAL (set by the first
+    /// request that logs it, or by replay).
+    pub logged: std::sync::atomic::AtomicBool,
     pub labels: Labels,
     pub state: Mutex<SeriesState>,
 }
@@ -32,6 +39,8 @@ impl MemSeries {
     pub fn new(series_ref: u32, labels: Labels) -> Self {
         MemSeries {
             series_ref,
+            log_order: Mutex::new(()),
+            logged: std::sync::atomic::AtomicBool::new(false),
             labels,
             state: Mutex::new(SeriesState {
                 chunks: SeriesChunks::default(),

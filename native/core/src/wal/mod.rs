@@ -11,18 +11,21 @@
 //!
 //! # Write path and locks
 //!
-//! A request's ingestion first takes its tenant's series-order locks
-//! ([`TenantWal::lock_series`]): one stripe per label-set hash, for every
-//! series the request appends to, in ascending stripe order. It holds them
-//! from its lookup or creation of those series until its records are
-//! written (one `write` per request, under the short [`TenantWal::writer`]
-//! mutex). So for each series the log order is the append order: its
-//! Series record precedes every sample logged for it, and its samples are
-//! logged in the order the head took them. Requests over other series
-//! append at the same time; their Series records may reach the log out of
-//! ref order, and replay gives each series the ref its record names
-//! (`Head::get_or_create_at`). Lock order: `Db::tenants` < series stripes <
-//! `TenantWal::writer` < `Head::index` < `MemSeries::state`.
+//! A request's ingestion first finds or creates every series it appends
+//! to, then takes their log-order locks ([`MemSeries::log_order`], in
+//! ascending ref order) and holds them from its appends until its records
+//! are written (one `write` per request, under the short
+//! [`TenantWal::writer`] mutex). So for each series the log order is the
+//! append order, while requests over other series append at the same time.
+//! The first request that logs a series writes its Series record before
+//! its samples ([`MemSeries::logged`]), whichever request created it; the
+//! records of concurrently created series may reach the log out of ref
+//! order, and replay gives each series the ref its record names
+//! (`Head::get_or_create_at`). Lock order: `Db::tenants` < log-order
+//! locks < `TenantWal::writer` < `Head::index` < `MemSeries::state`.
+//!
+//! [`MemSeries::log_order`]: crate::head::MemSeries::log_order
+//! [`MemSeries::logged`]: crate::head::MemSeries::logged
 //!
 //! With [`SyncMode::Always`], the request then waits in [`TenantWal::sync_to`]
 //! for an fsync that covers its batch: one thread fsyncs for everyone who
@@ -148,42 +151,6 @@ pub(crate) fn list_numbered(dir: &Path, min_digits: usize) -> io::Result<Vec<u64
     Ok(out)
 }
 
-/// SERIES_STRIPES is how many series-order locks a tenant's WAL has.
-const SERIES_STRIPES: usize = 4096;
-
-/// StripeSet is the series-order stripes one request needs: a bit per
-/// stripe, set from each series' label-set hash.
-#[derive(Debug, Clone)]
-pub struct StripeSet {
-    words: [u64; SERIES_STRIPES / 64],
-}
-
-impl Default for StripeSet {
-    fn default() -> Self {
-        StripeSet {
-            words: [0; SERIES_STRIPES / 64],
-        }
-    }
-}
-
-impl StripeSet {
-    /// add marks the stripe of a series whose label-set hash is `hash`.
-    pub fn add(&mut self, hash: u64) {
-        let i = (hash % SERIES_STRIPES as u64) as usize;
-        self.words[i / 64] |= 1 << (i % 64);
-    }
-
-    /// len is the number of stripes marked.
-    pub fn len(&self) -> usize {
-        self.words.iter().map(|w| w.count_ones() as usize).sum()
-    }
-
-    /// is_empty reports whether no stripe is marked.
-    pub fn is_empty(&self) -> bool {
-        self.words.iter().all(|w| *w == 0)
-    }
-}
-
 /// SyncState is the group-commit bookkeeping behind `TenantWal::sync`.
 #[derive(Debug, Default)]
 struct SyncState {
@@ -201,8 +168,6 @@ pub struct TenantWal {
     sync_mode: SyncMode,
     /// The open end; held by a request while it writes its records.
     writer: Mutex<SegmentWriter>,
-    /// The series-order locks (see the module docs), by label-set hash.
-    stripes: Box<[Mutex<()>]>,
     /// Group commit state; never held while taking `writer` for long.
     sync: Mutex<SyncState>,
     synced: Condvar,
@@ -259,7 +224,6 @@ impl TenantWal {
             zstd: opts.compress && opts.zstd,
             checkpoint_lock: Mutex::new(()),
             head_chunks: head_chunks::HeadChunkFiles::open(chunks_dir)?,
-            stripes: (0..SERIES_STRIPES).map(|_| Mutex::new(())).collect(),
         })
     }
 
@@ -291,22 +255,6 @@ impl TenantWal {
     /// lock_writer takes the writer mutex (see the module docs).
     pub fn lock_writer(&self) -> MutexGuard<'_, SegmentWriter> {
         self.writer.lock()
-    }
-
-    /// lock_series takes the series-order locks of `set`, in ascending
-    /// stripe order (see the module docs); they are released when the
-    /// returned guards are dropped.
-    pub fn lock_series(&self, set: &StripeSet) -> Vec<MutexGuard<'_, ()>> {
-        let mut out = Vec::with_capacity(set.len());
-        for (w, &bits) in set.words.iter().enumerate() {
-            let mut b = bits;
-            while b != 0 {
-                let i = w * 64 + b.trailing_zeros() as usize;
-                out.push(self.stripes[i].lock());
-                b &= b - 1;
-            }
-        }
-        out
     }
 
     /// commit makes a written batch as durable as the sync mode asks.

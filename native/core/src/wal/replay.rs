@@ -337,6 +337,7 @@ impl Replayer<'_> {
                 record::decode_series(rec, |log_ref, labels| {
                     let labels = normalize(labels, &mut scratch);
                     let (s, _) = head.get_or_create_at(labels, log_ref);
+                    s.logged.store(true, std::sync::atomic::Ordering::Release);
                     st.declare(log_ref, s.series_ref);
                     st.keep(&s);
                     st.claim(log_ref, &s);

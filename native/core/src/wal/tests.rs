@@ -794,7 +794,7 @@ fn group_commit_under_concurrency() {
 }
 
 /// Concurrent pushes over shared and new series (each request locks only
-/// its own series' stripes): the WAL replays into exactly the head the
+/// its own series' log order): the WAL replays into exactly the head the
 /// pushes built, with the same refs and no remapping, although samples of
 /// one series raced (some refused as out of order) and Series records of
 /// concurrently created series reached the log out of ref order.
@@ -855,33 +855,40 @@ fn concurrent_pushes_replay_exactly() {
     assert_eq!(dump(&h2), dump(&head));
 }
 
-/// A push waits for the series-order locks of its own series only: while
-/// series a's stripe is held, a push to a does not complete and one to b
-/// does; releasing the stripe lets the first finish.
+/// A push waits for the log-order locks of its own series only: while
+/// series a's lock is held, a push to a does not complete and one to b
+/// does; releasing it lets the first finish.
 #[test]
-fn pushes_wait_for_their_series_stripes_only() {
+fn pushes_wait_for_their_series_log_order_only() {
     use std::sync::mpsc;
     use std::time::Duration;
-    let tmp = TempDir::new("stripe-wait");
+    let tmp = TempDir::new("order-wait");
     let storage = Arc::new(WalStorage::new());
     storage
         .open(opts(&tmp.0, DEFAULT_SEGMENT_SIZE, SyncMode::None))
         .unwrap();
     let head = Arc::new(Head::new("w", DEFAULT_CHUNK_RANGE));
     let wal = storage.tenant("w").unwrap().unwrap();
-    let a_hash = crate::head::hash_labels(&[("__name__", "a")]);
-    let b_hash = crate::head::hash_labels(&[("__name__", "b")]);
-    assert_ne!(a_hash % 4096, b_hash % 4096);
-    let mut set = super::StripeSet::default();
-    set.add(a_hash);
-    assert_eq!(set.len(), 1);
-    let held = wal.lock_series(&set);
+    let first = body(&[
+        (vec![("__name__", "a".to_string())], vec![(NOW, 1.0)]),
+        (vec![("__name__", "b".to_string())], vec![(NOW, 1.0)]),
+    ]);
+    assert_eq!(
+        ingest_write_request_logged(&head, Some(&wal), &first, &limits()).accepted_samples,
+        2
+    );
+    let a = head.lookup(&[("__name__", "a")]).unwrap();
+    assert!(
+        a.logged.load(std::sync::atomic::Ordering::Acquire),
+        "logged by the first push"
+    );
+    let held = a.log_order.lock();
     let push = |name: &'static str| {
         let (storage, head) = (Arc::clone(&storage), Arc::clone(&head));
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let wal = storage.tenant("w").unwrap().unwrap();
-            let b = body(&[(vec![("__name__", name.to_string())], vec![(NOW, 1.0)])]);
+            let b = body(&[(vec![("__name__", name.to_string())], vec![(NOW + 1, 2.0)])]);
             let r = ingest_write_request_logged(&head, Some(&wal), &b, &limits());
             tx.send(r.accepted_samples).unwrap();
         });
@@ -891,7 +898,6 @@ fn pushes_wait_for_their_series_stripes_only() {
     let to_b = push("b");
     assert_eq!(to_b.recv_timeout(Duration::from_secs(10)), Ok(1));
     assert!(to_a.recv_timeout(Duration::from_millis(200)).is_err());
-    assert!(head.lookup(&[("__name__", "a")]).is_none());
     drop(held);
     assert_eq!(to_a.recv_timeout(Duration::from_secs(10)), Ok(1));
 }
