@@ -6,7 +6,7 @@
 // copies (files copied, meta.json included); marked blocks are not served
 // either way.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtemp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +30,16 @@ async function bucketWithBlocks(root: string): Promise<void> {
     await writeFile(join(dir, 'meta.json'), JSON.stringify(meta));
   }
   await writeFile(join(root, 'team', B, 'deletion-mark.json'), JSON.stringify({ id: B, deletion_time: 1, version: 1 }));
+}
+
+/** liveBlocksBucket is a temporary filesystem bucket holding blocks A and B of tenant team, neither marked for deletion. */
+async function liveBlocksBucket(t: Test): Promise<{ dir: string; root: string; fs: FilesystemBucket }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bucket-stores-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const root = join(dir, 'bucket');
+  await bucketWithBlocks(root);
+  await rm(join(root, 'team', B, 'deletion-mark.json'));
+  return { dir, root, fs: new FilesystemBucket(root) };
 }
 
 /** objectStore is a filesystem bucket seen as an object store: the same objects, no localPath. */
@@ -124,12 +134,7 @@ t.test('an object store the native core reaches is read by range: only the small
 
 t.test("a fresh bucket index lists the tenant's blocks; a stale or missing one makes the store-gateway list the bucket", async (t) => {
   const { writeBucketIndex, BUCKET_INDEX_VERSION } = await import('../compactor/bucket-index.js');
-  const dir = await mkdtemp(join(tmpdir(), 'bucket-stores-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const root = join(dir, 'bucket');
-  await bucketWithBlocks(root);
-  await rm(join(root, 'team', B, 'deletion-mark.json'));
-  const fs = new FilesystemBucket(root);
+  const { dir, root, fs } = await liveBlocksBucket(t);
   const served = async (maxStaleMs: number): Promise<string[]> => {
     const sg = new BucketStores({ bucket: fs, syncDir: join(dir, `sync-${maxStaleMs}`), syncIntervalMs: 0, bucketIndexMaxStaleMs: maxStaleMs }, new QueryableBlocks(() => [], new Logger()), new Logger());
     await sg.sync();
@@ -160,12 +165,7 @@ t.test("a fresh bucket index lists the tenant's blocks; a stale or missing one m
 
 t.test("the blocks a store-gateway names carry their upload times: the index's, or meta.json's when listed", async (t) => {
   const { writeBucketIndex, BUCKET_INDEX_VERSION } = await import('../compactor/bucket-index.js');
-  const dir = await mkdtemp(join(tmpdir(), 'bucket-stores-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const root = join(dir, 'bucket');
-  await bucketWithBlocks(root);
-  await rm(join(root, 'team', B, 'deletion-mark.json'));
-  const fs = new FilesystemBucket(root);
+  const { dir, root, fs } = await liveBlocksBucket(t);
   const listed = new BucketStores({ bucket: fs, syncDir: join(dir, 'sync-listed'), syncIntervalMs: 0 }, new QueryableBlocks(() => [], new Logger()), new Logger());
   await listed.sync();
   const h = listed.hints('team', 0, 20_000_000);
