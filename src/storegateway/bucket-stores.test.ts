@@ -165,7 +165,7 @@ t.test("a fresh bucket index lists the tenant's blocks; a stale or missing one m
 
 t.test("the blocks a store-gateway names carry their upload times: the index's, or meta.json's when listed", async (t) => {
   const { writeBucketIndex, BUCKET_INDEX_VERSION } = await import('../compactor/bucket-index.js');
-  const { dir, root, fs } = await liveBlocksBucket(t);
+  const { dir, fs } = await liveBlocksBucket(t);
   const listed = new BucketStores({ bucket: fs, syncDir: join(dir, 'sync-listed'), syncIntervalMs: 0 }, new QueryableBlocks(() => [], new Logger()), new Logger());
   await listed.sync();
   const h = listed.hints('team', 0, 20_000_000);
