@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import { startEtcd, type EtcdProcess } from './etcd.js';
-import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
+import { freePorts, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
 const MAIN = fileURLToPath(new URL('../../../src/main.js', import.meta.url));
 
@@ -55,8 +55,7 @@ export async function activeMembers(port: number, path: string): Promise<string[
 /** startComponent starts one process and waits (bounded) until /ready answers 200. */
 export async function startComponent(opts: ComponentOptions): Promise<Component> {
   const dir = await makeTempDir(`cluster-${opts.name}-`);
-  const port = await freePort();
-  const grpcPort = await freePort();
+  const [port, grpcPort] = (await freePorts(2)) as [number, number];
   const args = [
     MAIN,
     `-target=${opts.target}`,

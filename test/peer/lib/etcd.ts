@@ -2,7 +2,7 @@
 // temp data dir and free ports, for the rings' tests (bounded readiness wait).
 
 import { ETCD } from './binary.js';
-import { freePort, makeTempDir, startServer, type ServerProcess } from './server-process.js';
+import { freePorts, makeTempDir, startServer, type ServerProcess } from './server-process.js';
 
 /** EtcdProcess is a running etcd and its client endpoint (host:port). */
 export interface EtcdProcess {
@@ -14,11 +14,24 @@ export interface EtcdProcess {
   restart(downMs?: number): Promise<void>;
 }
 
-/** startEtcd starts etcd and waits (up to 20 s) until /health answers. */
+/**
+ * startEtcd starts etcd and waits (up to 20 s) until /health answers. A port taken between
+ * choosing it and etcd binding it makes etcd exit at once: it is started again on fresh ports
+ * (three attempts).
+ */
 export async function startEtcd(): Promise<EtcdProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEtcdOnce();
+    } catch (e) {
+      if (attempt >= 3 || !/exited early/.test((e as Error).message)) throw e;
+    }
+  }
+}
+
+async function startEtcdOnce(): Promise<EtcdProcess> {
   const dir = await makeTempDir('etcd-');
-  const client = await freePort();
-  const peer = await freePort();
+  const [client, peer] = (await freePorts(2)) as [number, number];
   const launch = (): Promise<ServerProcess> =>
     startServer({
       name: 'etcd',

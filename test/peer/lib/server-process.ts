@@ -5,22 +5,38 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** freePort asks the kernel for an unused TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * freePorts returns n distinct free loopback ports: every listener stays open until all n are
+ * bound, so two calls in a row cannot hand out the same port twice.
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const srv = createServer();
+      srv.unref();
+      servers.push(srv);
+      await new Promise<void>((resolve, reject) => {
+        srv.once('error', reject);
+        srv.listen(0, '127.0.0.1', () => resolve());
+      });
+    }
+    return servers.map((srv) => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      return typeof addr === 'object' && addr ? addr.port : 0;
     });
-  });
+  } finally {
+    await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+  }
 }
 
 /** makeTempDir creates a fresh temporary directory with the given prefix. */
