@@ -14,6 +14,7 @@ pub fn crc32c(data: &[u8]) -> u32 {
 
 /// put_uvarint appends `x` as Go's `binary.PutUvarint` does (7 bits per
 /// byte, least significant group first, high bit set on all but the last).
+#[inline]
 pub fn put_uvarint(out: &mut Vec<u8>, mut x: u64) {
     while x >= 0x80 {
         out.push((x as u8) | 0x80);
@@ -23,6 +24,7 @@ pub fn put_uvarint(out: &mut Vec<u8>, mut x: u64) {
 }
 
 /// put_varint appends `x` zig-zag encoded, as Go's `binary.PutVarint`.
+#[inline]
 pub fn put_varint(out: &mut Vec<u8>, x: i64) {
     put_uvarint(out, ((x << 1) ^ (x >> 63)) as u64);
 }

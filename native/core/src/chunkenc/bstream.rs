@@ -128,34 +128,49 @@ impl BitWriter {
     }
 
     /// write_bits_compact is `write_bits` for the compact layout, where the
-    /// last byte is never empty (`free` is below 8): the last byte's free
-    /// bits first, then whole bytes, then the rest in a new byte. The bits
-    /// are the same as the byte-then-bit order writes.
+    /// last byte is never empty (`free` is below 8). The used bits of the
+    /// last byte and the new bits are joined in one word and stored as whole
+    /// bytes at once when they fit 64 bits (always, but for a 64-bit value
+    /// written off a byte boundary); otherwise the high bits go first. The
+    /// bits are the same as the byte-then-bit order writes.
     #[inline]
     fn write_bits_compact(&mut self, value: u64, nbits: u32) {
-        let mut left = nbits;
-        if left == 0 {
+        if nbits == 0 {
             return;
         }
-        if self.free > 0 {
-            let take = left.min(self.free);
-            left -= take;
-            let part = ((value >> left) & ((1u64 << take) - 1)) as u8;
-            self.free -= take;
-            let last = self.buf.len() - 1;
-            self.buf[last] |= part << self.free;
-            if left == 0 {
-                return;
-            }
+        let used = if self.free == 0 { 0 } else { 8 - self.free };
+        let total = used + nbits;
+        if total > 64 {
+            // Only a 64-bit value off a byte boundary: its top `64 - used`
+            // bits fill a word with the pending ones, the rest follow.
+            let rest = total - 64;
+            self.write_bits_compact(value >> rest, nbits - rest);
+            self.write_bits_compact(value & ((1u64 << rest) - 1), rest);
+            return;
         }
-        while left >= 8 {
-            left -= 8;
-            self.buf.push((value >> left) as u8);
-        }
-        if left > 0 {
-            self.buf.push((value << (8 - left)) as u8);
-            self.free = 8 - left;
-        }
+        let value = if nbits == 64 {
+            value
+        } else {
+            value & ((1u64 << nbits) - 1)
+        };
+        let mut start = self.buf.len();
+        let word = if used == 0 {
+            value
+        } else {
+            // The last byte's used bits sit in its high bits; it is
+            // written again as the word's first byte.
+            start -= 1;
+            let last = u64::from(self.buf[start] >> self.free);
+            (last << nbits) | value
+        };
+        let nbytes = total.div_ceil(8);
+        let aligned = word << (64 - total);
+        // A fixed 8-byte store (no variable-length copy), cut to the bytes
+        // that hold bits.
+        self.buf.truncate(start);
+        self.buf.extend_from_slice(&aligned.to_be_bytes());
+        self.buf.truncate(start + nbytes as usize);
+        self.free = nbytes * 8 - total;
     }
 
     /// shrink releases spare capacity (done once a chunk is closed).

@@ -15,7 +15,9 @@ fn fits_signed(v: i64, nbits: u32) -> bool {
     -(half - 1) <= v && v <= half
 }
 
-/// put_varbit_int writes a signed varbit integer (`putVarbitInt`).
+/// put_varbit_int writes a signed varbit integer (`putVarbitInt`): the
+/// prefix and the value in one write when they fit 64 bits.
+#[inline]
 pub fn put_varbit_int(w: &mut BitWriter, v: i64) {
     if v == 0 {
         w.write_bit(false);
@@ -23,14 +25,14 @@ pub fn put_varbit_int(w: &mut BitWriter, v: i64) {
     }
     for (i, &n) in VARBIT_WIDTHS.iter().enumerate() {
         if n == 64 || fits_signed(v, n) {
-            write_prefix(w, i as u32 + 1);
-            w.write_bits(v as u64, n);
+            write_prefixed(w, i as u32 + 1, v as u64, n);
             return;
         }
     }
 }
 
 /// put_varbit_uint writes an unsigned varbit integer (`putVarbitUint`).
+#[inline]
 pub fn put_varbit_uint(w: &mut BitWriter, v: u64) {
     if v == 0 {
         w.write_bit(false);
@@ -38,11 +40,26 @@ pub fn put_varbit_uint(w: &mut BitWriter, v: u64) {
     }
     for (i, &n) in VARBIT_WIDTHS.iter().enumerate() {
         if n == 64 || v.leading_zeros() >= 64 - n {
-            write_prefix(w, i as u32 + 1);
-            w.write_bits(v, n);
+            write_prefixed(w, i as u32 + 1, v, n);
             return;
         }
     }
+}
+
+/// write_prefixed writes the prefix of `ones` 1 bits and then the `n` low
+/// bits of `v`, as one write when both fit 64 bits.
+#[inline]
+fn write_prefixed(w: &mut BitWriter, ones: u32, v: u64, n: u32) {
+    if ones == 8 {
+        write_prefix(w, ones);
+        w.write_bits(v, n);
+        return;
+    }
+    // ones 1 bits then a 0 (e.g. 3 -> 0b1110), then the value: at most
+    // 8 + 56 bits.
+    let prefix = ((1u64 << ones) - 1) << 1;
+    let value = v & ((1u64 << n) - 1);
+    w.write_bits((prefix << n) | value, ones + 1 + n);
 }
 
 /// write_prefix writes `ones` 1 bits closed by a 0 bit; the eighth prefix

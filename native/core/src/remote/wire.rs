@@ -102,6 +102,19 @@ impl<'a> Reader<'a> {
     /// (excess high bits are dropped) and reports an eleventh as overflow.
     #[inline]
     pub(crate) fn varint(&mut self) -> Result<u64> {
+        // Most varints (tags, lengths, bucket deltas) are one byte.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.varint_long()
+    }
+
+    /// varint_long is `varint` past the one-byte case.
+    #[inline(never)]
+    fn varint_long(&mut self) -> Result<u64> {
         let mut x: u64 = 0;
         let mut shift = 0u32;
         loop {

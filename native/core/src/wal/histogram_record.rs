@@ -53,6 +53,10 @@ fn put_bounds(b: &mut Vec<u8>, schema: i32, bounds: &[f64]) {
 
 /// put_histogram appends an integer histogram (`EncodeHistogram`).
 pub fn put_histogram(b: &mut Vec<u8>, h: &Histogram) {
+    // Small deltas and spans take a byte or two each: one reservation
+    // covers the usual record.
+    let spans = h.positive_spans.len() + h.negative_spans.len();
+    b.reserve(40 + 4 * spans + 2 * (h.positive_buckets.len() + h.negative_buckets.len()));
     b.push(h.counter_reset_hint as u8);
     put_varint(b, i64::from(h.schema));
     b.extend_from_slice(&h.zero_threshold.to_bits().to_be_bytes());
