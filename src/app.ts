@@ -169,7 +169,19 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const blockStore = nativeBlockStore();
     queryable = new QueryableBlocks(blockStore.setTenantBlocks, log.with({ component: 'blocks' }));
     if (modules.includes('store-gateway')) {
-      bucketStores = new BucketStores({ bucket, syncDir: config.blocks.syncDir, syncIntervalMs: config.blocks.syncIntervalMs, bucketIndexMaxStaleMs: config.blocks.bucketIndexMaxStaleMs, reader: nativeBucketBlockReader() }, queryable, log.with({ component: 'store-gateway' }));
+      const selectBlocks = loadNative().selectBlockSamplesAsync;
+      bucketStores = new BucketStores(
+        {
+          bucket,
+          syncDir: config.blocks.syncDir,
+          syncIntervalMs: config.blocks.syncIntervalMs,
+          bucketIndexMaxStaleMs: config.blocks.bucketIndexMaxStaleMs,
+          reader: nativeBucketBlockReader(),
+          ...(selectBlocks !== undefined ? { selectBlocks: (t: string, ids: string[], m: LabelMatcher[], mint: number, maxt: number) => selectBlocks(t, ids, m, mint, maxt) } : {}),
+        },
+        queryable,
+        log.with({ component: 'store-gateway' }),
+      );
     }
     if (modules.includes('ingester')) {
       const stores = bucketStores;
@@ -457,6 +469,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       select: (t: string, m: LabelMatcher[], mint: number, maxt: number) => select(t, m, mint, maxt),
       series: storage,
       ...(stores !== undefined ? { blocks: (t: string, mint: number, maxt: number) => stores.hints(t, mint, maxt) } : {}),
+      ...(stores !== undefined && loadNative().selectBlockSamplesAsync !== undefined
+        ? { selectBlocks: (t: string, ids: readonly string[], m: LabelMatcher[], mint: number, maxt: number) => stores.select(t, ids, m, mint, maxt) }
+        : {}),
     };
     if (modules.includes('ingester')) {
       registerIngesterInternal(internalServer, { ...reads, executor, gate: writeGate, limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()) });

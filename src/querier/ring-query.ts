@@ -323,9 +323,13 @@ function sources(opts: RingQueryOptions, now: number, mint: number, maxt: number
   };
 }
 
-/** selectFrom posts selections to one process and decodes its answer (with a store-gateway's block hints). */
-async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, list: Recorded[]): Promise<{ selections: Selection[]; hints?: BlockHints }> {
+/**
+ * selectFrom posts selections to one process and decodes its answer (with a store-gateway's block
+ * hints); blocks, to a store-gateway, are the blocks it is to read.
+ */
+async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, list: Recorded[], blocks?: readonly string[]): Promise<{ selections: Selection[]; hints?: BlockHints }> {
   const req: SelectRequest = { selections: list.map((r) => ({ matchers: r.matchers, mint: r.mint, maxt: r.maxt })) };
+  if (blocks !== undefined) req.blocks = [...blocks];
   const a = await opts.client.post(addr, INTERNAL_SELECT_PATH, tenant, Buffer.from(JSON.stringify(req)), {}, opts.timeoutMs);
   if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
   return decodeFrame(a.body);
@@ -349,7 +353,7 @@ async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Rec
           tenant,
           storeMint,
           storeMaxt,
-          (addr) => selectFrom(opts, addr, tenant, toStore),
+          (addr, blocks) => selectFrom(opts, addr, tenant, toStore, blocks),
           (f) => f.hints,
         )
       : Promise.resolve([]),

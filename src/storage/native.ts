@@ -113,7 +113,8 @@ type CheckedExport =
   | 'selectRangeAggregate'
   | 'selectInstantAggregate'
   | 'beginSelectionScope'
-  | 'endSelectionScope';
+  | 'endSelectionScope'
+  | 'selectBlockSamplesAsync';
 
 /** NativeBinding is the shape of native/napi's exports, as napi-rs declares them (binding.d.cts). */
 export type NativeBinding = Omit<typeof generated, CheckedExport> & Partial<Pick<typeof generated, CheckedExport>>;

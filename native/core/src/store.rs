@@ -109,6 +109,34 @@ pub fn select_samples_in(
     })
 }
 
+/// select_block_samples is `select_samples` over the named blocks of the
+/// tenant only, without its head: a store-gateway's read, which answers for
+/// exactly the blocks a querier gave it (Mimir's block matchers). It answers
+/// the ULIDs of the blocks it read as well: the named blocks that are
+/// queryable and overlap [mint, maxt], oldest first (Mimir's queried
+/// blocks, which the querier's consistency check counts).
+pub fn select_block_samples(
+    tenant: &str,
+    blocks: &[String],
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    max_samples: usize,
+) -> Result<(SelectedSamples, Vec<String>), SelectError> {
+    let (_, all) = tenant_parts(tenant, mint, maxt);
+    let wanted: BTreeSet<&str> = blocks.iter().map(String::as_str).collect();
+    let named: Vec<Arc<Block>> = all
+        .into_iter()
+        .filter(|b| wanted.contains(b.meta().ulid.to_string().as_str()))
+        .collect();
+    let readers: Vec<Reader<'_>> = named.iter().map(|b| Reader::Block(b)).collect();
+    let sel = select(&readers, sets, mint, maxt)?.samples(mint, maxt, max_samples)?;
+    Ok((
+        sel,
+        named.iter().map(|b| b.meta().ulid.to_string()).collect(),
+    ))
+}
+
 /// histograms_in reports whether a series of the tenant matching any of
 /// the sets has native-histogram samples in [mint, maxt]: the fused
 /// selections (select_range, the aggregate selections), which evaluate
@@ -358,6 +386,67 @@ mod tests {
                 .len(),
             120
         );
+        crate::tsdb::registry().drop_tenant(tenant).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A block selection reads only the named blocks (not the head, not
+    /// the other blocks) and names the ones it read.
+    #[test]
+    fn block_selection_reads_named_blocks_only() {
+        let tenant = "store-test-named-blocks";
+        let dir = std::env::temp_dir().join(format!("store-test-named-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let tsdb = crate::tsdb::registry().tenant(tenant);
+        let head = crate::tsdb::registry().head(tenant);
+        let r = DEFAULT_CHUNK_RANGE;
+        let (a, _) = head.get_or_create(&[("__name__", "a")]);
+        let mut app = head.appender();
+        // Two block ranges of 120 minutes each, and 30 minutes left in the head.
+        app.append_series(&a, (0..270).map(|i| (i * 60_000, i as f64)));
+        app.commit();
+        let opts = BlockWriteOptions::default();
+        let first = write_block(&head, &dir, 0, r, &opts).unwrap().unwrap();
+        let second = write_block(&head, &dir, r, 2 * r, &opts).unwrap().unwrap();
+        head.truncate(2 * r);
+        let dirs = [first.ulid, second.ulid].map(|u| dir.join(u.to_string()));
+        assert!(tsdb.set_blocks(&dirs).is_empty());
+        assert_eq!(
+            select_samples(tenant, &[], 0, 10 * r, 0)
+                .unwrap()
+                .timestamps
+                .len(),
+            270
+        );
+        let (sel, queried) = select_block_samples(
+            tenant,
+            &[
+                second.ulid.to_string(),
+                "01ARZ3NDEKTSV4RRFFQ69G5FAV".to_string(),
+            ],
+            &[],
+            0,
+            10 * r,
+            0,
+        )
+        .unwrap();
+        assert_eq!(queried, vec![second.ulid.to_string()]);
+        let want: Vec<f64> = (120..240).map(|i| (i * 60_000) as f64).collect();
+        assert_eq!(sel.timestamps, want);
+        // A named block outside the range is not read.
+        let (sel, queried) =
+            select_block_samples(tenant, &[second.ulid.to_string()], &[], 0, r - 1, 0).unwrap();
+        assert!(queried.is_empty());
+        assert!(sel.timestamps.is_empty());
+        let both = [first.ulid.to_string(), second.ulid.to_string()];
+        let (sel, queried) = select_block_samples(tenant, &both, &[], 0, 10 * r, 0).unwrap();
+        assert_eq!(queried, both);
+        assert_eq!(sel.timestamps.len(), 240);
+        assert!(matches!(
+            select_block_samples(tenant, &both, &[], 0, 10 * r, 100),
+            Err(SelectError::TooManySamples)
+        ));
+        tsdb.set_blocks(&[]);
         crate::tsdb::registry().drop_tenant(tenant).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     }
