@@ -155,6 +155,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       syncMode: config.walSyncMode,
       walCompression: config.walCompression,
       walCompressionType: config.walCompressionType,
+      // The heads' chunk range is the block range, as in Prometheus's TSDB.
+      blockRangeMs: config.blocks.blockRangeMs,
     });
   }
   // Blocks: cut from the heads, shipped to the bucket and served back by the store-gateway
