@@ -3,15 +3,15 @@
 // sub-request, appended through the ingester's own push path), and the
 // queriers' raw sample selections and metadata reads. A store-gateway serves
 // the same two reads over the bucket blocks it loaded (registerReadInternal;
-// a selection naming blocks reads those only, and its answer names the ones
-// read), and names the blocks of a range it knows of.
+// a selection or metadata read naming blocks reads those only, and its answer
+// names the ones read), and names the blocks of a range it knows of.
 // Bodies both ways are snappy-compressed; selections travel as a compact
 // binary frame.
 
 import snappy from '@napi-rs/snappy';
 import type { PushExecutor } from '../distributor/distributor.js';
 import type { Handler, HttpServer } from '../server/http.js';
-import { readMetadata, type MetadataRead } from '../querier/metadata.js';
+import { readMetadata, type MetadataRead, type MetadataReadAnswer } from '../querier/metadata.js';
 import type { SeriesQuerier } from '../storage/native.js';
 import type { LabelMatcher } from '../model/matchers.js';
 import type { IngestLimits } from '../model/limits.js';
@@ -36,6 +36,9 @@ export interface SelectRequest {
   selections: Array<{ matchers: LabelMatcher[]; mint: number; maxt: number }>;
   blocks?: string[];
 }
+
+/** MetadataRequest is a querier's series, label names or label values read; blocks, to a store-gateway, as SelectRequest's. */
+export type MetadataRequest = MetadataRead & { blocks?: string[] };
 
 /** BlockSelection is a store-gateway's selection from named blocks and the named blocks it answered for. */
 export interface BlockSelection {
@@ -63,6 +66,8 @@ export interface ReadInternalDeps {
    * say that the store-gateway queried exactly those.
    */
   selectBlocks?: (tenant: string, blocks: readonly string[], matchers: LabelMatcher[], mint: number, maxt: number) => Promise<BlockSelection>;
+  /** readBlocks, on a store-gateway, is readMetadata on the named blocks only, with those it answered for (as selectBlocks). */
+  readBlocks?: (read: MetadataRead, blocks: readonly string[]) => { answer: MetadataReadAnswer; queried: string[] };
 }
 
 /** IngesterInternalDeps are what the ingester's internal API serves from. */
@@ -125,9 +130,18 @@ export function registerReadInternal(server: HttpServer, deps: ReadInternalDeps)
     res.send(200, snappy.compressSync(encodeSelections(out, hints)), 'application/octet-stream', { 'Content-Encoding': 'snappy' });
   };
   const metadata: Handler = (req, res) => {
-    const read = JSON.parse(unsnappy(req.body).toString('utf8')) as MetadataRead;
-    const hints = deps.blocks?.(read.tenant, read.mint, read.maxt);
-    const answer = readMetadata(deps.series, read);
+    const { blocks: named, ...read } = JSON.parse(unsnappy(req.body).toString('utf8')) as MetadataRequest;
+    let hints = deps.blocks?.(read.tenant, read.mint, read.maxt);
+    let answer: MetadataReadAnswer;
+    if (hints !== undefined && named !== undefined && deps.readBlocks !== undefined) {
+      // A store-gateway given blocks reads those only and reports the ones it answered for.
+      const got = deps.readBlocks(read, named);
+      const queried = new Set(got.queried);
+      answer = got.answer;
+      hints = { ...hints, queried: named.filter((id) => queried.has(id)) };
+    } else {
+      answer = readMetadata(deps.series, read);
+    }
     res.send(200, snappy.compressSync(Buffer.from(JSON.stringify(hints !== undefined ? { ...answer, blocks: hints } : answer))), 'application/json', { 'Content-Encoding': 'snappy' });
   };
   const opts = { maxBodyBytes: deps.maxRecvMsgSize, errors: 'text' as const };

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import { InternalClient } from '../internal/client.js';
 import { encodeSelections, type BlockHints } from '../internal/frame.js';
-import type { BlocksRequest, SelectRequest } from '../internal/ingester-server.js';
+import type { BlocksRequest, MetadataRequest, SelectRequest } from '../internal/ingester-server.js';
 import { Logger, setLogSink } from '../log.js';
 import { encodeSeriesLabels } from '../model/series-labels.js';
 import { BLOCKS_READ } from '../ring/model.js';
@@ -71,7 +71,10 @@ async function gateway(id: string, zone: string, loaded: Iterable<string>): Prom
         return;
       }
       if (req.url === '/internal/v1/metadata') {
-        send(Buffer.from(JSON.stringify({ ok: true, values: hints.queried, blocks: hints })));
+        // A metadata read answers for the blocks it was given that it loaded, as a selection does.
+        const given = new Set((JSON.parse(body) as MetadataRequest).blocks ?? []);
+        const queried = hints.queried.filter((b) => given.has(b));
+        send(Buffer.from(JSON.stringify({ ok: true, values: queried, blocks: { ...hints, queried } })));
         return;
       }
       // A selection reads the blocks it was given that it loaded (none when it was given none).

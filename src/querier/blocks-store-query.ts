@@ -22,12 +22,10 @@
 // intervals, Mimir's NewBlockDiscoveryDelayMultiplier) are asked for but left
 // out of the consistency check: their owners may not have loaded them yet.
 //
-// A store-gateway's selection reads exactly the blocks it was given that it
-// has loaded, and its hints name those (Mimir's queried blocks): a block it
-// was given and left out is retried elsewhere. Its metadata reads (series,
-// label names and values) still read every block it loaded and name them all;
-// the blocks named count as queried either way, and answers overlapping merge
-// like replicas' do.
+// A store-gateway's selections and metadata reads (series, label names and
+// values) read exactly the blocks it was given that it has loaded, and its
+// hints name those (Mimir's queried blocks): a block it was given and left
+// out is retried elsewhere.
 
 import type { InternalClient } from '../internal/client.js';
 import type { BlockHints } from '../internal/frame.js';

@@ -21,11 +21,12 @@ import type { Logger } from '../log.js';
 import { parseBlockMeta, dedupBlocks, sourcesOf, type BlockMeta } from '../storage/block-meta.js';
 import { type Bucket, isNotFound } from '../storage/bucket/bucket.js';
 import { readBucketIndex } from '../compactor/bucket-index.js';
-import type { BucketBlockReader } from '../storage/native.js';
+import type { BlockSeriesQuerier, BucketBlockReader } from '../storage/native.js';
 import type { BlockRef, QueryableBlocks } from '../storage/queryable-blocks.js';
 import type { BlockHints, Selection } from '../internal/frame.js';
 import type { BlockSelection } from '../internal/ingester-server.js';
 import type { LabelMatcher } from '../model/matchers.js';
+import { readMetadata, type MetadataRead, type MetadataReadAnswer } from '../querier/metadata.js';
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Files of a block that queries read. */
@@ -186,6 +187,8 @@ export interface StoreGatewayOptions {
   reader?: BucketBlockReader;
   /** selectBlocks reads selections from named blocks (select); without it the store-gateway answers from every block it loaded. */
   selectBlocks?: NativeBlockSelect;
+  /** blockSeries reads series, label names and values from named blocks (readMetadata). */
+  blockSeries?: BlockSeriesQuerier;
 }
 
 /** SyncedBlock is a bucket block served in place (mapped, or read by range) or from its local copy. */
@@ -298,9 +301,30 @@ export class BucketStores {
     const selectBlocks = this.opts.selectBlocks;
     if (selectBlocks === undefined) throw new Error('store-gateway: no native block selection');
     const { samples, queriedBlocks } = await selectBlocks(tenant, [...ids], matchers, mint, maxt);
+    return { selection: samples, queried: [...queriedBlocks, ...this.servedOutside(tenant, ids, mint, maxt)] };
+  }
+
+  /**
+   * readMetadata runs a series, label names or label values read on the tenant's blocks named by
+   * ids only, and names the blocks of ids it answered for, as select does.
+   */
+  readMetadata(read: MetadataRead, ids: readonly string[]): { answer: MetadataReadAnswer; queried: string[] } {
+    const blockSeries = this.opts.blockSeries;
+    if (blockSeries === undefined) throw new Error('store-gateway: no native block metadata reads');
+    const queried: string[] = [];
+    const answer = readMetadata(
+      blockSeries(ids, (got) => queried.push(...got)),
+      read,
+    );
+    return { answer, queried: [...queried, ...this.servedOutside(read.tenant, ids, read.mint, read.maxt)] };
+  }
+
+  /** servedOutside are the blocks of ids this store-gateway serves that hold nothing in [mint, maxt]: answered without a read. */
+  private servedOutside(tenant: string, ids: readonly string[], mint: number, maxt: number): string[] {
     const named = new Set(ids);
-    const outside = this.blocks(tenant).filter((b) => named.has(b.meta.ulid) && !overlaps(b.meta, mint, maxt));
-    return { selection: samples, queried: [...queriedBlocks, ...outside.map((b) => b.meta.ulid)] };
+    return this.blocks(tenant)
+      .filter((b) => named.has(b.meta.ulid) && !overlaps(b.meta, mint, maxt))
+      .map((b) => b.meta.ulid);
   }
 
   /**

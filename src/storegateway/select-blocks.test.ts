@@ -1,8 +1,9 @@
-// select-blocks.test.ts checks a store-gateway's selection over its internal
-// API with real blocks (written by the native core into a filesystem bucket,
-// loaded by BucketStores, read by the native block selection): given some of
-// the blocks it loaded, it reads those only and names exactly the ones it
-// answered for, as Mimir's store-gateway answers its querier's block matchers.
+// select-blocks.test.ts checks a store-gateway's selections and metadata
+// reads over its internal API with real blocks (written by the native core
+// into a filesystem bucket, loaded by BucketStores, read by the native block
+// reads): given some of the blocks it loaded, it reads those only and names
+// exactly the ones it answered for, as Mimir's store-gateway answers its
+// querier's block matchers.
 
 import t, { type Test } from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -11,12 +12,12 @@ import { join } from 'node:path';
 import { BucketStores } from './bucket-stores.js';
 import { FilesystemBucket } from '../storage/bucket/filesystem.js';
 import { QueryableBlocks } from '../storage/queryable-blocks.js';
-import { loadNative, nativeBlockStore, nativeStorage } from '../storage/native.js';
+import { loadNative, nativeBlockSeriesQuerier, nativeBlockStore, nativeStorage } from '../storage/native.js';
 import { Logger } from '../log.js';
 import { HttpServer } from '../server/http.js';
 import { InternalClient } from '../internal/client.js';
 import { decodeFrame, type BlockHints } from '../internal/frame.js';
-import { INTERNAL_SELECT_PATH, registerReadInternal, type SelectRequest } from '../internal/ingester-server.js';
+import { INTERNAL_METADATA_PATH, INTERNAL_SELECT_PATH, registerReadInternal, type MetadataRequest, type SelectRequest } from '../internal/ingester-server.js';
 import { decodeSeriesLabels } from '../model/series-labels.js';
 import { makeBlock, uploadBlock } from '../testing/blocks.js';
 import { nativeSkip } from '../testing/native-skip.js';
@@ -35,7 +36,7 @@ interface Answer {
  * every minute of [0h, 2h), B series b at every minute of [2h, 4h). It answers selections on an
  * ephemeral internal port, wired as app.ts wires a store-gateway.
  */
-async function storeGateway(t: Test, tenant: string): Promise<{ a: string; b: string; ask: (req: SelectRequest) => Promise<Answer> }> {
+async function storeGateway(t: Test, tenant: string): Promise<{ a: string; b: string; ask: (req: SelectRequest) => Promise<Answer>; read: (req: MetadataRequest) => Promise<{ values?: string[]; json?: string; blocks?: BlockHints }> }> {
   const dir = await mkdtemp(join(tmpdir(), 'sg-select-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const bucket = new FilesystemBucket(join(dir, 'bucket'));
@@ -46,7 +47,11 @@ async function storeGateway(t: Test, tenant: string): Promise<{ a: string; b: st
   const queryable = new QueryableBlocks(blockStore.setTenantBlocks, new Logger());
   t.teardown(() => blockStore.setTenantBlocks(tenant, []));
   const selectBlocks = loadNative().selectBlockSamplesAsync!;
-  const stores = new BucketStores({ bucket, syncDir: join(dir, 'sync'), syncIntervalMs: 0, selectBlocks: (tn, ids, m, mint, maxt) => selectBlocks(tn, ids, m, mint, maxt) }, queryable, new Logger());
+  const stores = new BucketStores(
+    { bucket, syncDir: join(dir, 'sync'), syncIntervalMs: 0, selectBlocks: (tn, ids, m, mint, maxt) => selectBlocks(tn, ids, m, mint, maxt), blockSeries: nativeBlockSeriesQuerier()! },
+    queryable,
+    new Logger(),
+  );
   await stores.sync();
   t.same(
     stores.blocks(tenant).map((x) => x.meta.ulid),
@@ -61,6 +66,7 @@ async function storeGateway(t: Test, tenant: string): Promise<{ a: string; b: st
     series: nativeStorage(),
     blocks: (tn, mint, maxt) => stores.hints(tn, mint, maxt),
     selectBlocks: (tn, ids, m, mint, maxt) => stores.select(tn, ids, m, mint, maxt),
+    readBlocks: (r, ids) => stores.readMetadata(r, ids),
   });
   const port = await server.listen('127.0.0.1', 0);
   const client = new InternalClient({ timeoutMs: 5_000 });
@@ -80,14 +86,20 @@ async function storeGateway(t: Test, tenant: string): Promise<{ a: string; b: st
     }
     return { samples, hints };
   };
-  return { a, b, ask };
+  const read = async (req: MetadataRequest): Promise<{ values?: string[]; json?: string; blocks?: BlockHints }> => {
+    const got = await client.post(`127.0.0.1:${port}`, INTERNAL_METADATA_PATH, tenant, Buffer.from(JSON.stringify(req)));
+    t.equal(got.status, 200, 'metadata read answered');
+    return JSON.parse(got.body.toString('utf8')) as { values?: string[]; json?: string; blocks?: BlockHints };
+  };
+  return { a, b, ask, read };
 }
 
 const ALL = { matchers: [], mint: 0, maxt: 4 * HOUR };
 const names = (samples: string[]): string[] => [...new Set(samples.map((s) => s.split('@')[0]!))];
 
-t.test('a store-gateway reads only the blocks it is asked for and names them', { skip: nativeSkip('selectBlockSamplesAsync') }, async (t) => {
-  const { a, b, ask } = await storeGateway(t, `sg-select-${process.pid}`);
+t.test('a store-gateway reads only the blocks it is asked for and names them', { skip: nativeSkip('selectBlockSamplesAsync', 'blockSeriesJson', 'blockLabelStrings') }, async (t) => {
+  const tenant = `sg-select-${process.pid}`;
+  const { a, b, ask, read } = await storeGateway(t, tenant);
 
   const onlyB = await ask({ selections: [ALL], blocks: [b] });
   t.same(names(onlyB.samples), ['b'], "only block B's series");
@@ -122,4 +134,18 @@ t.test('a store-gateway reads only the blocks it is asked for and names them', {
   const unnamed = await ask({ selections: [ALL] });
   t.equal(unnamed.samples.length, 240);
   t.same(unnamed.hints?.queried, [a, b]);
+
+  // Metadata reads (series, label names and values) answer for the named blocks the same way.
+  const range = { tenant, sets: [], mint: 0, maxt: 4 * HOUR, limit: 0 };
+  const valuesOfB = await read({ op: 'labelValues', name: '__name__', ...range, blocks: [b] });
+  t.same(valuesOfB.values, ['b'], "B's metric name only");
+  t.same(valuesOfB.blocks?.queried, [b]);
+  const seriesOfA = await read({ op: 'series', ...range, blocks: [unknown, a] });
+  t.same(JSON.parse(seriesOfA.json ?? ''), [{ __name__: 'a' }], "A's series only");
+  t.same(seriesOfA.blocks?.queried, [a]);
+  const namesOutside = await read({ op: 'labels', ...range, maxt: HOUR, blocks: [a, b] });
+  t.same(namesOutside.values, ['__name__']);
+  t.same(namesOutside.blocks?.queried, [a, b], 'B answered for without a read: outside the range');
+  const everyValue = await read({ op: 'labelValues', name: '__name__', ...range });
+  t.same(everyValue.values, ['a', 'b'], 'no blocks named: every loaded block');
 });
