@@ -18,7 +18,7 @@ import { RuntimeConfigManager, runtimeConfigFiles } from './limits/runtime-confi
 import { log, setLogLevel } from './log.js';
 import { OpsApi } from './ops/ops.js';
 import type { IndexLink } from './ops/pages.js';
-import { MetadataApi } from './querier/metadata.js';
+import { MetadataApi, type MetadataRead } from './querier/metadata.js';
 import { MetricMetadataApi } from './querier/exemplars.js';
 import { RemoteReadApi } from './remote/read-handler.js';
 import { QueryApi } from './querier/query.js';
@@ -56,7 +56,7 @@ import { replayWal } from './ingester/wal.js';
 import { IngesterBlocks } from './ingester/blocks.js';
 import { IngesterApi } from './ingester/ingester-api.js';
 import type { Bucket } from './storage/bucket/bucket.js';
-import { nativeBlockStore, nativeBucketBlockReader } from './storage/native.js';
+import { nativeBlockSeriesQuerier, nativeBlockStore, nativeBucketBlockReader } from './storage/native.js';
 import { QueryableBlocks } from './storage/queryable-blocks.js';
 import { BucketStores, registerBucketReadMetrics } from './storegateway/bucket-stores.js';
 import { StoreGatewayApi } from './storegateway/storegateway-api.js';
@@ -155,6 +155,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       syncMode: config.walSyncMode,
       walCompression: config.walCompression,
       walCompressionType: config.walCompressionType,
+      // The heads' chunk range is the block range, as in Prometheus's TSDB.
+      blockRangeMs: config.blocks.blockRangeMs,
     });
   }
   // Blocks: cut from the heads, shipped to the bucket and served back by the store-gateway
@@ -169,7 +171,21 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     const blockStore = nativeBlockStore();
     queryable = new QueryableBlocks(blockStore.setTenantBlocks, log.with({ component: 'blocks' }));
     if (modules.includes('store-gateway')) {
-      bucketStores = new BucketStores({ bucket, syncDir: config.blocks.syncDir, syncIntervalMs: config.blocks.syncIntervalMs, bucketIndexMaxStaleMs: config.blocks.bucketIndexMaxStaleMs, reader: nativeBucketBlockReader() }, queryable, log.with({ component: 'store-gateway' }));
+      const selectBlocks = loadNative().selectBlockSamplesAsync;
+      const blockSeries = nativeBlockSeriesQuerier();
+      bucketStores = new BucketStores(
+        {
+          bucket,
+          syncDir: config.blocks.syncDir,
+          syncIntervalMs: config.blocks.syncIntervalMs,
+          bucketIndexMaxStaleMs: config.blocks.bucketIndexMaxStaleMs,
+          reader: nativeBucketBlockReader(),
+          ...(selectBlocks !== undefined ? { selectBlocks: (t: string, ids: string[], m: LabelMatcher[], mint: number, maxt: number) => selectBlocks(t, ids, m, mint, maxt) } : {}),
+          ...(blockSeries !== undefined ? { blockSeries } : {}),
+        },
+        queryable,
+        log.with({ component: 'store-gateway' }),
+      );
     }
     if (modules.includes('ingester')) {
       const stores = bucketStores;
@@ -457,6 +473,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       select: (t: string, m: LabelMatcher[], mint: number, maxt: number) => select(t, m, mint, maxt),
       series: storage,
       ...(stores !== undefined ? { blocks: (t: string, mint: number, maxt: number) => stores.hints(t, mint, maxt) } : {}),
+      ...(stores !== undefined && loadNative().selectBlockSamplesAsync !== undefined
+        ? { selectBlocks: (t: string, ids: readonly string[], m: LabelMatcher[], mint: number, maxt: number) => stores.select(t, ids, m, mint, maxt) }
+        : {}),
+      ...(stores !== undefined && nativeBlockSeriesQuerier() !== undefined ? { readBlocks: (r: MetadataRead, ids: readonly string[]) => stores.readMetadata(r, ids) } : {}),
     };
     if (modules.includes('ingester')) {
       registerIngesterInternal(internalServer, { ...reads, executor, gate: writeGate, limits: (t) => ingestLimits(runtimeConfig.limits(t), Date.now()) });

@@ -175,7 +175,7 @@ export const FLAGS: readonly FlagDef[] = [
     yaml: 'blocks_storage.tsdb.block_ranges_period',
     type: 'duration',
     default: 7_200_000,
-    help: 'Time range of the blocks cut from the head (Prometheus\'s 2h); the head holds up to 1.5 times this before a block is cut.',
+    help: 'Time range of the blocks cut from the head (Prometheus\'s 2h), also the head\'s chunk range (samples older than half of it before the newest are out of bounds); the head holds up to 1.5 times this before a block is cut.',
   },
   { name: 'blocks-storage.tsdb.head-compaction-interval', yaml: 'blocks_storage.tsdb.head_compaction_interval', type: 'duration', default: 60_000, help: 'How often each head is checked for a block to cut.' },
   {

@@ -1,10 +1,11 @@
 // blocks-store-query.test.ts checks the querier's reads through the
 // store-gateways against stand-in store-gateways (HTTP servers speaking the
 // internal blocks, select and metadata API, each serving the blocks it
-// "loaded"): each block is given to one owner, a failed owner's blocks and
-// the blocks an answer leaves out are retried on other owners, three
-// attempts at most, then the consistency check fails; each store-gateway is
-// asked once per attempt for all of its blocks.
+// "loaded"; a selection answers for the blocks it was given and loaded, as
+// the real one does): each block is given to one owner, a failed owner's
+// blocks and the blocks an answer leaves out are retried on other owners,
+// three attempts at most, then the consistency check fails; each
+// store-gateway is asked once per attempt for all of its blocks.
 
 import t, { type Test } from 'tap';
 import { createServer, type Server } from 'node:http';
@@ -12,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import { InternalClient } from '../internal/client.js';
 import { encodeSelections, type BlockHints } from '../internal/frame.js';
-import type { BlocksRequest, SelectRequest } from '../internal/ingester-server.js';
+import type { BlocksRequest, MetadataRequest, SelectRequest } from '../internal/ingester-server.js';
 import { Logger, setLogSink } from '../log.js';
 import { encodeSeriesLabels } from '../model/series-labels.js';
 import { BLOCKS_READ } from '../ring/model.js';
@@ -45,10 +46,12 @@ interface Gateway {
   reads: number;
   /** uploaded are the upload times (ms) it names for blocks (0 for the others). */
   uploaded: Map<string, number>;
+  /** given are the blocks each of its selection calls named. */
+  given: string[][];
 }
 
 async function gateway(id: string, zone: string, loaded: Iterable<string>): Promise<Gateway> {
-  const g: Gateway = { id, zone, server: createServer(), addr: '', loaded: new Set(loaded), down: false, reads: 0, uploaded: new Map() };
+  const g: Gateway = { id, zone, server: createServer(), addr: '', loaded: new Set(loaded), down: false, reads: 0, uploaded: new Map(), given: [] };
   g.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -68,12 +71,19 @@ async function gateway(id: string, zone: string, loaded: Iterable<string>): Prom
         return;
       }
       if (req.url === '/internal/v1/metadata') {
-        send(Buffer.from(JSON.stringify({ ok: true, values: hints.queried, blocks: hints })));
+        // A metadata read answers for the blocks it was given that it loaded, as a selection does.
+        const given = new Set((JSON.parse(body) as MetadataRequest).blocks ?? []);
+        const queried = hints.queried.filter((b) => given.has(b));
+        send(Buffer.from(JSON.stringify({ ok: true, values: queried, blocks: { ...hints, queried } })));
         return;
       }
-      const ks = BLOCKS.flatMap((b, i) => (g.loaded.has(b) ? [i] : []));
+      // A selection reads the blocks it was given that it loaded (none when it was given none).
+      const r = JSON.parse(body) as SelectRequest;
+      g.given.push(r.blocks ?? []);
+      const given = new Set(r.blocks ?? []);
+      const ks = BLOCKS.flatMap((b, i) => (g.loaded.has(b) && given.has(b) ? [i] : []));
       const sel = { labels: encodeSeriesLabels([{ __name__: 'm' }]), offsets: Uint32Array.from([0, ks.length]), timestamps: Float64Array.from(ks, (i) => i * 1000), values: Float64Array.from(ks) };
-      send(encodeSelections((JSON.parse(body) as SelectRequest).selections.map(() => sel), hints));
+      send(encodeSelections(r.selections.map(() => sel), { ...hints, queried: ks.map((i) => BLOCKS[i]!) }));
     });
   });
   await new Promise<void>((r) => g.server.listen(0, '127.0.0.1', r));
@@ -125,7 +135,7 @@ interface Call {
 
 /**
  * read runs queryStoreGateways with a call that records what it was given and answers as the
- * stand-in would (failing when it is down). The calls of an attempt all start before any of them
+ * stand-in's selection would (failing when it is down; naming the blocks given that it loaded). The calls of an attempt all start before any of them
  * settles, and the next attempt's after they all did: a call starting with none in flight opens
  * an attempt.
  */
@@ -146,7 +156,7 @@ async function read(reads: StoreGatewayReads, gws: Gateway[]): Promise<{ calls: 
       try {
         await Promise.resolve();
         if (g.down) throw new Error(`${addr}: 500 boom`);
-        return { known: [...BLOCKS], queried: BLOCKS.filter((b) => g.loaded.has(b)) };
+        return { known: [...BLOCKS], queried: blocks.filter((b) => g.loaded.has(b)) };
       } finally {
         inFlight--;
       }
@@ -226,7 +236,10 @@ t.test("a block missing from a store-gateway's hints is retried elsewhere", asyn
     const exec = ringQueryExecutor({ ring, storeGateways: ring, client: new InternalClient({ timeoutMs: 5_000 }), log: new Logger(), timeoutMs: 5_000, queryIngestersWithinMs: 1, queryStoreAfterMs: 0, preferZones: ['zone-a'] });
     t.teardown(() => exec.close());
     const task: QueryTask = { kind: 'instant', tenant: TENANT, query: 'count_over_time(m[1m])', startMs: 30_000, endMs: 30_000, stepMs: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 10_000, limit: 0 };
-    gws.forEach((g) => (g.reads = 0));
+    gws.forEach((g) => {
+      g.reads = 0;
+      g.given = [];
+    });
     const got = await logged(() => exec.run(task, new AbortController().signal));
     t.ok(got.out instanceof Uint8Array, 'answered');
     const body = JSON.parse(Buffer.from(got.out as Uint8Array).toString('utf8')) as { data: { result: Array<{ value: [number, string] }> } };
@@ -236,7 +249,47 @@ t.test("a block missing from a store-gateway's hints is retried elsewhere", asyn
       [1, 1],
       'one selection call each',
     );
+    t.same(
+      gws.map((g) => g.given),
+      [[BLOCKS], [BLOCKS.slice(8)]],
+      'each selection names the blocks given to the store-gateway: all of them first, then the four not reported',
+    );
   });
+});
+
+t.test('a block a store-gateway loaded but did not report is retried elsewhere', async (t) => {
+  // Every block on both; sg-0 has loaded them all but its answers name the first three only
+  // (say its selection found the others gone): the report counts, not what it loaded.
+  const { gws, ring } = await gateways(t, 2, 2, ['zone-a', 'zone-b']);
+  const reported = new Set(BLOCKS.slice(0, 3));
+  const calls: Call[] = [];
+  const answers = await logged(() =>
+    queryStoreGateways(
+      readsOf(ring, { preferZones: ['zone-a'] }),
+      TENANT,
+      0,
+      60_000,
+      async (addr, blocks) => {
+        const g = gws.find((x) => x.addr === addr)!;
+        calls.push({ attempt: 0, id: g.id, blocks: [...blocks] });
+        return { known: [...BLOCKS], queried: blocks.filter((b) => g.loaded.has(b) && (g.id !== 'sg-0' || reported.has(b))) };
+      },
+      (h) => h,
+    ),
+  );
+  t.ok(
+    BLOCKS.every((b) => gws[0]!.loaded.has(b)),
+    'sg-0 loaded every block',
+  );
+  t.same(
+    calls.map((c) => [c.id, c.blocks]),
+    [
+      ['sg-0', BLOCKS],
+      ['sg-1', BLOCKS.slice(3)],
+    ],
+    'the blocks it did not report asked of the other owner',
+  );
+  t.same(new Set(answers.out.flatMap((a) => a.queried)), new Set(BLOCKS), 'every block queried once in all');
 });
 
 t.test('after three attempts the read fails with the consistency check', async (t) => {
@@ -264,7 +317,7 @@ t.test('after three attempts the read fails with the consistency check', async (
       async (addr, blocks) => {
         const g = gws.find((x) => x.addr === addr)!;
         calls.push({ attempt: 0, id: g.id, blocks: [...blocks] });
-        return { known: [...BLOCKS], queried: BLOCKS.filter((b) => g.loaded.has(b)) };
+        return { known: [...BLOCKS], queried: blocks.filter((b) => g.loaded.has(b)) };
       },
       (h) => h,
     ).catch(() => undefined),
@@ -308,8 +361,8 @@ t.test('each store-gateway is asked once per attempt for all the blocks given to
     t.same(calls.flatMap((c) => c.blocks).sort(), BLOCKS, 'every block given once');
     for (const c of calls) for (const b of c.blocks) t.ok(ownersOf(ring, b).includes(c.id), `${b} given to an owner`);
   }
-  // With one down: its blocks that no other answer covered (an answer covers every block its
-  // store-gateway loaded) go to their other owner in the second attempt, again one call each.
+  // With one down: its blocks go to their other owner in the second attempt (an answer covers the
+  // blocks its store-gateway was given only), again one call each.
   gws[2]!.down = true;
   let retries = 0;
   for (let round = 0; round < 5; round++) {
@@ -322,9 +375,8 @@ t.test('each store-gateway is asked once per attempt for all the blocks given to
       second.some((c) => c.id === 'sg-2'),
       'the failed one not asked again',
     );
-    const covered = new Set(first.filter((c) => c.id !== 'sg-2').flatMap((c) => [...gws.find((g) => g.id === c.id)!.loaded]));
-    const retried = (first.find((c) => c.id === 'sg-2')?.blocks ?? []).filter((b) => !covered.has(b));
-    t.same(second.flatMap((c) => c.blocks).sort(), [...retried].sort(), 'exactly its blocks the others did not answer retried');
+    const retried = first.find((c) => c.id === 'sg-2')?.blocks ?? [];
+    t.same(second.flatMap((c) => c.blocks).sort(), [...retried].sort(), 'exactly its blocks retried');
     if (second.length > 0) retries++;
     t.same(new Set(answers.flatMap((a) => a.queried)), new Set(BLOCKS), 'every block answered');
   }

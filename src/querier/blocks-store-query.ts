@@ -22,10 +22,10 @@
 // intervals, Mimir's NewBlockDiscoveryDelayMultiplier) are asked for but left
 // out of the consistency check: their owners may not have loaded them yet.
 //
-// A store-gateway answers from every block it loaded (its select has no block
-// filter), so an answer may cover more blocks than it was given: its hints
-// name them and they count as queried, and samples answered twice merge like
-// replicas' do.
+// A store-gateway's selections and metadata reads (series, label names and
+// values) read exactly the blocks it was given that it has loaded, and its
+// hints name those (Mimir's queried blocks): a block it was given and left
+// out is retried elsewhere.
 
 import type { InternalClient } from '../internal/client.js';
 import type { BlockHints } from '../internal/frame.js';

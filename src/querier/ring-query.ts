@@ -19,7 +19,7 @@
 import type { InternalClient } from '../internal/client.js';
 import { decodeFrame, mergeSelections, type BlockHints, type MergedSelection, type Selection } from '../internal/frame.js';
 import { compareLabels } from '../promql/engine/labels.js';
-import { INTERNAL_METADATA_PATH, INTERNAL_SELECT_PATH, type SelectRequest } from '../internal/ingester-server.js';
+import { INTERNAL_METADATA_PATH, INTERNAL_SELECT_PATH, type MetadataRequest, type SelectRequest } from '../internal/ingester-server.js';
 import type { Logger } from '../log.js';
 import { nativeKernels } from '../promql/engine/kernels.js';
 import type { Kernels, SelectedSeries } from '../promql/engine/types.js';
@@ -323,9 +323,13 @@ function sources(opts: RingQueryOptions, now: number, mint: number, maxt: number
   };
 }
 
-/** selectFrom posts selections to one process and decodes its answer (with a store-gateway's block hints). */
-async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, list: Recorded[]): Promise<{ selections: Selection[]; hints?: BlockHints }> {
+/**
+ * selectFrom posts selections to one process and decodes its answer (with a store-gateway's block
+ * hints); blocks, to a store-gateway, are the blocks it is to read.
+ */
+async function selectFrom(opts: RingQueryOptions, addr: string, tenant: string, list: Recorded[], blocks?: readonly string[]): Promise<{ selections: Selection[]; hints?: BlockHints }> {
   const req: SelectRequest = { selections: list.map((r) => ({ matchers: r.matchers, mint: r.mint, maxt: r.maxt })) };
+  if (blocks !== undefined) req.blocks = [...blocks];
   const a = await opts.client.post(addr, INTERNAL_SELECT_PATH, tenant, Buffer.from(JSON.stringify(req)), {}, opts.timeoutMs);
   if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
   return decodeFrame(a.body);
@@ -349,7 +353,7 @@ async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Rec
           tenant,
           storeMint,
           storeMaxt,
-          (addr) => selectFrom(opts, addr, tenant, toStore),
+          (addr, blocks) => selectFrom(opts, addr, tenant, toStore, blocks),
           (f) => f.hints,
         )
       : Promise.resolve([]),
@@ -375,15 +379,17 @@ async function fetchSelections(opts: RingQueryOptions, tenant: string, list: Rec
 /** readFromIngesters runs a series / labels / label values read on every ingester (and store-gateway, for older ranges) and merges the answers. */
 async function readFromIngesters(opts: RingQueryOptions, read: MetadataRead): Promise<MetadataReadAnswer> {
   let answers: MetadataReadAnswer[];
-  const call = async (addr: string): Promise<MetadataReadAnswer & { blocks?: BlockHints }> => {
-    const a = await opts.client.post(addr, INTERNAL_METADATA_PATH, read.tenant, Buffer.from(JSON.stringify(read)), {}, opts.timeoutMs);
+  // A store-gateway is given the blocks it is to read.
+  const call = async (addr: string, blocks?: readonly string[]): Promise<MetadataReadAnswer & { blocks?: BlockHints }> => {
+    const body: MetadataRequest = blocks !== undefined ? { ...read, blocks: [...blocks] } : read;
+    const a = await opts.client.post(addr, INTERNAL_METADATA_PATH, read.tenant, Buffer.from(JSON.stringify(body)), {}, opts.timeoutMs);
     if (a.status !== 200) throw new Error(`${addr}: ${a.status} ${a.body.toString('utf8').trim()}`);
     return JSON.parse(a.body.toString('utf8')) as MetadataReadAnswer & { blocks?: BlockHints };
   };
   const from = sources(opts, Date.now(), read.mint, read.maxt);
   try {
     const [fromIngesters, fromStore] = await Promise.all([
-      from.ingesters ? fanOut(opts, read.tenant, call) : Promise.resolve([]),
+      from.ingesters ? fanOut(opts, read.tenant, (addr) => call(addr)) : Promise.resolve([]),
       from.store ? queryStoreGateways(storeReads(opts), read.tenant, read.mint, read.maxt, call, (a) => a.blocks) : Promise.resolve([]),
     ]);
     answers = [...fromIngesters, ...fromStore];

@@ -113,7 +113,10 @@ type CheckedExport =
   | 'selectRangeAggregate'
   | 'selectInstantAggregate'
   | 'beginSelectionScope'
-  | 'endSelectionScope';
+  | 'endSelectionScope'
+  | 'selectBlockSamplesAsync'
+  | 'blockSeriesJson'
+  | 'blockLabelStrings';
 
 /** NativeBinding is the shape of native/napi's exports, as napi-rs declares them (binding.d.cts). */
 export type NativeBinding = Omit<typeof generated, CheckedExport> & Partial<Pick<typeof generated, CheckedExport>>;
@@ -193,6 +196,36 @@ export function nativeStorage(): Appender & SeriesQuerier & HeadStatsSource {
       b.ingestSnappyWriteRequestAsync === undefined
         ? undefined
         : async (tenant, compressed, limits, v2) => (await b.ingestSnappyWriteRequestAsync!(tenant, compressed, limits, v2)) ?? undefined,
+  };
+}
+
+/** BlockSeriesQuerier makes a SeriesQuerier over named blocks (ULIDs) that tells `queried` which of them each read read. */
+export type BlockSeriesQuerier = (blocks: readonly string[], queried: (ids: string[]) => void) => SeriesQuerier;
+
+/**
+ * nativeBlockSeriesQuerier reads series, label names and values from a tenant's named blocks only
+ * (not its head): a store-gateway's metadata reads for the blocks a querier gave it. Undefined
+ * when the loaded binding lacks the block reads.
+ */
+export function nativeBlockSeriesQuerier(): BlockSeriesQuerier | undefined {
+  const b = loadNative();
+  const { blockSeriesJson, blockLabelStrings } = b;
+  if (blockSeriesJson === undefined || blockLabelStrings === undefined) return undefined;
+  return (blocks, queried) => {
+    const strings = (t: string, name: string | undefined, sets: LabelMatcher[][], mint: number, maxt: number, limit: number, vis?: Visibility): string[] => {
+      const a = blockLabelStrings(t, [...blocks], name, sets, mint, maxt, limit, visibleTo(vis, t));
+      queried(a.queriedBlocks);
+      return a.values;
+    };
+    return {
+      seriesJson: (t, sets, mint, maxt, limit, vis) => {
+        const a = blockSeriesJson(t, [...blocks], sets, mint, maxt, limit, visibleTo(vis, t));
+        queried(a.queriedBlocks);
+        return a.json;
+      },
+      labelNames: (t, sets, mint, maxt, limit, vis) => strings(t, undefined, sets, mint, maxt, limit, vis),
+      labelValues: (t, name, sets, mint, maxt, limit, vis) => strings(t, name, sets, mint, maxt, limit, vis),
+    };
   };
 }
 

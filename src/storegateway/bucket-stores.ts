@@ -21,9 +21,12 @@ import type { Logger } from '../log.js';
 import { parseBlockMeta, dedupBlocks, sourcesOf, type BlockMeta } from '../storage/block-meta.js';
 import { type Bucket, isNotFound } from '../storage/bucket/bucket.js';
 import { readBucketIndex } from '../compactor/bucket-index.js';
-import type { BucketBlockReader } from '../storage/native.js';
+import type { BlockSeriesQuerier, BucketBlockReader } from '../storage/native.js';
 import type { BlockRef, QueryableBlocks } from '../storage/queryable-blocks.js';
-import type { BlockHints } from '../internal/frame.js';
+import type { BlockHints, Selection } from '../internal/frame.js';
+import type { BlockSelection } from '../internal/ingester-server.js';
+import type { LabelMatcher } from '../model/matchers.js';
+import { readMetadata, type MetadataRead, type MetadataReadAnswer } from '../querier/metadata.js';
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Files of a block that queries read. */
@@ -162,6 +165,17 @@ export function registerBucketReadMetrics(registry: Registry, reader: BucketBloc
   });
 }
 
+/**
+ * NativeBlockSelect is the native core's selection from a tenant's named blocks only, with the
+ * ULIDs of those it read (selectBlockSamplesAsync).
+ */
+export type NativeBlockSelect = (tenant: string, blocks: string[], matchers: LabelMatcher[], mint: number, maxt: number) => Promise<{ samples: Selection; queriedBlocks: string[] }>;
+
+/** overlaps says whether a block has samples in [mint, maxt] (its maxTime is exclusive), as the native core decides it. */
+function overlaps(m: BlockMeta, mint: number, maxt: number): boolean {
+  return m.minTime <= maxt && m.maxTime > mint;
+}
+
 /** StoreGatewayOptions configure the sync. */
 export interface StoreGatewayOptions {
   bucket: Bucket;
@@ -171,6 +185,10 @@ export interface StoreGatewayOptions {
   bucketIndexMaxStaleMs?: number;
   /** reader serves a remote bucket's blocks by ranged reads when the bucket allows it. */
   reader?: BucketBlockReader;
+  /** selectBlocks reads selections from named blocks (select); without it the store-gateway answers from every block it loaded. */
+  selectBlocks?: NativeBlockSelect;
+  /** blockSeries reads series, label names and values from named blocks (readMetadata). */
+  blockSeries?: BlockSeriesQuerier;
 }
 
 /** SyncedBlock is a bucket block served in place (mapped, or read by range) or from its local copy. */
@@ -261,16 +279,52 @@ export class BucketStores {
    * that every block was queried.
    */
   hints(tenant: string, mint: number, maxt: number): BlockHints {
-    const overlaps = (m: BlockMeta): boolean => m.minTime <= maxt && m.maxTime > mint;
-    const known = (this.tenantKnown.get(tenant) ?? []).filter(overlaps);
+    const known = (this.tenantKnown.get(tenant) ?? []).filter((m) => overlaps(m, mint, maxt));
     return {
       known: known.map((m) => m.ulid),
       uploaded: known.map((m) => this.uploaded.get(`${tenant}/${m.ulid}`) ?? 0),
       queried: this.blocks(tenant)
         .map((b) => b.meta)
-        .filter(overlaps)
+        .filter((m) => overlaps(m, mint, maxt))
         .map((m) => m.ulid),
     };
+  }
+
+  /**
+   * select reads one selection from the tenant's blocks named by ids only, as Mimir's store-gateway
+   * filters its blocks by the querier's block matchers, and names the blocks of ids it answered
+   * for: those the native read found loaded and overlapping [mint, maxt], and those it serves
+   * outside the range (nothing in them to read). A named block it does not serve is left out, so
+   * that the querier asks another owner for it.
+   */
+  async select(tenant: string, ids: readonly string[], matchers: LabelMatcher[], mint: number, maxt: number): Promise<BlockSelection> {
+    const selectBlocks = this.opts.selectBlocks;
+    if (selectBlocks === undefined) throw new Error('store-gateway: no native block selection');
+    const { samples, queriedBlocks } = await selectBlocks(tenant, [...ids], matchers, mint, maxt);
+    return { selection: samples, queried: [...queriedBlocks, ...this.servedOutside(tenant, ids, mint, maxt)] };
+  }
+
+  /**
+   * readMetadata runs a series, label names or label values read on the tenant's blocks named by
+   * ids only, and names the blocks of ids it answered for, as select does.
+   */
+  readMetadata(read: MetadataRead, ids: readonly string[]): { answer: MetadataReadAnswer; queried: string[] } {
+    const blockSeries = this.opts.blockSeries;
+    if (blockSeries === undefined) throw new Error('store-gateway: no native block metadata reads');
+    const queried: string[] = [];
+    const answer = readMetadata(
+      blockSeries(ids, (got) => queried.push(...got)),
+      read,
+    );
+    return { answer, queried: [...queried, ...this.servedOutside(read.tenant, ids, read.mint, read.maxt)] };
+  }
+
+  /** servedOutside are the blocks of ids this store-gateway serves that hold nothing in [mint, maxt]: answered without a read. */
+  private servedOutside(tenant: string, ids: readonly string[], mint: number, maxt: number): string[] {
+    const named = new Set(ids);
+    return this.blocks(tenant)
+      .filter((b) => named.has(b.meta.ulid) && !overlaps(b.meta, mint, maxt))
+      .map((b) => b.meta.ulid);
   }
 
   /**

@@ -19,7 +19,8 @@
 // monolith's too.
 //
 // Not covered within the test's time: the ingesters cut and ship no block of
-// their own (2h ranges), so the compactor has nothing to compact.
+// their own (2h ranges), so the compactor has nothing to compact; that path is
+// distributed-compaction.test.ts (10 s ranges).
 
 import t from 'tap';
 import { ETCD, PROMETHEUS3, PROMTOOL_PEER, failIfMissing, skipUnless } from './lib/binary.js';

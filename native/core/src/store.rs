@@ -109,6 +109,86 @@ pub fn select_samples_in(
     })
 }
 
+/// select_block_samples is `select_samples` over the named blocks of the
+/// tenant only, without its head: a store-gateway's read, which answers for
+/// exactly the blocks a querier gave it (Mimir's block matchers). It answers
+/// the ULIDs of the blocks it read as well: the named blocks that are
+/// queryable and overlap [mint, maxt], oldest first (Mimir's queried
+/// blocks, which the querier's consistency check counts).
+pub fn select_block_samples(
+    tenant: &str,
+    blocks: &[String],
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    max_samples: usize,
+) -> Result<(SelectedSamples, Vec<String>), SelectError> {
+    let named = named_blocks(tenant, blocks, mint, maxt);
+    let readers: Vec<Reader<'_>> = named.iter().map(|b| Reader::Block(b)).collect();
+    let sel = select(&readers, sets, mint, maxt)?.samples(mint, maxt, max_samples)?;
+    Ok((sel, ulids(&named)))
+}
+
+/// block_series_json is [`series_json`] over the named blocks of the tenant
+/// only (a store-gateway's series read), with the ULIDs of the blocks read
+/// (as [`select_block_samples`] names them).
+pub fn block_series_json(
+    tenant: &str,
+    blocks: &[String],
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+) -> Result<(String, Vec<String>), SelectError> {
+    let named = named_blocks(tenant, blocks, mint, maxt);
+    let readers: Vec<Reader<'_>> = named.iter().map(|b| Reader::Block(b)).collect();
+    let json = select(&readers, sets, mint, maxt)?.series_json(limit);
+    Ok((json, ulids(&named)))
+}
+
+/// block_label_strings is [`label_strings_ranged`] over the named blocks of
+/// the tenant only (a store-gateway's label names or values read), with the
+/// ULIDs of the blocks read.
+#[allow(clippy::too_many_arguments)]
+pub fn block_label_strings(
+    tenant: &str,
+    blocks: &[String],
+    name: Option<&str>,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+    per_series_range: bool,
+) -> Result<(Vec<String>, Vec<String>), SelectError> {
+    let named = named_blocks(tenant, blocks, mint, maxt);
+    let out = label_strings_of(
+        None,
+        &named,
+        name,
+        sets,
+        mint,
+        maxt,
+        limit,
+        per_series_range,
+    )?;
+    Ok((out, ulids(&named)))
+}
+
+/// named_blocks are the tenant's queryable blocks whose ULID is one of
+/// `blocks` with samples in [mint, maxt], oldest first.
+fn named_blocks(tenant: &str, blocks: &[String], mint: i64, maxt: i64) -> Vec<Arc<Block>> {
+    let (_, all) = tenant_parts(tenant, mint, maxt);
+    let wanted: BTreeSet<&str> = blocks.iter().map(String::as_str).collect();
+    all.into_iter()
+        .filter(|b| wanted.contains(b.meta().ulid.to_string().as_str()))
+        .collect()
+}
+
+/// ulids are the blocks' ULIDs, in order.
+fn ulids(blocks: &[Arc<Block>]) -> Vec<String> {
+    blocks.iter().map(|b| b.meta().ulid.to_string()).collect()
+}
+
 /// histograms_in reports whether a series of the tenant matching any of
 /// the sets has native-histogram samples in [mint, maxt]: the fused
 /// selections (select_range, the aggregate selections), which evaluate
@@ -213,10 +293,33 @@ fn label_strings(
     limit: usize,
     per_series_range: bool,
 ) -> Result<Vec<String>, SelectError> {
-    use crate::index::IndexReader;
     let (head, blocks) = tenant_parts(tenant, mint, maxt);
+    label_strings_of(
+        head.as_deref(),
+        &blocks,
+        name,
+        sets,
+        mint,
+        maxt,
+        limit,
+        per_series_range,
+    )
+}
+
+/// label_strings_of is [`label_strings`] over a head (if any) and blocks.
+#[allow(clippy::too_many_arguments)]
+fn label_strings_of(
+    head: Option<&Head>,
+    blocks: &[Arc<Block>],
+    name: Option<&str>,
+    sets: &[Vec<Matcher>],
+    mint: i64,
+    maxt: i64,
+    limit: usize,
+    per_series_range: bool,
+) -> Result<Vec<String>, SelectError> {
+    use crate::index::IndexReader;
     let mut found: BTreeSet<String> = head
-        .as_ref()
         .map(|h| {
             match name {
                 None => h.label_names_ranged(sets, mint, maxt, 0, per_series_range),
@@ -226,7 +329,7 @@ fn label_strings(
             .collect()
         })
         .unwrap_or_default();
-    for b in &blocks {
+    for b in blocks {
         if sets.is_empty() {
             let strings = match name {
                 None => IndexReader::label_names(b.index()),
@@ -358,6 +461,114 @@ mod tests {
                 .len(),
             120
         );
+        crate::tsdb::registry().drop_tenant(tenant).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A block selection reads only the named blocks (not the head, not
+    /// the other blocks) and names the ones it read.
+    #[test]
+    fn block_selection_reads_named_blocks_only() {
+        let tenant = "store-test-named-blocks";
+        let dir = std::env::temp_dir().join(format!("store-test-named-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let tsdb = crate::tsdb::registry().tenant(tenant);
+        let head = crate::tsdb::registry().head(tenant);
+        let r = DEFAULT_CHUNK_RANGE;
+        let (a, _) = head.get_or_create(&[("__name__", "a")]);
+        let mut app = head.appender();
+        // Two block ranges of 120 minutes each, and 30 minutes left in the head.
+        app.append_series(&a, (0..270).map(|i| (i * 60_000, i as f64)));
+        app.commit();
+        let opts = BlockWriteOptions::default();
+        let first = write_block(&head, &dir, 0, r, &opts).unwrap().unwrap();
+        let second = write_block(&head, &dir, r, 2 * r, &opts).unwrap().unwrap();
+        head.truncate(2 * r);
+        let dirs = [first.ulid, second.ulid].map(|u| dir.join(u.to_string()));
+        assert!(tsdb.set_blocks(&dirs).is_empty());
+        assert_eq!(
+            select_samples(tenant, &[], 0, 10 * r, 0)
+                .unwrap()
+                .timestamps
+                .len(),
+            270
+        );
+        let (sel, queried) = select_block_samples(
+            tenant,
+            &[
+                second.ulid.to_string(),
+                "01ARZ3NDEKTSV4RRFFQ69G5FAV".to_string(),
+            ],
+            &[],
+            0,
+            10 * r,
+            0,
+        )
+        .unwrap();
+        assert_eq!(queried, vec![second.ulid.to_string()]);
+        let want: Vec<f64> = (120..240).map(|i| (i * 60_000) as f64).collect();
+        assert_eq!(sel.timestamps, want);
+        // A named block outside the range is not read.
+        let (sel, queried) =
+            select_block_samples(tenant, &[second.ulid.to_string()], &[], 0, r - 1, 0).unwrap();
+        assert!(queried.is_empty());
+        assert!(sel.timestamps.is_empty());
+        let both = [first.ulid.to_string(), second.ulid.to_string()];
+        let (sel, queried) = select_block_samples(tenant, &both, &[], 0, 10 * r, 0).unwrap();
+        assert_eq!(queried, both);
+        assert_eq!(sel.timestamps.len(), 240);
+        assert!(matches!(
+            select_block_samples(tenant, &both, &[], 0, 10 * r, 100),
+            Err(SelectError::TooManySamples)
+        ));
+        // Series, label names and values of the named blocks only.
+        let (b, _) = head.get_or_create(&[("__name__", "b")]);
+        let mut app = head.appender();
+        app.append_series(&b, (270..300).map(|i| (i * 60_000, 1.0)));
+        app.commit();
+        let third = write_block(&head, &dir, 2 * r, 3 * r, &opts)
+            .unwrap()
+            .unwrap();
+        let dirs = [first.ulid, second.ulid, third.ulid].map(|u| dir.join(u.to_string()));
+        assert!(tsdb.set_blocks(&dirs).is_empty());
+        let only_second = [second.ulid.to_string()];
+        assert_eq!(
+            block_series_json(tenant, &only_second, &[], 0, 10 * r, 0).unwrap(),
+            (r#"[{"__name__":"a"}]"#.to_string(), only_second.to_vec())
+        );
+        let only_third = [third.ulid.to_string()];
+        assert_eq!(
+            block_label_strings(
+                tenant,
+                &only_third,
+                Some("__name__"),
+                &[],
+                0,
+                10 * r,
+                0,
+                true
+            )
+            .unwrap(),
+            (vec!["a".to_string(), "b".to_string()], only_third.to_vec())
+        );
+        assert_eq!(
+            block_label_strings(
+                tenant,
+                &only_second,
+                Some("__name__"),
+                &[],
+                0,
+                10 * r,
+                0,
+                true
+            )
+            .unwrap(),
+            (vec!["a".to_string()], only_second.to_vec())
+        );
+        let (names, read) =
+            block_label_strings(tenant, &only_third, None, &[], 0, r - 1, 0, true).unwrap();
+        assert!(names.is_empty() && read.is_empty(), "outside the range");
+        tsdb.set_blocks(&[]);
         crate::tsdb::registry().drop_tenant(tenant).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use parking_lot::{Mutex, RwLock};
@@ -29,6 +30,21 @@ use crate::store::OpenFailure;
 use crate::wal::TenantWal;
 
 pub mod compact_head;
+
+/// HEAD_CHUNK_RANGE is the chunk range (ms) of the heads created from now on:
+/// the ingester's block range, as a Prometheus head takes its chunk range
+/// from the smallest block range. Chunks are cut at its multiples, so a
+/// block cut truncates whole chunks, and samples older than half of it
+/// before the head's newest are out of bounds.
+static HEAD_CHUNK_RANGE: AtomicI64 = AtomicI64::new(DEFAULT_CHUNK_RANGE);
+
+/// set_head_chunk_range sets the chunk range of the heads created from now
+/// on (-blocks-storage.tsdb.block-ranges-period; 0 or less: 2h). Heads
+/// that exist keep theirs.
+pub fn set_head_chunk_range(ms: i64) {
+    let range = if ms > 0 { ms } else { DEFAULT_CHUNK_RANGE };
+    HEAD_CHUNK_RANGE.store(range, Ordering::Relaxed);
+}
 
 /// Tsdb is one tenant's storage state.
 #[derive(Debug)]
@@ -79,8 +95,12 @@ impl Tsdb {
 
     /// head returns the tenant's head, creating an empty one.
     pub fn head(&self) -> &Arc<Head> {
-        self.head
-            .get_or_init(|| Arc::new(Head::new(&self.tenant, DEFAULT_CHUNK_RANGE)))
+        self.head.get_or_init(|| {
+            Arc::new(Head::new(
+                &self.tenant,
+                HEAD_CHUNK_RANGE.load(Ordering::Relaxed),
+            ))
+        })
     }
 
     /// head_if_any returns the head when one was created.

@@ -641,6 +641,86 @@ pub fn label_values(
     .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
+/// BlockSeriesJson is blockSeriesJson's answer: the series JSON of the
+/// named blocks and the ULIDs of those it read.
+#[napi(object)]
+pub struct BlockSeriesJson {
+    pub json: String,
+    pub queried_blocks: Vec<String>,
+}
+
+/// block_series_json is seriesJson over the named blocks of the tenant only
+/// (by ULID; not its head): a store-gateway's series read for exactly the
+/// blocks a querier gave it, with the blocks it read (those named that are
+/// queryable and overlap the range).
+#[napi]
+pub fn block_series_json(
+    tenant: String,
+    blocks: Vec<String>,
+    matcher_sets: Vec<Vec<LabelMatcher>>,
+    mint: f64,
+    maxt: f64,
+    limit: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
+) -> Result<BlockSeriesJson> {
+    let sets = restricted(matchers(&matcher_sets)?, visibility)?;
+    let (json, queried_blocks) = tsdb_core::store::block_series_json(
+        &tenant,
+        &blocks,
+        &sets,
+        ms(mint),
+        ms(maxt),
+        to_limit(limit),
+    )
+    .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+    Ok(BlockSeriesJson {
+        json,
+        queried_blocks,
+    })
+}
+
+/// BlockLabelStrings is blockLabelStrings' answer: the label names or
+/// values of the named blocks and the ULIDs of those it read.
+#[napi(object)]
+pub struct BlockLabelStrings {
+    pub values: Vec<String>,
+    pub queried_blocks: Vec<String>,
+}
+
+/// block_label_strings is labelNames (name absent) or labelValues of that
+/// name over the named blocks of the tenant only (not its head), with the
+/// blocks it read, as blockSeriesJson.
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn block_label_strings(
+    tenant: String,
+    blocks: Vec<String>,
+    name: Option<String>,
+    matcher_sets: Vec<Vec<LabelMatcher>>,
+    mint: f64,
+    maxt: f64,
+    limit: f64,
+    visibility: Option<Vec<Vec<LabelMatcher>>>,
+) -> Result<BlockLabelStrings> {
+    let per_series_range = !matcher_sets.is_empty();
+    let sets = restricted(matchers(&matcher_sets)?, visibility)?;
+    let (values, queried_blocks) = tsdb_core::store::block_label_strings(
+        &tenant,
+        &blocks,
+        name.as_deref(),
+        &sets,
+        ms(mint),
+        ms(maxt),
+        to_limit(limit),
+        per_series_range,
+    )
+    .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))?;
+    Ok(BlockLabelStrings {
+        values,
+        queried_blocks,
+    })
+}
+
 /// head_stats lists every tenant's head figures (sorted by tenant).
 #[napi]
 pub fn head_stats() -> Vec<HeadStats> {

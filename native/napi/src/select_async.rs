@@ -68,6 +68,63 @@ pub fn select_samples_async(
         .map(AsyncTask::new)
 }
 
+/// SelectedBlockSamples are a block selection's samples and the blocks it
+/// read.
+#[napi(object)]
+pub struct SelectedBlockSamples {
+    pub samples: SelectedSamples,
+    /// The ULIDs of the named blocks that were read: queryable and
+    /// overlapping the range, oldest first.
+    pub queried_blocks: Vec<String>,
+}
+
+/// SelectBlockSamplesTask is selectBlockSamplesAsync's selection.
+pub struct SelectBlockSamplesTask {
+    blocks: Vec<String>,
+    inner: SelectSamplesTask,
+}
+
+impl Task for SelectBlockSamplesTask {
+    type Output = (tsdb_core::head::SelectedSamples, Vec<String>);
+    type JsValue = SelectedBlockSamples;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let t = &self.inner;
+        tsdb_core::store::select_block_samples(
+            &t.tenant,
+            &self.blocks,
+            &t.sets,
+            t.mint,
+            t.maxt,
+            t.limit,
+        )
+        .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, (sel, queried): Self::Output) -> Result<Self::JsValue> {
+        Ok(SelectedBlockSamples {
+            samples: sel.into(),
+            queried_blocks: queried,
+        })
+    }
+}
+
+/// select_block_samples_async is selectSamplesAsync over the named blocks
+/// of the tenant only (by ULID; not its head): a store-gateway's answer for
+/// exactly the blocks a querier gave it, with the blocks it read.
+#[napi(ts_return_type = "Promise<SelectedBlockSamples>")]
+pub fn select_block_samples_async(
+    tenant: String,
+    blocks: Vec<String>,
+    matchers: Vec<LabelMatcher>,
+    mint_ms: f64,
+    maxt_ms: f64,
+    max_samples: Option<f64>,
+) -> Result<AsyncTask<SelectBlockSamplesTask>> {
+    SelectSamplesTask::new(tenant, matchers, mint_ms, maxt_ms, max_samples, None)
+        .map(|inner| AsyncTask::new(SelectBlockSamplesTask { blocks, inner }))
+}
+
 /// SelectChunksTask is selectChunksAsync's selection.
 pub struct SelectChunksTask {
     tenant: String,

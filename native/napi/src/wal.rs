@@ -24,6 +24,9 @@ pub struct StorageOptions {
     pub wal_compression: Option<bool>,
     /// `-blocks-storage.tsdb.wal-compression-type`: "snappy" (default) or "zstd".
     pub wal_compression_type: Option<String>,
+    /// -blocks-storage.tsdb.block-ranges-period in ms: the chunk range of
+    /// the heads (default 2h), as Prometheus's head takes the block range.
+    pub block_range_ms: Option<f64>,
 }
 
 /// WalTenant is a tenant whose WAL has segments to replay.
@@ -90,6 +93,7 @@ pub fn open_storage(opts: StorageOptions) -> Result<Vec<WalTenant>> {
             zstd: opts.wal_compression_type.as_deref() == Some("zstd"),
         })
         .map_err(|e| io_err("open storage", e))?;
+    tsdb_core::tsdb::set_head_chunk_range(opts.block_range_ms.map_or(0, |ms| ms as i64));
     Ok(found
         .into_iter()
         .map(|t| WalTenant {
