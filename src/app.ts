@@ -25,6 +25,7 @@ import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { standaloneDownstream, withFrontend } from './frontend/module.js';
+import { downstreamMetadata } from './frontend/downstream.js';
 import { SchedulerService } from './frontend/scheduler/scheduler.js';
 import { schedulerExecutor } from './frontend/scheduler/frontend-client.js';
 import { SchedulerWorkers } from './frontend/scheduler/worker.js';
@@ -266,7 +267,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
   // With query-schedulers (an address, or their ring) and no downstream URL, it enqueues there (src/frontend/scheduler/); the
   // scheduler queues, so the frontend does not.
-  const frontendSchedulers = runsFrontendOnly && flagString(config.values, 'query-frontend.downstream-url') === '' ? schedulerAddresses(config, rings, 'query-frontend.scheduler-address') : undefined;
+  const frontendDownstream = flagString(config.values, 'query-frontend.downstream-url');
+  const frontendSchedulers = runsFrontendOnly && frontendDownstream === '' ? schedulerAddresses(config, rings, 'query-frontend.scheduler-address') : undefined;
   // Each queued or running part holds its call to the scheduler open: no bound on the connections.
   const schedulerClient = frontendSchedulers !== undefined ? new InternalClient({ timeoutMs: 10_000, maxSockets: Infinity }) : undefined;
   const queryPool =
@@ -413,7 +415,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined)
       : frontendSchedulers !== undefined && queryExecutor.readMetadata !== undefined
         ? new MetadataApi(federatedSeriesQuerier(storage), queryExecutor.readMetadata.bind(queryExecutor))
-        : undefined,
+        : runsFrontendOnly && frontendDownstream !== ''
+          ? downstreamMetadata(frontendDownstream)
+          : undefined,
     query: runsQuerier || runsFrontendOnly ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
