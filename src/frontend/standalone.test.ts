@@ -83,7 +83,3 @@ t.test('a standalone query-frontend answers as the querier', async (t) => {
   t.match(metrics, /^cortex_frontend_query_result_cache_hits_total\{request_type="query_range"\} [1-9]\d*$/m);
   t.match(metrics, /^cortex_frontend_query_sharding_rewrites_succeeded_total [1-9]\d*$/m, 'sum, count and max - min were sharded');
 });
-
-t.test('-target=query-frontend needs a downstream URL', async (t) => {
-  await t.rejects(startTestServer({ target: 'query-frontend' }), /needs -query-frontend.downstream-url/);
-});
