@@ -278,6 +278,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     runsFrontendOnly && frontendDownstream === '' && frontendSchedulerInstances === undefined
       ? new SchedulerService({ maxOutstandingPerTenant: flagNumber(config.values, 'querier.max-outstanding-requests-per-tenant'), maxQueriers, role: 'query-frontend', registry, log: log.with({ component: 'frontend' }) })
       : undefined;
+  // As Mimir's, such a frontend is ready only once a querier is connected.
+  if (frontendQueue !== undefined) {
+    ops.addReadinessCheck(() => {
+      const n = frontendQueue.connectedWorkers();
+      return n > 0 ? undefined : `Query Frontend not ready: not ready: number of queriers connected to query-frontend is ${n}`;
+    });
+  }
   // Each queued or running part holds its call to the scheduler open: no bound on the connections.
   const schedulerClient = frontendSchedulerInstances !== undefined ? new InternalClient({ timeoutMs: 10_000, maxSockets: Infinity }) : undefined;
   const frontendEnqueue: { addresses: () => string[]; enqueue: EnqueueCall } | undefined =

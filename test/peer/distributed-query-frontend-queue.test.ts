@@ -79,21 +79,25 @@ t.test('queriers pulling from the query-frontend (-querier.frontend-address)', {
   const dir = await makeTempDir('frontend-queue-');
   const runtime = join(dir, 'runtime.yaml');
   await writeFile(runtime, `overrides:\n  ${SHARDED}:\n    max_queriers_per_tenant: 1\n`);
-  const start = async (name: string, target: string, extra: string[] = []): Promise<Component> => {
-    const c = await startComponent({ name, target, etcd: etcd.endpoint, extra: ['-ingester.ring.replication-factor=1', `-runtime-config.file=${runtime}`, ...extra] });
+  const start = async (name: string, target: string, extra: string[] = [], readyPath?: string): Promise<Component> => {
+    const c = await startComponent({ name, target, etcd: etcd.endpoint, extra: ['-ingester.ring.replication-factor=1', `-runtime-config.file=${runtime}`, ...extra], ...(readyPath !== undefined ? { readyPath } : {}) });
     started.push(c);
     return c;
   };
   await start('ingester-1', 'ingester');
   const distributor = await start('distributor-1', 'distributor');
   // Each query is cut into hourly parts, two of them queued at once.
-  const frontend = await start('query-frontend-1', 'query-frontend', ['-query-frontend.split-queries-by-interval=1h', '-querier.max-query-parallelism=2']);
+  // Not ready until a querier connects (as Mimir's): started once its HTTP server answers.
+  const frontend = await start('query-frontend-1', 'query-frontend', ['-query-frontend.split-queries-by-interval=1h', '-querier.max-query-parallelism=2'], '/services');
+  const ready = async (): Promise<number> => (await fetch(`http://127.0.0.1:${frontend.port}/ready`, { signal: AbortSignal.timeout(10_000) })).status;
+  t.equal(await ready(), 503, 'the frontend is not ready without queriers');
   const queriers: Component[] = [];
   for (const id of ['querier-1', 'querier-2']) queriers.push(await start(id, 'querier', ['-querier.max-concurrent=2', `-querier.id=${id}`, `-querier.frontend-address=127.0.0.1:${frontend.grpcPort}`]));
   const mono = await startComponent({ name: 'monolith', target: 'all', etcd: etcd.endpoint, extra: [...IN_MEMORY_RINGS] });
   started.push(mono);
   const connected = (): Promise<number> => metric(frontend.port, 'cortex_query_frontend_connected_clients');
   t.ok(await waitFor(async () => (await connected()) === 4, 15_000), "both queriers' two workers poll the query-frontend");
+  t.equal(await ready(), 200, 'and ready with them');
 
   const base = Math.floor((Date.now() - 5 * H) / M) * M;
   for (const tenant of [TENANT, SHARDED]) await push(t, [distributor.port, mono.port], tenant, samples(base));

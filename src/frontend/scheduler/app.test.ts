@@ -134,12 +134,16 @@ t.test('queriers pull from a query-frontend without schedulers (-querier.fronten
   t.match(refused.body, /too many outstanding requests/);
   t.equal(await metric('cortex_query_frontend_discarded_requests_total{user="v1"}'), 1);
 
+  const notReady = await httpRequest(frontend.port, '/ready');
+  t.equal(notReady.status, 503, 'not ready without a querier');
+  t.equal(notReady.body, 'Query Frontend not ready: not ready: number of queriers connected to query-frontend is 0\n');
   const querier = await startTestServer({ 'query-frontend.split-queries-by-interval': 0, 'querier.frontend-address': `127.0.0.1:${frontend.grpcPort}`, 'querier.max-concurrent': 2 });
   t.teardown(() => querier.close());
   for (const w of await Promise.all(waiting)) t.equal(w.status, 200, 'the waiting queries ran once a querier pulled them');
   end = Date.now() + 5_000;
   while ((await metric('cortex_query_frontend_connected_clients')) !== 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   t.equal(await metric('cortex_query_frontend_connected_clients'), 2, "the querier's two workers");
+  t.equal((await httpRequest(frontend.port, '/ready')).status, 200, 'ready with a querier');
 
   const base = Math.floor((Date.now() - 5 * H) / M) * M;
   const series: TimeSeriesInput[] = [{ labels: [['__name__', 'v1_reqs'], ['instance', 'a']], samples: Array.from({ length: 240 }, (_, i) => [base + i * M, i] as [number, number]) }];
