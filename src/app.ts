@@ -436,7 +436,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), flagNumber(config.values, 'ingester.active-series-metrics-idle-timeout'))
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
-    // A query-frontend with query-schedulers sends series, labels and label values reads through them too.
+    // A query-frontend with query-schedulers (or its own queue) sends series, labels and label values reads through
+    // them to the queriers too; with a downstream URL it forwards those requests there.
     metadata: runsQuerier
       ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined)
       : frontendEnqueue !== undefined && queryExecutor.readMetadata !== undefined
