@@ -276,7 +276,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const maxQueriers = (tenant: string): number => smallestPositive(splitTenants(tenant).map((id) => flagNumber(runtimeConfig.values(id), 'query-frontend.max-queriers-per-tenant')));
   const frontendQueue =
     runsFrontendOnly && frontendDownstream === '' && frontendSchedulerInstances === undefined
-      ? new SchedulerService({ maxOutstandingPerTenant: flagNumber(config.values, 'querier.max-outstanding-requests-per-tenant'), maxQueriers, role: 'query-frontend', registry, log: log.with({ component: 'frontend' }) })
+      ? new SchedulerService({
+          maxOutstandingPerTenant: flagNumber(config.values, 'querier.max-outstanding-requests-per-tenant'),
+          maxQueriers,
+          querierForgetMs: flagNumber(config.values, 'query-frontend.querier-forget-delay'),
+          role: 'query-frontend',
+          registry,
+          log: log.with({ component: 'frontend' }),
+        })
       : undefined;
   // As Mimir's, such a frontend is ready only once a querier is connected.
   if (frontendQueue !== undefined) {
@@ -311,7 +318,13 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const queryExecutor = withFrontend(config, frontendEnqueue !== undefined ? queryPool : scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
   // The query-scheduler target: its queues, served on the internal API below.
   const scheduler = modules.includes('query-scheduler')
-    ? new SchedulerService({ maxOutstandingPerTenant: flagNumber(config.values, 'query-scheduler.max-outstanding-requests-per-tenant'), maxQueriers, registry, log: log.with({ component: 'query-scheduler' }) })
+    ? new SchedulerService({
+        maxOutstandingPerTenant: flagNumber(config.values, 'query-scheduler.max-outstanding-requests-per-tenant'),
+        maxQueriers,
+        querierForgetMs: flagNumber(config.values, 'query-scheduler.querier-forget-delay'),
+        registry,
+        log: log.with({ component: 'query-scheduler' }),
+      })
     : undefined;
   // A querier with query-schedulers (or query-frontends, -querier.frontend-address) pulls their queries with
   // -querier.max-concurrent worker loops, run by its own executor.
@@ -550,7 +563,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         // Frontends and queriers move to the other schedulers; queries running on queriers finish.
         scheduler?.stop();
         frontendQueue?.stop();
-        workers?.stop();
+        await workers?.stop();
         await server.close(config.gracefulShutdownTimeoutMs);
         await internalServer?.close(config.gracefulShutdownTimeoutMs);
         profiling.close();

@@ -793,6 +793,20 @@ export const FLAGS: readonly FlagDef[] = [
     help: 'Maximum number of queriers that can handle requests for a single tenant. If set to 0 or value higher than number of available queriers, *all* queriers will handle requests for the tenant. Each frontend (or query-scheduler, if used) will select the same set of queriers for the same tenant (given that all queriers are connected to all frontends / query-schedulers). This option only works with queriers connecting to the query-frontend / query-scheduler, not when using downstream URL.',
   },
   {
+    name: 'query-scheduler.querier-forget-delay',
+    yaml: 'query_scheduler.querier_forget_delay',
+    type: 'duration',
+    default: 0,
+    help: "If a querier disconnects without sending notification about graceful shutdown, the query-scheduler will keep the querier in the tenant's shard until the forget delay has passed (at least 3s here: queriers poll). This feature is useful to reduce the blast radius when shuffle-sharding is enabled.",
+  },
+  {
+    name: 'query-frontend.querier-forget-delay',
+    yaml: 'frontend.querier_forget_delay',
+    type: 'duration',
+    default: 0,
+    help: "If a querier disconnects without sending notification about graceful shutdown, the query-frontend will keep the querier in the tenant's shard until the forget delay has passed (at least 3s here: queriers poll). This feature is useful to reduce the blast radius when shuffle-sharding is enabled.",
+  },
+  {
     name: 'query-scheduler.service-discovery-mode',
     yaml: 'query_scheduler.service_discovery_mode',
     type: 'string',

@@ -11,6 +11,7 @@
 // metrics; max_queriers_per_tenant shards; the workers' spread over in-use and
 // idle schedulers.
 
+import { request } from 'node:http';
 import t, { type Test } from 'tap';
 import { Registry } from 'prom-client';
 import { ApiError } from '../../errors.js';
@@ -22,7 +23,8 @@ import { querierShard, TOO_MANY_OUTSTANDING } from '../../querier/tenant-queues.
 import { HttpServer } from '../../server/http.js';
 import { remoteEnqueue, schedulerExecutor, type EnqueueCall } from './frontend-client.js';
 import { selectInUse } from './module.js';
-import { QUEUE_TIMEOUT, SchedulerService } from './scheduler.js';
+import { NEXT_PATH, QUERIER_HEADER } from './wire.js';
+import { QUERIER_FORGET_MS, QUEUE_TIMEOUT, SchedulerService } from './scheduler.js';
 import { SchedulerWorkers, spread } from './worker.js';
 
 const log = new Logger();
@@ -89,7 +91,7 @@ async function setup(t: Test, o: SetupOptions = {}) {
   });
   // The metric names: the query-scheduler's, or a query-frontend's own queue's.
   const prefix = o.local === true ? 'cortex_query_frontend' : 'cortex_query_scheduler';
-  return { registry, service, frontend, startWorkers, prefix };
+  return { registry, service, frontend, startWorkers, prefix, addr };
 }
 
 /** MODES run a test against the query-scheduler and against a query-frontend's own queue. */
@@ -245,4 +247,31 @@ t.test(`${mode.name}: max_queriers_per_tenant keeps a tenant's queries on its qu
   };
   t.same([...(await by('one'))], [owner], `every query of the limited tenant ran on ${owner}`);
   t.ok((await by('many')).size > 1, 'an unlimited tenant uses several queriers');
+});
+
+t.test("a querier that goes away stays in the tenants' shards for the forget delay; one that shuts down leaves at once", async (t) => {
+  const { frontend, startWorkers, service, addr } = await setup(t, { maxQueriers: () => 1 });
+  // querier-a is a bare poll that breaks (a querier that dies); querier-b runs workers. The tenant is one whose shard is querier-a.
+  const tenant = ['t0', 't1', 't2', 't3', 't4', 't5'].find((x) => querierShard(x, ['querier-a', 'querier-b'], 1)!.has('querier-a'))!;
+  const colon = addr.lastIndexOf(':');
+  const poll = request({ host: addr.slice(0, colon), port: Number(addr.slice(colon + 1)), path: NEXT_PATH, method: 'POST', headers: { [QUERIER_HEADER]: 'querier-a', 'Content-Length': 0 } });
+  poll.on('error', () => undefined);
+  poll.end();
+  const b = startWorkers('querier-b', echo('querier-b'));
+  t.ok(await waitFor(() => service.connectedQueriers().length === 2));
+  poll.destroy();
+  const brokenAt = Date.now();
+  const queued = frontend.run(task(tenant, 'later'), new AbortController().signal);
+  t.ok(await waitFor(() => service.queued() === 1), 'a query of the tenant waits for its querier');
+  await new Promise((r) => setTimeout(r, 500));
+  t.same(service.connectedQueriers(), ['querier-a', 'querier-b'], 'the querier that went away is still in the shards');
+  t.equal(service.queued(), 1, 'and the query still waits for it');
+  t.ok(await waitFor(() => service.queued() === 0, QUERIER_FORGET_MS + 2_000), 'the waiting query is taken once the querier is forgotten');
+  // Timers may fire a few milliseconds early by the wall clock.
+  t.ok(Date.now() - brokenAt >= QUERIER_FORGET_MS - 50, `not before the forget delay (${Date.now() - brokenAt} ms)`);
+  t.equal(text(await queued), 'querier-b:later', 'by the querier left');
+  t.same(service.connectedQueriers(), ['querier-b']);
+  // A querier that stops gracefully says so: it leaves the shards as soon as its polls close.
+  await b.stop();
+  t.ok(await waitFor(() => service.connectedQueriers().length === 0, 1_000), 'a querier that shut down is forgotten at once');
 });

@@ -11,7 +11,8 @@
 // A tenant with max_queriers_per_tenant (-query-frontend.max-queriers-per-tenant)
 // is served only by its shuffle shard of the connected queriers (by their
 // -querier.id; a querier counts as connected while it polls, and until
-// QUERIER_FORGET_MS after its last poll ended).
+// -query-scheduler.querier-forget-delay, at least QUERIER_FORGET_MS, after its
+// last poll ended).
 // Metrics are Mimir's cortex_query_scheduler_*.
 //
 // A query-frontend without schedulers or a downstream URL embeds the same
@@ -29,7 +30,7 @@ import type { WorkerAnswer } from '../../querier/query-executor.js';
 import { TenantQueues } from '../../querier/tenant-queues.js';
 import type { HttpServer, Request } from '../../server/http.js';
 import { CONTENT_TYPE, type ChunkedWriter, type Response } from '../../server/response.js';
-import { ANSWER_HEADER, ENQUEUE_PATH, FRONTEND_HEADER, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, frame, type NextTask, type SchedulerTask } from './wire.js';
+import { ANSWER_HEADER, ENQUEUE_PATH, FRONTEND_HEADER, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, SHUTDOWN_PATH, encodeAnswer, frame, type NextTask, type SchedulerTask } from './wire.js';
 
 /** ERR_NOT_RUNNING is Mimir's text when the scheduler is shutting down. */
 export const ERR_NOT_RUNNING = 'scheduler is not running';
@@ -46,6 +47,8 @@ export interface SchedulerServiceOptions {
   maxOutstandingPerTenant: number;
   /** pollMs is how long a worker's poll is held before a 204 (default 10 s). */
   pollMs?: number;
+  /** querierForgetMs is -query-scheduler.querier-forget-delay (-query-frontend.querier-forget-delay), at least QUERIER_FORGET_MS. */
+  querierForgetMs?: number;
   /** maxQueriers is a (possibly federated) tenant's max_queriers_per_tenant (0: every querier). */
   maxQueriers?: (tenant: string) => number;
   /** role names the metrics: the query-scheduler's (default) or, embedded in a query-frontend, the frontend's. */
@@ -62,10 +65,12 @@ interface Reply {
   fail(err: ApiError): void;
 }
 
-/** Querier is a connected querier: its open polls and leases, and when the last one ended. */
+/** Querier is a connected querier: its open polls and leases, and the timer that forgets it once none is open. */
 interface Querier {
   open: number;
-  lastSeen: number;
+  forget?: NodeJS.Timeout;
+  /** shuttingDown: the querier said it stops; it is forgotten when its last poll closes. */
+  shuttingDown?: boolean;
 }
 
 /** Lease is a query handed to a querier worker: the worker's open response. */
@@ -221,6 +226,19 @@ export class SchedulerService {
     if (enqueue) server.route('POST', ENQUEUE_PATH, (req, res) => this.enqueue(req, res), opts);
     server.route('POST', NEXT_PATH, (req, res) => this.next(req, res), opts);
     server.route('POST', RESULT_PATH, (req, res) => this.result(req, res), opts);
+    server.route('POST', SHUTDOWN_PATH, (req, res) => this.querierShutdown(req, res), opts);
+  }
+
+  /** querierShutdown takes a querier's notice that it stops: out of the shards once its polls close. */
+  private querierShutdown(req: Request, res: Response): void {
+    const id = req.headers.get(QUERIER_HEADER.toLowerCase()) ?? '';
+    this.opts.log.info('received shutdown notification from querier', { querier: id });
+    const q = this.queriers.get(id);
+    if (q !== undefined) {
+      q.shuttingDown = true;
+      if (q.open === 0) this.forgetQuerier(id, q);
+    }
+    res.send(200, '', CONTENT_TYPE.text);
   }
 
   /**
@@ -383,27 +401,37 @@ export class SchedulerService {
     const q = this.queriers.get(id);
     if (q !== undefined) {
       q.open++;
+      clearTimeout(q.forget);
       return;
     }
-    this.queriers.set(id, { open: 1, lastSeen: Date.now() });
+    this.queriers.set(id, { open: 1 });
     this.queues.addQuerier(id);
   }
 
-  /** querierClosed ends a poll; a querier with none open for QUERIER_FORGET_MS leaves the shards. */
+  /** querierClosed ends a poll; a querier with none open leaves the shards after the forget delay (at once when it is shutting down). */
   private querierClosed(id: string): void {
     const q = this.queriers.get(id);
-    if (q === undefined) return;
-    q.open--;
-    q.lastSeen = Date.now();
-    if (q.open > 0) return;
-    setTimeout(() => {
-      if (q.open > 0 || this.queriers.get(id) !== q || Date.now() - q.lastSeen < QUERIER_FORGET_MS) return;
-      this.queriers.delete(id);
-      this.queues.removeQuerier(id);
-      this.opts.log.debug('querier forgotten', { querier: id });
-      // Tenants it served are drawn again among the others, whose polls may take them now.
-      this.dispatch();
-    }, QUERIER_FORGET_MS).unref();
+    if (q === undefined || --q.open > 0) return;
+    clearTimeout(q.forget);
+    if (q.shuttingDown === true) {
+      this.forgetQuerier(id, q);
+      return;
+    }
+    q.forget = setTimeout(() => {
+      if (q.open === 0) this.forgetQuerier(id, q);
+    }, Math.max(QUERIER_FORGET_MS, this.opts.querierForgetMs ?? 0));
+    q.forget.unref();
+  }
+
+  /** forgetQuerier takes a querier out of the tenants' shards. */
+  private forgetQuerier(id: string, q: Querier): void {
+    if (this.queriers.get(id) !== q) return;
+    clearTimeout(q.forget);
+    this.queriers.delete(id);
+    this.queues.removeQuerier(id);
+    this.opts.log.debug('querier forgotten', { querier: id });
+    // Tenants it served are drawn again among the others, whose polls may take them now.
+    this.dispatch();
   }
 
   /** dispatch hands waiting queries to waiting workers: each worker the next tenant in turn whose querier shard holds its querier. */

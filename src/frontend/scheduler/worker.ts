@@ -17,12 +17,14 @@ import type { InternalClient } from '../../internal/client.js';
 import type { Logger } from '../../log.js';
 import type { QueryExecutor, WorkerAnswer } from '../../querier/query-executor.js';
 import type { SchedulerInstance } from './module.js';
-import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, encodeError, encodeMetadataAnswer, isMetadataTask, type NextTask } from './wire.js';
+import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, SHUTDOWN_PATH, encodeAnswer, encodeError, encodeMetadataAnswer, isMetadataTask, type NextTask } from './wire.js';
 
 /** RETRY_DELAY_MS is the pause before polling a scheduler again after a failed poll. */
 const RETRY_DELAY_MS = 1_000;
 /** REFRESH_MS is how often the loops are matched to the scheduler list. */
 const REFRESH_MS = 1_000;
+/** SHUTDOWN_NOTIFY_MS bounds the shutdown notice to each scheduler. */
+const SHUTDOWN_NOTIFY_MS = 1_000;
 
 /** WorkerOptions configure a querier's workers. */
 export interface WorkerOptions {
@@ -96,9 +98,22 @@ export class SchedulerWorkers {
     this.timer.unref();
   }
 
-  /** stop ends every loop (a running query is abandoned; its scheduler sees the lease close). */
-  stop(): void {
+  /**
+   * stop tells each scheduler that this querier shuts down (so that it leaves the tenants' shards at
+   * once, waiting at most SHUTDOWN_NOTIFY_MS), then ends every loop (a running query is abandoned; its
+   * scheduler sees the lease close).
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
+    const addrs = [...new Set(this.loops.map((l) => l.addr))];
+    await Promise.all(
+      addrs.map((addr) =>
+        this.opts.client.post(addr, SHUTDOWN_PATH, '', new Uint8Array(), { [QUERIER_HEADER]: this.opts.querierId }, SHUTDOWN_NOTIFY_MS).catch((err: unknown) => {
+          this.opts.log.debug('notifying the query-scheduler of the shutdown failed', { scheduler: addr, err });
+        }),
+      ),
+    );
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const l of this.loops.splice(0)) {
       l.stopped = true;
