@@ -25,10 +25,13 @@ import { QueryApi } from './querier/query.js';
 import { poolQueryExecutor, type QueryExecutor } from './querier/query-executor.js';
 import { QueryScheduler, scheduledExecutor } from './querier/scheduler.js';
 import { standaloneDownstream, withFrontend } from './frontend/module.js';
+import { downstreamMetadata } from './frontend/downstream.js';
 import { SchedulerService } from './frontend/scheduler/scheduler.js';
-import { schedulerExecutor } from './frontend/scheduler/frontend-client.js';
+import { remoteEnqueue, schedulerExecutor, type EnqueueCall } from './frontend/scheduler/frontend-client.js';
 import { SchedulerWorkers } from './frontend/scheduler/worker.js';
-import { discoveryMode, schedulerAddresses, validateSchedulerDiscovery } from './frontend/scheduler/module.js';
+import { addressList, discoveryMode, inUseAddresses, schedulerInstances, validateSchedulerDiscovery } from './frontend/scheduler/module.js';
+import { smallestPositive } from './querier/query-limits.js';
+import { splitTenants } from './tenant/tenant.js';
 import { hostname } from 'node:os';
 import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi, registerRulerInternal, ringPeerGroups } from './ruler/prometheus-api.js';
@@ -275,23 +278,49 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const runsQuerier = modules.includes('querier');
   const queryScheduler = new QueryScheduler({
     maxConcurrent: flagNumber(config.values, 'querier.max-concurrent'),
-    maxOutstandingPerTenant: flagNumber(config.values, 'query-frontend.max-outstanding-requests-per-tenant'),
+    maxOutstandingPerTenant: flagNumber(config.values, 'querier.max-outstanding-requests-per-tenant'),
   });
   // The HTTP query API goes through the per-tenant queue; the ruler evaluates on the pool directly (as Mimir's ruler, not behind the query-frontend).
   // A standalone query-frontend (-target=query-frontend) sends its queries to the queriers at -query-frontend.downstream-url.
   const runsFrontendOnly = modules.includes('query-frontend') && !runsQuerier;
   // With query-schedulers (an address, or their ring) and no downstream URL, it enqueues there (src/frontend/scheduler/); the
   // scheduler queues, so the frontend does not.
-  const frontendSchedulers = runsFrontendOnly && flagString(config.values, 'query-frontend.downstream-url') === '' ? schedulerAddresses(config, rings, 'query-frontend.scheduler-address') : undefined;
+  const frontendDownstream = flagString(config.values, 'query-frontend.downstream-url');
+  const frontendSchedulerInstances = runsFrontendOnly && frontendDownstream === '' ? schedulerInstances(config, rings, 'query-frontend.scheduler-address') : undefined;
+  // With neither, it holds the per-tenant queues itself and queriers pull from it (-querier.frontend-address, Mimir's frontend
+  // v1): the query-scheduler's service embedded, its queries enqueued in-process.
+  const maxQueriers = (tenant: string): number => smallestPositive(splitTenants(tenant).map((id) => flagNumber(runtimeConfig.values(id), 'query-frontend.max-queriers-per-tenant')));
+  const frontendQueue =
+    runsFrontendOnly && frontendDownstream === '' && frontendSchedulerInstances === undefined
+      ? new SchedulerService({
+          maxOutstandingPerTenant: flagNumber(config.values, 'querier.max-outstanding-requests-per-tenant'),
+          maxQueriers,
+          querierForgetMs: flagNumber(config.values, 'query-frontend.querier-forget-delay'),
+          role: 'query-frontend',
+          registry,
+          log: log.with({ component: 'frontend' }),
+        })
+      : undefined;
+  // As Mimir's, such a frontend is ready only once a querier is connected.
+  if (frontendQueue !== undefined) {
+    ops.addReadinessCheck(() => {
+      const n = frontendQueue.connectedWorkers();
+      return n > 0 ? undefined : `Query Frontend not ready: not ready: number of queriers connected to query-frontend is ${n}`;
+    });
+  }
   // Each queued or running part holds its call to the scheduler open: no bound on the connections.
-  const schedulerClient = frontendSchedulers !== undefined ? new InternalClient({ timeoutMs: 10_000, maxSockets: Infinity }) : undefined;
+  const schedulerClient = frontendSchedulerInstances !== undefined ? new InternalClient({ timeoutMs: 10_000, maxSockets: Infinity }) : undefined;
+  const frontendEnqueue: { addresses: () => string[]; enqueue: EnqueueCall } | undefined =
+    schedulerClient !== undefined && frontendSchedulerInstances !== undefined
+      ? { addresses: inUseAddresses(frontendSchedulerInstances), enqueue: remoteEnqueue(schedulerClient, `${hostname()}:${config.httpListenPort}`) }
+      : frontendQueue !== undefined
+        ? { addresses: () => ['frontend'], enqueue: (_addr, task, timeoutMs, signal) => frontendQueue.submit(task, timeoutMs, signal) }
+        : undefined;
   const queryPool =
     deps.queryExecutor ??
-    (schedulerClient !== undefined && frontendSchedulers !== undefined
+    (frontendEnqueue !== undefined
       ? schedulerExecutor({
-          addresses: frontendSchedulers,
-          client: schedulerClient,
-          frontendId: `${hostname()}:${config.httpListenPort}`,
+          ...frontendEnqueue,
           maxRetries: flagNumber(config.values, 'query-frontend.max-retries-per-request'),
           readTimeoutMs: flagNumber(config.values, 'querier.timeout'),
           log: log.with({ component: 'frontend' }),
@@ -302,18 +331,30 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ? distributedQueryExecutor(config, rings, internalClient, runtimeConfig, 'querier')
         : poolQueryExecutor());
   // The query-frontend (src/frontend/) splits and caches in front of the queue when its features are on.
-  const queryExecutor = withFrontend(config, frontendSchedulers !== undefined ? queryPool : scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
+  const queryExecutor = withFrontend(config, frontendEnqueue !== undefined ? queryPool : scheduledExecutor(queryPool, queryScheduler), runtimeConfig, registry);
   // The query-scheduler target: its queues, served on the internal API below.
   const scheduler = modules.includes('query-scheduler')
-    ? new SchedulerService({ maxOutstandingPerTenant: flagNumber(config.values, 'query-scheduler.max-outstanding-requests-per-tenant'), registry, log: log.with({ component: 'query-scheduler' }) })
+    ? new SchedulerService({
+        maxOutstandingPerTenant: flagNumber(config.values, 'query-scheduler.max-outstanding-requests-per-tenant'),
+        maxQueriers,
+        querierForgetMs: flagNumber(config.values, 'query-scheduler.querier-forget-delay'),
+        registry,
+        log: log.with({ component: 'query-scheduler' }),
+      })
     : undefined;
-  // A querier with query-schedulers pulls their queries with -querier.max-concurrent worker loops, run by its own executor.
-  const querierSchedulers = runsQuerier ? schedulerAddresses(config, rings, 'querier.scheduler-address') : undefined;
+  // A querier with query-schedulers (or query-frontends, -querier.frontend-address) pulls their queries with
+  // -querier.max-concurrent worker loops, run by its own executor.
+  const frontendAddresses = addressList(flagString(config.values, 'querier.frontend-address'));
+  const querierSchedulers = !runsQuerier
+    ? undefined
+    : frontendAddresses.length > 0
+      ? () => frontendAddresses.map((addr) => ({ addr, inUse: true }))
+      : schedulerInstances(config, rings, 'querier.scheduler-address');
   const workerClient = querierSchedulers !== undefined ? (internalClient ?? new InternalClient()) : undefined;
   const workers =
     querierSchedulers !== undefined && workerClient !== undefined
       ? new SchedulerWorkers({
-          addresses: querierSchedulers,
+          instances: querierSchedulers,
           concurrency: Math.max(1, flagNumber(config.values, 'querier.max-concurrent')),
           querierId: flagString(config.values, 'querier.id') || hostname(),
           executor: queryPool,
@@ -424,12 +465,15 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         ? new CardinalityApi(nativeCardinality(), (t) => runtimeConfig.limits(t), flagNumber(config.values, 'ingester.active-series-metrics-idle-timeout'))
         : undefined,
     // Federated reads (tenants joined by |) get past the auth middleware only with -tenant-federation.enabled.
-    // A query-frontend with query-schedulers sends series, labels and label values reads through them too.
+    // A query-frontend with query-schedulers (or its own queue) sends series, labels and label values reads through
+    // them to the queriers too; with a downstream URL it forwards those requests there.
     metadata: runsQuerier
       ? new MetadataApi(federatedSeriesQuerier(storage), native ? queryExecutor.readMetadata?.bind(queryExecutor) : undefined)
-      : frontendSchedulers !== undefined && queryExecutor.readMetadata !== undefined
+      : frontendEnqueue !== undefined && queryExecutor.readMetadata !== undefined
         ? new MetadataApi(federatedSeriesQuerier(storage), queryExecutor.readMetadata.bind(queryExecutor))
-        : undefined,
+        : runsFrontendOnly && frontendDownstream !== ''
+          ? downstreamMetadata(frontendDownstream)
+          : undefined,
     query: runsQuerier || runsFrontendOnly ? new QueryApi(config, queryExecutor, undefined, undefined, runtimeConfig) : undefined,
     remoteRead: runsQuerier ? new RemoteReadApi(undefined, runtimeConfig) : undefined,
     rules: ruler?.rulesApi ?? (runsQuerier ? new PrometheusRulesApi() : undefined),
@@ -461,10 +505,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // A store-gateway answers the same reads over the bucket blocks it loaded (its native store has no head);
   // a sharded ruler answers the other rulers' requests for its groups, a sharded alertmanager the requests
   // other alertmanagers forward and their state replication.
-  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined || scheduler !== undefined || amShard !== undefined)) {
+  if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined || scheduler !== undefined || frontendQueue !== undefined || amShard !== undefined)) {
     internalServer = new HttpServer();
     if (alertmanager !== undefined && amShard !== undefined) registerAlertmanagerInternal(internalServer, alertmanager.api.local, alertmanager.manager, config.maxRecvMsgSize);
     scheduler?.register(internalServer, config.maxRecvMsgSize);
+    // A query-frontend holding the queues serves its queriers' polls (no enqueue from elsewhere).
+    frontendQueue?.register(internalServer, config.maxRecvMsgSize, false);
     if (ruler !== undefined && rulerRing !== undefined) registerRulerInternal(internalServer, ruler.manager);
     const select = loadNative().selectSamplesAsync;
     const stores = bucketStores;
@@ -536,7 +582,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
         await rings.stop();
         // Frontends and queriers move to the other schedulers; queries running on queriers finish.
         scheduler?.stop();
-        workers?.stop();
+        frontendQueue?.stop();
+        await workers?.stop();
         await server.close(config.gracefulShutdownTimeoutMs);
         await internalServer?.close(config.gracefulShutdownTimeoutMs);
         profiling.close();

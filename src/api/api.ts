@@ -15,7 +15,7 @@ import type { OpsApi } from '../ops/ops.js';
 import { OTLP_PATH, type OtlpApi } from '../distributor/otlp.js';
 import type { IndexLink } from '../ops/pages.js';
 import type { CardinalityApi } from '../querier/cardinality.js';
-import type { MetadataApi } from '../querier/metadata.js';
+import type { MetadataHandlers } from '../frontend/downstream.js';
 import type { MetricMetadataApi } from '../querier/exemplars.js';
 import type { QueryApi } from '../querier/query.js';
 import type { RemoteReadApi } from '../remote/read-handler.js';
@@ -40,7 +40,8 @@ export interface Api {
   config: Config;
   server: HttpServer;
   distributor?: Distributor;
-  metadata?: MetadataApi;
+  /** metadata serves series, label names and label values (a querier's reads, or a downstream-url frontend forwarding them). */
+  metadata?: MetadataHandlers;
   query?: QueryApi;
   remoteRead?: RemoteReadApi;
   rules?: PrometheusRulesApi;
@@ -239,7 +240,7 @@ function registerDistributor(api: Api, distributor: Distributor, links: IndexLin
   links.push({ section: 'Distributor', href: '/api/v1/push', title: 'Remote write endpoint (POST)' });
 }
 
-function registerQuerier(api: Api, metadata: MetadataApi, links: IndexLink[]): void {
+function registerQuerier(api: Api, metadata: MetadataHandlers, links: IndexLink[]): void {
   const opts: RouteOptions = { before: authTenants(api.config, 'metrics:read'), errors: 'json' };
   // Mimir serves the Prometheus API under the prefix and, for compatibility, without it.
   for (const base of [api.config.prometheusHttpPrefix, '', legacyPrefix(api.config)]) {

@@ -3,7 +3,8 @@
 // HTTP to the queriers behind -query-frontend.downstream-url, as Mimir's
 // frontend does with its downstream URL, under the query's tenant
 // (X-Scope-OrgID). The querier's body is passed on as it is; its errors come
-// back with their errorType and text. The queriers must accept the tenant
+// back with their errorType and text. Series, label names and label values
+// reads are forwarded as HTTP requests (downstreamMetadata). The queriers must accept the tenant
 // header as sent (-auth.type trust or none behind the frontend).
 
 import { ApiError, type ErrorKind } from '../errors.js';
@@ -11,6 +12,9 @@ import type { QueryFailureKind } from '../querier/execute.js';
 import { formatTimestamp } from '../querier/format.js';
 import type { QueryExecutor, WorkerAnswer } from '../querier/query-executor.js';
 import type { QueryTask } from '../querier/query-params.js';
+import type { MetadataApi } from '../querier/metadata.js';
+import type { Request } from '../server/http.js';
+import { CONTENT_TYPE, type Response as HttpResponse } from '../server/response.js';
 
 /** FAILURE_KINDS are the errorTypes a query itself fails with (passed on as query failures). */
 const FAILURE_KINDS: ReadonlySet<string> = new Set<QueryFailureKind>(['bad_data', 'execution', 'timeout', 'canceled', 'internal']);
@@ -79,4 +83,42 @@ export function downstreamExecutor(url: string, prometheusPrefix: string): Query
     },
     close: async () => {},
   };
+}
+
+/** MetadataHandlers are the series, label names and label values routes (MetadataApi's, or forwarding ones). */
+export type MetadataHandlers = Pick<MetadataApi, 'series' | 'labels' | 'labelValues'>;
+
+/**
+ * downstreamMetadata forwards series, label names and label values reads to the queriers at url, as
+ * Mimir's frontend forwards every read to its downstream: the same path (with or without the
+ * Prometheus prefix), the request's parameters as a form body, the tenant header; the querier's
+ * status, content type and body come back as they are (its errors too); a querier that cannot be
+ * reached is a 503, as for queries.
+ */
+export function downstreamMetadata(url: string): MetadataHandlers {
+  const base = url.replace(/\/+$/, '');
+  const forward = async (req: Request, res: HttpResponse): Promise<void> => {
+    const form = new URLSearchParams();
+    for (const key of req.form.keys()) for (const v of req.form.all(key)) form.append(key, v);
+    const ac = new AbortController();
+    res.whenDone(() => {
+      if (res.aborted) ac.abort(new Error('client closed the request'));
+    });
+    let down: Response;
+    try {
+      down = await fetch(base + req.path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Scope-OrgID': req.tenant },
+        body: form.toString(),
+        signal: ac.signal,
+      });
+    } catch (err) {
+      if (res.aborted) return;
+      throw new ApiError('unavailable', `query-frontend: downstream querier: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const body = Buffer.from(await down.arrayBuffer());
+    if (res.aborted) return;
+    res.send(down.status, body, down.headers.get('content-type') ?? CONTENT_TYPE.text);
+  };
+  return { series: forward, labels: forward, labelValues: forward };
 }

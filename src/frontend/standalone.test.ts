@@ -1,8 +1,8 @@
 // standalone.test.ts runs -target=query-frontend as its own server in front
 // of a monolithic one (-query-frontend.downstream-url): its answers (split by
 // the hour, cached and sharded) equal the querier's own, errors come back
-// with the querier's status and text, and it refuses to start without a
-// downstream.
+// with the querier's status and text; series, label names and label values
+// reads are forwarded to the querier.
 
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../remote/write-request.js';
@@ -58,11 +58,28 @@ t.test('a standalone query-frontend answers as the querier', async (t) => {
   const badDirect = await get(querier.port, { query: 'sum(', start: '0', end: '100', step: '10' });
   t.equal(bad.status, 400);
   t.equal(bad.body, badDirect.body);
+  // Series, label names and label values reads are forwarded to the querier: same answers, same errors.
+  const range = { start: String(base / 1000), end: String((base + 4 * H) / 1000) };
+  for (const [path, params] of [
+    ['series', { 'match[]': 'reqs', ...range }],
+    ['series', { 'match[]': 'reqs', ...range, limit: '1' }],
+    ['labels', range],
+    ['labels', { 'match[]': '{instance="b"}', ...range }],
+    ['label/instance/values', range],
+    ['series', range],
+    ['labels', { 'match[]': '{a=~"("}', ...range }],
+  ] as Array<[string, Record<string, string>]>) {
+    const direct = await get(querier.port, params, path);
+    const via = await get(frontend.port, params, path);
+    t.equal(via.status, direct.status, `${path} ${JSON.stringify(params)}: status`);
+    t.equal(via.body, direct.body, `${path} ${JSON.stringify(params)} through the frontend`);
+    if (direct.status === 200) t.not((JSON.parse(direct.body) as { data: unknown[] }).data.length, 0, `${path} has data`);
+  }
+  const unprefixed = await httpRequest(frontend.port, `/api/v1/label/__name__/values`, { headers: { 'X-Scope-OrgID': 'fe' } });
+  t.equal(unprefixed.body, '{"status":"success","data":["reqs"]}', 'the path without the prefix too');
+  const otherTenant = await httpRequest(frontend.port, `/prometheus/api/v1/labels`, { headers: { 'X-Scope-OrgID': 'nobody' } });
+  t.equal(otherTenant.body, '{"status":"success","data":[]}', "the tenant header is passed on (another tenant's reads are empty)");
   const metrics = (await httpRequest(frontend.port, '/metrics')).body;
   t.match(metrics, /^cortex_frontend_query_result_cache_hits_total\{request_type="query_range"\} [1-9]\d*$/m);
   t.match(metrics, /^cortex_frontend_query_sharding_rewrites_succeeded_total [1-9]\d*$/m, 'sum, count and max - min were sharded');
-});
-
-t.test('-target=query-frontend needs a downstream URL', async (t) => {
-  await t.rejects(startTestServer({ target: 'query-frontend' }), /needs -query-frontend.downstream-url/);
 });

@@ -13,6 +13,9 @@ import { indexPage, servicesPage, type IndexLink } from './pages.js';
 
 /** OpsApi holds what the operational endpoints read. */
 export class OpsApi {
+  /** checks are components' own readiness conditions: each returns why it is not ready, or undefined. */
+  private readonly checks: Array<() => string | undefined> = [];
+
   constructor(
     private readonly config: Config,
     private readonly registry: Registry,
@@ -24,11 +27,23 @@ export class OpsApi {
   readonly ready = (_req: Request, res: Response): void => {
     const waiting = this.services.notRunning();
     if (waiting.length === 0) {
+      for (const check of this.checks) {
+        const why = check();
+        if (why !== undefined) {
+          res.text(503, why + '\n');
+          return;
+        }
+      }
       res.text(200, 'ready\n');
       return;
     }
     res.text(503, 'Some services are not Running:\n' + waiting.map(([n, s]) => `${s}: 1 (${n})`).join('\n') + '\n');
   };
+
+  /** addReadinessCheck adds a component's condition to /ready (checked once every service runs). */
+  addReadinessCheck(check: () => string | undefined): void {
+    this.checks.push(check);
+  }
 
   /** metrics answers /metrics in the Prometheus text format. */
   readonly metrics = async (_req: Request, res: Response): Promise<void> => {

@@ -101,7 +101,7 @@ t.test('through the server: -querier.max-concurrent=1 and one outstanding query 
       }),
     close: async () => {},
   };
-  const srv = await startTestServer({ 'querier.max-concurrent': 1, 'query-frontend.max-outstanding-requests-per-tenant': 1 }, { queryExecutor: executor });
+  const srv = await startTestServer({ 'querier.max-concurrent': 1, 'querier.max-outstanding-requests-per-tenant': 1 }, { queryExecutor: executor });
   t.teardown(() => srv.close());
   const q = (tenant: string): Promise<Response> =>
     fetch(`http://127.0.0.1:${srv.port}/prometheus/api/v1/query?query=1&time=1`, { headers: { 'X-Scope-OrgID': tenant }, signal: AbortSignal.timeout(20_000) });

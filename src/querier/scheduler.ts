@@ -2,7 +2,7 @@
 // workers, as Mimir's query-frontend queue does: the fair per-tenant queue of
 // tenant-queues.ts (shared with the query-scheduler target, src/frontend/scheduler/),
 // at most -querier.max-concurrent queries running at once, and at most
-// -query-frontend.max-outstanding-requests-per-tenant queries of one tenant
+// -querier.max-outstanding-requests-per-tenant queries of one tenant
 // waiting; beyond that the query is refused with 429 "too many outstanding
 // requests". A query whose client goes away while it waits leaves the queue.
 // Federated queries (tenants joined by `|`) queue under the joined id, as in
@@ -17,7 +17,7 @@ import { TenantQueues } from './tenant-queues.js';
 export interface SchedulerOptions {
   /** maxConcurrent is how many queries run at once (-querier.max-concurrent); 0 or less means no bound. */
   maxConcurrent: number;
-  /** maxOutstandingPerTenant is how many queries of one tenant may wait (-query-frontend.max-outstanding-requests-per-tenant); 0 or less means no bound. */
+  /** maxOutstandingPerTenant is how many queries of one tenant may wait (-querier.max-outstanding-requests-per-tenant); 0 or less means no bound. */
   maxOutstandingPerTenant: number;
 }
 

@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { ApiError } from '../errors.js';
-import { TenantQueues, TOO_MANY_OUTSTANDING } from './tenant-queues.js';
+import { querierShard, TenantQueues, TOO_MANY_OUTSTANDING } from './tenant-queues.js';
 
 const never = new AbortController().signal;
 const drain = <T>(q: TenantQueues<T>): T[] => {
@@ -70,4 +70,49 @@ t.test('an aborted item leaves the queue and is reported once; a dequeued one no
   t.equal(q.dequeue()?.item, 'z');
   taken.abort();
   t.same(aborted, ['x'], 'aborting a dequeued item reports nothing');
+});
+
+t.test("querierShard draws a tenant's queriers as Mimir's queue does", async (t) => {
+  // Printed once by a Go program doing Mimir's shuffleTenantQueriers (math/rand seeded with dskit's
+  // ShuffleShardSeed(tenant, ""), Intn over the sorted IDs, each pick swapped to the end).
+  const queriers = ['querier-a', 'querier-b', 'querier-c', 'querier-d', 'querier-e', 'querier-f', 'querier-g'];
+  const golden: Array<[string, number, string[]]> = [
+    ['team-a', 1, ['querier-f']],
+    ['team-a', 2, ['querier-f', 'querier-g']],
+    ['team-a', 3, ['querier-d', 'querier-f', 'querier-g']],
+    ['team-a', 6, ['querier-a', 'querier-c', 'querier-d', 'querier-e', 'querier-f', 'querier-g']],
+    ['team-b', 1, ['querier-g']],
+    ['team-b', 2, ['querier-a', 'querier-g']],
+    ['team-b', 3, ['querier-a', 'querier-f', 'querier-g']],
+    ['anonymous', 3, ['querier-a', 'querier-e', 'querier-g']],
+    ['tenant-1', 1, ['querier-c']],
+    ['tenant-1', 2, ['querier-c', 'querier-f']],
+    ['tenant-1', 6, ['querier-b', 'querier-c', 'querier-d', 'querier-e', 'querier-f', 'querier-g']],
+  ];
+  for (const [tenant, n, want] of golden) t.same([...querierShard(tenant, queriers, n)!].sort(), want, `${tenant} with ${n}`);
+  t.same([...querierShard('team-a', ['q1', 'q2'], 1)!], ['q2']);
+  t.equal(querierShard('team-a', queriers, 0), undefined, '0: every querier');
+  t.equal(querierShard('team-a', queriers, 7), undefined, 'as many as there are: every querier');
+  t.equal(querierShard('team-a', [], 1), undefined);
+});
+
+t.test("a sharded tenant's items go only to its queriers, others to any; shards follow the queriers", async (t) => {
+  const q = new TenantQueues<string>(0);
+  for (const id of ['querier-c', 'querier-a', 'querier-b']) q.addQuerier(id);
+  t.equal(q.queriersOf('x'), undefined, 'no shard before the tenant waits with a limit');
+  q.enqueue('team-a', 'a0', never, () => undefined, false, 1);
+  q.enqueue('team-a', 'a1', never, () => undefined, false, 1);
+  q.enqueue('free', 'f0', never, () => undefined);
+  const owner = [...q.queriersOf('team-a')!];
+  t.same(owner, [...querierShard('team-a', ['querier-a', 'querier-b', 'querier-c'], 1)!]);
+  const other = ['querier-a', 'querier-b', 'querier-c'].find((id) => id !== owner[0])!;
+  t.equal(q.dequeue(other)?.item, 'f0', 'another querier skips the sharded tenant');
+  t.equal(q.dequeue(other), undefined, 'and gets nothing more');
+  t.equal(q.dequeue(owner[0])?.item, 'a0', "the tenant's querier takes its items");
+  // Its querier goes away: the shard is drawn again among the two left.
+  q.removeQuerier(owner[0]!);
+  const next = [...q.queriersOf('team-a')!];
+  t.same(next, [...querierShard('team-a', ['querier-a', 'querier-b', 'querier-c'].filter((id) => id !== owner[0]), 1)!]);
+  t.equal(q.dequeue(next[0])?.item, 'a1');
+  t.equal(q.size(), 0);
 });

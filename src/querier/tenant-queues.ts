@@ -2,11 +2,16 @@
 // query-scheduler: one first-in first-out queue per tenant, the tenants
 // served in turn (round robin), at most maxOutstandingPerTenant items of one
 // tenant waiting (beyond: 429 "too many outstanding requests"), and an item
-// whose signal aborts while it waits leaves the queue. It only holds and
-// orders; who takes items out (the in-process slots of scheduler.ts, the
-// querier workers of src/frontend/scheduler/) is the caller's.
+// whose signal aborts while it waits leaves the queue. With queriers known to
+// it (addQuerier), a tenant with max_queriers_per_tenant = n > 0 is served
+// only by its shuffle shard of n of them (querierShard, as Mimir's
+// tenantQuerierSharding). It only holds and orders; who takes items out (the
+// in-process slots of scheduler.ts, the querier workers of
+// src/frontend/scheduler/) is the caller's.
 
 import { ApiError } from '../errors.js';
+import { GoRand } from '../ring/go-rand.js';
+import { shuffleShardSeed } from '../ring/shard.js';
 
 /** TOO_MANY_OUTSTANDING is Mimir's text when a tenant's queue is full. */
 export const TOO_MANY_OUTSTANDING = 'too many outstanding requests';
@@ -27,12 +32,44 @@ export interface Dequeued<T> {
   waitedMs: number;
 }
 
+/**
+ * querierShard is the set of queriers that serve a tenant's queries: undefined (all of them) when
+ * maxQueriers is 0 or at least their number; else maxQueriers of the sorted querier IDs drawn by
+ * Go's math/rand seeded with dskit's ShuffleShardSeed(tenant, ""), each draw moved out of the way
+ * (Mimir's shuffleTenantQueriers), so every frontend and scheduler picks the same ones.
+ */
+export function querierShard(tenant: string, sortedQueriers: readonly string[], maxQueriers: number): Set<string> | undefined {
+  if (maxQueriers <= 0 || sortedQueriers.length <= maxQueriers) return undefined;
+  const random = new GoRand(shuffleShardSeed(tenant, ''));
+  const scratch = [...sortedQueriers];
+  const out = new Set<string>();
+  for (let last = scratch.length - 1, i = 0; i < maxQueriers; i++, last--) {
+    const r = random.intn(last + 1);
+    out.add(scratch[r]!);
+    [scratch[r], scratch[last]] = [scratch[last]!, scratch[r]!];
+  }
+  return out;
+}
+
+/** Shard is a tenant's querier shard as last computed, with what it was computed from. */
+interface Shard {
+  maxQueriers: number;
+  version: number;
+  queriers: Set<string> | undefined;
+}
+
 /** TenantQueues orders waiting items fairly across tenants. */
 export class TenantQueues<T> {
   private readonly queues = new Map<string, Array<Entry<T>>>();
   /** order is the round robin of the tenants with waiting items; next is where the turn is. */
   private readonly order: string[] = [];
   private next = 0;
+  /** queriers are the connected querier IDs, sorted; version changes with them. */
+  private queriers: string[] = [];
+  private version = 0;
+  /** maxQueriers is each waiting tenant's max_queriers_per_tenant as last enqueued; shards their computed shards. */
+  private readonly maxQueriers = new Map<string, number>();
+  private readonly shards = new Map<string, Shard>();
 
   /** maxOutstandingPerTenant: 0 or less means no bound. */
   constructor(private readonly maxOutstandingPerTenant: number) {}
@@ -59,7 +96,7 @@ export class TenantQueues<T> {
    * item). It throws a 429 ApiError when the tenant already has the most items waiting. When signal
    * aborts while the item waits, the item leaves and aborted(item) is called.
    */
-  enqueue(tenant: string, item: T, signal: AbortSignal, aborted: (item: T) => void, first = false): void {
+  enqueue(tenant: string, item: T, signal: AbortSignal, aborted: (item: T) => void, first = false, maxQueriers = 0): void {
     let queue = this.queues.get(tenant);
     if (this.maxOutstandingPerTenant > 0 && (queue?.length ?? 0) >= this.maxOutstandingPerTenant) {
       throw new ApiError('too_many_requests', TOO_MANY_OUTSTANDING);
@@ -74,17 +111,56 @@ export class TenantQueues<T> {
     }
     if (first) queue.unshift(e);
     else queue.push(e);
+    this.maxQueriers.set(tenant, Math.max(0, maxQueriers));
   }
 
-  /** dequeue takes the next item: the first of the tenant whose turn it is; undefined when none waits. */
-  dequeue(): Dequeued<T> | undefined {
+  /** addQuerier makes a querier known (its tenants' shards are drawn again). */
+  addQuerier(id: string): void {
+    if (this.queriers.includes(id)) return;
+    this.queriers = [...this.queriers, id].sort();
+    this.version++;
+  }
+
+  /** removeQuerier forgets a querier (its tenants' shards are drawn again without it). */
+  removeQuerier(id: string): void {
+    if (!this.queriers.includes(id)) return;
+    this.queriers = this.queriers.filter((q) => q !== id);
+    this.version++;
+  }
+
+  /** queriersOf is the shard of the queriers serving tenant (undefined: every querier). */
+  queriersOf(tenant: string): Set<string> | undefined {
+    const max = this.maxQueriers.get(tenant) ?? 0;
+    const s = this.shards.get(tenant);
+    if (s !== undefined && s.maxQueriers === max && s.version === this.version) return s.queriers;
+    const queriers = querierShard(tenant, this.queriers, max);
+    this.shards.set(tenant, { maxQueriers: max, version: this.version, queriers });
+    return queriers;
+  }
+
+  /**
+   * dequeue takes the next item: the first of the tenant whose turn it is; for a querier, the first
+   * of the next tenant in turn whose shard holds it; undefined when none waits (for it).
+   */
+  dequeue(querier?: string): Dequeued<T> | undefined {
     if (this.order.length === 0) return undefined;
     if (this.next >= this.order.length) this.next = 0;
-    const tenant = this.order[this.next]!;
+    let at = this.next;
+    if (querier !== undefined) {
+      let k = 0;
+      for (; k < this.order.length; k++, at = (at + 1) % this.order.length) {
+        const shard = this.queriersOf(this.order[at]!);
+        if (shard === undefined || shard.has(querier)) break;
+      }
+      if (k === this.order.length) return undefined;
+    }
+    const tenant = this.order[at]!;
     const queue = this.queues.get(tenant)!;
     const e = queue.shift()!;
-    if (queue.length === 0) this.dropTenant(tenant);
-    else this.next = (this.next + 1) % this.order.length;
+    if (queue.length === 0) {
+      this.next = at;
+      this.dropTenant(tenant);
+    } else this.next = (at + 1) % this.order.length;
     e.signal.removeEventListener('abort', e.onAbort);
     return { tenant, item: e.item, waitedMs: Date.now() - e.enqueuedAt };
   }
@@ -101,6 +177,8 @@ export class TenantQueues<T> {
 
   private dropTenant(tenant: string): void {
     this.queues.delete(tenant);
+    this.maxQueriers.delete(tenant);
+    this.shards.delete(tenant);
     const i = this.order.indexOf(tenant);
     if (i < 0) return;
     this.order.splice(i, 1);

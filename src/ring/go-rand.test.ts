@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
 import { cookedRegister, GoRand } from './go-rand.js';
+import { shuffleShardSeed } from './shard.js';
 
 /** genCooked runs gen_cooked.go's srand(1) and n calls to its vrand, one by one (the reference). */
 function genCooked(n: number): bigint[] {
@@ -103,4 +104,12 @@ t.test('the first 2000 words equal Go (every cooked word)', async (t) => {
   const r = new GoRand(1n);
   const first = r.uint64();
   t.equal(new GoRand(1n).int63(), first & 0x7fffffffffffffffn, 'Int63 is the word without its top bit');
+});
+
+t.test('Intn draws equal Go math/rand for the same seed', async (t) => {
+  // Go: r := rand.New(rand.NewSource(seed)); r.Intn(7), r.Intn(1000000), r.Intn(5), r.Intn(1<<20), r.Intn(3)
+  // with seed = dskit's ShuffleShardSeed("team-a", "").
+  const r = new GoRand(shuffleShardSeed('team-a', ''));
+  t.same([r.intn(7), r.intn(1_000_000), r.intn(5), r.intn(1 << 20), r.intn(3)], [5, 510957, 3, 51710, 0]);
+  t.throws(() => r.intn(0), RangeError);
 });

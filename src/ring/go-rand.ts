@@ -260,6 +260,22 @@ export class GoRand {
     return (BigInt(this.hi[f]!) << 32n) | BigInt(this.lo[f]!);
   }
 
+  /** int31 is Rand.Int31: bits 32 to 62 of the next word (int32(Int63() >> 32)). */
+  int31(): number {
+    const f = this.next();
+    return this.hi[f]! & 0x7fffffff;
+  }
+
+  /** intn is Rand.Intn for 0 < n < 2^31 (Int31n: a mask for powers of two, else rejection of the top remainder). */
+  intn(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > INT32_MAX) throw new RangeError(`invalid argument to intn: ${n}`);
+    if ((n & (n - 1)) === 0) return this.int31() & (n - 1);
+    const max = INT32_MAX - (2 ** 31 % n);
+    let v = this.int31();
+    while (v > max) v = this.int31();
+    return v % n;
+  }
+
   /** int63 is Rand.Int63: the next word without its top bit. */
   int63(): bigint {
     return this.uint64() & 0x7fffffffffffffffn;

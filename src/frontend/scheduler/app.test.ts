@@ -5,7 +5,9 @@
 // does on its own, the querier's
 // -querier.max-concurrent workers show as the scheduler's connected clients,
 // a client that goes away takes its query out of the scheduler's queue, and
-// ring discovery refuses a fixed address with Mimir's error.
+// ring discovery refuses a fixed address with Mimir's error. A query-frontend
+// with neither schedulers nor a downstream URL holds the queues itself and its
+// querier pulls with -querier.frontend-address (Mimir's frontend v1).
 
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../remote/write-request.js';
@@ -103,6 +105,72 @@ t.test("a client that goes away takes its query out of the scheduler's queue", a
   while ((await queued()) !== 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
   t.equal(await queued(), 0, 'and its query left the queue');
   t.equal(await metric('cortex_query_scheduler_cancelled_requests_total{user="quitter"}'), 1);
+});
+
+t.test('queriers pull from a query-frontend without schedulers (-querier.frontend-address)', async (t) => {
+  // No downstream URL and no scheduler: the frontend holds the queues (Mimir's frontend v1).
+  const frontend = await startTestServer({
+    target: 'query-frontend',
+    'server.grpc-listen-address': '127.0.0.1',
+    'server.grpc-listen-port': 0,
+    'query-frontend.split-queries-by-interval': H,
+    'querier.max-outstanding-requests-per-tenant': 3,
+  });
+  t.teardown(() => frontend.close());
+  t.ok(frontend.grpcPort > 0, 'the frontend serves its queriers on the internal API');
+  const metric = async (name: string): Promise<number> => {
+    const m = (await httpRequest(frontend.port, '/metrics')).body.match(new RegExp(`^${name} (\\S+)$`, 'm'));
+    return m === null ? NaN : Number(m[1]);
+  };
+  // Before any querier connects, queries wait; beyond -querier.max-outstanding-requests-per-tenant: 429.
+  const params = (q: string) => new URLSearchParams({ query: q, start: '0', end: '60', step: '15' });
+  const waiting = Array.from({ length: 3 }, (_, i) =>
+    fetch(`http://127.0.0.1:${frontend.port}/prometheus/api/v1/query_range?${params(`vector(${i})`)}`, { headers: { 'X-Scope-OrgID': 'v1' } }),
+  );
+  let end = Date.now() + 5_000;
+  while ((await metric('cortex_query_frontend_queue_length{user="v1"}')) !== 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  const refused = await httpRequest(frontend.port, `/prometheus/api/v1/query_range?${params('vector(9)')}`, { headers: { 'X-Scope-OrgID': 'v1' } });
+  t.equal(refused.status, 429);
+  t.match(refused.body, /too many outstanding requests/);
+  t.equal(await metric('cortex_query_frontend_discarded_requests_total{user="v1"}'), 1);
+
+  const notReady = await httpRequest(frontend.port, '/ready');
+  t.equal(notReady.status, 503, 'not ready without a querier');
+  t.equal(notReady.body, 'Query Frontend not ready: not ready: number of queriers connected to query-frontend is 0\n');
+  const querier = await startTestServer({ 'query-frontend.split-queries-by-interval': 0, 'querier.frontend-address': `127.0.0.1:${frontend.grpcPort}`, 'querier.max-concurrent': 2 });
+  t.teardown(() => querier.close());
+  for (const w of await Promise.all(waiting)) t.equal(w.status, 200, 'the waiting queries ran once a querier pulled them');
+  end = Date.now() + 5_000;
+  while ((await metric('cortex_query_frontend_connected_clients')) !== 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  t.equal(await metric('cortex_query_frontend_connected_clients'), 2, "the querier's two workers");
+  t.equal((await httpRequest(frontend.port, '/ready')).status, 200, 'ready with a querier');
+
+  const base = Math.floor((Date.now() - 5 * H) / M) * M;
+  const series: TimeSeriesInput[] = [{ labels: [['__name__', 'v1_reqs'], ['instance', 'a']], samples: Array.from({ length: 240 }, (_, i) => [base + i * M, i] as [number, number]) }];
+  const pushed = await httpRequest(querier.port, '/api/v1/push', { headers: { ...REMOTE_WRITE_HEADERS, 'X-Scope-OrgID': 'v1' }, body: encodeWriteRequestSnappy(series) });
+  t.equal(pushed.status, 200, pushed.body);
+  const get = (port: number, p: Record<string, string>, path = 'query_range') => httpRequest(port, `/prometheus/api/v1/${path}?${new URLSearchParams(p)}`, { headers: { 'X-Scope-OrgID': 'v1' } });
+  const range = { start: String(base / 1000), end: String((base + 4 * H) / 1000) };
+  for (const [path, p] of [
+    ['query_range', { query: 'rate(v1_reqs[5m])', ...range, step: '60' }],
+    ['query', { query: 'v1_reqs', time: String((base + 2 * H) / 1000) }],
+    ['series', { 'match[]': 'v1_reqs', ...range }],
+    ['labels', range],
+    ['label/instance/values', range],
+    ['query_range', { query: 'sum(', ...range, step: '60' }],
+  ] as Array<[string, Record<string, string>]>) {
+    const direct = await get(querier.port, p, path);
+    const via = await get(frontend.port, p, path);
+    t.equal(via.status, direct.status, `${path} ${p.query ?? ''}: status`);
+    t.equal(via.body, direct.body, `${path} ${p.query ?? ''} through the frontend's queue`);
+  }
+  t.ok((await metric('cortex_query_frontend_queue_duration_seconds_count')) > 0);
+});
+
+t.test('address flags that Mimir refuses together', async (t) => {
+  await t.rejects(startTestServer({ target: 'querier', 'querier.frontend-address': '127.0.0.1:9095', 'querier.scheduler-address': '127.0.0.1:9096' }), /^frontend address and scheduler address are mutually exclusive, please use only one$/);
+  await t.rejects(startTestServer({ target: 'query-frontend', 'query-scheduler.max-used-instances': 1 }), /^the query-scheduler max used instances can be set only when -query-scheduler.service-discovery-mode is set to 'ring'$/);
+  await t.rejects(startTestServer({ target: 'query-frontend', 'query-scheduler.service-discovery-mode': 'ring', 'query-scheduler.max-used-instances': -1 }), /^the query-scheduler max used instances can't be negative$/);
 });
 
 t.test('ring discovery refuses fixed scheduler addresses, as Mimir', async (t) => {

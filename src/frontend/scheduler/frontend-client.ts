@@ -1,6 +1,9 @@
 // frontend-client.ts is the executor of a query-frontend that uses
-// query-schedulers (-query-frontend.scheduler-address, or the query-scheduler
-// ring with -query-scheduler.service-discovery-mode=ring): each (split,
+// query-schedulers (-query-frontend.scheduler-address, or the in-use members of
+// the query-scheduler ring with -query-scheduler.service-discovery-mode=ring), or
+// its own queue (a query-frontend without schedulers nor downstream URL, whose
+// queriers pull with -querier.frontend-address; the enqueue call is then
+// in-process): each (split,
 // cache-missed) query, and each series / labels / label values read, is enqueued to a scheduler, the schedulers taken in
 // turn, and the request is held until the querier's answer comes back through
 // it (wire.ts). A 5xx or a connection failure (the querier running the query
@@ -26,11 +29,10 @@ const DEADLINE_GRACE_MS = 5_000;
 
 /** SchedulerClientOptions configure the frontend's side. */
 export interface SchedulerClientOptions {
-  /** addresses are the schedulers' internal API addresses (host:port), read at each call. */
+  /** addresses are the (in-use) schedulers' internal API addresses (host:port), read at each call. */
   addresses: () => string[];
-  client: InternalClient;
-  /** frontendId names this frontend to the schedulers. */
-  frontendId: string;
+  /** enqueue makes one call to a scheduler (remoteEnqueue, or the frontend's own queue). */
+  enqueue: EnqueueCall;
   /** maxRetries is -query-frontend.max-retries-per-request. */
   maxRetries: number;
   /** readTimeoutMs bounds a metadata read (-querier.timeout; a query carries its own deadline). */
@@ -38,12 +40,19 @@ export interface SchedulerClientOptions {
   log: Logger;
 }
 
+/** EnqueueCall enqueues a task at the scheduler at addr and resolves with its answer (the enqueue call's status, body and headers). */
+export type EnqueueCall = (addr: string, task: SchedulerTask, timeoutMs: number, signal: AbortSignal) => Promise<InternalAnswer>;
+
+/** remoteEnqueue is the enqueue call over the internal API, naming this frontend (frontendId) to the schedulers. */
+export function remoteEnqueue(client: InternalClient, frontendId: string): EnqueueCall {
+  return (addr, task, timeoutMs, signal) => client.post(addr, ENQUEUE_PATH, task.tenant, Buffer.from(JSON.stringify(task), 'utf8'), { [FRONTEND_HEADER]: frontendId }, timeoutMs, signal);
+}
+
 /** schedulerExecutor runs queries and metadata reads (series, labels, label values) on the queriers behind the query-schedulers. */
 export function schedulerExecutor(opts: SchedulerClientOptions): QueryExecutor {
   let turn = 0;
   /** enqueue sends task to a scheduler (retried on the next one) and returns the 200 answer's kind and body. */
   const enqueue = async (task: SchedulerTask, signal: AbortSignal): Promise<{ kind: string | undefined; body: Buffer }> => {
-    const body = Buffer.from(JSON.stringify(task), 'utf8');
     let last = ERR_NO_SCHEDULER;
     for (let attempt = 0; attempt <= opts.maxRetries; attempt++) {
       const addrs = opts.addresses();
@@ -52,7 +61,7 @@ export function schedulerExecutor(opts: SchedulerClientOptions): QueryExecutor {
       const timeoutMs = Math.max(1_000, task.deadline - Date.now() + DEADLINE_GRACE_MS);
       let a: InternalAnswer;
       try {
-        a = await opts.client.post(addr, ENQUEUE_PATH, task.tenant, body, { [FRONTEND_HEADER]: opts.frontendId }, timeoutMs, signal);
+        a = await opts.enqueue(addr, task, timeoutMs, signal);
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         last = err instanceof Error ? err.message : String(err);

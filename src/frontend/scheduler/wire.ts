@@ -22,6 +22,9 @@
 // - POST RESULT_PATH (querier worker -> scheduler): QUERY_ID_HEADER and the
 //   answer as ENQUEUE_PATH's answer (snappy body, ANSWER_HEADER); the scheduler
 //   passes it on to the frontend unchanged and ends the worker's lease.
+// - POST SHUTDOWN_PATH (querier -> scheduler, on a graceful stop): QUERIER_HEADER;
+//   the querier leaves the tenants' shards as soon as its last poll closes,
+//   without the forget delay (Mimir's NotifyQuerierShutdown). 200, empty.
 
 import { ApiError, type ErrorKind } from '../../errors.js';
 import type { QueryFailure } from '../../querier/execute.js';
@@ -32,6 +35,7 @@ import type { QueryTask } from '../../querier/query-params.js';
 export const ENQUEUE_PATH = '/internal/v1/scheduler/enqueue';
 export const NEXT_PATH = '/internal/v1/scheduler/next';
 export const RESULT_PATH = '/internal/v1/scheduler/result';
+export const SHUTDOWN_PATH = '/internal/v1/scheduler/querier-shutdown';
 /** FRONTEND_HEADER names the query-frontend that enqueued (counted as connected frontends). */
 export const FRONTEND_HEADER = 'X-Mimir-Frontend-ID';
 /** QUERIER_HEADER names the querier a worker belongs to. */

@@ -1,10 +1,12 @@
 // worker.ts runs a querier's worker loops against the query-schedulers
-// (-querier.scheduler-address, or the query-scheduler ring): as Mimir's
+// (-querier.scheduler-address, or the query-scheduler ring) or the
+// query-frontends holding the queues (-querier.frontend-address): as Mimir's
 // querier workers, each loop pulls one query at a time from its scheduler (a
 // long poll, wire.ts), runs it (or a metadata read) with the querier's executor and posts the
-// answer back. -querier.max-concurrent loops in all, spread over the known
-// schedulers (at least one each); the spread follows the scheduler list as it
-// changes. While a query runs, the loop keeps the scheduler's response open:
+// answer back. -querier.max-concurrent loops in all, spread over the in-use
+// schedulers (at least one each), and one loop for each scheduler not in use
+// (-query-scheduler.max-used-instances); the spread follows the scheduler list
+// as it changes. While a query runs, the loop keeps the scheduler's response open:
 // if the scheduler ends it first (the frontend cancelled) or the connection
 // breaks, the query is stopped.
 
@@ -14,17 +16,20 @@ import { ApiError, toApiError } from '../../errors.js';
 import type { InternalClient } from '../../internal/client.js';
 import type { Logger } from '../../log.js';
 import type { QueryExecutor, WorkerAnswer } from '../../querier/query-executor.js';
-import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, encodeAnswer, encodeError, encodeMetadataAnswer, isMetadataTask, type NextTask } from './wire.js';
+import type { SchedulerInstance } from './module.js';
+import { ANSWER_HEADER, FrameReader, NEXT_PATH, QUERIER_HEADER, QUERY_ID_HEADER, RESULT_PATH, SHUTDOWN_PATH, encodeAnswer, encodeError, encodeMetadataAnswer, isMetadataTask, type NextTask } from './wire.js';
 
 /** RETRY_DELAY_MS is the pause before polling a scheduler again after a failed poll. */
 const RETRY_DELAY_MS = 1_000;
 /** REFRESH_MS is how often the loops are matched to the scheduler list. */
 const REFRESH_MS = 1_000;
+/** SHUTDOWN_NOTIFY_MS bounds the shutdown notice to each scheduler. */
+const SHUTDOWN_NOTIFY_MS = 1_000;
 
 /** WorkerOptions configure a querier's workers. */
 export interface WorkerOptions {
-  /** addresses are the schedulers' internal API addresses (host:port). */
-  addresses: () => string[];
+  /** instances are the schedulers (or query-frontends) to pull from: internal API addresses (host:port), in use or not. */
+  instances: () => SchedulerInstance[];
   /** concurrency is -querier.max-concurrent. */
   concurrency: number;
   querierId: string;
@@ -49,12 +54,32 @@ interface Polled {
   finish: () => void;
 }
 
-/** spread divides n loops over the addresses, at least one each. */
-export function spread(addrs: string[], n: number): Map<string, number> {
+/**
+ * spread divides n loops over the in-use instances (the first n mod count of them get one more), at
+ * least one each, and gives one loop to each instance not in use, so that its queue still drains
+ * (Mimir's getDesiredConcurrency).
+ */
+export function spread(instances: readonly SchedulerInstance[], n: number): Map<string, number> {
   const out = new Map<string, number>();
-  const base = Math.floor(n / Math.max(1, addrs.length));
-  addrs.forEach((a, i) => out.set(a, Math.max(1, base + (i < n - base * addrs.length ? 1 : 0))));
+  const inUse = instances.filter((i) => i.inUse).length;
+  const base = Math.floor(n / Math.max(1, inUse));
+  let k = 0;
+  for (const i of instances) {
+    if (!i.inUse) {
+      out.set(i.addr, 1);
+      continue;
+    }
+    out.set(i.addr, Math.max(1, base + (k < n - base * inUse ? 1 : 0)));
+    k++;
+  }
   return out;
+}
+
+/** dedupe keeps one instance per address (in use when any is), sorted by address. */
+function dedupe(instances: readonly SchedulerInstance[]): SchedulerInstance[] {
+  const by = new Map<string, boolean>();
+  for (const i of instances) by.set(i.addr, (by.get(i.addr) ?? false) || i.inUse);
+  return [...by].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([addr, inUse]) => ({ addr, inUse }));
 }
 
 /** SchedulerWorkers owns the worker loops of one querier. */
@@ -73,9 +98,22 @@ export class SchedulerWorkers {
     this.timer.unref();
   }
 
-  /** stop ends every loop (a running query is abandoned; its scheduler sees the lease close). */
-  stop(): void {
+  /**
+   * stop tells each scheduler that this querier shuts down (so that it leaves the tenants' shards at
+   * once, waiting at most SHUTDOWN_NOTIFY_MS), then ends every loop (a running query is abandoned; its
+   * scheduler sees the lease close).
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
+    const addrs = [...new Set(this.loops.map((l) => l.addr))];
+    await Promise.all(
+      addrs.map((addr) =>
+        this.opts.client.post(addr, SHUTDOWN_PATH, '', new Uint8Array(), { [QUERIER_HEADER]: this.opts.querierId }, SHUTDOWN_NOTIFY_MS).catch((err: unknown) => {
+          this.opts.log.debug('notifying the query-scheduler of the shutdown failed', { scheduler: addr, err });
+        }),
+      ),
+    );
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const l of this.loops.splice(0)) {
       l.stopped = true;
@@ -94,7 +132,7 @@ export class SchedulerWorkers {
   /** refresh starts and stops loops so that each known scheduler has its share. */
   private refresh(): void {
     if (this.stopped) return;
-    const want = spread([...new Set(this.opts.addresses())].sort(), this.opts.concurrency);
+    const want = spread(dedupe(this.opts.instances()), this.opts.concurrency);
     const have = this.loopCount();
     for (let i = this.loops.length - 1; i >= 0; i--) {
       const l = this.loops[i]!;

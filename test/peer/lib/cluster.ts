@@ -28,6 +28,8 @@ export interface ComponentOptions {
   target: string;
   etcd: string;
   extra?: string[];
+  /** readyPath is what answers 200 once the process started (default /ready). */
+  readyPath?: string;
 }
 
 /** RING_NAMES are the flag prefixes of every ring a process may join or follow. */
@@ -75,7 +77,7 @@ export async function startComponent(opts: ComponentOptions): Promise<Component>
     ...ringFlags(opts.etcd, opts.name),
     ...(opts.extra ?? []),
   ];
-  const launch = (): Promise<ServerProcess> => startServer({ name: opts.name, command: process.execPath, args, port, readyPath: '/ready', readyTimeoutMs: 60_000 });
+  const launch = (): Promise<ServerProcess> => startServer({ name: opts.name, command: process.execPath, args, port, readyPath: opts.readyPath ?? '/ready', readyTimeoutMs: 60_000 });
   const c: Component = {
     name: opts.name,
     target: opts.target,
