@@ -59,6 +59,12 @@ t.test('Go flag syntax', async (t) => {
   t.equal(loadConfig(['-server.http-listen-port=1', '-server.http-listen-port=2']).httpListenPort, 2, 'last flag wins');
 });
 
+t.test('a flag alias sets the flag it names', async (t) => {
+  const name = 'querier.max-outstanding-requests-per-tenant';
+  t.equal(flagNumber(parseArgs(['-query-frontend.max-outstanding-requests-per-tenant=7']), name), 7, "the issue's spelling");
+  t.equal(flagNumber(parseArgs(['-querier.max-outstanding-requests-per-tenant=9']), name), 9, "Mimir's spelling");
+});
+
 t.test('bad flags name themselves', async (t) => {
   const fails = (argv: string[], message: string | RegExp): void => {
     t.throws(() => parseArgs(argv), { name: 'ConfigError', message }, argv.join(' '));

@@ -33,6 +33,8 @@ export interface FlagDef {
    * /config, `name=value,...` on the command line; the value is the set's JSON, names sorted.
    */
   labelMap?: boolean;
+  /** aliases are other names the command line accepts for this flag (older or issue-given spellings). */
+  aliases?: readonly string[];
 }
 
 /** TARGETS are the -target values (modules). */
@@ -225,6 +227,7 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'querier.max-concurrent', yaml: 'querier.max_concurrent', type: 'int', default: 20, help: 'Most PromQL queries evaluated at once; more wait in the per-tenant queues, served in turn. With query-schedulers (-querier.scheduler-address or ring discovery), also the number of worker loops pulling queries from them.' },
   {
     name: 'querier.max-outstanding-requests-per-tenant',
+    aliases: ['query-frontend.max-outstanding-requests-per-tenant'],
     yaml: 'frontend.max_outstanding_per_tenant',
     type: 'int',
     default: 100,
@@ -832,8 +835,8 @@ export const FLAGS: readonly FlagDef[] = [
   { name: 'query-frontend.query-sharding-max-regexp-size-bytes', yaml: 'limits.query_sharding_max_regexp_size_bytes', type: 'int', default: 4096, help: 'Queries with a regular-expression matcher longer than this many bytes are not sharded; 0 for no limit.' },
 ];
 
-/** FLAGS_BY_NAME indexes FLAGS by flag name. */
-export const FLAGS_BY_NAME: ReadonlyMap<string, FlagDef> = new Map(FLAGS.map((f) => [f.name, f]));
+/** FLAGS_BY_NAME indexes FLAGS by flag name and by each alias. */
+export const FLAGS_BY_NAME: ReadonlyMap<string, FlagDef> = new Map(FLAGS.flatMap((f) => [f.name, ...(f.aliases ?? [])].map((n) => [n, f] as const)));
 
 /** FLAGS_BY_YAML indexes FLAGS by YAML path. */
 export const FLAGS_BY_YAML: ReadonlyMap<string, FlagDef> = new Map(
