@@ -24,6 +24,7 @@ import { readBucketIndex } from '../compactor/bucket-index.js';
 import type { BucketBlockReader } from '../storage/native.js';
 import type { BlockRef, QueryableBlocks } from '../storage/queryable-blocks.js';
 import type { BlockHints } from '../internal/frame.js';
+import type { RangeCaches } from './cache-config.js';
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Files of a block that queries read. */
@@ -171,6 +172,8 @@ export interface StoreGatewayOptions {
   bucketIndexMaxStaleMs?: number;
   /** reader serves a remote bucket's blocks by ranged reads when the bucket allows it. */
   reader?: BucketBlockReader;
+  /** rangeCaches are the chunks and index caches under the reader's ranged reads (cache-config.ts). */
+  rangeCaches?: RangeCaches;
 }
 
 /** SyncedBlock is a bucket block served in place (mapped, or read by range) or from its local copy. */
@@ -208,7 +211,7 @@ export class BucketStores {
   /** start loads what is already synced, syncs once, then periodically. */
   async start(): Promise<void> {
     const cfg = this.opts.bucket.rangeReadConfig?.();
-    if (this.opts.reader !== undefined && cfg !== undefined) this.opts.reader.setBucketReader(cfg);
+    if (this.opts.reader !== undefined && cfg !== undefined) this.opts.reader.setBucketReader({ ...cfg, ...this.opts.rangeCaches });
     this.started = true;
     await this.sync();
     if (this.opts.syncIntervalMs > 0) {
