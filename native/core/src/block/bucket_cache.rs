@@ -577,6 +577,8 @@ mod tests {
         );
         assert!(metrics.range_hits.load(Ordering::Relaxed) >= 3);
         assert!(mc.hits.load(Ordering::Relaxed) >= 7);
+        // The first reads missed.
+        assert!(mc.gets.load(Ordering::Relaxed) > mc.hits.load(Ordering::Relaxed));
         // Objects other than chunks and indexes are read as they are.
         assert_eq!(cs.get_range("t/B/meta.json", 0, 2).unwrap(), b"{}");
         assert_eq!(src.requests.load(Ordering::Relaxed), before + 1);
