@@ -661,6 +661,44 @@ mod tests {
     }
 
     #[test]
+    fn a_slow_memcached_is_a_miss_within_the_timeout() {
+        let data = vec![9u8; 40_000];
+        let src = source(&data);
+        // Accepts connections and never answers.
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let slow = l.local_addr().unwrap().to_string();
+        let held = std::thread::spawn(move || {
+            let conns: Vec<_> = l.incoming().take(1).collect();
+            std::thread::sleep(Duration::from_secs(2));
+            drop(conns);
+        });
+        let metrics = Arc::new(CacheMetrics::default());
+        let client = MemcachedClient::new(config(vec![slow])).unwrap();
+        let cache = Arc::new(MemcachedCache::new(client, metrics.clone(), 1, 10));
+        let cs = CachingSource::new(
+            src.clone(),
+            Some(range_cache(cache, metrics.clone(), "subrange")),
+            None,
+        );
+        let began = Instant::now();
+        assert_eq!(cs.get_range("t/B/chunks/000001", 0, 40_000).unwrap(), data);
+        // The 200 ms socket timeout, not the server, bounds the read.
+        assert!(
+            began.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            began.elapsed()
+        );
+        let f = metrics
+            .failures
+            .lock()
+            .get(&("getmulti", "request-timeout"))
+            .copied();
+        assert_eq!(f, Some(1));
+        assert_eq!(src.requests.load(Ordering::Relaxed), 1);
+        held.join().unwrap();
+    }
+
+    #[test]
     fn the_inmemory_cache_evicts_the_least_recently_used() {
         let metrics = Arc::new(CacheMetrics::default());
         let c = InMemoryCache::new(25, metrics);

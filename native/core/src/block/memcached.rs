@@ -190,8 +190,8 @@ impl MemcachedClient {
     }
 
     /// get_multi returns the values found of `keys`. Keys are grouped by
-    /// server and batched; a failed batch is reported with the values the
-    /// others found.
+    /// server and batched; a failed batch is reported (and the rest of that
+    /// server's keys left as misses) with the values the others found.
     pub fn get_multi(&self, keys: &[String]) -> (HashMap<String, Vec<u8>>, Vec<OpError>) {
         let mut found = HashMap::new();
         let mut errors = Vec::new();
@@ -216,7 +216,10 @@ impl MemcachedClient {
             };
             for part in ks.chunks(batch) {
                 if let Err(e) = self.with(server, |c| self.get_batch(server, c, part, &mut found)) {
+                    // The server's other batches are misses too: one call
+                    // waits at most one timeout per server.
                     errors.push(e);
+                    break;
                 }
             }
         }
