@@ -62,6 +62,8 @@ import type { Bucket } from './storage/bucket/bucket.js';
 import { nativeBlockSeriesQuerier, nativeBlockStore, nativeBucketBlockReader } from './storage/native.js';
 import { QueryableBlocks } from './storage/queryable-blocks.js';
 import { BucketStores, registerBucketReadMetrics } from './storegateway/bucket-stores.js';
+import { storeGatewayCaches, type StoreGatewayCaches } from './storegateway/cache-config.js';
+import { registerCacheMetrics, watchCacheFailures } from './storegateway/cache-metrics.js';
 import { StoreGatewayApi } from './storegateway/storegateway-api.js';
 import { BlockUploadApi, uploadLimitsFromValues, type BlockVerifier } from './compactor/block-upload.js';
 import { createBucket } from './storage/bucket/index.js';
@@ -169,20 +171,25 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   let queryable: QueryableBlocks | undefined;
   let ingesterBlocks: IngesterBlocks | undefined;
   let bucketStores: BucketStores | undefined;
+  let storeGatewayCacheSet: StoreGatewayCaches | undefined;
   if (runsBlocks && (modules.includes('ingester') || modules.includes('store-gateway'))) {
     bucket = createBucket(config);
     const blockStore = nativeBlockStore();
     queryable = new QueryableBlocks(blockStore.setTenantBlocks, log.with({ component: 'blocks' }));
     if (modules.includes('store-gateway')) {
+      // The chunks, index and metadata caches (-blocks-storage.bucket-store.*-cache.*).
+      storeGatewayCacheSet = storeGatewayCaches(config.values, bucket);
+      const { bucket: sgBucket, rangeCaches } = storeGatewayCacheSet;
       const selectBlocks = loadNative().selectBlockSamplesAsync;
       const blockSeries = nativeBlockSeriesQuerier();
       bucketStores = new BucketStores(
         {
-          bucket,
+          bucket: sgBucket,
           syncDir: config.blocks.syncDir,
           syncIntervalMs: config.blocks.syncIntervalMs,
           bucketIndexMaxStaleMs: config.blocks.bucketIndexMaxStaleMs,
           reader: nativeBucketBlockReader(),
+          rangeCaches,
           ...(selectBlocks !== undefined ? { selectBlocks: (t: string, ids: string[], m: LabelMatcher[], mint: number, maxt: number) => selectBlocks(t, ids, m, mint, maxt) } : {}),
           ...(blockSeries !== undefined ? { blockSeries } : {}),
         },
@@ -251,7 +258,12 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     if (requestLog.enabled('debug')) requestLog.debug('request', { method, route, status, duration: `${(seconds * 1000).toFixed(3)}ms` });
   });
   registerIngesterMetrics(registry, storage);
-  if (bucketStores !== undefined) registerBucketReadMetrics(registry, nativeBucketBlockReader());
+  if (bucketStores !== undefined) {
+    registerBucketReadMetrics(registry, nativeBucketBlockReader());
+    const cacheSources = { reader: nativeBucketBlockReader(), ...(storeGatewayCacheSet?.metadata !== undefined ? { metadata: storeGatewayCacheSet.metadata } : {}) };
+    registerCacheMetrics(registry, cacheSources);
+    watchCacheFailures(cacheSources, log.with({ component: 'store-gateway' }));
+  }
   if (internalClient !== undefined) registerInternalClientMetrics(registry, internalClient);
 
   // The multi-tenant Alertmanager runs with -target=alertmanager or -target=all,alertmanager (Mimir's `all` leaves it out).
@@ -613,6 +625,8 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
           }
         }
         await bucketStores?.stop();
+        // The metadata cache's memcached connections (the bucket itself is closed below).
+        if (storeGatewayCacheSet !== undefined && storeGatewayCacheSet.bucket !== bucket) await storeGatewayCacheSet.bucket.close();
         await blockUpload?.close();
         await bucket?.close();
         if (wal !== undefined) {

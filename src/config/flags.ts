@@ -4,6 +4,7 @@
 
 import { RING_FLAGS } from '../ring/config.js';
 import { DISTRIBUTED_WRITE_FLAGS } from '../distributor/distributed-flags.js';
+import { STORE_GATEWAY_CACHE_FLAGS } from '../storegateway/cache-flags.js';
 
 /** FlagType is how a flag's text is parsed and its YAML value checked. */
 export type FlagType = 'string' | 'int' | 'float' | 'bool' | 'duration';
@@ -679,6 +680,7 @@ export const FLAGS: readonly FlagDef[] = [
   ...CORTEX_FLAGS,
   ...RING_FLAGS,
   ...DISTRIBUTED_WRITE_FLAGS,
+  ...STORE_GATEWAY_CACHE_FLAGS,
   // Alertmanager (src/alertmanager/).
   { name: 'http.alertmanager-http-prefix', yaml: 'api.alertmanager_http_prefix', type: 'string', default: '/alertmanager', help: 'HTTP URL path under which the Alertmanager UI and API v2 are served.' },
   { name: 'alertmanager.storage.path', yaml: 'alertmanager.data_dir', type: 'string', default: './data-alertmanager/', help: 'Directory where each tenant keeps its Alertmanager state (silences and notification log).' },

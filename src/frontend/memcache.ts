@@ -2,7 +2,11 @@
 // on plain TCP: values are binary-safe (sent and read by their byte count),
 // each operation has a timeout (a timed-out connection is closed, the read
 // is a miss), and a small pool of idle connections is kept per server. Keys
-// are spread over the servers by a hash of the key.
+// are spread over the servers by a hash of the key. It serves the caches
+// that live in TypeScript (the results cache, the store-gateway's metadata
+// cache); the store-gateway's chunks and index caches sit under the native
+// ranged reads and use the Rust client (native/core/src/block/memcached.rs),
+// so chunk bytes never cross N-API per read.
 
 import { createHash } from 'node:crypto';
 import { connect, type Socket } from 'node:net';

@@ -26,6 +26,8 @@ export type {
   AllocatorStats,
   BlockOpenFailure,
   BlockVerifyStats,
+  BucketCacheConfig,
+  BucketCacheStats,
   BucketReadStats,
   CardinalityAnswer,
   CompactedBlock,
@@ -64,14 +66,15 @@ type Check<T extends true> = T;
 /**
  * ModelChecks fails tsc when the model's types drift from what the binding declares: IngestLimits
  * must be the generated type field for field, and a LabelMatcher must be a generated one with the
- * same fields (its type narrowed to MatchType); the bucket's RangeReadConfig is the generated BucketReaderConfig.
+ * same fields (its type narrowed to MatchType); the bucket's RangeReadConfig is the generated BucketReaderConfig
+ * without the store-gateway's caches.
  */
 export type ModelChecks = [
   Check<Same<IngestLimits, generated.IngestLimits>>,
   Check<LabelMatcher extends generated.LabelMatcher ? true : false>,
   Check<Same<keyof LabelMatcher, keyof generated.LabelMatcher>>,
   Check<RangeReadConfig extends generated.BucketReaderConfig ? (generated.BucketReaderConfig extends RangeReadConfig ? true : false) : false>,
-  Check<Same<keyof RangeReadConfig, keyof generated.BucketReaderConfig>>,
+  Check<Same<keyof RangeReadConfig | 'chunksCache' | 'indexCache', keyof generated.BucketReaderConfig>>,
 ];
 
 /** TOO_MANY_SAMPLES_MESSAGE is the exact message selectSamples throws when maxSamples is exceeded. */
@@ -393,12 +396,17 @@ export function nativeBlockCompactor(): BlockCompactor {
 
 /** BucketBlockReader is what the store-gateway needs to serve bucket blocks by ranged reads. */
 export interface BucketBlockReader {
-  /** setBucketReader names the bucket blocks with a bucket-block.json are read from (null: none). */
-  setBucketReader(cfg: RangeReadConfig | null): void;
+  /**
+   * setBucketReader names the bucket blocks with a bucket-block.json are read from (null: none),
+   * with the chunks and index caches under those reads; throws on a bad cache configuration.
+   */
+  setBucketReader(cfg: (RangeReadConfig & { chunksCache?: generated.BucketCacheConfig; indexCache?: generated.BucketCacheConfig }) | null): void;
   /** prepareBucketBlock writes the index-header of the bucket block synced to `dir`; resolves to its size. */
   prepareBucketBlock(dir: string): Promise<number>;
   /** bucketReadStats are the ranged requests sent and bytes fetched so far, process-wide. */
   bucketReadStats(): generated.BucketReadStats;
+  /** bucketCacheStats are the counters of the chunks and index caches configured so far, process-wide. */
+  bucketCacheStats(): generated.BucketCacheStats[];
 }
 
 /** nativeBucketBlockReader is BucketBlockReader over the binding. */
@@ -408,5 +416,6 @@ export function nativeBucketBlockReader(): BucketBlockReader {
     setBucketReader: (cfg) => b.setBucketReader(cfg),
     prepareBucketBlock: (dir) => b.prepareBucketBlock(dir),
     bucketReadStats: () => b.bucketReadStats(),
+    bucketCacheStats: () => b.bucketCacheStats(),
   };
 }

@@ -100,6 +100,7 @@ function readerStub(set: Array<RangeReadConfig | null>): BucketBlockReader {
       return 6;
     },
     bucketReadStats: () => ({ requests: 0, bytes: 0 }),
+    bucketCacheStats: () => [],
   };
 }
 

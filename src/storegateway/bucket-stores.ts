@@ -27,6 +27,7 @@ import type { BlockHints, Selection } from '../internal/frame.js';
 import type { BlockSelection } from '../internal/ingester-server.js';
 import type { LabelMatcher } from '../model/matchers.js';
 import { readMetadata, type MetadataRead, type MetadataReadAnswer } from '../querier/metadata.js';
+import type { RangeCaches } from './cache-config.js';
 
 const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 /** Files of a block that queries read. */
@@ -189,6 +190,8 @@ export interface StoreGatewayOptions {
   selectBlocks?: NativeBlockSelect;
   /** blockSeries reads series, label names and values from named blocks (readMetadata). */
   blockSeries?: BlockSeriesQuerier;
+  /** rangeCaches are the chunks and index caches under the reader's ranged reads (cache-config.ts). */
+  rangeCaches?: RangeCaches;
 }
 
 /** SyncedBlock is a bucket block served in place (mapped, or read by range) or from its local copy. */
@@ -226,7 +229,7 @@ export class BucketStores {
   /** start loads what is already synced, syncs once, then periodically. */
   async start(): Promise<void> {
     const cfg = this.opts.bucket.rangeReadConfig?.();
-    if (this.opts.reader !== undefined && cfg !== undefined) this.opts.reader.setBucketReader(cfg);
+    if (this.opts.reader !== undefined && cfg !== undefined) this.opts.reader.setBucketReader({ ...cfg, ...this.opts.rangeCaches });
     this.started = true;
     await this.sync();
     if (this.opts.syncIntervalMs > 0) {

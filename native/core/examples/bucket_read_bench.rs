@@ -25,7 +25,7 @@ mod rss;
 
 use rss::rss_kib;
 
-use tsdb_core::block::remote::{read_stats, set_bucket, RangeSource};
+use tsdb_core::block::remote::{read_stats, set_bucket, Counted, RangeSource};
 use tsdb_core::block::{Block, BucketBlock};
 use tsdb_core::index::{MatchType, Matcher};
 
@@ -78,9 +78,9 @@ fn sync_dir(block_dir: &Path, out: &Path) {
 
 /// open measures opening the block one way, in a fresh process.
 fn open(block_dir: &Path, sync: &Path, how: &str) {
-    set_bucket(Some(Arc::new(FileSource {
+    set_bucket(Some(Arc::new(Counted(Arc::new(FileSource {
         block_dir: block_dir.to_path_buf(),
-    })));
+    })))));
     let before = rss_kib();
     let began = Instant::now();
     let dir = if how == "ranged" { sync } else { block_dir };
@@ -138,9 +138,9 @@ fn main() {
     );
     let sync = dir.join("sync");
     sync_dir(&block_dir, &sync);
-    set_bucket(Some(Arc::new(FileSource {
+    set_bucket(Some(Arc::new(Counted(Arc::new(FileSource {
         block_dir: block_dir.clone(),
-    })));
+    })))));
     let began = Instant::now();
     let header = BucketBlock::prepare(&sync).expect("prepare");
     let s = read_stats();

@@ -14,12 +14,14 @@
 //!   horizontal compaction).
 //! - [`meta`], [`tombstones`], [`ulid`]: the small files and block names.
 
+pub mod bucket_cache;
 pub mod chunks;
 pub mod compact;
 pub mod encoding;
 pub mod file_bytes;
 pub mod index_reader;
 pub mod index_writer;
+pub mod memcached;
 pub mod meta;
 pub mod reader;
 pub mod remote;

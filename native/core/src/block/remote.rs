@@ -8,8 +8,10 @@
 //! object read through a small page cache: reads are served in whole pages,
 //! a run of missing pages is fetched with one request, and a run that
 //! continues the pages already read is extended ahead (series entries and
-//! postings are read in file order). Every request and byte fetched is
-//! counted ([`read_stats`]), so "bytes read per query" can be measured.
+//! postings are read in file order). Every request and byte fetched from
+//! the bucket is counted ([`Counted`], [`read_stats`]), so "bytes read per
+//! query" can be measured; the chunks and index caches sit between the page
+//! cache and the bucket (`super::bucket_cache`).
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -89,6 +91,21 @@ pub fn read_stats() -> ReadStats {
 pub trait RangeSource: Send + Sync + fmt::Debug {
     /// get_range returns `len` bytes of `key` at `off` (fewer at its end).
     fn get_range(&self, key: &str, off: u64, len: u64) -> Result<Vec<u8>, String>;
+}
+
+/// Counted is a bucket whose reads are counted in [`read_stats`]: the
+/// store-gateway wraps the bucket itself in it, under its caches, so the
+/// totals are what reached the bucket.
+#[derive(Debug)]
+pub struct Counted(pub Arc<dyn RangeSource>);
+
+impl RangeSource for Counted {
+    fn get_range(&self, key: &str, off: u64, len: u64) -> Result<Vec<u8>, String> {
+        let bytes = self.0.get_range(key, off, len)?;
+        REQUESTS.fetch_add(1, Ordering::Relaxed);
+        BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Ok(bytes)
+    }
 }
 
 /// The bucket blocks are read from, set once the store-gateway knows it.
@@ -386,8 +403,6 @@ impl RemoteFile {
                 .source
                 .get_range(&self.key, from, to - from)
                 .map_err(BlockError::corrupt)?;
-            REQUESTS.fetch_add(1, Ordering::Relaxed);
-            BYTES.fetch_add(bytes.len() as u64, Ordering::Relaxed);
             if (bytes.len() as u64) < to - from {
                 return Err(BlockError::corrupt(format!(
                     "{}: {} bytes at offset {from} read, {} expected: object shorter than its listed size",
