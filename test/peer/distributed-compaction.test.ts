@@ -138,11 +138,15 @@ t.test('ingesters cut and ship short blocks, the compactor merges the replicas, 
 
   // The compactor merges the replicas (and the 10s blocks into 40s ones), marks every source and
   // writes the bucket index listing the rest.
+  // A settled bucket: every level-1 block marked, and no compaction half done (a level-2 block and
+  // the level-3 block made from it both unmarked would hold the same samples twice).
   let all: Array<Meta & { marked: boolean }> = [];
   t.ok(
     await waitFor(async () => {
       all = await metas(bucket);
-      return all.filter((m) => m.compaction.level === 1).every((m) => m.marked);
+      if (!all.filter((m) => m.compaction.level === 1).every((m) => m.marked)) return false;
+      const sources = all.filter((m) => !m.marked).flatMap((m) => m.compaction.sources);
+      return new Set(sources).size === sources.length && sources.length === level1.length;
     }, 60_000),
     `every level-1 block compacted and marked for deletion (${all.filter((m) => m.marked).length} marked of ${all.length})`,
   );
