@@ -136,6 +136,8 @@ interface Result {
   samplesPerSec: number;
   wallMs: number;
   cpuS: number;
+  /** clientCpuS is the load generator's CPU while it pushed (it shares the machine's cores). */
+  clientCpuS: number;
   errors: number;
   chunkBytesPerSample: number;
   /** blockBytesPerSample is the chunk files of the head written out as a block, per pushed sample. */
@@ -232,6 +234,7 @@ async function measure(target: RunningTarget, shards: Buffer[][], o: Options, ba
     samplesPerSec: (total / stats.wallMs) * 1000,
     wallMs: stats.wallMs,
     cpuS: cpu1 - cpu0,
+    clientCpuS: stats.clientCpuS,
     errors: stats.errors,
     chunkBytesPerSample: samples > 0 ? bytes / samples : NaN,
     chunkSamples: samples,
@@ -261,11 +264,11 @@ async function main(): Promise<void> {
     '',
     `Command: \`node dist/bench/histograms.js --series ${o.series} --rounds ${o.rounds} --batch ${o.batch} --concurrency ${o.concurrency} --query-runs ${o.queryRuns}\``,
     '',
-    '| target | histogram samples/s | wall ms | server CPU s | CPU µs per sample | chunk bytes per sample | block chunk-file bytes per sample | samples in chunks | errors |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| target | histogram samples/s | wall ms | server CPU s | server cores busy | load generator CPU s | CPU µs per sample | chunk bytes per sample | block chunk-file bytes per sample | samples in chunks | errors |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.target} | ${Math.round(r.samplesPerSec)} | ${Math.round(r.wallMs)} | ${r.cpuS.toFixed(2)} | ${((r.cpuS * 1e6) / (o.series * o.rounds)).toFixed(1)} | ${r.chunkBytesPerSample.toFixed(2)} | ${r.blockBytesPerSample.toFixed(2)} | ${r.chunkSamples} | ${r.errors} |`,
+        `| ${r.target} | ${Math.round(r.samplesPerSec)} | ${Math.round(r.wallMs)} | ${r.cpuS.toFixed(2)} | ${((r.cpuS * 1000) / r.wallMs).toFixed(2)} | ${r.clientCpuS.toFixed(2)} | ${((r.cpuS * 1e6) / (o.series * o.rounds)).toFixed(1)} | ${r.chunkBytesPerSample.toFixed(2)} | ${r.blockBytesPerSample.toFixed(2)} | ${r.chunkSamples} | ${r.errors} |`,
     ),
     '',
     ...(o.queryRuns > 0

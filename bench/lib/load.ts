@@ -17,6 +17,8 @@ export interface PushStats {
   /** Per-request latency in ms, in completion order. */
   latenciesMs: Float64Array;
   wallMs: number;
+  /** clientCpuS is the CPU seconds the sending process (this one) used while sending. */
+  clientCpuS: number;
   /** Requests answered with something other than 2xx, or failed. */
   errors: number;
   statusCounts: Map<number, number>;
@@ -59,8 +61,9 @@ export async function runShards(target: PushTarget, shards: Buffer[][]): Promise
   const agent = new http.Agent({ keepAlive: true, maxSockets: shards.length });
   const total = shards.reduce((n, s) => n + s.length, 0);
   const latencies = new Float64Array(total);
-  const stats: PushStats = { requests: total, latenciesMs: latencies, wallMs: 0, errors: 0, statusCounts: new Map() };
+  const stats: PushStats = { requests: total, latenciesMs: latencies, wallMs: 0, clientCpuS: 0, errors: 0, statusCounts: new Map() };
   let done = 0;
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(
     shards.map(async (bodies) => {
@@ -84,6 +87,8 @@ export async function runShards(target: PushTarget, shards: Buffer[][]): Promise
     }),
   );
   stats.wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  stats.clientCpuS = (cpu.user + cpu.system) / 1e6;
   agent.destroy();
   return stats;
 }
@@ -99,12 +104,13 @@ export async function runWaves(target: PushTarget, waves: Buffer[][][]): Promise
   for (const wave of waves) parts.push(await runShards(target, wave));
   const total = parts.reduce((n, p) => n + p.requests, 0);
   const latencies = new Float64Array(total);
-  const merged: PushStats = { requests: total, latenciesMs: latencies, wallMs: 0, errors: 0, statusCounts: new Map() };
+  const merged: PushStats = { requests: total, latenciesMs: latencies, wallMs: 0, clientCpuS: 0, errors: 0, statusCounts: new Map() };
   let at = 0;
   for (const p of parts) {
     latencies.set(p.latenciesMs, at);
     at += p.requests;
     merged.wallMs += p.wallMs;
+    merged.clientCpuS += p.clientCpuS;
     merged.errors += p.errors;
     merged.firstError ??= p.firstError;
     for (const [s, n] of p.statusCounts) merged.statusCounts.set(s, (merged.statusCounts.get(s) ?? 0) + n);

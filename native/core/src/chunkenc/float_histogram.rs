@@ -8,7 +8,7 @@
 //! float XOR-encoded against its previous value, each with its own window.
 //! Layout changes and counter resets follow the integer chunk's rules.
 
-use super::bstream::{BitReader, BitWriter};
+use super::bstream::{BitBatch, BitReader, BitSink, BitWriter};
 use super::histogram::{expand_spans_and_buckets, Appendable, HistogramAppend};
 use super::histogram_meta::{
     adjust_for_inserts, expand_spans_both_ways, hint_for_sample, insert_buckets, read_layout,
@@ -348,15 +348,17 @@ impl FloatHistogramAppender {
             }
         } else {
             t_delta = t.wrapping_sub(self.t);
-            put_varbit_int(&mut self.w, t_delta.wrapping_sub(self.t_delta));
-            write_xor_value(&mut self.w, &mut self.cnt, h.count);
-            write_xor_value(&mut self.w, &mut self.z_cnt, h.zero_count);
-            write_xor_value(&mut self.w, &mut self.sum, h.sum);
+            // One sample's fields gathered a word at a time.
+            let mut w = BitBatch::new(&mut self.w);
+            put_varbit_int(&mut w, t_delta.wrapping_sub(self.t_delta));
+            write_xor_value(&mut w, &mut self.cnt, h.count);
+            write_xor_value(&mut w, &mut self.z_cnt, h.zero_count);
+            write_xor_value(&mut w, &mut self.sum, h.sum);
             for (i, &b) in h.positive_buckets.iter().enumerate() {
-                write_xor_value(&mut self.w, &mut self.p_buckets[i], b);
+                write_xor_value(&mut w, &mut self.p_buckets[i], b);
             }
             for (i, &b) in h.negative_buckets.iter().enumerate() {
-                write_xor_value(&mut self.w, &mut self.n_buckets[i], b);
+                write_xor_value(&mut w, &mut self.n_buckets[i], b);
             }
         }
         self.t = t;
@@ -391,7 +393,7 @@ impl FloatHistogramAppender {
     }
 }
 
-fn write_xor_value(w: &mut BitWriter, old: &mut XorValue, v: f64) {
+fn write_xor_value<W: BitSink>(w: &mut W, old: &mut XorValue, v: f64) {
     xor_write(
         w,
         v.to_bits(),

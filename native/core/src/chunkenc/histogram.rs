@@ -15,7 +15,7 @@
 //! anything else (schema, zero threshold or custom bounds change, a count
 //! going down) starts a new chunk, whose header then says why.
 
-use super::bstream::{BitReader, BitWriter};
+use super::bstream::{BitBatch, BitReader, BitWriter};
 use super::histogram_meta::{
     adjust_for_inserts, expand_spans_both_ways, hint_for_sample, insert_buckets, read_layout,
     write_layout, BucketIterator, CounterResetHeader, Insert, CHUNK_ALLOCATION_SIZE,
@@ -366,11 +366,13 @@ impl HistogramAppender {
                 cnt_dod = 0;
                 z_cnt_dod = 0;
             }
-            put_varbit_int(&mut self.w, t_delta.wrapping_sub(self.t_delta));
-            put_varbit_int(&mut self.w, cnt_dod);
-            put_varbit_int(&mut self.w, z_cnt_dod);
+            // One sample's fields gathered a word at a time.
+            let mut w = BitBatch::new(&mut self.w);
+            put_varbit_int(&mut w, t_delta.wrapping_sub(self.t_delta));
+            put_varbit_int(&mut w, cnt_dod);
+            put_varbit_int(&mut w, z_cnt_dod);
             xor_write(
-                &mut self.w,
+                &mut w,
                 h.sum.to_bits(),
                 self.sum,
                 &mut self.leading,
@@ -378,12 +380,12 @@ impl HistogramAppender {
             );
             for (i, &b) in h.positive_buckets.iter().enumerate() {
                 let delta = b.wrapping_sub(self.p_buckets[i]);
-                put_varbit_int(&mut self.w, delta.wrapping_sub(self.p_buckets_delta[i]));
+                put_varbit_int(&mut w, delta.wrapping_sub(self.p_buckets_delta[i]));
                 self.p_buckets_delta[i] = delta;
             }
             for (i, &b) in h.negative_buckets.iter().enumerate() {
                 let delta = b.wrapping_sub(self.n_buckets[i]);
-                put_varbit_int(&mut self.w, delta.wrapping_sub(self.n_buckets_delta[i]));
+                put_varbit_int(&mut w, delta.wrapping_sub(self.n_buckets_delta[i]));
                 self.n_buckets_delta[i] = delta;
             }
         }

@@ -2,38 +2,55 @@
 //! (`tsdb/chunkenc/varbit.go`): a unary prefix of 1 bits picks one of nine
 //! widths (0, 3, 6, 9, 12, 18, 25, 56 or 64 value bits).
 
-use super::bstream::{BitReader, BitWriter};
+use super::bstream::{BitReader, BitSink};
 
 /// VARBIT_WIDTHS are the value widths after a prefix of 1..=8 bits.
 const VARBIT_WIDTHS: [u32; 8] = [3, 6, 9, 12, 18, 25, 56, 64];
 
 /// fits_signed reports whether `v` fits a signed `nbits` field as Prometheus
 /// reads it: -(2^(n-1) - 1) ..= 2^(n-1).
+#[cfg(test)]
 #[inline]
 fn fits_signed(v: i64, nbits: u32) -> bool {
     let half = 1i64 << (nbits - 1);
     -(half - 1) <= v && v <= half
 }
 
+/// SIGNED_WIDTH_INDEX maps the two's-complement width a value needs
+/// (1..=64) to the index of the narrowest of `VARBIT_WIDTHS` holding it.
+const SIGNED_WIDTH_INDEX: [u8; 65] = {
+    let mut t = [0u8; 65];
+    let mut n = 0;
+    while n <= 64 {
+        let mut i = 0;
+        while VARBIT_WIDTHS[i] < n as u32 {
+            i += 1;
+        }
+        t[n] = i as u8;
+        n += 1;
+    }
+    t
+};
+
 /// put_varbit_int writes a signed varbit integer (`putVarbitInt`): the
-/// prefix and the value in one write when they fit 64 bits.
+/// prefix and the value in one write when they fit 64 bits. A width of n
+/// bits holds -(2^(n-1) - 1) ..= 2^(n-1), which is exactly the values v
+/// whose v - 1 fits n-bit two's complement: its width picks the field.
 #[inline]
-pub fn put_varbit_int(w: &mut BitWriter, v: i64) {
+pub fn put_varbit_int<W: BitSink>(w: &mut W, v: i64) {
     if v == 0 {
         w.write_bit(false);
         return;
     }
-    for (i, &n) in VARBIT_WIDTHS.iter().enumerate() {
-        if n == 64 || fits_signed(v, n) {
-            write_prefixed(w, i as u32 + 1, v as u64, n);
-            return;
-        }
-    }
+    let y = v.wrapping_sub(1);
+    let needed = 65 - (y ^ (y >> 63)).leading_zeros();
+    let i = SIGNED_WIDTH_INDEX[needed.min(64) as usize] as usize;
+    write_prefixed(w, i as u32 + 1, v as u64, VARBIT_WIDTHS[i]);
 }
 
 /// put_varbit_uint writes an unsigned varbit integer (`putVarbitUint`).
 #[inline]
-pub fn put_varbit_uint(w: &mut BitWriter, v: u64) {
+pub fn put_varbit_uint<W: BitSink>(w: &mut W, v: u64) {
     if v == 0 {
         w.write_bit(false);
         return;
@@ -49,7 +66,7 @@ pub fn put_varbit_uint(w: &mut BitWriter, v: u64) {
 /// write_prefixed writes the prefix of `ones` 1 bits and then the `n` low
 /// bits of `v`, as one write when both fit 64 bits.
 #[inline]
-fn write_prefixed(w: &mut BitWriter, ones: u32, v: u64, n: u32) {
+fn write_prefixed<W: BitSink>(w: &mut W, ones: u32, v: u64, n: u32) {
     if ones == 8 {
         write_prefix(w, ones);
         w.write_bits(v, n);
@@ -65,7 +82,7 @@ fn write_prefixed(w: &mut BitWriter, ones: u32, v: u64, n: u32) {
 /// write_prefix writes `ones` 1 bits closed by a 0 bit; the eighth prefix
 /// (64-bit values) has no closing 0.
 #[inline]
-fn write_prefix(w: &mut BitWriter, ones: u32) {
+fn write_prefix<W: BitSink>(w: &mut W, ones: u32) {
     if ones == 8 {
         w.write_bits(0xff, 8);
     } else {
@@ -139,6 +156,29 @@ pub fn read_varbit_uint(r: &mut BitReader<'_>) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chunkenc::bstream::BitWriter;
+
+    #[test]
+    fn width_choice_is_the_narrowest_that_fits() {
+        let mut vals: Vec<i64> = vec![i64::MIN, i64::MIN + 1, i64::MAX, i64::MAX - 1, -1, 1];
+        for n in [3u32, 6, 9, 12, 18, 25, 56] {
+            let half = 1i64 << (n - 1);
+            vals.extend([half, half + 1, -(half - 1), -half, half - 1]);
+        }
+        for v in vals {
+            let want = VARBIT_WIDTHS
+                .iter()
+                .position(|&n| n == 64 || fits_signed(v, n))
+                .unwrap();
+            let y = v.wrapping_sub(1);
+            let needed = 65 - (y ^ (y >> 63)).leading_zeros();
+            assert_eq!(
+                SIGNED_WIDTH_INDEX[needed.min(64) as usize] as usize,
+                want,
+                "{v}"
+            );
+        }
+    }
 
     #[test]
     fn widths_and_round_trip() {

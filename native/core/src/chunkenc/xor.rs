@@ -2,7 +2,7 @@
 //! `tsdb/chunkenc/xor.go`. The byte layout is drawn in
 //! `docs/format/xor-chunk.md`.
 
-use super::bstream::{put_uvarint, put_varint, BitReader, BitWriter};
+use super::bstream::{put_uvarint, put_varint, BitReader, BitSink, BitWriter};
 
 /// Initial buffer capacity, as Prometheus's `NewXORChunk` (128 bytes).
 const INITIAL_CAPACITY: usize = 128;
@@ -149,8 +149,8 @@ impl XorAppender {
 /// `leading` of 0xff means no window yet. Shared by XOR chunks (values) and
 /// histogram chunks (sums, float counts).
 #[inline]
-pub(crate) fn xor_write(
-    w: &mut BitWriter,
+pub(crate) fn xor_write<W: BitSink>(
+    w: &mut W,
     new_bits: u64,
     cur_bits: u64,
     leading: &mut u8,
