@@ -121,18 +121,19 @@ export class SchedulerService {
     if (registers.length === 0) return;
     const queues = this.queues;
     const self = (): SchedulerService => this;
+    // The queue length per tenant, under the frontend v1's or the scheduler's name.
+    new Gauge({
+      name: opts.role === 'query-frontend' ? 'cortex_query_frontend_queue_length' : 'cortex_query_scheduler_queue_length',
+      help: 'Number of queries in the queue.',
+      labelNames: ['user'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [user, n] of queues.lengths()) this.set({ user }, n);
+      },
+    });
     if (opts.role === 'query-frontend') {
       // Mimir's frontend v1 metrics.
-      new Gauge({
-        name: 'cortex_query_frontend_queue_length',
-        help: 'Number of queries in the queue.',
-        labelNames: ['user'],
-        registers,
-        collect() {
-          this.reset();
-          for (const [user, n] of queues.lengths()) this.set({ user }, n);
-        },
-      });
       this.discarded = new Counter({ name: 'cortex_query_frontend_discarded_requests_total', help: 'Total number of query requests discarded.', labelNames: ['user'], registers });
       const duration = new Histogram({ name: 'cortex_query_frontend_queue_duration_seconds', help: 'Time spent by requests in queue before getting picked up by a querier.', registers });
       this.observeQueued = (_user, seconds) => duration.observe(seconds);
@@ -146,16 +147,6 @@ export class SchedulerService {
       });
       return;
     }
-    new Gauge({
-      name: 'cortex_query_scheduler_queue_length',
-      help: 'Number of queries in the queue.',
-      labelNames: ['user'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [user, n] of queues.lengths()) this.set({ user }, n);
-      },
-    });
     const duration = new Histogram({
       name: 'cortex_query_scheduler_queue_duration_seconds',
       help: 'Time spent by requests in queue before getting picked up by a querier.',

@@ -106,6 +106,9 @@ export class SchedulerWorkers {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // No loop polls again from here on: a poll opened after the notice would make the scheduler
+    // take this querier back as a new one, forgotten only after the forget delay.
+    for (const l of this.loops) l.stopped = true;
     const addrs = [...new Set(this.loops.map((l) => l.addr))];
     await Promise.all(
       addrs.map((addr) =>
@@ -115,10 +118,7 @@ export class SchedulerWorkers {
       ),
     );
     if (this.timer !== undefined) clearInterval(this.timer);
-    for (const l of this.loops.splice(0)) {
-      l.stopped = true;
-      l.current?.destroy();
-    }
+    for (const l of this.loops.splice(0)) l.current?.destroy();
     this.agent.destroy();
   }
 
