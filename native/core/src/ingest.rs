@@ -539,16 +539,22 @@ fn ingest_view(
     let closed = app.take_closed_chunks();
     app.commit();
     if let Some(wal) = wal {
+        // Compressed before the writer mutex, which is then held only to lay them out and write.
+        let mut prepared = crate::wal::prepare_records(&records, wal.compression());
         let mut writer = wal.lock_writer();
-        records.extend(crate::ingest_extra::store_metadata(
+        let metadata_records = crate::ingest_extra::store_metadata(
             head.tenant(),
             &*req,
             &metadata_ok,
             limits,
             &mut res,
             true,
+        );
+        prepared.extend(crate::wal::prepare_records(
+            &metadata_records,
+            wal.compression(),
         ));
-        let logged = writer.log(&records);
+        let logged = writer.log_prepared(&prepared);
         if logged.is_ok() {
             // Still under the writer mutex and the log-order locks: each series' chunks reach the
             // files in time order. A failed write only turns them off.

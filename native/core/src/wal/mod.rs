@@ -49,7 +49,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard, RwLock};
 
 pub use reader::{Corruption, Next, SegmentReader};
 pub use replay::{ReplayState, ReplayStats};
-pub use writer::SegmentWriter;
+pub use writer::{prepare_records, Compression, PreparedRecord, SegmentWriter};
 
 /// PAGE_SIZE is the size of a WAL page.
 pub const PAGE_SIZE: usize = 32 * 1024;
@@ -250,6 +250,15 @@ impl TenantWal {
     /// sync_mode is the fsync policy.
     pub fn sync_mode(&self) -> SyncMode {
         self.sync_mode
+    }
+
+    /// compression is how this WAL compresses its records.
+    pub fn compression(&self) -> Compression {
+        match (self.compress, self.zstd) {
+            (false, _) => Compression::None,
+            (true, false) => Compression::Snappy,
+            (true, true) => Compression::Zstd,
+        }
     }
 
     /// lock_writer takes the writer mutex (see the module docs).

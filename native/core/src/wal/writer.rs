@@ -22,13 +22,95 @@ use std::sync::Arc;
 
 use super::{segment_path, FIRST, FULL, HEADER_SIZE, LAST, MIDDLE, PAGE_SIZE, SNAPPY, ZSTD};
 
-/// ZstdEncoder is a reused zstd compression context.
-struct ZstdEncoder(zstd::bulk::Compressor<'static>);
+/// Compression is how records are compressed before they are logged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Snappy,
+    Zstd,
+}
 
-impl std::fmt::Debug for ZstdEncoder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ZstdEncoder")
+thread_local! {
+    /// Each thread's snappy encoder (its hash table is reused). Boxed: a
+    /// thread-local holds only a pointer, as the module is loaded with
+    /// dlopen, whose static TLS block has little room.
+    static SNAPPY_ENCODER: std::cell::RefCell<Box<snap::raw::Encoder>> =
+        std::cell::RefCell::new(Box::new(snap::raw::Encoder::new()));
+    /// Each thread's zstd context, level 1: the WAL is written on every
+    /// push; Prometheus's encoder is a fast level too.
+    static ZSTD_ENCODER: std::cell::RefCell<Option<Box<zstd::bulk::Compressor<'static>>>> =
+        std::cell::RefCell::new(zstd::bulk::Compressor::new(1).ok().map(Box::new));
+}
+
+/// compress_record compresses `rec` into `out` as `compression` asks and
+/// returns the fragment flag (SNAPPY or ZSTD), or 0 when the record is to
+/// be logged as it is (no compression, or it would not get smaller).
+fn compress_record(rec: &[u8], compression: Compression, out: &mut Vec<u8>) -> u8 {
+    match compression {
+        Compression::None => 0,
+        Compression::Snappy => SNAPPY_ENCODER.with(|enc| {
+            out.resize(snap::raw::max_compress_len(rec.len()), 0);
+            match enc.borrow_mut().compress(rec, out) {
+                Ok(n) if n < rec.len() => {
+                    out.truncate(n);
+                    SNAPPY
+                }
+                _ => 0,
+            }
+        }),
+        Compression::Zstd => ZSTD_ENCODER.with(|enc| {
+            let mut enc = enc.borrow_mut();
+            let Some(enc) = enc.as_mut() else { return 0 };
+            out.resize(zstd::zstd_safe::compress_bound(rec.len()), 0);
+            match enc.compress_to_buffer(rec, &mut out[..]) {
+                Ok(n) if n < rec.len() => {
+                    out.truncate(n);
+                    ZSTD
+                }
+                _ => 0,
+            }
+        }),
     }
+}
+
+/// PreparedRecord is a record compressed before the writer mutex is taken
+/// (`prepare_records`), to be written by `SegmentWriter::log_prepared`.
+#[derive(Debug)]
+pub struct PreparedRecord<'a> {
+    plain: &'a [u8],
+    compressed: Vec<u8>,
+    flag: u8,
+}
+
+impl PreparedRecord<'_> {
+    fn bytes(&self) -> &[u8] {
+        if self.flag == 0 {
+            self.plain
+        } else {
+            &self.compressed
+        }
+    }
+}
+
+/// prepare_records compresses a batch on the calling thread, so that the
+/// writer mutex is held only to lay the records out and write them.
+pub fn prepare_records<R: AsRef<[u8]>>(
+    records: &[R],
+    compression: Compression,
+) -> Vec<PreparedRecord<'_>> {
+    records
+        .iter()
+        .map(|r| {
+            let plain = r.as_ref();
+            let mut compressed = Vec::new();
+            let flag = compress_record(plain, compression, &mut compressed);
+            PreparedRecord {
+                plain,
+                compressed,
+                flag,
+            }
+        })
+        .collect()
 }
 
 /// SegmentWriter is the open end of one tenant's WAL.
@@ -50,12 +132,8 @@ pub struct SegmentWriter {
     written_seq: u64,
     /// Scratch for one batch.
     buf: Vec<u8>,
-    /// Snappy-compress records (None = write them plain).
-    snappy: Option<snap::raw::Encoder>,
-    /// zstd-compress records instead (None = snappy or plain).
-    zstd: Option<ZstdEncoder>,
-    /// Scratch for one compressed record.
-    zbuf: Vec<u8>,
+    /// How records are compressed.
+    compression: Compression,
 }
 
 impl SegmentWriter {
@@ -73,28 +151,34 @@ impl SegmentWriter {
             next_index,
             written_seq: 0,
             buf: Vec::new(),
-            snappy: None,
-            zstd: None,
-            zbuf: Vec::new(),
+            compression: Compression::None,
         }
     }
 
     /// with_compression turns snappy compression of records on or off.
     pub fn with_compression(mut self, on: bool) -> Self {
-        self.snappy = on.then(snap::raw::Encoder::new);
+        self.compression = if on {
+            Compression::Snappy
+        } else {
+            Compression::None
+        };
         self
     }
 
     /// with_zstd turns zstd compression of records on (it takes the place
-    /// of snappy) or off.
+    /// of snappy) or off (snappy, if it was on, stays off too).
     pub fn with_zstd(mut self, on: bool) -> Self {
-        // Level 1: the WAL is written on every push; Prometheus's encoder is a fast level too.
-        self.zstd = if on {
-            zstd::bulk::Compressor::new(1).ok().map(ZstdEncoder)
-        } else {
-            None
-        };
+        if on {
+            self.compression = Compression::Zstd;
+        } else if self.compression == Compression::Zstd {
+            self.compression = Compression::None;
+        }
         self
+    }
+
+    /// compression is how this writer compresses records.
+    pub fn compression(&self) -> Compression {
+        self.compression
     }
 
     /// written_seq counts the batches written.
@@ -190,9 +274,28 @@ impl SegmentWriter {
         }
     }
 
-    /// log writes a batch of records and returns its sequence number.
+    /// log writes a batch of records and returns its sequence number,
+    /// compressing them here (`prepare_records` + `log_prepared` compress
+    /// them before the writer mutex is taken).
     pub fn log<R: AsRef<[u8]>>(&mut self, records: &[R]) -> io::Result<u64> {
-        if records.is_empty() {
+        let prepared = prepare_records(records, self.compression);
+        self.log_prepared(&prepared)
+    }
+
+    /// log_prepared writes a batch compressed by `prepare_records` and
+    /// returns its sequence number.
+    pub fn log_prepared(&mut self, records: &[PreparedRecord<'_>]) -> io::Result<u64> {
+        self.log_with(records.len(), |i| (records[i].bytes(), records[i].flag))
+    }
+
+    /// log_with writes `n` records, the i-th as `record(i)` gives it (its
+    /// bytes and fragment flag), and returns the batch's sequence number.
+    fn log_with<'r>(
+        &mut self,
+        n: usize,
+        mut record: impl FnMut(usize) -> (&'r [u8], u8),
+    ) -> io::Result<u64> {
+        if n == 0 {
             return Ok(self.written_seq);
         }
         if self.file.is_none() {
@@ -201,27 +304,8 @@ impl SegmentWriter {
         let page = PAGE_SIZE as u64;
         let mut start = self.offset;
         self.buf.clear();
-        let mut zbuf = std::mem::take(&mut self.zbuf);
-        for rec in records {
-            let mut rec = rec.as_ref();
-            let mut flag = 0;
-            if let Some(enc) = self.zstd.as_mut() {
-                zbuf.resize(zstd::zstd_safe::compress_bound(rec.len()), 0);
-                if let Ok(n) = enc.0.compress_to_buffer(rec, &mut zbuf[..]) {
-                    if n < rec.len() {
-                        rec = &zbuf[..n];
-                        flag = ZSTD;
-                    }
-                }
-            } else if let Some(enc) = self.snappy.as_mut() {
-                zbuf.resize(snap::raw::max_compress_len(rec.len()), 0);
-                if let Ok(n) = enc.compress(rec, &mut zbuf) {
-                    if n < rec.len() {
-                        rec = &zbuf[..n];
-                        flag = SNAPPY;
-                    }
-                }
-            }
+        for i in 0..n {
+            let (rec, flag) = record(i);
             if self.offset > 0 && !self.fits(self.offset, rec.len()) {
                 // Pad the current page, finish this segment, start the next.
                 let rem = self.offset % page;
@@ -229,19 +313,13 @@ impl SegmentWriter {
                     self.buf.resize(self.buf.len() + (page - rem) as usize, 0);
                     self.offset += page - rem;
                 }
-                let res = self
-                    .write_buf(start)
+                self.write_buf(start)
                     .and_then(|()| self.close_segment())
-                    .and_then(|()| self.open_next());
-                if let Err(e) = res {
-                    self.zbuf = zbuf;
-                    return Err(e);
-                }
+                    .and_then(|()| self.open_next())?;
                 start = 0;
             }
             self.fragment(rec, flag);
         }
-        self.zbuf = zbuf;
         self.write_buf(start)?;
         self.written_seq += 1;
         Ok(self.written_seq)
