@@ -23,7 +23,7 @@ import t, { type Test } from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { querierShard } from '../../src/querier/tenant-queues.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { activeMembers, IN_MEMORY_RINGS, startCluster, startComponent, waitFor, type Component } from './lib/cluster.js';
+import { activeMembers, IN_MEMORY_RINGS, startCluster, startComponent, waitFor, answersMatch, type ApiAnswer, type Component } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
 
 const TENANT = 'fev1';
@@ -32,11 +32,10 @@ const SHARDED = 'one-querier';
 const M = 60_000;
 const H = 60 * M;
 
-type Answer = { status: number; body: { status: string; data?: unknown; error?: string; errorType?: string } };
 
-async function get(port: number, path: string, params: Record<string, string>, tenant: string): Promise<Answer> {
+async function get(port: number, path: string, params: Record<string, string>, tenant: string): Promise<ApiAnswer> {
   const res = await fetch(`http://127.0.0.1:${port}/prometheus/api/v1/${path}?${new URLSearchParams(params)}`, { headers: { 'X-Scope-OrgID': tenant }, signal: AbortSignal.timeout(60_000) });
-  return { status: res.status, body: (await res.json()) as Answer['body'] };
+  return { status: res.status, body: (await res.json()) as ApiAnswer['body'] };
 }
 
 /** metric reads one sample of a process's /metrics (the whole line up to the value, e.g. `name{user="x"}`); NaN when absent. */
@@ -110,21 +109,8 @@ t.test('queriers pulling from the query-frontend (-querier.frontend-address)', {
     want.set(q, m.body.data);
   }
   /** check runs the queries through the frontend, `lanes` at once, each `rounds` times, and compares every answer. */
-  const check = async (label: string, tenant: string, lanes: number, rounds: number, during?: () => void): Promise<void> => {
-    const answers: Array<[string, Answer]> = [];
-    const lane = async (): Promise<void> => {
-      for (let r = 0; r < rounds; r++) for (const q of QUERIES) answers.push([q, await get(frontend.port, 'query_range', { query: q, ...range }, tenant)]);
-    };
-    const running = Array.from({ length: lanes }, lane);
-    during?.();
-    await Promise.all(running);
-    const wrong = answers.filter(([q, a]) => a.status !== 200 || JSON.stringify(a.body.data) !== JSON.stringify(want.get(q)));
-    t.same(
-      wrong.map(([q, a]) => `${q}: ${a.status} ${a.body.error ?? ''}`),
-      [],
-      `${label}: all ${answers.length} answers equal the monolith's`,
-    );
-  };
+  const check = (label: string, tenant: string, lanes: number, rounds: number, during?: () => void): Promise<void> =>
+    answersMatch(t, label, QUERIES, want, (q) => get(frontend.port, 'query_range', { query: q, ...range }, tenant), lanes, rounds, during);
   // Each querier's calls to the ingesters: the work it did.
   const calls = (q: Component): Promise<number> => metric(q.port, 'mimir_internal_client_requests_total');
   const before = await Promise.all(queriers.map(calls));

@@ -15,18 +15,17 @@
 import t from 'tap';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
-import { activeMembers, IN_MEMORY_RINGS, startCluster, startComponent, waitFor } from './lib/cluster.js';
+import { activeMembers, IN_MEMORY_RINGS, startCluster, startComponent, waitFor, answersMatch, type ApiAnswer } from './lib/cluster.js';
 
 const TENANT = 'sched';
 const M = 60_000;
 const H = 60 * M;
 
-type Answer = { status: number; body: { status: string; data?: unknown; error?: string; errorType?: string } };
 
-async function rangeQuery(port: number, query: string, start: number, end: number): Promise<Answer> {
+async function rangeQuery(port: number, query: string, start: number, end: number): Promise<ApiAnswer> {
   const params = new URLSearchParams({ query, start: String(start / 1000), end: String(end / 1000), step: '60' });
   const res = await fetch(`http://127.0.0.1:${port}/prometheus/api/v1/query_range?${params}`, { headers: { 'X-Scope-OrgID': TENANT }, signal: AbortSignal.timeout(60_000) });
-  return { status: res.status, body: (await res.json()) as Answer['body'] };
+  return { status: res.status, body: (await res.json()) as ApiAnswer['body'] };
 }
 
 /** metric reads one sample of a process's /metrics (the whole line up to the value, e.g. `name{user="x"}`). */
@@ -88,21 +87,8 @@ t.test('a query-scheduler between the query-frontend and two queriers', { skip: 
     want.set(q, m.body.data);
   }
   /** check runs the queries through the frontend, `lanes` at once, each `rounds` times, and compares every answer. */
-  const check = async (label: string, lanes: number, rounds: number, during?: () => void): Promise<void> => {
-    const answers: Array<[string, Answer]> = [];
-    const lane = async (): Promise<void> => {
-      for (let r = 0; r < rounds; r++) for (const q of queries) answers.push([q, await rangeQuery(frontend.port, q, from, to)]);
-    };
-    const running = Array.from({ length: lanes }, lane);
-    during?.();
-    await Promise.all(running);
-    const wrong = answers.filter(([q, a]) => a.status !== 200 || JSON.stringify(a.body.data) !== JSON.stringify(want.get(q)));
-    t.same(
-      wrong.map(([q, a]) => `${q}: ${a.status} ${a.body.error ?? ''}`),
-      [],
-      `${label}: all ${answers.length} answers equal the monolith's`,
-    );
-  };
+  const check = (label: string, lanes: number, rounds: number, during?: () => void): Promise<void> =>
+    answersMatch(t, label, queries, want, (q) => rangeQuery(frontend.port, q, from, to), lanes, rounds, during);
   await check('two queriers', 2, 2);
   const before = await metric(scheduler.port, `cortex_query_scheduler_queue_duration_seconds_count{user="${TENANT}",additional_queue_dimensions=""}`);
   t.ok(before >= 2 * 2 * queries.length * 4, `every hourly part went through the scheduler's queue (${before})`);

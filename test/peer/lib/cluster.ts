@@ -161,3 +161,36 @@ export async function startAlertmanagers(n: number, etcd: string, bucket: string
   }
   return out;
 }
+
+/** ApiAnswer is an HTTP status and the Prometheus API JSON body it came with. */
+export type ApiAnswer = { status: number; body: { status: string; data?: unknown; error?: string; errorType?: string } };
+
+/**
+ * answersMatch asks every query `rounds` times on each of `lanes` concurrent lanes (calling `during`
+ * once they are under way, e.g. to kill a querier) and asserts that every answer is a 200 whose
+ * data equals want's for that query.
+ */
+export async function answersMatch(
+  t: Test,
+  label: string,
+  queries: readonly string[],
+  want: ReadonlyMap<string, unknown>,
+  ask: (query: string) => Promise<ApiAnswer>,
+  lanes: number,
+  rounds: number,
+  during?: () => void,
+): Promise<void> {
+  const answers: Array<[string, ApiAnswer]> = [];
+  const lane = async (): Promise<void> => {
+    for (let r = 0; r < rounds; r++) for (const q of queries) answers.push([q, await ask(q)]);
+  };
+  const running = Array.from({ length: lanes }, lane);
+  during?.();
+  await Promise.all(running);
+  const wrong = answers.filter(([q, a]) => a.status !== 200 || JSON.stringify(a.body.data) !== JSON.stringify(want.get(q)));
+  t.same(
+    wrong.map(([q, a]) => `${q}: ${a.status} ${a.body.error ?? ''}`),
+    [],
+    `${label}: all ${answers.length} answers equal the monolith's`,
+  );
+}
