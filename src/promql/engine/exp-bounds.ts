@@ -2,10 +2,15 @@
 // boundaries of schema 8: entry i is 2^(i/256) / 2, correctly rounded to a
 // float64. Schema s < 8 uses every 2^(8-s)-th entry. The values are computed
 // once with integer arithmetic at FRACTION_BITS of precision (far beyond the
-// 53 bits kept), so they do not depend on the platform's Math.pow. Prometheus
-// keeps a constant table whose last bit differs for some entries; answers
-// therefore agree with it to within one unit in the last place of a bucket
-// bound, well inside the tolerance its own tests compare with.
+// 53 bits kept), so they do not depend on the platform's Math.pow.
+//
+// Prometheus does not compute its bounds: it keeps a constant table per schema
+// (`exponentialBounds`), and 341 of its 511 entries are one to four units in
+// the last place below the correctly rounded value (two are one above).
+// Bucket bounds are printed in query answers and drive histogram_quantile and
+// histogram_fraction, so SCHEMA_FRACTIONS applies those offsets: answers equal
+// Prometheus's to the last bit (checked against a Prometheus 3 scraping its
+// own native histograms in test/peer/native-histograms-prometheus3-scrape).
 
 /** FRACTION_BITS is the fixed-point precision of the computation. */
 const FRACTION_BITS = 256n;
@@ -49,3 +54,25 @@ function schema8Fractions(): number[] {
 
 /** SCHEMA8_FRACTIONS[i] is the boundary fraction of bucket offset i at schema 8. */
 export const SCHEMA8_FRACTIONS: readonly number[] = schema8Fractions();
+
+/**
+ * PROMETHEUS_OFFSETS[s][i] is 4 + how many units in the last place (2^-53 in
+ * [0.5, 1)) Prometheus's table entry i of schema s lies above the correctly
+ * rounded 2^(i/2^s) / 2.
+ */
+const PROMETHEUS_OFFSETS: readonly string[] = [
+  '4',
+  '43',
+  '4433',
+  '44443433',
+  '4444444433433232',
+  '44434444434443433332433232213222',
+  '4444443344444444443344444434443333333322443333233322221133232322',
+  '44434344434333334343434343434343444332324343444444443243434332333332323333322222434332323233223231322121222110103232213221322021',
+  '4444443444344444443244333333333344344434433344334433453344334433444444333322342344344434444344444443454434224433433344343422333334343322332334333333332323222322443344343322342233223433232233233312332322122212222222111100120133233222231133222312332222012211',
+];
+
+/** SCHEMA_FRACTIONS[s][i] is the boundary fraction of bucket offset i at schema s (0..8), as Prometheus's table has it. */
+export const SCHEMA_FRACTIONS: ReadonlyArray<readonly number[]> = PROMETHEUS_OFFSETS.map((offsets, schema) =>
+  [...offsets].map((d, i) => SCHEMA8_FRACTIONS[i << (8 - schema)]! + (Number(d) - 4) * 2 ** -53),
+);

@@ -9,7 +9,8 @@
 // and fractions interpolate exponentially within exponential buckets and
 // linearly within the zero bucket and custom buckets.
 
-import { SCHEMA8_FRACTIONS } from './exp-bounds.js';
+import { SCHEMA_FRACTIONS } from './exp-bounds.js';
+import { goExp2, goLog2, ldexp } from './go-math.js';
 import { kahanSumInc } from './float-ops.js';
 import { formatGo } from './annotations.js';
 
@@ -51,13 +52,6 @@ export class HistogramOpError extends Error {
   }
 }
 
-/** ldexp is frac * 2^exp with a single rounding (Go's math.Ldexp for the values used here). */
-export function ldexp(frac: number, exp: number): number {
-  if (exp > 1023) return frac * 2 ** 1023 * 2 ** (exp - 1023);
-  if (exp < -1022) return frac * 2 ** -1022 * 2 ** (exp + 1022);
-  return frac * 2 ** exp;
-}
-
 /** boundExponential is the upper bound of bucket idx in an exponential schema (Prometheus's getBoundExponential). */
 export function boundExponential(idx: number, schema: number): number {
   if (schema < 0) {
@@ -67,7 +61,7 @@ export function boundExponential(idx: number, schema: number): number {
   }
   const n = 1 << schema;
   const fracIdx = ((idx % n) + n) % n;
-  const frac = SCHEMA8_FRACTIONS[fracIdx << (8 - schema)]!;
+  const frac = SCHEMA_FRACTIONS[schema]![fracIdx]!;
   const exp = Math.floor(idx / n) + 1;
   if (frac === 0.5 && exp === 1025) return Number.MAX_VALUE;
   return ldexp(frac, exp);
@@ -751,18 +745,18 @@ export function histogramQuantile(q: number, h: FloatHistogram): HistogramEstima
   if (h.usesCustomBuckets || (bucket.lower <= 0 && bucket.upper >= 0)) {
     return { value: bucket.lower + (bucket.upper - bucket.lower) * fraction, info };
   }
-  const logLower = Math.log2(Math.abs(bucket.lower));
-  const logUpper = Math.log2(Math.abs(bucket.upper));
-  if (bucket.lower > 0) return { value: 2 ** (logLower + (logUpper - logLower) * fraction), info };
-  return { value: -(2 ** (logUpper + (logLower - logUpper) * (1 - fraction))), info };
+  const logLower = goLog2(Math.abs(bucket.lower));
+  const logUpper = goLog2(Math.abs(bucket.upper));
+  if (bucket.lower > 0) return { value: goExp2(logLower + (logUpper - logLower) * fraction), info };
+  return { value: -goExp2(logUpper + (logLower - logUpper) * (1 - fraction)), info };
 }
 
 /** fractionBelow is the share of a bucket's width at or below v (linear or on a log scale). */
 function fractionBelow(b: Bucket, v: number, linear: boolean): number {
   if (linear) return (v - b.lower) / (b.upper - b.lower);
-  const logLower = Math.log2(Math.abs(b.lower));
-  const logUpper = Math.log2(Math.abs(b.upper));
-  const logV = Math.log2(Math.abs(v));
+  const logLower = goLog2(Math.abs(b.lower));
+  const logUpper = goLog2(Math.abs(b.upper));
+  const logV = goLog2(Math.abs(v));
   if (v > 0) return (logV - logLower) / (logUpper - logLower);
   return 1 - (logV - logUpper) / (logLower - logUpper);
 }

@@ -2,6 +2,7 @@
 // range kernels, and the instant-vector and scalar functions (math, time,
 // label manipulation, sorting, absent, classic histogram quantiles).
 
+import { goLog, goLog2 } from './go-math.js';
 import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/ast.js';
 import { MatchType } from '../../model/matchers.js';
 import { formatFloatF } from '../../compat/gofmt.js';
@@ -34,9 +35,10 @@ const MATH: Record<string, (x: number) => number> = {
   floor: Math.floor,
   exp: Math.exp,
   sqrt: Math.sqrt,
-  ln: Math.log,
-  log2: Math.log2,
-  log10: Math.log10,
+  // As Go computes them, so answers equal Prometheus's to the bit.
+  ln: goLog,
+  log2: goLog2,
+  log10: (x) => goLog(x) * Math.LOG10E,
   sgn: (x) => (x < 0 ? -1 : x > 0 ? 1 : x),
   sin: Math.sin,
   cos: Math.cos,
