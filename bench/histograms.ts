@@ -17,7 +17,8 @@
 // Flags: --series N histogram series (2000), --rounds N scrapes 15s apart (60),
 // --batch N histograms per request (500), --concurrency N shards (4),
 // --query-runs N runs of each query (10, 0 skips the queries),
-// --target ours|prometheus|both (both), --seed N, --out FILE (append the report).
+// --target ours|prometheus|both (both), --seed N, --out FILE (append the report),
+// --node-args="ARGS" (options for our server's node, e.g. --node-args="--cpu-prof --cpu-prof-dir=/tmp/p").
 
 import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -53,6 +54,7 @@ interface Options {
   targets: TargetName[];
   seed: number;
   out?: string;
+  nodeArgs: string[];
 }
 
 function parseOptions(): Options {
@@ -66,6 +68,7 @@ function parseOptions(): Options {
       target: { type: 'string', default: 'both' },
       seed: { type: 'string', default: '7' },
       out: { type: 'string' },
+      'node-args': { type: 'string', default: '' },
     },
     strict: true,
   });
@@ -78,6 +81,7 @@ function parseOptions(): Options {
     targets: targetsOption(values.target),
     seed: intOption('seed', values.seed, 0),
     out: values.out,
+    nodeArgs: String(values['node-args']).split(' ').filter((a) => a !== ''),
   };
 }
 
@@ -249,7 +253,7 @@ async function main(): Promise<void> {
   const shards = buildShards(o, baseMs);
   const results: Result[] = [];
   for (const name of o.targets) {
-    const target = name === 'ours' ? await startOurs() : await startReference(PROMETHEUS3.path);
+    const target = name === 'ours' ? await startOurs([], o.nodeArgs) : await startReference(PROMETHEUS3.path);
     try {
       results.push(await measure(target, shards, o, baseMs));
     } finally {
