@@ -3,13 +3,13 @@
 // connections are remembered so that a test can close them all at its end
 // (an open HTTP/2 connection would otherwise hold the test process).
 
-import { createServer, type Http2Server, type ServerHttp2Session } from 'node:http2';
+import { createServer, type Http2Server, type ServerHttp2Session, type Settings } from 'node:http2';
 
 const open = new WeakMap<Http2Server, Set<ServerHttp2Session>>();
 
-/** h2FakeServer is an HTTP/2 server that remembers its connections. */
-export function h2FakeServer(): Http2Server {
-  const server = createServer();
+/** h2FakeServer is an HTTP/2 server (with settings, when given) that remembers its connections. */
+export function h2FakeServer(settings?: Settings): Http2Server {
+  const server = createServer(settings !== undefined ? { settings } : {});
   const sessions = new Set<ServerHttp2Session>();
   server.on('session', (s: ServerHttp2Session) => {
     sessions.add(s);
