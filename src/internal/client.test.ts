@@ -173,7 +173,7 @@ t.test("a call's deadline cancels its stream; an abort cancels it too; the serve
 
 t.test('a call is retried once when its connection breaks before an answer, never after other failures', async (t) => {
   const server = h2FakeServer();
-  // breakFirst: how many of the next requests break their connection before answering.
+  // breakNext: how many of the next requests break their connection before answering.
   let breakNext = 0;
   let calls = 0;
   let reset = false;
