@@ -320,8 +320,9 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
       return n > 0 ? undefined : `Query Frontend not ready: not ready: number of queriers connected to query-frontend is ${n}`;
     });
   }
-  // Each queued or running part holds its call to the scheduler open: no bound on the connections.
-  const schedulerClient = frontendSchedulerInstances !== undefined ? new InternalClient({ timeoutMs: 10_000, maxSockets: Infinity }) : undefined;
+  // Each queued or running part holds its call (an HTTP/2 stream) to the scheduler open: the client
+  // opens another connection only past the scheduler's concurrent-stream limit.
+  const schedulerClient = frontendSchedulerInstances !== undefined ? new InternalClient({ timeoutMs: 10_000 }) : undefined;
   const frontendEnqueue: { addresses: () => string[]; enqueue: EnqueueCall } | undefined =
     schedulerClient !== undefined && frontendSchedulerInstances !== undefined
       ? { addresses: inUseAddresses(frontendSchedulerInstances), enqueue: remoteEnqueue(schedulerClient, `${hostname()}:${config.httpListenPort}`) }
@@ -518,7 +519,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // a sharded ruler answers the other rulers' requests for its groups, a sharded alertmanager the requests
   // other alertmanagers forward and their state replication.
   if (!monolithic && (modules.includes('ingester') || modules.includes('store-gateway') || rulerRing !== undefined || scheduler !== undefined || frontendQueue !== undefined || amShard !== undefined)) {
-    internalServer = new HttpServer();
+    internalServer = new HttpServer({ http2: true });
     if (alertmanager !== undefined && amShard !== undefined) registerAlertmanagerInternal(internalServer, alertmanager.api.local, alertmanager.manager, config.maxRecvMsgSize);
     scheduler?.register(internalServer, config.maxRecvMsgSize);
     // A query-frontend holding the queues serves its queriers' polls (no enqueue from elsewhere).

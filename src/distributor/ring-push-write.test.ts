@@ -7,7 +7,8 @@
 // forwarded.
 
 import t, { type Test } from 'tap';
-import { createServer, type Server } from 'node:http';
+import type { Http2Server } from 'node:http2';
+import { closeH2FakeServer, h2FakeServer } from '../testing/h2-server.js';
 import type { AddressInfo } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import { InternalClient } from '../internal/client.js';
@@ -26,7 +27,7 @@ import type { PushOutcome } from './push.js';
 import { localLimit, otlpAnswer, ringPushExecutor, type RingPushOptions } from './ring-push.js';
 
 interface Fake {
-  server: Server;
+  server: Http2Server;
   addr: string;
   /** series lists the labels (JSON) of every series received. */
   series: string[];
@@ -37,7 +38,7 @@ interface Fake {
 }
 
 async function fakeIngester(): Promise<Fake> {
-  const f: Fake = { server: createServer(), addr: '', series: [], metadata: [], limits: [] };
+  const f: Fake = { server: h2FakeServer(), addr: '', series: [], metadata: [], limits: [] };
   f.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -60,7 +61,7 @@ async function fakeIngester(): Promise<Fake> {
 async function cluster(t: Test, n: number, zones: string[] = [], readOnly: number[] = []): Promise<{ fakes: Fake[]; ring: Ring }> {
   const fakes: Fake[] = [];
   for (let i = 0; i < n; i++) fakes.push(await fakeIngester());
-  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  t.teardown(() => fakes.forEach((f) => closeH2FakeServer(f.server)));
   const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: zones.length > 0, heartbeatTimeoutMs: 60_000 }, log);
   const now = Math.floor(Date.now() / 1000);
   const taken = new Set<number>();

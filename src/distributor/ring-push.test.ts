@@ -5,7 +5,8 @@
 
 import { encodeSeriesLabels } from '../model/series-labels.js';
 import t from 'tap';
-import { createServer, type Server } from 'node:http';
+import type { Http2Server } from 'node:http2';
+import { closeH2FakeServer, h2FakeServer } from '../testing/h2-server.js';
 import type { AddressInfo } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import { InternalClient } from '../internal/client.js';
@@ -20,7 +21,7 @@ import type { IngestLimits } from '../model/limits.js';
 import { ringPushExecutor } from './ring-push.js';
 
 interface Fake {
-  server: Server;
+  server: Http2Server;
   addr: string;
   /** got lists the token of every series received. */
   got: string[];
@@ -30,7 +31,7 @@ interface Fake {
 }
 
 async function fakeIngester(): Promise<Fake> {
-  const f: Fake = { server: createServer(), addr: '', got: [], down: false };
+  const f: Fake = { server: h2FakeServer(), addr: '', got: [], down: false };
   f.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -80,7 +81,7 @@ t.test('the token is the tenant and labels hash, on the raw bytes too', async (t
 
 t.test('pushes reach RF replicas, survive one failure, fail without quorum', async (t) => {
   const fakes = [await fakeIngester(), await fakeIngester(), await fakeIngester()];
-  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  t.teardown(() => fakes.forEach((f) => closeH2FakeServer(f.server)));
   const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
   const now = Math.floor(Date.now() / 1000);
   ring.update({
@@ -137,7 +138,7 @@ t.test('replicas merge: one sample per timestamp, staleness NaN bits kept, serie
 
 t.test('the replicas\' discarded exemplars and metadata are merged per reason', async (t) => {
   const fakes = [await fakeIngester(), await fakeIngester(), await fakeIngester()];
-  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  t.teardown(() => fakes.forEach((f) => closeH2FakeServer(f.server)));
   for (const f of fakes) f.extra = (n) => ({ discardedExemplars: ['exemplar_too_old', n, 'exemplar_labels_too_long', 3], discardedMetadata: ['metric_name_too_long', 6] });
   const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
   const now = Math.floor(Date.now() / 1000);

@@ -8,7 +8,8 @@
 // store-gateway is asked once per attempt for all of its blocks.
 
 import t, { type Test } from 'tap';
-import { createServer, type Server } from 'node:http';
+import type { Http2Server } from 'node:http2';
+import { closeH2FakeServer, h2FakeServer } from '../testing/h2-server.js';
 import type { AddressInfo } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import { InternalClient } from '../internal/client.js';
@@ -36,7 +37,7 @@ const BLOCKS = [...'0123456789AB'].map((c) => `01${c}RZ3NDEKTSV4RRFFQ69G5FAV`);
 interface Gateway {
   id: string;
   zone: string;
-  server: Server;
+  server: Http2Server;
   addr: string;
   /** loaded are the blocks it serves (its hints' queried ones); every block of BLOCKS is known to it. */
   loaded: Set<string>;
@@ -51,7 +52,7 @@ interface Gateway {
 }
 
 async function gateway(id: string, zone: string, loaded: Iterable<string>): Promise<Gateway> {
-  const g: Gateway = { id, zone, server: createServer(), addr: '', loaded: new Set(loaded), down: false, reads: 0, uploaded: new Map(), given: [] };
+  const g: Gateway = { id, zone, server: h2FakeServer(), addr: '', loaded: new Set(loaded), down: false, reads: 0, uploaded: new Map(), given: [] };
   g.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -94,8 +95,7 @@ async function gateway(id: string, zone: string, loaded: Iterable<string>): Prom
 /** gateways starts n stand-ins (zones: their zone each) and their ring at the replication factor; each loads the blocks it owns. */
 async function gateways(t: Test, n: number, rf: number, zones?: string[]): Promise<{ gws: Gateway[]; ring: Ring }> {
   const gws = await Promise.all([...Array(n).keys()].map((i) => gateway(`sg-${i}`, zones?.[i] ?? '', [])));
-  t.teardown(() => gws.forEach((g) => g.server.closeAllConnections()));
-  t.teardown(() => gws.forEach((g) => g.server.close()));
+  t.teardown(() => gws.forEach((g) => closeH2FakeServer(g.server)));
   const ring = new Ring(new InMemoryKv(), { key: 'sg', replicationFactor: rf, zoneAwarenessEnabled: zones !== undefined, heartbeatTimeoutMs: 60_000 }, new Logger());
   const now = Math.floor(Date.now() / 1000);
   ring.update({

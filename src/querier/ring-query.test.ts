@@ -6,7 +6,8 @@
 
 import { encodeSeriesLabels } from '../model/series-labels.js';
 import t from 'tap';
-import { createServer, type Server } from 'node:http';
+import type { Http2Server } from 'node:http2';
+import { closeH2FakeServer, h2FakeServer } from '../testing/h2-server.js';
 import type { AddressInfo } from 'node:net';
 import snappy from '@napi-rs/snappy';
 import { InternalClient } from '../internal/client.js';
@@ -30,7 +31,7 @@ import { encodeQuerySuccessBytes } from './format-bytes.js';
 type Mode = 'ok' | 'hang' | 'fail';
 
 interface Fake {
-  server: Server;
+  server: Http2Server;
   addr: string;
   mode: Mode;
   /** calls counts the requests answered. */
@@ -43,7 +44,7 @@ interface Fake {
 }
 
 async function fake(labels: string[], samples: Array<[number, number]>): Promise<Fake> {
-  const f: Fake = { server: createServer(), addr: '', mode: 'ok', calls: 0, labels, samples };
+  const f: Fake = { server: h2FakeServer(), addr: '', mode: 'ok', calls: 0, labels, samples };
   f.server.on('request', (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -70,8 +71,7 @@ async function fake(labels: string[], samples: Array<[number, number]>): Promise
 
 t.test('the distributed querier fans out to the ring', async (t) => {
   const fakes = [await fake(['a', 'b'], [[1000, 1], [2000, 2]]), await fake(['b', 'c'], [[2000, 2], [3000, 3]]), await fake(['c'], [[1000, 1], [3000, 3]])];
-  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
-  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  t.teardown(() => fakes.forEach((f) => closeH2FakeServer(f.server)));
   const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
   const now = Math.floor(Date.now() / 1000);
   ring.update({ ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [i + 1], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 }])) });
@@ -103,8 +103,7 @@ t.test('the distributed querier fans out to the ring', async (t) => {
 
 t.test('minimized reads ask only the ingesters they need, more on failure and after the hedging delay', async (t) => {
   const fakes = [await fake(['a'], [[1000, 1]]), await fake(['a'], [[1000, 1]]), await fake(['a'], [[1000, 1]])];
-  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
-  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  t.teardown(() => fakes.forEach((f) => closeH2FakeServer(f.server)));
   const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
   const now = Math.floor(Date.now() / 1000);
   ring.update({ ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [i + 1], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 }])) });
@@ -134,8 +133,7 @@ t.test('minimized reads ask only the ingesters they need, more on failure and af
 
 t.test("reads go to the tenant's shuffle shard only", async (t) => {
   const fakes = await Promise.all([0, 1, 2, 3, 4, 5].map(() => fake(['x'], [[1000, 1]])));
-  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
-  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  t.teardown(() => fakes.forEach((f) => closeH2FakeServer(f.server)));
   const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
   const now = Math.floor(Date.now() / 1000);
   const old = now - 30 * 86_400;
@@ -205,8 +203,7 @@ t.test('native histograms and start timestamps through the replicas answer as on
   // Every sample on two replicas of three (a quorum write): any two answers hold all.
   const fakes = [await fake([], []), await fake([], []), await fake([], [])];
   fakes.forEach((f, r) => (f.selection = (m) => full((k) => k % 3 !== r, m)));
-  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
-  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  t.teardown(() => fakes.forEach((f) => closeH2FakeServer(f.server)));
   const ring = new Ring(new InMemoryKv(), { key: 'r', replicationFactor: 3, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
   const now = Math.floor(Date.now() / 1000);
   ring.update({ ingesters: Object.fromEntries(fakes.map((f, i) => [`ing-${i}`, { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [i + 1], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 }])) });

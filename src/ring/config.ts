@@ -72,7 +72,7 @@ function ringFlags(f: RingFamily): FlagDef[] {
 
 /** RING_FLAGS are every ring's flags, plus the internal API's listen flags. */
 export const RING_FLAGS: readonly FlagDef[] = [
-  { name: 'server.grpc-listen-address', yaml: 'server.grpc_listen_address', type: 'string', default: '', help: 'Address the internal API (component to component, HTTP/1.1 with keep-alive) binds to (empty: all interfaces).' },
+  { name: 'server.grpc-listen-address', yaml: 'server.grpc_listen_address', type: 'string', default: '', help: 'Address the internal API (component to component, cleartext HTTP/2) binds to (empty: all interfaces).' },
   { name: 'server.grpc-listen-port', yaml: 'server.grpc_listen_port', type: 'int', default: 9095, help: 'Port of the internal API the components call each other on; 0 picks a free port.' },
   ...RING_FAMILIES.flatMap(ringFlags),
   { name: 'distributor.remote-timeout', yaml: 'distributor.remote_timeout', type: 'duration', default: 2_000, help: 'Timeout for downstream ingesters (one internal push call).' },

@@ -1,15 +1,19 @@
 // http.ts is the HTTP layer over uWebSockets.js: routes with `:name` params,
 // request bodies read up to a hard limit (413 as soon as Content-Length or the
 // streamed bytes exceed it), query and form parsing, error rendering, and a
-// graceful close that stops listening and waits for in-flight requests.
+// graceful close that stops listening and waits for in-flight requests. One
+// route table serves either transport: uWS (HTTP/1.1) or, for the internal API,
+// cleartext HTTP/2 (h2c.ts).
 
+import { createServer as createH2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import uWS from 'uWebSockets.js';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { AUTH_ERROR_KINDS, ApiError, errorEnvelope, toApiError } from '../errors.js';
 import { log } from '../log.js';
 import type { Visibility } from '../auth/visibility.js';
 import { Params, isFormContentType, parseQuery, unescapeComponent } from './params.js';
-import { CONTENT_TYPE, Response } from './response.js';
+import { H2_MAX_SESSION_MEMORY, H2_SESSION_WINDOW, H2_SETTINGS, h2Wire, readH2Body } from './h2c.js';
+import { CONTENT_TYPE, Response, uwsWire } from './response.js';
 
 /** Method is an HTTP method a route can be registered for. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
@@ -67,16 +71,64 @@ const DEFAULT_MAX_BODY = 10 * 1024 * 1024;
  */
 export const UNMATCHED_HEADER = 'X-Unmatched-Route';
 
-/** HttpServer owns one uWS App. */
+/** Route is one registered pattern with its handler. */
+interface Route {
+  pattern: string;
+  /** re matches the path, capturing each `:name` segment. */
+  re: RegExp;
+  paramNames: string[];
+  methods: Set<string>;
+  handler: Handler;
+  opts: RouteOptions;
+}
+
+/** Incoming is a request's head as a transport read it. */
+interface Incoming {
+  method: string;
+  path: string;
+  query: string;
+  headers: Map<string, string>;
+  /** params are the raw (still escaped) `:name` segments in order. */
+  params: string[];
+}
+
+/** BodyReader reads a request body up to limit bytes (done(undefined) past it). */
+type BodyReader = (r: Response, limit: number, declared: number | undefined, done: (body: Buffer | undefined) => void) => void;
+
+/** HttpServerOptions choose the transport. */
+export interface HttpServerOptions {
+  /** http2 serves cleartext HTTP/2 with prior knowledge (node:http2) in place of uWS's HTTP/1.1. */
+  http2?: boolean;
+}
+
+/** HttpServer owns one route table, served by a uWS App or an HTTP/2 server. */
 export class HttpServer {
-  private readonly app: TemplatedApp = uWS.App();
+  private readonly app: TemplatedApp | undefined;
+  private readonly h2: Http2Server | undefined;
+  private readonly sessions = new Set<ServerHttp2Session>();
   private listenSocket: us_listen_socket | undefined;
   private inflight = 0;
   private drained: Array<() => void> = [];
   private observers: RequestObserver[] = [];
   private notFoundRegistered = false;
-  /** patterns remembers each route's methods so a wrong method answers 405 rather than 404. */
-  private readonly patterns: Array<{ re: RegExp; methods: Set<string> }> = [];
+  /** routes are matched by uWS (HTTP/1.1) or here (HTTP/2); a wrong method answers 405 rather than 404. */
+  private readonly routes: Route[] = [];
+
+  constructor(opts: HttpServerOptions = {}) {
+    if (opts.http2 !== true) {
+      this.app = uWS.App();
+      return;
+    }
+    const h2 = createH2Server({ settings: H2_SETTINGS, maxSessionMemory: H2_MAX_SESSION_MEMORY });
+    h2.on('session', (session: ServerHttp2Session) => {
+      this.sessions.add(session);
+      session.on('close', () => this.sessions.delete(session));
+      session.on('error', (err) => log.debug('internal API connection failed', { err }));
+      session.on('connect', () => session.setLocalWindowSize(H2_SESSION_WINDOW));
+    });
+    h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => this.serveH2(req, res));
+    this.h2 = h2;
+  }
 
   /** observe registers a callback run when each request completes. */
   onRequest(fn: RequestObserver): void {
@@ -86,28 +138,35 @@ export class HttpServer {
   /** route registers handler for the given methods and pattern (`/api/v1/label/:name/values`). */
   route(methods: Method | Method[], pattern: string, handler: Handler, opts: RouteOptions = {}): void {
     const paramNames = pattern.split('/').filter((p) => p.startsWith(':')).map((p) => p.slice(1));
-    const cb = (res: HttpResponse, req: HttpRequest): void => this.dispatch(res, req, pattern, paramNames, handler, opts);
-    const re = new RegExp('^' + pattern.split('/').map((p) => (p.startsWith(':') ? '[^/]+' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/') + '$');
-    this.patterns.push({ re, methods: new Set(Array.isArray(methods) ? methods : [methods]) });
-    for (const m of Array.isArray(methods) ? methods : [methods]) {
+    const re = new RegExp('^' + pattern.split('/').map((p) => (p.startsWith(':') ? '([^/]+)' : p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))).join('/') + '$');
+    const list = Array.isArray(methods) ? methods : [methods];
+    const route: Route = { pattern, re, paramNames, methods: new Set(list), handler, opts };
+    this.routes.push(route);
+    const app = this.app;
+    if (app === undefined) return;
+    const cb = (res: HttpResponse, req: HttpRequest): void => {
+      const r = new Response(uwsWire(res));
+      this.dispatch(r, () => uwsIncoming(req, paramNames.length), route, (_r, limit, declared, done) => readBody(res, r, limit, declared, done));
+    };
+    for (const m of list) {
       switch (m) {
         case 'GET':
-          this.app.get(pattern, cb);
+          app.get(pattern, cb);
           break;
         case 'POST':
-          this.app.post(pattern, cb);
+          app.post(pattern, cb);
           break;
         case 'PUT':
-          this.app.put(pattern, cb);
+          app.put(pattern, cb);
           break;
         case 'DELETE':
-          this.app.del(pattern, cb);
+          app.del(pattern, cb);
           break;
         case 'PATCH':
-          this.app.patch(pattern, cb);
+          app.patch(pattern, cb);
           break;
         case 'HEAD':
-          this.app.head(pattern, cb);
+          app.head(pattern, cb);
           break;
       }
     }
@@ -120,16 +179,56 @@ export class HttpServer {
   notFound(): void {
     if (this.notFoundRegistered) return;
     this.notFoundRegistered = true;
-    this.app.any('/*', (res, req) => {
-      const r = new Response(res);
-      const start = process.hrtime.bigint();
-      const method = req.getMethod().toUpperCase();
-      const path = req.getUrl();
-      this.track(r, method, 'notfound', start);
-      const allowed = this.patterns.filter((p) => p.re.test(path)).flatMap((p) => [...p.methods]);
-      if (allowed.length > 0) r.send(405, '', CONTENT_TYPE.text, { Allow: [...new Set(allowed)].join(', '), [UNMATCHED_HEADER]: 'true' });
-      else r.send(404, '404 page not found\n', CONTENT_TYPE.text, { [UNMATCHED_HEADER]: 'true' });
-    });
+    this.app?.any('/*', (res, req) => this.unmatched(new Response(uwsWire(res)), req.getMethod().toUpperCase(), req.getUrl()));
+  }
+
+  /** unmatched answers a request no route takes: 405 with Allow when the path has other methods, else 404. */
+  private unmatched(r: Response, method: string, path: string): void {
+    const start = process.hrtime.bigint();
+    this.track(r, method, 'notfound', start);
+    const allowed = this.routes.filter((p) => p.re.test(path)).flatMap((p) => [...p.methods]);
+    if (allowed.length > 0) r.send(405, '', CONTENT_TYPE.text, { Allow: [...new Set(allowed)].join(', '), [UNMATCHED_HEADER]: 'true' });
+    else r.send(404, '404 page not found\n', CONTENT_TYPE.text, { [UNMATCHED_HEADER]: 'true' });
+  }
+
+  /**
+   * serveH2 routes an HTTP/2 request: the first route whose pattern and method match, patterns
+   * without parameters first (as uWS prefers static segments).
+   */
+  private serveH2(req: Http2ServerRequest, res: Http2ServerResponse): void {
+    const r = new Response(h2Wire(req, res));
+    const url = req.url;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    const method = req.method.toUpperCase();
+    let found: { route: Route; m: RegExpExecArray } | undefined;
+    for (const pass of [false, true]) {
+      for (const route of this.routes) {
+        if (route.paramNames.length > 0 !== pass || !route.methods.has(method)) continue;
+        const m = route.re.exec(path);
+        if (m !== null) {
+          found = { route, m };
+          break;
+        }
+      }
+      if (found !== undefined) break;
+    }
+    if (found === undefined) {
+      this.unmatched(r, method, path);
+      return;
+    }
+    const { route, m } = found;
+    const incoming = (): Incoming => {
+      const headers = new Map<string, string>();
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (k.startsWith(':') || v === undefined) continue;
+        headers.set(k, Array.isArray(v) ? (v[0] ?? '') : v);
+      }
+      const authority = req.headers[':authority'];
+      if (!headers.has('host') && typeof authority === 'string') headers.set('host', authority);
+      return { method, path, query: q < 0 ? '' : url.slice(q + 1), headers, params: m.slice(1) };
+    };
+    this.dispatch(r, incoming, route, (_r, limit, declared, done) => readH2Body(req, limit, declared, done));
   }
 
   private track(r: Response, method: string, route: string, start: bigint): void {
@@ -142,27 +241,26 @@ export class HttpServer {
     });
   }
 
-  private dispatch(res: HttpResponse, req: HttpRequest, route: string, paramNames: string[], handler: Handler, opts: RouteOptions): void {
+  /**
+   * dispatch runs a matched route: incoming reads the request's head (synchronously, while the
+   * transport's request is valid), readBody its body.
+   */
+  private dispatch(r: Response, incoming: () => Incoming, matched: Route, readBody: BodyReader): void {
     const start = process.hrtime.bigint();
-    const r = new Response(res);
-    const method = req.getMethod().toUpperCase();
+    const { pattern: route, paramNames, handler, opts } = matched;
+    const head = incoming();
+    const method = head.method;
     this.track(r, method, route, start);
     const errors = opts.errors ?? 'text';
     const fail = (err: unknown): void => this.sendError(r, toApiError(err), errors);
     let request: Request;
     try {
-      const headers = new Map<string, string>();
-      // A header sent more than once reads as its first value, as Go's Header.Get (clients such as
-      // go-openapi send one Accept header per media type).
-      req.forEach((k, v) => {
-        if (!headers.has(k)) headers.set(k, v);
-      });
       const params: Record<string, string> = {};
       paramNames.forEach((name, i) => {
-        params[name] = unescapeComponent(req.getParameter(i));
+        params[name] = unescapeComponent(head.params[i] ?? '');
       });
-      const query = parseQuery(req.getQuery() ?? '');
-      request = { method, path: req.getUrl(), route, headers, params, query, form: query, body: EMPTY, tenant: '' };
+      const query = parseQuery(head.query);
+      request = { method, path: head.path, route, headers: head.headers, params, query, form: query, body: EMPTY, tenant: '' };
       opts.before?.(request);
     } catch (err) {
       // The body (if any) is left unread, so the connection cannot be reused.
@@ -197,7 +295,7 @@ export class HttpServer {
       sendTooLarge(declared);
       return;
     }
-    readBody(res, r, limit, declared, (body) => {
+    readBody(r, limit, declared, (body) => {
       if (body === undefined) {
         sendTooLarge();
         return;
@@ -226,6 +324,18 @@ export class HttpServer {
   /** listen binds host:port (port 0 = ephemeral) and returns the bound port. */
   listen(host: string, port: number): Promise<number> {
     this.notFound();
+    const h2 = this.h2;
+    if (h2 !== undefined) {
+      return new Promise((resolve, reject) => {
+        const failed = (): void => reject(new Error(`failed to listen on ${host}:${port}`));
+        h2.once('error', failed);
+        h2.listen(port, host === '' ? undefined : host, () => {
+          h2.off('error', failed);
+          resolve((h2.address() as { port: number }).port);
+        });
+      });
+    }
+    const app = this.app!;
     return new Promise((resolve, reject) => {
       const cb = (socket: us_listen_socket | false): void => {
         if (socket === false) {
@@ -235,8 +345,8 @@ export class HttpServer {
         this.listenSocket = socket;
         resolve(uWS.us_socket_local_port(socket as unknown as uWS.us_socket));
       };
-      if (host === '') this.app.listen(port, cb);
-      else this.app.listen(host, port, cb);
+      if (host === '') app.listen(port, cb);
+      else app.listen(host, port, cb);
     });
   }
 
@@ -246,6 +356,8 @@ export class HttpServer {
       uWS.us_listen_socket_close(this.listenSocket);
       this.listenSocket = undefined;
     }
+    // HTTP/2: no new connections; open ones may still start requests until they are closed below.
+    this.h2?.close();
     if (this.inflight > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
@@ -255,11 +367,26 @@ export class HttpServer {
         });
       });
     }
-    (this.app as unknown as { close(): void }).close();
+    if (this.app !== undefined) (this.app as unknown as { close(): void }).close();
+    for (const s of this.sessions) s.destroy();
   }
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * uwsIncoming reads a uWS request's head. A header sent more than once reads as its first value,
+ * as Go's Header.Get (clients such as go-openapi send one Accept header per media type).
+ */
+function uwsIncoming(req: HttpRequest, paramCount: number): Incoming {
+  const headers = new Map<string, string>();
+  req.forEach((k, v) => {
+    if (!headers.has(k)) headers.set(k, v);
+  });
+  const params: string[] = [];
+  for (let i = 0; i < paramCount; i++) params.push(req.getParameter(i) ?? '');
+  return { method: req.getMethod().toUpperCase(), path: req.getUrl(), query: req.getQuery() ?? '', headers, params };
+}
 
 /**
  * readBody collects the request body into one standalone buffer (its

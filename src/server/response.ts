@@ -1,7 +1,8 @@
-// response.ts wraps a uWebSockets.js HttpResponse: it remembers whether the
-// client went away (never write to an aborted response), corks every write
-// made outside the route callback, and streams big bodies with the
-// tryEnd/onWritable loop so a slow reader only costs the bytes it has not read.
+// response.ts is the response handlers write: it remembers whether the client
+// went away (never write to an aborted response) and writes through a wire,
+// a uWebSockets.js HttpResponse (every write corked, big bodies streamed with
+// the tryEnd/onWritable loop so a slow reader only costs the bytes it has not
+// read) or an HTTP/2 stream (h2c.ts).
 
 import type { HttpResponse } from 'uWebSockets.js';
 
@@ -48,9 +49,92 @@ export const CONTENT_TYPE = {
   yaml: 'text/yaml; charset=utf-8',
 } as const;
 
+/**
+ * ResponseWire is what a Response writes through: a uWebSockets.js response (uwsWire) or an
+ * HTTP/2 stream (src/server/h2c.ts), so that one set of handlers serves both.
+ */
+export interface ResponseWire {
+  /** onAborted registers fn to run once if the client goes away before the response is done. */
+  onAborted(fn: () => void): void;
+  /** send writes the status, headers and whole body; done runs once the body was handed over. */
+  send(status: number, contentType: string, headers: Record<string, string>, body: Buffer, closeConnection: boolean, done: () => void): void;
+  /** head starts a response whose body is written piece by piece. */
+  head(status: number, contentType: string, headers: Record<string, string>): void;
+  /** write sends one piece: true when it was taken at once, else drained runs once more can be written. */
+  write(piece: Buffer, drained: () => void): boolean;
+  /** end finishes a piecewise body. */
+  end(): void;
+}
+
+/**
+ * uwsWire writes a uWebSockets.js response: every write corked, bodies above a few KiB through the
+ * tryEnd/onWritable backpressure loop.
+ */
+export function uwsWire(res: HttpResponse): ResponseWire {
+  let aborted = false;
+  const stream = (buf: Buffer, done: () => void): void => {
+    const total = buf.length;
+    const base = res.getWriteOffset();
+    const [ok, finished] = res.tryEnd(buf, total);
+    if (finished || ok) {
+      done();
+      return;
+    }
+    res.onWritable((offset) => {
+      if (aborted) return true;
+      const [ok2, done2] = res.tryEnd(buf.subarray(offset - base), total);
+      if (done2) done();
+      return ok2;
+    });
+  };
+  return {
+    onAborted(fn) {
+      res.onAborted(() => {
+        aborted = true;
+        fn();
+      });
+    },
+    send(status, contentType, headers, body, closeConnection, done) {
+      res.cork(() => {
+        res.writeStatus(statusLine(status));
+        res.writeHeader('Content-Type', contentType);
+        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+        if (closeConnection || body.length <= 64 * 1024) {
+          res.end(body, closeConnection);
+          done();
+          return;
+        }
+        stream(body, done);
+      });
+    },
+    head(status, contentType, headers) {
+      res.cork(() => {
+        res.writeStatus(statusLine(status));
+        res.writeHeader('Content-Type', contentType);
+        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+      });
+    },
+    write(piece, drained) {
+      let ok = true;
+      res.cork(() => {
+        ok = res.write(piece);
+      });
+      if (!ok)
+        res.onWritable(() => {
+          drained();
+          return true;
+        });
+      return ok;
+    },
+    end() {
+      res.cork(() => res.end());
+    },
+  };
+}
+
 /** Response is one HTTP response; it is finished once send() has been called. */
 export class Response {
-  /** aborted is set by uWS's onAborted: from then on nothing may be written. */
+  /** aborted is set when the client went away: from then on nothing may be written. */
   aborted = false;
   /** finished is set once a response has been started. */
   finished = false;
@@ -58,8 +142,8 @@ export class Response {
   status = 0;
   private readonly onDone: Array<() => void> = [];
 
-  constructor(private readonly res: HttpResponse) {
-    res.onAborted(() => {
+  constructor(private readonly wire: ResponseWire) {
+    wire.onAborted(() => {
       this.aborted = true;
       this.complete();
     });
@@ -76,9 +160,8 @@ export class Response {
   }
 
   /**
-   * send writes a whole response. Bodies above a few KiB go through the
-   * backpressure loop. closeConnection asks uWS to close after the response
-   * (used when the request body was not read).
+   * send writes a whole response; a big body is written as the client reads it. closeConnection
+   * asks to close the connection after the response (used when the request body was not read).
    */
   send(status: number, body: string | Buffer, contentType: string = CONTENT_TYPE.text, headers: Record<string, string> = {}, closeConnection = false): void {
     if (this.finished) return;
@@ -89,85 +172,40 @@ export class Response {
       return;
     }
     const buf = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      this.res.writeHeader('Content-Type', contentType);
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
-      if (closeConnection || buf.length <= 64 * 1024) {
-        this.res.end(buf, closeConnection);
-        this.complete();
-        return;
-      }
-      this.stream(buf);
-    });
-  }
-
-  /** stream ends the response with buf, resuming on onWritable while the socket is full. */
-  private stream(buf: Buffer): void {
-    const total = buf.length;
-    const base = this.res.getWriteOffset();
-    const [ok, done] = this.res.tryEnd(buf, total);
-    if (done) {
-      this.complete();
-      return;
-    }
-    if (ok) {
-      this.complete();
-      return;
-    }
-    this.res.onWritable((offset) => {
-      if (this.aborted) return true;
-      const [ok2, done2] = this.res.tryEnd(buf.subarray(offset - base), total);
-      if (done2) this.complete();
-      return ok2;
-    });
+    this.wire.send(status, contentType, headers, buf, closeConnection, () => this.complete());
   }
 
   /**
-   * chunked starts a response whose body is written piece by piece (HTTP chunked encoding) by the
-   * returned writer. Its write resolves once the socket has taken the piece (at once, or on
-   * onWritable after backpressure), so a producer awaiting it holds at most one piece in memory
-   * beyond what the client has not read; it answers false once the client went away.
+   * chunked starts a response whose body is written piece by piece (HTTP chunked encoding, or
+   * DATA frames over HTTP/2) by the returned writer. Its write resolves once the connection has
+   * taken the piece (at once, or once it drained after backpressure), so a producer awaiting it
+   * holds at most one piece in memory beyond what the client has not read; it answers false once
+   * the client went away.
    */
   chunked(status: number, contentType: string, headers: Record<string, string> = {}): ChunkedWriter {
     if (this.finished) throw new Error('response already started');
     this.finished = true;
     this.status = status;
-    if (!this.aborted) {
-      this.res.cork(() => {
-        this.res.writeStatus(statusLine(status));
-        this.res.writeHeader('Content-Type', contentType);
-        for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
-      });
-    }
+    if (!this.aborted) this.wire.head(status, contentType, headers);
     let ended = false;
-    // wake resumes a write waiting on backpressure: true when the socket drained, false on abort.
+    // wake resumes a write waiting on backpressure: true when the connection drained, false on abort.
     let wake: ((writable: boolean) => void) | undefined;
     this.whenDone(() => wake?.(false));
     return {
       write: (piece: Buffer): Promise<boolean> => {
         if (this.aborted || ended) return Promise.resolve(false);
-        let ok = true;
-        this.res.cork(() => {
-          ok = this.res.write(piece);
-        });
-        if (ok) return Promise.resolve(true);
-        // uWS buffered the piece; wait until the socket drains before producing the next one.
+        if (this.wire.write(piece, () => wake?.(!this.aborted))) return Promise.resolve(true);
         return new Promise<boolean>((resolve) => {
           wake = (writable) => {
             wake = undefined;
             resolve(writable);
           };
-          this.res.onWritable(() => {
-            wake?.(!this.aborted);
-            return true;
-          });
         });
       },
       end: (): void => {
         if (ended) return;
         ended = true;
-        if (!this.aborted) this.res.cork(() => this.res.end());
+        if (!this.aborted) this.wire.end();
         this.complete();
       },
     };

@@ -58,7 +58,7 @@ async function storeGateway(t: Test, tenant: string): Promise<{ a: string; b: st
     [a, b],
     'both blocks loaded',
   );
-  const server = new HttpServer();
+  const server = new HttpServer({ http2: true });
   const select = loadNative().selectSamplesAsync;
   registerReadInternal(server, {
     maxRecvMsgSize: 1 << 20,

@@ -12,10 +12,13 @@
 import t from 'tap';
 import http from 'node:http';
 import { join } from 'node:path';
-import snappy from '@napi-rs/snappy';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
 import { startAlertmanagers, startCluster, waitFor, type Component } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
+import { InternalClient } from '../../src/internal/client.js';
+
+/** internal calls the alertmanagers' internal API (HTTP/2) as their peers do. */
+const internal = new InternalClient({ timeoutMs: 10_000 });
 
 const TENANT = 'am-shard';
 const PEER_TIMEOUT_S = 1;
@@ -40,19 +43,9 @@ async function api(c: Component, method: string, path: string, body?: unknown): 
 
 /** local asks one replica itself (the internal API's forwarded request, served where it lands): its own answer, not the merged one. */
 async function local<T>(c: Component, path: string): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${c.grpcPort}/internal/v1/alertmanager/request`, {
-    method: 'POST',
-    headers: {
-      'X-Scope-OrgID': TENANT,
-      'Content-Encoding': 'snappy',
-      'X-Mimir-Alertmanager-Method': 'GET',
-      'X-Mimir-Alertmanager-Url': `/alertmanager/api/v2${path}`,
-    },
-    body: new Uint8Array(snappy.compressSync(Buffer.alloc(0))),
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (res.status !== 200) throw new Error(`${c.name}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  const a = await internal.post(`127.0.0.1:${c.grpcPort}`, '/internal/v1/alertmanager/request', TENANT, new Uint8Array(), { 'X-Mimir-Alertmanager-Method': 'GET', 'X-Mimir-Alertmanager-Url': `/alertmanager/api/v2${path}` }, 10_000);
+  if (a.status !== 200) throw new Error(`${c.name}: ${a.status} ${a.body.toString('utf8')}`);
+  return JSON.parse(a.body.toString('utf8')) as T;
 }
 
 const localSilences = (c: Component): Promise<Array<{ id: string; status: { state: string } }>> => local(c, '/silences');

@@ -11,6 +11,11 @@ import { join } from 'node:path';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
 import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
+import { InternalClient } from '../../src/internal/client.js';
+import { RULER_GROUPS_PATH } from '../../src/ruler/prometheus-api.js';
+
+/** internal calls the rulers' internal API (HTTP/2) as their peers do. */
+const internal = new InternalClient({ timeoutMs: 10_000 });
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 
 const TENANT = 'ruler-shard';
@@ -31,8 +36,9 @@ async function apiGroups(port: number): Promise<Group[]> {
 
 /** ownGroups is what one ruler evaluates: its answer on the internal API. */
 async function ownGroups(c: Component): Promise<string[]> {
-  const res = await fetch(`http://127.0.0.1:${c.grpcPort}/internal/v1/ruler/groups`, { method: 'POST', headers: { 'X-Scope-OrgID': TENANT }, body: '{}', signal: AbortSignal.timeout(10_000) });
-  return ((await res.json()) as Array<{ name: string }>).map((g) => g.name).sort();
+  const a = await internal.post(`127.0.0.1:${c.grpcPort}`, RULER_GROUPS_PATH, TENANT, Buffer.from('{}'), {}, 10_000);
+  if (a.status !== 200) throw new Error(`${c.name}: ${a.status} ${a.body.toString('utf8')}`);
+  return (JSON.parse(a.body.toString('utf8')) as Array<{ name: string }>).map((g) => g.name).sort();
 }
 
 t.test('rulers shard the rule groups over their ring; the rules API shows them all', { skip: skipUnless(ETCD) }, async (t) => {

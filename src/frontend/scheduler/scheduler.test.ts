@@ -11,7 +11,7 @@
 // metrics; max_queriers_per_tenant shards; the workers' spread over in-use and
 // idle schedulers.
 
-import { request } from 'node:http';
+import { connect } from 'node:http2';
 import t, { type Test } from 'tap';
 import { Registry } from 'prom-client';
 import { ApiError } from '../../errors.js';
@@ -69,7 +69,7 @@ async function setup(t: Test, o: SetupOptions = {}) {
     ...(o.maxQueriers !== undefined ? { maxQueriers: o.maxQueriers } : {}),
     ...(o.local === true ? { role: 'query-frontend' as const } : {}),
   });
-  const server = new HttpServer();
+  const server = new HttpServer({ http2: true });
   service.register(server, 1 << 20, o.local !== true);
   const port = await server.listen('127.0.0.1', 0);
   const addr = `127.0.0.1:${port}`;
@@ -253,13 +253,14 @@ t.test("a querier that goes away stays in the tenants' shards for the forget del
   const { frontend, startWorkers, service, addr } = await setup(t, { maxQueriers: () => 1 });
   // querier-a is a bare poll that breaks (a querier that dies); querier-b runs workers. The tenant is one whose shard is querier-a.
   const tenant = ['t0', 't1', 't2', 't3', 't4', 't5'].find((x) => querierShard(x, ['querier-a', 'querier-b'], 1)!.has('querier-a'))!;
-  const colon = addr.lastIndexOf(':');
-  const poll = request({ host: addr.slice(0, colon), port: Number(addr.slice(colon + 1)), path: NEXT_PATH, method: 'POST', headers: { [QUERIER_HEADER]: 'querier-a', 'Content-Length': 0 } });
+  const conn = connect(`http://${addr}`);
+  conn.on('error', () => undefined);
+  const poll = conn.request({ ':method': 'POST', ':path': NEXT_PATH, [QUERIER_HEADER.toLowerCase()]: 'querier-a' }, { endStream: true });
   poll.on('error', () => undefined);
-  poll.end();
   const b = startWorkers('querier-b', echo('querier-b'));
   t.ok(await waitFor(() => service.connectedQueriers().length === 2));
-  poll.destroy();
+  // Its connection breaks.
+  conn.destroy();
   const brokenAt = Date.now();
   const queued = frontend.run(task(tenant, 'later'), new AbortController().signal);
   t.ok(await waitFor(() => service.queued() === 1), 'a query of the tenant waits for its querier');

@@ -1,5 +1,5 @@
 // wire.ts is the query-scheduler's internal API (on -server.grpc-listen-port),
-// HTTP/1.1 in place of Mimir's gRPC streams, shared by the scheduler, the
+// HTTP/2 streams in place of Mimir's gRPC streams, shared by the scheduler, the
 // query-frontends and the querier workers:
 //
 // - POST ENQUEUE_PATH (frontend -> scheduler): body snappy(JSON SchedulerTask:
@@ -13,9 +13,9 @@
 //   stops the querier running it.
 // - POST NEXT_PATH (querier worker -> scheduler, long poll): QUERIER_HEADER the
 //   querier's id. 204 when no query came within the poll period; else 200 with
-//   a chunked body whose first piece is one frame (a 4-byte big-endian length,
+//   a body written piecewise whose first piece is one frame (a 4-byte big-endian length,
 //   then snappy(JSON NextTask)). The scheduler keeps that response open while
-//   the querier runs the query: the open connection is the querier's lease (a
+//   the querier runs the query: the open stream is the querier's lease (a
 //   querier that dies closes it and the scheduler gives the query back to its
 //   frontend as failed), and the scheduler ends it early when the frontend
 //   cancelled (the worker then stops the query).

@@ -10,7 +10,7 @@
 // if the scheduler ends it first (the frontend cancelled) or the connection
 // breaks, the query is stopped.
 
-import { Agent, request, type IncomingMessage } from 'node:http';
+import { constants, type ClientHttp2Stream } from 'node:http2';
 import snappy from '@napi-rs/snappy';
 import { ApiError, toApiError } from '../../errors.js';
 import type { InternalClient } from '../../internal/client.js';
@@ -84,7 +84,6 @@ function dedupe(instances: readonly SchedulerInstance[]): SchedulerInstance[] {
 
 /** SchedulerWorkers owns the worker loops of one querier. */
 export class SchedulerWorkers {
-  private readonly agent = new Agent({ keepAlive: true, keepAliveMsecs: 10_000 });
   private readonly loops: Loop[] = [];
   private timer?: NodeJS.Timeout;
   private stopped = false;
@@ -119,7 +118,6 @@ export class SchedulerWorkers {
     );
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const l of this.loops.splice(0)) l.current?.destroy();
-    this.agent.destroy();
   }
 
   /** loopCount is how many loops run per scheduler address. */
@@ -205,62 +203,58 @@ export class SchedulerWorkers {
     p.finish();
   }
 
-  /** poll waits for the next query of the scheduler: undefined when the poll period ended without one. */
+  /**
+   * poll waits for the next query of the scheduler: undefined when the poll period ended without
+   * one. The poll is a stream on the client's connection to the scheduler (HTTP/2: the loops share
+   * it, each poll and lease one stream).
+   */
   private poll(l: Loop): Promise<Polled | undefined> {
-    const colon = l.addr.lastIndexOf(':');
     return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: l.addr.slice(0, colon),
-          port: Number(l.addr.slice(colon + 1)),
-          path: NEXT_PATH,
-          method: 'POST',
-          agent: this.agent,
-          headers: { [QUERIER_HEADER]: this.opts.querierId, 'Content-Length': 0 },
-        },
-        (res: IncomingMessage) => {
-          if (res.statusCode === 204) {
-            res.resume();
-            res.on('end', () => resolve(undefined));
-            return;
-          }
-          if (res.statusCode !== 200) {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => reject(new Error(`query-scheduler ${l.addr}: ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').trim()}`)));
-            return;
-          }
-          const reader = new FrameReader();
-          let got = false;
-          let markEnded!: () => void;
-          const ended = new Promise<void>((r) => (markEnded = r));
-          res.on('data', (c: Buffer) => {
-            if (got) return;
-            const payload = reader.push(c);
-            if (payload === undefined) return;
-            got = true;
-            let next: NextTask;
-            try {
-              next = JSON.parse((snappy.uncompressSync(payload) as Buffer).toString('utf8')) as NextTask;
-            } catch (err) {
-              req.destroy();
-              reject(err instanceof Error ? err : new Error(String(err)));
-              return;
-            }
-            resolve({ next, ended, finish: () => (l.current = undefined) });
-          });
-          const closed = (): void => {
-            markEnded();
-            if (!got) reject(new Error(`query-scheduler ${l.addr}: the poll closed before a query`));
-          };
-          res.on('end', closed);
-          res.on('close', closed);
-          res.on('error', closed);
-        },
-      );
-      l.current = { destroy: () => req.destroy() };
-      req.on('error', (err) => reject(err));
-      req.end();
+      let stream: ClientHttp2Stream;
+      try {
+        stream = this.opts.client.open(l.addr, NEXT_PATH, { [QUERIER_HEADER.toLowerCase()]: this.opts.querierId });
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      const req = stream;
+      l.current = { destroy: () => req.close(constants.NGHTTP2_CANCEL) };
+      let status = 0;
+      const chunks: Buffer[] = [];
+      const reader = new FrameReader();
+      let got = false;
+      let markEnded!: () => void;
+      const ended = new Promise<void>((r) => (markEnded = r));
+      let failure: Error | undefined;
+      req.on('response', (h) => {
+        status = Number(h[':status'] ?? 0);
+      });
+      req.on('data', (c: Buffer) => {
+        if (status !== 200) {
+          chunks.push(c);
+          return;
+        }
+        if (got) return;
+        const payload = reader.push(c);
+        if (payload === undefined) return;
+        got = true;
+        let next: NextTask;
+        try {
+          next = JSON.parse((snappy.uncompressSync(payload) as Buffer).toString('utf8')) as NextTask;
+        } catch (err) {
+          req.close(constants.NGHTTP2_CANCEL);
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        resolve({ next, ended, finish: () => (l.current = undefined) });
+      });
+      req.on('error', (err) => (failure ??= err));
+      req.on('close', () => {
+        markEnded();
+        if (status === 204) resolve(undefined);
+        else if (status !== 0 && status !== 200) reject(new Error(`query-scheduler ${l.addr}: ${status}: ${Buffer.concat(chunks).toString('utf8').trim()}`));
+        else if (!got) reject(failure ?? new Error(`query-scheduler ${l.addr}: the poll closed before a query`));
+      });
     });
   }
 }
