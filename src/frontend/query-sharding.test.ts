@@ -316,15 +316,6 @@ t.test('slices x shards run at most max_query_parallelism at once', async (t) =>
 
 const PROMQL_TESTS = fileURLToPath(new URL('../../../../shared/promql-tests/', import.meta.url));
 
-/**
- * KNOWN_DIFFERENCES are the evals (script:line) whose sharded answer differs
- * in floating point, as Mimir's does: a sum over shards adds the shards' sums,
- * so Kahan compensation does not carry across shards (`sum` of 2, 8, 1e100,
- * -1e100 is 10 unsharded, 0 sharded), and avg as sum/count overflows to
- * ±Inf where Prometheus's avg switches to an incremental mean.
- */
-const KNOWN_DIFFERENCES: ReadonlySet<string> = new Set(['aggregators.test:651', 'aggregators.test:654', 'aggregators.test:657', 'aggregators.test:687', 'aggregators.test:695']);
-
 t.test('split + cache + sharding answer as the plain query for the conformance scripts', async (t) => {
   const files = readdirSync(PROMQL_TESTS).filter((f) => f.endsWith('.test'));
   t.ok(files.length > 10, `${files.length} scripts`);
@@ -335,8 +326,8 @@ t.test('split + cache + sharding answer as the plain query for the conformance s
   };
   let evals = 0;
   let sharded = 0;
+  let fromShards = 0;
   const mismatches: string[] = [];
-  const known = new Set<string>();
   for (const file of files) {
     let cmds;
     try {
@@ -358,13 +349,13 @@ t.test('split + cache + sharding answer as the plain query for the conformance s
                 { ...base, kind: 'range', startMs: cmd.startMs - 2 * M, endMs: cmd.startMs + 2 * M, stepMs: M },
               ];
           for (const task of tasks) {
-            const { fe, metrics } = shardedFrontend(directExecutor(kernels), 2 * M);
+            const inner = directExecutor(kernels);
+            const { fe, metrics } = shardedFrontend(inner, 2 * M);
             const diff = compareAnswers(executeQuery(kernels, task), await fe.run(task, new AbortController().signal));
             evals++;
             if (metrics.successes.n > 0) sharded++;
-            if (diff === undefined) continue;
-            if (KNOWN_DIFFERENCES.has(`${file}:${cmd.line}`)) known.add(`${file}:${cmd.line}`);
-            else mismatches.push(`${file}:${cmd.line} ${task.kind} ${cmd.expr}: ${diff}`);
+            if (metrics.successes.n > 0 && inner.calls.every((c) => c.query.includes('__query_shard__="'))) fromShards++;
+            if (diff !== undefined) mismatches.push(`${file}:${cmd.line} ${task.kind} ${cmd.expr}: ${diff}`);
           }
         }
       }
@@ -374,6 +365,6 @@ t.test('split + cache + sharding answer as the plain query for the conformance s
   }
   t.ok(evals > 1000, `${evals} queries compared`);
   t.ok(sharded > 300, `${sharded} of them sharded`);
+  t.ok(fromShards > 300, `${fromShards} of them answered from their shards only`);
   t.same(mismatches, [], `${mismatches.length} of ${evals} differ`);
-  t.same([...known].sort(), [...KNOWN_DIFFERENCES].sort(), 'the known floating-point differences are still there (remove any that is fixed)');
 });
