@@ -10,7 +10,9 @@
 // answer is the unsharded query's: per shard, the queriers select only the
 // series whose label-set hash falls in it (native/core/src/index/shard.rs).
 // A query that cannot be sharded, or whose shard answers carry native
-// histograms (which the JSON answers do not carry exactly), runs unsharded.
+// histograms (which the JSON answers do not carry exactly), runs unsharded;
+// so does one whose shards' sums would not add up to the plain query's
+// (shardSumsExact, the rule in sharding.ts's header).
 
 import { log } from '../log.js';
 import { instantQuery, rangeQuery, type EngineQueryOptions } from '../promql/engine/engine.js';
@@ -27,7 +29,7 @@ import type { QueryTask } from '../querier/query-params.js';
 import { splitTenants } from '../tenant/tenant.js';
 import { mergeAnnotations } from './merge.js';
 import type { CounterLike } from './results-cache.js';
-import { embeddedKey, longestRegexpMatcherBytes, shardableLegs, shardQuery, type ShardedQuery } from './sharding.js';
+import { embeddedKey, longestRegexpMatcherBytes, shardableLegs, shardQuery, shardSumsExact, type ShardedQuery } from './sharding.js';
 
 /** Defaults of Mimir's query sharding limits. */
 export const DEFAULT_QUERY_SHARDING_TOTAL_SHARDS = 16;
@@ -133,6 +135,9 @@ function noStorage(): never {
   throw new Error('query-frontend: a sharded query selected series outside its shard queries');
 }
 
+/** INEXACT is runShards' answer when the shards' sums do not add up to the unsharded query's (shardSumsExact). */
+const INEXACT = Symbol('inexact');
+
 /** ShardRun is how a shard query reaches the queriers. */
 export type ShardRun = (t: QueryTask) => Promise<WorkerAnswer>;
 
@@ -182,6 +187,10 @@ export class QuerySharding {
     this.opts.metrics?.perQuery?.observe(sharded.shardedQueries);
     log.debug('query has been rewritten into a shardable query', { query: task.query, sharded_queries: sharded.shardedQueries });
     const answer = await this.runShards(task, sharded, run);
+    if (answer === INEXACT) {
+      log.debug('sharded query sums would differ from the unsharded ones, running it without sharding', { query: task.query });
+      return run(task);
+    }
     if (answer !== undefined) return answer;
     log.debug('sharded query answers carry native histograms, running it without sharding', { query: task.query });
     if (this.withHistograms.size >= HISTOGRAM_MEMO) this.withHistograms.delete(this.withHistograms.values().next().value!);
@@ -189,8 +198,12 @@ export class QuerySharding {
     return run(task);
   }
 
-  /** runShards runs the shard queries and evaluates the outer expression; undefined when the answers cannot be combined. */
-  private async runShards(task: QueryTask, sharded: ShardedQuery, run: ShardRun): Promise<WorkerAnswer | undefined> {
+  /**
+   * runShards runs the shard queries and evaluates the outer expression;
+   * undefined when the answers cannot be combined (histograms), INEXACT when
+   * adding them up would not give the unsharded answer.
+   */
+  private async runShards(task: QueryTask, sharded: ShardedQuery, run: ShardRun): Promise<WorkerAnswer | typeof INEXACT | undefined> {
     const nodes = [...sharded.embedded.entries()];
     const tasks = nodes.flatMap(([, queries]) => queries.map((query): QueryTask => ({ ...task, query, limit: 0 })));
     const answers = await Promise.all(tasks.map((t) => run(t)));
@@ -212,6 +225,7 @@ export class QuerySharding {
       // In label order (shards in order for equal labels), as a selection is: functions and
       // aggregations that keep their input order (topk ties) see the series as unsharded.
       values.set(node, series.sort((x, y) => compareLabels(x.labels, y.labels)));
+      if (sharded.summed.has(node) && !shardSumsExact(series)) return INEXACT;
     }
     const opts: EngineQueryOptions = {
       ...engineOptions(task),

@@ -17,10 +17,40 @@
 // The concatenations are vector selectors named `__embedded_queries__`
 // (Mimir's EmbeddedQueriesSquasher): the rewritten query prints, and the
 // frontend finds each one's shard queries in the `embedded` list.
+//
+// Exactness. min, max, group, count (integers) and concatenations answer
+// as the plain query does to the bit. A sum over shards does not: each
+// shard rounds its Kahan sum and compensation into one float, and the
+// shards' sums are added in another order than the plain query adds the
+// series, so a compensation lost in one shard (2 + 1e100 in one, 8 - 1e100
+// in another: 10 plain, 0 sharded) or an overflow that happens in one
+// order and not in the other (and Prometheus's avg then switching to an
+// incremental mean) changes the answer. The frontend therefore checks, per
+// output series and step, the shards' answers of every concatenation the
+// outer expression adds up (`summed`: the sum legs of sum and avg) before
+// using them (shardSumsExact), and runs the query unsharded instead when
+// any check fails:
+//   - a NaN from any shard passes: some input is NaN (or ±Inf of both
+//     signs), and the plain sum and avg are NaN as well;
+//   - otherwise a ±Inf from a shard, or a ±Inf Kahan sum of the shards'
+//     finite sums, fails (an overflow, or an infinite input the plain
+//     query may have met in another order, or averaged incrementally);
+//   - otherwise the shards' sums must not cancel: the sum of their
+//     magnitudes at most SUM_CANCELLATION_LIMIT times the magnitude of
+//     their Kahan sum. Each shard's sum is within half an ulp of its exact
+//     value, so the sharded answer is then within 2^-40 of the exact sum
+//     relative to it (about 4500 ulps), as the plain answer is.
+// Not covered: values that cancel inside a shard but overflow in the plain
+// query's order (big, big, -big, -big sums to ±Inf plain, and to 0 over two
+// shards holding one big and one -big each), which only the magnitudes of
+// the shards' inputs would reveal.
 
 import { MatchType, type LabelMatcher } from '../model/matchers.js';
 import { childrenOf, someNode, type AggregateExpr, type AggregateOp, type BinaryExpr, type Call, type Expr, type VectorSelector } from '../promql/parser/ast.js';
 import { formatExpr } from '../promql/parser/printer.js';
+import { kahanSumInc } from '../promql/engine/float-ops.js';
+import { labelsKey } from '../promql/engine/labels.js';
+import type { Series } from '../promql/engine/value.js';
 
 /** SHARD_LABEL is the reserved label of the shard matcher (Mimir's sharding.ShardLabel). */
 export const SHARD_LABEL = '__query_shard__';
@@ -63,6 +93,8 @@ export interface ShardedQuery {
   embedded: Map<string, string[]>;
   /** shardedQueries counts the shard queries (Mimir's MapperStats.GetShardedQueries). */
   shardedQueries: number;
+  /** summed are the concatenations (embeddedKey) whose shard answers the outer expression adds up (see shardSumsExact). */
+  summed: Set<string>;
 }
 
 /** formatShardLabelValue renders a 0-based shard as Mimir's `<n>_of_<total>` (1-based). */
@@ -238,6 +270,7 @@ function withShard(e: Expr, index: number, count: number): Expr {
 /** Mapper rewrites one query for a number of shards. */
 class Mapper {
   readonly embedded = new Map<string, string[]>();
+  readonly summed = new Set<string>();
   shardedQueries = 0;
   private readonly memo = new Map<Expr, Analysis>();
 
@@ -265,6 +298,7 @@ class Mapper {
   /** aggregateOver is `outer by|without (grouping) (concat of inner-op per shard)`. */
   private aggregateOver(e: AggregateExpr, outer: AggregateOp, inner: AggregateOp): AggregateExpr {
     const sharded = this.concat((i) => ({ type: 'AggregateExpr', op: inner, expr: withShard(e.expr, i, this.shards), grouping: [...e.grouping], without: e.without, pos: e.pos }), e);
+    if (outer === 'sum' && inner === 'sum') this.summed.add(embeddedKey(sharded)!);
     const out: AggregateExpr = { type: 'AggregateExpr', op: outer, expr: sharded, grouping: [...e.grouping], without: e.without, pos: e.pos };
     if (e.param !== undefined) out.param = e.param;
     return out;
@@ -363,7 +397,53 @@ export function shardQuery(expr: Expr, shards: number): ShardedQuery | undefined
   const out = m.map(expr);
   if (m.shardedQueries === 0) return undefined;
   if (someNode(out, (n) => n.type === 'VectorSelector' && embeddedKey(n) === undefined)) return undefined;
-  return { expr: out, embedded: m.embedded, shardedQueries: m.shardedQueries };
+  return { expr: out, embedded: m.embedded, shardedQueries: m.shardedQueries, summed: m.summed };
+}
+
+/**
+ * SUM_CANCELLATION_LIMIT bounds how much the shards' sums of one output
+ * series and step may cancel: the sum of their magnitudes over the
+ * magnitude of their sum (2^12, for a relative error of 2^12 * 2^-52).
+ */
+export const SUM_CANCELLATION_LIMIT = 2 ** 12;
+
+/**
+ * shardSumsExact tells whether adding up the shards' answers of a summed
+ * concatenation (series of equal labels are one output series) gives the
+ * plain query's sum, by the rules of the header; false when the query must
+ * run unsharded.
+ */
+export function shardSumsExact(series: readonly Series[]): boolean {
+  const groups = new Map<string, Series[]>();
+  for (const s of series) {
+    const key = labelsKey(s.labels);
+    const g = groups.get(key);
+    if (g === undefined) groups.set(key, [s]);
+    else g.push(s);
+  }
+  for (const g of groups.values()) {
+    const steps = g[0]!.values.length;
+    for (let i = 0; i < steps; i++) {
+      let nan = false;
+      let inf = false;
+      let magnitudes = 0;
+      let sum = 0;
+      let c = 0;
+      for (const s of g) {
+        if (!s.present[i]) continue;
+        const v = s.values[i]!;
+        if (Number.isNaN(v)) nan = true;
+        else if (!Number.isFinite(v)) inf = true;
+        magnitudes += Math.abs(v);
+        [sum, c] = kahanSumInc(v, sum, c);
+      }
+      if (nan) continue;
+      if (inf) return false;
+      const total = sum + c;
+      if (!Number.isFinite(total) || magnitudes > SUM_CANCELLATION_LIMIT * Math.abs(total)) return false;
+    }
+  }
+  return true;
 }
 
 /** shardableLegs is how many sharded legs expr has (its shard queries with one shard), 0 when it is not shardable. */
