@@ -30,7 +30,8 @@ export interface ExemplarV2Input {
 /** TimeSeriesV2Input is one TimeSeries of a 2.0 request. */
 export interface TimeSeriesV2Input {
   labels: Labels;
-  samples?: Array<[timestampMs: number, value: number]>;
+  /** Float samples; a third element is the sample's start timestamp (2.0's `start_timestamp`). */
+  samples?: Array<[timestampMs: number, value: number, startTimestampMs?: number]>;
   /** Native histogram samples, as [timestampMs, count] (a minimal valid integer histogram each: every observation in the zero bucket). */
   histograms?: Array<[timestampMs: number, count: number]>;
   exemplars?: ExemplarV2Input[];
@@ -68,7 +69,12 @@ export function encodeWriteRequestV2(series: TimeSeriesV2Input[]): Buffer {
     body.message(5, (s) => {
       const refs = ts.labelsRefs ?? table.labelRefs(ts.labels);
       s.message(1, (packed) => refs.forEach((r) => packed.varint(r)));
-      for (const [t, v] of ts.samples ?? []) s.message(2, (m) => m.double(1, v).int64Field(2, t));
+      for (const [t, v, st] of ts.samples ?? []) {
+        s.message(2, (m) => {
+          m.double(1, v).int64Field(2, t);
+          if (st !== undefined) m.int64Field(3, st);
+        });
+      }
       for (const [t, count] of ts.histograms ?? []) {
         s.message(3, (h) => h.uintField(1, count).double(3, count).uintField(6, count).int64Field(15, t));
       }

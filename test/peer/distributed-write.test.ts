@@ -12,6 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeWriteRequestSnappy, REMOTE_WRITE_HEADERS, type TimeSeriesInput } from '../../src/remote/write-request.js';
 import { ETCD, failIfMissing, skipUnless } from './lib/binary.js';
+import { encodeWriteRequestV2Snappy } from '../../src/remote/write-request-v2.js';
 import { startComponent, type Component, waitFor, startCluster } from './lib/cluster.js';
 import { makeTempDir } from './lib/server-process.js';
 
@@ -69,7 +70,7 @@ t.test('distributors shard, dedupe, translate and rate-limit before the fan-out'
   const distributors: Component[] = [];
   for (const i of [1, 2]) distributors.push(await startComponent({ name: `distributor-${i}`, target: 'distributor', etcd: etcd.endpoint, extra: [...common, ...haFlags] }));
   started.push(...distributors);
-  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: common });
+  const querier = await startComponent({ name: 'querier-1', target: 'querier', etcd: etcd.endpoint, extra: [...common, '-querier.use-start-timestamps=true'] });
   started.push(querier);
   const [d1, d2] = [distributors[0]!, distributors[1]!];
   t.ok(await waitFor(async () => (await activeIds(d1.port, '/ingester/ring')).length === 4 && (await activeIds(d2.port, '/ingester/ring')).length === 4, 15_000), 'four ACTIVE ingesters');
@@ -102,6 +103,31 @@ t.test('distributors shard, dedupe, translate and rate-limit before the fan-out'
   const undo = await fetch(`http://127.0.0.1:${readOnly.port}/ingester/prepare-instance-ring-downscale`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
   t.same(await undo.json(), { timestamp: 0 }, 'DELETE makes it writable again');
   t.ok(await waitFor(async () => !(await seesReadOnly(d1.port)) && !(await seesReadOnly(d2.port)), 10_000), 'both distributors see it writable');
+
+  // Remote write 2.0 start timestamps through a distributor: stored by the ingesters beside their
+  // samples, and read by the querier (-querier.use-start-timestamps) through the select frames.
+  const stNow = Date.now();
+  const v2 = encodeWriteRequestV2Snappy([
+    {
+      labels: [['__name__', 'st_requests_total'], ['job', 'api']],
+      samples: [
+        [stNow - 20_000, 3, stNow - 60_000],
+        [stNow - 10_000, 5, stNow - 60_000],
+        [stNow, 7, stNow - 5_000],
+      ],
+    },
+  ]);
+  const v2Res = await fetch(`http://127.0.0.1:${d1.port}/api/v1/push`, {
+    method: 'POST',
+    body: new Uint8Array(v2),
+    headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf;proto=io.prometheus.write.v2.Request', 'X-Prometheus-Remote-Write-Version': '2.0.0', 'X-Scope-OrgID': 'st' },
+    signal: AbortSignal.timeout(10_000),
+  });
+  t.equal(v2Res.status, 204, 'a 2.0 request with start timestamps through a distributor');
+  const st = await query(querier.port, 'st', 'start_timestamp(st_requests_total)');
+  t.same(st.map((r) => r.value[1]), [String((stNow - 5_000) / 1000)], "the querier reads the last sample's start timestamp");
+  const resets = await query(querier.port, 'st', 'resets(st_requests_total[1m])');
+  t.same(resets.map((r) => r.value[1]), ['1'], 'a start past the previous sample counts as a reset (the values only grow)');
 
   // OTLP through a distributor: translated, forwarded to RF ingesters, readable.
   const nowNs = `${Date.now()}000000`;
