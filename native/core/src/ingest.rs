@@ -567,6 +567,8 @@ fn ingest_view(
             }
         }
         drop(order_locks);
+        crate::wal::buffers::give_back_all(prepared.into_iter().map(|p| p.into_buffer()));
+        crate::wal::buffers::give_back_all(records);
         if let Err(e) = logged.and_then(|seq| wal.commit(seq)) {
             res.error_status = Some(500);
             res.error_message = Some(format!(

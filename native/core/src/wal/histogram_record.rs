@@ -138,7 +138,10 @@ fn encode_batch<H>(
 /// RecordStream builds the records of one kind of histogram (integer or
 /// float) sample by sample, as [`encode_batch`] would write the whole
 /// batch: exponential entries against the batch's first sample, the
-/// custom-bucket ones against the first custom-bucket sample.
+/// custom-bucket ones against the first custom-bucket sample. Each record
+/// is built in place in a buffer of the thread's (`buffers`): its header
+/// (type, then the base series and time) is written before its first
+/// entry, the type byte set on finish.
 #[derive(Debug, Default)]
 struct RecordStream {
     first: Option<(u64, i64)>,
@@ -146,6 +149,9 @@ struct RecordStream {
     custom_first: Option<(u64, i64)>,
     custom: Vec<u8>,
 }
+
+/// RECORD_HEADER is a record's type byte, base series reference and base time.
+const RECORD_HEADER: usize = 17;
 
 impl RecordStream {
     fn push(&mut self, r: u64, t: i64, custom: bool, put: impl FnOnce(&mut Vec<u8>)) {
@@ -155,25 +161,26 @@ impl RecordStream {
         } else {
             (first, &mut self.exponential)
         };
+        if b.is_empty() {
+            *b = super::buffers::take_buffer();
+            b.push(0);
+            b.extend_from_slice(&base.0.to_be_bytes());
+            b.extend_from_slice(&base.1.to_be_bytes());
+        }
         put_varint(b, (r as i64).wrapping_sub(base.0 as i64));
         put_varint(b, t.wrapping_sub(base.1));
         put(b);
     }
 
-    fn finish(self, kind: u8, custom_kind: u8, out: &mut Vec<Vec<u8>>) {
-        let record = |kind: u8, base: (u64, i64), entries: &[u8]| {
-            let mut b = Vec::with_capacity(17 + entries.len());
-            b.push(kind);
-            b.extend_from_slice(&base.0.to_be_bytes());
-            b.extend_from_slice(&base.1.to_be_bytes());
-            b.extend_from_slice(entries);
-            b
-        };
-        if let Some(first) = self.first.filter(|_| !self.exponential.is_empty()) {
-            out.push(record(kind, first, &self.exponential));
-        }
-        if let Some(first) = self.custom_first {
-            out.push(record(custom_kind, first, &self.custom));
+    fn finish(mut self, kind: u8, custom_kind: u8, out: &mut Vec<Vec<u8>>) {
+        for (b, kind) in [
+            (&mut self.exponential, kind),
+            (&mut self.custom, custom_kind),
+        ] {
+            if b.len() > RECORD_HEADER {
+                b[0] = kind;
+                out.push(std::mem::take(b));
+            }
         }
     }
 }

@@ -31,6 +31,7 @@
 //! for an fsync that covers its batch: one thread fsyncs for everyone who
 //! wrote before it started (group commit), outside the writer mutex.
 
+pub mod buffers;
 pub mod checkpoint;
 pub mod head_chunks;
 pub mod histogram_record;

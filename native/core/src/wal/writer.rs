@@ -83,6 +83,11 @@ pub struct PreparedRecord<'a> {
 }
 
 impl PreparedRecord<'_> {
+    /// into_buffer gives the compressed copy's buffer, for `buffers::give_back`.
+    pub fn into_buffer(self) -> Vec<u8> {
+        self.compressed
+    }
+
     fn bytes(&self) -> &[u8] {
         if self.flag == 0 {
             self.plain
@@ -102,7 +107,7 @@ pub fn prepare_records<R: AsRef<[u8]>>(
         .iter()
         .map(|r| {
             let plain = r.as_ref();
-            let mut compressed = Vec::new();
+            let mut compressed = super::buffers::take_buffer();
             let flag = compress_record(plain, compression, &mut compressed);
             PreparedRecord {
                 plain,
