@@ -1,15 +1,18 @@
 // distributed.ts is the write-path benchmark of microservices mode: etcd, one
 // distributor and 1, 2 or 3 ingesters as processes on loopback (replication
-// factor min(3, ingesters)); the same pre-encoded node_exporter-like
+// factor --rf, by default min(3, ingesters)); the same pre-encoded node_exporter-like
 // WriteRequests are pushed to the distributor. It reports ingest throughput,
 // CPU per sample (distributor and ingesters together, and per component) and
 // the compressed bytes on the internal wire per sample.
 //
 //   npm run build && node dist/bench/distributed.js --series 20000 --rounds 5 --ingesters 1,2,3
+//   node dist/bench/distributed.js --rf 1 --ingesters 1,2,3   (ingest growth at a fixed RF)
 //
 // Flags: --series N, --rounds N timed rounds after the warm-up, --ingesters
 // comma list of cluster sizes, --concurrency N in-flight requests, --batch N
-// samples per request, --out FILE (append the markdown report).
+// samples per request, --rf N replication factor of every cluster (at most its
+// smallest size; default min(3, ingesters) per cluster), --out FILE (append the
+// markdown report).
 
 import { appendFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -33,6 +36,7 @@ const { values } = parseArgs({
     ingesters: { type: 'string', default: '1,2,3' },
     concurrency: { type: 'string', default: '8' },
     batch: { type: 'string', default: '2000' },
+    rf: { type: 'string' },
     out: { type: 'string' },
   },
   strict: true,
@@ -44,6 +48,9 @@ const batch = intOption('batch', values.batch, 1);
 const sizes = String(values.ingesters)
   .split(',')
   .map((x) => intOption('ingesters', x, 1));
+/** fixedRf is --rf: one replication factor for every cluster (undefined: min(3, ingesters)). */
+const fixedRf = values.rf === undefined ? undefined : intOption('rf', values.rf, 1);
+if (fixedRf !== undefined && fixedRf > Math.min(...sizes)) throw new Error(`--rf ${fixedRf} needs at least ${fixedRf} ingesters in every cluster, got --ingesters ${String(values.ingesters)}`);
 
 /** workload encodes the warm-up round and the timed rounds, request b in shard b % concurrency. */
 function workload(first: number): { warmup: Buffer[][]; timed: Buffer[][] } {
@@ -79,7 +86,7 @@ interface Row {
 }
 
 async function run(n: number): Promise<Row> {
-  const rf = Math.min(3, n);
+  const rf = fixedRf ?? Math.min(3, n);
   const etcd = await startEtcd();
   const procs: Component[] = [];
   try {

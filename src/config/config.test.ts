@@ -65,6 +65,25 @@ t.test('a flag alias sets the flag it names', async (t) => {
   t.equal(flagNumber(parseArgs(['-querier.max-outstanding-requests-per-tenant=9']), name), 9, "Mimir's spelling");
 });
 
+t.test("-query-frontend.max-outstanding-requests-per-tenant also bounds the query-scheduler's queue unless its own flag is given", async (t) => {
+  const scheduler = 'query-scheduler.max-outstanding-requests-per-tenant';
+  const issue = '-query-frontend.max-outstanding-requests-per-tenant';
+  const both = (argv: string[]): [number, number] => {
+    const v = parseArgs(argv);
+    return [flagNumber(v, 'querier.max-outstanding-requests-per-tenant'), flagNumber(v, scheduler)];
+  };
+  t.same(both([`${issue}=7`]), [7, 7], "the issue's spelling sets both queues");
+  t.same(both([`${issue}=7`, `${issue}=8`]), [8, 8], 'the last one wins');
+  t.same(both([`${issue}=7`, `-${scheduler}=5`]), [7, 5], 'the scheduler flag given after it wins');
+  t.same(both([`-${scheduler}=5`, `${issue}=7`]), [7, 5], 'and given before it');
+  t.same(both(['-querier.max-outstanding-requests-per-tenant=9']), [9, 100], "Mimir's querier flag leaves the scheduler's default");
+  const file = yamlFile('scheduler-queue.yaml', 'query_scheduler:\n  max_outstanding_requests_per_tenant: 100\n');
+  t.same(both([`-config.file=${file}`, `${issue}=7`]), [7, 100], "the scheduler's field in the config file wins, even at its default value");
+  const other = yamlFile('frontend-queue.yaml', 'frontend:\n  max_outstanding_per_tenant: 3\n');
+  t.same(both([`-config.file=${other}`]), [3, 100], "the querier's config-file field is not the issue's spelling");
+  t.same(both([`-config.file=${other}`, `${issue}=7`]), [7, 7]);
+});
+
 t.test('bad flags name themselves', async (t) => {
   const fails = (argv: string[], message: string | RegExp): void => {
     t.throws(() => parseArgs(argv), { name: 'ConfigError', message }, argv.join(' '));

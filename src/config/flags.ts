@@ -36,6 +36,11 @@ export interface FlagDef {
   labelMap?: boolean;
   /** aliases are other names the command line accepts for this flag (older or issue-given spellings). */
   aliases?: readonly string[];
+  /**
+   * aliasAlsoSets maps an alias to another flag: a value given under that alias also sets it,
+   * unless it is given itself (on the command line or in the config file).
+   */
+  aliasAlsoSets?: Readonly<Record<string, string>>;
 }
 
 /** TARGETS are the -target values (modules). */
@@ -229,10 +234,11 @@ export const FLAGS: readonly FlagDef[] = [
   {
     name: 'querier.max-outstanding-requests-per-tenant',
     aliases: ['query-frontend.max-outstanding-requests-per-tenant'],
+    aliasAlsoSets: { 'query-frontend.max-outstanding-requests-per-tenant': 'query-scheduler.max-outstanding-requests-per-tenant' },
     yaml: 'frontend.max_outstanding_per_tenant',
     type: 'int',
     default: 100,
-    help: 'Maximum number of outstanding requests per tenant per frontend (the in-process queue of a querier, and the queue of a query-frontend its queriers pull from with -querier.frontend-address); requests beyond this error with HTTP 429.',
+    help: 'Maximum number of outstanding requests per tenant per frontend (the in-process queue of a querier, and the queue of a query-frontend its queriers pull from with -querier.frontend-address); requests beyond this error with HTTP 429. Also accepted as -query-frontend.max-outstanding-requests-per-tenant, which sets -query-scheduler.max-outstanding-requests-per-tenant too unless that is given itself.',
   },
   { name: 'validation.max-label-names-per-series', yaml: 'limits.max_label_names_per_series', type: 'int', default: 30, help: 'Most labels one series may carry.' },
   { name: 'validation.max-label-names-per-info-series', yaml: 'limits.max_label_names_per_info_series', type: 'int', default: 80, help: 'Most labels one info series (metric name ending in _info) may carry; below -validation.max-label-names-per-series it changes nothing.' },
@@ -774,7 +780,7 @@ export const FLAGS: readonly FlagDef[] = [
     yaml: 'query_scheduler.max_outstanding_requests_per_tenant',
     type: 'int',
     default: 100,
-    help: 'Maximum number of outstanding requests per tenant per query-scheduler. In-flight requests above this limit fail with HTTP response status code 429.',
+    help: 'Maximum number of outstanding requests per tenant per query-scheduler. In-flight requests above this limit fail with HTTP response status code 429. When neither this flag nor its config-file field is given, -query-frontend.max-outstanding-requests-per-tenant (if given) sets it.',
   },
   {
     name: 'query-scheduler.max-used-instances',

@@ -79,6 +79,8 @@ function choiceOk(def: FlagDef, text: string): boolean {
 
 interface FlagOccurrence {
   def: FlagDef;
+  /** name is the spelling given (the flag's name or one of its aliases). */
+  name: string;
   text: string;
 }
 
@@ -106,7 +108,7 @@ function scanArgs(argv: readonly string[]): FlagOccurrence[] {
       if (i + 1 >= argv.length) throw new ConfigError(`flag needs an argument: -${name}`);
       text = argv[++i]!;
     }
-    out.push({ def, text });
+    out.push({ def, name, text });
   }
   return out;
 }
@@ -116,13 +118,20 @@ export function parseArgs(argv: readonly string[]): ConfigValues {
   const occurrences = scanArgs(argv);
   const values = defaultValues();
   const parsed: Array<[string, FlagValue]> = [];
-  for (const { def, text } of occurrences) {
+  // Values given under an alias that also sets another flag (aliasAlsoSets), in order.
+  const alsoSets: Array<[string, FlagValue]> = [];
+  for (const { def, name, text } of occurrences) {
+    let value: FlagValue;
     try {
-      parsed.push([def.name, parseFlagText(def, text)]);
+      value = parseFlagText(def, text);
     } catch (err) {
       throw new ConfigError(`invalid value "${text}" for flag -${def.name}: ${(err as Error).message}`);
     }
+    parsed.push([def.name, value]);
+    const also = def.aliasAlsoSets?.[name];
+    if (also !== undefined) alsoSets.push([also, value]);
   }
+  const given = new Set(parsed.map(([n]) => n));
   const configFile = parsed.filter(([n]) => n === 'config.file').pop()?.[1];
   if (typeof configFile === 'string' && configFile !== '') {
     let text: string;
@@ -131,14 +140,16 @@ export function parseArgs(argv: readonly string[]): ConfigValues {
     } catch (err) {
       throw new ConfigError(`error loading config from ${configFile}: ${(err as Error).message}`);
     }
-    applyYaml(values, text, configFile);
+    for (const name of applyYaml(values, text, configFile)) given.add(name);
   }
+  for (const [name, value] of alsoSets) if (!given.has(name)) values.set(name, value);
   for (const [name, value] of parsed) values.set(name, value);
   return values;
 }
 
-/** applyYaml merges a config file into values; unknown keys and bad types are errors. */
-export function applyYaml(values: ConfigValues, text: string, source: string): void {
+/** applyYaml merges a config file into values and returns the names of the flags it set; unknown keys and bad types are errors. */
+export function applyYaml(values: ConfigValues, text: string, source: string): Set<string> {
+  const set = new Set<string>();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   const fail = (msg: string): never => {
@@ -165,7 +176,10 @@ export function applyYaml(values: ConfigValues, text: string, source: string): v
       if (def !== undefined) {
         const v = yamlValue(def, pair.value);
         if (typeof v === 'string' && v.startsWith('\0')) problems.push(`line ${lineOf(keyNode as Node)}: ${v.slice(1)}`);
-        else values.set(def.name, v);
+        else {
+          values.set(def.name, v);
+          set.add(def.name);
+        }
       } else if (YAML_SECTIONS.has(path)) {
         walk(pair.value, path);
       } else {
@@ -176,6 +190,7 @@ export function applyYaml(values: ConfigValues, text: string, source: string): v
   };
   walk(doc.contents, '');
   if (problems.length > 0) fail(`yaml: unmarshal errors:\n  ${problems.join('\n  ')}`);
+  return set;
 }
 
 function describe(node: unknown): string {

@@ -1,7 +1,8 @@
 // results-cache.test.ts checks the results cache against the plain answers:
 // repeated and overlapping queries answer exactly as uncached ones, only the
-// missing parts run, the fresh part is never cached, and the queries Mimir
-// does not cache are not.
+// missing parts run, the fresh part is never cached (by the configured and the
+// tenant's own max cache freshness), one tenant's answers never answer
+// another's, and the queries Mimir does not cache are not.
 
 import t, { type Test } from 'tap';
 import { nativeKernels } from '../promql/engine/kernels.js';
@@ -12,33 +13,43 @@ import { InMemoryCache } from './cache.js';
 import { bodyText, QueryFrontend } from './frontend.js';
 import { coalesce, ResultsCache } from './results-cache.js';
 import { directExecutor } from '../testing/direct-executor.js';
+import { defaultConfig } from '../config/config.js';
+import { RuntimeConfigManager } from '../limits/runtime-config.js';
+import type { QueryLimitsSource } from '../querier/query-limits.js';
 
 const binding = loadNative();
 const kernels = nativeKernels();
 const TENANT = `frontend-cache-${process.pid}`;
+/** OTHER holds the same series as TENANT with other values (ten times theirs). */
+const OTHER = `frontend-cache-other-${process.pid}`;
 const M = 60_000;
 const H = 60 * M;
 
-for (const inst of ['a', 'b', 'c']) {
-  const ts: number[] = [];
-  const vs: number[] = [];
-  for (let i = 0; i < (6 * H) / 15_000; i++) {
-    if (inst === 'c' && i > 400 && i < 700) continue;
-    ts.push(i * 15_000);
-    vs.push(i * (inst.charCodeAt(0) - 96) + (i % 7));
+for (const [tenant, scale] of [[TENANT, 1], [OTHER, 10]] as const) {
+  for (const inst of ['a', 'b', 'c']) {
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let i = 0; i < (6 * H) / 15_000; i++) {
+      if (inst === 'c' && i > 400 && i < 700) continue;
+      ts.push(i * 15_000);
+      vs.push(scale * (i * (inst.charCodeAt(0) - 96) + (i % 7)));
+    }
+    binding.appendSamplesUnchecked(tenant, ['__name__', 'c', 'instance', inst], Float64Array.from(ts), Float64Array.from(vs));
   }
-  binding.appendSamplesUnchecked(TENANT, ['__name__', 'c', 'instance', inst], Float64Array.from(ts), Float64Array.from(vs));
 }
-t.teardown(() => binding.resetTenant(TENANT));
+t.teardown(() => {
+  binding.resetTenant(TENANT);
+  binding.resetTenant(OTHER);
+});
 
 function rangeTask(query: string, startMs: number, endMs: number, stepMs: number, extra: Partial<QueryTask> = {}): QueryTask {
   return { tenant: TENANT, query, kind: 'range', startMs, endMs, stepMs, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 50_000_000, deadline: Date.now() + 60_000, ...extra };
 }
 
-function setup(nowMs = 100 * H, splitIntervalMs = H): { inner: ReturnType<typeof directExecutor>; fe: QueryFrontend; cache: InMemoryCache } {
+function setup(nowMs = 100 * H, splitIntervalMs = H, limits?: QueryLimitsSource): { inner: ReturnType<typeof directExecutor>; fe: QueryFrontend; cache: InMemoryCache } {
   const inner = directExecutor(kernels);
   const cache = new InMemoryCache(64 << 20);
-  const resultsCache = new ResultsCache({ cache, splitIntervalMs, now: () => nowMs });
+  const resultsCache = new ResultsCache({ cache, splitIntervalMs, now: () => nowMs, ...(limits !== undefined ? { limits } : {}) });
   return { inner, cache, fe: new QueryFrontend(inner, { splitIntervalMs, alignWithStep: false, resultsCache }) };
 }
 
@@ -84,6 +95,51 @@ t.test('the part newer than max cache freshness is never cached', async (t) => {
     inner.calls.map((c) => [c.startMs, c.endMs]),
     [[2 * H + 21 * M, 2 * H + 30 * M]],
   );
+});
+
+t.test("one tenant's cached answers never answer another tenant", async (t) => {
+  const { inner, fe } = setup();
+  const q = rangeTask('sum(c)', 0, 3 * H, M);
+  const other = { ...q, tenant: OTHER };
+  await check(t, fe, q);
+  const first = inner.calls.length;
+  await check(t, fe, other);
+  t.equal(inner.calls.length, 2 * first, 'the other tenant ran every part of the same query');
+  t.ok(inner.calls.slice(first).every((c) => c.tenant === OTHER), 'as itself');
+  const a = bodyText((await fe.run(q, new AbortController().signal)) as Uint8Array);
+  const b = bodyText((await fe.run(other, new AbortController().signal)) as Uint8Array);
+  t.equal(inner.calls.length, 2 * first, 'each answered from its own cache entries afterwards');
+  t.not(a, b, 'and the two answers differ (the data does)');
+});
+
+t.test('-query-frontend.max-cache-freshness as configured and per tenant', async (t) => {
+  // Configured: 30m for every tenant; OTHER's override: 1h. now = 2h30m.
+  const limits = new RuntimeConfigManager(defaultConfig({ 'query-frontend.max-cache-freshness': 30 * M }), {
+    files: ['runtime.yaml'],
+    reloadPeriodMs: 0,
+    readFile: () => `overrides:\n  ${OTHER}:\n    max_cache_freshness: 1h\n`,
+  });
+  limits.start();
+  const now = 2 * H + 30 * M;
+  const { inner, fe } = setup(now, H, limits);
+  const rerun = async (tenant: string): Promise<number[][]> => {
+    const q = rangeTask('c', 0, now, M, { tenant });
+    await check(t, fe, q);
+    inner.calls.length = 0;
+    await check(t, fe, q);
+    return inner.calls.map((c) => [c.startMs, c.endMs]).sort((x, y) => x[0]! - y[0]!);
+  };
+  t.same(await rerun(TENANT), [[2 * H + M, 2 * H + 30 * M]], 'the configured 30m: times after 2h run again');
+  t.same(
+    await rerun(OTHER),
+    [
+      [H + 31 * M, H + 59 * M],
+      [2 * H, 2 * H + 30 * M],
+    ],
+    "the tenant's 1h: times after 1h30m run again",
+  );
+  const cache = new ResultsCache({ cache: new InMemoryCache(1 << 20), splitIntervalMs: H, limits, now: () => now });
+  t.equal(cache.maxCacheTime(`${TENANT}|${OTHER}`), now - H, 'a federated query: the largest of its tenants');
 });
 
 t.test('not cached: no-store, unaligned, @ after end, negative offset, range-dependent', async (t) => {

@@ -41,6 +41,8 @@ interface Fake {
   samples: Array<[number, number]>;
   /** selection, when set, answers each selector instead of samples. */
   selection?: (matchers: LabelMatcher[]) => Selection;
+  /** blocks, when set, make it a store-gateway holding these blocks: it names them and says it read them. */
+  blocks?: string[];
 }
 
 async function fake(labels: string[], samples: Array<[number, number]>): Promise<Fake> {
@@ -55,13 +57,18 @@ async function fake(labels: string[], samples: Array<[number, number]>): Promise
         res.writeHead(500).end('boom');
         return;
       }
+      const hints = f.blocks !== undefined ? { known: f.blocks, queried: f.blocks } : undefined;
+      if (req.url === '/internal/v1/blocks') {
+        res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(Buffer.from(JSON.stringify({ known: f.blocks ?? [], queried: [] }))));
+        return;
+      }
       if (req.url === '/internal/v1/metadata') {
-        res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(Buffer.from(JSON.stringify({ ok: true, values: f.labels }))));
+        res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(Buffer.from(JSON.stringify({ ok: true, values: f.labels, ...(hints !== undefined ? { blocks: hints } : {}) }))));
         return;
       }
       const sel = { labels: encodeSeriesLabels([{ __name__: 'm' }]), offsets: Uint32Array.from([0, f.samples.length]), timestamps: Float64Array.from(f.samples.map((s) => s[0])), values: Float64Array.from(f.samples.map((s) => s[1])) };
       const body = JSON.parse((snappy.uncompressSync(Buffer.concat(chunks)) as Buffer).toString('utf8')) as SelectRequest;
-      res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(encodeSelections(body.selections.map((s) => f.selection?.(s.matchers) ?? sel))));
+      res.writeHead(200, { 'content-encoding': 'snappy' }).end(snappy.compressSync(encodeSelections(body.selections.map((s) => f.selection?.(s.matchers) ?? sel), hints)));
     });
   });
   await new Promise<void>((r) => f.server.listen(0, '127.0.0.1', r));
@@ -151,6 +158,62 @@ t.test("reads go to the tenant's shuffle shard only", async (t) => {
   fakes.forEach((f) => (f.calls = 0));
   await read('whole');
   t.equal(fakes.filter((f) => f.calls > 0).length, 6, 'a tenant without a shard size asks every ingester');
+});
+
+t.test('-querier.query-ingesters-within and -querier.query-store-after choose the stores a read asks', async (t) => {
+  const ingester = await fake(['from_ingester'], [[1000, 1]]);
+  const storeGateway = await fake(['from_store'], [[1000, 1]]);
+  storeGateway.blocks = ['01ARZ3NDEKTSV4RRFFQ69G5FAV'];
+  const fakes = [ingester, storeGateway];
+  t.teardown(() => fakes.forEach((f) => f.server.closeAllConnections()));
+  t.teardown(() => fakes.forEach((f) => f.server.close()));
+  const now = Math.floor(Date.now() / 1000);
+  const ringOf = (key: string, f: Fake): Ring => {
+    const r = new Ring(new InMemoryKv(), { key, replicationFactor: 1, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
+    r.update({ ingesters: { [`${key}-0`]: { addr: f.addr, timestamp: now, state: 'ACTIVE' as const, tokens: [1], zone: '', registered_timestamp: now, read_only: false, read_only_updated_timestamp: 0 } } });
+    return r;
+  };
+  const H = 3_600_000;
+  const exec = ringQueryExecutor({
+    ring: ringOf('ingester', ingester),
+    storeGateways: ringOf('store-gateway', storeGateway),
+    client: new InternalClient({ timeoutMs: 5_000 }),
+    log,
+    timeoutMs: 5_000,
+    queryIngestersWithinMs: 13 * H,
+    queryStoreAfterMs: 12 * H,
+  });
+  t.teardown(() => exec.close());
+  const asked = (): { ingesters: boolean; store: boolean } => {
+    const out = { ingesters: ingester.calls > 0, store: storeGateway.calls > 0 };
+    fakes.forEach((f) => (f.calls = 0));
+    return out;
+  };
+  // [mint, maxt] back from now: the stores each range reaches.
+  const ranges: Array<{ name: string; from: number; to: number; ingesters: boolean; store: boolean }> = [
+    { name: 'entirely older than the ingesters window', from: 20 * H, to: 13 * H + 60_000, ingesters: false, store: true },
+    { name: 'overlapping the ingesters window by a minute', from: 20 * H, to: 13 * H - 60_000, ingesters: true, store: true },
+    { name: 'entirely newer than query-store-after', from: 12 * H - 60_000, to: 0, ingesters: true, store: false },
+    { name: 'starting just before query-store-after', from: 12 * H + 60_000, to: 0, ingesters: true, store: true },
+  ];
+  for (const r of ranges) {
+    const t0 = Date.now();
+    const got = await exec.readMetadata!({ op: 'labels', tenant: 't', sets: [], mint: t0 - r.from, maxt: t0 - r.to, limit: 0 }, new AbortController().signal);
+    const values = [...(r.ingesters ? ['from_ingester'] : []), ...(r.store ? ['from_store'] : [])];
+    t.same(got, { ok: true, values }, `labels ${r.name}: from ${values.join(' and ')}`);
+    t.same(asked(), { ingesters: r.ingesters, store: r.store }, `labels ${r.name}: only those asked`);
+  }
+
+  // A PromQL query's selections are routed the same way (the range its selectors read).
+  t.test('PromQL selections', { skip: nativeSkip() }, async (t) => {
+    for (const r of ranges) {
+      const t0 = Date.now();
+      // m[range] evaluated at t0 - to reads (t0 - from, t0 - to].
+      const task: QueryTask = { kind: 'instant', tenant: 't', query: `count_over_time(m[${(r.from - r.to) / 1000}s])`, startMs: t0 - r.to, endMs: t0 - r.to, stepMs: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 10_000, limit: 0 };
+      t.ok((await exec.run(task, new AbortController().signal)) instanceof Uint8Array, `${r.name}: answered`);
+      t.same(asked(), { ingesters: r.ingesters, store: r.store }, `${r.name}: only those asked`);
+    }
+  });
 });
 
 t.test("a store-gateway's block hints travel in the selection frame's head", async (t) => {

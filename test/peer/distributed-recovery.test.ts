@@ -1,7 +1,9 @@
 // distributed-recovery.test.ts (peer suite) checks that a microservices
 // cluster on etcd (3 ingesters, a distributor, a querier, RF=3) survives its
 // KV store and its ingesters going away: a short etcd restart (within the
-// heartbeat timeout) fails no push; a long one fails pushes only while the
+// heartbeat timeout) fails no push and no query (the querier answers every
+// acknowledged sample while etcd is down) and both rings are whole after it;
+// a long one fails pushes only while the
 // ring cannot be trusted and the cluster accepts writes again once etcd is
 // back; an ingester killed with SIGKILL restarts, replays its WAL (it holds
 // the series it held before) and rejoins the ring ACTIVE. No acknowledged
@@ -28,6 +30,21 @@ async function gauge(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? NaN : Number(line.split(' ')[1]);
+}
+
+/** readAll reads count_over_time(rec[1h]) through the querier: the samples per series, or why it failed. */
+async function readAll(port: number): Promise<number[] | string> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/prometheus/api/v1/query?query=${encodeURIComponent('count_over_time(rec[1h])')}&time=${Date.now() / 1000}`, {
+      headers: { 'X-Scope-OrgID': TENANT },
+      signal: AbortSignal.timeout(20_000),
+    });
+    if (res.status !== 200) return `${res.status} ${await res.text()}`;
+    const result = ((await res.json()) as { data: { result: Array<{ value: [number, string] }> } }).data.result;
+    return result.map((r) => Number(r.value[1]));
+  } catch (err) {
+    return (err as Error).name;
+  }
 }
 
 /** Load pushes one sample to each of SERIES series per batch, batch after batch, recording what was acknowledged. */
@@ -99,15 +116,43 @@ t.test('etcd restarts and a killed ingester: the cluster recovers and loses noth
   t.ok(await waitFor(async () => load.counts().acked >= 10, 10_000), 'pushes are acknowledged');
 
   // A short outage (1.5 s down, within the heartbeat timeout): the rings are served from the last view.
+  // Queries run through it, each expected to see every series with at least the batches acknowledged
+  // before it was sent.
   const before = load.counts();
   const outageStart = Date.now();
+  let restarting = true;
+  const reads = { during: 0, bad: [] as string[] };
+  const reader = (async () => {
+    while (restarting) {
+      const acked = load.counts().acked;
+      const got = await readAll(querier.port);
+      if (restarting) reads.during++;
+      if (typeof got === 'string') reads.bad.push(got);
+      else if (got.length !== SERIES || got.some((n) => n < acked)) reads.bad.push(`${got.length} series, fewest samples ${Math.min(...got)} < ${acked} acknowledged`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   await etcd.restart(1_500);
+  restarting = false;
+  await reader;
   const outageMs = Date.now() - outageStart;
   const afterShort = load.counts();
+  t.ok(reads.during >= 3, `queries ran while etcd was restarting (${reads.during})`);
+  t.same(reads.bad, [], 'every query during it answered with every acknowledged sample');
   t.ok(outageMs < (HEARTBEAT_TIMEOUT_S - 2) * 1000, `the short restart took ${outageMs} ms, inside the heartbeat timeout`);
   t.equal(afterShort.failed, before.failed, `no push failed during a short etcd restart (failures: ${JSON.stringify([...load.reasons])})`);
   t.ok(afterShort.acked > before.acked, 'pushes went on during it');
   t.ok(await waitFor(async () => (await activeIds(distributor.port, '/ingester/ring')).length === 3, 15_000), 'the ring is whole after it');
+  t.ok(await waitFor(async () => (await activeIds(querier.port, '/ingester/ring')).length === 3, 15_000), "and in the querier's view");
+  // The rings are written again: a heartbeat after the outage reaches the querier through etcd.
+  const heartbeat = async (): Promise<number> => {
+    const res = await fetch(`http://127.0.0.1:${querier.port}/ingester/ring`, { headers: { Accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    const shards = ((await res.json()) as { shards: Array<{ timestamp: string }> }).shards;
+    return Math.min(...shards.map((s) => Date.parse(s.timestamp)));
+  };
+  // Timestamps are whole seconds: a heartbeat from the next second on.
+  const restartedAt = Math.ceil(Date.now() / 1000) * 1000;
+  t.ok(await waitFor(async () => (await heartbeat()) >= restartedAt, 20_000), "every ingester's heartbeat after etcd came back is in the querier's ring");
 
   // A long outage (past the heartbeat timeout): the heartbeats are too old to trust; once etcd is
   // back, writes are accepted again.
