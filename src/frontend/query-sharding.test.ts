@@ -5,7 +5,8 @@
 // data, and for every eval of the Prometheus conformance scripts
 // (../shared/promql-tests, read at test time). Answers are compared series
 // by series, values within promqltest's tolerance (a sharded sum adds the
-// same numbers in another order), annotations without their positions
+// same numbers in another order; sums it cannot add up exactly run
+// unsharded, see sharding.ts), annotations without their positions
 // (Mimir's frontend drops the shard queries' positions).
 
 import t from 'tap';
@@ -25,7 +26,8 @@ import { InMemoryCache } from './cache.js';
 import { bodyText, QueryFrontend } from './frontend.js';
 import { QuerySharding, shardsForQuery } from './query-sharding.js';
 import { ResultsCache } from './results-cache.js';
-import { shardQuery } from './sharding.js';
+import { shardQuery, shardSumsExact, SUM_CANCELLATION_LIMIT } from './sharding.js';
+import type { Series } from '../promql/engine/value.js';
 import { directExecutor } from '../testing/direct-executor.js';
 
 const binding = loadNative();
@@ -312,6 +314,108 @@ t.test('slices x shards run at most max_query_parallelism at once', async (t) =>
   t.ok(got instanceof Uint8Array);
   t.equal(calls.length, 16, '4 slices x 4 shards');
   t.equal(peak, 3, 'never more than max_query_parallelism downstream');
+});
+
+/** shardAnswer is one shard's answer series over steps (undefined: no sample at that step). */
+function shardAnswer(labels: Record<string, string>, values: Array<number | undefined>): Series {
+  return { labels, values: Float64Array.from(values, (v) => v ?? 0), present: Uint8Array.from(values, (v) => (v === undefined ? 0 : 1)), dropName: false };
+}
+
+t.test('shardSumsExact passes the shards\' sums that add up to the plain sum, and nothing else', async (t) => {
+  const g = { job: 'a' };
+  t.ok(shardSumsExact([]), 'no series');
+  t.ok(shardSumsExact([shardAnswer(g, [1.5, 3]), shardAnswer(g, [2.25, undefined]), shardAnswer(g, [-0.5, 4])]), 'sums that hardly cancel');
+  t.ok(shardSumsExact([shardAnswer(g, [10]), shardAnswer(g, [0])]), '2 + 8 in one shard, 1e100 - 1e100 in the other');
+  t.notOk(shardSumsExact([shardAnswer(g, [2 + 1e100]), shardAnswer(g, [8 - 1e100])]), '2 + 1e100 in one shard, 8 - 1e100 in the other: the 10 is lost');
+  t.notOk(shardSumsExact([shardAnswer(g, [2 + 1e100]), shardAnswer(g, [8]), shardAnswer(g, [-1e100])]), 'the same over 3 shards');
+  t.notOk(shardSumsExact([shardAnswer(g, [1]), shardAnswer(g, [-1])]), 'sums cancelling to 0');
+  t.ok(shardSumsExact([shardAnswer(g, [1]), shardAnswer(g, [-1 + 2 / SUM_CANCELLATION_LIMIT])]), 'cancellation up to the limit');
+  t.notOk(shardSumsExact([shardAnswer(g, [1]), shardAnswer(g, [-1 + 1 / SUM_CANCELLATION_LIMIT])]), 'cancellation beyond the limit');
+  t.notOk(shardSumsExact([shardAnswer(g, [1e308]), shardAnswer(g, [1e308])]), 'finite sums overflowing when added');
+  t.notOk(shardSumsExact([shardAnswer(g, [Infinity]), shardAnswer(g, [1])]), 'a shard\'s ±Inf (an overflow, or an Inf the plain query may add in another order)');
+  t.notOk(shardSumsExact([shardAnswer(g, [-Infinity])]), 'one shard\'s -Inf (avg would have switched to its incremental mean)');
+  t.ok(shardSumsExact([shardAnswer(g, [NaN]), shardAnswer(g, [Infinity])]), 'a NaN: the plain sum is NaN too');
+  t.ok(shardSumsExact([shardAnswer(g, [1, undefined]), shardAnswer({ job: 'b' }, [-1, 5])]), 'series of other labels are other sums');
+  t.notOk(shardSumsExact([shardAnswer(g, [undefined, 3]), shardAnswer({ job: 'b' }, [2, 1]), shardAnswer(g, [undefined, -3])]), 'one cancelling step of one group is enough');
+});
+
+t.test('sums and averages the shards cannot add up exactly run unsharded (2, 8, 1e100, -1e100; avg overflow)', async (t) => {
+  const tenant = `frontend-shard-exact-${process.pid}`;
+  t.teardown(() => binding.resetTenant(tenant));
+  const ts = Float64Array.from({ length: 11 }, (_, i) => i * M);
+  const load = (labels: string[], v: number) => binding.appendSamplesUnchecked(tenant, labels, ts, new Float64Array(ts.length).fill(v));
+  const instant = (query: string, extra: Partial<QueryTask> = {}): QueryTask => ({ tenant, query, kind: 'instant', startMs: 5 * M, endMs: 5 * M, stepMs: 0, limit: 0, lookbackDeltaMs: 300_000, maxSamples: 0, deadline: Date.now() + 60_000, ...extra });
+  /** shardOf maps each series' p label to its shard (0-based) of n. */
+  const shardOf = (n: number): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (let k = 0; k < n; k++) {
+      const r = executeQuery(kernels, instant(`x{__query_shard__="${k + 1}_of_${n}"}`));
+      if (!r.ok) throw new Error(r.message);
+      const d = decodeBody(r.body).data;
+      if (d.resultType === 'vector') for (const s of d.series) out.set(s.labels.p!, k);
+    }
+    return out;
+  };
+  // Find a label for -1e100 that puts it in another shard than 1e100 with 2 shards and with 3.
+  for (let i = 0; i < 20; i++) load(['__name__', 'x', 'p', `d${i}`], 0);
+  load(['__name__', 'x', 'p', 'c'], 0);
+  const two = shardOf(2);
+  const three = shardOf(3);
+  const d = [...two.keys()].find((p) => p !== 'c' && two.get(p) !== two.get('c') && three.get(p) !== three.get('c'));
+  if (d === undefined) throw new Error('no label splits 1e100 and -1e100 over 2 and 3 shards');
+  binding.resetTenant(tenant);
+  load(['__name__', 'x', 'p', 'a'], 2);
+  load(['__name__', 'x', 'p', 'b'], 8);
+  load(['__name__', 'x', 'p', 'c'], 1e100);
+  load(['__name__', 'x', 'p', d], -1e100);
+  const big = 9.988465674311579e307;
+  for (const p of ['a', 'b', 'c', 'd']) load(['__name__', 'big', 'p', p], big);
+  for (const [p, v] of [['a', -big], ['b', -big], ['c', big], ['d', big]] as const) load(['__name__', 'bigzero', 'p', p], v);
+  /** valueOf is the answer's one value (the last point of a range answer), NaN for anything else. */
+  const valueOf = (a: WorkerAnswer): number => {
+    if (!(a instanceof Uint8Array)) return NaN;
+    const data = decodeBody(bodyText(a)).data;
+    if (data.resultType === 'vector' && data.series.length === 1) return data.series[0]!.value;
+    if (data.resultType === 'matrix' && data.series.length === 1) return data.series[0]!.points.at(-1)![1];
+    return NaN;
+  };
+  for (const [query, want] of [
+    ['sum(x)', 10],
+    ['avg(x)', 2.5],
+    ['avg(big)', big],
+    ['avg(bigzero)', 0],
+  ] as const) {
+    for (const kind of ['instant', 'range'] as const) {
+      // The range query's slices of 2m each fall back on their own.
+      const base = kind === 'instant' ? instant(query) : instant(query, { kind: 'range', startMs: 0, endMs: 10 * M, stepMs: M });
+      const plain = executeQuery(kernels, base);
+      t.equal(plain.ok && valueOf(new Uint8Array(Buffer.from(plain.body, 'utf8'))), want, `${query} ${kind} is ${want} unsharded`);
+      for (const shards of [2, 3]) {
+        const task: QueryTask = { ...base, totalShards: shards };
+        const what = `${query} ${kind} over ${shards} shards`;
+        const inner = directExecutor(kernels);
+        const { fe, metrics } = shardedFrontend(inner, 2 * M);
+        const got = await fe.run(task, new AbortController().signal);
+        t.equal(compareAnswers(plain, got), undefined, what);
+        t.equal(valueOf(got), want, `${what} is ${want}`);
+        t.ok(metrics.successes.n >= (kind === 'instant' ? 1 : 5), `${what}: rewritten (${metrics.successes.n})`);
+        t.ok(inner.calls.some((c) => c.query.includes(`__query_shard__="1_of_${shards}"`)), `${what}: the shard queries ran`);
+        t.equal(inner.calls.filter((c) => c.query === query).length, metrics.successes.n, `${what}: then each rewritten query ran unsharded`);
+        if (kind === 'range') {
+          // The unsharded answers are cached as any other.
+          const before = inner.calls.length;
+          t.equal(compareAnswers(plain, await fe.run(task, new AbortController().signal)), undefined, `${what}, from the cache`);
+          t.equal(inner.calls.length, before, `${what}: the second run came from the cache`);
+        }
+      }
+    }
+  }
+  // Shard sums that do not cancel are used as they are.
+  const inner = directExecutor(kernels);
+  const { fe } = shardedFrontend(inner, 2 * M);
+  const task = instant('sum(x{p=~"a|b"})', { totalShards: 2 });
+  t.equal(valueOf(await fe.run(task, new AbortController().signal)), 10);
+  t.ok(inner.calls.length > 0 && inner.calls.every((c) => c.query.includes('__query_shard__="')), 'only shard queries ran');
 });
 
 const PROMQL_TESTS = fileURLToPath(new URL('../../../../shared/promql-tests/', import.meta.url));
