@@ -5,7 +5,8 @@
 // data, and for every eval of the Prometheus conformance scripts
 // (../shared/promql-tests, read at test time). Answers are compared series
 // by series, values within promqltest's tolerance (a sharded sum adds the
-// same numbers in another order), annotations without their positions
+// same numbers in another order; sums it cannot add up exactly run
+// unsharded, see sharding.ts), annotations without their positions
 // (Mimir's frontend drops the shard queries' positions).
 
 import t from 'tap';
@@ -328,7 +329,6 @@ t.test('shardSumsExact passes the shards\' sums that add up to the plain sum, an
   t.notOk(shardSumsExact([shardAnswer(g, [2 + 1e100]), shardAnswer(g, [8 - 1e100])]), '2 + 1e100 in one shard, 8 - 1e100 in the other: the 10 is lost');
   t.notOk(shardSumsExact([shardAnswer(g, [2 + 1e100]), shardAnswer(g, [8]), shardAnswer(g, [-1e100])]), 'the same over 3 shards');
   t.notOk(shardSumsExact([shardAnswer(g, [1]), shardAnswer(g, [-1])]), 'sums cancelling to 0');
-  // |1| + |-1 + 2/L| <= L * (2/L): at the limit; |1| + |-1 + 1/L| > L * (1/L): beyond it.
   t.ok(shardSumsExact([shardAnswer(g, [1]), shardAnswer(g, [-1 + 2 / SUM_CANCELLATION_LIMIT])]), 'cancellation up to the limit');
   t.notOk(shardSumsExact([shardAnswer(g, [1]), shardAnswer(g, [-1 + 1 / SUM_CANCELLATION_LIMIT])]), 'cancellation beyond the limit');
   t.notOk(shardSumsExact([shardAnswer(g, [1e308]), shardAnswer(g, [1e308])]), 'finite sums overflowing when added');
@@ -371,44 +371,45 @@ t.test('sums and averages the shards cannot add up exactly run unsharded (2, 8, 
   const big = 9.988465674311579e307;
   for (const p of ['a', 'b', 'c', 'd']) load(['__name__', 'big', 'p', p], big);
   for (const [p, v] of [['a', -big], ['b', -big], ['c', big], ['d', big]] as const) load(['__name__', 'bigzero', 'p', p], v);
-  const valueOfText = (text: string): number => {
-    const data = decodeBody(text).data;
-    return data.resultType === 'vector' && data.series.length === 1 ? data.series[0]!.value : NaN;
+  /** valueOf is the answer's one value (the last point of a range answer), NaN for anything else. */
+  const valueOf = (a: WorkerAnswer): number => {
+    if (!(a instanceof Uint8Array)) return NaN;
+    const data = decodeBody(bodyText(a)).data;
+    if (data.resultType === 'vector' && data.series.length === 1) return data.series[0]!.value;
+    if (data.resultType === 'matrix' && data.series.length === 1) return data.series[0]!.points.at(-1)![1];
+    return NaN;
   };
-  const valueOf = (a: WorkerAnswer): number => (a instanceof Uint8Array ? valueOfText(bodyText(a)) : NaN);
   for (const [query, want] of [
     ['sum(x)', 10],
     ['avg(x)', 2.5],
     ['avg(big)', big],
     ['avg(bigzero)', 0],
   ] as const) {
-    const plain = executeQuery(kernels, instant(query));
-    t.equal(plain.ok ? valueOfText(plain.body) : NaN, want, `${query} is ${want} unsharded`);
-    for (const shards of [2, 3]) {
-      const task = instant(query, { totalShards: shards });
-      const inner = directExecutor(kernels);
-      const { fe, metrics } = shardedFrontend(inner, 2 * M);
-      const got = await fe.run(task, new AbortController().signal);
-      t.equal(compareAnswers(plain, got), undefined, `${query} over ${shards} shards`);
-      t.equal(valueOf(got), want, `${query} over ${shards} shards is ${want}`);
-      t.equal(metrics.successes.n, 1, `${query} was rewritten`);
-      t.ok(
-        inner.calls.some((c) => c.query.includes(`__query_shard__="1_of_${shards}"`)),
-        `${query}: the shard queries ran`,
-      );
-      t.equal(inner.calls.at(-1)?.query, query, `${query}: then the query ran unsharded`);
+    for (const kind of ['instant', 'range'] as const) {
+      // The range query's slices of 2m each fall back on their own.
+      const base = kind === 'instant' ? instant(query) : instant(query, { kind: 'range', startMs: 0, endMs: 10 * M, stepMs: M });
+      const plain = executeQuery(kernels, base);
+      t.equal(plain.ok && valueOf(new Uint8Array(Buffer.from(plain.body, 'utf8'))), want, `${query} ${kind} is ${want} unsharded`);
+      for (const shards of [2, 3]) {
+        const task: QueryTask = { ...base, totalShards: shards };
+        const what = `${query} ${kind} over ${shards} shards`;
+        const inner = directExecutor(kernels);
+        const { fe, metrics } = shardedFrontend(inner, 2 * M);
+        const got = await fe.run(task, new AbortController().signal);
+        t.equal(compareAnswers(plain, got), undefined, what);
+        t.equal(valueOf(got), want, `${what} is ${want}`);
+        t.ok(metrics.successes.n >= (kind === 'instant' ? 1 : 5), `${what}: rewritten (${metrics.successes.n})`);
+        t.ok(inner.calls.some((c) => c.query.includes(`__query_shard__="1_of_${shards}"`)), `${what}: the shard queries ran`);
+        t.equal(inner.calls.filter((c) => c.query === query).length, metrics.successes.n, `${what}: then each rewritten query ran unsharded`);
+        if (kind === 'range') {
+          // The unsharded answers are cached as any other.
+          const before = inner.calls.length;
+          t.equal(compareAnswers(plain, await fe.run(task, new AbortController().signal)), undefined, `${what}, from the cache`);
+          t.equal(inner.calls.length, before, `${what}: the second run came from the cache`);
+        }
+      }
     }
   }
-  // A range query run unsharded this way is cached as any other.
-  const range = instant('sum(x)', { kind: 'range', startMs: 2 * M, endMs: 8 * M, stepMs: M, totalShards: 2 });
-  const plainRange = executeQuery(kernels, range);
-  const inner0 = directExecutor(kernels);
-  const { fe: fe0 } = shardedFrontend(inner0, 2 * M);
-  t.equal(compareAnswers(plainRange, await fe0.run(range, new AbortController().signal)), undefined, 'sum(x) over a range, 2 shards');
-  t.ok(inner0.calls.some((c) => c.query === 'sum(x)'), 'the range ran unsharded');
-  const before = inner0.calls.length;
-  t.equal(compareAnswers(plainRange, await fe0.run(range, new AbortController().signal)), undefined, 'sum(x) over a range again');
-  t.equal(inner0.calls.length, before, 'the second run came from the cache');
   // Shard sums that do not cancel are used as they are.
   const inner = directExecutor(kernels);
   const { fe } = shardedFrontend(inner, 2 * M);

@@ -37,9 +37,10 @@
 //     query may have met in another order, or averaged incrementally);
 //   - otherwise the shards' sums must not cancel: the sum of their
 //     magnitudes at most SUM_CANCELLATION_LIMIT times the magnitude of
-//     their Kahan sum. Each shard's sum is within half an ulp of its exact
-//     value, so the sharded answer is then within 2^-40 of the exact sum
-//     relative to it (about 4500 ulps), as the plain answer is.
+//     their Kahan sum. Each shard's answer loses at most half an ulp of
+//     itself in rounding its sum and compensation to one float, so the
+//     sharded answer then differs from the plain one by about 2^-40 of
+//     itself at most (some 4500 ulps).
 // Not covered: values that cancel inside a shard but overflow in the plain
 // query's order (big, big, -big, -big sums to ±Inf plain, and to 0 over two
 // shards holding one big and one -big each), which only the magnitudes of
