@@ -4,6 +4,7 @@
 // connection settings both ends of the internal API use.
 
 import type { Http2ServerRequest, Http2ServerResponse, Settings } from 'node:http2';
+import { BodyBuffer } from './body.js';
 import type { ResponseWire } from './response.js';
 
 /**
@@ -71,32 +72,16 @@ export function h2Wire(req: Http2ServerRequest, res: Http2ServerResponse): Respo
  * read and dropped). Nothing is called when the stream is reset before its end.
  */
 export function readH2Body(req: Http2ServerRequest, limit: number, declared: number | undefined, done: (body: Buffer | undefined) => void): void {
-  let buf = Buffer.allocUnsafeSlow(declared !== undefined && declared > 0 && declared <= limit ? declared : 0);
-  let len = 0;
+  const body = new BodyBuffer(limit, declared);
   let over = false;
   req.on('data', (chunk: Buffer) => {
     if (over) return;
-    if (len + chunk.length > limit) {
+    if (!body.add(chunk)) {
       over = true;
       done(undefined);
-      return;
     }
-    if (len + chunk.length > buf.length) {
-      const next = Buffer.allocUnsafeSlow(Math.max(len + chunk.length, buf.length * 2));
-      buf.copy(next, 0, 0, len);
-      buf = next;
-    }
-    chunk.copy(buf, len);
-    len += chunk.length;
   });
   req.on('end', () => {
-    if (over) return;
-    if (len === buf.length) {
-      done(buf);
-      return;
-    }
-    const out = Buffer.allocUnsafeSlow(len);
-    buf.copy(out, 0, 0, len);
-    done(out);
+    if (!over) done(body.body());
   });
 }

@@ -13,6 +13,7 @@ import { log } from '../log.js';
 import type { Visibility } from '../auth/visibility.js';
 import { Params, isFormContentType, parseQuery, unescapeComponent } from './params.js';
 import { H2_MAX_SESSION_MEMORY, H2_SESSION_WINDOW, H2_SETTINGS, h2Wire, readH2Body } from './h2c.js';
+import { BodyBuffer } from './body.js';
 import { CONTENT_TYPE, Response, uwsWire } from './response.js';
 
 /** Method is an HTTP method a route can be registered for. */
@@ -395,30 +396,15 @@ function uwsIncoming(req: HttpRequest, paramCount: number): Incoming {
  * callback, so chunks are copied.
  */
 function readBody(res: HttpResponse, r: Response, limit: number, declared: number | undefined, done: (body: Buffer | undefined) => void): void {
-  let buf = Buffer.allocUnsafeSlow(declared !== undefined && declared > 0 ? declared : 0);
-  let len = 0;
+  const body = new BodyBuffer(limit, declared);
   let over = false;
   res.onData((chunk, isLast) => {
     if (over || r.aborted) return;
-    const bytes = new Uint8Array(chunk);
-    if (len + bytes.length > limit) {
+    if (!body.add(new Uint8Array(chunk))) {
       over = true;
       done(undefined);
       return;
     }
-    if (len + bytes.length > buf.length) {
-      const next = Buffer.allocUnsafeSlow(Math.max(len + bytes.length, buf.length * 2));
-      buf.copy(next, 0, 0, len);
-      buf = next;
-    }
-    buf.set(bytes, len);
-    len += bytes.length;
-    if (isLast) done(len === buf.length ? buf : copyExact(buf, len));
+    if (isLast) done(body.body());
   });
-}
-
-function copyExact(buf: Buffer, len: number): Buffer {
-  const out = Buffer.allocUnsafeSlow(len);
-  buf.copy(out, 0, 0, len);
-  return out;
 }
