@@ -90,7 +90,8 @@ async function run(n: number): Promise<Row> {
   const etcd = await startEtcd();
   const procs: Component[] = [];
   try {
-    const extra = [`-ingester.ring.replication-factor=${rf}`, '-distributor.remote-timeout=20s'];
+    // No per-tenant rate limit in the way (Mimir's default burst, 200,000 samples, refuses longer runs).
+    const extra = [`-ingester.ring.replication-factor=${rf}`, '-distributor.remote-timeout=20s', '-distributor.ingestion-rate-limit=1000000000000', '-distributor.ingestion-burst-size=1000000000000'];
     for (let i = 1; i <= n; i++) procs.push(await startComponent({ name: `ingester-${i}`, target: 'ingester', etcd: etcd.endpoint, extra }));
     const d = await startComponent({ name: 'distributor', target: 'distributor', etcd: etcd.endpoint, extra });
     procs.push(d);
