@@ -1,5 +1,5 @@
-// lifecycler.ts keeps this process's entry in one ring: it joins with random
-// tokens (JOINING, then ACTIVE), heartbeats every heartbeat period, and on
+// lifecycler.ts keeps this process's entry in one ring: it registers PENDING
+// without tokens, joins with random tokens (JOINING, then ACTIVE), heartbeats every heartbeat period, and on
 // shutdown goes LEAVING and, when asked to, removes itself.
 
 import type { Logger } from '../log.js';
@@ -33,25 +33,46 @@ export class Lifecycler {
     private readonly log: Logger,
   ) {}
 
-  /** start joins the ring: existing tokens of this id are kept (a restart), missing ones drawn at random. */
+  /**
+   * start joins the ring as dskit's lifecycler: an instance not in the ring (or found JOINING, a
+   * start that did not finish) registers PENDING without tokens, then draws its missing tokens and
+   * goes JOINING, then joinState; one found ACTIVE or LEAVING with tokens (a restart) keeps them
+   * and goes straight to joinState.
+   */
   async start(): Promise<void> {
-    await this.update((cur, all) => {
+    let resumed = false;
+    let kept: number[] = [];
+    await this.update((cur) => {
       const now = nowSec();
-      let tokens = cur?.tokens ?? [];
-      if (tokens.length < this.opts.numTokens) {
-        const taken = takenTokens({ ingesters: all });
-        tokens = [...tokens, ...generateTokens(this.opts.numTokens - tokens.length, taken)].sort((a, b) => a - b);
-      }
+      resumed = cur !== undefined && cur.tokens.length > 0 && (cur.state === 'ACTIVE' || cur.state === 'LEAVING');
+      // A fresh or unfinished join starts over from PENDING; a restart keeps its tokens for now.
+      this.state = resumed ? cur!.state : 'PENDING';
+      // A PENDING instance owns no tokens: those of an unfinished join come back when it goes JOINING.
+      kept = resumed ? [] : (cur?.tokens ?? []);
       return {
         addr: this.opts.addr,
         timestamp: now,
-        state: 'JOINING',
-        tokens,
+        state: this.state,
+        tokens: resumed ? cur!.tokens : [],
         zone: this.opts.zone,
         registered_timestamp: cur !== undefined && cur.registered_timestamp > 0 ? cur.registered_timestamp : now,
         read_only: cur?.read_only ?? false,
         read_only_updated_timestamp: cur?.read_only_updated_timestamp ?? 0,
       };
+    });
+    if (!resumed) this.log.info('instance registered in the ring without tokens', { ring: this.ring.opts.key, instance: this.opts.id, state: this.state });
+    // Tokens: what the instance had, topped up with random ones none of the others hold.
+    if (!resumed) this.state = 'JOINING';
+    await this.update((cur, all) => {
+      if (cur === undefined) return undefined;
+      const others = { ...all };
+      delete others[this.opts.id];
+      const taken = takenTokens({ ingesters: others });
+      let tokens = resumed ? cur.tokens : kept.filter((t) => !taken.has(t));
+      if (tokens.length < this.opts.numTokens) {
+        tokens = [...tokens, ...generateTokens(this.opts.numTokens - tokens.length, taken)].sort((a, b) => a - b);
+      }
+      return { ...cur, tokens, state: this.state, timestamp: nowSec() };
     });
     await this.changeState(this.opts.joinState ?? 'ACTIVE');
     this.log.info('instance joined the ring', { ring: this.ring.opts.key, instance: this.opts.id, addr: this.opts.addr, state: this.state });
