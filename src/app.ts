@@ -79,7 +79,7 @@ import { registerAlertmanagerInternal } from './alertmanager/distributor.js';
 import { startAdmin } from './admin/module.js';
 import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
-import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
+import { OverridesExporter, enabledLimits, ringLeader, type ExporterRing } from './limits/overrides-exporter.js';
 import { newProvisioningModule } from './provisioning/module.js';
 import { executorAppender } from './ruler/eval-io.js';
 
@@ -220,7 +220,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The hash rings (src/ring/): followed before listening, joined once the components run.
   const rings = new Rings({
     values: config.values,
-    ...ringNamesFor(modules, monolithic, discoveryMode(config) === 'ring'),
+    ...ringNamesFor(modules, monolithic, discoveryMode(config) === 'ring', config.values.get('overrides-exporter.ring.enabled') === true),
     log: log.with({ component: 'ring' }),
     unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
   });
@@ -505,7 +505,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     configs: newConfigsApi(config, ruler, alertmanager?.manager),
     profiling,
     // Not part of -target=all, as Mimir.
-    overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry) : undefined,
+    overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry, exporterRing(rings)) : undefined,
     provisioning: provisioning?.api,
     rings: ringRoutes(rings, () => writeState === 'Running'),
   });
@@ -648,6 +648,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
  * a standalone ruler's): PromQL over the samples of the tenant's ingesters and, past
  * -querier.query-store-after, of the store-gateways.
  */
+/** exporterRing is the overrides-exporter's ring when the process joins it (-overrides-exporter.ring.enabled). */
+function exporterRing(rings: Rings): ExporterRing | undefined {
+  const member = rings.get('overrides-exporter');
+  const page = pageFor(rings, 'overrides-exporter');
+  if (member === undefined || page === undefined || !rings.joins('overrides-exporter')) return undefined;
+  return { isLeader: ringLeader(member, log.with({ component: 'overrides-exporter' })), page };
+}
+
 function distributedQueryExecutor(config: Config, rings: Rings, client: InternalClient, limits: RuntimeConfigManager, component: string): QueryExecutor {
   const storeGateways = rings.get('store-gateway')?.ring;
   return ringQueryExecutor({

@@ -15,6 +15,8 @@ export interface LifecyclerOptions {
   heartbeatPeriodMs: number;
   /** unregisterOnShutdown removes the instance from the ring when it stops (else it stays LEAVING). */
   unregisterOnShutdown: () => boolean;
+  /** autoForgetMs: each heartbeat removes the other members whose last heartbeat is older than this (0: never), as dskit's AutoForgetDelegate. */
+  autoForgetMs?: number;
   /** joinState is the state right after joining (ACTIVE unless the component activates itself later). */
   joinState?: InstanceState;
 }
@@ -117,6 +119,7 @@ export class Lifecycler {
       }
       return { ...cur, timestamp: nowSec(), state: this.state };
     });
+    if (!missing && (this.opts.autoForgetMs ?? 0) > 0) await this.forgetUnhealthy(this.opts.autoForgetMs!);
     if (missing && !this.stopped) {
       this.log.warn('instance missing from the ring, joining again', { ring: this.ring.opts.key, instance: this.opts.id });
       await this.update(() => ({
@@ -130,6 +133,25 @@ export class Lifecycler {
         read_only_updated_timestamp: 0,
       }));
     }
+  }
+
+  /** forgetUnhealthy removes the other members that missed heartbeats for longer than periodMs. */
+  private async forgetUnhealthy(periodMs: number): Promise<void> {
+    const cutoff = Date.now() - periodMs;
+    const stale = (id: string, i: InstanceDesc): boolean => id !== this.opts.id && i.timestamp * 1000 < cutoff;
+    if (!Object.entries(this.ring.getDesc().ingesters).some(([id, i]) => stale(id, i))) return;
+    const forgotten: string[] = [];
+    await this.ring.casRing((d) => {
+      forgotten.length = 0;
+      for (const [id, i] of Object.entries(d.ingesters)) {
+        if (stale(id, i)) {
+          delete d.ingesters[id];
+          forgotten.push(id);
+        }
+      }
+      return forgotten.length > 0 ? d : undefined;
+    });
+    for (const id of forgotten) this.log.info('auto-forgetting instance from the ring because it is unhealthy for a long time', { ring: this.ring.opts.key, instance: id });
   }
 
   /** stop leaves the ring: LEAVING, then removed when unregistering on shutdown. */
