@@ -37,6 +37,7 @@ import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi, registerRulerInternal, ringPeerGroups } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
+import type { InMemoryKv } from './ring/kv.js';
 import type { Ring } from './ring/ring.js';
 import { storeGatewayShard } from './querier/blocks-store-query.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
@@ -73,7 +74,7 @@ import { HaTracker, haTrackerConfig, registerHaTrackerMetrics, validateHaTracker
 import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker, nativeVisibleStats } from './storage/native.js';
-import { newCompactorModule, type CompactorModule } from './compactor/module.js';
+import { newCompactorModule, ringSharding, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { registerAlertmanagerInternal } from './alertmanager/distributor.js';
 import { startAdmin } from './admin/module.js';
@@ -103,6 +104,8 @@ export interface ServerDeps {
   haClock?: () => number;
   /** bucket, when given, is the object storage the compactor works on instead of the configured one. */
   bucket?: Bucket;
+  /** ringKv, when given, is the in-memory store of the rings (-<ring>.store=inmemory), shared with the test's other servers. */
+  ringKv?: InMemoryKv;
 }
 
 /** RunningServer is a started process. */
@@ -223,6 +226,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     ...ringNamesFor(modules, monolithic, discoveryMode(config) === 'ring', config.values.get('overrides-exporter.ring.enabled') === true),
     log: log.with({ component: 'ring' }),
     unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
+    ...(deps.ringKv !== undefined ? { inMemoryKv: deps.ringKv } : {}),
   });
   await rings.start();
   // In distributed mode a store-gateway loads its share of the blocks (the store-gateway ring, as Mimir's
@@ -275,13 +279,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const amClient = amShard !== undefined ? (internalClient ?? new InternalClient()) : undefined;
   if (alertmanager !== undefined && amShard !== undefined && amClient !== undefined) alertmanager.shard(amShard, amClient);
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
-  // A compactor compacts and cleans the tenants it owns: one compactor per tenant by the tenant's FNV-1a
-  // hash on the compactor ring (as Mimir's), looked at again whenever the ring's members change.
+  // Compactors share the work over the compactor ring as Mimir's split-and-merge compactor: each job goes to
+  // the owner of its sharding key's FNV-1a hash, each tenant's cleanup and bucket index to the owner of the
+  // tenant's; looked at again whenever the ring's members change.
   const compactorRing = rings.get('compactor');
   if (!monolithic && compactor !== undefined && compactorRing !== undefined) {
     const { ring, config: ringCfg } = compactorRing;
     const c = compactor.compactor;
-    c.shardBy((tenant) => ring.ownerOf(fnv1aKey(tenant), ACTIVE_OWNER) === ringCfg.instanceId);
+    c.shardBy(ringSharding(ring, ringCfg.instanceId));
     ring.onTopologyChange(() => c.ownershipChanged());
   }
   let links: IndexLink[] = [];
