@@ -37,6 +37,7 @@ import { federatedSeriesQuerier } from './querier/tenant-federation.js';
 import { PrometheusRulesApi, registerRulerInternal, ringPeerGroups } from './ruler/prometheus-api.js';
 import { newRulerModule, type RulerModule } from './ruler/module.js';
 import { Rings, ringNamesFor } from './ring/module.js';
+import type { InMemoryKv } from './ring/kv.js';
 import type { Ring } from './ring/ring.js';
 import { storeGatewayShard } from './querier/blocks-store-query.js';
 import { pageFor, ringRoutes } from './ring/routes.js';
@@ -73,13 +74,13 @@ import { HaTracker, haTrackerConfig, registerHaTrackerMetrics, validateHaTracker
 import { IngestionRates, UserStatsApi } from './distributor/user-stats.js';
 import { CardinalityApi } from './querier/cardinality.js';
 import { nativeCardinality, nativeHaTracker, nativeVisibleStats } from './storage/native.js';
-import { newCompactorModule, type CompactorModule } from './compactor/module.js';
+import { newCompactorModule, ringSharding, type CompactorModule } from './compactor/module.js';
 import { newAlertmanagerModule } from './alertmanager/module.js';
 import { registerAlertmanagerInternal } from './alertmanager/distributor.js';
 import { startAdmin } from './admin/module.js';
 import { newConfigsApi } from './configs/module.js';
 import { ProfilingApi } from './ops/pprof.js';
-import { OverridesExporter, enabledLimits } from './limits/overrides-exporter.js';
+import { OverridesExporter, enabledLimits, ringLeader, type ExporterRing } from './limits/overrides-exporter.js';
 import { newProvisioningModule } from './provisioning/module.js';
 import { executorAppender } from './ruler/eval-io.js';
 
@@ -103,6 +104,8 @@ export interface ServerDeps {
   haClock?: () => number;
   /** bucket, when given, is the object storage the compactor works on instead of the configured one. */
   bucket?: Bucket;
+  /** ringKv, when given, is the in-memory store of the rings (-<ring>.store=inmemory), shared with the test's other servers. */
+  ringKv?: InMemoryKv;
 }
 
 /** RunningServer is a started process. */
@@ -220,9 +223,10 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   // The hash rings (src/ring/): followed before listening, joined once the components run.
   const rings = new Rings({
     values: config.values,
-    ...ringNamesFor(modules, monolithic, discoveryMode(config) === 'ring'),
+    ...ringNamesFor(modules, monolithic, discoveryMode(config) === 'ring', config.values.get('overrides-exporter.ring.enabled') === true),
     log: log.with({ component: 'ring' }),
     unregisterOnShutdown: { ingester: () => ingesterApi?.unregistersOnShutdown() ?? config.blocks.unregisterOnShutdown },
+    ...(deps.ringKv !== undefined ? { inMemoryKv: deps.ringKv } : {}),
   });
   await rings.start();
   // In distributed mode a store-gateway loads its share of the blocks (the store-gateway ring, as Mimir's
@@ -275,13 +279,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
   const amClient = amShard !== undefined ? (internalClient ?? new InternalClient()) : undefined;
   if (alertmanager !== undefined && amShard !== undefined && amClient !== undefined) alertmanager.shard(amShard, amClient);
   const compactor: CompactorModule | undefined = compactorBucket !== undefined ? newCompactorModule(config, compactorBucket, runtimeConfig, registry) : undefined;
-  // A compactor compacts and cleans the tenants it owns: one compactor per tenant by the tenant's FNV-1a
-  // hash on the compactor ring (as Mimir's), looked at again whenever the ring's members change.
+  // Compactors share the work over the compactor ring as Mimir's split-and-merge compactor: each job goes to
+  // the owner of its sharding key's FNV-1a hash, each tenant's cleanup and bucket index to the owner of the
+  // tenant's; looked at again whenever the ring's members change.
   const compactorRing = rings.get('compactor');
   if (!monolithic && compactor !== undefined && compactorRing !== undefined) {
     const { ring, config: ringCfg } = compactorRing;
     const c = compactor.compactor;
-    c.shardBy((tenant) => ring.ownerOf(fnv1aKey(tenant), ACTIVE_OWNER) === ringCfg.instanceId);
+    c.shardBy(ringSharding(ring, ringCfg.instanceId));
     ring.onTopologyChange(() => c.ownershipChanged());
   }
   let links: IndexLink[] = [];
@@ -506,7 +511,7 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
     configs: newConfigsApi(config, ruler, alertmanager?.manager),
     profiling,
     // Not part of -target=all, as Mimir.
-    overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry) : undefined,
+    overridesExporter: exporterLimits !== undefined ? new OverridesExporter(runtimeConfig, config.values, exporterLimits, registry, exporterRing(rings)) : undefined,
     provisioning: provisioning?.api,
     rings: ringRoutes(rings, () => writeState === 'Running'),
   });
@@ -649,6 +654,14 @@ export async function startServer(config: Config, deps: ServerDeps = {}): Promis
  * a standalone ruler's): PromQL over the samples of the tenant's ingesters and, past
  * -querier.query-store-after, of the store-gateways.
  */
+/** exporterRing is the overrides-exporter's ring when the process joins it (-overrides-exporter.ring.enabled). */
+function exporterRing(rings: Rings): ExporterRing | undefined {
+  const member = rings.get('overrides-exporter');
+  const page = pageFor(rings, 'overrides-exporter');
+  if (member === undefined || page === undefined || !rings.joins('overrides-exporter')) return undefined;
+  return { isLeader: ringLeader(member, log.with({ component: 'overrides-exporter' })), page };
+}
+
 function distributedQueryExecutor(config: Config, rings: Rings, client: InternalClient, limits: RuntimeConfigManager, component: string): QueryExecutor {
   const storeGateways = rings.get('store-gateway')?.ring;
   return ringQueryExecutor({

@@ -7,12 +7,19 @@ import t, { type Test } from 'tap';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setLogSink } from '../log.js';
 import { FilesystemBucket } from '../storage/bucket/filesystem.js';
 import { nativeBlockCompactor } from '../storage/native.js';
 import { expectedSamples, makeBlock, readVisibleSamples, uploadBlock, type SeriesSamples } from '../testing/blocks.js';
 import { readBucketIndex } from './bucket-index.js';
 import { Compactor, type CompactorOptions } from './compactor.js';
+import { ringSharding } from './module.js';
+import { jobShardingKey } from './planner.js';
+import { log, setLogSink } from '../log.js';
+import { InMemoryKv } from '../ring/kv.js';
+import { Lifecycler } from '../ring/lifecycler.js';
+import { ACTIVE_OWNER } from '../ring/model.js';
+import { Ring } from '../ring/ring.js';
+import { fnv1aKey } from '../ring/shard.js';
 import { readTenantDeletionMark } from './markers.js';
 
 const H = 3_600_000;
@@ -252,19 +259,83 @@ t.test('tenant deletion: blocks and index first, markers after the tenant cleanu
   t.same(await c.tenants(), ['other']);
 });
 
-t.test('a sharded compactor works only on the tenants it owns', async (t) => {
+t.test('a sharded compactor cleans only the tenants it owns and runs only its jobs', async (t) => {
   const e = env(t);
   const other = 'other-tenant';
   const blocks = [series('a', 0, 2 * H, 60_000)];
   await uploadBlock(e.bucket, TENANT, makeBlock(e.scratch, blocks, 0, 2 * H));
   await uploadBlock(e.bucket, other, makeBlock(e.scratch, blocks, 0, 2 * H));
+  await uploadBlock(e.bucket, other, makeBlock(e.scratch, [series('a', 0, 2 * H, 60_000, 30_000)], 0, 2 * H));
   const c = e.compactor();
-  c.shardBy((tenant) => tenant === TENANT);
+  c.shardBy({ ownsTenant: (tenant) => tenant === TENANT, ownsJob: () => false });
   await c.runOnce();
-  t.ok(await readBucketIndex(e.bucket, TENANT), 'its tenant is compacted and indexed');
+  t.ok(await readBucketIndex(e.bucket, TENANT), 'its tenant is indexed');
   t.equal(await readBucketIndex(e.bucket, other), undefined, "the other compactor's tenant is left alone");
-  // The ring moved the other tenant here.
-  c.shardBy(() => true);
+  t.equal((await readVisibleSamples(e.root, other)).blocks.length, 2, 'a job it does not own is not run');
+  // The ring moved the other tenant and its job here.
+  c.shardBy({ ownsTenant: () => true, ownsJob: () => true });
   await c.runOnce();
   t.ok(await readBucketIndex(e.bucket, other), 'taken over once owned');
+  t.equal((await readVisibleSamples(e.root, other)).blocks.length, 1, 'and its job run');
+});
+
+t.test("two compactors on one ring share a tenant's jobs: each job runs once, on the owner of its sharding key", async (t) => {
+  const e = env(t);
+  // Two 2h ranges with two overlapping blocks each: two jobs of one tenant.
+  const all: SeriesSamples[] = [];
+  for (const h of [0, 2]) {
+    for (const offset of [0, 15_000]) {
+      const s = [series('a', h * H, (h + 2) * H, 30_000, offset)];
+      all.push(...s);
+      await uploadBlock(e.bucket, TENANT, makeBlock(e.scratch, s, h * H, (h + 2) * H));
+    }
+  }
+  const kv = new InMemoryKv();
+  const quiet = log.with({ test: 'compactor-ring' });
+  const ringOf = async (id: string): Promise<Ring> => {
+    const ring = new Ring(kv, { key: 'collectors/compactor', replicationFactor: 1, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, quiet);
+    await ring.start();
+    t.teardown(() => ring.stop());
+    await new Lifecycler(ring, { id, addr: `${id}:9095`, zone: '', numTokens: 4, heartbeatPeriodMs: 0, unregisterOnShutdown: () => true }, quiet).start();
+    return ring;
+  };
+  const rings = [await ringOf('c1'), await ringOf('c2')];
+  // Tokens chosen so that each compactor owns one job's key (the owner of a key is the first token above its hash).
+  const keys = [0, 2].map((h) => jobShardingKey(TENANT, { key: '', rangeStart: h * H, rangeEnd: (h + 2) * H, blocks: [] }));
+  await rings[0]!.casRing((d) => {
+    d.ingesters['c1']!.tokens = [(fnv1aKey(keys[0]!) + 1) >>> 0];
+    d.ingesters['c2']!.tokens = [(fnv1aKey(keys[1]!) + 1) >>> 0];
+    return d;
+  });
+  for (const r of rings) await r.refresh();
+  const tenantOwner = rings[0]!.ownerOf(fnv1aKey(TENANT), ACTIVE_OWNER);
+  const lines: string[] = [];
+  setLogSink((l) => lines.push(l));
+  t.teardown(() => setLogSink((l) => process.stderr.write(l)));
+  const compactors = ['c1', 'c2'].map((id, n) => {
+    const c = e.compactor({ dataDir: join(e.scratch, `data-${id}`), logger: log.with({ component: 'compactor', instance: id }) });
+    c.shardBy(ringSharding(rings[n]!, id));
+    return c;
+  });
+  // Both at once, then again: nothing is left to run.
+  await Promise.all(compactors.map((c) => c.runOnce()));
+  await Promise.all(compactors.map((c) => c.runOnce()));
+  const ran = (id: string): string[] =>
+    lines.filter((l) => l.includes('msg="compaction job succeeded"') && l.includes(`instance=${id} `)).map((l) => /job=\S+-merge--(\d+)-(\d+)/.exec(l)!.slice(1, 3).join('-'));
+  t.same(ran('c1'), [`0-${2 * H}`], 'c1 ran the first range, once');
+  t.same(ran('c2'), [`${2 * H}-${4 * H}`], 'c2 ran the second range, once');
+  const { samples, duplicates, blocks } = await readVisibleSamples(e.root, TENANT);
+  t.same(duplicates, [], 'no sample is visible twice');
+  t.same(samples, expectedSamples(all), 'exactly the union of the source samples');
+  t.same(
+    blocks.map((b) => [b.minTime / H, b.maxTime / H, b.level]).sort((a, b) => a[0]! - b[0]!),
+    [
+      [0, 2, 2],
+      [2, 4, 2],
+    ],
+  );
+  // The bucket index is written by the tenant's owner alone.
+  const cleaned = lines.filter((l) => l.includes('msg="completed blocks cleanup and maintenance"')).map((l) => /instance=(\w+)/.exec(l)?.[1]);
+  t.ok(cleaned.length > 0 && cleaned.every((id) => id === tenantOwner), `only ${tenantOwner} cleans the tenant and writes its bucket index`);
+  t.ok(await readBucketIndex(e.bucket, TENANT));
 });

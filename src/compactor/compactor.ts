@@ -27,7 +27,19 @@ import { hasBlocks, listTenants, markForDeletion, readTenantDeletionMark, writeT
 import { DELETION_MARK_FILE, META_FILE, metaKey } from './meta.js';
 import { MetaSyncer } from './meta-syncer.js';
 import type { CompactorMetrics } from './metrics.js';
-import { type Job, planCompaction } from './planner.js';
+import { type Job, jobShardingKey, planCompaction } from './planner.js';
+
+/**
+ * CompactorSharding splits the work between compactors as Mimir's split-and-merge sharding
+ * strategy: every compactor plans every tenant's jobs, one compactor runs each job (by the job's
+ * sharding key), and one compactor per tenant runs its blocks cleaner and writes its bucket index.
+ */
+export interface CompactorSharding {
+  /** ownsTenant: this compactor cleans the tenant and writes its bucket index. */
+  ownsTenant(tenant: string): boolean;
+  /** ownsJob: this compactor runs the job with this sharding key (jobShardingKey). */
+  ownsJob(shardingKey: string): boolean;
+}
 
 /** CompactorOptions configure a Compactor. */
 export interface CompactorOptions {
@@ -76,8 +88,8 @@ export class Compactor {
   private queue: Promise<void> = Promise.resolve();
   private stopping = false;
   private started = false;
-  /** owns says whether this compactor compacts and cleans a tenant (the compactor ring; undefined: every tenant). */
-  private owns: ((tenant: string) => boolean) | undefined;
+  /** sharding splits tenants and jobs with the other compactors (the compactor ring; undefined: everything is this one's). */
+  private sharding: CompactorSharding | undefined;
   /** runs counts finished compaction cycles (tests wait on it). */
   runs = 0;
 
@@ -98,15 +110,12 @@ export class Compactor {
     });
   }
 
-  /**
-   * shardBy makes this compactor work only on the tenants `owns` accepts (its share of the
-   * compactor ring, as Mimir's: one compactor per tenant).
-   */
-  shardBy(owns: (tenant: string) => boolean): void {
-    this.owns = owns;
+  /** shardBy makes this compactor run only its share of the jobs and of the tenants' cleanup (the compactor ring). */
+  shardBy(sharding: CompactorSharding): void {
+    this.sharding = sharding;
   }
 
-  /** ownershipChanged runs a compaction and a cleanup (once started): tenants may have moved here. */
+  /** ownershipChanged runs a compaction and a cleanup (once started): jobs and tenants may have moved here. */
   ownershipChanged(): void {
     if (!this.started) return;
     void this.enqueue(() => this.compactAll());
@@ -159,11 +168,16 @@ export class Compactor {
     return listTenants(this.opts.bucket);
   }
 
-  /** ownedTenants lists the bucket's tenants this compactor works on. */
+  /** ownedTenants lists the bucket's tenants this compactor cleans. */
   private async ownedTenants(): Promise<string[]> {
-    const owns = this.owns;
+    const sharding = this.sharding;
     const all = await this.tenants();
-    return owns === undefined ? all : all.filter((t) => owns(t));
+    return sharding === undefined ? all : all.filter((t) => sharding.ownsTenant(t));
+  }
+
+  /** ownsTenant says whether this compactor cleans the tenant. */
+  private ownsTenant(tenant: string): boolean {
+    return this.sharding?.ownsTenant(tenant) ?? true;
   }
 
   // ---- Compaction ----------------------------------------------------------
@@ -174,12 +188,13 @@ export class Compactor {
     m?.runsStarted.inc();
     this.logger.info('discovering tenants for compaction');
     let failed = 0;
-    for (const tenant of await this.ownedTenants()) {
+    // Every compactor plans every tenant (it runs only the jobs it owns); the tenant's owner cleans it.
+    for (const tenant of await this.tenants()) {
       if (this.stopping) return;
       try {
         if ((await readTenantDeletionMark(this.opts.bucket, tenant)) !== undefined) continue;
         await this.compactTenant(tenant);
-        await this.cleaner.cleanTenant(tenant, this.logger.with({ tenant }));
+        if (this.ownsTenant(tenant)) await this.cleaner.cleanTenant(tenant, this.logger.with({ tenant }));
       } catch (err) {
         failed++;
         this.logger.error('failed to compact tenant', { tenant, err: (err as Error).message });
@@ -208,7 +223,7 @@ export class Compactor {
     return readBucketIndex(this.opts.bucket, tenant);
   }
 
-  /** compactTenant runs the tenant's jobs until the plan is empty (or only waiting jobs are left). */
+  /** compactTenant runs the tenant's jobs this compactor owns until none is left to run (the others' jobs and waiting ones are skipped). */
   async compactTenant(tenant: string): Promise<void> {
     const logger = this.logger.with({ tenant });
     const tried = new Set<string>();
@@ -220,6 +235,11 @@ export class Compactor {
       for (const job of jobs) {
         if (this.stopping) return;
         tried.add(jobId(job));
+        const shardingKey = jobShardingKey(tenant, job);
+        if (this.sharding !== undefined && !this.sharding.ownsJob(shardingKey)) {
+          logger.debug('compaction job skipped: owned by another compactor', { job: job.key, sharding_key: shardingKey });
+          continue;
+        }
         if (!(await this.waitPeriodElapsed(tenant, job))) {
           logger.info('compaction job skipped: blocks uploaded within the first level compaction wait period', { job: job.key });
           continue;

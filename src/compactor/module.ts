@@ -8,7 +8,10 @@ import type { LimitsSource } from '../limits/runtime-config.js';
 import type { Registry } from 'prom-client';
 import type { Bucket } from '../storage/bucket/bucket.js';
 import { nativeBlockCompactor, type BlockCompactor } from '../storage/native.js';
-import { Compactor } from './compactor.js';
+import { Compactor, type CompactorSharding } from './compactor.js';
+import { ACTIVE_OWNER } from '../ring/model.js';
+import type { Ring } from '../ring/ring.js';
+import { fnv1aKey } from '../ring/shard.js';
 import { CompactorApi } from './http.js';
 import { CompactorMetrics } from './metrics.js';
 import { parseBlockRanges } from './planner.js';
@@ -66,4 +69,14 @@ export function newCompactorModule(config: Config, bucket: Bucket, limits: Limit
     ...faultFromEnv(),
   });
   return { compactor, api: new CompactorApi(compactor), bucket };
+}
+
+/**
+ * ringSharding shares the work over the compactor ring as Mimir's split-and-merge compactor (with
+ * the whole ring as every tenant's shard): a key (a tenant, or a job's sharding key) belongs to the
+ * ACTIVE instance owning its FNV-1a hash, and to nobody while that instance is unhealthy.
+ */
+export function ringSharding(ring: Ring, instanceId: string): CompactorSharding {
+  const owns = (key: string): boolean => ring.ownerOf(fnv1aKey(key), ACTIVE_OWNER) === instanceId;
+  return { ownsTenant: owns, ownsJob: owns };
 }

@@ -34,6 +34,15 @@ export interface Job {
   blocks: BlockMeta[];
 }
 
+/**
+ * jobShardingKey is the key a job is hashed by onto the compactor ring (Mimir's job shardingKey,
+ * `<tenant>-<stage>-<rangeStart>-<rangeEnd>-<shardID>`): every job here is of the merge stage
+ * with a single shard, whose ID is empty.
+ */
+export function jobShardingKey(tenant: string, job: Job): string {
+  return `${tenant}-merge-${job.rangeStart}-${job.rangeEnd}-`;
+}
+
 /** jobMinTime, jobMaxTime span the job's blocks. */
 export const jobMinTime = (j: Job): number => Math.min(...j.blocks.map((b) => b.minTime));
 export const jobMaxTime = (j: Job): number => Math.max(...j.blocks.map((b) => b.maxTime));

@@ -4,12 +4,18 @@
 // cortex_limits_defaults{limit_name}, read at each scrape (so a runtime
 // configuration reload shows at the next one), for the limits named by
 // -overrides-exporter.enabled-metrics; and its /overrides-exporter/ring page.
+// With -overrides-exporter.ring.enabled the exporters share a ring and only
+// its leader (the owner of token 0) exports, so that replicas do not
+// duplicate the series.
 
 import { Gauge, type Registry } from 'prom-client';
 import type { ConfigValues } from '../config/parse.js';
 import { FLAGS_BY_YAML } from '../config/flags.js';
-import type { Request } from '../server/http.js';
+import type { Logger } from '../log.js';
+import type { Handler, Request } from '../server/http.js';
 import type { Response } from '../server/response.js';
+import { EXPORTER_LEADER } from '../ring/model.js';
+import type { RingMember } from '../ring/module.js';
 
 /** ExportedLimit is one limit the exporter can show: its metric label, the limits field it reads and Mimir's default. */
 interface ExportedLimit {
@@ -72,9 +78,48 @@ function limitValue(values: ConfigValues, l: ExportedLimit): number {
   return l.fallback;
 }
 
+/** LEADER_TOKEN is the token whose owner leads the exporter ring (Mimir's leaderToken). */
+const LEADER_TOKEN = 0;
+
+/**
+ * ringLeader tells whether this process leads the overrides-exporter ring: it has joined and is
+ * ACTIVE, and it is the instance owning LEADER_TOKEN among the ACTIVE and LEAVING members. When
+ * the ring cannot tell (empty, the owner unhealthy), nobody exports, as Mimir, with a warning.
+ */
+export function ringLeader(member: RingMember, log: Logger): () => boolean {
+  return () => {
+    const lc = member.lifecycler;
+    // Not yet joined, or stopping: Mimir's exporter is not Running then.
+    if (lc === undefined || lc.getState() !== 'ACTIVE') return false;
+    try {
+      const set = member.ring.get(LEADER_TOKEN, EXPORTER_LEADER);
+      if (set.instances.length !== 1) throw new Error(`got ${set.instances.length} instances for token ${LEADER_TOKEN} (but expected 1)`);
+      return set.instances[0]!.addr === lc.opts.addr;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      log.warn('overrides-exporter failed to determine ring leader', { err: msg.startsWith('got ') ? msg : `failed to get a healthy instance for token ${LEADER_TOKEN}: ${msg}` });
+      return false;
+    }
+  };
+}
+
+/** ExporterRing is the exporter's ring when enabled: who leads, and the ring's page. */
+export interface ExporterRing {
+  isLeader: () => boolean;
+  page: Handler;
+}
+
 /** OverridesExporter registers the two gauges and answers the ring page. */
 export class OverridesExporter {
-  constructor(source: TenantLimitsSource, defaults: ConfigValues, limits: ExportedLimit[], registry: Registry) {
+  constructor(
+    source: TenantLimitsSource,
+    defaults: ConfigValues,
+    limits: ExportedLimit[],
+    registry: Registry,
+    private readonly ring?: ExporterRing,
+  ) {
+    // Without the ring every exporter exports; with it only the leader does (the others show no series).
+    const exports = ring?.isLeader ?? ((): boolean => true);
     new Gauge({
       name: 'cortex_limits_defaults',
       help: 'Resource limit defaults for tenants without overrides',
@@ -82,6 +127,7 @@ export class OverridesExporter {
       registers: [registry],
       collect() {
         this.reset();
+        if (!exports()) return;
         for (const l of limits) this.set({ limit_name: l.name }, limitValue(defaults, l));
       },
     });
@@ -92,6 +138,7 @@ export class OverridesExporter {
       registers: [registry],
       collect() {
         this.reset();
+        if (!exports()) return;
         for (const user of source.overriddenTenants()) {
           const values = source.values(user);
           for (const l of limits) this.set({ limit_name: l.name, user }, limitValue(values, l));
@@ -100,8 +147,12 @@ export class OverridesExporter {
     });
   }
 
-  /** ringPage answers /overrides-exporter/ring: the ring is not used (one exporter exports everything), as Mimir's page says. */
-  readonly ringPage = (_req: Request, res: Response): void => {
+  /** ringPage answers /overrides-exporter/ring: the ring's page when enabled, else Mimir's text saying it is disabled. */
+  readonly ringPage = async (req: Request, res: Response): Promise<void> => {
+    if (this.ring !== undefined) {
+      await this.ring.page(req, res);
+      return;
+    }
     res.send(
       200,
       '<!DOCTYPE html>\n<html>\n\t<head>\n\t\t<meta charset="UTF-8">\n\t\t<title>Overrides-exporter Status</title>\n\t</head>\n\t<body>\n\t\t<h1>Overrides-exporter Status</h1>\n\t\t<p>Overrides-exporter hash ring is disabled.</p>\n\t</body>\n</html>',

@@ -7,7 +7,7 @@ import type { FlagDef } from '../config/flags.js';
 import type { ConfigValues } from '../config/parse.js';
 
 /** RingName names one of the process's rings. */
-export type RingName = 'ingester' | 'distributor' | 'store-gateway' | 'compactor' | 'ruler' | 'alertmanager' | 'query-scheduler';
+export type RingName = 'ingester' | 'distributor' | 'store-gateway' | 'compactor' | 'ruler' | 'alertmanager' | 'query-scheduler' | 'overrides-exporter';
 
 /** RingFamily describes one ring: its flag and YAML prefixes, KV key and defaults. */
 export interface RingFamily {
@@ -26,6 +26,12 @@ export interface RingFamily {
   replicationFactor: number;
   /** title heads the ring page. */
   title: string;
+  /** fixedTokens is the token count of a ring without a num-tokens flag whose tokens matter (shown on its page); default 1, hidden. */
+  fixedTokens?: number;
+  /** keepOnShutdown: a stopping member stays in the ring, LEAVING (Mimir's KeepInstanceInTheRingOnShutdown). */
+  keepOnShutdown?: boolean;
+  /** autoForgetPeriods: members unhealthy for this many heartbeat timeouts are removed by the others (dskit's AutoForgetDelegate); 0 or absent: never. */
+  autoForgetPeriods?: number;
 }
 
 /** RING_FAMILIES are the rings, as Mimir names them. */
@@ -37,6 +43,20 @@ export const RING_FAMILIES: readonly RingFamily[] = [
   { name: 'ruler', flag: 'ruler.ring', yaml: 'ruler.ring', key: 'ring', prefix: 'rulers/', numTokens: 128, replicationFactor: 0, title: 'Ruler Ring Status' },
   { name: 'alertmanager', flag: 'alertmanager.sharding-ring', yaml: 'alertmanager.sharding_ring', key: 'alertmanager', prefix: 'alertmanagers/', numTokens: 128, replicationFactor: 3, title: 'Alertmanager Ring Status' },
   { name: 'query-scheduler', flag: 'query-scheduler.ring', yaml: 'query_scheduler.ring', key: 'query-scheduler', prefix: 'collectors/', numTokens: 0, replicationFactor: 0, title: 'Query-scheduler Ring Status' },
+  // One token each: the owner of token 0 is the leader, the one exporter of the limits (Mimir's exporter ring).
+  {
+    name: 'overrides-exporter',
+    flag: 'overrides-exporter.ring',
+    yaml: 'overrides_exporter.ring',
+    key: 'overrides-exporter',
+    prefix: 'collectors/',
+    numTokens: 0,
+    replicationFactor: 0,
+    title: 'Overrides-exporter Ring Status',
+    fixedTokens: 1,
+    keepOnShutdown: true,
+    autoForgetPeriods: 4,
+  },
 ];
 
 /** KV_STORES are the -<ring>.store values: memberlist (the default, gossip) is served as inmemory (this process only). */
@@ -75,6 +95,13 @@ export const RING_FLAGS: readonly FlagDef[] = [
   { name: 'server.grpc-listen-address', yaml: 'server.grpc_listen_address', type: 'string', default: '', help: 'Address the internal API (component to component, cleartext HTTP/2) binds to (empty: all interfaces).' },
   { name: 'server.grpc-listen-port', yaml: 'server.grpc_listen_port', type: 'int', default: 9095, help: 'Port of the internal API the components call each other on; 0 picks a free port.' },
   ...RING_FAMILIES.flatMap(ringFlags),
+  {
+    name: 'overrides-exporter.ring.enabled',
+    yaml: 'overrides_exporter.ring.enabled',
+    type: 'bool',
+    default: false,
+    help: 'Enable the ring used by override-exporters to deduplicate exported limit metrics.',
+  },
   { name: 'distributor.remote-timeout', yaml: 'distributor.remote_timeout', type: 'duration', default: 2_000, help: 'Timeout for downstream ingesters (one internal push call).' },
   {
     name: 'querier.query-ingesters-within',
@@ -167,7 +194,7 @@ export function ringConfig(values: ConfigValues, name: RingName): RingConfig {
     instanceAddr: addr !== '' ? addr : firstAddress(list(v('instance-interface-names'))),
     instancePort: Number(v('instance-port') ?? 0),
     zone: String(v('instance-availability-zone') ?? ''),
-    numTokens: f.numTokens > 0 ? Number(v('num-tokens') ?? f.numTokens) : 1,
+    numTokens: f.numTokens > 0 ? Number(v('num-tokens') ?? f.numTokens) : (f.fixedTokens ?? 1),
     replicationFactor: f.replicationFactor > 0 ? Number(v('replication-factor') ?? f.replicationFactor) : 1,
     zoneAwarenessEnabled: f.replicationFactor > 0 && v('zone-awareness-enabled') === true,
   };

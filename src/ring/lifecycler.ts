@@ -1,5 +1,5 @@
-// lifecycler.ts keeps this process's entry in one ring: it joins with random
-// tokens (JOINING, then ACTIVE), heartbeats every heartbeat period, and on
+// lifecycler.ts keeps this process's entry in one ring: it registers PENDING
+// without tokens, joins with random tokens (JOINING, then ACTIVE), heartbeats every heartbeat period, and on
 // shutdown goes LEAVING and, when asked to, removes itself.
 
 import type { Logger } from '../log.js';
@@ -15,6 +15,8 @@ export interface LifecyclerOptions {
   heartbeatPeriodMs: number;
   /** unregisterOnShutdown removes the instance from the ring when it stops (else it stays LEAVING). */
   unregisterOnShutdown: () => boolean;
+  /** autoForgetMs: each heartbeat removes the other members whose last heartbeat is older than this (0: never), as dskit's AutoForgetDelegate. */
+  autoForgetMs?: number;
   /** joinState is the state right after joining (ACTIVE unless the component activates itself later). */
   joinState?: InstanceState;
 }
@@ -33,25 +35,46 @@ export class Lifecycler {
     private readonly log: Logger,
   ) {}
 
-  /** start joins the ring: existing tokens of this id are kept (a restart), missing ones drawn at random. */
+  /**
+   * start joins the ring as dskit's lifecycler: an instance not in the ring (or found JOINING, a
+   * start that did not finish) registers PENDING without tokens, then draws its missing tokens and
+   * goes JOINING, then joinState; one found ACTIVE or LEAVING with tokens (a restart) keeps them
+   * and goes straight to joinState.
+   */
   async start(): Promise<void> {
-    await this.update((cur, all) => {
+    let resumed = false;
+    let kept: number[] = [];
+    await this.update((cur) => {
       const now = nowSec();
-      let tokens = cur?.tokens ?? [];
-      if (tokens.length < this.opts.numTokens) {
-        const taken = takenTokens({ ingesters: all });
-        tokens = [...tokens, ...generateTokens(this.opts.numTokens - tokens.length, taken)].sort((a, b) => a - b);
-      }
+      resumed = cur !== undefined && cur.tokens.length > 0 && (cur.state === 'ACTIVE' || cur.state === 'LEAVING');
+      // A fresh or unfinished join starts over from PENDING; a restart keeps its tokens for now.
+      this.state = resumed ? cur!.state : 'PENDING';
+      // A PENDING instance owns no tokens: those of an unfinished join come back when it goes JOINING.
+      kept = resumed ? [] : (cur?.tokens ?? []);
       return {
         addr: this.opts.addr,
         timestamp: now,
-        state: 'JOINING',
-        tokens,
+        state: this.state,
+        tokens: resumed ? cur!.tokens : [],
         zone: this.opts.zone,
         registered_timestamp: cur !== undefined && cur.registered_timestamp > 0 ? cur.registered_timestamp : now,
         read_only: cur?.read_only ?? false,
         read_only_updated_timestamp: cur?.read_only_updated_timestamp ?? 0,
       };
+    });
+    if (!resumed) this.log.info('instance registered in the ring without tokens', { ring: this.ring.opts.key, instance: this.opts.id, state: this.state });
+    // Tokens: what the instance had, topped up with random ones none of the others hold.
+    if (!resumed) this.state = 'JOINING';
+    await this.update((cur, all) => {
+      if (cur === undefined) return undefined;
+      const others = { ...all };
+      delete others[this.opts.id];
+      const taken = takenTokens({ ingesters: others });
+      let tokens = resumed ? cur.tokens : kept.filter((t) => !taken.has(t));
+      if (tokens.length < this.opts.numTokens) {
+        tokens = [...tokens, ...generateTokens(this.opts.numTokens - tokens.length, taken)].sort((a, b) => a - b);
+      }
+      return { ...cur, tokens, state: this.state, timestamp: nowSec() };
     });
     await this.changeState(this.opts.joinState ?? 'ACTIVE');
     this.log.info('instance joined the ring', { ring: this.ring.opts.key, instance: this.opts.id, addr: this.opts.addr, state: this.state });
@@ -96,6 +119,7 @@ export class Lifecycler {
       }
       return { ...cur, timestamp: nowSec(), state: this.state };
     });
+    if (!missing && (this.opts.autoForgetMs ?? 0) > 0) await this.forgetUnhealthy(this.opts.autoForgetMs!);
     if (missing && !this.stopped) {
       this.log.warn('instance missing from the ring, joining again', { ring: this.ring.opts.key, instance: this.opts.id });
       await this.update(() => ({
@@ -109,6 +133,25 @@ export class Lifecycler {
         read_only_updated_timestamp: 0,
       }));
     }
+  }
+
+  /** forgetUnhealthy removes the other members that missed heartbeats for longer than periodMs. */
+  private async forgetUnhealthy(periodMs: number): Promise<void> {
+    const cutoff = Date.now() - periodMs;
+    const stale = (id: string, i: InstanceDesc): boolean => id !== this.opts.id && i.timestamp * 1000 < cutoff;
+    if (!Object.entries(this.ring.getDesc().ingesters).some(([id, i]) => stale(id, i))) return;
+    const forgotten: string[] = [];
+    await this.ring.casRing((d) => {
+      forgotten.length = 0;
+      for (const [id, i] of Object.entries(d.ingesters)) {
+        if (stale(id, i)) {
+          delete d.ingesters[id];
+          forgotten.push(id);
+        }
+      }
+      return forgotten.length > 0 ? d : undefined;
+    });
+    for (const id of forgotten) this.log.info('auto-forgetting instance from the ring because it is unhealthy for a long time', { ring: this.ring.opts.key, instance: id });
   }
 
   /** stop leaves the ring: LEAVING, then removed when unregistering on shutdown. */

@@ -57,6 +57,11 @@ export const ACTIVE_OWNER: Operation = { healthy: new Set(['ACTIVE']), extend: (
  * replication use WRITE (Mimir's alertmanager RingOp is the same operation).
  */
 export const ALERTMANAGER_SYNC: Operation = { healthy: new Set(['ACTIVE', 'JOINING']), extend: (s) => s !== 'ACTIVE' };
+/**
+ * EXPORTER_LEADER: which overrides-exporter leads (Mimir's exporter ringOp): ACTIVE and LEAVING
+ * instances, so that a leader being restarted keeps its place (until it is forgotten); nothing extends.
+ */
+export const EXPORTER_LEADER: Operation = { healthy: new Set(['ACTIVE', 'LEAVING']), extend: () => false };
 /** REPORTING: every state counts (the ring page's health). */
 export const REPORTING: Operation = { healthy: new Set(['ACTIVE', 'LEAVING', 'PENDING', 'JOINING', 'LEFT']), extend: () => false };
 

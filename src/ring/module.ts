@@ -104,7 +104,8 @@ export class Rings {
           zone: c.zone,
           numTokens: c.numTokens,
           heartbeatPeriodMs: c.heartbeatPeriodMs,
-          unregisterOnShutdown: this.opts.unregisterOnShutdown?.[name] ?? (() => true),
+          unregisterOnShutdown: this.opts.unregisterOnShutdown?.[name] ?? (() => c.family.keepOnShutdown !== true),
+          autoForgetMs: (c.family.autoForgetPeriods ?? 0) * c.heartbeatTimeoutMs,
         },
         this.opts.log.with({ ring: name }),
       );
@@ -144,9 +145,11 @@ export class Rings {
  * rulers follow the ingester ring (they send to and read from ingesters),
  * queriers and rulers the store-gateway ring (they read blocks there);
  * with followSchedulers (-query-scheduler.service-discovery-mode=ring),
- * query-frontends and queriers follow the query-scheduler ring.
+ * query-frontends and queriers follow the query-scheduler ring; with
+ * exporterRing (-overrides-exporter.ring.enabled) the overrides-exporter
+ * joins its ring.
  */
-export function ringNamesFor(modules: readonly string[], monolithic: boolean, followSchedulers = false): { follow: RingName[]; join: RingName[] } {
+export function ringNamesFor(modules: readonly string[], monolithic: boolean, followSchedulers = false, exporterRing = false): { follow: RingName[]; join: RingName[] } {
   const join = new Set<RingName>();
   const follow = new Set<RingName>();
   const has = (m: string): boolean => modules.includes(m);
@@ -164,10 +167,11 @@ export function ringNamesFor(modules: readonly string[], monolithic: boolean, fo
   // The monolithic process schedules its own queries: it is the query-scheduler ring's member (not when the
   // ring lists the query-scheduler targets that frontends and queriers use).
   if (monolithic && !followSchedulers) join.add('query-scheduler');
+  if (exporterRing && has('overrides-exporter')) join.add('overrides-exporter');
   for (const r of join) follow.add(r);
   if (has('distributor') || has('querier') || has('ruler')) follow.add('ingester');
   if (has('querier') || has('ruler')) follow.add('store-gateway');
   if (followSchedulers && (has('querier') || has('query-frontend'))) follow.add('query-scheduler');
-  const order: RingName[] = ['distributor', 'ingester', 'store-gateway', 'compactor', 'ruler', 'alertmanager', 'query-scheduler'];
+  const order: RingName[] = ['distributor', 'ingester', 'store-gateway', 'compactor', 'ruler', 'alertmanager', 'query-scheduler', 'overrides-exporter'];
   return { follow: order.filter((r) => follow.has(r)), join: order.filter((r) => join.has(r)) };
 }

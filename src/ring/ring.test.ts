@@ -197,6 +197,88 @@ t.test('lifecycler: join, heartbeat, read-only, forget and rejoin, leave', async
   t.equal(ring.getDesc().ingesters['ing-2']?.state, 'LEAVING', 'stays LEAVING without unregistering');
 });
 
+t.test('lifecycler: a starting instance is PENDING without tokens, then JOINING, then ACTIVE', async (t) => {
+  const kv = new InMemoryKv();
+  const ring = new Ring(kv, { key: 'collectors/ring', replicationFactor: 1, zoneAwarenessEnabled: false, heartbeatTimeoutMs: 60_000 }, log);
+  await ring.start();
+  t.teardown(() => ring.stop());
+  // Every write of the ring to the store, as the other processes' watches see it.
+  const seen: Array<{ state: InstanceState; tokens: number }> = [];
+  const stop = new AbortController();
+  t.teardown(() => stop.abort());
+  kv.watch(
+    'collectors/ring',
+    (v) => {
+      const d = decodeDesc(v).ingesters['ing-1'];
+      const last = seen[seen.length - 1];
+      if (d !== undefined && (last === undefined || last.state !== d.state)) seen.push({ state: d.state, tokens: d.tokens.length });
+    },
+    stop.signal,
+  );
+  const lc = new Lifecycler(ring, { id: 'ing-1', addr: '10.0.0.1:9095', zone: '', numTokens: 8, heartbeatPeriodMs: 0, unregisterOnShutdown: () => true }, log);
+  await lc.start();
+  t.same(
+    seen,
+    [
+      { state: 'PENDING', tokens: 0 },
+      { state: 'JOINING', tokens: 8 },
+      { state: 'ACTIVE', tokens: 8 },
+    ],
+    'PENDING (no tokens) is written before JOINING and ACTIVE',
+  );
+  // An instance found JOINING (a start that did not finish) starts over from PENDING, without tokens.
+  await ring.casRing((d) => {
+    d.ingesters['ing-2'] = inst('10.0.0.2:9095', [1, 2, 3], 'JOINING');
+    return d;
+  });
+  const pending: InstanceDesc[] = [];
+  kv.watch('collectors/ring', (v) => {
+    const d = decodeDesc(v).ingesters['ing-2'];
+    if (d?.state === 'PENDING') pending.push(d);
+  }, stop.signal);
+  const lc2 = new Lifecycler(ring, { id: 'ing-2', addr: '10.0.0.2:9095', zone: '', numTokens: 8, heartbeatPeriodMs: 0, unregisterOnShutdown: () => true }, log);
+  await lc2.start();
+  t.equal(pending.length, 1, 'registered PENDING once');
+  t.same(pending[0]?.tokens, [], 'owning no tokens while PENDING');
+  const d2 = ring.getDesc().ingesters['ing-2']!;
+  t.equal(d2.state, 'ACTIVE');
+  t.equal(d2.tokens.length, 8);
+  t.ok([1, 2, 3].every((x) => d2.tokens.includes(x)), 'the tokens of the unfinished join come back');
+  // A restart of an ACTIVE instance keeps its state and tokens: no PENDING.
+  seen.length = 0;
+  const before = ring.getDesc().ingesters['ing-1']!.tokens;
+  const again = new Lifecycler(ring, { id: 'ing-1', addr: '10.0.0.1:9095', zone: '', numTokens: 8, heartbeatPeriodMs: 0, unregisterOnShutdown: () => true }, log);
+  await again.start();
+  t.same(seen, [{ state: 'ACTIVE', tokens: 8 }], 'a restart goes on ACTIVE');
+  t.same(ring.getDesc().ingesters['ing-1']!.tokens, before);
+});
+
+t.test('replica selection skips a PENDING instance', async (t) => {
+  const d = { ingesters: { a: inst('a:1', [100, 400]), p: inst('p:1', [], 'PENDING'), b: inst('b:1', [200, 500]), c: inst('c:1', [300]) } };
+  const r = ringOf(d, 3);
+  for (const key of [0, 150, 250, 350, 450, 600]) {
+    t.notOk(
+      r.get(key, WRITE).instances.some((i) => i.id === 'p'),
+      `writes of ${key} skip it`,
+    );
+    t.notOk(
+      r.get(key, READ).instances.some((i) => i.id === 'p'),
+      `reads of ${key} skip it`,
+    );
+    t.equal(r.get(key, WRITE).instances.length, 3, 'the set is the three ACTIVE instances');
+  }
+  t.equal(ownership(r.getDesc()).get('p'), 0, 'it owns nothing');
+  t.notOk(
+    r.healthyInstances(WRITE).some((i) => i.id === 'p'),
+    'not healthy for writes',
+  );
+  t.equal(ringOf(d, 1).ownerOf(150, ACTIVE_OWNER), 'b', 'a key owner is never a PENDING instance');
+  t.notOk(
+    ringOf(d, 1).healthyInstances(ACTIVE_OWNER).some((i) => i.id === 'p'),
+    'nor ACTIVE for owner lookups',
+  );
+});
+
 t.test('ring flags: Mimir names, defaults and the instance defaults', async (t) => {
   const c = ringConfig({ 'ingester.ring.store': 'etcd', 'ingester.ring.etcd.endpoints': 'a:2379,b:2379', 'ingester.ring.instance-id': 'i1' }, 'ingester');
   t.equal(c.store, 'etcd');

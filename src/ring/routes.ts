@@ -39,7 +39,8 @@ const PAGE_PATHS: ReadonlyArray<[RingName, string[], string]> = [
 export function pageFor(rings: Rings, name: RingName): Handler | undefined {
   const m = rings.get(name);
   if (m === undefined) return undefined;
-  return ringPage(m.ring, { heartbeatTimeoutMs: m.config.heartbeatTimeoutMs, hideTokens: m.config.family.numTokens === 0 });
+  const f = m.config.family;
+  return ringPage(m.ring, { heartbeatTimeoutMs: m.config.heartbeatTimeoutMs, hideTokens: f.numTokens === 0 && f.fixedTokens === undefined });
 }
 
 /** ringRoutes builds the handlers; running tells whether the ingester accepts operator changes (Mimir answers 503 otherwise). */
