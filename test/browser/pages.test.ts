@@ -78,6 +78,13 @@ t.test('HTML pages render in headless Chromium', { skip: skipUnless(CHROMIUM_PEE
     t.match(dom, /<td>ACTIVE<\/td>/, `${path} shows this process ACTIVE`);
     t.match(dom, /<button name="forget" value="[^"]+" type="submit">Forget<\/button>/, `${path} has a Forget button`);
   }
+  // The overrides-exporter's ring page, once its ring is on (-target=all does not run the exporter).
+  const exporter = await startTestServer({ target: 'overrides-exporter', 'overrides-exporter.ring.enabled': true, 'overrides-exporter.ring.store': 'inmemory' });
+  t.teardown(() => exporter.close());
+  const exporterRing = await renderDom(`http://127.0.0.1:${exporter.port}/overrides-exporter/ring`);
+  t.match(exporterRing, /<h1>Ring Status<\/h1>/, '/overrides-exporter/ring has a heading');
+  t.match(exporterRing, /<td>ACTIVE<\/td>/, '/overrides-exporter/ring shows the exporter ACTIVE');
+  t.match(exporterRing, /<button name="forget" value="[^"]+" type="submit">Forget<\/button>/, '/overrides-exporter/ring has a Forget button');
   const memberlist = await renderDom(`${base}/memberlist`);
   t.match(memberlist, /<h1>Memberlist Status<\/h1>/, 'memberlist page has a heading');
   t.match(memberlist, /collectors\/ring/, 'memberlist page lists the ring keys');
