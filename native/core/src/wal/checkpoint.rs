@@ -154,9 +154,8 @@ impl TenantWal {
             index,
             ..CheckpointStats::default()
         };
-        let mut w = SegmentWriter::new(&tmp, self.segment_size, false, 0)
-            .with_compression(self.compress)
-            .with_zstd(self.zstd);
+        let mut w =
+            SegmentWriter::new(&tmp, self.segment_size, false, 0).compressed_with(self.compression);
         let series = head.all_series();
         for batch in series.chunks(SERIES_BATCH) {
             let mut enc = SeriesEncoder::default();

@@ -181,9 +181,8 @@ pub struct TenantWal {
     checkpoint: Option<u64>,
     /// -blocks-storage.tsdb.wal-segment-size-bytes (checkpoints use it too).
     segment_size: u64,
-    /// Whether records are compressed (checkpoints too), and with zstd rather than snappy.
-    compress: bool,
-    zstd: bool,
+    /// How records are compressed (checkpoints too).
+    compression: Compression,
     /// One checkpoint at a time.
     checkpoint_lock: Mutex<()>,
     /// The head's closed chunks on disk (`<tenant>/chunks_head`).
@@ -210,8 +209,7 @@ impl TenantWal {
                     opts.sync_mode == SyncMode::Always,
                     next,
                 )
-                .with_compression(opts.compress)
-                .with_zstd(opts.compress && opts.zstd),
+                .compressed_with(Compression::of(opts.compress, opts.zstd)),
             ),
             dir,
             sync_mode: opts.sync_mode,
@@ -221,8 +219,7 @@ impl TenantWal {
             existing,
             checkpoint,
             segment_size: opts.segment_size,
-            compress: opts.compress,
-            zstd: opts.compress && opts.zstd,
+            compression: Compression::of(opts.compress, opts.zstd),
             checkpoint_lock: Mutex::new(()),
             head_chunks: head_chunks::HeadChunkFiles::open(chunks_dir)?,
         })
@@ -255,11 +252,7 @@ impl TenantWal {
 
     /// compression is how this WAL compresses its records.
     pub fn compression(&self) -> Compression {
-        match (self.compress, self.zstd) {
-            (false, _) => Compression::None,
-            (true, false) => Compression::Snappy,
-            (true, true) => Compression::Zstd,
-        }
+        self.compression
     }
 
     /// lock_writer takes the writer mutex (see the module docs).

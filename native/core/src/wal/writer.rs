@@ -30,6 +30,17 @@ pub enum Compression {
     Zstd,
 }
 
+impl Compression {
+    /// of is the compression the WAL options ask for (zstd only when compression is on).
+    pub fn of(compress: bool, zstd: bool) -> Self {
+        match (compress, zstd) {
+            (false, _) => Compression::None,
+            (true, false) => Compression::Snappy,
+            (true, true) => Compression::Zstd,
+        }
+    }
+}
+
 thread_local! {
     /// Each thread's snappy encoder (its hash table is reused). Boxed: a
     /// thread-local holds only a pointer, as the module is loaded with
@@ -161,12 +172,17 @@ impl SegmentWriter {
     }
 
     /// with_compression turns snappy compression of records on or off.
-    pub fn with_compression(mut self, on: bool) -> Self {
-        self.compression = if on {
+    pub fn with_compression(self, on: bool) -> Self {
+        self.compressed_with(if on {
             Compression::Snappy
         } else {
             Compression::None
-        };
+        })
+    }
+
+    /// compressed_with sets how records are compressed.
+    pub fn compressed_with(mut self, compression: Compression) -> Self {
+        self.compression = compression;
         self
     }
 
@@ -179,11 +195,6 @@ impl SegmentWriter {
             self.compression = Compression::None;
         }
         self
-    }
-
-    /// compression is how this writer compresses records.
-    pub fn compression(&self) -> Compression {
-        self.compression
     }
 
     /// written_seq counts the batches written.
@@ -290,17 +301,7 @@ impl SegmentWriter {
     /// log_prepared writes a batch compressed by `prepare_records` and
     /// returns its sequence number.
     pub fn log_prepared(&mut self, records: &[PreparedRecord<'_>]) -> io::Result<u64> {
-        self.log_with(records.len(), |i| (records[i].bytes(), records[i].flag))
-    }
-
-    /// log_with writes `n` records, the i-th as `record(i)` gives it (its
-    /// bytes and fragment flag), and returns the batch's sequence number.
-    fn log_with<'r>(
-        &mut self,
-        n: usize,
-        mut record: impl FnMut(usize) -> (&'r [u8], u8),
-    ) -> io::Result<u64> {
-        if n == 0 {
+        if records.is_empty() {
             return Ok(self.written_seq);
         }
         if self.file.is_none() {
@@ -309,8 +310,8 @@ impl SegmentWriter {
         let page = PAGE_SIZE as u64;
         let mut start = self.offset;
         self.buf.clear();
-        for i in 0..n {
-            let (rec, flag) = record(i);
+        for r in records {
+            let (rec, flag) = (r.bytes(), r.flag);
             if self.offset > 0 && !self.fits(self.offset, rec.len()) {
                 // Pad the current page, finish this segment, start the next.
                 let rem = self.offset % page;
