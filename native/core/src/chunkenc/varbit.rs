@@ -42,10 +42,17 @@ pub fn put_varbit_int<W: BitSink>(w: &mut W, v: i64) {
         w.write_bit(false);
         return;
     }
+    let i = signed_width_index(v);
+    write_prefixed(w, i as u32 + 1, v as u64, VARBIT_WIDTHS[i]);
+}
+
+/// signed_width_index is the index of the narrowest of `VARBIT_WIDTHS`
+/// holding the non-zero `v` (see put_varbit_int).
+#[inline]
+fn signed_width_index(v: i64) -> usize {
     let y = v.wrapping_sub(1);
     let needed = 65 - (y ^ (y >> 63)).leading_zeros();
-    let i = SIGNED_WIDTH_INDEX[needed.min(64) as usize] as usize;
-    write_prefixed(w, i as u32 + 1, v as u64, VARBIT_WIDTHS[i]);
+    SIGNED_WIDTH_INDEX[needed.min(64) as usize] as usize
 }
 
 /// put_varbit_uint writes an unsigned varbit integer (`putVarbitUint`).
@@ -170,13 +177,7 @@ mod tests {
                 .iter()
                 .position(|&n| n == 64 || fits_signed(v, n))
                 .unwrap();
-            let y = v.wrapping_sub(1);
-            let needed = 65 - (y ^ (y >> 63)).leading_zeros();
-            assert_eq!(
-                SIGNED_WIDTH_INDEX[needed.min(64) as usize] as usize,
-                want,
-                "{v}"
-            );
+            assert_eq!(signed_width_index(v), want, "{v}");
         }
     }
 
