@@ -94,7 +94,7 @@ interface Incoming {
 }
 
 /** BodyReader reads a request body up to limit bytes (done(undefined) past it). */
-type BodyReader = (r: Response, limit: number, declared: number | undefined, done: (body: Buffer | undefined) => void) => void;
+type BodyReader = (limit: number, declared: number | undefined, done: (body: Buffer | undefined) => void) => void;
 
 /** HttpServerOptions choose the transport. */
 export interface HttpServerOptions {
@@ -147,7 +147,7 @@ export class HttpServer {
     if (app === undefined) return;
     const cb = (res: HttpResponse, req: HttpRequest): void => {
       const r = new Response(uwsWire(res));
-      this.dispatch(r, () => uwsIncoming(req, paramNames.length), route, (_r, limit, declared, done) => readBody(res, r, limit, declared, done));
+      this.dispatch(r, () => uwsIncoming(req, paramNames.length), route, (limit, declared, done) => readBody(res, r, limit, declared, done));
     };
     for (const m of list) {
       switch (m) {
@@ -229,7 +229,7 @@ export class HttpServer {
       if (!headers.has('host') && typeof authority === 'string') headers.set('host', authority);
       return { method, path, query: q < 0 ? '' : url.slice(q + 1), headers, params: m.slice(1) };
     };
-    this.dispatch(r, incoming, route, (_r, limit, declared, done) => readH2Body(req, limit, declared, done));
+    this.dispatch(r, incoming, route, (limit, declared, done) => readH2Body(req, limit, declared, done));
   }
 
   private track(r: Response, method: string, route: string, start: bigint): void {
@@ -296,7 +296,7 @@ export class HttpServer {
       sendTooLarge(declared);
       return;
     }
-    readBody(r, limit, declared, (body) => {
+    readBody(limit, declared, (body) => {
       if (body === undefined) {
         sendTooLarge();
         return;
