@@ -217,8 +217,7 @@ export class SchedulerWorkers {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;
       }
-      const req = stream;
-      l.current = { destroy: () => req.close(constants.NGHTTP2_CANCEL) };
+      l.current = { destroy: () => stream.close(constants.NGHTTP2_CANCEL) };
       let status = 0;
       const chunks: Buffer[] = [];
       const reader = new FrameReader();
@@ -226,10 +225,10 @@ export class SchedulerWorkers {
       let markEnded!: () => void;
       const ended = new Promise<void>((r) => (markEnded = r));
       let failure: Error | undefined;
-      req.on('response', (h) => {
+      stream.on('response', (h) => {
         status = Number(h[':status'] ?? 0);
       });
-      req.on('data', (c: Buffer) => {
+      stream.on('data', (c: Buffer) => {
         if (status !== 200) {
           chunks.push(c);
           return;
@@ -242,14 +241,14 @@ export class SchedulerWorkers {
         try {
           next = JSON.parse((snappy.uncompressSync(payload) as Buffer).toString('utf8')) as NextTask;
         } catch (err) {
-          req.close(constants.NGHTTP2_CANCEL);
+          stream.close(constants.NGHTTP2_CANCEL);
           reject(err instanceof Error ? err : new Error(String(err)));
           return;
         }
         resolve({ next, ended, finish: () => (l.current = undefined) });
       });
-      req.on('error', (err) => (failure ??= err));
-      req.on('close', () => {
+      stream.on('error', (err) => (failure ??= err));
+      stream.on('close', () => {
         markEnded();
         if (status === 204) resolve(undefined);
         else if (status !== 0 && status !== 200) reject(new Error(`query-scheduler ${l.addr}: ${status}: ${Buffer.concat(chunks).toString('utf8').trim()}`));
