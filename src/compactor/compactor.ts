@@ -170,9 +170,7 @@ export class Compactor {
 
   /** ownedTenants lists the bucket's tenants this compactor cleans. */
   private async ownedTenants(): Promise<string[]> {
-    const sharding = this.sharding;
-    const all = await this.tenants();
-    return sharding === undefined ? all : all.filter((t) => sharding.ownsTenant(t));
+    return (await this.tenants()).filter((t) => this.ownsTenant(t));
   }
 
   /** ownsTenant says whether this compactor cleans the tenant. */
