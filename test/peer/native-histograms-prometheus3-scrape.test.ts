@@ -16,7 +16,7 @@ import t from 'tap';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer } from '../../src/testing/server.js';
-import { NODE_EXPORTER, PROMETHEUS3, skipUnless } from './lib/binary.js';
+import { NODE_EXPORTER, PROMETHEUS3, failIfMissing, skipUnless } from './lib/binary.js';
 import { getJson } from './lib/poll.js';
 import { freePort, makeTempDir, scrapeMetric, startServer } from './lib/server-process.js';
 import { startTenantProxy } from './lib/tenant-proxy.js';
@@ -63,7 +63,8 @@ async function waitFor<T>(what: string, timeoutMs: number, check: () => Promise<
   }
 }
 
-t.test('Prometheus 3 scrapes native histograms and remote-writes them to us (2.0)', { skip: skipUnless(PROMETHEUS3) || skipUnless(NODE_EXPORTER) }, async (t) => {
+t.test('Prometheus 3 scrapes native histograms and remote-writes them to us (2.0)', { skip: skipUnless(PROMETHEUS3, NODE_EXPORTER) }, async (t) => {
+  if (failIfMissing(t, PROMETHEUS3, NODE_EXPORTER)) return;
   const ours = await startTestServer();
   t.teardown(() => ours.close());
   const proxy = await startTenantProxy(`http://127.0.0.1:${ours.port}`, TENANT);

@@ -5,8 +5,9 @@
 // 53 bits kept), so they do not depend on the platform's Math.pow.
 //
 // Prometheus does not compute its bounds: it keeps a constant table per schema
-// (`exponentialBounds`), and 341 of its 511 entries are one to four units in
-// the last place below the correctly rounded value (two are one above).
+// (`exponentialBounds`), and 341 of its 511 entries are off the correctly
+// rounded value: 339 by one to four units in the last place below it, two by
+// one unit above.
 // Bucket bounds are printed in query answers and drive histogram_quantile and
 // histogram_fraction, so SCHEMA_FRACTIONS applies those offsets: answers equal
 // Prometheus's to the last bit (checked against a Prometheus 3 scraping its
