@@ -72,6 +72,12 @@ export interface ResponseWire {
  */
 export function uwsWire(res: HttpResponse): ResponseWire {
   let aborted = false;
+  // The status line and headers (inside a cork).
+  const writeHead = (status: number, contentType: string, headers: Record<string, string>): void => {
+    res.writeStatus(statusLine(status));
+    res.writeHeader('Content-Type', contentType);
+    for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+  };
   const stream = (buf: Buffer, done: () => void): void => {
     const total = buf.length;
     const base = res.getWriteOffset();
@@ -96,9 +102,7 @@ export function uwsWire(res: HttpResponse): ResponseWire {
     },
     send(status, contentType, headers, body, closeConnection, done) {
       res.cork(() => {
-        res.writeStatus(statusLine(status));
-        res.writeHeader('Content-Type', contentType);
-        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+        writeHead(status, contentType, headers);
         if (closeConnection || body.length <= 64 * 1024) {
           res.end(body, closeConnection);
           done();
@@ -108,11 +112,7 @@ export function uwsWire(res: HttpResponse): ResponseWire {
       });
     },
     head(status, contentType, headers) {
-      res.cork(() => {
-        res.writeStatus(statusLine(status));
-        res.writeHeader('Content-Type', contentType);
-        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-      });
+      res.cork(() => writeHead(status, contentType, headers));
     },
     write(piece, drained) {
       let ok = true;
